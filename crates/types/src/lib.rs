@@ -1,0 +1,22 @@
+//! Core Plexus types: keys (ed25519), addresses (bech32 `plx1…`), amounts (u128 base units),
+//! hashes (blake3) and the signed transaction envelope with its wire format from `proto/`.
+//!
+//! Nothing in this crate does I/O.
+
+pub mod address;
+pub mod amount;
+pub mod hash;
+pub mod keys;
+pub mod tx;
+
+/// Messages generated from `proto/plexus/v1/*.proto`.
+pub mod proto {
+    #![allow(clippy::all, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/plexus.v1.rs"));
+}
+
+pub use address::{Address, AddressError};
+pub use amount::{Amount, AmountError};
+pub use hash::Hash;
+pub use keys::{KeyError, PublicKey, SecretKey, Signature};
+pub use tx::{Body, SignedTx, TxError, TxHash, UnsignedTx, MAX_TX_BYTES};
