@@ -1,9 +1,9 @@
 //! Compiles `proto/` with protox (pure Rust), so that no system `protoc` is needed.
 fn main() {
     let proto_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
-    let file = format!("{proto_root}/plexus/v1/tx.proto");
+    let files = ["tx.proto", "block.proto"].map(|f| format!("{proto_root}/plexus/v1/{f}"));
     println!("cargo:rerun-if-changed={proto_root}");
-    let descriptors = protox::compile([&file], [proto_root]).expect("proto files compile");
+    let descriptors = protox::compile(&files, [proto_root]).expect("proto files compile");
     prost_build::Config::new()
         .compile_fds(descriptors)
         .expect("prost code generation succeeds");

@@ -16,7 +16,7 @@ pub use proof::{ProofError, StateProof};
 
 use jmt::{JellyfishMerkleTree, KeyHash};
 use plexus_types::Hash;
-use redb::{Database, ReadableTable as _, TableDefinition};
+use redb::{Database, TableDefinition};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -105,9 +105,11 @@ impl Store {
         let meta = txn.open_table(META)?;
         let version = match meta.get(META_VERSION)? {
             None => None,
-            Some(v) => Some(u64::from_be_bytes(v.value().try_into().map_err(|_| {
-                StoreError::Corrupt("version is not 8 bytes".into())
-            })?)),
+            Some(v) => {
+                Some(u64::from_be_bytes(v.value().try_into().map_err(|_| {
+                    StoreError::Corrupt("version is not 8 bytes".into())
+                })?))
+            }
         };
         let root = match meta.get(META_ROOT)? {
             None => Hash::ZERO,

@@ -52,7 +52,9 @@ fn staging_writes_nothing_and_commit_is_idempotent() {
     assert_eq!(store.get(b"k").unwrap(), None);
     assert_eq!(store.committed().unwrap().version, None);
     let again = store.stage(0, &changes(&[("k", Some("v"))])).unwrap();
-    store.commit(staged, &[(b"aux".to_vec(), b"1".to_vec())]).unwrap();
+    store
+        .commit(staged, &[(b"aux".to_vec(), b"1".to_vec())])
+        .unwrap();
     store.commit(again, &[]).unwrap();
     assert_eq!(store.committed().unwrap().version, Some(0));
     assert_eq!(store.get_aux(b"aux").unwrap(), Some(b"1".to_vec()));
@@ -94,5 +96,8 @@ fn the_same_changes_give_the_same_root_in_any_store() {
     let (_a, a) = open();
     let (_b, b) = open();
     let set = changes(&[("x", Some("1")), ("y", Some("2")), ("z", Some("3"))]);
-    assert_eq!(a.stage(0, &set).unwrap().root, b.stage(0, &set).unwrap().root);
+    assert_eq!(
+        a.stage(0, &set).unwrap().root,
+        b.stage(0, &set).unwrap().root
+    );
 }

@@ -19,7 +19,9 @@ pub enum AmountError {
     Overflow(String),
     #[error("invalid amount {0:?}: PLX has at most 6 decimal places")]
     TooPrecise(String),
-    #[error("invalid amount {0:?}: expected a number followed by `plx` or `uplx` (for example 2.5plx)")]
+    #[error(
+        "invalid amount {0:?}: expected a number followed by `plx` or `uplx` (for example 2.5plx)"
+    )]
     BadDenomination(String),
 }
 

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod amount;
+pub mod block;
 pub mod hash;
 pub mod keys;
 pub mod tx;
@@ -17,6 +18,7 @@ pub mod proto {
 
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError};
+pub use block::{Block, BlockError, BlockHeader};
 pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use tx::{Body, SignedTx, TxError, TxHash, UnsignedTx, MAX_TX_BYTES};

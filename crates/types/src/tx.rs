@@ -227,7 +227,10 @@ mod tests {
         let back = SignedTx::decode(&tx.bytes).unwrap();
         assert_eq!(back, tx);
         assert!(back.verify_signature().is_ok());
-        assert_eq!(back.signer_address, Address::from_public_key(&key.public_key()));
+        assert_eq!(
+            back.signer_address,
+            Address::from_public_key(&key.public_key())
+        );
     }
 
     #[test]
@@ -251,11 +254,19 @@ mod tests {
     #[test]
     fn oversize_and_garbage_inputs_are_rejected_with_codes() {
         assert_eq!(
-            SignedTx::decode(&vec![0u8; MAX_TX_BYTES + 1]).unwrap_err().code(),
+            SignedTx::decode(&vec![0u8; MAX_TX_BYTES + 1])
+                .unwrap_err()
+                .code(),
             "oversize"
         );
-        assert_eq!(SignedTx::decode(&[0xff, 0xff, 0xff]).unwrap_err().code(), "malformed");
-        assert_eq!(SignedTx::decode(&[]).unwrap_err().code(), "malformed_signature");
+        assert_eq!(
+            SignedTx::decode(&[0xff, 0xff, 0xff]).unwrap_err().code(),
+            "malformed"
+        );
+        assert_eq!(
+            SignedTx::decode(&[]).unwrap_err().code(),
+            "malformed_signature"
+        );
     }
 
     #[test]

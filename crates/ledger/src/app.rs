@@ -1,0 +1,543 @@
+//! `PlexusLedger`: the `Ledger` implementation over the authenticated store.
+
+use crate::bank::Account;
+use crate::check::TxChecker;
+use crate::codes::{CommittedTx, Reject, TxCode, TxResult};
+use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
+use crate::sigcache::SigCache;
+use crate::{state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
+use plexus_store::{ChangeSet, StagedVersion, StateProof, Store, StoreError};
+use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Signatures remembered between admission and execution.
+const SIG_CACHE_CAPACITY: usize = 1 << 20;
+
+/// The account that collects fees.
+pub fn fee_pool_address() -> Address {
+    Address::module("fee_pool")
+}
+
+pub struct PlexusLedger {
+    store: Store,
+    info: Option<ChainInfo>,
+    sigs: Arc<SigCache>,
+    committed: (u64, Hash),
+    staged: Option<StagedBlock>,
+}
+
+struct StagedBlock {
+    version: StagedVersion,
+    aux: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl PlexusLedger {
+    /// Opens the ledger over `store`, loading the chain's genesis information if the store has
+    /// been initialized.
+    pub fn open(store: Store) -> Result<PlexusLedger, GenesisError> {
+        let committed = store.committed()?;
+        let info = match store.get(&state_key::chain_info())? {
+            None => None,
+            Some(bytes) => Some(
+                serde_json::from_slice::<ChainInfo>(&bytes)
+                    .map_err(|e| GenesisError::Corrupt(e.to_string()))?,
+            ),
+        };
+        Ok(PlexusLedger {
+            store,
+            info,
+            sigs: Arc::new(SigCache::new(SIG_CACHE_CAPACITY)),
+            committed: (committed.version.unwrap_or(0), committed.root),
+            staged: None,
+        })
+    }
+
+    /// Whether genesis has been applied.
+    pub fn is_initialized(&self) -> bool {
+        self.info.is_some()
+    }
+
+    /// A handle for mempool admission that does not borrow the ledger.
+    pub fn checker(&self) -> Option<TxChecker> {
+        self.info.as_ref().map(|info| TxChecker {
+            store: self.store.clone(),
+            chain_id: Arc::from(info.chain_id.as_str()),
+            params: info.params.clone(),
+            sigs: self.sigs.clone(),
+        })
+    }
+
+    pub fn chain_id(&self) -> Option<&str> {
+        self.info.as_ref().map(|i| i.chain_id.as_str())
+    }
+
+    pub fn params(&self) -> Option<&Params> {
+        self.info.as_ref().map(|i| &i.params)
+    }
+
+    pub fn genesis_time_ms(&self) -> Option<u64> {
+        self.info.as_ref().map(|i| i.genesis_time_ms)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// An account in committed state (a never-seen address is an empty account).
+    pub fn account(&self, address: &Address) -> Result<Account, StoreError> {
+        read_account(&self.store, address)
+    }
+
+    /// An account at `height` with a proof against that height's app hash.
+    pub fn account_with_proof(
+        &self,
+        address: &Address,
+        height: u64,
+    ) -> Result<(Option<Account>, StateProof), StoreError> {
+        let (value, proof) = self
+            .store
+            .get_with_proof(&state_key::account(address), height)?;
+        Ok((value.and_then(|v| Account::decode(&v)), proof))
+    }
+
+    /// Total tokens in existence.
+    pub fn supply(&self) -> Result<Amount, StoreError> {
+        Ok(self
+            .store
+            .get(&state_key::supply())?
+            .and_then(|b| {
+                b.try_into()
+                    .ok()
+                    .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
+            })
+            .unwrap_or_default())
+    }
+
+    /// Transactions committed since genesis.
+    pub fn txs_committed(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .store
+            .get(&state_key::txs_committed())?
+            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0))
+    }
+
+    /// The result of a committed transaction.
+    pub fn committed_tx(&self, hash: &Hash) -> Result<Option<CommittedTx>, StoreError> {
+        Ok(self
+            .store
+            .get_aux(&state_key::tx_result(hash))?
+            .and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    /// The app hash at `height`, if committed.
+    pub fn app_hash_at(&self, height: u64) -> Result<Option<Hash>, StoreError> {
+        self.store.root_at(height)
+    }
+}
+
+fn read_account(store: &Store, address: &Address) -> Result<Account, StoreError> {
+    Ok(store
+        .get(&state_key::account(address))?
+        .and_then(|b| Account::decode(&b))
+        .unwrap_or_default())
+}
+
+/// Accounts touched by a block, over the committed state.
+struct Overlay<'a> {
+    snapshot: &'a plexus_store::Snapshot,
+    accounts: BTreeMap<Address, Account>,
+}
+
+impl Overlay<'_> {
+    fn get(&mut self, address: &Address) -> Result<Account, StoreError> {
+        if let Some(a) = self.accounts.get(address) {
+            return Ok(*a);
+        }
+        let a = self
+            .snapshot
+            .get(&state_key::account(address))?
+            .and_then(|b| Account::decode(&b))
+            .unwrap_or_default();
+        self.accounts.insert(*address, a);
+        Ok(a)
+    }
+
+    fn set(&mut self, address: Address, account: Account) {
+        self.accounts.insert(address, account);
+    }
+}
+
+impl PlexusLedger {
+    /// Executes one transaction against the overlay. Returns its result and whether it was
+    /// charged (passed the checks against history).
+    fn execute_tx(
+        &self,
+        info: &ChainInfo,
+        overlay: &mut Overlay<'_>,
+        decoded: Result<SignedTx, TxError>,
+        signature_ok: bool,
+        raw_len: usize,
+        hash: Hash,
+    ) -> Result<(TxResult, bool), StoreError> {
+        let fail = |code: TxCode, log: String| TxResult {
+            hash,
+            code,
+            log,
+            fee: Amount::ZERO,
+        };
+        // Stateless.
+        if raw_len > info.params.max_tx_bytes as usize {
+            return Ok((
+                fail(TxCode::Oversize, "transaction too large".into()),
+                false,
+            ));
+        }
+        let tx = match decoded {
+            Ok(tx) => tx,
+            Err(e) => {
+                let r = Reject::from(e);
+                return Ok((fail(r.code, r.message), false));
+            }
+        };
+        if tx.chain_id != info.chain_id {
+            return Ok((
+                fail(TxCode::WrongChainId, format!("chain id {:?}", tx.chain_id)),
+                false,
+            ));
+        }
+        if !signature_ok {
+            return Ok((
+                fail(TxCode::InvalidSignature, "signature does not verify".into()),
+                false,
+            ));
+        }
+        // Against history.
+        let sender = tx.signer_address;
+        let mut account = overlay.get(&sender)?;
+        if tx.nonce != account.nonce {
+            let code = if tx.nonce < account.nonce {
+                TxCode::NonceTooLow
+            } else {
+                TxCode::NonceTooHigh
+            };
+            let log = format!("nonce {} but account expects {}", tx.nonce, account.nonce);
+            return Ok((fail(code, log), false));
+        }
+        if tx.fee < info.params.min_fee {
+            return Ok((fail(TxCode::FeeTooLow, format!("fee {}", tx.fee)), false));
+        }
+        let Some(after_fee) = account.balance.checked_sub(tx.fee) else {
+            let log = format!("balance {} below fee {}", account.balance, tx.fee);
+            return Ok((fail(TxCode::InsufficientFee, log), false));
+        };
+        // Execute: the fee is charged and the nonce used whatever the body does.
+        account.balance = after_fee;
+        account.nonce += 1;
+        overlay.set(sender, account);
+        let charged = |code: TxCode, log: String| TxResult {
+            hash,
+            code,
+            log,
+            fee: tx.fee,
+        };
+        let result = match &tx.body {
+            Body::Transfer { to, amount } => match account.balance.checked_sub(*amount) {
+                None => charged(
+                    TxCode::InsufficientFunds,
+                    format!(
+                        "balance {} after fee, transfer of {}",
+                        account.balance, amount
+                    ),
+                ),
+                Some(left) => {
+                    let mut debited = account;
+                    debited.balance = left;
+                    overlay.set(sender, debited);
+                    let mut recipient = overlay.get(to)?;
+                    match recipient.balance.checked_add(*amount) {
+                        None => {
+                            overlay.set(sender, account);
+                            charged(TxCode::Overflow, format!("balance of {to} overflows"))
+                        }
+                        Some(b) => {
+                            recipient.balance = b;
+                            overlay.set(*to, recipient);
+                            charged(TxCode::Ok, String::new())
+                        }
+                    }
+                }
+            },
+        };
+        Ok((result, true))
+    }
+
+    fn check_header(&self, block: &Block) -> Result<&ChainInfo, BlockReject> {
+        let info = self.info.as_ref().ok_or(BlockReject::NoGenesis)?;
+        let h = &block.header;
+        if h.chain_id != info.chain_id {
+            return Err(BlockReject::WrongChain {
+                expected: info.chain_id.clone(),
+                got: h.chain_id.clone(),
+            });
+        }
+        if h.height != self.committed.0 + 1 {
+            return Err(BlockReject::WrongHeight {
+                committed: self.committed.0,
+                got: h.height,
+            });
+        }
+        if h.prev_app_hash != self.committed.1 {
+            return Err(BlockReject::WrongPrevAppHash {
+                committed: self.committed.1,
+                got: h.prev_app_hash,
+            });
+        }
+        Ok(info)
+    }
+}
+
+impl Ledger for PlexusLedger {
+    fn last_committed(&self) -> (u64, Hash) {
+        self.committed
+    }
+
+    fn init_chain(&mut self, genesis: &Genesis) -> Result<Outcome, GenesisError> {
+        let supply = genesis.validate()?;
+        if let Some(info) = &self.info {
+            if info.chain_id != genesis.chain_id {
+                return Err(GenesisError::OtherChain {
+                    stored: info.chain_id.clone(),
+                    requested: genesis.chain_id.clone(),
+                });
+            }
+            let root = self.store.root_at(0)?.unwrap_or(Hash::ZERO);
+            return Ok(Outcome {
+                height: 0,
+                app_hash: root,
+                results: vec![],
+            });
+        }
+        let info = ChainInfo {
+            chain_id: genesis.chain_id.clone(),
+            genesis_time_ms: genesis.genesis_time_ms,
+            params: genesis.params.clone(),
+        };
+        let mut changes = ChangeSet::new();
+        changes.insert(
+            state_key::chain_info(),
+            Some(serde_json::to_vec(&info).expect("chain info serializes")),
+        );
+        changes.insert(state_key::supply(), Some(supply.0.to_be_bytes().to_vec()));
+        changes.insert(
+            state_key::last_block(),
+            Some(last_block_value(0, genesis.genesis_time_ms)),
+        );
+        changes.insert(
+            state_key::txs_committed(),
+            Some(0u64.to_be_bytes().to_vec()),
+        );
+        for acct in &genesis.accounts {
+            let a = Account {
+                balance: acct.balance,
+                nonce: 0,
+            };
+            changes.insert(state_key::account(&acct.address), Some(a.encode()));
+        }
+        let staged = self.store.stage(0, &changes)?;
+        let root = staged.root;
+        self.store.commit(staged, &[])?;
+        self.info = Some(info);
+        self.committed = (0, root);
+        Ok(Outcome {
+            height: 0,
+            app_hash: root,
+            results: vec![],
+        })
+    }
+
+    fn check_tx(&self, tx: &[u8]) -> Result<TxMeta, Reject> {
+        let checker = self
+            .checker()
+            .ok_or_else(|| Reject::new(TxCode::Malformed, "the chain has no genesis yet"))?;
+        checker.check(tx)
+    }
+
+    fn select(
+        &self,
+        _ctx: &BlockCtx,
+        pool: &mut dyn Iterator<Item = Vec<u8>>,
+        max_bytes: usize,
+    ) -> Vec<Vec<u8>> {
+        let Some(info) = &self.info else {
+            return vec![];
+        };
+        let max_bytes = max_bytes.min(info.params.max_block_bytes as usize);
+        let Ok(snapshot) = self.store.snapshot() else {
+            return vec![];
+        };
+        // Per sender: the next nonce and what is left to spend, as the block would leave them.
+        let mut senders: BTreeMap<Address, Account> = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut used = 0usize;
+        for bytes in pool {
+            if used + bytes.len() > max_bytes {
+                break;
+            }
+            let Ok(tx) = SignedTx::decode(&bytes) else {
+                continue;
+            };
+            if tx.chain_id != info.chain_id || tx.fee < info.params.min_fee {
+                continue;
+            }
+            let entry = match senders.get_mut(&tx.signer_address) {
+                Some(a) => a,
+                None => {
+                    let a = snapshot
+                        .get(&state_key::account(&tx.signer_address))
+                        .ok()
+                        .flatten()
+                        .and_then(|b| Account::decode(&b))
+                        .unwrap_or_default();
+                    senders.entry(tx.signer_address).or_insert(a)
+                }
+            };
+            if tx.nonce != entry.nonce || entry.balance < tx.fee {
+                continue;
+            }
+            entry.nonce += 1;
+            entry.balance = Amount(entry.balance.0 - tx.fee.0);
+            let Body::Transfer { amount, .. } = &tx.body;
+            if let Some(left) = entry.balance.checked_sub(*amount) {
+                entry.balance = left;
+            }
+            used += bytes.len();
+            out.push(bytes);
+        }
+        out
+    }
+
+    fn verify(&self, block: &Block) -> Result<(), BlockReject> {
+        let total: usize = block.txs.iter().map(|t| t.len()).sum();
+        if let Some(info) = &self.info {
+            if total > info.params.max_block_bytes as usize {
+                return Err(BlockReject::TooLarge(total));
+            }
+        }
+        if Block::tx_root(&block.txs) != block.header.tx_root {
+            return Err(BlockReject::BadTxRoot);
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, block: &Block) -> Result<Outcome, BlockReject> {
+        use rayon::prelude::*;
+        self.verify(block)?;
+        let info = self.check_header(block)?.clone();
+        let height = block.header.height;
+
+        // Stateless work in parallel: decoding, then signatures not verified on admission.
+        let decoded: Vec<Result<SignedTx, TxError>> =
+            block.txs.par_iter().map(|b| SignedTx::decode(b)).collect();
+        let unverified: Vec<&SignedTx> = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok())
+            .filter(|t| !self.sigs.contains(&t.hash))
+            .collect();
+        let verdicts = SignedTx::verify_many(&unverified);
+        let mut bad_sigs = std::collections::BTreeSet::new();
+        for (tx, v) in unverified.iter().zip(verdicts) {
+            if v.is_err() {
+                bad_sigs.insert(tx.hash);
+            }
+        }
+
+        let snapshot = self.store.snapshot()?;
+        let mut overlay = Overlay {
+            snapshot: &snapshot,
+            accounts: BTreeMap::new(),
+        };
+        let mut results = Vec::with_capacity(block.txs.len());
+        let mut aux = Vec::new();
+        let mut fees = Amount::ZERO;
+        let mut charged_count = 0u64;
+        for (index, (raw, dec)) in block.txs.iter().zip(decoded).enumerate() {
+            let hash = match &dec {
+                Ok(t) => t.hash,
+                Err(_) => Hash::of(raw),
+            };
+            let sig_ok = !bad_sigs.contains(&hash);
+            let (result, charged) =
+                self.execute_tx(&info, &mut overlay, dec, sig_ok, raw.len(), hash)?;
+            if charged {
+                charged_count += 1;
+                fees = fees
+                    .checked_add(result.fee)
+                    .ok_or_else(|| StoreError::Corrupt("fees exceed the largest amount".into()))?;
+                let record = CommittedTx {
+                    height,
+                    index: index as u32,
+                    result: result.clone(),
+                };
+                aux.push((
+                    state_key::tx_result(&hash),
+                    serde_json::to_vec(&record).expect("tx result serializes"),
+                ));
+            }
+            results.push(result);
+        }
+        if fees > Amount::ZERO {
+            let pool = fee_pool_address();
+            let mut acct = overlay.get(&pool)?;
+            acct.balance = acct
+                .balance
+                .checked_add(fees)
+                .ok_or_else(|| StoreError::Corrupt("fee pool exceeds the largest amount".into()))?;
+            overlay.set(pool, acct);
+        }
+
+        let mut changes = ChangeSet::new();
+        for (address, account) in &overlay.accounts {
+            changes.insert(state_key::account(address), Some(account.encode()));
+        }
+        changes.insert(
+            state_key::last_block(),
+            Some(last_block_value(height, block.header.time_ms)),
+        );
+        let before = snapshot
+            .get(&state_key::txs_committed())?
+            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0);
+        changes.insert(
+            state_key::txs_committed(),
+            Some((before + charged_count).to_be_bytes().to_vec()),
+        );
+        drop(overlay);
+        let version = self.store.stage(height, &changes)?;
+        let app_hash = version.root;
+        self.staged = Some(StagedBlock { version, aux });
+        Ok(Outcome {
+            height,
+            app_hash,
+            results,
+        })
+    }
+
+    fn commit(&mut self) -> Result<u64, StoreError> {
+        let Some(staged) = self.staged.take() else {
+            return Ok(self.committed.0);
+        };
+        let height = staged.version.version;
+        let root = staged.version.root;
+        self.store.commit(staged.version, &staged.aux)?;
+        self.committed = (height, root);
+        Ok(height)
+    }
+}
+
+fn last_block_value(height: u64, time_ms: u64) -> Vec<u8> {
+    let mut v = height.to_be_bytes().to_vec();
+    v.extend_from_slice(&time_ms.to_be_bytes());
+    v
+}
