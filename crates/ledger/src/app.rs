@@ -5,8 +5,8 @@ use crate::check::TxChecker;
 use crate::codes::{CommittedTx, Reject, TxCode, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::sigcache::SigCache;
-use crate::{state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
-use plexus_store::{ChangeSet, StagedVersion, StateProof, Store, StoreError};
+use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
+use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -86,62 +86,28 @@ impl PlexusLedger {
 
     /// An account in committed state (a never-seen address is an empty account).
     pub fn account(&self, address: &Address) -> Result<Account, StoreError> {
-        read_account(&self.store, address)
-    }
-
-    /// An account at `height` with a proof against that height's app hash.
-    pub fn account_with_proof(
-        &self,
-        address: &Address,
-        height: u64,
-    ) -> Result<(Option<Account>, StateProof), StoreError> {
-        let (value, proof) = self
-            .store
-            .get_with_proof(&state_key::account(address), height)?;
-        Ok((value.and_then(|v| Account::decode(&v)), proof))
+        query::account(&self.store, address)
     }
 
     /// Total tokens in existence.
     pub fn supply(&self) -> Result<Amount, StoreError> {
-        Ok(self
-            .store
-            .get(&state_key::supply())?
-            .and_then(|b| {
-                b.try_into()
-                    .ok()
-                    .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
-            })
-            .unwrap_or_default())
+        query::supply(&self.store)
     }
 
     /// Transactions committed since genesis.
     pub fn txs_committed(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .store
-            .get(&state_key::txs_committed())?
-            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
-            .unwrap_or(0))
+        query::txs_committed(&self.store)
     }
 
     /// The result of a committed transaction.
     pub fn committed_tx(&self, hash: &Hash) -> Result<Option<CommittedTx>, StoreError> {
-        Ok(self
-            .store
-            .get_aux(&state_key::tx_result(hash))?
-            .and_then(|b| serde_json::from_slice(&b).ok()))
+        query::committed_tx(&self.store, hash)
     }
 
     /// The app hash at `height`, if committed.
     pub fn app_hash_at(&self, height: u64) -> Result<Option<Hash>, StoreError> {
         self.store.root_at(height)
     }
-}
-
-fn read_account(store: &Store, address: &Address) -> Result<Account, StoreError> {
-    Ok(store
-        .get(&state_key::account(address))?
-        .and_then(|b| Account::decode(&b))
-        .unwrap_or_default())
 }
 
 /// Accounts touched by a block, over the committed state.

@@ -15,6 +15,7 @@ mod bank;
 mod check;
 mod codes;
 mod genesis;
+pub mod query;
 mod sigcache;
 pub mod state_key;
 
