@@ -51,7 +51,8 @@ impl BlockLog {
             let n = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
             let crc = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
             let body_start = pos + HEADER_LEN;
-            if body_start + n > data.len() || crc32fast::hash(&data[body_start..body_start + n]) != crc
+            if body_start + n > data.len()
+                || crc32fast::hash(&data[body_start..body_start + n]) != crc
             {
                 break;
             }

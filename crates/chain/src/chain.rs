@@ -223,7 +223,11 @@ impl Chain {
             status.last_block_time_ms = ctx.time_ms;
             status.txs_committed = txs_committed;
         }
-        let committed_ok = outcome.results.iter().filter(|r| r.code == TxCode::Ok).count();
+        let committed_ok = outcome
+            .results
+            .iter()
+            .filter(|r| r.code == TxCode::Ok)
+            .count();
         metrics::counter!("plexus_blocks_committed_total").increment(1);
         metrics::counter!("plexus_txs_committed_total").increment(block.txs.len() as u64);
         metrics::counter!("plexus_txs_succeeded_total").increment(committed_ok as u64);
@@ -287,7 +291,6 @@ impl Chain {
     pub fn checker(&self) -> &TxChecker {
         &self.checker
     }
-
 }
 
 fn count_admission(result: &Result<TxMeta, Reject>) {

@@ -69,11 +69,12 @@ impl Mempool {
     pub fn add(&self, bytes: Vec<u8>, meta: &TxMeta, height: u64) -> Result<(), Reject> {
         let mut inner = self.inner.lock();
         if inner.by_hash.contains_key(&meta.hash) {
-            return Err(Reject::new(TxCode::Duplicate, "transaction is already pending"));
+            return Err(Reject::new(
+                TxCode::Duplicate,
+                "transaction is already pending",
+            ));
         }
-        if inner.count >= self.config.max_txs
-            || inner.bytes + bytes.len() > self.config.max_bytes
-        {
+        if inner.count >= self.config.max_txs || inner.bytes + bytes.len() > self.config.max_bytes {
             return Err(Reject::new(
                 TxCode::MempoolFull,
                 "the mempool is full; try again after the next block",

@@ -1,1 +1,143 @@
-fn main() {}
+//! `plexus`: run a node or a whole devnet, manage keys, send transactions, query the chain,
+//! and measure performance.
+
+mod bench;
+mod client;
+mod cmd_keys;
+mod cmd_node;
+mod cmd_query;
+mod cmd_tx;
+mod devnet;
+mod keyring;
+
+use clap::{Parser, Subcommand};
+use keyring::{Backend, PassphraseSource};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "plexus",
+    version,
+    about = "Plexus: a DePIN/DePAI network node and toolkit"
+)]
+struct Cli {
+    /// Home directory for node state, keys and devnets.
+    #[arg(long, global = true, env = "PLEXUS_HOME", default_value = "./.plexus")]
+    home: PathBuf,
+    /// URL of the node's HTTP API, for client commands.
+    #[arg(
+        long,
+        global = true,
+        env = "PLEXUS_NODE",
+        default_value = "http://127.0.0.1:26650"
+    )]
+    node: String,
+    /// Where keys are kept: `file` (encrypted) or `test` (unencrypted, for devnets).
+    #[arg(long, global = true, value_enum, default_value = "file")]
+    keyring_backend: Backend,
+    /// Read the keyring passphrase from this file (else PLEXUS_PASSPHRASE, else a prompt).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole network on this machine: a node with funded demo accounts and a steady
+    /// flow of demo transfers.
+    Devnet(devnet::DevnetArgs),
+    /// Manage keys.
+    #[command(subcommand)]
+    Keys(cmd_keys::KeysCommand),
+    /// Initialize or start a node.
+    #[command(subcommand)]
+    Node(cmd_node::NodeCommand),
+    /// Sign and send transactions.
+    #[command(subcommand)]
+    Tx(cmd_tx::TxCommand),
+    /// Read the chain.
+    #[command(subcommand)]
+    Query(cmd_query::QueryCommand),
+    /// Measure performance, next to a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// What every command may need from the global flags.
+pub struct Globals {
+    pub home: PathBuf,
+    pub node: String,
+    pub backend: Backend,
+    pub passphrase: PassphraseSource,
+    pub json: bool,
+}
+
+impl Globals {
+    pub fn keyring(&self) -> keyring::Keyring {
+        keyring::Keyring::open(&self.home, self.backend, self.passphrase.clone())
+    }
+
+    pub fn client(&self) -> anyhow::Result<client::NodeClient> {
+        client::NodeClient::new(&self.node)
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("values serialize")
+    );
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let globals = Globals {
+        home: cli.home,
+        node: cli.node,
+        backend: cli.keyring_backend,
+        passphrase: PassphraseSource {
+            file: cli.passphrase_file,
+        },
+        json: cli.json,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Devnet(args) => devnet::run(&globals, args).await,
+            Command::Keys(cmd) => cmd_keys::run(&globals, cmd),
+            Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
+            Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
+            Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
+            Command::Bench(cmd) => bench::run(&globals, cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -30,7 +30,11 @@ pub fn account_with_proof(
 pub fn supply(store: &Store) -> Result<Amount, StoreError> {
     Ok(store
         .get(&state_key::supply())?
-        .and_then(|b| b.try_into().ok().map(|a: [u8; 16]| Amount(u128::from_be_bytes(a))))
+        .and_then(|b| {
+            b.try_into()
+                .ok()
+                .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
+        })
         .unwrap_or_default())
 }
 

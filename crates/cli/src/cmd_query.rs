@@ -1,0 +1,115 @@
+//! `plexus query status|account|block`.
+
+use crate::{print_json, Globals};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use plexus_ledger::{state_key, Account};
+use plexus_store::StateProof;
+use plexus_types::{Amount, Hash};
+use serde_json::Value;
+
+#[derive(Subcommand)]
+pub enum QueryCommand {
+    /// The chain's id, height, app hash and counts.
+    Status,
+    /// An account's balance and nonce, with its Merkle proof checked against the app hash.
+    Account {
+        /// Address (plx1…) or the name of a key in the keyring.
+        address: String,
+        /// Read the account as of this height (default: the latest).
+        #[arg(long)]
+        height: Option<u64>,
+    },
+    /// A block (default: the latest).
+    Block { height: Option<u64> },
+}
+
+/// Checks the proof in an account answer against the app hash it reports, and that this app
+/// hash is the one the chain recorded for that height.
+async fn verify_account(client: &crate::client::NodeClient, v: &Value) -> anyhow::Result<()> {
+    let address: plexus_types::Address = v["address"].as_str().context("no address")?.parse()?;
+    let app_hash = Hash::from_hex(v["app_hash"].as_str().context("no app_hash")?)?;
+    let height = v["height"].as_u64().context("no height")?;
+    let proof = StateProof(hex::decode(v["proof"].as_str().context("no proof")?)?);
+    let exists = v["exists"].as_bool().context("no exists flag")?;
+    let value = if exists {
+        Some(
+            Account {
+                balance: Amount::from_base_units(v["balance"].as_str().context("no balance")?)?,
+                nonce: v["nonce"].as_u64().context("no nonce")?,
+            }
+            .encode(),
+        )
+    } else {
+        None
+    };
+    proof
+        .verify(app_hash, &state_key::account(&address), value.as_deref())
+        .context("the node's Merkle proof does not verify")?;
+    if height > 0 {
+        let block: Value = client.get(&format!("/v1/blocks/{height}")).await?;
+        if block["app_hash"].as_str() != Some(app_hash.to_hex().as_str()) {
+            bail!("the app hash of the proof differs from the one recorded for block {height}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
+    let client = g.client()?;
+    match cmd {
+        QueryCommand::Status => {
+            let v = client.status().await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                println!(
+                    "chain {} · height {} · app hash {} · {} txs committed · {} pending",
+                    v["chain_id"].as_str().unwrap_or("?"),
+                    v["height"],
+                    v["app_hash"].as_str().unwrap_or("?"),
+                    v["txs_committed"],
+                    v["mempool_size"]
+                );
+            }
+        }
+        QueryCommand::Account { address, height } => {
+            let address = crate::cmd_tx::resolve_address(g, &address)?;
+            let mut v = client.account(&address, height).await?;
+            verify_account(&client, &v).await?;
+            v["proof_verified"] = Value::Bool(true);
+            if g.json {
+                print_json(&v);
+            } else {
+                let balance = Amount::from_base_units(v["balance"].as_str().unwrap_or("0"))?;
+                println!(
+                    "{address}\nbalance: {} ({} uplx)\nnonce:   {}\nheight:  {} (app hash {}, proof verified)",
+                    balance.to_plx_string(),
+                    balance,
+                    v["nonce"],
+                    v["height"],
+                    v["app_hash"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        QueryCommand::Block { height } => {
+            let path = match height {
+                Some(h) => format!("/v1/blocks/{h}"),
+                None => "/v1/blocks/latest".to_string(),
+            };
+            let v: Value = client.get(&path).await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                println!(
+                    "block {} · {} txs · hash {} · app hash {}",
+                    v["height"],
+                    v["txs"].as_array().map_or(0, |t| t.len()),
+                    v["hash"].as_str().unwrap_or("?"),
+                    v["app_hash"].as_str().unwrap_or("?")
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The files of a node's home directory and its settings.
+
+use plexus_ledger::Genesis;
+use plexus_types::{Address, SecretKey};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the node's HTTP API listens unless told otherwise.
+pub const DEFAULT_API_ADDR: &str = "127.0.0.1:26650";
+
+/// Settings from `config.toml`, overridable by flags.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Address of the HTTP API.
+    pub api: SocketAddr,
+    /// Longest time between blocks when no transactions arrive, in milliseconds.
+    pub block_ms: u64,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            api: DEFAULT_API_ADDR.parse().expect("default address parses"),
+            block_ms: 1_000,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// The commented template written by `plexus node init`.
+    pub fn template(&self) -> String {
+        format!(
+            "# Plexus node settings. Flags of `plexus node start` override these.\n\
+             \n\
+             # Address of the HTTP API (/v1, /metrics, the explorer at /).\n\
+             api = \"{}\"\n\
+             \n\
+             # Longest time between blocks when no transactions arrive, in milliseconds.\n\
+             # A block is made as soon as transactions are waiting.\n\
+             block_ms = {}\n",
+            self.api, self.block_ms
+        )
+    }
+}
+
+/// The layout of a node's home directory.
+#[derive(Debug, Clone)]
+pub struct NodeFiles {
+    pub home: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+fn read(path: &Path) -> Result<String, FilesError> {
+    std::fs::read_to_string(path).map_err(|source| FilesError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl NodeFiles {
+    pub fn new(home: impl Into<PathBuf>) -> NodeFiles {
+        NodeFiles { home: home.into() }
+    }
+
+    pub fn genesis_path(&self) -> PathBuf {
+        self.home.join("genesis.json")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.home.join("config.toml")
+    }
+    pub fn node_key_path(&self) -> PathBuf {
+        self.home.join("node_key.json")
+    }
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.join("data")
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.genesis_path().exists()
+    }
+
+    pub fn load_genesis(&self) -> Result<Genesis, FilesError> {
+        let path = self.genesis_path();
+        serde_json::from_str(&read(&path)?).map_err(|e| FilesError::Invalid {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn load_config(&self) -> Result<NodeConfig, FilesError> {
+        let path = self.config_path();
+        if !path.exists() {
+            return Ok(NodeConfig::default());
+        }
+        toml::from_str(&read(&path)?).map_err(|e| FilesError::Invalid {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// The node's own key (it signs as proposer). Stored unencrypted, like a validator key in
+    /// other chains, and readable only by its owner.
+    pub fn load_node_key(&self) -> Result<SecretKey, FilesError> {
+        let path = self.node_key_path();
+        let file: NodeKeyFile =
+            serde_json::from_str(&read(&path)?).map_err(|e| FilesError::Invalid {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        let bytes = hex::decode(&file.secret_key).map_err(|e| FilesError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        SecretKey::from_slice(&bytes).map_err(|e| FilesError::Invalid {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes genesis, the config template and a fresh node key. Refuses to overwrite.
+    pub fn write_new(
+        &self,
+        genesis: &Genesis,
+        config: &NodeConfig,
+        node_key: &SecretKey,
+    ) -> Result<(), FilesError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| FilesError::Io { path, source }
+        };
+        if self.is_initialized() {
+            return Err(FilesError::Invalid {
+                path: self.genesis_path(),
+                reason: "already exists: this home is initialized".into(),
+            });
+        }
+        std::fs::create_dir_all(&self.home).map_err(io(&self.home))?;
+        let genesis_json = serde_json::to_string_pretty(genesis).expect("genesis serializes");
+        write_durably(&self.config_path(), config.template().as_bytes())
+            .map_err(io(&self.config_path()))?;
+        let key = NodeKeyFile {
+            address: Address::from_public_key(&node_key.public_key()),
+            public_key: node_key.public_key().to_string(),
+            secret_key: hex::encode(node_key.to_bytes()),
+        };
+        write_private(
+            &self.node_key_path(),
+            serde_json::to_string_pretty(&key)
+                .expect("key serializes")
+                .as_bytes(),
+        )
+        .map_err(io(&self.node_key_path()))?;
+        // Genesis last: its presence marks the home as initialized.
+        write_durably(&self.genesis_path(), genesis_json.as_bytes())
+            .map_err(io(&self.genesis_path()))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct NodeKeyFile {
+    address: Address,
+    public_key: String,
+    secret_key: String,
+}
+
+/// Writes a file through a temporary name and renames it, so a crash never leaves half a file.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, bytes, 0o644)
+}
+
+/// Like [`write_durably`], readable by the owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The OpenAPI document of the node's HTTP API, served at `/v1/openapi.json`.
+
+/// OpenAPI 3 document; a test checks that it lists every route the router serves.
+pub const DOCUMENT: &str = r#"{
+  "openapi": "3.0.3",
+  "info": {
+    "title": "Plexus node API",
+    "version": "0.1.0"
+  },
+  "paths": {
+    "/v1/status": {
+      "get": {
+        "summary": "Chain id, height, app hash, transactions committed, mempool size",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/txs": {
+      "post": {
+        "summary": "Submit a signed transaction (raw protobuf SignedTx as application/octet-stream, or JSON {\"tx\": hex})",
+        "responses": {
+          "202": {
+            "description": "Admitted to the mempool: {hash, status}"
+          },
+          "400": {
+            "description": "Bad request: {\"error\": {\"code\", \"message\"}}"
+          },
+          "409": {
+            "description": "Already pending"
+          },
+          "503": {
+            "description": "Mempool full"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/octet-stream": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            },
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "tx"
+                ],
+                "properties": {
+                  "tx": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/txs/batch": {
+      "post": {
+        "summary": "Submit many transactions (JSON {\"txs\": [hex]}); one result per transaction",
+        "responses": {
+          "200": {
+            "description": "{results: [{hash, status} | {error}]}"
+          },
+          "400": {
+            "description": "Bad request: {\"error\": {\"code\", \"message\"}}"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "txs"
+                ],
+                "properties": {
+                  "txs": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/txs/{hash}": {
+      "get": {
+        "summary": "Status of a transaction: committed (height, index, code, log, fee), pending or unknown",
+        "responses": {
+          "200": {
+            "description": "committed or pending"
+          },
+          "400": {
+            "description": "Bad request: {\"error\": {\"code\", \"message\"}}"
+          },
+          "404": {
+            "description": "unknown"
+          }
+        },
+        "parameters": [
+          {
+            "name": "hash",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/accounts/{address}": {
+      "get": {
+        "summary": "An account's balance and nonce at a height, with a Merkle proof against that height's app hash",
+        "responses": {
+          "200": {
+            "description": "{address, balance, nonce, exists, height, app_hash, proof}"
+          },
+          "400": {
+            "description": "Bad request: {\"error\": {\"code\", \"message\"}}"
+          },
+          "404": {
+            "description": "height not committed"
+          }
+        },
+        "parameters": [
+          {
+            "name": "address",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "height",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/blocks/latest": {
+      "get": {
+        "summary": "The latest committed block",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/blocks/{height}": {
+      "get": {
+        "summary": "A block by height",
+        "responses": {
+          "200": {
+            "description": "{height, hash, time_ms, proposer, prev_app_hash, app_hash, tx_root, txs}"
+          },
+          "400": {
+            "description": "Bad request: {\"error\": {\"code\", \"message\"}}"
+          },
+          "404": {
+            "description": "no such block"
+          }
+        },
+        "parameters": [
+          {
+            "name": "height",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/openapi.json": {
+      "get": {
+        "summary": "This document",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "summary": "Prometheus metrics",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/": {
+      "get": {
+        "summary": "The explorer (HTML)",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    }
+  }
+}"#;

@@ -1,0 +1,157 @@
+//! Starting and stopping a node: the chain, its block producer thread and the HTTP server.
+
+use crate::api::{router, ApiState};
+use crate::config::{NodeConfig, NodeFiles};
+use anyhow::Context;
+use plexus_chain::{Chain, ChainError, MempoolConfig, SoloConfig};
+use plexus_types::Address;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// A node that is running: its chain, where its API listens, and how to stop it.
+pub struct RunningNode {
+    pub chain: Arc<Chain>,
+    pub api_addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    producer: Option<std::thread::JoinHandle<Result<(), ChainError>>>,
+    producer_done: Option<oneshot::Receiver<()>>,
+    http_stop: Option<oneshot::Sender<()>>,
+    http: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Opens the chain in `files.home`, replaying logged blocks, then starts the block producer
+/// and the HTTP API.
+pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<RunningNode> {
+    let genesis = files.load_genesis().with_context(|| {
+        format!(
+            "{} is not an initialized node home (run `plexus node init --home {}`)",
+            files.home.display(),
+            files.home.display()
+        )
+    })?;
+    let node_key = files.load_node_key()?;
+    let proposer = Address::from_public_key(&node_key.public_key());
+    let data = files.data_dir();
+    let chain = tokio::task::spawn_blocking(move || {
+        Chain::open(&data, Some(&genesis), MempoolConfig::default())
+    })
+    .await?
+    .context("opening the chain")?;
+    let chain = Arc::new(chain);
+    let listener = tokio::net::TcpListener::bind(config.api)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another node running?)", config.api))?;
+    let api_addr = listener.local_addr()?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = oneshot::channel();
+    let producer = {
+        let chain = chain.clone();
+        let stop = stop.clone();
+        let solo = SoloConfig {
+            block_ms: config.block_ms,
+            proposer,
+        };
+        std::thread::Builder::new()
+            .name("block-producer".into())
+            .spawn(move || {
+                let result = chain.run_solo(&solo, &stop);
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "block producer stopped");
+                }
+                let _ = done_tx.send(());
+                result
+            })?
+    };
+
+    let (http_stop, http_stop_rx) = oneshot::channel::<()>();
+    let app = router(ApiState {
+        chain: chain.clone(),
+    });
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = http_stop_rx.await;
+            })
+            .await
+    });
+    let status = chain.status();
+    tracing::info!(
+        chain_id = %status.chain_id,
+        height = status.height,
+        api = %api_addr,
+        "node started"
+    );
+    Ok(RunningNode {
+        chain,
+        api_addr,
+        stop,
+        producer: Some(producer),
+        producer_done: Some(done_rx),
+        http_stop: Some(http_stop),
+        http: Some(http),
+    })
+}
+
+impl RunningNode {
+    /// Runs until `signal` completes or the block producer fails, then shuts down cleanly:
+    /// the API stops taking requests, the producer finishes its current block, the store closes.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let done = self.producer_done.take().expect("run_until is called once");
+        tokio::select! {
+            _ = signal => {
+                tracing::info!("shutting down");
+            }
+            _ = done => {
+                tracing::error!("block producer exited; shutting down");
+            }
+        }
+        self.shutdown().await
+    }
+
+    /// Stops the API and the block producer and waits for both.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.http_stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(http) = self.http.take() {
+            http.await?.context("HTTP server")?;
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        self.chain.wake();
+        if let Some(producer) = self.producer.take() {
+            let result = tokio::task::spawn_blocking(move || producer.join())
+                .await?
+                .map_err(|_| anyhow::anyhow!("block producer panicked"))?;
+            result.context("block producer")?;
+        }
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
