@@ -9,7 +9,6 @@ use plexus_ledger::{
 };
 use plexus_store::{Store, StoreError};
 use plexus_types::{Address, Block, BlockHeader, Hash, SignedTx, TxHash};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -154,11 +153,15 @@ impl Chain {
     /// Admits many transactions, verifying their signatures in batches on every core.
     pub fn submit_many(&self, txs: Vec<Vec<u8>>) -> Vec<Result<TxMeta, Reject>> {
         let checked = self.checker.check_stateless_many(&txs);
+        let snapshot = self.checker.snapshot();
         txs.into_iter()
             .zip(checked)
             .map(|(bytes, checked)| {
                 let result = checked
-                    .and_then(|tx: SignedTx| self.checker.check_history(&tx))
+                    .and_then(|tx: SignedTx| match &snapshot {
+                        Ok(snap) => self.checker.check_history_in(snap, &tx),
+                        Err(e) => Err(e.clone()),
+                    })
                     .and_then(|meta| self.admit(bytes, meta));
                 count_admission(&result);
                 result
@@ -187,6 +190,7 @@ impl Chain {
         let max_bytes = self.checker.params().max_block_bytes as usize;
         let mut candidates = self.mempool.candidates(max_bytes).into_iter();
         let txs = ledger.select(&ctx, &mut candidates, max_bytes);
+        let selected_at = started.elapsed();
         let block = Block {
             header: BlockHeader {
                 chain_id: self.checker.chain_id().to_string(),
@@ -199,21 +203,17 @@ impl Chain {
             txs,
         };
         self.blocks.write().append(&block)?;
+        let logged_at = started.elapsed();
         let outcome = ledger.execute(&block)?;
+        let executed_at = started.elapsed();
         ledger.commit()?;
+        let committed_at = started.elapsed();
 
-        // Drop what the block used from the mempool.
-        let mut next_nonces = BTreeMap::new();
-        for raw in &block.txs {
-            if let Ok(tx) = SignedTx::decode(raw) {
-                next_nonces
-                    .entry(tx.signer_address)
-                    .or_insert(ledger.account(&tx.signer_address)?.nonce);
-            }
-        }
         let txs_committed = ledger.txs_committed()?;
         drop(ledger);
-        for hash in self.mempool.prune(&next_nonces, ctx.height) {
+        // Drop what the block used from the mempool.
+        let included: Vec<TxHash> = outcome.results.iter().map(|r| r.hash).collect();
+        for hash in self.mempool.prune_included(&included, ctx.height) {
             self.checker.forget(&hash);
         }
         {
@@ -228,6 +228,16 @@ impl Chain {
             .iter()
             .filter(|r| r.code == TxCode::Ok)
             .count();
+        tracing::debug!(
+            height = ctx.height,
+            txs = block.txs.len(),
+            select_ms = selected_at.as_secs_f64() * 1e3,
+            log_ms = (logged_at - selected_at).as_secs_f64() * 1e3,
+            execute_ms = (executed_at - logged_at).as_secs_f64() * 1e3,
+            commit_ms = (committed_at - executed_at).as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "block committed"
+        );
         metrics::counter!("plexus_blocks_committed_total").increment(1);
         metrics::counter!("plexus_txs_committed_total").increment(block.txs.len() as u64);
         metrics::counter!("plexus_txs_succeeded_total").increment(committed_ok as u64);

@@ -174,6 +174,22 @@ impl Mempool {
         out
     }
 
+    /// After a block commits: drops the block's transactions and, for each of their senders,
+    /// any pending transaction whose nonce the block has used. Returns the hashes dropped.
+    pub fn prune_included(&self, included: &[TxHash], height: u64) -> Vec<TxHash> {
+        let mut next_nonces: BTreeMap<Address, u64> = BTreeMap::new();
+        {
+            let inner = self.inner.lock();
+            for hash in included {
+                if let Some((sender, nonce)) = inner.by_hash.get(hash) {
+                    let next = next_nonces.entry(*sender).or_insert(0);
+                    *next = (*next).max(nonce + 1);
+                }
+            }
+        }
+        self.prune(&next_nonces, height)
+    }
+
     /// After a block commits: drops every transaction of each sender whose nonce is below the
     /// sender's next nonce (`next_nonces`), and those older than the TTL. Returns the hashes
     /// dropped.

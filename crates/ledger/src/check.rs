@@ -7,7 +7,7 @@ use crate::codes::{Reject, TxCode};
 use crate::genesis::Params;
 use crate::sigcache::SigCache;
 use crate::state_key;
-use plexus_store::Store;
+use plexus_store::{Snapshot, Store};
 use plexus_types::{Address, Amount, SignedTx, TxHash};
 use std::sync::Arc;
 
@@ -104,6 +104,19 @@ impl TxChecker {
 
     /// Nonce and fee against the committed state.
     pub fn check_history(&self, tx: &SignedTx) -> Result<TxMeta, Reject> {
+        let snapshot = self.snapshot()?;
+        self.check_history_in(&snapshot, tx)
+    }
+
+    /// A consistent view of committed state for checking many transactions.
+    pub fn snapshot(&self) -> Result<Snapshot, Reject> {
+        self.store
+            .snapshot()
+            .map_err(|e| Reject::new(TxCode::Malformed, format!("state unavailable: {e}")))
+    }
+
+    /// [`TxChecker::check_history`] against a given snapshot.
+    pub fn check_history_in(&self, snapshot: &Snapshot, tx: &SignedTx) -> Result<TxMeta, Reject> {
         if tx.fee < self.params.min_fee {
             return Err(Reject::new(
                 TxCode::FeeTooLow,
@@ -113,8 +126,7 @@ impl TxChecker {
                 ),
             ));
         }
-        let account = self
-            .store
+        let account = snapshot
             .get(&state_key::account(&tx.signer_address))
             .map_err(|e| Reject::new(TxCode::Malformed, format!("state unavailable: {e}")))?
             .and_then(|b| Account::decode(&b))

@@ -71,7 +71,9 @@ impl From<TxError> for Reject {
     fn from(e: TxError) -> Reject {
         let code = match e {
             TxError::Oversize(_) => TxCode::Oversize,
-            TxError::BadSignature(plexus_types::KeyError::BadSignature) => TxCode::InvalidSignature,
+            TxError::BadSignature(
+                plexus_types::KeyError::BadSignature | plexus_types::KeyError::InvalidPublicKey,
+            ) => TxCode::InvalidSignature,
             _ => TxCode::Malformed,
         };
         Reject::new(code, e.to_string())

@@ -176,13 +176,24 @@ impl Store {
         }
         let reader = RedbTreeReader::new(&self.db)?;
         let tree = JellyfishMerkleTree::<_, Blake3Hasher>::new(&reader);
-        let set = changes
-            .iter()
-            .map(|(k, v)| (key_hash(k), v.clone()))
-            .collect::<Vec<_>>();
-        let (root, batch) = tree
-            .put_value_set(set, version)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        let has_deletes = changes.values().any(Option::is_none);
+        let (root, batch) = if has_deletes {
+            let set = changes
+                .iter()
+                .map(|(k, v)| (key_hash(k), v.clone()))
+                .collect::<Vec<_>>();
+            tree.put_value_set(set, version)
+        } else {
+            // The batch insertion builds each touched node once (instead of once per key),
+            // several times faster for large blocks; it takes no deletions.
+            let set = changes
+                .iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (key_hash(k), v)))
+                .collect::<Vec<_>>();
+            tree.batch_put_value_sets(vec![set], None, version)
+                .map(|(roots, batch)| (roots[0], batch))
+        }
+        .map_err(|e| StoreError::Tree(e.to_string()))?;
         Ok(StagedVersion {
             version,
             root: Hash(root.0),

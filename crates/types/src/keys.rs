@@ -49,7 +49,7 @@ impl SecretKey {
     }
 
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(VerificationKey::from(&self.0))
+        PublicKey(VerificationKeyBytes::from(&self.0).into())
     }
 
     pub fn sign(&self, message: &[u8]) -> Signature {
@@ -63,31 +63,36 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// An ed25519 verification key that decodes to a curve point.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerificationKey);
+/// An ed25519 verification key, kept as its 32-byte encoding. Decoding a transaction does not
+/// decompress the curve point (a costly step); verification does, once, and rejects encodings
+/// that are not points.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
+    /// Checks the length only; see [`PublicKey::validate`] for the point check.
     pub fn from_slice(bytes: &[u8]) -> Result<PublicKey, KeyError> {
         let raw: [u8; 32] = bytes
             .try_into()
             .map_err(|_| KeyError::PublicKeyLength(bytes.len()))?;
-        VerificationKey::try_from(raw)
-            .map(PublicKey)
-            .map_err(|_| KeyError::InvalidPublicKey)
+        Ok(PublicKey(raw))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.0
-            .as_ref()
-            .try_into()
-            .expect("verification keys are 32 bytes")
+        &self.0
+    }
+
+    /// Whether the encoding is a valid curve point.
+    pub fn validate(&self) -> Result<(), KeyError> {
+        VerificationKey::try_from(self.0)
+            .map(|_| ())
+            .map_err(|_| KeyError::InvalidPublicKey)
     }
 
     /// Verifies `signature` over `message` by the ZIP 215 rules.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), KeyError> {
-        self.0
-            .verify(&signature.0, message)
+        let key = VerificationKey::try_from(self.0).map_err(|_| KeyError::InvalidPublicKey)?;
+        key.verify(&signature.0, message)
             .map_err(|_| KeyError::BadSignature)
     }
 

@@ -51,7 +51,9 @@ impl TxError {
             TxError::MissingBody => "missing_body",
             TxError::ChainIdTooLong => "chain_id_too_long",
             TxError::BadSigner(_) => "bad_signer",
-            TxError::BadSignature(KeyError::BadSignature) => "invalid_signature",
+            TxError::BadSignature(KeyError::BadSignature | KeyError::InvalidPublicKey) => {
+                "invalid_signature"
+            }
             TxError::BadSignature(_) => "malformed_signature",
             TxError::BadFee(_) => "bad_fee",
             TxError::BadAmount(_) => "bad_amount",

@@ -1,0 +1,129 @@
+//! The CLI as a user drives it: init a node, start it, transfer, query with proofs.
+mod support;
+
+use support::*;
+
+fn init_node(home: &std::path::Path, bob_addr: &str) {
+    run_ok(
+        home,
+        &[
+            "--keyring-backend",
+            "test",
+            "node",
+            "init",
+            "--chain-id",
+            "plexus-cli-test",
+            "--account",
+            &format!("{bob_addr}=5plx"),
+            "--block-ms",
+            "200",
+        ],
+    );
+}
+
+#[test]
+fn a_cli_transfer_shows_in_both_accounts_with_proofs_that_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob = run_json(
+        &home,
+        &["--keyring-backend", "test", "--json", "keys", "add", "bob"],
+    );
+    let bob_addr = bob["address"].as_str().unwrap().to_string();
+    init_node(&home, &bob_addr);
+    let node = NodeProcess::start(&home, free_port());
+
+    let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);
+    let faucet_addr = faucet["address"].as_str().unwrap();
+    let before = node.cli_json(&["--json", "query", "account", faucet_addr]);
+    let result = node.cli_json(&[
+        "--json", "tx", "transfer", "--from", "faucet", "--to", &bob_addr, "--amount", "2.5plx",
+        "--wait",
+    ]);
+    assert_eq!(result["status"], "committed", "{result}");
+    assert_eq!(result["code"], "ok", "{result}");
+
+    let bob_after = node.cli_json(&["--json", "query", "account", &bob_addr]);
+    assert_eq!(bob_after["balance"], "7500000");
+    assert_eq!(bob_after["proof_verified"], true);
+    assert!(bob_after["height"].as_u64().unwrap() >= result["height"].as_u64().unwrap());
+    let faucet_after = node.cli_json(&["--json", "query", "account", "faucet"]);
+    assert_eq!(faucet_after["proof_verified"], true);
+    assert_eq!(faucet_after["nonce"], 1);
+    let spent = before["balance"].as_str().unwrap().parse::<u128>().unwrap()
+        - faucet_after["balance"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap();
+    assert_eq!(spent, 2_500_000 + 1_000, "amount plus the minimum fee");
+
+    // An account the chain has never seen comes back empty, with a verified proof of absence.
+    let nobody = run_json(
+        &home,
+        &[
+            "--keyring-backend",
+            "test",
+            "--json",
+            "keys",
+            "add",
+            "nobody",
+        ],
+    );
+    let absent = node.cli_json(&[
+        "--json",
+        "query",
+        "account",
+        nobody["address"].as_str().unwrap(),
+    ]);
+    assert_eq!(absent["exists"], false);
+    assert_eq!(absent["proof_verified"], true);
+
+    // An older height still proves the old balance.
+    let old = node.cli_json(&["--json", "query", "account", &bob_addr, "--height", "0"]);
+    assert_eq!(old["balance"], "5000000");
+    assert_eq!(old["proof_verified"], true);
+}
+
+#[test]
+fn bad_input_on_the_command_line_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let out = run(home, &["devnet", "--no-such-flag"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+
+    let out = run(home, &["--node", "http://127.0.0.1:1", "query", "status"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach a node"));
+
+    let out = run(
+        home,
+        &["--keyring-backend", "test", "keys", "show", "ghost"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no key named"));
+
+    let out = run(home, &["query", "account", "plx1notanaddress"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid address"));
+}
+
+#[test]
+fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let port = free_port().to_string();
+    let api = format!("127.0.0.1:{port}");
+    let first = run_json(&home, &["devnet", "--api", &api, "--for", "4s", "--json"]);
+    assert_eq!(first["chain_id"], "plexus-devnet");
+    assert!(first["height"].as_u64().unwrap() >= 4, "{first}");
+    assert!(first["txs_committed"].as_u64().unwrap() > 0, "{first}");
+    for key in ["app_hash", "epochs_finalized", "minted", "paid", "devices"] {
+        assert!(first.get(key).is_some(), "summary lacks {key}");
+    }
+    let second = run_json(&home, &["devnet", "--api", &api, "--for", "2s", "--json"]);
+    assert!(second["height"].as_u64().unwrap() > first["height"].as_u64().unwrap());
+    assert!(second["txs_committed"].as_u64().unwrap() > first["txs_committed"].as_u64().unwrap());
+    assert_eq!(second["supply"], first["supply"], "supply changed");
+}

@@ -1,0 +1,163 @@
+//! Runs the real `plexus` binary: helpers shared by the CLI tests.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn plexus() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+    cmd.env_remove("PLEXUS_HOME")
+        .env_remove("PLEXUS_NODE")
+        .env("PLEXUS_LOG", "warn");
+    cmd
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn run(home: &Path, args: &[&str]) -> Output {
+    plexus()
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .expect("plexus runs")
+}
+
+pub fn run_ok(home: &Path, args: &[&str]) -> String {
+    let out = run(home, args);
+    assert!(
+        out.status.success(),
+        "plexus {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn run_json(home: &Path, args: &[&str]) -> Value {
+    let text = run_ok(home, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A node process that is killed when dropped.
+pub struct NodeProcess {
+    pub child: Child,
+    pub url: String,
+    pub home: PathBuf,
+}
+
+impl NodeProcess {
+    pub fn start(home: &Path, port: u16) -> NodeProcess {
+        let child = plexus()
+            .arg("--home")
+            .arg(home)
+            .args(["node", "start", "--api", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let node = NodeProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            home: home.to_path_buf(),
+        };
+        node.wait_ready();
+        node
+    }
+
+    fn wait_ready(&self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if std::net::TcpStream::connect(self.url.trim_start_matches("http://")).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("node at {} did not start", self.url);
+    }
+
+    pub fn kill(&mut self) {
+        // SIGKILL: no chance to flush or clean up.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Output {
+        plexus()
+            .arg("--home")
+            .arg(&self.home)
+            .arg("--node")
+            .arg(&self.url)
+            .arg("--keyring-backend")
+            .arg("test")
+            .args(args)
+            .output()
+            .expect("plexus runs")
+    }
+
+    pub fn cli_json(&self, args: &[&str]) -> Value {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "plexus {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Minimal blocking HTTP GET of a JSON document, so tests need no async runtime.
+pub fn get_json(url: &str) -> Option<Value> {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).ok()?;
+    let body = buf.split_once("\r\n\r\n")?.1;
+    serde_json::from_str(body).ok()
+}
+
+/// Blocking HTTP POST of a JSON body; returns the parsed answer.
+pub fn post_json(url: &str, body: &str) -> Option<Value> {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).ok()?;
+    let body = buf.split_once("\r\n\r\n")?.1;
+    serde_json::from_str(body).ok()
+}

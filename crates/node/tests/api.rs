@@ -1,0 +1,251 @@
+//! The HTTP API answers bad input with a 4xx and a JSON error, and keeps working.
+
+use plexus_ledger::{Genesis, GenesisAccount, Params};
+use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode};
+use plexus_types::{Address, Amount, Body, SecretKey, UnsignedTx};
+use serde_json::Value;
+use std::time::Duration;
+
+const CHAIN: &str = "plexus-api-test";
+
+async fn start(home: &std::path::Path, alice: &SecretKey) -> RunningNode {
+    let files = NodeFiles::new(home);
+    let genesis = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 1,
+        params: Params::default(),
+        accounts: vec![GenesisAccount {
+            address: Address::from_public_key(&alice.public_key()),
+            balance: Amount::plx(1_000),
+        }],
+    };
+    let config = NodeConfig {
+        api: "127.0.0.1:0".parse().unwrap(),
+        block_ms: 100,
+    };
+    files
+        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
+        .unwrap();
+    run_node(&files, config).await.unwrap()
+}
+
+fn transfer(key: &SecretKey, chain_id: &str, nonce: u64) -> Vec<u8> {
+    UnsignedTx {
+        chain_id: chain_id.into(),
+        nonce,
+        fee: Amount(1_000),
+        body: Body::Transfer {
+            to: Address([3; 20]),
+            amount: Amount(5),
+        },
+    }
+    .sign(key)
+    .bytes
+}
+
+async fn expect_error(resp: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(resp.status().as_u16(), status, "expected {status} {code}");
+    let body: Value = resp.json().await.expect("error bodies are JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        !body["error"]["message"].as_str().unwrap_or("").is_empty(),
+        "error without a message: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_clear_4xx_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = start(dir.path(), &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let http = reqwest::Client::new();
+    let post_raw = |body: Vec<u8>| {
+        http.post(format!("{base}/v1/txs"))
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+    };
+
+    expect_error(
+        post_raw(b"\xff\xfe garbage".to_vec()).await.unwrap(),
+        400,
+        "malformed",
+    )
+    .await;
+    expect_error(post_raw(vec![0x0a; 40_000]).await.unwrap(), 400, "oversize").await;
+    expect_error(
+        post_raw(transfer(&alice, "another-chain", 0))
+            .await
+            .unwrap(),
+        400,
+        "wrong_chain_id",
+    )
+    .await;
+    // A transaction whose payload claims alice but is signed by mallory.
+    let forged = {
+        use prost::Message;
+        let good = UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce: 0,
+            fee: Amount(1_000),
+            body: Body::Transfer {
+                to: Address([3; 20]),
+                amount: Amount(5),
+            },
+        }
+        .sign(&alice);
+        plexus_types::proto::SignedTx {
+            signature: SecretKey::from_seed([66; 32])
+                .sign(&good.payload)
+                .to_bytes()
+                .to_vec(),
+            payload: good.payload,
+        }
+        .encode_to_vec()
+    };
+    expect_error(post_raw(forged).await.unwrap(), 400, "invalid_signature").await;
+    let json_post = |body: &'static str| {
+        http.post(format!("{base}/v1/txs"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    expect_error(json_post("{\"tx\": \"zz\"}").await.unwrap(), 400, "bad_hex").await;
+    expect_error(
+        json_post("{\"tx\": \"00\", \"extra\": 1}").await.unwrap(),
+        400,
+        "bad_json",
+    )
+    .await;
+    expect_error(json_post("not json").await.unwrap(), 400, "bad_json").await;
+    let get = |path: String| http.get(format!("{base}{path}")).send();
+    expect_error(
+        get("/v1/txs/not-a-hash".into()).await.unwrap(),
+        400,
+        "bad_hash",
+    )
+    .await;
+    let unknown = get(format!("/v1/txs/{}", "ab".repeat(32))).await.unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["status"], "unknown");
+    expect_error(
+        get("/v1/accounts/plx1nope".into()).await.unwrap(),
+        400,
+        "bad_address",
+    )
+    .await;
+    let alice_addr = Address::from_public_key(&alice.public_key());
+    expect_error(
+        get(format!("/v1/accounts/{alice_addr}?height=abc"))
+            .await
+            .unwrap(),
+        400,
+        "bad_query",
+    )
+    .await;
+    expect_error(
+        get(format!("/v1/accounts/{alice_addr}?height=99999999"))
+            .await
+            .unwrap(),
+        404,
+        "height_not_committed",
+    )
+    .await;
+    expect_error(
+        get("/v1/blocks/minus-one".into()).await.unwrap(),
+        400,
+        "bad_height",
+    )
+    .await;
+    expect_error(
+        get("/v1/blocks/99999999".into()).await.unwrap(),
+        404,
+        "no_such_block",
+    )
+    .await;
+    expect_error(get("/no/such/path".into()).await.unwrap(), 404, "not_found").await;
+
+    // Nothing above changed alice's account; a valid transfer still goes through.
+    let acct: Value = get(format!("/v1/accounts/{alice_addr}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acct["nonce"], 0);
+    assert_eq!(acct["balance"], "1000000000");
+    let ok = post_raw(transfer(&alice, CHAIN, 0)).await.unwrap();
+    assert_eq!(ok.status().as_u16(), 202);
+    let hash = ok.json::<Value>().await.unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut committed = Value::Null;
+    for _ in 0..100 {
+        let v: Value = get(format!("/v1/txs/{hash}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "committed" {
+            committed = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(committed["code"], "ok", "{committed}");
+    // Replaying the committed transaction is refused.
+    expect_error(
+        post_raw(transfer(&alice, CHAIN, 0)).await.unwrap(),
+        400,
+        "nonce_too_low",
+    )
+    .await;
+
+    let metrics = get("/metrics".into()).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("plexus_height"), "{metrics}");
+    assert!(metrics.contains("plexus_txs_rejected_total"), "{metrics}");
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = start(dir.path(), &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let doc: Value = reqwest::get(format!("{base}/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for route in [
+        "/",
+        "/metrics",
+        "/v1/openapi.json",
+        "/v1/status",
+        "/v1/txs",
+        "/v1/txs/batch",
+        "/v1/txs/{hash}",
+        "/v1/accounts/{address}",
+        "/v1/blocks/latest",
+        "/v1/blocks/{height}",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} missing from the OpenAPI document"
+        );
+    }
+    let explorer = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(explorer.contains(CHAIN));
+    node.shutdown().await.unwrap();
+}
