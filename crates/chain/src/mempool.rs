@@ -208,7 +208,7 @@ impl Mempool {
                 }
             }
         }
-        if height % 50 == 0 {
+        if height.is_multiple_of(50) {
             for (sender, queue) in inner.senders.iter_mut() {
                 let expired: Vec<u64> = queue
                     .txs

@@ -24,6 +24,8 @@ pub struct RunningNode {
 /// Opens the chain in `files.home`, replaying logged blocks, then starts the block producer
 /// and the HTTP API.
 pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<RunningNode> {
+    // Install the recorder before anything records, so no early metric is lost.
+    crate::metrics_recorder::handle();
     let genesis = files.load_genesis().with_context(|| {
         format!(
             "{} is not an initialized node home (run `plexus node init --home {}`)",
