@@ -39,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(
         matches!(
             verified,
-            Ok(()) | Err(TxError::BadSignature(KeyError::BadSignature))
+            Ok(())
+                | Err(TxError::BadSignature(
+                    KeyError::BadSignature | KeyError::InvalidPublicKey
+                ))
         ),
         "unexpected verification error {verified:?}"
     );
