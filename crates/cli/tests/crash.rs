@@ -78,7 +78,7 @@ fn a_node_killed_while_committing_restarts_with_everything_it_committed() {
     let port = free_port();
     // Transactions that `tx transfer --wait` reported committed, with their heights.
     let mut reported: Vec<(String, u64)> = Vec::new();
-    let rounds = 6;
+    let rounds = 10;
     for round in 0..rounds {
         let mut node = NodeProcess::start(&home, port);
         let stop = Arc::new(AtomicBool::new(false));
@@ -100,7 +100,7 @@ fn a_node_killed_while_committing_restarts_with_everything_it_committed() {
         }
         // Watch commits under load, then kill at a moment that varies by round.
         let mut last_seen: Option<(u64, String)> = None;
-        let deadline = std::time::Instant::now() + Duration::from_millis(150 + 170 * round);
+        let deadline = std::time::Instant::now() + Duration::from_millis(150 + 97 * round);
         while std::time::Instant::now() < deadline {
             if let Some(s) = get_json(&format!("{}/v1/status", node.url)) {
                 last_seen = Some((
@@ -136,4 +136,49 @@ fn a_node_killed_while_committing_restarts_with_everything_it_committed() {
         drop(node);
     }
     assert_eq!(reported.len(), 2 * rounds as usize);
+}
+
+#[test]
+fn a_node_stopped_with_sigterm_exits_cleanly_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    run_ok(
+        &home,
+        &[
+            "--keyring-backend",
+            "test",
+            "node",
+            "init",
+            "--chain-id",
+            CHAIN,
+            "--block-ms",
+            "50",
+        ],
+    );
+    let port = free_port();
+    let mut node = NodeProcess::start(&home, port);
+    std::thread::sleep(Duration::from_millis(500));
+    let before = get_json(&format!("{}/v1/status", node.url)).unwrap();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(status) = node.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "node ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "node exited with {exit}");
+    let node = NodeProcess::start(&home, port);
+    let after = get_json(&format!("{}/v1/status", node.url)).unwrap();
+    assert!(after["height"].as_u64().unwrap() >= before["height"].as_u64().unwrap());
+    let block = get_json(&format!("{}/v1/blocks/{}", node.url, before["height"])).unwrap();
+    assert_eq!(block["app_hash"], before["app_hash"]);
 }
