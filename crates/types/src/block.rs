@@ -37,30 +37,9 @@ pub enum BlockError {
 }
 
 impl Block {
-    /// The root that commits to the block's transactions: a binary blake3 Merkle tree over the
-    /// transaction hashes (an odd node is promoted), domain-separated from leaves.
+    /// The root that commits to the block's transactions: a Merkle tree over their hashes.
     pub fn tx_root(txs: &[Vec<u8>]) -> Hash {
-        let mut level: Vec<Hash> = txs.iter().map(|t| Hash::of(t)).collect();
-        if level.is_empty() {
-            return Hash::ZERO;
-        }
-        while level.len() > 1 {
-            level = level
-                .chunks(2)
-                .map(|pair| match pair {
-                    [a, b] => {
-                        let mut h = blake3::Hasher::new();
-                        h.update(b"plexus/tx-root/node");
-                        h.update(&a.0);
-                        h.update(&b.0);
-                        Hash(*h.finalize().as_bytes())
-                    }
-                    [a] => *a,
-                    _ => unreachable!("chunks(2) yields one or two items"),
-                })
-                .collect();
-        }
-        level[0]
+        crate::merkle::merkle_root(txs.iter().map(|t| Hash::of(t)).collect())
     }
 
     /// The block's hash: blake3 of its encoded header.

@@ -8,6 +8,7 @@ pub mod amount;
 pub mod block;
 pub mod hash;
 pub mod keys;
+pub mod merkle;
 pub mod tx;
 
 /// Messages generated from `proto/plexus/v1/*.proto`.
@@ -21,4 +22,5 @@ pub use amount::{Amount, AmountError};
 pub use block::{Block, BlockError, BlockHeader};
 pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
+pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{Body, SignedTx, TxError, TxHash, UnsignedTx, MAX_TX_BYTES};
