@@ -1,0 +1,31 @@
+//! Epoch scoring for Plexus rewards: an oracle's evidence (heartbeats and challenge outcomes)
+//! becomes per-device reward units, the units become a manifest committed to by a Merkle root,
+//! and a class pool is split over the manifest in integer base units.
+//!
+//! Everything here is a pure, deterministic function of its arguments: the ledger verifies
+//! reward claims with [`verify_claim`] and [`payout()`], and `plexus audit` recomputes a
+//! manifest from an oracle's published evidence with [`score_epoch`]. No clocks, randomness or
+//! I/O take part, no hash map is used, and no result depends on the order of the evidence
+//! records or on the number of threads. [`bench::bench_scoring`] reads a clock to time the
+//! scoring path, which never calls it.
+//!
+//! The rules are numbered in [`scoring`] (R1–R11) and in [`payout`](mod@payout) (P1–P3); the
+//! code that implements each one says which.
+
+pub mod bench;
+mod error;
+pub mod evidence;
+mod json;
+pub mod manifest;
+mod muldiv;
+pub mod payout;
+pub mod scoring;
+
+pub use bench::{bench_scoring, BenchReport};
+pub use error::RewardsError;
+pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};
+pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf, MAX_RESOURCE_LEN};
+pub use payout::{payout, split_pool, PoolSplit};
+pub use scoring::{
+    score_epoch, DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE,
+};
