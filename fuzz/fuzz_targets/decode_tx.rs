@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use plexus_types::keys::KeyError;
 use plexus_types::tx::MAX_CHAIN_ID_LEN;
-use plexus_types::{proto, Address, Body, Hash, SignedTx, TxError, MAX_TX_BYTES};
+use plexus_types::{proto, Address, Hash, SignedTx, TxError, UnsignedTx, MAX_TX_BYTES};
 use prost::Message;
 
 fuzz_target!(|data: &[u8]| {
@@ -69,18 +69,13 @@ fuzz_target!(|data: &[u8]| {
 
     // A client rebuilding the payload from the decoded fields must get the same transaction
     // back; otherwise two parsers of one signed payload could disagree about its fields.
-    let Body::Transfer { to, amount } = &tx.body;
-    let payload = proto::TxPayload {
+    let payload = UnsignedTx {
         chain_id: tx.chain_id.clone(),
-        signer: tx.signer.as_bytes().to_vec(),
         nonce: tx.nonce,
-        fee: tx.fee.to_string(),
-        body: Some(proto::tx_payload::Body::Transfer(proto::Transfer {
-            to: to.as_bytes().to_vec(),
-            amount: amount.to_string(),
-        })),
+        fee: tx.fee,
+        body: tx.body.clone(),
     }
-    .encode_to_vec();
+    .encode_payload(&tx.signer);
     let rebuilt = SignedTx::decode(
         &proto::SignedTx {
             payload: payload.clone(),

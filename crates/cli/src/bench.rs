@@ -126,6 +126,9 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
         chain_id: chain_id.into(),
         genesis_time_ms: 0,
         params: params.clone(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

@@ -96,6 +96,9 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
                 chain_id,
                 genesis_time_ms: now_ms(),
                 params: Params::default(),
+                rewards: Default::default(),
+                oracles: Default::default(),
+                device_classes: plexus_ledger::default_device_classes(),
                 accounts: genesis_accounts,
             };
             genesis.validate()?;

@@ -22,6 +22,15 @@ pub enum QueryCommand {
     },
     /// A block (default: the latest).
     Block { height: Option<u64> },
+    /// Registered devices: owner, class, location, stake, status.
+    Devices,
+    /// An ended epoch: emission, pools, final manifests and claims.
+    Epoch {
+        /// Epoch number (default: the last ended).
+        epoch: Option<u64>,
+    },
+    /// Reward accounting: minted = paid + forfeited + dust + expired + claimable.
+    Rewards,
 }
 
 /// Checks the proof in an account answer against the app hash it reports, and that this app
@@ -108,6 +117,86 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                     v["hash"].as_str().unwrap_or("?"),
                     v["app_hash"].as_str().unwrap_or("?")
                 );
+            }
+        }
+        QueryCommand::Devices => {
+            let v: Value = client.get("/v1/devices").await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                let devices = v["devices"].as_array().cloned().unwrap_or_default();
+                if devices.is_empty() {
+                    println!("no devices registered");
+                }
+                for d in devices {
+                    println!(
+                        "{}  {:<11} owner {}  stake {}  {}",
+                        &d["key"].as_str().unwrap_or("?")[..16],
+                        d["class"].as_str().unwrap_or("?"),
+                        d["owner"].as_str().unwrap_or("?"),
+                        Amount::from_base_units(d["stake"].as_str().unwrap_or("0"))?
+                            .to_plx_string(),
+                        d["status"]
+                    );
+                }
+            }
+        }
+        QueryCommand::Epoch { epoch } => {
+            let path = match epoch {
+                Some(n) => format!("/v1/epochs/{n}"),
+                None => "/v1/epochs/latest".to_string(),
+            };
+            let v: Value = client.get(&path).await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                let e = &v["epoch"];
+                println!(
+                    "epoch {} · blocks {}–{} · minted {}",
+                    e["epoch"],
+                    e["start_height"],
+                    e["end_height"],
+                    Amount::from_base_units(e["emission"].as_str().unwrap_or("0"))?.to_plx_string()
+                );
+                for p in v["pools"].as_array().cloned().unwrap_or_default() {
+                    let manifest = if p["manifest"].is_null() {
+                        "no manifest".to_string()
+                    } else {
+                        format!(
+                            "manifest {} ({} units)",
+                            &p["manifest"]["root"].as_str().unwrap_or("?")[..16],
+                            p["manifest"]["total_units"].as_str().unwrap_or("?")
+                        )
+                    };
+                    println!(
+                        "  {:<10} pool {:>16} · paid {:>16} · {}",
+                        p["resource"].as_str().unwrap_or("?"),
+                        Amount::from_base_units(p["amount"].as_str().unwrap_or("0"))?
+                            .to_plx_string(),
+                        Amount::from_base_units(p["paid"].as_str().unwrap_or("0"))?.to_plx_string(),
+                        manifest
+                    );
+                }
+            }
+        }
+        QueryCommand::Rewards => {
+            let v: Value = client.get("/v1/rewards").await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                for k in [
+                    "minted",
+                    "paid",
+                    "forfeited",
+                    "dust",
+                    "expired",
+                    "claimable",
+                    "slashed_stake",
+                ] {
+                    let a = Amount::from_base_units(v[k].as_str().unwrap_or("0"))?;
+                    println!("{k:<14} {}", a.to_plx_string());
+                }
+                println!("balanced       {}", v["balanced"]);
             }
         }
     }

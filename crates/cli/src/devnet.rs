@@ -83,6 +83,9 @@ fn create(files: &NodeFiles, config: &NodeConfig) -> anyhow::Result<()> {
         chain_id: DEVNET_CHAIN_ID.into(),
         genesis_time_ms: crate::cmd_node::now_ms(),
         params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
         accounts,
     };
     files.write_new(&genesis, config, &SecretKey::generate())?;

@@ -2,9 +2,11 @@
 
 use crate::bank::Account;
 use crate::check::TxChecker;
-use crate::codes::{CommittedTx, Reject, TxCode, TxResult};
+use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
+use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
+use crate::{epochs, payouts, registry};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -16,7 +18,7 @@ const SIG_CACHE_CAPACITY: usize = 1 << 20;
 
 /// The account that collects fees.
 pub fn fee_pool_address() -> Address {
-    Address::module("fee_pool")
+    crate::bank::module_account::fee_pool()
 }
 
 pub struct PlexusLedger {
@@ -80,6 +82,11 @@ impl PlexusLedger {
         self.info.as_ref().map(|i| i.genesis_time_ms)
     }
 
+    /// Genesis information kept in state.
+    pub fn chain_info(&self) -> Option<&ChainInfo> {
+        self.info.as_ref()
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -110,38 +117,15 @@ impl PlexusLedger {
     }
 }
 
-/// Accounts touched by a block, over the committed state.
-struct Overlay<'a> {
-    snapshot: &'a plexus_store::Snapshot,
-    accounts: BTreeMap<Address, Account>,
-}
-
-impl Overlay<'_> {
-    fn get(&mut self, address: &Address) -> Result<Account, StoreError> {
-        if let Some(a) = self.accounts.get(address) {
-            return Ok(*a);
-        }
-        let a = self
-            .snapshot
-            .get(&state_key::account(address))?
-            .and_then(|b| Account::decode(&b))
-            .unwrap_or_default();
-        self.accounts.insert(*address, a);
-        Ok(a)
-    }
-
-    fn set(&mut self, address: Address, account: Account) {
-        self.accounts.insert(address, account);
-    }
-}
-
 impl PlexusLedger {
-    /// Executes one transaction against the overlay. Returns its result and whether it was
-    /// charged (passed the checks against history).
+    /// Executes one transaction against the block's state. Returns its result and whether it
+    /// was charged (passed the checks against history).
+    #[allow(clippy::too_many_arguments)]
     fn execute_tx(
         &self,
         info: &ChainInfo,
-        overlay: &mut Overlay<'_>,
+        state: &mut StateOverlay<'_>,
+        height: u64,
         decoded: Result<SignedTx, TxError>,
         signature_ok: bool,
         raw_len: usize,
@@ -181,7 +165,7 @@ impl PlexusLedger {
         }
         // Against history.
         let sender = tx.signer_address;
-        let mut account = overlay.get(&sender)?;
+        let mut account = state.account(&sender)?;
         if tx.nonce != account.nonce {
             let code = if tx.nonce < account.nonce {
                 TxCode::NonceTooLow
@@ -201,42 +185,104 @@ impl PlexusLedger {
         // Execute: the fee is charged and the nonce used whatever the body does.
         account.balance = after_fee;
         account.nonce += 1;
-        overlay.set(sender, account);
-        let charged = |code: TxCode, log: String| TxResult {
-            hash,
-            code,
-            log,
-            fee: tx.fee,
+        state.set_account(&sender, account);
+        state.keep();
+        let (code, log) = match self.execute_body(info, state, height, &sender, &tx.body) {
+            Ok(()) => {
+                state.keep();
+                (TxCode::Ok, String::new())
+            }
+            Err(TxFailure::Failed { code, log }) => {
+                state.discard();
+                (code, log)
+            }
+            Err(TxFailure::Store(e)) => return Err(e),
         };
-        let result = match &tx.body {
-            Body::Transfer { to, amount } => match account.balance.checked_sub(*amount) {
-                None => charged(
-                    TxCode::InsufficientFunds,
-                    format!(
-                        "balance {} after fee, transfer of {}",
-                        account.balance, amount
-                    ),
-                ),
-                Some(left) => {
-                    let mut debited = account;
-                    debited.balance = left;
-                    overlay.set(sender, debited);
-                    let mut recipient = overlay.get(to)?;
-                    match recipient.balance.checked_add(*amount) {
-                        None => {
-                            overlay.set(sender, account);
-                            charged(TxCode::Overflow, format!("balance of {to} overflows"))
-                        }
-                        Some(b) => {
-                            recipient.balance = b;
-                            overlay.set(*to, recipient);
-                            charged(TxCode::Ok, String::new())
-                        }
-                    }
-                }
+        Ok((
+            TxResult {
+                hash,
+                code,
+                log,
+                fee: tx.fee,
             },
-        };
-        Ok((result, true))
+            true,
+        ))
+    }
+
+    fn execute_body(
+        &self,
+        info: &ChainInfo,
+        state: &mut StateOverlay<'_>,
+        height: u64,
+        sender: &Address,
+        body: &Body,
+    ) -> Result<(), TxFailure> {
+        let epoch = epochs::last_epoch(state)? + 1;
+        match body {
+            Body::Transfer { to, amount } => {
+                let balance = state.account(sender)?.balance;
+                if balance < *amount {
+                    return Err(TxFailure::new(
+                        TxCode::InsufficientFunds,
+                        format!("balance {balance} after fee, transfer of {amount}"),
+                    ));
+                }
+                if !state.move_funds(sender, to, *amount)? {
+                    return Err(TxFailure::new(
+                        TxCode::Overflow,
+                        format!("balance of {to} overflows"),
+                    ));
+                }
+                Ok(())
+            }
+            Body::RegisterDevice {
+                device,
+                class,
+                capabilities,
+                h3_cell,
+                stake,
+                device_signature,
+            } => registry::register(
+                state,
+                info,
+                epoch,
+                sender,
+                device,
+                class,
+                capabilities,
+                *h3_cell,
+                *stake,
+                device_signature,
+            ),
+            Body::UpdateDevice {
+                device,
+                capabilities,
+                h3_cell,
+            } => registry::update(state, sender, device, capabilities, *h3_cell),
+            Body::RetireDevice { device } => registry::retire(state, info, epoch, sender, device),
+            Body::WithdrawStake { device } => registry::withdraw(state, epoch - 1, sender, device),
+            Body::SubmitManifest {
+                epoch: manifest_epoch,
+                resource,
+                root,
+                total_units,
+                evidence_root,
+            } => payouts::submit_manifest(
+                state,
+                info,
+                height,
+                sender,
+                *manifest_epoch,
+                resource,
+                payouts::ManifestVote {
+                    root: *root,
+                    total_units: *total_units,
+                    evidence_root: *evidence_root,
+                },
+            ),
+            Body::ClaimReward(c) => payouts::claim(state, info, c),
+            Body::ComputeFraud(f) => payouts::compute_fraud(state, info, f),
+        }
     }
 
     fn check_header(&self, block: &Block) -> Result<&ChainInfo, BlockReject> {
@@ -289,6 +335,9 @@ impl Ledger for PlexusLedger {
             chain_id: genesis.chain_id.clone(),
             genesis_time_ms: genesis.genesis_time_ms,
             params: genesis.params.clone(),
+            rewards: genesis.rewards.clone(),
+            oracles: genesis.oracles.clone(),
+            device_classes: genesis.device_classes.clone(),
         };
         let mut changes = ChangeSet::new();
         changes.insert(
@@ -374,9 +423,10 @@ impl Ledger for PlexusLedger {
             }
             entry.nonce += 1;
             entry.balance = Amount(entry.balance.0 - tx.fee.0);
-            let Body::Transfer { amount, .. } = &tx.body;
-            if let Some(left) = entry.balance.checked_sub(*amount) {
-                entry.balance = left;
+            if let Body::Transfer { amount, .. } = &tx.body {
+                if let Some(left) = entry.balance.checked_sub(*amount) {
+                    entry.balance = left;
+                }
             }
             used += bytes.len();
             out.push(bytes);
@@ -420,10 +470,7 @@ impl Ledger for PlexusLedger {
         }
 
         let snapshot = self.store.snapshot()?;
-        let mut overlay = Overlay {
-            snapshot: &snapshot,
-            accounts: BTreeMap::new(),
-        };
+        let mut state = StateOverlay::new(&snapshot);
         let mut results = Vec::with_capacity(block.txs.len());
         let mut aux = Vec::new();
         let mut fees = Amount::ZERO;
@@ -435,7 +482,7 @@ impl Ledger for PlexusLedger {
             };
             let sig_ok = !bad_sigs.contains(&hash);
             let (result, charged) =
-                self.execute_tx(&info, &mut overlay, dec, sig_ok, raw.len(), hash)?;
+                self.execute_tx(&info, &mut state, height, dec, sig_ok, raw.len(), hash)?;
             if charged {
                 charged_count += 1;
                 fees = fees
@@ -455,31 +502,22 @@ impl Ledger for PlexusLedger {
         }
         if fees > Amount::ZERO {
             let pool = fee_pool_address();
-            let mut acct = overlay.get(&pool)?;
+            let mut acct = state.account(&pool)?;
             acct.balance = acct
                 .balance
                 .checked_add(fees)
                 .ok_or_else(|| StoreError::Corrupt("fee pool exceeds the largest amount".into()))?;
-            overlay.set(pool, acct);
+            state.set_account(&pool, acct);
         }
-
-        let mut changes = ChangeSet::new();
-        for (address, account) in &overlay.accounts {
-            changes.insert(state_key::account(address), Some(account.encode()));
-        }
-        changes.insert(
+        state.set(
             state_key::last_block(),
-            Some(last_block_value(height, block.header.time_ms)),
+            last_block_value(height, block.header.time_ms),
         );
-        let before = snapshot
-            .get(&state_key::txs_committed())?
-            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
-            .unwrap_or(0);
-        changes.insert(
-            state_key::txs_committed(),
-            Some((before + charged_count).to_be_bytes().to_vec()),
-        );
-        drop(overlay);
+        let before = state.get_u64(&state_key::txs_committed())?;
+        state.set_u64(state_key::txs_committed(), before + charged_count);
+        state.keep();
+        epochs::end_block(&mut state, &info, height)?;
+        let changes = state.into_changes();
         let version = self.store.stage(height, &changes)?;
         let app_hash = version.root;
         self.staged = Some(StagedBlock { version, aux });

@@ -29,3 +29,33 @@ impl Account {
         })
     }
 }
+
+/// Accounts that no key controls, each holding tokens for one purpose.
+pub mod module_account {
+    use plexus_types::Address;
+
+    /// Transaction fees.
+    pub fn fee_pool() -> Address {
+        Address::module("fee_pool")
+    }
+    /// Devices' bonded stake.
+    pub fn stake() -> Address {
+        Address::module("stake")
+    }
+    /// Minted rewards not yet claimed.
+    pub fn rewards() -> Address {
+        Address::module("rewards")
+    }
+    /// Rounding remainders of emission splits and of payouts.
+    pub fn dust() -> Address {
+        Address::module("dust")
+    }
+    /// Slashed stake and forfeited rewards.
+    pub fn slashed() -> Address {
+        Address::module("slashed")
+    }
+    /// Rewards whose claim window closed unclaimed.
+    pub fn unclaimed() -> Address {
+        Address::module("unclaimed")
+    }
+}

@@ -28,6 +28,38 @@ pub enum TxCode {
     MempoolFull,
     /// The transaction is already in the mempool.
     Duplicate,
+    /// The signer may not do this (not the device's owner, not an oracle).
+    Unauthorized,
+    UnknownDevice,
+    DeviceExists,
+    DeviceNotActive,
+    UnknownClass,
+    StakeTooLow,
+    /// The location is not a valid H3 cell.
+    InvalidLocation,
+    /// The device key did not sign the statement.
+    BadDeviceSignature,
+    /// Retired, but the stake is still bonded.
+    StillBonded,
+    AlreadySlashed,
+    /// The epoch has not ended yet.
+    EpochNotEnded,
+    UnknownResource,
+    /// This oracle already submitted a manifest for that epoch and class.
+    AlreadySubmitted,
+    /// The manifest for that epoch and class is already final.
+    ManifestFinal,
+    /// No final manifest for that epoch and class.
+    NoManifest,
+    /// The claim window of that epoch has closed.
+    ClaimWindowClosed,
+    AlreadyClaimed,
+    /// The Merkle proof does not place the leaf in the manifest.
+    BadProof,
+    /// The fraud proof does not show a fraud.
+    NotFraud,
+    /// An invariant of the ledger does not hold; the transaction changed nothing.
+    Internal,
 }
 
 impl TxCode {
@@ -46,6 +78,26 @@ impl TxCode {
             TxCode::Overflow => "overflow",
             TxCode::MempoolFull => "mempool_full",
             TxCode::Duplicate => "duplicate",
+            TxCode::Unauthorized => "unauthorized",
+            TxCode::UnknownDevice => "unknown_device",
+            TxCode::DeviceExists => "device_exists",
+            TxCode::DeviceNotActive => "device_not_active",
+            TxCode::UnknownClass => "unknown_class",
+            TxCode::StakeTooLow => "stake_too_low",
+            TxCode::InvalidLocation => "invalid_location",
+            TxCode::BadDeviceSignature => "bad_device_signature",
+            TxCode::StillBonded => "still_bonded",
+            TxCode::AlreadySlashed => "already_slashed",
+            TxCode::EpochNotEnded => "epoch_not_ended",
+            TxCode::UnknownResource => "unknown_resource",
+            TxCode::AlreadySubmitted => "already_submitted",
+            TxCode::ManifestFinal => "manifest_final",
+            TxCode::NoManifest => "no_manifest",
+            TxCode::ClaimWindowClosed => "claim_window_closed",
+            TxCode::AlreadyClaimed => "already_claimed",
+            TxCode::BadProof => "bad_proof",
+            TxCode::NotFraud => "not_fraud",
+            TxCode::Internal => "internal",
         }
     }
 }
@@ -98,4 +150,28 @@ pub struct CommittedTx {
     pub index: u32,
     #[serde(flatten)]
     pub result: TxResult,
+}
+
+/// Why a transaction's body did not apply. `Failed`: a deterministic failure; the transaction
+/// pays its fee and changes nothing else. `Store`: the state could not be read, which is not
+/// the transaction's fault, so the whole block stops.
+#[derive(Debug)]
+pub enum TxFailure {
+    Failed { code: TxCode, log: String },
+    Store(plexus_store::StoreError),
+}
+
+impl TxFailure {
+    pub fn new(code: TxCode, log: impl Into<String>) -> TxFailure {
+        TxFailure::Failed {
+            code,
+            log: log.into(),
+        }
+    }
+}
+
+impl From<plexus_store::StoreError> for TxFailure {
+    fn from(e: plexus_store::StoreError) -> TxFailure {
+        TxFailure::Store(e)
+    }
 }

@@ -31,6 +31,129 @@ pub struct GenesisAccount {
     pub balance: Amount,
 }
 
+/// The kinds of resource the network pays for; each has its own reward pool per epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceClass {
+    Compute,
+    Storage,
+    Bandwidth,
+    Coverage,
+    Sensor,
+    Training,
+    Oracles,
+}
+
+impl ResourceClass {
+    pub const ALL: [ResourceClass; 7] = [
+        ResourceClass::Compute,
+        ResourceClass::Storage,
+        ResourceClass::Bandwidth,
+        ResourceClass::Coverage,
+        ResourceClass::Sensor,
+        ResourceClass::Training,
+        ResourceClass::Oracles,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResourceClass::Compute => "compute",
+            ResourceClass::Storage => "storage",
+            ResourceClass::Bandwidth => "bandwidth",
+            ResourceClass::Coverage => "coverage",
+            ResourceClass::Sensor => "sensor",
+            ResourceClass::Training => "training",
+            ResourceClass::Oracles => "oracles",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResourceClass> {
+        ResourceClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A class of device: what it is worth and what it must bond.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceClass {
+    /// Name devices register under, for example `cpu-small`.
+    pub name: String,
+    pub resource: ResourceClass,
+    /// Smallest stake a device of this class bonds.
+    pub min_stake: Amount,
+    /// Reward units the class earns per epoch at full uptime with every challenge passed.
+    pub capacity_units: u64,
+}
+
+/// Emission, epochs and claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardParams {
+    /// Blocks per epoch.
+    pub epoch_blocks: u64,
+    /// Liveness intervals per epoch (heartbeats are counted per interval).
+    pub intervals_per_epoch: u32,
+    /// Tokens minted at the end of each of the first `halving_epochs` epochs.
+    pub initial_epoch_emission: Amount,
+    /// The emission halves every this many epochs.
+    pub halving_epochs: u64,
+    /// Share of each epoch's emission per resource class (relative weights).
+    pub pool_weights: std::collections::BTreeMap<ResourceClass, u32>,
+    /// Epochs after an epoch ends during which its rewards can be claimed.
+    pub claim_epochs: u64,
+    /// Epochs a retired device's stake stays bonded (and slashable).
+    pub unbonding_epochs: u64,
+    /// A device below this uptime (percent of intervals) earns nothing in an epoch.
+    pub min_uptime_percent: u32,
+}
+
+impl Default for RewardParams {
+    fn default() -> Self {
+        use ResourceClass::*;
+        RewardParams {
+            epoch_blocks: 600,
+            intervals_per_epoch: 12,
+            initial_epoch_emission: Amount::plx(10_000),
+            halving_epochs: 10_000,
+            pool_weights: [
+                (Compute, 40),
+                (Storage, 20),
+                (Bandwidth, 10),
+                (Coverage, 10),
+                (Sensor, 5),
+                (Training, 10),
+                (Oracles, 5),
+            ]
+            .into_iter()
+            .collect(),
+            claim_epochs: 2,
+            unbonding_epochs: 1,
+            min_uptime_percent: 50,
+        }
+    }
+}
+
+/// The oracles that may submit reward manifests, and how many must agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OracleSet {
+    pub members: Vec<Address>,
+    pub threshold: u32,
+}
+
+/// The device classes a new chain starts with.
+pub fn default_device_classes() -> Vec<DeviceClass> {
+    let class = |name: &str, min_stake: u64, capacity_units: u64| DeviceClass {
+        name: name.into(),
+        resource: ResourceClass::Compute,
+        min_stake: Amount::plx(min_stake),
+        capacity_units,
+    };
+    vec![
+        class("cpu-small", 100, 1),
+        class("cpu-medium", 200, 2),
+        class("cpu-large", 400, 4),
+        class("gpu-a100", 2_000, 32),
+    ]
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
     pub chain_id: String,
@@ -39,6 +162,12 @@ pub struct Genesis {
     #[serde(default)]
     pub params: Params,
     pub accounts: Vec<GenesisAccount>,
+    #[serde(default)]
+    pub rewards: RewardParams,
+    #[serde(default)]
+    pub oracles: OracleSet,
+    #[serde(default = "default_device_classes")]
+    pub device_classes: Vec<DeviceClass>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +184,12 @@ pub enum GenesisError {
     BadMaxTxBytes,
     #[error("max_block_bytes must be at least max_tx_bytes")]
     BadMaxBlockBytes,
+    #[error("invalid reward parameters: {0}")]
+    BadRewards(String),
+    #[error("invalid oracle set: {0}")]
+    BadOracles(String),
+    #[error("invalid device class {0:?}")]
+    BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
     OtherChain { stored: String, requested: String },
     #[error("store: {0}")]
@@ -64,6 +199,19 @@ pub enum GenesisError {
 }
 
 impl Genesis {
+    /// A genesis with default parameters, reward rules and device classes, no oracles.
+    pub fn new(chain_id: &str, genesis_time_ms: u64, accounts: Vec<GenesisAccount>) -> Genesis {
+        Genesis {
+            chain_id: chain_id.to_string(),
+            genesis_time_ms,
+            params: Params::default(),
+            accounts,
+            rewards: RewardParams::default(),
+            oracles: OracleSet::default(),
+            device_classes: default_device_classes(),
+        }
+    }
+
     /// Checks genesis before anything is written. Returns the total supply.
     pub fn validate(&self) -> Result<Amount, GenesisError> {
         let id_ok = !self.chain_id.is_empty()
@@ -82,6 +230,46 @@ impl Genesis {
         if self.params.max_block_bytes < self.params.max_tx_bytes {
             return Err(GenesisError::BadMaxBlockBytes);
         }
+        let r = &self.rewards;
+        if r.epoch_blocks == 0 || r.intervals_per_epoch == 0 || r.halving_epochs == 0 {
+            return Err(GenesisError::BadRewards(
+                "epoch_blocks, intervals_per_epoch and halving_epochs must be positive".into(),
+            ));
+        }
+        if r.pool_weights.values().map(|w| *w as u64).sum::<u64>() == 0 {
+            return Err(GenesisError::BadRewards(
+                "pool weights add up to zero".into(),
+            ));
+        }
+        if r.min_uptime_percent > 100 {
+            return Err(GenesisError::BadRewards(
+                "min_uptime_percent is above 100".into(),
+            ));
+        }
+        let oracle_count = self.oracles.members.len() as u32;
+        let distinct: std::collections::BTreeSet<_> = self.oracles.members.iter().collect();
+        if distinct.len() as u32 != oracle_count {
+            return Err(GenesisError::BadOracles("an oracle is listed twice".into()));
+        }
+        if oracle_count > 0
+            && (self.oracles.threshold == 0 || self.oracles.threshold > oracle_count)
+        {
+            return Err(GenesisError::BadOracles(format!(
+                "threshold {} must be between 1 and the {oracle_count} members",
+                self.oracles.threshold
+            )));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &self.device_classes {
+            let ok_name = !c.name.is_empty()
+                && c.name.len() <= plexus_types::tx::MAX_NAME_LEN
+                && c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !ok_name || !names.insert(c.name.clone()) || c.capacity_units == 0 {
+                return Err(GenesisError::BadDeviceClass(c.name.clone()));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         let mut supply = Amount::ZERO;
         for acct in &self.accounts {
@@ -98,8 +286,24 @@ impl Genesis {
 
 /// What the ledger keeps of genesis in its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ChainInfo {
+pub struct ChainInfo {
     pub chain_id: String,
     pub genesis_time_ms: u64,
     pub params: Params,
+    #[serde(default)]
+    pub rewards: RewardParams,
+    #[serde(default)]
+    pub oracles: OracleSet,
+    #[serde(default = "default_device_classes")]
+    pub device_classes: Vec<DeviceClass>,
+}
+
+impl ChainInfo {
+    pub fn device_class(&self, name: &str) -> Option<&DeviceClass> {
+        self.device_classes.iter().find(|c| c.name == name)
+    }
+
+    pub fn is_oracle(&self, who: &Address) -> bool {
+        self.oracles.members.contains(who)
+    }
 }

@@ -14,16 +14,23 @@ mod app;
 mod bank;
 mod check;
 mod codes;
+pub mod epochs;
 mod genesis;
+mod overlay;
+pub mod payouts;
 pub mod query;
+pub mod registry;
 mod sigcache;
 pub mod state_key;
 
 pub use app::{fee_pool_address, PlexusLedger};
-pub use bank::Account;
+pub use bank::{module_account, Account};
 pub use check::{TxChecker, TxMeta};
-pub use codes::{CommittedTx, Reject, TxCode, TxResult};
-pub use genesis::{Genesis, GenesisAccount, GenesisError, Params};
+pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
+pub use genesis::{
+    default_device_classes, ChainInfo, DeviceClass, Genesis, GenesisAccount, GenesisError,
+    OracleSet, Params, ResourceClass, RewardParams,
+};
 
 use plexus_store::StoreError;
 use plexus_types::{Address, Block, Hash};

@@ -52,3 +52,119 @@ pub fn committed_tx(store: &Store, hash: &Hash) -> Result<Option<CommittedTx>, S
         .get_aux(&state_key::tx_result(hash))?
         .and_then(|b| serde_json::from_slice(&b).ok()))
 }
+
+fn get_json<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
+    match store.get(key)? {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("state value: {e}"))),
+    }
+}
+
+/// The chain id and genesis parameters.
+pub fn chain_info(store: &Store) -> Result<Option<crate::ChainInfo>, StoreError> {
+    get_json(store, &state_key::chain_info())
+}
+
+/// A registered device.
+pub fn device(
+    store: &Store,
+    key: &plexus_types::PublicKey,
+) -> Result<Option<crate::registry::Device>, StoreError> {
+    get_json(store, &state_key::device(key))
+}
+
+/// Every device ever registered, in registration order.
+pub fn devices(store: &Store) -> Result<Vec<crate::registry::Device>, StoreError> {
+    let snapshot = store.snapshot()?;
+    let count = snapshot
+        .get(&state_key::device_count())?
+        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let Some(key) = snapshot.get(&state_key::device_by_index(i))? else {
+            return Err(StoreError::Corrupt(format!("device index {i} missing")));
+        };
+        let key = plexus_types::PublicKey::from_slice(&key)
+            .map_err(|e| StoreError::Corrupt(format!("device index {i}: {e}")))?;
+        let Some(bytes) = snapshot.get(&state_key::device(&key))? else {
+            return Err(StoreError::Corrupt(format!("device {key} missing")));
+        };
+        out.push(
+            serde_json::from_slice(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("device record: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The last epoch that has ended (0 before the first).
+pub fn last_epoch(store: &Store) -> Result<u64, StoreError> {
+    Ok(store
+        .get(&state_key::last_epoch())?
+        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0))
+}
+
+/// An ended epoch and its pools.
+pub fn epoch(
+    store: &Store,
+    epoch: u64,
+) -> Result<Option<(crate::epochs::EpochRecord, Vec<crate::epochs::RewardPool>)>, StoreError> {
+    let Some(record) = get_json::<crate::epochs::EpochRecord>(store, &state_key::epoch(epoch))?
+    else {
+        return Ok(None);
+    };
+    let mut pools = Vec::new();
+    for resource in crate::ResourceClass::ALL {
+        if let Some(p) = get_json(store, &state_key::pool(epoch, resource))? {
+            pools.push(p);
+        }
+    }
+    Ok(Some((record, pools)))
+}
+
+/// Whether a device's reward of an epoch and class has been claimed.
+pub fn claimed(
+    store: &Store,
+    epoch: u64,
+    resource: crate::ResourceClass,
+    device: &plexus_types::PublicKey,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .get(&state_key::claim(epoch, resource, device))?
+        .is_some())
+}
+
+/// Reward accounting: running totals plus what the rewards account still holds.
+pub fn reward_totals(store: &Store) -> Result<RewardAccounting, StoreError> {
+    let totals: crate::epochs::RewardTotals =
+        get_json(store, &state_key::reward_totals())?.unwrap_or_default();
+    let claimable = account(store, &crate::module_account::rewards())?.balance;
+    Ok(RewardAccounting { totals, claimable })
+}
+
+/// Reward totals and the claimable balance: `minted = paid + forfeited + dust + expired +
+/// claimable`, exactly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RewardAccounting {
+    #[serde(flatten)]
+    pub totals: crate::epochs::RewardTotals,
+    pub claimable: Amount,
+}
+
+impl RewardAccounting {
+    /// Whether every minted unit is accounted for.
+    pub fn balances(&self) -> bool {
+        let t = &self.totals;
+        [t.paid, t.forfeited, t.dust, t.expired, self.claimable]
+            .iter()
+            .try_fold(0u128, |acc, a| acc.checked_add(a.0))
+            == Some(t.minted.0)
+    }
+}

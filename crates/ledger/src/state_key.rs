@@ -1,6 +1,7 @@
 //! Every key the ledger writes, named in one place. Nothing else builds state keys.
 
-use plexus_types::{Address, Hash};
+use crate::genesis::ResourceClass;
+use plexus_types::{Address, Hash, PublicKey};
 
 /// An account: balance and next nonce.
 pub fn account(address: &Address) -> Vec<u8> {
@@ -34,4 +35,68 @@ pub fn tx_result(hash: &Hash) -> Vec<u8> {
     let mut k = b"tx/".to_vec();
     k.extend_from_slice(&hash.0);
     k
+}
+
+/// A registered device, by its public key.
+pub fn device(device: &PublicKey) -> Vec<u8> {
+    let mut k = b"registry/device/".to_vec();
+    k.extend_from_slice(device.as_bytes());
+    k
+}
+
+/// Number of devices ever registered.
+pub fn device_count() -> Vec<u8> {
+    b"registry/count".to_vec()
+}
+
+/// The `index`-th device registered (for listing without iterating the tree).
+pub fn device_by_index(index: u64) -> Vec<u8> {
+    let mut k = b"registry/index/".to_vec();
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// The last epoch that has ended (0 before the first).
+pub fn last_epoch() -> Vec<u8> {
+    b"epochs/last".to_vec()
+}
+
+/// What an ended epoch minted and how it split.
+pub fn epoch(epoch: u64) -> Vec<u8> {
+    let mut k = b"epochs/record/".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k
+}
+
+/// The reward pool of one epoch and resource class, with its manifest and claims so far.
+pub fn pool(epoch: u64, resource: ResourceClass) -> Vec<u8> {
+    let mut k = b"rewards/pool/".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k.extend_from_slice(resource.as_str().as_bytes());
+    k
+}
+
+/// One oracle's manifest submission for an epoch and class.
+pub fn manifest_vote(epoch: u64, resource: ResourceClass, oracle: &Address) -> Vec<u8> {
+    let mut k = b"rewards/vote/".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k.extend_from_slice(resource.as_str().as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(oracle.as_bytes());
+    k
+}
+
+/// Whether a device's reward of an epoch and class has been claimed.
+pub fn claim(epoch: u64, resource: ResourceClass, device: &PublicKey) -> Vec<u8> {
+    let mut k = b"rewards/claimed/".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k.extend_from_slice(resource.as_str().as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(device.as_bytes());
+    k
+}
+
+/// Running totals of minted, paid, forfeited, dust and unclaimed rewards.
+pub fn reward_totals() -> Vec<u8> {
+    b"rewards/totals".to_vec()
 }

@@ -37,6 +37,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/accounts/{address}", get(account))
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/{height}", get(block))
+        .route("/v1/chain", get(chain_info))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{key}", get(device))
+        .route("/v1/epochs/{epoch}", get(epoch))
+        .route("/v1/rewards", get(rewards))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -453,4 +458,101 @@ pub(crate) fn recent_blocks(chain: &Chain, count: u64) -> Vec<BlockView> {
         .filter_map(|h| chain.block(h).ok().flatten())
         .filter_map(|b| block_view(chain, b).ok())
         .collect()
+}
+
+/// GET /v1/chain: the chain id and genesis parameters (epochs, oracles, device classes).
+async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let info = query::chain_info(chain.store())
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal("the chain has no genesis"))?;
+        Ok(Json(
+            serde_json::to_value(info).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}
+
+/// GET /v1/devices: every registered device.
+async fn devices(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let devices = query::devices(chain.store()).map_err(ApiError::internal)?;
+        Ok(Json(
+            json!({ "height": chain.status().height, "devices": devices }),
+        ))
+    })
+    .await
+}
+
+/// GET /v1/devices/{key}: one device, by its hex public key.
+async fn device(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let key: plexus_types::PublicKey = key.parse().map_err(|e: plexus_types::KeyError| {
+        ApiError::bad_request("bad_device", format!("{key:?} is not a device key: {e}"))
+    })?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let device = query::device(chain.store(), &key)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_device",
+                    format!("no device {key}"),
+                )
+            })?;
+        Ok(Json(
+            serde_json::to_value(device).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}
+
+/// GET /v1/epochs/{epoch}: what an ended epoch minted, its pools, manifests and claims.
+async fn epoch(
+    State(s): State<ApiState>,
+    Path(epoch): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let last = query::last_epoch(chain.store()).map_err(ApiError::internal)?;
+        let n: u64 = match epoch.as_str() {
+            "latest" => last,
+            other => other.parse().map_err(|_| {
+                ApiError::bad_request("bad_epoch", format!("{other:?} is not an epoch number"))
+            })?,
+        };
+        let (record, pools) = query::epoch(chain.store(), n)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "epoch_not_ended",
+                    format!("epoch {n} has not ended (last ended: {last})"),
+                )
+            })?;
+        Ok(Json(
+            json!({ "epoch": record, "pools": pools, "last_ended": last }),
+        ))
+    })
+    .await
+}
+
+/// GET /v1/rewards: minted, paid, forfeited, dust, expired and claimable rewards.
+async fn rewards(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let acct = query::reward_totals(chain.store()).map_err(ApiError::internal)?;
+        let last = query::last_epoch(chain.store()).map_err(ApiError::internal)?;
+        let balanced = acct.balances();
+        let mut v = serde_json::to_value(acct).map_err(ApiError::internal)?;
+        v["last_ended_epoch"] = json!(last);
+        v["balanced"] = json!(balanced);
+        Ok(Json(v))
+    })
+    .await
 }

@@ -220,6 +220,88 @@ pub const DOCUMENT: &str = r#"{
           }
         }
       }
+    },
+    "/v1/chain": {
+      "get": {
+        "summary": "Chain id and genesis parameters: epochs, emission, oracle set, device classes",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/devices": {
+      "get": {
+        "summary": "Every registered device with owner, class, capabilities, location, stake and status",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/devices/{key}": {
+      "get": {
+        "summary": "One device by its hex public key",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad key"
+          },
+          "404": {
+            "description": "unknown device"
+          }
+        },
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/epochs/{epoch}": {
+      "get": {
+        "summary": "An ended epoch (number or 'latest'): emission, pools, final manifests, claims",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad epoch"
+          },
+          "404": {
+            "description": "epoch not ended"
+          }
+        },
+        "parameters": [
+          {
+            "name": "epoch",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/rewards": {
+      "get": {
+        "summary": "Reward accounting: minted = paid + forfeited + dust + expired + claimable",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
     }
   }
 }"#;

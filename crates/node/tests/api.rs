@@ -14,6 +14,9 @@ async fn start(home: &std::path::Path, alice: &SecretKey) -> RunningNode {
         chain_id: CHAIN.into(),
         genesis_time_ms: 1,
         params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),
@@ -234,6 +237,11 @@ async fn the_openapi_document_lists_every_route() {
         "/v1/accounts/{address}",
         "/v1/blocks/latest",
         "/v1/blocks/{height}",
+        "/v1/chain",
+        "/v1/devices",
+        "/v1/devices/{key}",
+        "/v1/epochs/{epoch}",
+        "/v1/rewards",
     ] {
         assert!(
             paths.contains_key(route),

@@ -7,8 +7,10 @@ pub mod address;
 pub mod amount;
 pub mod block;
 pub mod hash;
+pub mod heartbeat;
 pub mod keys;
 pub mod merkle;
+pub mod statements;
 pub mod tx;
 
 /// Messages generated from `proto/plexus/v1/*.proto`.
@@ -23,4 +25,7 @@ pub use block::{Block, BlockError, BlockHeader};
 pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
-pub use tx::{Body, SignedTx, TxError, TxHash, UnsignedTx, MAX_TX_BYTES};
+pub use tx::{
+    Body, Capabilities, ComputeFraud, RewardClaim, SignedTx, TxError, TxHash, UnsignedTx,
+    MAX_TX_BYTES,
+};

@@ -8,6 +8,7 @@ use crate::address::Address;
 use crate::amount::Amount;
 use crate::hash::Hash;
 use crate::keys::{self, KeyError, PublicKey, SecretKey, Signature};
+use crate::merkle::{MerkleProof, MAX_PROOF_DEPTH};
 use crate::proto;
 use prost::Message;
 
@@ -40,6 +41,8 @@ pub enum TxError {
     BadAmount(crate::amount::AmountError),
     #[error("invalid recipient: {0}")]
     BadRecipient(crate::address::AddressError),
+    #[error("invalid field {field}: {reason}")]
+    BadField { field: &'static str, reason: String },
 }
 
 impl TxError {
@@ -58,14 +61,87 @@ impl TxError {
             TxError::BadFee(_) => "bad_fee",
             TxError::BadAmount(_) => "bad_amount",
             TxError::BadRecipient(_) => "bad_recipient",
+            TxError::BadField { .. } => "bad_field",
         }
     }
+}
+
+/// Longest device class or resource name.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest GPU model name.
+pub const MAX_GPU_MODEL_LEN: usize = 128;
+/// Most elements in a compute row carried by a fraud proof.
+pub const MAX_ROW_LEN: usize = 4096;
+
+/// What a device declares it can do.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Capabilities {
+    pub cpu_cores: u32,
+    pub memory_mb: u64,
+    pub gpu_model: String,
+    pub gpu_vram_mb: u64,
+    pub gpu_count: u32,
+}
+
+/// A reward claim: one leaf of a final manifest and its Merkle proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewardClaim {
+    pub epoch: u64,
+    pub resource: String,
+    pub device: PublicKey,
+    pub owner: Address,
+    pub units: u128,
+    pub proof: MerkleProof,
+}
+
+/// A device's signed commitment to a compute answer, and one committed row that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeFraud {
+    pub device: PublicKey,
+    pub seed: [u8; 32],
+    pub n: u32,
+    pub root: Hash,
+    pub device_signature: Signature,
+    pub row_index: u32,
+    pub row: Vec<u32>,
+    pub proof: MerkleProof,
 }
 
 /// The one message a transaction carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    Transfer { to: Address, amount: Amount },
+    Transfer {
+        to: Address,
+        amount: Amount,
+    },
+    RegisterDevice {
+        device: PublicKey,
+        class: String,
+        capabilities: Capabilities,
+        h3_cell: u64,
+        stake: Amount,
+        device_signature: Signature,
+    },
+    UpdateDevice {
+        device: PublicKey,
+        capabilities: Capabilities,
+        h3_cell: u64,
+    },
+    RetireDevice {
+        device: PublicKey,
+    },
+    WithdrawStake {
+        device: PublicKey,
+    },
+    SubmitManifest {
+        epoch: u64,
+        resource: String,
+        root: Hash,
+        total_units: u128,
+        evidence_root: Hash,
+    },
+    ClaimReward(RewardClaim),
+    ComputeFraud(ComputeFraud),
 }
 
 /// A transaction before signing.
@@ -78,22 +154,21 @@ pub struct UnsignedTx {
 }
 
 impl UnsignedTx {
-    /// Encodes the payload and signs those exact bytes.
-    pub fn sign(&self, key: &SecretKey) -> SignedTx {
-        let body = match &self.body {
-            Body::Transfer { to, amount } => proto::tx_payload::Body::Transfer(proto::Transfer {
-                to: to.as_bytes().to_vec(),
-                amount: amount.to_string(),
-            }),
-        };
-        let payload = proto::TxPayload {
+    /// The payload bytes a signer signs, for `signer` (useful to external signers).
+    pub fn encode_payload(&self, signer: &PublicKey) -> Vec<u8> {
+        proto::TxPayload {
             chain_id: self.chain_id.clone(),
-            signer: key.public_key().as_bytes().to_vec(),
+            signer: signer.as_bytes().to_vec(),
             nonce: self.nonce,
             fee: self.fee.to_string(),
-            body: Some(body),
+            body: Some(encode_body(&self.body)),
         }
-        .encode_to_vec();
+        .encode_to_vec()
+    }
+
+    /// Encodes the payload and signs those exact bytes.
+    pub fn sign(&self, key: &SecretKey) -> SignedTx {
+        let payload = self.encode_payload(&key.public_key());
         let signature = key.sign(&payload);
         let bytes = proto::SignedTx {
             payload: payload.clone(),
@@ -150,13 +225,7 @@ impl SignedTx {
         }
         let signer = PublicKey::from_slice(&payload.signer).map_err(TxError::BadSigner)?;
         let fee = Amount::from_base_units(&payload.fee).map_err(TxError::BadFee)?;
-        let body = match payload.body {
-            None => return Err(TxError::MissingBody),
-            Some(proto::tx_payload::Body::Transfer(t)) => Body::Transfer {
-                to: Address::from_slice(&t.to).map_err(TxError::BadRecipient)?,
-                amount: Amount::from_base_units(&t.amount).map_err(TxError::BadAmount)?,
-            },
-        };
+        let body = decode_body(payload.body.ok_or(TxError::MissingBody)?)?;
         Ok(SignedTx {
             hash: Hash::of(bytes),
             bytes: bytes.to_vec(),
@@ -202,6 +271,217 @@ impl SignedTx {
 
     pub fn size(&self) -> usize {
         self.bytes.len()
+    }
+}
+
+fn bad(field: &'static str, reason: impl std::fmt::Display) -> TxError {
+    TxError::BadField {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
+fn key_field(field: &'static str, bytes: &[u8]) -> Result<PublicKey, TxError> {
+    PublicKey::from_slice(bytes).map_err(|e| bad(field, e))
+}
+
+fn hash_field(field: &'static str, bytes: &[u8]) -> Result<Hash, TxError> {
+    Hash::from_slice(bytes)
+        .ok_or_else(|| bad(field, format!("expected 32 bytes, found {}", bytes.len())))
+}
+
+fn name_field(field: &'static str, s: String, max: usize) -> Result<String, TxError> {
+    if s.is_empty() || s.len() > max {
+        return Err(bad(field, format!("must be 1 to {max} bytes")));
+    }
+    Ok(s)
+}
+
+fn u128_field(field: &'static str, s: &str) -> Result<u128, TxError> {
+    Amount::from_base_units(s)
+        .map(|a| a.0)
+        .map_err(|e| bad(field, e))
+}
+
+fn capabilities_from(c: Option<proto::Capabilities>) -> Result<Capabilities, TxError> {
+    let c = c.unwrap_or_default();
+    if c.gpu_model.len() > MAX_GPU_MODEL_LEN {
+        return Err(bad("capabilities.gpu_model", "too long"));
+    }
+    Ok(Capabilities {
+        cpu_cores: c.cpu_cores,
+        memory_mb: c.memory_mb,
+        gpu_model: c.gpu_model,
+        gpu_vram_mb: c.gpu_vram_mb,
+        gpu_count: c.gpu_count,
+    })
+}
+
+fn capabilities_to(c: &Capabilities) -> proto::Capabilities {
+    proto::Capabilities {
+        cpu_cores: c.cpu_cores,
+        memory_mb: c.memory_mb,
+        gpu_model: c.gpu_model.clone(),
+        gpu_vram_mb: c.gpu_vram_mb,
+        gpu_count: c.gpu_count,
+    }
+}
+
+fn proof_from(index: u64, leaf_count: u64, siblings: Vec<Vec<u8>>) -> Result<MerkleProof, TxError> {
+    if siblings.len() > MAX_PROOF_DEPTH {
+        return Err(bad("siblings", "proof is too deep"));
+    }
+    let siblings = siblings
+        .iter()
+        .map(|s| hash_field("siblings", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MerkleProof {
+        index,
+        leaf_count,
+        siblings,
+    })
+}
+
+fn siblings_to(proof: &MerkleProof) -> Vec<Vec<u8>> {
+    proof.siblings.iter().map(|h| h.0.to_vec()).collect()
+}
+
+fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
+    use proto::tx_payload::Body as P;
+    Ok(match body {
+        P::Transfer(t) => Body::Transfer {
+            to: Address::from_slice(&t.to).map_err(TxError::BadRecipient)?,
+            amount: Amount::from_base_units(&t.amount).map_err(TxError::BadAmount)?,
+        },
+        P::RegisterDevice(r) => Body::RegisterDevice {
+            device: key_field("device", &r.device)?,
+            class: name_field("class", r.class, MAX_NAME_LEN)?,
+            capabilities: capabilities_from(r.capabilities)?,
+            h3_cell: r.h3_cell,
+            stake: Amount::from_base_units(&r.stake).map_err(|e| bad("stake", e))?,
+            device_signature: Signature::from_slice(&r.device_signature)
+                .map_err(|e| bad("device_signature", e))?,
+        },
+        P::UpdateDevice(u) => Body::UpdateDevice {
+            device: key_field("device", &u.device)?,
+            capabilities: capabilities_from(u.capabilities)?,
+            h3_cell: u.h3_cell,
+        },
+        P::RetireDevice(r) => Body::RetireDevice {
+            device: key_field("device", &r.device)?,
+        },
+        P::WithdrawStake(w) => Body::WithdrawStake {
+            device: key_field("device", &w.device)?,
+        },
+        P::SubmitManifest(m) => Body::SubmitManifest {
+            epoch: m.epoch,
+            resource: name_field("resource", m.resource, MAX_NAME_LEN)?,
+            root: hash_field("root", &m.root)?,
+            total_units: u128_field("total_units", &m.total_units)?,
+            evidence_root: hash_field("evidence_root", &m.evidence_root)?,
+        },
+        P::ClaimReward(c) => Body::ClaimReward(RewardClaim {
+            epoch: c.epoch,
+            resource: name_field("resource", c.resource, MAX_NAME_LEN)?,
+            device: key_field("device", &c.device)?,
+            owner: Address::from_slice(&c.owner).map_err(|e| bad("owner", e))?,
+            units: u128_field("units", &c.units)?,
+            proof: proof_from(c.leaf_index, c.leaf_count, c.siblings)?,
+        }),
+        P::ComputeFraud(f) => {
+            if f.row.len() > MAX_ROW_LEN {
+                return Err(bad("row", "too long"));
+            }
+            Body::ComputeFraud(ComputeFraud {
+                device: key_field("device", &f.device)?,
+                seed: f
+                    .seed
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| bad("seed", "expected 32 bytes"))?,
+                n: f.n,
+                root: hash_field("root", &f.root)?,
+                device_signature: Signature::from_slice(&f.device_signature)
+                    .map_err(|e| bad("device_signature", e))?,
+                row_index: f.row_index,
+                row: f.row,
+                proof: proof_from(f.row_index as u64, f.leaf_count, f.siblings)?,
+            })
+        }
+    })
+}
+
+fn encode_body(body: &Body) -> proto::tx_payload::Body {
+    use proto::tx_payload::Body as P;
+    match body {
+        Body::Transfer { to, amount } => P::Transfer(proto::Transfer {
+            to: to.as_bytes().to_vec(),
+            amount: amount.to_string(),
+        }),
+        Body::RegisterDevice {
+            device,
+            class,
+            capabilities,
+            h3_cell,
+            stake,
+            device_signature,
+        } => P::RegisterDevice(proto::RegisterDevice {
+            device: device.as_bytes().to_vec(),
+            class: class.clone(),
+            capabilities: Some(capabilities_to(capabilities)),
+            h3_cell: *h3_cell,
+            stake: stake.to_string(),
+            device_signature: device_signature.to_bytes().to_vec(),
+        }),
+        Body::UpdateDevice {
+            device,
+            capabilities,
+            h3_cell,
+        } => P::UpdateDevice(proto::UpdateDevice {
+            device: device.as_bytes().to_vec(),
+            capabilities: Some(capabilities_to(capabilities)),
+            h3_cell: *h3_cell,
+        }),
+        Body::RetireDevice { device } => P::RetireDevice(proto::RetireDevice {
+            device: device.as_bytes().to_vec(),
+        }),
+        Body::WithdrawStake { device } => P::WithdrawStake(proto::WithdrawStake {
+            device: device.as_bytes().to_vec(),
+        }),
+        Body::SubmitManifest {
+            epoch,
+            resource,
+            root,
+            total_units,
+            evidence_root,
+        } => P::SubmitManifest(proto::SubmitManifest {
+            epoch: *epoch,
+            resource: resource.clone(),
+            root: root.0.to_vec(),
+            total_units: total_units.to_string(),
+            evidence_root: evidence_root.0.to_vec(),
+        }),
+        Body::ClaimReward(c) => P::ClaimReward(proto::ClaimReward {
+            epoch: c.epoch,
+            resource: c.resource.clone(),
+            device: c.device.as_bytes().to_vec(),
+            owner: c.owner.as_bytes().to_vec(),
+            units: c.units.to_string(),
+            leaf_index: c.proof.index,
+            leaf_count: c.proof.leaf_count,
+            siblings: siblings_to(&c.proof),
+        }),
+        Body::ComputeFraud(f) => P::ComputeFraud(proto::ComputeFraud {
+            device: f.device.as_bytes().to_vec(),
+            seed: f.seed.to_vec(),
+            n: f.n,
+            root: f.root.0.to_vec(),
+            device_signature: f.device_signature.to_bytes().to_vec(),
+            row_index: f.row_index,
+            row: f.row.clone(),
+            leaf_count: f.proof.leaf_count,
+            siblings: siblings_to(&f.proof),
+        }),
     }
 }
 

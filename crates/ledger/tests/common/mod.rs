@@ -20,6 +20,9 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         chain_id: CHAIN.into(),
         genesis_time_ms: 1_700_000_000_000,
         params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

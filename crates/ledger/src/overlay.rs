@@ -1,0 +1,154 @@
+//! The state a block is building, over the committed snapshot: what earlier transactions of
+//! the block wrote, and what the current transaction's body has written so far. A failing body
+//! is discarded whole, so a transaction is all or nothing (beyond its fee and nonce).
+
+use crate::bank::Account;
+use crate::state_key;
+use plexus_store::{ChangeSet, Snapshot, StoreError};
+use plexus_types::{Address, Amount};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub(crate) struct StateOverlay<'a> {
+    base: &'a Snapshot,
+    block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> StateOverlay<'a> {
+    pub(crate) fn new(base: &'a Snapshot) -> Self {
+        StateOverlay {
+            base,
+            block: BTreeMap::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.pending.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.block.get(key) {
+            return Ok(v.clone());
+        }
+        self.base.get(key)
+    }
+
+    pub(crate) fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.insert(key, Some(value));
+    }
+
+    /// Keeps what the current transaction wrote.
+    pub(crate) fn keep(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.block.extend(pending);
+    }
+
+    /// Drops what the current transaction wrote.
+    pub(crate) fn discard(&mut self) {
+        self.pending.clear();
+    }
+
+    pub(crate) fn into_changes(mut self) -> ChangeSet {
+        self.keep();
+        self.block
+    }
+
+    pub(crate) fn get_json<T: DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("state value: {e}"))),
+        }
+    }
+
+    pub(crate) fn set_json<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        self.set(
+            key,
+            serde_json::to_vec(value).expect("state values serialize"),
+        );
+    }
+
+    pub(crate) fn get_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
+        Ok(self
+            .get(key)?
+            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0))
+    }
+
+    pub(crate) fn set_u64(&mut self, key: Vec<u8>, value: u64) {
+        self.set(key, value.to_be_bytes().to_vec());
+    }
+
+    pub(crate) fn account(&self, address: &Address) -> Result<Account, StoreError> {
+        Ok(self
+            .get(&state_key::account(address))?
+            .and_then(|b| Account::decode(&b))
+            .unwrap_or_default())
+    }
+
+    pub(crate) fn set_account(&mut self, address: &Address, account: Account) {
+        self.set(state_key::account(address), account.encode());
+    }
+
+    /// Moves `amount` from one account to another; false (and nothing moved) if `from` holds
+    /// too little or `to` would overflow.
+    pub(crate) fn move_funds(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: Amount,
+    ) -> Result<bool, StoreError> {
+        let mut source = self.account(from)?;
+        let Some(left) = source.balance.checked_sub(amount) else {
+            return Ok(false);
+        };
+        source.balance = left;
+        self.set_account(from, source);
+        let mut dest = self.account(to)?;
+        match dest.balance.checked_add(amount) {
+            Some(b) => {
+                dest.balance = b;
+                self.set_account(to, dest);
+                Ok(true)
+            }
+            None => {
+                source.balance = source.balance.checked_add(amount).unwrap_or(source.balance);
+                self.set_account(from, source);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Creates `amount` new tokens in `to`, raising the supply.
+    pub(crate) fn mint(&mut self, to: &Address, amount: Amount) -> Result<(), StoreError> {
+        let supply = self.supply()?;
+        let new_supply = supply
+            .checked_add(amount)
+            .ok_or_else(|| StoreError::Corrupt("supply would overflow".into()))?;
+        let mut dest = self.account(to)?;
+        dest.balance = dest
+            .balance
+            .checked_add(amount)
+            .ok_or_else(|| StoreError::Corrupt("balance would overflow".into()))?;
+        self.set_account(to, dest);
+        self.set(state_key::supply(), new_supply.0.to_be_bytes().to_vec());
+        Ok(())
+    }
+
+    pub(crate) fn supply(&self) -> Result<Amount, StoreError> {
+        Ok(self
+            .get(&state_key::supply())?
+            .and_then(|b| {
+                b.try_into()
+                    .ok()
+                    .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
+            })
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,224 @@
+//! Oracle manifests, reward claims and fraud proofs.
+//!
+//! Oracles submit `{epoch, class, root, total_units, evidence_root}`; when `threshold` of them
+//! have submitted the same triple the manifest is final. Anyone may then claim a device's
+//! reward with the leaf and its Merkle proof; the pay, floor(pool × units / total_units), goes
+//! to the leaf's owner, or to the slashed account if the device has been slashed. Anyone may
+//! submit a device's signed commitment to a wrong compute answer; the ledger re-checks the row
+//! and slashes the device's whole stake.
+
+use crate::bank::module_account;
+use crate::codes::{TxCode, TxFailure};
+use crate::epochs::{self, FinalManifest};
+use crate::genesis::{ChainInfo, ResourceClass};
+use crate::overlay::StateOverlay;
+use crate::registry::{self, DeviceStatus};
+use crate::state_key;
+use plexus_types::{statements, Address, Amount, ComputeFraud, Hash, RewardClaim};
+use serde::{Deserialize, Serialize};
+
+/// One oracle's submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestVote {
+    pub root: Hash,
+    pub total_units: u128,
+    pub evidence_root: Hash,
+}
+
+fn resource(name: &str) -> Result<ResourceClass, TxFailure> {
+    ResourceClass::parse(name).ok_or_else(|| {
+        TxFailure::new(
+            TxCode::UnknownResource,
+            format!("no resource class {name:?}"),
+        )
+    })
+}
+
+/// Whether claims (and manifests) for `epoch` are still accepted, given the last ended epoch:
+/// during the `claim_epochs` epochs after it; the last of them settles it when it ends.
+fn window_open(info: &ChainInfo, epoch: u64, last_ended: u64) -> bool {
+    last_ended < epoch + info.rewards.claim_epochs
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn submit_manifest(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    height: u64,
+    oracle: &Address,
+    epoch: u64,
+    resource_name: &str,
+    vote: ManifestVote,
+) -> Result<(), TxFailure> {
+    if !info.is_oracle(oracle) {
+        return Err(TxFailure::new(
+            TxCode::Unauthorized,
+            format!("{oracle} is not an oracle of this chain"),
+        ));
+    }
+    let resource = resource(resource_name)?;
+    let last = epochs::last_epoch(state)?;
+    if epoch == 0 || epoch > last {
+        return Err(TxFailure::new(
+            TxCode::EpochNotEnded,
+            format!("epoch {epoch} has not ended (last ended: {last})"),
+        ));
+    }
+    if !window_open(info, epoch, last) {
+        return Err(TxFailure::new(
+            TxCode::ClaimWindowClosed,
+            format!("epoch {epoch} is settled"),
+        ));
+    }
+    let mut pool = epochs::load_pool(state, epoch, resource)?
+        .ok_or_else(|| TxFailure::new(TxCode::Internal, "ended epoch without a pool"))?;
+    if pool.manifest.is_some() {
+        return Err(TxFailure::new(
+            TxCode::ManifestFinal,
+            format!("the {resource_name} manifest of epoch {epoch} is already final"),
+        ));
+    }
+    let key = state_key::manifest_vote(epoch, resource, oracle);
+    if state.get(&key)?.is_some() {
+        return Err(TxFailure::new(
+            TxCode::AlreadySubmitted,
+            format!("{oracle} already submitted for epoch {epoch} {resource_name}"),
+        ));
+    }
+    state.set_json(key, &vote);
+    let mut agreeing = Vec::new();
+    for member in &info.oracles.members {
+        let theirs: Option<ManifestVote> =
+            state.get_json(&state_key::manifest_vote(epoch, resource, member))?;
+        if theirs.as_ref() == Some(&vote) {
+            agreeing.push(*member);
+        }
+    }
+    if agreeing.len() as u32 >= info.oracles.threshold {
+        pool.manifest = Some(FinalManifest {
+            root: vote.root,
+            total_units: vote.total_units,
+            evidence_root: vote.evidence_root,
+            finalized_height: height,
+            oracles: agreeing,
+        });
+        epochs::save_pool(state, &pool);
+    }
+    Ok(())
+}
+
+pub(crate) fn claim(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    c: &RewardClaim,
+) -> Result<(), TxFailure> {
+    let resource = resource(&c.resource)?;
+    let last = epochs::last_epoch(state)?;
+    if !window_open(info, c.epoch, last) {
+        return Err(TxFailure::new(
+            TxCode::ClaimWindowClosed,
+            format!("claims for epoch {} closed", c.epoch),
+        ));
+    }
+    let mut pool = epochs::load_pool(state, c.epoch, resource)?.ok_or_else(|| {
+        TxFailure::new(
+            TxCode::NoManifest,
+            format!("epoch {} has not ended", c.epoch),
+        )
+    })?;
+    let Some(manifest) = pool.manifest.clone() else {
+        return Err(TxFailure::new(
+            TxCode::NoManifest,
+            format!("no final {} manifest for epoch {}", c.resource, c.epoch),
+        ));
+    };
+    let claim_key = state_key::claim(c.epoch, resource, &c.device);
+    if state.get(&claim_key)?.is_some() {
+        return Err(TxFailure::new(TxCode::AlreadyClaimed, "already claimed"));
+    }
+    let leaf = plexus_rewards::ManifestLeaf {
+        device: c.device,
+        owner: c.owner,
+        units: c.units,
+    };
+    if c.units > manifest.total_units
+        || !plexus_rewards::verify_claim(&manifest.root, c.epoch, &c.resource, &leaf, &c.proof)
+    {
+        return Err(TxFailure::new(
+            TxCode::BadProof,
+            "the leaf is not in the final manifest",
+        ));
+    }
+    let pay = Amount(
+        plexus_rewards::payout(pool.amount.0, c.units, manifest.total_units)
+            .map_err(|e| TxFailure::new(TxCode::BadProof, e.to_string()))?,
+    );
+    let slashed = matches!(
+        registry::load(state, &c.device)?.map(|d| d.status),
+        Some(DeviceStatus::Slashed { .. })
+    );
+    let to = if slashed {
+        module_account::slashed()
+    } else {
+        c.owner
+    };
+    if !state.move_funds(&module_account::rewards(), &to, pay)? {
+        return Err(TxFailure::new(
+            TxCode::Internal,
+            "the rewards account holds less than the pool owes",
+        ));
+    }
+    let mut totals = epochs::totals(state)?;
+    let overflow = || TxFailure::new(TxCode::Internal, "reward totals overflow");
+    if slashed {
+        pool.forfeited = pool.forfeited.checked_add(pay).ok_or_else(overflow)?;
+        totals.forfeited = totals.forfeited.checked_add(pay).ok_or_else(overflow)?;
+    } else {
+        pool.paid = pool.paid.checked_add(pay).ok_or_else(overflow)?;
+        totals.paid = totals.paid.checked_add(pay).ok_or_else(overflow)?;
+    }
+    pool.claimed_units = pool
+        .claimed_units
+        .checked_add(c.units)
+        .ok_or_else(overflow)?;
+    epochs::save_pool(state, &pool);
+    epochs::save_totals(state, &totals);
+    state.set(claim_key, pay.0.to_be_bytes().to_vec());
+    Ok(())
+}
+
+pub(crate) fn compute_fraud(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    f: &ComputeFraud,
+) -> Result<(), TxFailure> {
+    let statement = statements::compute_commitment(&info.chain_id, &f.seed, f.n, &f.root);
+    if f.device.verify(&statement, &f.device_signature).is_err() {
+        return Err(TxFailure::new(
+            TxCode::BadDeviceSignature,
+            "the device did not sign this commitment",
+        ));
+    }
+    let challenge = plexus_proofs::compute::ComputeChallenge::new(f.seed, f.n)
+        .map_err(|e| TxFailure::new(TxCode::NotFraud, e.to_string()))?;
+    let opening = plexus_proofs::compute::RowOpening {
+        index: f.row_index,
+        row: f.row.clone(),
+        proof: f.proof.clone(),
+    };
+    if !plexus_proofs::compute::is_fraud(&challenge, &f.root, &opening) {
+        return Err(TxFailure::new(
+            TxCode::NotFraud,
+            "the opened row is not a provably wrong row of the committed answer",
+        ));
+    }
+    let epoch = epochs::last_epoch(state)? + 1;
+    let taken = registry::slash(state, epoch, &f.device)?;
+    let mut totals = epochs::totals(state)?;
+    totals.slashed_stake = totals
+        .slashed_stake
+        .checked_add(taken)
+        .ok_or_else(|| TxFailure::new(TxCode::Internal, "slashed total overflows"))?;
+    epochs::save_totals(state, &totals);
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The device registry: devices registered under owners, with a class, declared capabilities,
+//! a location and bonded stake.
+
+use crate::bank::module_account;
+use crate::codes::{TxCode, TxFailure};
+use crate::genesis::ChainInfo;
+use crate::overlay::StateOverlay;
+use crate::state_key;
+use plexus_store::StoreError;
+use plexus_types::{statements, Address, Amount, Capabilities, PublicKey, Signature};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Earns rewards.
+    Active,
+    /// Earns nothing; stake bonded (and slashable) until epoch `unbonded_at_epoch` ends.
+    Retired { unbonded_at_epoch: u64 },
+    /// Caught in a fraud; stake and pending rewards forfeited.
+    Slashed { at_epoch: u64 },
+    /// Retired and its stake returned.
+    Withdrawn,
+}
+
+/// A registered device as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub key: PublicKey,
+    pub owner: Address,
+    pub class: String,
+    pub capabilities: Capabilities,
+    pub h3_cell: u64,
+    pub stake: Amount,
+    pub status: DeviceStatus,
+    pub registered_epoch: u64,
+}
+
+pub(crate) fn load(
+    state: &StateOverlay<'_>,
+    device: &PublicKey,
+) -> Result<Option<Device>, StoreError> {
+    state.get_json(&state_key::device(device))
+}
+
+fn save(state: &mut StateOverlay<'_>, device: &Device) {
+    state.set_json(state_key::device(&device.key), device);
+}
+
+fn fail(code: TxCode, log: impl Into<String>) -> Result<(), TxFailure> {
+    Err(TxFailure::new(code, log))
+}
+
+fn owned(state: &StateOverlay<'_>, owner: &Address, key: &PublicKey) -> Result<Device, TxFailure> {
+    let device = load(state, key)?
+        .ok_or_else(|| TxFailure::new(TxCode::UnknownDevice, format!("no device {key}")))?;
+    if device.owner != *owner {
+        return Err(TxFailure::new(
+            TxCode::Unauthorized,
+            format!("device {key} belongs to {}", device.owner),
+        ));
+    }
+    Ok(device)
+}
+
+pub(crate) fn valid_h3(cell: u64) -> bool {
+    h3o::CellIndex::try_from(cell).is_ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn register(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    epoch: u64,
+    owner: &Address,
+    key: &PublicKey,
+    class: &str,
+    capabilities: &Capabilities,
+    h3_cell: u64,
+    stake: Amount,
+    device_signature: &Signature,
+) -> Result<(), TxFailure> {
+    let Some(class_info) = info.device_class(class) else {
+        return fail(TxCode::UnknownClass, format!("no device class {class:?}"));
+    };
+    if stake < class_info.min_stake {
+        return fail(
+            TxCode::StakeTooLow,
+            format!(
+                "class {class} needs a stake of at least {} uplx, offered {stake}",
+                class_info.min_stake
+            ),
+        );
+    }
+    if !valid_h3(h3_cell) {
+        return fail(
+            TxCode::InvalidLocation,
+            format!("{h3_cell:#x} is not an H3 cell"),
+        );
+    }
+    let statement = statements::device_registration(&info.chain_id, owner, key);
+    if key.verify(&statement, device_signature).is_err() {
+        return fail(
+            TxCode::BadDeviceSignature,
+            "the device key did not sign this registration",
+        );
+    }
+    if load(state, key)?.is_some() {
+        return fail(
+            TxCode::DeviceExists,
+            format!("device {key} is already registered"),
+        );
+    }
+    if !state.move_funds(owner, &module_account::stake(), stake)? {
+        return fail(
+            TxCode::InsufficientFunds,
+            format!("owner cannot bond {stake} uplx"),
+        );
+    }
+    save(
+        state,
+        &Device {
+            key: *key,
+            owner: *owner,
+            class: class.to_string(),
+            capabilities: capabilities.clone(),
+            h3_cell,
+            stake,
+            status: DeviceStatus::Active,
+            registered_epoch: epoch,
+        },
+    );
+    let count = state.get_u64(&state_key::device_count())?;
+    state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
+    state.set_u64(state_key::device_count(), count + 1);
+    Ok(())
+}
+
+pub(crate) fn update(
+    state: &mut StateOverlay<'_>,
+    owner: &Address,
+    key: &PublicKey,
+    capabilities: &Capabilities,
+    h3_cell: u64,
+) -> Result<(), TxFailure> {
+    let mut device = owned(state, owner, key)?;
+    if device.status != DeviceStatus::Active {
+        return fail(
+            TxCode::DeviceNotActive,
+            format!("device {key} is not active"),
+        );
+    }
+    if !valid_h3(h3_cell) {
+        return fail(
+            TxCode::InvalidLocation,
+            format!("{h3_cell:#x} is not an H3 cell"),
+        );
+    }
+    device.capabilities = capabilities.clone();
+    device.h3_cell = h3_cell;
+    save(state, &device);
+    Ok(())
+}
+
+pub(crate) fn retire(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    epoch: u64,
+    owner: &Address,
+    key: &PublicKey,
+) -> Result<(), TxFailure> {
+    let mut device = owned(state, owner, key)?;
+    if device.status != DeviceStatus::Active {
+        return fail(
+            TxCode::DeviceNotActive,
+            format!("device {key} is not active"),
+        );
+    }
+    device.status = DeviceStatus::Retired {
+        unbonded_at_epoch: epoch + info.rewards.unbonding_epochs,
+    };
+    save(state, &device);
+    Ok(())
+}
+
+/// Returns a retired device's stake once the epoch it unbonds at has ended.
+pub(crate) fn withdraw(
+    state: &mut StateOverlay<'_>,
+    last_ended_epoch: u64,
+    owner: &Address,
+    key: &PublicKey,
+) -> Result<(), TxFailure> {
+    let mut device = owned(state, owner, key)?;
+    match device.status {
+        DeviceStatus::Retired { unbonded_at_epoch } if last_ended_epoch >= unbonded_at_epoch => {}
+        DeviceStatus::Retired { unbonded_at_epoch } => {
+            return fail(
+                TxCode::StillBonded,
+                format!(
+                    "stake stays bonded until epoch {unbonded_at_epoch} ends; the last ended is {last_ended_epoch}"
+                ),
+            )
+        }
+        _ => return fail(TxCode::DeviceNotActive, "retire the device first"),
+    }
+    if !state.move_funds(&module_account::stake(), owner, device.stake)? {
+        return Err(TxFailure::new(
+            TxCode::Internal,
+            "stake account holds less than a device's stake",
+        ));
+    }
+    device.status = DeviceStatus::Withdrawn;
+    device.stake = Amount::ZERO;
+    save(state, &device);
+    Ok(())
+}
+
+/// Slashes a device's whole stake into the slashed account.
+pub(crate) fn slash(
+    state: &mut StateOverlay<'_>,
+    epoch: u64,
+    key: &PublicKey,
+) -> Result<Amount, TxFailure> {
+    let mut device = load(state, key)?
+        .ok_or_else(|| TxFailure::new(TxCode::UnknownDevice, format!("no device {key}")))?;
+    match device.status {
+        DeviceStatus::Active | DeviceStatus::Retired { .. } => {}
+        DeviceStatus::Slashed { .. } => {
+            return Err(TxFailure::new(
+                TxCode::AlreadySlashed,
+                "device already slashed",
+            ))
+        }
+        DeviceStatus::Withdrawn => {
+            return Err(TxFailure::new(
+                TxCode::DeviceNotActive,
+                "stake already withdrawn",
+            ))
+        }
+    }
+    let amount = device.stake;
+    if !state.move_funds(&module_account::stake(), &module_account::slashed(), amount)? {
+        return Err(TxFailure::new(
+            TxCode::Internal,
+            "stake account holds less than a device's stake",
+        ));
+    }
+    device.stake = Amount::ZERO;
+    device.status = DeviceStatus::Slashed { at_epoch: epoch };
+    save(state, &device);
+    Ok(amount)
+}

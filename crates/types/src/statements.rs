@@ -1,0 +1,33 @@
+//! Statements that device keys sign, shared by the agent that signs them, the oracle that
+//! checks them, and the ledger that re-checks them in registrations and fraud proofs. Each
+//! starts with its own domain tag, so a signature on one can never pass as another.
+
+use crate::address::Address;
+use crate::hash::Hash;
+use crate::keys::PublicKey;
+
+/// What a device key signs to let `owner` register it on `chain_id`.
+pub fn device_registration(chain_id: &str, owner: &Address, device: &PublicKey) -> Vec<u8> {
+    let mut m = b"plexus/register-device/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(owner.as_bytes());
+    m.extend_from_slice(device.as_bytes());
+    m
+}
+
+/// What a device signs when it commits to the product of a compute challenge: the challenge
+/// (its seed and dimension) and the Merkle root over the rows of its answer. A commitment to
+/// a wrong product, signed, is a fraud proof.
+pub fn compute_commitment(chain_id: &str, seed: &[u8; 32], n: u32, root: &Hash) -> Vec<u8> {
+    let mut m = b"plexus/compute-commitment/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(seed);
+    m.extend_from_slice(&n.to_le_bytes());
+    m.extend_from_slice(&root.0);
+    m
+}
+
+fn push_str(m: &mut Vec<u8>, s: &str) {
+    m.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    m.extend_from_slice(s.as_bytes());
+}
