@@ -5,6 +5,7 @@ mod bench;
 mod client;
 mod cmd_keys;
 mod cmd_node;
+mod cmd_oracle;
 mod cmd_query;
 mod cmd_tx;
 mod devnet;
@@ -63,6 +64,12 @@ enum Command {
     /// Read the chain.
     #[command(subcommand)]
     Query(cmd_query::QueryCommand),
+    /// Run an oracle.
+    #[command(subcommand)]
+    Oracle(cmd_oracle::OracleCommand),
+    /// Recompute what oracles reported from their published evidence.
+    #[command(subcommand)]
+    Audit(cmd_oracle::AuditCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -130,6 +137,8 @@ fn main() -> ExitCode {
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
+            Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,
+            Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,
             Command::Bench(cmd) => bench::run(&globals, cmd).await,
         }
     });

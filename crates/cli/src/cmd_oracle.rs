@@ -1,0 +1,142 @@
+//! `plexus oracle start` and `plexus audit epoch N`.
+
+use crate::{print_json, Globals};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use plexus_oracle::{run_oracle, OracleConfig, DEFAULT_ORACLE_ADDR};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum OracleCommand {
+    /// Run an oracle: ingest device evidence, challenge devices, submit reward manifests.
+    Start {
+        /// Address to listen on.
+        #[arg(long, default_value = DEFAULT_ORACLE_ADDR)]
+        listen: SocketAddr,
+        /// Name of the oracle's key in the keyring (it must be in the genesis oracle set).
+        #[arg(long, default_value = "oracle")]
+        key: String,
+        /// Where the evidence log and manifests are kept (default: <home>/oracle).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute an epoch's manifest from the oracle's published evidence and compare it with
+    /// the manifest final on chain.
+    Epoch {
+        epoch: u64,
+        /// The oracle whose evidence to audit.
+        #[arg(long, default_value = "http://127.0.0.1:26651")]
+        oracle: String,
+        /// Audit this evidence file (JSON lines) instead of fetching it.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+    },
+}
+
+pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<()> {
+    let OracleCommand::Start {
+        listen,
+        key,
+        data_dir,
+    } = cmd;
+    let key = g.keyring().secret(&key)?;
+    let oracle = run_oracle(OracleConfig {
+        listen,
+        node: g.node.clone(),
+        data_dir: data_dir.unwrap_or_else(|| g.home.join("oracle")),
+        key,
+    })
+    .await?;
+    eprintln!(
+        "oracle {} listening on http://{} · Ctrl-C or SIGTERM stops it",
+        oracle.address, oracle.addr
+    );
+    plexus_node::shutdown_signal().await;
+    oracle.shutdown().await;
+    Ok(())
+}
+
+pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Epoch {
+        epoch,
+        oracle,
+        evidence,
+    } = cmd;
+    let node = g.client()?;
+    let info: Value = node.get("/v1/chain").await?;
+    let text = match evidence {
+        Some(path) => {
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => {
+            reqwest::get(format!(
+                "{}/v1/evidence/{epoch}",
+                oracle.trim_end_matches('/')
+            ))
+            .await
+            .with_context(|| format!("cannot reach the oracle at {oracle}"))?
+            .text()
+            .await?
+        }
+    };
+    let info: plexus_ledger::ChainInfo = serde_json::from_value(info)?;
+    let devices: Value = node.get("/v1/devices").await?;
+    let devices: Vec<plexus_ledger::registry::Device> =
+        serde_json::from_value(devices["devices"].clone())?;
+    let m = plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &text)?;
+    let records = text.lines().filter(|l| !l.trim().is_empty()).count();
+    let chain_epoch: Value = node.get(&format!("/v1/epochs/{epoch}")).await?;
+    let pool = chain_epoch["pools"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["resource"] == "compute").cloned())
+        .context("the epoch has no compute pool")?;
+    if pool["manifest"].is_null() {
+        bail!("epoch {epoch} has no final compute manifest on chain yet");
+    }
+    let on_chain = (
+        pool["manifest"]["root"].as_str().unwrap_or(""),
+        pool["manifest"]["total_units"].as_str().unwrap_or(""),
+        pool["manifest"]["evidence_root"].as_str().unwrap_or(""),
+    );
+    let recomputed = (
+        m.root().to_hex(),
+        m.total_units().to_string(),
+        m.evidence_root().to_hex(),
+    );
+    let matches =
+        on_chain.0 == recomputed.0 && on_chain.1 == recomputed.1 && on_chain.2 == recomputed.2;
+    let report = serde_json::json!({
+        "epoch": epoch,
+        "resource": "compute",
+        "records": records,
+        "devices_rewarded": m.leaves().len(),
+        "recomputed": {"root": recomputed.0, "total_units": recomputed.1, "evidence_root": recomputed.2},
+        "on_chain": {"root": on_chain.0, "total_units": on_chain.1, "evidence_root": on_chain.2},
+        "match": matches,
+    });
+    if g.json {
+        print_json(&report);
+    } else if matches {
+        println!(
+            "epoch {epoch} compute: MATCH · {} records, {} devices rewarded, root {}",
+            records,
+            m.leaves().len(),
+            recomputed.0
+        );
+    } else {
+        println!(
+            "epoch {epoch} compute: MISMATCH\n  recomputed root {} total {} evidence {}\n  on chain   root {} total {} evidence {}",
+            recomputed.0, recomputed.1, recomputed.2, on_chain.0, on_chain.1, on_chain.2
+        );
+    }
+    if !matches {
+        bail!("the manifest on chain does not follow from the published evidence");
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! The evidence log: every accepted record, appended as a JSON line to its epoch's file and
+//! fsync'd before the agent is told it was accepted, so a crash loses nothing acknowledged.
+//! When an epoch closes its file is sealed under its content address
+//! (`sealed/<blake3>.jsonl`), which is what the manifest for that epoch names as processed.
+//! A torn last line (a crash during an append) is cut off on open: it was never acknowledged.
+
+use plexus_rewards::{ChallengeOutcome, EvidenceRecord};
+use plexus_types::{Hash, PublicKey};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// One record as the oracle publishes it: what it means, and the signed bytes that prove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PublishedRecord {
+    Heartbeat {
+        device: PublicKey,
+        epoch: u64,
+        interval: u32,
+        /// Hex of the `SignedHeartbeat` as the device sent it.
+        signed: String,
+    },
+    Challenge {
+        device: PublicKey,
+        epoch: u64,
+        challenge_id: Hash,
+        class: String,
+        n: u32,
+        /// The secret the seed was derived from, revealed once the challenge is over.
+        secret: String,
+        outcome: ChallengeOutcome,
+        /// The committed root and the device's signature over it, when it committed.
+        root: Option<Hash>,
+        commit_signature: Option<String>,
+        /// The rows the oracle asked the device to open.
+        rows: Vec<u32>,
+    },
+}
+
+impl PublishedRecord {
+    pub fn epoch(&self) -> u64 {
+        match self {
+            PublishedRecord::Heartbeat { epoch, .. } | PublishedRecord::Challenge { epoch, .. } => {
+                *epoch
+            }
+        }
+    }
+
+    /// What the record counts for in scoring.
+    pub fn evidence(&self) -> EvidenceRecord {
+        match self {
+            PublishedRecord::Heartbeat {
+                device,
+                epoch,
+                interval,
+                ..
+            } => EvidenceRecord::Heartbeat {
+                device: *device,
+                epoch: *epoch,
+                interval: *interval,
+            },
+            PublishedRecord::Challenge {
+                device,
+                epoch,
+                challenge_id,
+                outcome,
+                ..
+            } => EvidenceRecord::Challenge {
+                device: *device,
+                epoch: *epoch,
+                challenge_id: *challenge_id,
+                outcome: *outcome,
+            },
+        }
+    }
+}
+
+pub struct EvidenceLog {
+    dir: PathBuf,
+    files: BTreeMap<u64, File>,
+    records: BTreeMap<u64, Vec<PublishedRecord>>,
+}
+
+fn epoch_file(dir: &Path, epoch: u64) -> PathBuf {
+    dir.join(format!("epoch-{epoch:08}.jsonl"))
+}
+
+impl EvidenceLog {
+    pub fn open(dir: &Path) -> io::Result<EvidenceLog> {
+        std::fs::create_dir_all(dir.join("sealed"))?;
+        let mut records: BTreeMap<u64, Vec<PublishedRecord>> = BTreeMap::new();
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("epoch-") && n.ends_with(".jsonl"))
+            })
+            .collect();
+        names.sort();
+        for path in names {
+            let text = std::fs::read(&path)?;
+            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            if keep < text.len() {
+                tracing::warn!(file = %path.display(), "evidence log ends in a torn line; cutting it off");
+                let f = OpenOptions::new().write(true).open(&path)?;
+                f.set_len(keep as u64)?;
+                f.sync_all()?;
+            }
+            for line in text[..keep]
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
+                let record: PublishedRecord = serde_json::from_slice(line).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                records.entry(record.epoch()).or_default().push(record);
+            }
+        }
+        Ok(EvidenceLog {
+            dir: dir.to_path_buf(),
+            files: BTreeMap::new(),
+            records,
+        })
+    }
+
+    /// Appends records durably (one fsync per epoch file touched).
+    pub fn append(&mut self, new: &[PublishedRecord]) -> io::Result<()> {
+        let mut by_epoch: BTreeMap<u64, Vec<&PublishedRecord>> = BTreeMap::new();
+        for r in new {
+            by_epoch.entry(r.epoch()).or_default().push(r);
+        }
+        for (epoch, rs) in by_epoch {
+            let mut buf = Vec::new();
+            for r in &rs {
+                serde_json::to_writer(&mut buf, r).map_err(io::Error::other)?;
+                buf.push(b'\n');
+            }
+            let file = match self.files.get_mut(&epoch) {
+                Some(f) => f,
+                None => {
+                    let f = OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(epoch_file(&self.dir, epoch))?;
+                    self.files.entry(epoch).or_insert(f)
+                }
+            };
+            file.write_all(&buf)?;
+            file.sync_data()?;
+            self.records
+                .entry(epoch)
+                .or_default()
+                .extend(rs.into_iter().cloned());
+        }
+        Ok(())
+    }
+
+    pub fn records(&self, epoch: u64) -> &[PublishedRecord] {
+        self.records.get(&epoch).map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &PublishedRecord> {
+        self.records.values().flatten()
+    }
+
+    /// The epoch's log as published: JSON lines in acceptance order.
+    pub fn jsonl(&self, epoch: u64) -> String {
+        let mut out = String::new();
+        for r in self.records(epoch) {
+            out.push_str(&serde_json::to_string(r).expect("records serialize"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Seals an epoch's log under its content address; returns the address.
+    pub fn seal(&mut self, epoch: u64) -> io::Result<Hash> {
+        let text = self.jsonl(epoch);
+        let address = Hash::of(text.as_bytes());
+        let path = self
+            .dir
+            .join("sealed")
+            .join(format!("{}.jsonl", address.to_hex()));
+        if !path.exists() {
+            plexus_node::write_durably(&path, text.as_bytes())?;
+        }
+        self.files.remove(&epoch);
+        Ok(address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn beat(epoch: u64, interval: u32) -> PublishedRecord {
+        PublishedRecord::Heartbeat {
+            device: plexus_types::SecretKey::from_seed([1; 32]).public_key(),
+            epoch,
+            interval,
+            signed: "00".into(),
+        }
+    }
+
+    #[test]
+    fn records_survive_a_restart_and_a_torn_line_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut log = EvidenceLog::open(dir.path()).unwrap();
+            log.append(&[beat(1, 0), beat(1, 1), beat(2, 0)]).unwrap();
+        }
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(epoch_file(dir.path(), 1))
+            .unwrap();
+        f.write_all(b"{\"kind\":\"heartbeat\",\"dev").unwrap();
+        drop(f);
+        let mut log = EvidenceLog::open(dir.path()).unwrap();
+        assert_eq!(log.records(1), &[beat(1, 0), beat(1, 1)]);
+        assert_eq!(log.records(2), &[beat(2, 0)]);
+        log.append(&[beat(1, 2)]).unwrap();
+        let sealed = log.seal(1).unwrap();
+        assert_eq!(sealed, Hash::of(log.jsonl(1).as_bytes()));
+        let again = EvidenceLog::open(dir.path()).unwrap();
+        assert_eq!(again.records(1).len(), 3);
+    }
+}

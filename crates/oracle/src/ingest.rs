@@ -1,0 +1,549 @@
+//! The oracle's HTTP API (docs/oracle-api.md). Every refused input gets a 4xx with a validity
+//! code and is never counted.
+
+use crate::evidence::PublishedRecord;
+use crate::service::{Shared, NETWORK_ALLOWANCE_MS};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plexus_ledger::registry::DeviceStatus;
+use plexus_proofs::compute::{check_openings, sample_rows, ComputeError, RowOpening, ROWS_OPENED};
+use plexus_rewards::ChallengeOutcome;
+use plexus_types::heartbeat::{HeartbeatError, SignedHeartbeat};
+use plexus_types::merkle::{MerkleProof, MAX_PROOF_DEPTH};
+use plexus_types::{proto, statements, Body, ComputeFraud, Hash, PublicKey, Signature};
+use prost::Message;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type AppState = Arc<Shared>;
+
+pub(crate) fn router(shared: AppState) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/heartbeats", post(heartbeat))
+        .route("/v1/heartbeats/batch", post(heartbeat_batch))
+        .route("/v1/challenges/{device}", get(open_challenges))
+        .route("/v1/challenges/{id}/commit", post(commit))
+        .route("/v1/challenges/{id}/open", post(open))
+        .route("/v1/evidence/{epoch}", get(evidence))
+        .route("/v1/manifests/{epoch}/{resource}", get(manifest))
+        .route(
+            "/v1/manifests/{epoch}/{resource}/claims/{device}",
+            get(claim_proof),
+        )
+        .fallback(|| async { refuse(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+        .with_state(shared)
+}
+
+fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message.into()}})),
+    )
+        .into_response()
+}
+
+fn bad(code: &str, message: impl Into<String>) -> Response {
+    refuse(StatusCode::BAD_REQUEST, code, message)
+}
+
+async fn status(State(s): State<AppState>) -> Response {
+    let state = s.state.lock();
+    if state.height == 0 {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the oracle has not seen a block yet",
+        );
+    }
+    let epoch = s.clock.epoch_of(state.height);
+    let interval = s.clock.interval_of(state.height);
+    let beacon = state
+        .beacons
+        .get(&s.clock.beacon_height(epoch, interval))
+        .copied();
+    Json(json!({
+        "chain_id": s.info.chain_id,
+        "oracle": s.address,
+        "height": state.height,
+        "epoch": epoch,
+        "interval": interval,
+        "beacon": beacon,
+        "epoch_blocks": s.clock.epoch_blocks,
+        "intervals_per_epoch": s.clock.intervals_per_epoch,
+    }))
+    .into_response()
+}
+
+/// Why a heartbeat is refused: (code, message).
+type Refusal = (&'static str, String);
+
+/// Checks everything about a heartbeat except its signature (checked beforehand, in batches).
+fn admit_heartbeat(
+    s: &Shared,
+    state: &crate::service::State,
+    hb: &SignedHeartbeat,
+) -> Result<bool, Refusal> {
+    let h = &hb.heartbeat;
+    if h.chain_id != s.info.chain_id {
+        return Err((
+            "wrong_chain",
+            format!("heartbeat for chain {:?}", h.chain_id),
+        ));
+    }
+    let Some(device) = state.devices.get(&h.device) else {
+        return Err((
+            "unknown_device",
+            format!("device {} is not registered", h.device),
+        ));
+    };
+    if device.status != DeviceStatus::Active {
+        return Err((
+            "inactive_device",
+            format!("device {} is not active", h.device),
+        ));
+    }
+    let epoch = s.clock.epoch_of(state.height);
+    let interval = s.clock.interval_of(state.height);
+    let current = (h.epoch, h.interval) == (epoch, interval);
+    let previous = if interval > 0 {
+        (h.epoch, h.interval) == (epoch, interval - 1)
+    } else {
+        h.epoch + 1 == epoch && h.interval + 1 == s.clock.intervals_per_epoch
+    };
+    if !current && !previous {
+        return Err((
+            "stale",
+            format!(
+                "heartbeat for epoch {} interval {}; the chain is at epoch {epoch} interval {interval}",
+                h.epoch, h.interval
+            ),
+        ));
+    }
+    let beacon = state
+        .beacons
+        .get(&s.clock.beacon_height(h.epoch, h.interval));
+    if beacon != Some(&h.beacon) {
+        return Err((
+            "bad_beacon",
+            "the beacon is not the interval's app hash".into(),
+        ));
+    }
+    Ok(!state.seen.contains(&(h.device, h.epoch, h.interval)))
+}
+
+/// Verifies, checks and durably records heartbeats; one JSON answer per heartbeat.
+fn ingest(
+    s: &Shared,
+    decoded: Vec<Result<SignedHeartbeat, HeartbeatError>>,
+) -> Result<Vec<Value>, std::io::Error> {
+    let ok: Vec<SignedHeartbeat> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok().cloned())
+        .collect();
+    let mut verdicts = SignedHeartbeat::verify_many(&ok).into_iter();
+    let mut answers = Vec::with_capacity(decoded.len());
+    let mut accepted = Vec::new();
+    let mut state = s.state.lock();
+    for d in decoded {
+        let answer = match d {
+            Err(e) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
+            Ok(hb) => match verdicts.next() {
+                Some(Err(e)) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
+                _ => match admit_heartbeat(s, &state, &hb) {
+                    Err((code, message)) => json!({"error": {"code": code, "message": message}}),
+                    Ok(false) => json!({"duplicate": true}),
+                    Ok(true) => {
+                        let h = &hb.heartbeat;
+                        state.seen.insert((h.device, h.epoch, h.interval));
+                        accepted.push(PublishedRecord::Heartbeat {
+                            device: h.device,
+                            epoch: h.epoch,
+                            interval: h.interval,
+                            signed: hex::encode(&hb.bytes),
+                        });
+                        json!({"accepted": true})
+                    }
+                },
+            },
+        };
+        answers.push(answer);
+    }
+    if let Err(e) = state.log.append(&accepted) {
+        // Not durable, so not accepted: forget them so a retry can succeed.
+        for r in &accepted {
+            if let PublishedRecord::Heartbeat {
+                device,
+                epoch,
+                interval,
+                ..
+            } = r
+            {
+                state.seen.remove(&(*device, *epoch, *interval));
+            }
+        }
+        return Err(e);
+    }
+    Ok(answers)
+}
+
+async fn heartbeat(State(s): State<AppState>, body: Bytes) -> Response {
+    let decoded = match SignedHeartbeat::decode(&body) {
+        Ok(h) => h,
+        Err(e) => return bad(e.code(), e.to_string()),
+    };
+    let result = tokio::task::spawn_blocking(move || ingest(&s, vec![Ok(decoded)])).await;
+    match result {
+        Ok(Ok(mut answers)) => {
+            let a = answers.pop().unwrap_or(Value::Null);
+            if let Some(err) = a.get("error") {
+                let code = err["code"].as_str().unwrap_or("malformed").to_string();
+                let status = if code == "unknown_device" || code == "inactive_device" {
+                    StatusCode::FORBIDDEN
+                } else if code == "stale" || code == "bad_beacon" {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                return refuse(status, &code, err["message"].as_str().unwrap_or(""));
+            }
+            let status = if a.get("accepted").is_some() {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(a)).into_response()
+        }
+        _ => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "could not record evidence",
+        ),
+    }
+}
+
+async fn heartbeat_batch(State(s): State<AppState>, body: Bytes) -> Response {
+    let decoded = match SignedHeartbeat::decode_batch(&body) {
+        Ok(d) => d,
+        Err(e) => {
+            let status = if matches!(e, HeartbeatError::BatchTooLarge(_)) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return refuse(status, e.code(), e.to_string());
+        }
+    };
+    match tokio::task::spawn_blocking(move || ingest(&s, decoded)).await {
+        Ok(Ok(results)) => Json(json!({ "results": results })).into_response(),
+        _ => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "could not record evidence",
+        ),
+    }
+}
+
+async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) -> Response {
+    let Ok(device) = device.parse::<PublicKey>() else {
+        return bad("malformed", "not a hex device key");
+    };
+    let mut state = s.state.lock();
+    let epoch = s.clock.epoch_of(state.height);
+    let interval = s.clock.interval_of(state.height);
+    let now = Instant::now();
+    let mut out = Vec::new();
+    for c in state.challenges.values_mut() {
+        if c.device != device
+            || c.outcome.is_some()
+            || c.committed.is_some()
+            || (c.epoch, c.opens_at_interval) > (epoch, interval)
+        {
+            continue;
+        }
+        // The clock starts when the device first sees the seed.
+        c.fetched_at.get_or_insert(now);
+        out.push(json!({
+            "id": c.id,
+            "seed": hex::encode(c.challenge.seed()),
+            "n": c.challenge.n(),
+            "class": c.class,
+            "deadline_ms": c.deadline_ms,
+            "epoch": c.epoch,
+        }));
+    }
+    Json(json!({ "challenges": out })).into_response()
+}
+
+fn challenge_id(text: &str) -> Result<Hash, Box<Response>> {
+    Hash::from_hex(text).map_err(|_| Box::new(bad("malformed", "not a challenge id")))
+}
+
+async fn commit(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    let id = match challenge_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let Ok(msg) = proto::ChallengeCommit::decode(body.as_ref()) else {
+        return bad("malformed", "not a ChallengeCommit");
+    };
+    let (Ok(device), Some(root), Ok(signature)) = (
+        PublicKey::from_slice(&msg.device),
+        Hash::from_slice(&msg.root),
+        Signature::from_slice(&msg.signature),
+    ) else {
+        return bad("malformed", "bad device, root or signature field");
+    };
+    let mut record = None;
+    let answer = {
+        let mut state = s.state.lock();
+        let Some(c) = state.challenges.get_mut(&id) else {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_challenge",
+                "no such challenge",
+            );
+        };
+        if c.device != device || msg.seed != c.challenge.seed() || msg.n != c.challenge.n() {
+            return bad(
+                "unknown_challenge",
+                "the commitment is for another challenge",
+            );
+        }
+        let statement = statements::compute_commitment(
+            &s.info.chain_id,
+            c.challenge.seed(),
+            c.challenge.n(),
+            &root,
+        );
+        if device.verify(&statement, &signature).is_err() {
+            return bad("bad_signature", "the device did not sign this commitment");
+        }
+        if c.outcome == Some(ChallengeOutcome::Missed) && c.committed.is_none() {
+            return bad(
+                "deadline_missed",
+                "the deadline passed before the commitment came",
+            );
+        }
+        if c.outcome.is_some() || c.committed.is_some() {
+            return refuse(StatusCode::CONFLICT, "duplicate", "already answered");
+        }
+        let Some(fetched) = c.fetched_at else {
+            return bad("unknown_challenge", "the challenge was never issued");
+        };
+        let allowed = Duration::from_millis(c.deadline_ms + NETWORK_ALLOWANCE_MS);
+        if fetched.elapsed() > allowed {
+            c.outcome = Some(ChallengeOutcome::Missed);
+            record = Some(c.record());
+            None
+        } else {
+            match sample_rows(
+                &c.challenge,
+                &root,
+                &c.secret,
+                ROWS_OPENED.min(c.challenge.n()),
+            ) {
+                Ok(rows) => {
+                    c.committed = Some((root, signature, Instant::now()));
+                    c.rows = rows.clone();
+                    Some(rows)
+                }
+                Err(e) => return bad("malformed", e.to_string()),
+            }
+        }
+    };
+    match answer {
+        Some(rows) => Json(json!({ "rows": rows })).into_response(),
+        None => {
+            if let Some(r) = record {
+                let _ = s.state.lock().log.append(&[r]);
+            }
+            bad("deadline_missed", "the commitment came after the deadline")
+        }
+    }
+}
+
+fn opening_from(o: proto::RowOpening) -> Option<RowOpening> {
+    if o.siblings.len() > MAX_PROOF_DEPTH {
+        return None;
+    }
+    let siblings = o
+        .siblings
+        .iter()
+        .map(|s| Hash::from_slice(s))
+        .collect::<Option<Vec<_>>>()?;
+    Some(RowOpening {
+        index: o.index,
+        row: o.row,
+        proof: MerkleProof {
+            index: o.index as u64,
+            leaf_count: o.leaf_count,
+            siblings,
+        },
+    })
+}
+
+async fn open(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    let id = match challenge_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let Ok(msg) = proto::ChallengeOpenings::decode(body.as_ref()) else {
+        return bad("malformed", "not a ChallengeOpenings");
+    };
+    let Some(openings) = msg
+        .openings
+        .into_iter()
+        .map(opening_from)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return bad("malformed", "bad opening");
+    };
+    let (challenge, root, signature, rows, device) = {
+        let state = s.state.lock();
+        let Some(c) = state.challenges.get(&id) else {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_challenge",
+                "no such challenge",
+            );
+        };
+        let Some((root, signature, _)) = c.committed else {
+            return bad("unknown_challenge", "commit before opening");
+        };
+        if c.outcome.is_some() {
+            return refuse(StatusCode::CONFLICT, "duplicate", "already answered");
+        }
+        (c.challenge, root, signature, c.rows.clone(), c.device)
+    };
+    let asked: Vec<u32> = openings.iter().map(|o| o.index).collect();
+    if asked != rows {
+        return bad("wrong_rows", format!("open rows {rows:?}"));
+    }
+    let checked = {
+        let (c, o) = (challenge, openings.clone());
+        match tokio::task::spawn_blocking(move || check_openings(&c, &root, &o)).await {
+            Ok(v) => v,
+            Err(_) => {
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "checker failed",
+                )
+            }
+        }
+    };
+    let wrong = checked
+        .iter()
+        .position(|r| matches!(r, Err(ComputeError::WrongRow { .. })));
+    let outcome = if wrong.is_some() {
+        ChallengeOutcome::Wrong
+    } else if checked.iter().all(|r| r.is_ok()) {
+        ChallengeOutcome::Passed
+    } else {
+        ChallengeOutcome::Missed
+    };
+    let record = {
+        let mut state = s.state.lock();
+        let Some(c) = state.challenges.get_mut(&id) else {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_challenge",
+                "no such challenge",
+            );
+        };
+        c.outcome = Some(outcome);
+        c.record()
+    };
+    if let Err(e) = s.state.lock().log.append(&[record]) {
+        tracing::error!(error = %e, "cannot record a challenge outcome");
+    }
+    if let Some(i) = wrong {
+        let o = &openings[i];
+        let fraud = Body::ComputeFraud(ComputeFraud {
+            device,
+            seed: *challenge.seed(),
+            n: challenge.n(),
+            root,
+            device_signature: signature,
+            row_index: o.index,
+            row: o.row.clone(),
+            proof: o.proof.clone(),
+        });
+        let s2 = s.clone();
+        tokio::spawn(async move {
+            match s2.node.send(&s2.key, &s2.info.chain_id, fraud).await {
+                Ok(code) => tracing::info!(%device, %code, "fraud proof submitted"),
+                Err(e) => tracing::warn!(%device, error = %e, "fraud proof not submitted"),
+            }
+        });
+    }
+    let word = match outcome {
+        ChallengeOutcome::Passed => "passed",
+        ChallengeOutcome::Wrong => "wrong",
+        ChallengeOutcome::Missed => "missed",
+    };
+    Json(json!({ "outcome": word })).into_response()
+}
+
+async fn evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> Response {
+    let Ok(epoch) = epoch.parse::<u64>() else {
+        return bad("malformed", "not an epoch number");
+    };
+    let text = s.state.lock().log.jsonl(epoch);
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response()
+}
+
+fn load_closed(
+    s: &Shared,
+    epoch: &str,
+    resource: &str,
+) -> Result<crate::service::ClosedEpoch, Box<Response>> {
+    let epoch: u64 = epoch
+        .parse()
+        .map_err(|_| Box::new(bad("malformed", "not an epoch number")))?;
+    s.load_closed(epoch, resource).ok_or_else(|| {
+        Box::new(refuse(
+            StatusCode::NOT_FOUND,
+            "not_closed",
+            format!("no {resource} manifest for epoch {epoch} yet"),
+        ))
+    })
+}
+
+async fn manifest(
+    State(s): State<AppState>,
+    Path((epoch, resource)): Path<(String, String)>,
+) -> Response {
+    match load_closed(&s, &epoch, &resource) {
+        Ok(c) => Json(c).into_response(),
+        Err(r) => *r,
+    }
+}
+
+async fn claim_proof(
+    State(s): State<AppState>,
+    Path((epoch, resource, device)): Path<(String, String, String)>,
+) -> Response {
+    let Ok(device) = device.parse::<PublicKey>() else {
+        return bad("malformed", "not a hex device key");
+    };
+    let closed = match load_closed(&s, &epoch, &resource) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    match closed.manifest.proof(&device) {
+        Some((leaf, proof)) => Json(json!({ "leaf": leaf, "proof": proof })).into_response(),
+        None => refuse(
+            StatusCode::NOT_FOUND,
+            "no_reward",
+            "the device earned nothing that epoch",
+        ),
+    }
+}

@@ -1,0 +1,18 @@
+//! The oracle: takes signed heartbeats and compute-challenge answers from agents, keeps every
+//! accepted record in a durable evidence log, scores each ended epoch with the public rules of
+//! `plexus-rewards`, submits the manifest on chain, reports frauds, and publishes the evidence
+//! so anyone can recompute its manifests. It holds no reward math of its own.
+//!
+//! The HTTP API is described in `docs/oracle-api.md`.
+
+pub mod audit;
+pub mod clock;
+mod evidence;
+mod ingest;
+mod node_client;
+mod service;
+
+pub use clock::ChainClock;
+pub use evidence::{EvidenceLog, PublishedRecord};
+pub use node_client::NodeClient;
+pub use service::{run_oracle, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};

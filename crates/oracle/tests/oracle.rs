@@ -1,0 +1,485 @@
+//! The oracle against a real node: ingest validity codes, a challenge answered honestly and
+//! one answered with a wrong product, and the epoch's manifest landing on chain.
+
+use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
+use plexus_node::{run_node, NodeConfig, NodeFiles};
+use plexus_oracle::{run_oracle, OracleConfig};
+use plexus_proofs::compute::{prove, ComputeChallenge, ComputeProof, P};
+use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
+use plexus_types::{
+    proto, statements, Address, Amount, Body, Capabilities, Hash, SecretKey, UnsignedTx,
+};
+use prost::Message;
+use serde_json::Value;
+use std::time::Duration;
+
+const CHAIN: &str = "plexus-oracle-test";
+
+struct Net {
+    _dir: tempfile::TempDir,
+    node: plexus_node::RunningNode,
+    oracle: plexus_oracle::RunningOracle,
+    node_url: String,
+    oracle_url: String,
+    http: reqwest::Client,
+}
+
+async fn start(owner: &SecretKey, oracle_key: &SecretKey) -> Net {
+    let dir = tempfile::tempdir().unwrap();
+    let files = NodeFiles::new(dir.path().join("node"));
+    let mut genesis = Genesis::new(
+        CHAIN,
+        1,
+        vec![
+            GenesisAccount {
+                address: Address::from_public_key(&owner.public_key()),
+                balance: Amount::plx(100_000),
+            },
+            GenesisAccount {
+                address: Address::from_public_key(&oracle_key.public_key()),
+                balance: Amount::plx(1_000),
+            },
+        ],
+    );
+    genesis.rewards = RewardParams {
+        epoch_blocks: 40,
+        intervals_per_epoch: 4,
+        min_uptime_percent: 25,
+        ..RewardParams::default()
+    };
+    genesis.oracles = OracleSet {
+        members: vec![Address::from_public_key(&oracle_key.public_key())],
+        threshold: 1,
+    };
+    let config = NodeConfig {
+        api: "127.0.0.1:0".parse().unwrap(),
+        block_ms: 40,
+    };
+    files
+        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
+        .unwrap();
+    let node = run_node(&files, config).await.unwrap();
+    let node_url = format!("http://{}", node.api_addr);
+    let oracle = run_oracle(OracleConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        node: node_url.clone(),
+        data_dir: dir.path().join("oracle"),
+        key: oracle_key.clone(),
+    })
+    .await
+    .unwrap();
+    let oracle_url = format!("http://{}", oracle.addr);
+    Net {
+        _dir: dir,
+        node,
+        oracle,
+        node_url,
+        oracle_url,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Net {
+    async fn get(&self, url: String) -> (u16, Value) {
+        let r = self.http.get(url).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, url: String, body: Vec<u8>) -> (u16, Value) {
+        let r = self.http.post(url).body(body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(&self, key: &SecretKey, body: Body) -> Value {
+        let addr = Address::from_public_key(&key.public_key());
+        let (_, acct) = self
+            .get(format!("{}/v1/accounts/{addr}", self.node_url))
+            .await;
+        let tx = UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce: acct["nonce"].as_u64().unwrap(),
+            fee: Amount(1_000),
+            body,
+        }
+        .sign(key);
+        let (status, v) = self
+            .post(format!("{}/v1/txs", self.node_url), tx.bytes)
+            .await;
+        assert_eq!(status, 202, "{v}");
+        for _ in 0..200 {
+            let (_, v) = self
+                .get(format!("{}/v1/txs/{}", self.node_url, tx.hash))
+                .await;
+            if v["status"] == "committed" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("transaction not committed");
+    }
+
+    async fn status(&self) -> Value {
+        for _ in 0..200 {
+            let (code, v) = self.get(format!("{}/v1/status", self.oracle_url)).await;
+            if code == 200 && !v["beacon"].is_null() {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("oracle never ready");
+    }
+
+    async fn heartbeat(&self, device: &SecretKey, chain: &str) -> SignedHeartbeat {
+        let s = self.status().await;
+        Heartbeat {
+            chain_id: chain.into(),
+            device: device.public_key(),
+            epoch: s["epoch"].as_u64().unwrap(),
+            interval: s["interval"].as_u64().unwrap() as u32,
+            beacon: Hash::from_hex(s["beacon"].as_str().unwrap()).unwrap(),
+        }
+        .sign(device)
+    }
+}
+
+async fn register(net: &Net, owner: &SecretKey, device: &SecretKey) {
+    let owner_addr = Address::from_public_key(&owner.public_key());
+    let statement = statements::device_registration(CHAIN, &owner_addr, &device.public_key());
+    let v = net
+        .send(
+            owner,
+            Body::RegisterDevice {
+                device: device.public_key(),
+                class: "cpu-small".into(),
+                capabilities: Capabilities::default(),
+                h3_cell: 0x8c2a100d2c0a5ff,
+                stake: Amount::plx(100),
+                device_signature: device.sign(&statement),
+            },
+        )
+        .await;
+    assert_eq!(v["code"], "ok", "{v}");
+}
+
+/// Answers the device's open challenges; `corrupt` flips one element of every row.
+async fn answer(net: &Net, device: &SecretKey, corrupt: bool) -> Vec<String> {
+    let (_, v) = net
+        .get(format!(
+            "{}/v1/challenges/{}",
+            net.oracle_url,
+            device.public_key()
+        ))
+        .await;
+    let mut outcomes = Vec::new();
+    for c in v["challenges"].as_array().unwrap() {
+        let seed: [u8; 32] = hex::decode(c["seed"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let n = c["n"].as_u64().unwrap() as u32;
+        let challenge = ComputeChallenge::new(seed, n).unwrap();
+        let mut proof = prove(&challenge);
+        if corrupt {
+            let mut product = proof.product().to_vec();
+            for row in 0..n as usize {
+                product[row * n as usize] = (product[row * n as usize] + 1) % P;
+            }
+            proof = ComputeProof::commit(&challenge, product).unwrap();
+        }
+        let statement = statements::compute_commitment(CHAIN, &seed, n, &proof.root());
+        let commit = proto::ChallengeCommit {
+            device: device.public_key().as_bytes().to_vec(),
+            seed: seed.to_vec(),
+            n,
+            root: proof.root().0.to_vec(),
+            signature: device.sign(&statement).to_bytes().to_vec(),
+        };
+        let id = c["id"].as_str().unwrap();
+        let (code, rows) = net
+            .post(
+                format!("{}/v1/challenges/{id}/commit", net.oracle_url),
+                commit.encode_to_vec(),
+            )
+            .await;
+        assert_eq!(code, 200, "{rows}");
+        let openings = rows["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let o = proof.open(r.as_u64().unwrap() as u32).unwrap();
+                proto::RowOpening {
+                    index: o.index,
+                    row: o.row,
+                    leaf_count: o.proof.leaf_count,
+                    siblings: o.proof.siblings.iter().map(|h| h.0.to_vec()).collect(),
+                }
+            })
+            .collect();
+        let msg = proto::ChallengeOpenings {
+            device: device.public_key().as_bytes().to_vec(),
+            seed: seed.to_vec(),
+            openings,
+        };
+        let (code, out) = net
+            .post(
+                format!("{}/v1/challenges/{id}/open", net.oracle_url),
+                msg.encode_to_vec(),
+            )
+            .await;
+        assert_eq!(code, 200, "{out}");
+        outcomes.push(out["outcome"].as_str().unwrap().to_string());
+    }
+    outcomes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_evidence_is_refused_with_a_code_and_never_counted() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let device = SecretKey::from_seed([3; 32]);
+    let stranger = SecretKey::from_seed([4; 32]);
+    let net = start(&owner, &oracle_key).await;
+    register(&net, &owner, &device).await;
+    // Let the oracle see the device.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let url = format!("{}/v1/heartbeats", net.oracle_url);
+
+    let good = net.heartbeat(&device, CHAIN).await;
+    let (code, v) = net.post(url.clone(), good.bytes.clone()).await;
+    assert_eq!(code, 202, "{v}");
+    let (code, v) = net.post(url.clone(), good.bytes.clone()).await;
+    assert_eq!((code, v["duplicate"].as_bool()), (200, Some(true)));
+
+    let mut forged = net.heartbeat(&device, CHAIN).await;
+    forged.signature = stranger.sign(&forged.payload);
+    let forged = SignedHeartbeat::encode_batch(&[forged]);
+    let (code, v) = net.post(format!("{url}/batch"), forged).await;
+    assert_eq!(code, 200);
+    assert_eq!(v["results"][0]["error"]["code"], "bad_signature", "{v}");
+
+    let unknown = net.heartbeat(&stranger, CHAIN).await;
+    let (code, v) = net.post(url.clone(), unknown.bytes).await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (403, Some("unknown_device"))
+    );
+
+    let other_chain = net.heartbeat(&device, "another-chain").await;
+    let (code, v) = net.post(url.clone(), other_chain.bytes).await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (400, Some("wrong_chain"))
+    );
+
+    let mut old = good.heartbeat.clone();
+    old.epoch += 5;
+    let (code, v) = net.post(url.clone(), old.sign(&device).bytes).await;
+    assert_eq!((code, v["error"]["code"].as_str()), (409, Some("stale")));
+
+    let (code, v) = net.post(url.clone(), b"\xff\xfe garbage".to_vec()).await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (400, Some("malformed"))
+    );
+
+    let many: Vec<SignedHeartbeat> = (0..5000).map(|_| good.clone()).collect();
+    let (code, v) = net
+        .post(format!("{url}/batch"), SignedHeartbeat::encode_batch(&many))
+        .await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (413, Some("batch_too_large"))
+    );
+
+    // Only the one good heartbeat is in the published evidence.
+    let epoch = good.heartbeat.epoch;
+    let text = net
+        .http
+        .get(format!("{}/v1/evidence/{epoch}", net.oracle_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let heartbeats = text.lines().filter(|l| l.contains("\"heartbeat\"")).count();
+    assert_eq!(heartbeats, 1, "{text}");
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_devices_pass_challenges_and_a_wrong_answer_is_slashed_on_chain() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let honest = SecretKey::from_seed([3; 32]);
+    let cheat = SecretKey::from_seed([5; 32]);
+    let net = start(&owner, &oracle_key).await;
+    register(&net, &owner, &honest).await;
+    register(&net, &owner, &cheat).await;
+    let mut honest_outcomes = Vec::new();
+    let mut cheat_outcomes = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while (honest_outcomes.is_empty() || cheat_outcomes.is_empty())
+        && std::time::Instant::now() < deadline
+    {
+        honest_outcomes.extend(answer(&net, &honest, false).await);
+        cheat_outcomes.extend(answer(&net, &cheat, true).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(honest_outcomes.iter().all(|o| o == "passed") && !honest_outcomes.is_empty());
+    assert_eq!(cheat_outcomes.first().map(String::as_str), Some("wrong"));
+    // The oracle reports the fraud; the chain slashes the cheat.
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let (_, d) = net
+            .get(format!(
+                "{}/v1/devices/{}",
+                net.node_url,
+                cheat.public_key()
+            ))
+            .await;
+        status = d["status"].clone();
+        if status.get("slashed").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        status.get("slashed").is_some(),
+        "cheat not slashed: {status}"
+    );
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let honest = SecretKey::from_seed([3; 32]);
+    let idle = SecretKey::from_seed([6; 32]);
+    let net = start(&owner, &oracle_key).await;
+    register(&net, &owner, &honest).await;
+    register(&net, &owner, &idle).await;
+    let hb_url = format!("{}/v1/heartbeats", net.oracle_url);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (closed, epoch) = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no epoch closed in time"
+        );
+        let hb = net.heartbeat(&honest, CHAIN).await;
+        net.post(hb_url.clone(), hb.bytes).await;
+        answer(&net, &honest, false).await;
+        let (_, d) = net
+            .get(format!(
+                "{}/v1/devices/{}",
+                net.node_url,
+                honest.public_key()
+            ))
+            .await;
+        let registered = d["registered_epoch"].as_u64().unwrap_or(1);
+        // The first full epoch after registration is the one to score.
+        let (code, v) = net
+            .get(format!(
+                "{}/v1/manifests/{}/compute",
+                net.oracle_url,
+                registered + 1
+            ))
+            .await;
+        if code == 200 {
+            break (v, registered + 1);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let leaves = closed["manifest"]["leaves"].as_array().unwrap().clone();
+    assert_eq!(leaves.len(), 1, "only the honest device earns: {closed}");
+    assert_eq!(leaves[0]["device"], honest.public_key().to_string());
+
+    // The manifest is final on chain and the device's reward can be claimed with the proof.
+    let (_, e) = net.get(format!("{}/v1/epochs/{epoch}", net.node_url)).await;
+    let pool = e["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["resource"] == "compute")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        pool["manifest"]["root"], closed["manifest"]["root"],
+        "{pool}"
+    );
+    let (code, claim) = net
+        .get(format!(
+            "{}/v1/manifests/{epoch}/compute/claims/{}",
+            net.oracle_url,
+            honest.public_key()
+        ))
+        .await;
+    assert_eq!(code, 200, "{claim}");
+    let proof: plexus_types::MerkleProof = serde_json::from_value(claim["proof"].clone()).unwrap();
+    let body = Body::ClaimReward(plexus_types::RewardClaim {
+        epoch,
+        resource: "compute".into(),
+        device: honest.public_key(),
+        owner: Address::from_public_key(&owner.public_key()),
+        units: claim["leaf"]["units"].as_str().unwrap().parse().unwrap(),
+        proof,
+    });
+    let v = net.send(&owner, body).await;
+    assert_eq!(v["code"], "ok", "{v}");
+    let (code, _) = net
+        .get(format!(
+            "{}/v1/manifests/{epoch}/compute/claims/{}",
+            net.oracle_url,
+            idle.public_key()
+        ))
+        .await;
+    assert_eq!(code, 404, "an idle device has nothing to claim");
+
+    // Anyone can recompute the manifest from the published evidence; a changed record shows.
+    let evidence = net
+        .http
+        .get(format!("{}/v1/evidence/{epoch}", net.oracle_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (_, info) = net.get(format!("{}/v1/chain", net.node_url)).await;
+    let info: plexus_ledger::ChainInfo = serde_json::from_value(info).unwrap();
+    let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;
+    let devices: Vec<plexus_ledger::registry::Device> =
+        serde_json::from_value(devices["devices"].clone()).unwrap();
+    let audited =
+        plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &evidence).unwrap();
+    assert_eq!(
+        Value::String(audited.root().to_hex()),
+        pool["manifest"]["root"]
+    );
+    assert_eq!(
+        Value::String(audited.evidence_root().to_hex()),
+        pool["manifest"]["evidence_root"]
+    );
+    let mut lines: Vec<&str> = evidence.lines().collect();
+    let dropped = lines
+        .iter()
+        .position(|l| l.contains("\"heartbeat\""))
+        .unwrap();
+    lines.remove(dropped);
+    let tampered =
+        plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &lines.join("\n"))
+            .unwrap();
+    assert_ne!(
+        (tampered.root(), tampered.evidence_root()),
+        (audited.root(), audited.evidence_root()),
+        "removing a heartbeat went unnoticed"
+    );
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}
