@@ -1,0 +1,187 @@
+//! How an agent behaves: honestly, or as one of the cheats the network must catch. The
+//! cheats exist so that devnets and tests can show each one being caught; each is the
+//! cheapest version of its kind of fraud that a real cheater would try.
+
+use plexus_proofs::compute::{
+    class_by_name, prove, ComputeChallenge, ComputeClass, ComputeProof, COMPUTE_CLASSES,
+    DEADLINE_SLACK, P,
+};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Honest,
+    /// Commits to a wrong product: one element of every row is off by one, so whichever row
+    /// the oracle opens is wrong. It signs the commitment like an honest device, which makes
+    /// the opened row a fraud proof that slashes its stake.
+    WrongCompute,
+    /// Registers under the configured class but only has the throughput of `real_class`.
+    ///
+    /// Simulated host-independently from the class table: the device's throughput is that of
+    /// `real_class`'s reference device, which proves its own n_r-sized challenge in
+    /// `deadline_r / DEADLINE_SLACK`. An n-sized challenge then takes
+    /// `(n / n_r)³ · deadline_r / DEADLINE_SLACK`. The agent computes the real answer (it is
+    /// correct: this cheat is slow, not wrong) and holds its commitment back until that much
+    /// time has passed since it received the challenge, or longer if this machine is slower
+    /// still. Since every class demands more than `DEADLINE_SLACK` times the throughput of the
+    /// one below it, the commitment always misses the declared class's deadline.
+    OverDeclare {
+        real_class: &'static ComputeClass,
+    },
+    /// Heartbeats honestly in its first interval, then re-sends that first signed heartbeat
+    /// in every later interval instead of making fresh ones: the laziest way to look alive.
+    ReplayHeartbeats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class> or replay-heartbeats")]
+pub struct BehaviourParseError(pub String);
+
+impl Behaviour {
+    /// The name devnets report: `honest`, `wrong-compute`, `over-declare:<real class>`,
+    /// `replay-heartbeats`. [`str::parse`] reads it back.
+    pub fn name(&self) -> String {
+        match self {
+            Behaviour::Honest => "honest".into(),
+            Behaviour::WrongCompute => "wrong-compute".into(),
+            Behaviour::OverDeclare { real_class } => format!("over-declare:{}", real_class.name),
+            Behaviour::ReplayHeartbeats => "replay-heartbeats".into(),
+        }
+    }
+
+    pub fn is_honest(&self) -> bool {
+        matches!(self, Behaviour::Honest)
+    }
+
+    /// The answer this behaviour commits to. Runs the prover: call it off the async runtime.
+    pub(crate) fn compute(&self, challenge: &ComputeChallenge) -> ComputeProof {
+        let honest = prove(challenge);
+        match self {
+            Behaviour::WrongCompute => {
+                let n = challenge.n() as usize;
+                let mut product = honest.product().to_vec();
+                for row in product.chunks_exact_mut(n) {
+                    row[0] = (row[0] + 1) % P;
+                }
+                ComputeProof::commit(challenge, product)
+                    .expect("a product of the challenge's own size is accepted")
+            }
+            _ => honest,
+        }
+    }
+
+    /// How long after receiving an n-sized challenge this behaviour may commit at the
+    /// earliest. Zero except when over-declaring.
+    pub fn commit_delay(&self, n: u32) -> Duration {
+        match self {
+            Behaviour::OverDeclare { real_class } => simulated_proving_time(n, real_class),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// The time `real`'s reference device takes for an n-sized challenge:
+/// `(n / n_r)³ · deadline_r / DEADLINE_SLACK`.
+pub fn simulated_proving_time(n: u32, real: &ComputeClass) -> Duration {
+    let work = u128::from(n).pow(3);
+    let real_work = u128::from(real.n).pow(3);
+    let nanos =
+        work * u128::from(real.deadline_ms) * 1_000_000 / (u128::from(DEADLINE_SLACK) * real_work);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+impl std::str::FromStr for Behaviour {
+    type Err = BehaviourParseError;
+
+    fn from_str(s: &str) -> Result<Behaviour, BehaviourParseError> {
+        let bad = || BehaviourParseError(s.to_string());
+        match s {
+            "honest" => Ok(Behaviour::Honest),
+            "wrong-compute" => Ok(Behaviour::WrongCompute),
+            "replay-heartbeats" => Ok(Behaviour::ReplayHeartbeats),
+            other => {
+                let class = other.strip_prefix("over-declare:").ok_or_else(bad)?;
+                let real_class = class_by_name(class).ok_or_else(bad)?;
+                Ok(Behaviour::OverDeclare { real_class })
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Behaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Every compute class larger than `real`: the ones a device of class `real` can over-declare.
+pub fn larger_classes(real: &ComputeClass) -> impl Iterator<Item = &'static ComputeClass> + '_ {
+    COMPUTE_CLASSES.iter().filter(move |c| c.n > real.n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_proofs::compute::{check_opening, is_fraud};
+
+    #[test]
+    fn behaviours_round_trip_through_their_names() {
+        for b in [
+            Behaviour::Honest,
+            Behaviour::WrongCompute,
+            Behaviour::ReplayHeartbeats,
+            Behaviour::OverDeclare {
+                real_class: &COMPUTE_CLASSES[0],
+            },
+        ] {
+            assert_eq!(b.name().parse::<Behaviour>(), Ok(b));
+        }
+        assert!("over-declare:cpu-huge".parse::<Behaviour>().is_err());
+        assert!("lazy".parse::<Behaviour>().is_err());
+    }
+
+    #[test]
+    fn an_over_declaring_device_misses_the_deadline_of_every_larger_class() {
+        for real in &COMPUTE_CLASSES {
+            for declared in larger_classes(real) {
+                let took = simulated_proving_time(declared.n, real);
+                assert!(
+                    took > Duration::from_millis(declared.deadline_ms),
+                    "{} posing as {} takes {took:?}, within the {} ms deadline",
+                    real.name,
+                    declared.name,
+                    declared.deadline_ms
+                );
+            }
+            // On its own class it is a reference device, well within the deadline.
+            let own = simulated_proving_time(real.n, real);
+            assert_eq!(
+                own,
+                Duration::from_micros(real.deadline_ms * 1000 / DEADLINE_SLACK)
+            );
+        }
+    }
+
+    #[test]
+    fn a_cpu_small_device_posing_as_cpu_large_takes_eight_hundred_milliseconds() {
+        let small = class_by_name("cpu-small").unwrap();
+        let large = class_by_name("cpu-large").unwrap();
+        assert_eq!(
+            simulated_proving_time(large.n, small),
+            Duration::from_millis(800)
+        );
+    }
+
+    #[test]
+    fn a_wrong_compute_answer_is_wrong_in_every_row_it_could_open() {
+        let challenge = ComputeChallenge::new([5; 32], 16).unwrap();
+        let wrong = Behaviour::WrongCompute.compute(&challenge);
+        for i in 0..16 {
+            assert!(is_fraud(&challenge, &wrong.root(), &wrong.open(i).unwrap()));
+        }
+        let honest = Behaviour::Honest.compute(&challenge);
+        for i in 0..16 {
+            assert!(check_opening(&challenge, &honest.root(), &honest.open(i).unwrap()).is_ok());
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The agent's settings: a TOML file whose every key is explained in
+//! [`AgentConfig::template`] (also shipped as `docs/agent.example.toml`).
+
+use plexus_proofs::compute::{class_by_name, COMPUTE_CLASSES};
+use plexus_types::Amount;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_NODE_URL: &str = "http://127.0.0.1:26650";
+pub const DEFAULT_ORACLE_URL: &str = "http://127.0.0.1:26651";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the agent config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid agent config: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("{key} must be an http:// or https:// URL, got {value:?}")]
+    BadUrl { key: &'static str, value: String },
+    #[error("oracles must name at least one oracle URL")]
+    NoOracles,
+    #[error("class {class:?} is not a compute class; the agent serves {known}")]
+    UnknownClass { class: String, known: String },
+    #[error(
+        "h3_cell {value:?} is not a hexadecimal H3 cell index (for example \"8c2a100d2c0a5ff\")"
+    )]
+    BadH3Cell { value: String },
+    #[error("stake {value:?}: {source}")]
+    BadStake {
+        value: String,
+        source: plexus_types::AmountError,
+    },
+    #[error("data_dir must not be empty")]
+    EmptyDataDir,
+}
+
+/// Validated agent settings. Read them with [`AgentConfig::load`] or [`AgentConfig::parse`];
+/// every field has been checked, so the agent never discovers a bad setting at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ConfigFile")]
+pub struct AgentConfig {
+    /// Base URL of the node's HTTP API, without a trailing slash.
+    pub node: String,
+    /// Base URLs of the oracles the device reports to, without trailing slashes.
+    pub oracles: Vec<String>,
+    /// Where the device key and the record of claimed rewards live.
+    pub data_dir: PathBuf,
+    /// The compute class the device registers under (`cpu-small`, …).
+    pub class: String,
+    /// The H3 cell the device sits in.
+    pub h3_cell: u64,
+    /// The stake bonded when the device registers.
+    pub stake: Amount,
+    /// Whether the agent claims its rewards as soon as an epoch's manifest is final.
+    pub auto_claim: bool,
+}
+
+/// The file as written; [`AgentConfig`] is what it means once checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default = "default_node")]
+    node: String,
+    #[serde(default = "default_oracles")]
+    oracles: Vec<String>,
+    data_dir: PathBuf,
+    class: String,
+    h3_cell: String,
+    stake: String,
+    #[serde(default = "default_auto_claim")]
+    auto_claim: bool,
+}
+
+fn default_node() -> String {
+    DEFAULT_NODE_URL.to_string()
+}
+
+fn default_oracles() -> Vec<String> {
+    vec![DEFAULT_ORACLE_URL.to_string()]
+}
+
+fn default_auto_claim() -> bool {
+    true
+}
+
+fn url(key: &'static str, value: String) -> Result<String, ConfigError> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(ConfigError::BadUrl { key, value }),
+    }
+}
+
+impl TryFrom<ConfigFile> for AgentConfig {
+    type Error = ConfigError;
+
+    fn try_from(file: ConfigFile) -> Result<AgentConfig, ConfigError> {
+        let node = url("node", file.node)?;
+        if file.oracles.is_empty() {
+            return Err(ConfigError::NoOracles);
+        }
+        let oracles = file
+            .oracles
+            .into_iter()
+            .map(|o| url("oracles", o))
+            .collect::<Result<Vec<_>, _>>()?;
+        if class_by_name(&file.class).is_none() {
+            let known: Vec<&str> = COMPUTE_CLASSES.iter().map(|c| c.name).collect();
+            return Err(ConfigError::UnknownClass {
+                class: file.class,
+                known: known.join(", "),
+            });
+        }
+        let cell = file.h3_cell.trim();
+        let cell_digits = cell.strip_prefix("0x").unwrap_or(cell);
+        let h3_cell = u64::from_str_radix(cell_digits, 16)
+            .ok()
+            .filter(|c| *c != 0 && !cell_digits.starts_with('+'))
+            .ok_or_else(|| ConfigError::BadH3Cell {
+                value: file.h3_cell.clone(),
+            })?;
+        let stake = Amount::parse_human(&file.stake).map_err(|source| ConfigError::BadStake {
+            value: file.stake.clone(),
+            source,
+        })?;
+        if file.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyDataDir);
+        }
+        Ok(AgentConfig {
+            node,
+            oracles,
+            data_dir: file.data_dir,
+            class: file.class,
+            h3_cell,
+            stake,
+            auto_claim: file.auto_claim,
+        })
+    }
+}
+
+impl AgentConfig {
+    /// Parses settings from TOML text. A relative `data_dir` stays relative to the working
+    /// directory; [`AgentConfig::load`] resolves it against the file instead.
+    pub fn parse(text: &str) -> Result<AgentConfig, ConfigError> {
+        // Through the file type rather than `toml::from_str::<AgentConfig>`, which would fold
+        // the typed errors of the checks into a TOML error.
+        let file: ConfigFile = toml::from_str(text)?;
+        AgentConfig::try_from(file)
+    }
+
+    /// Reads settings from a file. A relative `data_dir` is taken relative to the file, so the
+    /// agent finds the same device key whatever directory it is started from.
+    pub fn load(path: &Path) -> Result<AgentConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = AgentConfig::parse(&text)?;
+        if config.data_dir.is_relative() {
+            if let Some(dir) = path.parent() {
+                config.data_dir = dir.join(&config.data_dir);
+            }
+        }
+        Ok(config)
+    }
+
+    /// A commented configuration with every key and its default or an example value.
+    pub fn template() -> String {
+        let classes: Vec<String> = COMPUTE_CLASSES
+            .iter()
+            .map(|c| {
+                format!(
+                    "#   {:<10}  n = {:<4}  deadline {} ms",
+                    c.name, c.n, c.deadline_ms
+                )
+            })
+            .collect();
+        format!(
+            r#"# Plexus provider agent (`plexus agent start --config FILE`).
+
+# Base URL of a node's HTTP API: the agent reads the chain's parameters from it and sends
+# its transactions (device registration, reward claims) through it.
+node = "{DEFAULT_NODE_URL}"
+
+# Base URLs of the oracles that watch this device. Heartbeats go to every one of them; each
+# may challenge the device and each can serve the proofs of its reward claims.
+oracles = ["{DEFAULT_ORACLE_URL}"]
+
+# Directory for the agent's own files: the device key (device_key.json, created on first
+# start with permissions 0600 and never overwritten) and the epochs whose rewards were
+# claimed (claims.json). Relative paths are relative to this file. Back it up: losing the
+# device key means registering a new device and bonding a new stake.
+data_dir = "agent-data"
+
+# The compute class the device registers under. It sets the size of the challenges the
+# oracles send and the time allowed to answer them; a device that cannot answer its class's
+# challenges in time earns nothing for them. Classes:
+{classes}
+class = "cpu-small"
+
+# The H3 cell (hexadecimal index, any resolution) where the device sits.
+h3_cell = "8c2a100d2c0a5ff"
+
+# Stake bonded when the device registers, paid by the owner key: a number followed by
+# `plx` or `uplx` (1 plx = 1000000 uplx). It must reach the class's minimum, and it is
+# slashed if the device signs a wrong answer to a challenge.
+stake = "100plx"
+
+# Whether to claim rewards automatically once an epoch's compute manifest is final. Each
+# claim is a transaction signed by the owner key and pays the usual fee.
+auto_claim = true
+"#,
+            classes = classes.join("\n"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses_to_the_documented_defaults() {
+        let config = AgentConfig::parse(&AgentConfig::template()).unwrap();
+        assert_eq!(config.node, DEFAULT_NODE_URL);
+        assert_eq!(config.oracles, vec![DEFAULT_ORACLE_URL.to_string()]);
+        assert_eq!(config.class, "cpu-small");
+        assert_eq!(config.h3_cell, 0x8c2a100d2c0a5ff);
+        assert_eq!(config.stake, Amount::plx(100));
+        assert!(config.auto_claim);
+    }
+
+    /// `PLEXUS_BLESS=1 cargo test -p plexus-agent` rewrites the example from the template.
+    #[test]
+    fn the_shipped_example_config_is_the_template() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/agent.example.toml");
+        if std::env::var_os("PLEXUS_BLESS").is_some() {
+            std::fs::write(&path, AgentConfig::template()).unwrap();
+        }
+        let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            shipped,
+            AgentConfig::template(),
+            "docs/agent.example.toml is out of date: run `PLEXUS_BLESS=1 cargo test -p plexus-agent`"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_rejected_by_name() {
+        let text = format!("{}\nheartbeat_every = 5\n", AgentConfig::template());
+        let err = AgentConfig::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("heartbeat_every"), "{err}");
+    }
+
+    #[test]
+    fn optional_keys_take_their_defaults() {
+        let config = AgentConfig::parse(
+            "data_dir = \"/var/lib/plexus\"\nclass = \"cpu-large\"\nh3_cell = \"8c2a100d2c0a5ff\"\nstake = \"2.5plx\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.node, DEFAULT_NODE_URL);
+        assert_eq!(config.oracles, vec![DEFAULT_ORACLE_URL.to_string()]);
+        assert!(config.auto_claim);
+        assert_eq!(config.stake, Amount(2_500_000));
+    }
+
+    fn with(key: &str, value: &str) -> Result<AgentConfig, ConfigError> {
+        let text = AgentConfig::template()
+            .lines()
+            .map(|l| {
+                if l.starts_with(&format!("{key} = ")) {
+                    format!("{key} = {value}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        AgentConfig::parse(&text)
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key_they_belong_to() {
+        assert!(matches!(
+            with("class", "\"gpu-h900\""),
+            Err(ConfigError::UnknownClass { .. })
+        ));
+        assert!(matches!(
+            with("h3_cell", "\"not-hex\""),
+            Err(ConfigError::BadH3Cell { .. })
+        ));
+        assert!(matches!(
+            with("stake", "\"100 eth\""),
+            Err(ConfigError::BadStake { .. })
+        ));
+        assert!(matches!(
+            with("node", "\"localhost:26650\""),
+            Err(ConfigError::BadUrl { key: "node", .. })
+        ));
+        assert!(matches!(with("oracles", "[]"), Err(ConfigError::NoOracles)));
+    }
+
+    #[test]
+    fn trailing_slashes_are_dropped_from_urls() {
+        let config = with("oracles", "[\"http://oracle.example:26651/\"]").unwrap();
+        assert_eq!(
+            config.oracles,
+            vec!["http://oracle.example:26651".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_relative_data_dir_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(&path, AgentConfig::template()).unwrap();
+        let config = AgentConfig::load(&path).unwrap();
+        assert_eq!(config.data_dir, dir.path().join("agent-data"));
+    }
+}
