@@ -12,8 +12,8 @@ use crate::oracle::{
     OracleStatus,
 };
 use crate::probe::HardwareProbe;
-use crate::time::{EpochClock, IntervalId};
 use plexus_proofs::compute::{class_by_name, ComputeChallenge, ComputeProof};
+use plexus_types::epoch_clock::{EpochClock, IntervalId};
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::{proto, statements, Address, Body, Hash, RewardClaim, SecretKey, UnsignedTx};
 use std::collections::{HashSet, VecDeque};

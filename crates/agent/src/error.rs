@@ -5,8 +5,8 @@ use crate::http::ClientError;
 use crate::identity::IdentityError;
 use crate::node::WaitError;
 use crate::oracle::ChallengeId;
-use crate::time::ClockError;
 use plexus_proofs::compute::ComputeError;
+use plexus_types::epoch_clock::ClockError;
 use plexus_types::{Address, Amount, Hash, PublicKey};
 
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,6 @@ pub mod identity;
 pub mod node;
 pub mod oracle;
 pub mod probe;
-pub mod time;
 
 pub use agent::{Agent, ChallengeAnswer, Registration, SettledClaim, Timings};
 pub use behaviour::Behaviour;
@@ -28,5 +27,5 @@ pub use http::{ClientError, MAX_ANSWER_BYTES};
 pub use identity::DeviceIdentity;
 pub use node::NodeClient;
 pub use oracle::OracleClient;
+pub use plexus_types::epoch_clock::{EpochClock, IntervalId};
 pub use probe::{Gpu, HardwareProbe};
-pub use time::{EpochClock, IntervalId};

@@ -62,11 +62,10 @@ async fn status(State(s): State<AppState>) -> Response {
             "the oracle has not seen a block yet",
         );
     }
-    let epoch = s.clock.epoch_of(state.height);
-    let interval = s.clock.interval_of(state.height);
+    let (epoch, interval) = crate::clock::position(&s.clock, state.height);
     let beacon = state
         .beacons
-        .get(&s.clock.beacon_height(epoch, interval))
+        .get(&crate::clock::beacon(&s.clock, epoch, interval))
         .copied();
     Json(json!({
         "chain_id": s.info.chain_id,
@@ -75,8 +74,8 @@ async fn status(State(s): State<AppState>) -> Response {
         "epoch": epoch,
         "interval": interval,
         "beacon": beacon,
-        "epoch_blocks": s.clock.epoch_blocks,
-        "intervals_per_epoch": s.clock.intervals_per_epoch,
+        "epoch_blocks": s.clock.epoch_blocks(),
+        "intervals_per_epoch": s.clock.intervals_per_epoch(),
     }))
     .into_response()
 }
@@ -109,13 +108,12 @@ fn admit_heartbeat(
             format!("device {} is not active", h.device),
         ));
     }
-    let epoch = s.clock.epoch_of(state.height);
-    let interval = s.clock.interval_of(state.height);
+    let (epoch, interval) = crate::clock::position(&s.clock, state.height);
     let current = (h.epoch, h.interval) == (epoch, interval);
     let previous = if interval > 0 {
         (h.epoch, h.interval) == (epoch, interval - 1)
     } else {
-        h.epoch + 1 == epoch && h.interval + 1 == s.clock.intervals_per_epoch
+        h.epoch + 1 == epoch && h.interval + 1 == s.clock.intervals_per_epoch()
     };
     if !current && !previous {
         return Err((
@@ -128,7 +126,7 @@ fn admit_heartbeat(
     }
     let beacon = state
         .beacons
-        .get(&s.clock.beacon_height(h.epoch, h.interval));
+        .get(&crate::clock::beacon(&s.clock, h.epoch, h.interval));
     if beacon != Some(&h.beacon) {
         return Err((
             "bad_beacon",
@@ -255,8 +253,7 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
         return bad("malformed", "not a hex device key");
     };
     let mut state = s.state.lock();
-    let epoch = s.clock.epoch_of(state.height);
-    let interval = s.clock.interval_of(state.height);
+    let (epoch, interval) = crate::clock::position(&s.clock, state.height);
     let now = Instant::now();
     let mut out = Vec::new();
     for c in state.challenges.values_mut() {

@@ -12,7 +12,7 @@ mod ingest;
 mod node_client;
 mod service;
 
-pub use clock::ChainClock;
+pub use clock::EpochClock;
 pub use evidence::{EvidenceLog, PublishedRecord};
 pub use node_client::NodeClient;
 pub use service::{run_oracle, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};

@@ -1,7 +1,7 @@
 //! The running oracle: shared state, the background loop that follows the chain (schedules
 //! challenges, expires them, closes epochs) and the HTTP server.
 
-use crate::clock::ChainClock;
+use crate::clock::{self, EpochClock};
 use crate::evidence::{EvidenceLog, PublishedRecord};
 use crate::ingest;
 use crate::node_client::NodeClient;
@@ -84,7 +84,7 @@ pub(crate) struct Shared {
     pub key: SecretKey,
     pub address: Address,
     pub info: ChainInfo,
-    pub clock: ChainClock,
+    pub clock: EpochClock,
     pub node: NodeClient,
     pub data_dir: PathBuf,
     pub state: Mutex<State>,
@@ -126,7 +126,7 @@ impl Shared {
 
     /// Schedules this epoch's challenges for every active compute device.
     fn schedule(&self, state: &mut State, epoch: u64) {
-        let intervals = self.clock.intervals_per_epoch;
+        let intervals = self.clock.intervals_per_epoch();
         let devices: Vec<Device> = state.devices.values().cloned().collect();
         for device in devices {
             if device.status != DeviceStatus::Active
@@ -222,10 +222,8 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
     let log = EvidenceLog::open(&config.data_dir.join("evidence"))
         .with_context(|| format!("opening the evidence log in {}", config.data_dir.display()))?;
     std::fs::create_dir_all(config.data_dir.join("manifests"))?;
-    let clock = ChainClock {
-        epoch_blocks: info.rewards.epoch_blocks,
-        intervals_per_epoch: info.rewards.intervals_per_epoch,
-    };
+    let clock = EpochClock::new(info.rewards.epoch_blocks, info.rewards.intervals_per_epoch)
+        .context("the chain's epoch parameters")?;
     let mut state = State {
         height: 0,
         beacons: BTreeMap::new(),
@@ -326,13 +324,12 @@ async fn follow(
         return Ok(());
     }
     let clock = shared.clock;
-    let epoch = clock.epoch_of(height);
-    let interval = clock.interval_of(height);
+    let (epoch, interval) = clock::position(&clock, height);
     let need: Vec<u64> = {
         let state = shared.state.lock();
-        let mut need = vec![clock.beacon_height(epoch, interval)];
+        let mut need = vec![clock::beacon(&clock, epoch, interval)];
         if interval > 0 {
-            need.push(clock.beacon_height(epoch, interval - 1));
+            need.push(clock::beacon(&clock, epoch, interval - 1));
         }
         need.into_iter()
             .filter(|h| !state.beacons.contains_key(h))
@@ -348,9 +345,7 @@ async fn follow(
         let mut state = shared.state.lock();
         state.height = height;
         state.beacons.extend(fetched);
-        let keep_from = clock
-            .beacon_height(epoch, 0)
-            .saturating_sub(clock.epoch_blocks);
+        let keep_from = clock::beacon(&clock, epoch, 0).saturating_sub(clock.epoch_blocks());
         state.beacons = state.beacons.split_off(&keep_from);
         state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
         shared.schedule(&mut state, epoch);

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod epoch_clock;
 pub mod hash;
 pub mod heartbeat;
 pub mod keys;
@@ -22,6 +23,7 @@ pub mod proto {
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError};
 pub use block::{Block, BlockError, BlockHeader};
+pub use epoch_clock::{ClockError, EpochClock, IntervalId};
 pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
