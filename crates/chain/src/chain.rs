@@ -34,6 +34,9 @@ pub enum ChainError {
 pub struct SoloConfig {
     /// Longest time between blocks when no transactions arrive.
     pub block_ms: u64,
+    /// Shortest time between blocks, even with transactions waiting (0: none). A steady
+    /// cadence keeps epochs, which are counted in blocks, steady in wall time.
+    pub min_block_ms: u64,
     /// Address recorded as proposer.
     pub proposer: Address,
 }
@@ -256,8 +259,14 @@ impl Chain {
     /// as soon as the mempool has transactions, and at least every `block_ms`.
     pub fn run_solo(&self, config: &SoloConfig, stop: &AtomicBool) -> Result<(), ChainError> {
         let interval = Duration::from_millis(config.block_ms.max(1));
+        let min_gap = Duration::from_millis(config.min_block_ms);
         let mut last = Instant::now();
         while !stop.load(Ordering::SeqCst) {
+            let since = last.elapsed();
+            if since < min_gap {
+                std::thread::sleep(min_gap - since);
+                continue;
+            }
             let remaining = interval.saturating_sub(last.elapsed());
             let has_txs = self.mempool.wait_for_txs(remaining);
             if stop.load(Ordering::SeqCst) {

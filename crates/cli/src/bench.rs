@@ -196,6 +196,7 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
             chain.run_solo(
                 &SoloConfig {
                     block_ms: 1_000,
+                    min_block_ms: 0,
                     proposer: Address([0; 20]),
                 },
                 &stop,

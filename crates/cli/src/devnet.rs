@@ -4,9 +4,14 @@
 use crate::keyring::{Backend, Keyring};
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
+use plexus_agent::{Agent, AgentConfig, Behaviour};
 use plexus_chain::Chain;
-use plexus_ledger::{query, Genesis, GenesisAccount, Params, TxCode};
+use plexus_ledger::{
+    query, Genesis, GenesisAccount, OracleSet, ResourceClass, RewardParams, TxCode,
+};
 use plexus_node::{run_node, shutdown_signal, write_durably, NodeConfig, NodeFiles};
+use plexus_oracle::{run_oracle, OracleConfig};
+use plexus_proofs::compute::class_by_name;
 use plexus_types::{Address, Amount, Body, SecretKey, UnsignedTx};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -31,7 +36,25 @@ pub struct DevnetArgs {
     /// Stop by itself after this long (for example 30s or 5m) and print a summary.
     #[arg(long = "for", value_parser = humantime::parse_duration)]
     run_for: Option<Duration>,
+    /// Provider agents to run, each with its own device.
+    #[arg(long, default_value_t = 0)]
+    agents: usize,
+    /// How many of the agents cheat: in turn, one answers compute challenges with wrong
+    /// results, one declares more capacity than it has, one replays old heartbeats.
+    #[arg(long, default_value_t = 0)]
+    cheaters: usize,
+    /// Blocks per epoch, for a new devnet (blocks come every 250 ms when agents run).
+    #[arg(long, default_value_t = 60)]
+    epoch_blocks: u64,
+    /// Address of the oracle's API.
+    #[arg(long, default_value = plexus_oracle::DEFAULT_ORACLE_ADDR)]
+    oracle: SocketAddr,
 }
+
+/// Providers funded at genesis; `--agents` may use up to this many.
+const MAX_AGENTS: usize = 16;
+/// Block cadence while agents run: epochs are counted in blocks, so they need a steady pace.
+const AGENT_BLOCK_MS: u64 = 250;
 
 /// Marks a home as a devnet's and names its demo accounts.
 #[derive(Serialize, Deserialize)]
@@ -49,6 +72,21 @@ struct DemoAccount {
 }
 
 #[derive(Serialize)]
+struct DeviceSummary {
+    id: plexus_types::PublicKey,
+    owner: Address,
+    class: String,
+    behaviour: String,
+    status: serde_json::Value,
+    /// Reward earned in each finalized epoch (from the final manifests), in uplx.
+    rewards_by_epoch: std::collections::BTreeMap<u64, Amount>,
+    /// Total earned over the finalized epochs.
+    rewards: Amount,
+    /// What its claims have paid so far (claims of the last epochs may still be pending).
+    claimed: Amount,
+}
+
+#[derive(Serialize)]
 struct Summary {
     chain_id: String,
     home: String,
@@ -59,35 +97,59 @@ struct Summary {
     txs_committed_this_run: u64,
     seconds: f64,
     epochs_finalized: u64,
+    finalized_epochs: Vec<u64>,
+    /// minted = paid + unclaimed + dust + slashed, exactly.
     minted: Amount,
     paid: Amount,
+    /// Not claimed: still claimable, or expired when the claim window closed.
+    unclaimed: Amount,
+    dust: Amount,
+    /// Rewards forfeited by slashed devices.
+    slashed: Amount,
+    slashed_stake: Amount,
+    accounting_balanced: bool,
     supply: Amount,
     accounts: Vec<DemoAccount>,
-    devices: Vec<serde_json::Value>,
+    devices: Vec<DeviceSummary>,
 }
 
-fn create(files: &NodeFiles, config: &NodeConfig) -> anyhow::Result<()> {
+fn provider_name(i: usize) -> String {
+    format!("provider-{i}")
+}
+
+fn create(files: &NodeFiles, config: &NodeConfig, epoch_blocks: u64) -> anyhow::Result<()> {
     let ring = Keyring::open(&files.home, Backend::Test, Default::default());
     let mut accounts = Vec::new();
-    for name in DEMO_NAMES {
+    let mut key = |name: &str, balance: Amount| -> anyhow::Result<Address> {
         let info = match ring.show(name) {
             Ok(info) => info,
             Err(_) => ring.add(name, &SecretKey::generate())?,
         };
         accounts.push(GenesisAccount {
             address: info.address,
-            balance: Amount::plx(1_000_000),
+            balance,
         });
-    }
-    let genesis = Genesis {
-        chain_id: DEVNET_CHAIN_ID.into(),
-        genesis_time_ms: crate::cmd_node::now_ms(),
-        params: Params::default(),
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        accounts,
+        Ok(info.address)
     };
+    for name in DEMO_NAMES {
+        key(name, Amount::plx(1_000_000))?;
+    }
+    for i in 0..MAX_AGENTS {
+        key(&provider_name(i), Amount::plx(10_000))?;
+    }
+    let oracle = key("oracle", Amount::plx(10_000))?;
+    let mut genesis = Genesis::new(DEVNET_CHAIN_ID, crate::cmd_node::now_ms(), accounts);
+    genesis.rewards = RewardParams {
+        epoch_blocks,
+        intervals_per_epoch: 8,
+        initial_epoch_emission: Amount::plx(10_000),
+        ..RewardParams::default()
+    };
+    genesis.oracles = OracleSet {
+        members: vec![oracle],
+        threshold: 1,
+    };
+    genesis.validate()?;
     files.write_new(&genesis, config, &SecretKey::generate())?;
     let marker = DevnetMarker {
         chain_id: genesis.chain_id,
@@ -162,7 +224,90 @@ async fn demo_traffic(
     }
 }
 
+/// Valid H3 cells (resolution 12) to place devnet devices on.
+const CELLS: [u64; 4] = [
+    0x8c2a100d2c0a5ff,
+    0x8c2a100d2c0a1ff,
+    0x8c2a100d2c0a3ff,
+    0x8c2a100d2c0a7ff,
+];
+
+fn behaviour_of(i: usize, agents: usize, cheaters: usize) -> Behaviour {
+    let honest = agents - cheaters;
+    if i < honest {
+        return Behaviour::Honest;
+    }
+    match (i - honest) % 3 {
+        0 => Behaviour::WrongCompute,
+        1 => Behaviour::OverDeclare {
+            real_class: class_by_name("cpu-small").expect("cpu-small is a compute class"),
+        },
+        _ => Behaviour::ReplayHeartbeats,
+    }
+}
+
+/// An agent's device key and its behaviour's name.
+type AgentDevice = (plexus_types::PublicKey, String);
+
+/// Starts the devnet's provider agents; each runs until `stop` fires.
+fn start_agents(
+    files: &NodeFiles,
+    ring: &Keyring,
+    args: &DevnetArgs,
+    api: &std::net::SocketAddr,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
+    let mut devices = Vec::new();
+    let mut tasks = Vec::new();
+    for i in 0..args.agents {
+        let behaviour = behaviour_of(i, args.agents, args.cheaters);
+        // The over-declarer claims a large class it cannot serve.
+        let class = match behaviour {
+            Behaviour::OverDeclare { .. } => "cpu-large",
+            _ => "cpu-small",
+        };
+        let stake = plexus_ledger::default_device_classes()
+            .into_iter()
+            .find(|c| c.name == class)
+            .map(|c| c.min_stake)
+            .unwrap_or(Amount::plx(100));
+        let config = AgentConfig {
+            node: format!("http://{api}"),
+            oracles: vec![format!("http://{}", args.oracle)],
+            data_dir: files.home.join("agents").join(format!("agent-{i}")),
+            class: class.to_string(),
+            h3_cell: CELLS[i % CELLS.len()],
+            stake,
+            auto_claim: true,
+        };
+        let owner = ring.secret(&provider_name(i))?;
+        let agent =
+            Agent::new(config, owner, behaviour).with_context(|| format!("starting agent {i}"))?;
+        devices.push((agent.device_key(), behaviour.to_string()));
+        let mut stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = agent.run(shutdown).await {
+                tracing::warn!(agent = i, error = %e, "agent stopped");
+            }
+        }));
+    }
+    Ok((devices, tasks))
+}
+
 pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
+    if args.cheaters > args.agents {
+        bail!(
+            "--cheaters {} is more than --agents {}",
+            args.cheaters,
+            args.agents
+        );
+    }
+    if args.agents > MAX_AGENTS {
+        bail!("a devnet runs at most {MAX_AGENTS} agents");
+    }
     let files = NodeFiles::new(&g.home);
     let marker_path = files.home.join("devnet.json");
     let mut config = if files.is_initialized() {
@@ -179,10 +324,16 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     if let Some(api) = args.api {
         config.api = api;
     }
-    config.block_ms = args.block_ms;
+    if args.agents > 0 {
+        config.block_ms = AGENT_BLOCK_MS;
+        config.min_block_ms = AGENT_BLOCK_MS;
+    } else {
+        config.block_ms = args.block_ms;
+        config.min_block_ms = 0;
+    }
     let fresh = !files.is_initialized();
     if fresh {
-        create(&files, &config)?;
+        create(&files, &config, args.epoch_blocks)?;
     }
     let marker: DevnetMarker = serde_json::from_str(
         &std::fs::read_to_string(&marker_path)
@@ -199,20 +350,51 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     let node = run_node(&files, config).await?;
     let chain = node.chain.clone();
     let start_status = chain.status();
+    let info = query::chain_info(chain.store())?.context("the devnet has no genesis")?;
+    let oracle_key = ring.secret("oracle").ok();
+    let oracle = match oracle_key {
+        Some(key) if info.is_oracle(&Address::from_public_key(&key.public_key())) => Some(
+            run_oracle(OracleConfig {
+                listen: args.oracle,
+                node: format!("http://{}", node.api_addr),
+                data_dir: files.home.join("oracle"),
+                key,
+            })
+            .await?,
+        ),
+        _ if args.agents > 0 => bail!(
+            "this devnet was created without an oracle; remove {} to start a new one",
+            g.home.display()
+        ),
+        _ => None,
+    };
+    let (stop_agents, stop_rx) = tokio::sync::watch::channel(false);
+    let (agent_devices, agent_tasks) =
+        start_agents(&files, &ring, &args, &node.api_addr, &stop_rx)?;
     if !g.json {
         println!(
-            "{} devnet {} at height {} in {}\nAPI and explorer: http://{}\ndemo accounts (keyring-backend test): {}\n{}",
+            "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
             if fresh { "started new" } else { "resumed" },
             start_status.chain_id,
             start_status.height,
             g.home.display(),
             node.api_addr,
+            match &oracle {
+                Some(o) => format!(" · oracle: http://{}", o.addr),
+                None => String::new(),
+            },
             marker.demo_accounts.join(", "),
             match args.run_for {
                 Some(d) => format!("running for {}", humantime::format_duration(d)),
                 None => "Ctrl-C stops it".to_string(),
             }
         );
+        if args.agents > 0 {
+            println!(
+                "{} agents ({} cheating), {} blocks per epoch",
+                args.agents, args.cheaters, info.rewards.epoch_blocks
+            );
+        }
     }
     let started = Instant::now();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -232,9 +414,11 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
                 tick.tick().await;
                 if !quiet {
                     let s = chain.status();
+                    let epoch = query::last_epoch(chain.store()).unwrap_or(0);
                     println!(
-                        "height {:>6} · {:>7} txs committed · {:>4} pending · app hash {}",
+                        "height {:>6} · epoch {:>3} ended · {:>7} txs committed · {:>4} pending · app hash {}",
                         s.height,
+                        epoch,
                         s.txs_committed,
                         s.mempool_size,
                         &s.app_hash.to_hex()[..16]
@@ -245,7 +429,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     };
     let api = node.api_addr.to_string();
     let run_for = args.run_for;
-    node.run_until(async move {
+    let stop_signal = async move {
         match run_for {
             Some(d) => tokio::select! {
                 _ = tokio::time::sleep(d) => {}
@@ -253,18 +437,82 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             },
             None => shutdown_signal().await,
         }
-    })
-    .await?;
+    };
+    stop_signal.await;
+    let _ = stop_agents.send(true);
+    for t in agent_tasks {
+        let _ = t.await;
+    }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     progress.abort();
     let _ = traffic.await;
+    if let Some(o) = oracle {
+        o.shutdown().await;
+    }
+    node.shutdown().await?;
 
+    let summary = summarize(
+        g,
+        &files,
+        &chain,
+        &marker,
+        &keys,
+        &agent_devices,
+        api,
+        start_status.txs_committed,
+        started,
+    )?;
+    if g.json {
+        print_json(&summary);
+    } else {
+        println!(
+            "stopped at height {} · app hash {} · {} txs committed ({} this run)",
+            summary.height, summary.app_hash, summary.txs_committed, summary.txs_committed_this_run
+        );
+        if !summary.devices.is_empty() {
+            println!(
+                "{} epochs finalized · minted {} = paid {} + unclaimed {} + dust {} + slashed {}",
+                summary.epochs_finalized,
+                summary.minted.to_plx_string(),
+                summary.paid.to_plx_string(),
+                summary.unclaimed.to_plx_string(),
+                summary.dust.to_plx_string(),
+                summary.slashed.to_plx_string()
+            );
+            for d in &summary.devices {
+                println!(
+                    "  {}  {:<10} {:<24} earned {:>14} · claimed {:>14} · {}",
+                    &d.id.to_string()[..16],
+                    d.class,
+                    d.behaviour,
+                    d.rewards.to_plx_string(),
+                    d.claimed.to_plx_string(),
+                    d.status
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    g: &Globals,
+    files: &NodeFiles,
+    chain: &plexus_chain::Chain,
+    marker: &DevnetMarker,
+    keys: &[SecretKey],
+    agent_devices: &[AgentDevice],
+    api: String,
+    txs_before: u64,
+    started: Instant,
+) -> anyhow::Result<Summary> {
     let end = chain.status();
     let store = chain.store();
     let accounts = marker
         .demo_accounts
         .iter()
-        .zip(&keys)
+        .zip(keys)
         .map(|(name, key)| {
             let address = Address::from_public_key(&key.public_key());
             let a = query::account(store, &address)?;
@@ -276,29 +524,88 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let summary = Summary {
+    // Epochs whose compute manifest is final on chain, with the manifest the oracle computed.
+    let last = query::last_epoch(store)?;
+    let mut finalized = Vec::new();
+    for e in 1..=last {
+        let Some((_, pools)) = query::epoch(store, e)? else {
+            continue;
+        };
+        let Some(pool) = pools
+            .into_iter()
+            .find(|p| p.resource == ResourceClass::Compute)
+        else {
+            continue;
+        };
+        let Some(m) = &pool.manifest else {
+            continue;
+        };
+        let path = plexus_oracle::manifest_file(&files.home.join("oracle"), e, "compute");
+        let closed: Option<plexus_oracle::ClosedEpoch> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let closed = closed.filter(|c| c.manifest.root() == m.root);
+        finalized.push((e, pool.amount, closed));
+    }
+    let registry = query::devices(store)?;
+    let mut devices = Vec::new();
+    for (key, behaviour) in agent_devices {
+        let Some(d) = registry.iter().find(|d| d.key == *key) else {
+            continue;
+        };
+        let mut by_epoch = std::collections::BTreeMap::new();
+        let mut total = Amount::ZERO;
+        let mut claimed = Amount::ZERO;
+        for (e, pool, closed) in &finalized {
+            let earned = closed
+                .as_ref()
+                .and_then(|c| {
+                    c.manifest
+                        .leaf(key)
+                        .map(|l| (l.units, c.manifest.total_units()))
+                })
+                .map(|(u, t)| Amount(plexus_rewards::payout(pool.0, u, t).unwrap_or(0)))
+                .unwrap_or(Amount::ZERO);
+            by_epoch.insert(*e, earned);
+            total = total.checked_add(earned).unwrap_or(total);
+            if let Some(paid) = query::claim_amount(store, *e, ResourceClass::Compute, key)? {
+                claimed = claimed.checked_add(paid).unwrap_or(claimed);
+            }
+        }
+        devices.push(DeviceSummary {
+            id: *key,
+            owner: d.owner,
+            class: d.class.clone(),
+            behaviour: behaviour.clone(),
+            status: serde_json::to_value(d.status)?,
+            rewards_by_epoch: by_epoch,
+            rewards: total,
+            claimed,
+        });
+    }
+    let acct = query::reward_totals(store)?;
+    let t = &acct.totals;
+    let unclaimed = t.expired.checked_add(acct.claimable).unwrap_or(t.expired);
+    Ok(Summary {
         chain_id: end.chain_id,
         home: g.home.display().to_string(),
         api,
         height: end.height,
         app_hash: end.app_hash,
         txs_committed: end.txs_committed,
-        txs_committed_this_run: end.txs_committed - start_status.txs_committed,
+        txs_committed_this_run: end.txs_committed - txs_before,
         seconds: started.elapsed().as_secs_f64(),
-        epochs_finalized: 0,
-        minted: Amount::ZERO,
-        paid: Amount::ZERO,
+        epochs_finalized: finalized.len() as u64,
+        finalized_epochs: finalized.iter().map(|f| f.0).collect(),
+        minted: t.minted,
+        paid: t.paid,
+        unclaimed,
+        dust: t.dust,
+        slashed: t.forfeited,
+        slashed_stake: t.slashed_stake,
+        accounting_balanced: acct.balances(),
         supply: query::supply(store)?,
         accounts,
-        devices: vec![],
-    };
-    if g.json {
-        print_json(&summary);
-    } else {
-        println!(
-            "stopped at height {} · app hash {} · {} txs committed ({} this run)",
-            summary.height, summary.app_hash, summary.txs_committed, summary.txs_committed_this_run
-        );
-    }
-    Ok(())
+        devices,
+    })
 }

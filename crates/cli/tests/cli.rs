@@ -127,3 +127,50 @@ fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
     assert!(second["txs_committed"].as_u64().unwrap() > first["txs_committed"].as_u64().unwrap());
     assert_eq!(second["supply"], first["supply"], "supply changed");
 }
+
+#[test]
+fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let s = run_json(
+        &home,
+        &[
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--agents",
+            "3",
+            "--cheaters",
+            "1",
+            "--epoch-blocks",
+            "24",
+            "--for",
+            "25s",
+            "--json",
+        ],
+    );
+    assert!(s["epochs_finalized"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["accounting_balanced"], true);
+    let sum: u128 = ["paid", "unclaimed", "dust", "slashed"]
+        .iter()
+        .map(|k| s[*k].as_str().unwrap().parse::<u128>().unwrap())
+        .sum();
+    assert_eq!(sum, s["minted"].as_str().unwrap().parse::<u128>().unwrap());
+    let devices = s["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 3);
+    for d in devices {
+        let earned: u128 = d["rewards"].as_str().unwrap().parse().unwrap();
+        match d["behaviour"].as_str().unwrap() {
+            "honest" => assert!(earned > 0, "an honest device earned nothing: {d}"),
+            "wrong-compute" => {
+                assert_eq!(earned, 0, "{d}");
+                assert!(d["status"].get("slashed").is_some(), "not slashed: {d}");
+            }
+            other => panic!("unexpected behaviour {other}"),
+        }
+    }
+}

@@ -141,6 +141,22 @@ pub fn claimed(
         .is_some())
 }
 
+/// What a device's claim of an epoch and class paid (to its owner, or forfeited), if claimed.
+pub fn claim_amount(
+    store: &Store,
+    epoch: u64,
+    resource: crate::ResourceClass,
+    device: &plexus_types::PublicKey,
+) -> Result<Option<Amount>, StoreError> {
+    Ok(store
+        .get(&state_key::claim(epoch, resource, device))?
+        .and_then(|b| {
+            b.try_into()
+                .ok()
+                .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
+        }))
+}
+
 /// Reward accounting: running totals plus what the rewards account still holds.
 pub fn reward_totals(store: &Store) -> Result<RewardAccounting, StoreError> {
     let totals: crate::epochs::RewardTotals =

@@ -17,6 +17,9 @@ pub struct NodeConfig {
     pub api: SocketAddr,
     /// Longest time between blocks when no transactions arrive, in milliseconds.
     pub block_ms: u64,
+    /// Shortest time between blocks, in milliseconds (0: a block as soon as transactions wait).
+    #[serde(default)]
+    pub min_block_ms: u64,
 }
 
 impl Default for NodeConfig {
@@ -24,6 +27,7 @@ impl Default for NodeConfig {
         NodeConfig {
             api: DEFAULT_API_ADDR.parse().expect("default address parses"),
             block_ms: 1_000,
+            min_block_ms: 0,
         }
     }
 }
@@ -39,8 +43,11 @@ impl NodeConfig {
              \n\
              # Longest time between blocks when no transactions arrive, in milliseconds.\n\
              # A block is made as soon as transactions are waiting.\n\
-             block_ms = {}\n",
-            self.api, self.block_ms
+             block_ms = {}\n\
+             \n\
+             # Shortest time between blocks, in milliseconds (0: no minimum).\n\
+             min_block_ms = {}\n",
+            self.api, self.block_ms, self.min_block_ms
         )
     }
 }

@@ -54,6 +54,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         let stop = stop.clone();
         let solo = SoloConfig {
             block_ms: config.block_ms,
+            min_block_ms: config.min_block_ms,
             proposer,
         };
         std::thread::Builder::new()

@@ -25,6 +25,7 @@ async fn start(home: &std::path::Path, alice: &SecretKey) -> RunningNode {
     let config = NodeConfig {
         api: "127.0.0.1:0".parse().unwrap(),
         block_ms: 100,
+        min_block_ms: 0,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))

@@ -255,6 +255,7 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
     let mut state = s.state.lock();
     let (epoch, interval) = crate::clock::position(&s.clock, state.height);
     let now = Instant::now();
+    let height = state.height;
     let mut out = Vec::new();
     for c in state.challenges.values_mut() {
         if c.device != device
@@ -273,6 +274,7 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
             "class": c.class,
             "deadline_ms": c.deadline_ms,
             "epoch": c.epoch,
+            "issued_height": height,
         }));
     }
     Json(json!({ "challenges": out })).into_response()

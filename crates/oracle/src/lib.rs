@@ -15,4 +15,9 @@ mod service;
 pub use clock::EpochClock;
 pub use evidence::{EvidenceLog, PublishedRecord};
 pub use node_client::NodeClient;
-pub use service::{run_oracle, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};
+pub use service::{run_oracle, ClosedEpoch, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};
+
+/// Where an oracle keeps the manifest it computed for an epoch and resource.
+pub fn manifest_file(data_dir: &std::path::Path, epoch: u64, resource: &str) -> std::path::PathBuf {
+    service::manifest_path(data_dir, epoch, resource)
+}

@@ -101,7 +101,7 @@ pub struct ClosedEpoch {
     pub submitted: String,
 }
 
-fn manifest_path(dir: &std::path::Path, epoch: u64, resource: &str) -> PathBuf {
+pub(crate) fn manifest_path(dir: &std::path::Path, epoch: u64, resource: &str) -> PathBuf {
     dir.join("manifests")
         .join(format!("epoch-{epoch:08}-{resource}.json"))
 }
