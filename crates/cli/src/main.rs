@@ -3,6 +3,7 @@
 
 mod bench;
 mod client;
+mod cmd_agent;
 mod cmd_keys;
 mod cmd_node;
 mod cmd_oracle;
@@ -64,6 +65,9 @@ enum Command {
     /// Read the chain.
     #[command(subcommand)]
     Query(cmd_query::QueryCommand),
+    /// Run a provider agent.
+    #[command(subcommand)]
+    Agent(cmd_agent::AgentCommand),
     /// Run an oracle.
     #[command(subcommand)]
     Oracle(cmd_oracle::OracleCommand),
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
+            Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,
             Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,
             Command::Bench(cmd) => bench::run(&globals, cmd).await,

@@ -174,3 +174,106 @@ fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
         }
     }
 }
+
+#[test]
+fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let mut devnet = plexus()
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--agents",
+            "2",
+            "--epoch-blocks",
+            "16",
+            "--for",
+            "40s",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = format!("http://{api}");
+    let started = std::time::Instant::now();
+    // Wait for epoch 1's manifest to be final on chain.
+    loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(35),
+            "no final manifest"
+        );
+        let final_ = get_json(&format!("{node}/v1/epochs/1")).is_some_and(|v| {
+            v["pools"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["resource"] == "compute" && !p["manifest"].is_null())
+            })
+        });
+        if final_ {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let oracle_url = format!("http://{oracle}");
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "--node",
+            node.as_str(),
+            "--json",
+            "audit",
+            "epoch",
+            "1",
+            "--oracle",
+            &oracle_url,
+        ];
+        args.extend_from_slice(extra);
+        run(&home, &args)
+    };
+    let ok = audit(&[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["match"], true, "{report}");
+
+    // The same evidence with one heartbeat removed no longer yields the chain's manifest.
+    let evidence = plexus_http_get(&format!("{oracle_url}/v1/evidence/1"));
+    let mut lines: Vec<&str> = evidence.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"heartbeat\""))
+        .unwrap();
+    lines.remove(i);
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
+    assert!(!bad.status.success(), "a changed record went unnoticed");
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(report["match"], false);
+    let _ = devnet.kill();
+    let _ = devnet.wait();
+}
+
+fn plexus_http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).unwrap();
+    buf.split_once("\r\n\r\n").unwrap().1.to_string()
+}

@@ -32,6 +32,7 @@ pub struct EpochRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinalManifest {
     pub root: Hash,
+    #[serde(with = "crate::u128_string")]
     pub total_units: u128,
     pub evidence_root: Hash,
     pub finalized_height: u64,
@@ -56,6 +57,7 @@ pub struct RewardPool {
     pub paid: Amount,
     /// Claimed for slashed devices and moved to the slashed account.
     pub forfeited: Amount,
+    #[serde(with = "crate::u128_string")]
     pub claimed_units: u128,
     pub settlement: Option<Settlement>,
 }

@@ -35,6 +35,21 @@ pub use genesis::{
 use plexus_store::StoreError;
 use plexus_types::{Address, Block, Hash};
 
+/// Large integers (reward units) as decimal strings in JSON, like amounts, so no client loses
+/// precision.
+pub(crate) mod u128_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What a block may depend on besides its transactions. The only source of time and
 /// randomness for the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestVote {
     pub root: Hash,
+    #[serde(with = "crate::u128_string")]
     pub total_units: u128,
     pub evidence_root: Hash,
 }

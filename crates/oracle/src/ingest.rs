@@ -124,6 +124,9 @@ fn admit_heartbeat(
             ),
         ));
     }
+    if state.closed.contains(&h.epoch) {
+        return Err(("stale", format!("epoch {} is closed", h.epoch)));
+    }
     let beacon = state
         .beacons
         .get(&crate::clock::beacon(&s.clock, h.epoch, h.interval));

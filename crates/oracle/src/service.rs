@@ -362,10 +362,12 @@ async fn follow(
         state.log.append(&to_log)?;
     }
     resolved.clear();
-    // Close every ended epoch whose challenges are all resolved.
+    // Close every ended epoch whose challenges are all resolved, once heartbeats for its last
+    // interval can no longer arrive (they are taken until the next interval ends).
     let candidates: Vec<u64> = {
         let state = shared.state.lock();
         (1..=last_ended)
+            .filter(|e| (epoch, interval) > (e + 1, 0))
             .filter(|e| !state.closed.contains(e))
             .filter(|e| {
                 state
