@@ -16,7 +16,6 @@ use plexus_proofs::compute::{class_by_name, ComputeChallenge, ComputeProof};
 use plexus_types::epoch_clock::{EpochClock, IntervalId};
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::{proto, statements, Address, Body, Hash, RewardClaim, SecretKey, UnsignedTx};
-use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OnceCell};
@@ -76,32 +75,6 @@ pub struct SettledClaim {
     pub outcome: ClaimOutcome,
 }
 
-/// Challenge ids remembered to answer each challenge once even if an oracle keeps listing it.
-const ANSWERED_MEMORY: usize = 4096;
-
-#[derive(Default)]
-struct Answered {
-    order: VecDeque<(String, ChallengeId)>,
-    set: HashSet<(String, ChallengeId)>,
-}
-
-impl Answered {
-    /// Whether the challenge is new; remembers it.
-    fn first_time(&mut self, oracle: &str, id: &ChallengeId) -> bool {
-        let key = (oracle.to_string(), id.clone());
-        if !self.set.insert(key.clone()) {
-            return false;
-        }
-        self.order.push_back(key);
-        if self.order.len() > ANSWERED_MEMORY {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        true
-    }
-}
-
 /// A provider's agent for one device.
 ///
 /// Transactions are signed by the owner's key and sent one at a time, each with the nonce
@@ -120,7 +93,6 @@ pub struct Agent {
     tx_lock: Mutex<()>,
     claims: Mutex<ClaimBook>,
     first_heartbeat: Mutex<Option<SignedHeartbeat>>,
-    answered: Mutex<Answered>,
 }
 
 impl Agent {
@@ -171,7 +143,6 @@ impl Agent {
             tx_lock: Mutex::new(()),
             claims: Mutex::new(claims),
             first_heartbeat: Mutex::new(None),
-            answered: Mutex::new(Answered::default()),
             config,
         })
     }
@@ -383,14 +354,10 @@ impl Agent {
             };
             for challenge in open {
                 let received = Instant::now();
-                if !self
-                    .answered
-                    .lock()
-                    .await
-                    .first_time(oracle.base_url(), &challenge.id)
-                {
-                    continue;
-                }
+                // An oracle lists a challenge only while it has no answer to it, so a listed
+                // challenge is answered again even if this agent answered it before: the
+                // oracle may have restarted and lost an answer it had not yet recorded.
+
                 match self.answer(oracle, &challenge, received).await {
                     Ok(answer) => {
                         tracing::info!(oracle = oracle.base_url(), id = %answer.id, n = answer.n, outcome = ?answer.outcome, latency = ?answer.commit_latency, "challenge answered");

@@ -30,6 +30,21 @@ pub enum NodeCommand {
         /// Longest time between blocks, in milliseconds, written to config.toml.
         #[arg(long)]
         block_ms: Option<u64>,
+        /// Shortest time between blocks, in milliseconds, written to config.toml.
+        #[arg(long)]
+        min_block_ms: Option<u64>,
+        /// An oracle of the chain: an address or the name of a key in the keyring (repeatable).
+        #[arg(long = "oracle", value_name = "ADDRESS_OR_KEY")]
+        oracles: Vec<String>,
+        /// How many oracles must submit the same manifest for it to be final (default: all).
+        #[arg(long)]
+        oracle_threshold: Option<u32>,
+        /// Blocks per epoch.
+        #[arg(long)]
+        epoch_blocks: Option<u64>,
+        /// Liveness intervals per epoch.
+        #[arg(long)]
+        intervals_per_epoch: Option<u32>,
     },
     /// Start the node in its home: replay logged blocks, produce blocks, serve the API.
     Start {
@@ -69,6 +84,11 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             accounts,
             api,
             block_ms,
+            min_block_ms,
+            oracles,
+            oracle_threshold,
+            epoch_blocks,
+            intervals_per_epoch,
         } => {
             if files.is_initialized() {
                 bail!(
@@ -83,6 +103,9 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             if let Some(ms) = block_ms {
                 config.block_ms = ms;
             }
+            if let Some(ms) = min_block_ms {
+                config.min_block_ms = ms;
+            }
             let ring = g.keyring();
             let faucet_key = SecretKey::generate();
             let mut genesis_accounts = vec![GenesisAccount {
@@ -92,7 +115,7 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             for a in &accounts {
                 genesis_accounts.push(parse_account(a)?);
             }
-            let genesis = Genesis {
+            let mut genesis = Genesis {
                 chain_id,
                 genesis_time_ms: now_ms(),
                 params: Params::default(),
@@ -101,6 +124,20 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
                 device_classes: plexus_ledger::default_device_classes(),
                 accounts: genesis_accounts,
             };
+            let mut members = Vec::new();
+            for o in &oracles {
+                members.push(crate::cmd_tx::resolve_address(g, o)?);
+            }
+            genesis.oracles = plexus_ledger::OracleSet {
+                threshold: oracle_threshold.unwrap_or(members.len() as u32),
+                members,
+            };
+            if let Some(n) = epoch_blocks {
+                genesis.rewards.epoch_blocks = n;
+            }
+            if let Some(n) = intervals_per_epoch {
+                genesis.rewards.intervals_per_epoch = n;
+            }
             genesis.validate()?;
             let info = ring.add(&faucet, &faucet_key)?;
             files.write_new(&genesis, &config, &SecretKey::generate())?;

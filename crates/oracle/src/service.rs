@@ -348,6 +348,11 @@ async fn follow(
         let keep_from = clock::beacon(&clock, epoch, 0).saturating_sub(clock.epoch_blocks());
         state.beacons = state.beacons.split_off(&keep_from);
         state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+        // After a restart the previous epoch may still be open: rebuild its challenges too
+        // (their secrets are derived, so they are the same ones).
+        if epoch > 1 && !state.closed.contains(&(epoch - 1)) {
+            shared.schedule(&mut state, epoch - 1);
+        }
         shared.schedule(&mut state, epoch);
         // Challenges resolved before a restart keep their outcome.
         for c in state.challenges.values_mut() {
