@@ -78,6 +78,14 @@ pub fn device(
     get_json(store, &state_key::device(key))
 }
 
+/// Number of devices ever registered.
+pub fn device_count(store: &Store) -> Result<u64, StoreError> {
+    Ok(store
+        .get(&state_key::device_count())?
+        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0))
+}
+
 /// Every device ever registered, in registration order.
 pub fn devices(store: &Store) -> Result<Vec<crate::registry::Device>, StoreError> {
     let snapshot = store.snapshot()?;

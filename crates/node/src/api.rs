@@ -147,6 +147,8 @@ pub struct StatusView {
     pub mempool_size: usize,
     /// Smallest fee a transaction may offer, in uplx.
     pub min_fee: Amount,
+    /// Devices ever registered.
+    pub devices: u64,
     pub version: &'static str,
 }
 
@@ -160,6 +162,7 @@ async fn status(State(s): State<ApiState>) -> Json<StatusView> {
         txs_committed: st.txs_committed,
         mempool_size: st.mempool_size,
         min_fee: s.chain.checker().params().min_fee,
+        devices: query::device_count(s.chain.store()).unwrap_or(0),
         version: env!("CARGO_PKG_VERSION"),
     })
 }

@@ -44,10 +44,13 @@ impl NodeClient {
         self.get("/v1/chain").await
     }
 
-    /// Committed height.
-    pub async fn height(&self) -> anyhow::Result<u64> {
+    /// Committed height and the number of devices ever registered.
+    pub async fn height(&self) -> anyhow::Result<(u64, u64)> {
         let v: Value = self.get("/v1/status").await?;
-        v["height"].as_u64().context("status without height")
+        Ok((
+            v["height"].as_u64().context("status without height")?,
+            v["devices"].as_u64().unwrap_or(0),
+        ))
     }
 
     /// App hash after block `height` (height 0: genesis).

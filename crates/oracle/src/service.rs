@@ -29,6 +29,8 @@ pub const CHALLENGES_PER_EPOCH: u32 = 2;
 pub const NETWORK_ALLOWANCE_MS: u64 = 250;
 /// How long a device has to open the rows it was asked for after committing.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest time between two reads of the device registry.
+const DEVICE_REFRESH: Duration = Duration::from_secs(3);
 
 pub struct OracleConfig {
     pub listen: SocketAddr,
@@ -73,6 +75,7 @@ pub(crate) struct State {
     pub height: u64,
     pub beacons: BTreeMap<u64, Hash>,
     pub devices: BTreeMap<PublicKey, Device>,
+    pub devices_fetched: Option<Instant>,
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
@@ -228,6 +231,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         height: 0,
         beacons: BTreeMap::new(),
         devices: BTreeMap::new(),
+        devices_fetched: None,
         seen: BTreeSet::new(),
         log,
         challenges: BTreeMap::new(),
@@ -319,7 +323,7 @@ async fn follow(
     shared: &Arc<Shared>,
     resolved: &mut BTreeMap<Hash, ChallengeOutcome>,
 ) -> anyhow::Result<()> {
-    let height = shared.node.height().await?;
+    let (height, device_count) = shared.node.height().await?;
     if height == 0 {
         return Ok(());
     }
@@ -339,7 +343,20 @@ async fn follow(
     for h in need {
         fetched.push((h, shared.node.app_hash(h).await?));
     }
-    let devices = shared.node.devices().await?;
+    // The registry is fetched again when it grows, and at least every few seconds for status
+    // changes (retired, slashed); not on every tick, which would not scale with devices.
+    let stale = {
+        let state = shared.state.lock();
+        state.devices.len() as u64 != device_count
+            || state
+                .devices_fetched
+                .is_none_or(|t| t.elapsed() > DEVICE_REFRESH)
+    };
+    let devices = if stale {
+        Some(shared.node.devices().await?)
+    } else {
+        None
+    };
     let last_ended = shared.node.last_ended_epoch().await?;
     let to_log = {
         let mut state = shared.state.lock();
@@ -347,7 +364,10 @@ async fn follow(
         state.beacons.extend(fetched);
         let keep_from = clock::beacon(&clock, epoch, 0).saturating_sub(clock.epoch_blocks());
         state.beacons = state.beacons.split_off(&keep_from);
-        state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+        if let Some(devices) = devices {
+            state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+            state.devices_fetched = Some(Instant::now());
+        }
         // After a restart the previous epoch may still be open: rebuild its challenges too
         // (their secrets are derived, so they are the same ones).
         if epoch > 1 && !state.closed.contains(&(epoch - 1)) {
