@@ -113,16 +113,26 @@ fn bad_input_on_the_command_line_gets_a_clear_error() {
 fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("devnet");
-    let port = free_port().to_string();
-    let api = format!("127.0.0.1:{port}");
-    let first = run_json(&home, &["devnet", "--api", &api, "--for", "4s", "--json"]);
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let first = run_json(
+        &home,
+        &[
+            "devnet", "--api", &api, "--oracle", &oracle, "--for", "4s", "--json",
+        ],
+    );
     assert_eq!(first["chain_id"], "plexus-devnet");
     assert!(first["height"].as_u64().unwrap() >= 4, "{first}");
     assert!(first["txs_committed"].as_u64().unwrap() > 0, "{first}");
     for key in ["app_hash", "epochs_finalized", "minted", "paid", "devices"] {
         assert!(first.get(key).is_some(), "summary lacks {key}");
     }
-    let second = run_json(&home, &["devnet", "--api", &api, "--for", "2s", "--json"]);
+    let second = run_json(
+        &home,
+        &[
+            "devnet", "--api", &api, "--oracle", &oracle, "--for", "2s", "--json",
+        ],
+    );
     assert!(second["height"].as_u64().unwrap() > first["height"].as_u64().unwrap());
     assert!(second["txs_committed"].as_u64().unwrap() > first["txs_committed"].as_u64().unwrap());
     assert_eq!(second["supply"], first["supply"], "supply changed");
