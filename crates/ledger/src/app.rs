@@ -245,7 +245,7 @@ impl PlexusLedger {
             } => registry::register(
                 state,
                 info,
-                epoch,
+                (epoch, height),
                 sender,
                 device,
                 class,

@@ -34,6 +34,9 @@ pub struct Device {
     pub stake: Amount,
     pub status: DeviceStatus,
     pub registered_epoch: u64,
+    /// Height of the block that registered it.
+    #[serde(default)]
+    pub registered_height: u64,
 }
 
 pub(crate) fn load(
@@ -71,7 +74,7 @@ pub(crate) fn valid_h3(cell: u64) -> bool {
 pub(crate) fn register(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
-    epoch: u64,
+    (epoch, height): (u64, u64),
     owner: &Address,
     key: &PublicKey,
     class: &str,
@@ -128,6 +131,7 @@ pub(crate) fn register(
             stake,
             status: DeviceStatus::Active,
             registered_epoch: epoch,
+            registered_height: height,
         },
     );
     let count = state.get_u64(&state_key::device_count())?;

@@ -256,7 +256,6 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
         return bad("malformed", "not a hex device key");
     };
     let mut state = s.state.lock();
-    let (epoch, interval) = crate::clock::position(&s.clock, state.height);
     let now = Instant::now();
     let height = state.height;
     let mut out = Vec::new();
@@ -264,7 +263,7 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
         if c.device != device
             || c.outcome.is_some()
             || c.committed.is_some()
-            || (c.epoch, c.opens_at_interval) > (epoch, interval)
+            || c.opens_at_height > height
         {
             continue;
         }

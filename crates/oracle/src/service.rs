@@ -43,7 +43,7 @@ pub(crate) struct Challenge {
     pub id: Hash,
     pub device: PublicKey,
     pub epoch: u64,
-    pub opens_at_interval: u32,
+    pub opens_at_height: u64,
     pub class: String,
     pub secret: [u8; 32],
     pub challenge: ComputeChallenge,
@@ -127,12 +127,20 @@ impl Shared {
         *h.finalize().as_bytes()
     }
 
-    /// Schedules this epoch's challenges for every active compute device.
+    /// Schedules this epoch's challenges for every active compute device. Challenge `k` opens
+    /// at a block of the k-th part of the epoch (of its part after registration, for a device
+    /// registered during the epoch) that the device cannot predict, so devices are not all
+    /// challenged at once; the last interval is left for answers. Everything here follows from
+    /// the chain and the oracle's key, so a restarted oracle schedules the same challenges.
     fn schedule(&self, state: &mut State, epoch: u64) {
-        let intervals = self.clock.intervals_per_epoch();
+        let eb = self.clock.epoch_blocks();
+        let epoch_start = (epoch - 1) * eb;
+        let answer_room = eb / self.clock.intervals_per_epoch() as u64;
+        let usable_end = eb.saturating_sub(answer_room).max(1);
         let devices: Vec<Device> = state.devices.values().cloned().collect();
         for device in devices {
             if device.status != DeviceStatus::Active
+                || device.registered_epoch > epoch
                 || state.scheduled.contains(&(device.key, epoch))
             {
                 continue;
@@ -141,21 +149,28 @@ impl Shared {
                 continue;
             };
             state.scheduled.insert((device.key, epoch));
+            let start = if device.registered_epoch == epoch {
+                device
+                    .registered_height
+                    .saturating_sub(epoch_start)
+                    .min(usable_end - 1)
+            } else {
+                0
+            };
+            let part = ((usable_end - start) / CHALLENGES_PER_EPOCH as u64).max(1);
             for k in 0..CHALLENGES_PER_EPOCH {
                 let secret = self.challenge_secret(&device.key, epoch, k);
                 let Ok(challenge) = ComputeChallenge::from_secret(&secret, class.n) else {
                     continue;
                 };
-                // Spread over the epoch: challenge k opens in the k-th part, at a point the
-                // device cannot predict, leaving the last interval for answers.
-                let span = (intervals.saturating_sub(1) / CHALLENGES_PER_EPOCH).max(1);
-                let opens = (k * span + (secret[0] as u32 % span)).min(intervals.saturating_sub(1));
+                let jitter = u64::from_le_bytes(secret[..8].try_into().expect("8 bytes")) % part;
+                let opens_at_height = epoch_start + start + k as u64 * part + jitter + 1;
                 let id = challenge.id();
                 state.challenges.entry(id).or_insert(Challenge {
                     id,
                     device: device.key,
                     epoch,
-                    opens_at_interval: opens,
+                    opens_at_height,
                     class: device.class.clone(),
                     secret,
                     challenge,
