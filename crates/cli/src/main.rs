@@ -13,6 +13,11 @@ mod devnet;
 mod keyring;
 
 use clap::{Parser, Subcommand};
+
+// Scoring, ingest and block execution allocate from many threads at once; mimalloc's
+// per-thread heaps keep that from serializing on the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use keyring::{Backend, PassphraseSource};
 use std::path::PathBuf;
 use std::process::ExitCode;
