@@ -256,7 +256,7 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
     assert_eq!(report["match"], true, "{report}");
 
     // The same evidence with one heartbeat removed no longer yields the chain's manifest.
-    let evidence = plexus_http_get(&format!("{oracle_url}/v1/evidence/1"));
+    let evidence = http("GET", &format!("{oracle_url}/v1/evidence/1"), "").unwrap();
     let mut lines: Vec<&str> = evidence.lines().collect();
     let i = lines
         .iter()
@@ -271,19 +271,4 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
     assert_eq!(report["match"], false);
     let _ = devnet.kill();
     let _ = devnet.wait();
-}
-
-fn plexus_http_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut buf = String::new();
-    stream.read_to_string(&mut buf).unwrap();
-    buf.split_once("\r\n\r\n").unwrap().1.to_string()
 }

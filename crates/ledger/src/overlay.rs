@@ -142,13 +142,6 @@ impl<'a> StateOverlay<'a> {
     }
 
     pub(crate) fn supply(&self) -> Result<Amount, StoreError> {
-        Ok(self
-            .get(&state_key::supply())?
-            .and_then(|b| {
-                b.try_into()
-                    .ok()
-                    .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
-            })
-            .unwrap_or_default())
+        Ok(crate::query::decode_supply(self.get(&state_key::supply())?))
     }
 }

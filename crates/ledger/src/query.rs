@@ -28,14 +28,18 @@ pub fn account_with_proof(
 
 /// Total tokens in existence.
 pub fn supply(store: &Store) -> Result<Amount, StoreError> {
-    Ok(store
-        .get(&state_key::supply())?
+    Ok(decode_supply(store.get(&state_key::supply())?))
+}
+
+/// The stored supply (16 bytes, big-endian); zero before genesis.
+pub(crate) fn decode_supply(bytes: Option<Vec<u8>>) -> Amount {
+    bytes
         .and_then(|b| {
             b.try_into()
                 .ok()
                 .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Transactions committed since genesis.

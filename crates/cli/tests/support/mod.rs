@@ -121,8 +121,8 @@ impl Drop for NodeProcess {
     }
 }
 
-/// Minimal blocking HTTP GET of a JSON document, so tests need no async runtime.
-pub fn get_json(url: &str) -> Option<Value> {
+/// One blocking HTTP/1.1 request on loopback; returns the body. Tests need no async runtime.
+pub fn http(method: &str, url: &str, body: &str) -> Option<String> {
     use std::io::{Read, Write};
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
@@ -132,32 +132,21 @@ pub fn get_json(url: &str) -> Option<Value> {
         .ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    stream.read_to_string(&mut buf).ok()?;
-    let body = buf.split_once("\r\n\r\n")?.1;
-    serde_json::from_str(body).ok()
-}
-
-/// Blocking HTTP POST of a JSON body; returns the parsed answer.
-pub fn post_json(url: &str, body: &str) -> Option<Value> {
-    use std::io::{Read, Write};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
-    let mut stream = std::net::TcpStream::connect(host).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .ok()?;
     let mut buf = String::new();
     stream.read_to_string(&mut buf).ok()?;
-    let body = buf.split_once("\r\n\r\n")?.1;
-    serde_json::from_str(body).ok()
+    Some(buf.split_once("\r\n\r\n")?.1.to_string())
+}
+
+/// GET of a JSON document.
+pub fn get_json(url: &str) -> Option<Value> {
+    serde_json::from_str(&http("GET", url, "")?).ok()
+}
+
+/// POST of a JSON body; returns the parsed answer.
+pub fn post_json(url: &str, body: &str) -> Option<Value> {
+    serde_json::from_str(&http("POST", url, body)?).ok()
 }
