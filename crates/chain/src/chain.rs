@@ -68,7 +68,12 @@ pub struct Chain {
     blocks: RwLock<BlockLog>,
     store: Store,
     status: RwLock<ChainStatus>,
+    relay: Mutex<Option<TxRelay>>,
+    committed_listeners: Mutex<Vec<CommitListener>>,
 }
+
+type TxRelay = Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>;
+type CommitListener = Box<dyn Fn(&BlockSummary) + Send + Sync>;
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -140,11 +145,23 @@ impl Chain {
             blocks: RwLock::new(blocks),
             store,
             status: RwLock::new(status),
+            relay: Mutex::new(None),
+            committed_listeners: Mutex::new(Vec::new()),
         })
     }
 
-    /// Admits one transaction to the mempool.
+    /// Admits one transaction to the mempool and hands it to the relay, if one is set.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<TxMeta, Reject> {
+        let result = self.submit_from_peer(bytes.clone());
+        if result.is_ok() {
+            self.relay(vec![bytes]);
+        }
+        result
+    }
+
+    /// Admits one transaction relayed by another validator: like [`Chain::submit`], but not
+    /// relayed again.
+    pub fn submit_from_peer(&self, bytes: Vec<u8>) -> Result<TxMeta, Reject> {
         let result = self
             .checker
             .check(&bytes)
@@ -153,13 +170,37 @@ impl Chain {
         result
     }
 
+    /// Sends transactions admitted here to the other validators (multi-validator drivers set
+    /// this, so that a transaction sent to any validator reaches the proposer).
+    pub fn set_relay(&self, relay: Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>) {
+        *self.relay.lock() = Some(relay);
+    }
+
+    /// Calls `listener` after every committed block.
+    pub fn on_commit(&self, listener: Box<dyn Fn(&BlockSummary) + Send + Sync>) {
+        self.committed_listeners.lock().push(listener);
+    }
+
+    fn relay(&self, txs: Vec<Vec<u8>>) {
+        if txs.is_empty() {
+            return;
+        }
+        if let Some(relay) = self.relay.lock().as_ref() {
+            relay(txs);
+        }
+    }
+
     /// Admits many transactions, verifying their signatures in batches on every core.
     pub fn submit_many(&self, txs: Vec<Vec<u8>>) -> Vec<Result<TxMeta, Reject>> {
         let checked = self.checker.check_stateless_many(&txs);
         let snapshot = self.checker.snapshot();
-        txs.into_iter()
+        let mut admitted = Vec::new();
+        let relaying = self.relay.lock().is_some();
+        let results = txs
+            .into_iter()
             .zip(checked)
             .map(|(bytes, checked)| {
+                let kept = relaying.then(|| bytes.clone());
                 let result = checked
                     .and_then(|tx: SignedTx| match &snapshot {
                         Ok(snap) => self.checker.check_history_in(snap, &tx),
@@ -167,9 +208,14 @@ impl Chain {
                     })
                     .and_then(|meta| self.admit(bytes, meta));
                 count_admission(&result);
+                if let (Ok(_), Some(bytes)) = (&result, kept) {
+                    admitted.push(bytes);
+                }
                 result
             })
-            .collect()
+            .collect();
+        self.relay(admitted);
+        results
     }
 
     fn admit(&self, bytes: Vec<u8>, meta: TxMeta) -> Result<TxMeta, Reject> {
@@ -181,7 +227,7 @@ impl Chain {
     /// Builds, logs, executes and commits one block from the mempool.
     pub fn produce_block(&self, proposer: Address) -> Result<BlockSummary, ChainError> {
         let started = Instant::now();
-        let mut ledger = self.ledger.lock();
+        let ledger = self.ledger.lock();
         let (height, prev_app_hash) = ledger.last_committed();
         let prev_time = self.status.read().last_block_time_ms;
         let ctx = BlockCtx {
@@ -193,7 +239,6 @@ impl Chain {
         let max_bytes = self.checker.params().max_block_bytes as usize;
         let mut candidates = self.mempool.candidates(max_bytes).into_iter();
         let txs = ledger.select(&ctx, &mut candidates, max_bytes);
-        let selected_at = started.elapsed();
         let block = Block {
             header: BlockHeader {
                 chain_id: self.checker.chain_id().to_string(),
@@ -205,25 +250,93 @@ impl Chain {
             },
             txs,
         };
+        self.commit_block(ledger, block, started)
+    }
+
+    /// Transactions for a block at `ctx.height` from the mempool, leaving out those in
+    /// `pending` (transactions of blocks proposed above the committed height but not yet
+    /// committed here). Used by multi-validator drivers, whose proposer may build on a parent
+    /// it has not executed yet.
+    pub fn select_txs(
+        &self,
+        ctx: &BlockCtx,
+        pending: &std::collections::BTreeSet<TxHash>,
+    ) -> Vec<Vec<u8>> {
+        let max_bytes = self.checker.params().max_block_bytes as usize;
+        let ledger = self.ledger.lock();
+        let mut candidates = self
+            .mempool
+            .candidates(max_bytes)
+            .into_iter()
+            .filter(|tx| !pending.contains(&Hash::of(tx)));
+        ledger.select(ctx, &mut candidates, max_bytes)
+    }
+
+    /// Logs, executes and commits a block agreed elsewhere (by consensus). Its height must
+    /// follow the committed height and its previous app hash must be the committed one.
+    pub fn commit_agreed(&self, block: Block) -> Result<BlockSummary, ChainError> {
+        let started = Instant::now();
+        let ledger = self.ledger.lock();
+        ledger.verify(&block)?;
+        let (height, prev_app_hash) = ledger.last_committed();
+        if block.header.height != height + 1 {
+            return Err(BlockReject::WrongHeight {
+                committed: height,
+                got: block.header.height,
+            }
+            .into());
+        }
+        if block.header.prev_app_hash != prev_app_hash {
+            return Err(BlockReject::WrongPrevAppHash {
+                committed: prev_app_hash,
+                got: block.header.prev_app_hash,
+            }
+            .into());
+        }
+        self.commit_block(ledger, block, started)
+    }
+
+    fn commit_block(
+        &self,
+        mut ledger: parking_lot::MutexGuard<'_, PlexusLedger>,
+        block: Block,
+        started: Instant,
+    ) -> Result<BlockSummary, ChainError> {
+        let selected_at = started.elapsed();
         self.blocks.write().append(&block)?;
         let logged_at = started.elapsed();
         let outcome = ledger.execute(&block)?;
         let executed_at = started.elapsed();
         ledger.commit()?;
         let committed_at = started.elapsed();
+        let height = block.header.height;
 
         let txs_committed = ledger.txs_committed()?;
+        // Drop what the block used from the mempool: by hash, and for each sender every
+        // pending transaction whose nonce the block has used (a validator may not have seen
+        // the block's transactions itself).
+        let mut next_nonces: std::collections::BTreeMap<Address, u64> = Default::default();
+        for raw in &block.txs {
+            if let Ok(tx) = SignedTx::decode(raw) {
+                let next = next_nonces.entry(tx.signer_address).or_insert(0);
+                *next = (*next).max(tx.nonce + 1);
+            }
+        }
+        for (sender, next) in next_nonces.iter_mut() {
+            *next = (*next).max(ledger.account(sender)?.nonce);
+        }
         drop(ledger);
-        // Drop what the block used from the mempool.
         let included: Vec<TxHash> = outcome.results.iter().map(|r| r.hash).collect();
-        for hash in self.mempool.prune_included(&included, ctx.height) {
+        let mut dropped = self.mempool.prune_included(&included, height);
+        dropped.extend(self.mempool.prune(&next_nonces, height));
+        for hash in dropped {
             self.checker.forget(&hash);
         }
         {
             let mut status = self.status.write();
-            status.height = ctx.height;
+            status.height = height;
             status.app_hash = outcome.app_hash;
-            status.last_block_time_ms = ctx.time_ms;
+            status.last_block_time_ms = block.header.time_ms;
             status.txs_committed = txs_committed;
         }
         let committed_ok = outcome
@@ -232,7 +345,7 @@ impl Chain {
             .filter(|r| r.code == TxCode::Ok)
             .count();
         tracing::debug!(
-            height = ctx.height,
+            height,
             txs = block.txs.len(),
             select_ms = selected_at.as_secs_f64() * 1e3,
             log_ms = (logged_at - selected_at).as_secs_f64() * 1e3,
@@ -244,15 +357,19 @@ impl Chain {
         metrics::counter!("plexus_blocks_committed_total").increment(1);
         metrics::counter!("plexus_txs_committed_total").increment(block.txs.len() as u64);
         metrics::counter!("plexus_txs_succeeded_total").increment(committed_ok as u64);
-        metrics::gauge!("plexus_height").set(ctx.height as f64);
+        metrics::gauge!("plexus_height").set(height as f64);
         metrics::gauge!("plexus_mempool_size").set(self.mempool.len() as f64);
         metrics::histogram!("plexus_block_seconds").record(started.elapsed().as_secs_f64());
-        Ok(BlockSummary {
-            height: ctx.height,
+        let summary = BlockSummary {
+            height,
             app_hash: outcome.app_hash,
             txs: block.txs.len(),
             results: outcome.results,
-        })
+        };
+        for listener in self.committed_listeners.lock().iter() {
+            listener(&summary);
+        }
+        Ok(summary)
     }
 
     /// Runs the solo block producer on the calling thread until `stop` is set. A block is made
@@ -309,6 +426,22 @@ impl Chain {
 
     pub fn checker(&self) -> &TxChecker {
         &self.checker
+    }
+
+    /// Height and app hash of the last committed block.
+    pub fn committed(&self) -> (u64, Hash) {
+        let s = self.status.read();
+        (s.height, s.app_hash)
+    }
+
+    /// The app hash after block `height` (0: genesis), if committed.
+    pub fn app_hash_at(&self, height: u64) -> Result<Option<Hash>, StoreError> {
+        self.store.root_at(height)
+    }
+
+    /// Time of the genesis, milliseconds since the Unix epoch.
+    pub fn genesis_time_ms(&self) -> u64 {
+        self.ledger.lock().genesis_time_ms().unwrap_or(0)
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod blocklog;
 mod chain;
+pub mod commonware;
 mod mempool;
 
 pub use blocklog::{BlockLog, BlockLogError};

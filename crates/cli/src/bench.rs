@@ -206,6 +206,7 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
         rewards: Default::default(),
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

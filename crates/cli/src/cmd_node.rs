@@ -122,6 +122,7 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
                 rewards: Default::default(),
                 oracles: Default::default(),
                 device_classes: plexus_ledger::default_device_classes(),
+                validators: Vec::new(),
                 accounts: genesis_accounts,
             };
             let mut members = Vec::new();

@@ -138,6 +138,16 @@ pub struct OracleSet {
     pub threshold: u32,
 }
 
+/// A validator of a multi-validator chain: its consensus key (Ed25519, hex, separate from any
+/// account key), its stake, which weighs nothing yet beyond membership, and where its peers
+/// reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisValidator {
+    pub consensus_key: String,
+    pub stake: Amount,
+    pub p2p_address: String,
+}
+
 /// The device classes a new chain starts with.
 pub fn default_device_classes() -> Vec<DeviceClass> {
     let class = |name: &str, min_stake: u64, capacity_units: u64| DeviceClass {
@@ -168,6 +178,10 @@ pub struct Genesis {
     pub oracles: OracleSet,
     #[serde(default = "default_device_classes")]
     pub device_classes: Vec<DeviceClass>,
+    /// The validator set of a multi-validator chain (empty for the solo driver). It changes
+    /// only at epoch boundaries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<GenesisValidator>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +202,8 @@ pub enum GenesisError {
     BadRewards(String),
     #[error("invalid oracle set: {0}")]
     BadOracles(String),
+    #[error("invalid validator set: {0}")]
+    BadValidators(String),
     #[error("invalid device class {0:?}")]
     BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
@@ -209,6 +225,7 @@ impl Genesis {
             rewards: RewardParams::default(),
             oracles: OracleSet::default(),
             device_classes: default_device_classes(),
+            validators: Vec::new(),
         }
     }
 
@@ -245,6 +262,29 @@ impl Genesis {
             return Err(GenesisError::BadRewards(
                 "min_uptime_percent is above 100".into(),
             ));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for v in &self.validators {
+            let ok = v.consensus_key.len() == 64
+                && v.consensus_key.bytes().all(|b| b.is_ascii_hexdigit());
+            if !ok {
+                return Err(GenesisError::BadValidators(format!(
+                    "consensus key {:?} is not 32 bytes of hex",
+                    v.consensus_key
+                )));
+            }
+            if !keys.insert(v.consensus_key.to_ascii_lowercase()) {
+                return Err(GenesisError::BadValidators(format!(
+                    "validator {} is listed twice",
+                    v.consensus_key
+                )));
+            }
+            if v.stake == Amount::ZERO {
+                return Err(GenesisError::BadValidators(format!(
+                    "validator {} has no stake",
+                    v.consensus_key
+                )));
+            }
         }
         let oracle_count = self.oracles.members.len() as u32;
         let distinct: std::collections::BTreeSet<_> = self.oracles.members.iter().collect();

@@ -29,7 +29,7 @@ pub use check::{TxChecker, TxMeta};
 pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 pub use genesis::{
     default_device_classes, ChainInfo, DeviceClass, Genesis, GenesisAccount, GenesisError,
-    OracleSet, Params, ResourceClass, RewardParams,
+    GenesisValidator, OracleSet, Params, ResourceClass, RewardParams,
 };
 
 use plexus_store::StoreError;

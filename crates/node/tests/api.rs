@@ -17,6 +17,7 @@ async fn start(home: &std::path::Path, alice: &SecretKey) -> RunningNode {
         rewards: Default::default(),
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),

@@ -23,6 +23,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         rewards: Default::default(),
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

@@ -1,0 +1,280 @@
+//! The Plexus ledger as a Commonware application: `propose` selects transactions from the
+//! mempool, `verify` checks a proposal against its parent and the validator's own state, and
+//! each finalized block is executed and committed before marshal is told it was processed.
+
+use super::block::ConsensusBlock;
+use super::validator_address;
+use crate::chain::Chain;
+use commonware_consensus::{
+    marshal::{
+        ancestry::{AncestorStream, BlockProvider},
+        Update,
+    },
+    simplex::types::Context,
+    Reporter,
+};
+use commonware_cryptography::{ed25519, sha256::Digest, Digestible, Hasher, Sha256};
+use commonware_runtime::{Clock, Metrics, Spawner};
+use commonware_utils::{Acknowledgement, SystemTimeExt};
+use futures::StreamExt;
+use parking_lot::Mutex;
+use plexus_ledger::BlockCtx;
+use plexus_types::{Hash, TxHash};
+use rand::Rng;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The signing scheme validators vote with: attributable Ed25519 signatures.
+pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+
+/// How far ahead of a validator's clock a proposal's time may be.
+const SYNCHRONY_BOUND_MS: u64 = 500;
+/// How long a proposer waits for its parent to be committed locally before building on a
+/// parent it has not executed (transactions of the unexecuted ancestors are then left out).
+const PARENT_COMMIT_WAIT: Duration = Duration::from_millis(200);
+const PARENT_COMMIT_POLL: Duration = Duration::from_millis(2);
+
+/// Why a validator stopped executing blocks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Halt {
+    #[error(
+        "state diverged: block {block} says the app hash at height {height} is {expected}, \
+         this validator has {found}"
+    )]
+    Diverged {
+        block: u64,
+        height: u64,
+        expected: Hash,
+        found: Hash,
+    },
+    #[error("finalized block {got} does not follow the committed height {committed}")]
+    Gap { committed: u64, got: u64 },
+    #[error("executing finalized block {height}: {reason}")]
+    Execute { height: u64, reason: String },
+}
+
+/// State shared between the application and whoever watches the validator.
+#[derive(Default)]
+pub struct Progress {
+    /// Highest finalized height consensus has reported (blocks up to it may still be in
+    /// flight to this validator).
+    pub finalized_tip: AtomicU64,
+    /// Set when the validator refused to go on; it then acknowledges nothing more.
+    pub halted: Mutex<Option<Halt>>,
+}
+
+#[derive(Clone)]
+pub struct PlexusApp {
+    chain: Arc<Chain>,
+    genesis: Arc<ConsensusBlock>,
+    progress: Arc<Progress>,
+}
+
+impl PlexusApp {
+    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> Result<PlexusApp, Halt> {
+        let genesis_hash = chain
+            .app_hash_at(0)
+            .ok()
+            .flatten()
+            .ok_or_else(|| Halt::Execute {
+                height: 0,
+                reason: "the store holds no genesis".into(),
+            })?;
+        let genesis = genesis_block(
+            chain.checker().chain_id(),
+            chain.genesis_time_ms(),
+            genesis_hash,
+        );
+        Ok(PlexusApp {
+            chain,
+            genesis: Arc::new(genesis),
+            progress,
+        })
+    }
+
+    fn halt(&self, why: Halt) {
+        tracing::error!(%why, "validator halted");
+        *self.progress.halted.lock() = Some(why);
+    }
+
+    /// Executes and commits a finalized block. Already committed blocks (marshal delivers at
+    /// least once) change nothing.
+    fn apply(&self, block: &ConsensusBlock) -> Result<(), Halt> {
+        let (committed, app_hash) = self.chain.committed();
+        if block.height <= committed {
+            return Ok(());
+        }
+        if block.height != committed + 1 {
+            return Err(Halt::Gap {
+                committed,
+                got: block.height,
+            });
+        }
+        self.check_checkpoint(block)?;
+        let plexus = block.to_plexus(self.chain.checker().chain_id(), app_hash);
+        self.chain
+            .commit_agreed(plexus)
+            .map_err(|e| Halt::Execute {
+                height: block.height,
+                reason: e.to_string(),
+            })?;
+        Ok(())
+    }
+
+    /// Compares the proposer's checkpoint with this validator's state, if it has reached it.
+    fn check_checkpoint(&self, block: &ConsensusBlock) -> Result<(), Halt> {
+        let found = self
+            .chain
+            .app_hash_at(block.checkpoint_height)
+            .ok()
+            .flatten();
+        match found {
+            Some(found) if found != block.checkpoint_app_hash => Err(Halt::Diverged {
+                block: block.height,
+                height: block.checkpoint_height,
+                expected: block.checkpoint_app_hash,
+                found,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Height 0 of the consensus chain: the same on every validator of a chain.
+pub fn genesis_block(chain_id: &str, genesis_time_ms: u64, app_hash: Hash) -> ConsensusBlock {
+    let parent: Digest = Sha256::hash(chain_id.as_bytes());
+    ConsensusBlock::new(
+        parent,
+        0,
+        genesis_time_ms,
+        plexus_types::Address([0; 20]),
+        (0, app_hash),
+        Vec::new(),
+    )
+}
+
+impl<E> commonware_consensus::Application<E> for PlexusApp
+where
+    E: Rng + Spawner + Metrics + Clock,
+{
+    type SigningScheme = Scheme;
+    type Context = Context<Digest, ed25519::PublicKey>;
+    type Block = ConsensusBlock;
+
+    async fn genesis(&mut self) -> ConsensusBlock {
+        self.genesis.as_ref().clone()
+    }
+
+    async fn propose<A: BlockProvider<Block = ConsensusBlock>>(
+        &mut self,
+        (runtime, context): (E, Self::Context),
+        mut ancestry: AncestorStream<A, ConsensusBlock>,
+    ) -> Option<ConsensusBlock> {
+        let parent = ancestry.next().await?;
+        if self.progress.halted.lock().is_some() {
+            return None;
+        }
+        // Prefer building on an executed parent: the selection then sees its nonces.
+        let waited_from = runtime.current();
+        while self.chain.committed().0 < parent.height {
+            let waited = runtime
+                .current()
+                .duration_since(waited_from)
+                .unwrap_or_default();
+            if waited >= PARENT_COMMIT_WAIT {
+                break;
+            }
+            runtime.sleep(PARENT_COMMIT_POLL).await;
+        }
+        let (committed, app_hash) = self.chain.committed();
+        let mut pending: BTreeSet<TxHash> = BTreeSet::new();
+        if parent.height > committed {
+            pending.extend(parent.txs.iter().map(|t| Hash::of(t)));
+            let mut lowest = parent.height;
+            while lowest > committed + 1 {
+                let ancestor = ancestry.next().await?;
+                pending.extend(ancestor.txs.iter().map(|t| Hash::of(t)));
+                lowest = ancestor.height;
+            }
+        }
+        let proposer = validator_address(&context.leader);
+        let time_ms = runtime.current().epoch_millis().max(parent.time_ms + 1);
+        let ctx = BlockCtx {
+            height: parent.height + 1,
+            time_ms,
+            proposer,
+            prev_app_hash: app_hash,
+        };
+        let txs = self.chain.select_txs(&ctx, &pending);
+        Some(ConsensusBlock::new(
+            parent.digest(),
+            parent.height + 1,
+            time_ms,
+            proposer,
+            (committed, app_hash),
+            txs,
+        ))
+    }
+}
+
+impl<E> commonware_consensus::VerifyingApplication<E> for PlexusApp
+where
+    E: Rng + Spawner + Metrics + Clock,
+{
+    async fn verify<A: BlockProvider<Block = ConsensusBlock>>(
+        &mut self,
+        (runtime, context): (E, Self::Context),
+        mut ancestry: AncestorStream<A, ConsensusBlock>,
+    ) -> bool {
+        let Some(block) = ancestry.next().await else {
+            return false;
+        };
+        let Some(parent) = ancestry.next().await else {
+            return false;
+        };
+        // Height and parent digest are checked by marshal before this is called.
+        if block.time_ms <= parent.time_ms {
+            return false;
+        }
+        let now = runtime.current().epoch_millis().max(parent.time_ms);
+        if block.time_ms > now + SYNCHRONY_BOUND_MS {
+            return false;
+        }
+        if block.proposer != validator_address(&context.leader) {
+            return false;
+        }
+        if block.checkpoint_height >= block.height {
+            return false;
+        }
+        if block.tx_bytes() > self.chain.checker().params().max_block_bytes as usize {
+            return false;
+        }
+        self.check_checkpoint(&block).is_ok()
+    }
+}
+
+impl Reporter for PlexusApp {
+    type Activity = Update<ConsensusBlock>;
+
+    async fn report(&mut self, activity: Self::Activity) {
+        match activity {
+            Update::Tip(_, height, _) => {
+                self.progress
+                    .finalized_tip
+                    .fetch_max(height.get(), Ordering::SeqCst);
+            }
+            Update::Block(block, ack) => {
+                if self.progress.halted.lock().is_some() {
+                    // Never acknowledge a block this validator has not committed.
+                    return;
+                }
+                match self.apply(&block) {
+                    Ok(()) => ack.acknowledge(),
+                    Err(why) => self.halt(why),
+                }
+            }
+        }
+    }
+}

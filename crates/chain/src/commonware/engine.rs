@@ -1,0 +1,330 @@
+//! One validator: simplex consensus, marshal (ordered finalized blocks with backfill), the
+//! buffered broadcast of proposals, and the relay of transactions between validators, all
+//! started on one runtime context and stopped together when its task is aborted.
+
+use super::app::{PlexusApp, Progress, Scheme};
+use super::block::ConsensusBlock;
+use crate::chain::Chain;
+use bytes::{Buf, BufMut};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{self, core::Actor as MarshalActor, standard::Inline},
+    simplex::{self, elector::RoundRobin},
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    certificate::{ConstantProvider, Scheme as _},
+    ed25519,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
+use commonware_storage::archive::immutable;
+use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
+use futures::channel::mpsc as fmpsc;
+use futures::StreamExt;
+use rand::{CryptoRng, Rng};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Namespace of every signature validators make for consensus.
+pub const NAMESPACE: &[u8] = b"_PLEXUS_CONSENSUS";
+/// The validator set is fixed from genesis, so the chain runs in one consensus epoch.
+const EPOCH: Epoch = Epoch::zero();
+/// Most transactions relayed in one message.
+const MAX_RELAY_BATCH: usize = 1_024;
+/// Largest relayed message accepted (bounds decoding).
+const MAX_RELAY_BYTES: usize = 8 * 1024 * 1024;
+
+const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
+const WRITE_BUFFER: NonZeroUsize = NZUsize!(128 * 1024);
+
+/// Timeouts and sizes of one validator.
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    /// Prefix of every storage partition this validator uses.
+    pub partition_prefix: String,
+    pub leader_timeout: Duration,
+    pub certification_timeout: Duration,
+    pub timeout_retry: Duration,
+    pub fetch_timeout: Duration,
+    pub activity_timeout: u64,
+    pub skip_timeout: u64,
+    pub mailbox_size: usize,
+}
+
+impl ValidatorConfig {
+    pub fn new(partition_prefix: impl Into<String>) -> ValidatorConfig {
+        ValidatorConfig {
+            partition_prefix: partition_prefix.into(),
+            leader_timeout: Duration::from_secs(1),
+            certification_timeout: Duration::from_secs(2),
+            timeout_retry: Duration::from_secs(5),
+            fetch_timeout: Duration::from_secs(1),
+            activity_timeout: 20,
+            skip_timeout: 10,
+            mailbox_size: 1024,
+        }
+    }
+}
+
+/// The p2p channels one validator uses, each a (sender, receiver) pair.
+pub struct Channels<S, R> {
+    pub votes: (S, R),
+    pub certificates: (S, R),
+    pub resolver: (S, R),
+    pub broadcast: (S, R),
+    pub backfill: (S, R),
+    pub txs: (S, R),
+}
+
+/// Channel numbers, the same on every validator.
+pub mod channel {
+    pub const VOTES: u64 = 0;
+    pub const CERTIFICATES: u64 = 1;
+    pub const RESOLVER: u64 = 2;
+    pub const BROADCAST: u64 = 3;
+    pub const BACKFILL: u64 = 4;
+    pub const TXS: u64 = 5;
+}
+
+/// Starts a validator on `context`. Everything it runs is spawned from `context`, so aborting
+/// the task that owns `context` stops it all.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_validator<E, B, P, S, R>(
+    context: E,
+    config: ValidatorConfig,
+    chain: Arc<Chain>,
+    signer: ed25519::PrivateKey,
+    participants: Set<ed25519::PublicKey>,
+    blocker: B,
+    provider: P,
+    channels: Channels<S, R>,
+) -> Result<Arc<Progress>, String>
+where
+    E: BufferPooler + Clock + Rng + CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    use commonware_cryptography::Signer as _;
+    let me = signer.public_key();
+    let scheme = Scheme::signer(NAMESPACE, participants.clone(), signer)
+        .ok_or("this validator's consensus key is not in the genesis validator set")?;
+    let prefix = config.partition_prefix.clone();
+    let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
+
+    let (buffer, buffer_mailbox) = buffered::Engine::<_, _, ConsensusBlock, _>::new(
+        context.with_label("buffer"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size: config.mailbox_size,
+            deque_size: 10,
+            priority: false,
+            codec_config: (),
+            peer_provider: provider.clone(),
+        },
+    );
+
+    macro_rules! archive {
+        ($name:expr, $codec_config:expr) => {
+            immutable::Config {
+                metadata_partition: format!("{prefix}-{}-metadata", $name),
+                freezer_table_partition: format!("{prefix}-{}-freezer-table", $name),
+                freezer_table_initial_size: 1024,
+                freezer_table_resize_frequency: 4,
+                freezer_table_resize_chunk_size: 1024,
+                freezer_key_partition: format!("{prefix}-{}-freezer-key", $name),
+                freezer_key_page_cache: page_cache.clone(),
+                freezer_key_write_buffer: WRITE_BUFFER,
+                freezer_value_partition: format!("{prefix}-{}-freezer-value", $name),
+                freezer_value_write_buffer: WRITE_BUFFER,
+                freezer_value_target_size: 64 * 1024 * 1024,
+                freezer_value_compression: None,
+                ordinal_partition: format!("{prefix}-{}-ordinal", $name),
+                ordinal_write_buffer: WRITE_BUFFER,
+                items_per_section: NZU64!(4096),
+                codec_config: $codec_config,
+                replay_buffer: REPLAY_BUFFER,
+            }
+        };
+    }
+    let finalizations = immutable::Archive::init(
+        context.with_label("finalizations_by_height"),
+        archive!(
+            "finalizations",
+            Scheme::certificate_codec_config_unbounded()
+        ),
+    )
+    .await
+    .map_err(|e| format!("opening the finalizations archive: {e}"))?;
+    let blocks = immutable::Archive::init(
+        context.with_label("finalized_blocks"),
+        archive!("blocks", ()),
+    )
+    .await
+    .map_err(|e| format!("opening the finalized blocks archive: {e}"))?;
+
+    let epocher = FixedEpocher::new(NZU64!(u64::MAX));
+    let (marshal, marshal_mailbox, processed) = MarshalActor::init(
+        context.with_label("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider: ConstantProvider::new(scheme.clone()),
+            epocher: epocher.clone(),
+            partition_prefix: prefix.clone(),
+            mailbox_size: config.mailbox_size,
+            view_retention_timeout: ViewDelta::new(config.activity_timeout * 10),
+            prunable_items_per_section: NZU64!(1024),
+            replay_buffer: REPLAY_BUFFER,
+            key_write_buffer: WRITE_BUFFER,
+            value_write_buffer: WRITE_BUFFER,
+            block_codec_config: (),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(1),
+            page_cache: page_cache.clone(),
+            strategy: Sequential,
+        },
+    )
+    .await;
+    tracing::info!(
+        processed = processed.get(),
+        committed = chain.committed().0,
+        "marshal restored"
+    );
+
+    let progress = Arc::new(Progress::default());
+    let app = PlexusApp::new(chain.clone(), progress.clone()).map_err(|e| e.to_string())?;
+    let inline = Inline::new(
+        context.with_label("application"),
+        app,
+        marshal_mailbox.clone(),
+        epocher,
+    );
+
+    let consensus = simplex::Engine::new(
+        context.with_label("consensus"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
+            blocker: blocker.clone(),
+            automaton: inline.clone(),
+            relay: inline.clone(),
+            reporter: marshal_mailbox.clone(),
+            strategy: Sequential,
+            partition: format!("{prefix}-consensus"),
+            mailbox_size: config.mailbox_size,
+            epoch: EPOCH,
+            replay_buffer: REPLAY_BUFFER,
+            write_buffer: WRITE_BUFFER,
+            page_cache,
+            leader_timeout: config.leader_timeout,
+            certification_timeout: config.certification_timeout,
+            timeout_retry: config.timeout_retry,
+            activity_timeout: ViewDelta::new(config.activity_timeout),
+            skip_timeout: ViewDelta::new(config.skip_timeout),
+            fetch_timeout: config.fetch_timeout,
+            fetch_concurrent: 4,
+        },
+    );
+
+    let backfill = marshal::resolver::p2p::init(
+        &context.with_label("backfill"),
+        marshal::resolver::p2p::Config {
+            public_key: me.clone(),
+            peer_provider: provider,
+            blocker,
+            mailbox_size: config.mailbox_size,
+            initial: Duration::from_millis(500),
+            timeout: Duration::from_secs(2),
+            fetch_retry_timeout: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+
+    buffer.start(channels.broadcast);
+    // Marshal starts before consensus so that consensus's replay on restart finds it ready.
+    marshal.start(inline, buffer_mailbox, backfill);
+    consensus.start(channels.votes, channels.certificates, channels.resolver);
+    start_tx_relay(&context, chain, channels.txs);
+    Ok(progress)
+}
+
+/// Relays transactions admitted here to every other validator, and admits theirs.
+fn start_tx_relay<E, S, R>(context: &E, chain: Arc<Chain>, (mut sender, mut receiver): (S, R))
+where
+    E: Spawner + Metrics,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let (tx, mut rx) = fmpsc::unbounded::<Vec<Vec<u8>>>();
+    chain.set_relay(Box::new(move |txs| {
+        let _ = tx.unbounded_send(txs);
+    }));
+    context
+        .with_label("tx_relay_out")
+        .spawn(move |_| async move {
+            while let Some(txs) = rx.next().await {
+                for batch in txs.chunks(MAX_RELAY_BATCH) {
+                    let message = encode_relay(batch);
+                    if let Err(e) = sender.send(Recipients::All, message, false).await {
+                        tracing::warn!(?e, "relaying transactions failed");
+                    }
+                }
+            }
+        });
+    context
+        .with_label("tx_relay_in")
+        .spawn(move |_| async move {
+            while let Ok((peer, message)) = receiver.recv().await {
+                match decode_relay(message.as_ref()) {
+                    Some(txs) => {
+                        for tx in txs {
+                            // A transaction already pending or already used is refused
+                            // here as it would be over the API; nothing more to do.
+                            let _ = chain.submit_from_peer(tx);
+                        }
+                    }
+                    None => tracing::warn!(%peer, "malformed transaction relay message"),
+                }
+            }
+        });
+}
+
+fn encode_relay(txs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + txs.iter().map(|t| 4 + t.len()).sum::<usize>());
+    out.put_u32(txs.len() as u32);
+    for tx in txs {
+        out.put_u32(tx.len() as u32);
+        out.put_slice(tx);
+    }
+    out
+}
+
+fn decode_relay(mut buf: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if buf.len() > MAX_RELAY_BYTES || buf.remaining() < 4 {
+        return None;
+    }
+    let count = buf.get_u32() as usize;
+    if count > MAX_RELAY_BATCH {
+        return None;
+    }
+    let mut txs = Vec::with_capacity(count);
+    for _ in 0..count {
+        if buf.remaining() < 4 {
+            return None;
+        }
+        let len = buf.get_u32() as usize;
+        if buf.remaining() < len {
+            return None;
+        }
+        txs.push(buf[..len].to_vec());
+        buf.advance(len);
+    }
+    buf.is_empty().then_some(txs)
+}
