@@ -25,6 +25,8 @@ pub enum ChainError {
     Block(#[from] BlockReject),
     #[error("the store holds no chain and no genesis was given (run `plexus node init`)")]
     NoGenesis,
+    #[error("consensus: {0}")]
+    Consensus(String),
     #[error("replaying block {height}: {reason}")]
     Replay { height: u64, reason: String },
 }

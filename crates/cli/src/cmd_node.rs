@@ -45,6 +45,16 @@ pub enum NodeCommand {
         /// Liveness intervals per epoch.
         #[arg(long)]
         intervals_per_epoch: Option<u32>,
+        /// Create a multi-validator chain: one home per validator under HOME/validator-I, each
+        /// with its own consensus key, all sharing a genesis that lists them.
+        #[arg(long)]
+        validators: Option<usize>,
+        /// First validator's p2p port on loopback (validator I listens on PORT + I).
+        #[arg(long, default_value_t = 27100)]
+        p2p_port: u16,
+        /// First validator's API port on loopback (validator I serves on PORT + I).
+        #[arg(long, default_value_t = 26750)]
+        api_port: u16,
     },
     /// Start the node in its home: replay logged blocks, produce blocks, serve the API.
     Start {
@@ -65,6 +75,92 @@ fn parse_account(text: &str) -> anyhow::Result<GenesisAccount> {
         address: addr.trim().parse()?,
         balance: Amount::parse_human(amount)?,
     })
+}
+
+/// What `node init --validators N` (and `testnet`) sets up.
+pub struct ValidatorSetup {
+    pub chain_id: String,
+    pub faucet: String,
+    pub faucet_amount: String,
+    pub count: usize,
+    pub p2p_port: u16,
+    pub api_port: u16,
+    pub block_ms: Option<u64>,
+}
+
+/// The home of validator `i` of a multi-validator setup under `home`.
+pub fn validator_home(home: &std::path::Path, i: usize) -> std::path::PathBuf {
+    home.join(format!("validator-{i}"))
+}
+
+/// Creates one node home per validator under `g.home`, with a shared genesis listing every
+/// validator's consensus key, stake and p2p address, and a funded faucet key in `g.home`'s
+/// keyring.
+pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<serde_json::Value> {
+    use commonware_cryptography::Signer as _;
+    use plexus_chain::commonware::{consensus_key_to_hex, generate_consensus_key, public_key_hex};
+    if !(1..=100).contains(&setup.count) {
+        bail!("--validators must be between 1 and 100");
+    }
+    if (setup.p2p_port as usize + setup.count) > u16::MAX as usize
+        || (setup.api_port as usize + setup.count) > u16::MAX as usize
+    {
+        bail!("the port ranges run past 65535");
+    }
+    for i in 0..setup.count {
+        if NodeFiles::new(validator_home(&g.home, i)).is_initialized() {
+            bail!(
+                "{} is already initialized (remove it or choose another --home)",
+                validator_home(&g.home, i).display()
+            );
+        }
+    }
+    let faucet_key = SecretKey::generate();
+    let mut genesis = Genesis::new(
+        &setup.chain_id,
+        now_ms(),
+        vec![GenesisAccount {
+            address: Address::from_public_key(&faucet_key.public_key()),
+            balance: Amount::parse_human(&setup.faucet_amount)?,
+        }],
+    );
+    let keys: Vec<_> = (0..setup.count).map(|_| generate_consensus_key()).collect();
+    for (i, key) in keys.iter().enumerate() {
+        genesis.validators.push(plexus_ledger::GenesisValidator {
+            consensus_key: public_key_hex(&key.public_key()),
+            stake: Amount::plx(1_000),
+            p2p_address: format!("127.0.0.1:{}", setup.p2p_port as usize + i),
+        });
+    }
+    genesis.validate()?;
+    let info = g.keyring().add(&setup.faucet, &faucet_key)?;
+    let mut homes = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let files = NodeFiles::new(validator_home(&g.home, i));
+        let mut config = NodeConfig {
+            api: SocketAddr::from(([127, 0, 0, 1], setup.api_port + i as u16)),
+            ..NodeConfig::default()
+        };
+        if let Some(ms) = setup.block_ms {
+            config.block_ms = ms;
+        }
+        files.write_new(&genesis, &config, &SecretKey::generate())?;
+        plexus_node::write_private(
+            &files.consensus_key_path(),
+            consensus_key_to_hex(key).as_bytes(),
+        )?;
+        homes.push(serde_json::json!({
+            "home": files.home,
+            "api": config.api.to_string(),
+            "p2p": genesis.validators[i].p2p_address,
+            "consensus_key": genesis.validators[i].consensus_key,
+        }));
+    }
+    Ok(serde_json::json!({
+        "chain_id": genesis.chain_id,
+        "faucet": info,
+        "validators": homes,
+    }))
 }
 
 pub fn now_ms() -> u64 {
@@ -89,7 +185,35 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             oracle_threshold,
             epoch_blocks,
             intervals_per_epoch,
+            validators,
+            p2p_port,
+            api_port,
         } => {
+            if let Some(n) = validators {
+                let home = init_validators(
+                    g,
+                    &ValidatorSetup {
+                        chain_id,
+                        faucet,
+                        faucet_amount,
+                        count: n,
+                        p2p_port,
+                        api_port,
+                        block_ms,
+                    },
+                )?;
+                if g.json {
+                    print_json(&home);
+                } else {
+                    println!(
+                        "initialized {} validators under {}; start each with: plexus --home {}/validator-I node start",
+                        n,
+                        g.home.display(),
+                        g.home.display()
+                    );
+                }
+                return Ok(());
+            }
             if files.is_initialized() {
                 bail!(
                     "{} is already initialized (remove it or choose another --home)",

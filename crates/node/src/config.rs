@@ -90,6 +90,11 @@ impl NodeFiles {
     pub fn node_key_path(&self) -> PathBuf {
         self.home.join("node_key.json")
     }
+    /// The validator's consensus key (hex), for a multi-validator chain.
+    pub fn consensus_key_path(&self) -> PathBuf {
+        self.home.join("consensus_key")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.home.join("data")
     }

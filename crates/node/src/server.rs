@@ -35,6 +35,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     })?;
     let node_key = files.load_node_key()?;
     let proposer = Address::from_public_key(&node_key.public_key());
+    let genesis_validators = genesis.validators.clone();
     let data = files.data_dir();
     let chain = tokio::task::spawn_blocking(move || {
         Chain::open(&data, Some(&genesis), MempoolConfig::default())
@@ -49,7 +50,34 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
 
     let stop = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = oneshot::channel();
-    let producer = {
+    let producer = if !genesis_validators.is_empty() {
+        let key_path = files.consensus_key_path();
+        let text = std::fs::read_to_string(&key_path).with_context(|| {
+            format!(
+                "the genesis lists validators, but this home has no consensus key at {}",
+                key_path.display()
+            )
+        })?;
+        let key = plexus_chain::commonware::consensus_key_from_hex(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+        let process = plexus_chain::commonware::ValidatorProcess {
+            chain: chain.clone(),
+            key,
+            validators: genesis_validators,
+            storage_dir: files.data_dir().join("consensus"),
+            stop: stop.clone(),
+        };
+        std::thread::Builder::new()
+            .name("validator".into())
+            .spawn(move || {
+                let result = process.run();
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "validator stopped");
+                }
+                let _ = done_tx.send(());
+                result
+            })?
+    } else {
         let chain = chain.clone();
         let stop = stop.clone();
         let solo = SoloConfig {

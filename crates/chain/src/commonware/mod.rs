@@ -10,10 +10,15 @@
 mod app;
 mod block;
 mod engine;
+mod process;
 
 pub use app::{genesis_block, Halt, PlexusApp, Progress, Scheme};
 pub use block::ConsensusBlock;
 pub use engine::{channel, start_validator, Channels, ValidatorConfig, NAMESPACE};
+pub use process::{
+    consensus_key_from_hex, consensus_key_to_hex, generate_consensus_key, public_key_hex,
+    ValidatorProcess,
+};
 
 use commonware_cryptography::ed25519;
 use plexus_types::{Address, Hash};

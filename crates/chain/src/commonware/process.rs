@@ -1,0 +1,144 @@
+//! A validator in its own process: the Commonware tokio runtime (storage under the node's
+//! home), authenticated p2p with every genesis validator at its listed address, and the
+//! driver, run on a dedicated thread until asked to stop.
+
+use super::engine::{channel, start_validator, Channels, ValidatorConfig};
+use crate::chain::{Chain, ChainError};
+use commonware_codec::{DecodeExt, Encode};
+use commonware_cryptography::{ed25519, Signer as _};
+use commonware_p2p::{authenticated::lookup, Address as PeerAddress, AddressableManager};
+use commonware_runtime::{tokio as cw_tokio, Clock, Metrics, Quota, Runner};
+use commonware_utils::ordered::{Map, Set};
+use plexus_ledger::GenesisValidator;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Namespace of the p2p handshake (distinct from consensus signatures).
+const P2P_NAMESPACE: &[u8] = b"_PLEXUS_P2P";
+const MAX_MESSAGE_BYTES: u32 = 16 * 1024 * 1024;
+const BACKLOG: usize = 4096;
+
+/// Generates a new consensus key.
+pub fn generate_consensus_key() -> ed25519::PrivateKey {
+    use rand::RngCore;
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    ed25519::PrivateKey::decode(seed.as_slice()).expect("any 32 bytes are an Ed25519 secret key")
+}
+
+/// The hex form of a consensus key's secret, as stored in a node home.
+pub fn consensus_key_to_hex(key: &ed25519::PrivateKey) -> String {
+    hex::encode(key.encode())
+}
+
+pub fn consensus_key_from_hex(text: &str) -> Result<ed25519::PrivateKey, String> {
+    let bytes = hex::decode(text.trim()).map_err(|e| format!("consensus key is not hex: {e}"))?;
+    ed25519::PrivateKey::decode(bytes.as_slice())
+        .map_err(|e| format!("consensus key is not an Ed25519 secret key: {e}"))
+}
+
+/// The hex form of a consensus public key, as listed in genesis.
+pub fn public_key_hex(key: &ed25519::PublicKey) -> String {
+    hex::encode(key.encode())
+}
+
+fn parse_validators(
+    validators: &[GenesisValidator],
+) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, String> {
+    validators
+        .iter()
+        .map(|v| {
+            let bytes = hex::decode(&v.consensus_key).map_err(|e| e.to_string())?;
+            let key = ed25519::PublicKey::decode(bytes.as_slice())
+                .map_err(|e| format!("validator key {}: {e}", v.consensus_key))?;
+            let addr: SocketAddr = v
+                .p2p_address
+                .parse()
+                .map_err(|e| format!("validator p2p address {:?}: {e}", v.p2p_address))?;
+            Ok((key, addr))
+        })
+        .collect()
+}
+
+/// Settings of a validator process.
+pub struct ValidatorProcess {
+    pub chain: Arc<Chain>,
+    pub key: ed25519::PrivateKey,
+    pub validators: Vec<GenesisValidator>,
+    /// Where Commonware's storage (consensus journal, marshal archives) lives.
+    pub storage_dir: PathBuf,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl ValidatorProcess {
+    /// Runs the validator on the calling thread until `stop` is set or it halts.
+    pub fn run(self) -> Result<(), ChainError> {
+        let peers = parse_validators(&self.validators).map_err(ChainError::Consensus)?;
+        let me = self.key.public_key();
+        let listen = peers
+            .iter()
+            .find(|(k, _)| *k == me)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| {
+                ChainError::Consensus(format!(
+                    "this node's consensus key {} is not in the genesis validator set",
+                    public_key_hex(&me)
+                ))
+            })?;
+        let listen = SocketAddr::new([0, 0, 0, 0].into(), listen.port());
+        let participants = Set::from_iter_dedup(peers.iter().map(|(k, _)| k.clone()));
+        let addresses: Map<ed25519::PublicKey, PeerAddress> = Map::from_iter_dedup(
+            peers
+                .iter()
+                .map(|(k, a)| (k.clone(), PeerAddress::Symmetric(*a))),
+        );
+        let runtime = cw_tokio::Runner::new(
+            cw_tokio::Config::new().with_storage_directory(&self.storage_dir),
+        );
+        let ValidatorProcess {
+            chain, key, stop, ..
+        } = self;
+        runtime.start(|context| async move {
+            let config =
+                lookup::Config::local(key.clone(), P2P_NAMESPACE, listen, MAX_MESSAGE_BYTES);
+            let (mut network, mut oracle) = lookup::Network::new(context.with_label("p2p"), config);
+            oracle.track(0, addresses).await;
+            let quota = Quota::per_second(NonZeroU32::MAX);
+            let mut register = |c| network.register(c, quota, BACKLOG);
+            let channels = Channels {
+                votes: register(channel::VOTES),
+                certificates: register(channel::CERTIFICATES),
+                resolver: register(channel::RESOLVER),
+                broadcast: register(channel::BROADCAST),
+                backfill: register(channel::BACKFILL),
+                txs: register(channel::TXS),
+            };
+            network.start();
+            let progress = start_validator(
+                context.with_label("validator"),
+                ValidatorConfig::new("plexus"),
+                chain,
+                key,
+                participants,
+                oracle.clone(),
+                oracle,
+                channels,
+            )
+            .await
+            .map_err(ChainError::Consensus)?;
+            loop {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                if let Some(halt) = progress.halted.lock().clone() {
+                    return Err(ChainError::Consensus(halt.to_string()));
+                }
+                context.sleep(Duration::from_millis(50)).await;
+            }
+        })
+    }
+}
