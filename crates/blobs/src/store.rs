@@ -11,12 +11,12 @@ use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::{encode_ranges, DecodeResponseIter, OutboardMut};
 use bao_tree::io::{BaoContentItem, DecodeError};
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
-use upload_locks::UploadLocks;
 use positioned_io::WriteAt;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use upload_locks::UploadLocks;
 
 /// The verified prefix is made durable (fsync, then the meta file) every this many bytes.
 const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;

@@ -41,7 +41,10 @@ async fn a_put_blob_comes_back_byte_identical_and_is_listed() {
     assert_eq!(store.list().unwrap(), vec![(blob.id, bytes.len() as u64)]);
 
     let out = dir.path().join("out");
-    let report = client.get(&[url.clone()], blob.id, &out).await.unwrap();
+    let report = client
+        .get(std::slice::from_ref(&url), blob.id, &out)
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), bytes);
     assert!(report.failures.is_empty(), "{:?}", report.failures);
 
@@ -118,7 +121,7 @@ async fn an_interrupted_upload_is_never_served_and_resumes_after_a_restart() {
     let url = serve(store.clone()).await;
     let client = BlobClient::new();
     let err = client
-        .get(&[url.clone()], id, &dir.path().join("early"))
+        .get(std::slice::from_ref(&url), id, &dir.path().join("early"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no source"), "{err}");
