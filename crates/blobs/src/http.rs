@@ -69,6 +69,7 @@ impl From<StoreError> for BlobError {
                 "offset_beyond_prefix",
                 Some(*verified),
             ),
+            StoreError::Challenge(_) => (StatusCode::BAD_REQUEST, "bad_challenge", None),
             StoreError::Unaligned(_) => (StatusCode::BAD_REQUEST, "unaligned_offset", None),
             StoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "bad_range", None),
             StoreError::Corrupt { verified, .. } => {

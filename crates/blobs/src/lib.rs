@@ -12,6 +12,7 @@ mod channel_io;
 pub mod client;
 pub mod http;
 mod id;
+pub mod retrievability;
 pub mod store;
 
 pub use id::{BlobId, ParseBlobIdError};

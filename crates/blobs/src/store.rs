@@ -47,6 +47,8 @@ pub enum StoreError {
         "transfer offset {0} is not a multiple of the chunk group ({CHUNK_GROUP_BYTES} bytes)"
     )]
     Unaligned(u64),
+    #[error("bad challenge: {0}")]
+    Challenge(crate::retrievability::ProofError),
     #[error("range {start}..{end} is outside the blob's {size} bytes")]
     BadRange { start: u64, end: u64, size: u64 },
     #[error("the data does not match blob {id} after {verified} verified bytes: {reason}")]
