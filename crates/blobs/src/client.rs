@@ -13,7 +13,6 @@ use bao_tree::io::sync::{encode_ranges, DecodeResponseIter};
 use bao_tree::io::BaoContentItem;
 use bao_tree::BaoTree;
 use futures_util::StreamExt;
-use positioned_io::WriteAt;
 use serde::Serialize;
 use std::fs::File;
 use std::io;
@@ -307,7 +306,7 @@ impl BlobClient {
         size: u64,
         start: u64,
         end: u64,
-        mut file: File,
+        file: File,
     ) -> (u64, Option<String>) {
         let url = format!(
             "{}/v1/blobs/{id}?start={start}&end={end}",
@@ -337,21 +336,29 @@ impl BlobClient {
             let tree = BaoTree::new(size, BLOCK_SIZE);
             let reader = io::BufReader::with_capacity(1 << 20, reader);
             let mut verified = start;
+            let mut file = crate::file_io::GatheringWriter::new(file);
+            let mut failure = None;
             for item in DecodeResponseIter::new(id.hash(), tree, reader, &ranges) {
                 match item {
                     Ok(BaoContentItem::Parent(_)) => {}
                     Ok(BaoContentItem::Leaf(leaf)) => {
-                        if let Err(e) = file.write_all_at(leaf.offset, &leaf.data) {
-                            return (verified, Some(format!("cannot write: {e}")));
+                        if let Err(e) = file.write_at(leaf.offset, &leaf.data) {
+                            return (start, Some(format!("cannot write: {e}")));
                         }
                         if leaf.offset <= verified {
                             verified = verified.max(leaf.offset + leaf.data.len() as u64);
                         }
                     }
-                    Err(e) => return (verified, Some(io::Error::from(e).to_string())),
+                    Err(e) => {
+                        failure = Some(io::Error::from(e).to_string());
+                        break;
+                    }
                 }
             }
-            (verified.min(end), None)
+            if let Err(e) = file.flush() {
+                return (start, Some(format!("cannot write: {e}")));
+            }
+            (verified.min(end), failure)
         });
         let mut stream = response.bytes_stream();
         while let Some(piece) = stream.next().await {
@@ -385,6 +392,12 @@ impl PreparedBlobRef {
             tree: BaoTree::new(self.size, BLOCK_SIZE),
             data: self.outboard,
         };
-        encode_ranges(data, &outboard, &chunk_ranges(offset, self.size), out).map_err(Into::into)
+        encode_ranges(
+            crate::file_io::WindowedReader::new(data),
+            &outboard,
+            &chunk_ranges(offset, self.size),
+            out,
+        )
+        .map_err(Into::into)
     }
 }

@@ -10,6 +10,7 @@
 
 mod channel_io;
 pub mod client;
+mod file_io;
 pub mod http;
 mod id;
 pub mod retrievability;

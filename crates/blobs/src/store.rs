@@ -11,7 +11,6 @@ use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::{encode_ranges, DecodeResponseIter, OutboardMut};
 use bao_tree::io::{BaoContentItem, DecodeError};
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
-use positioned_io::WriteAt;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
@@ -313,11 +312,15 @@ impl BlobStore {
                 size: blob.size,
             });
         }
-        encode_ranges(blob.data, &blob.outboard, &chunk_ranges(start, end), out).map_err(|e| {
-            StoreError::Io {
-                context: format!("encode blob {id}"),
-                source: e.into(),
-            }
+        encode_ranges(
+            crate::file_io::WindowedReader::new(blob.data),
+            &blob.outboard,
+            &chunk_ranges(start, end),
+            out,
+        )
+        .map_err(|e| StoreError::Io {
+            context: format!("encode blob {id}"),
+            source: e.into(),
         })
     }
 
@@ -458,7 +461,7 @@ impl BlobStore {
                 .open(&path)
                 .map_err(io_err(format!("open {}", path.display())))
         };
-        let mut data = open("data")?;
+        let mut data = crate::file_io::GatheringWriter::new(open("data")?);
         let tree = BaoTree::new(size, BLOCK_SIZE);
         let mut outboard = PreOrderOutboard {
             root: id.hash(),
@@ -482,7 +485,7 @@ impl BlobStore {
                     .save(p.node, &p.pair)
                     .map_err(io_err("write outboard"))?,
                 BaoContentItem::Leaf(leaf) => {
-                    data.write_all_at(leaf.offset, &leaf.data)
+                    data.write_at(leaf.offset, &leaf.data)
                         .map_err(io_err("write data"))?;
                     if leaf.offset == verified {
                         verified += leaf.data.len() as u64;
@@ -525,7 +528,7 @@ impl BlobStore {
     fn checkpoint(
         &self,
         id: BlobId,
-        data: &mut File,
+        data: &mut crate::file_io::GatheringWriter,
         outboard: &mut PreOrderOutboard<File>,
         meta: &mut PartialMeta,
         verified: u64,
@@ -533,7 +536,8 @@ impl BlobStore {
         if verified <= meta.verified {
             return Ok(());
         }
-        data.sync_data().map_err(io_err("sync data"))?;
+        data.flush().map_err(io_err("write data"))?;
+        data.file().sync_data().map_err(io_err("sync data"))?;
         outboard.data.sync_data().map_err(io_err("sync outboard"))?;
         meta.verified = verified;
         self.write_meta(id, meta)
