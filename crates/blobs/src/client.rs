@@ -202,13 +202,14 @@ impl BlobClient {
         let body = reqwest::Body::wrap_stream(channel_io::into_stream(rx));
         let response = self.http.put(&url).body(body).send().await;
         let encoded = encoder.await.map_err(|e| remote(&url, e))?;
+        // A service that went away also stops the encoder: report the service, not the file.
+        let response = response.map_err(|e| remote(&url, e))?;
         if let Err(reason) = encoded {
             return Err(ClientError::Local {
                 path: blob.path.clone(),
                 source: io::Error::other(reason),
             });
         }
-        let response = response.map_err(|e| remote(&url, e))?;
         if !response.status().is_success() {
             return Err(remote(&url, error_reason(response).await));
         }
