@@ -40,6 +40,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
         runs: u16,
     },
+    /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
+    /// over the same file; and the verifier's cost of retrievability challenges.
+    Storage {
+        /// Size of the blob in MiB.
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+        /// Directory for the benchmark's files (default: the system's temporary directory).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Serialize)]
@@ -60,6 +70,24 @@ struct LedgerReport {
 
 pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Storage { mib, dir } => {
+            anyhow::ensure!(mib > 0, "--mib must be at least 1");
+            let report = crate::bench_storage::bench_storage(mib, dir.as_deref()).await?;
+            if g.json {
+                print_json(&report);
+            } else {
+                println!(
+                    "put {:.0} MiB/s ({:.2}x), get {:.0} MiB/s ({:.2}x) of blake3 on one core {:.0} MiB/s; verifying a challenge: {:.1} us",
+                    report["put_mib_per_sec"].as_f64().unwrap_or_default(),
+                    report["put_ratio"].as_f64().unwrap_or_default(),
+                    report["get_mib_per_sec"].as_f64().unwrap_or_default(),
+                    report["get_ratio"].as_f64().unwrap_or_default(),
+                    report["blake3_one_core_mib_per_sec"].as_f64().unwrap_or_default(),
+                    report["challenge"]["verify_us_per_challenge"].as_f64().unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }
         BenchCommand::Ingest { devices } => {
             let report = bench_ingest(devices, g.json).await?;
             if g.json {

@@ -2,8 +2,10 @@
 //! and measure performance.
 
 mod bench;
+mod bench_storage;
 mod client;
 mod cmd_agent;
+mod cmd_blob;
 mod cmd_keys;
 mod cmd_node;
 mod cmd_oracle;
@@ -83,6 +85,9 @@ enum Command {
     /// Recompute what oracles reported from their published evidence.
     #[command(subcommand)]
     Audit(cmd_oracle::AuditCommand),
+    /// Put, get and inspect content-addressed blobs.
+    #[command(subcommand)]
+    Blob(cmd_blob::BlobCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -154,6 +159,7 @@ fn main() -> ExitCode {
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,
             Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,
+            Command::Blob(cmd) => cmd_blob::run(&globals, cmd).await,
             Command::Bench(cmd) => bench::run(&globals, cmd).await,
         }
     });

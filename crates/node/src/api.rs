@@ -23,9 +23,12 @@ const MAX_BATCH_TXS: usize = 10_000;
 #[derive(Clone)]
 pub struct ApiState {
     pub chain: Arc<Chain>,
+    /// Blobs kept by this node, served under `/v1/blobs`.
+    pub blobs: Arc<plexus_blobs::BlobStore>,
 }
 
 pub fn router(state: ApiState) -> Router {
+    let blobs = plexus_blobs::http::router(state.blobs.clone());
     Router::new()
         .route("/", get(explorer::index))
         .route("/metrics", get(metrics))
@@ -45,6 +48,8 @@ pub fn router(state: ApiState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        // Merged after the body limit: blob uploads stream, with no limit but the blob's size.
+        .merge(blobs)
 }
 
 /// An error answer: status, stable code, message for people.

@@ -98,6 +98,10 @@ impl NodeFiles {
     pub fn data_dir(&self) -> PathBuf {
         self.home.join("data")
     }
+    /// The blob store: blobs put to this node and served under `/v1/blobs`.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.home.join("blobs")
+    }
 
     pub fn is_initialized(&self) -> bool {
         self.genesis_path().exists()

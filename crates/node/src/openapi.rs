@@ -8,6 +8,88 @@ pub const DOCUMENT: &str = r#"{
     "version": "0.1.0"
   },
   "paths": {
+    "/v1/blobs": {
+      "get": {
+        "summary": "Complete blobs kept here: [{id, size}] (partial uploads are never listed)",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/blobs/{id}/status": {
+      "get": {
+        "summary": "What this service holds of a blob: {id, state: complete|partial|absent, size, verified} (verified = durable verified prefix, where an upload resumes)",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad id"
+          }
+        },
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/blobs/{id}": {
+      "get": {
+        "summary": "The verified encoding (bao, chunk groups of 16 KiB with their proof hashes) of bytes start..end of a complete blob; header x-blob-size gives its size",
+        "responses": {
+          "200": {
+            "description": "application/x-bao stream"
+          },
+          "400": {
+            "description": "bad id"
+          },
+          "404": {
+            "description": "not complete here"
+          },
+          "416": {
+            "description": "range outside the blob"
+          }
+        },
+        "parameters": [
+          {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "start", "in": "query", "required": false, "schema": {"type": "integer"}},
+          {"name": "end", "in": "query", "required": false, "schema": {"type": "integer"}}
+        ]
+      },
+      "put": {
+        "summary": "Upload the verified encoding of bytes offset..size; every chunk group is checked against the id before it is written; resume from the verified prefix",
+        "responses": {
+          "200": {
+            "description": "complete: the blob status"
+          },
+          "400": {
+            "description": "incomplete transfer or unaligned offset: {error: {code, message, verified}}"
+          },
+          "409": {
+            "description": "size mismatch, offset beyond the verified prefix, or another upload in progress"
+          },
+          "413": {
+            "description": "larger than the store accepts"
+          },
+          "422": {
+            "description": "a byte did not verify: {error: {code: corrupt, verified}}"
+          }
+        },
+        "parameters": [
+          {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "size", "in": "query", "required": true, "schema": {"type": "integer"}},
+          {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer"}}
+        ]
+      }
+    },
     "/v1/status": {
       "get": {
         "summary": "Chain id, height, app hash, transactions committed, mempool size",

@@ -98,8 +98,13 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     };
 
     let (http_stop, http_stop_rx) = oneshot::channel::<()>();
+    let blob_dir = files.blobs_dir();
+    let blobs = tokio::task::spawn_blocking(move || plexus_blobs::BlobStore::open(blob_dir))
+        .await?
+        .context("opening the blob store")?;
     let app = router(ApiState {
         chain: chain.clone(),
+        blobs: Arc::new(blobs),
     });
     let http = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -244,6 +244,9 @@ async fn the_openapi_document_lists_every_route() {
         "/v1/devices/{key}",
         "/v1/epochs/{epoch}",
         "/v1/rewards",
+        "/v1/blobs",
+        "/v1/blobs/{id}",
+        "/v1/blobs/{id}/status",
     ] {
         assert!(
             paths.contains_key(route),

@@ -1,0 +1,404 @@
+//! Putting and getting blobs over the HTTP service. A put hashes the file once into a
+//! temporary outboard, asks each target how much it already has verified, and sends the
+//! verified encoding from there. A get fetches the blob in segments spread over its sources,
+//! verifies every chunk group as it arrives, and when a source sends a byte that does not
+//! verify (or fails) fetches the rest of that segment from the next source.
+
+use crate::channel_io;
+use crate::http::SIZE_HEADER;
+use crate::store::chunk_ranges;
+use crate::{BlobId, BlobState, BlobStatus, BLOCK_SIZE, CHUNK_GROUP_BYTES};
+use bao_tree::io::outboard::PreOrderOutboard;
+use bao_tree::io::sync::{encode_ranges, DecodeResponseIter};
+use bao_tree::io::BaoContentItem;
+use bao_tree::BaoTree;
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A get asks one source for at most this many bytes at a time.
+pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read {path}: {source}")]
+    Local { path: PathBuf, source: io::Error },
+    #[error("{url}: {reason}")]
+    Remote { url: String, reason: String },
+    #[error("no source has blob {0}")]
+    NoSource(BlobId),
+    #[error("no source could serve bytes {start}..{end} of blob {id}; failures: {failures:?}")]
+    Exhausted {
+        id: BlobId,
+        start: u64,
+        end: u64,
+        failures: Vec<SourceFailure>,
+    },
+}
+
+/// A source that failed to serve a range, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceFailure {
+    pub source: String,
+    pub start: u64,
+    pub end: u64,
+    pub reason: String,
+}
+
+/// What a get did: bytes taken from each source, and every range a source failed to serve.
+#[derive(Clone, Debug, Serialize)]
+pub struct GetReport {
+    pub id: BlobId,
+    pub size: u64,
+    pub bytes_from: Vec<(String, u64)>,
+    pub failures: Vec<SourceFailure>,
+}
+
+/// A local file hashed for upload: its id and an outboard in a temporary file.
+pub struct PreparedBlob {
+    pub id: BlobId,
+    pub size: u64,
+    path: PathBuf,
+    outboard: tempfile::NamedTempFile,
+}
+
+impl PreparedBlob {
+    /// Hashes `path` in one streaming pass (blocking).
+    pub fn prepare(path: &Path) -> Result<PreparedBlob, ClientError> {
+        let local = |source| ClientError::Local {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(local)?;
+        let size = file.metadata().map_err(local)?.len();
+        let ob_file = tempfile::NamedTempFile::new().map_err(local)?;
+        let mut outboard = PreOrderOutboard {
+            root: blake3::hash(&[]),
+            tree: BaoTree::new(size, BLOCK_SIZE),
+            data: ob_file.reopen().map_err(local)?,
+        };
+        let reader = io::BufReader::with_capacity(1 << 20, file);
+        outboard.root =
+            bao_tree::io::sync::outboard(reader, outboard.tree, &mut outboard).map_err(local)?;
+        Ok(PreparedBlob {
+            id: outboard.root.into(),
+            size,
+            path: path.to_path_buf(),
+            outboard: ob_file,
+        })
+    }
+}
+
+/// An HTTP client for the blob service of nodes and agents.
+#[derive(Clone)]
+pub struct BlobClient {
+    http: reqwest::Client,
+}
+
+impl Default for BlobClient {
+    fn default() -> Self {
+        BlobClient::new()
+    }
+}
+
+fn remote(url: &str, reason: impl std::fmt::Display) -> ClientError {
+    ClientError::Remote {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+async fn error_reason(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let shown: String = body.chars().take(500).collect();
+    format!("status {status}: {shown}")
+}
+
+impl BlobClient {
+    pub fn new() -> BlobClient {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with default TLS builds");
+        BlobClient { http }
+    }
+
+    /// What the service at `base` holds of `id`.
+    pub async fn status(&self, base: &str, id: BlobId) -> Result<BlobStatus, ClientError> {
+        let url = format!("{}/v1/blobs/{id}/status", base.trim_end_matches('/'));
+        let response = self
+            .http
+            .get(&url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| remote(&url, e))?;
+        if !response.status().is_success() {
+            return Err(remote(&url, error_reason(response).await));
+        }
+        response.json().await.map_err(|e| remote(&url, e))
+    }
+
+    /// Uploads a prepared blob to the service at `base`, resuming from whatever prefix the
+    /// service has already verified. Returns the service's status once the blob is complete.
+    pub async fn put(&self, base: &str, blob: &PreparedBlob) -> Result<BlobStatus, ClientError> {
+        let status = self.status(base, blob.id).await?;
+        if status.state == BlobState::Complete {
+            return Ok(status);
+        }
+        let offset = match status.size {
+            Some(size) if size != blob.size => {
+                return Err(remote(
+                    base,
+                    format!(
+                        "holds a partial blob {} of {size} bytes, the file has {}",
+                        blob.id, blob.size
+                    ),
+                ))
+            }
+            Some(_) => status.verified - status.verified % CHUNK_GROUP_BYTES,
+            None => 0,
+        };
+        let url = format!(
+            "{}/v1/blobs/{}?size={}&offset={offset}",
+            base.trim_end_matches('/'),
+            blob.id,
+            blob.size
+        );
+        let (writer, rx) = channel_io::writer();
+        let encoder = {
+            let path = blob.path.clone();
+            let outboard = blob
+                .outboard
+                .reopen()
+                .map_err(|source| ClientError::Local {
+                    path: blob.outboard.path().to_path_buf(),
+                    source,
+                })?;
+            let (id, size) = (blob.id, blob.size);
+            tokio::task::spawn_blocking(move || {
+                let mut writer = writer;
+                let encode = || -> io::Result<()> {
+                    let prepared = PreparedBlobRef {
+                        id,
+                        size,
+                        path,
+                        outboard,
+                    };
+                    prepared.encode_from(offset, &mut writer)
+                };
+                if let Err(e) = encode() {
+                    let reason = e.to_string();
+                    writer.fail(e);
+                    return Err(reason);
+                }
+                Ok(())
+            })
+        };
+        let body = reqwest::Body::wrap_stream(channel_io::into_stream(rx));
+        let response = self.http.put(&url).body(body).send().await;
+        let encoded = encoder.await.map_err(|e| remote(&url, e))?;
+        // A service that went away also stops the encoder: report the service, not the file.
+        let response = response.map_err(|e| remote(&url, e))?;
+        if let Err(reason) = encoded {
+            return Err(ClientError::Local {
+                path: blob.path.clone(),
+                source: io::Error::other(reason),
+            });
+        }
+        if !response.status().is_success() {
+            return Err(remote(&url, error_reason(response).await));
+        }
+        response.json().await.map_err(|e| remote(&url, e))
+    }
+
+    /// Downloads blob `id` from `sources` into `out`, verifying every chunk group. The bytes
+    /// go to `out` only when all of them verified (through a `.part` file beside it).
+    pub async fn get(
+        &self,
+        sources: &[String],
+        id: BlobId,
+        out: &Path,
+    ) -> Result<GetReport, ClientError> {
+        let mut size = None;
+        let mut report_failures = Vec::new();
+        for source in sources {
+            match self.status(source, id).await {
+                Ok(s) if s.state == BlobState::Complete => {
+                    size = s.size;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => report_failures.push(SourceFailure {
+                    source: source.clone(),
+                    start: 0,
+                    end: 0,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        let size = size.ok_or(ClientError::NoSource(id))?;
+        let part = out.with_extension("part");
+        let local = |source| ClientError::Local {
+            path: part.clone(),
+            source,
+        };
+        let file = File::create(&part).map_err(local)?;
+        file.set_len(size).map_err(local)?;
+        let mut report = GetReport {
+            id,
+            size,
+            bytes_from: sources.iter().map(|s| (s.clone(), 0)).collect(),
+            failures: report_failures,
+        };
+        let mut segment_start = 0;
+        let mut segment_index = 0usize;
+        while segment_start < size || (size == 0 && segment_index == 0) {
+            let segment_end = (segment_start + SEGMENT_BYTES).min(size);
+            let mut at = segment_start;
+            let mut attempts = 0;
+            loop {
+                let which = (segment_index + attempts) % sources.len();
+                let source = &sources[which];
+                let file = file.try_clone().map_err(local)?;
+                let (verified_to, failure) = self
+                    .fetch_range(source, id, size, at, segment_end, file)
+                    .await;
+                report.bytes_from[which].1 += verified_to - at;
+                at = verified_to;
+                match failure {
+                    None if at >= segment_end => break,
+                    None => {}
+                    Some(reason) => report.failures.push(SourceFailure {
+                        source: source.clone(),
+                        start: at,
+                        end: segment_end,
+                        reason,
+                    }),
+                }
+                attempts += 1;
+                if attempts >= sources.len() * 2 {
+                    return Err(ClientError::Exhausted {
+                        id,
+                        start: at,
+                        end: segment_end,
+                        failures: report.failures,
+                    });
+                }
+            }
+            segment_start = segment_end;
+            segment_index += 1;
+        }
+        file.sync_all().map_err(local)?;
+        std::fs::rename(&part, out).map_err(local)?;
+        Ok(report)
+    }
+
+    /// Fetches bytes `start..end` from one source into `file`; returns how far the verified
+    /// bytes reach, and why it stopped short if it did.
+    async fn fetch_range(
+        &self,
+        source: &str,
+        id: BlobId,
+        size: u64,
+        start: u64,
+        end: u64,
+        file: File,
+    ) -> (u64, Option<String>) {
+        let url = format!(
+            "{}/v1/blobs/{id}?start={start}&end={end}",
+            source.trim_end_matches('/')
+        );
+        let response = match self.http.get(&url).send().await {
+            Ok(r) => r,
+            Err(e) => return (start, Some(e.to_string())),
+        };
+        if !response.status().is_success() {
+            return (start, Some(error_reason(response).await));
+        }
+        let announced = response
+            .headers()
+            .get(SIZE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced != Some(size) {
+            return (
+                start,
+                Some(format!("announces size {announced:?}, not {size}")),
+            );
+        }
+        let (tx, reader) = channel_io::reader();
+        let decode = tokio::task::spawn_blocking(move || {
+            let ranges = chunk_ranges(start, end);
+            let tree = BaoTree::new(size, BLOCK_SIZE);
+            let reader = io::BufReader::with_capacity(1 << 20, reader);
+            let mut verified = start;
+            let mut file = crate::file_io::GatheringWriter::new(file);
+            let mut failure = None;
+            for item in DecodeResponseIter::new(id.hash(), tree, reader, &ranges) {
+                match item {
+                    Ok(BaoContentItem::Parent(_)) => {}
+                    Ok(BaoContentItem::Leaf(leaf)) => {
+                        if let Err(e) = file.write_at(leaf.offset, &leaf.data) {
+                            return (start, Some(format!("cannot write: {e}")));
+                        }
+                        if leaf.offset <= verified {
+                            verified = verified.max(leaf.offset + leaf.data.len() as u64);
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(io::Error::from(e).to_string());
+                        break;
+                    }
+                }
+            }
+            if let Err(e) = file.flush() {
+                return (start, Some(format!("cannot write: {e}")));
+            }
+            (verified.min(end), failure)
+        });
+        let mut stream = response.bytes_stream();
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(io::Error::other);
+            let failed = piece.is_err();
+            if tx.send(piece).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(tx);
+        match decode.await {
+            Ok(result) => result,
+            Err(e) => (start, Some(format!("decoder failed: {e}"))),
+        }
+    }
+}
+
+/// What the encoder thread needs of a prepared blob, owned.
+struct PreparedBlobRef {
+    id: BlobId,
+    size: u64,
+    path: PathBuf,
+    outboard: File,
+}
+
+impl PreparedBlobRef {
+    fn encode_from(self, offset: u64, out: impl io::Write) -> io::Result<()> {
+        let data = File::open(&self.path)?;
+        let outboard = PreOrderOutboard {
+            root: self.id.hash(),
+            tree: BaoTree::new(self.size, BLOCK_SIZE),
+            data: self.outboard,
+        };
+        encode_ranges(
+            crate::file_io::WindowedReader::new(data),
+            &outboard,
+            &chunk_ranges(offset, self.size),
+            out,
+        )
+        .map_err(Into::into)
+    }
+}

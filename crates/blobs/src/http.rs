@@ -1,0 +1,203 @@
+//! The blob service that a node and an agent mount: `GET /v1/blobs` (complete blobs),
+//! `GET /v1/blobs/{id}/status` (complete, partial with its verified prefix, or absent),
+//! `GET /v1/blobs/{id}?start=&end=` (the verified encoding of a byte range) and
+//! `PUT /v1/blobs/{id}?size=&offset=` (receive the verified encoding from `offset` on; resume
+//! from the verified prefix that `status` reports). Errors answer
+//! `{"error": {"code", "message", "verified"?}}` with a 4xx status.
+
+use crate::channel_io;
+use crate::{BlobId, BlobStore, StoreError};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use std::io;
+use std::sync::Arc;
+
+/// Content type of a verified encoding: bytes interleaved with the hashes that prove them.
+pub const BAO_CONTENT_TYPE: &str = "application/x-bao";
+/// Header carrying the blob's total size on a range answer.
+pub const SIZE_HEADER: &str = "x-blob-size";
+
+/// The blob routes, with their own state, ready to merge into a service's router.
+pub fn router(store: Arc<BlobStore>) -> Router {
+    Router::new()
+        .route("/v1/blobs", get(list))
+        .route("/v1/blobs/{id}/status", get(status))
+        .route("/v1/blobs/{id}", get(download).put(upload))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(store)
+}
+
+struct BlobError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    verified: Option<u64>,
+}
+
+impl BlobError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> BlobError {
+        BlobError {
+            status,
+            code,
+            message: message.into(),
+            verified: None,
+        }
+    }
+}
+
+impl From<StoreError> for BlobError {
+    fn from(e: StoreError) -> BlobError {
+        let message = e.to_string();
+        let (status, code, verified) = match &e {
+            StoreError::Io { .. } => {
+                tracing::error!(%message, "blob store failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
+            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "blob_not_found", None),
+            StoreError::UploadInProgress(_) => (StatusCode::CONFLICT, "upload_in_progress", None),
+            StoreError::SizeMismatch { .. } => (StatusCode::CONFLICT, "size_mismatch", None),
+            StoreError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            StoreError::OffsetBeyondPrefix { verified, .. } => (
+                StatusCode::CONFLICT,
+                "offset_beyond_prefix",
+                Some(*verified),
+            ),
+            StoreError::Challenge(_) => (StatusCode::BAD_REQUEST, "bad_challenge", None),
+            StoreError::Unaligned(_) => (StatusCode::BAD_REQUEST, "unaligned_offset", None),
+            StoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "bad_range", None),
+            StoreError::Corrupt { verified, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "corrupt", Some(*verified))
+            }
+            StoreError::Incomplete { verified, .. } => {
+                (StatusCode::BAD_REQUEST, "incomplete", Some(*verified))
+            }
+        };
+        BlobError {
+            status,
+            code,
+            message,
+            verified,
+        }
+    }
+}
+
+impl IntoResponse for BlobError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(v) = self.verified {
+            error["verified"] = json!(v);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+fn parse_id(id: &str) -> Result<BlobId, BlobError> {
+    id.parse().map_err(|e: crate::ParseBlobIdError| {
+        BlobError::new(StatusCode::BAD_REQUEST, "bad_id", e.to_string())
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, BlobError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(BlobError::from),
+        Err(e) => Err(BlobError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("blob task failed: {e}"),
+        )),
+    }
+}
+
+async fn list(State(store): State<Arc<BlobStore>>) -> Result<Response, BlobError> {
+    let blobs = blocking(move || store.list()).await?;
+    let blobs: Vec<_> = blobs
+        .into_iter()
+        .map(|(id, size)| json!({"id": id, "size": size}))
+        .collect();
+    Ok(Json(json!({ "blobs": blobs })).into_response())
+}
+
+async fn status(
+    State(store): State<Arc<BlobStore>>,
+    Path(id): Path<String>,
+) -> Result<Response, BlobError> {
+    let id = parse_id(&id)?;
+    let status = blocking(move || store.status(id)).await?;
+    Ok(Json(status).into_response())
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    start: Option<u64>,
+    end: Option<u64>,
+}
+
+async fn download(
+    State(store): State<Arc<BlobStore>>,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, BlobError> {
+    let id = parse_id(&id)?;
+    let probe = store.clone();
+    let size = blocking(move || probe.open_blob(id).map(|b| b.size)).await?;
+    let start = q.start.unwrap_or(0);
+    let end = q.end.unwrap_or(size);
+    if start > end || end > size {
+        return Err(StoreError::BadRange { start, end, size }.into());
+    }
+    let (writer, rx) = channel_io::writer();
+    tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        if let Err(e) = store.encode(id, start, end, &mut writer) {
+            tracing::warn!(%id, error = %e, "serving a blob range failed");
+            writer.fail(io::Error::other(e.to_string()));
+        }
+    });
+    let mut response = Body::from_stream(channel_io::into_stream(rx)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(BAO_CONTENT_TYPE),
+    );
+    headers.insert(SIZE_HEADER, HeaderValue::from(size));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    size: u64,
+    #[serde(default)]
+    offset: u64,
+}
+
+async fn upload(
+    State(store): State<Arc<BlobStore>>,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Body,
+) -> Result<Response, BlobError> {
+    let id = parse_id(&id)?;
+    let (tx, reader) = channel_io::reader();
+    let forward = tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(io::Error::other);
+            let failed = piece.is_err();
+            if tx.send(piece).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let result = blocking(move || store.receive(id, q.size, q.offset, reader)).await;
+    forward.abort();
+    Ok(Json(result?).into_response())
+}

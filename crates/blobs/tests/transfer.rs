@@ -1,0 +1,192 @@
+//! Blobs over loopback HTTP: put, get, resume, and what happens with bytes that do not verify.
+
+use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::{http, BlobId, BlobState, BlobStore, StoreError};
+use rand::{RngCore, SeedableRng};
+use std::path::Path;
+use std::sync::Arc;
+
+fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (std::path::PathBuf, Vec<u8>) {
+    let mut bytes = vec![0u8; len];
+    rand::rngs::StdRng::seed_from_u64(seed).fill_bytes(&mut bytes);
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
+async fn serve(store: Arc<BlobStore>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, http::router(store)).await });
+    format!("http://{addr}")
+}
+
+fn prepare(path: &Path) -> PreparedBlob {
+    PreparedBlob::prepare(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_blob_comes_back_byte_identical_and_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(BlobStore::open(dir.path().join("store")).unwrap());
+    let url = serve(store.clone()).await;
+    // Not a multiple of the chunk group, so the last group is short.
+    let (path, bytes) = random_file(dir.path(), "in", 3 * 1024 * 1024 + 12_345, 1);
+    let blob = prepare(&path);
+    assert_eq!(blob.id, BlobId::of(&bytes));
+
+    let client = BlobClient::new();
+    let status = client.put(&url, &blob).await.unwrap();
+    assert_eq!(status.state, BlobState::Complete);
+    assert_eq!(store.list().unwrap(), vec![(blob.id, bytes.len() as u64)]);
+
+    let out = dir.path().join("out");
+    let report = client
+        .get(std::slice::from_ref(&url), blob.id, &out)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+
+    // A second put of the same bytes is a no-op that answers complete.
+    assert_eq!(
+        client.put(&url, &blob).await.unwrap().state,
+        BlobState::Complete
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_byte_is_caught_and_that_range_comes_from_another_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let honest = Arc::new(BlobStore::open(dir.path().join("honest")).unwrap());
+    let corrupt = Arc::new(BlobStore::open(dir.path().join("corrupt")).unwrap());
+    let (path, bytes) = random_file(dir.path(), "in", 5 * 1024 * 1024, 2);
+    let (id, _) = honest.import_file(&path).unwrap();
+    corrupt.import_file(&path).unwrap();
+    // Flip one byte in the middle of the corrupt provider's copy.
+    let bad_at = 2 * 1024 * 1024 + 777;
+    let mut copy = std::fs::read(corrupt.data_path(id)).unwrap();
+    copy[bad_at] ^= 0x40;
+    std::fs::write(corrupt.data_path(id), copy).unwrap();
+
+    let corrupt_url = serve(corrupt).await;
+    let honest_url = serve(honest).await;
+    let out = dir.path().join("out");
+    let report = BlobClient::new()
+        .get(&[corrupt_url.clone(), honest_url.clone()], id, &out)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    let failure = &report.failures[0];
+    assert_eq!(failure.source, corrupt_url);
+    assert!(failure.start <= bad_at as u64 && (bad_at as u64) < failure.end);
+    assert!(
+        failure.reason.contains("hash mismatch"),
+        "{}",
+        failure.reason
+    );
+    // The corrupt provider's verified bytes before the bad chunk group were kept.
+    assert_eq!(report.bytes_from[0].1, failure.start);
+    assert_eq!(report.bytes_from[1].1, bytes.len() as u64 - failure.start);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_upload_is_never_served_and_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = random_file(dir.path(), "in", 4 * 1024 * 1024 + 5, 3);
+    let source = BlobStore::open(dir.path().join("source")).unwrap();
+    let (id, size) = source.import_file(&path).unwrap();
+    let mut encoded = Vec::new();
+    source.encode(id, 0, size, &mut encoded).unwrap();
+
+    let store_dir = dir.path().join("target");
+    {
+        let store = BlobStore::open(&store_dir).unwrap();
+        // The sender stops a little past the middle, as a killed client or a dropped link would.
+        let cut = encoded.len() / 2 + 1000;
+        let err = store.receive(id, size, 0, &encoded[..cut]).unwrap_err();
+        assert!(matches!(err, StoreError::Incomplete { .. }), "{err}");
+        assert!(store.list().unwrap().is_empty());
+        assert!(matches!(store.open_blob(id), Err(StoreError::NotFound(_))));
+    }
+    // Restart: the partial blob is still not served, and knows its verified prefix.
+    let store = Arc::new(BlobStore::open(&store_dir).unwrap());
+    let status = store.status(id).unwrap();
+    assert_eq!(status.state, BlobState::Partial);
+    assert!(
+        status.verified > 1024 * 1024 && status.verified < size,
+        "{status:?}"
+    );
+    let url = serve(store.clone()).await;
+    let client = BlobClient::new();
+    let err = client
+        .get(std::slice::from_ref(&url), id, &dir.path().join("early"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no source"), "{err}");
+
+    // The client resumes from the verified prefix and the blob completes.
+    let status = client.put(&url, &prepare(&path)).await.unwrap();
+    assert_eq!(status.state, BlobState::Complete);
+    let out = dir.path().join("out");
+    client.get(&[url], id, &out).await.unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_with_a_corrupted_byte_is_refused_at_that_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = random_file(dir.path(), "in", 2 * 1024 * 1024, 4);
+    let source = BlobStore::open(dir.path().join("source")).unwrap();
+    let (id, size) = source.import_file(&path).unwrap();
+    let mut encoded = Vec::new();
+    source.encode(id, 0, size, &mut encoded).unwrap();
+    let flip = encoded.len() * 3 / 4;
+    encoded[flip] ^= 1;
+
+    let store = BlobStore::open(dir.path().join("target")).unwrap();
+    let err = store.receive(id, size, 0, &encoded[..]).unwrap_err();
+    let StoreError::Corrupt { verified, .. } = err else {
+        panic!("expected a corrupt error, got {err}");
+    };
+    assert!(verified > 0 && verified < size);
+    assert_eq!(store.status(id).unwrap().state, BlobState::Partial);
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_clear_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(BlobStore::open(dir.path()).unwrap());
+    let url = serve(store.clone()).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{url}/v1/blobs/nothex"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let missing = BlobId::of(b"missing");
+    let r = http
+        .get(format!("{url}/v1/blobs/{missing}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .put(format!("{url}/v1/blobs/{missing}?size=100&offset=16384"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = http
+        .put(format!("{url}/v1/blobs/{missing}?size=100"))
+        .body(vec![0u8; 200])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(store.list().unwrap().is_empty());
+}

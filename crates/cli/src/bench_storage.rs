@@ -1,0 +1,140 @@
+//! `plexus bench storage`: blob put and get throughput over loopback HTTP, next to one core's
+//! blake3 throughput over the same file in the same run, and what verifying retrievability
+//! challenges costs per GiB stored.
+
+use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::retrievability::{challenge_groups, verify};
+use plexus_blobs::{http, BlobStore, CHUNK_GROUP_BYTES};
+use rand::{RngCore, SeedableRng};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Chunk groups named by one challenge in the benchmark.
+const GROUPS_PER_CHALLENGE: usize = 16;
+/// Challenges timed for the verifier's cost.
+const CHALLENGES: usize = 2_000;
+
+fn blake3_one_core(path: &Path) -> anyhow::Result<f64> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut hasher = blake3::Hasher::new();
+    let started = Instant::now();
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    std::hint::black_box(hasher.finalize());
+    Ok(started.elapsed().as_secs_f64())
+}
+
+pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde_json::Value> {
+    let tmp = match dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let size = mib * 1024 * 1024;
+    let input = tmp.path().join("input");
+    {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&input)?);
+        let mut piece = vec![0u8; 1 << 20];
+        for _ in 0..mib {
+            rng.fill_bytes(&mut piece);
+            out.write_all(&piece)?;
+        }
+        out.flush()?;
+    }
+    // Warm the page cache so every phase reads the file from memory alike.
+    let p = input.clone();
+    tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
+    let p = input.clone();
+    let hash_secs = tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
+
+    let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = http::router(store.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = BlobClient::new();
+
+    let started = Instant::now();
+    let p = input.clone();
+    let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
+    let prepare_secs = started.elapsed().as_secs_f64();
+    let upload_started = Instant::now();
+    client.put(&url, &blob).await?;
+    let upload_secs = upload_started.elapsed().as_secs_f64();
+    let put_secs = started.elapsed().as_secs_f64();
+
+    let output = tmp.path().join("output");
+    let started = Instant::now();
+    client
+        .get(std::slice::from_ref(&url), blob.id, &output)
+        .await?;
+    let get_secs = started.elapsed().as_secs_f64();
+    let p = output.clone();
+    let got = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
+    anyhow::ensure!(
+        got.id == blob.id,
+        "the downloaded blob differs from the input"
+    );
+
+    // The verifier's side of retrievability challenges: re-derive the groups and check the
+    // answer against the blob id. Answers are made beforehand, so only verification is timed.
+    let id = blob.id;
+    let challenge = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut cases = Vec::with_capacity(CHALLENGES);
+        let mut answer_bytes = 0usize;
+        for i in 0..CHALLENGES {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            let groups = challenge_groups(id, size, &seed, GROUPS_PER_CHALLENGE);
+            let mut answer = Vec::new();
+            store.prove(id, &groups, &mut answer)?;
+            answer_bytes += answer.len();
+            cases.push((seed, answer));
+        }
+        let started = Instant::now();
+        for (seed, answer) in &cases {
+            let groups = challenge_groups(id, size, seed, GROUPS_PER_CHALLENGE);
+            verify(id, size, &groups, answer).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok((started.elapsed().as_secs_f64(), answer_bytes))
+    })
+    .await??;
+    server.abort();
+
+    let (verify_secs, answer_bytes) = challenge;
+    let mib_f = mib as f64;
+    let per_challenge_us = verify_secs / CHALLENGES as f64 * 1e6;
+    let gib = size as f64 / (1u64 << 30) as f64;
+    Ok(serde_json::json!({
+        "scenario": "storage",
+        "bytes": size,
+        "blake3_one_core_mib_per_sec": mib_f / hash_secs,
+        "put_mib_per_sec": mib_f / put_secs,
+        "put_hash_secs": prepare_secs,
+        "put_upload_secs": upload_secs,
+        "get_mib_per_sec": mib_f / get_secs,
+        "put_ratio": hash_secs / put_secs,
+        "get_ratio": hash_secs / get_secs,
+        "challenge": {
+            "groups_per_challenge": GROUPS_PER_CHALLENGE,
+            "group_bytes": CHUNK_GROUP_BYTES,
+            "challenges": CHALLENGES,
+            "verify_us_per_challenge": per_challenge_us,
+            "answer_bytes_per_challenge": answer_bytes / CHALLENGES,
+            // One challenge per blob-GiB per epoch: what the verifier spends per GiB stored.
+            "verify_us_per_gib_stored_one_challenge_per_gib": per_challenge_us,
+            "fraction_of_stored_bytes_read_per_challenge":
+                (GROUPS_PER_CHALLENGE as u64 * CHUNK_GROUP_BYTES) as f64 / size as f64,
+            "blob_gib": gib,
+        },
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    }))
+}
