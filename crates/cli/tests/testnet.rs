@@ -50,3 +50,127 @@ fn a_testnet_of_four_validators_agrees_and_commits_transfers_sent_to_each() {
     assert!(sent >= 8, "{out}");
     assert_eq!(out["transfers_committed"].as_u64().unwrap(), sent, "{out}");
 }
+
+/// The height and app hash a validator reports, or None while it is down.
+fn status(url: &str) -> Option<(u64, String)> {
+    let s = get_json(&format!("{url}/v1/status"))?;
+    Some((s["height"].as_u64()?, s["app_hash"].as_str()?.to_string()))
+}
+
+fn app_hash_at(url: &str, height: u64) -> String {
+    let block = get_json(&format!("{url}/v1/blocks/{height}")).expect("the block is served");
+    block["app_hash"].as_str().unwrap().to_string()
+}
+
+/// Waits until `cond` holds for the validator at `url`, for at most 30 s.
+fn wait_for(url: &str, what: &str, cond: impl Fn(u64) -> bool) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some((h, _)) = status(url) {
+            if cond(h) {
+                return h;
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{url}: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let p2p = free_ports(4);
+    let api = free_ports(4);
+    run_ok(
+        home,
+        &[
+            "--keyring-backend",
+            "test",
+            "node",
+            "init",
+            "--validators",
+            "4",
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ],
+    );
+    let user = run_json(
+        home,
+        &["--keyring-backend", "test", "--json", "keys", "add", "user"],
+    );
+    let user = user["address"].as_str().unwrap().to_string();
+    let vhome = |i: u16| home.join(format!("validator-{i}"));
+    let mut nodes: Vec<Option<NodeProcess>> = (0..4)
+        .map(|i| Some(NodeProcess::start(&vhome(i), api + i)))
+        .collect();
+    let url = |i: u16| format!("http://127.0.0.1:{}", api + i);
+    let transfer_via = |i: u16| {
+        let out = run_json(
+            home,
+            &[
+                "--keyring-backend",
+                "test",
+                "--node",
+                &url(i),
+                "--json",
+                "tx",
+                "transfer",
+                "--from",
+                "faucet",
+                "--to",
+                &user,
+                "--amount",
+                "1uplx",
+                "--wait",
+            ],
+        );
+        assert_eq!(out["code"], "ok", "{out}");
+    };
+    wait_for(&url(0), "the chain did not start", |h| h >= 3);
+
+    // One of four killed: the other three go on and commit transfers.
+    nodes[3].as_mut().unwrap().kill();
+    let before = status(&url(0)).unwrap().0;
+    wait_for(&url(0), "no progress with three of four", |h| {
+        h >= before + 5
+    });
+    transfer_via(1);
+
+    // Two of four killed: progress stops, and the two left agree on every height they have.
+    nodes[2].as_mut().unwrap().kill();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let stalled = status(&url(0)).unwrap().0;
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (h0, _) = status(&url(0)).unwrap();
+    let (h1, _) = status(&url(1)).unwrap();
+    assert!(
+        h0 <= stalled + 1,
+        "progressed from {stalled} to {h0} with two of four down"
+    );
+    let common = h0.min(h1);
+    assert_eq!(app_hash_at(&url(0), common), app_hash_at(&url(1), common));
+
+    // One comes back: progress resumes; the other comes back and catches up.
+    nodes[2] = Some(NodeProcess::start(&vhome(2), api + 2));
+    wait_for(&url(0), "no progress after a validator came back", |h| {
+        h >= common + 5
+    });
+    transfer_via(2);
+    nodes[3] = Some(NodeProcess::start(&vhome(3), api + 3));
+    let target = status(&url(0)).unwrap().0;
+    wait_for(&url(3), "the restarted validator did not catch up", |h| {
+        h >= target
+    });
+    for h in [common, target] {
+        let expected = app_hash_at(&url(0), h);
+        for i in 1..4 {
+            assert_eq!(app_hash_at(&url(i), h), expected, "validator {i} at {h}");
+        }
+    }
+}
