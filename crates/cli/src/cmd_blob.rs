@@ -66,9 +66,10 @@ fn print_deal(d: &serde_json::Value) {
     println!(
         "deal {}  {}  {} replicas × epochs {}..={} at {} uplx  escrow {}  paid {}  refunded {}",
         d["id"],
-        match &d["status"] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
+        match (&d["status"], d["status"]["ended"]["at_epoch"].as_u64()) {
+            (_, Some(epoch)) => format!("ended at epoch {epoch}"),
+            (serde_json::Value::String(s), _) => s.clone(),
+            (other, _) => other.to_string(),
         },
         d["replicas"].as_array().map(|r| r.len()).unwrap_or(0),
         d["first_epoch"],
@@ -83,7 +84,10 @@ fn print_deal(d: &serde_json::Value) {
             "  replica  device {}  owner {}  {}",
             r["device"].as_str().unwrap_or("?"),
             r["owner"].as_str().unwrap_or("?"),
-            r["device_status"]
+            match &r["device_status"] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
         );
     }
 }
