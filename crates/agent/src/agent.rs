@@ -30,6 +30,8 @@ pub struct Timings {
     /// challenges far more often than it heartbeats.
     pub challenges: Duration,
     pub claims: Duration,
+    /// Storage devices look for newly assigned blobs this often.
+    pub replicas: Duration,
     /// Pause before retrying a registration that failed for a passing reason.
     pub retry: Duration,
     pub tx_commit: Duration,
@@ -41,6 +43,7 @@ impl Default for Timings {
             heartbeat: Duration::from_secs(1),
             challenges: Duration::from_millis(100),
             claims: Duration::from_secs(10),
+            replicas: Duration::from_secs(2),
             retry: Duration::from_secs(2),
             tx_commit: Duration::from_secs(30),
         }
@@ -567,8 +570,21 @@ impl Agent {
             () = &mut shutdown => return Ok(()),
             registered = self.register_until_done() => { registered?; }
         }
+        let keeper = if crate::config::is_storage_class(&self.config.class) {
+            Some(self.start_storage().await?)
+        } else {
+            None
+        };
         let duties = async {
             tokio::join!(
+                async {
+                    if let Some(keeper) = &keeper {
+                        repeat("replicas", self.timings.replicas, || async {
+                            keeper.sync_once().await.map_err(AgentError::from)
+                        })
+                        .await
+                    }
+                },
                 repeat("heartbeat", self.timings.heartbeat, || self
                     .heartbeat_once()),
                 repeat("challenges", self.timings.challenges, || self
@@ -587,6 +603,34 @@ impl Agent {
         }
         tracing::info!(device = %self.device.public_key(), "agent stopped");
         Ok(())
+    }
+
+    /// Opens the blob store and serves it at `blob_listen` for as long as the process runs.
+    async fn start_storage(&self) -> Result<crate::storage::ReplicaKeeper, AgentError> {
+        let keeper = crate::storage::ReplicaKeeper::open(
+            &self.config.data_dir,
+            &self.config.node,
+            self.device.public_key(),
+            &self.config.blob_sources,
+        )?;
+        let listener = tokio::net::TcpListener::bind(self.config.blob_listen)
+            .await
+            .map_err(|source| AgentError::Listen {
+                addr: self.config.blob_listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| AgentError::Listen {
+            addr: self.config.blob_listen,
+            source,
+        })?;
+        let router = keeper.router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the blob service stopped");
+            }
+        });
+        tracing::info!(%addr, "serving blobs");
+        Ok(keeper)
     }
 
     async fn register_until_done(&self) -> Result<Registration, AgentError> {

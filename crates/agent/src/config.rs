@@ -22,7 +22,7 @@ pub enum ConfigError {
     BadUrl { key: &'static str, value: String },
     #[error("oracles must name at least one oracle URL")]
     NoOracles,
-    #[error("class {class:?} is not a compute class; the agent serves {known}")]
+    #[error("class {class:?} is not a class this agent serves; it serves {known}")]
     UnknownClass { class: String, known: String },
     #[error(
         "h3_cell {value:?} is not a hexadecimal H3 cell index (for example \"8c2a100d2c0a5ff\")"
@@ -35,6 +35,8 @@ pub enum ConfigError {
     },
     #[error("data_dir must not be empty")]
     EmptyDataDir,
+    #[error("blob_listen {value:?} is not a socket address (for example \"127.0.0.1:26660\")")]
+    BadListen { value: String },
 }
 
 /// Validated agent settings. Read them with [`AgentConfig::load`] or [`AgentConfig::parse`];
@@ -48,7 +50,7 @@ pub struct AgentConfig {
     pub oracles: Vec<String>,
     /// Where the device key and the record of claimed rewards live.
     pub data_dir: PathBuf,
-    /// The compute class the device registers under (`cpu-small`, …).
+    /// The class the device registers under (`cpu-small`, `storage-small`, …).
     pub class: String,
     /// The H3 cell the device sits in.
     pub h3_cell: u64,
@@ -56,6 +58,10 @@ pub struct AgentConfig {
     pub stake: Amount,
     /// Whether the agent claims its rewards as soon as an epoch's manifest is final.
     pub auto_claim: bool,
+    /// For a storage class: where the agent serves its blobs (`/v1/blobs`).
+    pub blob_listen: std::net::SocketAddr,
+    /// For a storage class: blob services to fetch assigned blobs from after the node.
+    pub blob_sources: Vec<String>,
 }
 
 /// The file as written; [`AgentConfig`] is what it means once checked.
@@ -72,6 +78,24 @@ struct ConfigFile {
     stake: String,
     #[serde(default = "default_auto_claim")]
     auto_claim: bool,
+    #[serde(default = "default_blob_listen")]
+    blob_listen: String,
+    #[serde(default)]
+    blob_sources: Vec<String>,
+}
+
+/// Device classes that keep blobs rather than compute (the chain's default storage classes).
+pub const STORAGE_CLASSES: &[&str] = &["storage-small"];
+
+/// Whether a device class keeps blobs.
+pub fn is_storage_class(class: &str) -> bool {
+    STORAGE_CLASSES.contains(&class)
+}
+
+pub const DEFAULT_BLOB_LISTEN: &str = "127.0.0.1:26660";
+
+fn default_blob_listen() -> String {
+    DEFAULT_BLOB_LISTEN.to_string()
 }
 
 fn default_node() -> String {
@@ -112,8 +136,9 @@ impl TryFrom<ConfigFile> for AgentConfig {
             .into_iter()
             .map(|o| url("oracles", o))
             .collect::<Result<Vec<_>, _>>()?;
-        if class_by_name(&file.class).is_none() {
-            let known: Vec<&str> = COMPUTE_CLASSES.iter().map(|c| c.name).collect();
+        if class_by_name(&file.class).is_none() && !is_storage_class(&file.class) {
+            let mut known: Vec<&str> = COMPUTE_CLASSES.iter().map(|c| c.name).collect();
+            known.extend(STORAGE_CLASSES);
             return Err(ConfigError::UnknownClass {
                 class: file.class,
                 known: known.join(", "),
@@ -134,6 +159,18 @@ impl TryFrom<ConfigFile> for AgentConfig {
         if file.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::EmptyDataDir);
         }
+        let blob_listen = file
+            .blob_listen
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::BadListen {
+                value: file.blob_listen.clone(),
+            })?;
+        let blob_sources = file
+            .blob_sources
+            .into_iter()
+            .map(|s| url("blob_sources", s))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(AgentConfig {
             node,
             oracles,
@@ -142,6 +179,8 @@ impl TryFrom<ConfigFile> for AgentConfig {
             h3_cell,
             stake,
             auto_claim: file.auto_claim,
+            blob_listen,
+            blob_sources,
         })
     }
 }
@@ -200,10 +239,11 @@ oracles = ["{DEFAULT_ORACLE_URL}"]
 # device key means registering a new device and bonding a new stake.
 data_dir = "agent-data"
 
-# The compute class the device registers under. It sets the size of the challenges the
-# oracles send and the time allowed to answer them; a device that cannot answer its class's
-# challenges in time earns nothing for them. Classes:
+# The class the device registers under. A compute class sets the size of the challenges
+# the oracles send and the time allowed to answer them; a device that cannot answer its
+# class's challenges in time earns nothing for them. Compute classes:
 {classes}
+# or a storage class ({storage}), whose device keeps blobs for storage deals (see below).
 class = "cpu-small"
 
 # The H3 cell (hexadecimal index, any resolution) where the device sits.
@@ -217,7 +257,14 @@ stake = "100plx"
 # Whether to claim rewards automatically once an epoch's compute manifest is final. Each
 # claim is a transaction signed by the owner key and pays the usual fee.
 auto_claim = true
+
+# Storage classes only ({storage}): the device keeps the blobs that storage deals assign to
+# it, fetching each from the node, then from these blob services in order, and verifying
+# every byte against the blob id; it serves them at http://<blob_listen>/v1/blobs.
+blob_listen = "{DEFAULT_BLOB_LISTEN}"
+blob_sources = []
 "#,
+            storage = STORAGE_CLASSES.join(", "),
             classes = classes.join("\n"),
         )
     }

@@ -19,6 +19,13 @@ pub enum AgentError {
     Wait(#[from] WaitError),
     #[error(transparent)]
     ClaimBook(#[from] ClaimBookError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("cannot serve blobs at {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the chain's epoch parameters are unusable: {0}")]
     Clock(#[from] ClockError),
     #[error(

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod node;
 pub mod oracle;
 pub mod probe;
+pub mod storage;
 
 pub use agent::{Agent, ChallengeAnswer, Registration, SettledClaim, Timings};
 pub use behaviour::Behaviour;
@@ -29,3 +30,4 @@ pub use node::NodeClient;
 pub use oracle::OracleClient;
 pub use plexus_types::epoch_clock::{EpochClock, IntervalId};
 pub use probe::{Gpu, HardwareProbe};
+pub use storage::{ReplicaKeeper, StorageError, SyncReport};

@@ -1,11 +1,12 @@
 //! `plexus blob put | get | status`: content-addressed blobs on a node's or agents' blob
 //! service. Every byte is verified against the blob id in 16 KiB chunk groups.
 
-use crate::{print_json, Globals};
+use crate::{cmd_tx, print_json, Globals};
 use anyhow::Context;
 use clap::Subcommand;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
+use plexus_types::{Address, Amount, Body, Hash, StorageDealTerms};
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -16,6 +17,22 @@ pub enum BlobCommand {
         /// Blob services to upload to (node or agent API URLs); default: the node.
         #[arg(long = "to")]
         to: Vec<String>,
+        /// After the upload, make a storage deal for this many replicas, kept by storage
+        /// devices the chain assigns.
+        #[arg(long, requires = "from")]
+        replicas: Option<u32>,
+        /// How many epochs the deal pays for.
+        #[arg(long, default_value_t = 10, requires = "replicas")]
+        epochs: u64,
+        /// What the deal pays each replica per epoch, for example 0.1plx.
+        #[arg(long, default_value = "0.1plx", requires = "replicas")]
+        price: String,
+        /// Name of the key that pays for the deal (its escrow and fee).
+        #[arg(long)]
+        from: Option<String>,
+        /// How long to wait for the deal to be committed.
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
     },
     /// Download a blob, verifying every chunk group; a range that fails to verify at one
     /// source is fetched from the next.
@@ -37,6 +54,44 @@ pub enum BlobCommand {
     },
 }
 
+/// The storage deals the node's chain holds for a blob.
+async fn deals_of(g: &Globals, id: BlobId) -> anyhow::Result<serde_json::Value> {
+    g.client()?
+        .get(&format!("/v1/storage/blobs/{id}"))
+        .await
+        .with_context(|| format!("asking {} for the storage deals of {id}", g.node))
+}
+
+fn print_deal(d: &serde_json::Value) {
+    println!(
+        "deal {}  {}  {} replicas × epochs {}..={} at {} uplx  escrow {}  paid {}  refunded {}",
+        d["id"],
+        match (&d["status"], d["status"]["ended"]["at_epoch"].as_u64()) {
+            (_, Some(epoch)) => format!("ended at epoch {epoch}"),
+            (serde_json::Value::String(s), _) => s.clone(),
+            (other, _) => other.to_string(),
+        },
+        d["replicas"].as_array().map(|r| r.len()).unwrap_or(0),
+        d["first_epoch"],
+        d["last_epoch"],
+        d["price_per_replica_epoch"].as_str().unwrap_or("?"),
+        d["escrow"].as_str().unwrap_or("?"),
+        d["paid"].as_str().unwrap_or("?"),
+        d["refunded"].as_str().unwrap_or("?"),
+    );
+    for r in d["replicas"].as_array().into_iter().flatten() {
+        println!(
+            "  replica  device {}  owner {}  {}",
+            r["device"].as_str().unwrap_or("?"),
+            r["owner"].as_str().unwrap_or("?"),
+            match &r["device_status"] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        );
+    }
+}
+
 fn or_node(urls: Vec<String>, g: &Globals) -> Vec<String> {
     if urls.is_empty() {
         vec![g.node.clone()]
@@ -52,7 +107,24 @@ fn parse_id(id: &str) -> anyhow::Result<BlobId> {
 pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
     let client = BlobClient::new();
     match cmd {
-        BlobCommand::Put { file, to } => {
+        BlobCommand::Put {
+            file,
+            to,
+            replicas,
+            epochs,
+            price,
+            from,
+            timeout,
+        } => {
+            // Check the deal's terms and key before spending time on the upload.
+            let deal = match (replicas, from) {
+                (Some(replicas), Some(from)) => Some((
+                    replicas,
+                    Amount::parse_human(&price).with_context(|| format!("--price {price:?}"))?,
+                    g.keyring().secret(&from)?,
+                )),
+                _ => None,
+            };
             let targets = or_node(to, g);
             let path = file.clone();
             let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))
@@ -66,12 +138,40 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("uploading {} to {target}", file.display()))?;
                 stored.push(serde_json::json!({"target": target, "status": status}));
             }
+            let mut deal_view = serde_json::Value::Null;
+            if let Some((replicas, price, key)) = deal {
+                let body = Body::StorageDeal(StorageDealTerms {
+                    blob: Hash(blob.id.0),
+                    size: blob.size,
+                    replicas,
+                    epochs,
+                    price_per_replica_epoch: price,
+                });
+                let committed = cmd_tx::send_and_wait(g, &key, body, timeout)
+                    .await
+                    .with_context(|| format!("making a storage deal for {}", blob.id))?;
+                let deals = deals_of(g, blob.id).await?;
+                let client = Address::from_public_key(&key.public_key()).to_string();
+                // The newest deal of this client for this blob is the one just made.
+                deal_view = deals["deals"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                    .find(|d| d["client"].as_str() == Some(client.as_str()))
+                    .cloned()
+                    .context("the node lists no deal for the blob after committing it")?;
+                deal_view["tx"] = committed["hash"].clone();
+            }
             if g.json {
                 print_json(&serde_json::json!({
-                    "id": blob.id, "size": blob.size, "stored": stored,
+                    "id": blob.id, "size": blob.size, "stored": stored, "deal": deal_view,
                 }));
             } else {
                 println!("{}", blob.id);
+                if !deal_view.is_null() {
+                    print_deal(&deal_view);
+                }
             }
         }
         BlobCommand::Get { id, output, from } => {
@@ -107,8 +207,11 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("asking {service}"))?;
                 rows.push(serde_json::json!({"service": service, "status": status}));
             }
+            let deals = deals_of(g, id).await?;
             if g.json {
-                print_json(&serde_json::json!({"id": id, "services": rows}));
+                print_json(&serde_json::json!({
+                    "id": id, "services": rows, "deals": deals["deals"],
+                }));
             } else {
                 for row in rows {
                     let s = &row["status"];
@@ -119,6 +222,13 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                         s["size"],
                         s["verified"]
                     );
+                }
+                let deals = deals["deals"].as_array().cloned().unwrap_or_default();
+                if deals.is_empty() {
+                    println!("no storage deal for {id}");
+                }
+                for d in &deals {
+                    print_deal(d);
                 }
             }
         }

@@ -60,6 +60,45 @@ pub fn resolve_address(g: &Globals, text: &str) -> anyhow::Result<Address> {
     )
 }
 
+/// Signs `body` with `key` at the account's next nonce and the chain's minimum fee, submits
+/// it and waits until it is committed. A transaction that commits with a failure code is an
+/// error that names the code and says why.
+pub async fn send_and_wait(
+    g: &Globals,
+    key: &plexus_types::SecretKey,
+    body: Body,
+    timeout: Duration,
+) -> anyhow::Result<Value> {
+    let client = g.client()?;
+    let status = client.status().await?;
+    let chain_id = status["chain_id"]
+        .as_str()
+        .context("the node did not report its chain id")?
+        .to_string();
+    let fee = Amount::from_base_units(status["min_fee"].as_str().unwrap_or("1000"))?;
+    let sender = Address::from_public_key(&key.public_key());
+    let nonce = client.account(&sender, None).await?["nonce"]
+        .as_u64()
+        .context("the node did not report a nonce")?;
+    let tx = UnsignedTx {
+        chain_id,
+        nonce,
+        fee,
+        body,
+    }
+    .sign(key);
+    let hash = client.submit(&tx.bytes).await?;
+    let result: Value = client.wait_committed(&hash, timeout).await?;
+    if result["code"].as_str() != Some("ok") {
+        bail!(
+            "transaction {hash} failed: {} ({})",
+            result["log"].as_str().unwrap_or(""),
+            result["code"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(result)
+}
+
 pub async fn run(g: &Globals, cmd: TxCommand) -> anyhow::Result<()> {
     match cmd {
         TxCommand::Transfer {

@@ -279,6 +279,10 @@ fn start_agents(
             h3_cell: CELLS[i % CELLS.len()],
             stake,
             auto_claim: true,
+            blob_listen: plexus_agent::config::DEFAULT_BLOB_LISTEN
+                .parse()
+                .expect("the default blob address parses"),
+            blob_sources: Vec::new(),
         };
         let owner = ring.secret(&provider_name(i))?;
         let agent =

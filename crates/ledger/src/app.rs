@@ -6,7 +6,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{epochs, payouts, registry};
+use crate::{epochs, payouts, registry, storage};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -282,6 +282,7 @@ impl PlexusLedger {
             ),
             Body::ClaimReward(c) => payouts::claim(state, info, c),
             Body::ComputeFraud(f) => payouts::compute_fraud(state, info, f),
+            Body::StorageDeal(terms) => storage::create_deal(state, epoch, height, sender, terms),
         }
     }
 

@@ -58,4 +58,8 @@ pub mod module_account {
     pub fn unclaimed() -> Address {
         Address::module("unclaimed")
     }
+    /// Storage deals' escrow not yet paid to providers or refunded.
+    pub fn storage_escrow() -> Address {
+        Address::module("storage_escrow")
+    }
 }

@@ -58,6 +58,8 @@ pub enum TxCode {
     BadProof,
     /// The fraud proof does not show a fraud.
     NotFraud,
+    /// Fewer active storage devices can take the blob than the deal asks replicas.
+    NotEnoughProviders,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -97,6 +99,7 @@ impl TxCode {
             TxCode::AlreadyClaimed => "already_claimed",
             TxCode::BadProof => "bad_proof",
             TxCode::NotFraud => "not_fraud",
+            TxCode::NotEnoughProviders => "not_enough_providers",
             TxCode::Internal => "internal",
         }
     }

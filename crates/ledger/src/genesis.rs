@@ -161,6 +161,12 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
         class("cpu-medium", 200, 2),
         class("cpu-large", 400, 4),
         class("gpu-a100", 2_000, 32),
+        DeviceClass {
+            name: "storage-small".into(),
+            resource: ResourceClass::Storage,
+            min_stake: Amount::plx(100),
+            capacity_units: 1,
+        },
     ]
 }
 

@@ -22,6 +22,7 @@ pub mod query;
 pub mod registry;
 mod sigcache;
 pub mod state_key;
+pub mod storage;
 
 pub use app::{fee_pool_address, PlexusLedger};
 pub use bank::{module_account, Account};

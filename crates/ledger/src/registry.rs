@@ -134,6 +134,9 @@ pub(crate) fn register(
             registered_height: height,
         },
     );
+    if crate::storage::is_storage_class(info, class) {
+        crate::storage::add_provider(state, key)?;
+    }
     let count = state.get_u64(&state_key::device_count())?;
     state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
     state.set_u64(state_key::device_count(), count + 1);

@@ -96,6 +96,40 @@ pub fn claim(epoch: u64, resource: ResourceClass, device: &PublicKey) -> Vec<u8>
     k
 }
 
+/// Number of storage deals ever made; the next deal's id.
+pub fn storage_deal_count() -> Vec<u8> {
+    b"storage/deal_count".to_vec()
+}
+
+/// A storage deal, by id.
+pub fn storage_deal(id: u64) -> Vec<u8> {
+    let mut k = b"storage/deal/".to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Ids of the deals not yet ended, in the order they were made.
+pub fn storage_open_deals() -> Vec<u8> {
+    b"storage/open".to_vec()
+}
+
+/// Ids of every deal ever made for a blob.
+pub fn storage_blob_deals(blob: &Hash) -> Vec<u8> {
+    let mut k = b"storage/blob/".to_vec();
+    k.extend_from_slice(&blob.0);
+    k
+}
+
+/// Keys of every device registered under a storage class, in registration order.
+pub fn storage_providers() -> Vec<u8> {
+    b"storage/providers".to_vec()
+}
+
+/// Running totals of storage escrow deposited, paid and refunded.
+pub fn storage_totals() -> Vec<u8> {
+    b"storage/totals".to_vec()
+}
+
 /// Running totals of minted, paid, forfeited, dust and unclaimed rewards.
 pub fn reward_totals() -> Vec<u8> {
     b"rewards/totals".to_vec()

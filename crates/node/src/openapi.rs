@@ -375,6 +375,88 @@ pub const DOCUMENT: &str = r#"{
         ]
       }
     },
+    "/v1/storage": {
+      "get": {
+        "summary": "Storage escrow accounting: escrowed = paid + refunded + held, and whether it balances",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/storage/deals": {
+      "get": {
+        "summary": "Open storage deals, each with its replicas (device, owner, device status); with ?provider=KEY only those assigned to that device",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad device key"
+          }
+        },
+        "parameters": [
+          {
+            "name": "provider",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/storage/deals/{id}": {
+      "get": {
+        "summary": "One storage deal: client, blob, size, replicas, price, term (first_epoch..=last_epoch), escrow, paid, refunded, status, and its replicas",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad deal number"
+          },
+          "404": {
+            "description": "unknown deal"
+          }
+        },
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ]
+      }
+    },
+    "/v1/storage/blobs/{blob}": {
+      "get": {
+        "summary": "Every storage deal made for a blob, oldest first, with their replicas: {blob, deals}",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad blob id"
+          }
+        },
+        "parameters": [
+          {
+            "name": "blob",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
     "/v1/rewards": {
       "get": {
         "summary": "Reward accounting: minted = paid + forfeited + dust + expired + claimable",

@@ -247,6 +247,10 @@ async fn the_openapi_document_lists_every_route() {
         "/v1/blobs",
         "/v1/blobs/{id}",
         "/v1/blobs/{id}/status",
+        "/v1/storage",
+        "/v1/storage/deals",
+        "/v1/storage/deals/{id}",
+        "/v1/storage/blobs/{blob}",
     ] {
         assert!(
             paths.contains_key(route),

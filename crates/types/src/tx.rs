@@ -72,6 +72,10 @@ pub const MAX_NAME_LEN: usize = 64;
 pub const MAX_GPU_MODEL_LEN: usize = 128;
 /// Most elements in a compute row carried by a fraud proof.
 pub const MAX_ROW_LEN: usize = 4096;
+/// Most replicas one storage deal may ask for.
+pub const MAX_DEAL_REPLICAS: u32 = 16;
+/// Longest storage deal, in epochs.
+pub const MAX_DEAL_EPOCHS: u64 = 1_000_000;
 
 /// What a device declares it can do.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -105,6 +109,20 @@ pub struct ComputeFraud {
     pub row_index: u32,
     pub row: Vec<u32>,
     pub proof: MerkleProof,
+}
+
+/// What a client asks of a storage deal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageDealTerms {
+    /// The blob's id: the blake3 hash of its bytes.
+    pub blob: Hash,
+    pub size: u64,
+    /// 1 to [`MAX_DEAL_REPLICAS`].
+    pub replicas: u32,
+    /// 1 to [`MAX_DEAL_EPOCHS`].
+    pub epochs: u64,
+    /// At least 1 uplx.
+    pub price_per_replica_epoch: Amount,
 }
 
 /// The one message a transaction carries.
@@ -142,6 +160,7 @@ pub enum Body {
     },
     ClaimReward(RewardClaim),
     ComputeFraud(ComputeFraud),
+    StorageDeal(StorageDealTerms),
 }
 
 /// A transaction before signing.
@@ -408,6 +427,26 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
                 proof: proof_from(f.row_index as u64, f.leaf_count, f.siblings)?,
             })
         }
+        P::StorageDeal(d) => {
+            if d.replicas == 0 || d.replicas > MAX_DEAL_REPLICAS {
+                return Err(bad("replicas", format!("must be 1 to {MAX_DEAL_REPLICAS}")));
+            }
+            if d.epochs == 0 || d.epochs > MAX_DEAL_EPOCHS {
+                return Err(bad("epochs", format!("must be 1 to {MAX_DEAL_EPOCHS}")));
+            }
+            let price = Amount::from_base_units(&d.price_per_replica_epoch)
+                .map_err(|e| bad("price_per_replica_epoch", e))?;
+            if price == Amount::ZERO {
+                return Err(bad("price_per_replica_epoch", "must be at least 1 uplx"));
+            }
+            Body::StorageDeal(StorageDealTerms {
+                blob: hash_field("blob", &d.blob)?,
+                size: d.size,
+                replicas: d.replicas,
+                epochs: d.epochs,
+                price_per_replica_epoch: price,
+            })
+        }
     })
 }
 
@@ -481,6 +520,13 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
             row: f.row.clone(),
             leaf_count: f.proof.leaf_count,
             siblings: siblings_to(&f.proof),
+        }),
+        Body::StorageDeal(d) => P::StorageDeal(proto::StorageDeal {
+            blob: d.blob.0.to_vec(),
+            size: d.size,
+            replicas: d.replicas,
+            epochs: d.epochs,
+            price_per_replica_epoch: d.price_per_replica_epoch.to_string(),
         }),
     }
 }
@@ -563,6 +609,40 @@ mod tests {
         let results = SignedTx::verify_many(&all);
         for (i, r) in results.iter().enumerate() {
             assert_eq!(r.is_ok(), i != 42, "tx {i}");
+        }
+    }
+
+    #[test]
+    fn a_storage_deal_round_trips_and_bad_terms_are_refused_by_field() {
+        let key = SecretKey::from_seed([5u8; 32]);
+        let deal = |replicas, epochs, price| {
+            UnsignedTx {
+                chain_id: "plexus-test".into(),
+                nonce: 0,
+                fee: Amount(10),
+                body: Body::StorageDeal(StorageDealTerms {
+                    blob: Hash::of(b"blob"),
+                    size: 4,
+                    replicas,
+                    epochs,
+                    price_per_replica_epoch: Amount(price),
+                }),
+            }
+            .sign(&key)
+        };
+        let good = deal(3, 10, 7);
+        assert_eq!(SignedTx::decode(&good.bytes).unwrap(), good);
+        for (tx, field) in [
+            (deal(0, 10, 7), "replicas"),
+            (deal(MAX_DEAL_REPLICAS + 1, 10, 7), "replicas"),
+            (deal(3, 0, 7), "epochs"),
+            (deal(3, MAX_DEAL_EPOCHS + 1, 7), "epochs"),
+            (deal(3, 10, 0), "price_per_replica_epoch"),
+        ] {
+            match SignedTx::decode(&tx.bytes) {
+                Err(TxError::BadField { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected a bad {field}, got {other:?}"),
+            }
         }
     }
 

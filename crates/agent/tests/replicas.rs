@@ -1,0 +1,77 @@
+//! A storage device's agent keeps the blobs the chain assigns to it: it fetches each from
+//! the node (verifying every byte), serves it, and reports a blob it cannot fetch.
+
+use axum::routing::get;
+use plexus_agent::ReplicaKeeper;
+use plexus_blobs::client::BlobClient;
+use plexus_blobs::{http, BlobId, BlobState, BlobStore};
+use plexus_types::SecretKey;
+use std::sync::{Arc, Mutex};
+
+/// A node that serves blobs from `store` and lists `deals` as the open deals of any device.
+async fn fake_node(store: Arc<BlobStore>, deals: Arc<Mutex<Vec<BlobId>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let deals_route = get(move || {
+        let deals = deals.lock().unwrap().clone();
+        async move {
+            let list: Vec<_> = deals
+                .iter()
+                .map(|b| serde_json::json!({"blob": b.to_hex()}))
+                .collect();
+            axum::Json(serde_json::json!({"height": 1, "deals": list}))
+        }
+    });
+    let app = axum::Router::new()
+        .route("/v1/storage/deals", deals_route)
+        .merge(http::router(store));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assigned_blob_is_fetched_verified_kept_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let node_store = Arc::new(BlobStore::open(dir.path().join("node")).unwrap());
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let file = dir.path().join("blob");
+    std::fs::write(&file, &bytes).unwrap();
+    let (id, _) = node_store.import_file(&file).unwrap();
+    let missing = BlobId::of(b"nobody has this");
+    let deals = Arc::new(Mutex::new(vec![id]));
+    let node = fake_node(node_store, deals.clone()).await;
+
+    let device = SecretKey::from_seed([3; 32]).public_key();
+    let keeper = ReplicaKeeper::open(&dir.path().join("agent"), &node, device, &[]).unwrap();
+    let report = keeper.sync_once().await.unwrap();
+    assert_eq!(report.fetched, vec![id]);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        keeper.store().status(id).unwrap().state,
+        BlobState::Complete
+    );
+
+    // Served by the agent's own blob service, byte for byte.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let served = format!("http://{}", listener.local_addr().unwrap());
+    let router = keeper.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let out = dir.path().join("out");
+    BlobClient::new()
+        .get(std::slice::from_ref(&served), id, &out)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+
+    // Kept blobs are not fetched again; one nobody serves is reported and not kept.
+    deals.lock().unwrap().push(missing);
+    let report = keeper.sync_once().await.unwrap();
+    assert_eq!(report.assigned, vec![id, missing]);
+    assert!(report.fetched.is_empty());
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, missing);
+    assert_eq!(
+        keeper.store().status(missing).unwrap().state,
+        BlobState::Absent
+    );
+}

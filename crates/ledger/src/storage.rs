@@ -1,0 +1,325 @@
+//! Storage deals: a client pays, from escrow, for `replicas` copies of a blob kept for
+//! `epochs` epochs by storage-class devices that the ledger assigns.
+//!
+//! Rules (each is implemented by the function named beside it):
+//! - Escrow rule (`create_deal`): the client deposits `price_per_replica_epoch × replicas ×
+//!   epochs` into the storage escrow account when the deal is made; the deal is refused
+//!   whole if that product overflows or the client cannot pay it.
+//! - Assignment rule (`rank_providers`): the eligible providers of a blob are the active
+//!   devices of a storage class that do not already hold the blob for another open deal,
+//!   ranked by blake3("plexus/storage-rank" ‖ blob id ‖ device key), lowest first; a deal
+//!   takes the first `replicas`. Anyone can recompute the assignment from the chain.
+//! - Term rule: a deal made during epoch `e` covers epochs `e + 1 ..= e + epochs`, so the
+//!   providers have the rest of epoch `e` to fetch the blob.
+//! - Payment rule (`end_epoch`): when a covered epoch ends, each assigned provider whose
+//!   device is still active is paid `price_per_replica_epoch`, to its owner, from escrow.
+//!   Then each provider that is no longer active is replaced by the next eligible device in
+//!   rank order, if there is one, which is paid from the next covered epoch on; what an
+//!   unpaid replica would have cost stays in escrow until the refund.
+//! - Expiry rule (`end_epoch`): when the last covered epoch ends, what the deal left in
+//!   escrow is refunded to the client, so that `escrow = paid + refunded` for every ended
+//!   deal, exactly.
+
+use crate::bank::module_account;
+use crate::codes::{TxCode, TxFailure};
+use crate::genesis::{ChainInfo, ResourceClass};
+use crate::overlay::StateOverlay;
+use crate::registry::{self, DeviceStatus};
+use crate::state_key;
+use plexus_store::StoreError;
+use plexus_types::{Address, Amount, Hash, PublicKey, StorageDealTerms};
+use serde::{Deserialize, Serialize};
+
+/// Where a deal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DealStatus {
+    /// Inside its term, or waiting for its first covered epoch.
+    Open,
+    /// Its last covered epoch has ended and the rest of its escrow was refunded.
+    Ended { at_epoch: u64 },
+}
+
+/// A storage deal as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageDeal {
+    pub id: u64,
+    /// Who pays, and who gets the refund.
+    pub client: Address,
+    /// The blob's id: the blake3 hash of its bytes.
+    pub blob: Hash,
+    pub size: u64,
+    pub replicas: u32,
+    pub price_per_replica_epoch: Amount,
+    /// First and last epochs the deal pays for.
+    pub first_epoch: u64,
+    pub last_epoch: u64,
+    /// Deposited when the deal was made.
+    pub escrow: Amount,
+    /// Paid to providers so far.
+    pub paid: Amount,
+    /// Returned to the client when the deal ended.
+    pub refunded: Amount,
+    /// The devices assigned to keep a replica, best ranked first. A replica whose provider
+    /// left and could not be replaced is dropped from the list.
+    pub providers: Vec<PublicKey>,
+    pub status: DealStatus,
+    pub created_height: u64,
+}
+
+impl StorageDeal {
+    /// Escrow not yet paid out or refunded.
+    pub fn held(&self) -> Option<Amount> {
+        self.escrow
+            .checked_sub(self.paid.checked_add(self.refunded)?)
+    }
+}
+
+/// Running totals of storage escrow: `escrowed = paid + refunded + held`, where `held` is
+/// the storage escrow account's balance.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StorageTotals {
+    pub escrowed: Amount,
+    pub paid: Amount,
+    pub refunded: Amount,
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("storage accounting: {what}"))
+}
+
+pub(crate) fn load_deal(
+    state: &StateOverlay<'_>,
+    id: u64,
+) -> Result<Option<StorageDeal>, StoreError> {
+    state.get_json(&state_key::storage_deal(id))
+}
+
+fn save_deal(state: &mut StateOverlay<'_>, deal: &StorageDeal) {
+    state.set_json(state_key::storage_deal(deal.id), deal);
+}
+
+fn id_list(state: &StateOverlay<'_>, key: &[u8]) -> Result<Vec<u64>, StoreError> {
+    Ok(state.get_json(key)?.unwrap_or_default())
+}
+
+fn totals(state: &StateOverlay<'_>) -> Result<StorageTotals, StoreError> {
+    Ok(state
+        .get_json(&state_key::storage_totals())?
+        .unwrap_or_default())
+}
+
+/// Whether a device class keeps blobs.
+pub(crate) fn is_storage_class(info: &ChainInfo, class: &str) -> bool {
+    info.device_class(class)
+        .is_some_and(|c| c.resource == ResourceClass::Storage)
+}
+
+/// Records a newly registered storage device, so assignment never scans other devices.
+pub(crate) fn add_provider(
+    state: &mut StateOverlay<'_>,
+    key: &PublicKey,
+) -> Result<(), StoreError> {
+    let mut all: Vec<PublicKey> = state
+        .get_json(&state_key::storage_providers())?
+        .unwrap_or_default();
+    all.push(*key);
+    state.set_json(state_key::storage_providers(), &all);
+    Ok(())
+}
+
+/// The rank of a device for a blob (assignment rule): lower is better.
+pub fn rank(blob: &Hash, device: &PublicKey) -> Hash {
+    let mut input = b"plexus/storage-rank".to_vec();
+    input.extend_from_slice(&blob.0);
+    input.extend_from_slice(device.as_bytes());
+    Hash::of(&input)
+}
+
+/// Devices that already hold `blob` for an open deal.
+fn holders(state: &StateOverlay<'_>, blob: &Hash) -> Result<Vec<PublicKey>, StoreError> {
+    let mut out = Vec::new();
+    for id in id_list(state, &state_key::storage_blob_deals(blob))? {
+        let deal = load_deal(state, id)?.ok_or_else(|| corrupt("indexed deal missing"))?;
+        if deal.status == DealStatus::Open {
+            out.extend(deal.providers);
+        }
+    }
+    Ok(out)
+}
+
+/// The eligible providers of `blob`, best first (assignment rule), leaving out `exclude`.
+fn rank_providers(
+    state: &StateOverlay<'_>,
+    blob: &Hash,
+    exclude: &[PublicKey],
+) -> Result<Vec<PublicKey>, StoreError> {
+    let all: Vec<PublicKey> = state
+        .get_json(&state_key::storage_providers())?
+        .unwrap_or_default();
+    let mut ranked = Vec::new();
+    for key in all {
+        if exclude.contains(&key) {
+            continue;
+        }
+        let active = registry::load(state, &key)?.is_some_and(|d| d.status == DeviceStatus::Active);
+        if active {
+            ranked.push((rank(blob, &key), key));
+        }
+    }
+    ranked.sort();
+    Ok(ranked.into_iter().map(|(_, k)| k).collect())
+}
+
+/// Escrow rule, assignment rule and term rule: makes a deal for `client`.
+pub(crate) fn create_deal(
+    state: &mut StateOverlay<'_>,
+    current_epoch: u64,
+    height: u64,
+    client: &Address,
+    terms: &StorageDealTerms,
+) -> Result<(), TxFailure> {
+    let fail = |code, log: String| Err(TxFailure::new(code, log));
+    let escrow = terms
+        .price_per_replica_epoch
+        .0
+        .checked_mul(terms.replicas as u128)
+        .and_then(|p| p.checked_mul(terms.epochs as u128))
+        .map(Amount);
+    let Some(escrow) = escrow else {
+        return fail(
+            TxCode::Overflow,
+            "price × replicas × epochs exceeds the largest amount".into(),
+        );
+    };
+    let exclude = holders(state, &terms.blob)?;
+    let ranked = rank_providers(state, &terms.blob, &exclude)?;
+    if ranked.len() < terms.replicas as usize {
+        return fail(
+            TxCode::NotEnoughProviders,
+            format!(
+                "{} replicas asked, {} active storage devices can take blob {}",
+                terms.replicas,
+                ranked.len(),
+                terms.blob
+            ),
+        );
+    }
+    if !state.move_funds(client, &module_account::storage_escrow(), escrow)? {
+        return fail(
+            TxCode::InsufficientFunds,
+            format!("client cannot deposit an escrow of {escrow} uplx"),
+        );
+    }
+    let id = state.get_u64(&state_key::storage_deal_count())?;
+    let deal = StorageDeal {
+        id,
+        client: *client,
+        blob: terms.blob,
+        size: terms.size,
+        replicas: terms.replicas,
+        price_per_replica_epoch: terms.price_per_replica_epoch,
+        first_epoch: current_epoch + 1,
+        last_epoch: current_epoch + terms.epochs,
+        escrow,
+        paid: Amount::ZERO,
+        refunded: Amount::ZERO,
+        providers: ranked[..terms.replicas as usize].to_vec(),
+        status: DealStatus::Open,
+        created_height: height,
+    };
+    save_deal(state, &deal);
+    state.set_u64(state_key::storage_deal_count(), id + 1);
+    let mut by_blob = id_list(state, &state_key::storage_blob_deals(&terms.blob))?;
+    by_blob.push(id);
+    state.set_json(state_key::storage_blob_deals(&terms.blob), &by_blob);
+    let mut open = id_list(state, &state_key::storage_open_deals())?;
+    open.push(id);
+    state.set_json(state_key::storage_open_deals(), &open);
+    let mut t = totals(state)?;
+    t.escrowed = t
+        .escrowed
+        .checked_add(escrow)
+        .ok_or_else(|| corrupt("escrowed overflows"))?;
+    state.set_json(state_key::storage_totals(), &t);
+    Ok(())
+}
+
+/// Payment rule and expiry rule for every open deal, when `epoch` ends.
+pub(crate) fn end_epoch(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
+    let escrow_account = module_account::storage_escrow();
+    let mut t = totals(state)?;
+    let mut still_open = Vec::new();
+    for id in id_list(state, &state_key::storage_open_deals())? {
+        let mut deal = load_deal(state, id)?.ok_or_else(|| corrupt("open deal missing"))?;
+        if epoch < deal.first_epoch {
+            still_open.push(id);
+            continue;
+        }
+        for provider in deal.providers.clone() {
+            let Some(device) = registry::load(state, &provider)? else {
+                return Err(corrupt("assigned device missing"));
+            };
+            if device.status != DeviceStatus::Active {
+                continue;
+            }
+            if !state.move_funds(&escrow_account, &device.owner, deal.price_per_replica_epoch)? {
+                return Err(corrupt("escrow account holds less than a deal's payment"));
+            }
+            deal.paid = deal
+                .paid
+                .checked_add(deal.price_per_replica_epoch)
+                .ok_or_else(|| corrupt("deal paid overflows"))?;
+            t.paid = t
+                .paid
+                .checked_add(deal.price_per_replica_epoch)
+                .ok_or_else(|| corrupt("paid overflows"))?;
+        }
+        if epoch >= deal.last_epoch {
+            let rest = deal
+                .held()
+                .ok_or_else(|| corrupt("a deal paid more than its escrow"))?;
+            if !state.move_funds(&escrow_account, &deal.client, rest)? {
+                return Err(corrupt("escrow account holds less than a deal's refund"));
+            }
+            deal.refunded = rest;
+            t.refunded = t
+                .refunded
+                .checked_add(rest)
+                .ok_or_else(|| corrupt("refunded overflows"))?;
+            deal.status = DealStatus::Ended { at_epoch: epoch };
+        } else {
+            // Replacements are paid from the next epoch on: they had none of this one.
+            replace_departed(state, &mut deal)?;
+            still_open.push(id);
+        }
+        save_deal(state, &deal);
+    }
+    state.set_json(state_key::storage_open_deals(), &still_open);
+    state.set_json(state_key::storage_totals(), &t);
+    Ok(())
+}
+
+/// Replaces each assigned provider that is no longer active by the best-ranked eligible
+/// device not yet holding the blob; drops it when there is none.
+fn replace_departed(state: &StateOverlay<'_>, deal: &mut StorageDeal) -> Result<(), StoreError> {
+    let mut kept = Vec::with_capacity(deal.providers.len());
+    let mut departed = 0usize;
+    for p in &deal.providers {
+        let active = registry::load(state, p)?.is_some_and(|d| d.status == DeviceStatus::Active);
+        if active {
+            kept.push(*p);
+        } else {
+            departed += 1;
+        }
+    }
+    if departed == 0 {
+        return Ok(());
+    }
+    let mut exclude = holders(state, &deal.blob)?;
+    exclude.extend(deal.providers.iter().copied());
+    let candidates = rank_providers(state, &deal.blob, &exclude)?;
+    kept.extend(candidates.into_iter().take(departed));
+    deal.providers = kept;
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! Storage deals end to end through blocks: escrow, replica assignment, payment each epoch,
+//! replacement of departed providers, expiry with refund, and exact escrow accounting.
+mod common;
+
+use common::*;
+use plexus_ledger::storage::{self, DealStatus, StorageDeal};
+use plexus_ledger::{module_account, query, Genesis, Ledger, PlexusLedger, RewardParams, TxCode};
+use plexus_types::{
+    statements, Address, Amount, Body, Capabilities, Hash, SecretKey, StorageDealTerms, UnsignedTx,
+};
+use proptest::prelude::*;
+
+const EPOCH_BLOCKS: u64 = 8;
+const CELL: u64 = 0x8c2a100d2c0a5ff;
+const STAKE: u128 = 100_000_000;
+const FEE: u128 = 1_000;
+
+struct Net {
+    _dir: tempfile::TempDir,
+    ledger: PlexusLedger,
+    nonces: std::collections::BTreeMap<Address, u64>,
+}
+
+fn storage_genesis(funded: &[Address]) -> Genesis {
+    let all: Vec<(Address, u128)> = funded.iter().map(|a| (*a, 10_000_000_000)).collect();
+    let mut g = genesis(&all);
+    g.rewards = RewardParams {
+        epoch_blocks: EPOCH_BLOCKS,
+        ..RewardParams::default()
+    };
+    g
+}
+
+impl Net {
+    fn new(funded: &[Address]) -> Net {
+        let (dir, ledger) = fresh_ledger(&storage_genesis(funded));
+        Net {
+            _dir: dir,
+            ledger,
+            nonces: Default::default(),
+        }
+    }
+
+    fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
+        let a = addr(key);
+        let nonce = *self.nonces.get(&a).unwrap_or(&0);
+        let tx = UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: Amount(FEE),
+            body,
+        }
+        .sign(key);
+        let out = run_block(&mut self.ledger, vec![tx.bytes]);
+        if out.results[0].fee > Amount::ZERO {
+            self.nonces.insert(a, nonce + 1);
+        }
+        assert!(
+            out.results[0].code == TxCode::Ok || !out.results[0].log.is_empty(),
+            "a failure says why"
+        );
+        out.results[0].code
+    }
+
+    fn register(&mut self, owner: &SecretKey, device: &SecretKey, class: &str) -> TxCode {
+        let statement = statements::device_registration(CHAIN, &addr(owner), &device.public_key());
+        self.send(
+            owner,
+            Body::RegisterDevice {
+                device: device.public_key(),
+                class: class.into(),
+                capabilities: Capabilities::default(),
+                h3_cell: CELL,
+                stake: Amount(STAKE),
+                device_signature: device.sign(&statement),
+            },
+        )
+    }
+
+    fn deal(
+        &mut self,
+        client: &SecretKey,
+        blob: Hash,
+        replicas: u32,
+        epochs: u64,
+        price: u128,
+    ) -> TxCode {
+        self.send(
+            client,
+            Body::StorageDeal(StorageDealTerms {
+                blob,
+                size: 1 << 20,
+                replicas,
+                epochs,
+                price_per_replica_epoch: Amount(price),
+            }),
+        )
+    }
+
+    fn end_epoch(&mut self, epoch: u64) {
+        while self.ledger.last_committed().0 < epoch * EPOCH_BLOCKS {
+            run_block(&mut self.ledger, vec![]);
+        }
+    }
+
+    /// Runs empty blocks until the epoch in progress ends, so what follows starts an epoch.
+    fn align(&mut self) {
+        self.end_epoch(self.epoch_in_progress());
+    }
+
+    fn epoch_in_progress(&self) -> u64 {
+        self.ledger.last_committed().0 / EPOCH_BLOCKS + 1
+    }
+
+    fn balance(&self, a: &Address) -> u128 {
+        self.ledger.account(a).unwrap().balance.0
+    }
+
+    fn deals(&self, blob: &Hash) -> Vec<StorageDeal> {
+        query::storage_deals_of_blob(self.ledger.store(), blob).unwrap()
+    }
+
+    /// Every escrowed unit is paid, refunded or held, and each deal's own books add up.
+    fn assert_accounted(&self) {
+        let acct = query::storage_totals(self.ledger.store()).unwrap();
+        assert!(acct.balances(), "storage escrow does not balance: {acct:?}");
+        assert_eq!(self.balance(&module_account::storage_escrow()), acct.held.0);
+    }
+}
+
+fn device(i: u8) -> SecretKey {
+    SecretKey::from_seed([100 + i; 32])
+}
+
+#[test]
+fn a_deal_escrows_pays_its_providers_each_epoch_and_refunds_the_rest_when_it_ends() {
+    let client = key(0);
+    let owners: Vec<SecretKey> = (1..=4).map(key).collect();
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    let mut net = Net::new(&funded);
+    for (i, owner) in owners.iter().enumerate() {
+        assert_eq!(
+            net.register(owner, &device(i as u8), "storage-small"),
+            TxCode::Ok
+        );
+    }
+    // A compute device never holds replicas.
+    assert_eq!(
+        net.register(&owners[0], &device(9), "cpu-small"),
+        TxCode::Ok
+    );
+
+    net.align();
+    let blob = Hash::of(b"the blob");
+    assert_eq!(
+        net.deal(&client, blob, 5, 3, 10),
+        TxCode::NotEnoughProviders
+    );
+    let before = net.balance(&addr(&client));
+    let made_in = net.epoch_in_progress();
+    assert_eq!(net.deal(&client, blob, 3, 2, 1_000), TxCode::Ok);
+    assert_eq!(net.balance(&addr(&client)), before - FEE - 6_000);
+    net.assert_accounted();
+
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(
+        (deal.first_epoch, deal.last_epoch),
+        (made_in + 1, made_in + 2)
+    );
+    assert_eq!(deal.escrow, Amount(6_000));
+    // The assignment is the three best-ranked storage devices, recomputable by anyone.
+    let mut ranked: Vec<_> = (0..4u8)
+        .map(|i| {
+            (
+                storage::rank(&blob, &device(i).public_key()),
+                device(i).public_key(),
+            )
+        })
+        .collect();
+    ranked.sort();
+    let expected: Vec<_> = ranked.iter().take(3).map(|(_, k)| *k).collect();
+    assert_eq!(deal.providers, expected);
+    let owner_of = |k: &plexus_types::PublicKey| {
+        let i = (0..4u8).find(|i| device(*i).public_key() == *k).unwrap();
+        addr(&owners[i as usize])
+    };
+    let left_out = owner_of(&ranked[3].1);
+
+    // The epoch it was made in is not paid; the next two are.
+    let start: Vec<u128> = (0..4).map(|i| net.balance(&addr(&owners[i]))).collect();
+    net.end_epoch(made_in);
+    assert_eq!(net.deals(&blob)[0].paid, Amount::ZERO);
+    net.end_epoch(made_in + 1);
+    assert_eq!(net.deals(&blob)[0].paid, Amount(3_000));
+    net.assert_accounted();
+    net.end_epoch(made_in + 2);
+    let ended = net.deals(&blob).remove(0);
+    assert_eq!(
+        ended.status,
+        DealStatus::Ended {
+            at_epoch: made_in + 2
+        }
+    );
+    assert_eq!((ended.paid, ended.refunded), (Amount(6_000), Amount::ZERO));
+    for (i, owner) in owners.iter().enumerate() {
+        let gain = net.balance(&addr(owner)) - start[i];
+        let want = if addr(owner) == left_out { 0 } else { 2_000 };
+        assert_eq!(gain, want, "owner {i}");
+    }
+    assert_eq!(net.balance(&module_account::storage_escrow()), 0);
+    assert!(query::open_storage_deals(net.ledger.store())
+        .unwrap()
+        .is_empty());
+    net.assert_accounted();
+}
+
+#[test]
+fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device() {
+    let client = key(0);
+    let owners: Vec<SecretKey> = (1..=3).map(key).collect();
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    let mut net = Net::new(&funded);
+    for (i, owner) in owners.iter().enumerate() {
+        assert_eq!(
+            net.register(owner, &device(i as u8), "storage-small"),
+            TxCode::Ok
+        );
+    }
+    net.align();
+    let blob = Hash::of(b"kept by two");
+    let before = net.balance(&addr(&client));
+    let made_in = net.epoch_in_progress();
+    assert_eq!(net.deal(&client, blob, 2, 3, 500), TxCode::Ok);
+    // A second deal for the same blob goes to the device not already holding it.
+    assert_eq!(
+        net.deal(&client, blob, 2, 3, 500),
+        TxCode::NotEnoughProviders
+    );
+    assert_eq!(net.deal(&client, blob, 1, 1, 500), TxCode::Ok);
+    let deals = net.deals(&blob);
+    assert!(!deals[0].providers.contains(&deals[1].providers[0]));
+    // That one ends, freeing its device; then a first-deal provider retires mid-term.
+    net.end_epoch(made_in + 1);
+    let spare = deals[1].providers[0];
+    let leaver = deals[0].providers[0];
+    let leaver_owner = (0..3)
+        .find(|i| device(*i as u8).public_key() == leaver)
+        .unwrap();
+    assert_eq!(
+        net.send(&owners[leaver_owner], Body::RetireDevice { device: leaver }),
+        TxCode::Ok
+    );
+    net.end_epoch(made_in + 2);
+    let deal = net.deals(&blob).remove(0);
+    // The leaver was not paid for epoch made_in + 2, and the spare took its place.
+    assert_eq!(deal.paid, Amount(500 * 2 + 500));
+    assert!(!deal.providers.contains(&leaver));
+    assert!(deal.providers.contains(&spare));
+    net.end_epoch(made_in + 3);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.paid, Amount(500 * 2 + 500 + 500 * 2));
+    assert_eq!(deal.refunded, Amount(500));
+    assert_eq!(deal.paid.0 + deal.refunded.0, deal.escrow.0);
+    // The client paid 3000 + 500, got 500 back, and three fees.
+    assert_eq!(net.balance(&addr(&client)), before - 3 * FEE - 3_500 + 500);
+    net.assert_accounted();
+}
+
+#[test]
+fn a_deal_the_client_cannot_pay_or_that_overflows_changes_nothing_but_the_fee() {
+    let rich = key(0);
+    let poor = SecretKey::from_seed([77; 32]);
+    let owner = key(1);
+    let mut net = Net::new(&[addr(&rich), addr(&owner)]);
+    assert_eq!(
+        net.send(
+            &rich,
+            Body::Transfer {
+                to: addr(&poor),
+                amount: Amount(5_000)
+            }
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(
+        net.register(&owner, &device(0), "storage-small"),
+        TxCode::Ok
+    );
+    let blob = Hash::of(b"x");
+    assert_eq!(
+        net.deal(&poor, blob, 1, 10, 1_000),
+        TxCode::InsufficientFunds
+    );
+    assert_eq!(net.balance(&addr(&poor)), 4_000);
+    assert_eq!(
+        net.deal(&rich, blob, 16, 1_000_000, u128::MAX / 2),
+        TxCode::Overflow
+    );
+    assert!(net.deals(&blob).is_empty());
+    net.assert_accounted();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Whatever deals are made and whoever retires, every ended deal's escrow is exactly
+    /// paid + refunded, and the escrow account holds exactly what open deals still hold.
+    #[test]
+    fn escrow_is_always_paid_refunded_or_held_exactly(
+        deals in proptest::collection::vec((0u8..3, 1u32..4, 1u64..4, 1u128..5_000), 1..6),
+        retire in proptest::collection::vec(0u8..4, 0..3),
+    ) {
+        let client = key(0);
+        let owners: Vec<SecretKey> = (1..=4).map(key).collect();
+        let mut funded = vec![addr(&client)];
+        funded.extend(owners.iter().map(addr));
+        let mut net = Net::new(&funded);
+        for (i, owner) in owners.iter().enumerate() {
+            prop_assert_eq!(net.register(owner, &device(i as u8), "storage-small"), TxCode::Ok);
+        }
+        for (i, (blob, replicas, epochs, price)) in deals.iter().enumerate() {
+            let blob = Hash::of(&[*blob]);
+            let _ = net.deal(&client, blob, *replicas, *epochs, *price);
+            if let Some(d) = retire.get(i) {
+                let _ = net.send(&owners[*d as usize], Body::RetireDevice { device: device(*d).public_key() });
+            }
+            net.assert_accounted();
+        }
+        let last = net.epoch_in_progress() + 4;
+        net.end_epoch(last);
+        net.assert_accounted();
+        prop_assert_eq!(net.balance(&module_account::storage_escrow()), 0);
+        for b in 0u8..3 {
+            for d in net.deals(&Hash::of(&[b])) {
+                let ended = matches!(d.status, DealStatus::Ended { .. });
+                prop_assert!(ended, "deal {} still open", d.id);
+                prop_assert_eq!(d.paid.0 + d.refunded.0, d.escrow.0);
+            }
+        }
+    }
+}
