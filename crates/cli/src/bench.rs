@@ -40,6 +40,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
         runs: u16,
     },
+    /// Transfers per second and finality latency of validators under Commonware consensus on
+    /// loopback, next to the solo driver given the same transfers in the same run.
+    Consensus {
+        /// Validators, each with its own store and runtime, talking over loopback p2p.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Transfers for the throughput phase.
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        /// Sending accounts for the throughput phase.
+        #[arg(long, default_value_t = 1_024)]
+        accounts: usize,
+        /// Transfers sent one at a time to time their finality.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
     /// over the same file; and the verifier's cost of retrievability challenges.
     Storage {
@@ -84,6 +100,45 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
                     report["get_ratio"].as_f64().unwrap_or_default(),
                     report["blake3_one_core_mib_per_sec"].as_f64().unwrap_or_default(),
                     report["challenge"]["verify_us_per_challenge"].as_f64().unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }
+        BenchCommand::Consensus {
+            validators,
+            txs,
+            accounts,
+            samples,
+        } => {
+            let args = crate::bench_consensus::ConsensusArgs {
+                validators,
+                txs,
+                accounts,
+                samples,
+                quiet: g.json,
+            };
+            let r =
+                tokio::task::spawn_blocking(move || crate::bench_consensus::bench_consensus(args))
+                    .await??;
+            if g.json {
+                print_json(&r);
+            } else {
+                for d in [&r.consensus, &r.baseline_solo] {
+                    println!(
+                        "{:<28} {:>9.0} transfers/s ({} in {:.2} s, {} blocks) · finality median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+                        d.driver,
+                        d.transfers_per_sec,
+                        d.txs,
+                        d.seconds,
+                        d.blocks,
+                        d.latency_ms_median,
+                        d.latency_ms_p90,
+                        d.latency_ms_max
+                    );
+                }
+                println!(
+                    "ratio: {:.2}x of the solo driver's throughput on {} cores; app hashes agree at every height",
+                    r.throughput_ratio, r.cores
                 );
             }
             Ok(())
@@ -173,9 +228,57 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<LedgerReport> {
+/// Funded accounts and the signed transfers they send.
+pub struct BenchTransfers {
+    pub addrs: Vec<Address>,
+    pub signed: Vec<SignedTx>,
+}
+
+/// `txs` signed transfers of 1 uplx from `accounts` accounts in turn (keys derived from `tag`
+/// and the account's index), each to another of them, with consecutive nonces per sender.
+pub fn bench_transfers(
+    chain_id: &str,
+    tag: u8,
+    txs: usize,
+    accounts: usize,
+) -> anyhow::Result<BenchTransfers> {
     anyhow::ensure!(accounts >= 2, "--accounts must be at least 2");
     anyhow::ensure!(txs >= 1, "--txs must be at least 1");
+    let keys: Vec<SecretKey> = (0..accounts)
+        .into_par_iter()
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            seed[8] = tag;
+            SecretKey::from_seed(seed)
+        })
+        .collect();
+    let addrs: Vec<Address> = keys
+        .iter()
+        .map(|k| Address::from_public_key(&k.public_key()))
+        .collect();
+    let fee = Params::default().min_fee;
+    let signed: Vec<SignedTx> = (0..txs)
+        .into_par_iter()
+        .map(|n| {
+            let from = n % accounts;
+            let round = (n / accounts) as u64;
+            UnsignedTx {
+                chain_id: chain_id.into(),
+                nonce: round,
+                fee,
+                body: Body::Transfer {
+                    to: addrs[(from + 1 + round as usize) % accounts],
+                    amount: Amount(1),
+                },
+            }
+            .sign(&keys[from])
+        })
+        .collect();
+    Ok(BenchTransfers { addrs, signed })
+}
+
+fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<LedgerReport> {
     let say = |msg: &str| {
         if !quiet {
             eprintln!("{msg}");
@@ -185,37 +288,8 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
     say(&format!(
         "preparing {accounts} accounts and {txs} signed transfers…"
     ));
-    let keys: Vec<SecretKey> = (0..accounts)
-        .into_par_iter()
-        .map(|i| {
-            let mut seed = [0u8; 32];
-            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            seed[8] = 0xbe;
-            SecretKey::from_seed(seed)
-        })
-        .collect();
-    let addrs: Vec<Address> = keys
-        .iter()
-        .map(|k| Address::from_public_key(&k.public_key()))
-        .collect();
+    let BenchTransfers { addrs, signed } = bench_transfers(chain_id, 0xbe, txs, accounts)?;
     let params = Params::default();
-    let signed: Vec<SignedTx> = (0..txs)
-        .into_par_iter()
-        .map(|n| {
-            let from = n % accounts;
-            let round = (n / accounts) as u64;
-            UnsignedTx {
-                chain_id: chain_id.into(),
-                nonce: round,
-                fee: params.min_fee,
-                body: Body::Transfer {
-                    to: addrs[(from + 1 + round as usize) % accounts],
-                    amount: Amount(1),
-                },
-            }
-            .sign(&keys[from])
-        })
-        .collect();
 
     // Baseline: one core, one signature at a time.
     let sample = txs.min(20_000);

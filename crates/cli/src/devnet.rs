@@ -49,6 +49,13 @@ pub struct DevnetArgs {
     /// Address of the oracle's API.
     #[arg(long, default_value = plexus_oracle::DEFAULT_ORACLE_ADDR)]
     oracle: SocketAddr,
+    /// Validators under Commonware consensus, all in this process (1: the solo driver). Fixed
+    /// when the devnet is created; the others live under HOME/validator-I.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    validators: Option<u16>,
+    /// First validator p2p port on loopback (validator I listens on this plus I).
+    #[arg(long, default_value_t = 27_300)]
+    p2p_port: u16,
 }
 
 /// Providers funded at genesis; `--agents` may use up to this many.
@@ -111,13 +118,40 @@ struct Summary {
     supply: Amount,
     accounts: Vec<DemoAccount>,
     devices: Vec<DeviceSummary>,
+    /// Every validator's tip (one entry on a solo devnet).
+    validators: Vec<ValidatorSummary>,
+    /// Every validator has validator 0's app hash at every height both have committed.
+    validators_agree: bool,
+}
+
+#[derive(Serialize)]
+struct ValidatorSummary {
+    api: String,
+    height: u64,
+    app_hash: plexus_types::Hash,
+    agrees: bool,
 }
 
 fn provider_name(i: usize) -> String {
     format!("provider-{i}")
 }
 
-fn create(files: &NodeFiles, config: &NodeConfig, epoch_blocks: u64) -> anyhow::Result<()> {
+/// The home of devnet validator `i` (validator 0 is the devnet's own home).
+fn validator_files(files: &NodeFiles, i: usize) -> NodeFiles {
+    if i == 0 {
+        NodeFiles::new(&files.home)
+    } else {
+        NodeFiles::new(crate::cmd_node::validator_home(&files.home, i))
+    }
+}
+
+fn create(
+    files: &NodeFiles,
+    config: &NodeConfig,
+    epoch_blocks: u64,
+    validators: usize,
+    p2p_port: u16,
+) -> anyhow::Result<()> {
     let ring = Keyring::open(&files.home, Backend::Test, Default::default());
     let mut accounts = Vec::new();
     let mut key = |name: &str, balance: Amount| -> anyhow::Result<Address> {
@@ -149,7 +183,44 @@ fn create(files: &NodeFiles, config: &NodeConfig, epoch_blocks: u64) -> anyhow::
         members: vec![oracle],
         threshold: 1,
     };
+    let mut consensus_keys = Vec::new();
+    if validators > 1 {
+        use commonware_cryptography::Signer as _;
+        use plexus_chain::commonware::{generate_consensus_key, public_key_hex};
+        if p2p_port as usize + validators > u16::MAX as usize {
+            bail!("--p2p-port {p2p_port} leaves no room for {validators} validators");
+        }
+        for i in 0..validators {
+            let key = generate_consensus_key();
+            genesis.validators.push(plexus_ledger::GenesisValidator {
+                consensus_key: public_key_hex(&key.public_key()),
+                stake: Amount::plx(1_000),
+                p2p_address: format!("127.0.0.1:{}", p2p_port as usize + i),
+            });
+            consensus_keys.push(key);
+        }
+    }
     genesis.validate()?;
+    // The other validators' homes are written first and the devnet's own genesis last, so an
+    // interrupted creation leaves the devnet uninitialized and is redone from scratch.
+    for (i, key) in consensus_keys.iter().enumerate() {
+        let home = validator_files(files, i);
+        if i > 0 {
+            if home.home.exists() {
+                std::fs::remove_dir_all(&home.home)
+                    .with_context(|| format!("clearing {}", home.home.display()))?;
+            }
+            let config = NodeConfig {
+                api: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..config.clone()
+            };
+            home.write_new(&genesis, &config, &SecretKey::generate())?;
+        }
+        plexus_node::write_private(
+            &home.consensus_key_path(),
+            plexus_chain::commonware::consensus_key_to_hex(key).as_bytes(),
+        )?;
+    }
     files.write_new(&genesis, config, &SecretKey::generate())?;
     let marker = DevnetMarker {
         chain_id: genesis.chain_id,
@@ -254,7 +325,7 @@ fn start_agents(
     files: &NodeFiles,
     ring: &Keyring,
     args: &DevnetArgs,
-    api: &std::net::SocketAddr,
+    apis: &[SocketAddr],
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut devices = Vec::new();
@@ -272,7 +343,7 @@ fn start_agents(
             .map(|c| c.min_stake)
             .unwrap_or(Amount::plx(100));
         let config = AgentConfig {
-            node: format!("http://{api}"),
+            node: format!("http://{}", apis[i % apis.len()]),
             oracles: vec![format!("http://{}", args.oracle)],
             data_dir: files.home.join("agents").join(format!("agent-{i}")),
             class: class.to_string(),
@@ -337,7 +408,23 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     }
     let fresh = !files.is_initialized();
     if fresh {
-        create(&files, &config, args.epoch_blocks)?;
+        create(
+            &files,
+            &config,
+            args.epoch_blocks,
+            args.validators.map_or(1, usize::from),
+            args.p2p_port,
+        )?;
+    }
+    let validators = files.load_genesis()?.validators.len().max(1);
+    if let Some(asked) = args.validators {
+        if usize::from(asked) != validators {
+            bail!(
+                "this devnet was created with {validators} validator(s), not {asked}; \
+                 leave out --validators, or remove {} to start a new devnet",
+                g.home.display()
+            );
+        }
     }
     let marker: DevnetMarker = serde_json::from_str(
         &std::fs::read_to_string(&marker_path)
@@ -351,6 +438,24 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         .map(|n| ring.secret(n))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
+    if validators > 1 {
+        // Consensus makes a block whenever a round completes, tens per second on loopback;
+        // epochs are counted in blocks, so validators pace their proposals instead.
+        config.min_block_ms = config.min_block_ms.max(AGENT_BLOCK_MS);
+    }
+    // Validators other than the devnet's own node, each with its own home and store.
+    let mut others = Vec::new();
+    for i in 1..validators {
+        let home = validator_files(&files, i);
+        let mut other_config = home.load_config()?;
+        other_config.block_ms = config.block_ms;
+        other_config.min_block_ms = config.min_block_ms;
+        others.push(
+            run_node(&home, other_config)
+                .await
+                .with_context(|| format!("starting validator {i} in {}", home.home.display()))?,
+        );
+    }
     let node = run_node(&files, config).await?;
     let chain = node.chain.clone();
     let start_status = chain.status();
@@ -373,8 +478,11 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let (stop_agents, stop_rx) = tokio::sync::watch::channel(false);
-    let (agent_devices, agent_tasks) =
-        start_agents(&files, &ring, &args, &node.api_addr, &stop_rx)?;
+    // Agents talk to the validators in turn: whichever admits a transaction relays it.
+    let apis: Vec<SocketAddr> = std::iter::once(node.api_addr)
+        .chain(others.iter().map(|o| o.api_addr))
+        .collect();
+    let (agent_devices, agent_tasks) = start_agents(&files, &ring, &args, &apis, &stop_rx)?;
     if !g.json {
         println!(
             "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
@@ -393,6 +501,16 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
                 None => "Ctrl-C stops it".to_string(),
             }
         );
+        if !others.is_empty() {
+            println!(
+                "{validators} validators under consensus; the others' APIs: {}",
+                others
+                    .iter()
+                    .map(|o| format!("http://{}", o.api_addr))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if args.agents > 0 {
             println!(
                 "{} agents ({} cheating), {} blocks per epoch",
@@ -453,9 +571,18 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     if let Some(o) = oracle {
         o.shutdown().await;
     }
+    let mut chains = vec![(node.api_addr, chain.clone())];
+    chains.extend(others.iter().map(|o| (o.api_addr, o.chain.clone())));
     node.shutdown().await?;
+    for (i, other) in others.into_iter().enumerate() {
+        other
+            .shutdown()
+            .await
+            .with_context(|| format!("stopping validator {}", i + 1))?;
+    }
+    let validator_summaries = summarize_validators(&chains)?;
 
-    let summary = summarize(
+    let mut summary = summarize(
         g,
         &files,
         &chain,
@@ -466,6 +593,8 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         start_status.txs_committed,
         started,
     )?;
+    summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
+    summary.validators = validator_summaries;
     if g.json {
         print_json(&summary);
     } else {
@@ -473,6 +602,20 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             "stopped at height {} · app hash {} · {} txs committed ({} this run)",
             summary.height, summary.app_hash, summary.txs_committed, summary.txs_committed_this_run
         );
+        if summary.validators.len() > 1 {
+            for (i, v) in summary.validators.iter().enumerate() {
+                println!(
+                    "  validator {i}: height {} · app hash {} · {}",
+                    v.height,
+                    v.app_hash,
+                    if v.agrees {
+                        "agrees with validator 0"
+                    } else {
+                        "DISAGREES with validator 0"
+                    }
+                );
+            }
+        }
         if !summary.devices.is_empty() {
             println!(
                 "{} epochs finalized · minted {} = paid {} + unclaimed {} + dust {} + slashed {}",
@@ -497,6 +640,34 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Each validator's height and app hash, and whether it agrees with validator 0 at every height
+/// both have committed.
+fn summarize_validators(
+    chains: &[(SocketAddr, Arc<Chain>)],
+) -> anyhow::Result<Vec<ValidatorSummary>> {
+    let first = &chains[0].1;
+    chains
+        .iter()
+        .map(|(api, chain)| {
+            let (height, app_hash) = chain.committed();
+            let common = height.min(first.committed().0);
+            let mut agrees = true;
+            for h in 0..=common {
+                if chain.app_hash_at(h)? != first.app_hash_at(h)? {
+                    agrees = false;
+                    break;
+                }
+            }
+            Ok(ValidatorSummary {
+                api: api.to_string(),
+                height,
+                app_hash,
+                agrees,
+            })
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -611,5 +782,7 @@ fn summarize(
         supply: query::supply(store)?,
         accounts,
         devices,
+        validators: Vec::new(),
+        validators_agree: true,
     })
 }

@@ -2,6 +2,7 @@
 //! and measure performance.
 
 mod bench;
+mod bench_consensus;
 mod bench_storage;
 mod client;
 mod cmd_agent;

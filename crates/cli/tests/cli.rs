@@ -139,6 +139,91 @@ fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
 }
 
 #[test]
+fn a_devnet_of_four_validators_agrees_at_every_height_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let p2p = free_port_range(4).to_string();
+    let args = |run_for: &'static str| {
+        vec![
+            "devnet".to_string(),
+            "--api".into(),
+            api.clone(),
+            "--oracle".into(),
+            oracle.clone(),
+            "--p2p-port".into(),
+            p2p.clone(),
+            "--for".into(),
+            run_for.into(),
+            "--json".into(),
+        ]
+    };
+    let mut first_args = args("8s");
+    first_args.extend(["--validators".to_string(), "4".to_string()]);
+    let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
+    let first = run_json(&home, &first_args);
+    let validators = first["validators"].as_array().unwrap();
+    assert_eq!(validators.len(), 4, "{first}");
+    assert_eq!(first["validators_agree"], true, "{first}");
+    assert!(first["height"].as_u64().unwrap() >= 3, "{first}");
+    assert!(first["txs_committed"].as_u64().unwrap() > 0, "{first}");
+    for v in validators {
+        assert!(v["height"].as_u64().unwrap() >= 1, "{v}");
+    }
+
+    // The set is fixed when the devnet is created.
+    let mut wrong = args("2s");
+    wrong.extend(["--validators".to_string(), "2".to_string()]);
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    let out = run(&home, &wrong);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("created with 4 validator(s)"), "{err}");
+
+    let second_args = args("8s");
+    let second_args: Vec<&str> = second_args.iter().map(String::as_str).collect();
+    let second = run_json(&home, &second_args);
+    assert_eq!(second["validators"].as_array().unwrap().len(), 4);
+    assert_eq!(second["validators_agree"], true, "{second}");
+    assert!(
+        second["txs_committed"].as_u64().unwrap() > first["txs_committed"].as_u64().unwrap(),
+        "{second}"
+    );
+    assert_eq!(second["supply"], first["supply"], "supply changed");
+}
+
+#[test]
+fn the_consensus_benchmark_reports_both_drivers_with_agreeing_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_json(
+        dir.path(),
+        &[
+            "bench",
+            "consensus",
+            "--validators",
+            "3",
+            "--txs",
+            "600",
+            "--accounts",
+            "40",
+            "--samples",
+            "5",
+            "--json",
+        ],
+    );
+    for key in ["consensus", "baseline_solo"] {
+        let d = &report[key];
+        assert_eq!(d["txs"], 600, "{report}");
+        assert_eq!(d["app_hashes_agree"], true, "{report}");
+        assert!(d["transfers_per_sec"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(d["latency_ms_median"].as_f64().unwrap() > 0.0, "{report}");
+    }
+    assert_eq!(report["consensus"]["validators"], 3);
+    assert_eq!(report["baseline_solo"]["validators"], 1);
+}
+
+#[test]
 fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("devnet");

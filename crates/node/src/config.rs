@@ -18,6 +18,7 @@ pub struct NodeConfig {
     /// Longest time between blocks when no transactions arrive, in milliseconds.
     pub block_ms: u64,
     /// Shortest time between blocks, in milliseconds (0: a block as soon as transactions wait).
+    /// A validator under consensus proposes no block sooner than this after its parent.
     #[serde(default)]
     pub min_block_ms: u64,
 }

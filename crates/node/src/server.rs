@@ -66,6 +66,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
             validators: genesis_validators,
             storage_dir: files.data_dir().join("consensus"),
             stop: stop.clone(),
+            min_block_ms: config.min_block_ms,
         };
         std::thread::Builder::new()
             .name("validator".into())

@@ -70,6 +70,7 @@ pub struct PlexusApp {
     chain: Arc<Chain>,
     genesis: Arc<ConsensusBlock>,
     progress: Arc<Progress>,
+    min_block: Duration,
 }
 
 impl PlexusApp {
@@ -91,7 +92,14 @@ impl PlexusApp {
             chain,
             genesis: Arc::new(genesis),
             progress,
+            min_block: Duration::ZERO,
         })
+    }
+
+    /// Proposes no block sooner than `gap` after its parent's time.
+    pub fn with_min_block(mut self, gap: Duration) -> PlexusApp {
+        self.min_block = gap;
+        self
     }
 
     fn halt(&self, why: Halt) {
@@ -187,6 +195,14 @@ where
                 break;
             }
             runtime.sleep(PARENT_COMMIT_POLL).await;
+        }
+        // Pace: no block sooner than the minimum gap after its parent.
+        let not_before = parent.time_ms + self.min_block.as_millis() as u64;
+        let now_ms = runtime.current().epoch_millis();
+        if not_before > now_ms {
+            runtime
+                .sleep(Duration::from_millis(not_before - now_ms))
+                .await;
         }
         let (committed, app_hash) = self.chain.committed();
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();

@@ -52,6 +52,11 @@ pub struct ValidatorConfig {
     pub activity_timeout: u64,
     pub skip_timeout: u64,
     pub mailbox_size: usize,
+    /// Shortest time between a block and its parent that this validator proposes (0: none).
+    /// Epochs are counted in blocks, so a steady pace keeps them steady in wall time. Only
+    /// the proposer paces itself; other validators accept any block later than its parent.
+    /// Kept below `leader_timeout`, or the leader would time out waiting.
+    pub min_block_ms: u64,
 }
 
 impl ValidatorConfig {
@@ -65,6 +70,7 @@ impl ValidatorConfig {
             activity_timeout: 20,
             skip_timeout: 10,
             mailbox_size: 1024,
+            min_block_ms: 0,
         }
     }
 }
@@ -197,7 +203,10 @@ where
     );
 
     let progress = Arc::new(Progress::default());
-    let app = PlexusApp::new(chain.clone(), progress.clone()).map_err(|e| e.to_string())?;
+    let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
+    let app = PlexusApp::new(chain.clone(), progress.clone())
+        .map_err(|e| e.to_string())?
+        .with_min_block(min_block);
     let inline = Inline::new(
         context.with_label("application"),
         app,

@@ -7,7 +7,7 @@ use crate::chain::{Chain, ChainError};
 use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::{authenticated::lookup, Address as PeerAddress, AddressableManager};
-use commonware_runtime::{tokio as cw_tokio, Clock, Metrics, Quota, Runner};
+use commonware_runtime::{tokio as cw_tokio, Clock, Metrics, Quota, Runner, Spawner};
 use commonware_utils::ordered::{Map, Set};
 use plexus_ledger::GenesisValidator;
 use std::net::SocketAddr;
@@ -21,6 +21,8 @@ use std::time::Duration;
 const P2P_NAMESPACE: &[u8] = b"_PLEXUS_P2P";
 const MAX_MESSAGE_BYTES: u32 = 16 * 1024 * 1024;
 const BACKLOG: usize = 4096;
+/// How long a stopping validator waits for its actors to exit.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Generates a new consensus key.
 pub fn generate_consensus_key() -> ed25519::PrivateKey {
@@ -72,6 +74,8 @@ pub struct ValidatorProcess {
     /// Where Commonware's storage (consensus journal, marshal archives) lives.
     pub storage_dir: PathBuf,
     pub stop: Arc<AtomicBool>,
+    /// Shortest time between a block this validator proposes and its parent (0: none).
+    pub min_block_ms: u64,
 }
 
 impl ValidatorProcess {
@@ -100,45 +104,73 @@ impl ValidatorProcess {
             cw_tokio::Config::new().with_storage_directory(&self.storage_dir),
         );
         let ValidatorProcess {
-            chain, key, stop, ..
+            chain,
+            key,
+            stop,
+            min_block_ms,
+            ..
         } = self;
-        runtime.start(|context| async move {
-            let config =
-                lookup::Config::local(key.clone(), P2P_NAMESPACE, listen, MAX_MESSAGE_BYTES);
-            let (mut network, mut oracle) = lookup::Network::new(context.with_label("p2p"), config);
-            oracle.track(0, addresses).await;
-            let quota = Quota::per_second(NonZeroU32::MAX);
-            let mut register = |c| network.register(c, quota, BACKLOG);
-            let channels = Channels {
-                votes: register(channel::VOTES),
-                certificates: register(channel::CERTIFICATES),
-                resolver: register(channel::RESOLVER),
-                broadcast: register(channel::BROADCAST),
-                backfill: register(channel::BACKFILL),
-                txs: register(channel::TXS),
-            };
-            network.start();
-            let progress = start_validator(
-                context.with_label("validator"),
-                ValidatorConfig::new("plexus"),
-                chain,
-                key,
-                participants,
-                oracle.clone(),
-                oracle,
-                channels,
-            )
-            .await
-            .map_err(ChainError::Consensus)?;
-            loop {
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(());
+        let (result, runtime_handle) = runtime.start(|root| async move {
+            // Everything runs under one task: when it returns, the runtime aborts whatever it
+            // spawned that is still running, so nothing touches the chain after `run` returns.
+            let validator = root.with_label("node").spawn(move |context| async move {
+                let config =
+                    lookup::Config::local(key.clone(), P2P_NAMESPACE, listen, MAX_MESSAGE_BYTES);
+                let (mut network, mut oracle) =
+                    lookup::Network::new(context.with_label("p2p"), config);
+                oracle.track(0, addresses).await;
+                let quota = Quota::per_second(NonZeroU32::MAX);
+                let mut register = |c| network.register(c, quota, BACKLOG);
+                let channels = Channels {
+                    votes: register(channel::VOTES),
+                    certificates: register(channel::CERTIFICATES),
+                    resolver: register(channel::RESOLVER),
+                    broadcast: register(channel::BROADCAST),
+                    backfill: register(channel::BACKFILL),
+                    txs: register(channel::TXS),
+                };
+                network.start();
+                let progress = start_validator(
+                    context.with_label("validator"),
+                    ValidatorConfig {
+                        min_block_ms,
+                        ..ValidatorConfig::new("plexus")
+                    },
+                    chain,
+                    key,
+                    participants,
+                    oracle.clone(),
+                    oracle,
+                    channels,
+                )
+                .await
+                .map_err(ChainError::Consensus)?;
+                let result = loop {
+                    if stop.load(Ordering::SeqCst) {
+                        break Ok(());
+                    }
+                    if let Some(halt) = progress.halted.lock().clone() {
+                        break Err(ChainError::Consensus(halt.to_string()));
+                    }
+                    context.sleep(Duration::from_millis(50)).await;
+                };
+                // Ask consensus, marshal and p2p to finish what they are doing and exit.
+                if let Err(e) = context.stop(0, Some(STOP_TIMEOUT)).await {
+                    tracing::warn!(error = %e, "validator actors did not all stop in time");
                 }
-                if let Some(halt) = progress.halted.lock().clone() {
-                    return Err(ChainError::Consensus(halt.to_string()));
-                }
-                context.sleep(Duration::from_millis(50)).await;
-            }
-        })
+                result
+            });
+            let result = validator
+                .await
+                .map_err(|e| ChainError::Consensus(format!("validator task ended: {e}")))
+                .and_then(|r| r);
+            (result, root)
+        });
+        // The runtime lives as long as any of its contexts, and the tasks just aborted drop
+        // theirs on its worker threads, where dropping the runtime is not allowed. Holding one
+        // context forever keeps the last drop from happening there; its actors have exited
+        // and its tasks are aborted, so what stays behind is a few parked threads.
+        std::mem::forget(runtime_handle);
+        result
     }
 }

@@ -23,6 +23,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The first of `count` consecutive ports that were all free a moment ago.
+pub fn free_port_range(count: u16) -> u16 {
+    for _ in 0..100 {
+        let base = free_port();
+        if base.checked_add(count).is_none() {
+            continue;
+        }
+        let all_free =
+            (0..count).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+    panic!("no {count} consecutive free ports on loopback");
+}
+
 pub fn run(home: &Path, args: &[&str]) -> Output {
     plexus()
         .arg("--home")
