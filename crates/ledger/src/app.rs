@@ -283,6 +283,10 @@ impl PlexusLedger {
             Body::ClaimReward(c) => payouts::claim(state, info, c),
             Body::ComputeFraud(f) => payouts::compute_fraud(state, info, f),
             Body::StorageDeal(terms) => storage::create_deal(state, epoch, height, sender, terms),
+            Body::StorageAudit {
+                epoch: audited,
+                failures,
+            } => storage::audit(state, info, epoch, sender, *audited, failures),
         }
     }
 

@@ -60,6 +60,10 @@ pub enum TxCode {
     NotFraud,
     /// Fewer active storage devices can take the blob than the deal asks replicas.
     NotEnoughProviders,
+    /// The report is not for the epoch in progress.
+    WrongEpoch,
+    /// The device keeps no replica for that deal in that epoch.
+    NotAssigned,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -100,6 +104,8 @@ impl TxCode {
             TxCode::BadProof => "bad_proof",
             TxCode::NotFraud => "not_fraud",
             TxCode::NotEnoughProviders => "not_enough_providers",
+            TxCode::WrongEpoch => "wrong_epoch",
+            TxCode::NotAssigned => "not_assigned",
             TxCode::Internal => "internal",
         }
     }

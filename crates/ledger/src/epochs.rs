@@ -197,7 +197,7 @@ pub(crate) fn end_block(
         .ok_or_else(|| corrupt("dust overflows"))?;
     save_totals(state, &t);
     state.keep();
-    crate::storage::end_epoch(state, epoch)?;
+    crate::storage::end_epoch(state, info, epoch)?;
     state.keep();
     if epoch > params.claim_epochs {
         settle(state, epoch - params.claim_epochs)?;

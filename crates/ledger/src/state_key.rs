@@ -125,6 +125,14 @@ pub fn storage_providers() -> Vec<u8> {
     b"storage/providers".to_vec()
 }
 
+/// Replicas of a deal reported failing in an epoch, with the oracles that reported each.
+pub fn storage_audit(epoch: u64, deal: u64) -> Vec<u8> {
+    let mut k = b"storage/audit/".to_vec();
+    k.extend_from_slice(&epoch.to_be_bytes());
+    k.extend_from_slice(&deal.to_be_bytes());
+    k
+}
+
 /// Running totals of storage escrow deposited, paid and refunded.
 pub fn storage_totals() -> Vec<u8> {
     b"storage/totals".to_vec()

@@ -11,11 +11,18 @@
 //!   takes the first `replicas`. Anyone can recompute the assignment from the chain.
 //! - Term rule: a deal made during epoch `e` covers epochs `e + 1 ..= e + epochs`, so the
 //!   providers have the rest of epoch `e` to fetch the blob.
+//! - Audit rule (`audit`): during an epoch, oracles challenge every assigned replica of the
+//!   deals it covers and report the ones that did not answer with a verified slice in time.
+//!   A replica reported for the epoch in progress by the oracle set's threshold of distinct
+//!   oracles has failed that epoch.
 //! - Payment rule (`end_epoch`): when a covered epoch ends, each assigned provider whose
-//!   device is still active is paid `price_per_replica_epoch`, to its owner, from escrow.
-//!   Then each provider that is no longer active is replaced by the next eligible device in
-//!   rank order, if there is one, which is paid from the next covered epoch on; what an
-//!   unpaid replica would have cost stays in escrow until the refund.
+//!   device is still active and whose replica did not fail that epoch is paid
+//!   `price_per_replica_epoch`, to its owner, from escrow. Then each provider that is no
+//!   longer active or whose replica failed is replaced by the next eligible device in rank
+//!   order that has not failed this deal before, if there is one, which is paid from the next
+//!   covered epoch on; what an unpaid replica would have cost stays in escrow until the
+//!   refund. A lost replica is therefore reassigned at the end of the epoch in which a
+//!   challenge first finds it missing.
 //! - Expiry rule (`end_epoch`): when the last covered epoch ends, what the deal left in
 //!   escrow is refunded to the client, so that `escrow = paid + refunded` for every ended
 //!   deal, exactly.
@@ -27,7 +34,7 @@ use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
 use crate::state_key;
 use plexus_store::StoreError;
-use plexus_types::{Address, Amount, Hash, PublicKey, StorageDealTerms};
+use plexus_types::{Address, Amount, Hash, PublicKey, StorageDealTerms, StorageFailure};
 use serde::{Deserialize, Serialize};
 
 /// Where a deal stands.
@@ -63,8 +70,26 @@ pub struct StorageDeal {
     /// The devices assigned to keep a replica, best ranked first. A replica whose provider
     /// left and could not be replaced is dropped from the list.
     pub providers: Vec<PublicKey>,
+    /// Replicas that failed an audit, in the order they failed; a device that failed a deal
+    /// is never assigned to it again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedReplica>,
     pub status: DealStatus,
     pub created_height: u64,
+}
+
+/// A replica that failed its audit in `epoch`, and was unpaid for it and reassigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedReplica {
+    pub epoch: u64,
+    pub device: PublicKey,
+}
+
+/// The oracles that reported one replica of a deal failing in one epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AuditMark {
+    device: PublicKey,
+    reporters: Vec<Address>,
 }
 
 impl StorageDeal {
@@ -225,6 +250,7 @@ pub(crate) fn create_deal(
         paid: Amount::ZERO,
         refunded: Amount::ZERO,
         providers: ranked[..terms.replicas as usize].to_vec(),
+        failed: Vec::new(),
         status: DealStatus::Open,
         created_height: height,
     };
@@ -245,8 +271,88 @@ pub(crate) fn create_deal(
     Ok(())
 }
 
+/// Audit rule: records `oracle`'s report of the replicas that failed in `audited`, which
+/// must be the epoch in progress. Every listed replica must be assigned by an open deal that
+/// covers the epoch; otherwise nothing is recorded.
+pub(crate) fn audit(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    current_epoch: u64,
+    oracle: &Address,
+    audited: u64,
+    failures: &[StorageFailure],
+) -> Result<(), TxFailure> {
+    if !info.is_oracle(oracle) {
+        return Err(TxFailure::new(
+            TxCode::Unauthorized,
+            format!("{oracle} is not an oracle of this chain"),
+        ));
+    }
+    if audited != current_epoch {
+        return Err(TxFailure::new(
+            TxCode::WrongEpoch,
+            format!("audits are for the epoch in progress, {current_epoch}, not {audited}"),
+        ));
+    }
+    for f in failures {
+        let deal = load_deal(state, f.deal)?.ok_or_else(|| {
+            TxFailure::new(TxCode::NotAssigned, format!("no storage deal {}", f.deal))
+        })?;
+        let covers = deal.status == DealStatus::Open
+            && deal.first_epoch <= audited
+            && audited <= deal.last_epoch;
+        if !covers || !deal.providers.contains(&f.device) {
+            return Err(TxFailure::new(
+                TxCode::NotAssigned,
+                format!(
+                    "device {} keeps no replica of deal {} in epoch {audited}",
+                    f.device, f.deal
+                ),
+            ));
+        }
+    }
+    for f in failures {
+        let key = state_key::storage_audit(audited, f.deal);
+        let mut marks: Vec<AuditMark> = state.get_json(&key)?.unwrap_or_default();
+        match marks.iter_mut().find(|m| m.device == f.device) {
+            Some(mark) => {
+                if !mark.reporters.contains(oracle) {
+                    mark.reporters.push(*oracle);
+                }
+            }
+            None => marks.push(AuditMark {
+                device: f.device,
+                reporters: vec![*oracle],
+            }),
+        }
+        state.set_json(key, &marks);
+    }
+    Ok(())
+}
+
+/// The replicas of `deal` that failed `epoch` (reported by at least `threshold` oracles).
+fn failed_in(
+    state: &StateOverlay<'_>,
+    epoch: u64,
+    deal: u64,
+    threshold: u32,
+) -> Result<Vec<PublicKey>, StoreError> {
+    let marks: Vec<AuditMark> = state
+        .get_json(&state_key::storage_audit(epoch, deal))?
+        .unwrap_or_default();
+    Ok(marks
+        .into_iter()
+        .filter(|m| m.reporters.len() >= threshold.max(1) as usize)
+        .map(|m| m.device)
+        .collect())
+}
+
 /// Payment rule and expiry rule for every open deal, when `epoch` ends.
-pub(crate) fn end_epoch(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
+pub(crate) fn end_epoch(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    epoch: u64,
+) -> Result<(), StoreError> {
     let escrow_account = module_account::storage_escrow();
     let mut t = totals(state)?;
     let mut still_open = Vec::new();
@@ -256,11 +362,20 @@ pub(crate) fn end_epoch(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), 
             still_open.push(id);
             continue;
         }
+        let failed = failed_in(state, epoch, id, info.oracles.threshold)?;
+        for device in &failed {
+            if deal.providers.contains(device) {
+                deal.failed.push(FailedReplica {
+                    epoch,
+                    device: *device,
+                });
+            }
+        }
         for provider in deal.providers.clone() {
             let Some(device) = registry::load(state, &provider)? else {
                 return Err(corrupt("assigned device missing"));
             };
-            if device.status != DeviceStatus::Active {
+            if device.status != DeviceStatus::Active || failed.contains(&provider) {
                 continue;
             }
             if !state.move_funds(&escrow_account, &device.owner, deal.price_per_replica_epoch)? {
@@ -290,7 +405,7 @@ pub(crate) fn end_epoch(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), 
             deal.status = DealStatus::Ended { at_epoch: epoch };
         } else {
             // Replacements are paid from the next epoch on: they had none of this one.
-            replace_departed(state, &mut deal)?;
+            replace_departed(state, &mut deal, &failed)?;
             still_open.push(id);
         }
         save_deal(state, &deal);
@@ -300,14 +415,19 @@ pub(crate) fn end_epoch(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), 
     Ok(())
 }
 
-/// Replaces each assigned provider that is no longer active by the best-ranked eligible
-/// device not yet holding the blob; drops it when there is none.
-fn replace_departed(state: &StateOverlay<'_>, deal: &mut StorageDeal) -> Result<(), StoreError> {
+/// Replaces each assigned provider that is no longer active or whose replica just `failed`
+/// by the best-ranked eligible device not yet holding the blob and that never failed this
+/// deal; drops it when there is none.
+fn replace_departed(
+    state: &StateOverlay<'_>,
+    deal: &mut StorageDeal,
+    failed: &[PublicKey],
+) -> Result<(), StoreError> {
     let mut kept = Vec::with_capacity(deal.providers.len());
     let mut departed = 0usize;
     for p in &deal.providers {
         let active = registry::load(state, p)?.is_some_and(|d| d.status == DeviceStatus::Active);
-        if active {
+        if active && !failed.contains(p) {
             kept.push(*p);
         } else {
             departed += 1;
@@ -318,6 +438,7 @@ fn replace_departed(state: &StateOverlay<'_>, deal: &mut StorageDeal) -> Result<
     }
     let mut exclude = holders(state, &deal.blob)?;
     exclude.extend(deal.providers.iter().copied());
+    exclude.extend(deal.failed.iter().map(|f| f.device));
     let candidates = rank_providers(state, &deal.blob, &exclude)?;
     kept.extend(candidates.into_iter().take(departed));
     deal.providers = kept;

@@ -4,9 +4,12 @@ mod common;
 
 use common::*;
 use plexus_ledger::storage::{self, DealStatus, StorageDeal};
-use plexus_ledger::{module_account, query, Genesis, Ledger, PlexusLedger, RewardParams, TxCode};
+use plexus_ledger::{
+    module_account, query, Genesis, Ledger, OracleSet, PlexusLedger, RewardParams, TxCode,
+};
 use plexus_types::{
-    statements, Address, Amount, Body, Capabilities, Hash, SecretKey, StorageDealTerms, UnsignedTx,
+    statements, Address, Amount, Body, Capabilities, Hash, PublicKey, SecretKey, StorageDealTerms,
+    StorageFailure, UnsignedTx,
 };
 use proptest::prelude::*;
 
@@ -33,7 +36,11 @@ fn storage_genesis(funded: &[Address]) -> Genesis {
 
 impl Net {
     fn new(funded: &[Address]) -> Net {
-        let (dir, ledger) = fresh_ledger(&storage_genesis(funded));
+        Net::with_genesis(storage_genesis(funded))
+    }
+
+    fn with_genesis(genesis: Genesis) -> Net {
+        let (dir, ledger) = fresh_ledger(&genesis);
         Net {
             _dir: dir,
             ledger,
@@ -265,6 +272,106 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     assert_eq!(deal.paid.0 + deal.refunded.0, deal.escrow.0);
     // The client paid 3000 + 500, got 500 back, and three fees.
     assert_eq!(net.balance(&addr(&client)), before - 3 * FEE - 3_500 + 500);
+    net.assert_accounted();
+}
+
+fn audit(epoch: u64, deal: u64, device: PublicKey) -> Body {
+    Body::StorageAudit {
+        epoch,
+        failures: vec![StorageFailure { deal, device }],
+    }
+}
+
+#[test]
+fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_for_good() {
+    let client = key(0);
+    let owners: Vec<SecretKey> = (1..=4).map(key).collect();
+    let oracles = [key(20), key(21)];
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    funded.extend(oracles.iter().map(addr));
+    let mut genesis = storage_genesis(&funded);
+    genesis.oracles = OracleSet {
+        members: oracles.iter().map(addr).collect(),
+        threshold: 2,
+    };
+    let mut net = Net::with_genesis(genesis);
+    for (i, owner) in owners.iter().enumerate() {
+        assert_eq!(
+            net.register(owner, &device(i as u8), "storage-small"),
+            TxCode::Ok
+        );
+    }
+    net.align();
+    let blob = Hash::of(b"audited");
+    let made_in = net.epoch_in_progress();
+    assert_eq!(net.deal(&client, blob, 3, 4, 500), TxCode::Ok);
+    let deal = net.deals(&blob).remove(0);
+    let spare = (0..4)
+        .map(|i| device(i).public_key())
+        .find(|k| !deal.providers.contains(k))
+        .unwrap();
+    net.end_epoch(made_in);
+    let e = made_in + 1;
+    let victim = deal.providers[1];
+
+    // Reports that do not hold change nothing but the sender's fee.
+    assert_eq!(net.send(&client, audit(e, 0, victim)), TxCode::Unauthorized);
+    assert_eq!(
+        net.send(&oracles[0], audit(e + 1, 0, victim)),
+        TxCode::WrongEpoch
+    );
+    assert_eq!(
+        net.send(&oracles[0], audit(e - 1, 0, victim)),
+        TxCode::WrongEpoch
+    );
+    assert_eq!(
+        net.send(&oracles[0], audit(e, 0, spare)),
+        TxCode::NotAssigned
+    );
+    assert_eq!(
+        net.send(&oracles[0], audit(e, 7, victim)),
+        TxCode::NotAssigned
+    );
+    // One oracle of a threshold of two is not enough: every replica is paid for epoch e.
+    assert_eq!(net.send(&oracles[0], audit(e, 0, victim)), TxCode::Ok);
+    assert_eq!(net.send(&oracles[0], audit(e, 0, victim)), TxCode::Ok);
+    net.end_epoch(e);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.paid, Amount(3 * 500));
+    assert!(deal.failed.is_empty());
+    assert!(deal.providers.contains(&victim));
+
+    // Both oracles report it in epoch e + 1: unpaid for that epoch, and the spare takes over.
+    assert_eq!(net.send(&oracles[0], audit(e + 1, 0, victim)), TxCode::Ok);
+    assert_eq!(net.send(&oracles[1], audit(e + 1, 0, victim)), TxCode::Ok);
+    net.end_epoch(e + 1);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.paid, Amount(3 * 500 + 2 * 500));
+    assert!(!deal.providers.contains(&victim));
+    assert!(deal.providers.contains(&spare));
+    assert_eq!(deal.providers.len(), 3);
+    assert_eq!(deal.failed.len(), 1);
+    assert_eq!(
+        (deal.failed[0].epoch, deal.failed[0].device),
+        (e + 1, victim)
+    );
+
+    // The spare fails too: nobody who never failed this deal is left, so it keeps two.
+    assert_eq!(net.send(&oracles[1], audit(e + 2, 0, spare)), TxCode::Ok);
+    assert_eq!(net.send(&oracles[0], audit(e + 2, 0, spare)), TxCode::Ok);
+    net.end_epoch(e + 2);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.paid, Amount(5 * 500 + 2 * 500));
+    assert_eq!(deal.providers.len(), 2);
+    assert!(!deal.providers.contains(&victim) && !deal.providers.contains(&spare));
+
+    net.end_epoch(e + 3);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.status, DealStatus::Ended { at_epoch: e + 3 });
+    assert_eq!(deal.paid, Amount(7 * 500 + 2 * 500));
+    assert_eq!(deal.paid.0 + deal.refunded.0, deal.escrow.0);
+    assert_eq!(deal.refunded, Amount(3 * 4 * 500 - 9 * 500));
     net.assert_accounted();
 }
 

@@ -28,6 +28,6 @@ pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{
-    Body, Capabilities, ComputeFraud, RewardClaim, SignedTx, StorageDealTerms, TxError, TxHash,
-    UnsignedTx, MAX_TX_BYTES,
+    Body, Capabilities, ComputeFraud, RewardClaim, SignedTx, StorageDealTerms, StorageFailure,
+    TxError, TxHash, UnsignedTx, MAX_TX_BYTES,
 };

@@ -85,6 +85,24 @@ pub struct Capabilities {
     pub gpu_model: String,
     pub gpu_vram_mb: u64,
     pub gpu_count: u32,
+    /// Where the device serves others, an http(s) URL (empty: nowhere). A storage device's
+    /// blob service: downloaders fetch replicas there and oracles challenge it there.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
+}
+
+/// Longest device endpoint URL.
+pub const MAX_ENDPOINT_LEN: usize = 256;
+/// Most failures one storage audit may report.
+pub const MAX_AUDIT_FAILURES: usize = 1_024;
+
+/// One replica that failed its retrievability challenge.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct StorageFailure {
+    pub deal: u64,
+    pub device: PublicKey,
 }
 
 /// A reward claim: one leaf of a final manifest and its Merkle proof.
@@ -161,6 +179,11 @@ pub enum Body {
     ClaimReward(RewardClaim),
     ComputeFraud(ComputeFraud),
     StorageDeal(StorageDealTerms),
+    /// An oracle's report of replicas that failed their challenge in `epoch`.
+    StorageAudit {
+        epoch: u64,
+        failures: Vec<StorageFailure>,
+    },
 }
 
 /// A transaction before signing.
@@ -327,12 +350,24 @@ fn capabilities_from(c: Option<proto::Capabilities>) -> Result<Capabilities, TxE
     if c.gpu_model.len() > MAX_GPU_MODEL_LEN {
         return Err(bad("capabilities.gpu_model", "too long"));
     }
+    if c.endpoint.len() > MAX_ENDPOINT_LEN {
+        return Err(bad("capabilities.endpoint", "too long"));
+    }
+    if !c.endpoint.is_empty()
+        && !(c.endpoint.starts_with("http://") || c.endpoint.starts_with("https://"))
+    {
+        return Err(bad(
+            "capabilities.endpoint",
+            "must be an http:// or https:// URL",
+        ));
+    }
     Ok(Capabilities {
         cpu_cores: c.cpu_cores,
         memory_mb: c.memory_mb,
         gpu_model: c.gpu_model,
         gpu_vram_mb: c.gpu_vram_mb,
         gpu_count: c.gpu_count,
+        endpoint: c.endpoint,
     })
 }
 
@@ -343,6 +378,7 @@ fn capabilities_to(c: &Capabilities) -> proto::Capabilities {
         gpu_model: c.gpu_model.clone(),
         gpu_vram_mb: c.gpu_vram_mb,
         gpu_count: c.gpu_count,
+        endpoint: c.endpoint.clone(),
     }
 }
 
@@ -447,6 +483,35 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
                 price_per_replica_epoch: price,
             })
         }
+        P::StorageAudit(a) => {
+            if a.failures.len() > MAX_AUDIT_FAILURES {
+                return Err(bad(
+                    "failures",
+                    format!("at most {MAX_AUDIT_FAILURES} per audit"),
+                ));
+            }
+            let failures = a
+                .failures
+                .into_iter()
+                .map(|f| {
+                    Ok(StorageFailure {
+                        deal: f.deal,
+                        device: key_field("failures.device", &f.device)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, TxError>>()?;
+            // One encoding per report: sorted by deal, then device, with no repeats.
+            if !failures.windows(2).all(|w| w[0] < w[1]) {
+                return Err(bad(
+                    "failures",
+                    "must be sorted by deal, then device, without repeats",
+                ));
+            }
+            Body::StorageAudit {
+                epoch: a.epoch,
+                failures,
+            }
+        }
     })
 }
 
@@ -527,6 +592,16 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
             replicas: d.replicas,
             epochs: d.epochs,
             price_per_replica_epoch: d.price_per_replica_epoch.to_string(),
+        }),
+        Body::StorageAudit { epoch, failures } => P::StorageAudit(proto::StorageAudit {
+            epoch: *epoch,
+            failures: failures
+                .iter()
+                .map(|f| proto::StorageFailure {
+                    deal: f.deal,
+                    device: f.device.as_bytes().to_vec(),
+                })
+                .collect(),
         }),
     }
 }
