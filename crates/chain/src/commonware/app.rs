@@ -196,13 +196,15 @@ where
             }
             runtime.sleep(PARENT_COMMIT_POLL).await;
         }
-        // Pace: no block sooner than the minimum gap after its parent.
-        let not_before = parent.time_ms + self.min_block.as_millis() as u64;
-        let now_ms = runtime.current().epoch_millis();
-        if not_before > now_ms {
-            runtime
-                .sleep(Duration::from_millis(not_before - now_ms))
-                .await;
+        // Pace: no block sooner than the minimum gap after its parent. A parent stamped
+        // ahead of this validator's clock delays it by the gap at most.
+        if !self.min_block.is_zero() {
+            let not_before = parent.time_ms + self.min_block.as_millis() as u64;
+            let now_ms = runtime.current().epoch_millis();
+            let wait = Duration::from_millis(not_before.saturating_sub(now_ms));
+            if !wait.is_zero() {
+                runtime.sleep(wait.min(self.min_block)).await;
+            }
         }
         let (committed, app_hash) = self.chain.committed();
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();
