@@ -96,6 +96,8 @@ pub struct Agent {
     tx_lock: Mutex<()>,
     claims: Mutex<ClaimBook>,
     first_heartbeat: Mutex<Option<SignedHeartbeat>>,
+    /// Where a storage device serves its blobs, once its blob service listens.
+    endpoint: std::sync::OnceLock<String>,
 }
 
 impl Agent {
@@ -146,6 +148,7 @@ impl Agent {
             tx_lock: Mutex::new(()),
             claims: Mutex::new(claims),
             first_heartbeat: Mutex::new(None),
+            endpoint: std::sync::OnceLock::new(),
             config,
         })
     }
@@ -190,7 +193,25 @@ impl Agent {
     /// until the transaction is committed. Calling it again once registered sends nothing.
     pub async fn register_if_needed(&self) -> Result<Registration, AgentError> {
         let key = self.device.public_key();
+        let mut capabilities = self.hardware.to_capabilities();
+        if let Some(endpoint) = self.endpoint.get() {
+            capabilities.endpoint = endpoint.clone();
+        }
         if let Some(existing) = self.existing_device().await? {
+            if existing.is_active()
+                && !capabilities.endpoint.is_empty()
+                && existing.capabilities.endpoint != capabilities.endpoint
+            {
+                // The blob service moved (a new address or port): say where it is now, or
+                // downloaders and oracles would find nothing at the old one.
+                let body = Body::UpdateDevice {
+                    device: key,
+                    capabilities,
+                    h3_cell: existing.h3_cell,
+                };
+                let committed = self.send_tx(body).await?;
+                tracing::info!(device = %key, tx = %committed.hash, "updated the device's endpoint");
+            }
             return Ok(Registration::AlreadyRegistered(existing));
         }
         let chain = self.chain().await?;
@@ -212,7 +233,7 @@ impl Agent {
         let body = Body::RegisterDevice {
             device: key,
             class: self.config.class.clone(),
-            capabilities: self.hardware.to_capabilities(),
+            capabilities,
             h3_cell: self.config.h3_cell,
             stake: self.config.stake,
             device_signature: self.device.secret_key().sign(&statement),
@@ -565,22 +586,30 @@ impl Agent {
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), AgentError> {
         tokio::pin!(shutdown);
         tracing::info!(device = %self.device.public_key(), owner = %self.owner_address, behaviour = %self.behaviour, class = %self.config.class, "agent starting");
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return Ok(()),
-            registered = self.register_until_done() => { registered?; }
-        }
+        // A storage device's blob service listens before registering, so the registration
+        // names where it really is.
         let keeper = if crate::config::is_storage_class(&self.config.class) {
             Some(self.start_storage().await?)
         } else {
             None
         };
+        tokio::select! {
+            biased;
+            () = &mut shutdown => return Ok(()),
+            registered = self.register_until_done() => { registered?; }
+        }
         let duties = async {
             tokio::join!(
                 async {
                     if let Some(keeper) = &keeper {
                         repeat("replicas", self.timings.replicas, || async {
-                            keeper.sync_once().await.map_err(AgentError::from)
+                            let report = keeper.sync_once().await.map_err(AgentError::from)?;
+                            if self.behaviour == Behaviour::DropReplicas {
+                                for id in &report.assigned {
+                                    keeper.drop_replica(*id)?;
+                                }
+                            }
+                            Ok(report)
                         })
                         .await
                     }
@@ -630,6 +659,12 @@ impl Agent {
             }
         });
         tracing::info!(%addr, "serving blobs");
+        let host = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::new([127, 0, 0, 1].into(), addr.port())
+        } else {
+            addr
+        };
+        let _ = self.endpoint.set(format!("http://{host}"));
         Ok(keeper)
     }
 

@@ -31,10 +31,13 @@ pub enum Behaviour {
     /// Heartbeats honestly in its first interval, then re-sends that first signed heartbeat
     /// in every later interval instead of making fresh ones: the laziest way to look alive.
     ReplayHeartbeats,
+    /// A storage device that fetches its assigned replicas, then deletes them and keeps
+    /// answering as if it held them: its retrievability challenges fail.
+    DropReplicas,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class> or replay-heartbeats")]
+#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats or drop-replicas")]
 pub struct BehaviourParseError(pub String);
 
 impl Behaviour {
@@ -46,6 +49,7 @@ impl Behaviour {
             Behaviour::WrongCompute => "wrong-compute".into(),
             Behaviour::OverDeclare { real_class } => format!("over-declare:{}", real_class.name),
             Behaviour::ReplayHeartbeats => "replay-heartbeats".into(),
+            Behaviour::DropReplicas => "drop-replicas".into(),
         }
     }
 
@@ -99,6 +103,7 @@ impl std::str::FromStr for Behaviour {
             "honest" => Ok(Behaviour::Honest),
             "wrong-compute" => Ok(Behaviour::WrongCompute),
             "replay-heartbeats" => Ok(Behaviour::ReplayHeartbeats),
+            "drop-replicas" => Ok(Behaviour::DropReplicas),
             other => {
                 let class = other.strip_prefix("over-declare:").ok_or_else(bad)?;
                 let real_class = class_by_name(class).ok_or_else(bad)?;
@@ -130,6 +135,7 @@ mod tests {
             Behaviour::Honest,
             Behaviour::WrongCompute,
             Behaviour::ReplayHeartbeats,
+            Behaviour::DropReplicas,
             Behaviour::OverDeclare {
                 real_class: &COMPUTE_CLASSES[0],
             },

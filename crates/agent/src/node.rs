@@ -62,6 +62,10 @@ pub struct DeviceState {
     pub class: String,
     /// `"active"`, or an object naming a retired, slashed or withdrawn device.
     pub status: serde_json::Value,
+    #[serde(default)]
+    pub capabilities: plexus_types::Capabilities,
+    #[serde(default)]
+    pub h3_cell: u64,
 }
 
 impl DeviceState {

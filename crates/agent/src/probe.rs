@@ -51,6 +51,7 @@ impl HardwareProbe {
                 .unwrap_or_default(),
             gpu_vram_mb: smallest.map(|g| g.vram_mb).unwrap_or(0),
             gpu_count: u32::try_from(self.gpus.len()).unwrap_or(u32::MAX),
+            endpoint: String::new(),
         }
     }
 }

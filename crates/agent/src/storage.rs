@@ -85,6 +85,14 @@ impl ReplicaKeeper {
         })
     }
 
+    /// Deletes a kept replica (what a cheating device does; an honest one never calls it).
+    pub fn drop_replica(&self, id: BlobId) -> Result<(), StorageError> {
+        match self.store.remove(id) {
+            Ok(()) | Err(plexus_blobs::StoreError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn store(&self) -> Arc<BlobStore> {
         self.store.clone()
     }

@@ -127,6 +127,43 @@ impl BlobClient {
         BlobClient { http }
     }
 
+    /// Asks the service at `base` to answer a retrievability challenge on `groups` of blob `id`
+    /// within `deadline`, and checks the answer against the id and `size` alone. Returns the
+    /// number of data bytes the answer proved; any failure (no answer in time, an error, an
+    /// answer that does not verify) is an error naming why.
+    pub async fn challenge(
+        &self,
+        base: &str,
+        id: BlobId,
+        size: u64,
+        groups: &[u64],
+        deadline: Duration,
+    ) -> Result<u64, ClientError> {
+        let list: Vec<String> = groups.iter().map(u64::to_string).collect();
+        let url = format!(
+            "{}/v1/blobs/{id}/proof?groups={}",
+            base.trim_end_matches('/'),
+            list.join(",")
+        );
+        let answer = async {
+            let response = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| remote(&url, e))?;
+            if !response.status().is_success() {
+                return Err(remote(&url, error_reason(response).await));
+            }
+            response.bytes().await.map_err(|e| remote(&url, e))
+        };
+        let answer = tokio::time::timeout(deadline, answer)
+            .await
+            .map_err(|_| remote(&url, format!("no answer within {deadline:?}")))??;
+        crate::retrievability::verify(id, size, groups, &answer)
+            .map_err(|e| remote(&url, format!("the answer does not verify: {e}")))
+    }
+
     /// What the service at `base` holds of `id`.
     pub async fn status(&self, base: &str, id: BlobId) -> Result<BlobStatus, ClientError> {
         let url = format!("{}/v1/blobs/{id}/status", base.trim_end_matches('/'));

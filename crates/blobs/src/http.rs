@@ -1,6 +1,8 @@
 //! The blob service that a node and an agent mount: `GET /v1/blobs` (complete blobs),
 //! `GET /v1/blobs/{id}/status` (complete, partial with its verified prefix, or absent),
-//! `GET /v1/blobs/{id}?start=&end=` (the verified encoding of a byte range) and
+//! `GET /v1/blobs/{id}?start=&end=` (the verified encoding of a byte range),
+//! `GET /v1/blobs/{id}/proof?groups=3,17,40` (the answer to a retrievability challenge: the
+//! verified encoding of those chunk groups) and
 //! `PUT /v1/blobs/{id}?size=&offset=` (receive the verified encoding from `offset` on; resume
 //! from the verified prefix that `status` reports). Errors answer
 //! `{"error": {"code", "message", "verified"?}}` with a 4xx status.
@@ -29,6 +31,7 @@ pub fn router(store: Arc<BlobStore>) -> Router {
     Router::new()
         .route("/v1/blobs", get(list))
         .route("/v1/blobs/{id}/status", get(status))
+        .route("/v1/blobs/{id}/proof", get(proof))
         .route("/v1/blobs/{id}", get(download).put(upload))
         .layer(DefaultBodyLimit::disable())
         .with_state(store)
@@ -133,6 +136,43 @@ async fn status(
     let id = parse_id(&id)?;
     let status = blocking(move || store.status(id)).await?;
     Ok(Json(status).into_response())
+}
+
+#[derive(Deserialize)]
+struct ProofQuery {
+    groups: String,
+}
+
+async fn proof(
+    State(store): State<Arc<BlobStore>>,
+    Path(id): Path<String>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Response, BlobError> {
+    let id = parse_id(&id)?;
+    let groups = q
+        .groups
+        .split(',')
+        .take(crate::retrievability::MAX_CHALLENGE_GROUPS + 1)
+        .map(|g| g.trim().parse::<u64>())
+        .collect::<Result<Vec<u64>, _>>()
+        .map_err(|e| {
+            BlobError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_challenge",
+                format!("groups must be comma-separated chunk group numbers: {e}"),
+            )
+        })?;
+    let answer = blocking(move || {
+        let mut out = Vec::new();
+        store.prove(id, &groups, &mut out).map(|()| out)
+    })
+    .await?;
+    let mut response = answer.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(BAO_CONTENT_TYPE),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]

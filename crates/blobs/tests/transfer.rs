@@ -190,3 +190,68 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     assert_eq!(r.status(), 422);
     assert!(store.list().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenge_over_http_verifies_a_kept_blob_and_fails_a_lost_or_altered_one() {
+    use plexus_blobs::retrievability::challenge_groups;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(BlobStore::open(dir.path().join("store")).unwrap());
+    let (path, bytes) = random_file(dir.path(), "in", 2 * 1024 * 1024 + 99, 7);
+    let (id, size) = store.import_file(&path).unwrap();
+    let url = serve(store.clone()).await;
+    let client = BlobClient::new();
+    let deadline = Duration::from_secs(5);
+    let groups = challenge_groups(id, size, &[3; 32], 8);
+
+    let proved = client
+        .challenge(&url, id, size, &groups, deadline)
+        .await
+        .unwrap();
+    assert_eq!(proved, 8 * plexus_blobs::CHUNK_GROUP_BYTES);
+
+    // Asked about other groups than it answers for, the verifier refuses: the answer is
+    // checked against the challenge the verifier drew, not the one the prover chose.
+    let other = challenge_groups(id, size, &[4; 32], 8);
+    assert_ne!(other, groups);
+    let answer = reqwest::get(format!(
+        "{url}/v1/blobs/{id}/proof?groups={}",
+        other
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    assert!(plexus_blobs::retrievability::verify(id, size, &groups, &answer).is_err());
+
+    // A malformed challenge is refused with a code.
+    let bad = reqwest::get(format!("{url}/v1/blobs/{id}/proof?groups=1,x"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("bad_challenge"));
+
+    // Altered bytes in a challenged group: the answer no longer verifies.
+    let mut copy = std::fs::read(store.data_path(id)).unwrap();
+    copy[(groups[2] * plexus_blobs::CHUNK_GROUP_BYTES + 11) as usize] ^= 1;
+    std::fs::write(store.data_path(id), &copy).unwrap();
+    let err = client
+        .challenge(&url, id, size, &groups, deadline)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+
+    // A deleted blob cannot be proved at all.
+    std::fs::write(store.data_path(id), &bytes).unwrap();
+    store.remove(id).unwrap();
+    let err = client
+        .challenge(&url, id, size, &groups, deadline)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("blob_not_found"), "{err}");
+}

@@ -40,7 +40,8 @@ pub enum BlobCommand {
         id: String,
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
-        /// Blob services to fetch from, in order of preference; default: the node.
+        /// Blob services to fetch from, in order of preference; default: the devices that
+        /// keep a replica for a storage deal, then the node.
         #[arg(long = "from")]
         from: Vec<String>,
     },
@@ -71,7 +72,7 @@ fn print_deal(d: &serde_json::Value) {
             (serde_json::Value::String(s), _) => s.clone(),
             (other, _) => other.to_string(),
         },
-        d["replicas"].as_array().map(|r| r.len()).unwrap_or(0),
+        d["assigned"].as_array().map(|r| r.len()).unwrap_or(0),
         d["first_epoch"],
         d["last_epoch"],
         d["price_per_replica_epoch"].as_str().unwrap_or("?"),
@@ -79,7 +80,7 @@ fn print_deal(d: &serde_json::Value) {
         d["paid"].as_str().unwrap_or("?"),
         d["refunded"].as_str().unwrap_or("?"),
     );
-    for r in d["replicas"].as_array().into_iter().flatten() {
+    for r in d["assigned"].as_array().into_iter().flatten() {
         println!(
             "  replica  device {}  owner {}  {}",
             r["device"].as_str().unwrap_or("?"),
@@ -90,6 +91,28 @@ fn print_deal(d: &serde_json::Value) {
             }
         );
     }
+}
+
+/// The endpoints of the active devices that keep a replica of `id` for an open deal.
+async fn replica_endpoints(g: &Globals, id: BlobId) -> anyhow::Result<Vec<String>> {
+    let deals = deals_of(g, id).await?;
+    let mut out = Vec::new();
+    for deal in deals["deals"].as_array().into_iter().flatten() {
+        if deal["status"] != "open" {
+            continue;
+        }
+        for r in deal["assigned"].as_array().into_iter().flatten() {
+            if r["device_status"] != "active" {
+                continue;
+            }
+            if let Some(endpoint) = r["endpoint"].as_str() {
+                if !out.iter().any(|e| e == endpoint) {
+                    out.push(endpoint.to_string());
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn or_node(urls: Vec<String>, g: &Globals) -> Vec<String> {
@@ -176,7 +199,13 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
         }
         BlobCommand::Get { id, output, from } => {
             let id = parse_id(&id)?;
-            let sources = or_node(from, g);
+            let sources = if from.is_empty() {
+                let mut sources = replica_endpoints(g, id).await?;
+                sources.push(g.node.clone());
+                sources
+            } else {
+                from
+            };
             let report = client
                 .get(&sources, id, &output)
                 .await

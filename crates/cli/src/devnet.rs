@@ -12,7 +12,7 @@ use plexus_ledger::{
 use plexus_node::{run_node, shutdown_signal, write_durably, NodeConfig, NodeFiles};
 use plexus_oracle::{run_oracle, OracleConfig};
 use plexus_proofs::compute::class_by_name;
-use plexus_types::{Address, Amount, Body, SecretKey, UnsignedTx};
+use plexus_types::{Address, Amount, Body, Hash, SecretKey, UnsignedTx};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -43,6 +43,14 @@ pub struct DevnetArgs {
     /// results, one declares more capacity than it has, one replays old heartbeats.
     #[arg(long, default_value_t = 0)]
     cheaters: usize,
+    /// Storage agents to run (class storage-small), after the compute agents. With any, the
+    /// devnet puts a demo blob and pays for it to be kept by three of them (or as many as
+    /// run), challenged by the oracle every epoch.
+    #[arg(long, default_value_t = 0)]
+    storage_agents: usize,
+    /// How many of the storage agents cheat: they fetch their replicas, then delete them.
+    #[arg(long, default_value_t = 0)]
+    storage_cheaters: usize,
     /// Blocks per epoch, for a new devnet (blocks come every 250 ms when agents run).
     #[arg(long, default_value_t = 60)]
     epoch_blocks: u64,
@@ -58,7 +66,15 @@ pub struct DevnetArgs {
     p2p_port: u16,
 }
 
-/// Providers funded at genesis; `--agents` may use up to this many.
+/// The account that pays for the demo blob's storage deal.
+const STORAGE_CLIENT: &str = "storage-client";
+/// Size of the demo blob that storage agents keep.
+const DEMO_BLOB_BYTES: usize = 4 << 20;
+/// Epochs the demo storage deal pays for.
+const DEMO_DEAL_EPOCHS: u64 = 1_000;
+
+/// Providers funded at genesis; `--agents` and `--storage-agents` together may use up to
+/// this many.
 const MAX_AGENTS: usize = 16;
 /// Block cadence while agents run: epochs are counted in blocks, so they need a steady pace.
 const AGENT_BLOCK_MS: u64 = 250;
@@ -122,6 +138,29 @@ struct Summary {
     validators: Vec<ValidatorSummary>,
     /// Every validator has validator 0's app hash at every height both have committed.
     validators_agree: bool,
+    /// The demo blob's storage deals and the storage devices, when storage agents ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<StorageSummary>,
+}
+
+#[derive(Serialize)]
+struct StorageSummary {
+    blob: Hash,
+    deals: Vec<plexus_ledger::storage::StorageDeal>,
+    /// escrowed = paid + refunded + held, exactly.
+    accounting: query::StorageAccounting,
+    accounting_balanced: bool,
+    devices: Vec<StorageDeviceSummary>,
+}
+
+#[derive(Serialize)]
+struct StorageDeviceSummary {
+    device: plexus_types::PublicKey,
+    behaviour: String,
+    /// Assigned a replica of the demo blob by an open deal now.
+    keeps_replica: bool,
+    /// Epochs in which its replica failed the oracle's challenge.
+    failed_epochs: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -171,6 +210,7 @@ fn create(
     for i in 0..MAX_AGENTS {
         key(&provider_name(i), Amount::plx(10_000))?;
     }
+    key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
     let oracle = key("oracle", Amount::plx(10_000))?;
     let mut genesis = Genesis::new(DEVNET_CHAIN_ID, crate::cmd_node::now_ms(), accounts);
     genesis.rewards = RewardParams {
@@ -295,6 +335,106 @@ async fn demo_traffic(
     }
 }
 
+/// The demo blob's file in a devnet home, made once and kept, so a resumed devnet finds the
+/// same blob. Its first bytes are a counter, chosen so that the chain's assignment rule puts
+/// a cheating storage device (if any) among the first `replicas`: the demo then shows one
+/// caught rather than, by chance, leaving it idle.
+fn demo_blob(
+    home: &std::path::Path,
+    storage_devices: &[plexus_types::PublicKey],
+    cheaters: &[plexus_types::PublicKey],
+    replicas: usize,
+) -> anyhow::Result<std::path::PathBuf> {
+    let path = home.join("devnet-blob.bin");
+    if path.exists() {
+        return Ok(path);
+    }
+    let mut bytes = vec![0u8; DEMO_BLOB_BYTES];
+    let mut xof = blake3::Hasher::new_derive_key("plexus devnet demo blob").finalize_xof();
+    xof.fill(&mut bytes);
+    for counter in 0u64..100_000 {
+        bytes[..8].copy_from_slice(&counter.to_le_bytes());
+        let blob = Hash(*blake3::hash(&bytes).as_bytes());
+        let mut ranked = storage_devices.to_vec();
+        ranked.sort_by_key(|d| plexus_ledger::storage::rank(&blob, d));
+        let first = &ranked[..replicas.min(ranked.len())];
+        if cheaters.is_empty() || cheaters.iter().any(|c| first.contains(c)) {
+            break;
+        }
+    }
+    write_durably(&path, &bytes)?;
+    Ok(path)
+}
+
+/// Puts the demo blob on the node and, once enough storage devices are active, makes a deal
+/// for `replicas` copies paid by the storage client (unless an open one exists already).
+async fn storage_demo(
+    chain: Arc<Chain>,
+    api: SocketAddr,
+    client: SecretKey,
+    replicas: u32,
+    blob_path: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    let prepared = {
+        let path = blob_path.clone();
+        tokio::task::spawn_blocking(move || plexus_blobs::client::PreparedBlob::prepare(&path))
+            .await??
+    };
+    let blob = Hash(prepared.id.0);
+    let open = query::storage_deals_of_blob(chain.store(), &blob)?
+        .iter()
+        .any(|d| d.status == plexus_ledger::storage::DealStatus::Open);
+    plexus_blobs::client::BlobClient::new()
+        .put(&format!("http://{api}"), &prepared)
+        .await?;
+    if open {
+        return Ok(());
+    }
+    let storage_devices = || -> anyhow::Result<usize> {
+        Ok(query::devices(chain.store())?
+            .iter()
+            .filter(|d| {
+                d.class == "storage-small"
+                    && d.status == plexus_ledger::registry::DeviceStatus::Active
+            })
+            .count())
+    };
+    while storage_devices()? < replicas as usize {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let who = Address::from_public_key(&client.public_key());
+    let tx = UnsignedTx {
+        chain_id: chain.status().chain_id,
+        nonce: query::account(chain.store(), &who)?.nonce,
+        fee: chain.checker().params().min_fee,
+        body: Body::StorageDeal(plexus_types::StorageDealTerms {
+            blob,
+            size: prepared.size,
+            replicas,
+            epochs: DEMO_DEAL_EPOCHS,
+            price_per_replica_epoch: Amount::plx(1),
+        }),
+    }
+    .sign(&client);
+    let hash = tx.hash;
+    {
+        let chain = chain.clone();
+        tokio::task::spawn_blocking(move || chain.submit(tx.bytes))
+            .await?
+            .map_err(|r| anyhow::anyhow!("the storage deal was refused: {r}"))?;
+    }
+    loop {
+        if let Some(done) = chain.committed_tx(&hash)? {
+            if done.result.code != TxCode::Ok {
+                bail!("the storage deal failed: {}", done.result.log);
+            }
+            tracing::info!(%blob, replicas, height = done.height, "demo storage deal made");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Valid H3 cells (resolution 12) to place devnet devices on.
 const CELLS: [u64; 4] = [
     0x8c2a100d2c0a5ff,
@@ -330,12 +470,19 @@ fn start_agents(
 ) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut devices = Vec::new();
     let mut tasks = Vec::new();
-    for i in 0..args.agents {
-        let behaviour = behaviour_of(i, args.agents, args.cheaters);
-        // The over-declarer claims a large class it cannot serve.
-        let class = match behaviour {
-            Behaviour::OverDeclare { .. } => "cpu-large",
-            _ => "cpu-small",
+    for i in 0..args.agents + args.storage_agents {
+        let (behaviour, class) = if i < args.agents {
+            let behaviour = behaviour_of(i, args.agents, args.cheaters);
+            // The over-declarer claims a large class it cannot serve.
+            let class = match behaviour {
+                Behaviour::OverDeclare { .. } => "cpu-large",
+                _ => "cpu-small",
+            };
+            (behaviour, class)
+        } else if i - args.agents >= args.storage_agents - args.storage_cheaters {
+            (Behaviour::DropReplicas, "storage-small")
+        } else {
+            (Behaviour::Honest, "storage-small")
         };
         let stake = plexus_ledger::default_device_classes()
             .into_iter()
@@ -350,9 +497,8 @@ fn start_agents(
             h3_cell: CELLS[i % CELLS.len()],
             stake,
             auto_claim: true,
-            blob_listen: plexus_agent::config::DEFAULT_BLOB_LISTEN
-                .parse()
-                .expect("the default blob address parses"),
+            // Any free port: the agent declares where it listens when it registers.
+            blob_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_sources: Vec::new(),
         };
         let owner = ring.secret(&provider_name(i))?;
@@ -380,8 +526,15 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             args.agents
         );
     }
-    if args.agents > MAX_AGENTS {
-        bail!("a devnet runs at most {MAX_AGENTS} agents");
+    if args.agents + args.storage_agents > MAX_AGENTS {
+        bail!("a devnet runs at most {MAX_AGENTS} agents, compute and storage together");
+    }
+    if args.storage_cheaters > args.storage_agents {
+        bail!(
+            "--storage-cheaters {} is more than --storage-agents {}",
+            args.storage_cheaters,
+            args.storage_agents
+        );
     }
     let files = NodeFiles::new(&g.home);
     let marker_path = files.home.join("devnet.json");
@@ -399,7 +552,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     if let Some(api) = args.api {
         config.api = api;
     }
-    if args.agents > 0 {
+    if args.agents + args.storage_agents > 0 {
         config.block_ms = AGENT_BLOCK_MS;
         config.min_block_ms = AGENT_BLOCK_MS;
     } else {
@@ -471,7 +624,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             })
             .await?,
         ),
-        _ if args.agents > 0 => bail!(
+        _ if args.agents + args.storage_agents > 0 => bail!(
             "this devnet was created without an oracle; remove {} to start a new one",
             g.home.display()
         ),
@@ -483,6 +636,34 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         .chain(others.iter().map(|o| o.api_addr))
         .collect();
     let (agent_devices, agent_tasks) = start_agents(&files, &ring, &args, &apis, &stop_rx)?;
+    let storage_task = if args.storage_agents > 0 {
+        let client = ring.secret(STORAGE_CLIENT).with_context(|| {
+            format!(
+                "this devnet was created without a storage client; remove {} to start a new one",
+                g.home.display()
+            )
+        })?;
+        let replicas = args.storage_agents.min(3) as u32;
+        let storage_devices: Vec<_> = agent_devices[args.agents..]
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        let cheaters: Vec<_> = agent_devices[args.agents..]
+            .iter()
+            .filter(|(_, b)| b == "drop-replicas")
+            .map(|(k, _)| *k)
+            .collect();
+        let blob = demo_blob(&files.home, &storage_devices, &cheaters, replicas as usize)?;
+        Some(tokio::spawn(storage_demo(
+            chain.clone(),
+            node.api_addr,
+            client,
+            replicas,
+            blob,
+        )))
+    } else {
+        None
+    };
     if !g.json {
         println!(
             "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
@@ -561,6 +742,18 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         }
     };
     stop_signal.await;
+    if let Some(task) = storage_task {
+        if task.is_finished() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("warning: the demo storage deal was not made: {e:#}"),
+                Err(e) => eprintln!("warning: the demo storage task failed: {e}"),
+            }
+        } else {
+            task.abort();
+            eprintln!("warning: the demo storage deal was still waiting for storage devices");
+        }
+    }
     let _ = stop_agents.send(true);
     for t in agent_tasks {
         let _ = t.await;
@@ -602,6 +795,34 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             "stopped at height {} · app hash {} · {} txs committed ({} this run)",
             summary.height, summary.app_hash, summary.txs_committed, summary.txs_committed_this_run
         );
+        if let Some(s) = &summary.storage {
+            println!(
+                "storage: blob {} · escrow {} = paid {} + refunded {} + held {} ({})",
+                s.blob,
+                s.accounting.totals.escrowed.to_plx_string(),
+                s.accounting.totals.paid.to_plx_string(),
+                s.accounting.totals.refunded.to_plx_string(),
+                s.accounting.held.to_plx_string(),
+                if s.accounting_balanced {
+                    "balanced"
+                } else {
+                    "NOT BALANCED"
+                }
+            );
+            for d in &s.devices {
+                println!(
+                    "  {}  {:<14} {} · failed challenges in epochs {:?}",
+                    &d.device.to_string()[..16],
+                    d.behaviour,
+                    if d.keeps_replica {
+                        "keeps a replica"
+                    } else {
+                        "keeps no replica"
+                    },
+                    d.failed_epochs
+                );
+            }
+        }
         if summary.validators.len() > 1 {
             for (i, v) in summary.validators.iter().enumerate() {
                 println!(
@@ -640,6 +861,50 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The demo blob's deals and what each storage agent's device did with its replica.
+fn summarize_storage(
+    files: &NodeFiles,
+    store: &plexus_store::Store,
+    agent_devices: &[AgentDevice],
+) -> anyhow::Result<Option<StorageSummary>> {
+    let path = files.home.join("devnet-blob.bin");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let blob = Hash(plexus_blobs::BlobId::of(&std::fs::read(&path)?).0);
+    let deals = query::storage_deals_of_blob(store, &blob)?;
+    let registry = query::devices(store)?;
+    let devices = agent_devices
+        .iter()
+        .filter(|(key, _)| {
+            registry
+                .iter()
+                .any(|d| d.key == *key && d.class == "storage-small")
+        })
+        .map(|(key, behaviour)| StorageDeviceSummary {
+            device: *key,
+            behaviour: behaviour.clone(),
+            keeps_replica: deals.iter().any(|d| {
+                d.status == plexus_ledger::storage::DealStatus::Open && d.providers.contains(key)
+            }),
+            failed_epochs: deals
+                .iter()
+                .flat_map(|d| d.failed.iter())
+                .filter(|f| f.device == *key)
+                .map(|f| f.epoch)
+                .collect(),
+        })
+        .collect();
+    let accounting = query::storage_totals(store)?;
+    Ok(Some(StorageSummary {
+        blob,
+        deals,
+        accounting_balanced: accounting.balances(),
+        accounting,
+        devices,
+    }))
 }
 
 /// Each validator's height and app hash, and whether it agrees with validator 0 at every height
@@ -758,6 +1023,7 @@ fn summarize(
             claimed,
         });
     }
+    let storage = summarize_storage(files, store, agent_devices)?;
     let acct = query::reward_totals(store)?;
     let t = &acct.totals;
     let unclaimed = t.expired.checked_add(acct.claimable).unwrap_or(t.expired);
@@ -784,5 +1050,6 @@ fn summarize(
         devices,
         validators: Vec::new(),
         validators_agree: true,
+        storage,
     })
 }

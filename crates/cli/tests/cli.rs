@@ -194,6 +194,80 @@ fn a_devnet_of_four_validators_agrees_at_every_height_and_resumes() {
 }
 
 #[test]
+fn a_storage_agent_that_drops_its_replica_fails_its_challenge_and_the_replica_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let summary = run_json(
+        &home,
+        &[
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--storage-agents",
+            "4",
+            "--storage-cheaters",
+            "1",
+            "--epoch-blocks",
+            "24",
+            "--for",
+            "35s",
+            "--json",
+        ],
+    );
+    let storage = &summary["storage"];
+    assert_eq!(storage["accounting_balanced"], true, "{storage}");
+    let deals = storage["deals"].as_array().unwrap();
+    assert_eq!(deals.len(), 1, "{storage}");
+    let deal = &deals[0];
+    assert_eq!(deal["replicas"], 3);
+    let providers: Vec<&str> = deal["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(providers.len(), 3, "{deal}");
+    let devices = storage["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 4);
+    let dropper = devices
+        .iter()
+        .find(|d| d["behaviour"] == "drop-replicas")
+        .unwrap();
+    let dropper_key = dropper["device"].as_str().unwrap();
+    let failed = dropper["failed_epochs"].as_array().unwrap();
+    let honest_keepers = devices
+        .iter()
+        .filter(|d| d["behaviour"] == "honest" && d["keeps_replica"] == true)
+        .count();
+    // The demo blob is chosen so that the dropper is assigned a replica. It is caught at
+    // the first challenge, unpaid for that epoch, and never assigned to the deal again; the
+    // spare takes its place, so three honest devices keep the blob.
+    assert_eq!(failed.len(), 1, "{storage}");
+    assert_eq!(dropper["keeps_replica"], false, "{storage}");
+    assert!(!providers.contains(&dropper_key), "{storage}");
+    let failed_in = deal["failed"].as_array().unwrap();
+    assert_eq!(failed_in.len(), 1, "{deal}");
+    assert_eq!(failed_in[0]["device"], dropper_key);
+    assert_eq!(honest_keepers, 3, "{storage}");
+    for d in devices.iter().filter(|d| d["behaviour"] == "honest") {
+        assert!(d["failed_epochs"].as_array().unwrap().is_empty(), "{d}");
+    }
+    // Every epoch of the term so far paid each replica that passed, and nothing else.
+    let paid: u128 = deal["paid"].as_str().unwrap().parse().unwrap();
+    let price: u128 = deal["price_per_replica_epoch"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(paid % price, 0);
+    assert!(paid > 0, "{deal}");
+}
+
+#[test]
 fn the_consensus_benchmark_reports_both_drivers_with_agreeing_validators() {
     let dir = tempfile::tempdir().unwrap();
     let report = run_json(

@@ -19,10 +19,14 @@
 //!   device is still active and whose replica did not fail that epoch is paid
 //!   `price_per_replica_epoch`, to its owner, from escrow. Then each provider that is no
 //!   longer active or whose replica failed is replaced by the next eligible device in rank
-//!   order that has not failed this deal before, if there is one, which is paid from the next
-//!   covered epoch on; what an unpaid replica would have cost stays in escrow until the
-//!   refund. A lost replica is therefore reassigned at the end of the epoch in which a
-//!   challenge first finds it missing.
+//!   order that has not failed this deal before, if there is one; what an unpaid replica
+//!   would have cost stays in escrow until the refund.
+//! - Handover rule (`replace_departed`): a replacement assigned when epoch `e` ends has epoch
+//!   `e + 1` to fetch the blob from the other replicas, unpaid and unchallenged, and serves
+//!   (is challenged and paid) from epoch `e + 2` on. So a replica lost in epoch `k` is found
+//!   by the audit of epoch `k` (or `k + 1`, if it was lost after that audit), reassigned when
+//!   that epoch ends, and a verified copy is back by the audit two epochs later: within
+//!   three epochs of the loss.
 //! - Expiry rule (`end_epoch`): when the last covered epoch ends, what the deal left in
 //!   escrow is refunded to the client, so that `escrow = paid + refunded` for every ended
 //!   deal, exactly.
@@ -74,6 +78,10 @@ pub struct StorageDeal {
     /// is never assigned to it again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<FailedReplica>,
+    /// Replacements still in their handover: each serves from `first_epoch` on. A provider
+    /// not listed has served since the deal's first epoch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<Handover>,
     pub status: DealStatus,
     pub created_height: u64,
 }
@@ -92,7 +100,25 @@ struct AuditMark {
     reporters: Vec<Address>,
 }
 
+/// A replacement provider and the first epoch it serves (is challenged and paid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    pub device: PublicKey,
+    pub first_epoch: u64,
+}
+
 impl StorageDeal {
+    /// Whether `device` keeps a replica for this deal in `epoch`: assigned, and past its
+    /// handover if it is a replacement. Only such replicas are challenged and paid.
+    pub fn serves_in(&self, device: &PublicKey, epoch: u64) -> bool {
+        self.providers.contains(device)
+            && self
+                .handovers
+                .iter()
+                .find(|h| h.device == *device)
+                .is_none_or(|h| h.first_epoch <= epoch)
+    }
+
     /// Escrow not yet paid out or refunded.
     pub fn held(&self) -> Option<Amount> {
         self.escrow
@@ -251,6 +277,7 @@ pub(crate) fn create_deal(
         refunded: Amount::ZERO,
         providers: ranked[..terms.replicas as usize].to_vec(),
         failed: Vec::new(),
+        handovers: Vec::new(),
         status: DealStatus::Open,
         created_height: height,
     };
@@ -301,7 +328,7 @@ pub(crate) fn audit(
         let covers = deal.status == DealStatus::Open
             && deal.first_epoch <= audited
             && audited <= deal.last_epoch;
-        if !covers || !deal.providers.contains(&f.device) {
+        if !covers || !deal.serves_in(&f.device, audited) {
             return Err(TxFailure::new(
                 TxCode::NotAssigned,
                 format!(
@@ -375,7 +402,10 @@ pub(crate) fn end_epoch(
             let Some(device) = registry::load(state, &provider)? else {
                 return Err(corrupt("assigned device missing"));
             };
-            if device.status != DeviceStatus::Active || failed.contains(&provider) {
+            if device.status != DeviceStatus::Active
+                || failed.contains(&provider)
+                || !deal.serves_in(&provider, epoch)
+            {
                 continue;
             }
             if !state.move_funds(&escrow_account, &device.owner, deal.price_per_replica_epoch)? {
@@ -405,7 +435,7 @@ pub(crate) fn end_epoch(
             deal.status = DealStatus::Ended { at_epoch: epoch };
         } else {
             // Replacements are paid from the next epoch on: they had none of this one.
-            replace_departed(state, &mut deal, &failed)?;
+            replace_departed(state, &mut deal, epoch, &failed)?;
             still_open.push(id);
         }
         save_deal(state, &deal);
@@ -417,12 +447,17 @@ pub(crate) fn end_epoch(
 
 /// Replaces each assigned provider that is no longer active or whose replica just `failed`
 /// by the best-ranked eligible device not yet holding the blob and that never failed this
-/// deal; drops it when there is none.
+/// deal, which serves from `ended + 2` on (handover rule); drops it when there is none.
 fn replace_departed(
     state: &StateOverlay<'_>,
     deal: &mut StorageDeal,
+    ended: u64,
     failed: &[PublicKey],
 ) -> Result<(), StoreError> {
+    // Handovers that are over need no record: their devices serve like any other.
+    let providers = deal.providers.clone();
+    deal.handovers
+        .retain(|h| providers.contains(&h.device) && h.first_epoch > ended + 1);
     let mut kept = Vec::with_capacity(deal.providers.len());
     let mut departed = 0usize;
     for p in &deal.providers {
@@ -440,7 +475,13 @@ fn replace_departed(
     exclude.extend(deal.providers.iter().copied());
     exclude.extend(deal.failed.iter().map(|f| f.device));
     let candidates = rank_providers(state, &deal.blob, &exclude)?;
-    kept.extend(candidates.into_iter().take(departed));
+    let joining: Vec<PublicKey> = candidates.into_iter().take(departed).collect();
+    deal.handovers.retain(|h| kept.contains(&h.device));
+    deal.handovers.extend(joining.iter().map(|device| Handover {
+        device: *device,
+        first_epoch: ended + 2,
+    }));
+    kept.extend(joining);
     deal.providers = kept;
     Ok(())
 }

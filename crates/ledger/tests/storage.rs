@@ -261,17 +261,23 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     );
     net.end_epoch(made_in + 2);
     let deal = net.deals(&blob).remove(0);
-    // The leaver was not paid for epoch made_in + 2, and the spare took its place.
+    // The leaver was not paid for epoch made_in + 2, and the spare took its place; it has
+    // epoch made_in + 3 to fetch the blob, unpaid (handover rule), and would serve after.
     assert_eq!(deal.paid, Amount(500 * 2 + 500));
     assert!(!deal.providers.contains(&leaver));
     assert!(deal.providers.contains(&spare));
+    assert!(!deal.serves_in(&spare, made_in + 3));
+    assert!(deal.serves_in(&spare, made_in + 4));
     net.end_epoch(made_in + 3);
     let deal = net.deals(&blob).remove(0);
-    assert_eq!(deal.paid, Amount(500 * 2 + 500 + 500 * 2));
-    assert_eq!(deal.refunded, Amount(500));
+    assert_eq!(deal.paid, Amount(500 * 2 + 500 + 500));
+    assert_eq!(deal.refunded, Amount(1_000));
     assert_eq!(deal.paid.0 + deal.refunded.0, deal.escrow.0);
-    // The client paid 3000 + 500, got 500 back, and three fees.
-    assert_eq!(net.balance(&addr(&client)), before - 3 * FEE - 3_500 + 500);
+    // The client paid 3000 + 500, got 1000 back, and three fees.
+    assert_eq!(
+        net.balance(&addr(&client)),
+        before - 3 * FEE - 3_500 + 1_000
+    );
     net.assert_accounted();
 }
 
@@ -305,7 +311,7 @@ fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_f
     net.align();
     let blob = Hash::of(b"audited");
     let made_in = net.epoch_in_progress();
-    assert_eq!(net.deal(&client, blob, 3, 4, 500), TxCode::Ok);
+    assert_eq!(net.deal(&client, blob, 3, 5, 500), TxCode::Ok);
     let deal = net.deals(&blob).remove(0);
     let spare = (0..4)
         .map(|i| device(i).public_key())
@@ -357,21 +363,32 @@ fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_f
         (e + 1, victim)
     );
 
-    // The spare fails too: nobody who never failed this deal is left, so it keeps two.
-    assert_eq!(net.send(&oracles[1], audit(e + 2, 0, spare)), TxCode::Ok);
-    assert_eq!(net.send(&oracles[0], audit(e + 2, 0, spare)), TxCode::Ok);
+    // Epoch e + 2 is the spare's handover: it fetches, and is neither paid nor challenged.
+    assert_eq!(
+        net.send(&oracles[0], audit(e + 2, 0, spare)),
+        TxCode::NotAssigned
+    );
     net.end_epoch(e + 2);
     let deal = net.deals(&blob).remove(0);
     assert_eq!(deal.paid, Amount(5 * 500 + 2 * 500));
-    assert_eq!(deal.providers.len(), 2);
-    assert!(!deal.providers.contains(&victim) && !deal.providers.contains(&spare));
+    assert!(deal.serves_in(&spare, e + 3));
 
+    // The spare fails in e + 3: nobody who never failed this deal is left, so it keeps two.
+    assert_eq!(net.send(&oracles[1], audit(e + 3, 0, spare)), TxCode::Ok);
+    assert_eq!(net.send(&oracles[0], audit(e + 3, 0, spare)), TxCode::Ok);
     net.end_epoch(e + 3);
     let deal = net.deals(&blob).remove(0);
-    assert_eq!(deal.status, DealStatus::Ended { at_epoch: e + 3 });
     assert_eq!(deal.paid, Amount(7 * 500 + 2 * 500));
+    assert_eq!(deal.providers.len(), 2);
+    assert!(!deal.providers.contains(&victim) && !deal.providers.contains(&spare));
+    assert!(deal.handovers.is_empty());
+
+    net.end_epoch(e + 4);
+    let deal = net.deals(&blob).remove(0);
+    assert_eq!(deal.status, DealStatus::Ended { at_epoch: e + 4 });
+    assert_eq!(deal.paid, Amount(11 * 500));
     assert_eq!(deal.paid.0 + deal.refunded.0, deal.escrow.0);
-    assert_eq!(deal.refunded, Amount(3 * 4 * 500 - 9 * 500));
+    assert_eq!(deal.refunded, Amount(3 * 5 * 500 - 11 * 500));
     net.assert_accounted();
 }
 

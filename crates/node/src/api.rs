@@ -569,8 +569,8 @@ async fn rewards(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>
     .await
 }
 
-/// A deal as the API shows it: the chain's record plus, for each replica, the provider's
-/// owner and device status.
+/// A deal as the API shows it: the chain's record plus, under `assigned`, each replica's
+/// device, owner, device status and endpoint.
 fn deal_view(
     store: &plexus_store::Store,
     deal: plexus_ledger::storage::StorageDeal,
@@ -578,14 +578,20 @@ fn deal_view(
     let mut replicas = Vec::with_capacity(deal.providers.len());
     for key in &deal.providers {
         let device = query::device(store, key).map_err(ApiError::internal)?;
+        let endpoint = device
+            .as_ref()
+            .map(|d| d.capabilities.endpoint.clone())
+            .filter(|e| !e.is_empty());
         replicas.push(json!({
             "device": key,
             "owner": device.as_ref().map(|d| d.owner),
             "device_status": device.map(|d| d.status),
+            "endpoint": endpoint,
         }));
     }
     let mut v = serde_json::to_value(&deal).map_err(ApiError::internal)?;
-    v["replicas"] = json!(replicas);
+    // `replicas` stays the deal's count; the replicas themselves are listed beside it.
+    v["assigned"] = json!(replicas);
     Ok(v)
 }
 

@@ -387,7 +387,7 @@ pub const DOCUMENT: &str = r#"{
     },
     "/v1/storage/deals": {
       "get": {
-        "summary": "Open storage deals, each with its replicas (device, owner, device status); with ?provider=KEY only those assigned to that device",
+        "summary": "Open storage deals, each with its assigned replicas under `assigned` (device, owner, device status, endpoint); with ?provider=KEY only those assigned to that device",
         "responses": {
           "200": {
             "description": "OK"
@@ -410,7 +410,7 @@ pub const DOCUMENT: &str = r#"{
     },
     "/v1/storage/deals/{id}": {
       "get": {
-        "summary": "One storage deal: client, blob, size, replicas, price, term (first_epoch..=last_epoch), escrow, paid, refunded, status, and its replicas",
+        "summary": "One storage deal: client, blob, size, replicas, price, term (first_epoch..=last_epoch), escrow, paid, refunded, failed replicas, status, and its assigned replicas under `assigned`",
         "responses": {
           "200": {
             "description": "OK"
@@ -436,7 +436,7 @@ pub const DOCUMENT: &str = r#"{
     },
     "/v1/storage/blobs/{blob}": {
       "get": {
-        "summary": "Every storage deal made for a blob, oldest first, with their replicas: {blob, deals}",
+        "summary": "Every storage deal made for a blob, oldest first, with their assigned replicas: {blob, deals}",
         "responses": {
           "200": {
             "description": "OK"

@@ -11,6 +11,7 @@ mod evidence;
 mod ingest;
 mod node_client;
 mod service;
+mod storage_audit;
 
 pub use clock::EpochClock;
 pub use evidence::{EvidenceLog, PublishedRecord};

@@ -74,6 +74,12 @@ impl NodeClient {
         Ok(serde_json::from_value(v["devices"].clone())?)
     }
 
+    /// The storage deals not yet ended.
+    pub async fn open_deals(&self) -> anyhow::Result<Vec<plexus_ledger::storage::StorageDeal>> {
+        let v: Value = self.get("/v1/storage/deals").await?;
+        Ok(serde_json::from_value(v["deals"].clone())?)
+    }
+
     /// The last epoch that has ended.
     pub async fn last_ended_epoch(&self) -> anyhow::Result<u64> {
         let v: Value = self.get("/v1/rewards").await?;

@@ -81,6 +81,8 @@ pub(crate) struct State {
     pub challenges: BTreeMap<Hash, Challenge>,
     pub scheduled: BTreeSet<(PublicKey, u64)>,
     pub closed: BTreeSet<u64>,
+    /// Epochs whose storage replicas this oracle has audited (in this run).
+    pub audited: BTreeSet<u64>,
 }
 
 pub(crate) struct Shared {
@@ -252,6 +254,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         challenges: BTreeMap::new(),
         scheduled: BTreeSet::new(),
         closed: BTreeSet::new(),
+        audited: BTreeSet::new(),
     };
     // Rebuild what the log already holds: accepted heartbeats, resolved challenges.
     let mut resolved: BTreeMap<Hash, ChallengeOutcome> = BTreeMap::new();
@@ -421,6 +424,52 @@ async fn follow(
     for e in candidates {
         close_epoch(shared, e).await?;
     }
+    // Storage: audit the replicas of the epoch in progress once, after its first interval,
+    // leaving the rest of the epoch for the report to be committed.
+    let audit_due = interval >= 1 && !shared.state.lock().audited.contains(&epoch);
+    if audit_due {
+        audit_storage(shared, epoch).await?;
+    }
+    Ok(())
+}
+
+/// Challenges every replica assigned for `epoch`, records the audit, and reports the
+/// replicas that failed.
+async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
+    let deals = shared.node.open_deals().await?;
+    let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch).await;
+    let failures = audit.failures();
+    if !audit.replicas.is_empty() {
+        let dir = shared.data_dir.join("storage-audits");
+        std::fs::create_dir_all(&dir)?;
+        plexus_node::write_durably(
+            &dir.join(format!("epoch-{epoch}.json")),
+            serde_json::to_string_pretty(&audit)?.as_bytes(),
+        )?;
+    }
+    if !failures.is_empty() {
+        for r in audit.replicas.iter().filter(|r| r.failure.is_some()) {
+            tracing::info!(epoch, deal = r.deal, device = %r.device, why = r.failure.as_deref().unwrap_or(""), "replica failed its challenge");
+        }
+        let body = Body::StorageAudit {
+            epoch,
+            failures: failures.clone(),
+        };
+        let code = shared
+            .node
+            .send(&shared.key, &shared.info.chain_id, body)
+            .await?;
+        if code != "ok" {
+            tracing::warn!(epoch, %code, "storage audit report failed");
+        }
+    }
+    tracing::info!(
+        epoch,
+        challenged = audit.replicas.len(),
+        failed = failures.len(),
+        "storage audit"
+    );
+    shared.state.lock().audited.insert(epoch);
     Ok(())
 }
 

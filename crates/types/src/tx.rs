@@ -353,9 +353,8 @@ fn capabilities_from(c: Option<proto::Capabilities>) -> Result<Capabilities, TxE
     if c.endpoint.len() > MAX_ENDPOINT_LEN {
         return Err(bad("capabilities.endpoint", "too long"));
     }
-    if !c.endpoint.is_empty()
-        && !(c.endpoint.starts_with("http://") || c.endpoint.starts_with("https://"))
-    {
+    let web = c.endpoint.starts_with("http://") || c.endpoint.starts_with("https://");
+    if !c.endpoint.is_empty() && !web {
         return Err(bad(
             "capabilities.endpoint",
             "must be an http:// or https:// URL",
@@ -717,6 +716,68 @@ mod tests {
             match SignedTx::decode(&tx.bytes) {
                 Err(TxError::BadField { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("expected a bad {field}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_storage_audit_has_one_encoding_and_an_endpoint_must_be_a_web_url() {
+        let key = SecretKey::from_seed([6u8; 32]);
+        let sign = |body| {
+            UnsignedTx {
+                chain_id: "plexus-test".into(),
+                nonce: 0,
+                fee: Amount(10),
+                body,
+            }
+            .sign(&key)
+        };
+        let a = SecretKey::from_seed([1; 32]).public_key();
+        let b = SecretKey::from_seed([2; 32]).public_key();
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let audit = |failures: Vec<(u64, PublicKey)>| {
+            sign(Body::StorageAudit {
+                epoch: 4,
+                failures: failures
+                    .into_iter()
+                    .map(|(deal, device)| StorageFailure { deal, device })
+                    .collect(),
+            })
+        };
+        let good = audit(vec![(1, lo), (1, hi), (2, lo)]);
+        assert_eq!(SignedTx::decode(&good.bytes).unwrap(), good);
+        for bad in [
+            audit(vec![(1, hi), (1, lo)]),
+            audit(vec![(2, lo), (1, lo)]),
+            audit(vec![(1, lo), (1, lo)]),
+        ] {
+            match SignedTx::decode(&bad.bytes) {
+                Err(TxError::BadField { field, .. }) => assert_eq!(field, "failures"),
+                other => panic!("expected bad failures, got {other:?}"),
+            }
+        }
+
+        let register = |endpoint: &str| {
+            sign(Body::UpdateDevice {
+                device: lo,
+                capabilities: Capabilities {
+                    endpoint: endpoint.into(),
+                    ..Capabilities::default()
+                },
+                h3_cell: 1,
+            })
+        };
+        for ok in ["", "http://127.0.0.1:26660", "https://blobs.example.org"] {
+            let tx = register(ok);
+            assert_eq!(SignedTx::decode(&tx.bytes).unwrap(), tx, "{ok}");
+        }
+        let long = format!("http://{}", "a".repeat(MAX_ENDPOINT_LEN));
+        for bad in ["ftp://x", "127.0.0.1:26660", long.as_str()] {
+            match SignedTx::decode(&register(bad).bytes) {
+                Err(TxError::BadField { field, .. }) => {
+                    assert_eq!(field, "capabilities.endpoint", "{bad}")
+                }
+                other => panic!("expected a bad endpoint for {bad}, got {other:?}"),
             }
         }
     }
