@@ -214,7 +214,7 @@ fn a_storage_agent_that_drops_its_replica_fails_its_challenge_and_the_replica_mo
             "--epoch-blocks",
             "24",
             "--for",
-            "35s",
+            "40s",
             "--json",
         ],
     );

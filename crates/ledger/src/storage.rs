@@ -9,8 +9,9 @@
 //!   devices of a storage class that do not already hold the blob for another open deal,
 //!   ranked by blake3("plexus/storage-rank" ‖ blob id ‖ device key), lowest first; a deal
 //!   takes the first `replicas`. Anyone can recompute the assignment from the chain.
-//! - Term rule: a deal made during epoch `e` covers epochs `e + 1 ..= e + epochs`, so the
-//!   providers have the rest of epoch `e` to fetch the blob.
+//! - Term rule: a deal made during epoch `e` covers epochs `e + 2 ..= e + 1 + epochs`, so
+//!   the providers have at least the whole of epoch `e + 1` to fetch the blob before their
+//!   first challenge.
 //! - Audit rule (`audit`): during an epoch, oracles challenge every assigned replica of the
 //!   deals it covers and report the ones that did not answer with a verified slice in time.
 //!   A replica reported for the epoch in progress by the oracle set's threshold of distinct
@@ -270,8 +271,8 @@ pub(crate) fn create_deal(
         size: terms.size,
         replicas: terms.replicas,
         price_per_replica_epoch: terms.price_per_replica_epoch,
-        first_epoch: current_epoch + 1,
-        last_epoch: current_epoch + terms.epochs,
+        first_epoch: current_epoch + 2,
+        last_epoch: current_epoch + 1 + terms.epochs,
         escrow,
         paid: Amount::ZERO,
         refunded: Amount::ZERO,

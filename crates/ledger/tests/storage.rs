@@ -169,6 +169,11 @@ fn a_deal_escrows_pays_its_providers_each_epoch_and_refunds_the_rest_when_it_end
     assert_eq!(net.deal(&client, blob, 3, 2, 1_000), TxCode::Ok);
     assert_eq!(net.balance(&addr(&client)), before - FEE - 6_000);
     net.assert_accounted();
+    // The epoch it was made in is not covered; from here on the figures count from the next,
+    // the providers' handover epoch, which is not covered either.
+    net.end_epoch(made_in);
+    assert_eq!(net.deals(&blob)[0].paid, Amount::ZERO);
+    let made_in = made_in + 1;
 
     let deal = net.deals(&blob).remove(0);
     assert_eq!(
@@ -194,7 +199,7 @@ fn a_deal_escrows_pays_its_providers_each_epoch_and_refunds_the_rest_when_it_end
     };
     let left_out = owner_of(&ranked[3].1);
 
-    // The epoch it was made in is not paid; the next two are.
+    // The handover epoch is not paid; the next two are.
     let start: Vec<u128> = (0..4).map(|i| net.balance(&addr(&owners[i]))).collect();
     net.end_epoch(made_in);
     assert_eq!(net.deals(&blob)[0].paid, Amount::ZERO);
@@ -246,6 +251,9 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
         TxCode::NotEnoughProviders
     );
     assert_eq!(net.deal(&client, blob, 1, 1, 500), TxCode::Ok);
+    // Count from the handover epoch: the deals cover the epochs after it.
+    net.end_epoch(made_in);
+    let made_in = made_in + 1;
     let deals = net.deals(&blob);
     assert!(!deals[0].providers.contains(&deals[1].providers[0]));
     // That one ends, freeing its device; then a first-deal provider retires mid-term.
@@ -317,8 +325,8 @@ fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_f
         .map(|i| device(i).public_key())
         .find(|k| !deal.providers.contains(k))
         .unwrap();
-    net.end_epoch(made_in);
-    let e = made_in + 1;
+    net.end_epoch(made_in + 1);
+    let e = made_in + 2;
     let victim = deal.providers[1];
 
     // Reports that do not hold change nothing but the sender's fee.
