@@ -92,13 +92,19 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&report);
             } else {
+                let f = |k: &str| report[k].as_f64().unwrap_or_default();
                 println!(
-                    "put {:.0} MiB/s ({:.2}x), get {:.0} MiB/s ({:.2}x) of blake3 on one core {:.0} MiB/s; verifying a challenge: {:.1} us",
-                    report["put_mib_per_sec"].as_f64().unwrap_or_default(),
-                    report["put_ratio"].as_f64().unwrap_or_default(),
-                    report["get_mib_per_sec"].as_f64().unwrap_or_default(),
-                    report["get_ratio"].as_f64().unwrap_or_default(),
-                    report["blake3_one_core_mib_per_sec"].as_f64().unwrap_or_default(),
+                    "put {:.0} MiB/s ({:.2}x), get {:.0} MiB/s ({:.2}x) of blake3 on one core {:.0} MiB/s\n\
+                     copying the file and syncing it: {:.0} MiB/s (put {:.2}x, get {:.2}x of that)\n\
+                     verifying a challenge: {:.1} us",
+                    f("put_mib_per_sec"),
+                    f("put_ratio"),
+                    f("get_mib_per_sec"),
+                    f("get_ratio"),
+                    f("blake3_one_core_mib_per_sec"),
+                    f("copy_and_sync_mib_per_sec"),
+                    f("put_ratio_to_copy"),
+                    f("get_ratio_to_copy"),
                     report["challenge"]["verify_us_per_challenge"].as_f64().unwrap_or_default(),
                 );
             }

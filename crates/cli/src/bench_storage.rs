@@ -32,6 +32,27 @@ fn blake3_one_core(path: &Path) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Second baseline: copying the file within the same directory and syncing it, which is
+/// what a put and a get must at least do to keep the bytes durably.
+fn copy_and_sync(from: &Path, to: &Path) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut input = std::fs::File::open(from)?;
+    let mut output = std::fs::File::create(to)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        output.write_all(&buf[..n])?;
+    }
+    output.sync_all()?;
+    let secs = started.elapsed().as_secs_f64();
+    drop(output);
+    std::fs::remove_file(to)?;
+    Ok(secs)
+}
+
 pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde_json::Value> {
     let tmp = match dir {
         Some(d) => tempfile::tempdir_in(d)?,
@@ -54,6 +75,8 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
     let p = input.clone();
     let hash_secs = tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
+    let (p, q) = (input.clone(), tmp.path().join("copy"));
+    let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
 
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -123,6 +146,10 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
         "get_mib_per_sec": mib_f / get_secs,
         "put_ratio": hash_secs / put_secs,
         "get_ratio": hash_secs / get_secs,
+        // Second baseline: the disk. A put or a get writes every byte and syncs it.
+        "copy_and_sync_mib_per_sec": mib_f / copy_secs,
+        "put_ratio_to_copy": copy_secs / put_secs,
+        "get_ratio_to_copy": copy_secs / get_secs,
         "challenge": {
             "groups_per_challenge": GROUPS_PER_CHALLENGE,
             "group_bytes": CHUNK_GROUP_BYTES,
