@@ -83,6 +83,8 @@ pub(crate) struct State {
     pub closed: BTreeSet<u64>,
     /// Epochs whose storage replicas this oracle has audited (in this run).
     pub audited: BTreeSet<u64>,
+    /// The epoch and interval the chain was in when this oracle first followed it.
+    pub started_at: Option<(u64, u32)>,
 }
 
 pub(crate) struct Shared {
@@ -255,6 +257,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         scheduled: BTreeSet::new(),
         closed: BTreeSet::new(),
         audited: BTreeSet::new(),
+        started_at: None,
     };
     // Rebuild what the log already holds: accepted heartbeats, resolved challenges.
     let mut resolved: BTreeMap<Hash, ChallengeOutcome> = BTreeMap::new();
@@ -425,8 +428,14 @@ async fn follow(
         close_epoch(shared, e).await?;
     }
     // Storage: audit the replicas of the epoch in progress once, after its first interval,
-    // leaving the rest of the epoch for the report to be committed.
-    let audit_due = interval >= 1 && !shared.state.lock().audited.contains(&epoch);
+    // leaving the rest of the epoch for the report to be committed. An oracle that starts in
+    // the middle of an epoch waits for the next interval first, so that devices starting with
+    // it have declared where they now listen.
+    let audit_due = {
+        let mut state = shared.state.lock();
+        let started_at = *state.started_at.get_or_insert((epoch, interval));
+        interval >= 1 && (epoch, interval) > started_at && !state.audited.contains(&epoch)
+    };
     if audit_due {
         audit_storage(shared, epoch).await?;
     }
@@ -437,6 +446,13 @@ async fn follow(
 /// replicas that failed.
 async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     let deals = shared.node.open_deals().await?;
+    // Endpoints change when devices move; challenge each where it says it is now.
+    let devices = shared.node.devices().await?;
+    {
+        let mut state = shared.state.lock();
+        state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+        state.devices_fetched = Some(Instant::now());
+    }
     let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch).await;
     let failures = audit.failures();
     if !audit.replicas.is_empty() {
