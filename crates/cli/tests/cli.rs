@@ -265,6 +265,38 @@ fn a_storage_agent_that_drops_its_replica_fails_its_challenge_and_the_replica_mo
         .unwrap();
     assert_eq!(paid % price, 0);
     assert!(paid > 0, "{deal}");
+
+    // Resumed, the agents listen on new ports and say so on chain before the oracle's next
+    // audit: no honest replica fails, and the deal keeps its three honest keepers.
+    let resumed = run_json(
+        &home,
+        &[
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--storage-agents",
+            "4",
+            "--storage-cheaters",
+            "1",
+            "--for",
+            "15s",
+            "--json",
+        ],
+    );
+    let storage = &resumed["storage"];
+    assert_eq!(storage["accounting_balanced"], true, "{storage}");
+    let deal = &storage["deals"][0];
+    assert_eq!(deal["providers"].as_array().unwrap().len(), 3, "{deal}");
+    assert_eq!(deal["failed"].as_array().unwrap().len(), 1, "{deal}");
+    for d in storage["devices"].as_array().unwrap() {
+        if d["behaviour"] == "honest" {
+            assert!(d["failed_epochs"].as_array().unwrap().is_empty(), "{d}");
+        }
+    }
+    let paid_after: u128 = deal["paid"].as_str().unwrap().parse().unwrap();
+    assert!(paid_after > paid, "{deal}");
 }
 
 #[test]

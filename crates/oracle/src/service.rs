@@ -429,12 +429,14 @@ async fn follow(
     }
     // Storage: audit the replicas of the epoch in progress once, after its first interval,
     // leaving the rest of the epoch for the report to be committed. An oracle that starts in
-    // the middle of an epoch waits for the next interval first, so that devices starting with
-    // it have declared where they now listen.
+    // the middle of an epoch leaves that epoch unaudited (its replicas are paid unchecked for
+    // it) and audits from the next one: devices restarting with it get time to declare where
+    // they now listen, rather than failing at an address they left.
     let audit_due = {
         let mut state = shared.state.lock();
         let started_at = *state.started_at.get_or_insert((epoch, interval));
-        interval >= 1 && (epoch, interval) > started_at && !state.audited.contains(&epoch)
+        let started_before = started_at.0 < epoch || started_at.1 == 0;
+        interval >= 1 && started_before && !state.audited.contains(&epoch)
     };
     if audit_due {
         audit_storage(shared, epoch).await?;
