@@ -260,7 +260,9 @@ auto_claim = true
 
 # Storage classes only ({storage}): the device keeps the blobs that storage deals assign to
 # it, fetching each from the node, then from these blob services in order, and verifying
-# every byte against the blob id; it serves them at http://<blob_listen>/v1/blobs.
+# every byte against the blob id; it serves them at http://<blob_listen>/v1/blobs, and declares
+# that address as the device's endpoint on chain, where downloaders fetch replicas and oracles
+# send retrievability challenges (port 0: any free port, declared once it listens).
 blob_listen = "{DEFAULT_BLOB_LISTEN}"
 blob_sources = []
 "#,
