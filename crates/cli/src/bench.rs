@@ -234,6 +234,25 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Runs the solo block producer on its own thread until `stop` is set: a block as soon as
+/// transactions wait, as benchmarks want.
+pub fn start_solo(
+    chain: &Arc<Chain>,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Result<(), plexus_chain::ChainError>> {
+    let (chain, stop) = (chain.clone(), stop.clone());
+    std::thread::spawn(move || {
+        chain.run_solo(
+            &SoloConfig {
+                block_ms: 1_000,
+                min_block_ms: 0,
+                proposer: Address([0; 20]),
+            },
+            &stop,
+        )
+    })
+}
+
 /// Funded accounts and the signed transfers they send.
 pub struct BenchTransfers {
     pub addrs: Vec<Address>,
@@ -334,20 +353,7 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
     )?);
     let raw: Vec<Vec<u8>> = signed.into_iter().map(|t| t.bytes).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let producer = {
-        let chain = chain.clone();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            chain.run_solo(
-                &SoloConfig {
-                    block_ms: 1_000,
-                    min_block_ms: 0,
-                    proposer: Address([0; 20]),
-                },
-                &stop,
-            )
-        })
-    };
+    let producer = start_solo(&chain, &stop);
     let progress = (!quiet).then(|| {
         let bar = indicatif::ProgressBar::new(txs as u64);
         bar.set_style(

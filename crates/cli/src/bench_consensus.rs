@@ -11,9 +11,9 @@
 use crate::bench::{bench_transfers, BenchTransfers};
 use anyhow::{bail, Context};
 use plexus_chain::commonware::{public_key_hex, ValidatorProcess};
-use plexus_chain::{Chain, ChainError, MempoolConfig, SoloConfig};
+use plexus_chain::{Chain, ChainError, MempoolConfig};
 use plexus_ledger::{Genesis, GenesisAccount, GenesisValidator};
-use plexus_types::{Address, Amount, SignedTx};
+use plexus_types::{Amount, SignedTx};
 use serde::Serialize;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,20 +74,7 @@ impl Network {
         let dir = tempfile::tempdir()?;
         let chain = Arc::new(Chain::open(dir.path(), Some(genesis), mempool)?);
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let chain = chain.clone();
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                chain.run_solo(
-                    &SoloConfig {
-                        block_ms: 1_000,
-                        min_block_ms: 0,
-                        proposer: Address([0; 20]),
-                    },
-                    &stop,
-                )
-            })
-        };
+        let thread = crate::bench::start_solo(&chain, &stop);
         Ok(Network {
             chains: vec![chain],
             stop,

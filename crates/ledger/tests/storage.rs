@@ -84,6 +84,16 @@ impl Net {
         )
     }
 
+    /// Registers `device(i)` under `owners[i]` in a storage class, for every owner.
+    fn register_storage_devices(&mut self, owners: &[SecretKey]) {
+        for (i, owner) in owners.iter().enumerate() {
+            assert_eq!(
+                self.register(owner, &device(i as u8), "storage-small"),
+                TxCode::Ok
+            );
+        }
+    }
+
     fn deal(
         &mut self,
         client: &SecretKey,
@@ -146,12 +156,7 @@ fn a_deal_escrows_pays_its_providers_each_epoch_and_refunds_the_rest_when_it_end
     let mut funded = vec![addr(&client)];
     funded.extend(owners.iter().map(addr));
     let mut net = Net::new(&funded);
-    for (i, owner) in owners.iter().enumerate() {
-        assert_eq!(
-            net.register(owner, &device(i as u8), "storage-small"),
-            TxCode::Ok
-        );
-    }
+    net.register_storage_devices(&owners);
     // A compute device never holds replicas.
     assert_eq!(
         net.register(&owners[0], &device(9), "cpu-small"),
@@ -234,12 +239,7 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     let mut funded = vec![addr(&client)];
     funded.extend(owners.iter().map(addr));
     let mut net = Net::new(&funded);
-    for (i, owner) in owners.iter().enumerate() {
-        assert_eq!(
-            net.register(owner, &device(i as u8), "storage-small"),
-            TxCode::Ok
-        );
-    }
+    net.register_storage_devices(&owners);
     net.align();
     let blob = Hash::of(b"kept by two");
     let before = net.balance(&addr(&client));
@@ -310,12 +310,7 @@ fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_f
         threshold: 2,
     };
     let mut net = Net::with_genesis(genesis);
-    for (i, owner) in owners.iter().enumerate() {
-        assert_eq!(
-            net.register(owner, &device(i as u8), "storage-small"),
-            TxCode::Ok
-        );
-    }
+    net.register_storage_devices(&owners);
     net.align();
     let blob = Hash::of(b"audited");
     let made_in = net.epoch_in_progress();
