@@ -9,7 +9,7 @@ use crate::http::SIZE_HEADER;
 use crate::store::chunk_ranges;
 use crate::{BlobId, BlobState, BlobStatus, BLOCK_SIZE, CHUNK_GROUP_BYTES};
 use bao_tree::io::outboard::PreOrderOutboard;
-use bao_tree::io::sync::{encode_ranges, DecodeResponseIter};
+use bao_tree::io::sync::encode_ranges;
 use bao_tree::io::BaoContentItem;
 use bao_tree::BaoTree;
 use futures_util::StreamExt;
@@ -80,9 +80,8 @@ impl PreparedBlob {
             tree: BaoTree::new(size, BLOCK_SIZE),
             data: ob_file.reopen().map_err(local)?,
         };
-        let reader = io::BufReader::with_capacity(1 << 20, file);
         outboard.root =
-            bao_tree::io::sync::outboard(reader, outboard.tree, &mut outboard).map_err(local)?;
+            crate::parallel::outboard(file, outboard.tree, &mut outboard).map_err(local)?;
         Ok(PreparedBlob {
             id: outboard.root.into(),
             size,
@@ -372,11 +371,10 @@ impl BlobClient {
         let decode = tokio::task::spawn_blocking(move || {
             let ranges = chunk_ranges(start, end);
             let tree = BaoTree::new(size, BLOCK_SIZE);
-            let reader = io::BufReader::with_capacity(1 << 20, reader);
             let mut verified = start;
             let mut file = crate::file_io::GatheringWriter::new(file);
             let mut failure = None;
-            for item in DecodeResponseIter::new(id.hash(), tree, reader, &ranges) {
+            for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
                 match item {
                     Ok(BaoContentItem::Parent(_)) => {}
                     Ok(BaoContentItem::Leaf(leaf)) => {

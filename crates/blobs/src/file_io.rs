@@ -80,6 +80,9 @@ impl GatheringWriter {
         if !self.buf.is_empty() && pos != self.start + self.buf.len() as u64 {
             self.flush()?;
         }
+        if self.buf.is_empty() && data.len() >= WINDOW_BYTES {
+            return self.file.write_all_at(pos, data);
+        }
         if self.buf.is_empty() {
             self.start = pos;
         }

@@ -13,6 +13,7 @@ pub mod client;
 mod file_io;
 pub mod http;
 mod id;
+pub mod parallel;
 pub mod retrievability;
 pub mod store;
 

@@ -8,12 +8,12 @@
 
 use crate::{BlobId, BLOCK_SIZE, CHUNK_GROUP_BYTES, MAX_BLOB_BYTES};
 use bao_tree::io::outboard::PreOrderOutboard;
-use bao_tree::io::sync::{encode_ranges, DecodeResponseIter, OutboardMut};
+use bao_tree::io::sync::{encode_ranges, OutboardMut};
 use bao_tree::io::{BaoContentItem, DecodeError};
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use upload_locks::UploadLocks;
 
@@ -373,7 +373,7 @@ impl BlobStore {
                 src: &mut src,
                 copy: io::BufWriter::with_capacity(1 << 20, data.as_file_mut()),
             };
-            let root = bao_tree::io::sync::outboard(&mut tee, outboard.tree, &mut outboard)
+            let root = crate::parallel::outboard(&mut tee, outboard.tree, &mut outboard)
                 .map_err(io_err(format!("hash {}", path.display())))?;
             tee.copy.flush().map_err(io_err("write data"))?;
             outboard.root = root;
@@ -469,10 +469,12 @@ impl BlobStore {
             data: open("obao")?,
         };
         let ranges = chunk_ranges(offset, size);
-        let reader = BufReader::with_capacity(1 << 20, encoded);
+        // The decoder reads whole parents and chunk groups; the HTTP body arrives in large
+        // pieces already, so no buffer in between.
+        let reader = encoded;
         let mut verified = offset;
         let mut failure = None;
-        for item in DecodeResponseIter::new(id.hash(), tree, reader, &ranges) {
+        for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
             let item = match item {
                 Ok(item) => item,
                 Err(e) => {

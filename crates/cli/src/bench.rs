@@ -95,6 +95,7 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
                 let f = |k: &str| report[k].as_f64().unwrap_or_default();
                 println!(
                     "put {:.0} MiB/s ({:.2}x), get {:.0} MiB/s ({:.2}x) of blake3 on one core {:.0} MiB/s\n\
+                     blake3 on all cores: {:.0} MiB/s (put {:.2}x, get {:.2}x of that)\n\
                      copying the file and syncing it: {:.0} MiB/s (put {:.2}x, get {:.2}x of that)\n\
                      verifying a challenge: {:.1} us",
                     f("put_mib_per_sec"),
@@ -102,6 +103,9 @@ pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
                     f("get_mib_per_sec"),
                     f("get_ratio"),
                     f("blake3_one_core_mib_per_sec"),
+                    f("blake3_all_cores_mib_per_sec"),
+                    f("put_ratio_to_all_cores"),
+                    f("get_ratio_to_all_cores"),
                     f("copy_and_sync_mib_per_sec"),
                     f("put_ratio_to_copy"),
                     f("get_ratio_to_copy"),
