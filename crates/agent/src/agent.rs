@@ -593,6 +593,13 @@ impl Agent {
         } else {
             None
         };
+        // A bandwidth device's speed test service, likewise, before registering.
+        if crate::config::is_bandwidth_class(&self.config.class) {
+            let rate = (self.behaviour == Behaviour::Throttle)
+                .then_some(crate::behaviour::THROTTLE_BYTES_PER_SEC);
+            self.serve("speed tests", crate::bandwidth::router(rate))
+                .await?;
+        }
         tokio::select! {
             biased;
             () = &mut shutdown => return Ok(()),
@@ -642,6 +649,13 @@ impl Agent {
             self.device.public_key(),
             &self.config.blob_sources,
         )?;
+        self.serve("blobs", keeper.router()).await?;
+        Ok(keeper)
+    }
+
+    /// Serves `router` at `blob_listen` for as long as the process runs, and records the
+    /// endpoint the device declares.
+    async fn serve(&self, what: &'static str, router: axum::Router) -> Result<(), AgentError> {
         let listener = tokio::net::TcpListener::bind(self.config.blob_listen)
             .await
             .map_err(|source| AgentError::Listen {
@@ -652,20 +666,19 @@ impl Agent {
             addr: self.config.blob_listen,
             source,
         })?;
-        let router = keeper.router();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "the blob service stopped");
+                tracing::error!(error = %e, service = what, "the service stopped");
             }
         });
-        tracing::info!(%addr, "serving blobs");
+        tracing::info!(%addr, service = what, "serving");
         let host = if addr.ip().is_unspecified() {
             std::net::SocketAddr::new([127, 0, 0, 1].into(), addr.port())
         } else {
             addr
         };
         let _ = self.endpoint.set(format!("http://{host}"));
-        Ok(keeper)
+        Ok(())
     }
 
     async fn register_until_done(&self) -> Result<Registration, AgentError> {

@@ -34,10 +34,16 @@ pub enum Behaviour {
     /// A storage device that fetches its assigned replicas, then deletes them and keeps
     /// answering as if it held them: its retrievability challenges fail.
     DropReplicas,
+    /// A bandwidth device whose speed test service moves at most [`THROTTLE_BYTES_PER_SEC`]
+    /// (8 Mbps), as a device declaring a home link while sitting on a slow one would.
+    Throttle,
 }
 
+/// The rate of a throttled bandwidth device: 1 MB/s, 8 Mbps, below the lowest download tier.
+pub const THROTTLE_BYTES_PER_SEC: u64 = 1_000_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats or drop-replicas")]
+#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas or throttle")]
 pub struct BehaviourParseError(pub String);
 
 impl Behaviour {
@@ -50,6 +56,7 @@ impl Behaviour {
             Behaviour::OverDeclare { real_class } => format!("over-declare:{}", real_class.name),
             Behaviour::ReplayHeartbeats => "replay-heartbeats".into(),
             Behaviour::DropReplicas => "drop-replicas".into(),
+            Behaviour::Throttle => "throttle".into(),
         }
     }
 
@@ -104,6 +111,7 @@ impl std::str::FromStr for Behaviour {
             "wrong-compute" => Ok(Behaviour::WrongCompute),
             "replay-heartbeats" => Ok(Behaviour::ReplayHeartbeats),
             "drop-replicas" => Ok(Behaviour::DropReplicas),
+            "throttle" => Ok(Behaviour::Throttle),
             other => {
                 let class = other.strip_prefix("over-declare:").ok_or_else(bad)?;
                 let real_class = class_by_name(class).ok_or_else(bad)?;

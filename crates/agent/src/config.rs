@@ -87,6 +87,14 @@ struct ConfigFile {
 /// Device classes that keep blobs rather than compute (the chain's default storage classes).
 pub const STORAGE_CLASSES: &[&str] = &["storage-small"];
 
+/// Device classes that sell bandwidth (the chain's default bandwidth classes).
+pub const BANDWIDTH_CLASSES: &[&str] = &["bw-home"];
+
+/// Whether a device class sells bandwidth.
+pub fn is_bandwidth_class(class: &str) -> bool {
+    BANDWIDTH_CLASSES.contains(&class)
+}
+
 /// Whether a device class keeps blobs.
 pub fn is_storage_class(class: &str) -> bool {
     STORAGE_CLASSES.contains(&class)
@@ -136,9 +144,13 @@ impl TryFrom<ConfigFile> for AgentConfig {
             .into_iter()
             .map(|o| url("oracles", o))
             .collect::<Result<Vec<_>, _>>()?;
-        if class_by_name(&file.class).is_none() && !is_storage_class(&file.class) {
+        if class_by_name(&file.class).is_none()
+            && !is_storage_class(&file.class)
+            && !is_bandwidth_class(&file.class)
+        {
             let mut known: Vec<&str> = COMPUTE_CLASSES.iter().map(|c| c.name).collect();
             known.extend(STORAGE_CLASSES);
+            known.extend(BANDWIDTH_CLASSES);
             return Err(ConfigError::UnknownClass {
                 class: file.class,
                 known: known.join(", "),
@@ -243,7 +255,9 @@ data_dir = "agent-data"
 # the oracles send and the time allowed to answer them; a device that cannot answer its
 # class's challenges in time earns nothing for them. Compute classes:
 {classes}
-# or a storage class ({storage}), whose device keeps blobs for storage deals (see below).
+# a storage class ({storage}), whose device keeps blobs for storage deals (see below); or a
+# bandwidth class ({bandwidth}), whose device the oracles speed-test every interval and pay by
+# the tier of its measured download, upload and latency (see blob_listen below).
 class = "cpu-small"
 
 # The H3 cell (hexadecimal index, any resolution) where the device sits.
@@ -263,10 +277,13 @@ auto_claim = true
 # every byte against the blob id; it serves them at http://<blob_listen>/v1/blobs, and declares
 # that address as the device's endpoint on chain, where downloaders fetch replicas and oracles
 # send retrievability challenges (port 0: any free port, declared once it listens).
+# Bandwidth classes ({bandwidth}) serve their speed tests at this address instead
+# (http://<blob_listen>/v1/bandwidth/...), declared the same way.
 blob_listen = "{DEFAULT_BLOB_LISTEN}"
 blob_sources = []
 "#,
             storage = STORAGE_CLASSES.join(", "),
+            bandwidth = BANDWIDTH_CLASSES.join(", "),
             classes = classes.join("\n"),
         )
     }

@@ -9,6 +9,7 @@
 //! each cheat being caught.
 
 mod agent;
+pub mod bandwidth;
 pub mod behaviour;
 pub mod claims;
 pub mod config;

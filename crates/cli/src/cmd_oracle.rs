@@ -36,6 +36,9 @@ pub enum AuditCommand {
         /// Audit this evidence file (JSON lines) instead of fetching it.
         #[arg(long)]
         evidence: Option<PathBuf>,
+        /// The resource whose manifest to recompute: compute or bandwidth.
+        #[arg(long, default_value = "compute", value_parser = parse_scored_resource)]
+        resource: plexus_ledger::ResourceClass,
     },
 }
 
@@ -62,12 +65,26 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
     Ok(())
 }
 
+fn parse_scored_resource(s: &str) -> Result<plexus_ledger::ResourceClass, String> {
+    plexus_ledger::ResourceClass::parse(s)
+        .filter(|r| plexus_oracle::audit::SCORED_RESOURCES.contains(r))
+        .ok_or_else(|| {
+            let names: Vec<&str> = plexus_oracle::audit::SCORED_RESOURCES
+                .iter()
+                .map(|r| r.as_str())
+                .collect();
+            format!("oracles score {}; not {s:?}", names.join(" and "))
+        })
+}
+
 pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Epoch {
         epoch,
         oracle,
         evidence,
+        resource,
     } = cmd;
+    let name = resource.as_str();
     let node = g.client()?;
     let info: Value = node.get("/v1/chain").await?;
     let text = match evidence {
@@ -89,15 +106,15 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     let devices: Value = node.get("/v1/devices").await?;
     let devices: Vec<plexus_ledger::registry::Device> =
         serde_json::from_value(devices["devices"].clone())?;
-    let m = plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &text)?;
+    let m = plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &text, resource)?;
     let records = text.lines().filter(|l| !l.trim().is_empty()).count();
     let chain_epoch: Value = node.get(&format!("/v1/epochs/{epoch}")).await?;
     let pool = chain_epoch["pools"]
         .as_array()
-        .and_then(|p| p.iter().find(|p| p["resource"] == "compute").cloned())
-        .context("the epoch has no compute pool")?;
+        .and_then(|p| p.iter().find(|p| p["resource"] == name).cloned())
+        .with_context(|| format!("the epoch has no {name} pool"))?;
     if pool["manifest"].is_null() {
-        bail!("epoch {epoch} has no final compute manifest on chain yet");
+        bail!("epoch {epoch} has no final {name} manifest on chain yet");
     }
     let on_chain = (
         pool["manifest"]["root"].as_str().unwrap_or(""),
@@ -113,7 +130,7 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
         on_chain.0 == recomputed.0 && on_chain.1 == recomputed.1 && on_chain.2 == recomputed.2;
     let report = serde_json::json!({
         "epoch": epoch,
-        "resource": "compute",
+        "resource": name,
         "records": records,
         "devices_rewarded": m.leaves().len(),
         "recomputed": {"root": recomputed.0, "total_units": recomputed.1, "evidence_root": recomputed.2},
@@ -124,14 +141,14 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
         print_json(&report);
     } else if matches {
         println!(
-            "epoch {epoch} compute: MATCH · {} records, {} devices rewarded, root {}",
+            "epoch {epoch} {name}: MATCH · {} records, {} devices rewarded, root {}",
             records,
             m.leaves().len(),
             recomputed.0
         );
     } else {
         println!(
-            "epoch {epoch} compute: MISMATCH\n  recomputed root {} total {} evidence {}\n  on chain   root {} total {} evidence {}",
+            "epoch {epoch} {name}: MISMATCH\n  recomputed root {} total {} evidence {}\n  on chain   root {} total {} evidence {}",
             recomputed.0, recomputed.1, recomputed.2, on_chain.0, on_chain.1, on_chain.2
         );
     }

@@ -51,6 +51,13 @@ pub struct DevnetArgs {
     /// How many of the storage agents cheat: they fetch their replicas, then delete them.
     #[arg(long, default_value_t = 0)]
     storage_cheaters: usize,
+    /// Bandwidth agents to run (class bw-home), after the storage agents. The oracle
+    /// speed-tests each of them every heartbeat interval and pays by the tier of the results.
+    #[arg(long, default_value_t = 0)]
+    bandwidth_agents: usize,
+    /// How many of the bandwidth agents cheat: their links move 8 Mbps, below every tier.
+    #[arg(long, default_value_t = 0)]
+    bandwidth_cheaters: usize,
     /// Blocks per epoch, for a new devnet (blocks come every 250 ms when agents run).
     #[arg(long, default_value_t = 60)]
     epoch_blocks: u64,
@@ -141,6 +148,30 @@ struct Summary {
     /// The demo blob's storage deals and the storage devices, when storage agents ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     storage: Option<StorageSummary>,
+    /// The bandwidth devices' speed tests and tiers, when bandwidth agents ran.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    bandwidth: Vec<BandwidthDeviceSummary>,
+}
+
+#[derive(Serialize)]
+struct BandwidthDeviceSummary {
+    device: plexus_types::PublicKey,
+    behaviour: String,
+    /// Per finalized epoch: the speed tests counted, their mean figures and the tier
+    /// multiplier they earned (1, 0.75, 0.5, 0.25 or 0).
+    epochs: std::collections::BTreeMap<u64, BandwidthEpoch>,
+    /// Earned from the bandwidth pool over the finalized epochs.
+    rewards: Amount,
+}
+
+#[derive(Serialize)]
+struct BandwidthEpoch {
+    tests: u64,
+    download_mbps: f64,
+    upload_mbps: f64,
+    latency_ms: u64,
+    tier: f64,
+    earned: Amount,
 }
 
 #[derive(Serialize)]
@@ -470,8 +501,15 @@ fn start_agents(
 ) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut devices = Vec::new();
     let mut tasks = Vec::new();
-    for i in 0..args.agents + args.storage_agents {
-        let (behaviour, class) = if i < args.agents {
+    for i in 0..args.agents + args.storage_agents + args.bandwidth_agents {
+        let first_bandwidth = args.agents + args.storage_agents;
+        let (behaviour, class) = if i >= first_bandwidth {
+            if i - first_bandwidth >= args.bandwidth_agents - args.bandwidth_cheaters {
+                (Behaviour::Throttle, "bw-home")
+            } else {
+                (Behaviour::Honest, "bw-home")
+            }
+        } else if i < args.agents {
             let behaviour = behaviour_of(i, args.agents, args.cheaters);
             // The over-declarer claims a large class it cannot serve.
             let class = match behaviour {
@@ -526,8 +564,15 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             args.agents
         );
     }
-    if args.agents + args.storage_agents > MAX_AGENTS {
-        bail!("a devnet runs at most {MAX_AGENTS} agents, compute and storage together");
+    if args.agents + args.storage_agents + args.bandwidth_agents > MAX_AGENTS {
+        bail!("a devnet runs at most {MAX_AGENTS} agents, compute, storage and bandwidth together");
+    }
+    if args.bandwidth_cheaters > args.bandwidth_agents {
+        bail!(
+            "--bandwidth-cheaters {} is more than --bandwidth-agents {}",
+            args.bandwidth_cheaters,
+            args.bandwidth_agents
+        );
     }
     if args.storage_cheaters > args.storage_agents {
         bail!(
@@ -552,7 +597,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     if let Some(api) = args.api {
         config.api = api;
     }
-    if args.agents + args.storage_agents > 0 {
+    if args.agents + args.storage_agents + args.bandwidth_agents > 0 {
         config.block_ms = AGENT_BLOCK_MS;
         config.min_block_ms = AGENT_BLOCK_MS;
     } else {
@@ -624,7 +669,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
             })
             .await?,
         ),
-        _ if args.agents + args.storage_agents > 0 => bail!(
+        _ if args.agents + args.storage_agents + args.bandwidth_agents > 0 => bail!(
             "this devnet was created without an oracle; remove {} to start a new one",
             g.home.display()
         ),
@@ -823,6 +868,25 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
                 );
             }
         }
+        for d in &summary.bandwidth {
+            let tiers: Vec<String> = d
+                .epochs
+                .iter()
+                .map(|(e, b)| {
+                    format!(
+                        "e{e}: {} tests, {:.0}/{:.0} Mbps, {} ms, tier {}",
+                        b.tests, b.download_mbps, b.upload_mbps, b.latency_ms, b.tier
+                    )
+                })
+                .collect();
+            println!(
+                "bandwidth {} {:<9} earned {:>14} · {}",
+                &d.device.to_string()[..16],
+                d.behaviour,
+                d.rewards.to_plx_string(),
+                tiers.join(" · ")
+            );
+        }
         if summary.validators.len() > 1 {
             for (i, v) in summary.validators.iter().enumerate() {
                 println!(
@@ -861,6 +925,112 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An epoch whose manifest for a resource is final on chain: its pool, and the manifest the
+/// devnet's oracle computed when it is the one on chain.
+type FinalizedEpoch = (u64, Amount, Option<plexus_oracle::ClosedEpoch>);
+
+fn finalized_epochs(
+    files: &NodeFiles,
+    store: &plexus_store::Store,
+    resource: ResourceClass,
+) -> anyhow::Result<Vec<FinalizedEpoch>> {
+    let mut finalized = Vec::new();
+    for e in 1..=query::last_epoch(store)? {
+        let Some((_, pools)) = query::epoch(store, e)? else {
+            continue;
+        };
+        let Some(pool) = pools.into_iter().find(|p| p.resource == resource) else {
+            continue;
+        };
+        let Some(m) = &pool.manifest else {
+            continue;
+        };
+        let path = plexus_oracle::manifest_file(&files.home.join("oracle"), e, resource.as_str());
+        let closed: Option<plexus_oracle::ClosedEpoch> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let closed = closed.filter(|c| c.manifest.root() == m.root);
+        finalized.push((e, pool.amount, closed));
+    }
+    Ok(finalized)
+}
+
+/// Each bandwidth device's speed tests and tier per finalized epoch, scored again from the
+/// oracle's sealed evidence with the public rules.
+fn summarize_bandwidth(
+    files: &NodeFiles,
+    info: &plexus_ledger::ChainInfo,
+    registry: &[plexus_ledger::registry::Device],
+    agent_devices: &[AgentDevice],
+    finalized: &[FinalizedEpoch],
+) -> anyhow::Result<Vec<BandwidthDeviceSummary>> {
+    let bandwidth: Vec<&AgentDevice> = agent_devices
+        .iter()
+        .filter(|(k, _)| registry.iter().any(|d| d.key == *k && d.class == "bw-home"))
+        .collect();
+    if bandwidth.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<BandwidthDeviceSummary> = bandwidth
+        .iter()
+        .map(|(k, b)| BandwidthDeviceSummary {
+            device: *k,
+            behaviour: b.clone(),
+            epochs: Default::default(),
+            rewards: Amount::ZERO,
+        })
+        .collect();
+    for (e, pool, closed) in finalized {
+        let Some(closed) = closed else { continue };
+        let sealed = files
+            .home
+            .join("oracle")
+            .join("evidence")
+            .join("sealed")
+            .join(format!("{}.jsonl", closed.evidence_segment.to_hex()));
+        let Ok(text) = std::fs::read_to_string(&sealed) else {
+            continue;
+        };
+        let records = plexus_oracle::audit::evidence_from_jsonl(&text, &info.chain_id)?;
+        let devices = plexus_oracle::audit::devices_of(info, registry, ResourceClass::Bandwidth);
+        let scored = plexus_rewards::score_bandwidth_epoch(
+            plexus_oracle::audit::scoring_params(info),
+            *e,
+            ResourceClass::Bandwidth.as_str(),
+            &devices,
+            &records,
+        )?;
+        let total = scored.scored.manifest.total_units();
+        for summary in &mut out {
+            let Some(d) = scored.devices.iter().find(|d| d.device == summary.device) else {
+                continue;
+            };
+            let earned = if total == 0 {
+                Amount::ZERO
+            } else {
+                Amount(plexus_rewards::payout(pool.0, d.units, total).unwrap_or(0))
+            };
+            summary.rewards = summary
+                .rewards
+                .checked_add(earned)
+                .unwrap_or(summary.rewards);
+            let s = d.speeds;
+            summary.epochs.insert(
+                *e,
+                BandwidthEpoch {
+                    tests: d.tests,
+                    download_mbps: s.map_or(0.0, |s| s.download_kbps as f64 / 1000.0),
+                    upload_mbps: s.map_or(0.0, |s| s.upload_kbps as f64 / 1000.0),
+                    latency_ms: s.map_or(0, |s| s.latency_ms),
+                    tier: f64::from(d.quarters) / 4.0,
+                    earned,
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The demo blob's deals and what each storage agent's device did with its replica.
@@ -964,39 +1134,24 @@ fn summarize(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // Epochs whose compute manifest is final on chain, with the manifest the oracle computed.
-    let last = query::last_epoch(store)?;
-    let mut finalized = Vec::new();
-    for e in 1..=last {
-        let Some((_, pools)) = query::epoch(store, e)? else {
-            continue;
-        };
-        let Some(pool) = pools
-            .into_iter()
-            .find(|p| p.resource == ResourceClass::Compute)
-        else {
-            continue;
-        };
-        let Some(m) = &pool.manifest else {
-            continue;
-        };
-        let path = plexus_oracle::manifest_file(&files.home.join("oracle"), e, "compute");
-        let closed: Option<plexus_oracle::ClosedEpoch> = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
-        let closed = closed.filter(|c| c.manifest.root() == m.root);
-        finalized.push((e, pool.amount, closed));
-    }
+    let finalized = finalized_epochs(files, store, ResourceClass::Compute)?;
+    let finalized_bandwidth = finalized_epochs(files, store, ResourceClass::Bandwidth)?;
     let registry = query::devices(store)?;
     let mut devices = Vec::new();
     for (key, behaviour) in agent_devices {
         let Some(d) = registry.iter().find(|d| d.key == *key) else {
             continue;
         };
+        let bandwidth = d.class == "bw-home";
+        let (finalized, resource) = if bandwidth {
+            (&finalized_bandwidth, ResourceClass::Bandwidth)
+        } else {
+            (&finalized, ResourceClass::Compute)
+        };
         let mut by_epoch = std::collections::BTreeMap::new();
         let mut total = Amount::ZERO;
         let mut claimed = Amount::ZERO;
-        for (e, pool, closed) in &finalized {
+        for (e, pool, closed) in finalized {
             let earned = closed
                 .as_ref()
                 .and_then(|c| {
@@ -1008,7 +1163,7 @@ fn summarize(
                 .unwrap_or(Amount::ZERO);
             by_epoch.insert(*e, earned);
             total = total.checked_add(earned).unwrap_or(total);
-            if let Some(paid) = query::claim_amount(store, *e, ResourceClass::Compute, key)? {
+            if let Some(paid) = query::claim_amount(store, *e, resource, key)? {
                 claimed = claimed.checked_add(paid).unwrap_or(claimed);
             }
         }
@@ -1024,6 +1179,9 @@ fn summarize(
         });
     }
     let storage = summarize_storage(files, store, agent_devices)?;
+    let info = query::chain_info(store)?.context("the devnet has no genesis")?;
+    let bandwidth =
+        summarize_bandwidth(files, &info, &registry, agent_devices, &finalized_bandwidth)?;
     let acct = query::reward_totals(store)?;
     let t = &acct.totals;
     let unclaimed = t.expired.checked_add(acct.claimable).unwrap_or(t.expired);
@@ -1051,5 +1209,6 @@ fn summarize(
         validators: Vec::new(),
         validators_agree: true,
         storage,
+        bandwidth,
     })
 }

@@ -463,3 +463,124 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
     let _ = devnet.kill();
     let _ = devnet.wait();
 }
+
+#[test]
+fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let devnet = plexus()
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--bandwidth-agents",
+            "3",
+            "--bandwidth-cheaters",
+            "1",
+            "--epoch-blocks",
+            "24",
+            "--for",
+            "35s",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = format!("http://{api}");
+    let started = std::time::Instant::now();
+    // Wait for epoch 1's bandwidth manifest to be final on chain.
+    loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no final bandwidth manifest"
+        );
+        let final_ = get_json(&format!("{node}/v1/epochs/1")).is_some_and(|v| {
+            v["pools"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["resource"] == "bandwidth" && !p["manifest"].is_null())
+            })
+        });
+        if final_ {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let oracle_url = format!("http://{oracle}");
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "--node",
+            node.as_str(),
+            "--json",
+            "audit",
+            "epoch",
+            "1",
+            "--resource",
+            "bandwidth",
+            "--oracle",
+            &oracle_url,
+        ];
+        args.extend_from_slice(extra);
+        run(&home, &args)
+    };
+    let ok = audit(&[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["match"], true, "{report}");
+    assert_eq!(report["devices_rewarded"], 2, "{report}");
+
+    // A speed test reported slower than measured no longer yields the chain's manifest.
+    let evidence = http("GET", &format!("{oracle_url}/v1/evidence/1"), "").unwrap();
+    let mut lines: Vec<String> = evidence.lines().map(str::to_string).collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"speed_test\"") && !l.contains("failure"))
+        .expect("a speed test in the evidence");
+    let mut record: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
+    record["download_kbps"] = serde_json::json!(1);
+    lines[i] = record.to_string();
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
+    assert!(!bad.status.success(), "a changed speed test went unnoticed");
+    let unknown = audit(&["--resource", "sensor"]);
+    assert!(!unknown.status.success());
+
+    let out = devnet.wait_with_output().unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["accounting_balanced"], true, "{s}");
+    let bandwidth = s["bandwidth"].as_array().unwrap();
+    assert_eq!(bandwidth.len(), 3, "{s}");
+    for d in bandwidth {
+        let earned: u128 = d["rewards"].as_str().unwrap().parse().unwrap();
+        let epochs = d["epochs"].as_object().unwrap();
+        assert!(!epochs.is_empty(), "{d}");
+        match d["behaviour"].as_str().unwrap() {
+            "honest" => {
+                assert!(earned > 0, "an honest device earned nothing: {d}");
+                // Loopback is far above the top tier in every epoch.
+                for e in epochs.values() {
+                    assert_eq!(e["tier"], 1.0, "{d}");
+                }
+            }
+            "throttle" => {
+                assert_eq!(earned, 0, "{d}");
+                for e in epochs.values() {
+                    assert_eq!(e["tier"], 0.0, "{d}");
+                    assert!(e["download_mbps"].as_f64().unwrap() < 30.0, "{d}");
+                }
+            }
+            other => panic!("unexpected behaviour {other}"),
+        }
+    }
+}

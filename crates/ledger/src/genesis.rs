@@ -167,6 +167,12 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
             min_stake: Amount::plx(100),
             capacity_units: 1,
         },
+        DeviceClass {
+            name: "bw-home".into(),
+            resource: ResourceClass::Bandwidth,
+            min_stake: Amount::plx(100),
+            capacity_units: 1,
+        },
     ]
 }
 

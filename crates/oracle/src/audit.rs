@@ -4,7 +4,9 @@
 use crate::evidence::PublishedRecord;
 use plexus_ledger::registry::Device;
 use plexus_ledger::{ChainInfo, ResourceClass};
-use plexus_rewards::{score_epoch, DeviceInfo, EvidenceRecord, Manifest, ScoringParams};
+use plexus_rewards::{
+    score_bandwidth_epoch, score_epoch, DeviceInfo, EvidenceRecord, Manifest, ScoringParams,
+};
 use plexus_types::heartbeat::SignedHeartbeat;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,11 +61,20 @@ pub fn compute_devices<'a>(
     info: &ChainInfo,
     devices: impl IntoIterator<Item = &'a Device>,
 ) -> Vec<DeviceInfo> {
+    devices_of(info, devices, ResourceClass::Compute)
+}
+
+/// What scoring needs of each registered device whose class sells `resource`.
+pub fn devices_of<'a>(
+    info: &ChainInfo,
+    devices: impl IntoIterator<Item = &'a Device>,
+    resource: ResourceClass,
+) -> Vec<DeviceInfo> {
     devices
         .into_iter()
         .filter_map(|d| {
             let class = info.device_class(&d.class)?;
-            (class.resource == ResourceClass::Compute).then(|| DeviceInfo {
+            (class.resource == resource).then(|| DeviceInfo {
                 device: d.key,
                 owner: d.owner,
                 class: d.class.clone(),
@@ -81,21 +92,52 @@ pub fn scoring_params(info: &ChainInfo) -> ScoringParams {
     }
 }
 
-/// The compute manifest that `evidence` yields under the chain's rules and registry.
+/// The resources an oracle scores from its evidence, in the order it closes them.
+pub const SCORED_RESOURCES: [ResourceClass; 2] = [ResourceClass::Compute, ResourceClass::Bandwidth];
+
+/// The manifest of `resource` that `records` yield under the chain's rules and registry.
+pub fn score_resource<'a>(
+    info: &ChainInfo,
+    devices: impl IntoIterator<Item = &'a Device>,
+    epoch: u64,
+    records: &[EvidenceRecord],
+    resource: ResourceClass,
+) -> Result<Manifest, AuditError> {
+    let infos = devices_of(info, devices, resource);
+    let params = scoring_params(info);
+    let name = resource.as_str();
+    Ok(match resource {
+        ResourceClass::Bandwidth => {
+            score_bandwidth_epoch(params, epoch, name, &infos, records)?
+                .scored
+                .manifest
+        }
+        _ => score_epoch(params, epoch, name, &infos, records)?.manifest,
+    })
+}
+
+/// Every scored resource's manifest for `epoch`, in [`SCORED_RESOURCES`] order.
+pub fn score_resources<'a>(
+    info: &ChainInfo,
+    devices: impl IntoIterator<Item = &'a Device> + Clone,
+    epoch: u64,
+    records: &[EvidenceRecord],
+) -> Result<Vec<Manifest>, AuditError> {
+    SCORED_RESOURCES
+        .into_iter()
+        .map(|r| score_resource(info, devices.clone(), epoch, records, r))
+        .collect()
+}
+
+/// The manifest of `resource` that published `evidence` yields under the chain's rules and
+/// registry; heartbeat signatures are checked.
 pub fn recompute_manifest(
     info: &ChainInfo,
     devices: &[Device],
     epoch: u64,
     evidence: &str,
+    resource: ResourceClass,
 ) -> Result<Manifest, AuditError> {
     let records = evidence_from_jsonl(evidence, &info.chain_id)?;
-    let infos = compute_devices(info, devices);
-    Ok(score_epoch(
-        scoring_params(info),
-        epoch,
-        ResourceClass::Compute.as_str(),
-        &infos,
-        &records,
-    )?
-    .manifest)
+    score_resource(info, devices, epoch, &records, resource)
 }

@@ -38,14 +38,30 @@ pub enum PublishedRecord {
         /// The rows the oracle asked the device to open.
         rows: Vec<u32>,
     },
+    /// A speed test the oracle ran against a bandwidth device.
+    SpeedTest {
+        device: PublicKey,
+        epoch: u64,
+        interval: u32,
+        /// Where the device said it listens.
+        endpoint: String,
+        download_bytes: u64,
+        upload_bytes: u64,
+        download_kbps: u64,
+        upload_kbps: u64,
+        latency_ms: u64,
+        /// Why a part of the test failed (its figure is then 0, or the timeout for latency).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<String>,
+    },
 }
 
 impl PublishedRecord {
     pub fn epoch(&self) -> u64 {
         match self {
-            PublishedRecord::Heartbeat { epoch, .. } | PublishedRecord::Challenge { epoch, .. } => {
-                *epoch
-            }
+            PublishedRecord::Heartbeat { epoch, .. }
+            | PublishedRecord::Challenge { epoch, .. }
+            | PublishedRecord::SpeedTest { epoch, .. } => *epoch,
         }
     }
 
@@ -73,6 +89,22 @@ impl PublishedRecord {
                 epoch: *epoch,
                 challenge_id: *challenge_id,
                 outcome: *outcome,
+            },
+            PublishedRecord::SpeedTest {
+                device,
+                epoch,
+                interval,
+                download_kbps,
+                upload_kbps,
+                latency_ms,
+                ..
+            } => EvidenceRecord::SpeedTest {
+                device: *device,
+                epoch: *epoch,
+                interval: *interval,
+                download_kbps: *download_kbps,
+                upload_kbps: *upload_kbps,
+                latency_ms: *latency_ms,
             },
         }
     }

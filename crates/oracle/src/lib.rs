@@ -6,6 +6,7 @@
 //! The HTTP API is described in `docs/oracle-api.md`.
 
 pub mod audit;
+mod bandwidth;
 pub mod clock;
 mod evidence;
 mod ingest;

@@ -85,6 +85,10 @@ pub(crate) struct State {
     pub audited: BTreeSet<u64>,
     /// The epoch and interval the chain was in when this oracle first followed it.
     pub started_at: Option<(u64, u32)>,
+    /// Bandwidth devices speed-tested, by (device, epoch, interval).
+    pub speed_tested: BTreeSet<(PublicKey, u64, u32)>,
+    /// Speed tests running now, by (device, epoch); their epochs are not closed meanwhile.
+    pub speed_testing: BTreeSet<(PublicKey, u64)>,
 }
 
 pub(crate) struct Shared {
@@ -258,6 +262,8 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         closed: BTreeSet::new(),
         audited: BTreeSet::new(),
         started_at: None,
+        speed_tested: BTreeSet::new(),
+        speed_testing: BTreeSet::new(),
     };
     // Rebuild what the log already holds: accepted heartbeats, resolved challenges.
     let mut resolved: BTreeMap<Hash, ChallengeOutcome> = BTreeMap::new();
@@ -278,6 +284,14 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
             } => {
                 resolved.insert(*challenge_id, *outcome);
             }
+            PublishedRecord::SpeedTest {
+                device,
+                epoch,
+                interval,
+                ..
+            } => {
+                state.speed_tested.insert((*device, *epoch, *interval));
+            }
         }
     }
     let shared = Arc::new(Shared {
@@ -289,11 +303,13 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         data_dir: config.data_dir.clone(),
         state: Mutex::new(state),
     });
+    // An epoch is closed once its compute manifest is recorded, which closing writes last.
+    let compute_suffix = format!("-{}.json", ResourceClass::Compute.as_str());
     for entry in std::fs::read_dir(config.data_dir.join("manifests"))? {
         let name = entry?.file_name().to_string_lossy().to_string();
         if let Some(e) = name
-            .strip_prefix("epoch-")
-            .and_then(|r| r.split('-').next())
+            .strip_suffix(&compute_suffix)
+            .and_then(|r| r.strip_prefix("epoch-"))
             .and_then(|n| n.parse::<u64>().ok())
         {
             shared.state.lock().closed.insert(e);
@@ -305,6 +321,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (loop_stop_tx, mut loop_stop_rx) = tokio::sync::watch::channel(false);
+    let speed_stop_rx = loop_stop_rx.clone();
     let app = ingest::router(shared.clone());
     let http = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -330,12 +347,30 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
             }
         })
     };
+    let speed_tests = {
+        let shared = shared.clone();
+        let mut stop = speed_stop_rx;
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .build()
+                .expect("an HTTP client builds");
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                crate::bandwidth::start_due_tests(&shared, &http);
+            }
+        })
+    };
     tracing::info!(%addr, oracle = %address, "oracle started");
     Ok(RunningOracle {
         addr,
         address,
         stop: Some(stop_tx),
-        tasks: vec![http, follower],
+        tasks: vec![http, follower, speed_tests],
     })
 }
 
@@ -415,6 +450,7 @@ async fn follow(
         (1..=last_ended)
             .filter(|e| (epoch, interval) > (e + 1, 0))
             .filter(|e| !state.closed.contains(e))
+            .filter(|e| !state.speed_testing.iter().any(|(_, t)| t == e))
             .filter(|e| {
                 state
                     .challenges
@@ -494,21 +530,36 @@ async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
 /// Scores an ended epoch from its evidence with the public rules, submits the manifest, and
 /// records it (once: a restart finds the record and does not resubmit).
 async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
-    let resource = ResourceClass::Compute.as_str();
-    let (manifest, segment) = {
+    let (manifests, segment) = {
         let mut state = shared.state.lock();
-        let devices = crate::audit::compute_devices(&shared.info, state.devices.values());
         let records: Vec<_> = state
             .log
             .records(epoch)
             .iter()
             .map(|r| r.evidence())
             .collect();
-        let params = crate::audit::scoring_params(&shared.info);
-        let scored = plexus_rewards::score_epoch(params, epoch, resource, &devices, &records)?;
+        let manifests =
+            crate::audit::score_resources(&shared.info, state.devices.values(), epoch, &records)?;
         let segment = state.log.seal(epoch)?;
-        (scored.manifest, segment)
+        (manifests, segment)
     };
+    // The compute manifest last: its record is what marks the epoch closed after a restart.
+    for manifest in manifests.into_iter().rev() {
+        submit_manifest(shared, epoch, segment, manifest).await?;
+    }
+    shared.state.lock().closed.insert(epoch);
+    Ok(())
+}
+
+/// Submits one resource's manifest of a closed epoch and records it.
+async fn submit_manifest(
+    shared: &Arc<Shared>,
+    epoch: u64,
+    segment: Hash,
+    manifest: Manifest,
+) -> anyhow::Result<()> {
+    let resource = manifest.resource().to_string();
+    let resource = resource.as_str();
     let body = Body::SubmitManifest {
         epoch,
         resource: resource.to_string(),
@@ -521,7 +572,7 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
         .send(&shared.key, &shared.info.chain_id, body)
         .await?;
     if code != "ok" && code != "already_submitted" && code != "manifest_final" {
-        tracing::warn!(epoch, %code, "manifest submission failed");
+        tracing::warn!(epoch, resource, %code, "manifest submission failed");
     }
     let closed = ClosedEpoch {
         epoch,
@@ -534,7 +585,6 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
         &manifest_path(&shared.data_dir, epoch, resource),
         serde_json::to_string_pretty(&closed)?.as_bytes(),
     )?;
-    shared.state.lock().closed.insert(epoch);
-    tracing::info!(epoch, %code, units = %closed.manifest.total_units(), "epoch closed");
+    tracing::info!(epoch, resource, %code, units = %closed.manifest.total_units(), "manifest submitted");
     Ok(())
 }

@@ -457,8 +457,14 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
     let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;
     let devices: Vec<plexus_ledger::registry::Device> =
         serde_json::from_value(devices["devices"].clone()).unwrap();
-    let audited =
-        plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &evidence).unwrap();
+    let audited = plexus_oracle::audit::recompute_manifest(
+        &info,
+        &devices,
+        epoch,
+        &evidence,
+        plexus_ledger::ResourceClass::Compute,
+    )
+    .unwrap();
     assert_eq!(
         Value::String(audited.root().to_hex()),
         pool["manifest"]["root"]
@@ -473,9 +479,14 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
         .position(|l| l.contains("\"heartbeat\""))
         .unwrap();
     lines.remove(dropped);
-    let tampered =
-        plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &lines.join("\n"))
-            .unwrap();
+    let tampered = plexus_oracle::audit::recompute_manifest(
+        &info,
+        &devices,
+        epoch,
+        &lines.join("\n"),
+        plexus_ledger::ResourceClass::Compute,
+    )
+    .unwrap();
     assert_ne!(
         (tampered.root(), tampered.evidence_root()),
         (audited.root(), audited.evidence_root()),

@@ -50,22 +50,36 @@ pub enum EvidenceRecord {
         challenge_id: Hash,
         outcome: ChallengeOutcome,
     },
+    /// The oracle's timed transfers with a bandwidth device in heartbeat interval `interval`:
+    /// what it measured (zeros and the timeout as latency when the device did not answer).
+    SpeedTest {
+        #[serde(with = "crate::json::public_key")]
+        device: PublicKey,
+        epoch: u64,
+        interval: u32,
+        /// Oracle → device, kilobits per second.
+        download_kbps: u64,
+        /// Device → oracle, kilobits per second.
+        upload_kbps: u64,
+        /// Round trip of an empty request, milliseconds.
+        latency_ms: u64,
+    },
 }
 
 impl EvidenceRecord {
     pub fn device(&self) -> &PublicKey {
         match self {
-            EvidenceRecord::Heartbeat { device, .. } | EvidenceRecord::Challenge { device, .. } => {
-                device
-            }
+            EvidenceRecord::Heartbeat { device, .. }
+            | EvidenceRecord::Challenge { device, .. }
+            | EvidenceRecord::SpeedTest { device, .. } => device,
         }
     }
 
     pub fn epoch(&self) -> u64 {
         match self {
-            EvidenceRecord::Heartbeat { epoch, .. } | EvidenceRecord::Challenge { epoch, .. } => {
-                *epoch
-            }
+            EvidenceRecord::Heartbeat { epoch, .. }
+            | EvidenceRecord::Challenge { epoch, .. }
+            | EvidenceRecord::SpeedTest { epoch, .. } => *epoch,
         }
     }
 }
@@ -74,6 +88,7 @@ const RECORD_DOMAIN: &[u8] = b"plexus/rewards/evidence-record/v1";
 const DEVICE_EVIDENCE_DOMAIN: &[u8] = b"plexus/rewards/device-evidence/v1";
 const HEARTBEAT_TAG: u8 = 0;
 const CHALLENGE_TAG: u8 = 1;
+const SPEED_TEST_TAG: u8 = 2;
 
 /// The content address of one record in an oracle's evidence log: blake3 over a domain tag and
 /// the record's fixed-layout encoding (kind byte, device, epoch, then the interval as u32 LE or
@@ -103,6 +118,22 @@ pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
             h.update(&epoch.to_le_bytes());
             h.update(challenge_id.as_bytes());
             h.update(&[outcome.code()]);
+        }
+        EvidenceRecord::SpeedTest {
+            device,
+            epoch,
+            interval,
+            download_kbps,
+            upload_kbps,
+            latency_ms,
+        } => {
+            h.update(&[SPEED_TEST_TAG]);
+            h.update(device.as_bytes());
+            h.update(&epoch.to_le_bytes());
+            h.update(&interval.to_le_bytes());
+            h.update(&download_kbps.to_le_bytes());
+            h.update(&upload_kbps.to_le_bytes());
+            h.update(&latency_ms.to_le_bytes());
         }
     }
     Hash(*h.finalize().as_bytes())

@@ -12,6 +12,7 @@
 //! The rules are numbered in [`scoring`] (R1–R11) and in [`payout`](mod@payout) (P1–P3); the
 //! code that implements each one says which.
 
+pub mod bandwidth;
 pub mod bench;
 mod error;
 pub mod evidence;
@@ -21,6 +22,9 @@ mod muldiv;
 pub mod payout;
 pub mod scoring;
 
+pub use bandwidth::{
+    score_bandwidth_epoch, tier_quarters, BandwidthDevice, ScoredBandwidth, Speeds,
+};
 pub use bench::{bench_scoring, BenchReport};
 pub use error::RewardsError;
 pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};

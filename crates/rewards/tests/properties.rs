@@ -199,6 +199,8 @@ proptest! {
                         *interval < world.params.intervals_per_epoch
                     }
                     EvidenceRecord::Challenge { .. } => true,
+                    // The world makes none; compute scoring does not admit them.
+                    EvidenceRecord::SpeedTest { .. } => false,
                 };
                 r.epoch() == EPOCH && known && in_range && records.iter().filter(|o| *o == r).count() == 1
             })
@@ -216,6 +218,7 @@ proptest! {
                     _ => ChallengeOutcome::Passed,
                 };
             }
+            EvidenceRecord::SpeedTest { .. } => unreachable!("only admitted records are picked"),
         }
         let before = score(&world, &records).manifest;
         let after = score(&world, &changed).manifest;

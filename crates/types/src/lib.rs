@@ -11,6 +11,7 @@ pub mod hash;
 pub mod heartbeat;
 pub mod keys;
 pub mod merkle;
+pub mod speed_test;
 pub mod statements;
 pub mod tx;
 

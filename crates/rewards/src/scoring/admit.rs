@@ -114,6 +114,8 @@ pub(super) fn admit(
                         outcome: outcome.code(),
                     },
                 )),
+                // Scored by the bandwidth rules, never as compute work.
+                EvidenceRecord::SpeedTest { .. } => out.stats.other_kind += 1,
             }
         }
     }

@@ -113,6 +113,9 @@ pub struct ScoringStats {
     pub unknown_device: u64,
     /// Rule R3: heartbeats for an interval past the epoch's last.
     pub interval_out_of_range: u64,
+    /// Records of a kind this class's rules do not score (speed tests of a compute device).
+    #[serde(default)]
+    pub other_kind: u64,
     /// Rule R4: heartbeats repeating a (device, interval) already counted.
     pub duplicate_heartbeats: u64,
     /// Rule R6: challenge records repeating one already counted, outcome included.
@@ -132,7 +135,7 @@ pub struct ScoringStats {
 }
 
 impl ScoringStats {
-    fn count_verdict(&mut self, verdict: Verdict) {
+    pub(crate) fn count_verdict(&mut self, verdict: Verdict) {
         let counter = match verdict {
             Verdict::WrongAnswer => &mut self.wrong_answer,
             Verdict::BelowMinUptime => &mut self.below_min_uptime,
@@ -150,6 +153,7 @@ impl ScoringStats {
         self.other_epoch += other.other_epoch;
         self.unknown_device += other.unknown_device;
         self.interval_out_of_range += other.interval_out_of_range;
+        self.other_kind += other.other_kind;
         self.duplicate_heartbeats += other.duplicate_heartbeats;
         self.duplicate_challenges += other.duplicate_challenges;
         self.conflicting_challenges += other.conflicting_challenges;

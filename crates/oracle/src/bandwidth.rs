@@ -1,0 +1,236 @@
+//! Speed tests of bandwidth devices: once per heartbeat interval the oracle times, against each
+//! active bandwidth device's declared endpoint, an empty round trip (latency, best of three), a
+//! payload it sends (download) and a payload it asks for (upload). Payloads come from a fresh
+//! seed and are checked by hash, so only the bytes really moved count. The figures go into the
+//! evidence log, and the bandwidth manifest pays by their tier (`plexus_rewards::bandwidth`).
+
+use crate::evidence::PublishedRecord;
+use crate::service::Shared;
+use plexus_ledger::registry::DeviceStatus;
+use plexus_ledger::ResourceClass;
+use plexus_types::speed_test::{
+    kbps, payload_hash, payload_stream, DOWNLOAD_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
+    UPLOAD_BYTES,
+};
+use plexus_types::PublicKey;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long one transfer of a test may take before it counts as failed. A device that needs
+/// longer is far below the lowest tier (4 MiB in 8 s is 4 Mbps).
+pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(8);
+/// The latency recorded when the device did not answer at all.
+pub const NO_ANSWER_LATENCY_MS: u64 = 10_000;
+const PIECE_BYTES: usize = 64 * 1024;
+
+/// What one test measured.
+struct Measured {
+    download_kbps: u64,
+    upload_kbps: u64,
+    latency_ms: u64,
+    failures: Vec<String>,
+}
+
+fn seed(shared: &Shared, device: &PublicKey, epoch: u64, interval: u32, way: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("plexus oracle speed test seed v1");
+    h.update(&shared.key.to_bytes());
+    h.update(shared.info.chain_id.as_bytes());
+    h.update(device.as_bytes());
+    h.update(&epoch.to_le_bytes());
+    h.update(&interval.to_le_bytes());
+    h.update(way.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+async fn latency(http: &reqwest::Client, base: &str) -> Result<u64, String> {
+    let mut best: Option<Duration> = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = http
+            .get(format!("{base}{PING_PATH}"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .map_err(|e| format!("ping: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("ping: status {}", response.status()));
+        }
+        let rtt = started.elapsed();
+        best = Some(best.map_or(rtt, |b| b.min(rtt)));
+    }
+    Ok(best.map_or(NO_ANSWER_LATENCY_MS, |d| d.as_millis() as u64))
+}
+
+async fn download(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<u64, String> {
+    let expected = payload_hash(&seed, DOWNLOAD_BYTES);
+    let pieces = futures::stream::unfold(
+        (payload_stream(&seed), 0u64),
+        |(mut xof, sent)| async move {
+            if sent >= DOWNLOAD_BYTES {
+                return None;
+            }
+            let n = (DOWNLOAD_BYTES - sent).min(PIECE_BYTES as u64) as usize;
+            let mut piece = vec![0u8; n];
+            xof.fill(&mut piece);
+            Some((
+                Ok::<_, std::io::Error>(bytes::Bytes::from(piece)),
+                (xof, sent + n as u64),
+            ))
+        },
+    );
+    let started = Instant::now();
+    let response = http
+        .post(format!("{base}{SINK_PATH}"))
+        .timeout(TRANSFER_TIMEOUT)
+        .body(reqwest::Body::wrap_stream(pieces))
+        .send()
+        .await
+        .map_err(|e| format!("download: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("download: status {}", response.status()));
+    }
+    let receipt: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("download: {e}"))?;
+    let secs = started.elapsed().as_secs_f64();
+    if receipt["bytes"].as_u64() != Some(DOWNLOAD_BYTES)
+        || receipt["blake3"].as_str() != Some(expected.to_hex().as_str())
+    {
+        return Err("download: the device's receipt does not match the payload".into());
+    }
+    Ok(kbps(DOWNLOAD_BYTES, secs))
+}
+
+async fn upload(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<u64, String> {
+    use futures::StreamExt;
+    let expected = payload_hash(&seed, UPLOAD_BYTES);
+    let started = Instant::now();
+    let transfer = async {
+        let response = http
+            .get(format!(
+                "{base}{SOURCE_PATH}?seed={}&bytes={UPLOAD_BYTES}",
+                hex::encode(seed)
+            ))
+            .send()
+            .await
+            .map_err(|e| format!("upload: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("upload: status {}", response.status()));
+        }
+        let mut hasher = blake3::Hasher::new();
+        let mut got = 0u64;
+        let mut stream = response.bytes_stream();
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(|e| format!("upload: {e}"))?;
+            got += piece.len() as u64;
+            if got > UPLOAD_BYTES {
+                return Err("upload: the device sent more than was asked".into());
+            }
+            hasher.update(&piece);
+        }
+        if got != UPLOAD_BYTES || hasher.finalize() != expected {
+            return Err("upload: the device did not send the payload of the seed".into());
+        }
+        Ok(())
+    };
+    tokio::time::timeout(TRANSFER_TIMEOUT, transfer)
+        .await
+        .map_err(|_| format!("upload: not done within {TRANSFER_TIMEOUT:?}"))??;
+    Ok(kbps(UPLOAD_BYTES, started.elapsed().as_secs_f64()))
+}
+
+async fn measure(
+    shared: &Shared,
+    http: &reqwest::Client,
+    device: &PublicKey,
+    endpoint: &str,
+    epoch: u64,
+    interval: u32,
+) -> Measured {
+    let base = endpoint.trim_end_matches('/');
+    let mut failures = Vec::new();
+    let latency_ms = latency(http, base).await.unwrap_or_else(|e| {
+        failures.push(e);
+        NO_ANSWER_LATENCY_MS
+    });
+    let download_kbps = download(http, base, seed(shared, device, epoch, interval, "down"))
+        .await
+        .unwrap_or_else(|e| {
+            failures.push(e);
+            0
+        });
+    let upload_kbps = upload(http, base, seed(shared, device, epoch, interval, "up"))
+        .await
+        .unwrap_or_else(|e| {
+            failures.push(e);
+            0
+        });
+    Measured {
+        download_kbps,
+        upload_kbps,
+        latency_ms,
+        failures,
+    }
+}
+
+/// Starts a speed test of every active bandwidth device not yet tested in the chain's current
+/// interval and not being tested now; each test runs on its own task and logs what it measured.
+/// An epoch is not closed while any of its tests runs.
+pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
+    let mut state = shared.state.lock();
+    if state.height == 0 {
+        return;
+    }
+    let (epoch, interval) = crate::clock::position(&shared.clock, state.height);
+    if state.closed.contains(&epoch) {
+        return;
+    }
+    let due: Vec<(PublicKey, String)> = state
+        .devices
+        .values()
+        .filter(|d| d.status == DeviceStatus::Active && d.registered_epoch <= epoch)
+        .filter(|d| {
+            shared
+                .info
+                .device_class(&d.class)
+                .is_some_and(|c| c.resource == ResourceClass::Bandwidth)
+        })
+        .filter(|d| !d.capabilities.endpoint.is_empty())
+        .filter(|d| !state.speed_tested.contains(&(d.key, epoch, interval)))
+        .filter(|d| !state.speed_testing.iter().any(|(k, _)| *k == d.key))
+        .map(|d| (d.key, d.capabilities.endpoint.clone()))
+        .collect();
+    for (device, endpoint) in due {
+        state.speed_testing.insert((device, epoch));
+        let shared = shared.clone();
+        let http = http.clone();
+        tokio::spawn(async move {
+            let m = measure(&shared, &http, &device, &endpoint, epoch, interval).await;
+            tracing::debug!(%device, epoch, interval, down = m.download_kbps, up = m.upload_kbps, latency = m.latency_ms, "speed test");
+            let record = PublishedRecord::SpeedTest {
+                device,
+                epoch,
+                interval,
+                endpoint,
+                download_bytes: DOWNLOAD_BYTES,
+                upload_bytes: UPLOAD_BYTES,
+                download_kbps: m.download_kbps,
+                upload_kbps: m.upload_kbps,
+                latency_ms: m.latency_ms,
+                failure: (!m.failures.is_empty()).then(|| m.failures.join("; ")),
+            };
+            let mut state = shared.state.lock();
+            state.speed_testing.remove(&(device, epoch));
+            if state.closed.contains(&epoch) {
+                return;
+            }
+            match state.log.append(std::slice::from_ref(&record)) {
+                Ok(()) => {
+                    state.speed_tested.insert((device, epoch, interval));
+                }
+                Err(e) => tracing::warn!(%device, error = %e, "cannot log a speed test"),
+            }
+        });
+    }
+}

@@ -1,0 +1,397 @@
+//! Bandwidth scoring: the oracle times transfers with each bandwidth device (one speed test per
+//! heartbeat interval), and a device's epoch is paid by the tier of its measured speeds, as
+//! Helium pays hotspots by their speed tests.
+//!
+//! Rules, over one epoch's evidence and the registry of the bandwidth class:
+//!
+//! - B1 (epoch, registry, interval range): as rules R1–R3 of compute scoring; challenge
+//!   records are not scored here (`other_kind`).
+//! - B2 (replays): heartbeats count once per (device, interval); several speed tests for one
+//!   (device, interval) count as one, with the worst figures among them (lowest download and
+//!   upload, highest latency), so that a replayed good test cannot hide a bad one.
+//! - B3 (uptime): as rule R5.
+//! - B4 (enough tests): a device with fewer than [`MIN_TESTS`] tests earns 0 (unchallenged).
+//! - B5 (tier): the device's figures are the means over its latest [`LATEST_TESTS`] tests (by
+//!   interval); its tier is the worst of the three tiers in [`tier_quarters`].
+//! - B6 (units): units = floor(capacity_units × [`UNIT_SCALE`] × quarters × seen
+//!   / (4 × `intervals_per_epoch`)).
+//! - B7 (evidence root): one digest per device with admitted evidence, over its distinct
+//!   intervals and its speed tests (after B2), in key order.
+//!
+//! The result does not depend on the order or repetition of the records.
+
+use crate::error::RewardsError;
+use crate::evidence::EvidenceRecord;
+use crate::manifest::{check_resource, Manifest, ManifestLeaf};
+use crate::scoring::{DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE};
+use plexus_types::{merkle_root, Hash, PublicKey};
+use std::collections::BTreeMap;
+
+/// Fewest speed tests in an epoch that earn anything (Helium: at least 2).
+pub const MIN_TESTS: usize = 2;
+/// Tests averaged for the tier: the latest this many (Helium: latest 6).
+pub const LATEST_TESTS: usize = 6;
+
+const DEVICE_EVIDENCE_DOMAIN: &[u8] = b"plexus/rewards/bandwidth-evidence/v1";
+
+/// Measured speeds: kilobits per second each way and the round trip in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Speeds {
+    pub download_kbps: u64,
+    pub upload_kbps: u64,
+    pub latency_ms: u64,
+}
+
+/// The tier of measured speeds in quarters of full pay: the worst of download ≥ 100/75/50/30
+/// Mbps, upload ≥ 10/8/5/2 Mbps and latency < 50/60/75/100 ms, which give 4, 3, 2, 1 quarters
+/// (multiplier 1, 0.75, 0.5, 0.25), and 0 below the last step.
+pub fn tier_quarters(s: &Speeds) -> u32 {
+    let by_floor = |value: u64, steps_kbps: [u64; 4]| -> u32 {
+        steps_kbps
+            .iter()
+            .position(|step| value >= *step)
+            .map_or(0, |i| 4 - i as u32)
+    };
+    let download = by_floor(s.download_kbps, [100_000, 75_000, 50_000, 30_000]);
+    let upload = by_floor(s.upload_kbps, [10_000, 8_000, 5_000, 2_000]);
+    let latency = [50, 60, 75, 100]
+        .iter()
+        .position(|limit| s.latency_ms < *limit)
+        .map_or(0, |i| 4 - i as u32);
+    download.min(upload).min(latency)
+}
+
+/// What one bandwidth device earned in an epoch, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BandwidthDevice {
+    pub device: PublicKey,
+    pub intervals_seen: u64,
+    pub tests: u64,
+    /// Means over the latest tests, when there were any.
+    pub speeds: Option<Speeds>,
+    pub quarters: u32,
+    pub units: u128,
+    pub verdict: Verdict,
+}
+
+/// A scored bandwidth epoch: the manifest, the figures, and each device's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredBandwidth {
+    pub scored: ScoredEpoch,
+    pub devices: Vec<BandwidthDevice>,
+}
+
+#[derive(Default)]
+struct Evidence {
+    intervals: Vec<u32>,
+    /// Interval → the worst figures recorded for it (rule B2).
+    tests: BTreeMap<u32, Speeds>,
+    test_records: u64,
+}
+
+/// Scores `epoch` of the bandwidth class by rules B1–B7 (see the module documentation).
+pub fn score_bandwidth_epoch(
+    params: ScoringParams,
+    epoch: u64,
+    resource: &str,
+    devices: &[DeviceInfo],
+    records: &[EvidenceRecord],
+) -> Result<ScoredBandwidth, RewardsError> {
+    params.validate()?;
+    check_resource(resource)?;
+    let mut registry: BTreeMap<PublicKey, &DeviceInfo> = BTreeMap::new();
+    for d in devices {
+        if registry.insert(d.device, d).is_some() {
+            return Err(RewardsError::DuplicateDevice(d.device));
+        }
+    }
+    let mut stats = ScoringStats {
+        records: records.len() as u64,
+        ..ScoringStats::default()
+    };
+    let mut evidence: BTreeMap<PublicKey, Evidence> = BTreeMap::new();
+    for record in records {
+        // Rule B1.
+        if record.epoch() != epoch {
+            stats.other_epoch += 1;
+            continue;
+        }
+        if !registry.contains_key(record.device()) {
+            stats.unknown_device += 1;
+            continue;
+        }
+        match record {
+            EvidenceRecord::Heartbeat {
+                device, interval, ..
+            } => {
+                if *interval >= params.intervals_per_epoch {
+                    stats.interval_out_of_range += 1;
+                } else {
+                    evidence
+                        .entry(*device)
+                        .or_default()
+                        .intervals
+                        .push(*interval);
+                }
+            }
+            EvidenceRecord::SpeedTest {
+                device,
+                interval,
+                download_kbps,
+                upload_kbps,
+                latency_ms,
+                ..
+            } => {
+                if *interval >= params.intervals_per_epoch {
+                    stats.interval_out_of_range += 1;
+                    continue;
+                }
+                let e = evidence.entry(*device).or_default();
+                e.test_records += 1;
+                let measured = Speeds {
+                    download_kbps: *download_kbps,
+                    upload_kbps: *upload_kbps,
+                    latency_ms: *latency_ms,
+                };
+                // Rule B2: the worst figures stand.
+                e.tests
+                    .entry(*interval)
+                    .and_modify(|s| {
+                        s.download_kbps = s.download_kbps.min(measured.download_kbps);
+                        s.upload_kbps = s.upload_kbps.min(measured.upload_kbps);
+                        s.latency_ms = s.latency_ms.max(measured.latency_ms);
+                    })
+                    .or_insert(measured);
+            }
+            EvidenceRecord::Challenge { .. } => stats.other_kind += 1,
+        }
+    }
+
+    let mut leaves = Vec::new();
+    let mut digests = Vec::new();
+    let mut results = Vec::with_capacity(registry.len());
+    let mut total_units = 0u128;
+    for (key, info) in &registry {
+        stats.devices += 1;
+        let mut e = evidence.remove(key).unwrap_or_default();
+        e.intervals.sort_unstable();
+        let before = e.intervals.len();
+        e.intervals.dedup();
+        stats.duplicate_heartbeats += (before - e.intervals.len()) as u64;
+        stats.duplicate_challenges += e.test_records - e.tests.len() as u64;
+        if !e.intervals.is_empty() || !e.tests.is_empty() {
+            stats.devices_with_evidence += 1;
+            digests.push(device_digest(epoch, key, &e));
+        }
+        let result = score_device(&params, info, &e);
+        stats.count_verdict(result.verdict);
+        if result.units > 0 {
+            total_units = total_units
+                .checked_add(result.units)
+                .ok_or(RewardsError::TotalUnitsOverflow)?;
+            leaves.push(ManifestLeaf {
+                device: *key,
+                owner: info.owner,
+                units: result.units,
+            });
+        }
+        results.push(result);
+    }
+    let manifest = Manifest::from_leaves(epoch, resource, leaves, merkle_root(digests))?;
+    Ok(ScoredBandwidth {
+        scored: ScoredEpoch { manifest, stats },
+        devices: results,
+    })
+}
+
+fn score_device(params: &ScoringParams, info: &DeviceInfo, e: &Evidence) -> BandwidthDevice {
+    let seen = e.intervals.len() as u64;
+    let latest: Vec<&Speeds> = e.tests.values().rev().take(LATEST_TESTS).collect();
+    let speeds = (!latest.is_empty()).then(|| {
+        let n = latest.len() as u128;
+        let mean = |f: fn(&Speeds) -> u64| -> u64 {
+            let sum: u128 = latest.iter().map(|s| u128::from(f(s))).sum();
+            (sum / n) as u64
+        };
+        Speeds {
+            download_kbps: mean(|s| s.download_kbps),
+            upload_kbps: mean(|s| s.upload_kbps),
+            latency_ms: mean(|s| s.latency_ms),
+        }
+    });
+    let quarters = speeds.as_ref().map_or(0, tier_quarters);
+    let mut out = BandwidthDevice {
+        device: info.device,
+        intervals_seen: seen,
+        tests: e.tests.len() as u64,
+        speeds,
+        quarters,
+        units: 0,
+        verdict: Verdict::Rewarded,
+    };
+    // Rule B3 (uptime), as R5.
+    if seen * 100 < u64::from(params.min_uptime_percent) * u64::from(params.intervals_per_epoch) {
+        out.verdict = Verdict::BelowMinUptime;
+        return out;
+    }
+    // Rule B4 (enough tests).
+    if e.tests.len() < MIN_TESTS {
+        out.verdict = Verdict::Unchallenged;
+        return out;
+    }
+    // Rule B6 (units): capacity × scale < 2⁸⁵, quarters ≤ 4 and seen ≤ intervals < 2³², so the
+    // product fits in 128 bits.
+    let units =
+        u128::from(info.capacity_units) * UNIT_SCALE * u128::from(quarters) * u128::from(seen)
+            / (4 * u128::from(params.intervals_per_epoch));
+    out.units = units;
+    if units == 0 {
+        out.verdict = Verdict::NothingProven;
+    }
+    out
+}
+
+fn device_digest(epoch: u64, device: &PublicKey, e: &Evidence) -> Hash {
+    let mut buf = Vec::with_capacity(64 + 4 * e.intervals.len() + 28 * e.tests.len());
+    buf.extend_from_slice(DEVICE_EVIDENCE_DOMAIN);
+    buf.extend_from_slice(&epoch.to_le_bytes());
+    buf.extend_from_slice(device.as_bytes());
+    buf.extend_from_slice(&(e.intervals.len() as u64).to_le_bytes());
+    for i in &e.intervals {
+        buf.extend_from_slice(&i.to_le_bytes());
+    }
+    buf.extend_from_slice(&(e.tests.len() as u64).to_le_bytes());
+    for (interval, s) in &e.tests {
+        buf.extend_from_slice(&interval.to_le_bytes());
+        buf.extend_from_slice(&s.download_kbps.to_le_bytes());
+        buf.extend_from_slice(&s.upload_kbps.to_le_bytes());
+        buf.extend_from_slice(&s.latency_ms.to_le_bytes());
+    }
+    Hash::of(&buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_types::Address;
+
+    const PARAMS: ScoringParams = ScoringParams {
+        intervals_per_epoch: 12,
+        min_uptime_percent: 50,
+    };
+
+    fn speeds(down_mbps: u64, up_mbps: u64, latency_ms: u64) -> Speeds {
+        Speeds {
+            download_kbps: down_mbps * 1000,
+            upload_kbps: up_mbps * 1000,
+            latency_ms,
+        }
+    }
+
+    #[test]
+    fn tiers_follow_the_helium_steps_and_the_worst_figure_decides() {
+        assert_eq!(tier_quarters(&speeds(100, 10, 49)), 4);
+        assert_eq!(tier_quarters(&speeds(1000, 100, 1)), 4);
+        assert_eq!(tier_quarters(&speeds(99, 10, 10)), 3);
+        assert_eq!(tier_quarters(&speeds(100, 10, 50)), 3);
+        assert_eq!(tier_quarters(&speeds(75, 8, 59)), 3);
+        assert_eq!(tier_quarters(&speeds(500, 5, 10)), 2);
+        assert_eq!(tier_quarters(&speeds(500, 50, 74)), 2);
+        assert_eq!(tier_quarters(&speeds(30, 50, 10)), 1);
+        assert_eq!(tier_quarters(&speeds(500, 2, 99)), 1);
+        assert_eq!(tier_quarters(&speeds(29, 50, 10)), 0);
+        assert_eq!(tier_quarters(&speeds(500, 1, 10)), 0);
+        assert_eq!(tier_quarters(&speeds(500, 50, 100)), 0);
+    }
+
+    fn key(n: u8) -> PublicKey {
+        plexus_types::SecretKey::from_seed([n; 32]).public_key()
+    }
+
+    fn info(n: u8) -> DeviceInfo {
+        DeviceInfo {
+            device: key(n),
+            owner: Address::from_public_key(&key(n)),
+            class: "bw-home".into(),
+            capacity_units: 10,
+        }
+    }
+
+    fn heartbeats(n: u8, intervals: std::ops::Range<u32>) -> Vec<EvidenceRecord> {
+        intervals
+            .map(|interval| EvidenceRecord::Heartbeat {
+                device: key(n),
+                epoch: 3,
+                interval,
+            })
+            .collect()
+    }
+
+    fn test(n: u8, interval: u32, s: Speeds) -> EvidenceRecord {
+        EvidenceRecord::SpeedTest {
+            device: key(n),
+            epoch: 3,
+            interval,
+            download_kbps: s.download_kbps,
+            upload_kbps: s.upload_kbps,
+            latency_ms: s.latency_ms,
+        }
+    }
+
+    #[test]
+    fn a_device_is_paid_by_the_tier_of_its_latest_tests_and_uptime() {
+        let devices = [info(1), info(2), info(3), info(4)];
+        let mut records = Vec::new();
+        // 1: fast, full uptime. 2: fast early, slow in the latest six. 3: one test only.
+        // 4: fast but up for a third of the epoch.
+        records.extend(heartbeats(1, 0..12));
+        records.extend(heartbeats(2, 0..12));
+        records.extend(heartbeats(3, 0..12));
+        records.extend(heartbeats(4, 0..4));
+        for i in 0..12 {
+            records.push(test(1, i, speeds(300, 40, 8)));
+            let slow = if i >= 6 {
+                speeds(40, 40, 8)
+            } else {
+                speeds(300, 40, 8)
+            };
+            records.push(test(2, i, slow));
+        }
+        records.push(test(3, 5, speeds(300, 40, 8)));
+        for i in 0..4 {
+            records.push(test(4, i, speeds(300, 40, 8)));
+        }
+        let scored = score_bandwidth_epoch(PARAMS, 3, "bandwidth", &devices, &records).unwrap();
+        let by_key: BTreeMap<_, _> = scored.devices.iter().map(|d| (d.device, d)).collect();
+        let full = 10 * UNIT_SCALE;
+        assert_eq!(by_key[&key(1)].units, full);
+        assert_eq!(by_key[&key(1)].quarters, 4);
+        assert_eq!(by_key[&key(2)].quarters, 1, "40 Mbps down is the 0.25 tier");
+        assert_eq!(by_key[&key(2)].units, full / 4);
+        assert_eq!(by_key[&key(3)].verdict, Verdict::Unchallenged);
+        assert_eq!(by_key[&key(4)].verdict, Verdict::BelowMinUptime);
+        assert_eq!(scored.scored.manifest.total_units(), full + full / 4);
+
+        // Order and replays change nothing; a replayed fast test does not hide a slow one.
+        let mut shuffled = records.clone();
+        shuffled.reverse();
+        shuffled.push(test(2, 11, speeds(900, 90, 1)));
+        shuffled.extend(heartbeats(1, 0..12));
+        let again = score_bandwidth_epoch(PARAMS, 3, "bandwidth", &devices, &shuffled).unwrap();
+        assert_eq!(again.scored.manifest.root(), scored.scored.manifest.root());
+        assert_eq!(
+            again.scored.manifest.evidence_root(),
+            scored.scored.manifest.evidence_root()
+        );
+        assert_eq!(again.scored.stats.duplicate_challenges, 1);
+
+        // A changed measurement changes the evidence root.
+        let mut changed = records.clone();
+        changed[12] = test(1, 0, speeds(301, 40, 8));
+        let other = score_bandwidth_epoch(PARAMS, 3, "bandwidth", &devices, &changed).unwrap();
+        assert_ne!(
+            other.scored.manifest.evidence_root(),
+            scored.scored.manifest.evidence_root()
+        );
+    }
+}
