@@ -134,3 +134,101 @@ async fn source(State(limits): State<Limits>, Query(q): Query<SourceQuery>) -> R
     );
     Body::from_stream(pieces).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_types::speed_test::payload_hash;
+
+    async fn serve(rate: Option<u64>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router(rate)).await });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn the_service_returns_the_payload_of_a_seed_and_the_hash_of_what_it_received() {
+        let base = serve(None).await;
+        let http = reqwest::Client::new();
+        let ping = http.get(format!("{base}{PING_PATH}")).send().await.unwrap();
+        assert_eq!(ping.status(), 204);
+
+        let seed = [7u8; 32];
+        let body = http
+            .get(format!(
+                "{base}{SOURCE_PATH}?seed={}&bytes=200000",
+                hex::encode(seed)
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(body.len(), 200_000);
+        assert_eq!(blake3::hash(&body), payload_hash(&seed, 200_000));
+
+        let receipt: SinkReceipt = http
+            .post(format!("{base}{SINK_PATH}"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(receipt.bytes, 200_000);
+        assert_eq!(receipt.blake3, blake3::hash(&body).to_hex().to_string());
+    }
+
+    #[tokio::test]
+    async fn bad_requests_are_refused_and_the_service_keeps_serving() {
+        let base = serve(None).await;
+        let http = reqwest::Client::new();
+        for query in [
+            "seed=zz&bytes=10".to_string(),
+            format!("seed={}&bytes=10", "ab".repeat(31)),
+            format!("seed={}&bytes={}", "ab".repeat(32), MAX_TRANSFER_BYTES + 1),
+            "bytes=10".to_string(),
+        ] {
+            let r = http
+                .get(format!("{base}{SOURCE_PATH}?{query}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{query}");
+        }
+        let oversize = vec![0u8; (MAX_TRANSFER_BYTES + 1) as usize];
+        let r = http
+            .post(format!("{base}{SINK_PATH}"))
+            .body(oversize)
+            .send()
+            .await;
+        // Refused with 413, or cut off while still sending: either way not accepted.
+        assert!(r.map_or(true, |r| r.status() == 413));
+        let ping = http.get(format!("{base}{PING_PATH}")).send().await.unwrap();
+        assert_eq!(ping.status(), 204);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_service_moves_no_faster_than_its_rate() {
+        let base = serve(Some(1_000_000)).await;
+        let started = Instant::now();
+        let body = reqwest::get(format!(
+            "{base}{SOURCE_PATH}?seed={}&bytes=500000",
+            "01".repeat(32)
+        ))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+        assert_eq!(body.len(), 500_000);
+        assert!(
+            started.elapsed() >= Duration::from_millis(450),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
