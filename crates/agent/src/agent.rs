@@ -655,17 +655,40 @@ impl Agent {
 
     /// Serves `router` at `blob_listen` for as long as the process runs, and records the
     /// endpoint the device declares.
+    ///
+    /// With port 0 the agent takes the port it had last time if it is free, so that a restart
+    /// keeps the endpoint the chain already holds: oracles testing the device meanwhile reach
+    /// it, rather than an address it left.
     async fn serve(&self, what: &'static str, router: axum::Router) -> Result<(), AgentError> {
-        let listener = tokio::net::TcpListener::bind(self.config.blob_listen)
-            .await
-            .map_err(|source| AgentError::Listen {
-                addr: self.config.blob_listen,
-                source,
-            })?;
+        let port_file = self.config.data_dir.join("service-port");
+        let mut previous = None;
+        if self.config.blob_listen.port() == 0 {
+            if let Some(port) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|s| s.trim().parse::<u16>().ok())
+            {
+                let addr = std::net::SocketAddr::new(self.config.blob_listen.ip(), port);
+                previous = tokio::net::TcpListener::bind(addr).await.ok();
+            }
+        }
+        let listener = match previous {
+            Some(l) => l,
+            None => tokio::net::TcpListener::bind(self.config.blob_listen)
+                .await
+                .map_err(|source| AgentError::Listen {
+                    addr: self.config.blob_listen,
+                    source,
+                })?,
+        };
         let addr = listener.local_addr().map_err(|source| AgentError::Listen {
             addr: self.config.blob_listen,
             source,
         })?;
+        if self.config.blob_listen.port() == 0 {
+            if let Err(e) = std::fs::write(&port_file, addr.port().to_string()) {
+                tracing::warn!(file = %port_file.display(), error = %e, "cannot remember the service port");
+            }
+        }
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, service = what, "the service stopped");
