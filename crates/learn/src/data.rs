@@ -1,0 +1,189 @@
+//! Training data: labelled examples as flat `f32` features, read from CSV files (features,
+//! then an integer label, per line), the digits data set shipped with Plexus, and the
+//! partitions a devnet gives its participants.
+
+/// A labelled data set: `features.len() == labels.len() × dim`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub dim: usize,
+    pub classes: usize,
+    pub features: Vec<f32>,
+    pub labels: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    #[error("line {line}: {reason}")]
+    Line { line: usize, reason: String },
+    #[error("no examples")]
+    Empty,
+}
+
+/// The 8×8 handwritten digits (1797 images, pixels 0..16, 10 classes); see `data/README.md`.
+pub const DIGITS_CSV: &str = include_str!("../data/digits.csv");
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The features of example `i`.
+    pub fn example(&self, i: usize) -> &[f32] {
+        &self.features[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Parses CSV text: each non-empty line is `f1,…,fd,label`, every line with the same d,
+    /// labels below `classes`. Features are scaled by `scale` (1/16 for the digits' pixels).
+    pub fn from_csv(text: &str, classes: usize, scale: f32) -> Result<Dataset, DataError> {
+        let mut dim = None;
+        let mut features = Vec::new();
+        let mut labels = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let bad = |reason: String| DataError::Line {
+                line: i + 1,
+                reason,
+            };
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let d = fields.len() - 1;
+            if d == 0 {
+                return Err(bad("a line needs features and a label".into()));
+            }
+            if *dim.get_or_insert(d) != d {
+                return Err(bad(format!(
+                    "{d} features, earlier lines have {}",
+                    dim.unwrap_or(0)
+                )));
+            }
+            for f in &fields[..d] {
+                let x: f32 = f
+                    .parse()
+                    .map_err(|_| bad(format!("{f:?} is not a number")))?;
+                if !x.is_finite() {
+                    return Err(bad(format!("{f:?} is not finite")));
+                }
+                features.push(x * scale);
+            }
+            let label: u32 = fields[d]
+                .parse()
+                .map_err(|_| bad(format!("label {:?} is not a class number", fields[d])))?;
+            if label as usize >= classes {
+                return Err(bad(format!("label {label} is not below {classes}")));
+            }
+            labels.push(label);
+        }
+        let dim = dim.ok_or(DataError::Empty)?;
+        Ok(Dataset {
+            dim,
+            classes,
+            features,
+            labels,
+        })
+    }
+
+    /// The shipped digits, pixels scaled to 0..1.
+    pub fn digits() -> Dataset {
+        Dataset::from_csv(DIGITS_CSV, 10, 1.0 / 16.0).expect("the shipped digits parse")
+    }
+
+    /// The examples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let mut features = Vec::with_capacity(indices.len() * self.dim);
+        for &i in indices {
+            features.extend_from_slice(self.example(i));
+        }
+        Dataset {
+            dim: self.dim,
+            classes: self.classes,
+            features,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// Splits off a held-out set: every `k`-th example (by index) is held out. Deterministic,
+    /// and every class is represented in both parts of the digits.
+    pub fn split_every(&self, k: usize) -> (Dataset, Dataset) {
+        let (held, kept): (Vec<usize>, Vec<usize>) = (0..self.len()).partition(|i| i % k == 0);
+        (self.subset(&kept), self.subset(&held))
+    }
+
+    /// Non-IID partition over `parts` participants: examples sorted by label (then index) are
+    /// cut into `2 × parts` equal shards, and participant p gets shards p and p + parts, so
+    /// most participants see only two or three digits (McMahan et al.'s pathological split).
+    pub fn non_iid_partition(&self, parts: usize) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by_key(|&i| (self.labels[i], i));
+        let shards = 2 * parts.max(1);
+        let shard = |s: usize| {
+            let start = s * order.len() / shards;
+            let end = (s + 1) * order.len() / shards;
+            order[start..end].to_vec()
+        };
+        (0..parts)
+            .map(|p| {
+                let mut mine = shard(p);
+                mine.extend(shard(p + parts));
+                mine
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_digits_are_complete() {
+        let d = Dataset::digits();
+        assert_eq!(d.len(), 1797);
+        assert_eq!(d.dim, 64);
+        for c in 0..10 {
+            let n = d.labels.iter().filter(|l| **l == c).count();
+            assert!((170..=190).contains(&n), "digit {c}: {n} images");
+        }
+        assert!(d.features.iter().all(|x| (0.0..=1.0).contains(x)));
+    }
+
+    #[test]
+    fn a_partition_covers_every_example_once_and_is_skewed() {
+        let d = Dataset::digits();
+        let parts = d.non_iid_partition(8);
+        let mut all: Vec<usize> = parts.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..d.len()).collect::<Vec<_>>());
+        for p in &parts {
+            let mut digits: Vec<u32> = p.iter().map(|&i| d.labels[i]).collect();
+            digits.sort_unstable();
+            digits.dedup();
+            assert!(digits.len() <= 4, "{digits:?}");
+        }
+        let (train, test) = d.split_every(5);
+        assert_eq!(train.len() + test.len(), d.len());
+    }
+
+    #[test]
+    fn bad_csv_is_refused_by_line() {
+        let err = |text: &str| Dataset::from_csv(text, 10, 1.0).unwrap_err().to_string();
+        assert_eq!(
+            err("1,2,3\n1,2\n"),
+            "line 2: 1 features, earlier lines have 2"
+        );
+        assert_eq!(err("1,x,3\n"), "line 1: \"x\" is not a number");
+        assert_eq!(err("1,2,10\n"), "line 1: label 10 is not below 10");
+        assert_eq!(
+            err("1,2,-1\n"),
+            "line 1: label \"-1\" is not a class number"
+        );
+        assert_eq!(err("1,inf,3\n"), "line 1: \"inf\" is not finite");
+        assert_eq!(err("\n\n"), "no examples");
+        assert_eq!(err("5\n"), "line 1: a line needs features and a label");
+    }
+}

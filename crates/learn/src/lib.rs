@@ -1,0 +1,20 @@
+//! Federated learning for Plexus. A model's parameters are one flat `f32` vector, and so is a
+//! participant's update (its trained parameters minus the round's global ones). This crate
+//! holds what a coordinator and an auditor compute from updates alone:
+//!
+//! - [`aggregate`]: checking updates, clipping them to the round's median norm, and combining
+//!   them by FedAvg, coordinate-wise trimmed mean, coordinate-wise median or Krum, each
+//!   refusing inputs that break its preconditions;
+//! - [`optimizer`]: the server step that applies an aggregate (FedAvgM, FedAdam);
+//! - [`contribution`]: cosine agreement, Sybil-cluster weights and per-round scores;
+//! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions.
+//!
+//! Every function is deterministic: sums run in a fixed order and sorts use a total order, so
+//! anyone who recomputes a round from the published updates gets the same bits.
+
+pub mod aggregate;
+pub mod contribution;
+pub mod data;
+pub mod optimizer;
+
+pub use aggregate::{AggregateError, Rule};
