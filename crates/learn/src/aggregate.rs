@@ -47,10 +47,9 @@ pub enum Rule {
 }
 
 impl Default for Rule {
-    /// Clipping plus a trimmed mean of 25% at each end: robust to a quarter of the updates
-    /// pulling any one way.
+    /// Clipping plus a trimmed mean of 20% at each end: robust to a fifth of the updates.
     fn default() -> Rule {
-        Rule::TrimmedMean { trim: 0.25 }
+        Rule::TrimmedMean { trim: 0.2 }
     }
 }
 
