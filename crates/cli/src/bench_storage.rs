@@ -16,9 +16,11 @@ const GROUPS_PER_CHALLENGE: usize = 16;
 /// Challenges timed for the verifier's cost.
 const CHALLENGES: usize = 2_000;
 
-fn blake3_one_core(path: &Path) -> anyhow::Result<f64> {
+/// Times blake3 over the file: on one core, or on every core (blake3's own multithreaded
+/// hashing, fed 16 MiB at a time).
+fn blake3_timed(path: &Path, all_cores: bool) -> anyhow::Result<f64> {
     let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; if all_cores { 16 << 20 } else { 1 << 20 }];
     let mut hasher = blake3::Hasher::new();
     let started = Instant::now();
     loop {
@@ -26,24 +28,11 @@ fn blake3_one_core(path: &Path) -> anyhow::Result<f64> {
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
-    }
-    std::hint::black_box(hasher.finalize());
-    Ok(started.elapsed().as_secs_f64())
-}
-
-/// The same hash on every core (blake3's own multithreaded hashing), read in 16 MiB pieces.
-fn blake3_all_cores(path: &Path) -> anyhow::Result<f64> {
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 16 << 20];
-    let mut hasher = blake3::Hasher::new();
-    let started = Instant::now();
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
+        if all_cores {
+            hasher.update_rayon(&buf[..n]);
+        } else {
+            hasher.update(&buf[..n]);
         }
-        hasher.update_rayon(&buf[..n]);
     }
     std::hint::black_box(hasher.finalize());
     Ok(started.elapsed().as_secs_f64())
@@ -89,11 +78,11 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     }
     // Warm the page cache so every phase reads the file from memory alike.
     let p = input.clone();
-    tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
+    tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
     let p = input.clone();
-    let hash_secs = tokio::task::spawn_blocking(move || blake3_one_core(&p)).await??;
+    let hash_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
     let p = input.clone();
-    let hash_all_secs = tokio::task::spawn_blocking(move || blake3_all_cores(&p)).await??;
+    let hash_all_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, true)).await??;
     let (p, q) = (input.clone(), tmp.path().join("copy"));
     let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
 

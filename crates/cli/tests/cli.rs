@@ -376,6 +376,41 @@ fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
     }
 }
 
+/// Waits until `epoch`'s manifest for `resource` is final on the chain behind `node`.
+fn wait_for_final_manifest(node: &str, epoch: u64, resource: &str, limit: std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < limit,
+            "no final {resource} manifest for epoch {epoch}"
+        );
+        let final_ = get_json(&format!("{node}/v1/epochs/{epoch}")).is_some_and(|v| {
+            v["pools"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["resource"] == resource && !p["manifest"].is_null())
+            })
+        });
+        if final_ {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Runs `plexus audit epoch 1` against `node` and `oracle` with `extra` arguments.
+fn audit_epoch_1(
+    home: &std::path::Path,
+    node: &str,
+    oracle: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "--node", node, "--json", "audit", "epoch", "1", "--oracle", oracle,
+    ];
+    args.extend_from_slice(extra);
+    run(home, &args)
+}
+
 #[test]
 fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -404,39 +439,9 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
         .spawn()
         .unwrap();
     let node = format!("http://{api}");
-    let started = std::time::Instant::now();
-    // Wait for epoch 1's manifest to be final on chain.
-    loop {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(35),
-            "no final manifest"
-        );
-        let final_ = get_json(&format!("{node}/v1/epochs/1")).is_some_and(|v| {
-            v["pools"].as_array().is_some_and(|p| {
-                p.iter()
-                    .any(|p| p["resource"] == "compute" && !p["manifest"].is_null())
-            })
-        });
-        if final_ {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_final_manifest(&node, 1, "compute", std::time::Duration::from_secs(35));
     let oracle_url = format!("http://{oracle}");
-    let audit = |extra: &[&str]| {
-        let mut args = vec![
-            "--node",
-            node.as_str(),
-            "--json",
-            "audit",
-            "epoch",
-            "1",
-            "--oracle",
-            &oracle_url,
-        ];
-        args.extend_from_slice(extra);
-        run(&home, &args)
-    };
+    let audit = |extra: &[&str]| audit_epoch_1(&home, &node, &oracle_url, extra);
     let ok = audit(&[]);
     assert!(
         ok.status.success(),
@@ -494,40 +499,12 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
         .spawn()
         .unwrap();
     let node = format!("http://{api}");
-    let started = std::time::Instant::now();
-    // Wait for epoch 1's bandwidth manifest to be final on chain.
-    loop {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "no final bandwidth manifest"
-        );
-        let final_ = get_json(&format!("{node}/v1/epochs/1")).is_some_and(|v| {
-            v["pools"].as_array().is_some_and(|p| {
-                p.iter()
-                    .any(|p| p["resource"] == "bandwidth" && !p["manifest"].is_null())
-            })
-        });
-        if final_ {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_final_manifest(&node, 1, "bandwidth", std::time::Duration::from_secs(30));
     let oracle_url = format!("http://{oracle}");
     let audit = |extra: &[&str]| {
-        let mut args = vec![
-            "--node",
-            node.as_str(),
-            "--json",
-            "audit",
-            "epoch",
-            "1",
-            "--resource",
-            "bandwidth",
-            "--oracle",
-            &oracle_url,
-        ];
+        let mut args = vec!["--resource", "bandwidth"];
         args.extend_from_slice(extra);
-        run(&home, &args)
+        audit_epoch_1(&home, &node, &oracle_url, &args)
     };
     let ok = audit(&[]);
     assert!(
@@ -553,8 +530,13 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
     std::fs::write(&tampered, lines.join("\n")).unwrap();
     let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
     assert!(!bad.status.success(), "a changed speed test went unnoticed");
-    let unknown = audit(&["--resource", "sensor"]);
+    let unknown = audit_epoch_1(&home, &node, &oracle_url, &["--resource", "sensor"]);
     assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("oracles score compute and bandwidth"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 
     let out = devnet.wait_with_output().unwrap();
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
