@@ -47,9 +47,10 @@ pub enum Rule {
 }
 
 impl Default for Rule {
-    /// Clipping plus a trimmed mean of 20% at each end: robust to a fifth of the updates.
+    /// Clipping plus a trimmed mean of 25% at each end: robust to a quarter of the updates
+    /// pulling any one way.
     fn default() -> Rule {
-        Rule::TrimmedMean { trim: 0.2 }
+        Rule::TrimmedMean { trim: 0.25 }
     }
 }
 

@@ -4,9 +4,11 @@
 //! applied to the round's global model, counted only when the update agrees in direction with
 //! the round's aggregate (cosine at least [`AGREEMENT_GATE`]); a poisoned update that lowers
 //! the loss by pulling against the consensus earns nothing. Near-identical updates (cosine at
-//! least [`SYBIL_COSINE`]) form a cluster whose members share one participant's weight, so
-//! copies of one update earn no more together than the update alone. Scores are smoothed
-//! across rounds with an exponential moving average.
+//! least [`SYBIL_COSINE`]) form a cluster: in the aggregate its members share one
+//! participant's weight, so copies move the model no more than the update alone, and they earn
+//! nothing, since participants who train on their own data never send updates that similar
+//! (updates are committed before any is revealed, so nobody can copy another's within a
+//! round). Scores are smoothed across rounds with an exponential moving average.
 
 /// Least cosine agreement with the aggregate for an update to earn anything.
 pub const AGREEMENT_GATE: f64 = 0.0;
@@ -57,6 +59,16 @@ pub fn sybil_weights(updates: &[Vec<f32>], threshold: f64) -> Vec<f64> {
         .iter()
         .map(|r| 1.0 / roots.iter().filter(|s| *s == r).count() as f64)
         .collect()
+}
+
+/// The reward weight that goes with an aggregation weight from [`sybil_weights`]: 1 for an
+/// update of its own, 0 for one of a cluster of copies.
+pub fn reward_weight(aggregation_weight: f64) -> f64 {
+    if aggregation_weight >= 1.0 {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 /// One round's raw score of one update: the validation loss drop it gives, if it agrees with

@@ -7,7 +7,9 @@
 //!   refusing inputs that break its preconditions;
 //! - [`optimizer`]: the server step that applies an aggregate (FedAvgM, FedAdam);
 //! - [`contribution`]: cosine agreement, Sybil-cluster weights and per-round scores;
-//! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions.
+//! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions;
+//! - [`model`]: an MLP and a small CNN in candle (CPU), exchanged as flat parameters;
+//! - [`round`]: one coordinator round, from updates to a new global model and scores.
 //!
 //! Every function is deterministic: sums run in a fixed order and sorts use a total order, so
 //! anyone who recomputes a round from the published updates gets the same bits.
@@ -15,6 +17,8 @@
 pub mod aggregate;
 pub mod contribution;
 pub mod data;
+pub mod model;
 pub mod optimizer;
+pub mod round;
 
 pub use aggregate::{AggregateError, Rule};

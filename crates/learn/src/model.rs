@@ -1,0 +1,299 @@
+//! Models as one flat parameter vector, trained and evaluated with candle on the CPU: an MLP
+//! and a small CNN for 8×8 images. Parameters are ordered by their names, so `params` and
+//! `set_params` are the exchange format between participants and the coordinator. Initial
+//! weights come from a seed, so a task's starting model is reproducible.
+
+use crate::data::Dataset;
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("{got} parameters given, the model has {expected}")]
+    Params { got: usize, expected: usize },
+    #[error("the data has {got} features per example, the model takes {expected}")]
+    Features { got: usize, expected: usize },
+    #[error("the CNN takes 8×8 images (64 features), not {0}")]
+    NotAnImage(usize),
+    #[error("no examples to train or evaluate on")]
+    NoData,
+}
+
+/// A model's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Architecture {
+    /// inputs → `hidden` (ReLU) → classes.
+    Mlp { hidden: usize },
+    /// 8×8 image → 3×3 convolution with `channels` filters (ReLU) → 2×2 max-pool → classes.
+    Cnn { channels: usize },
+}
+
+/// How a participant trains locally each round.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 1,
+            batch: 32,
+            lr: 0.1,
+        }
+    }
+}
+
+enum Net {
+    Mlp(candle_nn::Linear, candle_nn::Linear),
+    Cnn(candle_nn::Conv2d, candle_nn::Linear),
+}
+
+pub struct Model {
+    pub arch: Architecture,
+    pub inputs: usize,
+    pub classes: usize,
+    vars: VarMap,
+    net: Net,
+    device: Device,
+}
+
+/// splitmix64: the seeded stream initial weights are drawn from.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Model {
+    /// A model with weights drawn from `seed`: uniform in ±1/√fan_in, biases zero.
+    pub fn new(
+        arch: Architecture,
+        inputs: usize,
+        classes: usize,
+        seed: u64,
+    ) -> Result<Model, ModelError> {
+        let device = Device::Cpu;
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, &device);
+        let net = match arch {
+            Architecture::Mlp { hidden } => Net::Mlp(
+                candle_nn::linear(inputs, hidden, vb.pp("l1"))?,
+                candle_nn::linear(hidden, classes, vb.pp("l2"))?,
+            ),
+            Architecture::Cnn { channels } => {
+                if inputs != 64 {
+                    return Err(ModelError::NotAnImage(inputs));
+                }
+                let cfg = candle_nn::Conv2dConfig {
+                    padding: 1,
+                    ..Default::default()
+                };
+                Net::Cnn(
+                    candle_nn::conv2d(1, channels, 3, cfg, vb.pp("conv"))?,
+                    candle_nn::linear(channels * 16, classes, vb.pp("fc"))?,
+                )
+            }
+        };
+        let model = Model {
+            arch,
+            inputs,
+            classes,
+            vars,
+            net,
+            device,
+        };
+        let mut state = seed;
+        let mut init = Vec::with_capacity(model.num_params());
+        for (name, var) in model.named_vars() {
+            let dims = var.dims().to_vec();
+            let n: usize = dims.iter().product();
+            if name.ends_with("bias") {
+                init.extend(std::iter::repeat_n(0.0, n));
+                continue;
+            }
+            let fan_in: usize = dims[1..].iter().product();
+            let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
+            for _ in 0..n {
+                let unit = (splitmix(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+                init.push(((unit * 2.0 - 1.0) * bound) as f32);
+            }
+        }
+        model.set_params(&init)?;
+        Ok(model)
+    }
+
+    fn named_vars(&self) -> Vec<(String, candle_core::Var)> {
+        let data = self.vars.data().lock().unwrap_or_else(|p| p.into_inner());
+        let mut vars: Vec<(String, candle_core::Var)> =
+            data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.named_vars().iter().map(|(_, v)| v.elem_count()).sum()
+    }
+
+    /// Every parameter, variables in name order, each flattened in row order.
+    pub fn params(&self) -> Result<Vec<f32>, ModelError> {
+        let mut out = Vec::with_capacity(self.num_params());
+        for (_, var) in self.named_vars() {
+            out.extend(var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Replaces every parameter, in the order of [`Model::params`].
+    pub fn set_params(&self, params: &[f32]) -> Result<(), ModelError> {
+        let expected = self.num_params();
+        if params.len() != expected {
+            return Err(ModelError::Params {
+                got: params.len(),
+                expected,
+            });
+        }
+        let mut at = 0;
+        for (_, var) in self.named_vars() {
+            let n = var.elem_count();
+            let t = Tensor::from_slice(&params[at..at + n], var.dims(), &self.device)?;
+            var.set(&t)?;
+            at += n;
+        }
+        Ok(())
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor, ModelError> {
+        Ok(match &self.net {
+            Net::Mlp(l1, l2) => l2.forward(&l1.forward(xs)?.relu()?)?,
+            Net::Cnn(conv, fc) => {
+                let n = xs.dim(0)?;
+                let img = xs.reshape((n, 1, 8, 8))?;
+                let h = conv.forward(&img)?.relu()?.max_pool2d(2)?;
+                fc.forward(&h.flatten_from(1)?)?
+            }
+        })
+    }
+
+    fn tensors(
+        &self,
+        data: &Dataset,
+        range: std::ops::Range<usize>,
+    ) -> Result<(Tensor, Tensor), ModelError> {
+        if data.dim != self.inputs {
+            return Err(ModelError::Features {
+                got: data.dim,
+                expected: self.inputs,
+            });
+        }
+        let xs = Tensor::from_slice(
+            &data.features[range.start * data.dim..range.end * data.dim],
+            (range.len(), data.dim),
+            &self.device,
+        )?;
+        let ys = Tensor::from_slice(&data.labels[range.clone()], range.len(), &self.device)?;
+        Ok((xs, ys))
+    }
+
+    /// Trains on `data` with plain SGD over mini-batches in order; returns the mean loss of the
+    /// last epoch.
+    pub fn train(&self, data: &Dataset, config: &TrainConfig) -> Result<f64, ModelError> {
+        if data.is_empty() {
+            return Err(ModelError::NoData);
+        }
+        let mut sgd = candle_nn::SGD::new(self.vars.all_vars(), config.lr)?;
+        let batch = config.batch.max(1);
+        let mut last = 0.0;
+        for _ in 0..config.epochs.max(1) {
+            let (mut sum, mut batches) = (0.0, 0usize);
+            let mut start = 0;
+            while start < data.len() {
+                let end = (start + batch).min(data.len());
+                let (xs, ys) = self.tensors(data, start..end)?;
+                let loss = candle_nn::loss::cross_entropy(&self.forward(&xs)?, &ys)?;
+                sgd.backward_step(&loss)?;
+                sum += f64::from(loss.to_scalar::<f32>()?);
+                batches += 1;
+                start = end;
+            }
+            last = sum / batches as f64;
+        }
+        Ok(last)
+    }
+
+    /// Mean cross-entropy loss and accuracy on `data`.
+    pub fn evaluate(&self, data: &Dataset) -> Result<(f64, f64), ModelError> {
+        if data.is_empty() {
+            return Err(ModelError::NoData);
+        }
+        let (xs, ys) = self.tensors(data, 0..data.len())?;
+        let logits = self.forward(&xs)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?.to_scalar::<f32>()?;
+        let right = logits
+            .argmax(D::Minus1)?
+            .eq(&ys)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
+        Ok((f64::from(loss), f64::from(right) / data.len() as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_and_a_seed_fixes_the_initial_model() {
+        for arch in [
+            Architecture::Mlp { hidden: 32 },
+            Architecture::Cnn { channels: 8 },
+        ] {
+            let a = Model::new(arch, 64, 10, 7).unwrap();
+            let b = Model::new(arch, 64, 10, 7).unwrap();
+            let p = a.params().unwrap();
+            assert_eq!(p, b.params().unwrap());
+            assert_ne!(p, Model::new(arch, 64, 10, 8).unwrap().params().unwrap());
+            let doubled: Vec<f32> = p.iter().map(|x| x * 2.0).collect();
+            a.set_params(&doubled).unwrap();
+            assert_eq!(a.params().unwrap(), doubled);
+            assert!(matches!(
+                a.set_params(&p[1..]),
+                Err(ModelError::Params { .. })
+            ));
+        }
+        assert!(matches!(
+            Model::new(Architecture::Cnn { channels: 4 }, 63, 10, 1),
+            Err(ModelError::NotAnImage(63))
+        ));
+    }
+
+    #[test]
+    fn training_on_the_digits_learns_them() {
+        let (train, test) = Dataset::digits().split_every(5);
+        for arch in [
+            Architecture::Mlp { hidden: 32 },
+            Architecture::Cnn { channels: 8 },
+        ] {
+            let model = Model::new(arch, 64, 10, 1).unwrap();
+            let (_, before) = model.evaluate(&test).unwrap();
+            let config = TrainConfig {
+                epochs: 10,
+                batch: 32,
+                lr: 0.1,
+            };
+            model.train(&train, &config).unwrap();
+            let (_, after) = model.evaluate(&test).unwrap();
+            assert!(before < 0.3, "{arch:?} before training: {before}");
+            assert!(after > 0.9, "{arch:?} after training: {after}");
+        }
+    }
+}
