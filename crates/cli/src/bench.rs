@@ -56,6 +56,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Federated rounds on the digits (honest participants, FedAvg, MLP 64-32-10): seconds per
+    /// round and held-out accuracy, next to one process training the same model on all the
+    /// participants' data for the same epochs. `bench/flower_vs_plexus.py` runs Flower beside it.
+    Learn {
+        /// Participants, each on a label-skewed part of the digits.
+        #[arg(long, default_value_t = 8)]
+        participants: usize,
+        /// Rounds.
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+    },
     /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
     /// over the same file; and the verifier's cost of retrievability challenges.
     Storage {
@@ -86,6 +97,30 @@ struct LedgerReport {
 
 pub async fn run(g: &Globals, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Learn {
+            participants,
+            rounds,
+        } => {
+            anyhow::ensure!(participants >= 1, "--participants must be at least 1");
+            anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
+            let report =
+                tokio::task::spawn_blocking(move || bench_learn(participants, rounds)).await??;
+            if g.json {
+                print_json(&report);
+            } else {
+                let f = |k: &str| report[k].as_f64().unwrap_or_default();
+                println!(
+                    "{participants} participants, {rounds} rounds: {:.4} s per round (median), held-out accuracy {:.3}\n\
+                     baseline, one process training on all their data for the same epochs: {:.4} s ({:.2}x), accuracy after {rounds} such passes {:.3}",
+                    f("round_secs_median"),
+                    f("accuracy"),
+                    f("baseline_centralized_secs"),
+                    f("round_secs_median") / f("baseline_centralized_secs"),
+                    f("baseline_accuracy"),
+                );
+            }
+            Ok(())
+        }
         BenchCommand::Storage { mib, dir } => {
             anyhow::ensure!(mib > 0, "--mib must be at least 1");
             let report = crate::bench_storage::bench_storage(mib, dir.as_deref()).await?;
@@ -645,5 +680,48 @@ async fn bench_ingest(devices: usize, quiet: bool) -> anyhow::Result<serde_json:
         "baseline_batch_verify_per_sec_one_core": baseline,
         "ratio": rate / baseline,
         "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }))
+}
+
+fn bench_learn(participants: usize, rounds: usize) -> anyhow::Result<serde_json::Value> {
+    use plexus_learn::data::Dataset;
+    use plexus_learn::model::Model;
+    use plexus_learn::simulate::{digits_split, run, Simulation};
+    let sim = Simulation::honest(participants, rounds);
+    let report = run(&sim)?;
+    let mut secs = report.round_secs.clone();
+    secs.sort_by(f64::total_cmp);
+    let median = secs[secs.len() / 2];
+    // Baseline: the same model trained in one process on all the participants' data, one
+    // round's worth of epochs at a time.
+    let (parts, _, held_out) = digits_split(participants);
+    let mut all = parts[0].clone();
+    for p in &parts[1..] {
+        all.features.extend_from_slice(&p.features);
+        all.labels.extend_from_slice(&p.labels);
+    }
+    let all: Dataset = all;
+    let model = Model::new(sim.arch, 64, 10, sim.seed)?;
+    let mut passes = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        model.train(&all, &sim.train)?;
+        passes.push(started.elapsed().as_secs_f64());
+    }
+    passes.sort_by(f64::total_cmp);
+    let (_, baseline_accuracy) = model.evaluate(&held_out)?;
+    Ok(serde_json::json!({
+        "scenario": "learn",
+        "participants": participants,
+        "rounds": rounds,
+        "model": sim.arch,
+        "train": sim.train,
+        "round_secs_median": median,
+        "round_secs": report.round_secs,
+        "accuracy": report.accuracy.last().copied().unwrap_or_default(),
+        "accuracy_by_round": report.accuracy,
+        "baseline_centralized_secs": passes[passes.len() / 2],
+        "baseline_accuracy": baseline_accuracy,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     }))
 }

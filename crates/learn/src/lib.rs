@@ -9,7 +9,8 @@
 //! - [`contribution`]: cosine agreement, Sybil-cluster weights and per-round scores;
 //! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions;
 //! - [`model`]: an MLP and a small CNN in candle (CPU), exchanged as flat parameters;
-//! - [`round`]: one coordinator round, from updates to a new global model and scores.
+//! - [`round`]: one coordinator round, from updates to a new global model and scores;
+//! - [`simulate`]: a whole task in one process, for tests and benchmarks.
 //!
 //! Every function is deterministic: sums run in a fixed order and sorts use a total order, so
 //! anyone who recomputes a round from the published updates gets the same bits.
@@ -20,5 +21,6 @@ pub mod data;
 pub mod model;
 pub mod optimizer;
 pub mod round;
+pub mod simulate;
 
 pub use aggregate::{AggregateError, Rule};
