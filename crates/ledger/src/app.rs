@@ -6,7 +6,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{epochs, payouts, registry, storage};
+use crate::{epochs, payouts, registry, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -287,6 +287,12 @@ impl PlexusLedger {
                 epoch: audited,
                 failures,
             } => storage::audit(state, info, epoch, sender, *audited, failures),
+            Body::CreateTrainingTask(terms) => training::create_task(state, height, sender, terms),
+            Body::JoinTrainingTask { task } => training::join(state, sender, *task),
+            Body::SubmitTrainingRound(result) => {
+                training::submit_round(state, height, sender, result)
+            }
+            Body::CancelTrainingTask { task } => training::cancel(state, height, sender, *task),
         }
     }
 

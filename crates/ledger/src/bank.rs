@@ -62,4 +62,8 @@ pub mod module_account {
     pub fn storage_escrow() -> Address {
         Address::module("storage_escrow")
     }
+    /// Training tasks' budgets not yet paid to participants or refunded.
+    pub fn training_escrow() -> Address {
+        Address::module("training_escrow")
+    }
 }

@@ -64,6 +64,18 @@ pub enum TxCode {
     WrongEpoch,
     /// The device keeps no replica for that deal in that epoch.
     NotAssigned,
+    /// No training task with that id.
+    UnknownTask,
+    /// The training task has finished or was cancelled.
+    TaskEnded,
+    /// The account already takes part in that training task.
+    AlreadyJoined,
+    /// The training task has as many participants as a task may have.
+    TaskFull,
+    /// The round is not the training task's next round.
+    WrongRound,
+    /// A scored account does not take part in that round.
+    NotAParticipant,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -106,6 +118,12 @@ impl TxCode {
             TxCode::NotEnoughProviders => "not_enough_providers",
             TxCode::WrongEpoch => "wrong_epoch",
             TxCode::NotAssigned => "not_assigned",
+            TxCode::UnknownTask => "unknown_task",
+            TxCode::TaskEnded => "task_ended",
+            TxCode::AlreadyJoined => "already_joined",
+            TxCode::TaskFull => "task_full",
+            TxCode::WrongRound => "wrong_round",
+            TxCode::NotAParticipant => "not_a_participant",
             TxCode::Internal => "internal",
         }
     }

@@ -23,6 +23,7 @@ pub mod registry;
 mod sigcache;
 pub mod state_key;
 pub mod storage;
+pub mod training;
 
 pub use app::{fee_pool_address, PlexusLedger};
 pub use bank::{module_account, Account};

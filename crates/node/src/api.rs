@@ -49,6 +49,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/storage/deals", get(storage_deals))
         .route("/v1/storage/deals/{id}", get(storage_deal))
         .route("/v1/storage/blobs/{blob}", get(storage_blob))
+        .route("/v1/learn", get(training_totals))
+        .route("/v1/learn/tasks", get(training_tasks))
+        .route("/v1/learn/tasks/{id}", get(training_task))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -689,6 +692,55 @@ async fn storage_blob(
             .map(|d| deal_view(store, d))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(Json(json!({ "blob": id, "deals": views })))
+    })
+    .await
+}
+
+/// GET /v1/learn: training escrow accounting.
+async fn training_totals(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let acct = query::training_totals(chain.store()).map_err(ApiError::internal)?;
+        let balanced = acct.balances();
+        let mut v = serde_json::to_value(acct).map_err(ApiError::internal)?;
+        v["balanced"] = json!(balanced);
+        Ok(Json(v))
+    })
+    .await
+}
+
+/// GET /v1/learn/tasks: every training task, oldest first.
+async fn training_tasks(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let tasks = query::training_tasks(chain.store()).map_err(ApiError::internal)?;
+        Ok(Json(json!({ "tasks": tasks })))
+    })
+    .await
+}
+
+/// GET /v1/learn/tasks/{id}: one training task with its participants and rounds.
+async fn training_task(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_task", format!("{id:?} is not a task number")))?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let task = query::training_task(chain.store(), id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_task",
+                    format!("no training task {id}"),
+                )
+            })?;
+        Ok(Json(
+            serde_json::to_value(task).map_err(ApiError::internal)?,
+        ))
     })
     .await
 }

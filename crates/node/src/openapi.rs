@@ -434,6 +434,52 @@ pub const DOCUMENT: &str = r#"{
         ]
       }
     },
+    "/v1/learn": {
+      "get": {
+        "summary": "Training escrow accounting: escrowed, paid, refunded, held, and whether they balance",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/learn/tasks": {
+      "get": {
+        "summary": "Every federated training task, oldest first: {tasks}",
+        "responses": {
+          "200": {
+            "description": "OK"
+          }
+        }
+      }
+    },
+    "/v1/learn/tasks/{id}": {
+      "get": {
+        "summary": "One training task: sponsor, terms (dataset, spec, validation commitment, rounds, min participants, budget, coordinator), participants with their earnings, submitted rounds with accuracy, loss and each share, paid, refunded, status",
+        "responses": {
+          "200": {
+            "description": "OK"
+          },
+          "400": {
+            "description": "bad task number"
+          },
+          "404": {
+            "description": "unknown task"
+          }
+        },
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ]
+      }
+    },
     "/v1/storage/blobs/{blob}": {
       "get": {
         "summary": "Every storage deal made for a blob, oldest first, with their assigned replicas: {blob, deals}",
