@@ -93,7 +93,7 @@ pub struct Agent {
     oracles: Vec<OracleClient>,
     timings: Timings,
     chain: OnceCell<ChainParams>,
-    tx_lock: Mutex<()>,
+    tx_lock: std::sync::Arc<Mutex<()>>,
     claims: Mutex<ClaimBook>,
     first_heartbeat: Mutex<Option<SignedHeartbeat>>,
     /// Where a storage device serves its blobs, once its blob service listens.
@@ -145,7 +145,7 @@ impl Agent {
             oracles,
             timings: Timings::default(),
             chain: OnceCell::new(),
-            tx_lock: Mutex::new(()),
+            tx_lock: Default::default(),
             claims: Mutex::new(claims),
             first_heartbeat: Mutex::new(None),
             endpoint: std::sync::OnceLock::new(),
@@ -628,6 +628,20 @@ impl Agent {
                 async {
                     if self.config.auto_claim {
                         repeat("claims", self.timings.claims, || self.claim_ready_rewards()).await
+                    }
+                },
+                async {
+                    if !self.config.learn.is_empty() {
+                        let learner = crate::learner::Learner::new(
+                            self.owner.clone(),
+                            self.node.clone(),
+                            self.config.learn.clone(),
+                            crate::learner::LearnBehaviour::Honest,
+                            self.tx_lock.clone(),
+                        );
+                        // Never stopped from here: the agent's shutdown drops this future.
+                        let (_keep, stop) = tokio::sync::watch::channel(false);
+                        learner.run(stop).await
                     }
                 },
             )

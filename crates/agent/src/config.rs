@@ -62,6 +62,9 @@ pub struct AgentConfig {
     pub blob_listen: std::net::SocketAddr,
     /// For a storage class: blob services to fetch assigned blobs from after the node.
     pub blob_sources: Vec<String>,
+    /// Local data for federated training: the agent joins the training tasks whose dataset
+    /// one of these names, and trains on that file.
+    pub learn: Vec<crate::learner::LearnData>,
 }
 
 /// The file as written; [`AgentConfig`] is what it means once checked.
@@ -82,6 +85,8 @@ struct ConfigFile {
     blob_listen: String,
     #[serde(default)]
     blob_sources: Vec<String>,
+    #[serde(default)]
+    learn: Vec<crate::learner::LearnData>,
 }
 
 /// Device classes that keep blobs rather than compute (the chain's default storage classes).
@@ -193,6 +198,7 @@ impl TryFrom<ConfigFile> for AgentConfig {
             auto_claim: file.auto_claim,
             blob_listen,
             blob_sources,
+            learn: file.learn,
         })
     }
 }
@@ -281,6 +287,15 @@ auto_claim = true
 # (http://<blob_listen>/v1/bandwidth/...), declared the same way.
 blob_listen = "{DEFAULT_BLOB_LISTEN}"
 blob_sources = []
+
+# Federated training: for each local data file, the dataset name of the training tasks it
+# may train (CSV with the label last on each line, or NPY with the label in the last
+# column). The agent joins every open task of that dataset, fetches each round's model from
+# the task's coordinator, trains on the file, which never leaves this machine, and sends
+# the signed update; the task pays the owner by how much its updates helped.
+# [[learn]]
+# dataset = "digits"
+# data = "/path/to/my-digits.csv"
 "#,
             storage = STORAGE_CLASSES.join(", "),
             bandwidth = BANDWIDTH_CLASSES.join(", "),

@@ -194,6 +194,16 @@ impl NodeClient {
         self.service.json(answer).map(Some)
     }
 
+    /// Every training task on chain, oldest first.
+    pub async fn training_tasks(&self) -> Result<Vec<crate::learner::TaskView>, ClientError> {
+        #[derive(Deserialize)]
+        struct Tasks {
+            tasks: Vec<crate::learner::TaskView>,
+        }
+        let answer = self.service.get("/v1/learn/tasks").await?;
+        Ok(self.service.json::<Tasks>(answer)?.tasks)
+    }
+
     /// Hands a signed transaction to the node's mempool; returns its hash.
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let answer = self.service.post_bytes("/v1/txs", tx.bytes.clone()).await?;

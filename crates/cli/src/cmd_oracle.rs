@@ -40,6 +40,18 @@ pub enum AuditCommand {
         #[arg(long, default_value = "compute", value_parser = parse_scored_resource)]
         resource: plexus_ledger::ResourceClass,
     },
+    /// Recompute every round of a training task from the coordinator's published updates and
+    /// the revealed validation set, and compare with the rounds on chain.
+    Training {
+        task: u64,
+        /// The validation set (before the task ends, when the coordinator does not reveal it
+        /// yet); with --salt.
+        #[arg(long)]
+        validation: Option<PathBuf>,
+        /// The salt of the validation commitment, 64 hex digits.
+        #[arg(long)]
+        salt: Option<String>,
+    },
 }
 
 pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<()> {
@@ -78,12 +90,19 @@ fn parse_scored_resource(s: &str) -> Result<plexus_ledger::ResourceClass, String
 }
 
 pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Epoch {
-        epoch,
-        oracle,
-        evidence,
-        resource,
-    } = cmd;
+    let (epoch, oracle, evidence, resource) = match cmd {
+        AuditCommand::Epoch {
+            epoch,
+            oracle,
+            evidence,
+            resource,
+        } => (epoch, oracle, evidence, resource),
+        AuditCommand::Training {
+            task,
+            validation,
+            salt,
+        } => return crate::cmd_learn::audit(g, task, validation, salt).await,
+    };
     let name = resource.as_str();
     let node = g.client()?;
     let info: Value = node.get("/v1/chain").await?;

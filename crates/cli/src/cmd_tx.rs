@@ -69,7 +69,16 @@ pub async fn send_and_wait(
     body: Body,
     timeout: Duration,
 ) -> anyhow::Result<Value> {
-    let client = g.client()?;
+    send_and_wait_on(&g.client()?, key, body, timeout).await
+}
+
+/// [`send_and_wait`] through a given node.
+pub async fn send_and_wait_on(
+    client: &crate::client::NodeClient,
+    key: &plexus_types::SecretKey,
+    body: Body,
+    timeout: Duration,
+) -> anyhow::Result<Value> {
     let status = client.status().await?;
     let chain_id = status["chain_id"]
         .as_str()

@@ -71,6 +71,8 @@ pub struct DevnetArgs {
     /// First validator p2p port on loopback (validator I listens on this plus I).
     #[arg(long, default_value_t = 27_300)]
     p2p_port: u16,
+    #[command(flatten)]
+    training: crate::devnet_training::TrainingArgs,
 }
 
 /// The account that pays for the demo blob's storage deal.
@@ -151,6 +153,9 @@ struct Summary {
     /// The bandwidth devices' speed tests and tiers, when bandwidth agents ran.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     bandwidth: Vec<BandwidthDeviceSummary>,
+    /// The federated training task this run created, with `--training`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training: Option<crate::devnet_training::TrainingSummary>,
 }
 
 #[derive(Serialize)]
@@ -242,6 +247,10 @@ fn create(
         key(&provider_name(i), Amount::plx(10_000))?;
     }
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
+    for i in 0..crate::devnet_training::MAX_LEARNERS {
+        key(&crate::devnet_training::learner_name(i), Amount::plx(1_000))?;
+    }
+    key(crate::devnet_training::SPONSOR, Amount::plx(1_000_000))?;
     let oracle = key("oracle", Amount::plx(10_000))?;
     let mut genesis = Genesis::new(DEVNET_CHAIN_ID, crate::cmd_node::now_ms(), accounts);
     genesis.rewards = RewardParams {
@@ -538,6 +547,7 @@ fn start_agents(
             // Any free port: the agent declares where it listens when it registers.
             blob_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_sources: Vec::new(),
+            learn: Vec::new(),
         };
         let owner = ring.secret(&provider_name(i))?;
         let agent =
@@ -681,6 +691,22 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         .chain(others.iter().map(|o| o.api_addr))
         .collect();
     let (agent_devices, agent_tasks) = start_agents(&files, &ring, &args, &apis, &stop_rx)?;
+    let training = match &oracle {
+        Some(o) => crate::devnet_training::start(
+            &files.home,
+            &ring,
+            &args.training,
+            node.api_addr,
+            o.addr,
+            o.address,
+            &stop_rx,
+        )?,
+        None if args.training.training => bail!(
+            "this devnet was created without an oracle to coordinate training; remove {} to start a new one",
+            g.home.display()
+        ),
+        None => None,
+    };
     let storage_task = if args.storage_agents > 0 {
         let client = ring.secret(STORAGE_CLIENT).with_context(|| {
             format!(
@@ -803,6 +829,16 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     for t in agent_tasks {
         let _ = t.await;
     }
+    let training = match training {
+        Some(run) => match run.finish().await {
+            Ok(done) => Some(done),
+            Err(e) => {
+                eprintln!("warning: {e:#}");
+                None
+            }
+        },
+        None => None,
+    };
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     progress.abort();
     let _ = traffic.await;
@@ -832,6 +868,14 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         started,
     )?;
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
+    if let Some((id, run)) = &training {
+        summary.training = Some(crate::devnet_training::summarize(
+            &files.home,
+            chain.store(),
+            *id,
+            run,
+        )?);
+    }
     summary.validators = validator_summaries;
     if g.json {
         print_json(&summary);
@@ -886,6 +930,9 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
                 d.rewards.to_plx_string(),
                 tiers.join(" · ")
             );
+        }
+        if let Some(t) = &summary.training {
+            crate::devnet_training::print(t);
         }
         if summary.validators.len() > 1 {
             for (i, v) in summary.validators.iter().enumerate() {
@@ -1210,5 +1257,6 @@ fn summarize(
         validators_agree: true,
         storage,
         bandwidth,
+        training: None,
     })
 }

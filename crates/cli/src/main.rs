@@ -8,11 +8,13 @@ mod client;
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_keys;
+mod cmd_learn;
 mod cmd_node;
 mod cmd_oracle;
 mod cmd_query;
 mod cmd_tx;
 mod devnet;
+mod devnet_training;
 mod keyring;
 mod testnet;
 
@@ -89,6 +91,9 @@ enum Command {
     /// Put, get and inspect content-addressed blobs.
     #[command(subcommand)]
     Blob(cmd_blob::BlobCommand),
+    /// Federated training: create a task, follow its rounds, fetch its model.
+    #[command(subcommand)]
+    Learn(cmd_learn::LearnCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -161,6 +166,7 @@ fn main() -> ExitCode {
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,
             Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,
             Command::Blob(cmd) => cmd_blob::run(&globals, cmd).await,
+            Command::Learn(cmd) => cmd_learn::run(&globals, cmd).await,
             Command::Bench(cmd) => bench::run(&globals, cmd).await,
         }
     });

@@ -17,6 +17,8 @@ pub enum DataError {
     Line { line: usize, reason: String },
     #[error("no examples")]
     Empty,
+    #[error("npy: {0}")]
+    Npy(String),
 }
 
 /// The 8×8 handwritten digits (1797 images, pixels 0..16, 10 classes); see `data/README.md`.
@@ -80,6 +82,54 @@ impl Dataset {
             labels.push(label);
         }
         let dim = dim.ok_or(DataError::Empty)?;
+        Ok(Dataset {
+            dim,
+            classes,
+            features,
+            labels,
+        })
+    }
+
+    /// Reads an NPY file holding a 2-D array of numbers: one example per row, the features,
+    /// then the label (an integer below `classes`). Features are scaled by `scale`.
+    pub fn from_npy(
+        path: &std::path::Path,
+        classes: usize,
+        scale: f32,
+    ) -> Result<Dataset, DataError> {
+        let npy = |e: candle_core::Error| DataError::Npy(format!("{}: {e}", path.display()));
+        let tensor = candle_core::Tensor::read_npy(path).map_err(npy)?;
+        let (rows, cols) = tensor.dims2().map_err(npy)?;
+        if rows == 0 {
+            return Err(DataError::Empty);
+        }
+        if cols < 2 {
+            return Err(DataError::Npy("a row needs features and a label".into()));
+        }
+        let values: Vec<Vec<f64>> = tensor
+            .to_dtype(candle_core::DType::F64)
+            .and_then(|t| t.to_vec2())
+            .map_err(npy)?;
+        let dim = cols - 1;
+        let mut features = Vec::with_capacity(rows * dim);
+        let mut labels = Vec::with_capacity(rows);
+        for (i, row) in values.iter().enumerate() {
+            let bad = |reason: String| DataError::Line {
+                line: i + 1,
+                reason,
+            };
+            for x in &row[..dim] {
+                if !x.is_finite() {
+                    return Err(bad(format!("{x} is not finite")));
+                }
+                features.push(*x as f32 * scale);
+            }
+            let label = row[dim];
+            if label.fract() != 0.0 || label < 0.0 || label >= classes as f64 {
+                return Err(bad(format!("label {label} is not a class below {classes}")));
+            }
+            labels.push(label as u32);
+        }
         Ok(Dataset {
             dim,
             classes,

@@ -10,7 +10,8 @@
 //! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions;
 //! - [`model`]: an MLP and a small CNN in candle (CPU), exchanged as flat parameters;
 //! - [`round`]: one coordinator round, from updates to a new global model and scores;
-//! - [`simulate`]: a whole task in one process, for tests and benchmarks.
+//! - [`simulate`]: a whole task in one process, for tests and benchmarks;
+//! - [`task`]: a task's spec, signed updates, and the round record anyone can recompute.
 //!
 //! Every function is deterministic: sums run in a fixed order and sorts use a total order, so
 //! anyone who recomputes a round from the published updates gets the same bits.
@@ -22,5 +23,6 @@ pub mod model;
 pub mod optimizer;
 pub mod round;
 pub mod simulate;
+pub mod task;
 
 pub use aggregate::{AggregateError, Rule};

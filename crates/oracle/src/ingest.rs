@@ -36,6 +36,7 @@ pub(crate) fn router(shared: AppState) -> Router {
             "/v1/manifests/{epoch}/{resource}/claims/{device}",
             get(claim_proof),
         )
+        .merge(crate::learn::routes())
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
         .with_state(shared)

@@ -10,6 +10,7 @@ mod bandwidth;
 pub mod clock;
 mod evidence;
 mod ingest;
+mod learn;
 mod node_client;
 mod service;
 mod storage_audit;

@@ -13,6 +13,9 @@ use std::time::Duration;
 pub struct NodeClient {
     base: String,
     http: reqwest::Client,
+    /// Held while a transaction is signed, sent and awaited, so two of this client's
+    /// transactions never take the same nonce.
+    sending: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl NodeClient {
@@ -22,7 +25,16 @@ impl NodeClient {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
+            sending: Default::default(),
         })
+    }
+
+    /// Every training task on chain.
+    pub async fn training_tasks(
+        &self,
+    ) -> anyhow::Result<Vec<plexus_ledger::training::TrainingTask>> {
+        let v: Value = self.get("/v1/learn/tasks").await?;
+        Ok(serde_json::from_value(v["tasks"].clone())?)
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
@@ -96,6 +108,7 @@ impl NodeClient {
         chain_id: &str,
         body: Body,
     ) -> anyhow::Result<String> {
+        let _sending = self.sending.lock().await;
         let who = Address::from_public_key(&key.public_key());
         let acct: Value = self.get(&format!("/v1/accounts/{who}")).await?;
         let nonce = acct["nonce"].as_u64().context("account without nonce")?;

@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     pub node: NodeClient,
     pub data_dir: PathBuf,
     pub state: Mutex<State>,
+    /// The training tasks this oracle coordinates.
+    pub learn: Mutex<crate::learn::Coordinating>,
 }
 
 /// What the oracle keeps of an epoch it has closed.
@@ -302,6 +304,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
         node,
         data_dir: config.data_dir.clone(),
         state: Mutex::new(state),
+        learn: Mutex::new(Default::default()),
     });
     // An epoch is closed once its compute manifest is recorded, which closing writes last.
     let compute_suffix = format!("-{}.json", ResourceClass::Compute.as_str());
@@ -322,6 +325,7 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (loop_stop_tx, mut loop_stop_rx) = tokio::sync::watch::channel(false);
     let speed_stop_rx = loop_stop_rx.clone();
+    let learn_stop_rx = loop_stop_rx.clone();
     let app = ingest::router(shared.clone());
     let http = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -365,12 +369,28 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
             }
         })
     };
+    let coordinator = {
+        let shared = shared.clone();
+        let mut stop = learn_stop_rx;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+                if let Err(e) = crate::learn::tick(&shared).await {
+                    tracing::debug!(error = %e, "training coordinator could not read the chain");
+                }
+            }
+        })
+    };
     tracing::info!(%addr, oracle = %address, "oracle started");
     Ok(RunningOracle {
         addr,
         address,
         stop: Some(stop_tx),
-        tasks: vec![http, follower, speed_tests],
+        tasks: vec![http, follower, speed_tests, coordinator],
     })
 }
 
