@@ -692,6 +692,9 @@ fn bench_learn(participants: usize, rounds: usize) -> anyhow::Result<serde_json:
     let mut secs = report.round_secs.clone();
     secs.sort_by(f64::total_cmp);
     let median = secs[secs.len() / 2];
+    let mut coordinate = report.coordinate_secs.clone();
+    coordinate.sort_by(f64::total_cmp);
+    let coordinate_median = coordinate[coordinate.len() / 2];
     // Baseline: the same model trained in one process on all the participants' data, one
     // round's worth of epochs at a time.
     let (parts, _, held_out) = digits_split(participants);
@@ -718,6 +721,7 @@ fn bench_learn(participants: usize, rounds: usize) -> anyhow::Result<serde_json:
         "train": sim.train,
         "round_secs_median": median,
         "round_secs": report.round_secs,
+        "coordinate_secs_median": coordinate_median,
         "accuracy": report.accuracy.last().copied().unwrap_or_default(),
         "accuracy_by_round": report.accuracy,
         "baseline_centralized_secs": passes[passes.len() / 2],

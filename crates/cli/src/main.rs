@@ -127,6 +127,14 @@ pub fn print_json(value: &impl serde::Serialize) {
 }
 
 fn main() -> ExitCode {
+    // candle sizes its matrix-product parallelism from RAYON_NUM_THREADS on every product and,
+    // when it is unset, counts physical cores from /proc each time: for the small models of
+    // federated training that lookup costs more than the arithmetic (rounds ran 9x slower).
+    // Set once here, before any thread exists, to the cores this process may use.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

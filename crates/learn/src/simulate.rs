@@ -8,6 +8,7 @@ use crate::data::Dataset;
 use crate::model::{Architecture, Model, TrainConfig};
 use crate::optimizer::ServerOptimizer;
 use crate::round::{run_round, RoundError};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -58,6 +59,8 @@ pub struct SimulationReport {
     /// Wall-clock seconds of each round: local training of every participant plus
     /// coordination and scoring.
     pub round_secs: Vec<f64>,
+    /// Of each round's seconds, those the coordinator spent: aggregation and scoring.
+    pub coordinate_secs: Vec<f64>,
     /// Each participant's smoothed score after the last round.
     pub scores: Vec<f64>,
 }
@@ -78,34 +81,51 @@ pub fn digits_split(participants: usize) -> (Vec<Dataset>, Dataset, Dataset) {
 pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
     let (parts, validation, held_out) = digits_split(sim.roles.len());
     let scratch = Model::new(sim.arch, 64, 10, sim.seed)?;
-    let local = Model::new(sim.arch, 64, 10, sim.seed)?;
+    // Each participant trains on its own machine: here, each on its own model, side by side
+    // on the cores there are.
+    let locals = (0..sim.roles.len())
+        .map(|_| Model::new(sim.arch, 64, 10, sim.seed))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut global = scratch.params()?;
     let mut optimizer = ServerOptimizer::plain();
     let mut report = SimulationReport {
         accuracy: Vec::with_capacity(sim.rounds),
         round_secs: Vec::with_capacity(sim.rounds),
+        coordinate_secs: Vec::with_capacity(sim.rounds),
         scores: vec![0.0; sim.roles.len()],
     };
     for _ in 0..sim.rounds {
         let started = Instant::now();
+        let first_sybil = sim.roles.iter().position(|r| *r == Role::Sybil);
+        let trained: Vec<Option<Vec<f32>>> = sim
+            .roles
+            .par_iter()
+            .enumerate()
+            .zip(&locals)
+            .map(|((i, role), local)| {
+                if *role == Role::Sybil && first_sybil.is_some_and(|f| f < i) {
+                    return Ok(None);
+                }
+                local.set_params(&global)?;
+                local.train(&parts[i], &sim.train)?;
+                let trained = local.params()?;
+                let delta = trained.iter().zip(&global).map(|(t, g)| t - g);
+                Ok(Some(if *role == Role::SignFlip {
+                    delta.map(|d| -4.0 * d).collect()
+                } else {
+                    delta.collect()
+                }))
+            })
+            .collect::<Result<_, crate::model::ModelError>>()?;
         let mut updates: Vec<Vec<f32>> = Vec::with_capacity(sim.roles.len());
-        for (i, role) in sim.roles.iter().enumerate() {
-            let first_sybil = sim.roles.iter().position(|r| *r == Role::Sybil);
-            if *role == Role::Sybil && first_sybil.is_some_and(|f| f < i) {
-                let copy = updates[first_sybil.unwrap_or(i)].clone();
-                updates.push(copy);
-                continue;
-            }
-            local.set_params(&global)?;
-            local.train(&parts[i], &sim.train)?;
-            let trained = local.params()?;
-            let delta = trained.iter().zip(&global).map(|(t, g)| t - g);
-            updates.push(if *role == Role::SignFlip {
-                delta.map(|d| -4.0 * d).collect()
-            } else {
-                delta.collect()
+        for (i, t) in trained.into_iter().enumerate() {
+            // A later Sybil sends a copy of the first Sybil's update.
+            updates.push(match t {
+                Some(u) => u,
+                None => updates[first_sybil.unwrap_or(i)].clone(),
             });
         }
+        let coordinating = Instant::now();
         let outcome = run_round(
             &scratch,
             &validation,
@@ -115,6 +135,9 @@ pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
             &mut optimizer,
         )?;
         report.round_secs.push(started.elapsed().as_secs_f64());
+        report
+            .coordinate_secs
+            .push(coordinating.elapsed().as_secs_f64());
         for (s, r) in report.scores.iter_mut().zip(&outcome.scores) {
             *s = smooth(*s, *r);
         }
