@@ -317,6 +317,31 @@ mod tests {
         assert_eq!(config.h3_cell, 0x8c2a100d2c0a5ff);
         assert_eq!(config.stake, Amount::plx(100));
         assert!(config.auto_claim);
+        assert!(config.learn.is_empty(), "no training data unless named");
+    }
+
+    #[test]
+    fn training_data_is_named_per_dataset() {
+        let text = format!(
+            "{}\n[[learn]]\ndataset = \"digits\"\ndata = \"/data/mine.npy\"\n",
+            AgentConfig::template()
+        );
+        let config = AgentConfig::parse(&text).unwrap();
+        assert_eq!(
+            config.learn,
+            vec![crate::learner::LearnData {
+                dataset: "digits".into(),
+                data: "/data/mine.npy".into(),
+            }]
+        );
+        let bad = format!(
+            "{}\n[[learn]]\ndataset = \"digits\"\nfile = \"x.csv\"\n",
+            AgentConfig::template()
+        );
+        assert!(
+            AgentConfig::parse(&bad).is_err(),
+            "an unknown key is refused"
+        );
     }
 
     /// `PLEXUS_BLESS=1 cargo test -p plexus-agent` rewrites the example from the template.

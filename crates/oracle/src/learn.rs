@@ -548,20 +548,28 @@ async fn post_validation(
 /// GET /v1/learn/tasks/{id}/validation: the validation set and its salt, once the task has
 /// ended on chain (before that, participants could fit it).
 async fn get_validation(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
-    let dir = {
+    let (dir, ended) = {
         let c = s.learn.lock();
         let Some(run) = c.runs.get(&id) else {
             return unknown(id);
         };
-        if !run.ended {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "not_revealed",
-                format!("task {id}'s validation set is revealed when the task ends"),
-            );
-        }
-        run.dir.clone()
+        (run.dir.clone(), run.ended)
     };
+    // The chain may have ended the task since this coordinator last looked.
+    let ended = ended
+        || s.node
+            .training_tasks()
+            .await
+            .ok()
+            .and_then(|tasks| tasks.into_iter().find(|t| t.id == id))
+            .is_some_and(|t| !t.is_open());
+    if !ended {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "not_revealed",
+            format!("task {id}'s validation set is revealed when the task ends"),
+        );
+    }
     match tokio::fs::read(dir.join("validation.json")).await {
         Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
         Err(_) => refuse(
