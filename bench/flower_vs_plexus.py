@@ -87,15 +87,30 @@ def task(clients):
 # --- the model in NumPy -------------------------------------------------------------------
 
 def init_params(seed=1):
+    """The initial weights Plexus draws for seed 1 (plexus_learn::model::Model::new): splitmix64,
+    uniform in +-1/sqrt(fan_in), biases zero, variables in name order (l1.bias, l1.weight,
+    l2.bias, l2.weight), weights stored (out, in), so both start from the same model."""
     import numpy as np
-    rng = np.random.default_rng(seed)
-    b1, b2 = 1 / np.sqrt(64), 1 / np.sqrt(HIDDEN)
-    return [
-        rng.uniform(-b1, b1, (64, HIDDEN)).astype(np.float32),
-        np.zeros(HIDDEN, np.float32),
-        rng.uniform(-b2, b2, (HIDDEN, 10)).astype(np.float32),
-        np.zeros(10, np.float32),
-    ]
+    mask = (1 << 64) - 1
+    state = seed
+
+    def draw(n, fan_in):
+        nonlocal state
+        bound = 1.0 / np.sqrt(fan_in)
+        out = np.empty(n, np.float64)
+        for i in range(n):
+            state = (state + 0x9E3779B97F4A7C15) & mask
+            z = state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+            z ^= z >> 31
+            unit = (z >> 11) / float(1 << 53)
+            out[i] = (unit * 2.0 - 1.0) * bound
+        return out.astype(np.float32)
+
+    w1 = draw(HIDDEN * 64, 64).reshape(HIDDEN, 64).T.copy()
+    w2 = draw(10 * HIDDEN, HIDDEN).reshape(10, HIDDEN).T.copy()
+    return [w1, np.zeros(HIDDEN, np.float32), w2, np.zeros(10, np.float32)]
 
 
 def forward(params, x):
