@@ -42,7 +42,8 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     training_rounds: u32,
     /// Extra participants that drop out in the middle of round 3 (rounds then close at the
-    /// timeout with a quorum).
+    /// timeout with a quorum). A devnet stopped before its task finished resumes that task
+    /// (with the participants it was created with) instead of creating another.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=4))]
     training_dropouts: u32,
 }
@@ -210,6 +211,18 @@ pub fn start(
     let node = crate::client::NodeClient::new(&format!("http://{api}"))?;
     let coordinator = spec.coordinator_url.clone();
     let task = tokio::spawn(async move {
+        // A devnet stopped in the middle of its task resumes that task: the coordinator kept
+        // its validation set and rounds, the participants' keys and data are the same.
+        let sponsor_address = Address::from_public_key(&sponsor.public_key());
+        let tasks: serde_json::Value = node.get("/v1/learn/tasks").await?;
+        let tasks: Vec<TrainingTask> = serde_json::from_value(tasks["tasks"].clone())?;
+        if let Some(open) = tasks
+            .iter()
+            .rev()
+            .find(|t| t.sponsor == sponsor_address && t.is_open())
+        {
+            return Ok(open.id);
+        }
         let id = cmd_learn::create_task(&node, &sponsor, terms).await?;
         cmd_learn::hand_over_validation(&coordinator, id, &salt, &validation_csv).await?;
         Ok(id)
