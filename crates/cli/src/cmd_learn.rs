@@ -160,11 +160,19 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
 
 fn print_status(task: &TrainingTask) {
     let t = &task.terms;
+    let status = match task.status {
+        plexus_ledger::training::TaskStatus::Open => "open".to_string(),
+        plexus_ledger::training::TaskStatus::Finished { height } => {
+            format!("finished at height {height}")
+        }
+        plexus_ledger::training::TaskStatus::Cancelled { height } => {
+            format!("cancelled at height {height}")
+        }
+    };
     println!(
-        "training task {} · dataset {} · {:?} · round {}/{} · budget {} uplx, paid {}, refunded {}",
+        "training task {} · dataset {} · {status} · round {}/{} · budget {} uplx, paid {}, refunded {}",
         task.id,
         t.dataset,
-        task.status,
         task.rounds_done(),
         t.rounds,
         t.budget,

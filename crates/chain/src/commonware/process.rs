@@ -100,6 +100,7 @@ impl ValidatorProcess {
                 .iter()
                 .map(|(k, a)| (k.clone(), PeerAddress::Symmetric(*a))),
         );
+        remove_headerless_blobs(&self.storage_dir);
         let runtime = cw_tokio::Runner::new(
             cw_tokio::Config::new().with_storage_directory(&self.storage_dir),
         );
@@ -172,5 +173,59 @@ impl ValidatorProcess {
         // and its tasks are aborted, so what stays behind is a few parked threads.
         std::mem::forget(runtime_handle);
         result
+    }
+}
+
+/// Size of the header commonware's storage writes at the start of every blob.
+const BLOB_HEADER_BYTES: u64 = 8;
+
+/// Removes consensus storage blobs that consist of nothing but a zeroed header.
+///
+/// Commonware's storage creates a blob by extending the file to its 8-byte header, then
+/// writing and syncing the header; a process stopped between the two leaves 8 zero bytes,
+/// which it then refuses to open ("invalid magic"), and the validator cannot start. Such a
+/// blob never held a byte of data (data is only appended after the header is durable), so
+/// removing it loses nothing; it is recreated when needed.
+fn remove_headerless_blobs(dir: &std::path::Path) {
+    let Ok(partitions) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for partition in partitions.flatten() {
+        let Ok(blobs) = std::fs::read_dir(partition.path()) else {
+            continue;
+        };
+        for blob in blobs.flatten() {
+            let path = blob.path();
+            let headerless = blob
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.len() == BLOB_HEADER_BYTES)
+                && std::fs::read(&path).is_ok_and(|b| b.iter().all(|x| *x == 0));
+            if headerless {
+                tracing::warn!(blob = %path.display(), "removing a consensus storage blob whose header was never written");
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(blob = %path.display(), error = %e, "cannot remove it");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod blob_tests {
+    #[test]
+    fn only_blobs_of_a_zeroed_header_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = dir.path().join("plexus-consensus");
+        std::fs::create_dir_all(&partition).unwrap();
+        let zeroed = partition.join("000000000000001a");
+        std::fs::write(&zeroed, [0u8; 8]).unwrap();
+        let written = partition.join("0000000000000019");
+        std::fs::write(&written, *b"CWIC\0\0\0\x01").unwrap();
+        let with_data = partition.join("0000000000000018");
+        std::fs::write(&with_data, [0u8; 24]).unwrap();
+        super::remove_headerless_blobs(dir.path());
+        assert!(!zeroed.exists());
+        assert!(written.exists());
+        assert!(with_data.exists(), "a longer blob is not ours to judge");
     }
 }
