@@ -19,6 +19,7 @@
 pub mod aggregate;
 pub mod contribution;
 pub mod data;
+mod mlp;
 pub mod model;
 pub mod optimizer;
 pub mod round;
