@@ -1,9 +1,10 @@
 //! Models as one flat parameter vector, trained and evaluated with candle on the CPU: an MLP
 //! and a small CNN for 8×8 images. The MLP trains and evaluates through [`crate::mlp`], its
-//! steps written out over candle's matrix kernels, which is several times faster for a model
-//! this small and agrees with candle's autograd and layers to rounding (tested below). Parameters are ordered by their names, so `params` and
-//! `set_params` are the exchange format between participants and the coordinator. Initial
-//! weights come from a seed, so a task's starting model is reproducible.
+//! steps written out over candle's matrix kernels, which for a model this small is about
+//! twice as fast and agrees with candle's autograd and layers to rounding (tested below).
+//! Parameters are ordered by their names, so `params` and `set_params` are the exchange
+//! format between participants and the coordinator. Initial weights come from a seed, so a
+//! task's starting model is reproducible.
 
 use crate::data::Dataset;
 use candle_core::{DType, Device, Module, Tensor, D};
