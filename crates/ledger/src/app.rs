@@ -6,7 +6,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{epochs, payouts, registry, storage, training};
+use crate::{epochs, market, payouts, registry, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -130,6 +130,7 @@ impl PlexusLedger {
         signature_ok: bool,
         raw_len: usize,
         hash: Hash,
+        seed: &Hash,
     ) -> Result<(TxResult, bool), StoreError> {
         let fail = |code: TxCode, log: String| TxResult {
             hash,
@@ -187,7 +188,7 @@ impl PlexusLedger {
         account.nonce += 1;
         state.set_account(&sender, account);
         state.keep();
-        let (code, log) = match self.execute_body(info, state, height, &sender, &tx.body) {
+        let (code, log) = match self.execute_body(info, state, height, seed, &sender, &tx.body) {
             Ok(()) => {
                 state.keep();
                 (TxCode::Ok, String::new())
@@ -214,6 +215,7 @@ impl PlexusLedger {
         info: &ChainInfo,
         state: &mut StateOverlay<'_>,
         height: u64,
+        seed: &Hash,
         sender: &Address,
         body: &Body,
     ) -> Result<(), TxFailure> {
@@ -293,6 +295,28 @@ impl PlexusLedger {
                 training::submit_round(state, height, sender, result)
             }
             Body::CancelTrainingTask { task } => training::cancel(state, height, sender, *task),
+            Body::CreateOrder(terms) => market::create_order(state, height, sender, terms),
+            Body::PlaceBid {
+                order,
+                device,
+                price_per_block,
+                deposit,
+            } => market::place_bid(
+                state,
+                height,
+                sender,
+                *order,
+                device,
+                *price_per_block,
+                *deposit,
+            ),
+            Body::CloseBid { bid } => market::close_bid(state, sender, *bid),
+            Body::SubmitJobResult(result) => {
+                market::submit_result(state, height, seed, sender, result)
+            }
+            Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
+            Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
+            Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
         }
     }
 
@@ -492,8 +516,16 @@ impl Ledger for PlexusLedger {
                 Err(_) => Hash::of(raw),
             };
             let sig_ok = !bad_sigs.contains(&hash);
-            let (result, charged) =
-                self.execute_tx(&info, &mut state, height, dec, sig_ok, raw.len(), hash)?;
+            let (result, charged) = self.execute_tx(
+                &info,
+                &mut state,
+                height,
+                dec,
+                sig_ok,
+                raw.len(),
+                hash,
+                &block.header.prev_app_hash,
+            )?;
             if charged {
                 charged_count += 1;
                 fees = fees
@@ -528,6 +560,8 @@ impl Ledger for PlexusLedger {
         state.set_u64(state_key::txs_committed(), before + charged_count);
         state.keep();
         epochs::end_block(&mut state, &info, height)?;
+        market::end_block(&mut state, height)?;
+        state.keep();
         let changes = state.into_changes();
         let version = self.store.stage(height, &changes)?;
         let app_hash = version.root;

@@ -66,4 +66,8 @@ pub mod module_account {
     pub fn training_escrow() -> Address {
         Address::module("training_escrow")
     }
+    /// Compute orders' escrow and providers' bid bonds not yet paid out, returned or slashed.
+    pub fn market_escrow() -> Address {
+        Address::module("market_escrow")
+    }
 }

@@ -76,6 +76,32 @@ pub enum TxCode {
     WrongRound,
     /// A scored account does not take part in that round.
     NotAParticipant,
+    /// No compute order, bid or lease with that id.
+    UnknownOrder,
+    UnknownBid,
+    UnknownLease,
+    /// The order takes no bids now (its bid window closed, or it has ended).
+    NotTakingBids,
+    /// The bid has already won, lost or been withdrawn.
+    BidClosed,
+    /// The lease has already ended or already has a result.
+    LeaseClosed,
+    /// The order has ended.
+    OrderClosed,
+    /// The device does not declare the hardware the order asks for.
+    CannotRun,
+    /// The bid is above the order's price cap.
+    AbovePriceCap,
+    /// The bid's deposit is below the least a bid must bond.
+    DepositTooLow,
+    /// The provider already has an open bid or a lease on that order.
+    AlreadyBid,
+    /// The provider lost a bond for a wrong result and may not bid.
+    ProviderBanned,
+    /// The order has as many bids as it may have.
+    TooManyBids,
+    /// Nothing has been released to the lease's provider that it has not already withdrawn.
+    NothingToWithdraw,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -124,6 +150,20 @@ impl TxCode {
             TxCode::TaskFull => "task_full",
             TxCode::WrongRound => "wrong_round",
             TxCode::NotAParticipant => "not_a_participant",
+            TxCode::UnknownOrder => "unknown_order",
+            TxCode::UnknownBid => "unknown_bid",
+            TxCode::UnknownLease => "unknown_lease",
+            TxCode::NotTakingBids => "not_taking_bids",
+            TxCode::BidClosed => "bid_closed",
+            TxCode::LeaseClosed => "lease_closed",
+            TxCode::OrderClosed => "order_closed",
+            TxCode::CannotRun => "cannot_run",
+            TxCode::AbovePriceCap => "above_price_cap",
+            TxCode::DepositTooLow => "deposit_too_low",
+            TxCode::AlreadyBid => "already_bid",
+            TxCode::ProviderBanned => "provider_banned",
+            TxCode::TooManyBids => "too_many_bids",
+            TxCode::NothingToWithdraw => "nothing_to_withdraw",
             TxCode::Internal => "internal",
         }
     }

@@ -16,6 +16,7 @@ mod check;
 mod codes;
 pub mod epochs;
 mod genesis;
+pub mod market;
 mod overlay;
 pub mod payouts;
 pub mod query;

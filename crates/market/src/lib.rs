@@ -3,11 +3,10 @@
 //! - [`spec`]: what a consumer asks to run (a TOML job spec), checked field by field;
 //! - [`bid`]: how a provider prices a job from its bid policy, refusing what its hardware
 //!   cannot run or what the consumer will not pay for;
-//! - [`matching`]: which bids win an order.
 //!
-//! Prices are integer base units per block, with checked arithmetic; nothing here reads a
-//! clock, draws randomness or depends on iteration order, so the ledger can run it.
+//! Which bids win an order is a ledger rule (`plexus_ledger::market::winners`), since every
+//! node must pick the same winners. Prices are integer base units per block, with checked
+//! arithmetic.
 
 pub mod bid;
-pub mod matching;
 pub mod spec;

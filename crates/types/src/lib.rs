@@ -29,7 +29,7 @@ pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{
-    validation_commitment, Body, Capabilities, ComputeFraud, RewardClaim, SignedTx,
-    StorageDealTerms, StorageFailure, TrainingRound, TrainingScore, TrainingTaskTerms, TxError,
-    TxHash, UnsignedTx, MAX_TX_BYTES,
+    validation_commitment, Body, Capabilities, ComputeFraud, JobResult, JobRuntime, OrderTerms,
+    RewardClaim, SignedTx, StorageDealTerms, StorageFailure, TrainingRound, TrainingScore,
+    TrainingTaskTerms, TxError, TxHash, UnsignedTx, MAX_TX_BYTES,
 };

@@ -1,0 +1,533 @@
+//! Compute orders end to end through blocks: bids and matching, per-block escrow settled when
+//! touched, re-execution of results with the wrong provider slashed, timeouts that look for a
+//! new provider, escrow that runs out, refusals that change nothing, and the accounting that
+//! makes `deposit = paid + fees + refunded` exactly.
+mod common;
+
+use common::*;
+use plexus_ledger::market::{
+    BidState, Check, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
+    BID_WINDOW_BLOCKS, MIN_BID_DEPOSIT, PROBATION_JOBS,
+};
+use plexus_ledger::{module_account, query, PlexusLedger, TxCode};
+use plexus_types::{
+    statements, Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms,
+    SecretKey, UnsignedTx,
+};
+
+const FEE: u128 = 1_000;
+const STAKE: u128 = 100_000_000;
+const CELL: u64 = 0x8c2a100d2c0a5ff;
+
+struct Net {
+    _dir: tempfile::TempDir,
+    ledger: PlexusLedger,
+    nonces: std::collections::BTreeMap<Address, u64>,
+}
+
+fn device(i: u8) -> SecretKey {
+    key(100 + i)
+}
+
+impl Net {
+    fn new(keys: &[&SecretKey]) -> Net {
+        let funded: Vec<(Address, u128)> = keys.iter().map(|k| (addr(k), 10_000_000_000)).collect();
+        let (dir, ledger) = fresh_ledger(&genesis(&funded));
+        Net {
+            _dir: dir,
+            ledger,
+            nonces: Default::default(),
+        }
+    }
+
+    fn send(&mut self, k: &SecretKey, body: Body) -> TxCode {
+        let a = addr(k);
+        let nonce = *self.nonces.get(&a).unwrap_or(&0);
+        let tx = UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: Amount(FEE),
+            body,
+        }
+        .sign(k);
+        let out = run_block(&mut self.ledger, vec![tx.bytes]);
+        if out.results[0].fee > Amount::ZERO {
+            self.nonces.insert(a, nonce + 1);
+        }
+        assert!(
+            out.results[0].code == TxCode::Ok || !out.results[0].log.is_empty(),
+            "a failure says why"
+        );
+        out.results[0].code
+    }
+
+    fn empty_blocks(&mut self, n: u64) {
+        for _ in 0..n {
+            run_block(&mut self.ledger, vec![]);
+        }
+    }
+
+    fn balance(&self, a: &Address) -> u128 {
+        self.ledger.account(a).unwrap().balance.0
+    }
+
+    /// Registers provider `i`'s device with 4 cores and 8 GiB.
+    fn register(&mut self, owner: &SecretKey, i: u8) {
+        let dev = device(i);
+        let statement = statements::device_registration(CHAIN, &addr(owner), &dev.public_key());
+        let code = self.send(
+            owner,
+            Body::RegisterDevice {
+                device: dev.public_key(),
+                class: "cpu-small".into(),
+                capabilities: Capabilities {
+                    cpu_cores: 4,
+                    memory_mb: 8192,
+                    ..Capabilities::default()
+                },
+                h3_cell: CELL,
+                stake: Amount(STAKE),
+                device_signature: dev.sign(&statement),
+            },
+        );
+        assert_eq!(code, TxCode::Ok);
+    }
+
+    fn order(&self, id: u64) -> plexus_ledger::market::Order {
+        query::market_order(self.ledger.store(), id)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn lease(&self, id: u64) -> plexus_ledger::market::Lease {
+        query::market_lease(self.ledger.store(), id)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn bid(&mut self, provider: &SecretKey, i: u8, order: u64, price: u128) -> TxCode {
+        self.send(
+            provider,
+            Body::PlaceBid {
+                order,
+                device: device(i).public_key(),
+                price_per_block: Amount(price),
+                deposit: MIN_BID_DEPOSIT,
+            },
+        )
+    }
+
+    fn result(
+        &mut self,
+        provider: &SecretKey,
+        lease: u64,
+        output: &[u8],
+        agrees: Vec<u64>,
+    ) -> TxCode {
+        self.send(
+            provider,
+            Body::SubmitJobResult(JobResult {
+                lease,
+                output: Hash::of(output),
+                agrees_with: agrees,
+            }),
+        )
+    }
+
+    fn accounting_balances(&self) {
+        let acct = query::market_totals(self.ledger.store()).unwrap();
+        assert!(acct.balances(), "market accounting: {acct:?}");
+        assert_eq!(
+            self.balance(&module_account::market_escrow()),
+            acct.balance.0
+        );
+    }
+}
+
+fn terms(runtime: JobRuntime, deposit: u128, duration: u64, sample: u32) -> OrderTerms {
+    OrderTerms {
+        spec: Hash::of(b"spec"),
+        runtime,
+        resources: Capabilities {
+            cpu_cores: 2,
+            memory_mb: 1024,
+            ..Capabilities::default()
+        },
+        max_price_per_block: Amount(1_000),
+        duration_blocks: duration,
+        replicas: 1,
+        sample_per_mille: sample,
+        deposit: Amount(deposit),
+    }
+}
+
+/// Consumer key 1, providers keys 2.. with device i for provider index i.
+fn setup(providers: u8) -> (Net, SecretKey, Vec<SecretKey>) {
+    let consumer = key(1);
+    let ps: Vec<SecretKey> = (0..providers).map(|i| key(2 + i)).collect();
+    let mut all: Vec<&SecretKey> = vec![&consumer];
+    all.extend(ps.iter());
+    let mut net = Net::new(&all);
+    for (i, p) in ps.iter().enumerate() {
+        net.register(p, i as u8);
+    }
+    (net, consumer, ps)
+}
+
+/// Lease ids of the order's leases in `role`-order.
+fn leases_of(net: &Net, order: u64) -> Vec<plexus_ledger::market::Lease> {
+    net.order(order)
+        .leases
+        .iter()
+        .map(|l| net.lease(*l))
+        .collect()
+}
+
+#[test]
+fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
+    let (mut net, consumer, ps) = setup(3);
+    let before = net.balance(&addr(&consumer));
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.balance(&addr(&consumer)), before - 100_000 - FEE);
+    // Provider 1 is cheapest; 0 and 2 stand in.
+    assert_eq!(net.bid(&ps[0], 0, 0, 500), TxCode::Ok);
+    assert_eq!(net.bid(&ps[1], 1, 0, 300), TxCode::Ok);
+    assert_eq!(net.bid(&ps[2], 2, 0, 800), TxCode::Ok);
+    assert_eq!(net.bid(&ps[1], 1, 0, 200), TxCode::AlreadyBid);
+    let order = net.order(0);
+    assert_eq!(
+        order.state,
+        OrderState::Matched,
+        "matched when the window closed"
+    );
+    let run = &leases_of(&net, 0)[0];
+    assert_eq!(run.provider, addr(&ps[1]));
+    assert_eq!(run.role, LeaseRole::Run);
+    net.empty_blocks(2);
+    assert_eq!(net.result(&ps[1], run.id, b"out", vec![]), TxCode::Ok);
+    // On probation: checked, whatever the sample; the cheapest stand-in verifies.
+    let leases = leases_of(&net, 0);
+    assert_eq!(leases[0].check, Check::Pending);
+    assert_eq!(leases[1].role, LeaseRole::Verifier { of: run.id });
+    assert_eq!(leases[1].provider, addr(&ps[0]));
+    assert_eq!(
+        net.result(&ps[2], leases[1].id, b"out", vec![]),
+        TxCode::Unauthorized
+    );
+    assert_eq!(net.result(&ps[0], leases[1].id, b"out", vec![]), TxCode::Ok);
+    let order = net.order(0);
+    assert!(matches!(
+        order.state,
+        OrderState::Closed {
+            reason: OrderCloseReason::Completed,
+            ..
+        }
+    ));
+    assert_eq!(order.results, vec![(run.id, Hash::of(b"out"))]);
+    let leases = leases_of(&net, 0);
+    assert!(leases
+        .iter()
+        .all(|l| l.check == Check::Confirmed && l.released));
+    // The run lasted 5 blocks at 300 (matched, a refused bid, 2 empty blocks, its result),
+    // the verifier 2 at 500 (a refused result, its own).
+    assert_eq!(leases[0].accrued, Amount(1_500));
+    assert_eq!(leases[1].accrued, Amount(1_000));
+    assert_eq!(order.paid.0 + order.fees.0, 2_500);
+    assert_eq!(order.fees.0, 15 + 10);
+    assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
+    // The stand-in's bid lost and its bond came back.
+    let b = query::market_bid(net.ledger.store(), 2).unwrap().unwrap();
+    assert_eq!(b.state, BidState::Lost);
+    let p1 = net.balance(&addr(&ps[1]));
+    assert_eq!(
+        net.send(&ps[1], Body::WithdrawLease { lease: run.id }),
+        TxCode::Ok
+    );
+    assert_eq!(net.balance(&addr(&ps[1])), p1 + 1_485 - FEE);
+    assert_eq!(
+        net.send(&ps[1], Body::WithdrawLease { lease: run.id }),
+        TxCode::NothingToWithdraw
+    );
+    net.accounting_balances();
+}
+
+/// Runs one WASM order to the end with honest providers `a` (run) and `b` (verifier).
+fn confirm_once(net: &mut Net, consumer: &SecretKey, ps: &[SecretKey], a: usize, b: usize) {
+    let id = query::market_orders(net.ledger.store(), 0, 10_000)
+        .unwrap()
+        .len() as u64;
+    assert_eq!(
+        net.send(
+            consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 1000))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.bid(&ps[a], a as u8, id, 100), TxCode::Ok);
+    assert_eq!(net.bid(&ps[b], b as u8, id, 200), TxCode::Ok);
+    net.empty_blocks(BID_WINDOW_BLOCKS);
+    let run = leases_of(net, id)[0].id;
+    assert_eq!(net.result(&ps[a], run, b"x", vec![]), TxCode::Ok);
+    let ver = leases_of(net, id)[1].id;
+    assert_eq!(net.result(&ps[b], ver, b"x", vec![]), TxCode::Ok);
+    assert!(net.order(id).is_closed());
+}
+
+#[test]
+fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
+    let (mut net, consumer, ps) = setup(4);
+    // Providers 0 and 1 earn a record of confirmed results (they may referee).
+    for _ in 0..PROBATION_JOBS {
+        confirm_once(&mut net, &consumer, &ps, 0, 1);
+        confirm_once(&mut net, &consumer, &ps, 1, 0);
+    }
+    let id = query::market_orders(net.ledger.store(), 0, 10_000)
+        .unwrap()
+        .len() as u64;
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
+        ),
+        TxCode::Ok
+    );
+    // The cheater (3) is cheapest and runs; 2 verifies; 0 referees.
+    assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
+    assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
+    assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
+    let run = leases_of(&net, id)[0].clone();
+    assert_eq!(run.provider, addr(&ps[3]));
+    let slashed_before = net.balance(&module_account::slashed());
+    assert_eq!(net.result(&ps[3], run.id, b"garbage", vec![]), TxCode::Ok);
+    let ver = leases_of(&net, id)[1].clone();
+    assert_eq!(ver.provider, addr(&ps[2]));
+    assert_eq!(net.result(&ps[2], ver.id, b"right", vec![]), TxCode::Ok);
+    let referee = leases_of(&net, id)[2].clone();
+    assert_eq!(
+        referee.role,
+        LeaseRole::Referee {
+            of: run.id,
+            verifier: ver.id
+        }
+    );
+    assert_eq!(net.result(&ps[0], referee.id, b"right", vec![]), TxCode::Ok);
+    let leases = leases_of(&net, id);
+    assert_eq!(leases[0].check, Check::Wrong);
+    assert!(matches!(
+        leases[0].state,
+        LeaseState::Closed {
+            reason: LeaseCloseReason::WrongResult,
+            ..
+        }
+    ));
+    assert_eq!(
+        leases[0].accrued,
+        Amount::ZERO,
+        "a wrong result earns nothing"
+    );
+    assert_eq!(leases[1].check, Check::Confirmed);
+    assert_eq!(
+        net.balance(&module_account::slashed()),
+        slashed_before + MIN_BID_DEPOSIT.0,
+        "the cheater's bond is slashed"
+    );
+    let order = net.order(id);
+    assert_eq!(order.results, vec![(run.id, Hash::of(b"right"))]);
+    assert_eq!(
+        net.send(&ps[3], Body::WithdrawLease { lease: run.id }),
+        TxCode::NothingToWithdraw
+    );
+    // Banned from bidding again.
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.bid(&ps[3], 3, id + 1, 100), TxCode::ProviderBanned);
+    net.accounting_balances();
+}
+
+#[test]
+fn a_lease_without_a_result_times_out_unpaid_and_the_order_finds_another_provider() {
+    let (mut net, consumer, ps) = setup(2);
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Inference, 100_000, 4, 0))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
+    assert_eq!(net.bid(&ps[1], 1, 0, 200), TxCode::Ok);
+    let first = leases_of(&net, 0)[0].clone();
+    assert_eq!(first.provider, addr(&ps[0]));
+    net.empty_blocks(4 + BID_WINDOW_BLOCKS);
+    let leases = leases_of(&net, 0);
+    assert!(matches!(
+        leases[0].state,
+        LeaseState::Closed {
+            reason: LeaseCloseReason::Timeout,
+            ..
+        }
+    ));
+    assert_eq!(
+        leases[0].accrued,
+        Amount::ZERO,
+        "a timed-out lease is unpaid"
+    );
+    assert_eq!(leases[1].provider, addr(&ps[1]), "the stand-in runs it now");
+    assert_eq!(leases[1].role, LeaseRole::Run);
+    assert_eq!(net.order(0).state, OrderState::Matched);
+    net.accounting_balances();
+}
+
+#[test]
+fn an_order_whose_escrow_runs_out_closes_with_insufficient_funds() {
+    let (mut net, consumer, ps) = setup(1);
+    let before = net.balance(&addr(&ps[0]));
+    // 1 000 uplx pays 10 blocks at 100; the lease may last 50.
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 1_000, 50, 0))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
+    net.empty_blocks(12);
+    let lease = leases_of(&net, 0)[0].clone();
+    assert!(matches!(
+        lease.state,
+        LeaseState::Closed {
+            reason: LeaseCloseReason::InsufficientFunds,
+            ..
+        }
+    ));
+    assert_eq!(lease.accrued, Amount(1_000), "paid for the blocks it ran");
+    assert!(matches!(
+        net.order(0).state,
+        OrderState::Closed {
+            reason: OrderCloseReason::InsufficientFunds,
+            ..
+        }
+    ));
+    assert_eq!(
+        net.result(&ps[0], lease.id, b"late", vec![]),
+        TxCode::LeaseClosed
+    );
+    assert_eq!(
+        net.send(&ps[0], Body::WithdrawLease { lease: lease.id }),
+        TxCode::Ok
+    );
+    // Bond back, 990 earned, three fees paid (bid, late result, withdrawal).
+    assert_eq!(net.balance(&addr(&ps[0])), before + 990 - 3 * FEE);
+    net.accounting_balances();
+}
+
+#[test]
+fn refused_bids_and_results_change_nothing_but_the_fee() {
+    let (mut net, consumer, ps) = setup(2);
+    let mut next = 0;
+    let mut order = |net: &mut Net| {
+        assert_eq!(
+            net.send(
+                &consumer,
+                Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
+            ),
+            TxCode::Ok
+        );
+        next += 1;
+        next - 1
+    };
+    let before = net.balance(&addr(&ps[0]));
+    let o = order(&mut net);
+    assert_eq!(net.bid(&ps[0], 0, o, 1_001), TxCode::AbovePriceCap);
+    let o = order(&mut net);
+    assert_eq!(
+        net.bid(&ps[0], 1, o, 100),
+        TxCode::Unauthorized,
+        "not its device"
+    );
+    assert_eq!(net.bid(&ps[0], 0, 70, 100), TxCode::UnknownOrder);
+    let o = order(&mut net);
+    assert_eq!(
+        net.send(
+            &ps[0],
+            Body::PlaceBid {
+                order: o,
+                device: device(0).public_key(),
+                price_per_block: Amount(100),
+                deposit: Amount(MIN_BID_DEPOSIT.0 - 1),
+            }
+        ),
+        TxCode::DepositTooLow
+    );
+    let mut big = terms(JobRuntime::Wasm, 100_000, 20, 0);
+    big.resources.cpu_cores = 64;
+    assert_eq!(net.send(&consumer, Body::CreateOrder(big)), TxCode::Ok);
+    assert_eq!(net.bid(&ps[0], 0, 3, 100), TxCode::CannotRun);
+    assert_eq!(net.result(&ps[0], 0, b"x", vec![]), TxCode::UnknownLease);
+    assert_eq!(net.balance(&addr(&ps[0])), before - 6 * FEE);
+    // Every window closed without a bid: every order refunded whole.
+    net.empty_blocks(BID_WINDOW_BLOCKS);
+    for id in 0..4 {
+        let o = net.order(id);
+        assert!(matches!(
+            o.state,
+            OrderState::Closed {
+                reason: OrderCloseReason::NoBids,
+                ..
+            }
+        ));
+        assert_eq!(o.refunded, Amount(100_000));
+    }
+    assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::NotTakingBids);
+    net.accounting_balances();
+}
+
+#[test]
+fn the_consumer_closes_an_order_paying_for_blocks_run_and_getting_the_rest_back() {
+    let (mut net, consumer, ps) = setup(1);
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 50, 0))
+        ),
+        TxCode::Ok
+    );
+    assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
+    net.empty_blocks(3);
+    assert_eq!(
+        net.send(&ps[0], Body::CloseOrder { order: 0 }),
+        TxCode::Unauthorized
+    );
+    assert_eq!(
+        net.send(&consumer, Body::CloseOrder { order: 0 }),
+        TxCode::Ok
+    );
+    let order = net.order(0);
+    assert!(matches!(
+        order.state,
+        OrderState::Closed {
+            reason: OrderCloseReason::Cancelled,
+            ..
+        }
+    ));
+    let lease = leases_of(&net, 0)[0].clone();
+    assert!(lease.released);
+    assert_eq!(lease.accrued, Amount(400), "four blocks at 100");
+    assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
+    assert_eq!(
+        net.send(&consumer, Body::CloseOrder { order: 0 }),
+        TxCode::OrderClosed
+    );
+    net.accounting_balances();
+}
