@@ -212,23 +212,23 @@ pub(crate) fn sgd(
     last
 }
 
-/// Mean softmax cross-entropy and accuracy of the MLP `params` (as in [`sgd`]) on `data`,
-/// which is not empty; a tie goes to the lowest class.
-pub(crate) fn evaluate(
+/// The logits of the MLP `params` (as in [`sgd`]) for the `n` examples in `features` (row-major,
+/// `n × inputs`), row-major `n × classes`. The caller checks the shapes.
+pub(crate) fn logits(
     params: &[f32],
     (inputs, hidden, classes): (usize, usize, usize),
-    data: &Dataset,
-) -> (f64, f64) {
+    features: &[f32],
+    n: usize,
+) -> Vec<f32> {
     let (b1, rest) = params.split_at(hidden);
     let (w1, rest) = rest.split_at(hidden * inputs);
     let (b2, w2) = rest.split_at(classes);
-    let n = data.len();
     let mut h = vec![0f32; n * hidden];
     let mut logits = vec![0f32; n * classes];
     for row in h.chunks_exact_mut(hidden) {
         row.copy_from_slice(b1);
     }
-    let x = View::new(&data.features, n, inputs);
+    let x = View::new(features, n, inputs);
     matmul(&mut h, x, View::new(w1, hidden, inputs).t(), 1.0, true);
     for v in h.iter_mut() {
         *v = v.max(0.0);
@@ -244,6 +244,15 @@ pub(crate) fn evaluate(
         1.0,
         true,
     );
+    logits
+}
+
+/// Mean softmax cross-entropy and accuracy of the MLP `params` (as in [`sgd`]) on `data`,
+/// which is not empty; a tie goes to the lowest class.
+pub(crate) fn evaluate(params: &[f32], dims: (usize, usize, usize), data: &Dataset) -> (f64, f64) {
+    let classes = dims.2;
+    let logits = logits(params, dims, &data.features, data.len());
+    let n = data.len();
     let (mut loss, mut right) = (0.0, 0usize);
     for (row, &label) in logits.chunks_exact(classes).zip(&data.labels) {
         let (mut best, mut max) = (0, f32::NEG_INFINITY);

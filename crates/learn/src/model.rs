@@ -25,6 +25,8 @@ pub enum ModelError {
     Label { label: u32, classes: usize },
     #[error("no examples to train or evaluate on")]
     NoData,
+    #[error("{values} values are not a whole number of examples of {features} features")]
+    Ragged { values: usize, features: usize },
 }
 
 /// A model's shape.
@@ -294,6 +296,45 @@ impl Model {
         ))
     }
 
+    /// The logits of the examples in `features` (row-major, [`Model::inputs`] values per
+    /// example), row-major with [`Model::classes`] values per example, computed `batch`
+    /// examples at a time. The MLP runs through [`crate::mlp`] as in [`Model::evaluate`], the
+    /// CNN through candle's layers. Batching changes only the grouping of the work, so the
+    /// logits of one example agree across batch sizes to rounding.
+    pub fn logits(&self, features: &[f32], batch: usize) -> Result<Vec<f32>, ModelError> {
+        if features.is_empty() {
+            return Err(ModelError::NoData);
+        }
+        if !features.len().is_multiple_of(self.inputs) {
+            return Err(ModelError::Ragged {
+                values: features.len(),
+                features: self.inputs,
+            });
+        }
+        let rows = features.len() / self.inputs;
+        let mut out = Vec::with_capacity(rows * self.classes);
+        let params = match self.arch {
+            Architecture::Mlp { .. } => self.params()?,
+            Architecture::Cnn { .. } => Vec::new(),
+        };
+        for chunk in features.chunks(batch.max(1) * self.inputs) {
+            let n = chunk.len() / self.inputs;
+            match self.arch {
+                Architecture::Mlp { hidden } => out.extend(crate::mlp::logits(
+                    &params,
+                    (self.inputs, hidden, self.classes),
+                    chunk,
+                    n,
+                )),
+                Architecture::Cnn { .. } => {
+                    let xs = Tensor::from_slice(chunk, (n, self.inputs), &self.device)?;
+                    out.extend(self.forward(&xs)?.flatten_all()?.to_vec1::<f32>()?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// [`Model::evaluate`] through candle's layers: any network.
     fn evaluate_candle(&self, data: &Dataset) -> Result<(f64, f64), ModelError> {
         if data.is_empty() {
@@ -391,6 +432,43 @@ mod tests {
                 "trained {trained}: accuracy {accuracy}"
             );
         }
+    }
+
+    #[test]
+    fn logits_agree_with_evaluation_and_across_batch_sizes() {
+        let (_, test) = Dataset::digits().split_every(5);
+        for arch in [
+            Architecture::Mlp { hidden: 32 },
+            Architecture::Cnn { channels: 4 },
+        ] {
+            let model = Model::new(arch, 64, 10, 11).unwrap();
+            let all = model.logits(&test.features, 4096).unwrap();
+            assert_eq!(all.len(), test.len() * 10);
+            let one = model.logits(&test.features, 1).unwrap();
+            for (a, b) in all.iter().zip(&one) {
+                assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+            }
+            // The accuracy the logits give is the one evaluation reports.
+            let right = all
+                .chunks_exact(10)
+                .zip(&test.labels)
+                .filter(|(row, &label)| {
+                    let best = (0..10).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+                    best == label as usize
+                })
+                .count();
+            let (_, accuracy) = model.evaluate(&test).unwrap();
+            assert_eq!(right as f64 / test.len() as f64, accuracy, "{arch:?}");
+        }
+        let model = Model::new(Architecture::Mlp { hidden: 4 }, 3, 2, 1).unwrap();
+        assert!(matches!(
+            model.logits(&[1.0; 7], 2),
+            Err(ModelError::Ragged {
+                values: 7,
+                features: 3
+            })
+        ));
+        assert!(matches!(model.logits(&[], 2), Err(ModelError::NoData)));
     }
 
     #[test]
