@@ -35,6 +35,15 @@ pub struct WasmRun {
     pub fuel_used: u64,
 }
 
+/// Why a module was stopped, and what it had written by then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WasmStop {
+    pub error: WasmError,
+    /// At most the run's `max_output_bytes`; empty when the module never started.
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WasmError {
     #[error("the module does not compile: {0}")]
@@ -156,8 +165,28 @@ impl WasmRuntime {
         seed: [u8; 32],
         limits: &WasmLimits,
     ) -> Result<WasmRun, WasmError> {
-        let module =
-            Module::new(&self.engine, module).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        self.run_keeping_output(module, entry, args, stdin, seed, limits)
+            .map_err(|stop| stop.error)
+    }
+
+    /// [`WasmRuntime::run`], and when the module is stopped, what it wrote before the stop
+    /// (cut to the output limit, so a flood's report is bounded like its output).
+    pub fn run_keeping_output(
+        &self,
+        module: &[u8],
+        entry: &str,
+        args: &[&str],
+        stdin: &[u8],
+        seed: [u8; 32],
+        limits: &WasmLimits,
+    ) -> Result<WasmRun, WasmStop> {
+        let before_start = |error| WasmStop {
+            error,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        };
+        let module = Module::new(&self.engine, module)
+            .map_err(|e| before_start(WasmError::Compile(format!("{e:#}"))))?;
         // One byte over the limit, to tell a module that reached it from one that wrote past.
         let stdout = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
         let stderr = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
@@ -190,10 +219,10 @@ impl WasmRuntime {
         store.limiter(|host| &mut host.limits);
         store
             .set_fuel(limits.fuel)
-            .map_err(|e| WasmError::Link(e.to_string()))?;
+            .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
         let mut linker: Linker<Host> = Linker::new(&self.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| &mut host.wasi)
-            .map_err(|e| WasmError::Link(e.to_string()))?;
+            .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
         let outcome = linker
             .instantiate(&mut store, &module)
             .map_err(|e| classify_start(e, &store))
@@ -202,30 +231,35 @@ impl WasmRuntime {
                     .get_typed_func::<(), ()>(&mut store, entry)
                     .map_err(|_| WasmError::NoEntry(entry.to_string()))?;
                 Ok(func.call(&mut store, ()))
-            })?;
+            })
+            .map_err(|error| stopped(error, &stdout, &stderr, limits))?;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let exit_code = match outcome {
             Ok(()) => 0,
-            Err(e) => {
-                if let Some(exit) = e.downcast_ref::<I32Exit>() {
-                    exit.0
-                } else if let Some(asked) = store.data().limits.refused {
-                    return Err(WasmError::MemoryLimit {
-                        asked,
-                        limit: limits.memory_bytes,
-                    });
-                } else if over(&stdout, limits) || over(&stderr, limits) {
-                    // Before fuel: a module refused more output may spin until its fuel runs out.
-                    return Err(WasmError::OutputLimit(limits.max_output_bytes));
-                } else if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
-                    return Err(WasmError::OutOfFuel(limits.fuel));
-                } else {
-                    return Err(WasmError::Trap(format!("{e:#}")));
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    let error = if let Some(asked) = store.data().limits.refused {
+                        WasmError::MemoryLimit {
+                            asked,
+                            limit: limits.memory_bytes,
+                        }
+                    } else if over(&stdout, limits) || over(&stderr, limits) {
+                        // Before fuel: a module refused more output may spin until its fuel
+                        // runs out.
+                        WasmError::OutputLimit(limits.max_output_bytes)
+                    } else if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+                        WasmError::OutOfFuel(limits.fuel)
+                    } else {
+                        WasmError::Trap(format!("{e:#}"))
+                    };
+                    return Err(stopped(error, &stdout, &stderr, limits));
                 }
-            }
+            },
         };
         if over(&stdout, limits) || over(&stderr, limits) {
-            return Err(WasmError::OutputLimit(limits.max_output_bytes));
+            let error = WasmError::OutputLimit(limits.max_output_bytes);
+            return Err(stopped(error, &stdout, &stderr, limits));
         }
         Ok(WasmRun {
             stdout: stdout.contents().to_vec(),
@@ -233,6 +267,24 @@ impl WasmRuntime {
             exit_code,
             fuel_used,
         })
+    }
+}
+
+/// A stop with the output written before it, each cut to the output limit.
+fn stopped(
+    error: WasmError,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+    limits: &WasmLimits,
+) -> WasmStop {
+    let cut = |pipe: &MemoryOutputPipe| {
+        let bytes = pipe.contents();
+        bytes[..bytes.len().min(limits.max_output_bytes)].to_vec()
+    };
+    WasmStop {
+        error,
+        stdout: cut(stdout),
+        stderr: cut(stderr),
     }
 }
 
