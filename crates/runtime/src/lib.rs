@@ -1,9 +1,13 @@
-//! Where providers run the jobs they lease. [`wasm`] runs a WASI module deterministically
-//! within the limits its job spec sets, so that a re-execution on another provider produces
-//! the same output byte for byte and a hostile module cannot take more than it paid for;
-//! [`inference`] runs a `plexus-learn` model over rows of features. [`fixtures`] holds the
-//! modules the devnet submits.
+//! Where providers run the jobs they lease. [`job`] runs a marketplace job from its spec and
+//! compares two providers' outputs; [`wasm`] runs a WASI module deterministically within the
+//! limits its job spec sets, so that a re-execution on another provider produces the same
+//! output byte for byte and a hostile module cannot take more than it paid for; [`inference`]
+//! runs a `plexus-learn` model over rows of features. [`fixtures`] holds the modules the devnet
+//! submits.
 
 pub mod fixtures;
 pub mod inference;
+pub mod job;
 pub mod wasm;
+
+pub use job::{outputs_agree, run_job, JobOutput, JobRunner, JobStatus};
