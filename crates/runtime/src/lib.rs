@@ -3,8 +3,9 @@
 //! limits its job spec sets, so that a re-execution on another provider produces the same
 //! output byte for byte and a hostile module cannot take more than it paid for; [`inference`]
 //! runs a `plexus-learn` model over rows of features. [`fixtures`] holds the modules the devnet
-//! submits.
+//! submits and [`bench`] the cost of a job over the same work done natively.
 
+pub mod bench;
 pub mod fixtures;
 pub mod inference;
 pub mod job;
