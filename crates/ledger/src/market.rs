@@ -23,8 +23,8 @@
 //!   `blake3(previous app hash ‖ lease id)` falls in the order's sample (`sample_per_mille`).
 //!   A stand-in bid becomes the verifier's lease. Outputs that agree (WASM: the same hash;
 //!   inference: the verifier says so, within the job's tolerance) confirm the result; if they
-//!   differ, a third provider's run (the referee) decides, and whoever it disagrees with was
-//!   wrong.
+//!   differ, a third provider's run (the referee, one with [`PROBATION_JOBS`] confirmed
+//!   results if any bid) decides, and whoever it disagrees with was wrong.
 //! - Release and slash rules (`accept`, `reject`): a confirmed or unchecked result releases
 //!   the lease's earnings, less the market fee of [`FEE_PER_MILLE`] ‰ to the fee pool, for the
 //!   provider to withdraw, and returns its bond. A wrong result's earnings go back to the
@@ -47,7 +47,7 @@ use plexus_types::{Address, Amount, Hash, JobResult, JobRuntime, OrderTerms, Pub
 use serde::{Deserialize, Serialize};
 
 /// Blocks after an order is made (or looks for a replacement) during which it takes bids.
-pub const BID_WINDOW_BLOCKS: u64 = 2;
+pub const BID_WINDOW_BLOCKS: u64 = 4;
 /// The least a bid must bond: 1 PLX.
 pub const MIN_BID_DEPOSIT: Amount = Amount(1_000_000);
 /// Results a provider must have confirmed by re-execution before it is only sampled.
@@ -430,6 +430,11 @@ pub(crate) fn create_order(
     let mut live = live_orders(state)?;
     live.push(id);
     state.set_json(state_key::market_live_orders(), &live);
+    let mut mine: Vec<u64> = state
+        .get_json(&state_key::market_owner_orders(owner))?
+        .unwrap_or_default();
+    mine.push(id);
+    state.set_json(state_key::market_owner_orders(owner), &mine);
     update_totals(state, |t| {
         t.escrowed = t.escrowed.checked_add(terms.deposit)?;
         Some(())
@@ -780,21 +785,25 @@ fn assign_checkers(
             .map(|l| l.provider)
             .collect();
         let mut candidates = Vec::new();
+        let mut trusted = Vec::new();
         for id in &order.bids {
             let bid = must(load_bid(state, *id), "an order's bid")?;
             let rec = provider_record(state, &bid.provider)?;
-            // A referee decides alone, so only a provider with a record of confirmed
-            // results may be one.
-            let trusted = verifier.is_none() || rec.confirmed >= PROBATION_JOBS;
-            if bid.state == BidState::Open
-                && !involved.contains(&bid.provider)
-                && !rec.banned()
-                && trusted
-            {
+            if bid.state == BidState::Open && !involved.contains(&bid.provider) && !rec.banned() {
                 candidates.push((bid.id, bid.provider, bid.price_per_block));
+                if rec.confirmed >= PROBATION_JOBS {
+                    trusted.push((bid.id, bid.provider, bid.price_per_block));
+                }
             }
         }
-        let Some(chosen) = winners(&candidates, order.terms.max_price_per_block, 1)
+        // A referee decides alone: a provider with a record of confirmed results is preferred
+        // (any other is taken only while none has such a record).
+        let pool = if verifier.is_some() && !trusted.is_empty() {
+            &trusted
+        } else {
+            &candidates
+        };
+        let Some(chosen) = winners(pool, order.terms.max_price_per_block, 1)
             .first()
             .copied()
         else {

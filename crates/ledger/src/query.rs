@@ -383,6 +383,21 @@ pub fn market_live_orders(store: &Store) -> Result<Vec<crate::market::Order>, St
         .collect()
 }
 
+/// A consumer's orders, oldest first.
+pub fn market_orders_of(
+    store: &Store,
+    owner: &Address,
+) -> Result<Vec<crate::market::Order>, StoreError> {
+    let ids: Vec<u64> =
+        get_json(store, &state_key::market_owner_orders(owner))?.unwrap_or_default();
+    ids.into_iter()
+        .map(|id| {
+            market_order(store, id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("order {id} missing")))
+        })
+        .collect()
+}
+
 /// A provider's record of checked results.
 pub fn market_provider(
     store: &Store,

@@ -202,3 +202,10 @@ pub fn market_provider(provider: &Address) -> Vec<u8> {
 pub fn market_totals() -> Vec<u8> {
     b"market/totals".to_vec()
 }
+
+/// The ids of a consumer's orders, oldest first.
+pub fn market_owner_orders(owner: &Address) -> Vec<u8> {
+    let mut k = b"market/owner/".to_vec();
+    k.extend_from_slice(owner.as_bytes());
+    k
+}

@@ -234,12 +234,12 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
     assert!(leases
         .iter()
         .all(|l| l.check == Check::Confirmed && l.released));
-    // The run lasted 5 blocks at 300 (matched, a refused bid, 2 empty blocks, its result),
-    // the verifier 2 at 500 (a refused result, its own).
-    assert_eq!(leases[0].accrued, Amount(1_500));
+    // The run lasted 3 blocks at 300 (2 empty blocks, its result), the verifier 2 at 500 (a
+    // refused result, its own).
+    assert_eq!(leases[0].accrued, Amount(900));
     assert_eq!(leases[1].accrued, Amount(1_000));
-    assert_eq!(order.paid.0 + order.fees.0, 2_500);
-    assert_eq!(order.fees.0, 15 + 10);
+    assert_eq!(order.paid.0 + order.fees.0, 1_900);
+    assert_eq!(order.fees.0, 9 + 10);
     assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
     // The stand-in's bid lost and its bond came back.
     let b = query::market_bid(net.ledger.store(), 2).unwrap().unwrap();
@@ -249,7 +249,7 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
         net.send(&ps[1], Body::WithdrawLease { lease: run.id }),
         TxCode::Ok
     );
-    assert_eq!(net.balance(&addr(&ps[1])), p1 + 1_485 - FEE);
+    assert_eq!(net.balance(&addr(&ps[1])), p1 + 891 - FEE);
     assert_eq!(
         net.send(&ps[1], Body::WithdrawLease { lease: run.id }),
         TxCode::NothingToWithdraw
@@ -301,6 +301,7 @@ fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
     assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
     assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
     assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
+    net.empty_blocks(BID_WINDOW_BLOCKS - 3);
     let run = leases_of(&net, id)[0].clone();
     assert_eq!(run.provider, addr(&ps[3]));
     let slashed_before = net.balance(&module_account::slashed());
@@ -367,6 +368,7 @@ fn a_lease_without_a_result_times_out_unpaid_and_the_order_finds_another_provide
     );
     assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
     assert_eq!(net.bid(&ps[1], 1, 0, 200), TxCode::Ok);
+    net.empty_blocks(BID_WINDOW_BLOCKS - 2);
     let first = leases_of(&net, 0)[0].clone();
     assert_eq!(first.provider, addr(&ps[0]));
     net.empty_blocks(4 + BID_WINDOW_BLOCKS);
@@ -402,7 +404,7 @@ fn an_order_whose_escrow_runs_out_closes_with_insufficient_funds() {
         TxCode::Ok
     );
     assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
-    net.empty_blocks(12);
+    net.empty_blocks(BID_WINDOW_BLOCKS + 12);
     let lease = leases_of(&net, 0)[0].clone();
     assert!(matches!(
         lease.state,
@@ -504,7 +506,7 @@ fn the_consumer_closes_an_order_paying_for_blocks_run_and_getting_the_rest_back(
         TxCode::Ok
     );
     assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
-    net.empty_blocks(3);
+    net.empty_blocks(BID_WINDOW_BLOCKS - 1);
     assert_eq!(
         net.send(&ps[0], Body::CloseOrder { order: 0 }),
         TxCode::Unauthorized
@@ -523,7 +525,7 @@ fn the_consumer_closes_an_order_paying_for_blocks_run_and_getting_the_rest_back(
     ));
     let lease = leases_of(&net, 0)[0].clone();
     assert!(lease.released);
-    assert_eq!(lease.accrued, Amount(400), "four blocks at 100");
+    assert_eq!(lease.accrued, Amount(200), "two blocks at 100");
     assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
     assert_eq!(
         net.send(&consumer, Body::CloseOrder { order: 0 }),
