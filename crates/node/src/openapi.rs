@@ -444,6 +444,56 @@ pub const DOCUMENT: &str = r#"{
         }
       }
     },
+    "/v1/market": {
+      "get": {
+        "summary": "Market escrow accounting: escrowed, paid, withdrawn, fees, refunded, bonds, what live orders hold, the escrow balance, and whether they balance",
+        "responses": { "200": { "description": "OK" } }
+      }
+    },
+    "/v1/market/orders": {
+      "get": {
+        "summary": "Compute orders with their bids and leases, oldest first: {orders: [{order, bids, leases}]}. live=true lists the orders that have not ended, owner=ADDRESS one consumer's; from and limit page through all",
+        "parameters": [
+          { "name": "live", "in": "query", "required": false, "schema": { "type": "boolean" } },
+          { "name": "owner", "in": "query", "required": false, "schema": { "type": "string" } },
+          { "name": "from", "in": "query", "required": false, "schema": { "type": "integer" } },
+          { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer" } }
+        ],
+        "responses": { "200": { "description": "OK" } }
+      }
+    },
+    "/v1/market/orders/{id}": {
+      "get": {
+        "summary": "One compute order with its bids and leases: {order: owner, terms, state, escrow, accepted results, paid, fees, refunded; bids; leases}",
+        "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } } ],
+        "responses": {
+          "200": { "description": "OK" },
+          "400": { "description": "bad order number" },
+          "404": { "description": "unknown order" }
+        }
+      }
+    },
+    "/v1/market/leases/{id}": {
+      "get": {
+        "summary": "One lease: provider, device, price, role (run, verifier, referee), state and close reason, settlement, output and check",
+        "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } } ],
+        "responses": {
+          "200": { "description": "OK" },
+          "400": { "description": "bad lease number" },
+          "404": { "description": "unknown lease" }
+        }
+      }
+    },
+    "/v1/market/providers/{address}": {
+      "get": {
+        "summary": "A provider's record: results confirmed by re-execution, results shown wrong, whether it is barred from bidding",
+        "parameters": [ { "name": "address", "in": "path", "required": true, "schema": { "type": "string" } } ],
+        "responses": {
+          "200": { "description": "OK" },
+          "400": { "description": "bad address" }
+        }
+      }
+    },
     "/v1/learn/tasks": {
       "get": {
         "summary": "Every federated training task, oldest first: {tasks}",
