@@ -98,6 +98,8 @@ pub struct Agent {
     first_heartbeat: Mutex<Option<SignedHeartbeat>>,
     /// Where a storage device serves its blobs, once its blob service listens.
     endpoint: std::sync::OnceLock<String>,
+    /// What the job runner has done, once it runs.
+    job_stats: std::sync::Mutex<Option<std::sync::Arc<std::sync::Mutex<crate::jobs::JobStats>>>>,
 }
 
 impl Agent {
@@ -149,8 +151,19 @@ impl Agent {
             claims: Mutex::new(claims),
             first_heartbeat: Mutex::new(None),
             endpoint: std::sync::OnceLock::new(),
+            job_stats: Default::default(),
             config,
         })
+    }
+
+    /// What this agent's job runner has done so far (zero before it starts).
+    pub fn job_stats(&self) -> crate::jobs::JobStats {
+        self.job_stats
+            .lock()
+            .expect("job stats lock")
+            .as_ref()
+            .map(|s| s.lock().expect("stats lock").clone())
+            .unwrap_or_default()
     }
 
     pub fn with_timings(mut self, timings: Timings) -> Agent {
@@ -628,6 +641,26 @@ impl Agent {
                 async {
                     if self.config.auto_claim {
                         repeat("claims", self.timings.claims, || self.claim_ready_rewards()).await
+                    }
+                },
+                async {
+                    if let Some(bidding) = &self.config.bidding {
+                        let jobs = crate::jobs::JobRunner::new(
+                            self.owner.clone(),
+                            self.device.public_key(),
+                            self.hardware.to_capabilities(),
+                            bidding.clone(),
+                            self.node.clone(),
+                            self.config.data_dir.join("jobs"),
+                            if self.behaviour == Behaviour::WrongResults {
+                                crate::jobs::JobBehaviour::WrongResults
+                            } else {
+                                crate::jobs::JobBehaviour::Honest
+                            },
+                            self.tx_lock.clone(),
+                        );
+                        *self.job_stats.lock().expect("job stats lock") = Some(jobs.stats());
+                        jobs.run().await
                     }
                 },
                 async {

@@ -34,6 +34,9 @@ pub enum Behaviour {
     /// A storage device that fetches its assigned replicas, then deletes them and keeps
     /// answering as if it held them: its retrievability challenges fail.
     DropReplicas,
+    /// A compute device that answers its challenges honestly but returns corrupted outputs
+    /// for the marketplace jobs it wins: caught when its results are re-executed.
+    WrongResults,
     /// A bandwidth device whose speed test service moves at most [`THROTTLE_BYTES_PER_SEC`]
     /// (8 Mbps), as a device declaring a home link while sitting on a slow one would.
     Throttle,
@@ -43,7 +46,7 @@ pub enum Behaviour {
 pub const THROTTLE_BYTES_PER_SEC: u64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas or throttle")]
+#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas, throttle or wrong-results")]
 pub struct BehaviourParseError(pub String);
 
 impl Behaviour {
@@ -57,6 +60,7 @@ impl Behaviour {
             Behaviour::ReplayHeartbeats => "replay-heartbeats".into(),
             Behaviour::DropReplicas => "drop-replicas".into(),
             Behaviour::Throttle => "throttle".into(),
+            Behaviour::WrongResults => "wrong-results".into(),
         }
     }
 
@@ -112,6 +116,7 @@ impl std::str::FromStr for Behaviour {
             "replay-heartbeats" => Ok(Behaviour::ReplayHeartbeats),
             "drop-replicas" => Ok(Behaviour::DropReplicas),
             "throttle" => Ok(Behaviour::Throttle),
+            "wrong-results" => Ok(Behaviour::WrongResults),
             other => {
                 let class = other.strip_prefix("over-declare:").ok_or_else(bad)?;
                 let real_class = class_by_name(class).ok_or_else(bad)?;

@@ -37,6 +37,18 @@ pub enum ConfigError {
     EmptyDataDir,
     #[error("blob_listen {value:?} is not a socket address (for example \"127.0.0.1:26660\")")]
     BadListen { value: String },
+    #[error("bidding.{key} {value:?}: {source}")]
+    BadPrice {
+        key: &'static str,
+        value: String,
+        source: plexus_types::AmountError,
+    },
+    #[error("bidding.runtimes must name at least one of \"wasm\" and \"inference\"")]
+    NoRuntimes,
+    #[error("bidding.deposit must be at least {min} uplx (the least a bid may bond)")]
+    DepositTooLow { min: Amount },
+    #[error("[bidding] is for compute classes; {class:?} is not one")]
+    BiddingNotCompute { class: String },
 }
 
 /// Validated agent settings. Read them with [`AgentConfig::load`] or [`AgentConfig::parse`];
@@ -65,6 +77,67 @@ pub struct AgentConfig {
     /// Local data for federated training: the agent joins the training tasks whose dataset
     /// one of these names, and trains on that file.
     pub learn: Vec<crate::learner::LearnData>,
+    /// For a compute class: bid for compute jobs at these prices (no section: no bids).
+    pub bidding: Option<crate::jobs::Bidding>,
+}
+
+/// `[bidding]` as written: prices per block as amounts people type (`0.001plx`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BiddingFile {
+    runtimes: Vec<plexus_market::spec::RuntimeKind>,
+    per_cpu_core: String,
+    per_memory_gib: String,
+    #[serde(default = "zero")]
+    per_gpu: String,
+    #[serde(default = "zero")]
+    min_per_block: String,
+    #[serde(default = "default_bid_deposit")]
+    deposit: String,
+}
+
+fn zero() -> String {
+    "0uplx".into()
+}
+
+fn default_bid_deposit() -> String {
+    "1plx".into()
+}
+
+fn price(key: &'static str, value: &str) -> Result<Amount, ConfigError> {
+    Amount::parse_human(value).map_err(|source| ConfigError::BadPrice {
+        key,
+        value: value.to_string(),
+        source,
+    })
+}
+
+impl BiddingFile {
+    fn check(self) -> Result<crate::jobs::Bidding, ConfigError> {
+        if self.runtimes.is_empty() {
+            return Err(ConfigError::NoRuntimes);
+        }
+        let deposit = price("deposit", &self.deposit)?;
+        let min = min_bid_deposit();
+        if deposit < min {
+            return Err(ConfigError::DepositTooLow { min });
+        }
+        Ok(crate::jobs::Bidding {
+            policy: plexus_market::bid::BidPolicy {
+                runtimes: self.runtimes,
+                per_cpu_core: price("per_cpu_core", &self.per_cpu_core)?,
+                per_memory_gib: price("per_memory_gib", &self.per_memory_gib)?,
+                per_gpu: price("per_gpu", &self.per_gpu)?,
+                min_per_block: price("min_per_block", &self.min_per_block)?,
+            },
+            deposit,
+        })
+    }
+}
+
+/// The least a bid may bond (the ledger's rule, 1 PLX).
+fn min_bid_deposit() -> Amount {
+    Amount::plx(1)
 }
 
 /// The file as written; [`AgentConfig`] is what it means once checked.
@@ -87,6 +160,7 @@ struct ConfigFile {
     blob_sources: Vec<String>,
     #[serde(default)]
     learn: Vec<crate::learner::LearnData>,
+    bidding: Option<BiddingFile>,
 }
 
 /// Device classes that keep blobs rather than compute (the chain's default storage classes).
@@ -188,6 +262,10 @@ impl TryFrom<ConfigFile> for AgentConfig {
             .into_iter()
             .map(|s| url("blob_sources", s))
             .collect::<Result<Vec<_>, _>>()?;
+        let bidding = file.bidding.map(BiddingFile::check).transpose()?;
+        if bidding.is_some() && class_by_name(&file.class).is_none() {
+            return Err(ConfigError::BiddingNotCompute { class: file.class });
+        }
         Ok(AgentConfig {
             node,
             oracles,
@@ -199,6 +277,7 @@ impl TryFrom<ConfigFile> for AgentConfig {
             blob_listen,
             blob_sources,
             learn: file.learn,
+            bidding,
         })
     }
 }
@@ -296,6 +375,22 @@ blob_sources = []
 # [[learn]]
 # dataset = "digits"
 # data = "/path/to/my-digits.csv"
+
+# Compute classes only: sell this device's time to the compute marketplace. The agent bids
+# for every live order whose job its declared hardware can run (`plexus job submit` makes
+# them), at per_cpu_core × the cores the job asks for + per_memory_gib × its GiB (a started
+# GiB counts whole) + per_gpu × its GPUs, and at least min_per_block, all per block; never
+# above the order's price cap. Each bid bonds `deposit` (at least 1 plx), returned when the
+# bid loses or its lease ends, and lost if a re-execution shows a result was wrong. Won jobs
+# run in a sandbox (WASM with fuel and memory limits and no network; inference on the CPU),
+# their outputs go to the node's blob service, and the earnings are withdrawn as released.
+# [bidding]
+# runtimes = ["wasm", "inference"]
+# per_cpu_core = "0.001plx"
+# per_memory_gib = "0.0005plx"
+# per_gpu = "0.01plx"
+# min_per_block = "0.0001plx"
+# deposit = "1plx"
 "#,
             storage = STORAGE_CLASSES.join(", "),
             bandwidth = BANDWIDTH_CLASSES.join(", "),
@@ -318,6 +413,37 @@ mod tests {
         assert_eq!(config.stake, Amount::plx(100));
         assert!(config.auto_claim);
         assert!(config.learn.is_empty(), "no training data unless named");
+        assert!(config.bidding.is_none(), "no bids unless configured");
+    }
+
+    #[test]
+    fn bidding_prices_are_read_as_people_type_them_and_checked() {
+        let with = |section: &str| {
+            AgentConfig::parse(&format!(
+                "{}\n[bidding]\n{section}\n",
+                AgentConfig::template()
+            ))
+        };
+        let config = with(
+            "runtimes = [\"wasm\"]\nper_cpu_core = \"0.001plx\"\nper_memory_gib = \"500uplx\"",
+        )
+        .unwrap();
+        let bidding = config.bidding.unwrap();
+        assert_eq!(bidding.policy.per_cpu_core, Amount(1_000));
+        assert_eq!(bidding.policy.per_memory_gib, Amount(500));
+        assert_eq!(bidding.deposit, Amount::plx(1));
+        let err = with("runtimes = []\nper_cpu_core = \"1uplx\"\nper_memory_gib = \"1uplx\"")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::NoRuntimes), "{err}");
+        let err =
+            with("runtimes = [\"wasm\"]\nper_cpu_core = \"lots\"\nper_memory_gib = \"1uplx\"")
+                .unwrap_err();
+        assert!(err.to_string().contains("bidding.per_cpu_core"), "{err}");
+        let err = with(
+            "runtimes = [\"wasm\"]\nper_cpu_core = \"1uplx\"\nper_memory_gib = \"1uplx\"\ndeposit = \"0.5plx\"",
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::DepositTooLow { .. }), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod config;
 mod error;
 mod http;
 pub mod identity;
+pub mod jobs;
 pub mod learner;
 pub mod node;
 pub mod oracle;

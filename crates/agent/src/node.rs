@@ -204,6 +204,25 @@ impl NodeClient {
         Ok(self.service.json::<Tasks>(answer)?.tasks)
     }
 
+    /// The compute orders that have not ended, with their bids and leases.
+    pub async fn live_orders(&self) -> Result<Vec<crate::jobs::OrderView>, ClientError> {
+        #[derive(Deserialize)]
+        struct Orders {
+            orders: Vec<crate::jobs::OrderView>,
+        }
+        let answer = self.service.get("/v1/market/orders?live=true").await?;
+        Ok(self.service.json::<Orders>(answer)?.orders)
+    }
+
+    /// A lease, or `None` if the chain has none by that id.
+    pub async fn lease(&self, id: u64) -> Result<Option<crate::jobs::LeaseView>, ClientError> {
+        let answer = self.service.get(&format!("/v1/market/leases/{id}")).await?;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        Ok(Some(self.service.json(answer)?))
+    }
+
     /// Hands a signed transaction to the node's mempool; returns its hash.
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let answer = self.service.post_bytes("/v1/txs", tx.bytes.clone()).await?;

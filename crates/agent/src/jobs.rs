@@ -1,0 +1,512 @@
+//! A provider in the compute marketplace: bids for the chain's live orders that its hardware
+//! can run, at the prices of its `[bidding]` policy; runs the jobs of the leases it wins (or is
+//! given to re-execute) in the sandboxes of `plexus-runtime`; publishes each output as a blob on
+//! the node and its hash on chain; and withdraws what its leases earned.
+//!
+//! Everything it needs is on chain or in blobs, so a restarted agent picks up where it was:
+//! a lease still active without a result is simply run again.
+
+use crate::node::NodeClient;
+use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::BlobId;
+use plexus_market::bid::BidPolicy;
+use plexus_market::spec::{JobSpec, Runtime};
+use plexus_types::{
+    Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, PublicKey,
+    SecretKey, UnsignedTx,
+};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// A provider's bidding settings: its prices and the bond it puts up per bid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bidding {
+    pub policy: BidPolicy,
+    pub deposit: Amount,
+}
+
+/// The parts of a chain order a provider reads, with its bids and leases.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderView {
+    pub order: OrderHead,
+    pub bids: Vec<BidView>,
+    pub leases: Vec<LeaseView>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderHead {
+    pub id: u64,
+    pub terms: OrderTerms,
+    pub state: StateView,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StateView {
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BidView {
+    pub id: u64,
+    pub provider: Address,
+    pub state: StateView,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeaseView {
+    pub id: u64,
+    pub provider: Address,
+    pub role: RoleView,
+    pub state: StateView,
+    pub check: String,
+    pub output: Option<Hash>,
+    pub released: bool,
+    pub releasable: Amount,
+    pub withdrawn: Amount,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoleView {
+    pub role: String,
+    #[serde(default)]
+    pub of: Option<u64>,
+    #[serde(default)]
+    pub verifier: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Client(#[from] crate::http::ClientError),
+    #[error("blob: {0}")]
+    Blob(String),
+    #[error("transaction {0}")]
+    Tx(String),
+    #[error("{0}")]
+    Local(String),
+}
+
+/// How the provider treats jobs (anything but honest is for devnets and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobBehaviour {
+    Honest,
+    /// Returns a corrupted output for every job (its own corruption, so two such providers
+    /// never agree), and says it disagrees with everyone it checks.
+    WrongResults,
+}
+
+/// What a provider has done, for logs and devnet summaries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobStats {
+    pub bids: u64,
+    pub results: u64,
+    pub withdrawn: Amount,
+}
+
+pub struct JobRunner {
+    key: SecretKey,
+    address: Address,
+    device: PublicKey,
+    hardware: Capabilities,
+    bidding: Bidding,
+    node: NodeClient,
+    blobs: BlobClient,
+    work_dir: PathBuf,
+    behaviour: JobBehaviour,
+    tx_lock: Arc<Mutex<()>>,
+    /// Specs read so far, by blob id (`None`: unreadable or not matching its order).
+    specs: BTreeMap<Hash, Option<JobSpec>>,
+    /// Orders this provider will not bid for (its policy passes, or the chain refused).
+    decided: BTreeSet<u64>,
+    /// Leases this provider holds whose earnings may still be withdrawn.
+    unsettled: BTreeSet<u64>,
+    stats: Arc<std::sync::Mutex<JobStats>>,
+    passes: u64,
+}
+
+impl JobRunner {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: SecretKey,
+        device: PublicKey,
+        hardware: Capabilities,
+        bidding: Bidding,
+        node: NodeClient,
+        work_dir: PathBuf,
+        behaviour: JobBehaviour,
+        tx_lock: Arc<Mutex<()>>,
+    ) -> JobRunner {
+        JobRunner {
+            address: Address::from_public_key(&key.public_key()),
+            key,
+            device,
+            hardware,
+            bidding,
+            node,
+            blobs: BlobClient::new(),
+            work_dir,
+            behaviour,
+            tx_lock,
+            specs: BTreeMap::new(),
+            decided: BTreeSet::new(),
+            unsettled: BTreeSet::new(),
+            stats: Default::default(),
+            passes: 0,
+        }
+    }
+
+    pub fn stats(&self) -> Arc<std::sync::Mutex<JobStats>> {
+        self.stats.clone()
+    }
+
+    /// Follows the chain's orders until the future is dropped.
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.step().await {
+                tracing::debug!(provider = %self.address, error = %e, "job step failed; retrying");
+            }
+        }
+    }
+
+    /// One pass: run the leases to run, bid for what is new, withdraw what was released.
+    pub async fn step(&mut self) -> Result<(), JobError> {
+        let orders = self.node.live_orders().await?;
+        for order in &orders {
+            for lease in &order.leases {
+                if lease.provider != self.address {
+                    continue;
+                }
+                self.unsettled.insert(lease.id);
+                if lease.state.state == "active" && lease.output.is_none() {
+                    self.run_lease(order, lease).await?;
+                }
+            }
+        }
+        for order in &orders {
+            if !self.decided.contains(&order.order.id) {
+                self.consider(order).await?;
+            }
+        }
+        self.passes += 1;
+        if self.passes.is_multiple_of(10) {
+            self.withdraw_released().await?;
+        }
+        Ok(())
+    }
+
+    /// Bids for `order` if this provider's policy quotes a price for it.
+    async fn consider(&mut self, order: &OrderView) -> Result<(), JobError> {
+        // One open bid at a time, and no bid on an order it already has a lease of (it
+        // cannot check its own run).
+        let mine = order
+            .bids
+            .iter()
+            .any(|b| b.provider == self.address && b.state.state == "open")
+            || order.leases.iter().any(|l| l.provider == self.address);
+        if mine {
+            return Ok(());
+        }
+        // A running order takes bids only as stand-ins for checks: bid when a result waits
+        // for a verifier or referee and none runs.
+        if order.order.state.state == "matched" && !wants_checker(order) {
+            return Ok(());
+        }
+        let Some(spec) = self.spec(order).await? else {
+            if self.specs.contains_key(&order.order.terms.spec) {
+                self.decided.insert(order.order.id);
+            }
+            return Ok(());
+        };
+        let price = match self.bidding.policy.quote(&spec, &self.hardware) {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::debug!(order = order.order.id, %reason, "not bidding");
+                self.decided.insert(order.order.id);
+                return Ok(());
+            }
+        };
+        let body = Body::PlaceBid {
+            order: order.order.id,
+            device: self.device,
+            price_per_block: price,
+            deposit: self.bidding.deposit,
+        };
+        let done = self.send(body).await?;
+        match done.code.as_str() {
+            "ok" => {
+                self.stats.lock().expect("stats lock").bids += 1;
+                tracing::info!(order = order.order.id, %price, "bid");
+            }
+            code => {
+                // Refused for good (barred, the order closed, no longer taking bids).
+                tracing::debug!(order = order.order.id, code, log = %done.log, "bid refused");
+                self.decided.insert(order.order.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The order's job spec, fetched once, or `None` when it cannot be read or does not match
+    /// what the order says on chain (a provider never runs a job other than the one it is paid
+    /// for).
+    async fn spec(&mut self, order: &OrderView) -> Result<Option<JobSpec>, JobError> {
+        if let Some(s) = self.specs.get(&order.order.terms.spec) {
+            return Ok(s.clone());
+        }
+        let spec = match self.fetch(&order.order.terms.spec).await {
+            Ok(bytes) => match std::str::from_utf8(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|t| JobSpec::from_toml(t).map_err(|e| e.to_string()))
+            {
+                Ok(spec) if matches_terms(&spec, &order.order.terms) => Some(spec),
+                Ok(_) => {
+                    tracing::warn!(
+                        order = order.order.id,
+                        "the job spec does not match its order"
+                    );
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(order = order.order.id, error = %e, "unreadable job spec");
+                    None
+                }
+            },
+            Err(e) => {
+                // Perhaps not uploaded yet: ask again next pass.
+                tracing::debug!(order = order.order.id, error = %e, "job spec not available");
+                return Ok(None);
+            }
+        };
+        self.specs.insert(order.order.terms.spec, spec.clone());
+        Ok(spec)
+    }
+
+    /// Downloads blob `id` from the node, verified.
+    async fn fetch(&self, id: &Hash) -> Result<Vec<u8>, JobError> {
+        let dir = self.work_dir.join("blobs");
+        std::fs::create_dir_all(&dir).map_err(|e| JobError::Local(e.to_string()))?;
+        let path = dir.join(id.to_string());
+        if let Ok(bytes) = std::fs::read(&path) {
+            if Hash::of(&bytes) == *id {
+                return Ok(bytes);
+            }
+        }
+        self.blobs
+            .get(&[self.node.base_url().to_string()], BlobId(id.0), &path)
+            .await
+            .map_err(|e| JobError::Blob(e.to_string()))?;
+        std::fs::read(&path).map_err(|e| JobError::Local(e.to_string()))
+    }
+
+    /// Uploads `bytes` to the node's blob service; returns its id.
+    async fn publish(&self, bytes: &[u8]) -> Result<Hash, JobError> {
+        let id = Hash::of(bytes);
+        let dir = self.work_dir.join("outputs");
+        std::fs::create_dir_all(&dir).map_err(|e| JobError::Local(e.to_string()))?;
+        let path = dir.join(id.to_string());
+        std::fs::write(&path, bytes).map_err(|e| JobError::Local(e.to_string()))?;
+        let prepared = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))
+            .await
+            .map_err(|e| JobError::Local(e.to_string()))?
+            .map_err(|e| JobError::Blob(e.to_string()))?;
+        self.blobs
+            .put(self.node.base_url(), &prepared)
+            .await
+            .map_err(|e| JobError::Blob(e.to_string()))?;
+        Ok(id)
+    }
+
+    /// Runs a lease's job and submits its result.
+    async fn run_lease(&mut self, order: &OrderView, lease: &LeaseView) -> Result<(), JobError> {
+        let Some(spec) = self.spec(order).await? else {
+            return Ok(());
+        };
+        let mut inputs: BTreeMap<Hash, Vec<u8>> = BTreeMap::new();
+        for id in blobs_of(&spec) {
+            inputs.insert(id, self.fetch(&id).await?);
+        }
+        let run_spec = spec.clone();
+        let started = std::time::Instant::now();
+        let out = tokio::task::spawn_blocking(move || {
+            plexus_runtime::job::run_job(&run_spec, &|id: &Hash| {
+                inputs
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| format!("blob {id} was not fetched"))
+            })
+        })
+        .await
+        .map_err(|e| JobError::Local(e.to_string()))?;
+        let mut output = out.output;
+        if self.behaviour == JobBehaviour::WrongResults {
+            corrupt(&mut output, &self.device);
+        }
+        let id = self.publish(&output).await?;
+        // A check says which earlier outputs agree with its own.
+        let mut agrees_with = Vec::new();
+        let compared: Vec<u64> = match (lease.role.role.as_str(), lease.role.of) {
+            ("verifier", Some(of)) => vec![of],
+            ("referee", Some(of)) => lease.role.verifier.into_iter().chain([of]).collect(),
+            _ => Vec::new(),
+        };
+        for other in compared {
+            let Some(theirs) = order
+                .leases
+                .iter()
+                .find(|l| l.id == other)
+                .and_then(|l| l.output)
+            else {
+                continue;
+            };
+            let their_bytes = self.fetch(&theirs).await?;
+            if self.behaviour == JobBehaviour::Honest
+                && plexus_runtime::job::outputs_agree(&spec, &output, &their_bytes)
+            {
+                agrees_with.push(other);
+            }
+        }
+        agrees_with.sort_unstable();
+        let done = self
+            .send(Body::SubmitJobResult(JobResult {
+                lease: lease.id,
+                output: id,
+                agrees_with,
+            }))
+            .await?;
+        tracing::info!(
+            order = order.order.id,
+            lease = lease.id,
+            role = %lease.role.role,
+            status = ?out.status,
+            output = %id,
+            ms = started.elapsed().as_millis() as u64,
+            code = %done.code,
+            "job result submitted"
+        );
+        if done.succeeded() {
+            self.stats.lock().expect("stats lock").results += 1;
+        }
+        Ok(())
+    }
+
+    /// Withdraws what every lease of this provider has released and not yet paid out.
+    async fn withdraw_released(&mut self) -> Result<(), JobError> {
+        for id in self.unsettled.clone() {
+            let Some(lease) = self.node.lease(id).await? else {
+                self.unsettled.remove(&id);
+                continue;
+            };
+            let ended = lease.state.state != "active";
+            if lease.released && lease.releasable > lease.withdrawn {
+                let done = self.send(Body::WithdrawLease { lease: id }).await?;
+                if done.succeeded() {
+                    let mut stats = self.stats.lock().expect("stats lock");
+                    stats.withdrawn = stats
+                        .withdrawn
+                        .checked_add(
+                            lease
+                                .releasable
+                                .checked_sub(lease.withdrawn)
+                                .unwrap_or_default(),
+                        )
+                        .unwrap_or(stats.withdrawn);
+                    self.unsettled.remove(&id);
+                }
+            } else if ended && (lease.released || lease.output.is_none()) {
+                // Nothing (more) to take: withdrawn, or closed unpaid.
+                self.unsettled.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, body: Body) -> Result<crate::node::CommittedTx, JobError> {
+        let _one = self.tx_lock.lock().await;
+        let status = self.node.status().await?;
+        let account = self.node.account(&self.address).await?;
+        let tx = UnsignedTx {
+            chain_id: status.chain_id,
+            nonce: account.nonce,
+            fee: status.min_fee,
+            body,
+        }
+        .sign(&self.key);
+        let hash = self.node.submit(&tx).await?;
+        self.node
+            .wait_committed(&hash, Duration::from_secs(30))
+            .await
+            .map_err(|e| JobError::Tx(e.to_string()))
+    }
+}
+
+/// Whether a result of `order` waits for a re-execution that no lease runs.
+fn wants_checker(order: &OrderView) -> bool {
+    let checking = order
+        .leases
+        .iter()
+        .any(|l| l.role.role != "run" && l.state.state == "active");
+    !checking && order.leases.iter().any(|l| l.check == "pending")
+}
+
+/// The blobs a job reads: its module or model and its blob inputs.
+pub fn blobs_of(spec: &JobSpec) -> Vec<Hash> {
+    let mut ids = vec![match &spec.runtime {
+        Runtime::Wasm { module, .. } => *module,
+        Runtime::Inference { model, .. } => *model,
+    }];
+    for input in &spec.inputs {
+        if let plexus_market::spec::InputData::Blob(id) = &input.data {
+            ids.push(*id);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Whether a spec is the job its order describes: same runtime, resources, price cap,
+/// duration, replicas and sample rate.
+pub fn matches_terms(spec: &JobSpec, terms: &OrderTerms) -> bool {
+    let runtime = match spec.runtime.kind() {
+        plexus_market::spec::RuntimeKind::Wasm => JobRuntime::Wasm,
+        plexus_market::spec::RuntimeKind::Inference => JobRuntime::Inference,
+    };
+    runtime == terms.runtime
+        && spec_resources(spec) == terms.resources
+        && spec.max_price_per_block == terms.max_price_per_block
+        && spec.duration_blocks == terms.duration_blocks
+        && spec.replicas == terms.replicas
+        && spec.verification.sample_per_mille as u32 == terms.sample_per_mille
+}
+
+/// The hardware a spec asks for, as an order declares it.
+pub fn spec_resources(spec: &JobSpec) -> Capabilities {
+    let gpu = spec.resources.gpu.as_ref();
+    Capabilities {
+        cpu_cores: spec.resources.cpu_cores,
+        memory_mb: spec.resources.memory_mb,
+        gpu_model: gpu.and_then(|g| g.model.clone()).unwrap_or_default(),
+        gpu_vram_mb: gpu.map(|g| g.vram_mb).unwrap_or(0),
+        gpu_count: gpu.map(|g| g.count).unwrap_or(0),
+        endpoint: String::new(),
+    }
+}
+
+/// A cheat's output: the real one with bytes changed by its device key, so no two cheats
+/// agree with each other or with anyone honest.
+fn corrupt(output: &mut Vec<u8>, device: &PublicKey) {
+    let key = device.as_bytes();
+    if output.is_empty() {
+        output.extend_from_slice(&key[..8]);
+        return;
+    }
+    for (i, b) in output.iter_mut().rev().take(8).enumerate() {
+        *b ^= key[i] | 1;
+    }
+}
