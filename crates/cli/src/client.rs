@@ -25,6 +25,11 @@ impl NodeClient {
         })
     }
 
+    /// The node's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     async fn read<T: DeserializeOwned>(&self, resp: reqwest::Response) -> anyhow::Result<T> {
         let status = resp.status();
         let body: Value = resp

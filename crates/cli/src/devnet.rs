@@ -40,7 +40,8 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 0)]
     agents: usize,
     /// How many of the agents cheat: in turn, one answers compute challenges with wrong
-    /// results, one declares more capacity than it has, one replays old heartbeats.
+    /// results, one returns wrong outputs for the compute jobs it wins, one declares more
+    /// capacity than it has, one replays old heartbeats.
     #[arg(long, default_value_t = 0)]
     cheaters: usize,
     /// Storage agents to run (class storage-small), after the compute agents. With any, the
@@ -73,6 +74,8 @@ pub struct DevnetArgs {
     p2p_port: u16,
     #[command(flatten)]
     training: crate::devnet_training::TrainingArgs,
+    #[command(flatten)]
+    jobs: crate::devnet_jobs::JobsArgs,
 }
 
 /// The account that pays for the demo blob's storage deal.
@@ -156,6 +159,9 @@ struct Summary {
     /// The federated training task this run created, with `--training`.
     #[serde(skip_serializing_if = "Option::is_none")]
     training: Option<crate::devnet_training::TrainingSummary>,
+    /// The compute jobs this run submitted, when compute agents ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jobs: Option<crate::devnet_jobs::JobsSummary>,
 }
 
 #[derive(Serialize)]
@@ -247,6 +253,7 @@ fn create(
         key(&provider_name(i), Amount::plx(10_000))?;
     }
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
+    key(crate::devnet_jobs::CONSUMER, Amount::plx(1_000_000))?;
     for i in 0..crate::devnet_training::MAX_LEARNERS {
         key(&crate::devnet_training::learner_name(i), Amount::plx(1_000))?;
     }
@@ -488,9 +495,10 @@ fn behaviour_of(i: usize, agents: usize, cheaters: usize) -> Behaviour {
     if i < honest {
         return Behaviour::Honest;
     }
-    match (i - honest) % 3 {
+    match (i - honest) % 4 {
         0 => Behaviour::WrongCompute,
-        1 => Behaviour::OverDeclare {
+        1 => Behaviour::WrongResults,
+        2 => Behaviour::OverDeclare {
             real_class: class_by_name("cpu-small").expect("cpu-small is a compute class"),
         },
         _ => Behaviour::ReplayHeartbeats,
@@ -548,6 +556,25 @@ fn start_agents(
             blob_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_sources: Vec::new(),
             learn: Vec::new(),
+            // Compute agents sell their time to the marketplace, each at its own prices.
+            bidding: (i < args.agents).then(|| plexus_agent::jobs::Bidding {
+                policy: plexus_market::bid::BidPolicy {
+                    runtimes: vec![
+                        plexus_market::spec::RuntimeKind::Wasm,
+                        plexus_market::spec::RuntimeKind::Inference,
+                    ],
+                    // The cheat undercuts everyone, to win the jobs it does not really run.
+                    per_cpu_core: Amount(if behaviour == Behaviour::WrongResults {
+                        800
+                    } else {
+                        1_000 + 150 * i as u128
+                    }),
+                    per_memory_gib: Amount(200),
+                    per_gpu: Amount(10_000),
+                    min_per_block: Amount(100),
+                },
+                deposit: Amount::plx(1),
+            }),
         };
         let owner = ring.secret(&provider_name(i))?;
         let agent =
@@ -707,6 +734,22 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let jobs = if args.agents > 0 {
+        match ring.secret(crate::devnet_jobs::CONSUMER) {
+            Ok(consumer) => {
+                crate::devnet_jobs::start(&files.home, consumer, &args.jobs, node.api_addr).await?
+            }
+            Err(_) => {
+                eprintln!(
+                    "warning: this devnet was created before compute jobs existed; remove {} to start a new one with them",
+                    g.home.display()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let storage_task = if args.storage_agents > 0 {
         let client = ring.secret(STORAGE_CLIENT).with_context(|| {
             format!(
@@ -829,6 +872,26 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
     for t in agent_tasks {
         let _ = t.await;
     }
+    let jobs = match jobs {
+        Some(run) => {
+            let mut providers = Vec::new();
+            for (i, (_, behaviour)) in agent_devices.iter().enumerate().take(args.agents) {
+                let owner = ring.secret(&provider_name(i))?;
+                providers.push((
+                    Address::from_public_key(&owner.public_key()),
+                    behaviour.clone(),
+                ));
+            }
+            match run.finish(chain.store(), &providers, &files.home).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("warning: checking the jobs: {e:#}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let training = match training {
         Some(run) => match run.finish().await {
             Ok(done) => Some(done),
@@ -877,6 +940,7 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         )?);
     }
     summary.validators = validator_summaries;
+    summary.jobs = jobs;
     if g.json {
         print_json(&summary);
     } else {
@@ -933,6 +997,9 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         }
         if let Some(t) = &summary.training {
             crate::devnet_training::print(t);
+        }
+        if let Some(j) = &summary.jobs {
+            crate::devnet_jobs::print(j);
         }
         if summary.validators.len() > 1 {
             for (i, v) in summary.validators.iter().enumerate() {
@@ -1258,5 +1325,6 @@ fn summarize(
         storage,
         bandwidth,
         training: None,
+        jobs: None,
     })
 }

@@ -7,6 +7,7 @@ mod bench_storage;
 mod client;
 mod cmd_agent;
 mod cmd_blob;
+mod cmd_job;
 mod cmd_keys;
 mod cmd_learn;
 mod cmd_node;
@@ -14,6 +15,7 @@ mod cmd_oracle;
 mod cmd_query;
 mod cmd_tx;
 mod devnet;
+mod devnet_jobs;
 mod devnet_training;
 mod keyring;
 mod testnet;
@@ -94,6 +96,9 @@ enum Command {
     /// Federated training: create a task, follow its rounds, fetch its model.
     #[command(subcommand)]
     Learn(cmd_learn::LearnCommand),
+    /// Compute jobs: submit a job spec, follow it, fetch its verified output.
+    #[command(subcommand)]
+    Job(cmd_job::JobCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -175,6 +180,7 @@ fn main() -> ExitCode {
             Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,
             Command::Blob(cmd) => cmd_blob::run(&globals, cmd).await,
             Command::Learn(cmd) => cmd_learn::run(&globals, cmd).await,
+            Command::Job(cmd) => cmd_job::run(&globals, cmd).await,
             Command::Bench(cmd) => bench::run(&globals, cmd).await,
         }
     });

@@ -1,0 +1,195 @@
+//! The compute marketplace on a devnet: a consumer's stream of WASM and inference jobs is bid
+//! for, run and checked by the agents; a provider returning wrong outputs is caught and
+//! slashed and none of its outputs is accepted; hostile modules are stopped and reported; a
+//! job whose escrow runs out closes with `insufficient_funds`; the escrow balances exactly.
+//! Meanwhile a user submits a job of their own with `plexus job`.
+mod support;
+
+use std::time::{Duration, Instant};
+use support::*;
+
+const SUM_WAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "forty-two\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 10))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"#;
+
+fn job_file(dir: &std::path::Path, module: &str) -> std::path::PathBuf {
+    let path = dir.join("job.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"runtime = "wasm"
+max_price_per_block = "0.01plx"
+duration_blocks = 100
+
+[wasm]
+module = "{module}"
+fuel = 1_000_000
+memory_mb = 1
+
+[resources]
+cpu_cores = 1
+memory_mb = 64
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("devnet");
+    let api = format!("127.0.0.1:{}", free_port());
+    let oracle = format!("127.0.0.1:{}", free_port());
+    let devnet = plexus()
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "devnet",
+            "--api",
+            &api,
+            "--oracle",
+            &oracle,
+            "--agents",
+            "5",
+            "--cheaters",
+            "2",
+            "--job-every",
+            "1s",
+            // No demo transfers: alice submits a job of her own below.
+            "--demo-tps",
+            "0",
+            "--for",
+            "50s",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = format!("http://{api}");
+    let started = Instant::now();
+    while get_json(&format!("{node}/v1/status")).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no devnet API");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--node", node.as_str(), "--keyring-backend", "test"];
+        all.extend_from_slice(args);
+        run(&home, &all)
+    };
+
+    // A spec naming a module the node does not have is refused before anything is paid.
+    let missing = job_file(dir.path(), &"ab".repeat(32));
+    let out = cli(&[
+        "job",
+        "submit",
+        missing.to_str().unwrap(),
+        "--from",
+        "alice",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("plexus blob put"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A malformed spec names its bad field.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "runtime = \"wasm\"\nmax_price_per_block = \"lots\"\n").unwrap();
+    let out = cli(&["job", "submit", bad.to_str().unwrap(), "--from", "alice"]);
+    assert!(!out.status.success());
+
+    // A user's own job: put the module, submit, wait, fetch the verified output.
+    let wat = dir.path().join("answer.wat");
+    std::fs::write(&wat, SUM_WAT).unwrap();
+    let out = cli(&["blob", "put", wat.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let module = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let spec = job_file(dir.path(), &module);
+    let out = cli(&[
+        "--json",
+        "job",
+        "submit",
+        spec.to_str().unwrap(),
+        "--from",
+        "alice",
+        "--wait",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = done["job"].as_u64().unwrap().to_string();
+    assert_eq!(
+        done["order"]["state"]["reason"], "completed",
+        "the user's job completed: {done}"
+    );
+    let result = dir.path().join("out.txt");
+    let out = cli(&["job", "result", &id, "-o", result.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&result).unwrap(), "forty-two\n");
+    let logs = cli(&["job", "logs", &id]);
+    let logs = String::from_utf8_lossy(&logs.stdout).to_string();
+    assert!(
+        logs.contains("lease") && logs.contains("completed"),
+        "{logs}"
+    );
+
+    let out = devnet.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs = &s["jobs"];
+    assert!(jobs["correct"].as_u64().unwrap() >= 8, "{jobs}");
+    assert_eq!(jobs["wrong_results_accepted"], 0, "{jobs}");
+    assert_eq!(jobs["accounting_balanced"], true, "{jobs}");
+    let caught = jobs["cheaters_caught"].as_array().unwrap();
+    assert!(
+        caught
+            .iter()
+            .any(|c| c["behaviour"] == "wrong-results" && c["barred"] == true),
+        "the provider returning wrong results was caught: {jobs}"
+    );
+    assert_eq!(jobs["cheaters_not_caught"].as_array().unwrap().len(), 0);
+    let by_kind = |kind: &str| {
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} job: {jobs}"))
+    };
+    assert_eq!(by_kind("underfunded")["state"], "insufficient_funds");
+    for (kind, status) in [
+        ("endless-loop", "out_of_fuel"),
+        ("memory-bomb", "memory_limit"),
+        ("trap", "trap"),
+        ("output-flood", "output_limit"),
+    ] {
+        let j = by_kind(kind);
+        assert_eq!(j["state"], "completed", "{j}");
+        assert!(
+            j["report"].as_str().unwrap().contains(status),
+            "{kind} was reported as {status}: {j}"
+        );
+        assert_eq!(j["correct"], true, "{j}");
+    }
+}
