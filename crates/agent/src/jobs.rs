@@ -22,6 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
+/// Where a job runner records the leases it may still withdraw from.
+const UNSETTLED_FILE: &str = "unsettled.json";
+
 /// A provider's bidding settings: its prices and the bond it puts up per bid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bidding {
@@ -122,7 +125,9 @@ pub struct JobRunner {
     specs: BTreeMap<Hash, Option<JobSpec>>,
     /// Orders this provider will not bid for (its policy passes, or the chain refused).
     decided: BTreeSet<u64>,
-    /// Leases this provider holds whose earnings may still be withdrawn.
+    /// Leases this provider holds whose earnings may still be withdrawn; kept in
+    /// `work_dir/unsettled.json`, so a restart still withdraws what leases of orders that
+    /// ended meanwhile released.
     unsettled: BTreeSet<u64>,
     stats: Arc<std::sync::Mutex<JobStats>>,
     passes: u64,
@@ -148,12 +153,15 @@ impl JobRunner {
             bidding,
             node,
             blobs: BlobClient::new(),
-            work_dir,
+            work_dir: work_dir.clone(),
             behaviour,
             tx_lock,
             specs: BTreeMap::new(),
             decided: BTreeSet::new(),
-            unsettled: BTreeSet::new(),
+            unsettled: std::fs::read(work_dir.join(UNSETTLED_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default(),
             stats: Default::default(),
             passes: 0,
         }
@@ -182,7 +190,9 @@ impl JobRunner {
                 if lease.provider != self.address {
                     continue;
                 }
-                self.unsettled.insert(lease.id);
+                if self.unsettled.insert(lease.id) {
+                    self.save_unsettled();
+                }
                 if lease.state.state == "active" && lease.output.is_none() {
                     self.run_lease(order, lease).await?;
                 }
@@ -395,8 +405,30 @@ impl JobRunner {
         Ok(())
     }
 
+    /// Writes the leases still to withdraw from (atomically: a temporary file renamed).
+    fn save_unsettled(&self) {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.work_dir)?;
+            let tmp = self.work_dir.join(format!("{UNSETTLED_FILE}.tmp"));
+            std::fs::write(&tmp, serde_json::to_vec(&self.unsettled)?)?;
+            std::fs::rename(&tmp, self.work_dir.join(UNSETTLED_FILE))
+        };
+        if let Err(e) = write() {
+            tracing::warn!(error = %e, "cannot record the leases still to withdraw from");
+        }
+    }
+
     /// Withdraws what every lease of this provider has released and not yet paid out.
     async fn withdraw_released(&mut self) -> Result<(), JobError> {
+        let before = self.unsettled.len();
+        let result = self.withdraw_each().await;
+        if self.unsettled.len() != before {
+            self.save_unsettled();
+        }
+        result
+    }
+
+    async fn withdraw_each(&mut self) -> Result<(), JobError> {
         for id in self.unsettled.clone() {
             let Some(lease) = self.node.lease(id).await? else {
                 self.unsettled.remove(&id);
