@@ -940,7 +940,13 @@ pub async fn run(g: &Globals, args: DevnetArgs) -> anyhow::Result<()> {
         )?);
     }
     summary.validators = validator_summaries;
-    summary.jobs = jobs;
+    summary.jobs = jobs.map(|mut j| {
+        // The baseline for dispatch latency: the bid window at this run's measured block pace.
+        let blocks = summary.height.saturating_sub(start_status.height).max(1);
+        j.block_ms = (summary.seconds * 1e3 / blocks as f64).round() as u64;
+        j.bid_window_ms = j.block_ms * plexus_ledger::market::BID_WINDOW_BLOCKS;
+        j
+    });
     if g.json {
         print_json(&summary);
     } else {

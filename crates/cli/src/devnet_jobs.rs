@@ -281,6 +281,10 @@ pub struct JobsSummary {
     /// ended, as the consumer saw them (median and 90th percentile).
     pub dispatch_ms: Percentiles,
     pub completion_ms: Percentiles,
+    /// This run's mean block interval, and the bid window in those blocks: the least a job
+    /// waits before it can run (the baseline for `dispatch_ms`).
+    pub block_ms: u64,
+    pub bid_window_ms: u64,
     pub jobs: Vec<JobLine>,
 }
 
@@ -468,6 +472,8 @@ impl JobsRun {
                     .filter_map(|s| ms(s.submitted, s.ended))
                     .collect(),
             ),
+            block_ms: 0,
+            bid_window_ms: 0,
             jobs: lines,
         })
     }
@@ -533,7 +539,14 @@ pub fn print(s: &JobsSummary) {
         }
     );
     println!(
-        "  dispatch (submitted → running) median {} ms, p90 {} ms · completion median {} ms, p90 {} ms",
-        s.dispatch_ms.median, s.dispatch_ms.p90, s.completion_ms.median, s.completion_ms.p90
+        "  dispatch (submitted → running) median {} ms, p90 {} ms · completion median {} ms, p90 {} ms\n  \
+         baseline: the bid window, {} blocks of {} ms = {} ms",
+        s.dispatch_ms.median,
+        s.dispatch_ms.p90,
+        s.completion_ms.median,
+        s.completion_ms.p90,
+        plexus_ledger::market::BID_WINDOW_BLOCKS,
+        s.block_ms,
+        s.bid_window_ms
     );
 }
