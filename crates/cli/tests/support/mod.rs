@@ -14,13 +14,27 @@ pub fn plexus() -> Command {
     cmd
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, below Linux's ephemeral range (32768 and up): a port
+/// the kernel hands out (as `:0` would) can be taken by any outgoing connection of the tests
+/// running beside this one before the node binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ (u64::from(std::process::id()) << 20);
+    for _ in 0..1000 {
+        let mut z = seed.wrapping_add(NEXT.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed));
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let port = 20_000 + ((z ^ (z >> 31)) % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on loopback between 20000 and 32000");
 }
 
 /// The first of `count` consecutive ports that were all free a moment ago.
