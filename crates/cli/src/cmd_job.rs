@@ -1,11 +1,11 @@
 //! `plexus job`: compute jobs on the marketplace — submit a job spec, follow its order, fetch
 //! its verified output, read its history.
 
-use crate::client::NodeClient;
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
+use plexus_client::NodeClient;
 use plexus_ledger::market::{Bid, Lease, Order};
 use plexus_market::spec::JobSpec;
 use plexus_types::{Address, Amount, Body, Hash, JobRuntime, OrderTerms, SecretKey};

@@ -2,9 +2,9 @@
 //! and `plexus audit training`, which recomputes every round from the published updates and
 //! the revealed validation set.
 
-use crate::client::NodeClient;
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
+use plexus_client::NodeClient;
 use plexus_learn::task::{
     compare, params_from_bytes, params_hash, recompute, RoundRecord, TaskSpec, SCORE_TOLERANCE,
 };

@@ -35,7 +35,7 @@ pub enum QueryCommand {
 
 /// Checks the proof in an account answer against the app hash it reports, and that this app
 /// hash is the one the chain recorded for that height.
-async fn verify_account(client: &crate::client::NodeClient, v: &Value) -> anyhow::Result<()> {
+async fn verify_account(client: &plexus_client::NodeClient, v: &Value) -> anyhow::Result<()> {
     let address: plexus_types::Address = v["address"].as_str().context("no address")?.parse()?;
     let app_hash = Hash::from_hex(v["app_hash"].as_str().context("no app_hash")?)?;
     let height = v["height"].as_u64().context("no height")?;

@@ -74,7 +74,7 @@ pub async fn send_and_wait(
 
 /// [`send_and_wait`] through a given node.
 pub async fn send_and_wait_on(
-    client: &crate::client::NodeClient,
+    client: &plexus_client::NodeClient,
     key: &plexus_types::SecretKey,
     body: Body,
     timeout: Duration,

@@ -3,9 +3,9 @@
 //! provider must survive); the compute agents bid, run and check them; at the end every
 //! accepted output is compared with a local re-execution of its job.
 
-use crate::client::NodeClient;
 use crate::cmd_job;
 use anyhow::Context;
+use plexus_client::NodeClient;
 use plexus_ledger::market::{Check, LeaseRole, Order, OrderCloseReason, OrderState};
 use plexus_ledger::query;
 use plexus_market::spec::JobSpec;

@@ -208,7 +208,7 @@ pub fn start(
         budget: Amount::plx(BUDGET_PLX),
         coordinator: oracle_address,
     };
-    let node = crate::client::NodeClient::new(&format!("http://{api}"))?;
+    let node = plexus_client::NodeClient::new(&format!("http://{api}"))?;
     let coordinator = spec.coordinator_url.clone();
     let task = tokio::spawn(async move {
         // A devnet stopped in the middle of its task resumes that task: the coordinator kept

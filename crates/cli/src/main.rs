@@ -4,7 +4,6 @@
 mod bench;
 mod bench_consensus;
 mod bench_storage;
-mod client;
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_job;
@@ -118,8 +117,8 @@ impl Globals {
         keyring::Keyring::open(&self.home, self.backend, self.passphrase.clone())
     }
 
-    pub fn client(&self) -> anyhow::Result<client::NodeClient> {
-        client::NodeClient::new(&self.node)
+    pub fn client(&self) -> anyhow::Result<plexus_client::NodeClient> {
+        plexus_client::NodeClient::new(&self.node)
     }
 }
 

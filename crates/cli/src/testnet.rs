@@ -2,12 +2,12 @@
 //! loopback, with transfers sent to every validator in turn, reporting each validator's
 //! height and app hash.
 
-use crate::client::NodeClient;
 use crate::cmd_node::{init_validators, validator_home, ValidatorSetup};
 use crate::keyring::{Backend, Keyring};
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Args;
+use plexus_client::NodeClient;
 use plexus_node::NodeFiles;
 use plexus_types::{Address, Amount, Body, Hash, UnsignedTx};
 use std::process::{Child, Command, Stdio};
