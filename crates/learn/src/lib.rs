@@ -25,5 +25,6 @@ pub mod optimizer;
 pub mod round;
 pub mod simulate;
 pub mod task;
+mod train_config;
 
 pub use aggregate::{AggregateError, Rule};

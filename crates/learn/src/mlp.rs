@@ -8,7 +8,7 @@
 //! candle's autograd takes, to rounding (`model::tests` checks this).
 
 use crate::data::Dataset;
-use crate::model::TrainConfig;
+use crate::train_config::TrainConfig;
 
 /// A matrix in a slice: its rows, columns, and the strides between rows and between columns.
 #[derive(Clone, Copy)]

@@ -39,23 +39,7 @@ pub enum Architecture {
     Cnn { channels: usize },
 }
 
-/// How a participant trains locally each round.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub epochs: usize,
-    pub batch: usize,
-    pub lr: f64,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            epochs: 1,
-            batch: 32,
-            lr: 0.1,
-        }
-    }
-}
+pub use crate::train_config::TrainConfig;
 
 enum Net {
     Mlp(candle_nn::Linear, candle_nn::Linear),
