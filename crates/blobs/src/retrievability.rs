@@ -4,12 +4,11 @@
 //! against the id alone, without holding the blob. A provider that lost or altered any byte of
 //! a challenged group cannot answer.
 
-use crate::store::StoreError;
-use crate::{BlobId, BlobStore, BLOCK_SIZE, CHUNK_GROUP_BYTES};
-use bao_tree::io::sync::{encode_ranges, DecodeResponseIter};
+use crate::{BlobId, BLOCK_SIZE, CHUNK_GROUP_BYTES};
+use bao_tree::io::sync::DecodeResponseIter;
 use bao_tree::io::BaoContentItem;
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 /// Most chunk groups one challenge may name: bounds the answer to 1 MiB of data.
 pub const MAX_CHALLENGE_GROUPS: usize = 64;
@@ -50,7 +49,8 @@ pub fn challenge_groups(id: BlobId, size: u64, seed: &[u8; 32], count: usize) ->
     picked.into_iter().collect()
 }
 
-fn ranges_of(groups: &[u64], size: u64) -> Result<ChunkRanges, ProofError> {
+/// The chunk ranges a challenge names, checked against the blob's size.
+pub(crate) fn ranges_of(groups: &[u64], size: u64) -> Result<ChunkRanges, ProofError> {
     if groups.is_empty() || groups.len() > MAX_CHALLENGE_GROUPS {
         return Err(ProofError::BadChallenge(groups.len()));
     }
@@ -63,18 +63,6 @@ fn ranges_of(groups: &[u64], size: u64) -> Result<ChunkRanges, ProofError> {
         ranges |= ChunkRanges::from(ChunkNum(group * per_group)..ChunkNum((group + 1) * per_group));
     }
     Ok(ranges)
-}
-
-impl BlobStore {
-    /// Answers a challenge: the verified encoding of the named chunk groups of a complete blob.
-    pub fn prove(&self, id: BlobId, groups: &[u64], out: impl Write) -> Result<(), StoreError> {
-        let blob = self.open_blob(id)?;
-        let ranges = ranges_of(groups, blob.size).map_err(StoreError::Challenge)?;
-        encode_ranges(blob.data, &blob.outboard, &ranges, out).map_err(|e| StoreError::Io {
-            context: format!("prove blob {id}"),
-            source: e.into(),
-        })
-    }
 }
 
 /// Checks an answer to a challenge against the blob id and size alone. Returns the number of
@@ -102,6 +90,7 @@ pub fn verify(id: BlobId, size: u64, groups: &[u64], answer: &[u8]) -> Result<u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BlobStore;
 
     fn store_with(bytes: &[u8]) -> (tempfile::TempDir, BlobStore, BlobId) {
         let dir = tempfile::tempdir().unwrap();

@@ -581,3 +581,16 @@ impl<W: Write> Read for TeeReader<'_, W> {
         Ok(n)
     }
 }
+
+impl BlobStore {
+    /// Answers a challenge: the verified encoding of the named chunk groups of a complete blob.
+    pub fn prove(&self, id: BlobId, groups: &[u64], out: impl Write) -> Result<(), StoreError> {
+        let blob = self.open_blob(id)?;
+        let ranges =
+            crate::retrievability::ranges_of(groups, blob.size).map_err(StoreError::Challenge)?;
+        encode_ranges(blob.data, &blob.outboard, &ranges, out).map_err(|e| StoreError::Io {
+            context: format!("prove blob {id}"),
+            source: e.into(),
+        })
+    }
+}
