@@ -309,6 +309,118 @@ fn name(field: &'static str, s: String) -> Result<String, SpecError> {
     Ok(s)
 }
 
+/// The `[wasm]` or `[inference]` table, whichever the runtime names, checked.
+fn check_runtime(
+    kind: RuntimeKind,
+    wasm: Option<RawWasm>,
+    inference: Option<RawInference>,
+) -> Result<Runtime, SpecError> {
+    Ok(match (kind, wasm, inference) {
+        (RuntimeKind::Wasm, Some(w), None) => Runtime::Wasm {
+            module: blob_id("wasm.module", &w.module)?,
+            entry: name("wasm.entry", w.entry)?,
+            fuel: within("wasm.fuel", w.fuel, 1, MAX_WASM_FUEL)?,
+            memory_mb: within("wasm.memory_mb", w.memory_mb, 1, MAX_WASM_MEMORY_MB)?,
+            max_output_bytes: within(
+                "wasm.max_output_bytes",
+                w.max_output_bytes,
+                0,
+                MAX_OUTPUT_BYTES,
+            )?,
+        },
+        (RuntimeKind::Inference, None, Some(i)) => {
+            let dims_ok = match i.architecture {
+                Architecture::Mlp {
+                    inputs,
+                    hidden,
+                    classes,
+                } => [inputs, hidden, classes]
+                    .iter()
+                    .all(|d| (1..=65_536).contains(d)),
+                Architecture::Cnn { channels, classes } => {
+                    (1..=1024).contains(&channels) && (1..=65_536).contains(&classes)
+                }
+            };
+            if !dims_ok {
+                return Err(bad(
+                    "inference.architecture",
+                    "a dimension is zero or too large",
+                ));
+            }
+            Runtime::Inference {
+                model: blob_id("inference.model", &i.model)?,
+                architecture: i.architecture,
+                batch: within("inference.batch", i.batch, 1, MAX_BATCH)?,
+            }
+        }
+        (RuntimeKind::Wasm, _, _) => {
+            return Err(bad(
+                "wasm",
+                "a wasm job needs a [wasm] table and no [inference]",
+            ))
+        }
+        (RuntimeKind::Inference, _, _) => {
+            return Err(bad(
+                "inference",
+                "an inference job needs an [inference] table and no [wasm]",
+            ))
+        }
+    })
+}
+
+/// The job's inputs: each a blob or short inline text, names distinct.
+fn check_inputs(raw: Vec<RawInput>) -> Result<Vec<Input>, SpecError> {
+    if raw.len() > MAX_INPUTS {
+        return Err(bad("inputs", format!("at most {MAX_INPUTS} inputs")));
+    }
+    let mut inputs = Vec::with_capacity(raw.len());
+    for input in raw {
+        let data = match (input.blob, input.text) {
+            (Some(b), None) => InputData::Blob(blob_id("inputs.blob", &b)?),
+            (None, Some(t)) if t.len() <= MAX_INLINE_INPUT_BYTES => InputData::Inline(t),
+            (None, Some(t)) => {
+                return Err(bad(
+                    "inputs.text",
+                    format!(
+                        "{} bytes inline; put inputs over {MAX_INLINE_INPUT_BYTES} bytes in a blob",
+                        t.len()
+                    ),
+                ))
+            }
+            _ => return Err(bad("inputs", "each input has either blob or text")),
+        };
+        let name = name("inputs.name", input.name)?;
+        if inputs.iter().any(|i: &Input| i.name == name) {
+            return Err(bad("inputs.name", format!("{name:?} is named twice")));
+        }
+        inputs.push(Input { name, data });
+    }
+    Ok(inputs)
+}
+
+/// The resources asked of the provider; a WASM job cannot ask for a GPU.
+fn check_resources(raw: RawResources, runtime: RuntimeKind) -> Result<Resources, SpecError> {
+    let gpu = match raw.gpu {
+        None => None,
+        Some(_) if runtime == RuntimeKind::Wasm => {
+            return Err(bad("resources.gpu", "a wasm job cannot use a GPU"))
+        }
+        Some(g) => Some(GpuRequest {
+            model: g
+                .model
+                .map(|m| name("resources.gpu.model", m))
+                .transpose()?,
+            vram_mb: within("resources.gpu.vram_mb", g.vram_mb, 1, MAX_MEMORY_MB)?,
+            count: within("resources.gpu.count", g.count, 1, MAX_GPUS)?,
+        }),
+    };
+    Ok(Resources {
+        cpu_cores: within("resources.cpu_cores", raw.cpu_cores, 1, MAX_CPU_CORES)?,
+        memory_mb: within("resources.memory_mb", raw.memory_mb, 1, MAX_MEMORY_MB)?,
+        gpu,
+    })
+}
+
 impl JobSpec {
     /// Reads and checks a TOML job spec.
     pub fn from_toml(text: &str) -> Result<JobSpec, SpecError> {
@@ -316,111 +428,9 @@ impl JobSpec {
             return Err(SpecError::TooLarge(text.len()));
         }
         let raw: RawSpec = toml::from_str(text).map_err(|e| SpecError::Toml(e.to_string()))?;
-        let runtime = match (raw.runtime, raw.wasm, raw.inference) {
-            (RuntimeKind::Wasm, Some(w), None) => Runtime::Wasm {
-                module: blob_id("wasm.module", &w.module)?,
-                entry: name("wasm.entry", w.entry)?,
-                fuel: within("wasm.fuel", w.fuel, 1, MAX_WASM_FUEL)?,
-                memory_mb: within("wasm.memory_mb", w.memory_mb, 1, MAX_WASM_MEMORY_MB)?,
-                max_output_bytes: within(
-                    "wasm.max_output_bytes",
-                    w.max_output_bytes,
-                    0,
-                    MAX_OUTPUT_BYTES,
-                )?,
-            },
-            (RuntimeKind::Inference, None, Some(i)) => {
-                let dims_ok = match i.architecture {
-                    Architecture::Mlp {
-                        inputs,
-                        hidden,
-                        classes,
-                    } => [inputs, hidden, classes]
-                        .iter()
-                        .all(|d| (1..=65_536).contains(d)),
-                    Architecture::Cnn { channels, classes } => {
-                        (1..=1024).contains(&channels) && (1..=65_536).contains(&classes)
-                    }
-                };
-                if !dims_ok {
-                    return Err(bad(
-                        "inference.architecture",
-                        "a dimension is zero or too large",
-                    ));
-                }
-                Runtime::Inference {
-                    model: blob_id("inference.model", &i.model)?,
-                    architecture: i.architecture,
-                    batch: within("inference.batch", i.batch, 1, MAX_BATCH)?,
-                }
-            }
-            (RuntimeKind::Wasm, _, _) => {
-                return Err(bad(
-                    "wasm",
-                    "a wasm job needs a [wasm] table and no [inference]",
-                ))
-            }
-            (RuntimeKind::Inference, _, _) => {
-                return Err(bad(
-                    "inference",
-                    "an inference job needs an [inference] table and no [wasm]",
-                ))
-            }
-        };
-        if raw.inputs.len() > MAX_INPUTS {
-            return Err(bad("inputs", format!("at most {MAX_INPUTS} inputs")));
-        }
-        let mut inputs = Vec::with_capacity(raw.inputs.len());
-        for input in raw.inputs {
-            let data = match (input.blob, input.text) {
-                (Some(b), None) => InputData::Blob(blob_id("inputs.blob", &b)?),
-                (None, Some(t)) if t.len() <= MAX_INLINE_INPUT_BYTES => InputData::Inline(t),
-                (None, Some(t)) => {
-                    return Err(bad(
-                        "inputs.text",
-                        format!(
-                        "{} bytes inline; put inputs over {MAX_INLINE_INPUT_BYTES} bytes in a blob",
-                        t.len()
-                    ),
-                    ))
-                }
-                _ => return Err(bad("inputs", "each input has either blob or text")),
-            };
-            let name = name("inputs.name", input.name)?;
-            if inputs.iter().any(|i: &Input| i.name == name) {
-                return Err(bad("inputs.name", format!("{name:?} is named twice")));
-            }
-            inputs.push(Input { name, data });
-        }
-        let gpu = match raw.resources.gpu {
-            None => None,
-            Some(_) if runtime.kind() == RuntimeKind::Wasm => {
-                return Err(bad("resources.gpu", "a wasm job cannot use a GPU"))
-            }
-            Some(g) => Some(GpuRequest {
-                model: g
-                    .model
-                    .map(|m| name("resources.gpu.model", m))
-                    .transpose()?,
-                vram_mb: within("resources.gpu.vram_mb", g.vram_mb, 1, MAX_MEMORY_MB)?,
-                count: within("resources.gpu.count", g.count, 1, MAX_GPUS)?,
-            }),
-        };
-        let resources = Resources {
-            cpu_cores: within(
-                "resources.cpu_cores",
-                raw.resources.cpu_cores,
-                1,
-                MAX_CPU_CORES,
-            )?,
-            memory_mb: within(
-                "resources.memory_mb",
-                raw.resources.memory_mb,
-                1,
-                MAX_MEMORY_MB,
-            )?,
-            gpu,
-        };
+        let runtime = check_runtime(raw.runtime, raw.wasm, raw.inference)?;
+        let inputs = check_inputs(raw.inputs)?;
+        let resources = check_resources(raw.resources, runtime.kind())?;
         if let Runtime::Wasm { memory_mb, .. } = runtime {
             if u64::from(memory_mb) > resources.memory_mb {
                 return Err(bad(
