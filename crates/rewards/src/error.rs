@@ -1,4 +1,4 @@
-use crate::manifest::MAX_RESOURCE_LEN;
+use crate::MAX_RESOURCE_LEN;
 use plexus_types::{Hash, PublicKey};
 
 /// Why scoring, building a manifest or computing a payout was refused.

@@ -22,13 +22,17 @@ mod muldiv;
 pub mod payout;
 pub mod scoring;
 
+/// Longest resource class name. Names are short words (`compute`, `storage`); the bound keeps a
+/// hostile name from inflating every leaf hash.
+pub const MAX_RESOURCE_LEN: usize = 64;
+
 pub use bandwidth::{
     score_bandwidth_epoch, tier_quarters, BandwidthDevice, ScoredBandwidth, Speeds,
 };
 pub use bench::{bench_scoring, BenchReport};
 pub use error::RewardsError;
 pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};
-pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf, MAX_RESOURCE_LEN};
+pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf};
 pub use payout::{payout, split_pool, PoolSplit};
 pub use scoring::{
     score_epoch, DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE,

@@ -6,9 +6,7 @@ use plexus_types::{Address, Hash, MerkleProof, MerkleTree, PublicKey};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Longest resource class name. Names are short words (`compute`, `storage`); the bound keeps a
-/// hostile name from inflating every leaf hash.
-pub const MAX_RESOURCE_LEN: usize = 64;
+use crate::MAX_RESOURCE_LEN;
 
 const LEAF_DOMAIN: &[u8] = b"plexus/rewards/manifest-leaf/v1";
 
