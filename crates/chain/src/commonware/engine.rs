@@ -124,51 +124,23 @@ where
 
     let (buffer, buffer_mailbox) = buffered::Engine::<_, _, ConsensusBlock, _>::new(
         context.with_label("buffer"),
-        buffered::Config {
-            public_key: me.clone(),
-            mailbox_size: config.mailbox_size,
-            deque_size: 10,
-            priority: false,
-            codec_config: (),
-            peer_provider: provider.clone(),
-        },
+        broadcast_config(me.clone(), config.mailbox_size, provider.clone()),
     );
 
-    macro_rules! archive {
-        ($name:expr, $codec_config:expr) => {
-            immutable::Config {
-                metadata_partition: format!("{prefix}-{}-metadata", $name),
-                freezer_table_partition: format!("{prefix}-{}-freezer-table", $name),
-                freezer_table_initial_size: 1024,
-                freezer_table_resize_frequency: 4,
-                freezer_table_resize_chunk_size: 1024,
-                freezer_key_partition: format!("{prefix}-{}-freezer-key", $name),
-                freezer_key_page_cache: page_cache.clone(),
-                freezer_key_write_buffer: WRITE_BUFFER,
-                freezer_value_partition: format!("{prefix}-{}-freezer-value", $name),
-                freezer_value_write_buffer: WRITE_BUFFER,
-                freezer_value_target_size: 64 * 1024 * 1024,
-                freezer_value_compression: None,
-                ordinal_partition: format!("{prefix}-{}-ordinal", $name),
-                ordinal_write_buffer: WRITE_BUFFER,
-                items_per_section: NZU64!(4096),
-                codec_config: $codec_config,
-                replay_buffer: REPLAY_BUFFER,
-            }
-        };
-    }
     let finalizations = immutable::Archive::init(
         context.with_label("finalizations_by_height"),
-        archive!(
+        archive_config(
+            &prefix,
             "finalizations",
-            Scheme::certificate_codec_config_unbounded()
+            &page_cache,
+            Scheme::certificate_codec_config_unbounded(),
         ),
     )
     .await
     .map_err(|e| format!("opening the finalizations archive: {e}"))?;
     let blocks = immutable::Archive::init(
         context.with_label("finalized_blocks"),
-        archive!("blocks", ()),
+        archive_config(&prefix, "blocks", &page_cache, ()),
     )
     .await
     .map_err(|e| format!("opening the finalized blocks archive: {e}"))?;
@@ -178,22 +150,13 @@ where
         context.with_label("marshal"),
         finalizations,
         blocks,
-        marshal::Config {
-            provider: ConstantProvider::new(scheme.clone()),
-            epocher: epocher.clone(),
-            partition_prefix: prefix.clone(),
-            mailbox_size: config.mailbox_size,
-            view_retention_timeout: ViewDelta::new(config.activity_timeout * 10),
-            prunable_items_per_section: NZU64!(1024),
-            replay_buffer: REPLAY_BUFFER,
-            key_write_buffer: WRITE_BUFFER,
-            value_write_buffer: WRITE_BUFFER,
-            block_codec_config: (),
-            max_repair: NZUsize!(16),
-            max_pending_acks: NZUsize!(1),
-            page_cache: page_cache.clone(),
-            strategy: Sequential,
-        },
+        marshal_config(
+            &config,
+            &prefix,
+            scheme.clone(),
+            epocher.clone(),
+            page_cache.clone(),
+        ),
     )
     .await;
     tracing::info!(
@@ -242,17 +205,7 @@ where
 
     let backfill = marshal::resolver::p2p::init(
         &context.with_label("backfill"),
-        marshal::resolver::p2p::Config {
-            public_key: me.clone(),
-            peer_provider: provider,
-            blocker,
-            mailbox_size: config.mailbox_size,
-            initial: Duration::from_millis(500),
-            timeout: Duration::from_secs(2),
-            fetch_retry_timeout: Duration::from_millis(100),
-            priority_requests: false,
-            priority_responses: false,
-        },
+        backfill_config(me.clone(), provider, blocker, config.mailbox_size),
         channels.backfill,
     );
 
@@ -262,6 +215,103 @@ where
     consensus.start(channels.votes, channels.certificates, channels.resolver);
     start_tx_relay(&context, chain, channels.txs);
     Ok(progress)
+}
+
+/// How proposals are broadcast to, and cached from, the other validators.
+fn broadcast_config<P>(
+    me: ed25519::PublicKey,
+    mailbox_size: usize,
+    provider: P,
+) -> buffered::Config<ed25519::PublicKey, (), P>
+where
+    P: Provider<PublicKey = ed25519::PublicKey>,
+{
+    buffered::Config {
+        public_key: me,
+        mailbox_size,
+        deque_size: 10,
+        priority: false,
+        codec_config: (),
+        peer_provider: provider,
+    }
+}
+
+/// Marshal's settings: where it keeps finalized blocks and how far back it repairs.
+fn marshal_config(
+    config: &ValidatorConfig,
+    prefix: &str,
+    scheme: Scheme,
+    epocher: FixedEpocher,
+    page_cache: CacheRef,
+) -> marshal::Config<ConsensusBlock, ConstantProvider<Scheme, Epoch>, FixedEpocher, Sequential> {
+    marshal::Config {
+        provider: ConstantProvider::new(scheme),
+        epocher,
+        partition_prefix: prefix.to_string(),
+        mailbox_size: config.mailbox_size,
+        view_retention_timeout: ViewDelta::new(config.activity_timeout * 10),
+        prunable_items_per_section: NZU64!(1024),
+        replay_buffer: REPLAY_BUFFER,
+        key_write_buffer: WRITE_BUFFER,
+        value_write_buffer: WRITE_BUFFER,
+        block_codec_config: (),
+        max_repair: NZUsize!(16),
+        max_pending_acks: NZUsize!(1),
+        page_cache,
+        strategy: Sequential,
+    }
+}
+
+/// How marshal fetches finalized blocks it missed from other validators.
+fn backfill_config<P, B>(
+    me: ed25519::PublicKey,
+    provider: P,
+    blocker: B,
+    mailbox_size: usize,
+) -> marshal::resolver::p2p::Config<ed25519::PublicKey, P, B>
+where
+    P: Provider<PublicKey = ed25519::PublicKey>,
+    B: Blocker<PublicKey = ed25519::PublicKey>,
+{
+    marshal::resolver::p2p::Config {
+        public_key: me,
+        peer_provider: provider,
+        blocker,
+        mailbox_size,
+        initial: Duration::from_millis(500),
+        timeout: Duration::from_secs(2),
+        fetch_retry_timeout: Duration::from_millis(100),
+        priority_requests: false,
+        priority_responses: false,
+    }
+}
+
+/// The storage layout of one of marshal's immutable archives (finalizations or blocks).
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        freezer_table_partition: format!("{prefix}-{name}-freezer-table"),
+        freezer_table_initial_size: 1024,
+        freezer_table_resize_frequency: 4,
+        freezer_table_resize_chunk_size: 1024,
+        freezer_key_partition: format!("{prefix}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_key_write_buffer: WRITE_BUFFER,
+        freezer_value_partition: format!("{prefix}-{name}-freezer-value"),
+        freezer_value_write_buffer: WRITE_BUFFER,
+        freezer_value_target_size: 64 * 1024 * 1024,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{prefix}-{name}-ordinal"),
+        ordinal_write_buffer: WRITE_BUFFER,
+        items_per_section: NZU64!(4096),
+        codec_config,
+        replay_buffer: REPLAY_BUFFER,
+    }
 }
 
 /// Relays transactions admitted here to every other validator, and admits theirs.
