@@ -226,15 +226,27 @@ impl Chain {
         Ok(meta)
     }
 
-    /// Builds, logs, executes and commits one block from the mempool.
+    /// Builds, logs, executes and commits one block from the mempool, stamped with the wall
+    /// clock.
     pub fn produce_block(&self, proposer: Address) -> Result<BlockSummary, ChainError> {
+        self.produce_block_at(proposer, now_ms())
+    }
+
+    /// Builds, logs, executes and commits one block from the mempool, stamped `time_ms` (or
+    /// one millisecond after the previous block, if that is later): the producer's clock is
+    /// the caller's, so a simulation can run the chain on simulated time.
+    pub fn produce_block_at(
+        &self,
+        proposer: Address,
+        time_ms: u64,
+    ) -> Result<BlockSummary, ChainError> {
         let started = Instant::now();
         let ledger = self.ledger.lock();
         let (height, prev_app_hash) = ledger.last_committed();
         let prev_time = self.status.read().last_block_time_ms;
         let ctx = BlockCtx {
             height: height + 1,
-            time_ms: now_ms().max(prev_time + 1),
+            time_ms: time_ms.max(prev_time + 1),
             proposer,
             prev_app_hash,
         };
