@@ -2,5 +2,7 @@
 //! that no program re-declares how to talk to a node.
 
 mod node;
+pub mod transport;
 
 pub use node::NodeClient;
+pub use transport::{HttpTransport, Routers, Transport, TransportError};
