@@ -1,12 +1,12 @@
 //! `PlexusLedger`: the `Ledger` implementation over the authenticated store.
 
-use crate::bank::Account;
+use crate::bank::{Account, BankState};
 use crate::check::TxChecker;
 use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{epochs, market, payouts, registry, storage, training};
+use crate::{bank, epochs, market, payouts, registry, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -221,22 +221,7 @@ impl PlexusLedger {
     ) -> Result<(), TxFailure> {
         let epoch = epochs::last_epoch(state)? + 1;
         match body {
-            Body::Transfer { to, amount } => {
-                let balance = state.account(sender)?.balance;
-                if balance < *amount {
-                    return Err(TxFailure::new(
-                        TxCode::InsufficientFunds,
-                        format!("balance {balance} after fee, transfer of {amount}"),
-                    ));
-                }
-                if !state.move_funds(sender, to, *amount)? {
-                    return Err(TxFailure::new(
-                        TxCode::Overflow,
-                        format!("balance of {to} overflows"),
-                    ));
-                }
-                Ok(())
-            }
+            Body::Transfer { to, amount } => bank::transfer(state, sender, to, *amount),
             Body::RegisterDevice {
                 device,
                 class,
@@ -244,18 +229,21 @@ impl PlexusLedger {
                 h3_cell,
                 stake,
                 device_signature,
-            } => registry::register(
-                state,
-                info,
-                (epoch, height),
-                sender,
-                device,
-                class,
-                capabilities,
-                *h3_cell,
-                *stake,
-                device_signature,
-            ),
+            } => {
+                registry::register(
+                    state,
+                    info,
+                    (epoch, height),
+                    sender,
+                    device,
+                    class,
+                    capabilities,
+                    *h3_cell,
+                    *stake,
+                    device_signature,
+                )?;
+                Ok(storage::device_registered(state, info, device, class)?)
+            }
             Body::UpdateDevice {
                 device,
                 capabilities,
@@ -559,8 +547,7 @@ impl Ledger for PlexusLedger {
         let before = state.get_u64(&state_key::txs_committed())?;
         state.set_u64(state_key::txs_committed(), before + charged_count);
         state.keep();
-        epochs::end_block(&mut state, &info, height)?;
-        market::end_block(&mut state, height)?;
+        crate::end_block::end_block(&mut state, &info, height)?;
         state.keep();
         let changes = state.into_changes();
         let version = self.store.stage(height, &changes)?;
