@@ -5,10 +5,13 @@
 //! is written in one place.
 
 mod actions;
+mod escrow;
 pub mod query;
 pub mod state_key;
 
 pub(crate) use actions::transfer;
+pub(crate) use escrow::Escrow;
+pub use escrow::{EscrowAccounting, EscrowTotals};
 
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;

@@ -10,11 +10,10 @@ use super::store::{
     save_lease, save_order, update_totals,
 };
 use super::{
-    add, corrupt, fail, must, state_key, sub, Bid, BidState, Check, LeaseCloseReason, LeaseRole,
-    LeaseState, Order, OrderCloseReason, OrderState, BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER,
-    MIN_BID_DEPOSIT, PROBATION_JOBS,
+    add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check,
+    LeaseCloseReason, LeaseRole, LeaseState, Order, OrderCloseReason, OrderState,
+    BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT, PROBATION_JOBS,
 };
-use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
@@ -27,7 +26,7 @@ pub(crate) fn create_order(
     owner: &Address,
     terms: &OrderTerms,
 ) -> Result<(), TxFailure> {
-    if !state.move_funds(owner, &module_account::market_escrow(), terms.deposit)? {
+    if !escrow_account().lock(state, owner, terms.deposit)? {
         return fail(
             TxCode::InsufficientFunds,
             format!("cannot deposit {} uplx into escrow", terms.deposit),
@@ -134,7 +133,7 @@ pub(crate) fn place_bid(
             );
         }
     }
-    if !state.move_funds(provider, &module_account::market_escrow(), deposit)? {
+    if !escrow_account().lock(state, provider, deposit)? {
         return fail(
             TxCode::InsufficientFunds,
             format!("cannot bond {deposit} uplx"),

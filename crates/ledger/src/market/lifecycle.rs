@@ -8,11 +8,11 @@ use super::store::{
     update_totals,
 };
 use super::{
-    add, corrupt, must, state_key, sub, BidState, Check, Lease, LeaseCloseReason, LeaseRole,
-    LeaseState, Order, OrderCloseReason, OrderState, BID_WINDOW_BLOCKS, FEE_PER_MILLE,
+    add, corrupt, escrow_account, must, state_key, sub, BidState, Check, Lease, LeaseCloseReason,
+    LeaseRole, LeaseState, Order, OrderCloseReason, OrderState, BID_WINDOW_BLOCKS, FEE_PER_MILLE,
     PROBATION_JOBS,
 };
-use crate::bank::{module_account, BankState};
+use crate::bank::module_account;
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount, JobRuntime};
@@ -78,14 +78,9 @@ pub(super) fn release(
     }
     let fee = Amount(lease.accrued.0 * FEE_PER_MILLE / 1000);
     let net = sub(lease.accrued, fee)?;
-    if fee > Amount::ZERO
-        && !state.move_funds(
-            &module_account::market_escrow(),
-            &module_account::fee_pool(),
-            fee,
-        )?
-    {
-        return Err(corrupt("the market escrow cannot pay a fee"));
+    if fee > Amount::ZERO {
+        let fee_pool = module_account::fee_pool();
+        escrow_account().pay_out(state, &fee_pool, fee, "the market escrow cannot pay a fee")?;
     }
     lease.releasable = net;
     lease.released = true;
@@ -131,14 +126,10 @@ pub(super) fn reject(
     };
     order.escrow = add(order.escrow, lease.accrued)?;
     lease.accrued = Amount::ZERO;
-    if lease.deposit > Amount::ZERO
-        && !state.move_funds(
-            &module_account::market_escrow(),
-            &module_account::slashed(),
-            lease.deposit,
-        )?
-    {
-        return Err(corrupt("the market escrow cannot slash a bond"));
+    if lease.deposit > Amount::ZERO {
+        let slashed = module_account::slashed();
+        let what = "the market escrow cannot slash a bond";
+        escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
     }
     let mut rec = provider_record(state, &lease.provider)?;
     rec.wrong = rec.wrong.saturating_add(1);

@@ -51,6 +51,7 @@ pub(crate) use actions::{
 pub(crate) use end_block::end_block;
 pub use rules::{covers, sampled, winners};
 
+use crate::bank::{module_account, Escrow};
 use crate::codes::{TxCode, TxFailure};
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount, Hash, OrderTerms, PublicKey};
@@ -264,6 +265,11 @@ pub struct MarketTotals {
     pub bonds_returned: Amount,
     pub bonds_slashed: Amount,
     pub wrong_results: u64,
+}
+
+/// Where orders' escrow and bids' bonds are held.
+fn escrow_account() -> Escrow {
+    Escrow::new(module_account::market_escrow(), "market")
 }
 
 fn corrupt(what: &str) -> StoreError {

@@ -2,8 +2,7 @@
 //! leases, provider records and totals, and payments out of the market escrow.
 
 use super::state_key;
-use super::{corrupt, fail, Bid, Lease, MarketTotals, Order, ProviderRecord};
-use crate::bank::{module_account, BankState};
+use super::{corrupt, escrow_account, fail, Bid, Lease, MarketTotals, Order, ProviderRecord};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
@@ -85,8 +84,8 @@ pub(super) fn pay_out(
     to: &Address,
     amount: Amount,
 ) -> Result<(), StoreError> {
-    if amount > Amount::ZERO && !state.move_funds(&module_account::market_escrow(), to, amount)? {
-        return Err(corrupt("the market escrow cannot pay"));
+    if amount > Amount::ZERO {
+        escrow_account().pay_out(state, to, amount, "the market escrow cannot pay")?;
     }
     Ok(())
 }

@@ -1,10 +1,9 @@
 //! The storage market's actions: a client's deal, and an oracle's audit report.
 
 use super::{
-    holders, id_list, load_deal, rank_providers, save_deal, state_key, totals, AuditMark,
-    DealStatus, StorageDeal,
+    escrow_account, holders, id_list, load_deal, rank_providers, save_deal, state_key, totals,
+    AuditMark, DealStatus, StorageDeal,
 };
-use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
@@ -44,7 +43,7 @@ pub(crate) fn create_deal(
             ),
         );
     }
-    if !state.move_funds(client, &module_account::storage_escrow(), escrow)? {
+    if !escrow_account().lock(state, client, escrow)? {
         return fail(
             TxCode::InsufficientFunds,
             format!("client cannot deposit an escrow of {escrow} uplx"),

@@ -2,10 +2,9 @@
 //! refunded.
 
 use super::{
-    corrupt, holders, id_list, load_deal, rank_providers, save_deal, state_key, totals, AuditMark,
-    DealStatus, FailedReplica, Handover, StorageDeal,
+    corrupt, escrow_account, holders, id_list, load_deal, rank_providers, save_deal, state_key,
+    totals, AuditMark, DealStatus, FailedReplica, Handover, StorageDeal,
 };
-use crate::bank::{module_account, BankState};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
@@ -35,7 +34,7 @@ pub(crate) fn end_epoch(
     info: &ChainInfo,
     epoch: u64,
 ) -> Result<(), StoreError> {
-    let escrow_account = module_account::storage_escrow();
+    let escrow = escrow_account();
     let mut t = totals(state)?;
     let mut still_open = Vec::new();
     for id in id_list(state, &state_key::storage_open_deals())? {
@@ -63,9 +62,12 @@ pub(crate) fn end_epoch(
             {
                 continue;
             }
-            if !state.move_funds(&escrow_account, &device.owner, deal.price_per_replica_epoch)? {
-                return Err(corrupt("escrow account holds less than a deal's payment"));
-            }
+            escrow.pay_out(
+                state,
+                &device.owner,
+                deal.price_per_replica_epoch,
+                "escrow account holds less than a deal's payment",
+            )?;
             deal.paid = deal
                 .paid
                 .checked_add(deal.price_per_replica_epoch)
@@ -79,9 +81,12 @@ pub(crate) fn end_epoch(
             let rest = deal
                 .held()
                 .ok_or_else(|| corrupt("a deal paid more than its escrow"))?;
-            if !state.move_funds(&escrow_account, &deal.client, rest)? {
-                return Err(corrupt("escrow account holds less than a deal's refund"));
-            }
+            escrow.pay_out(
+                state,
+                &deal.client,
+                rest,
+                "escrow account holds less than a deal's refund",
+            )?;
             deal.refunded = rest;
             t.refunded = t
                 .refunded

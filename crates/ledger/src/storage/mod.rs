@@ -40,6 +40,7 @@ pub mod state_key;
 pub(crate) use actions::{audit, create_deal};
 pub(crate) use end_epoch::end_epoch;
 
+use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::genesis::{ChainInfo, ResourceClass};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
@@ -134,11 +135,11 @@ impl StorageDeal {
 
 /// Running totals of storage escrow: `escrowed = paid + refunded + held`, where `held` is
 /// the storage escrow account's balance.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct StorageTotals {
-    pub escrowed: Amount,
-    pub paid: Amount,
-    pub refunded: Amount,
+pub type StorageTotals = EscrowTotals;
+
+/// Where deals' escrow is held.
+fn escrow_account() -> Escrow {
+    Escrow::new(module_account::storage_escrow(), "storage")
 }
 
 fn corrupt(what: &str) -> StoreError {

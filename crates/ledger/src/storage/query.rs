@@ -5,7 +5,7 @@ use crate::bank::module_account;
 use crate::bank::query::account;
 use crate::stored::get_json;
 use plexus_store::{Snapshot, Store, StoreError};
-use plexus_types::{Amount, Hash};
+use plexus_types::Hash;
 
 /// A storage deal, by id.
 pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, StoreError> {
@@ -50,20 +50,4 @@ pub fn storage_totals(store: &Store) -> Result<StorageAccounting, StoreError> {
 }
 
 /// Storage totals and the escrow balance: `escrowed = paid + refunded + held`, exactly.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct StorageAccounting {
-    #[serde(flatten)]
-    pub totals: StorageTotals,
-    pub held: Amount,
-}
-
-impl StorageAccounting {
-    /// Whether every escrowed unit is accounted for.
-    pub fn balances(&self) -> bool {
-        let t = &self.totals;
-        [t.paid, t.refunded, self.held]
-            .iter()
-            .try_fold(0u128, |acc, a| acc.checked_add(a.0))
-            == Some(t.escrowed.0)
-    }
-}
+pub type StorageAccounting = crate::bank::EscrowAccounting;

@@ -1,10 +1,9 @@
 //! Training's actions: a sponsor's task, joining it, a coordinator's round, and cancelling.
 
 use super::{
-    corrupt, fail, load, save, state_key, update_totals, Participant, RoundResult, RoundShare,
-    TaskStatus, TrainingTask,
+    corrupt, escrow_account, fail, load, save, state_key, update_totals, Participant, RoundResult,
+    RoundShare, TaskStatus, TrainingTask,
 };
-use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
@@ -18,7 +17,7 @@ pub(crate) fn create_task(
     sponsor: &Address,
     terms: &TrainingTaskTerms,
 ) -> Result<(), TxFailure> {
-    if !state.move_funds(sponsor, &module_account::training_escrow(), terms.budget)? {
+    if !escrow_account().lock(state, sponsor, terms.budget)? {
         return fail(
             TxCode::InsufficientFunds,
             format!("sponsor cannot deposit a budget of {} uplx", terms.budget),
@@ -137,10 +136,8 @@ pub(crate) fn submit_round(
         };
         // Every score zero: the round pays nothing and its pot waits for the refund.
         let amount = Amount(product.checked_div(total).unwrap_or(0));
-        if amount > Amount::ZERO
-            && !state.move_funds(&module_account::training_escrow(), &s.participant, amount)?
-        {
-            return Err(corrupt("escrow cannot pay a round").into());
+        if amount > Amount::ZERO {
+            escrow_account().pay_out(state, &s.participant, amount, "escrow cannot pay a round")?;
         }
         paid = paid
             .checked_add(amount)
@@ -215,10 +212,8 @@ fn refund(
     status: TaskStatus,
 ) -> Result<(), StoreError> {
     let rest = task.held().ok_or_else(|| corrupt("paid exceeds budget"))?;
-    if rest > Amount::ZERO
-        && !state.move_funds(&module_account::training_escrow(), &task.sponsor, rest)?
-    {
-        return Err(corrupt("escrow cannot refund a task"));
+    if rest > Amount::ZERO {
+        escrow_account().pay_out(state, &task.sponsor, rest, "escrow cannot refund a task")?;
     }
     task.refunded = rest;
     task.status = status;

@@ -23,6 +23,7 @@ pub mod state_key;
 
 pub(crate) use actions::{cancel, create_task, join, submit_round};
 
+use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
@@ -118,11 +119,11 @@ impl TrainingTask {
 
 /// Running totals of training escrow: `escrowed = paid + refunded + held`, where `held` is
 /// the training escrow account's balance.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct TrainingTotals {
-    pub escrowed: Amount,
-    pub paid: Amount,
-    pub refunded: Amount,
+pub type TrainingTotals = EscrowTotals;
+
+/// Where tasks' budgets are held.
+fn escrow_account() -> Escrow {
+    Escrow::new(module_account::training_escrow(), "training")
 }
 
 fn corrupt(what: &str) -> StoreError {

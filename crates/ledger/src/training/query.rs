@@ -5,7 +5,6 @@ use crate::bank::module_account;
 use crate::bank::query::account;
 use crate::stored::get_json;
 use plexus_store::{Store, StoreError};
-use plexus_types::Amount;
 
 /// A training task, by id.
 pub fn training_task(store: &Store, id: u64) -> Result<Option<TrainingTask>, StoreError> {
@@ -45,20 +44,4 @@ pub fn training_totals(store: &Store) -> Result<TrainingAccounting, StoreError> 
 }
 
 /// Training totals and the escrow balance: `escrowed = paid + refunded + held`, exactly.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TrainingAccounting {
-    #[serde(flatten)]
-    pub totals: TrainingTotals,
-    pub held: Amount,
-}
-
-impl TrainingAccounting {
-    /// Whether every escrowed unit is accounted for.
-    pub fn balances(&self) -> bool {
-        let t = &self.totals;
-        [t.paid, t.refunded, self.held]
-            .iter()
-            .try_fold(0u128, |acc, a| acc.checked_add(a.0))
-            == Some(t.escrowed.0)
-    }
-}
+pub type TrainingAccounting = crate::bank::EscrowAccounting;
