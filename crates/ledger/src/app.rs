@@ -1,12 +1,12 @@
 //! `PlexusLedger`: the `Ledger` implementation over the authenticated store.
 
-use crate::bank::Account;
-use crate::check::TxChecker;
+use crate::bank::{Account, BankState};
+use crate::check::{self, TxChecker};
 use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{epochs, market, payouts, registry, storage, training};
+use crate::{bank, epochs, market, payouts, registry, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -132,58 +132,31 @@ impl PlexusLedger {
         hash: Hash,
         seed: &Hash,
     ) -> Result<(TxResult, bool), StoreError> {
-        let fail = |code: TxCode, log: String| TxResult {
+        let refuse = |r: Reject| TxResult {
             hash,
-            code,
-            log,
+            code: r.code,
+            log: r.message,
             fee: Amount::ZERO,
         };
-        // Stateless.
-        if raw_len > info.params.max_tx_bytes as usize {
-            return Ok((
-                fail(TxCode::Oversize, "transaction too large".into()),
-                false,
-            ));
-        }
-        let tx = match decoded {
+        // Stage 1, stateless: the same checks as admission.
+        let tx = match check::check_format(&info.params, &info.chain_id, raw_len, decoded) {
             Ok(tx) => tx,
-            Err(e) => {
-                let r = Reject::from(e);
-                return Ok((fail(r.code, r.message), false));
-            }
+            Err(r) => return Ok((refuse(r), false)),
         };
-        if tx.chain_id != info.chain_id {
-            return Ok((
-                fail(TxCode::WrongChainId, format!("chain id {:?}", tx.chain_id)),
-                false,
-            ));
-        }
         if !signature_ok {
-            return Ok((
-                fail(TxCode::InvalidSignature, "signature does not verify".into()),
-                false,
-            ));
+            return Ok((refuse(check::invalid_signature()), false));
         }
-        // Against history.
+        // Stage 2, against state: as admission, but a block takes only the next nonce.
         let sender = tx.signer_address;
         let mut account = state.account(&sender)?;
-        if tx.nonce != account.nonce {
-            let code = if tx.nonce < account.nonce {
-                TxCode::NonceTooLow
-            } else {
-                TxCode::NonceTooHigh
-            };
-            let log = format!("nonce {} but account expects {}", tx.nonce, account.nonce);
-            return Ok((fail(code, log), false));
+        if let Err(r) = check::check_against_state(&info.params, &tx, &account, 0) {
+            return Ok((refuse(r), false));
         }
-        if tx.fee < info.params.min_fee {
-            return Ok((fail(TxCode::FeeTooLow, format!("fee {}", tx.fee)), false));
-        }
-        let Some(after_fee) = account.balance.checked_sub(tx.fee) else {
-            let log = format!("balance {} below fee {}", account.balance, tx.fee);
-            return Ok((fail(TxCode::InsufficientFee, log), false));
-        };
-        // Execute: the fee is charged and the nonce used whatever the body does.
+        let after_fee = account
+            .balance
+            .checked_sub(tx.fee)
+            .ok_or_else(|| StoreError::Corrupt("a checked fee exceeds the balance".into()))?;
+        // Stage 3, execute: the fee is charged and the nonce used whatever the body does.
         account.balance = after_fee;
         account.nonce += 1;
         state.set_account(&sender, account);
@@ -221,22 +194,7 @@ impl PlexusLedger {
     ) -> Result<(), TxFailure> {
         let epoch = epochs::last_epoch(state)? + 1;
         match body {
-            Body::Transfer { to, amount } => {
-                let balance = state.account(sender)?.balance;
-                if balance < *amount {
-                    return Err(TxFailure::new(
-                        TxCode::InsufficientFunds,
-                        format!("balance {balance} after fee, transfer of {amount}"),
-                    ));
-                }
-                if !state.move_funds(sender, to, *amount)? {
-                    return Err(TxFailure::new(
-                        TxCode::Overflow,
-                        format!("balance of {to} overflows"),
-                    ));
-                }
-                Ok(())
-            }
+            Body::Transfer { to, amount } => bank::transfer(state, sender, to, *amount),
             Body::RegisterDevice {
                 device,
                 class,
@@ -244,18 +202,21 @@ impl PlexusLedger {
                 h3_cell,
                 stake,
                 device_signature,
-            } => registry::register(
-                state,
-                info,
-                (epoch, height),
-                sender,
-                device,
-                class,
-                capabilities,
-                *h3_cell,
-                *stake,
-                device_signature,
-            ),
+            } => {
+                registry::register(
+                    state,
+                    info,
+                    (epoch, height),
+                    sender,
+                    device,
+                    class,
+                    capabilities,
+                    *h3_cell,
+                    *stake,
+                    device_signature,
+                )?;
+                Ok(storage::device_registered(state, info, device, class)?)
+            }
             Body::UpdateDevice {
                 device,
                 capabilities,
@@ -435,12 +396,11 @@ impl Ledger for PlexusLedger {
             if used + bytes.len() > max_bytes {
                 break;
             }
-            let Ok(tx) = SignedTx::decode(&bytes) else {
+            let decoded = SignedTx::decode(&bytes);
+            let Ok(tx) = check::check_format(&info.params, &info.chain_id, bytes.len(), decoded)
+            else {
                 continue;
             };
-            if tx.chain_id != info.chain_id || tx.fee < info.params.min_fee {
-                continue;
-            }
             let entry = match senders.get_mut(&tx.signer_address) {
                 Some(a) => a,
                 None => {
@@ -453,7 +413,7 @@ impl Ledger for PlexusLedger {
                     senders.entry(tx.signer_address).or_insert(a)
                 }
             };
-            if tx.nonce != entry.nonce || entry.balance < tx.fee {
+            if check::check_against_state(&info.params, &tx, entry, 0).is_err() {
                 continue;
             }
             entry.nonce += 1;
@@ -559,8 +519,7 @@ impl Ledger for PlexusLedger {
         let before = state.get_u64(&state_key::txs_committed())?;
         state.set_u64(state_key::txs_committed(), before + charged_count);
         state.keep();
-        epochs::end_block(&mut state, &info, height)?;
-        market::end_block(&mut state, height)?;
+        crate::end_block::end_block(&mut state, &info, height)?;
         state.keep();
         let changes = state.into_changes();
         let version = self.store.stage(height, &changes)?;

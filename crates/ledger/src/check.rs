@@ -1,14 +1,21 @@
-//! Mempool admission: the stateless checks and the checks against committed history. Usable
-//! from many threads at once, without the ledger's lock, so admission never waits for a block
-//! to execute.
+//! The checks every transaction passes, in stages, written once and run both at mempool
+//! admission ([`TxChecker`], usable from many threads at once without the ledger's lock, so
+//! admission never waits for a block to execute) and again when a block executes it:
+//!
+//! 1. stateless ([`check_format`], then the signature): size, format, chain id;
+//! 2. against state ([`check_against_state`]): fee, nonce and the balance to pay the fee,
+//!    where admission lets the nonce run up to [`MAX_NONCE_GAP`] ahead and a block takes only
+//!    the account's next nonce;
+//! 3. execution, in a block only: the body's own rules, by its component.
+//!
+//! The same failing check gives the same code and message at both places.
 
-use crate::bank::Account;
+use crate::bank::{state_key, Account};
 use crate::codes::{Reject, TxCode};
 use crate::genesis::Params;
 use crate::sigcache::SigCache;
-use crate::state_key;
 use plexus_store::{Snapshot, Store};
-use plexus_types::{Address, Amount, SignedTx, TxHash};
+use plexus_types::{Address, Amount, SignedTx, TxError, TxHash};
 use std::sync::Arc;
 
 /// How far ahead of the account's next nonce the mempool holds transactions.
@@ -26,6 +33,88 @@ pub struct TxMeta {
     pub account_nonce: u64,
 }
 
+/// Stage 1, stateless: the transaction's size under the chain's limit, its bytes a well-formed
+/// transaction (`decoded`, what [`SignedTx::decode`] made of them), for this chain.
+pub(crate) fn check_format(
+    params: &Params,
+    chain_id: &str,
+    len: usize,
+    decoded: Result<SignedTx, TxError>,
+) -> Result<SignedTx, Reject> {
+    if len > params.max_tx_bytes as usize {
+        return Err(Reject::new(
+            TxCode::Oversize,
+            format!(
+                "transaction is {len} bytes, larger than the limit of {}",
+                params.max_tx_bytes
+            ),
+        ));
+    }
+    let tx = decoded?;
+    if tx.chain_id != chain_id {
+        return Err(Reject::new(
+            TxCode::WrongChainId,
+            format!(
+                "transaction is for chain {:?}, this node runs {:?}",
+                tx.chain_id, chain_id
+            ),
+        ));
+    }
+    Ok(tx)
+}
+
+/// Stage 1, stateless: why a transaction whose signature does not verify is refused.
+pub(crate) fn invalid_signature() -> Reject {
+    Reject::from(TxError::BadSignature(plexus_types::KeyError::BadSignature))
+}
+
+/// Stage 2, against state: the fee at least the chain's minimum, the nonce the account's
+/// next one or at most `max_nonce_gap` ahead of it, and a balance that pays the fee.
+pub(crate) fn check_against_state(
+    params: &Params,
+    tx: &SignedTx,
+    account: &Account,
+    max_nonce_gap: u64,
+) -> Result<(), Reject> {
+    if tx.fee < params.min_fee {
+        return Err(Reject::new(
+            TxCode::FeeTooLow,
+            format!(
+                "fee {} uplx is below the minimum of {} uplx",
+                tx.fee, params.min_fee
+            ),
+        ));
+    }
+    if tx.nonce < account.nonce {
+        return Err(Reject::new(
+            TxCode::NonceTooLow,
+            format!(
+                "nonce {} already used: account {} expects nonce {}",
+                tx.nonce, tx.signer_address, account.nonce
+            ),
+        ));
+    }
+    if tx.nonce > account.nonce.saturating_add(max_nonce_gap) {
+        return Err(Reject::new(
+            TxCode::NonceTooHigh,
+            format!(
+                "nonce {} is too far ahead: account {} expects nonce {}",
+                tx.nonce, tx.signer_address, account.nonce
+            ),
+        ));
+    }
+    if account.balance < tx.fee {
+        return Err(Reject::new(
+            TxCode::InsufficientFee,
+            format!(
+                "account {} holds {} uplx, less than the fee of {} uplx",
+                tx.signer_address, account.balance, tx.fee
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct TxChecker {
     pub(crate) store: Store,
@@ -35,7 +124,7 @@ pub struct TxChecker {
 }
 
 impl TxChecker {
-    /// Format, size, chain id and signature.
+    /// Stage 1: format, size, chain id and signature.
     pub fn check_stateless(&self, bytes: &[u8]) -> Result<SignedTx, Reject> {
         let tx = self.decode(bytes)?;
         if !self.sigs.contains(&tx.hash) {
@@ -69,40 +158,22 @@ impl TxChecker {
         decoded
             .into_iter()
             .map(|r| match r {
-                Ok(tx) if bad.contains(&tx.hash) => Err(Reject::new(
-                    TxCode::InvalidSignature,
-                    "invalid signature: signature does not verify",
-                )),
+                Ok(tx) if bad.contains(&tx.hash) => Err(invalid_signature()),
                 other => other,
             })
             .collect()
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<SignedTx, Reject> {
-        if bytes.len() > self.params.max_tx_bytes as usize {
-            return Err(Reject::new(
-                TxCode::Oversize,
-                format!(
-                    "transaction is {} bytes, larger than the limit of {}",
-                    bytes.len(),
-                    self.params.max_tx_bytes
-                ),
-            ));
-        }
-        let tx = SignedTx::decode(bytes)?;
-        if tx.chain_id != *self.chain_id {
-            return Err(Reject::new(
-                TxCode::WrongChainId,
-                format!(
-                    "transaction is for chain {:?}, this node runs {:?}",
-                    tx.chain_id, &*self.chain_id
-                ),
-            ));
-        }
-        Ok(tx)
+        check_format(
+            &self.params,
+            &self.chain_id,
+            bytes.len(),
+            SignedTx::decode(bytes),
+        )
     }
 
-    /// Nonce and fee against the committed state.
+    /// Stage 2: fee and nonce against the committed state.
     pub fn check_history(&self, tx: &SignedTx) -> Result<TxMeta, Reject> {
         let snapshot = self.snapshot()?;
         self.check_history_in(&snapshot, tx)
@@ -117,47 +188,12 @@ impl TxChecker {
 
     /// [`TxChecker::check_history`] against a given snapshot.
     pub fn check_history_in(&self, snapshot: &Snapshot, tx: &SignedTx) -> Result<TxMeta, Reject> {
-        if tx.fee < self.params.min_fee {
-            return Err(Reject::new(
-                TxCode::FeeTooLow,
-                format!(
-                    "fee {} uplx is below the minimum of {} uplx",
-                    tx.fee, self.params.min_fee
-                ),
-            ));
-        }
         let account = snapshot
             .get(&state_key::account(&tx.signer_address))
             .map_err(|e| Reject::new(TxCode::Malformed, format!("state unavailable: {e}")))?
             .and_then(|b| Account::decode(&b))
             .unwrap_or_default();
-        if tx.nonce < account.nonce {
-            return Err(Reject::new(
-                TxCode::NonceTooLow,
-                format!(
-                    "nonce {} already used: account {} expects nonce {}",
-                    tx.nonce, tx.signer_address, account.nonce
-                ),
-            ));
-        }
-        if tx.nonce > account.nonce + MAX_NONCE_GAP {
-            return Err(Reject::new(
-                TxCode::NonceTooHigh,
-                format!(
-                    "nonce {} is too far ahead: account {} expects nonce {}",
-                    tx.nonce, tx.signer_address, account.nonce
-                ),
-            ));
-        }
-        if account.balance < tx.fee {
-            return Err(Reject::new(
-                TxCode::InsufficientFee,
-                format!(
-                    "account {} holds {} uplx, less than the fee of {} uplx",
-                    tx.signer_address, account.balance, tx.fee
-                ),
-            ));
-        }
+        check_against_state(&self.params, tx, &account, MAX_NONCE_GAP)?;
         Ok(TxMeta {
             hash: tx.hash,
             sender: tx.signer_address,

@@ -9,11 +9,16 @@
 //! against history (nonce, fee), then execution against current state. A transaction that
 //! fails the first two is a no-op that charges nothing (its signer cannot be charged safely);
 //! one that fails in execution pays its fee and changes nothing else. Neither rejects a block.
+//!
+//! Each component (`bank`, `registry`, `epochs`, `payouts`, `storage`, `training`, `market`)
+//! is a folder holding its actions, its end-of-block work, its state keys and its queries;
+//! `state_key` and `query` re-export the components' keys and reads under one name each.
 
 mod app;
 mod bank;
 mod check;
 mod codes;
+mod end_block;
 pub mod epochs;
 mod genesis;
 pub mod market;
@@ -24,6 +29,7 @@ pub mod registry;
 mod sigcache;
 pub mod state_key;
 pub mod storage;
+mod stored;
 pub mod training;
 
 pub use app::{fee_pool_address, PlexusLedger};

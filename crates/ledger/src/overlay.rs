@@ -2,10 +2,7 @@
 //! the block wrote, and what the current transaction's body has written so far. A failing body
 //! is discarded whole, so a transaction is all or nothing (beyond its fee and nonce).
 
-use crate::bank::Account;
-use crate::state_key;
 use plexus_store::{ChangeSet, Snapshot, StoreError};
-use plexus_types::{Address, Amount};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -83,65 +80,5 @@ impl<'a> StateOverlay<'a> {
 
     pub(crate) fn set_u64(&mut self, key: Vec<u8>, value: u64) {
         self.set(key, value.to_be_bytes().to_vec());
-    }
-
-    pub(crate) fn account(&self, address: &Address) -> Result<Account, StoreError> {
-        Ok(self
-            .get(&state_key::account(address))?
-            .and_then(|b| Account::decode(&b))
-            .unwrap_or_default())
-    }
-
-    pub(crate) fn set_account(&mut self, address: &Address, account: Account) {
-        self.set(state_key::account(address), account.encode());
-    }
-
-    /// Moves `amount` from one account to another; false (and nothing moved) if `from` holds
-    /// too little or `to` would overflow.
-    pub(crate) fn move_funds(
-        &mut self,
-        from: &Address,
-        to: &Address,
-        amount: Amount,
-    ) -> Result<bool, StoreError> {
-        let mut source = self.account(from)?;
-        let Some(left) = source.balance.checked_sub(amount) else {
-            return Ok(false);
-        };
-        source.balance = left;
-        self.set_account(from, source);
-        let mut dest = self.account(to)?;
-        match dest.balance.checked_add(amount) {
-            Some(b) => {
-                dest.balance = b;
-                self.set_account(to, dest);
-                Ok(true)
-            }
-            None => {
-                source.balance = source.balance.checked_add(amount).unwrap_or(source.balance);
-                self.set_account(from, source);
-                Ok(false)
-            }
-        }
-    }
-
-    /// Creates `amount` new tokens in `to`, raising the supply.
-    pub(crate) fn mint(&mut self, to: &Address, amount: Amount) -> Result<(), StoreError> {
-        let supply = self.supply()?;
-        let new_supply = supply
-            .checked_add(amount)
-            .ok_or_else(|| StoreError::Corrupt("supply would overflow".into()))?;
-        let mut dest = self.account(to)?;
-        dest.balance = dest
-            .balance
-            .checked_add(amount)
-            .ok_or_else(|| StoreError::Corrupt("balance would overflow".into()))?;
-        self.set_account(to, dest);
-        self.set(state_key::supply(), new_supply.0.to_be_bytes().to_vec());
-        Ok(())
-    }
-
-    pub(crate) fn supply(&self) -> Result<Amount, StoreError> {
-        Ok(crate::query::decode_supply(self.get(&state_key::supply())?))
     }
 }

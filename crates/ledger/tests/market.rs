@@ -9,88 +9,27 @@ use plexus_ledger::market::{
     BidState, Check, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
     BID_WINDOW_BLOCKS, MIN_BID_DEPOSIT, PROBATION_JOBS,
 };
-use plexus_ledger::{module_account, query, PlexusLedger, TxCode};
+use plexus_ledger::{module_account, query, TxCode};
 use plexus_types::{
-    statements, Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms,
-    SecretKey, UnsignedTx,
+    Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, SecretKey,
 };
 
-const FEE: u128 = 1_000;
 const STAKE: u128 = 100_000_000;
-const CELL: u64 = 0x8c2a100d2c0a5ff;
-
-struct Net {
-    _dir: tempfile::TempDir,
-    ledger: PlexusLedger,
-    nonces: std::collections::BTreeMap<Address, u64>,
-}
 
 fn device(i: u8) -> SecretKey {
     key(100 + i)
 }
 
 impl Net {
-    fn new(keys: &[&SecretKey]) -> Net {
-        let funded: Vec<(Address, u128)> = keys.iter().map(|k| (addr(k), 10_000_000_000)).collect();
-        let (dir, ledger) = fresh_ledger(&genesis(&funded));
-        Net {
-            _dir: dir,
-            ledger,
-            nonces: Default::default(),
-        }
-    }
-
-    fn send(&mut self, k: &SecretKey, body: Body) -> TxCode {
-        let a = addr(k);
-        let nonce = *self.nonces.get(&a).unwrap_or(&0);
-        let tx = UnsignedTx {
-            chain_id: CHAIN.into(),
-            nonce,
-            fee: Amount(FEE),
-            body,
-        }
-        .sign(k);
-        let out = run_block(&mut self.ledger, vec![tx.bytes]);
-        if out.results[0].fee > Amount::ZERO {
-            self.nonces.insert(a, nonce + 1);
-        }
-        assert!(
-            out.results[0].code == TxCode::Ok || !out.results[0].log.is_empty(),
-            "a failure says why"
-        );
-        out.results[0].code
-    }
-
-    fn empty_blocks(&mut self, n: u64) {
-        for _ in 0..n {
-            run_block(&mut self.ledger, vec![]);
-        }
-    }
-
-    fn balance(&self, a: &Address) -> u128 {
-        self.ledger.account(a).unwrap().balance.0
-    }
-
     /// Registers provider `i`'s device with 4 cores and 8 GiB.
     fn register(&mut self, owner: &SecretKey, i: u8) {
-        let dev = device(i);
-        let statement = statements::device_registration(CHAIN, &addr(owner), &dev.public_key());
-        let code = self.send(
-            owner,
-            Body::RegisterDevice {
-                device: dev.public_key(),
-                class: "cpu-small".into(),
-                capabilities: Capabilities {
-                    cpu_cores: 4,
-                    memory_mb: 8192,
-                    ..Capabilities::default()
-                },
-                h3_cell: CELL,
-                stake: Amount(STAKE),
-                device_signature: dev.sign(&statement),
-            },
-        );
-        assert_eq!(code, TxCode::Ok);
+        let capabilities = Capabilities {
+            cpu_cores: 4,
+            memory_mb: 8192,
+            ..Capabilities::default()
+        };
+        let body = register_body(owner, &device(i), "cpu-small", capabilities, STAKE);
+        assert_eq!(self.send(owner, body), TxCode::Ok);
     }
 
     fn order(&self, id: u64) -> plexus_ledger::market::Order {
@@ -167,7 +106,7 @@ fn setup(providers: u8) -> (Net, SecretKey, Vec<SecretKey>) {
     let ps: Vec<SecretKey> = (0..providers).map(|i| key(2 + i)).collect();
     let mut all: Vec<&SecretKey> = vec![&consumer];
     all.extend(ps.iter());
-    let mut net = Net::new(&all);
+    let mut net = Net::funded(&all);
     for (i, p) in ps.iter().enumerate() {
         net.register(p, i as u8);
     }

@@ -2,25 +2,16 @@
 mod common;
 
 use common::*;
-use plexus_ledger::{
-    module_account, query, Genesis, Ledger, OracleSet, PlexusLedger, RewardParams, TxCode,
-};
+use plexus_ledger::{module_account, query, Genesis, OracleSet, RewardParams, TxCode};
 use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
     statements, Address, Amount, Body, Capabilities, ComputeFraud, Hash, PublicKey, RewardClaim,
-    SecretKey, UnsignedTx,
+    SecretKey,
 };
 use proptest::prelude::*;
 
 const EPOCH_BLOCKS: u64 = 16;
-const CELL: u64 = 0x8c2a100d2c0a5ff;
-
-struct Net {
-    _dir: tempfile::TempDir,
-    ledger: PlexusLedger,
-    nonces: std::collections::BTreeMap<Address, u64>,
-}
 
 fn oracle(i: u8) -> SecretKey {
     SecretKey::from_seed([200 + i; 32])
@@ -46,47 +37,7 @@ fn reward_genesis(funded: &[Address]) -> Genesis {
 
 impl Net {
     fn new(funded: &[Address]) -> Net {
-        let (dir, ledger) = fresh_ledger(&reward_genesis(funded));
-        Net {
-            _dir: dir,
-            ledger,
-            nonces: Default::default(),
-        }
-    }
-
-    /// Sends one transaction in its own block; returns its result code.
-    fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
-        let a = addr(key);
-        let nonce = *self.nonces.get(&a).unwrap_or(&0);
-        let tx = UnsignedTx {
-            chain_id: CHAIN.into(),
-            nonce,
-            fee: Amount(1_000),
-            body,
-        }
-        .sign(key);
-        let out = run_block(&mut self.ledger, vec![tx.bytes]);
-        if out.results[0].fee > Amount::ZERO {
-            self.nonces.insert(a, nonce + 1);
-        }
-        out.results[0].code
-    }
-
-    fn empty_blocks(&mut self, n: u64) {
-        for _ in 0..n {
-            run_block(&mut self.ledger, vec![]);
-        }
-    }
-
-    /// Runs empty blocks until `epoch` has ended.
-    fn end_epoch(&mut self, epoch: u64) {
-        while self.ledger.last_committed().0 < epoch * EPOCH_BLOCKS {
-            self.empty_blocks(1);
-        }
-    }
-
-    fn balance(&self, a: &Address) -> u128 {
-        self.ledger.account(a).unwrap().balance.0
+        Net::with_genesis(reward_genesis(funded))
     }
 
     fn assert_accounted(&self) {
@@ -105,20 +56,13 @@ impl Net {
     }
 }
 
-fn register_body(owner: &SecretKey, device: &SecretKey, class: &str, stake: u128) -> Body {
-    let statement = statements::device_registration(CHAIN, &addr(owner), &device.public_key());
-    Body::RegisterDevice {
-        device: device.public_key(),
-        class: class.into(),
-        capabilities: Capabilities {
-            cpu_cores: 4,
-            memory_mb: 8192,
-            ..Capabilities::default()
-        },
-        h3_cell: CELL,
-        stake: Amount(stake),
-        device_signature: device.sign(&statement),
-    }
+fn register_cpu(owner: &SecretKey, device: &SecretKey, class: &str, stake: u128) -> Body {
+    let capabilities = Capabilities {
+        cpu_cores: 4,
+        memory_mb: 8192,
+        ..Capabilities::default()
+    };
+    register_body(owner, device, class, capabilities, stake)
 }
 
 const STAKE: u128 = 100_000_000; // the cpu-small minimum, 100 PLX
@@ -131,7 +75,7 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
     let before = net.balance(&addr(&owner));
 
     let stranger = SecretKey::from_seed([51; 32]);
-    let mut forged = register_body(&owner, &device, "cpu-small", STAKE);
+    let mut forged = register_cpu(&owner, &device, "cpu-small", STAKE);
     if let Body::RegisterDevice {
         device_signature, ..
     } = &mut forged
@@ -142,18 +86,15 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
     assert_eq!(
         net.send(
             &owner,
-            register_body(&owner, &device, "cpu-small", STAKE - 1)
+            register_cpu(&owner, &device, "cpu-small", STAKE - 1)
         ),
         TxCode::StakeTooLow
     );
     assert_eq!(
-        net.send(
-            &owner,
-            register_body(&owner, &device, "quantum-9000", STAKE)
-        ),
+        net.send(&owner, register_cpu(&owner, &device, "quantum-9000", STAKE)),
         TxCode::UnknownClass
     );
-    let mut nowhere = register_body(&owner, &device, "cpu-small", STAKE);
+    let mut nowhere = register_cpu(&owner, &device, "cpu-small", STAKE);
     if let Body::RegisterDevice { h3_cell, .. } = &mut nowhere {
         *h3_cell = 0;
     }
@@ -162,11 +103,11 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
     assert_eq!(net.balance(&addr(&owner)), before - 4 * 1_000);
 
     assert_eq!(
-        net.send(&owner, register_body(&owner, &device, "cpu-small", STAKE)),
+        net.send(&owner, register_cpu(&owner, &device, "cpu-small", STAKE)),
         TxCode::Ok
     );
     assert_eq!(
-        net.send(&owner, register_body(&owner, &device, "cpu-small", STAKE)),
+        net.send(&owner, register_cpu(&owner, &device, "cpu-small", STAKE)),
         TxCode::DeviceExists
     );
     assert_eq!(net.balance(&module_account::stake()), STAKE);
@@ -374,7 +315,7 @@ fn a_signed_wrong_compute_answer_slashes_the_device_and_forfeits_its_reward() {
     let device = SecretKey::from_seed([70; 32]);
     let mut net = Net::new(&[addr(&owner)]);
     assert_eq!(
-        net.send(&owner, register_body(&owner, &device, "cpu-small", STAKE)),
+        net.send(&owner, register_cpu(&owner, &device, "cpu-small", STAKE)),
         TxCode::Ok
     );
     let challenge = ComputeChallenge::new([9; 32], 8).unwrap();
@@ -443,7 +384,7 @@ proptest! {
         let devices: Vec<SecretKey> = (0..units.len() as u8).map(|i| SecretKey::from_seed([100 + i; 32])).collect();
         let mut net = Net::new(&owners.iter().map(addr).collect::<Vec<_>>());
         for (o, d) in owners.iter().zip(&devices) {
-            prop_assert_eq!(net.send(o, register_body(o, d, "cpu-small", STAKE)), TxCode::Ok);
+            prop_assert_eq!(net.send(o, register_cpu(o, d, "cpu-small", STAKE)), TxCode::Ok);
         }
         if slash_first {
             let challenge = ComputeChallenge::new([1; 32], 4).unwrap();

@@ -4,25 +4,15 @@ mod common;
 
 use common::*;
 use plexus_ledger::storage::{self, DealStatus, StorageDeal};
-use plexus_ledger::{
-    module_account, query, Genesis, Ledger, OracleSet, PlexusLedger, RewardParams, TxCode,
-};
+use plexus_ledger::{module_account, query, Genesis, OracleSet, RewardParams, TxCode};
 use plexus_types::{
-    statements, Address, Amount, Body, Capabilities, Hash, PublicKey, SecretKey, StorageDealTerms,
-    StorageFailure, UnsignedTx,
+    Address, Amount, Body, Capabilities, Hash, PublicKey, SecretKey, StorageDealTerms,
+    StorageFailure,
 };
 use proptest::prelude::*;
 
 const EPOCH_BLOCKS: u64 = 8;
-const CELL: u64 = 0x8c2a100d2c0a5ff;
 const STAKE: u128 = 100_000_000;
-const FEE: u128 = 1_000;
-
-struct Net {
-    _dir: tempfile::TempDir,
-    ledger: PlexusLedger,
-    nonces: std::collections::BTreeMap<Address, u64>,
-}
 
 fn storage_genesis(funded: &[Address]) -> Genesis {
     let all: Vec<(Address, u128)> = funded.iter().map(|a| (*a, 10_000_000_000)).collect();
@@ -39,49 +29,9 @@ impl Net {
         Net::with_genesis(storage_genesis(funded))
     }
 
-    fn with_genesis(genesis: Genesis) -> Net {
-        let (dir, ledger) = fresh_ledger(&genesis);
-        Net {
-            _dir: dir,
-            ledger,
-            nonces: Default::default(),
-        }
-    }
-
-    fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
-        let a = addr(key);
-        let nonce = *self.nonces.get(&a).unwrap_or(&0);
-        let tx = UnsignedTx {
-            chain_id: CHAIN.into(),
-            nonce,
-            fee: Amount(FEE),
-            body,
-        }
-        .sign(key);
-        let out = run_block(&mut self.ledger, vec![tx.bytes]);
-        if out.results[0].fee > Amount::ZERO {
-            self.nonces.insert(a, nonce + 1);
-        }
-        assert!(
-            out.results[0].code == TxCode::Ok || !out.results[0].log.is_empty(),
-            "a failure says why"
-        );
-        out.results[0].code
-    }
-
     fn register(&mut self, owner: &SecretKey, device: &SecretKey, class: &str) -> TxCode {
-        let statement = statements::device_registration(CHAIN, &addr(owner), &device.public_key());
-        self.send(
-            owner,
-            Body::RegisterDevice {
-                device: device.public_key(),
-                class: class.into(),
-                capabilities: Capabilities::default(),
-                h3_cell: CELL,
-                stake: Amount(STAKE),
-                device_signature: device.sign(&statement),
-            },
-        )
+        let body = register_body(owner, device, class, Capabilities::default(), STAKE);
+        self.send(owner, body)
     }
 
     /// Registers `device(i)` under `owners[i]` in a storage class, for every owner.
@@ -114,23 +64,9 @@ impl Net {
         )
     }
 
-    fn end_epoch(&mut self, epoch: u64) {
-        while self.ledger.last_committed().0 < epoch * EPOCH_BLOCKS {
-            run_block(&mut self.ledger, vec![]);
-        }
-    }
-
     /// Runs empty blocks until the epoch in progress ends, so what follows starts an epoch.
     fn align(&mut self) {
         self.end_epoch(self.epoch_in_progress());
-    }
-
-    fn epoch_in_progress(&self) -> u64 {
-        self.ledger.last_committed().0 / EPOCH_BLOCKS + 1
-    }
-
-    fn balance(&self, a: &Address) -> u128 {
-        self.ledger.account(a).unwrap().balance.0
     }
 
     fn deals(&self, blob: &Hash) -> Vec<StorageDeal> {

@@ -5,58 +5,13 @@ mod common;
 
 use common::*;
 use plexus_ledger::training::TaskStatus;
-use plexus_ledger::{module_account, query, PlexusLedger, TxCode};
+use plexus_ledger::{module_account, query, TxCode};
 use plexus_types::{
-    Address, Amount, Body, Hash, SecretKey, TrainingRound, TrainingScore, TrainingTaskTerms,
-    UnsignedTx,
+    Amount, Body, Hash, SecretKey, TrainingRound, TrainingScore, TrainingTaskTerms,
 };
 use proptest::prelude::*;
 
-const FEE: u128 = 1_000;
-const FUNDS: u128 = 10_000_000_000;
-
-struct Net {
-    _dir: tempfile::TempDir,
-    ledger: PlexusLedger,
-    nonces: std::collections::BTreeMap<Address, u64>,
-}
-
 impl Net {
-    fn new(keys: &[&SecretKey]) -> Net {
-        let funded: Vec<(Address, u128)> = keys.iter().map(|k| (addr(k), FUNDS)).collect();
-        let (dir, ledger) = fresh_ledger(&genesis(&funded));
-        Net {
-            _dir: dir,
-            ledger,
-            nonces: Default::default(),
-        }
-    }
-
-    fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
-        let a = addr(key);
-        let nonce = *self.nonces.get(&a).unwrap_or(&0);
-        let tx = UnsignedTx {
-            chain_id: CHAIN.into(),
-            nonce,
-            fee: Amount(FEE),
-            body,
-        }
-        .sign(key);
-        let out = run_block(&mut self.ledger, vec![tx.bytes]);
-        if out.results[0].fee > Amount::ZERO {
-            self.nonces.insert(a, nonce + 1);
-        }
-        assert!(
-            out.results[0].code == TxCode::Ok || !out.results[0].log.is_empty(),
-            "a failure says why"
-        );
-        out.results[0].code
-    }
-
-    fn balance(&self, a: &Address) -> u128 {
-        self.ledger.account(a).unwrap().balance.0
-    }
-
     fn task(&self, id: u64) -> plexus_ledger::training::TrainingTask {
         query::training_task(self.ledger.store(), id)
             .unwrap()
@@ -99,7 +54,7 @@ fn round(task: u64, round: u32, scores: &[(&SecretKey, u64)]) -> Body {
 #[test]
 fn rounds_pay_by_score_and_the_rest_is_refunded() {
     let (sponsor, coord, a, b, c) = (key(1), key(2), key(3), key(4), key(5));
-    let mut net = Net::new(&[&sponsor, &coord, &a, &b, &c]);
+    let mut net = Net::funded(&[&sponsor, &coord, &a, &b, &c]);
     let before = net.balance(&addr(&sponsor));
     assert_eq!(
         net.send(
@@ -185,7 +140,7 @@ fn rounds_pay_by_score_and_the_rest_is_refunded() {
 #[test]
 fn a_sponsor_cancels_and_gets_the_unspent_budget_back() {
     let (sponsor, coord, a) = (key(1), key(2), key(3));
-    let mut net = Net::new(&[&sponsor, &coord, &a]);
+    let mut net = Net::funded(&[&sponsor, &coord, &a]);
     assert_eq!(
         net.send(&sponsor, Body::CreateTrainingTask(terms(&coord, 4, 4_000))),
         TxCode::Ok
@@ -209,7 +164,7 @@ fn a_sponsor_cancels_and_gets_the_unspent_budget_back() {
 #[test]
 fn a_sponsor_that_cannot_pay_makes_no_task() {
     let (sponsor, coord) = (key(1), key(2));
-    let mut net = Net::new(&[&sponsor, &coord]);
+    let mut net = Net::funded(&[&sponsor, &coord]);
     assert_eq!(
         net.send(&sponsor, Body::CreateTrainingTask(terms(&coord, 2, FUNDS))),
         TxCode::InsufficientFunds
@@ -230,7 +185,7 @@ proptest! {
     ) {
         let (sponsor, coord) = (key(1), key(2));
         let people = [key(3), key(4), key(5)];
-        let mut net = Net::new(&[&sponsor, &coord, &people[0], &people[1], &people[2]]);
+        let mut net = Net::funded(&[&sponsor, &coord, &people[0], &people[1], &people[2]]);
         let budget = budget.min(FUNDS - FEE);
         prop_assert_eq!(
             net.send(&sponsor, Body::CreateTrainingTask(terms(&coord, 3, budget))),

@@ -1,11 +1,24 @@
-//! Helpers shared by the ledger's integration tests.
+//! The ledger's test harness: a chain on a temporary store that runs one block per
+//! transaction, with the keys, genesis and block builders every integration test shares.
 #![allow(dead_code)]
 
-use plexus_ledger::{Genesis, GenesisAccount, Ledger, Outcome, Params, PlexusLedger};
+use plexus_ledger::{
+    Genesis, GenesisAccount, Ledger, Outcome, Params, PlexusLedger, TxCode, TxResult,
+};
 use plexus_store::Store;
-use plexus_types::{Address, Amount, Block, BlockHeader, Body, SecretKey, SignedTx, UnsignedTx};
+use plexus_types::{
+    statements, Address, Amount, Block, BlockHeader, Body, Capabilities, SecretKey, SignedTx,
+    UnsignedTx,
+};
+use std::collections::BTreeMap;
 
 pub const CHAIN: &str = "plexus-test";
+/// The fee every harness transaction pays.
+pub const FEE: u128 = 1_000;
+/// What `Net::funded` gives each account.
+pub const FUNDS: u128 = 10_000_000_000;
+/// A valid H3 cell for device registrations.
+pub const CELL: u64 = 0x8c2a100d2c0a5ff;
 
 pub fn key(i: u8) -> SecretKey {
     SecretKey::from_seed([i + 1; 32])
@@ -75,4 +88,108 @@ pub fn run_block(ledger: &mut PlexusLedger, txs: Vec<Vec<u8>>) -> Outcome {
     let outcome = ledger.execute(&block).unwrap();
     ledger.commit().unwrap();
     outcome
+}
+
+/// A chain under test: each `send` is one transaction in a block of its own, signed with the
+/// sender's next nonce.
+pub struct Net {
+    pub _dir: tempfile::TempDir,
+    pub ledger: PlexusLedger,
+    /// The next nonce of each sender, as the harness has seen transactions land.
+    pub nonces: BTreeMap<Address, u64>,
+}
+
+impl Net {
+    pub fn with_genesis(genesis: Genesis) -> Net {
+        let (dir, ledger) = fresh_ledger(&genesis);
+        Net {
+            _dir: dir,
+            ledger,
+            nonces: BTreeMap::new(),
+        }
+    }
+
+    /// A default chain where each of `keys` holds [`FUNDS`].
+    pub fn funded(keys: &[&SecretKey]) -> Net {
+        let funded: Vec<(Address, u128)> = keys.iter().map(|k| (addr(k), FUNDS)).collect();
+        Net::with_genesis(genesis(&funded))
+    }
+
+    /// Sends one transaction in its own block; returns its result. A charged transaction uses
+    /// its nonce; every failure says why.
+    pub fn send_for_result(&mut self, key: &SecretKey, body: Body) -> TxResult {
+        let a = addr(key);
+        let nonce = *self.nonces.get(&a).unwrap_or(&0);
+        let tx = UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: Amount(FEE),
+            body,
+        }
+        .sign(key);
+        let mut out = run_block(&mut self.ledger, vec![tx.bytes]);
+        let result = out.results.remove(0);
+        if result.fee > Amount::ZERO {
+            self.nonces.insert(a, nonce + 1);
+        }
+        assert!(
+            result.code == TxCode::Ok || !result.log.is_empty(),
+            "a failure says why"
+        );
+        result
+    }
+
+    /// Sends one transaction in its own block; returns its result code.
+    pub fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
+        self.send_for_result(key, body).code
+    }
+
+    pub fn empty_blocks(&mut self, n: u64) {
+        for _ in 0..n {
+            run_block(&mut self.ledger, vec![]);
+        }
+    }
+
+    pub fn epoch_blocks(&self) -> u64 {
+        self.ledger
+            .chain_info()
+            .expect("the harness applies genesis")
+            .rewards
+            .epoch_blocks
+    }
+
+    /// Runs empty blocks until `epoch` has ended.
+    pub fn end_epoch(&mut self, epoch: u64) {
+        while self.ledger.last_committed().0 < epoch * self.epoch_blocks() {
+            self.empty_blocks(1);
+        }
+    }
+
+    /// The epoch the next block belongs to.
+    pub fn epoch_in_progress(&self) -> u64 {
+        self.ledger.last_committed().0 / self.epoch_blocks() + 1
+    }
+
+    pub fn balance(&self, a: &Address) -> u128 {
+        self.ledger.account(a).unwrap().balance.0
+    }
+}
+
+/// A registration of `device` under `owner`, signed by the device as the ledger requires.
+pub fn register_body(
+    owner: &SecretKey,
+    device: &SecretKey,
+    class: &str,
+    capabilities: Capabilities,
+    stake: u128,
+) -> Body {
+    let statement = statements::device_registration(CHAIN, &addr(owner), &device.public_key());
+    Body::RegisterDevice {
+        device: device.public_key(),
+        class: class.into(),
+        capabilities,
+        h3_cell: CELL,
+        stake: Amount(stake),
+        device_signature: device.sign(&statement),
+    }
 }

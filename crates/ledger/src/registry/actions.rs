@@ -1,54 +1,11 @@
-//! The device registry: devices registered under owners, with a class, declared capabilities,
-//! a location and bonded stake.
+//! The registry's actions: register, update, retire a device, return its stake, and slash it.
 
-use crate::bank::module_account;
+use super::{load, save, state_key, Device, DeviceStatus};
+use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
-use crate::state_key;
-use plexus_store::StoreError;
 use plexus_types::{statements, Address, Amount, Capabilities, PublicKey, Signature};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceStatus {
-    /// Earns rewards.
-    Active,
-    /// Earns nothing; stake bonded (and slashable) until epoch `unbonded_at_epoch` ends.
-    Retired { unbonded_at_epoch: u64 },
-    /// Caught in a fraud; stake and pending rewards forfeited.
-    Slashed { at_epoch: u64 },
-    /// Retired and its stake returned.
-    Withdrawn,
-}
-
-/// A registered device as the chain keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Device {
-    pub key: PublicKey,
-    pub owner: Address,
-    pub class: String,
-    pub capabilities: Capabilities,
-    pub h3_cell: u64,
-    pub stake: Amount,
-    pub status: DeviceStatus,
-    pub registered_epoch: u64,
-    /// Height of the block that registered it.
-    #[serde(default)]
-    pub registered_height: u64,
-}
-
-pub(crate) fn load(
-    state: &StateOverlay<'_>,
-    device: &PublicKey,
-) -> Result<Option<Device>, StoreError> {
-    state.get_json(&state_key::device(device))
-}
-
-fn save(state: &mut StateOverlay<'_>, device: &Device) {
-    state.set_json(state_key::device(&device.key), device);
-}
 
 fn fail(code: TxCode, log: impl Into<String>) -> Result<(), TxFailure> {
     Err(TxFailure::new(code, log))
@@ -134,9 +91,6 @@ pub(crate) fn register(
             registered_height: height,
         },
     );
-    if crate::storage::is_storage_class(info, class) {
-        crate::storage::add_provider(state, key)?;
-    }
     let count = state.get_u64(&state_key::device_count())?;
     state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
     state.set_u64(state_key::device_count(), count + 1);

@@ -7,10 +7,14 @@
 //! `claim_epochs` epochs later the epoch's pools are settled: what was not claimed moves to
 //! the unclaimed account, and the rounding remainder of the payouts to the dust account.
 
-use crate::bank::module_account;
-use crate::genesis::{ChainInfo, ResourceClass, RewardParams};
+mod end_block;
+pub mod query;
+pub mod state_key;
+
+pub(crate) use end_block::{end_block, settle_expired};
+
+use crate::genesis::{ResourceClass, RewardParams};
 use crate::overlay::StateOverlay;
-use crate::state_key;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount, Hash};
 use serde::{Deserialize, Serialize};
@@ -135,129 +139,6 @@ pub(crate) fn totals(state: &StateOverlay<'_>) -> Result<RewardTotals, StoreErro
 
 pub(crate) fn save_totals(state: &mut StateOverlay<'_>, totals: &RewardTotals) {
     state.set_json(state_key::reward_totals(), totals);
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("reward accounting: {what}"))
-}
-
-/// The end-of-block hook: ends an epoch when `height` closes one.
-pub(crate) fn end_block(
-    state: &mut StateOverlay<'_>,
-    info: &ChainInfo,
-    height: u64,
-) -> Result<(), StoreError> {
-    let params = &info.rewards;
-    if height == 0 || !height.is_multiple_of(params.epoch_blocks) {
-        return Ok(());
-    }
-    let epoch = height / params.epoch_blocks;
-    let minted = emission(params, epoch);
-    let (pools, split_dust) = split_emission(params, minted);
-    let rewards = module_account::rewards();
-    state.mint(&rewards, minted)?;
-    if !state.move_funds(&rewards, &module_account::dust(), split_dust)? {
-        return Err(corrupt("cannot move split dust"));
-    }
-    for (resource, amount) in &pools {
-        save_pool(
-            state,
-            &RewardPool {
-                epoch,
-                resource: *resource,
-                amount: *amount,
-                manifest: None,
-                paid: Amount::ZERO,
-                forfeited: Amount::ZERO,
-                claimed_units: 0,
-                settlement: None,
-            },
-        );
-    }
-    state.set_json(
-        state_key::epoch(epoch),
-        &EpochRecord {
-            epoch,
-            start_height: height - params.epoch_blocks + 1,
-            end_height: height,
-            emission: minted,
-            pools,
-            split_dust,
-        },
-    );
-    state.set_u64(state_key::last_epoch(), epoch);
-    let mut t = totals(state)?;
-    t.minted = t
-        .minted
-        .checked_add(minted)
-        .ok_or_else(|| corrupt("minted overflows"))?;
-    t.dust = t
-        .dust
-        .checked_add(split_dust)
-        .ok_or_else(|| corrupt("dust overflows"))?;
-    save_totals(state, &t);
-    state.keep();
-    crate::storage::end_epoch(state, info, epoch)?;
-    state.keep();
-    if epoch > params.claim_epochs {
-        settle(state, epoch - params.claim_epochs)?;
-    }
-    state.keep();
-    Ok(())
-}
-
-/// Settlement rule: for a pool with a manifest, unclaimed = floor(pool × unclaimed units /
-/// total units) and dust = what remains after payouts, forfeits and unclaimed; without a
-/// manifest (or with zero units) the whole remainder is unclaimed.
-fn settle(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
-    let rewards = module_account::rewards();
-    let mut t = totals(state)?;
-    for resource in ResourceClass::ALL {
-        let Some(mut pool) = load_pool(state, epoch, resource)? else {
-            continue;
-        };
-        if pool.settlement.is_some() {
-            continue;
-        }
-        let spent = pool
-            .paid
-            .checked_add(pool.forfeited)
-            .ok_or_else(|| corrupt("pool spending overflows"))?;
-        let remaining = pool
-            .amount
-            .checked_sub(spent)
-            .ok_or_else(|| corrupt("pool paid more than it held"))?;
-        let unclaimed = match &pool.manifest {
-            Some(m) if m.total_units > 0 => {
-                let left_units = m
-                    .total_units
-                    .checked_sub(pool.claimed_units)
-                    .ok_or_else(|| corrupt("claimed more units than the manifest holds"))?;
-                Amount(mul_div(pool.amount.0, left_units, m.total_units))
-            }
-            _ => remaining,
-        };
-        let dust = remaining
-            .checked_sub(unclaimed)
-            .ok_or_else(|| corrupt("negative settlement dust"))?;
-        if !state.move_funds(&rewards, &module_account::unclaimed(), unclaimed)?
-            || !state.move_funds(&rewards, &module_account::dust(), dust)?
-        {
-            return Err(corrupt("rewards account holds less than its pools"));
-        }
-        t.expired = t
-            .expired
-            .checked_add(unclaimed)
-            .ok_or_else(|| corrupt("overflow"))?;
-        t.dust = t
-            .dust
-            .checked_add(dust)
-            .ok_or_else(|| corrupt("overflow"))?;
-        pool.settlement = Some(Settlement { unclaimed, dust });
-        save_pool(state, &pool);
-    }
-    save_totals(state, &t);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,45 +1,13 @@
-//! Oracle manifests, reward claims and fraud proofs.
-//!
-//! Oracles submit `{epoch, class, root, total_units, evidence_root}`; when `threshold` of them
-//! have submitted the same triple the manifest is final. Anyone may then claim a device's
-//! reward with the leaf and its Merkle proof; the pay, floor(pool × units / total_units), goes
-//! to the leaf's owner, or to the slashed account if the device has been slashed. Anyone may
-//! submit a device's signed commitment to a wrong compute answer; the ledger re-checks the row
-//! and slashes the device's whole stake.
+//! The payouts' actions: an oracle's manifest vote, a reward claim, and a fraud proof.
 
-use crate::bank::module_account;
+use super::{resource, state_key, window_open, ManifestVote};
+use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::epochs::{self, FinalManifest};
-use crate::genesis::{ChainInfo, ResourceClass};
+use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
-use crate::state_key;
-use plexus_types::{statements, Address, Amount, ComputeFraud, Hash, RewardClaim};
-use serde::{Deserialize, Serialize};
-
-/// One oracle's submission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestVote {
-    pub root: Hash,
-    #[serde(with = "crate::u128_string")]
-    pub total_units: u128,
-    pub evidence_root: Hash,
-}
-
-fn resource(name: &str) -> Result<ResourceClass, TxFailure> {
-    ResourceClass::parse(name).ok_or_else(|| {
-        TxFailure::new(
-            TxCode::UnknownResource,
-            format!("no resource class {name:?}"),
-        )
-    })
-}
-
-/// Whether claims (and manifests) for `epoch` are still accepted, given the last ended epoch:
-/// during the `claim_epochs` epochs after it; the last of them settles it when it ends.
-fn window_open(info: &ChainInfo, epoch: u64, last_ended: u64) -> bool {
-    last_ended < epoch + info.rewards.claim_epochs
-}
+use plexus_types::{statements, Address, Amount, ComputeFraud, RewardClaim};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn submit_manifest(

@@ -1,0 +1,430 @@
+//! The market's actions: orders, bids, results, withdrawals and closes.
+
+use super::lifecycle::{
+    abandon, accept, agrees, assign_checkers, close, finish_if_done, load_leases, reject, release,
+    return_bond, settle,
+};
+use super::rules::{covers, sampled};
+use super::store::{
+    live_orders, load_bid, load_lease, load_order, next_id, pay_out, provider_record, save_bid,
+    save_lease, save_order, update_totals,
+};
+use super::{
+    add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check,
+    LeaseCloseReason, LeaseRole, LeaseState, Order, OrderCloseReason, OrderState,
+    BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT, PROBATION_JOBS,
+};
+use crate::codes::{TxCode, TxFailure};
+use crate::overlay::StateOverlay;
+use crate::registry::{self, DeviceStatus};
+use plexus_types::{Address, Amount, Hash, JobResult, OrderTerms, PublicKey};
+
+/// Order rule.
+pub(crate) fn create_order(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    owner: &Address,
+    terms: &OrderTerms,
+) -> Result<(), TxFailure> {
+    if !escrow_account().lock(state, owner, terms.deposit)? {
+        return fail(
+            TxCode::InsufficientFunds,
+            format!("cannot deposit {} uplx into escrow", terms.deposit),
+        );
+    }
+    let id = next_id(state, "order")?;
+    let order = Order {
+        id,
+        owner: *owner,
+        terms: terms.clone(),
+        state: OrderState::Open,
+        created_height: height,
+        bid_deadline: height + BID_WINDOW_BLOCKS,
+        wanted: terms.replicas,
+        escrow: terms.deposit,
+        bids: Vec::new(),
+        leases: Vec::new(),
+        results: Vec::new(),
+        paid: Amount::ZERO,
+        fees: Amount::ZERO,
+        refunded: Amount::ZERO,
+    };
+    save_order(state, &order);
+    let mut live = live_orders(state)?;
+    live.push(id);
+    state.set_json(state_key::market_live_orders(), &live);
+    let mut mine: Vec<u64> = state
+        .get_json(&state_key::market_owner_orders(owner))?
+        .unwrap_or_default();
+    mine.push(id);
+    state.set_json(state_key::market_owner_orders(owner), &mine);
+    update_totals(state, |t| {
+        t.escrowed = t.escrowed.checked_add(terms.deposit)?;
+        Some(())
+    })?;
+    Ok(())
+}
+
+/// Bid rule.
+pub(crate) fn place_bid(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    provider: &Address,
+    order_id: u64,
+    device: &PublicKey,
+    price: Amount,
+    deposit: Amount,
+) -> Result<(), TxFailure> {
+    let mut order = load_order(state, order_id)?;
+    let takes = match order.state {
+        OrderState::Open => height <= order.bid_deadline,
+        OrderState::Matched => true,
+        OrderState::Closed { .. } => false,
+    };
+    if !takes {
+        return fail(
+            TxCode::NotTakingBids,
+            format!("order {order_id} takes no bids now"),
+        );
+    }
+    check_bidder(state, provider, device, &order)?;
+    if price > order.terms.max_price_per_block {
+        return fail(
+            TxCode::AbovePriceCap,
+            format!(
+                "bid of {price} uplx per block is above order {order_id}'s cap of {}",
+                order.terms.max_price_per_block
+            ),
+        );
+    }
+    if deposit < MIN_BID_DEPOSIT {
+        return fail(
+            TxCode::DepositTooLow,
+            format!("a bid bonds at least {MIN_BID_DEPOSIT} uplx"),
+        );
+    }
+    if order.bids.len() >= MAX_BIDS_PER_ORDER {
+        return fail(
+            TxCode::TooManyBids,
+            format!("order {order_id} has {MAX_BIDS_PER_ORDER} bids"),
+        );
+    }
+    for b in &order.bids {
+        let other = load_bid(state, *b)?;
+        if other.provider == *provider && other.state == BidState::Open {
+            return fail(
+                TxCode::AlreadyBid,
+                format!(
+                    "{provider} already has open bid {} on order {order_id}",
+                    other.id
+                ),
+            );
+        }
+    }
+    for l in &order.leases {
+        let lease = load_lease(state, *l)?;
+        if lease.provider == *provider && lease.is_active() {
+            return fail(
+                TxCode::AlreadyBid,
+                format!(
+                    "{provider} already runs lease {} of order {order_id}",
+                    lease.id
+                ),
+            );
+        }
+    }
+    if !escrow_account().lock(state, provider, deposit)? {
+        return fail(
+            TxCode::InsufficientFunds,
+            format!("cannot bond {deposit} uplx"),
+        );
+    }
+    let id = next_id(state, "bid")?;
+    let bid = Bid {
+        id,
+        order: order_id,
+        provider: *provider,
+        device: *device,
+        price_per_block: price,
+        deposit,
+        state: BidState::Open,
+        height,
+    };
+    save_bid(state, &bid);
+    order.bids.push(id);
+    update_totals(state, |t| {
+        t.bonded = t.bonded.checked_add(deposit)?;
+        Some(())
+    })?;
+    if order.state == OrderState::Matched {
+        assign_checkers(state, height, &mut order)?;
+    }
+    save_order(state, &order);
+    Ok(())
+}
+
+/// The bid rule's checks of who bids: a device the provider owns, active, that can run the
+/// order, from a provider not banned.
+fn check_bidder(
+    state: &StateOverlay<'_>,
+    provider: &Address,
+    device: &PublicKey,
+    order: &Order,
+) -> Result<(), TxFailure> {
+    let order_id = order.id;
+    let Some(dev) = registry::load(state, device)? else {
+        return fail(TxCode::UnknownDevice, format!("no device {device}"));
+    };
+    if dev.owner != *provider {
+        return fail(
+            TxCode::Unauthorized,
+            format!("device {device} belongs to {}", dev.owner),
+        );
+    }
+    if dev.status != DeviceStatus::Active {
+        return fail(
+            TxCode::DeviceNotActive,
+            format!("device {device} is not active"),
+        );
+    }
+    if !covers(&dev.capabilities, &order.terms.resources) {
+        return fail(
+            TxCode::CannotRun,
+            format!("device {device} does not declare the hardware order {order_id} asks for"),
+        );
+    }
+    if provider_record(state, provider)?.banned() {
+        return fail(
+            TxCode::ProviderBanned,
+            format!("{provider} lost a bond for a wrong result and may not bid"),
+        );
+    }
+    Ok(())
+}
+
+/// The bidder withdraws an open bid.
+pub(crate) fn close_bid(
+    state: &mut StateOverlay<'_>,
+    sender: &Address,
+    id: u64,
+) -> Result<(), TxFailure> {
+    let mut bid = load_bid(state, id)?;
+    if bid.provider != *sender {
+        return fail(
+            TxCode::Unauthorized,
+            format!("bid {id} is {}'s", bid.provider),
+        );
+    }
+    if bid.state != BidState::Open {
+        return fail(TxCode::BidClosed, format!("bid {id} is no longer open"));
+    }
+    bid.state = BidState::Withdrawn;
+    return_bond(state, &bid.provider, bid.deposit)?;
+    save_bid(state, &bid);
+    Ok(())
+}
+
+/// Check rule: a provider's result for its lease.
+pub(crate) fn submit_result(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    seed: &Hash,
+    sender: &Address,
+    result: &JobResult,
+) -> Result<(), TxFailure> {
+    let mut lease = load_lease(state, result.lease)?;
+    if lease.provider != *sender {
+        return fail(
+            TxCode::Unauthorized,
+            format!("lease {} is {}'s", lease.id, lease.provider),
+        );
+    }
+    if !lease.is_active() || lease.output.is_some() {
+        return fail(
+            TxCode::LeaseClosed,
+            format!("lease {} has ended or has a result", lease.id),
+        );
+    }
+    let mut order = load_order(state, lease.order)?;
+    if !settle(state, &mut order, &mut lease, height)? {
+        // The escrow ran out first: the lease closed with `insufficient_funds` and the
+        // result is not taken.
+        save_lease(state, &lease);
+        finish_if_done(state, height, &mut order)?;
+        save_order(state, &order);
+        return Ok(());
+    }
+    lease.output = Some(result.output);
+    lease.agrees_with = result.agrees_with.clone();
+    lease.state = LeaseState::Closed {
+        reason: LeaseCloseReason::Completed,
+        height,
+    };
+    match lease.role {
+        LeaseRole::Run => {
+            let rec = provider_record(state, &lease.provider)?;
+            if rec.confirmed < PROBATION_JOBS
+                || sampled(seed, lease.id, order.terms.sample_per_mille)
+            {
+                lease.check = Check::Pending;
+            } else {
+                accept(state, &mut order, &mut lease, Check::Unchecked)?;
+                order.results.push((lease.id, result.output));
+            }
+            save_lease(state, &lease);
+        }
+        LeaseRole::Verifier { of } => {
+            let mut run = must(load_lease(state, of), "a verified run")?;
+            if agrees(&order, &lease, &run) {
+                accept(state, &mut order, &mut run, Check::Confirmed)?;
+                accept(state, &mut order, &mut lease, Check::Confirmed)?;
+                order
+                    .results
+                    .push((run.id, run.output.ok_or_else(|| corrupt("run output"))?));
+                save_lease(state, &run);
+            }
+            // Otherwise a referee is wanted; the verifier's fate waits for it.
+            save_lease(state, &lease);
+        }
+        LeaseRole::Referee { of, verifier } => {
+            let mut run = must(load_lease(state, of), "a refereed run")?;
+            let mut ver = must(load_lease(state, verifier), "a refereed verifier")?;
+            let with_run = agrees(&order, &lease, &run);
+            let with_ver = agrees(&order, &lease, &ver);
+            let output = if with_run {
+                accept(state, &mut order, &mut run, Check::Confirmed)?;
+                reject(state, &mut order, &mut ver, height)?;
+                run.output
+            } else if with_ver {
+                accept(state, &mut order, &mut ver, Check::Confirmed)?;
+                reject(state, &mut order, &mut run, height)?;
+                ver.output
+            } else {
+                reject(state, &mut order, &mut run, height)?;
+                reject(state, &mut order, &mut ver, height)?;
+                lease.output
+            };
+            accept(state, &mut order, &mut lease, Check::Confirmed)?;
+            order
+                .results
+                .push((of, output.ok_or_else(|| corrupt("refereed output"))?));
+            save_lease(state, &run);
+            save_lease(state, &ver);
+            save_lease(state, &lease);
+        }
+    }
+    assign_checkers(state, height, &mut order)?;
+    finish_if_done(state, height, &mut order)?;
+    save_order(state, &order);
+    Ok(())
+}
+
+/// The provider takes what its lease has released.
+pub(crate) fn withdraw(
+    state: &mut StateOverlay<'_>,
+    sender: &Address,
+    id: u64,
+) -> Result<(), TxFailure> {
+    let mut lease = load_lease(state, id)?;
+    if lease.provider != *sender {
+        return fail(
+            TxCode::Unauthorized,
+            format!("lease {id} is {}'s", lease.provider),
+        );
+    }
+    let amount = if lease.released {
+        sub(lease.releasable, lease.withdrawn)?
+    } else {
+        Amount::ZERO
+    };
+    if amount == Amount::ZERO {
+        return fail(
+            TxCode::NothingToWithdraw,
+            format!("lease {id} has released nothing more to withdraw"),
+        );
+    }
+    pay_out(state, sender, amount)?;
+    lease.withdrawn = add(lease.withdrawn, amount)?;
+    save_lease(state, &lease);
+    update_totals(state, |t| {
+        t.withdrawn = t.withdrawn.checked_add(amount)?;
+        Some(())
+    })?;
+    Ok(())
+}
+
+/// The provider gives its lease up.
+pub(crate) fn close_lease(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    sender: &Address,
+    id: u64,
+) -> Result<(), TxFailure> {
+    let mut lease = load_lease(state, id)?;
+    if lease.provider != *sender {
+        return fail(
+            TxCode::Unauthorized,
+            format!("lease {id} is {}'s", lease.provider),
+        );
+    }
+    if !lease.is_active() {
+        return fail(TxCode::LeaseClosed, format!("lease {id} has ended"));
+    }
+    let mut order = load_order(state, lease.order)?;
+    abandon(
+        state,
+        height,
+        &mut order,
+        &mut lease,
+        LeaseCloseReason::ClosedByProvider,
+    )?;
+    save_lease(state, &lease);
+    assign_checkers(state, height, &mut order)?;
+    save_order(state, &order);
+    Ok(())
+}
+
+/// Close rule, on the consumer's request.
+pub(crate) fn close_order(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    sender: &Address,
+    id: u64,
+) -> Result<(), TxFailure> {
+    let mut order = load_order(state, id)?;
+    if order.owner != *sender {
+        return fail(
+            TxCode::Unauthorized,
+            format!("order {id} is {}'s", order.owner),
+        );
+    }
+    if order.is_closed() {
+        return fail(TxCode::OrderClosed, format!("order {id} has ended"));
+    }
+    for mut lease in load_leases(state, &order)? {
+        if lease.is_active() {
+            settle(state, &mut order, &mut lease, height)?;
+            if lease.is_active() {
+                // Paid for the blocks it ran.
+                lease.state = LeaseState::Closed {
+                    reason: LeaseCloseReason::ClosedByOwner,
+                    height,
+                };
+                release(state, &mut order, &mut lease)?;
+                return_bond(state, &lease.provider, lease.deposit)?;
+            }
+            save_lease(state, &lease);
+        } else if lease.check == Check::Pending {
+            // The consumer gives up the check: the result stands unchecked.
+            accept(state, &mut order, &mut lease, Check::Unchecked)?;
+            save_lease(state, &lease);
+        } else if lease.output.is_some() && !lease.released && lease.check == Check::None {
+            // A verifier whose disagreement was never refereed: paid for its run.
+            accept(state, &mut order, &mut lease, Check::Unchecked)?;
+            save_lease(state, &lease);
+        }
+    }
+    close(state, height, &mut order, OrderCloseReason::Cancelled)?;
+    save_order(state, &order);
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! What happens to leases and orders as results land, blocks pass and escrow runs out:
+//! settlement, release, acceptance and slashing of results, assignment of checkers, and the
+//! end of orders.
+
+use super::rules::winners;
+use super::store::{
+    live_orders, load_bid, load_lease, next_id, pay_out, provider_record, save_bid, save_lease,
+    update_totals,
+};
+use super::{
+    add, corrupt, escrow_account, must, state_key, sub, BidState, Check, Lease, LeaseCloseReason,
+    LeaseRole, LeaseState, Order, OrderCloseReason, OrderState, BID_WINDOW_BLOCKS, FEE_PER_MILLE,
+    PROBATION_JOBS,
+};
+use crate::bank::module_account;
+use crate::overlay::StateOverlay;
+use plexus_store::StoreError;
+use plexus_types::{Address, Amount, JobRuntime};
+
+pub(super) fn return_bond(
+    state: &mut StateOverlay<'_>,
+    provider: &Address,
+    deposit: Amount,
+) -> Result<(), StoreError> {
+    pay_out(state, provider, deposit)?;
+    update_totals(state, |t| {
+        t.bonds_returned = t.bonds_returned.checked_add(deposit)?;
+        Some(())
+    })
+}
+
+/// Settlement rule: moves what `lease` owes up to `height` from the order's escrow into the
+/// lease. Returns false, having closed the lease with `insufficient_funds`, when the escrow
+/// could not pay it all.
+pub(super) fn settle(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+    height: u64,
+) -> Result<bool, StoreError> {
+    if !lease.is_active() || height <= lease.settled_to {
+        return Ok(true);
+    }
+    let blocks = (height - lease.settled_to) as u128;
+    let due = lease
+        .price_per_block
+        .0
+        .checked_mul(blocks)
+        .map(Amount)
+        .unwrap_or(Amount(u128::MAX));
+    if due <= order.escrow {
+        order.escrow = sub(order.escrow, due)?;
+        lease.accrued = add(lease.accrued, due)?;
+        lease.settled_to = height;
+        return Ok(true);
+    }
+    lease.accrued = add(lease.accrued, order.escrow)?;
+    order.escrow = Amount::ZERO;
+    lease.settled_to = height;
+    lease.state = LeaseState::Closed {
+        reason: LeaseCloseReason::InsufficientFunds,
+        height,
+    };
+    // Paid for the blocks it ran; no result to check.
+    release(state, order, lease)?;
+    return_bond(state, &lease.provider, lease.deposit)?;
+    Ok(false)
+}
+
+/// Release rule: the lease's earnings, less the fee, become the provider's to withdraw.
+pub(super) fn release(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+) -> Result<(), StoreError> {
+    if lease.released {
+        return Ok(());
+    }
+    let fee = Amount(lease.accrued.0 * FEE_PER_MILLE / 1000);
+    let net = sub(lease.accrued, fee)?;
+    if fee > Amount::ZERO {
+        let fee_pool = module_account::fee_pool();
+        escrow_account().pay_out(state, &fee_pool, fee, "the market escrow cannot pay a fee")?;
+    }
+    lease.releasable = net;
+    lease.released = true;
+    order.paid = add(order.paid, net)?;
+    order.fees = add(order.fees, fee)?;
+    update_totals(state, |t| {
+        t.paid = t.paid.checked_add(net)?;
+        t.fees = t.fees.checked_add(fee)?;
+        Some(())
+    })
+}
+
+/// A result that stands: paid, bond returned, and for a run, recorded as the order's output.
+pub(super) fn accept(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+    check: Check,
+) -> Result<(), StoreError> {
+    lease.check = check;
+    release(state, order, lease)?;
+    return_bond(state, &lease.provider, lease.deposit)?;
+    if check == Check::Confirmed {
+        let mut rec = provider_record(state, &lease.provider)?;
+        rec.confirmed = rec.confirmed.saturating_add(1);
+        state.set_json(state_key::market_provider(&lease.provider), &rec);
+    }
+    Ok(())
+}
+
+/// Slash rule: a wrong result earns nothing (its earnings go back to the escrow) and its bond
+/// goes to the slashed account.
+pub(super) fn reject(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+    height: u64,
+) -> Result<(), StoreError> {
+    lease.check = Check::Wrong;
+    lease.state = LeaseState::Closed {
+        reason: LeaseCloseReason::WrongResult,
+        height,
+    };
+    order.escrow = add(order.escrow, lease.accrued)?;
+    lease.accrued = Amount::ZERO;
+    if lease.deposit > Amount::ZERO {
+        let slashed = module_account::slashed();
+        let what = "the market escrow cannot slash a bond";
+        escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
+    }
+    let mut rec = provider_record(state, &lease.provider)?;
+    rec.wrong = rec.wrong.saturating_add(1);
+    state.set_json(state_key::market_provider(&lease.provider), &rec);
+    let deposit = lease.deposit;
+    update_totals(state, |t| {
+        t.bonds_slashed = t.bonds_slashed.checked_add(deposit)?;
+        t.wrong_results += 1;
+        Some(())
+    })
+}
+
+pub(super) fn load_leases(
+    state: &StateOverlay<'_>,
+    order: &Order,
+) -> Result<Vec<Lease>, StoreError> {
+    order
+        .leases
+        .iter()
+        .map(|id| must(load_lease(state, *id), "an order's lease"))
+        .collect()
+}
+
+/// What check a run needs next: `Some((run, None))` a verifier, `Some((run, Some(v)))` a
+/// referee between the run and its verifier `v`.
+pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<(u64, Option<u64>)> {
+    let mut wanted = Vec::new();
+    for run in leases.iter().filter(|l| l.role == LeaseRole::Run) {
+        if run.check != Check::Pending {
+            continue;
+        }
+        let verifiers: Vec<&Lease> = leases
+            .iter()
+            .filter(|l| l.role == LeaseRole::Verifier { of: run.id })
+            .collect();
+        let referees: Vec<&Lease> = leases
+            .iter()
+            .filter(|l| matches!(l.role, LeaseRole::Referee { of, .. } if of == run.id))
+            .collect();
+        let busy = verifiers
+            .iter()
+            .chain(referees.iter())
+            .any(|l| l.is_active());
+        if busy {
+            continue;
+        }
+        // The last verifier with a result (timed-out ones have none).
+        match verifiers.iter().rev().find(|v| v.output.is_some()) {
+            None => wanted.push((run.id, None)),
+            Some(v) => {
+                if !referees.iter().any(|r| r.output.is_some()) {
+                    wanted.push((run.id, Some(v.id)));
+                }
+            }
+        }
+    }
+    wanted
+}
+
+/// Turns stand-in bids into verifier and referee leases for every run that waits for one.
+pub(super) fn assign_checkers(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+) -> Result<(), StoreError> {
+    let leases = load_leases(state, order)?;
+    for (run_id, verifier) in checks_wanted(&leases) {
+        // Providers already on this run's chain of checks may not check it.
+        let involved: Vec<Address> = leases
+            .iter()
+            .filter(|l| {
+                l.id == run_id
+                    || matches!(l.role, LeaseRole::Verifier { of } if of == run_id)
+                    || matches!(l.role, LeaseRole::Referee { of, .. } if of == run_id)
+            })
+            .map(|l| l.provider)
+            .collect();
+        let mut candidates = Vec::new();
+        let mut trusted = Vec::new();
+        for id in &order.bids {
+            let bid = must(load_bid(state, *id), "an order's bid")?;
+            let rec = provider_record(state, &bid.provider)?;
+            if bid.state == BidState::Open && !involved.contains(&bid.provider) && !rec.banned() {
+                candidates.push((bid.id, bid.provider, bid.price_per_block));
+                if rec.confirmed >= PROBATION_JOBS {
+                    trusted.push((bid.id, bid.provider, bid.price_per_block));
+                }
+            }
+        }
+        // A referee decides alone: a provider with a record of confirmed results is preferred
+        // (any other is taken only while none has such a record).
+        let pool = if verifier.is_some() && !trusted.is_empty() {
+            &trusted
+        } else {
+            &candidates
+        };
+        let Some(chosen) = winners(pool, order.terms.max_price_per_block, 1)
+            .first()
+            .copied()
+        else {
+            continue;
+        };
+        let role = match verifier {
+            None => LeaseRole::Verifier { of: run_id },
+            Some(v) => LeaseRole::Referee {
+                of: run_id,
+                verifier: v,
+            },
+        };
+        open_lease(state, height, order, chosen, role)?;
+    }
+    Ok(())
+}
+
+pub(super) fn open_lease(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+    bid_id: u64,
+    role: LeaseRole,
+) -> Result<(), StoreError> {
+    let mut bid = must(load_bid(state, bid_id), "a winning bid")?;
+    let id = next_id(state, "lease")?;
+    let lease = Lease {
+        id,
+        order: order.id,
+        bid: bid.id,
+        provider: bid.provider,
+        device: bid.device,
+        price_per_block: bid.price_per_block,
+        deposit: bid.deposit,
+        role,
+        state: LeaseState::Active,
+        started: height,
+        settled_to: height,
+        accrued: Amount::ZERO,
+        releasable: Amount::ZERO,
+        released: false,
+        withdrawn: Amount::ZERO,
+        output: None,
+        agrees_with: Vec::new(),
+        check: Check::None,
+    };
+    bid.state = BidState::Won { lease: id };
+    save_bid(state, &bid);
+    save_lease(state, &lease);
+    order.leases.push(id);
+    Ok(())
+}
+
+/// Whether output `a` and lease `b`'s output agree: WASM by hash, inference by the submitter's
+/// word (`agrees_with`).
+pub(super) fn agrees(order: &Order, checker: &Lease, other: &Lease) -> bool {
+    match order.terms.runtime {
+        JobRuntime::Wasm => checker.output.is_some() && checker.output == other.output,
+        JobRuntime::Inference => checker.agrees_with.contains(&other.id),
+    }
+}
+
+/// Ends a lease without a result: unpaid (what it accrued goes back to the escrow), its bond
+/// returned; a run is looked for again.
+pub(super) fn abandon(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+    lease: &mut Lease,
+    reason: LeaseCloseReason,
+) -> Result<(), StoreError> {
+    settle(state, order, lease, height)?;
+    if !lease.is_active() {
+        return Ok(());
+    }
+    order.escrow = add(order.escrow, lease.accrued)?;
+    lease.accrued = Amount::ZERO;
+    lease.state = LeaseState::Closed { reason, height };
+    return_bond(state, &lease.provider, lease.deposit)?;
+    if lease.role == LeaseRole::Run && !order.is_closed() {
+        order.wanted += 1;
+        if order.state == OrderState::Matched {
+            order.state = OrderState::Open;
+            order.bid_deadline = height + BID_WINDOW_BLOCKS;
+        }
+    }
+    Ok(())
+}
+
+/// Ends an order: open bids lost (bonds returned), the escrow's rest refunded.
+pub(super) fn close(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+    reason: OrderCloseReason,
+) -> Result<(), StoreError> {
+    for id in order.bids.clone() {
+        let mut bid = must(load_bid(state, id), "an order's bid")?;
+        if bid.state == BidState::Open {
+            bid.state = BidState::Lost;
+            return_bond(state, &bid.provider, bid.deposit)?;
+            save_bid(state, &bid);
+        }
+    }
+    let rest = order.escrow;
+    pay_out(state, &order.owner, rest)?;
+    order.escrow = Amount::ZERO;
+    order.refunded = add(order.refunded, rest)?;
+    order.state = OrderState::Closed { reason, height };
+    update_totals(state, |t| {
+        t.refunded = t.refunded.checked_add(rest)?;
+        Some(())
+    })?;
+    let mut live = live_orders(state)?;
+    live.retain(|o| *o != order.id);
+    state.set_json(state_key::market_live_orders(), &live);
+    Ok(())
+}
+
+/// Closes a matched order whose leases have all ended and whose results are all decided.
+pub(super) fn finish_if_done(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+) -> Result<(), StoreError> {
+    if order.state != OrderState::Matched {
+        return Ok(());
+    }
+    let leases = load_leases(state, order)?;
+    if leases.iter().any(|l| l.is_active()) {
+        return Ok(());
+    }
+    let undecided = leases.iter().any(|l| l.check == Check::Pending);
+    if order.wanted > 0 && !undecided && order.escrow > Amount::ZERO {
+        // Runs still wanted (too few bids last time, or a run was given up): bid again.
+        order.state = OrderState::Open;
+        order.bid_deadline = height + BID_WINDOW_BLOCKS;
+    } else if order.results.len() as u32 >= order.terms.replicas && !undecided {
+        // Verifiers whose disagreement a referee settled in the run's favour were rejected;
+        // any other finished checker was accepted with its run.
+        close(state, height, order, OrderCloseReason::Completed)?;
+    } else if order.escrow == Amount::ZERO {
+        for mut l in leases {
+            if l.check == Check::Pending {
+                // No one can be paid to check it: the result stands unchecked.
+                accept(state, order, &mut l, Check::Unchecked)?;
+                order
+                    .results
+                    .push((l.id, l.output.ok_or_else(|| corrupt("pending output"))?));
+                save_lease(state, &l);
+            }
+        }
+        let reason = if order.results.len() as u32 >= order.terms.replicas {
+            OrderCloseReason::Completed
+        } else {
+            OrderCloseReason::InsufficientFunds
+        };
+        close(state, height, order, reason)?;
+    }
+    Ok(())
+}

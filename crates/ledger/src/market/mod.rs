@@ -1,0 +1,296 @@
+//! The compute marketplace: orders, bids, leases, escrow settled per block, and results that a
+//! second provider re-executes.
+//!
+//! Rules (each is implemented by the function named beside it):
+//! - Order rule (`create_order`): the consumer deposits the order's escrow into the market
+//!   escrow account; bids are taken for [`BID_WINDOW_BLOCKS`] blocks.
+//! - Bid rule (`place_bid`): a bid names a device its signer owns, active, declaring at least
+//!   the hardware the order asks for; its price is at most the order's cap and it bonds at
+//!   least [`MIN_BID_DEPOSIT`]. One bid per provider per order; a provider that lost a bond
+//!   for a wrong result bids no more.
+//! - Match rule (`end_block`, `winners`): when the bid window closes, the cheapest bids from
+//!   distinct providers win, one per replica still wanted, ties to the earlier bid. Each
+//!   winner gets a lease at its own price. Bids that did not win stay open as stand-ins for
+//!   re-execution until the order ends, when their bonds are returned. An order with no bids
+//!   closes with `no_bids` and its escrow is refunded.
+//! - Settlement rule (`settle`): a lease costs its price for every block it is active. What
+//!   it owes is moved from the order's escrow into the lease only when the lease is touched
+//!   (a result, a close, the end of the block where it times out or the escrow runs out), never
+//!   block by block. A lease the escrow cannot pay closes with `insufficient_funds`, keeping
+//!   what was paid up to then.
+//! - Check rule (`submit_result`): when a lease's result lands, it is re-executed if the
+//!   provider is on probation (fewer than [`PROBATION_JOBS`] results confirmed) or if
+//!   `blake3(previous app hash ‖ lease id)` falls in the order's sample (`sample_per_mille`).
+//!   A stand-in bid becomes the verifier's lease. Outputs that agree (WASM: the same hash;
+//!   inference: the verifier says so, within the job's tolerance) confirm the result; if they
+//!   differ, a third provider's run (the referee, one with [`PROBATION_JOBS`] confirmed
+//!   results if any bid) decides, and whoever it disagrees with was wrong.
+//! - Release and slash rules (`accept`, `reject`): a confirmed or unchecked result releases
+//!   the lease's earnings, less the market fee of [`FEE_PER_MILLE`] ‰ to the fee pool, for the
+//!   provider to withdraw, and returns its bond. A wrong result's earnings go back to the
+//!   order's escrow and its bond to the slashed account.
+//! - Timeout and reorder rules (`end_block`): a lease without a result `duration_blocks`
+//!   after it started closes with `timeout`, unpaid, its bond returned; if it was one of the
+//!   order's runs (not a check), the order takes bids again for a replacement.
+//! - Close rule (`close_order`, `end_block`): an order ends when every replica's result is
+//!   accepted, when its consumer closes it, or when its escrow runs out; what the escrow
+//!   still holds is then refunded, so that for every ended order
+//!   `deposit = paid to providers + fees + refunded`, exactly.
+
+mod actions;
+mod end_block;
+mod lifecycle;
+pub mod query;
+mod rules;
+pub mod state_key;
+mod store;
+
+pub(crate) use actions::{
+    close_bid, close_lease, close_order, create_order, place_bid, submit_result, withdraw,
+};
+pub(crate) use end_block::end_block;
+pub use rules::{covers, sampled, winners};
+
+use crate::bank::{module_account, Escrow};
+use crate::codes::{TxCode, TxFailure};
+use plexus_store::StoreError;
+use plexus_types::{Address, Amount, Hash, OrderTerms, PublicKey};
+use serde::{Deserialize, Serialize};
+
+/// Blocks after an order is made (or looks for a replacement) during which it takes bids.
+pub const BID_WINDOW_BLOCKS: u64 = 4;
+/// The least a bid must bond: 1 PLX.
+pub const MIN_BID_DEPOSIT: Amount = Amount(1_000_000);
+/// Results a provider must have confirmed by re-execution before it is only sampled.
+pub const PROBATION_JOBS: u32 = 3;
+/// The market's fee on what providers earn, per mille.
+pub const FEE_PER_MILLE: u128 = 10;
+/// Most bids one order may take.
+pub const MAX_BIDS_PER_ORDER: usize = 64;
+
+/// Why an order ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderCloseReason {
+    /// Every replica's result was accepted.
+    Completed,
+    /// No provider bid.
+    NoBids,
+    /// The consumer closed it.
+    Cancelled,
+    /// The escrow could not pay its leases.
+    InsufficientFunds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum OrderState {
+    /// Taking bids until `bid_deadline`.
+    Open,
+    /// Leases are running or being checked.
+    Matched,
+    Closed {
+        reason: OrderCloseReason,
+        height: u64,
+    },
+}
+
+/// A compute order as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: u64,
+    pub owner: Address,
+    pub terms: OrderTerms,
+    pub state: OrderState,
+    pub created_height: u64,
+    /// The last block whose transactions may bid in the current window.
+    pub bid_deadline: u64,
+    /// Runs still to be matched to a provider.
+    pub wanted: u32,
+    /// Escrow not yet moved into a lease or refunded.
+    pub escrow: Amount,
+    pub bids: Vec<u64>,
+    pub leases: Vec<u64>,
+    /// Accepted outputs, one per replica: (the lease whose output it is, the output).
+    pub results: Vec<(u64, Hash)>,
+    pub paid: Amount,
+    pub fees: Amount,
+    pub refunded: Amount,
+}
+
+impl Order {
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, OrderState::Closed { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum BidState {
+    /// Waiting to win, or standing in for a re-execution until the order ends.
+    Open,
+    Won {
+        lease: u64,
+    },
+    /// The order ended without it; the bond was returned.
+    Lost,
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bid {
+    pub id: u64,
+    pub order: u64,
+    pub provider: Address,
+    pub device: PublicKey,
+    pub price_per_block: Amount,
+    pub deposit: Amount,
+    pub state: BidState,
+    pub height: u64,
+}
+
+/// What a lease is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "role")]
+pub enum LeaseRole {
+    /// One of the order's runs.
+    Run,
+    /// A re-execution of run `of`.
+    Verifier { of: u64 },
+    /// A third run deciding between run `of` and its verifier `verifier`.
+    Referee { of: u64, verifier: u64 },
+}
+
+/// Why a lease ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseCloseReason {
+    /// The provider submitted a result.
+    Completed,
+    /// The order's escrow could not pay it.
+    InsufficientFunds,
+    /// No result within the order's duration.
+    Timeout,
+    /// The consumer closed the order.
+    ClosedByOwner,
+    /// The provider gave it up.
+    ClosedByProvider,
+    /// Its result disagreed with the re-execution that decided.
+    WrongResult,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum LeaseState {
+    Active,
+    Closed {
+        reason: LeaseCloseReason,
+        height: u64,
+    },
+}
+
+/// Where a lease's result stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// No result (yet).
+    None,
+    /// Waiting for a re-execution.
+    Pending,
+    /// Accepted without a re-execution (not sampled).
+    Unchecked,
+    /// A re-execution agreed.
+    Confirmed,
+    /// A re-execution showed it wrong.
+    Wrong,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub id: u64,
+    pub order: u64,
+    pub bid: u64,
+    pub provider: Address,
+    pub device: PublicKey,
+    pub price_per_block: Amount,
+    pub deposit: Amount,
+    pub role: LeaseRole,
+    pub state: LeaseState,
+    pub started: u64,
+    /// Paid from the escrow up to this height.
+    pub settled_to: u64,
+    /// Moved from the order's escrow into this lease.
+    pub accrued: Amount,
+    /// Of `accrued`, what the provider may withdraw (after the fee), once released.
+    pub releasable: Amount,
+    pub released: bool,
+    pub withdrawn: Amount,
+    pub output: Option<Hash>,
+    pub agrees_with: Vec<u64>,
+    pub check: Check,
+}
+
+impl Lease {
+    pub fn is_active(&self) -> bool {
+        self.state == LeaseState::Active
+    }
+}
+
+/// A provider's record of checked results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProviderRecord {
+    /// Results confirmed by a re-execution.
+    pub confirmed: u32,
+    /// Results shown wrong.
+    pub wrong: u32,
+}
+
+impl ProviderRecord {
+    pub fn banned(&self) -> bool {
+        self.wrong > 0
+    }
+}
+
+/// Running totals: `escrowed = paid + fees + refunded + held in orders`, and
+/// `bonded = bonds returned + bonds slashed + bonds held`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MarketTotals {
+    pub escrowed: Amount,
+    /// Released to providers (withdrawn or not).
+    pub paid: Amount,
+    pub withdrawn: Amount,
+    pub fees: Amount,
+    pub refunded: Amount,
+    pub bonded: Amount,
+    pub bonds_returned: Amount,
+    pub bonds_slashed: Amount,
+    pub wrong_results: u64,
+}
+
+/// Where orders' escrow and bids' bonds are held.
+fn escrow_account() -> Escrow {
+    Escrow::new(module_account::market_escrow(), "market")
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("market accounting: {what}"))
+}
+
+fn fail<T>(code: TxCode, log: String) -> Result<T, TxFailure> {
+    Err(TxFailure::new(code, log))
+}
+
+fn add(a: Amount, b: Amount) -> Result<Amount, StoreError> {
+    a.checked_add(b).ok_or_else(|| corrupt("amount overflows"))
+}
+
+fn sub(a: Amount, b: Amount) -> Result<Amount, StoreError> {
+    a.checked_sub(b).ok_or_else(|| corrupt("amount underflows"))
+}
+
+fn must<T>(r: Result<T, TxFailure>, what: &str) -> Result<T, StoreError> {
+    r.map_err(|e| match e {
+        TxFailure::Store(s) => s,
+        TxFailure::Failed { log, .. } => corrupt(&format!("{what}: {log}")),
+    })
+}

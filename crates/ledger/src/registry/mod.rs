@@ -1,0 +1,53 @@
+//! The device registry: devices registered under owners, with a class, declared capabilities,
+//! a location and bonded stake.
+
+mod actions;
+pub mod query;
+pub mod state_key;
+
+pub(crate) use actions::{register, retire, slash, update, withdraw};
+
+use crate::overlay::StateOverlay;
+use plexus_store::StoreError;
+use plexus_types::{Address, Amount, Capabilities, PublicKey};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Earns rewards.
+    Active,
+    /// Earns nothing; stake bonded (and slashable) until epoch `unbonded_at_epoch` ends.
+    Retired { unbonded_at_epoch: u64 },
+    /// Caught in a fraud; stake and pending rewards forfeited.
+    Slashed { at_epoch: u64 },
+    /// Retired and its stake returned.
+    Withdrawn,
+}
+
+/// A registered device as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub key: PublicKey,
+    pub owner: Address,
+    pub class: String,
+    pub capabilities: Capabilities,
+    pub h3_cell: u64,
+    pub stake: Amount,
+    pub status: DeviceStatus,
+    pub registered_epoch: u64,
+    /// Height of the block that registered it.
+    #[serde(default)]
+    pub registered_height: u64,
+}
+
+pub(crate) fn load(
+    state: &StateOverlay<'_>,
+    device: &PublicKey,
+) -> Result<Option<Device>, StoreError> {
+    state.get_json(&state_key::device(device))
+}
+
+fn save(state: &mut StateOverlay<'_>, device: &Device) {
+    state.set_json(state_key::device(&device.key), device);
+}

@@ -1,0 +1,53 @@
+//! Reads of the storage market's committed state: deals and escrow accounting.
+
+use super::{state_key, StorageDeal, StorageTotals};
+use crate::bank::module_account;
+use crate::bank::query::account;
+use crate::stored::get_json;
+use plexus_store::{Snapshot, Store, StoreError};
+use plexus_types::Hash;
+
+/// A storage deal, by id.
+pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, StoreError> {
+    get_json(store, &state_key::storage_deal(id))
+}
+
+/// Every deal ever made for a blob, oldest first.
+pub fn storage_deals_of_blob(store: &Store, blob: &Hash) -> Result<Vec<StorageDeal>, StoreError> {
+    let snapshot = store.snapshot()?;
+    deals_by_ids(&snapshot, &state_key::storage_blob_deals(blob))
+}
+
+/// The deals not yet ended, oldest first.
+pub fn open_storage_deals(store: &Store) -> Result<Vec<StorageDeal>, StoreError> {
+    let snapshot = store.snapshot()?;
+    deals_by_ids(&snapshot, &state_key::storage_open_deals())
+}
+
+fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>, StoreError> {
+    fn decode<T: serde::de::DeserializeOwned>(what: &str, b: Vec<u8>) -> Result<T, StoreError> {
+        serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    }
+    let ids: Vec<u64> = match snapshot.get(list_key)? {
+        None => Vec::new(),
+        Some(b) => decode("storage deal list", b)?,
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(b) = snapshot.get(&state_key::storage_deal(id))? else {
+            return Err(StoreError::Corrupt(format!("storage deal {id} missing")));
+        };
+        out.push(decode("storage deal", b)?);
+    }
+    Ok(out)
+}
+
+/// Storage escrow accounting: running totals plus what the escrow account holds.
+pub fn storage_totals(store: &Store) -> Result<StorageAccounting, StoreError> {
+    let totals: StorageTotals = get_json(store, &state_key::storage_totals())?.unwrap_or_default();
+    let held = account(store, &module_account::storage_escrow())?.balance;
+    Ok(StorageAccounting { totals, held })
+}
+
+/// Storage totals and the escrow balance: `escrowed = paid + refunded + held`, exactly.
+pub type StorageAccounting = crate::bank::EscrowAccounting;

@@ -1,0 +1,199 @@
+use super::*;
+use crate::keys::SecretKey;
+use proptest::prelude::*;
+use prost::Message;
+
+fn transfer(nonce: u64) -> UnsignedTx {
+    UnsignedTx {
+        chain_id: "plexus-test".into(),
+        nonce,
+        fee: Amount(10),
+        body: Body::Transfer {
+            to: Address([9u8; 20]),
+            amount: Amount(1_000),
+        },
+    }
+}
+
+#[test]
+fn a_signed_transfer_decodes_to_the_same_fields_and_verifies() {
+    let key = SecretKey::from_seed([3u8; 32]);
+    let tx = transfer(5).sign(&key);
+    let back = SignedTx::decode(&tx.bytes).unwrap();
+    assert_eq!(back, tx);
+    assert!(back.verify_signature().is_ok());
+    assert_eq!(
+        back.signer_address,
+        Address::from_public_key(&key.public_key())
+    );
+}
+
+#[test]
+fn a_tampered_payload_fails_signature_verification() {
+    let key = SecretKey::from_seed([3u8; 32]);
+    let tx = transfer(5).sign(&key);
+    let mut forged_payload = proto::TxPayload::decode(tx.payload.as_slice()).unwrap();
+    forged_payload.nonce = 6;
+    let forged = proto::SignedTx {
+        payload: forged_payload.encode_to_vec(),
+        signature: tx.signature.to_bytes().to_vec(),
+    }
+    .encode_to_vec();
+    let decoded = SignedTx::decode(&forged).unwrap();
+    assert_eq!(
+        decoded.verify_signature(),
+        Err(TxError::BadSignature(KeyError::BadSignature))
+    );
+}
+
+#[test]
+fn oversize_and_garbage_inputs_are_rejected_with_codes() {
+    assert_eq!(
+        SignedTx::decode(&vec![0u8; MAX_TX_BYTES + 1])
+            .unwrap_err()
+            .code(),
+        "oversize"
+    );
+    assert_eq!(
+        SignedTx::decode(&[0xff, 0xff, 0xff]).unwrap_err().code(),
+        "malformed"
+    );
+    assert_eq!(
+        SignedTx::decode(&[]).unwrap_err().code(),
+        "malformed_signature"
+    );
+}
+
+#[test]
+fn batch_verification_pinpoints_the_forged_transaction() {
+    let txs: Vec<SignedTx> = (0..100u64)
+        .map(|i| transfer(i).sign(&SecretKey::from_seed([(i % 7) as u8; 32])))
+        .collect();
+    let mut forged = txs[42].clone();
+    forged.signature = SecretKey::from_seed([99u8; 32]).sign(&forged.payload);
+    let mut all: Vec<&SignedTx> = txs.iter().collect();
+    all[42] = &forged;
+    let results = SignedTx::verify_many(&all);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i != 42, "tx {i}");
+    }
+}
+
+#[test]
+fn a_storage_deal_round_trips_and_bad_terms_are_refused_by_field() {
+    let key = SecretKey::from_seed([5u8; 32]);
+    let deal = |replicas, epochs, price| {
+        UnsignedTx {
+            chain_id: "plexus-test".into(),
+            nonce: 0,
+            fee: Amount(10),
+            body: Body::StorageDeal(StorageDealTerms {
+                blob: Hash::of(b"blob"),
+                size: 4,
+                replicas,
+                epochs,
+                price_per_replica_epoch: Amount(price),
+            }),
+        }
+        .sign(&key)
+    };
+    let good = deal(3, 10, 7);
+    assert_eq!(SignedTx::decode(&good.bytes).unwrap(), good);
+    for (tx, field) in [
+        (deal(0, 10, 7), "replicas"),
+        (deal(MAX_DEAL_REPLICAS + 1, 10, 7), "replicas"),
+        (deal(3, 0, 7), "epochs"),
+        (deal(3, MAX_DEAL_EPOCHS + 1, 7), "epochs"),
+        (deal(3, 10, 0), "price_per_replica_epoch"),
+    ] {
+        match SignedTx::decode(&tx.bytes) {
+            Err(TxError::BadField { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("expected a bad {field}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_storage_audit_has_one_encoding_and_an_endpoint_must_be_a_web_url() {
+    let key = SecretKey::from_seed([6u8; 32]);
+    let sign = |body| {
+        UnsignedTx {
+            chain_id: "plexus-test".into(),
+            nonce: 0,
+            fee: Amount(10),
+            body,
+        }
+        .sign(&key)
+    };
+    let a = SecretKey::from_seed([1; 32]).public_key();
+    let b = SecretKey::from_seed([2; 32]).public_key();
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    let audit = |failures: Vec<(u64, PublicKey)>| {
+        sign(Body::StorageAudit {
+            epoch: 4,
+            failures: failures
+                .into_iter()
+                .map(|(deal, device)| StorageFailure { deal, device })
+                .collect(),
+        })
+    };
+    let good = audit(vec![(1, lo), (1, hi), (2, lo)]);
+    assert_eq!(SignedTx::decode(&good.bytes).unwrap(), good);
+    for bad in [
+        audit(vec![(1, hi), (1, lo)]),
+        audit(vec![(2, lo), (1, lo)]),
+        audit(vec![(1, lo), (1, lo)]),
+    ] {
+        match SignedTx::decode(&bad.bytes) {
+            Err(TxError::BadField { field, .. }) => assert_eq!(field, "failures"),
+            other => panic!("expected bad failures, got {other:?}"),
+        }
+    }
+
+    let register = |endpoint: &str| {
+        sign(Body::UpdateDevice {
+            device: lo,
+            capabilities: Capabilities {
+                endpoint: endpoint.into(),
+                ..Capabilities::default()
+            },
+            h3_cell: 1,
+        })
+    };
+    for ok in ["", "http://127.0.0.1:26660", "https://blobs.example.org"] {
+        let tx = register(ok);
+        assert_eq!(SignedTx::decode(&tx.bytes).unwrap(), tx, "{ok}");
+    }
+    let long = format!("http://{}", "a".repeat(MAX_ENDPOINT_LEN));
+    for bad in ["ftp://x", "127.0.0.1:26660", long.as_str()] {
+        match SignedTx::decode(&register(bad).bytes) {
+            Err(TxError::BadField { field, .. }) => {
+                assert_eq!(field, "capabilities.endpoint", "{bad}")
+            }
+            other => panic!("expected a bad endpoint for {bad}, got {other:?}"),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = SignedTx::decode(&bytes);
+    }
+
+    #[test]
+    fn flipping_any_byte_of_a_valid_tx_never_yields_a_valid_different_tx(pos in 0usize..200, bit in 0u8..8) {
+        let key = SecretKey::from_seed([4u8; 32]);
+        let tx = transfer(1).sign(&key);
+        let mut bytes = tx.bytes.clone();
+        let pos = pos % bytes.len();
+        bytes[pos] ^= 1 << bit;
+        if let Ok(decoded) = SignedTx::decode(&bytes) {
+            if decoded.verify_signature().is_ok() {
+                // Only a change outside the signed payload can still verify, and then the
+                // payload (what executes) is unchanged.
+                prop_assert_eq!(decoded.payload, tx.payload);
+            }
+        }
+    }
+}
