@@ -118,7 +118,12 @@ impl Globals {
     }
 
     pub fn client(&self) -> anyhow::Result<plexus_client::NodeClient> {
-        plexus_client::NodeClient::new(&self.node)
+        match plexus_client::NodeClient::new(&self.node) {
+            Err(plexus_client::ClientError::NotHttp { url, .. }) => {
+                anyhow::bail!("--node must be an http:// or https:// URL, got {url:?}")
+            }
+            client => Ok(client?),
+        }
     }
 }
 

@@ -1,8 +1,29 @@
 //! Clients of Plexus's HTTP APIs, shared by the CLI, the devnet, the agent and the oracle, so
-//! that no program re-declares how to talk to a node.
+//! that no program re-declares a view or how to talk to a node or an oracle.
+//!
+//! - [`views`]: the node API's JSON views, declared once for the node and its readers.
+//! - [`NodeApi`] and its HTTP [`NodeClient`]; [`OracleApi`] and its HTTP [`OracleClient`].
+//! - [`TxSender`]: the one way to sign, submit and wait for a transaction.
+//! - [`Clock`]: the time a service runs on, [`SystemClock`] or a [`ManualClock`].
 
+mod clock;
+mod http;
 mod node;
+mod node_api;
+mod oracle;
+mod sender;
 pub mod transport;
+pub mod views;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use http::{u128_text, ClientError, MAX_ANSWER_BYTES};
 pub use node::NodeClient;
+pub use node_api::NodeApi;
+pub use oracle::{
+    ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf, OpenChallenge,
+    OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,
+};
+pub use sender::{
+    wait_committed, CommittedTx, Overrides, SendError, TxSender, DEFAULT_COMMIT_TIMEOUT,
+};
 pub use transport::{HttpTransport, Routers, Transport, TransportError};

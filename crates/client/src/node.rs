@@ -1,41 +1,72 @@
-//! A small client for the node's HTTP API.
+//! The node's HTTP API: the typed [`NodeApi`] every program uses, and the untyped calls the
+//! CLI prints from.
 
+use crate::http::Service;
+use crate::node_api::NodeApi;
+use crate::views::{
+    AccountView, BlockView, ChainView, DealView, DealsView, DeviceView, DevicesView, EpochView,
+    LeaseView, OrderView, OrdersView, RewardsView, StatusView, SubmittedView, TaskView, TasksView,
+    TxStatusView,
+};
+use crate::ClientError;
 use anyhow::{bail, Context};
-use plexus_types::{Address, Hash};
+use plexus_types::{Address, Hash, PublicKey, SignedTx};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+/// How long one request may take: a node answers at once, but a batch or a large account
+/// proof on a busy node can take seconds.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One node's HTTP API.
+#[derive(Debug, Clone)]
 pub struct NodeClient {
-    base: String,
-    http: reqwest::Client,
+    service: Service,
 }
 
 impl NodeClient {
-    pub fn new(base: &str) -> anyhow::Result<NodeClient> {
-        let base = base.trim_end_matches('/').to_string();
-        if !base.starts_with("http://") && !base.starts_with("https://") {
-            bail!("--node must be an http:// or https:// URL, got {base:?}");
-        }
+    /// A client of the node at `base` (`http://` or `https://`).
+    pub fn new(base: &str) -> Result<NodeClient, ClientError> {
         Ok(NodeClient {
-            base,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
+            service: Service::with_timeout("node", base, REQUEST_TIMEOUT)?,
         })
     }
 
     /// The node's base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.base
+        &self.service.base
+    }
+
+    async fn get_view<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let answer = self.service.get(path).await?;
+        self.service.json(answer)
+    }
+
+    /// A view, or `None` when the node answers 404 with `missing` as its code.
+    async fn find_view<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        missing: &str,
+    ) -> Result<Option<T>, ClientError> {
+        let answer = self.service.get(path).await?;
+        if answer.status == 404 {
+            return match self.service.refusal(answer) {
+                e if e.code() == Some(missing) => Ok(None),
+                e => Err(e),
+            };
+        }
+        self.service.json(answer).map(Some)
     }
 
     async fn read<T: DeserializeOwned>(&self, resp: reqwest::Response) -> anyhow::Result<T> {
         let status = resp.status();
-        let body: Value = resp
-            .json()
-            .await
-            .with_context(|| format!("the node at {} answered {status} without JSON", self.base))?;
+        let body: Value = resp.json().await.with_context(|| {
+            format!(
+                "the node at {} answered {status} without JSON",
+                self.service.base
+            )
+        })?;
         if !status.is_success() {
             if let Some(err) = body.get("error") {
                 bail!(
@@ -51,20 +82,24 @@ impl NodeClient {
         Ok(serde_json::from_value(body)?)
     }
 
+    /// Any `GET` of the API, as the CLI shows it: an error says how to start a node.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let resp = self
+            .service
             .http
-            .get(format!("{}{path}", self.base))
+            .get(self.service.url(path))
             .send()
             .await
-            .with_context(|| format!("cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)", self.base))?;
+            .with_context(|| format!("cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)", self.service.base))?;
         self.read(resp).await
     }
 
+    /// `GET /v1/status` as JSON.
     pub async fn status(&self) -> anyhow::Result<Value> {
         self.get("/v1/status").await
     }
 
+    /// `GET /v1/accounts/{address}` as JSON, at `height` or the committed height.
     pub async fn account(&self, address: &Address, height: Option<u64>) -> anyhow::Result<Value> {
         match height {
             Some(h) => {
@@ -75,15 +110,17 @@ impl NodeClient {
         }
     }
 
+    /// `POST /v1/txs` of encoded transaction bytes; answers the hash the node names.
     pub async fn submit(&self, tx: &[u8]) -> anyhow::Result<Hash> {
         let resp = self
+            .service
             .http
-            .post(format!("{}/v1/txs", self.base))
+            .post(self.service.url("/v1/txs"))
             .header("content-type", "application/octet-stream")
             .body(tx.to_vec())
             .send()
             .await
-            .with_context(|| format!("cannot reach a node at {}", self.base))?;
+            .with_context(|| format!("cannot reach a node at {}", self.service.base))?;
         let v: Value = self.read(resp).await?;
         let hash = v
             .get("hash")
@@ -97,8 +134,9 @@ impl NodeClient {
         let started = Instant::now();
         loop {
             let resp = self
+                .service
                 .http
-                .get(format!("{}/v1/txs/{hash}", self.base))
+                .get(self.service.url(&format!("/v1/txs/{hash}")))
                 .send()
                 .await?;
             let v: Value = resp.json().await?;
@@ -115,5 +153,83 @@ impl NodeClient {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+impl NodeApi for NodeClient {
+    async fn chain_status(&self) -> Result<StatusView, ClientError> {
+        self.get_view("/v1/status").await
+    }
+
+    async fn chain_params(&self) -> Result<ChainView, ClientError> {
+        self.get_view("/v1/chain").await
+    }
+
+    async fn account_of(&self, address: &Address) -> Result<AccountView, ClientError> {
+        self.get_view(&format!("/v1/accounts/{address}")).await
+    }
+
+    async fn block(&self, height: u64) -> Result<BlockView, ClientError> {
+        self.get_view(&format!("/v1/blocks/{height}")).await
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceView>, ClientError> {
+        Ok(self.get_view::<DevicesView>("/v1/devices").await?.devices)
+    }
+
+    async fn device(&self, key: &PublicKey) -> Result<Option<DeviceView>, ClientError> {
+        self.find_view(&format!("/v1/devices/{key}"), "unknown_device")
+            .await
+    }
+
+    async fn epoch(&self, epoch: u64) -> Result<Option<EpochView>, ClientError> {
+        self.find_view(&format!("/v1/epochs/{epoch}"), "epoch_not_ended")
+            .await
+    }
+
+    async fn rewards(&self) -> Result<RewardsView, ClientError> {
+        self.get_view("/v1/rewards").await
+    }
+
+    async fn open_deals(&self) -> Result<Vec<DealView>, ClientError> {
+        Ok(self.get_view::<DealsView>("/v1/storage/deals").await?.deals)
+    }
+
+    async fn training_tasks(&self) -> Result<Vec<TaskView>, ClientError> {
+        Ok(self.get_view::<TasksView>("/v1/learn/tasks").await?.tasks)
+    }
+
+    async fn live_orders(&self) -> Result<Vec<OrderView>, ClientError> {
+        Ok(self
+            .get_view::<OrdersView>("/v1/market/orders?live=true")
+            .await?
+            .orders)
+    }
+
+    async fn lease(&self, id: u64) -> Result<Option<LeaseView>, ClientError> {
+        self.find_view(&format!("/v1/market/leases/{id}"), "unknown_lease")
+            .await
+    }
+
+    async fn submit_tx(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
+        let answer = self.service.post_bytes("/v1/txs", tx.bytes.clone()).await?;
+        let url = answer.url.clone();
+        let submitted: SubmittedView = self.service.json(answer)?;
+        if submitted.hash != tx.hash {
+            return Err(self.service.bad_answer(
+                &url,
+                format!("it names transaction {} for {}", submitted.hash, tx.hash),
+            ));
+        }
+        Ok(submitted.hash)
+    }
+
+    async fn tx_status(&self, hash: &Hash) -> Result<TxStatusView, ClientError> {
+        let answer = self.service.get(&format!("/v1/txs/{hash}")).await?;
+        // The node answers an unknown transaction with 404 and the usual status body.
+        if answer.status == 404 {
+            return serde_json::from_slice(&answer.body).map_err(|_| self.service.refusal(answer));
+        }
+        self.service.json(answer)
     }
 }

@@ -3,15 +3,16 @@
 //! and a class pool is split over the manifest in integer base units.
 //!
 //! Everything here is a pure, deterministic function of its arguments: the ledger verifies
-//! reward claims with [`verify_claim`] and [`payout()`], and `plexus audit` recomputes a
-//! manifest from an oracle's published evidence with [`score_epoch`]. No clocks, randomness or
-//! I/O take part, no hash map is used, and no result depends on the order of the evidence
-//! records or on the number of threads. [`bench::bench_scoring`] reads a clock to time the
+//! reward claims with [`verify_claim`] and [`payout()`], and `plexus audit` and the oracle
+//! recompute a manifest from an oracle's published evidence with
+//! [`audit::recompute_manifest`]. No clocks, randomness or I/O take part, no hash map is used,
+//! and no result depends on the order of the evidence records or on the number of threads. [`bench::bench_scoring`] reads a clock to time the
 //! scoring path, which never calls it.
 //!
 //! The rules are numbered in [`scoring`] (R1–R11) and in [`payout`](mod@payout) (P1–P3); the
 //! code that implements each one says which.
 
+pub mod audit;
 pub mod bandwidth;
 pub mod bench;
 mod error;

@@ -1,0 +1,248 @@
+//! What the node and oracle clients share: timeouts, bounded answers, and the
+//! `{"error": {"code", "message"}}` convention both services answer errors with.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Answers larger than this are refused before they are read: the answers are small JSON
+/// documents, and a service that sends more is broken or hostile.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Why a call to the node or an oracle failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot build an HTTP client: {0}")]
+    Setup(reqwest::Error),
+    #[error("the {service}'s address must be an http:// or https:// URL, got {url:?}")]
+    NotHttp { service: &'static str, url: String },
+    #[error("cannot reach the {service} at {url}: {source}")]
+    Unreachable {
+        service: &'static str,
+        url: String,
+        source: reqwest::Error,
+    },
+    /// The service understood the request and refused it, with a stable code.
+    #[error("the {service} refused {url}: {message} ({code})")]
+    Refused {
+        service: &'static str,
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the {service} answered {url} with status {status}: {body}")]
+    Status {
+        service: &'static str,
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error(
+        "the {service} sent an answer to {url} that this client does not understand: {reason}"
+    )]
+    BadAnswer {
+        service: &'static str,
+        url: String,
+        reason: String,
+    },
+}
+
+impl ClientError {
+    /// The service's validity code (`deadline_missed`, `unknown_device`, …) when it refused.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status the service answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Refused { status, .. } | ClientError::Status { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// One HTTP service at a base URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    pub name: &'static str,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// An answer read in full: its status and body.
+pub(crate) struct Answer {
+    pub url: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Service {
+    pub fn new(name: &'static str, base: &str) -> Result<Service, ClientError> {
+        Service::with_timeout(name, base, REQUEST_TIMEOUT)
+    }
+
+    /// A service whose requests may take up to `timeout`.
+    pub fn with_timeout(
+        name: &'static str,
+        base: &str,
+        timeout: Duration,
+    ) -> Result<Service, ClientError> {
+        let base = base.trim_end_matches('/');
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            return Err(ClientError::NotHttp {
+                service: name,
+                url: base.to_string(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(ClientError::Setup)?;
+        Ok(Service {
+            name,
+            base: base.to_string(),
+            http,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Answer, ClientError> {
+        let url = self.url(path);
+        let request = self.http.get(&url);
+        self.send(url, request).await
+    }
+
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Result<Answer, ClientError> {
+        let url = self.url(path);
+        let request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body);
+        self.send(url, request).await
+    }
+
+    async fn send(
+        &self,
+        url: String,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, ClientError> {
+        let unreachable = |source| ClientError::Unreachable {
+            service: self.name,
+            url: url.clone(),
+            source,
+        };
+        let mut response = request.send().await.map_err(unreachable)?;
+        let status = response.status().as_u16();
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(self.bad_answer(&url, "the answer is too large"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(self.bad_answer(&url, "the answer is too large"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { url, status, body })
+    }
+
+    pub fn bad_answer(&self, url: &str, reason: impl Into<String>) -> ClientError {
+        ClientError::BadAnswer {
+            service: self.name,
+            url: url.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The answer's JSON if it is a success, else the service's error.
+    pub fn json<T: DeserializeOwned>(&self, answer: Answer) -> Result<T, ClientError> {
+        if !(200..300).contains(&answer.status) {
+            return Err(self.refusal(answer));
+        }
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| self.bad_answer(&answer.url, e.to_string()))
+    }
+
+    /// The error a non-success answer stands for: the service's own code when it sent one.
+    pub fn refusal(&self, answer: Answer) -> ClientError {
+        match serde_json::from_slice::<ErrorBody>(&answer.body) {
+            Ok(e) => ClientError::Refused {
+                service: self.name,
+                url: answer.url,
+                status: answer.status,
+                code: e.error.code,
+                message: e.error.message,
+            },
+            Err(_) => ClientError::Status {
+                service: self.name,
+                url: answer.url,
+                status: answer.status,
+                body: excerpt(&answer.body),
+            },
+        }
+    }
+}
+
+/// The start of a body, for error messages.
+fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]).into_owned();
+    if body.len() > MAX {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+/// Reads a `u128` written either as a decimal string (the Plexus convention for amounts and
+/// units) or as a JSON number.
+pub mod u128_text {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        // Buffered untagged content carries integers up to 64 bits.
+        Number(u64),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        match Text::deserialize(d)? {
+            Text::Number(n) => Ok(u128::from(n)),
+            Text::String(s) => plexus_types::Amount::from_base_units(&s)
+                .map(|a| a.0)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! A client of an oracle's HTTP API (docs/oracle-api.md): the current interval, heartbeats,
+//! compute challenges and the proofs behind reward claims.
+
+use crate::http::{u128_text, ClientError, Service};
+use plexus_types::heartbeat::SignedHeartbeat;
+use plexus_types::merkle::MerkleProof;
+use plexus_types::{proto, Address, Hash, PublicKey};
+use prost::Message;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::future::Future;
+
+/// `GET /v1/status`: the interval heartbeats must name now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OracleStatus {
+    pub chain_id: String,
+    pub height: u64,
+    pub epoch: u64,
+    pub interval: u32,
+    pub beacon: Hash,
+    pub epoch_blocks: u64,
+    pub intervals_per_epoch: u32,
+}
+
+/// How an oracle took a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeartbeatReceipt {
+    Accepted,
+    /// The same heartbeat had already been accepted; it still counts once.
+    Duplicate,
+}
+
+/// A challenge id, used only to name the challenge back to the oracle that issued it.
+///
+/// It goes into URL paths, so only ids of ASCII letters, digits, `-` and `_` are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChallengeId(String);
+
+impl ChallengeId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ChallengeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChallengeId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u64),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Text(t) => t,
+            Raw::Number(n) => n.to_string(),
+        };
+        let safe = !text.is_empty()
+            && text.len() <= 128
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !safe {
+            return Err(serde::de::Error::custom(format!(
+                "challenge id {text:?} is not 1 to 128 letters, digits, '-' or '_'"
+            )));
+        }
+        Ok(ChallengeId(text))
+    }
+}
+
+/// An open compute challenge, as `GET /v1/challenges/{device}` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenChallenge {
+    pub id: ChallengeId,
+    pub seed: Hash,
+    pub n: u32,
+    pub class: String,
+    pub deadline_ms: u64,
+    pub issued_height: u64,
+}
+
+#[derive(Deserialize)]
+struct ChallengeList {
+    challenges: Vec<OpenChallenge>,
+}
+
+#[derive(Deserialize)]
+struct RowsToOpen {
+    rows: Vec<u32>,
+}
+
+/// What the oracle concluded from the opened rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeOutcome {
+    Passed,
+    Wrong,
+}
+
+#[derive(Deserialize)]
+struct OutcomeBody {
+    outcome: ChallengeOutcome,
+}
+
+/// A device's leaf in a reward manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ManifestLeaf {
+    pub device: PublicKey,
+    pub owner: Address,
+    #[serde(deserialize_with = "u128_text::deserialize")]
+    pub units: u128,
+}
+
+/// `GET /v1/manifests/{epoch}/{resource}/claims/{device}`: what a `ClaimReward` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClaimProof {
+    pub leaf: ManifestLeaf,
+    pub proof: MerkleProof,
+}
+
+/// The rows an oracle may ask for in one answer: a bound on the work a hostile oracle can
+/// make the device do, well above the eight it asks for (`plexus_proofs::compute::ROWS_OPENED`).
+pub const MAX_ROWS_REQUESTED: usize = 64;
+
+/// What an agent asks of an oracle (docs/oracle-api.md), as a trait: the HTTP
+/// [`OracleClient`] in production, an in-process oracle in tests and simulations.
+///
+/// A refusal carries the oracle's validity code (`deadline_missed`, `wrong_interval`, …) in
+/// [`ClientError::code`]; callers decide whether to retry.
+pub trait OracleApi: Send + Sync {
+    /// The interval heartbeats must name now.
+    fn status(&self) -> impl Future<Output = Result<OracleStatus, ClientError>> + Send;
+
+    /// Hands over one signed heartbeat.
+    fn send_heartbeat(
+        &self,
+        heartbeat: &SignedHeartbeat,
+    ) -> impl Future<Output = Result<HeartbeatReceipt, ClientError>> + Send;
+
+    /// The compute challenges open for `device`.
+    fn challenges(
+        &self,
+        device: &PublicKey,
+    ) -> impl Future<Output = Result<Vec<OpenChallenge>, ClientError>> + Send;
+
+    /// Sends a challenge's signed commitment; answers the rows the oracle wants opened.
+    fn commit(
+        &self,
+        id: &ChallengeId,
+        commit: &proto::ChallengeCommit,
+    ) -> impl Future<Output = Result<Vec<u32>, ClientError>> + Send;
+
+    /// Opens the rows asked for; answers what the oracle concluded.
+    fn open(
+        &self,
+        id: &ChallengeId,
+        openings: &proto::ChallengeOpenings,
+    ) -> impl Future<Output = Result<ChallengeOutcome, ClientError>> + Send;
+
+    /// The device's leaf and proof in an epoch's manifest, or `None` when the oracle has no
+    /// leaf for the device.
+    fn claim_proof(
+        &self,
+        epoch: u64,
+        resource: &str,
+        device: &PublicKey,
+    ) -> impl Future<Output = Result<Option<ClaimProof>, ClientError>> + Send;
+
+    /// The evidence an epoch's manifests were computed from, as published JSON lines.
+    fn evidence(&self, epoch: u64) -> impl Future<Output = Result<String, ClientError>> + Send;
+}
+
+/// One oracle's HTTP API.
+#[derive(Debug, Clone)]
+pub struct OracleClient {
+    service: Service,
+}
+
+impl OracleClient {
+    pub fn new(base: &str) -> Result<OracleClient, ClientError> {
+        Ok(OracleClient {
+            service: Service::new("oracle", base)?,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.service.base
+    }
+}
+
+impl OracleApi for OracleClient {
+    async fn status(&self) -> Result<OracleStatus, ClientError> {
+        let answer = self.service.get("/v1/status").await?;
+        self.service.json(answer)
+    }
+
+    async fn send_heartbeat(
+        &self,
+        heartbeat: &SignedHeartbeat,
+    ) -> Result<HeartbeatReceipt, ClientError> {
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            accepted: bool,
+            #[serde(default)]
+            duplicate: bool,
+        }
+        let answer = self
+            .service
+            .post_bytes("/v1/heartbeats", heartbeat.bytes.clone())
+            .await?;
+        let url = answer.url.clone();
+        let body: Body = self.service.json(answer)?;
+        match (body.accepted, body.duplicate) {
+            (_, true) => Ok(HeartbeatReceipt::Duplicate),
+            (true, false) => Ok(HeartbeatReceipt::Accepted),
+            (false, false) => Err(self
+                .service
+                .bad_answer(&url, "neither accepted nor duplicate")),
+        }
+    }
+
+    async fn challenges(&self, device: &PublicKey) -> Result<Vec<OpenChallenge>, ClientError> {
+        let answer = self
+            .service
+            .get(&format!("/v1/challenges/{device}"))
+            .await?;
+        Ok(self.service.json::<ChallengeList>(answer)?.challenges)
+    }
+
+    /// Sends the signed commitment; returns the rows the oracle wants opened.
+    async fn commit(
+        &self,
+        id: &ChallengeId,
+        commit: &proto::ChallengeCommit,
+    ) -> Result<Vec<u32>, ClientError> {
+        let answer = self
+            .service
+            .post_bytes(
+                &format!("/v1/challenges/{id}/commit"),
+                commit.encode_to_vec(),
+            )
+            .await?;
+        let url = answer.url.clone();
+        let rows = self.service.json::<RowsToOpen>(answer)?.rows;
+        if rows.len() > MAX_ROWS_REQUESTED {
+            return Err(self.service.bad_answer(
+                &url,
+                format!(
+                    "it asks for {} rows, more than {MAX_ROWS_REQUESTED}",
+                    rows.len()
+                ),
+            ));
+        }
+        Ok(rows)
+    }
+
+    async fn open(
+        &self,
+        id: &ChallengeId,
+        openings: &proto::ChallengeOpenings,
+    ) -> Result<ChallengeOutcome, ClientError> {
+        let answer = self
+            .service
+            .post_bytes(
+                &format!("/v1/challenges/{id}/open"),
+                openings.encode_to_vec(),
+            )
+            .await?;
+        Ok(self.service.json::<OutcomeBody>(answer)?.outcome)
+    }
+
+    /// The device's leaf and proof in the epoch's manifest, or `None` when the oracle has no
+    /// leaf for the device (it earned nothing, or this oracle has no such manifest).
+    async fn claim_proof(
+        &self,
+        epoch: u64,
+        resource: &str,
+        device: &PublicKey,
+    ) -> Result<Option<ClaimProof>, ClientError> {
+        let answer = self
+            .service
+            .get(&format!("/v1/manifests/{epoch}/{resource}/claims/{device}"))
+            .await?;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        self.service.json(answer).map(Some)
+    }
+
+    async fn evidence(&self, epoch: u64) -> Result<String, ClientError> {
+        let answer = self.service.get(&format!("/v1/evidence/{epoch}")).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(self.service.refusal(answer));
+        }
+        String::from_utf8(answer.body).map_err(|_| {
+            self.service
+                .bad_answer(&answer.url, "the evidence is not UTF-8")
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! `GET /v1/chain`: the chain's identity and parameters, as fixed at genesis.
+
+use crate::views::DeviceView;
+use plexus_rewards::audit::{AuditError, ScoredResource};
+use plexus_rewards::{DeviceInfo, Manifest, ScoringParams};
+use plexus_types::{Address, Amount};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kinds of resource the network pays for; each has its own reward pool per epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceClass {
+    Compute,
+    Storage,
+    Bandwidth,
+    Coverage,
+    Sensor,
+    Training,
+    Oracles,
+}
+
+impl ResourceClass {
+    pub const ALL: [ResourceClass; 7] = [
+        ResourceClass::Compute,
+        ResourceClass::Storage,
+        ResourceClass::Bandwidth,
+        ResourceClass::Coverage,
+        ResourceClass::Sensor,
+        ResourceClass::Training,
+        ResourceClass::Oracles,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResourceClass::Compute => "compute",
+            ResourceClass::Storage => "storage",
+            ResourceClass::Bandwidth => "bandwidth",
+            ResourceClass::Coverage => "coverage",
+            ResourceClass::Sensor => "sensor",
+            ResourceClass::Training => "training",
+            ResourceClass::Oracles => "oracles",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ResourceClass> {
+        ResourceClass::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl From<ScoredResource> for ResourceClass {
+    fn from(resource: ScoredResource) -> ResourceClass {
+        match resource {
+            ScoredResource::Compute => ResourceClass::Compute,
+            ScoredResource::Bandwidth => ResourceClass::Bandwidth,
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Chain-wide limits on transactions and blocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsView {
+    /// The smallest fee a transaction may offer.
+    pub min_fee: Amount,
+    pub max_tx_bytes: u32,
+    pub max_block_bytes: u32,
+}
+
+/// How epochs are cut and rewards minted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardParamsView {
+    pub epoch_blocks: u64,
+    pub intervals_per_epoch: u32,
+    pub initial_epoch_emission: Amount,
+    pub halving_epochs: u64,
+    pub pool_weights: BTreeMap<ResourceClass, u32>,
+    /// Epochs after an epoch ends during which its rewards can be claimed.
+    pub claim_epochs: u64,
+    pub unbonding_epochs: u64,
+    pub min_uptime_percent: u32,
+}
+
+/// The oracles whose agreeing manifests settle an epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OracleSetView {
+    pub members: Vec<Address>,
+    pub threshold: u32,
+}
+
+/// A class of device: the pool it earns from, its stake and its capacity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceClassView {
+    pub name: String,
+    /// The reward pool the class earns from.
+    pub resource: ResourceClass,
+    pub min_stake: Amount,
+    pub capacity_units: u64,
+}
+
+/// `GET /v1/chain`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainView {
+    pub chain_id: String,
+    pub genesis_time_ms: u64,
+    pub params: ParamsView,
+    pub rewards: RewardParamsView,
+    pub oracles: OracleSetView,
+    pub device_classes: Vec<DeviceClassView>,
+}
+
+impl ChainView {
+    pub fn device_class(&self, name: &str) -> Option<&DeviceClassView> {
+        self.device_classes.iter().find(|c| c.name == name)
+    }
+
+    pub fn is_oracle(&self, who: &Address) -> bool {
+        self.oracles.members.contains(who)
+    }
+
+    /// The chain's scoring parameters.
+    pub fn scoring_params(&self) -> ScoringParams {
+        ScoringParams {
+            intervals_per_epoch: self.rewards.intervals_per_epoch,
+            min_uptime_percent: self.rewards.min_uptime_percent,
+        }
+    }
+
+    /// What scoring needs of each registered device whose class sells `resource`.
+    pub fn scored_devices<'a>(
+        &self,
+        devices: impl IntoIterator<Item = &'a DeviceView>,
+        resource: ResourceClass,
+    ) -> Vec<DeviceInfo> {
+        devices
+            .into_iter()
+            .filter_map(|d| {
+                let class = self.device_class(&d.class)?;
+                (class.resource == resource).then(|| DeviceInfo {
+                    device: d.key,
+                    owner: d.owner,
+                    class: d.class.clone(),
+                    capacity_units: class.capacity_units,
+                })
+            })
+            .collect()
+    }
+
+    /// The manifest of `resource` that an oracle's published `evidence` yields under this
+    /// chain's rules and the registry `devices`: what `plexus audit` compares with the
+    /// manifest on chain. Heartbeat signatures are checked.
+    pub fn recompute_manifest(
+        &self,
+        devices: &[DeviceView],
+        epoch: u64,
+        evidence: &str,
+        resource: ScoredResource,
+    ) -> Result<Manifest, AuditError> {
+        let scored = self.scored_devices(devices, resource.into());
+        plexus_rewards::audit::recompute_manifest(
+            self.scoring_params(),
+            &self.chain_id,
+            &scored,
+            epoch,
+            evidence,
+            resource,
+        )
+    }
+}

@@ -1,0 +1,162 @@
+//! `GET /v1/market/…`: compute orders with their bids and leases.
+
+use plexus_types::{Address, Amount, Hash, OrderTerms, PublicKey};
+use serde::{Deserialize, Serialize};
+
+/// Why an order closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderCloseReason {
+    /// Every replica's result was accepted.
+    Completed,
+    /// No provider bid.
+    NoBids,
+    /// The consumer closed it.
+    Cancelled,
+    /// The escrow could not pay its leases.
+    InsufficientFunds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum OrderState {
+    /// Taking bids until `bid_deadline`.
+    Open,
+    Matched,
+    Closed {
+        reason: OrderCloseReason,
+        height: u64,
+    },
+}
+
+/// A compute order as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderHead {
+    pub id: u64,
+    pub owner: Address,
+    pub terms: OrderTerms,
+    pub state: OrderState,
+    pub created_height: u64,
+    pub bid_deadline: u64,
+    pub wanted: u32,
+    pub escrow: Amount,
+    pub bids: Vec<u64>,
+    pub leases: Vec<u64>,
+    /// `(lease, output)` of every result submitted.
+    pub results: Vec<(u64, Hash)>,
+    pub paid: Amount,
+    pub fees: Amount,
+    pub refunded: Amount,
+}
+
+impl OrderHead {
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, OrderState::Closed { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum BidState {
+    Open,
+    Won { lease: u64 },
+    Lost,
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BidView {
+    pub id: u64,
+    pub order: u64,
+    pub provider: Address,
+    pub device: PublicKey,
+    pub price_per_block: Amount,
+    pub deposit: Amount,
+    pub state: BidState,
+    pub height: u64,
+}
+
+/// What a lease does for its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "role")]
+pub enum RoleView {
+    Run,
+    /// Re-executes lease `of`'s job.
+    Verifier {
+        of: u64,
+    },
+    /// Settles a disagreement between lease `of` and its verifier.
+    Referee {
+        of: u64,
+        verifier: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseCloseReason {
+    Completed,
+    InsufficientFunds,
+    Timeout,
+    ClosedByOwner,
+    ClosedByProvider,
+    WrongResult,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum StateView {
+    Active,
+    Closed {
+        reason: LeaseCloseReason,
+        height: u64,
+    },
+}
+
+/// Where the check of a lease's result stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckView {
+    None,
+    Pending,
+    Unchecked,
+    Confirmed,
+    Wrong,
+}
+
+/// `GET /v1/market/leases/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseView {
+    pub id: u64,
+    pub order: u64,
+    pub bid: u64,
+    pub provider: Address,
+    pub device: PublicKey,
+    pub price_per_block: Amount,
+    pub deposit: Amount,
+    pub role: RoleView,
+    pub state: StateView,
+    pub started: u64,
+    pub settled_to: u64,
+    pub accrued: Amount,
+    pub releasable: Amount,
+    pub released: bool,
+    pub withdrawn: Amount,
+    pub output: Option<Hash>,
+    pub agrees_with: Vec<u64>,
+    pub check: CheckView,
+}
+
+/// `GET /v1/market/orders/{id}`: an order with its bids and leases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order: OrderHead,
+    pub bids: Vec<BidView>,
+    pub leases: Vec<LeaseView>,
+}
+
+/// `GET /v1/market/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersView {
+    pub orders: Vec<OrderView>,
+}

@@ -1,0 +1,28 @@
+//! The node API's JSON views as serde types: what `/v1/…` answers, declared once for the node
+//! that writes them and for every program that reads them.
+//!
+//! Views of chain records (devices, deals, tasks, the chain's parameters) mirror the ledger's
+//! records field for field, so a view read from the node writes back the same JSON. Views a
+//! reader takes only part of (orders, leases, epochs) say so in their doc comment.
+
+mod chain;
+mod market;
+mod node;
+mod registry;
+mod rewards;
+mod storage;
+mod training;
+
+pub use chain::{
+    ChainView, DeviceClassView, OracleSetView, ParamsView, ResourceClass, RewardParamsView,
+};
+pub use market::{BidView, LeaseView, OrderHead, OrderView, OrdersView, RoleView, StateView};
+pub use node::{AccountView, BlockView, StatusView, SubmittedView, TxStatusView};
+pub use registry::{DeviceStatusView, DeviceView, DevicesView};
+pub use rewards::{EpochView, PoolView, RewardsView};
+pub use storage::{
+    AssignedReplicaView, DealStatusView, DealView, DealsView, FailedReplicaView, HandoverView,
+};
+pub use training::{
+    ParticipantView, RoundResultView, RoundShareView, TaskStatusView, TaskView, TasksView,
+};

@@ -1,0 +1,89 @@
+//! The node's own answers: its status, accounts, transactions and blocks.
+
+use plexus_types::{Address, Amount, Hash};
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub chain_id: String,
+    pub height: u64,
+    pub app_hash: Hash,
+    pub last_block_time_ms: u64,
+    pub txs_committed: u64,
+    pub mempool_size: usize,
+    /// Smallest fee a transaction may offer, in uplx.
+    pub min_fee: Amount,
+    /// Devices ever registered.
+    pub devices: u64,
+    pub version: String,
+}
+
+/// `POST /v1/txs`: the mempool took the transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedView {
+    pub hash: Hash,
+    /// Always `pending`.
+    pub status: String,
+}
+
+/// `GET /v1/txs/{hash}`: a transaction's place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxStatusView {
+    pub hash: Hash,
+    /// `committed`, `pending` or `unknown`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// `ok`, or why the committed transaction failed (`already_claimed`, `stake_too_low`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Amount>,
+}
+
+impl TxStatusView {
+    pub fn is_committed(&self) -> bool {
+        self.status == "committed"
+    }
+
+    /// Committed and succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.is_committed() && self.code.as_deref().is_none_or(|c| c == "ok")
+    }
+}
+
+/// `GET /v1/accounts/{address}`: an account with the proof of its state.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    pub address: Address,
+    pub balance: Amount,
+    /// The nonce the account's next transaction must carry.
+    pub nonce: u64,
+    /// Whether the account exists in state (the proof is then of inclusion, else of absence).
+    pub exists: bool,
+    pub height: u64,
+    /// App hash (state root) at `height`, against which `proof` verifies.
+    pub app_hash: Hash,
+    /// Hex of the Merkle proof.
+    pub proof: String,
+}
+
+/// `GET /v1/blocks/{height}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockView {
+    pub height: u64,
+    pub hash: Hash,
+    pub chain_id: String,
+    pub time_ms: u64,
+    pub proposer: Address,
+    pub prev_app_hash: Hash,
+    /// App hash after executing this block.
+    pub app_hash: Option<Hash>,
+    pub tx_root: Hash,
+    pub txs: Vec<Hash>,
+}

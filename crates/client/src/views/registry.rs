@@ -1,0 +1,47 @@
+//! `GET /v1/devices` and `GET /v1/devices/{key}`: the device registry.
+
+use plexus_types::{Address, Amount, Capabilities, PublicKey};
+use serde::{Deserialize, Serialize};
+
+/// Where a device stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatusView {
+    /// Earns rewards.
+    Active,
+    /// Earns nothing; stake bonded (and slashable) until epoch `unbonded_at_epoch` ends.
+    Retired { unbonded_at_epoch: u64 },
+    /// Caught in a fraud; stake and pending rewards forfeited.
+    Slashed { at_epoch: u64 },
+    /// Retired and its stake returned.
+    Withdrawn,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub key: PublicKey,
+    pub owner: Address,
+    pub class: String,
+    pub capabilities: Capabilities,
+    pub h3_cell: u64,
+    pub stake: Amount,
+    pub status: DeviceStatusView,
+    pub registered_epoch: u64,
+    /// Height of the block that registered it.
+    #[serde(default)]
+    pub registered_height: u64,
+}
+
+impl DeviceView {
+    pub fn is_active(&self) -> bool {
+        self.status == DeviceStatusView::Active
+    }
+}
+
+/// `GET /v1/devices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicesView {
+    pub height: u64,
+    pub devices: Vec<DeviceView>,
+}

@@ -1,0 +1,158 @@
+//! Recomputing an oracle's manifest from its published evidence: what `plexus audit` runs and
+//! what the oracle itself scores with, so that anyone can check an oracle without trusting it.
+//!
+//! The inputs are the chain's scoring parameters, the devices of the scored resource, and the
+//! evidence as the oracle published it (JSON lines of [`PublishedRecord`]); every heartbeat's
+//! device signature is checked before it counts.
+
+mod published;
+
+pub use published::PublishedRecord;
+
+use crate::{
+    score_bandwidth_epoch, score_epoch, DeviceInfo, EvidenceRecord, Manifest, RewardsError,
+    ScoringParams,
+};
+use plexus_types::heartbeat::SignedHeartbeat;
+
+/// Why published evidence could not be scored.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("evidence line {line}: {reason}")]
+    BadEvidence { line: usize, reason: String },
+    #[error("scoring: {0}")]
+    Scoring(#[from] RewardsError),
+}
+
+/// The resources an oracle scores from its own evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScoredResource {
+    /// Uptime and compute challenges (rules R1–R11).
+    Compute,
+    /// Uptime and speed tests (the bandwidth tiers).
+    Bandwidth,
+}
+
+/// The resources an oracle scores, in the order it closes them.
+pub const SCORED_RESOURCES: [ScoredResource; 2] =
+    [ScoredResource::Compute, ScoredResource::Bandwidth];
+
+impl ScoredResource {
+    /// The resource's name on chain and in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoredResource::Compute => "compute",
+            ScoredResource::Bandwidth => "bandwidth",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ScoredResource> {
+        SCORED_RESOURCES.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ScoredResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses published evidence (JSON lines), checking every heartbeat's device signature and
+/// that its signed bytes say what the record claims.
+pub fn evidence_from_jsonl(text: &str, chain_id: &str) -> Result<Vec<EvidenceRecord>, AuditError> {
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad = |reason: String| AuditError::BadEvidence {
+            line: i + 1,
+            reason,
+        };
+        let record: PublishedRecord =
+            serde_json::from_str(line).map_err(|e| bad(format!("not a record: {e}")))?;
+        if let PublishedRecord::Heartbeat {
+            device,
+            epoch,
+            interval,
+            signed,
+        } = &record
+        {
+            let bytes = hex::decode(signed).map_err(|e| bad(e.to_string()))?;
+            let hb = SignedHeartbeat::decode(&bytes).map_err(|e| bad(e.to_string()))?;
+            hb.verify().map_err(|e| bad(e.to_string()))?;
+            let h = &hb.heartbeat;
+            if h.device != *device
+                || h.epoch != *epoch
+                || h.interval != *interval
+                || h.chain_id != chain_id
+            {
+                return Err(bad("the signed heartbeat says something else".into()));
+            }
+        }
+        out.push(record.evidence());
+    }
+    Ok(out)
+}
+
+/// The manifest of `resource` that `records` yield for `devices`, the registered devices whose
+/// class sells `resource`.
+pub fn score_resource(
+    params: ScoringParams,
+    devices: &[DeviceInfo],
+    epoch: u64,
+    records: &[EvidenceRecord],
+    resource: ScoredResource,
+) -> Result<Manifest, AuditError> {
+    let name = resource.as_str();
+    Ok(match resource {
+        ScoredResource::Bandwidth => {
+            score_bandwidth_epoch(params, epoch, name, devices, records)?
+                .scored
+                .manifest
+        }
+        ScoredResource::Compute => score_epoch(params, epoch, name, devices, records)?.manifest,
+    })
+}
+
+/// The manifest of `resource` that published `evidence` yields for `devices` (those whose
+/// class sells `resource`); heartbeat signatures are checked against `chain_id`.
+pub fn recompute_manifest(
+    params: ScoringParams,
+    chain_id: &str,
+    devices: &[DeviceInfo],
+    epoch: u64,
+    evidence: &str,
+    resource: ScoredResource,
+) -> Result<Manifest, AuditError> {
+    let records = evidence_from_jsonl(evidence, chain_id)?;
+    score_resource(params, devices, epoch, &records, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_compute_and_bandwidth_are_scored_from_evidence() {
+        assert_eq!(
+            ScoredResource::parse("bandwidth"),
+            Some(ScoredResource::Bandwidth)
+        );
+        assert_eq!(
+            ScoredResource::parse("compute"),
+            Some(ScoredResource::Compute)
+        );
+        assert_eq!(ScoredResource::parse("storage"), None);
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_record_is_named_by_its_number() {
+        let err = evidence_from_jsonl("\n{\"kind\":\"nonsense\"}\n", "plexus-test").unwrap_err();
+        assert!(
+            matches!(err, AuditError::BadEvidence { line: 2, .. }),
+            "{err}"
+        );
+    }
+}
