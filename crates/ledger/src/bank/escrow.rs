@@ -60,6 +60,26 @@ pub struct EscrowTotals {
     pub refunded: Amount,
 }
 
+impl EscrowTotals {
+    /// Records `amount` locked; `None` if the total would overflow.
+    pub(crate) fn locked(&mut self, amount: Amount) -> Option<()> {
+        self.escrowed = self.escrowed.checked_add(amount)?;
+        Some(())
+    }
+
+    /// Records `amount` released to payees; `None` if the total would overflow.
+    pub(crate) fn released(&mut self, amount: Amount) -> Option<()> {
+        self.paid = self.paid.checked_add(amount)?;
+        Some(())
+    }
+
+    /// Records `amount` refunded to payers; `None` if the total would overflow.
+    pub(crate) fn refunded(&mut self, amount: Amount) -> Option<()> {
+        self.refunded = self.refunded.checked_add(amount)?;
+        Some(())
+    }
+}
+
 /// Escrow totals and the escrow account's balance, as queries report them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EscrowAccounting {

@@ -77,9 +77,7 @@ pub(crate) fn create_deal(
     open.push(id);
     state.set_json(state_key::storage_open_deals(), &open);
     let mut t = totals(state)?;
-    t.escrowed = t
-        .escrowed
-        .checked_add(escrow)
+    t.locked(escrow)
         .ok_or_else(|| super::corrupt("escrowed overflows"))?;
     state.set_json(state_key::storage_totals(), &t);
     Ok(())

@@ -72,9 +72,7 @@ pub(crate) fn end_epoch(
                 .paid
                 .checked_add(deal.price_per_replica_epoch)
                 .ok_or_else(|| corrupt("deal paid overflows"))?;
-            t.paid = t
-                .paid
-                .checked_add(deal.price_per_replica_epoch)
+            t.released(deal.price_per_replica_epoch)
                 .ok_or_else(|| corrupt("paid overflows"))?;
         }
         if epoch >= deal.last_epoch {
@@ -88,9 +86,7 @@ pub(crate) fn end_epoch(
                 "escrow account holds less than a deal's refund",
             )?;
             deal.refunded = rest;
-            t.refunded = t
-                .refunded
-                .checked_add(rest)
+            t.refunded(rest)
                 .ok_or_else(|| corrupt("refunded overflows"))?;
             deal.status = DealStatus::Ended { at_epoch: epoch };
         } else {

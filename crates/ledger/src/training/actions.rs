@@ -37,10 +37,7 @@ pub(crate) fn create_task(
     };
     save(state, &task);
     state.set_u64(state_key::training_task_count(), id + 1);
-    update_totals(state, |t| {
-        t.escrowed = t.escrowed.checked_add(terms.budget)?;
-        Some(())
-    })?;
+    update_totals(state, |t| t.locked(terms.budget))?;
     Ok(())
 }
 
@@ -173,10 +170,7 @@ pub(crate) fn submit_round(
         shares,
         height,
     });
-    update_totals(state, |t| {
-        t.paid = t.paid.checked_add(paid)?;
-        Some(())
-    })?;
+    update_totals(state, |t| t.released(paid))?;
     if result.round == task.terms.rounds {
         refund(state, &mut task, TaskStatus::Finished { height })?;
     }
@@ -217,8 +211,5 @@ fn refund(
     }
     task.refunded = rest;
     task.status = status;
-    update_totals(state, |t| {
-        t.refunded = t.refunded.checked_add(rest)?;
-        Some(())
-    })
+    update_totals(state, |t| t.refunded(rest))
 }
