@@ -14,10 +14,7 @@ mod cmd_oracle;
 mod cmd_query;
 mod cmd_tx;
 mod devnet;
-mod devnet_jobs;
-mod devnet_training;
 mod keyring;
-mod testnet;
 
 use clap::{Parser, Subcommand};
 
@@ -64,10 +61,10 @@ struct Cli {
 enum Command {
     /// Run a whole network on this machine: a node with funded demo accounts and a steady
     /// flow of demo transfers.
-    Devnet(devnet::DevnetArgs),
+    Devnet(plexus_devnet::DevnetArgs),
     /// Run a local network of one process per validator on loopback, send transfers to each,
     /// and report every validator's height and app hash.
-    Testnet(testnet::TestnetArgs),
+    Testnet(plexus_devnet::TestnetArgs),
     /// Manage keys.
     #[command(subcommand)]
     Keys(cmd_keys::KeysCommand),
@@ -168,8 +165,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Devnet(args) => devnet::run(&globals, args).await,
-            Command::Testnet(args) => testnet::run(&globals, args).await,
+            Command::Devnet(args) => devnet::run_devnet(&globals, args).await,
+            Command::Testnet(args) => devnet::run_testnet(&globals, args).await,
             Command::Keys(cmd) => cmd_keys::run(&globals, cmd),
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
