@@ -1,9 +1,6 @@
 //! `plexus`: run a node or a whole devnet, manage keys, send transactions, query the chain,
 //! and measure performance.
 
-mod bench;
-mod bench_consensus;
-mod bench_storage;
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_job;
@@ -97,7 +94,7 @@ enum Command {
     Job(cmd_job::JobCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(plexus_devnet::BenchCommand),
 }
 
 /// What every command may need from the global flags.
@@ -177,7 +174,7 @@ fn main() -> ExitCode {
             Command::Blob(cmd) => cmd_blob::run(&globals, cmd).await,
             Command::Learn(cmd) => cmd_learn::run(&globals, cmd).await,
             Command::Job(cmd) => cmd_job::run(&globals, cmd).await,
-            Command::Bench(cmd) => bench::run(&globals, cmd).await,
+            Command::Bench(cmd) => plexus_devnet::bench::run(globals.json, cmd).await,
         }
     });
     match result {

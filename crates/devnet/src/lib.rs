@@ -5,6 +5,7 @@
 //! through the traits of [`host`].
 
 mod agents;
+pub mod bench;
 mod home;
 pub mod host;
 mod jobs;
@@ -16,6 +17,7 @@ pub mod testnet;
 mod traffic;
 mod training;
 
+pub use bench::BenchCommand;
 pub use host::{Client, Host, Keys, OrderProgress, ValidatorSetup, Validators};
 pub use options::DevnetArgs;
 pub use run::run;

@@ -100,3 +100,56 @@ impl DevnetArgs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: DevnetArgs,
+    }
+
+    fn parse(flags: &[&str]) -> DevnetArgs {
+        Command::parse_from(std::iter::once("devnet").chain(flags.iter().copied())).args
+    }
+
+    #[test]
+    fn more_cheaters_than_agents_of_a_kind_is_refused_by_name() {
+        for (flags, named) in [
+            (["--agents", "1", "--cheaters", "2"], "--cheaters 2"),
+            (
+                ["--storage-agents", "1", "--storage-cheaters", "2"],
+                "--storage-cheaters 2",
+            ),
+            (
+                ["--bandwidth-agents", "1", "--bandwidth-cheaters", "2"],
+                "--bandwidth-cheaters 2",
+            ),
+        ] {
+            let err = parse(&flags).check().unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
+    }
+
+    #[test]
+    fn agents_of_every_kind_together_may_use_every_funded_provider_and_no_more() {
+        let all = MAX_AGENTS.to_string();
+        let args = parse(&[
+            "--agents",
+            "8",
+            "--storage-agents",
+            "4",
+            "--bandwidth-agents",
+            "4",
+        ]);
+        assert_eq!(args.all_agents(), MAX_AGENTS);
+        assert!(args.check().is_ok());
+        let err = parse(&["--agents", &all, "--bandwidth-agents", "1"])
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("at most 16 agents"), "{err}");
+    }
+}

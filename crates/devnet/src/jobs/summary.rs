@@ -384,3 +384,18 @@ pub fn print(s: &JobsSummary) {
         s.bid_window_ms
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_taken_from_the_sorted_times_and_empty_is_all_zero() {
+        let p = percentiles(vec![50, 10, 40, 20, 30, 60, 70, 80, 90, 100]);
+        assert_eq!((p.count, p.median, p.p90), (10, 60, 100));
+        let one = percentiles(vec![7]);
+        assert_eq!((one.count, one.median, one.p90), (1, 7, 7));
+        let none = percentiles(Vec::new());
+        assert_eq!((none.count, none.median, none.p90), (0, 0, 0));
+    }
+}
