@@ -1,9 +1,6 @@
 //! `plexus`: run a node or a whole devnet, manage keys, send transactions, query the chain,
 //! and measure performance.
 
-mod bench;
-mod bench_consensus;
-mod bench_storage;
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_job;
@@ -14,10 +11,7 @@ mod cmd_oracle;
 mod cmd_query;
 mod cmd_tx;
 mod devnet;
-mod devnet_jobs;
-mod devnet_training;
 mod keyring;
-mod testnet;
 
 use clap::{Parser, Subcommand};
 
@@ -64,10 +58,10 @@ struct Cli {
 enum Command {
     /// Run a whole network on this machine: a node with funded demo accounts and a steady
     /// flow of demo transfers.
-    Devnet(devnet::DevnetArgs),
+    Devnet(plexus_devnet::DevnetArgs),
     /// Run a local network of one process per validator on loopback, send transfers to each,
     /// and report every validator's height and app hash.
-    Testnet(testnet::TestnetArgs),
+    Testnet(plexus_devnet::TestnetArgs),
     /// Manage keys.
     #[command(subcommand)]
     Keys(cmd_keys::KeysCommand),
@@ -100,7 +94,7 @@ enum Command {
     Job(cmd_job::JobCommand),
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(plexus_devnet::BenchCommand),
 }
 
 /// What every command may need from the global flags.
@@ -173,8 +167,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Devnet(args) => devnet::run(&globals, args).await,
-            Command::Testnet(args) => testnet::run(&globals, args).await,
+            Command::Devnet(args) => devnet::run_devnet(&globals, args).await,
+            Command::Testnet(args) => devnet::run_testnet(&globals, args).await,
             Command::Keys(cmd) => cmd_keys::run(&globals, cmd),
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
@@ -185,7 +179,7 @@ fn main() -> ExitCode {
             Command::Blob(cmd) => cmd_blob::run(&globals, cmd).await,
             Command::Learn(cmd) => cmd_learn::run(&globals, cmd).await,
             Command::Job(cmd) => cmd_job::run(&globals, cmd).await,
-            Command::Bench(cmd) => bench::run(&globals, cmd).await,
+            Command::Bench(cmd) => plexus_devnet::bench::run(globals.json, cmd).await,
         }
     });
     match result {

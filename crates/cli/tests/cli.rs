@@ -111,28 +111,15 @@ fn bad_input_on_the_command_line_gets_a_clear_error() {
 
 #[test]
 fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let first = run_json(
-        &home,
-        &[
-            "devnet", "--api", &api, "--oracle", &oracle, "--for", "4s", "--json",
-        ],
-    );
+    let devnet = Devnet::fresh();
+    let first = devnet.run_json("4s", &[]);
     assert_eq!(first["chain_id"], "plexus-devnet");
     assert!(first["height"].as_u64().unwrap() >= 4, "{first}");
     assert!(first["txs_committed"].as_u64().unwrap() > 0, "{first}");
     for key in ["app_hash", "epochs_finalized", "minted", "paid", "devices"] {
         assert!(first.get(key).is_some(), "summary lacks {key}");
     }
-    let second = run_json(
-        &home,
-        &[
-            "devnet", "--api", &api, "--oracle", &oracle, "--for", "2s", "--json",
-        ],
-    );
+    let second = devnet.run_json("2s", &[]);
     assert!(second["height"].as_u64().unwrap() > first["height"].as_u64().unwrap());
     assert!(second["txs_committed"].as_u64().unwrap() > first["txs_committed"].as_u64().unwrap());
     assert_eq!(second["supply"], first["supply"], "supply changed");
@@ -140,29 +127,9 @@ fn the_devnet_commits_blocks_with_transfers_and_resumes_its_chain() {
 
 #[test]
 fn a_devnet_of_four_validators_agrees_at_every_height_and_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
+    let devnet = Devnet::fresh();
     let p2p = free_port_range(4).to_string();
-    let args = |run_for: &'static str| {
-        vec![
-            "devnet".to_string(),
-            "--api".into(),
-            api.clone(),
-            "--oracle".into(),
-            oracle.clone(),
-            "--p2p-port".into(),
-            p2p.clone(),
-            "--for".into(),
-            run_for.into(),
-            "--json".into(),
-        ]
-    };
-    let mut first_args = args("8s");
-    first_args.extend(["--validators".to_string(), "4".to_string()]);
-    let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
-    let first = run_json(&home, &first_args);
+    let first = devnet.run_json("8s", &["--p2p-port", &p2p, "--validators", "4"]);
     let validators = first["validators"].as_array().unwrap();
     assert_eq!(validators.len(), 4, "{first}");
     assert_eq!(first["validators_agree"], true, "{first}");
@@ -173,17 +140,12 @@ fn a_devnet_of_four_validators_agrees_at_every_height_and_resumes() {
     }
 
     // The set is fixed when the devnet is created.
-    let mut wrong = args("2s");
-    wrong.extend(["--validators".to_string(), "2".to_string()]);
-    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
-    let out = run(&home, &wrong);
+    let out = devnet.run("2s", &["--p2p-port", &p2p, "--validators", "2"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("created with 4 validator(s)"), "{err}");
 
-    let second_args = args("8s");
-    let second_args: Vec<&str> = second_args.iter().map(String::as_str).collect();
-    let second = run_json(&home, &second_args);
+    let second = devnet.run_json("8s", &["--p2p-port", &p2p]);
     assert_eq!(second["validators"].as_array().unwrap().len(), 4);
     assert_eq!(second["validators_agree"], true, "{second}");
     assert!(
@@ -195,27 +157,16 @@ fn a_devnet_of_four_validators_agrees_at_every_height_and_resumes() {
 
 #[test]
 fn a_storage_agent_that_drops_its_replica_fails_its_challenge_and_the_replica_moves() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let summary = run_json(
-        &home,
+    let devnet = Devnet::fresh();
+    let summary = devnet.run_json(
+        "40s",
         &[
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
             "--storage-agents",
             "4",
             "--storage-cheaters",
             "1",
             "--epoch-blocks",
             "24",
-            "--for",
-            "40s",
-            "--json",
         ],
     );
     let storage = &summary["storage"];
@@ -268,23 +219,7 @@ fn a_storage_agent_that_drops_its_replica_fails_its_challenge_and_the_replica_mo
 
     // Resumed, the agents listen on new ports and say so on chain before the oracle's next
     // audit: no honest replica fails, and the deal keeps its three honest keepers.
-    let resumed = run_json(
-        &home,
-        &[
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
-            "--storage-agents",
-            "4",
-            "--storage-cheaters",
-            "1",
-            "--for",
-            "15s",
-            "--json",
-        ],
-    );
+    let resumed = devnet.run_json("15s", &["--storage-agents", "4", "--storage-cheaters", "1"]);
     let storage = &resumed["storage"];
     assert_eq!(storage["accounting_balanced"], true, "{storage}");
     let deal = &storage["deals"][0];
@@ -331,28 +266,10 @@ fn the_consensus_benchmark_reports_both_drivers_with_agreeing_validators() {
 
 #[test]
 fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let s = run_json(
-        &home,
-        &[
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
-            "--agents",
-            "3",
-            "--cheaters",
-            "1",
-            "--epoch-blocks",
-            "24",
-            "--for",
-            "25s",
-            "--json",
-        ],
+    let devnet = Devnet::fresh();
+    let s = devnet.run_json(
+        "25s",
+        &["--agents", "3", "--cheaters", "1", "--epoch-blocks", "24"],
     );
     assert!(s["epochs_finalized"].as_u64().unwrap() >= 1, "{s}");
     assert_eq!(s["accounting_balanced"], true);
@@ -413,35 +330,12 @@ fn audit_epoch_1(
 
 #[test]
 fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let mut devnet = plexus()
-        .arg("--home")
-        .arg(&home)
-        .args([
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
-            "--agents",
-            "2",
-            "--epoch-blocks",
-            "16",
-            "--for",
-            "40s",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let node = format!("http://{api}");
+    let devnet = Devnet::fresh();
+    let running = devnet.spawn("40s", &["--agents", "2", "--epoch-blocks", "16"]);
+    let node = devnet.node_url();
     wait_for_final_manifest(&node, 1, "compute", std::time::Duration::from_secs(35));
-    let oracle_url = format!("http://{oracle}");
-    let audit = |extra: &[&str]| audit_epoch_1(&home, &node, &oracle_url, extra);
+    let oracle_url = devnet.oracle_url();
+    let audit = |extra: &[&str]| audit_epoch_1(&devnet.home, &node, &oracle_url, extra);
     let ok = audit(&[]);
     assert!(
         ok.status.success(),
@@ -459,52 +353,38 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
         .position(|l| l.contains("\"heartbeat\""))
         .unwrap();
     lines.remove(i);
-    let tampered = dir.path().join("tampered.jsonl");
+    let tampered = devnet.dir.path().join("tampered.jsonl");
     std::fs::write(&tampered, lines.join("\n")).unwrap();
     let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
     assert!(!bad.status.success(), "a changed record went unnoticed");
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert_eq!(report["match"], false);
-    let _ = devnet.kill();
-    let _ = devnet.wait();
+    // Stopped before its time: dropping it kills it.
+    drop(running);
 }
 
 #[test]
 fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let devnet = plexus()
-        .arg("--home")
-        .arg(&home)
-        .args([
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
+    let devnet = Devnet::fresh();
+    let running = devnet.spawn(
+        "35s",
+        &[
             "--bandwidth-agents",
             "3",
             "--bandwidth-cheaters",
             "1",
             "--epoch-blocks",
             "24",
-            "--for",
-            "35s",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let node = format!("http://{api}");
+        ],
+    );
+    let node = devnet.node_url();
     wait_for_final_manifest(&node, 1, "bandwidth", std::time::Duration::from_secs(30));
-    let oracle_url = format!("http://{oracle}");
+    let oracle_url = devnet.oracle_url();
+    let home = &devnet.home;
     let audit = |extra: &[&str]| {
         let mut args = vec!["--resource", "bandwidth"];
         args.extend_from_slice(extra);
-        audit_epoch_1(&home, &node, &oracle_url, &args)
+        audit_epoch_1(home, &node, &oracle_url, &args)
     };
     let ok = audit(&[]);
     assert!(
@@ -526,11 +406,11 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
     let mut record: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
     record["download_kbps"] = serde_json::json!(1);
     lines[i] = record.to_string();
-    let tampered = dir.path().join("tampered.jsonl");
+    let tampered = devnet.dir.path().join("tampered.jsonl");
     std::fs::write(&tampered, lines.join("\n")).unwrap();
     let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
     assert!(!bad.status.success(), "a changed speed test went unnoticed");
-    let unknown = audit_epoch_1(&home, &node, &oracle_url, &["--resource", "sensor"]);
+    let unknown = audit_epoch_1(home, &node, &oracle_url, &["--resource", "sensor"]);
     assert!(!unknown.status.success());
     assert!(
         String::from_utf8_lossy(&unknown.stderr).contains("oracles score compute and bandwidth"),
@@ -538,8 +418,7 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
         String::from_utf8_lossy(&unknown.stderr)
     );
 
-    let out = devnet.wait_with_output().unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = running.wait_json();
     assert_eq!(s["accounting_balanced"], true, "{s}");
     let bandwidth = s["bandwidth"].as_array().unwrap();
     assert_eq!(bandwidth.len(), 3, "{s}");

@@ -5,7 +5,7 @@
 //! Meanwhile a user submits a job of their own with `plexus job`.
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
 const SUM_WAT: &str = r#"(module
@@ -44,19 +44,11 @@ memory_mb = 64
 
 #[test]
 fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let devnet = plexus()
-        .arg("--home")
-        .arg(&home)
-        .args([
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
+    let devnet = Devnet::fresh();
+    let dir = devnet.dir.path();
+    let running = devnet.spawn(
+        "50s",
+        &[
             "--agents",
             "5",
             "--cheaters",
@@ -66,28 +58,13 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
             // No demo transfers: alice submits a job of her own below.
             "--demo-tps",
             "0",
-            "--for",
-            "50s",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let node = format!("http://{api}");
-    let started = Instant::now();
-    while get_json(&format!("{node}/v1/status")).is_none() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no devnet API");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let cli = |args: &[&str]| {
-        let mut all = vec!["--node", node.as_str(), "--keyring-backend", "test"];
-        all.extend_from_slice(args);
-        run(&home, &all)
-    };
+        ],
+    );
+    devnet.wait_for_api(Duration::from_secs(60));
+    let cli = |args: &[&str]| devnet.cli(args);
 
     // A spec naming a module the node does not have is refused before anything is paid.
-    let missing = job_file(dir.path(), &"ab".repeat(32));
+    let missing = job_file(dir, &"ab".repeat(32));
     let out = cli(&[
         "job",
         "submit",
@@ -102,13 +79,13 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A malformed spec names its bad field.
-    let bad = dir.path().join("bad.toml");
+    let bad = dir.join("bad.toml");
     std::fs::write(&bad, "runtime = \"wasm\"\nmax_price_per_block = \"lots\"\n").unwrap();
     let out = cli(&["job", "submit", bad.to_str().unwrap(), "--from", "alice"]);
     assert!(!out.status.success());
 
     // A user's own job: put the module, submit, wait, fetch the verified output.
-    let wat = dir.path().join("answer.wat");
+    let wat = dir.join("answer.wat");
     std::fs::write(&wat, SUM_WAT).unwrap();
     let out = cli(&["blob", "put", wat.to_str().unwrap()]);
     assert!(
@@ -117,7 +94,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
         String::from_utf8_lossy(&out.stderr)
     );
     let module = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let spec = job_file(dir.path(), &module);
+    let spec = job_file(dir, &module);
     let out = cli(&[
         "--json",
         "job",
@@ -138,7 +115,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
         done["order"]["state"]["reason"], "completed",
         "the user's job completed: {done}"
     );
-    let result = dir.path().join("out.txt");
+    let result = dir.join("out.txt");
     let out = cli(&["job", "result", &id, "-o", result.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -153,7 +130,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
         "{logs}"
     );
 
-    let out = devnet.wait_with_output().unwrap();
+    let out = running.wait();
     assert!(out.status.success());
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let jobs = &s["jobs"];

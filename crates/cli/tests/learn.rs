@@ -8,34 +8,20 @@ use support::*;
 
 #[test]
 fn a_training_task_pays_by_contribution_survives_a_drop_out_and_its_rounds_recompute() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("devnet");
-    let api = format!("127.0.0.1:{}", free_port());
-    let oracle = format!("127.0.0.1:{}", free_port());
-    let devnet = plexus()
-        .arg("--home")
-        .arg(&home)
-        .args([
-            "devnet",
-            "--api",
-            &api,
-            "--oracle",
-            &oracle,
+    let devnet = Devnet::fresh();
+    let home = &devnet.home;
+    let running = devnet.spawn(
+        "75s",
+        &[
             "--training",
             "--training-rounds",
             "8",
             "--training-dropouts",
             "1",
-            "--for",
-            "75s",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let node = format!("http://{api}");
-    let coordinator = format!("http://{oracle}");
+        ],
+    );
+    let node = devnet.node_url();
+    let coordinator = devnet.oracle_url();
 
     // Garbage sent to the coordinator is refused and changes nothing.
     let started = Instant::now();
@@ -74,10 +60,7 @@ fn a_training_task_pays_by_contribution_survives_a_drop_out_and_its_rounds_recom
     );
 
     // Every round recomputes from the published updates and the revealed validation set.
-    let audit = run(
-        &home,
-        &["--node", &node, "--json", "audit", "training", "0"],
-    );
+    let audit = run(home, &["--node", &node, "--json", "audit", "training", "0"]);
     assert!(
         audit.status.success(),
         "{}",
@@ -95,10 +78,7 @@ fn a_training_task_pays_by_contribution_survives_a_drop_out_and_its_rounds_recom
     let flipped = if delta.starts_with('0') { "1" } else { "0" };
     rec["updates"][0]["delta"] = serde_json::json!(format!("{flipped}{}", &delta[1..]));
     std::fs::write(&record, serde_json::to_vec(&rec).unwrap()).unwrap();
-    let bad = run(
-        &home,
-        &["--node", &node, "--json", "audit", "training", "0"],
-    );
+    let bad = run(home, &["--node", &node, "--json", "audit", "training", "0"]);
     assert!(!bad.status.success(), "a tampered update went unnoticed");
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert_eq!(report["match"], false);
@@ -108,9 +88,9 @@ fn a_training_task_pays_by_contribution_survives_a_drop_out_and_its_rounds_recom
     std::fs::write(&record, text).unwrap();
 
     // The final model comes from the coordinator, checked against the chain.
-    let model = dir.path().join("model.bin");
+    let model = devnet.dir.path().join("model.bin");
     let out = run(
-        &home,
+        home,
         &[
             "--node",
             &node,
@@ -128,8 +108,7 @@ fn a_training_task_pays_by_contribution_survives_a_drop_out_and_its_rounds_recom
     );
     assert_eq!(std::fs::metadata(&model).unwrap().len() % 4, 0);
 
-    let out = devnet.wait_with_output().unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = running.wait_json();
     let t = &s["training"];
     assert_eq!(t["rounds_done"], 8, "{t}");
     assert_eq!(t["accounting_balanced"], true, "{t}");

@@ -4,25 +4,11 @@ mod support;
 
 use support::*;
 
-/// A run of `n` ports that were free a moment ago.
-fn free_ports(n: u16) -> u16 {
-    loop {
-        let base = free_port();
-        if base > 60_000 {
-            continue;
-        }
-        let all_free = (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
-        if all_free {
-            return base;
-        }
-    }
-}
-
 #[test]
 fn a_testnet_of_four_validators_agrees_and_commits_transfers_sent_to_each() {
     let home = tempfile::tempdir().unwrap();
-    let p2p = free_ports(4).to_string();
-    let api = free_ports(4).to_string();
+    let p2p = free_port_range(4).to_string();
+    let api = free_port_range(4).to_string();
     let out = run_json(
         home.path(),
         &[
@@ -83,8 +69,8 @@ fn wait_for(url: &str, what: &str, cond: impl Fn(u64) -> bool) -> u64 {
 fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let p2p = free_ports(4);
-    let api = free_ports(4);
+    let p2p = free_port_range(4);
+    let api = free_port_range(4);
     run_ok(
         home,
         &[

@@ -180,3 +180,123 @@ pub fn get_json(url: &str) -> Option<Value> {
 pub fn post_json(url: &str, body: &str) -> Option<Value> {
     serde_json::from_str(&http("POST", url, body)?).ok()
 }
+
+/// A devnet in its own temporary directory (home `DIR/devnet`), with its API and oracle on
+/// ports that were free a moment ago: the one way every test runs `plexus devnet`.
+pub struct Devnet {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    /// `HOST:PORT` of the node's API and of the oracle, as given to `--api` and `--oracle`.
+    pub api: String,
+    pub oracle: String,
+}
+
+impl Devnet {
+    /// A devnet not started yet, in a new temporary directory.
+    pub fn fresh() -> Devnet {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("devnet");
+        Devnet {
+            dir,
+            home,
+            api: format!("127.0.0.1:{}", free_port()),
+            oracle: format!("127.0.0.1:{}", free_port()),
+        }
+    }
+
+    /// The node's API URL.
+    pub fn node_url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    /// The oracle's URL.
+    pub fn oracle_url(&self) -> String {
+        format!("http://{}", self.oracle)
+    }
+
+    /// `plexus --home HOME devnet --api … --oracle … EXTRA… --for RUN_FOR --json`.
+    fn command(&self, run_for: &str, extra: &[&str]) -> Command {
+        let mut cmd = plexus();
+        cmd.arg("--home")
+            .arg(&self.home)
+            .args(["devnet", "--api", &self.api, "--oracle", &self.oracle])
+            .args(extra)
+            .args(["--for", run_for, "--json"]);
+        cmd
+    }
+
+    /// Runs the devnet for `run_for` with `extra` flags, to the end.
+    pub fn run(&self, run_for: &str, extra: &[&str]) -> Output {
+        self.command(run_for, extra).output().expect("plexus runs")
+    }
+
+    /// Runs the devnet for `run_for` with `extra` flags; its JSON summary (it must succeed).
+    pub fn run_json(&self, run_for: &str, extra: &[&str]) -> Value {
+        let out = self.run(run_for, extra);
+        assert!(
+            out.status.success(),
+            "plexus devnet {extra:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// Starts the devnet for `run_for` with `extra` flags in the background (its summary on a
+    /// pipe, its warnings dropped); it is killed if the test ends before it does.
+    pub fn spawn(&self, run_for: &str, extra: &[&str]) -> DevnetProcess {
+        let child = self
+            .command(run_for, extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("plexus devnet starts");
+        DevnetProcess { child: Some(child) }
+    }
+
+    /// Waits until the node's API answers, for at most `limit`.
+    pub fn wait_for_api(&self, limit: Duration) {
+        let started = Instant::now();
+        while get_json(&format!("{}/v1/status", self.node_url())).is_none() {
+            assert!(started.elapsed() < limit, "no devnet API");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `plexus --home HOME --node API --keyring-backend test ARGS…` against the devnet.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let node = self.node_url();
+        let mut all = vec!["--node", node.as_str(), "--keyring-backend", "test"];
+        all.extend_from_slice(args);
+        run(&self.home, &all)
+    }
+}
+
+/// A devnet running in the background.
+pub struct DevnetProcess {
+    child: Option<Child>,
+}
+
+impl DevnetProcess {
+    /// Waits for the devnet to stop by itself; its exit status and output.
+    pub fn wait(mut self) -> Output {
+        let child = self.child.take().expect("the devnet is running");
+        child.wait_with_output().unwrap()
+    }
+
+    /// Waits for the devnet to stop by itself; its JSON summary.
+    pub fn wait_json(self) -> Value {
+        let out = self.wait();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -8,7 +8,7 @@
 //! the others); the latency phase sends one transfer at a time, to each validator in turn, and
 //! times it until that validator has committed it.
 
-use crate::bench::{bench_transfers, BenchTransfers};
+use super::transfers::{bench_transfers, start_solo, BenchTransfers};
 use anyhow::{bail, Context};
 use plexus_chain::commonware::{public_key_hex, ValidatorProcess};
 use plexus_chain::{Chain, ChainError, MempoolConfig};
@@ -61,6 +61,33 @@ pub struct ConsensusReport {
     pub cores: usize,
 }
 
+/// Runs the benchmark and prints its report.
+pub async fn run(args: ConsensusArgs, json: bool) -> anyhow::Result<()> {
+    let r = tokio::task::spawn_blocking(move || bench_consensus(args)).await??;
+    if json {
+        crate::print_json(&r);
+    } else {
+        for d in [&r.consensus, &r.baseline_solo] {
+            println!(
+                "{:<28} {:>9.0} transfers/s ({} in {:.2} s, {} blocks) · finality median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+                d.driver,
+                d.transfers_per_sec,
+                d.txs,
+                d.seconds,
+                d.blocks,
+                d.latency_ms_median,
+                d.latency_ms_p90,
+                d.latency_ms_max
+            );
+        }
+        println!(
+            "ratio: {:.2}x of the solo driver's throughput on {} cores; app hashes agree at every height",
+            r.throughput_ratio, r.cores
+        );
+    }
+    Ok(())
+}
+
 /// A running network: the chains to submit to and read from, and how to stop it.
 struct Network {
     chains: Vec<Arc<Chain>>,
@@ -74,7 +101,7 @@ impl Network {
         let dir = tempfile::tempdir()?;
         let chain = Arc::new(Chain::open(dir.path(), Some(genesis), mempool)?);
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = crate::bench::start_solo(&chain, &stop);
+        let thread = start_solo(&chain, &stop);
         Ok(Network {
             chains: vec![chain],
             stop,
@@ -351,7 +378,7 @@ pub fn bench_consensus(args: ConsensusArgs) -> anyhow::Result<ConsensusReport> {
             balance: Amount::plx(1_000_000),
         })
         .collect();
-    let mut genesis = Genesis::new(chain_id, crate::cmd_node::now_ms(), accounts);
+    let mut genesis = Genesis::new(chain_id, crate::now_ms(), accounts);
     let mempool = MempoolConfig {
         max_txs: (args.txs + args.samples).max(200_000),
         max_bytes: usize::MAX / 2,

@@ -11,6 +11,36 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Runs the benchmark and prints its report.
+pub async fn run(mib: u64, dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(mib > 0, "--mib must be at least 1");
+    let report = bench_storage(mib, dir).await?;
+    if json {
+        crate::print_json(&report);
+    } else {
+        let f = |k: &str| report[k].as_f64().unwrap_or_default();
+        println!(
+            "put {:.0} MiB/s ({:.2}x), get {:.0} MiB/s ({:.2}x) of blake3 on one core {:.0} MiB/s\n\
+             blake3 on all cores: {:.0} MiB/s (put {:.2}x, get {:.2}x of that)\n\
+             copying the file and syncing it: {:.0} MiB/s (put {:.2}x, get {:.2}x of that)\n\
+             verifying a challenge: {:.1} us",
+            f("put_mib_per_sec"),
+            f("put_ratio"),
+            f("get_mib_per_sec"),
+            f("get_ratio"),
+            f("blake3_one_core_mib_per_sec"),
+            f("blake3_all_cores_mib_per_sec"),
+            f("put_ratio_to_all_cores"),
+            f("get_ratio_to_all_cores"),
+            f("copy_and_sync_mib_per_sec"),
+            f("put_ratio_to_copy"),
+            f("get_ratio_to_copy"),
+            report["challenge"]["verify_us_per_challenge"].as_f64().unwrap_or_default(),
+        );
+    }
+    Ok(())
+}
+
 /// Chunk groups named by one challenge in the benchmark.
 const GROUPS_PER_CHALLENGE: usize = 16;
 /// Challenges timed for the verifier's cost.

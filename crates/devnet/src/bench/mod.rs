@@ -1,0 +1,131 @@
+//! `plexus bench …`: performance figures, each next to a baseline measured in the same run.
+//! One module per subject; `transfers` holds the signed transfers and the solo driver that the
+//! ledger and consensus benchmarks share.
+
+mod consensus;
+mod ingest;
+mod jobs;
+mod learn;
+mod ledger;
+mod rewards;
+mod storage;
+mod transfers;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Signed transfers executed and committed per second through the solo driver, next to
+    /// the rate at which one core verifies ed25519 signatures one by one.
+    Ledger {
+        /// Number of transfers.
+        #[arg(long, default_value_t = 100_000)]
+        txs: usize,
+        /// Number of sending accounts.
+        #[arg(long, default_value_t = 4_096)]
+        accounts: usize,
+    },
+    /// Signed heartbeats accepted per second by an oracle over HTTP, next to the rate at which
+    /// one core batch-verifies ed25519 signatures.
+    Ingest {
+        /// Number of registered devices (one heartbeat each).
+        #[arg(long, default_value_t = 20_000)]
+        devices: usize,
+    },
+    /// Seconds to score an epoch and build its manifest for many devices, next to the time to
+    /// blake3-hash the same leaves.
+    Rewards {
+        /// Number of devices.
+        #[arg(long, default_value_t = 1_000_000)]
+        devices: usize,
+        /// Times to score the same evidence; the median is reported.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+        runs: u16,
+    },
+    /// Transfers per second and finality latency of validators under Commonware consensus on
+    /// loopback, next to the solo driver given the same transfers in the same run.
+    Consensus {
+        /// Validators, each with its own store and runtime, talking over loopback p2p.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Transfers for the throughput phase.
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        /// Sending accounts for the throughput phase.
+        #[arg(long, default_value_t = 1_024)]
+        accounts: usize,
+        /// Transfers sent one at a time to time their finality.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// Federated rounds on the digits (honest participants, FedAvg, MLP 64-32-10): seconds per
+    /// round and held-out accuracy, next to one process training the same model on all the
+    /// participants' data for the same epochs. `bench/flower_vs_plexus.py` runs Flower beside it.
+    Learn {
+        /// Participants, each on a label-skewed part of the digits.
+        #[arg(long, default_value_t = 8)]
+        participants: usize,
+        /// Rounds.
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+    },
+    /// Compute marketplace: winning bids chosen per second for orders with many bids, next to
+    /// a bare sort of the same bids; the demo WASM job and an inference job through their
+    /// sandboxes, next to the same work done directly in-process. (Job dispatch latency on a
+    /// devnet is in `plexus devnet --agents N --json`'s `jobs` section.)
+    Jobs {
+        /// Orders to match.
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Providers bidding for each order.
+        #[arg(long, default_value_t = 64)]
+        providers: usize,
+        /// Runs of each job; medians are reported.
+        #[arg(long, default_value_t = 9)]
+        runs: usize,
+    },
+    /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
+    /// over the same file; and the verifier's cost of retrievability challenges.
+    Storage {
+        /// Size of the blob in MiB.
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+        /// Directory for the benchmark's files (default: the system's temporary directory).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// Runs one benchmark and prints its report (as JSON with `json`).
+pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Jobs {
+            orders,
+            providers,
+            runs,
+        } => jobs::run(orders, providers, runs, json).await,
+        BenchCommand::Learn {
+            participants,
+            rounds,
+        } => learn::run(participants, rounds, json).await,
+        BenchCommand::Storage { mib, dir } => storage::run(mib, dir.as_deref(), json).await,
+        BenchCommand::Consensus {
+            validators,
+            txs,
+            accounts,
+            samples,
+        } => {
+            let args = consensus::ConsensusArgs {
+                validators,
+                txs,
+                accounts,
+                samples,
+                quiet: json,
+            };
+            consensus::run(args, json).await
+        }
+        BenchCommand::Ingest { devices } => ingest::run(devices, json).await,
+        BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
+        BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
+    }
+}

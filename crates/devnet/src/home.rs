@@ -1,0 +1,226 @@
+//! A devnet's home: its genesis (demo accounts, providers, the storage client, the job
+//! consumer, the training sponsor and learners, the oracle, and with `--validators` the other
+//! validators' homes), the marker that says the home is a devnet's, and opening it again.
+
+use crate::host::{Keys, Validators};
+use crate::options::{DevnetArgs, MAX_AGENTS};
+use anyhow::{bail, Context};
+use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
+use plexus_node::{write_durably, NodeConfig, NodeFiles};
+use plexus_types::{Address, Amount, SecretKey};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+const DEMO_NAMES: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+const DEVNET_CHAIN_ID: &str = "plexus-devnet";
+
+/// The account that pays for the demo blob's storage deal.
+pub const STORAGE_CLIENT: &str = "storage-client";
+
+/// Block cadence while agents run: epochs are counted in blocks, so they need a steady pace.
+const AGENT_BLOCK_MS: u64 = 250;
+
+/// Marks a home as a devnet's and names its demo accounts.
+#[derive(Serialize, Deserialize)]
+pub struct DevnetMarker {
+    chain_id: String,
+    pub demo_accounts: Vec<String>,
+}
+
+pub fn provider_name(i: usize) -> String {
+    format!("provider-{i}")
+}
+
+/// The home of devnet validator `i` (validator 0 is the devnet's own home).
+pub fn validator_files(host: &impl Validators, files: &NodeFiles, i: usize) -> NodeFiles {
+    if i == 0 {
+        NodeFiles::new(&files.home)
+    } else {
+        NodeFiles::new(host.validator_home(&files.home, i))
+    }
+}
+
+/// A devnet home, created or resumed, with the node configuration this run uses.
+pub struct DevnetHome {
+    pub files: NodeFiles,
+    pub config: NodeConfig,
+    /// Created by this run.
+    pub fresh: bool,
+    /// Validators under consensus (1: the solo driver).
+    pub validators: usize,
+    pub marker: DevnetMarker,
+    /// The demo accounts' keys, in the marker's order.
+    pub keys: Vec<SecretKey>,
+}
+
+/// Opens the devnet in `home`, creating it first when the home is empty; refuses a home that
+/// holds another node, or `--validators` different from the devnet's.
+pub fn open<H: Keys + Validators>(
+    host: &H,
+    home: &Path,
+    args: &DevnetArgs,
+) -> anyhow::Result<DevnetHome> {
+    let files = NodeFiles::new(home);
+    let marker_path = files.home.join("devnet.json");
+    let mut config = if files.is_initialized() {
+        if !marker_path.exists() {
+            bail!(
+                "{} holds a node that is not a devnet; choose another --home for the devnet",
+                home.display()
+            );
+        }
+        files.load_config()?
+    } else {
+        NodeConfig::default()
+    };
+    if let Some(api) = args.api {
+        config.api = api;
+    }
+    if args.all_agents() > 0 {
+        config.block_ms = AGENT_BLOCK_MS;
+        config.min_block_ms = AGENT_BLOCK_MS;
+    } else {
+        config.block_ms = args.block_ms;
+        config.min_block_ms = 0;
+    }
+    let fresh = !files.is_initialized();
+    if fresh {
+        let validators = args.validators.map_or(1, usize::from);
+        create(
+            host,
+            &files,
+            &config,
+            args.epoch_blocks,
+            validators,
+            args.p2p_port,
+        )?;
+    }
+    let validators = files.load_genesis()?.validators.len().max(1);
+    if let Some(asked) = args.validators {
+        if usize::from(asked) != validators {
+            bail!(
+                "this devnet was created with {validators} validator(s), not {asked}; \
+                 leave out --validators, or remove {} to start a new devnet",
+                home.display()
+            );
+        }
+    }
+    let marker: DevnetMarker = serde_json::from_str(
+        &std::fs::read_to_string(&marker_path)
+            .with_context(|| format!("reading {}", marker_path.display()))?,
+    )
+    .with_context(|| format!("{} is corrupt", marker_path.display()))?;
+    let keys = marker
+        .demo_accounts
+        .iter()
+        .map(|n| host.secret(n))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if validators > 1 {
+        // Consensus makes a block whenever a round completes, tens per second on loopback;
+        // epochs are counted in blocks, so validators pace their proposals instead.
+        config.min_block_ms = config.min_block_ms.max(AGENT_BLOCK_MS);
+    }
+    Ok(DevnetHome {
+        files,
+        config,
+        fresh,
+        validators,
+        marker,
+        keys,
+    })
+}
+
+/// The accounts funded at genesis, each made in the keyring when it has none by that name.
+fn genesis_accounts(keys: &impl Keys) -> anyhow::Result<(Vec<GenesisAccount>, Address)> {
+    let mut accounts = Vec::new();
+    let mut key = |name: &str, balance: Amount| -> anyhow::Result<Address> {
+        let address = keys.address_or_new(name)?;
+        accounts.push(GenesisAccount { address, balance });
+        Ok(address)
+    };
+    for name in DEMO_NAMES {
+        key(name, Amount::plx(1_000_000))?;
+    }
+    for i in 0..MAX_AGENTS {
+        key(&provider_name(i), Amount::plx(10_000))?;
+    }
+    key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
+    key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
+    for i in 0..crate::training::MAX_LEARNERS {
+        key(&crate::training::learner_name(i), Amount::plx(1_000))?;
+    }
+    key(crate::training::SPONSOR, Amount::plx(1_000_000))?;
+    let oracle = key("oracle", Amount::plx(10_000))?;
+    Ok((accounts, oracle))
+}
+
+fn create<H: Keys + Validators>(
+    host: &H,
+    files: &NodeFiles,
+    config: &NodeConfig,
+    epoch_blocks: u64,
+    validators: usize,
+    p2p_port: u16,
+) -> anyhow::Result<()> {
+    let (accounts, oracle) = genesis_accounts(host)?;
+    let mut genesis = Genesis::new(DEVNET_CHAIN_ID, crate::now_ms(), accounts);
+    genesis.rewards = RewardParams {
+        epoch_blocks,
+        intervals_per_epoch: 8,
+        initial_epoch_emission: Amount::plx(10_000),
+        ..RewardParams::default()
+    };
+    genesis.oracles = OracleSet {
+        members: vec![oracle],
+        threshold: 1,
+    };
+    let mut consensus_keys = Vec::new();
+    if validators > 1 {
+        use commonware_cryptography::Signer as _;
+        use plexus_chain::commonware::{generate_consensus_key, public_key_hex};
+        if p2p_port as usize + validators > u16::MAX as usize {
+            bail!("--p2p-port {p2p_port} leaves no room for {validators} validators");
+        }
+        for i in 0..validators {
+            let key = generate_consensus_key();
+            genesis.validators.push(plexus_ledger::GenesisValidator {
+                consensus_key: public_key_hex(&key.public_key()),
+                stake: Amount::plx(1_000),
+                p2p_address: format!("127.0.0.1:{}", p2p_port as usize + i),
+            });
+            consensus_keys.push(key);
+        }
+    }
+    genesis.validate()?;
+    // The other validators' homes are written first and the devnet's own genesis last, so an
+    // interrupted creation leaves the devnet uninitialized and is redone from scratch.
+    for (i, key) in consensus_keys.iter().enumerate() {
+        let home = validator_files(host, files, i);
+        if i > 0 {
+            if home.home.exists() {
+                std::fs::remove_dir_all(&home.home)
+                    .with_context(|| format!("clearing {}", home.home.display()))?;
+            }
+            let config = NodeConfig {
+                api: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..config.clone()
+            };
+            home.write_new(&genesis, &config, &SecretKey::generate())?;
+        }
+        plexus_node::write_private(
+            &home.consensus_key_path(),
+            plexus_chain::commonware::consensus_key_to_hex(key).as_bytes(),
+        )?;
+    }
+    files.write_new(&genesis, config, &SecretKey::generate())?;
+    let marker = DevnetMarker {
+        chain_id: genesis.chain_id,
+        demo_accounts: DEMO_NAMES.iter().map(|s| s.to_string()).collect(),
+    };
+    write_durably(
+        &files.home.join("devnet.json"),
+        serde_json::to_string_pretty(&marker)?.as_bytes(),
+    )?;
+    Ok(())
+}

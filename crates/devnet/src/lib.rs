@@ -1,0 +1,40 @@
+//! Plexus on one machine: the devnet (a node, its oracle, provider agents and demo workloads in
+//! one process), the testnet (one `plexus node start` process per validator), the summaries
+//! they print, and the benchmarks. The `plexus` binary parses the commands and calls in here;
+//! what stays with the binary (its keyring, the job and training commands) the devnet reaches
+//! through the traits of [`host`].
+
+mod agents;
+pub mod bench;
+mod home;
+pub mod host;
+mod jobs;
+mod options;
+mod run;
+mod storage_demo;
+mod summary;
+pub mod testnet;
+mod traffic;
+mod training;
+
+pub use bench::BenchCommand;
+pub use host::{Client, Host, Keys, OrderProgress, ValidatorSetup, Validators};
+pub use options::DevnetArgs;
+pub use run::run;
+pub use testnet::TestnetArgs;
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("values serialize")
+    );
+}
+
+/// Milliseconds since the Unix epoch (0 on a clock set before it): a new genesis's time.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

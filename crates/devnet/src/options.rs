@@ -1,0 +1,155 @@
+//! The devnet's command-line options and the checks between them.
+
+use anyhow::bail;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Providers funded at genesis; `--agents` and `--storage-agents` together may use up to
+/// this many.
+pub const MAX_AGENTS: usize = 16;
+
+#[derive(clap::Args)]
+pub struct DevnetArgs {
+    /// Address of the node's HTTP API.
+    #[arg(long)]
+    pub api: Option<SocketAddr>,
+    /// Longest time between blocks, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub block_ms: u64,
+    /// Demo transfers per second.
+    #[arg(long, default_value_t = 5.0)]
+    pub demo_tps: f64,
+    /// Stop by itself after this long (for example 30s or 5m) and print a summary.
+    #[arg(long = "for", value_parser = humantime::parse_duration)]
+    pub run_for: Option<Duration>,
+    /// Provider agents to run, each with its own device.
+    #[arg(long, default_value_t = 0)]
+    pub agents: usize,
+    /// How many of the agents cheat: in turn, one answers compute challenges with wrong
+    /// results, one returns wrong outputs for the compute jobs it wins, one declares more
+    /// capacity than it has, one replays old heartbeats.
+    #[arg(long, default_value_t = 0)]
+    pub cheaters: usize,
+    /// Storage agents to run (class storage-small), after the compute agents. With any, the
+    /// devnet puts a demo blob and pays for it to be kept by three of them (or as many as
+    /// run), challenged by the oracle every epoch.
+    #[arg(long, default_value_t = 0)]
+    pub storage_agents: usize,
+    /// How many of the storage agents cheat: they fetch their replicas, then delete them.
+    #[arg(long, default_value_t = 0)]
+    pub storage_cheaters: usize,
+    /// Bandwidth agents to run (class bw-home), after the storage agents. The oracle
+    /// speed-tests each of them every heartbeat interval and pays by the tier of the results.
+    #[arg(long, default_value_t = 0)]
+    pub bandwidth_agents: usize,
+    /// How many of the bandwidth agents cheat: their links move 8 Mbps, below every tier.
+    #[arg(long, default_value_t = 0)]
+    pub bandwidth_cheaters: usize,
+    /// Blocks per epoch, for a new devnet (blocks come every 250 ms when agents run).
+    #[arg(long, default_value_t = 60)]
+    pub epoch_blocks: u64,
+    /// Address of the oracle's API.
+    #[arg(long, default_value = plexus_oracle::DEFAULT_ORACLE_ADDR)]
+    pub oracle: SocketAddr,
+    /// Validators under Commonware consensus, all in this process (1: the solo driver). Fixed
+    /// when the devnet is created; the others live under HOME/validator-I.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub validators: Option<u16>,
+    /// First validator p2p port on loopback (validator I listens on this plus I).
+    #[arg(long, default_value_t = 27_300)]
+    pub p2p_port: u16,
+    #[command(flatten)]
+    pub training: crate::training::TrainingArgs,
+    #[command(flatten)]
+    pub jobs: crate::jobs::JobsArgs,
+}
+
+impl DevnetArgs {
+    /// Agents of every kind: compute, then storage, then bandwidth.
+    pub fn all_agents(&self) -> usize {
+        self.agents + self.storage_agents + self.bandwidth_agents
+    }
+
+    /// Refuses more cheaters of a kind than agents of that kind, and more agents than genesis
+    /// funds.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        if self.cheaters > self.agents {
+            bail!(
+                "--cheaters {} is more than --agents {}",
+                self.cheaters,
+                self.agents
+            );
+        }
+        if self.all_agents() > MAX_AGENTS {
+            bail!("a devnet runs at most {MAX_AGENTS} agents, compute, storage and bandwidth together");
+        }
+        if self.bandwidth_cheaters > self.bandwidth_agents {
+            bail!(
+                "--bandwidth-cheaters {} is more than --bandwidth-agents {}",
+                self.bandwidth_cheaters,
+                self.bandwidth_agents
+            );
+        }
+        if self.storage_cheaters > self.storage_agents {
+            bail!(
+                "--storage-cheaters {} is more than --storage-agents {}",
+                self.storage_cheaters,
+                self.storage_agents
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: DevnetArgs,
+    }
+
+    fn parse(flags: &[&str]) -> DevnetArgs {
+        Command::parse_from(std::iter::once("devnet").chain(flags.iter().copied())).args
+    }
+
+    #[test]
+    fn more_cheaters_than_agents_of_a_kind_is_refused_by_name() {
+        for (flags, named) in [
+            (["--agents", "1", "--cheaters", "2"], "--cheaters 2"),
+            (
+                ["--storage-agents", "1", "--storage-cheaters", "2"],
+                "--storage-cheaters 2",
+            ),
+            (
+                ["--bandwidth-agents", "1", "--bandwidth-cheaters", "2"],
+                "--bandwidth-cheaters 2",
+            ),
+        ] {
+            let err = parse(&flags).check().unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
+    }
+
+    #[test]
+    fn agents_of_every_kind_together_may_use_every_funded_provider_and_no_more() {
+        let all = MAX_AGENTS.to_string();
+        let args = parse(&[
+            "--agents",
+            "8",
+            "--storage-agents",
+            "4",
+            "--bandwidth-agents",
+            "4",
+        ]);
+        assert_eq!(args.all_agents(), MAX_AGENTS);
+        assert!(args.check().is_ok());
+        let err = parse(&["--agents", &all, "--bandwidth-agents", "1"])
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("at most 16 agents"), "{err}");
+    }
+}

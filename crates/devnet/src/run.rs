@@ -1,0 +1,341 @@
+//! `plexus devnet`: a node with funded demo accounts and a steady flow of demo transfers, all
+//! in one process. State lives under `--home`, so running it again resumes the same chain.
+//!
+//! A run goes: open (or create) the home; start the validators, the node and the oracle; start
+//! the agents and the workloads (training, jobs, the storage demo, demo transfers); wait for
+//! `--for` or Ctrl-C; stop in reverse order; read the summary from what is left.
+
+use crate::agents::{start_agents, AgentDevice};
+use crate::home::{provider_name, validator_files, DevnetHome};
+use crate::host::Host;
+use crate::options::DevnetArgs;
+use crate::summary::{summarize, summarize_validators, RunFacts};
+use crate::{jobs, storage_demo, traffic, training};
+use anyhow::{bail, Context};
+use plexus_chain::Chain;
+use plexus_ledger::{query, ChainInfo};
+use plexus_node::{run_node, shutdown_signal, RunningNode};
+use plexus_oracle::{run_oracle, OracleConfig, RunningOracle};
+use plexus_types::Address;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The devnet's own node (validator 0), the other validators, and the oracle.
+struct Network {
+    node: RunningNode,
+    others: Vec<RunningNode>,
+    oracle: Option<RunningOracle>,
+    info: ChainInfo,
+}
+
+impl Network {
+    /// Every validator's API, the devnet's own first: agents talk to them in turn, and
+    /// whichever admits a transaction relays it.
+    fn apis(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.node.api_addr)
+            .chain(self.others.iter().map(|o| o.api_addr))
+            .collect()
+    }
+}
+
+/// Starts the other validators, then the devnet's own node, then its oracle (when the genesis
+/// names the devnet's oracle key; agents need one).
+async fn start_network<H: Host>(
+    host: &H,
+    home: &Path,
+    devnet: &DevnetHome,
+    args: &DevnetArgs,
+) -> anyhow::Result<Network> {
+    let config = &devnet.config;
+    // Validators other than the devnet's own node, each with its own home and store.
+    let mut others = Vec::new();
+    for i in 1..devnet.validators {
+        let files = validator_files(host, &devnet.files, i);
+        let mut other_config = files.load_config()?;
+        other_config.block_ms = config.block_ms;
+        other_config.min_block_ms = config.min_block_ms;
+        others.push(
+            run_node(&files, other_config)
+                .await
+                .with_context(|| format!("starting validator {i} in {}", files.home.display()))?,
+        );
+    }
+    let node = run_node(&devnet.files, config.clone()).await?;
+    let info = query::chain_info(node.chain.store())?.context("the devnet has no genesis")?;
+    let oracle = match host.secret("oracle").ok() {
+        Some(key) if info.is_oracle(&Address::from_public_key(&key.public_key())) => Some(
+            run_oracle(OracleConfig {
+                listen: args.oracle,
+                node: format!("http://{}", node.api_addr),
+                data_dir: devnet.files.home.join("oracle"),
+                key,
+            })
+            .await?,
+        ),
+        _ if args.all_agents() > 0 => bail!(
+            "this devnet was created without an oracle; remove {} to start a new one",
+            home.display()
+        ),
+        _ => None,
+    };
+    Ok(Network {
+        node,
+        others,
+        oracle,
+        info,
+    })
+}
+
+/// The workloads beside the agents, each optional.
+struct Workloads {
+    training: Option<training::TrainingRun>,
+    jobs: Option<jobs::JobsRun>,
+    storage: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+async fn start_workloads<H: Host>(
+    host: &Arc<H>,
+    home: &Path,
+    net: &Network,
+    args: &DevnetArgs,
+    agent_devices: &[AgentDevice],
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Workloads> {
+    let api = net.node.api_addr;
+    let training = match &net.oracle {
+        Some(o) => training::start(host, home, &args.training, api, o.addr, o.address, stop)?,
+        None if args.training.training => bail!(
+            "this devnet was created without an oracle to coordinate training; remove {} to start a new one",
+            home.display()
+        ),
+        None => None,
+    };
+    let jobs = if args.agents > 0 {
+        match host.secret(jobs::CONSUMER) {
+            Ok(consumer) => jobs::start(host, home, consumer, &args.jobs, api).await?,
+            Err(_) => {
+                eprintln!(
+                    "warning: this devnet was created before compute jobs existed; remove {} to start a new one with them",
+                    home.display()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let storage = storage_demo::start(
+        host.as_ref(),
+        home,
+        &net.node.chain,
+        api,
+        args.storage_agents,
+        &agent_devices[args.agents..],
+    )?;
+    Ok(Workloads {
+        training,
+        jobs,
+        storage,
+    })
+}
+
+/// The lines that say where the devnet is and what runs in it.
+fn print_banner(
+    home: &Path,
+    devnet: &DevnetHome,
+    net: &Network,
+    args: &DevnetArgs,
+    start: &plexus_chain::ChainStatus,
+) {
+    println!(
+        "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
+        if devnet.fresh { "started new" } else { "resumed" },
+        start.chain_id,
+        start.height,
+        home.display(),
+        net.node.api_addr,
+        match &net.oracle {
+            Some(o) => format!(" · oracle: http://{}", o.addr),
+            None => String::new(),
+        },
+        devnet.marker.demo_accounts.join(", "),
+        match args.run_for {
+            Some(d) => format!("running for {}", humantime::format_duration(d)),
+            None => "Ctrl-C stops it".to_string(),
+        }
+    );
+    if !net.others.is_empty() {
+        println!(
+            "{} validators under consensus; the others' APIs: {}",
+            devnet.validators,
+            net.others
+                .iter()
+                .map(|o| format!("http://{}", o.api_addr))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if args.agents > 0 {
+        println!(
+            "{} agents ({} cheating), {} blocks per epoch",
+            args.agents, args.cheaters, net.info.rewards.epoch_blocks
+        );
+    }
+}
+
+/// Waits for `--for` to pass, or for Ctrl-C or SIGTERM.
+async fn wait_for_stop(run_for: Option<Duration>) {
+    match run_for {
+        Some(d) => tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = shutdown_signal() => {}
+        },
+        None => shutdown_signal().await,
+    }
+}
+
+/// Checks the jobs once the agents have stopped (a failure is a warning: the rest of the
+/// summary still stands).
+async fn finish_jobs<H: Host>(
+    host: &H,
+    run: Option<jobs::JobsRun>,
+    chain: &Chain,
+    home: &Path,
+    agent_devices: &[AgentDevice],
+    compute_agents: usize,
+) -> anyhow::Result<Option<jobs::JobsSummary>> {
+    let Some(run) = run else { return Ok(None) };
+    let mut providers = Vec::new();
+    for (i, (_, behaviour)) in agent_devices.iter().enumerate().take(compute_agents) {
+        let owner = host.secret(&provider_name(i))?;
+        providers.push((
+            Address::from_public_key(&owner.public_key()),
+            behaviour.clone(),
+        ));
+    }
+    Ok(match run.finish(chain.store(), &providers, home).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("warning: checking the jobs: {e:#}");
+            None
+        }
+    })
+}
+
+/// Stops the participants and finds the task (a failure is a warning).
+async fn finish_training(
+    run: Option<training::TrainingRun>,
+) -> Option<(u64, training::FinishedRun)> {
+    match run?.finish().await {
+        Ok(done) => Some(done),
+        Err(e) => {
+            eprintln!("warning: {e:#}");
+            None
+        }
+    }
+}
+
+/// Runs the devnet in `home` until `--for` has passed or Ctrl-C, then prints its summary (as
+/// JSON with `json`).
+pub async fn run<H: Host>(
+    host: Arc<H>,
+    home: &Path,
+    json: bool,
+    args: DevnetArgs,
+) -> anyhow::Result<()> {
+    args.check()?;
+    let devnet = crate::home::open(host.as_ref(), home, &args)?;
+    let net = start_network(host.as_ref(), home, &devnet, &args).await?;
+    let chain = net.node.chain.clone();
+    let start_status = chain.status();
+    let (stop_agents, stop_rx) = tokio::sync::watch::channel(false);
+    let (agent_devices, agent_tasks) =
+        start_agents(&devnet.files, host.as_ref(), &args, &net.apis(), &stop_rx)?;
+    let workloads = start_workloads(&host, home, &net, &args, &agent_devices, &stop_rx).await?;
+    if !json {
+        print_banner(home, &devnet, &net, &args, &start_status);
+    }
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = tokio::spawn(traffic::demo_traffic(
+        chain.clone(),
+        devnet.keys.clone(),
+        args.demo_tps,
+        stop.clone(),
+    ));
+    let progress = traffic::spawn_progress(chain.clone(), json);
+    let api = net.node.api_addr.to_string();
+    wait_for_stop(args.run_for).await;
+
+    storage_demo::settle(workloads.storage).await;
+    let _ = stop_agents.send(true);
+    for t in agent_tasks {
+        let _ = t.await;
+    }
+    let jobs = finish_jobs(
+        host.as_ref(),
+        workloads.jobs,
+        &chain,
+        &devnet.files.home,
+        &agent_devices,
+        args.agents,
+    )
+    .await?;
+    let training = finish_training(workloads.training).await;
+    stop.store(true, Ordering::SeqCst);
+    progress.abort();
+    let _ = traffic.await;
+    let Network {
+        node,
+        others,
+        oracle,
+        ..
+    } = net;
+    if let Some(o) = oracle {
+        o.shutdown().await;
+    }
+    let mut chains = vec![(node.api_addr, chain.clone())];
+    chains.extend(others.iter().map(|o| (o.api_addr, o.chain.clone())));
+    node.shutdown().await?;
+    for (i, other) in others.into_iter().enumerate() {
+        other
+            .shutdown()
+            .await
+            .with_context(|| format!("stopping validator {}", i + 1))?;
+    }
+    let validator_summaries = summarize_validators(&chains)?;
+
+    let mut summary = summarize(RunFacts {
+        home,
+        files: &devnet.files,
+        chain: &chain,
+        marker: &devnet.marker,
+        keys: &devnet.keys,
+        agent_devices: &agent_devices,
+        api,
+        txs_before: start_status.txs_committed,
+        started,
+    })?;
+    summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
+    if let Some((id, run)) = &training {
+        summary.training = Some(training::summarize(
+            &devnet.files.home,
+            chain.store(),
+            *id,
+            run,
+        )?);
+    }
+    summary.validators = validator_summaries;
+    summary.jobs = jobs.map(|mut j| {
+        // The baseline for dispatch latency: the bid window at this run's measured block pace.
+        let blocks = summary.height.saturating_sub(start_status.height).max(1);
+        j.block_ms = (summary.seconds * 1e3 / blocks as f64).round() as u64;
+        j.bid_window_ms = j.block_ms * plexus_ledger::market::BID_WINDOW_BLOCKS;
+        j
+    });
+    crate::summary::print(&summary, json);
+    Ok(())
+}
