@@ -34,7 +34,7 @@ pub async fn run(g: &Globals, cmd: AgentCommand) -> anyhow::Result<()> {
             if config.exists() {
                 bail!("{} already exists; not overwriting it", config.display());
             }
-            plexus_node::write_durably(&config, AgentConfig::template().as_bytes())
+            plexus_durable::write_durably(&config, AgentConfig::template().as_bytes())
                 .with_context(|| format!("writing {}", config.display()))?;
             println!(
                 "wrote {}; edit it, then run: plexus agent start --config {} --owner NAME",

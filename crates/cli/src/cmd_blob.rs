@@ -6,8 +6,9 @@ use anyhow::Context;
 use clap::Subcommand;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
-use plexus_types::{Address, Amount, Body, Hash, StorageDealTerms};
+use plexus_types::{Address, Amount, Body, Hash, SecretKey, StorageDealTerms};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum BlobCommand {
@@ -127,6 +128,42 @@ fn parse_id(id: &str) -> anyhow::Result<BlobId> {
     id.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Makes a storage deal for an uploaded blob; answers the deal as the node lists it, with the
+/// transaction's hash under `tx`.
+async fn make_deal(
+    g: &Globals,
+    blob: &PreparedBlob,
+    replicas: u32,
+    epochs: u64,
+    price: Amount,
+    key: &SecretKey,
+    timeout: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let body = Body::StorageDeal(StorageDealTerms {
+        blob: Hash(blob.id.0),
+        size: blob.size,
+        replicas,
+        epochs,
+        price_per_replica_epoch: price,
+    });
+    let committed = cmd_tx::send_and_wait(g, key, body, timeout)
+        .await
+        .with_context(|| format!("making a storage deal for {}", blob.id))?;
+    let deals = deals_of(g, blob.id).await?;
+    let client = Address::from_public_key(&key.public_key()).to_string();
+    // The newest deal of this client for this blob is the one just made.
+    let mut deal_view = deals["deals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|d| d["client"].as_str() == Some(client.as_str()))
+        .cloned()
+        .context("the node lists no deal for the blob after committing it")?;
+    deal_view["tx"] = committed["hash"].clone();
+    Ok(deal_view)
+}
+
 pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
     let client = BlobClient::new();
     match cmd {
@@ -163,28 +200,7 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             }
             let mut deal_view = serde_json::Value::Null;
             if let Some((replicas, price, key)) = deal {
-                let body = Body::StorageDeal(StorageDealTerms {
-                    blob: Hash(blob.id.0),
-                    size: blob.size,
-                    replicas,
-                    epochs,
-                    price_per_replica_epoch: price,
-                });
-                let committed = cmd_tx::send_and_wait(g, &key, body, timeout)
-                    .await
-                    .with_context(|| format!("making a storage deal for {}", blob.id))?;
-                let deals = deals_of(g, blob.id).await?;
-                let client = Address::from_public_key(&key.public_key()).to_string();
-                // The newest deal of this client for this blob is the one just made.
-                deal_view = deals["deals"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .rev()
-                    .find(|d| d["client"].as_str() == Some(client.as_str()))
-                    .cloned()
-                    .context("the node lists no deal for the blob after committing it")?;
-                deal_view["tx"] = committed["hash"].clone();
+                deal_view = make_deal(g, &blob, replicas, epochs, price, &key, timeout).await?;
             }
             if g.json {
                 print_json(&serde_json::json!({

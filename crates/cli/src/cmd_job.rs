@@ -5,11 +5,10 @@ use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
+use plexus_client::views::{LeaseView, OrderHead, OrderState, RoleView, StateView};
 use plexus_client::NodeClient;
-use plexus_ledger::market::{Bid, Lease, Order};
 use plexus_market::spec::JobSpec;
 use plexus_types::{Address, Amount, Body, Hash, JobRuntime, OrderTerms, SecretKey};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,12 +47,7 @@ pub enum JobCommand {
 }
 
 /// An order as the node shows it: the order with its bids and leases.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OrderView {
-    pub order: Order,
-    pub bids: Vec<Bid>,
-    pub leases: Vec<Lease>,
-}
+pub use plexus_client::views::OrderView;
 
 /// The order terms a job spec asks for, with `deposit` in escrow.
 pub fn terms_of(spec: &JobSpec, spec_id: Hash, deposit: Amount) -> OrderTerms {
@@ -147,11 +141,11 @@ pub async fn order(node: &NodeClient, id: u64) -> anyhow::Result<OrderView> {
     node.get(&format!("/v1/market/orders/{id}")).await
 }
 
-fn state_name(order: &Order) -> String {
+fn state_name(order: &OrderHead) -> String {
     match order.state {
-        plexus_ledger::market::OrderState::Open => "open (taking bids)".into(),
-        plexus_ledger::market::OrderState::Matched => "matched (running)".into(),
-        plexus_ledger::market::OrderState::Closed { reason, height } => {
+        OrderState::Open => "open (taking bids)".into(),
+        OrderState::Matched => "matched (running)".into(),
+        OrderState::Closed { reason, height } => {
             format!("closed at height {height}: {}", snake(&reason))
         }
     }
@@ -168,17 +162,17 @@ fn snake<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-fn lease_line(l: &Lease) -> String {
+fn lease_line(l: &LeaseView) -> String {
     let role = match l.role {
-        plexus_ledger::market::LeaseRole::Run => "run".to_string(),
-        plexus_ledger::market::LeaseRole::Verifier { of } => format!("verifies lease {of}"),
-        plexus_ledger::market::LeaseRole::Referee { of, verifier } => {
+        RoleView::Run => "run".to_string(),
+        RoleView::Verifier { of } => format!("verifies lease {of}"),
+        RoleView::Referee { of, verifier } => {
             format!("referees lease {of} against {verifier}")
         }
     };
     let state = match l.state {
-        plexus_ledger::market::LeaseState::Active => "active".to_string(),
-        plexus_ledger::market::LeaseState::Closed { reason, height } => {
+        StateView::Active => "active".to_string(),
+        StateView::Closed { reason, height } => {
             format!("closed at {height}: {}", snake(&reason))
         }
     };
@@ -198,6 +192,161 @@ fn lease_line(l: &Lease) -> String {
     )
 }
 
+/// `plexus job submit`: checks the spec and its blobs, opens the order, and waits if asked.
+async fn submit_cmd(
+    g: &Globals,
+    node: &NodeClient,
+    file: PathBuf,
+    from: String,
+    deposit: Option<String>,
+    wait: bool,
+) -> anyhow::Result<()> {
+    let key = g.keyring().secret(&from)?;
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let spec = JobSpec::from_toml(&text)
+        .with_context(|| format!("checking the job spec {}", file.display()))?;
+    let client = BlobClient::new();
+    for id in plexus_agent::jobs::blobs_of(&spec) {
+        let status = client.status(node.base_url(), BlobId(id.0)).await;
+        if !matches!(&status, Ok(s) if s.state == plexus_blobs::BlobState::Complete) {
+            bail!(
+                "blob {id} named by the job spec is not on {}; put it there first with `plexus blob put FILE`",
+                node.base_url()
+            );
+        }
+    }
+    let deposit = deposit
+        .map(|d| Amount::parse_human(&d).map_err(|e| anyhow::anyhow!("--deposit {d:?}: {e}")))
+        .transpose()?;
+    let scratch = std::env::temp_dir().join(format!("plexus-job-{}", std::process::id()));
+    let id = submit(node, &key, &text, deposit, &scratch).await?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    if !wait {
+        if g.json {
+            print_json(&json!({ "job": id }));
+        } else {
+            println!("job {id} submitted; follow it with `plexus job status {id}`");
+        }
+        return Ok(());
+    }
+    let view = loop {
+        let view = order(node, id).await?;
+        if view.order.is_closed() {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    if g.json {
+        print_json(&json!({ "job": id, "order": view.order }));
+    } else {
+        println!("job {id}: {}", state_name(&view.order));
+    }
+    Ok(())
+}
+
+/// `plexus job status`: the order's state, escrow, accepted outputs and leases.
+async fn status_cmd(g: &Globals, node: &NodeClient, id: u64) -> anyhow::Result<()> {
+    let view = order(node, id).await?;
+    if g.json {
+        print_json(&view.order);
+        return Ok(());
+    }
+    let o = &view.order;
+    println!("job {id}: {}", state_name(o));
+    println!(
+        "  {} · {} replica(s) · at most {} uplx/block · {} blocks · sample {}‰",
+        o.terms.runtime.as_str(),
+        o.terms.replicas,
+        o.terms.max_price_per_block,
+        o.terms.duration_blocks,
+        o.terms.sample_per_mille
+    );
+    println!(
+        "  deposit {} = paid {} + fees {} + refunded {} + held {}",
+        o.terms.deposit.to_plx_string(),
+        o.paid.to_plx_string(),
+        o.fees.to_plx_string(),
+        o.refunded.to_plx_string(),
+        o.escrow.to_plx_string()
+    );
+    for (lease, output) in &o.results {
+        println!("  accepted output {output} (lease {lease})");
+    }
+    for l in &view.leases {
+        println!("  {}", lease_line(l));
+    }
+    Ok(())
+}
+
+/// `plexus job result`: downloads an accepted output and checks it against the chain.
+async fn result_cmd(
+    g: &Globals,
+    node: &NodeClient,
+    id: u64,
+    output: PathBuf,
+    replica: usize,
+) -> anyhow::Result<()> {
+    let view = order(node, id).await?;
+    let Some((_, hash)) = view.order.results.get(replica) else {
+        bail!(
+            "job {id} has {} accepted output(s) so far ({})",
+            view.order.results.len(),
+            state_name(&view.order)
+        );
+    };
+    BlobClient::new()
+        .get(&[node.base_url().to_string()], BlobId(hash.0), &output)
+        .await
+        .with_context(|| format!("downloading output {hash}"))?;
+    let bytes = std::fs::read(&output)?;
+    if Hash::of(&bytes) != *hash {
+        bail!("the downloaded output does not match the hash on chain");
+    }
+    if g.json {
+        print_json(&json!({"job": id, "output": hash, "bytes": bytes.len(), "file": output}));
+    } else {
+        println!(
+            "{} bytes of job {id}'s output, blake3 {hash} as on chain, written to {}",
+            bytes.len(),
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// `plexus job logs`: the order's history on chain.
+async fn logs_cmd(g: &Globals, node: &NodeClient, id: u64) -> anyhow::Result<()> {
+    let view = order(node, id).await?;
+    if g.json {
+        print_json(&json!({"order": view.order, "bids": view.bids, "leases": view.leases}));
+        return Ok(());
+    }
+    let o = &view.order;
+    println!(
+        "height {:>6}  order {id} opened by {} with {} in escrow",
+        o.created_height,
+        o.owner,
+        o.terms.deposit.to_plx_string()
+    );
+    for b in &view.bids {
+        println!(
+            "height {:>6}  bid {} by {} at {} uplx/block, bond {} · {}",
+            b.height,
+            b.id,
+            &b.provider.to_string()[..14],
+            b.price_per_block,
+            b.deposit.to_plx_string(),
+            snake(&b.state)
+        );
+    }
+    for l in &view.leases {
+        println!("height {:>6}  {}", l.started, lease_line(l));
+    }
+    println!("now            {}", state_name(o));
+    Ok(())
+}
+
 pub async fn run(g: &Globals, cmd: JobCommand) -> anyhow::Result<()> {
     let node = g.client()?;
     match cmd {
@@ -206,144 +355,13 @@ pub async fn run(g: &Globals, cmd: JobCommand) -> anyhow::Result<()> {
             from,
             deposit,
             wait,
-        } => {
-            let key = g.keyring().secret(&from)?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let spec = JobSpec::from_toml(&text)
-                .with_context(|| format!("checking the job spec {}", file.display()))?;
-            let client = BlobClient::new();
-            for id in plexus_agent::jobs::blobs_of(&spec) {
-                let status = client.status(node.base_url(), BlobId(id.0)).await;
-                if !matches!(&status, Ok(s) if s.state == plexus_blobs::BlobState::Complete) {
-                    bail!(
-                        "blob {id} named by the job spec is not on {}; put it there first with `plexus blob put FILE`",
-                        node.base_url()
-                    );
-                }
-            }
-            let deposit = deposit
-                .map(|d| {
-                    Amount::parse_human(&d).map_err(|e| anyhow::anyhow!("--deposit {d:?}: {e}"))
-                })
-                .transpose()?;
-            let scratch = std::env::temp_dir().join(format!("plexus-job-{}", std::process::id()));
-            let id = submit(&node, &key, &text, deposit, &scratch).await?;
-            let _ = std::fs::remove_dir_all(&scratch);
-            if !wait {
-                if g.json {
-                    print_json(&json!({ "job": id }));
-                } else {
-                    println!("job {id} submitted; follow it with `plexus job status {id}`");
-                }
-                return Ok(());
-            }
-            let view = loop {
-                let view = order(&node, id).await?;
-                if view.order.is_closed() {
-                    break view;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            };
-            if g.json {
-                print_json(&json!({ "job": id, "order": view.order }));
-            } else {
-                println!("job {id}: {}", state_name(&view.order));
-            }
-        }
-        JobCommand::Status { id } => {
-            let view = order(&node, id).await?;
-            if g.json {
-                print_json(&view.order);
-                return Ok(());
-            }
-            let o = &view.order;
-            println!("job {id}: {}", state_name(o));
-            println!(
-                "  {} · {} replica(s) · at most {} uplx/block · {} blocks · sample {}‰",
-                o.terms.runtime.as_str(),
-                o.terms.replicas,
-                o.terms.max_price_per_block,
-                o.terms.duration_blocks,
-                o.terms.sample_per_mille
-            );
-            println!(
-                "  deposit {} = paid {} + fees {} + refunded {} + held {}",
-                o.terms.deposit.to_plx_string(),
-                o.paid.to_plx_string(),
-                o.fees.to_plx_string(),
-                o.refunded.to_plx_string(),
-                o.escrow.to_plx_string()
-            );
-            for (lease, output) in &o.results {
-                println!("  accepted output {output} (lease {lease})");
-            }
-            for l in &view.leases {
-                println!("  {}", lease_line(l));
-            }
-        }
+        } => submit_cmd(g, &node, file, from, deposit, wait).await,
+        JobCommand::Status { id } => status_cmd(g, &node, id).await,
         JobCommand::Result {
             id,
             output,
             replica,
-        } => {
-            let view = order(&node, id).await?;
-            let Some((_, hash)) = view.order.results.get(replica) else {
-                bail!(
-                    "job {id} has {} accepted output(s) so far ({})",
-                    view.order.results.len(),
-                    state_name(&view.order)
-                );
-            };
-            BlobClient::new()
-                .get(&[node.base_url().to_string()], BlobId(hash.0), &output)
-                .await
-                .with_context(|| format!("downloading output {hash}"))?;
-            let bytes = std::fs::read(&output)?;
-            if Hash::of(&bytes) != *hash {
-                bail!("the downloaded output does not match the hash on chain");
-            }
-            if g.json {
-                print_json(
-                    &json!({"job": id, "output": hash, "bytes": bytes.len(), "file": output}),
-                );
-            } else {
-                println!(
-                    "{} bytes of job {id}'s output, blake3 {hash} as on chain, written to {}",
-                    bytes.len(),
-                    output.display()
-                );
-            }
-        }
-        JobCommand::Logs { id } => {
-            let view = order(&node, id).await?;
-            if g.json {
-                print_json(&json!({"order": view.order, "bids": view.bids, "leases": view.leases}));
-                return Ok(());
-            }
-            let o = &view.order;
-            println!(
-                "height {:>6}  order {id} opened by {} with {} in escrow",
-                o.created_height,
-                o.owner,
-                o.terms.deposit.to_plx_string()
-            );
-            for b in &view.bids {
-                println!(
-                    "height {:>6}  bid {} by {} at {} uplx/block, bond {} · {}",
-                    b.height,
-                    b.id,
-                    &b.provider.to_string()[..14],
-                    b.price_per_block,
-                    b.deposit.to_plx_string(),
-                    snake(&b.state)
-                );
-            }
-            for l in &view.leases {
-                println!("height {:>6}  {}", l.started, lease_line(l));
-            }
-            println!("now            {}", state_name(o));
-        }
+        } => result_cmd(g, &node, id, output, replica).await,
+        JobCommand::Logs { id } => logs_cmd(g, &node, id).await,
     }
-    Ok(())
 }

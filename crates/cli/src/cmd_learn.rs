@@ -4,11 +4,11 @@
 
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
+use plexus_client::views::{ChainView, TaskStatusView, TaskView as TrainingTask};
 use plexus_client::NodeClient;
 use plexus_learn::task::{
     compare, params_from_bytes, params_hash, recompute, RoundRecord, TaskSpec, SCORE_TOLERANCE,
 };
-use plexus_ledger::training::TrainingTask;
 use plexus_types::{validation_commitment, Address, Amount, Body, Hash, TrainingTaskTerms};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -78,7 +78,7 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
                     .parse::<Address>()
                     .map_err(|e| anyhow::anyhow!("coordinator: {e}"))?,
                 None => {
-                    let info: plexus_ledger::ChainInfo = node.get("/v1/chain").await?;
+                    let info: ChainView = node.get("/v1/chain").await?;
                     *info
                         .oracles
                         .members
@@ -140,7 +140,7 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
             if Hash::of(&bytes) != expected {
                 bail!("the coordinator's model after round {round} does not match the chain's {expected}");
             }
-            std::fs::write(&output, &bytes)
+            plexus_durable::write_durably(&output, &bytes)
                 .with_context(|| format!("writing {}", output.display()))?;
             if g.json {
                 print_json(
@@ -161,11 +161,11 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
 fn print_status(task: &TrainingTask) {
     let t = &task.terms;
     let status = match task.status {
-        plexus_ledger::training::TaskStatus::Open => "open".to_string(),
-        plexus_ledger::training::TaskStatus::Finished { height } => {
+        TaskStatusView::Open => "open".to_string(),
+        TaskStatusView::Finished { height } => {
             format!("finished at height {height}")
         }
-        plexus_ledger::training::TaskStatus::Cancelled { height } => {
+        TaskStatusView::Cancelled { height } => {
             format!("cancelled at height {height}")
         }
     };
@@ -277,19 +277,15 @@ struct Revealed {
     csv: String,
 }
 
-/// `plexus audit training ID`: recomputes every round on chain from the coordinator's
-/// published records and the revealed validation set; fails on any difference.
-pub async fn audit(
-    g: &Globals,
+/// The validation set and its salt: as given, or as the coordinator reveals it once the task
+/// has ended.
+async fn validation_of(
+    base: &str,
     id: u64,
     validation: Option<PathBuf>,
     salt: Option<String>,
-) -> anyhow::Result<()> {
-    let node = g.client()?;
-    let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
-    let spec = TaskSpec::parse(&task.terms.spec)?;
-    let base = spec.coordinator_url.trim_end_matches('/').to_string();
-    let (salt, csv) = match (validation, salt) {
+) -> anyhow::Result<(String, String)> {
+    Ok(match (validation, salt) {
         (Some(path), Some(salt)) => (
             salt,
             std::fs::read_to_string(&path)
@@ -303,7 +299,123 @@ pub async fn audit(
             (r.salt, r.csv)
         }
         _ => bail!("--validation and --salt go together"),
+    })
+}
+
+/// Recomputes one round on chain from the coordinator's published record; answers the
+/// round's summary and its problems (none when it matches). `expected_base` and
+/// `previous_scores` carry the model and scores from one round to the next.
+async fn audit_round(
+    base: &str,
+    id: u64,
+    spec: &TaskSpec,
+    data: &plexus_learn::data::Dataset,
+    on_chain: &plexus_client::views::RoundResultView,
+    expected_base: &mut Hash,
+    previous_scores: &mut Option<Vec<plexus_learn::task::ScoreEntry>>,
+) -> anyhow::Result<(Value, Vec<String>)> {
+    let r = on_chain.round;
+    let bytes = fetch(&format!("{base}/v1/learn/tasks/{id}/rounds/{r}")).await?;
+    let mut here = Vec::new();
+    if Hash::of(&bytes) != on_chain.record {
+        here.push("the published record is not the one whose hash is on chain".to_string());
+    }
+    let record: RoundRecord = match serde_json::from_slice(&bytes) {
+        Ok(rec) => rec,
+        Err(e) => {
+            let problems = vec![format!("round {r}: record does not parse: {e}")];
+            let summary = json!({"round": r, "match": false, "problems": [format!("{e}")]});
+            return Ok((summary, problems));
+        }
     };
+    if record.base_model != *expected_base {
+        here.push(format!(
+            "it starts from model {}, the previous round ended at {expected_base}",
+            record.base_model
+        ));
+    }
+    if let Some(prev) = &previous_scores {
+        for s in &record.previous {
+            let before = prev.iter().find(|p| p.participant == s.participant);
+            if before.is_some_and(|b| b.score != s.score) {
+                here.push(format!(
+                    "{}'s score before the round was changed",
+                    s.participant
+                ));
+            }
+        }
+    }
+    let spec2 = spec.clone();
+    let data2 = data.clone();
+    let rec2 = record.clone();
+    match tokio::task::spawn_blocking(move || recompute(&spec2, &data2, &rec2)).await? {
+        Ok((again, params)) => {
+            here.extend(compare(&record, &again));
+            if again.model != record.model {
+                // Another CPU may round the last bits differently: compare the values.
+                let next = fetch(&format!("{base}/v1/learn/tasks/{id}/model?round={r}"))
+                    .await
+                    .ok()
+                    .and_then(|b| params_from_bytes(&b).ok());
+                let close = next.is_some_and(|p| {
+                    Hash::of(&plexus_learn::task::params_to_bytes(&p)) == record.model
+                        && p.len() == params.len()
+                        && p.iter().zip(&params).all(|(a, b)| {
+                            (a - b).abs() as f64
+                                <= SCORE_TOLERANCE * (a.abs().max(b.abs()) as f64) + 1e-6
+                        })
+                });
+                if !close {
+                    here.push("the new model does not follow from the updates".into());
+                }
+            }
+        }
+        Err(e) => here.push(format!("recomputing it fails: {e}")),
+    }
+    let chain_scores: Vec<(Address, u64)> = on_chain
+        .shares
+        .iter()
+        .map(|s| (s.participant, s.score))
+        .collect();
+    let record_scores: Vec<(Address, u64)> = record
+        .chain_scores()
+        .iter()
+        .map(|s| (s.participant, s.score))
+        .collect();
+    if chain_scores != record_scores {
+        here.push("the scores on chain are not the record's".into());
+    }
+    if on_chain.model != record.model {
+        here.push("the model on chain is not the record's".into());
+    }
+    *expected_base = record.model;
+    *previous_scores = Some(record.smoothed.clone());
+    let ok = here.is_empty();
+    let summary = json!({
+        "round": r,
+        "updates": record.updates.len(),
+        "missing": record.missing.len(),
+        "accuracy": record.outcome.accuracy_after,
+        "match": ok,
+        "problems": here,
+    });
+    let problems = here.iter().map(|p| format!("round {r}: {p}")).collect();
+    Ok((summary, problems))
+}
+
+/// `plexus audit training ID`: recomputes every round on chain from the coordinator's
+/// published records and the revealed validation set; fails on any difference.
+pub async fn audit(
+    g: &Globals,
+    id: u64,
+    validation: Option<PathBuf>,
+    salt: Option<String>,
+) -> anyhow::Result<()> {
+    let node = g.client()?;
+    let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
+    let spec = TaskSpec::parse(&task.terms.spec)?;
+    let base = spec.coordinator_url.trim_end_matches('/').to_string();
+    let (salt, csv) = validation_of(&base, id, validation, salt).await?;
     let salt: [u8; 32] = hex::decode(&salt)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -317,94 +429,18 @@ pub async fn audit(
     let mut expected_base = params_hash(&spec.model()?.params()?);
     let mut previous_scores: Option<Vec<plexus_learn::task::ScoreEntry>> = None;
     for on_chain in &task.rounds {
-        let r = on_chain.round;
-        let bytes = fetch(&format!("{base}/v1/learn/tasks/{id}/rounds/{r}")).await?;
-        let mut here = Vec::new();
-        if Hash::of(&bytes) != on_chain.record {
-            here.push("the published record is not the one whose hash is on chain".to_string());
-        }
-        let record: RoundRecord = match serde_json::from_slice(&bytes) {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(format!("round {r}: record does not parse: {e}"));
-                rounds.push(json!({"round": r, "match": false, "problems": [format!("{e}")]}));
-                continue;
-            }
-        };
-        if record.base_model != expected_base {
-            here.push(format!(
-                "it starts from model {}, the previous round ended at {expected_base}",
-                record.base_model
-            ));
-        }
-        if let Some(prev) = &previous_scores {
-            for s in &record.previous {
-                let before = prev.iter().find(|p| p.participant == s.participant);
-                if before.is_some_and(|b| b.score != s.score) {
-                    here.push(format!(
-                        "{}'s score before the round was changed",
-                        s.participant
-                    ));
-                }
-            }
-        }
-        let spec2 = spec.clone();
-        let data2 = data.clone();
-        let rec2 = record.clone();
-        match tokio::task::spawn_blocking(move || recompute(&spec2, &data2, &rec2)).await? {
-            Ok((again, params)) => {
-                here.extend(compare(&record, &again));
-                if again.model != record.model {
-                    // Another CPU may round the last bits differently: compare the values.
-                    let next = fetch(&format!("{base}/v1/learn/tasks/{id}/model?round={r}"))
-                        .await
-                        .ok()
-                        .and_then(|b| params_from_bytes(&b).ok());
-                    let close = next.is_some_and(|p| {
-                        Hash::of(&plexus_learn::task::params_to_bytes(&p)) == record.model
-                            && p.len() == params.len()
-                            && p.iter().zip(&params).all(|(a, b)| {
-                                (a - b).abs() as f64
-                                    <= SCORE_TOLERANCE * (a.abs().max(b.abs()) as f64) + 1e-6
-                            })
-                    });
-                    if !close {
-                        here.push("the new model does not follow from the updates".into());
-                    }
-                }
-            }
-            Err(e) => here.push(format!("recomputing it fails: {e}")),
-        }
-        let chain_scores: Vec<(Address, u64)> = on_chain
-            .shares
-            .iter()
-            .map(|s| (s.participant, s.score))
-            .collect();
-        let record_scores: Vec<(Address, u64)> = record
-            .chain_scores()
-            .iter()
-            .map(|s| (s.participant, s.score))
-            .collect();
-        if chain_scores != record_scores {
-            here.push("the scores on chain are not the record's".into());
-        }
-        if on_chain.model != record.model {
-            here.push("the model on chain is not the record's".into());
-        }
-        expected_base = record.model;
-        previous_scores = Some(record.smoothed.clone());
-        let ok = here.is_empty();
-        rounds.push(json!({
-            "round": r,
-            "updates": record.updates.len(),
-            "missing": record.missing.len(),
-            "accuracy": record.outcome.accuracy_after,
-            "match": ok,
-            "problems": here,
-        }));
-        for p in here {
-            problems.push(format!("round {r}: {p}"));
-        }
+        let (summary, found) = audit_round(
+            &base,
+            id,
+            &spec,
+            &data,
+            on_chain,
+            &mut expected_base,
+            &mut previous_scores,
+        )
+        .await?;
+        rounds.push(summary);
+        problems.extend(found);
     }
     let ok = problems.is_empty();
     if g.json {

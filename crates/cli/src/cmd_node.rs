@@ -145,7 +145,7 @@ pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<se
             config.block_ms = ms;
         }
         files.write_new(&genesis, &config, &SecretKey::generate())?;
-        plexus_node::write_private(
+        plexus_durable::write_private(
             &files.consensus_key_path(),
             consensus_key_to_hex(key).as_bytes(),
         )?;
@@ -168,6 +168,54 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The genesis of a single-node chain: the faucet and `accounts` funded, `oracles` (keys or
+/// addresses) as the oracle set, and the epoch shape asked for.
+#[allow(clippy::too_many_arguments)]
+fn single_node_genesis(
+    g: &Globals,
+    chain_id: String,
+    faucet_key: &SecretKey,
+    faucet_amount: &str,
+    accounts: &[String],
+    oracles: &[String],
+    oracle_threshold: Option<u32>,
+    epoch_blocks: Option<u64>,
+    intervals_per_epoch: Option<u32>,
+) -> anyhow::Result<Genesis> {
+    let mut genesis_accounts = vec![GenesisAccount {
+        address: Address::from_public_key(&faucet_key.public_key()),
+        balance: Amount::parse_human(faucet_amount)?,
+    }];
+    for a in accounts {
+        genesis_accounts.push(parse_account(a)?);
+    }
+    let mut genesis = Genesis {
+        chain_id,
+        genesis_time_ms: now_ms(),
+        params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
+        accounts: genesis_accounts,
+    };
+    let mut members = Vec::new();
+    for o in oracles {
+        members.push(crate::cmd_tx::resolve_address(g, o)?);
+    }
+    genesis.oracles = plexus_ledger::OracleSet {
+        threshold: oracle_threshold.unwrap_or(members.len() as u32),
+        members,
+    };
+    if let Some(n) = epoch_blocks {
+        genesis.rewards.epoch_blocks = n;
+    }
+    if let Some(n) = intervals_per_epoch {
+        genesis.rewards.intervals_per_epoch = n;
+    }
+    Ok(genesis)
 }
 
 pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
@@ -232,37 +280,17 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             }
             let ring = g.keyring();
             let faucet_key = SecretKey::generate();
-            let mut genesis_accounts = vec![GenesisAccount {
-                address: Address::from_public_key(&faucet_key.public_key()),
-                balance: Amount::parse_human(&faucet_amount)?,
-            }];
-            for a in &accounts {
-                genesis_accounts.push(parse_account(a)?);
-            }
-            let mut genesis = Genesis {
+            let genesis = single_node_genesis(
+                g,
                 chain_id,
-                genesis_time_ms: now_ms(),
-                params: Params::default(),
-                rewards: Default::default(),
-                oracles: Default::default(),
-                device_classes: plexus_ledger::default_device_classes(),
-                validators: Vec::new(),
-                accounts: genesis_accounts,
-            };
-            let mut members = Vec::new();
-            for o in &oracles {
-                members.push(crate::cmd_tx::resolve_address(g, o)?);
-            }
-            genesis.oracles = plexus_ledger::OracleSet {
-                threshold: oracle_threshold.unwrap_or(members.len() as u32),
-                members,
-            };
-            if let Some(n) = epoch_blocks {
-                genesis.rewards.epoch_blocks = n;
-            }
-            if let Some(n) = intervals_per_epoch {
-                genesis.rewards.intervals_per_epoch = n;
-            }
+                &faucet_key,
+                &faucet_amount,
+                &accounts,
+                &oracles,
+                oracle_threshold,
+                epoch_blocks,
+                intervals_per_epoch,
+            )?;
             genesis.validate()?;
             let info = ring.add(&faucet, &faucet_key)?;
             files.write_new(&genesis, &config, &SecretKey::generate())?;

@@ -3,7 +3,9 @@
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use plexus_client::views::{ChainView, DevicesView};
 use plexus_oracle::{run_oracle, OracleConfig, DEFAULT_ORACLE_ADDR};
+use plexus_rewards::audit::{ScoredResource, SCORED_RESOURCES};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,7 +40,7 @@ pub enum AuditCommand {
         evidence: Option<PathBuf>,
         /// The resource whose manifest to recompute: compute or bandwidth.
         #[arg(long, default_value = "compute", value_parser = parse_scored_resource)]
-        resource: plexus_ledger::ResourceClass,
+        resource: ScoredResource,
     },
     /// Recompute every round of a training task from the coordinator's published updates and
     /// the revealed validation set, and compare with the rounds on chain.
@@ -77,16 +79,11 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
     Ok(())
 }
 
-fn parse_scored_resource(s: &str) -> Result<plexus_ledger::ResourceClass, String> {
-    plexus_ledger::ResourceClass::parse(s)
-        .filter(|r| plexus_oracle::audit::SCORED_RESOURCES.contains(r))
-        .ok_or_else(|| {
-            let names: Vec<&str> = plexus_oracle::audit::SCORED_RESOURCES
-                .iter()
-                .map(|r| r.as_str())
-                .collect();
-            format!("oracles score {}; not {s:?}", names.join(" and "))
-        })
+fn parse_scored_resource(s: &str) -> Result<ScoredResource, String> {
+    ScoredResource::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
+        format!("oracles score {}; not {s:?}", names.join(" and "))
+    })
 }
 
 pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
@@ -121,11 +118,9 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
             .await?
         }
     };
-    let info: plexus_ledger::ChainInfo = serde_json::from_value(info)?;
-    let devices: Value = node.get("/v1/devices").await?;
-    let devices: Vec<plexus_ledger::registry::Device> =
-        serde_json::from_value(devices["devices"].clone())?;
-    let m = plexus_oracle::audit::recompute_manifest(&info, &devices, epoch, &text, resource)?;
+    let info: ChainView = serde_json::from_value(info)?;
+    let devices: DevicesView = node.get("/v1/devices").await?;
+    let m = info.recompute_manifest(&devices.devices, epoch, &text, resource)?;
     let records = text.lines().filter(|l| !l.trim().is_empty()).count();
     let chain_epoch: Value = node.get(&format!("/v1/epochs/{epoch}")).await?;
     let pool = chain_epoch["pools"]

@@ -64,6 +64,56 @@ async fn verify_account(client: &plexus_client::NodeClient, v: &Value) -> anyhow
     Ok(())
 }
 
+/// `plexus query devices` for people: one line per device.
+fn print_devices(v: &Value) -> anyhow::Result<()> {
+    let devices = v["devices"].as_array().cloned().unwrap_or_default();
+    if devices.is_empty() {
+        println!("no devices registered");
+    }
+    for d in devices {
+        println!(
+            "{}  {:<11} owner {}  stake {}  {}",
+            &d["key"].as_str().unwrap_or("?")[..16],
+            d["class"].as_str().unwrap_or("?"),
+            d["owner"].as_str().unwrap_or("?"),
+            Amount::from_base_units(d["stake"].as_str().unwrap_or("0"))?.to_plx_string(),
+            d["status"]
+        );
+    }
+    Ok(())
+}
+
+/// `plexus query epoch` for people: what the epoch minted, and each pool.
+fn print_epoch(v: &Value) -> anyhow::Result<()> {
+    let e = &v["epoch"];
+    println!(
+        "epoch {} · blocks {}–{} · minted {}",
+        e["epoch"],
+        e["start_height"],
+        e["end_height"],
+        Amount::from_base_units(e["emission"].as_str().unwrap_or("0"))?.to_plx_string()
+    );
+    for p in v["pools"].as_array().cloned().unwrap_or_default() {
+        let manifest = if p["manifest"].is_null() {
+            "no manifest".to_string()
+        } else {
+            format!(
+                "manifest {} ({} units)",
+                &p["manifest"]["root"].as_str().unwrap_or("?")[..16],
+                p["manifest"]["total_units"].as_str().unwrap_or("?")
+            )
+        };
+        println!(
+            "  {:<10} pool {:>16} · paid {:>16} · {}",
+            p["resource"].as_str().unwrap_or("?"),
+            Amount::from_base_units(p["amount"].as_str().unwrap_or("0"))?.to_plx_string(),
+            Amount::from_base_units(p["paid"].as_str().unwrap_or("0"))?.to_plx_string(),
+            manifest
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
     let client = g.client()?;
     match cmd {
@@ -124,21 +174,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&v);
             } else {
-                let devices = v["devices"].as_array().cloned().unwrap_or_default();
-                if devices.is_empty() {
-                    println!("no devices registered");
-                }
-                for d in devices {
-                    println!(
-                        "{}  {:<11} owner {}  stake {}  {}",
-                        &d["key"].as_str().unwrap_or("?")[..16],
-                        d["class"].as_str().unwrap_or("?"),
-                        d["owner"].as_str().unwrap_or("?"),
-                        Amount::from_base_units(d["stake"].as_str().unwrap_or("0"))?
-                            .to_plx_string(),
-                        d["status"]
-                    );
-                }
+                print_devices(&v)?;
             }
         }
         QueryCommand::Epoch { epoch } => {
@@ -150,33 +186,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&v);
             } else {
-                let e = &v["epoch"];
-                println!(
-                    "epoch {} · blocks {}–{} · minted {}",
-                    e["epoch"],
-                    e["start_height"],
-                    e["end_height"],
-                    Amount::from_base_units(e["emission"].as_str().unwrap_or("0"))?.to_plx_string()
-                );
-                for p in v["pools"].as_array().cloned().unwrap_or_default() {
-                    let manifest = if p["manifest"].is_null() {
-                        "no manifest".to_string()
-                    } else {
-                        format!(
-                            "manifest {} ({} units)",
-                            &p["manifest"]["root"].as_str().unwrap_or("?")[..16],
-                            p["manifest"]["total_units"].as_str().unwrap_or("?")
-                        )
-                    };
-                    println!(
-                        "  {:<10} pool {:>16} · paid {:>16} · {}",
-                        p["resource"].as_str().unwrap_or("?"),
-                        Amount::from_base_units(p["amount"].as_str().unwrap_or("0"))?
-                            .to_plx_string(),
-                        Amount::from_base_units(p["paid"].as_str().unwrap_or("0"))?.to_plx_string(),
-                        manifest
-                    );
-                }
+                print_epoch(&v)?;
             }
         }
         QueryCommand::Rewards => {

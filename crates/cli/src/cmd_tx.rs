@@ -1,38 +1,42 @@
 //! `plexus tx transfer`.
 
 use crate::{print_json, Globals};
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
-use plexus_types::{Address, Amount, Body, UnsignedTx};
+use plexus_client::{ClientError, NodeClient, Overrides, SendError, TxSender};
+use plexus_types::{Address, Amount, Body};
 use serde_json::Value;
 use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum TxCommand {
     /// Send tokens from a key in the keyring to an address.
-    Transfer {
-        /// Name of the sending key.
-        #[arg(long)]
-        from: String,
-        /// Recipient address (plx1…) or the name of a key in the keyring.
-        #[arg(long)]
-        to: String,
-        /// Amount, for example 2.5plx or 2500000uplx.
-        #[arg(long)]
-        amount: String,
-        /// Fee (default: the chain's minimum fee).
-        #[arg(long)]
-        fee: Option<String>,
-        /// Nonce to use (default: the account's next nonce).
-        #[arg(long)]
-        nonce: Option<u64>,
-        /// Wait until the transaction is committed and report its result.
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait waits.
-        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
-        timeout: Duration,
-    },
+    Transfer(Transfer),
+}
+
+#[derive(clap::Args)]
+pub struct Transfer {
+    /// Name of the sending key.
+    #[arg(long)]
+    from: String,
+    /// Recipient address (plx1…) or the name of a key in the keyring.
+    #[arg(long)]
+    to: String,
+    /// Amount, for example 2.5plx or 2500000uplx.
+    #[arg(long)]
+    amount: String,
+    /// Fee (default: the chain's minimum fee).
+    #[arg(long)]
+    fee: Option<String>,
+    /// Nonce to use (default: the account's next nonce).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// Wait until the transaction is committed and report its result.
+    #[arg(long)]
+    wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
 }
 
 /// An address, or the name of a key in either keyring.
@@ -74,105 +78,84 @@ pub async fn send_and_wait(
 
 /// [`send_and_wait`] through a given node.
 pub async fn send_and_wait_on(
-    client: &plexus_client::NodeClient,
+    client: &NodeClient,
     key: &plexus_types::SecretKey,
     body: Body,
     timeout: Duration,
 ) -> anyhow::Result<Value> {
-    let status = client.status().await?;
-    let chain_id = status["chain_id"]
-        .as_str()
-        .context("the node did not report its chain id")?
-        .to_string();
-    let fee = Amount::from_base_units(status["min_fee"].as_str().unwrap_or("1000"))?;
-    let sender = Address::from_public_key(&key.public_key());
-    let nonce = client.account(&sender, None).await?["nonce"]
-        .as_u64()
-        .context("the node did not report a nonce")?;
-    let tx = UnsignedTx {
-        chain_id,
-        nonce,
-        fee,
-        body,
+    let sender = TxSender::new(client.clone(), key.clone()).commit_timeout(timeout);
+    let committed = sender
+        .send_ok(body)
+        .await
+        .map_err(|e| as_cli_error(client, e))?;
+    Ok(serde_json::to_value(committed.view)?)
+}
+
+/// A sender's error in the words the CLI has always used for it.
+pub fn as_cli_error(client: &NodeClient, e: SendError) -> anyhow::Error {
+    match e {
+        SendError::Client(ClientError::Unreachable { .. }) => anyhow!(
+            "cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)",
+            client.base_url()
+        ),
+        SendError::Client(ClientError::Refused { code, message, .. }) => {
+            anyhow!("{message} ({code})")
+        }
+        SendError::Client(ClientError::Status { status, body, .. }) => {
+            anyhow!("the node answered {status}: {body}")
+        }
+        e => e.into(),
     }
-    .sign(key);
-    let hash = client.submit(&tx.bytes).await?;
-    let result: Value = client.wait_committed(&hash, timeout).await?;
-    if result["code"].as_str() != Some("ok") {
-        bail!(
-            "transaction {hash} failed: {} ({})",
-            result["log"].as_str().unwrap_or(""),
-            result["code"].as_str().unwrap_or("?")
+}
+
+/// `plexus tx transfer`: signs at the given or the account's nonce and fee, submits, and
+/// waits if asked.
+async fn transfer(g: &Globals, args: Transfer) -> anyhow::Result<()> {
+    let key = g.keyring().secret(&args.from)?;
+    let to = resolve_address(g, &args.to)?;
+    let amount = Amount::parse_human(&args.amount)?;
+    let client = g.client()?;
+    let overrides = Overrides {
+        nonce: args.nonce,
+        fee: args.fee.as_deref().map(Amount::parse_human).transpose()?,
+    };
+    let sender = TxSender::new(client.clone(), key);
+    let hash = sender
+        .submit(Body::Transfer { to, amount }, &overrides)
+        .await
+        .map_err(|e| as_cli_error(&client, e))?;
+    if !args.wait {
+        if g.json {
+            print_json(&serde_json::json!({"hash": hash, "status": "pending"}));
+        } else {
+            println!("submitted {hash}");
+        }
+        return Ok(());
+    }
+    let committed = sender
+        .wait_committed(&hash, args.timeout)
+        .await
+        .map_err(|e| as_cli_error(&client, e))?;
+    if g.json {
+        print_json(&serde_json::to_value(&committed.view)?);
+    } else {
+        println!(
+            "committed {hash} at height {} · {}",
+            committed.height, committed.code
         );
     }
-    Ok(result)
+    if !committed.succeeded() {
+        bail!(
+            "transaction {hash} failed: {} ({})",
+            committed.log,
+            committed.code
+        );
+    }
+    Ok(())
 }
 
 pub async fn run(g: &Globals, cmd: TxCommand) -> anyhow::Result<()> {
     match cmd {
-        TxCommand::Transfer {
-            from,
-            to,
-            amount,
-            fee,
-            nonce,
-            wait,
-            timeout,
-        } => {
-            let key = g.keyring().secret(&from)?;
-            let to = resolve_address(g, &to)?;
-            let amount = Amount::parse_human(&amount)?;
-            let client = g.client()?;
-            let status = client.status().await?;
-            let chain_id = status["chain_id"]
-                .as_str()
-                .context("the node did not report its chain id")?
-                .to_string();
-            let fee = match fee {
-                Some(f) => Amount::parse_human(&f)?,
-                None => Amount::from_base_units(status["min_fee"].as_str().unwrap_or("1000"))?,
-            };
-            let sender = Address::from_public_key(&key.public_key());
-            let nonce = match nonce {
-                Some(n) => n,
-                None => client.account(&sender, None).await?["nonce"]
-                    .as_u64()
-                    .context("the node did not report a nonce")?,
-            };
-            let tx = UnsignedTx {
-                chain_id,
-                nonce,
-                fee,
-                body: Body::Transfer { to, amount },
-            }
-            .sign(&key);
-            let hash = client.submit(&tx.bytes).await?;
-            if !wait {
-                if g.json {
-                    print_json(&serde_json::json!({"hash": hash, "status": "pending"}));
-                } else {
-                    println!("submitted {hash}");
-                }
-                return Ok(());
-            }
-            let result: Value = client.wait_committed(&hash, timeout).await?;
-            if g.json {
-                print_json(&result);
-            } else {
-                println!(
-                    "committed {hash} at height {} · {}",
-                    result["height"],
-                    result["code"].as_str().unwrap_or("?")
-                );
-            }
-            if result["code"].as_str() != Some("ok") {
-                bail!(
-                    "transaction {hash} failed: {} ({})",
-                    result["log"].as_str().unwrap_or(""),
-                    result["code"].as_str().unwrap_or("?")
-                );
-            }
-            Ok(())
-        }
+        TxCommand::Transfer(args) => transfer(g, args).await,
     }
 }

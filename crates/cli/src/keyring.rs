@@ -202,7 +202,7 @@ impl Keyring {
             }
         }
         let json = serde_json::to_string_pretty(&file)?;
-        plexus_node::write_private(&path, json.as_bytes())
+        plexus_durable::write_private(&path, json.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(KeyInfo {
             name: name.to_string(),

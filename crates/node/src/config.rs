@@ -1,5 +1,6 @@
 //! The files of a node's home directory and its settings.
 
+use plexus_durable::{write_durably, write_private};
 use plexus_ledger::Genesis;
 use plexus_types::{Address, SecretKey};
 use serde::{Deserialize, Serialize};
@@ -191,35 +192,4 @@ struct NodeKeyFile {
     address: Address,
     public_key: String,
     secret_key: String,
-}
-
-/// Writes a file through a temporary name and renames it, so a crash never leaves half a file.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_with_mode(path, bytes, 0o644)
-}
-
-/// Like [`write_durably`], readable by the owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_with_mode(path, bytes, 0o600)
-}
-
-fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }

@@ -3,11 +3,12 @@
 
 mod api;
 mod config;
-mod explorer;
 mod metrics_recorder;
 mod openapi;
 mod server;
 
 pub use api::{router, ApiState};
-pub use config::{write_durably, write_private, NodeConfig, NodeFiles, DEFAULT_API_ADDR};
+pub use config::{NodeConfig, NodeFiles, DEFAULT_API_ADDR};
+/// Durable file writes, where the devnet and older callers look for them.
+pub use plexus_durable::{write_durably, write_private};
 pub use server::{run_node, shutdown_signal, RunningNode};

@@ -5,9 +5,8 @@
 //! evidence log, and the bandwidth manifest pays by their tier (`plexus_rewards::bandwidth`).
 
 use crate::evidence::PublishedRecord;
-use crate::service::Shared;
-use plexus_ledger::registry::DeviceStatus;
-use plexus_ledger::ResourceClass;
+use crate::shared::Shared;
+use plexus_client::views::ResourceClass;
 use plexus_types::speed_test::{
     kbps, payload_hash, payload_stream, DOWNLOAD_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
     UPLOAD_BYTES,
@@ -32,14 +31,15 @@ struct Measured {
 }
 
 fn seed(shared: &Shared, device: &PublicKey, epoch: u64, interval: u32, way: &str) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key("plexus oracle speed test seed v1");
-    h.update(&shared.key.to_bytes());
-    h.update(shared.info.chain_id.as_bytes());
-    h.update(device.as_bytes());
-    h.update(&epoch.to_le_bytes());
-    h.update(&interval.to_le_bytes());
-    h.update(way.as_bytes());
-    *h.finalize().as_bytes()
+    shared.derive_secret(
+        "plexus oracle speed test seed v1",
+        &[
+            device.as_bytes(),
+            &epoch.to_le_bytes(),
+            &interval.to_le_bytes(),
+            way.as_bytes(),
+        ],
+    )
 }
 
 async fn latency(http: &reqwest::Client, base: &str) -> Result<u64, String> {
@@ -189,7 +189,7 @@ pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
     let due: Vec<(PublicKey, String)> = state
         .devices
         .values()
-        .filter(|d| d.status == DeviceStatus::Active && d.registered_epoch <= epoch)
+        .filter(|d| d.is_active() && d.registered_epoch <= epoch)
         .filter(|d| {
             shared
                 .info

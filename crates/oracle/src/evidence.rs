@@ -4,111 +4,14 @@
 //! (`sealed/<blake3>.jsonl`), which is what the manifest for that epoch names as processed.
 //! A torn last line (a crash during an append) is cut off on open: it was never acknowledged.
 
-use plexus_rewards::{ChallengeOutcome, EvidenceRecord};
-use plexus_types::{Hash, PublicKey};
-use serde::{Deserialize, Serialize};
+use plexus_types::Hash;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// One record as the oracle publishes it: what it means, and the signed bytes that prove it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum PublishedRecord {
-    Heartbeat {
-        device: PublicKey,
-        epoch: u64,
-        interval: u32,
-        /// Hex of the `SignedHeartbeat` as the device sent it.
-        signed: String,
-    },
-    Challenge {
-        device: PublicKey,
-        epoch: u64,
-        challenge_id: Hash,
-        class: String,
-        n: u32,
-        /// The secret the seed was derived from, revealed once the challenge is over.
-        secret: String,
-        outcome: ChallengeOutcome,
-        /// The committed root and the device's signature over it, when it committed.
-        root: Option<Hash>,
-        commit_signature: Option<String>,
-        /// The rows the oracle asked the device to open.
-        rows: Vec<u32>,
-    },
-    /// A speed test the oracle ran against a bandwidth device.
-    SpeedTest {
-        device: PublicKey,
-        epoch: u64,
-        interval: u32,
-        /// Where the device said it listens.
-        endpoint: String,
-        download_bytes: u64,
-        upload_bytes: u64,
-        download_kbps: u64,
-        upload_kbps: u64,
-        latency_ms: u64,
-        /// Why a part of the test failed (its figure is then 0, or the timeout for latency).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        failure: Option<String>,
-    },
-}
-
-impl PublishedRecord {
-    pub fn epoch(&self) -> u64 {
-        match self {
-            PublishedRecord::Heartbeat { epoch, .. }
-            | PublishedRecord::Challenge { epoch, .. }
-            | PublishedRecord::SpeedTest { epoch, .. } => *epoch,
-        }
-    }
-
-    /// What the record counts for in scoring.
-    pub fn evidence(&self) -> EvidenceRecord {
-        match self {
-            PublishedRecord::Heartbeat {
-                device,
-                epoch,
-                interval,
-                ..
-            } => EvidenceRecord::Heartbeat {
-                device: *device,
-                epoch: *epoch,
-                interval: *interval,
-            },
-            PublishedRecord::Challenge {
-                device,
-                epoch,
-                challenge_id,
-                outcome,
-                ..
-            } => EvidenceRecord::Challenge {
-                device: *device,
-                epoch: *epoch,
-                challenge_id: *challenge_id,
-                outcome: *outcome,
-            },
-            PublishedRecord::SpeedTest {
-                device,
-                epoch,
-                interval,
-                download_kbps,
-                upload_kbps,
-                latency_ms,
-                ..
-            } => EvidenceRecord::SpeedTest {
-                device: *device,
-                epoch: *epoch,
-                interval: *interval,
-                download_kbps: *download_kbps,
-                upload_kbps: *upload_kbps,
-                latency_ms: *latency_ms,
-            },
-        }
-    }
-}
+/// One record as the oracle publishes it: declared with the audit rules that read it.
+pub use plexus_rewards::audit::PublishedRecord;
 
 pub struct EvidenceLog {
     dir: PathBuf,
@@ -221,7 +124,7 @@ impl EvidenceLog {
             .join("sealed")
             .join(format!("{}.jsonl", address.to_hex()));
         if !path.exists() {
-            plexus_node::write_durably(&path, text.as_bytes())?;
+            plexus_durable::write_durably(&path, text.as_bytes())?;
         }
         self.files.remove(&epoch);
         Ok(address)

@@ -2,14 +2,14 @@
 //! code and is never counted.
 
 use crate::evidence::PublishedRecord;
-use crate::service::{Shared, NETWORK_ALLOWANCE_MS};
+use crate::rules::{admit_heartbeat, commit_too_late};
+use crate::shared::Shared;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plexus_ledger::registry::DeviceStatus;
 use plexus_proofs::compute::{check_openings, sample_rows, ComputeError, RowOpening, ROWS_OPENED};
 use plexus_rewards::ChallengeOutcome;
 use plexus_types::heartbeat::{HeartbeatError, SignedHeartbeat};
@@ -18,7 +18,6 @@ use plexus_types::{proto, statements, Body, ComputeFraud, Hash, PublicKey, Signa
 use prost::Message;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 type AppState = Arc<Shared>;
 
@@ -36,7 +35,6 @@ pub(crate) fn router(shared: AppState) -> Router {
             "/v1/manifests/{epoch}/{resource}/claims/{device}",
             get(claim_proof),
         )
-        .merge(crate::learn::routes())
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
         .with_state(shared)
@@ -81,65 +79,6 @@ async fn status(State(s): State<AppState>) -> Response {
     .into_response()
 }
 
-/// Why a heartbeat is refused: (code, message).
-type Refusal = (&'static str, String);
-
-/// Checks everything about a heartbeat except its signature (checked beforehand, in batches).
-fn admit_heartbeat(
-    s: &Shared,
-    state: &crate::service::State,
-    hb: &SignedHeartbeat,
-) -> Result<bool, Refusal> {
-    let h = &hb.heartbeat;
-    if h.chain_id != s.info.chain_id {
-        return Err((
-            "wrong_chain",
-            format!("heartbeat for chain {:?}", h.chain_id),
-        ));
-    }
-    let Some(device) = state.devices.get(&h.device) else {
-        return Err((
-            "unknown_device",
-            format!("device {} is not registered", h.device),
-        ));
-    };
-    if device.status != DeviceStatus::Active {
-        return Err((
-            "inactive_device",
-            format!("device {} is not active", h.device),
-        ));
-    }
-    let (epoch, interval) = crate::clock::position(&s.clock, state.height);
-    let current = (h.epoch, h.interval) == (epoch, interval);
-    let previous = if interval > 0 {
-        (h.epoch, h.interval) == (epoch, interval - 1)
-    } else {
-        h.epoch + 1 == epoch && h.interval + 1 == s.clock.intervals_per_epoch()
-    };
-    if !current && !previous {
-        return Err((
-            "stale",
-            format!(
-                "heartbeat for epoch {} interval {}; the chain is at epoch {epoch} interval {interval}",
-                h.epoch, h.interval
-            ),
-        ));
-    }
-    if state.closed.contains(&h.epoch) {
-        return Err(("stale", format!("epoch {} is closed", h.epoch)));
-    }
-    let beacon = state
-        .beacons
-        .get(&crate::clock::beacon(&s.clock, h.epoch, h.interval));
-    if beacon != Some(&h.beacon) {
-        return Err((
-            "bad_beacon",
-            "the beacon is not the interval's app hash".into(),
-        ));
-    }
-    Ok(!state.seen.contains(&(h.device, h.epoch, h.interval)))
-}
-
 /// Verifies, checks and durably records heartbeats; one JSON answer per heartbeat.
 fn ingest(
     s: &Shared,
@@ -158,7 +97,7 @@ fn ingest(
             Err(e) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
             Ok(hb) => match verdicts.next() {
                 Some(Err(e)) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
-                _ => match admit_heartbeat(s, &state, &hb) {
+                _ => match admit_heartbeat(&s.info.chain_id, &s.clock, &state, &hb) {
                     Err((code, message)) => json!({"error": {"code": code, "message": message}}),
                     Ok(false) => json!({"duplicate": true}),
                     Ok(true) => {
@@ -256,8 +195,8 @@ async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) 
     let Ok(device) = device.parse::<PublicKey>() else {
         return bad("malformed", "not a hex device key");
     };
+    let now = s.time.now();
     let mut state = s.state.lock();
-    let now = Instant::now();
     let height = state.height;
     let mut out = Vec::new();
     for c in state.challenges.values_mut() {
@@ -339,8 +278,8 @@ async fn commit(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) 
         let Some(fetched) = c.fetched_at else {
             return bad("unknown_challenge", "the challenge was never issued");
         };
-        let allowed = Duration::from_millis(c.deadline_ms + NETWORK_ALLOWANCE_MS);
-        if fetched.elapsed() > allowed {
+        let now = s.time.now();
+        if commit_too_late(fetched, now, c.deadline_ms) {
             c.outcome = Some(ChallengeOutcome::Missed);
             record = Some(c.record());
             None
@@ -352,7 +291,7 @@ async fn commit(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) 
                 ROWS_OPENED.min(c.challenge.n()),
             ) {
                 Ok(rows) => {
-                    c.committed = Some((root, signature, Instant::now()));
+                    c.committed = Some((root, signature, now));
                     c.rows = rows.clone();
                     Some(rows)
                 }
@@ -480,8 +419,10 @@ async fn open(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) ->
         });
         let s2 = s.clone();
         tokio::spawn(async move {
-            match s2.node.send(&s2.key, &s2.info.chain_id, fraud).await {
-                Ok(code) => tracing::info!(%device, %code, "fraud proof submitted"),
+            match s2.sender.send(fraud).await {
+                Ok(committed) => {
+                    tracing::info!(%device, code = %committed.code, "fraud proof submitted")
+                }
                 Err(e) => tracing::warn!(%device, error = %e, "fraud proof not submitted"),
             }
         });
@@ -506,7 +447,7 @@ fn load_closed(
     s: &Shared,
     epoch: &str,
     resource: &str,
-) -> Result<crate::service::ClosedEpoch, Box<Response>> {
+) -> Result<crate::shared::ClosedEpoch, Box<Response>> {
     let epoch: u64 = epoch
         .parse()
         .map_err(|_| Box::new(bad("malformed", "not an epoch number")))?;

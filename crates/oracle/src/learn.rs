@@ -13,7 +13,7 @@
 //! sponsor), `model-RRRRR.bin` (global parameters after round R; 0 is the initial model),
 //! `round-RRRRR.json` (the record whose blake3 is on chain), `state.json`.
 
-use crate::service::Shared;
+use crate::shared::Shared;
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -21,24 +21,41 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use parking_lot::Mutex;
+use plexus_client::views::{ParticipantView as Participant, TaskView as TrainingTask};
+use plexus_client::NodeApi;
 use plexus_learn::data::Dataset;
 use plexus_learn::optimizer::ServerOptimizer;
 use plexus_learn::task::{
     check_update, close_round, params_from_bytes, params_hash, params_to_bytes, RoundInput,
     ScoreEntry, SignedUpdate, TaskSpec,
 };
-use plexus_ledger::training::{Participant, TrainingTask};
 use plexus_types::{Address, Body, Hash, TrainingRound};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
+
+/// The training coordinator: the oracle it runs in, and the tasks it coordinates.
+pub(crate) struct Coordinator {
+    shared: Arc<Shared>,
+    learn: Mutex<Coordinating>,
+}
+
+impl Coordinator {
+    pub(crate) fn new(shared: Arc<Shared>) -> Coordinator {
+        Coordinator {
+            shared,
+            learn: Mutex::new(Coordinating::default()),
+        }
+    }
+}
 
 /// The coordinator's tasks.
 #[derive(Default)]
-pub(crate) struct Coordinating {
+struct Coordinating {
     runs: BTreeMap<u64, TaskRun>,
     /// Tasks whose spec this coordinator cannot run (warned once).
     refused: BTreeSet<u64>,
@@ -77,7 +94,8 @@ struct TaskRun {
     chain_rounds: u32,
     ended: bool,
     updates: BTreeMap<Address, SignedUpdate>,
-    opened: Option<Instant>,
+    /// When the round opened, on the oracle's clock.
+    opened: Option<Duration>,
     closing: bool,
 }
 
@@ -99,7 +117,7 @@ impl TaskRun {
         let state: RunState = match std::fs::read(&state_file) {
             Ok(b) => serde_json::from_slice(&b).context("state.json")?,
             Err(_) => {
-                plexus_node::write_durably(
+                plexus_durable::write_durably(
                     &model_path(&dir, 0),
                     &params_to_bytes(&model.params()?),
                 )?;
@@ -173,22 +191,24 @@ struct Closing {
 }
 
 /// One pass over the chain's training tasks.
-pub(crate) async fn tick(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    let tasks = shared.node.training_tasks().await?;
+pub(crate) async fn tick(coordinator: &Coordinator) -> anyhow::Result<()> {
+    let shared = &coordinator.shared;
+    let tasks = shared.node().training_tasks().await?;
     for task in tasks
         .iter()
         .filter(|t| t.terms.coordinator == shared.address)
     {
-        if let Err(e) = step(shared, task).await {
+        if let Err(e) = step(coordinator, task).await {
             tracing::warn!(task = task.id, error = %e, "training coordinator step failed; retrying");
         }
     }
     Ok(())
 }
 
-async fn step(shared: &Arc<Shared>, task: &TrainingTask) -> anyhow::Result<()> {
+async fn step(coordinator: &Coordinator, task: &TrainingTask) -> anyhow::Result<()> {
+    let shared = &coordinator.shared;
     let action = {
-        let mut c = shared.learn.lock();
+        let mut c = coordinator.learn.lock();
         if !c.runs.contains_key(&task.id) {
             if c.refused.contains(&task.id) {
                 return Ok(());
@@ -208,7 +228,7 @@ async fn step(shared: &Arc<Shared>, task: &TrainingTask) -> anyhow::Result<()> {
         run.participants = task.participants.clone();
         run.chain_rounds = task.rounds_done();
         run.ended = !task.is_open();
-        decide(run)
+        decide(run, shared.time.now())
     };
     match action {
         Action::Nothing => Ok(()),
@@ -222,19 +242,19 @@ async fn step(shared: &Arc<Shared>, task: &TrainingTask) -> anyhow::Result<()> {
             })
             .await?
             .inspect_err(|_| {
-                if let Some(run) = shared.learn.lock().runs.get_mut(&task.id) {
+                if let Some(run) = coordinator.learn.lock().runs.get_mut(&task.id) {
                     run.closing = false;
                 }
             })?;
             let bytes = serde_json::to_vec(&record)?;
-            plexus_node::write_durably(&record_path(&dir, round), &bytes)?;
-            plexus_node::write_durably(&model_path(&dir, round), &params_to_bytes(&params))?;
+            plexus_durable::write_durably(&record_path(&dir, round), &bytes)?;
+            plexus_durable::write_durably(&model_path(&dir, round), &params_to_bytes(&params))?;
             let state = RunState {
                 done: round,
                 optimizer,
                 scores: record.smoothed.clone(),
             };
-            plexus_node::write_durably(&dir.join("state.json"), &serde_json::to_vec(&state)?)?;
+            plexus_durable::write_durably(&dir.join("state.json"), &serde_json::to_vec(&state)?)?;
             tracing::info!(
                 task = task.id,
                 round,
@@ -245,7 +265,7 @@ async fn step(shared: &Arc<Shared>, task: &TrainingTask) -> anyhow::Result<()> {
                 "training round closed"
             );
             {
-                let mut c = shared.learn.lock();
+                let mut c = coordinator.learn.lock();
                 if let Some(run) = c.runs.get_mut(&task.id) {
                     run.state = state;
                     run.base_model = params_hash(&params);
@@ -260,7 +280,8 @@ async fn step(shared: &Arc<Shared>, task: &TrainingTask) -> anyhow::Result<()> {
     }
 }
 
-fn decide(run: &mut TaskRun) -> Action {
+/// What to do for a task at `now` (the oracle clock's time).
+fn decide(run: &mut TaskRun, now: Duration) -> Action {
     if run.ended || run.closing {
         return Action::Nothing;
     }
@@ -278,7 +299,6 @@ fn decide(run: &mut TaskRun) -> Action {
     let opened = match run.opened {
         Some(t) => t,
         None if eligible.len() >= run.min_participants as usize => {
-            let now = Instant::now();
             run.opened = Some(now);
             tracing::info!(
                 round,
@@ -290,7 +310,7 @@ fn decide(run: &mut TaskRun) -> Action {
         None => return Action::Nothing,
     };
     let received = run.updates.len();
-    let timed_out = opened.elapsed().as_millis() as u64 >= run.spec.round_timeout_ms;
+    let timed_out = now.saturating_sub(opened) >= Duration::from_millis(run.spec.round_timeout_ms);
     let quorum = run.spec.quorum.min(eligible.len()).max(1);
     if received == 0 || !(received >= eligible.len() || (timed_out && received >= quorum)) {
         return Action::Nothing;
@@ -335,17 +355,15 @@ async fn submit(shared: &Arc<Shared>, task: u64, round: u32) -> anyhow::Result<(
         loss_micro: record.loss_micro(),
         scores: record.chain_scores(),
     });
-    let code = shared
-        .node
-        .send(&shared.key, &shared.info.chain_id, body)
-        .await?;
+    let code = shared.sender.send(body).await?.code;
     if code != "ok" {
         tracing::warn!(task, round, %code, "training round submission failed");
     }
     Ok(())
 }
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+/// The coordinator's routes under `/v1/learn/tasks`.
+pub(crate) fn routes(coordinator: Arc<Coordinator>) -> Router {
     Router::new()
         .route("/v1/learn/tasks/{id}/round", get(round_status))
         .route("/v1/learn/tasks/{id}/model", get(model))
@@ -355,6 +373,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/v1/learn/tasks/{id}/validation",
             get(get_validation).post(post_validation),
         )
+        .with_state(coordinator)
 }
 
 fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -374,7 +393,7 @@ fn unknown(id: u64) -> Response {
 }
 
 /// GET /v1/learn/tasks/{id}/round: the round taking updates, its model, who has sent one.
-async fn round_status(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
+async fn round_status(State(s): State<Arc<Coordinator>>, Path(id): Path<u64>) -> Response {
     let c = s.learn.lock();
     let Some(run) = c.runs.get(&id) else {
         return unknown(id);
@@ -403,7 +422,7 @@ struct ModelQuery {
 /// GET /v1/learn/tasks/{id}/model[?round=R]: the global parameters after round R (0: the
 /// initial model; default: the latest), as little-endian f32.
 async fn model(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<Coordinator>>,
     Path(id): Path<u64>,
     Query(q): Query<ModelQuery>,
 ) -> Response {
@@ -440,10 +459,10 @@ async fn model(
 
 /// GET /v1/learn/tasks/{id}/rounds/{round}: a closed round's record, as published.
 async fn round_record(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<Coordinator>>,
     Path((id, round)): Path<(u64, u32)>,
 ) -> Response {
-    let dir = s.data_dir.join("learn").join(format!("task-{id}"));
+    let dir = s.shared.data_dir.join("learn").join(format!("task-{id}"));
     match tokio::fs::read(record_path(&dir, round)).await {
         Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
         Err(_) => refuse(
@@ -455,7 +474,11 @@ async fn round_record(
 }
 
 /// POST /v1/learn/tasks/{id}/updates: a participant's signed update for the open round.
-async fn submit_update(State(s): State<Arc<Shared>>, Path(id): Path<u64>, body: Bytes) -> Response {
+async fn submit_update(
+    State(s): State<Arc<Coordinator>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
     let update: SignedUpdate = match serde_json::from_slice(&body) {
         Ok(u) => u,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "malformed", format!("update: {e}")),
@@ -497,7 +520,7 @@ async fn submit_update(State(s): State<Arc<Shared>>, Path(id): Path<u64>, body: 
 /// POST /v1/learn/tasks/{id}/validation: the sponsor hands over the validation set; it must
 /// match the commitment on chain.
 async fn post_validation(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<Coordinator>>,
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Response {
@@ -538,7 +561,7 @@ async fn post_validation(
         Ok(b) => b,
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "io", e.to_string()),
     };
-    if let Err(e) = plexus_node::write_durably(&run.dir.join("validation.json"), &bytes) {
+    if let Err(e) = plexus_durable::write_durably(&run.dir.join("validation.json"), &bytes) {
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, "io", e.to_string());
     }
     run.validation = Some(data);
@@ -547,7 +570,7 @@ async fn post_validation(
 
 /// GET /v1/learn/tasks/{id}/validation: the validation set and its salt, once the task has
 /// ended on chain (before that, participants could fit it).
-async fn get_validation(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Response {
+async fn get_validation(State(s): State<Arc<Coordinator>>, Path(id): Path<u64>) -> Response {
     let (dir, ended) = {
         let c = s.learn.lock();
         let Some(run) = c.runs.get(&id) else {
@@ -557,7 +580,8 @@ async fn get_validation(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Re
     };
     // The chain may have ended the task since this coordinator last looked.
     let ended = ended
-        || s.node
+        || s.shared
+            .node()
             .training_tasks()
             .await
             .ok()

@@ -9,18 +9,21 @@ pub mod audit;
 mod bandwidth;
 pub mod clock;
 mod evidence;
+mod follow;
 mod ingest;
 mod learn;
-mod node_client;
+mod rules;
 mod service;
+mod shared;
 mod storage_audit;
 
 pub use clock::EpochClock;
 pub use evidence::{EvidenceLog, PublishedRecord};
-pub use node_client::NodeClient;
-pub use service::{run_oracle, ClosedEpoch, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};
+pub use rules::{CHALLENGES_PER_EPOCH, NETWORK_ALLOWANCE_MS, OPEN_TIMEOUT};
+pub use service::{run_oracle, run_oracle_on, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};
+pub use shared::ClosedEpoch;
 
 /// Where an oracle keeps the manifest it computed for an epoch and resource.
 pub fn manifest_file(data_dir: &std::path::Path, epoch: u64, resource: &str) -> std::path::PathBuf {
-    service::manifest_path(data_dir, epoch, resource)
+    shared::manifest_path(data_dir, epoch, resource)
 }

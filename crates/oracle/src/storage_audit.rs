@@ -9,12 +9,12 @@
 //! Each audit is also written to `storage-audits/epoch-E.json` under the oracle's data
 //! directory: every challenge, its groups and its outcome.
 
-use crate::service::Shared;
+use crate::shared::Shared;
 use futures::StreamExt;
 use plexus_blobs::client::BlobClient;
 use plexus_blobs::retrievability::challenge_groups;
 use plexus_blobs::BlobId;
-use plexus_ledger::storage::StorageDeal;
+use plexus_client::views::DealView;
 use plexus_types::{PublicKey, StorageFailure};
 use serde::Serialize;
 use std::time::Duration;
@@ -64,20 +64,16 @@ impl EpochAudit {
     }
 }
 
-impl Shared {
-    fn storage_seed(&self, deal: u64, device: &PublicKey, epoch: u64) -> [u8; 32] {
-        let mut h = blake3::Hasher::new_derive_key("plexus oracle storage challenge v1");
-        h.update(&self.key.to_bytes());
-        h.update(self.info.chain_id.as_bytes());
-        h.update(&deal.to_le_bytes());
-        h.update(device.as_bytes());
-        h.update(&epoch.to_le_bytes());
-        *h.finalize().as_bytes()
-    }
+/// The secret a replica's challenge groups are drawn from.
+fn storage_seed(shared: &Shared, deal: u64, device: &PublicKey, epoch: u64) -> [u8; 32] {
+    shared.derive_secret(
+        "plexus oracle storage challenge v1",
+        &[&deal.to_le_bytes(), device.as_bytes(), &epoch.to_le_bytes()],
+    )
 }
 
 /// Challenges every replica that `deals` assign for `epoch`.
-pub(crate) async fn audit_epoch(shared: &Shared, deals: &[StorageDeal], epoch: u64) -> EpochAudit {
+pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64) -> EpochAudit {
     let endpoints: std::collections::BTreeMap<PublicKey, String> = shared
         .state
         .lock()
@@ -93,7 +89,7 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[StorageDeal], epoch: u
     {
         for device in deal.providers.iter().filter(|p| deal.serves_in(p, epoch)) {
             let id = BlobId(deal.blob.0);
-            let seed = shared.storage_seed(deal.id, device, epoch);
+            let seed = storage_seed(shared, deal.id, device, epoch);
             jobs.push(ReplicaAudit {
                 deal: deal.id,
                 device: *device,

@@ -5,6 +5,7 @@ use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
 use plexus_node::{run_node, NodeConfig, NodeFiles};
 use plexus_oracle::{run_oracle, OracleConfig};
 use plexus_proofs::compute::{prove, ComputeChallenge, ComputeProof, P};
+use plexus_rewards::audit::ScoredResource;
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::{
     proto, statements, Address, Amount, Body, Capabilities, Hash, SecretKey, UnsignedTx,
@@ -453,18 +454,13 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
         .await
         .unwrap();
     let (_, info) = net.get(format!("{}/v1/chain", net.node_url)).await;
-    let info: plexus_ledger::ChainInfo = serde_json::from_value(info).unwrap();
+    let info: plexus_client::views::ChainView = serde_json::from_value(info).unwrap();
     let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;
-    let devices: Vec<plexus_ledger::registry::Device> =
+    let devices: Vec<plexus_client::views::DeviceView> =
         serde_json::from_value(devices["devices"].clone()).unwrap();
-    let audited = plexus_oracle::audit::recompute_manifest(
-        &info,
-        &devices,
-        epoch,
-        &evidence,
-        plexus_ledger::ResourceClass::Compute,
-    )
-    .unwrap();
+    let audited = info
+        .recompute_manifest(&devices, epoch, &evidence, ScoredResource::Compute)
+        .unwrap();
     assert_eq!(
         Value::String(audited.root().to_hex()),
         pool["manifest"]["root"]
@@ -479,14 +475,9 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
         .position(|l| l.contains("\"heartbeat\""))
         .unwrap();
     lines.remove(dropped);
-    let tampered = plexus_oracle::audit::recompute_manifest(
-        &info,
-        &devices,
-        epoch,
-        &lines.join("\n"),
-        plexus_ledger::ResourceClass::Compute,
-    )
-    .unwrap();
+    let tampered = info
+        .recompute_manifest(&devices, epoch, &lines.join("\n"), ScoredResource::Compute)
+        .unwrap();
     assert_ne!(
         (tampered.root(), tampered.evidence_root()),
         (audited.root(), audited.evidence_root()),

@@ -16,7 +16,10 @@ mod training;
 pub use chain::{
     ChainView, DeviceClassView, OracleSetView, ParamsView, ResourceClass, RewardParamsView,
 };
-pub use market::{BidView, LeaseView, OrderHead, OrderView, OrdersView, RoleView, StateView};
+pub use market::{
+    BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,
+    OrderState, OrderView, OrdersView, RoleView, StateView,
+};
 pub use node::{AccountView, BlockView, StatusView, SubmittedView, TxStatusView};
 pub use registry::{DeviceStatusView, DeviceView, DevicesView};
 pub use rewards::{EpochView, PoolView, RewardsView};

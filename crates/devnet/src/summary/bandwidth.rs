@@ -65,10 +65,18 @@ pub fn summarize_bandwidth(
         let Ok(text) = std::fs::read_to_string(&sealed) else {
             continue;
         };
-        let records = plexus_oracle::audit::evidence_from_jsonl(&text, &info.chain_id)?;
-        let devices = plexus_oracle::audit::devices_of(info, registry, ResourceClass::Bandwidth);
+        let records = plexus_rewards::audit::evidence_from_jsonl(&text, &info.chain_id)?;
+        // The chain's parameters and registry as the API shows them, which scoring reads.
+        let view: plexus_client::views::ChainView =
+            serde_json::from_value(serde_json::to_value(info)?)?;
+        let registry_view: Vec<plexus_client::views::DeviceView> =
+            serde_json::from_value(serde_json::to_value(registry)?)?;
+        let devices = view.scored_devices(
+            &registry_view,
+            plexus_client::views::ResourceClass::Bandwidth,
+        );
         let scored = plexus_rewards::score_bandwidth_epoch(
-            plexus_oracle::audit::scoring_params(info),
+            view.scoring_params(),
             *e,
             ResourceClass::Bandwidth.as_str(),
             &devices,

@@ -1,6 +1,7 @@
 //! A minimal explorer: the chain's status and its latest blocks, as one HTML page.
 
-use crate::api::{recent_blocks, ApiState};
+use super::blocks::recent_blocks;
+use super::ApiState;
 use axum::extract::State;
 use axum::response::Html;
 

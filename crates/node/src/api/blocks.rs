@@ -1,0 +1,73 @@
+//! `/v1/blocks`: committed blocks, and the recent ones the explorer page lists.
+
+use super::{blocking, ApiError, ApiResult, ApiState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use plexus_chain::Chain;
+use plexus_client::views::BlockView;
+use plexus_types::{Block, Hash};
+
+fn block_view(chain: &Chain, block: Block) -> ApiResult<BlockView> {
+    let app_hash = chain
+        .store()
+        .root_at(block.header.height)
+        .map_err(ApiError::internal)?;
+    Ok(BlockView {
+        height: block.header.height,
+        hash: block.hash(),
+        chain_id: block.header.chain_id.clone(),
+        time_ms: block.header.time_ms,
+        proposer: block.header.proposer,
+        prev_app_hash: block.header.prev_app_hash,
+        app_hash,
+        tx_root: block.header.tx_root,
+        txs: block.txs.iter().map(|t| Hash::of(t)).collect(),
+    })
+}
+
+pub(super) async fn latest_block(State(s): State<ApiState>) -> ApiResult<Json<BlockView>> {
+    let height = s.chain.status().height;
+    get_block(s, height).await
+}
+
+pub(super) async fn block(
+    State(s): State<ApiState>,
+    Path(height): Path<String>,
+) -> ApiResult<Json<BlockView>> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::bad_request("bad_height", format!("{height:?} is not a block height"))
+    })?;
+    get_block(s, height).await
+}
+
+async fn get_block(s: ApiState, height: u64) -> ApiResult<Json<BlockView>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let block = chain
+            .block(height)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no_such_block",
+                    format!(
+                        "no block at height {height} (blocks start at 1; the chain is at {})",
+                        chain.status().height
+                    ),
+                )
+            })?;
+        block_view(&chain, block).map(Json)
+    })
+    .await
+}
+
+/// Recent blocks for the explorer.
+pub(crate) fn recent_blocks(chain: &Chain, count: u64) -> Vec<BlockView> {
+    let top = chain.status().height;
+    (top.saturating_sub(count - 1).max(1)..=top)
+        .rev()
+        .filter_map(|h| chain.block(h).ok().flatten())
+        .filter_map(|b| block_view(chain, b).ok())
+        .collect()
+}

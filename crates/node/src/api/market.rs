@@ -1,0 +1,174 @@
+//! `/v1/market`: market escrow, orders with their bids and leases, and providers.
+
+use super::{blocking, ApiError, ApiResult, ApiState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use plexus_ledger::query;
+use plexus_types::Address;
+use serde::Deserialize;
+use serde_json::json;
+
+/// GET /v1/market: market escrow accounting.
+pub(super) async fn market_totals(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let acct = query::market_totals(chain.store()).map_err(ApiError::internal)?;
+        let balanced = acct.balances();
+        let mut v = serde_json::to_value(acct).map_err(ApiError::internal)?;
+        v["balanced"] = json!(balanced);
+        Ok(Json(v))
+    })
+    .await
+}
+
+/// An order with its bids and leases: `{order, bids, leases}`.
+fn order_view(
+    store: &plexus_store::Store,
+    order: plexus_ledger::market::Order,
+) -> ApiResult<serde_json::Value> {
+    let mut bids = Vec::with_capacity(order.bids.len());
+    for id in &order.bids {
+        bids.push(
+            query::market_bid(store, *id)
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::internal(format!("bid {id} missing")))?,
+        );
+    }
+    let mut leases = Vec::with_capacity(order.leases.len());
+    for id in &order.leases {
+        leases.push(
+            query::market_lease(store, *id)
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::internal(format!("lease {id} missing")))?,
+        );
+    }
+    Ok(json!({ "order": order, "bids": bids, "leases": leases }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct OrdersQuery {
+    /// Only orders that have not ended.
+    #[serde(default)]
+    live: bool,
+    /// Only this consumer's orders.
+    owner: Option<String>,
+    #[serde(default)]
+    from: u64,
+    limit: Option<usize>,
+}
+
+/// GET /v1/market/orders[?live=true][&owner=ADDRESS][&from=ID&limit=N]: orders with their
+/// bids and leases, oldest first; `live` lists those that have not ended, `owner` one
+/// consumer's.
+pub(super) async fn market_orders(
+    State(s): State<ApiState>,
+    Query(q): Query<OrdersQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let owner = match &q.owner {
+        None => None,
+        Some(text) => Some(text.parse::<Address>().map_err(|e| {
+            ApiError::bad_request("bad_address", format!("{text:?} is not an address: {e}"))
+        })?),
+    };
+    blocking(move || {
+        let store = chain.store();
+        let orders = if let Some(owner) = owner {
+            let all = query::market_orders_of(store, &owner).map_err(ApiError::internal)?;
+            all.into_iter()
+                .filter(|o| o.id >= q.from && (!q.live || !o.is_closed()))
+                .take(limit)
+                .collect()
+        } else if q.live {
+            query::market_live_orders(store).map_err(ApiError::internal)?
+        } else {
+            query::market_orders(store, q.from, limit).map_err(ApiError::internal)?
+        };
+        let views = orders
+            .into_iter()
+            .map(|o| order_view(store, o))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Json(json!({ "orders": views })))
+    })
+    .await
+}
+
+fn id_param(kind: &'static str, text: &str) -> ApiResult<u64> {
+    text.parse().map_err(|_| {
+        ApiError::bad_request(
+            if kind == "order" {
+                "bad_order"
+            } else {
+                "bad_lease"
+            },
+            format!("{text:?} is not an {kind} number"),
+        )
+    })
+}
+
+/// GET /v1/market/orders/{id}: one order with its bids and leases.
+pub(super) async fn market_order(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = id_param("order", &id)?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let store = chain.store();
+        let order = query::market_order(store, id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_order",
+                    format!("no order {id}"),
+                )
+            })?;
+        Ok(Json(order_view(store, order)?))
+    })
+    .await
+}
+
+/// GET /v1/market/leases/{id}: one lease.
+pub(super) async fn market_lease(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = id_param("lease", &id)?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let lease = query::market_lease(chain.store(), id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_lease",
+                    format!("no lease {id}"),
+                )
+            })?;
+        Ok(Json(
+            serde_json::to_value(lease).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}
+
+/// GET /v1/market/providers/{address}: a provider's record of checked results.
+pub(super) async fn market_provider(
+    State(s): State<ApiState>,
+    Path(address): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let addr: Address = address.parse().map_err(|e| {
+        ApiError::bad_request("bad_address", format!("{address:?} is not an address: {e}"))
+    })?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let rec = query::market_provider(chain.store(), &addr).map_err(ApiError::internal)?;
+        let mut v = serde_json::to_value(rec).map_err(ApiError::internal)?;
+        v["banned"] = json!(rec.banned());
+        Ok(Json(v))
+    })
+    .await
+}

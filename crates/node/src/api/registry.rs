@@ -1,0 +1,60 @@
+//! `GET /v1/chain` and `/v1/devices`: the chain's parameters and its device registry.
+
+use super::{blocking, ApiError, ApiResult, ApiState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use plexus_ledger::query;
+use serde_json::json;
+
+/// GET /v1/chain: the chain id and genesis parameters (epochs, oracles, device classes).
+pub(super) async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let info = query::chain_info(chain.store())
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal("the chain has no genesis"))?;
+        Ok(Json(
+            serde_json::to_value(info).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}
+
+/// GET /v1/devices: every registered device.
+pub(super) async fn devices(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let devices = query::devices(chain.store()).map_err(ApiError::internal)?;
+        Ok(Json(
+            json!({ "height": chain.status().height, "devices": devices }),
+        ))
+    })
+    .await
+}
+
+/// GET /v1/devices/{key}: one device, by its hex public key.
+pub(super) async fn device(
+    State(s): State<ApiState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let key: plexus_types::PublicKey = key.parse().map_err(|e: plexus_types::KeyError| {
+        ApiError::bad_request("bad_device", format!("{key:?} is not a device key: {e}"))
+    })?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let device = query::device(chain.store(), &key)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_device",
+                    format!("no device {key}"),
+                )
+            })?;
+        Ok(Json(
+            serde_json::to_value(device).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}

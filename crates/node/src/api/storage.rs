@@ -1,0 +1,136 @@
+//! `/v1/storage`: storage escrow, deals and their replicas.
+
+use super::{blocking, ApiError, ApiResult, ApiState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use plexus_ledger::query;
+use plexus_types::Hash;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A deal as the API shows it: the chain's record plus, under `assigned`, each replica's
+/// device, owner, device status and endpoint.
+fn deal_view(
+    store: &plexus_store::Store,
+    deal: plexus_ledger::storage::StorageDeal,
+) -> ApiResult<serde_json::Value> {
+    let mut replicas = Vec::with_capacity(deal.providers.len());
+    for key in &deal.providers {
+        let device = query::device(store, key).map_err(ApiError::internal)?;
+        let endpoint = device
+            .as_ref()
+            .map(|d| d.capabilities.endpoint.clone())
+            .filter(|e| !e.is_empty());
+        replicas.push(json!({
+            "device": key,
+            "owner": device.as_ref().map(|d| d.owner),
+            "device_status": device.map(|d| d.status),
+            "endpoint": endpoint,
+        }));
+    }
+    let mut v = serde_json::to_value(&deal).map_err(ApiError::internal)?;
+    // `replicas` stays the deal's count; the replicas themselves are listed beside it.
+    v["assigned"] = json!(replicas);
+    Ok(v)
+}
+
+/// GET /v1/storage: storage escrow accounting.
+pub(super) async fn storage_totals(
+    State(s): State<ApiState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let acct = query::storage_totals(chain.store()).map_err(ApiError::internal)?;
+        let balanced = acct.balances();
+        let mut v = serde_json::to_value(acct).map_err(ApiError::internal)?;
+        v["balanced"] = json!(balanced);
+        Ok(Json(v))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct DealsQuery {
+    provider: Option<String>,
+}
+
+/// GET /v1/storage/deals[?provider=KEY]: the open deals, or those assigned to one device.
+pub(super) async fn storage_deals(
+    State(s): State<ApiState>,
+    Query(q): Query<DealsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let provider = match q.provider {
+        None => None,
+        Some(text) => Some(text.parse::<plexus_types::PublicKey>().map_err(|e| {
+            ApiError::bad_request("bad_device", format!("{text:?} is not a device key: {e}"))
+        })?),
+    };
+    let chain = s.chain.clone();
+    blocking(move || {
+        let store = chain.store();
+        let deals = query::open_storage_deals(store).map_err(ApiError::internal)?;
+        let mut out = Vec::new();
+        for deal in deals {
+            if provider.is_none_or(|p| deal.providers.contains(&p)) {
+                out.push(deal_view(store, deal)?);
+            }
+        }
+        Ok(Json(
+            json!({ "height": chain.status().height, "deals": out }),
+        ))
+    })
+    .await
+}
+
+/// GET /v1/storage/deals/{id}: one deal and its replicas.
+pub(super) async fn storage_deal(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_deal", format!("{id:?} is not a deal number")))?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let deal = query::storage_deal(chain.store(), id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_deal",
+                    format!("no deal {id}"),
+                )
+            })?;
+        Ok(Json(deal_view(chain.store(), deal)?))
+    })
+    .await
+}
+
+/// GET /v1/storage/blobs/{blob}: every deal made for a blob, oldest first, with replicas.
+pub(super) async fn storage_blob(
+    State(s): State<ApiState>,
+    Path(blob): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = Hash::from_hex(&blob)
+        .ok()
+        .filter(|_| blob.len() == 64)
+        .ok_or_else(|| {
+            let shown: String = blob.chars().take(80).collect();
+            ApiError::bad_request(
+                "bad_blob",
+                format!("a blob id is 64 hex digits (a blake3 hash), got {shown:?}"),
+            )
+        })?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let store = chain.store();
+        let deals = query::storage_deals_of_blob(store, &id).map_err(ApiError::internal)?;
+        let views = deals
+            .into_iter()
+            .map(|d| deal_view(store, d))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Json(json!({ "blob": id, "deals": views })))
+    })
+    .await
+}

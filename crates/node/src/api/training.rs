@@ -1,0 +1,61 @@
+//! `/v1/learn`: training escrow and tasks.
+
+use super::{blocking, ApiError, ApiResult, ApiState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use plexus_ledger::query;
+use serde_json::json;
+
+/// GET /v1/learn: training escrow accounting.
+pub(super) async fn training_totals(
+    State(s): State<ApiState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let acct = query::training_totals(chain.store()).map_err(ApiError::internal)?;
+        let balanced = acct.balances();
+        let mut v = serde_json::to_value(acct).map_err(ApiError::internal)?;
+        v["balanced"] = json!(balanced);
+        Ok(Json(v))
+    })
+    .await
+}
+
+/// GET /v1/learn/tasks: every training task, oldest first.
+pub(super) async fn training_tasks(
+    State(s): State<ApiState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let tasks = query::training_tasks(chain.store()).map_err(ApiError::internal)?;
+        Ok(Json(json!({ "tasks": tasks })))
+    })
+    .await
+}
+
+/// GET /v1/learn/tasks/{id}: one training task with its participants and rounds.
+pub(super) async fn training_task(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_task", format!("{id:?} is not a task number")))?;
+    let chain = s.chain.clone();
+    blocking(move || {
+        let task = query::training_task(chain.store(), id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_task",
+                    format!("no training task {id}"),
+                )
+            })?;
+        Ok(Json(
+            serde_json::to_value(task).map_err(ApiError::internal)?,
+        ))
+    })
+    .await
+}

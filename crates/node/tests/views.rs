@@ -1,0 +1,100 @@
+//! The client's views are the node's answers: every view reads what the node writes and
+//! writes it back unchanged, and the client's sender gets a transaction committed.
+
+use plexus_client::views::{
+    AccountView, BlockView, ChainView, DealsView, DevicesView, OrdersView, RewardsView, StatusView,
+    TasksView, TxStatusView,
+};
+use plexus_client::{NodeApi, NodeClient, TxSender};
+use plexus_ledger::{Genesis, GenesisAccount, Params};
+use plexus_node::{run_node, NodeConfig, NodeFiles};
+use plexus_types::{Address, Amount, Body, SecretKey};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+async fn get(base: &str, path: &str) -> Value {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Reads `answer` as `T` and writes it back: the same JSON, or the view drops or adds a field.
+fn round_trip<T: DeserializeOwned + Serialize>(path: &str, answer: Value) {
+    let view: T = serde_json::from_value(answer.clone())
+        .unwrap_or_else(|e| panic!("{path} does not read as its view: {e}\n{answer}"));
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        answer,
+        "{path} written back differs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_view_writes_back_the_json_the_node_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let files = NodeFiles::new(dir.path());
+    let genesis = Genesis {
+        chain_id: "plexus-views-test".into(),
+        genesis_time_ms: 1,
+        params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
+        accounts: vec![GenesisAccount {
+            address: Address::from_public_key(&alice.public_key()),
+            balance: Amount::plx(1_000),
+        }],
+    };
+    let config = NodeConfig {
+        api: "127.0.0.1:0".parse().unwrap(),
+        block_ms: 100,
+        min_block_ms: 0,
+    };
+    files
+        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
+        .unwrap();
+    let node = run_node(&files, config).await.unwrap();
+    let base = format!("http://{}", node.api_addr);
+
+    let sender = TxSender::new(NodeClient::new(&base).unwrap(), alice.clone());
+    let committed = sender
+        .send_ok(Body::Transfer {
+            to: Address([3; 20]),
+            amount: Amount(5),
+        })
+        .await
+        .unwrap();
+    assert_eq!(committed.view.fee, Some(Params::default().min_fee));
+    assert_eq!(
+        sender
+            .node()
+            .account_of(&sender.address())
+            .await
+            .unwrap()
+            .nonce,
+        1
+    );
+
+    let who = Address::from_public_key(&alice.public_key());
+    let hash = committed.hash;
+    round_trip::<StatusView>("/v1/status", get(&base, "/v1/status").await);
+    round_trip::<ChainView>("/v1/chain", get(&base, "/v1/chain").await);
+    round_trip::<AccountView>(
+        "/v1/accounts",
+        get(&base, &format!("/v1/accounts/{who}")).await,
+    );
+    round_trip::<TxStatusView>("/v1/txs", get(&base, &format!("/v1/txs/{hash}")).await);
+    round_trip::<BlockView>("/v1/blocks", get(&base, "/v1/blocks/1").await);
+    round_trip::<DevicesView>("/v1/devices", get(&base, "/v1/devices").await);
+    round_trip::<DealsView>("/v1/storage/deals", get(&base, "/v1/storage/deals").await);
+    round_trip::<TasksView>("/v1/learn/tasks", get(&base, "/v1/learn/tasks").await);
+    round_trip::<OrdersView>("/v1/market/orders", get(&base, "/v1/market/orders").await);
+    round_trip::<RewardsView>("/v1/rewards", get(&base, "/v1/rewards").await);
+    node.shutdown().await.unwrap();
+}

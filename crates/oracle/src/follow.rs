@@ -1,0 +1,259 @@
+//! Following the chain: each step reads the height, beacons and registry, schedules and
+//! expires challenges, closes ended epochs (scoring them with the public rules and submitting
+//! their manifests), and audits storage replicas once an epoch.
+
+use crate::clock;
+use crate::rules;
+use crate::shared::{manifest_path, ClosedEpoch, Shared};
+use plexus_client::NodeApi;
+use plexus_rewards::audit::{score_resource, SCORED_RESOURCES};
+use plexus_rewards::{ChallengeOutcome, Manifest};
+use plexus_types::{Body, Hash};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest time between two reads of the device registry.
+const DEVICE_REFRESH: Duration = Duration::from_secs(3);
+
+/// App hash after block `height` (height 0: genesis).
+async fn app_hash(shared: &Shared, height: u64) -> anyhow::Result<Hash> {
+    if height == 0 {
+        return Ok(shared.node().block(1).await?.prev_app_hash);
+    }
+    shared
+        .node()
+        .block(height)
+        .await?
+        .app_hash
+        .ok_or_else(|| anyhow::anyhow!("block {height} has no app hash yet"))
+}
+
+/// One step of following the chain. `resolved` holds the outcomes of challenges the evidence
+/// log already had at start, applied once their challenges are scheduled again.
+pub(crate) async fn follow(
+    shared: &Arc<Shared>,
+    resolved: &mut BTreeMap<Hash, ChallengeOutcome>,
+) -> anyhow::Result<()> {
+    let status = shared.node().chain_status().await?;
+    let (height, device_count) = (status.height, status.devices);
+    if height == 0 {
+        return Ok(());
+    }
+    let clock = shared.clock;
+    let (epoch, interval) = clock::position(&clock, height);
+    let need: Vec<u64> = {
+        let state = shared.state.lock();
+        let mut need = vec![clock::beacon(&clock, epoch, interval)];
+        if interval > 0 {
+            need.push(clock::beacon(&clock, epoch, interval - 1));
+        }
+        need.into_iter()
+            .filter(|h| !state.beacons.contains_key(h))
+            .collect()
+    };
+    let mut fetched = Vec::new();
+    for h in need {
+        fetched.push((h, app_hash(shared, h).await?));
+    }
+    // The registry is fetched again when it grows, and at least every few seconds for status
+    // changes (retired, slashed); not on every tick, which would not scale with devices.
+    let now = shared.time.now();
+    let stale = {
+        let state = shared.state.lock();
+        state.devices.len() as u64 != device_count
+            || state
+                .devices_fetched
+                .is_none_or(|t| now.saturating_sub(t) > DEVICE_REFRESH)
+    };
+    let devices = if stale {
+        Some(shared.node().devices().await?)
+    } else {
+        None
+    };
+    let last_ended = shared.node().rewards().await?.last_ended_epoch;
+    let to_log = {
+        let mut state = shared.state.lock();
+        state.height = height;
+        state.beacons.extend(fetched);
+        let keep_from = clock::beacon(&clock, epoch, 0).saturating_sub(clock.epoch_blocks());
+        state.beacons = state.beacons.split_off(&keep_from);
+        if let Some(devices) = devices {
+            state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+            state.devices_fetched = Some(now);
+        }
+        let secret = |device: &plexus_types::PublicKey, epoch: u64, k: u32| {
+            // Derived from the oracle's key: unpredictable to devices, yet the same after a
+            // restart, so a crash does not change which challenges an epoch had.
+            shared.derive_secret(
+                "plexus oracle challenge secret v1",
+                &[device.as_bytes(), &epoch.to_le_bytes(), &k.to_le_bytes()],
+            )
+        };
+        // After a restart the previous epoch may still be open: rebuild its challenges too
+        // (their secrets are derived, so they are the same ones).
+        if epoch > 1 && !state.closed.contains(&(epoch - 1)) {
+            rules::schedule(&mut state, &clock, epoch - 1, secret);
+        }
+        rules::schedule(&mut state, &clock, epoch, secret);
+        // Challenges resolved before a restart keep their outcome.
+        for c in state.challenges.values_mut() {
+            if let Some(o) = resolved.get(&c.id) {
+                c.outcome.get_or_insert(*o);
+            }
+        }
+        rules::expire(&mut state.challenges, shared.time.now(), last_ended)
+    };
+    if !to_log.is_empty() {
+        let mut state = shared.state.lock();
+        state.log.append(&to_log)?;
+    }
+    resolved.clear();
+    for e in closable_epochs(shared, epoch, interval, last_ended) {
+        close_epoch(shared, e).await?;
+    }
+    if storage_audit_due(shared, epoch, interval) {
+        audit_storage(shared, epoch).await?;
+    }
+    Ok(())
+}
+
+/// Every ended epoch whose challenges are all resolved and whose speed tests are done, once
+/// heartbeats for its last interval can no longer arrive (they are taken until the next
+/// interval ends).
+fn closable_epochs(shared: &Shared, epoch: u64, interval: u32, last_ended: u64) -> Vec<u64> {
+    let state = shared.state.lock();
+    (1..=last_ended)
+        .filter(|e| (epoch, interval) > (e + 1, 0))
+        .filter(|e| !state.closed.contains(e))
+        .filter(|e| !state.speed_testing.iter().any(|(_, t)| t == e))
+        .filter(|e| {
+            state
+                .challenges
+                .values()
+                .filter(|c| c.epoch == *e)
+                .all(|c| c.outcome.is_some())
+        })
+        .collect()
+}
+
+/// Storage: the replicas of the epoch in progress are audited once, after its first interval,
+/// leaving the rest of the epoch for the report to be committed. An oracle that starts in the
+/// middle of an epoch leaves that epoch unaudited (its replicas are paid unchecked for it) and
+/// audits from the next one: devices restarting with it get time to declare where they now
+/// listen, rather than failing at an address they left.
+fn storage_audit_due(shared: &Shared, epoch: u64, interval: u32) -> bool {
+    let mut state = shared.state.lock();
+    let started_at = *state.started_at.get_or_insert((epoch, interval));
+    let started_before = started_at.0 < epoch || started_at.1 == 0;
+    interval >= 1 && started_before && !state.audited.contains(&epoch)
+}
+
+/// Challenges every replica assigned for `epoch`, records the audit, and reports the
+/// replicas that failed.
+async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
+    let deals = shared.node().open_deals().await?;
+    // Endpoints change when devices move; challenge each where it says it is now.
+    let devices = shared.node().devices().await?;
+    {
+        let mut state = shared.state.lock();
+        state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+        state.devices_fetched = Some(shared.time.now());
+    }
+    let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch).await;
+    let failures = audit.failures();
+    if !audit.replicas.is_empty() {
+        let dir = shared.data_dir.join("storage-audits");
+        std::fs::create_dir_all(&dir)?;
+        plexus_durable::write_durably(
+            &dir.join(format!("epoch-{epoch}.json")),
+            serde_json::to_string_pretty(&audit)?.as_bytes(),
+        )?;
+    }
+    if !failures.is_empty() {
+        for r in audit.replicas.iter().filter(|r| r.failure.is_some()) {
+            tracing::info!(epoch, deal = r.deal, device = %r.device, why = r.failure.as_deref().unwrap_or(""), "replica failed its challenge");
+        }
+        let body = Body::StorageAudit {
+            epoch,
+            failures: failures.clone(),
+        };
+        let code = shared.sender.send(body).await?.code;
+        if code != "ok" {
+            tracing::warn!(epoch, %code, "storage audit report failed");
+        }
+    }
+    tracing::info!(
+        epoch,
+        challenged = audit.replicas.len(),
+        failed = failures.len(),
+        "storage audit"
+    );
+    shared.state.lock().audited.insert(epoch);
+    Ok(())
+}
+
+/// Scores an ended epoch from its evidence with the public rules, submits the manifest, and
+/// records it (once: a restart finds the record and does not resubmit).
+async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
+    let (manifests, segment) = {
+        let mut state = shared.state.lock();
+        let records: Vec<_> = state
+            .log
+            .records(epoch)
+            .iter()
+            .map(|r| r.evidence())
+            .collect();
+        let params = shared.info.scoring_params();
+        let manifests = SCORED_RESOURCES
+            .into_iter()
+            .map(|r| {
+                let devices = shared.info.scored_devices(state.devices.values(), r.into());
+                score_resource(params, &devices, epoch, &records, r)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let segment = state.log.seal(epoch)?;
+        (manifests, segment)
+    };
+    // The compute manifest last: its record is what marks the epoch closed after a restart.
+    for manifest in manifests.into_iter().rev() {
+        submit_manifest(shared, epoch, segment, manifest).await?;
+    }
+    shared.state.lock().closed.insert(epoch);
+    Ok(())
+}
+
+/// Submits one resource's manifest of a closed epoch and records it.
+async fn submit_manifest(
+    shared: &Arc<Shared>,
+    epoch: u64,
+    segment: Hash,
+    manifest: Manifest,
+) -> anyhow::Result<()> {
+    let resource = manifest.resource().to_string();
+    let resource = resource.as_str();
+    let body = Body::SubmitManifest {
+        epoch,
+        resource: resource.to_string(),
+        root: manifest.root(),
+        total_units: manifest.total_units(),
+        evidence_root: manifest.evidence_root(),
+    };
+    let code = shared.sender.send(body).await?.code;
+    if code != "ok" && code != "already_submitted" && code != "manifest_final" {
+        tracing::warn!(epoch, resource, %code, "manifest submission failed");
+    }
+    let closed = ClosedEpoch {
+        epoch,
+        resource: resource.to_string(),
+        evidence_segment: segment,
+        manifest,
+        submitted: code.clone(),
+    };
+    plexus_durable::write_durably(
+        &manifest_path(&shared.data_dir, epoch, resource),
+        serde_json::to_string_pretty(&closed)?.as_bytes(),
+    )?;
+    tracing::info!(epoch, resource, %code, units = %closed.manifest.total_units(), "manifest submitted");
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! The oracle's pure rules: which heartbeats it admits, when it challenges each device, and
+//! when a challenge has expired. Each takes the chain's position and the time as arguments and
+//! does no I/O, so each can be run at any speed and any time.
+
+use crate::clock::{self, EpochClock};
+use crate::evidence::PublishedRecord;
+use crate::shared::{Challenge, State};
+use plexus_client::views::DeviceView;
+use plexus_proofs::compute::{class_by_name, ComputeChallenge};
+use plexus_rewards::ChallengeOutcome;
+use plexus_types::heartbeat::SignedHeartbeat;
+use plexus_types::{Hash, PublicKey};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Compute challenges per device per epoch.
+pub const CHALLENGES_PER_EPOCH: u32 = 2;
+/// Allowance for scheduling and loopback latency on top of a class's compute deadline. Small
+/// next to the gap between classes, so a device cannot pass as a class above its own.
+pub const NETWORK_ALLOWANCE_MS: u64 = 250;
+/// How long a device has to open the rows it was asked for after committing.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a heartbeat is refused: (code, message).
+pub(crate) type Refusal = (&'static str, String);
+
+/// Whether a heartbeat is admitted, checking everything but its signature (checked
+/// beforehand, in batches): `Ok(true)` to record it, `Ok(false)` for one already recorded.
+///
+/// Admitted: for this chain, from an active registered device, naming the chain's current
+/// interval or the one before it, of an epoch not yet closed, with that interval's beacon.
+pub(crate) fn admit_heartbeat(
+    chain_id: &str,
+    clock: &EpochClock,
+    state: &State,
+    hb: &SignedHeartbeat,
+) -> Result<bool, Refusal> {
+    let h = &hb.heartbeat;
+    if h.chain_id != chain_id {
+        return Err((
+            "wrong_chain",
+            format!("heartbeat for chain {:?}", h.chain_id),
+        ));
+    }
+    let Some(device) = state.devices.get(&h.device) else {
+        return Err((
+            "unknown_device",
+            format!("device {} is not registered", h.device),
+        ));
+    };
+    if !device.is_active() {
+        return Err((
+            "inactive_device",
+            format!("device {} is not active", h.device),
+        ));
+    }
+    let (epoch, interval) = clock::position(clock, state.height);
+    let current = (h.epoch, h.interval) == (epoch, interval);
+    let previous = if interval > 0 {
+        (h.epoch, h.interval) == (epoch, interval - 1)
+    } else {
+        h.epoch + 1 == epoch && h.interval + 1 == clock.intervals_per_epoch()
+    };
+    if !current && !previous {
+        return Err((
+            "stale",
+            format!(
+                "heartbeat for epoch {} interval {}; the chain is at epoch {epoch} interval {interval}",
+                h.epoch, h.interval
+            ),
+        ));
+    }
+    if state.closed.contains(&h.epoch) {
+        return Err(("stale", format!("epoch {} is closed", h.epoch)));
+    }
+    let beacon = state
+        .beacons
+        .get(&clock::beacon(clock, h.epoch, h.interval));
+    if beacon != Some(&h.beacon) {
+        return Err((
+            "bad_beacon",
+            "the beacon is not the interval's app hash".into(),
+        ));
+    }
+    Ok(!state.seen.contains(&(h.device, h.epoch, h.interval)))
+}
+
+/// Schedules `epoch`'s challenges for every active compute device in `state.devices`.
+/// Challenge `k` opens at a block of the k-th part of the epoch (of its part after
+/// registration, for a device registered during the epoch) that the device cannot predict, so
+/// devices are not all challenged at once; the last interval is left for answers. Everything
+/// follows from the chain and `secret` (the oracle's secret of a device, epoch and `k`), so a
+/// restarted oracle schedules the same challenges.
+pub(crate) fn schedule(
+    state: &mut State,
+    clock: &EpochClock,
+    epoch: u64,
+    secret: impl Fn(&PublicKey, u64, u32) -> [u8; 32],
+) {
+    let eb = clock.epoch_blocks();
+    let epoch_start = (epoch - 1) * eb;
+    let answer_room = eb / clock.intervals_per_epoch() as u64;
+    let usable_end = eb.saturating_sub(answer_room).max(1);
+    let devices: Vec<DeviceView> = state.devices.values().cloned().collect();
+    for device in devices {
+        if !device.is_active()
+            || device.registered_epoch > epoch
+            || state.scheduled.contains(&(device.key, epoch))
+        {
+            continue;
+        }
+        let Some(class) = class_by_name(&device.class) else {
+            continue;
+        };
+        state.scheduled.insert((device.key, epoch));
+        let start = if device.registered_epoch == epoch {
+            device
+                .registered_height
+                .saturating_sub(epoch_start)
+                .min(usable_end - 1)
+        } else {
+            0
+        };
+        let part = ((usable_end - start) / CHALLENGES_PER_EPOCH as u64).max(1);
+        for k in 0..CHALLENGES_PER_EPOCH {
+            let secret = secret(&device.key, epoch, k);
+            let Ok(challenge) = ComputeChallenge::from_secret(&secret, class.n) else {
+                continue;
+            };
+            let jitter = u64::from_le_bytes(secret[..8].try_into().expect("8 bytes")) % part;
+            let opens_at_height = epoch_start + start + k as u64 * part + jitter + 1;
+            let id = challenge.id();
+            state.challenges.entry(id).or_insert(Challenge {
+                id,
+                device: device.key,
+                epoch,
+                opens_at_height,
+                class: device.class.clone(),
+                secret,
+                challenge,
+                deadline_ms: class.deadline_ms,
+                fetched_at: None,
+                committed: None,
+                rows: Vec::new(),
+                outcome: None,
+            });
+        }
+    }
+}
+
+/// Whether a device that first saw a challenge at `fetched_at` is too late at `now` to commit
+/// to it: past the class's deadline plus [`NETWORK_ALLOWANCE_MS`].
+pub(crate) fn commit_too_late(fetched_at: Duration, now: Duration, deadline_ms: u64) -> bool {
+    now.saturating_sub(fetched_at) > Duration::from_millis(deadline_ms + NETWORK_ALLOWANCE_MS)
+}
+
+/// Resolves as missed the challenges whose time is up at `now`: committed but not opened
+/// within [`OPEN_TIMEOUT`], fetched but not committed in time, or never fetched before their
+/// epoch ended (`last_ended`). Returns the records to log.
+pub(crate) fn expire(
+    challenges: &mut BTreeMap<Hash, Challenge>,
+    now: Duration,
+    last_ended: u64,
+) -> Vec<PublishedRecord> {
+    let mut out = Vec::new();
+    for c in challenges.values_mut() {
+        if c.outcome.is_some() {
+            continue;
+        }
+        let expired = match (&c.fetched_at, &c.committed) {
+            (_, Some((_, _, at))) => now.saturating_sub(*at) > OPEN_TIMEOUT,
+            (Some(at), None) => commit_too_late(*at, now, c.deadline_ms),
+            (None, None) => c.epoch <= last_ended,
+        };
+        if expired {
+            c.outcome = Some(ChallengeOutcome::Missed);
+            out.push(c.record());
+        }
+    }
+    out
+}

@@ -1,0 +1,150 @@
+//! What the oracle's tasks share: its identity, the chain's parameters, the node it follows,
+//! the time it runs on, and its state (devices, beacons, challenges, the evidence log) under
+//! one lock.
+
+use crate::clock::EpochClock;
+use crate::evidence::{EvidenceLog, PublishedRecord};
+use parking_lot::Mutex;
+use plexus_client::views::{ChainView, DeviceView};
+use plexus_client::{Clock, NodeClient, TxSender};
+use plexus_proofs::compute::ComputeChallenge;
+use plexus_rewards::{ChallengeOutcome, Manifest};
+use plexus_types::{Address, Hash, PublicKey, SecretKey, Signature};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The time the oracle runs on: the wall clock, or a clock a test moves.
+pub(crate) type Time = Arc<dyn Clock>;
+
+/// One compute challenge of one device in one epoch. Times are the oracle clock's
+/// ([`Clock::now`]).
+pub(crate) struct Challenge {
+    pub id: Hash,
+    pub device: PublicKey,
+    pub epoch: u64,
+    pub opens_at_height: u64,
+    pub class: String,
+    pub secret: [u8; 32],
+    pub challenge: ComputeChallenge,
+    pub deadline_ms: u64,
+    /// When the device first saw the seed: its deadline runs from then.
+    pub fetched_at: Option<Duration>,
+    pub committed: Option<(Hash, Signature, Duration)>,
+    pub rows: Vec<u32>,
+    pub outcome: Option<ChallengeOutcome>,
+}
+
+impl Challenge {
+    pub(crate) fn record(&self) -> PublishedRecord {
+        PublishedRecord::Challenge {
+            device: self.device,
+            epoch: self.epoch,
+            challenge_id: self.id,
+            class: self.class.clone(),
+            n: self.challenge.n(),
+            secret: hex::encode(self.secret),
+            outcome: self.outcome.unwrap_or(ChallengeOutcome::Missed),
+            root: self.committed.as_ref().map(|c| c.0),
+            commit_signature: self.committed.as_ref().map(|c| hex::encode(c.1.to_bytes())),
+            rows: self.rows.clone(),
+        }
+    }
+}
+
+/// Everything the oracle knows of the chain and of the evidence it took.
+pub(crate) struct State {
+    pub height: u64,
+    pub beacons: BTreeMap<u64, Hash>,
+    pub devices: BTreeMap<PublicKey, DeviceView>,
+    /// When the registry was last read, on the oracle's clock.
+    pub devices_fetched: Option<Duration>,
+    pub seen: BTreeSet<(PublicKey, u64, u32)>,
+    pub log: EvidenceLog,
+    pub challenges: BTreeMap<Hash, Challenge>,
+    pub scheduled: BTreeSet<(PublicKey, u64)>,
+    pub closed: BTreeSet<u64>,
+    /// Epochs whose storage replicas this oracle has audited (in this run).
+    pub audited: BTreeSet<u64>,
+    /// The epoch and interval the chain was in when this oracle first followed it.
+    pub started_at: Option<(u64, u32)>,
+    /// Bandwidth devices speed-tested, by (device, epoch, interval).
+    pub speed_tested: BTreeSet<(PublicKey, u64, u32)>,
+    /// Speed tests running now, by (device, epoch); their epochs are not closed meanwhile.
+    pub speed_testing: BTreeSet<(PublicKey, u64)>,
+}
+
+impl State {
+    /// A state with nothing followed yet, over an opened evidence log.
+    pub(crate) fn new(log: EvidenceLog) -> State {
+        State {
+            height: 0,
+            beacons: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            devices_fetched: None,
+            seen: BTreeSet::new(),
+            log,
+            challenges: BTreeMap::new(),
+            scheduled: BTreeSet::new(),
+            closed: BTreeSet::new(),
+            audited: BTreeSet::new(),
+            started_at: None,
+            speed_tested: BTreeSet::new(),
+            speed_testing: BTreeSet::new(),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub key: SecretKey,
+    pub address: Address,
+    pub info: ChainView,
+    pub clock: EpochClock,
+    pub time: Time,
+    /// Signs and sends the oracle's transactions, one at a time, through the node it follows.
+    pub sender: TxSender<NodeClient, Time>,
+    pub data_dir: PathBuf,
+    pub state: Mutex<State>,
+}
+
+impl Shared {
+    /// The node the oracle follows.
+    pub(crate) fn node(&self) -> &NodeClient {
+        self.sender.node()
+    }
+
+    pub(crate) fn load_closed(&self, epoch: u64, resource: &str) -> Option<ClosedEpoch> {
+        let text = std::fs::read_to_string(manifest_path(&self.data_dir, epoch, resource)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// A secret only this oracle can derive, the same after a restart, for one purpose
+    /// (`context`) and the given parts.
+    pub(crate) fn derive_secret(&self, context: &str, parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_derive_key(context);
+        h.update(&self.key.to_bytes());
+        h.update(self.info.chain_id.as_bytes());
+        for part in parts {
+            h.update(part);
+        }
+        *h.finalize().as_bytes()
+    }
+}
+
+/// What the oracle keeps of an epoch it has closed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClosedEpoch {
+    pub epoch: u64,
+    pub resource: String,
+    /// Content address of the sealed evidence the manifest was computed from.
+    pub evidence_segment: Hash,
+    pub manifest: Manifest,
+    pub submitted: String,
+}
+
+pub(crate) fn manifest_path(dir: &Path, epoch: u64, resource: &str) -> PathBuf {
+    dir.join("manifests")
+        .join(format!("epoch-{epoch:08}-{resource}.json"))
+}
