@@ -3,6 +3,7 @@
 //! answers at once. A throttled service (the `throttle` behaviour) moves at most a set number of
 //! bytes per second, as a device on a slow link would.
 
+use crate::ports::{Clock, SystemClock};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ use plexus_types::speed_test::{
     payload_stream, MAX_TRANSFER_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bytes per piece of a sent payload.
@@ -26,9 +28,26 @@ pub struct SinkReceipt {
     pub blake3: String,
 }
 
-#[derive(Clone, Copy)]
+/// How fast the device's link lets the speed test service move bytes.
+pub trait LinkRate: Send + Sync {
+    /// The most bytes per second a transfer may move; `None` for as fast as the link goes.
+    fn bytes_per_sec(&self) -> Option<u64>;
+}
+
+/// Moves bytes as fast as the link goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FullRate;
+
+impl LinkRate for FullRate {
+    fn bytes_per_sec(&self) -> Option<u64> {
+        None
+    }
+}
+
+#[derive(Clone)]
 struct Limits {
     bytes_per_sec: Option<u64>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Limits {
@@ -36,20 +55,30 @@ impl Limits {
     async fn pace(&self, started: Instant, moved: u64) {
         if let Some(rate) = self.bytes_per_sec {
             let due = Duration::from_secs_f64(moved as f64 / rate as f64);
-            if let Some(wait) = due.checked_sub(started.elapsed()) {
-                tokio::time::sleep(wait).await;
+            let elapsed = self.clock.now().saturating_duration_since(started);
+            if let Some(wait) = due.checked_sub(elapsed) {
+                self.clock.sleep(wait).await;
             }
         }
     }
 }
 
-/// The speed test routes; `bytes_per_sec` throttles every transfer when set.
+/// The speed test routes on the system clock; `bytes_per_sec` throttles every transfer when
+/// set.
 pub fn router(bytes_per_sec: Option<u64>) -> Router {
+    router_on(bytes_per_sec, Arc::new(SystemClock))
+}
+
+/// The speed test routes, paced on `clock`.
+pub fn router_on(bytes_per_sec: Option<u64>, clock: Arc<dyn Clock>) -> Router {
     Router::new()
         .route(PING_PATH, get(|| async { StatusCode::NO_CONTENT }))
         .route(SINK_PATH, post(sink))
         .route(SOURCE_PATH, get(source))
-        .with_state(Limits { bytes_per_sec })
+        .with_state(Limits {
+            bytes_per_sec,
+            clock,
+        })
 }
 
 fn refuse(status: StatusCode, message: String) -> Response {
@@ -61,7 +90,7 @@ fn refuse(status: StatusCode, message: String) -> Response {
 }
 
 async fn sink(State(limits): State<Limits>, body: Body) -> Response {
-    let started = Instant::now();
+    let started = limits.clock.now();
     let mut hasher = blake3::Hasher::new();
     let mut bytes = 0u64;
     let mut stream = body.into_data_stream();
@@ -115,23 +144,24 @@ async fn source(State(limits): State<Limits>, Query(q): Query<SourceQuery>) -> R
         );
     }
     let total = q.bytes;
-    let started = Instant::now();
-    let pieces = futures_util::stream::unfold(
-        (payload_stream(&seed), 0u64),
-        move |(mut xof, sent)| async move {
-            if sent >= total {
-                return None;
+    let started = limits.clock.now();
+    let pieces =
+        futures_util::stream::unfold((payload_stream(&seed), 0u64), move |(mut xof, sent)| {
+            let limits = limits.clone();
+            async move {
+                if sent >= total {
+                    return None;
+                }
+                let n = (total - sent).min(PIECE_BYTES as u64) as usize;
+                let mut piece = vec![0u8; n];
+                xof.fill(&mut piece);
+                limits.pace(started, sent + n as u64).await;
+                Some((
+                    Ok::<_, std::io::Error>(Bytes::from(piece)),
+                    (xof, sent + n as u64),
+                ))
             }
-            let n = (total - sent).min(PIECE_BYTES as u64) as usize;
-            let mut piece = vec![0u8; n];
-            xof.fill(&mut piece);
-            limits.pace(started, sent + n as u64).await;
-            Some((
-                Ok::<_, std::io::Error>(Bytes::from(piece)),
-                (xof, sent + n as u64),
-            ))
-        },
-    );
+        });
     Body::from_stream(pieces).into_response()
 }
 

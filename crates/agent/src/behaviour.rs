@@ -1,12 +1,47 @@
-//! How an agent behaves: honestly, or as one of the cheats the network must catch. The
-//! cheats exist so that devnets and tests can show each one being caught; each is the
-//! cheapest version of its kind of fraud that a real cheater would try.
+//! How an agent behaves, by name: honestly, or as one of the cheats the network must catch
+//! (`--behaviour`). A name is read once, at start, into the [`Strategies`] its duties are
+//! given; no duty ever looks at the name.
 
-use plexus_proofs::compute::{
-    class_by_name, prove, ComputeChallenge, ComputeClass, ComputeProof, COMPUTE_CLASSES,
-    DEADLINE_SLACK, P,
+use crate::bandwidth::{FullRate, LinkRate};
+use crate::challenges::{ComputeProver, HonestProver};
+use crate::cheats::{
+    DroppedReplicas, DropsOut, FlippedUpdates, NoiseUpdates, ReplayedHeartbeats, SlowerClass,
+    ThrottledLink, WrongOutputs, WrongProduct,
 };
+use crate::error::AgentError;
+use crate::heartbeat::{FreshHeartbeats, HeartbeatSource};
+use crate::jobs::{JobResults, TrueResults};
+use crate::learning::{TrainedUpdates, UpdatePolicy};
+use crate::storage::{KeepReplicas, ReplicaPolicy};
+use plexus_proofs::compute::{class_by_name, ComputeClass, COMPUTE_CLASSES};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
+
+pub use crate::cheats::{simulated_proving_time, THROTTLE_BYTES_PER_SEC};
+
+/// What each duty of an agent does where a cheat would do otherwise.
+#[derive(Clone)]
+pub struct Strategies {
+    pub prover: Arc<dyn ComputeProver>,
+    pub heartbeats: Arc<dyn HeartbeatSource>,
+    pub replicas: Arc<dyn ReplicaPolicy>,
+    pub job_results: Arc<dyn JobResults>,
+    pub link: Arc<dyn LinkRate>,
+}
+
+impl Strategies {
+    /// Every duty honest.
+    pub fn honest() -> Strategies {
+        Strategies {
+            prover: Arc::new(HonestProver),
+            heartbeats: Arc::new(FreshHeartbeats),
+            replicas: Arc::new(KeepReplicas),
+            job_results: Arc::new(TrueResults),
+            link: Arc::new(FullRate),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
@@ -42,9 +77,6 @@ pub enum Behaviour {
     Throttle,
 }
 
-/// The rate of a throttled bandwidth device: 1 MB/s, 8 Mbps, below the lowest download tier.
-pub const THROTTLE_BYTES_PER_SEC: u64 = 1_000_000;
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas, throttle or wrong-results")]
 pub struct BehaviourParseError(pub String);
@@ -68,41 +100,59 @@ impl Behaviour {
         matches!(self, Behaviour::Honest)
     }
 
-    /// The answer this behaviour commits to. Runs the prover: call it off the async runtime.
-    pub(crate) fn compute(&self, challenge: &ComputeChallenge) -> ComputeProof {
-        let honest = prove(challenge);
-        match self {
-            Behaviour::WrongCompute => {
-                let n = challenge.n() as usize;
-                let mut product = honest.product().to_vec();
-                for row in product.chunks_exact_mut(n) {
-                    row[0] = (row[0] + 1) % P;
-                }
-                ComputeProof::commit(challenge, product)
-                    .expect("a product of the challenge's own size is accepted")
-            }
-            _ => honest,
+    /// The strategies this behaviour gives the agent's duties: honest ones except where it
+    /// cheats.
+    pub fn strategies(&self) -> Strategies {
+        let honest = Strategies::honest();
+        match *self {
+            Behaviour::Honest => honest,
+            Behaviour::WrongCompute => Strategies {
+                prover: Arc::new(WrongProduct),
+                ..honest
+            },
+            Behaviour::OverDeclare { real_class } => Strategies {
+                prover: Arc::new(SlowerClass { real_class }),
+                ..honest
+            },
+            Behaviour::ReplayHeartbeats => Strategies {
+                heartbeats: Arc::new(ReplayedHeartbeats::default()),
+                ..honest
+            },
+            Behaviour::DropReplicas => Strategies {
+                replicas: Arc::new(DroppedReplicas),
+                ..honest
+            },
+            Behaviour::WrongResults => Strategies {
+                job_results: Arc::new(WrongOutputs),
+                ..honest
+            },
+            Behaviour::Throttle => Strategies {
+                link: Arc::new(ThrottledLink),
+                ..honest
+            },
         }
     }
 
     /// How long after receiving an n-sized challenge this behaviour may commit at the
     /// earliest. Zero except when over-declaring.
     pub fn commit_delay(&self, n: u32) -> Duration {
-        match self {
-            Behaviour::OverDeclare { real_class } => simulated_proving_time(n, real_class),
-            _ => Duration::ZERO,
-        }
+        self.strategies().prover.commit_delay(n)
     }
-}
 
-/// The time `real`'s reference device takes for an n-sized challenge:
-/// `(n / n_r)³ · deadline_r / DEADLINE_SLACK`.
-pub fn simulated_proving_time(n: u32, real: &ComputeClass) -> Duration {
-    let work = u128::from(n).pow(3);
-    let real_work = u128::from(real.n).pow(3);
-    let nanos =
-        work * u128::from(real.deadline_ms) * 1_000_000 / (u128::from(DEADLINE_SLACK) * real_work);
-    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    /// Refuses a behaviour that makes no sense for a device declaring class `declared`: an
+    /// over-declaring device must declare a larger class than its real one.
+    pub fn check_declared_class(&self, declared: &str) -> Result<(), AgentError> {
+        if let Behaviour::OverDeclare { real_class } = self {
+            let declared_class = class_by_name(declared);
+            if declared_class.is_none_or(|d| d.n <= real_class.n) {
+                return Err(AgentError::NotOverDeclaring {
+                    declared: declared.to_string(),
+                    real: real_class.name.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl std::str::FromStr for Behaviour {
@@ -137,10 +187,52 @@ pub fn larger_classes(real: &ComputeClass) -> impl Iterator<Item = &'static Comp
     COMPUTE_CLASSES.iter().filter(move |c| c.n > real.n)
 }
 
+/// How a training participant behaves (everything but `Honest` is for devnets and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LearnBehaviour {
+    Honest,
+    /// Sends its honest update negated and scaled by 4: a model-poisoning attack.
+    SignFlip,
+    /// Sends noise 4 times the norm of its honest update.
+    Noise,
+    /// Takes part until round `after`, then goes silent in the middle of the next round.
+    DropOut {
+        after: u32,
+    },
+}
+
+impl LearnBehaviour {
+    pub fn name(&self) -> String {
+        match self {
+            LearnBehaviour::Honest => "honest".into(),
+            LearnBehaviour::SignFlip => "sign-flip".into(),
+            LearnBehaviour::Noise => "noise".into(),
+            LearnBehaviour::DropOut { after } => format!("drop-out-after-{after}"),
+        }
+    }
+
+    /// The update policy this behaviour gives a participant.
+    pub fn policy(&self) -> Arc<dyn UpdatePolicy> {
+        match *self {
+            LearnBehaviour::Honest => Arc::new(TrainedUpdates),
+            LearnBehaviour::SignFlip => Arc::new(FlippedUpdates),
+            LearnBehaviour::Noise => Arc::new(NoiseUpdates),
+            LearnBehaviour::DropOut { after } => Arc::new(DropsOut { after }),
+        }
+    }
+}
+
+impl From<LearnBehaviour> for Arc<dyn UpdatePolicy> {
+    fn from(behaviour: LearnBehaviour) -> Self {
+        behaviour.policy()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plexus_proofs::compute::{check_opening, is_fraud};
+    use plexus_proofs::compute::{check_opening, is_fraud, ComputeChallenge, DEADLINE_SLACK};
 
     #[test]
     fn behaviours_round_trip_through_their_names() {
@@ -194,11 +286,14 @@ mod tests {
     #[test]
     fn a_wrong_compute_answer_is_wrong_in_every_row_it_could_open() {
         let challenge = ComputeChallenge::new([5; 32], 16).unwrap();
-        let wrong = Behaviour::WrongCompute.compute(&challenge);
+        let wrong = Behaviour::WrongCompute
+            .strategies()
+            .prover
+            .prove(&challenge);
         for i in 0..16 {
             assert!(is_fraud(&challenge, &wrong.root(), &wrong.open(i).unwrap()));
         }
-        let honest = Behaviour::Honest.compute(&challenge);
+        let honest = Behaviour::Honest.strategies().prover.prove(&challenge);
         for i in 0..16 {
             assert!(check_opening(&challenge, &honest.root(), &honest.open(i).unwrap()).is_ok());
         }

@@ -1,181 +1,151 @@
-//! The record of reward claims already settled, kept in `<data_dir>/claims.json` so that an
-//! agent that restarts does not pay a fee for a claim that was already committed.
+//! The claims duty: claims the device's rewards of every ended epoch whose manifest is final,
+//! once each, recording what was settled so a restart never pays for a claim twice.
 
-use plexus_types::Hash;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use crate::context::DeviceContext;
+use crate::error::AgentError;
+use crate::ports::OracleApi;
+use crate::views::oracle::ClaimProof;
+use plexus_types::epoch_clock::EpochClock;
+use plexus_types::{Body, RewardClaim};
+use tokio::sync::Mutex;
 
-pub const CLAIMS_FILE: &str = "claims.json";
+pub use crate::claim_book::{ClaimBook, ClaimBookError, ClaimOutcome, ClaimRecord, CLAIMS_FILE};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ClaimBookError {
-    #[error("cannot read the claim record {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "the claim record {path} is damaged ({reason}); move it away to rebuild it from the chain"
-    )]
-    Corrupt { path: PathBuf, reason: String },
-    #[error("cannot write the claim record {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-/// How the claim of one epoch's pool was settled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ClaimOutcome {
-    /// A claim committed and paid.
-    Claimed {
-        tx: Hash,
-        #[serde(with = "units_text")]
-        units: u128,
-    },
-    /// The manifest has no units for the device: nothing to claim.
-    NothingEarned,
-    /// A claim committed but failed (`already_claimed`, `claim_window_closed`, …). Retrying
-    /// would fail the same way and pay the fee again.
-    Failed { tx: Hash, code: String },
-}
-
-/// One settled claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClaimRecord {
+/// One claim the agent settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledClaim {
     pub epoch: u64,
     pub resource: String,
-    #[serde(flatten)]
     pub outcome: ClaimOutcome,
 }
 
-#[derive(Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ClaimFile {
-    claims: Vec<ClaimRecord>,
+/// The claims duty of one device of class `class`.
+pub struct Claims {
+    class: String,
+    book: Mutex<ClaimBook>,
 }
 
-/// The settled claims, by resource and epoch.
-#[derive(Debug)]
-pub struct ClaimBook {
-    path: PathBuf,
-    records: BTreeMap<(String, u64), ClaimRecord>,
-}
+impl Claims {
+    pub fn new(class: String, book: ClaimBook) -> Claims {
+        Claims {
+            class,
+            book: Mutex::new(book),
+        }
+    }
 
-impl ClaimBook {
-    /// Opens the record in `data_dir`; a missing file is an empty record.
-    pub fn open(data_dir: &Path) -> Result<ClaimBook, ClaimBookError> {
-        let path = data_dir.join(CLAIMS_FILE);
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                serde_json::from_str::<ClaimFile>(&text).map_err(|e| ClaimBookError::Corrupt {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?
+    /// Claims the device's rewards of every ended epoch, still within the claim window,
+    /// whose manifest for the device's pool is final and whose claim is not yet settled.
+    ///
+    /// A claim is settled, and recorded in `claims.json`, once a claim transaction for it has
+    /// been committed (paid or failed) or once the manifest is known to hold nothing for the
+    /// device; a restart never pays for the same claim twice.
+    pub async fn once(&self, ctx: &DeviceContext) -> Result<Vec<SettledClaim>, AgentError> {
+        let chain = ctx.chain().await?;
+        let resource = chain
+            .device_class(&self.class)
+            .map(|c| c.resource.clone())
+            .ok_or_else(|| AgentError::ClassNotOnChain {
+                class: self.class.clone(),
+                chain_id: chain.chain_id.clone(),
+            })?;
+        let clock = EpochClock::new(
+            chain.rewards.epoch_blocks,
+            chain.rewards.intervals_per_epoch,
+        )?;
+        let height = ctx.ports.node.status().await?.height;
+        let last_ended = clock.last_ended_epoch(height);
+        let first = last_ended.saturating_sub(chain.rewards.claim_epochs).max(1);
+        let mut settled = Vec::new();
+        for epoch in first..=last_ended {
+            if self.book.lock().await.is_settled(&resource, epoch) {
+                continue;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ClaimFile::default(),
-            Err(source) => return Err(ClaimBookError::Read { path, source }),
-        };
-        let records = file
-            .claims
-            .into_iter()
-            .map(|r| ((r.resource.clone(), r.epoch), r))
-            .collect();
-        Ok(ClaimBook { path, records })
-    }
-
-    pub fn is_settled(&self, resource: &str, epoch: u64) -> bool {
-        self.records.contains_key(&(resource.to_string(), epoch))
-    }
-
-    pub fn records(&self) -> impl Iterator<Item = &ClaimRecord> {
-        self.records.values()
-    }
-
-    /// Adds a record and writes the whole file, atomically: a crash leaves the old file or
-    /// the new one, never half of one.
-    pub fn record(&mut self, record: ClaimRecord) -> Result<(), ClaimBookError> {
-        self.records
-            .insert((record.resource.clone(), record.epoch), record);
-        let file = ClaimFile {
-            claims: self.records.values().cloned().collect(),
-        };
-        let write = |source| ClaimBookError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| write(std::io::Error::other(e)))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut out = std::fs::File::create(&tmp).map_err(write)?;
-        out.write_all(&text).map_err(write)?;
-        out.sync_all().map_err(write)?;
-        std::fs::rename(&tmp, &self.path).map_err(write)?;
-        Ok(())
-    }
-}
-
-mod units_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(units: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&units.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settled_claims_survive_a_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut book = ClaimBook::open(dir.path()).unwrap();
-        assert!(!book.is_settled("compute", 3));
-        book.record(ClaimRecord {
-            epoch: 3,
-            resource: "compute".into(),
-            outcome: ClaimOutcome::Claimed {
-                tx: Hash([1; 32]),
-                units: u128::MAX,
-            },
-        })
-        .unwrap();
-        book.record(ClaimRecord {
-            epoch: 4,
-            resource: "compute".into(),
-            outcome: ClaimOutcome::NothingEarned,
-        })
-        .unwrap();
-        let reopened = ClaimBook::open(dir.path()).unwrap();
-        assert!(reopened.is_settled("compute", 3));
-        assert!(reopened.is_settled("compute", 4));
-        assert!(!reopened.is_settled("storage", 3));
-        assert_eq!(reopened.records().count(), 2);
-        assert_eq!(
-            reopened.records().next().unwrap().outcome,
-            ClaimOutcome::Claimed {
-                tx: Hash([1; 32]),
-                units: u128::MAX
+            let Some(state) = ctx.ports.node.epoch(epoch).await? else {
+                continue;
+            };
+            if !state.has_final_manifest(&resource) {
+                continue;
             }
-        );
+            let Some(outcome) = claim(ctx, epoch, &resource).await? else {
+                continue;
+            };
+            self.book.lock().await.record(ClaimRecord {
+                epoch,
+                resource: resource.clone(),
+                outcome: outcome.clone(),
+            })?;
+            tracing::info!(epoch, resource = %resource, ?outcome, "reward claim settled");
+            settled.push(SettledClaim {
+                epoch,
+                resource: resource.clone(),
+                outcome,
+            });
+        }
+        Ok(settled)
     }
+}
 
-    #[test]
-    fn a_damaged_claim_record_is_reported_not_discarded() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(CLAIMS_FILE), "[").unwrap();
-        assert!(matches!(
-            ClaimBook::open(dir.path()),
-            Err(ClaimBookError::Corrupt { .. })
-        ));
+/// Claims one epoch; `None` when it cannot be settled yet.
+async fn claim(
+    ctx: &DeviceContext,
+    epoch: u64,
+    resource: &str,
+) -> Result<Option<ClaimOutcome>, AgentError> {
+    let device = ctx.device.public_key();
+    let owner = ctx.owner();
+    let mut proof: Option<(ClaimProof, &dyn OracleApi)> = None;
+    let mut every_oracle_answered = true;
+    for oracle in &ctx.ports.oracles {
+        match oracle
+            .claim_proof(epoch, resource.to_string(), device)
+            .await
+        {
+            Ok(Some(p)) => {
+                proof = Some((p, oracle.as_ref()));
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(oracle = oracle.name(), epoch, error = %e, "cannot fetch a claim proof");
+                every_oracle_answered = false;
+            }
+        }
+    }
+    let Some((proof, oracle)) = proof else {
+        // Only when every oracle says so is the device known to be absent from the
+        // manifest; an oracle that did not answer may hold it.
+        return Ok(every_oracle_answered.then_some(ClaimOutcome::NothingEarned));
+    };
+    if proof.leaf.device != device || proof.leaf.owner != owner {
+        return Err(AgentError::ForeignClaim {
+            oracle: oracle.name().to_string(),
+            epoch,
+            device: proof.leaf.device,
+            owner: proof.leaf.owner,
+        });
+    }
+    if proof.leaf.units == 0 {
+        return Ok(Some(ClaimOutcome::NothingEarned));
+    }
+    let body = Body::ClaimReward(RewardClaim {
+        epoch,
+        resource: resource.to_string(),
+        device,
+        owner,
+        units: proof.leaf.units,
+        proof: proof.proof,
+    });
+    match ctx.send_tx(body).await {
+        Ok(committed) => Ok(Some(ClaimOutcome::Claimed {
+            tx: committed.hash,
+            units: proof.leaf.units,
+        })),
+        Err(AgentError::TxFailed { hash, code, log })
+            if !crate::error::is_transient_code(&code) =>
+        {
+            tracing::warn!(epoch, %code, %log, "the claim was committed but failed");
+            Ok(Some(ClaimOutcome::Failed { tx: hash, code }))
+        }
+        Err(e) => Err(e),
     }
 }

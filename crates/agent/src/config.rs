@@ -76,7 +76,7 @@ pub struct AgentConfig {
     pub blob_sources: Vec<String>,
     /// Local data for federated training: the agent joins the training tasks whose dataset
     /// one of these names, and trains on that file.
-    pub learn: Vec<crate::learner::LearnData>,
+    pub learn: Vec<crate::learning::LearnData>,
     /// For a compute class: bid for compute jobs at these prices (no section: no bids).
     pub bidding: Option<crate::jobs::Bidding>,
 }
@@ -159,7 +159,7 @@ struct ConfigFile {
     #[serde(default)]
     blob_sources: Vec<String>,
     #[serde(default)]
-    learn: Vec<crate::learner::LearnData>,
+    learn: Vec<crate::learning::LearnData>,
     bidding: Option<BiddingFile>,
 }
 
@@ -455,7 +455,7 @@ mod tests {
         let config = AgentConfig::parse(&text).unwrap();
         assert_eq!(
             config.learn,
-            vec![crate::learner::LearnData {
+            vec![crate::learning::LearnData {
                 dataset: "digits".into(),
                 data: "/data/mine.npy".into(),
             }]

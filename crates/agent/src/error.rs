@@ -1,10 +1,11 @@
 //! Everything an agent's duty can fail with.
 
-use crate::claims::ClaimBookError;
+use crate::claim_book::ClaimBookError;
 use crate::http::ClientError;
 use crate::identity::IdentityError;
-use crate::node::WaitError;
-use crate::oracle::ChallengeId;
+use crate::sender::WaitError;
+use crate::views::oracle::ChallengeId;
+use plexus_blobs::BlobId;
 use plexus_proofs::compute::ComputeError;
 use plexus_types::epoch_clock::ClockError;
 use plexus_types::{Address, Amount, Hash, PublicKey};
@@ -20,7 +21,7 @@ pub enum AgentError {
     #[error(transparent)]
     ClaimBook(#[from] ClaimBookError),
     #[error(transparent)]
-    Storage(#[from] crate::storage::StorageError),
+    Storage(#[from] StorageError),
     #[error("cannot serve blobs at {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -101,4 +102,20 @@ pub(crate) fn is_transient_code(code: &str) -> bool {
         code,
         "nonce_too_low" | "nonce_too_high" | "mempool_full" | "duplicate" | "insufficient_funds"
     )
+}
+
+/// Why keeping replicas failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("blob store: {0}")]
+    Store(#[from] plexus_blobs::StoreError),
+    #[error("fetching blob {id}: {reason}")]
+    Fetch { id: BlobId, reason: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }

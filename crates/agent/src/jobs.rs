@@ -6,21 +6,26 @@
 //! Everything it needs is on chain or in blobs, so a restarted agent picks up where it was:
 //! a lease still active without a result is simply run again.
 
-use crate::node::NodeClient;
+use crate::ports::{Clock, NodeApi};
+use crate::sender::{TxSender, WaitError};
+use crate::views::market::{LeaseView, OrderView};
+use crate::views::node::CommittedTx;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
 use plexus_market::bid::BidPolicy;
 use plexus_market::spec::{JobSpec, Runtime};
 use plexus_types::{
     Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, PublicKey,
-    SecretKey, UnsignedTx,
 };
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
+
+pub use crate::views::market::{BidView, OrderHead, RoleView, StateView};
+
+/// How often the job runner follows the chain's orders.
+const PERIOD: Duration = Duration::from_millis(200);
 
 /// Where a job runner records the leases it may still withdraw from.
 const UNSETTLED_FILE: &str = "unsettled.json";
@@ -30,55 +35,6 @@ const UNSETTLED_FILE: &str = "unsettled.json";
 pub struct Bidding {
     pub policy: BidPolicy,
     pub deposit: Amount,
-}
-
-/// The parts of a chain order a provider reads, with its bids and leases.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OrderView {
-    pub order: OrderHead,
-    pub bids: Vec<BidView>,
-    pub leases: Vec<LeaseView>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct OrderHead {
-    pub id: u64,
-    pub terms: OrderTerms,
-    pub state: StateView,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct StateView {
-    pub state: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct BidView {
-    pub id: u64,
-    pub provider: Address,
-    pub state: StateView,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct LeaseView {
-    pub id: u64,
-    pub provider: Address,
-    pub role: RoleView,
-    pub state: StateView,
-    pub check: String,
-    pub output: Option<Hash>,
-    pub released: bool,
-    pub releasable: Amount,
-    pub withdrawn: Amount,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RoleView {
-    pub role: String,
-    #[serde(default)]
-    pub of: Option<u64>,
-    #[serde(default)]
-    pub verifier: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,13 +49,28 @@ pub enum JobError {
     Local(String),
 }
 
-/// How the provider treats jobs (anything but honest is for devnets and tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobBehaviour {
-    Honest,
-    /// Returns a corrupted output for every job (its own corruption, so two such providers
-    /// never agree), and says it disagrees with everyone it checks.
-    WrongResults,
+/// What the provider reports of the jobs it runs: the output it publishes, and whether it
+/// says its output agrees with another provider's.
+///
+/// `output` is given the job's real output and returns the one published. `agrees` is asked
+/// only when checking another provider's output of the same spec.
+pub trait JobResults: Send + Sync {
+    fn output(&self, real: Vec<u8>, device: &PublicKey) -> Vec<u8>;
+    fn agrees(&self, spec: &JobSpec, mine: &[u8], theirs: &[u8]) -> bool;
+}
+
+/// Publishes the real output and compares outputs as the job's spec says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrueResults;
+
+impl JobResults for TrueResults {
+    fn output(&self, real: Vec<u8>, _: &PublicKey) -> Vec<u8> {
+        real
+    }
+
+    fn agrees(&self, spec: &JobSpec, mine: &[u8], theirs: &[u8]) -> bool {
+        plexus_runtime::job::outputs_agree(spec, mine, theirs)
+    }
 }
 
 /// What a provider has done, for logs and devnet summaries.
@@ -110,17 +81,29 @@ pub struct JobStats {
     pub withdrawn: Amount,
 }
 
+/// Where a job runner finds what it needs besides the chain.
+pub struct JobSetup {
+    pub device: PublicKey,
+    pub hardware: Capabilities,
+    pub bidding: Bidding,
+    /// The node's blob service (its base URL), where specs and inputs are read and outputs
+    /// published.
+    pub blob_service: String,
+    pub work_dir: PathBuf,
+}
+
 pub struct JobRunner {
-    key: SecretKey,
     address: Address,
     device: PublicKey,
     hardware: Capabilities,
     bidding: Bidding,
-    node: NodeClient,
+    node: Arc<dyn NodeApi>,
+    clock: Arc<dyn Clock>,
+    sender: TxSender,
+    blob_service: String,
     blobs: BlobClient,
     work_dir: PathBuf,
-    behaviour: JobBehaviour,
-    tx_lock: Arc<Mutex<()>>,
+    results: Arc<dyn JobResults>,
     /// Specs read so far, by blob id (`None`: unreadable or not matching its order).
     specs: BTreeMap<Hash, Option<JobSpec>>,
     /// Orders this provider will not bid for (its policy passes, or the chain refused).
@@ -134,28 +117,26 @@ pub struct JobRunner {
 }
 
 impl JobRunner {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        key: SecretKey,
-        device: PublicKey,
-        hardware: Capabilities,
-        bidding: Bidding,
-        node: NodeClient,
-        work_dir: PathBuf,
-        behaviour: JobBehaviour,
-        tx_lock: Arc<Mutex<()>>,
+        setup: JobSetup,
+        node: Arc<dyn NodeApi>,
+        clock: Arc<dyn Clock>,
+        sender: TxSender,
+        results: Arc<dyn JobResults>,
     ) -> JobRunner {
+        let work_dir = setup.work_dir;
         JobRunner {
-            address: Address::from_public_key(&key.public_key()),
-            key,
-            device,
-            hardware,
-            bidding,
+            address: sender.address(),
+            device: setup.device,
+            hardware: setup.hardware,
+            bidding: setup.bidding,
             node,
+            clock,
+            sender,
+            blob_service: setup.blob_service,
             blobs: BlobClient::new(),
             work_dir: work_dir.clone(),
-            behaviour,
-            tx_lock,
+            results,
             specs: BTreeMap::new(),
             decided: BTreeSet::new(),
             unsettled: std::fs::read(work_dir.join(UNSETTLED_FILE))
@@ -173,17 +154,20 @@ impl JobRunner {
 
     /// Follows the chain's orders until the future is dropped.
     pub async fn run(mut self) {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
-            tick.tick().await;
-            if let Err(e) = self.step().await {
+            let started = self.clock.now();
+            if let Err(e) = self.once().await {
                 tracing::debug!(provider = %self.address, error = %e, "job step failed; retrying");
+            }
+            let took = self.clock.now().saturating_duration_since(started);
+            if let Some(rest) = PERIOD.checked_sub(took) {
+                self.clock.sleep(rest).await;
             }
         }
     }
 
     /// One pass: run the leases to run, bid for what is new, withdraw what was released.
-    pub async fn step(&mut self) -> Result<(), JobError> {
+    pub async fn once(&mut self) -> Result<(), JobError> {
         let orders = self.node.live_orders().await?;
         for order in &orders {
             for lease in &order.leases {
@@ -308,7 +292,11 @@ impl JobRunner {
             }
         }
         self.blobs
-            .get(&[self.node.base_url().to_string()], BlobId(id.0), &path)
+            .get(
+                std::slice::from_ref(&self.blob_service),
+                BlobId(id.0),
+                &path,
+            )
             .await
             .map_err(|e| JobError::Blob(e.to_string()))?;
         std::fs::read(&path).map_err(|e| JobError::Local(e.to_string()))
@@ -326,7 +314,7 @@ impl JobRunner {
             .map_err(|e| JobError::Local(e.to_string()))?
             .map_err(|e| JobError::Blob(e.to_string()))?;
         self.blobs
-            .put(self.node.base_url(), &prepared)
+            .put(&self.blob_service, &prepared)
             .await
             .map_err(|e| JobError::Blob(e.to_string()))?;
         Ok(id)
@@ -342,7 +330,7 @@ impl JobRunner {
             inputs.insert(id, self.fetch(&id).await?);
         }
         let run_spec = spec.clone();
-        let started = std::time::Instant::now();
+        let started = self.clock.now();
         let out = tokio::task::spawn_blocking(move || {
             plexus_runtime::job::run_job(&run_spec, &|id: &Hash| {
                 inputs
@@ -353,10 +341,7 @@ impl JobRunner {
         })
         .await
         .map_err(|e| JobError::Local(e.to_string()))?;
-        let mut output = out.output;
-        if self.behaviour == JobBehaviour::WrongResults {
-            corrupt(&mut output, &self.device);
-        }
+        let output = self.results.output(out.output, &self.device);
         let id = self.publish(&output).await?;
         // A check says which earlier outputs agree with its own.
         let mut agrees_with = Vec::new();
@@ -375,9 +360,7 @@ impl JobRunner {
                 continue;
             };
             let their_bytes = self.fetch(&theirs).await?;
-            if self.behaviour == JobBehaviour::Honest
-                && plexus_runtime::job::outputs_agree(&spec, &output, &their_bytes)
-            {
+            if self.results.agrees(&spec, &output, &their_bytes) {
                 agrees_with.push(other);
             }
         }
@@ -395,7 +378,7 @@ impl JobRunner {
             role = %lease.role.role,
             status = ?out.status,
             output = %id,
-            ms = started.elapsed().as_millis() as u64,
+            ms = self.clock.now().saturating_duration_since(started).as_millis() as u64,
             code = %done.code,
             "job result submitted"
         );
@@ -458,22 +441,11 @@ impl JobRunner {
         Ok(())
     }
 
-    async fn send(&self, body: Body) -> Result<crate::node::CommittedTx, JobError> {
-        let _one = self.tx_lock.lock().await;
-        let status = self.node.status().await?;
-        let account = self.node.account(&self.address).await?;
-        let tx = UnsignedTx {
-            chain_id: status.chain_id,
-            nonce: account.nonce,
-            fee: status.min_fee,
-            body,
-        }
-        .sign(&self.key);
-        let hash = self.node.submit(&tx).await?;
-        self.node
-            .wait_committed(&hash, Duration::from_secs(30))
-            .await
-            .map_err(|e| JobError::Tx(e.to_string()))
+    async fn send(&self, body: Body) -> Result<CommittedTx, JobError> {
+        self.sender.send(body).await.map_err(|e| match e {
+            WaitError::Client(e) => JobError::Client(e),
+            other => JobError::Tx(other.to_string()),
+        })
     }
 }
 
@@ -527,18 +499,5 @@ pub fn spec_resources(spec: &JobSpec) -> Capabilities {
         gpu_vram_mb: gpu.map(|g| g.vram_mb).unwrap_or(0),
         gpu_count: gpu.map(|g| g.count).unwrap_or(0),
         endpoint: String::new(),
-    }
-}
-
-/// A cheat's output: the real one with bytes changed by its device key, so no two cheats
-/// agree with each other or with anyone honest.
-fn corrupt(output: &mut Vec<u8>, device: &PublicKey) {
-    let key = device.as_bytes();
-    if output.is_empty() {
-        output.extend_from_slice(&key[..8]);
-        return;
-    }
-    for (i, b) in output.iter_mut().rev().take(8).enumerate() {
-        *b ^= key[i] | 1;
     }
 }

@@ -3,35 +3,57 @@
 //! alive to the oracles with signed heartbeats, answers their compute challenges, and claims
 //! the rewards that the oracles' manifests grant it.
 //!
+//! Each of these is a duty in its own module (`register`, `heartbeat`, `challenges`,
+//! `claims`, `storage`, `bandwidth`, `jobs`, `learning`) with a `once` that does one round
+//! against the [`ports`]: the node's API, the oracles' APIs and a clock. [`Agent::run`] loops
+//! them on the clock; a simulation can step them by hand.
+//!
 //! The owner's key signs transactions (registration, claims) and comes from the caller's
 //! keyring; the device's own key, kept in the data directory, signs everything the device
-//! says to oracles. [`Behaviour`] lets devnets and tests run agents that cheat, to show
-//! each cheat being caught.
+//! says to oracles. [`Behaviour`] names the cheats devnets and tests run, to show each cheat
+//! being caught; it is read once into the [`Strategies`] the duties are given.
 
 mod agent;
 pub mod bandwidth;
 pub mod behaviour;
+pub mod challenges;
+pub mod cheats;
+mod claim_book;
 pub mod claims;
 pub mod config;
+pub mod context;
 mod error;
+pub mod heartbeat;
 mod http;
 pub mod identity;
 pub mod jobs;
-pub mod learner;
+pub mod learning;
+mod listen;
 pub mod node;
 pub mod oracle;
+pub mod ports;
 pub mod probe;
+pub mod register;
+pub mod sender;
 pub mod storage;
+pub mod views;
 
-pub use agent::{Agent, ChallengeAnswer, Registration, SettledClaim, Timings};
-pub use behaviour::Behaviour;
+/// The training participant, under the name it had before the duties were split.
+pub use learning as learner;
+
+pub use agent::{Agent, Timings};
+pub use behaviour::{Behaviour, LearnBehaviour, Strategies};
+pub use challenges::ChallengeAnswer;
+pub use claims::SettledClaim;
 pub use config::{AgentConfig, ConfigError};
-pub use error::AgentError;
+pub use error::{AgentError, StorageError};
 pub use http::{ClientError, MAX_ANSWER_BYTES};
 pub use identity::DeviceIdentity;
-pub use learner::{LearnBehaviour, LearnData, Learner};
+pub use learning::{LearnData, Learner};
 pub use node::NodeClient;
 pub use oracle::OracleClient;
 pub use plexus_types::epoch_clock::{EpochClock, IntervalId};
+pub use ports::{Clock, ManualClock, NodeApi, OracleApi, Ports, SystemClock};
 pub use probe::{Gpu, HardwareProbe};
-pub use storage::{ReplicaKeeper, StorageError, SyncReport};
+pub use register::Registration;
+pub use storage::{ReplicaKeeper, SyncReport};

@@ -3,29 +3,16 @@
 //! chain assigns to the device, from the node or other blob services, verifying each byte
 //! against the blob id before the blob is kept.
 
-use crate::http::{ClientError, Service};
+use crate::context::DeviceContext;
+use crate::error::AgentError;
+use crate::node::NodeClient;
 use plexus_blobs::client::BlobClient;
 use plexus_blobs::{BlobId, BlobState, BlobStore};
 use plexus_types::PublicKey;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Why keeping replicas failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error(transparent)]
-    Client(#[from] ClientError),
-    #[error("blob store: {0}")]
-    Store(#[from] plexus_blobs::StoreError),
-    #[error("fetching blob {id}: {reason}")]
-    Fetch { id: BlobId, reason: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
+pub use crate::error::StorageError;
 
 /// One round of keeping replicas: what the chain assigns and what this round fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,20 +25,10 @@ pub struct SyncReport {
     pub failed: Vec<(BlobId, String)>,
 }
 
-#[derive(Deserialize)]
-struct DealList {
-    deals: Vec<DealEntry>,
-}
-
-#[derive(Deserialize)]
-struct DealEntry {
-    blob: String,
-}
-
 /// Keeps the replicas the chain assigns to one storage device.
 pub struct ReplicaKeeper {
     device: PublicKey,
-    node: Service,
+    node: NodeClient,
     sources: Vec<String>,
     store: Arc<BlobStore>,
     incoming: PathBuf,
@@ -77,7 +54,7 @@ impl ReplicaKeeper {
         sources.extend(other_sources.iter().cloned());
         Ok(ReplicaKeeper {
             device,
-            node: Service::new("node", node_url)?,
+            node: NodeClient::new(node_url)?,
             sources,
             store,
             incoming,
@@ -104,28 +81,17 @@ impl ReplicaKeeper {
 
     /// The distinct blobs that open deals assign to this device, as the node reports them.
     pub async fn assigned(&self) -> Result<Vec<BlobId>, StorageError> {
-        let answer = self
-            .node
-            .get(&format!("/v1/storage/deals?provider={}", self.device))
-            .await?;
-        let url = answer.url.clone();
-        let list: DealList = self.node.json(answer)?;
-        let mut blobs = Vec::new();
-        for d in list.deals {
-            let id: BlobId = d.blob.parse().map_err(|e| {
-                StorageError::Client(self.node.bad_answer(&url, format!("deal blob: {e}")))
-            })?;
-            if !blobs.contains(&id) {
-                blobs.push(id);
-            }
-        }
-        Ok(blobs)
+        Ok(self.node.assigned_blobs(&self.device).await?)
     }
 
-    /// Fetches every assigned blob not yet complete here. A blob is kept only once every byte
-    /// verified against its id; one that fails is reported and tried again next round.
+    /// Asks the node what is assigned, then [`ReplicaKeeper::sync`]s it.
     pub async fn sync_once(&self) -> Result<SyncReport, StorageError> {
-        let assigned = self.assigned().await?;
+        self.sync(self.assigned().await?).await
+    }
+
+    /// Fetches every blob of `assigned` not yet complete here. A blob is kept only once every
+    /// byte verified against its id; one that fails is reported and tried again next round.
+    pub async fn sync(&self, assigned: Vec<BlobId>) -> Result<SyncReport, StorageError> {
         let mut report = SyncReport {
             assigned: assigned.clone(),
             ..SyncReport::default()
@@ -184,5 +150,51 @@ impl ReplicaKeeper {
             }
         }
         result
+    }
+}
+
+/// What a storage device does with its replicas after each round of fetching them.
+///
+/// Called with the round's report; an honest policy keeps every replica it fetched.
+pub trait ReplicaPolicy: Send + Sync {
+    fn after_sync(&self, keeper: &ReplicaKeeper, report: &SyncReport) -> Result<(), StorageError>;
+}
+
+/// Keeps every replica.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeepReplicas;
+
+impl ReplicaPolicy for KeepReplicas {
+    fn after_sync(&self, _: &ReplicaKeeper, _: &SyncReport) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+/// The storage duty of one storage device.
+pub struct Replicas {
+    keeper: ReplicaKeeper,
+    policy: Arc<dyn ReplicaPolicy>,
+}
+
+impl Replicas {
+    pub fn new(keeper: ReplicaKeeper, policy: Arc<dyn ReplicaPolicy>) -> Replicas {
+        Replicas { keeper, policy }
+    }
+
+    pub fn keeper(&self) -> &ReplicaKeeper {
+        &self.keeper
+    }
+
+    /// One round: asks the node what is assigned, fetches what is missing, and applies the
+    /// device's replica policy.
+    pub async fn once(&self, ctx: &DeviceContext) -> Result<SyncReport, AgentError> {
+        let assigned = ctx
+            .ports
+            .node
+            .assigned_blobs(ctx.device.public_key())
+            .await?;
+        let report = self.keeper.sync(assigned).await?;
+        self.policy.after_sync(&self.keeper, &report)?;
+        Ok(report)
     }
 }

@@ -6,15 +6,22 @@
 //! they never race the agent's other transactions for a nonce.
 
 use crate::http::{ClientError, Service};
-use crate::node::NodeClient;
+use crate::ports::{Clock, NodeApi, SystemClock};
+use crate::sender::TxSender;
+use crate::views::learn::TaskView;
 use plexus_learn::task::{params_from_bytes, SignedUpdate, TaskSpec};
-use plexus_types::{Address, Body, Hash, SecretKey, UnsignedTx};
+use plexus_types::{Address, Body, Hash, SecretKey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
+
+pub use crate::views::learn::{ParticipantView, StatusView, TermsView};
+
+/// How often a participant follows the chain's tasks.
+const PERIOD: Duration = Duration::from_millis(150);
 
 /// A local data file and the dataset name of the tasks it may train.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,57 +32,26 @@ pub struct LearnData {
     pub data: PathBuf,
 }
 
-/// How a participant behaves (everything but `Honest` is for devnets and tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LearnBehaviour {
-    Honest,
-    /// Sends its honest update negated and scaled by 4: a model-poisoning attack.
-    SignFlip,
-    /// Sends noise 4 times the norm of its honest update.
-    Noise,
-    /// Takes part until round `after`, then goes silent in the middle of the next round.
-    DropOut {
-        after: u32,
-    },
-}
-
-impl LearnBehaviour {
-    pub fn name(&self) -> String {
-        match self {
-            LearnBehaviour::Honest => "honest".into(),
-            LearnBehaviour::SignFlip => "sign-flip".into(),
-            LearnBehaviour::Noise => "noise".into(),
-            LearnBehaviour::DropOut { after } => format!("drop-out-after-{after}"),
-        }
+/// What a participant sends of the update it trained, and in which rounds it takes part.
+///
+/// `update` is given the honest difference between the trained and the global model and a
+/// seed fixed by the participant and round; it returns the difference sent. An honest policy
+/// sends what it trained, every round.
+pub trait UpdatePolicy: Send + Sync {
+    fn takes_part(&self, _round: u32) -> bool {
+        true
     }
+    fn update(&self, trained: Vec<f32>, seed: u64) -> Vec<f32>;
 }
 
-/// The parts of a chain training task a participant reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TaskView {
-    pub id: u64,
-    pub terms: TermsView,
-    pub participants: Vec<ParticipantView>,
-    pub status: StatusView,
-}
+/// Sends what it trained, every round.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrainedUpdates;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct TermsView {
-    pub dataset: String,
-    pub spec: String,
-    pub rounds: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ParticipantView {
-    pub account: Address,
-    pub from_round: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct StatusView {
-    pub state: String,
+impl UpdatePolicy for TrainedUpdates {
+    fn update(&self, trained: Vec<f32>, _: u64) -> Vec<f32> {
+        trained
+    }
 }
 
 #[derive(Deserialize)]
@@ -97,10 +73,11 @@ struct Joined {
 pub struct Learner {
     key: SecretKey,
     address: Address,
-    node: NodeClient,
+    node: Arc<dyn NodeApi>,
+    clock: Arc<dyn Clock>,
+    sender: TxSender,
     data: Vec<LearnData>,
-    behaviour: LearnBehaviour,
-    tx_lock: Arc<Mutex<()>>,
+    policy: Arc<dyn UpdatePolicy>,
     joined: BTreeMap<u64, Joined>,
     refused: BTreeMap<u64, String>,
 }
@@ -116,20 +93,38 @@ pub enum LearnError {
 }
 
 impl Learner {
+    /// A participant on the system clock that sends through `node`, under `tx_lock` (the
+    /// lock the owner's other transactions take).
     pub fn new(
         key: SecretKey,
-        node: NodeClient,
+        node: impl NodeApi + 'static,
         data: Vec<LearnData>,
-        behaviour: LearnBehaviour,
+        policy: impl Into<Arc<dyn UpdatePolicy>>,
         tx_lock: Arc<Mutex<()>>,
+    ) -> Learner {
+        let node: Arc<dyn NodeApi> = Arc::new(node);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let sender = TxSender::new(key.clone(), node.clone(), clock.clone(), tx_lock);
+        Learner::with_ports(key, node, clock, sender, data, policy.into())
+    }
+
+    /// A participant on the given ports; `sender` signs with `key`.
+    pub fn with_ports(
+        key: SecretKey,
+        node: Arc<dyn NodeApi>,
+        clock: Arc<dyn Clock>,
+        sender: TxSender,
+        data: Vec<LearnData>,
+        policy: Arc<dyn UpdatePolicy>,
     ) -> Learner {
         Learner {
             address: Address::from_public_key(&key.public_key()),
             key,
             node,
+            clock,
+            sender,
             data,
-            behaviour,
-            tx_lock,
+            policy,
             joined: BTreeMap::new(),
             refused: BTreeMap::new(),
         }
@@ -141,23 +136,26 @@ impl Learner {
 
     /// Follows the chain's tasks until `stop` turns true.
     pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(Duration::from_millis(150));
+        let mut rest = Duration::ZERO;
         loop {
             tokio::select! {
-                _ = tick.tick() => {}
+                _ = self.clock.sleep(rest) => {}
                 _ = stop.changed() => return,
             }
             if *stop.borrow() {
                 return;
             }
-            if let Err(e) = self.step().await {
+            let started = self.clock.now();
+            if let Err(e) = self.once().await {
                 tracing::debug!(participant = %self.address, error = %e, "training step failed; retrying");
             }
+            let took = self.clock.now().saturating_duration_since(started);
+            rest = PERIOD.saturating_sub(took);
         }
     }
 
     /// One pass: join what to join, train for every open round not yet answered.
-    pub async fn step(&mut self) -> Result<(), LearnError> {
+    pub async fn once(&mut self) -> Result<(), LearnError> {
         let tasks = self.node.training_tasks().await?;
         for task in tasks {
             if task.status.state != "open" || self.refused.contains_key(&task.id) {
@@ -188,20 +186,9 @@ impl Learner {
     }
 
     async fn join(&self, task: u64) -> Result<(), LearnError> {
-        let _one = self.tx_lock.lock().await;
-        let status = self.node.status().await?;
-        let account = self.node.account(&self.address).await?;
-        let tx = UnsignedTx {
-            chain_id: status.chain_id,
-            nonce: account.nonce,
-            fee: status.min_fee,
-            body: Body::JoinTrainingTask { task },
-        }
-        .sign(&self.key);
-        let hash = self.node.submit(&tx).await?;
         let done = self
-            .node
-            .wait_committed(&hash, Duration::from_secs(30))
+            .sender
+            .send(Body::JoinTrainingTask { task })
             .await
             .map_err(|e| LearnError::Tx(e.to_string()))?;
         if !done.succeeded() && done.code != "already_joined" {
@@ -221,10 +208,8 @@ impl Learner {
         if !round.accepting || round.received.contains(&self.address) || round.round <= j.sent {
             return Ok(());
         }
-        if let LearnBehaviour::DropOut { after } = self.behaviour {
-            if round.round > after {
-                return Ok(());
-            }
+        if !self.policy.takes_part(round.round) {
+            return Ok(());
         }
         let answer = j
             .coordinator
@@ -241,11 +226,11 @@ impl Learner {
             params_from_bytes(&answer.body).map_err(|e| LearnError::Task(e.to_string()))?;
         let spec = j.spec.clone();
         let data = j.data.clone();
-        let behaviour = self.behaviour;
+        let policy = self.policy.clone();
         let seed = u64::from_le_bytes(self.address.as_bytes()[..8].try_into().unwrap_or([0; 8]))
             ^ round.round as u64;
         let delta = tokio::task::spawn_blocking(move || {
-            local_update(&spec, &data, &global, behaviour, seed)
+            local_update(&spec, &data, &global, policy.as_ref(), seed)
         })
         .await
         .map_err(|e| LearnError::Task(e.to_string()))?
@@ -279,12 +264,12 @@ fn prepare(task: &TaskView, local: &LearnData) -> Result<Joined, String> {
     })
 }
 
-/// Trains from `global` on `data` and returns the update the behaviour sends.
+/// Trains from `global` on `data` and returns the update `policy` sends.
 pub fn local_update(
     spec: &TaskSpec,
     data: &plexus_learn::data::Dataset,
     global: &[f32],
-    behaviour: LearnBehaviour,
+    policy: &dyn UpdatePolicy,
     seed: u64,
 ) -> Result<Vec<f32>, String> {
     let model = spec.model().map_err(|e| e.to_string())?;
@@ -292,26 +277,5 @@ pub fn local_update(
     model.train(data, &spec.train).map_err(|e| e.to_string())?;
     let trained = model.params().map_err(|e| e.to_string())?;
     let delta: Vec<f32> = trained.iter().zip(global).map(|(t, g)| t - g).collect();
-    Ok(match behaviour {
-        LearnBehaviour::SignFlip => delta.iter().map(|d| -4.0 * d).collect(),
-        LearnBehaviour::Noise => {
-            let norm = plexus_learn::aggregate::norm(&delta) as f32;
-            let mut state = seed;
-            let noise: Vec<f32> = (0..delta.len())
-                .map(|_| {
-                    state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                    let mut z = state;
-                    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                    ((z ^ (z >> 31)) >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
-                })
-                .collect();
-            let n = plexus_learn::aggregate::norm(&noise) as f32;
-            noise
-                .iter()
-                .map(|x| x * 4.0 * norm / n.max(f32::MIN_POSITIVE))
-                .collect()
-        }
-        _ => delta,
-    })
+    Ok(policy.update(delta, seed))
 }
