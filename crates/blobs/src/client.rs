@@ -8,16 +8,23 @@ use crate::channel_io;
 use crate::http::SIZE_HEADER;
 use crate::store::chunk_ranges;
 use crate::{BlobId, BlobState, BlobStatus, BLOCK_SIZE, CHUNK_GROUP_BYTES};
+use axum::body::Body;
+use axum::http::{Method, Request, Response};
 use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::encode_ranges;
 use bao_tree::io::BaoContentItem;
 use bao_tree::BaoTree;
 use futures_util::StreamExt;
+use plexus_transport::{HttpTransport, Transport};
 use serde::Serialize;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a service has to say what it holds of a blob.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A get asks one source for at most this many bytes at a time.
 pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -91,10 +98,10 @@ impl PreparedBlob {
     }
 }
 
-/// An HTTP client for the blob service of nodes and agents.
+/// A client for the blob service of nodes and agents, over HTTP or another [`Transport`].
 #[derive(Clone)]
 pub struct BlobClient {
-    http: reqwest::Client,
+    transport: Arc<dyn Transport>,
 }
 
 impl Default for BlobClient {
@@ -110,20 +117,52 @@ fn remote(url: &str, reason: impl std::fmt::Display) -> ClientError {
     }
 }
 
-async fn error_reason(response: reqwest::Response) -> String {
+/// The largest answer read whole (a status, an error, a challenge's proof); blob data streams.
+const MAX_READ_BYTES: usize = 64 * 1024 * 1024;
+
+async fn error_reason(response: Response<Body>) -> String {
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    let shown: String = body.chars().take(500).collect();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let shown: String = String::from_utf8_lossy(&body).chars().take(500).collect();
     format!("status {status}: {shown}")
+}
+
+async fn read_all(url: &str, response: Response<Body>) -> Result<bytes::Bytes, ClientError> {
+    axum::body::to_bytes(response.into_body(), MAX_READ_BYTES)
+        .await
+        .map_err(|e| remote(url, e))
 }
 
 impl BlobClient {
     pub fn new() -> BlobClient {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
+        let transport = HttpTransport::new(None, Duration::from_secs(5))
             .expect("an HTTP client with default TLS builds");
-        BlobClient { http }
+        BlobClient::with_transport(Arc::new(transport))
+    }
+
+    /// A client that reaches services through `transport` (a simulation's in-process network,
+    /// for example).
+    pub fn with_transport(transport: Arc<dyn Transport>) -> BlobClient {
+        BlobClient { transport }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Body,
+    ) -> Result<Response<Body>, ClientError> {
+        let request = Request::builder()
+            .method(method)
+            .uri(url)
+            .body(body)
+            .map_err(|e| remote(url, e))?;
+        self.transport
+            .call(request)
+            .await
+            .map_err(|e| remote(url, e))
     }
 
     /// Asks the service at `base` to answer a retrievability challenge on `groups` of blob `id`
@@ -145,16 +184,11 @@ impl BlobClient {
             list.join(",")
         );
         let answer = async {
-            let response = self
-                .http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| remote(&url, e))?;
+            let response = self.send(Method::GET, &url, Body::empty()).await?;
             if !response.status().is_success() {
                 return Err(remote(&url, error_reason(response).await));
             }
-            response.bytes().await.map_err(|e| remote(&url, e))
+            read_all(&url, response).await
         };
         let answer = tokio::time::timeout(deadline, answer)
             .await
@@ -166,17 +200,17 @@ impl BlobClient {
     /// What the service at `base` holds of `id`.
     pub async fn status(&self, base: &str, id: BlobId) -> Result<BlobStatus, ClientError> {
         let url = format!("{}/v1/blobs/{id}/status", base.trim_end_matches('/'));
-        let response = self
-            .http
-            .get(&url)
-            .timeout(Duration::from_secs(10))
-            .send()
+        let answer = async {
+            let response = self.send(Method::GET, &url, Body::empty()).await?;
+            if !response.status().is_success() {
+                return Err(remote(&url, error_reason(response).await));
+            }
+            read_all(&url, response).await
+        };
+        let answer = tokio::time::timeout(STATUS_TIMEOUT, answer)
             .await
-            .map_err(|e| remote(&url, e))?;
-        if !response.status().is_success() {
-            return Err(remote(&url, error_reason(response).await));
-        }
-        response.json().await.map_err(|e| remote(&url, e))
+            .map_err(|_| remote(&url, format!("no answer within {STATUS_TIMEOUT:?}")))??;
+        serde_json::from_slice(&answer).map_err(|e| remote(&url, e))
     }
 
     /// Uploads a prepared blob to the service at `base`, resuming from whatever prefix the
@@ -235,11 +269,11 @@ impl BlobClient {
                 Ok(())
             })
         };
-        let body = reqwest::Body::wrap_stream(channel_io::into_stream(rx));
-        let response = self.http.put(&url).body(body).send().await;
+        let body = Body::from_stream(channel_io::into_stream(rx));
+        let response = self.send(Method::PUT, &url, body).await;
         let encoded = encoder.await.map_err(|e| remote(&url, e))?;
         // A service that went away also stops the encoder: report the service, not the file.
-        let response = response.map_err(|e| remote(&url, e))?;
+        let response = response?;
         if let Err(reason) = encoded {
             return Err(ClientError::Local {
                 path: blob.path.clone(),
@@ -249,7 +283,8 @@ impl BlobClient {
         if !response.status().is_success() {
             return Err(remote(&url, error_reason(response).await));
         }
-        response.json().await.map_err(|e| remote(&url, e))
+        let answer = read_all(&url, response).await?;
+        serde_json::from_slice(&answer).map_err(|e| remote(&url, e))
     }
 
     /// Downloads blob `id` from `sources` into `out`, verifying every chunk group. The bytes
@@ -349,7 +384,7 @@ impl BlobClient {
             "{}/v1/blobs/{id}?start={start}&end={end}",
             source.trim_end_matches('/')
         );
-        let response = match self.http.get(&url).send().await {
+        let response = match self.send(Method::GET, &url, Body::empty()).await {
             Ok(r) => r,
             Err(e) => return (start, Some(e.to_string())),
         };
@@ -396,7 +431,7 @@ impl BlobClient {
             }
             (verified.min(end), failure)
         });
-        let mut stream = response.bytes_stream();
+        let mut stream = response.into_body().into_data_stream();
         while let Some(piece) = stream.next().await {
             let piece = piece.map_err(io::Error::other);
             let failed = piece.is_err();

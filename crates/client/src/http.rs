@@ -1,8 +1,13 @@
 //! What the node and oracle clients share: timeouts, bounded answers, and the
 //! `{"error": {"code", "message"}}` convention both services answer errors with.
 
+use crate::transport::{HttpTransport, Transport, TransportError};
+use axum::body::Body;
+use axum::http::{header, Method, Request};
+use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Answers larger than this are refused before they are read: the answers are small JSON
@@ -16,14 +21,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot build an HTTP client: {0}")]
-    Setup(reqwest::Error),
+    Setup(TransportError),
     #[error("the {service}'s address must be an http:// or https:// URL, got {url:?}")]
     NotHttp { service: &'static str, url: String },
     #[error("cannot reach the {service} at {url}: {source}")]
     Unreachable {
         service: &'static str,
         url: String,
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The service understood the request and refused it, with a stable code.
     #[error("the {service} refused {url}: {message} ({code})")]
@@ -83,12 +88,21 @@ struct ErrorDetail {
     message: String,
 }
 
-/// One HTTP service at a base URL.
-#[derive(Debug, Clone)]
+/// One HTTP service at a base URL, reached through a [`Transport`].
+#[derive(Clone)]
 pub(crate) struct Service {
     pub name: &'static str,
     pub base: String,
-    pub http: reqwest::Client,
+    pub transport: Arc<dyn Transport>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.name)
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An answer read in full: its status and body.
@@ -103,11 +117,22 @@ impl Service {
         Service::with_timeout(name, base, REQUEST_TIMEOUT)
     }
 
-    /// A service whose requests may take up to `timeout`.
+    /// A service over HTTP whose requests may take up to `timeout`.
     pub fn with_timeout(
         name: &'static str,
         base: &str,
         timeout: Duration,
+    ) -> Result<Service, ClientError> {
+        let transport =
+            HttpTransport::new(Some(timeout), CONNECT_TIMEOUT).map_err(ClientError::Setup)?;
+        Service::with_transport(name, base, Arc::new(transport))
+    }
+
+    /// A service reached through `transport`.
+    pub fn with_transport(
+        name: &'static str,
+        base: &str,
+        transport: Arc<dyn Transport>,
     ) -> Result<Service, ClientError> {
         let base = base.trim_end_matches('/');
         if !base.starts_with("http://") && !base.starts_with("https://") {
@@ -116,15 +141,10 @@ impl Service {
                 url: base.to_string(),
             });
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(ClientError::Setup)?;
         Ok(Service {
             name,
             base: base.to_string(),
-            http,
+            transport,
         })
     }
 
@@ -133,41 +153,45 @@ impl Service {
     }
 
     pub async fn get(&self, path: &str) -> Result<Answer, ClientError> {
-        let url = self.url(path);
-        let request = self.http.get(&url);
-        self.send(url, request).await
+        self.send(Method::GET, path, Body::empty()).await
     }
 
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Result<Answer, ClientError> {
-        let url = self.url(path);
-        let request = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(body);
-        self.send(url, request).await
+        self.send(Method::POST, path, Body::from(body)).await
     }
 
-    async fn send(
-        &self,
-        url: String,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Answer, ClientError> {
+    async fn send(&self, method: Method, path: &str, body: Body) -> Result<Answer, ClientError> {
+        let url = self.url(path);
         let unreachable = |source| ClientError::Unreachable {
             service: self.name,
             url: url.clone(),
             source,
         };
-        let mut response = request.send().await.map_err(unreachable)?;
+        let request = Request::builder()
+            .method(method)
+            .uri(&url)
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(body)
+            .map_err(|e| unreachable(TransportError::BadRequest(e.to_string())))?;
+        let response = self.transport.call(request).await.map_err(unreachable)?;
         let status = response.status().as_u16();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
-        {
+        let declared = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
             return Err(self.bad_answer(&url, "the answer is too large"));
         }
+        let mut stream = response.into_body().into_data_stream();
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                unreachable(TransportError::Unreachable {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                })
+            })?;
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
                 return Err(self.bad_answer(&url, "the answer is too large"));
             }

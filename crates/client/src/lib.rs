@@ -12,7 +12,6 @@ mod node;
 mod node_api;
 mod oracle;
 mod sender;
-pub mod transport;
 pub mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -23,7 +22,8 @@ pub use oracle::{
     ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf, OpenChallenge,
     OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,
 };
+pub use plexus_transport as transport;
+pub use plexus_transport::{HttpTransport, Routers, Transport, TransportError};
 pub use sender::{
     wait_committed, CommittedTx, Overrides, SendError, TxSender, DEFAULT_COMMIT_TIMEOUT,
 };
-pub use transport::{HttpTransport, Routers, Transport, TransportError};

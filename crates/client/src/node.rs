@@ -1,8 +1,9 @@
 //! The node's HTTP API: the typed [`NodeApi`] every program uses, and the untyped calls the
 //! CLI prints from.
 
-use crate::http::Service;
+use crate::http::{Answer, Service};
 use crate::node_api::NodeApi;
+use crate::transport::{Transport, TransportError};
 use crate::views::{
     AccountView, BlockView, ChainView, DealView, DealsView, DeviceView, DevicesView, EpochView,
     LeaseView, OrderView, OrdersView, RewardsView, StatusView, SubmittedView, TaskView, TasksView,
@@ -13,6 +14,7 @@ use anyhow::{bail, Context};
 use plexus_types::{Address, Hash, PublicKey, SignedTx};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long one request may take: a node answers at once, but a batch or a large account
@@ -30,6 +32,17 @@ impl NodeClient {
     pub fn new(base: &str) -> Result<NodeClient, ClientError> {
         Ok(NodeClient {
             service: Service::with_timeout("node", base, REQUEST_TIMEOUT)?,
+        })
+    }
+
+    /// A client of the node at `base`, reached through `transport` (a simulation's in-process
+    /// network, for example).
+    pub fn with_transport(
+        base: &str,
+        transport: Arc<dyn Transport>,
+    ) -> Result<NodeClient, ClientError> {
+        Ok(NodeClient {
+            service: Service::with_transport("node", base, transport)?,
         })
     }
 
@@ -59,15 +72,17 @@ impl NodeClient {
         self.service.json(answer).map(Some)
     }
 
-    async fn read<T: DeserializeOwned>(&self, resp: reqwest::Response) -> anyhow::Result<T> {
-        let status = resp.status();
-        let body: Value = resp.json().await.with_context(|| {
+    fn read<T: DeserializeOwned>(&self, answer: Answer) -> anyhow::Result<T> {
+        let status = axum::http::StatusCode::from_u16(answer.status)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| answer.status.to_string());
+        let body: Value = serde_json::from_slice(&answer.body).with_context(|| {
             format!(
                 "the node at {} answered {status} without JSON",
                 self.service.base
             )
         })?;
-        if !status.is_success() {
+        if !(200..300).contains(&answer.status) {
             if let Some(err) = body.get("error") {
                 bail!(
                     "{} ({})",
@@ -84,14 +99,10 @@ impl NodeClient {
 
     /// Any `GET` of the API, as the CLI shows it: an error says how to start a node.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let resp = self
-            .service
-            .http
-            .get(self.service.url(path))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)", self.service.base))?;
-        self.read(resp).await
+        let answer = self.service.get(path).await.map_err(|e| {
+            unreachable(e, format!("cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)", self.service.base))
+        })?;
+        self.read(answer)
     }
 
     /// `GET /v1/status` as JSON.
@@ -112,16 +123,12 @@ impl NodeClient {
 
     /// `POST /v1/txs` of encoded transaction bytes; answers the hash the node names.
     pub async fn submit(&self, tx: &[u8]) -> anyhow::Result<Hash> {
-        let resp = self
+        let answer = self
             .service
-            .http
-            .post(self.service.url("/v1/txs"))
-            .header("content-type", "application/octet-stream")
-            .body(tx.to_vec())
-            .send()
+            .post_bytes("/v1/txs", tx.to_vec())
             .await
-            .with_context(|| format!("cannot reach a node at {}", self.service.base))?;
-        let v: Value = self.read(resp).await?;
+            .map_err(|e| unreachable(e, format!("cannot reach a node at {}", self.service.base)))?;
+        let v: Value = self.read(answer)?;
         let hash = v
             .get("hash")
             .and_then(Value::as_str)
@@ -133,13 +140,8 @@ impl NodeClient {
     pub async fn wait_committed(&self, hash: &Hash, timeout: Duration) -> anyhow::Result<Value> {
         let started = Instant::now();
         loop {
-            let resp = self
-                .service
-                .http
-                .get(self.service.url(&format!("/v1/txs/{hash}")))
-                .send()
-                .await?;
-            let v: Value = resp.json().await?;
+            let answer = self.service.get(&format!("/v1/txs/{hash}")).await?;
+            let v: Value = serde_json::from_slice(&answer.body)?;
             match v.get("status").and_then(Value::as_str) {
                 Some("committed") => return Ok(v),
                 Some("pending") => {}
@@ -153,6 +155,20 @@ impl NodeClient {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// A failed request as the CLI says it: `what`, then why the transport gave up.
+fn unreachable(e: ClientError, what: String) -> anyhow::Error {
+    match e {
+        ClientError::Unreachable { source, .. } => {
+            let why = match source {
+                TransportError::Unreachable { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            anyhow::anyhow!(why).context(what)
+        }
+        other => anyhow::Error::new(other).context(what),
     }
 }
 

@@ -188,6 +188,16 @@ impl OracleClient {
         })
     }
 
+    /// A client of the oracle at `base`, reached through `transport`.
+    pub fn with_transport(
+        base: &str,
+        transport: std::sync::Arc<dyn crate::transport::Transport>,
+    ) -> Result<OracleClient, ClientError> {
+        Ok(OracleClient {
+            service: Service::with_transport("oracle", base, transport)?,
+        })
+    }
+
     pub fn base_url(&self) -> &str {
         &self.service.base
     }

@@ -1,7 +1,7 @@
 //! How a client reaches a service: over HTTP, or straight into the service's router in the same
-//! process. Every client in this crate speaks through a [`Transport`], so the programs that use
-//! them (agent, oracle, CLI) run unchanged inside a simulation, where [`Routers`] stands in for
-//! the network and no socket is opened.
+//! process. Plexus's clients (node, oracle, blobs) speak through a [`Transport`], so the programs
+//! that use them (agent, oracle, CLI) run unchanged inside a simulation, where [`Routers`] stands
+//! in for the network and no socket is opened.
 
 use axum::body::Body;
 use axum::http::{Request, Response};
@@ -39,19 +39,18 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport whose requests give up after `timeout` (connecting and answering).
-    pub fn new(timeout: Duration) -> Result<HttpTransport, TransportError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| TransportError::BadRequest(e.to_string()))?;
-        Ok(HttpTransport { http })
-    }
-
-    /// A transport with no overall request timeout, for long transfers; callers bound each
-    /// request themselves.
-    pub fn without_timeout() -> Result<HttpTransport, TransportError> {
-        let http = reqwest::Client::builder()
+    /// A transport whose requests give up after `timeout` (connecting and answering; `None`
+    /// for transfers that bound themselves), and whose connections give up after
+    /// `connect_timeout`.
+    pub fn new(
+        timeout: Option<Duration>,
+        connect_timeout: Duration,
+    ) -> Result<HttpTransport, TransportError> {
+        let mut http = reqwest::Client::builder().connect_timeout(connect_timeout);
+        if let Some(timeout) = timeout {
+            http = http.timeout(timeout);
+        }
+        let http = http
             .build()
             .map_err(|e| TransportError::BadRequest(e.to_string()))?;
         Ok(HttpTransport { http })
