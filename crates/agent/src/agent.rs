@@ -12,18 +12,20 @@ use crate::heartbeat::Heartbeats;
 use crate::identity::DeviceIdentity;
 use crate::jobs::{JobRunner, JobSetup, JobStats};
 use crate::learning::Learner;
-use crate::node::NodeClient;
-use crate::oracle::OracleClient;
-use crate::ports::{OracleApi, Ports, SystemClock};
+use crate::ports::{Ports, Sender};
 use crate::probe::HardwareProbe;
 use crate::register::{Declaration, Registration};
-use crate::sender::TxSender;
 use crate::storage::{ReplicaKeeper, Replicas};
-use crate::views::oracle::HeartbeatReceipt;
+use plexus_client::{
+    HeartbeatReceipt, HttpTransport, NodeClient, OracleApi, OracleClient, SystemClock, TxSender,
+};
 use plexus_types::{Address, SecretKey};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+/// How long connecting to a service may take on the real network.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How often the agent does each duty, and how long it waits for a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +103,14 @@ impl Agent {
             .iter()
             .map(|url| Ok(Arc::new(OracleClient::new(url)?) as Arc<dyn OracleApi>))
             .collect::<Result<Vec<_>, AgentError>>()?;
+        // Blob transfers bound themselves; only connecting has a deadline here.
+        let transport =
+            HttpTransport::new(None, CONNECT_TIMEOUT).map_err(plexus_client::ClientError::Setup)?;
         let ports = Ports {
             node: Arc::new(node),
             oracles,
             clock: Arc::new(SystemClock),
+            transport: Arc::new(transport),
         };
         Agent::with_ports(config, owner, behaviour, hardware, ports)
     }
@@ -122,13 +128,7 @@ impl Agent {
         let device = DeviceIdentity::load_or_create(&config.data_dir)?;
         let book = ClaimBook::open(&config.data_dir)?;
         let timings = Timings::default();
-        let sender = TxSender::new(
-            owner.clone(),
-            ports.node.clone(),
-            ports.clock.clone(),
-            Default::default(),
-        )
-        .with_commit_timeout(timings.tx_commit);
+        let sender = owner_sender(&ports, &owner, timings.tx_commit);
         let strategies = behaviour.strategies();
         Ok(Agent {
             owner_address: Address::from_public_key(&owner.public_key()),
@@ -159,7 +159,7 @@ impl Agent {
 
     pub fn with_timings(mut self, timings: Timings) -> Agent {
         self.timings = timings;
-        self.ctx.sender = self.ctx.sender.with_commit_timeout(timings.tx_commit);
+        self.ctx.sender = owner_sender(&self.ctx.ports, &self.owner, timings.tx_commit);
         self
     }
 
@@ -291,6 +291,7 @@ impl Agent {
             },
             self.ctx.ports.node.clone(),
             self.ctx.ports.clock.clone(),
+            self.ctx.ports.transport.clone(),
             self.ctx.sender.clone(),
             self.strategies.job_results.clone(),
         );
@@ -304,6 +305,7 @@ impl Agent {
             self.owner.clone(),
             self.ctx.ports.node.clone(),
             self.ctx.ports.clock.clone(),
+            self.ctx.ports.transport.clone(),
             self.ctx.sender.clone(),
             self.config.learn.clone(),
             LearnBehaviour::Honest.policy(),
@@ -318,7 +320,9 @@ impl Agent {
         if crate::config::is_storage_class(&self.config.class) {
             let keeper = ReplicaKeeper::open(
                 data_dir,
+                self.ctx.ports.node.clone(),
                 &self.config.node,
+                self.ctx.ports.transport.clone(),
                 self.device_key(),
                 &self.config.blob_sources,
             )?;
@@ -339,4 +343,12 @@ impl Agent {
         }
         Ok(None)
     }
+}
+
+/// The owner's sender: signs with `owner`, sends through the ports' node, waits on their clock.
+fn owner_sender(ports: &Ports, owner: &SecretKey, commit_timeout: Duration) -> Arc<Sender> {
+    Arc::new(
+        TxSender::with_clock(ports.node.clone(), owner.clone(), ports.clock.clone())
+            .commit_timeout(commit_timeout),
+    )
 }

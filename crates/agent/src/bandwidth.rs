@@ -3,7 +3,6 @@
 //! answers at once. A throttled service (the `throttle` behaviour) moves at most a set number of
 //! bytes per second, as a device on a slow link would.
 
-use crate::ports::{Clock, SystemClock};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -11,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
+use plexus_client::{Clock, SystemClock};
 use plexus_types::speed_test::{
     payload_stream, MAX_TRANSFER_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Bytes per piece of a sent payload.
 const PIECE_BYTES: usize = 64 * 1024;
@@ -52,10 +52,10 @@ struct Limits {
 
 impl Limits {
     /// Sleeps until `moved` bytes since `started` are within the rate.
-    async fn pace(&self, started: Instant, moved: u64) {
+    async fn pace(&self, started: Duration, moved: u64) {
         if let Some(rate) = self.bytes_per_sec {
             let due = Duration::from_secs_f64(moved as f64 / rate as f64);
-            let elapsed = self.clock.now().saturating_duration_since(started);
+            let elapsed = self.clock.now().saturating_sub(started);
             if let Some(wait) = due.checked_sub(elapsed) {
                 self.clock.sleep(wait).await;
             }
@@ -244,7 +244,7 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_service_moves_no_faster_than_its_rate() {
         let base = serve(Some(1_000_000)).await;
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let body = reqwest::get(format!(
             "{base}{SOURCE_PATH}?seed={}&bytes=500000",
             "01".repeat(32)

@@ -4,12 +4,11 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use crate::ports::OracleApi;
-use crate::views::oracle::{ChallengeId, ChallengeOutcome, OpenChallenge};
+use plexus_client::{ChallengeId, ChallengeOutcome, OpenChallenge, OracleApi};
 use plexus_proofs::compute::{prove, ComputeChallenge, ComputeProof};
 use plexus_types::{proto, statements};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What the device commits to for a challenge, and how soon.
 ///
@@ -66,7 +65,7 @@ impl Challenges {
         let mut answers = Vec::new();
         let mut first_error = None;
         for oracle in &ctx.ports.oracles {
-            let open = match oracle.challenges(ctx.device.public_key()).await {
+            let open = match oracle.challenges(&ctx.device.public_key()).await {
                 Ok(open) => open,
                 Err(e) => {
                     tracing::warn!(oracle = oracle.name(), error = %e, "cannot list challenges");
@@ -105,7 +104,7 @@ impl Challenges {
         ctx: &DeviceContext,
         oracle: &dyn OracleApi,
         open: &OpenChallenge,
-        received: Instant,
+        received: Duration,
     ) -> Result<ChallengeAnswer, AgentError> {
         let bad = |source| AgentError::BadChallenge {
             oracle: oracle.name().to_string(),
@@ -118,7 +117,7 @@ impl Challenges {
         let proof: ComputeProof = tokio::task::spawn_blocking(move || prover.prove(&challenge))
             .await
             .map_err(|e| AgentError::ProverStopped(e.to_string()))?;
-        let since = |now: Instant| now.saturating_duration_since(received);
+        let since = |now: Duration| now.saturating_sub(received);
         let hold = self.prover.commit_delay(challenge.n());
         if let Some(rest) = hold.checked_sub(since(ctx.clock().now())) {
             ctx.clock().sleep(rest).await;
@@ -134,7 +133,7 @@ impl Challenges {
             root: root.0.to_vec(),
             signature: ctx.device.secret_key().sign(&statement).to_bytes().to_vec(),
         };
-        let rows = oracle.commit(open.id.clone(), commit).await?;
+        let rows = oracle.commit(&open.id, &commit).await?;
         let commit_latency = since(ctx.clock().now());
         let openings = rows
             .iter()
@@ -153,7 +152,7 @@ impl Challenges {
             seed: challenge.seed().to_vec(),
             openings,
         };
-        let outcome = oracle.open(open.id.clone(), openings).await?;
+        let outcome = oracle.open(&open.id, &openings).await?;
         Ok(ChallengeAnswer {
             oracle: oracle.name().to_string(),
             id: open.id.clone(),

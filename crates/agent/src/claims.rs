@@ -3,8 +3,7 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use crate::ports::OracleApi;
-use crate::views::oracle::ClaimProof;
+use plexus_client::{ClaimProof, OracleApi};
 use plexus_types::epoch_clock::EpochClock;
 use plexus_types::{Body, RewardClaim};
 use tokio::sync::Mutex;
@@ -41,18 +40,19 @@ impl Claims {
     /// device; a restart never pays for the same claim twice.
     pub async fn once(&self, ctx: &DeviceContext) -> Result<Vec<SettledClaim>, AgentError> {
         let chain = ctx.chain().await?;
-        let resource = chain
+        let pool = chain
             .device_class(&self.class)
-            .map(|c| c.resource.clone())
+            .map(|c| c.resource)
             .ok_or_else(|| AgentError::ClassNotOnChain {
                 class: self.class.clone(),
                 chain_id: chain.chain_id.clone(),
             })?;
+        let resource = pool.as_str().to_string();
         let clock = EpochClock::new(
             chain.rewards.epoch_blocks,
             chain.rewards.intervals_per_epoch,
         )?;
-        let height = ctx.ports.node.status().await?.height;
+        let height = ctx.ports.node.chain_status().await?.height;
         let last_ended = clock.last_ended_epoch(height);
         let first = last_ended.saturating_sub(chain.rewards.claim_epochs).max(1);
         let mut settled = Vec::new();
@@ -63,7 +63,7 @@ impl Claims {
             let Some(state) = ctx.ports.node.epoch(epoch).await? else {
                 continue;
             };
-            if !state.has_final_manifest(&resource) {
+            if !state.has_final_manifest(pool) {
                 continue;
             }
             let Some(outcome) = claim(ctx, epoch, &resource).await? else {
@@ -96,10 +96,7 @@ async fn claim(
     let mut proof: Option<(ClaimProof, &dyn OracleApi)> = None;
     let mut every_oracle_answered = true;
     for oracle in &ctx.ports.oracles {
-        match oracle
-            .claim_proof(epoch, resource.to_string(), device)
-            .await
-        {
+        match oracle.claim_proof(epoch, resource, &device).await {
             Ok(Some(p)) => {
                 proof = Some((p, oracle.as_ref()));
                 break;

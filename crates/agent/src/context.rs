@@ -3,11 +3,12 @@
 
 use crate::error::AgentError;
 use crate::identity::DeviceIdentity;
-use crate::ports::{Clock, Ports};
-use crate::sender::TxSender;
-use crate::views::node::{ChainParams, CommittedTx};
+use crate::ports::{Ports, Sender};
+use plexus_client::views::ChainView;
+use plexus_client::{Clock, CommittedTx};
 use plexus_types::{Address, Body};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
@@ -15,12 +16,12 @@ use tokio::sync::OnceCell;
 pub struct DeviceContext {
     pub ports: Ports,
     pub device: DeviceIdentity,
-    pub sender: TxSender,
-    chain: OnceCell<ChainParams>,
+    pub sender: Arc<Sender>,
+    chain: OnceCell<ChainView>,
 }
 
 impl DeviceContext {
-    pub fn new(ports: Ports, device: DeviceIdentity, sender: TxSender) -> DeviceContext {
+    pub fn new(ports: Ports, device: DeviceIdentity, sender: Arc<Sender>) -> DeviceContext {
         DeviceContext {
             ports,
             device,
@@ -38,7 +39,7 @@ impl DeviceContext {
     }
 
     /// The chain's parameters, read once from the node: they are fixed at genesis.
-    pub async fn chain(&self) -> Result<&ChainParams, AgentError> {
+    pub async fn chain(&self) -> Result<&ChainView, AgentError> {
         self.chain
             .get_or_try_init(|| async { self.ports.node.chain_params().await })
             .await
@@ -74,7 +75,7 @@ where
         if let Err(e) = duty().await {
             tracing::warn!(duty = name, error = %e, "duty failed; trying again next period");
         }
-        let took = clock.now().saturating_duration_since(started);
+        let took = clock.now().saturating_sub(started);
         if let Some(rest) = period.checked_sub(took) {
             clock.sleep(rest).await;
         }

@@ -1,11 +1,9 @@
 //! Everything an agent's duty can fail with.
 
 use crate::claim_book::ClaimBookError;
-use crate::http::ClientError;
 use crate::identity::IdentityError;
-use crate::sender::WaitError;
-use crate::views::oracle::ChallengeId;
 use plexus_blobs::BlobId;
+use plexus_client::{ChallengeId, ClientError, SendError};
 use plexus_proofs::compute::ComputeError;
 use plexus_types::epoch_clock::ClockError;
 use plexus_types::{Address, Amount, Hash, PublicKey};
@@ -17,7 +15,7 @@ pub enum AgentError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
-    Wait(#[from] WaitError),
+    Wait(#[from] SendError),
     #[error(transparent)]
     ClaimBook(#[from] ClaimBookError),
     #[error(transparent)]

@@ -3,8 +3,7 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use crate::ports::OracleApi;
-use crate::views::oracle::{HeartbeatReceipt, OracleStatus};
+use plexus_client::{HeartbeatReceipt, OracleApi, OracleStatus};
 use plexus_types::epoch_clock::{EpochClock, IntervalId};
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::SecretKey;
@@ -83,7 +82,7 @@ impl Heartbeats {
         };
         let heartbeat = self.source.heartbeat(fresh, ctx.device.secret_key());
         let (epoch, interval) = (heartbeat.heartbeat.epoch, heartbeat.heartbeat.interval);
-        let receipt = oracle.send_heartbeat(heartbeat).await?;
+        let receipt = oracle.send_heartbeat(&heartbeat).await?;
         tracing::debug!(
             oracle = oracle.name(),
             epoch,

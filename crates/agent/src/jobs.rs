@@ -6,12 +6,11 @@
 //! Everything it needs is on chain or in blobs, so a restarted agent picks up where it was:
 //! a lease still active without a result is simply run again.
 
-use crate::ports::{Clock, NodeApi};
-use crate::sender::{TxSender, WaitError};
-use crate::views::market::{LeaseView, OrderView};
-use crate::views::node::CommittedTx;
+use crate::ports::Sender;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
+use plexus_client::views::{BidState, CheckView, LeaseView, OrderState, OrderView, StateView};
+use plexus_client::{Clock, CommittedTx, NodeApi, SendError, Transport};
 use plexus_market::bid::BidPolicy;
 use plexus_market::spec::{JobSpec, Runtime};
 use plexus_types::{
@@ -22,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::views::market::{BidView, OrderHead, RoleView, StateView};
+pub use plexus_client::views::{BidView, OrderHead, RoleView};
 
 /// How often the job runner follows the chain's orders.
 const PERIOD: Duration = Duration::from_millis(200);
@@ -40,7 +39,7 @@ pub struct Bidding {
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error(transparent)]
-    Client(#[from] crate::http::ClientError),
+    Client(#[from] plexus_client::ClientError),
     #[error("blob: {0}")]
     Blob(String),
     #[error("transaction {0}")]
@@ -99,7 +98,7 @@ pub struct JobRunner {
     bidding: Bidding,
     node: Arc<dyn NodeApi>,
     clock: Arc<dyn Clock>,
-    sender: TxSender,
+    sender: Arc<Sender>,
     blob_service: String,
     blobs: BlobClient,
     work_dir: PathBuf,
@@ -121,7 +120,8 @@ impl JobRunner {
         setup: JobSetup,
         node: Arc<dyn NodeApi>,
         clock: Arc<dyn Clock>,
-        sender: TxSender,
+        transport: Arc<dyn Transport>,
+        sender: Arc<Sender>,
         results: Arc<dyn JobResults>,
     ) -> JobRunner {
         let work_dir = setup.work_dir;
@@ -134,7 +134,7 @@ impl JobRunner {
             clock,
             sender,
             blob_service: setup.blob_service,
-            blobs: BlobClient::new(),
+            blobs: BlobClient::with_transport(transport),
             work_dir: work_dir.clone(),
             results,
             specs: BTreeMap::new(),
@@ -159,7 +159,7 @@ impl JobRunner {
             if let Err(e) = self.once().await {
                 tracing::debug!(provider = %self.address, error = %e, "job step failed; retrying");
             }
-            let took = self.clock.now().saturating_duration_since(started);
+            let took = self.clock.now().saturating_sub(started);
             if let Some(rest) = PERIOD.checked_sub(took) {
                 self.clock.sleep(rest).await;
             }
@@ -177,7 +177,7 @@ impl JobRunner {
                 if self.unsettled.insert(lease.id) {
                     self.save_unsettled();
                 }
-                if lease.state.state == "active" && lease.output.is_none() {
+                if lease.state == StateView::Active && lease.output.is_none() {
                     self.run_lease(order, lease).await?;
                 }
             }
@@ -201,14 +201,14 @@ impl JobRunner {
         let mine = order
             .bids
             .iter()
-            .any(|b| b.provider == self.address && b.state.state == "open")
+            .any(|b| b.provider == self.address && b.state == BidState::Open)
             || order.leases.iter().any(|l| l.provider == self.address);
         if mine {
             return Ok(());
         }
         // A running order takes bids only as stand-ins for checks: bid when a result waits
         // for a verifier or referee and none runs.
-        if order.order.state.state == "matched" && !wants_checker(order) {
+        if order.order.state == OrderState::Matched && !wants_checker(order) {
             return Ok(());
         }
         let Some(spec) = self.spec(order).await? else {
@@ -345,10 +345,10 @@ impl JobRunner {
         let id = self.publish(&output).await?;
         // A check says which earlier outputs agree with its own.
         let mut agrees_with = Vec::new();
-        let compared: Vec<u64> = match (lease.role.role.as_str(), lease.role.of) {
-            ("verifier", Some(of)) => vec![of],
-            ("referee", Some(of)) => lease.role.verifier.into_iter().chain([of]).collect(),
-            _ => Vec::new(),
+        let compared: Vec<u64> = match lease.role {
+            RoleView::Verifier { of } => vec![of],
+            RoleView::Referee { of, verifier } => vec![verifier, of],
+            RoleView::Run => Vec::new(),
         };
         for other in compared {
             let Some(theirs) = order
@@ -375,10 +375,10 @@ impl JobRunner {
         tracing::info!(
             order = order.order.id,
             lease = lease.id,
-            role = %lease.role.role,
+            role = role_name(&lease.role),
             status = ?out.status,
             output = %id,
-            ms = self.clock.now().saturating_duration_since(started).as_millis() as u64,
+            ms = self.clock.now().saturating_sub(started).as_millis() as u64,
             code = %done.code,
             "job result submitted"
         );
@@ -417,7 +417,7 @@ impl JobRunner {
                 self.unsettled.remove(&id);
                 continue;
             };
-            let ended = lease.state.state != "active";
+            let ended = lease.state != StateView::Active;
             if lease.released && lease.releasable > lease.withdrawn {
                 let done = self.send(Body::WithdrawLease { lease: id }).await?;
                 if done.succeeded() {
@@ -443,7 +443,7 @@ impl JobRunner {
 
     async fn send(&self, body: Body) -> Result<CommittedTx, JobError> {
         self.sender.send(body).await.map_err(|e| match e {
-            WaitError::Client(e) => JobError::Client(e),
+            SendError::Client(e) => JobError::Client(e),
             other => JobError::Tx(other.to_string()),
         })
     }
@@ -454,8 +454,17 @@ fn wants_checker(order: &OrderView) -> bool {
     let checking = order
         .leases
         .iter()
-        .any(|l| l.role.role != "run" && l.state.state == "active");
-    !checking && order.leases.iter().any(|l| l.check == "pending")
+        .any(|l| l.role != RoleView::Run && l.state == StateView::Active);
+    !checking && order.leases.iter().any(|l| l.check == CheckView::Pending)
+}
+
+/// A lease's role as the chain names it.
+fn role_name(role: &RoleView) -> &'static str {
+    match role {
+        RoleView::Run => "run",
+        RoleView::Verifier { .. } => "verifier",
+        RoleView::Referee { .. } => "referee",
+    }
 }
 
 /// The blobs a job reads: its module or model and its blob inputs.

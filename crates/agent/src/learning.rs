@@ -5,10 +5,11 @@
 //! Transactions (joining) are signed by the owner key under the agent's transaction lock, so
 //! they never race the agent's other transactions for a nonce.
 
-use crate::http::{ClientError, Service};
-use crate::ports::{Clock, NodeApi, SystemClock};
-use crate::sender::TxSender;
-use crate::views::learn::TaskView;
+use crate::ports::Sender;
+use plexus_client::views::TaskView;
+use plexus_client::{
+    ClientError, Clock, CoordinatorClient, HttpTransport, NodeApi, SystemClock, Transport, TxSender,
+};
 use plexus_learn::task::{params_from_bytes, SignedUpdate, TaskSpec};
 use plexus_types::{Address, Body, Hash, SecretKey};
 use serde::{Deserialize, Serialize};
@@ -16,12 +17,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
-pub use crate::views::learn::{ParticipantView, StatusView, TermsView};
+pub use plexus_client::views::{ParticipantView, TaskStatusView};
 
 /// How often a participant follows the chain's tasks.
 const PERIOD: Duration = Duration::from_millis(150);
+
+/// How long a request to a coordinator may take on the real network, and its connection.
+const COORDINATOR_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A local data file and the dataset name of the tasks it may train.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,18 +58,10 @@ impl UpdatePolicy for TrainedUpdates {
     }
 }
 
-#[derive(Deserialize)]
-struct RoundView {
-    round: u32,
-    base_model: Hash,
-    accepting: bool,
-    received: Vec<Address>,
-}
-
 /// What the learner keeps per task.
 struct Joined {
     spec: TaskSpec,
-    coordinator: Service,
+    coordinator: CoordinatorClient,
     data: plexus_learn::data::Dataset,
     sent: u32,
 }
@@ -75,7 +71,8 @@ pub struct Learner {
     address: Address,
     node: Arc<dyn NodeApi>,
     clock: Arc<dyn Clock>,
-    sender: TxSender,
+    transport: Arc<dyn Transport>,
+    sender: Arc<Sender>,
     data: Vec<LearnData>,
     policy: Arc<dyn UpdatePolicy>,
     joined: BTreeMap<u64, Joined>,
@@ -93,27 +90,42 @@ pub enum LearnError {
 }
 
 impl Learner {
-    /// A participant on the system clock that sends through `node`, under `tx_lock` (the
-    /// lock the owner's other transactions take).
+    /// A participant on the system clock and the real network that sends through `node`,
+    /// with a sender of its own.
     pub fn new(
         key: SecretKey,
         node: impl NodeApi + 'static,
         data: Vec<LearnData>,
         policy: impl Into<Arc<dyn UpdatePolicy>>,
-        tx_lock: Arc<Mutex<()>>,
-    ) -> Learner {
+    ) -> Result<Learner, ClientError> {
         let node: Arc<dyn NodeApi> = Arc::new(node);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let sender = TxSender::new(key.clone(), node.clone(), clock.clone(), tx_lock);
-        Learner::with_ports(key, node, clock, sender, data, policy.into())
+        let transport = HttpTransport::new(Some(COORDINATOR_TIMEOUT), CONNECT_TIMEOUT)
+            .map_err(ClientError::Setup)?;
+        let sender = Arc::new(TxSender::with_clock(
+            node.clone(),
+            key.clone(),
+            clock.clone(),
+        ));
+        Ok(Learner::with_ports(
+            key,
+            node,
+            clock,
+            Arc::new(transport),
+            sender,
+            data,
+            policy.into(),
+        ))
     }
 
-    /// A participant on the given ports; `sender` signs with `key`.
+    /// A participant on the given ports, reaching coordinators through `transport`; `sender`
+    /// signs with `key`.
     pub fn with_ports(
         key: SecretKey,
         node: Arc<dyn NodeApi>,
         clock: Arc<dyn Clock>,
-        sender: TxSender,
+        transport: Arc<dyn Transport>,
+        sender: Arc<Sender>,
         data: Vec<LearnData>,
         policy: Arc<dyn UpdatePolicy>,
     ) -> Learner {
@@ -122,6 +134,7 @@ impl Learner {
             key,
             node,
             clock,
+            transport,
             sender,
             data,
             policy,
@@ -149,7 +162,7 @@ impl Learner {
             if let Err(e) = self.once().await {
                 tracing::debug!(participant = %self.address, error = %e, "training step failed; retrying");
             }
-            let took = self.clock.now().saturating_duration_since(started);
+            let took = self.clock.now().saturating_sub(started);
             rest = PERIOD.saturating_sub(took);
         }
     }
@@ -158,14 +171,14 @@ impl Learner {
     pub async fn once(&mut self) -> Result<(), LearnError> {
         let tasks = self.node.training_tasks().await?;
         for task in tasks {
-            if task.status.state != "open" || self.refused.contains_key(&task.id) {
+            if !task.is_open() || self.refused.contains_key(&task.id) {
                 continue;
             }
             let Some(local) = self.data.iter().find(|d| d.dataset == task.terms.dataset) else {
                 continue;
             };
             if let std::collections::btree_map::Entry::Vacant(slot) = self.joined.entry(task.id) {
-                match prepare(&task, local) {
+                match prepare(&task, local, &self.transport) {
                     Ok(j) => {
                         slot.insert(j);
                     }
@@ -200,30 +213,19 @@ impl Learner {
 
     async fn train_round(&mut self, task: u64) -> Result<(), LearnError> {
         let j = self.joined.get_mut(&task).expect("prepared before");
-        let answer = j
-            .coordinator
-            .get(&format!("/v1/learn/tasks/{task}/round"))
-            .await?;
-        let round: RoundView = j.coordinator.json(answer)?;
+        let round = j.coordinator.round(task).await?;
         if !round.accepting || round.received.contains(&self.address) || round.round <= j.sent {
             return Ok(());
         }
         if !self.policy.takes_part(round.round) {
             return Ok(());
         }
-        let answer = j
-            .coordinator
-            .get(&format!("/v1/learn/tasks/{task}/model"))
-            .await?;
-        if answer.status != 200 {
-            return Err(j.coordinator.refusal(answer).into());
-        }
-        if Hash::of(&answer.body) != round.base_model {
+        let model = j.coordinator.model(task).await?;
+        if Hash::of(&model) != round.base_model {
             // The round moved on between the two requests; the next pass catches up.
             return Ok(());
         }
-        let global =
-            params_from_bytes(&answer.body).map_err(|e| LearnError::Task(e.to_string()))?;
+        let global = params_from_bytes(&model).map_err(|e| LearnError::Task(e.to_string()))?;
         let spec = j.spec.clone();
         let data = j.data.clone();
         let policy = self.policy.clone();
@@ -237,12 +239,8 @@ impl Learner {
         .map_err(LearnError::Task)?;
         let update = SignedUpdate::sign(&self.key, task, round.round, round.base_model, delta);
         let body = serde_json::to_vec(&update).map_err(|e| LearnError::Task(e.to_string()))?;
-        let answer = j
-            .coordinator
-            .post_bytes(&format!("/v1/learn/tasks/{task}/updates"), body)
-            .await?;
-        match j.coordinator.json::<serde_json::Value>(answer) {
-            Ok(_) => {}
+        match j.coordinator.submit_update(task, body).await {
+            Ok(()) => {}
             Err(e) if matches!(e.code(), Some("already_received") | Some("round_closed")) => {}
             Err(e) => return Err(e.into()),
         }
@@ -251,11 +249,15 @@ impl Learner {
     }
 }
 
-fn prepare(task: &TaskView, local: &LearnData) -> Result<Joined, String> {
+fn prepare(
+    task: &TaskView,
+    local: &LearnData,
+    transport: &Arc<dyn Transport>,
+) -> Result<Joined, String> {
     let spec = TaskSpec::parse(&task.terms.spec).map_err(|e| e.to_string())?;
     let data = spec.load_data(&local.data).map_err(|e| e.to_string())?;
-    let coordinator =
-        Service::new("coordinator", &spec.coordinator_url).map_err(|e| e.to_string())?;
+    let coordinator = CoordinatorClient::with_transport(&spec.coordinator_url, transport.clone())
+        .map_err(|e| e.to_string())?;
     Ok(Joined {
         spec,
         coordinator,

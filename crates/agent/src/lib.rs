@@ -24,19 +24,14 @@ pub mod config;
 pub mod context;
 mod error;
 pub mod heartbeat;
-mod http;
 pub mod identity;
 pub mod jobs;
 pub mod learning;
 mod listen;
-pub mod node;
-pub mod oracle;
 pub mod ports;
 pub mod probe;
 pub mod register;
-pub mod sender;
 pub mod storage;
-pub mod views;
 
 /// The training participant, under the name it had before the duties were split.
 pub use learning as learner;
@@ -47,13 +42,13 @@ pub use challenges::ChallengeAnswer;
 pub use claims::SettledClaim;
 pub use config::{AgentConfig, ConfigError};
 pub use error::{AgentError, StorageError};
-pub use http::{ClientError, MAX_ANSWER_BYTES};
 pub use identity::DeviceIdentity;
 pub use learning::{LearnData, Learner};
-pub use node::NodeClient;
-pub use oracle::OracleClient;
+pub use plexus_client::{
+    ClientError, Clock, ManualClock, NodeApi, NodeClient, OracleApi, OracleClient, SystemClock,
+};
 pub use plexus_types::epoch_clock::{EpochClock, IntervalId};
-pub use ports::{Clock, ManualClock, NodeApi, OracleApi, Ports, SystemClock};
+pub use ports::{Ports, Sender};
 pub use probe::{Gpu, HardwareProbe};
 pub use register::Registration;
 pub use storage::{ReplicaKeeper, SyncReport};

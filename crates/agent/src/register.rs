@@ -3,7 +3,8 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use crate::views::node::{CommittedTx, DeviceState};
+use plexus_client::views::DeviceView;
+use plexus_client::CommittedTx;
 use plexus_types::{statements, Amount, Body, Capabilities, Hash};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub enum Registration {
     /// The chain already knows the device (registered by this owner).
-    AlreadyRegistered(DeviceState),
+    AlreadyRegistered(DeviceView),
     /// This call registered it.
     Registered(CommittedTx),
 }
@@ -112,9 +113,9 @@ pub async fn until_done(
     }
 }
 
-async fn existing_device(ctx: &DeviceContext) -> Result<Option<DeviceState>, AgentError> {
+async fn existing_device(ctx: &DeviceContext) -> Result<Option<DeviceView>, AgentError> {
     let owner = ctx.owner();
-    let Some(device) = ctx.ports.node.device(ctx.device.public_key()).await? else {
+    let Some(device) = ctx.ports.node.device(&ctx.device.public_key()).await? else {
         return Ok(None);
     };
     if device.owner != owner {
@@ -125,7 +126,7 @@ async fn existing_device(ctx: &DeviceContext) -> Result<Option<DeviceState>, Age
         });
     }
     if !device.is_active() {
-        tracing::warn!(device = %device.key, status = %device.status, "the device is registered but not active: it earns nothing");
+        tracing::warn!(device = %device.key, status = ?device.status, "the device is registered but not active: it earns nothing");
     }
     Ok(Some(device))
 }

@@ -5,9 +5,9 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use crate::node::NodeClient;
 use plexus_blobs::client::BlobClient;
 use plexus_blobs::{BlobId, BlobState, BlobStore};
+use plexus_client::{ClientError, NodeApi, Transport};
 use plexus_types::PublicKey;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub struct SyncReport {
 /// Keeps the replicas the chain assigns to one storage device.
 pub struct ReplicaKeeper {
     device: PublicKey,
-    node: NodeClient,
+    node: Arc<dyn NodeApi>,
     sources: Vec<String>,
     store: Arc<BlobStore>,
     incoming: PathBuf,
@@ -36,11 +36,14 @@ pub struct ReplicaKeeper {
 }
 
 impl ReplicaKeeper {
-    /// Opens (or creates) the blob store under `data_dir/blobs`. Blobs are fetched from the
-    /// node at `node_url` first, then from `other_sources` in order.
+    /// Opens (or creates) the blob store under `data_dir/blobs`. Assignments are read from
+    /// `node`; blobs are fetched through `transport` from the node's blob service at
+    /// `node_url` first, then from `other_sources` in order.
     pub fn open(
         data_dir: &Path,
+        node: Arc<dyn NodeApi>,
         node_url: &str,
+        transport: Arc<dyn Transport>,
         device: PublicKey,
         other_sources: &[String],
     ) -> Result<ReplicaKeeper, StorageError> {
@@ -54,11 +57,11 @@ impl ReplicaKeeper {
         sources.extend(other_sources.iter().cloned());
         Ok(ReplicaKeeper {
             device,
-            node: NodeClient::new(node_url)?,
+            node,
             sources,
             store,
             incoming,
-            blobs: BlobClient::new(),
+            blobs: BlobClient::with_transport(transport),
         })
     }
 
@@ -81,7 +84,7 @@ impl ReplicaKeeper {
 
     /// The distinct blobs that open deals assign to this device, as the node reports them.
     pub async fn assigned(&self) -> Result<Vec<BlobId>, StorageError> {
-        Ok(self.node.assigned_blobs(&self.device).await?)
+        Ok(assigned_blobs(self.node.as_ref(), &self.device).await?)
     }
 
     /// Asks the node what is assigned, then [`ReplicaKeeper::sync`]s it.
@@ -153,6 +156,21 @@ impl ReplicaKeeper {
     }
 }
 
+/// The distinct blobs that open storage deals assign to `device`, oldest deal first.
+pub async fn assigned_blobs(
+    node: &dyn NodeApi,
+    device: &PublicKey,
+) -> Result<Vec<BlobId>, ClientError> {
+    let mut blobs = Vec::new();
+    for deal in node.deals_of(device).await? {
+        let id = BlobId(deal.blob.0);
+        if !blobs.contains(&id) {
+            blobs.push(id);
+        }
+    }
+    Ok(blobs)
+}
+
 /// What a storage device does with its replicas after each round of fetching them.
 ///
 /// Called with the round's report; an honest policy keeps every replica it fetched.
@@ -188,11 +206,7 @@ impl Replicas {
     /// One round: asks the node what is assigned, fetches what is missing, and applies the
     /// device's replica policy.
     pub async fn once(&self, ctx: &DeviceContext) -> Result<SyncReport, AgentError> {
-        let assigned = ctx
-            .ports
-            .node
-            .assigned_blobs(ctx.device.public_key())
-            .await?;
+        let assigned = assigned_blobs(ctx.ports.node.as_ref(), &ctx.device.public_key()).await?;
         let report = self.keeper.sync(assigned).await?;
         self.policy.after_sync(&self.keeper, &report)?;
         Ok(report)

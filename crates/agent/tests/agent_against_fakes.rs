@@ -3,8 +3,8 @@
 mod fake_network;
 
 use fake_network::{beacon, Fakes, CHAIN_ID};
-use plexus_agent::oracle::ChallengeOutcome;
 use plexus_agent::{Agent, AgentConfig, AgentError, Behaviour, HardwareProbe, Registration};
+use plexus_client::ChallengeOutcome;
 use plexus_proofs::compute::{class_by_name, ROWS_OPENED};
 use plexus_types::heartbeat::SignedHeartbeat;
 use plexus_types::merkle::MerkleTree;

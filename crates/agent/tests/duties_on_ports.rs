@@ -2,21 +2,16 @@
 //! no wall-clock waits for the duties' periods.
 
 use plexus_agent::heartbeat::Heartbeats;
-use plexus_agent::node::{
-    AccountState, ChainParams, CommittedTx, DeviceClass, DeviceState, EpochState, NodeStatus,
-    RewardParams,
+use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, Timings};
+use plexus_client::views::{
+    AccountView, BlockView, ChainView, DealView, DeviceClassView, DeviceStatusView, DeviceView,
+    EpochView, LeaseView, OracleSetView, OrderView, ParamsView, ResourceClass, RewardParamsView,
+    RewardsView, StatusView, TaskView, TxStatusView,
 };
-use plexus_agent::oracle::{
-    ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, OpenChallenge, OracleStatus,
+use plexus_client::{
+    ApiFuture, ChallengeId, ChallengeOutcome, ClaimProof, ClientError, HeartbeatReceipt,
+    ManualClock, NodeApi, OpenChallenge, OracleApi, OracleStatus, Routers, TxSender,
 };
-use plexus_agent::ports::{PortFuture, TxStatus};
-use plexus_agent::views::learn::TaskView;
-use plexus_agent::views::market::{LeaseView, OrderView};
-use plexus_agent::{
-    Agent, AgentConfig, Behaviour, ClientError, HardwareProbe, ManualClock, NodeApi, OracleApi,
-    Ports, Timings,
-};
-use plexus_blobs::BlobId;
 use plexus_types::heartbeat::SignedHeartbeat;
 use plexus_types::{proto, Address, Amount, Hash, PublicKey, SecretKey, SignedTx};
 use std::sync::{Arc, Mutex};
@@ -41,83 +36,142 @@ fn refused(what: &str) -> ClientError {
     }
 }
 
+fn not_in_this_fake<T: Send + 'static>(
+    what: &'static str,
+) -> ApiFuture<'static, Result<T, ClientError>> {
+    Box::pin(async move { Err(refused(what)) })
+}
+
 impl NodeApi for FakeNode {
     fn name(&self) -> &str {
         "fake node"
     }
-    fn status(&self) -> PortFuture<'_, Result<NodeStatus, ClientError>> {
+    fn chain_status(&self) -> ApiFuture<'_, Result<StatusView, ClientError>> {
         Box::pin(async {
-            Ok(NodeStatus {
+            Ok(StatusView {
                 chain_id: CHAIN_ID.into(),
                 height: 1,
                 app_hash: Hash::ZERO,
+                last_block_time_ms: 0,
+                txs_committed: 0,
+                mempool_size: 0,
                 min_fee: Amount(10),
+                devices: 1,
+                version: "fake".into(),
             })
         })
     }
-    fn chain_params(&self) -> PortFuture<'_, Result<ChainParams, ClientError>> {
+    fn chain_params(&self) -> ApiFuture<'_, Result<ChainView, ClientError>> {
         Box::pin(async {
-            Ok(ChainParams {
+            Ok(ChainView {
                 chain_id: CHAIN_ID.into(),
-                rewards: RewardParams {
+                genesis_time_ms: 0,
+                params: ParamsView {
+                    min_fee: Amount(10),
+                    max_tx_bytes: 1 << 16,
+                    max_block_bytes: 1 << 20,
+                },
+                rewards: RewardParamsView {
                     epoch_blocks: 100,
                     intervals_per_epoch: 10,
+                    initial_epoch_emission: Amount(1_000),
+                    halving_epochs: 100,
+                    pool_weights: [(ResourceClass::Compute, 1)].into_iter().collect(),
                     claim_epochs: 4,
+                    unbonding_epochs: 2,
+                    min_uptime_percent: 50,
                 },
-                device_classes: vec![DeviceClass {
+                oracles: OracleSetView {
+                    members: vec![],
+                    threshold: 1,
+                },
+                device_classes: vec![DeviceClassView {
                     name: "cpu-small".into(),
-                    resource: "compute".into(),
+                    resource: ResourceClass::Compute,
                     min_stake: Amount(1),
+                    capacity_units: 1,
                 }],
             })
         })
     }
-    fn account(&self, _: Address) -> PortFuture<'_, Result<AccountState, ClientError>> {
-        Box::pin(async {
-            Ok(AccountState {
+    fn account_of<'a>(
+        &'a self,
+        address: &'a Address,
+    ) -> ApiFuture<'a, Result<AccountView, ClientError>> {
+        Box::pin(async move {
+            Ok(AccountView {
+                address: *address,
                 balance: Amount(1_000_000),
                 nonce: 0,
+                exists: true,
+                height: 1,
+                app_hash: Hash::ZERO,
+                proof: String::new(),
             })
         })
     }
-    fn device(&self, key: PublicKey) -> PortFuture<'_, Result<Option<DeviceState>, ClientError>> {
+    fn block(&self, _: u64) -> ApiFuture<'_, Result<BlockView, ClientError>> {
+        not_in_this_fake("block")
+    }
+    fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
+        not_in_this_fake("device list")
+    }
+    fn device<'a>(
+        &'a self,
+        key: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<DeviceView>, ClientError>> {
         Box::pin(async move {
-            Ok(Some(DeviceState {
-                key,
+            Ok(Some(DeviceView {
+                key: *key,
                 owner: Address::from_public_key(&owner().public_key()),
                 class: "cpu-small".into(),
-                status: "active".into(),
                 capabilities: Default::default(),
                 h3_cell: 0,
+                stake: Amount(5),
+                status: DeviceStatusView::Active,
+                registered_epoch: 0,
+                registered_height: 1,
             }))
         })
     }
-    fn epoch(&self, _: u64) -> PortFuture<'_, Result<Option<EpochState>, ClientError>> {
+    fn epoch(&self, _: u64) -> ApiFuture<'_, Result<Option<EpochView>, ClientError>> {
         Box::pin(async { Ok(None) })
     }
-    fn training_tasks(&self) -> PortFuture<'_, Result<Vec<TaskView>, ClientError>> {
+    fn rewards(&self) -> ApiFuture<'_, Result<RewardsView, ClientError>> {
+        not_in_this_fake("rewards")
+    }
+    fn open_deals(&self) -> ApiFuture<'_, Result<Vec<DealView>, ClientError>> {
         Box::pin(async { Ok(vec![]) })
     }
-    fn live_orders(&self) -> PortFuture<'_, Result<Vec<OrderView>, ClientError>> {
+    fn deals_of<'a>(
+        &'a self,
+        _: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
         Box::pin(async { Ok(vec![]) })
     }
-    fn lease(&self, _: u64) -> PortFuture<'_, Result<Option<LeaseView>, ClientError>> {
+    fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+    fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+    fn lease(&self, _: u64) -> ApiFuture<'_, Result<Option<LeaseView>, ClientError>> {
         Box::pin(async { Ok(None) })
     }
-    fn assigned_blobs(&self, _: PublicKey) -> PortFuture<'_, Result<Vec<BlobId>, ClientError>> {
-        Box::pin(async { Ok(vec![]) })
+    fn submit_tx<'a>(&'a self, _: &'a SignedTx) -> ApiFuture<'a, Result<Hash, ClientError>> {
+        not_in_this_fake("mempool")
     }
-    fn submit(&self, _: SignedTx) -> PortFuture<'_, Result<Hash, ClientError>> {
-        Box::pin(async { Err(refused("mempool")) })
-    }
-    fn tx_status(&self, hash: Hash) -> PortFuture<'_, Result<TxStatus, ClientError>> {
+    fn tx_status<'a>(&'a self, hash: &'a Hash) -> ApiFuture<'a, Result<TxStatusView, ClientError>> {
         Box::pin(async move {
-            Ok(TxStatus::Committed(CommittedTx {
-                hash,
-                height: 1,
-                code: "ok".into(),
-                log: String::new(),
-            }))
+            Ok(TxStatusView {
+                hash: *hash,
+                status: "committed".into(),
+                height: Some(1),
+                index: Some(0),
+                code: Some("ok".into()),
+                log: Some(String::new()),
+                fee: Some(Amount(10)),
+            })
         })
     }
 }
@@ -140,7 +194,7 @@ impl OracleApi for FakeOracle {
     fn name(&self) -> &str {
         "fake oracle"
     }
-    fn status(&self) -> PortFuture<'_, Result<OracleStatus, ClientError>> {
+    fn status(&self) -> ApiFuture<'_, Result<OracleStatus, ClientError>> {
         let (epoch, interval) = *self.interval.lock().unwrap();
         Box::pin(async move {
             Ok(OracleStatus {
@@ -154,37 +208,43 @@ impl OracleApi for FakeOracle {
             })
         })
     }
-    fn send_heartbeat(
-        &self,
-        heartbeat: SignedHeartbeat,
-    ) -> PortFuture<'_, Result<HeartbeatReceipt, ClientError>> {
-        self.heartbeats.lock().unwrap().push(heartbeat);
+    fn send_heartbeat<'a>(
+        &'a self,
+        heartbeat: &'a SignedHeartbeat,
+    ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>> {
+        self.heartbeats.lock().unwrap().push(heartbeat.clone());
         Box::pin(async { Ok(HeartbeatReceipt::Accepted) })
     }
-    fn challenges(&self, _: PublicKey) -> PortFuture<'_, Result<Vec<OpenChallenge>, ClientError>> {
+    fn challenges<'a>(
+        &'a self,
+        _: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
         Box::pin(async { Ok(vec![]) })
     }
-    fn commit(
-        &self,
-        _: ChallengeId,
-        _: proto::ChallengeCommit,
-    ) -> PortFuture<'_, Result<Vec<u32>, ClientError>> {
-        Box::pin(async { Err(refused("challenge")) })
+    fn commit<'a>(
+        &'a self,
+        _: &'a ChallengeId,
+        _: &'a proto::ChallengeCommit,
+    ) -> ApiFuture<'a, Result<Vec<u32>, ClientError>> {
+        not_in_this_fake("challenge")
     }
-    fn open(
-        &self,
-        _: ChallengeId,
-        _: proto::ChallengeOpenings,
-    ) -> PortFuture<'_, Result<ChallengeOutcome, ClientError>> {
-        Box::pin(async { Err(refused("challenge")) })
+    fn open<'a>(
+        &'a self,
+        _: &'a ChallengeId,
+        _: &'a proto::ChallengeOpenings,
+    ) -> ApiFuture<'a, Result<ChallengeOutcome, ClientError>> {
+        not_in_this_fake("challenge")
     }
-    fn claim_proof(
-        &self,
+    fn claim_proof<'a>(
+        &'a self,
         _: u64,
-        _: String,
-        _: PublicKey,
-    ) -> PortFuture<'_, Result<Option<ClaimProof>, ClientError>> {
+        _: &'a str,
+        _: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<ClaimProof>, ClientError>> {
         Box::pin(async { Ok(None) })
+    }
+    fn evidence(&self, _: u64) -> ApiFuture<'_, Result<String, ClientError>> {
+        not_in_this_fake("evidence")
     }
 }
 
@@ -206,6 +266,7 @@ fn agent_on(
         node: Arc::new(FakeNode),
         oracles: vec![oracle],
         clock: Arc::new(clock.clone()),
+        transport: Arc::new(Routers::new()),
     };
     let hardware = HardwareProbe {
         cpu_cores: 4,
@@ -229,7 +290,7 @@ async fn eventually(done: impl Fn() -> bool) {
 #[tokio::test]
 async fn a_replaying_device_sends_its_first_heartbeat_in_every_later_interval() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
     let oracle = Arc::new(FakeOracle::default());
     let agent = agent_on(
         dir.path(),
@@ -249,20 +310,20 @@ async fn a_replaying_device_sends_its_first_heartbeat_in_every_later_interval() 
 #[tokio::test]
 async fn an_honest_device_heartbeats_the_interval_the_oracle_names() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
     let oracle = Arc::new(FakeOracle::default());
     let ports = Ports {
         node: Arc::new(FakeNode),
         oracles: vec![oracle.clone()],
         clock: Arc::new(clock.clone()),
+        transport: Arc::new(Routers::new()),
     };
     let device = plexus_agent::DeviceIdentity::load_or_create(dir.path()).unwrap();
-    let sender = plexus_agent::sender::TxSender::new(
-        owner(),
+    let sender = Arc::new(TxSender::with_clock(
         ports.node.clone(),
+        owner(),
         ports.clock.clone(),
-        Default::default(),
-    );
+    ));
     let ctx = plexus_agent::context::DeviceContext::new(ports, device.clone(), sender);
     let duty = Heartbeats::new(Behaviour::Honest.strategies().heartbeats);
     *oracle.interval.lock().unwrap() = (3, 7);
@@ -282,7 +343,7 @@ async fn an_honest_device_heartbeats_the_interval_the_oracle_names() {
 #[tokio::test]
 async fn a_running_agent_heartbeats_once_per_period_of_the_clock_it_is_given() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
     let oracle = Arc::new(FakeOracle::default());
     let agent =
         agent_on(dir.path(), Behaviour::Honest, oracle.clone(), &clock).with_timings(Timings {

@@ -5,8 +5,34 @@ use axum::routing::get;
 use plexus_agent::ReplicaKeeper;
 use plexus_blobs::client::BlobClient;
 use plexus_blobs::{http, BlobId, BlobState, BlobStore};
-use plexus_types::SecretKey;
+use plexus_client::views::{DealStatusView, DealView, DealsView};
+use plexus_client::{HttpTransport, NodeClient};
+use plexus_types::{Address, Amount, Hash, SecretKey};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An open deal of `blob`, as the node lists it.
+fn deal(id: u64, blob: BlobId) -> DealView {
+    DealView {
+        id,
+        client: Address::from_public_key(&SecretKey::from_seed([1; 32]).public_key()),
+        blob: Hash(blob.0),
+        size: 1,
+        replicas: 1,
+        price_per_replica_epoch: Amount(1),
+        first_epoch: 1,
+        last_epoch: 9,
+        escrow: Amount(9),
+        paid: Amount(0),
+        refunded: Amount(0),
+        providers: vec![],
+        failed: vec![],
+        handovers: vec![],
+        status: DealStatusView::Open,
+        created_height: 1,
+        assigned: None,
+    }
+}
 
 /// A node that serves blobs from `store` and lists `deals` as the open deals of any device.
 async fn fake_node(store: Arc<BlobStore>, deals: Arc<Mutex<Vec<BlobId>>>) -> String {
@@ -15,11 +41,12 @@ async fn fake_node(store: Arc<BlobStore>, deals: Arc<Mutex<Vec<BlobId>>>) -> Str
     let deals_route = get(move || {
         let deals = deals.lock().unwrap().clone();
         async move {
-            let list: Vec<_> = deals
+            let deals = deals
                 .iter()
-                .map(|b| serde_json::json!({"blob": b.to_hex()}))
+                .enumerate()
+                .map(|(i, b)| deal(i as u64, *b))
                 .collect();
-            axum::Json(serde_json::json!({"height": 1, "deals": list}))
+            axum::Json(DealsView { height: 1, deals })
         }
     });
     let app = axum::Router::new()
@@ -42,7 +69,16 @@ async fn an_assigned_blob_is_fetched_verified_kept_and_served() {
     let node = fake_node(node_store, deals.clone()).await;
 
     let device = SecretKey::from_seed([3; 32]).public_key();
-    let keeper = ReplicaKeeper::open(&dir.path().join("agent"), &node, device, &[]).unwrap();
+    let transport = Arc::new(HttpTransport::new(None, Duration::from_secs(3)).unwrap());
+    let keeper = ReplicaKeeper::open(
+        &dir.path().join("agent"),
+        Arc::new(NodeClient::new(&node).unwrap()),
+        &node,
+        transport,
+        device,
+        &[],
+    )
+    .unwrap();
     let report = keeper.sync_once().await.unwrap();
     assert_eq!(report.fetched, vec![id]);
     assert!(report.failed.is_empty(), "{:?}", report.failed);

@@ -3,10 +3,12 @@
 //!
 //! - [`views`]: the node API's JSON views, declared once for the node and its readers.
 //! - [`NodeApi`] and its HTTP [`NodeClient`]; [`OracleApi`] and its HTTP [`OracleClient`].
+//! - [`CoordinatorClient`]: a training task's coordinator.
 //! - [`TxSender`]: the one way to sign, submit and wait for a transaction.
 //! - [`Clock`]: the time a service runs on, [`SystemClock`] or a [`ManualClock`].
 
 mod clock;
+mod coordinator;
 mod http;
 mod node;
 mod node_api;
@@ -15,9 +17,10 @@ mod sender;
 pub mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use coordinator::{CoordinatorClient, RoundView};
 pub use http::{u128_text, ClientError, MAX_ANSWER_BYTES};
 pub use node::NodeClient;
-pub use node_api::NodeApi;
+pub use node_api::{ApiFuture, NodeApi};
 pub use oracle::{
     ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf, OpenChallenge,
     OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,

@@ -2,7 +2,7 @@
 //! CLI prints from.
 
 use crate::http::{Answer, Service};
-use crate::node_api::NodeApi;
+use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
     AccountView, BlockView, ChainView, DealView, DealsView, DeviceView, DevicesView, EpochView,
@@ -173,79 +173,112 @@ fn unreachable(e: ClientError, what: String) -> anyhow::Error {
 }
 
 impl NodeApi for NodeClient {
-    async fn chain_status(&self) -> Result<StatusView, ClientError> {
-        self.get_view("/v1/status").await
+    fn name(&self) -> &str {
+        self.base_url()
     }
 
-    async fn chain_params(&self) -> Result<ChainView, ClientError> {
-        self.get_view("/v1/chain").await
+    fn chain_status(&self) -> ApiFuture<'_, Result<StatusView, ClientError>> {
+        Box::pin(self.get_view("/v1/status"))
     }
 
-    async fn account_of(&self, address: &Address) -> Result<AccountView, ClientError> {
-        self.get_view(&format!("/v1/accounts/{address}")).await
+    fn chain_params(&self) -> ApiFuture<'_, Result<ChainView, ClientError>> {
+        Box::pin(self.get_view("/v1/chain"))
     }
 
-    async fn block(&self, height: u64) -> Result<BlockView, ClientError> {
-        self.get_view(&format!("/v1/blocks/{height}")).await
+    fn account_of<'a>(
+        &'a self,
+        address: &'a Address,
+    ) -> ApiFuture<'a, Result<AccountView, ClientError>> {
+        Box::pin(async move { self.get_view(&format!("/v1/accounts/{address}")).await })
     }
 
-    async fn devices(&self) -> Result<Vec<DeviceView>, ClientError> {
-        Ok(self.get_view::<DevicesView>("/v1/devices").await?.devices)
+    fn block(&self, height: u64) -> ApiFuture<'_, Result<BlockView, ClientError>> {
+        Box::pin(async move { self.get_view(&format!("/v1/blocks/{height}")).await })
     }
 
-    async fn device(&self, key: &PublicKey) -> Result<Option<DeviceView>, ClientError> {
-        self.find_view(&format!("/v1/devices/{key}"), "unknown_device")
-            .await
+    fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
+        Box::pin(async move { Ok(self.get_view::<DevicesView>("/v1/devices").await?.devices) })
     }
 
-    async fn epoch(&self, epoch: u64) -> Result<Option<EpochView>, ClientError> {
-        self.find_view(&format!("/v1/epochs/{epoch}"), "epoch_not_ended")
-            .await
+    fn device<'a>(
+        &'a self,
+        key: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<DeviceView>, ClientError>> {
+        Box::pin(async move {
+            self.find_view(&format!("/v1/devices/{key}"), "unknown_device")
+                .await
+        })
     }
 
-    async fn rewards(&self) -> Result<RewardsView, ClientError> {
-        self.get_view("/v1/rewards").await
+    fn epoch(&self, epoch: u64) -> ApiFuture<'_, Result<Option<EpochView>, ClientError>> {
+        Box::pin(async move {
+            self.find_view(&format!("/v1/epochs/{epoch}"), "epoch_not_ended")
+                .await
+        })
     }
 
-    async fn open_deals(&self) -> Result<Vec<DealView>, ClientError> {
-        Ok(self.get_view::<DealsView>("/v1/storage/deals").await?.deals)
+    fn rewards(&self) -> ApiFuture<'_, Result<RewardsView, ClientError>> {
+        Box::pin(self.get_view("/v1/rewards"))
     }
 
-    async fn training_tasks(&self) -> Result<Vec<TaskView>, ClientError> {
-        Ok(self.get_view::<TasksView>("/v1/learn/tasks").await?.tasks)
+    fn open_deals(&self) -> ApiFuture<'_, Result<Vec<DealView>, ClientError>> {
+        Box::pin(async move { Ok(self.get_view::<DealsView>("/v1/storage/deals").await?.deals) })
     }
 
-    async fn live_orders(&self) -> Result<Vec<OrderView>, ClientError> {
-        Ok(self
-            .get_view::<OrdersView>("/v1/market/orders?live=true")
-            .await?
-            .orders)
+    fn deals_of<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
+        Box::pin(async move {
+            let path = format!("/v1/storage/deals?provider={device}");
+            Ok(self.get_view::<DealsView>(&path).await?.deals)
+        })
     }
 
-    async fn lease(&self, id: u64) -> Result<Option<LeaseView>, ClientError> {
-        self.find_view(&format!("/v1/market/leases/{id}"), "unknown_lease")
-            .await
+    fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
+        Box::pin(async move { Ok(self.get_view::<TasksView>("/v1/learn/tasks").await?.tasks) })
     }
 
-    async fn submit_tx(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
-        let answer = self.service.post_bytes("/v1/txs", tx.bytes.clone()).await?;
-        let url = answer.url.clone();
-        let submitted: SubmittedView = self.service.json(answer)?;
-        if submitted.hash != tx.hash {
-            return Err(self.service.bad_answer(
-                &url,
-                format!("it names transaction {} for {}", submitted.hash, tx.hash),
-            ));
-        }
-        Ok(submitted.hash)
+    fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {
+        Box::pin(async move {
+            Ok(self
+                .get_view::<OrdersView>("/v1/market/orders?live=true")
+                .await?
+                .orders)
+        })
     }
 
-    async fn tx_status(&self, hash: &Hash) -> Result<TxStatusView, ClientError> {
-        let answer = self.service.get(&format!("/v1/txs/{hash}")).await?;
-        // The node answers an unknown transaction with 404 and the usual status body.
-        if answer.status == 404 {
-            return serde_json::from_slice(&answer.body).map_err(|_| self.service.refusal(answer));
-        }
-        self.service.json(answer)
+    fn lease(&self, id: u64) -> ApiFuture<'_, Result<Option<LeaseView>, ClientError>> {
+        Box::pin(async move {
+            self.find_view(&format!("/v1/market/leases/{id}"), "unknown_lease")
+                .await
+        })
+    }
+
+    fn submit_tx<'a>(&'a self, tx: &'a SignedTx) -> ApiFuture<'a, Result<Hash, ClientError>> {
+        Box::pin(async move {
+            let answer = self.service.post_bytes("/v1/txs", tx.bytes.clone()).await?;
+            let url = answer.url.clone();
+            let submitted: SubmittedView = self.service.json(answer)?;
+            if submitted.hash != tx.hash {
+                return Err(self.service.bad_answer(
+                    &url,
+                    format!("it names transaction {} for {}", submitted.hash, tx.hash),
+                ));
+            }
+            Ok(submitted.hash)
+        })
+    }
+
+    fn tx_status<'a>(&'a self, hash: &'a Hash) -> ApiFuture<'a, Result<TxStatusView, ClientError>> {
+        Box::pin(async move {
+            let answer = self.service.get(&format!("/v1/txs/{hash}")).await?;
+            // The node answers an unknown transaction with 404 and the usual status body.
+            if answer.status == 404 {
+                return serde_json::from_slice(&answer.body)
+                    .map_err(|_| self.service.refusal(answer));
+            }
+            self.service.json(answer)
+        })
     }
 }

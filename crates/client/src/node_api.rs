@@ -8,6 +8,12 @@ use crate::views::{
 use crate::ClientError;
 use plexus_types::{Address, Hash, PublicKey, SignedTx};
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What a call of an API trait returns: boxed, so that [`NodeApi`] and
+/// [`OracleApi`](crate::OracleApi) can be trait objects (`Arc<dyn NodeApi>`).
+pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The node's API (`/v1`), one method per question a client asks.
 ///
@@ -16,58 +22,125 @@ use std::future::Future;
 /// the view. A lookup of a record the chain does not have answers `None`, not an error. An
 /// implementation must not retry on its own: callers decide what a failure means.
 pub trait NodeApi: Send + Sync {
+    /// Names the node in logs and errors.
+    fn name(&self) -> &str {
+        "node"
+    }
+
     /// `GET /v1/status`: the committed height, the chain id and the smallest fee.
-    fn chain_status(&self) -> impl Future<Output = Result<StatusView, ClientError>> + Send;
+    fn chain_status(&self) -> ApiFuture<'_, Result<StatusView, ClientError>>;
 
     /// `GET /v1/chain`: the chain's parameters as fixed at genesis.
-    fn chain_params(&self) -> impl Future<Output = Result<ChainView, ClientError>> + Send;
+    fn chain_params(&self) -> ApiFuture<'_, Result<ChainView, ClientError>>;
 
     /// `GET /v1/accounts/{address}` at the committed height.
-    fn account_of(
-        &self,
-        address: &Address,
-    ) -> impl Future<Output = Result<AccountView, ClientError>> + Send;
+    fn account_of<'a>(
+        &'a self,
+        address: &'a Address,
+    ) -> ApiFuture<'a, Result<AccountView, ClientError>>;
 
     /// `GET /v1/blocks/{height}`.
-    fn block(&self, height: u64) -> impl Future<Output = Result<BlockView, ClientError>> + Send;
+    fn block(&self, height: u64) -> ApiFuture<'_, Result<BlockView, ClientError>>;
 
     /// `GET /v1/devices`: every registered device.
-    fn devices(&self) -> impl Future<Output = Result<Vec<DeviceView>, ClientError>> + Send;
+    fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>>;
 
     /// `GET /v1/devices/{key}`, or `None` if the chain has never registered it.
-    fn device(
-        &self,
-        key: &PublicKey,
-    ) -> impl Future<Output = Result<Option<DeviceView>, ClientError>> + Send;
+    fn device<'a>(
+        &'a self,
+        key: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<DeviceView>, ClientError>>;
 
     /// `GET /v1/epochs/{n}`, or `None` if the epoch has not ended.
-    fn epoch(
-        &self,
-        epoch: u64,
-    ) -> impl Future<Output = Result<Option<EpochView>, ClientError>> + Send;
+    fn epoch(&self, epoch: u64) -> ApiFuture<'_, Result<Option<EpochView>, ClientError>>;
 
     /// `GET /v1/rewards`: reward totals and the last ended epoch.
-    fn rewards(&self) -> impl Future<Output = Result<RewardsView, ClientError>> + Send;
+    fn rewards(&self) -> ApiFuture<'_, Result<RewardsView, ClientError>>;
 
     /// `GET /v1/storage/deals`: the storage deals not yet ended.
-    fn open_deals(&self) -> impl Future<Output = Result<Vec<DealView>, ClientError>> + Send;
+    fn open_deals(&self) -> ApiFuture<'_, Result<Vec<DealView>, ClientError>>;
+
+    /// `GET /v1/storage/deals?provider={device}`: the open deals that assign `device` a
+    /// replica.
+    fn deals_of<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>>;
 
     /// `GET /v1/learn/tasks`: every training task, oldest first.
-    fn training_tasks(&self) -> impl Future<Output = Result<Vec<TaskView>, ClientError>> + Send;
+    fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>>;
 
     /// `GET /v1/market/orders?live=true`: the compute orders that have not ended.
-    fn live_orders(&self) -> impl Future<Output = Result<Vec<OrderView>, ClientError>> + Send;
+    fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>>;
 
     /// `GET /v1/market/leases/{id}`, or `None` if the chain has no such lease.
-    fn lease(&self, id: u64)
-        -> impl Future<Output = Result<Option<LeaseView>, ClientError>> + Send;
+    fn lease(&self, id: u64) -> ApiFuture<'_, Result<Option<LeaseView>, ClientError>>;
 
     /// `POST /v1/txs`: hands a signed transaction to the mempool; answers its hash.
-    fn submit_tx(&self, tx: &SignedTx) -> impl Future<Output = Result<Hash, ClientError>> + Send;
+    fn submit_tx<'a>(&'a self, tx: &'a SignedTx) -> ApiFuture<'a, Result<Hash, ClientError>>;
 
     /// `GET /v1/txs/{hash}`: committed, pending, or unknown (status `unknown`).
-    fn tx_status(
-        &self,
-        hash: &Hash,
-    ) -> impl Future<Output = Result<TxStatusView, ClientError>> + Send;
+    fn tx_status<'a>(&'a self, hash: &'a Hash) -> ApiFuture<'a, Result<TxStatusView, ClientError>>;
+}
+
+/// A shared node is a node: `TxSender<Arc<dyn NodeApi>>` and `Arc<NodeClient>` work as
+/// senders' nodes.
+impl<N: NodeApi + ?Sized> NodeApi for Arc<N> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn chain_status(&self) -> ApiFuture<'_, Result<StatusView, ClientError>> {
+        (**self).chain_status()
+    }
+    fn chain_params(&self) -> ApiFuture<'_, Result<ChainView, ClientError>> {
+        (**self).chain_params()
+    }
+    fn account_of<'a>(
+        &'a self,
+        address: &'a Address,
+    ) -> ApiFuture<'a, Result<AccountView, ClientError>> {
+        (**self).account_of(address)
+    }
+    fn block(&self, height: u64) -> ApiFuture<'_, Result<BlockView, ClientError>> {
+        (**self).block(height)
+    }
+    fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
+        (**self).devices()
+    }
+    fn device<'a>(
+        &'a self,
+        key: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<DeviceView>, ClientError>> {
+        (**self).device(key)
+    }
+    fn epoch(&self, epoch: u64) -> ApiFuture<'_, Result<Option<EpochView>, ClientError>> {
+        (**self).epoch(epoch)
+    }
+    fn rewards(&self) -> ApiFuture<'_, Result<RewardsView, ClientError>> {
+        (**self).rewards()
+    }
+    fn open_deals(&self) -> ApiFuture<'_, Result<Vec<DealView>, ClientError>> {
+        (**self).open_deals()
+    }
+    fn deals_of<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
+        (**self).deals_of(device)
+    }
+    fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
+        (**self).training_tasks()
+    }
+    fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {
+        (**self).live_orders()
+    }
+    fn lease(&self, id: u64) -> ApiFuture<'_, Result<Option<LeaseView>, ClientError>> {
+        (**self).lease(id)
+    }
+    fn submit_tx<'a>(&'a self, tx: &'a SignedTx) -> ApiFuture<'a, Result<Hash, ClientError>> {
+        (**self).submit_tx(tx)
+    }
+    fn tx_status<'a>(&'a self, hash: &'a Hash) -> ApiFuture<'a, Result<TxStatusView, ClientError>> {
+        (**self).tx_status(hash)
+    }
 }

@@ -2,12 +2,13 @@
 //! compute challenges and the proofs behind reward claims.
 
 use crate::http::{u128_text, ClientError, Service};
+use crate::node_api::ApiFuture;
 use plexus_types::heartbeat::SignedHeartbeat;
 use plexus_types::merkle::MerkleProof;
 use plexus_types::{proto, Address, Hash, PublicKey};
 use prost::Message;
 use serde::{Deserialize, Deserializer, Serialize};
-use std::future::Future;
+use std::sync::Arc;
 
 /// `GET /v1/status`: the interval heartbeats must name now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,46 +134,98 @@ pub const MAX_ROWS_REQUESTED: usize = 64;
 /// A refusal carries the oracle's validity code (`deadline_missed`, `wrong_interval`, …) in
 /// [`ClientError::code`]; callers decide whether to retry.
 pub trait OracleApi: Send + Sync {
+    /// Names the oracle in logs and errors.
+    fn name(&self) -> &str {
+        "oracle"
+    }
+
     /// The interval heartbeats must name now.
-    fn status(&self) -> impl Future<Output = Result<OracleStatus, ClientError>> + Send;
+    fn status(&self) -> ApiFuture<'_, Result<OracleStatus, ClientError>>;
 
     /// Hands over one signed heartbeat.
-    fn send_heartbeat(
-        &self,
-        heartbeat: &SignedHeartbeat,
-    ) -> impl Future<Output = Result<HeartbeatReceipt, ClientError>> + Send;
+    fn send_heartbeat<'a>(
+        &'a self,
+        heartbeat: &'a SignedHeartbeat,
+    ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>>;
 
     /// The compute challenges open for `device`.
-    fn challenges(
-        &self,
-        device: &PublicKey,
-    ) -> impl Future<Output = Result<Vec<OpenChallenge>, ClientError>> + Send;
+    fn challenges<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>>;
 
     /// Sends a challenge's signed commitment; answers the rows the oracle wants opened.
-    fn commit(
-        &self,
-        id: &ChallengeId,
-        commit: &proto::ChallengeCommit,
-    ) -> impl Future<Output = Result<Vec<u32>, ClientError>> + Send;
+    fn commit<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        commit: &'a proto::ChallengeCommit,
+    ) -> ApiFuture<'a, Result<Vec<u32>, ClientError>>;
 
     /// Opens the rows asked for; answers what the oracle concluded.
-    fn open(
-        &self,
-        id: &ChallengeId,
-        openings: &proto::ChallengeOpenings,
-    ) -> impl Future<Output = Result<ChallengeOutcome, ClientError>> + Send;
+    fn open<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        openings: &'a proto::ChallengeOpenings,
+    ) -> ApiFuture<'a, Result<ChallengeOutcome, ClientError>>;
 
     /// The device's leaf and proof in an epoch's manifest, or `None` when the oracle has no
     /// leaf for the device.
-    fn claim_proof(
-        &self,
+    fn claim_proof<'a>(
+        &'a self,
         epoch: u64,
-        resource: &str,
-        device: &PublicKey,
-    ) -> impl Future<Output = Result<Option<ClaimProof>, ClientError>> + Send;
+        resource: &'a str,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<ClaimProof>, ClientError>>;
 
     /// The evidence an epoch's manifests were computed from, as published JSON lines.
-    fn evidence(&self, epoch: u64) -> impl Future<Output = Result<String, ClientError>> + Send;
+    fn evidence(&self, epoch: u64) -> ApiFuture<'_, Result<String, ClientError>>;
+}
+
+/// A shared oracle is an oracle.
+impl<O: OracleApi + ?Sized> OracleApi for Arc<O> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn status(&self) -> ApiFuture<'_, Result<OracleStatus, ClientError>> {
+        (**self).status()
+    }
+    fn send_heartbeat<'a>(
+        &'a self,
+        heartbeat: &'a SignedHeartbeat,
+    ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>> {
+        (**self).send_heartbeat(heartbeat)
+    }
+    fn challenges<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
+        (**self).challenges(device)
+    }
+    fn commit<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        commit: &'a proto::ChallengeCommit,
+    ) -> ApiFuture<'a, Result<Vec<u32>, ClientError>> {
+        (**self).commit(id, commit)
+    }
+    fn open<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        openings: &'a proto::ChallengeOpenings,
+    ) -> ApiFuture<'a, Result<ChallengeOutcome, ClientError>> {
+        (**self).open(id, openings)
+    }
+    fn claim_proof<'a>(
+        &'a self,
+        epoch: u64,
+        resource: &'a str,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<ClaimProof>, ClientError>> {
+        (**self).claim_proof(epoch, resource, device)
+    }
+    fn evidence(&self, epoch: u64) -> ApiFuture<'_, Result<String, ClientError>> {
+        (**self).evidence(epoch)
+    }
 }
 
 /// One oracle's HTTP API.
@@ -204,15 +257,21 @@ impl OracleClient {
 }
 
 impl OracleApi for OracleClient {
-    async fn status(&self) -> Result<OracleStatus, ClientError> {
-        let answer = self.service.get("/v1/status").await?;
-        self.service.json(answer)
+    fn name(&self) -> &str {
+        self.base_url()
     }
 
-    async fn send_heartbeat(
-        &self,
-        heartbeat: &SignedHeartbeat,
-    ) -> Result<HeartbeatReceipt, ClientError> {
+    fn status(&self) -> ApiFuture<'_, Result<OracleStatus, ClientError>> {
+        Box::pin(async move {
+            let answer = self.service.get("/v1/status").await?;
+            self.service.json(answer)
+        })
+    }
+
+    fn send_heartbeat<'a>(
+        &'a self,
+        heartbeat: &'a SignedHeartbeat,
+    ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>> {
         #[derive(Deserialize)]
         struct Body {
             #[serde(default)]
@@ -220,97 +279,111 @@ impl OracleApi for OracleClient {
             #[serde(default)]
             duplicate: bool,
         }
-        let answer = self
-            .service
-            .post_bytes("/v1/heartbeats", heartbeat.bytes.clone())
-            .await?;
-        let url = answer.url.clone();
-        let body: Body = self.service.json(answer)?;
-        match (body.accepted, body.duplicate) {
-            (_, true) => Ok(HeartbeatReceipt::Duplicate),
-            (true, false) => Ok(HeartbeatReceipt::Accepted),
-            (false, false) => Err(self
+        Box::pin(async move {
+            let answer = self
                 .service
-                .bad_answer(&url, "neither accepted nor duplicate")),
-        }
+                .post_bytes("/v1/heartbeats", heartbeat.bytes.clone())
+                .await?;
+            let url = answer.url.clone();
+            let body: Body = self.service.json(answer)?;
+            match (body.accepted, body.duplicate) {
+                (_, true) => Ok(HeartbeatReceipt::Duplicate),
+                (true, false) => Ok(HeartbeatReceipt::Accepted),
+                (false, false) => Err(self
+                    .service
+                    .bad_answer(&url, "neither accepted nor duplicate")),
+            }
+        })
     }
 
-    async fn challenges(&self, device: &PublicKey) -> Result<Vec<OpenChallenge>, ClientError> {
-        let answer = self
-            .service
-            .get(&format!("/v1/challenges/{device}"))
-            .await?;
-        Ok(self.service.json::<ChallengeList>(answer)?.challenges)
+    fn challenges<'a>(
+        &'a self,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
+        Box::pin(async move {
+            let answer = self
+                .service
+                .get(&format!("/v1/challenges/{device}"))
+                .await?;
+            Ok(self.service.json::<ChallengeList>(answer)?.challenges)
+        })
     }
 
-    /// Sends the signed commitment; returns the rows the oracle wants opened.
-    async fn commit(
-        &self,
-        id: &ChallengeId,
-        commit: &proto::ChallengeCommit,
-    ) -> Result<Vec<u32>, ClientError> {
-        let answer = self
-            .service
-            .post_bytes(
-                &format!("/v1/challenges/{id}/commit"),
-                commit.encode_to_vec(),
-            )
-            .await?;
-        let url = answer.url.clone();
-        let rows = self.service.json::<RowsToOpen>(answer)?.rows;
-        if rows.len() > MAX_ROWS_REQUESTED {
-            return Err(self.service.bad_answer(
-                &url,
-                format!(
-                    "it asks for {} rows, more than {MAX_ROWS_REQUESTED}",
-                    rows.len()
-                ),
-            ));
-        }
-        Ok(rows)
+    fn commit<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        commit: &'a proto::ChallengeCommit,
+    ) -> ApiFuture<'a, Result<Vec<u32>, ClientError>> {
+        Box::pin(async move {
+            let answer = self
+                .service
+                .post_bytes(
+                    &format!("/v1/challenges/{id}/commit"),
+                    commit.encode_to_vec(),
+                )
+                .await?;
+            let url = answer.url.clone();
+            let rows = self.service.json::<RowsToOpen>(answer)?.rows;
+            if rows.len() > MAX_ROWS_REQUESTED {
+                return Err(self.service.bad_answer(
+                    &url,
+                    format!(
+                        "it asks for {} rows, more than {MAX_ROWS_REQUESTED}",
+                        rows.len()
+                    ),
+                ));
+            }
+            Ok(rows)
+        })
     }
 
-    async fn open(
-        &self,
-        id: &ChallengeId,
-        openings: &proto::ChallengeOpenings,
-    ) -> Result<ChallengeOutcome, ClientError> {
-        let answer = self
-            .service
-            .post_bytes(
-                &format!("/v1/challenges/{id}/open"),
-                openings.encode_to_vec(),
-            )
-            .await?;
-        Ok(self.service.json::<OutcomeBody>(answer)?.outcome)
+    fn open<'a>(
+        &'a self,
+        id: &'a ChallengeId,
+        openings: &'a proto::ChallengeOpenings,
+    ) -> ApiFuture<'a, Result<ChallengeOutcome, ClientError>> {
+        Box::pin(async move {
+            let answer = self
+                .service
+                .post_bytes(
+                    &format!("/v1/challenges/{id}/open"),
+                    openings.encode_to_vec(),
+                )
+                .await?;
+            Ok(self.service.json::<OutcomeBody>(answer)?.outcome)
+        })
     }
 
     /// The device's leaf and proof in the epoch's manifest, or `None` when the oracle has no
     /// leaf for the device (it earned nothing, or this oracle has no such manifest).
-    async fn claim_proof(
-        &self,
+    fn claim_proof<'a>(
+        &'a self,
         epoch: u64,
-        resource: &str,
-        device: &PublicKey,
-    ) -> Result<Option<ClaimProof>, ClientError> {
-        let answer = self
-            .service
-            .get(&format!("/v1/manifests/{epoch}/{resource}/claims/{device}"))
-            .await?;
-        if answer.status == 404 {
-            return Ok(None);
-        }
-        self.service.json(answer).map(Some)
+        resource: &'a str,
+        device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<ClaimProof>, ClientError>> {
+        Box::pin(async move {
+            let answer = self
+                .service
+                .get(&format!("/v1/manifests/{epoch}/{resource}/claims/{device}"))
+                .await?;
+            if answer.status == 404 {
+                return Ok(None);
+            }
+            self.service.json(answer).map(Some)
+        })
     }
 
-    async fn evidence(&self, epoch: u64) -> Result<String, ClientError> {
-        let answer = self.service.get(&format!("/v1/evidence/{epoch}")).await?;
-        if !(200..300).contains(&answer.status) {
-            return Err(self.service.refusal(answer));
-        }
-        String::from_utf8(answer.body).map_err(|_| {
-            self.service
-                .bad_answer(&answer.url, "the evidence is not UTF-8")
+    fn evidence(&self, epoch: u64) -> ApiFuture<'_, Result<String, ClientError>> {
+        Box::pin(async move {
+            let answer = self.service.get(&format!("/v1/evidence/{epoch}")).await?;
+            if !(200..300).contains(&answer.status) {
+                return Err(self.service.refusal(answer));
+            }
+            String::from_utf8(answer.body).map_err(|_| {
+                self.service
+                    .bad_answer(&answer.url, "the evidence is not UTF-8")
+            })
         })
     }
 }

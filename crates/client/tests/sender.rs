@@ -5,7 +5,9 @@ use plexus_client::views::{
     AccountView, BlockView, ChainView, DealView, DeviceView, EpochView, LeaseView, OrderView,
     RewardsView, StatusView, TaskView, TxStatusView,
 };
-use plexus_client::{ClientError, Clock, ManualClock, NodeApi, Overrides, SendError, TxSender};
+use plexus_client::{
+    ApiFuture, ClientError, Clock, ManualClock, NodeApi, Overrides, SendError, TxSender,
+};
 use plexus_types::{Address, Amount, Body, Hash, PublicKey, SecretKey, SignedTx};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -59,104 +61,125 @@ fn not_here<T>() -> Result<T, ClientError> {
 }
 
 impl NodeApi for FakeNode {
-    async fn chain_status(&self) -> Result<StatusView, ClientError> {
-        Ok(StatusView {
-            chain_id: "plexus-test".into(),
-            height: 7,
-            app_hash: Hash::of(b"state"),
-            last_block_time_ms: 0,
-            txs_committed: 0,
-            mempool_size: 0,
-            min_fee: self.min_fee,
-            devices: 0,
-            version: "test".into(),
+    fn chain_status<'a>(&'a self) -> ApiFuture<'a, Result<StatusView, ClientError>> {
+        Box::pin(async move {
+            Ok(StatusView {
+                chain_id: "plexus-test".into(),
+                height: 7,
+                app_hash: Hash::of(b"state"),
+                last_block_time_ms: 0,
+                txs_committed: 0,
+                mempool_size: 0,
+                min_fee: self.min_fee,
+                devices: 0,
+                version: "test".into(),
+            })
         })
     }
 
-    async fn chain_params(&self) -> Result<ChainView, ClientError> {
-        not_here()
+    fn chain_params<'a>(&'a self) -> ApiFuture<'a, Result<ChainView, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn account_of(&self, address: &Address) -> Result<AccountView, ClientError> {
-        Ok(AccountView {
-            address: *address,
-            balance: Amount(1_000_000),
-            nonce: self.state.lock().unwrap().nonce,
-            exists: true,
-            height: 7,
-            app_hash: Hash::of(b"state"),
-            proof: String::new(),
+    fn account_of<'a>(
+        &'a self,
+        address: &'a Address,
+    ) -> ApiFuture<'a, Result<AccountView, ClientError>> {
+        Box::pin(async move {
+            Ok(AccountView {
+                address: *address,
+                balance: Amount(1_000_000),
+                nonce: self.state.lock().unwrap().nonce,
+                exists: true,
+                height: 7,
+                app_hash: Hash::of(b"state"),
+                proof: String::new(),
+            })
         })
     }
 
-    async fn block(&self, _height: u64) -> Result<BlockView, ClientError> {
-        not_here()
+    fn block<'a>(&'a self, _height: u64) -> ApiFuture<'a, Result<BlockView, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn devices(&self) -> Result<Vec<DeviceView>, ClientError> {
-        not_here()
+    fn devices<'a>(&'a self) -> ApiFuture<'a, Result<Vec<DeviceView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn device(&self, _key: &PublicKey) -> Result<Option<DeviceView>, ClientError> {
-        not_here()
+    fn device<'a>(
+        &'a self,
+        _key: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<DeviceView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn epoch(&self, _epoch: u64) -> Result<Option<EpochView>, ClientError> {
-        not_here()
+    fn epoch<'a>(&'a self, _epoch: u64) -> ApiFuture<'a, Result<Option<EpochView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn rewards(&self) -> Result<RewardsView, ClientError> {
-        not_here()
+    fn rewards<'a>(&'a self) -> ApiFuture<'a, Result<RewardsView, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn open_deals(&self) -> Result<Vec<DealView>, ClientError> {
-        not_here()
+    fn deals_of<'a>(
+        &'a self,
+        _device: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn training_tasks(&self) -> Result<Vec<TaskView>, ClientError> {
-        not_here()
+    fn open_deals<'a>(&'a self) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn live_orders(&self) -> Result<Vec<OrderView>, ClientError> {
-        not_here()
+    fn training_tasks<'a>(&'a self) -> ApiFuture<'a, Result<Vec<TaskView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn lease(&self, _id: u64) -> Result<Option<LeaseView>, ClientError> {
-        not_here()
+    fn live_orders<'a>(&'a self) -> ApiFuture<'a, Result<Vec<OrderView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn submit_tx(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
-        self.state.lock().unwrap().submitted.push(tx.clone());
-        Ok(tx.hash)
+    fn lease<'a>(&'a self, _id: u64) -> ApiFuture<'a, Result<Option<LeaseView>, ClientError>> {
+        Box::pin(async move { not_here() })
     }
 
-    async fn tx_status(&self, hash: &Hash) -> Result<TxStatusView, ClientError> {
-        let mut state = self.state.lock().unwrap();
-        let lookups = state.lookups.entry(*hash).or_default();
-        *lookups += 1;
-        let lookups = *lookups;
-        let mut view = TxStatusView {
-            hash: *hash,
-            status: "pending".into(),
-            height: None,
-            index: None,
-            code: None,
-            log: None,
-            fee: None,
-        };
-        match self.fate {
-            Fate::Commit { after, code } if lookups >= after => {
-                state.nonce += 1;
-                view.status = "committed".into();
-                view.height = Some(8);
-                view.index = Some(0);
-                view.code = Some(code.into());
-                view.log = Some(if code == "ok" { "" } else { "not enough" }.into());
+    fn submit_tx<'a>(&'a self, tx: &'a SignedTx) -> ApiFuture<'a, Result<Hash, ClientError>> {
+        Box::pin(async move {
+            self.state.lock().unwrap().submitted.push(tx.clone());
+            Ok(tx.hash)
+        })
+    }
+
+    fn tx_status<'a>(&'a self, hash: &'a Hash) -> ApiFuture<'a, Result<TxStatusView, ClientError>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().unwrap();
+            let lookups = state.lookups.entry(*hash).or_default();
+            *lookups += 1;
+            let lookups = *lookups;
+            let mut view = TxStatusView {
+                hash: *hash,
+                status: "pending".into(),
+                height: None,
+                index: None,
+                code: None,
+                log: None,
+                fee: None,
+            };
+            match self.fate {
+                Fate::Commit { after, code } if lookups >= after => {
+                    state.nonce += 1;
+                    view.status = "committed".into();
+                    view.height = Some(8);
+                    view.index = Some(0);
+                    view.code = Some(code.into());
+                    view.log = Some(if code == "ok" { "" } else { "not enough" }.into());
+                }
+                Fate::Drop => view.status = "unknown".into(),
+                _ => {}
             }
-            Fate::Drop => view.status = "unknown".into(),
-            _ => {}
-        }
-        Ok(view)
+            Ok(view)
+        })
     }
 }
 

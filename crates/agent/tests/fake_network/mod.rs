@@ -158,7 +158,7 @@ async fn node_status(State(net): State<Shared>) -> Json<Value> {
     Json(json!({
         "chain_id": CHAIN_ID, "height": net.node_height, "app_hash": Hash::ZERO,
         "last_block_time_ms": 0, "txs_committed": net.txs.len(), "mempool_size": 0,
-        "min_fee": "10", "version": "fake",
+        "min_fee": "10", "devices": net.devices.len(), "version": "fake",
     }))
 }
 
@@ -169,8 +169,14 @@ async fn chain(State(net): State<Shared>) -> Json<Value> {
         .map(|c| json!({ "name": c.name, "resource": "compute", "min_stake": net.min_stake.to_string(), "capacity_units": c.capacity_units }))
         .collect();
     Json(json!({
-        "chain_id": CHAIN_ID, "genesis_time_ms": 0, "params": {},
-        "rewards": { "epoch_blocks": EPOCH_BLOCKS, "intervals_per_epoch": INTERVALS, "claim_epochs": 2 },
+        "chain_id": CHAIN_ID, "genesis_time_ms": 0,
+        "params": { "min_fee": "10", "max_tx_bytes": 65536, "max_block_bytes": 1048576 },
+        "rewards": {
+            "epoch_blocks": EPOCH_BLOCKS, "intervals_per_epoch": INTERVALS, "claim_epochs": 2,
+            "initial_epoch_emission": "1000", "halving_epochs": 100, "pool_weights": { "compute": 1 },
+            "unbonding_epochs": 2, "min_uptime_percent": 50,
+        },
+        "oracles": { "members": [], "threshold": 1 },
         "device_classes": classes,
     }))
 }
@@ -178,7 +184,10 @@ async fn chain(State(net): State<Shared>) -> Json<Value> {
 async fn account(State(net): State<Shared>, Path(address): Path<String>) -> Json<Value> {
     let net = net.lock().unwrap();
     let nonce = net.nonces.get(&address).copied().unwrap_or(0);
-    Json(json!({ "address": address, "balance": "1000000000", "nonce": nonce, "exists": true }))
+    Json(json!({
+        "address": address, "balance": "1000000000", "nonce": nonce, "exists": true,
+        "height": net.node_height, "app_hash": Hash::ZERO, "proof": "",
+    }))
 }
 
 async fn submit(State(net): State<Shared>, body: Bytes) -> Response {
@@ -237,9 +246,23 @@ async fn device(State(net): State<Shared>, Path(key): Path<String>) -> Response 
         .ok()
         .and_then(|k| net.devices.get(&k).cloned());
     match found {
-        Some(d) => Json(d).into_response(),
+        Some(d) => Json(with_record_defaults(d)).into_response(),
         None => refuse(StatusCode::NOT_FOUND, "unknown_device"),
     }
+}
+
+/// A device record as the node writes it: the fields a test leaves out take defaults.
+fn with_record_defaults(mut record: Value) -> Value {
+    let defaults = json!({
+        "capabilities": plexus_types::Capabilities::default(), "h3_cell": 0, "stake": "0",
+        "registered_epoch": 1,
+    });
+    if let (Some(record), Value::Object(defaults)) = (record.as_object_mut(), defaults) {
+        for (key, value) in defaults {
+            record.entry(key).or_insert(value);
+        }
+    }
+    record
 }
 
 async fn epoch(State(net): State<Shared>, Path(n): Path<u64>) -> Response {

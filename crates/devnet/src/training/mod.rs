@@ -145,14 +145,13 @@ fn start_learners(
         };
         let learner = Learner::new(
             key,
-            plexus_agent::NodeClient::new(&format!("http://{api}"))?,
+            plexus_client::NodeClient::new(&format!("http://{api}"))?,
             vec![LearnData {
                 dataset: "digits".into(),
                 data: files[part].clone(),
             }],
             *behaviour,
-            Default::default(),
-        );
+        )?;
         named_roles.push((learner.address(), name));
         let stop = stop.clone();
         learners.push(tokio::spawn(learner.run(stop)));
