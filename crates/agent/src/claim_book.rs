@@ -4,7 +4,6 @@
 use plexus_types::Hash;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const CLAIMS_FILE: &str = "claims.json";
@@ -109,12 +108,7 @@ impl ClaimBook {
             source,
         };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| write(std::io::Error::other(e)))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut out = std::fs::File::create(&tmp).map_err(write)?;
-        out.write_all(&text).map_err(write)?;
-        out.sync_all().map_err(write)?;
-        std::fs::rename(&tmp, &self.path).map_err(write)?;
-        Ok(())
+        plexus_durable::write_durably(&self.path, &text).map_err(write)
     }
 }
 

@@ -119,6 +119,16 @@ impl DeviceIdentity {
         out.write_all(text.as_bytes()).map_err(write)?;
         out.write_all(b"\n").map_err(write)?;
         out.sync_all().map_err(write)?;
+        // Not `plexus_durable::write_private`: its rename would replace a key another agent
+        // just created. The file is new and synced; syncing the directory makes its name
+        // survive a crash too.
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(write)?;
         tracing::info!(device = %key.public_key(), path = %path.display(), "created a new device key");
         Ok(DeviceIdentity { key })
     }

@@ -388,13 +388,13 @@ impl JobRunner {
         Ok(())
     }
 
-    /// Writes the leases still to withdraw from (atomically: a temporary file renamed).
+    /// Writes the leases still to withdraw from, durably: a crash leaves the old record or
+    /// the new one.
     fn save_unsettled(&self) {
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.work_dir)?;
-            let tmp = self.work_dir.join(format!("{UNSETTLED_FILE}.tmp"));
-            std::fs::write(&tmp, serde_json::to_vec(&self.unsettled)?)?;
-            std::fs::rename(&tmp, self.work_dir.join(UNSETTLED_FILE))
+            let record = serde_json::to_vec(&self.unsettled)?;
+            plexus_durable::write_durably(&self.work_dir.join(UNSETTLED_FILE), &record)
         };
         if let Err(e) = write() {
             tracing::warn!(error = %e, "cannot record the leases still to withdraw from");

@@ -45,7 +45,9 @@ pub async fn serve(
         source,
     })?;
     if listen.port() == 0 {
-        if let Err(e) = std::fs::write(&port_file, addr.port().to_string()) {
+        if let Err(e) =
+            plexus_durable::write_durably(&port_file, addr.port().to_string().as_bytes())
+        {
             tracing::warn!(file = %port_file.display(), error = %e, "cannot remember the service port");
         }
     }
