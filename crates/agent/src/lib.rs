@@ -5,7 +5,8 @@
 //!
 //! Each of these is a duty in its own module (`register`, `heartbeat`, `challenges`,
 //! `claims`, `storage`, `bandwidth`, `jobs`, `learning`) with a `once` that does one round
-//! against the [`ports`]: the node's API, the oracles' APIs and a clock. [`Agent::run`] loops
+//! against the [`ports`]: the node's API, the oracles' APIs, a clock and a transport for
+//! every other HTTP call, all of them `plexus-client`'s. [`Agent::run`] loops
 //! them on the clock; a simulation can step them by hand.
 //!
 //! The owner's key signs transactions (registration, claims) and comes from the caller's
@@ -44,9 +45,7 @@ pub use config::{AgentConfig, ConfigError};
 pub use error::{AgentError, StorageError};
 pub use identity::DeviceIdentity;
 pub use learning::{LearnData, Learner};
-pub use plexus_client::{
-    ClientError, Clock, ManualClock, NodeApi, NodeClient, OracleApi, OracleClient, SystemClock,
-};
+pub use plexus_client::{ClientError, Clock, ManualClock, NodeApi, OracleApi, SystemClock};
 pub use plexus_types::epoch_clock::{EpochClock, IntervalId};
 pub use ports::{Ports, Sender};
 pub use probe::{Gpu, HardwareProbe};
