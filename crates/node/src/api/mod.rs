@@ -3,7 +3,8 @@
 //!
 //! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks
 //! and the explorer page over them, the chain's parameters and registry (`registry`), epochs
-//! and rewards, storage, training and the market.
+//! and rewards, storage, training and the market. Each handler carries its `#[utoipa::path]`
+//! description, from which `openapi` builds the document served at `/v1/openapi.json`.
 
 mod blocks;
 mod explorer;
@@ -53,8 +54,8 @@ pub fn router(state: ApiState) -> Router {
 
 /// One route of the node's own: the OpenAPI document is checked against these.
 pub(crate) struct Route {
+    // Read by the test that compares the routes with the document.
     #[cfg_attr(not(test), allow(dead_code))]
-    // Read by the test that compares it with the document.
     pub(crate) method: Method,
     pub(crate) path: &'static str,
     handler: MethodRouter<ApiState>,
