@@ -1,5 +1,6 @@
 //! `/v1/market`: market escrow, orders with their bids and leases, and providers.
 
+use super::ledger_views::{MarketTotalsView, ProviderView};
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ use serde_json::json;
     path = "/v1/market",
     tag = "market",
     summary = "Market escrow accounting: escrowed, paid, withdrawn, fees, refunded, bonds, what live orders hold, the escrow balance, and whether they balance",
-    responses((status = 200, description = "OK", body = Object))
+    responses((status = 200, description = "OK", body = MarketTotalsView))
 )]
 /// GET /v1/market: market escrow accounting.
 pub(super) async fn market_totals(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
@@ -210,7 +211,7 @@ pub(super) async fn market_lease(
     summary = "A provider's record: results confirmed by re-execution, results shown wrong, whether it is barred from bidding",
     params(("address" = String, Path, description = "A bech32 address, `plx1…`")),
     responses(
-        (status = 200, description = "OK", body = Object),
+        (status = 200, description = "OK", body = ProviderView),
         (status = 400, description = "bad address", body = ErrorBody),
     )
 )]

@@ -8,6 +8,7 @@
 
 mod blocks;
 mod explorer;
+mod ledger_views;
 mod market;
 mod node;
 mod openapi;

@@ -1,5 +1,6 @@
 //! `/v1/storage`: storage escrow, deals and their replicas.
 
+use super::ledger_views::EscrowView;
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -51,7 +52,7 @@ fn deal_view(
     path = "/v1/storage",
     tag = "storage",
     summary = "Storage escrow accounting: escrowed = paid + refunded + held, and whether it balances",
-    responses((status = 200, description = "OK", body = Object))
+    responses((status = 200, description = "OK", body = EscrowView))
 )]
 /// GET /v1/storage: storage escrow accounting.
 pub(super) async fn storage_totals(

@@ -1,5 +1,6 @@
 //! `/v1/learn`: training escrow and tasks.
 
+use super::ledger_views::EscrowView;
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use serde_json::json;
     path = "/v1/learn",
     tag = "training",
     summary = "Training escrow accounting: escrowed, paid, refunded, held, and whether they balance",
-    responses((status = 200, description = "OK", body = Object))
+    responses((status = 200, description = "OK", body = EscrowView))
 )]
 /// GET /v1/learn: training escrow accounting.
 pub(super) async fn training_totals(
