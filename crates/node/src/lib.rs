@@ -4,7 +4,6 @@
 mod api;
 mod config;
 mod metrics_recorder;
-mod openapi;
 mod server;
 
 pub use api::{router, ApiState};

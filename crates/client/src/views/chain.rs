@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 /// The kinds of resource the network pays for; each has its own reward pool per epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceClass {
     Compute,
@@ -65,8 +66,10 @@ impl std::fmt::Display for ResourceClass {
 
 /// Chain-wide limits on transactions and blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParamsView {
     /// The smallest fee a transaction may offer.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub min_fee: Amount,
     pub max_tx_bytes: u32,
     pub max_block_bytes: u32,
@@ -74,9 +77,11 @@ pub struct ParamsView {
 
 /// How epochs are cut and rewards minted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RewardParamsView {
     pub epoch_blocks: u64,
     pub intervals_per_epoch: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub initial_epoch_emission: Amount,
     pub halving_epochs: u64,
     pub pool_weights: BTreeMap<ResourceClass, u32>,
@@ -88,23 +93,28 @@ pub struct RewardParamsView {
 
 /// The oracles whose agreeing manifests settle an epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OracleSetView {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::views::schema::AddressSchema>))]
     pub members: Vec<Address>,
     pub threshold: u32,
 }
 
 /// A class of device: the pool it earns from, its stake and its capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceClassView {
     pub name: String,
     /// The reward pool the class earns from.
     pub resource: ResourceClass,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub min_stake: Amount,
     pub capacity_units: u64,
 }
 
 /// `GET /v1/chain`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainView {
     pub chain_id: String,
     pub genesis_time_ms: u64,

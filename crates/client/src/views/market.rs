@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why an order closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderCloseReason {
     /// Every replica's result was accepted.
@@ -18,6 +19,7 @@ pub enum OrderCloseReason {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum OrderState {
     /// Taking bids until `bid_deadline`.
@@ -31,21 +33,29 @@ pub enum OrderState {
 
 /// A compute order as the chain keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderHead {
     pub id: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub owner: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::OrderTermsSchema))]
     pub terms: OrderTerms,
     pub state: OrderState,
     pub created_height: u64,
     pub bid_deadline: u64,
     pub wanted: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub escrow: Amount,
     pub bids: Vec<u64>,
     pub leases: Vec<u64>,
     /// `(lease, output)` of every result submitted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<(u64, crate::views::schema::HashSchema)>))]
     pub results: Vec<(u64, Hash)>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub fees: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub refunded: Amount,
 }
 
@@ -56,6 +66,7 @@ impl OrderHead {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum BidState {
     Open,
@@ -65,12 +76,17 @@ pub enum BidState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BidView {
     pub id: u64,
     pub order: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub provider: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub device: PublicKey,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub price_per_block: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub deposit: Amount,
     pub state: BidState,
     pub height: u64,
@@ -78,6 +94,7 @@ pub struct BidView {
 
 /// What a lease does for its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "role")]
 pub enum RoleView {
     Run,
@@ -93,6 +110,7 @@ pub enum RoleView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LeaseCloseReason {
     Completed,
@@ -104,6 +122,7 @@ pub enum LeaseCloseReason {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum StateView {
     Active,
@@ -115,6 +134,7 @@ pub enum StateView {
 
 /// Where the check of a lease's result stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckView {
     None,
@@ -126,22 +146,31 @@ pub enum CheckView {
 
 /// `GET /v1/market/leases/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaseView {
     pub id: u64,
     pub order: u64,
     pub bid: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub provider: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub device: PublicKey,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub price_per_block: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub deposit: Amount,
     pub role: RoleView,
     pub state: StateView,
     pub started: u64,
     pub settled_to: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub accrued: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub releasable: Amount,
     pub released: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub withdrawn: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::HashSchema>))]
     pub output: Option<Hash>,
     pub agrees_with: Vec<u64>,
     pub check: CheckView,
@@ -149,6 +178,7 @@ pub struct LeaseView {
 
 /// `GET /v1/market/orders/{id}`: an order with its bids and leases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     pub order: OrderHead,
     pub bids: Vec<BidView>,
@@ -157,6 +187,7 @@ pub struct OrderView {
 
 /// `GET /v1/market/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrdersView {
     pub orders: Vec<OrderView>,
 }

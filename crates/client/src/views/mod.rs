@@ -10,6 +10,8 @@ mod market;
 mod node;
 mod registry;
 mod rewards;
+#[cfg(feature = "openapi")]
+pub mod schema;
 mod storage;
 mod training;
 

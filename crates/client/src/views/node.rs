@@ -5,14 +5,17 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusView {
     pub chain_id: String,
     pub height: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub app_hash: Hash,
     pub last_block_time_ms: u64,
     pub txs_committed: u64,
     pub mempool_size: usize,
     /// Smallest fee a transaction may offer, in uplx.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub min_fee: Amount,
     /// Devices ever registered.
     pub devices: u64,
@@ -21,7 +24,9 @@ pub struct StatusView {
 
 /// `POST /v1/txs`: the mempool took the transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmittedView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub hash: Hash,
     /// Always `pending`.
     pub status: String,
@@ -29,7 +34,9 @@ pub struct SubmittedView {
 
 /// `GET /v1/txs/{hash}`: a transaction's place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxStatusView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub hash: Hash,
     /// `committed`, `pending` or `unknown`.
     pub status: String,
@@ -43,6 +50,7 @@ pub struct TxStatusView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::AmountSchema>))]
     pub fee: Option<Amount>,
 }
 
@@ -59,8 +67,11 @@ impl TxStatusView {
 
 /// `GET /v1/accounts/{address}`: an account with the proof of its state.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub address: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub balance: Amount,
     /// The nonce the account's next transaction must carry.
     pub nonce: u64,
@@ -68,6 +79,7 @@ pub struct AccountView {
     pub exists: bool,
     pub height: u64,
     /// App hash (state root) at `height`, against which `proof` verifies.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub app_hash: Hash,
     /// Hex of the Merkle proof.
     pub proof: String,
@@ -75,15 +87,22 @@ pub struct AccountView {
 
 /// `GET /v1/blocks/{height}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockView {
     pub height: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub hash: Hash,
     pub chain_id: String,
     pub time_ms: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub proposer: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub prev_app_hash: Hash,
     /// App hash after executing this block.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::HashSchema>))]
     pub app_hash: Option<Hash>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub tx_root: Hash,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::views::schema::HashSchema>))]
     pub txs: Vec<Hash>,
 }

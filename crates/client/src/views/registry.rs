@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a device stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceStatusView {
     /// Earns rewards.
@@ -19,12 +20,17 @@ pub enum DeviceStatusView {
 
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub key: PublicKey,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub owner: Address,
     pub class: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::CapabilitiesSchema))]
     pub capabilities: Capabilities,
     pub h3_cell: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub stake: Amount,
     pub status: DeviceStatusView,
     pub registered_epoch: u64,
@@ -41,6 +47,7 @@ impl DeviceView {
 
 /// `GET /v1/devices`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicesView {
     pub height: u64,
     pub devices: Vec<DeviceView>,

@@ -10,9 +10,11 @@ use serde_json::{Map, Value};
 
 /// One reward pool of an ended epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PoolView {
     pub epoch: u64,
     pub resource: ResourceClass,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub amount: Amount,
     /// Present once enough oracles agreed on the epoch's manifest for this pool.
     pub manifest: Option<Value>,
@@ -22,6 +24,7 @@ pub struct PoolView {
 
 /// `GET /v1/epochs/{n}`: what an ended epoch minted, its pools and manifests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EpochView {
     /// The epoch's record: its heights, emission and split.
     pub epoch: Value,
@@ -40,6 +43,7 @@ impl EpochView {
 
 /// `GET /v1/rewards`: minted, paid, forfeited, dust, expired and claimable rewards.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RewardsView {
     pub last_ended_epoch: u64,
     /// Whether `minted = paid + forfeited + dust + expired + claimable`.

@@ -5,6 +5,7 @@ use plexus_types::{Address, Amount, Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DealStatusView {
     /// Inside its term, or waiting for its first covered epoch.
@@ -15,22 +16,29 @@ pub enum DealStatusView {
 
 /// A replica that failed its audit in `epoch`, and was unpaid for it and reassigned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedReplicaView {
     pub epoch: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub device: PublicKey,
 }
 
 /// A replacement provider and the first epoch it serves (is challenged and paid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandoverView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub device: PublicKey,
     pub first_epoch: u64,
 }
 
 /// One replica's provider as `assigned` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignedReplicaView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::PublicKeySchema))]
     pub device: PublicKey,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::AddressSchema>))]
     pub owner: Option<Address>,
     pub device_status: Option<DeviceStatusView>,
     pub endpoint: Option<String>,
@@ -39,22 +47,30 @@ pub struct AssignedReplicaView {
 /// A storage deal: the chain's record and, under `assigned` (absent where the node lists a
 /// record alone), each replica's device, owner, status and endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DealView {
     pub id: u64,
     /// Who pays, and who gets the refund.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub client: Address,
     /// The blob's id: the blake3 hash of its bytes.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub blob: Hash,
     pub size: u64,
     pub replicas: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub price_per_replica_epoch: Amount,
     /// First and last epochs the deal pays for.
     pub first_epoch: u64,
     pub last_epoch: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub escrow: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub refunded: Amount,
     /// The devices assigned to keep a replica, best ranked first.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::views::schema::PublicKeySchema>))]
     pub providers: Vec<PublicKey>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<FailedReplicaView>,
@@ -81,6 +97,7 @@ impl DealView {
 
 /// `GET /v1/storage/deals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DealsView {
     pub height: u64,
     pub deals: Vec<DealView>,

@@ -4,6 +4,7 @@ use plexus_types::{Address, Amount, Hash, TrainingTaskTerms};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum TaskStatusView {
     /// Taking participants and rounds.
@@ -16,43 +17,59 @@ pub enum TaskStatusView {
 
 /// One participant's share of a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundShareView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub participant: Address,
     pub score: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
 }
 
 /// A submitted round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundResultView {
     pub round: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub model: Hash,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
     pub record: Hash,
     pub accuracy_ppm: u32,
     pub loss_micro: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub pot: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
     pub shares: Vec<RoundShareView>,
     pub height: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantView {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub account: Address,
     /// The first round it takes part in.
     pub from_round: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub earned: Amount,
 }
 
 /// `GET /v1/learn/tasks/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     pub id: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AddressSchema))]
     pub sponsor: Address,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::TrainingTaskTermsSchema))]
     pub terms: TrainingTaskTerms,
     pub participants: Vec<ParticipantView>,
     pub rounds: Vec<RoundResultView>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub refunded: Amount,
     pub status: TaskStatusView,
     pub created_height: u64,
@@ -71,6 +88,7 @@ impl TaskView {
 
 /// `GET /v1/learn/tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TasksView {
     pub tasks: Vec<TaskView>,
 }

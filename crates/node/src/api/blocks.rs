@@ -1,6 +1,6 @@
 //! `/v1/blocks`: committed blocks, and the recent ones the explorer page lists.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -26,11 +26,33 @@ fn block_view(chain: &Chain, block: Block) -> ApiResult<BlockView> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/latest",
+    tag = "blocks",
+    summary = "The latest committed block",
+    responses(
+        (status = 200, description = "OK", body = BlockView),
+        (status = 404, description = "no block yet", body = ErrorBody),
+    )
+)]
 pub(super) async fn latest_block(State(s): State<ApiState>) -> ApiResult<Json<BlockView>> {
     let height = s.chain.status().height;
     get_block(s, height).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{height}",
+    tag = "blocks",
+    summary = "A block by height",
+    params(("height" = u64, Path, description = "Blocks start at 1")),
+    responses(
+        (status = 200, description = "OK", body = BlockView),
+        (status = 400, description = "bad height", body = ErrorBody),
+        (status = 404, description = "no such block", body = ErrorBody),
+    )
+)]
 pub(super) async fn block(
     State(s): State<ApiState>,
     Path(height): Path<String>,

@@ -5,6 +5,13 @@ use super::ApiState;
 use axum::extract::State;
 use axum::response::Html;
 
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "node",
+    summary = "The explorer (HTML)",
+    responses((status = 200, description = "OK", content_type = "text/html", body = String))
+)]
 pub(crate) async fn index(State(s): State<ApiState>) -> Html<String> {
     let chain = s.chain.clone();
     let page = tokio::task::spawn_blocking(move || {

@@ -1,14 +1,23 @@
 //! `/v1/market`: market escrow, orders with their bids and leases, and providers.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::ledger_views::{MarketTotalsView, ProviderView};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use plexus_client::views::{LeaseView, OrderView, OrdersView};
 use plexus_ledger::query;
 use plexus_types::Address;
 use serde::Deserialize;
 use serde_json::json;
 
+#[utoipa::path(
+    get,
+    path = "/v1/market",
+    tag = "market",
+    summary = "Market escrow accounting: escrowed, paid, withdrawn, fees, refunded, bonds, what live orders hold, the escrow balance, and whether they balance",
+    responses((status = 200, description = "OK", body = MarketTotalsView))
+)]
 /// GET /v1/market: market escrow accounting.
 pub(super) async fn market_totals(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
@@ -58,6 +67,22 @@ pub(super) struct OrdersQuery {
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/market/orders",
+    tag = "market",
+    summary = "Compute orders with their bids and leases, oldest first: {orders: [{order, bids, leases}]}. live=true lists the orders that have not ended, owner=ADDRESS one consumer's; from and limit page through all",
+    params(
+        ("live" = Option<bool>, Query),
+        ("owner" = Option<String>, Query, description = "A bech32 address, `plx1…`"),
+        ("from" = Option<u64>, Query, description = "The first order id"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = OrdersView),
+        (status = 400, description = "bad address or query", body = ErrorBody),
+    )
+)]
 /// GET /v1/market/orders[?live=true][&owner=ADDRESS][&from=ID&limit=N]: orders with their
 /// bids and leases, oldest first; `live` lists those that have not ended, `owner` one
 /// consumer's.
@@ -108,6 +133,18 @@ fn id_param(kind: &'static str, text: &str) -> ApiResult<u64> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/market/orders/{id}",
+    tag = "market",
+    summary = "One compute order with its bids and leases: {order: owner, terms, state, escrow, accepted results, paid, fees, refunded; bids; leases}",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "OK", body = OrderView),
+        (status = 400, description = "bad order number", body = ErrorBody),
+        (status = 404, description = "unknown order", body = ErrorBody),
+    )
+)]
 /// GET /v1/market/orders/{id}: one order with its bids and leases.
 pub(super) async fn market_order(
     State(s): State<ApiState>,
@@ -131,6 +168,18 @@ pub(super) async fn market_order(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/market/leases/{id}",
+    tag = "market",
+    summary = "One lease: provider, device, price, role (run, verifier, referee), state and close reason, settlement, output and check",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "OK", body = LeaseView),
+        (status = 400, description = "bad lease number", body = ErrorBody),
+        (status = 404, description = "unknown lease", body = ErrorBody),
+    )
+)]
 /// GET /v1/market/leases/{id}: one lease.
 pub(super) async fn market_lease(
     State(s): State<ApiState>,
@@ -155,6 +204,17 @@ pub(super) async fn market_lease(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/market/providers/{address}",
+    tag = "market",
+    summary = "A provider's record: results confirmed by re-execution, results shown wrong, whether it is barred from bidding",
+    params(("address" = String, Path, description = "A bech32 address, `plx1…`")),
+    responses(
+        (status = 200, description = "OK", body = ProviderView),
+        (status = 400, description = "bad address", body = ErrorBody),
+    )
+)]
 /// GET /v1/market/providers/{address}: a provider's record of checked results.
 pub(super) async fn market_provider(
     State(s): State<ApiState>,

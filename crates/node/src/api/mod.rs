@@ -3,28 +3,33 @@
 //!
 //! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks
 //! and the explorer page over them, the chain's parameters and registry (`registry`), epochs
-//! and rewards, storage, training and the market.
+//! and rewards, storage, training and the market. Each handler carries its `#[utoipa::path]`
+//! description, from which `openapi` builds the document served at `/v1/openapi.json`.
 
 mod blocks;
 mod explorer;
+mod ledger_views;
 mod market;
 mod node;
+mod openapi;
 mod registry;
 mod rewards;
 mod storage;
 mod training;
 mod txs;
 
-use crate::{metrics_recorder, openapi};
+use crate::metrics_recorder;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
+use axum::handler::Handler;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use plexus_chain::Chain;
 use plexus_ledger::{Reject, TxCode};
-use serde_json::json;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Largest request body: a batch of transactions.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -38,42 +43,75 @@ pub struct ApiState {
 
 pub fn router(state: ApiState) -> Router {
     let blobs = plexus_blobs::http::router(state.blobs.clone());
-    Router::new()
-        .route("/", get(explorer::index))
-        .route("/metrics", get(metrics))
-        .route("/v1/openapi.json", get(openapi_doc))
-        .route("/v1/status", get(node::status))
-        .route("/v1/txs", post(txs::submit_tx))
-        .route("/v1/txs/batch", post(txs::submit_batch))
-        .route("/v1/txs/{hash}", get(txs::tx_status))
-        .route("/v1/accounts/{address}", get(node::account))
-        .route("/v1/blocks/latest", get(blocks::latest_block))
-        .route("/v1/blocks/{height}", get(blocks::block))
-        .route("/v1/chain", get(registry::chain_info))
-        .route("/v1/devices", get(registry::devices))
-        .route("/v1/devices/{key}", get(registry::device))
-        .route("/v1/epochs/{epoch}", get(rewards::epoch))
-        .route("/v1/rewards", get(rewards::rewards))
-        .route("/v1/storage", get(storage::storage_totals))
-        .route("/v1/storage/deals", get(storage::storage_deals))
-        .route("/v1/storage/deals/{id}", get(storage::storage_deal))
-        .route("/v1/storage/blobs/{blob}", get(storage::storage_blob))
-        .route("/v1/learn", get(training::training_totals))
-        .route("/v1/learn/tasks", get(training::training_tasks))
-        .route("/v1/learn/tasks/{id}", get(training::training_task))
-        .route("/v1/market", get(market::market_totals))
-        .route("/v1/market/orders", get(market::market_orders))
-        .route("/v1/market/orders/{id}", get(market::market_order))
-        .route("/v1/market/leases/{id}", get(market::market_lease))
-        .route(
-            "/v1/market/providers/{address}",
-            get(market::market_provider),
-        )
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         // Merged after the body limit: blob uploads stream, with no limit but the blob's size.
         .merge(blobs)
+}
+
+/// One route of the node's own: the OpenAPI document is checked against these.
+pub(crate) struct Route {
+    // Read by the test that compares the routes with the document.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    handler: MethodRouter<ApiState>,
+}
+
+fn at<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, ApiState>,
+    T: 'static,
+{
+    // Only the methods below are routed, and axum has a filter for each of them.
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes");
+    Route {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every route the node serves besides the blob service's (which `plexus_blobs` routes).
+pub(crate) fn routes() -> Vec<Route> {
+    use Method as M;
+    vec![
+        at(M::GET, "/", explorer::index),
+        at(M::GET, "/metrics", metrics),
+        at(M::GET, "/v1/openapi.json", openapi::serve),
+        at(M::GET, "/v1/status", node::status),
+        at(M::POST, "/v1/txs", txs::submit_tx),
+        at(M::POST, "/v1/txs/batch", txs::submit_batch),
+        at(M::GET, "/v1/txs/{hash}", txs::tx_status),
+        at(M::GET, "/v1/accounts/{address}", node::account),
+        at(M::GET, "/v1/blocks/latest", blocks::latest_block),
+        at(M::GET, "/v1/blocks/{height}", blocks::block),
+        at(M::GET, "/v1/chain", registry::chain_info),
+        at(M::GET, "/v1/devices", registry::devices),
+        at(M::GET, "/v1/devices/{key}", registry::device),
+        at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),
+        at(M::GET, "/v1/rewards", rewards::rewards),
+        at(M::GET, "/v1/storage", storage::storage_totals),
+        at(M::GET, "/v1/storage/deals", storage::storage_deals),
+        at(M::GET, "/v1/storage/deals/{id}", storage::storage_deal),
+        at(M::GET, "/v1/storage/blobs/{blob}", storage::storage_blob),
+        at(M::GET, "/v1/learn", training::training_totals),
+        at(M::GET, "/v1/learn/tasks", training::training_tasks),
+        at(M::GET, "/v1/learn/tasks/{id}", training::training_task),
+        at(M::GET, "/v1/market", market::market_totals),
+        at(M::GET, "/v1/market/orders", market::market_orders),
+        at(M::GET, "/v1/market/orders/{id}", market::market_order),
+        at(M::GET, "/v1/market/leases/{id}", market::market_lease),
+        at(
+            M::GET,
+            "/v1/market/providers/{address}",
+            market::market_provider,
+        ),
+    ]
 }
 
 /// An error answer: status, stable code, message for people.
@@ -117,10 +155,41 @@ impl From<Reject> for ApiError {
     }
 }
 
+/// Raw bytes in a body: an encoded transaction, or a blob's verified encoding.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // Describes bodies that the handlers read and write as bytes.
+pub(crate) struct Binary(Vec<u8>);
+
+/// The body of every error answer: `{"error": {"code", "message"}}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// Why a request failed.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable, for programs: `bad_hash`, `no_such_block`, `mempool_full`, …
+    code: String,
+    /// For people.
+    message: String,
+}
+
+impl ErrorBody {
+    pub(crate) fn new(code: impl Into<String>, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
     }
 }
 
@@ -142,6 +211,16 @@ async fn not_found() -> ApiError {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "node",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "OK", content_type = "text/plain", body = String),
+        (status = 503, description = "another metrics recorder owns this process", body = ErrorBody),
+    )
+)]
 async fn metrics() -> Response {
     match metrics_recorder::handle() {
         Some(h) => (
@@ -156,12 +235,4 @@ async fn metrics() -> Response {
         )
         .into_response(),
     }
-}
-
-async fn openapi_doc() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        openapi::DOCUMENT,
-    )
-        .into_response()
 }

@@ -1,6 +1,6 @@
 //! `GET /v1/status` and `GET /v1/accounts/{address}`: the node and the accounts it proves.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -9,6 +9,13 @@ use plexus_ledger::{query, Account};
 use plexus_types::Address;
 use serde::Deserialize;
 
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "node",
+    summary = "Chain id, height, app hash, transactions committed, mempool size",
+    responses((status = 200, description = "OK", body = StatusView))
+)]
 pub(super) async fn status(State(s): State<ApiState>) -> Json<StatusView> {
     let st = s.chain.status();
     Json(StatusView {
@@ -30,6 +37,21 @@ pub(super) struct AtHeight {
     height: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{address}",
+    tag = "node",
+    summary = "An account's balance and nonce at a height, with a Merkle proof against that height's app hash",
+    params(
+        ("address" = String, Path, description = "A bech32 address, `plx1…`"),
+        ("height" = Option<u64>, Query, description = "A committed height; the latest if absent"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = AccountView),
+        (status = 400, description = "bad address or query", body = ErrorBody),
+        (status = 404, description = "height not committed", body = ErrorBody),
+    )
+)]
 pub(super) async fn account(
     State(s): State<ApiState>,
     Path(address): Path<String>,

@@ -1,12 +1,20 @@
 //! `GET /v1/chain` and `/v1/devices`: the chain's parameters and its device registry.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use plexus_client::views::{ChainView, DeviceView, DevicesView};
 use plexus_ledger::query;
 use serde_json::json;
 
+#[utoipa::path(
+    get,
+    path = "/v1/chain",
+    tag = "registry",
+    summary = "Chain id and genesis parameters: epochs, emission, oracle set, device classes",
+    responses((status = 200, description = "OK", body = ChainView))
+)]
 /// GET /v1/chain: the chain id and genesis parameters (epochs, oracles, device classes).
 pub(super) async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
@@ -21,6 +29,13 @@ pub(super) async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serd
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/devices",
+    tag = "registry",
+    summary = "Every registered device with owner, class, capabilities, location, stake and status",
+    responses((status = 200, description = "OK", body = DevicesView))
+)]
 /// GET /v1/devices: every registered device.
 pub(super) async fn devices(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
@@ -33,6 +48,18 @@ pub(super) async fn devices(State(s): State<ApiState>) -> ApiResult<Json<serde_j
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/devices/{key}",
+    tag = "registry",
+    summary = "One device by its hex public key",
+    params(("key" = String, Path, description = "The device's public key, 64 hex digits")),
+    responses(
+        (status = 200, description = "OK", body = DeviceView),
+        (status = 400, description = "bad key", body = ErrorBody),
+        (status = 404, description = "unknown device", body = ErrorBody),
+    )
+)]
 /// GET /v1/devices/{key}: one device, by its hex public key.
 pub(super) async fn device(
     State(s): State<ApiState>,

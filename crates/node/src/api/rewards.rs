@@ -1,12 +1,25 @@
 //! `GET /v1/epochs/{epoch}` and `GET /v1/rewards`: ended epochs, their pools, reward totals.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use plexus_client::views::{EpochView, RewardsView};
 use plexus_ledger::query;
 use serde_json::json;
 
+#[utoipa::path(
+    get,
+    path = "/v1/epochs/{epoch}",
+    tag = "rewards",
+    summary = "An ended epoch (number or 'latest'): emission, pools, final manifests, claims",
+    params(("epoch" = String, Path, description = "An epoch number, or `latest`")),
+    responses(
+        (status = 200, description = "OK", body = EpochView),
+        (status = 400, description = "bad epoch", body = ErrorBody),
+        (status = 404, description = "epoch not ended", body = ErrorBody),
+    )
+)]
 /// GET /v1/epochs/{epoch}: what an ended epoch minted, its pools, manifests and claims.
 pub(super) async fn epoch(
     State(s): State<ApiState>,
@@ -37,6 +50,13 @@ pub(super) async fn epoch(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/rewards",
+    tag = "rewards",
+    summary = "Reward accounting: minted = paid + forfeited + dust + expired + claimable",
+    responses((status = 200, description = "OK", body = RewardsView))
+)]
 /// GET /v1/rewards: minted, paid, forfeited, dust, expired and claimable rewards.
 pub(super) async fn rewards(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();

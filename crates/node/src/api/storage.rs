@@ -1,13 +1,25 @@
 //! `/v1/storage`: storage escrow, deals and their replicas.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::ledger_views::EscrowView;
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use plexus_client::views::{DealView, DealsView};
 use plexus_ledger::query;
 use plexus_types::Hash;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+
+/// `GET /v1/storage/blobs/{blob}`: every deal made for a blob.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Describes the JSON that `storage_blob` writes.
+struct BlobDealsView {
+    #[schema(value_type = plexus_client::views::schema::HashSchema)]
+    blob: (),
+    deals: Vec<DealView>,
+}
 
 /// A deal as the API shows it: the chain's record plus, under `assigned`, each replica's
 /// device, owner, device status and endpoint.
@@ -35,6 +47,13 @@ fn deal_view(
     Ok(v)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/storage",
+    tag = "storage",
+    summary = "Storage escrow accounting: escrowed = paid + refunded + held, and whether it balances",
+    responses((status = 200, description = "OK", body = EscrowView))
+)]
 /// GET /v1/storage: storage escrow accounting.
 pub(super) async fn storage_totals(
     State(s): State<ApiState>,
@@ -55,6 +74,17 @@ pub(super) struct DealsQuery {
     provider: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/storage/deals",
+    tag = "storage",
+    summary = "Open storage deals, each with its assigned replicas under `assigned` (device, owner, device status, endpoint); with ?provider=KEY only those assigned to that device",
+    params(("provider" = Option<String>, Query, description = "A device's public key, 64 hex digits")),
+    responses(
+        (status = 200, description = "OK", body = DealsView),
+        (status = 400, description = "bad device key", body = ErrorBody),
+    )
+)]
 /// GET /v1/storage/deals[?provider=KEY]: the open deals, or those assigned to one device.
 pub(super) async fn storage_deals(
     State(s): State<ApiState>,
@@ -83,6 +113,18 @@ pub(super) async fn storage_deals(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/storage/deals/{id}",
+    tag = "storage",
+    summary = "One storage deal: client, blob, size, replicas, price, term (first_epoch..=last_epoch), escrow, paid, refunded, failed replicas, status, and its assigned replicas under `assigned`",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "OK", body = DealView),
+        (status = 400, description = "bad deal number", body = ErrorBody),
+        (status = 404, description = "unknown deal", body = ErrorBody),
+    )
+)]
 /// GET /v1/storage/deals/{id}: one deal and its replicas.
 pub(super) async fn storage_deal(
     State(s): State<ApiState>,
@@ -107,6 +149,17 @@ pub(super) async fn storage_deal(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/storage/blobs/{blob}",
+    tag = "storage",
+    summary = "Every storage deal made for a blob, oldest first, with their assigned replicas: {blob, deals}",
+    params(("blob" = String, Path, description = "The blob's id, 64 hex digits")),
+    responses(
+        (status = 200, description = "OK", body = BlobDealsView),
+        (status = 400, description = "bad blob id", body = ErrorBody),
+    )
+)]
 /// GET /v1/storage/blobs/{blob}: every deal made for a blob, oldest first, with replicas.
 pub(super) async fn storage_blob(
     State(s): State<ApiState>,

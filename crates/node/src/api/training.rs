@@ -1,12 +1,21 @@
 //! `/v1/learn`: training escrow and tasks.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::ledger_views::EscrowView;
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use plexus_client::views::{TaskView, TasksView};
 use plexus_ledger::query;
 use serde_json::json;
 
+#[utoipa::path(
+    get,
+    path = "/v1/learn",
+    tag = "training",
+    summary = "Training escrow accounting: escrowed, paid, refunded, held, and whether they balance",
+    responses((status = 200, description = "OK", body = EscrowView))
+)]
 /// GET /v1/learn: training escrow accounting.
 pub(super) async fn training_totals(
     State(s): State<ApiState>,
@@ -22,6 +31,13 @@ pub(super) async fn training_totals(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/learn/tasks",
+    tag = "training",
+    summary = "Every federated training task, oldest first: {tasks}",
+    responses((status = 200, description = "OK", body = TasksView))
+)]
 /// GET /v1/learn/tasks: every training task, oldest first.
 pub(super) async fn training_tasks(
     State(s): State<ApiState>,
@@ -34,6 +50,18 @@ pub(super) async fn training_tasks(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/learn/tasks/{id}",
+    tag = "training",
+    summary = "One training task: sponsor, terms (dataset, spec, validation commitment, rounds, min participants, budget, coordinator), participants with their earnings, submitted rounds with accuracy, loss and each share, paid, refunded, status",
+    params(("id" = u64, Path)),
+    responses(
+        (status = 200, description = "OK", body = TaskView),
+        (status = 400, description = "bad task number", body = ErrorBody),
+        (status = 404, description = "unknown task", body = ErrorBody),
+    )
+)]
 /// GET /v1/learn/tasks/{id}: one training task with its participants and rounds.
 pub(super) async fn training_task(
     State(s): State<ApiState>,

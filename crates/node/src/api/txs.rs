@@ -1,29 +1,44 @@
 //! `/v1/txs`: submitting transactions and looking them up.
 
-use super::{blocking, ApiError, ApiResult, ApiState};
+use super::{blocking, ApiError, ApiResult, ApiState, Binary, ErrorBody};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use plexus_client::views::{SubmittedView, TxStatusView};
 use plexus_types::Hash;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Most transactions in one batch request.
 const MAX_BATCH_TXS: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TxJson {
     /// The encoded transaction, hex.
     tx: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchJson {
+    /// The encoded transactions, hex.
     txs: Vec<String>,
+}
+
+/// `POST /v1/txs/batch`: one result per transaction, in order.
+#[derive(Serialize, ToSchema)]
+pub(super) struct BatchView {
+    results: Vec<BatchResult>,
+}
+
+/// Admitted to the mempool, or refused with the reason a single submission would give.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(super) enum BatchResult {
+    Admitted(SubmittedView),
+    Refused(ErrorBody),
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -44,6 +59,22 @@ fn decode_hex_tx(hex_tx: &str) -> ApiResult<Vec<u8>> {
         .map_err(|e| ApiError::bad_request("bad_hex", format!("tx is not valid hex: {e}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/txs",
+    tag = "txs",
+    summary = "Submit a signed transaction (raw protobuf SignedTx as application/octet-stream, or JSON {\"tx\": hex})",
+    request_body(content(
+        (inline(Binary) = "application/octet-stream"),
+        (TxJson = "application/json"),
+    )),
+    responses(
+        (status = 202, description = "Admitted to the mempool", body = SubmittedView),
+        (status = 400, description = "Bad request", body = ErrorBody),
+        (status = 409, description = "Already pending", body = ErrorBody),
+        (status = 503, description = "Mempool full", body = ErrorBody),
+    )
+)]
 /// POST /v1/txs: the body is the encoded transaction (`application/octet-stream`), or JSON
 /// `{"tx": "<hex>"}`.
 pub(super) async fn submit_tx(
@@ -69,11 +100,22 @@ pub(super) async fn submit_tx(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/txs/batch",
+    tag = "txs",
+    summary = "Submit many transactions (JSON {\"txs\": [hex]}); one result per transaction",
+    request_body(content = BatchJson, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = BatchView),
+        (status = 400, description = "Bad request", body = ErrorBody),
+    )
+)]
 /// POST /v1/txs/batch: JSON `{"txs": ["<hex>", …]}`; one result per transaction, in order.
 pub(super) async fn submit_batch(
     State(s): State<ApiState>,
     body: Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<BatchView>> {
     let parsed: BatchJson = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
     if parsed.txs.len() > MAX_BATCH_TXS {
@@ -88,14 +130,17 @@ pub(super) async fn submit_batch(
     }
     let chain = s.chain.clone();
     let results = blocking(move || Ok(chain.submit_many(raw))).await?;
-    let results: Vec<serde_json::Value> = results
+    let results = results
         .into_iter()
         .map(|r| match r {
-            Ok(meta) => json!({ "hash": meta.hash, "status": "pending" }),
-            Err(e) => json!({ "error": { "code": e.code.as_str(), "message": e.message } }),
+            Ok(meta) => BatchResult::Admitted(SubmittedView {
+                hash: meta.hash,
+                status: "pending".to_string(),
+            }),
+            Err(e) => BatchResult::Refused(ErrorBody::new(e.code.as_str(), e.message)),
         })
         .collect();
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(BatchView { results }))
 }
 
 fn parse_hash(text: &str) -> ApiResult<Hash> {
@@ -107,6 +152,18 @@ fn parse_hash(text: &str) -> ApiResult<Hash> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/txs/{hash}",
+    tag = "txs",
+    summary = "Status of a transaction: committed (height, index, code, log, fee), pending or unknown",
+    params(("hash" = String, Path, description = "The transaction's hash, 64 hex digits")),
+    responses(
+        (status = 200, description = "committed or pending", body = TxStatusView),
+        (status = 400, description = "Bad request", body = ErrorBody),
+        (status = 404, description = "unknown", body = TxStatusView),
+    )
+)]
 pub(super) async fn tx_status(
     State(s): State<ApiState>,
     Path(hash): Path<String>,
