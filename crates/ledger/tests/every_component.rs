@@ -279,6 +279,19 @@ impl Builder<'_> {
         query::last_epoch(self.ledger.store()).unwrap()
     }
 
+    /// The epoch `back - 1` epochs before the last one, and its manifest for the resource and
+    /// variant picked; `None` when there is no such epoch.
+    fn recent_manifest(&self, back: u8, resource: u8, variant: u8) -> Option<(u64, Manifest)> {
+        let epoch = self
+            .last_epoch()
+            .checked_sub(back as u64 - 1)
+            .filter(|e| *e > 0)?;
+        Some((
+            epoch,
+            manifest(epoch, RESOURCES[resource as usize], variant),
+        ))
+    }
+
     fn tx(&mut self, step: &Step) -> Option<Vec<u8>> {
         let store = self.ledger.store();
         let (k, body) = match step {
@@ -329,11 +342,7 @@ impl Builder<'_> {
                 resource,
                 variant,
             } => {
-                let epoch = self
-                    .last_epoch()
-                    .checked_sub(*back as u64 - 1)
-                    .filter(|e| *e > 0)?;
-                let m = manifest(epoch, RESOURCES[*resource as usize], *variant);
+                let (epoch, m) = self.recent_manifest(*back, *resource, *variant)?;
                 let body = Body::SubmitManifest {
                     epoch,
                     resource: m.resource().into(),
@@ -349,11 +358,7 @@ impl Builder<'_> {
                 resource,
                 variant,
             } => {
-                let epoch = self
-                    .last_epoch()
-                    .checked_sub(*back as u64 - 1)
-                    .filter(|e| *e > 0)?;
-                let m = manifest(epoch, RESOURCES[*resource as usize], *variant);
+                let (epoch, m) = self.recent_manifest(*back, *resource, *variant)?;
                 let (leaf, proof) = m.proof(&device_key(*device).public_key())?;
                 let body = Body::ClaimReward(RewardClaim {
                     epoch,
