@@ -9,9 +9,7 @@ use common::*;
 use plexus_ledger::market::MIN_BID_DEPOSIT;
 use plexus_ledger::registry::DeviceStatus;
 use plexus_ledger::storage::DealStatus;
-use plexus_ledger::{
-    fee_pool_address, module_account, query, Genesis, Ledger, OracleSet, PlexusLedger, RewardParams,
-};
+use plexus_ledger::{fee_pool_address, module_account, query, Genesis, Ledger, PlexusLedger};
 use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
@@ -165,10 +163,6 @@ fn variant() -> impl Strategy<Value = u8> {
     prop_oneof![9 => Just(0u8), 1 => Just(1u8)]
 }
 
-fn oracle(i: u8) -> SecretKey {
-    SecretKey::from_seed([200 + i; 32])
-}
-
 fn device_key(i: u8) -> SecretKey {
     SecretKey::from_seed([120 + i; 32])
 }
@@ -181,17 +175,7 @@ fn owner_of(i: u8) -> u8 {
 fn chain_genesis() -> Genesis {
     let mut all: Vec<(Address, u128)> = (0..KEYS).map(|i| (addr(&key(i)), FUNDS)).collect();
     all.extend((0..ORACLES).map(|i| (addr(&oracle(i)), FUNDS)));
-    let mut g = genesis(&all);
-    g.rewards = RewardParams {
-        epoch_blocks: EPOCH_BLOCKS,
-        initial_epoch_emission: Amount(1_000_003),
-        ..RewardParams::default()
-    };
-    g.oracles = OracleSet {
-        members: (0..ORACLES).map(|i| addr(&oracle(i))).collect(),
-        threshold: 2,
-    };
-    g
+    oracle_genesis(&all, EPOCH_BLOCKS, ORACLES)
 }
 
 /// Every address a log can touch.
