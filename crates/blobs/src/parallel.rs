@@ -153,9 +153,35 @@ impl<'a, R: Read> Decoder<'a, R> {
 
     /// Reads up to a batch of items, verifies them, and queues them (up to the first error).
     fn fill(&mut self) {
-        let mut items = Vec::new();
-        let mut failure = None;
         self.buf.clear();
+        let (items, mut failure) = self.read_batch();
+        let leaves: Vec<Pending> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Leaf { pending, .. } => Some(*pending),
+                Item::Parent(_) => None,
+            })
+            .collect();
+        let hashes = hash_batch(&self.buf, &leaves);
+        let batch = self.buf.split().freeze();
+        self.buf.reserve(BATCH_BYTES);
+        if let Some(e) = self.queue_verified(items, hashes, batch) {
+            failure = Some(e);
+        }
+        if let Some(e) = failure {
+            self.ready.push_back(Err(e));
+            self.done = true;
+        }
+        if self.stack.is_empty() {
+            self.done = true;
+        }
+    }
+
+    /// Reads items until the batch buffer holds `BATCH_BYTES` of leaves or the response ends:
+    /// parents are checked against the stack as they come, leaves only read into the buffer.
+    /// Returns the items read and the error that stopped the reading, if any.
+    fn read_batch(&mut self) -> (Vec<Item>, Option<DecodeError>) {
+        let mut items = Vec::new();
         while self.buf.len() < BATCH_BYTES && !self.stack.is_empty() {
             let Some(chunk) = self.chunks.next() else {
                 self.stack.clear();
@@ -171,19 +197,18 @@ impl<'a, R: Read> Decoder<'a, R> {
                 } => {
                     let mut pair = [0u8; 64];
                     if let Err(e) = self.encoded.read_exact(&mut pair) {
-                        failure = Some(if e.kind() == io::ErrorKind::UnexpectedEof {
+                        let failure = if e.kind() == io::ErrorKind::UnexpectedEof {
                             DecodeError::ParentNotFound(node)
                         } else {
                             DecodeError::Io(e)
-                        });
-                        break;
+                        };
+                        return (items, Some(failure));
                     }
                     let l = blake3::Hash::from(<[u8; 32]>::try_from(&pair[..32]).unwrap());
                     let r = blake3::Hash::from(<[u8; 32]>::try_from(&pair[32..]).unwrap());
                     let expected = self.stack.pop().expect("the stack is not empty");
                     if parent_hash(&l, &r, is_root) != expected {
-                        failure = Some(DecodeError::ParentHashMismatch(node));
-                        break;
+                        return (items, Some(DecodeError::ParentHashMismatch(node)));
                     }
                     if right {
                         self.stack.push(r);
@@ -203,12 +228,12 @@ impl<'a, R: Read> Decoder<'a, R> {
                     self.buf.resize(start + size, 0);
                     if let Err(e) = self.encoded.read_exact(&mut self.buf[start..]) {
                         self.buf.truncate(start);
-                        failure = Some(if e.kind() == io::ErrorKind::UnexpectedEof {
+                        let failure = if e.kind() == io::ErrorKind::UnexpectedEof {
                             DecodeError::LeafNotFound(start_chunk)
                         } else {
                             DecodeError::Io(e)
-                        });
-                        break;
+                        };
+                        return (items, Some(failure));
                     }
                     let expected = self.stack.pop().expect("the stack is not empty");
                     items.push(Item::Leaf {
@@ -223,16 +248,20 @@ impl<'a, R: Read> Decoder<'a, R> {
                 }
             }
         }
-        let leaves: Vec<Pending> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Leaf { pending, .. } => Some(*pending),
-                Item::Parent(_) => None,
-            })
-            .collect();
-        let mut hashes = hash_batch(&self.buf, &leaves).into_iter();
-        let batch = self.buf.split().freeze();
-        self.buf.reserve(BATCH_BYTES);
+        (items, None)
+    }
+
+    /// Queues the batch's parents, then its verified leaves with contiguous ones joined, up to
+    /// the first leaf whose hash (one in `hashes` per leaf, in order) does not match; returns
+    /// that leaf's error.
+    fn queue_verified(
+        &mut self,
+        items: Vec<Item>,
+        hashes: Vec<blake3::Hash>,
+        batch: bytes::Bytes,
+    ) -> Option<DecodeError> {
+        let mut hashes = hashes.into_iter();
+        let mut failure = None;
         // The run of contiguous verified leaves not yet queued: (offset in the blob, range in
         // the batch buffer).
         let mut run: Option<(u64, std::ops::Range<usize>)> = None;
@@ -266,13 +295,7 @@ impl<'a, R: Read> Decoder<'a, R> {
             let data = batch.slice(range);
             self.ready.push_back(Ok(Leaf { offset, data }.into()));
         }
-        if let Some(e) = failure {
-            self.ready.push_back(Err(e));
-            self.done = true;
-        }
-        if self.stack.is_empty() {
-            self.done = true;
-        }
+        failure
     }
 }
 

@@ -420,37 +420,7 @@ impl BlobStore {
             .uploads
             .try_lock(id)
             .ok_or(StoreError::UploadInProgress(id))?;
-        let mut meta = match self.read_meta(id)? {
-            Some(meta) if meta.size != size => {
-                return Err(StoreError::SizeMismatch {
-                    id,
-                    have: meta.size,
-                    announced: size,
-                })
-            }
-            Some(meta) => meta,
-            None => {
-                let meta = PartialMeta { size, verified: 0 };
-                self.write_meta(id, &meta)?;
-                meta
-            }
-        };
-        if offset > meta.verified {
-            return Err(StoreError::OffsetBeyondPrefix {
-                offset,
-                verified: meta.verified,
-            });
-        }
-        if !offset.is_multiple_of(CHUNK_GROUP_BYTES) {
-            return Err(StoreError::Unaligned(offset));
-        }
-        if size == 0 && id != BlobId::of(&[]) {
-            return Err(StoreError::Corrupt {
-                id,
-                verified: 0,
-                reason: "an empty blob has the hash of no bytes".into(),
-            });
-        }
+        let mut meta = self.resume_partial(id, size, offset)?;
         let open = |ext: &str| -> Result<File, StoreError> {
             let path = self.partial_path(id, ext);
             OpenOptions::new()
@@ -525,6 +495,49 @@ impl BlobStore {
                 reason: io::Error::from(e).to_string(),
             }),
         }
+    }
+
+    /// The partial blob's record for a transfer of bytes `offset..size` (created when this is
+    /// the first transfer), once the transfer is known to fit it: the same size, an aligned
+    /// offset inside the verified prefix.
+    fn resume_partial(
+        &self,
+        id: BlobId,
+        size: u64,
+        offset: u64,
+    ) -> Result<PartialMeta, StoreError> {
+        let meta = match self.read_meta(id)? {
+            Some(meta) if meta.size != size => {
+                return Err(StoreError::SizeMismatch {
+                    id,
+                    have: meta.size,
+                    announced: size,
+                })
+            }
+            Some(meta) => meta,
+            None => {
+                let meta = PartialMeta { size, verified: 0 };
+                self.write_meta(id, &meta)?;
+                meta
+            }
+        };
+        if offset > meta.verified {
+            return Err(StoreError::OffsetBeyondPrefix {
+                offset,
+                verified: meta.verified,
+            });
+        }
+        if !offset.is_multiple_of(CHUNK_GROUP_BYTES) {
+            return Err(StoreError::Unaligned(offset));
+        }
+        if size == 0 && id != BlobId::of(&[]) {
+            return Err(StoreError::Corrupt {
+                id,
+                verified: 0,
+                reason: "an empty blob has the hash of no bytes".into(),
+            });
+        }
+        Ok(meta)
     }
 
     fn checkpoint(

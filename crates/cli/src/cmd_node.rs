@@ -3,6 +3,8 @@
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use plexus_client::{Clock as _, SystemClock};
+use plexus_devnet::ValidatorSetup;
 use plexus_ledger::{Genesis, GenesisAccount, Params};
 use plexus_node::{run_node, shutdown_signal, NodeConfig, NodeFiles};
 use plexus_types::{Address, Amount, SecretKey};
@@ -77,17 +79,6 @@ fn parse_account(text: &str) -> anyhow::Result<GenesisAccount> {
     })
 }
 
-/// What `node init --validators N` (and `testnet`) sets up.
-pub struct ValidatorSetup {
-    pub chain_id: String,
-    pub faucet: String,
-    pub faucet_amount: String,
-    pub count: usize,
-    pub p2p_port: u16,
-    pub api_port: u16,
-    pub block_ms: Option<u64>,
-}
-
 /// The home of validator `i` of a multi-validator setup under `home`.
 pub fn validator_home(home: &std::path::Path, i: usize) -> std::path::PathBuf {
     home.join(format!("validator-{i}"))
@@ -118,7 +109,7 @@ pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<se
     let faucet_key = SecretKey::generate();
     let mut genesis = Genesis::new(
         &setup.chain_id,
-        now_ms(),
+        SystemClock.now_ms(),
         vec![GenesisAccount {
             address: Address::from_public_key(&faucet_key.public_key()),
             balance: Amount::parse_human(&setup.faucet_amount)?,
@@ -163,13 +154,6 @@ pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<se
     }))
 }
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// The genesis of a single-node chain: the faucet and `accounts` funded, `oracles` (keys or
 /// addresses) as the oracle set, and the epoch shape asked for.
 #[allow(clippy::too_many_arguments)]
@@ -193,7 +177,7 @@ fn single_node_genesis(
     }
     let mut genesis = Genesis {
         chain_id,
-        genesis_time_ms: now_ms(),
+        genesis_time_ms: SystemClock.now_ms(),
         params: Params::default(),
         rewards: Default::default(),
         oracles: Default::default(),

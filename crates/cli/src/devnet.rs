@@ -98,18 +98,7 @@ impl Validators for CliHost {
             passphrase: Default::default(),
             json: self.json,
         };
-        cmd_node::init_validators(
-            &globals,
-            &cmd_node::ValidatorSetup {
-                chain_id: setup.chain_id.clone(),
-                faucet: setup.faucet.clone(),
-                faucet_amount: setup.faucet_amount.clone(),
-                count: setup.count,
-                p2p_port: setup.p2p_port,
-                api_port: setup.api_port,
-                block_ms: None,
-            },
-        )?;
+        cmd_node::init_validators(&globals, setup)?;
         Ok(())
     }
 }

@@ -41,17 +41,7 @@ fn status(url: &str, id: &str) -> serde_json::Value {
 fn a_node_killed_mid_upload_never_serves_the_partial_blob_and_the_put_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    run_ok(
-        &home,
-        &[
-            "--keyring-backend",
-            "test",
-            "node",
-            "init",
-            "--chain-id",
-            "plexus-blob-crash",
-        ],
-    );
+    init_node(&home, &["--chain-id", "plexus-blob-crash"]);
     let file = dir.path().join("big.bin");
     // Large enough that the upload takes a while and passes a durable checkpoint (64 MiB).
     let bytes = random_file(&file, 320 * 1024 * 1024);

@@ -3,14 +3,11 @@ mod support;
 
 use support::*;
 
-fn init_node(home: &std::path::Path, bob_addr: &str) {
-    run_ok(
+/// A chain for these tests, with `bob_addr` funded.
+fn init_test_node(home: &std::path::Path, bob_addr: &str) {
+    init_node(
         home,
         &[
-            "--keyring-backend",
-            "test",
-            "node",
-            "init",
             "--chain-id",
             "plexus-cli-test",
             "--account",
@@ -25,12 +22,8 @@ fn init_node(home: &std::path::Path, bob_addr: &str) {
 fn a_cli_transfer_shows_in_both_accounts_with_proofs_that_verify() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    let bob = run_json(
-        &home,
-        &["--keyring-backend", "test", "--json", "keys", "add", "bob"],
-    );
-    let bob_addr = bob["address"].as_str().unwrap().to_string();
-    init_node(&home, &bob_addr);
+    let bob_addr = add_key(&home, "bob");
+    init_test_node(&home, &bob_addr);
     let node = NodeProcess::start(&home, free_port());
 
     let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);

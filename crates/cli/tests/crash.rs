@@ -54,18 +54,10 @@ fn load(url: String, key: SecretKey, stop: Arc<AtomicBool>) {
 fn a_node_killed_while_committing_restarts_with_everything_it_committed() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    let user = run_json(
-        &home,
-        &["--keyring-backend", "test", "--json", "keys", "add", "user"],
-    );
-    let user_addr = user["address"].as_str().unwrap().to_string();
-    run_ok(
+    let user_addr = add_key(&home, "user");
+    init_node(
         &home,
         &[
-            "--keyring-backend",
-            "test",
-            "node",
-            "init",
             "--chain-id",
             CHAIN,
             "--account",
@@ -142,19 +134,7 @@ fn a_node_killed_while_committing_restarts_with_everything_it_committed() {
 fn a_node_stopped_with_sigterm_exits_cleanly_and_resumes_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    run_ok(
-        &home,
-        &[
-            "--keyring-backend",
-            "test",
-            "node",
-            "init",
-            "--chain-id",
-            CHAIN,
-            "--block-ms",
-            "50",
-        ],
-    );
+    init_node(&home, &["--chain-id", CHAIN, "--block-ms", "50"]);
     let port = free_port();
     let mut node = NodeProcess::start(&home, port);
     std::thread::sleep(Duration::from_millis(500));

@@ -54,22 +54,9 @@ fn manifest(port: u16, epoch: u64) -> Option<Value> {
 fn an_oracle_killed_mid_epoch_produces_the_same_manifest_as_one_that_never_crashed() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("net");
-    let key = |name: &str| {
-        run_json(
-            &home,
-            &["--keyring-backend", "test", "--json", "keys", "add", name],
-        )["address"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let oracle_addr = key("oracle");
-    let providers = [key("provider-a"), key("provider-b")];
+    let oracle_addr = add_key(&home, "oracle");
+    let providers = [add_key(&home, "provider-a"), add_key(&home, "provider-b")];
     let mut init = vec![
-        "--keyring-backend",
-        "test",
-        "node",
-        "init",
         "--chain-id",
         "plexus-oracle-crash",
         "--oracle",
@@ -89,7 +76,7 @@ fn an_oracle_killed_mid_epoch_produces_the_same_manifest_as_one_that_never_crash
         init.push("--account");
         init.push(a);
     }
-    run_ok(&home, &init);
+    init_node(&home, &init);
     let (node_port, a_port, b_port) = (free_port(), free_port(), free_port());
     let node_url = format!("http://127.0.0.1:{node_port}");
     let mut procs = Procs(vec![spawn(

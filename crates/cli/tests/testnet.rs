@@ -71,13 +71,9 @@ fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch
     let home = dir.path();
     let p2p = free_port_range(4);
     let api = free_port_range(4);
-    run_ok(
+    init_node(
         home,
         &[
-            "--keyring-backend",
-            "test",
-            "node",
-            "init",
             "--validators",
             "4",
             "--p2p-port",
@@ -86,11 +82,7 @@ fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch
             &api.to_string(),
         ],
     );
-    let user = run_json(
-        home,
-        &["--keyring-backend", "test", "--json", "keys", "add", "user"],
-    );
-    let user = user["address"].as_str().unwrap().to_string();
+    let user = add_key(home, "user");
     let vhome = |i: u16| home.join(format!("validator-{i}"));
     let mut nodes: Vec<Option<NodeProcess>> = (0..4)
         .map(|i| Some(NodeProcess::start(&vhome(i), api + i)))

@@ -5,8 +5,10 @@
 use crate::host::{Keys, Validators};
 use crate::options::{DevnetArgs, MAX_AGENTS};
 use anyhow::{bail, Context};
+use plexus_client::{Clock as _, SystemClock};
+use plexus_durable::write_durably;
 use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
-use plexus_node::{write_durably, NodeConfig, NodeFiles};
+use plexus_node::{NodeConfig, NodeFiles};
 use plexus_types::{Address, Amount, SecretKey};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -164,7 +166,7 @@ fn create<H: Keys + Validators>(
     p2p_port: u16,
 ) -> anyhow::Result<()> {
     let (accounts, oracle) = genesis_accounts(host)?;
-    let mut genesis = Genesis::new(DEVNET_CHAIN_ID, crate::now_ms(), accounts);
+    let mut genesis = Genesis::new(DEVNET_CHAIN_ID, SystemClock.now_ms(), accounts);
     genesis.rewards = RewardParams {
         epoch_blocks,
         intervals_per_epoch: 8,

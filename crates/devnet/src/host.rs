@@ -91,6 +91,8 @@ pub struct ValidatorSetup {
     /// First p2p and API ports: validator I uses the port plus I.
     pub p2p_port: u16,
     pub api_port: u16,
+    /// Target block time in milliseconds; the node's default when `None`.
+    pub block_ms: Option<u64>,
 }
 
 /// The homes of a multi-validator network, laid out as `plexus node init --validators N` lays

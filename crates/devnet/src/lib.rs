@@ -31,10 +31,12 @@ pub fn print_json(value: &impl serde::Serialize) {
     );
 }
 
-/// Milliseconds since the Unix epoch (0 on a clock set before it): a new genesis's time.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// How a summary line names an escrow's accounting: `balanced`, or `NOT BALANCED` to catch the
+/// eye.
+pub(crate) fn balance_word(balanced: bool) -> &'static str {
+    if balanced {
+        "balanced"
+    } else {
+        "NOT BALANCED"
+    }
 }

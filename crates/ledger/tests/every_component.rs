@@ -9,9 +9,7 @@ use common::*;
 use plexus_ledger::market::MIN_BID_DEPOSIT;
 use plexus_ledger::registry::DeviceStatus;
 use plexus_ledger::storage::DealStatus;
-use plexus_ledger::{
-    fee_pool_address, module_account, query, Genesis, Ledger, OracleSet, PlexusLedger, RewardParams,
-};
+use plexus_ledger::{fee_pool_address, module_account, query, Genesis, Ledger, PlexusLedger};
 use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
@@ -165,10 +163,6 @@ fn variant() -> impl Strategy<Value = u8> {
     prop_oneof![9 => Just(0u8), 1 => Just(1u8)]
 }
 
-fn oracle(i: u8) -> SecretKey {
-    SecretKey::from_seed([200 + i; 32])
-}
-
 fn device_key(i: u8) -> SecretKey {
     SecretKey::from_seed([120 + i; 32])
 }
@@ -181,17 +175,7 @@ fn owner_of(i: u8) -> u8 {
 fn chain_genesis() -> Genesis {
     let mut all: Vec<(Address, u128)> = (0..KEYS).map(|i| (addr(&key(i)), FUNDS)).collect();
     all.extend((0..ORACLES).map(|i| (addr(&oracle(i)), FUNDS)));
-    let mut g = genesis(&all);
-    g.rewards = RewardParams {
-        epoch_blocks: EPOCH_BLOCKS,
-        initial_epoch_emission: Amount(1_000_003),
-        ..RewardParams::default()
-    };
-    g.oracles = OracleSet {
-        members: (0..ORACLES).map(|i| addr(&oracle(i))).collect(),
-        threshold: 2,
-    };
-    g
+    oracle_genesis(&all, EPOCH_BLOCKS, ORACLES)
 }
 
 /// Every address a log can touch.
@@ -279,6 +263,19 @@ impl Builder<'_> {
         query::last_epoch(self.ledger.store()).unwrap()
     }
 
+    /// The epoch `back - 1` epochs before the last one, and its manifest for the resource and
+    /// variant picked; `None` when there is no such epoch.
+    fn recent_manifest(&self, back: u8, resource: u8, variant: u8) -> Option<(u64, Manifest)> {
+        let epoch = self
+            .last_epoch()
+            .checked_sub(back as u64 - 1)
+            .filter(|e| *e > 0)?;
+        Some((
+            epoch,
+            manifest(epoch, RESOURCES[resource as usize], variant),
+        ))
+    }
+
     fn tx(&mut self, step: &Step) -> Option<Vec<u8>> {
         let store = self.ledger.store();
         let (k, body) = match step {
@@ -329,11 +326,7 @@ impl Builder<'_> {
                 resource,
                 variant,
             } => {
-                let epoch = self
-                    .last_epoch()
-                    .checked_sub(*back as u64 - 1)
-                    .filter(|e| *e > 0)?;
-                let m = manifest(epoch, RESOURCES[*resource as usize], *variant);
+                let (epoch, m) = self.recent_manifest(*back, *resource, *variant)?;
                 let body = Body::SubmitManifest {
                     epoch,
                     resource: m.resource().into(),
@@ -349,11 +342,7 @@ impl Builder<'_> {
                 resource,
                 variant,
             } => {
-                let epoch = self
-                    .last_epoch()
-                    .checked_sub(*back as u64 - 1)
-                    .filter(|e| *e > 0)?;
-                let m = manifest(epoch, RESOURCES[*resource as usize], *variant);
+                let (epoch, m) = self.recent_manifest(*back, *resource, *variant)?;
                 let (leaf, proof) = m.proof(&device_key(*device).public_key())?;
                 let body = Body::ClaimReward(RewardClaim {
                     epoch,

@@ -2,7 +2,7 @@
 mod common;
 
 use common::*;
-use plexus_ledger::{module_account, query, Genesis, OracleSet, RewardParams, TxCode};
+use plexus_ledger::{module_account, query, Genesis, RewardParams, TxCode};
 use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
@@ -13,26 +13,12 @@ use proptest::prelude::*;
 
 const EPOCH_BLOCKS: u64 = 16;
 
-fn oracle(i: u8) -> SecretKey {
-    SecretKey::from_seed([200 + i; 32])
-}
-
 fn reward_genesis(funded: &[Address]) -> Genesis {
     let mut all: Vec<(Address, u128)> = funded.iter().map(|a| (*a, 10_000_000_000)).collect();
     for i in 0..3 {
         all.push((addr(&oracle(i)), 1_000_000_000));
     }
-    let mut g = genesis(&all);
-    g.rewards = RewardParams {
-        epoch_blocks: EPOCH_BLOCKS,
-        initial_epoch_emission: Amount(1_000_003),
-        ..RewardParams::default()
-    };
-    g.oracles = OracleSet {
-        members: (0..3).map(|i| addr(&oracle(i))).collect(),
-        threshold: 2,
-    };
-    g
+    oracle_genesis(&all, EPOCH_BLOCKS, 3)
 }
 
 impl Net {

@@ -78,6 +78,23 @@ pub fn run_json(home: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
+/// `plexus --home HOME --keyring-backend test node init FLAGS…`: a new chain in `home`, its
+/// faucet key in the test keyring.
+pub fn init_node(home: &Path, flags: &[&str]) {
+    let mut args = vec!["--keyring-backend", "test", "node", "init"];
+    args.extend_from_slice(flags);
+    run_ok(home, &args);
+}
+
+/// Adds key `name` to `home`'s test keyring; its address.
+pub fn add_key(home: &Path, name: &str) -> String {
+    let key = run_json(
+        home,
+        &["--keyring-backend", "test", "--json", "keys", "add", name],
+    );
+    key["address"].as_str().unwrap().to_string()
+}
+
 /// A node process that is killed when dropped.
 pub struct NodeProcess {
     pub child: Child,

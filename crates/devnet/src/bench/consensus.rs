@@ -12,6 +12,7 @@ use super::transfers::{bench_transfers, start_solo, BenchTransfers};
 use anyhow::{bail, Context};
 use plexus_chain::commonware::{public_key_hex, ValidatorProcess};
 use plexus_chain::{Chain, ChainError, MempoolConfig};
+use plexus_client::{Clock as _, SystemClock};
 use plexus_ledger::{Genesis, GenesisAccount, GenesisValidator};
 use plexus_types::{Amount, SignedTx};
 use serde::Serialize;
@@ -378,7 +379,7 @@ pub fn bench_consensus(args: ConsensusArgs) -> anyhow::Result<ConsensusReport> {
             balance: Amount::plx(1_000_000),
         })
         .collect();
-    let mut genesis = Genesis::new(chain_id, crate::now_ms(), accounts);
+    let mut genesis = Genesis::new(chain_id, SystemClock.now_ms(), accounts);
     let mempool = MempoolConfig {
         max_txs: (args.txs + args.samples).max(200_000),
         max_bytes: usize::MAX / 2,

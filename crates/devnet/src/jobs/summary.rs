@@ -366,11 +366,7 @@ pub fn print(s: &JobsSummary) {
         s.fees.to_plx_string(),
         s.refunded.to_plx_string(),
         s.held.to_plx_string(),
-        if s.accounting_balanced {
-            "balanced"
-        } else {
-            "NOT BALANCED"
-        }
+        crate::balance_word(s.accounting_balanced)
     );
     println!(
         "  dispatch (submitted → running) median {} ms, p90 {} ms · completion median {} ms, p90 {} ms\n  \

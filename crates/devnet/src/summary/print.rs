@@ -20,11 +20,7 @@ pub fn print(s: &Summary, json: bool) {
             s.accounting.totals.paid.to_plx_string(),
             s.accounting.totals.refunded.to_plx_string(),
             s.accounting.held.to_plx_string(),
-            if s.accounting_balanced {
-                "balanced"
-            } else {
-                "NOT BALANCED"
-            }
+            crate::balance_word(s.accounting_balanced)
         );
         for d in &s.devices {
             println!(

@@ -52,6 +52,7 @@ pub async fn run(
                 count: n,
                 p2p_port: args.p2p_port,
                 api_port: args.api_port,
+                block_ms: None,
             },
         )?;
     }

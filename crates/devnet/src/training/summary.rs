@@ -164,11 +164,7 @@ pub fn print(s: &TrainingSummary) {
         s.paid.to_plx_string(),
         s.refunded.to_plx_string(),
         s.held.to_plx_string(),
-        if s.accounting_balanced {
-            "balanced"
-        } else {
-            "NOT BALANCED"
-        }
+        crate::balance_word(s.accounting_balanced)
     );
     for p in &s.participants {
         println!(

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use plexus_ledger::{
-    Genesis, GenesisAccount, Ledger, Outcome, Params, PlexusLedger, TxCode, TxResult,
+    Genesis, GenesisAccount, Ledger, OracleSet, Outcome, Params, PlexusLedger, RewardParams,
+    TxCode, TxResult,
 };
 use plexus_store::Store;
 use plexus_types::{
@@ -26,6 +27,28 @@ pub fn key(i: u8) -> SecretKey {
 
 pub fn addr(k: &SecretKey) -> Address {
     Address::from_public_key(&k.public_key())
+}
+
+/// Oracle `i`'s key.
+pub fn oracle(i: u8) -> SecretKey {
+    SecretKey::from_seed([200 + i; 32])
+}
+
+/// A genesis with `balances`, epochs of `epoch_blocks` blocks minting 1 000 003 uplx each (an
+/// odd amount, so splits leave dust), and oracles `0..oracles` as the oracle set, any two of
+/// them agreeing.
+pub fn oracle_genesis(balances: &[(Address, u128)], epoch_blocks: u64, oracles: u8) -> Genesis {
+    let mut g = genesis(balances);
+    g.rewards = RewardParams {
+        epoch_blocks,
+        initial_epoch_emission: Amount(1_000_003),
+        ..RewardParams::default()
+    };
+    g.oracles = OracleSet {
+        members: (0..oracles).map(|i| addr(&oracle(i))).collect(),
+        threshold: 2,
+    };
+    g
 }
 
 pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
