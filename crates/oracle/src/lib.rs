@@ -20,7 +20,9 @@ mod storage_audit;
 pub use clock::EpochClock;
 pub use evidence::{EvidenceLog, PublishedRecord};
 pub use rules::{CHALLENGES_PER_EPOCH, NETWORK_ALLOWANCE_MS, OPEN_TIMEOUT};
-pub use service::{run_oracle, run_oracle_on, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR};
+pub use service::{
+    run_oracle, run_oracle_on, Oracle, OracleConfig, RunningOracle, DEFAULT_ORACLE_ADDR,
+};
 pub use shared::ClosedEpoch;
 
 /// Where an oracle keeps the manifest it computed for an epoch and resource.

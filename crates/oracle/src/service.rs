@@ -7,8 +7,9 @@ use crate::evidence::{EvidenceLog, PublishedRecord};
 use crate::shared::{Shared, State, Time};
 use anyhow::Context;
 use parking_lot::Mutex;
+use plexus_blobs::client::BlobClient;
 use plexus_client::views::ResourceClass;
-use plexus_client::{Clock, NodeApi, NodeClient, SystemClock, TxSender};
+use plexus_client::{Clock, HttpTransport, NodeApi, NodeClient, SystemClock, Transport, TxSender};
 use plexus_rewards::ChallengeOutcome;
 use plexus_types::{Address, Hash, SecretKey};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,39 +60,110 @@ pub async fn run_oracle(config: OracleConfig) -> anyhow::Result<RunningOracle> {
     run_oracle_on(config, Arc::new(SystemClock)).await
 }
 
+/// An oracle opened but not started: its state restored from its data directory, its HTTP
+/// routes, and the steps its loops repeat. [`run_oracle_on`] serves and loops it; a simulation
+/// drives the steps itself, on its own clock and network.
+pub struct Oracle {
+    shared: Arc<Shared>,
+    coordinator: Arc<crate::learn::Coordinator>,
+    /// Outcomes of challenges the evidence log already had at start.
+    resolved: tokio::sync::Mutex<BTreeMap<Hash, ChallengeOutcome>>,
+}
+
+impl Oracle {
+    /// Opens the oracle keyed `key` with its data in `data_dir`, following the node `node`
+    /// on the time `time`, and reaching providers' services through `transport`.
+    pub async fn open(
+        data_dir: &Path,
+        key: SecretKey,
+        node: NodeClient,
+        time: Arc<dyn Clock>,
+        transport: Arc<dyn Transport>,
+    ) -> anyhow::Result<Oracle> {
+        let info = node
+            .chain_params()
+            .await
+            .context("reading the chain's parameters from the node")?;
+        let address = Address::from_public_key(&key.public_key());
+        if !info.is_oracle(&address) {
+            anyhow::bail!(
+                "{address} is not in the chain's oracle set; its manifests would be refused"
+            );
+        }
+        let log = EvidenceLog::open(&data_dir.join("evidence"))
+            .with_context(|| format!("opening the evidence log in {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir.join("manifests"))?;
+        let clock = EpochClock::new(info.rewards.epoch_blocks, info.rewards.intervals_per_epoch)
+            .context("the chain's epoch parameters")?;
+        let mut state = State::new(log);
+        let resolved = restore_evidence(&mut state);
+        state.closed = closed_epochs(data_dir)?;
+        let shared = Arc::new(Shared {
+            sender: TxSender::with_clock(node, key.clone(), time.clone()),
+            key,
+            address,
+            info,
+            clock,
+            time,
+            blobs: BlobClient::with_transport(transport),
+            data_dir: data_dir.to_path_buf(),
+            state: Mutex::new(state),
+        });
+        let coordinator = Arc::new(crate::learn::Coordinator::new(shared.clone()));
+        Ok(Oracle {
+            shared,
+            coordinator,
+            resolved: tokio::sync::Mutex::new(resolved),
+        })
+    }
+
+    /// The oracle's account.
+    pub fn address(&self) -> Address {
+        self.shared.address
+    }
+
+    /// The oracle's HTTP API: heartbeats, challenges, evidence, manifests, training rounds.
+    pub fn router(&self) -> axum::Router {
+        crate::ingest::router(self.shared.clone())
+            .merge(crate::learn::routes(self.coordinator.clone()))
+    }
+
+    /// One step of following the chain: beacons, the registry, challenges to schedule and
+    /// expire, epochs to close and manifests to submit, storage audits.
+    pub async fn follow_once(&self) -> anyhow::Result<()> {
+        let mut resolved = self.resolved.lock().await;
+        crate::follow::follow(&self.shared, &mut resolved).await
+    }
+
+    /// One step of the training coordinator: rounds to open, close, validate and submit.
+    pub async fn coordinate_once(&self) -> anyhow::Result<()> {
+        crate::learn::tick(&self.coordinator).await
+    }
+}
+
 /// Starts an oracle whose deadlines, timeouts and loops run on `time`.
 pub async fn run_oracle_on(
     config: OracleConfig,
     time: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningOracle> {
     let node = NodeClient::new(&config.node)?;
-    let info = node
-        .chain_params()
-        .await
-        .context("reading the chain's parameters from the node")?;
-    let address = Address::from_public_key(&config.key.public_key());
-    if !info.is_oracle(&address) {
-        anyhow::bail!("{address} is not in the chain's oracle set; its manifests would be refused");
-    }
-    let log = EvidenceLog::open(&config.data_dir.join("evidence"))
-        .with_context(|| format!("opening the evidence log in {}", config.data_dir.display()))?;
-    std::fs::create_dir_all(config.data_dir.join("manifests"))?;
-    let clock = EpochClock::new(info.rewards.epoch_blocks, info.rewards.intervals_per_epoch)
-        .context("the chain's epoch parameters")?;
-    let mut state = State::new(log);
-    let resolved = restore_evidence(&mut state);
-    state.closed = closed_epochs(&config.data_dir)?;
-    let shared = Arc::new(Shared {
-        sender: TxSender::with_clock(node, config.key.clone(), time.clone()),
-        key: config.key,
-        address,
-        info,
-        clock,
+    let transport = HttpTransport::new(None, Duration::from_secs(5))
+        .context("building the oracle's HTTP client")?;
+    let oracle = Oracle::open(
+        &config.data_dir,
+        config.key,
+        node,
         time,
-        data_dir: config.data_dir.clone(),
-        state: Mutex::new(state),
-    });
-    let coordinator = Arc::new(crate::learn::Coordinator::new(shared.clone()));
+        Arc::new(transport),
+    )
+    .await?;
+    let Oracle {
+        shared,
+        coordinator,
+        resolved,
+    } = oracle;
+    let resolved = resolved.into_inner();
+    let address = shared.address;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

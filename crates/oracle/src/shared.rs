@@ -5,6 +5,7 @@
 use crate::clock::EpochClock;
 use crate::evidence::{EvidenceLog, PublishedRecord};
 use parking_lot::Mutex;
+use plexus_blobs::client::BlobClient;
 use plexus_client::views::{ChainView, DeviceView};
 use plexus_client::{Clock, NodeClient, TxSender};
 use plexus_proofs::compute::ComputeChallenge;
@@ -105,6 +106,8 @@ pub(crate) struct Shared {
     pub time: Time,
     /// Signs and sends the oracle's transactions, one at a time, through the node it follows.
     pub sender: TxSender<NodeClient, Time>,
+    /// Reaches providers' blob services, for storage audits.
+    pub blobs: BlobClient,
     pub data_dir: PathBuf,
     pub state: Mutex<State>,
 }

@@ -11,7 +11,6 @@
 
 use crate::shared::Shared;
 use futures::StreamExt;
-use plexus_blobs::client::BlobClient;
 use plexus_blobs::retrievability::challenge_groups;
 use plexus_blobs::BlobId;
 use plexus_client::views::DealView;
@@ -81,7 +80,7 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64)
         .values()
         .map(|d| (d.key, d.capabilities.endpoint.clone()))
         .collect();
-    let client = BlobClient::new();
+    let client = shared.blobs.clone();
     let mut jobs = Vec::new();
     for deal in deals
         .iter()
