@@ -103,17 +103,12 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
     assert_eq!(devices[0].class, "cpu-small");
 
     // Only the owner may retire it; the stake comes back after unbonding.
+    let withdraw = Body::WithdrawStake {
+        device: device.public_key(),
+    };
     let intruder = key(1);
     net.nonces.insert(addr(&intruder), 0);
-    assert_eq!(
-        net.send(
-            &owner,
-            Body::WithdrawStake {
-                device: device.public_key()
-            }
-        ),
-        TxCode::DeviceNotActive
-    );
+    assert_eq!(net.send(&owner, withdraw.clone()), TxCode::DeviceNotActive);
     assert_eq!(
         net.send(
             &owner,
@@ -123,15 +118,7 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
         ),
         TxCode::Ok
     );
-    assert_eq!(
-        net.send(
-            &owner,
-            Body::WithdrawStake {
-                device: device.public_key()
-            }
-        ),
-        TxCode::StillBonded
-    );
+    assert_eq!(net.send(&owner, withdraw.clone()), TxCode::StillBonded);
     let unbonds = match query::device(net.ledger.store(), &device.public_key())
         .unwrap()
         .unwrap()
@@ -141,26 +128,10 @@ fn a_device_registers_with_its_own_signature_and_bonds_its_stake() {
         other => panic!("device is {other:?}"),
     };
     net.end_epoch(unbonds - 1);
-    assert_eq!(
-        net.send(
-            &owner,
-            Body::WithdrawStake {
-                device: device.public_key()
-            }
-        ),
-        TxCode::StillBonded
-    );
+    assert_eq!(net.send(&owner, withdraw.clone()), TxCode::StillBonded);
     net.end_epoch(unbonds);
     let before = net.balance(&addr(&owner));
-    assert_eq!(
-        net.send(
-            &owner,
-            Body::WithdrawStake {
-                device: device.public_key()
-            }
-        ),
-        TxCode::Ok
-    );
+    assert_eq!(net.send(&owner, withdraw.clone()), TxCode::Ok);
     assert_eq!(net.balance(&addr(&owner)), before + STAKE - 1_000);
     assert_eq!(net.balance(&module_account::stake()), 0);
 }
