@@ -31,10 +31,37 @@ async fn app_hash(shared: &Shared, height: u64) -> anyhow::Result<Hash> {
 
 /// One step of following the chain. `resolved` holds the outcomes of challenges the evidence
 /// log already had at start, applied once their challenges are scheduled again.
+/// Sends the fraud proofs found since the last step, one at a time; one the node does not take
+/// stays queued for the next step. A committed one that failed (the device was slashed
+/// already, say) is dropped: the chain has judged it.
+async fn submit_frauds(shared: &Arc<Shared>) {
+    let queued = std::mem::take(&mut shared.state.lock().frauds);
+    let mut unsent = Vec::new();
+    for (device, fraud) in queued {
+        if !unsent.is_empty() {
+            unsent.push((device, fraud));
+            continue;
+        }
+        match shared.sender.send(fraud.clone()).await {
+            Ok(committed) => {
+                tracing::info!(%device, code = %committed.code, "fraud proof submitted")
+            }
+            Err(e) => {
+                tracing::warn!(%device, error = %e, "fraud proof not submitted; retrying");
+                unsent.push((device, fraud));
+            }
+        }
+    }
+    let mut state = shared.state.lock();
+    unsent.append(&mut state.frauds);
+    state.frauds = unsent;
+}
+
 pub(crate) async fn follow(
     shared: &Arc<Shared>,
     resolved: &mut BTreeMap<Hash, ChallengeOutcome>,
 ) -> anyhow::Result<()> {
+    submit_frauds(shared).await;
     let status = shared.node().chain_status().await?;
     let (height, device_count) = (status.height, status.devices);
     if height == 0 {

@@ -75,6 +75,8 @@ pub(crate) struct State {
     pub speed_tested: BTreeSet<(PublicKey, u64, u32)>,
     /// Speed tests running now, by (device, epoch); their epochs are not closed meanwhile.
     pub speed_testing: BTreeSet<(PublicKey, u64)>,
+    /// Fraud proofs found and not yet on chain, oldest first, with the device each accuses.
+    pub frauds: Vec<(PublicKey, plexus_types::Body)>,
 }
 
 impl State {
@@ -94,6 +96,7 @@ impl State {
             started_at: None,
             speed_tested: BTreeSet::new(),
             speed_testing: BTreeSet::new(),
+            frauds: Vec::new(),
         }
     }
 }

@@ -4,6 +4,11 @@
 //! network's economics (who is slashed, who is paid, which replica is replaced) run in seconds
 //! and the same seed always tells the same story.
 
+pub mod providers;
+pub mod scenarios;
+pub mod story;
 pub mod world;
 
+pub use providers::Provider;
+pub use story::Story;
 pub use world::{key_of, Actor, SimNet, World};

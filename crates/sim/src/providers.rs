@@ -1,0 +1,118 @@
+//! Provider agents in the simulated world: the real agent, its duties reaching the node, the
+//! oracle and every other service through the world's in-process network and clock, stepped
+//! by the simulation one round at a time.
+
+use crate::world::{key_of, World, NODE, ORACLE};
+use anyhow::Context;
+use plexus_agent::ports::Ports;
+use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe};
+use plexus_types::{Amount, PublicKey, SecretKey};
+use std::sync::Arc;
+
+/// The H3 cell simulated devices sit in.
+pub const CELL: u64 = 0x8c2a100d2c0a5ff;
+
+/// The hardware every simulated device declares: fixed, so runs do not depend on the machine
+/// that runs them.
+pub fn hardware() -> HardwareProbe {
+    HardwareProbe {
+        cpu_cores: 8,
+        memory_mb: 16_384,
+        gpus: Vec::new(),
+    }
+}
+
+/// One simulated provider: a name for the story, and its agent.
+pub struct Provider {
+    pub name: String,
+    pub agent: Agent,
+}
+
+impl Provider {
+    pub fn device(&self) -> PublicKey {
+        self.agent.device_key()
+    }
+
+    /// One round of the duties a compute device runs: register (once), heartbeat, answer
+    /// challenges, claim rewards. A duty's failure is part of the story, not the end of it.
+    pub async fn compute_round(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        if let Err(e) = self.agent.register_if_needed().await {
+            failures.push(format!("{}: registration failed: {e}", self.name));
+            return failures;
+        }
+        if let Err(e) = self.agent.heartbeat_once().await {
+            failures.push(format!("{}: heartbeat failed: {e}", self.name));
+        }
+        if let Err(e) = self.agent.answer_challenges_once().await {
+            failures.push(format!("{}: challenge failed: {e}", self.name));
+        }
+        if let Err(e) = self.agent.claim_ready_rewards().await {
+            failures.push(format!("{}: claim failed: {e}", self.name));
+        }
+        failures
+    }
+}
+
+impl World {
+    /// A provider named `name`, owned by `owner`, registering a device of `class` that
+    /// behaves as `behaviour`. Its device key is derived from the seed, so every run of a
+    /// seed registers the same devices.
+    pub fn provider(
+        &self,
+        name: &str,
+        owner: &SecretKey,
+        class: &str,
+        stake: Amount,
+        behaviour: Behaviour,
+    ) -> anyhow::Result<Provider> {
+        let data_dir = self.dir.path().join("agents").join(name);
+        write_device_key(&data_dir, &key_of(self.seed, &format!("device {name}")))?;
+        let config = AgentConfig {
+            node: format!("http://{NODE}"),
+            oracles: vec![format!("http://{ORACLE}")],
+            data_dir,
+            class: class.to_string(),
+            h3_cell: CELL,
+            stake,
+            auto_claim: true,
+            blob_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            blob_sources: Vec::new(),
+            learn: Vec::new(),
+            bidding: None,
+        };
+        let ports = Ports {
+            node: Arc::new(self.node_client()),
+            oracles: vec![Arc::new(self.oracle_client())],
+            clock: Arc::new(self.clock.clone()),
+            transport: self.net.clone(),
+        };
+        let agent = Agent::with_ports(config, owner.clone(), behaviour, hardware(), ports)
+            .with_context(|| format!("starting the agent of {name}"))?;
+        Ok(Provider {
+            name: name.to_string(),
+            agent,
+        })
+    }
+}
+
+/// Writes the device key file an agent loads from its data directory (as `plexus agent`
+/// would have made it), so the device's key comes from the seed instead of the system's
+/// randomness.
+fn write_device_key(data_dir: &std::path::Path, key: &SecretKey) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let text = serde_json::json!({
+        "public_key": key.public_key(),
+        "secret_key": hex::encode(key.to_bytes()),
+    });
+    plexus_durable::write_private(
+        &data_dir.join(plexus_agent::identity::DEVICE_KEY_FILE),
+        format!("{text:#}\n").as_bytes(),
+    )?;
+    Ok(())
+}
