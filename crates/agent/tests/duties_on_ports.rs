@@ -182,11 +182,23 @@ impl NodeApi for FakeNode {
 struct FakeOracle {
     interval: Mutex<(u64, u32)>,
     heartbeats: Mutex<Vec<SignedHeartbeat>>,
+    /// How many heartbeats have come, for tests that wait for the next one.
+    received: tokio::sync::watch::Sender<usize>,
 }
 
 impl FakeOracle {
     fn heartbeats(&self) -> Vec<SignedHeartbeat> {
         self.heartbeats.lock().unwrap().clone()
+    }
+
+    /// Waits until `count` heartbeats have come (failing the test after 10 s of wall time,
+    /// which only a hung agent takes).
+    async fn wait_for_heartbeats(&self, count: usize) {
+        let mut received = self.received.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), received.wait_for(|n| *n >= count))
+            .await
+            .expect("the agent sends the heartbeat")
+            .expect("the fake oracle lives as long as the test");
     }
 }
 
@@ -213,6 +225,7 @@ impl OracleApi for FakeOracle {
         heartbeat: &'a SignedHeartbeat,
     ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>> {
         self.heartbeats.lock().unwrap().push(heartbeat.clone());
+        self.received.send_modify(|n| *n += 1);
         Box::pin(async { Ok(HeartbeatReceipt::Accepted) })
     }
     fn challenges<'a>(
@@ -274,17 +287,6 @@ fn agent_on(
         gpus: vec![],
     };
     Agent::with_ports(config(dir), owner(), behaviour, hardware, ports).expect("the agent sets up")
-}
-
-/// Waits (in real time, briefly) until `done` holds.
-async fn eventually(done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the condition did not come to hold");
 }
 
 #[tokio::test]
@@ -358,15 +360,18 @@ async fn a_running_agent_heartbeats_once_per_period_of_the_clock_it_is_given() {
             })
             .await
     });
-    eventually(|| oracle.heartbeats().len() == 1).await;
+    oracle.wait_for_heartbeats(1).await;
     for sent in 2..=4 {
-        // Time that does not reach the next period sends nothing more.
-        clock.advance(Duration::from_secs(59));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(oracle.heartbeats().len(), sent - 1);
-        clock.advance(Duration::from_secs(1));
-        eventually(|| oracle.heartbeats().len() == sent).await;
+        // Each period of the clock makes one heartbeat; the exact count once the agent has
+        // stopped shows that none came in between.
+        clock.advance(Duration::from_secs(60));
+        oracle.wait_for_heartbeats(sent).await;
     }
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
+    assert_eq!(
+        oracle.heartbeats().len(),
+        4,
+        "one heartbeat at start and one per period of the clock"
+    );
 }
