@@ -31,46 +31,7 @@ pub struct GenesisAccount {
     pub balance: Amount,
 }
 
-/// The kinds of resource the network pays for; each has its own reward pool per epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceClass {
-    Compute,
-    Storage,
-    Bandwidth,
-    Coverage,
-    Sensor,
-    Training,
-    Oracles,
-}
-
-impl ResourceClass {
-    pub const ALL: [ResourceClass; 7] = [
-        ResourceClass::Compute,
-        ResourceClass::Storage,
-        ResourceClass::Bandwidth,
-        ResourceClass::Coverage,
-        ResourceClass::Sensor,
-        ResourceClass::Training,
-        ResourceClass::Oracles,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ResourceClass::Compute => "compute",
-            ResourceClass::Storage => "storage",
-            ResourceClass::Bandwidth => "bandwidth",
-            ResourceClass::Coverage => "coverage",
-            ResourceClass::Sensor => "sensor",
-            ResourceClass::Training => "training",
-            ResourceClass::Oracles => "oracles",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ResourceClass> {
-        ResourceClass::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+pub use plexus_rewards::ResourceClass;
 
 /// A class of device: what it is worth and what it must bond.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,38 +1,12 @@
 //! The HTTP API answers bad input with a 4xx and a JSON error, and keeps working.
 
-use plexus_ledger::{Genesis, GenesisAccount, Params};
-use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode};
 use plexus_types::{Address, Amount, Body, SecretKey, UnsignedTx};
 use serde_json::Value;
 use std::time::Duration;
 
-const CHAIN: &str = "plexus-api-test";
+mod common;
 
-async fn start(home: &std::path::Path, alice: &SecretKey) -> RunningNode {
-    let files = NodeFiles::new(home);
-    let genesis = Genesis {
-        chain_id: CHAIN.into(),
-        genesis_time_ms: 1,
-        params: Params::default(),
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        validators: Vec::new(),
-        accounts: vec![GenesisAccount {
-            address: Address::from_public_key(&alice.public_key()),
-            balance: Amount::plx(1_000),
-        }],
-    };
-    let config = NodeConfig {
-        api: "127.0.0.1:0".parse().unwrap(),
-        block_ms: 100,
-        min_block_ms: 0,
-    };
-    files
-        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
-        .unwrap();
-    run_node(&files, config).await.unwrap()
-}
+const CHAIN: &str = "plexus-api-test";
 
 fn transfer(key: &SecretKey, chain_id: &str, nonce: u64) -> Vec<u8> {
     UnsignedTx {
@@ -62,7 +36,7 @@ async fn expect_error(resp: reqwest::Response, status: u16, code: &str) {
 async fn malformed_requests_get_clear_4xx_errors_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let alice = SecretKey::from_seed([1; 32]);
-    let node = start(dir.path(), &alice).await;
+    let node = common::start(dir.path(), CHAIN, &alice).await;
     let base = format!("http://{}", node.api_addr);
     let http = reqwest::Client::new();
     let post_raw = |body: Vec<u8>| {
@@ -270,7 +244,7 @@ fn fill_path_params(path: &str) -> String {
 async fn the_openapi_document_lists_only_routes_the_node_serves() {
     let dir = tempfile::tempdir().unwrap();
     let alice = SecretKey::from_seed([1; 32]);
-    let node = start(dir.path(), &alice).await;
+    let node = common::start(dir.path(), CHAIN, &alice).await;
     let base = format!("http://{}", node.api_addr);
     let doc: Value = reqwest::get(format!("{base}/v1/openapi.json"))
         .await

@@ -6,12 +6,13 @@ use plexus_client::views::{
     TasksView, TxStatusView,
 };
 use plexus_client::{NodeApi, NodeClient, TxSender};
-use plexus_ledger::{Genesis, GenesisAccount, Params};
-use plexus_node::{run_node, NodeConfig, NodeFiles};
+use plexus_ledger::Params;
 use plexus_types::{Address, Amount, Body, SecretKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+
+mod common;
 
 async fn get(base: &str, path: &str) -> Value {
     reqwest::get(format!("{base}{path}"))
@@ -37,29 +38,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(path: &str, answer: Value) {
 async fn every_view_writes_back_the_json_the_node_answered() {
     let dir = tempfile::tempdir().unwrap();
     let alice = SecretKey::from_seed([1; 32]);
-    let files = NodeFiles::new(dir.path());
-    let genesis = Genesis {
-        chain_id: "plexus-views-test".into(),
-        genesis_time_ms: 1,
-        params: Params::default(),
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        validators: Vec::new(),
-        accounts: vec![GenesisAccount {
-            address: Address::from_public_key(&alice.public_key()),
-            balance: Amount::plx(1_000),
-        }],
-    };
-    let config = NodeConfig {
-        api: "127.0.0.1:0".parse().unwrap(),
-        block_ms: 100,
-        min_block_ms: 0,
-    };
-    files
-        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
-        .unwrap();
-    let node = run_node(&files, config).await.unwrap();
+    let node = common::start(dir.path(), "plexus-views-test", &alice).await;
     let base = format!("http://{}", node.api_addr);
 
     let sender = TxSender::new(NodeClient::new(&base).unwrap(), alice.clone());

@@ -21,6 +21,7 @@ mod json;
 pub mod manifest;
 mod muldiv;
 pub mod payout;
+mod resource;
 pub mod scoring;
 
 /// Longest resource class name. Names are short words (`compute`, `storage`); the bound keeps a
@@ -35,6 +36,7 @@ pub use error::RewardsError;
 pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};
 pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf};
 pub use payout::{payout, split_pool, PoolSplit};
+pub use resource::ResourceClass;
 pub use scoring::{
     score_epoch, DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE,
 };

@@ -7,62 +7,7 @@ use plexus_types::{Address, Amount};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The kinds of resource the network pays for; each has its own reward pool per epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceClass {
-    Compute,
-    Storage,
-    Bandwidth,
-    Coverage,
-    Sensor,
-    Training,
-    Oracles,
-}
-
-impl ResourceClass {
-    pub const ALL: [ResourceClass; 7] = [
-        ResourceClass::Compute,
-        ResourceClass::Storage,
-        ResourceClass::Bandwidth,
-        ResourceClass::Coverage,
-        ResourceClass::Sensor,
-        ResourceClass::Training,
-        ResourceClass::Oracles,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ResourceClass::Compute => "compute",
-            ResourceClass::Storage => "storage",
-            ResourceClass::Bandwidth => "bandwidth",
-            ResourceClass::Coverage => "coverage",
-            ResourceClass::Sensor => "sensor",
-            ResourceClass::Training => "training",
-            ResourceClass::Oracles => "oracles",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<ResourceClass> {
-        ResourceClass::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl From<ScoredResource> for ResourceClass {
-    fn from(resource: ScoredResource) -> ResourceClass {
-        match resource {
-            ScoredResource::Compute => ResourceClass::Compute,
-            ScoredResource::Bandwidth => ResourceClass::Bandwidth,
-        }
-    }
-}
-
-impl std::fmt::Display for ResourceClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use plexus_rewards::ResourceClass;
 
 /// Chain-wide limits on transactions and blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

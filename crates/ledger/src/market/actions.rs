@@ -209,12 +209,7 @@ pub(crate) fn close_bid(
     id: u64,
 ) -> Result<(), TxFailure> {
     let mut bid = load_bid(state, id)?;
-    if bid.provider != *sender {
-        return fail(
-            TxCode::Unauthorized,
-            format!("bid {id} is {}'s", bid.provider),
-        );
-    }
+    only_by(sender, &bid.provider, format_args!("bid {id}"))?;
     if bid.state != BidState::Open {
         return fail(TxCode::BidClosed, format!("bid {id} is no longer open"));
     }
@@ -232,13 +227,7 @@ pub(crate) fn submit_result(
     sender: &Address,
     result: &JobResult,
 ) -> Result<(), TxFailure> {
-    let mut lease = load_lease(state, result.lease)?;
-    if lease.provider != *sender {
-        return fail(
-            TxCode::Unauthorized,
-            format!("lease {} is {}'s", lease.id, lease.provider),
-        );
-    }
+    let mut lease = own_lease(state, sender, result.lease)?;
     if !lease.is_active() || lease.output.is_some() {
         return fail(
             TxCode::LeaseClosed,
@@ -325,13 +314,7 @@ pub(crate) fn withdraw(
     sender: &Address,
     id: u64,
 ) -> Result<(), TxFailure> {
-    let mut lease = load_lease(state, id)?;
-    if lease.provider != *sender {
-        return fail(
-            TxCode::Unauthorized,
-            format!("lease {id} is {}'s", lease.provider),
-        );
-    }
+    let mut lease = own_lease(state, sender, id)?;
     let amount = if lease.released {
         sub(lease.releasable, lease.withdrawn)?
     } else {
@@ -360,13 +343,7 @@ pub(crate) fn close_lease(
     sender: &Address,
     id: u64,
 ) -> Result<(), TxFailure> {
-    let mut lease = load_lease(state, id)?;
-    if lease.provider != *sender {
-        return fail(
-            TxCode::Unauthorized,
-            format!("lease {id} is {}'s", lease.provider),
-        );
-    }
+    let mut lease = own_lease(state, sender, id)?;
     if !lease.is_active() {
         return fail(TxCode::LeaseClosed, format!("lease {id} has ended"));
     }
@@ -392,12 +369,7 @@ pub(crate) fn close_order(
     id: u64,
 ) -> Result<(), TxFailure> {
     let mut order = load_order(state, id)?;
-    if order.owner != *sender {
-        return fail(
-            TxCode::Unauthorized,
-            format!("order {id} is {}'s", order.owner),
-        );
-    }
+    only_by(sender, &order.owner, format_args!("order {id}"))?;
     if order.is_closed() {
         return fail(TxCode::OrderClosed, format!("order {id} has ended"));
     }
@@ -426,5 +398,28 @@ pub(crate) fn close_order(
     }
     close(state, height, &mut order, OrderCloseReason::Cancelled)?;
     save_order(state, &order);
+    Ok(())
+}
+
+/// Lease `id`, which only its provider may act on.
+fn own_lease(
+    state: &StateOverlay<'_>,
+    sender: &Address,
+    id: u64,
+) -> Result<super::Lease, TxFailure> {
+    let lease = load_lease(state, id)?;
+    only_by(sender, &lease.provider, format_args!("lease {id}"))?;
+    Ok(lease)
+}
+
+/// Refuses `sender` acting on `what`, which is `owner`'s.
+fn only_by(
+    sender: &Address,
+    owner: &Address,
+    what: std::fmt::Arguments<'_>,
+) -> Result<(), TxFailure> {
+    if sender != owner {
+        return fail(TxCode::Unauthorized, format!("{what} is {owner}'s"));
+    }
     Ok(())
 }

@@ -1,0 +1,33 @@
+//! What the node's integration tests share: a node on a fresh home, serving on a free port.
+
+use plexus_ledger::{Genesis, GenesisAccount, Params};
+use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode};
+use plexus_types::{Address, Amount, SecretKey};
+
+/// Starts a node of chain `chain_id` in `home`, making blocks every 100 ms, with `alice`
+/// holding 1 000 PLX at genesis.
+pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) -> RunningNode {
+    let files = NodeFiles::new(home);
+    let genesis = Genesis {
+        chain_id: chain_id.into(),
+        genesis_time_ms: 1,
+        params: Params::default(),
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
+        accounts: vec![GenesisAccount {
+            address: Address::from_public_key(&alice.public_key()),
+            balance: Amount::plx(1_000),
+        }],
+    };
+    let config = NodeConfig {
+        api: "127.0.0.1:0".parse().unwrap(),
+        block_ms: 100,
+        min_block_ms: 0,
+    };
+    files
+        .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
+        .unwrap();
+    run_node(&files, config).await.unwrap()
+}
