@@ -17,7 +17,6 @@ use plexus_learn::data::Dataset;
 use plexus_learn::model::{Architecture, TrainConfig};
 use plexus_learn::task::{params_from_bytes, params_hash, TaskSpec};
 use plexus_types::{validation_commitment, Address, Amount, Body, TrainingTaskTerms};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Blocks an epoch lasts in this scenario.
@@ -182,31 +181,26 @@ async fn hand_over_validation(
     Ok(())
 }
 
-/// What a closed round paid whom, by the story's names.
-fn round_line(round: &RoundResultView, names: &BTreeMap<Address, String>) -> String {
+/// What a closed round paid whom, in the participants' order.
+fn round_line(round: &RoundResultView, participants: &[Participant]) -> String {
     let (mut paid, mut unpaid) = (Vec::new(), Vec::new());
-    for share in &round.shares {
-        let name = names
-            .get(&share.participant)
-            .cloned()
-            .unwrap_or_else(|| share.participant.to_string());
-        if share.paid > Amount::ZERO {
-            paid.push(format!("{name} {}", share.paid.to_plx_string()));
-        } else {
-            unpaid.push(name);
+    for p in participants {
+        match round.shares.iter().find(|s| s.participant == p.address()) {
+            Some(share) if share.paid > Amount::ZERO => {
+                paid.push(format!("{} {}", p.name, share.paid.to_plx_string()))
+            }
+            Some(_) => unpaid.push(p.name.clone()),
+            None => unpaid.push(format!("{} (no update)", p.name)),
         }
     }
     format!(
-        "round {} closed: validation accuracy {:.1}%, {} updates scored; paid {}; scored nothing: {}",
+        "round {} closed: validation accuracy {:.1}%; {} updates paid ({}); {} scored nothing ({})",
         round.round,
         round.accuracy_ppm as f64 / 1e4,
-        round.shares.len(),
+        paid.len(),
         paid.join(", "),
-        if unpaid.is_empty() {
-            "none".to_string()
-        } else {
-            unpaid.join(", ")
-        }
+        unpaid.len(),
+        unpaid.join(", ")
     )
 }
 
@@ -243,7 +237,7 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
         .map(|name| Actor {
             name: name.clone(),
             key: key_of(seed, name),
-            balance: Amount::plx(10_000),
+            balance: Amount::plx(START_PLX),
         })
         .collect();
     let world = World::new(seed, &actors, actors[0].address(), EPOCH_BLOCKS)?;
@@ -251,10 +245,6 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
     let (parts, validation, test) = plexus_learn::simulate::digits_split(roles().len());
     let spec = task_spec(seed)?;
     let mut participants = participants(&world, &actors[2..], &parts)?;
-    let by_address: BTreeMap<Address, String> = participants
-        .iter()
-        .map(|p| (p.address(), p.name.clone()))
-        .collect();
 
     let validation_csv = csv_of(&validation);
     let salt = *blake3::hash(format!("validation salt {seed}").as_bytes()).as_bytes();
@@ -285,6 +275,7 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
 
     let node = world.node_client();
     let mut told_rounds = 0;
+    let mut joined = false;
     let mut task = None;
     for _ in 0..MAX_STEPS {
         let height = world.next_block()?;
@@ -301,8 +292,20 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
             .into_iter()
             .find(|t| t.id == id)
             .context("the task left the chain")?;
+        if !joined && now.participants.len() == participants.len() {
+            joined = true;
+            let honest = participants.iter().filter(|p| p.honest).count();
+            story.tell(
+                height,
+                format!(
+                    "{} learners joined: {honest} honest, {} poisoners",
+                    participants.len(),
+                    participants.len() - honest
+                ),
+            );
+        }
         for round in &now.rounds[told_rounds..] {
-            story.tell(round.height, round_line(round, &by_address));
+            story.tell(round.height, round_line(round, &participants));
         }
         told_rounds = now.rounds.len();
         let open = now.is_open();
@@ -318,7 +321,7 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
             task.rounds.len()
         );
     }
-    tell_settlement(&mut story, &world, &task, &participants)?;
+    tell_settlement(&mut story, &world, &task, &participants, &actors[1]).await?;
     let accuracy_after = test_accuracy(&spec, &final_model(&world, &task).await?, &test)?;
     let status = world.chain.status();
     story.tell(
@@ -336,14 +339,29 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
     Ok(story)
 }
 
-/// Tells how the task ended, what each participant earned, what the poisoners earned beside
-/// the honest mean, and how the budget splits into paid and refunded.
-fn tell_settlement(
+/// What every account of the scenario starts with.
+const START_PLX: u64 = 10_000;
+
+/// `balance` less the start balance, signed, in PLX.
+fn change(balance: Amount) -> String {
+    let start = Amount::plx(START_PLX);
+    match balance.checked_sub(start) {
+        Some(gain) => format!("+{}", gain.to_plx_string()),
+        None => format!("-{}", Amount(start.0 - balance.0).to_plx_string()),
+    }
+}
+
+/// Tells how the task ended, what each participant earned and what reached its account, what
+/// the poisoners earned beside the honest mean, and where every unit of the budget went. An
+/// unbalanced budget is an error: the ledger lost or made money.
+async fn tell_settlement(
     story: &mut Story,
     world: &World,
     task: &TaskView,
     participants: &[Participant],
+    sponsor: &Actor,
 ) -> anyhow::Result<()> {
+    let node = world.node_client();
     let height = world.chain.status().height;
     story.tell(
         height,
@@ -361,13 +379,15 @@ fn tell_settlement(
             .map_or(Amount::ZERO, |v| v.earned)
     };
     for p in participants {
+        let balance = node.account_of(&p.address()).await?.balance;
         story.tell(
             height,
             format!(
-                "{} ({}) earned {}",
+                "{} ({}) earned {}; its account {} after its join fee",
                 p.name,
                 if p.honest { "honest" } else { "poisoner" },
-                earned(p).to_plx_string()
+                earned(p).to_plx_string(),
+                change(balance)
             ),
         );
     }
@@ -384,11 +404,7 @@ fn tell_settlement(
         .max()
         .unwrap_or(0);
     // Parts per million of the honest mean, in integers: the story stays byte-exact.
-    let share_ppm = if honest_mean == 0 {
-        0
-    } else {
-        worst * 1_000_000 / honest_mean
-    };
+    let share_ppm = worst * 1_000_000 / honest_mean.max(1);
     story.tell(
         height,
         format!(
@@ -399,21 +415,33 @@ fn tell_settlement(
         ),
     );
     let earned_total: u128 = task.participants.iter().map(|p| p.earned.0).sum();
-    let held = task
-        .terms
-        .budget
+    let budget = task.terms.budget;
+    let held = budget
         .0
         .checked_sub(task.paid.0 + task.refunded.0)
         .context("the task paid out more than its budget")?;
+    ensure!(
+        earned_total == task.paid.0 && held == 0,
+        "training task {} does not balance: budget {budget}, paid {}, earned {earned_total}, refunded {}",
+        task.id,
+        task.paid,
+        task.refunded
+    );
     story.tell(
         height,
         format!(
-            "budget {} = paid {} + refunded {} + held {}; participants' earnings sum to {}",
-            task.terms.budget.to_plx_string(),
+            "budget {} = paid {} + refunded {}; the participants' earnings sum to the paid",
+            budget.to_plx_string(),
             task.paid.to_plx_string(),
             task.refunded.to_plx_string(),
-            Amount(held).to_plx_string(),
-            Amount(earned_total).to_plx_string()
+        ),
+    );
+    let sponsor_balance = node.account_of(&sponsor.address()).await?.balance;
+    story.tell(
+        height,
+        format!(
+            "sponsor's account {} (what was paid out, and its transaction fee)",
+            change(sponsor_balance)
         ),
     );
     Ok(())
