@@ -48,7 +48,7 @@ async fn a_poisoning_participant_is_not_paid_while_honest_ones_are() {
             "{story}"
         );
     }
-    assert!(story.mentions("task 0 Finished"), "{story}");
+    assert!(story.mentions("task 0 finished at height"), "{story}");
     for name in ["honest-1", "honest-2", "honest-3", "honest-4"] {
         let line = story
             .lines
@@ -58,15 +58,19 @@ async fn a_poisoning_participant_is_not_paid_while_honest_ones_are() {
         assert!(!line.contains("earned 0 PLX"), "{line}");
         assert!(line.contains("its account +"), "{line}");
     }
-    for name in ["sign-flip", "noise"] {
-        assert!(
-            story.mentions(&format!("{name} (poisoner) earned 0 PLX")),
-            "{story}"
-        );
-    }
     assert!(
-        story.mentions("poisoners earned at most 0.0000% of the honest mean"),
+        story.mentions("sign-flip (poisoner) earned 0 PLX"),
         "{story}"
+    );
+    let share = story
+        .lines
+        .iter()
+        .find_map(|l| l.split_once("poisoners earned at most ")?.1.split_once('%'))
+        .and_then(|(percent, _)| percent.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no poisoners' share: {story}"));
+    assert!(
+        share < 10.0,
+        "a poisoner earned {share}% of the honest mean: {story}"
     );
     assert!(story.mentions("budget 1000 PLX = paid"), "{story}");
     let (before, after) = accuracy_before_and_after(&story);

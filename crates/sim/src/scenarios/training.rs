@@ -11,11 +11,12 @@ use anyhow::{bail, ensure, Context};
 use axum::body::Body as HttpBody;
 use axum::http::{Method, Request};
 use plexus_agent::{LearnBehaviour, LearnData, Learner, Sender};
-use plexus_client::views::{RoundResultView, TaskView};
+use plexus_client::views::{RoundResultView, TaskStatusView, TaskView};
 use plexus_client::{Clock, CoordinatorClient, NodeApi, Transport};
 use plexus_learn::data::Dataset;
 use plexus_learn::model::{Architecture, TrainConfig};
 use plexus_learn::task::{params_from_bytes, params_hash, TaskSpec};
+use plexus_oracle::Oracle;
 use plexus_types::{validation_commitment, Address, Amount, Body, TrainingTaskTerms};
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ const ROUNDS: u32 = 4;
 const BUDGET_PLX: u64 = 1_000;
 /// The scenario's steps at most; each step is at least one block.
 const MAX_STEPS: u64 = 40;
+/// What every account of the scenario starts with.
+const START_PLX: u64 = 10_000;
 /// The dataset name the task and the learners' local data share.
 const DATASET: &str = "digits";
 /// How much larger than the features' range the CSV files write them (the spec's scale undoes
@@ -225,6 +228,67 @@ async fn final_model(world: &World, task: &TaskView) -> anyhow::Result<Vec<f32>>
     Ok(params)
 }
 
+/// Steps the chain, the oracle and the learners block by block until task `id` ends; tells
+/// when the learners have joined and what each closed round paid.
+async fn run_task(
+    world: &World,
+    oracle: &Oracle,
+    participants: &mut [Participant],
+    id: u64,
+    story: &mut Story,
+) -> anyhow::Result<TaskView> {
+    let node = world.node_client();
+    let mut told_rounds = 0;
+    let mut joined = false;
+    let mut task = None;
+    for _ in 0..MAX_STEPS {
+        let height = world.next_block()?;
+        oracle.follow_once().await?;
+        for p in participants.iter_mut() {
+            if let Err(e) = p.learner.once().await {
+                story.tell(height, format!("{}: training step failed: {e}", p.name));
+            }
+        }
+        oracle.coordinate_once().await?;
+        let now = node
+            .training_tasks()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .context("the task left the chain")?;
+        if !joined && now.participants.len() == participants.len() {
+            joined = true;
+            let honest = participants.iter().filter(|p| p.honest).count();
+            story.tell(
+                world.chain.status().height,
+                format!(
+                    "{} learners joined: {honest} honest, {} poisoners",
+                    participants.len(),
+                    participants.len() - honest
+                ),
+            );
+        }
+        for round in &now.rounds[told_rounds..] {
+            story.tell(round.height, round_line(round, participants));
+        }
+        told_rounds = now.rounds.len();
+        let open = now.is_open();
+        task = Some(now);
+        if !open {
+            break;
+        }
+    }
+    let task = task.context("the scenario ran no step")?;
+    if task.is_open() {
+        bail!(
+            "training task {id} is still open after {MAX_STEPS} steps ({} rounds)",
+            task.rounds.len()
+        );
+    }
+    Ok(task)
+}
+
+/// Runs the scenario seeded `seed`: the same seed tells the same story.
 pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("poisoner-unpaid", seed);
     let names: Vec<String> = ["oracle", "sponsor"]
@@ -273,54 +337,7 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
     let initial = spec.model()?.params()?;
     let accuracy_before = test_accuracy(&spec, &initial, &test)?;
 
-    let node = world.node_client();
-    let mut told_rounds = 0;
-    let mut joined = false;
-    let mut task = None;
-    for _ in 0..MAX_STEPS {
-        let height = world.next_block()?;
-        oracle.follow_once().await?;
-        for p in &mut participants {
-            if let Err(e) = p.learner.once().await {
-                story.tell(height, format!("{}: training step failed: {e}", p.name));
-            }
-        }
-        oracle.coordinate_once().await?;
-        let now = node
-            .training_tasks()
-            .await?
-            .into_iter()
-            .find(|t| t.id == id)
-            .context("the task left the chain")?;
-        if !joined && now.participants.len() == participants.len() {
-            joined = true;
-            let honest = participants.iter().filter(|p| p.honest).count();
-            story.tell(
-                height,
-                format!(
-                    "{} learners joined: {honest} honest, {} poisoners",
-                    participants.len(),
-                    participants.len() - honest
-                ),
-            );
-        }
-        for round in &now.rounds[told_rounds..] {
-            story.tell(round.height, round_line(round, &participants));
-        }
-        told_rounds = now.rounds.len();
-        let open = now.is_open();
-        task = Some(now);
-        if !open {
-            break;
-        }
-    }
-    let task = task.context("the scenario ran no step")?;
-    if task.is_open() {
-        bail!(
-            "training task {id} is still open after {MAX_STEPS} steps ({} rounds)",
-            task.rounds.len()
-        );
-    }
+    let task = run_task(&world, &oracle, &mut participants, id, &mut story).await?;
     tell_settlement(&mut story, &world, &task, &participants, &actors[1]).await?;
     let accuracy_after = test_accuracy(&spec, &final_model(&world, &task).await?, &test)?;
     let status = world.chain.status();
@@ -338,9 +355,6 @@ pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
     );
     Ok(story)
 }
-
-/// What every account of the scenario starts with.
-const START_PLX: u64 = 10_000;
 
 /// `balance` less the start balance, signed, in PLX.
 fn change(balance: Amount) -> String {
@@ -363,12 +377,16 @@ async fn tell_settlement(
 ) -> anyhow::Result<()> {
     let node = world.node_client();
     let height = world.chain.status().height;
+    let ended = match task.status {
+        TaskStatusView::Finished { height } => format!("finished at height {height}"),
+        TaskStatusView::Cancelled { height } => format!("cancelled at height {height}"),
+        TaskStatusView::Open => "still open".to_string(),
+    };
     story.tell(
         height,
         format!(
-            "task {} {:?} after {} rounds",
+            "task {} {ended} after {} rounds",
             task.id,
-            task.status,
             task.rounds.len()
         ),
     );
