@@ -1,10 +1,9 @@
 //! A federated training task with poisoners among its participants: a sponsor funds a task on
 //! the shipped digits, the oracle coordinates it, four honest learners and two poisoners (one
 //! flips the sign of its update, one sends noise) train on label-skewed parts of the data. The
-//! coordinator's robust aggregation scores the poisoners' updates at nothing or next to it, so the
-//! chain pays the budget to the honest learners, the model improves, and the sponsor gets back
-//! what was not earned: every unit of the budget accounted for.
-
+//! coordinator's robust aggregation scores the poisoners' updates at nothing or next to it, so
+//! the chain pays the budget to the honest learners, the model improves, and the sponsor gets
+//! back what was not earned: every unit of the budget accounted for.
 use crate::story::Story;
 use crate::world::{key_of, Actor, World, ORACLE};
 use anyhow::{bail, ensure, Context};
