@@ -17,3 +17,66 @@ async fn a_wrong_compute_device_is_slashed_and_the_honest_one_is_paid() {
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+/// The held-out test accuracy before and after training, as the story tells them.
+fn accuracy_before_and_after(story: &plexus_sim::Story) -> (f64, f64) {
+    let line = story
+        .lines
+        .iter()
+        .find_map(|l| {
+            l.split_once("held-out test accuracy: ")
+                .map(|(_, rest)| rest)
+        })
+        .unwrap_or_else(|| panic!("no accuracy line: {story}"));
+    let percents: Vec<f64> = line
+        .split('%')
+        .filter_map(|part| part.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(percents.len(), 2, "{line}");
+    (percents[0], percents[1])
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_poisoning_participant_is_not_paid_while_honest_ones_are() {
+    let story = scenarios::poisoner(7).await.expect("the scenario runs");
+    println!("{story}");
+    assert!(story.mentions("sponsor created training task 0"), "{story}");
+    assert!(story.mentions("6 learners joined"), "{story}");
+    for round in 1..=4 {
+        assert!(
+            story.mentions(&format!("round {round} closed: validation accuracy")),
+            "{story}"
+        );
+    }
+    assert!(story.mentions("task 0 finished at height"), "{story}");
+    for name in ["honest-1", "honest-2", "honest-3", "honest-4"] {
+        let line = story
+            .lines
+            .iter()
+            .find(|l| l.contains(&format!("{name} (honest) earned")))
+            .unwrap_or_else(|| panic!("no payout line for {name}: {story}"));
+        assert!(!line.contains("earned 0 PLX"), "{line}");
+        assert!(line.contains("its account +"), "{line}");
+    }
+    assert!(
+        story.mentions("sign-flip (poisoner) earned 0 PLX"),
+        "{story}"
+    );
+    let share = story
+        .lines
+        .iter()
+        .find_map(|l| l.split_once("poisoners earned at most ")?.1.split_once('%'))
+        .and_then(|(percent, _)| percent.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no poisoners' share: {story}"));
+    assert!(
+        share < 10.0,
+        "a poisoner earned {share}% of the honest mean: {story}"
+    );
+    assert!(story.mentions("budget 1000 PLX = paid"), "{story}");
+    let (before, after) = accuracy_before_and_after(&story);
+    assert!(after > before + 10.0, "the model did not improve: {story}");
+    let again = scenarios::poisoner(7)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}

@@ -2,5 +2,7 @@
 //! cheat, and tells what the network did to each.
 
 mod compute;
+mod training;
 
 pub use compute::wrong_compute;
+pub use training::poisoner;
