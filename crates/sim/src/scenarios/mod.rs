@@ -2,5 +2,7 @@
 //! cheat, and tells what the network did to each.
 
 mod compute;
+mod jobs;
 
 pub use compute::wrong_compute;
+pub use jobs::wrong_results;
