@@ -31,6 +31,16 @@ async fn a_wrong_results_provider_is_caught_and_barred_while_honest_ones_are_pai
         "{story}"
     );
     assert!(story.mentions("cheat barred from bidding"), "{story}");
+    assert!(
+        story.mentions("order 0 took bids from cheat, honest-1, honest-2"),
+        "{story}"
+    );
+    for later in ["order 1", "order 2"] {
+        assert!(
+            story.mentions(&format!("{later} took bids from honest-1, honest-2")),
+            "a barred provider bids no more: {story}"
+        );
+    }
     assert!(!story.mentions("failed"), "{story}");
     assert!(
         !story.mentions("differs from a local re-execution"),

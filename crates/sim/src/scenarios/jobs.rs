@@ -32,9 +32,13 @@ const NUMBERS: usize = 24;
 
 pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("wrong-results", seed);
-    let names = ["consumer", "cheat", "honest-1", "honest-2"];
-    let actors: Vec<Actor> = names
-        .iter()
+    let providers_of = [
+        ("cheat", Behaviour::WrongResults),
+        ("honest-1", Behaviour::Honest),
+        ("honest-2", Behaviour::Honest),
+    ];
+    let actors: Vec<Actor> = std::iter::once("consumer")
+        .chain(providers_of.iter().map(|(name, _)| *name))
         .map(|name| Actor {
             name: name.to_string(),
             key: key_of(seed, name),
@@ -44,12 +48,7 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
     let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
     let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
     let mut providers = Vec::new();
-    for (i, actor) in actors.iter().enumerate().skip(1) {
-        let behaviour = if actor.name == "cheat" {
-            Behaviour::WrongResults
-        } else {
-            Behaviour::Honest
-        };
+    for (i, (actor, (_, behaviour))) in actors[1..].iter().zip(providers_of).enumerate() {
         let provider = world.bidding_provider(
             &actor.name,
             &actor.key,
@@ -78,10 +77,12 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
     );
     let mut told = Told::default();
     let mut submitted = 0;
+    let mut settled = false;
     for _ in 0..MAX_ROUNDS {
         let orders = consumer.orders().await?;
         if orders.iter().all(|o| o.order.is_closed()) {
             if submitted == ORDERS && all_withdrawn(&orders) {
+                settled = true;
                 break;
             }
             if submitted < ORDERS {
@@ -107,6 +108,12 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
     }
     let orders = consumer.orders().await?;
     let height = world.chain.status().height;
+    if !settled {
+        story.tell(
+            height,
+            format!("the market had not settled every order after {MAX_ROUNDS} rounds"),
+        );
+    }
     for actor in &actors[1..] {
         story.tell(height, payment_line(&actor.name, &actor.address(), &orders));
     }
@@ -123,8 +130,8 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
     Ok(story)
 }
 
-/// The prices of provider `i`: the cheat undercuts everyone, to win the jobs it does not
-/// really run; honest providers ask more the later they joined.
+/// The prices of the `i`th provider: the cheat undercuts everyone, to win the jobs it does
+/// not really run; honest providers ask more the later they come in the list.
 fn bidding(behaviour: Behaviour, i: usize) -> Bidding {
     let per_cpu_core = if behaviour == Behaviour::WrongResults {
         800
@@ -399,6 +406,11 @@ impl Told {
                 }
             }
             if view.order.is_closed() && self.closed.insert(o) {
+                let bidders: Vec<String> = view.bids.iter().map(|b| name(&b.provider)).collect();
+                story.tell(
+                    height,
+                    format!("order {o} took bids from {}", bidders.join(", ")),
+                );
                 self.tell_closed(story, height, view, consumer).await?;
             }
         }
@@ -419,14 +431,14 @@ impl Told {
             let reason = format!("{reason:?}").to_lowercase();
             story.tell(height, format!("order {o} closed: {reason}"));
         }
-        for (lease, output) in &view.order.results {
+        // One accepted output per replica: a refereed run's slot holds the output the
+        // referee agreed with, not necessarily the run's own.
+        for (_, output) in &view.order.results {
             let line = match consumer.check_output(o, output).await? {
-                Some(text) => format!(
-                    "order {o}: output of lease {lease} {text:?} matches a local re-execution"
-                ),
-                None => {
-                    format!("order {o}: output of lease {lease} differs from a local re-execution")
+                Some(text) => {
+                    format!("order {o}: consumer's output {text:?} matches a local re-execution")
                 }
+                None => format!("order {o}: consumer's output differs from a local re-execution"),
             };
             story.tell(height, line);
         }
