@@ -205,9 +205,7 @@ fn payment_line(name: &str, address: &Address, orders: &[OrderView]) -> String {
         .iter()
         .filter(|l| l.check == CheckView::Wrong)
         .count();
-    let withdrawn = leases
-        .iter()
-        .fold(Amount::ZERO, |sum, l| Amount(sum.0 + l.withdrawn.0));
+    let withdrawn = Amount(leases.iter().map(|l| l.withdrawn.0).sum());
     format!(
         "{name}: {} leases, {accepted} results accepted, {wrong} shown wrong, withdrew {}",
         leases.len(),
