@@ -278,8 +278,10 @@ impl Agent {
         );
     }
 
-    /// The marketplace duty, when the config has `[bidding]`.
-    fn job_runner(&self) -> Option<JobRunner> {
+    /// The marketplace duty, when the config has `[bidding]`: [`Agent::run`] runs it on its
+    /// own period; a simulation steps it with [`JobRunner::once`]. Its stats are what
+    /// [`Agent::job_stats`] reports.
+    pub fn job_runner(&self) -> Option<JobRunner> {
         let bidding = self.config.bidding.as_ref()?;
         let jobs = JobRunner::new(
             JobSetup {

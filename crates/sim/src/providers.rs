@@ -4,6 +4,7 @@
 
 use crate::world::{key_of, World, NODE, ORACLE};
 use anyhow::Context;
+use plexus_agent::jobs::{Bidding, JobRunner};
 use plexus_agent::ports::Ports;
 use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe};
 use plexus_types::{Amount, PublicKey, SecretKey};
@@ -52,6 +53,19 @@ impl Provider {
         }
         failures
     }
+
+    /// One round of the market duty: register (once), then one pass of `jobs`, this
+    /// provider's [`Agent::job_runner`]: run the leases it won or was given to check, bid for
+    /// new orders, now and then withdraw what its leases released.
+    pub async fn jobs_round(&self, jobs: &mut JobRunner) -> Vec<String> {
+        if let Err(e) = self.agent.register_if_needed().await {
+            return vec![format!("{}: registration failed: {e}", self.name)];
+        }
+        match jobs.once().await {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![format!("{}: market round failed: {e}", self.name)],
+        }
+    }
 }
 
 impl World {
@@ -66,6 +80,32 @@ impl World {
         stake: Amount,
         behaviour: Behaviour,
     ) -> anyhow::Result<Provider> {
+        self.provider_with(name, owner, class, stake, behaviour, None)
+    }
+
+    /// [`World::provider`], selling the device's time on the compute market at `bidding`'s
+    /// prices: its [`Agent::job_runner`] is the market duty [`Provider::jobs_round`] steps.
+    pub fn bidding_provider(
+        &self,
+        name: &str,
+        owner: &SecretKey,
+        class: &str,
+        stake: Amount,
+        behaviour: Behaviour,
+        bidding: Bidding,
+    ) -> anyhow::Result<Provider> {
+        self.provider_with(name, owner, class, stake, behaviour, Some(bidding))
+    }
+
+    fn provider_with(
+        &self,
+        name: &str,
+        owner: &SecretKey,
+        class: &str,
+        stake: Amount,
+        behaviour: Behaviour,
+        bidding: Option<Bidding>,
+    ) -> anyhow::Result<Provider> {
         let data_dir = self.dir.path().join("agents").join(name);
         write_device_key(&data_dir, &key_of(self.seed, &format!("device {name}")))?;
         let config = AgentConfig {
@@ -79,7 +119,7 @@ impl World {
             blob_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_sources: Vec::new(),
             learn: Vec::new(),
-            bidding: None,
+            bidding,
         };
         let ports = Ports {
             node: Arc::new(self.node_client()),

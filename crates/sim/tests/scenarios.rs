@@ -80,3 +80,68 @@ async fn a_poisoning_participant_is_not_paid_while_honest_ones_are() {
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_wrong_results_provider_is_caught_and_barred_while_honest_ones_are_paid() {
+    let story = scenarios::wrong_results(7)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    assert!(story.mentions("order 0: cheat won"), "{story}");
+    assert!(story.mentions("order 1: honest-1 won"), "{story}");
+    assert!(
+        story.mentions("of cheat wrong: bond of 1 PLX slashed"),
+        "{story}"
+    );
+    assert!(story.mentions("cheat barred from bidding"), "{story}");
+    assert!(
+        story.mentions("order 0 took bids from cheat, honest-1, honest-2"),
+        "{story}"
+    );
+    for later in ["order 1", "order 2"] {
+        assert!(
+            story.mentions(&format!("{later} took bids from honest-1, honest-2")),
+            "a barred provider bids no more: {story}"
+        );
+    }
+    assert!(!story.mentions("failed"), "{story}");
+    assert!(
+        !story.mentions("differs from a local re-execution"),
+        "{story}"
+    );
+    let matched = story
+        .lines
+        .iter()
+        .filter(|l| l.contains("matches a local re-execution"))
+        .count();
+    assert_eq!(
+        matched, 3,
+        "every order delivered a checked output: {story}"
+    );
+    for honest in ["honest-1", "honest-2"] {
+        let paid = story
+            .lines
+            .iter()
+            .find(|l| l.contains(&format!("{honest}: ")))
+            .unwrap_or_else(|| panic!("no payment line for {honest}: {story}"));
+        assert!(paid.contains("0 shown wrong"), "{story}");
+        assert!(
+            !paid.contains("withdrew 0 PLX"),
+            "{honest} was paid: {story}"
+        );
+    }
+    let cheat = story
+        .lines
+        .iter()
+        .find(|l| l.contains("cheat: "))
+        .expect("a payment line for the cheat");
+    assert!(
+        cheat.contains("1 shown wrong") && cheat.contains("withdrew 0 PLX"),
+        "{story}"
+    );
+    assert!(story.mentions("market escrow balanced: true"), "{story}");
+    let again = scenarios::wrong_results(7)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}

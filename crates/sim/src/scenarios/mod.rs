@@ -2,7 +2,9 @@
 //! cheat, and tells what the network did to each.
 
 mod compute;
+mod jobs;
 mod training;
 
 pub use compute::wrong_compute;
+pub use jobs::wrong_results;
 pub use training::poisoner;
