@@ -60,7 +60,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
             "0",
         ],
     );
-    devnet.wait_for_api(Duration::from_secs(60));
+    running.wait_until_ready(Duration::from_secs(60));
     let cli = |args: &[&str]| devnet.cli(args);
 
     // A spec naming a module the node does not have is refused before anything is paid.

@@ -255,7 +255,11 @@ pub async fn run<H: Host>(
     let (agent_devices, agent_tasks) =
         start_agents(&devnet.files, host.as_ref(), &args, &net.apis(), &stop_rx)?;
     let workloads = start_workloads(&host, home, &net, &args, &agent_devices, &stop_rx).await?;
-    if !json {
+    if json {
+        // Standard output carries only the summary; this line tells a program that started
+        // the devnet that its API answers.
+        eprintln!("devnet ready: API http://{}", net.node.api_addr);
+    } else {
         print_banner(home, &devnet, &net, &args, &start_status);
     }
     let started = Instant::now();

@@ -261,23 +261,31 @@ impl Devnet {
     }
 
     /// Starts the devnet for `run_for` with `extra` flags in the background (its summary on a
-    /// pipe, its warnings dropped); it is killed if the test ends before it does.
+    /// pipe, its standard error read line by line); it is killed if the test ends before it
+    /// does.
     pub fn spawn(&self, run_for: &str, extra: &[&str]) -> DevnetProcess {
-        let child = self
+        let mut child = self
             .command(run_for, extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("plexus devnet starts");
-        DevnetProcess { child: Some(child) }
-    }
-
-    /// Waits until the node's API answers, for at most `limit`.
-    pub fn wait_for_api(&self, limit: Duration) {
-        let started = Instant::now();
-        while get_json(&format!("{}/v1/status", self.node_url())).is_none() {
-            assert!(started.elapsed() < limit, "no devnet API");
-            std::thread::sleep(Duration::from_millis(200));
+        let stderr = child.stderr.take().expect("standard error is piped");
+        let (lines, stderr_lines) = std::sync::mpsc::channel();
+        // Drains standard error for as long as the devnet runs, so it never blocks on a full
+        // pipe, and hands each line to the test.
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        DevnetProcess {
+            child: Some(child),
+            stderr: stderr_lines,
         }
     }
 
@@ -293,9 +301,28 @@ impl Devnet {
 /// A devnet running in the background.
 pub struct DevnetProcess {
     child: Option<Child>,
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl DevnetProcess {
+    /// Waits, for at most `limit`, for the devnet to say that its API answers (the line
+    /// `devnet ready: …` it writes to standard error under `--json`).
+    pub fn wait_until_ready(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut said = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.starts_with("devnet ready:") => return,
+                Ok(line) => said.push(line),
+                Err(e) => panic!(
+                    "the devnet never said it was ready ({e}):\n{}",
+                    said.join("\n")
+                ),
+            }
+        }
+    }
+
     /// Waits for the devnet to stop by itself; its exit status and output.
     pub fn wait(mut self) -> Output {
         let child = self.child.take().expect("the devnet is running");
