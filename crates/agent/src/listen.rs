@@ -1,12 +1,41 @@
-//! Where a device's own service (its blob store, its speed test routes) listens: on the
-//! configured address, keeping the port of its last run when the configured port is 0.
+//! Where a device's own service (its blob store, its speed test routes) listens on the real
+//! network: on the configured address, keeping the port of its last run when the configured
+//! port is 0.
 
 use crate::error::AgentError;
+use crate::ports::{PortFuture, ServiceHost};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The file in the data directory that remembers the port of the last run.
 const PORT_FILE: &str = "service-port";
+
+/// Serves a device's service on a TCP socket at `listen` (the agent's `blob_listen`),
+/// remembering its port in `data_dir`: what `plexus agent start` and devnets use.
+#[derive(Debug, Clone)]
+pub struct TcpServices {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+}
+
+impl TcpServices {
+    pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> TcpServices {
+        TcpServices {
+            listen,
+            data_dir: data_dir.into(),
+        }
+    }
+}
+
+impl ServiceHost for TcpServices {
+    fn serve(
+        &self,
+        what: &'static str,
+        router: axum::Router,
+    ) -> PortFuture<'_, Result<String, AgentError>> {
+        Box::pin(serve(what, router, self.listen, &self.data_dir))
+    }
+}
 
 /// Serves `router` at `listen` for as long as the process runs; returns the endpoint the
 /// device declares (`http://host:port`).
@@ -14,7 +43,7 @@ const PORT_FILE: &str = "service-port";
 /// With port 0 the agent takes the port it had last time if it is free, so that a restart
 /// keeps the endpoint the chain already holds: oracles testing the device meanwhile reach it,
 /// rather than an address it left.
-pub async fn serve(
+async fn serve(
     what: &'static str,
     router: axum::Router,
     listen: SocketAddr,

@@ -2,7 +2,7 @@
 //! no wall-clock waits for the duties' periods.
 
 use plexus_agent::heartbeat::Heartbeats;
-use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, Timings};
+use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, TcpServices, Timings};
 use plexus_client::views::{
     AccountView, BlockView, ChainView, DealView, DeviceClassView, DeviceStatusView, DeviceView,
     EpochView, LeaseView, OracleSetView, OrderView, ParamsView, ResourceClass, RewardParamsView,
@@ -280,6 +280,7 @@ fn agent_on(
         oracles: vec![oracle],
         clock: Arc::new(clock.clone()),
         transport: Arc::new(Routers::new()),
+        services: Arc::new(TcpServices::new(([127, 0, 0, 1], 0).into(), dir)),
     };
     let hardware = HardwareProbe {
         cpu_cores: 4,
@@ -319,6 +320,7 @@ async fn an_honest_device_heartbeats_the_interval_the_oracle_names() {
         oracles: vec![oracle.clone()],
         clock: Arc::new(clock.clone()),
         transport: Arc::new(Routers::new()),
+        services: Arc::new(TcpServices::new(([127, 0, 0, 1], 0).into(), dir.path())),
     };
     let device = plexus_agent::DeviceIdentity::load_or_create(dir.path()).unwrap();
     let sender = Arc::new(TxSender::with_clock(

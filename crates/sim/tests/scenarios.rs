@@ -145,3 +145,36 @@ async fn a_wrong_results_provider_is_caught_and_barred_while_honest_ones_are_pai
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_replica_dropper_is_replaced_and_the_honest_keepers_are_paid() {
+    let story = scenarios::replica_dropper(7)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    let assigned = story
+        .lines
+        .iter()
+        .find(|l| l.contains("assigned: "))
+        .expect("the deal names its providers");
+    assert!(assigned.contains("dropper"), "{story}");
+    assert!(
+        story.mentions("dropper failed the oracle's audit"),
+        "{story}"
+    );
+    assert!(story.mentions("takes the freed replica"), "{story}");
+    assert!(
+        story.mentions("keeps a verified copy of the blob"),
+        "{story}"
+    );
+    assert!(
+        story.mentions("blob kept by: honest-1, honest-2, honest-3"),
+        "{story}"
+    );
+    assert!(story.mentions("dropper 0 PLX"), "{story}");
+    assert!(story.mentions("storage escrow balanced"), "{story}");
+    let again = scenarios::replica_dropper(7)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}
