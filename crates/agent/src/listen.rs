@@ -93,3 +93,25 @@ async fn serve(
     };
     Ok(format!("http://{host}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_tcp_service_answers_at_the_endpoint_it_returns_and_remembers_its_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = TcpServices::new(([127, 0, 0, 1], 0).into(), dir.path());
+        let router = axum::Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let endpoint = host.serve("test", router).await.unwrap();
+        let answer = reqwest::get(format!("{endpoint}/ping"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(answer, "pong");
+        let port = std::fs::read_to_string(dir.path().join(PORT_FILE)).unwrap();
+        assert_eq!(endpoint, format!("http://127.0.0.1:{}", port.trim()));
+    }
+}

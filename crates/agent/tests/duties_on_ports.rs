@@ -377,3 +377,21 @@ async fn a_running_agent_heartbeats_once_per_period_of_the_clock_it_is_given() {
         "one heartbeat at start and one per period of the clock"
     );
 }
+
+#[tokio::test]
+async fn a_compute_device_serves_nothing_and_has_no_replicas_to_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
+    let agent = agent_on(
+        dir.path(),
+        Behaviour::Honest,
+        Arc::new(FakeOracle::default()),
+        &clock,
+    );
+    agent.start_service().await.unwrap();
+    assert_eq!(agent.endpoint(), None);
+    assert!(matches!(
+        agent.keep_replicas_once().await,
+        Err(plexus_agent::AgentError::NoReplicas { .. })
+    ));
+}
