@@ -152,26 +152,38 @@ async fn a_replica_dropper_is_replaced_and_the_honest_keepers_are_paid() {
         .await
         .expect("the scenario runs");
     println!("{story}");
-    let assigned = story
-        .lines
-        .iter()
-        .find(|l| l.contains("assigned: "))
-        .expect("the deal names its providers");
-    assert!(assigned.contains("dropper"), "{story}");
+    let line = |start: &str| -> &str {
+        let found = story.lines.iter().find_map(|l| l.split_once(start));
+        found
+            .unwrap_or_else(|| panic!("no line has {start:?}:\n{story}"))
+            .1
+    };
+    assert!(line("assigned: ").contains("dropper"), "{story}");
     assert!(
         story.mentions("dropper failed the oracle's audit"),
         "{story}"
     );
-    assert!(story.mentions("takes the freed replica"), "{story}");
+    let replacement = story
+        .lines
+        .iter()
+        .find(|l| l.contains("takes the freed replica"))
+        .expect("a spare takes the dropper's place");
+    assert!(replacement.contains("honest-"), "{story}");
     assert!(
         story.mentions("keeps a verified copy of the blob"),
         "{story}"
     );
-    assert!(
-        story.mentions("blob kept by: honest-1, honest-2, honest-3"),
-        "{story}"
-    );
-    assert!(story.mentions("dropper 0 PLX"), "{story}");
+    assert!(!line("deal 0 providers: ").contains("dropper"), "{story}");
+    assert_eq!(line("blob kept by: "), "honest-1, honest-2, honest-3");
+    for paid in line("paid: ").split(", ") {
+        let (who, amount) = paid.split_once(' ').expect("a name and an amount");
+        let whole: f64 = amount.trim_end_matches(" PLX").parse().expect("an amount");
+        if who == "dropper" {
+            assert_eq!(whole, 0.0, "{story}");
+        } else {
+            assert!(whole > 0.0, "{who} was not paid: {story}");
+        }
+    }
     assert!(story.mentions("storage escrow balanced"), "{story}");
     let again = scenarios::replica_dropper(7)
         .await

@@ -14,11 +14,14 @@ use plexus_blobs::{BlobId, BlobState};
 use plexus_client::views::DeviceStatusView;
 use plexus_client::{NodeApi, TxSender};
 use plexus_ledger::storage::StorageDeal;
+use plexus_oracle::Oracle;
 use plexus_types::{Amount, Body, Hash, PublicKey, StorageDealTerms};
+use std::sync::Arc;
 
 /// Blocks an epoch lasts in this scenario.
 const EPOCH_BLOCKS: u64 = 8;
-/// Blocks the scenario runs at most.
+/// Blocks the scenario follows the deal for at most: its first epoch, the failed audit, the
+/// handover and the replacement's first paid epoch take six epochs.
 const MAX_BLOCKS: u64 = 9 * EPOCH_BLOCKS;
 /// The blob's size: small, so every fetch and audit is quick.
 const BLOB_BYTES: usize = 64 << 10;
@@ -35,165 +38,237 @@ const DEVICES: [(&str, Behaviour); 4] = [
     ("honest-3", Behaviour::Honest),
     ("dropper", Behaviour::DropReplicas),
 ];
+/// The dropper's place in [`DEVICES`].
+const DROPPER: usize = 3;
 
 pub async fn replica_dropper(seed: u64) -> anyhow::Result<Story> {
-    let mut story = Story::new("replica-dropper", seed);
-    let mut names = vec!["oracle".to_string(), "client".to_string()];
-    names.extend(DEVICES.iter().map(|(name, _)| format!("owner-of-{name}")));
-    let actors: Vec<Actor> = names
-        .iter()
-        .map(|name| Actor {
-            name: name.clone(),
-            key: key_of(seed, name),
-            balance: Amount::plx(10_000),
+    let mut scene = Scene::new(seed).await?;
+    let keys: Vec<PublicKey> = scene.providers.iter().map(Provider::device).collect();
+    let blob = put_blob(&scene.world, &keys, &keys[DROPPER]).await?;
+    scene.tell(format!(
+        "client put blob {} ({} bytes) on the node",
+        blob.id, blob.size
+    ));
+    let (deal, before_pay) = scene.deal_once_all_active(&blob).await?;
+    let deal = scene.follow_deal(deal, &before_pay).await?;
+    scene.tell_outcome(&before_pay, &deal).await?;
+    Ok(scene.story)
+}
+
+/// The scenario's world, its actors and the story told so far.
+struct Scene {
+    world: World,
+    oracle: Arc<Oracle>,
+    /// The oracle, the client, then the owner of each of [`DEVICES`] in order.
+    actors: Vec<Actor>,
+    /// One per [`DEVICES`], in order.
+    providers: Vec<Provider>,
+    story: Story,
+}
+
+impl Scene {
+    async fn new(seed: u64) -> anyhow::Result<Scene> {
+        let mut names = vec!["oracle".to_string(), "client".to_string()];
+        names.extend(DEVICES.iter().map(|(name, _)| format!("owner-of-{name}")));
+        let actors: Vec<Actor> = names
+            .iter()
+            .map(|name| Actor {
+                name: name.clone(),
+                key: key_of(seed, name),
+                balance: Amount::plx(10_000),
+            })
+            .collect();
+        let world = World::new(seed, &actors, actors[0].address(), EPOCH_BLOCKS)?;
+        let oracle = world.start_oracle(actors[0].key.clone()).await?;
+        let providers = DEVICES
+            .iter()
+            .zip(&actors[2..])
+            .map(|((name, behaviour), owner)| {
+                let stake = Amount::plx(100);
+                world.provider(name, &owner.key, "storage-small", stake, *behaviour)
+            })
+            .collect::<anyhow::Result<Vec<Provider>>>()?;
+        Ok(Scene {
+            world,
+            oracle,
+            actors,
+            providers,
+            story: Story::new("replica-dropper", seed),
         })
-        .collect();
-    let world = World::new(seed, &actors, actors[0].address(), EPOCH_BLOCKS)?;
-    let oracle = world.start_oracle(actors[0].key.clone()).await?;
-    let providers = DEVICES
-        .iter()
-        .zip(&actors[2..])
-        .map(|((name, behaviour), owner)| {
-            world.provider(
-                name,
-                &owner.key,
-                "storage-small",
-                Amount::plx(100),
-                *behaviour,
-            )
-        })
-        .collect::<anyhow::Result<Vec<Provider>>>()?;
-    let keys: Vec<PublicKey> = providers.iter().map(Provider::device).collect();
-    let name_of = |key: &PublicKey| -> String {
-        providers
+    }
+
+    /// Tells `line` at the chain's current height.
+    fn tell(&mut self, line: impl Into<String>) {
+        let height = self.world.chain.status().height;
+        self.story.tell(height, line);
+    }
+
+    fn name_of(&self, key: &PublicKey) -> String {
+        self.providers
             .iter()
             .find(|p| p.device() == *key)
             .map_or_else(|| key.to_string(), |p| p.name.clone())
-    };
-    let dropper = keys[3];
+    }
 
-    let blob = put_blob(&world, &keys, &dropper).await?;
-    story.tell(
-        world.chain.status().height,
-        format!(
-            "client put blob {} ({} bytes) on the node",
-            blob.id, blob.size
-        ),
-    );
+    fn names_of(&self, keys: &[PublicKey]) -> String {
+        let names: Vec<String> = keys.iter().map(|k| self.name_of(k)).collect();
+        names.join(", ")
+    }
 
-    let node = world.node_client();
-    let client = TxSender::with_clock(node.clone(), actors[1].key.clone(), world.clock.clone());
-    let mut deal: Option<StorageDeal> = None;
-    // What each owner held once its device was active and before the deal paid anything.
-    let mut before_pay: Vec<Amount> = Vec::new();
-    // The spare that took the dropper's place (its handover is forgotten once it serves),
-    // and whether it has shown a verified copy yet.
-    let mut replacement: Option<usize> = None;
-    let mut replacement_keeps = false;
-    for _ in 0..MAX_BLOCKS {
-        let height = world.next_block()?;
-        oracle.follow_once().await?;
-        for p in &providers {
+    async fn balance_of_owner(&self, device: usize) -> anyhow::Result<Amount> {
+        let owner = self.actors[2 + device].address();
+        Ok(self.world.node_client().account_of(&owner).await?.balance)
+    }
+
+    /// One block: the chain moves on, the oracle follows it, and every device does one round
+    /// of its duties, whose failures are told.
+    async fn step(&mut self) -> anyhow::Result<()> {
+        let height = self.world.next_block()?;
+        self.oracle.follow_once().await?;
+        for p in &self.providers {
             for failure in p.storage_round().await {
-                story.tell(height, failure);
+                self.story.tell(height, failure);
             }
         }
-        let Some(previous) = deal.clone() else {
+        Ok(())
+    }
+
+    /// Runs blocks until every storage device is active, then makes the client's deal for
+    /// `blob`. Returns the deal and what each owner held just before it.
+    async fn deal_once_all_active(
+        &mut self,
+        blob: &PreparedBlob,
+    ) -> anyhow::Result<(StorageDeal, Vec<Amount>)> {
+        let node = self.world.node_client();
+        let keys: Vec<PublicKey> = self.providers.iter().map(Provider::device).collect();
+        for _ in 0..EPOCH_BLOCKS {
+            self.step().await?;
             if !all_active(&node, &keys).await? {
                 continue;
             }
-            for owner in &actors[2..] {
-                before_pay.push(node.account_of(&owner.address()).await?.balance);
+            let mut before_pay = Vec::new();
+            for i in 0..DEVICES.len() {
+                before_pay.push(self.balance_of_owner(i).await?);
             }
-            let made = make_deal(&world, &client, &blob).await?;
-            story.tell(
-                world.chain.status().height,
-                format!(
-                    "client made deal {} for blob {}: {} replicas for epochs {}..={}, escrow {}",
-                    made.id,
-                    blob.id,
-                    made.replicas,
-                    made.first_epoch,
-                    made.last_epoch,
-                    made.escrow.to_plx_string()
-                ),
-            );
-            story.tell(
-                world.chain.status().height,
-                format!("assigned: {}", names_of(&made.providers, name_of)),
-            );
-            deal = Some(made);
-            continue;
-        };
-        let now = current_deal(&world, previous.id)?;
-        let height = world.chain.status().height;
-        for failed in now.failed.iter().skip(previous.failed.len()) {
-            story.tell(
-                height,
-                format!(
+            let deal = make_deal(&self.world, &self.actors[1], blob).await?;
+            self.tell(format!(
+                "client made deal {} for blob {}: {} replicas for epochs {}..={}, escrow {}",
+                deal.id,
+                blob.id,
+                deal.replicas,
+                deal.first_epoch,
+                deal.last_epoch,
+                deal.escrow.to_plx_string()
+            ));
+            self.tell(format!("assigned: {}", self.names_of(&deal.providers)));
+            return Ok((deal, before_pay));
+        }
+        bail!("the storage devices were not all active within an epoch")
+    }
+
+    /// Runs blocks, telling what becomes of `deal` (failed audits, replacements, payments),
+    /// until the device that replaced a failed one holds the blob and is paid for it.
+    async fn follow_deal(
+        &mut self,
+        mut deal: StorageDeal,
+        before_pay: &[Amount],
+    ) -> anyhow::Result<StorageDeal> {
+        // The spare that took a failed replica's place (the deal forgets its handover once it
+        // serves), and whether it has shown a verified copy yet.
+        let mut replacement: Option<usize> = None;
+        let mut replacement_keeps = false;
+        for _ in 0..MAX_BLOCKS {
+            self.step().await?;
+            let now = current_deal(&self.world, deal.id)?;
+            for failed in now.failed.iter().skip(deal.failed.len()) {
+                self.tell(format!(
                     "{} failed the oracle's audit of epoch {}: unpaid for it and removed from deal {}",
-                    name_of(&failed.device),
+                    self.name_of(&failed.device),
                     failed.epoch,
                     now.id
-                ),
-            );
-        }
-        for h in now
-            .handovers
-            .iter()
-            .filter(|h| !previous.handovers.contains(h))
-        {
-            replacement = keys.iter().position(|k| *k == h.device);
-            story.tell(
-                height,
-                format!(
+                ));
+            }
+            for h in now.handovers.iter().filter(|h| !deal.handovers.contains(h)) {
+                replacement = self.providers.iter().position(|p| p.device() == h.device);
+                self.tell(format!(
                     "{} takes the freed replica: fetches the blob, serves from epoch {}",
-                    name_of(&h.device),
+                    self.name_of(&h.device),
                     h.first_epoch
-                ),
-            );
-        }
-        if now.paid != previous.paid {
-            story.tell(
-                height,
-                format!("deal {} has paid {}", now.id, now.paid.to_plx_string()),
-            );
-        }
-        if let (false, Some(r)) = (replacement_keeps, replacement) {
-            let p = &providers[r];
-            if keeps_blob(&world, p, blob.id).await? {
+                ));
+            }
+            if now.paid != deal.paid {
+                self.tell(format!(
+                    "deal {} has paid {}",
+                    now.id,
+                    now.paid.to_plx_string()
+                ));
+            }
+            deal = now;
+            let Some(r) = replacement else { continue };
+            if !replacement_keeps
+                && keeps_blob(&self.world, &self.providers[r], blob_of(&deal)).await?
+            {
                 replacement_keeps = true;
-                story.tell(
-                    height,
-                    format!("{} keeps a verified copy of the blob", p.name),
-                );
+                self.tell(format!(
+                    "{} keeps a verified copy of the blob",
+                    self.providers[r].name
+                ));
+            }
+            if self.balance_of_owner(r).await? > before_pay[r] {
+                self.tell(format!(
+                    "{} is paid for its replica",
+                    self.providers[r].name
+                ));
+                return Ok(deal);
             }
         }
-        deal = Some(now);
-        if let Some(i) = replacement {
-            let balance = node.account_of(&actors[2 + i].address()).await?.balance;
-            if balance > before_pay[i] {
-                story.tell(
-                    height,
-                    format!("{} is paid for its replica", providers[i].name),
-                );
-                break;
-            }
-        }
+        bail!("no replacement was paid within {MAX_BLOCKS} blocks")
     }
-    let Some(deal) = deal else {
-        bail!("the storage devices never all became active");
-    };
-    tell_outcome(
-        &mut story,
-        &world,
-        &providers,
-        &actors[2..],
-        &before_pay,
-        &deal,
-    )
-    .await?;
-    Ok(story)
+
+    /// The closing lines: what each owner was paid since the deal was made, who keeps the
+    /// blob, the storage escrow's accounting and the chain's app hash.
+    async fn tell_outcome(
+        &mut self,
+        before_pay: &[Amount],
+        deal: &StorageDeal,
+    ) -> anyhow::Result<()> {
+        let mut paid = Vec::new();
+        let mut keepers = Vec::new();
+        for (i, p) in self.providers.iter().enumerate() {
+            let earned = self
+                .balance_of_owner(i)
+                .await?
+                .checked_sub(before_pay[i])
+                .with_context(|| format!("the owner of {} lost money after the deal", p.name))?;
+            paid.push(format!("{} {}", p.name, earned.to_plx_string()));
+            if keeps_blob(&self.world, p, blob_of(deal)).await? {
+                keepers.push(p.name.clone());
+            }
+        }
+        self.tell(format!("paid: {}", paid.join(", ")));
+        self.tell(format!(
+            "deal {} providers: {}",
+            deal.id,
+            self.names_of(&deal.providers)
+        ));
+        self.tell(format!("blob kept by: {}", keepers.join(", ")));
+        let acct = plexus_ledger::query::storage_totals(self.world.chain.store())?;
+        self.tell(format!(
+            "storage escrow {}: escrowed {} = paid {} + refunded {} + held {}",
+            if acct.balances() {
+                "balanced"
+            } else {
+                "NOT BALANCED"
+            },
+            acct.totals.escrowed.to_plx_string(),
+            acct.totals.paid.to_plx_string(),
+            acct.totals.refunded.to_plx_string(),
+            acct.held.to_plx_string()
+        ));
+        let app_hash = self.world.chain.status().app_hash;
+        self.tell(format!("app hash {}", app_hash.to_hex()));
+        Ok(())
+    }
 }
 
 /// Makes the blob, puts it on the node through the world's network, and returns it prepared.
@@ -246,12 +321,13 @@ async fn all_active(node: &impl NodeApi, keys: &[PublicKey]) -> anyhow::Result<b
     Ok(true)
 }
 
-/// Sends the client's deal for `blob` and returns it as the chain made it.
+/// Sends `client`'s deal for `blob` and returns it as the chain made it.
 async fn make_deal(
     world: &World,
-    client: &TxSender<plexus_client::NodeClient, plexus_client::ManualClock>,
+    client: &Actor,
     blob: &PreparedBlob,
 ) -> anyhow::Result<StorageDeal> {
+    let sender = TxSender::with_clock(world.node_client(), client.key.clone(), world.clock.clone());
     let terms = StorageDealTerms {
         blob: Hash(blob.id.0),
         size: blob.size,
@@ -259,7 +335,7 @@ async fn make_deal(
         epochs: DEAL_EPOCHS,
         price_per_replica_epoch: Amount::plx(PRICE_PLX),
     };
-    let committed = client.send(Body::StorageDeal(terms)).await?;
+    let committed = sender.send(Body::StorageDeal(terms)).await?;
     if !committed.succeeded() {
         bail!(
             "the storage deal failed: {} ({})",
@@ -279,6 +355,10 @@ fn current_deal(world: &World, id: u64) -> anyhow::Result<StorageDeal> {
         .with_context(|| format!("deal {id} is on chain"))
 }
 
+fn blob_of(deal: &StorageDeal) -> BlobId {
+    BlobId(deal.blob.0)
+}
+
 /// Whether `provider`'s blob service holds a complete, verified copy of `blob`, as anyone
 /// asking it over the network sees.
 async fn keeps_blob(world: &World, provider: &Provider, blob: BlobId) -> anyhow::Result<bool> {
@@ -290,67 +370,4 @@ async fn keeps_blob(world: &World, provider: &Provider, blob: BlobId) -> anyhow:
         .status(endpoint, blob)
         .await?;
     Ok(status.state == BlobState::Complete)
-}
-
-fn names_of(keys: &[PublicKey], name_of: impl Fn(&PublicKey) -> String) -> String {
-    keys.iter().map(name_of).collect::<Vec<_>>().join(", ")
-}
-
-/// The closing lines: what each owner was paid, who keeps the blob, the escrow's accounting
-/// and the chain's app hash.
-async fn tell_outcome(
-    story: &mut Story,
-    world: &World,
-    providers: &[Provider],
-    owners: &[Actor],
-    before_pay: &[Amount],
-    deal: &StorageDeal,
-) -> anyhow::Result<()> {
-    let node = world.node_client();
-    let height = world.chain.status().height;
-    let mut paid = Vec::new();
-    let mut keepers = Vec::new();
-    for ((p, owner), before) in providers.iter().zip(owners).zip(before_pay) {
-        let now = node.account_of(&owner.address()).await?.balance;
-        let earned = now.checked_sub(*before).unwrap_or(Amount::ZERO);
-        paid.push(format!("{} {}", p.name, earned.to_plx_string()));
-        if keeps_blob(world, p, BlobId(deal.blob.0)).await? {
-            keepers.push(p.name.clone());
-        }
-    }
-    story.tell(height, format!("paid: {}", paid.join(", ")));
-    story.tell(
-        height,
-        format!(
-            "deal {} providers: {}",
-            deal.id,
-            names_of(&deal.providers, |k| providers
-                .iter()
-                .find(|p| p.device() == *k)
-                .map_or_else(|| k.to_string(), |p| p.name.clone()))
-        ),
-    );
-    story.tell(height, format!("blob kept by: {}", keepers.join(", ")));
-    let acct = plexus_ledger::query::storage_totals(world.chain.store())?;
-    story.tell(
-        height,
-        format!(
-            "storage escrow {}: escrowed {} = paid {} + refunded {} + held {}",
-            if acct.balances() {
-                "balanced"
-            } else {
-                "NOT BALANCED"
-            },
-            acct.totals.escrowed.to_plx_string(),
-            acct.totals.paid.to_plx_string(),
-            acct.totals.refunded.to_plx_string(),
-            acct.held.to_plx_string()
-        ),
-    );
-    let status = world.chain.status();
-    story.tell(
-        status.height,
-        format!("app hash {}", status.app_hash.to_hex()),
-    );
-    Ok(())
 }
