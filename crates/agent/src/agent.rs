@@ -12,10 +12,11 @@ use crate::heartbeat::Heartbeats;
 use crate::identity::DeviceIdentity;
 use crate::jobs::{JobRunner, JobSetup, JobStats};
 use crate::learning::Learner;
+use crate::listen::TcpServices;
 use crate::ports::{Ports, Sender};
 use crate::probe::HardwareProbe;
 use crate::register::{Declaration, Registration};
-use crate::storage::{ReplicaKeeper, Replicas};
+use crate::storage::{ReplicaKeeper, Replicas, SyncReport};
 use plexus_client::{
     HeartbeatReceipt, HttpTransport, NodeClient, OracleApi, OracleClient, SystemClock, TxSender,
 };
@@ -75,6 +76,9 @@ pub struct Agent {
     claims: Claims,
     /// Where the device's own service listens, once it does.
     endpoint: OnceLock<String>,
+    /// The storage duty, once the service is started (`None` for a device that keeps no
+    /// replicas).
+    replicas: tokio::sync::OnceCell<Option<Replicas>>,
     /// What the job runner has done, once it runs.
     job_stats: Mutex<Option<Arc<Mutex<JobStats>>>>,
 }
@@ -111,6 +115,7 @@ impl Agent {
             oracles,
             clock: Arc::new(SystemClock),
             transport: Arc::new(transport),
+            services: Arc::new(TcpServices::new(config.blob_listen, &config.data_dir)),
         };
         Agent::with_ports(config, owner, behaviour, hardware, ports)
     }
@@ -142,6 +147,7 @@ impl Agent {
             claims: Claims::new(config.class.clone(), book),
             strategies,
             endpoint: OnceLock::new(),
+            replicas: tokio::sync::OnceCell::new(),
             job_stats: Default::default(),
             config,
         })
@@ -219,6 +225,33 @@ impl Agent {
         self.claims.once(&self.ctx).await
     }
 
+    /// Starts the device's own service on the ports' [`crate::ports::ServiceHost`]: a
+    /// storage device's blob store, or a bandwidth device's speed test routes; nothing for
+    /// other classes. Only the first call starts it; later ones return at once. Call it
+    /// before registering, so the registration names where the service is.
+    pub async fn start_service(&self) -> Result<(), AgentError> {
+        self.replicas
+            .get_or_try_init(|| self.open_service())
+            .await
+            .map(|_| ())
+    }
+
+    /// The endpoint the device's service declares, once [`Agent::start_service`] started it.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.get().map(String::as_str)
+    }
+
+    /// One round of the storage duty (see [`Replicas::once`]). Fails for a device that keeps
+    /// no replicas, or whose service has not been started.
+    pub async fn keep_replicas_once(&self) -> Result<SyncReport, AgentError> {
+        match self.replicas.get() {
+            Some(Some(replicas)) => replicas.once(&self.ctx).await,
+            _ => Err(AgentError::NoReplicas {
+                class: self.config.class.clone(),
+            }),
+        }
+    }
+
     /// Runs the agent until `shutdown` completes: registers the device (retrying while the
     /// node is unreachable), then heartbeats, answers challenges and, if configured, keeps
     /// replicas, claims rewards, bids for jobs and trains, each on its own period. A failed
@@ -229,7 +262,7 @@ impl Agent {
         tracing::info!(device = %self.device_key(), owner = %self.owner_address(), behaviour = %self.behaviour, class = %self.config.class, "agent starting");
         // A device's own service listens before registering, so the registration names where
         // it really is.
-        let replicas = self.start_services().await?;
+        self.start_service().await?;
         let declared = self.declaration();
         tokio::select! {
             biased;
@@ -239,7 +272,7 @@ impl Agent {
         tokio::select! {
             biased;
             () = &mut shutdown => {}
-            () = self.duties(replicas.as_ref()) => {}
+            () = self.duties(self.replicas.get().and_then(Option::as_ref)) => {}
         }
         tracing::info!(device = %self.device_key(), "agent stopped");
         Ok(())
@@ -314,10 +347,10 @@ impl Agent {
         )
     }
 
-    /// Starts the device's own service: a storage device's blob store (returned, for the
+    /// Serves the device's own service: a storage device's blob store (returned, for the
     /// storage duty) or a bandwidth device's speed test routes.
-    async fn start_services(&self) -> Result<Option<Replicas>, AgentError> {
-        let listen = self.config.blob_listen;
+    async fn open_service(&self) -> Result<Option<Replicas>, AgentError> {
+        let host = &self.ctx.ports.services;
         let data_dir = &self.config.data_dir;
         if crate::config::is_storage_class(&self.config.class) {
             let keeper = ReplicaKeeper::open(
@@ -328,7 +361,7 @@ impl Agent {
                 self.device_key(),
                 &self.config.blob_sources,
             )?;
-            let endpoint = crate::listen::serve("blobs", keeper.router(), listen, data_dir).await?;
+            let endpoint = host.serve("blobs", keeper.router()).await?;
             let _ = self.endpoint.set(endpoint);
             return Ok(Some(Replicas::new(
                 keeper,
@@ -340,7 +373,7 @@ impl Agent {
                 self.strategies.link.bytes_per_sec(),
                 self.ctx.ports.clock.clone(),
             );
-            let endpoint = crate::listen::serve("speed tests", router, listen, data_dir).await?;
+            let endpoint = host.serve("speed tests", router).await?;
             let _ = self.endpoint.set(endpoint);
         }
         Ok(None)

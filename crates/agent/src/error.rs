@@ -25,6 +25,8 @@ pub enum AgentError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("a device of class {class} keeps no replicas, or its service has not started")]
+    NoReplicas { class: String },
     #[error("the chain's epoch parameters are unusable: {0}")]
     Clock(#[from] ClockError),
     #[error(

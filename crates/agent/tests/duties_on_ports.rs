@@ -2,7 +2,7 @@
 //! no wall-clock waits for the duties' periods.
 
 use plexus_agent::heartbeat::Heartbeats;
-use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, Timings};
+use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, TcpServices, Timings};
 use plexus_client::views::{
     AccountView, BlockView, ChainView, DealView, DeviceClassView, DeviceStatusView, DeviceView,
     EpochView, LeaseView, OracleSetView, OrderView, ParamsView, ResourceClass, RewardParamsView,
@@ -280,6 +280,7 @@ fn agent_on(
         oracles: vec![oracle],
         clock: Arc::new(clock.clone()),
         transport: Arc::new(Routers::new()),
+        services: Arc::new(TcpServices::new(([127, 0, 0, 1], 0).into(), dir)),
     };
     let hardware = HardwareProbe {
         cpu_cores: 4,
@@ -319,6 +320,7 @@ async fn an_honest_device_heartbeats_the_interval_the_oracle_names() {
         oracles: vec![oracle.clone()],
         clock: Arc::new(clock.clone()),
         transport: Arc::new(Routers::new()),
+        services: Arc::new(TcpServices::new(([127, 0, 0, 1], 0).into(), dir.path())),
     };
     let device = plexus_agent::DeviceIdentity::load_or_create(dir.path()).unwrap();
     let sender = Arc::new(TxSender::with_clock(
@@ -374,4 +376,22 @@ async fn a_running_agent_heartbeats_once_per_period_of_the_clock_it_is_given() {
         4,
         "one heartbeat at start and one per period of the clock"
     );
+}
+
+#[tokio::test]
+async fn a_compute_device_serves_nothing_and_has_no_replicas_to_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
+    let agent = agent_on(
+        dir.path(),
+        Behaviour::Honest,
+        Arc::new(FakeOracle::default()),
+        &clock,
+    );
+    agent.start_service().await.unwrap();
+    assert_eq!(agent.endpoint(), None);
+    assert!(matches!(
+        agent.keep_replicas_once().await,
+        Err(plexus_agent::AgentError::NoReplicas { .. })
+    ));
 }

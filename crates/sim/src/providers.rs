@@ -5,8 +5,9 @@
 use crate::world::{key_of, World, NODE, ORACLE};
 use anyhow::Context;
 use plexus_agent::jobs::{Bidding, JobRunner};
-use plexus_agent::ports::Ports;
-use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe};
+use plexus_agent::ports::{PortFuture, Ports, ServiceHost};
+use plexus_agent::{Agent, AgentConfig, AgentError, Behaviour, HardwareProbe};
+use plexus_client::Routers;
 use plexus_types::{Amount, PublicKey, SecretKey};
 use std::sync::Arc;
 
@@ -37,6 +38,24 @@ impl Provider {
     /// One round of the duties a compute device runs: register (once), heartbeat, answer
     /// challenges, claim rewards. A duty's failure is part of the story, not the end of it.
     pub async fn compute_round(&self) -> Vec<String> {
+        self.round(false).await
+    }
+
+    /// One round of the duties a storage device runs: start its blob service on the world's
+    /// network (once, before registering, so the device declares where it is), register
+    /// (once), heartbeat, answer challenges, fetch the replicas the chain assigns (and apply
+    /// the device's replica policy), claim rewards.
+    pub async fn storage_round(&self) -> Vec<String> {
+        if let Err(e) = self.agent.start_service().await {
+            return vec![format!(
+                "{}: its blob service did not start: {e}",
+                self.name
+            )];
+        }
+        self.round(true).await
+    }
+
+    async fn round(&self, keeps_replicas: bool) -> Vec<String> {
         let mut failures = Vec::new();
         if let Err(e) = self.agent.register_if_needed().await {
             failures.push(format!("{}: registration failed: {e}", self.name));
@@ -47,6 +66,14 @@ impl Provider {
         }
         if let Err(e) = self.agent.answer_challenges_once().await {
             failures.push(format!("{}: challenge failed: {e}", self.name));
+        }
+        if keeps_replicas {
+            match self.agent.keep_replicas_once().await {
+                Ok(report) => failures.extend(report.failed.iter().map(|(blob, why)| {
+                    format!("{}: could not fetch blob {blob}: {why}", self.name)
+                })),
+                Err(e) => failures.push(format!("{}: keeping replicas failed: {e}", self.name)),
+            }
         }
         if let Err(e) = self.agent.claim_ready_rewards().await {
             failures.push(format!("{}: claim failed: {e}", self.name));
@@ -68,10 +95,29 @@ impl Provider {
     }
 }
 
+/// Where a simulated device's own service is served: on the world's in-process network, at
+/// `<name>.sim:1`, so oracles and other devices reach it through the [`crate::SimNet`].
+struct SimServices {
+    routers: Routers,
+    authority: String,
+}
+
+impl ServiceHost for SimServices {
+    fn serve(
+        &self,
+        _what: &'static str,
+        router: axum::Router,
+    ) -> PortFuture<'_, Result<String, AgentError>> {
+        self.routers.serve(&self.authority, router);
+        Box::pin(std::future::ready(Ok(format!("http://{}", self.authority))))
+    }
+}
+
 impl World {
     /// A provider named `name`, owned by `owner`, registering a device of `class` that
     /// behaves as `behaviour`. Its device key is derived from the seed, so every run of a
-    /// seed registers the same devices.
+    /// seed registers the same devices. Its own service, if its class has one, is served at
+    /// `http://<name>.sim:1`, so `name` must be a host name (letters, digits, `-`).
     pub fn provider(
         &self,
         name: &str,
@@ -106,6 +152,10 @@ impl World {
         behaviour: Behaviour,
         bidding: Option<Bidding>,
     ) -> anyhow::Result<Provider> {
+        anyhow::ensure!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "a provider's name must be a host name (letters, digits, '-'), not {name:?}"
+        );
         let data_dir = self.dir.path().join("agents").join(name);
         write_device_key(&data_dir, &key_of(self.seed, &format!("device {name}")))?;
         let config = AgentConfig {
@@ -126,6 +176,10 @@ impl World {
             oracles: vec![Arc::new(self.oracle_client())],
             clock: Arc::new(self.clock.clone()),
             transport: self.net.clone(),
+            services: Arc::new(SimServices {
+                routers: self.routers.clone(),
+                authority: format!("{name}.sim:1"),
+            }),
         };
         let agent = Agent::with_ports(config, owner.clone(), behaviour, hardware(), ports)
             .with_context(|| format!("starting the agent of {name}"))?;

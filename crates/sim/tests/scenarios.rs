@@ -145,3 +145,48 @@ async fn a_wrong_results_provider_is_caught_and_barred_while_honest_ones_are_pai
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_replica_dropper_is_replaced_and_the_honest_keepers_are_paid() {
+    let story = scenarios::replica_dropper(7)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    let line = |start: &str| -> &str {
+        let found = story.lines.iter().find_map(|l| l.split_once(start));
+        found
+            .unwrap_or_else(|| panic!("no line has {start:?}:\n{story}"))
+            .1
+    };
+    assert!(line("assigned: ").contains("dropper"), "{story}");
+    assert!(
+        story.mentions("dropper failed the oracle's audit"),
+        "{story}"
+    );
+    let replacement = story
+        .lines
+        .iter()
+        .find(|l| l.contains("takes the freed replica"))
+        .expect("a spare takes the dropper's place");
+    assert!(replacement.contains("honest-"), "{story}");
+    assert!(
+        story.mentions("keeps a verified copy of the blob"),
+        "{story}"
+    );
+    assert!(!line("deal 0 providers: ").contains("dropper"), "{story}");
+    assert_eq!(line("blob kept by: "), "honest-1, honest-2, honest-3");
+    for paid in line("paid: ").split(", ") {
+        let (who, amount) = paid.split_once(' ').expect("a name and an amount");
+        let whole: f64 = amount.trim_end_matches(" PLX").parse().expect("an amount");
+        if who == "dropper" {
+            assert_eq!(whole, 0.0, "{story}");
+        } else {
+            assert!(whole > 0.0, "{who} was not paid: {story}");
+        }
+    }
+    assert!(story.mentions("storage escrow balanced"), "{story}");
+    let again = scenarios::replica_dropper(7)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}

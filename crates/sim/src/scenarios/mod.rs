@@ -3,8 +3,10 @@
 
 mod compute;
 mod jobs;
+mod storage;
 mod training;
 
 pub use compute::wrong_compute;
 pub use jobs::wrong_results;
+pub use storage::replica_dropper;
 pub use training::poisoner;
