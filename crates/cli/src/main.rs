@@ -9,6 +9,7 @@ mod cmd_learn;
 mod cmd_node;
 mod cmd_oracle;
 mod cmd_query;
+mod cmd_sim;
 mod cmd_tx;
 mod devnet;
 mod keyring;
@@ -95,6 +96,9 @@ enum Command {
     /// Measure performance, next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(plexus_devnet::BenchCommand),
+    /// Run an economic scenario (a cheat among honest providers) on simulated time from a
+    /// seed, in seconds, and tell what the network did to each: the same seed, the same story.
+    Sim(cmd_sim::SimArgs),
 }
 
 /// What every command may need from the global flags.
@@ -139,10 +143,16 @@ fn main() -> ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
     }
     let cli = Cli::parse();
+    // A simulation tells its cheats' failures in its story; logging them too would say
+    // everything twice.
+    let default_log = match cli.command {
+        Command::Sim(_) => "error",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -180,6 +190,7 @@ fn main() -> ExitCode {
             Command::Learn(cmd) => cmd_learn::run(&globals, cmd).await,
             Command::Job(cmd) => cmd_job::run(&globals, cmd).await,
             Command::Bench(cmd) => plexus_devnet::bench::run(globals.json, cmd).await,
+            Command::Sim(args) => cmd_sim::run(globals.json, args).await,
         }
     });
     match result {

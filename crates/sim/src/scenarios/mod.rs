@@ -10,3 +10,36 @@ pub use compute::wrong_compute;
 pub use jobs::wrong_results;
 pub use storage::replica_dropper;
 pub use training::poisoner;
+
+use crate::story::Story;
+
+/// The scenarios by name, in the order `plexus sim all` runs them.
+pub const NAMES: [&str; 4] = [
+    "wrong-compute",
+    "replica-dropper",
+    "wrong-results",
+    "poisoner",
+];
+
+/// Runs the scenario named `name` from `seed`.
+pub async fn run(name: &str, seed: u64) -> anyhow::Result<Story> {
+    match name {
+        "wrong-compute" => wrong_compute(seed).await,
+        "replica-dropper" => replica_dropper(seed).await,
+        "wrong-results" => wrong_results(seed).await,
+        "poisoner" => poisoner(seed).await,
+        other => anyhow::bail!(
+            "no scenario {other:?}: expected one of {}",
+            NAMES.join(", ")
+        ),
+    }
+}
+
+/// Runs the scenario named `name` from `seed` on a runtime of its own, in the calling
+/// thread: one task, so nothing but the seed decides the story.
+pub fn run_blocking(name: &str, seed: u64) -> anyhow::Result<Story> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(name, seed))
+}

@@ -289,7 +289,7 @@ async fn run_task(
 
 /// Runs the scenario seeded `seed`: the same seed tells the same story.
 pub async fn poisoner(seed: u64) -> anyhow::Result<Story> {
-    let mut story = Story::new("poisoner-unpaid", seed);
+    let mut story = Story::new("poisoner", seed);
     let names: Vec<String> = ["oracle", "sponsor"]
         .into_iter()
         .map(String::from)
