@@ -111,6 +111,41 @@ pub const DEMO_FUEL: u64 = 200_000_000;
 /// Standard input for the demo workload.
 pub const DEMO_STDIN: &str = "3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19 71";
 
+/// A job spec (TOML) running the WASM module whose blob id is `module` on `numbers` (the text
+/// of its one input, `numbers.txt`) with `fuel`, for at most `duration_blocks` at 0.01 PLX a
+/// block on one core and 256 MiB, a quarter of its results re-executed once its provider is
+/// past probation: the job the devnet's consumer and the simulation submit.
+pub fn wasm_job_spec(
+    module: &impl std::fmt::Display,
+    numbers: &str,
+    fuel: u64,
+    duration_blocks: u64,
+) -> String {
+    format!(
+        r#"runtime = "wasm"
+max_price_per_block = "0.01plx"
+duration_blocks = {duration_blocks}
+
+[wasm]
+module = "{module}"
+fuel = {fuel}
+memory_mb = 16
+max_output_bytes = 4096
+
+[[inputs]]
+name = "numbers.txt"
+text = "{numbers}"
+
+[resources]
+cpu_cores = 1
+memory_mb = 256
+
+[verification]
+sample_per_mille = 250
+"#
+    )
+}
+
 /// What [`DEMO_WORKLOAD`] prints for `stdin`, computed natively.
 pub fn demo_native(stdin: &[u8]) -> Vec<u8> {
     let (mut cur, mut in_number) = (0u64, false);

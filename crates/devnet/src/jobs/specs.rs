@@ -19,30 +19,9 @@ const MAX_PRICE: &str = "0.01plx";
 const DURATION_BLOCKS: u64 = 120;
 const SAMPLE_PER_MILLE: u32 = 250;
 
+/// A devnet WASM job: `module` on `stdin` with `fuel`.
 pub fn wasm_spec(module: &Hash, stdin: &str, fuel: u64) -> String {
-    format!(
-        r#"runtime = "wasm"
-max_price_per_block = "{MAX_PRICE}"
-duration_blocks = {DURATION_BLOCKS}
-
-[wasm]
-module = "{module}"
-fuel = {fuel}
-memory_mb = 16
-max_output_bytes = 4096
-
-[[inputs]]
-name = "numbers.txt"
-text = "{stdin}"
-
-[resources]
-cpu_cores = 1
-memory_mb = 256
-
-[verification]
-sample_per_mille = {SAMPLE_PER_MILLE}
-"#
-    )
+    plexus_runtime::fixtures::wasm_job_spec(module, stdin, fuel, DURATION_BLOCKS)
 }
 
 pub fn inference_spec(model: &Hash, rows: &str) -> String {

@@ -155,30 +155,11 @@ fn job_spec(module: &Hash, n: usize) -> String {
     let numbers: Vec<String> = (0..NUMBERS)
         .map(|k| ((n * 7_919 + k * 104_729) % 100_000).to_string())
         .collect();
-    format!(
-        r#"runtime = "wasm"
-max_price_per_block = "0.01plx"
-duration_blocks = 60
-
-[wasm]
-module = "{module}"
-fuel = {fuel}
-memory_mb = 16
-max_output_bytes = 4096
-
-[[inputs]]
-name = "numbers.txt"
-text = "{numbers}"
-
-[resources]
-cpu_cores = 1
-memory_mb = 256
-
-[verification]
-sample_per_mille = 250
-"#,
-        fuel = plexus_runtime::fixtures::DEMO_FUEL,
-        numbers = numbers.join(" "),
+    plexus_runtime::fixtures::wasm_job_spec(
+        module,
+        &numbers.join(" "),
+        plexus_runtime::fixtures::DEMO_FUEL,
+        60,
     )
 }
 
