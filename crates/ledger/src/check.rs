@@ -115,6 +115,18 @@ pub(crate) fn check_against_state(
     Ok(())
 }
 
+/// Stage 2, against state: an account whose nonce can go no higher (or whose balance no
+/// longer pays the fee it was checked for) takes no more transactions.
+pub(crate) fn spent_account(tx: &SignedTx) -> Reject {
+    Reject::new(
+        TxCode::Overflow,
+        format!(
+            "account {} cannot pay the fee of {} uplx or use a nonce after {}",
+            tx.signer_address, tx.fee, tx.nonce
+        ),
+    )
+}
+
 #[derive(Clone)]
 pub struct TxChecker {
     pub(crate) store: Store,

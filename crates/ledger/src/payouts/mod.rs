@@ -37,7 +37,10 @@ fn resource(name: &str) -> Result<ResourceClass, TxFailure> {
 }
 
 /// Whether claims (and manifests) for `epoch` are still accepted, given the last ended epoch:
-/// during the `claim_epochs` epochs after it; the last of them settles it when it ends.
+/// during the `claim_epochs` epochs after it; the last of them settles it when it ends. A
+/// window that would end past the last epoch there can be never closes.
 fn window_open(info: &ChainInfo, epoch: u64, last_ended: u64) -> bool {
-    last_ended < epoch + info.rewards.claim_epochs
+    epoch
+        .checked_add(info.rewards.claim_epochs)
+        .is_none_or(|closes| last_ended < closes)
 }
