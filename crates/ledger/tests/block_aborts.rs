@@ -324,3 +324,36 @@ fn a_lease_earning_near_the_largest_amount_cannot_overflow_the_market_fee() {
     let acct = query::market_totals(net.ledger.store()).unwrap();
     assert!(acct.balances(), "market accounting: {acct:?}");
 }
+
+#[test]
+fn deposits_recycled_until_the_market_totals_overflow_fail_the_tx_not_the_block() {
+    let (consumer, bob) = (key(0), key(1));
+    let mut net = rich_net(&consumer, &[&bob]);
+    let deposit = (u128::MAX / 2) + 1;
+    let create = Body::CreateOrder(order_terms(1_000, deposit));
+    assert_eq!(net.send(&consumer, create.clone()), TxCode::Ok);
+    assert_eq!(
+        net.send(&consumer, Body::CloseOrder { order: 0 }),
+        TxCode::Ok
+    );
+    let consumer0 = net.balance(&addr(&consumer));
+    let bob0 = net.balance(&addr(&bob));
+    // The same deposit again: what the escrow ever took would pass the largest amount.
+    let txs = vec![
+        signed(&mut net, &consumer, create),
+        signed(&mut net, &consumer, transfer_body(&bob, 9)),
+    ];
+    let results = commit_block(&mut net, txs);
+    assert_eq!(results[0].code, TxCode::Overflow, "{}", results[0].log);
+    assert_eq!(results[1].code, TxCode::Ok, "later transactions still run");
+    assert_eq!(net.balance(&addr(&consumer)), consumer0 - 2 * FEE - 9);
+    assert_eq!(net.balance(&addr(&bob)), bob0 + 9);
+    assert!(
+        query::market_order(net.ledger.store(), 1)
+            .unwrap()
+            .is_none(),
+        "the failed order left nothing behind"
+    );
+    let acct = query::market_totals(net.ledger.store()).unwrap();
+    assert!(acct.balances(), "market accounting: {acct:?}");
+}
