@@ -152,6 +152,8 @@ impl PlexusLedger {
         if let Err(r) = check::check_against_state(&info.params, &tx, &account, 0) {
             return Ok((refuse(r), false));
         }
+        // Both hold after the checks above; checked all the same, so that no arithmetic on a
+        // transaction's fields can wrap.
         let (Some(after_fee), Some(next_nonce)) = (
             account.balance.checked_sub(tx.fee),
             account.nonce.checked_add(1),
