@@ -253,7 +253,7 @@ impl TxFailure {
     pub(crate) fn overflow(what: impl std::fmt::Display) -> TxFailure {
         TxFailure::new(
             TxCode::Overflow,
-            format!("{what} exceeds the largest amount"),
+            format!("{what} would pass the largest value it can hold"),
         )
     }
 }

@@ -3,7 +3,9 @@
 //! Oracles submit `{epoch, class, root, total_units, evidence_root}`; when `threshold` of them
 //! have submitted the same triple the manifest is final. Anyone may then claim a device's
 //! reward with the leaf and its Merkle proof; the pay, floor(pool × units / total_units), goes
-//! to the leaf's owner, or to the slashed account if the device has been slashed. Anyone may
+//! to the leaf's owner, or to the slashed account if the device has been slashed. The claims
+//! against one manifest never add up past its total units nor its pool: a manifest whose
+//! leaves sum past its total pays its first claims and refuses the rest. Anyone may
 //! submit a device's signed commitment to a wrong compute answer; the ledger re-checks the row
 //! and slashes the device's whole stake.
 
