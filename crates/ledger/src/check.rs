@@ -69,7 +69,8 @@ pub(crate) fn invalid_signature() -> Reject {
 }
 
 /// Stage 2, against state: the fee at least the chain's minimum, the nonce the account's
-/// next one or at most `max_nonce_gap` ahead of it, and a balance that pays the fee.
+/// next one or at most `max_nonce_gap` ahead of it, a next nonce after it, and a balance that
+/// pays the fee.
 pub(crate) fn check_against_state(
     params: &Params,
     tx: &SignedTx,
@@ -103,6 +104,9 @@ pub(crate) fn check_against_state(
             ),
         ));
     }
+    if account.nonce == u64::MAX {
+        return Err(spent_account(tx));
+    }
     if account.balance < tx.fee {
         return Err(Reject::new(
             TxCode::InsufficientFee,
@@ -113,6 +117,19 @@ pub(crate) fn check_against_state(
         ));
     }
     Ok(())
+}
+
+/// Stage 2, against state: an account whose nonce can go no higher takes no more
+/// transactions.
+pub(crate) fn spent_account(tx: &SignedTx) -> Reject {
+    Reject::new(
+        TxCode::Overflow,
+        format!(
+            "account {} has used its last nonce, {}",
+            tx.signer_address,
+            u64::MAX
+        ),
+    )
 }
 
 #[derive(Clone)]
