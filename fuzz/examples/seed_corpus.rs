@@ -1,9 +1,12 @@
-//! Writes a few valid transactions and blocks as seeds. Random bytes almost never carry a
-//! valid ed25519 signature, so without these the fuzzer would never reach the code that runs
-//! only for verified transactions.
+//! Writes a few valid transactions and blocks as seeds, and a block log and an evidence log
+//! built from them. Random bytes almost never carry a valid ed25519 signature, a checksummed
+//! record or a JSON record, so without these the fuzzer would never reach the code that runs
+//! only for them.
 //!
 //! Usage: `cargo run --release --example seed_corpus -- [CORPUS_DIR]` (default `corpus`).
 
+use plexus_durable::append_log::frame;
+use plexus_rewards::audit::PublishedRecord;
 use plexus_types::block::BlockHeader;
 use plexus_types::keys::SecretKey;
 use plexus_types::{proto, Address, Amount, Block, Body, Hash, SignedTx, UnsignedTx};
@@ -34,6 +37,51 @@ fn main() -> io::Result<()> {
         tx_dir.display(),
         block_dir.display()
     );
+    write_logs(Path::new(&root), &txs)
+}
+
+/// One block log of three blocks (`plexus_chain::blocklog`'s record magic) and one evidence
+/// log of a heartbeat and a speed test, as the oracle writes them.
+fn write_logs(root: &Path, txs: &[Vec<u8>]) -> io::Result<()> {
+    let mut blocks = Vec::new();
+    for height in 1..=3 {
+        let txs = txs[..height as usize].to_vec();
+        blocks.extend_from_slice(&frame(*b"PXB1", &block(height, txs).encode()));
+    }
+    let dir = root.join("block_log");
+    fs::create_dir_all(&dir)?;
+    fs::write(dir.join("seed-00"), blocks)?;
+
+    let device = SecretKey::from_seed([1; 32]).public_key();
+    let records = [
+        PublishedRecord::Heartbeat {
+            device,
+            epoch: 3,
+            interval: 7,
+            signed: "00".into(),
+        },
+        PublishedRecord::SpeedTest {
+            device,
+            epoch: 3,
+            interval: 8,
+            endpoint: "127.0.0.1:9000".into(),
+            download_bytes: 1 << 20,
+            upload_bytes: 1 << 19,
+            download_kbps: 8_000,
+            upload_kbps: 4_000,
+            latency_ms: 12,
+            failure: None,
+        },
+    ];
+    let mut evidence = String::new();
+    for record in &records {
+        evidence.push_str(&serde_json::to_string(record).expect("records serialize"));
+        evidence.push('\n');
+    }
+    let dir = root.join("evidence_log");
+    fs::create_dir_all(&dir)?;
+    fs::write(dir.join("seed-00"), evidence)?;
+    println!("wrote a block log seed and an evidence log seed under {}", root.display());
     Ok(())
 }
 

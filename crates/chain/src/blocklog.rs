@@ -1,17 +1,20 @@
 //! An append-only, fsync'd file of blocks, one record per height from 1.
 //!
 //! Record: magic (4 bytes) ‖ length (u32 LE) ‖ crc32 of the block bytes (u32 LE) ‖ block bytes.
-//! On open the file is scanned; a torn or corrupt record at the tail (a crash during append)
-//! is cut off, since nothing after it can have been executed.
+//! On open the file is read record by record: a torn tail (a crash during an append) is cut
+//! off, since nothing in it was executed; a corrupt record with whole ones after it stops the
+//! open with its offset, since cutting there would drop executed blocks
+//! (see `plexus_durable::append_log`).
 
+use plexus_durable::append_log::{self, AppendOnly, Corruption, LogError};
 use plexus_types::Block;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 4] = *b"PXB1";
-const HEADER_LEN: usize = 12;
+const HEADER_LEN: usize = append_log::FRAME_HEADER_LEN as usize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockLogError {
@@ -21,57 +24,43 @@ pub enum BlockLogError {
     OutOfOrder { last: u64, got: u64 },
     #[error("block log record at height {height} is corrupt: {reason}")]
     Corrupt { height: u64, reason: String },
+    #[error("{}: {source}", path.display())]
+    Damaged { path: PathBuf, source: Corruption },
 }
 
 pub struct BlockLog {
-    file: File,
+    file: AppendOnly,
     /// Byte offset of the record of height `i + 1`.
     offsets: Vec<u64>,
-    end: u64,
 }
 
 impl BlockLog {
     pub fn open(path: &Path) -> Result<BlockLog, BlockLogError> {
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)?;
-        let len = file.metadata()?.len();
-        let mut data = Vec::with_capacity(len as usize);
-        file.seek(SeekFrom::Start(0))?;
-        file.read_to_end(&mut data)?;
         let mut offsets = Vec::new();
-        let mut pos = 0usize;
-        while pos + HEADER_LEN <= data.len() {
-            let header = &data[pos..pos + HEADER_LEN];
-            if header[..4] != MAGIC {
-                break;
-            }
-            let n = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
-            let crc = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
-            let body_start = pos + HEADER_LEN;
-            if body_start + n > data.len()
-                || crc32fast::hash(&data[body_start..body_start + n]) != crc
-            {
-                break;
-            }
-            offsets.push(pos as u64);
-            pos = body_start + n;
-        }
-        if (pos as u64) < len {
+        let recovered = append_log::read_frames(&file, MAGIC, |offset, _| offsets.push(offset))
+            .map_err(|e| match e {
+                LogError::Io(e) => BlockLogError::Io(e),
+                LogError::Corrupt(source) => BlockLogError::Damaged {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
+        if recovered.torn > 0 {
             tracing::warn!(
-                kept = pos,
-                dropped = len - pos as u64,
+                file = %path.display(),
+                kept = recovered.end,
+                dropped = recovered.torn,
                 "block log ends in a torn record (an interrupted append); cutting it off"
             );
-            file.set_len(pos as u64)?;
-            file.sync_all()?;
         }
         Ok(BlockLog {
-            file,
+            file: AppendOnly::resume(file, recovered.end)?,
             offsets,
-            end: pos as u64,
         })
     }
 
@@ -89,16 +78,10 @@ impl BlockLog {
                 got: block.header.height,
             });
         }
-        let bytes = block.encode();
-        let mut record = Vec::with_capacity(HEADER_LEN + bytes.len());
-        record.extend_from_slice(&MAGIC);
-        record.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
-        record.extend_from_slice(&bytes);
-        self.file.write_all(&record)?;
-        self.file.sync_data()?;
-        self.offsets.push(self.end);
-        self.end += record.len() as u64;
+        let offset = self
+            .file
+            .append(&append_log::frame(MAGIC, &block.encode()))?;
+        self.offsets.push(offset);
         Ok(())
     }
 
@@ -112,9 +95,9 @@ impl BlockLog {
             .offsets
             .get(height as usize)
             .copied()
-            .unwrap_or(self.end);
+            .unwrap_or(self.file.len());
         let mut buf = vec![0u8; (end - start) as usize];
-        self.file.read_exact_at(&mut buf, start)?;
+        self.file.file().read_exact_at(&mut buf, start)?;
         let block = Block::decode(&buf[HEADER_LEN..]).map_err(|e| BlockLogError::Corrupt {
             height,
             reason: e.to_string(),
@@ -127,6 +110,7 @@ impl BlockLog {
 mod tests {
     use super::*;
     use plexus_types::{Address, BlockHeader, Hash};
+    use std::io::Write;
 
     fn block(height: u64) -> Block {
         let txs = vec![vec![height as u8; 10]];
@@ -167,6 +151,76 @@ mod tests {
         drop(log);
         let log = BlockLog::open(&path).unwrap();
         assert_eq!(log.get(4).unwrap().unwrap(), block(4));
+    }
+
+    fn append_raw(path: &Path, bytes: &[u8]) {
+        let mut f = OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    fn assert_holds_blocks(log: &BlockLog, last: u64) {
+        assert_eq!(log.last_height(), last);
+        for h in 1..=last {
+            assert_eq!(log.get(h).unwrap().unwrap(), block(h));
+        }
+    }
+
+    #[test]
+    fn a_block_log_with_a_torn_tail_reopens_with_every_whole_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocks.log");
+        let mut log = BlockLog::open(&path).unwrap();
+        for h in 1..=3 {
+            log.append(&block(h)).unwrap();
+        }
+        let record = std::fs::read(&path).unwrap();
+        // A full disk stops the append of block 4 part-way: its first bytes stay in the file
+        // and the node carries on once space is freed.
+        append_raw(&path, &record[..20]);
+        log.append(&block(4)).unwrap();
+        log.append(&block(5)).unwrap();
+        assert_holds_blocks(&log, 5);
+        drop(log);
+        // Then a power cut tears the append of block 6.
+        append_raw(&path, &record[..30]);
+
+        let mut log = BlockLog::open(&path).unwrap();
+        assert_holds_blocks(&log, 5);
+        log.append(&block(6)).unwrap();
+        drop(log);
+        assert_holds_blocks(&BlockLog::open(&path).unwrap(), 6);
+    }
+
+    #[test]
+    fn a_corrupt_record_in_the_middle_of_the_block_log_is_reported_with_its_offset_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocks.log");
+        let mut log = BlockLog::open(&path).unwrap();
+        let mut third = 0;
+        for h in 1..=5 {
+            if h == 3 {
+                third = std::fs::metadata(&path).unwrap().len();
+            }
+            log.append(&block(h)).unwrap();
+        }
+        drop(log);
+        // A bit flips in the body of block 3; blocks 4 and 5 after it are whole.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[third as usize + HEADER_LEN + 2] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+
+        match BlockLog::open(&path) {
+            Ok(log) => panic!(
+                "the log opened with {} blocks, dropping the whole blocks after the corrupt one",
+                log.last_height()
+            ),
+            Err(e) => {
+                let message = e.to_string();
+                assert!(message.contains(&format!("byte {third}")), "{message}");
+                assert!(message.contains(&path.display().to_string()), "{message}");
+            }
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was cut off");
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //!
 //! The bytes go to a temporary file beside the target, which is synced, renamed over the
 //! target, and the directory synced so the rename itself survives a crash.
+//!
+//! Logs that grow by appends (the node's blocks, the oracle's evidence) go through
+//! [`append_log`] instead.
+
+pub mod append_log;
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};

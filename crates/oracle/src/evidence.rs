@@ -2,12 +2,15 @@
 //! fsync'd before the agent is told it was accepted, so a crash loses nothing acknowledged.
 //! When an epoch closes its file is sealed under its content address
 //! (`sealed/<blake3>.jsonl`), which is what the manifest for that epoch names as processed.
-//! A torn last line (a crash during an append) is cut off on open: it was never acknowledged.
+//! A torn tail (a crash during an append) is cut off on open: it was never acknowledged. A bad
+//! line with good lines after it stops the open with its offset, and an append that fails
+//! part-way is cut back (see `plexus_durable::append_log`).
 
+use plexus_durable::append_log::{self, AppendOnly, LogError};
 use plexus_types::Hash;
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::OpenOptions;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// One record as the oracle publishes it: declared with the audit rules that read it.
@@ -15,12 +18,37 @@ pub use plexus_rewards::audit::PublishedRecord;
 
 pub struct EvidenceLog {
     dir: PathBuf,
-    files: BTreeMap<u64, File>,
+    files: BTreeMap<u64, AppendOnly>,
     records: BTreeMap<u64, Vec<PublishedRecord>>,
 }
 
 fn epoch_file(dir: &Path, epoch: u64) -> PathBuf {
     dir.join(format!("epoch-{epoch:08}.jsonl"))
+}
+
+/// Opens an epoch file for appends, cutting off a torn tail; `records` gets its records.
+fn open_epoch_file(path: &Path, records: &mut Vec<PublishedRecord>) -> io::Result<AppendOnly> {
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    let recovered = append_log::read_lines(&file, |_, line| {
+        let record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+        records.push(record);
+        Ok(())
+    })
+    .map_err(|e| match e {
+        LogError::Io(e) => e,
+        LogError::Corrupt(c) => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {c}", path.display()),
+        ),
+    })?;
+    if recovered.torn > 0 {
+        tracing::warn!(file = %path.display(), "evidence log ends in a torn line; cutting it off");
+    }
+    AppendOnly::resume(file, recovered.end)
 }
 
 impl EvidenceLog {
@@ -37,24 +65,9 @@ impl EvidenceLog {
             .collect();
         names.sort();
         for path in names {
-            let text = std::fs::read(&path)?;
-            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            if keep < text.len() {
-                tracing::warn!(file = %path.display(), "evidence log ends in a torn line; cutting it off");
-                let f = OpenOptions::new().write(true).open(&path)?;
-                f.set_len(keep as u64)?;
-                f.sync_all()?;
-            }
-            for line in text[..keep]
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.is_empty())
-            {
-                let record: PublishedRecord = serde_json::from_slice(line).map_err(|e| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("{}: {e}", path.display()),
-                    )
-                })?;
+            let mut found = Vec::new();
+            open_epoch_file(&path, &mut found)?;
+            for record in found {
                 records.entry(record.epoch()).or_default().push(record);
             }
         }
@@ -80,15 +93,12 @@ impl EvidenceLog {
             let file = match self.files.get_mut(&epoch) {
                 Some(f) => f,
                 None => {
-                    let f = OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(epoch_file(&self.dir, epoch))?;
+                    // Its records are in memory already (read at open, or appended since).
+                    let f = open_epoch_file(&epoch_file(&self.dir, epoch), &mut Vec::new())?;
                     self.files.entry(epoch).or_insert(f)
                 }
             };
-            file.write_all(&buf)?;
-            file.sync_data()?;
+            file.append(&buf)?;
             self.records
                 .entry(epoch)
                 .or_default()
@@ -134,6 +144,7 @@ impl EvidenceLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn beat(epoch: u64, interval: u32) -> PublishedRecord {
         PublishedRecord::Heartbeat {
@@ -165,5 +176,61 @@ mod tests {
         assert_eq!(sealed, Hash::of(log.jsonl(1).as_bytes()));
         let again = EvidenceLog::open(dir.path()).unwrap();
         assert_eq!(again.records(1).len(), 3);
+    }
+
+    fn append_raw(path: &Path, bytes: &[u8]) {
+        let mut f = OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    fn line(record: &PublishedRecord) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec(record).unwrap();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    #[test]
+    fn a_torn_evidence_append_is_truncated_and_later_appends_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = EvidenceLog::open(dir.path()).unwrap();
+        log.append(&[beat(1, 0)]).unwrap();
+        // A full disk stops an append part-way: half a line stays in the file and the oracle
+        // carries on once space is freed.
+        append_raw(&epoch_file(dir.path(), 1), b"{\"kind\":\"heartbeat\",\"dev");
+        log.append(&[beat(1, 1), beat(1, 2)]).unwrap();
+        assert_eq!(log.records(1), &[beat(1, 0), beat(1, 1), beat(1, 2)]);
+        drop(log);
+
+        let mut log = EvidenceLog::open(dir.path()).unwrap();
+        assert_eq!(log.records(1), &[beat(1, 0), beat(1, 1), beat(1, 2)]);
+        log.append(&[beat(1, 3)]).unwrap();
+        drop(log);
+        let log = EvidenceLog::open(dir.path()).unwrap();
+        assert_eq!(
+            log.records(1),
+            &[beat(1, 0), beat(1, 1), beat(1, 2), beat(1, 3)]
+        );
+    }
+
+    #[test]
+    fn corruption_in_the_middle_of_the_evidence_log_is_reported_with_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = epoch_file(dir.path(), 1);
+        let first = line(&beat(1, 0));
+        let mut bytes = first.clone();
+        bytes.extend_from_slice(b"{\"kind\":\"heartbeat\",\"dev\n");
+        bytes.extend_from_slice(&line(&beat(1, 1)));
+        std::fs::write(&path, &bytes).unwrap();
+
+        let message = match EvidenceLog::open(dir.path()) {
+            Ok(log) => panic!("opened with {} records", log.records(1).len()),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            message.contains(&format!("byte {}", first.len())),
+            "{message}"
+        );
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was cut off");
     }
 }
