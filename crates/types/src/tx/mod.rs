@@ -28,7 +28,7 @@ pub use storage::{
 };
 pub use training::{
     validation_commitment, TrainingRound, TrainingScore, TrainingTaskTerms, MAX_DATASET_LEN,
-    MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN,
+    MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN, TRAINING_JOIN_BOND,
 };
 
 use crate::address::Address;
