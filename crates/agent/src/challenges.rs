@@ -4,7 +4,7 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
-use plexus_client::{ChallengeId, ChallengeOutcome, OpenChallenge, OracleApi};
+use plexus_client::{ChallengeFetch, ChallengeId, ChallengeOutcome, OpenChallenge, OracleApi};
 use plexus_proofs::compute::{prove, ComputeChallenge, ComputeProof};
 use plexus_types::{proto, statements};
 use std::sync::Arc;
@@ -47,11 +47,33 @@ pub struct ChallengeAnswer {
 #[derive(Clone)]
 pub struct Challenges {
     prover: Arc<dyn ComputeProver>,
+    /// The time of the last signed fetch: each fetch names a later one, as oracles require.
+    last_fetch_ms: Arc<std::sync::Mutex<u64>>,
 }
 
 impl Challenges {
     pub fn new(prover: Arc<dyn ComputeProver>) -> Challenges {
-        Challenges { prover }
+        Challenges {
+            prover,
+            last_fetch_ms: Default::default(),
+        }
+    }
+
+    /// The device's signed request for its challenges, at its clock's time (or just after
+    /// its last request, if the clock has not moved on since).
+    async fn fetch(&self, ctx: &DeviceContext) -> Result<ChallengeFetch, AgentError> {
+        let chain_id = ctx.chain().await?.chain_id.clone();
+        let at_ms = {
+            let mut last = self.last_fetch_ms.lock().expect("fetch time lock");
+            *last = ctx.clock().now_ms().max(last.saturating_add(1));
+            *last
+        };
+        let device = ctx.device.public_key();
+        let statement = statements::challenge_fetch(&chain_id, &device, at_ms);
+        Ok(ChallengeFetch {
+            at_ms,
+            signature: ctx.device.secret_key().sign(&statement),
+        })
     }
 
     /// How long after receiving an n-sized challenge the device commits at the earliest.
@@ -65,7 +87,8 @@ impl Challenges {
         let mut answers = Vec::new();
         let mut first_error = None;
         for oracle in &ctx.ports.oracles {
-            let open = match oracle.challenges(&ctx.device.public_key()).await {
+            let fetch = self.fetch(ctx).await?;
+            let open = match oracle.challenges(&ctx.device.public_key(), &fetch).await {
                 Ok(open) => open,
                 Err(e) => {
                     tracing::warn!(oracle = oracle.name(), error = %e, "cannot list challenges");

@@ -231,6 +231,7 @@ impl OracleApi for FakeOracle {
     fn challenges<'a>(
         &'a self,
         _: &'a PublicKey,
+        _: &'a plexus_client::ChallengeFetch,
     ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
         Box::pin(async { Ok(vec![]) })
     }

@@ -222,7 +222,10 @@ impl Chain {
 
     fn admit(&self, bytes: Vec<u8>, meta: TxMeta) -> Result<TxMeta, Reject> {
         let height = self.status.read().height;
-        self.mempool.add(bytes, &meta, height)?;
+        // What was evicted to make room may be sent again.
+        for hash in self.mempool.add(bytes, &meta, height)? {
+            self.checker.forget(&hash);
+        }
         Ok(meta)
     }
 

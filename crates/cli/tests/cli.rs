@@ -438,3 +438,25 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
         }
     }
 }
+
+#[test]
+fn accounts_flooding_the_mempool_with_gapped_and_low_fee_transactions_cannot_keep_honest_transfers_out(
+) {
+    let home = tempfile::tempdir().unwrap();
+    let report = run_json(
+        home.path(),
+        &[
+            "--json", "bench", "mempool", "--users", "10", "--blocks", "12",
+        ],
+    );
+    let flooded = &report["with_flood"];
+    assert_eq!(flooded["honest_uncommitted"], 0, "{report}");
+    assert!(
+        flooded["median_blocks_to_commit"].as_u64().unwrap() <= 2,
+        "{report}"
+    );
+    // The flood's valid transactions still execute (and pay), a fair share a block; those
+    // behind a missing nonce wait in a bounded queue, the rest refused at admission.
+    assert!(flooded["flood_committed"].as_u64().unwrap() > 0, "{report}");
+    assert!(flooded["flood_refused"].as_u64().unwrap() > 0, "{report}");
+}

@@ -22,8 +22,8 @@ pub use http::{u128_text, ClientError, MAX_ANSWER_BYTES};
 pub use node::NodeClient;
 pub use node_api::{ApiFuture, NodeApi};
 pub use oracle::{
-    ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf, OpenChallenge,
-    OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,
+    ChallengeFetch, ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf,
+    OpenChallenge, OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,
 };
 pub use plexus_transport as transport;
 pub use plexus_transport::{HttpTransport, Routers, Transport, TransportError};

@@ -74,6 +74,15 @@ impl<'de> Deserialize<'de> for ChallengeId {
     }
 }
 
+/// A device's signed request for its open challenges: the time it asks at, on its clock
+/// (milliseconds since the Unix epoch), and its signature over
+/// [`plexus_types::statements::challenge_fetch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChallengeFetch {
+    pub at_ms: u64,
+    pub signature: plexus_types::Signature,
+}
+
 /// An open compute challenge, as `GET /v1/challenges/{device}` lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpenChallenge {
@@ -148,10 +157,11 @@ pub trait OracleApi: Send + Sync {
         heartbeat: &'a SignedHeartbeat,
     ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>>;
 
-    /// The compute challenges open for `device`.
+    /// The compute challenges open for `device`, asked for by the device itself (`fetch`).
     fn challenges<'a>(
         &'a self,
         device: &'a PublicKey,
+        fetch: &'a ChallengeFetch,
     ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>>;
 
     /// Sends a challenge's signed commitment; answers the rows the oracle wants opened.
@@ -198,8 +208,9 @@ impl<O: OracleApi + ?Sized> OracleApi for Arc<O> {
     fn challenges<'a>(
         &'a self,
         device: &'a PublicKey,
+        fetch: &'a ChallengeFetch,
     ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
-        (**self).challenges(device)
+        (**self).challenges(device, fetch)
     }
     fn commit<'a>(
         &'a self,
@@ -299,11 +310,16 @@ impl OracleApi for OracleClient {
     fn challenges<'a>(
         &'a self,
         device: &'a PublicKey,
+        fetch: &'a ChallengeFetch,
     ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
         Box::pin(async move {
             let answer = self
                 .service
-                .get(&format!("/v1/challenges/{device}"))
+                .get(&format!(
+                    "/v1/challenges/{device}?at_ms={}&signature={}",
+                    fetch.at_ms,
+                    hex::encode(fetch.signature.to_bytes())
+                ))
                 .await?;
             Ok(self.service.json::<ChallengeList>(answer)?.challenges)
         })

@@ -152,15 +152,21 @@ impl PlexusLedger {
         if let Err(r) = check::check_against_state(&info.params, &tx, &account, 0) {
             return Ok((refuse(r), false));
         }
-        let after_fee = account
-            .balance
-            .checked_sub(tx.fee)
-            .ok_or_else(|| StoreError::Corrupt("a checked fee exceeds the balance".into()))?;
+        // Both hold after the checks above; checked all the same, so that no arithmetic on a
+        // transaction's fields can wrap.
+        let (Some(after_fee), Some(next_nonce)) = (
+            account.balance.checked_sub(tx.fee),
+            account.nonce.checked_add(1),
+        ) else {
+            return Ok((refuse(check::spent_account(&tx)), false));
+        };
         // Stage 3, execute: the fee is charged and the nonce used whatever the body does.
         account.balance = after_fee;
-        account.nonce += 1;
+        account.nonce = next_nonce;
         state.set_account(&sender, account);
         state.keep();
+        // Whatever the body's content causes fails the transaction alone, its writes dropped;
+        // only a store that cannot be read stops the block (see `TxFailure`).
         let (code, log) = match self.execute_body(info, state, height, seed, &sender, &tx.body) {
             Ok(()) => {
                 state.keep();
@@ -416,8 +422,14 @@ impl Ledger for PlexusLedger {
             if check::check_against_state(&info.params, &tx, entry, 0).is_err() {
                 continue;
             }
-            entry.nonce += 1;
-            entry.balance = Amount(entry.balance.0 - tx.fee.0);
+            let (Some(left), Some(next_nonce)) = (
+                entry.balance.checked_sub(tx.fee),
+                entry.nonce.checked_add(1),
+            ) else {
+                continue;
+            };
+            entry.nonce = next_nonce;
+            entry.balance = left;
             if let Body::Transfer { amount, .. } = &tx.body {
                 if let Some(left) = entry.balance.checked_sub(*amount) {
                     entry.balance = left;

@@ -69,8 +69,8 @@ pub(crate) fn invalid_signature() -> Reject {
 }
 
 /// Stage 2, against state: the fee at least the chain's minimum for the body
-/// ([`Body::min_fee`]), the nonce the account's
-/// next one or at most `max_nonce_gap` ahead of it, and a balance that pays the fee.
+/// ([`Body::min_fee`]), the nonce the account's next one or at most `max_nonce_gap` ahead of
+/// it, a next nonce after it, and a balance that pays the fee.
 pub(crate) fn check_against_state(
     params: &Params,
     tx: &SignedTx,
@@ -109,6 +109,9 @@ pub(crate) fn check_against_state(
             ),
         ));
     }
+    if account.nonce == u64::MAX {
+        return Err(spent_account(tx));
+    }
     if account.balance < tx.fee {
         return Err(Reject::new(
             TxCode::InsufficientFee,
@@ -119,6 +122,19 @@ pub(crate) fn check_against_state(
         ));
     }
     Ok(())
+}
+
+/// Stage 2, against state: an account whose nonce can go no higher takes no more
+/// transactions.
+pub(crate) fn spent_account(tx: &SignedTx) -> Reject {
+    Reject::new(
+        TxCode::Overflow,
+        format!(
+            "account {} has used its last nonce, {}",
+            tx.signer_address,
+            u64::MAX
+        ),
+    )
 }
 
 #[derive(Clone)]

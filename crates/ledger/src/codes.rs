@@ -22,7 +22,7 @@ pub enum TxCode {
     InsufficientFee,
     /// The transfer's amount exceeds the balance left after the fee.
     InsufficientFunds,
-    /// A balance would exceed the largest representable amount.
+    /// An amount or count would exceed the largest representable value.
     Overflow,
     /// The mempool is full or holds too many of this sender's transactions.
     MempoolFull,
@@ -54,6 +54,9 @@ pub enum TxCode {
     /// The claim window of that epoch has closed.
     ClaimWindowClosed,
     AlreadyClaimed,
+    /// The claims paid against the final manifest would add up past its total units or its
+    /// pool: the manifest's leaves overdraw it.
+    ManifestExhausted,
     /// The Merkle proof does not place the leaf in the manifest.
     BadProof,
     /// The fraud proof does not show a fraud.
@@ -139,6 +142,7 @@ impl TxCode {
             TxCode::NoManifest => "no_manifest",
             TxCode::ClaimWindowClosed => "claim_window_closed",
             TxCode::AlreadyClaimed => "already_claimed",
+            TxCode::ManifestExhausted => "manifest_exhausted",
             TxCode::BadProof => "bad_proof",
             TxCode::NotFraud => "not_fraud",
             TxCode::NotEnoughProviders => "not_enough_providers",
@@ -220,8 +224,11 @@ pub struct CommittedTx {
 }
 
 /// Why a transaction's body did not apply. `Failed`: a deterministic failure; the transaction
-/// pays its fee and changes nothing else. `Store`: the state could not be read, which is not
-/// the transaction's fault, so the whole block stops.
+/// pays its fee and changes nothing else. Whatever a transaction's content can cause lands
+/// here, with a code: an amount that would overflow ([`TxCode::Overflow`]), an account it would
+/// overdraw, a ledger invariant it would break ([`TxCode::Internal`]). `Store`: the store could
+/// not be read, which is not the transaction's fault and differs from one machine to another,
+/// so the whole block stops. No transaction can abort a block through `Failed`.
 #[derive(Debug)]
 pub enum TxFailure {
     Failed { code: TxCode, log: String },
@@ -235,10 +242,37 @@ impl TxFailure {
             log: log.into(),
         }
     }
+
+    /// A ledger invariant that the transaction would break (an escrow that cannot pay, totals
+    /// that disagree): the transaction fails, the block goes on.
+    pub(crate) fn broken(what: impl std::fmt::Display) -> TxFailure {
+        TxFailure::new(TxCode::Internal, format!("ledger invariant: {what}"))
+    }
+
+    /// An amount or count that would pass the largest representable value.
+    pub(crate) fn overflow(what: impl std::fmt::Display) -> TxFailure {
+        TxFailure::new(
+            TxCode::Overflow,
+            format!("{what} would pass the largest value it can hold"),
+        )
+    }
 }
 
 impl From<plexus_store::StoreError> for TxFailure {
     fn from(e: plexus_store::StoreError) -> TxFailure {
         TxFailure::Store(e)
+    }
+}
+
+/// Work at a block's end shares rules with transactions; there no transaction is to blame, so
+/// a failure there is the ledger's own and stops the block.
+impl From<TxFailure> for plexus_store::StoreError {
+    fn from(e: TxFailure) -> plexus_store::StoreError {
+        match e {
+            TxFailure::Store(s) => s,
+            TxFailure::Failed { code, log } => {
+                plexus_store::StoreError::Corrupt(format!("{log} ({})", code.as_str()))
+            }
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! code and is never counted.
 
 use crate::evidence::PublishedRecord;
-use crate::rules::{admit_heartbeat, commit_too_late};
+use crate::rules::{admit_heartbeat, commit_too_late, fetch_in_time};
 use crate::shared::Shared;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -191,12 +191,68 @@ async fn heartbeat_batch(State(s): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-async fn open_challenges(State(s): State<AppState>, Path(device): Path<String>) -> Response {
+/// A device's signed request for its challenges (`?at_ms=…&signature=…`).
+#[derive(serde::Deserialize)]
+struct FetchQuery {
+    at_ms: Option<u64>,
+    signature: Option<String>,
+}
+
+/// Lists the device's open challenges, and starts the deadline of each it sees for the first
+/// time. Only the device may ask: its request is signed by its key, names a time near the
+/// oracle's, later than its last request's, so a stranger can neither start a device's
+/// deadlines nor replay a request it saw.
+async fn open_challenges(
+    State(s): State<AppState>,
+    Path(device): Path<String>,
+    Query(fetch): Query<FetchQuery>,
+) -> Response {
     let Ok(device) = device.parse::<PublicKey>() else {
         return bad("malformed", "not a hex device key");
     };
+    let (Some(at_ms), Some(signature)) = (fetch.at_ms, fetch.signature) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unsigned",
+            "only the device may fetch its challenges: send at_ms and the device's signature over plexus/challenge-fetch/v1",
+        );
+    };
+    let Some(signature) = hex::decode(&signature)
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok())
+    else {
+        return bad("malformed", "not a hex signature");
+    };
+    let statement = statements::challenge_fetch(&s.info.chain_id, &device, at_ms);
+    if device.verify(&statement, &signature).is_err() {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the request is not signed by the device's key",
+        );
+    }
     let now = s.time.now();
+    if !fetch_in_time(at_ms, now) {
+        return bad(
+            "stale",
+            format!(
+                "at_ms {at_ms} is too far from the oracle's clock ({} ms)",
+                now.as_millis()
+            ),
+        );
+    }
     let mut state = s.state.lock();
+    match state.challenge_fetches.get(&device) {
+        Some(last) if *last >= at_ms => {
+            return refuse(
+                StatusCode::CONFLICT,
+                "replayed",
+                format!("a request at {last} ms came already; each names a later time"),
+            )
+        }
+        _ => {}
+    }
+    state.challenge_fetches.insert(device, at_ms);
     let height = state.height;
     let mut out = Vec::new();
     for c in state.challenges.values_mut() {

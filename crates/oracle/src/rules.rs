@@ -148,6 +148,15 @@ pub(crate) fn schedule(
     }
 }
 
+/// How far a device's clock may be from the oracle's when it asks for its challenges.
+pub(crate) const FETCH_CLOCK_SKEW: Duration = Duration::from_secs(30);
+
+/// Whether a challenge request made at `at_ms` (the device's clock) is near enough `now` (the
+/// oracle's clock): an old signed request cannot be kept and replayed later.
+pub(crate) fn fetch_in_time(at_ms: u64, now: Duration) -> bool {
+    Duration::from_millis(at_ms).abs_diff(now) <= FETCH_CLOCK_SKEW
+}
+
 /// Whether a device that first saw a challenge at `fetched_at` is too late at `now` to commit
 /// to it: past the class's deadline plus [`NETWORK_ALLOWANCE_MS`].
 pub(crate) fn commit_too_late(fetched_at: Duration, now: Duration, deadline_ms: u64) -> bool {

@@ -77,6 +77,8 @@ pub(crate) struct State {
     pub speed_testing: BTreeSet<(PublicKey, u64)>,
     /// Fraud proofs found and not yet on chain, oldest first, with the device each accuses.
     pub frauds: Vec<(PublicKey, plexus_types::Body)>,
+    /// The time each device named in its last signed challenge request.
+    pub challenge_fetches: BTreeMap<PublicKey, u64>,
 }
 
 impl State {
@@ -97,6 +99,7 @@ impl State {
             speed_tested: BTreeSet::new(),
             speed_testing: BTreeSet::new(),
             frauds: Vec::new(),
+            challenge_fetches: BTreeMap::new(),
         }
     }
 }

@@ -179,16 +179,29 @@ async fn register(net: &Net, owner: &SecretKey, device: &SecretKey) {
     assert_eq!(v["code"], "ok", "{v}");
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// The device's own request for its challenges, signed at `at_ms`.
+fn fetch_url(net: &Net, device: &SecretKey, at_ms: u64) -> String {
+    let statement = statements::challenge_fetch(CHAIN, &device.public_key(), at_ms);
+    format!(
+        "{}/v1/challenges/{}?at_ms={at_ms}&signature={}",
+        net.oracle_url,
+        device.public_key(),
+        hex::encode(device.sign(&statement).to_bytes())
+    )
+}
+
 /// Answers the device's open challenges honestly. (A device answering wrongly is slashed in
 /// the simulation's wrong-compute scenario, `crates/sim`.)
 async fn answer(net: &Net, device: &SecretKey) -> Vec<String> {
-    let (_, v) = net
-        .get(format!(
-            "{}/v1/challenges/{}",
-            net.oracle_url,
-            device.public_key()
-        ))
-        .await;
+    let (code, v) = net.get(fetch_url(net, device, now_ms())).await;
+    assert_eq!(code, 200, "{v}");
     let mut outcomes = Vec::new();
     for c in v["challenges"].as_array().unwrap() {
         let seed: [u8; 32] = hex::decode(c["seed"].as_str().unwrap())
@@ -309,6 +322,46 @@ async fn bad_evidence_is_refused_with_a_code_and_never_counted() {
     let text = net.evidence(epoch).await;
     let heartbeats = text.lines().filter(|l| l.contains("\"heartbeat\"")).count();
     assert_eq!(heartbeats, 1, "{text}");
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_start_a_devices_challenge_clock_nor_replay_its_request() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let device = SecretKey::from_seed([3; 32]);
+    let stranger = SecretKey::from_seed([7; 32]);
+    let net = start(&owner, &oracle_key).await;
+    register(&net, &owner, &device).await;
+    let code_of = |v: &Value| v["error"]["code"].as_str().map(str::to_string);
+
+    // Asking by the device's key alone, as anyone can, is refused before any deadline starts.
+    let (code, v) = net
+        .get(format!(
+            "{}/v1/challenges/{}",
+            net.oracle_url,
+            device.public_key()
+        ))
+        .await;
+    assert_eq!((code, code_of(&v).as_deref()), (401, Some("unsigned")));
+    // So is a request signed by another key.
+    let at = now_ms();
+    let forged = fetch_url(&net, &stranger, at).replace(
+        &stranger.public_key().to_string(),
+        &device.public_key().to_string(),
+    );
+    let (code, v) = net.get(forged).await;
+    assert_eq!((code, code_of(&v).as_deref()), (401, Some("bad_signature")));
+    // The device's own request is answered once; the same request seen and sent again is not.
+    let own = fetch_url(&net, &device, at);
+    let (code, v) = net.get(own.clone()).await;
+    assert_eq!(code, 200, "{v}");
+    let (code, v) = net.get(own).await;
+    assert_eq!((code, code_of(&v).as_deref()), (409, Some("replayed")));
+    // Nor can a request signed long ago be kept for later.
+    let (code, v) = net.get(fetch_url(&net, &device, at - 10 * 60 * 1000)).await;
+    assert_eq!((code, code_of(&v).as_deref()), (400, Some("stale")));
     net.oracle.shutdown().await;
     net.node.shutdown().await.unwrap();
 }

@@ -47,6 +47,17 @@ pub fn learning_update(
     m
 }
 
+/// What a device signs to fetch its open compute challenges from an oracle at `at_ms` (its
+/// clock, milliseconds since the Unix epoch): only the device itself can start a challenge's
+/// deadline, and an oracle takes each device's `at_ms` only once and in increasing order.
+pub fn challenge_fetch(chain_id: &str, device: &PublicKey, at_ms: u64) -> Vec<u8> {
+    let mut m = b"plexus/challenge-fetch/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(device.as_bytes());
+    m.extend_from_slice(&at_ms.to_le_bytes());
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

@@ -7,6 +7,7 @@ mod ingest;
 mod jobs;
 mod learn;
 mod ledger;
+mod mempool;
 mod rewards;
 mod storage;
 mod transfers;
@@ -84,6 +85,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 9)]
         runs: usize,
     },
+    /// Blocks an honest transfer waits for while 20 accounts flood the mempool with
+    /// transactions behind a missing nonce and 20 more with valid ones at the minimum fee, next
+    /// to the same transfers without the flood.
+    Mempool {
+        /// Honest users, each sending one transfer a block.
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        /// Blocks to run.
+        #[arg(long, default_value_t = 30)]
+        blocks: u64,
+    },
     /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
     /// over the same file; and the verifier's cost of retrievability challenges.
     Storage {
@@ -127,5 +139,6 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest { devices } => ingest::run(devices, json).await,
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
         BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
+        BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
     }
 }

@@ -3,6 +3,7 @@
 //! account for every locked unit.
 
 use super::BankState;
+use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount};
@@ -32,17 +33,17 @@ impl Escrow {
     }
 
     /// Pays `amount` out of the escrow to `to` (a payee, a refunded payer, a fee or slash
-    /// account). The escrow holding less is a broken invariant, which halts the block with
-    /// `what` went wrong.
+    /// account). The escrow holding less is a broken invariant: a transaction that would
+    /// overdraw it fails, saying `what` went wrong.
     pub(crate) fn pay_out(
         &self,
         state: &mut StateOverlay<'_>,
         to: &Address,
         amount: Amount,
         what: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), TxFailure> {
         if !state.move_funds(&self.account, to, amount)? {
-            return Err(StoreError::Corrupt(format!(
+            return Err(TxFailure::broken(format_args!(
                 "{} accounting: {what}",
                 self.name
             )));

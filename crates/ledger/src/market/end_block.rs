@@ -9,6 +9,7 @@ use super::store::{live_orders, load_bid, load_order, save_lease, save_order};
 use super::{
     must, BidState, Check, LeaseCloseReason, LeaseRole, Order, OrderCloseReason, OrderState,
 };
+use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount};
@@ -37,12 +38,12 @@ pub(crate) fn end_block(state: &mut StateOverlay<'_>, height: u64) -> Result<(),
                             .unwrap_or(Amount(u128::MAX)),
                     )
                     .unwrap_or(Amount(u128::MAX));
-                timed_out |= height >= l.started + order.terms.duration_blocks;
+                timed_out |= height >= l.started.saturating_add(order.terms.duration_blocks);
             }
             // Touched only when a lease times out or the escrow cannot pay what is owed.
             if owed > order.escrow || timed_out {
                 for mut l in leases.into_iter().filter(|l| l.is_active()) {
-                    if height >= l.started + order.terms.duration_blocks {
+                    if height >= l.started.saturating_add(order.terms.duration_blocks) {
                         abandon(state, height, &mut order, &mut l, LeaseCloseReason::Timeout)?;
                     } else {
                         settle(state, &mut order, &mut l, height)?;
@@ -62,7 +63,7 @@ fn match_order(
     state: &mut StateOverlay<'_>,
     height: u64,
     order: &mut Order,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let leases = load_leases(state, order)?;
     // A provider that already ran (or runs) one of this order's replicas is not picked again.
     let taken: Vec<Address> = leases

@@ -13,15 +13,15 @@ use super::{
     PROBATION_JOBS,
 };
 use crate::bank::module_account;
+use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
-use plexus_store::StoreError;
 use plexus_types::{Address, Amount, JobRuntime};
 
 pub(super) fn return_bond(
     state: &mut StateOverlay<'_>,
     provider: &Address,
     deposit: Amount,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     pay_out(state, provider, deposit)?;
     update_totals(state, |t| {
         t.bonds_returned = t.bonds_returned.checked_add(deposit)?;
@@ -37,7 +37,7 @@ pub(super) fn settle(
     order: &mut Order,
     lease: &mut Lease,
     height: u64,
-) -> Result<bool, StoreError> {
+) -> Result<bool, TxFailure> {
     if !lease.is_active() || height <= lease.settled_to {
         return Ok(true);
     }
@@ -72,11 +72,15 @@ pub(super) fn release(
     state: &mut StateOverlay<'_>,
     order: &mut Order,
     lease: &mut Lease,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     if lease.released {
         return Ok(());
     }
-    let fee = Amount(lease.accrued.0 * FEE_PER_MILLE / 1000);
+    // floor(accrued × 10 / 1000) exactly: the product alone overflows for earnings near the
+    // largest amount, which a consumer's deposit and a provider's price can reach.
+    let fee = plexus_rewards::payout(lease.accrued.0, FEE_PER_MILLE, 1000)
+        .map(Amount)
+        .map_err(|e| corrupt(&format!("market fee: {e}")))?;
     let net = sub(lease.accrued, fee)?;
     if fee > Amount::ZERO {
         let fee_pool = module_account::fee_pool();
@@ -99,7 +103,7 @@ pub(super) fn accept(
     order: &mut Order,
     lease: &mut Lease,
     check: Check,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     lease.check = check;
     release(state, order, lease)?;
     return_bond(state, &lease.provider, lease.deposit)?;
@@ -118,7 +122,7 @@ pub(super) fn reject(
     order: &mut Order,
     lease: &mut Lease,
     height: u64,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     lease.check = Check::Wrong;
     lease.state = LeaseState::Closed {
         reason: LeaseCloseReason::WrongResult,
@@ -145,7 +149,7 @@ pub(super) fn reject(
 pub(super) fn load_leases(
     state: &StateOverlay<'_>,
     order: &Order,
-) -> Result<Vec<Lease>, StoreError> {
+) -> Result<Vec<Lease>, TxFailure> {
     order
         .leases
         .iter()
@@ -194,7 +198,7 @@ pub(super) fn assign_checkers(
     state: &mut StateOverlay<'_>,
     height: u64,
     order: &mut Order,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let leases = load_leases(state, order)?;
     for (run_id, verifier) in checks_wanted(&leases) {
         // Providers already on this run's chain of checks may not check it.
@@ -250,7 +254,7 @@ pub(super) fn open_lease(
     order: &mut Order,
     bid_id: u64,
     role: LeaseRole,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let mut bid = must(load_bid(state, bid_id), "a winning bid")?;
     let id = next_id(state, "lease")?;
     let lease = Lease {
@@ -297,7 +301,7 @@ pub(super) fn abandon(
     order: &mut Order,
     lease: &mut Lease,
     reason: LeaseCloseReason,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     settle(state, order, lease, height)?;
     if !lease.is_active() {
         return Ok(());
@@ -322,7 +326,7 @@ pub(super) fn close(
     height: u64,
     order: &mut Order,
     reason: OrderCloseReason,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     for id in order.bids.clone() {
         let mut bid = must(load_bid(state, id), "an order's bid")?;
         if bid.state == BidState::Open {
@@ -351,7 +355,7 @@ pub(super) fn finish_if_done(
     state: &mut StateOverlay<'_>,
     height: u64,
     order: &mut Order,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     if order.state != OrderState::Matched {
         return Ok(());
     }

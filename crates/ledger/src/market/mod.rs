@@ -53,7 +53,6 @@ pub use rules::{covers, sampled, winners};
 
 use crate::bank::{module_account, Escrow};
 use crate::codes::{TxCode, TxFailure};
-use plexus_store::StoreError;
 use plexus_types::{Address, Amount, Hash, OrderTerms, PublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -272,25 +271,29 @@ fn escrow_account() -> Escrow {
     Escrow::new(module_account::market_escrow(), "market")
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("market accounting: {what}"))
+/// A market invariant that does not hold: the transaction that would break it fails.
+fn corrupt(what: &str) -> TxFailure {
+    TxFailure::broken(format_args!("market accounting: {what}"))
 }
 
 fn fail<T>(code: TxCode, log: String) -> Result<T, TxFailure> {
     Err(TxFailure::new(code, log))
 }
 
-fn add(a: Amount, b: Amount) -> Result<Amount, StoreError> {
-    a.checked_add(b).ok_or_else(|| corrupt("amount overflows"))
+fn add(a: Amount, b: Amount) -> Result<Amount, TxFailure> {
+    a.checked_add(b)
+        .ok_or_else(|| TxFailure::overflow(format_args!("{a} + {b} uplx")))
 }
 
-fn sub(a: Amount, b: Amount) -> Result<Amount, StoreError> {
+fn sub(a: Amount, b: Amount) -> Result<Amount, TxFailure> {
     a.checked_sub(b).ok_or_else(|| corrupt("amount underflows"))
 }
 
-fn must<T>(r: Result<T, TxFailure>, what: &str) -> Result<T, StoreError> {
+/// A record the market's own indexes point at: its absence is a broken invariant, not a
+/// refusal the transaction's sender can read as theirs.
+fn must<T>(r: Result<T, TxFailure>, what: &str) -> Result<T, TxFailure> {
     r.map_err(|e| match e {
-        TxFailure::Store(s) => s,
         TxFailure::Failed { log, .. } => corrupt(&format!("{what}: {log}")),
+        store => store,
     })
 }

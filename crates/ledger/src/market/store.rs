@@ -2,16 +2,18 @@
 //! leases, provider records and totals, and payments out of the market escrow.
 
 use super::state_key;
-use super::{corrupt, escrow_account, fail, Bid, Lease, MarketTotals, Order, ProviderRecord};
+use super::{escrow_account, fail, Bid, Lease, MarketTotals, Order, ProviderRecord};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
-use plexus_store::StoreError;
 use plexus_types::{Address, Amount};
 
-pub(super) fn next_id(state: &mut StateOverlay<'_>, kind: &str) -> Result<u64, StoreError> {
+pub(super) fn next_id(state: &mut StateOverlay<'_>, kind: &str) -> Result<u64, TxFailure> {
     let key = state_key::market_count(kind);
     let id = state.get_u64(&key)?;
-    state.set_u64(key, id + 1);
+    let next = id
+        .checked_add(1)
+        .ok_or_else(|| TxFailure::overflow(format_args!("the market's {kind} count")))?;
+    state.set_u64(key, next);
     Ok(id)
 }
 
@@ -48,7 +50,7 @@ pub(super) fn save_lease(state: &mut StateOverlay<'_>, l: &Lease) {
     state.set_json(state_key::market_lease(l.id), l);
 }
 
-pub(super) fn totals(state: &StateOverlay<'_>) -> Result<MarketTotals, StoreError> {
+pub(super) fn totals(state: &StateOverlay<'_>) -> Result<MarketTotals, TxFailure> {
     Ok(state
         .get_json(&state_key::market_totals())?
         .unwrap_or_default())
@@ -57,14 +59,14 @@ pub(super) fn totals(state: &StateOverlay<'_>) -> Result<MarketTotals, StoreErro
 pub(super) fn update_totals(
     state: &mut StateOverlay<'_>,
     f: impl FnOnce(&mut MarketTotals) -> Option<()>,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let mut t = totals(state)?;
-    f(&mut t).ok_or_else(|| corrupt("totals overflow"))?;
+    f(&mut t).ok_or_else(|| TxFailure::overflow("the market's running totals"))?;
     state.set_json(state_key::market_totals(), &t);
     Ok(())
 }
 
-pub(super) fn live_orders(state: &StateOverlay<'_>) -> Result<Vec<u64>, StoreError> {
+pub(super) fn live_orders(state: &StateOverlay<'_>) -> Result<Vec<u64>, TxFailure> {
     Ok(state
         .get_json(&state_key::market_live_orders())?
         .unwrap_or_default())
@@ -73,7 +75,7 @@ pub(super) fn live_orders(state: &StateOverlay<'_>) -> Result<Vec<u64>, StoreErr
 pub(super) fn provider_record(
     state: &StateOverlay<'_>,
     p: &Address,
-) -> Result<ProviderRecord, StoreError> {
+) -> Result<ProviderRecord, TxFailure> {
     Ok(state
         .get_json(&state_key::market_provider(p))?
         .unwrap_or_default())
@@ -83,7 +85,7 @@ pub(super) fn pay_out(
     state: &mut StateOverlay<'_>,
     to: &Address,
     amount: Amount,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     if amount > Amount::ZERO {
         escrow_account().pay_out(state, to, amount, "the market escrow cannot pay")?;
     }

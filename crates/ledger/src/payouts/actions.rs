@@ -3,7 +3,7 @@
 use super::{resource, state_key, window_open, ManifestVote};
 use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
-use crate::epochs::{self, FinalManifest};
+use crate::epochs::{self, FinalManifest, RewardPool};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
@@ -83,6 +83,12 @@ pub(crate) fn claim(
 ) -> Result<(), TxFailure> {
     let resource = resource(&c.resource)?;
     let last = epochs::last_epoch(state)?;
+    if c.epoch > last {
+        return Err(TxFailure::new(
+            TxCode::NoManifest,
+            format!("epoch {} has not ended (last ended: {last})", c.epoch),
+        ));
+    }
     if !window_open(info, c.epoch, last) {
         return Err(TxFailure::new(
             TxCode::ClaimWindowClosed,
@@ -122,6 +128,7 @@ pub(crate) fn claim(
         plexus_rewards::payout(pool.amount.0, c.units, manifest.total_units)
             .map_err(|e| TxFailure::new(TxCode::BadProof, e.to_string()))?,
     );
+    let claimed_units = within_manifest(&pool, &manifest, c.units, pay)?;
     let slashed = matches!(
         registry::load(state, &c.device)?.map(|d| d.status),
         Some(DeviceStatus::Slashed { .. })
@@ -138,7 +145,7 @@ pub(crate) fn claim(
         ));
     }
     let mut totals = epochs::totals(state)?;
-    let overflow = || TxFailure::new(TxCode::Internal, "reward totals overflow");
+    let overflow = || TxFailure::overflow("the reward totals");
     if slashed {
         pool.forfeited = pool.forfeited.checked_add(pay).ok_or_else(overflow)?;
         totals.forfeited = totals.forfeited.checked_add(pay).ok_or_else(overflow)?;
@@ -146,14 +153,47 @@ pub(crate) fn claim(
         pool.paid = pool.paid.checked_add(pay).ok_or_else(overflow)?;
         totals.paid = totals.paid.checked_add(pay).ok_or_else(overflow)?;
     }
-    pool.claimed_units = pool
-        .claimed_units
-        .checked_add(c.units)
-        .ok_or_else(overflow)?;
+    pool.claimed_units = claimed_units;
     epochs::save_pool(state, &pool);
     epochs::save_totals(state, &totals);
     state.set(claim_key, pay.0.to_be_bytes().to_vec());
     Ok(())
+}
+
+/// Claim cap: the units claimed against a final manifest never add up past its total, and
+/// what its pool pays and forfeits never past the pool. Oracles finalize a root and a total
+/// that nothing on chain can check against each other, so a manifest whose leaves sum past its
+/// total must not let claims take other pools' tokens from the rewards account. Returns the
+/// pool's claimed units with this claim.
+fn within_manifest(
+    pool: &RewardPool,
+    manifest: &FinalManifest,
+    units: u128,
+    pay: Amount,
+) -> Result<u128, TxFailure> {
+    let claimed_units = pool
+        .claimed_units
+        .checked_add(units)
+        .filter(|claimed| *claimed <= manifest.total_units);
+    let spent = pool
+        .paid
+        .checked_add(pool.forfeited)
+        .and_then(|s| s.checked_add(pay))
+        .filter(|spent| *spent <= pool.amount);
+    match (claimed_units, spent) {
+        (Some(claimed_units), Some(_)) => Ok(claimed_units),
+        _ => Err(TxFailure::new(
+            TxCode::ManifestExhausted,
+            format!(
+                "{} units were already claimed of the manifest's {}; {units} more would overdraw \
+                 epoch {}'s {} pool",
+                pool.claimed_units,
+                manifest.total_units,
+                pool.epoch,
+                pool.resource.as_str()
+            ),
+        )),
+    }
 }
 
 /// A fraud proof: the device's signed commitment and one wrong row of it slash the device.

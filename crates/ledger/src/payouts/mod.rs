@@ -3,7 +3,9 @@
 //! Oracles submit `{epoch, class, root, total_units, evidence_root}`; when `threshold` of them
 //! have submitted the same triple the manifest is final. Anyone may then claim a device's
 //! reward with the leaf and its Merkle proof; the pay, floor(pool × units / total_units), goes
-//! to the leaf's owner, or to the slashed account if the device has been slashed. Anyone may
+//! to the leaf's owner, or to the slashed account if the device has been slashed. The claims
+//! against one manifest never add up past its total units nor its pool: a manifest whose
+//! leaves sum past its total pays its first claims and refuses the rest. Anyone may
 //! submit a device's signed commitment to a wrong compute answer; the ledger re-checks the row
 //! and slashes the device's whole stake.
 
@@ -37,7 +39,10 @@ fn resource(name: &str) -> Result<ResourceClass, TxFailure> {
 }
 
 /// Whether claims (and manifests) for `epoch` are still accepted, given the last ended epoch:
-/// during the `claim_epochs` epochs after it; the last of them settles it when it ends.
+/// during the `claim_epochs` epochs after it; the last of them settles it when it ends. A
+/// window that would end past the last epoch there can be never closes.
 fn window_open(info: &ChainInfo, epoch: u64, last_ended: u64) -> bool {
-    last_ended < epoch + info.rewards.claim_epochs
+    epoch
+        .checked_add(info.rewards.claim_epochs)
+        .is_none_or(|closes| last_ended < closes)
 }

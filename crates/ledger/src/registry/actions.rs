@@ -93,7 +93,10 @@ pub(crate) fn register(
     );
     let count = state.get_u64(&state_key::device_count())?;
     state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
-    state.set_u64(state_key::device_count(), count + 1);
+    let next = count
+        .checked_add(1)
+        .ok_or_else(|| TxFailure::new(TxCode::Overflow, "the device count is at its largest"))?;
+    state.set_u64(state_key::device_count(), next);
     Ok(())
 }
 
@@ -138,7 +141,8 @@ pub(crate) fn retire(
         );
     }
     device.status = DeviceStatus::Retired {
-        unbonded_at_epoch: epoch + info.rewards.unbonding_epochs,
+        // An unbonding period past the last epoch there can be never ends.
+        unbonded_at_epoch: epoch.saturating_add(info.rewards.unbonding_epochs),
     };
     save(state, &device);
     Ok(())

@@ -49,7 +49,19 @@ pub(crate) fn create_deal(
             format!("client cannot deposit an escrow of {escrow} uplx"),
         );
     }
+    // Term rule: epochs `current + 2 ..= current + 1 + epochs`.
+    let (Some(first_epoch), Some(last_epoch)) = (
+        current_epoch.checked_add(2),
+        current_epoch
+            .checked_add(1)
+            .and_then(|e| e.checked_add(terms.epochs)),
+    ) else {
+        return Err(TxFailure::overflow("the deal's last epoch"));
+    };
     let id = state.get_u64(&state_key::storage_deal_count())?;
+    let next_id = id
+        .checked_add(1)
+        .ok_or_else(|| TxFailure::overflow("the storage deal count"))?;
     let deal = StorageDeal {
         id,
         client: *client,
@@ -57,8 +69,8 @@ pub(crate) fn create_deal(
         size: terms.size,
         replicas: terms.replicas,
         price_per_replica_epoch: terms.price_per_replica_epoch,
-        first_epoch: current_epoch + 2,
-        last_epoch: current_epoch + 1 + terms.epochs,
+        first_epoch,
+        last_epoch,
         escrow,
         paid: Amount::ZERO,
         refunded: Amount::ZERO,
@@ -69,7 +81,7 @@ pub(crate) fn create_deal(
         created_height: height,
     };
     save_deal(state, &deal);
-    state.set_u64(state_key::storage_deal_count(), id + 1);
+    state.set_u64(state_key::storage_deal_count(), next_id);
     let mut by_blob = id_list(state, &state_key::storage_blob_deals(&terms.blob))?;
     by_blob.push(id);
     state.set_json(state_key::storage_blob_deals(&terms.blob), &by_blob);
@@ -78,7 +90,7 @@ pub(crate) fn create_deal(
     state.set_json(state_key::storage_open_deals(), &open);
     let mut t = totals(state)?;
     t.locked(escrow)
-        .ok_or_else(|| super::corrupt("escrowed overflows"))?;
+        .ok_or_else(|| TxFailure::overflow("the storage escrow's running total"))?;
     state.set_json(state_key::storage_totals(), &t);
     Ok(())
 }

@@ -54,7 +54,7 @@ pub(crate) fn end_epoch(
         }
         for provider in deal.providers.clone() {
             let Some(device) = registry::load(state, &provider)? else {
-                return Err(corrupt("assigned device missing"));
+                return Err(corrupt("assigned device missing").into());
             };
             if device.status != DeviceStatus::Active
                 || failed.contains(&provider)

@@ -41,6 +41,7 @@ pub(crate) use actions::{audit, create_deal};
 pub(crate) use end_epoch::end_epoch;
 
 use crate::bank::{module_account, Escrow, EscrowTotals};
+use crate::codes::TxFailure;
 use crate::genesis::{ChainInfo, ResourceClass};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
@@ -142,8 +143,9 @@ fn escrow_account() -> Escrow {
     Escrow::new(module_account::storage_escrow(), "storage")
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("storage accounting: {what}"))
+/// A storage invariant that does not hold: a transaction that would break it fails.
+fn corrupt(what: &str) -> TxFailure {
+    TxFailure::broken(format_args!("storage accounting: {what}"))
 }
 
 pub(crate) fn load_deal(
@@ -201,7 +203,7 @@ pub fn rank(blob: &Hash, device: &PublicKey) -> Hash {
 }
 
 /// Devices that already hold `blob` for an open deal.
-fn holders(state: &StateOverlay<'_>, blob: &Hash) -> Result<Vec<PublicKey>, StoreError> {
+fn holders(state: &StateOverlay<'_>, blob: &Hash) -> Result<Vec<PublicKey>, TxFailure> {
     let mut out = Vec::new();
     for id in id_list(state, &state_key::storage_blob_deals(blob))? {
         let deal = load_deal(state, id)?.ok_or_else(|| corrupt("indexed deal missing"))?;

@@ -7,7 +7,6 @@ use super::{
 use crate::bank::module_account;
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
-use plexus_store::StoreError;
 use plexus_types::tx::{MAX_TRAINING_PARTICIPANTS, TRAINING_JOIN_BOND};
 use plexus_types::{Address, Amount, TrainingRound, TrainingTaskTerms};
 
@@ -37,7 +36,10 @@ pub(crate) fn create_task(
         created_height: height,
     };
     save(state, &task);
-    state.set_u64(state_key::training_task_count(), id + 1);
+    let next = id
+        .checked_add(1)
+        .ok_or_else(|| TxFailure::overflow("the training task count"))?;
+    state.set_u64(state_key::training_task_count(), next);
     update_totals(state, |t| t.locked(terms.budget))?;
     Ok(())
 }
@@ -216,7 +218,7 @@ fn refund(
     state: &mut StateOverlay<'_>,
     task: &mut TrainingTask,
     status: TaskStatus,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let rest = task.held().ok_or_else(|| corrupt("paid exceeds budget"))?;
     if rest > Amount::ZERO {
         escrow_account().pay_out(state, &task.sponsor, rest, "escrow cannot refund a task")?;
@@ -228,7 +230,7 @@ fn refund(
 }
 
 /// Bond rule: returns or forfeits each participant's bond as its task ends.
-fn settle_bonds(state: &mut StateOverlay<'_>, task: &mut TrainingTask) -> Result<(), StoreError> {
+fn settle_bonds(state: &mut StateOverlay<'_>, task: &mut TrainingTask) -> Result<(), TxFailure> {
     let rounds_done = task.rounds_done();
     let (mut returned, mut forfeit) = (Amount::ZERO, Amount::ZERO);
     for p in &mut task.participants {

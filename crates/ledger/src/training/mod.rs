@@ -33,7 +33,6 @@ pub(crate) use actions::{cancel, create_task, join, submit_round};
 use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
-use plexus_store::StoreError;
 use plexus_types::{Address, Amount, Hash, TrainingTaskTerms};
 use serde::{Deserialize, Serialize};
 
@@ -140,8 +139,8 @@ fn escrow_account() -> Escrow {
     Escrow::new(module_account::training_escrow(), "training")
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("training accounting: {what}"))
+fn corrupt(what: &str) -> TxFailure {
+    TxFailure::broken(format_args!("training accounting: {what}"))
 }
 
 fn fail<T>(code: TxCode, log: String) -> Result<T, TxFailure> {
@@ -159,14 +158,15 @@ fn save(state: &mut StateOverlay<'_>, task: &TrainingTask) {
     state.set_json(state_key::training_task(task.id), task);
 }
 
+/// Applies `f` to the running totals; a total that would overflow fails the transaction.
 fn update_totals(
     state: &mut StateOverlay<'_>,
     f: impl FnOnce(&mut TrainingTotals) -> Option<()>,
-) -> Result<(), StoreError> {
+) -> Result<(), TxFailure> {
     let mut t: TrainingTotals = state
         .get_json(&state_key::training_totals())?
         .unwrap_or_default();
-    f(&mut t).ok_or_else(|| corrupt("totals overflow"))?;
+    f(&mut t).ok_or_else(|| TxFailure::overflow("the training escrow's running total"))?;
     state.set_json(state_key::training_totals(), &t);
     Ok(())
 }
