@@ -237,7 +237,16 @@ impl Learner {
         .await
         .map_err(|e| LearnError::Task(e.to_string()))?
         .map_err(LearnError::Task)?;
-        let update = SignedUpdate::sign(&self.key, task, round.round, round.base_model, delta);
+        // Signed for this chain only, so that it cannot be replayed to another chain's task.
+        let chain_id = self.node.chain_status().await?.chain_id;
+        let update = SignedUpdate::sign(
+            &self.key,
+            &chain_id,
+            task,
+            round.round,
+            round.base_model,
+            delta,
+        );
         let body = serde_json::to_vec(&update).map_err(|e| LearnError::Task(e.to_string()))?;
         match j.coordinator.submit_update(task, body).await {
             Ok(()) => {}

@@ -57,7 +57,7 @@ pub enum SendError {
 pub struct Overrides {
     /// A nonce to use instead of the account's next one.
     pub nonce: Option<u64>,
-    /// A fee to offer instead of the chain's minimum fee.
+    /// A fee to offer instead of the least fee the chain takes for the body.
     pub fee: Option<Amount>,
 }
 
@@ -110,18 +110,19 @@ impl<N: NodeApi, C: Clock> TxSender<N, C> {
         self.address
     }
 
-    /// `body` signed for the node's chain, at the account's next nonce and the chain's
-    /// minimum fee unless `overrides` says otherwise.
+    /// `body` signed for the node's chain, at the account's next nonce and the least fee the
+    /// chain takes for it ([`Body::min_fee`]) unless `overrides` says otherwise.
     pub async fn sign(&self, body: Body, overrides: &Overrides) -> Result<SignedTx, SendError> {
         let status = self.node.chain_status().await?;
         let nonce = match overrides.nonce {
             Some(n) => n,
             None => self.node.account_of(&self.address).await?.nonce,
         };
+        let fee = overrides.fee.unwrap_or(body.min_fee(status.min_fee));
         Ok(UnsignedTx {
             chain_id: status.chain_id,
             nonce,
-            fee: overrides.fee.unwrap_or(status.min_fee),
+            fee,
             body,
         }
         .sign(&self.key))

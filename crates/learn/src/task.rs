@@ -12,7 +12,7 @@ use crate::data::{DataError, Dataset};
 use crate::model::{Architecture, Model, ModelError, TrainConfig};
 use crate::optimizer::ServerOptimizer;
 use crate::round::{run_round, RoundError, RoundOutcome};
-use plexus_types::{Address, Hash, PublicKey, SecretKey, Signature, TrainingScore};
+use plexus_types::{statements, Address, Hash, PublicKey, SecretKey, Signature, TrainingScore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -225,24 +225,27 @@ pub struct SignedUpdate {
 }
 
 impl SignedUpdate {
-    /// What a participant signs.
-    pub fn statement(task: u64, round: u32, base_model: &Hash, delta: &[f32]) -> Vec<u8> {
-        let mut m = b"plexus/learn/update/v1".to_vec();
-        m.extend_from_slice(&task.to_be_bytes());
-        m.extend_from_slice(&round.to_be_bytes());
-        m.extend_from_slice(&base_model.0);
-        m.extend_from_slice(&params_hash(delta).0);
-        m
+    /// What a participant signs: [`statements::learning_update`].
+    pub fn statement(
+        chain_id: &str,
+        task: u64,
+        round: u32,
+        base_model: &Hash,
+        delta: &[f32],
+    ) -> Vec<u8> {
+        statements::learning_update(chain_id, task, round, base_model, &params_hash(delta))
     }
 
+    /// `delta` signed by `key` for round `round` of task `task` on chain `chain_id`.
     pub fn sign(
         key: &SecretKey,
+        chain_id: &str,
         task: u64,
         round: u32,
         base_model: Hash,
         delta: Vec<f32>,
     ) -> SignedUpdate {
-        let signature = key.sign(&Self::statement(task, round, &base_model, &delta));
+        let signature = key.sign(&Self::statement(chain_id, task, round, &base_model, &delta));
         SignedUpdate {
             task,
             round,
@@ -258,23 +261,25 @@ impl SignedUpdate {
         Address::from_public_key(&self.public_key)
     }
 
-    /// Checks the signature.
-    pub fn verify(&self) -> Result<(), TaskError> {
+    /// Checks the signature, as made for chain `chain_id`.
+    pub fn verify(&self, chain_id: &str) -> Result<(), TaskError> {
         let bytes = hex::decode(&self.signature)
             .map_err(|_| TaskError::Update("the signature is not hex".into()))?;
         let sig = Signature::from_slice(&bytes)
             .map_err(|e| TaskError::Update(format!("signature: {e}")))?;
-        self.public_key
-            .verify(
-                &Self::statement(self.task, self.round, &self.base_model, &self.delta),
-                &sig,
-            )
-            .map_err(|_| {
-                TaskError::Update(format!(
-                    "the signature of {}'s update does not verify",
-                    self.participant()
-                ))
-            })
+        let statement = Self::statement(
+            chain_id,
+            self.task,
+            self.round,
+            &self.base_model,
+            &self.delta,
+        );
+        self.public_key.verify(&statement, &sig).map_err(|_| {
+            TaskError::Update(format!(
+                "the signature of {}'s update does not verify for chain {chain_id}",
+                self.participant()
+            ))
+        })
     }
 }
 
@@ -289,6 +294,8 @@ pub struct ScoreEntry {
 /// its blake3 goes on chain with the round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundRecord {
+    /// The chain the task lives on; every update is signed for it.
+    pub chain_id: String,
     pub task: u64,
     pub round: u32,
     pub base_model: Hash,
@@ -340,6 +347,8 @@ impl RoundRecord {
 
 /// What a round starts from.
 pub struct RoundInput {
+    /// The chain the task lives on; every update must be signed for it.
+    pub chain_id: String,
     pub task: u64,
     pub round: u32,
     pub base_params: Vec<f32>,
@@ -354,6 +363,7 @@ pub struct RoundInput {
 /// accepting it, and [`close_round`] again for every update.
 pub fn check_update(
     update: &SignedUpdate,
+    chain_id: &str,
     task: u64,
     round: u32,
     base_model: &Hash,
@@ -380,7 +390,7 @@ pub fn check_update(
     if let Some(i) = update.delta.iter().position(|x| !x.is_finite()) {
         return Err(TaskError::Update(format!("parameter {i} is not finite")));
     }
-    update.verify()
+    update.verify(chain_id)
 }
 
 /// Runs a round: checks every update, aggregates, scores and smooths. Returns the record and
@@ -401,7 +411,14 @@ pub fn close_round(
         return Err(TaskError::Update("two updates from one participant".into()));
     }
     for u in &input.updates {
-        check_update(u, input.task, input.round, &base_model, model.num_params())?;
+        check_update(
+            u,
+            &input.chain_id,
+            input.task,
+            input.round,
+            &base_model,
+            model.num_params(),
+        )?;
         if !input.previous.contains_key(&u.participant()) {
             return Err(TaskError::Update(format!(
                 "{} does not take part in round {}",
@@ -458,6 +475,7 @@ pub fn close_round(
         .copied()
         .collect();
     let record = RoundRecord {
+        chain_id: input.chain_id,
         task: input.task,
         round: input.round,
         base_model,
@@ -490,6 +508,7 @@ pub fn recompute(
 ) -> Result<(RoundRecord, Vec<f32>), TaskError> {
     let model = spec.model()?;
     let input = RoundInput {
+        chain_id: record.chain_id.clone(),
         task: record.task,
         round: record.round,
         base_params: record.base_params.clone(),
@@ -550,6 +569,8 @@ mod tests {
     use super::*;
     use crate::simulate::digits_split;
 
+    const CHAIN: &str = "plexus-test";
+
     fn spec() -> TaskSpec {
         TaskSpec {
             architecture: Architecture::Mlp { hidden: 16 },
@@ -584,13 +605,21 @@ mod tests {
                 .zip(&base)
                 .map(|(t, g)| t - g)
                 .collect();
-            updates.push(SignedUpdate::sign(key, 9, 1, params_hash(&base), delta));
+            updates.push(SignedUpdate::sign(
+                key,
+                CHAIN,
+                9,
+                1,
+                params_hash(&base),
+                delta,
+            ));
         }
         let previous = keys
             .iter()
             .map(|k| (Address::from_public_key(&k.public_key()), 0))
             .collect();
         let input = RoundInput {
+            chain_id: CHAIN.into(),
             task: 9,
             round: 1,
             base_params: base,
@@ -637,27 +666,37 @@ mod tests {
         let base = params_hash(&input.base_params);
         let good = &input.updates[0];
         let n = model.num_params();
-        assert!(check_update(good, 9, 1, &base, n).is_ok());
-        assert!(check_update(good, 9, 2, &base, n).is_err(), "wrong round");
-        assert!(check_update(good, 8, 1, &base, n).is_err(), "wrong task");
+        assert!(check_update(good, CHAIN, 9, 1, &base, n).is_ok());
         assert!(
-            check_update(good, 9, 1, &Hash::of(b"x"), n).is_err(),
+            check_update(good, CHAIN, 9, 2, &base, n).is_err(),
+            "wrong round"
+        );
+        assert!(
+            check_update(good, CHAIN, 8, 1, &base, n).is_err(),
+            "wrong task"
+        );
+        assert!(
+            check_update(good, CHAIN, 9, 1, &Hash::of(b"x"), n).is_err(),
             "other model"
         );
-        let short = SignedUpdate::sign(&keys[0], 9, 1, base, vec![0.0; n - 1]);
-        assert!(check_update(&short, 9, 1, &base, n).is_err());
+        let short = SignedUpdate::sign(&keys[0], CHAIN, 9, 1, base, vec![0.0; n - 1]);
+        assert!(check_update(&short, CHAIN, 9, 1, &base, n).is_err());
         let mut nan = good.delta.clone();
         nan[0] = f32::NAN;
-        let nan = SignedUpdate::sign(&keys[0], 9, 1, base, nan);
-        assert!(check_update(&nan, 9, 1, &base, n).is_err());
+        let nan = SignedUpdate::sign(&keys[0], CHAIN, 9, 1, base, nan);
+        assert!(check_update(&nan, CHAIN, 9, 1, &base, n).is_err());
         let mut forged = good.clone();
         forged.public_key = keys[1].public_key();
-        assert!(check_update(&forged, 9, 1, &base, n).is_err(), "forged");
+        assert!(
+            check_update(&forged, CHAIN, 9, 1, &base, n).is_err(),
+            "forged"
+        );
         // An outsider's update, or two from one participant, stop the round.
         let mut outsider = input.updates.clone();
         let stranger = SecretKey::generate();
-        outsider[0] = SignedUpdate::sign(&stranger, 9, 1, base, good.delta.clone());
+        outsider[0] = SignedUpdate::sign(&stranger, CHAIN, 9, 1, base, good.delta.clone());
         let with = |updates: Vec<SignedUpdate>| RoundInput {
+            chain_id: CHAIN.into(),
             updates,
             previous: input.previous.clone(),
             base_params: input.base_params.clone(),
@@ -668,6 +707,37 @@ mod tests {
         assert!(close_round(&spec, &model, &validation, with(outsider)).is_err());
         let twice = vec![good.clone(), good.clone()];
         assert!(close_round(&spec, &model, &validation, with(twice)).is_err());
+    }
+
+    #[test]
+    fn an_update_signed_for_another_chain_is_refused() {
+        let (spec, validation, input, keys) = round_one();
+        let model = spec.model().unwrap();
+        let base = params_hash(&input.base_params);
+        let n = model.num_params();
+        let delta = input.updates[0].delta.clone();
+        // The same participant, task number, round and model, signed on another chain.
+        let replayed = SignedUpdate::sign(&keys[0], "plexus-other", 9, 1, base, delta.clone());
+        let err = check_update(&replayed, CHAIN, 9, 1, &base, n).unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+        assert!(check_update(&replayed, "plexus-other", 9, 1, &base, n).is_ok());
+        // A round holding it does not close, and a record claiming it does not recompute.
+        let mut updates = input.updates.clone();
+        updates[0] = replayed;
+        let replay_round = RoundInput {
+            chain_id: CHAIN.into(),
+            task: 9,
+            round: 1,
+            base_params: input.base_params.clone(),
+            optimizer: ServerOptimizer::plain(),
+            previous: input.previous.clone(),
+            updates,
+        };
+        assert!(close_round(&spec, &model, &validation, replay_round).is_err());
+        let (record, _, _) = close_round(&spec, &model, &validation, input).unwrap();
+        let mut moved = record.clone();
+        moved.chain_id = "plexus-other".into();
+        assert!(recompute(&spec, &validation, &moved).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! admission never waits for a block to execute) and again when a block executes it:
 //!
 //! 1. stateless ([`check_format`], then the signature): size, format, chain id;
-//! 2. against state ([`check_against_state`]): fee, nonce and the balance to pay the fee,
-//!    where admission lets the nonce run up to [`MAX_NONCE_GAP`] ahead and a block takes only
+//! 2. against state ([`check_against_state`]): fee (at least [`Body::min_fee`] of the chain's minimum), nonce
+//!    and the balance to pay the fee, where admission lets the nonce run up to [`MAX_NONCE_GAP`] ahead and a block takes only
 //!    the account's next nonce;
 //! 3. execution, in a block only: the body's own rules, by its component.
 //!
@@ -15,7 +15,7 @@ use crate::codes::{Reject, TxCode};
 use crate::genesis::Params;
 use crate::sigcache::SigCache;
 use plexus_store::{Snapshot, Store};
-use plexus_types::{Address, Amount, SignedTx, TxError, TxHash};
+use plexus_types::{Address, Amount, Body, SignedTx, TxError, TxHash};
 use std::sync::Arc;
 
 /// How far ahead of the account's next nonce the mempool holds transactions.
@@ -68,21 +68,26 @@ pub(crate) fn invalid_signature() -> Reject {
     Reject::from(TxError::BadSignature(plexus_types::KeyError::BadSignature))
 }
 
-/// Stage 2, against state: the fee at least the chain's minimum, the nonce the account's
-/// next one or at most `max_nonce_gap` ahead of it, a next nonce after it, and a balance that
-/// pays the fee.
+/// Stage 2, against state: the fee at least the chain's minimum for the body
+/// ([`Body::min_fee`]), the nonce the account's next one or at most `max_nonce_gap` ahead of
+/// it, a next nonce after it, and a balance that pays the fee.
 pub(crate) fn check_against_state(
     params: &Params,
     tx: &SignedTx,
     account: &Account,
     max_nonce_gap: u64,
 ) -> Result<(), Reject> {
-    if tx.fee < params.min_fee {
+    let min_fee = tx.body.min_fee(params.min_fee);
+    if tx.fee < min_fee {
+        let what = match &tx.body {
+            Body::ComputeFraud(f) => format!(" for a fraud proof over an {0}×{0} product", f.n),
+            _ => String::new(),
+        };
         return Err(Reject::new(
             TxCode::FeeTooLow,
             format!(
-                "fee {} uplx is below the minimum of {} uplx",
-                tx.fee, params.min_fee
+                "fee {} uplx is below the minimum of {} uplx{what}",
+                tx.fee.0, min_fee.0
             ),
         ));
     }

@@ -7,7 +7,7 @@ use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
     statements, Address, Amount, Body, Capabilities, ComputeFraud, Hash, PublicKey, RewardClaim,
-    SecretKey,
+    SecretKey, UnsignedTx,
 };
 use proptest::prelude::*;
 
@@ -323,6 +323,133 @@ fn a_signed_wrong_compute_answer_slashes_the_device_and_forfeits_its_reward() {
     assert!(acct.totals.forfeited > Amount::ZERO);
     assert_eq!(acct.totals.slashed_stake, Amount(STAKE));
     net.assert_accounted();
+}
+
+/// A wrong answer of size `n` committed and signed by `device`, and the fraud proof that opens
+/// its wrong row 3.
+fn signed_wrong_answer(device: &SecretKey, n: u32) -> ComputeFraud {
+    let challenge = ComputeChallenge::new([9; 32], n).unwrap();
+    let mut product = plexus_proofs::compute::prove(&challenge).product().to_vec();
+    let cell = 3 * n as usize + 2;
+    product[cell] = (product[cell] + 1) % plexus_proofs::compute::P;
+    let cheat = ComputeProof::commit(&challenge, product).unwrap();
+    let opening = cheat.open(3).unwrap();
+    let statement = statements::compute_commitment(CHAIN, challenge.seed(), n, &cheat.root());
+    ComputeFraud {
+        device: device.public_key(),
+        seed: *challenge.seed(),
+        n,
+        root: cheat.root(),
+        device_signature: device.sign(&statement),
+        row_index: 3,
+        row: opening.row,
+        proof: opening.proof,
+    }
+}
+
+/// The same proof with a row that is not in the commitment: checking it against the root
+/// refuses it as no fraud, so a refusal for any other reason came before the row was looked at.
+fn with_garbage_row(mut f: ComputeFraud) -> ComputeFraud {
+    f.row = vec![u32::MAX; f.n as usize];
+    f
+}
+
+#[test]
+fn a_fraud_proof_against_an_unregistered_device_is_refused_before_any_recomputation() {
+    let reporter = key(0);
+    let owner = key(1);
+    let mut net = Net::new(&[addr(&reporter), addr(&owner)]);
+    // Any fresh key can sign a commitment; no device of the chain stands behind it.
+    let stranger = SecretKey::from_seed([90; 32]);
+    let proofs = [
+        signed_wrong_answer(&stranger, 8),
+        with_garbage_row(signed_wrong_answer(&stranger, 8)),
+    ];
+    for proof in proofs {
+        let result = net.send_for_result(&reporter, Body::ComputeFraud(proof));
+        assert_eq!(result.code, TxCode::UnknownDevice, "{}", result.log);
+        assert_eq!(
+            result.fee,
+            Amount(FEE),
+            "the refused proof still pays its fee"
+        );
+    }
+    let mut unsigned = signed_wrong_answer(&stranger, 8);
+    unsigned.device_signature = stranger.sign(b"not a commitment");
+    assert_eq!(
+        net.send(&reporter, Body::ComputeFraud(unsigned)),
+        TxCode::UnknownDevice
+    );
+
+    // A device that is slashed already is no target either, whatever row comes with it.
+    let device = SecretKey::from_seed([91; 32]);
+    assert_eq!(
+        net.send(&owner, register_cpu(&owner, &device, "cpu-small", STAKE)),
+        TxCode::Ok
+    );
+    let fraud = signed_wrong_answer(&device, 8);
+    assert_eq!(
+        net.send(
+            &reporter,
+            Body::ComputeFraud(with_garbage_row(fraud.clone()))
+        ),
+        TxCode::NotFraud
+    );
+    assert_eq!(
+        net.send(&reporter, Body::ComputeFraud(fraud.clone())),
+        TxCode::Ok
+    );
+    assert_eq!(
+        net.send(&reporter, Body::ComputeFraud(with_garbage_row(fraud))),
+        TxCode::AlreadySlashed
+    );
+    net.assert_accounted();
+}
+
+#[test]
+fn a_fraud_proof_that_underpays_for_its_recomputation_is_refused_at_admission() {
+    let reporter = key(0);
+    let mut net = Net::new(&[addr(&reporter)]);
+    let device = SecretKey::from_seed([92; 32]);
+    // A cpu-small answer: recomputing one row costs 512² multiply-adds, four minimum fees.
+    let mut proof = with_garbage_row(signed_wrong_answer(&device, 8));
+    proof.n = 512;
+    proof.row = vec![1; 512];
+    let signed = |nonce: u64, fee: u128| {
+        UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: Amount(fee),
+            body: Body::ComputeFraud(proof.clone()),
+        }
+        .sign(&reporter)
+    };
+    let checker = net.ledger.checker().unwrap();
+    let refused = checker.check(&signed(0, FEE).bytes).unwrap_err();
+    assert_eq!(refused.code, TxCode::FeeTooLow);
+    assert!(
+        refused.message.contains("4000 uplx"),
+        "the refusal names the fee to pay: {}",
+        refused.message
+    );
+    assert_eq!(
+        checker
+            .check(&signed(0, 4 * FEE - 1).bytes)
+            .unwrap_err()
+            .code,
+        TxCode::FeeTooLow
+    );
+    assert!(checker.check(&signed(0, 4 * FEE).bytes).is_ok());
+
+    // A proposer that includes it anyway gets the same refusal from the block, and no work.
+    let before = net.balance(&addr(&reporter));
+    let outcome = run_block(&mut net.ledger, vec![signed(0, FEE).bytes]);
+    assert_eq!(outcome.results[0].code, TxCode::FeeTooLow);
+    assert_eq!(net.balance(&addr(&reporter)), before);
+    // Paid in full, it is judged: this device was never registered.
+    let outcome = run_block(&mut net.ledger, vec![signed(0, 4 * FEE).bytes]);
+    assert_eq!(outcome.results[0].code, TxCode::UnknownDevice);
+    assert_eq!(net.balance(&addr(&reporter)), before - 4 * FEE);
 }
 
 proptest! {

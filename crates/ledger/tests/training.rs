@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use plexus_ledger::training::TaskStatus;
 use plexus_ledger::{module_account, query, TxCode};
+use plexus_types::tx::{MAX_TRAINING_PARTICIPANTS, TRAINING_JOIN_BOND};
 use plexus_types::{
     Amount, Body, Hash, SecretKey, TrainingRound, TrainingScore, TrainingTaskTerms,
 };
@@ -172,6 +173,89 @@ fn a_sponsor_that_cannot_pay_makes_no_task() {
     assert!(query::training_tasks(net.ledger.store())
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn filling_a_task_with_sybil_joins_costs_a_bond_each() {
+    let (sponsor, coord, honest) = (key(1), key(2), key(3));
+    let sybils: Vec<SecretKey> = (10..10 + MAX_TRAINING_PARTICIPANTS as u8 - 1)
+        .map(key)
+        .collect();
+    let broke = key(100);
+    let mut funded: Vec<&SecretKey> = vec![&sponsor, &coord, &honest];
+    funded.extend(&sybils);
+    let mut genesis_accounts: Vec<_> = funded.iter().map(|k| (addr(k), FUNDS)).collect();
+    // Enough for the fee, not for the bond.
+    genesis_accounts.push((addr(&broke), FEE + TRAINING_JOIN_BOND.0 - 1));
+    let mut net = Net::with_genesis(genesis(&genesis_accounts));
+    assert_eq!(
+        net.send(&sponsor, Body::CreateTrainingTask(terms(&coord, 2, 1_000))),
+        TxCode::Ok
+    );
+    assert_eq!(
+        net.send(&broke, Body::JoinTrainingTask { task: 0 }),
+        TxCode::InsufficientFunds
+    );
+    assert_eq!(
+        net.send(&honest, Body::JoinTrainingTask { task: 0 }),
+        TxCode::Ok
+    );
+    for s in &sybils {
+        assert_eq!(net.send(s, Body::JoinTrainingTask { task: 0 }), TxCode::Ok);
+        assert_eq!(
+            net.balance(&addr(s)),
+            FUNDS - FEE - TRAINING_JOIN_BOND.0,
+            "each join locks a bond"
+        );
+    }
+    assert_eq!(
+        net.send(&broke, Body::JoinTrainingTask { task: 0 }),
+        TxCode::TaskFull
+    );
+    let bonds = u128::from(MAX_TRAINING_PARTICIPANTS) * TRAINING_JOIN_BOND.0;
+    assert_eq!(
+        net.balance(&module_account::training_escrow()),
+        1_000 + bonds
+    );
+    // The sybils send nothing, so the coordinator scores only the honest participant.
+    let fees_before = net.balance(&module_account::fee_pool());
+    for r in 1..=2 {
+        assert_eq!(net.send(&coord, round(0, r, &[(&honest, 1)])), TxCode::Ok);
+    }
+    let task = net.task(0);
+    assert!(matches!(task.status, TaskStatus::Finished { .. }));
+    // The honest participant gets its bond back with its pay; each sybil's bond is forfeit.
+    assert_eq!(net.balance(&addr(&honest)), FUNDS - FEE + 1_000);
+    for s in &sybils {
+        assert_eq!(net.balance(&addr(s)), FUNDS - FEE - TRAINING_JOIN_BOND.0);
+    }
+    let forfeit = bonds - TRAINING_JOIN_BOND.0;
+    assert_eq!(
+        net.balance(&module_account::fee_pool()) - fees_before,
+        forfeit + 2 * FEE,
+        "forfeit bonds go to the fee pool, beside the rounds' fees"
+    );
+    assert_eq!(net.balance(&module_account::training_escrow()), 0);
+    let acct = query::training_totals(net.ledger.store()).unwrap();
+    assert!(acct.balances(), "{acct:?}");
+}
+
+#[test]
+fn a_participant_never_due_in_a_round_gets_its_bond_back_on_cancel() {
+    let (sponsor, coord, a) = (key(1), key(2), key(3));
+    let mut net = Net::funded(&[&sponsor, &coord, &a]);
+    assert_eq!(
+        net.send(&sponsor, Body::CreateTrainingTask(terms(&coord, 4, 4_000))),
+        TxCode::Ok
+    );
+    assert_eq!(net.send(&a, Body::JoinTrainingTask { task: 0 }), TxCode::Ok);
+    assert_eq!(net.balance(&addr(&a)), FUNDS - FEE - TRAINING_JOIN_BOND.0);
+    assert_eq!(
+        net.send(&sponsor, Body::CancelTrainingTask { task: 0 }),
+        TxCode::Ok
+    );
+    assert_eq!(net.balance(&addr(&a)), FUNDS - FEE, "the bond came back");
+    assert_eq!(net.balance(&module_account::training_escrow()), 0);
 }
 
 proptest! {

@@ -78,8 +78,8 @@ impl BidPolicy {
                     });
                 }
                 if let Some(model) = &gpu.model {
-                    let have = hardware.gpu_model.to_lowercase();
-                    if !have.contains(&model.to_lowercase()) {
+                    // The ledger's rule, so a bid never fails on chain for its model.
+                    if !hardware.gpu_model_names(model) {
                         return Err(NoBid::GpuModel {
                             need: model.clone(),
                             have: hardware.gpu_model.clone(),
@@ -182,6 +182,11 @@ mod tests {
             policy().quote(&inference, &other_gpu),
             Err(NoBid::GpuModel { .. })
         ));
+        let lower_case = Capabilities {
+            gpu_model: "nvidia a100-sxm4-80gb".into(),
+            ..gpu_box()
+        };
+        assert!(policy().quote(&inference, &lower_case).is_ok());
         let small = Capabilities {
             cpu_cores: 2,
             ..gpu_box()

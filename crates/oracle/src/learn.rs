@@ -228,7 +228,7 @@ async fn step(coordinator: &Coordinator, task: &TrainingTask) -> anyhow::Result<
         run.participants = task.participants.clone();
         run.chain_rounds = task.rounds_done();
         run.ended = !task.is_open();
-        decide(run, shared.time.now())
+        decide(run, shared.time.now(), &shared.info.chain_id)
     };
     match action {
         Action::Nothing => Ok(()),
@@ -280,8 +280,8 @@ async fn step(coordinator: &Coordinator, task: &TrainingTask) -> anyhow::Result<
     }
 }
 
-/// What to do for a task at `now` (the oracle clock's time).
-fn decide(run: &mut TaskRun, now: Duration) -> Action {
+/// What to do for a task of chain `chain_id` at `now` (the oracle clock's time).
+fn decide(run: &mut TaskRun, now: Duration, chain_id: &str) -> Action {
     if run.ended || run.closing {
         return Action::Nothing;
     }
@@ -330,6 +330,7 @@ fn decide(run: &mut TaskRun, now: Duration) -> Action {
         spec: run.spec.clone(),
         validation: validation.clone(),
         input: RoundInput {
+            chain_id: chain_id.to_string(),
             task: run.id,
             round,
             base_params: run.global.clone(),
@@ -503,7 +504,15 @@ async fn submit_update(
             format!("{who} does not take part in round {round} of task {id}"),
         );
     }
-    if let Err(e) = check_update(&update, id, round, &run.base_model, run.num_params) {
+    let chain_id = &s.shared.info.chain_id;
+    if let Err(e) = check_update(
+        &update,
+        chain_id,
+        id,
+        round,
+        &run.base_model,
+        run.num_params,
+    ) {
         return refuse(StatusCode::BAD_REQUEST, "bad_update", e.to_string());
     }
     if run.updates.contains_key(&who) {

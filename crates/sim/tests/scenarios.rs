@@ -57,10 +57,15 @@ async fn a_poisoning_participant_is_not_paid_while_honest_ones_are() {
             .unwrap_or_else(|| panic!("no payout line for {name}: {story}"));
         assert!(!line.contains("earned 0 PLX"), "{line}");
         assert!(line.contains("its account +"), "{line}");
+        assert!(!line.contains("forfeit"), "{line}");
     }
     assert!(
         story.mentions("sign-flip (poisoner) earned 0 PLX"),
         "{story}"
+    );
+    assert!(
+        story.mentions("and its forfeit join bond of 1 PLX"),
+        "a poisoner that took a slot and earned nothing loses its bond: {story}"
     );
     let share = story
         .lines

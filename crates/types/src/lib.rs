@@ -31,5 +31,5 @@ pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{
     validation_commitment, Body, Capabilities, ComputeFraud, JobResult, JobRuntime, OrderTerms,
     RewardClaim, SignedTx, StorageDealTerms, StorageFailure, TrainingRound, TrainingScore,
-    TrainingTaskTerms, TxError, TxHash, UnsignedTx, MAX_TX_BYTES,
+    TrainingTaskTerms, TxError, TxHash, UnsignedTx, FRAUD_CELLS_PER_MIN_FEE, MAX_TX_BYTES,
 };

@@ -1,4 +1,4 @@
-//! Statements that device keys sign, shared by the agent that signs them, the oracle that
+//! Statements that device and participant keys sign, shared by the agent that signs them, the oracle that
 //! checks them, and the ledger that re-checks them in registrations and fraud proofs. Each
 //! starts with its own domain tag, so a signature on one can never pass as another.
 
@@ -24,6 +24,26 @@ pub fn compute_commitment(chain_id: &str, seed: &[u8; 32], n: u32, root: &Hash) 
     m.extend_from_slice(seed);
     m.extend_from_slice(&n.to_le_bytes());
     m.extend_from_slice(&root.0);
+    m
+}
+
+/// What a training participant signs when it sends the coordinator of task `task` on
+/// `chain_id` its update for round `round`: trained from the global model `base_model`, with
+/// parameters hashing to `delta_hash`. The chain id keeps an update from replaying on
+/// another chain's task of the same number.
+pub fn learning_update(
+    chain_id: &str,
+    task: u64,
+    round: u32,
+    base_model: &Hash,
+    delta_hash: &Hash,
+) -> Vec<u8> {
+    let mut m = b"plexus/learn/update/v2".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(&task.to_be_bytes());
+    m.extend_from_slice(&round.to_be_bytes());
+    m.extend_from_slice(&base_model.0);
+    m.extend_from_slice(&delta_hash.0);
     m
 }
 

@@ -54,6 +54,14 @@ pub struct ParticipantView {
     pub from_round: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub earned: Amount,
+    /// The bond it locked to join, returned when the task ends unless forfeit.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub bond: Amount,
+    /// Whether its bond went to the fee pool when the task ended (it took part in a round
+    /// and earned nothing).
+    #[serde(default)]
+    pub bond_forfeit: bool,
 }
 
 /// `GET /v1/learn/tasks/{id}`.

@@ -77,7 +77,7 @@ pub mod module_account {
     pub fn storage_escrow() -> Address {
         Address::module("storage_escrow")
     }
-    /// Training tasks' budgets not yet paid to participants or refunded.
+    /// Training tasks' budgets and participants' join bonds not yet paid out or returned.
     pub fn training_escrow() -> Address {
         Address::module("training_escrow")
     }

@@ -3,16 +3,13 @@
 
 use plexus_types::{Address, Amount, Capabilities, Hash};
 
-/// Whether hardware declared by a device covers what an order asks for.
+/// Whether hardware declared by a device covers what an order asks for; the GPU model by
+/// [`Capabilities::gpu_model_names`], in ASCII only.
 pub fn covers(have: &Capabilities, need: &Capabilities) -> bool {
     let gpu_ok = need.gpu_count == 0
         || (have.gpu_count >= need.gpu_count
             && have.gpu_vram_mb >= need.gpu_vram_mb
-            && (need.gpu_model.is_empty()
-                || have
-                    .gpu_model
-                    .to_lowercase()
-                    .contains(&need.gpu_model.to_lowercase())));
+            && have.gpu_model_names(&need.gpu_model));
     have.cpu_cores >= need.cpu_cores && have.memory_mb >= need.memory_mb && gpu_ok
 }
 
@@ -70,6 +67,33 @@ mod tests {
         assert_eq!(winners(&bids, Amount(100), 3), vec![2, 3, 4]);
         assert_eq!(winners(&bids, Amount(100), 10), vec![2, 3, 4, 0]);
         assert_eq!(winners(&bids, Amount(10), 1), Vec::<u64>::new());
+    }
+
+    fn gpu(model: &str) -> Capabilities {
+        Capabilities {
+            gpu_count: 1,
+            gpu_vram_mb: 16_384,
+            gpu_model: model.into(),
+            ..Capabilities::default()
+        }
+    }
+
+    #[test]
+    fn a_gpu_model_matches_whatever_its_ascii_case() {
+        assert!(covers(&gpu("NVIDIA A100-SXM4"), &gpu("a100")));
+        assert!(covers(&gpu("nvidia a100"), &gpu("A100")));
+        assert!(!covers(&gpu("NVIDIA H100"), &gpu("a100")));
+    }
+
+    /// Unicode case tables change between compiler releases; replicas built by different ones
+    /// would disagree on a bid's validity. Only ASCII letters fold.
+    #[test]
+    fn a_gpu_model_differing_only_by_non_ascii_case_does_not_match() {
+        // U+01C4 (Ǆ) lowercases to U+01C6 (ǆ); U+212A (Kelvin sign) to an ASCII k.
+        assert!(!covers(&gpu("\u{1C4}-80"), &gpu("\u{1C6}-80")));
+        assert!(!covers(&gpu("Tesla \u{212A}80"), &gpu("k80")));
+        assert!(!covers(&gpu("TESLA K80"), &gpu("\u{212A}80")));
+        assert!(covers(&gpu("\u{1C4}-80"), &gpu("\u{1C4}-80")));
     }
 
     #[test]

@@ -196,11 +196,21 @@ fn within_manifest(
     }
 }
 
+/// A fraud proof: the device's signed commitment and one wrong row of it slash the device.
+///
+/// The cheap checks come first, so that a proof nobody could be slashed for costs validators
+/// no more than a plain transaction: the dimension within bounds, the device registered and
+/// still holding its stake, its signature over the commitment. Only then is the row checked
+/// against the commitment and recomputed (n² multiply-adds), work the sender paid for in its
+/// fee ([`ComputeFraud::min_fee`]).
 pub(crate) fn compute_fraud(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
     f: &ComputeFraud,
 ) -> Result<(), TxFailure> {
+    let challenge = plexus_proofs::compute::ComputeChallenge::new(f.seed, f.n)
+        .map_err(|e| TxFailure::new(TxCode::NotFraud, e.to_string()))?;
+    registry::check_slashable(state, &f.device)?;
     let statement = statements::compute_commitment(&info.chain_id, &f.seed, f.n, &f.root);
     if f.device.verify(&statement, &f.device_signature).is_err() {
         return Err(TxFailure::new(
@@ -208,8 +218,6 @@ pub(crate) fn compute_fraud(
             "the device did not sign this commitment",
         ));
     }
-    let challenge = plexus_proofs::compute::ComputeChallenge::new(f.seed, f.n)
-        .map_err(|e| TxFailure::new(TxCode::NotFraud, e.to_string()))?;
     let opening = plexus_proofs::compute::RowOpening {
         index: f.row_index,
         row: f.row.clone(),

@@ -181,28 +181,33 @@ pub(crate) fn withdraw(
 }
 
 /// Slashes a device's whole stake into the slashed account.
+/// Whether the device `key` can be slashed: registered, and neither slashed already nor
+/// withdrawn. A state read, so that a proof against no one is refused before any work.
+pub(crate) fn check_slashable(
+    state: &StateOverlay<'_>,
+    key: &PublicKey,
+) -> Result<Device, TxFailure> {
+    let device = load(state, key)?
+        .ok_or_else(|| TxFailure::new(TxCode::UnknownDevice, format!("no device {key}")))?;
+    match device.status {
+        DeviceStatus::Active | DeviceStatus::Retired { .. } => Ok(device),
+        DeviceStatus::Slashed { .. } => Err(TxFailure::new(
+            TxCode::AlreadySlashed,
+            "device already slashed",
+        )),
+        DeviceStatus::Withdrawn => Err(TxFailure::new(
+            TxCode::DeviceNotActive,
+            "stake already withdrawn",
+        )),
+    }
+}
+
 pub(crate) fn slash(
     state: &mut StateOverlay<'_>,
     epoch: u64,
     key: &PublicKey,
 ) -> Result<Amount, TxFailure> {
-    let mut device = load(state, key)?
-        .ok_or_else(|| TxFailure::new(TxCode::UnknownDevice, format!("no device {key}")))?;
-    match device.status {
-        DeviceStatus::Active | DeviceStatus::Retired { .. } => {}
-        DeviceStatus::Slashed { .. } => {
-            return Err(TxFailure::new(
-                TxCode::AlreadySlashed,
-                "device already slashed",
-            ))
-        }
-        DeviceStatus::Withdrawn => {
-            return Err(TxFailure::new(
-                TxCode::DeviceNotActive,
-                "stake already withdrawn",
-            ))
-        }
-    }
+    let mut device = check_slashable(state, key)?;
     let amount = device.stake;
     if !state.move_funds(&module_account::stake(), &module_account::slashed(), amount)? {
         return Err(TxFailure::new(

@@ -5,7 +5,7 @@ mod actions;
 pub mod query;
 pub mod state_key;
 
-pub(crate) use actions::{register, retire, slash, update, withdraw};
+pub(crate) use actions::{check_slashable, register, retire, slash, update, withdraw};
 
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;

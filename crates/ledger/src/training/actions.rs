@@ -4,9 +4,10 @@ use super::{
     corrupt, escrow_account, fail, load, save, state_key, update_totals, Participant, RoundResult,
     RoundShare, TaskStatus, TrainingTask,
 };
+use crate::bank::module_account;
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
-use plexus_types::tx::MAX_TRAINING_PARTICIPANTS;
+use plexus_types::tx::{MAX_TRAINING_PARTICIPANTS, TRAINING_JOIN_BOND};
 use plexus_types::{Address, Amount, TrainingRound, TrainingTaskTerms};
 
 /// Escrow rule: makes a task for `sponsor`.
@@ -65,10 +66,21 @@ pub(crate) fn join(
             format!("training task {id} has {MAX_TRAINING_PARTICIPANTS} participants"),
         );
     }
+    if !escrow_account().lock(state, account, TRAINING_JOIN_BOND)? {
+        return fail(
+            TxCode::InsufficientFunds,
+            format!(
+                "{account} cannot lock the join bond of {TRAINING_JOIN_BOND} uplx for training task {id}"
+            ),
+        );
+    }
+    update_totals(state, |t| t.locked(TRAINING_JOIN_BOND))?;
     task.participants.push(Participant {
         account: *account,
         from_round: task.rounds_done() + 1,
         earned: Amount::ZERO,
+        bond: TRAINING_JOIN_BOND,
+        bond_forfeit: false,
     });
     save(state, &task);
     Ok(())
@@ -213,5 +225,32 @@ fn refund(
     }
     task.refunded = rest;
     task.status = status;
-    update_totals(state, |t| t.refunded(rest))
+    update_totals(state, |t| t.refunded(rest))?;
+    settle_bonds(state, task)
+}
+
+/// Bond rule: returns or forfeits each participant's bond as its task ends.
+fn settle_bonds(state: &mut StateOverlay<'_>, task: &mut TrainingTask) -> Result<(), TxFailure> {
+    let rounds_done = task.rounds_done();
+    let (mut returned, mut forfeit) = (Amount::ZERO, Amount::ZERO);
+    for p in &mut task.participants {
+        if p.bond == Amount::ZERO {
+            continue;
+        }
+        let never_due = p.from_round > rounds_done;
+        let (to, total) = if p.earned > Amount::ZERO || never_due {
+            (p.account, &mut returned)
+        } else {
+            p.bond_forfeit = true;
+            (module_account::fee_pool(), &mut forfeit)
+        };
+        escrow_account().pay_out(state, &to, p.bond, "escrow cannot settle a join bond")?;
+        *total = total
+            .checked_add(p.bond)
+            .ok_or_else(|| corrupt("bonds overflow"))?;
+    }
+    update_totals(state, |t| {
+        t.refunded(returned)?;
+        t.released(forfeit)
+    })
 }

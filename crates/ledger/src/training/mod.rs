@@ -6,8 +6,9 @@
 //! - Escrow rule (`create_task`): the sponsor deposits the whole budget into the training
 //!   escrow account when the task is made; the task is refused whole if it cannot.
 //! - Join rule (`join`): any account may join a task that has not ended, once, while it has
-//!   fewer than the most participants a task may have. A participant joining after round
-//!   `r` was submitted takes part from round `r + 1`.
+//!   fewer than the most participants a task may have, by locking the join bond
+//!   (`TRAINING_JOIN_BOND`) in the training escrow. A participant joining after round `r`
+//!   was submitted takes part from round `r + 1`.
 //! - Round rule (`submit_round`): only the task's coordinator submits rounds, in order from
 //!   1, each scoring only accounts that joined. Round `r` pays `budget / rounds` (the last
 //!   round also `budget % rounds`) split by score: participant `i` gets
@@ -16,6 +17,12 @@
 //! - Refund rule (`submit_round`, `cancel`): when the last round is submitted, or when the
 //!   sponsor cancels the task, what the escrow still holds for it is refunded to the sponsor,
 //!   so that `budget = paid + refunded` for every ended task, exactly.
+//! - Bond rule (`settle_bonds`, when a task ends either way): a participant's bond is
+//!   returned if it earned from the task, or if no round it was due in was submitted; it is
+//!   forfeit to the fee pool otherwise (it took a slot and was paid nothing: it sent no update
+//!   the coordinator would score). The fee pool, not the sponsor, takes it, so that no party
+//!   of the task gains by scoring a participant zero. The training totals count bonds as
+//!   escrowed when locked, refunded when returned and paid when forfeit.
 
 mod actions;
 pub mod query;
@@ -70,6 +77,12 @@ pub struct Participant {
     /// The first round it takes part in.
     pub from_round: u32,
     pub earned: Amount,
+    /// The bond it locked to join.
+    #[serde(default)]
+    pub bond: Amount,
+    /// Whether its bond went to the fee pool when the task ended.
+    #[serde(default)]
+    pub bond_forfeit: bool,
 }
 
 /// A training task as the chain keeps it.
@@ -116,8 +129,9 @@ impl TrainingTask {
     }
 }
 
-/// Running totals of training escrow: `escrowed = paid + refunded + held`, where `held` is
-/// the training escrow account's balance.
+/// Running totals of training escrow, budgets and join bonds together: `escrowed = paid +
+/// refunded + held`, where `held` is the training escrow account's balance. A forfeit bond
+/// counts as paid (to the fee pool), a returned one as refunded.
 pub type TrainingTotals = EscrowTotals;
 
 /// Where tasks' budgets are held.

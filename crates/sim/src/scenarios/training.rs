@@ -389,18 +389,20 @@ async fn tell_settlement(
             task.rounds.len()
         ),
     );
-    let earned = |p: &Participant| {
-        task.participants
-            .iter()
-            .find(|v| v.account == p.address())
-            .map_or(Amount::ZERO, |v| v.earned)
-    };
+    let view = |p: &Participant| task.participants.iter().find(|v| v.account == p.address());
+    let earned = |p: &Participant| view(p).map_or(Amount::ZERO, |v| v.earned);
     for p in participants {
         let balance = node.account_of(&p.address()).await?.balance;
+        let bond = match view(p) {
+            Some(v) if v.bond_forfeit => {
+                format!(" and its forfeit join bond of {}", v.bond.to_plx_string())
+            }
+            _ => String::new(),
+        };
         story.tell(
             height,
             format!(
-                "{} ({}) earned {}; its account {} after its join fee",
+                "{} ({}) earned {}; its account {} after its join fee{bond}",
                 p.name,
                 if p.honest { "honest" } else { "poisoner" },
                 earned(p).to_plx_string(),

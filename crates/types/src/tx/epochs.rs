@@ -5,6 +5,7 @@ use super::fields::{bad, hash_field, key_field, name_field, proof_from, siblings
 use super::registry::MAX_NAME_LEN;
 use super::{Body, TxError};
 use crate::address::Address;
+use crate::amount::Amount;
 use crate::hash::Hash;
 use crate::keys::{PublicKey, Signature};
 use crate::merkle::MerkleProof;
@@ -13,6 +14,11 @@ use proto::tx_payload::Body as P;
 
 /// Most elements in a compute row carried by a fraud proof.
 pub const MAX_ROW_LEN: usize = 4096;
+
+/// Product cells a fraud proof's recomputation may cover per minimum fee: checking one row of
+/// an n×n product costs every validator n² multiply-adds (and n² elements of B derived), about
+/// what a plain transaction costs per 64 Ki of them.
+pub const FRAUD_CELLS_PER_MIN_FEE: u64 = 1 << 16;
 
 /// A reward claim: one leaf of a final manifest and its Merkle proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +42,18 @@ pub struct ComputeFraud {
     pub row_index: u32,
     pub row: Vec<u32>,
     pub proof: MerkleProof,
+}
+
+impl ComputeFraud {
+    /// The smallest fee this proof may offer on a chain whose minimum fee is `min_fee`: one
+    /// minimum fee per [`FRAUD_CELLS_PER_MIN_FEE`] cells of n², rounded up, so the sender pays
+    /// for the row every validator recomputes. 1× up to n = 256, 4× for a cpu-small answer
+    /// (n = 512), 256× at the largest n (4096).
+    pub fn min_fee(&self, min_fee: Amount) -> Amount {
+        let cells = u64::from(self.n) * u64::from(self.n);
+        let units = cells.div_ceil(FRAUD_CELLS_PER_MIN_FEE).max(1);
+        Amount(min_fee.0.saturating_mul(u128::from(units)))
+    }
 }
 
 pub(super) fn decode_submit_manifest(m: proto::SubmitManifest) -> Result<Body, TxError> {

@@ -18,7 +18,7 @@ mod storage;
 mod training;
 
 pub use envelope::{SignedTx, TxHash, UnsignedTx, MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
-pub use epochs::{ComputeFraud, RewardClaim, MAX_ROW_LEN};
+pub use epochs::{ComputeFraud, RewardClaim, FRAUD_CELLS_PER_MIN_FEE, MAX_ROW_LEN};
 pub use market::{
     JobResult, JobRuntime, OrderTerms, MAX_AGREES_WITH, MAX_JOB_DURATION_BLOCKS, MAX_JOB_REPLICAS,
 };
@@ -28,7 +28,7 @@ pub use storage::{
 };
 pub use training::{
     validation_commitment, TrainingRound, TrainingScore, TrainingTaskTerms, MAX_DATASET_LEN,
-    MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN,
+    MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN, TRAINING_JOIN_BOND,
 };
 
 use crate::address::Address;
@@ -152,6 +152,18 @@ pub enum Body {
     CloseOrder {
         order: u64,
     },
+}
+
+impl Body {
+    /// The smallest fee a transaction carrying this body may offer on a chain whose minimum fee
+    /// is `min_fee`: the minimum itself, except for bodies whose checking work grows with what
+    /// the sender chose ([`ComputeFraud::min_fee`]).
+    pub fn min_fee(&self, min_fee: Amount) -> Amount {
+        match self {
+            Body::ComputeFraud(f) => f.min_fee(min_fee),
+            _ => min_fee,
+        }
+    }
 }
 
 fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {

@@ -29,6 +29,19 @@ pub struct Capabilities {
     pub endpoint: String,
 }
 
+impl Capabilities {
+    /// Whether this device's GPU model names the model `wanted`: `wanted` appears in it, ASCII
+    /// letters compared without case and every other byte as is (empty: any model). A consensus
+    /// rule, so it never folds Unicode case, whose tables change with the compiler's release.
+    pub fn gpu_model_names(&self, wanted: &str) -> bool {
+        let (have, wanted) = (self.gpu_model.as_bytes(), wanted.as_bytes());
+        wanted.is_empty()
+            || have
+                .windows(wanted.len())
+                .any(|w| w.eq_ignore_ascii_case(wanted))
+    }
+}
+
 pub(super) fn capabilities_from(c: Option<proto::Capabilities>) -> Result<Capabilities, TxError> {
     let c = c.unwrap_or_default();
     if c.gpu_model.len() > MAX_GPU_MODEL_LEN {

@@ -17,6 +17,10 @@ pub const MAX_DATASET_LEN: usize = 64;
 pub const MAX_TRAINING_ROUNDS: u32 = 10_000;
 /// Most participants one training task may have.
 pub const MAX_TRAINING_PARTICIPANTS: u32 = 64;
+/// What joining a training task locks from the participant's account, 1 PLX: returned when
+/// the task ends to a participant that earned from it or was never due in a submitted round,
+/// forfeit otherwise. A slot of a task's [`MAX_TRAINING_PARTICIPANTS`] is not free to take.
+pub const TRAINING_JOIN_BOND: Amount = Amount(1_000_000);
 
 /// The terms a sponsor sets for a federated training task.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
