@@ -331,7 +331,7 @@ fn a_lease_without_a_result_times_out_unpaid_and_the_order_finds_another_provide
 }
 
 #[test]
-fn an_order_whose_escrow_runs_out_closes_with_insufficient_funds() {
+fn a_provider_that_waits_out_the_escrow_without_a_result_is_not_paid() {
     let (mut net, consumer, ps) = setup(1);
     let before = net.balance(&addr(&ps[0]));
     // 1 000 uplx pays 10 blocks at 100; the lease may last 50.
@@ -352,7 +352,11 @@ fn an_order_whose_escrow_runs_out_closes_with_insufficient_funds() {
             ..
         }
     ));
-    assert_eq!(lease.accrued, Amount(1_000), "paid for the blocks it ran");
+    assert_eq!(
+        lease.accrued,
+        Amount::ZERO,
+        "no result, no pay, as for a timeout"
+    );
     assert!(matches!(
         net.order(0).state,
         OrderState::Closed {
@@ -366,10 +370,12 @@ fn an_order_whose_escrow_runs_out_closes_with_insufficient_funds() {
     );
     assert_eq!(
         net.send(&ps[0], Body::WithdrawLease { lease: lease.id }),
-        TxCode::Ok
+        TxCode::NothingToWithdraw
     );
-    // Bond back, 990 earned, three fees paid (bid, late result, withdrawal).
-    assert_eq!(net.balance(&addr(&ps[0])), before + 990 - 3 * FEE);
+    // Bond back, nothing earned, three fees paid (bid, late result, refused withdrawal).
+    assert_eq!(net.balance(&addr(&ps[0])), before - 3 * FEE);
+    // The consumer has its whole deposit back.
+    assert_eq!(net.order(0).refunded, Amount(1_000));
     net.accounting_balances();
 }
 

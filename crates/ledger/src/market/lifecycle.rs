@@ -54,15 +54,16 @@ pub(super) fn settle(
         lease.settled_to = height;
         return Ok(true);
     }
-    lease.accrued = add(lease.accrued, order.escrow)?;
-    order.escrow = Amount::ZERO;
+    // The escrow cannot pay the blocks and no result came: as for a timeout, nothing is paid
+    // (else a provider could wait the escrow out instead of working); what the lease accrued
+    // goes back to the escrow, refunded when the order closes.
+    order.escrow = add(order.escrow, lease.accrued)?;
+    lease.accrued = Amount::ZERO;
     lease.settled_to = height;
     lease.state = LeaseState::Closed {
         reason: LeaseCloseReason::InsufficientFunds,
         height,
     };
-    // Paid for the blocks it ran; no result to check.
-    release(state, order, lease)?;
     return_bond(state, &lease.provider, lease.deposit)?;
     Ok(false)
 }
@@ -364,7 +365,18 @@ pub(super) fn finish_if_done(
         return Ok(());
     }
     let undecided = leases.iter().any(|l| l.check == Check::Pending);
-    if order.wanted > 0 && !undecided && order.escrow > Amount::ZERO {
+    // The escrow could not pay a lease's blocks (what that lease accrued went back to it).
+    let out_of_funds = order.escrow == Amount::ZERO
+        || leases.iter().any(|l| {
+            matches!(
+                l.state,
+                LeaseState::Closed {
+                    reason: LeaseCloseReason::InsufficientFunds,
+                    ..
+                }
+            )
+        });
+    if order.wanted > 0 && !undecided && !out_of_funds {
         // Runs still wanted (too few bids last time, or a run was given up): bid again.
         order.state = OrderState::Open;
         order.bid_deadline = height + BID_WINDOW_BLOCKS;
@@ -372,7 +384,7 @@ pub(super) fn finish_if_done(
         // Verifiers whose disagreement a referee settled in the run's favour were rejected;
         // any other finished checker was accepted with its run.
         close(state, height, order, OrderCloseReason::Completed)?;
-    } else if order.escrow == Amount::ZERO {
+    } else if out_of_funds {
         for mut l in leases {
             if l.check == Check::Pending {
                 // No one can be paid to check it: the result stands unchecked.

@@ -16,8 +16,8 @@
 //! - Settlement rule (`settle`): a lease costs its price for every block it is active. What
 //!   it owes is moved from the order's escrow into the lease only when the lease is touched
 //!   (a result, a close, the end of the block where it times out or the escrow runs out), never
-//!   block by block. A lease the escrow cannot pay closes with `insufficient_funds`, keeping
-//!   what was paid up to then.
+//!   block by block. A lease the escrow cannot pay closes with `insufficient_funds` and,
+//!   having no result, is paid nothing, as a timed-out lease; the consumer gets it back.
 //! - Check rule (`submit_result`): when a lease's result lands, it is re-executed if the
 //!   provider is on probation (fewer than [`PROBATION_JOBS`] results confirmed) or if
 //!   `blake3(previous app hash ‖ lease id)` falls in the order's sample (`sample_per_mille`).
