@@ -9,26 +9,11 @@ use plexus_ledger::market::MIN_BID_DEPOSIT;
 use plexus_ledger::{query, Ledger, TxCode, TxResult};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
-    Address, Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, PublicKey, RewardClaim,
-    SecretKey, TrainingTaskTerms, UnsignedTx,
+    Address, Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, PublicKey, SecretKey,
+    TrainingTaskTerms,
 };
 
 const EPOCH_BLOCKS: u64 = 16;
-
-/// A transaction from `key` with its next nonce as the harness has seen them land.
-fn signed(net: &mut Net, key: &SecretKey, body: Body) -> Vec<u8> {
-    let a = addr(key);
-    let nonce = *net.nonces.get(&a).unwrap_or(&0);
-    net.nonces.insert(a, nonce + 1);
-    UnsignedTx {
-        chain_id: CHAIN.into(),
-        nonce,
-        fee: Amount(FEE),
-        body,
-    }
-    .sign(key)
-    .bytes
-}
 
 /// Executes and commits one block of `txs`, failing the test if the block aborts.
 fn commit_block(net: &mut Net, txs: Vec<Vec<u8>>) -> Vec<TxResult> {
@@ -76,18 +61,6 @@ fn compute_manifest(epoch: u64, leaves: &[(PublicKey, Address, u128)]) -> Manife
     Manifest::from_leaves(epoch, "compute", leaves, Hash::of(b"evidence")).unwrap()
 }
 
-fn claim_body(m: &Manifest, device: &PublicKey) -> Body {
-    let (leaf, proof) = m.proof(device).unwrap();
-    Body::ClaimReward(RewardClaim {
-        epoch: m.epoch(),
-        resource: "compute".into(),
-        device: leaf.device,
-        owner: leaf.owner,
-        units: leaf.units,
-        proof,
-    })
-}
-
 fn assert_rewards_accounted(net: &Net) {
     let acct = query::reward_totals(net.ledger.store()).unwrap();
     assert!(acct.balances(), "reward accounting: {acct:?}");
@@ -121,7 +94,7 @@ fn a_manifest_whose_leaves_overdraw_its_total_cannot_abort_a_block() {
     // Two epochs of pools in the rewards account, so the overdraw finds tokens to take.
     end_epoch_committing(&mut net, 2);
     for i in 0..2 {
-        let tx = signed(&mut net, &oracle(i), vote.clone());
+        let tx = net.signed(&oracle(i), vote.clone());
         assert_eq!(commit_block(&mut net, vec![tx])[0].code, TxCode::Ok);
     }
     let (_, pools) = query::epoch(net.ledger.store(), 1).unwrap().unwrap();
@@ -134,9 +107,9 @@ fn a_manifest_whose_leaves_overdraw_its_total_cannot_abort_a_block() {
     let (alice0, bob0) = (net.balance(&addr(&alice)), net.balance(&addr(&bob)));
 
     let txs = vec![
-        signed(&mut net, &alice, claim_body(&m, &d1.public_key())),
-        signed(&mut net, &alice, claim_body(&m, &d2.public_key())),
-        signed(&mut net, &alice, transfer_body(&bob, 5)),
+        net.signed(&alice, claim_body(&m, &d1.public_key())),
+        net.signed(&alice, claim_body(&m, &d2.public_key())),
+        net.signed(&alice, transfer_body(&bob, 5)),
     ];
     let results = commit_block(&mut net, txs);
     assert_eq!(results[0].code, TxCode::Ok, "{}", results[0].log);
@@ -195,9 +168,9 @@ fn a_claim_for_epoch_u64_max_is_refused_not_wrapped() {
     };
     let bob0 = net.balance(&addr(&bob));
     let txs = vec![
-        signed(&mut net, &alice, claim_body(&m, &device.public_key())),
-        signed(&mut net, &oracle(0), vote),
-        signed(&mut net, &alice, transfer_body(&bob, 7)),
+        net.signed(&alice, claim_body(&m, &device.public_key())),
+        net.signed(&oracle(0), vote),
+        net.signed(&alice, transfer_body(&bob, 7)),
     ];
     let results = commit_block(&mut net, txs);
     assert_eq!(results[0].code, TxCode::NoManifest, "{}", results[0].log);
@@ -241,8 +214,8 @@ fn budgets_recycled_until_the_escrow_totals_overflow_fail_the_tx_not_the_block()
     let bob0 = net.balance(&addr(&bob));
     // The same budget again: what the escrow ever took would pass the largest amount.
     let txs = vec![
-        signed(&mut net, &sponsor, create),
-        signed(&mut net, &sponsor, transfer_body(&bob, 9)),
+        net.signed(&sponsor, create),
+        net.signed(&sponsor, transfer_body(&bob, 9)),
     ];
     let results = commit_block(&mut net, txs);
     assert_eq!(results[0].code, TxCode::Overflow, "{}", results[0].log);
@@ -353,8 +326,8 @@ fn deposits_recycled_until_the_market_totals_overflow_fail_the_tx_not_the_block(
     let bob0 = net.balance(&addr(&bob));
     // The same deposit again: what the escrow ever took would pass the largest amount.
     let txs = vec![
-        signed(&mut net, &consumer, create),
-        signed(&mut net, &consumer, transfer_body(&bob, 9)),
+        net.signed(&consumer, create),
+        net.signed(&consumer, transfer_body(&bob, 9)),
     ];
     let results = commit_block(&mut net, txs);
     assert_eq!(results[0].code, TxCode::Overflow, "{}", results[0].log);

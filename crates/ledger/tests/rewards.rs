@@ -6,8 +6,8 @@ use plexus_ledger::{module_account, query, Genesis, RewardParams, TxCode};
 use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
 use plexus_rewards::{Manifest, ManifestLeaf};
 use plexus_types::{
-    statements, Address, Amount, Body, Capabilities, ComputeFraud, Hash, PublicKey, RewardClaim,
-    SecretKey, UnsignedTx,
+    statements, Address, Amount, Body, Capabilities, ComputeFraud, Hash, PublicKey, SecretKey,
+    UnsignedTx,
 };
 use proptest::prelude::*;
 
@@ -180,18 +180,6 @@ fn vote(m: &Manifest) -> Body {
     }
 }
 
-fn claim(m: &Manifest, device: &PublicKey) -> Body {
-    let (leaf, proof) = m.proof(device).unwrap();
-    Body::ClaimReward(RewardClaim {
-        epoch: m.epoch(),
-        resource: "compute".into(),
-        device: leaf.device,
-        owner: leaf.owner,
-        units: leaf.units,
-        proof,
-    })
-}
-
 #[test]
 fn a_manifest_is_final_once_enough_oracles_agree_and_claims_pay_pro_rata() {
     let (alice, bob) = (key(0), key(1));
@@ -211,7 +199,7 @@ fn a_manifest_is_final_once_enough_oracles_agree_and_claims_pay_pro_rata() {
     net.end_epoch(1);
     assert_eq!(net.send(&alice, vote(&m)), TxCode::Unauthorized);
     assert_eq!(
-        net.send(&alice, claim(&m, &d1.public_key())),
+        net.send(&alice, claim_body(&m, &d1.public_key())),
         TxCode::NoManifest
     );
     assert_eq!(net.send(&oracle(0), vote(&m)), TxCode::Ok);
@@ -219,7 +207,7 @@ fn a_manifest_is_final_once_enough_oracles_agree_and_claims_pay_pro_rata() {
     let other = manifest_for(1, &[(d1.public_key(), addr(&alice), 10)]);
     assert_eq!(net.send(&oracle(1), vote(&other)), TxCode::Ok);
     assert_eq!(
-        net.send(&alice, claim(&m, &d1.public_key())),
+        net.send(&alice, claim_body(&m, &d1.public_key())),
         TxCode::NoManifest
     );
     assert_eq!(net.send(&oracle(2), vote(&m)), TxCode::Ok);
@@ -233,13 +221,16 @@ fn a_manifest_is_final_once_enough_oracles_agree_and_claims_pay_pro_rata() {
         .0;
     let bob_before = net.balance(&addr(&bob));
     // Anyone may claim; the reward goes to the leaf's owner.
-    assert_eq!(net.send(&alice, claim(&m, &d2.public_key())), TxCode::Ok);
+    assert_eq!(
+        net.send(&alice, claim_body(&m, &d2.public_key())),
+        TxCode::Ok
+    );
     assert_eq!(net.balance(&addr(&bob)), bob_before + pool * 7 / 10);
     assert_eq!(
-        net.send(&alice, claim(&m, &d2.public_key())),
+        net.send(&alice, claim_body(&m, &d2.public_key())),
         TxCode::AlreadyClaimed
     );
-    let mut inflated = claim(&m, &d1.public_key());
+    let mut inflated = claim_body(&m, &d1.public_key());
     if let Body::ClaimReward(c) = &mut inflated {
         c.units = 9;
     }
@@ -258,7 +249,7 @@ fn an_unclaimed_reward_expires_when_its_window_closes() {
     assert_eq!(net.send(&oracle(1), vote(&m)), TxCode::Ok);
     net.end_epoch(1 + RewardParams::default().claim_epochs);
     assert_eq!(
-        net.send(&alice, claim(&m, &d1.public_key())),
+        net.send(&alice, claim_body(&m, &d1.public_key())),
         TxCode::ClaimWindowClosed
     );
     let acct = query::reward_totals(net.ledger.store()).unwrap();
@@ -311,7 +302,7 @@ fn a_signed_wrong_compute_answer_slashes_the_device_and_forfeits_its_reward() {
     assert_eq!(net.send(&oracle(2), vote(&m)), TxCode::Ok);
     let before = net.balance(&addr(&owner));
     assert_eq!(
-        net.send(&owner, claim(&m, &device.public_key())),
+        net.send(&owner, claim_body(&m, &device.public_key())),
         TxCode::Ok
     );
     assert_eq!(
@@ -493,7 +484,7 @@ proptest! {
             prop_assert_eq!(net.send(&oracle(1), vote(&m)), TxCode::Ok);
             for (i, d) in devices.iter().enumerate() {
                 if claims[i] {
-                    prop_assert_eq!(net.send(&owners[i], claim(&m, &d.public_key())), TxCode::Ok);
+                    prop_assert_eq!(net.send(&owners[i], claim_body(&m, &d.public_key())), TxCode::Ok);
                 }
                 net.assert_accounted();
             }

@@ -162,6 +162,22 @@ impl Net {
         result
     }
 
+    /// A transaction from `key` with its next nonce as the harness has seen them land, counted
+    /// as used: for blocks of several transactions.
+    pub fn signed(&mut self, key: &SecretKey, body: Body) -> Vec<u8> {
+        let a = addr(key);
+        let nonce = *self.nonces.get(&a).unwrap_or(&0);
+        self.nonces.insert(a, nonce + 1);
+        UnsignedTx {
+            chain_id: CHAIN.into(),
+            nonce,
+            fee: Amount(FEE),
+            body,
+        }
+        .sign(key)
+        .bytes
+    }
+
     /// Sends one transaction in its own block; returns its result code.
     pub fn send(&mut self, key: &SecretKey, body: Body) -> TxCode {
         self.send_for_result(key, body).code
@@ -215,4 +231,17 @@ pub fn register_body(
         stake: Amount(stake),
         device_signature: device.sign(&statement),
     }
+}
+
+/// The claim of `device`'s leaf of the compute manifest `m`, with its Merkle proof.
+pub fn claim_body(m: &plexus_rewards::Manifest, device: &plexus_types::PublicKey) -> Body {
+    let (leaf, proof) = m.proof(device).unwrap();
+    Body::ClaimReward(plexus_types::RewardClaim {
+        epoch: m.epoch(),
+        resource: "compute".into(),
+        device: leaf.device,
+        owner: leaf.owner,
+        units: leaf.units,
+        proof,
+    })
 }
