@@ -9,7 +9,7 @@
 use crate::ports::Sender;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
-use plexus_client::views::{BidState, CheckView, LeaseView, OrderState, OrderView, StateView};
+use plexus_client::views::{BidState, LeaseView, OrderState, OrderView, StateView};
 use plexus_client::{Clock, CommittedTx, NodeApi, SendError, Transport};
 use plexus_market::bid::BidPolicy;
 use plexus_market::spec::{JobSpec, Runtime};
@@ -206,9 +206,9 @@ impl JobRunner {
         if mine {
             return Ok(());
         }
-        // A running order takes bids only as stand-ins for checks: bid when a result waits
-        // for a verifier or referee and none runs.
-        if order.order.state == OrderState::Matched && !wants_checker(order) {
+        // A running order takes bids only as stand-ins for checks, and a stand-in is drawn
+        // only for results submitted after its bid: bid while a run has none yet.
+        if order.order.state == OrderState::Matched && !stand_in_useful(order) {
             return Ok(());
         }
         let Some(spec) = self.spec(order).await? else {
@@ -449,13 +449,13 @@ impl JobRunner {
     }
 }
 
-/// Whether a result of `order` waits for a re-execution that no lease runs.
-fn wants_checker(order: &OrderView) -> bool {
-    let checking = order
+/// Whether a stand-in bid on running `order` may still be drawn to check a result: only while
+/// one of its runs has no result yet.
+fn stand_in_useful(order: &OrderView) -> bool {
+    order
         .leases
         .iter()
-        .any(|l| l.role != RoleView::Run && l.state == StateView::Active);
-    !checking && order.leases.iter().any(|l| l.check == CheckView::Pending)
+        .any(|l| l.role == RoleView::Run && l.state == StateView::Active)
 }
 
 /// A lease's role as the chain names it.

@@ -1,6 +1,7 @@
 //! `PlexusLedger`: the `Ledger` implementation over the authenticated store.
 
 use crate::bank::{Account, BankState};
+use crate::beacon::Beacon;
 use crate::check::{self, TxChecker};
 use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
@@ -130,7 +131,6 @@ impl PlexusLedger {
         signature_ok: bool,
         raw_len: usize,
         hash: Hash,
-        seed: &Hash,
     ) -> Result<(TxResult, bool), StoreError> {
         let refuse = |r: Reject| TxResult {
             hash,
@@ -167,7 +167,7 @@ impl PlexusLedger {
         state.keep();
         // Whatever the body's content causes fails the transaction alone, its writes dropped;
         // only a store that cannot be read stops the block (see `TxFailure`).
-        let (code, log) = match self.execute_body(info, state, height, seed, &sender, &tx.body) {
+        let (code, log) = match self.execute_body(info, state, height, &sender, &tx.body) {
             Ok(()) => {
                 state.keep();
                 (TxCode::Ok, String::new())
@@ -194,7 +194,6 @@ impl PlexusLedger {
         info: &ChainInfo,
         state: &mut StateOverlay<'_>,
         height: u64,
-        seed: &Hash,
         sender: &Address,
         body: &Body,
     ) -> Result<(), TxFailure> {
@@ -278,9 +277,7 @@ impl PlexusLedger {
                 *deposit,
             ),
             Body::CloseBid { bid } => market::close_bid(state, sender, *bid),
-            Body::SubmitJobResult(result) => {
-                market::submit_result(state, height, seed, sender, result)
-            }
+            Body::SubmitJobResult(result) => market::submit_result(state, height, sender, result),
             Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
             Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
             Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
@@ -488,16 +485,8 @@ impl Ledger for PlexusLedger {
                 Err(_) => Hash::of(raw),
             };
             let sig_ok = !bad_sigs.contains(&hash);
-            let (result, charged) = self.execute_tx(
-                &info,
-                &mut state,
-                height,
-                dec,
-                sig_ok,
-                raw.len(),
-                hash,
-                &block.header.prev_app_hash,
-            )?;
+            let (result, charged) =
+                self.execute_tx(&info, &mut state, height, dec, sig_ok, raw.len(), hash)?;
             if charged {
                 charged_count += 1;
                 fees = fees
@@ -531,7 +520,7 @@ impl Ledger for PlexusLedger {
         let before = state.get_u64(&state_key::txs_committed())?;
         state.set_u64(state_key::txs_committed(), before + charged_count);
         state.keep();
-        crate::end_block::end_block(&mut state, &info, height)?;
+        crate::end_block::end_block(&mut state, &info, &Beacon::of_block(block))?;
         state.keep();
         let changes = state.into_changes();
         let version = self.store.stage(height, &changes)?;

@@ -16,6 +16,7 @@
 
 mod app;
 mod bank;
+pub mod beacon;
 mod check;
 mod codes;
 mod end_block;

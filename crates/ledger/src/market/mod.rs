@@ -49,7 +49,7 @@ pub(crate) use actions::{
     close_bid, close_lease, close_order, create_order, place_bid, submit_result, withdraw,
 };
 pub(crate) use end_block::end_block;
-pub use rules::{covers, sampled, winners};
+pub use rules::{covers, draw_checker, sampled, winners};
 
 use crate::bank::{module_account, Escrow};
 use crate::codes::{TxCode, TxFailure};
@@ -194,6 +194,9 @@ pub enum LeaseState {
 pub enum Check {
     /// No result (yet).
     None,
+    /// A run's result is in; whether it is re-executed is drawn from the beacon of a later
+    /// block.
+    Drawing,
     /// Waiting for a re-execution.
     Pending,
     /// Accepted without a re-execution (not sampled).

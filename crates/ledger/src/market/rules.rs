@@ -1,7 +1,8 @@
 //! The market's pure rules: whether a device can run an order, whether a result is sampled
-//! for re-execution, and which bids win.
+//! for re-execution, who checks it, and which bids win.
 
-use plexus_types::{Address, Amount, Capabilities, Hash};
+use crate::beacon::Beacon;
+use plexus_types::{Address, Amount, Capabilities};
 
 /// Whether hardware declared by a device covers what an order asks for; the GPU model by
 /// [`Capabilities::gpu_model_names`], in ASCII only.
@@ -13,14 +14,35 @@ pub fn covers(have: &Capabilities, need: &Capabilities) -> bool {
     have.cpu_cores >= need.cpu_cores && have.memory_mb >= need.memory_mb && gpu_ok
 }
 
-/// Whether a result of lease `lease` is re-executed by sample, given the block's seed (the
-/// previous app hash): `blake3(seed ‖ lease) mod 1000 < sample_per_mille`.
-pub fn sampled(seed: &Hash, lease: u64, sample_per_mille: u32) -> bool {
-    let mut input = b"plexus/market/sample".to_vec();
-    input.extend_from_slice(&seed.0);
-    input.extend_from_slice(&lease.to_be_bytes());
-    let draw = u64::from_be_bytes(Hash::of(&input).0[..8].try_into().expect("8 bytes"));
-    draw % 1000 < sample_per_mille as u64
+/// Sample rule: whether a result of lease `lease` is re-executed, drawn from the beacon of a
+/// block after the result's: a draw in `0..1000` under `sample_per_mille`.
+pub fn sampled(beacon: &Beacon, lease: u64, sample_per_mille: u32) -> bool {
+    beacon
+        .draw_below("market/sample", lease, 1000)
+        .is_some_and(|draw| draw < sample_per_mille as u128)
+}
+
+/// Checker rule: one of `pool` (bid id, weight), drawn from `beacon` for what `domain` and
+/// `subject` name, each with probability weight / total weight. Weighing by bond means that
+/// splitting one bond over many addresses buys no more chances than bonding it once. `None`
+/// for an empty pool (or one whose weights are all zero).
+pub fn draw_checker(
+    beacon: &Beacon,
+    domain: &str,
+    subject: u64,
+    pool: &[(u64, Amount)],
+) -> Option<u64> {
+    let total = pool
+        .iter()
+        .try_fold(0u128, |sum, (_, w)| sum.checked_add(w.0))?;
+    let mut point = beacon.draw_below(domain, subject, total)?;
+    for (bid, weight) in pool {
+        if point < weight.0 {
+            return Some(*bid);
+        }
+        point -= weight.0;
+    }
+    None
 }
 
 /// Match rule: of `bids` (id, provider, price), those at or under `cap`, each provider with its
@@ -98,10 +120,26 @@ mod tests {
 
     #[test]
     fn samples_follow_the_rate() {
-        let seed = Hash::of(b"seed");
-        let hits = (0..10_000).filter(|l| sampled(&seed, *l, 100)).count();
+        let beacon = Beacon::from_value(1, plexus_types::Hash::of(b"seed"));
+        let hits = (0..10_000).filter(|l| sampled(&beacon, *l, 100)).count();
         assert!((800..1200).contains(&hits), "{hits} of 10 000 at 10%");
-        assert!((0..1000).all(|l| sampled(&seed, l, 1000)));
-        assert!(!(0..1000).any(|l| sampled(&seed, l, 0)));
+        assert!((0..1000).all(|l| sampled(&beacon, l, 1000)));
+        assert!(!(0..1000).any(|l| sampled(&beacon, l, 0)));
+    }
+
+    #[test]
+    fn a_checker_is_drawn_in_proportion_to_its_bond() {
+        let pool = [(3, Amount(1)), (8, Amount(3)), (9, Amount(0))];
+        let mut hits = [0u32; 10];
+        for t in 0..8_000u64 {
+            let beacon = Beacon::from_value(t, plexus_types::Hash::of(&t.to_be_bytes()));
+            hits[draw_checker(&beacon, "market/verifier", 1, &pool).unwrap() as usize] += 1;
+        }
+        assert_eq!(hits[9], 0, "a bond of 0 is never drawn");
+        assert!((1_800..2_200).contains(&hits[3]), "{hits:?}");
+        assert_eq!(hits[3] + hits[8], 8_000);
+        let beacon = Beacon::from_value(1, plexus_types::Hash::of(b"v"));
+        assert_eq!(draw_checker(&beacon, "d", 1, &[]), None);
+        assert_eq!(draw_checker(&beacon, "d", 1, &[(1, Amount(0))]), None);
     }
 }

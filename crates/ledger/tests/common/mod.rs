@@ -2,6 +2,8 @@
 //! transaction, with the keys, genesis and block builders every integration test shares.
 #![allow(dead_code)]
 
+pub mod market;
+
 use plexus_ledger::{
     Genesis, GenesisAccount, Ledger, OracleSet, Outcome, Params, PlexusLedger, RewardParams,
     TxCode, TxResult,
