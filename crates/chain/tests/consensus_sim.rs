@@ -1,8 +1,12 @@
 //! The multi-validator driver on Commonware's deterministic runtime and simulated network:
 //! validators over lossy, slow links agree on every app hash, commit transactions sent to any
 //! of them, survive partitions, crashes and wiped stores, and the same seed reproduces the
-//! same run exactly.
+//! same run exactly. Byzantine validators (up to f of 3f + 1) neither halt nor fork the
+//! honest ones, which keep finalizing.
 
+mod byzantine;
+
+use byzantine::{start_byzantine, Attack, ByzantineChannels};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
 use commonware_p2p::Manager as _;
@@ -16,6 +20,7 @@ use plexus_ledger::{Genesis, GenesisAccount};
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, UnsignedTx};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +81,10 @@ struct Node {
     incarnation: u32,
     /// Times started (each start needs fresh metric names).
     starts: u32,
+    /// What it tries, if it is Byzantine (it then runs no chain).
+    attack: Option<Attack>,
+    /// Proposals a Byzantine validator has sent.
+    byzantine_sent: Option<Arc<AtomicU64>>,
 }
 
 struct Sim {
@@ -112,6 +121,8 @@ impl Sim {
                 progress: None,
                 incarnation: 0,
                 starts: 0,
+                attack: None,
+                byzantine_sent: None,
             })
             .collect();
         Sim {
@@ -149,6 +160,9 @@ impl Sim {
     }
 
     async fn start(&mut self, i: usize) {
+        if let Some(attack) = self.nodes[i].attack {
+            return self.start_byzantine(i, attack).await;
+        }
         let node = &mut self.nodes[i];
         let chain =
             Arc::new(Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default()).unwrap());
@@ -202,6 +216,34 @@ impl Sim {
         node.progress = Some(progress_rx.await.unwrap());
         node.chain = Some(chain);
         node.handle = Some(handle);
+    }
+
+    /// Starts validator `i` as a Byzantine one that tries `attack`.
+    async fn start_byzantine(&mut self, i: usize, attack: Attack) {
+        let node = &mut self.nodes[i];
+        let genesis_app_hash = Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default())
+            .unwrap()
+            .app_hash_at(0)
+            .unwrap()
+            .unwrap();
+        let control = self.oracle.control(node.key.public_key());
+        let channels = ByzantineChannels {
+            votes: control.register(channel::VOTES, QUOTA).await.unwrap(),
+            certificates: control
+                .register(channel::CERTIFICATES, QUOTA)
+                .await
+                .unwrap(),
+            broadcast: control.register(channel::BROADCAST, QUOTA).await.unwrap(),
+        };
+        let sent = start_byzantine(
+            self.context.with_label(&format!("byzantine_{i}")),
+            node.key.clone(),
+            self.participants.clone(),
+            genesis_app_hash,
+            attack,
+            channels,
+        );
+        node.byzantine_sent = Some(sent);
     }
 
     /// Stops a validator as a crash would: its tasks end wherever they are.
@@ -447,4 +489,110 @@ fn a_validator_whose_store_is_wiped_resyncs_from_genesis() {
         sim.wait_for(top + 3, 10, Duration::from_secs(120)).await;
         sim.agreed_app_hashes();
     });
+}
+
+/// What a run with Byzantine validators left behind: the runtime's audit, the app hashes the
+/// honest validators agree on, and per Byzantine validator the proposals it sent and how many
+/// of its blocks were finalized.
+type ByzantineRun = (String, Vec<Hash>, Vec<(u64, usize)>);
+
+/// `n` validators over lossy links, the last `attacks.len()` of them Byzantine; `txs`
+/// transfers sent to validator 0. The honest validators must all reach `height` and commit
+/// every transfer without halting (`wait_for` fails on a halt) and agree on every app hash.
+fn byzantine_run(seed: u64, n: u64, attacks: &[Attack], txs: u64, height: u64) -> ByzantineRun {
+    let attacks = attacks.to_vec();
+    runner(seed).start(|context| async move {
+        let mut sim = Sim::new(context.clone(), n).await;
+        let first_byzantine = n as usize - attacks.len();
+        for (offset, attack) in attacks.iter().enumerate() {
+            sim.nodes[first_byzantine + offset].attack = Some(*attack);
+        }
+        sim.link_all(lossy_link()).await;
+        for i in 0..n as usize {
+            sim.start(i).await;
+        }
+        for nonce in 0..txs {
+            sim.submit(0, nonce);
+        }
+        sim.wait_for(height, txs, Duration::from_secs(300)).await;
+        let hashes = sim.agreed_app_hashes();
+        let chain = sim.chain(0);
+        let byzantine = (first_byzantine..n as usize)
+            .map(|b| {
+                let address = validator_address(&sim.pk(b));
+                let finalized = (1..=chain.committed().0)
+                    .filter(|h| chain.block(*h).unwrap().unwrap().header.proposer == address)
+                    .count();
+                let sent = sim.nodes[b].byzantine_sent.as_ref().unwrap();
+                (sent.load(Ordering::SeqCst), finalized)
+            })
+            .collect();
+        (context.auditor().state(), hashes, byzantine)
+    })
+}
+
+#[test]
+fn a_proposer_that_makes_up_its_checkpoint_halts_no_validator_and_gets_no_block_finalized() {
+    for (seed, n, f) in [(11, 4, 1), (12, 7, 2)] {
+        let run = byzantine_run(seed, n, &vec![Attack::WrongCheckpoint; f], 10, 12);
+        for (sent, finalized) in &run.2 {
+            assert!(*sent > 0, "the liar never led a view");
+            assert_eq!(
+                *finalized, 0,
+                "a block with a made-up checkpoint was finalized"
+            );
+        }
+        if n == 4 {
+            // The same seed reproduces the same run exactly.
+            assert_eq!(
+                byzantine_run(seed, n, &[Attack::WrongCheckpoint], 10, 12),
+                run
+            );
+        }
+    }
+}
+
+/// Runs `attack` with one Byzantine validator of 4 and two of 7; returns, per run, what each
+/// Byzantine validator sent and got finalized.
+fn attacked_by(attack: Attack, seed: u64) -> Vec<Vec<(u64, usize)>> {
+    [(4, 1), (7, 2)]
+        .into_iter()
+        .map(|(n, f)| byzantine_run(seed + n, n, &vec![attack; f], 10, 12).2)
+        .collect()
+}
+
+#[test]
+fn proposers_of_invalid_blocks_lose_their_views_and_halt_no_validator() {
+    for run in attacked_by(Attack::InvalidBlock, 20) {
+        for (sent, _) in run {
+            assert!(sent > 0, "the Byzantine validator never led a view");
+        }
+    }
+}
+
+#[test]
+fn a_proposer_sending_different_blocks_to_different_peers_forks_no_validator() {
+    for run in attacked_by(Attack::SplitProposal, 30) {
+        for (sent, _) in run {
+            assert!(sent > 0, "the Byzantine validator never led a view");
+        }
+    }
+}
+
+#[test]
+fn validators_that_vote_for_conflicting_proposals_halt_and_fork_no_one() {
+    attacked_by(Attack::Equivocate, 40);
+}
+
+#[test]
+fn validators_that_withhold_their_votes_do_not_stop_finalization() {
+    for run in attacked_by(Attack::WithholdVotes, 50) {
+        for (sent, finalized) in run {
+            assert!(sent > 0, "the Byzantine validator never led a view");
+            assert!(
+                finalized > 0,
+                "no valid block of a silent voter was finalized"
+            );
+        }
+    }
 }
