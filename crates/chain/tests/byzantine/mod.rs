@@ -63,11 +63,12 @@ struct State {
     /// Views it has proposed in, or equivocated in.
     proposed: Mutex<BTreeSet<View>>,
     equivocated: Mutex<BTreeSet<View>>,
-    /// Proposals it has sent (a test checks the attack was tried).
-    sent: Arc<AtomicU64>,
+    /// Proposals it has sent and views it has equivocated in (a test checks the attack was
+    /// tried).
+    tried: Arc<AtomicU64>,
 }
 
-/// Starts a Byzantine validator; returns the count of proposals it has sent.
+/// Starts a Byzantine validator; returns the count of its proposals and equivocations.
 pub fn start_byzantine<S, R>(
     context: deterministic::Context,
     key: ed25519::PrivateKey,
@@ -80,7 +81,7 @@ where
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
-    let sent = Arc::new(AtomicU64::new(0));
+    let tried = Arc::new(AtomicU64::new(0));
     let state = Arc::new(State {
         attack,
         scheme: Scheme::signer(NAMESPACE, participants.clone(), key).expect("a participant"),
@@ -90,7 +91,7 @@ where
         certified: Mutex::new(None),
         proposed: Mutex::new(BTreeSet::new()),
         equivocated: Mutex::new(BTreeSet::new()),
-        sent: sent.clone(),
+        tried: tried.clone(),
     });
     let (block_sender, mut block_receiver) = channels.broadcast;
     let (vote_sender, mut vote_receiver) = channels.votes;
@@ -149,7 +150,7 @@ where
                 }
             });
     }
-    sent
+    tried
 }
 
 impl State {
@@ -188,7 +189,7 @@ impl State {
         if !self.proposed.lock().insert(view) {
             return;
         }
-        let count = self.sent.fetch_add(1, Ordering::SeqCst);
+        let count = self.tried.fetch_add(1, Ordering::SeqCst);
         let proposals = self.blocks_for(&parent, now_ms.max(parent.time_ms + 1), count);
         for (recipients, block) in proposals {
             let proposal = Proposal::new(round, parent_view, block.digest());
@@ -274,6 +275,7 @@ impl State {
         if !self.equivocated.lock().insert(proposal.view()) {
             return;
         }
+        self.tried.fetch_add(1, Ordering::SeqCst);
         let made_up = Proposal::new(proposal.round, proposal.parent, Sha256::hash(b"made-up"));
         let messages = [
             Vote::Notarize(Notarize::sign(&self.scheme, proposal.clone()).expect("signer")),
