@@ -183,21 +183,23 @@ impl PlexusApp {
             }
             runtime.sleep(PARENT_COMMIT_POLL).await;
         }
-        let own = self
-            .chain
-            .app_hash_at(block.checkpoint_height)
-            .ok()
-            .flatten();
-        if own != Some(block.checkpoint_app_hash) {
-            tracing::warn!(
-                height = block.height,
-                checkpoint = block.checkpoint_height,
-                claimed = %block.checkpoint_app_hash,
-                "proposal's checkpoint does not match this validator's state; no vote"
-            );
-            return false;
+        match self.chain.app_hash_at(block.checkpoint_height) {
+            Ok(Some(own)) if own == block.checkpoint_app_hash => true,
+            Ok(own) => {
+                tracing::warn!(
+                    height = block.height,
+                    checkpoint = block.checkpoint_height,
+                    claimed = %block.checkpoint_app_hash,
+                    ?own,
+                    "proposal's checkpoint does not match this validator's state; no vote"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading a committed app hash; no vote");
+                false
+            }
         }
-        true
     }
 }
 
@@ -259,7 +261,13 @@ where
         }
         let (committed, app_hash) = self.chain.committed();
         let checkpoint_height = committed.min(parent.height.saturating_sub(CHECKPOINT_LAG));
-        let checkpoint_hash = self.chain.app_hash_at(checkpoint_height).ok().flatten()?;
+        let Ok(Some(checkpoint_hash)) = self.chain.app_hash_at(checkpoint_height) else {
+            tracing::error!(
+                checkpoint_height,
+                "no app hash readable at a committed height; not proposing"
+            );
+            return None;
+        };
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();
         if parent.height > committed {
             pending.extend(parent.txs.iter().map(|t| Hash::of(t)));
