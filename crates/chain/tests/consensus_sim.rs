@@ -1,8 +1,12 @@
 //! The multi-validator driver on Commonware's deterministic runtime and simulated network:
 //! validators over lossy, slow links agree on every app hash, commit transactions sent to any
 //! of them, survive partitions, crashes and wiped stores, and the same seed reproduces the
-//! same run exactly.
+//! same run exactly. Byzantine validators (up to f of 3f + 1) neither halt nor fork the
+//! honest ones, which keep finalizing.
 
+mod byzantine;
+
+use byzantine::{start_byzantine, Attack, ByzantineChannels};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
 use commonware_p2p::Manager as _;
@@ -13,9 +17,10 @@ use plexus_chain::commonware::{
 };
 use plexus_chain::{Chain, MempoolConfig};
 use plexus_ledger::{Genesis, GenesisAccount};
-use plexus_types::{Address, Amount, Body, Hash, SecretKey, UnsignedTx};
+use plexus_types::{Address, Amount, Block, Body, Hash, SecretKey, UnsignedTx};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +81,10 @@ struct Node {
     incarnation: u32,
     /// Times started (each start needs fresh metric names).
     starts: u32,
+    /// What it tries, if it is Byzantine (it then runs no chain).
+    attack: Option<Attack>,
+    /// Proposals and equivocations a Byzantine validator has sent.
+    byzantine_tried: Option<Arc<AtomicU64>>,
 }
 
 struct Sim {
@@ -112,6 +121,8 @@ impl Sim {
                 progress: None,
                 incarnation: 0,
                 starts: 0,
+                attack: None,
+                byzantine_tried: None,
             })
             .collect();
         Sim {
@@ -149,6 +160,9 @@ impl Sim {
     }
 
     async fn start(&mut self, i: usize) {
+        if let Some(attack) = self.nodes[i].attack {
+            return self.start_byzantine(i, attack).await;
+        }
         let node = &mut self.nodes[i];
         let chain =
             Arc::new(Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default()).unwrap());
@@ -202,6 +216,34 @@ impl Sim {
         node.progress = Some(progress_rx.await.unwrap());
         node.chain = Some(chain);
         node.handle = Some(handle);
+    }
+
+    /// Starts validator `i` as a Byzantine one that tries `attack`.
+    async fn start_byzantine(&mut self, i: usize, attack: Attack) {
+        let node = &mut self.nodes[i];
+        let genesis_app_hash = Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default())
+            .unwrap()
+            .app_hash_at(0)
+            .unwrap()
+            .unwrap();
+        let control = self.oracle.control(node.key.public_key());
+        let channels = ByzantineChannels {
+            votes: control.register(channel::VOTES, QUOTA).await.unwrap(),
+            certificates: control
+                .register(channel::CERTIFICATES, QUOTA)
+                .await
+                .unwrap(),
+            broadcast: control.register(channel::BROADCAST, QUOTA).await.unwrap(),
+        };
+        let tried = start_byzantine(
+            self.context.with_label(&format!("byzantine_{i}")),
+            node.key.clone(),
+            self.participants.clone(),
+            genesis_app_hash,
+            attack,
+            channels,
+        );
+        node.byzantine_tried = Some(tried);
     }
 
     /// Stops a validator as a crash would: its tasks end wherever they are.
@@ -447,4 +489,119 @@ fn a_validator_whose_store_is_wiped_resyncs_from_genesis() {
         sim.wait_for(top + 3, 10, Duration::from_secs(120)).await;
         sim.agreed_app_hashes();
     });
+}
+
+/// What one Byzantine validator did in a run: how many proposals and equivocations it sent,
+/// and the blocks naming it as proposer that the honest validators finalized.
+#[derive(Debug, PartialEq)]
+struct Attacker {
+    tried: u64,
+    finalized: Vec<Block>,
+}
+
+/// `n` validators over lossy links, the last `attacks.len()` of them Byzantine; 10 transfers
+/// sent to validator 0. The honest validators must all reach height 12 and commit every
+/// transfer without halting (`wait_for` fails on a halt) and agree on every app hash. Returns
+/// the runtime's audit of the run, the agreed app hashes and what each attacker did.
+fn byzantine_run(seed: u64, n: u64, attacks: &[Attack]) -> (String, Vec<Hash>, Vec<Attacker>) {
+    let attacks = attacks.to_vec();
+    runner(seed).start(|context| async move {
+        let mut sim = Sim::new(context.clone(), n).await;
+        let first_byzantine = n as usize - attacks.len();
+        for (offset, attack) in attacks.iter().enumerate() {
+            sim.nodes[first_byzantine + offset].attack = Some(*attack);
+        }
+        sim.link_all(lossy_link()).await;
+        for i in 0..n as usize {
+            sim.start(i).await;
+        }
+        for nonce in 0..10 {
+            sim.submit(0, nonce);
+        }
+        sim.wait_for(12, 10, Duration::from_secs(300)).await;
+        let hashes = sim.agreed_app_hashes();
+        let chain = sim.chain(0);
+        let blocks: Vec<Block> = (1..=chain.committed().0)
+            .map(|h| chain.block(h).unwrap().unwrap())
+            .collect();
+        let attackers = (first_byzantine..n as usize)
+            .map(|b| {
+                let address = validator_address(&sim.pk(b));
+                let tried = sim.nodes[b].byzantine_tried.as_ref().unwrap();
+                Attacker {
+                    tried: tried.load(Ordering::SeqCst),
+                    finalized: blocks
+                        .iter()
+                        .filter(|block| block.header.proposer == address)
+                        .cloned()
+                        .collect(),
+                }
+            })
+            .collect();
+        (context.auditor().state(), hashes, attackers)
+    })
+}
+
+/// Runs `attack` with one Byzantine validator of 4 and two of 7; returns the attackers of
+/// both runs, each checked to have tried its attack.
+fn attacked_by(attack: Attack, seed: u64) -> Vec<Attacker> {
+    let mut attackers = Vec::new();
+    for (n, f) in [(4, 1), (7, 2)] {
+        let (_, _, run) = byzantine_run(seed + n, n, &vec![attack; f]);
+        for attacker in &run {
+            assert!(attacker.tried > 0, "{attack:?}: the attack was never tried");
+        }
+        attackers.extend(run);
+    }
+    attackers
+}
+
+#[test]
+fn a_proposer_that_makes_up_its_checkpoint_halts_no_validator_and_gets_no_block_finalized() {
+    for attacker in attacked_by(Attack::WrongCheckpoint, 10) {
+        assert!(
+            attacker.finalized.is_empty(),
+            "a block with a made-up checkpoint was finalized"
+        );
+    }
+}
+
+#[test]
+fn proposers_of_invalid_blocks_lose_their_views_and_halt_no_validator() {
+    for attacker in attacked_by(Attack::InvalidBlock, 20) {
+        // Undecodable transactions are no reason to refuse a block: they fail as
+        // transactions. Every other invalid block got no quorum.
+        for block in &attacker.finalized {
+            assert!(
+                !block.txs.is_empty() && block.txs.iter().all(|t| t[0] == 0xFF),
+                "an invalid block was finalized: {:?}",
+                block.header
+            );
+        }
+    }
+}
+
+#[test]
+fn a_proposer_sending_different_blocks_to_different_peers_forks_no_validator() {
+    attacked_by(Attack::SplitProposal, 30);
+}
+
+#[test]
+fn validators_that_vote_for_conflicting_proposals_halt_and_fork_no_one() {
+    attacked_by(Attack::Equivocate, 40);
+}
+
+#[test]
+fn validators_that_withhold_their_votes_do_not_stop_finalization() {
+    let attackers = attacked_by(Attack::WithholdVotes, 50);
+    // Their own valid proposals are finalized with the honest validators' votes alone.
+    assert!(attackers.iter().any(|a| !a.finalized.is_empty()));
+}
+
+#[test]
+fn byzantine_validators_of_different_kinds_run_the_same_from_the_same_seed() {
+    let attacks = [Attack::WrongCheckpoint, Attack::SplitProposal];
+    let first = byzantine_run(60, 7, &attacks);
+    assert!(first.2.iter().all(|a| a.tried > 0));
+    assert_eq!(byzantine_run(60, 7, &attacks), first);
 }

@@ -35,6 +35,13 @@ const SYNCHRONY_BOUND_MS: u64 = 500;
 /// parent it has not executed (transactions of the unexecuted ancestors are then left out).
 const PARENT_COMMIT_WAIT: Duration = Duration::from_millis(200);
 const PARENT_COMMIT_POLL: Duration = Duration::from_millis(2);
+/// How many blocks below its parent a proposal's checkpoint is taken (if the proposer has
+/// committed that far), so that validators voting on it have executed it already.
+const CHECKPOINT_LAG: u64 = 2;
+/// How long a validator waits, when voting, to execute the checkpoint height of a proposal
+/// itself. A proposal whose checkpoint it cannot check by then gets no vote (the proposer
+/// loses its view); kept well below the leader and certification timeouts.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(500);
 
 /// Why a validator stopped executing blocks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +138,10 @@ impl PlexusApp {
         Ok(())
     }
 
-    /// Compares the proposer's checkpoint with this validator's state, if it has reached it.
+    /// Compares a finalized block's checkpoint with this validator's own state at that height.
+    /// Every finalized block was voted for by a quorum, and a validator votes only for a
+    /// checkpoint it has verified against its own execution, so a mismatch here means this
+    /// validator's execution diverged from the honest ones: it stops rather than go on.
     fn check_checkpoint(&self, block: &ConsensusBlock) -> Result<(), Halt> {
         let found = self
             .chain
@@ -146,6 +156,49 @@ impl PlexusApp {
                 found,
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// Whether a proposal's checkpoint matches this validator's own execution of that height,
+    /// waiting (at most [`CHECKPOINT_WAIT`]) to execute it. Nothing a proposer writes is
+    /// voted for before this validator has checked it, so no made-up checkpoint can be
+    /// finalized and halt the honest validators.
+    async fn checkpoint_verified<E: Clock>(&self, runtime: &E, block: &ConsensusBlock) -> bool {
+        let waited_from = runtime.current();
+        while self.chain.committed().0 < block.checkpoint_height {
+            if self.progress.halted.lock().is_some() {
+                return false;
+            }
+            let waited = runtime
+                .current()
+                .duration_since(waited_from)
+                .unwrap_or_default();
+            if waited >= CHECKPOINT_WAIT {
+                tracing::debug!(
+                    height = block.height,
+                    checkpoint = block.checkpoint_height,
+                    "checkpoint height not executed in time; no vote"
+                );
+                return false;
+            }
+            runtime.sleep(PARENT_COMMIT_POLL).await;
+        }
+        match self.chain.app_hash_at(block.checkpoint_height) {
+            Ok(Some(own)) if own == block.checkpoint_app_hash => true,
+            Ok(own) => {
+                tracing::warn!(
+                    height = block.height,
+                    checkpoint = block.checkpoint_height,
+                    claimed = %block.checkpoint_app_hash,
+                    ?own,
+                    "proposal's checkpoint does not match this validator's state; no vote"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading a committed app hash; no vote");
+                false
+            }
         }
     }
 }
@@ -207,6 +260,14 @@ where
             }
         }
         let (committed, app_hash) = self.chain.committed();
+        let checkpoint_height = committed.min(parent.height.saturating_sub(CHECKPOINT_LAG));
+        let Ok(Some(checkpoint_hash)) = self.chain.app_hash_at(checkpoint_height) else {
+            tracing::error!(
+                checkpoint_height,
+                "no app hash readable at a committed height; not proposing"
+            );
+            return None;
+        };
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();
         if parent.height > committed {
             pending.extend(parent.txs.iter().map(|t| Hash::of(t)));
@@ -231,7 +292,7 @@ where
             parent.height + 1,
             time_ms,
             proposer,
-            (committed, app_hash),
+            (checkpoint_height, checkpoint_hash),
             txs,
         ))
     }
@@ -269,7 +330,7 @@ where
         if block.tx_bytes() > self.chain.checker().params().max_block_bytes as usize {
             return false;
         }
-        self.check_checkpoint(&block).is_ok()
+        self.checkpoint_verified(&runtime, &block).await
     }
 }
 

@@ -4,10 +4,12 @@
 //! Consensus finalizes a block before any validator executes it, so a proposer may build on a
 //! parent it has not executed yet. The Plexus header's previous app hash is therefore filled
 //! in at execution (it is the committed app hash then), and the block carries instead the
-//! height and app hash of the last block its proposer had committed. Every validator checks
-//! that checkpoint against its own state, when voting if it has reached that height and at
-//! the latest when it executes the block, so replicas whose states diverge stop instead of
-//! going on silently.
+//! height and app hash of a block its proposer had committed, a few blocks below its parent.
+//! A validator votes for a block only once it has executed that height itself and found the
+//! same app hash (it waits a bounded time for that, else refuses its vote, and the proposer
+//! loses its view), so what a proposer writes there cannot halt anyone. When a finalized
+//! block is executed, its checkpoint is compared again: a quorum verified it, so a mismatch
+//! means this validator's own execution diverged, and it stops instead of going on silently.
 
 use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, Read, ReadExt, Write};
@@ -24,7 +26,7 @@ pub struct ConsensusBlock {
     pub height: u64,
     pub time_ms: u64,
     pub proposer: Address,
-    /// Height of the last block the proposer had committed when it built this one.
+    /// Height of a block the proposer had committed when it built this one (below `height`).
     pub checkpoint_height: u64,
     /// The proposer's app hash after `checkpoint_height`.
     pub checkpoint_app_hash: Hash,
