@@ -11,20 +11,30 @@
 //! - Match rule (`end_block`, `winners`): when the bid window closes, the cheapest bids from
 //!   distinct providers win, one per replica still wanted, ties to the earlier bid. Each
 //!   winner gets a lease at its own price. Bids that did not win stay open as stand-ins for
-//!   re-execution until the order ends, when their bonds are returned. An order with no bids
+//!   re-execution until the order ends, when their bonds are returned; a running order takes
+//!   more stand-ins, eligible for results submitted after them. An order with no bids
 //!   closes with `no_bids` and its escrow is refunded.
 //! - Settlement rule (`settle`): a lease costs its price for every block it is active. What
 //!   it owes is moved from the order's escrow into the lease only when the lease is touched
 //!   (a result, a close, the end of the block where it times out or the escrow runs out), never
 //!   block by block. A lease the escrow cannot pay closes with `insufficient_funds` and,
 //!   having no result, is paid nothing, as a timed-out lease; the consumer gets it back.
-//! - Check rule (`submit_result`): when a lease's result lands, it is re-executed if the
-//!   provider is on probation (fewer than [`PROBATION_JOBS`] results confirmed) or if
-//!   `blake3(previous app hash ‖ lease id)` falls in the order's sample (`sample_per_mille`).
-//!   A stand-in bid becomes the verifier's lease. Outputs that agree (WASM: the same hash;
-//!   inference: the verifier says so, within the job's tolerance) confirm the result; if they
-//!   differ, a third provider's run (the referee, one with [`PROBATION_JOBS`] confirmed
-//!   results if any bid) decides, and whoever it disagrees with was wrong.
+//! - Sample rule (`submit_result`, `end_block`): a run's result waits (`drawing`) for the
+//!   beacon of a later block (see [`crate::beacon`]), so that its provider cannot know when it
+//!   signs whether it will be checked. Then it is re-executed if the provider is on probation
+//!   (fewer than [`PROBATION_JOBS`] results confirmed) or if the draw falls in the order's
+//!   sample (`sample_per_mille`); otherwise it is accepted unchecked.
+//! - Checker rule (`end_block`): a verifier, and if the outputs differ a referee, is drawn by
+//!   a later block's beacon from the order's open bids, each with probability proportional to
+//!   its bond, so splitting one bond over many addresses buys nothing: an attacker with a
+//!   share s of the eligible bonds holds both checks of a result with probability at most s².
+//!   Eligible are bids placed before the result (nobody bids to check a result it has seen),
+//!   from providers not banned, whose device is active, and not already on this result's
+//!   chain of checks; a referee with a record of confirmed results is preferred. Outputs that
+//!   agree (WASM: the same hash; inference: the verifier says so, within the job's tolerance)
+//!   confirm the result; if they differ, the referee decides, and whoever it disagrees with
+//!   was wrong. A result no eligible bid can check stands unchecked: no one is slashed on a
+//!   single provider's word.
 //! - Release and slash rules (`accept`, `reject`): a confirmed or unchecked result releases
 //!   the lease's earnings, less the market fee of [`FEE_PER_MILLE`] ‰ to the fee pool, for the
 //!   provider to withdraw, and returns its bond. A wrong result's earnings go back to the
@@ -34,7 +44,8 @@
 //!   order's runs (not a check), the order takes bids again for a replacement.
 //! - Close rule (`close_order`, `end_block`): an order ends when every replica's result is
 //!   accepted, when its consumer closes it, or when its escrow runs out; what the escrow
-//!   still holds is then refunded, so that for every ended order
+//!   still holds is then refunded (results still undecided stand unchecked), so that for
+//!   every ended order
 //!   `deposit = paid to providers + fees + refunded`, exactly.
 
 mod actions;
