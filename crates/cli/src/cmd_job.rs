@@ -112,28 +112,17 @@ pub async fn submit(
     .await
     .context("opening the order")?;
     let height = done["height"].as_u64().unwrap_or(0);
-    // The consumer's orders, a page at a time: the newest one with this spec made at the
-    // transaction's height is the one just opened.
-    let mut from = 0;
-    let mut found = None;
-    loop {
-        let page: Value = node
-            .get(&format!(
-                "/v1/market/orders?owner={owner}&from={from}&limit=1000"
-            ))
-            .await?;
-        let orders: Vec<OrderView> = serde_json::from_value(page["orders"].clone())?;
-        for v in &orders {
-            let o = &v.order;
-            if o.terms.spec == spec_id && (height == 0 || o.created_height == height) {
-                found = Some(o.id);
-            }
-        }
-        match orders.last() {
-            Some(last) if orders.len() == 1000 => from = last.order.id + 1,
-            _ => break,
-        }
-    }
+    // The consumer's orders: the newest one with this spec made at the transaction's height
+    // is the one just opened.
+    let orders: Vec<OrderView> = node
+        .list(&format!("/v1/market/orders?owner={owner}"), "orders")
+        .await?;
+    let found = orders
+        .iter()
+        .rev()
+        .map(|v| &v.order)
+        .find(|o| o.terms.spec == spec_id && (height == 0 || o.created_height == height))
+        .map(|o| o.id);
     found.context("the node lists no such order after committing it")
 }
 

@@ -229,8 +229,7 @@ pub async fn create_task(
     )
     .await
     .context("creating the training task")?;
-    let tasks: Value = node.get("/v1/learn/tasks").await?;
-    let tasks: Vec<TrainingTask> = serde_json::from_value(tasks["tasks"].clone())?;
+    let tasks: Vec<TrainingTask> = node.list("/v1/learn/tasks", "tasks").await?;
     tasks
         .iter()
         .rev()

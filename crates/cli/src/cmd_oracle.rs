@@ -3,7 +3,7 @@
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use plexus_client::views::{ChainView, DevicesView};
+use plexus_client::views::{ChainView, DeviceView};
 use plexus_oracle::{run_oracle, OracleConfig, DEFAULT_ORACLE_ADDR};
 use plexus_rewards::audit::{ScoredResource, SCORED_RESOURCES};
 use serde_json::Value;
@@ -119,8 +119,8 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
         }
     };
     let info: ChainView = serde_json::from_value(info)?;
-    let devices: DevicesView = node.get("/v1/devices").await?;
-    let m = info.recompute_manifest(&devices.devices, epoch, &text, resource)?;
+    let devices: Vec<DeviceView> = node.list("/v1/devices", "devices").await?;
+    let m = info.recompute_manifest(&devices, epoch, &text, resource)?;
     let records = text.lines().filter(|l| !l.trim().is_empty()).count();
     let chain_epoch: Value = node.get(&format!("/v1/epochs/{epoch}")).await?;
     let pool = chain_epoch["pools"]

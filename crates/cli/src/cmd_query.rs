@@ -170,7 +170,8 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Devices => {
-            let v: Value = client.get("/v1/devices").await?;
+            let devices: Vec<Value> = client.list("/v1/devices", "devices").await?;
+            let v = serde_json::json!({ "devices": devices });
             if g.json {
                 print_json(&v);
             } else {

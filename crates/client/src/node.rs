@@ -15,6 +15,9 @@ use plexus_types::{Address, Hash, PublicKey, SignedTx};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
+
+/// Items asked for per page of a list endpoint: the most a node serves.
+const LIST_PAGE: usize = 1000;
 use std::time::{Duration, Instant};
 
 /// How long one request may take: a node answers at once, but a batch or a large account
@@ -54,6 +57,34 @@ impl NodeClient {
     async fn get_view<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let answer = self.service.get(path).await?;
         self.service.json(answer)
+    }
+
+    /// Every item of a paged list, following each page's `next` (pages of the most a node
+    /// serves). A node whose `next` does not move forward is refused rather than followed.
+    async fn all_pages<V: DeserializeOwned, T>(
+        &self,
+        path: &str,
+        split: impl Fn(V) -> (Vec<T>, Option<u64>),
+    ) -> Result<Vec<T>, ClientError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        let mut from = 0u64;
+        loop {
+            let page = format!("{path}{sep}from={from}&limit={LIST_PAGE}");
+            let (items, next) = split(self.get_view::<V>(&page).await?);
+            out.extend(items);
+            match next {
+                None => return Ok(out),
+                Some(n) if n > from => from = n,
+                Some(n) => {
+                    return Err(ClientError::BadAnswer {
+                        service: "node",
+                        url: page,
+                        reason: format!("the next page would start at {n}, not after {from}"),
+                    })
+                }
+            }
+        }
     }
 
     /// A view, or `None` when the node answers 404 with `missing` as its code.
@@ -103,6 +134,33 @@ impl NodeClient {
             unreachable(e, format!("cannot reach a node at {} (is `plexus node start` or `plexus devnet` running? see --node)", self.service.base))
         })?;
         self.read(answer)
+    }
+
+    /// Every item of a paged list endpoint (`path`, whose pages hold the items under `field`),
+    /// as the CLI shows it, following each page's `next`.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        field: &str,
+    ) -> anyhow::Result<Vec<T>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        let mut from = 0u64;
+        loop {
+            let mut page: Value = self
+                .get(&format!("{path}{sep}from={from}&limit={LIST_PAGE}"))
+                .await?;
+            let items: Vec<T> = serde_json::from_value(page[field].take())
+                .with_context(|| format!("the node's {path} lists no {field}"))?;
+            out.extend(items);
+            match page["next"].as_u64() {
+                None => return Ok(out),
+                Some(n) if n > from => from = n,
+                Some(n) => {
+                    bail!("the node's {path}: the page from {from} says the next starts at {n}")
+                }
+            }
+        }
     }
 
     /// `GET /v1/status` as JSON.
@@ -197,7 +255,10 @@ impl NodeApi for NodeClient {
     }
 
     fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
-        Box::pin(async move { Ok(self.get_view::<DevicesView>("/v1/devices").await?.devices) })
+        Box::pin(async move {
+            self.all_pages("/v1/devices", |v: DevicesView| (v.devices, v.next))
+                .await
+        })
     }
 
     fn device<'a>(
@@ -236,15 +297,18 @@ impl NodeApi for NodeClient {
     }
 
     fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
-        Box::pin(async move { Ok(self.get_view::<TasksView>("/v1/learn/tasks").await?.tasks) })
+        Box::pin(async move {
+            self.all_pages("/v1/learn/tasks", |v: TasksView| (v.tasks, v.next))
+                .await
+        })
     }
 
     fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {
         Box::pin(async move {
-            Ok(self
-                .get_view::<OrdersView>("/v1/market/orders?live=true")
-                .await?
-                .orders)
+            self.all_pages("/v1/market/orders?live=true", |v: OrdersView| {
+                (v.orders, v.next)
+            })
+            .await
         })
     }
 

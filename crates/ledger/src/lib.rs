@@ -22,6 +22,7 @@ mod codes;
 mod end_block;
 pub mod epochs;
 mod genesis;
+mod id_set;
 pub mod market;
 mod overlay;
 pub mod payouts;

@@ -36,6 +36,10 @@ impl<'a> StateOverlay<'a> {
         self.pending.insert(key, Some(value));
     }
 
+    pub(crate) fn remove(&mut self, key: Vec<u8>) {
+        self.pending.insert(key, None);
+    }
+
     /// Keeps what the current transaction wrote.
     pub(crate) fn keep(&mut self) {
         let pending = std::mem::take(&mut self.pending);

@@ -192,4 +192,7 @@ pub struct OrderView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrdersView {
     pub orders: Vec<OrderView>,
+    /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
 }

@@ -51,4 +51,7 @@ impl DeviceView {
 pub struct DevicesView {
     pub height: u64,
     pub devices: Vec<DeviceView>,
+    /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
 }

@@ -99,4 +99,7 @@ impl TaskView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TasksView {
     pub tasks: Vec<TaskView>,
+    /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
 }

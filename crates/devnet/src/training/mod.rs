@@ -171,8 +171,7 @@ async fn create_or_resume<C: Client>(
     validation_csv: String,
 ) -> anyhow::Result<u64> {
     let sponsor_address = Address::from_public_key(&sponsor.public_key());
-    let tasks: serde_json::Value = node.get("/v1/learn/tasks").await?;
-    let tasks: Vec<TrainingTask> = serde_json::from_value(tasks["tasks"].clone())?;
+    let tasks: Vec<TrainingTask> = node.list("/v1/learn/tasks", "tasks").await?;
     if let Some(open) = tasks
         .iter()
         .rev()

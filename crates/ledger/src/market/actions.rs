@@ -6,8 +6,8 @@ use super::lifecycle::{
 };
 use super::rules::covers;
 use super::store::{
-    live_orders, load_bid, load_lease, load_order, next_id, pay_out, provider_record, save_bid,
-    save_lease, save_order, update_totals,
+    load_bid, load_lease, load_order, next_id, pay_out, provider_record, save_bid, save_lease,
+    save_order, update_totals,
 };
 use super::{
     add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check,
@@ -15,6 +15,7 @@ use super::{
     BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT,
 };
 use crate::codes::{TxCode, TxFailure};
+use crate::id_set::{IdList, IdSet};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
 use plexus_types::{Address, Amount, JobResult, OrderTerms, PublicKey};
@@ -49,15 +50,9 @@ pub(crate) fn create_order(
         fees: Amount::ZERO,
         refunded: Amount::ZERO,
     };
-    save_order(state, &order);
-    let mut live = live_orders(state)?;
-    live.push(id);
-    state.set_json(state_key::market_live_orders(), &live);
-    let mut mine: Vec<u64> = state
-        .get_json(&state_key::market_owner_orders(owner))?
-        .unwrap_or_default();
-    mine.push(id);
-    state.set_json(state_key::market_owner_orders(owner), &mine);
+    save_order(state, height, &order)?;
+    IdSet(state_key::market_live()).insert(state, id)?;
+    IdList(state_key::market_owner_orders(owner)).push(state, id)?;
     update_totals(state, |t| {
         t.escrowed = t.escrowed.checked_add(terms.deposit)?;
         Some(())
@@ -156,7 +151,7 @@ pub(crate) fn place_bid(
         t.bonded = t.bonded.checked_add(deposit)?;
         Some(())
     })?;
-    save_order(state, &order);
+    save_order(state, height, &order)?;
     Ok(())
 }
 
@@ -237,7 +232,7 @@ pub(crate) fn submit_result(
         // result is not taken.
         save_lease(state, &lease);
         finish_if_done(state, height, &mut order)?;
-        save_order(state, &order);
+        save_order(state, height, &order)?;
         return Ok(());
     }
     lease.output = Some(result.output);
@@ -292,7 +287,7 @@ pub(crate) fn submit_result(
         }
     }
     finish_if_done(state, height, &mut order)?;
-    save_order(state, &order);
+    save_order(state, height, &order)?;
     Ok(())
 }
 
@@ -344,7 +339,7 @@ pub(crate) fn close_lease(
         LeaseCloseReason::ClosedByProvider,
     )?;
     save_lease(state, &lease);
-    save_order(state, &order);
+    save_order(state, height, &order)?;
     Ok(())
 }
 
@@ -377,7 +372,7 @@ pub(crate) fn close_order(
     }
     // What is undecided stands unchecked (the consumer gives up its checks).
     close(state, height, &mut order, OrderCloseReason::Cancelled)?;
-    save_order(state, &order);
+    save_order(state, height, &order)?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use super::lifecycle::{
     abandon, assign_checkers, close, draw_samples, finish_if_done, load_leases, open_lease, settle,
 };
 use super::rules::winners;
-use super::store::{live_orders, load_bid, load_order, save_lease, save_order};
+use super::schedule;
+use super::store::{load_bid, load_order, put_order, save_lease};
 use super::{
     must, BidState, Check, LeaseCloseReason, LeaseRole, Order, OrderCloseReason, OrderState,
 };
@@ -15,12 +16,17 @@ use crate::codes::TxFailure;
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount};
+use std::collections::BTreeSet;
 
 /// Match, timeout, funds and close rules, at the end of every block.
 pub(crate) fn end_block(state: &mut StateOverlay<'_>, beacon: &Beacon) -> Result<(), StoreError> {
     let height = beacon.height;
-    for id in live_orders(state)? {
-        let mut order = must(load_order(state, id), "a live order")?;
+    let due: BTreeSet<u64> = schedule::due(height).drain(state)?.into_iter().collect();
+    for id in due {
+        let mut order = must(load_order(state, id), "a due order")?;
+        if order.is_closed() {
+            continue;
+        }
         if order.state == OrderState::Open && height >= order.bid_deadline {
             match_order(state, height, &mut order)?;
         }
@@ -61,7 +67,10 @@ pub(crate) fn end_block(state: &mut StateOverlay<'_>, beacon: &Beacon) -> Result
                 finish_if_done(state, height, &mut order)?;
             }
         }
-        save_order(state, &order);
+        put_order(state, &order);
+        if let Some(at) = schedule::next_due(state, &order, height)? {
+            schedule::due(at).push(state, id)?;
+        }
     }
     Ok(())
 }

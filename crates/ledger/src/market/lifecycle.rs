@@ -4,8 +4,7 @@
 
 use super::rules::{draw_checker, sampled};
 use super::store::{
-    live_orders, load_bid, load_lease, next_id, pay_out, provider_record, save_bid, save_lease,
-    update_totals,
+    load_bid, load_lease, next_id, pay_out, provider_record, save_bid, save_lease, update_totals,
 };
 use super::{
     add, corrupt, escrow_account, must, state_key, sub, BidState, Check, Lease, LeaseCloseReason,
@@ -15,6 +14,7 @@ use super::{
 use crate::bank::module_account;
 use crate::beacon::Beacon;
 use crate::codes::TxFailure;
+use crate::id_set::IdSet;
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
 use plexus_types::{Address, Amount, JobRuntime};
@@ -169,7 +169,7 @@ pub(super) struct Wanted {
     pub since: u64,
 }
 
-fn closed_at(lease: &Lease) -> u64 {
+pub(super) fn closed_at(lease: &Lease) -> u64 {
     match lease.state {
         LeaseState::Closed { height, .. } => height,
         LeaseState::Active => lease.started,
@@ -465,9 +465,7 @@ pub(super) fn close(
         t.refunded = t.refunded.checked_add(rest)?;
         Some(())
     })?;
-    let mut live = live_orders(state)?;
-    live.retain(|o| *o != order.id);
-    state.set_json(state_key::market_live_orders(), &live);
+    IdSet(state_key::market_live()).remove(state, order.id)?;
     Ok(())
 }
 

@@ -53,6 +53,7 @@ mod end_block;
 mod lifecycle;
 pub mod query;
 mod rules;
+mod schedule;
 pub mod state_key;
 mod store;
 

@@ -4,6 +4,7 @@
 use super::{state_key, Bid, Lease, MarketTotals, Order, ProviderRecord};
 use crate::bank::module_account;
 use crate::bank::query::account;
+use crate::id_set;
 use crate::stored::get_json;
 use plexus_store::{Store, StoreError};
 use plexus_types::{Address, Amount};
@@ -33,6 +34,11 @@ pub fn market_lease(store: &Store, id: u64) -> Result<Option<Lease>, StoreError>
     get_json(store, &state_key::market_lease(id))
 }
 
+/// How many orders were ever made (the next order's id).
+pub fn market_order_count(store: &Store) -> Result<u64, StoreError> {
+    market_count(store, "order")
+}
+
 /// Orders `from..` (at most `limit`), oldest first.
 pub fn market_orders(store: &Store, from: u64, limit: usize) -> Result<Vec<Order>, StoreError> {
     let count = market_count(store, "order")?;
@@ -49,27 +55,45 @@ pub fn market_orders(store: &Store, from: u64, limit: usize) -> Result<Vec<Order
     Ok(out)
 }
 
-/// Orders that have not ended, oldest first.
-pub fn market_live_orders(store: &Store) -> Result<Vec<Order>, StoreError> {
-    let ids: Vec<u64> = get_json(store, &state_key::market_live_orders())?.unwrap_or_default();
-    ids.into_iter()
-        .map(|id| {
-            market_order(store, id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("live order {id} missing")))
-        })
-        .collect()
-}
-
-/// A consumer's orders, oldest first.
-pub fn market_orders_of(store: &Store, owner: &Address) -> Result<Vec<Order>, StoreError> {
-    let ids: Vec<u64> =
-        get_json(store, &state_key::market_owner_orders(owner))?.unwrap_or_default();
+fn orders_by_id(store: &Store, ids: Vec<u64>) -> Result<Vec<Order>, StoreError> {
     ids.into_iter()
         .map(|id| {
             market_order(store, id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("order {id} missing")))
         })
         .collect()
+}
+
+/// A page of the orders that have not ended, in no particular order (an order that ends
+/// gives its place to the last one): at most `limit` from position `from`, and the position
+/// the next page starts at (`None` after the last).
+pub fn market_live_page(
+    store: &Store,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<Order>, Option<u64>), StoreError> {
+    let (ids, next) = id_set::page(store, &state_key::market_live(), from, limit)?;
+    Ok((orders_by_id(store, ids)?, next))
+}
+
+/// Every order that has not ended, by id.
+pub fn market_live_orders(store: &Store) -> Result<Vec<Order>, StoreError> {
+    let n = id_set::len(store, &state_key::market_live())?;
+    let (mut orders, _) = market_live_page(store, 0, n as usize)?;
+    orders.sort_by_key(|o| o.id);
+    Ok(orders)
+}
+
+/// A page of a consumer's orders, oldest first: at most `limit` from its `from`-th, and where
+/// the next page starts (`None` after the last).
+pub fn market_orders_of(
+    store: &Store,
+    owner: &Address,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<Order>, Option<u64>), StoreError> {
+    let (ids, next) = id_set::page(store, &state_key::market_owner_orders(owner), from, limit)?;
+    Ok((orders_by_id(store, ids)?, next))
 }
 
 /// A provider's record of checked results.

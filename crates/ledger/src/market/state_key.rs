@@ -28,9 +28,18 @@ pub fn market_lease(id: u64) -> Vec<u8> {
     k
 }
 
-/// The ids of orders that have not ended, ascending: the orders each block's end looks at.
-pub fn market_live_orders() -> Vec<u8> {
-    b"market/live".to_vec()
+/// The set of orders that have not ended (an id set, see `id_set`).
+pub fn market_live() -> Vec<u8> {
+    b"market/live/".to_vec()
+}
+
+/// The orders a block's end looks at: those a transaction of that block touched, or that
+/// something is due for at that height (a list of ids, see `id_set`).
+pub fn market_due(height: u64) -> Vec<u8> {
+    let mut k = b"market/due/".to_vec();
+    k.extend_from_slice(&height.to_be_bytes());
+    k.push(b'/');
+    k
 }
 
 /// A provider's record of checked results.
@@ -45,9 +54,10 @@ pub fn market_totals() -> Vec<u8> {
     b"market/totals".to_vec()
 }
 
-/// The ids of a consumer's orders, oldest first.
+/// A consumer's orders, oldest first (a list of ids, see `id_set`).
 pub fn market_owner_orders(owner: &Address) -> Vec<u8> {
     let mut k = b"market/owner/".to_vec();
     k.extend_from_slice(owner.as_bytes());
+    k.push(b'/');
     k
 }

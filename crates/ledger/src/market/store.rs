@@ -4,6 +4,7 @@
 use super::state_key;
 use super::{escrow_account, fail, Bid, Lease, MarketTotals, Order, ProviderRecord};
 use crate::codes::{TxCode, TxFailure};
+use crate::id_set::IdList;
 use crate::overlay::StateOverlay;
 use plexus_types::{Address, Amount};
 
@@ -38,7 +39,18 @@ pub(super) fn load_lease(state: &StateOverlay<'_>, id: u64) -> Result<Lease, TxF
     }
 }
 
-pub(super) fn save_order(state: &mut StateOverlay<'_>, o: &Order) {
+/// Saves an order a transaction of block `height` changed; the block's end looks at it.
+pub(super) fn save_order(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    o: &Order,
+) -> Result<(), TxFailure> {
+    put_order(state, o);
+    Ok(IdList(state_key::market_due(height)).push(state, o.id)?)
+}
+
+/// Saves an order without marking it due (the block's end, which schedules it itself).
+pub(super) fn put_order(state: &mut StateOverlay<'_>, o: &Order) {
     state.set_json(state_key::market_order(o.id), o);
 }
 
@@ -64,12 +76,6 @@ pub(super) fn update_totals(
     f(&mut t).ok_or_else(|| TxFailure::overflow("the market's running totals"))?;
     state.set_json(state_key::market_totals(), &t);
     Ok(())
-}
-
-pub(super) fn live_orders(state: &StateOverlay<'_>) -> Result<Vec<u64>, TxFailure> {
-    Ok(state
-        .get_json(&state_key::market_live_orders())?
-        .unwrap_or_default())
 }
 
 pub(super) fn provider_record(

@@ -11,8 +11,13 @@ pub fn training_task(store: &Store, id: u64) -> Result<Option<TrainingTask>, Sto
     get_json(store, &state_key::training_task(id))
 }
 
-/// Every training task, oldest first.
-pub fn training_tasks(store: &Store) -> Result<Vec<TrainingTask>, StoreError> {
+/// Training tasks from id `from`, at most `limit`, oldest first, read from one snapshot, and
+/// where the next page starts (`None` after the last).
+pub fn training_tasks_page(
+    store: &Store,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<TrainingTask>, Option<u64>), StoreError> {
     let snapshot = store.snapshot()?;
     let count = match snapshot.get(&state_key::training_task_count())? {
         None => 0,
@@ -22,8 +27,9 @@ pub fn training_tasks(store: &Store) -> Result<Vec<TrainingTask>, StoreError> {
                 .map_err(|_| StoreError::Corrupt("training task count".into()))?,
         ),
     };
-    let mut out = Vec::with_capacity(count as usize);
-    for id in 0..count {
+    let end = count.min(from.saturating_add(limit as u64));
+    let mut out = Vec::with_capacity(end.saturating_sub(from) as usize);
+    for id in from..end {
         let Some(b) = snapshot.get(&state_key::training_task(id))? else {
             return Err(StoreError::Corrupt(format!("training task {id} missing")));
         };
@@ -32,7 +38,12 @@ pub fn training_tasks(store: &Store) -> Result<Vec<TrainingTask>, StoreError> {
                 .map_err(|e| StoreError::Corrupt(format!("training task {id}: {e}")))?,
         );
     }
-    Ok(out)
+    Ok((out, (end < count).then_some(end)))
+}
+
+/// Every training task, oldest first.
+pub fn training_tasks(store: &Store) -> Result<Vec<TrainingTask>, StoreError> {
+    Ok(training_tasks_page(store, 0, usize::MAX)?.0)
 }
 
 /// Training escrow accounting: running totals plus what the escrow account holds.

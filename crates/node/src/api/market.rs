@@ -1,7 +1,7 @@
 //! `/v1/market`: market escrow, orders with their bids and leases, and providers.
 
 use super::ledger_views::{MarketTotalsView, ProviderView};
-use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -71,11 +71,11 @@ pub(super) struct OrdersQuery {
     get,
     path = "/v1/market/orders",
     tag = "market",
-    summary = "Compute orders with their bids and leases, oldest first: {orders: [{order, bids, leases}]}. live=true lists the orders that have not ended, owner=ADDRESS one consumer's; from and limit page through all",
+    summary = "Compute orders with their bids and leases, a page at a time: {orders: [{order, bids, leases}], next}. All orders by id, oldest first; live=true the orders that have not ended (in no set order); owner=ADDRESS one consumer's, oldest first (with live=true, only those of its page that have not ended). `next` is the `from` of the next page, null after the last",
     params(
         ("live" = Option<bool>, Query),
         ("owner" = Option<String>, Query, description = "A bech32 address, `plx1…`"),
-        ("from" = Option<u64>, Query, description = "The first order id"),
+        ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
     ),
     responses(
@@ -91,7 +91,11 @@ pub(super) async fn market_orders(
     Query(q): Query<OrdersQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let limit = Page {
+        from: q.from,
+        limit: q.limit,
+    }
+    .limit();
     let owner = match &q.owner {
         None => None,
         Some(text) => Some(text.parse::<Address>().map_err(|e| {
@@ -100,22 +104,27 @@ pub(super) async fn market_orders(
     };
     blocking(move || {
         let store = chain.store();
-        let orders = if let Some(owner) = owner {
-            let all = query::market_orders_of(store, &owner).map_err(ApiError::internal)?;
-            all.into_iter()
-                .filter(|o| o.id >= q.from && (!q.live || !o.is_closed()))
-                .take(limit)
-                .collect()
+        let (orders, next) = if let Some(owner) = owner {
+            let (page, next) = query::market_orders_of(store, &owner, q.from, limit)
+                .map_err(ApiError::internal)?;
+            let page = page
+                .into_iter()
+                .filter(|o| !q.live || !o.is_closed())
+                .collect();
+            (page, next)
         } else if q.live {
-            query::market_live_orders(store).map_err(ApiError::internal)?
+            query::market_live_page(store, q.from, limit).map_err(ApiError::internal)?
         } else {
-            query::market_orders(store, q.from, limit).map_err(ApiError::internal)?
+            let page = query::market_orders(store, q.from, limit).map_err(ApiError::internal)?;
+            let count = query::market_order_count(store).map_err(ApiError::internal)?;
+            let end = q.from.saturating_add(page.len() as u64);
+            (page, (end < count).then_some(end))
         };
         let views = orders
             .into_iter()
             .map(|o| order_view(store, o))
             .collect::<ApiResult<Vec<_>>>()?;
-        Ok(Json(json!({ "orders": views })))
+        Ok(Json(json!({ "orders": views, "next": next })))
     })
     .await
 }

@@ -27,7 +27,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use plexus_chain::Chain;
 use plexus_ledger::{Reject, TxCode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -194,6 +194,25 @@ impl IntoResponse for ApiError {
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+/// The most items one page of a list endpoint holds.
+pub(crate) const MAX_PAGE: usize = 1000;
+
+/// `?from=N&limit=M` on a list endpoint: where the page starts (the `next` of the page before,
+/// 0 for the first) and how many items it holds at most (100 if absent, between 1 and
+/// [`MAX_PAGE`]).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Page {
+    #[serde(default)]
+    pub from: u64,
+    pub limit: Option<usize>,
+}
+
+impl Page {
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.unwrap_or(100).clamp(1, MAX_PAGE)
+    }
+}
 
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,

@@ -1,7 +1,7 @@
 //! `GET /v1/chain` and `/v1/devices`: the chain's parameters and its device registry.
 
-use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
-use axum::extract::{Path, State};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use plexus_client::views::{ChainView, DeviceView, DevicesView};
@@ -33,16 +33,24 @@ pub(super) async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serd
     get,
     path = "/v1/devices",
     tag = "registry",
-    summary = "Every registered device with owner, class, capabilities, location, stake and status",
+    summary = "Registered devices in registration order, with owner, class, capabilities, location, stake and status, a page at a time: `next` is where the next page starts (null after the last)",
+    params(
+        ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+    ),
     responses((status = 200, description = "OK", body = DevicesView))
 )]
-/// GET /v1/devices: every registered device.
-pub(super) async fn devices(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+/// GET /v1/devices[?from=N&limit=M]: a page of the registered devices.
+pub(super) async fn devices(
+    State(s): State<ApiState>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
     blocking(move || {
-        let devices = query::devices(chain.store()).map_err(ApiError::internal)?;
+        let (devices, next) = query::devices_page(chain.store(), page.from, page.limit())
+            .map_err(ApiError::internal)?;
         Ok(Json(
-            json!({ "height": chain.status().height, "devices": devices }),
+            json!({ "height": chain.status().height, "devices": devices, "next": next }),
         ))
     })
     .await

@@ -1,8 +1,8 @@
 //! `/v1/learn`: training escrow and tasks.
 
 use super::ledger_views::EscrowView;
-use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
-use axum::extract::{Path, State};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use plexus_client::views::{TaskView, TasksView};
@@ -35,17 +35,23 @@ pub(super) async fn training_totals(
     get,
     path = "/v1/learn/tasks",
     tag = "training",
-    summary = "Every federated training task, oldest first: {tasks}",
+    summary = "Federated training tasks, oldest first, a page at a time: {tasks, next}, `next` the id the next page starts at (null after the last)",
+    params(
+        ("from" = Option<u64>, Query, description = "The first task id: 0, or the `next` of the page before"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+    ),
     responses((status = 200, description = "OK", body = TasksView))
 )]
-/// GET /v1/learn/tasks: every training task, oldest first.
+/// GET /v1/learn/tasks[?from=N&limit=M]: a page of the training tasks, oldest first.
 pub(super) async fn training_tasks(
     State(s): State<ApiState>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let chain = s.chain.clone();
     blocking(move || {
-        let tasks = query::training_tasks(chain.store()).map_err(ApiError::internal)?;
-        Ok(Json(json!({ "tasks": tasks })))
+        let (tasks, next) = query::training_tasks_page(chain.store(), page.from, page.limit())
+            .map_err(ApiError::internal)?;
+        Ok(Json(json!({ "tasks": tasks, "next": next })))
     })
     .await
 }

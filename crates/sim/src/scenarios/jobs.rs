@@ -13,7 +13,7 @@ use plexus_agent::jobs::Bidding;
 use plexus_agent::Behaviour;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
-use plexus_client::views::{CheckView, OrderState, OrderView, OrdersView, RoleView};
+use plexus_client::views::{CheckView, OrderState, OrderView, RoleView};
 use plexus_client::{ManualClock, NodeClient, TxSender};
 use plexus_market::bid::BidPolicy;
 use plexus_market::spec::{JobSpec, RuntimeKind};
@@ -272,11 +272,12 @@ impl Consumer {
 
     /// Every order the consumer opened, oldest first.
     async fn orders(&self) -> anyhow::Result<Vec<OrderView>> {
-        let page: OrdersView = self
-            .node
-            .get(&format!("/v1/market/orders?owner={}", self.address))
-            .await?;
-        Ok(page.orders)
+        self.node
+            .list(
+                &format!("/v1/market/orders?owner={}", self.address),
+                "orders",
+            )
+            .await
     }
 
     /// Downloads the output `id` from the node and compares it with the job's output run
