@@ -4,7 +4,7 @@
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::Context;
 use clap::Subcommand;
-use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::client::{prove_file_size, BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, StorageDealTerms};
 use std::path::PathBuf;
@@ -139,12 +139,17 @@ async fn make_deal(
     key: &SecretKey,
     timeout: Duration,
 ) -> anyhow::Result<serde_json::Value> {
+    let (path, size) = (blob.path().to_path_buf(), blob.size);
+    let size_proof = tokio::task::spawn_blocking(move || prove_file_size(&path, size))
+        .await?
+        .with_context(|| format!("proving the size of {}", blob.id))?;
     let body = Body::StorageDeal(StorageDealTerms {
         blob: Hash(blob.id.0),
         size: blob.size,
         replicas,
         epochs,
         price_per_replica_epoch: price,
+        size_proof,
     });
     let committed = cmd_tx::send_and_wait(g, key, body, timeout)
         .await

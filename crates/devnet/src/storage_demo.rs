@@ -151,6 +151,7 @@ async fn storage_demo(
             replicas,
             epochs: DEMO_DEAL_EPOCHS,
             price_per_replica_epoch: Amount::plx(1),
+            size_proof: prepared.size_proof()?,
         }),
     }
     .sign(&client);

@@ -334,6 +334,7 @@ async fn make_deal(
         replicas: REPLICAS,
         epochs: DEAL_EPOCHS,
         price_per_replica_epoch: Amount::plx(PRICE_PLX),
+        size_proof: blob.size_proof()?,
     };
     let committed = sender.send(Body::StorageDeal(terms)).await?;
     if !committed.succeeded() {
