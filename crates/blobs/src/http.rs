@@ -53,7 +53,8 @@ struct Service {
 /// most one pair of 32-byte hashes per chunk group.
 fn encoding_bound(size: u64, offset: u64) -> u64 {
     let groups = size.div_ceil(CHUNK_GROUP_BYTES).max(1);
-    size.saturating_sub(offset).saturating_add(groups.saturating_mul(64))
+    size.saturating_sub(offset)
+        .saturating_add(groups.saturating_mul(64))
 }
 
 struct BlobError {

@@ -195,7 +195,12 @@ fn upload_of(request: &Request<Body>) -> Option<(BlobId, u64)> {
     if request.method() != Method::PUT {
         return None;
     }
-    let id = request.uri().path().strip_prefix("/v1/blobs/")?.parse().ok()?;
+    let id = request
+        .uri()
+        .path()
+        .strip_prefix("/v1/blobs/")?
+        .parse()
+        .ok()?;
     let size = request
         .uri()
         .query()?

@@ -74,7 +74,9 @@ fn node_gate(funded: &[&SecretKey], quota: u64) -> SignedUploads<Funded> {
 
 fn leaves_no_trace(store: &BlobStore, id: BlobId) {
     assert_eq!(store.status(id).unwrap().state, BlobState::Absent);
-    let partial = std::fs::read_dir(store.dir().join("partial")).unwrap().count();
+    let partial = std::fs::read_dir(store.dir().join("partial"))
+        .unwrap()
+        .count();
     assert_eq!(partial, 0, "nothing was written under partial/");
 }
 
@@ -138,7 +140,10 @@ async fn an_unsigned_upload_to_the_node_is_refused() {
     leaves_no_trace(&store, blob.id);
 
     clock.store(NOW_MS, Ordering::SeqCst);
-    let status = signed_client(&funded, clock).put(&url, &blob).await.unwrap();
+    let status = signed_client(&funded, clock)
+        .put(&url, &blob)
+        .await
+        .unwrap();
     assert_eq!(status.state, BlobState::Complete);
 }
 
@@ -156,9 +161,16 @@ async fn uploads_past_the_quota_are_refused() {
     client.put(&url, &first).await.unwrap();
     // Putting the same blob again costs nothing more.
     client.put(&url, &first).await.unwrap();
-    assert_eq!(gate.quota().used(&Address::from_public_key(&account.public_key())), 300_000);
+    assert_eq!(
+        gate.quota()
+            .used(&Address::from_public_key(&account.public_key())),
+        300_000
+    );
     let err = client.put(&url, &second).await.unwrap_err().to_string();
-    assert!(err.contains("429") && err.contains("quota_exceeded"), "{err}");
+    assert!(
+        err.contains("429") && err.contains("quota_exceeded"),
+        "{err}"
+    );
     leaves_no_trace(&store, second.id);
 }
 
@@ -174,7 +186,9 @@ fn stale_partials_expire() {
     let mut encoded = Vec::new();
     source.encode(id, 0, size, &mut encoded).unwrap();
     // An upload that stops half way, as an abandoned one does.
-    let err = store.receive(id, size, 0, &encoded[..encoded.len() / 2]).unwrap_err();
+    let err = store
+        .receive(id, size, 0, &encoded[..encoded.len() / 2])
+        .unwrap_err();
     assert!(matches!(err, StoreError::Incomplete { .. }), "{err}");
     assert_eq!(store.status(id).unwrap().state, BlobState::Partial);
     let written = ["meta", "data", "obao"]

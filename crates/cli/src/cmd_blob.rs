@@ -5,9 +5,12 @@ use crate::{cmd_tx, print_json, Globals};
 use anyhow::Context;
 use clap::Subcommand;
 use plexus_blobs::client::{prove_file_size, BlobClient, PreparedBlob};
+use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
 use plexus_blobs::BlobId;
+use plexus_client::{HttpTransport, NodeApi, NodeClient};
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, StorageDealTerms};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Subcommand)]
@@ -28,7 +31,9 @@ pub enum BlobCommand {
         /// What the deal pays each replica per epoch, for example 0.1plx.
         #[arg(long, default_value = "0.1plx", requires = "replicas")]
         price: String,
-        /// Name of the key that pays for the deal (its escrow and fee).
+        /// Name of the key that signs the upload (a node takes only uploads signed by a
+        /// funded account) and pays for the deal (its escrow and fee). Without it the upload
+        /// is unsigned, which only a storage agent assigned the blob takes.
         #[arg(long)]
         from: Option<String>,
         /// How long to wait for the deal to be committed.
@@ -54,6 +59,21 @@ pub enum BlobCommand {
         #[arg(long = "at")]
         at: Vec<String>,
     },
+}
+
+/// A blob client whose uploads `key` signs for the chain of the node at `node_url`: the node
+/// takes only uploads signed by a funded account.
+pub async fn signed_blob_client(node_url: &str, key: &SecretKey) -> anyhow::Result<BlobClient> {
+    let chain_id = NodeClient::new(node_url)?
+        .chain_params()
+        .await
+        .with_context(|| format!("reading the chain id from {node_url}"))?
+        .chain_id;
+    let transport = HttpTransport::new(None, Duration::from_secs(5))?;
+    Ok(BlobClient::with_transport(Arc::new(SigningTransport::new(
+        Arc::new(transport),
+        Arc::new(KeySigner::new(key.clone(), chain_id)),
+    ))))
 }
 
 /// The storage deals the node's chain holds for a blob.
@@ -182,13 +202,18 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             timeout,
         } => {
             // Check the deal's terms and key before spending time on the upload.
-            let deal = match (replicas, from) {
-                (Some(replicas), Some(from)) => Some((
+            let signer = from.map(|name| g.keyring().secret(&name)).transpose()?;
+            let deal = match (replicas, &signer) {
+                (Some(replicas), Some(key)) => Some((
                     replicas,
                     Amount::parse_human(&price).with_context(|| format!("--price {price:?}"))?,
-                    g.keyring().secret(&from)?,
+                    key.clone(),
                 )),
                 _ => None,
+            };
+            let client = match &signer {
+                Some(key) => signed_blob_client(&g.node, key).await?,
+                None => client,
             };
             let targets = or_node(to, g);
             let path = file.clone();

@@ -119,7 +119,11 @@ fn a_deal_with_a_wrong_size_never_takes_effect() {
         assert_eq!(result.code, TxCode::BadProof, "{}", result.log);
     }
     assert!(net.deals(&blob).is_empty(), "no deal exists");
-    assert_eq!(net.balance(&addr(&client)), before - 3 * FEE, "only fees were paid");
+    assert_eq!(
+        net.balance(&addr(&client)),
+        before - 3 * FEE,
+        "only fees were paid"
+    );
     net.assert_accounted();
 
     assert_eq!(net.deal(&client, &content, 3, 2, 1_000), TxCode::Ok);

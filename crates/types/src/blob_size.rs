@@ -25,7 +25,9 @@ pub struct SizeProof {
 pub enum SizeProofError {
     #[error("a blob of {size} bytes ends in a chunk of {want} bytes, the proof has {got}")]
     LastChunk { size: u64, want: u64, got: usize },
-    #[error("a blob of {size} bytes has {want} subtrees left of its last chunk, the proof has {got}")]
+    #[error(
+        "a blob of {size} bytes has {want} subtrees left of its last chunk, the proof has {got}"
+    )]
     Levels { size: u64, want: usize, got: usize },
     #[error("the proof does not hash to blob {blob} for a size of {size} bytes")]
     Mismatch { blob: Hash, size: u64 },
@@ -124,7 +126,9 @@ mod tests {
 
     #[test]
     fn a_proof_shows_the_true_size_for_every_tree_shape() {
-        for len in [0, 1, 1023, 1024, 1025, 2048, 3000, 4096, 5121, 16384, 70_000] {
+        for len in [
+            0, 1, 1023, 1024, 1025, 2048, 3000, 4096, 5121, 16384, 70_000,
+        ] {
             let bytes = blob(len);
             let id = Hash(*blake3::hash(&bytes).as_bytes());
             let proof = prove_size(&bytes);

@@ -21,7 +21,10 @@ pub(crate) fn create_deal(
     let fail = |code, log: String| Err(TxFailure::new(code, log));
     // Size rule: the deal's size is what the blob id commits to, or the deal never exists.
     if let Err(e) = verify_size(&terms.blob, terms.size, &terms.size_proof) {
-        return fail(TxCode::BadProof, format!("the deal's size proof fails: {e}"));
+        return fail(
+            TxCode::BadProof,
+            format!("the deal's size proof fails: {e}"),
+        );
     }
     let escrow = terms
         .price_per_replica_epoch
