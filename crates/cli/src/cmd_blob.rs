@@ -190,7 +190,7 @@ async fn make_deal(
 }
 
 pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
-    let client = BlobClient::new();
+    let mut client = BlobClient::new();
     match cmd {
         BlobCommand::Put {
             file,
@@ -211,10 +211,9 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                 )),
                 _ => None,
             };
-            let client = match &signer {
-                Some(key) => signed_blob_client(&g.node, key).await?,
-                None => client,
-            };
+            if let Some(key) = &signer {
+                client = signed_blob_client(&g.node, key).await?;
+            }
             let targets = or_node(to, g);
             let path = file.clone();
             let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))

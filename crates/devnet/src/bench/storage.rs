@@ -66,6 +66,36 @@ impl UploadAccounts for OneAccount {
     }
 }
 
+/// Serves `store` on loopback with uploads authenticated as a node's are (signed, checked
+/// against the account, counted against a quota of `quota` bytes); answers its URL, a client
+/// whose uploads the benchmark's account signs, and the server's task.
+async fn serve_signed(
+    store: Arc<BlobStore>,
+    quota: u64,
+) -> anyhow::Result<(
+    String,
+    BlobClient,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let uploader = plexus_types::SecretKey::from_seed([7; 32]);
+    let gate = SignedUploads::new(
+        BENCH_CHAIN,
+        Arc::new(system_millis),
+        OneAccount(uploader.public_key()),
+        quota,
+    );
+    let app = http::router(store, Arc::new(gate));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let transport = plexus_client::HttpTransport::new(None, std::time::Duration::from_secs(5))?;
+    let client = BlobClient::with_transport(Arc::new(SigningTransport::new(
+        Arc::new(transport),
+        Arc::new(KeySigner::new(uploader, BENCH_CHAIN)),
+    )));
+    Ok((url, client, server))
+}
+
 /// Chunk groups named by one challenge in the benchmark.
 const GROUPS_PER_CHALLENGE: usize = 16;
 /// Challenges timed for the verifier's cost.
@@ -142,24 +172,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
 
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    // Uploads are authenticated as a node's are: signed, checked against the account, counted
-    // against its quota.
-    let uploader = plexus_types::SecretKey::from_seed([7; 32]);
-    let gate = SignedUploads::new(
-        BENCH_CHAIN,
-        Arc::new(system_millis),
-        OneAccount(uploader.public_key()),
-        size,
-    );
-    let app = http::router(store.clone(), Arc::new(gate));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let transport = plexus_client::HttpTransport::new(None, std::time::Duration::from_secs(5))?;
-    let client = BlobClient::with_transport(Arc::new(SigningTransport::new(
-        Arc::new(transport),
-        Arc::new(KeySigner::new(uploader, BENCH_CHAIN)),
-    )));
+    let (url, client, server) = serve_signed(store.clone(), size).await?;
 
     let started = Instant::now();
     let p = input.clone();
