@@ -17,6 +17,8 @@ use crate::ports::{Ports, Sender};
 use crate::probe::HardwareProbe;
 use crate::register::{Declaration, Registration};
 use crate::storage::{ReplicaKeeper, Replicas, SyncReport};
+use crate::upload_signer::DeviceUploadSigner;
+use plexus_blobs::upload_auth::SigningTransport;
 use plexus_client::{
     HeartbeatReceipt, HttpTransport, NodeClient, OracleApi, OracleClient, SystemClock, TxSender,
 };
@@ -326,7 +328,15 @@ impl Agent {
             },
             self.ctx.ports.node.clone(),
             self.ctx.ports.clock.clone(),
-            self.ctx.ports.transport.clone(),
+            // The node takes only signed uploads: the device signs its outputs.
+            Arc::new(SigningTransport::new(
+                self.ctx.ports.transport.clone(),
+                Arc::new(DeviceUploadSigner::new(
+                    self.ctx.device.secret_key().clone(),
+                    self.ctx.ports.node.clone(),
+                    self.ctx.ports.clock.clone(),
+                )),
+            )),
             self.ctx.sender.clone(),
             self.strategies.job_results.clone(),
         );

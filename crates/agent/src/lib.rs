@@ -33,6 +33,7 @@ pub mod ports;
 pub mod probe;
 pub mod register;
 pub mod storage;
+pub mod upload_signer;
 
 /// The training participant, under the name it had before the duties were split.
 pub use learning as learner;

@@ -1,18 +1,24 @@
 //! The storage duty of an agent whose device is of a storage class: it keeps a blob store,
 //! serves it under `/v1/blobs` (the same service the node mounts), and fetches every blob the
 //! chain assigns to the device, from the node or other blob services, verifying each byte
-//! against the blob id before the blob is kept.
+//! against the blob id before the blob is kept. Its service takes uploads of the blobs
+//! assigned to the device and nothing else, and deletes partial uploads that stop growing.
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
 use plexus_blobs::client::BlobClient;
+use plexus_blobs::upload_gate::ListedBlobs;
 use plexus_blobs::{BlobId, BlobState, BlobStore};
 use plexus_client::{ClientError, NodeApi, Transport};
 use plexus_types::PublicKey;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 pub use crate::error::StorageError;
+
+/// A partial upload to the device's blob service that has not grown for this long is deleted.
+pub const PARTIAL_UPLOAD_TTL: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// One round of keeping replicas: what the chain assigns and what this round fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +37,8 @@ pub struct ReplicaKeeper {
     node: Arc<dyn NodeApi>,
     sources: Vec<String>,
     store: Arc<BlobStore>,
+    /// The blobs the chain assigned at the last round: the only uploads the service takes.
+    assigned: Arc<ListedBlobs>,
     incoming: PathBuf,
     blobs: BlobClient,
 }
@@ -60,6 +68,7 @@ impl ReplicaKeeper {
             node,
             sources,
             store,
+            assigned: Arc::new(ListedBlobs::default()),
             incoming,
             blobs: BlobClient::with_transport(transport),
         })
@@ -77,9 +86,15 @@ impl ReplicaKeeper {
         self.store.clone()
     }
 
-    /// The blob service to mount: `/v1/blobs` over this keeper's store.
+    /// The blob service to mount: `/v1/blobs` over this keeper's store, taking uploads of
+    /// the blobs assigned to the device at the last round only.
     pub fn router(&self) -> axum::Router {
-        plexus_blobs::http::router(self.store.clone())
+        plexus_blobs::http::router(self.store.clone(), self.assigned.clone())
+    }
+
+    /// Deletes partial uploads that have not grown for [`PARTIAL_UPLOAD_TTL`] at `now`.
+    pub fn expire_partials(&self, now: SystemTime) -> Result<Vec<BlobId>, StorageError> {
+        Ok(self.store.expire_partials(now, PARTIAL_UPLOAD_TTL)?)
     }
 
     /// The distinct blobs that open deals assign to this device, as the node reports them.
@@ -95,6 +110,7 @@ impl ReplicaKeeper {
     /// Fetches every blob of `assigned` not yet complete here. A blob is kept only once every
     /// byte verified against its id; one that fails is reported and tried again next round.
     pub async fn sync(&self, assigned: Vec<BlobId>) -> Result<SyncReport, StorageError> {
+        self.assigned.set(assigned.iter().copied());
         let mut report = SyncReport {
             assigned: assigned.clone(),
             ..SyncReport::default()
@@ -209,6 +225,10 @@ impl Replicas {
         let assigned = assigned_blobs(ctx.ports.node.as_ref(), &ctx.device.public_key()).await?;
         let report = self.keeper.sync(assigned).await?;
         self.policy.after_sync(&self.keeper, &report)?;
+        let now = SystemTime::UNIX_EPOCH + ctx.clock().now();
+        for id in self.keeper.expire_partials(now)? {
+            tracing::info!(blob = %id, "deleted a stale partial upload");
+        }
         Ok(report)
     }
 }

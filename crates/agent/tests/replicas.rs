@@ -3,7 +3,8 @@
 
 use axum::routing::get;
 use plexus_agent::ReplicaKeeper;
-use plexus_blobs::client::BlobClient;
+use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::upload_gate::NoUploads;
 use plexus_blobs::{http, BlobId, BlobState, BlobStore};
 use plexus_client::views::{DealStatusView, DealView, DealsView};
 use plexus_client::{HttpTransport, NodeClient};
@@ -51,7 +52,7 @@ async fn fake_node(store: Arc<BlobStore>, deals: Arc<Mutex<Vec<BlobId>>>) -> Str
     });
     let app = axum::Router::new()
         .route("/v1/storage/deals", deals_route)
-        .merge(http::router(store));
+        .merge(http::router(store, Arc::new(NoUploads)));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }
@@ -110,4 +111,56 @@ async fn an_assigned_blob_is_fetched_verified_kept_and_served() {
         keeper.store().status(missing).unwrap().state,
         BlobState::Absent
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_upload_to_a_storage_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, fill: u8| {
+        let path = dir.path().join(name);
+        let bytes: Vec<u8> = (0..150_000u32)
+            .map(|i| (i as u8).wrapping_mul(fill))
+            .collect();
+        std::fs::write(&path, bytes).unwrap();
+        PreparedBlob::prepare(&path).unwrap()
+    };
+    let junk = write("junk", 3);
+    let assigned = write("assigned", 5);
+    // The node lists a deal of `assigned` but has no copy: the device must be sent it.
+    let node_store = Arc::new(BlobStore::open(dir.path().join("node")).unwrap());
+    let deals = Arc::new(Mutex::new(vec![assigned.id]));
+    let node = fake_node(node_store, deals).await;
+    let transport = Arc::new(HttpTransport::new(None, Duration::from_secs(3)).unwrap());
+    let keeper = ReplicaKeeper::open(
+        &dir.path().join("agent"),
+        Arc::new(NodeClient::new(&node).unwrap()),
+        &node,
+        transport,
+        SecretKey::from_seed([3; 32]).public_key(),
+        &[],
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let served = format!("http://{}", listener.local_addr().unwrap());
+    let router = keeper.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = BlobClient::new();
+
+    // Before the agent has read its deals, it takes nothing.
+    let err = client
+        .put(&served, &assigned)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not_assigned"), "{err}");
+    keeper.sync_once().await.unwrap();
+    let err = client.put(&served, &junk).await.unwrap_err().to_string();
+    assert!(err.contains("403") && err.contains("not_assigned"), "{err}");
+    assert_eq!(
+        keeper.store().status(junk.id).unwrap().state,
+        BlobState::Absent
+    );
+    // The blob of its deal is taken and kept.
+    let status = client.put(&served, &assigned).await.unwrap();
+    assert_eq!(status.state, BlobState::Complete);
 }

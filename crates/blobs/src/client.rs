@@ -14,11 +14,13 @@ use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::encode_ranges;
 use bao_tree::io::BaoContentItem;
 use bao_tree::BaoTree;
+use blake3::hazmat::HasherExt;
 use futures_util::StreamExt;
 use plexus_transport::{HttpTransport, Transport};
+use plexus_types::blob_size::{self, SizeProof};
 use serde::Serialize;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,6 +98,49 @@ impl PreparedBlob {
             outboard: ob_file,
         })
     }
+}
+
+impl PreparedBlob {
+    /// The proof of this blob's size that a storage deal carries: its last chunk and the
+    /// hashes of the subtrees left of it, hashed from the file (blocking, one pass over it).
+    pub fn size_proof(&self) -> Result<SizeProof, ClientError> {
+        prove_file_size(&self.path, self.size)
+    }
+
+    /// The file this blob was prepared from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The size proof of the blob that is the file at `path`, of `size` bytes (blocking).
+pub fn prove_file_size(path: &Path, size: u64) -> Result<SizeProof, ClientError> {
+    let local = |source| ClientError::Local {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(local)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = Vec::new();
+    for (first, chunks) in blob_size::left_subtrees(size) {
+        let start = first * blob_size::CHUNK_BYTES;
+        let mut rest = chunks * blob_size::CHUNK_BYTES;
+        file.seek(io::SeekFrom::Start(start)).map_err(local)?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.set_input_offset(start);
+        while rest > 0 {
+            let n = rest.min(buf.len() as u64) as usize;
+            file.read_exact(&mut buf[..n]).map_err(local)?;
+            hasher.update(&buf[..n]);
+            rest -= n as u64;
+        }
+        left.push(plexus_types::Hash(hasher.finalize_non_root()));
+    }
+    let start = blob_size::last_chunk_start(size);
+    let mut last_chunk = vec![0u8; (size - start) as usize];
+    file.seek(io::SeekFrom::Start(start)).map_err(local)?;
+    file.read_exact(&mut last_chunk).map_err(local)?;
+    Ok(SizeProof { last_chunk, left })
 }
 
 /// A client for the blob service of nodes and agents, over HTTP or another [`Transport`].
@@ -272,16 +317,17 @@ impl BlobClient {
         let body = Body::from_stream(channel_io::into_stream(rx));
         let response = self.send(Method::PUT, &url, body).await;
         let encoded = encoder.await.map_err(|e| remote(&url, e))?;
-        // A service that went away also stops the encoder: report the service, not the file.
+        // A service that went away or refused the upload also stops the encoder: report the
+        // service, not the file.
         let response = response?;
+        if !response.status().is_success() {
+            return Err(remote(&url, error_reason(response).await));
+        }
         if let Err(reason) = encoded {
             return Err(ClientError::Local {
                 path: blob.path.clone(),
                 source: io::Error::other(reason),
             });
-        }
-        if !response.status().is_success() {
-            return Err(remote(&url, error_reason(response).await));
         }
         let answer = read_all(&url, response).await?;
         serde_json::from_slice(&answer).map_err(|e| remote(&url, e))

@@ -4,14 +4,18 @@
 //! `GET /v1/blobs/{id}/proof?groups=3,17,40` (the answer to a retrievability challenge: the
 //! verified encoding of those chunk groups) and
 //! `PUT /v1/blobs/{id}?size=&offset=` (receive the verified encoding from `offset` on; resume
-//! from the verified prefix that `status` reports). Errors answer
-//! `{"error": {"code", "message", "verified"?}}` with a 4xx status.
+//! from the verified prefix that `status` reports). An upload passes the service's
+//! [`UploadGate`] before a byte of its body is read, and its body is cut off past the largest
+//! encoding of what it announced. Errors answer `{"error": {"code", "message", "verified"?}}`
+//! with a 4xx status.
 
 use crate::channel_io;
-use crate::{BlobId, BlobStore, StoreError};
+use crate::upload_auth::{UploadAuth, UploadRefused};
+use crate::upload_gate::{UploadGate, UploadRequest};
+use crate::{BlobId, BlobStore, StoreError, CHUNK_GROUP_BYTES};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,15 +30,31 @@ pub const BAO_CONTENT_TYPE: &str = "application/x-bao";
 /// Header carrying the blob's total size on a range answer.
 pub const SIZE_HEADER: &str = "x-blob-size";
 
-/// The blob routes, with their own state, ready to merge into a service's router.
-pub fn router(store: Arc<BlobStore>) -> Router {
+/// The blob routes over `store`, taking the uploads that `gate` admits, ready to merge into
+/// a service's router.
+pub fn router(store: Arc<BlobStore>, gate: Arc<dyn UploadGate>) -> Router {
     Router::new()
         .route("/v1/blobs", get(list))
         .route("/v1/blobs/{id}/status", get(status))
         .route("/v1/blobs/{id}/proof", get(proof))
         .route("/v1/blobs/{id}", get(download).put(upload))
+        // An upload's body is bounded by what it announced (see `upload`), not by a constant.
         .layer(DefaultBodyLimit::disable())
-        .with_state(store)
+        .with_state(Service { store, gate })
+}
+
+#[derive(Clone)]
+struct Service {
+    store: Arc<BlobStore>,
+    gate: Arc<dyn UploadGate>,
+}
+
+/// The most bytes the verified encoding of bytes `offset..size` can take: the bytes, and at
+/// most one pair of 32-byte hashes per chunk group.
+fn encoding_bound(size: u64, offset: u64) -> u64 {
+    let groups = size.div_ceil(CHUNK_GROUP_BYTES).max(1);
+    size.saturating_sub(offset)
+        .saturating_add(groups.saturating_mul(64))
 }
 
 struct BlobError {
@@ -91,6 +111,12 @@ impl From<StoreError> for BlobError {
     }
 }
 
+impl From<UploadRefused> for BlobError {
+    fn from(r: UploadRefused) -> BlobError {
+        BlobError::new(r.status, r.code, r.message)
+    }
+}
+
 impl IntoResponse for BlobError {
     fn into_response(self) -> Response {
         let mut error = json!({"code": self.code, "message": self.message});
@@ -120,7 +146,7 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-async fn list(State(store): State<Arc<BlobStore>>) -> Result<Response, BlobError> {
+async fn list(State(Service { store, .. }): State<Service>) -> Result<Response, BlobError> {
     let blobs = blocking(move || store.list()).await?;
     let blobs: Vec<_> = blobs
         .into_iter()
@@ -130,7 +156,7 @@ async fn list(State(store): State<Arc<BlobStore>>) -> Result<Response, BlobError
 }
 
 async fn status(
-    State(store): State<Arc<BlobStore>>,
+    State(Service { store, .. }): State<Service>,
     Path(id): Path<String>,
 ) -> Result<Response, BlobError> {
     let id = parse_id(&id)?;
@@ -144,7 +170,7 @@ struct ProofQuery {
 }
 
 async fn proof(
-    State(store): State<Arc<BlobStore>>,
+    State(Service { store, .. }): State<Service>,
     Path(id): Path<String>,
     Query(q): Query<ProofQuery>,
 ) -> Result<Response, BlobError> {
@@ -182,7 +208,7 @@ struct RangeQuery {
 }
 
 async fn download(
-    State(store): State<Arc<BlobStore>>,
+    State(Service { store, .. }): State<Service>,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, BlobError> {
@@ -220,19 +246,46 @@ struct UploadQuery {
 }
 
 async fn upload(
-    State(store): State<Arc<BlobStore>>,
+    State(Service { store, gate }): State<Service>,
     Path(id): Path<String>,
     Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, BlobError> {
     let id = parse_id(&id)?;
+    if q.size > crate::MAX_BLOB_BYTES {
+        return Err(StoreError::TooLarge(q.size).into());
+    }
+    let auth = UploadAuth::from_headers(&headers)?;
+    gate.admit(&UploadRequest {
+        id,
+        size: q.size,
+        offset: q.offset,
+        auth: auth.as_ref(),
+    })?;
+    let mut allowed = encoding_bound(q.size, q.offset);
     let (tx, reader) = channel_io::reader();
     let forward = tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         while let Some(piece) = stream.next().await {
-            let piece = piece.map_err(io::Error::other);
+            let mut piece = piece.map_err(io::Error::other);
+            let mut past_bound = false;
+            if let Ok(bytes) = &mut piece {
+                // What fits is still decoded: the decoder may finish, or name the bad byte.
+                if bytes.len() as u64 > allowed {
+                    bytes.truncate(allowed as usize);
+                    past_bound = true;
+                }
+                allowed -= bytes.len() as u64;
+            }
             let failed = piece.is_err();
             if tx.send(piece).await.is_err() || failed {
+                break;
+            }
+            if past_bound {
+                let cut = io::Error::other("the body is longer than the encoding it announced");
+                // The decoder may have finished already; then nobody needs to hear it.
+                let _ = tx.send(Err(cut)).await;
                 break;
             }
         }

@@ -2,6 +2,11 @@
 //! its bao outboard, verified range encoding and decoding, the HTTP service that nodes and
 //! agents mount under `/v1/blobs`, and the client that puts and gets blobs over it.
 //!
+//! Writes are gated: an upload passes the service's [`upload_gate::UploadGate`] (signed by a
+//! funded account within its quota on a node, assigned by the chain on a storage agent)
+//! before a byte of it is read, and partial blobs that stop growing expire
+//! ([`BlobStore::expire_partials`]).
+//!
 //! Every byte that crosses the network is checked against the blob id in chunk groups of
 //! [`CHUNK_GROUP_BYTES`] before it is written anywhere: an upload is decoded into a partial
 //! blob whose verified prefix survives restarts, and becomes complete (listed, served) only
@@ -16,6 +21,8 @@ mod id;
 pub mod parallel;
 pub mod retrievability;
 pub mod store;
+pub mod upload_auth;
+pub mod upload_gate;
 
 pub use id::{BlobId, ParseBlobIdError};
 pub use store::{BlobState, BlobStatus, BlobStore, StoreError};

@@ -4,7 +4,8 @@
 //! the prefix whose bytes and hashes are verified and synced to disk; the prefix only grows
 //! after an fsync, so after a crash the store resumes from a prefix it can trust. A partial
 //! blob is never listed or served: it becomes complete by renaming, outboard first and bytes
-//! last, once every byte has been verified against its id.
+//! last, once every byte has been verified against its id. A partial blob that stops growing
+//! expires (`expire_partials`), so an abandoned upload does not keep its disk.
 
 use crate::{BlobId, BLOCK_SIZE, CHUNK_GROUP_BYTES, MAX_BLOB_BYTES};
 use bao_tree::io::outboard::PreOrderOutboard;
@@ -605,5 +606,52 @@ impl BlobStore {
             context: format!("prove blob {id}"),
             source: e.into(),
         })
+    }
+}
+
+impl BlobStore {
+    /// Removes every partial blob that has not grown for `ttl` at time `now`: its files were
+    /// last written before `now - ttl` and no transfer is receiving it. Returns the blobs
+    /// removed, in id order. The time is a parameter so that callers decide which clock counts.
+    pub fn expire_partials(
+        &self,
+        now: std::time::SystemTime,
+        ttl: std::time::Duration,
+    ) -> Result<Vec<BlobId>, StoreError> {
+        let Some(cutoff) = now.checked_sub(ttl) else {
+            return Ok(Vec::new());
+        };
+        let mut ids = self.ids_in("partial", "meta")?;
+        ids.extend(self.ids_in("partial", "data")?);
+        ids.extend(self.ids_in("partial", "obao")?);
+        ids.sort();
+        ids.dedup();
+        let mut expired = Vec::new();
+        for id in ids {
+            let Some(_guard) = self.uploads.try_lock(id) else {
+                continue;
+            };
+            let mut last_written = None;
+            for ext in ["meta", "data", "obao"] {
+                let path = self.partial_path(id, ext);
+                match fs::metadata(&path).and_then(|m| m.modified()) {
+                    Ok(t) => last_written = last_written.max(Some(t)),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err(format!("stat {}", path.display()))(e)),
+                }
+            }
+            if last_written.is_some_and(|t| t < cutoff) {
+                for ext in ["meta", "data", "obao"] {
+                    let path = self.partial_path(id, ext);
+                    match fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_err(format!("remove {}", path.display()))(e)),
+                    }
+                }
+                expired.push(id);
+            }
+        }
+        Ok(expired)
     }
 }

@@ -1,6 +1,7 @@
 //! Blobs over loopback HTTP: put, get, resume, and what happens with bytes that do not verify.
 
 use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::upload_gate::OpenUploads;
 use plexus_blobs::{http, BlobId, BlobState, BlobStore, StoreError};
 use rand::{RngCore, SeedableRng};
 use std::path::Path;
@@ -17,7 +18,9 @@ fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (std::path::Pat
 async fn serve(store: Arc<BlobStore>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, http::router(store)).await });
+    // A loopback service that no stranger reaches; the gates have their own tests.
+    let app = http::router(store, Arc::new(OpenUploads));
+    tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }
 

@@ -4,10 +4,13 @@
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::Context;
 use clap::Subcommand;
-use plexus_blobs::client::{BlobClient, PreparedBlob};
+use plexus_blobs::client::{prove_file_size, BlobClient, PreparedBlob};
+use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
 use plexus_blobs::BlobId;
+use plexus_client::{HttpTransport, NodeApi, NodeClient};
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, StorageDealTerms};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Subcommand)]
@@ -28,7 +31,9 @@ pub enum BlobCommand {
         /// What the deal pays each replica per epoch, for example 0.1plx.
         #[arg(long, default_value = "0.1plx", requires = "replicas")]
         price: String,
-        /// Name of the key that pays for the deal (its escrow and fee).
+        /// Name of the key that signs the upload (a node takes only uploads signed by a
+        /// funded account) and pays for the deal (its escrow and fee). Without it the upload
+        /// is unsigned, which only a storage agent assigned the blob takes.
         #[arg(long)]
         from: Option<String>,
         /// How long to wait for the deal to be committed.
@@ -54,6 +59,21 @@ pub enum BlobCommand {
         #[arg(long = "at")]
         at: Vec<String>,
     },
+}
+
+/// A blob client whose uploads `key` signs for the chain of the node at `node_url`: the node
+/// takes only uploads signed by a funded account.
+pub async fn signed_blob_client(node_url: &str, key: &SecretKey) -> anyhow::Result<BlobClient> {
+    let chain_id = NodeClient::new(node_url)?
+        .chain_params()
+        .await
+        .with_context(|| format!("reading the chain id from {node_url}"))?
+        .chain_id;
+    let transport = HttpTransport::new(None, Duration::from_secs(5))?;
+    Ok(BlobClient::with_transport(Arc::new(SigningTransport::new(
+        Arc::new(transport),
+        Arc::new(KeySigner::new(key.clone(), chain_id)),
+    ))))
 }
 
 /// The storage deals the node's chain holds for a blob.
@@ -139,12 +159,17 @@ async fn make_deal(
     key: &SecretKey,
     timeout: Duration,
 ) -> anyhow::Result<serde_json::Value> {
+    let (path, size) = (blob.path().to_path_buf(), blob.size);
+    let size_proof = tokio::task::spawn_blocking(move || prove_file_size(&path, size))
+        .await?
+        .with_context(|| format!("proving the size of {}", blob.id))?;
     let body = Body::StorageDeal(StorageDealTerms {
         blob: Hash(blob.id.0),
         size: blob.size,
         replicas,
         epochs,
         price_per_replica_epoch: price,
+        size_proof,
     });
     let committed = cmd_tx::send_and_wait(g, key, body, timeout)
         .await
@@ -165,7 +190,7 @@ async fn make_deal(
 }
 
 pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
-    let client = BlobClient::new();
+    let mut client = BlobClient::new();
     match cmd {
         BlobCommand::Put {
             file,
@@ -177,14 +202,18 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             timeout,
         } => {
             // Check the deal's terms and key before spending time on the upload.
-            let deal = match (replicas, from) {
-                (Some(replicas), Some(from)) => Some((
+            let signer = from.map(|name| g.keyring().secret(&name)).transpose()?;
+            let deal = match (replicas, &signer) {
+                (Some(replicas), Some(key)) => Some((
                     replicas,
                     Amount::parse_human(&price).with_context(|| format!("--price {price:?}"))?,
-                    g.keyring().secret(&from)?,
+                    key.clone(),
                 )),
                 _ => None,
             };
+            if let Some(key) = &signer {
+                client = signed_blob_client(&g.node, key).await?;
+            }
             let targets = or_node(to, g);
             let path = file.clone();
             let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))

@@ -74,14 +74,21 @@ pub fn default_deposit(spec: &JobSpec) -> anyhow::Result<Amount> {
         .context("the job's price cap × duration × replicas overflows")
 }
 
-/// Puts `bytes` on the node's blob service (through a file in `dir`); returns the blob id.
-pub async fn put_blob(node_url: &str, dir: &Path, bytes: &[u8]) -> anyhow::Result<Hash> {
+/// Puts `bytes` on the node's blob service (through a file in `dir`), signed by `key`;
+/// returns the blob id.
+pub async fn put_blob(
+    node_url: &str,
+    key: &SecretKey,
+    dir: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<Hash> {
     let id = Hash::of(bytes);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(id.to_string());
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     let prepared = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path)).await??;
-    BlobClient::new()
+    crate::cmd_blob::signed_blob_client(node_url, key)
+        .await?
         .put(node_url, &prepared)
         .await
         .with_context(|| format!("uploading blob {id} to {node_url}"))?;
@@ -97,7 +104,7 @@ pub async fn submit(
     scratch: &Path,
 ) -> anyhow::Result<u64> {
     let spec = JobSpec::from_toml(spec_text)?;
-    let spec_id = put_blob(node.base_url(), scratch, spec_text.as_bytes()).await?;
+    let spec_id = put_blob(node.base_url(), key, scratch, spec_text.as_bytes()).await?;
     let deposit = match deposit {
         Some(d) => d,
         None => default_deposit(&spec)?,

@@ -42,8 +42,14 @@ impl Keys for CliHost {
 }
 
 impl Client for CliHost {
-    async fn put_blob(&self, node_url: &str, dir: &Path, bytes: &[u8]) -> anyhow::Result<Hash> {
-        cmd_job::put_blob(node_url, dir, bytes).await
+    async fn put_blob(
+        &self,
+        node_url: &str,
+        key: &SecretKey,
+        dir: &Path,
+        bytes: &[u8],
+    ) -> anyhow::Result<Hash> {
+        cmd_job::put_blob(node_url, key, dir, bytes).await
     }
 
     async fn submit_job(

@@ -54,8 +54,16 @@ fn a_node_killed_mid_upload_never_serves_the_partial_blob_and_the_put_resumes() 
         let mut put = plexus()
             .arg("--home")
             .arg(&home)
-            .args(["--node", &node.url, "blob", "put"])
+            .args([
+                "--node",
+                &node.url,
+                "--keyring-backend",
+                "test",
+                "blob",
+                "put",
+            ])
             .arg(&file)
+            .args(["--from", "faucet"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -114,7 +122,7 @@ fn a_node_killed_mid_upload_never_serves_the_partial_blob_and_the_put_resumes() 
         assert!(!out.exists());
 
         // The same put resumes from the verified prefix and completes.
-        let resumed = node.cli(&["blob", "put", file.to_str().unwrap()]);
+        let resumed = node.cli(&["blob", "put", file.to_str().unwrap(), "--from", "faucet"]);
         assert!(
             resumed.status.success(),
             "{}",

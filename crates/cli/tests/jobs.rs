@@ -87,7 +87,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
     // A user's own job: put the module, submit, wait, fetch the verified output.
     let wat = dir.join("answer.wat");
     std::fs::write(&wat, SUM_WAT).unwrap();
-    let out = cli(&["blob", "put", wat.to_str().unwrap()]);
+    let out = cli(&["blob", "put", wat.to_str().unwrap(), "--from", "alice"]);
     assert!(
         out.status.success(),
         "{}",

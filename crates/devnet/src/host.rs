@@ -36,11 +36,12 @@ pub struct OrderProgress {
 ///
 /// The futures must be `Send`: the devnet runs its consumer and sponsor as tasks of their own.
 pub trait Client: Send + Sync + 'static {
-    /// Puts `bytes` on the node at `node_url` as a blob (through a file in `dir`); returns its
-    /// id.
+    /// Puts `bytes` on the node at `node_url` as a blob (through a file in `dir`), signed by
+    /// `key` (the node takes only signed uploads of funded accounts); returns its id.
     fn put_blob(
         &self,
         node_url: &str,
+        key: &SecretKey,
         dir: &Path,
         bytes: &[u8],
     ) -> impl Future<Output = anyhow::Result<Hash>> + Send;

@@ -6,6 +6,7 @@ use crate::agents::AgentDevice;
 use crate::home::STORAGE_CLIENT;
 use crate::host::Keys;
 use anyhow::{bail, Context};
+use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
 use plexus_chain::Chain;
 use plexus_durable::write_durably;
 use plexus_ledger::{query, TxCode};
@@ -122,9 +123,14 @@ async fn storage_demo(
     let open = query::storage_deals_of_blob(chain.store(), &blob)?
         .iter()
         .any(|d| d.status == plexus_ledger::storage::DealStatus::Open);
-    plexus_blobs::client::BlobClient::new()
-        .put(&format!("http://{api}"), &prepared)
-        .await?;
+    let transport = plexus_client::HttpTransport::new(None, Duration::from_secs(5))?;
+    let signer = KeySigner::new(client.clone(), chain.status().chain_id);
+    plexus_blobs::client::BlobClient::with_transport(Arc::new(SigningTransport::new(
+        Arc::new(transport),
+        Arc::new(signer),
+    )))
+    .put(&format!("http://{api}"), &prepared)
+    .await?;
     if open {
         return Ok(());
     }
@@ -151,6 +157,7 @@ async fn storage_demo(
             replicas,
             epochs: DEMO_DEAL_EPOCHS,
             price_per_replica_epoch: Amount::plx(1),
+            size_proof: prepared.size_proof()?,
         }),
     }
     .sign(&client);

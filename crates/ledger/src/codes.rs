@@ -57,7 +57,8 @@ pub enum TxCode {
     /// The claims paid against the final manifest would add up past its total units or its
     /// pool: the manifest's leaves overdraw it.
     ManifestExhausted,
-    /// The Merkle proof does not place the leaf in the manifest.
+    /// The proof does not show what the transaction claims: a Merkle proof that does not place
+    /// the leaf in the manifest, or a storage deal's size proof that does not fit its blob.
     BadProof,
     /// The fraud proof does not show a fraud.
     NotFraud,

@@ -387,7 +387,8 @@ impl Builder<'_> {
                 key(*client),
                 Body::StorageDeal(StorageDealTerms {
                     blob: Hash::of(&[*blob]),
-                    size: 1 << 10,
+                    size: 1,
+                    size_proof: plexus_types::blob_size::prove_size(&[*blob]),
                     replicas: *replicas,
                     epochs: *epochs,
                     price_per_replica_epoch: Amount(*price),

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use plexus_ledger::storage::{self, DealStatus, StorageDeal};
 use plexus_ledger::{module_account, query, Genesis, OracleSet, RewardParams, TxCode};
+use plexus_types::blob_size::prove_size;
 use plexus_types::{
     Address, Amount, Body, Capabilities, Hash, PublicKey, SecretKey, StorageDealTerms,
     StorageFailure,
@@ -44,24 +45,17 @@ impl Net {
         }
     }
 
+    /// Makes a deal for the blob `content`, with its true size and the proof of it.
     fn deal(
         &mut self,
         client: &SecretKey,
-        blob: Hash,
+        content: &[u8],
         replicas: u32,
         epochs: u64,
         price: u128,
     ) -> TxCode {
-        self.send(
-            client,
-            Body::StorageDeal(StorageDealTerms {
-                blob,
-                size: 1 << 20,
-                replicas,
-                epochs,
-                price_per_replica_epoch: Amount(price),
-            }),
-        )
+        let terms = deal_terms(content, replicas, epochs, price);
+        self.send(client, Body::StorageDeal(terms))
     }
 
     /// Runs empty blocks until the epoch in progress ends, so what follows starts an epoch.
@@ -81,8 +75,59 @@ impl Net {
     }
 }
 
+fn deal_terms(content: &[u8], replicas: u32, epochs: u64, price: u128) -> StorageDealTerms {
+    StorageDealTerms {
+        blob: Hash::of(content),
+        size: content.len() as u64,
+        replicas,
+        epochs,
+        price_per_replica_epoch: Amount(price),
+        size_proof: prove_size(content),
+    }
+}
+
 fn device(i: u8) -> SecretKey {
     SecretKey::from_seed([100 + i; 32])
+}
+
+/// Defect: a client that declared a wrong size made every honest replica fail its audits
+/// (the challenges and proofs were drawn for a tree of the wrong size) and got its escrow
+/// back. Now the deal carries a proof of the size, and a wrong one never takes effect.
+#[test]
+fn a_deal_with_a_wrong_size_never_takes_effect() {
+    let client = key(0);
+    let owners: Vec<SecretKey> = (1..=3).map(key).collect();
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    let mut net = Net::new(&funded);
+    net.register_storage_devices(&owners);
+    let content = vec![7u8; 70_000];
+    let blob = Hash::of(&content);
+    let before = net.balance(&addr(&client));
+
+    // The true proof, but a size the blob is not.
+    let mut larger = deal_terms(&content, 3, 2, 1_000);
+    larger.size = 1 << 30;
+    // A proof made for a prefix of the blob, claiming the prefix's size.
+    let mut prefix = deal_terms(&content[..65_536], 3, 2, 1_000);
+    prefix.blob = blob;
+    // A proof made for other bytes of the declared size.
+    let mut other = deal_terms(&[8u8; 70_001], 3, 2, 1_000);
+    other.blob = blob;
+    for terms in [larger, prefix, other] {
+        let result = net.send_for_result(&client, Body::StorageDeal(terms));
+        assert_eq!(result.code, TxCode::BadProof, "{}", result.log);
+    }
+    assert!(net.deals(&blob).is_empty(), "no deal exists");
+    assert_eq!(
+        net.balance(&addr(&client)),
+        before - 3 * FEE,
+        "only fees were paid"
+    );
+    net.assert_accounted();
+
+    assert_eq!(net.deal(&client, &content, 3, 2, 1_000), TxCode::Ok);
+    assert_eq!(net.deals(&blob)[0].size, 70_000);
 }
 
 #[test]
@@ -102,12 +147,12 @@ fn a_deal_escrows_pays_its_providers_each_epoch_and_refunds_the_rest_when_it_end
     net.align();
     let blob = Hash::of(b"the blob");
     assert_eq!(
-        net.deal(&client, blob, 5, 3, 10),
+        net.deal(&client, b"the blob", 5, 3, 10),
         TxCode::NotEnoughProviders
     );
     let before = net.balance(&addr(&client));
     let made_in = net.epoch_in_progress();
-    assert_eq!(net.deal(&client, blob, 3, 2, 1_000), TxCode::Ok);
+    assert_eq!(net.deal(&client, b"the blob", 3, 2, 1_000), TxCode::Ok);
     assert_eq!(net.balance(&addr(&client)), before - FEE - 6_000);
     net.assert_accounted();
     // The epoch it was made in is not covered; from here on the figures count from the next,
@@ -180,13 +225,13 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     let blob = Hash::of(b"kept by two");
     let before = net.balance(&addr(&client));
     let made_in = net.epoch_in_progress();
-    assert_eq!(net.deal(&client, blob, 2, 3, 500), TxCode::Ok);
+    assert_eq!(net.deal(&client, b"kept by two", 2, 3, 500), TxCode::Ok);
     // A second deal for the same blob goes to the device not already holding it.
     assert_eq!(
-        net.deal(&client, blob, 2, 3, 500),
+        net.deal(&client, b"kept by two", 2, 3, 500),
         TxCode::NotEnoughProviders
     );
-    assert_eq!(net.deal(&client, blob, 1, 1, 500), TxCode::Ok);
+    assert_eq!(net.deal(&client, b"kept by two", 1, 1, 500), TxCode::Ok);
     // Count from the handover epoch: the deals cover the epochs after it.
     net.end_epoch(made_in);
     let made_in = made_in + 1;
@@ -250,7 +295,7 @@ fn a_replica_reported_failing_by_the_oracle_threshold_is_unpaid_and_reassigned_f
     net.align();
     let blob = Hash::of(b"audited");
     let made_in = net.epoch_in_progress();
-    assert_eq!(net.deal(&client, blob, 3, 5, 500), TxCode::Ok);
+    assert_eq!(net.deal(&client, b"audited", 3, 5, 500), TxCode::Ok);
     let deal = net.deals(&blob).remove(0);
     let spare = (0..4)
         .map(|i| device(i).public_key())
@@ -353,12 +398,12 @@ fn a_deal_the_client_cannot_pay_or_that_overflows_changes_nothing_but_the_fee() 
     );
     let blob = Hash::of(b"x");
     assert_eq!(
-        net.deal(&poor, blob, 1, 10, 1_000),
+        net.deal(&poor, b"x", 1, 10, 1_000),
         TxCode::InsufficientFunds
     );
     assert_eq!(net.balance(&addr(&poor)), 4_000);
     assert_eq!(
-        net.deal(&rich, blob, 16, 1_000_000, u128::MAX / 2),
+        net.deal(&rich, b"x", 16, 1_000_000, u128::MAX / 2),
         TxCode::Overflow
     );
     assert!(net.deals(&blob).is_empty());
@@ -384,8 +429,7 @@ proptest! {
             prop_assert_eq!(net.register(owner, &device(i as u8), "storage-small"), TxCode::Ok);
         }
         for (i, (blob, replicas, epochs, price)) in deals.iter().enumerate() {
-            let blob = Hash::of(&[*blob]);
-            let _ = net.deal(&client, blob, *replicas, *epochs, *price);
+            let _ = net.deal(&client, &[*blob], *replicas, *epochs, *price);
             if let Some(d) = retire.get(i) {
                 let _ = net.send(&owners[*d as usize], Body::RetireDevice { device: device(*d).public_key() });
             }

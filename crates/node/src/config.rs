@@ -22,6 +22,9 @@ pub struct NodeConfig {
     /// A validator under consensus proposes no block sooner than this after its parent.
     #[serde(default)]
     pub min_block_ms: u64,
+    /// Who may upload blobs, how much, and when abandoned uploads expire.
+    #[serde(default)]
+    pub uploads: crate::UploadSettings,
 }
 
 impl Default for NodeConfig {
@@ -30,6 +33,7 @@ impl Default for NodeConfig {
             api: DEFAULT_API_ADDR.parse().expect("default address parses"),
             block_ms: 1_000,
             min_block_ms: 0,
+            uploads: crate::UploadSettings::default(),
         }
     }
 }
@@ -48,8 +52,22 @@ impl NodeConfig {
              block_ms = {}\n\
              \n\
              # Shortest time between blocks, in milliseconds (0: no minimum).\n\
-             min_block_ms = {}\n",
-            self.api, self.block_ms, self.min_block_ms
+             min_block_ms = {}\n\
+             \n\
+             # Blob uploads: each is signed by an account holding at least min_balance uplx\n\
+             # (or by an active device, charged to its owner); each account may upload\n\
+             # quota_bytes; a partial upload that stops growing is deleted after\n\
+             # partial_ttl_secs.\n\
+             [uploads]\n\
+             min_balance = \"{}\"\n\
+             quota_bytes = {}\n\
+             partial_ttl_secs = {}\n",
+            self.api,
+            self.block_ms,
+            self.min_block_ms,
+            self.uploads.min_balance.0,
+            self.uploads.quota_bytes,
+            self.uploads.partial_ttl_secs
         )
     }
 }

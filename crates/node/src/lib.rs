@@ -5,9 +5,11 @@ mod api;
 mod config;
 mod metrics_recorder;
 mod server;
+mod uploads;
 
 pub use api::{router, ApiState};
 pub use config::{NodeConfig, NodeFiles, DEFAULT_API_ADDR};
 /// Durable file writes, where the devnet and older callers look for them.
 pub use plexus_durable::{write_durably, write_private};
 pub use server::{run_node, shutdown_signal, RunningNode};
+pub use uploads::{spawn_partial_sweeper, upload_gate, UploadSettings};

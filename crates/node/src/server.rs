@@ -8,6 +8,7 @@ use plexus_types::Address;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A node that is running: its chain, where its API listens, and how to stop it.
@@ -19,6 +20,7 @@ pub struct RunningNode {
     producer_done: Option<oneshot::Receiver<()>>,
     http_stop: Option<oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the chain in `files.home`, replaying logged blocks, then starts the block producer
@@ -103,9 +105,20 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     let blobs = tokio::task::spawn_blocking(move || plexus_blobs::BlobStore::open(blob_dir))
         .await?
         .context("opening the blob store")?;
+    let blobs = Arc::new(blobs);
+    let uploads = crate::uploads::upload_gate(
+        chain.clone(),
+        &config.uploads,
+        Arc::new(plexus_blobs::upload_auth::system_millis),
+    );
+    let sweeper = crate::uploads::spawn_partial_sweeper(
+        blobs.clone(),
+        Duration::from_secs(config.uploads.partial_ttl_secs),
+    );
     let app = router(ApiState {
         chain: chain.clone(),
-        blobs: Arc::new(blobs),
+        blobs,
+        uploads,
     });
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -129,6 +142,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         producer_done: Some(done_rx),
         http_stop: Some(http_stop),
         http: Some(http),
+        sweeper,
     })
 }
 
@@ -159,6 +173,7 @@ impl RunningNode {
         if let Some(http) = self.http.take() {
             http.await?.context("HTTP server")?;
         }
+        self.sweeper.abort();
         self.stop.store(true, Ordering::SeqCst);
         self.chain.wake();
         if let Some(producer) = self.producer.take() {

@@ -6,7 +6,9 @@ use anyhow::Context;
 use axum::body::Body;
 use axum::http::{Method, Request, Response};
 use plexus_chain::{Chain, MempoolConfig};
-use plexus_client::{ManualClock, NodeClient, OracleClient, Routers, Transport, TransportError};
+use plexus_client::{
+    Clock, ManualClock, NodeClient, OracleClient, Routers, Transport, TransportError,
+};
 use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
 use plexus_oracle::Oracle;
 use plexus_transport::BoxFuture;
@@ -92,17 +94,24 @@ impl World {
             MempoolConfig::default(),
         )?);
         let blobs = plexus_blobs::BlobStore::open(dir.path().join("blobs"))?;
+        // Every wait in the simulation (a sender polling for its commit, a duty's pause) moves
+        // time on instead of blocking the one task the simulation runs in.
+        let clock = ManualClock::skipping(Duration::from_millis(GENESIS_TIME_MS));
         let routers = Routers::new();
+        let node_clock = clock.clone();
+        let uploads = plexus_node::upload_gate(
+            chain.clone(),
+            &plexus_node::UploadSettings::default(),
+            Arc::new(move || node_clock.now_ms()),
+        );
         routers.serve(
             NODE,
             plexus_node::router(plexus_node::ApiState {
                 chain: chain.clone(),
                 blobs: Arc::new(blobs),
+                uploads,
             }),
         );
-        // Every wait in the simulation (a sender polling for its commit, a duty's pause) moves
-        // time on instead of blocking the one task the simulation runs in.
-        let clock = ManualClock::skipping(Duration::from_millis(GENESIS_TIME_MS));
         let net = Arc::new(SimNet {
             routers: routers.clone(),
             chain: chain.clone(),
@@ -124,6 +133,22 @@ impl World {
     pub fn node_client(&self) -> NodeClient {
         NodeClient::with_transport(&format!("http://{NODE}"), self.net.clone())
             .expect("the simulated node's URL is valid")
+    }
+
+    /// A blob client over the in-process network whose uploads `key` signs on the world's
+    /// clock, as the node requires.
+    pub fn blob_client(&self, key: &SecretKey) -> plexus_blobs::client::BlobClient {
+        use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
+        let clock = self.clock.clone();
+        let signer = KeySigner::with_clock(
+            key.clone(),
+            self.chain.status().chain_id,
+            Arc::new(move || clock.now_ms()),
+        );
+        plexus_blobs::client::BlobClient::with_transport(Arc::new(SigningTransport::new(
+            self.net.clone(),
+            Arc::new(signer),
+        )))
     }
 
     /// Opens the oracle keyed `key` on the world's clock and network, and serves its API at

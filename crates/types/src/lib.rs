@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod amount;
+pub mod blob_size;
 pub mod block;
 pub mod epoch_clock;
 pub mod hash;

@@ -58,6 +58,26 @@ pub fn challenge_fetch(chain_id: &str, device: &PublicKey, at_ms: u64) -> Vec<u8
     m
 }
 
+/// What an account or device key signs to upload blob `blob` of `size` bytes to a node of
+/// `chain_id` at `at_ms` (its clock, milliseconds since the Unix epoch). The statement names
+/// the blob and its size, so a replayed signature can only upload the very bytes the signer
+/// chose, charged to the signer's quota once.
+pub fn blob_upload(
+    chain_id: &str,
+    signer: &PublicKey,
+    blob: &Hash,
+    size: u64,
+    at_ms: u64,
+) -> Vec<u8> {
+    let mut m = b"plexus/blob-upload/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(signer.as_bytes());
+    m.extend_from_slice(&blob.0);
+    m.extend_from_slice(&size.to_le_bytes());
+    m.extend_from_slice(&at_ms.to_le_bytes());
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

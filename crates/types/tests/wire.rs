@@ -110,6 +110,7 @@ fn samples() -> Vec<(&'static str, Body)> {
                 replicas: 3,
                 epochs: 10,
                 price_per_replica_epoch: Amount(7),
+                size_proof: Default::default(),
             }),
         ),
         (

@@ -1,9 +1,12 @@
-//! `plexus bench storage`: blob put and get throughput over loopback HTTP, next to one core's
+//! `plexus bench storage`: blob put (signed and admitted as a node admits uploads) and get
+//! throughput over loopback HTTP, next to one core's
 //! blake3 throughput over the same file in the same run, and what verifying retrievability
 //! challenges costs per GiB stored.
 
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::retrievability::{challenge_groups, verify};
+use plexus_blobs::upload_auth::{system_millis, KeySigner, SigningTransport, UploadRefused};
+use plexus_blobs::upload_gate::{SignedUploads, UploadAccounts};
 use plexus_blobs::{http, BlobStore, CHUNK_GROUP_BYTES};
 use rand::{RngCore, SeedableRng};
 use std::io::{Read, Write};
@@ -39,6 +42,58 @@ pub async fn run(mib: u64, dir: Option<&Path>, json: bool) -> anyhow::Result<()>
         );
     }
     Ok(())
+}
+
+/// The chain id uploads are signed for in the benchmark.
+const BENCH_CHAIN: &str = "plexus-bench";
+
+/// The benchmark's only funded account.
+struct OneAccount(plexus_types::PublicKey);
+
+impl UploadAccounts for OneAccount {
+    fn account_of(
+        &self,
+        signer: &plexus_types::PublicKey,
+    ) -> Result<plexus_types::Address, UploadRefused> {
+        if *signer == self.0 {
+            return Ok(plexus_types::Address::from_public_key(signer));
+        }
+        Err(UploadRefused::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "unfunded",
+            "not the benchmark's account",
+        ))
+    }
+}
+
+/// Serves `store` on loopback with uploads authenticated as a node's are (signed, checked
+/// against the account, counted against a quota of `quota` bytes); answers its URL, a client
+/// whose uploads the benchmark's account signs, and the server's task.
+async fn serve_signed(
+    store: Arc<BlobStore>,
+    quota: u64,
+) -> anyhow::Result<(
+    String,
+    BlobClient,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let uploader = plexus_types::SecretKey::from_seed([7; 32]);
+    let gate = SignedUploads::new(
+        BENCH_CHAIN,
+        Arc::new(system_millis),
+        OneAccount(uploader.public_key()),
+        quota,
+    );
+    let app = http::router(store, Arc::new(gate));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let transport = plexus_client::HttpTransport::new(None, std::time::Duration::from_secs(5))?;
+    let client = BlobClient::with_transport(Arc::new(SigningTransport::new(
+        Arc::new(transport),
+        Arc::new(KeySigner::new(uploader, BENCH_CHAIN)),
+    )));
+    Ok((url, client, server))
 }
 
 /// Chunk groups named by one challenge in the benchmark.
@@ -117,11 +172,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
 
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let app = http::router(store.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = BlobClient::new();
+    let (url, client, server) = serve_signed(store.clone(), size).await?;
 
     let started = Instant::now();
     let p = input.clone();

@@ -65,7 +65,7 @@ pub async fn start<C: Client>(
     pieces.extend(HOSTILE.iter().map(|(_, wat)| wat.as_bytes().to_vec()));
     for bytes in pieces {
         let id = client
-            .put_blob(&url, &scratch, &bytes)
+            .put_blob(&url, &consumer, &scratch, &bytes)
             .await
             .context("putting the devnet's job blobs on the node")?;
         blobs.insert(id, bytes);

@@ -7,6 +7,7 @@ use super::{
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
+use plexus_types::blob_size::verify_size;
 use plexus_types::{Address, Amount, StorageDealTerms, StorageFailure};
 
 /// Escrow rule, assignment rule and term rule: makes a deal for `client`.
@@ -18,6 +19,13 @@ pub(crate) fn create_deal(
     terms: &StorageDealTerms,
 ) -> Result<(), TxFailure> {
     let fail = |code, log: String| Err(TxFailure::new(code, log));
+    // Size rule: the deal's size is what the blob id commits to, or the deal never exists.
+    if let Err(e) = verify_size(&terms.blob, terms.size, &terms.size_proof) {
+        return fail(
+            TxCode::BadProof,
+            format!("the deal's size proof fails: {e}"),
+        );
+    }
     let escrow = terms
         .price_per_replica_epoch
         .0

@@ -2,6 +2,10 @@
 //! `epochs` epochs by storage-class devices that the ledger assigns.
 //!
 //! Rules (each is implemented by the function named beside it):
+//! - Size rule (`create_deal`): the deal carries a proof that the blob is `size` bytes long
+//!   (its last chunk and the hashes left of it, see `plexus_types::blob_size`); a deal whose
+//!   proof does not recompute the blob id fails with `bad_proof` and changes nothing, so no
+//!   replica is ever audited against a size that is not the blob's.
 //! - Escrow rule (`create_deal`): the client deposits `price_per_replica_epoch × replicas ×
 //!   epochs` into the storage escrow account when the deal is made; the deal is refused
 //!   whole if that product overflows or the client cannot pay it.

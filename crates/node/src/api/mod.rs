@@ -39,17 +39,20 @@ pub struct ApiState {
     pub chain: Arc<Chain>,
     /// Blobs kept by this node, served under `/v1/blobs`.
     pub blobs: Arc<plexus_blobs::BlobStore>,
+    /// Which uploads the blob service takes (see [`crate::upload_gate`]).
+    pub uploads: Arc<dyn plexus_blobs::upload_gate::UploadGate>,
 }
 
 pub fn router(state: ApiState) -> Router {
-    let blobs = plexus_blobs::http::router(state.blobs.clone());
+    let blobs = plexus_blobs::http::router(state.blobs.clone(), state.uploads.clone());
     routes()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-        // Merged after the body limit: blob uploads stream, with no limit but the blob's size.
+        // Merged after the body limit: a blob upload streams, admitted by the upload gate
+        // (signed, funded, within quota) and cut off past the encoding it announced.
         .merge(blobs)
 }
 

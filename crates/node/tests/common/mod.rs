@@ -1,12 +1,22 @@
 //! What the node's integration tests share: a node on a fresh home, serving on a free port.
 
 use plexus_ledger::{Genesis, GenesisAccount, Params};
-use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode};
+use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode, UploadSettings};
 use plexus_types::{Address, Amount, SecretKey};
 
 /// Starts a node of chain `chain_id` in `home`, making blocks every 100 ms, with `alice`
 /// holding 1 000 PLX at genesis.
 pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) -> RunningNode {
+    start_with_uploads(home, chain_id, alice, UploadSettings::default()).await
+}
+
+/// [`start`] with the node's upload rules given.
+pub async fn start_with_uploads(
+    home: &std::path::Path,
+    chain_id: &str,
+    alice: &SecretKey,
+    uploads: UploadSettings,
+) -> RunningNode {
     let files = NodeFiles::new(home);
     let genesis = Genesis {
         chain_id: chain_id.into(),
@@ -25,6 +35,7 @@ pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) ->
         api: "127.0.0.1:0".parse().unwrap(),
         block_ms: 100,
         min_block_ms: 0,
+        uploads,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))

@@ -213,8 +213,8 @@ impl Consumer {
         Ok(Consumer {
             node: world.node_client(),
             address: Address::from_public_key(&key.public_key()),
+            blobs: world.blob_client(&key),
             sender: TxSender::with_clock(world.node_client(), key, world.clock.clone()),
-            blobs: BlobClient::with_transport(world.net.clone()),
             scratch: world.dir.path().join("consumer"),
             local: BTreeMap::new(),
             specs: BTreeMap::new(),

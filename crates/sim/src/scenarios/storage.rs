@@ -15,7 +15,7 @@ use plexus_client::views::DeviceStatusView;
 use plexus_client::{NodeApi, TxSender};
 use plexus_ledger::storage::StorageDeal;
 use plexus_oracle::Oracle;
-use plexus_types::{Amount, Body, Hash, PublicKey, StorageDealTerms};
+use plexus_types::{Amount, Body, Hash, PublicKey, SecretKey, StorageDealTerms};
 use std::sync::Arc;
 
 /// Blocks an epoch lasts in this scenario.
@@ -44,7 +44,7 @@ const DROPPER: usize = 3;
 pub async fn replica_dropper(seed: u64) -> anyhow::Result<Story> {
     let mut scene = Scene::new(seed).await?;
     let keys: Vec<PublicKey> = scene.providers.iter().map(Provider::device).collect();
-    let blob = put_blob(&scene.world, &keys, &keys[DROPPER]).await?;
+    let blob = put_blob(&scene.world, &scene.actors[1].key, &keys, &keys[DROPPER]).await?;
     scene.tell(format!(
         "client put blob {} ({} bytes) on the node",
         blob.id, blob.size
@@ -271,16 +271,19 @@ impl Scene {
     }
 }
 
-/// Makes the blob, puts it on the node through the world's network, and returns it prepared.
+/// Makes the blob, puts it on the node through the world's network (signed by `client`), and
+/// returns it prepared.
 async fn put_blob(
     world: &World,
+    client: &SecretKey,
     devices: &[PublicKey],
     dropper: &PublicKey,
 ) -> anyhow::Result<PreparedBlob> {
     let path = world.dir.path().join("client-blob.bin");
     std::fs::write(&path, blob_bytes(world.seed, devices, dropper)?)?;
     let prepared = PreparedBlob::prepare(&path)?;
-    BlobClient::with_transport(world.net.clone())
+    world
+        .blob_client(client)
         .put(&format!("http://{NODE}"), &prepared)
         .await
         .context("putting the blob on the node")?;
@@ -334,6 +337,7 @@ async fn make_deal(
         replicas: REPLICAS,
         epochs: DEAL_EPOCHS,
         price_per_replica_epoch: Amount::plx(PRICE_PLX),
+        size_proof: blob.size_proof()?,
     };
     let committed = sender.send(Body::StorageDeal(terms)).await?;
     if !committed.succeeded() {

@@ -4,6 +4,7 @@
 use super::fields::{bad, hash_field, key_field};
 use super::{Body, TxError};
 use crate::amount::Amount;
+use crate::blob_size::{SizeProof, CHUNK_BYTES, MAX_SIZE_PROOF_LEVELS};
 use crate::hash::Hash;
 use crate::keys::PublicKey;
 use crate::proto;
@@ -28,6 +29,8 @@ pub struct StorageDealTerms {
     pub epochs: u64,
     /// At least 1 uplx.
     pub price_per_replica_epoch: Amount,
+    /// Shows that the blob is `size` bytes long; a deal whose proof fails never takes effect.
+    pub size_proof: SizeProof,
 }
 
 /// One replica that failed its retrievability challenge.
@@ -51,12 +54,33 @@ pub(super) fn decode_storage_deal(d: proto::StorageDeal) -> Result<Body, TxError
     if price == Amount::ZERO {
         return Err(bad("price_per_replica_epoch", "must be at least 1 uplx"));
     }
+    if d.size_proof_last_chunk.len() as u64 > CHUNK_BYTES {
+        return Err(bad(
+            "size_proof_last_chunk",
+            format!("at most {CHUNK_BYTES} bytes"),
+        ));
+    }
+    if d.size_proof_left.len() > MAX_SIZE_PROOF_LEVELS {
+        return Err(bad(
+            "size_proof_left",
+            format!("at most {MAX_SIZE_PROOF_LEVELS} hashes"),
+        ));
+    }
+    let left = d
+        .size_proof_left
+        .iter()
+        .map(|h| hash_field("size_proof_left", h))
+        .collect::<Result<Vec<_>, TxError>>()?;
     Ok(Body::StorageDeal(StorageDealTerms {
         blob: hash_field("blob", &d.blob)?,
         size: d.size,
         replicas: d.replicas,
         epochs: d.epochs,
         price_per_replica_epoch: price,
+        size_proof: SizeProof {
+            last_chunk: d.size_proof_last_chunk,
+            left,
+        },
     }))
 }
 
@@ -67,6 +91,8 @@ pub(super) fn encode_storage_deal(d: &StorageDealTerms) -> P {
         replicas: d.replicas,
         epochs: d.epochs,
         price_per_replica_epoch: d.price_per_replica_epoch.to_string(),
+        size_proof_last_chunk: d.size_proof.last_chunk.clone(),
+        size_proof_left: d.size_proof.left.iter().map(|h| h.0.to_vec()).collect(),
     })
 }
 

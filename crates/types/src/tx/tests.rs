@@ -93,6 +93,7 @@ fn a_storage_deal_round_trips_and_bad_terms_are_refused_by_field() {
                 replicas,
                 epochs,
                 price_per_replica_epoch: Amount(price),
+                size_proof: Default::default(),
             }),
         }
         .sign(&key)
