@@ -116,6 +116,12 @@ impl NodeApi for FakeNode {
     fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
         not_in_this_fake("device list")
     }
+    fn device_changes(
+        &self,
+        _after: u64,
+    ) -> ApiFuture<'_, Result<plexus_client::views::DeviceChangesView, ClientError>> {
+        not_in_this_fake("device changes")
+    }
     fn device<'a>(
         &'a self,
         key: &'a PublicKey,

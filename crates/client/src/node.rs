@@ -5,9 +5,9 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    AccountView, BlockView, ChainView, DealView, DealsView, DeviceView, DevicesView, EpochView,
-    LeaseView, OrderView, OrdersView, RewardsView, StatusView, SubmittedView, TaskView, TasksView,
-    TxStatusView,
+    AccountView, BlockView, ChainView, DealView, DealsView, DeviceChangesView, DeviceView,
+    DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView, StatusView,
+    SubmittedView, TaskView, TasksView, TxStatusView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -257,6 +257,13 @@ impl NodeApi for NodeClient {
     fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
         Box::pin(async move {
             self.all_pages("/v1/devices", |v: DevicesView| (v.devices, v.next))
+                .await
+        })
+    }
+
+    fn device_changes(&self, after: u64) -> ApiFuture<'_, Result<DeviceChangesView, ClientError>> {
+        Box::pin(async move {
+            self.get_view(&format!("/v1/devices/changes?after={after}"))
                 .await
         })
     }

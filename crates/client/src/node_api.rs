@@ -2,8 +2,8 @@
 //! production, an in-process fake in tests and simulations.
 
 use crate::views::{
-    AccountView, BlockView, ChainView, DealView, DeviceView, EpochView, LeaseView, OrderView,
-    RewardsView, StatusView, TaskView, TxStatusView,
+    AccountView, BlockView, ChainView, DealView, DeviceChangesView, DeviceView, EpochView,
+    LeaseView, OrderView, RewardsView, StatusView, TaskView, TxStatusView,
 };
 use crate::ClientError;
 use plexus_types::{Address, Hash, PublicKey, SignedTx};
@@ -44,6 +44,10 @@ pub trait NodeApi: Send + Sync {
 
     /// `GET /v1/devices`: every registered device.
     fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>>;
+
+    /// `GET /v1/devices/changes?after=H`: the devices registered or changed after block `after`
+    /// (in bounded steps: ask again from `through`).
+    fn device_changes(&self, after: u64) -> ApiFuture<'_, Result<DeviceChangesView, ClientError>>;
 
     /// `GET /v1/devices/{key}`, or `None` if the chain has never registered it.
     fn device<'a>(
@@ -106,6 +110,9 @@ impl<N: NodeApi + ?Sized> NodeApi for Arc<N> {
     }
     fn devices(&self) -> ApiFuture<'_, Result<Vec<DeviceView>, ClientError>> {
         (**self).devices()
+    }
+    fn device_changes(&self, after: u64) -> ApiFuture<'_, Result<DeviceChangesView, ClientError>> {
+        (**self).device_changes(after)
     }
     fn device<'a>(
         &'a self,

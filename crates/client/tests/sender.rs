@@ -106,6 +106,13 @@ impl NodeApi for FakeNode {
         Box::pin(async move { not_here() })
     }
 
+    fn device_changes(
+        &self,
+        _after: u64,
+    ) -> ApiFuture<'_, Result<plexus_client::views::DeviceChangesView, ClientError>> {
+        Box::pin(async move { not_here() })
+    }
+
     fn device<'a>(
         &'a self,
         _key: &'a PublicKey,

@@ -226,9 +226,13 @@ impl PlexusLedger {
                 device,
                 capabilities,
                 h3_cell,
-            } => registry::update(state, sender, device, capabilities, *h3_cell),
-            Body::RetireDevice { device } => registry::retire(state, info, epoch, sender, device),
-            Body::WithdrawStake { device } => registry::withdraw(state, epoch - 1, sender, device),
+            } => registry::update(state, height, sender, device, capabilities, *h3_cell),
+            Body::RetireDevice { device } => {
+                registry::retire(state, info, (epoch, height), sender, device)
+            }
+            Body::WithdrawStake { device } => {
+                registry::withdraw(state, (epoch - 1, height), sender, device)
+            }
             Body::SubmitManifest {
                 epoch: manifest_epoch,
                 resource,
@@ -249,7 +253,7 @@ impl PlexusLedger {
                 },
             ),
             Body::ClaimReward(c) => payouts::claim(state, info, c),
-            Body::ComputeFraud(f) => payouts::compute_fraud(state, info, f),
+            Body::ComputeFraud(f) => payouts::compute_fraud(state, info, height, f),
             Body::StorageDeal(terms) => storage::create_deal(state, epoch, height, sender, terms),
             Body::StorageAudit {
                 epoch: audited,

@@ -5,16 +5,43 @@
 use crate::clock;
 use crate::rules;
 use crate::shared::{manifest_path, ClosedEpoch, Shared};
+use plexus_client::views::DeviceView;
 use plexus_client::NodeApi;
 use plexus_rewards::audit::{score_resource, SCORED_RESOURCES};
 use plexus_rewards::{ChallengeOutcome, Manifest};
 use plexus_types::{Body, Hash};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Longest time between two reads of the device registry.
-const DEVICE_REFRESH: Duration = Duration::from_secs(3);
+/// What the registry became since the oracle last read it.
+enum Registry {
+    /// Every device, as of block `through` or later.
+    All(Vec<DeviceView>, u64),
+    /// The devices registered or changed up to block `through`.
+    Changed(Vec<DeviceView>, u64),
+}
+
+/// Follows the registry by height: every device once, then only what later blocks changed,
+/// so each tick costs what changed rather than the whole registry.
+async fn read_registry(shared: &Shared, height: u64) -> anyhow::Result<Option<Registry>> {
+    let through = shared.state.lock().devices_through;
+    let Some(mut after) = through else {
+        return Ok(Some(Registry::All(shared.node().devices().await?, height)));
+    };
+    let mut changed = Vec::new();
+    while after < height {
+        let page = shared.node().device_changes(after).await?;
+        changed.extend(page.devices);
+        if page.through <= after {
+            break;
+        }
+        after = page.through;
+    }
+    Ok(
+        (!changed.is_empty() || Some(after) != through)
+            .then_some(Registry::Changed(changed, after)),
+    )
+}
 
 /// App hash after block `height` (height 0: genesis).
 async fn app_hash(shared: &Shared, height: u64) -> anyhow::Result<Hash> {
@@ -63,7 +90,7 @@ pub(crate) async fn follow(
 ) -> anyhow::Result<()> {
     submit_frauds(shared).await;
     let status = shared.node().chain_status().await?;
-    let (height, device_count) = (status.height, status.devices);
+    let height = status.height;
     if height == 0 {
         return Ok(());
     }
@@ -83,21 +110,7 @@ pub(crate) async fn follow(
     for h in need {
         fetched.push((h, app_hash(shared, h).await?));
     }
-    // The registry is fetched again when it grows, and at least every few seconds for status
-    // changes (retired, slashed); not on every tick, which would not scale with devices.
-    let now = shared.time.now();
-    let stale = {
-        let state = shared.state.lock();
-        state.devices.len() as u64 != device_count
-            || state
-                .devices_fetched
-                .is_none_or(|t| now.saturating_sub(t) > DEVICE_REFRESH)
-    };
-    let devices = if stale {
-        Some(shared.node().devices().await?)
-    } else {
-        None
-    };
+    let registry = read_registry(shared, height).await?;
     let last_ended = shared.node().rewards().await?.last_ended_epoch;
     let to_log = {
         let mut state = shared.state.lock();
@@ -105,9 +118,18 @@ pub(crate) async fn follow(
         state.beacons.extend(fetched);
         let keep_from = clock::beacon(&clock, epoch, 0).saturating_sub(clock.epoch_blocks());
         state.beacons = state.beacons.split_off(&keep_from);
-        if let Some(devices) = devices {
-            state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
-            state.devices_fetched = Some(now);
+        match registry {
+            Some(Registry::All(devices, through)) => {
+                state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
+                state.devices_through = Some(through);
+            }
+            Some(Registry::Changed(devices, through)) => {
+                state
+                    .devices
+                    .extend(devices.into_iter().map(|d| (d.key, d)));
+                state.devices_through = Some(through);
+            }
+            None => {}
         }
         let secret = |device: &plexus_types::PublicKey, epoch: u64, k: u32| {
             // Derived from the oracle's key: unpredictable to devices, yet the same after a
@@ -180,13 +202,8 @@ fn storage_audit_due(shared: &Shared, epoch: u64, interval: u32) -> bool {
 /// replicas that failed.
 async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     let deals = shared.node().open_deals().await?;
-    // Endpoints change when devices move; challenge each where it says it is now.
-    let devices = shared.node().devices().await?;
-    {
-        let mut state = shared.state.lock();
-        state.devices = devices.into_iter().map(|d| (d.key, d)).collect();
-        state.devices_fetched = Some(shared.time.now());
-    }
+    // Endpoints change when devices move: the registry followed up to this tick says where
+    // each is now.
     let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch).await;
     let failures = audit.failures();
     if !audit.replicas.is_empty() {

@@ -60,8 +60,8 @@ pub(crate) struct State {
     pub height: u64,
     pub beacons: BTreeMap<u64, Hash>,
     pub devices: BTreeMap<PublicKey, DeviceView>,
-    /// When the registry was last read, on the oracle's clock.
-    pub devices_fetched: Option<Duration>,
+    /// The last block whose registry changes `devices` holds (`None` before the first read).
+    pub devices_through: Option<u64>,
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
@@ -88,7 +88,7 @@ impl State {
             height: 0,
             beacons: BTreeMap::new(),
             devices: BTreeMap::new(),
-            devices_fetched: None,
+            devices_through: None,
             seen: BTreeSet::new(),
             log,
             challenges: BTreeMap::new(),

@@ -23,7 +23,7 @@ pub use market::{
     OrderState, OrderView, OrdersView, RoleView, StateView,
 };
 pub use node::{AccountView, BlockView, StatusView, SubmittedView, TxStatusView};
-pub use registry::{DeviceStatusView, DeviceView, DevicesView};
+pub use registry::{DeviceChangesView, DeviceStatusView, DeviceView, DevicesView};
 pub use rewards::{EpochView, PoolView, RewardsView};
 pub use storage::{
     AssignedReplicaView, DealStatusView, DealView, DealsView, FailedReplicaView, HandoverView,

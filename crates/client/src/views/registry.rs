@@ -45,6 +45,17 @@ impl DeviceView {
     }
 }
 
+/// `GET /v1/devices/changes?after=H`: the devices blocks `after + 1 ..= through` registered or
+/// changed, as they are now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceChangesView {
+    pub after: u64,
+    /// The last block read: ask again with `after = through` for later changes.
+    pub through: u64,
+    pub devices: Vec<DeviceView>,
+}
+
 /// `GET /v1/devices`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

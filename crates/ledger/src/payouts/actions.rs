@@ -206,6 +206,7 @@ fn within_manifest(
 pub(crate) fn compute_fraud(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
+    height: u64,
     f: &ComputeFraud,
 ) -> Result<(), TxFailure> {
     let challenge = plexus_proofs::compute::ComputeChallenge::new(f.seed, f.n)
@@ -230,7 +231,7 @@ pub(crate) fn compute_fraud(
         ));
     }
     let epoch = epochs::last_epoch(state)? + 1;
-    let taken = registry::slash(state, epoch, &f.device)?;
+    let taken = registry::slash(state, (epoch, height), &f.device)?;
     let mut totals = epochs::totals(state)?;
     totals.slashed_stake = totals
         .slashed_stake

@@ -79,6 +79,7 @@ pub(crate) fn register(
     }
     save(
         state,
+        height,
         &Device {
             key: *key,
             owner: *owner,
@@ -90,7 +91,7 @@ pub(crate) fn register(
             registered_epoch: epoch,
             registered_height: height,
         },
-    );
+    )?;
     let count = state.get_u64(&state_key::device_count())?;
     state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
     let next = count
@@ -102,6 +103,7 @@ pub(crate) fn register(
 
 pub(crate) fn update(
     state: &mut StateOverlay<'_>,
+    height: u64,
     owner: &Address,
     key: &PublicKey,
     capabilities: &Capabilities,
@@ -122,14 +124,14 @@ pub(crate) fn update(
     }
     device.capabilities = capabilities.clone();
     device.h3_cell = h3_cell;
-    save(state, &device);
+    save(state, height, &device)?;
     Ok(())
 }
 
 pub(crate) fn retire(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
-    epoch: u64,
+    (epoch, height): (u64, u64),
     owner: &Address,
     key: &PublicKey,
 ) -> Result<(), TxFailure> {
@@ -144,14 +146,14 @@ pub(crate) fn retire(
         // An unbonding period past the last epoch there can be never ends.
         unbonded_at_epoch: epoch.saturating_add(info.rewards.unbonding_epochs),
     };
-    save(state, &device);
+    save(state, height, &device)?;
     Ok(())
 }
 
 /// Returns a retired device's stake once the epoch it unbonds at has ended.
 pub(crate) fn withdraw(
     state: &mut StateOverlay<'_>,
-    last_ended_epoch: u64,
+    (last_ended_epoch, height): (u64, u64),
     owner: &Address,
     key: &PublicKey,
 ) -> Result<(), TxFailure> {
@@ -176,7 +178,7 @@ pub(crate) fn withdraw(
     }
     device.status = DeviceStatus::Withdrawn;
     device.stake = Amount::ZERO;
-    save(state, &device);
+    save(state, height, &device)?;
     Ok(())
 }
 
@@ -204,7 +206,7 @@ pub(crate) fn check_slashable(
 
 pub(crate) fn slash(
     state: &mut StateOverlay<'_>,
-    epoch: u64,
+    (epoch, height): (u64, u64),
     key: &PublicKey,
 ) -> Result<Amount, TxFailure> {
     let mut device = check_slashable(state, key)?;
@@ -217,6 +219,6 @@ pub(crate) fn slash(
     }
     device.stake = Amount::ZERO;
     device.status = DeviceStatus::Slashed { at_epoch: epoch };
-    save(state, &device);
+    save(state, height, &device)?;
     Ok(amount)
 }

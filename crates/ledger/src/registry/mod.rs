@@ -48,6 +48,15 @@ pub(crate) fn load(
     state.get_json(&state_key::device(device))
 }
 
-fn save(state: &mut StateOverlay<'_>, device: &Device) {
+/// Saves a device a transaction of block `height` changed, and records it among that
+/// block's changes, which followers of the registry read instead of every device.
+fn save(state: &mut StateOverlay<'_>, height: u64, device: &Device) -> Result<(), StoreError> {
     state.set_json(state_key::device(&device.key), device);
+    let changed = state_key::devices_changed_at(height);
+    let mut keys: Vec<PublicKey> = state.get_json(&changed)?.unwrap_or_default();
+    if !keys.contains(&device.key) {
+        keys.push(device.key);
+        state.set_json(changed, &keys);
+    }
+    Ok(())
 }

@@ -50,3 +50,39 @@ pub fn devices_page(
 pub fn devices(store: &Store) -> Result<Vec<Device>, StoreError> {
     Ok(devices_page(store, 0, usize::MAX)?.0)
 }
+
+/// What a follower of the registry reads instead of every device: the devices that blocks
+/// `after + 1 ..= to` registered or changed, each once and as it is now, oldest change first.
+/// At most `max_heights` blocks are read, and no block is begun once `max_devices` devices are
+/// collected; returns the devices and the last height read (`after` when none was).
+pub fn devices_changed(
+    store: &Store,
+    after: u64,
+    to: u64,
+    max_heights: u64,
+    max_devices: usize,
+) -> Result<(Vec<Device>, u64), StoreError> {
+    let last = to.min(after.saturating_add(max_heights));
+    let mut keys: Vec<PublicKey> = Vec::new();
+    let mut through = after;
+    for height in after.saturating_add(1)..=last {
+        if keys.len() >= max_devices {
+            break;
+        }
+        let changed: Vec<PublicKey> =
+            get_json(store, &state_key::devices_changed_at(height))?.unwrap_or_default();
+        for key in changed {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        through = height;
+    }
+    let devices = keys
+        .iter()
+        .map(|k| {
+            device(store, k)?.ok_or_else(|| StoreError::Corrupt(format!("device {k} missing")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((devices, through))
+}

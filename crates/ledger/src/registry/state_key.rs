@@ -14,6 +14,13 @@ pub fn device_count() -> Vec<u8> {
     b"registry/count".to_vec()
 }
 
+/// The devices a block registered or changed, in the order it changed them.
+pub fn devices_changed_at(height: u64) -> Vec<u8> {
+    let mut k = b"registry/changed/".to_vec();
+    k.extend_from_slice(&height.to_be_bytes());
+    k
+}
+
 /// The `index`-th device registered (for listing without iterating the tree).
 pub fn device_by_index(index: u64) -> Vec<u8> {
     let mut k = b"registry/index/".to_vec();

@@ -95,6 +95,7 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/blocks/{height}", blocks::block),
         at(M::GET, "/v1/chain", registry::chain_info),
         at(M::GET, "/v1/devices", registry::devices),
+        at(M::GET, "/v1/devices/changes", registry::device_changes),
         at(M::GET, "/v1/devices/{key}", registry::device),
         at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),
         at(M::GET, "/v1/rewards", rewards::rewards),

@@ -26,6 +26,7 @@ use utoipa::{OpenApi, ToSchema};
         super::blocks::block,
         super::registry::chain_info,
         super::registry::devices,
+        super::registry::device_changes,
         super::registry::device,
         super::rewards::epoch,
         super::rewards::rewards,
@@ -311,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn the_document_keeps_every_route_of_the_earlier_one_and_adds_the_blob_proof() {
+    fn the_document_keeps_every_route_of_the_earlier_one_and_adds_only_the_newer_ones() {
         let earlier = pairs(&EARLIER_DOCUMENT);
         let now = documented();
         let lost: Vec<_> = earlier.difference(&now).collect();
@@ -319,7 +320,10 @@ mod tests {
         let added: Vec<_> = now.difference(&earlier).collect();
         assert_eq!(
             added,
-            [&("get".to_string(), "/v1/blobs/{id}/proof".to_string())]
+            [
+                &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
+                &("get".to_string(), "/v1/devices/changes".to_string())
+            ]
         );
     }
 
@@ -358,6 +362,7 @@ mod tests {
             "BlockView",
             "ChainView",
             "DevicesView",
+            "DeviceChangesView",
             "DeviceView",
             "EpochView",
             "RewardsView",

@@ -1,10 +1,10 @@
 //! `GET /v1/chain` and `/v1/devices`: the chain's parameters and its device registry.
 
-use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page, MAX_PAGE};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use plexus_client::views::{ChainView, DeviceView, DevicesView};
+use plexus_client::views::{ChainView, DeviceChangesView, DeviceView, DevicesView};
 use plexus_ledger::query;
 use serde_json::json;
 
@@ -51,6 +51,38 @@ pub(super) async fn devices(
             .map_err(ApiError::internal)?;
         Ok(Json(
             json!({ "height": chain.status().height, "devices": devices, "next": next }),
+        ))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ChangesQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/devices/changes",
+    tag = "registry",
+    summary = "The devices that blocks after `after` registered or changed, as they are now: {after, through, devices}. At most 1000 blocks and about 1000 devices per answer; ask again with after = through. A follower of the registry reads this instead of every device",
+    params(("after" = Option<u64>, Query, description = "The last block already seen (0 for all)")),
+    responses((status = 200, description = "OK", body = DeviceChangesView))
+)]
+/// GET /v1/devices/changes?after=H: devices registered or changed after block H.
+pub(super) async fn device_changes(
+    State(s): State<ApiState>,
+    Query(q): Query<ChangesQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let to = chain.status().height;
+        let (devices, through) =
+            query::devices_changed(chain.store(), q.after, to, MAX_PAGE as u64, MAX_PAGE)
+                .map_err(ApiError::internal)?;
+        Ok(Json(
+            json!({ "after": q.after, "through": through, "devices": devices }),
         ))
     })
     .await
