@@ -52,6 +52,11 @@ pub const MAX_WASM_FUEL: u64 = 1_000_000_000_000;
 pub const MAX_WASM_MEMORY_MB: u32 = 4096;
 /// Most output a job may ask to return.
 pub const MAX_OUTPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest WASM module a job may name: compiling is not metered by fuel, so the module's
+/// size bounds that work.
+pub const MAX_MODULE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest blob (model or input) any job may read, whatever memory it asks for.
+pub const MAX_JOB_BLOB_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Largest inference batch.
 pub const MAX_BATCH: u32 = 4096;
 /// Most CPU cores, memory and GPUs a job may ask for.
@@ -474,6 +479,17 @@ impl JobSpec {
                 )?,
             },
         })
+    }
+
+    /// The most bytes one blob this job reads (its model or an input) may hold: no more than
+    /// the memory the job asks the provider for, and never more than [`MAX_JOB_BLOB_BYTES`].
+    /// A WASM module is further held to [`MAX_MODULE_BYTES`]. A provider refuses a larger blob
+    /// before reading it, and the job stops with bad input on every provider alike.
+    pub fn max_blob_bytes(&self) -> u64 {
+        self.resources
+            .memory_mb
+            .saturating_mul(1024 * 1024)
+            .min(MAX_JOB_BLOB_BYTES)
     }
 
     /// The most the job can cost: its price cap × blocks × replicas, or `None` on overflow.

@@ -15,15 +15,31 @@
 //!
 //! A WASM job reads its first input as standard input, and gets the entry's name followed by
 //! every input's name as its arguments. It has no files, so the contents of inputs after the
-//! first do not reach it. Its randomness comes from a seed derived from the spec, so every
-//! provider hands it the same bytes.
+//! first do not reach it (and are never fetched). Its randomness comes from a seed derived from
+//! the spec, so every provider hands it the same bytes.
+//!
+//! Every blob a job reads is held to the size its spec allows ([`JobSpec::max_blob_bytes`],
+//! and [`MAX_MODULE_BYTES`] for a module), asked of the blob source before it reads anything.
+//! Every WASM job has a wall-clock bound derived from its fuel ([`wasm_wall_time`]), far above
+//! what its fuel takes to burn, so only what fuel does not meter can reach it.
 
 use crate::inference;
 use crate::wasm::{WasmError, WasmLimits, WasmRuntime};
-use plexus_market::spec::{InputData, JobSpec, Runtime};
+use plexus_market::spec::{InputData, JobSpec, Runtime, MAX_MODULE_BYTES};
 use plexus_types::Hash;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What every WASM job's wall-clock bound starts from, whatever its fuel.
+pub const BASE_WALL_TIME: Duration = Duration::from_secs(2);
+/// Nanoseconds of wall-clock time a WASM job gets per unit of fuel: 50 ns, a rate of 20 million
+/// units a second, dozens of times slower than wasmtime burns fuel on any provider's CPU.
+pub const WALL_NANOS_PER_FUEL: u64 = 50;
+/// The wall-clock bound of an inference job: its work is bounded by its model's and rows'
+/// sizes, which its spec caps, and candle cannot be interrupted, so this only tells a provider
+/// when to stop waiting.
+pub const INFERENCE_WALL_TIME: Duration = Duration::from_secs(600);
 
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,12 +55,16 @@ pub enum JobStatus {
     MemoryLimit,
     /// A WASM module wrote more than its spec's `max_output_bytes`.
     OutputLimit,
+    /// A WASM module ran past its wall-clock bound ([`wasm_wall_time`] of its fuel): it did
+    /// something fuel does not meter (bulk memory operations), at length.
+    TimeLimit,
     /// A WASM module trapped (an unreachable, a division by zero, an access out of bounds ...).
     Trap,
     /// The WASM module does not compile, imports something other than WASI preview 1, or does
     /// not export the spec's entry as a function taking and returning nothing.
     BadModule,
-    /// A blob could not be fetched, or an input is not what the job needs: an inference model
+    /// A blob could not be fetched or is larger than the spec allows, or an input is not what
+    /// the job needs: an inference model
     /// whose length does not match its architecture, rows that are not NPY or CSV, rows with
     /// the wrong number of features, no rows, or logits larger than a job may return.
     BadInput,
@@ -84,8 +104,9 @@ impl JobOutput {
     }
 }
 
-/// Fetches a blob by its id; an error is the reason it cannot.
-pub type BlobSource<'a> = &'a dyn Fn(&Hash) -> Result<Vec<u8>, String>;
+/// Fetches a blob by its id, if it holds at most the given number of bytes; an error is the
+/// reason it cannot. A source must refuse a larger blob without reading it into memory.
+pub type BlobSource<'a> = &'a dyn Fn(&Hash, u64) -> Result<Vec<u8>, String>;
 
 /// Runs jobs; one per provider, as its WASM engine compiles every module.
 pub struct JobRunner {
@@ -114,6 +135,7 @@ impl JobRunner {
                     fuel: *fuel,
                     memory_bytes: (*memory_mb as usize).saturating_mul(1 << 20),
                     max_output_bytes: usize::try_from(*max_output_bytes).unwrap_or(usize::MAX),
+                    wall_time: wasm_wall_time(*fuel),
                 };
                 self.run_wasm(spec, *module, entry, &limits, blobs)
             }
@@ -122,7 +144,7 @@ impl JobRunner {
                 architecture,
                 batch,
             } => {
-                let fetched = fetch(blobs, model).and_then(|model| {
+                let fetched = fetch(blobs, model, spec.max_blob_bytes()).and_then(|model| {
                     let input = first_input(spec, blobs)?.ok_or_else(|| {
                         "an inference job needs an input with its rows".to_string()
                     })?;
@@ -148,7 +170,7 @@ impl JobRunner {
         limits: &WasmLimits,
         blobs: BlobSource,
     ) -> JobOutput {
-        let fetched = fetch(blobs, &module)
+        let fetched = fetch(blobs, &module, module_limit(spec))
             .and_then(|module| Ok((module, first_input(spec, blobs)?.unwrap_or_default())));
         let (module, stdin) = match fetched {
             Ok(both) => both,
@@ -177,6 +199,7 @@ impl JobRunner {
                     WasmError::OutOfFuel(_) => JobStatus::OutOfFuel,
                     WasmError::MemoryLimit { .. } => JobStatus::MemoryLimit,
                     WasmError::OutputLimit(_) => JobStatus::OutputLimit,
+                    WasmError::TimeLimit(_) => JobStatus::TimeLimit,
                     WasmError::Trap(_) => JobStatus::Trap,
                 };
                 JobOutput::stopped(status, &stop.stdout, stop.error.to_string())
@@ -206,8 +229,55 @@ pub fn job_seed(spec: &JobSpec) -> [u8; 32] {
     blake3::derive_key("plexus-runtime 2026 job seed", &json)
 }
 
-fn fetch(blobs: BlobSource, id: &Hash) -> Result<Vec<u8>, String> {
-    blobs(id).map_err(|e| format!("blob {id}: {e}"))
+/// The wall-clock bound of a WASM job with `fuel`: [`BASE_WALL_TIME`] and
+/// [`WALL_NANOS_PER_FUEL`] per unit (under 14 hours for the most fuel a spec may ask).
+pub fn wasm_wall_time(fuel: u64) -> Duration {
+    BASE_WALL_TIME.saturating_add(Duration::from_nanos(
+        fuel.saturating_mul(WALL_NANOS_PER_FUEL),
+    ))
+}
+
+/// How long running `spec` may take once its blobs are fetched: [`wasm_wall_time`] of a WASM
+/// job's fuel, [`INFERENCE_WALL_TIME`] for inference.
+pub fn wall_bound(spec: &JobSpec) -> Duration {
+    match &spec.runtime {
+        Runtime::Wasm { fuel, .. } => wasm_wall_time(*fuel),
+        Runtime::Inference { .. } => INFERENCE_WALL_TIME,
+    }
+}
+
+/// The blobs [`JobRunner::run`] reads for `spec`, each with the most bytes it may hold: the
+/// module or model, and the first input if it is a blob. Other inputs are not read.
+pub fn blobs_read(spec: &JobSpec) -> Vec<(Hash, u64)> {
+    let mut read = vec![match &spec.runtime {
+        Runtime::Wasm { module, .. } => (*module, module_limit(spec)),
+        Runtime::Inference { model, .. } => (*model, spec.max_blob_bytes()),
+    }];
+    if let Some(InputData::Blob(id)) = spec.inputs.first().map(|i| &i.data) {
+        if !read.iter().any(|(other, _)| other == id) {
+            read.push((*id, spec.max_blob_bytes()));
+        }
+    }
+    read
+}
+
+fn module_limit(spec: &JobSpec) -> u64 {
+    spec.max_blob_bytes().min(MAX_MODULE_BYTES)
+}
+
+/// Blob `id` from `blobs`, refused when it holds more than `limit` bytes, whatever the source
+/// did.
+fn fetch(blobs: BlobSource, id: &Hash, limit: u64) -> Result<Vec<u8>, String> {
+    let bytes = blobs(id, limit).map_err(|e| format!("blob {id}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(id, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+/// Why a blob of `size` bytes is refused where a job may read at most `limit`.
+pub fn too_large(id: &Hash, size: u64, limit: u64) -> String {
+    format!("blob {id} holds {size} bytes; this job may read at most {limit}")
 }
 
 /// The bytes of the spec's first input, if it has one.
@@ -217,7 +287,7 @@ fn first_input(spec: &JobSpec, blobs: BlobSource) -> Result<Option<Vec<u8>>, Str
     };
     match &input.data {
         InputData::Inline(text) => Ok(Some(text.as_bytes().to_vec())),
-        InputData::Blob(id) => fetch(blobs, id).map(Some),
+        InputData::Blob(id) => fetch(blobs, id, spec.max_blob_bytes()).map(Some),
     }
 }
 

@@ -3,17 +3,28 @@
 //! - fuel metering: every instruction costs fuel, and a job stops when its fuel is spent;
 //! - a memory limit on the module's linear memory (and its tables), enforced on every
 //!   `memory.grow`: asking for more traps at once, so a memory bomb costs nothing;
-//! - output captured in memory up to a limit; a module that writes more is reported;
-//! - nothing from the outside: no network, no files, no environment, a clock that stays at
-//!   zero and "random" bytes from the job's seed, NaNs canonicalized and relaxed SIMD
-//!   deterministic, so two runs of one job agree exactly.
+//! - output captured in memory up to a limit; a module that writes more is stopped on that
+//!   write and reported ([`crate::captured_output`]);
+//! - a wall-clock bound: what fuel does not meter (a bulk `memory.fill` is one instruction
+//!   however many bytes it writes) still stops when the run's time is up, checked by epoch
+//!   interruption at every loop and call (an engine thread ticks every [`EPOCH_TICK`]);
+//! - nothing from the outside: no network, no files, no environment, a virtual clock that
+//!   starts at zero and moves only when the module sleeps, without waiting
+//!   ([`crate::virtual_clock`]), and "random" bytes from the job's seed, NaNs canonicalized and
+//!   relaxed SIMD deterministic, so two runs of one job agree exactly.
 //!
 //! A module that exits with a non-zero status has still run: its status is part of its result.
 
+use crate::captured_output::CapturedOutput;
+use crate::virtual_clock::{add_poll_oneoff, VirtualClock};
+use std::time::Duration;
 use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{Deterministic, I32Exit, WasiCtxBuilder};
+
+/// How often the engine's epoch ticks: the granularity of a run's wall-clock bound.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What one run may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +34,8 @@ pub struct WasmLimits {
     pub memory_bytes: usize,
     /// Bytes of standard output and of standard error, each.
     pub max_output_bytes: usize,
+    /// How long the module may run (its start function and entry), after it compiled.
+    pub wall_time: Duration,
 }
 
 /// What a module did.
@@ -58,6 +71,8 @@ pub enum WasmError {
     MemoryLimit { asked: usize, limit: usize },
     #[error("the module wrote more than its output limit of {0} bytes")]
     OutputLimit(usize),
+    #[error("the module ran longer than its wall-clock bound of {0:?}")]
+    TimeLimit(Duration),
     #[error("the module trapped: {0}")]
     Trap(String),
 }
@@ -113,32 +128,11 @@ impl ResourceLimiter for Limits {
 struct Host {
     wasi: WasiP1Ctx,
     limits: Limits,
+    clock: VirtualClock,
 }
 
-/// A clock that stays at zero.
-struct Stopped;
-
-impl HostWallClock for Stopped {
-    fn resolution(&self) -> std::time::Duration {
-        std::time::Duration::from_nanos(1)
-    }
-
-    fn now(&self) -> std::time::Duration {
-        std::time::Duration::ZERO
-    }
-}
-
-impl HostMonotonicClock for Stopped {
-    fn resolution(&self) -> u64 {
-        1
-    }
-
-    fn now(&self) -> u64 {
-        0
-    }
-}
-
-/// Compiles and runs WASI modules; one engine serves every job.
+/// Compiles and runs WASI modules; one engine serves every job, and a thread ticks its epoch
+/// for as long as the engine lives.
 pub struct WasmRuntime {
     engine: Engine,
 }
@@ -148,9 +142,21 @@ impl WasmRuntime {
         let mut config = Config::new();
         config
             .consume_fuel(true)
+            .epoch_interruption(true)
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true);
         let engine = Engine::new(&config).map_err(|e| WasmError::Link(e.to_string()))?;
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("wasm-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .map_err(|e| WasmError::Link(format!("cannot start the epoch ticker: {e}")))?;
         Ok(WasmRuntime { engine })
     }
 
@@ -187,16 +193,16 @@ impl WasmRuntime {
         };
         let module = Module::new(&self.engine, module)
             .map_err(|e| before_start(WasmError::Compile(format!("{e:#}"))))?;
-        // One byte over the limit, to tell a module that reached it from one that wrote past.
-        let stdout = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
-        let stderr = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
+        let stdout = CapturedOutput::new(limits.max_output_bytes);
+        let stderr = CapturedOutput::new(limits.max_output_bytes);
+        let clock = VirtualClock::default();
         let wasi = WasiCtxBuilder::new()
             .args(args)
             .stdin(MemoryInputPipe::new(stdin.to_vec()))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
-            .wall_clock(Stopped)
-            .monotonic_clock(Stopped)
+            .wall_clock(clock.clone())
+            .monotonic_clock(clock.clone())
             .secure_random(Deterministic::new(seed.to_vec()))
             .insecure_random(Deterministic::new(seed.to_vec()))
             .insecure_random_seed(u128::from_le_bytes(
@@ -214,6 +220,7 @@ impl WasmRuntime {
                     limit: limits.memory_bytes,
                     refused: None,
                 },
+                clock,
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -222,17 +229,21 @@ impl WasmRuntime {
             .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
         let mut linker: Linker<Host> = Linker::new(&self.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| &mut host.wasi)
+            .and_then(|()| add_poll_oneoff(&mut linker, |host: &Host| &host.clock))
             .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
+        // Ticks from now; the ticker may tick once sooner than a full tick after this.
+        let ticks = limits.wall_time.as_nanos() / EPOCH_TICK.as_nanos() + 1;
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         let outcome = linker
             .instantiate(&mut store, &module)
-            .map_err(|e| classify_start(e, &store))
+            .map_err(|e| classify_start(e, &store, limits))
             .and_then(|instance| {
                 let func = instance
                     .get_typed_func::<(), ()>(&mut store, entry)
                     .map_err(|_| WasmError::NoEntry(entry.to_string()))?;
                 Ok(func.call(&mut store, ()))
             })
-            .map_err(|error| stopped(error, &stdout, &stderr, limits))?;
+            .map_err(|error| stopped(error, &stdout, &stderr))?;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let exit_code = match outcome {
             Ok(()) => 0,
@@ -244,57 +255,44 @@ impl WasmRuntime {
                             asked,
                             limit: limits.memory_bytes,
                         }
-                    } else if over(&stdout, limits) || over(&stderr, limits) {
-                        // Before fuel: a module refused more output may spin until its fuel
-                        // runs out.
+                    } else if stdout.overflowed() || stderr.overflowed() {
                         WasmError::OutputLimit(limits.max_output_bytes)
                     } else if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
                         WasmError::OutOfFuel(limits.fuel)
+                    } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                        WasmError::TimeLimit(limits.wall_time)
                     } else {
                         WasmError::Trap(format!("{e:#}"))
                     };
-                    return Err(stopped(error, &stdout, &stderr, limits));
+                    return Err(stopped(error, &stdout, &stderr));
                 }
             },
         };
-        if over(&stdout, limits) || over(&stderr, limits) {
+        if stdout.overflowed() || stderr.overflowed() {
             let error = WasmError::OutputLimit(limits.max_output_bytes);
-            return Err(stopped(error, &stdout, &stderr, limits));
+            return Err(stopped(error, &stdout, &stderr));
         }
         Ok(WasmRun {
-            stdout: stdout.contents().to_vec(),
-            stderr: stderr.contents().to_vec(),
+            stdout: stdout.contents(),
+            stderr: stderr.contents(),
             exit_code,
             fuel_used,
         })
     }
 }
 
-/// A stop with the output written before it, each cut to the output limit.
-fn stopped(
-    error: WasmError,
-    stdout: &MemoryOutputPipe,
-    stderr: &MemoryOutputPipe,
-    limits: &WasmLimits,
-) -> WasmStop {
-    let cut = |pipe: &MemoryOutputPipe| {
-        let bytes = pipe.contents();
-        bytes[..bytes.len().min(limits.max_output_bytes)].to_vec()
-    };
+/// A stop with the output written before it (never more than the output limit).
+fn stopped(error: WasmError, stdout: &CapturedOutput, stderr: &CapturedOutput) -> WasmStop {
     WasmStop {
         error,
-        stdout: cut(stdout),
-        stderr: cut(stderr),
+        stdout: stdout.contents(),
+        stderr: stderr.contents(),
     }
 }
 
-fn over(pipe: &MemoryOutputPipe, limits: &WasmLimits) -> bool {
-    pipe.contents().len() > limits.max_output_bytes
-}
-
-/// An instantiation error: a refused memory (the initial memory is over the limit), fuel spent
-/// in a start function, or imports that WASI does not provide.
-fn classify_start(e: wasmtime::Error, store: &Store<Host>) -> WasmError {
+/// An instantiation error: a refused memory (the initial memory is over the limit), fuel or
+/// time spent in a start function, or imports that WASI does not provide.
+fn classify_start(e: wasmtime::Error, store: &Store<Host>, limits: &WasmLimits) -> WasmError {
     if let Some(asked) = store.data().limits.refused {
         return WasmError::MemoryLimit {
             asked,
@@ -303,6 +301,9 @@ fn classify_start(e: wasmtime::Error, store: &Store<Host>) -> WasmError {
     }
     if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         return WasmError::OutOfFuel(0);
+    }
+    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return WasmError::TimeLimit(limits.wall_time);
     }
     WasmError::Link(format!("{e:#}"))
 }
@@ -315,6 +316,7 @@ mod tests {
         fuel: 10_000_000,
         memory_bytes: 4 << 20,
         max_output_bytes: 1024,
+        wall_time: Duration::from_secs(5),
     };
 
     /// A module that writes `text` to standard output, then runs `then`.

@@ -295,7 +295,7 @@ impl Consumer {
         // WASI runs a job on a runtime of its own, which must not be this task's thread.
         let (spec, blobs) = (spec.clone(), self.local.clone());
         let local = tokio::task::spawn_blocking(move || {
-            plexus_runtime::job::run_job(&spec, &|blob: &Hash| {
+            plexus_runtime::job::run_job(&spec, &|blob: &Hash, _limit| {
                 blobs
                     .get(blob)
                     .cloned()
