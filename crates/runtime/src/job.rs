@@ -56,7 +56,7 @@ pub enum JobStatus {
     /// A WASM module wrote more than its spec's `max_output_bytes`.
     OutputLimit,
     /// A WASM module ran past its wall-clock bound ([`wasm_wall_time`] of its fuel): it did
-    /// something fuel does not meter (bulk memory operations), at length.
+    /// something fuel does not meter (work inside WASI calls), at length.
     TimeLimit,
     /// A WASM module trapped (an unreachable, a division by zero, an access out of bounds ...).
     Trap,

@@ -5,8 +5,8 @@
 //!   `memory.grow`: asking for more traps at once, so a memory bomb costs nothing;
 //! - output captured in memory up to a limit; a module that writes more is stopped on that
 //!   write and reported ([`crate::captured_output`]);
-//! - a wall-clock bound: what fuel does not meter (a bulk `memory.fill` is one instruction
-//!   however many bytes it writes) still stops when the run's time is up, checked by epoch
+//! - a wall-clock bound: what fuel does not meter (work inside WASI calls, such as filling a
+//!   buffer with random bytes) still stops when the run's time is up, checked by epoch
 //!   interruption at every loop and call (an engine thread ticks every [`EPOCH_TICK`]);
 //! - nothing from the outside: no network, no files, no environment, a virtual clock that
 //!   starts at zero and moves only when the module sleeps, without waiting
