@@ -261,6 +261,19 @@ pub fn blobs_read(spec: &JobSpec) -> Vec<(Hash, u64)> {
     read
 }
 
+/// The longest output [`JobRunner::run`] can give for `spec`: a WASM job's output limit and a
+/// report's status line, or the largest logits an inference job may return and their header.
+pub fn max_output_len(spec: &JobSpec) -> u64 {
+    /// Longer than any status line or NPY header this crate writes.
+    const HEADER: u64 = 4096;
+    match &spec.runtime {
+        Runtime::Wasm {
+            max_output_bytes, ..
+        } => max_output_bytes.saturating_add(HEADER),
+        Runtime::Inference { .. } => plexus_market::spec::MAX_OUTPUT_BYTES.saturating_add(HEADER),
+    }
+}
+
 fn module_limit(spec: &JobSpec) -> u64 {
     spec.max_blob_bytes().min(MAX_MODULE_BYTES)
 }
