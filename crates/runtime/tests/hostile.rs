@@ -2,7 +2,7 @@
 //! seconds, and the same runner then runs an honest job.
 
 use plexus_market::spec::{Input, InputData, JobSpec, Resources, Runtime, Verification};
-use plexus_runtime::fixtures::{demo_native, DEMO_FUEL, DEMO_WORKLOAD};
+use plexus_runtime::fixtures::{demo_native, DEMO_FUEL, DEMO_WORKLOAD, RANDOM_SPINNER};
 use plexus_runtime::job::{blobs_read, wall_bound};
 use plexus_runtime::wasm::{WasmError, WasmLimits, WasmRuntime};
 use plexus_runtime::{JobOutput, JobRunner, JobStatus};
@@ -112,14 +112,6 @@ fn a_poll_on_standard_output_returns_at_once_without_moving_the_clock() {
     let done = run(wat.to_string(), LIMITS).unwrap();
     assert_eq!(slept(&done.stdout), (9, 1, 0, 0));
 }
-
-/// Asks WASI for 4 MiB of random bytes again and again: work done inside a WASI call, which
-/// fuel does not meter (a few units a call).
-const RANDOM_SPINNER: &str = r#"(module
-  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
-  (memory (export "memory") 64)
-  (func (export "_start")
-    (loop $l (drop (call $random (i32.const 0) (i32.const 4194304))) (br $l))))"#;
 
 #[test]
 fn work_that_fuel_does_not_meter_stops_at_the_wall_clock_bound() {

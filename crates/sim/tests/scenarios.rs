@@ -195,3 +195,32 @@ async fn a_replica_dropper_is_replaced_and_the_honest_keepers_are_paid() {
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn jobs_that_sleep_forever_or_spin_unmetered_end_within_seconds_and_the_providers_serve_on() {
+    let started = std::time::Instant::now();
+    let story = scenarios::hostile_jobs(5).await.expect("the scenario runs");
+    println!("{story}");
+    let returned = |what: &str, text: &str| {
+        story.lines.iter().any(|l| {
+            l.contains(&format!("({what}): ")) && l.ends_with(&format!("{text}, as a local run"))
+        })
+    };
+    assert!(returned("sleeps forever", "awake"), "{story}");
+    assert!(
+        returned("spins on unmetered work", "{\"status\":\"time_limit\"}"),
+        "{story}"
+    );
+    let demo =
+        plexus_runtime::fixtures::demo_native(plexus_runtime::fixtures::DEMO_STDIN.as_bytes());
+    let demo = String::from_utf8_lossy(&demo);
+    assert!(returned("the demo workload", demo.trim_end()), "{story}");
+    assert!(!story.mentions("failed"), "{story}");
+    assert!(!story.mentions("does not give"), "{story}");
+    // The spinner's bound is about two seconds, and it runs once per provider.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let again = scenarios::hostile_jobs(5)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}

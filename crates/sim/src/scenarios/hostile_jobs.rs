@@ -1,0 +1,118 @@
+//! Jobs written to freeze a provider: a consumer orders, all at once, a module that sleeps for
+//! as long as WASI can say, one that spins on work fuel does not meter, and the honest demo
+//! workload. Two honest providers bid with the agent's market duty, run them (and check each
+//! other's results), and each job ends within seconds: the sleeper wakes at once on its
+//! virtual clock, the spinner stops at the wall-clock bound its fuel gives it, and the demo
+//! workload's output matches a local run.
+
+use super::jobs::{bidding, Consumer};
+use crate::story::Story;
+use crate::world::{key_of, Actor, World};
+use anyhow::Context;
+use plexus_agent::Behaviour;
+use plexus_runtime::fixtures::{
+    wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD, RANDOM_SPINNER, SLEEP_FOREVER,
+};
+use plexus_types::{Address, Amount};
+use std::collections::BTreeMap;
+
+/// Blocks a rewards epoch lasts (the market does not depend on it).
+const EPOCH_BLOCKS: u64 = 8;
+/// Rounds the scenario runs at most; each round is a block and every transaction sent in it.
+const MAX_ROUNDS: usize = 40;
+/// The spinner's fuel: a wall-clock bound of about two seconds.
+const SPINNER_FUEL: u64 = 1_000_000;
+
+pub async fn hostile_jobs(seed: u64) -> anyhow::Result<Story> {
+    let mut story = Story::new("hostile-jobs", seed);
+    let names = ["honest-1", "honest-2"];
+    let actors: Vec<Actor> = std::iter::once("consumer")
+        .chain(names)
+        .map(|name| Actor {
+            name: name.to_string(),
+            key: key_of(seed, name),
+            balance: Amount::plx(10_000),
+        })
+        .collect();
+    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
+    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
+    let mut providers = Vec::new();
+    for (i, actor) in actors[1..].iter().enumerate() {
+        let provider = world.bidding_provider(
+            &actor.name,
+            &actor.key,
+            "cpu-small",
+            Amount::plx(100),
+            Behaviour::Honest,
+            bidding(Behaviour::Honest, i),
+        )?;
+        let runner = provider
+            .agent
+            .job_runner()
+            .context("a bidding provider has a market duty")?;
+        providers.push((provider, runner));
+    }
+    let who: BTreeMap<Address, String> = actors[1..]
+        .iter()
+        .map(|a| (a.address(), a.name.clone()))
+        .collect();
+    let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
+    let jobs = [
+        ("sleeps forever", SLEEP_FOREVER, DEMO_FUEL),
+        ("spins on unmetered work", RANDOM_SPINNER, SPINNER_FUEL),
+        ("the demo workload", DEMO_WORKLOAD, DEMO_FUEL),
+    ];
+    let mut what = BTreeMap::new();
+    for (name, module, fuel) in jobs {
+        let module = consumer.put(module.as_bytes()).await?;
+        let spec = wasm_job_spec(&module, DEMO_STDIN, fuel, 60);
+        let (id, height) = consumer.submit_spec(&spec).await?;
+        story.tell(height, format!("consumer submitted order {id}: {name}"));
+        what.insert(id, name);
+    }
+    let mut told = BTreeMap::new();
+    for _ in 0..MAX_ROUNDS {
+        for (provider, runner) in &mut providers {
+            for failure in provider.jobs_round(runner).await {
+                story.tell(world.chain.status().height, failure);
+            }
+        }
+        let height = world.next_block()?;
+        for order in consumer.orders().await? {
+            for lease in &order.leases {
+                let Some(output) = lease.output else { continue };
+                if told.insert(lease.id, ()).is_some() {
+                    continue;
+                }
+                let checked = match consumer.check_output(order.order.id, &output).await? {
+                    Some(text) => format!("{}, as a local run", text.trim_end()),
+                    None => "an output a local run does not give".to_string(),
+                };
+                story.tell(
+                    height,
+                    format!(
+                        "order {} ({}): {} returned {checked}",
+                        order.order.id,
+                        what.get(&order.order.id).copied().unwrap_or("?"),
+                        who.get(&lease.provider).map_or("?", String::as_str),
+                    ),
+                );
+            }
+        }
+        let answered = consumer
+            .orders()
+            .await?
+            .iter()
+            .filter(|o| o.leases.iter().any(|l| l.output.is_some()))
+            .count();
+        if answered == jobs.len() {
+            break;
+        }
+    }
+    let status = world.chain.status();
+    story.tell(
+        status.height,
+        format!("app hash {}", status.app_hash.to_hex()),
+    );
+    Ok(story)
+}
