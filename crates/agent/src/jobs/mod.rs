@@ -14,7 +14,7 @@
 mod lease;
 
 use crate::ports::Sender;
-use lease::{fetch_bounded, Finished, LeaseRunner, Permit};
+use lease::{Finished, LeaseRunner, Permit};
 use plexus_blobs::client::BlobClient;
 use plexus_client::views::{BidState, CheckView, LeaseView, OrderState, OrderView, StateView};
 use plexus_client::{Clock, CommittedTx, NodeApi, SendError, Transport};
@@ -30,7 +30,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use lease::WAIT_BEYOND_BOUND;
+pub use lease::{fetch_bounded, WAIT_BEYOND_BOUND};
 pub use plexus_client::views::{BidView, OrderHead, RoleView};
 
 /// How often the job runner follows the chain's orders.
