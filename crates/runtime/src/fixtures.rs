@@ -222,8 +222,8 @@ pub const SLEEP_FOREVER: &str = r#"(module
     (i32.store (i32.const 204) (i32.const 6))
     (drop (call $fd_write (i32.const 1) (i32.const 200) (i32.const 1) (i32.const 220)))))"#;
 
-/// Asks WASI for 4 MiB of random bytes, forever: work done inside a WASI call, which fuel does
-/// not meter (a few units a call), so only the job's wall-clock bound stops it.
+/// Asks WASI for 4 MiB of random bytes, forever: work done inside a WASI call, a few
+/// instructions a call, which is charged a unit of fuel per byte ([`crate::metered`]).
 pub const RANDOM_SPINNER: &str = r#"(module
   (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
   (memory (export "memory") 64)

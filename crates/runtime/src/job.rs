@@ -20,8 +20,9 @@
 //!
 //! Every blob a job reads is held to the size its spec allows ([`JobSpec::max_blob_bytes`],
 //! and [`MAX_MODULE_BYTES`] for a module), asked of the blob source before it reads anything.
-//! Every WASM job has a wall-clock bound derived from its fuel ([`wasm_wall_time`]), far above
-//! what its fuel takes to burn, so only what fuel does not meter can reach it.
+//! Fuel meters all a WASM job does ([`crate::metered`]), so every job has a wall-clock bound
+//! derived from its fuel ([`wall_bound`]), far above what that fuel takes to burn: a provider
+//! stops waiting for a job past its bound.
 
 use crate::inference;
 use crate::wasm::{WasmError, WasmLimits, WasmRuntime};
@@ -31,14 +32,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// What every WASM job's wall-clock bound starts from, whatever its fuel.
-pub const BASE_WALL_TIME: Duration = Duration::from_secs(2);
+/// What every WASM job's wall-clock bound starts from, whatever its fuel: compiling its module
+/// (at most [`MAX_MODULE_BYTES`]) is not metered.
+pub const BASE_WALL_TIME: Duration = Duration::from_secs(10);
 /// Nanoseconds of wall-clock time a WASM job gets per unit of fuel: 50 ns, a rate of 20 million
 /// units a second, dozens of times slower than wasmtime burns fuel on any provider's CPU.
 pub const WALL_NANOS_PER_FUEL: u64 = 50;
 /// The wall-clock bound of an inference job: its work is bounded by its model's and rows'
-/// sizes, which its spec caps, and candle cannot be interrupted, so this only tells a provider
-/// when to stop waiting.
+/// sizes, which its spec caps.
 pub const INFERENCE_WALL_TIME: Duration = Duration::from_secs(600);
 
 /// How a job ended.
@@ -55,9 +56,6 @@ pub enum JobStatus {
     MemoryLimit,
     /// A WASM module wrote more than its spec's `max_output_bytes`.
     OutputLimit,
-    /// A WASM module ran past its wall-clock bound ([`wasm_wall_time`] of its fuel): it did
-    /// something fuel does not meter (work inside WASI calls), at length.
-    TimeLimit,
     /// A WASM module trapped (an unreachable, a division by zero, an access out of bounds ...).
     Trap,
     /// The WASM module does not compile, imports something other than WASI preview 1, or does
@@ -135,7 +133,6 @@ impl JobRunner {
                     fuel: *fuel,
                     memory_bytes: (*memory_mb as usize).saturating_mul(1 << 20),
                     max_output_bytes: usize::try_from(*max_output_bytes).unwrap_or(usize::MAX),
-                    wall_time: wasm_wall_time(*fuel),
                 };
                 self.run_wasm(spec, *module, entry, &limits, blobs)
             }
@@ -199,7 +196,6 @@ impl JobRunner {
                     WasmError::OutOfFuel(_) => JobStatus::OutOfFuel,
                     WasmError::MemoryLimit { .. } => JobStatus::MemoryLimit,
                     WasmError::OutputLimit(_) => JobStatus::OutputLimit,
-                    WasmError::TimeLimit(_) => JobStatus::TimeLimit,
                     WasmError::Trap(_) => JobStatus::Trap,
                 };
                 JobOutput::stopped(status, &stop.stdout, stop.error.to_string())
@@ -231,6 +227,8 @@ pub fn job_seed(spec: &JobSpec) -> [u8; 32] {
 
 /// The wall-clock bound of a WASM job with `fuel`: [`BASE_WALL_TIME`] and
 /// [`WALL_NANOS_PER_FUEL`] per unit (under 14 hours for the most fuel a spec may ask).
+/// Providers differ in speed, so nothing about a job's output depends on it: it only says when
+/// a provider stops waiting.
 pub fn wasm_wall_time(fuel: u64) -> Duration {
     BASE_WALL_TIME.saturating_add(Duration::from_nanos(
         fuel.saturating_mul(WALL_NANOS_PER_FUEL),

@@ -4,7 +4,8 @@
 //! output byte for byte and a hostile module cannot take more than it paid for; [`inference`]
 //! runs a `plexus-learn` model over rows of features; [`virtual_clock`] is the time a WASM job
 //! sees, which moves when it sleeps and never makes the provider wait, and [`captured_output`]
-//! where its output goes, up to its limit. [`fixtures`] holds the modules the devnet
+//! where its output goes, up to its limit; [`metered`] charges the work of WASI calls to a
+//! job's fuel. [`fixtures`] holds the modules the devnet
 //! submits and [`bench`] the cost of a job over the same work done natively.
 
 pub mod bench;
@@ -12,6 +13,7 @@ pub mod captured_output;
 pub mod fixtures;
 pub mod inference;
 pub mod job;
+pub mod metered;
 pub mod virtual_clock;
 pub mod wasm;
 

@@ -13,10 +13,11 @@
 //! fds are `EBADF`, other clocks (CPU time) and subscription kinds `EINVAL`, as in wasmtime.
 //! Each subscription read costs one unit of the job's fuel.
 
+use crate::metered::charge_fuel;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Caller, Extern, Linker, Trap};
+use wasmtime::{Caller, Extern, Linker};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
 /// Nanoseconds since the job started, as the job sees them; the wall clock and the monotonic
@@ -89,13 +90,8 @@ pub fn add_poll_oneoff<T: 'static>(
         "poll_oneoff",
         move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, out: i32| {
             let clock = clock(caller.data()).clone();
-            let fuel = caller.get_fuel()?;
             let n = n as u32;
-            if u64::from(n) > fuel {
-                caller.set_fuel(0)?;
-                return Err(Trap::OutOfFuel.into());
-            }
-            caller.set_fuel(fuel - u64::from(n))?;
+            charge_fuel(&mut caller, u64::from(n))?;
             let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
                 return Ok(ERRNO_FAULT);
             };

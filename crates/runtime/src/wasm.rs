@@ -5,9 +5,10 @@
 //!   `memory.grow`: asking for more traps at once, so a memory bomb costs nothing;
 //! - output captured in memory up to a limit; a module that writes more is stopped on that
 //!   write and reported ([`crate::captured_output`]);
-//! - a wall-clock bound: what fuel does not meter (work inside WASI calls, such as filling a
-//!   buffer with random bytes) still stops when the run's time is up, checked by epoch
-//!   interruption at every loop and call (an engine thread ticks every [`EPOCH_TICK`]);
+//! - work done inside WASI calls charged to the same fuel where it grows with the call's
+//!   arguments ([`crate::metered`]), so that fuel bounds a run's time as well as its
+//!   instructions, without a per-instruction clock check (a provider's agent derives each job's
+//!   wall-clock bound from its fuel);
 //! - nothing from the outside: no network, no files, no environment, a virtual clock that
 //!   starts at zero and moves only when the module sleeps, without waiting
 //!   ([`crate::virtual_clock`]), and "random" bytes from the job's seed, NaNs canonicalized and
@@ -16,15 +17,12 @@
 //! A module that exits with a non-zero status has still run: its status is part of its result.
 
 use crate::captured_output::CapturedOutput;
+use crate::metered::add_metered_random;
 use crate::virtual_clock::{add_poll_oneoff, VirtualClock};
-use std::time::Duration;
 use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{Deterministic, I32Exit, WasiCtxBuilder};
-
-/// How often the engine's epoch ticks: the granularity of a run's wall-clock bound.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What one run may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +32,6 @@ pub struct WasmLimits {
     pub memory_bytes: usize,
     /// Bytes of standard output and of standard error, each.
     pub max_output_bytes: usize,
-    /// How long the module may run (its start function and entry), after it compiled.
-    pub wall_time: Duration,
 }
 
 /// What a module did.
@@ -71,8 +67,6 @@ pub enum WasmError {
     MemoryLimit { asked: usize, limit: usize },
     #[error("the module wrote more than its output limit of {0} bytes")]
     OutputLimit(usize),
-    #[error("the module ran longer than its wall-clock bound of {0:?}")]
-    TimeLimit(Duration),
     #[error("the module trapped: {0}")]
     Trap(String),
 }
@@ -131,8 +125,7 @@ struct Host {
     clock: VirtualClock,
 }
 
-/// Compiles and runs WASI modules; one engine serves every job, and a thread ticks its epoch
-/// for as long as the engine lives.
+/// Compiles and runs WASI modules; one engine serves every job.
 pub struct WasmRuntime {
     engine: Engine,
 }
@@ -142,21 +135,9 @@ impl WasmRuntime {
         let mut config = Config::new();
         config
             .consume_fuel(true)
-            .epoch_interruption(true)
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true);
         let engine = Engine::new(&config).map_err(|e| WasmError::Link(e.to_string()))?;
-        let weak = engine.weak();
-        std::thread::Builder::new()
-            .name("wasm-epoch".into())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(EPOCH_TICK);
-                }
-            })
-            .map_err(|e| WasmError::Link(format!("cannot start the epoch ticker: {e}")))?;
         Ok(WasmRuntime { engine })
     }
 
@@ -230,13 +211,11 @@ impl WasmRuntime {
         let mut linker: Linker<Host> = Linker::new(&self.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| &mut host.wasi)
             .and_then(|()| add_poll_oneoff(&mut linker, |host: &Host| &host.clock))
+            .and_then(|()| add_metered_random(&mut linker, |host: &mut Host| &mut host.wasi))
             .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
-        // Ticks from now; the ticker may tick once sooner than a full tick after this.
-        let ticks = limits.wall_time.as_nanos() / EPOCH_TICK.as_nanos() + 1;
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         let outcome = linker
             .instantiate(&mut store, &module)
-            .map_err(|e| classify_start(e, &store, limits))
+            .map_err(|e| classify_start(e, &store))
             .and_then(|instance| {
                 let func = instance
                     .get_typed_func::<(), ()>(&mut store, entry)
@@ -259,8 +238,6 @@ impl WasmRuntime {
                         WasmError::OutputLimit(limits.max_output_bytes)
                     } else if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
                         WasmError::OutOfFuel(limits.fuel)
-                    } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-                        WasmError::TimeLimit(limits.wall_time)
                     } else {
                         WasmError::Trap(format!("{e:#}"))
                     };
@@ -290,9 +267,9 @@ fn stopped(error: WasmError, stdout: &CapturedOutput, stderr: &CapturedOutput) -
     }
 }
 
-/// An instantiation error: a refused memory (the initial memory is over the limit), fuel or
-/// time spent in a start function, or imports that WASI does not provide.
-fn classify_start(e: wasmtime::Error, store: &Store<Host>, limits: &WasmLimits) -> WasmError {
+/// An instantiation error: a refused memory (the initial memory is over the limit), fuel spent
+/// in a start function, or imports that WASI does not provide.
+fn classify_start(e: wasmtime::Error, store: &Store<Host>) -> WasmError {
     if let Some(asked) = store.data().limits.refused {
         return WasmError::MemoryLimit {
             asked,
@@ -301,9 +278,6 @@ fn classify_start(e: wasmtime::Error, store: &Store<Host>, limits: &WasmLimits) 
     }
     if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         return WasmError::OutOfFuel(0);
-    }
-    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        return WasmError::TimeLimit(limits.wall_time);
     }
     WasmError::Link(format!("{e:#}"))
 }
@@ -316,7 +290,6 @@ mod tests {
         fuel: 10_000_000,
         memory_bytes: 4 << 20,
         max_output_bytes: 1024,
-        wall_time: Duration::from_secs(5),
     };
 
     /// A module that writes `text` to standard output, then runs `then`.

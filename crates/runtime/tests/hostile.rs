@@ -27,7 +27,6 @@ const LIMITS: WasmLimits = WasmLimits {
     fuel: 50_000_000,
     memory_bytes: 4 << 20,
     max_output_bytes: 1024,
-    wall_time: Duration::from_secs(30),
 };
 
 /// Sleeps `times` times for `nanos` on the monotonic clock, then prints the last event's
@@ -114,14 +113,11 @@ fn a_poll_on_standard_output_returns_at_once_without_moving_the_clock() {
 }
 
 #[test]
-fn work_that_fuel_does_not_meter_stops_at_the_wall_clock_bound() {
-    let limits = WasmLimits {
-        wall_time: Duration::from_millis(300),
-        ..LIMITS
-    };
+fn random_bytes_by_the_megabyte_cost_fuel_by_the_byte() {
+    // 50 million units of fuel buy about a dozen calls of 4 MiB each.
     let started = Instant::now();
-    let stop = run(RANDOM_SPINNER.to_string(), limits).unwrap_err();
-    assert_eq!(stop, WasmError::TimeLimit(limits.wall_time));
+    let stop = run(RANDOM_SPINNER.to_string(), LIMITS).unwrap_err();
+    assert_eq!(stop, WasmError::OutOfFuel(LIMITS.fuel));
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -292,14 +288,17 @@ fn a_module_that_keeps_writing_past_its_output_limit_is_stopped_on_that_write() 
 }
 
 #[test]
-fn a_job_spinning_on_unmetered_work_reports_its_time_limit_and_the_runner_serves_on() {
+fn a_job_asking_for_endless_random_bytes_stops_when_its_fuel_is_spent_within_its_bound() {
     let mut store = Store::default();
     store.put(DEMO_WORKLOAD);
-    // A million units of fuel: a bound of about two seconds; the calls would take minutes.
-    let spec = wasm_spec(store.put(RANDOM_SPINNER), 1_000_000, 1024, vec![]);
-    assert!(wall_bound(&spec) < Duration::from_secs(3));
+    // 100 million units: a wall-clock bound of 15 seconds; the calls, were they free, would
+    // run for hours.
+    let spec = wasm_spec(store.put(RANDOM_SPINNER), 100_000_000, 1024, vec![]);
+    assert_eq!(wall_bound(&spec), Duration::from_secs(15));
     let (store, runner) = (leaked(store), leaked(JobRunner::new().unwrap()));
+    let started = Instant::now();
     let out = run_then_honest(runner, store, spec);
-    assert_eq!(out.status, JobStatus::TimeLimit, "{}", out.detail);
-    assert_eq!(out.output, b"{\"status\":\"time_limit\"}\n");
+    assert_eq!(out.status, JobStatus::OutOfFuel, "{}", out.detail);
+    assert_eq!(out.output, b"{\"status\":\"out_of_fuel\"}\n");
+    assert!(started.elapsed() < Duration::from_secs(15));
 }

@@ -200,7 +200,22 @@ impl JobRunner {
         self.pass(true).await
     }
 
-    /// Jobs running now.
+    /// One pass that does not wait for the jobs it starts: what [`JobRunner::run`] repeats.
+    pub async fn step(&mut self) -> Result<(), JobError> {
+        self.pass(false).await
+    }
+
+    /// Waits until one running job ends and submits its result; `false` when none runs.
+    pub async fn finish_next(&mut self) -> Result<bool, JobError> {
+        let Some(joined) = self.running.join_next_with_id().await else {
+            return Ok(false);
+        };
+        let done = self.finished(joined);
+        self.submit(done).await?;
+        Ok(true)
+    }
+
+    /// Jobs started and not yet submitted (running, or ended since the last pass).
     pub fn running(&self) -> usize {
         self.running.len()
     }
@@ -287,15 +302,7 @@ impl JobRunner {
                 self.running.try_join_next_with_id()
             };
             let Some(joined) = next else { break };
-            let (id, done) = match joined {
-                Ok((id, done)) => (id, Ok(done)),
-                Err(e) => (e.id(), Err(e)),
-            };
-            let lease = self.running_leases.remove(&id).unwrap_or_default();
-            finished.push(done.unwrap_or_else(|e| Finished::Failed {
-                lease,
-                error: JobError::Local(format!("the job's task ended: {e}")),
-            }));
+            finished.push(self.finished(joined));
         }
         finished.sort_by_key(|f| match f {
             Finished::Ran { lease, .. }
@@ -310,6 +317,22 @@ impl JobRunner {
             }
         }
         first_failure
+    }
+
+    /// How a joined lease task ended; it no longer runs.
+    fn finished(
+        &mut self,
+        joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    ) -> Finished {
+        let (id, done) = match joined {
+            Ok((id, done)) => (id, Ok(done)),
+            Err(e) => (e.id(), Err(e)),
+        };
+        let lease = self.running_leases.remove(&id).unwrap_or_default();
+        done.unwrap_or_else(|e| Finished::Failed {
+            lease,
+            error: JobError::Local(format!("the job's task ended: {e}")),
+        })
     }
 
     /// Submits one ended job's result, or records why there is none.

@@ -1,9 +1,9 @@
 //! Jobs written to freeze a provider: a consumer orders, all at once, a module that sleeps for
-//! as long as WASI can say, one that spins on work fuel does not meter, and the honest demo
+//! as long as WASI can say, one that asks WASI for random bytes without end, and the honest demo
 //! workload. Two honest providers bid with the agent's market duty, run them (and check each
 //! other's results), and each job ends within seconds: the sleeper wakes at once on its
-//! virtual clock, the spinner stops at the wall-clock bound its fuel gives it, and the demo
-//! workload's output matches a local run.
+//! virtual clock, the spinner runs out of the fuel its bytes cost, and the demo workload's
+//! output matches a local run.
 
 use super::jobs::{bidding, Consumer};
 use crate::story::Story;
@@ -11,7 +11,8 @@ use crate::world::{key_of, Actor, World};
 use anyhow::Context;
 use plexus_agent::Behaviour;
 use plexus_runtime::fixtures::{
-    wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD, RANDOM_SPINNER, SLEEP_FOREVER,
+    wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD, ENDLESS_LOOP, RANDOM_SPINNER,
+    SLEEP_FOREVER,
 };
 use plexus_types::{Address, Amount};
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 const EPOCH_BLOCKS: u64 = 8;
 /// Rounds the scenario runs at most; each round is a block and every transaction sent in it.
 const MAX_ROUNDS: usize = 40;
-/// The spinner's fuel: a wall-clock bound of about two seconds.
+/// The spinner's fuel: each of its calls asks for more bytes than that.
 const SPINNER_FUEL: u64 = 1_000_000;
 
 pub async fn hostile_jobs(seed: u64) -> anyhow::Result<Story> {
@@ -59,7 +60,11 @@ pub async fn hostile_jobs(seed: u64) -> anyhow::Result<Story> {
     let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
     let jobs = [
         ("sleeps forever", SLEEP_FOREVER, DEMO_FUEL),
-        ("spins on unmetered work", RANDOM_SPINNER, SPINNER_FUEL),
+        (
+            "asks for random bytes without end",
+            RANDOM_SPINNER,
+            SPINNER_FUEL,
+        ),
         ("the demo workload", DEMO_WORKLOAD, DEMO_FUEL),
     ];
     let mut what = BTreeMap::new();
@@ -114,5 +119,91 @@ pub async fn hostile_jobs(seed: u64) -> anyhow::Result<Story> {
         status.height,
         format!("app hash {}", status.app_hash.to_hex()),
     );
+    Ok(story)
+}
+
+/// Fuel for a loop that takes seconds to burn it, ten times the demo workload's.
+const LONG_LOOP_FUEL: u64 = 10 * DEMO_FUEL;
+
+/// One provider whose job runner steps as `plexus agent start` runs it, without waiting for
+/// the jobs it starts: it leases a long loop (seconds of fuel) and the demo workload, and
+/// submits the demo workload's result while the loop still runs.
+pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
+    let mut story = Story::new("serving-while-a-job-spins", seed);
+    let actors: Vec<Actor> = ["consumer", "honest-1"]
+        .into_iter()
+        .map(|name| Actor {
+            name: name.to_string(),
+            key: key_of(seed, name),
+            balance: Amount::plx(10_000),
+        })
+        .collect();
+    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
+    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
+    let provider = world.bidding_provider(
+        &actors[1].name,
+        &actors[1].key,
+        "cpu-small",
+        Amount::plx(100),
+        Behaviour::Honest,
+        bidding(Behaviour::Honest, 0),
+    )?;
+    let mut runner = provider
+        .agent
+        .job_runner()
+        .context("a bidding provider has a market duty")?;
+    provider.agent.register_if_needed().await?;
+    let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
+    let mut orders = BTreeMap::new();
+    for (name, module, fuel) in [
+        ("loops for seconds", ENDLESS_LOOP, LONG_LOOP_FUEL),
+        ("the demo workload", DEMO_WORKLOAD, DEMO_FUEL),
+    ] {
+        let module = consumer.put(module.as_bytes()).await?;
+        let (id, height) = consumer
+            .submit_spec(&wasm_job_spec(&module, DEMO_STDIN, fuel, 60))
+            .await?;
+        story.tell(height, format!("consumer submitted order {id}: {name}"));
+        orders.insert(name, id);
+    }
+    for _ in 0..MAX_ROUNDS {
+        if runner.running() == orders.len() {
+            break;
+        }
+        runner.step().await?;
+        world.next_block()?;
+    }
+    story.tell(
+        world.chain.status().height,
+        format!("honest-1 runs {} jobs at once", runner.running()),
+    );
+    while runner.finish_next().await? {
+        let height = world.next_block()?;
+        for order in consumer.orders().await? {
+            let Some(output) = order.leases.first().and_then(|l| l.output) else {
+                continue;
+            };
+            let name = orders
+                .iter()
+                .find(|(_, &id)| id == order.order.id)
+                .map_or("?", |(name, _)| *name);
+            let line = format!("order {} ({name}) has a result", order.order.id);
+            if story.mentions(&line) {
+                continue;
+            }
+            let text = consumer
+                .check_output(order.order.id, &output)
+                .await?
+                .unwrap_or_else(|| "an output a local run does not give".into());
+            story.tell(
+                height,
+                format!(
+                    "{line}, {}, while {} other job runs",
+                    text.trim_end(),
+                    runner.running()
+                ),
+            );
+        }
+    }
     Ok(story)
 }
