@@ -29,7 +29,9 @@
 //!
 //! An inference job has an `[inference]` table instead (`model` blob, `architecture`,
 //! `batch`) and may ask for a GPU under `[resources.gpu]`. Every field is checked when the
-//! spec is read, with an error naming the field; unknown fields are refused.
+//! spec is read, with an error naming the field; unknown fields are refused. A blob the job
+//! reads may be no larger than its `resources.memory_mb` (and 4 GiB), a WASM module no larger
+//! than 64 MiB ([`JobSpec::max_blob_bytes`]); providers refuse larger ones before downloading.
 
 use plexus_types::{Amount, Hash};
 use serde::{Deserialize, Serialize};
@@ -574,6 +576,8 @@ tolerance_ppm = 1000
         assert_eq!(spec.verification.sample_per_mille, 100);
         // 0.5 PLX × 600 blocks × 2 replicas.
         assert_eq!(spec.max_escrow(), Some(Amount::plx(600)));
+        // A blob it reads may be as large as the memory it asks for.
+        assert_eq!(spec.max_blob_bytes(), 128 << 20);
     }
 
     #[test]
@@ -590,6 +594,8 @@ tolerance_ppm = 1000
         );
         assert_eq!(spec.replicas, 1);
         assert_eq!(spec.verification.tolerance_ppm, 1000);
+        // 8 GB of memory, but no blob a job reads is over 4 GiB.
+        assert_eq!(spec.max_blob_bytes(), MAX_JOB_BLOB_BYTES);
     }
 
     #[test]
