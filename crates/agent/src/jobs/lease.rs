@@ -138,7 +138,7 @@ impl LeaseRunner {
         Ok(Finished::Ran {
             lease: lease.id,
             order: order.order.id,
-            role: lease.role.clone(),
+            role: lease.role,
             status: out.status,
             output: id,
             agrees_with,
