@@ -10,8 +10,9 @@
 //! Standard input is a memory pipe and standard output and error are memory buffers, so a
 //! subscription to reading fd 0 or writing fd 1 or 2 is always ready: a poll naming any fd
 //! returns those at once (with the clocks already due) and leaves the clock where it is. Other
-//! fds are `EBADF`, other clocks (CPU time) and subscription kinds `EINVAL`, as in wasmtime.
-//! Each subscription read costs one unit of the job's fuel.
+//! fds are `EBADF`, other clocks (CPU time) and subscription kinds `EINVAL`, as in wasmtime;
+//! more than [`MAX_SUBSCRIPTIONS`] at once `ENOMEM`. Each subscription read costs one unit of
+//! the job's fuel.
 
 use crate::metered::charge_fuel;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,6 +62,10 @@ const ERRNO_SUCCESS: i32 = 0;
 const ERRNO_BADF: i32 = 8;
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_INVAL: i32 = 28;
+const ERRNO_NOMEM: i32 = 48;
+/// Most subscriptions one poll may name (wasmtime's own bound is about as many bytes): what the
+/// host holds of a poll stays small whatever memory the module has.
+pub const MAX_SUBSCRIPTIONS: u32 = 65_536;
 const SUBSCRIPTION_BYTES: usize = 48;
 const EVENT_BYTES: usize = 32;
 const EVENT_CLOCK: u8 = 0;
@@ -115,6 +120,9 @@ fn poll(memory: &mut [u8], clock: &VirtualClock, subs: u32, events: u32, n: u32,
     if n == 0 {
         // Waiting on nothing would be waiting forever.
         return ERRNO_INVAL;
+    }
+    if n > MAX_SUBSCRIPTIONS {
+        return ERRNO_NOMEM;
     }
     let now = clock.nanos();
     let mut read = Vec::new();
