@@ -256,3 +256,19 @@ async fn a_provider_submits_an_honest_result_while_a_long_job_still_runs() {
         "{story}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_runs_no_more_jobs_at_once_than_its_declared_cores_hold() {
+    let story = scenarios::jobs_beyond_the_capacity_wait(3)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    assert!(
+        story.mentions("both orders are leased to honest-1"),
+        "{story}"
+    );
+    assert!(
+        story.mentions("honest-1 submitted 2 results, running at most 1 job at once"),
+        "{story}"
+    );
+}

@@ -9,6 +9,7 @@ use super::jobs::{bidding, Consumer};
 use crate::story::Story;
 use crate::world::{key_of, Actor, World};
 use anyhow::Context;
+use plexus_agent::jobs::JobRunner;
 use plexus_agent::Behaviour;
 use plexus_runtime::fixtures::{
     wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD, ENDLESS_LOOP, RANDOM_SPINNER,
@@ -130,30 +131,7 @@ const LONG_LOOP_FUEL: u64 = 10 * DEMO_FUEL;
 /// submits the demo workload's result while the loop still runs.
 pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("serving-while-a-job-spins", seed);
-    let actors: Vec<Actor> = ["consumer", "honest-1"]
-        .into_iter()
-        .map(|name| Actor {
-            name: name.to_string(),
-            key: key_of(seed, name),
-            balance: Amount::plx(10_000),
-        })
-        .collect();
-    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
-    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
-    let provider = world.bidding_provider(
-        &actors[1].name,
-        &actors[1].key,
-        "cpu-small",
-        Amount::plx(100),
-        Behaviour::Honest,
-        bidding(Behaviour::Honest, 0),
-    )?;
-    let mut runner = provider
-        .agent
-        .job_runner()
-        .context("a bidding provider has a market duty")?;
-    provider.agent.register_if_needed().await?;
-    let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
+    let (world, mut runner, mut consumer) = one_provider(seed).await?;
     let mut orders = BTreeMap::new();
     for (name, module, fuel) in [
         ("loops for seconds", ENDLESS_LOOP, LONG_LOOP_FUEL),
@@ -205,5 +183,87 @@ pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
             );
         }
     }
+    Ok(story)
+}
+
+/// A world with one honest provider, `honest-1` (8 cores, 16 GiB), registered, and its job
+/// runner; and a consumer.
+async fn one_provider(seed: u64) -> anyhow::Result<(World, JobRunner, Consumer)> {
+    let actors: Vec<Actor> = ["consumer", "honest-1"]
+        .into_iter()
+        .map(|name| Actor {
+            name: name.to_string(),
+            key: key_of(seed, name),
+            balance: Amount::plx(10_000),
+        })
+        .collect();
+    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
+    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
+    let provider = world.bidding_provider(
+        &actors[1].name,
+        &actors[1].key,
+        "cpu-small",
+        Amount::plx(100),
+        Behaviour::Honest,
+        bidding(Behaviour::Honest, 0),
+    )?;
+    let runner = provider
+        .agent
+        .job_runner()
+        .context("a bidding provider has a market duty")?;
+    provider.agent.register_if_needed().await?;
+    let consumer = Consumer::new(&world, actors[0].key.clone())?;
+    Ok((world, runner, consumer))
+}
+
+/// One provider, stepping without waiting, leases two jobs that each ask for all 8 cores its
+/// device declares, a long loop and the demo workload: it runs them one after the other,
+/// never both at once, though both are leased while the loop runs.
+pub async fn jobs_beyond_the_capacity_wait(seed: u64) -> anyhow::Result<Story> {
+    let mut story = Story::new("jobs-beyond-the-capacity-wait", seed);
+    let (world, mut runner, mut consumer) = one_provider(seed).await?;
+    for (name, module, fuel) in [
+        ("loops for seconds", ENDLESS_LOOP, LONG_LOOP_FUEL),
+        ("the demo workload", DEMO_WORKLOAD, DEMO_FUEL),
+    ] {
+        let module = consumer.put(module.as_bytes()).await?;
+        let spec =
+            wasm_job_spec(&module, DEMO_STDIN, fuel, 60).replace("cpu_cores = 1", "cpu_cores = 8");
+        let (id, height) = consumer.submit_spec(&spec).await?;
+        story.tell(
+            height,
+            format!("consumer submitted order {id}: {name}, on 8 cores"),
+        );
+    }
+    let mut most = 0;
+    for _ in 0..MAX_ROUNDS {
+        runner.step().await?;
+        most = most.max(runner.running());
+        world.next_block()?;
+        let orders = consumer.orders().await?;
+        if orders.iter().all(|o| !o.leases.is_empty()) {
+            story.tell(
+                world.chain.status().height,
+                "both orders are leased to honest-1",
+            );
+            break;
+        }
+    }
+    let mut results = 0;
+    for _ in 0..MAX_ROUNDS {
+        runner.step().await?;
+        most = most.max(runner.running());
+        if runner.finish_next().await? {
+            results += 1;
+        }
+        world.next_block()?;
+        if results == 2 {
+            break;
+        }
+    }
+    story.tell(
+        world.chain.status().height,
+        format!("honest-1 submitted {results} results, running at most {most} job at once"),
+    );
     Ok(story)
 }

@@ -8,7 +8,7 @@ mod storage;
 mod training;
 
 pub use compute::wrong_compute;
-pub use hostile_jobs::{hostile_jobs, serving_while_a_job_spins};
+pub use hostile_jobs::{hostile_jobs, jobs_beyond_the_capacity_wait, serving_while_a_job_spins};
 pub use jobs::wrong_results;
 pub use storage::replica_dropper;
 pub use training::poisoner;
