@@ -4,7 +4,8 @@ use anyhow::Context;
 
 #[derive(clap::Args)]
 pub struct SimArgs {
-    /// Which scenario: wrong-compute, replica-dropper, wrong-results, poisoner, or all of them.
+    /// Which scenario: wrong-compute, replica-dropper, wrong-results, hostile-jobs, poisoner, or
+    /// all of them.
     #[arg(value_parser = scenario_names())]
     scenario: String,
     /// The seed every key, blob and draw of the run comes from: the same seed tells the same

@@ -29,7 +29,9 @@
 //!
 //! An inference job has an `[inference]` table instead (`model` blob, `architecture`,
 //! `batch`) and may ask for a GPU under `[resources.gpu]`. Every field is checked when the
-//! spec is read, with an error naming the field; unknown fields are refused.
+//! spec is read, with an error naming the field; unknown fields are refused. A blob the job
+//! reads may be no larger than its `resources.memory_mb` (and 4 GiB), a WASM module no larger
+//! than 64 MiB ([`JobSpec::max_blob_bytes`]); providers refuse larger ones before downloading.
 
 use plexus_types::{Amount, Hash};
 use serde::{Deserialize, Serialize};
@@ -52,6 +54,11 @@ pub const MAX_WASM_FUEL: u64 = 1_000_000_000_000;
 pub const MAX_WASM_MEMORY_MB: u32 = 4096;
 /// Most output a job may ask to return.
 pub const MAX_OUTPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest WASM module a job may name: compiling is not metered by fuel, so the module's
+/// size bounds that work.
+pub const MAX_MODULE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest blob (model or input) any job may read, whatever memory it asks for.
+pub const MAX_JOB_BLOB_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Largest inference batch.
 pub const MAX_BATCH: u32 = 4096;
 /// Most CPU cores, memory and GPUs a job may ask for.
@@ -476,6 +483,17 @@ impl JobSpec {
         })
     }
 
+    /// The most bytes one blob this job reads (its model or an input) may hold: no more than
+    /// the memory the job asks the provider for, and never more than [`MAX_JOB_BLOB_BYTES`].
+    /// A WASM module is further held to [`MAX_MODULE_BYTES`]. A provider refuses a larger blob
+    /// before reading it, and the job stops with bad input on every provider alike.
+    pub fn max_blob_bytes(&self) -> u64 {
+        self.resources
+            .memory_mb
+            .saturating_mul(1024 * 1024)
+            .min(MAX_JOB_BLOB_BYTES)
+    }
+
     /// The most the job can cost: its price cap × blocks × replicas, or `None` on overflow.
     pub fn max_escrow(&self) -> Option<Amount> {
         self.max_price_per_block
@@ -558,6 +576,8 @@ tolerance_ppm = 1000
         assert_eq!(spec.verification.sample_per_mille, 100);
         // 0.5 PLX × 600 blocks × 2 replicas.
         assert_eq!(spec.max_escrow(), Some(Amount::plx(600)));
+        // A blob it reads may be as large as the memory it asks for.
+        assert_eq!(spec.max_blob_bytes(), 128 << 20);
     }
 
     #[test]
@@ -574,6 +594,8 @@ tolerance_ppm = 1000
         );
         assert_eq!(spec.replicas, 1);
         assert_eq!(spec.verification.tolerance_ppm, 1000);
+        // 8 GB of memory, but no blob a job reads is over 4 GiB.
+        assert_eq!(spec.max_blob_bytes(), MAX_JOB_BLOB_BYTES);
     }
 
     #[test]

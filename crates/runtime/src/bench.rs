@@ -73,7 +73,7 @@ pub fn bench_wasm(repetitions: usize) -> Result<BenchReport, BenchError> {
         },
         InputData::Inline(DEMO_STDIN.into()),
     );
-    let blobs = move |h: &Hash| {
+    let blobs = move |h: &Hash, _limit: u64| {
         if *h == id {
             Ok(module.clone())
         } else {
@@ -116,7 +116,7 @@ pub fn bench_inference(repetitions: usize, batch: u32) -> Result<BenchReport, Be
         },
         InputData::Blob(rows_id),
     );
-    let blobs = move |h: &Hash| match h {
+    let blobs = move |h: &Hash, _limit: u64| match h {
         h if *h == model_id => Ok(params.clone()),
         h if *h == rows_id => Ok(rows.clone()),
         _ => Err("not in the benchmark's store".to_string()),

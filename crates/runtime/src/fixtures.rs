@@ -206,3 +206,26 @@ pub const OUTPUT_FLOOD: &str = r#"(module
     (loop $l
       (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
       (br $l))))"#;
+
+/// Sleeps for as long as a WASI timeout can say (`u64::MAX` nanoseconds), then writes `awake`
+/// and a newline.
+pub const SLEEP_FOREVER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 256) "awake\n")
+  (func (export "_start")
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const -1))
+    (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+    (i32.store (i32.const 200) (i32.const 256))
+    (i32.store (i32.const 204) (i32.const 6))
+    (drop (call $fd_write (i32.const 1) (i32.const 200) (i32.const 1) (i32.const 220)))))"#;
+
+/// Asks WASI for 4 MiB of random bytes, forever: work done inside a WASI call, a few
+/// instructions a call, which is charged a unit of fuel per byte ([`crate::metered`]).
+pub const RANDOM_SPINNER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (memory (export "memory") 64)
+  (func (export "_start")
+    (loop $l (drop (call $random (i32.const 0) (i32.const 4194304))) (br $l))))"#;

@@ -15,15 +15,32 @@
 //!
 //! A WASM job reads its first input as standard input, and gets the entry's name followed by
 //! every input's name as its arguments. It has no files, so the contents of inputs after the
-//! first do not reach it. Its randomness comes from a seed derived from the spec, so every
-//! provider hands it the same bytes.
+//! first do not reach it (and are never fetched). Its randomness comes from a seed derived from
+//! the spec, so every provider hands it the same bytes.
+//!
+//! Every blob a job reads is held to the size its spec allows ([`JobSpec::max_blob_bytes`],
+//! and [`MAX_MODULE_BYTES`] for a module), asked of the blob source before it reads anything.
+//! Fuel meters all a WASM job does ([`crate::metered`]), so every job has a wall-clock bound
+//! derived from its fuel ([`wall_bound`]), far above what that fuel takes to burn: a provider
+//! stops waiting for a job past its bound.
 
 use crate::inference;
 use crate::wasm::{WasmError, WasmLimits, WasmRuntime};
-use plexus_market::spec::{InputData, JobSpec, Runtime};
+use plexus_market::spec::{InputData, JobSpec, Runtime, MAX_MODULE_BYTES};
 use plexus_types::Hash;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What every WASM job's wall-clock bound starts from, whatever its fuel: compiling its module
+/// (at most [`MAX_MODULE_BYTES`]) is not metered.
+pub const BASE_WALL_TIME: Duration = Duration::from_secs(10);
+/// Nanoseconds of wall-clock time a WASM job gets per unit of fuel: 50 ns, a rate of 20 million
+/// units a second, dozens of times slower than wasmtime burns fuel on any provider's CPU.
+pub const WALL_NANOS_PER_FUEL: u64 = 50;
+/// The wall-clock bound of an inference job: its work is bounded by its model's and rows'
+/// sizes, which its spec caps.
+pub const INFERENCE_WALL_TIME: Duration = Duration::from_secs(600);
 
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +61,8 @@ pub enum JobStatus {
     /// The WASM module does not compile, imports something other than WASI preview 1, or does
     /// not export the spec's entry as a function taking and returning nothing.
     BadModule,
-    /// A blob could not be fetched, or an input is not what the job needs: an inference model
+    /// A blob could not be fetched or is larger than the spec allows, or an input is not what
+    /// the job needs: an inference model
     /// whose length does not match its architecture, rows that are not NPY or CSV, rows with
     /// the wrong number of features, no rows, or logits larger than a job may return.
     BadInput,
@@ -84,8 +102,9 @@ impl JobOutput {
     }
 }
 
-/// Fetches a blob by its id; an error is the reason it cannot.
-pub type BlobSource<'a> = &'a dyn Fn(&Hash) -> Result<Vec<u8>, String>;
+/// Fetches a blob by its id, if it holds at most the given number of bytes; an error is the
+/// reason it cannot. A source must refuse a larger blob without reading it into memory.
+pub type BlobSource<'a> = &'a dyn Fn(&Hash, u64) -> Result<Vec<u8>, String>;
 
 /// Runs jobs; one per provider, as its WASM engine compiles every module.
 pub struct JobRunner {
@@ -122,7 +141,7 @@ impl JobRunner {
                 architecture,
                 batch,
             } => {
-                let fetched = fetch(blobs, model).and_then(|model| {
+                let fetched = fetch(blobs, model, spec.max_blob_bytes()).and_then(|model| {
                     let input = first_input(spec, blobs)?.ok_or_else(|| {
                         "an inference job needs an input with its rows".to_string()
                     })?;
@@ -148,7 +167,7 @@ impl JobRunner {
         limits: &WasmLimits,
         blobs: BlobSource,
     ) -> JobOutput {
-        let fetched = fetch(blobs, &module)
+        let fetched = fetch(blobs, &module, module_limit(spec))
             .and_then(|module| Ok((module, first_input(spec, blobs)?.unwrap_or_default())));
         let (module, stdin) = match fetched {
             Ok(both) => both,
@@ -206,8 +225,70 @@ pub fn job_seed(spec: &JobSpec) -> [u8; 32] {
     blake3::derive_key("plexus-runtime 2026 job seed", &json)
 }
 
-fn fetch(blobs: BlobSource, id: &Hash) -> Result<Vec<u8>, String> {
-    blobs(id).map_err(|e| format!("blob {id}: {e}"))
+/// The wall-clock bound of a WASM job with `fuel`: [`BASE_WALL_TIME`] and
+/// [`WALL_NANOS_PER_FUEL`] per unit (under 14 hours for the most fuel a spec may ask).
+/// Providers differ in speed, so nothing about a job's output depends on it: it only says when
+/// a provider stops waiting.
+pub fn wasm_wall_time(fuel: u64) -> Duration {
+    BASE_WALL_TIME.saturating_add(Duration::from_nanos(
+        fuel.saturating_mul(WALL_NANOS_PER_FUEL),
+    ))
+}
+
+/// How long running `spec` may take once its blobs are fetched: [`wasm_wall_time`] of a WASM
+/// job's fuel, [`INFERENCE_WALL_TIME`] for inference.
+pub fn wall_bound(spec: &JobSpec) -> Duration {
+    match &spec.runtime {
+        Runtime::Wasm { fuel, .. } => wasm_wall_time(*fuel),
+        Runtime::Inference { .. } => INFERENCE_WALL_TIME,
+    }
+}
+
+/// The blobs [`JobRunner::run`] reads for `spec`, each with the most bytes it may hold: the
+/// module or model, and the first input if it is a blob. Other inputs are not read.
+pub fn blobs_read(spec: &JobSpec) -> Vec<(Hash, u64)> {
+    let mut read = vec![match &spec.runtime {
+        Runtime::Wasm { module, .. } => (*module, module_limit(spec)),
+        Runtime::Inference { model, .. } => (*model, spec.max_blob_bytes()),
+    }];
+    if let Some(InputData::Blob(id)) = spec.inputs.first().map(|i| &i.data) {
+        if !read.iter().any(|(other, _)| other == id) {
+            read.push((*id, spec.max_blob_bytes()));
+        }
+    }
+    read
+}
+
+/// The longest output [`JobRunner::run`] can give for `spec`: a WASM job's output limit and a
+/// report's status line, or the largest logits an inference job may return and their header.
+pub fn max_output_len(spec: &JobSpec) -> u64 {
+    /// Longer than any status line or NPY header this crate writes.
+    const HEADER: u64 = 4096;
+    match &spec.runtime {
+        Runtime::Wasm {
+            max_output_bytes, ..
+        } => max_output_bytes.saturating_add(HEADER),
+        Runtime::Inference { .. } => plexus_market::spec::MAX_OUTPUT_BYTES.saturating_add(HEADER),
+    }
+}
+
+fn module_limit(spec: &JobSpec) -> u64 {
+    spec.max_blob_bytes().min(MAX_MODULE_BYTES)
+}
+
+/// Blob `id` from `blobs`, refused when it holds more than `limit` bytes, whatever the source
+/// did.
+fn fetch(blobs: BlobSource, id: &Hash, limit: u64) -> Result<Vec<u8>, String> {
+    let bytes = blobs(id, limit).map_err(|e| format!("blob {id}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(id, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+/// Why a blob of `size` bytes is refused where a job may read at most `limit`.
+pub fn too_large(id: &Hash, size: u64, limit: u64) -> String {
+    format!("blob {id} holds {size} bytes; this job may read at most {limit}")
 }
 
 /// The bytes of the spec's first input, if it has one.
@@ -217,7 +298,7 @@ fn first_input(spec: &JobSpec, blobs: BlobSource) -> Result<Option<Vec<u8>>, Str
     };
     match &input.data {
         InputData::Inline(text) => Ok(Some(text.as_bytes().to_vec())),
-        InputData::Blob(id) => fetch(blobs, id).map(Some),
+        InputData::Blob(id) => fetch(blobs, id, spec.max_blob_bytes()).map(Some),
     }
 }
 

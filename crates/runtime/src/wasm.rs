@@ -3,17 +3,26 @@
 //! - fuel metering: every instruction costs fuel, and a job stops when its fuel is spent;
 //! - a memory limit on the module's linear memory (and its tables), enforced on every
 //!   `memory.grow`: asking for more traps at once, so a memory bomb costs nothing;
-//! - output captured in memory up to a limit; a module that writes more is reported;
-//! - nothing from the outside: no network, no files, no environment, a clock that stays at
-//!   zero and "random" bytes from the job's seed, NaNs canonicalized and relaxed SIMD
-//!   deterministic, so two runs of one job agree exactly.
+//! - output captured in memory up to a limit; a module that writes more is stopped on that
+//!   write and reported ([`crate::captured_output`]);
+//! - work done inside WASI calls charged to the same fuel where it grows with the call's
+//!   arguments ([`crate::metered`]), so that fuel bounds a run's time as well as its
+//!   instructions, without a per-instruction clock check (a provider's agent derives each job's
+//!   wall-clock bound from its fuel);
+//! - nothing from the outside: no network, no files, no environment, a virtual clock that
+//!   starts at zero and moves only when the module sleeps, without waiting
+//!   ([`crate::virtual_clock`]), and "random" bytes from the job's seed, NaNs canonicalized and
+//!   relaxed SIMD deterministic, so two runs of one job agree exactly.
 //!
 //! A module that exits with a non-zero status has still run: its status is part of its result.
 
+use crate::captured_output::CapturedOutput;
+use crate::metered::add_metered_random;
+use crate::virtual_clock::{add_poll_oneoff, VirtualClock};
 use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{Deterministic, I32Exit, WasiCtxBuilder};
 
 /// What one run may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,29 +122,7 @@ impl ResourceLimiter for Limits {
 struct Host {
     wasi: WasiP1Ctx,
     limits: Limits,
-}
-
-/// A clock that stays at zero.
-struct Stopped;
-
-impl HostWallClock for Stopped {
-    fn resolution(&self) -> std::time::Duration {
-        std::time::Duration::from_nanos(1)
-    }
-
-    fn now(&self) -> std::time::Duration {
-        std::time::Duration::ZERO
-    }
-}
-
-impl HostMonotonicClock for Stopped {
-    fn resolution(&self) -> u64 {
-        1
-    }
-
-    fn now(&self) -> u64 {
-        0
-    }
+    clock: VirtualClock,
 }
 
 /// Compiles and runs WASI modules; one engine serves every job.
@@ -187,16 +174,16 @@ impl WasmRuntime {
         };
         let module = Module::new(&self.engine, module)
             .map_err(|e| before_start(WasmError::Compile(format!("{e:#}"))))?;
-        // One byte over the limit, to tell a module that reached it from one that wrote past.
-        let stdout = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
-        let stderr = MemoryOutputPipe::new(limits.max_output_bytes.saturating_add(1));
+        let stdout = CapturedOutput::new(limits.max_output_bytes);
+        let stderr = CapturedOutput::new(limits.max_output_bytes);
+        let clock = VirtualClock::default();
         let wasi = WasiCtxBuilder::new()
             .args(args)
             .stdin(MemoryInputPipe::new(stdin.to_vec()))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
-            .wall_clock(Stopped)
-            .monotonic_clock(Stopped)
+            .wall_clock(clock.clone())
+            .monotonic_clock(clock.clone())
             .secure_random(Deterministic::new(seed.to_vec()))
             .insecure_random(Deterministic::new(seed.to_vec()))
             .insecure_random_seed(u128::from_le_bytes(
@@ -214,6 +201,7 @@ impl WasmRuntime {
                     limit: limits.memory_bytes,
                     refused: None,
                 },
+                clock,
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -222,6 +210,8 @@ impl WasmRuntime {
             .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
         let mut linker: Linker<Host> = Linker::new(&self.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| &mut host.wasi)
+            .and_then(|()| add_poll_oneoff(&mut linker, |host: &Host| &host.clock))
+            .and_then(|()| add_metered_random(&mut linker, |host: &mut Host| &mut host.wasi))
             .map_err(|e| before_start(WasmError::Link(e.to_string())))?;
         let outcome = linker
             .instantiate(&mut store, &module)
@@ -232,7 +222,7 @@ impl WasmRuntime {
                     .map_err(|_| WasmError::NoEntry(entry.to_string()))?;
                 Ok(func.call(&mut store, ()))
             })
-            .map_err(|error| stopped(error, &stdout, &stderr, limits))?;
+            .map_err(|error| stopped(error, &stdout, &stderr))?;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let exit_code = match outcome {
             Ok(()) => 0,
@@ -244,52 +234,37 @@ impl WasmRuntime {
                             asked,
                             limit: limits.memory_bytes,
                         }
-                    } else if over(&stdout, limits) || over(&stderr, limits) {
-                        // Before fuel: a module refused more output may spin until its fuel
-                        // runs out.
+                    } else if stdout.overflowed() || stderr.overflowed() {
                         WasmError::OutputLimit(limits.max_output_bytes)
                     } else if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
                         WasmError::OutOfFuel(limits.fuel)
                     } else {
                         WasmError::Trap(format!("{e:#}"))
                     };
-                    return Err(stopped(error, &stdout, &stderr, limits));
+                    return Err(stopped(error, &stdout, &stderr));
                 }
             },
         };
-        if over(&stdout, limits) || over(&stderr, limits) {
+        if stdout.overflowed() || stderr.overflowed() {
             let error = WasmError::OutputLimit(limits.max_output_bytes);
-            return Err(stopped(error, &stdout, &stderr, limits));
+            return Err(stopped(error, &stdout, &stderr));
         }
         Ok(WasmRun {
-            stdout: stdout.contents().to_vec(),
-            stderr: stderr.contents().to_vec(),
+            stdout: stdout.contents(),
+            stderr: stderr.contents(),
             exit_code,
             fuel_used,
         })
     }
 }
 
-/// A stop with the output written before it, each cut to the output limit.
-fn stopped(
-    error: WasmError,
-    stdout: &MemoryOutputPipe,
-    stderr: &MemoryOutputPipe,
-    limits: &WasmLimits,
-) -> WasmStop {
-    let cut = |pipe: &MemoryOutputPipe| {
-        let bytes = pipe.contents();
-        bytes[..bytes.len().min(limits.max_output_bytes)].to_vec()
-    };
+/// A stop with the output written before it (never more than the output limit).
+fn stopped(error: WasmError, stdout: &CapturedOutput, stderr: &CapturedOutput) -> WasmStop {
     WasmStop {
         error,
-        stdout: cut(stdout),
-        stderr: cut(stderr),
+        stdout: stdout.contents(),
+        stderr: stderr.contents(),
     }
-}
-
-fn over(pipe: &MemoryOutputPipe, limits: &WasmLimits) -> bool {
-    pipe.contents().len() > limits.max_output_bytes
 }
 
 /// An instantiation error: a refused memory (the initial memory is over the limit), fuel spent

@@ -75,7 +75,7 @@ fn wasm_job(module: Hash, stdin: &str) -> JobSpec {
 }
 
 fn run(spec: &JobSpec, blobs: &Blobs) -> JobOutput {
-    run_job(spec, &|id| blobs.get(id))
+    run_job(spec, &|id, _| blobs.get(id))
 }
 
 fn report(status: &str, stdout: &[u8]) -> Vec<u8> {
@@ -97,7 +97,7 @@ fn the_demo_workload_gives_the_same_bytes_on_every_run_and_what_rust_computes() 
         String::from_utf8_lossy(&first.output)
     );
     // A second provider, with its own runner.
-    let second = JobRunner::new().unwrap().run(&job, &|id| blobs.get(id));
+    let second = JobRunner::new().unwrap().run(&job, &|id, _| blobs.get(id));
     assert_eq!(
         blake3::hash(&first.output),
         blake3::hash(&second.output),
@@ -149,7 +149,7 @@ fn hostile_modules_get_their_status_and_a_canonical_report_and_the_runner_keeps_
         if let Runtime::Wasm { fuel, .. } = &mut job.runtime {
             *fuel = 5_000_000;
         }
-        let out = runner.run(&job, &|id| blobs.get(id));
+        let out = runner.run(&job, &|id, _| blobs.get(id));
         assert_eq!(out.status, status, "{module}: {}", out.detail);
         assert_eq!(
             String::from_utf8_lossy(&out.output),
@@ -157,9 +157,9 @@ fn hostile_modules_get_their_status_and_a_canonical_report_and_the_runner_keeps_
             "{module}"
         );
         // The report is canonical: a second run gives the same bytes.
-        assert_eq!(runner.run(&job, &|id| blobs.get(id)).output, out.output);
+        assert_eq!(runner.run(&job, &|id, _| blobs.get(id)).output, out.output);
         // And after each, an honest job still runs.
-        let honest = runner.run(&wasm_job(blobs.put(DEMO_WORKLOAD), "7 8"), &|id| {
+        let honest = runner.run(&wasm_job(blobs.put(DEMO_WORKLOAD), "7 8"), &|id, _| {
             blobs.get(id)
         });
         assert_eq!(honest.output, demo_native(b"7 8"), "after {module}");

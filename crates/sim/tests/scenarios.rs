@@ -195,3 +195,80 @@ async fn a_replica_dropper_is_replaced_and_the_honest_keepers_are_paid() {
         .expect("the scenario runs again");
     assert_eq!(story, again, "one seed, one story");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn jobs_that_sleep_forever_or_ask_for_endless_randomness_end_within_seconds() {
+    let started = std::time::Instant::now();
+    let story = scenarios::hostile_jobs(5).await.expect("the scenario runs");
+    println!("{story}");
+    let returned = |what: &str, text: &str| {
+        story.lines.iter().any(|l| {
+            l.contains(&format!("({what}): ")) && l.ends_with(&format!("{text}, as a local run"))
+        })
+    };
+    assert!(returned("sleeps forever", "awake"), "{story}");
+    assert!(
+        returned(
+            "asks for random bytes without end",
+            "{\"status\":\"out_of_fuel\"}"
+        ),
+        "{story}"
+    );
+    let demo =
+        plexus_runtime::fixtures::demo_native(plexus_runtime::fixtures::DEMO_STDIN.as_bytes());
+    let demo = String::from_utf8_lossy(&demo);
+    assert!(returned("the demo workload", demo.trim_end()), "{story}");
+    assert!(!story.mentions("failed"), "{story}");
+    assert!(!story.mentions("does not give"), "{story}");
+    // Twice each job on two providers, and two runs of the scenario: seconds, not forever.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let again = scenarios::hostile_jobs(5)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_submits_an_honest_result_while_a_long_job_still_runs() {
+    let story = scenarios::serving_while_a_job_spins(3)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    assert!(story.mentions("honest-1 runs 2 jobs at once"), "{story}");
+    let demo =
+        plexus_runtime::fixtures::demo_native(plexus_runtime::fixtures::DEMO_STDIN.as_bytes());
+    let demo = String::from_utf8_lossy(&demo);
+    let line = |what: &str| {
+        story
+            .lines
+            .iter()
+            .position(|l| l.contains(&format!("({what}) has a result")))
+            .unwrap_or_else(|| panic!("no result for {what}: {story}"))
+    };
+    let (honest, spinner) = (line("the demo workload"), line("loops for seconds"));
+    assert!(honest < spinner, "{story}");
+    assert!(
+        story.lines[honest].ends_with(&format!("{}, while 1 other job runs", demo.trim_end())),
+        "{story}"
+    );
+    assert!(
+        story.lines[spinner].ends_with("{\"status\":\"out_of_fuel\"}, while 0 other job runs"),
+        "{story}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_runs_no_more_jobs_at_once_than_its_declared_cores_hold() {
+    let story = scenarios::jobs_beyond_the_capacity_wait(3)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    assert!(
+        story.mentions("both orders are leased to honest-1"),
+        "{story}"
+    );
+    assert!(
+        story.mentions("honest-1 submitted 2 results, running at most 1 job at once"),
+        "{story}"
+    );
+}

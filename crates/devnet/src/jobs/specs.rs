@@ -66,7 +66,7 @@ pub fn digit_rows(from: usize, n: usize) -> String {
 
 /// Re-executes a job locally with the devnet's blobs and the inline inputs.
 pub fn local_output(spec: &JobSpec, blobs: &BTreeMap<Hash, Vec<u8>>) -> Vec<u8> {
-    plexus_runtime::job::run_job(spec, &|id: &Hash| {
+    plexus_runtime::job::run_job(spec, &|id: &Hash, _limit| {
         blobs
             .get(id)
             .cloned()

@@ -132,7 +132,7 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
 
 /// The prices of the `i`th provider: the cheat undercuts everyone, to win the jobs it does
 /// not really run; honest providers ask more the later they come in the list.
-fn bidding(behaviour: Behaviour, i: usize) -> Bidding {
+pub(super) fn bidding(behaviour: Behaviour, i: usize) -> Bidding {
     let per_cpu_core = if behaviour == Behaviour::WrongResults {
         800
     } else {
@@ -196,8 +196,8 @@ fn payment_line(name: &str, address: &Address, orders: &[OrderView]) -> String {
 
 /// The account that pays for the jobs: puts their blobs on the node, opens orders through
 /// the world's node client, and re-executes each job locally to check what it got back.
-struct Consumer {
-    node: NodeClient,
+pub(super) struct Consumer {
+    pub(super) node: NodeClient,
     address: Address,
     sender: TxSender<NodeClient, ManualClock>,
     blobs: BlobClient,
@@ -209,7 +209,7 @@ struct Consumer {
 }
 
 impl Consumer {
-    fn new(world: &World, key: SecretKey) -> anyhow::Result<Consumer> {
+    pub(super) fn new(world: &World, key: SecretKey) -> anyhow::Result<Consumer> {
         Ok(Consumer {
             node: world.node_client(),
             address: Address::from_public_key(&key.public_key()),
@@ -222,7 +222,7 @@ impl Consumer {
     }
 
     /// Puts `bytes` on the node's blob service; answers the blob's id.
-    async fn put(&mut self, bytes: &[u8]) -> anyhow::Result<Hash> {
+    pub(super) async fn put(&mut self, bytes: &[u8]) -> anyhow::Result<Hash> {
         let id = Hash::of(bytes);
         std::fs::create_dir_all(&self.scratch)?;
         let path = self.scratch.join(id.to_string());
@@ -239,8 +239,12 @@ impl Consumer {
     /// Puts job `n`'s spec on the node and opens its order, with three times its most cost in
     /// escrow so that its re-executions are paid; answers the order's id and height.
     async fn submit(&mut self, module: &Hash, n: usize) -> anyhow::Result<(u64, u64)> {
-        let text = job_spec(module, n);
-        let spec = JobSpec::from_toml(&text)?;
+        self.submit_spec(&job_spec(module, n)).await
+    }
+
+    /// Puts the job spec `text` on the node and opens its order, as [`Consumer::submit`].
+    pub(super) async fn submit_spec(&mut self, text: &str) -> anyhow::Result<(u64, u64)> {
+        let spec = JobSpec::from_toml(text)?;
         let spec_id = self.put(text.as_bytes()).await?;
         let deposit = spec
             .max_escrow()
@@ -271,7 +275,7 @@ impl Consumer {
     }
 
     /// Every order the consumer opened, oldest first.
-    async fn orders(&self) -> anyhow::Result<Vec<OrderView>> {
+    pub(super) async fn orders(&self) -> anyhow::Result<Vec<OrderView>> {
         self.node
             .list(
                 &format!("/v1/market/orders?owner={}", self.address),
@@ -282,7 +286,11 @@ impl Consumer {
 
     /// Downloads the output `id` from the node and compares it with the job's output run
     /// here: `Ok(Some(text))` when they are the same bytes.
-    async fn check_output(&self, order: u64, id: &Hash) -> anyhow::Result<Option<String>> {
+    pub(super) async fn check_output(
+        &self,
+        order: u64,
+        id: &Hash,
+    ) -> anyhow::Result<Option<String>> {
         let spec = self
             .specs
             .get(&order)
@@ -296,7 +304,7 @@ impl Consumer {
         // WASI runs a job on a runtime of its own, which must not be this task's thread.
         let (spec, blobs) = (spec.clone(), self.local.clone());
         let local = tokio::task::spawn_blocking(move || {
-            plexus_runtime::job::run_job(&spec, &|blob: &Hash| {
+            plexus_runtime::job::run_job(&spec, &|blob: &Hash, _limit| {
                 blobs
                     .get(blob)
                     .cloned()

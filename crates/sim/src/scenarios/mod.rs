@@ -2,11 +2,13 @@
 //! cheat, and tells what the network did to each.
 
 mod compute;
+mod hostile_jobs;
 mod jobs;
 mod storage;
 mod training;
 
 pub use compute::wrong_compute;
+pub use hostile_jobs::{hostile_jobs, jobs_beyond_the_capacity_wait, serving_while_a_job_spins};
 pub use jobs::wrong_results;
 pub use storage::replica_dropper;
 pub use training::poisoner;
@@ -14,10 +16,11 @@ pub use training::poisoner;
 use crate::story::Story;
 
 /// The scenarios by name, in the order `plexus sim all` runs them.
-pub const NAMES: [&str; 4] = [
+pub const NAMES: [&str; 5] = [
     "wrong-compute",
     "replica-dropper",
     "wrong-results",
+    "hostile-jobs",
     "poisoner",
 ];
 
@@ -27,6 +30,7 @@ pub async fn run(name: &str, seed: u64) -> anyhow::Result<Story> {
         "wrong-compute" => wrong_compute(seed).await,
         "replica-dropper" => replica_dropper(seed).await,
         "wrong-results" => wrong_results(seed).await,
+        "hostile-jobs" => hostile_jobs(seed).await,
         "poisoner" => poisoner(seed).await,
         other => anyhow::bail!(
             "no scenario {other:?}: expected one of {}",

@@ -3,16 +3,23 @@
 //! given to re-execute) in the sandboxes of `plexus-runtime`; publishes each output as a blob on
 //! the node and its hash on chain; and withdraws what its leases earned.
 //!
+//! Jobs run in tasks of their own ([`lease`]), as many at once as the device's declared
+//! capacity holds (its cores and memory, each job taking what its spec asks), while the runner
+//! goes on following the chain, bidding and submitting the results of jobs that ended. A job
+//! that outruns its wall-clock bound is given up; its thread keeps its capacity until it ends.
+//!
 //! Everything it needs is on chain or in blobs, so a restarted agent picks up where it was:
 //! a lease still active without a result is simply run again.
 
+mod lease;
+
 use crate::ports::Sender;
-use plexus_blobs::client::{BlobClient, PreparedBlob};
-use plexus_blobs::BlobId;
+use lease::{Finished, LeaseRunner, Permit};
+use plexus_blobs::client::BlobClient;
 use plexus_client::views::{BidState, LeaseView, OrderState, OrderView, StateView};
 use plexus_client::{Clock, CommittedTx, NodeApi, SendError, Transport};
 use plexus_market::bid::BidPolicy;
-use plexus_market::spec::{JobSpec, Runtime};
+use plexus_market::spec::{JobSpec, Runtime, MAX_SPEC_BYTES};
 use plexus_types::{
     Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, PublicKey,
 };
@@ -20,7 +27,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
+pub use lease::{fetch_bounded, WAIT_BEYOND_BOUND};
 pub use plexus_client::views::{BidView, OrderHead, RoleView};
 
 /// How often the job runner follows the chain's orders.
@@ -99,10 +109,16 @@ pub struct JobRunner {
     node: Arc<dyn NodeApi>,
     clock: Arc<dyn Clock>,
     sender: Arc<Sender>,
-    blob_service: String,
-    blobs: BlobClient,
+    leases: Arc<LeaseRunner>,
+    /// The device's declared cores and memory (MB), taken by running jobs.
+    cores: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
+    /// Lease tasks, and the lease each runs.
+    running: JoinSet<Finished>,
+    running_leases: BTreeMap<tokio::task::Id, u64>,
+    /// Leases whose jobs outran their bound: not run again by this process.
+    given_up: BTreeSet<u64>,
     work_dir: PathBuf,
-    results: Arc<dyn JobResults>,
     /// Specs read so far, by blob id (`None`: unreadable or not matching its order).
     specs: BTreeMap<Hash, Option<JobSpec>>,
     /// Orders this provider will not bid for (its policy passes, or the chain refused).
@@ -125,6 +141,7 @@ impl JobRunner {
         results: Arc<dyn JobResults>,
     ) -> JobRunner {
         let work_dir = setup.work_dir;
+        let (cores, memory) = capacity(&setup.hardware);
         JobRunner {
             address: sender.address(),
             device: setup.device,
@@ -133,10 +150,19 @@ impl JobRunner {
             node,
             clock,
             sender,
-            blob_service: setup.blob_service,
-            blobs: BlobClient::with_transport(transport),
+            leases: Arc::new(LeaseRunner {
+                device: setup.device,
+                blobs: BlobClient::with_transport(transport),
+                blob_service: setup.blob_service,
+                work_dir: work_dir.clone(),
+                results,
+            }),
+            cores: Arc::new(Semaphore::new(cores as usize)),
+            memory: Arc::new(Semaphore::new(memory as usize)),
+            running: JoinSet::new(),
+            running_leases: BTreeMap::new(),
+            given_up: BTreeSet::new(),
             work_dir: work_dir.clone(),
-            results,
             specs: BTreeMap::new(),
             decided: BTreeSet::new(),
             unsettled: std::fs::read(work_dir.join(UNSETTLED_FILE))
@@ -152,11 +178,11 @@ impl JobRunner {
         self.stats.clone()
     }
 
-    /// Follows the chain's orders until the future is dropped.
+    /// Follows the chain's orders until the future is dropped; jobs run while it follows.
     pub async fn run(mut self) {
         loop {
             let started = self.clock.now();
-            if let Err(e) = self.once().await {
+            if let Err(e) = self.pass(false).await {
                 tracing::debug!(provider = %self.address, error = %e, "job step failed; retrying");
             }
             let took = self.clock.now().saturating_sub(started);
@@ -166,8 +192,37 @@ impl JobRunner {
         }
     }
 
-    /// One pass: run the leases to run, bid for what is new, withdraw what was released.
+    /// One pass, finished: start the leases to run (as many as the capacity holds), wait for
+    /// every running job and submit its result, bid for what is new, now and then withdraw
+    /// what was released. A simulation steps the runner with this, so every pass ends in the
+    /// same state whatever the threads did.
     pub async fn once(&mut self) -> Result<(), JobError> {
+        self.pass(true).await
+    }
+
+    /// One pass that does not wait for the jobs it starts: what [`JobRunner::run`] repeats.
+    pub async fn step(&mut self) -> Result<(), JobError> {
+        self.pass(false).await
+    }
+
+    /// Waits until one running job ends and submits its result; `false` when none runs.
+    pub async fn finish_next(&mut self) -> Result<bool, JobError> {
+        let Some(joined) = self.running.join_next_with_id().await else {
+            return Ok(false);
+        };
+        let done = self.finished(joined);
+        self.submit(done).await?;
+        Ok(true)
+    }
+
+    /// Jobs started and not yet submitted (running, or ended since the last pass).
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// A pass; with `wait`, it waits for the jobs it runs before bidding.
+    async fn pass(&mut self, wait: bool) -> Result<(), JobError> {
+        let submitted = self.submit_finished(false).await;
         let orders = self.node.live_orders().await?;
         for order in &orders {
             for lease in &order.leases {
@@ -178,10 +233,14 @@ impl JobRunner {
                     self.save_unsettled();
                 }
                 if lease.state == StateView::Active && lease.output.is_none() {
-                    self.run_lease(order, lease).await?;
+                    self.start(order, lease).await?;
                 }
             }
         }
+        if wait {
+            self.submit_finished(true).await?;
+        }
+        submitted?;
         for order in &orders {
             if !self.decided.contains(&order.order.id) {
                 self.consider(order).await?;
@@ -190,6 +249,132 @@ impl JobRunner {
         self.passes += 1;
         if self.passes.is_multiple_of(10) {
             self.withdraw_released().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts `lease`'s job in a task of its own, unless it runs already, was given up, or
+    /// the capacity it asks is taken (then a later pass starts it).
+    async fn start(&mut self, order: &OrderView, lease: &LeaseView) -> Result<(), JobError> {
+        if self.running_leases.values().any(|&l| l == lease.id) || self.given_up.contains(&lease.id)
+        {
+            return Ok(());
+        }
+        let Some(spec) = self.spec(order).await? else {
+            return Ok(());
+        };
+        let Some(permit) = self.take_capacity(&spec) else {
+            tracing::debug!(
+                lease = lease.id,
+                "the device's capacity is taken; the job waits"
+            );
+            return Ok(());
+        };
+        let task = self
+            .leases
+            .clone()
+            .run(spec, order.clone(), lease.clone(), permit);
+        let handle = self.running.spawn(task);
+        self.running_leases.insert(handle.id(), lease.id);
+        Ok(())
+    }
+
+    /// What `spec` asks of the device's cores and memory (never more than all of either), if
+    /// that much is free now.
+    fn take_capacity(&self, spec: &JobSpec) -> Option<Permit> {
+        let cores = spec.resources.cpu_cores.min(capacity(&self.hardware).0);
+        let memory = u32::try_from(spec.resources.memory_mb)
+            .unwrap_or(u32::MAX)
+            .min(capacity(&self.hardware).1);
+        let cores = self.cores.clone().try_acquire_many_owned(cores).ok()?;
+        let memory = self.memory.clone().try_acquire_many_owned(memory).ok()?;
+        Some((cores, memory))
+    }
+
+    /// Submits the results of the jobs that ended (with `wait`, of every running job, once it
+    /// ends), in lease order; returns the first failure after trying them all.
+    async fn submit_finished(&mut self, wait: bool) -> Result<(), JobError> {
+        let mut finished = Vec::new();
+        loop {
+            let next = if wait {
+                self.running.join_next_with_id().await
+            } else {
+                self.running.try_join_next_with_id()
+            };
+            let Some(joined) = next else { break };
+            finished.push(self.finished(joined));
+        }
+        finished.sort_by_key(|f| match f {
+            Finished::Ran { lease, .. }
+            | Finished::GaveUp { lease, .. }
+            | Finished::Failed { lease, .. } => *lease,
+        });
+        let mut first_failure = Ok(());
+        for done in finished {
+            let result = self.submit(done).await;
+            if first_failure.is_ok() {
+                first_failure = result;
+            }
+        }
+        first_failure
+    }
+
+    /// How a joined lease task ended; it no longer runs.
+    fn finished(
+        &mut self,
+        joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    ) -> Finished {
+        let (id, done) = match joined {
+            Ok((id, done)) => (id, Ok(done)),
+            Err(e) => (e.id(), Err(e)),
+        };
+        let lease = self.running_leases.remove(&id).unwrap_or_default();
+        done.unwrap_or_else(|e| Finished::Failed {
+            lease,
+            error: JobError::Local(format!("the job's task ended: {e}")),
+        })
+    }
+
+    /// Submits one ended job's result, or records why there is none.
+    async fn submit(&mut self, done: Finished) -> Result<(), JobError> {
+        let (lease, order, role, status, output, agrees_with) = match done {
+            Finished::Ran {
+                lease,
+                order,
+                role,
+                status,
+                output,
+                agrees_with,
+            } => (lease, order, role, status, output, agrees_with),
+            Finished::GaveUp { lease, waited } => {
+                tracing::warn!(
+                    lease,
+                    waited_s = waited.as_secs(),
+                    "the job outran its wall-clock bound; given up"
+                );
+                self.given_up.insert(lease);
+                return Ok(());
+            }
+            Finished::Failed { error, .. } => return Err(error),
+        };
+        let done = self
+            .send(Body::SubmitJobResult(JobResult {
+                lease,
+                output,
+                agrees_with,
+            }))
+            .await?;
+        tracing::info!(
+            order,
+            lease,
+            role = role_name(&role),
+            ?status,
+            %output,
+            code = %done.code,
+            "job result submitted"
+        );
+        if done.succeeded() {
+            self.stats.lock().expect("stats lock").results += 1;
         }
         Ok(())
     }
@@ -253,8 +438,20 @@ impl JobRunner {
         if let Some(s) = self.specs.get(&order.order.terms.spec) {
             return Ok(s.clone());
         }
-        let spec = match self.fetch(&order.order.terms.spec).await {
-            Ok(bytes) => match std::str::from_utf8(&bytes)
+        let fetched = fetch_bounded(
+            &self.leases.blobs,
+            &self.leases.blob_service,
+            &self.work_dir.join("blobs"),
+            &order.order.terms.spec,
+            MAX_SPEC_BYTES as u64,
+        )
+        .await;
+        let spec = match fetched {
+            Ok(Err(too_large)) => {
+                tracing::warn!(order = order.order.id, reason = %too_large, "unreadable job spec");
+                None
+            }
+            Ok(Ok(bytes)) => match std::str::from_utf8(&bytes)
                 .map_err(|e| e.to_string())
                 .and_then(|t| JobSpec::from_toml(t).map_err(|e| e.to_string()))
             {
@@ -279,113 +476,6 @@ impl JobRunner {
         };
         self.specs.insert(order.order.terms.spec, spec.clone());
         Ok(spec)
-    }
-
-    /// Downloads blob `id` from the node, verified.
-    async fn fetch(&self, id: &Hash) -> Result<Vec<u8>, JobError> {
-        let dir = self.work_dir.join("blobs");
-        std::fs::create_dir_all(&dir).map_err(|e| JobError::Local(e.to_string()))?;
-        let path = dir.join(id.to_string());
-        if let Ok(bytes) = std::fs::read(&path) {
-            if Hash::of(&bytes) == *id {
-                return Ok(bytes);
-            }
-        }
-        self.blobs
-            .get(
-                std::slice::from_ref(&self.blob_service),
-                BlobId(id.0),
-                &path,
-            )
-            .await
-            .map_err(|e| JobError::Blob(e.to_string()))?;
-        std::fs::read(&path).map_err(|e| JobError::Local(e.to_string()))
-    }
-
-    /// Uploads `bytes` to the node's blob service; returns its id.
-    async fn publish(&self, bytes: &[u8]) -> Result<Hash, JobError> {
-        let id = Hash::of(bytes);
-        let dir = self.work_dir.join("outputs");
-        std::fs::create_dir_all(&dir).map_err(|e| JobError::Local(e.to_string()))?;
-        let path = dir.join(id.to_string());
-        std::fs::write(&path, bytes).map_err(|e| JobError::Local(e.to_string()))?;
-        let prepared = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))
-            .await
-            .map_err(|e| JobError::Local(e.to_string()))?
-            .map_err(|e| JobError::Blob(e.to_string()))?;
-        self.blobs
-            .put(&self.blob_service, &prepared)
-            .await
-            .map_err(|e| JobError::Blob(e.to_string()))?;
-        Ok(id)
-    }
-
-    /// Runs a lease's job and submits its result.
-    async fn run_lease(&mut self, order: &OrderView, lease: &LeaseView) -> Result<(), JobError> {
-        let Some(spec) = self.spec(order).await? else {
-            return Ok(());
-        };
-        let mut inputs: BTreeMap<Hash, Vec<u8>> = BTreeMap::new();
-        for id in blobs_of(&spec) {
-            inputs.insert(id, self.fetch(&id).await?);
-        }
-        let run_spec = spec.clone();
-        let started = self.clock.now();
-        let out = tokio::task::spawn_blocking(move || {
-            plexus_runtime::job::run_job(&run_spec, &|id: &Hash| {
-                inputs
-                    .get(id)
-                    .cloned()
-                    .ok_or_else(|| format!("blob {id} was not fetched"))
-            })
-        })
-        .await
-        .map_err(|e| JobError::Local(e.to_string()))?;
-        let output = self.results.output(out.output, &self.device);
-        let id = self.publish(&output).await?;
-        // A check says which earlier outputs agree with its own.
-        let mut agrees_with = Vec::new();
-        let compared: Vec<u64> = match lease.role {
-            RoleView::Verifier { of } => vec![of],
-            RoleView::Referee { of, verifier } => vec![verifier, of],
-            RoleView::Run => Vec::new(),
-        };
-        for other in compared {
-            let Some(theirs) = order
-                .leases
-                .iter()
-                .find(|l| l.id == other)
-                .and_then(|l| l.output)
-            else {
-                continue;
-            };
-            let their_bytes = self.fetch(&theirs).await?;
-            if self.results.agrees(&spec, &output, &their_bytes) {
-                agrees_with.push(other);
-            }
-        }
-        agrees_with.sort_unstable();
-        let done = self
-            .send(Body::SubmitJobResult(JobResult {
-                lease: lease.id,
-                output: id,
-                agrees_with,
-            }))
-            .await?;
-        tracing::info!(
-            order = order.order.id,
-            lease = lease.id,
-            role = role_name(&lease.role),
-            status = ?out.status,
-            output = %id,
-            ms = self.clock.now().saturating_sub(started).as_millis() as u64,
-            code = %done.code,
-            "job result submitted"
-        );
-        if done.succeeded() {
-            self.stats.lock().expect("stats lock").results += 1;
-        }
-        Ok(())
     }
 
     /// Writes the leases still to withdraw from, durably: a crash leaves the old record or
@@ -447,6 +537,14 @@ impl JobRunner {
             other => JobError::Tx(other.to_string()),
         })
     }
+}
+
+/// The capacity `hardware` declares, as (cores, memory in MB): jobs run at once while their
+/// specs' cores and memory fit in it. Each is at least 1, so a device that declares none still
+/// runs one job at a time.
+fn capacity(hardware: &Capabilities) -> (u32, u32) {
+    let memory = u32::try_from(hardware.memory_mb).unwrap_or(u32::MAX);
+    (hardware.cpu_cores.max(1), memory.max(1))
 }
 
 /// Whether a stand-in bid on running `order` may still be drawn to check a result: only while
