@@ -22,6 +22,17 @@ pub struct NodeConfig {
     /// A validator under consensus proposes no block sooner than this after its parent.
     #[serde(default)]
     pub min_block_ms: u64,
+    /// How many newest heights of state the node keeps for reads and proofs (0: every height).
+    /// Older state is deleted a bounded amount per block; the app hash of every height stays.
+    #[serde(default = "default_retain_versions")]
+    pub retain_versions: u64,
+}
+
+/// Heights of state a node keeps unless told otherwise: about a day of one-second blocks.
+pub const DEFAULT_RETAIN_VERSIONS: u64 = 100_000;
+
+fn default_retain_versions() -> u64 {
+    DEFAULT_RETAIN_VERSIONS
 }
 
 impl Default for NodeConfig {
@@ -30,6 +41,7 @@ impl Default for NodeConfig {
             api: DEFAULT_API_ADDR.parse().expect("default address parses"),
             block_ms: 1_000,
             min_block_ms: 0,
+            retain_versions: DEFAULT_RETAIN_VERSIONS,
         }
     }
 }
@@ -48,8 +60,12 @@ impl NodeConfig {
              block_ms = {}\n\
              \n\
              # Shortest time between blocks, in milliseconds (0: no minimum).\n\
-             min_block_ms = {}\n",
-            self.api, self.block_ms, self.min_block_ms
+             min_block_ms = {}\n\
+             \n\
+             # How many newest heights of state to keep for reads and Merkle proofs (0: all).\n\
+             # Proofs at older heights are refused; every height's app hash is kept.\n\
+             retain_versions = {}\n",
+            self.api, self.block_ms, self.min_block_ms, self.retain_versions
         )
     }
 }

@@ -42,6 +42,9 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     })
     .await?
     .context("opening the chain")?;
+    chain
+        .store()
+        .set_retain_versions(std::num::NonZeroU64::new(config.retain_versions));
     let chain = Arc::new(chain);
     let listener = tokio::net::TcpListener::bind(config.api)
         .await

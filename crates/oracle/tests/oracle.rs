@@ -57,6 +57,7 @@ async fn start(owner: &SecretKey, oracle_key: &SecretKey) -> Net {
         api: "127.0.0.1:0".parse().unwrap(),
         block_ms: 40,
         min_block_ms: 0,
+        retain_versions: 0,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))

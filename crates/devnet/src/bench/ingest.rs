@@ -73,6 +73,7 @@ async fn start_node(
         api: "127.0.0.1:0".parse()?,
         block_ms: 100,
         min_block_ms: 0,
+        retain_versions: 0,
     };
     files.write_new(&genesis, &config, &seeded(4, 0))?;
     plexus_node::run_node(&files, config).await

@@ -5,8 +5,18 @@ use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode};
 use plexus_types::{Address, Amount, SecretKey};
 
 /// Starts a node of chain `chain_id` in `home`, making blocks every 100 ms, with `alice`
-/// holding 1 000 PLX at genesis.
+/// holding 1 000 PLX at genesis, keeping every height.
 pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) -> RunningNode {
+    start_keeping(home, chain_id, alice, 0).await
+}
+
+/// Like [`start`], keeping state for the newest `retain_versions` heights (0: all).
+pub async fn start_keeping(
+    home: &std::path::Path,
+    chain_id: &str,
+    alice: &SecretKey,
+    retain_versions: u64,
+) -> RunningNode {
     let files = NodeFiles::new(home);
     let genesis = Genesis {
         chain_id: chain_id.into(),
@@ -25,6 +35,7 @@ pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) ->
         api: "127.0.0.1:0".parse().unwrap(),
         block_ms: 100,
         min_block_ms: 0,
+        retain_versions,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
