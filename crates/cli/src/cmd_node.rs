@@ -1,4 +1,4 @@
-//! `plexus node init|start`.
+//! `plexus node init|start|snapshot`.
 
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
@@ -66,7 +66,13 @@ pub enum NodeCommand {
         /// Longest time between blocks, in milliseconds (overrides config.toml).
         #[arg(long)]
         block_ms: Option<u64>,
+        /// Heights of state kept for reads and proofs; 0 keeps all (overrides config.toml).
+        #[arg(long)]
+        retain_versions: Option<u64>,
     },
+    /// Export the state of one height to a file, or verify such a file.
+    #[command(subcommand)]
+    Snapshot(crate::cmd_snapshot::SnapshotCommand),
 }
 
 fn parse_account(text: &str) -> anyhow::Result<GenesisAccount> {
@@ -297,8 +303,16 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        NodeCommand::Start { api, block_ms } => {
+        NodeCommand::Snapshot(cmd) => crate::cmd_snapshot::run(g, cmd),
+        NodeCommand::Start {
+            api,
+            block_ms,
+            retain_versions,
+        } => {
             let mut config = files.load_config()?;
+            if let Some(n) = retain_versions {
+                config.retain_versions = n;
+            }
             if let Some(api) = api {
                 config.api = api;
             }
