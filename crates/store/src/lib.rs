@@ -94,6 +94,19 @@ pub struct Store {
     retain: Arc<AtomicU64>,
 }
 
+/// Entries in each part of a store (see [`Store::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    /// Tree nodes of every kept version.
+    pub tree_nodes: u64,
+    /// Versioned value rows of every kept version.
+    pub value_rows: u64,
+    /// Nodes and rows listed for deletion, due or not yet due.
+    pub stale_listed: u64,
+    /// Side-index entries (never pruned: transaction results).
+    pub side_index: u64,
+}
+
 /// The newest committed version and its root. `version` is `None` before the first commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
@@ -141,6 +154,18 @@ impl Store {
     /// How many tree nodes and value rows are listed for deletion, due or not yet due.
     pub fn prune_backlog(&self) -> Result<u64, StoreError> {
         prune::backlog(&self.db.begin_read()?)
+    }
+
+    /// How many entries each part of the store holds.
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        use redb::ReadableTableMetadata;
+        let txn = self.db.begin_read()?;
+        Ok(StoreStats {
+            tree_nodes: txn.open_table(NODES)?.len()?,
+            value_rows: txn.open_table(VALUES)?.len()?,
+            stale_listed: txn.open_table(prune::STALE)?.len()?,
+            side_index: txn.open_table(AUX)?.len()?,
+        })
     }
 
     /// The newest committed version and its root.

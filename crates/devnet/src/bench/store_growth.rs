@@ -25,8 +25,8 @@ struct Point {
     height: u64,
     /// Bytes of `state.redb`.
     state_bytes: u64,
-    /// Tree nodes and value rows listed for deletion, due or not yet due.
-    prune_backlog: u64,
+    /// Entries in each part of the store.
+    entries: plexus_store::StoreStats,
 }
 
 #[derive(Serialize)]
@@ -66,20 +66,26 @@ pub async fn run(args: GrowthArgs, json: bool) -> anyhow::Result<()> {
         "store growth over {} blocks of {} transfers among {} accounts",
         report.blocks, report.txs_per_block, report.accounts
     );
+    let keep = format!("keep {}", report.pruned.keep);
     println!(
-        "{:>8}  {:>16}  {:>16}  {:>14}",
-        "height",
-        format!("keep {} (MiB)", report.pruned.keep),
-        "keep all (MiB)",
-        "prune backlog"
+        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
+        "height", "MiB", "", "tree nodes", "", "value rows", "", "tx index"
+    );
+    println!(
+        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
+        "", keep, "keep all", keep, "keep all", keep, "keep all", ""
     );
     for (p, u) in report.pruned.curve.iter().zip(&report.unpruned.curve) {
         println!(
-            "{:>8}  {:>16.1}  {:>16.1}  {:>14}",
+            "{:>8}  {:>10.1} {:>10.1}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
             p.height,
             mib(p.state_bytes),
             mib(u.state_bytes),
-            p.prune_backlog
+            p.entries.tree_nodes,
+            u.entries.tree_nodes,
+            p.entries.value_rows,
+            u.entries.value_rows,
+            p.entries.side_index
         );
     }
     println!(
@@ -182,11 +188,11 @@ fn one_run(
             summary.txs,
             block_txs.len()
         );
-        if height % args.every == 0 || height == args.blocks {
+        if height.is_multiple_of(args.every) || height == args.blocks {
             let point = Point {
                 height,
                 state_bytes: file_len(&state)?,
-                prune_backlog: chain.store().prune_backlog()?,
+                entries: chain.store().stats()?,
             };
             if !quiet {
                 eprintln!(
