@@ -308,24 +308,32 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             api,
             block_ms,
             retain_versions,
-        } => {
-            let mut config = files.load_config()?;
-            if let Some(n) = retain_versions {
-                config.retain_versions = n;
-            }
-            if let Some(api) = api {
-                config.api = api;
-            }
-            if let Some(ms) = block_ms {
-                config.block_ms = ms;
-            }
-            let node = run_node(&files, config).await?;
-            let st = node.chain.status();
-            eprintln!(
-                "node for chain {} at height {} · API on http://{} · Ctrl-C or SIGTERM stops it",
-                st.chain_id, st.height, node.api_addr
-            );
-            node.run_until(shutdown_signal()).await
-        }
+        } => start(&files, api, block_ms, retain_versions).await,
     }
+}
+
+/// `plexus node start`: config.toml with the flags given over it.
+async fn start(
+    files: &NodeFiles,
+    api: Option<SocketAddr>,
+    block_ms: Option<u64>,
+    retain_versions: Option<u64>,
+) -> anyhow::Result<()> {
+    let mut config = files.load_config()?;
+    if let Some(api) = api {
+        config.api = api;
+    }
+    if let Some(ms) = block_ms {
+        config.block_ms = ms;
+    }
+    if let Some(n) = retain_versions {
+        config.retain_versions = n;
+    }
+    let node = run_node(files, config).await?;
+    let st = node.chain.status();
+    eprintln!(
+        "node for chain {} at height {} · API on http://{} · Ctrl-C or SIGTERM stops it",
+        st.chain_id, st.height, node.api_addr
+    );
+    node.run_until(shutdown_signal()).await
 }
