@@ -190,7 +190,10 @@ impl Store {
 
     /// The value of `key` in the newest committed version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get_at(key, u64::MAX)
+        // The newest version is never pruned.
+        let txn = self.db.begin_read()?;
+        let values = txn.open_table(VALUES)?;
+        tree_io::latest_value(&values, key_hash(key), u64::MAX)
     }
 
     /// The value of `key` as of `version` (the newest write at or below it).

@@ -41,7 +41,8 @@ fn io(e: std::io::Error) -> StoreError {
 }
 
 impl Store {
-    /// Writes the state of `version` (which must be committed and kept) to `out`.
+    /// Writes the state of `version` (which must be committed and kept) to `out`. The entries
+    /// are gathered in memory first (the state's size).
     pub fn export_snapshot(
         &self,
         version: u64,
@@ -143,6 +144,11 @@ impl Store {
         txn.open_table(ROOTS)?
             .insert(header.version, header.root.as_slice())?;
         let mut meta = txn.open_table(META)?;
+        if meta.get(META_VERSION)?.is_some() {
+            return Err(bad(
+                "the store is not empty (a version was committed meanwhile)",
+            ));
+        }
         let version = header.version.to_be_bytes();
         meta.insert(META_VERSION, version.as_slice())?;
         meta.insert(META_ROOT, header.root.as_slice())?;
