@@ -10,7 +10,8 @@
 //! By default every version is kept. With [`Store::set_retain_versions`] the store keeps the
 //! newest `n` versions: reads and proofs below them fail with [`StoreError::Pruned`], and each
 //! commit deletes a bounded share of what only older versions read (see `prune`). The root of
-//! every committed version stays readable, so block headers can still be checked. A
+//! every committed version stays readable, so block headers can still be checked; side-index
+//! entries go with the version that wrote them. A
 //! [`snapshot`] of one version lets a new store start there.
 
 mod hasher;
@@ -34,8 +35,9 @@ use tree_io::{RedbTreeReader, NODES, VALUES};
 
 /// Height, root and other bookkeeping.
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Unauthenticated side indexes written with a version (for example transaction results).
-const AUX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("aux");
+/// Unauthenticated side indexes written with a version (for example transaction results),
+/// pruned with that version.
+pub(crate) const AUX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("aux");
 /// The root of every committed version (big-endian version → 32 bytes), never pruned.
 pub(crate) const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 
@@ -103,7 +105,7 @@ pub struct StoreStats {
     pub value_rows: u64,
     /// Nodes and rows listed for deletion, due or not yet due.
     pub stale_listed: u64,
-    /// Side-index entries (never pruned: transaction results).
+    /// Side-index entries (transaction results), pruned with the version that wrote them.
     pub side_index: u64,
 }
 
@@ -306,7 +308,8 @@ impl Store {
         let mut txn = self.db.begin_write()?;
         txn.set_quick_repair(true);
         // Listed before the values are written: it looks up each key's previous row.
-        let listed = prune::record_stale(&txn, &staged.batch, staged.version)?;
+        let listed = prune::record_stale(&txn, &staged.batch, staged.version)?
+            + prune::record_side(&txn, staged.version, aux)?;
         tree_io::write_batch(&txn, &staged.batch.node_batch)?;
         {
             let mut side = txn.open_table(AUX)?;
@@ -355,7 +358,7 @@ impl Store {
         Ok(())
     }
 
-    /// A side-index entry written by [`Store::commit`].
+    /// A side-index entry written by [`Store::commit`] (`None` once its version is pruned).
     pub fn get_aux(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
         let side = txn.open_table(AUX)?;

@@ -6,10 +6,11 @@
 //! under version `v` is read only by versions below `v` (version `v` replaced it), so it may go
 //! once the oldest kept version is `v` or more. A deletion's tombstone is listed under its own
 //! version, after the value it hid (rows of one key sort by version), so the hidden value is
-//! always deleted first and a read never sees it again.
+//! always deleted first and a read never sees it again. A side-index entry (a transaction's
+//! result) written with version `v` is listed under `v + 1`: it goes with its version.
 
 use crate::tree_io::{value_key, NODES, VALUES};
-use crate::StoreError;
+use crate::{StoreError, AUX};
 use jmt::storage::TreeUpdateBatch;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 
@@ -17,6 +18,7 @@ pub(crate) const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("st
 
 const KIND_NODE: u8 = 0;
 const KIND_VALUE: u8 = 1;
+const KIND_SIDE: u8 = 2;
 
 /// The fewest stale entries a commit deletes when that many are due. A commit also deletes up
 /// to twice what it made stale itself, so a backlog shrinks with every block, and no commit
@@ -76,6 +78,22 @@ pub(crate) fn record_stale(
     Ok(listed)
 }
 
+/// Lists the side-index entries written with `version`, to go with it. Returns how many.
+pub(crate) fn record_side(
+    txn: &WriteTransaction,
+    version: u64,
+    aux: &[(Vec<u8>, Vec<u8>)],
+) -> Result<usize, StoreError> {
+    let Some(since) = version.checked_add(1) else {
+        return Ok(0);
+    };
+    let mut stale = txn.open_table(STALE)?;
+    for (k, _) in aux {
+        stale.insert(stale_key(since, KIND_SIDE, k).as_slice(), [].as_slice())?;
+    }
+    Ok(aux.len())
+}
+
 /// Deletes up to `budget` stale entries that no version at or above `oldest` reads, oldest
 /// first. Returns how many were deleted; the rest wait for later commits.
 pub(crate) fn prune_some(
@@ -97,6 +115,7 @@ pub(crate) fn prune_some(
     };
     let mut nodes = txn.open_table(NODES)?;
     let mut values = txn.open_table(VALUES)?;
+    let mut side = txn.open_table(AUX)?;
     for key in &due {
         match key.get(8) {
             Some(&KIND_NODE) => {
@@ -104,6 +123,9 @@ pub(crate) fn prune_some(
             }
             Some(&KIND_VALUE) => {
                 values.remove(&key[9..])?;
+            }
+            Some(&KIND_SIDE) => {
+                side.remove(&key[9..])?;
             }
             _ => return Err(StoreError::Corrupt("stale entry of unknown kind".into())),
         }

@@ -137,6 +137,26 @@ fn pruning_on_an_unpruned_store_keeps_what_is_newer_than_the_retention() {
     assert!(tree.get_with_proof(key_hash(b"key-1"), 3).is_err());
 }
 
+#[test]
+fn a_transaction_result_goes_with_its_pruned_height_and_recent_ones_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_at(&dir, "s.redb");
+    store.set_retain_versions(keep(5));
+    for v in 0..20u64 {
+        let aux = vec![(format!("tx/{v}").into_bytes(), v.to_be_bytes().to_vec())];
+        store
+            .commit(store.stage(v, &changes_of(v)).unwrap(), &aux)
+            .unwrap();
+    }
+    // Heights 15..=19 are kept; the results written with them stay, older ones are gone.
+    for v in 0..20u64 {
+        let found = store.get_aux(format!("tx/{v}").as_bytes()).unwrap();
+        let want = (v >= 15).then(|| v.to_be_bytes().to_vec());
+        assert_eq!(found, want, "result of height {v}");
+    }
+    assert_eq!(store.stats().unwrap().side_index, 5);
+}
+
 fn file_len(dir: &tempfile::TempDir, name: &str) -> u64 {
     std::fs::metadata(dir.path().join(name)).unwrap().len()
 }

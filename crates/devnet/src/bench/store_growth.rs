@@ -68,16 +68,16 @@ pub async fn run(args: GrowthArgs, json: bool) -> anyhow::Result<()> {
     );
     let keep = format!("keep {}", report.pruned.keep);
     println!(
-        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
-        "height", "MiB", "", "tree nodes", "", "value rows", "", "tx index"
+        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}",
+        "height", "MiB", "", "tree nodes", "", "value rows", "", "tx results", ""
     );
     println!(
-        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
-        "", keep, "keep all", keep, "keep all", keep, "keep all", ""
+        "{:>8}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}",
+        "", keep, "keep all", keep, "keep all", keep, "keep all", keep, "keep all"
     );
     for (p, u) in report.pruned.curve.iter().zip(&report.unpruned.curve) {
         println!(
-            "{:>8}  {:>10.1} {:>10.1}  {:>10} {:>10}  {:>10} {:>10}  {:>10}",
+            "{:>8}  {:>10.1} {:>10.1}  {:>10} {:>10}  {:>10} {:>10}  {:>10} {:>10}",
             p.height,
             mib(p.state_bytes),
             mib(u.state_bytes),
@@ -85,7 +85,8 @@ pub async fn run(args: GrowthArgs, json: bool) -> anyhow::Result<()> {
             u.entries.tree_nodes,
             p.entries.value_rows,
             u.entries.value_rows,
-            p.entries.side_index
+            p.entries.side_index,
+            u.entries.side_index
         );
     }
     println!(
