@@ -138,6 +138,26 @@ fn pruning_on_an_unpruned_store_keeps_what_is_newer_than_the_retention() {
 }
 
 #[test]
+fn a_large_backlog_is_deleted_a_bounded_share_per_commit_so_no_block_stalls() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_at(&dir, "s.redb");
+    run(&store, 0, 600);
+    let before = store.prune_backlog().unwrap();
+    let floor = prune::PRUNE_FLOOR_PER_COMMIT as u64;
+    assert!(before > 2 * floor, "backlog {before}");
+    store.set_retain_versions(keep(5));
+    let more = run(&store, 600, 601);
+    // This block made a few dozen entries stale, so it deleted at most the floor.
+    assert!(store.prune_backlog().unwrap() >= before - floor);
+    assert_state(&store, 600, more[&600].0, &more[&600].1);
+    let more = run(&store, 601, 606);
+    assert!(store.prune_backlog().unwrap() < 1000);
+    for v in 601..606 {
+        assert_state(&store, v, more[&v].0, &more[&v].1);
+    }
+}
+
+#[test]
 fn a_transaction_result_goes_with_its_pruned_height_and_recent_ones_stay() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_at(&dir, "s.redb");
