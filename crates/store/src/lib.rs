@@ -11,8 +11,8 @@
 //! newest `n` versions: reads and proofs below them fail with [`StoreError::Pruned`], and each
 //! commit deletes a bounded share of what only older versions read (see `prune`). The root of
 //! every committed version stays readable, so block headers can still be checked; side-index
-//! entries go with the version that wrote them. A
-//! [`snapshot`] of one version lets a new store start there.
+//! entries go with the version that wrote them. A [`snapshot`] of one version lets a new store
+//! start there.
 
 mod hasher;
 mod proof;
@@ -344,7 +344,7 @@ impl Store {
         let mut oldest = read_oldest_in(&txn.open_table(META)?)?;
         let keep = self.retain.load(Ordering::Relaxed);
         if keep > 0 {
-            let target = (version + 1).saturating_sub(keep);
+            let target = version.saturating_add(1).saturating_sub(keep);
             if target > oldest {
                 oldest = target;
                 txn.open_table(META)?
