@@ -1,4 +1,4 @@
-//! `plexus node init|start`.
+//! `plexus node init|start|snapshot`.
 
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
@@ -66,7 +66,13 @@ pub enum NodeCommand {
         /// Longest time between blocks, in milliseconds (overrides config.toml).
         #[arg(long)]
         block_ms: Option<u64>,
+        /// Heights of state kept for reads and proofs; 0 keeps all (overrides config.toml).
+        #[arg(long)]
+        retain_versions: Option<u64>,
     },
+    /// Export the state of one height to a file, or verify such a file.
+    #[command(subcommand)]
+    Snapshot(crate::cmd_snapshot::SnapshotCommand),
 }
 
 fn parse_account(text: &str) -> anyhow::Result<GenesisAccount> {
@@ -297,21 +303,37 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        NodeCommand::Start { api, block_ms } => {
-            let mut config = files.load_config()?;
-            if let Some(api) = api {
-                config.api = api;
-            }
-            if let Some(ms) = block_ms {
-                config.block_ms = ms;
-            }
-            let node = run_node(&files, config).await?;
-            let st = node.chain.status();
-            eprintln!(
-                "node for chain {} at height {} · API on http://{} · Ctrl-C or SIGTERM stops it",
-                st.chain_id, st.height, node.api_addr
-            );
-            node.run_until(shutdown_signal()).await
-        }
+        NodeCommand::Snapshot(cmd) => crate::cmd_snapshot::run(g, cmd),
+        NodeCommand::Start {
+            api,
+            block_ms,
+            retain_versions,
+        } => start(&files, api, block_ms, retain_versions).await,
     }
+}
+
+/// `plexus node start`: config.toml with the flags given over it.
+async fn start(
+    files: &NodeFiles,
+    api: Option<SocketAddr>,
+    block_ms: Option<u64>,
+    retain_versions: Option<u64>,
+) -> anyhow::Result<()> {
+    let mut config = files.load_config()?;
+    if let Some(api) = api {
+        config.api = api;
+    }
+    if let Some(ms) = block_ms {
+        config.block_ms = ms;
+    }
+    if let Some(n) = retain_versions {
+        config.retain_versions = n;
+    }
+    let node = run_node(files, config).await?;
+    let st = node.chain.status();
+    eprintln!(
+        "node for chain {} at height {} · API on http://{} · Ctrl-C or SIGTERM stops it",
+        st.chain_id, st.height, node.api_addr
+    );
+    node.run_until(shutdown_signal()).await
 }

@@ -10,6 +10,7 @@ mod cmd_node;
 mod cmd_oracle;
 mod cmd_query;
 mod cmd_sim;
+mod cmd_snapshot;
 mod cmd_tx;
 mod devnet;
 mod keyring;

@@ -22,6 +22,9 @@ pub const STORAGE_CLIENT: &str = "storage-client";
 
 /// Block cadence while agents run: epochs are counted in blocks, so they need a steady pace.
 const AGENT_BLOCK_MS: u64 = 250;
+/// Heights of state a new devnet keeps (about 40 minutes at the agents' pace): enough for
+/// any proof the demo asks for, and the store stays bounded however long it runs.
+const DEVNET_RETAIN_VERSIONS: u64 = 10_000;
 
 /// Marks a home as a devnet's and names its demo accounts.
 #[derive(Serialize, Deserialize)]
@@ -74,7 +77,10 @@ pub fn open<H: Keys + Validators>(
         }
         files.load_config()?
     } else {
-        NodeConfig::default()
+        NodeConfig {
+            retain_versions: DEVNET_RETAIN_VERSIONS,
+            ..NodeConfig::default()
+        }
     };
     if let Some(api) = args.api {
         config.api = api;

@@ -25,6 +25,17 @@ pub struct NodeConfig {
     /// Who may upload blobs, how much, and when abandoned uploads expire.
     #[serde(default)]
     pub uploads: crate::UploadSettings,
+    /// How many newest heights of state the node keeps for reads and proofs (0: every height).
+    /// Older state is deleted a bounded amount per block; the app hash of every height stays.
+    #[serde(default = "default_retain_versions")]
+    pub retain_versions: u64,
+}
+
+/// Heights of state a node keeps unless told otherwise: about a day of one-second blocks.
+pub const DEFAULT_RETAIN_VERSIONS: u64 = 100_000;
+
+fn default_retain_versions() -> u64 {
+    DEFAULT_RETAIN_VERSIONS
 }
 
 impl Default for NodeConfig {
@@ -34,6 +45,7 @@ impl Default for NodeConfig {
             block_ms: 1_000,
             min_block_ms: 0,
             uploads: crate::UploadSettings::default(),
+            retain_versions: DEFAULT_RETAIN_VERSIONS,
         }
     }
 }
@@ -54,6 +66,10 @@ impl NodeConfig {
              # Shortest time between blocks, in milliseconds (0: no minimum).\n\
              min_block_ms = {}\n\
              \n\
+             # How many newest heights of state to keep for reads and Merkle proofs (0: all).\n\
+             # Proofs at older heights are refused; every height's app hash is kept.\n\
+             retain_versions = {}\n\
+             \n\
              # Blob uploads: each is signed by an account holding at least min_balance uplx\n\
              # (or by an active device, charged to its owner); each account may upload\n\
              # quota_bytes; a partial upload that stops growing is deleted after\n\
@@ -65,6 +81,7 @@ impl NodeConfig {
             self.api,
             self.block_ms,
             self.min_block_ms,
+            self.retain_versions,
             self.uploads.min_balance.0,
             self.uploads.quota_bytes,
             self.uploads.partial_ttl_secs

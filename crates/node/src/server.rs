@@ -44,6 +44,9 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     })
     .await?
     .context("opening the chain")?;
+    chain
+        .store()
+        .set_retain_versions(std::num::NonZeroU64::new(config.retain_versions));
     let chain = Arc::new(chain);
     let listener = tokio::net::TcpListener::bind(config.api)
         .await
@@ -52,7 +55,75 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
 
     let stop = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = oneshot::channel();
-    let producer = if !genesis_validators.is_empty() {
+    let producer = spawn_producer(
+        files,
+        genesis_validators,
+        &chain,
+        &stop,
+        &config,
+        proposer,
+        done_tx,
+    )?;
+
+    let (http_stop, http_stop_rx) = oneshot::channel::<()>();
+    let blob_dir = files.blobs_dir();
+    let blobs = tokio::task::spawn_blocking(move || plexus_blobs::BlobStore::open(blob_dir))
+        .await?
+        .context("opening the blob store")?;
+    let blobs = Arc::new(blobs);
+    let uploads = crate::uploads::upload_gate(
+        chain.clone(),
+        &config.uploads,
+        Arc::new(plexus_blobs::upload_auth::system_millis),
+    );
+    let sweeper = crate::uploads::spawn_partial_sweeper(
+        blobs.clone(),
+        Duration::from_secs(config.uploads.partial_ttl_secs),
+    );
+    let app = router(ApiState {
+        chain: chain.clone(),
+        blobs,
+        uploads,
+    });
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = http_stop_rx.await;
+            })
+            .await
+    });
+    let status = chain.status();
+    tracing::info!(
+        chain_id = %status.chain_id,
+        height = status.height,
+        api = %api_addr,
+        "node started"
+    );
+    Ok(RunningNode {
+        chain,
+        api_addr,
+        stop,
+        producer: Some(producer),
+        producer_done: Some(done_rx),
+        http_stop: Some(http_stop),
+        http: Some(http),
+        sweeper,
+    })
+}
+
+/// Starts the thread that makes blocks: a validator under consensus when the genesis lists
+/// validators, else the solo producer. It sends on `done` when it stops.
+#[allow(clippy::too_many_arguments)]
+fn spawn_producer(
+    files: &NodeFiles,
+    genesis_validators: Vec<plexus_ledger::GenesisValidator>,
+    chain: &Arc<Chain>,
+    stop: &Arc<AtomicBool>,
+    config: &NodeConfig,
+    proposer: Address,
+    done_tx: oneshot::Sender<()>,
+) -> anyhow::Result<std::thread::JoinHandle<Result<(), plexus_chain::ChainError>>> {
+    let handle = if !genesis_validators.is_empty() {
         let key_path = files.consensus_key_path();
         let text = std::fs::read_to_string(&key_path).with_context(|| {
             format!(
@@ -99,51 +170,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
                 result
             })?
     };
-
-    let (http_stop, http_stop_rx) = oneshot::channel::<()>();
-    let blob_dir = files.blobs_dir();
-    let blobs = tokio::task::spawn_blocking(move || plexus_blobs::BlobStore::open(blob_dir))
-        .await?
-        .context("opening the blob store")?;
-    let blobs = Arc::new(blobs);
-    let uploads = crate::uploads::upload_gate(
-        chain.clone(),
-        &config.uploads,
-        Arc::new(plexus_blobs::upload_auth::system_millis),
-    );
-    let sweeper = crate::uploads::spawn_partial_sweeper(
-        blobs.clone(),
-        Duration::from_secs(config.uploads.partial_ttl_secs),
-    );
-    let app = router(ApiState {
-        chain: chain.clone(),
-        blobs,
-        uploads,
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = http_stop_rx.await;
-            })
-            .await
-    });
-    let status = chain.status();
-    tracing::info!(
-        chain_id = %status.chain_id,
-        height = status.height,
-        api = %api_addr,
-        "node started"
-    );
-    Ok(RunningNode {
-        chain,
-        api_addr,
-        stop,
-        producer: Some(producer),
-        producer_done: Some(done_rx),
-        http_stop: Some(http_stop),
-        http: Some(http),
-        sweeper,
-    })
+    Ok(handle)
 }
 
 impl RunningNode {

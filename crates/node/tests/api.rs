@@ -189,6 +189,53 @@ async fn malformed_requests_get_clear_4xx_errors_and_change_nothing() {
     node.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_at_a_pruned_height_is_refused_with_410_naming_the_oldest_kept_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = common::start_keeping(dir.path(), CHAIN, &alice, 3).await;
+    let base = format!("http://{}", node.api_addr);
+    let get = |path: String| reqwest::get(format!("{base}{path}"));
+    // Empty blocks come every 100 ms; wait (up to 20 s) for height 8.
+    let mut height = 0;
+    for _ in 0..400 {
+        height = node.chain.status().height;
+        if height >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(height >= 8, "the node made no blocks");
+    let alice_addr = Address::from_public_key(&alice.public_key());
+    let gone = get(format!("/v1/accounts/{alice_addr}?height=1"))
+        .await
+        .unwrap();
+    assert_eq!(gone.status().as_u16(), 410);
+    let body: Value = gone.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "height_pruned", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("height 1 is pruned"), "{message}");
+    assert!(message.contains("keeps heights"), "{message}");
+    // The newest height still proves, and old blocks still show their app hash.
+    let now = node.chain.status().height;
+    let acct: Value = get(format!("/v1/accounts/{alice_addr}?height={now}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acct["height"], now, "{acct}");
+    assert_eq!(acct["balance"], "1000000000", "{acct}");
+    let block: Value = get("/v1/blocks/1".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(block["app_hash"].is_string(), "{block}");
+    node.shutdown().await.unwrap();
+}
+
 /// `schema`, or the component it refers to.
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"].as_str() {

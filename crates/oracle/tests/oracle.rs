@@ -58,6 +58,7 @@ async fn start(owner: &SecretKey, oracle_key: &SecretKey) -> Net {
         block_ms: 40,
         min_block_ms: 0,
         uploads: Default::default(),
+        retain_versions: 0,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))

@@ -4,11 +4,20 @@
 //! Versions are block heights. [`Store::stage`] computes the root of the next version without
 //! writing anything; [`Store::commit`] writes the tree nodes, the values, the height, the root
 //! and any side-index entries in one redb transaction (fsync'd), so a crash leaves either the
-//! whole version or none of it. Proofs of inclusion and of absence can be had for any committed
+//! whole version or none of it. Proofs of inclusion and of absence can be had for any kept
 //! version. The store knows nothing of what the keys mean.
+//!
+//! By default every version is kept. With [`Store::set_retain_versions`] the store keeps the
+//! newest `n` versions: reads and proofs below them fail with [`StoreError::Pruned`], and each
+//! commit deletes a bounded share of what only older versions read (see `prune`). The root of
+//! every committed version stays readable, so block headers can still be checked; side-index
+//! entries go with the version that wrote them. A [`snapshot`] of one version lets a new store
+//! start there.
 
 mod hasher;
 mod proof;
+mod prune;
+pub mod snapshot;
 mod tree_io;
 
 pub use hasher::Blake3Hasher;
@@ -16,19 +25,26 @@ pub use proof::{ProofError, StateProof};
 
 use jmt::{JellyfishMerkleTree, KeyHash};
 use plexus_types::Hash;
-use redb::{Database, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tree_io::{value_key, RedbTreeReader, NODES, VALUES};
+use tree_io::{RedbTreeReader, NODES, VALUES};
 
 /// Height, root and other bookkeeping.
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// Unauthenticated side indexes written with a version (for example transaction results).
-const AUX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("aux");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Unauthenticated side indexes written with a version (for example transaction results),
+/// pruned with that version.
+pub(crate) const AUX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("aux");
+/// The root of every committed version (big-endian version → 32 bytes), never pruned.
+pub(crate) const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
 
-const META_VERSION: &str = "version";
-const META_ROOT: &str = "root";
+pub(crate) const META_VERSION: &str = "version";
+pub(crate) const META_ROOT: &str = "root";
+/// The oldest version whose state is kept (absent: 0).
+pub(crate) const META_OLDEST: &str = "oldest";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +56,10 @@ pub enum StoreError {
     OutOfOrder { have: u64, got: u64 },
     #[error("corrupt store: {0}")]
     Corrupt(String),
+    #[error("the state at height {height} is pruned: this node keeps heights {oldest} and above")]
+    Pruned { height: u64, oldest: u64 },
+    #[error("snapshot refused: {0}")]
+    BadSnapshot(String),
 }
 
 macro_rules! db_err {
@@ -72,6 +92,21 @@ pub struct StagedVersion {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// How many newest versions to keep; 0 keeps all.
+    retain: Arc<AtomicU64>,
+}
+
+/// Entries in each part of a store (see [`Store::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    /// Tree nodes of every kept version.
+    pub tree_nodes: u64,
+    /// Versioned value rows of every kept version.
+    pub value_rows: u64,
+    /// Nodes and rows listed for deletion, due or not yet due.
+    pub stale_listed: u64,
+    /// Side-index entries (transaction results), pruned with the version that wrote them.
+    pub side_index: u64,
 }
 
 /// The newest committed version and its root. `version` is `None` before the first commit.
@@ -94,9 +129,45 @@ impl Store {
             txn.open_table(AUX)?;
             txn.open_table(NODES)?;
             txn.open_table(VALUES)?;
+            txn.open_table(ROOTS)?;
+            txn.open_table(prune::STALE)?;
         }
         txn.commit()?;
-        Ok(Store { db: Arc::new(db) })
+        Ok(Store {
+            db: Arc::new(db),
+            retain: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Keeps only the newest `keep` versions from the next commit on (`None`: keep every
+    /// version, the default). Shared by every clone of this store. Lowering it never makes a
+    /// pruned version readable again; raising it keeps more from then on.
+    pub fn set_retain_versions(&self, keep: Option<NonZeroU64>) {
+        self.retain
+            .store(keep.map_or(0, NonZeroU64::get), Ordering::Relaxed);
+    }
+
+    /// The oldest version whose state (values and proofs) is still kept.
+    pub fn oldest_version(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        read_oldest(&txn)
+    }
+
+    /// How many tree nodes and value rows are listed for deletion, due or not yet due.
+    pub fn prune_backlog(&self) -> Result<u64, StoreError> {
+        prune::backlog(&self.db.begin_read()?)
+    }
+
+    /// How many entries each part of the store holds.
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        use redb::ReadableTableMetadata;
+        let txn = self.db.begin_read()?;
+        Ok(StoreStats {
+            tree_nodes: txn.open_table(NODES)?.len()?,
+            value_rows: txn.open_table(VALUES)?.len()?,
+            stale_listed: txn.open_table(prune::STALE)?.len()?,
+            side_index: txn.open_table(AUX)?.len()?,
+        })
     }
 
     /// The newest committed version and its root.
@@ -121,12 +192,16 @@ impl Store {
 
     /// The value of `key` in the newest committed version.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get_at(key, u64::MAX)
+        // The newest version is never pruned.
+        let txn = self.db.begin_read()?;
+        let values = txn.open_table(VALUES)?;
+        tree_io::latest_value(&values, key_hash(key), u64::MAX)
     }
 
     /// The value of `key` as of `version` (the newest write at or below it).
     pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
+        refuse_pruned(&txn, version)?;
         let values = txn.open_table(VALUES)?;
         tree_io::latest_value(&values, key_hash(key), version)
     }
@@ -145,7 +220,9 @@ impl Store {
         key: &[u8],
         version: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof), StoreError> {
-        let reader = RedbTreeReader::new(&self.db)?;
+        let txn = self.db.begin_read()?;
+        refuse_pruned(&txn, version)?;
+        let reader = RedbTreeReader::new(&txn)?;
         let tree = JellyfishMerkleTree::<_, Blake3Hasher>::new(&reader);
         let (value, proof) = tree
             .get_with_proof(key_hash(key), version)
@@ -153,9 +230,18 @@ impl Store {
         Ok((value, StateProof::from_jmt(&proof)))
     }
 
-    /// The root of a committed version.
+    /// The root of a committed version (`None` above the newest). Kept for every version,
+    /// pruned or not, except those below the height a store was imported at.
     pub fn root_at(&self, version: u64) -> Result<Option<Hash>, StoreError> {
-        let reader = RedbTreeReader::new(&self.db)?;
+        let txn = self.db.begin_read()?;
+        if let Some(root) = txn.open_table(ROOTS)?.get(version)? {
+            return Hash::from_slice(root.value())
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt("root is not 32 bytes".into()));
+        }
+        // Stores written before roots were listed: the tree still has them.
+        refuse_pruned(&txn, version)?;
+        let reader = RedbTreeReader::new(&txn)?;
         let tree = JellyfishMerkleTree::<_, Blake3Hasher>::new(&reader);
         let root = tree
             .get_root_hash_option(version)
@@ -174,7 +260,7 @@ impl Store {
                 got: version,
             });
         }
-        let reader = RedbTreeReader::new(&self.db)?;
+        let reader = RedbTreeReader::new(&self.db.begin_read()?)?;
         let tree = JellyfishMerkleTree::<_, Blake3Hasher>::new(&reader);
         let has_deletes = changes.values().any(Option::is_none);
         let (root, batch) = if has_deletes {
@@ -221,32 +307,58 @@ impl Store {
         }
         let mut txn = self.db.begin_write()?;
         txn.set_quick_repair(true);
+        // Listed before the values are written: it looks up each key's previous row.
+        let listed = prune::record_stale(&txn, &staged.batch, staged.version)?
+            + prune::record_side(&txn, staged.version, aux)?;
+        tree_io::write_batch(&txn, &staged.batch.node_batch)?;
         {
-            let mut nodes = txn.open_table(NODES)?;
-            for (node_key, node) in staged.batch.node_batch.nodes() {
-                let k = borsh::to_vec(node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
-                let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
-                nodes.insert(k.as_slice(), v.as_slice())?;
-            }
-            let mut values = txn.open_table(VALUES)?;
-            for ((version, kh), value) in staged.batch.node_batch.values() {
-                let k = value_key(*kh, *version);
-                let v = tree_io::encode_value(value.as_deref());
-                values.insert(k.as_slice(), v.as_slice())?;
-            }
             let mut side = txn.open_table(AUX)?;
             for (k, v) in aux {
                 side.insert(k.as_slice(), v.as_slice())?;
             }
+            txn.open_table(ROOTS)?
+                .insert(staged.version, staged.root.0.as_slice())?;
             let mut meta = txn.open_table(META)?;
             meta.insert(META_VERSION, staged.version.to_be_bytes().as_slice())?;
             meta.insert(META_ROOT, staged.root.0.as_slice())?;
+        }
+        self.advance_oldest(&txn, staged.version, listed)?;
+        #[cfg(test)]
+        if prune::crash_requested() {
+            // The transaction is dropped unfinished, as in a crash after pruning.
+            return Err(StoreError::Db("stopped before the commit".into()));
         }
         txn.commit()?;
         Ok(())
     }
 
-    /// A side-index entry written by [`Store::commit`].
+    /// Within the commit of `version`: moves the oldest kept version up to the retention and
+    /// deletes a bounded share of what is due, in the same transaction, so a crash leaves
+    /// either the version with its pruning or neither.
+    fn advance_oldest(
+        &self,
+        txn: &redb::WriteTransaction,
+        version: u64,
+        listed: usize,
+    ) -> Result<(), StoreError> {
+        let mut oldest = read_oldest_in(&txn.open_table(META)?)?;
+        let keep = self.retain.load(Ordering::Relaxed);
+        if keep > 0 {
+            let target = version.saturating_add(1).saturating_sub(keep);
+            if target > oldest {
+                oldest = target;
+                txn.open_table(META)?
+                    .insert(META_OLDEST, oldest.to_be_bytes().as_slice())?;
+            }
+        }
+        if oldest > 0 {
+            let budget = prune::PRUNE_FLOOR_PER_COMMIT.max(listed.saturating_mul(2));
+            prune::prune_some(txn, oldest, budget)?;
+        }
+        Ok(())
+    }
+
+    /// A side-index entry written by [`Store::commit`] (`None` once its version is pruned).
     pub fn get_aux(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
         let side = txn.open_table(AUX)?;
@@ -265,6 +377,33 @@ impl Snapshot {
     }
 }
 
+fn read_oldest_in(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<u64, StoreError> {
+    match meta.get(META_OLDEST)? {
+        None => Ok(0),
+        Some(v) => Ok(u64::from_be_bytes(v.value().try_into().map_err(|_| {
+            StoreError::Corrupt("oldest version is not 8 bytes".into())
+        })?)),
+    }
+}
+
+fn read_oldest(txn: &redb::ReadTransaction) -> Result<u64, StoreError> {
+    read_oldest_in(&txn.open_table(META)?)
+}
+
+/// Fails with [`StoreError::Pruned`] for a version older than the oldest kept.
+pub(crate) fn refuse_pruned(txn: &redb::ReadTransaction, version: u64) -> Result<(), StoreError> {
+    let oldest = read_oldest(txn)?;
+    if version < oldest {
+        return Err(StoreError::Pruned {
+            height: version,
+            oldest,
+        });
+    }
+    Ok(())
+}
+
 /// The tree key under which `key` is stored.
 pub fn key_hash(key: &[u8]) -> KeyHash {
     KeyHash::with::<Blake3Hasher>(key)
@@ -272,3 +411,5 @@ pub fn key_hash(key: &[u8]) -> KeyHash {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prune;

@@ -4,9 +4,9 @@
 //! range scan finds the newest version at or below a bound) → 0 (deleted) or 1 ‖ value.
 
 use crate::{Blake3Hasher, StoreError};
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
 pub(crate) const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
@@ -52,6 +52,23 @@ pub(crate) fn latest_value(
     }
 }
 
+/// Writes the tree nodes and value rows of one version.
+pub(crate) fn write_batch(txn: &WriteTransaction, batch: &NodeBatch) -> Result<(), StoreError> {
+    let mut nodes = txn.open_table(NODES)?;
+    for (node_key, node) in batch.nodes() {
+        let k = borsh::to_vec(node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
+        nodes.insert(k.as_slice(), v.as_slice())?;
+    }
+    let mut values = txn.open_table(VALUES)?;
+    for ((version, kh), value) in batch.values() {
+        let k = value_key(*kh, *version);
+        let v = encode_value(value.as_deref());
+        values.insert(k.as_slice(), v.as_slice())?;
+    }
+    Ok(())
+}
+
 /// Gives jmt read access to one redb snapshot.
 pub(crate) struct RedbTreeReader {
     nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
@@ -59,8 +76,7 @@ pub(crate) struct RedbTreeReader {
 }
 
 impl RedbTreeReader {
-    pub(crate) fn new(db: &Database) -> Result<Self, StoreError> {
-        let txn = db.begin_read()?;
+    pub(crate) fn new(txn: &redb::ReadTransaction) -> Result<Self, StoreError> {
         Ok(RedbTreeReader {
             nodes: txn.open_table(NODES)?,
             values: txn.open_table(VALUES)?,

@@ -74,6 +74,7 @@ async fn start_node(
         block_ms: 100,
         min_block_ms: 0,
         uploads: Default::default(),
+        retain_versions: 0,
     };
     files.write_new(&genesis, &config, &seeded(4, 0))?;
     plexus_node::run_node(&files, config).await

@@ -10,6 +10,7 @@ mod ledger;
 mod mempool;
 mod rewards;
 mod storage;
+mod store_growth;
 mod transfers;
 
 use clap::Subcommand;
@@ -106,6 +107,25 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Size of the state file as blocks of transfers commit with pruning (keeping the newest
+    /// `keep` heights), next to the same blocks with every height kept.
+    StoreGrowth {
+        /// Blocks to commit.
+        #[arg(long, default_value_t = 2_000)]
+        blocks: u64,
+        /// Transfers in each block.
+        #[arg(long, default_value_t = 20)]
+        txs_per_block: usize,
+        /// Sending accounts.
+        #[arg(long, default_value_t = 256)]
+        accounts: usize,
+        /// Heights of state the pruned run keeps.
+        #[arg(long, default_value_t = 100)]
+        keep: u64,
+        /// Blocks between measurements.
+        #[arg(long, default_value_t = 250)]
+        every: u64,
+    },
 }
 
 /// Runs one benchmark and prints its report (as JSON with `json`).
@@ -140,5 +160,21 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
         BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
         BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
+        BenchCommand::StoreGrowth {
+            blocks,
+            txs_per_block,
+            accounts,
+            keep,
+            every,
+        } => {
+            let args = store_growth::GrowthArgs {
+                blocks,
+                txs_per_block,
+                accounts,
+                keep,
+                every,
+            };
+            store_growth::run(args, json).await
+        }
     }
 }

@@ -148,6 +148,19 @@ impl ApiError {
     }
 }
 
+impl From<plexus_store::StoreError> for ApiError {
+    /// A pruned height is the asker's to change (410 with the oldest kept height); any other
+    /// store error is the node's.
+    fn from(e: plexus_store::StoreError) -> ApiError {
+        match e {
+            plexus_store::StoreError::Pruned { .. } => {
+                ApiError::new(StatusCode::GONE, "height_pruned", e.to_string())
+            }
+            e => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<Reject> for ApiError {
     fn from(r: Reject) -> ApiError {
         let status = match r.code {

@@ -50,6 +50,7 @@ pub(super) struct AtHeight {
         (status = 200, description = "OK", body = AccountView),
         (status = 400, description = "bad address or query", body = ErrorBody),
         (status = 404, description = "height not committed", body = ErrorBody),
+        (status = 410, description = "height pruned: the message names the oldest kept height", body = ErrorBody),
     )
 )]
 pub(super) async fn account(
@@ -83,8 +84,7 @@ pub(super) async fn account(
                     format!("no state at height {height}"),
                 )
             })?;
-        let (acct, proof) = query::account_with_proof(chain.store(), &address, height)
-            .map_err(ApiError::internal)?;
+        let (acct, proof) = query::account_with_proof(chain.store(), &address, height)?;
         let exists = acct.is_some();
         let acct: Account = acct.unwrap_or_default();
         Ok(Json(AccountView {

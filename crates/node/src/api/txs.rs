@@ -161,7 +161,7 @@ fn parse_hash(text: &str) -> ApiResult<Hash> {
     responses(
         (status = 200, description = "committed or pending", body = TxStatusView),
         (status = 400, description = "Bad request", body = ErrorBody),
-        (status = 404, description = "unknown", body = TxStatusView),
+        (status = 404, description = "unknown: never seen, or committed below the oldest height the node keeps", body = TxStatusView),
     )
 )]
 pub(super) async fn tx_status(

@@ -1,13 +1,14 @@
 //! What the node's integration tests share: a node on a fresh home, serving on a free port.
+#![allow(dead_code)]
 
 use plexus_ledger::{Genesis, GenesisAccount, Params};
 use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode, UploadSettings};
 use plexus_types::{Address, Amount, SecretKey};
 
 /// Starts a node of chain `chain_id` in `home`, making blocks every 100 ms, with `alice`
-/// holding 1 000 PLX at genesis.
+/// holding 1 000 PLX at genesis, keeping every height.
 pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) -> RunningNode {
-    start_with_uploads(home, chain_id, alice, UploadSettings::default()).await
+    start_node(home, chain_id, alice, UploadSettings::default(), 0).await
 }
 
 /// [`start`] with the node's upload rules given.
@@ -16,6 +17,33 @@ pub async fn start_with_uploads(
     chain_id: &str,
     alice: &SecretKey,
     uploads: UploadSettings,
+) -> RunningNode {
+    start_node(home, chain_id, alice, uploads, 0).await
+}
+
+/// Like [`start`], keeping state for the newest `retain_versions` heights (0: all).
+pub async fn start_keeping(
+    home: &std::path::Path,
+    chain_id: &str,
+    alice: &SecretKey,
+    retain_versions: u64,
+) -> RunningNode {
+    start_node(
+        home,
+        chain_id,
+        alice,
+        UploadSettings::default(),
+        retain_versions,
+    )
+    .await
+}
+
+async fn start_node(
+    home: &std::path::Path,
+    chain_id: &str,
+    alice: &SecretKey,
+    uploads: UploadSettings,
+    retain_versions: u64,
 ) -> RunningNode {
     let files = NodeFiles::new(home);
     let genesis = Genesis {
@@ -36,6 +64,7 @@ pub async fn start_with_uploads(
         block_ms: 100,
         min_block_ms: 0,
         uploads,
+        retain_versions,
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
