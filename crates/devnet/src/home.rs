@@ -85,6 +85,9 @@ pub fn open<H: Keys + Validators>(
     if let Some(api) = args.api {
         config.api = api;
     }
+    if let Some(keep) = args.retain_versions {
+        config.retain_versions = keep;
+    }
     if args.all_agents() > 0 {
         config.block_ms = AGENT_BLOCK_MS;
         config.min_block_ms = AGENT_BLOCK_MS;

@@ -16,6 +16,10 @@ pub struct DevnetArgs {
     /// Longest time between blocks, in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub block_ms: u64,
+    /// How many newest heights of state the node keeps (0: every height; a new devnet keeps
+    /// 10 000).
+    #[arg(long)]
+    pub retain_versions: Option<u64>,
     /// Demo transfers per second.
     #[arg(long, default_value_t = 5.0)]
     pub demo_tps: f64,
