@@ -368,9 +368,10 @@ impl Agent {
                 self.ctx.ports.node.clone(),
                 &self.config.node,
                 self.ctx.ports.transport.clone(),
-                self.device_key(),
+                self.ctx.device.secret_key(),
                 &self.config.blob_sources,
             )?;
+            keeper.answer_on(&self.ctx.chain().await?.chain_id);
             let endpoint = host.serve("blobs", keeper.router()).await?;
             let _ = self.endpoint.set(endpoint);
             return Ok(Some(Replicas::new(

@@ -6,11 +6,12 @@
 
 use crate::context::DeviceContext;
 use crate::error::AgentError;
+use plexus_blobs::answer_auth::AnswerSigner;
 use plexus_blobs::client::BlobClient;
 use plexus_blobs::upload_gate::ListedBlobs;
 use plexus_blobs::{BlobId, BlobState, BlobStore};
 use plexus_client::{ClientError, NodeApi, Transport};
-use plexus_types::PublicKey;
+use plexus_types::{PublicKey, SecretKey};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -34,6 +35,8 @@ pub struct SyncReport {
 /// Keeps the replicas the chain assigns to one storage device.
 pub struct ReplicaKeeper {
     device: PublicKey,
+    /// Signs the service's audit answers with the device key.
+    answers: Arc<AnswerSigner>,
     node: Arc<dyn NodeApi>,
     sources: Vec<String>,
     store: Arc<BlobStore>,
@@ -52,7 +55,7 @@ impl ReplicaKeeper {
         node: Arc<dyn NodeApi>,
         node_url: &str,
         transport: Arc<dyn Transport>,
-        device: PublicKey,
+        device: &SecretKey,
         other_sources: &[String],
     ) -> Result<ReplicaKeeper, StorageError> {
         let store = Arc::new(BlobStore::open(data_dir.join("blobs"))?);
@@ -64,7 +67,8 @@ impl ReplicaKeeper {
         let mut sources = vec![node_url.trim_end_matches('/').to_string()];
         sources.extend(other_sources.iter().cloned());
         Ok(ReplicaKeeper {
-            device,
+            device: device.public_key(),
+            answers: AnswerSigner::new(device.clone()),
             node,
             sources,
             store,
@@ -72,6 +76,11 @@ impl ReplicaKeeper {
             incoming,
             blobs: BlobClient::with_transport(transport),
         })
+    }
+
+    /// The chain the device answers audits on: its service signs answers from now on.
+    pub fn answer_on(&self, chain_id: &str) {
+        self.answers.set_chain(chain_id);
     }
 
     /// Deletes a kept replica (what a cheating device does; an honest one never calls it).
@@ -87,9 +96,14 @@ impl ReplicaKeeper {
     }
 
     /// The blob service to mount: `/v1/blobs` over this keeper's store, taking uploads of
-    /// the blobs assigned to the device at the last round only.
+    /// the blobs assigned to the device at the last round only, and signing audit answers with
+    /// the device key (once [`ReplicaKeeper::answer_on`] names the chain).
     pub fn router(&self) -> axum::Router {
-        plexus_blobs::http::router(self.store.clone(), self.assigned.clone())
+        plexus_blobs::http::signing_router(
+            self.store.clone(),
+            self.assigned.clone(),
+            Some(self.answers.clone()),
+        )
     }
 
     /// Deletes partial uploads that have not grown for [`PARTIAL_UPLOAD_TTL`] at `now`.

@@ -69,14 +69,13 @@ async fn an_assigned_blob_is_fetched_verified_kept_and_served() {
     let deals = Arc::new(Mutex::new(vec![id]));
     let node = fake_node(node_store, deals.clone()).await;
 
-    let device = SecretKey::from_seed([3; 32]).public_key();
     let transport = Arc::new(HttpTransport::new(None, Duration::from_secs(3)).unwrap());
     let keeper = ReplicaKeeper::open(
         &dir.path().join("agent"),
         Arc::new(NodeClient::new(&node).unwrap()),
         &node,
         transport,
-        device,
+        &SecretKey::from_seed([3; 32]),
         &[],
     )
     .unwrap();
@@ -136,7 +135,7 @@ async fn a_stranger_cannot_upload_to_a_storage_agent() {
         Arc::new(NodeClient::new(&node).unwrap()),
         &node,
         transport,
-        SecretKey::from_seed([3; 32]).public_key(),
+        &SecretKey::from_seed([3; 32]),
         &[],
     )
     .unwrap();

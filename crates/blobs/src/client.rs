@@ -4,6 +4,7 @@
 //! verifies every chunk group as it arrives, and when a source sends a byte that does not
 //! verify (or fails) fetches the rest of that segment from the next source.
 
+use crate::answer_auth::{AnswerCheck, ANSWER_SIGNATURE_HEADER};
 use crate::channel_io;
 use crate::http::SIZE_HEADER;
 use crate::store::chunk_ranges;
@@ -213,7 +214,8 @@ impl BlobClient {
     /// Asks the service at `base` to answer a retrievability challenge on `groups` of blob `id`
     /// within `deadline`, and checks the answer against the id and `size` alone. Returns the
     /// number of data bytes the answer proved; any failure (no answer in time, an error, an
-    /// answer that does not verify) is an error naming why.
+    /// answer that does not verify, or, with `signed`, one not signed by the expected device
+    /// over its nonce) is an error naming why.
     pub async fn challenge(
         &self,
         base: &str,
@@ -221,23 +223,37 @@ impl BlobClient {
         size: u64,
         groups: &[u64],
         deadline: Duration,
+        signed: Option<&AnswerCheck>,
     ) -> Result<u64, ClientError> {
         let list: Vec<String> = groups.iter().map(u64::to_string).collect();
-        let url = format!(
+        let mut url = format!(
             "{}/v1/blobs/{id}/proof?groups={}",
             base.trim_end_matches('/'),
             list.join(",")
         );
+        if let Some(check) = signed {
+            url.push_str(&format!("&nonce={}", hex::encode(check.nonce)));
+        }
         let answer = async {
             let response = self.send(Method::GET, &url, Body::empty()).await?;
             if !response.status().is_success() {
                 return Err(remote(&url, error_reason(response).await));
             }
-            read_all(&url, response).await
+            let signature = response
+                .headers()
+                .get(ANSWER_SIGNATURE_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            Ok((read_all(&url, response).await?, signature))
         };
-        let answer = tokio::time::timeout(deadline, answer)
+        let (answer, signature) = tokio::time::timeout(deadline, answer)
             .await
             .map_err(|_| remote(&url, format!("no answer within {deadline:?}")))??;
+        if let Some(check) = signed {
+            check
+                .verify(id, &answer, signature.as_deref())
+                .map_err(|e| remote(&url, e))?;
+        }
         crate::retrievability::verify(id, size, groups, &answer)
             .map_err(|e| remote(&url, format!("the answer does not verify: {e}")))
     }

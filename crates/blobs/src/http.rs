@@ -25,6 +25,8 @@ use serde_json::json;
 use std::io;
 use std::sync::Arc;
 
+use crate::answer_auth::{AnswerSigner, ANSWER_SIGNATURE_HEADER};
+
 /// Content type of a verified encoding: bytes interleaved with the hashes that prove them.
 pub const BAO_CONTENT_TYPE: &str = "application/x-bao";
 /// Header carrying the blob's total size on a range answer.
@@ -33,6 +35,16 @@ pub const SIZE_HEADER: &str = "x-blob-size";
 /// The blob routes over `store`, taking the uploads that `gate` admits, ready to merge into
 /// a service's router.
 pub fn router(store: Arc<BlobStore>, gate: Arc<dyn UploadGate>) -> Router {
+    signing_router(store, gate, None)
+}
+
+/// [`router`] for a service that keeps replicas for a device: its audit answers are signed
+/// with the device's key by `answers`.
+pub fn signing_router(
+    store: Arc<BlobStore>,
+    gate: Arc<dyn UploadGate>,
+    answers: Option<Arc<AnswerSigner>>,
+) -> Router {
     Router::new()
         .route("/v1/blobs", get(list))
         .route("/v1/blobs/{id}/status", get(status))
@@ -40,13 +52,18 @@ pub fn router(store: Arc<BlobStore>, gate: Arc<dyn UploadGate>) -> Router {
         .route("/v1/blobs/{id}", get(download).put(upload))
         // An upload's body is bounded by what it announced (see `upload`), not by a constant.
         .layer(DefaultBodyLimit::disable())
-        .with_state(Service { store, gate })
+        .with_state(Service {
+            store,
+            gate,
+            answers,
+        })
 }
 
 #[derive(Clone)]
 struct Service {
     store: Arc<BlobStore>,
     gate: Arc<dyn UploadGate>,
+    answers: Option<Arc<AnswerSigner>>,
 }
 
 /// The most bytes the verified encoding of bytes `offset..size` can take: the bytes, and at
@@ -167,10 +184,12 @@ async fn status(
 #[derive(Deserialize)]
 struct ProofQuery {
     groups: String,
+    /// The auditor's nonce (64 hex digits), which a device's service signs with its answer.
+    nonce: Option<String>,
 }
 
 async fn proof(
-    State(Service { store, .. }): State<Service>,
+    State(Service { store, answers, .. }): State<Service>,
     Path(id): Path<String>,
     Query(q): Query<ProofQuery>,
 ) -> Result<Response, BlobError> {
@@ -188,12 +207,38 @@ async fn proof(
                 format!("groups must be comma-separated chunk group numbers: {e}"),
             )
         })?;
+    let nonce = match &q.nonce {
+        None => None,
+        Some(text) => Some(
+            hex::decode(text)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    BlobError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_challenge",
+                        "nonce must be 64 hex digits",
+                    )
+                })?,
+        ),
+    };
     let answer = blocking(move || {
         let mut out = Vec::new();
         store.prove(id, &groups, &mut out).map(|()| out)
     })
     .await?;
+    let signature = match (&answers, &nonce) {
+        (Some(signer), Some(nonce)) => signer.sign(id, nonce, &answer),
+        _ => None,
+    };
     let mut response = answer.into_response();
+    if let Some(signature) = signature {
+        response.headers_mut().insert(
+            ANSWER_SIGNATURE_HEADER,
+            HeaderValue::from_str(&hex::encode(signature.to_bytes()))
+                .expect("hex is a valid header value"),
+        );
+    }
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(BAO_CONTENT_TYPE),
@@ -246,7 +291,7 @@ struct UploadQuery {
 }
 
 async fn upload(
-    State(Service { store, gate }): State<Service>,
+    State(Service { store, gate, .. }): State<Service>,
     Path(id): Path<String>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,

@@ -13,6 +13,7 @@
 //! when every byte has been verified; a download that meets a corrupted byte knows exactly
 //! which range to fetch from someone else.
 
+pub mod answer_auth;
 mod channel_io;
 pub mod client;
 mod file_io;

@@ -208,7 +208,7 @@ async fn a_challenge_over_http_verifies_a_kept_blob_and_fails_a_lost_or_altered_
     let groups = challenge_groups(id, size, &[3; 32], 8);
 
     let proved = client
-        .challenge(&url, id, size, &groups, deadline)
+        .challenge(&url, id, size, &groups, deadline, None)
         .await
         .unwrap();
     assert_eq!(proved, 8 * plexus_blobs::CHUNK_GROUP_BYTES);
@@ -244,7 +244,7 @@ async fn a_challenge_over_http_verifies_a_kept_blob_and_fails_a_lost_or_altered_
     copy[(groups[2] * plexus_blobs::CHUNK_GROUP_BYTES + 11) as usize] ^= 1;
     std::fs::write(store.data_path(id), &copy).unwrap();
     let err = client
-        .challenge(&url, id, size, &groups, deadline)
+        .challenge(&url, id, size, &groups, deadline, None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("does not verify"), "{err}");
@@ -253,7 +253,7 @@ async fn a_challenge_over_http_verifies_a_kept_blob_and_fails_a_lost_or_altered_
     std::fs::write(store.data_path(id), &bytes).unwrap();
     store.remove(id).unwrap();
     let err = client
-        .challenge(&url, id, size, &groups, deadline)
+        .challenge(&url, id, size, &groups, deadline, None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("blob_not_found"), "{err}");

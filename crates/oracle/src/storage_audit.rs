@@ -3,7 +3,8 @@
 //! groups of the blob, drawn from a secret derived from the oracle's key, the epoch, the deal
 //! and the device, so no provider can know them before it is asked. The answer must be the
 //! verified encoding of exactly those groups, checked against the blob id alone, within
-//! [`AUDIT_DEADLINE`]. Replicas that fail are reported on chain in one `StorageAudit`
+//! [`AUDIT_DEADLINE`], and signed with the key of the device the chain assigned the replica
+//! to, over a fresh nonce: a server without that key cannot answer for the device. Replicas that fail are reported on chain in one `StorageAudit`
 //! transaction; the ledger then leaves them unpaid for the epoch and reassigns them.
 //!
 //! Each audit is also written to `storage-audits/epoch-E.json` under the oracle's data
@@ -11,6 +12,7 @@
 
 use crate::shared::Shared;
 use futures::StreamExt;
+use plexus_blobs::answer_auth::AnswerCheck;
 use plexus_blobs::retrievability::challenge_groups;
 use plexus_blobs::BlobId;
 use plexus_client::views::DealView;
@@ -32,6 +34,9 @@ pub struct ReplicaAudit {
     pub device: PublicKey,
     pub endpoint: String,
     pub groups: Vec<u64>,
+    /// The nonce the device signs its answer over.
+    #[serde(skip)]
+    pub nonce: [u8; 32],
     /// Data bytes the answer proved, if it verified in time.
     pub proved_bytes: Option<u64>,
     /// Why it failed, if it did.
@@ -81,6 +86,7 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64)
         .map(|d| (d.key, d.capabilities.endpoint.clone()))
         .collect();
     let client = shared.blobs.clone();
+    let chain_id = shared.info.chain_id.clone();
     let mut jobs = Vec::new();
     for deal in deals
         .iter()
@@ -94,6 +100,7 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64)
                 device: *device,
                 endpoint: endpoints.get(device).cloned().unwrap_or_default(),
                 groups: challenge_groups(id, deal.size, &seed, AUDIT_GROUPS),
+                nonce: blake3::derive_key("plexus oracle storage answer nonce v1", &seed),
                 proved_bytes: None,
                 failure: None,
             });
@@ -107,13 +114,25 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64)
         .map(|mut job| {
             let client = client.clone();
             let (id, size) = blobs[&job.deal];
+            let check = AnswerCheck {
+                chain_id: chain_id.clone(),
+                device: job.device,
+                nonce: job.nonce,
+            };
             async move {
                 if job.endpoint.is_empty() {
                     job.failure = Some("the device declares no endpoint".into());
                     return job;
                 }
                 match client
-                    .challenge(&job.endpoint, id, size, &job.groups, AUDIT_DEADLINE)
+                    .challenge(
+                        &job.endpoint,
+                        id,
+                        size,
+                        &job.groups,
+                        AUDIT_DEADLINE,
+                        Some(&check),
+                    )
                     .await
                 {
                     Ok(bytes) => job.proved_bytes = Some(bytes),

@@ -58,6 +58,25 @@ pub fn challenge_fetch(chain_id: &str, device: &PublicKey, at_ms: u64) -> Vec<u8
     m
 }
 
+/// What a storage device signs with its key when it answers an audit of blob `blob` on chain
+/// `chain_id`: the auditor's `nonce` (fresh per audit) and the hash of the exact answer. An
+/// answer is thereby the device's own: a server without its key cannot answer for it.
+pub fn storage_answer(
+    chain_id: &str,
+    device: &PublicKey,
+    blob: &Hash,
+    nonce: &[u8; 32],
+    answer: &Hash,
+) -> Vec<u8> {
+    let mut m = b"plexus/storage-answer/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(device.as_bytes());
+    m.extend_from_slice(&blob.0);
+    m.extend_from_slice(nonce);
+    m.extend_from_slice(&answer.0);
+    m
+}
+
 /// What an account or device key signs to upload blob `blob` of `size` bytes to a node of
 /// `chain_id` at `at_ms` (its clock, milliseconds since the Unix epoch). The statement names
 /// the blob and its size, so a replayed signature can only upload the very bytes the signer
