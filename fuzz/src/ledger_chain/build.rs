@@ -2,11 +2,14 @@
 //! state: picks become the ids of objects the chain holds, and a transaction without a chosen
 //! signer is signed by whoever the object belongs to.
 
-use super::plan::{Action, Amt, CellChoice, EpochChoice, FraudSize, Hostile, Id, TxPlan};
+use super::plan::{
+    Action, Amt, AuditTwist, BidTwist, DealTwist, EpochChoice, Hostile, ManifestTwist, OrderTwist,
+    RawId, RegisterTwist, ResultTwist, RoundTwist, TaskTwist, TxPlan,
+};
 use super::{
     account, addr, device, every_address, every_key, oracle, ACCOUNTS, CHAIN, DEVICES, FEE, ORACLES,
 };
-use plexus_ledger::market::{Bid, Lease, Order};
+use plexus_ledger::market::{Bid, Lease, Order, MIN_BID_DEPOSIT};
 use plexus_ledger::registry::Device;
 use plexus_ledger::storage::StorageDeal;
 use plexus_ledger::training::TrainingTask;
@@ -55,7 +58,7 @@ pub fn block(ledger: &PlexusLedger, plans: &[TxPlan]) -> Built {
     };
     let mut built = Built::default();
     for (i, plan) in plans.iter().enumerate() {
-        let (natural, body) = view.body(&plan.action, i);
+        let (natural, body) = view.body(&plan.action);
         let key = match plan.signer {
             Some(s) => signer.keys[s as usize % signer.keys.len()].clone(),
             None => natural.unwrap_or_else(|| account(i as u8 % ACCOUNTS)),
@@ -130,7 +133,6 @@ impl View {
 
     fn epoch(&self, e: EpochChoice) -> u64 {
         match e {
-            EpochChoice::Last => self.last_epoch,
             EpochChoice::Back(b) => self.last_epoch.saturating_sub(b as u64),
             EpochChoice::Current => self.last_epoch + 1,
             EpochChoice::Max => u64::MAX,
@@ -139,105 +141,85 @@ impl View {
     }
 
     /// The body an action asks for, and who it belongs to (`None`: anyone).
-    fn body(&self, action: &Action, index: usize) -> (Option<SecretKey>, Body) {
+    fn body(&self, action: &Action) -> (Option<SecretKey>, Body) {
         match action {
-            Action::Transfer { to, amount } => {
+            Action::Transfer { to, amount, twist } => {
                 let all = every_address();
-                let to = all[*to as usize % all.len()];
-                (
-                    None,
-                    Body::Transfer {
-                        to,
-                        amount: Amount(amount.value()),
-                    },
-                )
+                let body = Body::Transfer {
+                    to: all[*to as usize % all.len()],
+                    amount: Amount(twist.map_or(*amount as u128, Amt::value)),
+                };
+                (None, body)
             }
             Action::Register {
                 device: d,
                 class,
-                stake,
-                cell,
-                wrong_device_signature,
-            } => {
-                // Registered under the device's usual owner, unless the plan picks a signer:
-                // then the statement names the usual owner and the registration fails.
-                let owner = account(d % ACCOUNTS);
-                let dev = device(d % DEVICES);
-                let signing = if *wrong_device_signature {
-                    device(d.wrapping_add(1) % DEVICES)
-                } else {
-                    dev.clone()
-                };
-                let statement =
-                    statements::device_registration(CHAIN, &addr(&owner), &dev.public_key());
-                let body = Body::RegisterDevice {
-                    device: dev.public_key(),
-                    class: CLASSES[*class as usize % CLASSES.len()].into(),
-                    capabilities: capabilities(4),
-                    h3_cell: cell_of(*cell),
-                    stake: Amount(stake.value()),
-                    device_signature: signing.sign(&statement),
-                };
-                (Some(owner), body)
-            }
+                twist,
+            } => (Some(account(d % ACCOUNTS)), register(*d, *class, twist)),
             Action::UpdateDevice {
                 device: d,
                 cpu_cores,
-                cell,
+                twist,
             } => {
                 let body = Body::UpdateDevice {
                     device: device(d % DEVICES).public_key(),
-                    capabilities: capabilities(*cpu_cores as u32),
-                    h3_cell: cell_of(*cell),
+                    capabilities: capabilities(*cpu_cores as u32 % 16),
+                    h3_cell: twist.unwrap_or(CELL),
                 };
                 (Some(self.device_owner(*d)), body)
             }
-            Action::Retire { device: d } => (
-                Some(self.device_owner(*d)),
-                Body::RetireDevice {
+            Action::Retire { device: d } => {
+                let body = Body::RetireDevice {
                     device: device(d % DEVICES).public_key(),
-                },
-            ),
-            Action::WithdrawStake { device: d } => (
-                Some(self.device_owner(*d)),
-                Body::WithdrawStake {
+                };
+                (Some(self.device_owner(*d)), body)
+            }
+            Action::WithdrawStake { device: d } => {
+                let body = Body::WithdrawStake {
                     device: device(d % DEVICES).public_key(),
-                },
-            ),
+                };
+                (Some(self.device_owner(*d)), body)
+            }
             Action::Manifest {
                 oracle: o,
-                epoch,
+                back,
                 resource,
                 variant,
-                total_units,
+                twist,
             } => {
-                let (name, m) = manifest(self.epoch(*epoch), *resource, *variant);
+                let (name, m) = self.manifest(*back, *resource, *variant, twist);
                 let body = Body::SubmitManifest {
                     epoch: m.epoch(),
-                    resource: name.into(),
+                    resource: name,
                     root: m.root(),
-                    total_units: total_units.map_or(m.total_units(), Amt::value),
+                    total_units: match twist {
+                        Some(ManifestTwist::Units(u)) => u.value(),
+                        _ => m.total_units(),
+                    },
                     evidence_root: m.evidence_root(),
                 };
                 (Some(oracle(o % ORACLES)), body)
             }
             Action::Claim {
                 device: d,
-                epoch,
+                back,
                 resource,
                 variant,
-                units,
+                twist,
             } => {
-                let (name, m) = manifest(self.epoch(*epoch), *resource, *variant);
+                let (name, m) = self.manifest(*back, *resource, *variant, twist);
                 let (leaf, proof) = m
                     .proof(&device(d % DEVICES).public_key())
                     .expect("every device has a leaf");
                 let body = Body::ClaimReward(RewardClaim {
                     epoch: m.epoch(),
-                    resource: name.into(),
+                    resource: name,
                     device: leaf.device,
                     owner: leaf.owner,
-                    units: units.map_or(leaf.units, Amt::value),
+                    units: match twist {
+                        Some(ManifestTwist::Units(u)) => u.value(),
+                        _ => leaf.units,
+                    },
                     proof,
                 });
                 (Some(account(d % DEVICES % ACCOUNTS)), body)
@@ -245,105 +227,131 @@ impl View {
             Action::Fraud {
                 device: d,
                 wrong,
-                n,
+                twist,
             } => (
                 Some(account(d.wrapping_add(1) % ACCOUNTS)),
-                fraud(*d, *wrong, *n),
+                fraud(*d, *wrong, *twist),
             ),
             Action::Deal {
                 blob,
-                size,
                 replicas,
                 epochs,
                 price,
+                twist,
             } => {
-                let body = Body::StorageDeal(StorageDealTerms {
+                let mut terms = StorageDealTerms {
                     blob: Hash::of(&[*blob % 4]),
-                    size: size.value(),
-                    replicas: replicas.value32(),
-                    epochs: epochs.value(),
-                    price_per_replica_epoch: Amount(price.value()),
-                });
-                (None, body)
+                    size: 1 << 10,
+                    replicas: 1 + *replicas as u32 % 2,
+                    epochs: 1 + *epochs as u64 % 3,
+                    price_per_replica_epoch: Amount(1 + *price as u128 % 2_000),
+                };
+                match twist {
+                    Some(DealTwist::Size(n)) => terms.size = n.value(),
+                    Some(DealTwist::Replicas(n)) => terms.replicas = n.value32(),
+                    Some(DealTwist::Epochs(n)) => terms.epochs = n.value(),
+                    Some(DealTwist::Price(a)) => terms.price_per_replica_epoch = Amount(a.value()),
+                    None => {}
+                }
+                (None, Body::StorageDeal(terms))
             }
             Action::Audit {
                 oracle: o,
-                epoch,
-                failures,
+                deal,
+                replica,
+                twist,
             } => {
-                let failures = failures
-                    .iter()
-                    .take(4)
-                    .map(|(deal, replica)| {
-                        let found = match deal {
-                            Id::Pick(p) => pick(&self.deals, *p),
-                            Id::Raw(_) => None,
-                        };
-                        match found {
-                            Some(deal) => StorageFailure {
-                                deal: deal.id,
-                                device: pick(&deal.providers, *replica)
-                                    .unwrap_or_else(|| device(*replica % DEVICES).public_key()),
-                            },
-                            None => StorageFailure {
-                                deal: resolve(*deal, self.deals.iter().map(|d| d.id)),
-                                device: device(*replica % DEVICES).public_key(),
-                            },
-                        }
-                    })
-                    .collect();
+                // The failure of a replica of `deal` (any id; a replica of device `replica`'s
+                // where the chain holds no such open deal).
+                let failure = |id: u64, replica: u8| {
+                    let open = self.deals.iter().find(|d| d.id == id);
+                    StorageFailure {
+                        deal: id,
+                        device: open
+                            .and_then(|d| pick(&d.providers, replica))
+                            .unwrap_or_else(|| device(replica % DEVICES).public_key()),
+                    }
+                };
+                let failures = match twist {
+                    Some(AuditTwist::Deal(id)) => vec![failure(*id, *replica)],
+                    Some(AuditTwist::Failures(f)) => {
+                        f.iter().take(4).map(|(id, r)| failure(*id, *r)).collect()
+                    }
+                    _ => {
+                        let id = pick(&self.deals, *deal).map_or(0, |d| d.id);
+                        vec![failure(id, *replica)]
+                    }
+                };
+                let epoch = match twist {
+                    Some(AuditTwist::Epoch(e)) => self.epoch(*e),
+                    _ => self.last_epoch + 1,
+                };
                 (
                     Some(oracle(o % ORACLES)),
-                    Body::StorageAudit {
-                        epoch: self.epoch(*epoch),
-                        failures,
-                    },
+                    Body::StorageAudit { epoch, failures },
                 )
             }
             Action::CreateTask {
                 coordinator,
                 rounds,
-                min_participants,
                 budget,
+                twist,
             } => {
-                let body = Body::CreateTrainingTask(TrainingTaskTerms {
+                let rounds = 1 + *rounds as u32 % 3;
+                let mut terms = TrainingTaskTerms {
                     dataset: "digits".into(),
                     spec: "{}".into(),
                     validation_commitment: Hash::of(b"validation"),
-                    rounds: rounds.value32(),
-                    min_participants: min_participants.value32(),
-                    budget: Amount(budget.value()),
+                    rounds,
+                    min_participants: 1,
+                    budget: Amount(*budget as u128 + rounds as u128),
                     coordinator: addr(&account(coordinator % ACCOUNTS)),
-                });
-                (None, body)
+                };
+                match twist {
+                    Some(TaskTwist::Rounds(n)) => terms.rounds = n.value32(),
+                    Some(TaskTwist::MinParticipants(n)) => terms.min_participants = n.value32(),
+                    Some(TaskTwist::Budget(a)) => terms.budget = Amount(a.value()),
+                    None => {}
+                }
+                (None, Body::CreateTrainingTask(terms))
             }
-            Action::Join { task } => (
+            Action::Join { task, twist } => (
                 None,
                 Body::JoinTrainingTask {
-                    task: resolve(*task, self.tasks.iter().map(|t| t.id)),
+                    task: self.task_id(*task, *twist),
                 },
             ),
             Action::Round {
                 task,
-                skew,
                 scores,
-                unsorted,
+                twist,
             } => {
-                let id = resolve(*task, self.tasks.iter().map(|t| t.id));
+                let raw = match twist {
+                    Some(RoundTwist::Task(id)) => Some(*id),
+                    _ => None,
+                };
+                let id = self.task_id(*task, raw);
                 let found = self.tasks.iter().find(|t| t.id == id);
-                let done = found.map_or(0, |t| t.rounds_done());
-                let round = done
+                let skew = match twist {
+                    Some(RoundTwist::Skew(n)) => n.value32(),
+                    _ => 0,
+                };
+                let round = found
+                    .map_or(0, |t| t.rounds_done())
                     .saturating_add(1)
-                    .saturating_add(skew.map_or(0, |s| s.value32()));
+                    .saturating_add(skew);
                 let mut scores: Vec<TrainingScore> = scores
                     .iter()
                     .take(6)
                     .map(|(who, score)| TrainingScore {
                         participant: addr(&self.keys[*who as usize % self.keys.len()]),
-                        score: score.value(),
+                        score: match twist {
+                            Some(RoundTwist::Score(n)) => n.value(),
+                            _ => *score as u64,
+                        },
                     })
                     .collect();
-                if !unsorted {
+                if !matches!(twist, Some(RoundTwist::Unsorted)) {
                     scores.sort_by_key(|s| s.participant);
                     scores.dedup_by_key(|s| s.participant);
                 }
@@ -358,8 +366,8 @@ impl View {
                 });
                 (found.and_then(|t| self.key_of(&t.terms.coordinator)), body)
             }
-            Action::Cancel { task } => {
-                let id = resolve(*task, self.tasks.iter().map(|t| t.id));
+            Action::Cancel { task, twist } => {
+                let id = self.task_id(*task, *twist);
                 let sponsor = self
                     .tasks
                     .iter()
@@ -369,14 +377,13 @@ impl View {
             }
             Action::Order {
                 inference,
-                cpu_cores,
-                max_price,
-                duration,
                 replicas,
+                duration,
                 sample_per_mille,
                 deposit,
+                twist,
             } => {
-                let body = Body::CreateOrder(OrderTerms {
+                let mut terms = OrderTerms {
                     spec: Hash::of(b"spec"),
                     runtime: if *inference {
                         JobRuntime::Inference
@@ -384,34 +391,53 @@ impl View {
                         JobRuntime::Wasm
                     },
                     resources: Capabilities {
-                        cpu_cores: *cpu_cores as u32 % 8,
+                        cpu_cores: 2,
                         memory_mb: 1024,
                         ..Capabilities::default()
                     },
-                    max_price_per_block: Amount(max_price.value()),
-                    duration_blocks: duration.value(),
-                    replicas: replicas.value32(),
-                    sample_per_mille: sample_per_mille.value32(),
-                    deposit: Amount(deposit.value()),
-                });
-                (None, body)
+                    max_price_per_block: Amount(100),
+                    duration_blocks: 4 + *duration as u64 % 20,
+                    replicas: 1 + *replicas as u32 % 2,
+                    sample_per_mille: *sample_per_mille as u32 % 1001,
+                    deposit: Amount(1 + *deposit as u128),
+                };
+                match twist {
+                    Some(OrderTwist::MaxPrice(a)) => terms.max_price_per_block = Amount(a.value()),
+                    Some(OrderTwist::Duration(n)) => terms.duration_blocks = n.value(),
+                    Some(OrderTwist::Replicas(n)) => terms.replicas = n.value32(),
+                    Some(OrderTwist::Sample(n)) => terms.sample_per_mille = n.value32(),
+                    Some(OrderTwist::Deposit(a)) => terms.deposit = Amount(a.value()),
+                    Some(OrderTwist::CpuCores(c)) => terms.resources.cpu_cores = *c,
+                    None => {}
+                }
+                (None, Body::CreateOrder(terms))
             }
             Action::Bid {
                 order,
                 device: d,
                 price,
-                deposit,
+                twist,
             } => {
+                let order = match twist {
+                    Some(BidTwist::Order(id)) => *id,
+                    _ => self.live_order(*order),
+                };
                 let body = Body::PlaceBid {
-                    order: resolve(*order, self.orders.iter().map(|o| o.id)),
+                    order,
                     device: device(d % DEVICES).public_key(),
-                    price_per_block: Amount(price.value()),
-                    deposit: Amount(deposit.value()),
+                    price_per_block: Amount(match twist {
+                        Some(BidTwist::Price(a)) => a.value(),
+                        _ => 1 + *price as u128 % 120,
+                    }),
+                    deposit: match twist {
+                        Some(BidTwist::Deposit(a)) => Amount(a.value()),
+                        _ => MIN_BID_DEPOSIT,
+                    },
                 };
                 (Some(self.device_owner(*d)), body)
             }
-            Action::CloseBid { bid } => {
-                let id = resolve(*bid, self.bids.iter().map(|b| b.id));
+            Action::CloseBid { bid, twist } => {
+                let id = twist.unwrap_or_else(|| pick(&self.bids, *bid).map_or(0, |b| b.id));
                 let provider = self
                     .bids
                     .iter()
@@ -422,41 +448,87 @@ impl View {
             Action::Result {
                 lease,
                 output,
-                agrees_with,
+                twist,
             } => {
-                let id = resolve(*lease, self.leases.iter().map(|l| l.id));
-                let body = Body::SubmitJobResult(JobResult {
-                    lease: id,
-                    output: Hash::of(&[output % 2]),
-                    agrees_with: agrees_with
+                let id = match twist {
+                    Some(ResultTwist::Lease(id)) => *id,
+                    _ => self.active_lease(*lease),
+                };
+                let agrees_with = match twist {
+                    Some(ResultTwist::AgreesWith(picks)) => picks
                         .iter()
                         .take(4)
-                        .map(|l| resolve(*l, self.leases.iter().map(|l| l.id)))
+                        .map(|p| pick(&self.leases, *p).map_or(0, |l| l.id))
                         .collect(),
+                    _ => Vec::new(),
+                };
+                let body = Body::SubmitJobResult(JobResult {
+                    lease: id,
+                    output: Hash::of(&[*output as u8]),
+                    agrees_with,
                 });
                 (self.lease_provider(id), body)
             }
-            Action::WithdrawLease { lease } => {
-                let id = resolve(*lease, self.leases.iter().map(|l| l.id));
+            Action::WithdrawLease { lease, twist } => {
+                let id = twist.unwrap_or_else(|| pick(&self.leases, *lease).map_or(0, |l| l.id));
                 (self.lease_provider(id), Body::WithdrawLease { lease: id })
             }
-            Action::CloseLease { lease } => {
-                let id = resolve(*lease, self.leases.iter().map(|l| l.id));
+            Action::CloseLease { lease, twist } => {
+                let id = twist.unwrap_or_else(|| self.active_lease(*lease));
                 (self.lease_provider(id), Body::CloseLease { lease: id })
             }
-            Action::CloseOrder { order } => {
-                let id = resolve(*order, self.orders.iter().map(|o| o.id));
+            Action::CloseOrder { order, twist } => {
+                let id = twist.unwrap_or_else(|| self.live_order(*order));
                 let owner = self
                     .orders
                     .iter()
                     .find(|o| o.id == id)
                     .and_then(|o| self.key_of(&o.owner));
-                (
-                    owner.or_else(|| Some(account(index as u8 % ACCOUNTS))),
-                    Body::CloseOrder { order: id },
-                )
+                (owner, Body::CloseOrder { order: id })
             }
         }
+    }
+
+    /// The epoch and manifest an oracle votes for (or a claim is made against): of the last
+    /// or the one before, the resource picked, nearly always the common variant.
+    fn manifest(
+        &self,
+        back: bool,
+        resource: u8,
+        variant: u8,
+        twist: &Option<ManifestTwist>,
+    ) -> (String, Manifest) {
+        let epoch = match twist {
+            Some(ManifestTwist::Epoch(e)) => self.epoch(*e),
+            _ => self.last_epoch.saturating_sub(back as u64),
+        };
+        let (name, m) = manifest(epoch, RESOURCES[resource as usize % 2], variant >= 224);
+        match twist {
+            Some(ManifestTwist::Resource(r)) => {
+                (RESOURCES[*r as usize % RESOURCES.len()].into(), m)
+            }
+            _ => (name.into(), m),
+        }
+    }
+
+    fn task_id(&self, p: u8, raw: Option<RawId>) -> u64 {
+        raw.unwrap_or_else(|| pick(&self.tasks, p).map_or(0, |t| t.id))
+    }
+
+    /// An order still taking bids or running, else any order.
+    fn live_order(&self, p: u8) -> u64 {
+        let live: Vec<&Order> = self.orders.iter().filter(|o| !o.is_closed()).collect();
+        pick(&live, p)
+            .or_else(|| pick(&self.orders.iter().collect::<Vec<_>>(), p))
+            .map_or(0, |o| o.id)
+    }
+
+    /// An active lease, else any lease.
+    fn active_lease(&self, p: u8) -> u64 {
+        let active: Vec<&Lease> = self.leases.iter().filter(|l| l.is_active()).collect();
+        pick(&active, p)
+            .or_else(|| pick(&self.leases.iter().collect::<Vec<_>>(), p))
+            .map_or(0, |l| l.id)
     }
 
     fn lease_provider(&self, id: u64) -> Option<SecretKey> {
@@ -472,23 +544,6 @@ fn pick<T: Clone>(items: &[T], p: u8) -> Option<T> {
     (!items.is_empty()).then(|| items[p as usize % items.len()].clone())
 }
 
-/// An id: `Pick` names one of `ids` or the id after the largest (which does not exist yet),
-/// `Raw` any id.
-fn resolve(id: Id, ids: impl Iterator<Item = u64>) -> u64 {
-    match id {
-        Id::Raw(r) => r,
-        Id::Pick(p) => {
-            let ids: Vec<u64> = ids.collect();
-            let next = ids.iter().max().map_or(0, |m| m.saturating_add(1));
-            if p as usize % (ids.len() + 1) == ids.len() {
-                next
-            } else {
-                ids[p as usize % (ids.len() + 1)]
-            }
-        }
-    }
-}
-
 fn capabilities(cpu_cores: u32) -> Capabilities {
     Capabilities {
         cpu_cores,
@@ -497,61 +552,75 @@ fn capabilities(cpu_cores: u32) -> Capabilities {
     }
 }
 
-fn cell_of(cell: CellChoice) -> u64 {
-    match cell {
-        CellChoice::Valid => CELL,
-        CellChoice::Zero => 0,
-        CellChoice::Raw(r) => r,
+/// A registration of device `d` under its usual owner, of the class picked among those a
+/// device may register under with their minimum stake.
+fn register(d: u8, class: u8, twist: &Option<RegisterTwist>) -> Body {
+    let owner = account(d % ACCOUNTS);
+    let dev = device(d % DEVICES);
+    let (class, stake) = match twist {
+        Some(RegisterTwist::Class(c)) => (CLASSES[*c as usize % CLASSES.len()], 100),
+        _ => CLASSES
+            .iter()
+            .zip([100, 100, 100, 200])
+            .map(|(c, s)| (*c, s))
+            .nth(class as usize % 4)
+            .expect("four valid classes"),
+    };
+    let signing = match twist {
+        Some(RegisterTwist::OtherDeviceSignature) => device(d.wrapping_add(1) % DEVICES),
+        _ => dev.clone(),
+    };
+    let statement = statements::device_registration(CHAIN, &addr(&owner), &dev.public_key());
+    Body::RegisterDevice {
+        device: dev.public_key(),
+        class: class.into(),
+        capabilities: capabilities(4),
+        h3_cell: match twist {
+            Some(RegisterTwist::Cell(c)) => *c,
+            _ => CELL,
+        },
+        stake: match twist {
+            Some(RegisterTwist::Stake(a)) => Amount(a.value()),
+            _ => Amount::plx(stake),
+        },
+        device_signature: signing.sign(&statement),
     }
 }
 
-/// The manifest the oracles voting `variant` (nearly always the common one) submit for
-/// `epoch` and the resource picked: one leaf per device key, whether registered or not. A
-/// resource no manifest may name gets the compute manifest's leaves under its name.
-fn manifest(epoch: u64, resource: u8, variant: u8) -> (&'static str, Manifest) {
-    let name = RESOURCES[resource as usize % RESOURCES.len()];
-    let variant = u128::from(variant >= 224);
-    let leaves = |name: &str| {
-        let mut leaves: Vec<ManifestLeaf> = (0..DEVICES)
-            .map(|i| ManifestLeaf {
-                device: device(i).public_key(),
-                owner: addr(&account(i % ACCOUNTS)),
-                units: 1 + (i as u128 * 7 + (epoch % 1000) as u128 * 3 + variant * 11) % 50,
-            })
-            .collect();
-        leaves.sort_by_key(|l| *l.device.as_bytes());
-        Manifest::from_leaves(epoch, name, leaves, Hash::of(&[variant as u8]))
-    };
-    let m = leaves(name)
-        .or_else(|_| leaves("compute"))
-        .expect("the compute manifest is valid");
-    (name, m)
+/// The manifest the oracles voting `variant` (or the common one) submit for `epoch` and
+/// `resource`: one leaf per device key, whether registered or not.
+fn manifest(epoch: u64, resource: &'static str, variant: bool) -> (&'static str, Manifest) {
+    let variant = u128::from(variant);
+    let mut leaves: Vec<ManifestLeaf> = (0..DEVICES)
+        .map(|i| ManifestLeaf {
+            device: device(i).public_key(),
+            owner: addr(&account(i % ACCOUNTS)),
+            units: 1 + (i as u128 * 7 + (epoch % 1000) as u128 * 3 + variant * 11) % 50,
+        })
+        .collect();
+    leaves.sort_by_key(|l| *l.device.as_bytes());
+    let m = Manifest::from_leaves(epoch, resource, leaves, Hash::of(&[variant as u8]))
+        .expect("a manifest of sorted leaves with units");
+    (resource, m)
 }
 
-/// A fraud proof against device `d`'s signed commitment to a compute answer, opening row 0.
-fn fraud(d: u8, wrong: bool, n: FraudSize) -> Body {
-    let size = match n {
-        FraudSize::Eight => 8,
-        _ => 4,
-    };
-    let challenge = ComputeChallenge::new([d; 32], size).expect("a small challenge");
+/// A fraud proof against device `d`'s signed commitment to a 4×4 compute answer, opening
+/// row 0; `claimed` is the size the device signed and the proof names, if not 4.
+fn fraud(d: u8, wrong: bool, claimed: Option<u32>) -> Body {
+    let challenge = ComputeChallenge::new([d; 32], 4).expect("a small challenge");
     let mut product = plexus_proofs::compute::prove(&challenge).product().to_vec();
     if wrong {
         product[1] = (product[1] + 1) % plexus_proofs::compute::P;
     }
     let answer = ComputeProof::commit(&challenge, product).expect("a product of the right size");
     let opening = answer.open(0).expect("row 0 exists");
-    let claimed = match n {
-        FraudSize::Claimed(c) => c,
-        _ => size,
-    };
+    let n = claimed.unwrap_or(4);
     let dev = device(d % DEVICES);
-    let statement =
-        statements::compute_commitment(CHAIN, challenge.seed(), claimed, &answer.root());
+    let statement = statements::compute_commitment(CHAIN, challenge.seed(), n, &answer.root());
     Body::ComputeFraud(ComputeFraud {
         device: dev.public_key(),
         seed: *challenge.seed(),
-        n: claimed,
+        n,
         root: answer.root(),
         device_signature: dev.sign(&statement),
         row_index: 0,

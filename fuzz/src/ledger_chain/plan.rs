@@ -114,18 +114,12 @@ impl Num {
     }
 }
 
-/// Which object an action names: one the chain holds (or the next id, which does not exist
-/// yet), or any id.
-#[derive(Debug, Clone, Copy, Arbitrary)]
-pub enum Id {
-    Pick(u8),
-    Raw(u64),
-}
+/// An id where an action names an object: any value, not only one the chain holds.
+pub type RawId = u64;
 
 /// Which epoch a manifest, claim or audit names, relative to the last ended epoch.
 #[derive(Debug, Clone, Copy, Arbitrary)]
 pub enum EpochChoice {
-    Last,
     Back(u8),
     /// The epoch in progress.
     Current,
@@ -133,24 +127,25 @@ pub enum EpochChoice {
     Zero,
 }
 
+/// One transaction body of each kind. Each is valid by default (small picks among keys and
+/// the chain's objects, sensible numbers), and at most one `twist` makes it hostile.
 #[derive(Debug, Arbitrary)]
 pub enum Action {
     Transfer {
         to: u8,
-        amount: Amt,
+        amount: u16,
+        twist: Option<Amt>,
     },
     Register {
         device: u8,
         class: u8,
-        stake: Amt,
-        cell: CellChoice,
-        /// Signed by another device's key.
-        wrong_device_signature: bool,
+        twist: Option<RegisterTwist>,
     },
     UpdateDevice {
         device: u8,
         cpu_cores: u8,
-        cell: CellChoice,
+        /// Another H3 cell than a valid one.
+        twist: Option<u64>,
     },
     Retire {
         device: u8,
@@ -160,104 +155,167 @@ pub enum Action {
     },
     Manifest {
         oracle: u8,
-        epoch: EpochChoice,
+        /// How many epochs before the last ended one (of the last two).
+        back: bool,
         resource: u8,
+        /// Which manifest the oracle votes for: nearly always the one the others vote for.
         variant: u8,
-        /// Claims a total other than the leaves' sum.
-        total_units: Option<Amt>,
+        twist: Option<ManifestTwist>,
     },
     Claim {
         device: u8,
-        epoch: EpochChoice,
+        back: bool,
         resource: u8,
         variant: u8,
-        /// Claims other units than the leaf holds.
-        units: Option<Amt>,
+        twist: Option<ManifestTwist>,
     },
     Fraud {
         device: u8,
         /// The device's committed product is really wrong.
         wrong: bool,
-        n: FraudSize,
+        /// The challenge size the proof claims, other than the one it was made for.
+        twist: Option<u32>,
     },
     Deal {
         blob: u8,
-        size: Num,
-        replicas: Num,
-        epochs: Num,
-        price: Amt,
+        replicas: u8,
+        epochs: u8,
+        price: u16,
+        twist: Option<DealTwist>,
     },
     Audit {
         oracle: u8,
-        epoch: EpochChoice,
-        failures: Vec<(Id, u8)>,
+        deal: u8,
+        replica: u8,
+        twist: Option<AuditTwist>,
     },
     CreateTask {
         coordinator: u8,
-        rounds: Num,
-        min_participants: Num,
-        budget: Amt,
+        rounds: u8,
+        budget: u16,
+        twist: Option<TaskTwist>,
     },
     Join {
-        task: Id,
+        task: u8,
+        twist: Option<RawId>,
     },
     Round {
-        task: Id,
-        /// Added to the next round's number (none: the next round).
-        skew: Option<Num>,
-        scores: Vec<(u8, Num)>,
-        /// Leaves the scores as drawn (unsorted, repeated participants).
-        unsorted: bool,
+        task: u8,
+        scores: Vec<(u8, u8)>,
+        twist: Option<RoundTwist>,
     },
     Cancel {
-        task: Id,
+        task: u8,
+        twist: Option<RawId>,
     },
     Order {
         inference: bool,
-        cpu_cores: u8,
-        max_price: Amt,
-        duration: Num,
-        replicas: Num,
-        sample_per_mille: Num,
-        deposit: Amt,
+        replicas: u8,
+        duration: u8,
+        sample_per_mille: u16,
+        deposit: u16,
+        twist: Option<OrderTwist>,
     },
     Bid {
-        order: Id,
+        order: u8,
         device: u8,
-        price: Amt,
-        deposit: Amt,
+        price: u8,
+        twist: Option<BidTwist>,
     },
     CloseBid {
-        bid: Id,
+        bid: u8,
+        twist: Option<RawId>,
     },
     Result {
-        lease: Id,
-        output: u8,
-        agrees_with: Vec<Id>,
+        lease: u8,
+        output: bool,
+        twist: Option<ResultTwist>,
     },
     WithdrawLease {
-        lease: Id,
+        lease: u8,
+        twist: Option<RawId>,
     },
     CloseLease {
-        lease: Id,
+        lease: u8,
+        twist: Option<RawId>,
     },
     CloseOrder {
-        order: Id,
+        order: u8,
+        twist: Option<RawId>,
     },
 }
 
-#[derive(Debug, Clone, Copy, Arbitrary)]
-pub enum CellChoice {
-    Valid,
-    Zero,
-    Raw(u64),
+#[derive(Debug, Clone, Arbitrary)]
+pub enum RegisterTwist {
+    Stake(Amt),
+    Cell(u64),
+    /// Signed by another device's key.
+    OtherDeviceSignature,
+    Class(u8),
 }
 
-/// The challenge size a fraud proof names.
-#[derive(Debug, Clone, Copy, Arbitrary)]
-pub enum FraudSize {
-    Four,
-    Eight,
-    /// The size the proof was made for, claimed as this one.
-    Claimed(u32),
+#[derive(Debug, Clone, Arbitrary)]
+pub enum ManifestTwist {
+    Epoch(EpochChoice),
+    /// A resource by any name, or by none.
+    Resource(u8),
+    /// A manifest's total, or a claim's units, other than the leaves hold.
+    Units(Amt),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum DealTwist {
+    Size(Num),
+    Replicas(Num),
+    Epochs(Num),
+    Price(Amt),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum AuditTwist {
+    Epoch(EpochChoice),
+    Deal(RawId),
+    /// Several failures, each a deal (any id) and a replica pick.
+    Failures(Vec<(RawId, u8)>),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum TaskTwist {
+    Rounds(Num),
+    MinParticipants(Num),
+    Budget(Amt),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum RoundTwist {
+    Task(RawId),
+    /// Added to the next round's number.
+    Skew(Num),
+    /// The scores as drawn: unsorted, participants repeated.
+    Unsorted,
+    Score(Num),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum OrderTwist {
+    MaxPrice(Amt),
+    Duration(Num),
+    Replicas(Num),
+    Sample(Num),
+    Deposit(Amt),
+    CpuCores(u32),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum BidTwist {
+    Order(RawId),
+    Price(Amt),
+    Deposit(Amt),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+pub enum ResultTwist {
+    Lease(RawId),
+    /// Names these leases (picks among the chain's) as the ones it agrees with.
+    AgreesWith(Vec<u8>),
 }
