@@ -13,6 +13,7 @@
 
 mod build;
 pub mod plan;
+mod setup;
 
 use plexus_ledger::registry::DeviceStatus;
 use plexus_ledger::{
@@ -22,6 +23,7 @@ use plexus_ledger::{
 use plexus_store::Store;
 use plexus_types::{Address, Amount, Block, BlockHeader, SecretKey};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 pub use build::Built;
 
@@ -126,6 +128,19 @@ pub fn genesis() -> Genesis {
     }
 }
 
+const STORE_FILE: &str = "state.redb";
+
+fn temp_dir() -> tempfile::TempDir {
+    let builder = tempfile::Builder::new().prefix("plexus-fuzz-").to_owned();
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        builder.tempdir_in(shm)
+    } else {
+        builder.tempdir()
+    }
+    .expect("a temporary directory")
+}
+
 /// A ledger on a temporary store, its genesis applied.
 pub struct Chain {
     pub ledger: PlexusLedger,
@@ -141,25 +156,41 @@ impl Default for Chain {
 }
 
 impl Chain {
-    /// A fresh chain. Its store lives in memory-backed `/dev/shm` where there is one, so that
-    /// each block's durable commit costs no disk flush.
+    /// A chain in the state the setup leaves (see `setup`): a copy of a store built once per
+    /// process. Its store lives in memory-backed `/dev/shm` where there is one, so that each
+    /// block's durable commit costs no disk flush.
     pub fn new() -> Chain {
-        let builder = tempfile::Builder::new().prefix("plexus-fuzz-").to_owned();
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            builder.tempdir_in(shm)
-        } else {
-            builder.tempdir()
-        }
-        .expect("a temporary directory");
-        let store = Store::open(&dir.path().join("state.redb")).expect("a store");
-        let mut ledger = PlexusLedger::open(store).expect("an empty store opens");
-        let g = genesis();
-        ledger.init_chain(&g).expect("the fuzz genesis is valid");
-        let genesis_supply = g.accounts.iter().map(|a| a.balance.0).sum();
+        static TEMPLATE: OnceLock<Vec<u8>> = OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let mut chain = Chain::at_genesis();
+            setup::run(&mut chain);
+            let Chain {
+                ledger, _dir: dir, ..
+            } = chain;
+            drop(ledger);
+            std::fs::read(dir.path().join(STORE_FILE)).expect("the setup's store reads back")
+        });
+        let dir = temp_dir();
+        std::fs::write(dir.path().join(STORE_FILE), template).expect("the store copy is written");
+        Chain::open(dir)
+    }
+
+    /// A chain fresh from genesis.
+    pub fn at_genesis() -> Chain {
+        let mut chain = Chain::open(temp_dir());
+        chain
+            .ledger
+            .init_chain(&genesis())
+            .expect("the fuzz genesis is valid");
+        chain
+    }
+
+    fn open(dir: tempfile::TempDir) -> Chain {
+        let store = Store::open(&dir.path().join(STORE_FILE)).expect("a store");
+        let ledger = PlexusLedger::open(store).expect("the store opens");
         Chain {
             ledger,
-            genesis_supply,
+            genesis_supply: genesis().accounts.iter().map(|a| a.balance.0).sum(),
             _dir: dir,
         }
     }
