@@ -640,12 +640,13 @@ impl Signer<'_> {
     /// The transaction's bytes, and whether the ledger must refuse it without charging.
     fn sign(&mut self, plan: &TxPlan, key: &SecretKey, body: Body) -> (Vec<u8>, bool) {
         let a = addr(key);
-        let next = match self.nonces.get(&a) {
-            Some(n) => *n,
-            None => self.ledger.account(&a).expect("account").nonce,
-        };
+        let committed = self.ledger.account(&a).expect("account").nonce;
+        // What this block will expect, if every earlier transaction of the signer planned as
+        // valid is charged (one may not be, when its fee is more than the signer holds).
+        let next = self.nonces.get(&a).copied().unwrap_or(committed);
         let (nonce, fee, chain_id) = match &plan.hostile {
-            Some(Hostile::UsedNonce) => (next.wrapping_sub(1), FEE, CHAIN),
+            // Used before this block (or, on a fresh account, wrapped to the largest nonce).
+            Some(Hostile::UsedNonce) => (committed.wrapping_sub(1), FEE, CHAIN),
             Some(Hostile::FutureNonce) => (next.wrapping_add(2), FEE, CHAIN),
             Some(Hostile::MaxNonce) => (u64::MAX, FEE, CHAIN),
             Some(Hostile::FeeBelowMinimum) => (next, FEE - 1, CHAIN),

@@ -42,9 +42,9 @@ pub struct TxPlan {
 /// What is wrong with a transaction besides its body.
 #[derive(Debug, Clone, Arbitrary)]
 pub enum Hostile {
-    /// The nonce before the signer's next one (wrapping below zero).
+    /// A nonce the signer used before this block (the largest nonce on a fresh account).
     UsedNonce,
-    /// A nonce past the signer's next one.
+    /// A nonce past the signer's next one in this block.
     FutureNonce,
     MaxNonce,
     FeeBelowMinimum,
