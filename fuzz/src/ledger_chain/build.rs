@@ -128,7 +128,7 @@ impl View {
             .iter()
             .find(|d| d.key == key)
             .and_then(|d| self.key_of(&d.owner))
-            .unwrap_or_else(|| account(i % ACCOUNTS))
+            .unwrap_or_else(|| account(i % DEVICES % ACCOUNTS))
     }
 
     fn epoch(&self, e: EpochChoice) -> u64 {
@@ -155,7 +155,10 @@ impl View {
                 device: d,
                 class,
                 twist,
-            } => (Some(account(d % ACCOUNTS)), register(*d, *class, twist)),
+            } => (
+                Some(account(d % DEVICES % ACCOUNTS)),
+                register(*d, *class, twist),
+            ),
             Action::UpdateDevice {
                 device: d,
                 cpu_cores,
@@ -555,7 +558,7 @@ fn capabilities(cpu_cores: u32) -> Capabilities {
 /// A registration of device `d` under its usual owner, of the class picked among those a
 /// device may register under with their minimum stake.
 fn register(d: u8, class: u8, twist: &Option<RegisterTwist>) -> Body {
-    let owner = account(d % ACCOUNTS);
+    let owner = account(d % DEVICES % ACCOUNTS);
     let dev = device(d % DEVICES);
     let (class, stake) = match twist {
         Some(RegisterTwist::Class(c)) => (CLASSES[*c as usize % CLASSES.len()], 100),

@@ -31,8 +31,8 @@ pub const CHAIN: &str = "plexus-fuzz";
 /// Funded accounts; the last one is the whale.
 pub const ACCOUNTS: u8 = 4;
 pub const ORACLES: u8 = 3;
-/// Device keys, each owned by account `i % ACCOUNTS`.
-pub const DEVICES: u8 = 4;
+/// Device keys, each owned by account `i % ACCOUNTS`; the setup registers the first four.
+pub const DEVICES: u8 = 6;
 /// Short epochs, so that rewards are minted, settled and expire within a few dozen blocks.
 pub const EPOCH_BLOCKS: u64 = 4;
 pub const FUNDS: u128 = 1_000_000 * 1_000_000;
