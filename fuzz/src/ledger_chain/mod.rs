@@ -141,6 +141,40 @@ fn temp_dir() -> tempfile::TempDir {
     .expect("a temporary directory")
 }
 
+/// A file kept as its pages that are not all zero: most of a fresh store file is preallocated
+/// zeros, and writing only the rest leaves holes that cost each copy nothing.
+struct SparseFile {
+    len: u64,
+    pages: Vec<(u64, Vec<u8>)>,
+}
+
+impl SparseFile {
+    const PAGE: usize = 4096;
+
+    fn of(bytes: &[u8]) -> SparseFile {
+        let pages = bytes
+            .chunks(Self::PAGE)
+            .enumerate()
+            .filter(|(_, page)| page.iter().any(|b| *b != 0))
+            .map(|(i, page)| ((i * Self::PAGE) as u64, page.to_vec()))
+            .collect();
+        SparseFile {
+            len: bytes.len() as u64,
+            pages,
+        }
+    }
+
+    fn write(&self, path: &std::path::Path) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = std::fs::File::create(path)?;
+        for (offset, page) in &self.pages {
+            file.seek(SeekFrom::Start(*offset))?;
+            file.write_all(page)?;
+        }
+        file.set_len(self.len)
+    }
+}
+
 /// A ledger on a temporary store, its genesis applied.
 pub struct Chain {
     pub ledger: PlexusLedger,
@@ -160,7 +194,7 @@ impl Chain {
     /// process. Its store lives in memory-backed `/dev/shm` where there is one, so that each
     /// block's durable commit costs no disk flush.
     pub fn new() -> Chain {
-        static TEMPLATE: OnceLock<Vec<u8>> = OnceLock::new();
+        static TEMPLATE: OnceLock<SparseFile> = OnceLock::new();
         let template = TEMPLATE.get_or_init(|| {
             let mut chain = Chain::at_genesis();
             setup::run(&mut chain);
@@ -168,10 +202,14 @@ impl Chain {
                 ledger, _dir: dir, ..
             } = chain;
             drop(ledger);
-            std::fs::read(dir.path().join(STORE_FILE)).expect("the setup's store reads back")
+            let bytes =
+                std::fs::read(dir.path().join(STORE_FILE)).expect("the setup's store reads back");
+            SparseFile::of(&bytes)
         });
         let dir = temp_dir();
-        std::fs::write(dir.path().join(STORE_FILE), template).expect("the store copy is written");
+        template
+            .write(&dir.path().join(STORE_FILE))
+            .expect("the store copy is written");
         Chain::open(dir)
     }
 
