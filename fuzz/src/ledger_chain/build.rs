@@ -31,13 +31,16 @@ pub struct Built {
     pub refused: Vec<bool>,
 }
 
-const CLASSES: [&str; 5] = [
+/// Device classes: the first four are those `register` picks, with their minimum stake.
+const CLASSES: [&str; 6] = [
     "cpu-small",
     "storage-small",
-    "gpu-a100",
     "bw-home",
+    "cpu-medium",
+    "gpu-a100",
     "no-such-class",
 ];
+/// Resources a manifest may name: devices earn in the first two.
 const RESOURCES: [&str; 5] = [
     "compute",
     "storage",
@@ -189,44 +192,14 @@ impl View {
                 resource,
                 variant,
                 twist,
-            } => {
-                let (name, m) = self.manifest(*back, *resource, *variant, twist);
-                let body = Body::SubmitManifest {
-                    epoch: m.epoch(),
-                    resource: name,
-                    root: m.root(),
-                    total_units: match twist {
-                        Some(ManifestTwist::Units(u)) => u.value(),
-                        _ => m.total_units(),
-                    },
-                    evidence_root: m.evidence_root(),
-                };
-                (Some(oracle(o % ORACLES)), body)
-            }
+            } => self.manifest_vote(o, back, resource, variant, twist),
             Action::Claim {
                 device: d,
                 back,
                 resource,
                 variant,
                 twist,
-            } => {
-                let (name, m) = self.manifest(*back, *resource, *variant, twist);
-                let (leaf, proof) = m
-                    .proof(&device(d % DEVICES).public_key())
-                    .expect("every device has a leaf");
-                let body = Body::ClaimReward(RewardClaim {
-                    epoch: m.epoch(),
-                    resource: name,
-                    device: leaf.device,
-                    owner: leaf.owner,
-                    units: match twist {
-                        Some(ManifestTwist::Units(u)) => u.value(),
-                        _ => leaf.units,
-                    },
-                    proof,
-                });
-                (Some(account(d % DEVICES % ACCOUNTS)), body)
-            }
+            } => self.claim(d, back, resource, variant, twist),
             Action::Fraud {
                 device: d,
                 wrong,
@@ -241,83 +214,19 @@ impl View {
                 epochs,
                 price,
                 twist,
-            } => {
-                let mut terms = StorageDealTerms {
-                    blob: Hash::of(&[*blob % 4]),
-                    size: 1 << 10,
-                    replicas: 1 + *replicas as u32 % 2,
-                    epochs: 1 + *epochs as u64 % 3,
-                    price_per_replica_epoch: Amount(1 + *price as u128 % 2_000),
-                };
-                match twist {
-                    Some(DealTwist::Size(n)) => terms.size = n.value(),
-                    Some(DealTwist::Replicas(n)) => terms.replicas = n.value32(),
-                    Some(DealTwist::Epochs(n)) => terms.epochs = n.value(),
-                    Some(DealTwist::Price(a)) => terms.price_per_replica_epoch = Amount(a.value()),
-                    None => {}
-                }
-                (None, Body::StorageDeal(terms))
-            }
+            } => self.deal(blob, replicas, epochs, price, twist),
             Action::Audit {
                 oracle: o,
                 deal,
                 replica,
                 twist,
-            } => {
-                // The failure of a replica of `deal` (any id; a replica of device `replica`'s
-                // where the chain holds no such open deal).
-                let failure = |id: u64, replica: u8| {
-                    let open = self.deals.iter().find(|d| d.id == id);
-                    StorageFailure {
-                        deal: id,
-                        device: open
-                            .and_then(|d| pick(&d.providers, replica))
-                            .unwrap_or_else(|| device(replica % DEVICES).public_key()),
-                    }
-                };
-                let failures = match twist {
-                    Some(AuditTwist::Deal(id)) => vec![failure(*id, *replica)],
-                    Some(AuditTwist::Failures(f)) => {
-                        f.iter().take(4).map(|(id, r)| failure(*id, *r)).collect()
-                    }
-                    _ => {
-                        let id = pick(&self.deals, *deal).map_or(0, |d| d.id);
-                        vec![failure(id, *replica)]
-                    }
-                };
-                let epoch = match twist {
-                    Some(AuditTwist::Epoch(e)) => self.epoch(*e),
-                    _ => self.last_epoch + 1,
-                };
-                (
-                    Some(oracle(o % ORACLES)),
-                    Body::StorageAudit { epoch, failures },
-                )
-            }
+            } => self.audit(o, deal, replica, twist),
             Action::CreateTask {
                 coordinator,
                 rounds,
                 budget,
                 twist,
-            } => {
-                let rounds = 1 + *rounds as u32 % 3;
-                let mut terms = TrainingTaskTerms {
-                    dataset: "digits".into(),
-                    spec: "{}".into(),
-                    validation_commitment: Hash::of(b"validation"),
-                    rounds,
-                    min_participants: 1,
-                    budget: Amount(*budget as u128 + rounds as u128),
-                    coordinator: addr(&account(coordinator % ACCOUNTS)),
-                };
-                match twist {
-                    Some(TaskTwist::Rounds(n)) => terms.rounds = n.value32(),
-                    Some(TaskTwist::MinParticipants(n)) => terms.min_participants = n.value32(),
-                    Some(TaskTwist::Budget(a)) => terms.budget = Amount(a.value()),
-                    None => {}
-                }
-                (None, Body::CreateTrainingTask(terms))
-            }
+            } => self.create_task(coordinator, rounds, budget, twist),
             Action::Join { task, twist } => (
                 None,
                 Body::JoinTrainingTask {
@@ -328,47 +237,7 @@ impl View {
                 task,
                 scores,
                 twist,
-            } => {
-                let raw = match twist {
-                    Some(RoundTwist::Task(id)) => Some(*id),
-                    _ => None,
-                };
-                let id = self.task_id(*task, raw);
-                let found = self.tasks.iter().find(|t| t.id == id);
-                let skew = match twist {
-                    Some(RoundTwist::Skew(n)) => n.value32(),
-                    _ => 0,
-                };
-                let round = found
-                    .map_or(0, |t| t.rounds_done())
-                    .saturating_add(1)
-                    .saturating_add(skew);
-                let mut scores: Vec<TrainingScore> = scores
-                    .iter()
-                    .take(6)
-                    .map(|(who, score)| TrainingScore {
-                        participant: addr(&self.keys[*who as usize % self.keys.len()]),
-                        score: match twist {
-                            Some(RoundTwist::Score(n)) => n.value(),
-                            _ => *score as u64,
-                        },
-                    })
-                    .collect();
-                if !matches!(twist, Some(RoundTwist::Unsorted)) {
-                    scores.sort_by_key(|s| s.participant);
-                    scores.dedup_by_key(|s| s.participant);
-                }
-                let body = Body::SubmitTrainingRound(TrainingRound {
-                    task: id,
-                    round,
-                    model: Hash::of(&round.to_be_bytes()),
-                    record: Hash::of(b"record"),
-                    accuracy_ppm: 900_000,
-                    loss_micro: 100,
-                    scores,
-                });
-                (found.and_then(|t| self.key_of(&t.terms.coordinator)), body)
-            }
+            } => self.round(task, scores, twist),
             Action::Cancel { task, twist } => {
                 let id = self.task_id(*task, *twist);
                 let sponsor = self
@@ -385,60 +254,20 @@ impl View {
                 sample_per_mille,
                 deposit,
                 twist,
-            } => {
-                let mut terms = OrderTerms {
-                    spec: Hash::of(b"spec"),
-                    runtime: if *inference {
-                        JobRuntime::Inference
-                    } else {
-                        JobRuntime::Wasm
-                    },
-                    resources: Capabilities {
-                        cpu_cores: 2,
-                        memory_mb: 1024,
-                        ..Capabilities::default()
-                    },
-                    max_price_per_block: Amount(100),
-                    duration_blocks: 4 + *duration as u64 % 20,
-                    replicas: 1 + *replicas as u32 % 2,
-                    sample_per_mille: *sample_per_mille as u32 % 1001,
-                    deposit: Amount(1 + *deposit as u128),
-                };
-                match twist {
-                    Some(OrderTwist::MaxPrice(a)) => terms.max_price_per_block = Amount(a.value()),
-                    Some(OrderTwist::Duration(n)) => terms.duration_blocks = n.value(),
-                    Some(OrderTwist::Replicas(n)) => terms.replicas = n.value32(),
-                    Some(OrderTwist::Sample(n)) => terms.sample_per_mille = n.value32(),
-                    Some(OrderTwist::Deposit(a)) => terms.deposit = Amount(a.value()),
-                    Some(OrderTwist::CpuCores(c)) => terms.resources.cpu_cores = *c,
-                    None => {}
-                }
-                (None, Body::CreateOrder(terms))
-            }
+            } => self.order(
+                inference,
+                replicas,
+                duration,
+                sample_per_mille,
+                deposit,
+                twist,
+            ),
             Action::Bid {
                 order,
                 device: d,
                 price,
                 twist,
-            } => {
-                let order = match twist {
-                    Some(BidTwist::Order(id)) => *id,
-                    _ => self.live_order(*order),
-                };
-                let body = Body::PlaceBid {
-                    order,
-                    device: device(d % DEVICES).public_key(),
-                    price_per_block: Amount(match twist {
-                        Some(BidTwist::Price(a)) => a.value(),
-                        _ => 1 + *price as u128 % 120,
-                    }),
-                    deposit: match twist {
-                        Some(BidTwist::Deposit(a)) => Amount(a.value()),
-                        _ => MIN_BID_DEPOSIT,
-                    },
-                };
-                (Some(self.device_owner(*d)), body)
-            }
+            } => self.bid(order, d, price, twist),
             Action::CloseBid { bid, twist } => {
                 let id = twist.unwrap_or_else(|| pick(&self.bids, *bid).map_or(0, |b| b.id));
                 let provider = self
@@ -452,26 +281,7 @@ impl View {
                 lease,
                 output,
                 twist,
-            } => {
-                let id = match twist {
-                    Some(ResultTwist::Lease(id)) => *id,
-                    _ => self.active_lease(*lease),
-                };
-                let agrees_with = match twist {
-                    Some(ResultTwist::AgreesWith(picks)) => picks
-                        .iter()
-                        .take(4)
-                        .map(|p| pick(&self.leases, *p).map_or(0, |l| l.id))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let body = Body::SubmitJobResult(JobResult {
-                    lease: id,
-                    output: Hash::of(&[*output as u8]),
-                    agrees_with,
-                });
-                (self.lease_provider(id), body)
-            }
+            } => self.result(lease, output, twist),
             Action::WithdrawLease { lease, twist } => {
                 let id = twist.unwrap_or_else(|| pick(&self.leases, *lease).map_or(0, |l| l.id));
                 (self.lease_provider(id), Body::WithdrawLease { lease: id })
@@ -490,6 +300,290 @@ impl View {
                 (owner, Body::CloseOrder { order: id })
             }
         }
+    }
+
+    /// An oracle's vote for a manifest.
+    fn manifest_vote(
+        &self,
+        o: &u8,
+        back: &bool,
+        resource: &u8,
+        variant: &u8,
+        twist: &Option<ManifestTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let (name, m) = self.manifest(*back, *resource, *variant, twist);
+        let body = Body::SubmitManifest {
+            epoch: m.epoch(),
+            resource: name,
+            root: m.root(),
+            total_units: match twist {
+                Some(ManifestTwist::Units(u)) => u.value(),
+                _ => m.total_units(),
+            },
+            evidence_root: m.evidence_root(),
+        };
+        (Some(oracle(o % ORACLES)), body)
+    }
+
+    /// A device owner's claim of its leaf.
+    fn claim(
+        &self,
+        d: &u8,
+        back: &bool,
+        resource: &u8,
+        variant: &u8,
+        twist: &Option<ManifestTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let (name, m) = self.manifest(*back, *resource, *variant, twist);
+        let (leaf, proof) = m
+            .proof(&device(d % DEVICES).public_key())
+            .expect("every device has a leaf");
+        let body = Body::ClaimReward(RewardClaim {
+            epoch: m.epoch(),
+            resource: name,
+            device: leaf.device,
+            owner: leaf.owner,
+            units: match twist {
+                Some(ManifestTwist::Units(u)) => u.value(),
+                _ => leaf.units,
+            },
+            proof,
+        });
+        (Some(account(d % DEVICES % ACCOUNTS)), body)
+    }
+
+    /// A storage deal.
+    fn deal(
+        &self,
+        blob: &u8,
+        replicas: &u8,
+        epochs: &u8,
+        price: &u16,
+        twist: &Option<DealTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let mut terms = StorageDealTerms {
+            blob: Hash::of(&[*blob % 4]),
+            size: 1 << 10,
+            replicas: 1 + *replicas as u32 % 2,
+            epochs: 1 + *epochs as u64 % 3,
+            price_per_replica_epoch: Amount(1 + *price as u128 % 2_000),
+        };
+        match twist {
+            Some(DealTwist::Size(n)) => terms.size = n.value(),
+            Some(DealTwist::Replicas(n)) => terms.replicas = n.value32(),
+            Some(DealTwist::Epochs(n)) => terms.epochs = n.value(),
+            Some(DealTwist::Price(a)) => terms.price_per_replica_epoch = Amount(a.value()),
+            None => {}
+        }
+        (None, Body::StorageDeal(terms))
+    }
+
+    /// An oracle's report of failed replicas.
+    fn audit(
+        &self,
+        o: &u8,
+        deal: &u8,
+        replica: &u8,
+        twist: &Option<AuditTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        // The failure of a replica of `deal` (any id; a replica of device `replica`'s
+        // where the chain holds no such open deal).
+        let failure = |id: u64, replica: u8| {
+            let open = self.deals.iter().find(|d| d.id == id);
+            StorageFailure {
+                deal: id,
+                device: open
+                    .and_then(|d| pick(&d.providers, replica))
+                    .unwrap_or_else(|| device(replica % DEVICES).public_key()),
+            }
+        };
+        let failures = match twist {
+            Some(AuditTwist::Deal(id)) => vec![failure(*id, *replica)],
+            Some(AuditTwist::Failures(f)) => {
+                f.iter().take(4).map(|(id, r)| failure(*id, *r)).collect()
+            }
+            _ => {
+                let id = pick(&self.deals, *deal).map_or(0, |d| d.id);
+                vec![failure(id, *replica)]
+            }
+        };
+        let epoch = match twist {
+            Some(AuditTwist::Epoch(e)) => self.epoch(*e),
+            _ => self.last_epoch + 1,
+        };
+        (
+            Some(oracle(o % ORACLES)),
+            Body::StorageAudit { epoch, failures },
+        )
+    }
+
+    /// A training task.
+    fn create_task(
+        &self,
+        coordinator: &u8,
+        rounds: &u8,
+        budget: &u16,
+        twist: &Option<TaskTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let rounds = 1 + *rounds as u32 % 3;
+        let mut terms = TrainingTaskTerms {
+            dataset: "digits".into(),
+            spec: "{}".into(),
+            validation_commitment: Hash::of(b"validation"),
+            rounds,
+            min_participants: 1,
+            budget: Amount(*budget as u128 + rounds as u128),
+            coordinator: addr(&account(coordinator % ACCOUNTS)),
+        };
+        match twist {
+            Some(TaskTwist::Rounds(n)) => terms.rounds = n.value32(),
+            Some(TaskTwist::MinParticipants(n)) => terms.min_participants = n.value32(),
+            Some(TaskTwist::Budget(a)) => terms.budget = Amount(a.value()),
+            None => {}
+        }
+        (None, Body::CreateTrainingTask(terms))
+    }
+
+    /// A coordinator's round.
+    fn round(
+        &self,
+        task: &u8,
+        scores: &[(u8, u8)],
+        twist: &Option<RoundTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let raw = match twist {
+            Some(RoundTwist::Task(id)) => Some(*id),
+            _ => None,
+        };
+        let id = self.task_id(*task, raw);
+        let found = self.tasks.iter().find(|t| t.id == id);
+        let skew = match twist {
+            Some(RoundTwist::Skew(n)) => n.value32(),
+            _ => 0,
+        };
+        let round = found
+            .map_or(0, |t| t.rounds_done())
+            .saturating_add(1)
+            .saturating_add(skew);
+        let mut scores: Vec<TrainingScore> = scores
+            .iter()
+            .take(6)
+            .map(|(who, score)| TrainingScore {
+                participant: addr(&self.keys[*who as usize % self.keys.len()]),
+                score: match twist {
+                    Some(RoundTwist::Score(n)) => n.value(),
+                    _ => *score as u64,
+                },
+            })
+            .collect();
+        if !matches!(twist, Some(RoundTwist::Unsorted)) {
+            scores.sort_by_key(|s| s.participant);
+            scores.dedup_by_key(|s| s.participant);
+        }
+        let body = Body::SubmitTrainingRound(TrainingRound {
+            task: id,
+            round,
+            model: Hash::of(&round.to_be_bytes()),
+            record: Hash::of(b"record"),
+            accuracy_ppm: 900_000,
+            loss_micro: 100,
+            scores,
+        });
+        (found.and_then(|t| self.key_of(&t.terms.coordinator)), body)
+    }
+
+    /// A compute order.
+    fn order(
+        &self,
+        inference: &bool,
+        replicas: &u8,
+        duration: &u8,
+        sample_per_mille: &u16,
+        deposit: &u16,
+        twist: &Option<OrderTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let mut terms = OrderTerms {
+            spec: Hash::of(b"spec"),
+            runtime: if *inference {
+                JobRuntime::Inference
+            } else {
+                JobRuntime::Wasm
+            },
+            resources: Capabilities {
+                cpu_cores: 2,
+                memory_mb: 1024,
+                ..Capabilities::default()
+            },
+            max_price_per_block: Amount(100),
+            duration_blocks: 4 + *duration as u64 % 20,
+            replicas: 1 + *replicas as u32 % 2,
+            sample_per_mille: *sample_per_mille as u32 % 1001,
+            deposit: Amount(1 + *deposit as u128),
+        };
+        match twist {
+            Some(OrderTwist::MaxPrice(a)) => terms.max_price_per_block = Amount(a.value()),
+            Some(OrderTwist::Duration(n)) => terms.duration_blocks = n.value(),
+            Some(OrderTwist::Replicas(n)) => terms.replicas = n.value32(),
+            Some(OrderTwist::Sample(n)) => terms.sample_per_mille = n.value32(),
+            Some(OrderTwist::Deposit(a)) => terms.deposit = Amount(a.value()),
+            Some(OrderTwist::CpuCores(c)) => terms.resources.cpu_cores = *c,
+            None => {}
+        }
+        (None, Body::CreateOrder(terms))
+    }
+
+    /// A provider's bid.
+    fn bid(
+        &self,
+        order: &u8,
+        d: &u8,
+        price: &u8,
+        twist: &Option<BidTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let order = match twist {
+            Some(BidTwist::Order(id)) => *id,
+            _ => self.live_order(*order),
+        };
+        let body = Body::PlaceBid {
+            order,
+            device: device(d % DEVICES).public_key(),
+            price_per_block: Amount(match twist {
+                Some(BidTwist::Price(a)) => a.value(),
+                _ => 1 + *price as u128 % 120,
+            }),
+            deposit: match twist {
+                Some(BidTwist::Deposit(a)) => Amount(a.value()),
+                _ => MIN_BID_DEPOSIT,
+            },
+        };
+        (Some(self.device_owner(*d)), body)
+    }
+
+    /// A provider's result.
+    fn result(
+        &self,
+        lease: &u8,
+        output: &bool,
+        twist: &Option<ResultTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let id = match twist {
+            Some(ResultTwist::Lease(id)) => *id,
+            _ => self.active_lease(*lease),
+        };
+        let agrees_with = match twist {
+            Some(ResultTwist::AgreesWith(picks)) => picks
+                .iter()
+                .take(4)
+                .map(|p| pick(&self.leases, *p).map_or(0, |l| l.id))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let body = Body::SubmitJobResult(JobResult {
+            lease: id,
+            output: Hash::of(&[*output as u8]),
+            agrees_with,
+        });
+        (self.lease_provider(id), body)
     }
 
     /// The epoch and manifest an oracle votes for (or a claim is made against): of the last
