@@ -3,25 +3,27 @@
 //! signer is signed by whoever the object belongs to.
 
 use super::plan::{
-    Action, Amt, AuditTwist, BidTwist, DealTwist, EpochChoice, Hostile, ManifestTwist, OrderTwist,
-    RawId, RegisterTwist, ResultTwist, RoundTwist, TaskTwist, TxPlan,
+    Action, Amt, AuditTwist, BidTwist, DealTwist, EpochChoice, ManifestTwist, OrderTwist, RawId,
+    ResultTwist, RoundTwist, TaskTwist, TxPlan,
 };
-use super::{
-    account, addr, device, every_address, every_key, oracle, ACCOUNTS, CHAIN, DEVICES, FEE, ORACLES,
-};
+use super::{account, addr, device, every_address, every_key, oracle, ACCOUNTS, DEVICES, ORACLES};
 use plexus_ledger::market::{Bid, Lease, Order, MIN_BID_DEPOSIT};
 use plexus_ledger::registry::Device;
 use plexus_ledger::storage::StorageDeal;
 use plexus_ledger::training::TrainingTask;
 use plexus_ledger::{query, PlexusLedger};
-use plexus_proofs::compute::{ComputeChallenge, ComputeProof};
-use plexus_rewards::{Manifest, ManifestLeaf};
+use plexus_rewards::Manifest;
 use plexus_types::{
-    statements, Address, Amount, Body, Capabilities, ComputeFraud, Hash, JobResult, JobRuntime,
-    OrderTerms, RewardClaim, SecretKey, StorageDealTerms, StorageFailure, TrainingRound,
-    TrainingScore, TrainingTaskTerms, UnsignedTx,
+    Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, RewardClaim,
+    SecretKey, StorageDealTerms, StorageFailure, TrainingRound, TrainingScore, TrainingTaskTerms,
 };
 use std::collections::BTreeMap;
+
+mod bodies;
+mod sign;
+
+use bodies::{capabilities, fraud, manifest, register};
+use sign::Signer;
 
 /// A block's transactions, and which of them the ledger must refuse without charging (their
 /// nonce, fee, chain or signature is wrong, or they are not transactions at all).
@@ -639,148 +641,4 @@ impl View {
 /// Picks an item; `None` for an empty list.
 fn pick<T: Clone>(items: &[T], p: u8) -> Option<T> {
     (!items.is_empty()).then(|| items[p as usize % items.len()].clone())
-}
-
-fn capabilities(cpu_cores: u32) -> Capabilities {
-    Capabilities {
-        cpu_cores,
-        memory_mb: 8192,
-        ..Capabilities::default()
-    }
-}
-
-/// A registration of device `d` under its usual owner, of the class picked among those a
-/// device may register under with their minimum stake.
-fn register(d: u8, class: u8, twist: &Option<RegisterTwist>) -> Body {
-    let owner = account(d % DEVICES % ACCOUNTS);
-    let dev = device(d % DEVICES);
-    let (class, stake) = match twist {
-        Some(RegisterTwist::Class(c)) => (CLASSES[*c as usize % CLASSES.len()], 100),
-        _ => CLASSES
-            .iter()
-            .zip([100, 100, 100, 200])
-            .map(|(c, s)| (*c, s))
-            .nth(class as usize % 4)
-            .expect("four valid classes"),
-    };
-    let signing = match twist {
-        Some(RegisterTwist::OtherDeviceSignature) => device(d.wrapping_add(1) % DEVICES),
-        _ => dev.clone(),
-    };
-    let statement = statements::device_registration(CHAIN, &addr(&owner), &dev.public_key());
-    Body::RegisterDevice {
-        device: dev.public_key(),
-        class: class.into(),
-        capabilities: capabilities(4),
-        h3_cell: match twist {
-            Some(RegisterTwist::Cell(c)) => *c,
-            _ => CELL,
-        },
-        stake: match twist {
-            Some(RegisterTwist::Stake(a)) => Amount(a.value()),
-            _ => Amount::plx(stake),
-        },
-        device_signature: signing.sign(&statement),
-    }
-}
-
-/// The manifest the oracles voting `variant` (or the common one) submit for `epoch` and
-/// `resource`: one leaf per device key, whether registered or not.
-fn manifest(epoch: u64, resource: &'static str, variant: bool) -> (&'static str, Manifest) {
-    let variant = u128::from(variant);
-    let mut leaves: Vec<ManifestLeaf> = (0..DEVICES)
-        .map(|i| ManifestLeaf {
-            device: device(i).public_key(),
-            owner: addr(&account(i % ACCOUNTS)),
-            units: 1 + (i as u128 * 7 + (epoch % 1000) as u128 * 3 + variant * 11) % 50,
-        })
-        .collect();
-    leaves.sort_by_key(|l| *l.device.as_bytes());
-    let m = Manifest::from_leaves(epoch, resource, leaves, Hash::of(&[variant as u8]))
-        .expect("a manifest of sorted leaves with units");
-    (resource, m)
-}
-
-/// A fraud proof against device `d`'s signed commitment to a 4×4 compute answer, opening
-/// row 0; `claimed` is the size the device signed and the proof names, if not 4.
-fn fraud(d: u8, wrong: bool, claimed: Option<u32>) -> Body {
-    let challenge = ComputeChallenge::new([d; 32], 4).expect("a small challenge");
-    let mut product = plexus_proofs::compute::prove(&challenge).product().to_vec();
-    if wrong {
-        product[1] = (product[1] + 1) % plexus_proofs::compute::P;
-    }
-    let answer = ComputeProof::commit(&challenge, product).expect("a product of the right size");
-    let opening = answer.open(0).expect("row 0 exists");
-    let n = claimed.unwrap_or(4);
-    let dev = device(d % DEVICES);
-    let statement = statements::compute_commitment(CHAIN, challenge.seed(), n, &answer.root());
-    Body::ComputeFraud(ComputeFraud {
-        device: dev.public_key(),
-        seed: *challenge.seed(),
-        n,
-        root: answer.root(),
-        device_signature: dev.sign(&statement),
-        row_index: 0,
-        row: opening.row,
-        proof: opening.proof,
-    })
-}
-
-/// Signs planned transactions with each signer's next nonce as this block would use them.
-struct Signer<'a> {
-    ledger: &'a PlexusLedger,
-    nonces: BTreeMap<Address, u64>,
-    keys: Vec<SecretKey>,
-}
-
-impl Signer<'_> {
-    /// The transaction's bytes, and whether the ledger must refuse it without charging.
-    fn sign(&mut self, plan: &TxPlan, key: &SecretKey, body: Body) -> (Vec<u8>, bool) {
-        let a = addr(key);
-        let committed = self.ledger.account(&a).expect("account").nonce;
-        // What this block will expect, if every earlier transaction of the signer planned as
-        // valid is charged (one may not be, when its fee is more than the signer holds).
-        let next = self.nonces.get(&a).copied().unwrap_or(committed);
-        let (nonce, fee, chain_id) = match &plan.hostile {
-            // Used before this block (or, on a fresh account, wrapped to the largest nonce).
-            Some(Hostile::UsedNonce) => (committed.wrapping_sub(1), FEE, CHAIN),
-            Some(Hostile::FutureNonce) => (next.wrapping_add(2), FEE, CHAIN),
-            Some(Hostile::MaxNonce) => (u64::MAX, FEE, CHAIN),
-            Some(Hostile::FeeBelowMinimum) => (next, FEE - 1, CHAIN),
-            Some(Hostile::Fee(a)) => (next, a.value(), CHAIN),
-            Some(Hostile::OtherChain) => (next, FEE, "plexus-other"),
-            _ => (next, FEE, CHAIN),
-        };
-        let mut bytes = UnsignedTx {
-            chain_id: chain_id.into(),
-            nonce,
-            fee: Amount(fee),
-            body,
-        }
-        .sign(key)
-        .bytes;
-        let refused = match &plan.hostile {
-            None => false,
-            Some(Hostile::Fee(a)) => a.value() < FEE,
-            Some(Hostile::MaxNonce) => next != u64::MAX,
-            Some(Hostile::BadSignature) => {
-                // The signature is the envelope's last field.
-                *bytes.last_mut().expect("a signed transaction has bytes") ^= 0x01;
-                true
-            }
-            Some(Hostile::Truncated(n)) => {
-                bytes.truncate(bytes.len().saturating_sub((*n).max(1) as usize));
-                true
-            }
-            Some(Hostile::Garbage(g)) => {
-                bytes = g.clone();
-                true
-            }
-            Some(_) => true,
-        };
-        if !refused {
-            self.nonces.insert(a, next.wrapping_add(1));
-        }
-        (bytes, refused)
-    }
 }
