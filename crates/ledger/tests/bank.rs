@@ -152,3 +152,34 @@ fn a_block_that_does_not_follow_the_committed_one_is_refused() {
     block.header.tx_root = plexus_types::Hash([1; 32]);
     assert!(ledger.verify(&block).is_err());
 }
+
+/// An attacker (or a careless user) sends tokens straight into module accounts: escrows,
+/// the stake and rewards accounts, the fee pool. Each transfer fails with its fee charged, the
+/// module accounts hold what they held, and every component's books still balance.
+#[test]
+fn sending_tokens_straight_into_a_module_account_is_refused_and_leaves_every_book_balanced() {
+    use plexus_ledger::{module_account, query};
+    let alice = key(0);
+    let mut net = Net::funded(&[&alice]);
+    for target in module_account::all() {
+        let before = (net.balance(&addr(&alice)), net.balance(&target));
+        let result = net.send_for_result(
+            &alice,
+            plexus_types::Body::Transfer {
+                to: target,
+                amount: Amount(50_000),
+            },
+        );
+        assert_eq!(result.code, TxCode::Unauthorized, "transfer to {target}");
+        assert!(result.log.contains("module account"), "{}", result.log);
+        let fee_back = if target == fee_pool_address() { FEE } else { 0 };
+        assert_eq!(net.balance(&addr(&alice)), before.0 - FEE);
+        assert_eq!(net.balance(&target), before.1 + fee_back);
+    }
+    let store = net.ledger.store();
+    assert!(query::market_totals(store).unwrap().balances());
+    assert!(query::reward_totals(store).unwrap().balances());
+    assert!(query::storage_totals(store).unwrap().balances());
+    assert!(query::training_totals(store).unwrap().balances());
+    assert_eq!(net.balance(&module_account::stake()), 0);
+}

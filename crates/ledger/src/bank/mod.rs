@@ -85,6 +85,26 @@ pub mod module_account {
     pub fn market_escrow() -> Address {
         Address::module("market_escrow")
     }
+
+    /// Every module account.
+    pub fn all() -> [Address; 9] {
+        [
+            fee_pool(),
+            stake(),
+            rewards(),
+            dust(),
+            slashed(),
+            unclaimed(),
+            storage_escrow(),
+            training_escrow(),
+            market_escrow(),
+        ]
+    }
+
+    /// Whether `address` is a module account.
+    pub fn is_module(address: &Address) -> bool {
+        all().contains(address)
+    }
 }
 
 /// The stored supply (16 bytes, big-endian); zero before genesis.
