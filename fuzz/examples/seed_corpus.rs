@@ -81,7 +81,10 @@ fn write_logs(root: &Path, txs: &[Vec<u8>]) -> io::Result<()> {
     let dir = root.join("evidence_log");
     fs::create_dir_all(&dir)?;
     fs::write(dir.join("seed-00"), evidence)?;
-    println!("wrote a block log seed and an evidence log seed under {}", root.display());
+    println!(
+        "wrote a block log seed and an evidence log seed under {}",
+        root.display()
+    );
     Ok(())
 }
 

@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(recovered.end + recovered.torn, data.len() as u64);
         }
         Err(LogError::Corrupt(c)) => {
-            assert_eq!(c.offset, chain_end, "corruption is named where whole records stop");
+            assert_eq!(
+                c.offset, chain_end,
+                "corruption is named where whole records stop"
+            );
             assert!(c.next_record > c.offset);
             let mut after = 0;
             let _ = read_frames(&data[c.next_record as usize..], MAGIC, |_, _| after += 1);

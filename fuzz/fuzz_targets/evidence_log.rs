@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(c.offset == 0 || data[c.offset as usize - 1] == b'\n');
             let next = &data[c.next_record as usize..];
             let end = next.iter().position(|b| *b == b'\n').expect("a whole line");
-            assert!(parse(&next[..end]).is_ok(), "a record follows the corruption");
+            assert!(
+                parse(&next[..end]).is_ok(),
+                "a record follows the corruption"
+            );
         }
         Err(LogError::Io(e)) => panic!("reading bytes in memory failed: {e}"),
     }

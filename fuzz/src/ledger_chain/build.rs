@@ -363,12 +363,14 @@ impl View {
         price: &u16,
         twist: &Option<DealTwist>,
     ) -> (Option<SecretKey>, Body) {
+        let bytes = vec![*blob % 4; 1 << 10];
         let mut terms = StorageDealTerms {
-            blob: Hash::of(&[*blob % 4]),
-            size: 1 << 10,
+            blob: Hash::of(&bytes),
+            size: bytes.len() as u64,
             replicas: 1 + *replicas as u32 % 2,
             epochs: 1 + *epochs as u64 % 3,
             price_per_replica_epoch: Amount(1 + *price as u128 % 2_000),
+            size_proof: plexus_types::blob_size::prove_size(&bytes),
         };
         match twist {
             Some(DealTwist::Size(n)) => terms.size = n.value(),

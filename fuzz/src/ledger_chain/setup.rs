@@ -64,12 +64,14 @@ pub(super) fn run(chain: &mut Chain) {
         budget: Amount(30_000),
         coordinator: addr(&account(1)),
     });
+    let bytes = vec![0u8; 1 << 10];
     let deal = Body::StorageDeal(StorageDealTerms {
-        blob: Hash::of(&[0]),
-        size: 1 << 10,
+        blob: Hash::of(&bytes),
+        size: bytes.len() as u64,
         replicas: 1,
         epochs: 3,
         price_per_replica_epoch: Amount(100),
+        size_proof: plexus_types::blob_size::prove_size(&bytes),
     });
     commit(chain, vec![tx(0, order), tx(3, task), tx(2, deal)]);
     let bid = |i: u8, price: u128| Body::PlaceBid {
