@@ -220,7 +220,7 @@ impl PlexusLedger {
                     *stake,
                     device_signature,
                 )?;
-                Ok(storage::device_registered(state, info, device, class)?)
+                storage::device_registered(state, info, class)
             }
             Body::UpdateDevice {
                 device,

@@ -3,6 +3,7 @@
 use super::{state_key, StorageDeal, StorageTotals};
 use crate::bank::module_account;
 use crate::bank::query::account;
+use crate::id_set;
 use crate::stored::get_json;
 use plexus_store::{Snapshot, Store, StoreError};
 use plexus_types::Hash;
@@ -28,10 +29,7 @@ fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>
     fn decode<T: serde::de::DeserializeOwned>(what: &str, b: Vec<u8>) -> Result<T, StoreError> {
         serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
     }
-    let ids: Vec<u64> = match snapshot.get(list_key)? {
-        None => Vec::new(),
-        Some(b) => decode("storage deal list", b)?,
-    };
+    let (ids, _) = id_set::page_of(snapshot, list_key, 0, usize::MAX)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(b) = snapshot.get(&state_key::storage_deal(id))? else {
