@@ -45,15 +45,16 @@
 //!   deal, exactly.
 
 mod actions;
-mod settle;
 mod providers;
 pub mod query;
+mod settle;
 pub mod state_key;
 
 pub(crate) use actions::{audit, create_deal};
-pub(crate) use settle::{epoch_ended, settle};
 pub(crate) use providers::device_registered;
 pub use providers::{assignment, rank, sample_slots, SAMPLE_PER_REPLICA};
+pub use settle::SETTLE_PER_BLOCK;
+pub(crate) use settle::{epoch_ended, settle};
 
 use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::codes::TxFailure;
