@@ -49,3 +49,8 @@ pub fn storage_totals(store: &Store) -> Result<StorageAccounting, StoreError> {
 
 /// Storage totals and the escrow balance: `escrowed = paid + refunded + held`, exactly.
 pub type StorageAccounting = crate::bank::EscrowAccounting;
+
+/// How many deals are not yet ended.
+pub fn open_storage_deal_count(store: &Store) -> Result<u64, StoreError> {
+    id_set::len(store, &state_key::storage_open_deals())
+}
