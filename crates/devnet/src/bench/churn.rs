@@ -3,8 +3,12 @@
 //! storage deals made and ended, training tasks made and cancelled, compute orders made and
 //! ended unbid, and rounds of one long training task), and at each size the same workload of
 //! blocks is timed: transfers plus a few of each action. The first size is the baseline.
+//! Beside the times, which depend on the machine and the store, the report gives what each
+//! block asked of the state (reads, writes and their bytes), which depends on the rules only.
 
-use plexus_ledger::{Genesis, GenesisAccount, Ledger, Params, PlexusLedger, RewardParams, TxCode};
+use plexus_ledger::{
+    BlockWork, Genesis, GenesisAccount, Ledger, Params, PlexusLedger, RewardParams, TxCode,
+};
 use plexus_store::Store;
 use plexus_types::blob_size::prove_size;
 use plexus_types::tx::MAX_TRAINING_ROUNDS;
@@ -73,6 +77,13 @@ struct SizeReport {
     per_tx_us: f64,
     /// median_block_ms over the first size's.
     ratio_to_first: f64,
+    /// Medians over the measured blocks of what each asked of the state (deterministic).
+    median_reads: u64,
+    median_read_bytes: u64,
+    median_writes: u64,
+    median_written_bytes: u64,
+    /// (median_read_bytes + median_written_bytes) over the first size's.
+    bytes_ratio_to_first: f64,
 }
 
 #[derive(Serialize)]
@@ -371,14 +382,21 @@ impl Churn {
             self.rounds,
         );
         let mut ms = Vec::with_capacity(MEASURED_BLOCKS);
+        let mut work = Vec::with_capacity(MEASURED_BLOCKS);
         let mut txs_per_block = 0;
         for _ in 0..MEASURED_BLOCKS {
             let txs = self.workload();
             txs_per_block = txs.len();
             ms.push(self.block(txs)? * 1_000.0);
+            work.push(self.ledger.last_block_work());
         }
         ms.sort_by(f64::total_cmp);
         let median = ms[ms.len() / 2];
+        let median_of = |f: fn(&BlockWork) -> u64| {
+            let mut v: Vec<u64> = work.iter().map(f).collect();
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
         Ok(SizeReport {
             items,
             devices,
@@ -391,6 +409,11 @@ impl Churn {
             max_block_ms: ms[ms.len() - 1],
             per_tx_us: median * 1_000.0 / txs_per_block as f64,
             ratio_to_first: 1.0,
+            median_reads: median_of(|w| w.reads),
+            median_read_bytes: median_of(|w| w.read_bytes),
+            median_writes: median_of(|w| w.writes),
+            median_written_bytes: median_of(|w| w.written_bytes),
+            bytes_ratio_to_first: 1.0,
         })
     }
 }
@@ -413,6 +436,8 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
         let mut report = churn.measure(n)?;
         if let Some(first) = sizes.first() {
             report.ratio_to_first = report.median_block_ms / first.median_block_ms;
+            let bytes = |s: &SizeReport| (s.median_read_bytes + s.median_written_bytes) as f64;
+            report.bytes_ratio_to_first = bytes(&report) / bytes(first);
         }
         sizes.push(report);
     }
@@ -440,7 +465,8 @@ pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
     for s in &report.sizes {
         println!(
             "churn: {:>8} of each ({} devices, {} deals, {} tasks, {} orders, {} rounds): \
-             {:.2} ms a block of {} txs at the median (max {:.2}), {:.1} µs a tx, {:.2}x the first size",
+             {:.2} ms a block of {} txs at the median (max {:.2}), {:.1} µs a tx, {:.2}x the first size; \
+             {} reads ({} B) and {} writes ({} B) a block, {:.2}x the first size's bytes",
             s.items,
             s.devices,
             s.deals,
@@ -452,6 +478,11 @@ pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
             s.max_block_ms,
             s.per_tx_us,
             s.ratio_to_first,
+            s.median_reads,
+            s.median_read_bytes,
+            s.median_writes,
+            s.median_written_bytes,
+            s.bytes_ratio_to_first,
         );
     }
     Ok(())
