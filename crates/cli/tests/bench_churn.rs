@@ -4,7 +4,6 @@ mod support;
 
 use support::*;
 
-#[test]
 /// Defect: a training task's rounds, the storage providers and the open deals each lived in
 /// one state entry that every round, deal or epoch end read and rewrote whole, so a block's
 /// work grew with everything ever made. Now a block of the same actions reads and writes the
