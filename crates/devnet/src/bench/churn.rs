@@ -439,6 +439,12 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
             let bytes = |s: &SizeReport| (s.median_read_bytes + s.median_written_bytes) as f64;
             report.bytes_ratio_to_first = bytes(&report) / bytes(first);
         }
+        if !quiet {
+            eprintln!(
+                "measured: {:.2} ms a block at the median, {} B read and {} B written",
+                report.median_block_ms, report.median_read_bytes, report.median_written_bytes
+            );
+        }
         sizes.push(report);
     }
     Ok(ChurnReport {
