@@ -29,17 +29,17 @@
 //!   deals are open. Each deal is scheduled for its first covered epoch when made, and for
 //!   the next epoch each time one of its epochs is settled and it goes on.
 //! - Payment rule (`settle`): when a covered epoch is settled, each assigned provider whose
-//!   device is still active and whose replica did not fail that epoch is paid
-//!   `price_per_replica_epoch`, to its owner, from escrow. Then each provider that is no
-//!   longer active or whose replica failed is replaced by the next eligible device in rank
-//!   order that has not failed this deal before, if there is one; what an unpaid replica
-//!   would have cost stays in escrow until the refund.
-//! - Handover rule (`replace_departed`): a replacement assigned when epoch `e` is settled has epoch
-//!   `e + 1` to fetch the blob from the other replicas, unpaid and unchallenged, and serves
-//!   (is challenged and paid) from epoch `e + 2` on. So a replica lost in epoch `k` is found
-//!   by the audit of epoch `k` (or `k + 1`, if it was lost after that audit), reassigned when
-//!   that epoch ends, and a verified copy is back by the audit two epochs later: within
-//!   three epochs of the loss.
+//!   device is still active (when the deal is settled, in the epoch's first blocks) and whose
+//!   replica did not fail that epoch is paid `price_per_replica_epoch`, to its owner, from
+//!   escrow. Then each provider that is no longer active or whose replica failed is replaced
+//!   by the next eligible device in rank order that has not failed this deal before, if
+//!   there is one; what an unpaid replica would have cost stays in escrow until the refund.
+//! - Handover rule (`replace_departed`): a replacement assigned when epoch `e` is settled
+//!   has epoch `e + 1` to fetch the blob from the other replicas, unpaid and unchallenged,
+//!   and serves (is challenged and paid) from epoch `e + 2` on. So a replica lost in epoch
+//!   `k` is found by the audit of epoch `k` (or `k + 1`, if it was lost after that audit),
+//!   reassigned when that epoch is settled, and a verified copy is back by the audit two
+//!   epochs later: within three epochs of the loss.
 //! - Expiry rule (`settle`): when the last covered epoch is settled, what the deal left in
 //!   escrow is refunded to the client, so that `escrow = paid + refunded` for every ended
 //!   deal, exactly.
