@@ -70,8 +70,10 @@ struct SizeReport {
     orders: u64,
     rounds: u32,
     txs_per_block: usize,
-    /// Median over the measured blocks of execute plus commit.
+    /// Median over the measured blocks of execute plus commit, and of each.
     median_block_ms: f64,
+    median_execute_ms: f64,
+    median_commit_ms: f64,
     max_block_ms: f64,
     /// Median block time over its transactions.
     per_tx_us: f64,
@@ -165,8 +167,8 @@ impl Churn {
     }
 
     /// Executes and commits one block of `txs`; every one must succeed. Returns the seconds
-    /// execute and commit took.
-    fn block(&mut self, txs: Vec<Vec<u8>>) -> anyhow::Result<f64> {
+    /// execute took, and commit.
+    fn block(&mut self, txs: Vec<Vec<u8>>) -> anyhow::Result<(f64, f64)> {
         let (height, app_hash) = self.ledger.last_committed();
         let block = Block {
             header: BlockHeader {
@@ -184,8 +186,9 @@ impl Churn {
             .ledger
             .execute(&block)
             .map_err(|e| anyhow::anyhow!("block {} refused: {e:?}", height + 1))?;
+        let executed = started.elapsed().as_secs_f64();
         self.ledger.commit()?;
-        let took = started.elapsed().as_secs_f64();
+        let took = (executed, started.elapsed().as_secs_f64() - executed);
         if let Some(bad) = outcome.results.iter().find(|r| r.code != TxCode::Ok) {
             anyhow::bail!(
                 "a churn transaction failed at height {}: {} {}",
@@ -381,17 +384,22 @@ impl Churn {
             self.orders,
             self.rounds,
         );
-        let mut ms = Vec::with_capacity(MEASURED_BLOCKS);
+        let mut times = Vec::with_capacity(MEASURED_BLOCKS);
         let mut work = Vec::with_capacity(MEASURED_BLOCKS);
         let mut txs_per_block = 0;
         for _ in 0..MEASURED_BLOCKS {
             let txs = self.workload();
             txs_per_block = txs.len();
-            ms.push(self.block(txs)? * 1_000.0);
+            let (execute, commit) = self.block(txs)?;
+            times.push((execute * 1_000.0, commit * 1_000.0));
             work.push(self.ledger.last_block_work());
         }
-        ms.sort_by(f64::total_cmp);
-        let median = ms[ms.len() / 2];
+        let median_ms = |f: fn(&(f64, f64)) -> f64| {
+            let mut v: Vec<f64> = times.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let median = median_ms(|(e, c)| e + c);
         let median_of = |f: fn(&BlockWork) -> u64| {
             let mut v: Vec<u64> = work.iter().map(f).collect();
             v.sort_unstable();
@@ -406,7 +414,9 @@ impl Churn {
             rounds,
             txs_per_block,
             median_block_ms: median,
-            max_block_ms: ms[ms.len() - 1],
+            median_execute_ms: median_ms(|(e, _)| *e),
+            median_commit_ms: median_ms(|(_, c)| *c),
+            max_block_ms: times.iter().map(|(e, c)| e + c).fold(0.0, f64::max),
             per_tx_us: median * 1_000.0 / txs_per_block as f64,
             ratio_to_first: 1.0,
             median_reads: median_of(|w| w.reads),
@@ -441,8 +451,13 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
         }
         if !quiet {
             eprintln!(
-                "measured: {:.2} ms a block at the median, {} B read and {} B written",
-                report.median_block_ms, report.median_read_bytes, report.median_written_bytes
+                "measured: {:.2} ms a block at the median ({:.2} executing, {:.2} committing), \
+                 {} B read and {} B written",
+                report.median_block_ms,
+                report.median_execute_ms,
+                report.median_commit_ms,
+                report.median_read_bytes,
+                report.median_written_bytes
             );
         }
         sizes.push(report);
@@ -471,7 +486,8 @@ pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
     for s in &report.sizes {
         println!(
             "churn: {:>8} of each ({} devices, {} deals, {} tasks, {} orders, {} rounds): \
-             {:.2} ms a block of {} txs at the median (max {:.2}), {:.1} µs a tx, {:.2}x the first size; \
+             {:.2} ms a block of {} txs at the median ({:.2} executing, {:.2} committing; max {:.2}), \
+             {:.1} µs a tx, {:.2}x the first size; \
              {} reads ({} B) and {} writes ({} B) a block, {:.2}x the first size's bytes",
             s.items,
             s.devices,
@@ -481,6 +497,8 @@ pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
             s.rounds,
             s.median_block_ms,
             s.txs_per_block,
+            s.median_execute_ms,
+            s.median_commit_ms,
             s.max_block_ms,
             s.per_tx_us,
             s.ratio_to_first,
