@@ -257,7 +257,18 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     assert!(deal.providers.contains(&spare));
     assert!(!deal.serves_in(&spare, made_in + 3));
     assert!(deal.serves_in(&spare, made_in + 4));
+    // Each device's list of deals follows: the spare's has the deal, the leaver's not.
+    let of = |net: &Net, d: &PublicKey| -> Vec<u64> {
+        query::open_storage_deals_of(net.ledger.store(), d)
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect()
+    };
+    assert_eq!(of(&net, &spare), vec![deal.id]);
+    assert_eq!(of(&net, &leaver), Vec::<u64>::new());
     net.end_epoch(made_in + 3);
+    assert_eq!(of(&net, &spare), Vec::<u64>::new());
     let deal = net.deals(&blob).remove(0);
     assert_eq!(deal.paid, Amount(500 * 2 + 500 + 500));
     assert_eq!(deal.refunded, Amount(1_000));

@@ -1,6 +1,6 @@
 //! The storage market's actions: a client's deal, and an oracle's audit report.
 
-use super::providers::{count_holders, rank_providers};
+use super::providers::{rank_providers, record_assignment};
 use super::settle::due;
 use super::{
     escrow_account, load_deal, save_deal, state_key, totals, AuditMark, DealStatus, StorageDeal,
@@ -89,7 +89,7 @@ pub(crate) fn create_deal(
         status: DealStatus::Open,
         created_height: height,
     };
-    count_holders(state, &deal.blob, &deal.providers, true)?;
+    record_assignment(state, id, &deal.blob, &deal.providers, true)?;
     save_deal(state, &deal);
     state.set_u64(state_key::storage_deal_count(), next_id);
     IdList(state_key::storage_blob_deals(&terms.blob)).push(state, id)?;

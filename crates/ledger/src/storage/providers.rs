@@ -93,9 +93,11 @@ fn holds(state: &StateOverlay<'_>, blob: &Hash, device: &PublicKey) -> Result<bo
     Ok(state.get_u64(&state_key::storage_holds(blob, device))? > 0)
 }
 
-/// Counts `devices` as holding `blob` for one more open deal (`joined`) or one fewer.
-pub(super) fn count_holders(
+/// Records `devices` as assigned to (`joined`) or released from open deal `deal` of `blob`:
+/// the count of open deals of the blob each holds, and each device's set of open deals.
+pub(super) fn record_assignment(
     state: &mut StateOverlay<'_>,
+    deal: u64,
     blob: &Hash,
     devices: &[PublicKey],
     joined: bool,
@@ -114,6 +116,12 @@ pub(super) fn count_holders(
             state.remove(key);
         } else {
             state.set_u64(key, n);
+        }
+        let deals = IdSet(state_key::storage_device_deals(device));
+        if joined {
+            deals.insert(state, deal)?;
+        } else {
+            deals.remove(state, deal)?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use crate::bank::query::account;
 use crate::id_set;
 use crate::stored::get_json;
 use plexus_store::{Snapshot, Store, StoreError};
-use plexus_types::Hash;
+use plexus_types::{Hash, PublicKey};
 
 /// A storage deal, by id.
 pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, StoreError> {
@@ -23,6 +23,17 @@ pub fn storage_deals_of_blob(store: &Store, blob: &Hash) -> Result<Vec<StorageDe
 pub fn open_storage_deals(store: &Store) -> Result<Vec<StorageDeal>, StoreError> {
     let snapshot = store.snapshot()?;
     deals_by_ids(&snapshot, &state_key::storage_open_deals())
+}
+
+/// The open deals that assign `device`, oldest first.
+pub fn open_storage_deals_of(
+    store: &Store,
+    device: &PublicKey,
+) -> Result<Vec<StorageDeal>, StoreError> {
+    let snapshot = store.snapshot()?;
+    let mut deals = deals_by_ids(&snapshot, &state_key::storage_device_deals(device))?;
+    deals.sort_by_key(|d| d.id);
+    Ok(deals)
 }
 
 fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>, StoreError> {

@@ -7,7 +7,7 @@
 //! `e + 1`, which the cursor has not reached, so every deal is settled for every epoch it
 //! covers, in order.
 
-use super::providers::{count_holders, rank_providers};
+use super::providers::{rank_providers, record_assignment};
 use super::{
     corrupt, escrow_account, load_deal, save_deal, state_key, totals, AuditMark, DealStatus,
     FailedReplica, Handover, StorageDeal, StorageTotals,
@@ -158,7 +158,7 @@ fn settle_deal(
         t.refunded(rest)
             .ok_or_else(|| corrupt("refunded overflows"))?;
         deal.status = DealStatus::Ended { at_epoch: epoch };
-        count_holders(state, &deal.blob, &deal.providers, false)?;
+        record_assignment(state, id, &deal.blob, &deal.providers, false)?;
         IdSet(state_key::storage_open_deals()).remove(state, id)?;
     } else {
         // Replacements are paid from the next epoch on: they had none of this one.
@@ -200,8 +200,8 @@ fn replace_departed(
     exclude.extend(deal.failed.iter().map(|f| f.device));
     let candidates = rank_providers(state, &deal.blob, deal.replicas, &exclude)?;
     let joining: Vec<PublicKey> = candidates.into_iter().take(departed.len()).collect();
-    count_holders(state, &deal.blob, &departed, false)?;
-    count_holders(state, &deal.blob, &joining, true)?;
+    record_assignment(state, deal.id, &deal.blob, &departed, false)?;
+    record_assignment(state, deal.id, &deal.blob, &joining, true)?;
     deal.handovers.retain(|h| kept.contains(&h.device));
     deal.handovers.extend(joining.iter().map(|device| Handover {
         device: *device,

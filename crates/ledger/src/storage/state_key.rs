@@ -35,6 +35,14 @@ pub fn storage_holds(blob: &Hash, device: &PublicKey) -> Vec<u8> {
     k
 }
 
+/// The id set of the open deals that assign `device`.
+pub fn storage_device_deals(device: &PublicKey) -> Vec<u8> {
+    let mut k = b"storage/device/".to_vec();
+    k.extend_from_slice(device.as_bytes());
+    k.push(b'/');
+    k
+}
+
 /// The id set of storage-class devices that may be assigned, by registry index
 /// ([`crate::registry::state_key::device_by_index`]).
 pub fn storage_providers() -> Vec<u8> {
