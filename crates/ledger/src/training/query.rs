@@ -60,12 +60,26 @@ fn read_task(snapshot: &Snapshot, id: u64) -> Result<Option<TrainingTaskView>, S
     Ok(Some(TrainingTaskView { task, rounds }))
 }
 
-/// Training tasks from id `from`, at most `limit`, oldest first, read from one snapshot, and
-/// where the next page starts (`None` after the last).
+/// Most rounds one page of tasks reads: a page ends after the task that reaches it (so it
+/// holds at least one task), whatever its `limit`.
+pub const PAGE_ROUNDS: u64 = plexus_types::tx::MAX_TRAINING_ROUNDS as u64;
+
+/// Training tasks from id `from`, at most `limit` and no more tasks once [`PAGE_ROUNDS`]
+/// rounds are read, oldest first, read from one snapshot, and where the next page starts
+/// (`None` after the last).
 pub fn training_tasks_page(
     store: &Store,
     from: u64,
     limit: usize,
+) -> Result<(Vec<TrainingTaskView>, Option<u64>), StoreError> {
+    page_within(store, from, limit, PAGE_ROUNDS)
+}
+
+pub(super) fn page_within(
+    store: &Store,
+    from: u64,
+    limit: usize,
+    round_budget: u64,
 ) -> Result<(Vec<TrainingTaskView>, Option<u64>), StoreError> {
     let snapshot = store.snapshot()?;
     let count = match snapshot.get(&state_key::training_task_count())? {
@@ -77,11 +91,17 @@ pub fn training_tasks_page(
         ),
     };
     let end = count.min(from.saturating_add(limit as u64));
-    let mut out = Vec::with_capacity(end.saturating_sub(from) as usize);
+    let mut out = Vec::with_capacity(end.saturating_sub(from).min(1_024) as usize);
+    let mut rounds = 0u64;
     for id in from..end {
         let task = read_task(&snapshot, id)?
             .ok_or_else(|| StoreError::Corrupt(format!("training task {id} missing")))?;
+        rounds = rounds.saturating_add(task.rounds.len() as u64);
         out.push(task);
+        if rounds >= round_budget {
+            let next = id + 1;
+            return Ok((out, (next < count).then_some(next)));
+        }
     }
     Ok((out, (end < count).then_some(end)))
 }

@@ -76,4 +76,15 @@ fn a_round_after_hundreds_of_rounds_writes_no_more_than_the_second() {
     assert_eq!(task.rounds_done(), 400);
     assert_eq!(task.rounds.len(), 400);
     assert_eq!(task.rounds[399].model, Hash([400u16 as u8; 32]));
+
+    // A page of tasks stops once it has read its budget of rounds; the next page goes on.
+    commit(&store, 4, |state| {
+        create_task(state, 4, &SPONSOR, &terms).unwrap();
+    });
+    let (page, next) = query::page_within(&store, 0, 1_000, 100).unwrap();
+    assert_eq!((page.len(), next), (1, Some(1)));
+    let (page, next) = query::page_within(&store, 1, 1_000, 100).unwrap();
+    assert_eq!((page.len(), page[0].id, next), (1, 1, None));
+    let (page, _) = query::training_tasks_page(&store, 0, 1_000).unwrap();
+    assert_eq!(page.len(), 2);
 }
