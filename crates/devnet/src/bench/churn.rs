@@ -30,6 +30,9 @@ const MEASURED_BLOCKS: usize = 20;
 /// Transfers in each measured block, beside one or two of each action.
 const MEASURED_TRANSFERS: usize = 200;
 const SENDERS: usize = MEASURED_TRANSFERS;
+/// Rounds of task 0 kept for the measured blocks (one a block, for up to 20 sizes), so that
+/// every measured block submits one however far the state has grown.
+const ROUNDS_KEPT: u32 = 20 * MEASURED_BLOCKS as u32;
 
 fn key(role: u8, i: u64) -> SecretKey {
     let mut seed = [0u8; 32];
@@ -316,7 +319,7 @@ impl Churn {
                 if self.orders < to {
                     txs.push(self.order());
                 }
-                if u64::from(self.rounds) < to {
+                if u64::from(self.rounds) < to.min(u64::from(MAX_TRAINING_ROUNDS - ROUNDS_KEPT)) {
                     txs.extend(self.round());
                 }
                 if txs.len() == before {
