@@ -121,6 +121,7 @@ pub enum BenchCommand {
 /// Runs one benchmark and prints its report (as JSON with `json`).
 pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Churn { items } => churn::run(items, json).await,
         BenchCommand::Jobs {
             orders,
             providers,
@@ -150,6 +151,5 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
         BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
         BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
-        BenchCommand::Churn { items } => churn::run(items, json).await,
     }
 }
