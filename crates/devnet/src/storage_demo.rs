@@ -94,9 +94,8 @@ fn demo_blob(
     for counter in 0u64..100_000 {
         bytes[..8].copy_from_slice(&counter.to_le_bytes());
         let blob = Hash(*blake3::hash(&bytes).as_bytes());
-        let mut ranked = storage_devices.to_vec();
-        ranked.sort_by_key(|d| plexus_ledger::storage::rank(&blob, d));
-        let first = &ranked[..replicas.min(ranked.len())];
+        // `storage_devices` are the provider set in registration order, as the rule reads it.
+        let first = plexus_ledger::storage::assignment(&blob, replicas as u32, storage_devices);
         if cheaters.is_empty() || cheaters.iter().any(|c| first.contains(c)) {
             break;
         }

@@ -28,6 +28,18 @@ pub struct PlexusLedger {
     sigs: Arc<SigCache>,
     committed: (u64, Hash),
     staged: Option<StagedBlock>,
+    last_work: BlockWork,
+}
+
+/// What executing one block asked of the state: reads (with the bytes they returned) and
+/// writes (keys set or removed, with the bytes set), transactions and the block's end
+/// together. Deterministic, so it shows how a block's work grows with the state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BlockWork {
+    pub reads: u64,
+    pub read_bytes: u64,
+    pub writes: u64,
+    pub written_bytes: u64,
 }
 
 struct StagedBlock {
@@ -53,7 +65,13 @@ impl PlexusLedger {
             sigs: Arc::new(SigCache::new(SIG_CACHE_CAPACITY)),
             committed: (committed.version.unwrap_or(0), committed.root),
             staged: None,
+            last_work: BlockWork::default(),
         })
+    }
+
+    /// What the last block executed asked of the state.
+    pub fn last_block_work(&self) -> BlockWork {
+        self.last_work
     }
 
     /// Whether genesis has been applied.
@@ -220,7 +238,7 @@ impl PlexusLedger {
                     *stake,
                     device_signature,
                 )?;
-                Ok(storage::device_registered(state, info, device, class)?)
+                storage::device_registered(state, info, class)
             }
             Body::UpdateDevice {
                 device,
@@ -526,7 +544,17 @@ impl Ledger for PlexusLedger {
         state.keep();
         crate::end_block::end_block(&mut state, &info, &Beacon::of_block(block))?;
         state.keep();
+        let (reads, read_bytes) = state.reads();
         let changes = state.into_changes();
+        self.last_work = BlockWork {
+            reads,
+            read_bytes,
+            writes: changes.len() as u64,
+            written_bytes: changes
+                .iter()
+                .map(|(k, v)| (k.len() + v.as_ref().map_or(0, Vec::len)) as u64)
+                .sum(),
+        };
         let version = self.store.stage(height, &changes)?;
         let app_hash = version.root;
         self.staged = Some(StagedBlock { version, aux });

@@ -7,7 +7,7 @@
 
 use crate::overlay::StateOverlay;
 use crate::stored;
-use plexus_store::{Store, StoreError};
+use plexus_store::{Snapshot, Store, StoreError};
 
 fn count_key(prefix: &[u8]) -> Vec<u8> {
     [prefix, b"n"].concat()
@@ -38,6 +38,24 @@ impl IdList {
         Ok(())
     }
 
+    /// How many ids were pushed (slots taken stay counted).
+    pub(crate) fn len(&self, state: &StateOverlay<'_>) -> Result<u64, StoreError> {
+        state.get_u64(&count_key(&self.0))
+    }
+
+    /// The id in `slot`, and the slot emptied: for a reader that walks the list once, in
+    /// order, with a cursor of its own.
+    pub(crate) fn take(&self, state: &mut StateOverlay<'_>, slot: u64) -> Result<u64, StoreError> {
+        let id = read_id(state.get(&slot_key(&self.0, slot))?, "a list")?;
+        state.remove(slot_key(&self.0, slot));
+        Ok(id)
+    }
+
+    /// Forgets the count of a list whose slots were all taken.
+    pub(crate) fn forget(&self, state: &mut StateOverlay<'_>) {
+        state.remove(count_key(&self.0));
+    }
+
     /// Every id, and the list emptied.
     pub(crate) fn drain(&self, state: &mut StateOverlay<'_>) -> Result<Vec<u64>, StoreError> {
         let n = state.get_u64(&count_key(&self.0))?;
@@ -64,6 +82,15 @@ impl IdSet {
         state.set_u64(pos_key(&self.0, id), n);
         state.set_u64(count_key(&self.0), n + 1);
         Ok(())
+    }
+
+    pub(crate) fn len(&self, state: &StateOverlay<'_>) -> Result<u64, StoreError> {
+        state.get_u64(&count_key(&self.0))
+    }
+
+    /// The id in `slot` (below [`IdSet::len`]).
+    pub(crate) fn at(&self, state: &StateOverlay<'_>, slot: u64) -> Result<u64, StoreError> {
+        read_id(state.get(&slot_key(&self.0, slot))?, "a set")
     }
 
     pub(crate) fn remove(&self, state: &mut StateOverlay<'_>, id: u64) -> Result<(), StoreError> {
@@ -95,11 +122,24 @@ pub(crate) fn page(
     from: u64,
     limit: usize,
 ) -> Result<(Vec<u64>, Option<u64>), StoreError> {
-    let n = stored::get_u64(store, &count_key(prefix))?;
+    page_of(&store.snapshot()?, prefix, from, limit)
+}
+
+/// [`page`], read from one snapshot.
+pub(crate) fn page_of(
+    snapshot: &Snapshot,
+    prefix: &[u8],
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<u64>, Option<u64>), StoreError> {
+    let n = snapshot
+        .get(&count_key(prefix))?
+        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0);
     let end = n.min(from.saturating_add(limit as u64));
     let mut ids = Vec::with_capacity(end.saturating_sub(from) as usize);
     for slot in from..end {
-        ids.push(read_id(store.get(&slot_key(prefix, slot))?, "a list")?);
+        ids.push(read_id(snapshot.get(&slot_key(prefix, slot))?, "a list")?);
     }
     Ok((ids, (end < n).then_some(end)))
 }

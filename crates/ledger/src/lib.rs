@@ -34,7 +34,7 @@ pub mod storage;
 mod stored;
 pub mod training;
 
-pub use app::{fee_pool_address, PlexusLedger};
+pub use app::{fee_pool_address, BlockWork, PlexusLedger};
 pub use bank::{module_account, Account};
 pub use check::{TxChecker, TxMeta};
 pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};

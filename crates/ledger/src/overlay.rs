@@ -5,12 +5,15 @@
 use plexus_store::{ChangeSet, Snapshot, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 pub(crate) struct StateOverlay<'a> {
     base: &'a Snapshot,
     block: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Reads made and bytes they returned: the work the block's rules asked of the state.
+    reads: Cell<(u64, u64)>,
 }
 
 impl<'a> StateOverlay<'a> {
@@ -19,17 +22,27 @@ impl<'a> StateOverlay<'a> {
             base,
             block: BTreeMap::new(),
             pending: BTreeMap::new(),
+            reads: Cell::new((0, 0)),
         }
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(v) = self.pending.get(key) {
-            return Ok(v.clone());
-        }
-        if let Some(v) = self.block.get(key) {
-            return Ok(v.clone());
-        }
-        self.base.get(key)
+        let value = if let Some(v) = self.pending.get(key) {
+            v.clone()
+        } else if let Some(v) = self.block.get(key) {
+            v.clone()
+        } else {
+            self.base.get(key)?
+        };
+        let (n, bytes) = self.reads.get();
+        let len = value.as_ref().map_or(0, Vec::len) as u64;
+        self.reads.set((n + 1, bytes + len));
+        Ok(value)
+    }
+
+    /// How many reads were made so far, and the bytes they returned.
+    pub(crate) fn reads(&self) -> (u64, u64) {
+        self.reads.get()
     }
 
     pub(crate) fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {

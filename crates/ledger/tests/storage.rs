@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use plexus_ledger::storage::{self, DealStatus, StorageDeal};
-use plexus_ledger::{module_account, query, Genesis, OracleSet, RewardParams, TxCode};
+use plexus_ledger::{module_account, query, Genesis, Ledger, OracleSet, RewardParams, TxCode};
 use plexus_types::blob_size::prove_size;
 use plexus_types::{
     Address, Amount, Body, Capabilities, Hash, PublicKey, SecretKey, StorageDealTerms,
@@ -257,7 +257,18 @@ fn a_retired_provider_stops_being_paid_and_is_replaced_by_the_next_ranked_device
     assert!(deal.providers.contains(&spare));
     assert!(!deal.serves_in(&spare, made_in + 3));
     assert!(deal.serves_in(&spare, made_in + 4));
+    // Each device's list of deals follows: the spare's has the deal, the leaver's not.
+    let of = |net: &Net, d: &PublicKey| -> Vec<u64> {
+        query::open_storage_deals_of(net.ledger.store(), d)
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect()
+    };
+    assert_eq!(of(&net, &spare), vec![deal.id]);
+    assert_eq!(of(&net, &leaver), Vec::<u64>::new());
     net.end_epoch(made_in + 3);
+    assert_eq!(of(&net, &spare), Vec::<u64>::new());
     let deal = net.deals(&blob).remove(0);
     assert_eq!(deal.paid, Amount(500 * 2 + 500 + 500));
     assert_eq!(deal.refunded, Amount(1_000));
@@ -447,4 +458,92 @@ proptest! {
             }
         }
     }
+}
+
+fn paid_so_far(net: &Net) -> u128 {
+    query::storage_totals(net.ledger.store())
+        .unwrap()
+        .totals
+        .paid
+        .0
+}
+
+/// Defect: the block that ended an epoch walked every open deal, so a client with many small
+/// deals made that block as slow as it liked. Now a block's end settles at most
+/// `SETTLE_PER_BLOCK` deals and the next blocks settle the rest, every unit accounted for at
+/// each block.
+#[test]
+fn an_epoch_with_more_deals_than_a_block_settles_is_paid_over_the_next_blocks() {
+    let (client, owner) = (key(0), key(1));
+    let mut net = Net::new(&[addr(&client), addr(&owner)]);
+    net.register_storage_devices(std::slice::from_ref(&owner));
+    net.align();
+    let made_in = net.epoch_in_progress();
+    let deals: u64 = storage::SETTLE_PER_BLOCK + 6;
+    let txs = (0..deals)
+        .map(|i| {
+            let terms = deal_terms(&i.to_be_bytes(), 1, 3, 10);
+            net.signed(&client, Body::StorageDeal(terms))
+        })
+        .collect();
+    let out = run_block(&mut net.ledger, txs);
+    assert!(out.results.iter().all(|r| r.code == TxCode::Ok));
+    // Epoch made_in + 1 is the handover; made_in + 2 the first paid.
+    let first_paid = made_in + 2;
+    while net.ledger.last_committed().0 + 1 < first_paid * EPOCH_BLOCKS {
+        net.empty_blocks(1);
+        assert_eq!(paid_so_far(&net), 0);
+        net.assert_accounted();
+    }
+    net.empty_blocks(1);
+    assert_eq!(paid_so_far(&net), storage::SETTLE_PER_BLOCK as u128 * 10);
+    net.assert_accounted();
+    net.empty_blocks(1);
+    assert_eq!(paid_so_far(&net), deals as u128 * 10);
+    net.assert_accounted();
+    net.empty_blocks(1);
+    assert_eq!(paid_so_far(&net), deals as u128 * 10);
+}
+
+/// Defect: every deal ranked every storage device ever registered, so registering devices
+/// made each deal and each replacement dearer without bound. Now a deal ranks only the
+/// sample of the provider set its blob draws, which anyone recomputes from the devices in
+/// registration order.
+#[test]
+fn a_deal_among_more_devices_than_its_sample_takes_the_best_of_the_sample() {
+    let client = key(0);
+    let owner = key(1);
+    let mut net = Net::new(&[addr(&client), addr(&owner)]);
+    let devices: Vec<PublicKey> = (0..40u8).map(|i| device(i).public_key()).collect();
+    let txs = (0..40u8)
+        .map(|i| {
+            let body = register_body(
+                &owner,
+                &device(i),
+                "storage-small",
+                Capabilities::default(),
+                STAKE,
+            );
+            net.signed(&owner, body)
+        })
+        .collect();
+    let out = run_block(&mut net.ledger, txs);
+    assert!(out.results.iter().all(|r| r.code == TxCode::Ok));
+    let replicas = 2;
+    assert!(devices.len() as u64 > storage::SAMPLE_PER_REPLICA * replicas as u64);
+    let mut differs = false;
+    for i in 0..6u8 {
+        let content = [b'b', i];
+        assert_eq!(net.deal(&client, &content, replicas, 2, 10), TxCode::Ok);
+        let blob = Hash::of(&content);
+        let taken = net.deals(&blob).remove(0).providers;
+        assert_eq!(taken, storage::assignment(&blob, replicas, &devices));
+        let slots = storage::sample_slots(&blob, replicas, devices.len() as u64);
+        assert!(slots.len() as u64 <= storage::SAMPLE_PER_REPLICA * replicas as u64);
+        let mut everyone = devices.clone();
+        everyone.sort_by_key(|d| storage::rank(&blob, d));
+        differs |= everyone[..replicas as usize] != taken[..];
+    }
+    // Some blob's best devices overall were outside its sample: nobody scanned them all.
+    assert!(differs);
 }

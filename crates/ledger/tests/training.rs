@@ -13,7 +13,7 @@ use plexus_types::{
 use proptest::prelude::*;
 
 impl Net {
-    fn task(&self, id: u64) -> plexus_ledger::training::TrainingTask {
+    fn task(&self, id: u64) -> plexus_ledger::query::TrainingTaskView {
         query::training_task(self.ledger.store(), id)
             .unwrap()
             .unwrap()

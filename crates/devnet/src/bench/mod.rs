@@ -2,6 +2,7 @@
 //! One module per subject; `transfers` holds the signed transfers and the solo driver that the
 //! ledger and consensus benchmarks share.
 
+mod churn;
 mod consensus;
 mod ingest;
 mod jobs;
@@ -97,6 +98,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         blocks: u64,
     },
+    /// Execute-and-commit time of a block as the state grows: at each size, that many storage
+    /// devices, storage deals, training tasks, compute orders (all but the devices made and
+    /// ended) and rounds of one task, then the same blocks of transfers and a few of each
+    /// action timed, next to the first size.
+    Churn {
+        /// Sizes to grow the state to, ascending, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        items: Vec<u64>,
+    },
     /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
     /// over the same file; and the verifier's cost of retrievability challenges.
     Storage {
@@ -131,6 +141,7 @@ pub enum BenchCommand {
 /// Runs one benchmark and prints its report (as JSON with `json`).
 pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Churn { items } => churn::run(items, json).await,
         BenchCommand::Jobs {
             orders,
             providers,

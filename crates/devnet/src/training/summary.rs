@@ -4,7 +4,7 @@
 use super::FinishedRun;
 use anyhow::{bail, Context};
 use plexus_learn::task::{params_from_bytes, params_hash, TaskSpec};
-use plexus_ledger::training::TrainingTask;
+use plexus_ledger::query::TrainingTaskView;
 use plexus_types::{Address, Amount};
 use serde::Serialize;
 use std::path::Path;
@@ -50,7 +50,7 @@ pub fn summarize(
     id: u64,
     run: &FinishedRun,
 ) -> anyhow::Result<TrainingSummary> {
-    let task: TrainingTask = plexus_ledger::query::training_task(store, id)?
+    let task: TrainingTaskView = plexus_ledger::query::training_task(store, id)?
         .with_context(|| format!("training task {id} is not on chain"))?;
     let spec = TaskSpec::parse(&task.terms.spec)?;
     let dir = home.join("oracle").join("learn").join(format!("task-{id}"));

@@ -1,11 +1,13 @@
 //! The storage market's actions: a client's deal, and an oracle's audit report.
 
+use super::providers::{rank_providers, record_assignment};
+use super::settle::due;
 use super::{
-    escrow_account, holders, id_list, load_deal, rank_providers, save_deal, state_key, totals,
-    AuditMark, DealStatus, StorageDeal,
+    escrow_account, load_deal, save_deal, state_key, totals, AuditMark, DealStatus, StorageDeal,
 };
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
+use crate::id_set::{IdList, IdSet};
 use crate::overlay::StateOverlay;
 use plexus_types::blob_size::verify_size;
 use plexus_types::{Address, Amount, StorageDealTerms, StorageFailure};
@@ -38,13 +40,12 @@ pub(crate) fn create_deal(
             "price × replicas × epochs exceeds the largest amount".into(),
         );
     };
-    let exclude = holders(state, &terms.blob)?;
-    let ranked = rank_providers(state, &terms.blob, &exclude)?;
+    let ranked = rank_providers(state, &terms.blob, terms.replicas, &[])?;
     if ranked.len() < terms.replicas as usize {
         return fail(
             TxCode::NotEnoughProviders,
             format!(
-                "{} replicas asked, {} active storage devices can take blob {}",
+                "{} replicas asked, {} active storage devices of the blob's sample can take blob {}",
                 terms.replicas,
                 ranked.len(),
                 terms.blob
@@ -88,14 +89,12 @@ pub(crate) fn create_deal(
         status: DealStatus::Open,
         created_height: height,
     };
+    record_assignment(state, id, &deal.blob, &deal.providers, true)?;
     save_deal(state, &deal);
     state.set_u64(state_key::storage_deal_count(), next_id);
-    let mut by_blob = id_list(state, &state_key::storage_blob_deals(&terms.blob))?;
-    by_blob.push(id);
-    state.set_json(state_key::storage_blob_deals(&terms.blob), &by_blob);
-    let mut open = id_list(state, &state_key::storage_open_deals())?;
-    open.push(id);
-    state.set_json(state_key::storage_open_deals(), &open);
+    IdList(state_key::storage_blob_deals(&terms.blob)).push(state, id)?;
+    IdSet(state_key::storage_open_deals()).insert(state, id)?;
+    due(first_epoch).push(state, id)?;
     let mut t = totals(state)?;
     t.locked(escrow)
         .ok_or_else(|| TxFailure::overflow("the storage escrow's running total"))?;

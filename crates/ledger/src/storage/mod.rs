@@ -9,10 +9,13 @@
 //! - Escrow rule (`create_deal`): the client deposits `price_per_replica_epoch × replicas ×
 //!   epochs` into the storage escrow account when the deal is made; the deal is refused
 //!   whole if that product overflows or the client cannot pay it.
-//! - Assignment rule (`rank_providers`): the eligible providers of a blob are the active
-//!   devices of a storage class that do not already hold the blob for another open deal,
-//!   ranked by blake3("plexus/storage-rank" ‖ blob id ‖ device key), lowest first; a deal
-//!   takes the first `replicas`. Anyone can recompute the assignment from the chain.
+//! - Assignment rule (`rank_providers`): the candidates for a blob are the members of the
+//!   provider set (storage-class devices, by registration; a member found no longer active
+//!   leaves it) in the slots that `sample_slots` draws from the blob: all of them while
+//!   there are at most `SAMPLE_PER_REPLICA × replicas`, that many drawn otherwise. The
+//!   eligible candidates are the active ones that do not already hold the blob for another
+//!   open deal, ranked by blake3("plexus/storage-rank" ‖ blob id ‖ device key), lowest first;
+//!   a deal takes the first `replicas`. Anyone can recompute the assignment from the chain.
 //! - Term rule: a deal made during epoch `e` covers epochs `e + 2 ..= e + 1 + epochs`, so
 //!   the providers have at least the whole of epoch `e + 1` to fetch the blob before their
 //!   first challenge.
@@ -20,35 +23,43 @@
 //!   deals it covers and report the ones that did not answer with a verified slice in time.
 //!   A replica reported for the epoch in progress by the oracle set's threshold of distinct
 //!   oracles has failed that epoch.
-//! - Payment rule (`end_epoch`): when a covered epoch ends, each assigned provider whose
-//!   device is still active and whose replica did not fail that epoch is paid
-//!   `price_per_replica_epoch`, to its owner, from escrow. Then each provider that is no
-//!   longer active or whose replica failed is replaced by the next eligible device in rank
-//!   order that has not failed this deal before, if there is one; what an unpaid replica
-//!   would have cost stays in escrow until the refund.
-//! - Handover rule (`replace_departed`): a replacement assigned when epoch `e` ends has epoch
-//!   `e + 1` to fetch the blob from the other replicas, unpaid and unchallenged, and serves
-//!   (is challenged and paid) from epoch `e + 2` on. So a replica lost in epoch `k` is found
-//!   by the audit of epoch `k` (or `k + 1`, if it was lost after that audit), reassigned when
-//!   that epoch ends, and a verified copy is back by the audit two epochs later: within
-//!   three epochs of the loss.
-//! - Expiry rule (`end_epoch`): when the last covered epoch ends, what the deal left in
+//! - Settlement (`settle`): the deals covering an epoch are settled after it ends, in the
+//!   order they were scheduled, at most `SETTLE_PER_BLOCK` deals at the end of each block
+//!   (the block that ends the epoch first), so a block's end costs the same however many
+//!   deals are open. Each deal is scheduled for its first covered epoch when made, and for
+//!   the next epoch each time one of its epochs is settled and it goes on.
+//! - Payment rule (`settle`): when a covered epoch is settled, each assigned provider whose
+//!   device is still active (when the deal is settled, in the epoch's first blocks) and whose
+//!   replica did not fail that epoch is paid `price_per_replica_epoch`, to its owner, from
+//!   escrow. Then each provider that is no longer active or whose replica failed is replaced
+//!   by the next eligible device in rank order that has not failed this deal before, if
+//!   there is one; what an unpaid replica would have cost stays in escrow until the refund.
+//! - Handover rule (`replace_departed`): a replacement assigned when epoch `e` is settled
+//!   has epoch `e + 1` to fetch the blob from the other replicas, unpaid and unchallenged,
+//!   and serves (is challenged and paid) from epoch `e + 2` on. So a replica lost in epoch
+//!   `k` is found by the audit of epoch `k` (or `k + 1`, if it was lost after that audit),
+//!   reassigned when that epoch is settled, and a verified copy is back by the audit two
+//!   epochs later: within three epochs of the loss.
+//! - Expiry rule (`settle`): when the last covered epoch is settled, what the deal left in
 //!   escrow is refunded to the client, so that `escrow = paid + refunded` for every ended
 //!   deal, exactly.
 
 mod actions;
-mod end_epoch;
+mod providers;
 pub mod query;
+mod settle;
 pub mod state_key;
 
 pub(crate) use actions::{audit, create_deal};
-pub(crate) use end_epoch::end_epoch;
+pub(crate) use providers::device_registered;
+pub use providers::{assignment, rank, sample_slots, SAMPLE_PER_REPLICA};
+pub use settle::SETTLE_PER_BLOCK;
+pub(crate) use settle::{epoch_ended, settle};
 
 use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::codes::TxFailure;
 use crate::genesis::{ChainInfo, ResourceClass};
 use crate::overlay::StateOverlay;
-use crate::registry::{self, DeviceStatus};
 use plexus_store::StoreError;
 use plexus_types::{Address, Amount, Hash, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -163,10 +174,6 @@ fn save_deal(state: &mut StateOverlay<'_>, deal: &StorageDeal) {
     state.set_json(state_key::storage_deal(deal.id), deal);
 }
 
-fn id_list(state: &StateOverlay<'_>, key: &[u8]) -> Result<Vec<u64>, StoreError> {
-    Ok(state.get_json(key)?.unwrap_or_default())
-}
-
 fn totals(state: &StateOverlay<'_>) -> Result<StorageTotals, StoreError> {
     Ok(state
         .get_json(&state_key::storage_totals())?
@@ -177,66 +184,4 @@ fn totals(state: &StateOverlay<'_>) -> Result<StorageTotals, StoreError> {
 fn is_storage_class(info: &ChainInfo, class: &str) -> bool {
     info.device_class(class)
         .is_some_and(|c| c.resource == ResourceClass::Storage)
-}
-
-/// The registry's hook: records a newly registered device of a storage class, so assignment
-/// never scans other devices.
-pub(crate) fn device_registered(
-    state: &mut StateOverlay<'_>,
-    info: &ChainInfo,
-    key: &PublicKey,
-    class: &str,
-) -> Result<(), StoreError> {
-    if !is_storage_class(info, class) {
-        return Ok(());
-    }
-    let mut all: Vec<PublicKey> = state
-        .get_json(&state_key::storage_providers())?
-        .unwrap_or_default();
-    all.push(*key);
-    state.set_json(state_key::storage_providers(), &all);
-    Ok(())
-}
-
-/// The rank of a device for a blob (assignment rule): lower is better.
-pub fn rank(blob: &Hash, device: &PublicKey) -> Hash {
-    let mut input = b"plexus/storage-rank".to_vec();
-    input.extend_from_slice(&blob.0);
-    input.extend_from_slice(device.as_bytes());
-    Hash::of(&input)
-}
-
-/// Devices that already hold `blob` for an open deal.
-fn holders(state: &StateOverlay<'_>, blob: &Hash) -> Result<Vec<PublicKey>, TxFailure> {
-    let mut out = Vec::new();
-    for id in id_list(state, &state_key::storage_blob_deals(blob))? {
-        let deal = load_deal(state, id)?.ok_or_else(|| corrupt("indexed deal missing"))?;
-        if deal.status == DealStatus::Open {
-            out.extend(deal.providers);
-        }
-    }
-    Ok(out)
-}
-
-/// The eligible providers of `blob`, best first (assignment rule), leaving out `exclude`.
-fn rank_providers(
-    state: &StateOverlay<'_>,
-    blob: &Hash,
-    exclude: &[PublicKey],
-) -> Result<Vec<PublicKey>, StoreError> {
-    let all: Vec<PublicKey> = state
-        .get_json(&state_key::storage_providers())?
-        .unwrap_or_default();
-    let mut ranked = Vec::new();
-    for key in all {
-        if exclude.contains(&key) {
-            continue;
-        }
-        let active = registry::load(state, &key)?.is_some_and(|d| d.status == DeviceStatus::Active);
-        if active {
-            ranked.push((rank(blob, &key), key));
-        }
-    }
-    ranked.sort();
-    Ok(ranked.into_iter().map(|(_, k)| k).collect())
 }

@@ -3,9 +3,10 @@
 use super::{state_key, StorageDeal, StorageTotals};
 use crate::bank::module_account;
 use crate::bank::query::account;
+use crate::id_set;
 use crate::stored::get_json;
 use plexus_store::{Snapshot, Store, StoreError};
-use plexus_types::Hash;
+use plexus_types::{Hash, PublicKey};
 
 /// A storage deal, by id.
 pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, StoreError> {
@@ -24,14 +25,22 @@ pub fn open_storage_deals(store: &Store) -> Result<Vec<StorageDeal>, StoreError>
     deals_by_ids(&snapshot, &state_key::storage_open_deals())
 }
 
+/// The open deals that assign `device`, oldest first.
+pub fn open_storage_deals_of(
+    store: &Store,
+    device: &PublicKey,
+) -> Result<Vec<StorageDeal>, StoreError> {
+    let snapshot = store.snapshot()?;
+    let mut deals = deals_by_ids(&snapshot, &state_key::storage_device_deals(device))?;
+    deals.sort_by_key(|d| d.id);
+    Ok(deals)
+}
+
 fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>, StoreError> {
     fn decode<T: serde::de::DeserializeOwned>(what: &str, b: Vec<u8>) -> Result<T, StoreError> {
         serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
     }
-    let ids: Vec<u64> = match snapshot.get(list_key)? {
-        None => Vec::new(),
-        Some(b) => decode("storage deal list", b)?,
-    };
+    let (ids, _) = id_set::page_of(snapshot, list_key, 0, usize::MAX)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(b) = snapshot.get(&state_key::storage_deal(id))? else {
@@ -51,3 +60,8 @@ pub fn storage_totals(store: &Store) -> Result<StorageAccounting, StoreError> {
 
 /// Storage totals and the escrow balance: `escrowed = paid + refunded + held`, exactly.
 pub type StorageAccounting = crate::bank::EscrowAccounting;
+
+/// How many deals are not yet ended.
+pub fn open_storage_deal_count(store: &Store) -> Result<u64, StoreError> {
+    id_set::len(store, &state_key::storage_open_deals())
+}

@@ -29,7 +29,7 @@ pub(crate) fn create_task(
         sponsor: *sponsor,
         terms: terms.clone(),
         participants: Vec::new(),
-        rounds: Vec::new(),
+        rounds_done: 0,
         paid: Amount::ZERO,
         refunded: Amount::ZERO,
         status: TaskStatus::Open,
@@ -173,7 +173,8 @@ pub(crate) fn submit_round(
         .paid
         .checked_add(paid)
         .ok_or_else(|| corrupt("task paid overflows"))?;
-    task.rounds.push(RoundResult {
+    task.rounds_done = result.round;
+    let round = RoundResult {
         round: result.round,
         model: result.model,
         record: result.record,
@@ -183,7 +184,8 @@ pub(crate) fn submit_round(
         paid,
         shares,
         height,
-    });
+    };
+    state.set_json(state_key::training_round(task.id, round.round), &round);
     update_totals(state, |t| t.released(paid))?;
     if result.round == task.terms.rounds {
         refund(state, &mut task, TaskStatus::Finished { height })?;

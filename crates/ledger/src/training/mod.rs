@@ -85,14 +85,17 @@ pub struct Participant {
     pub bond_forfeit: bool,
 }
 
-/// A training task as the chain keeps it.
+/// A training task as the chain keeps it. Its rounds are entries of their own
+/// ([`state_key::training_round`]); the task keeps only how many there are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrainingTask {
     pub id: u64,
     pub sponsor: Address,
     pub terms: TrainingTaskTerms,
+    /// At most `MAX_TRAINING_PARTICIPANTS`.
     pub participants: Vec<Participant>,
-    pub rounds: Vec<RoundResult>,
+    /// Rounds submitted so far.
+    pub rounds_done: u32,
     pub paid: Amount,
     pub refunded: Amount,
     pub status: TaskStatus,
@@ -102,7 +105,7 @@ pub struct TrainingTask {
 impl TrainingTask {
     /// Rounds submitted so far.
     pub fn rounds_done(&self) -> u32 {
-        self.rounds.len() as u32
+        self.rounds_done
     }
 
     /// Escrow not yet paid out or refunded.
@@ -170,3 +173,6 @@ fn update_totals(
     state.set_json(state_key::training_totals(), &t);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

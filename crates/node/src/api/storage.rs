@@ -99,12 +99,15 @@ pub(super) async fn storage_deals(
     let chain = s.chain.clone();
     blocking(move || {
         let store = chain.store();
-        let deals = query::open_storage_deals(store).map_err(ApiError::internal)?;
-        let mut out = Vec::new();
+        // A device's deals come from its own index, not a scan of every open deal.
+        let deals = match &provider {
+            Some(p) => query::open_storage_deals_of(store, p),
+            None => query::open_storage_deals(store),
+        }
+        .map_err(ApiError::internal)?;
+        let mut out = Vec::with_capacity(deals.len());
         for deal in deals {
-            if provider.is_none_or(|p| deal.providers.contains(&p)) {
-                out.push(deal_view(store, deal)?);
-            }
+            out.push(deal_view(store, deal)?);
         }
         Ok(Json(
             json!({ "height": chain.status().height, "deals": out }),

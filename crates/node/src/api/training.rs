@@ -35,7 +35,7 @@ pub(super) async fn training_totals(
     get,
     path = "/v1/learn/tasks",
     tag = "training",
-    summary = "Federated training tasks, oldest first, a page at a time: {tasks, next}, `next` the id the next page starts at (null after the last)",
+    summary = "Federated training tasks with their rounds, oldest first, a page at a time: {tasks, next}, `next` the id the next page starts at (null after the last); a page ends early after the task that brings it to 10 000 rounds",
     params(
         ("from" = Option<u64>, Query, description = "The first task id: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),

@@ -304,9 +304,9 @@ fn blob_bytes(seed: u64, devices: &[PublicKey], dropper: &PublicKey) -> anyhow::
     for counter in 0u64..64 {
         bytes[..8].copy_from_slice(&counter.to_le_bytes());
         let blob = Hash(*blake3::hash(&bytes).as_bytes());
-        let mut ranked = devices.to_vec();
-        ranked.sort_by_key(|d| plexus_ledger::storage::rank(&blob, d));
-        if ranked[..REPLICAS as usize].contains(dropper) {
+        // `devices` are the provider set in registration order, as the rule reads it.
+        let taken = plexus_ledger::storage::assignment(&blob, REPLICAS, devices);
+        if taken.contains(dropper) {
             return Ok(bytes);
         }
     }
