@@ -116,7 +116,11 @@ impl View {
             orders,
             bids,
             leases,
-            tasks: query::training_tasks(store).expect("tasks"),
+            tasks: query::training_tasks(store)
+                .expect("tasks")
+                .into_iter()
+                .map(|t| t.task)
+                .collect(),
             deals: query::open_storage_deals(store).expect("deals"),
         }
     }
