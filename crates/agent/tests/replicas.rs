@@ -47,7 +47,11 @@ async fn fake_node(store: Arc<BlobStore>, deals: Arc<Mutex<Vec<BlobId>>>) -> Str
                 .enumerate()
                 .map(|(i, b)| deal(i as u64, *b))
                 .collect();
-            axum::Json(DealsView { height: 1, deals })
+            axum::Json(DealsView {
+                height: 1,
+                deals,
+                next: None,
+            })
         }
     });
     let app = axum::Router::new()

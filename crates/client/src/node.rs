@@ -290,7 +290,10 @@ impl NodeApi for NodeClient {
     }
 
     fn open_deals(&self) -> ApiFuture<'_, Result<Vec<DealView>, ClientError>> {
-        Box::pin(async move { Ok(self.get_view::<DealsView>("/v1/storage/deals").await?.deals) })
+        Box::pin(async move {
+            self.all_pages("/v1/storage/deals", |v: DealsView| (v.deals, v.next))
+                .await
+        })
     }
 
     fn deals_of<'a>(
@@ -299,7 +302,8 @@ impl NodeApi for NodeClient {
     ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>> {
         Box::pin(async move {
             let path = format!("/v1/storage/deals?provider={device}");
-            Ok(self.get_view::<DealsView>(&path).await?.deals)
+            self.all_pages(&path, |v: DealsView| (v.deals, v.next))
+                .await
         })
     }
 

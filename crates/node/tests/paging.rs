@@ -95,6 +95,8 @@ async fn a_client_pages_through_every_order_once_and_no_page_is_over_its_limit()
     assert!(client.live_orders().await.unwrap().len() <= 5);
     let devices = get(&base, "/v1/devices?limit=1").await;
     assert!(devices["devices"].as_array().unwrap().len() <= 1);
+    let deals = get(&base, "/v1/storage/deals?limit=1").await;
+    assert!(deals["deals"].as_array().unwrap().is_empty() && deals["next"].is_null());
     let tasks = get(&base, "/v1/learn/tasks?limit=1").await;
     assert!(tasks["tasks"].as_array().unwrap().is_empty() && tasks["next"].is_null());
 }

@@ -101,4 +101,7 @@ impl DealView {
 pub struct DealsView {
     pub height: u64,
     pub deals: Vec<DealView>,
+    /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
 }

@@ -16,13 +16,48 @@ pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, Store
 /// Every deal ever made for a blob, oldest first.
 pub fn storage_deals_of_blob(store: &Store, blob: &Hash) -> Result<Vec<StorageDeal>, StoreError> {
     let snapshot = store.snapshot()?;
-    deals_by_ids(&snapshot, &state_key::storage_blob_deals(blob))
+    Ok(deals_by_ids(
+        &snapshot,
+        &state_key::storage_blob_deals(blob),
+        0,
+        usize::MAX,
+    )?
+    .0)
+}
+
+/// A page of the deals not yet ended (in no set order: a deal that ends gives its place to
+/// the last one): at most `limit` from position `from`, and where the next page starts.
+pub fn open_storage_deals_page(
+    store: &Store,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<StorageDeal>, Option<u64>), StoreError> {
+    let snapshot = store.snapshot()?;
+    deals_by_ids(&snapshot, &state_key::storage_open_deals(), from, limit)
+}
+
+/// A page of the open deals that assign `device` (in no set order), and where the next page
+/// starts.
+pub fn open_storage_deals_of_page(
+    store: &Store,
+    device: &PublicKey,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<StorageDeal>, Option<u64>), StoreError> {
+    let snapshot = store.snapshot()?;
+    deals_by_ids(
+        &snapshot,
+        &state_key::storage_device_deals(device),
+        from,
+        limit,
+    )
 }
 
 /// The deals not yet ended, oldest first.
 pub fn open_storage_deals(store: &Store) -> Result<Vec<StorageDeal>, StoreError> {
-    let snapshot = store.snapshot()?;
-    deals_by_ids(&snapshot, &state_key::storage_open_deals())
+    let mut deals = open_storage_deals_page(store, 0, usize::MAX)?.0;
+    deals.sort_by_key(|d| d.id);
+    Ok(deals)
 }
 
 /// The open deals that assign `device`, oldest first.
@@ -30,17 +65,21 @@ pub fn open_storage_deals_of(
     store: &Store,
     device: &PublicKey,
 ) -> Result<Vec<StorageDeal>, StoreError> {
-    let snapshot = store.snapshot()?;
-    let mut deals = deals_by_ids(&snapshot, &state_key::storage_device_deals(device))?;
+    let mut deals = open_storage_deals_of_page(store, device, 0, usize::MAX)?.0;
     deals.sort_by_key(|d| d.id);
     Ok(deals)
 }
 
-fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>, StoreError> {
+fn deals_by_ids(
+    snapshot: &Snapshot,
+    list_key: &[u8],
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<StorageDeal>, Option<u64>), StoreError> {
     fn decode<T: serde::de::DeserializeOwned>(what: &str, b: Vec<u8>) -> Result<T, StoreError> {
         serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
     }
-    let (ids, _) = id_set::page_of(snapshot, list_key, 0, usize::MAX)?;
+    let (ids, next) = id_set::page_of(snapshot, list_key, from, limit)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(b) = snapshot.get(&state_key::storage_deal(id))? else {
@@ -48,7 +87,7 @@ fn deals_by_ids(snapshot: &Snapshot, list_key: &[u8]) -> Result<Vec<StorageDeal>
         };
         out.push(decode("storage deal", b)?);
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 /// Storage escrow accounting: running totals plus what the escrow account holds.

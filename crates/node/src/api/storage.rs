@@ -1,7 +1,7 @@
 //! `/v1/storage`: storage escrow, deals and their replicas.
 
 use super::ledger_views::EscrowView;
-use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
+use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -72,14 +72,21 @@ pub(super) async fn storage_totals(
 #[derive(Deserialize)]
 pub(super) struct DealsQuery {
     provider: Option<String>,
+    #[serde(default)]
+    from: u64,
+    limit: Option<usize>,
 }
 
 #[utoipa::path(
     get,
     path = "/v1/storage/deals",
     tag = "storage",
-    summary = "Open storage deals, each with its assigned replicas under `assigned` (device, owner, device status, endpoint); with ?provider=KEY only those assigned to that device",
-    params(("provider" = Option<String>, Query, description = "A device's public key, 64 hex digits")),
+    summary = "Open storage deals, each with its assigned replicas under `assigned` (device, owner, device status, endpoint), a page at a time (in no set order): {height, deals, next}; with ?provider=KEY only those assigned to that device",
+    params(
+        ("provider" = Option<String>, Query, description = "A device's public key, 64 hex digits"),
+        ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+    ),
     responses(
         (status = 200, description = "OK", body = DealsView),
         (status = 400, description = "bad device key", body = ErrorBody),
@@ -100,9 +107,14 @@ pub(super) async fn storage_deals(
     blocking(move || {
         let store = chain.store();
         // A device's deals come from its own index, not a scan of every open deal.
-        let deals = match &provider {
-            Some(p) => query::open_storage_deals_of(store, p),
-            None => query::open_storage_deals(store),
+        let limit = Page {
+            from: q.from,
+            limit: q.limit,
+        }
+        .limit();
+        let (deals, next) = match &provider {
+            Some(p) => query::open_storage_deals_of_page(store, p, q.from, limit),
+            None => query::open_storage_deals_page(store, q.from, limit),
         }
         .map_err(ApiError::internal)?;
         let mut out = Vec::with_capacity(deals.len());
@@ -110,7 +122,7 @@ pub(super) async fn storage_deals(
             out.push(deal_view(store, deal)?);
         }
         Ok(Json(
-            json!({ "height": chain.status().height, "deals": out }),
+            json!({ "height": chain.status().height, "deals": out, "next": next }),
         ))
     })
     .await
