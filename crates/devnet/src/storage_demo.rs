@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
 use plexus_chain::Chain;
 use plexus_durable::write_durably;
+use plexus_ledger::storage::Candidate;
 use plexus_ledger::{query, TxCode};
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, UnsignedTx};
 use std::net::SocketAddr;
@@ -88,14 +89,24 @@ fn demo_blob(
     if path.exists() {
         return Ok(path);
     }
+    // The provider set in registration order, as the rule reads it. Each devnet agent has an
+    // owner of its own and its own port, so no two devices share either: a stand-in owner per
+    // device (its key's address) spreads them exactly as the chain will.
+    let candidates: Vec<Candidate> = storage_devices
+        .iter()
+        .map(|key| Candidate {
+            key: *key,
+            owner: Address::from_public_key(key),
+            endpoint: String::new(),
+        })
+        .collect();
     let mut bytes = vec![0u8; DEMO_BLOB_BYTES];
     let mut xof = blake3::Hasher::new_derive_key("plexus devnet demo blob").finalize_xof();
     xof.fill(&mut bytes);
     for counter in 0u64..100_000 {
         bytes[..8].copy_from_slice(&counter.to_le_bytes());
         let blob = Hash(*blake3::hash(&bytes).as_bytes());
-        // `storage_devices` are the provider set in registration order, as the rule reads it.
-        let first = plexus_ledger::storage::assignment(&blob, replicas as u32, storage_devices);
+        let first = plexus_ledger::storage::assignment(&blob, replicas as u32, &candidates);
         if cheaters.is_empty() || cheaters.iter().any(|c| first.contains(c)) {
             break;
         }

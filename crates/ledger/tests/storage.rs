@@ -512,19 +512,29 @@ fn an_epoch_with_more_deals_than_a_block_settles_is_paid_over_the_next_blocks() 
 #[test]
 fn a_deal_among_more_devices_than_its_sample_takes_the_best_of_the_sample() {
     let client = key(0);
-    let owner = key(1);
-    let mut net = Net::new(&[addr(&client), addr(&owner)]);
-    let devices: Vec<PublicKey> = (0..40u8).map(|i| device(i).public_key()).collect();
+    // One owner per device: the spread rule gives one owner at most one replica of a deal.
+    let owners: Vec<SecretKey> = (0..40u8).map(|i| key(100 + i)).collect();
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    let mut net = Net::new(&funded);
+    let devices: Vec<storage::Candidate> = (0..40u8)
+        .map(|i| storage::Candidate {
+            key: device(i).public_key(),
+            owner: addr(&owners[i as usize]),
+            endpoint: String::new(),
+        })
+        .collect();
     let txs = (0..40u8)
         .map(|i| {
+            let owner = &owners[i as usize];
             let body = register_body(
-                &owner,
+                owner,
                 &device(i),
                 "storage-small",
                 Capabilities::default(),
                 STAKE,
             );
-            net.signed(&owner, body)
+            net.signed(owner, body)
         })
         .collect();
     let out = run_block(&mut net.ledger, txs);
@@ -540,10 +550,68 @@ fn a_deal_among_more_devices_than_its_sample_takes_the_best_of_the_sample() {
         assert_eq!(taken, storage::assignment(&blob, replicas, &devices));
         let slots = storage::sample_slots(&blob, replicas, devices.len() as u64);
         assert!(slots.len() as u64 <= storage::SAMPLE_PER_REPLICA * replicas as u64);
-        let mut everyone = devices.clone();
+        let mut everyone: Vec<PublicKey> = devices.iter().map(|c| c.key).collect();
         everyone.sort_by_key(|d| storage::rank(&blob, d));
         differs |= everyone[..replicas as usize] != taken[..];
     }
     // Some blob's best devices overall were outside its sample: nobody scanned them all.
     assert!(differs);
+}
+
+/// One server posing as many devices: an owner with many storage devices, or devices of
+/// different owners declaring the same endpoint, keep at most one replica of a deal, so one
+/// copy is never paid as several.
+#[test]
+fn one_owner_or_one_endpoint_keeps_at_most_one_replica_of_a_deal() {
+    let client = key(0);
+    let owners: Vec<SecretKey> = (1..=4u8).map(key).collect();
+    let mut funded = vec![addr(&client)];
+    funded.extend(owners.iter().map(addr));
+    let mut net = Net::new(&funded);
+    let with_endpoint = |endpoint: &str| Capabilities {
+        endpoint: endpoint.into(),
+        ..Capabilities::default()
+    };
+    // Owner 1 registers three devices on three ports; owners 2 and 3 declare one shared
+    // server (the same URL up to case and a trailing slash); owner 4 runs its own.
+    let plan: [(usize, u8, &str); 6] = [
+        (0, 0, "http://10.0.0.1:7001"),
+        (0, 1, "http://10.0.0.1:7002"),
+        (0, 2, "http://10.0.0.1:7003"),
+        (1, 3, "http://shared.example:9000"),
+        (2, 4, "http://SHARED.example:9000/"),
+        (3, 5, "http://10.0.0.4:7000"),
+    ];
+    for (o, d, endpoint) in plan {
+        let body = register_body(
+            &owners[o],
+            &device(d),
+            "storage-small",
+            with_endpoint(endpoint),
+            STAKE,
+        );
+        assert_eq!(net.send(&owners[o], body), TxCode::Ok);
+    }
+    for i in 0..8u8 {
+        let content = [b's', i];
+        assert_eq!(net.deal(&client, &content, 3, 2, 10), TxCode::Ok);
+        let taken = net.deals(&Hash::of(&content)).remove(0).providers;
+        assert_eq!(taken.len(), 3);
+        let of_owner_1 = taken
+            .iter()
+            .filter(|k| (0..3).any(|d| device(d).public_key() == **k));
+        assert_eq!(of_owner_1.count(), 1, "{taken:?}");
+        let shared = taken
+            .iter()
+            .filter(|k| (3..5).any(|d| device(d).public_key() == **k));
+        assert_eq!(shared.count(), 1, "{taken:?}");
+        assert!(taken.contains(&device(5).public_key()));
+    }
+    // Four replicas cannot be spread over three owners-and-servers: refused, nothing moves.
+    let escrow = net.balance(&module_account::storage_escrow());
+    assert_eq!(
+        net.deal(&client, b"four", 4, 2, 10),
+        TxCode::NotEnoughProviders
+    );
+    assert_eq!(net.balance(&module_account::storage_escrow()), escrow);
 }

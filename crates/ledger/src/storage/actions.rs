@@ -40,12 +40,12 @@ pub(crate) fn create_deal(
             "price × replicas × epochs exceeds the largest amount".into(),
         );
     };
-    let ranked = rank_providers(state, &terms.blob, terms.replicas, &[])?;
+    let ranked = rank_providers(state, &terms.blob, terms.replicas, &[], &[])?;
     if ranked.len() < terms.replicas as usize {
         return fail(
             TxCode::NotEnoughProviders,
             format!(
-                "{} replicas asked, {} active storage devices of the blob's sample can take blob {}",
+                "{} replicas asked, {} active storage devices of the blob's sample, of distinct owners and endpoints, can take blob {}",
                 terms.replicas,
                 ranked.len(),
                 terms.blob

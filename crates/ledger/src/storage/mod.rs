@@ -52,7 +52,7 @@ pub mod state_key;
 
 pub(crate) use actions::{audit, create_deal};
 pub(crate) use providers::device_registered;
-pub use providers::{assignment, rank, sample_slots, SAMPLE_PER_REPLICA};
+pub use providers::{assignment, rank, sample_slots, spread, Candidate, SAMPLE_PER_REPLICA};
 pub use settle::SETTLE_PER_BLOCK;
 pub(crate) use settle::{epoch_ended, settle};
 

@@ -12,7 +12,7 @@ use crate::id_set::IdSet;
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
 use plexus_store::StoreError;
-use plexus_types::{Hash, PublicKey};
+use plexus_types::{Address, Hash, PublicKey};
 
 /// Candidates drawn per replica asked. Above `SAMPLE_PER_REPLICA × replicas` providers, a
 /// blob's assignment ranks only that many slots of the provider set, drawn from the blob.
@@ -72,20 +72,61 @@ pub fn sample_slots(blob: &Hash, replicas: u32, members: u64) -> Vec<u64> {
     slots
 }
 
+/// A storage device as the assignment rule sees it: its key, its owner and the endpoint it
+/// declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub key: PublicKey,
+    pub owner: Address,
+    pub endpoint: String,
+}
+
+impl Candidate {
+    /// The endpoint compared for the spread rule: ASCII-lowercased, without a trailing `/`;
+    /// `None` for a device that declares none (it fails every audit anyway).
+    fn place(&self) -> Option<String> {
+        let e = self
+            .endpoint
+            .trim()
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        (!e.is_empty()).then_some(e)
+    }
+}
+
+/// Spread rule: of `ranked` (best first), those that share neither an owner nor a declared
+/// endpoint with a device of `beside` (the deal's replicas that stay) or with a better one
+/// kept, so that one owner or one server keeps at most one replica of a deal and is paid as
+/// one.
+pub fn spread(ranked: Vec<Candidate>, beside: &[Candidate]) -> Vec<PublicKey> {
+    let mut owners: Vec<Address> = beside.iter().map(|c| c.owner).collect();
+    let mut places: Vec<String> = beside.iter().filter_map(Candidate::place).collect();
+    let mut out = Vec::new();
+    for c in ranked {
+        let place = c.place();
+        if owners.contains(&c.owner) || place.as_ref().is_some_and(|p| places.contains(p)) {
+            continue;
+        }
+        owners.push(c.owner);
+        places.extend(place);
+        out.push(c.key);
+    }
+    out
+}
+
 /// The assignment rule off chain: the devices a new deal for `blob` takes, given the
 /// provider set's members in slot order, all active and none holding the blob yet.
-pub fn assignment(blob: &Hash, replicas: u32, members: &[PublicKey]) -> Vec<PublicKey> {
-    let mut sampled: Vec<(Hash, PublicKey)> = sample_slots(blob, replicas, members.len() as u64)
+pub fn assignment(blob: &Hash, replicas: u32, members: &[Candidate]) -> Vec<PublicKey> {
+    let mut sampled: Vec<(Hash, Candidate)> = sample_slots(blob, replicas, members.len() as u64)
         .into_iter()
-        .map(|slot| members[slot as usize])
-        .map(|key| (rank(blob, &key), key))
+        .map(|slot| members[slot as usize].clone())
+        .map(|c| (rank(blob, &c.key), c))
         .collect();
-    sampled.sort();
-    sampled
-        .into_iter()
-        .take(replicas as usize)
-        .map(|(_, key)| key)
-        .collect()
+    sampled.sort_by_key(|s| s.0);
+    let ranked = sampled.into_iter().map(|(_, c)| c).collect();
+    let mut taken = spread(ranked, &[]);
+    taken.truncate(replicas as usize);
+    taken
 }
 
 /// Whether `device` keeps `blob` for an open deal.
@@ -128,13 +169,15 @@ pub(super) fn record_assignment(
 }
 
 /// The eligible providers of `blob` among its sample for `replicas` replicas, best first
-/// (assignment rule): active, not holding the blob for an open deal, not in `exclude`.
+/// (assignment rule): active, not holding the blob for an open deal, not in `exclude`, and
+/// spread (see [`spread`]) from each other and from `beside`, the deal's replicas that stay.
 /// Sampled devices that are no longer active (none comes back) leave the provider set.
 pub(super) fn rank_providers(
     state: &mut StateOverlay<'_>,
     blob: &Hash,
     replicas: u32,
     exclude: &[PublicKey],
+    beside: &[PublicKey],
 ) -> Result<Vec<PublicKey>, TxFailure> {
     let set = provider_set();
     let mut ranked = Vec::new();
@@ -156,11 +199,28 @@ pub(super) fn rank_providers(
         if exclude.contains(&key) || holds(state, blob, &key)? {
             continue;
         }
-        ranked.push((rank(blob, &key), key));
+        ranked.push((rank(blob, &key), candidate(key, &device)));
     }
     for index in gone {
         set.remove(state, index)?;
     }
-    ranked.sort();
-    Ok(ranked.into_iter().map(|(_, k)| k).collect())
+    ranked.sort_by_key(|r| r.0);
+    let mut staying = Vec::with_capacity(beside.len());
+    for key in beside {
+        let device =
+            registry::load(state, key)?.ok_or_else(|| corrupt("a replica not registered"))?;
+        staying.push(candidate(*key, &device));
+    }
+    Ok(spread(
+        ranked.into_iter().map(|(_, c)| c).collect(),
+        &staying,
+    ))
+}
+
+fn candidate(key: PublicKey, device: &registry::Device) -> Candidate {
+    Candidate {
+        key,
+        owner: device.owner,
+        endpoint: device.capabilities.endpoint.clone(),
+    }
 }

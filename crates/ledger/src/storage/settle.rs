@@ -198,7 +198,7 @@ fn replace_departed(
     }
     let mut exclude = deal.providers.clone();
     exclude.extend(deal.failed.iter().map(|f| f.device));
-    let candidates = rank_providers(state, &deal.blob, deal.replicas, &exclude)?;
+    let candidates = rank_providers(state, &deal.blob, deal.replicas, &exclude, &kept)?;
     let joining: Vec<PublicKey> = candidates.into_iter().take(departed.len()).collect();
     record_assignment(state, deal.id, &deal.blob, &departed, false)?;
     record_assignment(state, deal.id, &deal.blob, &joining, true)?;

@@ -13,7 +13,7 @@ use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::{BlobId, BlobState};
 use plexus_client::views::DeviceStatusView;
 use plexus_client::{NodeApi, TxSender};
-use plexus_ledger::storage::StorageDeal;
+use plexus_ledger::storage::{Candidate, StorageDeal};
 use plexus_oracle::Oracle;
 use plexus_types::{Amount, Body, Hash, PublicKey, SecretKey, StorageDealTerms};
 use std::sync::Arc;
@@ -44,7 +44,24 @@ const DROPPER: usize = 3;
 pub async fn replica_dropper(seed: u64) -> anyhow::Result<Story> {
     let mut scene = Scene::new(seed).await?;
     let keys: Vec<PublicKey> = scene.providers.iter().map(Provider::device).collect();
-    let blob = put_blob(&scene.world, &scene.actors[1].key, &keys, &keys[DROPPER]).await?;
+    // The provider set as the assignment rule reads it: each device with its owner (the
+    // endpoints are declared later, one per device, so they spread nothing apart).
+    let candidates: Vec<Candidate> = keys
+        .iter()
+        .zip(&scene.actors[2..])
+        .map(|(key, owner)| Candidate {
+            key: *key,
+            owner: owner.address(),
+            endpoint: String::new(),
+        })
+        .collect();
+    let blob = put_blob(
+        &scene.world,
+        &scene.actors[1].key,
+        &candidates,
+        &keys[DROPPER],
+    )
+    .await?;
     scene.tell(format!(
         "client put blob {} ({} bytes) on the node",
         blob.id, blob.size
@@ -276,7 +293,7 @@ impl Scene {
 async fn put_blob(
     world: &World,
     client: &SecretKey,
-    devices: &[PublicKey],
+    devices: &[Candidate],
     dropper: &PublicKey,
 ) -> anyhow::Result<PreparedBlob> {
     let path = world.dir.path().join("client-blob.bin");
@@ -294,7 +311,7 @@ async fn put_blob(
 /// that the chain's assignment rule puts `dropper` among the first [`REPLICAS`] of `devices`
 /// (as the devnet's demo blob is chosen): the scenario then shows a dropper caught rather
 /// than, by chance, left as the idle spare.
-fn blob_bytes(seed: u64, devices: &[PublicKey], dropper: &PublicKey) -> anyhow::Result<Vec<u8>> {
+fn blob_bytes(seed: u64, devices: &[Candidate], dropper: &PublicKey) -> anyhow::Result<Vec<u8>> {
     let mut bytes = vec![0u8; BLOB_BYTES];
     let mut draw = blake3::Hasher::new_derive_key("plexus simulation blob v1");
     draw.update(&seed.to_le_bytes());
