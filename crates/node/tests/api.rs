@@ -154,26 +154,33 @@ async fn malformed_requests_get_clear_4xx_errors_and_change_nothing() {
         .unwrap();
     assert_eq!(acct["nonce"], 0);
     assert_eq!(acct["balance"], "1000000000");
+    let (tx, mut blocks) = tokio::sync::watch::channel(0u64);
+    node.chain.on_commit(Box::new(move |block| {
+        let _ = tx.send(block.height);
+    }));
     let ok = post_raw(transfer(&alice, CHAIN, 0)).await.unwrap();
     assert_eq!(ok.status().as_u16(), 202);
     let hash = ok.json::<Value>().await.unwrap()["hash"]
         .as_str()
         .unwrap()
         .to_string();
-    let mut committed = Value::Null;
-    for _ in 0..100 {
-        let v: Value = get(format!("/v1/txs/{hash}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if v["status"] == "committed" {
-            committed = v;
-            break;
+    // Asked again after each committed block, for at most 5 s.
+    let committed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let v: Value = get(format!("/v1/txs/{hash}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["status"] == "committed" {
+                return v;
+            }
+            blocks.changed().await.expect("the node stopped");
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
+    .expect("the transfer was not committed within 5 s");
     assert_eq!(committed["code"], "ok", "{committed}");
     // Replaying the committed transaction is refused.
     expect_error(
@@ -196,16 +203,15 @@ async fn a_proof_at_a_pruned_height_is_refused_with_410_naming_the_oldest_kept_h
     let node = common::start_keeping(dir.path(), CHAIN, &alice, 3).await;
     let base = format!("http://{}", node.api_addr);
     let get = |path: String| reqwest::get(format!("{base}{path}"));
-    // Empty blocks come every 100 ms; wait (up to 20 s) for height 8.
-    let mut height = 0;
-    for _ in 0..400 {
-        height = node.chain.status().height;
-        if height >= 8 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(height >= 8, "the node made no blocks");
+    // Empty blocks come every 100 ms; wait (up to 20 s) for the commit of height 8.
+    let (tx, mut committed) = tokio::sync::watch::channel(node.chain.status().height);
+    node.chain.on_commit(Box::new(move |block| {
+        let _ = tx.send(block.height);
+    }));
+    tokio::time::timeout(Duration::from_secs(20), committed.wait_for(|h| *h >= 8))
+        .await
+        .expect("the node made no blocks")
+        .expect("the node stopped");
     let alice_addr = Address::from_public_key(&alice.public_key());
     let gone = get(format!("/v1/accounts/{alice_addr}?height=1"))
         .await

@@ -3,8 +3,7 @@
 
 use super::transfers::{bench_transfers, start_solo, BenchTransfers};
 use plexus_chain::{Chain, MempoolConfig};
-use plexus_ledger::{Genesis, GenesisAccount, Params};
-use plexus_types::Amount;
+use plexus_ledger::Params;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -107,22 +106,7 @@ fn open_chain(
     addrs: &[plexus_types::Address],
     txs: usize,
 ) -> anyhow::Result<Arc<Chain>> {
-    let genesis = Genesis {
-        chain_id: chain_id.into(),
-        genesis_time_ms: 0,
-        params: params.clone(),
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        validators: Vec::new(),
-        accounts: addrs
-            .iter()
-            .map(|a| GenesisAccount {
-                address: *a,
-                balance: Amount::plx(1_000_000),
-            })
-            .collect(),
-    };
+    let genesis = super::transfers::bench_genesis(chain_id, params.clone(), addrs);
     let chain = Arc::new(Chain::open(
         dir,
         Some(&genesis),

@@ -8,7 +8,7 @@
 //! number of blocks from a transfer's admission to its commit.
 
 use plexus_chain::{Chain, MempoolConfig};
-use plexus_ledger::{Genesis, GenesisAccount, Params};
+use plexus_ledger::Params;
 use plexus_types::{Address, Amount, Body, SecretKey, SignedTx, UnsignedTx};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -70,22 +70,11 @@ fn open_chain(dir: &std::path::Path, keys: &Keys) -> anyhow::Result<Arc<Chain>> 
         max_tx_bytes: Params::default().max_tx_bytes.min(BLOCK_BYTES),
         ..Params::default()
     };
-    let genesis = Genesis {
-        chain_id: CHAIN_ID.into(),
-        genesis_time_ms: 0,
-        params,
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        validators: Vec::new(),
-        accounts: keys
-            .all()
-            .map(|k| GenesisAccount {
-                address: Address::from_public_key(&k.public_key()),
-                balance: Amount::plx(1_000_000),
-            })
-            .collect(),
-    };
+    let addrs: Vec<Address> = keys
+        .all()
+        .map(|k| Address::from_public_key(&k.public_key()))
+        .collect();
+    let genesis = super::transfers::bench_genesis(CHAIN_ID, params, &addrs);
     Ok(Arc::new(Chain::open(
         dir,
         Some(&genesis),

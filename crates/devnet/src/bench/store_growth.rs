@@ -4,8 +4,8 @@
 
 use super::transfers::bench_transfers;
 use plexus_chain::{Chain, MempoolConfig};
-use plexus_ledger::{Genesis, GenesisAccount, Params};
-use plexus_types::{Address, Amount, Hash};
+use plexus_ledger::{Genesis, Params};
+use plexus_types::{Address, Hash};
 use serde::Serialize;
 use std::num::NonZeroU64;
 use std::path::Path;
@@ -114,7 +114,7 @@ fn bench(args: &GrowthArgs, quiet: bool) -> anyhow::Result<GrowthReport> {
     }
     let transfers = bench_transfers(chain_id, 0x5e, txs.max(1), args.accounts)?;
     let raw: Vec<Vec<u8>> = transfers.signed.into_iter().map(|t| t.bytes).collect();
-    let genesis = genesis(chain_id, &transfers.addrs);
+    let genesis = super::transfers::bench_genesis(chain_id, Params::default(), &transfers.addrs);
     let pruned = one_run(args, &genesis, &raw, args.keep, quiet)?;
     let unpruned = one_run(args, &genesis, &raw, 0, quiet)?;
     anyhow::ensure!(
@@ -133,25 +133,6 @@ fn bench(args: &GrowthArgs, quiet: bool) -> anyhow::Result<GrowthReport> {
         pruned,
         unpruned,
     })
-}
-
-fn genesis(chain_id: &str, addrs: &[Address]) -> Genesis {
-    Genesis {
-        chain_id: chain_id.into(),
-        genesis_time_ms: 0,
-        params: Params::default(),
-        rewards: Default::default(),
-        oracles: Default::default(),
-        device_classes: plexus_ledger::default_device_classes(),
-        validators: Vec::new(),
-        accounts: addrs
-            .iter()
-            .map(|a| GenesisAccount {
-                address: *a,
-                balance: Amount::plx(1_000_000),
-            })
-            .collect(),
-    }
 }
 
 fn file_len(path: &Path) -> anyhow::Result<u64> {

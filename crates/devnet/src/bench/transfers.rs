@@ -2,7 +2,7 @@
 //! come.
 
 use plexus_chain::{Chain, SoloConfig};
-use plexus_ledger::Params;
+use plexus_ledger::{Genesis, GenesisAccount, Params};
 use plexus_types::{Address, Amount, Body, SecretKey, SignedTx, UnsignedTx};
 use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
@@ -10,6 +10,27 @@ use std::sync::Arc;
 
 /// Runs the solo block producer on its own thread until `stop` is set: a block as soon as
 /// transactions wait, as benchmarks want.
+/// A benchmark chain's genesis: `params`, the default device classes, no validators (solo),
+/// and 1 000 000 PLX in each of `addrs`.
+pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genesis {
+    Genesis {
+        chain_id: chain_id.into(),
+        genesis_time_ms: 0,
+        params,
+        rewards: Default::default(),
+        oracles: Default::default(),
+        device_classes: plexus_ledger::default_device_classes(),
+        validators: Vec::new(),
+        accounts: addrs
+            .iter()
+            .map(|a| GenesisAccount {
+                address: *a,
+                balance: Amount::plx(1_000_000),
+            })
+            .collect(),
+    }
+}
+
 pub fn start_solo(
     chain: &Arc<Chain>,
     stop: &Arc<AtomicBool>,

@@ -5,21 +5,17 @@
 //! virtual clock, the spinner runs out of the fuel its bytes cost, and the demo workload's
 //! output matches a local run.
 
-use super::jobs::{bidding, Consumer};
+use super::jobs::{market_world, Consumer, MarketWorld};
 use crate::story::Story;
-use crate::world::{key_of, Actor, World};
-use anyhow::Context;
+use crate::world::World;
 use plexus_agent::jobs::JobRunner;
 use plexus_agent::Behaviour;
 use plexus_runtime::fixtures::{
     wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD, ENDLESS_LOOP, RANDOM_SPINNER,
     SLEEP_FOREVER,
 };
-use plexus_types::{Address, Amount};
 use std::collections::BTreeMap;
 
-/// Blocks a rewards epoch lasts (the market does not depend on it).
-const EPOCH_BLOCKS: u64 = 8;
 /// Rounds the scenario runs at most; each round is a block and every transaction sent in it.
 const MAX_ROUNDS: usize = 40;
 /// The spinner's fuel: each of its calls asks for more bytes than that.
@@ -27,37 +23,18 @@ const SPINNER_FUEL: u64 = 1_000_000;
 
 pub async fn hostile_jobs(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("hostile-jobs", seed);
-    let names = ["honest-1", "honest-2"];
-    let actors: Vec<Actor> = std::iter::once("consumer")
-        .chain(names)
-        .map(|name| Actor {
-            name: name.to_string(),
-            key: key_of(seed, name),
-            balance: Amount::plx(10_000),
-        })
-        .collect();
-    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
-    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
-    let mut providers = Vec::new();
-    for (i, actor) in actors[1..].iter().enumerate() {
-        let provider = world.bidding_provider(
-            &actor.name,
-            &actor.key,
-            "cpu-small",
-            Amount::plx(100),
-            Behaviour::Honest,
-            bidding(Behaviour::Honest, i),
-        )?;
-        let runner = provider
-            .agent
-            .job_runner()
-            .context("a bidding provider has a market duty")?;
-        providers.push((provider, runner));
-    }
-    let who: BTreeMap<Address, String> = actors[1..]
-        .iter()
-        .map(|a| (a.address(), a.name.clone()))
-        .collect();
+    let MarketWorld {
+        world,
+        actors,
+        mut providers,
+        who,
+    } = market_world(
+        seed,
+        &[
+            ("honest-1", Behaviour::Honest),
+            ("honest-2", Behaviour::Honest),
+        ],
+    )?;
     let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
     let jobs = [
         ("sleeps forever", SLEEP_FOREVER, DEMO_FUEL),
@@ -189,28 +166,13 @@ pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
 /// A world with one honest provider, `honest-1` (8 cores, 16 GiB), registered, and its job
 /// runner; and a consumer.
 async fn one_provider(seed: u64) -> anyhow::Result<(World, JobRunner, Consumer)> {
-    let actors: Vec<Actor> = ["consumer", "honest-1"]
-        .into_iter()
-        .map(|name| Actor {
-            name: name.to_string(),
-            key: key_of(seed, name),
-            balance: Amount::plx(10_000),
-        })
-        .collect();
-    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
-    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
-    let provider = world.bidding_provider(
-        &actors[1].name,
-        &actors[1].key,
-        "cpu-small",
-        Amount::plx(100),
-        Behaviour::Honest,
-        bidding(Behaviour::Honest, 0),
-    )?;
-    let runner = provider
-        .agent
-        .job_runner()
-        .context("a bidding provider has a market duty")?;
+    let MarketWorld {
+        world,
+        actors,
+        mut providers,
+        ..
+    } = market_world(seed, &[("honest-1", Behaviour::Honest)])?;
+    let (provider, runner) = providers.remove(0);
     provider.agent.register_if_needed().await?;
     let consumer = Consumer::new(&world, actors[0].key.clone())?;
     Ok((world, runner, consumer))

@@ -6,10 +6,11 @@
 //! providers' results are confirmed and paid, and the consumer's outputs match a local
 //! re-execution of each job.
 
+use crate::providers::Provider;
 use crate::story::Story;
 use crate::world::{key_of, Actor, World, NODE};
 use anyhow::Context;
-use plexus_agent::jobs::Bidding;
+use plexus_agent::jobs::{Bidding, JobRunner};
 use plexus_agent::Behaviour;
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::BlobId;
@@ -37,36 +38,12 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
         ("honest-1", Behaviour::Honest),
         ("honest-2", Behaviour::Honest),
     ];
-    let actors: Vec<Actor> = std::iter::once("consumer")
-        .chain(providers_of.iter().map(|(name, _)| *name))
-        .map(|name| Actor {
-            name: name.to_string(),
-            key: key_of(seed, name),
-            balance: Amount::plx(10_000),
-        })
-        .collect();
-    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
-    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
-    let mut providers = Vec::new();
-    for (i, (actor, (_, behaviour))) in actors[1..].iter().zip(providers_of).enumerate() {
-        let provider = world.bidding_provider(
-            &actor.name,
-            &actor.key,
-            "cpu-small",
-            Amount::plx(100),
-            behaviour,
-            bidding(behaviour, i),
-        )?;
-        let runner = provider
-            .agent
-            .job_runner()
-            .context("a bidding provider has a market duty")?;
-        providers.push((provider, runner));
-    }
-    let who: BTreeMap<Address, String> = actors[1..]
-        .iter()
-        .map(|a| (a.address(), a.name.clone()))
-        .collect();
+    let MarketWorld {
+        world,
+        actors,
+        mut providers,
+        who,
+    } = market_world(seed, &providers_of)?;
     let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
     let module = consumer
         .put(plexus_runtime::fixtures::DEMO_WORKLOAD.as_bytes())
@@ -128,6 +105,57 @@ pub async fn wrong_results(seed: u64) -> anyhow::Result<Story> {
         format!("app hash {}", status.app_hash.to_hex()),
     );
     Ok(story)
+}
+
+/// A world with a consumer (the first actor) and bidding compute providers named and behaving
+/// as `providers_of`, each with its job runner, and who each provider's address is.
+pub(super) struct MarketWorld {
+    pub world: World,
+    pub actors: Vec<Actor>,
+    pub providers: Vec<(Provider, JobRunner)>,
+    pub who: BTreeMap<Address, String>,
+}
+
+pub(super) fn market_world(
+    seed: u64,
+    providers_of: &[(&str, Behaviour)],
+) -> anyhow::Result<MarketWorld> {
+    let actors: Vec<Actor> = std::iter::once("consumer")
+        .chain(providers_of.iter().map(|(name, _)| *name))
+        .map(|name| Actor {
+            name: name.to_string(),
+            key: key_of(seed, name),
+            balance: Amount::plx(10_000),
+        })
+        .collect();
+    let oracle = Address::from_public_key(&key_of(seed, "oracle").public_key());
+    let world = World::new(seed, &actors, oracle, EPOCH_BLOCKS)?;
+    let mut providers = Vec::new();
+    for (i, (actor, (_, behaviour))) in actors[1..].iter().zip(providers_of).enumerate() {
+        let provider = world.bidding_provider(
+            &actor.name,
+            &actor.key,
+            "cpu-small",
+            Amount::plx(100),
+            *behaviour,
+            bidding(*behaviour, i),
+        )?;
+        let runner = provider
+            .agent
+            .job_runner()
+            .context("a bidding provider has a market duty")?;
+        providers.push((provider, runner));
+    }
+    let who = actors[1..]
+        .iter()
+        .map(|a| (a.address(), a.name.clone()))
+        .collect();
+    Ok(MarketWorld {
+        world,
+        actors,
+        providers,
+        who,
+    })
 }
 
 /// The prices of the `i`th provider: the cheat undercuts everyone, to win the jobs it does
