@@ -5,8 +5,8 @@
 use crate::bandwidth::{FullRate, LinkRate};
 use crate::challenges::{ComputeProver, HonestProver};
 use crate::cheats::{
-    DroppedReplicas, DropsOut, FlippedUpdates, NoiseUpdates, ReplayedHeartbeats, SlowerClass,
-    ThrottledLink, WrongOutputs, WrongProduct,
+    DroppedReplicas, DropsOut, FlippedUpdates, LateSubmitter, LyingChecker, NoiseUpdates,
+    ReplayedHeartbeats, SlowerClass, ThrottledLink, WrongOutputs, WrongProduct,
 };
 use crate::error::AgentError;
 use crate::heartbeat::{FreshHeartbeats, HeartbeatSource};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::cheats::{simulated_proving_time, THROTTLE_BYTES_PER_SEC};
+pub use crate::cheats::{simulated_proving_time, HONEST_RUNS_FIRST, THROTTLE_BYTES_PER_SEC};
 
 /// What each duty of an agent does where a cheat would do otherwise.
 #[derive(Clone)]
@@ -75,10 +75,16 @@ pub enum Behaviour {
     /// A bandwidth device whose speed test service moves at most [`THROTTLE_BYTES_PER_SEC`]
     /// (8 Mbps), as a device declaring a home link while sitting on a slow one would.
     Throttle,
+    /// A compute device that runs its own jobs honestly and lies about every result it is
+    /// drawn to check: one of a sybil's addresses out to capture re-execution.
+    LyingChecker,
+    /// A compute device that, past its first honest runs, returns wrong outputs and holds each
+    /// result back until the sample draw it predicts from the chain's tip says "not checked".
+    LateSubmitter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas, throttle or wrong-results")]
+#[error("unknown behaviour {0:?}: expected honest, wrong-compute, over-declare:<real class>, replay-heartbeats, drop-replicas, throttle, wrong-results, lying-checker or late-submitter")]
 pub struct BehaviourParseError(pub String);
 
 impl Behaviour {
@@ -93,6 +99,8 @@ impl Behaviour {
             Behaviour::DropReplicas => "drop-replicas".into(),
             Behaviour::Throttle => "throttle".into(),
             Behaviour::WrongResults => "wrong-results".into(),
+            Behaviour::LyingChecker => "lying-checker".into(),
+            Behaviour::LateSubmitter => "late-submitter".into(),
         }
     }
 
@@ -128,6 +136,14 @@ impl Behaviour {
             },
             Behaviour::Throttle => Strategies {
                 link: Arc::new(ThrottledLink),
+                ..honest
+            },
+            Behaviour::LyingChecker => Strategies {
+                job_results: Arc::new(LyingChecker),
+                ..honest
+            },
+            Behaviour::LateSubmitter => Strategies {
+                job_results: Arc::new(LateSubmitter::default()),
                 ..honest
             },
         }
@@ -167,6 +183,8 @@ impl std::str::FromStr for Behaviour {
             "drop-replicas" => Ok(Behaviour::DropReplicas),
             "throttle" => Ok(Behaviour::Throttle),
             "wrong-results" => Ok(Behaviour::WrongResults),
+            "lying-checker" => Ok(Behaviour::LyingChecker),
+            "late-submitter" => Ok(Behaviour::LateSubmitter),
             other => {
                 let class = other.strip_prefix("over-declare:").ok_or_else(bad)?;
                 let real_class = class_by_name(class).ok_or_else(bad)?;

@@ -110,7 +110,7 @@ impl ReplicaPolicy for DroppedReplicas {
 pub struct WrongOutputs;
 
 impl JobResults for WrongOutputs {
-    fn output(&self, real: Vec<u8>, device: &PublicKey) -> Vec<u8> {
+    fn output(&self, real: Vec<u8>, device: &PublicKey, _: bool) -> Vec<u8> {
         let mut output = real;
         corrupt(&mut output, device);
         output
@@ -119,6 +119,78 @@ impl JobResults for WrongOutputs {
     fn agrees(&self, _: &JobSpec, _: &[u8], _: &[u8]) -> bool {
         false
     }
+}
+
+/// A sybil out to capture checks: it runs the jobs it wins honestly (and so looks like any
+/// provider), but drawn to re-execute another's result it publishes a corrupted output and
+/// agrees with no one, so that an honest run loses its bond if a referee sides with it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LyingChecker;
+
+impl JobResults for LyingChecker {
+    fn output(&self, real: Vec<u8>, device: &PublicKey, checking: bool) -> Vec<u8> {
+        if checking {
+            WrongOutputs.output(real, device, checking)
+        } else {
+            real
+        }
+    }
+
+    fn agrees(&self, _: &JobSpec, _: &[u8], _: &[u8]) -> bool {
+        false
+    }
+}
+
+/// Results a provider returns honestly before it cheats: those of its probation, which are
+/// always checked.
+pub const HONEST_RUNS_FIRST: u32 = 3;
+
+/// A provider that dodges the sample: after [`HONEST_RUNS_FIRST`] honest runs it corrupts the
+/// output of every job it wins, and holds each result back while the draw it can compute from
+/// the chain's tip ([`predicted_sampled`]) says the result would be checked. Where the draw is
+/// made from a block after the result's, the prediction is worth nothing and it is checked at
+/// the order's sample rate like anyone.
+#[derive(Debug, Default)]
+pub struct LateSubmitter {
+    runs: std::sync::atomic::AtomicU32,
+}
+
+impl JobResults for LateSubmitter {
+    fn output(&self, real: Vec<u8>, device: &PublicKey, checking: bool) -> Vec<u8> {
+        let ordinal = if checking {
+            0
+        } else {
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        };
+        if checking || ordinal < HONEST_RUNS_FIRST {
+            real
+        } else {
+            WrongOutputs.output(real, device, checking)
+        }
+    }
+
+    fn agrees(&self, spec: &JobSpec, mine: &[u8], theirs: &[u8]) -> bool {
+        plexus_runtime::job::outputs_agree(spec, mine, theirs)
+    }
+
+    fn hold(&self, lease: u64, sample_per_mille: u32, tip: &plexus_types::Hash) -> bool {
+        self.runs.load(std::sync::atomic::Ordering::SeqCst) > HONEST_RUNS_FIRST
+            && predicted_sampled(tip, lease, sample_per_mille)
+    }
+
+    fn times_results(&self) -> bool {
+        true
+    }
+}
+
+/// The sample draw a provider could compute before submitting when the draw was taken from the
+/// app hash it builds on: `blake3(tip ‖ lease)` in `0..1000`, under the order's rate.
+pub fn predicted_sampled(tip: &plexus_types::Hash, lease: u64, sample_per_mille: u32) -> bool {
+    let mut bytes = tip.0.to_vec();
+    bytes.extend_from_slice(&lease.to_be_bytes());
+    let draw = plexus_types::Hash::of(&bytes).0;
+    let value = u64::from_be_bytes(draw[..8].try_into().expect("8 bytes"));
+    value % 1000 < u64::from(sample_per_mille)
 }
 
 /// A cheat's output: the real one with bytes changed by its device key, so no two cheats

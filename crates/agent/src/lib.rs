@@ -39,7 +39,7 @@ pub mod upload_signer;
 pub use learning as learner;
 
 pub use agent::{Agent, Timings};
-pub use behaviour::{Behaviour, LearnBehaviour, Strategies};
+pub use behaviour::{Behaviour, LearnBehaviour, Strategies, HONEST_RUNS_FIRST};
 pub use challenges::ChallengeAnswer;
 pub use claims::SettledClaim;
 pub use config::{AgentConfig, ConfigError};

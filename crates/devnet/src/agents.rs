@@ -1,6 +1,7 @@
 //! The devnet's provider agents: compute, storage and bandwidth devices, honest or cheating
 //! as the options ask, each an agent task talking to the validators in turn.
 
+use crate::adversaries::Adversary;
 use crate::home::provider_name;
 use crate::host::Keys;
 use crate::options::DevnetArgs;
@@ -37,6 +38,114 @@ fn behaviour_of(i: usize, agents: usize, cheaters: usize) -> Behaviour {
 /// An agent's device key and its behaviour's name.
 pub type AgentDevice = (plexus_types::PublicKey, String);
 
+/// The bond honest compute agents put up per bid: more than the least a bid may bond, as
+/// providers with a record would, so that an adversary bonding the least holds a small share.
+pub(crate) const HONEST_BID_DEPOSIT: Amount = Amount(5 * plexus_ledger::market::MIN_BID_DEPOSIT.0);
+
+/// One agent the devnet starts: its class, its behaviour, the name the summary gives it (its
+/// behaviour's, or the adversary it serves), and for a compute agent how it bids.
+pub struct PlannedAgent {
+    pub class: &'static str,
+    pub behaviour: Behaviour,
+    pub role: String,
+    pub bidding: Option<plexus_agent::jobs::Bidding>,
+}
+
+fn bidding(per_cpu_core: u128, deposit: Amount) -> plexus_agent::jobs::Bidding {
+    plexus_agent::jobs::Bidding {
+        policy: plexus_market::bid::BidPolicy {
+            runtimes: vec![
+                plexus_market::spec::RuntimeKind::Wasm,
+                plexus_market::spec::RuntimeKind::Inference,
+            ],
+            per_cpu_core: Amount(per_cpu_core),
+            per_memory_gib: Amount(200),
+            per_gpu: Amount(10_000),
+            min_per_block: Amount(100),
+        },
+        deposit,
+    }
+}
+
+fn planned(class: &'static str, behaviour: Behaviour) -> PlannedAgent {
+    PlannedAgent {
+        class,
+        behaviour,
+        role: behaviour.to_string(),
+        bidding: None,
+    }
+}
+
+/// The agents the options ask for, in order: compute (honest, then the cheats), storage,
+/// bandwidth, then the adversaries' agents.
+pub fn plan(args: &DevnetArgs) -> Vec<PlannedAgent> {
+    let mut agents = Vec::new();
+    for i in 0..args.agents {
+        let behaviour = behaviour_of(i, args.agents, args.cheaters.count);
+        // The over-declarer claims a large class it cannot serve.
+        let class = match behaviour {
+            Behaviour::OverDeclare { .. } => "cpu-large",
+            _ => "cpu-small",
+        };
+        // The cheat undercuts everyone, to win the jobs it does not really run.
+        let price = if behaviour == Behaviour::WrongResults {
+            800
+        } else {
+            1_000 + 150 * i as u128
+        };
+        agents.push(PlannedAgent {
+            bidding: Some(bidding(price, HONEST_BID_DEPOSIT)),
+            ..planned(class, behaviour)
+        });
+    }
+    for i in 0..args.storage_agents {
+        let cheat = i >= args.storage_agents - args.storage_cheaters;
+        let behaviour = if cheat {
+            Behaviour::DropReplicas
+        } else {
+            Behaviour::Honest
+        };
+        agents.push(planned("storage-small", behaviour));
+    }
+    for i in 0..args.bandwidth_agents {
+        let cheat = i >= args.bandwidth_agents - args.bandwidth_cheaters;
+        let behaviour = if cheat {
+            Behaviour::Throttle
+        } else {
+            Behaviour::Honest
+        };
+        agents.push(planned("bw-home", behaviour));
+    }
+    for kind in &args.cheaters.kinds {
+        let Some((class, n)) = kind.agents() else {
+            continue;
+        };
+        for _ in 0..n {
+            let (behaviour, bids) = match kind {
+                // Bidding near every order's cap, they rarely win a run, and bond the least
+                // a bid may: as many draws as possible for as little at stake.
+                Adversary::SybilCheckers => (
+                    Behaviour::LyingChecker,
+                    Some(bidding(9_000, plexus_ledger::market::MIN_BID_DEPOSIT)),
+                ),
+                // It undercuts everyone, to win runs whose results it can time.
+                Adversary::LateSubmitter => (
+                    Behaviour::LateSubmitter,
+                    Some(bidding(700, HONEST_BID_DEPOSIT)),
+                ),
+                _ => (Behaviour::Honest, None),
+            };
+            agents.push(PlannedAgent {
+                class,
+                behaviour,
+                role: kind.to_string(),
+                bidding: bids,
+            });
+        }
+    }
+    agents
+}
+
 /// Starts the devnet's provider agents; each runs until `stop` fires.
 pub fn start_agents(
     files: &NodeFiles,
@@ -47,27 +156,8 @@ pub fn start_agents(
 ) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut devices = Vec::new();
     let mut tasks = Vec::new();
-    for i in 0..args.agents + args.storage_agents + args.bandwidth_agents {
-        let first_bandwidth = args.agents + args.storage_agents;
-        let (behaviour, class) = if i >= first_bandwidth {
-            if i - first_bandwidth >= args.bandwidth_agents - args.bandwidth_cheaters {
-                (Behaviour::Throttle, "bw-home")
-            } else {
-                (Behaviour::Honest, "bw-home")
-            }
-        } else if i < args.agents {
-            let behaviour = behaviour_of(i, args.agents, args.cheaters);
-            // The over-declarer claims a large class it cannot serve.
-            let class = match behaviour {
-                Behaviour::OverDeclare { .. } => "cpu-large",
-                _ => "cpu-small",
-            };
-            (behaviour, class)
-        } else if i - args.agents >= args.storage_agents - args.storage_cheaters {
-            (Behaviour::DropReplicas, "storage-small")
-        } else {
-            (Behaviour::Honest, "storage-small")
-        };
+    for (i, agent) in plan(args).into_iter().enumerate() {
+        let class = agent.class;
         let stake = plexus_ledger::default_device_classes()
             .into_iter()
             .find(|c| c.name == class)
@@ -86,35 +176,18 @@ pub fn start_agents(
             blob_sources: Vec::new(),
             learn: Vec::new(),
             // Compute agents sell their time to the marketplace, each at its own prices.
-            bidding: (i < args.agents).then(|| plexus_agent::jobs::Bidding {
-                policy: plexus_market::bid::BidPolicy {
-                    runtimes: vec![
-                        plexus_market::spec::RuntimeKind::Wasm,
-                        plexus_market::spec::RuntimeKind::Inference,
-                    ],
-                    // The cheat undercuts everyone, to win the jobs it does not really run.
-                    per_cpu_core: Amount(if behaviour == Behaviour::WrongResults {
-                        800
-                    } else {
-                        1_000 + 150 * i as u128
-                    }),
-                    per_memory_gib: Amount(200),
-                    per_gpu: Amount(10_000),
-                    min_per_block: Amount(100),
-                },
-                deposit: Amount::plx(1),
-            }),
+            bidding: agent.bidding,
         };
         let owner = keys.secret(&provider_name(i))?;
-        let agent =
-            Agent::new(config, owner, behaviour).with_context(|| format!("starting agent {i}"))?;
-        devices.push((agent.device_key(), behaviour.to_string()));
+        let agent_task = Agent::new(config, owner, agent.behaviour)
+            .with_context(|| format!("starting agent {i}"))?;
+        devices.push((agent_task.device_key(), agent.role));
         let mut stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            if let Err(e) = agent.run(shutdown).await {
+            if let Err(e) = agent_task.run(shutdown).await {
                 tracing::warn!(agent = i, error = %e, "agent stopped");
             }
         }));

@@ -158,6 +158,7 @@ fn genesis_accounts(keys: &impl Keys) -> anyhow::Result<(Vec<GenesisAccount>, Ad
     }
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
     key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
+    key(crate::adversaries::ATTACKER, Amount::plx(1_000_000))?;
     for i in 0..crate::training::MAX_LEARNERS {
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }

@@ -4,6 +4,7 @@
 //! what stays with the binary (its keyring, the job and training commands) the devnet reaches
 //! through the traits of [`host`].
 
+mod adversaries;
 mod agents;
 pub mod bench;
 mod home;

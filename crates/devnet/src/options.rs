@@ -1,5 +1,6 @@
 //! The devnet's command-line options and the checks between them.
 
+use crate::adversaries::{Adversary, Cheaters};
 use anyhow::bail;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -29,11 +30,14 @@ pub struct DevnetArgs {
     /// Provider agents to run, each with its own device.
     #[arg(long, default_value_t = 0)]
     pub agents: usize,
-    /// How many of the agents cheat: in turn, one answers compute challenges with wrong
-    /// results, one returns wrong outputs for the compute jobs it wins, one declares more
-    /// capacity than it has, one replays old heartbeats.
-    #[arg(long, default_value_t = 0)]
-    pub cheaters: usize,
+    /// Cheaters: a number of the compute agents (in turn, one answers compute challenges with
+    /// wrong results, one returns wrong outputs for the compute jobs it wins, one declares
+    /// more capacity than it has, one replays old heartbeats), and or adversaries run beside
+    /// the honest agents, comma-separated: sybil-checkers, late-submitter, sleeper-jobs,
+    /// blob-spammer, replica-sharer, challenge-griefer, or all. Adversaries with no agents to
+    /// attack start 4 honest compute or 3 honest storage agents.
+    #[arg(long, default_value = "0")]
+    pub cheaters: Cheaters,
     /// Storage agents to run (class storage-small), after the compute agents. With any, the
     /// devnet puts a demo blob and pays for it to be kept by three of them (or as many as
     /// run), challenged by the oracle every epoch.
@@ -69,23 +73,53 @@ pub struct DevnetArgs {
 }
 
 impl DevnetArgs {
-    /// Agents of every kind: compute, then storage, then bandwidth.
+    /// Agents of every kind: compute, then storage, then bandwidth, then the adversaries'.
     pub fn all_agents(&self) -> usize {
-        self.agents + self.storage_agents + self.bandwidth_agents
+        self.agents + self.storage_agents + self.bandwidth_agents + self.adversary_agents()
+    }
+
+    /// Agents the adversaries run.
+    pub fn adversary_agents(&self) -> usize {
+        self.cheaters
+            .kinds
+            .iter()
+            .filter_map(|k| k.agents())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Starts honest agents for adversaries that would otherwise have no one to attack: 4
+    /// compute agents, or 3 storage agents. Returns a line for each such change.
+    pub(crate) fn provision(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let kinds = &self.cheaters.kinds;
+        if self.agents == 0 && kinds.iter().any(|k| k.needs_compute()) {
+            self.agents = 4;
+            notes.push("4 honest compute agents start for the adversaries to attack".to_string());
+        }
+        let storage = [Adversary::BlobSpammer, Adversary::ReplicaSharer];
+        if self.storage_agents == 0 && kinds.iter().any(|k| storage.contains(k)) {
+            self.storage_agents = 3;
+            notes.push("3 honest storage agents start for the adversaries to attack".to_string());
+        }
+        notes
     }
 
     /// Refuses more cheaters of a kind than agents of that kind, and more agents than genesis
     /// funds.
     pub(crate) fn check(&self) -> anyhow::Result<()> {
-        if self.cheaters > self.agents {
+        if self.cheaters.count > self.agents {
             bail!(
                 "--cheaters {} is more than --agents {}",
-                self.cheaters,
+                self.cheaters.count,
                 self.agents
             );
         }
         if self.all_agents() > MAX_AGENTS {
-            bail!("a devnet runs at most {MAX_AGENTS} agents, compute, storage and bandwidth together");
+            bail!(
+                "a devnet runs at most {MAX_AGENTS} agents, compute, storage, bandwidth and the adversaries' ({}) together",
+                self.adversary_agents()
+            );
         }
         if self.bandwidth_cheaters > self.bandwidth_agents {
             bail!(
@@ -155,5 +189,23 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("at most 16 agents"), "{err}");
+        let err = parse(&["--agents", "14", "--cheaters", "sybil-checkers"])
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("adversaries' (2)"), "{err}");
+    }
+
+    #[test]
+    fn adversaries_with_no_one_to_attack_get_honest_agents_and_say_so() {
+        let mut all = parse(&["--cheaters", "all"]);
+        let notes = all.provision();
+        assert_eq!((all.agents, all.storage_agents), (4, 3));
+        assert_eq!(notes.len(), 2);
+        let mut given = parse(&["--agents", "2", "--cheaters", "blob-spammer"]);
+        given.provision();
+        assert_eq!((given.agents, given.storage_agents), (2, 3));
+        let mut classic = parse(&["--agents", "3", "--cheaters", "1"]);
+        assert!(classic.provision().is_empty());
+        assert!(classic.check().is_ok());
     }
 }

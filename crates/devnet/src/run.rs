@@ -10,7 +10,7 @@ use crate::home::{provider_name, validator_files, DevnetHome};
 use crate::host::Host;
 use crate::options::DevnetArgs;
 use crate::summary::{summarize, summarize_validators, RunFacts};
-use crate::{jobs, storage_demo, traffic, training};
+use crate::{adversaries, jobs, storage_demo, traffic, training};
 use anyhow::{bail, Context};
 use plexus_chain::Chain;
 use plexus_ledger::{query, ChainInfo};
@@ -181,8 +181,12 @@ fn print_banner(
     if args.agents > 0 {
         println!(
             "{} agents ({} cheating), {} blocks per epoch",
-            args.agents, args.cheaters, net.info.rewards.epoch_blocks
+            args.agents, args.cheaters.count, net.info.rewards.epoch_blocks
         );
+    }
+    if !args.cheaters.kinds.is_empty() {
+        let kinds: Vec<&str> = args.cheaters.kinds.iter().map(|k| k.name()).collect();
+        println!("adversaries: {}", kinds.join(", "));
     }
 }
 
@@ -206,10 +210,15 @@ async fn finish_jobs<H: Host>(
     home: &Path,
     agent_devices: &[AgentDevice],
     compute_agents: usize,
+    first_adversary: usize,
 ) -> anyhow::Result<Option<jobs::JobsSummary>> {
     let Some(run) = run else { return Ok(None) };
+    // The compute agents, then the adversaries' agents (which may bid as well).
     let mut providers = Vec::new();
-    for (i, (_, behaviour)) in agent_devices.iter().enumerate().take(compute_agents) {
+    for (i, (_, behaviour)) in agent_devices.iter().enumerate() {
+        if i >= compute_agents && i < first_adversary {
+            continue;
+        }
         let owner = host.secret(&provider_name(i))?;
         providers.push((
             Address::from_public_key(&owner.public_key()),
@@ -244,8 +253,9 @@ pub async fn run<H: Host>(
     host: Arc<H>,
     home: &Path,
     json: bool,
-    args: DevnetArgs,
+    mut args: DevnetArgs,
 ) -> anyhow::Result<()> {
+    let provisioned = args.provision();
     args.check()?;
     let devnet = crate::home::open(host.as_ref(), home, &args)?;
     let net = start_network(host.as_ref(), home, &devnet, &args).await?;
@@ -255,12 +265,16 @@ pub async fn run<H: Host>(
     let (agent_devices, agent_tasks) =
         start_agents(&devnet.files, host.as_ref(), &args, &net.apis(), &stop_rx)?;
     let workloads = start_workloads(&host, home, &net, &args, &agent_devices, &stop_rx).await?;
+    let strangers = start_strangers(&host, home, &net, &args, &agent_devices)?;
     if json {
         // Standard output carries only the summary; this line tells a program that started
         // the devnet that its API answers.
         eprintln!("devnet ready: API http://{}", net.node.api_addr);
     } else {
         print_banner(home, &devnet, &net, &args, &start_status);
+        for note in &provisioned {
+            println!("{note}");
+        }
     }
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -275,6 +289,7 @@ pub async fn run<H: Host>(
     wait_for_stop(args.run_for).await;
 
     storage_demo::settle(workloads.storage).await;
+    let mut adversaries = strangers.finish().await;
     let _ = stop_agents.send(true);
     for t in agent_tasks {
         let _ = t.await;
@@ -286,6 +301,7 @@ pub async fn run<H: Host>(
         &devnet.files.home,
         &agent_devices,
         args.agents,
+        args.all_agents() - args.adversary_agents(),
     )
     .await?;
     let training = finish_training(workloads.training).await;
@@ -340,6 +356,67 @@ pub async fn run<H: Host>(
         j.bid_window_ms = j.block_ms * plexus_ledger::market::BID_WINDOW_BLOCKS;
         j
     });
+    if !args.cheaters.kinds.is_empty() {
+        let wrong_orders: Vec<u64> = summary.jobs.as_ref().map_or(Vec::new(), |j| {
+            j.jobs
+                .iter()
+                .filter(|l| l.correct == Some(false))
+                .map(|l| l.id)
+                .collect()
+        });
+        adversaries.extend(adversaries::agent_reports(
+            chain.store(),
+            &args.cheaters.kinds,
+            &agent_devices,
+            &wrong_orders,
+        )?);
+        adversaries.sort_by_key(|r| r.kind);
+        summary.honest = Some(adversaries::honest_harm(
+            chain.store(),
+            &summary,
+            &agent_devices,
+            &devnet.files.home.join("agents"),
+        )?);
+        summary.adversaries = adversaries;
+    }
     crate::summary::print(&summary, json);
     Ok(())
+}
+
+/// Starts the adversaries that are strangers to the network (not agents), paying from the
+/// attacker's account.
+fn start_strangers<H: Host>(
+    host: &Arc<H>,
+    home: &Path,
+    net: &Network,
+    args: &DevnetArgs,
+    agent_devices: &[AgentDevice],
+) -> anyhow::Result<adversaries::Running> {
+    let kinds: Vec<adversaries::Adversary> = args
+        .cheaters
+        .kinds
+        .iter()
+        .copied()
+        .filter(|k| k.agents().is_none())
+        .collect();
+    let attacker = if kinds.is_empty() {
+        plexus_types::SecretKey::generate()
+    } else {
+        host.secret(adversaries::ATTACKER).with_context(|| {
+            format!(
+                "this devnet was created before its adversaries had an account; remove {} to start a new one",
+                home.display()
+            )
+        })?
+    };
+    let stage = adversaries::Stage {
+        client: host.clone(),
+        node: format!("http://{}", net.node.api_addr),
+        oracle: format!("http://{}", args.oracle),
+        chain: net.node.chain.clone(),
+        home: home.to_path_buf(),
+        attacker,
+        devices: agent_devices.to_vec(),
+    };
+    Ok(adversaries::start(stage, &kinds))
 }

@@ -41,6 +41,8 @@ pub enum Finished {
         status: JobStatus,
         output: Hash,
         agrees_with: Vec<u64>,
+        /// The order's sample rate, per mille.
+        sample_per_mille: u32,
     },
     /// The job outran its wall-clock bound (and [`WAIT_BEYOND_BOUND`]); nothing is submitted
     /// and the lease is not run again by this process. Its thread keeps the capacity it took
@@ -108,7 +110,8 @@ impl LeaseRunner {
                 })
             }
         };
-        let output = self.results.output(out.output, &self.device);
+        let checking = lease.role != RoleView::Run;
+        let output = self.results.output(out.output, &self.device, checking);
         let id = self.publish(&output).await?;
         // A check says which earlier outputs agree with its own.
         let mut agrees_with = Vec::new();
@@ -142,6 +145,7 @@ impl LeaseRunner {
             status: out.status,
             output: id,
             agrees_with,
+            sample_per_mille: order.order.terms.sample_per_mille,
         })
     }
 

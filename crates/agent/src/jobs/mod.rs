@@ -61,11 +61,21 @@ pub enum JobError {
 /// What the provider reports of the jobs it runs: the output it publishes, and whether it
 /// says its output agrees with another provider's.
 ///
-/// `output` is given the job's real output and returns the one published. `agrees` is asked
-/// only when checking another provider's output of the same spec.
+/// `output` is given the job's real output and returns the one published; `checking` says
+/// whether the job re-executes another provider's result. `agrees` is asked only when checking
+/// another provider's output of the same spec.
 pub trait JobResults: Send + Sync {
-    fn output(&self, real: Vec<u8>, device: &PublicKey) -> Vec<u8>;
+    fn output(&self, real: Vec<u8>, device: &PublicKey, checking: bool) -> Vec<u8>;
     fn agrees(&self, spec: &JobSpec, mine: &[u8], theirs: &[u8]) -> bool;
+    /// Whether the result of run `lease`, of an order that samples `sample_per_mille`, is held
+    /// back for now, the chain's tip having app hash `tip`. Asked only when
+    /// [`JobResults::times_results`] says so; honest providers submit at once.
+    fn hold(&self, _lease: u64, _sample_per_mille: u32, _tip: &Hash) -> bool {
+        false
+    }
+    fn times_results(&self) -> bool {
+        false
+    }
 }
 
 /// Publishes the real output and compares outputs as the job's spec says.
@@ -73,7 +83,7 @@ pub trait JobResults: Send + Sync {
 pub struct TrueResults;
 
 impl JobResults for TrueResults {
-    fn output(&self, real: Vec<u8>, _: &PublicKey) -> Vec<u8> {
+    fn output(&self, real: Vec<u8>, _: &PublicKey, _: bool) -> Vec<u8> {
         real
     }
 
@@ -118,6 +128,8 @@ pub struct JobRunner {
     running_leases: BTreeMap<tokio::task::Id, u64>,
     /// Leases whose jobs outran their bound: not run again by this process.
     given_up: BTreeSet<u64>,
+    /// Results of ended jobs held back (by a provider that times its results).
+    held: Vec<Finished>,
     work_dir: PathBuf,
     /// Specs read so far, by blob id (`None`: unreadable or not matching its order).
     specs: BTreeMap<Hash, Option<JobSpec>>,
@@ -162,6 +174,7 @@ impl JobRunner {
             running: JoinSet::new(),
             running_leases: BTreeMap::new(),
             given_up: BTreeSet::new(),
+            held: Vec::new(),
             work_dir: work_dir.clone(),
             specs: BTreeMap::new(),
             decided: BTreeSet::new(),
@@ -294,7 +307,7 @@ impl JobRunner {
     /// Submits the results of the jobs that ended (with `wait`, of every running job, once it
     /// ends), in lease order; returns the first failure after trying them all.
     async fn submit_finished(&mut self, wait: bool) -> Result<(), JobError> {
-        let mut finished = Vec::new();
+        let mut finished = std::mem::take(&mut self.held);
         loop {
             let next = if wait {
                 self.running.join_next_with_id().await
@@ -337,6 +350,10 @@ impl JobRunner {
 
     /// Submits one ended job's result, or records why there is none.
     async fn submit(&mut self, done: Finished) -> Result<(), JobError> {
+        if self.holds(&done).await? {
+            self.held.push(done);
+            return Ok(());
+        }
         let (lease, order, role, status, output, agrees_with) = match done {
             Finished::Ran {
                 lease,
@@ -345,6 +362,7 @@ impl JobRunner {
                 status,
                 output,
                 agrees_with,
+                ..
             } => (lease, order, role, status, output, agrees_with),
             Finished::GaveUp { lease, waited } => {
                 tracing::warn!(
@@ -377,6 +395,25 @@ impl JobRunner {
             self.stats.lock().expect("stats lock").results += 1;
         }
         Ok(())
+    }
+
+    /// Whether a run's result is held back for now (never, for an honest provider).
+    async fn holds(&self, done: &Finished) -> Result<bool, JobError> {
+        let results = &self.leases.results;
+        let Finished::Ran {
+            lease,
+            role: RoleView::Run,
+            sample_per_mille,
+            ..
+        } = done
+        else {
+            return Ok(false);
+        };
+        if !results.times_results() {
+            return Ok(false);
+        }
+        let tip = self.node.chain_status().await?;
+        Ok(results.hold(*lease, *sample_per_mille, &tip.app_hash))
     }
 
     /// Bids for `order` if this provider's policy quotes a price for it.

@@ -87,6 +87,12 @@ pub struct Summary {
     /// The compute jobs this run submitted, when compute agents ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<crate::jobs::JobsSummary>,
+    /// What each adversary (`--cheaters KIND`) tried and what came of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adversaries: Vec<crate::adversaries::AdversaryReport>,
+    /// Whether anyone honest paid for the adversaries, when any ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honest: Option<crate::adversaries::HonestHarm>,
 }
 
 /// An epoch whose manifest for a resource is final on chain: its pool, and the manifest the
@@ -259,5 +265,7 @@ pub fn summarize(run: RunFacts<'_>) -> anyhow::Result<Summary> {
         bandwidth,
         training: None,
         jobs: None,
+        adversaries: Vec::new(),
+        honest: None,
     })
 }

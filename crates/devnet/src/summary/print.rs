@@ -61,6 +61,9 @@ pub fn print(s: &Summary, json: bool) {
     if let Some(j) = &s.jobs {
         crate::jobs::print(j);
     }
+    if let Some(h) = &s.honest {
+        crate::adversaries::print(&s.adversaries, h);
+    }
     if s.validators.len() > 1 {
         for (i, v) in s.validators.iter().enumerate() {
             println!(

@@ -1,0 +1,148 @@
+//! The adversaries a devnet can run (`--cheaters KIND[,KIND…]`, or `all`), each after one of
+//! the ways a cheat would try to be paid for work it did not do or to stop honest providers,
+//! and what `--cheaters` asks for as a whole.
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// One adversary of the devnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Adversary {
+    /// Bids from several addresses, bonding the least, to be drawn as the checker of honest
+    /// runs, and says every result it checks is wrong.
+    SybilCheckers,
+    /// Past probation, returns wrong outputs and holds each result back until the draw it
+    /// could predict from the chain's tip says "not checked".
+    LateSubmitter,
+    /// Orders jobs written to freeze a provider: an hour of WASI sleep, a huge input, an output
+    /// that exceeds its limit and keeps writing.
+    SleeperJobs,
+    /// A stranger that uploads to providers' and the node's blob services without a deal, a
+    /// signature or the quota, and leaves partial uploads behind.
+    BlobSpammer,
+    /// One owner's storage devices behind one blob server, to be paid for one copy as many.
+    ReplicaSharer,
+    /// A stranger that fetches every device's compute challenge, to start its clock.
+    ChallengeGriefer,
+}
+
+impl Adversary {
+    pub const ALL: [Adversary; 6] = [
+        Adversary::SybilCheckers,
+        Adversary::LateSubmitter,
+        Adversary::SleeperJobs,
+        Adversary::BlobSpammer,
+        Adversary::ReplicaSharer,
+        Adversary::ChallengeGriefer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Adversary::SybilCheckers => "sybil-checkers",
+            Adversary::LateSubmitter => "late-submitter",
+            Adversary::SleeperJobs => "sleeper-jobs",
+            Adversary::BlobSpammer => "blob-spammer",
+            Adversary::ReplicaSharer => "replica-sharer",
+            Adversary::ChallengeGriefer => "challenge-griefer",
+        }
+    }
+
+    /// Agents it runs besides the honest ones: (class, how many).
+    pub fn agents(self) -> Option<(&'static str, usize)> {
+        match self {
+            Adversary::SybilCheckers => Some(("cpu-small", SYBIL_ADDRESSES)),
+            Adversary::LateSubmitter => Some(("cpu-small", 1)),
+            Adversary::ReplicaSharer => Some(("storage-small", SHARER_DEVICES)),
+            _ => None,
+        }
+    }
+
+    /// Whether it needs honest compute agents to attack (else storage agents).
+    pub fn needs_compute(self) -> bool {
+        !matches!(self, Adversary::BlobSpammer | Adversary::ReplicaSharer)
+    }
+}
+
+/// Addresses the sybil checkers bid from.
+pub const SYBIL_ADDRESSES: usize = 2;
+/// Storage devices the replica sharer registers behind its one blob server.
+pub const SHARER_DEVICES: usize = 2;
+
+impl fmt::Display for Adversary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What `--cheaters` asks for: how many of the compute agents cheat in the classic ways, and
+/// which adversaries run beside them. `2`, `sybil-checkers,blob-spammer`, `all` and
+/// `1,late-submitter` are all read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cheaters {
+    pub count: usize,
+    pub kinds: Vec<Adversary>,
+}
+
+impl FromStr for Cheaters {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cheaters, String> {
+        let mut out = Cheaters::default();
+        let mut counted = false;
+        for word in s.split(',').map(str::trim) {
+            if let Ok(n) = word.parse::<usize>() {
+                if counted {
+                    return Err(format!("{s:?} gives more than one number of cheaters"));
+                }
+                counted = true;
+                out.count = n;
+            } else if word == "all" {
+                out.kinds.extend(Adversary::ALL);
+            } else if let Some(kind) = Adversary::ALL.into_iter().find(|k| k.name() == word) {
+                out.kinds.push(kind);
+            } else {
+                let names: Vec<&str> = Adversary::ALL.iter().map(|k| k.name()).collect();
+                return Err(format!(
+                    "unknown cheater {word:?}: expected a number of cheating compute agents, all, or a comma-separated list of {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        out.kinds.sort_unstable();
+        out.kinds.dedup();
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Cheaters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut words = vec![self.count.to_string()];
+        words.extend(self.kinds.iter().map(|k| k.name().to_string()));
+        f.write_str(&words.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_kinds_and_all_are_read_and_anything_else_is_refused_with_the_names() {
+        assert_eq!("2".parse::<Cheaters>().unwrap().count, 2);
+        let both: Cheaters = "1, late-submitter,sybil-checkers,late-submitter"
+            .parse()
+            .unwrap();
+        assert_eq!(both.count, 1);
+        assert_eq!(
+            both.kinds,
+            vec![Adversary::SybilCheckers, Adversary::LateSubmitter]
+        );
+        let all: Cheaters = "all".parse().unwrap();
+        assert_eq!((all.count, all.kinds.len()), (0, Adversary::ALL.len()));
+        let err = "sybil-checker".parse::<Cheaters>().unwrap_err();
+        assert!(err.contains("challenge-griefer"), "{err}");
+        assert!("1,2".parse::<Cheaters>().is_err());
+    }
+}

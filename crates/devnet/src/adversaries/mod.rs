@@ -1,0 +1,136 @@
+//! The devnet's adversaries (`--cheaters KIND,…`): each tries one way to be paid for work it
+//! did not do, or to stop or fill honest providers. Some are provider agents with a cheating
+//! behaviour (started with the others, see [`crate::agents::plan`]); the rest are strangers
+//! running beside the network ([`start`]). Once the run stops, each reports what it tried and
+//! what came of it, and [`honest_harm`] says whether anyone honest paid for it.
+
+mod checks;
+mod honest;
+mod kinds;
+mod sleeper;
+
+pub use honest::{honest_harm, HonestHarm};
+pub use kinds::{Adversary, Cheaters};
+
+use crate::agents::AgentDevice;
+use crate::host::Client;
+use plexus_chain::Chain;
+use plexus_types::SecretKey;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The account the stranger adversaries pay from (funded at genesis).
+pub const ATTACKER: &str = "attacker";
+
+/// What one adversary tried and what came of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdversaryReport {
+    pub kind: Adversary,
+    /// What it tried, in a line.
+    pub tried: String,
+    /// What came of it, a line each.
+    pub outcome: Vec<String>,
+    /// Whether the network held: nothing it did was paid or accepted, and no one honest lost
+    /// a bond, a payment or a challenge to it.
+    pub held: bool,
+}
+
+/// What the stranger adversaries reach: the node, the oracle, the chain (read only, as any
+/// follower would), the agents' devices, and the attacker's funded key.
+pub struct Stage<C> {
+    pub client: Arc<C>,
+    pub node: String,
+    pub oracle: String,
+    pub chain: Arc<Chain>,
+    pub home: PathBuf,
+    pub attacker: SecretKey,
+    pub devices: Vec<AgentDevice>,
+}
+
+/// The stranger adversaries while they run.
+pub struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<(
+        Adversary,
+        tokio::task::JoinHandle<anyhow::Result<AdversaryReport>>,
+    )>,
+}
+
+/// Starts the stranger adversaries among `kinds` (the agents' start with the agents).
+pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stage = Arc::new(stage);
+    let mut tasks = Vec::new();
+    for kind in kinds {
+        let task = match kind {
+            Adversary::SleeperJobs => tokio::spawn(sleeper::run(stage.clone(), stop_rx.clone())),
+            _ => continue,
+        };
+        tasks.push((*kind, task));
+    }
+    Running { stop, tasks }
+}
+
+impl Running {
+    /// Stops the strangers and collects their reports (the chain must still be readable; a
+    /// stranger that failed reports how).
+    pub async fn finish(self) -> Vec<AdversaryReport> {
+        let _ = self.stop.send(true);
+        let mut reports = Vec::new();
+        for (kind, task) in self.tasks {
+            let report = match task.await {
+                Ok(Ok(report)) => report,
+                Ok(Err(e)) => failed(kind, format!("{e:#}")),
+                Err(e) => failed(kind, e.to_string()),
+            };
+            reports.push(report);
+        }
+        reports
+    }
+}
+
+fn failed(kind: Adversary, error: String) -> AdversaryReport {
+    AdversaryReport {
+        kind,
+        tried: "(the adversary stopped early)".into(),
+        outcome: vec![format!("failed: {error}")],
+        held: false,
+    }
+}
+
+/// The reports of the adversaries that ran as agents, read from the chain once they stopped;
+/// `wrong_orders` are the orders whose accepted output a local re-execution did not give.
+pub fn agent_reports(
+    store: &plexus_store::Store,
+    kinds: &[Adversary],
+    devices: &[AgentDevice],
+    wrong_orders: &[u64],
+) -> anyhow::Result<Vec<AdversaryReport>> {
+    let mut reports = Vec::new();
+    for kind in kinds {
+        let report = match kind {
+            Adversary::SybilCheckers => checks::sybil_report(store, devices)?,
+            Adversary::LateSubmitter => checks::late_report(store, devices, wrong_orders)?,
+            _ => continue,
+        };
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Prints the adversaries' reports and the honest providers' harm.
+pub fn print(reports: &[AdversaryReport], harm: &HonestHarm) {
+    for r in reports {
+        println!(
+            "adversary {}: {} — {}",
+            r.kind,
+            r.tried,
+            if r.held { "held" } else { "NOT HELD" }
+        );
+        for line in &r.outcome {
+            println!("  {line}");
+        }
+    }
+    honest::print(harm);
+}
