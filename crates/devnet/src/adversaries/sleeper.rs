@@ -30,6 +30,7 @@ fn spec(module: &Hash, input: Option<&Hash>, fuel: u64, memory_mb: u32) -> Strin
         Some(blob) => format!("blob = \"{blob}\""),
         None => "text = \"0\"".to_string(),
     };
+    let wasm_memory_mb = memory_mb.min(16);
     format!(
         r#"runtime = "wasm"
 max_price_per_block = "0.01plx"
@@ -38,7 +39,7 @@ duration_blocks = 120
 [wasm]
 module = "{module}"
 fuel = {fuel}
-memory_mb = 1
+memory_mb = {wasm_memory_mb}
 max_output_bytes = 4096
 
 [[inputs]]
@@ -90,7 +91,7 @@ async fn prepare<C: Client>(stage: &Stage<C>) -> anyhow::Result<Vec<Hostile>> {
         },
         Hostile {
             name: "writes past its 4 KiB output limit without end",
-            spec: spec(&flood, None, 1 << 40, 64),
+            spec: spec(&flood, None, plexus_market::spec::MAX_WASM_FUEL, 64),
         },
         Hostile {
             name: "asks for random bytes without end",
@@ -124,14 +125,35 @@ pub async fn run<C: Client>(
             Err(e) => refused.push(format!("{}: refused, {e:#}", job.name)),
         }
     }
-    let mut report = report(&stage, &ordered)?;
+    let mut report = report(&stage, &ordered).await?;
     refused.dedup();
     report.outcome.extend(refused);
     Ok(report)
 }
 
-/// For each hostile job: whether a provider ran it to a result and how many blocks that took.
-fn report<C>(stage: &Stage<C>, ordered: &[(u64, &'static str)]) -> anyhow::Result<AdversaryReport> {
+/// The first line of a job's output (its report), fetched from the node.
+async fn first_line<C>(stage: &Stage<C>, output: &Hash) -> anyhow::Result<String> {
+    let dir = stage.home.join("attacker").join("outputs");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(output.to_string());
+    plexus_blobs::client::BlobClient::new()
+        .get(
+            std::slice::from_ref(&stage.node),
+            plexus_blobs::BlobId(output.0),
+            &path,
+        )
+        .await?;
+    let bytes = std::fs::read(&path)?;
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    Ok(String::from_utf8_lossy(line).into_owned())
+}
+
+/// For each hostile job: whether a provider ran it to a result, how many blocks that took,
+/// and the report the result gives.
+async fn report<C>(
+    stage: &Stage<C>,
+    ordered: &[(u64, &'static str)],
+) -> anyhow::Result<AdversaryReport> {
     let store = stage.chain.store();
     let tip = stage.chain.status().height;
     let mut outcome = Vec::new();
@@ -158,7 +180,11 @@ fn report<C>(stage: &Stage<C>, ordered: &[(u64, &'static str)]) -> anyhow::Resul
                     let took = height.saturating_sub(l.started);
                     longest = longest.max(took);
                     answered += 1;
-                    line.push_str(&format!("result in {took} blocks; "));
+                    let said = match &l.output {
+                        Some(output) => first_line(stage, output).await?,
+                        None => String::new(),
+                    };
+                    line.push_str(&format!("result in {took} blocks, {said}; "));
                 }
                 LeaseState::Closed { reason, .. } => {
                     frozen += usize::from(reason == LeaseCloseReason::Timeout);
