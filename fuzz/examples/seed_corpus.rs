@@ -65,6 +65,7 @@ fn write_logs(root: &Path, txs: &[Vec<u8>]) -> io::Result<()> {
             epoch: 3,
             interval: 8,
             endpoint: "127.0.0.1:9000".into(),
+            host: "127.0.0.1".into(),
             download_bytes: 1 << 20,
             upload_bytes: 1 << 19,
             download_kbps: 8_000,

@@ -383,6 +383,10 @@ impl Agent {
             let router = crate::bandwidth::router_on(
                 self.strategies.link.bytes_per_sec(),
                 self.ctx.ports.clock.clone(),
+                crate::bandwidth::SpeedSigner {
+                    key: self.ctx.device.secret_key().clone(),
+                    chain_id: self.ctx.chain().await?.chain_id.clone(),
+                },
             );
             let endpoint = host.serve("speed tests", router).await?;
             let _ = self.endpoint.set(endpoint);

@@ -1,7 +1,10 @@
 //! A bandwidth device's speed test service: the routes the oracle times. `sink` takes a payload
 //! and answers with its size and blake3 hash, `source` sends the payload of a seed, and `ping`
-//! answers at once. A throttled service (the `throttle` behaviour) moves at most a set number of
-//! bytes per second, as a device on a slow link would.
+//! answers at once. Every answer is signed with the device key over the tester's challenge
+//! (`speed_test::sign_answer`): the ping's nonce, the received payload's hash, the sent
+//! payload's seed. So only a server holding the device key can pass the device's test. A
+//! throttled service (the `throttle` behaviour) moves at most a set number of bytes per second,
+//! as a device on a slow link would.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -12,8 +15,10 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use plexus_client::{Clock, SystemClock};
 use plexus_types::speed_test::{
-    payload_stream, MAX_TRANSFER_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
+    payload_stream, sign_answer, MAX_TRANSFER_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
+    SPEED_SIGNATURE_HEADER,
 };
+use plexus_types::SecretKey;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,11 +26,32 @@ use std::time::Duration;
 /// Bytes per piece of a sent payload.
 const PIECE_BYTES: usize = 64 * 1024;
 
-/// What the sink answers.
+/// What the sink answers: the payload's size and hash, signed by the device.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SinkReceipt {
     pub bytes: u64,
     pub blake3: String,
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// What a ping with a nonce answers: the device's signature over it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PingAnswer {
+    pub signature: String,
+}
+
+/// The device key that signs the answers, and the chain they are for.
+#[derive(Clone)]
+pub struct SpeedSigner {
+    pub key: SecretKey,
+    pub chain_id: String,
+}
+
+impl SpeedSigner {
+    fn sign(&self, part: &str, challenge: &[u8; 32], bytes: u64) -> String {
+        sign_answer(&self.key, &self.chain_id, part, challenge, bytes)
+    }
 }
 
 /// How fast the device's link lets the speed test service move bytes.
@@ -48,6 +74,7 @@ impl LinkRate for FullRate {
 struct Limits {
     bytes_per_sec: Option<u64>,
     clock: Arc<dyn Clock>,
+    signer: Arc<SpeedSigner>,
 }
 
 impl Limits {
@@ -63,22 +90,50 @@ impl Limits {
     }
 }
 
-/// The speed test routes on the system clock; `bytes_per_sec` throttles every transfer when
-/// set.
-pub fn router(bytes_per_sec: Option<u64>) -> Router {
-    router_on(bytes_per_sec, Arc::new(SystemClock))
+/// The speed test routes on the system clock, answering for `signer`'s device;
+/// `bytes_per_sec` throttles every transfer when set.
+pub fn router(bytes_per_sec: Option<u64>, signer: SpeedSigner) -> Router {
+    router_on(bytes_per_sec, Arc::new(SystemClock), signer)
 }
 
 /// The speed test routes, paced on `clock`.
-pub fn router_on(bytes_per_sec: Option<u64>, clock: Arc<dyn Clock>) -> Router {
+pub fn router_on(bytes_per_sec: Option<u64>, clock: Arc<dyn Clock>, signer: SpeedSigner) -> Router {
     Router::new()
-        .route(PING_PATH, get(|| async { StatusCode::NO_CONTENT }))
+        .route(PING_PATH, get(ping))
         .route(SINK_PATH, post(sink))
         .route(SOURCE_PATH, get(source))
         .with_state(Limits {
             bytes_per_sec,
             clock,
+            signer: Arc::new(signer),
         })
+}
+
+/// 32 bytes of hex, as a nonce or a seed.
+fn hex32(text: &str) -> Option<[u8; 32]> {
+    hex::decode(text).ok().and_then(|s| s.try_into().ok())
+}
+
+#[derive(Deserialize)]
+struct PingQuery {
+    nonce: Option<String>,
+}
+
+/// Answers at once: with no nonce, nothing; with one, the device's signature over it.
+async fn ping(State(limits): State<Limits>, Query(q): Query<PingQuery>) -> Response {
+    let Some(nonce) = q.nonce else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    match hex32(&nonce) {
+        Some(nonce) => Json(PingAnswer {
+            signature: limits.signer.sign("ping", &nonce, 0),
+        })
+        .into_response(),
+        None => refuse(
+            StatusCode::BAD_REQUEST,
+            "nonce must be 32 bytes of hex".into(),
+        ),
+    }
 }
 
 fn refuse(status: StatusCode, message: String) -> Response {
@@ -114,9 +169,11 @@ async fn sink(State(limits): State<Limits>, body: Body) -> Response {
         hasher.update(&piece);
         limits.pace(started, bytes).await;
     }
+    let hash = hasher.finalize();
     Json(SinkReceipt {
         bytes,
-        blake3: hasher.finalize().to_hex().to_string(),
+        blake3: hash.to_hex().to_string(),
+        signature: Some(limits.signer.sign("sink", hash.as_bytes(), bytes)),
     })
     .into_response()
 }
@@ -128,7 +185,7 @@ struct SourceQuery {
 }
 
 async fn source(State(limits): State<Limits>, Query(q): Query<SourceQuery>) -> Response {
-    let seed: [u8; 32] = match hex::decode(&q.seed).ok().and_then(|s| s.try_into().ok()) {
+    let seed: [u8; 32] = match hex32(&q.seed) {
         Some(s) => s,
         None => {
             return refuse(
@@ -144,6 +201,7 @@ async fn source(State(limits): State<Limits>, Query(q): Query<SourceQuery>) -> R
         );
     }
     let total = q.bytes;
+    let signature = limits.signer.sign("source", &seed, total);
     let started = limits.clock.now();
     let pieces =
         futures_util::stream::unfold((payload_stream(&seed), 0u64), move |(mut xof, sent)| {
@@ -162,7 +220,11 @@ async fn source(State(limits): State<Limits>, Query(q): Query<SourceQuery>) -> R
                 ))
             }
         });
-    Body::from_stream(pieces).into_response()
+    (
+        [(SPEED_SIGNATURE_HEADER, signature)],
+        Body::from_stream(pieces),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -170,11 +232,76 @@ mod tests {
     use super::*;
     use plexus_types::speed_test::payload_hash;
 
+    fn signer() -> SpeedSigner {
+        SpeedSigner {
+            key: SecretKey::from_seed([3; 32]),
+            chain_id: "plexus-test".into(),
+        }
+    }
+
     async fn serve(rate: Option<u64>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router(rate)).await });
+        tokio::spawn(async move { axum::serve(listener, router(rate, signer())).await });
         format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn every_answer_is_signed_by_the_device_over_the_testers_challenge() {
+        use plexus_types::speed_test::verify_answer;
+        let base = serve(None).await;
+        let http = reqwest::Client::new();
+        let device = signer().key.public_key();
+        let other = SecretKey::from_seed([4; 32]).public_key();
+        let check = |part: &str, challenge: &[u8; 32], bytes: u64, sig: Option<&str>| {
+            let mine = verify_answer(&device, "plexus-test", part, challenge, bytes, sig);
+            let theirs = verify_answer(&other, "plexus-test", part, challenge, bytes, sig);
+            mine.is_ok() && theirs.is_err()
+        };
+        let nonce = [9u8; 32];
+        let ping: PingAnswer = http
+            .get(format!("{base}{PING_PATH}?nonce={}", hex::encode(nonce)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(check("ping", &nonce, 0, Some(&ping.signature)));
+        assert!(!check("ping", &[8u8; 32], 0, Some(&ping.signature)));
+
+        let seed = [7u8; 32];
+        let source = http
+            .get(format!(
+                "{base}{SOURCE_PATH}?seed={}&bytes=1000",
+                hex::encode(seed)
+            ))
+            .send()
+            .await
+            .unwrap();
+        let sig = source.headers()[SPEED_SIGNATURE_HEADER]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(check("source", &seed, 1000, Some(&sig)));
+        assert!(
+            !check("source", &seed, 999, Some(&sig)),
+            "the size is signed"
+        );
+        let body = source.bytes().await.unwrap();
+
+        let receipt: SinkReceipt = http
+            .post(format!("{base}{SINK_PATH}"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let hash = *blake3::hash(&body).as_bytes();
+        assert!(check("sink", &hash, 1000, receipt.signature.as_deref()));
+        assert!(!check("sink", &hash, 1000, None));
     }
 
     #[tokio::test]

@@ -171,8 +171,15 @@ pub fn start_agents(
             h3_cell: CELLS[i % CELLS.len()],
             stake,
             auto_claim: true,
-            // Any free port: the agent declares where it listens when it registers.
-            blob_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            // Any free port: the agent declares where it listens when it registers. Each
+            // bandwidth device is a link of its own, so it gets a loopback address of its own
+            // (devices tested at one address are paid as one).
+            blob_listen: SocketAddr::from(match (class, agent.role.as_str()) {
+                // The link sharer's devices: one address.
+                ("bw-home", "link-sharer") => ([127, 0, 0, 9], 0),
+                ("bw-home", _) => ([127, 0, 0, 10 + i as u8], 0),
+                _ => ([127, 0, 0, 1], 0),
+            }),
             blob_sources: Vec::new(),
             learn: Vec::new(),
             // Compute agents sell their time to the marketplace, each at its own prices.

@@ -34,8 +34,8 @@ pub struct DevnetArgs {
     /// wrong results, one returns wrong outputs for the compute jobs it wins, one declares
     /// more capacity than it has, one replays old heartbeats), and or adversaries run beside
     /// the honest agents, comma-separated: sybil-checkers, late-submitter, sleeper-jobs,
-    /// blob-spammer, replica-sharer, challenge-griefer, or all. Adversaries with no agents to
-    /// attack start 4 honest compute or 3 honest storage agents.
+    /// blob-spammer, replica-sharer, challenge-griefer, link-sharer, or all. Adversaries with
+    /// no agents to attack start 4 honest compute, 3 storage or 2 bandwidth agents.
     #[arg(long, default_value = "0")]
     pub cheaters: Cheaters,
     /// Storage agents to run (class storage-small), after the compute agents. With any, the
@@ -101,6 +101,10 @@ impl DevnetArgs {
         if self.storage_agents == 0 && kinds.iter().any(|k| storage.contains(k)) {
             self.storage_agents = 3;
             notes.push("3 honest storage agents start for the adversaries to attack".to_string());
+        }
+        if self.bandwidth_agents == 0 && kinds.contains(&Adversary::LinkSharer) {
+            self.bandwidth_agents = 2;
+            notes.push("2 honest bandwidth agents start beside the link sharer".to_string());
         }
         notes
     }
@@ -189,7 +193,7 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("at most 16 agents"), "{err}");
-        let err = parse(&["--agents", "14", "--cheaters", "sybil-checkers"])
+        let err = parse(&["--agents", "15", "--cheaters", "sybil-checkers"])
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("adversaries' (2)"), "{err}");
@@ -199,8 +203,11 @@ mod tests {
     fn adversaries_with_no_one_to_attack_get_honest_agents_and_say_so() {
         let mut all = parse(&["--cheaters", "all"]);
         let notes = all.provision();
-        assert_eq!((all.agents, all.storage_agents), (4, 3));
-        assert_eq!(notes.len(), 2);
+        assert_eq!(
+            (all.agents, all.storage_agents, all.bandwidth_agents),
+            (4, 3, 2)
+        );
+        assert_eq!(notes.len(), 3);
         let mut given = parse(&["--agents", "2", "--cheaters", "blob-spammer"]);
         given.provision();
         assert_eq!((given.agents, given.storage_agents), (2, 3));

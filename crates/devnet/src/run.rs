@@ -357,18 +357,11 @@ pub async fn run<H: Host>(
         j
     });
     if !args.cheaters.kinds.is_empty() {
-        let wrong_orders: Vec<u64> = summary.jobs.as_ref().map_or(Vec::new(), |j| {
-            j.jobs
-                .iter()
-                .filter(|l| l.correct == Some(false))
-                .map(|l| l.id)
-                .collect()
-        });
         adversaries.extend(adversaries::agent_reports(
             chain.store(),
             &args.cheaters.kinds,
             &agent_devices,
-            &wrong_orders,
+            &summary,
         )?);
         adversaries.sort_by_key(|r| r.kind);
         summary.honest = Some(adversaries::honest_harm(

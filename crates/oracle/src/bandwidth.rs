@@ -3,13 +3,18 @@
 //! payload it sends (download) and a payload it asks for (upload). Payloads come from a fresh
 //! seed and are checked by hash, so only the bytes really moved count. The figures go into the
 //! evidence log, and the bandwidth manifest pays by their tier (`plexus_rewards::bandwidth`).
+//!
+//! Every answer must be signed by the device key over the test's challenge (the ping's fresh
+//! nonce, the payload's hash, the seed), so only a server holding that key passes the test;
+//! and each test records the address the device was reached at, so devices on one link are
+//! paid as one (rule B8).
 
 use crate::evidence::PublishedRecord;
 use crate::shared::Shared;
 use plexus_client::views::ResourceClass;
 use plexus_types::speed_test::{
-    kbps, payload_hash, payload_stream, DOWNLOAD_BYTES, PING_PATH, SINK_PATH, SOURCE_PATH,
-    UPLOAD_BYTES,
+    kbps, payload_hash, payload_stream, verify_answer, DOWNLOAD_BYTES, PING_PATH, SINK_PATH,
+    SOURCE_PATH, SPEED_SIGNATURE_HEADER, UPLOAD_BYTES,
 };
 use plexus_types::PublicKey;
 use std::sync::Arc;
@@ -27,7 +32,29 @@ struct Measured {
     download_kbps: u64,
     upload_kbps: u64,
     latency_ms: u64,
+    /// The address the device answered from, when it answered.
+    host: String,
     failures: Vec<String>,
+}
+
+/// One device's test: where it listens and whose signatures its answers must carry.
+struct Tester<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    device: &'a PublicKey,
+    chain_id: &'a str,
+}
+
+impl Tester<'_> {
+    fn verify(
+        &self,
+        part: &str,
+        challenge: &[u8; 32],
+        bytes: u64,
+        sig: Option<&str>,
+    ) -> Result<(), String> {
+        verify_answer(self.device, self.chain_id, part, challenge, bytes, sig)
+    }
 }
 
 fn seed(shared: &Shared, device: &PublicKey, epoch: u64, interval: u32, way: &str) -> [u8; 32] {
@@ -42,26 +69,46 @@ fn seed(shared: &Shared, device: &PublicKey, epoch: u64, interval: u32, way: &st
     )
 }
 
-async fn latency(http: &reqwest::Client, base: &str) -> Result<u64, String> {
+/// The best of three pings, each signed over a nonce derived from `seed`, and the address the
+/// device answered from.
+async fn latency(t: &Tester<'_>, seed: [u8; 32]) -> Result<(u64, String), String> {
     let mut best: Option<Duration> = None;
-    for _ in 0..3 {
+    let mut host = String::new();
+    for i in 0..3u8 {
+        let mut input = seed.to_vec();
+        input.push(i);
+        let nonce = blake3::derive_key("plexus oracle ping nonce v1", &input);
         let started = Instant::now();
-        let response = http
-            .get(format!("{base}{PING_PATH}"))
+        let response = t
+            .http
+            .get(format!(
+                "{}{PING_PATH}?nonce={}",
+                t.base,
+                hex::encode(nonce)
+            ))
             .timeout(Duration::from_secs(2))
             .send()
             .await
             .map_err(|e| format!("ping: {e}"))?;
+        let rtt = started.elapsed();
         if !response.status().is_success() {
             return Err(format!("ping: status {}", response.status()));
         }
-        let rtt = started.elapsed();
+        if let Some(addr) = response.remote_addr() {
+            host = addr.ip().to_string();
+        }
+        let answer: serde_json::Value = response.json().await.map_err(|e| format!("ping: {e}"))?;
+        t.verify("ping", &nonce, 0, answer["signature"].as_str())?;
         best = Some(best.map_or(rtt, |b| b.min(rtt)));
     }
-    Ok(best.map_or(NO_ANSWER_LATENCY_MS, |d| d.as_millis() as u64))
+    Ok((
+        best.map_or(NO_ANSWER_LATENCY_MS, |d| d.as_millis() as u64),
+        host,
+    ))
 }
 
-async fn download(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<u64, String> {
+async fn download(t: &Tester<'_>, seed: [u8; 32]) -> Result<u64, String> {
+    let (http, base) = (t.http, t.base);
     let expected = payload_hash(&seed, DOWNLOAD_BYTES);
     let pieces = futures::stream::unfold(
         (payload_stream(&seed), 0u64),
@@ -99,10 +146,18 @@ async fn download(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<
     {
         return Err("download: the device's receipt does not match the payload".into());
     }
+    t.verify(
+        "sink",
+        expected.as_bytes(),
+        DOWNLOAD_BYTES,
+        receipt["signature"].as_str(),
+    )
+    .map_err(|e| format!("download: {e}"))?;
     Ok(kbps(DOWNLOAD_BYTES, secs))
 }
 
-async fn upload(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<u64, String> {
+async fn upload(t: &Tester<'_>, seed: [u8; 32]) -> Result<u64, String> {
+    let (http, base) = (t.http, t.base);
     use futures::StreamExt;
     let expected = payload_hash(&seed, UPLOAD_BYTES);
     let started = Instant::now();
@@ -118,6 +173,12 @@ async fn upload(http: &reqwest::Client, base: &str, seed: [u8; 32]) -> Result<u6
         if !response.status().is_success() {
             return Err(format!("upload: status {}", response.status()));
         }
+        let signature = response
+            .headers()
+            .get(SPEED_SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok());
+        t.verify("source", &seed, UPLOAD_BYTES, signature)
+            .map_err(|e| format!("upload: {e}"))?;
         let mut hasher = blake3::Hasher::new();
         let mut got = 0u64;
         let mut stream = response.bytes_stream();
@@ -148,19 +209,25 @@ async fn measure(
     epoch: u64,
     interval: u32,
 ) -> Measured {
-    let base = endpoint.trim_end_matches('/');
+    let t = Tester {
+        http,
+        base: endpoint.trim_end_matches('/'),
+        device,
+        chain_id: &shared.info.chain_id,
+    };
     let mut failures = Vec::new();
-    let latency_ms = latency(http, base).await.unwrap_or_else(|e| {
+    let ping = seed(shared, device, epoch, interval, "ping");
+    let (latency_ms, host) = latency(&t, ping).await.unwrap_or_else(|e| {
         failures.push(e);
-        NO_ANSWER_LATENCY_MS
+        (NO_ANSWER_LATENCY_MS, String::new())
     });
-    let download_kbps = download(http, base, seed(shared, device, epoch, interval, "down"))
+    let download_kbps = download(&t, seed(shared, device, epoch, interval, "down"))
         .await
         .unwrap_or_else(|e| {
             failures.push(e);
             0
         });
-    let upload_kbps = upload(http, base, seed(shared, device, epoch, interval, "up"))
+    let upload_kbps = upload(&t, seed(shared, device, epoch, interval, "up"))
         .await
         .unwrap_or_else(|e| {
             failures.push(e);
@@ -170,6 +237,7 @@ async fn measure(
         download_kbps,
         upload_kbps,
         latency_ms,
+        host,
         failures,
     }
 }
@@ -213,6 +281,7 @@ pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
                 epoch,
                 interval,
                 endpoint,
+                host: m.host,
                 download_bytes: DOWNLOAD_BYTES,
                 upload_bytes: UPLOAD_BYTES,
                 download_kbps: m.download_kbps,

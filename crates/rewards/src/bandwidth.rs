@@ -17,6 +17,11 @@
 //!   / (4 × `intervals_per_epoch`)).
 //! - B7 (evidence root): one digest per device with admitted evidence, over its distinct
 //!   intervals and its speed tests (after B2), in key order.
+//! - B8 (one link, one device): the devices with a passing test (any figure above 0) at one
+//!   address are one link: only the one with the lowest key counts its tests there, the others'
+//!   tests at that address are set aside (`shared_host`). One server posing as many devices is
+//!   paid as one; a device that points at another's server fails its signed tests there and
+//!   cannot claim the address.
 //!
 //! The result does not depend on the order or repetition of the records.
 
@@ -109,6 +114,7 @@ pub fn score_bandwidth_epoch(
         records: records.len() as u64,
         ..ScoringStats::default()
     };
+    let holders = host_holders(epoch, &registry, records);
     let mut evidence: BTreeMap<PublicKey, Evidence> = BTreeMap::new();
     for record in records {
         // Rule B1.
@@ -140,10 +146,16 @@ pub fn score_bandwidth_epoch(
                 download_kbps,
                 upload_kbps,
                 latency_ms,
+                host,
                 ..
             } => {
                 if *interval >= params.intervals_per_epoch {
                     stats.interval_out_of_range += 1;
+                    continue;
+                }
+                // Rule B8.
+                if holders.get(host.as_str()).is_some_and(|h| h != device) {
+                    stats.shared_host += 1;
                     continue;
                 }
                 let e = evidence.entry(*device).or_default();
@@ -202,6 +214,38 @@ pub fn score_bandwidth_epoch(
         scored: ScoredEpoch { manifest, stats },
         devices: results,
     })
+}
+
+/// Rule B8: for each address with a passing test of a registered device in `epoch`, the lowest
+/// such device key.
+fn host_holders<'a>(
+    epoch: u64,
+    registry: &BTreeMap<PublicKey, &DeviceInfo>,
+    records: &'a [EvidenceRecord],
+) -> BTreeMap<&'a str, PublicKey> {
+    let mut holders: BTreeMap<&str, PublicKey> = BTreeMap::new();
+    for record in records {
+        let EvidenceRecord::SpeedTest {
+            device,
+            epoch: e,
+            download_kbps,
+            upload_kbps,
+            host,
+            ..
+        } = record
+        else {
+            continue;
+        };
+        let passing = *download_kbps > 0 || *upload_kbps > 0;
+        if *e != epoch || host.is_empty() || !passing || !registry.contains_key(device) {
+            continue;
+        }
+        holders
+            .entry(host.as_str())
+            .and_modify(|h| *h = (*h).min(*device))
+            .or_insert(*device);
+    }
+    holders
 }
 
 fn score_device(params: &ScoringParams, info: &DeviceInfo, e: &Evidence) -> BandwidthDevice {
@@ -328,6 +372,10 @@ mod tests {
     }
 
     fn test(n: u8, interval: u32, s: Speeds) -> EvidenceRecord {
+        test_at(n, interval, s, &format!("10.0.0.{n}"))
+    }
+
+    fn test_at(n: u8, interval: u32, s: Speeds, host: &str) -> EvidenceRecord {
         EvidenceRecord::SpeedTest {
             device: key(n),
             epoch: 3,
@@ -335,7 +383,46 @@ mod tests {
             download_kbps: s.download_kbps,
             upload_kbps: s.upload_kbps,
             latency_ms: s.latency_ms,
+            host: host.to_string(),
         }
+    }
+
+    #[test]
+    fn devices_posing_on_one_link_are_paid_as_one_and_a_failed_test_claims_no_address() {
+        let devices = [info(1), info(2), info(3), info(4)];
+        let mut records = Vec::new();
+        for n in 1..=4 {
+            records.extend(heartbeats(n, 0..12));
+        }
+        let fast = speeds(300, 40, 8);
+        for i in 0..12 {
+            // 1, 2 and 3: one server, declared three times.
+            for n in 1..=3 {
+                records.push(test_at(n, i, fast, "192.0.2.1"));
+            }
+            // 4 is honest on its own link; the lowest key of the three points at it too, and
+            // fails there (its tests are signed by 4's key, not its own).
+            records.push(test_at(4, i, fast, "192.0.2.9"));
+            records.push(test_at(1, i, speeds(0, 0, 10_000), "192.0.2.9"));
+        }
+        let scored = score_bandwidth_epoch(PARAMS, 3, "bandwidth", &devices, &records).unwrap();
+        let paid: Vec<PublicKey> = scored
+            .devices
+            .iter()
+            .filter(|d| d.units > 0)
+            .map(|d| d.device)
+            .collect();
+        let lowest = [key(1), key(2), key(3)].into_iter().min().unwrap();
+        assert_eq!(paid.len(), 2, "{paid:?}");
+        assert!(paid.contains(&lowest) && paid.contains(&key(4)));
+        // Two of the three at the shared server, and the failed tests at 4's.
+        assert_eq!(scored.scored.stats.shared_host, 3 * 12);
+        let four = scored.devices.iter().find(|d| d.device == key(4)).unwrap();
+        assert_eq!(
+            four.units,
+            10 * UNIT_SCALE,
+            "the honest link is paid in full"
+        );
     }
 
     #[test]

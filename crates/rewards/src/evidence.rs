@@ -63,6 +63,10 @@ pub enum EvidenceRecord {
         upload_kbps: u64,
         /// Round trip of an empty request, milliseconds.
         latency_ms: u64,
+        /// The network address (IP) the oracle reached the device at; empty when unknown.
+        /// Devices tested at one address are one link (rule B8).
+        #[serde(default)]
+        host: String,
     },
 }
 
@@ -126,6 +130,7 @@ pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
             download_kbps,
             upload_kbps,
             latency_ms,
+            host,
         } => {
             h.update(&[SPEED_TEST_TAG]);
             h.update(device.as_bytes());
@@ -134,6 +139,8 @@ pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
             h.update(&download_kbps.to_le_bytes());
             h.update(&upload_kbps.to_le_bytes());
             h.update(&latency_ms.to_le_bytes());
+            h.update(&(host.len() as u64).to_le_bytes());
+            h.update(host.as_bytes());
         }
     }
     Hash(*h.finalize().as_bytes())

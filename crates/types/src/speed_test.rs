@@ -46,6 +46,45 @@ pub fn kbps(bytes: u64, secs: f64) -> u64 {
     (bytes as f64 * 8.0 / 1000.0 / secs) as u64
 }
 
+/// Header with the device's signature over a speed test answer (128 hex digits); a ping
+/// answers it in its body as well.
+pub const SPEED_SIGNATURE_HEADER: &str = "x-plexus-speed-signature";
+
+/// The device's hex signature over `part` of a speed test on `chain_id` with `challenge` and
+/// `bytes` (see [`crate::statements::speed_test`]).
+pub fn sign_answer(
+    key: &crate::SecretKey,
+    chain_id: &str,
+    part: &str,
+    challenge: &[u8; 32],
+    bytes: u64,
+) -> String {
+    let statement =
+        crate::statements::speed_test(chain_id, &key.public_key(), part, challenge, bytes);
+    hex::encode(key.sign(&statement).to_bytes())
+}
+
+/// Checks that `signature` (hex, as a device returned it) is `device`'s over `part` of a test
+/// on `chain_id` with `challenge` and `bytes`.
+pub fn verify_answer(
+    device: &crate::PublicKey,
+    chain_id: &str,
+    part: &str,
+    challenge: &[u8; 32],
+    bytes: u64,
+    signature: Option<&str>,
+) -> Result<(), String> {
+    let text = signature.ok_or_else(|| format!("{part}: the answer is not signed"))?;
+    let signature = hex::decode(text)
+        .ok()
+        .and_then(|b| crate::Signature::from_slice(&b).ok())
+        .ok_or_else(|| format!("{part}: the signature is not hex of a signature"))?;
+    let statement = crate::statements::speed_test(chain_id, device, part, challenge, bytes);
+    device
+        .verify(&statement, &signature)
+        .map_err(|_| format!("{part}: the answer is not signed by device {device}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

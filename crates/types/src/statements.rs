@@ -97,6 +97,27 @@ pub fn blob_upload(
     m
 }
 
+/// What a bandwidth device signs with its key when it answers a speed test on chain
+/// `chain_id`: which `part` of the test (`ping`, `sink` or `source`), the tester's fresh
+/// `challenge` (the ping's nonce, the hash of the payload received, the seed of the payload
+/// sent) and the bytes moved. A test is thereby answered by the device's own key: a server
+/// without it cannot answer for the device.
+pub fn speed_test(
+    chain_id: &str,
+    device: &PublicKey,
+    part: &str,
+    challenge: &[u8; 32],
+    bytes: u64,
+) -> Vec<u8> {
+    let mut m = b"plexus/speed-test/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(device.as_bytes());
+    push_str(&mut m, part);
+    m.extend_from_slice(challenge);
+    m.extend_from_slice(&bytes.to_le_bytes());
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

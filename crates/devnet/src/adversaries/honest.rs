@@ -16,7 +16,7 @@ pub struct HonestHarm {
     pub stake_slashed: Vec<PublicKey>,
     /// Results of honest providers shown wrong (each a bond slashed).
     pub results_rejected: u32,
-    /// Honest compute devices that earned nothing though epochs were finalized.
+    /// Honest compute and bandwidth devices that earned nothing though epochs were finalized.
     pub unpaid: Vec<PublicKey>,
     /// Accepted outputs a local re-execution did not give.
     pub wrong_results_accepted: usize,
@@ -69,7 +69,9 @@ pub fn honest_harm(
     let unpaid = if summary.epochs_finalized >= 2 {
         honest
             .iter()
-            .filter(|d| d.class.starts_with("cpu-") && d.rewards.0 == 0)
+            .filter(|d| {
+                (d.class.starts_with("cpu-") || d.class.starts_with("bw-")) && d.rewards.0 == 0
+            })
             .map(|d| d.id)
             .collect()
     } else {
@@ -106,7 +108,7 @@ pub fn honest_harm(
 
 pub fn print(h: &HonestHarm) {
     println!(
-        "honest providers ({} devices): {} stakes slashed · {} results shown wrong · {} compute devices unpaid · {} wrong results accepted · storage on disk {:.1} MiB — {}",
+        "honest providers ({} devices): {} stakes slashed · {} results shown wrong · {} compute or bandwidth devices unpaid · {} wrong results accepted · storage on disk {:.1} MiB — {}",
         h.honest_devices,
         h.stake_slashed.len(),
         h.results_rejected,

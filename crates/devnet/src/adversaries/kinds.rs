@@ -26,16 +26,20 @@ pub enum Adversary {
     ReplicaSharer,
     /// A stranger that fetches every device's compute challenge, to start its clock.
     ChallengeGriefer,
+    /// Bandwidth devices of two owners on one link (one address), each with its own speed
+    /// test server, to be paid for the link twice.
+    LinkSharer,
 }
 
 impl Adversary {
-    pub const ALL: [Adversary; 6] = [
+    pub const ALL: [Adversary; 7] = [
         Adversary::SybilCheckers,
         Adversary::LateSubmitter,
         Adversary::SleeperJobs,
         Adversary::BlobSpammer,
         Adversary::ReplicaSharer,
         Adversary::ChallengeGriefer,
+        Adversary::LinkSharer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Adversary {
             Adversary::BlobSpammer => "blob-spammer",
             Adversary::ReplicaSharer => "replica-sharer",
             Adversary::ChallengeGriefer => "challenge-griefer",
+            Adversary::LinkSharer => "link-sharer",
         }
     }
 
@@ -55,13 +60,17 @@ impl Adversary {
             Adversary::SybilCheckers => Some(("cpu-small", SYBIL_ADDRESSES)),
             Adversary::LateSubmitter => Some(("cpu-small", 1)),
             Adversary::ReplicaSharer => Some(("storage-small", SHARER_DEVICES)),
+            Adversary::LinkSharer => Some(("bw-home", 2)),
             _ => None,
         }
     }
 
-    /// Whether it needs honest compute agents to attack (else storage agents).
+    /// Whether it needs honest compute agents to attack (else storage or bandwidth agents).
     pub fn needs_compute(self) -> bool {
-        !matches!(self, Adversary::BlobSpammer | Adversary::ReplicaSharer)
+        !matches!(
+            self,
+            Adversary::BlobSpammer | Adversary::ReplicaSharer | Adversary::LinkSharer
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 mod checks;
 mod honest;
 mod kinds;
+mod links;
 mod sleeper;
 
 pub use honest::{honest_harm, HonestHarm};
@@ -60,6 +61,11 @@ pub struct Running {
 /// Starts the stranger adversaries among `kinds` (the agents' start with the agents).
 pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    tracing::debug!(
+        oracle = %stage.oracle,
+        devices = stage.devices.len(),
+        "starting the stranger adversaries"
+    );
     let stage = Arc::new(stage);
     let mut tasks = Vec::new();
     for kind in kinds {
@@ -99,19 +105,28 @@ fn failed(kind: Adversary, error: String) -> AdversaryReport {
     }
 }
 
-/// The reports of the adversaries that ran as agents, read from the chain once they stopped;
-/// `wrong_orders` are the orders whose accepted output a local re-execution did not give.
+/// The reports of the adversaries that ran as agents, read from the chain and the run's
+/// summary once they stopped.
 pub fn agent_reports(
     store: &plexus_store::Store,
     kinds: &[Adversary],
     devices: &[AgentDevice],
-    wrong_orders: &[u64],
+    summary: &crate::summary::Summary,
 ) -> anyhow::Result<Vec<AdversaryReport>> {
+    // Orders whose accepted output a local re-execution did not give.
+    let wrong_orders: Vec<u64> = summary.jobs.as_ref().map_or(Vec::new(), |j| {
+        j.jobs
+            .iter()
+            .filter(|l| l.correct == Some(false))
+            .map(|l| l.id)
+            .collect()
+    });
     let mut reports = Vec::new();
     for kind in kinds {
         let report = match kind {
             Adversary::SybilCheckers => checks::sybil_report(store, devices)?,
-            Adversary::LateSubmitter => checks::late_report(store, devices, wrong_orders)?,
+            Adversary::LateSubmitter => checks::late_report(store, devices, &wrong_orders)?,
+            Adversary::LinkSharer => links::link_report(summary),
             _ => continue,
         };
         reports.push(report);

@@ -7,7 +7,7 @@
 
 mod published;
 
-pub use published::PublishedRecord;
+pub use published::{endpoint_host, PublishedRecord};
 
 use crate::{
     score_bandwidth_epoch, score_epoch, DeviceInfo, EvidenceRecord, Manifest, RewardsError,

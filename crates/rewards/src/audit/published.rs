@@ -38,6 +38,10 @@ pub enum PublishedRecord {
         interval: u32,
         /// Where the device said it listens.
         endpoint: String,
+        /// The address (IP) the oracle reached that endpoint at; empty in records from before
+        /// it was kept, which then count the endpoint's host.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        host: String,
         download_bytes: u64,
         upload_bytes: u64,
         download_kbps: u64,
@@ -90,6 +94,8 @@ impl PublishedRecord {
                 download_kbps,
                 upload_kbps,
                 latency_ms,
+                endpoint,
+                host,
                 ..
             } => EvidenceRecord::SpeedTest {
                 device: *device,
@@ -98,7 +104,39 @@ impl PublishedRecord {
                 download_kbps: *download_kbps,
                 upload_kbps: *upload_kbps,
                 latency_ms: *latency_ms,
+                host: if host.is_empty() {
+                    endpoint_host(endpoint).to_string()
+                } else {
+                    host.clone()
+                },
             },
         }
+    }
+}
+
+/// The host of an endpoint URL (`http://10.0.0.7:8080/x` → `10.0.0.7`, `http://[::1]:80` →
+/// `::1`), in ASCII lower case; empty when it names none.
+pub fn endpoint_host(endpoint: &str) -> String {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::endpoint_host;
+
+    #[test]
+    fn an_endpoint_host_is_read_without_scheme_port_path_or_case() {
+        assert_eq!(endpoint_host("http://10.0.0.7:8080/x"), "10.0.0.7");
+        assert_eq!(endpoint_host("https://User@Example.COM/a?b"), "example.com");
+        assert_eq!(endpoint_host("http://[::1]:80/"), "::1");
+        assert_eq!(endpoint_host("127.0.0.2:9"), "127.0.0.2");
+        assert_eq!(endpoint_host(""), "");
     }
 }

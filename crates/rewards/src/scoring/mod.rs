@@ -122,6 +122,9 @@ pub struct ScoringStats {
     pub duplicate_challenges: u64,
     /// Rule R6: challenges whose records disagree on the outcome.
     pub conflicting_challenges: u64,
+    /// Rule B8: speed tests at an address another device's passing tests hold.
+    #[serde(default)]
+    pub shared_host: u64,
     /// Registered devices scored.
     pub devices: u64,
     /// Registered devices with admitted evidence: the leaves of the evidence tree (R11).
