@@ -57,12 +57,22 @@ struct Asked {
 }
 
 impl Asked {
-    fn refused(&self) -> u64 {
+    fn count(&self, class: char) -> u64 {
         self.answers
             .iter()
-            .filter(|(label, _)| !label.starts_with('2'))
+            .filter(|(label, _)| label.starts_with(class))
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// Requests the oracle refused (4xx).
+    fn refused(&self) -> u64 {
+        self.count('4')
+    }
+
+    /// Requests the oracle answered with challenges (2xx).
+    fn answered(&self) -> u64 {
+        self.count('2')
     }
 }
 
@@ -173,14 +183,14 @@ async fn report<C>(
             .map(|(label, n)| format!("{n}× {label}"))
             .collect();
         format!(
-            "{what}: {} requests, {} refused; answers {}",
+            "{what}: {} requests, {} refused, {} answered with challenges; answers {}",
             asked.requests,
             asked.refused(),
+            asked.answered(),
             answers.join(", ")
         )
     };
-    let all_refused =
-        unsigned.refused() == unsigned.requests && forged.refused() == forged.requests;
+    let none_answered = unsigned.answered() == 0 && forged.answered() == 0;
     let unharmed = outcomes.missed == 0 && outcomes.wrong == 0 && slashed == 0;
     Ok(AdversaryReport {
         kind: Adversary::ChallengeGriefer,
@@ -197,7 +207,7 @@ async fn report<C>(
                 outcomes.passed, outcomes.missed, outcomes.wrong
             ),
         ],
-        held: all_refused && unharmed,
+        held: none_answered && unharmed,
     })
 }
 
@@ -249,11 +259,15 @@ mod tests {
     }
 
     #[test]
-    fn a_successful_answer_is_not_counted_as_refused() {
+    fn a_successful_answer_is_not_counted_as_refused_nor_is_a_missing_one() {
         let asked = Asked {
-            requests: 3,
-            answers: BTreeMap::from([("401 unsigned".to_string(), 2), ("200".to_string(), 1)]),
+            requests: 4,
+            answers: BTreeMap::from([
+                ("401 unsigned".to_string(), 2),
+                ("200".to_string(), 1),
+                ("no answer".to_string(), 1),
+            ]),
         };
-        assert_eq!(asked.refused(), 2);
+        assert_eq!((asked.refused(), asked.answered()), (2, 1));
     }
 }

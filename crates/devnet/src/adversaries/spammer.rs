@@ -76,10 +76,10 @@ impl Tally {
             .map(|(label, n)| format!("{n}× {label}"))
             .collect();
         format!(
-            "{target}: {} uploads, {} KiB offered, {} KiB taken; answers {}",
+            "{target}: {} uploads announcing {}, {} taken; answers {}",
             self.attempts,
-            self.offered >> 10,
-            self.accepted >> 10,
+            bytes(self.offered),
+            bytes(self.accepted),
             answers.join(", ")
         )
     }
@@ -133,47 +133,74 @@ fn make_blob(store: &BlobStore, dir: &Path, n: u64, size: usize) -> anyhow::Resu
 }
 
 /// Uploads `body` as blob `id` of `size` bytes to the blob service at `base`, signed by
-/// `signer` when there is one.
+/// `signer` when there is one. A service closes the connection of an upload it refused
+/// unread, so a request that finds its pooled connection closed is sent once more.
 async fn put(
     http: &reqwest::Client,
     base: &str,
     id: BlobId,
     size: u64,
-    body: Vec<u8>,
+    body: &[u8],
     signer: Option<(&SecretKey, &str)>,
 ) -> Answer {
     let url = format!(
         "{}/v1/blobs/{id}?size={size}&offset=0",
         base.trim_end_matches('/')
     );
-    let mut request = http.put(&url).body(body);
-    if let Some((key, chain_id)) = signer {
-        let mut headers = axum::http::HeaderMap::new();
-        UploadAuth::sign(key, chain_id, id, size, system_millis()).to_headers(&mut headers);
-        for (name, value) in &headers {
-            request = request.header(name.as_str(), value.as_bytes());
-        }
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            let code = response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|v| v["error"]["code"].as_str().map(str::to_string));
-            Answer {
-                success: status.is_success(),
-                label: match code {
-                    Some(code) => format!("{} {code}", status.as_u16()),
-                    None => status.as_u16().to_string(),
-                },
+    let mut failure = String::new();
+    for _ in 0..2 {
+        let mut request = http.put(&url).body(body.to_vec());
+        if let Some((key, chain_id)) = signer {
+            let mut headers = axum::http::HeaderMap::new();
+            UploadAuth::sign(key, chain_id, id, size, system_millis()).to_headers(&mut headers);
+            for (name, value) in &headers {
+                request = request.header(name.as_str(), value.as_bytes());
             }
         }
-        Err(_) => Answer {
-            success: false,
-            label: "no answer".into(),
-        },
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let code = response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["error"]["code"].as_str().map(str::to_string));
+                return Answer {
+                    success: status.is_success(),
+                    label: match code {
+                        Some(code) => format!("{} {code}", status.as_u16()),
+                        None => status.as_u16().to_string(),
+                    },
+                };
+            }
+            Err(e) if e.is_timeout() => {
+                failure = "no answer in time".into();
+                break;
+            }
+            Err(e) => failure = format!("no answer ({})", root_cause(&e)),
+        }
+    }
+    Answer {
+        success: false,
+        label: failure,
+    }
+}
+
+/// The innermost reason of an error, which names what went wrong on the connection.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    inner.to_string()
+}
+
+/// Bytes in the unit that reads best.
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n => format!("{} KiB", n >> 10),
     }
 }
 
@@ -222,14 +249,18 @@ pub async fn run<C>(
         config.uploads.quota_bytes,
         Duration::from_secs(config.uploads.partial_ttl_secs),
     );
-    let chain_id = stage.chain.status().chain_id;
     let scratch = stage.home.join("attacker").join("spam");
     std::fs::create_dir_all(&scratch)?;
-    let store = BlobStore::open(scratch.join("store"))?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()?;
-    let unfunded = SecretKey::generate();
+    let tools = Tools {
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?,
+        store: BlobStore::open(scratch.join("store"))?,
+        scratch,
+        chain_id: stage.chain.status().chain_id,
+        unfunded: SecretKey::generate(),
+        quota,
+    };
     let disk_at_start: BTreeMap<usize, u64> = (0..stage.devices.len())
         .map(|i| (i, disk_bytes(&agent_dir(&stage, i))))
         .collect();
@@ -240,67 +271,55 @@ pub async fn run<C>(
             _ = stop.wait_for(|s| *s) => break,
             _ = tick.tick() => {}
         }
-        let blob = make_blob(&store, &scratch, round, SPAM_BYTES)?;
-        for (i, _, endpoint, _) in storage_providers(&stage)? {
-            let answer = put(
-                &http,
-                &endpoint,
-                blob.id,
-                blob.size,
-                blob.encoding.clone(),
-                None,
-            )
-            .await;
-            run.tally(
-                &format!("provider agent-{i}, a blob no deal assigns it"),
-                blob.size,
-                &answer,
-            );
-        }
-        let node = stage.node.as_str();
-        let answer = put(&http, node, blob.id, blob.size, blob.encoding.clone(), None).await;
-        run.tally("node, unsigned", blob.size, &answer);
-        let signer = Some((&unfunded, chain_id.as_str()));
-        let answer = put(
-            &http,
-            node,
-            blob.id,
-            blob.size,
-            blob.encoding.clone(),
-            signer,
-        )
-        .await;
-        run.tally("node, signed by an unfunded key", blob.size, &answer);
-        run.offered.push(blob.id);
-        // Announces more than the quota allows in all: refused before a byte is read.
-        let huge = BlobId::of(&round.to_le_bytes());
-        let signer = Some((&stage.attacker, chain_id.as_str()));
-        let answer = put(
-            &http,
-            node,
-            huge,
-            quota.saturating_add(1),
-            Vec::new(),
-            signer,
-        )
-        .await;
-        run.tally(
-            "node, the attacker past its quota",
-            quota.saturating_add(1),
-            &answer,
-        );
-        if round % PARTIAL_EVERY_ROUNDS == 0 && run.partials.len() < MAX_PARTIALS {
-            let part = make_blob(&store, &scratch, u64::MAX - round, PARTIAL_BYTES)?;
-            let half = part.encoding[..part.encoding.len() / 2].to_vec();
-            let answer = put(&http, node, part.id, part.size, half, signer).await;
-            run.tally(ABANDONED, part.size, &answer);
-            run.partials.push((part.id, Instant::now()));
-        }
+        run.round(&stage, &tools, round).await?;
     }
-    report(&stage, &http, run, &disk_at_start, quota, ttl).await
+    report(&stage, &tools.http, run, &disk_at_start, quota, ttl).await
+}
+
+/// What the spammer works with: its HTTP client, a scratch store that encodes its blobs, the
+/// chain it signs for, a key no one funded, and the node's quota.
+struct Tools {
+    http: reqwest::Client,
+    store: BlobStore,
+    scratch: PathBuf,
+    chain_id: String,
+    unfunded: SecretKey,
+    quota: u64,
 }
 
 impl Run {
+    /// One round: a fresh blob to every provider and to the node unsigned and unfunded, an
+    /// announcement past the quota, and every few rounds an upload abandoned halfway.
+    async fn round<C>(&mut self, stage: &Stage<C>, t: &Tools, round: u64) -> anyhow::Result<()> {
+        let blob = make_blob(&t.store, &t.scratch, round, SPAM_BYTES)?;
+        let (id, size, body) = (blob.id, blob.size, blob.encoding.as_slice());
+        for (i, _, endpoint, _) in storage_providers(stage)? {
+            let answer = put(&t.http, &endpoint, id, size, body, None).await;
+            let target = format!("provider agent-{i}, a blob no deal assigns it");
+            self.tally(&target, size, &answer);
+        }
+        let node = stage.node.as_str();
+        let answer = put(&t.http, node, id, size, body, None).await;
+        self.tally("node, unsigned", size, &answer);
+        let unfunded = Some((&t.unfunded, t.chain_id.as_str()));
+        let answer = put(&t.http, node, id, size, body, unfunded).await;
+        self.tally("node, signed by an unfunded key", size, &answer);
+        self.offered.push(id);
+        // Announces more than the whole quota: refused before a byte is read.
+        let attacker = Some((&stage.attacker, t.chain_id.as_str()));
+        let (huge, past) = (BlobId::of(&round.to_le_bytes()), t.quota.saturating_add(1));
+        let answer = put(&t.http, node, huge, past, &[], attacker).await;
+        self.tally("node, the attacker past its quota", past, &answer);
+        if round.is_multiple_of(PARTIAL_EVERY_ROUNDS) && self.partials.len() < MAX_PARTIALS {
+            let part = make_blob(&t.store, &t.scratch, u64::MAX - round, PARTIAL_BYTES)?;
+            let half = &part.encoding[..part.encoding.len() / 2];
+            let answer = put(&t.http, node, part.id, part.size, half, attacker).await;
+            self.tally(ABANDONED, part.size, &answer);
+            self.partials.push((part.id, Instant::now()));
+        }
+        Ok(())
+    }
+
     fn tally(&mut self, target: &str, size: u64, answer: &Answer) {
         self.targets
             .entry(target.to_string())
@@ -391,12 +410,15 @@ async fn partials_report<C>(
     ttl: Duration,
 ) -> (String, bool) {
     let mut left_ages = Vec::new();
-    let (mut swept, mut completed, mut unknown) = (0, 0, 0);
+    let (mut swept, mut completed, mut unknown, mut kept) = (0, 0, 0, 0);
     for (id, at) in partials {
-        match status(http, &stage.node, *id).await.map(|s| s.state) {
-            Some(BlobState::Partial) => left_ages.push(at.elapsed()),
-            Some(BlobState::Absent) => swept += 1,
-            Some(BlobState::Complete) => completed += 1,
+        match status(http, &stage.node, *id).await {
+            Some(s) if s.state == BlobState::Partial => {
+                left_ages.push(at.elapsed());
+                kept += s.verified;
+            }
+            Some(s) if s.state == BlobState::Absent => swept += 1,
+            Some(_) => completed += 1,
             None => unknown += 1,
         }
     }
@@ -406,13 +428,14 @@ async fn partials_report<C>(
     let oldest = left_ages.iter().max().copied().unwrap_or_default();
     (
         format!(
-            "{} uploads abandoned halfway on the node: {swept} swept, {} left (the oldest {}s, the node sweeps after {}s idle), {completed} completed; {} KiB charged to the attacker's quota of {} MiB",
+            "{} uploads abandoned halfway on the node: {swept} swept, {} left holding {} (the oldest {}s, the node sweeps after {}s idle), {completed} completed; {} charged to the attacker's quota of {}",
             partials.len(),
             left_ages.len(),
+            bytes(kept),
             oldest.as_secs(),
             ttl.as_secs(),
-            charged >> 10,
-            quota >> 20
+            bytes(charged),
+            bytes(quota)
         ),
         bounded,
     )
