@@ -49,6 +49,32 @@ pub(crate) fn honest_outcomes<'a>(
     out
 }
 
+/// Whether the network held, and why: the oracle starts a challenge's deadline only when it
+/// answers a fetch with the challenge, so a griefer answered with none started no deadline,
+/// and an honest device's miss is then its own late commitment. Any answered fetch, or an
+/// honest device slashed or shown wrong, is not held.
+pub(crate) fn verdict(none_answered: bool, honest: &Outcomes, slashed: usize) -> (bool, String) {
+    if !none_answered {
+        return (
+            false,
+            "the oracle answered the griefer with challenges: it started their deadlines".into(),
+        );
+    }
+    if slashed > 0 || honest.wrong > 0 {
+        return (
+            false,
+            "honest devices were slashed or shown wrong while the griefer ran".into(),
+        );
+    }
+    let why = match honest.missed {
+        0 => "no honest device missed a challenge".to_string(),
+        n => format!(
+            "none of the {n} misses is the griefer's: no deadline started at its request, so each is a device's own late commitment"
+        ),
+    };
+    (true, why)
+}
+
 /// The oracle's answers to one way of asking: by status and error code.
 #[derive(Debug, Default)]
 struct Asked {
@@ -191,7 +217,7 @@ async fn report<C>(
         )
     };
     let none_answered = unsigned.answered() == 0 && forged.answered() == 0;
-    let unharmed = outcomes.missed == 0 && outcomes.wrong == 0 && slashed == 0;
+    let (held, why) = verdict(none_answered, &outcomes, slashed);
     Ok(AdversaryReport {
         kind: Adversary::ChallengeGriefer,
         tried: format!(
@@ -206,8 +232,9 @@ async fn report<C>(
                 "honest devices' challenges over epochs 0–{last_epoch}: {} passed, {} missed, {} wrong; honest devices slashed: {slashed}",
                 outcomes.passed, outcomes.missed, outcomes.wrong
             ),
+            why,
         ],
-        held: none_answered && unharmed,
+        held,
     })
 }
 
@@ -256,6 +283,20 @@ mod tests {
                 wrong: 0
             }
         );
+    }
+
+    #[test]
+    fn a_griefer_answered_with_challenges_is_not_held_and_own_misses_are_not_its_doing() {
+        let missed = Outcomes {
+            passed: 9,
+            missed: 2,
+            wrong: 0,
+        };
+        assert!(!verdict(false, &Outcomes::default(), 0).0);
+        let (held, why) = verdict(true, &missed, 0);
+        assert!(held && why.contains("2 misses"), "{why}");
+        assert!(!verdict(true, &missed, 1).0);
+        assert!(!verdict(true, &Outcomes { wrong: 1, ..missed }, 0).0);
     }
 
     #[test]
