@@ -189,7 +189,7 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("at most 16 agents"), "{err}");
-        let err = parse(&["--agents", "14", "--cheaters", "sybil-checkers"])
+        let err = parse(&["--agents", "15", "--cheaters", "sybil-checkers"])
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("adversaries' (2)"), "{err}");
