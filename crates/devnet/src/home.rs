@@ -25,6 +25,9 @@ const AGENT_BLOCK_MS: u64 = 250;
 /// Heights of state a new devnet keeps (about 40 minutes at the agents' pace): enough for
 /// any proof the demo asks for, and the store stays bounded however long it runs.
 const DEVNET_RETAIN_VERSIONS: u64 = 10_000;
+/// Seconds a new devnet's node keeps a partial upload that stopped growing: a minute, so that
+/// what a stranger abandons is swept within a run (every devnet upload completes in seconds).
+const DEVNET_PARTIAL_TTL_SECS: u64 = 60;
 
 /// Marks a home as a devnet's and names its demo accounts.
 #[derive(Serialize, Deserialize)]
@@ -79,6 +82,10 @@ pub fn open<H: Keys + Validators>(
     } else {
         NodeConfig {
             retain_versions: DEVNET_RETAIN_VERSIONS,
+            uploads: plexus_node::UploadSettings {
+                partial_ttl_secs: DEVNET_PARTIAL_TTL_SECS,
+                ..plexus_node::UploadSettings::default()
+            },
             ..NodeConfig::default()
         }
     };

@@ -5,10 +5,12 @@
 //! what came of it, and [`honest_harm`] says whether anyone honest paid for it.
 
 mod checks;
+mod griefer;
 mod honest;
 mod kinds;
 mod links;
 mod sleeper;
+mod spammer;
 
 pub use honest::{honest_harm, HonestHarm};
 pub use kinds::{Adversary, Cheaters};
@@ -71,6 +73,10 @@ pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
     for kind in kinds {
         let task = match kind {
             Adversary::SleeperJobs => tokio::spawn(sleeper::run(stage.clone(), stop_rx.clone())),
+            Adversary::BlobSpammer => tokio::spawn(spammer::run(stage.clone(), stop_rx.clone())),
+            Adversary::ChallengeGriefer => {
+                tokio::spawn(griefer::run(stage.clone(), stop_rx.clone()))
+            }
             _ => continue,
         };
         tasks.push((*kind, task));
