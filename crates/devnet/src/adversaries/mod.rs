@@ -63,11 +63,6 @@ pub struct Running {
 /// Starts the stranger adversaries among `kinds` (the agents' start with the agents).
 pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    tracing::debug!(
-        oracle = %stage.oracle,
-        devices = stage.devices.len(),
-        "starting the stranger adversaries"
-    );
     let stage = Arc::new(stage);
     let mut tasks = Vec::new();
     for kind in kinds {
