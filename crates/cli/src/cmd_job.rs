@@ -44,6 +44,9 @@ pub enum JobCommand {
     },
     /// A job's history on chain: its bids, every lease with its role, result and how it ended.
     Logs { id: u64 },
+    /// Recheck the chain's verdicts on a job: run it here and compare every published output
+    /// (run, verifier, referee) with the local one. Fails when a verdict is not borne out.
+    Verify { id: u64 },
 }
 
 /// An order as the node shows it: the order with its bids and leases.
@@ -359,5 +362,6 @@ pub async fn run(g: &Globals, cmd: JobCommand) -> anyhow::Result<()> {
             replica,
         } => result_cmd(g, &node, id, output, replica).await,
         JobCommand::Logs { id } => logs_cmd(g, &node, id).await,
+        JobCommand::Verify { id } => crate::cmd_job_verify::verify_cmd(g, &node, id).await,
     }
 }

@@ -4,6 +4,7 @@
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_job;
+mod cmd_job_verify;
 mod cmd_keys;
 mod cmd_learn;
 mod cmd_node;

@@ -12,7 +12,9 @@ use support::*;
 fn a_devnet_with_every_adversary_still_serves_and_pays_the_honest() {
     let devnet = Devnet::fresh();
     let s = devnet.run_json("120s", &["--cheaters", "all"]);
-    let reports = s["adversaries"].as_array().expect("adversaries in the summary");
+    let reports = s["adversaries"]
+        .as_array()
+        .expect("adversaries in the summary");
     let report = |kind: &str| {
         reports
             .iter()
@@ -32,7 +34,10 @@ fn a_devnet_with_every_adversary_still_serves_and_pays_the_honest() {
         assert!(!r["outcome"].as_array().unwrap().is_empty(), "{r}");
     }
     let late = report("late-submitter");
-    assert!(late["tried"].as_str().unwrap().contains("predicts"), "{late}");
+    assert!(
+        late["tried"].as_str().unwrap().contains("predicts"),
+        "{late}"
+    );
 
     let honest = &s["honest"];
     assert_eq!(honest["unharmed"], true, "{honest}");

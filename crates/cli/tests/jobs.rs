@@ -42,6 +42,38 @@ memory_mb = 64
     path
 }
 
+/// The JSON a successful command printed.
+fn json_ok(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Waits, for at most `limit`, for an order with a lease shown wrong; returns the order's id.
+fn wait_for_wrong_result(node: &str, limit: Duration) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        assert!(started.elapsed() < limit, "no result was shown wrong");
+        let orders = get_json(&format!("{node}/v1/market/orders?limit=1000"));
+        let found = orders.as_ref().and_then(|v| {
+            v["orders"].as_array()?.iter().find_map(|o| {
+                let wrong = o["leases"]
+                    .as_array()?
+                    .iter()
+                    .any(|l| l["check"] == "wrong");
+                wrong.then(|| o["order"]["id"].as_u64()).flatten()
+            })
+        });
+        if let Some(id) = found {
+            return id;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 #[test]
 fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
     let devnet = Devnet::fresh();
@@ -128,6 +160,28 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
     assert!(
         logs.contains("lease") && logs.contains("completed"),
         "{logs}"
+    );
+    // Anyone can recheck the chain's verdicts: the outputs it accepted for the user's job
+    // agree with a local run.
+    let verified = json_ok(cli(&["--json", "job", "verify", &id]));
+    let leases = verified["leases"].as_array().unwrap();
+    assert!(
+        leases
+            .iter()
+            .any(|l| l["chain"] == "accepted" && l["agrees_locally"] == true),
+        "{verified}"
+    );
+    assert!(leases.iter().all(|l| l["borne_out"] == true), "{verified}");
+    // And the cheat's slashed result differs from a local run of its job: the slash rests on
+    // outputs anyone can fetch and rerun.
+    let slashed = wait_for_wrong_result(&devnet.node_url(), Duration::from_secs(40));
+    let verified = json_ok(cli(&["--json", "job", "verify", &slashed.to_string()]));
+    let leases = verified["leases"].as_array().unwrap();
+    assert!(
+        leases.iter().any(|l| l["chain"] == "wrong"
+            && l["agrees_locally"] == false
+            && l["borne_out"] == true),
+        "{verified}"
     );
 
     let out = running.wait();
