@@ -2,9 +2,10 @@
 //! more than 1000), and a `next` cursor that walks the whole list exactly once.
 
 use plexus_client::{NodeApi, NodeClient, Overrides, TxSender};
+use plexus_types::blob_size::prove_size;
 use plexus_types::{
-    Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey, TrainingRound,
-    TrainingTaskTerms,
+    statements, Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey,
+    StorageDealTerms, TrainingRound, TrainingTaskTerms,
 };
 use serde_json::Value;
 
@@ -208,4 +209,86 @@ async fn a_task_with_more_rounds_than_a_page_answers_its_newest_and_the_client_r
         unknown.json::<Value>().await.unwrap()["error"]["code"],
         "unknown_task"
     );
+}
+
+/// Registers a storage device of alice's, seeded `seed`.
+async fn register_storage_device(sender: &TxSender<NodeClient>, seed: u8) {
+    let device = SecretKey::from_seed([seed; 32]);
+    let statement = statements::device_registration(
+        "plexus-paging-test",
+        &sender.address(),
+        &device.public_key(),
+    );
+    sender
+        .send_ok(Body::RegisterDevice {
+            device: device.public_key(),
+            class: "storage-small".into(),
+            capabilities: Capabilities::default(),
+            h3_cell: 0x8c2a100d2c0a5ff,
+            stake: Amount::plx(100),
+            device_signature: device.sign(&statement),
+        })
+        .await
+        .unwrap();
+}
+
+/// Attack: anyone may pay for deals naming any blob, and every deal ever made stays listed
+/// under it, so an answer with all of them grows without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_named_by_many_deals_answers_a_bounded_page_and_the_walk_sees_every_deal() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = common::start(dir.path(), "plexus-paging-test", &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let client = NodeClient::new(&base).unwrap();
+    let sender = TxSender::new(client.clone(), alice.clone());
+    // One open deal of a blob per device: five devices take five deals of one blob.
+    const DEALS: u64 = 5;
+    for seed in 0..DEALS as u8 {
+        register_storage_device(&sender, 100 + seed).await;
+    }
+    let content = b"a blob many deals name".to_vec();
+    let blob = Hash::of(&content);
+    for _ in 0..DEALS {
+        sender
+            .send_ok(Body::StorageDeal(StorageDealTerms {
+                blob,
+                size: content.len() as u64,
+                replicas: 1,
+                epochs: 1,
+                price_per_replica_epoch: Amount(1),
+                size_proof: prove_size(&content),
+            }))
+            .await
+            .unwrap();
+    }
+
+    let path = format!("/v1/storage/blobs/{blob}");
+    let page = get(&base, &format!("{path}?limit=2")).await;
+    assert_eq!(page["deals"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next"], 2);
+    let (mut ids, mut from, mut pages) = (Vec::new(), 0, 0);
+    loop {
+        let page = get(&base, &format!("{path}?from={from}&limit=2")).await;
+        let deals = page["deals"].as_array().unwrap();
+        assert!(deals.len() <= 2, "{} deals over 2", deals.len());
+        assert!(deals.iter().all(|d| d["blob"] == blob.to_string()));
+        ids.extend(deals.iter().map(|d| d["id"].as_u64().unwrap()));
+        pages += 1;
+        match page["next"].as_u64() {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        ids,
+        (0..DEALS).collect::<Vec<_>>(),
+        "oldest first, each once"
+    );
+    let page = get(&base, &format!("{path}?from=99")).await;
+    assert!(page["deals"].as_array().unwrap().is_empty() && page["next"].is_null());
+    // The CLI's walk (`NodeClient::list`) follows the pages to every deal.
+    let all: Vec<Value> = client.list(&path, "deals").await.unwrap();
+    assert_eq!(all.len() as u64, DEALS);
 }
