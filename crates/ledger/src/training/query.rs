@@ -102,10 +102,8 @@ pub fn training_rounds_page(
     // Past the last round (or past any round number there can be): an empty last page.
     let first = u32::try_from(from.max(1)).unwrap_or(u32::MAX);
     let rounds = read_rounds(&snapshot, &task, first, limit)?;
-    let next = rounds
-        .last()
-        .map(|r| u64::from(r.round) + 1)
-        .filter(|n| *n <= u64::from(task.rounds_done));
+    let next = Some(u64::from(first) + rounds.len() as u64)
+        .filter(|n| !rounds.is_empty() && *n <= u64::from(task.rounds_done));
     Ok(Some((rounds, next)))
 }
 
