@@ -6,7 +6,7 @@ use plexus_agent::{Agent, AgentConfig, Behaviour, HardwareProbe, Ports, TcpServi
 use plexus_client::views::{
     AccountView, BlockView, ChainView, DealView, DeviceClassView, DeviceStatusView, DeviceView,
     EpochView, LeaseView, OracleSetView, OrderView, ParamsView, ResourceClass, RewardParamsView,
-    RewardsView, StatusView, TaskView, TxStatusView,
+    RewardsView, RoundResultView, StatusView, TaskView, TxStatusView,
 };
 use plexus_client::{
     ApiFuture, ChallengeId, ChallengeOutcome, ClaimProof, ClientError, HeartbeatReceipt,
@@ -156,6 +156,9 @@ impl NodeApi for FakeNode {
         Box::pin(async { Ok(vec![]) })
     }
     fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+    fn training_rounds(&self, _: u64) -> ApiFuture<'_, Result<Vec<RoundResultView>, ClientError>> {
         Box::pin(async { Ok(vec![]) })
     }
     fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {

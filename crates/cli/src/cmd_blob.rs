@@ -76,10 +76,10 @@ pub async fn signed_blob_client(node_url: &str, key: &SecretKey) -> anyhow::Resu
     ))))
 }
 
-/// The storage deals the node's chain holds for a blob.
-async fn deals_of(g: &Globals, id: BlobId) -> anyhow::Result<serde_json::Value> {
+/// Every storage deal the node's chain holds for a blob, oldest first, a page at a time.
+async fn deals_of(g: &Globals, id: BlobId) -> anyhow::Result<Vec<serde_json::Value>> {
     g.client()?
-        .get(&format!("/v1/storage/blobs/{id}"))
+        .list(&format!("/v1/storage/blobs/{id}"), "deals")
         .await
         .with_context(|| format!("asking {} for the storage deals of {id}", g.node))
 }
@@ -118,7 +118,7 @@ fn print_deal(d: &serde_json::Value) {
 async fn replica_endpoints(g: &Globals, id: BlobId) -> anyhow::Result<Vec<String>> {
     let deals = deals_of(g, id).await?;
     let mut out = Vec::new();
-    for deal in deals["deals"].as_array().into_iter().flatten() {
+    for deal in &deals {
         if deal["status"] != "open" {
             continue;
         }
@@ -177,10 +177,8 @@ async fn make_deal(
     let deals = deals_of(g, blob.id).await?;
     let client = Address::from_public_key(&key.public_key()).to_string();
     // The newest deal of this client for this blob is the one just made.
-    let mut deal_view = deals["deals"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let mut deal_view = deals
+        .iter()
         .rev()
         .find(|d| d["client"].as_str() == Some(client.as_str()))
         .cloned()
@@ -284,7 +282,7 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             let deals = deals_of(g, id).await?;
             if g.json {
                 print_json(&serde_json::json!({
-                    "id": id, "services": rows, "deals": deals["deals"],
+                    "id": id, "services": rows, "deals": deals,
                 }));
             } else {
                 for row in rows {
@@ -297,7 +295,6 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                         s["verified"]
                     );
                 }
-                let deals = deals["deals"].as_array().cloned().unwrap_or_default();
                 if deals.is_empty() {
                     println!("no storage deal for {id}");
                 }

@@ -4,7 +4,9 @@
 
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
-use plexus_client::views::{ChainView, TaskStatusView, TaskView as TrainingTask};
+use plexus_client::views::{
+    ChainView, RoundResultView, RoundsView, TaskStatusView, TaskView as TrainingTask,
+};
 use plexus_client::NodeClient;
 use plexus_learn::task::{
     compare, params_from_bytes, params_hash, recompute, RoundRecord, TaskSpec, SCORE_TOLERANCE,
@@ -111,7 +113,7 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
             }
         }
         LearnCommand::Status { id } => {
-            let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
+            let task = task_with_every_round(&node, id).await?;
             if g.json {
                 print_json(&task);
             } else {
@@ -125,8 +127,8 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
             let expected = if round == 0 {
                 params_hash(&spec.model()?.params()?)
             } else {
-                task.rounds
-                    .get(round as usize - 1)
+                round_on_chain(&node, id, round)
+                    .await?
                     .map(|r| r.model)
                     .with_context(|| {
                         format!("task {id} has {} rounds on chain", task.rounds_done())
@@ -156,6 +158,28 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Task `id` with every round it has submitted, read a page of rounds at a time (its view
+/// carries only the newest).
+async fn task_with_every_round(node: &NodeClient, id: u64) -> anyhow::Result<TrainingTask> {
+    let mut task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
+    task.rounds = node
+        .list(&format!("/v1/learn/tasks/{id}/rounds"), "rounds")
+        .await?;
+    Ok(task)
+}
+
+/// Round `round` of task `id` as the chain has it, if submitted.
+async fn round_on_chain(
+    node: &NodeClient,
+    id: u64,
+    round: u32,
+) -> anyhow::Result<Option<RoundResultView>> {
+    let page: RoundsView = node
+        .get(&format!("/v1/learn/tasks/{id}/rounds?from={round}&limit=1"))
+        .await?;
+    Ok(page.rounds.into_iter().find(|r| r.round == round))
 }
 
 fn print_status(task: &TrainingTask) {
@@ -309,7 +333,7 @@ async fn audit_round(
     id: u64,
     spec: &TaskSpec,
     data: &plexus_learn::data::Dataset,
-    on_chain: &plexus_client::views::RoundResultView,
+    on_chain: &RoundResultView,
     expected_base: &mut Hash,
     previous_scores: &mut Option<Vec<plexus_learn::task::ScoreEntry>>,
 ) -> anyhow::Result<(Value, Vec<String>)> {
@@ -411,7 +435,7 @@ pub async fn audit(
     salt: Option<String>,
 ) -> anyhow::Result<()> {
     let node = g.client()?;
-    let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
+    let task = task_with_every_round(&node, id).await?;
     let spec = TaskSpec::parse(&task.terms.spec)?;
     let base = spec.coordinator_url.trim_end_matches('/').to_string();
     let (salt, csv) = validation_of(&base, id, validation, salt).await?;

@@ -16,6 +16,10 @@ fn a_block_asks_the_same_of_the_state_after_ten_times_as_many_of_everything() {
         &["--json", "bench", "churn", "--items", "30,300"],
     );
     assert_eq!(report["scenario"], "churn", "{report}");
+    assert_eq!(
+        report["retain_versions"], 100,
+        "pruned by default: {report}"
+    );
     let sizes = report["sizes"].as_array().unwrap();
     assert_eq!(sizes.len(), 2, "{report}");
     for (size, want) in sizes.iter().zip([30u64, 300]) {
@@ -41,4 +45,34 @@ fn a_block_asks_the_same_of_the_state_after_ten_times_as_many_of_everything() {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("ascending"), "{said}");
+}
+
+/// Defect: the benchmark's store kept every version of its state, so the state file grew with
+/// every block and a run at 100 000 items outgrew the disk. Now it keeps the newest
+/// `--retain-versions` heights, as a node does, and says which heights it still holds.
+#[test]
+fn the_churn_benchmark_keeps_only_the_newest_heights_it_is_told_to() {
+    let home = tempfile::tempdir().unwrap();
+    let report = run_json(
+        home.path(),
+        &[
+            "--json",
+            "bench",
+            "churn",
+            "--items",
+            "30,300",
+            "--retain-versions",
+            "40",
+        ],
+    );
+    assert_eq!(report["retain_versions"], 40, "{report}");
+    let last = &report["sizes"][1];
+    let (height, oldest) = (
+        last["height"].as_u64().unwrap(),
+        last["oldest_kept"].as_u64().unwrap(),
+    );
+    assert!(height > 40, "{report}");
+    assert_eq!(height - oldest + 1, 40, "heights kept: {report}");
+    assert!(last["store_bytes"].as_u64().unwrap() > 0, "{report}");
+    assert!(last["store_entries"].as_u64().unwrap() > 0, "{report}");
 }

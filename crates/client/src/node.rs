@@ -6,8 +6,8 @@ use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
     AccountView, BlockView, ChainView, DealView, DealsView, DeviceChangesView, DeviceView,
-    DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView, StatusView,
-    SubmittedView, TaskView, TasksView, TxStatusView,
+    DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView, RoundResultView,
+    RoundsView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -310,6 +310,17 @@ impl NodeApi for NodeClient {
     fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
         Box::pin(async move {
             self.all_pages("/v1/learn/tasks", |v: TasksView| (v.tasks, v.next))
+                .await
+        })
+    }
+
+    fn training_rounds(
+        &self,
+        task: u64,
+    ) -> ApiFuture<'_, Result<Vec<RoundResultView>, ClientError>> {
+        Box::pin(async move {
+            let path = format!("/v1/learn/tasks/{task}/rounds");
+            self.all_pages(&path, |v: RoundsView| (v.rounds, v.next))
                 .await
         })
     }

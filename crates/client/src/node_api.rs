@@ -3,7 +3,7 @@
 
 use crate::views::{
     AccountView, BlockView, ChainView, DealView, DeviceChangesView, DeviceView, EpochView,
-    LeaseView, OrderView, RewardsView, StatusView, TaskView, TxStatusView,
+    LeaseView, OrderView, RewardsView, RoundResultView, StatusView, TaskView, TxStatusView,
 };
 use crate::ClientError;
 use plexus_types::{Address, Hash, PublicKey, SignedTx};
@@ -71,8 +71,14 @@ pub trait NodeApi: Send + Sync {
         device: &'a PublicKey,
     ) -> ApiFuture<'a, Result<Vec<DealView>, ClientError>>;
 
-    /// `GET /v1/learn/tasks`: every training task, oldest first.
+    /// `GET /v1/learn/tasks`: every training task, oldest first, each with its newest rounds.
     fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>>;
+
+    /// `GET /v1/learn/tasks/{id}/rounds`: every submitted round of task `id`, oldest first.
+    fn training_rounds(
+        &self,
+        task: u64,
+    ) -> ApiFuture<'_, Result<Vec<RoundResultView>, ClientError>>;
 
     /// `GET /v1/market/orders?live=true`: the compute orders that have not ended.
     fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>>;
@@ -137,6 +143,12 @@ impl<N: NodeApi + ?Sized> NodeApi for Arc<N> {
     }
     fn training_tasks(&self) -> ApiFuture<'_, Result<Vec<TaskView>, ClientError>> {
         (**self).training_tasks()
+    }
+    fn training_rounds(
+        &self,
+        task: u64,
+    ) -> ApiFuture<'_, Result<Vec<RoundResultView>, ClientError>> {
+        (**self).training_rounds(task)
     }
     fn live_orders(&self) -> ApiFuture<'_, Result<Vec<OrderView>, ClientError>> {
         (**self).live_orders()

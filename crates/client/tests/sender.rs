@@ -3,7 +3,7 @@
 
 use plexus_client::views::{
     AccountView, BlockView, ChainView, DealView, DeviceView, EpochView, LeaseView, OrderView,
-    RewardsView, StatusView, TaskView, TxStatusView,
+    RewardsView, RoundResultView, StatusView, TaskView, TxStatusView,
 };
 use plexus_client::{
     ApiFuture, ClientError, Clock, ManualClock, NodeApi, Overrides, SendError, TxSender,
@@ -140,6 +140,10 @@ impl NodeApi for FakeNode {
     }
 
     fn training_tasks<'a>(&'a self) -> ApiFuture<'a, Result<Vec<TaskView>, ClientError>> {
+        Box::pin(async move { not_here() })
+    }
+
+    fn training_rounds(&self, _: u64) -> ApiFuture<'_, Result<Vec<RoundResultView>, ClientError>> {
         Box::pin(async move { not_here() })
     }
 

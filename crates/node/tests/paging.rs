@@ -1,8 +1,12 @@
 //! Every list endpoint answers a page at a time: at most `limit` items (100 by default, never
 //! more than 1000), and a `next` cursor that walks the whole list exactly once.
 
-use plexus_client::{NodeApi, NodeClient, TxSender};
-use plexus_types::{Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey};
+use plexus_client::{NodeApi, NodeClient, Overrides, TxSender};
+use plexus_types::blob_size::prove_size;
+use plexus_types::{
+    statements, Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey,
+    StorageDealTerms, TrainingRound, TrainingTaskTerms,
+};
 use serde_json::Value;
 
 mod common;
@@ -99,4 +103,192 @@ async fn a_client_pages_through_every_order_once_and_no_page_is_over_its_limit()
     assert!(deals["deals"].as_array().unwrap().is_empty() && deals["next"].is_null());
     let tasks = get(&base, "/v1/learn/tasks?limit=1").await;
     assert!(tasks["tasks"].as_array().unwrap().is_empty() && tasks["next"].is_null());
+}
+
+/// Task 0's rounds, page by page with `limit`: the round numbers seen and how many pages.
+async fn walk_rounds(base: &str, limit: usize) -> (Vec<u64>, usize) {
+    let (mut rounds, mut pages, mut from) = (Vec::new(), 0, 0);
+    loop {
+        let page = get(
+            base,
+            &format!("/v1/learn/tasks/0/rounds?from={from}&limit={limit}"),
+        )
+        .await;
+        let items = page["rounds"].as_array().unwrap();
+        assert!(items.len() <= limit, "{} rounds over {limit}", items.len());
+        rounds.extend(items.iter().map(|r| r["round"].as_u64().unwrap()));
+        pages += 1;
+        match page["next"].as_u64() {
+            Some(next) => from = next,
+            None => return (rounds, pages),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_with_more_rounds_than_a_page_answers_its_newest_and_the_client_reads_every_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = common::start(dir.path(), "plexus-paging-test", &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let client = NodeClient::new(&base).unwrap();
+    let sender = TxSender::new(client.clone(), alice.clone());
+    const ROUNDS: u32 = 130;
+    sender
+        .send_ok(Body::CreateTrainingTask(TrainingTaskTerms {
+            dataset: "digits".into(),
+            spec: "{}".into(),
+            validation_commitment: Hash::of(b"validation"),
+            rounds: ROUNDS + 1,
+            min_participants: 1,
+            budget: Amount(1_000_000),
+            coordinator: sender.address(),
+        }))
+        .await
+        .unwrap();
+    // Alice coordinates her own task: every round, one after another, in a few blocks.
+    let first = client.account_of(&sender.address()).await.unwrap().nonce;
+    let mut last = None;
+    for (i, round) in (1..=ROUNDS).enumerate() {
+        let body = Body::SubmitTrainingRound(TrainingRound {
+            task: 0,
+            round,
+            model: Hash::of(&round.to_be_bytes()),
+            record: Hash::of(b"record"),
+            accuracy_ppm: round,
+            loss_micro: 0,
+            scores: Vec::new(),
+        });
+        let nonce = Overrides {
+            nonce: Some(first + i as u64),
+            ..Overrides::default()
+        };
+        last = Some(sender.submit(body, &nonce).await.unwrap());
+    }
+    let done = sender
+        .wait_committed(&last.unwrap(), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(done.succeeded(), "{} {}", done.code, done.log);
+
+    // The task's view carries only its newest rounds, and says how many there are.
+    let task = get(&base, "/v1/learn/tasks/0").await;
+    let shown = task["rounds"].as_array().unwrap();
+    assert_eq!(task["rounds_done"], ROUNDS);
+    assert_eq!(shown.len(), 100);
+    assert_eq!(shown[0]["round"], ROUNDS - 99);
+    assert_eq!(shown[99]["round"], ROUNDS);
+    let listed = get(&base, "/v1/learn/tasks").await;
+    assert_eq!(listed["tasks"][0]["rounds"].as_array().unwrap().len(), 100);
+
+    // Every round, a bounded page at a time, each once, in order.
+    let (rounds, pages) = walk_rounds(&base, 50).await;
+    assert_eq!(pages, 3);
+    assert!(rounds.iter().copied().eq(1..=u64::from(ROUNDS)));
+    let page = get(&base, "/v1/learn/tasks/0/rounds?limit=5000").await;
+    assert_eq!(page["rounds"].as_array().unwrap().len(), ROUNDS as usize);
+    assert!(page["next"].is_null());
+    let page = get(&base, "/v1/learn/tasks/0/rounds").await;
+    assert_eq!(page["rounds"].as_array().unwrap().len(), 100);
+    assert_eq!(page["next"], 101);
+
+    // The client follows the pages.
+    let all = client.training_rounds(0).await.unwrap();
+    assert!(all.iter().map(|r| r.round).eq(1..=ROUNDS));
+    assert_eq!(
+        all[ROUNDS as usize - 1].model,
+        Hash::of(&ROUNDS.to_be_bytes())
+    );
+    let tasks = client.training_tasks().await.unwrap();
+    assert_eq!(tasks[0].rounds_done(), ROUNDS);
+    let unknown = reqwest::get(format!("{base}/v1/learn/tasks/7/rounds"))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["error"]["code"],
+        "unknown_task"
+    );
+}
+
+/// Registers a storage device of alice's, seeded `seed`.
+async fn register_storage_device(sender: &TxSender<NodeClient>, seed: u8) {
+    let device = SecretKey::from_seed([seed; 32]);
+    let statement = statements::device_registration(
+        "plexus-paging-test",
+        &sender.address(),
+        &device.public_key(),
+    );
+    sender
+        .send_ok(Body::RegisterDevice {
+            device: device.public_key(),
+            class: "storage-small".into(),
+            capabilities: Capabilities::default(),
+            h3_cell: 0x8c2a100d2c0a5ff,
+            stake: Amount::plx(100),
+            device_signature: device.sign(&statement),
+        })
+        .await
+        .unwrap();
+}
+
+/// Attack: anyone may pay for deals naming any blob, and every deal ever made stays listed
+/// under it, so an answer with all of them grows without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_named_by_many_deals_answers_a_bounded_page_and_the_walk_sees_every_deal() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = common::start(dir.path(), "plexus-paging-test", &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let client = NodeClient::new(&base).unwrap();
+    let sender = TxSender::new(client.clone(), alice.clone());
+    // One open deal of a blob per device: five devices take five deals of one blob.
+    const DEALS: u64 = 5;
+    for seed in 0..DEALS as u8 {
+        register_storage_device(&sender, 100 + seed).await;
+    }
+    let content = b"a blob many deals name".to_vec();
+    let blob = Hash::of(&content);
+    for _ in 0..DEALS {
+        sender
+            .send_ok(Body::StorageDeal(StorageDealTerms {
+                blob,
+                size: content.len() as u64,
+                replicas: 1,
+                epochs: 1,
+                price_per_replica_epoch: Amount(1),
+                size_proof: prove_size(&content),
+            }))
+            .await
+            .unwrap();
+    }
+
+    let path = format!("/v1/storage/blobs/{blob}");
+    let page = get(&base, &format!("{path}?limit=2")).await;
+    assert_eq!(page["deals"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next"], 2);
+    let (mut ids, mut from, mut pages) = (Vec::new(), 0, 0);
+    loop {
+        let page = get(&base, &format!("{path}?from={from}&limit=2")).await;
+        let deals = page["deals"].as_array().unwrap();
+        assert!(deals.len() <= 2, "{} deals over 2", deals.len());
+        assert!(deals.iter().all(|d| d["blob"] == blob.to_string()));
+        ids.extend(deals.iter().map(|d| d["id"].as_u64().unwrap()));
+        pages += 1;
+        match page["next"].as_u64() {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        ids,
+        (0..DEALS).collect::<Vec<_>>(),
+        "oldest first, each once"
+    );
+    let page = get(&base, &format!("{path}?from=99")).await;
+    assert!(page["deals"].as_array().unwrap().is_empty() && page["next"].is_null());
+    // The CLI's walk (`NodeClient::list`) follows the pages to every deal.
+    let all: Vec<Value> = client.list(&path, "deals").await.unwrap();
+    assert_eq!(all.len() as u64, DEALS);
 }

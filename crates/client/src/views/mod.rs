@@ -29,5 +29,6 @@ pub use storage::{
     AssignedReplicaView, DealStatusView, DealView, DealsView, FailedReplicaView, HandoverView,
 };
 pub use training::{
-    ParticipantView, RoundResultView, RoundShareView, TaskStatusView, TaskView, TasksView,
+    ParticipantView, RoundResultView, RoundShareView, RoundsView, TaskStatusView, TaskView,
+    TasksView,
 };

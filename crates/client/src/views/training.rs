@@ -74,6 +74,10 @@ pub struct TaskView {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::TrainingTaskTermsSchema))]
     pub terms: TrainingTaskTerms,
     pub participants: Vec<ParticipantView>,
+    /// Rounds submitted so far.
+    pub rounds_done: u32,
+    /// The newest rounds, at most 100, oldest first; every round is at
+    /// `GET /v1/learn/tasks/{id}/rounds` ([`NodeApi::training_rounds`](crate::NodeApi::training_rounds)).
     pub rounds: Vec<RoundResultView>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub paid: Amount,
@@ -86,7 +90,7 @@ pub struct TaskView {
 impl TaskView {
     /// Rounds submitted so far.
     pub fn rounds_done(&self) -> u32 {
-        self.rounds.len() as u32
+        self.rounds_done
     }
 
     pub fn is_open(&self) -> bool {
@@ -100,6 +104,16 @@ impl TaskView {
 pub struct TasksView {
     pub tasks: Vec<TaskView>,
     /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
+}
+
+/// `GET /v1/learn/tasks/{id}/rounds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoundsView {
+    pub rounds: Vec<RoundResultView>,
+    /// The round the next page starts at (`from`), `None` after the last.
     #[serde(default)]
     pub next: Option<u64>,
 }

@@ -5,6 +5,9 @@
 //! blocks is timed: transfers plus a few of each action. The first size is the baseline.
 //! Beside the times, which depend on the machine and the store, the report gives what each
 //! block asked of the state (reads, writes and their bytes), which depends on the rules only.
+//! The store keeps the newest `--retain-versions` heights and prunes the rest as a node does,
+//! so that its file holds the state rather than every version of it: at 100 000 items the
+//! state file stays what the live state needs; the report gives its size at each size.
 
 use plexus_ledger::{
     BlockWork, Genesis, GenesisAccount, Ledger, Params, PlexusLedger, RewardParams, TxCode,
@@ -18,6 +21,8 @@ use plexus_types::{
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
+use std::path::PathBuf;
 use std::time::Instant;
 
 const CHAIN_ID: &str = "plexus-bench-churn";
@@ -48,6 +53,10 @@ fn addr(k: &SecretKey) -> Address {
 /// The accounts that act, and how much of each thing they have made so far.
 struct Churn {
     _dir: tempfile::TempDir,
+    /// The store's file, whose size the report gives.
+    state_file: PathBuf,
+    /// Heights the store keeps (0: every height).
+    retain: u64,
     ledger: PlexusLedger,
     nonces: BTreeMap<Address, u64>,
     owner: SecretKey,
@@ -89,6 +98,18 @@ struct SizeReport {
     median_written_bytes: u64,
     /// (median_read_bytes + median_written_bytes) over the first size's.
     bytes_ratio_to_first: f64,
+    /// Empty blocks run after the growth, before the measured blocks, for the store to prune
+    /// what the growth made stale.
+    settle_blocks: u64,
+    /// The height after the measured blocks, and the oldest height the store still keeps.
+    height: u64,
+    oldest_kept: u64,
+    /// After the measured blocks: the size of the store's file (redb grows it in large steps
+    /// and reuses what pruning frees rather than shrinking it), the tree nodes and value rows
+    /// it holds, and the entries listed for pruning (due or not yet due).
+    store_bytes: u64,
+    store_entries: u64,
+    prune_backlog: u64,
 }
 
 #[derive(Serialize)]
@@ -96,12 +117,15 @@ struct ChurnReport {
     scenario: &'static str,
     measured_blocks: usize,
     epoch_blocks: u64,
+    /// Heights the store keeps (0: every height).
+    retain_versions: u64,
     cores: usize,
     sizes: Vec<SizeReport>,
 }
 
 impl Churn {
-    fn new() -> anyhow::Result<Churn> {
+    /// A ledger whose store keeps the newest `retain` heights (0: every height).
+    fn new(retain: u64) -> anyhow::Result<Churn> {
         let (owner, client, sponsor, buyer) = (key(1, 0), key(2, 0), key(3, 0), key(4, 0));
         let senders: Vec<SecretKey> = (0..SENDERS as u64).map(|i| key(5, i)).collect();
         let rich = [&owner, &client, &sponsor, &buyer];
@@ -130,11 +154,15 @@ impl Churn {
             accounts,
         };
         let dir = tempfile::tempdir()?;
-        let store = Store::open(&dir.path().join("state.redb"))?;
+        let state_file = dir.path().join("state.redb");
+        let store = Store::open(&state_file)?;
+        store.set_retain_versions(NonZeroU64::new(retain));
         let mut ledger = PlexusLedger::open(store)?;
         ledger.init_chain(&genesis)?;
         let mut churn = Churn {
             _dir: dir,
+            state_file,
+            retain,
             ledger,
             nonces: BTreeMap::new(),
             owner,
@@ -379,7 +407,31 @@ impl Churn {
         txs
     }
 
-    fn measure(&mut self, items: u64) -> anyhow::Result<SizeReport> {
+    /// With pruning on, runs empty blocks until what the growth made stale is pruned: `retain`
+    /// blocks for all of it to fall due, then blocks while each still shrinks what is listed to
+    /// prune. So the measured blocks pay for pruning their own stale entries, as a node's blocks
+    /// do in a steady state, and not for the growth's. Returns how many blocks it ran.
+    fn settle(&mut self) -> anyhow::Result<u64> {
+        if self.retain == 0 {
+            return Ok(0);
+        }
+        for _ in 0..self.retain {
+            self.block(Vec::new())?;
+        }
+        let mut blocks = self.retain;
+        let mut listed = self.ledger.store().prune_backlog()?;
+        loop {
+            self.block(Vec::new())?;
+            blocks += 1;
+            let now = self.ledger.store().prune_backlog()?;
+            if now >= listed {
+                return Ok(blocks);
+            }
+            listed = now;
+        }
+    }
+
+    fn measure(&mut self, items: u64, settle_blocks: u64) -> anyhow::Result<SizeReport> {
         let (devices, deals, tasks, orders, rounds) = (
             self.devices,
             self.deals,
@@ -408,7 +460,9 @@ impl Churn {
             v.sort_unstable();
             v[v.len() / 2]
         };
+        let stats = self.ledger.store().stats()?;
         Ok(SizeReport {
+            settle_blocks,
             items,
             devices,
             deals,
@@ -427,12 +481,17 @@ impl Churn {
             median_writes: median_of(|w| w.writes),
             median_written_bytes: median_of(|w| w.written_bytes),
             bytes_ratio_to_first: 1.0,
+            height: self.ledger.last_committed().0,
+            oldest_kept: self.ledger.store().oldest_version()?,
+            store_bytes: std::fs::metadata(&self.state_file)?.len(),
+            store_entries: stats.tree_nodes + stats.value_rows,
+            prune_backlog: stats.stale_listed,
         })
     }
 }
 
-fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
-    let mut churn = Churn::new()?;
+fn bench_churn(items: &[u64], retain: u64, quiet: bool) -> anyhow::Result<ChurnReport> {
+    let mut churn = Churn::new(retain)?;
     let mut sizes: Vec<SizeReport> = Vec::with_capacity(items.len());
     for &n in items {
         if !quiet {
@@ -440,13 +499,15 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
         }
         let started = Instant::now();
         churn.grow(n)?;
+        let settle_blocks = churn.settle()?;
         if !quiet {
             eprintln!(
-                "grown in {:.1} s; measuring {MEASURED_BLOCKS} blocks…",
+                "grown in {:.1} s (then {settle_blocks} empty blocks for pruning to catch up); \
+                 measuring {MEASURED_BLOCKS} blocks…",
                 started.elapsed().as_secs_f64()
             );
         }
-        let mut report = churn.measure(n)?;
+        let mut report = churn.measure(n, settle_blocks)?;
         if let Some(first) = sizes.first() {
             report.ratio_to_first = report.median_block_ms / first.median_block_ms;
             let bytes = |s: &SizeReport| (s.median_read_bytes + s.median_written_bytes) as f64;
@@ -455,12 +516,14 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
         if !quiet {
             eprintln!(
                 "measured: {:.2} ms a block at the median ({:.2} executing, {:.2} committing), \
-                 {} B read and {} B written",
+                 {} B read and {} B written; store {:.1} MiB, {} entries",
                 report.median_block_ms,
                 report.median_execute_ms,
                 report.median_commit_ms,
                 report.median_read_bytes,
-                report.median_written_bytes
+                report.median_written_bytes,
+                report.store_bytes as f64 / MIB,
+                report.store_entries
             );
         }
         sizes.push(report);
@@ -469,29 +532,39 @@ fn bench_churn(items: &[u64], quiet: bool) -> anyhow::Result<ChurnReport> {
         scenario: "churn",
         measured_blocks: MEASURED_BLOCKS,
         epoch_blocks: EPOCH_BLOCKS,
+        retain_versions: retain,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         sizes,
     })
 }
 
-/// Runs the benchmark at each size of `items` (ascending) and prints its report.
-pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
+const MIB: f64 = (1u64 << 20) as f64;
+
+/// Runs the benchmark at each size of `items` (ascending), with a store that keeps the newest
+/// `retain` heights (0: every height), and prints its report.
+pub async fn run(items: Vec<u64>, retain: u64, json: bool) -> anyhow::Result<()> {
     anyhow::ensure!(!items.is_empty(), "--items needs at least one size");
     anyhow::ensure!(
         items.windows(2).all(|w| w[0] < w[1]) && items[0] > 0,
         "--items must be positive and ascending"
     );
-    let report = tokio::task::spawn_blocking(move || bench_churn(&items, json)).await??;
+    let report = tokio::task::spawn_blocking(move || bench_churn(&items, retain, json)).await??;
     if json {
         crate::print_json(&report);
         return Ok(());
+    }
+    match report.retain_versions {
+        0 => println!("churn: the store keeps every height"),
+        n => println!("churn: the store keeps the newest {n} heights"),
     }
     for s in &report.sizes {
         println!(
             "churn: {:>8} of each ({} devices, {} deals, {} tasks, {} orders, {} rounds): \
              {:.2} ms a block of {} txs at the median ({:.2} executing, {:.2} committing; max {:.2}), \
              {:.1} µs a tx, {:.2}x the first size; \
-             {} reads ({} B) and {} writes ({} B) a block, {:.2}x the first size's bytes",
+             {} reads ({} B) and {} writes ({} B) a block, {:.2}x the first size's bytes; \
+             height {} (after {} empty blocks of pruning), oldest kept {}, \
+             store {:.1} MiB of {} entries ({} listed to prune)",
             s.items,
             s.devices,
             s.deals,
@@ -510,6 +583,12 @@ pub async fn run(items: Vec<u64>, json: bool) -> anyhow::Result<()> {
             s.median_writes,
             s.median_written_bytes,
             s.bytes_ratio_to_first,
+            s.height,
+            s.settle_blocks,
+            s.oldest_kept,
+            s.store_bytes as f64 / MIB,
+            s.store_entries,
+            s.prune_backlog,
         );
     }
     Ok(())

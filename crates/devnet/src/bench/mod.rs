@@ -106,6 +106,10 @@ pub enum BenchCommand {
         /// Sizes to grow the state to, ascending, comma separated.
         #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
         items: Vec<u64>,
+        /// Heights of state the ledger's store keeps, pruning older ones as a node does
+        /// (0: every height, which at 100 000 items outgrows most disks).
+        #[arg(long, default_value_t = 100)]
+        retain_versions: u64,
     },
     /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
     /// over the same file; and the verifier's cost of retrievability challenges.
@@ -141,7 +145,10 @@ pub enum BenchCommand {
 /// Runs one benchmark and prints its report (as JSON with `json`).
 pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Churn { items } => churn::run(items, json).await,
+        BenchCommand::Churn {
+            items,
+            retain_versions,
+        } => churn::run(items, retain_versions, json).await,
         BenchCommand::Jobs {
             orders,
             providers,

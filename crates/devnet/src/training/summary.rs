@@ -52,9 +52,11 @@ pub fn summarize(
 ) -> anyhow::Result<TrainingSummary> {
     let task: TrainingTaskView = plexus_ledger::query::training_task(store, id)?
         .with_context(|| format!("training task {id} is not on chain"))?;
+    let rounds = plexus_ledger::query::training_rounds(store, id)?
+        .with_context(|| format!("training task {id} is not on chain"))?;
     let spec = TaskSpec::parse(&task.terms.spec)?;
     let dir = home.join("oracle").join("learn").join(format!("task-{id}"));
-    let test_accuracy = match task.rounds.last() {
+    let test_accuracy = match rounds.last() {
         Some(last) => {
             let bytes = std::fs::read(dir.join(format!("model-{:05}.bin", last.round)))
                 .context("the coordinator's last model")?;
@@ -69,7 +71,7 @@ pub fn summarize(
         None => None,
     };
     let mut missed = std::collections::BTreeMap::<Address, u32>::new();
-    for r in &task.rounds {
+    for r in &rounds {
         if let Ok(b) = std::fs::read(dir.join(format!("round-{:05}.json", r.round))) {
             if let Ok(rec) = serde_json::from_slice::<plexus_learn::task::RoundRecord>(&b) {
                 for m in rec.missing {
@@ -111,16 +113,8 @@ pub fn summarize(
         status: serde_json::to_value(task.status)?,
         rounds: task.terms.rounds,
         rounds_done: task.rounds_done(),
-        accuracy_by_round: task
-            .rounds
-            .iter()
-            .map(|r| r.accuracy_ppm as f64 / 1e6)
-            .collect(),
-        loss_by_round: task
-            .rounds
-            .iter()
-            .map(|r| r.loss_micro as f64 / 1e6)
-            .collect(),
+        accuracy_by_round: rounds.iter().map(|r| r.accuracy_ppm as f64 / 1e6).collect(),
+        loss_by_round: rounds.iter().map(|r| r.loss_micro as f64 / 1e6).collect(),
         test_accuracy,
         participants,
         budget: task.terms.budget,

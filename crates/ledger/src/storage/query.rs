@@ -13,16 +13,23 @@ pub fn storage_deal(store: &Store, id: u64) -> Result<Option<StorageDeal>, Store
     get_json(store, &state_key::storage_deal(id))
 }
 
-/// Every deal ever made for a blob, oldest first.
+/// Every deal ever made for a blob, oldest first: for a reader in the same process; the API
+/// serves them a page at a time ([`storage_deals_of_blob_page`]), since anyone may make deals
+/// for any blob.
 pub fn storage_deals_of_blob(store: &Store, blob: &Hash) -> Result<Vec<StorageDeal>, StoreError> {
+    Ok(storage_deals_of_blob_page(store, blob, 0, usize::MAX)?.0)
+}
+
+/// A page of the deals made for a blob, oldest first: at most `limit` from the `from`th, and
+/// where the next page starts.
+pub fn storage_deals_of_blob_page(
+    store: &Store,
+    blob: &Hash,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<StorageDeal>, Option<u64>), StoreError> {
     let snapshot = store.snapshot()?;
-    Ok(deals_by_ids(
-        &snapshot,
-        &state_key::storage_blob_deals(blob),
-        0,
-        usize::MAX,
-    )?
-    .0)
+    deals_by_ids(&snapshot, &state_key::storage_blob_deals(blob), from, limit)
 }
 
 /// A page of the deals not yet ended (in no set order: a deal that ends gives its place to

@@ -72,10 +72,29 @@ fn a_round_after_hundreds_of_rounds_writes_no_more_than_the_second() {
         later <= second + 16,
         "round 2 wrote {second} bytes, round 400 wrote {later}"
     );
+    // The task's view carries its newest rounds only; the rest are read a page at a time.
     let task = query::training_task(&store, 0).unwrap().unwrap();
     assert_eq!(task.rounds_done(), 400);
-    assert_eq!(task.rounds.len(), 400);
-    assert_eq!(task.rounds[399].model, Hash([400u16 as u8; 32]));
+    assert_eq!(task.rounds.len(), query::VIEW_ROUNDS as usize);
+    assert_eq!(task.rounds[0].round, 400 - query::VIEW_ROUNDS + 1);
+    assert_eq!(task.rounds[99].model, Hash([400u16 as u8; 32]));
+    let (page, next) = query::training_rounds_page(&store, 0, 0, 150)
+        .unwrap()
+        .unwrap();
+    assert_eq!((page.len(), page[0].round, next), (150, 1, Some(151)));
+    let (page, next) = query::training_rounds_page(&store, 0, 351, 150)
+        .unwrap()
+        .unwrap();
+    assert_eq!((page.len(), page[49].round, next), (50, 400, None));
+    let (page, next) = query::training_rounds_page(&store, 0, u64::MAX, 150)
+        .unwrap()
+        .unwrap();
+    assert!(page.is_empty() && next.is_none());
+    let all = query::training_rounds(&store, 0).unwrap().unwrap();
+    assert!(all.iter().map(|r| r.round).eq(1..=400));
+    assert!(query::training_rounds_page(&store, 9, 0, 10)
+        .unwrap()
+        .is_none());
 
     // A page of tasks stops once it has read its budget of rounds; the next page goes on.
     commit(&store, 4, |state| {

@@ -106,6 +106,11 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/learn", training::training_totals),
         at(M::GET, "/v1/learn/tasks", training::training_tasks),
         at(M::GET, "/v1/learn/tasks/{id}", training::training_task),
+        at(
+            M::GET,
+            "/v1/learn/tasks/{id}/rounds",
+            training::training_rounds,
+        ),
         at(M::GET, "/v1/market", market::market_totals),
         at(M::GET, "/v1/market/orders", market::market_orders),
         at(M::GET, "/v1/market/orders/{id}", market::market_order),

@@ -37,6 +37,7 @@ use utoipa::{OpenApi, ToSchema};
         super::training::training_totals,
         super::training::training_tasks,
         super::training::training_task,
+        super::training::training_rounds,
         super::market::market_totals,
         super::market::market_orders,
         super::market::market_order,
@@ -322,7 +323,8 @@ mod tests {
             added,
             [
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
-                &("get".to_string(), "/v1/devices/changes".to_string())
+                &("get".to_string(), "/v1/devices/changes".to_string()),
+                &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string())
             ]
         );
     }
@@ -370,6 +372,7 @@ mod tests {
             "DealView",
             "TasksView",
             "TaskView",
+            "RoundsView",
             "OrdersView",
             "OrderView",
             "LeaseView",

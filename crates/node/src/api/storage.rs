@@ -12,13 +12,15 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-/// `GET /v1/storage/blobs/{blob}`: every deal made for a blob.
+/// `GET /v1/storage/blobs/{blob}`: a page of the deals made for a blob.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Describes the JSON that `storage_blob` writes.
 struct BlobDealsView {
     #[schema(value_type = plexus_client::views::schema::HashSchema)]
     blob: (),
     deals: Vec<DealView>,
+    /// Where the next page starts (`from`), null after the last.
+    next: Option<u64>,
 }
 
 /// A deal as the API shows it: the chain's record plus, under `assigned`, each replica's
@@ -168,17 +170,23 @@ pub(super) async fn storage_deal(
     get,
     path = "/v1/storage/blobs/{blob}",
     tag = "storage",
-    summary = "Every storage deal made for a blob, oldest first, with their assigned replicas: {blob, deals}",
-    params(("blob" = String, Path, description = "The blob's id, 64 hex digits")),
+    summary = "The storage deals made for a blob, oldest first, with their assigned replicas, a page at a time: {blob, deals, next}, `next` where the next page starts (null after the last)",
+    params(
+        ("blob" = String, Path, description = "The blob's id, 64 hex digits"),
+        ("from" = Option<u64>, Query, description = "0, or the `next` of the page before"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+    ),
     responses(
         (status = 200, description = "OK", body = BlobDealsView),
         (status = 400, description = "bad blob id", body = ErrorBody),
     )
 )]
-/// GET /v1/storage/blobs/{blob}: every deal made for a blob, oldest first, with replicas.
+/// GET /v1/storage/blobs/{blob}[?from=N&limit=M]: a page of the deals made for a blob, oldest
+/// first, with replicas.
 pub(super) async fn storage_blob(
     State(s): State<ApiState>,
     Path(blob): Path<String>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = Hash::from_hex(&blob)
         .ok()
@@ -193,12 +201,13 @@ pub(super) async fn storage_blob(
     let chain = s.chain.clone();
     blocking(move || {
         let store = chain.store();
-        let deals = query::storage_deals_of_blob(store, &id).map_err(ApiError::internal)?;
+        let (deals, next) = query::storage_deals_of_blob_page(store, &id, page.from, page.limit())
+            .map_err(ApiError::internal)?;
         let views = deals
             .into_iter()
             .map(|d| deal_view(store, d))
             .collect::<ApiResult<Vec<_>>>()?;
-        Ok(Json(json!({ "blob": id, "deals": views })))
+        Ok(Json(json!({ "blob": id, "deals": views, "next": next })))
     })
     .await
 }

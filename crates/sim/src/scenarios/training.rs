@@ -267,10 +267,11 @@ async fn run_task(
                 ),
             );
         }
-        for round in &now.rounds[told_rounds..] {
+        // The view carries the newest rounds: those after the ones already told.
+        for round in now.rounds.iter().filter(|r| r.round > told_rounds) {
             story.tell(round.height, round_line(round, participants));
         }
-        told_rounds = now.rounds.len();
+        told_rounds = now.rounds_done();
         let open = now.is_open();
         task = Some(now);
         if !open {
@@ -281,7 +282,7 @@ async fn run_task(
     if task.is_open() {
         bail!(
             "training task {id} is still open after {MAX_STEPS} steps ({} rounds)",
-            task.rounds.len()
+            task.rounds_done()
         );
     }
     Ok(task)
@@ -386,7 +387,7 @@ async fn tell_settlement(
         format!(
             "task {} {ended} after {} rounds",
             task.id,
-            task.rounds.len()
+            task.rounds_done()
         ),
     );
     let view = |p: &Participant| task.participants.iter().find(|v| v.account == p.address());
