@@ -127,13 +127,26 @@ async fn start_workloads<H: Host>(
     } else {
         None
     };
+    // The storage devices, as planned: the storage agents' and the adversaries'.
+    let storage: Vec<AgentDevice> = crate::agents::plan(args)
+        .iter()
+        .zip(agent_devices)
+        .filter(|(planned, _)| plexus_agent::config::is_storage_class(planned.class))
+        .map(|(_, device)| device.clone())
+        .collect();
+    let sharers: Vec<_> = storage
+        .iter()
+        .filter(|(_, role)| role == adversaries::Adversary::ReplicaSharer.name())
+        .map(|(key, _)| *key)
+        .collect();
     let storage = storage_demo::start(
         host.as_ref(),
         home,
         &net.node.chain,
         api,
         args.storage_agents,
-        &agent_devices[args.agents..],
+        &storage,
+        &sharers,
     )?;
     Ok(Workloads {
         training,

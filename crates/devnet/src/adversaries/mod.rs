@@ -9,6 +9,7 @@ mod griefer;
 mod honest;
 mod kinds;
 mod links;
+mod sharer;
 mod sleeper;
 mod spammer;
 
@@ -72,6 +73,7 @@ pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
             Adversary::ChallengeGriefer => {
                 tokio::spawn(griefer::run(stage.clone(), stop_rx.clone()))
             }
+            Adversary::ReplicaSharer => tokio::spawn(sharer::run(stage.clone(), stop_rx.clone())),
             _ => continue,
         };
         tasks.push((*kind, task));
