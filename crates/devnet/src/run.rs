@@ -390,7 +390,7 @@ pub async fn run<H: Host>(
 }
 
 /// Starts the adversaries that are strangers to the network (not agents), paying from the
-/// attacker's account.
+/// attacker's account (and the replica sharer's watcher, see [`adversaries::start`]).
 fn start_strangers<H: Host>(
     host: &Arc<H>,
     home: &Path,
@@ -398,14 +398,10 @@ fn start_strangers<H: Host>(
     args: &DevnetArgs,
     agent_devices: &[AgentDevice],
 ) -> anyhow::Result<adversaries::Running> {
-    let kinds: Vec<adversaries::Adversary> = args
-        .cheaters
-        .kinds
-        .iter()
-        .copied()
-        .filter(|k| k.agents().is_none())
-        .collect();
-    let attacker = if kinds.is_empty() {
+    let kinds = &args.cheaters.kinds;
+    // Agents' adversaries need no attacker account (the replica sharer's still watches the
+    // chain from here).
+    let attacker = if kinds.iter().all(|k| k.agents().is_some()) {
         plexus_types::SecretKey::generate()
     } else {
         host.secret(adversaries::ATTACKER).with_context(|| {
@@ -424,5 +420,5 @@ fn start_strangers<H: Host>(
         attacker,
         devices: agent_devices.to_vec(),
     };
-    Ok(adversaries::start(stage, &kinds))
+    Ok(adversaries::start(stage, kinds))
 }

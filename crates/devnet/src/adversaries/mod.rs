@@ -61,7 +61,8 @@ pub struct Running {
     )>,
 }
 
-/// Starts the stranger adversaries among `kinds` (the agents' start with the agents).
+/// Starts the stranger adversaries among `kinds` (the agents' start with the agents), and
+/// the replica sharer's watcher, which must see every block to tell its devices' pay apart.
 pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stage = Arc::new(stage);

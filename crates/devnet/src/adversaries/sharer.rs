@@ -175,7 +175,7 @@ fn report<C>(stage: &Stage<C>, log: &SharerLog) -> anyhow::Result<AdversaryRepor
             .collect();
         let assigned = log.assigned.values().filter(|a| a.contains(key)).count();
         outcome.push(format!(
-            "device {} declares {} ({}), whose server does not hold its key: assigned replicas of {assigned} blobs, failed audits in epochs {failed:?}, paid {}",
+            "device {} declares {} ({}), whose server does not hold its key: assigned a replica of {assigned} blob(s), failed audits in epochs {failed:?}, paid {}",
             short(key),
             declared.as_deref().unwrap_or("(not registered)"),
             if declared.as_deref() == Some(endpoint.as_str()) { "the server's" } else { "NOT the server's" },
