@@ -150,14 +150,72 @@ pub(super) async fn run<C: Client>(
             changed = heights.changed() => if changed.is_err() { break },
         }
     }
-    report(&stage, &log)
+    let audits = audit_shared_endpoint(&stage, &log).await?;
+    report(&stage, &log, audits)
 }
+
+/// What auditing the shared endpoint showed once the run stopped: the blob it keeps for the
+/// server, then the result of an audit as the oracle sends it for each device, the server's
+/// first (`Ok`: the bytes proved; `Err`: why it was refused).
+type SharedAudits = Option<(Hash, Vec<(PublicKey, Result<u64, String>)>)>;
+
+/// Audits every device of the sharer at the shared endpoint, for a blob its server keeps a
+/// replica of: the server holds the bytes, and only its own key.
+async fn audit_shared_endpoint<C>(
+    stage: &Stage<C>,
+    log: &SharerLog,
+) -> anyhow::Result<SharedAudits> {
+    let server = log.sharers[0];
+    let store = stage.chain.store();
+    let Some(deal) = query::open_storage_deals(store)?
+        .into_iter()
+        .find(|d| d.providers.contains(&server))
+    else {
+        return Ok(None);
+    };
+    let endpoint = query::device(store, &server)?
+        .map(|d| d.capabilities.endpoint)
+        .unwrap_or_default();
+    let chain_id = stage.chain.status().chain_id;
+    let client = plexus_blobs::client::BlobClient::new();
+    let id = plexus_blobs::BlobId(deal.blob.0);
+    let mut results = Vec::new();
+    for device in &log.sharers {
+        let nonce = blake3::derive_key("plexus devnet replica sharer audit", device.as_bytes());
+        let groups = plexus_blobs::retrievability::challenge_groups(id, deal.size, &nonce, 8);
+        let check = plexus_blobs::answer_auth::AnswerCheck {
+            chain_id: chain_id.clone(),
+            device: *device,
+            nonce,
+        };
+        let answer = client
+            .challenge(
+                &endpoint,
+                id,
+                deal.size,
+                &groups,
+                AUDIT_DEADLINE,
+                Some(&check),
+            )
+            .await
+            .map_err(|e| e.to_string());
+        results.push((*device, answer));
+    }
+    Ok(Some((deal.blob, results)))
+}
+
+/// As long as the oracle gives a device to answer.
+const AUDIT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn short(key: &PublicKey) -> String {
     key.to_string().chars().take(12).collect()
 }
 
-fn report<C>(stage: &Stage<C>, log: &SharerLog) -> anyhow::Result<AdversaryReport> {
+fn report<C>(
+    stage: &Stage<C>,
+    log: &SharerLog,
+    audits: SharedAudits,
+) -> anyhow::Result<AdversaryReport> {
     let store = stage.chain.store();
     let server = log.sharers[0];
     let endpoint = query::device(store, &server)?
@@ -190,6 +248,26 @@ fn report<C>(stage: &Stage<C>, log: &SharerLog) -> anyhow::Result<AdversaryRepor
             log.assigned.get(blob).map_or(0, BTreeSet::len)
         ));
     }
+    // The server proves the blob for itself; no other device's audit may pass there.
+    let mut audits_refused = true;
+    match &audits {
+        Some((blob, results)) => {
+            let said: Vec<String> = results
+                .iter()
+                .map(|(device, answer)| match answer {
+                    Ok(bytes) => format!("{} proved {bytes} bytes", short(device)),
+                    Err(e) => format!("{} refused ({e})", short(device)),
+                })
+                .collect();
+            audits_refused = results.iter().skip(1).all(|(_, a)| a.is_err());
+            outcome.push(format!(
+                "audits at the shared endpoint, which keeps blob {} for the server, once the run stopped: {}",
+                short_hash(blob),
+                said.join("; ")
+            ));
+        }
+        None => outcome.push("its server keeps no replica to audit at the end".into()),
+    }
     let honest_best = log
         .paid
         .iter()
@@ -216,7 +294,7 @@ fn report<C>(stage: &Stage<C>, log: &SharerLog) -> anyhow::Result<AdversaryRepor
             short(&server)
         ),
         outcome,
-        held: log.held(),
+        held: log.held() && audits_refused,
     })
 }
 
