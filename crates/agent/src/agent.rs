@@ -192,10 +192,10 @@ impl Agent {
     }
 
     /// What the device registers as: its class, cell, stake, hardware and, once its service
-    /// listens, its endpoint.
+    /// listens, its endpoint (the configured `blob_endpoint` if any, else where it listens).
     fn declaration(&self) -> Declaration {
         let mut capabilities = self.hardware.to_capabilities();
-        if let Some(endpoint) = self.endpoint.get() {
+        if let Some(endpoint) = self.config.blob_endpoint.as_ref().or(self.endpoint.get()) {
             capabilities.endpoint = endpoint.clone();
         }
         Declaration {

@@ -74,6 +74,11 @@ pub struct AgentConfig {
     pub blob_listen: std::net::SocketAddr,
     /// For a storage class: blob services to fetch assigned blobs from after the node.
     pub blob_sources: Vec<String>,
+    /// The endpoint the device declares on chain for its service, when others reach it at
+    /// another address than `blob_listen` (behind a port forward or a reverse proxy); `None`:
+    /// where it listens. Audits go to the declared endpoint and must come back signed by this
+    /// device's key, so declaring a server that does not hold the key fails every audit.
+    pub blob_endpoint: Option<String>,
     /// Local data for federated training: the agent joins the training tasks whose dataset
     /// one of these names, and trains on that file.
     pub learn: Vec<crate::learning::LearnData>,
@@ -158,6 +163,7 @@ struct ConfigFile {
     blob_listen: String,
     #[serde(default)]
     blob_sources: Vec<String>,
+    blob_endpoint: Option<String>,
     #[serde(default)]
     learn: Vec<crate::learning::LearnData>,
     bidding: Option<BiddingFile>,
@@ -262,6 +268,10 @@ impl TryFrom<ConfigFile> for AgentConfig {
             .into_iter()
             .map(|s| url("blob_sources", s))
             .collect::<Result<Vec<_>, _>>()?;
+        let blob_endpoint = file
+            .blob_endpoint
+            .map(|e| url("blob_endpoint", e))
+            .transpose()?;
         let bidding = file.bidding.map(BiddingFile::check).transpose()?;
         if bidding.is_some() && class_by_name(&file.class).is_none() {
             return Err(ConfigError::BiddingNotCompute { class: file.class });
@@ -276,6 +286,7 @@ impl TryFrom<ConfigFile> for AgentConfig {
             auto_claim: file.auto_claim,
             blob_listen,
             blob_sources,
+            blob_endpoint,
             learn: file.learn,
             bidding,
         })
@@ -366,6 +377,10 @@ auto_claim = true
 # (http://<blob_listen>/v1/bandwidth/...), declared the same way.
 blob_listen = "{DEFAULT_BLOB_LISTEN}"
 blob_sources = []
+# Declare this URL as the endpoint instead, when others reach blob_listen at another address
+# (a port forward, a reverse proxy). Audits sent there must be answered with this device's
+# key, so it must lead to this agent.
+# blob_endpoint = "https://blobs.example.org"
 
 # Federated training: for each local data file, the dataset name of the training tasks it
 # may train (CSV with the label last on each line, or NPY with the label in the last
@@ -538,6 +553,35 @@ mod tests {
             Err(ConfigError::BadUrl { key: "node", .. })
         ));
         assert!(matches!(with("oracles", "[]"), Err(ConfigError::NoOracles)));
+    }
+
+    #[test]
+    fn a_blob_endpoint_is_optional_and_must_be_a_url() {
+        assert_eq!(
+            with("node", "\"http://127.0.0.1:26650\"")
+                .unwrap()
+                .blob_endpoint,
+            None
+        );
+        let text = format!(
+            "{}\nblob_endpoint = \"https://blobs.example.org/\"",
+            AgentConfig::template()
+        );
+        assert_eq!(
+            AgentConfig::parse(&text).unwrap().blob_endpoint.as_deref(),
+            Some("https://blobs.example.org")
+        );
+        let text = format!(
+            "{}\nblob_endpoint = \"blobs.example.org\"",
+            AgentConfig::template()
+        );
+        assert!(matches!(
+            AgentConfig::parse(&text),
+            Err(ConfigError::BadUrl {
+                key: "blob_endpoint",
+                ..
+            })
+        ));
     }
 
     #[test]

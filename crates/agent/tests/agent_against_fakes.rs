@@ -413,3 +413,23 @@ async fn run_keeps_retrying_while_the_node_is_down_and_still_stops_on_shutdown()
     .await;
     assert!(matches!(stopped, Ok(Ok(()))));
 }
+
+#[tokio::test]
+async fn a_device_given_a_blob_endpoint_declares_it_rather_than_where_it_listens() {
+    let fakes = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fakes.config(dir.path(), "storage-small");
+    config.blob_listen = ([127, 0, 0, 1], 0).into();
+    config.blob_endpoint = Some("https://blobs.example.org".into());
+    let agent = agent(config, Behaviour::Honest);
+    agent.start_service().await.unwrap();
+    let listening = agent.endpoint().expect("a storage device serves its blobs");
+    agent.register_if_needed().await.unwrap();
+
+    let net = fakes.net();
+    let Body::RegisterDevice { capabilities, .. } = &net.txs[0].body else {
+        panic!("expected RegisterDevice, got {:?}", net.txs[0].body);
+    };
+    assert_eq!(capabilities.endpoint, "https://blobs.example.org");
+    assert_ne!(capabilities.endpoint, listening);
+}

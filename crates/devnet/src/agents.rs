@@ -156,6 +156,8 @@ pub fn start_agents(
 ) -> anyhow::Result<(Vec<AgentDevice>, Vec<tokio::task::JoinHandle<()>>)> {
     let mut devices = Vec::new();
     let mut tasks = Vec::new();
+    // The replica sharer's blob server: its first device runs it, the others declare it.
+    let mut shared_endpoint: Option<String> = None;
     for (i, agent) in plan(args).into_iter().enumerate() {
         let class = agent.class;
         let stake = plexus_ledger::default_device_classes()
@@ -163,24 +165,37 @@ pub fn start_agents(
             .find(|c| c.name == class)
             .map(|c| c.min_stake)
             .unwrap_or(Amount::plx(100));
+        let data_dir = files.home.join("agents").join(format!("agent-{i}"));
+        // Any free port: the agent declares where it listens when it registers. Each
+        // bandwidth device is a link of its own, so it gets a loopback address of its own
+        // (devices tested at one address are paid as one).
+        let mut blob_listen = SocketAddr::from(match (class, agent.role.as_str()) {
+            // The link sharer's devices: one address.
+            ("bw-home", "link-sharer") => ([127, 0, 0, 9], 0),
+            ("bw-home", _) => ([127, 0, 0, 10 + i as u8], 0),
+            _ => ([127, 0, 0, 1], 0),
+        });
+        let mut blob_endpoint = None;
+        if agent.role == Adversary::ReplicaSharer.name() {
+            match &shared_endpoint {
+                Some(endpoint) => blob_endpoint = Some(endpoint.clone()),
+                None => {
+                    blob_listen.set_port(shared_port(&data_dir)?);
+                    shared_endpoint = Some(format!("http://{blob_listen}"));
+                }
+            }
+        }
         let config = AgentConfig {
             node: format!("http://{}", apis[i % apis.len()]),
             oracles: vec![format!("http://{}", args.oracle)],
-            data_dir: files.home.join("agents").join(format!("agent-{i}")),
+            data_dir,
             class: class.to_string(),
             h3_cell: CELLS[i % CELLS.len()],
             stake,
             auto_claim: true,
-            // Any free port: the agent declares where it listens when it registers. Each
-            // bandwidth device is a link of its own, so it gets a loopback address of its own
-            // (devices tested at one address are paid as one).
-            blob_listen: SocketAddr::from(match (class, agent.role.as_str()) {
-                // The link sharer's devices: one address.
-                ("bw-home", "link-sharer") => ([127, 0, 0, 9], 0),
-                ("bw-home", _) => ([127, 0, 0, 10 + i as u8], 0),
-                _ => ([127, 0, 0, 1], 0),
-            }),
+            blob_listen,
             blob_sources: Vec::new(),
+            blob_endpoint,
             learn: Vec::new(),
             // Compute agents sell their time to the marketplace, each at its own prices.
             bidding: agent.bidding,
@@ -200,4 +215,23 @@ pub fn start_agents(
         }));
     }
     Ok((devices, tasks))
+}
+
+/// The port of the replica sharer's blob server: the one it had, kept in its data directory so
+/// that a resumed devnet's devices declare the endpoint the chain holds, else a free one.
+fn shared_port(data_dir: &std::path::Path) -> anyhow::Result<u16> {
+    let file = data_dir.join("shared-port");
+    if let Some(port) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+    {
+        return Ok(port);
+    }
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .context("finding a free port for the replica sharer's blob server")?
+        .port();
+    std::fs::create_dir_all(data_dir)?;
+    plexus_durable::write_durably(&file, port.to_string().as_bytes())?;
+    Ok(port)
 }

@@ -127,13 +127,26 @@ async fn start_workloads<H: Host>(
     } else {
         None
     };
+    // The storage devices, as planned: the storage agents' and the adversaries'.
+    let storage: Vec<AgentDevice> = crate::agents::plan(args)
+        .iter()
+        .zip(agent_devices)
+        .filter(|(planned, _)| plexus_agent::config::is_storage_class(planned.class))
+        .map(|(_, device)| device.clone())
+        .collect();
+    let sharers: Vec<_> = storage
+        .iter()
+        .filter(|(_, role)| role == adversaries::Adversary::ReplicaSharer.name())
+        .map(|(key, _)| *key)
+        .collect();
     let storage = storage_demo::start(
         host.as_ref(),
         home,
         &net.node.chain,
         api,
         args.storage_agents,
-        &agent_devices[args.agents..],
+        &storage,
+        &sharers,
     )?;
     Ok(Workloads {
         training,
@@ -377,7 +390,7 @@ pub async fn run<H: Host>(
 }
 
 /// Starts the adversaries that are strangers to the network (not agents), paying from the
-/// attacker's account.
+/// attacker's account (and the replica sharer's watcher, see [`adversaries::start`]).
 fn start_strangers<H: Host>(
     host: &Arc<H>,
     home: &Path,
@@ -385,14 +398,10 @@ fn start_strangers<H: Host>(
     args: &DevnetArgs,
     agent_devices: &[AgentDevice],
 ) -> anyhow::Result<adversaries::Running> {
-    let kinds: Vec<adversaries::Adversary> = args
-        .cheaters
-        .kinds
-        .iter()
-        .copied()
-        .filter(|k| k.agents().is_none())
-        .collect();
-    let attacker = if kinds.is_empty() {
+    let kinds = &args.cheaters.kinds;
+    // Agents' adversaries need no attacker account (the replica sharer's still watches the
+    // chain from here).
+    let attacker = if kinds.iter().all(|k| k.agents().is_some()) {
         plexus_types::SecretKey::generate()
     } else {
         host.secret(adversaries::ATTACKER).with_context(|| {
@@ -411,5 +420,5 @@ fn start_strangers<H: Host>(
         attacker,
         devices: agent_devices.to_vec(),
     };
-    Ok(adversaries::start(stage, &kinds))
+    Ok(adversaries::start(stage, kinds))
 }

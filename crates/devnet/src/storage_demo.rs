@@ -11,7 +11,7 @@ use plexus_chain::Chain;
 use plexus_durable::write_durably;
 use plexus_ledger::storage::Candidate;
 use plexus_ledger::{query, TxCode};
-use plexus_types::{Address, Amount, Body, Hash, SecretKey, UnsignedTx};
+use plexus_types::{Address, Amount, Body, Hash, PublicKey, SecretKey, UnsignedTx};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,15 +24,17 @@ const DEMO_DEAL_EPOCHS: u64 = 1_000;
 /// The demo blob's file in a devnet home.
 pub const DEMO_BLOB_FILE: &str = "devnet-blob.bin";
 
-/// Starts the storage demo when storage agents run: `after_compute` are the devices started
-/// after the compute agents' (the storage agents', then the bandwidth agents').
+/// Starts the storage demo when storage agents run: `storage` are the storage devices of the
+/// devnet's agents (honest, cheating, and the adversaries'), `sharers` those of the replica
+/// sharer, the one that runs its blob server first.
 pub fn start(
     keys: &impl Keys,
     home: &Path,
     chain: &Arc<Chain>,
     api: SocketAddr,
     storage_agents: usize,
-    after_compute: &[AgentDevice],
+    storage: &[AgentDevice],
+    sharers: &[PublicKey],
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
     if storage_agents == 0 {
         return Ok(None);
@@ -44,18 +46,22 @@ pub fn start(
         )
     })?;
     let replicas = storage_agents.min(3) as u32;
-    let storage_devices: Vec<_> = after_compute.iter().map(|(k, _)| *k).collect();
-    let cheaters: Vec<_> = after_compute
-        .iter()
-        .filter(|(_, b)| b == "drop-replicas")
-        .map(|(k, _)| *k)
-        .collect();
-    let blob = demo_blob(home, &storage_devices, &cheaters, replicas as usize)?;
+    let cast = DemoCast {
+        storage: storage.iter().map(|(k, _)| *k).collect(),
+        droppers: storage
+            .iter()
+            .filter(|(_, b)| b == "drop-replicas")
+            .map(|(k, _)| *k)
+            .collect(),
+        sharers: sharers.to_vec(),
+    };
+    let blob = demo_blob(home, &cast, replicas)?;
     Ok(Some(tokio::spawn(storage_demo(
         chain.clone(),
         api,
         client,
         replicas,
+        cast.storage.len(),
         blob,
     ))))
 }
@@ -75,39 +81,78 @@ pub async fn settle(task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>) {
     }
 }
 
+/// The storage devices the demo blob is picked for.
+struct DemoCast {
+    storage: Vec<PublicKey>,
+    /// Devices that drop their replicas.
+    droppers: Vec<PublicKey>,
+    /// The replica sharer's devices, its server first; they declare one endpoint.
+    sharers: Vec<PublicKey>,
+}
+
+impl DemoCast {
+    /// The devices as the assignment rule will see them. Each devnet agent has an owner of its
+    /// own and its own port, so a stand-in owner per device (its key's address) spreads them
+    /// as the chain will, and only the sharer's devices share an endpoint.
+    fn candidates(&self) -> Vec<Candidate> {
+        self.storage
+            .iter()
+            .map(|key| Candidate {
+                key: *key,
+                owner: Address::from_public_key(key),
+                endpoint: if self.sharers.contains(key) {
+                    "sharer".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect()
+    }
+
+    /// Whether a deal of `blob` shows the cheats: a dropper (if any) is assigned a replica,
+    /// and, if the sharer runs, the blob's ranking without the spread rule would give its
+    /// devices two replicas, the better ranked being one that declares the server's endpoint
+    /// without running it. The spread rule then assigns that one, whose audits the server
+    /// cannot answer, and its failure hands the replica to the server, which is paid as one.
+    fn shown_by(&self, blob: &Hash, replicas: u32, candidates: &[Candidate]) -> bool {
+        let assigned = plexus_ledger::storage::assignment(blob, replicas, candidates);
+        let dropper =
+            self.droppers.is_empty() || self.droppers.iter().any(|c| assigned.contains(c));
+        dropper && (self.sharers.len() < 2 || self.sharer_ranks_twice(blob, replicas, candidates))
+    }
+
+    fn sharer_ranks_twice(&self, blob: &Hash, replicas: u32, candidates: &[Candidate]) -> bool {
+        let mut ranked: Vec<(Hash, PublicKey)> = candidates
+            .iter()
+            .map(|c| (plexus_ledger::storage::rank(blob, &c.key), c.key))
+            .collect();
+        ranked.sort();
+        let top: Vec<PublicKey> = ranked
+            .iter()
+            .take(replicas as usize)
+            .map(|(_, k)| *k)
+            .filter(|k| self.sharers.contains(k))
+            .collect();
+        top.len() >= 2 && top[0] != self.sharers[0]
+    }
+}
+
 /// The demo blob's file in a devnet home, made once and kept, so a resumed devnet finds the
-/// same blob. Its first bytes are a counter, chosen so that the chain's assignment rule puts
-/// a cheating storage device (if any) among the first `replicas`: the demo then shows one
-/// caught rather than, by chance, leaving it idle.
-fn demo_blob(
-    home: &std::path::Path,
-    storage_devices: &[plexus_types::PublicKey],
-    cheaters: &[plexus_types::PublicKey],
-    replicas: usize,
-) -> anyhow::Result<std::path::PathBuf> {
+/// same blob. Its first bytes are a counter, chosen so that a deal of it shows the cheats
+/// that run (see [`DemoCast::shown_by`]) rather than, by chance, leaving them idle.
+fn demo_blob(home: &Path, cast: &DemoCast, replicas: u32) -> anyhow::Result<std::path::PathBuf> {
     let path = home.join(DEMO_BLOB_FILE);
     if path.exists() {
         return Ok(path);
     }
-    // The provider set in registration order, as the rule reads it. Each devnet agent has an
-    // owner of its own and its own port, so no two devices share either: a stand-in owner per
-    // device (its key's address) spreads them exactly as the chain will.
-    let candidates: Vec<Candidate> = storage_devices
-        .iter()
-        .map(|key| Candidate {
-            key: *key,
-            owner: Address::from_public_key(key),
-            endpoint: String::new(),
-        })
-        .collect();
+    let candidates = cast.candidates();
     let mut bytes = vec![0u8; DEMO_BLOB_BYTES];
     let mut xof = blake3::Hasher::new_derive_key("plexus devnet demo blob").finalize_xof();
     xof.fill(&mut bytes);
     for counter in 0u64..100_000 {
         bytes[..8].copy_from_slice(&counter.to_le_bytes());
         let blob = Hash(*blake3::hash(&bytes).as_bytes());
-        let first = plexus_ledger::storage::assignment(&blob, replicas as u32, &candidates);
-        if cheaters.is_empty() || cheaters.iter().any(|c| first.contains(c)) {
+        if cast.shown_by(&blob, replicas, &candidates) {
             break;
         }
     }
@@ -115,13 +160,15 @@ fn demo_blob(
     Ok(path)
 }
 
-/// Puts the demo blob on the node and, once enough storage devices are active, makes a deal
-/// for `replicas` copies paid by the storage client (unless an open one exists already).
+/// Puts the demo blob on the node and, once the `devices` storage devices it was picked for
+/// are active, makes a deal for `replicas` copies paid by the storage client (unless an open
+/// one exists already).
 async fn storage_demo(
     chain: Arc<Chain>,
     api: SocketAddr,
     client: SecretKey,
     replicas: u32,
+    devices: usize,
     blob_path: std::path::PathBuf,
 ) -> anyhow::Result<()> {
     let prepared = {
@@ -153,7 +200,7 @@ async fn storage_demo(
             })
             .count())
     };
-    while storage_devices()? < replicas as usize {
+    while storage_devices()? < devices.max(replicas as usize) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let who = Address::from_public_key(&client.public_key());
@@ -187,5 +234,96 @@ async fn storage_demo(
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_ledger::storage::{assignment, rank, spread};
+
+    fn key(seed: u8) -> PublicKey {
+        SecretKey::from_seed([seed; 32]).public_key()
+    }
+
+    /// Three honest storage devices, and the sharer's server (4) and declarer (5).
+    fn cast() -> DemoCast {
+        DemoCast {
+            storage: (1..=5).map(key).collect(),
+            droppers: Vec::new(),
+            sharers: vec![key(4), key(5)],
+        }
+    }
+
+    fn picked(cast: &DemoCast, candidates: &[Candidate]) -> Hash {
+        (0u64..1_000)
+            .map(|n| Hash::of(&n.to_le_bytes()))
+            .find(|blob| cast.shown_by(blob, 3, candidates))
+            .expect("a blob that shows the cheats among the first thousand")
+    }
+
+    #[test]
+    fn the_demo_blob_ranks_the_sharer_twice_and_the_spread_rule_assigns_it_one_replica() {
+        let cast = cast();
+        let candidates = cast.candidates();
+        let blob = picked(&cast, &candidates);
+        let mut ranked = candidates.clone();
+        ranked.sort_by_key(|c| rank(&blob, &c.key));
+        let unspread = ranked[..3].iter().filter(|c| cast.sharers.contains(&c.key));
+        assert_eq!(unspread.count(), 2, "without the rule it would keep two");
+
+        let assigned = assignment(&blob, 3, &candidates);
+        assert_eq!(assigned.len(), 3);
+        let sharers: Vec<_> = assigned
+            .iter()
+            .filter(|k| cast.sharers.contains(k))
+            .collect();
+        assert_eq!(
+            sharers,
+            vec![&key(5)],
+            "one replica, to the device without the server"
+        );
+
+        // The declarer fails its audits and leaves; its replacement is the server, whose
+        // endpoint no replica that stays declares.
+        let kept: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| assigned.contains(&c.key) && c.key != key(5))
+            .cloned()
+            .collect();
+        let free: Vec<Candidate> = ranked
+            .into_iter()
+            .filter(|c| !assigned.contains(&c.key))
+            .collect();
+        assert_eq!(spread(free, &kept).first(), Some(&key(4)));
+    }
+
+    #[test]
+    fn a_blob_whose_ranking_puts_the_sharers_server_first_is_not_picked() {
+        let cast = cast();
+        let candidates = cast.candidates();
+        for n in 0u64..1_000 {
+            let blob = Hash::of(&n.to_le_bytes());
+            let mut ranked: Vec<PublicKey> = cast.storage.clone();
+            ranked.sort_by_key(|k| rank(&blob, k));
+            let server_first = ranked[..3]
+                .iter()
+                .find(|k| cast.sharers.contains(k))
+                .is_some_and(|k| *k == key(4));
+            if server_first {
+                assert!(!cast.shown_by(&blob, 3, &candidates));
+            }
+        }
+    }
+
+    #[test]
+    fn a_dropper_is_assigned_by_the_demo_blob_as_before() {
+        let cast = DemoCast {
+            droppers: vec![key(2)],
+            ..cast()
+        };
+        let candidates = cast.candidates();
+        let blob = picked(&cast, &candidates);
+        assert!(assignment(&blob, 3, &candidates).contains(&key(2)));
     }
 }

@@ -168,6 +168,7 @@ impl World {
             auto_claim: true,
             blob_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_sources: Vec::new(),
+            blob_endpoint: None,
             learn: Vec::new(),
             bidding,
         };

@@ -164,10 +164,11 @@ async fn node_status(State(net): State<Shared>) -> Json<Value> {
 
 async fn chain(State(net): State<Shared>) -> Json<Value> {
     let net = net.lock().unwrap();
-    let classes: Vec<Value> = plexus_proofs::compute::COMPUTE_CLASSES
+    let mut classes: Vec<Value> = plexus_proofs::compute::COMPUTE_CLASSES
         .iter()
         .map(|c| json!({ "name": c.name, "resource": "compute", "min_stake": net.min_stake.to_string(), "capacity_units": c.capacity_units }))
         .collect();
+    classes.push(json!({ "name": "storage-small", "resource": "storage", "min_stake": net.min_stake.to_string(), "capacity_units": 1 }));
     Json(json!({
         "chain_id": CHAIN_ID, "genesis_time_ms": 0,
         "params": { "min_fee": "10", "max_tx_bytes": 65536, "max_block_bytes": 1048576 },

@@ -9,6 +9,7 @@ mod griefer;
 mod honest;
 mod kinds;
 mod links;
+mod sharer;
 mod sleeper;
 mod spammer;
 
@@ -60,7 +61,8 @@ pub struct Running {
     )>,
 }
 
-/// Starts the stranger adversaries among `kinds` (the agents' start with the agents).
+/// Starts the stranger adversaries among `kinds` (the agents' start with the agents), and
+/// the replica sharer's watcher, which must see every block to tell its devices' pay apart.
 pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stage = Arc::new(stage);
@@ -72,6 +74,7 @@ pub fn start<C: Client>(stage: Stage<C>, kinds: &[Adversary]) -> Running {
             Adversary::ChallengeGriefer => {
                 tokio::spawn(griefer::run(stage.clone(), stop_rx.clone()))
             }
+            Adversary::ReplicaSharer => tokio::spawn(sharer::run(stage.clone(), stop_rx.clone())),
             _ => continue,
         };
         tasks.push((*kind, task));
