@@ -58,7 +58,8 @@ async fn fetch(node: &NodeClient, dir: &Path, id: &Hash, limit: u64) -> anyhow::
 
 /// Rechecks every published output of job `id` against a local run of the job.
 pub async fn verify(node: &NodeClient, id: u64, dir: &Path) -> anyhow::Result<Vec<LeaseCheck>> {
-    let view = crate::cmd_job::order(node, id).await?;
+    let view: plexus_client::views::OrderView =
+        node.get(&format!("/v1/market/orders/{id}")).await?;
     let spec_bytes = fetch(node, dir, &view.order.terms.spec, MAX_SPEC_BYTES as u64).await?;
     let spec = JobSpec::from_toml(&String::from_utf8_lossy(&spec_bytes))
         .with_context(|| format!("job {id}'s spec"))?;

@@ -1,7 +1,7 @@
 //! The devnet's provider agents: compute, storage and bandwidth devices, honest or cheating
 //! as the options ask, each an agent task talking to the validators in turn.
 
-use crate::adversaries::Adversary;
+use crate::cheaters::Adversary;
 use crate::home::provider_name;
 use crate::host::Keys;
 use crate::options::DevnetArgs;

@@ -19,6 +19,8 @@ const DEVNET_CHAIN_ID: &str = "plexus-devnet";
 
 /// The account that pays for the demo blob's storage deal.
 pub const STORAGE_CLIENT: &str = "storage-client";
+/// The account the devnet's stranger adversaries pay from.
+pub const ATTACKER: &str = "attacker";
 
 /// Block cadence while agents run: epochs are counted in blocks, so they need a steady pace.
 const AGENT_BLOCK_MS: u64 = 250;
@@ -165,7 +167,7 @@ fn genesis_accounts(keys: &impl Keys) -> anyhow::Result<(Vec<GenesisAccount>, Ad
     }
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
     key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
-    key(crate::adversaries::ATTACKER, Amount::plx(1_000_000))?;
+    key(ATTACKER, Amount::plx(1_000_000))?;
     for i in 0..crate::training::MAX_LEARNERS {
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }

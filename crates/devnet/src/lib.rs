@@ -7,6 +7,7 @@
 mod adversaries;
 mod agents;
 pub mod bench;
+mod cheaters;
 mod home;
 pub mod host;
 mod jobs;

@@ -1,6 +1,6 @@
 //! The devnet's command-line options and the checks between them.
 
-use crate::adversaries::{Adversary, Cheaters};
+use crate::cheaters::{Adversary, Cheaters};
 use anyhow::bail;
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -247,6 +247,29 @@ async fn finish_jobs<H: Host>(
     })
 }
 
+/// Stops the oracle and every validator, then compares their chains.
+async fn stop_network(net: Network) -> anyhow::Result<Vec<crate::summary::ValidatorSummary>> {
+    let Network {
+        node,
+        others,
+        oracle,
+        ..
+    } = net;
+    if let Some(o) = oracle {
+        o.shutdown().await;
+    }
+    let mut chains = vec![(node.api_addr, node.chain.clone())];
+    chains.extend(others.iter().map(|o| (o.api_addr, o.chain.clone())));
+    node.shutdown().await?;
+    for (i, other) in others.into_iter().enumerate() {
+        other
+            .shutdown()
+            .await
+            .with_context(|| format!("stopping validator {}", i + 1))?;
+    }
+    summarize_validators(&chains)
+}
+
 /// Stops the participants and finds the task (a failure is a warning).
 async fn finish_training(
     run: Option<training::TrainingRun>,
@@ -321,25 +344,7 @@ pub async fn run<H: Host>(
     stop.store(true, Ordering::SeqCst);
     progress.abort();
     let _ = traffic.await;
-    let Network {
-        node,
-        others,
-        oracle,
-        ..
-    } = net;
-    if let Some(o) = oracle {
-        o.shutdown().await;
-    }
-    let mut chains = vec![(node.api_addr, chain.clone())];
-    chains.extend(others.iter().map(|o| (o.api_addr, o.chain.clone())));
-    node.shutdown().await?;
-    for (i, other) in others.into_iter().enumerate() {
-        other
-            .shutdown()
-            .await
-            .with_context(|| format!("stopping validator {}", i + 1))?;
-    }
-    let validator_summaries = summarize_validators(&chains)?;
+    let validator_summaries = stop_network(net).await?;
 
     let mut summary = summarize(RunFacts {
         home,

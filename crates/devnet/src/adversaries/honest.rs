@@ -3,28 +3,10 @@
 //! and how much the honest storage devices hold on disk.
 
 use crate::agents::AgentDevice;
+use crate::cheaters::HonestHarm;
 use crate::summary::Summary;
 use plexus_ledger::query;
-use plexus_types::PublicKey;
-use serde::Serialize;
 use std::path::Path;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HonestHarm {
-    pub honest_devices: usize,
-    /// Honest devices whose stake was slashed.
-    pub stake_slashed: Vec<PublicKey>,
-    /// Results of honest providers shown wrong (each a bond slashed).
-    pub results_rejected: u32,
-    /// Honest compute and bandwidth devices that earned nothing though epochs were finalized.
-    pub unpaid: Vec<PublicKey>,
-    /// Accepted outputs a local re-execution did not give.
-    pub wrong_results_accepted: usize,
-    /// Bytes under the honest storage agents' data directories.
-    pub storage_disk_bytes: u64,
-    /// None of the above happened.
-    pub unharmed: bool,
-}
 
 /// Bytes of the files under `dir`, 0 when there is none.
 pub fn disk_bytes(dir: &Path) -> u64 {
@@ -104,17 +86,4 @@ pub fn honest_harm(
     harm.unharmed =
         harm.stake_slashed.is_empty() && harm.results_rejected == 0 && harm.unpaid.is_empty();
     Ok(harm)
-}
-
-pub fn print(h: &HonestHarm) {
-    println!(
-        "honest providers ({} devices): {} stakes slashed · {} results shown wrong · {} compute or bandwidth devices unpaid · {} wrong results accepted · storage on disk {:.1} MiB — {}",
-        h.honest_devices,
-        h.stake_slashed.len(),
-        h.results_rejected,
-        h.unpaid.len(),
-        h.wrong_results_accepted,
-        h.storage_disk_bytes as f64 / (1u64 << 20) as f64,
-        if h.unharmed { "unharmed" } else { "HARMED" }
-    );
 }

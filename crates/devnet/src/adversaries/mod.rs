@@ -7,38 +7,21 @@
 mod checks;
 mod griefer;
 mod honest;
-mod kinds;
 mod links;
 mod sharer;
 mod sleeper;
 mod spammer;
 
-pub use honest::{honest_harm, HonestHarm};
-pub use kinds::{Adversary, Cheaters};
+pub use crate::cheaters::{Adversary, AdversaryReport};
+pub use crate::home::ATTACKER;
+pub use honest::honest_harm;
 
 use crate::agents::AgentDevice;
 use crate::host::Client;
 use plexus_chain::Chain;
 use plexus_types::SecretKey;
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// The account the stranger adversaries pay from (funded at genesis).
-pub const ATTACKER: &str = "attacker";
-
-/// What one adversary tried and what came of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AdversaryReport {
-    pub kind: Adversary,
-    /// What it tried, in a line.
-    pub tried: String,
-    /// What came of it, a line each.
-    pub outcome: Vec<String>,
-    /// Whether the network held: nothing it did was paid or accepted, and no one honest lost
-    /// a bond, a payment or a challenge to it.
-    pub held: bool,
-}
 
 /// What the stranger adversaries reach: the node, the oracle, the chain (read only, as any
 /// follower would), the agents' devices, and the attacker's funded key.
@@ -136,20 +119,4 @@ pub fn agent_reports(
         reports.push(report);
     }
     Ok(reports)
-}
-
-/// Prints the adversaries' reports and the honest providers' harm.
-pub fn print(reports: &[AdversaryReport], harm: &HonestHarm) {
-    for r in reports {
-        println!(
-            "adversary {}: {} — {}",
-            r.kind,
-            r.tried,
-            if r.held { "held" } else { "NOT HELD" }
-        );
-        for line in &r.outcome {
-            println!("  {line}");
-        }
-    }
-    honest::print(harm);
 }

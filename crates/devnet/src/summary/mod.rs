@@ -8,7 +8,7 @@ mod storage;
 mod validators;
 
 pub use print::print;
-pub use validators::summarize_validators;
+pub use validators::{summarize_validators, ValidatorSummary};
 
 use crate::agents::AgentDevice;
 use crate::home::DevnetMarker;
@@ -21,7 +21,6 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 use storage::{summarize_storage, StorageSummary};
-use validators::ValidatorSummary;
 
 #[derive(Serialize)]
 pub struct DemoAccount {
@@ -89,10 +88,10 @@ pub struct Summary {
     pub jobs: Option<crate::jobs::JobsSummary>,
     /// What each adversary (`--cheaters KIND`) tried and what came of it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub adversaries: Vec<crate::adversaries::AdversaryReport>,
+    pub adversaries: Vec<crate::cheaters::AdversaryReport>,
     /// Whether anyone honest paid for the adversaries, when any ran.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub honest: Option<crate::adversaries::HonestHarm>,
+    pub honest: Option<crate::cheaters::HonestHarm>,
 }
 
 /// An epoch whose manifest for a resource is final on chain: its pool, and the manifest the

@@ -62,7 +62,7 @@ pub fn print(s: &Summary, json: bool) {
         crate::jobs::print(j);
     }
     if let Some(h) = &s.honest {
-        crate::adversaries::print(&s.adversaries, h);
+        crate::cheaters::print(&s.adversaries, h);
     }
     if s.validators.len() > 1 {
         for (i, v) in s.validators.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! The adversaries a devnet can run (`--cheaters KIND[,KIND…]`, or `all`), each after one of
-//! the ways a cheat would try to be paid for work it did not do or to stop honest providers,
-//! and what `--cheaters` asks for as a whole.
+//! the ways a cheat would try to be paid for work it did not do or to stop honest providers;
+//! what `--cheaters` asks for as a whole; and what the summary says of them (the adversaries
+//! themselves run from the `adversaries` module).
 
 use serde::Serialize;
 use std::fmt;
@@ -131,6 +132,62 @@ impl fmt::Display for Cheaters {
         words.extend(self.kinds.iter().map(|k| k.name().to_string()));
         f.write_str(&words.join(","))
     }
+}
+
+/// What one adversary tried and what came of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdversaryReport {
+    pub kind: Adversary,
+    /// What it tried, in a line.
+    pub tried: String,
+    /// What came of it, a line each.
+    pub outcome: Vec<String>,
+    /// Whether the network held: nothing it did was paid or accepted, and no one honest lost
+    /// a bond, a payment or a challenge to it.
+    pub held: bool,
+}
+
+/// Whether anyone honest paid for the adversaries.
+#[derive(Debug, Clone, Serialize)]
+pub struct HonestHarm {
+    pub honest_devices: usize,
+    /// Honest devices whose stake was slashed.
+    pub stake_slashed: Vec<plexus_types::PublicKey>,
+    /// Results of honest providers shown wrong (each a bond slashed).
+    pub results_rejected: u32,
+    /// Honest compute and bandwidth devices that earned nothing though epochs were finalized.
+    pub unpaid: Vec<plexus_types::PublicKey>,
+    /// Accepted outputs a local re-execution did not give.
+    pub wrong_results_accepted: usize,
+    /// Bytes under the honest storage agents' data directories.
+    pub storage_disk_bytes: u64,
+    /// No stake slashed, no result shown wrong, no one unpaid.
+    pub unharmed: bool,
+}
+
+/// Prints the adversaries' reports and the honest providers' harm.
+pub fn print(reports: &[AdversaryReport], h: &HonestHarm) {
+    for r in reports {
+        println!(
+            "adversary {}: {} — {}",
+            r.kind,
+            r.tried,
+            if r.held { "held" } else { "NOT HELD" }
+        );
+        for line in &r.outcome {
+            println!("  {line}");
+        }
+    }
+    println!(
+        "honest providers ({} devices): {} stakes slashed · {} results shown wrong · {} compute or bandwidth devices unpaid · {} wrong results accepted · storage on disk {:.1} MiB — {}",
+        h.honest_devices,
+        h.stake_slashed.len(),
+        h.results_rejected,
+        h.unpaid.len(),
+        h.wrong_results_accepted,
+        h.storage_disk_bytes as f64 / (1u64 << 20) as f64,
+        if h.unharmed { "unharmed" } else { "HARMED" }
+    );
 }
 
 #[cfg(test)]
