@@ -1,4 +1,5 @@
-//! An append-only, fsync'd file of blocks, one record per height from 1.
+//! An append-only, fsync'd file of blocks, one record per height, from 1, or from the height
+//! after a state snapshot the node started from (the first record's height says which).
 //!
 //! Record: magic (4 bytes) ‖ length (u32 LE) ‖ crc32 of the block bytes (u32 LE) ‖ block bytes.
 //! On open the file is read record by record: a torn tail (a crash during an append) is cut
@@ -30,7 +31,9 @@ pub enum BlockLogError {
 
 pub struct BlockLog {
     file: AppendOnly,
-    /// Byte offset of the record of height `i + 1`.
+    /// The height before the first record (0 unless the node started from a snapshot).
+    base: u64,
+    /// Byte offset of the record of height `base + i + 1`.
     offsets: Vec<u64>,
 }
 
@@ -58,15 +61,44 @@ impl BlockLog {
                 "block log ends in a torn record (an interrupted append); cutting it off"
             );
         }
-        Ok(BlockLog {
+        let mut log = BlockLog {
             file: AppendOnly::resume(file, recovered.end)?,
+            base: 0,
             offsets,
-        })
+        };
+        if !log.offsets.is_empty() {
+            log.base = log.read_at(0, 1)?.header.height.saturating_sub(1);
+        }
+        Ok(log)
     }
 
-    /// Height of the last logged block (0 when empty).
+    /// Height of the last logged block (0, or the base, when empty).
     pub fn last_height(&self) -> u64 {
-        self.offsets.len() as u64
+        self.base + self.offsets.len() as u64
+    }
+
+    /// The height of the first block the log holds or will hold: 1, or the height after the
+    /// snapshot the node started from.
+    pub fn first_height(&self) -> u64 {
+        self.base + 1
+    }
+
+    /// Whether no block is logged.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// Makes an empty log start after `height`: a node that starts from the state snapshot of
+    /// `height` logs the blocks it commits from `height + 1`.
+    pub fn start_after(&mut self, height: u64) -> Result<(), BlockLogError> {
+        if !self.is_empty() {
+            return Err(BlockLogError::OutOfOrder {
+                last: self.last_height(),
+                got: height + 1,
+            });
+        }
+        self.base = height;
+        Ok(())
     }
 
     /// Appends `block` and waits until it is on disk.
@@ -87,22 +119,27 @@ impl BlockLog {
 
     /// The block at `height`, if logged.
     pub fn get(&self, height: u64) -> Result<Option<Block>, BlockLogError> {
-        if height == 0 || height > self.last_height() {
+        if height <= self.base || height > self.last_height() {
             return Ok(None);
         }
-        let start = self.offsets[(height - 1) as usize];
+        self.read_at((height - self.base - 1) as usize, height)
+            .map(Some)
+    }
+
+    /// The block of record `index`, which should be of `height`.
+    fn read_at(&self, index: usize, height: u64) -> Result<Block, BlockLogError> {
+        let start = self.offsets[index];
         let end = self
             .offsets
-            .get(height as usize)
+            .get(index + 1)
             .copied()
             .unwrap_or(self.file.len());
         let mut buf = vec![0u8; (end - start) as usize];
         self.file.file().read_exact_at(&mut buf, start)?;
-        let block = Block::decode(&buf[HEADER_LEN..]).map_err(|e| BlockLogError::Corrupt {
+        Block::decode(&buf[HEADER_LEN..]).map_err(|e| BlockLogError::Corrupt {
             height,
             reason: e.to_string(),
-        })?;
-        Ok(Some(block))
+        })
     }
 }
 
@@ -221,6 +258,30 @@ mod tests {
             }
         }
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was cut off");
+    }
+
+    #[test]
+    fn a_log_started_after_a_snapshot_height_holds_the_blocks_from_the_next_and_reopens_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocks.log");
+        let mut log = BlockLog::open(&path).unwrap();
+        log.start_after(40).unwrap();
+        assert!(matches!(
+            log.append(&block(40)),
+            Err(BlockLogError::OutOfOrder { last: 40, got: 40 })
+        ));
+        log.append(&block(41)).unwrap();
+        log.append(&block(42)).unwrap();
+        assert!(
+            log.start_after(10).is_err(),
+            "only an empty log takes a base"
+        );
+        drop(log);
+        let log = BlockLog::open(&path).unwrap();
+        assert_eq!(log.last_height(), 42);
+        assert_eq!(log.get(40).unwrap(), None);
+        assert_eq!(log.get(41).unwrap().unwrap(), block(41));
+        assert_eq!(log.get(42).unwrap().unwrap(), block(42));
     }
 
     #[test]

@@ -102,8 +102,13 @@ impl Chain {
             None if !ledger.is_initialized() => return Err(ChainError::NoGenesis),
             None => {}
         }
-        let blocks = BlockLog::open(&dir.join("blocks.log"))?;
+        let mut blocks = BlockLog::open(&dir.join("blocks.log"))?;
         let (committed, _) = ledger.last_committed();
+        // A state restored from the snapshot of its committed height keeps nothing older: the
+        // log starts after it.
+        if blocks.is_empty() && committed > 0 && store.oldest_version()? == committed {
+            blocks.start_after(committed)?;
+        }
         if blocks.last_height() < committed {
             return Err(ChainError::Replay {
                 height: committed,
@@ -427,6 +432,12 @@ impl Chain {
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, ChainError> {
         Ok(self.blocks.read().get(height)?)
+    }
+
+    /// The first height whose block this node keeps: 1, or the one after the snapshot it
+    /// started from.
+    pub fn first_block_height(&self) -> u64 {
+        self.blocks.read().first_height()
     }
 
     pub fn is_pending(&self, hash: &TxHash) -> bool {

@@ -74,3 +74,25 @@ fn a_chain_over_a_block_log_with_a_torn_tail_starts_and_keeps_producing() {
     assert_eq!(chain.produce_block(Address([1; 20])).unwrap().height, 4);
     assert!(chain.block(4).unwrap().is_some());
 }
+
+#[test]
+fn a_node_that_pruned_its_genesis_state_restarts_with_its_genesis_file() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let chain = Chain::open(dir.path(), Some(&genesis()), MempoolConfig::default()).unwrap();
+        chain
+            .store()
+            .set_retain_versions(std::num::NonZeroU64::new(2));
+        for _ in 0..10 {
+            chain.produce_block(Address([1; 20])).unwrap();
+        }
+        assert!(
+            chain.store().oldest_version().unwrap() > 0,
+            "height 0 is pruned"
+        );
+    }
+    // A node starts with its genesis file every time.
+    let chain = Chain::open(dir.path(), Some(&genesis()), MempoolConfig::default()).unwrap();
+    assert_eq!(chain.status().height, 10);
+    assert_eq!(chain.produce_block(Address([1; 20])).unwrap().height, 11);
+}

@@ -1,8 +1,8 @@
-//! `plexus node snapshot export|verify`: the state of one height in a file, checked against its
-//! app hash when read back.
+//! `plexus node snapshot export|verify|restore`: the state of one height in a file, checked
+//! against its app hash when read back, and a node started from it.
 
 use crate::{print_json, Globals};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Subcommand;
 use plexus_node::NodeFiles;
 use plexus_store::Store;
@@ -30,6 +30,76 @@ pub enum SnapshotCommand {
         #[arg(long)]
         root: Option<Hash>,
     },
+    /// Start the node in --home from FILE: its state (checked as `verify` does) becomes the
+    /// node's, and the node goes on from the next height. The home must hold the chain's
+    /// genesis.json, config.toml and node key (copied from the node that exported it) and no
+    /// state yet. A validator under consensus cannot start from a snapshot yet.
+    Restore {
+        /// The snapshot file.
+        file: PathBuf,
+        /// The app hash the snapshot must have (hex), for example from a block header.
+        #[arg(long)]
+        root: Option<Hash>,
+    },
+}
+
+/// Fills the empty state of the node in `home` from `file`; returns the snapshot's header.
+fn restore(
+    home: &std::path::Path,
+    file: &std::path::Path,
+    root: Option<Hash>,
+) -> anyhow::Result<plexus_store::snapshot::SnapshotHeader> {
+    let files = NodeFiles::new(home);
+    let genesis = files.load_genesis().with_context(|| {
+        format!(
+            "a node starts from a snapshot with its chain's genesis.json, config.toml and node key in {}",
+            home.display()
+        )
+    })?;
+    files.load_config()?;
+    files.load_node_key()?;
+    if files.consensus_key_path().exists() {
+        bail!(
+            "{} is a validator under consensus, which cannot start from a snapshot yet",
+            home.display()
+        );
+    }
+    let data = files.data_dir();
+    let blocks = data.join("blocks.log");
+    if std::fs::metadata(&blocks).is_ok_and(|m| m.len() > 0) {
+        bail!(
+            "{} already logs blocks; a snapshot starts an empty node",
+            blocks.display()
+        );
+    }
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let path = data.join("state.redb");
+    let fresh = !path.exists();
+    let store = Store::open(&path)
+        .with_context(|| format!("opening {} (is the node running?)", path.display()))?;
+    let mut input = std::io::BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    let imported = store.import_snapshot(&mut input, root).and_then(|header| {
+        let chain = plexus_ledger::query::chain_info(&store)?;
+        Ok((header, chain.map(|c| c.chain_id)))
+    });
+    let outcome = match imported {
+        Err(e) => Err(anyhow::Error::from(e)),
+        Ok((header, Some(chain_id))) if chain_id == genesis.chain_id => Ok(header),
+        Ok((_, chain_id)) => Err(anyhow::anyhow!(
+            "the snapshot is of {}, but {}'s genesis is of {}",
+            chain_id.unwrap_or_else(|| "no chain".into()),
+            home.display(),
+            genesis.chain_id
+        )),
+    };
+    // A refused snapshot leaves the home as it was.
+    drop(store);
+    if outcome.is_err() && fresh {
+        let _ = std::fs::remove_file(&path);
+    }
+    outcome
 }
 
 pub fn run(g: &Globals, cmd: SnapshotCommand) -> anyhow::Result<()> {
@@ -54,6 +124,28 @@ pub fn run(g: &Globals, cmd: SnapshotCommand) -> anyhow::Result<()> {
             let header = store.export_snapshot(height, &genesis.chain_id, &mut file)?;
             serde_json::json!({
                 "file": out,
+                "chain_id": header.label,
+                "height": header.version,
+                "app_hash": Hash(header.root),
+                "entries": header.entries,
+            })
+        }
+        SnapshotCommand::Restore { file, root } => {
+            let header = restore(&g.home, &file, root)?;
+            if !g.json {
+                println!(
+                    "{} now starts from height {} (app hash {}); start it with: plexus --home {} node start",
+                    g.home.display(),
+                    header.version,
+                    Hash(header.root),
+                    g.home.display()
+                );
+                return Ok(());
+            }
+            serde_json::json!({
+                "file": file,
+                "verified": true,
+                "restored": g.home,
                 "chain_id": header.label,
                 "height": header.version,
                 "app_hash": Hash(header.root),

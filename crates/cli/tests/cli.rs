@@ -133,6 +133,74 @@ fn a_snapshot_of_a_stopped_node_verifies_against_its_app_hash_and_a_tampered_cop
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("snapshot refused"), "{err}");
+
+    // A new machine with the chain's genesis, config, node key and keyring, but no state or
+    // blocks, starts from the snapshot and goes on from the next height.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(restored.join("keyring-test")).unwrap();
+    for name in ["genesis.json", "config.toml", "node_key.json"] {
+        std::fs::copy(home.join(name), restored.join(name)).unwrap();
+    }
+    for entry in std::fs::read_dir(home.join("keyring-test")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            restored.join("keyring-test").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let restore = |file: &str, root: &str| {
+        run(
+            &restored,
+            &[
+                "--json", "node", "snapshot", "restore", file, "--root", root,
+            ],
+        )
+    };
+    let wrong_root = restore(file_arg, &"00".repeat(32));
+    assert!(
+        !wrong_root.status.success(),
+        "a snapshot of another root is refused"
+    );
+    let tampered_out = restore(tampered.to_str().unwrap(), &app_hash);
+    assert!(!tampered_out.status.success());
+    let out = restore(file_arg, &app_hash);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = restore(file_arg, &app_hash);
+    assert!(
+        !again.status.success(),
+        "a node with state is not restored over"
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let node2 = NodeProcess::start(&restored, free_port());
+    let sent = node2.cli_json(&[
+        "--json", "tx", "transfer", "--from", "faucet", "--to", &bob_addr, "--amount", "1plx",
+        "--wait",
+    ]);
+    assert!(sent["height"].as_u64().unwrap() > height, "{sent}");
+    let next = get_json(&format!("{}/v1/blocks/{}", node2.url, height + 1)).unwrap();
+    assert_eq!(
+        next["prev_app_hash"], app_hash,
+        "the chain goes on from the snapshot"
+    );
+    // Bob had 5 plx at genesis and 1 more before the snapshot; 1 more since.
+    let bob = node2.cli_json(&["--json", "query", "account", &bob_addr]);
+    assert_eq!(bob["balance"], "7000000", "{bob}");
+    assert_eq!(bob["proof_verified"], true);
+    let before = http("GET", &format!("{}/v1/blocks/{height}", node2.url), "").unwrap();
+    assert!(
+        before.contains(&format!("keeps blocks from {}", height + 1)),
+        "blocks before the snapshot are not kept here: {before}"
+    );
 }
 
 #[test]

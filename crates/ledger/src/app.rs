@@ -345,10 +345,16 @@ impl Ledger for PlexusLedger {
                     requested: genesis.chain_id.clone(),
                 });
             }
-            let root = self.store.root_at(0)?.unwrap_or(Hash::ZERO);
+            // The genesis state's root, or, once a pruned store keeps it no more (or the
+            // node started from a snapshot), where the chain stands now.
+            let (height, app_hash) = match self.store.root_at(0) {
+                Ok(root) => (0, root.unwrap_or(Hash::ZERO)),
+                Err(plexus_store::StoreError::Pruned { .. }) => self.committed,
+                Err(e) => return Err(e.into()),
+            };
             return Ok(Outcome {
-                height: 0,
-                app_hash: root,
+                height,
+                app_hash,
                 results: vec![],
             });
         }

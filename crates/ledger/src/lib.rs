@@ -110,7 +110,9 @@ pub trait Ledger {
     /// Height and app hash of the last committed block (height 0 is genesis).
     fn last_committed(&self) -> (u64, Hash);
     /// Applies genesis to an empty store and commits it as height 0. On a store that already
-    /// holds this chain it changes nothing and returns the committed genesis outcome.
+    /// holds this chain it changes nothing and returns the committed genesis outcome (or the
+    /// last committed height and app hash, when the genesis state is pruned or the store
+    /// started from a snapshot).
     fn init_chain(&mut self, genesis: &Genesis) -> Result<Outcome, GenesisError>;
     /// Mempool admission: would this transaction be valid if it were next in line?
     fn check_tx(&self, tx: &[u8]) -> Result<TxMeta, Reject>;

@@ -74,7 +74,8 @@ async fn get_block(s: ApiState, height: u64) -> ApiResult<Json<BlockView>> {
                     StatusCode::NOT_FOUND,
                     "no_such_block",
                     format!(
-                        "no block at height {height} (blocks start at 1; the chain is at {})",
+                        "no block at height {height} (this node keeps blocks from {}; the chain is at {})",
+                        chain.first_block_height(),
                         chain.status().height
                     ),
                 )
