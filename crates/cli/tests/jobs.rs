@@ -199,6 +199,9 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
         "the provider returning wrong results was caught: {jobs}"
     );
     assert_eq!(jobs["cheaters_not_caught"].as_array().unwrap().len(), 0);
+    // Every slashed result of the stream differs from a local run of its job.
+    assert!(jobs["slashed_rechecked"].as_u64().unwrap() >= 1, "{jobs}");
+    assert_eq!(jobs["slashed_differ"], jobs["slashed_rechecked"], "{jobs}");
     let by_kind = |kind: &str| {
         jobs["jobs"]
             .as_array()

@@ -54,6 +54,11 @@ pub struct JobsSummary {
     pub referee_runs: usize,
     /// Results shown wrong by a re-execution (bonds slashed).
     pub wrong_results_caught: u64,
+    /// Of this run's jobs, results shown wrong that a local re-execution rechecked, and how
+    /// many of them it found differing (as it must: a slash rests on outputs anyone can
+    /// rerun).
+    pub slashed_rechecked: usize,
+    pub slashed_differ: usize,
     pub bonds_slashed: Amount,
     pub cheaters_caught: Vec<CheaterLine>,
     /// Cheating providers never caught.
@@ -115,6 +120,8 @@ struct Tally {
     wrong: usize,
     re_executions: usize,
     referee_runs: usize,
+    slashed_rechecked: usize,
+    slashed_differ: usize,
     escrowed: u128,
     paid: u128,
     fees: u128,
@@ -189,6 +196,52 @@ struct OutputCheck<'a> {
 }
 
 impl OutputCheck<'_> {
+    /// Fetches `output` from the node, verified.
+    async fn fetch(&self, output: &plexus_types::Hash) -> anyhow::Result<Vec<u8>> {
+        let path = self.dir.join(output.to_string());
+        self.client
+            .get(
+                &[self.node.to_string()],
+                plexus_blobs::BlobId(output.0),
+                &path,
+            )
+            .await
+            .with_context(|| format!("fetching output {output}"))?;
+        Ok(std::fs::read(&path)?)
+    }
+
+    /// Rechecks every result of `order` shown wrong against a local re-execution; returns how
+    /// many there were and how many of them differ from it.
+    async fn recheck_slashed(
+        &self,
+        store: &plexus_store::Store,
+        s: &Submitted,
+        order: &Order,
+    ) -> anyhow::Result<(usize, usize)> {
+        let mut slashed = Vec::new();
+        for id in &order.leases {
+            if let Some(l) = query::market_lease(store, *id)? {
+                if let (Check::Wrong, Some(output)) = (l.check, l.output) {
+                    slashed.push(output);
+                }
+            }
+        }
+        if slashed.is_empty() {
+            return Ok((0, 0));
+        }
+        let spec = JobSpec::from_toml(&s.spec)?;
+        let (run_spec, blobs) = (spec.clone(), self.blobs.clone());
+        let expected = tokio::task::spawn_blocking(move || local_output(&run_spec, &blobs)).await?;
+        let mut differ = 0;
+        for output in &slashed {
+            let got = self.fetch(output).await?;
+            if !plexus_runtime::job::outputs_agree(&spec, &got, &expected) {
+                differ += 1;
+            }
+        }
+        Ok((slashed.len(), differ))
+    }
+
     /// Fetches every accepted output of a completed job and compares it with a local
     /// re-execution; notes a hostile job's report. Returns whether all agreed.
     async fn check(
@@ -204,16 +257,10 @@ impl OutputCheck<'_> {
         let expected = tokio::task::spawn_blocking(move || local_output(&run_spec, &blobs)).await?;
         let mut all_right = true;
         for (_, output) in &order.results {
-            let path = self.dir.join(output.to_string());
-            self.client
-                .get(
-                    &[self.node.to_string()],
-                    plexus_blobs::BlobId(output.0),
-                    &path,
-                )
+            let got = self
+                .fetch(output)
                 .await
-                .with_context(|| format!("fetching job {}'s output {output}", s.id))?;
-            let got = std::fs::read(&path)?;
+                .with_context(|| format!("job {}", s.id))?;
             all_right &= plexus_runtime::job::outputs_agree(&spec, &got, &expected);
             if HOSTILE.iter().any(|(k, _)| *k == s.kind) {
                 line.report = Some(
@@ -259,6 +306,9 @@ impl JobsRun {
                 correct: None,
                 report: None,
             };
+            let (rechecked, differ) = outputs.recheck_slashed(store, s, &order).await?;
+            tally.slashed_rechecked += rechecked;
+            tally.slashed_differ += differ;
             if is_completed(&order) {
                 tally.completed += 1;
                 let all_right = outputs.check(s, &order, &mut line).await?;
@@ -284,6 +334,8 @@ impl JobsRun {
             re_executions: t.re_executions,
             referee_runs: t.referee_runs,
             wrong_results_caught: totals.totals.wrong_results,
+            slashed_rechecked: t.slashed_rechecked,
+            slashed_differ: t.slashed_differ,
             bonds_slashed: totals.totals.bonds_slashed,
             cheaters_caught: caught,
             cheaters_not_caught: not_caught,
@@ -321,11 +373,13 @@ pub fn print(s: &JobsSummary) {
     let states: Vec<String> = s.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("  orders: {}", states.join(" · "));
     println!(
-        "  {} re-executions ({} by a referee) · {} wrong results caught · bonds slashed {}",
+        "  {} re-executions ({} by a referee) · {} wrong results caught · bonds slashed {} · of the slashed results, {} rechecked against a local run: {} differ from it",
         s.re_executions,
         s.referee_runs,
         s.wrong_results_caught,
-        s.bonds_slashed.to_plx_string()
+        s.bonds_slashed.to_plx_string(),
+        s.slashed_rechecked,
+        s.slashed_differ
     );
     for c in &s.cheaters_caught {
         println!(
