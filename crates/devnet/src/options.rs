@@ -30,12 +30,13 @@ pub struct DevnetArgs {
     /// Provider agents to run, each with its own device.
     #[arg(long, default_value_t = 0)]
     pub agents: usize,
-    /// Cheaters: a number of the compute agents (in turn, one answers compute challenges with
-    /// wrong results, one returns wrong outputs for the compute jobs it wins, one declares
-    /// more capacity than it has, one replays old heartbeats), and or adversaries run beside
-    /// the honest agents, comma-separated: sybil-checkers, late-submitter, sleeper-jobs,
-    /// blob-spammer, replica-sharer, challenge-griefer, link-sharer, or all. Adversaries with
-    /// no agents to attack start 4 honest compute, 3 storage or 2 bandwidth agents.
+    /// Cheaters, comma-separated: a number of the compute agents that cheat (in turn, one
+    /// answers compute challenges with wrong results, one returns wrong outputs for the jobs it
+    /// wins, one declares more capacity than it has, one replays old heartbeats), adversaries
+    /// run beside the honest agents (sybil-checkers, late-submitter, sleeper-jobs,
+    /// blob-spammer, replica-sharer, challenge-griefer, link-sharer, or all), or both.
+    /// Adversaries with no agents to attack start 4 honest compute, 3 storage or 2 bandwidth
+    /// agents.
     #[arg(long, default_value = "0")]
     pub cheaters: Cheaters,
     /// Storage agents to run (class storage-small), after the compute agents. With any, the
