@@ -1,5 +1,10 @@
 //! An append-only, fsync'd file of blocks, one record per height, from 1, or from the height
-//! after a state snapshot the node started from (the first record's height says which).
+//! after a state snapshot the node started from, or from the oldest block a node keeps (the
+//! first record's height says which).
+//!
+//! A node that keeps only its newest blocks ([`BlockLog::prune_below`]) copies them to a new
+//! file and renames it over the log, fsync'd before and after: a crash leaves the old log or
+//! the new one, never a mix, and a copy left half-written is removed on open.
 //!
 //! Record: magic (4 bytes) ‖ length (u32 LE) ‖ crc32 of the block bytes (u32 LE) ‖ block bytes.
 //! On open the file is read record by record: a torn tail (a crash during an append) is cut
@@ -30,6 +35,7 @@ pub enum BlockLogError {
 }
 
 pub struct BlockLog {
+    path: PathBuf,
     file: AppendOnly,
     /// The height before the first record (0 unless the node started from a snapshot).
     base: u64,
@@ -39,6 +45,8 @@ pub struct BlockLog {
 
 impl BlockLog {
     pub fn open(path: &Path) -> Result<BlockLog, BlockLogError> {
+        // A copy a crash interrupted: the log itself is whole.
+        let _ = std::fs::remove_file(compact_path(path));
         let file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -62,6 +70,7 @@ impl BlockLog {
             );
         }
         let mut log = BlockLog {
+            path: path.to_path_buf(),
             file: AppendOnly::resume(file, recovered.end)?,
             base: 0,
             offsets,
@@ -117,6 +126,37 @@ impl BlockLog {
         Ok(())
     }
 
+    /// Drops the blocks below `height` (at most up to the last one): copies the rest to a new
+    /// file, fsyncs it, renames it over the log and fsyncs the directory. Returns how many
+    /// blocks were dropped.
+    pub fn prune_below(&mut self, height: u64) -> Result<u64, BlockLogError> {
+        let keep_from = height.min(self.last_height());
+        if keep_from <= self.first_height() {
+            return Ok(0);
+        }
+        let dropped = keep_from - self.first_height();
+        let start = self.offsets[dropped as usize];
+        let copy = compact_path(&self.path);
+        {
+            let mut out = std::fs::File::create(&copy)?;
+            let mut offset = start;
+            let mut buf = vec![0u8; 1 << 20];
+            while offset < self.file.len() {
+                let n = ((self.file.len() - offset) as usize).min(buf.len());
+                self.file.file().read_exact_at(&mut buf[..n], offset)?;
+                std::io::Write::write_all(&mut out, &buf[..n])?;
+                offset += n as u64;
+            }
+            out.sync_all()?;
+        }
+        std::fs::rename(&copy, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        *self = BlockLog::open(&self.path)?;
+        Ok(dropped)
+    }
+
     /// The block at `height`, if logged.
     pub fn get(&self, height: u64) -> Result<Option<Block>, BlockLogError> {
         if height <= self.base || height > self.last_height() {
@@ -141,6 +181,13 @@ impl BlockLog {
             reason: e.to_string(),
         })
     }
+}
+
+/// Where a pruning copy of the log at `path` is written before it replaces the log.
+fn compact_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".compact");
+    path.with_file_name(name)
 }
 
 #[cfg(test)]
@@ -282,6 +329,41 @@ mod tests {
         assert_eq!(log.get(40).unwrap(), None);
         assert_eq!(log.get(41).unwrap().unwrap(), block(41));
         assert_eq!(log.get(42).unwrap().unwrap(), block(42));
+    }
+
+    #[test]
+    fn a_pruned_log_keeps_its_newest_blocks_across_reopening_and_a_half_written_copy_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocks.log");
+        let mut log = BlockLog::open(&path).unwrap();
+        for h in 1..=10 {
+            log.append(&block(h)).unwrap();
+        }
+        assert_eq!(log.prune_below(7).unwrap(), 6);
+        assert_eq!((log.first_height(), log.last_height()), (7, 10));
+        assert_eq!(log.get(6).unwrap(), None);
+        assert_eq!(log.get(7).unwrap().unwrap(), block(7));
+        log.append(&block(11)).unwrap();
+        assert_eq!(
+            log.prune_below(3).unwrap(),
+            0,
+            "nothing below the first block"
+        );
+        assert_eq!(
+            log.prune_below(100).unwrap(),
+            4,
+            "the last block always stays"
+        );
+        assert_eq!(log.first_height(), 11);
+        let kept = std::fs::read(&path).unwrap();
+        drop(log);
+        // A crash while copying leaves a partial copy beside the whole log.
+        std::fs::write(compact_path(&path), &kept[..5]).unwrap();
+        let mut log = BlockLog::open(&path).unwrap();
+        assert!(!compact_path(&path).exists());
+        assert_eq!((log.first_height(), log.last_height()), (11, 11));
+        log.append(&block(12)).unwrap();
+        assert_eq!(log.get(12).unwrap().unwrap(), block(12));
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Chain {
     status: RwLock<ChainStatus>,
     relay: Mutex<Option<TxRelay>>,
     committed_listeners: Mutex<Vec<CommitListener>>,
+    /// How many newest blocks the block log keeps (0: all).
+    retain_blocks: std::sync::atomic::AtomicU64,
 }
 
 type TxRelay = Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>;
@@ -154,6 +156,7 @@ impl Chain {
             status: RwLock::new(status),
             relay: Mutex::new(None),
             committed_listeners: Mutex::new(Vec::new()),
+            retain_blocks: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -181,6 +184,32 @@ impl Chain {
     /// this, so that a transaction sent to any validator reaches the proposer).
     pub fn set_relay(&self, relay: Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>) {
         *self.relay.lock() = Some(relay);
+    }
+
+    /// Keeps only the newest `keep` blocks in the block log (`None`: every block). Once as
+    /// many more have piled up below them, they are dropped in one copy, so each committed
+    /// block costs at most one block copied.
+    pub fn set_retain_blocks(&self, keep: Option<std::num::NonZeroU64>) {
+        self.retain_blocks.store(
+            keep.map_or(0, |k| k.get()),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn prune_blocks(&self, height: u64) -> Result<(), ChainError> {
+        let keep = self
+            .retain_blocks
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if keep == 0 || height < keep {
+            return Ok(());
+        }
+        let keep_from = height - keep + 1;
+        let mut blocks = self.blocks.write();
+        if keep_from.saturating_sub(blocks.first_height()) >= keep {
+            let dropped = blocks.prune_below(keep_from)?;
+            tracing::info!(dropped, keep_from, "pruned the block log");
+        }
+        Ok(())
     }
 
     /// Calls `listener` after every committed block.
@@ -332,6 +361,7 @@ impl Chain {
         ledger.commit()?;
         let committed_at = started.elapsed();
         let height = block.header.height;
+        self.prune_blocks(height)?;
 
         let txs_committed = ledger.txs_committed()?;
         // Drop what the block used from the mempool: by hash, and for each sender every

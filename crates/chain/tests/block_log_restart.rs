@@ -96,3 +96,31 @@ fn a_node_that_pruned_its_genesis_state_restarts_with_its_genesis_file() {
     assert_eq!(chain.status().height, 10);
     assert_eq!(chain.produce_block(Address([1; 20])).unwrap().height, 11);
 }
+
+#[test]
+fn a_node_keeping_its_newest_blocks_prunes_the_log_and_restarts_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blocks.log");
+    {
+        let chain = Chain::open(dir.path(), Some(&genesis()), MempoolConfig::default()).unwrap();
+        chain.set_retain_blocks(std::num::NonZeroU64::new(5));
+        for _ in 0..9 {
+            chain.produce_block(Address([1; 20])).unwrap();
+        }
+        assert_eq!(
+            chain.first_block_height(),
+            1,
+            "fewer than 5 blocks below the newest 5"
+        );
+        let before = std::fs::metadata(&path).unwrap().len();
+        chain.produce_block(Address([1; 20])).unwrap();
+        assert_eq!(chain.first_block_height(), 6);
+        assert!(chain.block(5).unwrap().is_none());
+        assert!(chain.block(6).unwrap().is_some());
+        assert!(std::fs::metadata(&path).unwrap().len() < before);
+    }
+    let chain = Chain::open(dir.path(), Some(&genesis()), MempoolConfig::default()).unwrap();
+    assert_eq!(chain.status().height, 10);
+    assert_eq!(chain.first_block_height(), 6);
+    assert_eq!(chain.produce_block(Address([1; 20])).unwrap().height, 11);
+}

@@ -47,6 +47,8 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     chain
         .store()
         .set_retain_versions(std::num::NonZeroU64::new(config.retain_versions));
+    // The block log keeps the heights whose state is kept.
+    chain.set_retain_blocks(std::num::NonZeroU64::new(config.retain_versions));
     let chain = Arc::new(chain);
     let listener = tokio::net::TcpListener::bind(config.api)
         .await
