@@ -222,7 +222,7 @@ async fn a_proof_at_a_pruned_height_is_refused_with_410_naming_the_oldest_kept_h
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("height 1 is pruned"), "{message}");
     assert!(message.contains("keeps heights"), "{message}");
-    // The newest height still proves, and old blocks still show their app hash.
+    // The newest height still proves; the block log keeps the same heights as the state.
     let now = node.chain.status().height;
     let acct: Value = get(format!("/v1/accounts/{alice_addr}?height={now}"))
         .await
@@ -232,13 +232,26 @@ async fn a_proof_at_a_pruned_height_is_refused_with_410_naming_the_oldest_kept_h
         .unwrap();
     assert_eq!(acct["height"], now, "{acct}");
     assert_eq!(acct["balance"], "1000000000", "{acct}");
-    let block: Value = get("/v1/blocks/1".into())
+    let first = node.chain.first_block_height();
+    assert!(first > 1, "the oldest blocks were pruned with their state");
+    let block: Value = get(format!("/v1/blocks/{first}"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert!(block["app_hash"].is_string(), "{block}");
+    let old: Value = get("/v1/blocks/1".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = old["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("keeps blocks from {first}")),
+        "{old}"
+    );
     node.shutdown().await.unwrap();
 }
 
