@@ -104,6 +104,61 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
 }
 
 #[test]
+fn two_checkers_each_lying_in_its_own_way_cannot_slash_an_honest_run() {
+    let (mut net, consumer, ps) = setup(4);
+    let id = query::market_orders(net.ledger.store(), 0, 10_000)
+        .unwrap()
+        .len() as u64;
+    assert_eq!(
+        net.send(
+            &consumer,
+            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
+        ),
+        TxCode::Ok
+    );
+    // 3 is honest and runs; 2 and 0 stand in and lie about whatever they check.
+    assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
+    assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
+    assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
+    net.empty_blocks(BID_WINDOW_BLOCKS - 3);
+    let run = leases_of(&net, id)[0].clone();
+    assert_eq!(run.provider, addr(&ps[3]));
+    let slashed_before = net.balance(&module_account::slashed());
+    assert_eq!(net.result(&ps[3], run.id, b"right", vec![]), TxCode::Ok);
+    net.empty_blocks(1);
+    let ver = leases_of(&net, id)[1].clone();
+    let (verifier, referee_key) = if ver.provider == addr(&ps[2]) {
+        (&ps[2], &ps[0])
+    } else {
+        (&ps[0], &ps[2])
+    };
+    assert_eq!(net.result(verifier, ver.id, b"lie one", vec![]), TxCode::Ok);
+    net.empty_blocks(1);
+    let referee = leases_of(&net, id)[2].clone();
+    assert_eq!(referee.provider, addr(referee_key));
+    assert_eq!(
+        net.result(referee_key, referee.id, b"lie two", vec![]),
+        TxCode::Ok
+    );
+    let leases = leases_of(&net, id);
+    assert_eq!(leases[0].check, Check::Unchecked, "the run stands");
+    assert!(leases.iter().all(|l| l.check != Check::Wrong));
+    assert_eq!(
+        net.balance(&module_account::slashed()),
+        slashed_before,
+        "nobody is slashed on one provider's word"
+    );
+    assert_eq!(net.order(id).results, vec![(run.id, Hash::of(b"right"))]);
+    assert_eq!(
+        query::market_provider(net.ledger.store(), &addr(&ps[3]))
+            .unwrap()
+            .wrong,
+        0
+    );
+    net.accounting_balances();
+}
+
+#[test]
 fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
     let (mut net, consumer, ps) = setup(4);
     // Providers 0 and 1 earn a record of confirmed results (they may referee).
