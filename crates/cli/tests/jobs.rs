@@ -52,26 +52,16 @@ fn json_ok(out: std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Waits, for at most `limit`, for an order with a lease shown wrong; returns the order's id.
-fn wait_for_wrong_result(node: &str, limit: Duration) -> u64 {
-    let started = std::time::Instant::now();
-    loop {
-        assert!(started.elapsed() < limit, "no result was shown wrong");
-        let orders = get_json(&format!("{node}/v1/market/orders?limit=1000"));
-        let found = orders.as_ref().and_then(|v| {
-            v["orders"].as_array()?.iter().find_map(|o| {
-                let wrong = o["leases"]
-                    .as_array()?
-                    .iter()
-                    .any(|l| l["check"] == "wrong");
-                wrong.then(|| o["order"]["id"].as_u64()).flatten()
-            })
-        });
-        if let Some(id) = found {
-            return id;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+/// The id of an order with a lease shown wrong, if the node lists one.
+fn order_with_a_wrong_result(node: &str) -> Option<u64> {
+    let orders = get_json(&format!("{node}/v1/market/orders?limit=1000"))?;
+    orders["orders"].as_array()?.iter().find_map(|o| {
+        let wrong = o["leases"]
+            .as_array()?
+            .iter()
+            .any(|l| l["check"] == "wrong");
+        wrong.then(|| o["order"]["id"].as_u64()).flatten()
+    })
 }
 
 #[test]
@@ -174,7 +164,13 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
     assert!(leases.iter().all(|l| l["borne_out"] == true), "{verified}");
     // And the cheat's slashed result differs from a local run of its job: the slash rests on
     // outputs anyone can fetch and rerun.
-    let slashed = wait_for_wrong_result(&devnet.node_url(), Duration::from_secs(40));
+    // With one provider returning wrong outputs, a referee is drawn only to settle its
+    // result against an honest one, and its result shows one of them wrong.
+    running.wait_for_line(Duration::from_secs(40), "logged a referee's result", |l| {
+        l.contains("job result submitted") && l.contains("referee")
+    });
+    let slashed = order_with_a_wrong_result(&devnet.node_url())
+        .expect("a refereed result shows a lease wrong");
     let verified = json_ok(cli(&["--json", "job", "verify", &slashed.to_string()]));
     let leases = verified["leases"].as_array().unwrap();
     assert!(

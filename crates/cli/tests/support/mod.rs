@@ -266,6 +266,8 @@ impl Devnet {
     pub fn spawn(&self, run_for: &str, extra: &[&str]) -> DevnetProcess {
         let mut child = self
             .command(run_for, extra)
+            // The agents' job log, for tests that wait on what they submitted.
+            .env("PLEXUS_LOG", "warn,plexus_agent::jobs=info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -308,17 +310,27 @@ impl DevnetProcess {
     /// Waits, for at most `limit`, for the devnet to say that its API answers (the line
     /// `devnet ready: …` it writes to standard error under `--json`).
     pub fn wait_until_ready(&self, limit: Duration) {
+        self.wait_for_line(limit, "said it was ready", |l| {
+            l.starts_with("devnet ready:")
+        });
+    }
+
+    /// Waits, for at most `limit`, for a line of standard error that `found` accepts, and
+    /// returns it; fails the test, with the lines read, if none comes.
+    pub fn wait_for_line(
+        &self,
+        limit: Duration,
+        what: &str,
+        found: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + limit;
         let mut said = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.stderr.recv_timeout(left) {
-                Ok(line) if line.starts_with("devnet ready:") => return,
+                Ok(line) if found(&line) => return line,
                 Ok(line) => said.push(line),
-                Err(e) => panic!(
-                    "the devnet never said it was ready ({e}):\n{}",
-                    said.join("\n")
-                ),
+                Err(e) => panic!("the devnet never {what} ({e}):\n{}", said.join("\n")),
             }
         }
     }
