@@ -239,6 +239,18 @@ mod tests {
         }
     }
 
+    /// What the sink at `base` answers for `body`.
+    async fn sink_receipt(http: &reqwest::Client, base: &str, body: Bytes) -> SinkReceipt {
+        http.post(format!("{base}{SINK_PATH}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn serve(rate: Option<u64>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -290,15 +302,7 @@ mod tests {
         );
         let body = source.bytes().await.unwrap();
 
-        let receipt: SinkReceipt = http
-            .post(format!("{base}{SINK_PATH}"))
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let receipt = sink_receipt(&http, &base, body.clone()).await;
         let hash = *blake3::hash(&body).as_bytes();
         assert!(check("sink", &hash, 1000, receipt.signature.as_deref()));
         assert!(!check("sink", &hash, 1000, None));
@@ -326,15 +330,7 @@ mod tests {
         assert_eq!(body.len(), 200_000);
         assert_eq!(blake3::hash(&body), payload_hash(&seed, 200_000));
 
-        let receipt: SinkReceipt = http
-            .post(format!("{base}{SINK_PATH}"))
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let receipt = sink_receipt(&http, &base, body.clone()).await;
         assert_eq!(receipt.bytes, 200_000);
         assert_eq!(receipt.blake3, blake3::hash(&body).to_hex().to_string());
     }

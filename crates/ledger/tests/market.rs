@@ -7,11 +7,11 @@ mod common;
 use common::market::*;
 use common::*;
 use plexus_ledger::market::{
-    BidState, Check, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
+    BidState, Check, Lease, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
     BID_WINDOW_BLOCKS, MIN_BID_DEPOSIT, PROBATION_JOBS,
 };
 use plexus_ledger::{module_account, query, TxCode};
-use plexus_types::{Amount, Body, Hash, JobRuntime};
+use plexus_types::{Amount, Body, Hash, JobRuntime, SecretKey};
 
 #[test]
 fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
@@ -103,35 +103,51 @@ fn a_result_is_re_executed_on_probation_and_both_providers_are_paid() {
     net.accounting_balances();
 }
 
-#[test]
-fn two_checkers_each_lying_in_its_own_way_cannot_slash_an_honest_run() {
-    let (mut net, consumer, ps) = setup(4);
+/// Opens an order that provider 3 wins (cheapest) and provider 2 and 0 stand in for; 3
+/// submits `output` as its run's result and the verifier is drawn. Returns the order id, the
+/// run, the verifier's lease and the keys of the verifier and of the other stand-in (the
+/// referee-to-be).
+fn run_by_three_checked_by_two_and_zero<'a>(
+    net: &mut Net,
+    consumer: &SecretKey,
+    ps: &'a [SecretKey],
+    output: &[u8],
+) -> (u64, Lease, Lease, &'a SecretKey, &'a SecretKey) {
     let id = query::market_orders(net.ledger.store(), 0, 10_000)
         .unwrap()
         .len() as u64;
     assert_eq!(
         net.send(
-            &consumer,
+            consumer,
             Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
         ),
         TxCode::Ok
     );
-    // 3 is honest and runs; 2 and 0 stand in and lie about whatever they check.
     assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
     assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
     assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
     net.empty_blocks(BID_WINDOW_BLOCKS - 3);
-    let run = leases_of(&net, id)[0].clone();
+    let run = leases_of(net, id)[0].clone();
     assert_eq!(run.provider, addr(&ps[3]));
-    let slashed_before = net.balance(&module_account::slashed());
-    assert_eq!(net.result(&ps[3], run.id, b"right", vec![]), TxCode::Ok);
+    assert_eq!(net.result(&ps[3], run.id, output, vec![]), TxCode::Ok);
     net.empty_blocks(1);
-    let ver = leases_of(&net, id)[1].clone();
-    let (verifier, referee_key) = if ver.provider == addr(&ps[2]) {
+    let ver = leases_of(net, id)[1].clone();
+    let (verifier, referee) = if ver.provider == addr(&ps[2]) {
         (&ps[2], &ps[0])
     } else {
         (&ps[0], &ps[2])
     };
+    assert_eq!(ver.provider, addr(verifier));
+    (id, run, ver, verifier, referee)
+}
+
+#[test]
+fn two_checkers_each_lying_in_its_own_way_cannot_slash_an_honest_run() {
+    let (mut net, consumer, ps) = setup(4);
+    let slashed_before = net.balance(&module_account::slashed());
+    // 3 is honest and runs; 2 and 0 stand in and lie about whatever they check.
+    let (id, run, ver, verifier, referee_key) =
+        run_by_three_checked_by_two_and_zero(&mut net, &consumer, &ps, b"right");
     assert_eq!(net.result(verifier, ver.id, b"lie one", vec![]), TxCode::Ok);
     net.empty_blocks(1);
     let referee = leases_of(&net, id)[2].clone();
@@ -166,34 +182,11 @@ fn a_wrong_result_is_refereed_slashed_unpaid_and_its_provider_banned() {
         confirm_once(&mut net, &consumer, &ps, 0, 1);
         confirm_once(&mut net, &consumer, &ps, 1, 0);
     }
-    let id = query::market_orders(net.ledger.store(), 0, 10_000)
-        .unwrap()
-        .len() as u64;
-    assert_eq!(
-        net.send(
-            &consumer,
-            Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 20, 0))
-        ),
-        TxCode::Ok
-    );
     // The cheater (3) is cheapest and runs; 2 and 0 stand in, one verifies and the other
     // referees, as the beacon draws.
-    assert_eq!(net.bid(&ps[3], 3, id, 100), TxCode::Ok);
-    assert_eq!(net.bid(&ps[2], 2, id, 200), TxCode::Ok);
-    assert_eq!(net.bid(&ps[0], 0, id, 300), TxCode::Ok);
-    net.empty_blocks(BID_WINDOW_BLOCKS - 3);
-    let run = leases_of(&net, id)[0].clone();
-    assert_eq!(run.provider, addr(&ps[3]));
     let slashed_before = net.balance(&module_account::slashed());
-    assert_eq!(net.result(&ps[3], run.id, b"garbage", vec![]), TxCode::Ok);
-    net.empty_blocks(1);
-    let ver = leases_of(&net, id)[1].clone();
-    let (verifier, referee_key) = if ver.provider == addr(&ps[2]) {
-        (&ps[2], &ps[0])
-    } else {
-        (&ps[0], &ps[2])
-    };
-    assert_eq!(ver.provider, addr(verifier));
+    let (id, run, ver, verifier, referee_key) =
+        run_by_three_checked_by_two_and_zero(&mut net, &consumer, &ps, b"garbage");
     assert_eq!(net.result(verifier, ver.id, b"right", vec![]), TxCode::Ok);
     assert_eq!(
         leases_of(&net, id).len(),
