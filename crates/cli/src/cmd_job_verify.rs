@@ -24,7 +24,8 @@ pub struct LeaseCheck {
     pub lease: u64,
     pub role: String,
     pub output: Hash,
-    /// The chain's verdict: `accepted`, `wrong` or `undecided`.
+    /// The chain's verdict: `accepted`, `wrong`, `forfeited` (sealed, never revealed) or
+    /// `undecided`.
     pub chain: &'static str,
     /// Whether the output agrees with the local run.
     pub agrees_locally: bool,
@@ -36,7 +37,10 @@ fn verdict(check: CheckView) -> &'static str {
     match check {
         CheckView::Unchecked | CheckView::Confirmed => "accepted",
         CheckView::Wrong => "wrong",
-        CheckView::None | CheckView::Drawing | CheckView::Pending => "undecided",
+        CheckView::Forfeited => "forfeited",
+        CheckView::None | CheckView::Drawing | CheckView::Pending | CheckView::Revealing => {
+            "undecided"
+        }
     }
 }
 

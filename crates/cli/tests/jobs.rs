@@ -167,7 +167,7 @@ fn a_devnet_runs_checked_jobs_catches_the_cheat_and_balances_its_escrow() {
     // With one provider returning wrong outputs, a referee is drawn only to settle its
     // result against an honest one, and its result shows one of them wrong.
     running.wait_for_line(Duration::from_secs(40), "logged a referee's result", |l| {
-        l.contains("job result submitted") && l.contains("referee")
+        l.contains("job result revealed") && l.contains("referee")
     });
     let slashed = order_with_a_wrong_result(&devnet.node_url())
         .expect("a refereed result shows a lease wrong");

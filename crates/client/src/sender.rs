@@ -110,6 +110,18 @@ impl<N: NodeApi, C: Clock> TxSender<N, C> {
         self.address
     }
 
+    /// A value only the holder of this sender's key can compute, the same every time for the
+    /// same `domain` and `data`: `blake3(key seed ‖ "plexus/secret/" ‖ domain ‖ 0 ‖ data)`.
+    /// A provider's seal salts are such values, so a restart recomputes them.
+    pub fn derive_secret(&self, domain: &str, data: &[u8]) -> Hash {
+        let mut input = self.key.to_bytes().to_vec();
+        input.extend_from_slice(b"plexus/secret/");
+        input.extend_from_slice(domain.as_bytes());
+        input.push(0);
+        input.extend_from_slice(data);
+        Hash::of(&input)
+    }
+
     /// `body` signed for the node's chain, at the account's next nonce and the least fee the
     /// chain takes for it ([`Body::min_fee`]) unless `overrides` says otherwise.
     pub async fn sign(&self, body: Body, overrides: &Overrides) -> Result<SignedTx, SendError> {

@@ -299,7 +299,10 @@ impl PlexusLedger {
                 *deposit,
             ),
             Body::CloseBid { bid } => market::close_bid(state, sender, *bid),
-            Body::SubmitJobResult(result) => market::submit_result(state, height, sender, result),
+            Body::SealJobResult { lease, seal } => {
+                market::seal_result(state, height, sender, *lease, *seal)
+            }
+            Body::SubmitJobResult(result) => market::reveal_result(state, height, sender, result),
             Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
             Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
             Body::CloseOrder { order } => market::close_order(state, height, sender, *order),

@@ -90,6 +90,12 @@ pub enum TxCode {
     BidClosed,
     /// The lease has already ended or already has a result.
     LeaseClosed,
+    /// The lease has no sealed result to reveal.
+    NotSealed,
+    /// The ledger does not ask for the lease's sealed result yet.
+    RevealTooEarly,
+    /// The revealed output and salt do not open the lease's seal.
+    SealMismatch,
     /// The order has ended.
     OrderClosed,
     /// The device does not declare the hardware the order asks for.
@@ -161,6 +167,9 @@ impl TxCode {
             TxCode::NotTakingBids => "not_taking_bids",
             TxCode::BidClosed => "bid_closed",
             TxCode::LeaseClosed => "lease_closed",
+            TxCode::NotSealed => "not_sealed",
+            TxCode::RevealTooEarly => "reveal_too_early",
+            TxCode::SealMismatch => "seal_mismatch",
             TxCode::OrderClosed => "order_closed",
             TxCode::CannotRun => "cannot_run",
             TxCode::AbovePriceCap => "above_price_cap",

@@ -12,7 +12,7 @@ use plexus_ledger::market::{
     MIN_BID_DEPOSIT, PROBATION_JOBS,
 };
 use plexus_ledger::{module_account, query, TxCode};
-use plexus_types::{Amount, Body, Hash, JobResult, JobRuntime, SecretKey};
+use plexus_types::{Amount, Body, Hash, JobRuntime, SecretKey};
 use proptest::prelude::*;
 
 const ORDERS: u64 = 16;
@@ -54,14 +54,7 @@ fn results_in_one_block() -> (Net, Vec<u64>) {
         .collect();
     let txs = runs
         .iter()
-        .map(|lease| {
-            let result = JobResult {
-                lease: *lease,
-                output: Hash::of(b"out"),
-                agrees_with: vec![],
-            };
-            net.signed(&ps[0], Body::SubmitJobResult(result))
-        })
+        .map(|lease| net.seal_tx(&ps[0], *lease, b"out"))
         .collect();
     let out = run_block(&mut net.ledger, txs);
     assert!(out.results.iter().all(|r| r.code == TxCode::Ok));
@@ -72,7 +65,7 @@ fn checked(net: &Net, runs: &[u64]) -> Vec<bool> {
     runs.iter()
         .map(|l| match net.lease(*l).check {
             Check::Pending => true,
-            Check::Unchecked => false,
+            Check::Revealing => false,
             other => panic!("lease {l} not drawn: {other:?}"),
         })
         .collect()
@@ -125,12 +118,7 @@ fn sybil_bids_placed_after_an_honest_result_never_check_it() {
     let slashed = net.balance(&module_account::slashed());
     // The attacker's two addresses bid cheaply with large bonds as soon as the result is
     // public: in the very block that commits it.
-    let result = JobResult {
-        lease: run.id,
-        output: Hash::of(b"right"),
-        agrees_with: vec![],
-    };
-    let mut txs = vec![net.signed(&honest, Body::SubmitJobResult(result))];
+    let mut txs = vec![net.seal_tx(&honest, run.id, b"right")];
     for (i, sybil) in ps.iter().enumerate() {
         let body = Body::PlaceBid {
             order: 0,

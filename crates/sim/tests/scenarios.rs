@@ -242,17 +242,28 @@ async fn a_provider_submits_an_honest_result_while_a_long_job_still_runs() {
         story
             .lines
             .iter()
-            .position(|l| l.contains(&format!("({what}) has a result")))
+            .position(|l| l.contains(&format!("({what}) has a sealed result")))
             .unwrap_or_else(|| panic!("no result for {what}: {story}"))
     };
     let (honest, spinner) = (line("the demo workload"), line("loops for seconds"));
     assert!(honest < spinner, "{story}");
     assert!(
-        story.lines[honest].ends_with(&format!("{}, while 1 other job runs", demo.trim_end())),
+        story.lines[honest].ends_with("while 1 other job runs"),
         "{story}"
     );
     assert!(
-        story.lines[spinner].ends_with("{\"status\":\"out_of_fuel\"}, while 0 other job runs"),
+        story.lines[spinner].ends_with("while 0 other job runs"),
+        "{story}"
+    );
+    let revealed = |what: &str, text: &str| {
+        story
+            .lines
+            .iter()
+            .any(|l| l.contains(&format!("({what}) revealed ")) && l.ends_with(text))
+    };
+    assert!(revealed("the demo workload", demo.trim_end()), "{story}");
+    assert!(
+        revealed("loops for seconds", "{\"status\":\"out_of_fuel\"}"),
         "{story}"
     );
 }

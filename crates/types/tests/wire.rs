@@ -192,11 +192,19 @@ fn samples() -> Vec<(&'static str, Body)> {
         ),
         ("close_bid", Body::CloseBid { bid: 12 }),
         (
+            "seal_job_result",
+            Body::SealJobResult {
+                lease: 13,
+                seal: Hash([0xdd; 32]),
+            },
+        ),
+        (
             "submit_job_result",
             Body::SubmitJobResult(JobResult {
                 lease: 13,
                 output: Hash([0xcc; 32]),
                 agrees_with: vec![14, 15],
+                salt: Hash([0xee; 32]),
             }),
         ),
         ("withdraw_lease", Body::WithdrawLease { lease: 13 }),
@@ -234,7 +242,8 @@ const PINNED: &[(&str, &str)] = &[
     ("create_order", "0a91010a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030c201570a20bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1209696e666572656e63651a160808108080011a087274782d343039302080c0012801220235302864300238fa01420531303030301240cfc37288e7afad31b8fb4f265caaadc9643871f4cd674bdb7e7dea8c3737b693e7363891679e57a5771399392aa432b3f3347ff9abe18592f3eaa1adf763cf0b"),
     ("place_bid", "0a680a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030ca012e080b1220ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c1a023430220432303030124070e9286eab7ff89d451022c045d9fe5bcafdad45ad1f599455ac2105fa2233dfffe407dc5fbccd650bf8e07df525a2b503a861d9140e7f4ce63274ab7f640205"),
     ("close_bid", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030d20102080c1240c767812bc8ae7f2c0e798519b9c31a35b02a36acc6b0343965c50d86b1dcf78500c69452124a9dc49fd64c5b8a1cfab0e0f16a45559f5e18cde8b9dc78ded90f"),
-    ("submit_job_result", "0a620a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030da0128080d1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc1a020e0f1240474fd1c0951e4407da3b92d117a6e8ea20074e36ce2e437fac4b96f4fe4ca230c03afad0dcb3497176353a59fb2e6c945965c3ac01278e64318a04dcf0cafe0b"),
+    ("seal_job_result", "0a5e0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030fa0124080d1220dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd1240e0551830adf9bfe5b8d0c904134a3e9b1efdeb0f613cc33dd28d87a226a14a7b162f4aa7c1e2029e0ef497799caeaefb7baaf9f4b471af1bfe17c83d64c2180b"),
+    ("submit_job_result", "0a84010a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030da014a080d1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc1a020e0f2220eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee124040070697a7059f434f6da149074762b39a7213f5874bc85ab48eb8d6c747cacb5b27a50518d6b22712ce27a19900bc9bf54c94698cd8e23e24bc3fa2c7f76007"),
     ("withdraw_lease", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030e20102080d1240f6050b9c72ff0f5c0c5c384ee4819a543c5153ebd7866b975e12edfc620bcf407175de1b8e536a9dbcc00bbb655ac81b2b08cfea8485a35e4639c03207bbdf00"),
     ("close_lease", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030ea0102080d124068a2acbe7b43e42e98bd84e509cff25111a482360d5bece986ae7e36af0892ca5e278097289e61a994deb5d4df90d60a8bc83b45dee8802c1400ccc48b185803"),
     ("close_order", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030f20102080b12404f735d84b8e178279b7236fd7ccd11459868d5e6e6cf094ba6ef64d44212c244cac4cd426f177028c30b6b45c34a219a18f6ecb93e372c940bdfaf5ad9893206"),
@@ -262,13 +271,14 @@ fn every_body_variant_has_a_sample() {
             | Body::CreateOrder(_)
             | Body::PlaceBid { .. }
             | Body::CloseBid { .. }
+            | Body::SealJobResult { .. }
             | Body::SubmitJobResult(_)
             | Body::WithdrawLease { .. }
             | Body::CloseLease { .. }
             | Body::CloseOrder { .. } => {}
         }
     }
-    assert_eq!(samples().len(), 21);
+    assert_eq!(samples().len(), 22);
 }
 
 #[test]

@@ -287,7 +287,12 @@ impl View {
                 lease,
                 output,
                 twist,
-            } => self.result(lease, output, twist),
+            } => self.seal(lease, output, twist),
+            Action::Reveal {
+                lease,
+                output,
+                twist,
+            } => self.reveal(lease, output, twist),
             Action::WithdrawLease { lease, twist } => {
                 let id = twist.unwrap_or_else(|| pick(&self.leases, *lease).map_or(0, |l| l.id));
                 (self.lease_provider(id), Body::WithdrawLease { lease: id })
@@ -567,8 +572,8 @@ impl View {
         (Some(self.device_owner(*d)), body)
     }
 
-    /// A provider's result.
-    fn result(
+    /// A provider's seal of its result for an active lease.
+    fn seal(
         &self,
         lease: &u8,
         output: &bool,
@@ -578,6 +583,32 @@ impl View {
             Some(ResultTwist::Lease(id)) => *id,
             _ => self.active_lease(*lease),
         };
+        let provider = self.lease_provider(id);
+        let signer = provider.as_ref().map_or(Address([0; 20]), |k| addr(k));
+        let seal = job_result(id, *output, Vec::new()).seal(&signer);
+        (provider, Body::SealJobResult { lease: id, seal })
+    }
+
+    /// A provider's reveal of a result it sealed, preferring leases the chain asks.
+    fn reveal(
+        &self,
+        lease: &u8,
+        output: &bool,
+        twist: &Option<ResultTwist>,
+    ) -> (Option<SecretKey>, Body) {
+        let id = match twist {
+            Some(ResultTwist::Lease(id)) => *id,
+            _ => {
+                let asked: Vec<&Lease> = self
+                    .leases
+                    .iter()
+                    .filter(|l| l.awaits_reveal() && l.reveal_from > 0)
+                    .collect();
+                pick(&asked, *lease)
+                    .or_else(|| pick(&self.leases.iter().collect::<Vec<_>>(), *lease))
+                    .map_or(0, |l| l.id)
+            }
+        };
         let agrees_with = match twist {
             Some(ResultTwist::AgreesWith(picks)) => picks
                 .iter()
@@ -586,11 +617,7 @@ impl View {
                 .collect(),
             _ => Vec::new(),
         };
-        let body = Body::SubmitJobResult(JobResult {
-            lease: id,
-            output: Hash::of(&[*output as u8]),
-            agrees_with,
-        });
+        let body = Body::SubmitJobResult(job_result(id, *output, agrees_with));
         (self.lease_provider(id), body)
     }
 
@@ -647,4 +674,14 @@ impl View {
 /// Picks an item; `None` for an empty list.
 fn pick<T: Clone>(items: &[T], p: u8) -> Option<T> {
     (!items.is_empty()).then(|| items[p as usize % items.len()].clone())
+}
+
+/// A result for `lease`: the output picked, a salt the fuzzer derives from the lease.
+fn job_result(lease: u64, output: bool, agrees_with: Vec<u64>) -> JobResult {
+    JobResult {
+        lease,
+        output: Hash::of(&[output as u8]),
+        agrees_with,
+        salt: Hash::of(&lease.to_be_bytes()),
+    }
 }

@@ -226,7 +226,14 @@ pub enum Action {
         bid: u8,
         twist: Option<RawId>,
     },
+    /// A provider seals its result.
     Result {
+        lease: u8,
+        output: bool,
+        twist: Option<ResultTwist>,
+    },
+    /// A provider reveals a sealed result (with the output it sealed, or another).
+    Reveal {
         lease: u8,
         output: bool,
         twist: Option<ResultTwist>,

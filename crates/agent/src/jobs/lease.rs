@@ -1,8 +1,9 @@
 //! One lease's job, run in a task of its own while the job runner goes on following the chain:
 //! fetch the blobs the job reads (each refused before download when it is larger than the spec
 //! allows), run it in `plexus-runtime`'s sandbox on a blocking thread, stop waiting once its
-//! wall-clock bound has passed, publish the output and compare it with the outputs it checks.
-//! The result goes back to the job runner, which alone submits transactions.
+//! wall-clock bound has passed and publish the output. The result goes back to the job runner,
+//! which alone submits transactions; once the chain has the outputs a check compares, the
+//! runner asks [`LeaseRunner::agreement`] which agree.
 
 use super::{JobError, JobResults};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
@@ -40,7 +41,6 @@ pub enum Finished {
         role: RoleView,
         status: JobStatus,
         output: Hash,
-        agrees_with: Vec<u64>,
         /// The order's sample rate, per mille.
         sample_per_mille: u32,
     },
@@ -113,13 +113,36 @@ impl LeaseRunner {
         let checking = lease.role != RoleView::Run;
         let output = self.results.output(out.output, &self.device, checking);
         let id = self.publish(&output).await?;
-        // A check says which earlier outputs agree with its own.
-        let mut agrees_with = Vec::new();
-        let compared: Vec<u64> = match lease.role {
+        Ok(Finished::Ran {
+            lease: lease.id,
+            order: order.order.id,
+            role: lease.role,
+            status: out.status,
+            output: id,
+            sample_per_mille: order.order.terms.sample_per_mille,
+        })
+    }
+
+    /// Which of the outputs a check compares (its run's, and a referee's verifier's) agree
+    /// with its own output `mine`, ascending, as the chain now has them.
+    pub async fn agreement(
+        &self,
+        spec: &JobSpec,
+        order: &OrderView,
+        role: RoleView,
+        mine: &Hash,
+    ) -> Result<Vec<u64>, JobError> {
+        let compared: Vec<u64> = match role {
             RoleView::Verifier { of } => vec![of],
             RoleView::Referee { of, verifier } => vec![verifier, of],
-            RoleView::Run => Vec::new(),
+            RoleView::Run => return Ok(Vec::new()),
         };
+        let limit = max_output_len(spec);
+        let mine = self
+            .fetch(mine, limit)
+            .await?
+            .map_err(|e| JobError::Blob(format!("this provider's own output: {e}")))?;
+        let mut agrees_with = Vec::new();
         for other in compared {
             let Some(theirs) = order
                 .leases
@@ -130,23 +153,14 @@ impl LeaseRunner {
                 continue;
             };
             // An output longer than any this job can have agrees with nothing.
-            let their_bytes = self.fetch(&theirs, max_output_len(&spec)).await?;
-            if let Ok(their_bytes) = their_bytes {
-                if self.results.agrees(&spec, &output, &their_bytes) {
+            if let Ok(their_bytes) = self.fetch(&theirs, limit).await? {
+                if self.results.agrees(spec, &mine, &their_bytes) {
                     agrees_with.push(other);
                 }
             }
         }
         agrees_with.sort_unstable();
-        Ok(Finished::Ran {
-            lease: lease.id,
-            order: order.order.id,
-            role: lease.role,
-            status: out.status,
-            output: id,
-            agrees_with,
-            sample_per_mille: order.order.terms.sample_per_mille,
-        })
+        Ok(agrees_with)
     }
 
     /// Blob `id` from the node, verified, if it holds at most `limit` bytes (an inner error

@@ -1,7 +1,8 @@
 //! A provider in the compute marketplace: bids for the chain's live orders that its hardware
 //! can run, at the prices of its `[bidding]` policy; runs the jobs of the leases it wins (or is
 //! given to re-execute) in the sandboxes of `plexus-runtime`; publishes each output as a blob on
-//! the node and its hash on chain; and withdraws what its leases earned.
+//! the node and seals its hash on chain, revealing it when the chain asks ([`sealed`]); and
+//! withdraws what its leases earned.
 //!
 //! Jobs run in tasks of their own ([`lease`]), as many at once as the device's declared
 //! capacity holds (its cores and memory, each job taking what its spec asks), while the runner
@@ -12,6 +13,7 @@
 //! a lease still active without a result is simply run again.
 
 mod lease;
+mod sealed;
 
 use crate::ports::Sender;
 use lease::{Finished, LeaseRunner, Permit};
@@ -21,8 +23,9 @@ use plexus_client::{Clock, CommittedTx, NodeApi, SendError, Transport};
 use plexus_market::bid::BidPolicy;
 use plexus_market::spec::{JobSpec, Runtime, MAX_SPEC_BYTES};
 use plexus_types::{
-    Address, Amount, Body, Capabilities, Hash, JobResult, JobRuntime, OrderTerms, PublicKey,
+    job_seal, Address, Amount, Body, Capabilities, Hash, JobRuntime, OrderTerms, PublicKey,
 };
+use sealed::{SealBook, Sealed};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -139,6 +142,8 @@ pub struct JobRunner {
     /// `work_dir/unsettled.json`, so a restart still withdraws what leases of orders that
     /// ended meanwhile released.
     unsettled: BTreeSet<u64>,
+    /// Results sealed on chain and not yet revealed.
+    sealed: SealBook,
     stats: Arc<std::sync::Mutex<JobStats>>,
     passes: u64,
 }
@@ -182,6 +187,7 @@ impl JobRunner {
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
                 .unwrap_or_default(),
+            sealed: SealBook::open(&work_dir),
             stats: Default::default(),
             passes: 0,
         }
@@ -245,11 +251,15 @@ impl JobRunner {
                 if self.unsettled.insert(lease.id) {
                     self.save_unsettled();
                 }
-                if lease.state == StateView::Active && lease.output.is_none() {
+                if lease.state == StateView::Active && lease.sealed.is_none() {
                     self.start(order, lease).await?;
+                }
+                if lease.reveal_asked() {
+                    self.reveal(order, lease).await?;
                 }
             }
         }
+        self.forget_sealed(&orders);
         if wait {
             self.submit_finished(true).await?;
         }
@@ -354,16 +364,15 @@ impl JobRunner {
             self.held.push(done);
             return Ok(());
         }
-        let (lease, order, role, status, output, agrees_with) = match done {
+        let (lease, order, role, status, output) = match done {
             Finished::Ran {
                 lease,
                 order,
                 role,
                 status,
                 output,
-                agrees_with,
                 ..
-            } => (lease, order, role, status, output, agrees_with),
+            } => (lease, order, role, status, output),
             Finished::GaveUp { lease, waited } => {
                 tracing::warn!(
                     lease,
@@ -375,13 +384,16 @@ impl JobRunner {
             }
             Finished::Failed { error, .. } => return Err(error),
         };
-        let done = self
-            .send(Body::SubmitJobResult(JobResult {
-                lease,
-                output,
-                agrees_with,
-            }))
-            .await?;
+        let sealed = Sealed {
+            order,
+            role,
+            output,
+        };
+        self.sealed
+            .insert(lease, sealed)
+            .map_err(|e| JobError::Local(format!("cannot keep a sealed result: {e}")))?;
+        let seal = job_seal(lease, &self.address, &output, &self.salt(lease, &output));
+        let done = self.send(Body::SealJobResult { lease, seal }).await?;
         tracing::info!(
             order,
             lease,
@@ -389,10 +401,12 @@ impl JobRunner {
             ?status,
             %output,
             code = %done.code,
-            "job result submitted"
+            "job result sealed"
         );
         if done.succeeded() {
             self.stats.lock().expect("stats lock").results += 1;
+        } else {
+            self.sealed.remove(lease);
         }
         Ok(())
     }
@@ -560,7 +574,9 @@ impl JobRunner {
                         .unwrap_or(stats.withdrawn);
                     self.unsettled.remove(&id);
                 }
-            } else if ended && (lease.released || lease.output.is_none()) {
+            } else if ended
+                && (lease.released || (lease.output.is_none() && !lease.awaits_reveal()))
+            {
                 // Nothing (more) to take: withdrawn, or closed unpaid.
                 self.unsettled.remove(&id);
             }

@@ -119,6 +119,8 @@ pub enum LeaseCloseReason {
     ClosedByOwner,
     ClosedByProvider,
     WrongResult,
+    /// Its provider sealed a result and did not reveal it in time.
+    Unrevealed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,9 +143,13 @@ pub enum CheckView {
     /// The result is in; whether it is re-executed is drawn at the end of a later block.
     Drawing,
     Pending,
+    /// Not re-executed: accepted once its provider reveals the output it sealed.
+    Revealing,
     Unchecked,
     Confirmed,
     Wrong,
+    /// Sealed and not revealed in time: unpaid, its bond forfeited.
+    Forfeited,
 }
 
 /// `GET /v1/market/leases/{id}`.
@@ -172,10 +178,30 @@ pub struct LeaseView {
     pub released: bool,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub withdrawn: Amount,
+    /// The revealed output.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::HashSchema>))]
     pub output: Option<Hash>,
     pub agrees_with: Vec<u64>,
     pub check: CheckView,
+    /// The provider's seal of its result, before it reveals the output.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::HashSchema>))]
+    pub sealed: Option<Hash>,
+    /// The block from which the chain asks for the sealed result (0: not yet).
+    #[serde(default)]
+    pub reveal_from: u64,
+}
+
+impl LeaseView {
+    /// Sealed, and neither revealed nor forfeited yet.
+    pub fn awaits_reveal(&self) -> bool {
+        self.sealed.is_some() && self.output.is_none() && self.check != CheckView::Forfeited
+    }
+
+    /// Whether the chain asks its provider to reveal the sealed result now.
+    pub fn reveal_asked(&self) -> bool {
+        self.awaits_reveal() && self.reveal_from > 0
+    }
 }
 
 /// `GET /v1/market/orders/{id}`: an order with its bids and leases.

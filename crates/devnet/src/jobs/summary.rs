@@ -54,6 +54,8 @@ pub struct JobsSummary {
     pub referee_runs: usize,
     /// Results shown wrong by a re-execution (bonds slashed).
     pub wrong_results_caught: u64,
+    /// Sealed results never revealed (bonds forfeited).
+    pub results_forfeited: usize,
     /// Of this run's jobs, results shown wrong that a local re-execution rechecked, and how
     /// many of them it found differing (as it must: a slash rests on outputs anyone can
     /// rerun).
@@ -120,6 +122,7 @@ struct Tally {
     wrong: usize,
     re_executions: usize,
     referee_runs: usize,
+    forfeited: usize,
     slashed_rechecked: usize,
     slashed_differ: usize,
     escrowed: u128,
@@ -141,6 +144,9 @@ impl Tally {
             if let Some(l) = query::market_lease(store, *id)? {
                 if !l.released && l.check != Check::Wrong {
                     self.held += l.accrued.0;
+                }
+                if l.check == Check::Forfeited {
+                    self.forfeited += 1;
                 }
                 if l.output.is_some() && l.role != LeaseRole::Run {
                     self.re_executions += 1;
@@ -334,6 +340,7 @@ impl JobsRun {
             re_executions: t.re_executions,
             referee_runs: t.referee_runs,
             wrong_results_caught: totals.totals.wrong_results,
+            results_forfeited: t.forfeited,
             slashed_rechecked: t.slashed_rechecked,
             slashed_differ: t.slashed_differ,
             bonds_slashed: totals.totals.bonds_slashed,
@@ -373,10 +380,11 @@ pub fn print(s: &JobsSummary) {
     let states: Vec<String> = s.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("  orders: {}", states.join(" · "));
     println!(
-        "  {} re-executions ({} by a referee) · {} wrong results caught · bonds slashed {} · of the slashed results, {} rechecked against a local run: {} differ from it",
+        "  {} re-executions ({} by a referee) · {} wrong results caught · {} sealed results never revealed · bonds slashed or forfeited {} · of the slashed results, {} rechecked against a local run: {} differ from it",
         s.re_executions,
         s.referee_runs,
         s.wrong_results_caught,
+        s.results_forfeited,
         s.bonds_slashed.to_plx_string(),
         s.slashed_rechecked,
         s.slashed_differ

@@ -10,7 +10,7 @@ use super::store::{
     save_order, update_totals,
 };
 use super::{
-    add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check,
+    add, corrupt, escrow_account, fail, must, state_key, sub, Bid, BidState, Check, Lease,
     LeaseCloseReason, LeaseRole, LeaseState, Order, OrderCloseReason, OrderState,
     BID_WINDOW_BLOCKS, MAX_BIDS_PER_ORDER, MIN_BID_DEPOSIT,
 };
@@ -18,7 +18,7 @@ use crate::codes::{TxCode, TxFailure};
 use crate::id_set::{IdList, IdSet};
 use crate::overlay::StateOverlay;
 use crate::registry::{self, DeviceStatus};
-use plexus_types::{Address, Amount, JobResult, OrderTerms, PublicKey};
+use plexus_types::{Address, Amount, Hash, JobResult, OrderTerms, PublicKey};
 
 /// Order rule.
 pub(crate) fn create_order(
@@ -211,19 +211,21 @@ pub(crate) fn close_bid(
     Ok(())
 }
 
-/// Check rule: a provider's result for its lease. A run's result waits for the sample draw
-/// (`Check::Drawing`); checks are drawn at the end of a later block.
-pub(crate) fn submit_result(
+/// Seal rule: a provider's sealed result for its lease ends and settles the lease. A run's
+/// seal waits for the sample draw (`Check::Drawing`); a verifier's asks its run to reveal; a
+/// referee, whose run and verifier have revealed, is asked to reveal at once.
+pub(crate) fn seal_result(
     state: &mut StateOverlay<'_>,
     height: u64,
     sender: &Address,
-    result: &JobResult,
+    id: u64,
+    seal: Hash,
 ) -> Result<(), TxFailure> {
-    let mut lease = own_lease(state, sender, result.lease)?;
-    if !lease.is_active() || lease.output.is_some() {
+    let mut lease = own_lease(state, sender, id)?;
+    if !lease.is_active() || lease.sealed.is_some() {
         return fail(
             TxCode::LeaseClosed,
-            format!("lease {} has ended or has a result", lease.id),
+            format!("lease {id} has ended or has a result"),
         );
     }
     let mut order = load_order(state, lease.order)?;
@@ -235,49 +237,136 @@ pub(crate) fn submit_result(
         save_order(state, height, &order)?;
         return Ok(());
     }
-    lease.output = Some(result.output);
-    lease.agrees_with = result.agrees_with.clone();
+    lease.sealed = Some(seal);
     lease.state = LeaseState::Closed {
         reason: LeaseCloseReason::Completed,
         height,
     };
     match lease.role {
-        LeaseRole::Run => {
-            lease.check = Check::Drawing;
-            save_lease(state, &lease);
-        }
+        LeaseRole::Run => lease.check = Check::Drawing,
         LeaseRole::Verifier { of } => {
             let mut run = must(load_lease(state, of), "a verified run")?;
-            if agrees(&order, &lease, &run) {
-                accept(state, &mut order, &mut run, Check::Confirmed)?;
-                accept(state, &mut order, &mut lease, Check::Confirmed)?;
+            if run.output.is_some() {
+                lease.reveal_from = height;
+            } else if run.reveal_from == 0 {
+                run.reveal_from = height;
+                save_lease(state, &run);
+            }
+        }
+        LeaseRole::Referee { .. } => lease.reveal_from = height,
+    }
+    save_lease(state, &lease);
+    finish_if_done(state, height, &mut order)?;
+    save_order(state, height, &order)?;
+    Ok(())
+}
+
+/// Reveal rule: the output a provider sealed, once the ledger asks for it. A run left
+/// unchecked is accepted; a sampled run's verifier is asked to reveal in turn; a check decides
+/// as [`decide_check`] says.
+pub(crate) fn reveal_result(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    sender: &Address,
+    result: &JobResult,
+) -> Result<(), TxFailure> {
+    let id = result.lease;
+    let mut lease = own_lease(state, sender, id)?;
+    let Some(seal) = lease.sealed else {
+        return fail(
+            TxCode::NotSealed,
+            format!("lease {id} has no sealed result to reveal: seal it first"),
+        );
+    };
+    if !lease.awaits_reveal() {
+        return fail(
+            TxCode::LeaseClosed,
+            format!("lease {id}'s result was revealed or forfeited"),
+        );
+    }
+    if lease.reveal_from == 0 {
+        let after = match lease.role {
+            LeaseRole::Run => "its sample draw, or its verifier's seal",
+            _ => "the run it checks reveals",
+        };
+        return fail(
+            TxCode::RevealTooEarly,
+            format!("lease {id}'s result is not asked for yet: it is revealed after {after}"),
+        );
+    }
+    if result.seal(sender) != seal {
+        return fail(
+            TxCode::SealMismatch,
+            format!("the output and salt do not open lease {id}'s seal"),
+        );
+    }
+    let mut order = load_order(state, lease.order)?;
+    lease.output = Some(result.output);
+    lease.agrees_with = result.agrees_with.clone();
+    match lease.role {
+        LeaseRole::Run if lease.check == Check::Revealing => {
+            accept(state, &mut order, &mut lease, Check::Unchecked)?;
+            order.results.push((lease.id, result.output));
+        }
+        LeaseRole::Run => {
+            // Sampled: its sealed verifier is asked to reveal now.
+            for mut ver in load_leases(state, &order)? {
+                if ver.role == (LeaseRole::Verifier { of: id }) && ver.awaits_reveal() {
+                    ver.reveal_from = height;
+                    save_lease(state, &ver);
+                }
+            }
+        }
+        _ => decide_check(state, height, &mut order, &mut lease)?,
+    }
+    save_lease(state, &lease);
+    finish_if_done(state, height, &mut order)?;
+    save_order(state, height, &order)?;
+    Ok(())
+}
+
+/// Check rule, on a checker's revealed output: a verifier that agrees confirms the run (one
+/// that does not calls for a referee); a referee confirms whichever of the two it agrees
+/// with and shows the other wrong, and if it agrees with neither the run stands unchecked.
+fn decide_check(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+    lease: &mut Lease,
+) -> Result<(), TxFailure> {
+    match lease.role {
+        LeaseRole::Run => {}
+        LeaseRole::Verifier { of } => {
+            let mut run = must(load_lease(state, of), "a verified run")?;
+            if agrees(order, lease, &run) {
+                accept(state, order, &mut run, Check::Confirmed)?;
+                accept(state, order, lease, Check::Confirmed)?;
                 order
                     .results
                     .push((run.id, run.output.ok_or_else(|| corrupt("run output"))?));
                 save_lease(state, &run);
             }
             // Otherwise a referee is wanted; the verifier's fate waits for it.
-            save_lease(state, &lease);
         }
         LeaseRole::Referee { of, verifier } => {
             let mut run = must(load_lease(state, of), "a refereed run")?;
             let mut ver = must(load_lease(state, verifier), "a refereed verifier")?;
-            let with_run = agrees(&order, &lease, &run);
-            let with_ver = agrees(&order, &lease, &ver);
+            let with_run = agrees(order, lease, &run);
+            let with_ver = agrees(order, lease, &ver);
             let output = if with_run {
-                accept(state, &mut order, &mut run, Check::Confirmed)?;
-                reject(state, &mut order, &mut ver, height)?;
+                accept(state, order, &mut run, Check::Confirmed)?;
+                reject(state, order, &mut ver, height)?;
                 run.output
             } else if with_ver {
-                accept(state, &mut order, &mut ver, Check::Confirmed)?;
-                reject(state, &mut order, &mut run, height)?;
+                accept(state, order, &mut ver, Check::Confirmed)?;
+                reject(state, order, &mut run, height)?;
                 ver.output
             } else {
                 // Three outputs, no two alike: nobody is shown wrong on one provider's word.
                 // The run's result stands unchecked, as a disagreement no one can referee
                 // does (else one lying checker after another could slash an honest run).
-                accept(state, &mut order, &mut run, Check::Unchecked)?;
-                accept(state, &mut order, &mut ver, Check::Unchecked)?;
+                accept(state, order, &mut run, Check::Unchecked)?;
+                accept(state, order, &mut ver, Check::Unchecked)?;
                 run.output
             };
             let check = if with_run || with_ver {
@@ -285,17 +374,14 @@ pub(crate) fn submit_result(
             } else {
                 Check::Unchecked
             };
-            accept(state, &mut order, &mut lease, check)?;
+            accept(state, order, lease, check)?;
             order
                 .results
                 .push((of, output.ok_or_else(|| corrupt("refereed output"))?));
             save_lease(state, &run);
             save_lease(state, &ver);
-            save_lease(state, &lease);
         }
     }
-    finish_if_done(state, height, &mut order)?;
-    save_order(state, height, &order)?;
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! pay are settled, and orders that are done are closed.
 
 use super::lifecycle::{
-    abandon, assign_checkers, close, draw_samples, finish_if_done, load_leases, open_lease, settle,
+    abandon, assign_checkers, close, draw_samples, finish_if_done, forfeit_unrevealed, load_leases,
+    open_lease, settle, undecided,
 };
 use super::rules::winners;
 use super::schedule;
@@ -31,6 +32,7 @@ pub(crate) fn end_block(state: &mut StateOverlay<'_>, beacon: &Beacon) -> Result
             match_order(state, height, &mut order)?;
         }
         if !order.is_closed() {
+            forfeit_unrevealed(state, height, &mut order)?;
             // Results of earlier blocks are sampled, and checks they need drawn, by this
             // block's beacon.
             draw_samples(state, beacon, &mut order)?;
@@ -87,7 +89,7 @@ fn match_order(
         .filter(|l| {
             l.role == LeaseRole::Run
                 && l.check != Check::Wrong
-                && (l.is_active() || l.output.is_some())
+                && (l.is_active() || l.sealed.is_some())
         })
         .map(|l| l.provider)
         .collect();
@@ -106,7 +108,7 @@ fn match_order(
     if chosen.is_empty() {
         if leases
             .iter()
-            .any(|l| l.is_active() || l.check == Check::Pending)
+            .any(|l| l.is_active() || undecided(l) || l.awaits_reveal())
         {
             // Others still run: wait for them, then try again.
             order.state = OrderState::Matched;

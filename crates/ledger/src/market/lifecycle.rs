@@ -194,7 +194,7 @@ pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<Wanted> {
         let busy = verifiers
             .iter()
             .chain(referees.iter())
-            .any(|l| l.is_active());
+            .any(|l| l.is_active() || l.awaits_reveal());
         if busy {
             continue;
         }
@@ -221,8 +221,9 @@ pub(super) fn checks_wanted(leases: &[Lease]) -> Vec<Wanted> {
     wanted
 }
 
-/// Sample rule, at the end of a block after a run's result: a provider on probation is always
-/// checked, any other as the beacon draws; an unchecked result is accepted.
+/// Sample rule, at the end of a block after a run's seal: a provider on probation is always
+/// checked, any other as the beacon draws; an unchecked result is asked for, and accepted
+/// when revealed.
 pub(super) fn draw_samples(
     state: &mut StateOverlay<'_>,
     beacon: &Beacon,
@@ -236,10 +237,8 @@ pub(super) fn draw_samples(
         if rec.confirmed < PROBATION_JOBS || sampled(beacon, run.id, order.terms.sample_per_mille) {
             run.check = Check::Pending;
         } else {
-            accept(state, order, &mut run, Check::Unchecked)?;
-            order
-                .results
-                .push((run.id, run.output.ok_or_else(|| corrupt("drawn output"))?));
+            run.check = Check::Revealing;
+            run.reveal_from = beacon.height;
         }
         save_lease(state, &run);
     }
@@ -304,7 +303,7 @@ pub(super) fn assign_checkers(
         let Some(chosen) = draw_checker(beacon, domain, need.run, pool) else {
             // No bid placed before the result can check it, and none ever will: rather than
             // trust a bidder who has seen it, what is undecided stands unchecked.
-            stand_unchecked(state, order, need)?;
+            stand_unchecked(state, beacon.height, order, need)?;
             continue;
         };
         let role = match need.verifier {
@@ -347,6 +346,8 @@ pub(super) fn open_lease(
         output: None,
         agrees_with: Vec::new(),
         check: Check::None,
+        sealed: None,
+        reveal_from: 0,
     };
     bid.state = BidState::Won { lease: id };
     save_bid(state, &bid);
@@ -381,28 +382,43 @@ pub(super) fn abandon(
     lease.accrued = Amount::ZERO;
     lease.state = LeaseState::Closed { reason, height };
     return_bond(state, &lease.provider, lease.deposit)?;
-    if lease.role == LeaseRole::Run && !order.is_closed() {
-        order.wanted += 1;
-        if order.state == OrderState::Matched {
-            order.state = OrderState::Open;
-            order.bid_deadline = height + BID_WINDOW_BLOCKS;
-        }
+    if lease.role == LeaseRole::Run {
+        want_another_run(height, order);
     }
     Ok(())
 }
 
-/// A run no one eligible can check: it, and a verifier no one can referee, stand unchecked.
+/// Reorder rule: one of the order's runs ended without a result; the order takes bids again.
+fn want_another_run(height: u64, order: &mut Order) {
+    if order.is_closed() {
+        return;
+    }
+    order.wanted += 1;
+    if order.state == OrderState::Matched {
+        order.state = OrderState::Open;
+        order.bid_deadline = height + BID_WINDOW_BLOCKS;
+    }
+}
+
+/// A run no one eligible can check: it (once revealed), and a verifier no one can referee,
+/// stand unchecked.
 fn stand_unchecked(
     state: &mut StateOverlay<'_>,
+    height: u64,
     order: &mut Order,
     need: Wanted,
 ) -> Result<(), TxFailure> {
     let mut run = must(load_lease(state, need.run), "an unchecked run")?;
-    accept(state, order, &mut run, Check::Unchecked)?;
-    order.results.push((
-        run.id,
-        run.output.ok_or_else(|| corrupt("unchecked output"))?,
-    ));
+    match run.output {
+        Some(output) => {
+            accept(state, order, &mut run, Check::Unchecked)?;
+            order.results.push((run.id, output));
+        }
+        None => {
+            run.check = Check::Revealing;
+            run.reveal_from = height;
+        }
+    }
     save_lease(state, &run);
     if let Some(v) = need.verifier {
         let mut ver = must(load_lease(state, v), "an unrefereed verifier")?;
@@ -410,6 +426,95 @@ fn stand_unchecked(
         save_lease(state, &ver);
     }
     Ok(())
+}
+
+/// A run's result not yet accepted or rejected.
+pub(super) fn undecided(lease: &Lease) -> bool {
+    lease.role == LeaseRole::Run
+        && matches!(
+            lease.check,
+            Check::Pending | Check::Drawing | Check::Revealing
+        )
+}
+
+/// Reveal deadline rule, at the end of the last block in which a sealed result may be
+/// revealed: its provider is paid nothing and forfeits its bond. A run is looked for again and
+/// its sealed verifier, which did its work, is paid; a run a verifier or referee left
+/// undecided stands unchecked (its output is known now, so no new checker could check it
+/// blind).
+pub(super) fn forfeit_unrevealed(
+    state: &mut StateOverlay<'_>,
+    height: u64,
+    order: &mut Order,
+) -> Result<(), TxFailure> {
+    for listed in load_leases(state, order)? {
+        if listed.reveal_by().is_none_or(|by| height < by) {
+            continue;
+        }
+        // An earlier forfeit in this loop may have settled it.
+        let mut lease = must(load_lease(state, listed.id), "an unrevealed lease")?;
+        if !lease.awaits_reveal() {
+            continue;
+        }
+        forfeit(state, order, &mut lease, height)?;
+        save_lease(state, &lease);
+        match lease.role {
+            LeaseRole::Run => {
+                want_another_run(height, order);
+                for mut ver in load_leases(state, order)? {
+                    if ver.role == (LeaseRole::Verifier { of: lease.id }) && ver.awaits_reveal() {
+                        accept(state, order, &mut ver, Check::Unchecked)?;
+                        save_lease(state, &ver);
+                    }
+                }
+            }
+            LeaseRole::Verifier { of } => {
+                let need = Wanted {
+                    run: of,
+                    verifier: None,
+                    since: height,
+                };
+                stand_unchecked(state, height, order, need)?;
+            }
+            LeaseRole::Referee { of, verifier } => {
+                let need = Wanted {
+                    run: of,
+                    verifier: Some(verifier),
+                    since: height,
+                };
+                stand_unchecked(state, height, order, need)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A sealed result not revealed in time: what the lease accrued goes back to the escrow and
+/// its bond to the slashed account. Unlike a wrong result it does not bar the provider: it
+/// shows nothing about its work.
+fn forfeit(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+    height: u64,
+) -> Result<(), TxFailure> {
+    lease.check = Check::Forfeited;
+    lease.state = LeaseState::Closed {
+        reason: LeaseCloseReason::Unrevealed,
+        height,
+    };
+    order.escrow = add(order.escrow, lease.accrued)?;
+    lease.accrued = Amount::ZERO;
+    if lease.deposit > Amount::ZERO {
+        let slashed = module_account::slashed();
+        let what = "the market escrow cannot take an unrevealed bond";
+        escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
+    }
+    let deposit = lease.deposit;
+    update_totals(state, |t| {
+        t.bonds_slashed = t.bonds_slashed.checked_add(deposit)?;
+        Some(())
+    })
 }
 
 /// Results still undecided when their order ends stand unchecked: a run's becomes one of the
@@ -420,16 +525,18 @@ pub(super) fn accept_undecided(
     order: &mut Order,
 ) -> Result<(), TxFailure> {
     for mut l in load_leases(state, order)? {
-        if l.is_active() || l.released || l.output.is_none() {
+        if l.is_active() || l.released || (l.output.is_none() && !l.awaits_reveal()) {
             continue;
         }
         if l.role == LeaseRole::Run {
-            if !matches!(l.check, Check::Pending | Check::Drawing) {
+            if !undecided(&l) {
                 continue;
             }
-            order
-                .results
-                .push((l.id, l.output.ok_or_else(|| corrupt("undecided output"))?));
+            // A result still sealed is paid for, as a lease the consumer closes is, but is
+            // no result of the order's.
+            if let Some(output) = l.output {
+                order.results.push((l.id, output));
+            }
         } else if l.check != Check::None {
             continue;
         }
@@ -482,9 +589,7 @@ pub(super) fn finish_if_done(
     if leases.iter().any(|l| l.is_active()) {
         return Ok(());
     }
-    let undecided = leases
-        .iter()
-        .any(|l| matches!(l.check, Check::Pending | Check::Drawing));
+    let undecided = leases.iter().any(|l| undecided(l) || l.awaits_reveal());
     // The escrow could not pay a lease's blocks (what that lease accrued went back to it).
     let out_of_funds = order.escrow == Amount::ZERO
         || leases.iter().any(|l| {

@@ -19,11 +19,20 @@
 //!   (a result, a close, the end of the block where it times out or the escrow runs out), never
 //!   block by block. A lease the escrow cannot pay closes with `insufficient_funds` and,
 //!   having no result, is paid nothing, as a timed-out lease; the consumer gets it back.
-//! - Sample rule (`submit_result`, `end_block`): a run's result waits (`drawing`) for the
+//! - Seal and reveal rule (`seal_result`, `reveal_result`, `end_block`): a provider first
+//!   seals its result (blake3 of the lease, itself, the output and a secret salt; see
+//!   [`plexus_types::job_seal`]), which ends and settles its lease, and reveals the output only
+//!   when the ledger asks: a run once the draw leaves it unchecked or once its verifier has
+//!   sealed, a verifier once its run has revealed, a referee at once. No checker can copy the
+//!   output it checks. A provider that does not reveal within [`REVEAL_BLOCKS`] is paid
+//!   nothing and forfeits its bond (`unrevealed`); a run is then looked for again, and a check
+//!   it leaves undone stands unchecked. A referee sees the two outputs it decides between: it
+//!   is drawn by the beacon, so an attacker holds it only in proportion to its bonds.
+//! - Sample rule (`seal_result`, `end_block`): a run's seal waits (`drawing`) for the
 //!   beacon of a later block (see [`crate::beacon`]), so that its provider cannot know when it
-//!   signs whether it will be checked. Then it is re-executed if the provider is on probation
+//!   seals whether it will be checked. Then it is re-executed if the provider is on probation
 //!   (fewer than [`PROBATION_JOBS`] results confirmed) or if the draw falls in the order's
-//!   sample (`sample_per_mille`); otherwise it is accepted unchecked.
+//!   sample (`sample_per_mille`); otherwise it is accepted unchecked once revealed.
 //! - Checker rule (`end_block`): a verifier, and if the outputs differ a referee, is drawn by
 //!   a later block's beacon from the order's open bids, each with probability proportional to
 //!   its bond, so splitting one bond over many addresses buys nothing: an attacker with a
@@ -58,7 +67,8 @@ pub mod state_key;
 mod store;
 
 pub(crate) use actions::{
-    close_bid, close_lease, close_order, create_order, place_bid, submit_result, withdraw,
+    close_bid, close_lease, close_order, create_order, place_bid, reveal_result, seal_result,
+    withdraw,
 };
 pub(crate) use end_block::end_block;
 pub use rules::{covers, draw_checker, sampled, winners};
@@ -78,6 +88,8 @@ pub const PROBATION_JOBS: u32 = 3;
 pub const FEE_PER_MILLE: u128 = 10;
 /// Most bids one order may take.
 pub const MAX_BIDS_PER_ORDER: usize = 64;
+/// Blocks a provider has to reveal a sealed result once the ledger asks for it.
+pub const REVEAL_BLOCKS: u64 = 20;
 
 /// Why an order ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +200,8 @@ pub enum LeaseCloseReason {
     ClosedByProvider,
     /// Its result disagreed with the re-execution that decided.
     WrongResult,
+    /// Its provider sealed a result and did not reveal it in time.
+    Unrevealed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,12 +225,16 @@ pub enum Check {
     Drawing,
     /// Waiting for a re-execution.
     Pending,
+    /// Not to be re-executed: accepted once its provider reveals the output it sealed.
+    Revealing,
     /// Accepted without a re-execution (not sampled).
     Unchecked,
     /// A re-execution agreed.
     Confirmed,
     /// A re-execution showed it wrong.
     Wrong,
+    /// Sealed and not revealed in time: unpaid, its bond forfeited.
+    Forfeited,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,14 +257,33 @@ pub struct Lease {
     pub releasable: Amount,
     pub released: bool,
     pub withdrawn: Amount,
+    /// The revealed output.
     pub output: Option<Hash>,
     pub agrees_with: Vec<u64>,
     pub check: Check,
+    /// The provider's seal of its result (see [`plexus_types::job_seal`]).
+    #[serde(default)]
+    pub sealed: Option<Hash>,
+    /// The block from which the ledger asks for the sealed result (0: not yet); it must be
+    /// revealed within [`REVEAL_BLOCKS`].
+    #[serde(default)]
+    pub reveal_from: u64,
 }
 
 impl Lease {
     pub fn is_active(&self) -> bool {
         self.state == LeaseState::Active
+    }
+
+    /// Sealed, and neither revealed nor forfeited yet.
+    pub fn awaits_reveal(&self) -> bool {
+        self.sealed.is_some() && self.output.is_none() && self.check != Check::Forfeited
+    }
+
+    /// The last block in which its sealed result may be revealed, once asked for.
+    pub fn reveal_by(&self) -> Option<u64> {
+        (self.awaits_reveal() && self.reveal_from > 0)
+            .then(|| self.reveal_from.saturating_add(REVEAL_BLOCKS - 1))
     }
 }
 

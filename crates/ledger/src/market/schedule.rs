@@ -3,7 +3,8 @@
 //!
 //! An order is due at the end of every block in which a transaction touched it, and at the
 //! next height where anything can happen to it without one: its bid window closing, a result
-//! to sample or a check to draw (the block after the result or the need), a lease timing out,
+//! to sample or a check to draw (the block after the result or the need), a sealed result's
+//! reveal deadline, a lease timing out,
 //! or the escrow no longer covering what its active leases owe.
 
 use super::lifecycle::{checks_wanted, closed_at, load_leases};
@@ -40,6 +41,9 @@ pub(super) fn next_due(
     for l in &leases {
         if l.role == LeaseRole::Run && l.check == Check::Drawing {
             at(closed_at(l).saturating_add(1));
+        }
+        if let Some(by) = l.reveal_by() {
+            at(by);
         }
         if l.is_active() {
             at(l.started.saturating_add(order.terms.duration_blocks));

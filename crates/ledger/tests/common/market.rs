@@ -8,6 +8,30 @@ use plexus_types::{Hash, JobResult, JobRuntime, OrderTerms};
 
 pub const STAKE: u128 = 100_000_000;
 
+/// A job result sealed through the harness and not yet revealed.
+pub struct SealedResult {
+    pub provider: SecretKey,
+    pub result: JobResult,
+}
+
+/// `provider`'s result for `lease`, with the harness's salt.
+pub fn sealed_result(
+    provider: &SecretKey,
+    lease: u64,
+    output: &[u8],
+    agrees: Vec<u64>,
+) -> SealedResult {
+    SealedResult {
+        provider: provider.clone(),
+        result: JobResult {
+            lease,
+            output: Hash::of(output),
+            agrees_with: agrees,
+            salt: Hash::of(&lease.to_be_bytes()),
+        },
+    }
+}
+
 pub fn device(i: u8) -> SecretKey {
     key(100 + i)
 }
@@ -48,6 +72,9 @@ impl Net {
         )
     }
 
+    /// A provider's result: sealed, then revealed (one block each round) for as long as the
+    /// ledger asks for sealed results at once. A run's result is asked for only after a
+    /// later block's draw: [`Net::empty_blocks`] reveals it then.
     pub fn result(
         &mut self,
         provider: &SecretKey,
@@ -55,14 +82,65 @@ impl Net {
         output: &[u8],
         agrees: Vec<u64>,
     ) -> TxCode {
-        self.send(
-            provider,
-            Body::SubmitJobResult(JobResult {
-                lease,
-                output: Hash::of(output),
-                agrees_with: agrees,
-            }),
-        )
+        let code = self.seal(provider, lease, output, agrees);
+        if code == TxCode::Ok {
+            loop {
+                let reveals = self.asked_reveals();
+                if reveals.is_empty() {
+                    break;
+                }
+                run_block(&mut self.ledger, reveals);
+            }
+        }
+        code
+    }
+
+    /// Seals `output` for `lease` as `provider`; the harness reveals it, saying it agrees
+    /// with `agrees`, when the ledger asks.
+    pub fn seal(
+        &mut self,
+        provider: &SecretKey,
+        lease: u64,
+        output: &[u8],
+        agrees: Vec<u64>,
+    ) -> TxCode {
+        let result = sealed_result(provider, lease, output, agrees);
+        let seal = result.result.seal(&addr(provider));
+        let code = self.send(provider, Body::SealJobResult { lease, seal });
+        if code == TxCode::Ok {
+            self.sealed.insert(lease, result);
+        }
+        code
+    }
+
+    /// A signed seal of `output` for `lease`, to run in a block of the caller's; the harness
+    /// reveals it when the ledger asks.
+    pub fn seal_tx(&mut self, provider: &SecretKey, lease: u64, output: &[u8]) -> Vec<u8> {
+        let result = sealed_result(provider, lease, output, vec![]);
+        let seal = result.result.seal(&addr(provider));
+        self.sealed.insert(lease, result);
+        self.signed(provider, Body::SealJobResult { lease, seal })
+    }
+
+    /// Signed reveals of the sealed results the ledger now asks for, forgotten by the
+    /// harness.
+    pub fn asked_reveals(&mut self) -> Vec<Vec<u8>> {
+        let asked: Vec<u64> = self
+            .sealed
+            .keys()
+            .copied()
+            .filter(|l| {
+                let lease = self.lease(*l);
+                lease.awaits_reveal() && lease.reveal_from > 0
+            })
+            .collect();
+        asked
+            .into_iter()
+            .map(|l| {
+                let sealed = self.sealed.remove(&l).expect("listed");
+                self.signed(&sealed.provider, Body::SubmitJobResult(sealed.result))
+            })
+            .collect()
     }
 
     pub fn accounting_balances(&self) {

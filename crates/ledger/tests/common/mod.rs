@@ -122,6 +122,8 @@ pub struct Net {
     pub ledger: PlexusLedger,
     /// The next nonce of each sender, as the harness has seen transactions land.
     pub nonces: BTreeMap<Address, u64>,
+    /// Job results sealed through the harness, by lease, revealed when the ledger asks.
+    pub sealed: BTreeMap<u64, market::SealedResult>,
 }
 
 impl Net {
@@ -131,6 +133,7 @@ impl Net {
             _dir: dir,
             ledger,
             nonces: BTreeMap::new(),
+            sealed: BTreeMap::new(),
         }
     }
 
@@ -185,9 +188,12 @@ impl Net {
         self.send_for_result(key, body).code
     }
 
+    /// Runs `n` blocks holding no transaction but the reveals of job results the ledger asks
+    /// for (see [`Net::seal`]).
     pub fn empty_blocks(&mut self, n: u64) {
         for _ in 0..n {
-            run_block(&mut self.ledger, vec![]);
+            let reveals = self.asked_reveals();
+            run_block(&mut self.ledger, reveals);
         }
     }
 

@@ -135,32 +135,61 @@ pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
     while runner.finish_next().await? {
         let height = world.next_block()?;
         for order in consumer.orders().await? {
+            if order.leases.first().is_none_or(|l| l.sealed.is_none()) {
+                continue;
+            }
+            let line = format!(
+                "order {} ({}) has a sealed result",
+                order.order.id,
+                name_of(&orders, order.order.id)
+            );
+            if !story.mentions(&line) {
+                story.tell(
+                    height,
+                    format!("{line}, while {} other job runs", runner.running()),
+                );
+            }
+        }
+    }
+    // The results are revealed as the chain asks for them, and match a local run.
+    let mut revealed = BTreeMap::new();
+    for _ in 0..MAX_ROUNDS {
+        runner.step().await?;
+        let height = world.next_block()?;
+        for order in consumer.orders().await? {
             let Some(output) = order.leases.first().and_then(|l| l.output) else {
                 continue;
             };
-            let name = orders
-                .iter()
-                .find(|(_, &id)| id == order.order.id)
-                .map_or("?", |(name, _)| *name);
-            let line = format!("order {} ({name}) has a result", order.order.id);
-            if story.mentions(&line) {
+            if revealed.insert(order.order.id, output).is_some() {
                 continue;
             }
             let text = consumer
                 .check_output(order.order.id, &output)
                 .await?
                 .unwrap_or_else(|| "an output a local run does not give".into());
+            let name = name_of(&orders, order.order.id);
             story.tell(
                 height,
                 format!(
-                    "{line}, {}, while {} other job runs",
-                    text.trim_end(),
-                    runner.running()
+                    "order {} ({name}) revealed {}",
+                    order.order.id,
+                    text.trim_end()
                 ),
             );
         }
+        if revealed.len() == orders.len() {
+            break;
+        }
     }
     Ok(story)
+}
+
+/// The name the scenario gave order `id`.
+fn name_of(orders: &BTreeMap<&'static str, u64>, id: u64) -> &'static str {
+    orders
+        .iter()
+        .find(|(_, &o)| o == id)
+        .map_or("?", |(name, _)| *name)
 }
 
 /// A world with one honest provider, `honest-1` (8 cores, 16 GiB), registered, and its job

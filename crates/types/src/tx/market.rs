@@ -4,6 +4,7 @@
 use super::fields::{bad, hash_field, key_field, u128_field};
 use super::registry::{capabilities_from, capabilities_to, Capabilities};
 use super::{Body, TxError};
+use crate::address::Address;
 use crate::amount::Amount;
 use crate::hash::Hash;
 use crate::keys::PublicKey;
@@ -64,7 +65,7 @@ pub struct OrderTerms {
     pub deposit: Amount,
 }
 
-/// A provider's result for a lease.
+/// A provider's result for a lease, revealed: it must open the seal the provider made first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobResult {
     pub lease: u64,
@@ -72,6 +73,28 @@ pub struct JobResult {
     pub output: Hash,
     /// Leases whose outputs agree with this one, ascending, at most [`MAX_AGREES_WITH`].
     pub agrees_with: Vec<u64>,
+    /// The secret the seal was made with.
+    pub salt: Hash,
+}
+
+impl JobResult {
+    /// The seal `provider` makes of this result before revealing it; see [`job_seal`].
+    pub fn seal(&self, provider: &Address) -> Hash {
+        job_seal(self.lease, provider, &self.output, &self.salt)
+    }
+}
+
+/// The seal of output `output` for lease `lease` by `provider`:
+/// `blake3("plexus/job-seal/v1" ‖ lease (8 bytes, big-endian) ‖ provider ‖ output ‖ salt)`.
+/// It binds the provider to one output without showing it; with a fresh random salt nobody can
+/// test a guessed output against it.
+pub fn job_seal(lease: u64, provider: &Address, output: &Hash, salt: &Hash) -> Hash {
+    let mut input = b"plexus/job-seal/v1".to_vec();
+    input.extend_from_slice(&lease.to_be_bytes());
+    input.extend_from_slice(&provider.0);
+    input.extend_from_slice(&output.0);
+    input.extend_from_slice(&salt.0);
+    Hash::of(&input)
 }
 
 pub(super) fn decode_create_order(o: proto::CreateOrder) -> Result<Body, TxError> {
@@ -164,6 +187,7 @@ pub(super) fn decode_submit_job_result(r: proto::SubmitJobResult) -> Result<Body
         lease: r.lease,
         output: hash_field("output", &r.output)?,
         agrees_with: r.agrees_with,
+        salt: hash_field("salt", &r.salt)?,
     }))
 }
 
@@ -172,5 +196,20 @@ pub(super) fn encode_submit_job_result(r: &JobResult) -> P {
         lease: r.lease,
         output: r.output.0.to_vec(),
         agrees_with: r.agrees_with.clone(),
+        salt: r.salt.0.to_vec(),
+    })
+}
+
+pub(super) fn decode_seal_job_result(s: proto::SealJobResult) -> Result<Body, TxError> {
+    Ok(Body::SealJobResult {
+        lease: s.lease,
+        seal: hash_field("seal", &s.seal)?,
+    })
+}
+
+pub(super) fn encode_seal_job_result(lease: u64, seal: &Hash) -> P {
+    P::SealJobResult(proto::SealJobResult {
+        lease,
+        seal: seal.0.to_vec(),
     })
 }

@@ -20,7 +20,8 @@ mod training;
 pub use envelope::{SignedTx, TxHash, UnsignedTx, MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
 pub use epochs::{ComputeFraud, RewardClaim, FRAUD_CELLS_PER_MIN_FEE, MAX_ROW_LEN};
 pub use market::{
-    JobResult, JobRuntime, OrderTerms, MAX_AGREES_WITH, MAX_JOB_DURATION_BLOCKS, MAX_JOB_REPLICAS,
+    job_seal, JobResult, JobRuntime, OrderTerms, MAX_AGREES_WITH, MAX_JOB_DURATION_BLOCKS,
+    MAX_JOB_REPLICAS,
 };
 pub use registry::{Capabilities, MAX_ENDPOINT_LEN, MAX_GPU_MODEL_LEN, MAX_NAME_LEN};
 pub use storage::{
@@ -142,6 +143,12 @@ pub enum Body {
     CloseBid {
         bid: u64,
     },
+    /// A provider seals its lease's result (see [`job_seal`]); it reveals it later with
+    /// [`Body::SubmitJobResult`].
+    SealJobResult {
+        lease: u64,
+        seal: Hash,
+    },
     SubmitJobResult(JobResult),
     WithdrawLease {
         lease: u64,
@@ -186,6 +193,7 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
         P::CreateOrder(o) => market::decode_create_order(o),
         P::PlaceBid(b) => market::decode_place_bid(b),
         P::CloseBid(c) => Ok(Body::CloseBid { bid: c.bid }),
+        P::SealJobResult(s) => market::decode_seal_job_result(s),
         P::SubmitJobResult(r) => market::decode_submit_job_result(r),
         P::WithdrawLease(w) => Ok(Body::WithdrawLease { lease: w.lease }),
         P::CloseLease(c) => Ok(Body::CloseLease { lease: c.lease }),
@@ -246,6 +254,7 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
             deposit,
         } => market::encode_place_bid(*order, device, price_per_block, deposit),
         Body::CloseBid { bid } => P::CloseBid(proto::CloseBid { bid: *bid }),
+        Body::SealJobResult { lease, seal } => market::encode_seal_job_result(*lease, seal),
         Body::SubmitJobResult(r) => market::encode_submit_job_result(r),
         Body::WithdrawLease { lease } => P::WithdrawLease(proto::WithdrawLease { lease: *lease }),
         Body::CloseLease { lease } => P::CloseLease(proto::CloseLease { lease: *lease }),
