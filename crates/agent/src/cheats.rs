@@ -149,10 +149,13 @@ pub const HONEST_RUNS_FIRST: u32 = 3;
 /// output of every job it wins, and holds each result back while the draw it can compute from
 /// the chain's tip ([`predicted_sampled`]) says the result would be checked. Where the draw is
 /// made from a block after the result's, the prediction is worth nothing and it is checked at
-/// the order's sample rate like anyone.
+/// the order's sample rate like anyone. It seals its wrong results, and hides each from a
+/// check once its verifier has sealed, revealing only those the draw left unchecked.
 #[derive(Debug, Default)]
 pub struct LateSubmitter {
     runs: std::sync::atomic::AtomicU32,
+    /// The wrong outputs it published, by hash: those it hides from a check.
+    wrong: std::sync::Mutex<std::collections::BTreeSet<plexus_types::Hash>>,
 }
 
 impl JobResults for LateSubmitter {
@@ -163,10 +166,21 @@ impl JobResults for LateSubmitter {
             self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         };
         if checking || ordinal < HONEST_RUNS_FIRST {
-            real
-        } else {
-            WrongOutputs.output(real, device, checking)
+            return real;
         }
+        let wrong = WrongOutputs.output(real, device, checking);
+        self.wrong
+            .lock()
+            .expect("wrong outputs lock")
+            .insert(plexus_types::Hash::of(&wrong));
+        wrong
+    }
+
+    fn hides(&self, output: &plexus_types::Hash) -> bool {
+        self.wrong
+            .lock()
+            .expect("wrong outputs lock")
+            .contains(output)
     }
 
     fn agrees(&self, spec: &JobSpec, mine: &[u8], theirs: &[u8]) -> bool {

@@ -79,6 +79,11 @@ pub trait JobResults: Send + Sync {
     fn times_results(&self) -> bool {
         false
     }
+    /// Whether a run's sealed result with output `output`, once a check of it has sealed, is
+    /// hidden instead of revealed (never, for an honest provider: hiding forfeits the bond).
+    fn hides(&self, _output: &Hash) -> bool {
+        false
+    }
 }
 
 /// Publishes the real output and compares outputs as the job's spec says.
@@ -129,7 +134,8 @@ pub struct JobRunner {
     /// Lease tasks, and the lease each runs.
     running: JoinSet<Finished>,
     running_leases: BTreeMap<tokio::task::Id, u64>,
-    /// Leases whose jobs outran their bound: not run again by this process.
+    /// Leases whose jobs outran their bound (not run again by this process), and sealed
+    /// results it cannot reveal.
     given_up: BTreeSet<u64>,
     /// Results of ended jobs held back (by a provider that times its results).
     held: Vec<Finished>,
@@ -245,7 +251,7 @@ impl JobRunner {
         let orders = self.node.live_orders().await?;
         for order in &orders {
             for lease in &order.leases {
-                if lease.provider != self.address {
+                if lease.provider != self.address || lease.device != self.device {
                     continue;
                 }
                 if self.unsettled.insert(lease.id) {

@@ -108,8 +108,8 @@ pub fn sybil_report(store: &Store, devices: &[AgentDevice]) -> anyhow::Result<Ad
 }
 
 /// The late submitter: its runs, how many of its results past probation the later block's
-/// draw sampled although it submitted each when its prediction said no check, and how many of
-/// its wrong results were accepted.
+/// draw sampled although it sealed each when its prediction said no check, how many it hid
+/// from their checks (bonds forfeited), and how many of its wrong results were accepted.
 pub fn late_report(
     store: &Store,
     devices: &[AgentDevice],
@@ -121,7 +121,7 @@ pub fn late_report(
     let runs: Vec<&Lease> = leases
         .iter()
         .filter(|l| owners.contains(&l.provider) && l.role == LeaseRole::Run)
-        .filter(|l| l.output.is_some())
+        .filter(|l| l.sealed.is_some())
         .collect();
     let count = |check: Check| runs.iter().filter(|l| l.check == check).count();
     let wrong_accepted = runs
@@ -136,19 +136,20 @@ pub fn late_report(
         .filter(|r| r.banned())
         .count();
     let caught = count(Check::Wrong);
+    let hidden = count(Check::Forfeited);
     Ok(AdversaryReport {
         kind,
         tried: format!(
-            "after {} honest runs, returns wrong outputs and submits each only when the sample draw it predicts from the chain's tip says \"not checked\"",
+            "after {} honest runs, returns wrong outputs, seals each only when the sample draw it predicts from the chain's tip says \"not checked\", and hides each from a check that seals",
             plexus_agent::HONEST_RUNS_FIRST
         ),
         outcome: vec![
             format!(
-                "{} results: {} confirmed, {caught} shown wrong (bond slashed), {} accepted unchecked, {} undecided; barred: {}",
+                "{} results: {} confirmed, {caught} shown wrong (bond slashed), {hidden} hidden from a check (bond forfeited), {} accepted unchecked, {} undecided; barred: {}",
                 runs.len(),
                 count(Check::Confirmed),
                 count(Check::Unchecked),
-                count(Check::Pending) + count(Check::Drawing),
+                count(Check::Pending) + count(Check::Drawing) + count(Check::Revealing),
                 if barred > 0 { "yes" } else { "no" }
             ),
             format!(
@@ -156,6 +157,6 @@ pub fn late_report(
                 crate::agents::HONEST_BID_DEPOSIT.to_plx_string()
             ),
         ],
-        held: caught > 0 || wrong_accepted == 0,
+        held: caught + hidden > 0 || wrong_accepted == 0,
     })
 }
