@@ -106,7 +106,8 @@ pub enum TxCode {
     DepositTooLow,
     /// The provider already has an open bid or a lease on that order.
     AlreadyBid,
-    /// The provider lost a bond for a wrong result and may not bid.
+    /// The provider lost a bond for a wrong result, or for too many sealed results it hid, and
+    /// may not bid.
     ProviderBanned,
     /// The order has as many bids as it may have.
     TooManyBids,

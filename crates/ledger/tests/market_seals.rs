@@ -8,7 +8,7 @@ use common::market::*;
 use common::*;
 use plexus_ledger::market::{
     Check, Lease, LeaseCloseReason, LeaseRole, LeaseState, OrderCloseReason, OrderState,
-    BID_WINDOW_BLOCKS, MIN_BID_DEPOSIT, REVEAL_BLOCKS,
+    BID_WINDOW_BLOCKS, MAX_FORFEITS, MIN_BID_DEPOSIT, REVEAL_BLOCKS,
 };
 use plexus_ledger::{module_account, TxCode};
 use plexus_types::{Amount, Body, Hash, JobRuntime, SecretKey};
@@ -205,5 +205,29 @@ fn a_verifier_that_never_reveals_forfeits_its_bond_and_the_run_stands() {
         }
     ));
     assert_eq!(order.paid.0 + order.fees.0 + order.refunded.0, 100_000);
+    net.accounting_balances();
+}
+
+/// Each hidden result delays its order; a provider that keeps hiding them is barred from
+/// bidding after `MAX_FORFEITS`, as one whose result was shown wrong is after one.
+#[test]
+fn a_provider_that_keeps_hiding_sealed_results_is_barred() {
+    let (mut net, consumer, ps) = setup(2);
+    for id in 0..u64::from(MAX_FORFEITS) {
+        let body = Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 60, 0));
+        assert_eq!(net.send(&consumer, body), TxCode::Ok);
+        assert_eq!(net.bid(&ps[0], 0, id, 100), TxCode::Ok);
+        net.empty_blocks(BID_WINDOW_BLOCKS);
+        let run = leases_of(&net, id).last().unwrap().clone();
+        assert_eq!(run.provider, addr(&ps[0]));
+        seal_and_hide(&mut net, &ps[0], run.id, b"whatever");
+        net.empty_blocks(REVEAL_BLOCKS + 1);
+        assert_eq!(net.lease(run.id).check, Check::Forfeited);
+    }
+    let body = Body::CreateOrder(terms(JobRuntime::Wasm, 100_000, 60, 0));
+    assert_eq!(net.send(&consumer, body), TxCode::Ok);
+    let next = u64::from(MAX_FORFEITS);
+    assert_eq!(net.bid(&ps[0], 0, next, 100), TxCode::ProviderBanned);
+    assert_eq!(net.bid(&ps[1], 1, next, 100), TxCode::Ok);
     net.accounting_balances();
 }

@@ -52,6 +52,17 @@ pub enum Finished {
     Failed { lease: u64, error: JobError },
 }
 
+impl Finished {
+    /// The lease whose job ended.
+    pub fn lease(&self) -> u64 {
+        match self {
+            Finished::Ran { lease, .. }
+            | Finished::GaveUp { lease, .. }
+            | Finished::Failed { lease, .. } => *lease,
+        }
+    }
+}
+
 /// Held while a job computes: what it took of the device's declared capacity.
 pub type Permit = (
     tokio::sync::OwnedSemaphorePermit,

@@ -285,7 +285,12 @@ impl JobRunner {
     /// Starts `lease`'s job in a task of its own, unless it runs already, was given up, or
     /// the capacity it asks is taken (then a later pass starts it).
     async fn start(&mut self, order: &OrderView, lease: &LeaseView) -> Result<(), JobError> {
-        if self.running_leases.values().any(|&l| l == lease.id) || self.given_up.contains(&lease.id)
+        // A job runs once per lease: not while it runs, once given up, nor while its result
+        // is held back or sealed (the view may not show the seal yet).
+        if self.running_leases.values().any(|&l| l == lease.id)
+            || self.given_up.contains(&lease.id)
+            || self.held.iter().any(|f| f.lease() == lease.id)
+            || self.sealed.get(lease.id).is_some()
         {
             return Ok(());
         }
@@ -333,11 +338,7 @@ impl JobRunner {
             let Some(joined) = next else { break };
             finished.push(self.finished(joined));
         }
-        finished.sort_by_key(|f| match f {
-            Finished::Ran { lease, .. }
-            | Finished::GaveUp { lease, .. }
-            | Finished::Failed { lease, .. } => *lease,
-        });
+        finished.sort_by_key(Finished::lease);
         let mut first_failure = Ok(());
         for done in finished {
             let result = self.submit(done).await;
@@ -390,6 +391,10 @@ impl JobRunner {
             }
             Finished::Failed { error, .. } => return Err(error),
         };
+        if self.sealed.get(lease).is_some() {
+            // Sealed already (by an earlier run of this lease in this process).
+            return Ok(());
+        }
         let sealed = Sealed {
             order,
             role,

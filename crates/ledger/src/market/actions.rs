@@ -188,7 +188,7 @@ fn check_bidder(
     if provider_record(state, provider)?.banned() {
         return fail(
             TxCode::ProviderBanned,
-            format!("{provider} lost a bond for a wrong result and may not bid"),
+            format!("{provider} lost a bond for a wrong result, or for sealed results it hid, and may not bid"),
         );
     }
     Ok(())

@@ -490,8 +490,8 @@ pub(super) fn forfeit_unrevealed(
 }
 
 /// A sealed result not revealed in time: what the lease accrued goes back to the escrow and
-/// its bond to the slashed account. Unlike a wrong result it does not bar the provider: it
-/// shows nothing about its work.
+/// its bond to the slashed account. Unlike a wrong result, one does not bar the provider (it
+/// shows nothing about its work, and an agent may crash); [`super::MAX_FORFEITS`] do.
 fn forfeit(
     state: &mut StateOverlay<'_>,
     order: &mut Order,
@@ -510,6 +510,9 @@ fn forfeit(
         let what = "the market escrow cannot take an unrevealed bond";
         escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
     }
+    let mut rec = provider_record(state, &lease.provider)?;
+    rec.forfeited = rec.forfeited.saturating_add(1);
+    state.set_json(state_key::market_provider(&lease.provider), &rec);
     let deposit = lease.deposit;
     update_totals(state, |t| {
         t.bonds_slashed = t.bonds_slashed.checked_add(deposit)?;

@@ -25,8 +25,8 @@
 //!   when the ledger asks: a run once the draw leaves it unchecked or once its verifier has
 //!   sealed, a verifier once its run has revealed, a referee at once. No checker can copy the
 //!   output it checks. A provider that does not reveal within [`REVEAL_BLOCKS`] is paid
-//!   nothing and forfeits its bond (`unrevealed`); a run is then looked for again, and a check
-//!   it leaves undone stands unchecked. A referee sees the two outputs it decides between: it
+//!   nothing and forfeits its bond (`unrevealed`), and after [`MAX_FORFEITS`] of them bids no
+//!   more; a run is then looked for again, and a check it leaves undone stands unchecked. A referee sees the two outputs it decides between: it
 //!   is drawn by the beacon, so an attacker holds it only in proportion to its bonds.
 //! - Sample rule (`seal_result`, `end_block`): a run's seal waits (`drawing`) for the
 //!   beacon of a later block (see [`crate::beacon`]), so that its provider cannot know when it
@@ -89,7 +89,10 @@ pub const FEE_PER_MILLE: u128 = 10;
 /// Most bids one order may take.
 pub const MAX_BIDS_PER_ORDER: usize = 64;
 /// Blocks a provider has to reveal a sealed result once the ledger asks for it.
-pub const REVEAL_BLOCKS: u64 = 20;
+pub const REVEAL_BLOCKS: u64 = 12;
+/// Sealed results a provider may leave unrevealed before it is barred from bidding: each one
+/// delays its order by [`REVEAL_BLOCKS`], and an agent that reveals when asked hides none.
+pub const MAX_FORFEITS: u32 = 3;
 
 /// Why an order ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,11 +297,15 @@ pub struct ProviderRecord {
     pub confirmed: u32,
     /// Results shown wrong.
     pub wrong: u32,
+    /// Sealed results it did not reveal in time.
+    #[serde(default)]
+    pub forfeited: u32,
 }
 
 impl ProviderRecord {
+    /// Barred from bidding: one result shown wrong, or [`MAX_FORFEITS`] sealed results hidden.
     pub fn banned(&self) -> bool {
-        self.wrong > 0
+        self.wrong > 0 || self.forfeited >= MAX_FORFEITS
     }
 }
 
