@@ -62,6 +62,8 @@ pub(crate) struct ProviderView {
     confirmed: u32,
     /// Results shown wrong.
     wrong: u32,
-    /// Barred from bidding: a result was shown wrong.
+    /// Sealed results it did not reveal in time (each forfeited its bond).
+    forfeited: u32,
+    /// Barred from bidding: a result was shown wrong, or 3 sealed results were hidden.
     banned: bool,
 }
