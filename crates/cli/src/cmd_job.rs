@@ -184,9 +184,16 @@ fn lease_line(l: &LeaseView) -> String {
         l.price_per_block,
         state,
         l.accrued.to_plx_string(),
-        l.output
-            .map(|h| h.to_hex()[..16].to_string())
-            .unwrap_or_else(|| "-".into()),
+        match (l.output, l.sealed) {
+            (Some(h), _) => h.to_hex()[..16].to_string(),
+            (None, Some(seal)) if l.reveal_from > 0 => format!(
+                "sealed {}, asked for from block {}",
+                &seal.to_hex()[..16],
+                l.reveal_from
+            ),
+            (None, Some(seal)) => format!("sealed {}", &seal.to_hex()[..16]),
+            (None, None) => "-".into(),
+        },
         snake(&l.check)
     )
 }

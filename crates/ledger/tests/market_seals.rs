@@ -231,3 +231,24 @@ fn a_provider_that_keeps_hiding_sealed_results_is_barred() {
     assert_eq!(net.bid(&ps[1], 1, next, 100), TxCode::Ok);
     net.accounting_balances();
 }
+
+/// An inference check that revealed the very output its run did agrees with it, whatever it
+/// lists: its word is needed only where the outputs differ within the job's tolerance.
+#[test]
+fn an_inference_check_revealing_the_same_output_confirms_the_run() {
+    let (mut net, consumer, ps) = setup(2);
+    let body = Body::CreateOrder(terms(JobRuntime::Inference, 100_000, 40, 1000));
+    assert_eq!(net.send(&consumer, body), TxCode::Ok);
+    assert_eq!(net.bid(&ps[0], 0, 0, 100), TxCode::Ok);
+    assert_eq!(net.bid(&ps[1], 1, 0, 200), TxCode::Ok);
+    net.empty_blocks(BID_WINDOW_BLOCKS - 1);
+    let run = leases_of(&net, 0)[0].clone();
+    assert_eq!(net.result(&ps[0], run.id, b"logits", vec![]), TxCode::Ok);
+    net.empty_blocks(1);
+    let ver = leases_of(&net, 0)[1].clone();
+    assert_eq!(net.result(&ps[1], ver.id, b"logits", vec![]), TxCode::Ok);
+    assert_eq!(net.lease(run.id).check, Check::Confirmed);
+    assert_eq!(net.lease(ver.id).check, Check::Confirmed);
+    assert!(net.order(0).is_closed());
+    net.accounting_balances();
+}

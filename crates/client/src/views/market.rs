@@ -48,7 +48,7 @@ pub struct OrderHead {
     pub escrow: Amount,
     pub bids: Vec<u64>,
     pub leases: Vec<u64>,
-    /// `(lease, output)` of every result submitted.
+    /// `(lease, output)` of every result accepted.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<(u64, crate::views::schema::HashSchema)>))]
     pub results: Vec<(u64, Hash)>,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]

@@ -356,12 +356,14 @@ pub(super) fn open_lease(
     Ok(())
 }
 
-/// Whether output `a` and lease `b`'s output agree: WASM by hash, inference by the submitter's
-/// word (`agrees_with`).
+/// Whether a checker's revealed output and lease `other`'s agree: the same hash, or for
+/// inference (whose outputs agree within the job's tolerance, which the ledger cannot read) the
+/// checker's word (`agrees_with`), given over outputs both revealed and published.
 pub(super) fn agrees(order: &Order, checker: &Lease, other: &Lease) -> bool {
+    let same = checker.output.is_some() && checker.output == other.output;
     match order.terms.runtime {
-        JobRuntime::Wasm => checker.output.is_some() && checker.output == other.output,
-        JobRuntime::Inference => checker.agrees_with.contains(&other.id),
+        JobRuntime::Wasm => same,
+        JobRuntime::Inference => same || checker.agrees_with.contains(&other.id),
     }
 }
 
