@@ -107,6 +107,7 @@ impl JobRunner {
                 "job result hidden from its check"
             );
             self.sealed.remove(lease.id);
+            self.given_up.insert(lease.id);
             return Ok(());
         }
         let agrees_with = match (lease.role, self.spec(order).await?) {
