@@ -283,3 +283,33 @@ async fn a_provider_runs_no_more_jobs_at_once_than_its_declared_cores_hold() {
         "{story}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_agent_that_stops_between_seal_and_reveal_still_reveals_and_is_paid() {
+    let story = scenarios::reveal_after_a_restart(7)
+        .await
+        .expect("the scenario runs");
+    println!("{story}");
+    assert!(
+        story.mentions("its agent stops before the chain asks"),
+        "{story}"
+    );
+    assert!(story.mentions("honest-1's agent starts again"), "{story}");
+    let demo =
+        plexus_runtime::fixtures::demo_native(plexus_runtime::fixtures::DEMO_STDIN.as_bytes());
+    let demo = String::from_utf8_lossy(&demo);
+    let ended = story
+        .lines
+        .iter()
+        .find(|l| l.contains("ended; lease"))
+        .unwrap_or_else(|| panic!("the order never ended: {story}"));
+    assert!(
+        ended.contains(&format!("revealed {} (Unchecked)", demo.trim_end())),
+        "{story}"
+    );
+    assert!(!ended.ends_with("released 0 PLX to honest-1"), "{story}");
+    let again = scenarios::reveal_after_a_restart(7)
+        .await
+        .expect("the scenario runs again");
+    assert_eq!(story, again, "one seed, one story");
+}
