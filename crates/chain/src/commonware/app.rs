@@ -19,6 +19,7 @@ use commonware_utils::{Acknowledgement, SystemTimeExt};
 use futures::StreamExt;
 use parking_lot::Mutex;
 use plexus_ledger::BlockCtx;
+use plexus_store::StoreError;
 use plexus_types::{Hash, TxHash};
 use rand::Rng;
 use std::collections::BTreeSet;
@@ -56,6 +57,16 @@ pub enum Halt {
         expected: Hash,
         found: Hash,
     },
+    #[error(
+        "the snapshot this validator started from is not of this chain: block {block} says \
+         the app hash at height {height} is {expected}, the snapshot gave {found}"
+    )]
+    NotThisChain {
+        block: u64,
+        height: u64,
+        expected: Hash,
+        found: Hash,
+    },
     #[error("finalized block {got} does not follow the committed height {committed}")]
     Gap { committed: u64, got: u64 },
     #[error("executing finalized block {height}: {reason}")]
@@ -78,34 +89,37 @@ pub struct PlexusApp {
     genesis: Arc<ConsensusBlock>,
     progress: Arc<Progress>,
     min_block: Duration,
+    /// The height of the snapshot this validator started from, in the run that starts it.
+    started_from: Option<u64>,
 }
 
 impl PlexusApp {
-    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> Result<PlexusApp, Halt> {
-        let genesis_hash = chain
-            .app_hash_at(0)
-            .ok()
-            .flatten()
-            .ok_or_else(|| Halt::Execute {
-                height: 0,
-                reason: "the store holds no genesis".into(),
-            })?;
+    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> PlexusApp {
+        let genesis_hash = chain.genesis_app_hash();
         let genesis = genesis_block(
             chain.checker().chain_id(),
             chain.genesis_time_ms(),
             genesis_hash,
         );
-        Ok(PlexusApp {
+        PlexusApp {
             chain,
             genesis: Arc::new(genesis),
             progress,
             min_block: Duration::ZERO,
-        })
+            started_from: None,
+        }
     }
 
     /// Proposes no block sooner than `gap` after its parent's time.
     pub fn with_min_block(mut self, gap: Duration) -> PlexusApp {
         self.min_block = gap;
+        self
+    }
+
+    /// Marks the committed state as restored from a snapshot of that height: a finalized
+    /// block whose checkpoint at or below it disagrees halts the validator as not of this chain.
+    pub fn started_from_snapshot(mut self, height: u64) -> PlexusApp {
+        self.started_from = Some(height);
         self
     }
 
@@ -148,11 +162,25 @@ impl PlexusApp {
             .app_hash_at(block.checkpoint_height)
             .ok()
             .flatten();
+        let (block_height, height, expected) = (
+            block.height,
+            block.checkpoint_height,
+            block.checkpoint_app_hash,
+        );
         match found {
-            Some(found) if found != block.checkpoint_app_hash => Err(Halt::Diverged {
-                block: block.height,
-                height: block.checkpoint_height,
-                expected: block.checkpoint_app_hash,
+            // The state this validator started from was not executed here: a snapshot.
+            Some(found) if found != expected && Some(height) <= self.started_from => {
+                Err(Halt::NotThisChain {
+                    block: block_height,
+                    height,
+                    expected,
+                    found,
+                })
+            }
+            Some(found) if found != expected => Err(Halt::Diverged {
+                block: block_height,
+                height,
+                expected,
                 found,
             }),
             _ => Ok(()),
@@ -261,12 +289,24 @@ where
         }
         let (committed, app_hash) = self.chain.committed();
         let checkpoint_height = committed.min(parent.height.saturating_sub(CHECKPOINT_LAG));
-        let Ok(Some(checkpoint_hash)) = self.chain.app_hash_at(checkpoint_height) else {
-            tracing::error!(
-                checkpoint_height,
-                "no app hash readable at a committed height; not proposing"
-            );
-            return None;
+        let checkpoint_hash = match self.chain.app_hash_at(checkpoint_height) {
+            Ok(Some(hash)) => hash,
+            // A parent older than the snapshot this validator started from: its view of
+            // consensus is stale (it is still catching up), and so would the proposal be.
+            Err(StoreError::Pruned { .. }) => {
+                tracing::debug!(
+                    checkpoint_height,
+                    "parent older than the state kept here; not proposing"
+                );
+                return None;
+            }
+            _ => {
+                tracing::error!(
+                    checkpoint_height,
+                    "no app hash readable at a committed height; not proposing"
+                );
+                return None;
+            }
         };
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();
         if parent.height > committed {

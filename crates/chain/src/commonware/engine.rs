@@ -10,7 +10,7 @@ use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{self, core::Actor as MarshalActor, standard::Inline},
     simplex::{self, elector::RoundRobin},
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
 use commonware_cryptography::{
     certificate::{ConstantProvider, Scheme as _},
@@ -164,12 +164,25 @@ where
         committed = chain.committed().0,
         "marshal restored"
     );
+    // A state restored from a snapshot of height H holds no block at or below H, and marshal,
+    // starting with empty archives, would deliver finalized blocks from height 1: it is told
+    // to fetch them from peers, and deliver them, from H + 1 instead.
+    let snapshot = chain.first_block_height().saturating_sub(1);
+    let started_from = (processed.get() < snapshot).then(|| chain.committed().0);
+    if let Some(height) = started_from {
+        tracing::info!(
+            height,
+            "starting from a snapshot: finalized blocks are fetched from the next height"
+        );
+        marshal_mailbox.set_floor(Height::new(height)).await;
+    }
 
     let progress = Arc::new(Progress::default());
     let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
-    let app = PlexusApp::new(chain.clone(), progress.clone())
-        .map_err(|e| e.to_string())?
-        .with_min_block(min_block);
+    let mut app = PlexusApp::new(chain.clone(), progress.clone()).with_min_block(min_block);
+    if let Some(height) = started_from {
+        app = app.started_from_snapshot(height);
+    }
     let inline = Inline::new(
         context.with_label("application"),
         app,
