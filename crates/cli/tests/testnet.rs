@@ -313,3 +313,101 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
     let common = status(&url(1)).unwrap().0.min(status(&url(3)).unwrap().0);
     assert_eq!(app_hash_at(&url(1), common), app_hash_at(&url(3), common));
 }
+
+/// An operator restores a validator from the snapshot of another chain that happens to share
+/// the chain id, vouching for it with that snapshot's own root: the validator executes no
+/// further than the first block whose checkpoint shows the difference, and stops with an error
+/// naming the snapshot, while the chain goes on without it.
+#[test]
+fn a_validator_restored_from_a_snapshot_of_another_chain_refuses_to_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("testnet");
+    let p2p = free_port_range(4);
+    let api = free_port_range(4);
+    init_node(
+        &home,
+        &[
+            "--validators",
+            "4",
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ],
+    );
+    let vhome = |i: u16| home.join(format!("validator-{i}"));
+    let _nodes: Vec<NodeProcess> = (0..3)
+        .map(|i| NodeProcess::start(&vhome(i), api + i))
+        .collect();
+    let url = |i: u16| format!("http://127.0.0.1:{}", api + i);
+
+    // Another chain of the same id, run alone for a few blocks.
+    let other = dir.path().join("other");
+    init_node(&other, &["--block-ms", "200"]);
+    let mut node = NodeProcess::start(&other, free_port());
+    wait_for(&node.url, "the other chain did not start", |h| h >= 2);
+    node.kill();
+    let file = dir.path().join("other.snapshot");
+    let exported = run_json(
+        &other,
+        &[
+            "--json",
+            "node",
+            "snapshot",
+            "export",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    let root = exported["app_hash"].as_str().unwrap();
+    let restored = run(
+        &vhome(3),
+        &[
+            "node",
+            "snapshot",
+            "restore",
+            file.to_str().unwrap(),
+            "--root",
+            root,
+        ],
+    );
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    wait_for(&url(0), "three of four make no progress", |h| {
+        h >= exported["height"].as_u64().unwrap() + 10
+    });
+
+    let stderr_path = dir.path().join("validator-3.stderr");
+    let mut child = plexus()
+        .env("PLEXUS_LOG", "error")
+        .arg("--home")
+        .arg(vhome(3))
+        .args(["node", "start", "--api", &format!("127.0.0.1:{}", api + 3)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("a validator started from another chain's snapshot kept running");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(!exit.success());
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(stderr.contains("is not of this chain"), "{stderr}");
+    let now = status_height(&url(0));
+    wait_for(&url(0), "the chain stopped", |h| h > now);
+}
+
+fn status_height(url: &str) -> u64 {
+    status(url).expect("the validator answers").0
+}

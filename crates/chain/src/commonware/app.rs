@@ -58,10 +58,12 @@ pub enum Halt {
         found: Hash,
     },
     #[error(
-        "the snapshot this validator started from is not of this chain: block {block} says \
-         the app hash at height {height} is {expected}, the snapshot gave {found}"
+        "the snapshot this validator started from (height {snapshot}) is not of this chain: \
+         block {block} says the app hash at height {height} is {expected}, this validator has \
+         {found}"
     )]
     NotThisChain {
+        snapshot: u64,
         block: u64,
         height: u64,
         expected: Hash,
@@ -89,8 +91,9 @@ pub struct PlexusApp {
     genesis: Arc<ConsensusBlock>,
     progress: Arc<Progress>,
     min_block: Duration,
-    /// The height of the snapshot this validator started from, in the run that starts it.
-    started_from: Option<u64>,
+    /// The height of the snapshot this validator started from, in the run that starts it,
+    /// until a finalized block's checkpoint at or above it has matched this validator's state.
+    started_from: Arc<Mutex<Option<u64>>>,
 }
 
 impl PlexusApp {
@@ -106,7 +109,7 @@ impl PlexusApp {
             genesis: Arc::new(genesis),
             progress,
             min_block: Duration::ZERO,
-            started_from: None,
+            started_from: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -116,10 +119,11 @@ impl PlexusApp {
         self
     }
 
-    /// Marks the committed state as restored from a snapshot of that height: a finalized
-    /// block whose checkpoint at or below it disagrees halts the validator as not of this chain.
-    pub fn started_from_snapshot(mut self, height: u64) -> PlexusApp {
-        self.started_from = Some(height);
+    /// Marks the committed state as restored from a snapshot of `height`: until a finalized
+    /// block's checkpoint at or above it matches, a checkpoint that disagrees halts the
+    /// validator as started from a snapshot not of this chain.
+    pub fn started_from_snapshot(self, height: u64) -> PlexusApp {
+        *self.started_from.lock() = Some(height);
         self
     }
 
@@ -155,7 +159,9 @@ impl PlexusApp {
     /// Compares a finalized block's checkpoint with this validator's own state at that height.
     /// Every finalized block was voted for by a quorum, and a validator votes only for a
     /// checkpoint it has verified against its own execution, so a mismatch here means this
-    /// validator's execution diverged from the honest ones: it stops rather than go on.
+    /// validator's execution diverged from the honest ones: it stops rather than go on. On a
+    /// validator started from a snapshot, a mismatch before any checkpoint at or above the
+    /// snapshot height has matched means the snapshot was not of this chain.
     fn check_checkpoint(&self, block: &ConsensusBlock) -> Result<(), Halt> {
         let found = self
             .chain
@@ -167,22 +173,30 @@ impl PlexusApp {
             block.checkpoint_height,
             block.checkpoint_app_hash,
         );
-        match found {
-            // The state this validator started from was not executed here: a snapshot.
-            Some(found) if found != expected && Some(height) <= self.started_from => {
-                Err(Halt::NotThisChain {
-                    block: block_height,
-                    height,
-                    expected,
-                    found,
-                })
-            }
-            Some(found) if found != expected => Err(Halt::Diverged {
+        let mut started_from = self.started_from.lock();
+        match (found, *started_from) {
+            (Some(found), Some(snapshot)) if found != expected => Err(Halt::NotThisChain {
+                snapshot,
                 block: block_height,
                 height,
                 expected,
                 found,
             }),
+            (Some(found), None) if found != expected => Err(Halt::Diverged {
+                block: block_height,
+                height,
+                expected,
+                found,
+            }),
+            (Some(_), Some(snapshot)) if height >= snapshot => {
+                tracing::info!(
+                    snapshot,
+                    block = block_height,
+                    "the chain confirms the snapshot"
+                );
+                *started_from = None;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
