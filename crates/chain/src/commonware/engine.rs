@@ -159,30 +159,16 @@ where
         ),
     )
     .await;
-    tracing::info!(
-        processed = processed.get(),
-        committed = chain.committed().0,
-        "marshal restored"
-    );
-    // A state restored from a snapshot of height H holds no block at or below H, and marshal,
-    // starting with empty archives, would deliver finalized blocks from height 1: it is told
-    // to fetch them from peers, and deliver them, from H + 1 instead.
-    let snapshot = chain.first_block_height().saturating_sub(1);
-    let started_from = (processed.get() < snapshot).then(|| chain.committed().0);
+    let started_from = snapshot_start(&chain, processed);
     if let Some(height) = started_from {
-        tracing::info!(
-            height,
-            "starting from a snapshot: finalized blocks are fetched from the next height"
-        );
         marshal_mailbox.set_floor(Height::new(height)).await;
     }
 
     let progress = Arc::new(Progress::default());
     let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
-    let mut app = PlexusApp::new(chain.clone(), progress.clone()).with_min_block(min_block);
-    if let Some(height) = started_from {
-        app = app.started_from_snapshot(height);
-    }
+    let app = PlexusApp::new(chain.clone(), progress.clone())
+        .with_min_block(min_block)
+        .started_from_snapshot(started_from);
     let inline = Inline::new(
         context.with_label("application"),
         app,
@@ -228,6 +214,25 @@ where
     consensus.start(channels.votes, channels.certificates, channels.resolver);
     start_tx_relay(&context, chain, channels.txs);
     Ok(progress)
+}
+
+/// The height of the snapshot the chain's state was restored from, if marshal (which has
+/// `processed` the finalized blocks up to that height) has not reached it: such a state holds
+/// no block at or below it, and marshal, starting with empty archives, would deliver finalized
+/// blocks from height 1. Its floor is then set there, so that it fetches them from peers and
+/// delivers them from the next height.
+fn snapshot_start(chain: &Chain, processed: Height) -> Option<u64> {
+    let (committed, _) = chain.committed();
+    tracing::info!(processed = processed.get(), committed, "marshal restored");
+    let snapshot = chain.first_block_height().saturating_sub(1);
+    let started = processed.get() < snapshot;
+    if started {
+        tracing::info!(
+            height = committed,
+            "starting from a snapshot: finalized blocks are fetched from the next height"
+        );
+    }
+    started.then_some(committed)
 }
 
 /// How proposals are broadcast to, and cached from, the other validators.
