@@ -48,7 +48,8 @@ fn app_hash_at(url: &str, height: u64) -> String {
     block["app_hash"].as_str().unwrap().to_string()
 }
 
-/// Waits until `cond` holds for the validator at `url`, for at most 30 s.
+/// Waits until `cond` holds for the validator at `url`, for at most 60 s (three validators of
+/// four, each needed for a quorum, go on slowly on a loaded machine).
 fn wait_for(url: &str, what: &str, cond: impl Fn(u64) -> bool) -> u64 {
     let started = std::time::Instant::now();
     loop {
@@ -58,7 +59,7 @@ fn wait_for(url: &str, what: &str, cond: impl Fn(u64) -> bool) -> u64 {
             }
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
+            started.elapsed() < std::time::Duration::from_secs(60),
             "{url}: {what}"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -226,7 +227,7 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
     // The others go on without it, committing a transfer it has to fetch.
     transfer_via(0);
     wait_for(&url(0), "no progress with three of four", |h| {
-        h >= height + 10
+        h >= height + 3
     });
 
     // A new home with only the validator's genesis, config and keys; the old one is gone.
@@ -377,7 +378,7 @@ fn a_validator_restored_from_a_snapshot_of_another_chain_refuses_to_go_on() {
         String::from_utf8_lossy(&restored.stderr)
     );
     wait_for(&url(0), "three of four make no progress", |h| {
-        h >= exported["height"].as_u64().unwrap() + 10
+        h >= exported["height"].as_u64().unwrap() + 3
     });
 
     let stderr_path = dir.path().join("validator-3.stderr");
