@@ -74,8 +74,9 @@ pub struct Chain {
     committed_listeners: Mutex<Vec<CommitListener>>,
     /// How many newest blocks the block log keeps (0: all).
     retain_blocks: std::sync::atomic::AtomicU64,
-    /// The app hash of the genesis state (height 0).
-    genesis_app_hash: Hash,
+    /// The app hash of the genesis state (height 0), if known: a state restored from a
+    /// snapshot keeps none, and it is rebuilt only when the chain is opened with its genesis.
+    genesis_app_hash: Option<Hash>,
 }
 
 type TxRelay = Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>;
@@ -502,8 +503,8 @@ impl Chain {
     }
 
     /// The app hash of the genesis state, also on a node started from a snapshot (which
-    /// keeps no state that old).
-    pub fn genesis_app_hash(&self) -> Hash {
+    /// keeps no state that old) if it was opened with its genesis.
+    pub fn genesis_app_hash(&self) -> Option<Hash> {
         self.genesis_app_hash
     }
 
@@ -514,21 +515,19 @@ impl Chain {
 }
 
 /// The root of the genesis state: kept in `store`, or, for a state restored from a snapshot
-/// (which starts above height 0), rebuilt from `genesis` in a scratch store next to it.
+/// (which starts above height 0), rebuilt from `genesis` in a scratch store next to it (`None`
+/// when no genesis is given then).
 fn genesis_app_hash(
     dir: &Path,
     store: &Store,
     genesis: Option<&Genesis>,
-) -> Result<Hash, ChainError> {
+) -> Result<Option<Hash>, ChainError> {
     match store.root_at(0) {
-        Ok(Some(root)) => Ok(root),
-        Ok(None) => Err(ChainError::NoGenesis),
-        Err(StoreError::Pruned { oldest, .. }) => {
-            let genesis = genesis.ok_or(ChainError::Replay {
-                height: oldest,
-                reason: "the state starts above the genesis, whose file is needed to open it"
-                    .into(),
-            })?;
+        Ok(root) => Ok(root),
+        Err(StoreError::Pruned { .. }) => {
+            let Some(genesis) = genesis else {
+                return Ok(None);
+            };
             let scratch = dir.join("genesis-root.redb");
             let _ = std::fs::remove_file(&scratch);
             let root = PlexusLedger::open(Store::open(&scratch)?)
@@ -537,7 +536,7 @@ fn genesis_app_hash(
             if let Err(e) = std::fs::remove_file(&scratch) {
                 tracing::warn!(file = %scratch.display(), error = %e, "cannot remove the scratch genesis store");
             }
-            Ok(root?)
+            Ok(Some(root?))
         }
         Err(e) => Err(e.into()),
     }

@@ -97,20 +97,23 @@ pub struct PlexusApp {
 }
 
 impl PlexusApp {
-    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> PlexusApp {
-        let genesis_hash = chain.genesis_app_hash();
+    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> Result<PlexusApp, Halt> {
+        let genesis_hash = chain.genesis_app_hash().ok_or_else(|| Halt::Execute {
+            height: 0,
+            reason: "the store holds no genesis, and the chain was opened without its file".into(),
+        })?;
         let genesis = genesis_block(
             chain.checker().chain_id(),
             chain.genesis_time_ms(),
             genesis_hash,
         );
-        PlexusApp {
+        Ok(PlexusApp {
             chain,
             genesis: Arc::new(genesis),
             progress,
             min_block: Duration::ZERO,
             started_from: Arc::new(Mutex::new(None)),
-        }
+        })
     }
 
     /// Proposes no block sooner than `gap` after its parent's time.

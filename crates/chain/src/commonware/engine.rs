@@ -167,6 +167,7 @@ where
     let progress = Arc::new(Progress::default());
     let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
     let app = PlexusApp::new(chain.clone(), progress.clone())
+        .map_err(|e| e.to_string())?
         .with_min_block(min_block)
         .started_from_snapshot(started_from);
     let inline = Inline::new(
