@@ -156,8 +156,9 @@ fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch
 
 /// A validator's machine is lost: a new home holding only its genesis, config and keys is
 /// filled from a snapshot of its last height, checked against the app hash its peers report
-/// for that height; it fetches the blocks it missed from them, agrees on every app hash, and
-/// votes again (the chain goes on with it as one of the three of four needed).
+/// for that height; it fetches the blocks it missed from them, agrees on every app hash, goes
+/// on after a restart, and votes again (the chain goes on with it as one of the three of four
+/// needed).
 #[test]
 fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,6 +302,14 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
         root.as_str(),
         "it goes on from the snapshot"
     );
+
+    // Restarted, it goes on from the blocks it has committed since.
+    nodes[3].as_mut().unwrap().kill();
+    nodes[3] = Some(NodeProcess::start(&restored, api + 3));
+    let target = status(&url(0)).unwrap().0;
+    wait_for(&url(3), "the restored validator did not restart", |h| {
+        h >= target
+    });
 
     // With validator 2 stopped, the chain needs the restored validator's votes to go on.
     nodes[2].as_mut().unwrap().kill();

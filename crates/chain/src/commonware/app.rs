@@ -60,7 +60,7 @@ pub enum Halt {
     #[error(
         "the snapshot this validator started from (height {snapshot}) is not of this chain: \
          block {block} says the app hash at height {height} is {expected}, this validator has \
-         {found}"
+         {found} (remove its data directory and restore it from a snapshot of this chain)"
     )]
     NotThisChain {
         snapshot: u64,
