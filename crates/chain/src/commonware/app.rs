@@ -122,9 +122,9 @@ impl PlexusApp {
         self
     }
 
-    /// Marks the committed state as restored from a snapshot of `height` (if any): until a finalized
-    /// block's checkpoint at or above it matches, a checkpoint that disagrees halts the
-    /// validator as started from a snapshot not of this chain.
+    /// Marks the committed state as restored from a snapshot of `height` (if any): until a
+    /// finalized block's checkpoint at or above it matches, a checkpoint that disagrees halts
+    /// the validator as started from a snapshot not of this chain.
     pub fn started_from_snapshot(self, height: Option<u64>) -> PlexusApp {
         *self.started_from.lock() = height;
         self

@@ -217,11 +217,11 @@ where
     Ok(progress)
 }
 
-/// The height of the snapshot the chain's state was restored from, if marshal (which has
-/// `processed` the finalized blocks up to that height) has not reached it: such a state holds
-/// no block at or below it, and marshal, starting with empty archives, would deliver finalized
-/// blocks from height 1. Its floor is then set there, so that it fetches them from peers and
-/// delivers them from the next height.
+/// The committed height of a state restored from a snapshot, while marshal has `processed`
+/// the finalized blocks only to below that snapshot: such a state holds no block at or below
+/// it, and marshal, starting with empty archives, would fetch and deliver finalized blocks from
+/// height 1. Marshal's floor is then set to the returned height, so that it fetches them from
+/// peers, and delivers them, from the next one.
 fn snapshot_start(chain: &Chain, processed: Height) -> Option<u64> {
     let (committed, _) = chain.committed();
     tracing::info!(processed = processed.get(), committed, "marshal restored");
