@@ -74,6 +74,9 @@ pub struct Chain {
     committed_listeners: Mutex<Vec<CommitListener>>,
     /// How many newest blocks the block log keeps (0: all).
     retain_blocks: std::sync::atomic::AtomicU64,
+    /// The app hash of the genesis state (height 0), if known: a state restored from a
+    /// snapshot keeps none, and it is rebuilt only when the chain is opened with its genesis.
+    genesis_app_hash: Option<Hash>,
 }
 
 type TxRelay = Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>;
@@ -104,6 +107,7 @@ impl Chain {
             None if !ledger.is_initialized() => return Err(ChainError::NoGenesis),
             None => {}
         }
+        let genesis_app_hash = genesis_app_hash(dir, &store, genesis)?;
         let mut blocks = BlockLog::open(&dir.join("blocks.log"))?;
         let (committed, _) = ledger.last_committed();
         // A state restored from the snapshot of its committed height keeps nothing older: the
@@ -157,6 +161,7 @@ impl Chain {
             relay: Mutex::new(None),
             committed_listeners: Mutex::new(Vec::new()),
             retain_blocks: std::sync::atomic::AtomicU64::new(0),
+            genesis_app_hash,
         })
     }
 
@@ -497,9 +502,43 @@ impl Chain {
         self.store.root_at(height)
     }
 
+    /// The app hash of the genesis state, also on a node started from a snapshot (which
+    /// keeps no state that old) if it was opened with its genesis.
+    pub fn genesis_app_hash(&self) -> Option<Hash> {
+        self.genesis_app_hash
+    }
+
     /// Time of the genesis, milliseconds since the Unix epoch.
     pub fn genesis_time_ms(&self) -> u64 {
         self.ledger.lock().genesis_time_ms().unwrap_or(0)
+    }
+}
+
+/// The root of the genesis state: kept in `store`, or, for a state restored from a snapshot
+/// (which starts above height 0), rebuilt from `genesis` in a scratch store next to it (`None`
+/// when no genesis is given then).
+fn genesis_app_hash(
+    dir: &Path,
+    store: &Store,
+    genesis: Option<&Genesis>,
+) -> Result<Option<Hash>, ChainError> {
+    match store.root_at(0) {
+        Ok(root) => Ok(root),
+        Err(StoreError::Pruned { .. }) => {
+            let Some(genesis) = genesis else {
+                return Ok(None);
+            };
+            let scratch = dir.join("genesis-root.redb");
+            let _ = std::fs::remove_file(&scratch);
+            let root = PlexusLedger::open(Store::open(&scratch)?)
+                .and_then(|mut ledger| ledger.init_chain(genesis))
+                .map(|outcome| outcome.app_hash);
+            if let Err(e) = std::fs::remove_file(&scratch) {
+                tracing::warn!(file = %scratch.display(), error = %e, "cannot remove the scratch genesis store");
+            }
+            Ok(Some(root?))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -491,6 +491,82 @@ fn a_validator_whose_store_is_wiped_resyncs_from_genesis() {
     });
 }
 
+/// A validator whose machine is lost starts again from a snapshot of a peer's state at height
+/// H, checked against the peer's app hash: it keeps nothing below H, fetches from its peers
+/// only finalized blocks after H (not the chain from genesis), executes them, commits the
+/// transfers sent meanwhile, and agrees with the others on every height from H.
+#[test]
+fn a_validator_restored_from_a_peers_snapshot_catches_up_and_agrees() {
+    runner(11).start(|context| async move {
+        let mut sim = Sim::new(context.clone(), 4).await;
+        sim.link_all(lossy_link()).await;
+        for i in 0..4 {
+            sim.start(i).await;
+        }
+        for nonce in 0..5 {
+            sim.submit(1, nonce);
+        }
+        sim.wait_for(40, 5, Duration::from_secs(300)).await;
+        sim.wipe(3);
+        let (height, root) = sim.chain(0).committed();
+        let mut file = Vec::new();
+        sim.chain(0)
+            .store()
+            .export_snapshot(height, CHAIN_ID, &mut file)
+            .unwrap();
+        for nonce in 5..8 {
+            sim.submit(1, nonce);
+        }
+        sim.wait_for(height + 5, 8, Duration::from_secs(120)).await;
+
+        let dir = sim.nodes[3].dir.clone();
+        std::fs::create_dir_all(&dir).unwrap();
+        plexus_store::Store::open(&dir.join("state.redb"))
+            .unwrap()
+            .import_snapshot(&mut file.as_slice(), Some(root))
+            .unwrap();
+        sim.start(3).await;
+        assert_eq!(sim.chain(3).committed(), (height, root));
+        assert_eq!(sim.chain(3).first_block_height(), height + 1);
+        for nonce in 8..10 {
+            sim.submit(3, nonce);
+        }
+        let top = sim.chain(0).committed().0;
+        sim.wait_for(top + 3, 10, Duration::from_secs(120)).await;
+        let common = (0..4).map(|i| sim.chain(i).committed().0).min().unwrap();
+        for h in height..=common {
+            let expected = sim.chain(0).app_hash_at(h).unwrap();
+            for i in 1..4 {
+                assert_eq!(
+                    sim.chain(i).app_hash_at(h).unwrap(),
+                    expected,
+                    "validator {i} at {h}"
+                );
+            }
+        }
+        // Blocks at or below the snapshot were never fetched: every block it fetched is above.
+        let fetched = metric(
+            &context,
+            "validator_3_1_backfill_resolver_fetch_total{status=\"Success\"}",
+        );
+        assert!(
+            fetched <= common - height,
+            "fetched {fetched} blocks to go from {height} to {common}"
+        );
+        let next = sim.chain(3).block(height + 1).unwrap().unwrap();
+        assert_eq!(next.header.prev_app_hash, root);
+    });
+}
+
+/// The value of one metric of the runtime, as `name` (with its labels) is encoded.
+fn metric(context: &deterministic::Context, name: &str) -> u64 {
+    context
+        .encode()
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
+
 /// What one Byzantine validator did in a run: how many proposals and equivocations it sent,
 /// and the blocks naming it as proposer that the honest validators finalized.
 #[derive(Debug, PartialEq)]

@@ -32,8 +32,11 @@ pub enum SnapshotCommand {
     },
     /// Start the node in --home from FILE: its state (checked as `verify` does) becomes the
     /// node's, and the node goes on from the next height. The home must hold the chain's
-    /// genesis.json, config.toml and node key (copied from the node that exported it) and no
-    /// state yet. A validator under consensus cannot start from a snapshot yet.
+    /// genesis.json, config.toml and node key (copied from the node that exported it; a
+    /// validator's consensus key too) and no state or consensus journal yet. A validator
+    /// fetches the finalized blocks after the snapshot from its peers. Never start two
+    /// homes with one consensus key: a validator that lost its journal cannot know how it
+    /// voted, so the key's old home must be gone for good.
     Restore {
         /// The snapshot file.
         file: PathBuf,
@@ -58,13 +61,14 @@ fn restore(
     })?;
     files.load_config()?;
     files.load_node_key()?;
-    if files.consensus_key_path().exists() {
+    let data = files.data_dir();
+    let journal = data.join("consensus");
+    if std::fs::read_dir(&journal).is_ok_and(|mut entries| entries.next().is_some()) {
         bail!(
-            "{} is a validator under consensus, which cannot start from a snapshot yet",
-            home.display()
+            "{} holds a consensus journal; a validator starts from a snapshot with none",
+            journal.display()
         );
     }
-    let data = files.data_dir();
     let blocks = data.join("blocks.log");
     if std::fs::metadata(&blocks).is_ok_and(|m| m.len() > 0) {
         bail!(

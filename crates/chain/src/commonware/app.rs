@@ -19,6 +19,7 @@ use commonware_utils::{Acknowledgement, SystemTimeExt};
 use futures::StreamExt;
 use parking_lot::Mutex;
 use plexus_ledger::BlockCtx;
+use plexus_store::StoreError;
 use plexus_types::{Hash, TxHash};
 use rand::Rng;
 use std::collections::BTreeSet;
@@ -56,6 +57,18 @@ pub enum Halt {
         expected: Hash,
         found: Hash,
     },
+    #[error(
+        "the snapshot this validator started from (height {snapshot}) is not of this chain: \
+         block {block} says the app hash at height {height} is {expected}, this validator has \
+         {found} (remove its data directory and restore it from a snapshot of this chain)"
+    )]
+    NotThisChain {
+        snapshot: u64,
+        block: u64,
+        height: u64,
+        expected: Hash,
+        found: Hash,
+    },
     #[error("finalized block {got} does not follow the committed height {committed}")]
     Gap { committed: u64, got: u64 },
     #[error("executing finalized block {height}: {reason}")]
@@ -78,18 +91,17 @@ pub struct PlexusApp {
     genesis: Arc<ConsensusBlock>,
     progress: Arc<Progress>,
     min_block: Duration,
+    /// The height of the snapshot this validator started from, in the run that starts it,
+    /// until a finalized block's checkpoint at or above it has matched this validator's state.
+    started_from: Arc<Mutex<Option<u64>>>,
 }
 
 impl PlexusApp {
     pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> Result<PlexusApp, Halt> {
-        let genesis_hash = chain
-            .app_hash_at(0)
-            .ok()
-            .flatten()
-            .ok_or_else(|| Halt::Execute {
-                height: 0,
-                reason: "the store holds no genesis".into(),
-            })?;
+        let genesis_hash = chain.genesis_app_hash().ok_or_else(|| Halt::Execute {
+            height: 0,
+            reason: "the store holds no genesis, and the chain was opened without its file".into(),
+        })?;
         let genesis = genesis_block(
             chain.checker().chain_id(),
             chain.genesis_time_ms(),
@@ -100,12 +112,21 @@ impl PlexusApp {
             genesis: Arc::new(genesis),
             progress,
             min_block: Duration::ZERO,
+            started_from: Arc::new(Mutex::new(None)),
         })
     }
 
     /// Proposes no block sooner than `gap` after its parent's time.
     pub fn with_min_block(mut self, gap: Duration) -> PlexusApp {
         self.min_block = gap;
+        self
+    }
+
+    /// Marks the committed state as restored from a snapshot of `height` (if any): until a
+    /// finalized block's checkpoint at or above it matches, a checkpoint that disagrees halts
+    /// the validator as started from a snapshot not of this chain.
+    pub fn started_from_snapshot(self, height: Option<u64>) -> PlexusApp {
+        *self.started_from.lock() = height;
         self
     }
 
@@ -141,20 +162,44 @@ impl PlexusApp {
     /// Compares a finalized block's checkpoint with this validator's own state at that height.
     /// Every finalized block was voted for by a quorum, and a validator votes only for a
     /// checkpoint it has verified against its own execution, so a mismatch here means this
-    /// validator's execution diverged from the honest ones: it stops rather than go on.
+    /// validator's execution diverged from the honest ones: it stops rather than go on. On a
+    /// validator started from a snapshot, a mismatch before any checkpoint at or above the
+    /// snapshot height has matched means the snapshot was not of this chain.
     fn check_checkpoint(&self, block: &ConsensusBlock) -> Result<(), Halt> {
         let found = self
             .chain
             .app_hash_at(block.checkpoint_height)
             .ok()
             .flatten();
-        match found {
-            Some(found) if found != block.checkpoint_app_hash => Err(Halt::Diverged {
-                block: block.height,
-                height: block.checkpoint_height,
-                expected: block.checkpoint_app_hash,
+        let (block_height, height, expected) = (
+            block.height,
+            block.checkpoint_height,
+            block.checkpoint_app_hash,
+        );
+        let mut started_from = self.started_from.lock();
+        match (found, *started_from) {
+            (Some(found), Some(snapshot)) if found != expected => Err(Halt::NotThisChain {
+                snapshot,
+                block: block_height,
+                height,
+                expected,
                 found,
             }),
+            (Some(found), None) if found != expected => Err(Halt::Diverged {
+                block: block_height,
+                height,
+                expected,
+                found,
+            }),
+            (Some(_), Some(snapshot)) if height >= snapshot => {
+                tracing::info!(
+                    snapshot,
+                    block = block_height,
+                    "the chain confirms the snapshot"
+                );
+                *started_from = None;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -261,12 +306,24 @@ where
         }
         let (committed, app_hash) = self.chain.committed();
         let checkpoint_height = committed.min(parent.height.saturating_sub(CHECKPOINT_LAG));
-        let Ok(Some(checkpoint_hash)) = self.chain.app_hash_at(checkpoint_height) else {
-            tracing::error!(
-                checkpoint_height,
-                "no app hash readable at a committed height; not proposing"
-            );
-            return None;
+        let checkpoint_hash = match self.chain.app_hash_at(checkpoint_height) {
+            Ok(Some(hash)) => hash,
+            // A parent older than the snapshot this validator started from: its view of
+            // consensus is stale (it is still catching up), and so would the proposal be.
+            Err(StoreError::Pruned { .. }) => {
+                tracing::debug!(
+                    checkpoint_height,
+                    "parent older than the state kept here; not proposing"
+                );
+                return None;
+            }
+            _ => {
+                tracing::error!(
+                    checkpoint_height,
+                    "no app hash readable at a committed height; not proposing"
+                );
+                return None;
+            }
         };
         let mut pending: BTreeSet<TxHash> = BTreeSet::new();
         if parent.height > committed {

@@ -10,7 +10,7 @@ use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{self, core::Actor as MarshalActor, standard::Inline},
     simplex::{self, elector::RoundRobin},
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
 use commonware_cryptography::{
     certificate::{ConstantProvider, Scheme as _},
@@ -159,17 +159,17 @@ where
         ),
     )
     .await;
-    tracing::info!(
-        processed = processed.get(),
-        committed = chain.committed().0,
-        "marshal restored"
-    );
+    let started_from = snapshot_start(&chain, processed);
+    if let Some(height) = started_from {
+        marshal_mailbox.set_floor(Height::new(height)).await;
+    }
 
     let progress = Arc::new(Progress::default());
     let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
     let app = PlexusApp::new(chain.clone(), progress.clone())
         .map_err(|e| e.to_string())?
-        .with_min_block(min_block);
+        .with_min_block(min_block)
+        .started_from_snapshot(started_from);
     let inline = Inline::new(
         context.with_label("application"),
         app,
@@ -215,6 +215,25 @@ where
     consensus.start(channels.votes, channels.certificates, channels.resolver);
     start_tx_relay(&context, chain, channels.txs);
     Ok(progress)
+}
+
+/// The committed height of a state restored from a snapshot, while marshal has `processed`
+/// the finalized blocks only to below that snapshot: such a state holds no block at or below
+/// it, and marshal, starting with empty archives, would fetch and deliver finalized blocks from
+/// height 1. Marshal's floor is then set to the returned height, so that it fetches them from
+/// peers, and delivers them, from the next one.
+fn snapshot_start(chain: &Chain, processed: Height) -> Option<u64> {
+    let (committed, _) = chain.committed();
+    tracing::info!(processed = processed.get(), committed, "marshal restored");
+    let snapshot = chain.first_block_height().saturating_sub(1);
+    let started = processed.get() < snapshot;
+    if started {
+        tracing::info!(
+            height = committed,
+            "starting from a snapshot: finalized blocks are fetched from the next height"
+        );
+    }
+    started.then_some(committed)
 }
 
 /// How proposals are broadcast to, and cached from, the other validators.
