@@ -70,47 +70,14 @@ fn wait_for(url: &str, what: &str, cond: impl Fn(u64) -> bool) -> u64 {
 fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let p2p = free_port_range(4);
-    let api = free_port_range(4);
-    init_node(
-        home,
-        &[
-            "--validators",
-            "4",
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ],
-    );
-    let user = add_key(home, "user");
-    let vhome = |i: u16| home.join(format!("validator-{i}"));
+    let net = FourValidators::init(home);
+    let vhome = |i: u16| net.vhome(i);
+    let url = |i: u16| net.url(i);
+    let transfer_via = |i: u16| net.transfer_via(i);
+    let api = net.api;
     let mut nodes: Vec<Option<NodeProcess>> = (0..4)
         .map(|i| Some(NodeProcess::start(&vhome(i), api + i)))
         .collect();
-    let url = |i: u16| format!("http://127.0.0.1:{}", api + i);
-    let transfer_via = |i: u16| {
-        let out = run_json(
-            home,
-            &[
-                "--keyring-backend",
-                "test",
-                "--node",
-                &url(i),
-                "--json",
-                "tx",
-                "transfer",
-                "--from",
-                "faucet",
-                "--to",
-                &user,
-                "--amount",
-                "1uplx",
-                "--wait",
-            ],
-        );
-        assert_eq!(out["code"], "ok", "{out}");
-    };
     wait_for(&url(0), "the chain did not start", |h| h >= 3);
 
     // One of four killed: the other three go on and commit transfers.
@@ -163,47 +130,14 @@ fn validators_killed_one_then_two_of_four_stop_progress_without_a_fork_and_catch
 fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let p2p = free_port_range(4);
-    let api = free_port_range(4);
-    init_node(
-        home,
-        &[
-            "--validators",
-            "4",
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ],
-    );
-    let user = add_key(home, "user");
-    let vhome = |i: u16| home.join(format!("validator-{i}"));
+    let net = FourValidators::init(home);
+    let vhome = |i: u16| net.vhome(i);
+    let url = |i: u16| net.url(i);
+    let transfer_via = |i: u16| net.transfer_via(i);
+    let api = net.api;
     let mut nodes: Vec<Option<NodeProcess>> = (0..4)
         .map(|i| Some(NodeProcess::start(&vhome(i), api + i)))
         .collect();
-    let url = |i: u16| format!("http://127.0.0.1:{}", api + i);
-    let transfer_via = |i: u16| {
-        let out = run_json(
-            home,
-            &[
-                "--keyring-backend",
-                "test",
-                "--node",
-                &url(i),
-                "--json",
-                "tx",
-                "transfer",
-                "--from",
-                "faucet",
-                "--to",
-                &user,
-                "--amount",
-                "1uplx",
-                "--wait",
-            ],
-        );
-        assert_eq!(out["code"], "ok", "{out}");
-    };
     wait_for(&url(0), "the chain did not start", |h| h >= 3);
     transfer_via(3);
 
@@ -332,24 +266,13 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
 fn a_validator_restored_from_a_snapshot_of_another_chain_refuses_to_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("testnet");
-    let p2p = free_port_range(4);
-    let api = free_port_range(4);
-    init_node(
-        &home,
-        &[
-            "--validators",
-            "4",
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ],
-    );
-    let vhome = |i: u16| home.join(format!("validator-{i}"));
+    let net = FourValidators::init(&home);
+    let vhome = |i: u16| net.vhome(i);
+    let url = |i: u16| net.url(i);
+    let api = net.api;
     let _nodes: Vec<NodeProcess> = (0..3)
         .map(|i| NodeProcess::start(&vhome(i), api + i))
         .collect();
-    let url = |i: u16| format!("http://127.0.0.1:{}", api + i);
 
     // Another chain of the same id, run alone for a few blocks.
     let other = dir.path().join("other");
@@ -400,22 +323,86 @@ fn a_validator_restored_from_a_snapshot_of_another_chain_refuses_to_go_on() {
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("a validator started from another chain's snapshot kept running");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    // Its exit is awaited on a thread of its own, for at most 60 s.
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || exited.send(child.wait()));
+    let Ok(exit) = exit.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+        panic!("a validator started from another chain's snapshot kept running");
     };
+    let exit = exit.unwrap();
     assert!(!exit.success());
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(stderr.contains("is not of this chain"), "{stderr}");
     let now = status_height(&url(0));
     wait_for(&url(0), "the chain stopped", |h| h > now);
+}
+
+/// Four validators initialised under one home (each in `validator-I`, API on `api + I`), and
+/// a `user` key to send transfers to.
+struct FourValidators {
+    home: std::path::PathBuf,
+    api: u16,
+    user: String,
+}
+
+impl FourValidators {
+    fn init(home: &std::path::Path) -> FourValidators {
+        let p2p = free_port_range(4);
+        let api = free_port_range(4);
+        init_node(
+            home,
+            &[
+                "--validators",
+                "4",
+                "--p2p-port",
+                &p2p.to_string(),
+                "--api-port",
+                &api.to_string(),
+            ],
+        );
+        let user = add_key(home, "user");
+        FourValidators {
+            home: home.to_path_buf(),
+            api,
+            user,
+        }
+    }
+
+    fn vhome(&self, i: u16) -> std::path::PathBuf {
+        self.home.join(format!("validator-{i}"))
+    }
+
+    fn url(&self, i: u16) -> String {
+        format!("http://127.0.0.1:{}", self.api + i)
+    }
+
+    /// Sends 1 uplx from the faucet to `user` through validator `i` and waits for its commit.
+    fn transfer_via(&self, i: u16) {
+        let out = run_json(
+            &self.home,
+            &[
+                "--keyring-backend",
+                "test",
+                "--node",
+                &self.url(i),
+                "--json",
+                "tx",
+                "transfer",
+                "--from",
+                "faucet",
+                "--to",
+                &self.user,
+                "--amount",
+                "1uplx",
+                "--wait",
+            ],
+        );
+        assert_eq!(out["code"], "ok", "{out}");
+    }
 }
 
 fn status_height(url: &str) -> u64 {

@@ -54,7 +54,7 @@ fn results_in_one_block() -> (Net, Vec<u64>) {
         .collect();
     let txs = runs
         .iter()
-        .map(|lease| net.seal_tx(&ps[0], *lease, b"out"))
+        .map(|lease| net.seal_tx(&ps[0], *lease, b"out", vec![]))
         .collect();
     let out = run_block(&mut net.ledger, txs);
     assert!(out.results.iter().all(|r| r.code == TxCode::Ok));
@@ -118,7 +118,7 @@ fn sybil_bids_placed_after_an_honest_result_never_check_it() {
     let slashed = net.balance(&module_account::slashed());
     // The attacker's two addresses bid cheaply with large bonds as soon as the result is
     // public: in the very block that commits it.
-    let mut txs = vec![net.seal_tx(&honest, run.id, b"right")];
+    let mut txs = vec![net.seal_tx(&honest, run.id, b"right", vec![])];
     for (i, sybil) in ps.iter().enumerate() {
         let body = Body::PlaceBid {
             order: 0,

@@ -298,7 +298,7 @@ impl View {
                 (self.lease_provider(id), Body::WithdrawLease { lease: id })
             }
             Action::CloseLease { lease, twist } => {
-                let id = twist.unwrap_or_else(|| self.active_lease(*lease));
+                let id = twist.unwrap_or_else(|| self.lease_where(*lease, Lease::is_active));
                 (self.lease_provider(id), Body::CloseLease { lease: id })
             }
             Action::CloseOrder { order, twist } => {
@@ -581,7 +581,7 @@ impl View {
     ) -> (Option<SecretKey>, Body) {
         let id = match twist {
             Some(ResultTwist::Lease(id)) => *id,
-            _ => self.active_lease(*lease),
+            _ => self.lease_where(*lease, Lease::is_active),
         };
         let provider = self.lease_provider(id);
         let signer = provider.as_ref().map_or(Address([0; 20]), |k| addr(k));
@@ -598,16 +598,7 @@ impl View {
     ) -> (Option<SecretKey>, Body) {
         let id = match twist {
             Some(ResultTwist::Lease(id)) => *id,
-            _ => {
-                let asked: Vec<&Lease> = self
-                    .leases
-                    .iter()
-                    .filter(|l| l.awaits_reveal() && l.reveal_from > 0)
-                    .collect();
-                pick(&asked, *lease)
-                    .or_else(|| pick(&self.leases.iter().collect::<Vec<_>>(), *lease))
-                    .map_or(0, |l| l.id)
-            }
+            _ => self.lease_where(*lease, |l| l.awaits_reveal() && l.reveal_from > 0),
         };
         let agrees_with = match twist {
             Some(ResultTwist::AgreesWith(picks)) => picks
@@ -656,9 +647,10 @@ impl View {
     }
 
     /// An active lease, else any lease.
-    fn active_lease(&self, p: u8) -> u64 {
-        let active: Vec<&Lease> = self.leases.iter().filter(|l| l.is_active()).collect();
-        pick(&active, p)
+    /// A lease picked among those `wanted` says, else among all.
+    fn lease_where(&self, p: u8, wanted: impl Fn(&Lease) -> bool) -> u64 {
+        let some: Vec<&Lease> = self.leases.iter().filter(|l| wanted(l)).collect();
+        pick(&some, p)
             .or_else(|| pick(&self.leases.iter().collect::<Vec<_>>(), p))
             .map_or(0, |l| l.id)
     }

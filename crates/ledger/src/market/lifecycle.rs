@@ -127,24 +127,36 @@ pub(super) fn reject(
     height: u64,
 ) -> Result<(), TxFailure> {
     lease.check = Check::Wrong;
-    lease.state = LeaseState::Closed {
-        reason: LeaseCloseReason::WrongResult,
-        height,
-    };
-    order.escrow = add(order.escrow, lease.accrued)?;
-    lease.accrued = Amount::ZERO;
-    if lease.deposit > Amount::ZERO {
-        let slashed = module_account::slashed();
-        let what = "the market escrow cannot slash a bond";
-        escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
-    }
+    take_bond(state, order, lease, LeaseCloseReason::WrongResult, height)?;
     let mut rec = provider_record(state, &lease.provider)?;
     rec.wrong = rec.wrong.saturating_add(1);
     state.set_json(state_key::market_provider(&lease.provider), &rec);
+    update_totals(state, |t| {
+        t.wrong_results += 1;
+        Some(())
+    })
+}
+
+/// Closes `lease` for `reason`, unpaid (what it accrued goes back to the escrow), its bond to
+/// the slashed account.
+fn take_bond(
+    state: &mut StateOverlay<'_>,
+    order: &mut Order,
+    lease: &mut Lease,
+    reason: LeaseCloseReason,
+    height: u64,
+) -> Result<(), TxFailure> {
+    lease.state = LeaseState::Closed { reason, height };
+    order.escrow = add(order.escrow, lease.accrued)?;
+    lease.accrued = Amount::ZERO;
     let deposit = lease.deposit;
+    if deposit > Amount::ZERO {
+        let slashed = module_account::slashed();
+        let what = "the market escrow cannot slash a bond";
+        escrow_account().pay_out(state, &slashed, deposit, what)?;
+    }
     update_totals(state, |t| {
         t.bonds_slashed = t.bonds_slashed.checked_add(deposit)?;
-        t.wrong_results += 1;
         Some(())
     })
 }
@@ -501,25 +513,11 @@ fn forfeit(
     height: u64,
 ) -> Result<(), TxFailure> {
     lease.check = Check::Forfeited;
-    lease.state = LeaseState::Closed {
-        reason: LeaseCloseReason::Unrevealed,
-        height,
-    };
-    order.escrow = add(order.escrow, lease.accrued)?;
-    lease.accrued = Amount::ZERO;
-    if lease.deposit > Amount::ZERO {
-        let slashed = module_account::slashed();
-        let what = "the market escrow cannot take an unrevealed bond";
-        escrow_account().pay_out(state, &slashed, lease.deposit, what)?;
-    }
+    take_bond(state, order, lease, LeaseCloseReason::Unrevealed, height)?;
     let mut rec = provider_record(state, &lease.provider)?;
     rec.forfeited = rec.forfeited.saturating_add(1);
     state.set_json(state_key::market_provider(&lease.provider), &rec);
-    let deposit = lease.deposit;
-    update_totals(state, |t| {
-        t.bonds_slashed = t.bonds_slashed.checked_add(deposit)?;
-        Some(())
-    })
+    Ok(())
 }
 
 /// Results still undecided when their order ends stand unchecked: a run's becomes one of the

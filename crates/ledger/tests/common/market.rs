@@ -104,19 +104,30 @@ impl Net {
         output: &[u8],
         agrees: Vec<u64>,
     ) -> TxCode {
-        let result = sealed_result(provider, lease, output, agrees);
-        let seal = result.result.seal(&addr(provider));
-        let code = self.send(provider, Body::SealJobResult { lease, seal });
-        if code == TxCode::Ok {
-            self.sealed.insert(lease, result);
+        let tx = self.seal_tx(provider, lease, output, agrees);
+        let result = run_block(&mut self.ledger, vec![tx]).results.remove(0);
+        if result.fee == Amount::ZERO {
+            // Refused before execution: the nonce was not taken.
+            if let Some(n) = self.nonces.get_mut(&addr(provider)) {
+                *n -= 1;
+            }
         }
-        code
+        if result.code != TxCode::Ok {
+            self.sealed.remove(&lease);
+        }
+        result.code
     }
 
     /// A signed seal of `output` for `lease`, to run in a block of the caller's; the harness
     /// reveals it when the ledger asks.
-    pub fn seal_tx(&mut self, provider: &SecretKey, lease: u64, output: &[u8]) -> Vec<u8> {
-        let result = sealed_result(provider, lease, output, vec![]);
+    pub fn seal_tx(
+        &mut self,
+        provider: &SecretKey,
+        lease: u64,
+        output: &[u8],
+        agrees: Vec<u64>,
+    ) -> Vec<u8> {
+        let result = sealed_result(provider, lease, output, agrees);
         let seal = result.result.seal(&addr(provider));
         self.sealed.insert(lease, result);
         self.signed(provider, Body::SealJobResult { lease, seal })

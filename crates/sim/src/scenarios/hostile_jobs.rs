@@ -6,6 +6,7 @@
 //! output matches a local run.
 
 use super::jobs::{market_world, Consumer, MarketWorld};
+use crate::providers::Provider;
 use crate::story::Story;
 use crate::world::World;
 use plexus_agent::jobs::JobRunner;
@@ -108,7 +109,7 @@ const LONG_LOOP_FUEL: u64 = 10 * DEMO_FUEL;
 /// submits the demo workload's result while the loop still runs.
 pub async fn serving_while_a_job_spins(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("serving-while-a-job-spins", seed);
-    let (world, mut runner, mut consumer) = one_provider(seed).await?;
+    let (world, _, mut runner, mut consumer) = one_provider(seed).await?;
     let mut orders = BTreeMap::new();
     for (name, module, fuel) in [
         ("loops for seconds", ENDLESS_LOOP, LONG_LOOP_FUEL),
@@ -194,7 +195,9 @@ fn name_of(orders: &BTreeMap<&'static str, u64>, id: u64) -> &'static str {
 
 /// A world with one honest provider, `honest-1` (8 cores, 16 GiB), registered, and its job
 /// runner; and a consumer.
-async fn one_provider(seed: u64) -> anyhow::Result<(World, JobRunner, Consumer)> {
+pub(super) async fn one_provider(
+    seed: u64,
+) -> anyhow::Result<(World, Provider, JobRunner, Consumer)> {
     let MarketWorld {
         world,
         actors,
@@ -204,7 +207,7 @@ async fn one_provider(seed: u64) -> anyhow::Result<(World, JobRunner, Consumer)>
     let (provider, runner) = providers.remove(0);
     provider.agent.register_if_needed().await?;
     let consumer = Consumer::new(&world, actors[0].key.clone())?;
-    Ok((world, runner, consumer))
+    Ok((world, provider, runner, consumer))
 }
 
 /// One provider, stepping without waiting, leases two jobs that each ask for all 8 cores its
@@ -212,7 +215,7 @@ async fn one_provider(seed: u64) -> anyhow::Result<(World, JobRunner, Consumer)>
 /// never both at once, though both are leased while the loop runs.
 pub async fn jobs_beyond_the_capacity_wait(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("jobs-beyond-the-capacity-wait", seed);
-    let (world, mut runner, mut consumer) = one_provider(seed).await?;
+    let (world, _, mut runner, mut consumer) = one_provider(seed).await?;
     for (name, module, fuel) in [
         ("loops for seconds", ENDLESS_LOOP, LONG_LOOP_FUEL),
         ("the demo workload", DEMO_WORKLOAD, DEMO_FUEL),

@@ -3,9 +3,8 @@
 //! it sealed from its work directory, derives the seal's salt from its key again, reveals the
 //! output, and is paid: a crash at that moment costs the provider nothing.
 
-use super::jobs::{market_world, Consumer, MarketWorld};
+use super::hostile_jobs::one_provider;
 use crate::story::Story;
-use plexus_agent::Behaviour;
 use plexus_runtime::fixtures::{wasm_job_spec, DEMO_FUEL, DEMO_STDIN, DEMO_WORKLOAD};
 
 /// Rounds the scenario runs at most; each round is a block and every transaction sent in it.
@@ -13,15 +12,7 @@ const MAX_ROUNDS: usize = 40;
 
 pub async fn reveal_after_a_restart(seed: u64) -> anyhow::Result<Story> {
     let mut story = Story::new("reveal-after-a-restart", seed);
-    let MarketWorld {
-        world,
-        actors,
-        mut providers,
-        ..
-    } = market_world(seed, &[("honest-1", Behaviour::Honest)])?;
-    let (provider, runner) = providers.remove(0);
-    provider.agent.register_if_needed().await?;
-    let mut consumer = Consumer::new(&world, actors[0].key.clone())?;
+    let (world, provider, runner, mut consumer) = one_provider(seed).await?;
     let module = consumer.put(DEMO_WORKLOAD.as_bytes()).await?;
     let spec = wasm_job_spec(&module, DEMO_STDIN, DEMO_FUEL, 60);
     let (id, height) = consumer.submit_spec(&spec).await?;
