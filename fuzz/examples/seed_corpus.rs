@@ -149,6 +149,7 @@ fn block(height: u64, txs: Vec<Vec<u8>>) -> Block {
             proposer: Address([1; 20]),
             prev_app_hash: Hash([2; 32]),
             tx_root: Block::tx_root(&txs),
+            beacon: Vec::new(),
         },
         txs,
     }

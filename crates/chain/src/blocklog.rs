@@ -206,6 +206,7 @@ mod tests {
                 proposer: Address([0; 20]),
                 prev_app_hash: Hash::ZERO,
                 tx_root: Block::tx_root(&txs),
+                beacon: Vec::new(),
             },
             txs,
         }

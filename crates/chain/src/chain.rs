@@ -4,8 +4,8 @@ use crate::blocklog::{BlockLog, BlockLogError};
 use crate::mempool::{Mempool, MempoolConfig};
 use parking_lot::{Mutex, RwLock};
 use plexus_ledger::{
-    BlockCtx, BlockReject, CommittedTx, Genesis, GenesisError, Ledger, PlexusLedger, Reject,
-    TxChecker, TxCode, TxMeta, TxResult,
+    BeaconCommitment, BlockCtx, BlockReject, CommittedTx, Genesis, GenesisError, Ledger,
+    PlexusLedger, Reject, TxChecker, TxCode, TxMeta, TxResult,
 };
 use plexus_store::{Store, StoreError};
 use plexus_types::{Address, Block, BlockHeader, Hash, SignedTx, TxHash};
@@ -27,6 +27,8 @@ pub enum ChainError {
     NoGenesis,
     #[error("consensus: {0}")]
     Consensus(String),
+    #[error("beacon: {0}")]
+    Beacon(String),
     #[error("replaying block {height}: {reason}")]
     Replay { height: u64, reason: String },
 }
@@ -77,6 +79,8 @@ pub struct Chain {
     /// The app hash of the genesis state (height 0), if known: a state restored from a
     /// snapshot keeps none, and it is rebuilt only when the chain is opened with its genesis.
     genesis_app_hash: Option<Hash>,
+    /// The operator's beacon hash chain, for a solo chain whose genesis commits to one.
+    reveals: Mutex<Option<crate::RevealChain>>,
 }
 
 type TxRelay = Box<dyn Fn(Vec<Vec<u8>>) + Send + Sync>;
@@ -162,7 +166,61 @@ impl Chain {
             committed_listeners: Mutex::new(Vec::new()),
             retain_blocks: std::sync::atomic::AtomicU64::new(0),
             genesis_app_hash,
+            reveals: Mutex::new(None),
         })
+    }
+
+    /// Gives the solo producer the operator's hash chain, once it is checked against the
+    /// commitment the chain's genesis records.
+    pub fn set_reveal_chain(&self, reveals: crate::RevealChain) -> Result<(), ChainError> {
+        let recorded = self
+            .ledger
+            .lock()
+            .chain_info()
+            .and_then(|i| i.beacon.clone());
+        if recorded != Some(reveals.genesis_commitment()) {
+            return Err(ChainError::Beacon(format!(
+                "the hash chain commits to {} ({} reveals), but the genesis records {recorded:?}",
+                reveals.commitment(),
+                reveals.length()
+            )));
+        }
+        *self.reveals.lock() = Some(reveals);
+        Ok(())
+    }
+
+    /// The beacon field of the block the solo producer makes at `height`: the next reveal of
+    /// the hash chain genesis commits to, or nothing when it commits to none.
+    fn next_beacon(&self, ledger: &PlexusLedger, height: u64) -> Result<Vec<u8>, ChainError> {
+        match ledger.chain_info().and_then(|i| i.beacon.as_ref()) {
+            None => Ok(Vec::new()),
+            Some(BeaconCommitment::ThresholdVrf { .. }) => Err(ChainError::Beacon(
+                "this chain's beacon is its validators' threshold VRF: it makes blocks under consensus only".into(),
+            )),
+            Some(BeaconCommitment::HashChain { length, .. }) => {
+                let left = length.saturating_sub(height);
+                if left < length / 16 && left % 1_000 == 0 {
+                    tracing::warn!(
+                        height,
+                        left,
+                        "the beacon hash chain is running out: past its end the chain stops"
+                    );
+                }
+                let reveals = self.reveals.lock();
+                let reveals = reveals.as_ref().ok_or_else(|| {
+                    ChainError::Beacon(
+                        "the genesis commits to a beacon hash chain, but this node holds none (the beacon_chain file of its home)".into(),
+                    )
+                })?;
+                let reveal = reveals.reveal(height).map_err(|e| match e {
+                    crate::RevealError::OutOfRange { length, .. } => {
+                        ChainError::Block(BlockReject::BeaconExhausted { length })
+                    }
+                    e => ChainError::Beacon(e.to_string()),
+                })?;
+                Ok(reveal.0.to_vec())
+            }
+        }
     }
 
     /// Admits one transaction to the mempool and hands it to the relay, if one is set.
@@ -295,6 +353,7 @@ impl Chain {
         let max_bytes = self.checker.params().max_block_bytes as usize;
         let mut candidates = self.mempool.candidates(max_bytes).into_iter();
         let txs = ledger.select(&ctx, &mut candidates, max_bytes);
+        let beacon = self.next_beacon(&ledger, ctx.height)?;
         let block = Block {
             header: BlockHeader {
                 chain_id: self.checker.chain_id().to_string(),
@@ -303,6 +362,7 @@ impl Chain {
                 proposer,
                 prev_app_hash,
                 tx_root: Block::tx_root(&txs),
+                beacon,
             },
             txs,
         };

@@ -57,6 +57,10 @@ pub enum NodeCommand {
         /// First validator's API port on loopback (validator I serves on PORT + I).
         #[arg(long, default_value_t = 26750)]
         api_port: u16,
+        /// Blocks the solo node's beacon hash chain lasts (each block reveals one value;
+        /// making the chain costs one hash per block, once).
+        #[arg(long, default_value_t = plexus_chain::reveal_chain::DEFAULT_LENGTH)]
+        beacon_reveals: u64,
     },
     /// Start the node in its home: replay logged blocks, produce blocks, serve the API.
     Start {
@@ -189,6 +193,7 @@ fn single_node_genesis(
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        beacon: None,
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();
@@ -226,6 +231,7 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             validators,
             p2p_port,
             api_port,
+            beacon_reveals,
         } => {
             if let Some(n) = validators {
                 let home = init_validators(
@@ -270,7 +276,7 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             }
             let ring = g.keyring();
             let faucet_key = SecretKey::generate();
-            let genesis = single_node_genesis(
+            let mut genesis = single_node_genesis(
                 g,
                 chain_id,
                 &faucet_key,
@@ -281,6 +287,7 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
                 epoch_blocks,
                 intervals_per_epoch,
             )?;
+            files.new_beacon_chain(&mut genesis, beacon_reveals)?;
             genesis.validate()?;
             let info = ring.add(&faucet, &faucet_key)?;
             files.write_new(&genesis, &config, &SecretKey::generate())?;

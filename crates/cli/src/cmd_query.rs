@@ -1,4 +1,4 @@
-//! `plexus query status|account|block`.
+//! `plexus query status|account|block|beacon|devices|epoch|rewards`.
 
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
@@ -22,6 +22,12 @@ pub enum QueryCommand {
     },
     /// A block (default: the latest).
     Block { height: Option<u64> },
+    /// The beacon of a block, which the ledger's random draws at that height read.
+    Beacon {
+        /// Height of the block (default: the latest).
+        #[arg(long)]
+        height: Option<u64>,
+    },
     /// Registered devices: owner, class, location, stake, status.
     Devices,
     /// An ended epoch: emission, pools, final manifests and claims.
@@ -167,6 +173,26 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                     v["hash"].as_str().unwrap_or("?"),
                     v["app_hash"].as_str().unwrap_or("?")
                 );
+            }
+        }
+        QueryCommand::Beacon { height } => {
+            let v = client.beacon(height).await?;
+            if g.json {
+                print_json(&v);
+            } else {
+                println!(
+                    "beacon of block {} · {} · from {}",
+                    v.height,
+                    v.value,
+                    match v.source.as_str() {
+                        "hash_chain" => "the operator's hash chain, reveal",
+                        "threshold_vrf" => "the validators' threshold VRF, seed",
+                        _ => "the block's hash (no commitment: the proposer could grind it)",
+                    }
+                );
+                if !v.field.is_empty() {
+                    println!("{}", v.field);
+                }
             }
         }
         QueryCommand::Devices => {

@@ -5,9 +5,9 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    AccountView, BlockView, ChainView, DealView, DealsView, DeviceChangesView, DeviceView,
-    DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView, RoundResultView,
-    RoundsView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView,
+    AccountView, BeaconView, BlockView, ChainView, DealView, DealsView, DeviceChangesView,
+    DeviceView, DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView,
+    RoundResultView, RoundsView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -160,6 +160,14 @@ impl NodeClient {
                     bail!("the node's {path}: the page from {from} says the next starts at {n}")
                 }
             }
+        }
+    }
+
+    /// `GET /v1/beacon`: the beacon of the block at `height` (default: the latest).
+    pub async fn beacon(&self, height: Option<u64>) -> Result<BeaconView, ClientError> {
+        match height {
+            Some(h) => self.get_view(&format!("/v1/beacon?height={h}")).await,
+            None => self.get_view("/v1/beacon").await,
         }
     }
 

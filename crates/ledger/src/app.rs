@@ -1,7 +1,7 @@
 //! `PlexusLedger`: the `Ledger` implementation over the authenticated store.
 
 use crate::bank::{Account, BankState};
-use crate::beacon::Beacon;
+use crate::beacon::{Beacon, BeaconCommitment};
 use crate::check::{self, TxChecker};
 use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
@@ -334,6 +334,31 @@ impl PlexusLedger {
     }
 }
 
+impl PlexusLedger {
+    /// The beacon of `block`, after checking that its header carries the one value genesis
+    /// allows there: the next reveal of the hash chain, or a threshold VRF seed (which the
+    /// driver has verified against the group key).
+    fn check_beacon(&self, info: &ChainInfo, block: &Block) -> Result<Beacon, BlockReject> {
+        match &info.beacon {
+            None => {}
+            Some(BeaconCommitment::HashChain { length, .. }) => {
+                let previous = query::beacon_reveal(&self.store)?.ok_or_else(|| {
+                    StoreError::Corrupt("the state keeps no beacon reveal".into())
+                })?;
+                crate::beacon::check_reveal(*length, &previous, block)?;
+            }
+            Some(BeaconCommitment::ThresholdVrf { .. }) if block.header.beacon.is_empty() => {
+                return Err(BlockReject::BadBeacon {
+                    height: block.header.height,
+                    reason: "the block carries no threshold VRF seed".into(),
+                });
+            }
+            Some(BeaconCommitment::ThresholdVrf { .. }) => {}
+        }
+        Ok(Beacon::of_block(block, info.beacon.as_ref()))
+    }
+}
+
 impl Ledger for PlexusLedger {
     fn last_committed(&self) -> (u64, Hash) {
         self.committed
@@ -368,8 +393,12 @@ impl Ledger for PlexusLedger {
             rewards: genesis.rewards.clone(),
             oracles: genesis.oracles.clone(),
             device_classes: genesis.device_classes.clone(),
+            beacon: genesis.beacon.clone(),
         };
         let mut changes = ChangeSet::new();
+        if let Some(BeaconCommitment::HashChain { commitment, .. }) = &genesis.beacon {
+            changes.insert(state_key::beacon_reveal(), Some(commitment.0.to_vec()));
+        }
         changes.insert(
             state_key::chain_info(),
             Some(serde_json::to_vec(&info).expect("chain info serializes")),
@@ -487,6 +516,7 @@ impl Ledger for PlexusLedger {
         self.verify(block)?;
         let info = self.check_header(block)?.clone();
         let height = block.header.height;
+        let beacon = self.check_beacon(&info, block)?;
 
         // Stateless work in parallel: decoding, then signatures not verified on admission.
         let decoded: Vec<Result<SignedTx, TxError>> =
@@ -551,7 +581,10 @@ impl Ledger for PlexusLedger {
         let before = state.get_u64(&state_key::txs_committed())?;
         state.set_u64(state_key::txs_committed(), before + charged_count);
         state.keep();
-        crate::end_block::end_block(&mut state, &info, &Beacon::of_block(block))?;
+        if let Some(BeaconCommitment::HashChain { .. }) = &info.beacon {
+            state.set(state_key::beacon_reveal(), block.header.beacon.clone());
+        }
+        crate::end_block::end_block(&mut state, &info, &beacon)?;
         state.keep();
         let (reads, read_bytes) = state.reads();
         let changes = state.into_changes();

@@ -4,12 +4,74 @@
 //! draw from the beacon of a block *after* the one that committed what it decides about, so
 //! that nobody who submits a transaction can know, when it signs, which way the draw will go.
 //!
-//! For now the beacon of a block is derived from its header (which commits to the block's
-//! transactions, its time and the app hash before it); the proposer of that block could grind
-//! it. Commonware's threshold VRF seed replaces it behind this same interface when the
-//! validator set does.
+//! The beacon of block `h` is `blake3("plexus/beacon/v1" ‖ header.beacon)`, where the header's
+//! beacon field is fixed before the block's proposer picks anything, by what genesis commits to
+//! ([`BeaconCommitment`]):
+//! - on the solo driver, a hash chain: the operator draws a secret seed, genesis records
+//!   `H^length(seed)`, and block `h` reveals `r = H^(length - h)(seed)`, which must hash to the
+//!   previous block's reveal (the commitment, for block 1). Only one value is valid at each
+//!   height, so reordering transactions or moving the block's time changes nothing; the
+//!   operator can foresee the chain but not steer it, and nobody else can foresee it. Past
+//!   `length` the chain is exhausted and the ledger refuses every block.
+//! - under Commonware, the threshold VRF seed of the parent's consensus view (a BLS12-381
+//!   threshold signature over the view, known only once 2f+1 validators signed it), which the
+//!   driver checks against the group key before voting. The round that reveals a seed never
+//!   executes with it: block `h` carries the seed of the view of block `h - 1`.
+//!
+//! A genesis without a commitment (chains created before the beacon existed) keeps the old
+//! beacon, the hash of the header, which that block's proposer could grind.
 
+use crate::BlockReject;
 use plexus_types::{Block, Hash};
+use serde::{Deserialize, Serialize};
+
+/// Domain of every step of the solo driver's hash chain.
+const HASH_CHAIN_DOMAIN: &[u8] = b"plexus/beacon/chain/v1";
+
+/// What genesis commits the beacon to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BeaconCommitment {
+    /// The solo driver's hash chain: `commitment = H^length(seed)`; block `h` (1 ≤ h ≤ length)
+    /// reveals `H^(length - h)(seed)`.
+    HashChain { commitment: Hash, length: u64 },
+    /// Commonware's threshold VRF: each block carries the seed (a threshold signature) of its
+    /// parent's view, which the driver verifies against `group_key` (hex of the group public
+    /// key the genesis dealer made).
+    ThresholdVrf { group_key: String },
+}
+
+/// One step of the hash chain: `H(x) = blake3("plexus/beacon/chain/v1" ‖ x)`.
+pub fn hash_chain_step(value: &Hash) -> Hash {
+    let mut input = [0u8; HASH_CHAIN_DOMAIN.len() + 32];
+    input[..HASH_CHAIN_DOMAIN.len()].copy_from_slice(HASH_CHAIN_DOMAIN);
+    input[HASH_CHAIN_DOMAIN.len()..].copy_from_slice(&value.0);
+    Hash::of(&input)
+}
+
+/// Checks the reveal `block` carries against the previous one (`previous`: the previous
+/// block's reveal, or the genesis commitment before block 1), returning the reveal to keep.
+pub(crate) fn check_reveal(
+    length: u64,
+    previous: &Hash,
+    block: &Block,
+) -> Result<Hash, BlockReject> {
+    let height = block.header.height;
+    if height > length {
+        return Err(BlockReject::BeaconExhausted { length });
+    }
+    let reveal = Hash::from_slice(&block.header.beacon).ok_or(BlockReject::BadBeacon {
+        height,
+        reason: format!("the reveal is {} bytes, not 32", block.header.beacon.len()),
+    })?;
+    if hash_chain_step(&reveal) != *previous {
+        return Err(BlockReject::BadBeacon {
+            height,
+            reason: "the reveal does not hash to the previous block's reveal".into(),
+        });
+    }
+    Ok(reveal)
+}
 
 /// A block's beacon value, and the height of that block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,14 +81,29 @@ pub struct Beacon {
 }
 
 impl Beacon {
-    /// The beacon of `block`: `blake3("plexus/beacon/v1" ‖ block hash)`.
-    pub fn of_block(block: &Block) -> Beacon {
+    /// The beacon of `block` on a chain whose genesis commits to `commitment`:
+    /// `blake3("plexus/beacon/v1" ‖ header.beacon)`, or, with no commitment, the same over the
+    /// block's hash (which its proposer could grind).
+    pub fn of_block(block: &Block, commitment: Option<&BeaconCommitment>) -> Beacon {
+        match commitment {
+            Some(_) => Beacon::of_field(block.header.height, &block.header.beacon),
+            None => Beacon::of_field(block.header.height, &block.hash().0),
+        }
+    }
+
+    /// The beacon of the block at `height` whose header carries `field`.
+    pub fn of_field(height: u64, field: &[u8]) -> Beacon {
         let mut input = b"plexus/beacon/v1".to_vec();
-        input.extend_from_slice(&block.hash().0);
+        input.extend_from_slice(field);
         Beacon {
-            height: block.header.height,
+            height,
             value: Hash::of(&input),
         }
+    }
+
+    /// The value draws are made from.
+    pub fn value(&self) -> Hash {
+        self.value
     }
 
     /// A beacon with a given value, for rules tested without blocks.
@@ -67,30 +144,64 @@ mod tests {
     use super::*;
     use plexus_types::{Address, BlockHeader};
 
-    fn block(height: u64, tx: &[u8]) -> Block {
-        let txs = vec![tx.to_vec()];
+    fn block(height: u64, time_ms: u64, txs: &[&[u8]], reveal: Hash) -> Block {
+        let txs: Vec<Vec<u8>> = txs.iter().map(|t| t.to_vec()).collect();
         Block {
             header: BlockHeader {
                 chain_id: "c".into(),
                 height,
-                time_ms: 1,
+                time_ms,
                 proposer: Address([0; plexus_types::address::ADDRESS_LEN]),
                 prev_app_hash: Hash::of(b"prev"),
                 tx_root: Block::tx_root(&txs),
+                beacon: reveal.0.to_vec(),
             },
             txs,
         }
     }
 
     #[test]
-    fn a_block_with_other_transactions_has_another_beacon() {
-        let a = Beacon::of_block(&block(5, b"one"));
-        let b = Beacon::of_block(&block(5, b"two"));
-        assert_ne!(a.draw("x", 1), b.draw("x", 1));
-        assert_eq!(a, Beacon::of_block(&block(5, b"one")));
+    fn a_proposer_that_reorders_or_retimes_its_block_draws_the_same_beacon() {
+        let reveal = Hash::of(b"r");
+        let commitment = BeaconCommitment::HashChain {
+            commitment: hash_chain_step(&reveal),
+            length: 10,
+        };
+        let one = block(5, 1, &[b"one", b"two"], reveal);
+        let other = block(5, 99, &[b"two", b"one"], reveal);
+        let a = Beacon::of_block(&one, Some(&commitment));
+        let b = Beacon::of_block(&other, Some(&commitment));
+        assert_eq!(a, b);
+        // Without a commitment the beacon is the header's hash: the proposer's choice.
+        assert_ne!(Beacon::of_block(&one, None), Beacon::of_block(&other, None));
         assert_ne!(a.draw("x", 1), a.draw("y", 1));
         assert_ne!(a.draw("x", 1), a.draw("x", 2));
         assert!(a.follows(4) && !a.follows(5));
+    }
+
+    #[test]
+    fn a_reveal_must_hash_to_the_previous_one_and_stay_within_the_chain() {
+        let reveal = Hash::of(b"r");
+        let previous = hash_chain_step(&reveal);
+        assert_eq!(
+            check_reveal(5, &previous, &block(5, 1, &[], reveal)).unwrap(),
+            reveal
+        );
+        let reused = check_reveal(5, &previous, &block(5, 1, &[], previous));
+        assert!(matches!(
+            reused,
+            Err(BlockReject::BadBeacon { height: 5, .. })
+        ));
+        let mut short = block(5, 1, &[], reveal);
+        short.header.beacon.pop();
+        assert!(matches!(
+            check_reveal(5, &previous, &short),
+            Err(BlockReject::BadBeacon { .. })
+        ));
+        assert!(matches!(
+            check_reveal(4, &previous, &block(5, 1, &[], reveal)),
+            Err(BlockReject::BeaconExhausted { length: 4 })
+        ));
     }
 
     #[test]

@@ -155,6 +155,10 @@ pub struct Genesis {
     /// only at epoch boundaries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<GenesisValidator>,
+    /// What every block's beacon is drawn from (`None`: the header's hash, which a proposer
+    /// could grind; only chains made before the beacon existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<crate::beacon::BeaconCommitment>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +181,8 @@ pub enum GenesisError {
     BadOracles(String),
     #[error("invalid validator set: {0}")]
     BadValidators(String),
+    #[error("invalid beacon commitment: {0}")]
+    BadBeacon(String),
     #[error("invalid device class {0:?}")]
     BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
@@ -199,6 +205,7 @@ impl Genesis {
             oracles: OracleSet::default(),
             device_classes: default_device_classes(),
             validators: Vec::new(),
+            beacon: None,
         }
     }
 
@@ -259,6 +266,7 @@ impl Genesis {
                 )));
             }
         }
+        self.validate_beacon()?;
         let oracle_count = self.oracles.members.len() as u32;
         let distinct: std::collections::BTreeSet<_> = self.oracles.members.iter().collect();
         if distinct.len() as u32 != oracle_count {
@@ -309,6 +317,8 @@ pub struct ChainInfo {
     pub oracles: OracleSet,
     #[serde(default = "default_device_classes")]
     pub device_classes: Vec<DeviceClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<crate::beacon::BeaconCommitment>,
 }
 
 impl ChainInfo {
@@ -318,5 +328,25 @@ impl ChainInfo {
 
     pub fn is_oracle(&self, who: &Address) -> bool {
         self.oracles.members.contains(who)
+    }
+}
+
+impl Genesis {
+    /// A hash chain drives the solo driver only, a threshold VRF the validators only.
+    fn validate_beacon(&self) -> Result<(), GenesisError> {
+        use crate::beacon::BeaconCommitment::*;
+        match &self.beacon {
+            Some(HashChain { length, .. }) if *length == 0 => Err(GenesisError::BadBeacon(
+                "the hash chain must be at least one reveal long".into(),
+            )),
+            Some(HashChain { .. }) if !self.validators.is_empty() => Err(GenesisError::BadBeacon(
+                "a chain of validators draws its beacon from their threshold VRF, not a hash chain"
+                    .into(),
+            )),
+            Some(ThresholdVrf { .. }) if self.validators.is_empty() => Err(
+                GenesisError::BadBeacon("a threshold VRF needs validators".into()),
+            ),
+            _ => Ok(()),
+        }
     }
 }

@@ -36,6 +36,7 @@ pub mod training;
 
 pub use app::{fee_pool_address, BlockWork, PlexusLedger};
 pub use bank::{module_account, Account};
+pub use beacon::BeaconCommitment;
 pub use check::{TxChecker, TxMeta};
 pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 pub use genesis::{
@@ -96,6 +97,12 @@ pub enum BlockReject {
     TooLarge(usize),
     #[error("genesis has not been applied")]
     NoGenesis,
+    #[error("block {height} carries a wrong beacon: {reason}")]
+    BadBeacon { height: u64, reason: String },
+    #[error(
+        "the beacon hash chain committed at genesis ends at height {length}: this chain can make no more blocks (start a new chain with a new commitment)"
+    )]
+    BeaconExhausted { length: u64 },
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }

@@ -32,3 +32,14 @@ pub fn committed_tx(store: &Store, hash: &Hash) -> Result<Option<CommittedTx>, S
 pub fn chain_info(store: &Store) -> Result<Option<crate::ChainInfo>, StoreError> {
     get_json(store, &state_key::chain_info())
 }
+
+/// The last reveal of the solo driver's beacon hash chain (the genesis commitment before block
+/// 1), if the chain commits to one: the next block's reveal must hash to it.
+pub fn beacon_reveal(store: &Store) -> Result<Option<Hash>, StoreError> {
+    match store.get(&state_key::beacon_reveal())? {
+        None => Ok(None),
+        Some(bytes) => Hash::from_slice(&bytes)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt("the beacon reveal is not 32 bytes".into())),
+    }
+}

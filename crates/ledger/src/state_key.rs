@@ -22,6 +22,12 @@ pub fn last_block() -> Vec<u8> {
     b"chain/last_block".to_vec()
 }
 
+/// The last beacon reveal of the solo driver's hash chain (the genesis commitment before
+/// block 1): the next block's reveal must hash to it.
+pub fn beacon_reveal() -> Vec<u8> {
+    b"chain/beacon_reveal".to_vec()
+}
+
 /// Number of transactions committed since genesis (successful or failed with a fee).
 pub fn txs_committed() -> Vec<u8> {
     b"chain/txs_committed".to_vec()

@@ -132,6 +132,48 @@ impl NodeFiles {
         self.home.join("consensus_key")
     }
 
+    /// The solo operator's beacon hash chain: its secret seed and checkpoints.
+    pub fn beacon_chain_path(&self) -> PathBuf {
+        self.home.join("beacon_chain")
+    }
+
+    /// Draws a fresh beacon hash chain of `length` reveals, keeps it in the home, and records
+    /// its commitment in `genesis` (a solo chain's; written next by [`NodeFiles::write_new`]).
+    pub fn new_beacon_chain(&self, genesis: &mut Genesis, length: u64) -> Result<(), FilesError> {
+        let path = self.beacon_chain_path();
+        let invalid = |e: plexus_chain::RevealError| FilesError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(&self.home).map_err(|source| FilesError::Io {
+            path: self.home.clone(),
+            source,
+        })?;
+        let chain = plexus_chain::RevealChain::generate(length).map_err(invalid)?;
+        chain.save(&path).map_err(invalid)?;
+        genesis.beacon = Some(chain.genesis_commitment());
+        Ok(())
+    }
+
+    /// The home's beacon hash chain, if its genesis commits to one.
+    pub fn load_beacon_chain(
+        &self,
+        genesis: &Genesis,
+    ) -> Result<Option<plexus_chain::RevealChain>, FilesError> {
+        let Some(plexus_ledger::BeaconCommitment::HashChain { .. }) = &genesis.beacon else {
+            return Ok(None);
+        };
+        let path = self.beacon_chain_path();
+        plexus_chain::RevealChain::load(&path)
+            .map(Some)
+            .map_err(|e| FilesError::Invalid {
+                path,
+                reason: format!(
+                    "the genesis commits to a beacon hash chain, which this home must keep: {e}"
+                ),
+            })
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.home.join("data")
     }

@@ -38,12 +38,18 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     let node_key = files.load_node_key()?;
     let proposer = Address::from_public_key(&node_key.public_key());
     let genesis_validators = genesis.validators.clone();
+    let reveals = files.load_beacon_chain(&genesis)?;
     let data = files.data_dir();
     let chain = tokio::task::spawn_blocking(move || {
         Chain::open(&data, Some(&genesis), MempoolConfig::default())
     })
     .await?
     .context("opening the chain")?;
+    if let Some(reveals) = reveals {
+        chain
+            .set_reveal_chain(reveals)
+            .with_context(|| files.beacon_chain_path().display().to_string())?;
+    }
     chain
         .store()
         .set_retain_versions(std::num::NonZeroU64::new(config.retain_versions));

@@ -2,8 +2,8 @@
 //! writes it back unchanged, and the client's sender gets a transaction committed.
 
 use plexus_client::views::{
-    AccountView, BlockView, ChainView, DealsView, DevicesView, OrdersView, RewardsView, StatusView,
-    TasksView, TxStatusView,
+    AccountView, BeaconView, BlockView, ChainView, DealsView, DevicesView, OrdersView, RewardsView,
+    StatusView, TasksView, TxStatusView,
 };
 use plexus_client::{NodeApi, NodeClient, TxSender};
 use plexus_ledger::Params;
@@ -70,6 +70,7 @@ async fn every_view_writes_back_the_json_the_node_answered() {
     );
     round_trip::<TxStatusView>("/v1/txs", get(&base, &format!("/v1/txs/{hash}")).await);
     round_trip::<BlockView>("/v1/blocks", get(&base, "/v1/blocks/1").await);
+    round_trip::<BeaconView>("/v1/beacon", get(&base, "/v1/beacon?height=1").await);
     round_trip::<DevicesView>("/v1/devices", get(&base, "/v1/devices").await);
     round_trip::<DealsView>("/v1/storage/deals", get(&base, "/v1/storage/deals").await);
     round_trip::<TasksView>("/v1/learn/tasks", get(&base, "/v1/learn/tasks").await);

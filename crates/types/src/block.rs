@@ -8,6 +8,9 @@ use prost::Message;
 /// Largest encoded block any node accepts.
 pub const MAX_BLOCK_BYTES: usize = 8 * 1024 * 1024;
 
+/// Longest beacon field a header may carry (a BLS12-381 signature is 96 bytes at most).
+pub const MAX_BEACON_BYTES: usize = 128;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockHeader {
     pub chain_id: String,
@@ -16,6 +19,10 @@ pub struct BlockHeader {
     pub proposer: Address,
     pub prev_app_hash: Hash,
     pub tx_root: Hash,
+    /// What the block's beacon is drawn from: a hash-chain reveal (solo driver) or the
+    /// threshold VRF seed of the parent's view (Commonware). Empty when the genesis commits
+    /// to no beacon. At most [`MAX_BEACON_BYTES`].
+    pub beacon: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +78,11 @@ impl Block {
                 prev_app_hash: Hash::from_slice(&h.prev_app_hash)
                     .ok_or(BlockError::FieldLength("prev_app_hash"))?,
                 tx_root: Hash::from_slice(&h.tx_root).ok_or(BlockError::FieldLength("tx_root"))?,
+                beacon: if h.beacon.len() <= MAX_BEACON_BYTES {
+                    h.beacon
+                } else {
+                    return Err(BlockError::FieldLength("beacon"));
+                },
             },
             txs: raw.txs,
         })
@@ -86,6 +98,7 @@ impl BlockHeader {
             proposer: self.proposer.as_bytes().to_vec(),
             prev_app_hash: self.prev_app_hash.0.to_vec(),
             tx_root: self.tx_root.0.to_vec(),
+            beacon: self.beacon.clone(),
         }
     }
 }
@@ -105,10 +118,20 @@ mod tests {
                 proposer: Address([1; 20]),
                 prev_app_hash: Hash([2; 32]),
                 tx_root: Block::tx_root(&txs),
+                beacon: vec![3; 32],
             },
             txs: txs.clone(),
         };
         assert_eq!(Block::decode(&block.encode()).unwrap(), block);
+        let mut other_reveal = block.clone();
+        other_reveal.header.beacon = vec![4; 32];
+        assert_ne!(other_reveal.hash(), block.hash());
+        let mut oversize = block.clone();
+        oversize.header.beacon = vec![0; MAX_BEACON_BYTES + 1];
+        assert_eq!(
+            Block::decode(&oversize.encode()),
+            Err(BlockError::FieldLength("beacon"))
+        );
         let swapped = vec![txs[1].clone(), txs[0].clone(), txs[2].clone()];
         assert_ne!(Block::tx_root(&swapped), block.header.tx_root);
         assert!(Block::decode(b"\xff\xff").is_err());

@@ -251,6 +251,7 @@ impl Chain {
                 proposer: Address([0; 20]),
                 prev_app_hash: app_hash,
                 tx_root: Block::tx_root(&built.txs),
+                beacon: Vec::new(),
             },
             txs: built.txs,
         };

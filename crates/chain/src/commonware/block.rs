@@ -85,6 +85,7 @@ impl ConsensusBlock {
                 proposer: self.proposer,
                 prev_app_hash,
                 tx_root: Block::tx_root(&self.txs),
+                beacon: Vec::new(),
             },
             txs: self.txs.clone(),
         }

@@ -67,6 +67,26 @@ pub struct ChainView {
     pub rewards: RewardParamsView,
     pub oracles: OracleSetView,
     pub device_classes: Vec<DeviceClassView>,
+    /// What every block's beacon is drawn from (absent: the header's hash, which the proposer
+    /// could grind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconCommitmentView>,
+}
+
+/// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its
+/// `commitment` and `length`) or the validators' threshold VRF (`threshold_vrf`, with its
+/// `group_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BeaconCommitmentView {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::HashSchema>))]
+    pub commitment: Option<plexus_types::Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_key: Option<String>,
 }
 
 impl ChainView {

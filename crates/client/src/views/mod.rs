@@ -16,13 +16,14 @@ mod storage;
 mod training;
 
 pub use chain::{
-    ChainView, DeviceClassView, OracleSetView, ParamsView, ResourceClass, RewardParamsView,
+    BeaconCommitmentView, ChainView, DeviceClassView, OracleSetView, ParamsView, ResourceClass,
+    RewardParamsView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,
     OrderState, OrderView, OrdersView, RoleView, StateView,
 };
-pub use node::{AccountView, BlockView, StatusView, SubmittedView, TxStatusView};
+pub use node::{AccountView, BeaconView, BlockView, StatusView, SubmittedView, TxStatusView};
 pub use registry::{DeviceChangesView, DeviceStatusView, DeviceView, DevicesView};
 pub use rewards::{EpochView, PoolView, RewardsView};
 pub use storage::{

@@ -105,4 +105,24 @@ pub struct BlockView {
     pub tx_root: Hash,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::views::schema::HashSchema>))]
     pub txs: Vec<Hash>,
+    /// The header's beacon field, hex: a hash-chain reveal or a threshold VRF seed (empty when
+    /// the genesis commits to no beacon).
+    #[serde(default)]
+    pub beacon: String,
+}
+
+/// `GET /v1/beacon`: the beacon of a block, which the ledger's random draws at that height
+/// read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BeaconView {
+    pub height: u64,
+    /// What genesis commits the beacon to: `hash_chain` (solo driver), `threshold_vrf`
+    /// (validators), or `header_hash` (no commitment: the proposer could grind it).
+    pub source: String,
+    /// The header's beacon field, hex: the reveal or the seed the value is hashed from.
+    pub field: String,
+    /// `blake3("plexus/beacon/v1" ‖ field)` (of the block hash for `header_hash`).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::HashSchema))]
+    pub value: Hash,
 }

@@ -151,6 +151,7 @@ impl Churn {
             oracles: Default::default(),
             device_classes: plexus_ledger::default_device_classes(),
             validators: Vec::new(),
+            beacon: None,
             accounts,
         };
         let dir = tempfile::tempdir()?;
@@ -209,6 +210,7 @@ impl Churn {
                 proposer: Address([0; 20]),
                 prev_app_hash: app_hash,
                 tx_root: Block::tx_root(&txs),
+                beacon: Vec::new(),
             },
             txs,
         };

@@ -62,6 +62,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        beacon: None,
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {
@@ -103,6 +104,7 @@ pub fn block_on(ledger: &PlexusLedger, txs: Vec<Vec<u8>>) -> Block {
             proposer: Address([0; 20]),
             prev_app_hash: app_hash,
             tx_root: Block::tx_root(&txs),
+            beacon: Vec::new(),
         },
         txs,
     }

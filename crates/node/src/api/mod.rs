@@ -93,6 +93,7 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/accounts/{address}", node::account),
         at(M::GET, "/v1/blocks/latest", blocks::latest_block),
         at(M::GET, "/v1/blocks/{height}", blocks::block),
+        at(M::GET, "/v1/beacon", blocks::beacon),
         at(M::GET, "/v1/chain", registry::chain_info),
         at(M::GET, "/v1/devices", registry::devices),
         at(M::GET, "/v1/devices/changes", registry::device_changes),

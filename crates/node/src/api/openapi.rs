@@ -24,6 +24,7 @@ use utoipa::{OpenApi, ToSchema};
         super::txs::tx_status,
         super::blocks::latest_block,
         super::blocks::block,
+        super::blocks::beacon,
         super::registry::chain_info,
         super::registry::devices,
         super::registry::device_changes,
@@ -322,6 +323,7 @@ mod tests {
         assert_eq!(
             added,
             [
+                &("get".to_string(), "/v1/beacon".to_string()),
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
                 &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string())
@@ -362,6 +364,7 @@ mod tests {
             "TxStatusView",
             "AccountView",
             "BlockView",
+            "BeaconView",
             "ChainView",
             "DevicesView",
             "DeviceChangesView",

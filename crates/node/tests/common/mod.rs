@@ -5,6 +5,9 @@ use plexus_ledger::{Genesis, GenesisAccount, Params};
 use plexus_node::{run_node, NodeConfig, NodeFiles, RunningNode, UploadSettings};
 use plexus_types::{Address, Amount, SecretKey};
 
+/// Blocks the test nodes' beacon hash chains last.
+pub const BEACON_REVEALS: u64 = 100_000;
+
 /// Starts a node of chain `chain_id` in `home`, making blocks every 100 ms, with `alice`
 /// holding 1 000 PLX at genesis, keeping every height.
 pub async fn start(home: &std::path::Path, chain_id: &str, alice: &SecretKey) -> RunningNode {
@@ -46,7 +49,7 @@ async fn start_node(
     retain_versions: u64,
 ) -> RunningNode {
     let files = NodeFiles::new(home);
-    let genesis = Genesis {
+    let mut genesis = Genesis {
         chain_id: chain_id.into(),
         genesis_time_ms: 1,
         params: Params::default(),
@@ -54,6 +57,7 @@ async fn start_node(
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        beacon: None,
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),
@@ -66,6 +70,9 @@ async fn start_node(
         uploads,
         retain_versions,
     };
+    files
+        .new_beacon_chain(&mut genesis, BEACON_REVEALS)
+        .unwrap();
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))
         .unwrap();
