@@ -123,6 +123,7 @@ pub fn genesis() -> Genesis {
             threshold: 2,
         },
         device_classes: default_device_classes(),
+        beacon: None,
         validators: Vec::new(),
         accounts,
     }
