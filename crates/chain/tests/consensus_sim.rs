@@ -13,11 +13,14 @@ use commonware_p2p::Manager as _;
 use commonware_runtime::{deterministic, Clock, Handle, Metrics, Quota, Runner, Spawner};
 use commonware_utils::ordered::Set;
 use plexus_chain::commonware::{
-    channel, start_validator, validator_address, Channels, Progress, ValidatorConfig,
+    channel, deal_for_genesis, start_validator, validator_address, Channels, Progress,
+    ThresholdKey, ValidatorConfig,
 };
 use plexus_chain::{Chain, MempoolConfig};
+use plexus_ledger::beacon::Beacon;
 use plexus_ledger::{Genesis, GenesisAccount};
 use plexus_types::{Address, Amount, Block, Body, Hash, SecretKey, UnsignedTx};
+use rand::{rngs::StdRng, RngCore as _, SeedableRng as _};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,9 +73,11 @@ fn transfer(nonce: u64) -> Vec<u8> {
     .bytes
 }
 
-/// One simulated validator: its key, its Plexus chain on disk, and its running task.
+/// One simulated validator: its keys, its Plexus chain on disk, and its running task.
 struct Node {
     key: ed25519::PrivateKey,
+    /// Its share of the threshold key dealt at genesis.
+    threshold: ThresholdKey,
     dir: PathBuf,
     chain: Option<Arc<Chain>>,
     handle: Option<Handle<()>>,
@@ -91,6 +96,8 @@ struct Sim {
     context: deterministic::Context,
     oracle: Oracle<ed25519::PublicKey, deterministic::Context>,
     participants: Set<ed25519::PublicKey>,
+    /// The genesis, with the public polynomial of the threshold key.
+    genesis: Genesis,
     nodes: Vec<Node>,
     _dirs: tempfile::TempDir,
 }
@@ -108,13 +115,20 @@ impl Sim {
         network.start();
         let keys: Vec<ed25519::PrivateKey> = (0..n).map(ed25519::PrivateKey::from_seed).collect();
         let participants = Set::from_iter_dedup(keys.iter().map(|k| k.public_key()));
+        // The threshold key is dealt from the run's seed, so a seed reproduces it.
+        let mut genesis = genesis();
+        let public: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+        let mut rng = StdRng::seed_from_u64(context.clone().next_u64());
+        let shares = deal_for_genesis(&mut rng, &mut genesis, &public).unwrap();
         oracle.manager().track(0, participants.clone()).await;
         let dirs = tempfile::tempdir().unwrap();
         let nodes = keys
             .into_iter()
+            .zip(shares)
             .enumerate()
-            .map(|(i, key)| Node {
+            .map(|(i, (key, threshold))| Node {
                 key,
+                threshold,
                 dir: dirs.path().join(format!("v{i}")),
                 chain: None,
                 handle: None,
@@ -129,6 +143,7 @@ impl Sim {
             context,
             oracle,
             participants,
+            genesis,
             nodes,
             _dirs: dirs,
         }
@@ -164,8 +179,9 @@ impl Sim {
             return self.start_byzantine(i, attack).await;
         }
         let node = &mut self.nodes[i];
-        let chain =
-            Arc::new(Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default()).unwrap());
+        let chain = Arc::new(
+            Chain::open(&node.dir, Some(&self.genesis), MempoolConfig::default()).unwrap(),
+        );
         let control = self.oracle.control(node.key.public_key());
         let mut pairs = Vec::new();
         for c in [
@@ -189,6 +205,7 @@ impl Sim {
         };
         let config = ValidatorConfig::new(format!("v{i}-{}", node.incarnation));
         let key = node.key.clone();
+        let threshold = node.threshold.clone();
         let participants = self.participants.clone();
         let provider = self.oracle.manager();
         let (progress_tx, progress_rx) = futures::channel::oneshot::channel();
@@ -202,6 +219,7 @@ impl Sim {
                     config,
                     task_chain,
                     key,
+                    threshold,
                     participants,
                     control,
                     provider,
@@ -221,11 +239,12 @@ impl Sim {
     /// Starts validator `i` as a Byzantine one that tries `attack`.
     async fn start_byzantine(&mut self, i: usize, attack: Attack) {
         let node = &mut self.nodes[i];
-        let genesis_app_hash = Chain::open(&node.dir, Some(&genesis()), MempoolConfig::default())
-            .unwrap()
-            .app_hash_at(0)
-            .unwrap()
-            .unwrap();
+        let genesis_app_hash =
+            Chain::open(&node.dir, Some(&self.genesis), MempoolConfig::default())
+                .unwrap()
+                .app_hash_at(0)
+                .unwrap()
+                .unwrap();
         let control = self.oracle.control(node.key.public_key());
         let channels = ByzantineChannels {
             votes: control.register(channel::VOTES, QUOTA).await.unwrap(),
@@ -237,7 +256,7 @@ impl Sim {
         };
         let tried = start_byzantine(
             self.context.with_label(&format!("byzantine_{i}")),
-            node.key.clone(),
+            node.threshold.clone(),
             self.participants.clone(),
             genesis_app_hash,
             attack,
@@ -340,6 +359,34 @@ impl Sim {
             .collect()
     }
 
+    /// Every running validator's beacon at every height they have all committed; asserts
+    /// that they agree, that each comes from a seed (never empty), and returns them.
+    fn agreed_beacons(&self) -> Vec<Hash> {
+        let running = self.running();
+        let top = running
+            .iter()
+            .map(|i| self.chain(*i).committed().0)
+            .min()
+            .unwrap();
+        (1..=top)
+            .map(|h| {
+                let beacons: Vec<Hash> = running
+                    .iter()
+                    .map(|i| {
+                        let block = self.chain(*i).block(h).unwrap().unwrap();
+                        assert!(!block.header.beacon.is_empty(), "block {h} carries no seed");
+                        Beacon::of_block(&block, self.genesis.beacon.as_ref()).value()
+                    })
+                    .collect();
+                assert!(
+                    beacons.windows(2).all(|w| w[0] == w[1]),
+                    "validators read different beacons at height {h}: {beacons:?}"
+                );
+                beacons[0]
+            })
+            .collect()
+    }
+
     fn submit(&self, i: usize, nonce: u64) {
         self.chain(i).submit(transfer(nonce)).unwrap();
     }
@@ -354,8 +401,8 @@ fn runner(seed: u64) -> deterministic::Runner {
 }
 
 /// `n` validators over lossy links; `txs` transfers all sent to validator 1. Returns the run's
-/// fingerprint: the runtime's audit of every event, and the agreed app hashes.
-fn lossy_run(seed: u64, n: u64, txs: u64, height: u64) -> (String, Vec<Hash>) {
+/// fingerprint: the runtime's audit of every event, the agreed app hashes and beacons.
+fn lossy_run(seed: u64, n: u64, txs: u64, height: u64) -> (String, Vec<Hash>, Vec<Hash>) {
     runner(seed).start(|context| async move {
         let mut sim = Sim::new(context.clone(), n).await;
         sim.link_all(lossy_link()).await;
@@ -382,22 +429,26 @@ fn lossy_run(seed: u64, n: u64, txs: u64, height: u64) -> (String, Vec<Hash>) {
             "no transfer was proposed by another validator"
         );
         let hashes = sim.agreed_app_hashes();
-        (context.auditor().state(), hashes)
+        let beacons = sim.agreed_beacons();
+        (context.auditor().state(), hashes, beacons)
     })
 }
 
 #[test]
 fn four_validators_over_lossy_links_agree_and_commit_transfers_sent_to_any_of_them() {
-    let (audit, hashes) = lossy_run(1, 4, 40, 12);
+    let (audit, hashes, beacons) = lossy_run(1, 4, 40, 12);
     assert!(hashes.len() > 12);
-    // The same seed reproduces the same run exactly.
-    assert_eq!(lossy_run(1, 4, 40, 12), (audit, hashes));
+    // Every validator read the same beacon at every height, and no two heights share one.
+    let distinct: std::collections::BTreeSet<_> = beacons.iter().collect();
+    assert_eq!(distinct.len(), beacons.len());
+    // The same seed reproduces the same run exactly, beacons included.
+    assert_eq!(lossy_run(1, 4, 40, 12), (audit, hashes, beacons));
 }
 
 #[test]
 fn seven_validators_over_lossy_links_agree_and_the_run_is_reproducible() {
-    let (audit, hashes) = lossy_run(7, 7, 20, 8);
-    assert_eq!(lossy_run(7, 7, 20, 8), (audit, hashes));
+    let (audit, hashes, beacons) = lossy_run(7, 7, 20, 8);
+    assert_eq!(lossy_run(7, 7, 20, 8), (audit, hashes, beacons));
 }
 
 fn partition_run(seed: u64) -> (String, Vec<Hash>) {
@@ -596,6 +647,7 @@ fn byzantine_run(seed: u64, n: u64, attacks: &[Attack]) -> (String, Vec<Hash>, V
         }
         sim.wait_for(12, 10, Duration::from_secs(300)).await;
         let hashes = sim.agreed_app_hashes();
+        sim.agreed_beacons();
         let chain = sim.chain(0);
         let blocks: Vec<Block> = (1..=chain.committed().0)
             .map(|h| chain.block(h).unwrap().unwrap())
@@ -680,4 +732,14 @@ fn byzantine_validators_of_different_kinds_run_the_same_from_the_same_seed() {
     let first = byzantine_run(60, 7, &attacks);
     assert!(first.2.iter().all(|a| a.tried > 0));
     assert_eq!(byzantine_run(60, 7, &attacks), first);
+}
+
+#[test]
+fn a_proposer_that_puts_another_views_seed_in_its_block_gets_no_block_finalized() {
+    for attacker in attacked_by(Attack::WrongSeed, 70) {
+        assert!(
+            attacker.finalized.is_empty(),
+            "a block with a wrong seed was finalized"
+        );
+    }
 }

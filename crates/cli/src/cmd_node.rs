@@ -133,10 +133,14 @@ pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<se
             p2p_address: format!("127.0.0.1:{}", setup.p2p_port as usize + i),
         });
     }
+    let public: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+    let shares =
+        plexus_chain::commonware::deal_for_genesis(&mut rand::rngs::OsRng, &mut genesis, &public)
+            .map_err(anyhow::Error::msg)?;
     genesis.validate()?;
     let info = g.keyring().add(&setup.faucet, &faucet_key)?;
     let mut homes = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
+    for ((i, key), threshold) in keys.iter().enumerate().zip(&shares) {
         let files = NodeFiles::new(validator_home(&g.home, i));
         let mut config = NodeConfig {
             api: SocketAddr::from(([127, 0, 0, 1], setup.api_port + i as u16)),
@@ -149,6 +153,10 @@ pub fn init_validators(g: &Globals, setup: &ValidatorSetup) -> anyhow::Result<se
         plexus_durable::write_private(
             &files.consensus_key_path(),
             consensus_key_to_hex(key).as_bytes(),
+        )?;
+        plexus_durable::write_private(
+            &files.consensus_share_path(),
+            plexus_chain::commonware::threshold::share_to_hex(&threshold.share).as_bytes(),
         )?;
         homes.push(serde_json::json!({
             "home": files.home,

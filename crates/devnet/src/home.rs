@@ -219,6 +219,16 @@ fn create<H: Keys + Validators>(
     } else {
         files.new_beacon_chain(&mut genesis, DEVNET_BEACON_REVEALS)?;
     }
+    let public: Vec<_> = consensus_keys
+        .iter()
+        .map(commonware_cryptography::Signer::public_key)
+        .collect();
+    let shares = if public.is_empty() {
+        Vec::new()
+    } else {
+        plexus_chain::commonware::deal_for_genesis(&mut rand::rngs::OsRng, &mut genesis, &public)
+            .map_err(anyhow::Error::msg)?
+    };
     genesis.validate()?;
     // The other validators' homes are written first and the devnet's own genesis last, so an
     // interrupted creation leaves the devnet uninitialized and is redone from scratch.
@@ -238,6 +248,10 @@ fn create<H: Keys + Validators>(
         plexus_node::write_private(
             &home.consensus_key_path(),
             plexus_chain::commonware::consensus_key_to_hex(key).as_bytes(),
+        )?;
+        plexus_node::write_private(
+            &home.consensus_share_path(),
+            plexus_chain::commonware::threshold::share_to_hex(&shares[i].share).as_bytes(),
         )?;
     }
     files.write_new(&genesis, config, &SecretKey::generate())?;

@@ -36,9 +36,9 @@ pub enum BeaconCommitment {
     /// reveals `H^(length - h)(seed)`.
     HashChain { commitment: Hash, length: u64 },
     /// Commonware's threshold VRF: each block carries the seed (a threshold signature) of its
-    /// parent's view, which the driver verifies against `group_key` (hex of the group public
-    /// key the genesis dealer made).
-    ThresholdVrf { group_key: String },
+    /// parent's view, which the driver verifies against the group key of `polynomial` (hex of
+    /// the public polynomial the genesis dealer made; its constant term is the group key).
+    ThresholdVrf { polynomial: String },
 }
 
 /// One step of the hash chain: `H(x) = blake3("plexus/beacon/chain/v1" ‖ x)`.
@@ -84,10 +84,20 @@ impl Beacon {
     /// The beacon of `block` on a chain whose genesis commits to `commitment`:
     /// `blake3("plexus/beacon/v1" ‖ header.beacon)`, or, with no commitment, the same over the
     /// block's hash (which its proposer could grind).
+    ///
+    /// A threshold VRF seed is the randomness of the round that made the parent block, so its
+    /// beacon counts as the parent's height: what the parent committed is decided only by a
+    /// seed of a later round (the next block's), never by the seed of the round that chose it.
     pub fn of_block(block: &Block, commitment: Option<&BeaconCommitment>) -> Beacon {
+        let height = block.header.height;
         match commitment {
-            Some(_) => Beacon::of_field(block.header.height, &block.header.beacon),
-            None => Beacon::of_field(block.header.height, &block.hash().0),
+            Some(BeaconCommitment::HashChain { .. }) => {
+                Beacon::of_field(height, &block.header.beacon)
+            }
+            Some(BeaconCommitment::ThresholdVrf { .. }) => {
+                Beacon::of_field(height.saturating_sub(1), &block.header.beacon)
+            }
+            None => Beacon::of_field(height, &block.hash().0),
         }
     }
 

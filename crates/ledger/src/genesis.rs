@@ -332,7 +332,8 @@ impl ChainInfo {
 }
 
 impl Genesis {
-    /// A hash chain drives the solo driver only, a threshold VRF the validators only.
+    /// A hash chain drives the solo driver only; a threshold VRF names its public polynomial
+    /// (which the driver decodes and checks against the validator set).
     fn validate_beacon(&self) -> Result<(), GenesisError> {
         use crate::beacon::BeaconCommitment::*;
         match &self.beacon {
@@ -343,9 +344,13 @@ impl Genesis {
                 "a chain of validators draws its beacon from their threshold VRF, not a hash chain"
                     .into(),
             )),
-            Some(ThresholdVrf { .. }) if self.validators.is_empty() => Err(
-                GenesisError::BadBeacon("a threshold VRF needs validators".into()),
-            ),
+            Some(ThresholdVrf { polynomial })
+                if polynomial.is_empty() || hex::decode(polynomial).is_err() =>
+            {
+                Err(GenesisError::BadBeacon(
+                    "the threshold VRF's public polynomial is not hex".into(),
+                ))
+            }
             _ => Ok(()),
         }
     }

@@ -132,6 +132,38 @@ impl NodeFiles {
         self.home.join("consensus_key")
     }
 
+    /// The validator's share of the threshold key (hex), for a multi-validator chain.
+    pub fn consensus_share_path(&self) -> PathBuf {
+        self.home.join("consensus_share")
+    }
+
+    /// This validator's part of the threshold key: its share, from the home, and the public
+    /// polynomial the genesis records.
+    pub fn load_threshold_key(
+        &self,
+        genesis: &Genesis,
+    ) -> Result<plexus_chain::commonware::ThresholdKey, FilesError> {
+        use plexus_chain::commonware::threshold::{polynomial_from_hex, share_from_hex};
+        let Some(plexus_ledger::BeaconCommitment::ThresholdVrf { polynomial }) = &genesis.beacon
+        else {
+            return Err(FilesError::Invalid {
+                path: self.genesis_path(),
+                reason: "the genesis lists validators but records no threshold VRF polynomial"
+                    .into(),
+            });
+        };
+        let polynomial = polynomial_from_hex(polynomial).map_err(|reason| FilesError::Invalid {
+            path: self.genesis_path(),
+            reason,
+        })?;
+        let path = self.consensus_share_path();
+        let share = share_from_hex(&read(&path)?).map_err(|reason| FilesError::Invalid {
+            path: path.clone(),
+            reason,
+        })?;
+        Ok(plexus_chain::commonware::ThresholdKey { polynomial, share })
+    }
+
     /// The solo operator's beacon hash chain: its secret seed and checkpoints.
     pub fn beacon_chain_path(&self) -> PathBuf {
         self.home.join("beacon_chain")

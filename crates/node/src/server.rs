@@ -141,9 +141,11 @@ fn spawn_producer(
         })?;
         let key = plexus_chain::commonware::consensus_key_from_hex(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+        let threshold = files.load_threshold_key(&files.load_genesis()?)?;
         let process = plexus_chain::commonware::ValidatorProcess {
             chain: chain.clone(),
             key,
+            threshold,
             validators: genesis_validators,
             storage_dir: files.data_dir().join("consensus"),
             stop: stop.clone(),

@@ -3,6 +3,7 @@
 //! each finalized block is executed and committed before marshal is told it was processed.
 
 use super::block::ConsensusBlock;
+use super::seeds::Seeds;
 use super::validator_address;
 use crate::chain::Chain;
 use commonware_consensus::{
@@ -10,7 +11,9 @@ use commonware_consensus::{
         ancestry::{AncestorStream, BlockProvider},
         Update,
     },
+    simplex::scheme::bls12381_threshold::vrf::Seed,
     simplex::types::Context,
+    types::{Round, View},
     Reporter,
 };
 use commonware_cryptography::{ed25519, sha256::Digest, Digestible, Hasher, Sha256};
@@ -27,8 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The signing scheme validators vote with: attributable Ed25519 signatures.
-pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+pub use super::threshold::Scheme;
 
 /// How far ahead of a validator's clock a proposal's time may be.
 const SYNCHRONY_BOUND_MS: u64 = 500;
@@ -88,6 +90,10 @@ pub struct Progress {
 #[derive(Clone)]
 pub struct PlexusApp {
     chain: Arc<Chain>,
+    /// Verifies the seeds blocks carry against the group key.
+    scheme: Scheme,
+    /// Seeds of recent views, for the proposer.
+    seeds: Seeds,
     genesis: Arc<ConsensusBlock>,
     progress: Arc<Progress>,
     min_block: Duration,
@@ -97,7 +103,12 @@ pub struct PlexusApp {
 }
 
 impl PlexusApp {
-    pub fn new(chain: Arc<Chain>, progress: Arc<Progress>) -> Result<PlexusApp, Halt> {
+    pub fn new(
+        chain: Arc<Chain>,
+        progress: Arc<Progress>,
+        scheme: Scheme,
+        seeds: Seeds,
+    ) -> Result<PlexusApp, Halt> {
         let genesis_hash = chain.genesis_app_hash().ok_or_else(|| Halt::Execute {
             height: 0,
             reason: "the store holds no genesis, and the chain was opened without its file".into(),
@@ -109,6 +120,8 @@ impl PlexusApp {
         );
         Ok(PlexusApp {
             chain,
+            scheme,
+            seeds,
             genesis: Arc::new(genesis),
             progress,
             min_block: Duration::ZERO,
@@ -248,6 +261,36 @@ impl PlexusApp {
     }
 }
 
+impl PlexusApp {
+    /// The seed a block built on `parent` carries: the recovered seed signature of the
+    /// parent's view, or, for a child of genesis (view 0, which nobody signed), the genesis
+    /// block's digest.
+    fn parent_seed(&self, (view, digest): (View, Digest)) -> Option<Vec<u8>> {
+        if view == View::zero() {
+            return Some(digest.as_ref().to_vec());
+        }
+        self.seeds.get(view.get())
+    }
+
+    /// Whether `block` carries the seed of its parent's view: a threshold signature over
+    /// that round that verifies against the group key (so only one value passes), or, on a
+    /// child of genesis, the genesis digest.
+    fn seed_verified(
+        &self,
+        context: &Context<Digest, ed25519::PublicKey>,
+        block: &ConsensusBlock,
+    ) -> bool {
+        let (view, digest) = context.parent;
+        if view == View::zero() {
+            return block.seed == digest.as_ref();
+        }
+        let Some(signature) = super::threshold::seed_signature(&block.seed) else {
+            return false;
+        };
+        Seed::new(Round::new(context.round.epoch(), view), signature).verify(&self.scheme)
+    }
+}
+
 /// Height 0 of the consensus chain: the same on every validator of a chain.
 pub fn genesis_block(chain_id: &str, genesis_time_ms: u64, app_hash: Hash) -> ConsensusBlock {
     let parent: Digest = Sha256::hash(chain_id.as_bytes());
@@ -343,15 +386,25 @@ where
             proposer,
             prev_app_hash: app_hash,
         };
+        let Some(seed) = self.parent_seed(context.parent) else {
+            tracing::debug!(
+                parent_view = context.parent.0.get(),
+                "no seed of the parent's view seen yet; not proposing"
+            );
+            return None;
+        };
         let txs = self.chain.select_txs(&ctx, &pending);
-        Some(ConsensusBlock::new(
-            parent.digest(),
-            parent.height + 1,
-            time_ms,
-            proposer,
-            (checkpoint_height, checkpoint_hash),
-            txs,
-        ))
+        Some(
+            ConsensusBlock::new(
+                parent.digest(),
+                parent.height + 1,
+                time_ms,
+                proposer,
+                (checkpoint_height, checkpoint_hash),
+                txs,
+            )
+            .with_seed(seed),
+        )
     }
 }
 
@@ -385,6 +438,14 @@ where
             return false;
         }
         if block.tx_bytes() > self.chain.checker().params().max_block_bytes as usize {
+            return false;
+        }
+        if !self.seed_verified(&context, &block) {
+            tracing::warn!(
+                height = block.height,
+                parent_view = context.parent.0.get(),
+                "proposal carries a wrong seed for its parent's view; no vote"
+            );
             return false;
         }
         self.checkpoint_verified(&runtime, &block).await

@@ -15,7 +15,8 @@ use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, Read, ReadExt, Write};
 use commonware_consensus::{types::Height, Heightable};
 use commonware_cryptography::{sha256::Digest, Digestible, Hasher, Sha256};
-use plexus_types::{block::MAX_BLOCK_BYTES, Address, Block, BlockHeader, Hash};
+use plexus_types::block::{MAX_BEACON_BYTES, MAX_BLOCK_BYTES};
+use plexus_types::{Address, Block, BlockHeader, Hash};
 
 /// Most transactions one block may carry (bounds decoding before allocation).
 const MAX_TXS: usize = 1 << 20;
@@ -30,6 +31,9 @@ pub struct ConsensusBlock {
     pub checkpoint_height: u64,
     /// The proposer's app hash after `checkpoint_height`.
     pub checkpoint_app_hash: Hash,
+    /// The threshold VRF seed of the parent's view (its recovered seed signature), which
+    /// becomes the Plexus header's beacon field; for a child of genesis, the genesis digest.
+    pub seed: Vec<u8>,
     pub txs: Vec<Vec<u8>>,
     digest: Digest,
 }
@@ -50,11 +54,19 @@ impl ConsensusBlock {
             proposer,
             checkpoint_height: checkpoint.0,
             checkpoint_app_hash: checkpoint.1,
+            seed: Vec::new(),
             txs,
             digest: Sha256::hash(&[]),
         };
         block.digest = block.compute_digest();
         block
+    }
+
+    /// The block carrying `seed` as its parent view's seed (at most `MAX_BEACON_BYTES`).
+    pub fn with_seed(mut self, seed: Vec<u8>) -> ConsensusBlock {
+        self.seed = seed;
+        self.digest = self.compute_digest();
+        self
     }
 
     fn compute_digest(&self) -> Digest {
@@ -65,6 +77,8 @@ impl ConsensusBlock {
         hasher.update(self.proposer.as_bytes());
         hasher.update(&self.checkpoint_height.to_be_bytes());
         hasher.update(&self.checkpoint_app_hash.0);
+        hasher.update(&(self.seed.len() as u32).to_be_bytes());
+        hasher.update(&self.seed);
         hasher.update(&Block::tx_root(&self.txs).0);
         hasher.finalize()
     }
@@ -85,7 +99,7 @@ impl ConsensusBlock {
                 proposer: self.proposer,
                 prev_app_hash,
                 tx_root: Block::tx_root(&self.txs),
-                beacon: Vec::new(),
+                beacon: self.seed.clone(),
             },
             txs: self.txs.clone(),
         }
@@ -100,6 +114,8 @@ impl Write for ConsensusBlock {
         buf.put_slice(self.proposer.as_bytes());
         buf.put_u64(self.checkpoint_height);
         buf.put_slice(&self.checkpoint_app_hash.0);
+        buf.put_u8(self.seed.len() as u8);
+        buf.put_slice(&self.seed);
         buf.put_u32(self.txs.len() as u32);
         for tx in &self.txs {
             buf.put_u32(tx.len() as u32);
@@ -110,7 +126,17 @@ impl Write for ConsensusBlock {
 
 impl EncodeSize for ConsensusBlock {
     fn encode_size(&self) -> usize {
-        self.parent.encode_size() + 8 + 8 + 20 + 8 + 32 + 4 + self.txs.len() * 4 + self.tx_bytes()
+        self.parent.encode_size()
+            + 8
+            + 8
+            + 20
+            + 8
+            + 32
+            + 1
+            + self.seed.len()
+            + 4
+            + self.txs.len() * 4
+            + self.tx_bytes()
     }
 }
 
@@ -133,6 +159,12 @@ impl Read for ConsensusBlock {
         let proposer = Address(take(buf)?);
         let checkpoint_height = u64::from_be_bytes(take(buf)?);
         let checkpoint_app_hash = Hash(take(buf)?);
+        let seed_len = u8::from_be_bytes(take(buf)?) as usize;
+        if seed_len > MAX_BEACON_BYTES || seed_len > buf.remaining() {
+            return Err(CodecError::Invalid("ConsensusBlock", "seed too long"));
+        }
+        let mut seed = vec![0u8; seed_len];
+        buf.copy_to_slice(&mut seed);
         let count = u32::from_be_bytes(take(buf)?) as usize;
         if count > MAX_TXS || count * 4 > buf.remaining() {
             return Err(CodecError::Invalid(
@@ -162,7 +194,8 @@ impl Read for ConsensusBlock {
             proposer,
             (checkpoint_height, checkpoint_app_hash),
             txs,
-        ))
+        )
+        .with_seed(seed))
     }
 }
 
@@ -200,12 +233,19 @@ mod tests {
             Address([3; 20]),
             (6, Hash([9; 32])),
             vec![b"one".to_vec(), b"two".to_vec()],
-        );
+        )
+        .with_seed(vec![5; 48]);
         let bytes = block.encode();
         assert_eq!(bytes.len(), block.encode_size());
         let back = ConsensusBlock::decode_cfg(bytes.clone(), &()).unwrap();
         assert_eq!(back, block);
         assert_eq!(back.digest(), block.digest());
         assert!(ConsensusBlock::decode_cfg(bytes.slice(..bytes.len() - 1), &()).is_err());
+        let other_seed = block.clone().with_seed(vec![6; 48]);
+        assert_ne!(other_seed.digest(), block.digest());
+        assert_eq!(
+            other_seed.to_plexus("c", Hash::ZERO).header.beacon,
+            vec![6; 48]
+        );
     }
 }

@@ -4,14 +4,18 @@
 
 use super::app::{PlexusApp, Progress, Scheme};
 use super::block::ConsensusBlock;
+use super::seeds::{SeedTap, Seeds};
+use super::threshold::{signing_scheme, ThresholdKey};
 use crate::chain::Chain;
 use bytes::{Buf, BufMut};
 use commonware_broadcast::buffered;
+use commonware_consensus::simplex::types::Finalization;
 use commonware_consensus::{
     marshal::{self, core::Actor as MarshalActor, standard::Inline},
     simplex::{self, elector::RoundRobin},
     types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
+use commonware_cryptography::sha256::Digest as Sha256Digest;
 use commonware_cryptography::{
     certificate::{ConstantProvider, Scheme as _},
     ed25519,
@@ -103,6 +107,7 @@ pub async fn start_validator<E, B, P, S, R>(
     config: ValidatorConfig,
     chain: Arc<Chain>,
     signer: ed25519::PrivateKey,
+    threshold: ThresholdKey,
     participants: Set<ed25519::PublicKey>,
     blocker: B,
     provider: P,
@@ -117,8 +122,7 @@ where
 {
     use commonware_cryptography::Signer as _;
     let me = signer.public_key();
-    let scheme = Scheme::signer(NAMESPACE, participants.clone(), signer)
-        .ok_or("this validator's consensus key is not in the genesis validator set")?;
+    let scheme = signing_scheme(NAMESPACE, &me, participants.clone(), threshold)?;
     let prefix = config.partition_prefix.clone();
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
 
@@ -127,23 +131,7 @@ where
         broadcast_config(me.clone(), config.mailbox_size, provider.clone()),
     );
 
-    let finalizations = immutable::Archive::init(
-        context.with_label("finalizations_by_height"),
-        archive_config(
-            &prefix,
-            "finalizations",
-            &page_cache,
-            Scheme::certificate_codec_config_unbounded(),
-        ),
-    )
-    .await
-    .map_err(|e| format!("opening the finalizations archive: {e}"))?;
-    let blocks = immutable::Archive::init(
-        context.with_label("finalized_blocks"),
-        archive_config(&prefix, "blocks", &page_cache, ()),
-    )
-    .await
-    .map_err(|e| format!("opening the finalized blocks archive: {e}"))?;
+    let (finalizations, blocks) = open_archives(&context, &prefix, &page_cache).await?;
 
     let epocher = FixedEpocher::new(NZU64!(u64::MAX));
     let (marshal, marshal_mailbox, processed) = MarshalActor::init(
@@ -166,10 +154,16 @@ where
 
     let progress = Arc::new(Progress::default());
     let min_block = Duration::from_millis(config.min_block_ms).min(config.leader_timeout / 2);
-    let app = PlexusApp::new(chain.clone(), progress.clone())
-        .map_err(|e| e.to_string())?
-        .with_min_block(min_block)
-        .started_from_snapshot(started_from);
+    let seeds = Seeds::default();
+    let app = PlexusApp::new(
+        chain.clone(),
+        progress.clone(),
+        scheme.clone(),
+        seeds.clone(),
+    )
+    .map_err(|e| e.to_string())?
+    .with_min_block(min_block)
+    .started_from_snapshot(started_from);
     let inline = Inline::new(
         context.with_label("application"),
         app,
@@ -185,7 +179,10 @@ where
             blocker: blocker.clone(),
             automaton: inline.clone(),
             relay: inline.clone(),
-            reporter: marshal_mailbox.clone(),
+            reporter: SeedTap {
+                seeds,
+                inner: marshal_mailbox.clone(),
+            },
             strategy: Sequential,
             partition: format!("{prefix}-consensus"),
             mailbox_size: config.mailbox_size,
@@ -215,6 +212,41 @@ where
     consensus.start(channels.votes, channels.certificates, channels.resolver);
     start_tx_relay(&context, chain, channels.txs);
     Ok(progress)
+}
+
+/// Marshal's archives of finalizations and finalized blocks, by height.
+async fn open_archives<E>(
+    context: &E,
+    prefix: &str,
+    page_cache: &CacheRef,
+) -> Result<
+    (
+        immutable::Archive<E, Sha256Digest, Finalization<Scheme, Sha256Digest>>,
+        immutable::Archive<E, Sha256Digest, ConsensusBlock>,
+    ),
+    String,
+>
+where
+    E: BufferPooler + Clock + Spawner + Storage + Metrics,
+{
+    let finalizations = immutable::Archive::init(
+        context.with_label("finalizations_by_height"),
+        archive_config(
+            prefix,
+            "finalizations",
+            page_cache,
+            Scheme::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .map_err(|e| format!("opening the finalizations archive: {e}"))?;
+    let blocks = immutable::Archive::init(
+        context.with_label("finalized_blocks"),
+        archive_config(prefix, "blocks", page_cache, ()),
+    )
+    .await
+    .map_err(|e| format!("opening the finalized blocks archive: {e}"))?;
+    Ok((finalizations, blocks))
 }
 
 /// The committed height of a state restored from a snapshot, while marshal has `processed`

@@ -11,6 +11,8 @@ mod app;
 mod block;
 mod engine;
 mod process;
+mod seeds;
+pub mod threshold;
 
 pub use app::{genesis_block, Halt, PlexusApp, Progress, Scheme};
 pub use block::ConsensusBlock;
@@ -19,6 +21,8 @@ pub use process::{
     consensus_key_from_hex, consensus_key_to_hex, generate_consensus_key, public_key_hex,
     ValidatorProcess,
 };
+pub use seeds::{SeedTap, Seeds};
+pub use threshold::{deal_for_genesis, deal_threshold_key, ThresholdKey};
 
 use commonware_cryptography::ed25519;
 use plexus_types::{Address, Hash};

@@ -70,6 +70,8 @@ fn parse_validators(
 pub struct ValidatorProcess {
     pub chain: Arc<Chain>,
     pub key: ed25519::PrivateKey,
+    /// This validator's share of the threshold key and the genesis public polynomial.
+    pub threshold: super::ThresholdKey,
     pub validators: Vec<GenesisValidator>,
     /// Where Commonware's storage (consensus journal, marshal archives) lives.
     pub storage_dir: PathBuf,
@@ -107,6 +109,7 @@ impl ValidatorProcess {
         let ValidatorProcess {
             chain,
             key,
+            threshold,
             stop,
             min_block_ms,
             ..
@@ -139,6 +142,7 @@ impl ValidatorProcess {
                     },
                     chain,
                     key,
+                    threshold,
                     participants,
                     oracle.clone(),
                     oracle,

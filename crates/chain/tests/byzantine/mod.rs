@@ -7,6 +7,7 @@ use commonware_codec::{Decode, DecodeExt, Encode};
 use commonware_consensus::simplex::elector::{
     Config as _, Elector as _, RoundRobin, RoundRobinElector,
 };
+use commonware_consensus::simplex::scheme::bls12381_threshold::vrf::Seedable as _;
 use commonware_consensus::simplex::types::{
     Certificate, Finalize, Notarize, Nullify, Proposal, Vote,
 };
@@ -20,7 +21,9 @@ use commonware_runtime::{deterministic, Clock, Metrics, Spawner};
 use commonware_utils::ordered::{Quorum as _, Set};
 use commonware_utils::SystemTimeExt;
 use parking_lot::Mutex;
-use plexus_chain::commonware::{validator_address, ConsensusBlock, Scheme, NAMESPACE};
+use plexus_chain::commonware::{
+    validator_address, ConsensusBlock, Scheme, ThresholdKey, NAMESPACE,
+};
 use plexus_types::Hash;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +44,9 @@ pub enum Attack {
     Equivocate,
     /// Proposes valid blocks but never votes for anyone's.
     WithholdVotes,
+    /// Proposes otherwise valid blocks carrying another view's seed instead of its parent
+    /// view's (a genuine threshold signature, for the wrong round), to choose its beacon.
+    WrongSeed,
 }
 
 /// The p2p channels a Byzantine validator uses.
@@ -60,6 +66,8 @@ struct State {
     blocks: Mutex<BTreeMap<Digest, ConsensusBlock>>,
     /// The highest certified view it knows and its block's digest.
     certified: Mutex<Option<(View, Digest)>>,
+    /// Seed signatures of the certified views it has seen, by view.
+    seeds: Mutex<BTreeMap<u64, Vec<u8>>>,
     /// Views it has proposed in, or equivocated in.
     proposed: Mutex<BTreeSet<View>>,
     equivocated: Mutex<BTreeSet<View>>,
@@ -71,7 +79,7 @@ struct State {
 /// Starts a Byzantine validator; returns the count of its proposals and equivocations.
 pub fn start_byzantine<S, R>(
     context: deterministic::Context,
-    key: ed25519::PrivateKey,
+    threshold: ThresholdKey,
     participants: Set<ed25519::PublicKey>,
     genesis_app_hash: Hash,
     attack: Attack,
@@ -84,10 +92,17 @@ where
     let tried = Arc::new(AtomicU64::new(0));
     let state = Arc::new(State {
         attack,
-        scheme: Scheme::signer(NAMESPACE, participants.clone(), key).expect("a participant"),
+        scheme: Scheme::signer(
+            NAMESPACE,
+            participants.clone(),
+            threshold.polynomial,
+            threshold.share,
+        )
+        .expect("a participant"),
         participants,
         genesis_app_hash,
         blocks: Mutex::new(BTreeMap::new()),
+        seeds: Mutex::new(BTreeMap::new()),
         certified: Mutex::new(None),
         proposed: Mutex::new(BTreeSet::new()),
         equivocated: Mutex::new(BTreeSet::new()),
@@ -122,8 +137,14 @@ where
                 // It builds on the highest certified block it knows, after a certified view
                 // or a nullified one.
                 let (next, parent_view, parent) = match certificate {
-                    Certificate::Notarization(n) => leader.certified(n.view(), n.proposal.payload),
-                    Certificate::Finalization(f) => leader.certified(f.view(), f.proposal.payload),
+                    Certificate::Notarization(n) => {
+                        leader.seen_seed(n.view(), n.seed().signature.encode().to_vec());
+                        leader.certified(n.view(), n.proposal.payload)
+                    }
+                    Certificate::Finalization(f) => {
+                        leader.seen_seed(f.view(), f.seed().signature.encode().to_vec());
+                        leader.certified(f.view(), f.proposal.payload)
+                    }
                     Certificate::Nullification(n) => match *leader.certified.lock() {
                         Some((view, parent)) if view < n.view() => (n.view().next(), view, parent),
                         _ => continue,
@@ -159,6 +180,28 @@ impl State {
         self.participants.key(me).expect("a participant").clone()
     }
 
+    fn seen_seed(&self, view: View, seed: Vec<u8>) {
+        self.seeds.lock().insert(view.get(), seed);
+    }
+
+    /// The seed an honest block on a parent of `parent_view` carries, and the one this
+    /// validator puts there when it attacks the beacon: another view's seed (or, before it has
+    /// seen any, bytes that are no signature at all).
+    fn seeds_for(&self, parent_view: View, parent: Digest) -> Option<(Vec<u8>, Vec<u8>)> {
+        let seeds = self.seeds.lock();
+        let honest = if parent_view == View::zero() {
+            parent.as_ref().to_vec()
+        } else {
+            seeds.get(&parent_view.get())?.clone()
+        };
+        let wrong = seeds
+            .iter()
+            .find(|(view, _)| **view != parent_view.get())
+            .map(|(_, seed)| seed.clone())
+            .unwrap_or_else(|| vec![0; 48]);
+        Some((honest, wrong))
+    }
+
     /// Records a certified view; returns the view after it, and it with its block, to build on.
     fn certified(&self, view: View, digest: Digest) -> (View, View, Digest) {
         let mut certified = self.certified.lock();
@@ -183,6 +226,9 @@ impl State {
         if Some(elector.elect(round, None)) != self.scheme.me() {
             return;
         }
+        let Some(seeds) = self.seeds_for(parent_view, parent) else {
+            return;
+        };
         let Some(parent) = self.blocks.lock().get(&parent).cloned() else {
             return;
         };
@@ -190,7 +236,7 @@ impl State {
             return;
         }
         let count = self.tried.fetch_add(1, Ordering::SeqCst);
-        let proposals = self.blocks_for(&parent, now_ms.max(parent.time_ms + 1), count);
+        let proposals = self.blocks_for(&parent, now_ms.max(parent.time_ms + 1), count, seeds);
         for (recipients, block) in proposals {
             let proposal = Proposal::new(round, parent_view, block.digest());
             let vote = Notarize::<Scheme, Digest>::sign(&self.scheme, proposal).expect("signer");
@@ -207,6 +253,7 @@ impl State {
         parent: &ConsensusBlock,
         time_ms: u64,
         count: u64,
+        (seed, wrong_seed): (Vec<u8>, Vec<u8>),
     ) -> Vec<(Recipients<ed25519::PublicKey>, ConsensusBlock)> {
         let me = self.me();
         let genesis = (0, self.genesis_app_hash);
@@ -219,6 +266,7 @@ impl State {
                 checkpoint,
                 txs,
             )
+            .with_seed(seed.clone())
         };
         let honest_looking = block(time_ms, validator_address(&me), genesis, Vec::new());
         match self.attack {
@@ -261,6 +309,7 @@ impl State {
                     (Recipients::Some(rest.to_vec()), other),
                 ]
             }
+            Attack::WrongSeed => vec![(Recipients::All, honest_looking.with_seed(wrong_seed))],
             Attack::Equivocate | Attack::WithholdVotes => vec![(Recipients::All, honest_looking)],
         }
     }

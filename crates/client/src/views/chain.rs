@@ -75,7 +75,7 @@ pub struct ChainView {
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its
 /// `commitment` and `length`) or the validators' threshold VRF (`threshold_vrf`, with its
-/// `group_key`).
+/// `polynomial`, whose constant term is the group key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BeaconCommitmentView {
@@ -86,7 +86,7 @@ pub struct BeaconCommitmentView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_key: Option<String>,
+    pub polynomial: Option<String>,
 }
 
 impl ChainView {

@@ -113,7 +113,10 @@ impl Network {
 
     fn consensus(
         genesis: &Genesis,
-        keys: Vec<commonware_cryptography::ed25519::PrivateKey>,
+        keys: Vec<(
+            commonware_cryptography::ed25519::PrivateKey,
+            plexus_chain::commonware::ThresholdKey,
+        )>,
         mempool: MempoolConfig,
     ) -> anyhow::Result<Network> {
         let stop = Arc::new(AtomicBool::new(false));
@@ -123,7 +126,7 @@ impl Network {
             threads: Vec::new(),
             _dirs: Vec::new(),
         };
-        for (i, key) in keys.into_iter().enumerate() {
+        for (i, (key, threshold)) in keys.into_iter().enumerate() {
             let dir = tempfile::tempdir()?;
             let chain = Arc::new(Chain::open(
                 &dir.path().join("data"),
@@ -133,6 +136,7 @@ impl Network {
             let process = ValidatorProcess {
                 chain: chain.clone(),
                 key,
+                threshold,
                 validators: genesis.validators.clone(),
                 storage_dir: dir.path().join("consensus"),
                 stop: stop.clone(),
@@ -410,10 +414,14 @@ pub fn bench_consensus(args: ConsensusArgs) -> anyhow::Result<ConsensusReport> {
             p2p_address: SocketAddr::from(([127, 0, 0, 1], port)).to_string(),
         });
     }
+    let public: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0x5e);
+    let threshold = plexus_chain::commonware::deal_for_genesis(&mut rng, &mut genesis, &public)
+        .map_err(anyhow::Error::msg)?;
     genesis.validate()?;
     let consensus = measure(
         &format!("commonware ({} validators)", args.validators),
-        Network::consensus(&genesis, keys, mempool)?,
+        Network::consensus(&genesis, keys.into_iter().zip(threshold).collect(), mempool)?,
         &transfers,
         &probes,
         args.quiet,
