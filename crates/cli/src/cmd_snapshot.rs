@@ -33,7 +33,7 @@ pub enum SnapshotCommand {
     /// Start the node in --home from FILE: its state (checked as `verify` does) becomes the
     /// node's, and the node goes on from the next height. The home must hold the chain's
     /// genesis.json, config.toml and node key (copied from the node that exported it; a
-    /// validator's consensus key too, a solo node's beacon_chain too: the state keeps the
+    /// validator's consensus key and consensus_share too, a solo node's beacon_chain too: the state keeps the
     /// last reveal, and the node goes on revealing from the hash chain) and no state or
     /// consensus journal yet. A validator
     /// fetches the finalized blocks after the snapshot from its peers. Never start two
@@ -64,6 +64,9 @@ fn restore(
     files.load_config()?;
     files.load_node_key()?;
     files.load_beacon_chain(&genesis)?;
+    if !genesis.validators.is_empty() {
+        files.load_threshold_key(&genesis)?;
+    }
     let data = files.data_dir();
     let journal = data.join("consensus");
     if std::fs::read_dir(&journal).is_ok_and(|mut entries| entries.next().is_some()) {

@@ -173,6 +173,7 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
         "config.toml",
         "node_key.json",
         "consensus_key",
+        "consensus_share",
     ] {
         std::fs::copy(vhome(3).join(name), restored.join(name)).unwrap();
     }
@@ -199,6 +200,7 @@ fn a_validator_restored_from_a_snapshot_catches_up_and_agrees() {
         "config.toml",
         "node_key.json",
         "consensus_key",
+        "consensus_share",
     ] {
         std::fs::copy(restored.join(name), journaled.join(name)).unwrap();
     }

@@ -15,8 +15,10 @@
 //!   `length` the chain is exhausted and the ledger refuses every block.
 //! - under Commonware, the threshold VRF seed of the parent's consensus view (a BLS12-381
 //!   threshold signature over the view, known only once 2f+1 validators signed it), which the
-//!   driver checks against the group key before voting. The round that reveals a seed never
-//!   executes with it: block `h` carries the seed of the view of block `h - 1`.
+//!   driver checks against the group key before voting. Block `h` carries the seed of the view
+//!   that made block `h - 1`, so its beacon counts as height `h - 1`: what a round committed
+//!   is never decided by that round's own seed, which its leader may have seen before
+//!   publishing its block.
 //!
 //! A genesis without a commitment (chains created before the beacon existed) keeps the old
 //! beacon, the hash of the header, which that block's proposer could grind.
@@ -187,6 +189,18 @@ mod tests {
         assert_ne!(a.draw("x", 1), a.draw("y", 1));
         assert_ne!(a.draw("x", 1), a.draw("x", 2));
         assert!(a.follows(4) && !a.follows(5));
+    }
+
+    #[test]
+    fn a_threshold_seed_decides_only_what_blocks_before_its_parent_committed() {
+        let vrf = BeaconCommitment::ThresholdVrf {
+            polynomial: "00".into(),
+        };
+        let seed = Hash::of(b"seed");
+        let beacon = Beacon::of_block(&block(5, 1, &[], seed), Some(&vrf));
+        assert_eq!(beacon.height, 4);
+        assert!(beacon.follows(3) && !beacon.follows(4));
+        assert_eq!(beacon.value(), Beacon::of_field(4, &seed.0).value());
     }
 
     #[test]

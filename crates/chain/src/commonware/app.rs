@@ -71,6 +71,16 @@ pub enum Halt {
         expected: Hash,
         found: Hash,
     },
+    #[error(
+        "the snapshot this validator started from (height {snapshot}) is not of this chain: \
+         finalized block {block} does not execute on it ({reason}; remove its data directory \
+         and restore it from a snapshot of this chain)"
+    )]
+    SnapshotRefusesBlock {
+        snapshot: u64,
+        block: u64,
+        reason: String,
+    },
     #[error("finalized block {got} does not follow the committed height {committed}")]
     Gap { committed: u64, got: u64 },
     #[error("executing finalized block {height}: {reason}")]
@@ -163,11 +173,21 @@ impl PlexusApp {
         }
         self.check_checkpoint(block)?;
         let plexus = block.to_plexus(self.chain.checker().chain_id(), app_hash);
+        // A block every honest validator executed that does not execute here, before the
+        // chain has confirmed the snapshot this validator started from, is the snapshot's
+        // fault: it is of another chain (with other genesis rules, another beacon).
         self.chain
             .commit_agreed(plexus)
-            .map_err(|e| Halt::Execute {
-                height: block.height,
-                reason: e.to_string(),
+            .map_err(|e| match *self.started_from.lock() {
+                Some(snapshot) => Halt::SnapshotRefusesBlock {
+                    snapshot,
+                    block: block.height,
+                    reason: e.to_string(),
+                },
+                None => Halt::Execute {
+                    height: block.height,
+                    reason: e.to_string(),
+                },
             })?;
         Ok(())
     }
