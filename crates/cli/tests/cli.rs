@@ -134,13 +134,24 @@ fn a_snapshot_of_a_stopped_node_verifies_against_its_app_hash_and_a_tampered_cop
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("snapshot refused"), "{err}");
 
-    // A new machine with the chain's genesis, config, node key and keyring, but no state or
-    // blocks, starts from the snapshot and goes on from the next height.
+    // A new machine with the chain's genesis, config, node key, beacon hash chain and keyring,
+    // but no state or blocks, starts from the snapshot and goes on from the next height,
+    // revealing the next values of the hash chain.
     let restored = dir.path().join("restored");
     std::fs::create_dir_all(restored.join("keyring-test")).unwrap();
     for name in ["genesis.json", "config.toml", "node_key.json"] {
         std::fs::copy(home.join(name), restored.join(name)).unwrap();
     }
+    let without_reveals = run(
+        &restored,
+        &["node", "snapshot", "restore", file_arg, "--root", &app_hash],
+    );
+    assert!(!without_reveals.status.success());
+    assert!(
+        String::from_utf8_lossy(&without_reveals.stderr).contains("beacon_chain"),
+        "a solo home without its hash chain is refused, naming the file"
+    );
+    std::fs::copy(home.join("beacon_chain"), restored.join("beacon_chain")).unwrap();
     for entry in std::fs::read_dir(home.join("keyring-test")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(
