@@ -16,10 +16,7 @@ use commonware_consensus::{
     types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
 use commonware_cryptography::sha256::Digest as Sha256Digest;
-use commonware_cryptography::{
-    certificate::{ConstantProvider, Scheme as _},
-    ed25519,
-};
+use commonware_cryptography::{certificate::ConstantProvider, ed25519};
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
@@ -235,7 +232,8 @@ where
             prefix,
             "finalizations",
             page_cache,
-            Scheme::certificate_codec_config_unbounded(),
+            // A threshold certificate is fixed-size: its codec needs no bound.
+            (),
         ),
     )
     .await
