@@ -7,7 +7,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{bank, epochs, market, payouts, registry, storage, training};
+use crate::{bank, epochs, market, payouts, registry, staking, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -306,6 +306,14 @@ impl PlexusLedger {
             Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
             Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
             Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
+            Body::CreateValidator { .. }
+            | Body::EditValidator { .. }
+            | Body::Stake { .. }
+            | Body::Unstake { .. }
+            | Body::Redelegate { .. }
+            | Body::WithdrawStakingRewards { .. }
+            | Body::ReportDoubleSign(_)
+            | Body::Unjail => staking::execute(state, info, height, sender, body),
         }
     }
 
@@ -368,6 +376,7 @@ impl Ledger for PlexusLedger {
             rewards: genesis.rewards.clone(),
             oracles: genesis.oracles.clone(),
             device_classes: genesis.device_classes.clone(),
+            staking: genesis.staking.clone(),
         };
         let mut changes = ChangeSet::new();
         changes.insert(
@@ -390,6 +399,10 @@ impl Ledger for PlexusLedger {
             };
             changes.insert(state_key::account(&acct.address), Some(a.encode()));
         }
+        let empty = self.store.snapshot()?;
+        let mut state = StateOverlay::new(&empty);
+        staking::init_genesis(&mut state, genesis, &info)?;
+        changes.extend(state.into_changes());
         let staged = self.store.stage(0, &changes)?;
         let root = staged.root;
         self.store.commit(staged, &[])?;

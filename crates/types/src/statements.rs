@@ -118,6 +118,17 @@ pub fn speed_test(
     m
 }
 
+/// What a validator's consensus key signs when it votes for `payload` in `view` of
+/// `chain_id`. Two such votes by one key for one view with different payloads are a double
+/// sign, which anyone can check from the two signatures alone.
+pub fn consensus_vote(chain_id: &str, view: u64, payload: &Hash) -> Vec<u8> {
+    let mut m = b"plexus/consensus-vote/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(&view.to_be_bytes());
+    m.extend_from_slice(&payload.0);
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

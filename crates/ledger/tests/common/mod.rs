@@ -62,6 +62,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        staking: Default::default(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {
