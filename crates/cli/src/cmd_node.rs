@@ -189,6 +189,7 @@ fn single_node_genesis(
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        staking: Default::default(),
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();

@@ -124,6 +124,7 @@ pub fn genesis() -> Genesis {
         },
         device_classes: default_device_classes(),
         validators: Vec::new(),
+        staking: Default::default(),
         accounts,
     }
 }

@@ -67,6 +67,8 @@ pub struct ChainView {
     pub rewards: RewardParamsView,
     pub oracles: OracleSetView,
     pub device_classes: Vec<DeviceClassView>,
+    #[serde(default)]
+    pub staking: crate::views::StakingParamsView,
 }
 
 impl ChainView {

@@ -151,6 +151,7 @@ impl Churn {
             oracles: Default::default(),
             device_classes: plexus_ledger::default_device_classes(),
             validators: Vec::new(),
+            staking: Default::default(),
             accounts,
         };
         let dir = tempfile::tempdir()?;

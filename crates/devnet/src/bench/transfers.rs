@@ -21,6 +21,7 @@ pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genes
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        staking: Default::default(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

@@ -54,6 +54,7 @@ async fn start_node(
         oracles: Default::default(),
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
+        staking: Default::default(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),
