@@ -1,4 +1,4 @@
-//! `plexus query status|account|block`.
+//! `plexus query status|account|block|devices|epoch|rewards|validators|delegations`.
 
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
@@ -31,6 +31,13 @@ pub enum QueryCommand {
     },
     /// Reward accounting: minted = paid + forfeited + dust + expired + claimable.
     Rewards,
+    /// Validator and oracle operators, their stake and commission, and the validator set.
+    Validators,
+    /// A delegator's stake with each operator, its rewards, and its unbondings.
+    Delegations {
+        /// Address (plx1…) or the name of a key in the keyring.
+        address: String,
+    },
 }
 
 /// Checks the proof in an account answer against the app hash it reports, and that this app
@@ -209,6 +216,10 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                 }
                 println!("balanced       {}", v["balanced"]);
             }
+        }
+        QueryCommand::Validators => crate::cmd_stake::query_validators(g).await?,
+        QueryCommand::Delegations { address } => {
+            crate::cmd_stake::query_delegations(g, &address).await?
         }
     }
     Ok(())
