@@ -124,7 +124,7 @@ impl Chain {
     }
 
     /// Runs empty blocks until `height` is committed.
-    fn to_height(&mut self, height: u64) {
+    fn run_to(&mut self, height: u64) {
         while self.height() < height {
             self.blocks(1);
         }
@@ -237,7 +237,7 @@ fn a_delegator_earns_fees_and_emission_pro_rata_after_commission_and_withdraws_o
         TxCode::Ok
     );
     assert_eq!(chain.send(&d, stake(&op, SELF_BOND)), TxCode::Ok);
-    chain.to_height(EPOCH_BLOCKS - 1);
+    chain.run_to(EPOCH_BLOCKS - 1);
     // What the epoch's end splits: every fee so far and a tenth of the emission.
     let reward = chain.net.balance(&module_account::fee_pool()) + EMISSION / 10;
     chain.blocks(1);
@@ -305,7 +305,7 @@ fn an_unbonding_is_paid_back_only_once_the_unbonding_period_has_passed() {
     // Begun in epoch 1: paid from the end of epoch 1 plus the unbonding period.
     let matures = EPOCH_BLOCKS + UNBONDING;
     assert_eq!(unbondings[0].unbonding.matures_at, matures);
-    chain.to_height(matures - 1);
+    chain.run_to(matures - 1);
     assert_eq!(chain.net.balance(&addr(&d)), staked - FEE);
     chain.blocks(1);
     assert_eq!(chain.net.balance(&addr(&d)), staked - FEE + 200_000);
@@ -350,7 +350,7 @@ fn unstaking_just_before_a_slash_still_loses_the_slashed_share() {
     );
     let matures = unbonding[0].unbonding.matures_at;
     let wallet = chain.net.balance(&addr(&d));
-    chain.to_height(matures);
+    chain.run_to(matures);
     assert_eq!(chain.net.balance(&addr(&d)), wallet + 900_000);
 }
 
@@ -450,7 +450,7 @@ fn forged_double_sign_evidence_is_refused() {
         TxCode::UnknownValidator,
     );
     // A fault older than the unbonding period.
-    chain.to_height(view + UNBONDING + 1);
+    chain.run_to(view + UNBONDING + 1);
     chain.refused(&reporter, double_sign(&v, view), TxCode::EvidenceTooOld);
     assert!(chain.operator(0).jailed_until.is_none());
 }
@@ -502,7 +502,7 @@ fn a_commission_above_the_whole_reward_or_changed_faster_than_allowed_is_refused
         },
         TxCode::CommissionTooFast,
     );
-    chain.to_height(EPOCH_BLOCKS);
+    chain.run_to(EPOCH_BLOCKS);
     assert_eq!(
         chain.send(
             &v,
@@ -565,7 +565,7 @@ fn staking_to_a_jailed_or_unknown_validator_is_refused_until_it_unjails() {
     chain.refused(&d, stake(&op, 10), TxCode::ValidatorJailed);
     chain.refused(&v, Body::Unjail, TxCode::StillJailed);
     let until = chain.operator(0).jailed_until.unwrap();
-    chain.to_height(until - 1);
+    chain.run_to(until - 1);
     assert_eq!(chain.send(&v, Body::Unjail), TxCode::Ok);
     assert_eq!(chain.send(&d, stake(&op, 10)), TxCode::Ok);
 }
@@ -589,7 +589,7 @@ fn the_validator_set_at_each_epoch_boundary_follows_stake() {
         vec![ops[2], ops[1], ops[0]],
         "not before the boundary"
     );
-    chain.to_height(EPOCH_BLOCKS);
+    chain.run_to(EPOCH_BLOCKS);
     let set = query::validator_set(chain.net.ledger.store(), None)
         .unwrap()
         .unwrap();
@@ -603,7 +603,7 @@ fn the_validator_set_at_each_epoch_boundary_follows_stake() {
         chain.send(&delegator(1), double_sign(&validator(3), view)),
         TxCode::Ok
     );
-    chain.to_height(2 * EPOCH_BLOCKS);
+    chain.run_to(2 * EPOCH_BLOCKS);
     assert_eq!(chain.set(), vec![ops[0], ops[2], ops[1]]);
     // Below the least stake a validator needs, it is out.
     let all = SELF_BOND + 1;
@@ -611,7 +611,7 @@ fn the_validator_set_at_each_epoch_boundary_follows_stake() {
         chain.send(&validator(1), unstake(&ops[1], all - 999_999)),
         TxCode::Ok
     );
-    chain.to_height(3 * EPOCH_BLOCKS);
+    chain.run_to(3 * EPOCH_BLOCKS);
     assert_eq!(chain.set(), vec![ops[0], ops[2]]);
 }
 
@@ -621,7 +621,7 @@ fn an_oracle_takes_stake_that_unbonds_but_never_joins_the_validator_set() {
     let o = addr(&oracle(0));
     let d = delegator(0);
     assert_eq!(chain.send(&d, stake(&o, 5_000)), TxCode::Ok);
-    chain.to_height(EPOCH_BLOCKS);
+    chain.run_to(EPOCH_BLOCKS);
     assert!(!chain.set().contains(&o));
     chain.refused(
         &oracle(0),
