@@ -185,12 +185,19 @@ fn unstake(op: &Address, amount: u128) -> Body {
     }
 }
 
+/// A notarize vote by `key` in `view` of epoch 0, for a proposal on the view before it.
 fn vote(key: &SecretKey, view: u64, payload: u8) -> ConsensusVote {
     let payload = Hash([payload; 32]);
+    let parent = view.saturating_sub(1);
     ConsensusVote {
+        finalize: false,
+        epoch: 0,
         view,
+        parent,
         payload,
-        signature: key.sign(&statements::consensus_vote(CHAIN, view, &payload)),
+        signature: key.sign(&statements::consensus_vote(
+            false, 0, view, parent, &payload,
+        )),
     }
 }
 
@@ -434,6 +441,16 @@ fn forged_double_sign_evidence_is_refused() {
         second: vote(&v, view + 1, 2),
     });
     chain.refused(&reporter, two_views, TxCode::BadEvidence);
+    // A notarize and a finalize vote.
+    let mut finalize = vote(&v, view, 2);
+    finalize.finalize = true;
+    finalize.signature = v.sign(&finalize.message());
+    let two_kinds = Body::ReportDoubleSign(DoubleSignEvidence {
+        consensus_key: v.public_key(),
+        first: vote(&v, view, 1),
+        second: finalize,
+    });
+    chain.refused(&reporter, two_kinds, TxCode::BadEvidence);
     // A vote whose view was changed after signing.
     let mut moved = vote(&v, view + 1, 2);
     moved.view = view;

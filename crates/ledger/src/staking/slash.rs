@@ -12,26 +12,33 @@ use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
 use crate::id_set::IdList;
 use crate::overlay::StateOverlay;
-use plexus_types::{statements, Address, Amount, DoubleSignEvidence};
+use plexus_types::{Address, Amount, DoubleSignEvidence};
 
 fn bad(why: impl Into<String>) -> TxFailure {
     TxFailure::new(TxCode::BadEvidence, why)
 }
 
-/// Checks that `e` shows the key signing two different payloads in one view.
-fn check_evidence(chain_id: &str, e: &DoubleSignEvidence) -> Result<(), TxFailure> {
-    if e.first.view != e.second.view {
+/// Checks that `e` shows the key signing, in one round and for one kind of vote, two
+/// different proposals.
+fn check_evidence(e: &DoubleSignEvidence) -> Result<(), TxFailure> {
+    let (a, b) = (&e.first, &e.second);
+    if a.finalize != b.finalize {
+        return Err(bad("a notarize and a finalize vote are no double sign"));
+    }
+    if (a.epoch, a.view) != (b.epoch, b.view) {
         return Err(bad(format!(
-            "the votes are for views {} and {}, not one view",
-            e.first.view, e.second.view
+            "the votes are for rounds ({}, {}) and ({}, {}), not one round",
+            a.epoch, a.view, b.epoch, b.view
         )));
     }
-    if e.first.payload == e.second.payload {
-        return Err(bad("both votes are for the same payload"));
+    if (a.parent, a.payload) == (b.parent, b.payload) {
+        return Err(bad("both votes are for the same proposal"));
     }
-    for vote in [&e.first, &e.second] {
-        let message = statements::consensus_vote(chain_id, vote.view, &vote.payload);
-        if e.consensus_key.verify(&message, &vote.signature).is_err() {
+    for vote in [a, b] {
+        if e.consensus_key
+            .verify(&vote.message(), &vote.signature)
+            .is_err()
+        {
             return Err(bad(format!(
                 "a vote for {} in view {} is not signed by {}",
                 vote.payload, vote.view, e.consensus_key
@@ -51,7 +58,7 @@ pub(crate) fn report_double_sign(
     reporter: &Address,
     e: &DoubleSignEvidence,
 ) -> Result<(), TxFailure> {
-    check_evidence(&info.chain_id, e)?;
+    check_evidence(e)?;
     let view = e.first.view;
     let operator = state
         .get(&state_key::consensus_key(&e.consensus_key))?
@@ -62,11 +69,14 @@ pub(crate) fn report_double_sign(
                 format!("no validator signs with {}", e.consensus_key),
             )
         })?;
-    let fault_key = state_key::fault(&e.consensus_key, view);
+    let fault_key = state_key::fault(&e.consensus_key, e.first.epoch, view);
     if state.get(&fault_key)?.is_some() {
         return Err(TxFailure::new(
             TxCode::AlreadySlashed,
-            format!("the double sign in view {view} was already slashed"),
+            format!(
+                "the double sign in epoch {} view {view} was already slashed",
+                e.first.epoch
+            ),
         ));
     }
     let unbonding = info.staking.unbonding_blocks;

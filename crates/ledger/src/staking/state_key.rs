@@ -133,11 +133,12 @@ pub fn redelegations_out(operator: &Address, epoch: u64) -> Vec<u8> {
     .concat()
 }
 
-/// A double sign already slashed: one per consensus key and view.
-pub fn fault(key: &PublicKey, view: u64) -> Vec<u8> {
+/// A double sign already slashed: one per consensus key and round (epoch and view).
+pub fn fault(key: &PublicKey, epoch: u64, view: u64) -> Vec<u8> {
     [
         b"staking/fault/".as_slice(),
         key.as_bytes(),
+        &epoch.to_be_bytes(),
         &view.to_be_bytes(),
     ]
     .concat()

@@ -15,17 +15,35 @@ pub const MAX_P2P_ADDRESS_LEN: usize = 256;
 /// The largest commission: the whole reward.
 pub const MAX_COMMISSION_BPS: u32 = 10_000;
 
-/// One consensus vote: the view, what was voted for, and the consensus key's signature over
-/// [`crate::statements::consensus_vote`].
+/// One consensus vote as the Commonware driver signs it (a simplex notarize or finalize of a
+/// proposal), and the consensus key's signature over [`crate::statements::consensus_vote`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsensusVote {
+    /// A finalize vote; a notarize vote otherwise.
+    pub finalize: bool,
+    pub epoch: u64,
     pub view: u64,
+    /// The view of the proposal's parent.
+    pub parent: u64,
     pub payload: Hash,
     pub signature: Signature,
 }
 
-/// Two votes by one consensus key: a double sign when they share a view and differ in
-/// payload, and both signatures verify.
+impl ConsensusVote {
+    /// The bytes the consensus key signed.
+    pub fn message(&self) -> Vec<u8> {
+        crate::statements::consensus_vote(
+            self.finalize,
+            self.epoch,
+            self.view,
+            self.parent,
+            &self.payload,
+        )
+    }
+}
+
+/// Two votes by one consensus key: a double sign when they are of one kind, for one epoch and
+/// view, for different proposals (parent or payload), and both signatures verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DoubleSignEvidence {
     pub consensus_key: PublicKey,
@@ -150,7 +168,10 @@ fn vote_from(
 ) -> Result<ConsensusVote, TxError> {
     let v = v.ok_or_else(|| bad(field, "missing"))?;
     Ok(ConsensusVote {
+        finalize: v.finalize,
+        epoch: v.epoch,
         view: v.view,
+        parent: v.parent,
         payload: hash_field(field, &v.payload)?,
         signature: Signature::from_slice(&v.signature).map_err(|e| bad(field, e))?,
     })
@@ -158,7 +179,10 @@ fn vote_from(
 
 fn vote_to(v: &ConsensusVote) -> proto::ConsensusVote {
     proto::ConsensusVote {
+        finalize: v.finalize,
+        epoch: v.epoch,
         view: v.view,
+        parent: v.parent,
         payload: v.payload.0.to_vec(),
         signature: v.signature.to_bytes().to_vec(),
     }

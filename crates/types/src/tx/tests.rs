@@ -119,11 +119,16 @@ fn staking_actions_round_trip_and_a_commission_above_the_whole_reward_is_refused
     let key = SecretKey::from_seed([4u8; 32]);
     let consensus = SecretKey::from_seed([5u8; 32]);
     let vote = |view, payload: u8| ConsensusVote {
+        finalize: false,
+        epoch: 0,
         view,
+        parent: view - 1,
         payload: Hash([payload; 32]),
         signature: consensus.sign(&crate::statements::consensus_vote(
-            "plexus-test",
+            false,
+            0,
             view,
+            view - 1,
             &Hash([payload; 32]),
         )),
     };
