@@ -29,7 +29,8 @@ pub enum QueryCommand {
         /// Epoch number (default: the last ended).
         epoch: Option<u64>,
     },
-    /// Reward accounting: minted = paid + forfeited + dust + expired + claimable.
+    /// Reward accounting: minted = paid + forfeited + dust + expired + to_validators +
+    /// claimable.
     Rewards,
     /// Validator and oracle operators, their stake and commission, and the validator set.
     Validators,
@@ -208,6 +209,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                     "forfeited",
                     "dust",
                     "expired",
+                    "to_validators",
                     "claimable",
                     "slashed_stake",
                 ] {

@@ -130,6 +130,15 @@ impl PlexusLedger {
         query::committed_tx(&self.store, hash)
     }
 
+    /// The committed validator set that serves `epoch` (the latest chosen when `None`), with
+    /// the height it takes effect: what a consensus driver starts that epoch with.
+    pub fn validator_set(
+        &self,
+        epoch: Option<u64>,
+    ) -> Result<Option<crate::staking::ValidatorSet>, StoreError> {
+        query::validator_set(&self.store, epoch)
+    }
+
     /// The app hash at `height`, if committed.
     pub fn app_hash_at(&self, height: u64) -> Result<Option<Hash>, StoreError> {
         self.store.root_at(height)
