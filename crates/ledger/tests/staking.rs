@@ -69,15 +69,27 @@ fn params() -> StakingParams {
 struct Chain {
     net: Net,
     genesis_supply: u128,
+    /// Every account that can hold tokens: genesis accounts, validators' operators and the
+    /// module accounts.
+    known: Vec<Address>,
 }
 
 impl Chain {
     fn new(validators: u8, params: StakingParams) -> Chain {
-        let g = staking_genesis(validators, params);
+        Chain::with_genesis(staking_genesis(validators, params))
+    }
+
+    fn with_genesis(g: Genesis) -> Chain {
         let genesis_supply = g.validate().unwrap().0;
+        let mut known: Vec<Address> = g.accounts.iter().map(|a| a.address).collect();
+        known.extend(g.validators.iter().filter_map(|v| v.operator()));
+        known.extend(module_account::all());
+        known.sort();
+        known.dedup();
         Chain {
             net: Net::with_genesis(g),
             genesis_supply,
+            known,
         }
     }
 
@@ -156,11 +168,7 @@ impl Chain {
     /// staking and reward books balance.
     fn assert_conserved(&self) {
         let store = self.net.ledger.store();
-        let mut known: Vec<Address> = (0..4).map(|i| addr(&delegator(i))).collect();
-        known.extend((0..8).map(|i| addr(&validator(i))));
-        known.extend((0..2).map(|i| addr(&oracle(i))));
-        known.extend(module_account::all());
-        let held: u128 = known.iter().map(|a| self.net.balance(a)).sum();
+        let held: u128 = self.known.iter().map(|a| self.net.balance(a)).sum();
         let supply = self.net.ledger.supply().unwrap().0;
         assert_eq!(held, supply, "a unit of the supply is in no known account");
         let rewards = query::reward_totals(store).unwrap();
@@ -675,4 +683,57 @@ fn redelegations_out_of_one_validator_are_bounded_per_epoch() {
         amount: Amount(1),
     };
     chain.refused(&d, more, TxCode::TooManyRedelegations);
+}
+
+#[test]
+fn a_block_pays_back_a_bounded_number_of_matured_unbondings_and_the_rest_follow() {
+    use plexus_ledger::staking::MAX_UNBONDINGS_PER_BLOCK;
+    let many = MAX_UNBONDINGS_PER_BLOCK as u8 + 6;
+    let keys: Vec<SecretKey> = (0..many)
+        .map(|i| {
+            let mut seed = [150u8; 32];
+            seed[1] = i;
+            SecretKey::from_seed(seed)
+        })
+        .collect();
+    let mut g = staking_genesis(1, params());
+    g.accounts
+        .extend(keys.iter().map(|k| plexus_ledger::GenesisAccount {
+            address: addr(k),
+            balance: Amount(FUNDS),
+        }));
+    let mut chain = Chain::with_genesis(g);
+    let op = addr(&validator(0));
+    let stakes: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|k| chain.net.signed(k, stake(&op, 1_000)))
+        .collect();
+    run_block(&mut chain.net.ledger, stakes);
+    let unstakes: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|k| chain.net.signed(k, unstake(&op, 1_000)))
+        .collect();
+    let out = run_block(&mut chain.net.ledger, unstakes);
+    assert!(out.results.iter().all(|r| r.code == TxCode::Ok));
+    let matures = EPOCH_BLOCKS + UNBONDING;
+    chain.run_to(matures - 1);
+    let wallets: Vec<u128> = keys.iter().map(|k| chain.net.balance(&addr(k))).collect();
+    let paid = |chain: &Chain| {
+        keys.iter()
+            .zip(&wallets)
+            .filter(|(k, w)| chain.net.balance(&addr(k)) == **w + 1_000)
+            .count() as u64
+    };
+    chain.blocks(1);
+    assert_eq!(
+        paid(&chain),
+        MAX_UNBONDINGS_PER_BLOCK,
+        "one block pays its bound"
+    );
+    chain.blocks(1);
+    assert_eq!(
+        paid(&chain),
+        many as u64,
+        "the rest are paid in the next block"
+    );
 }
