@@ -91,6 +91,7 @@ impl NodeApi for FakeNode {
                     min_stake: Amount(1),
                     capacity_units: 1,
                 }],
+                staking: Default::default(),
             })
         })
     }

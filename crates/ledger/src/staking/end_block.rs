@@ -177,10 +177,11 @@ fn credit(op: &mut Operator, share: Amount) -> Result<Amount, TxFailure> {
     )?);
     let rest = sub(share, commission, "commission above the reward")?;
     op.commission = add(op.commission, commission, "commission")?;
-    let growth = mul_div(rest.0, REWARD_INDEX_SCALE, op.shares, "reward per share")?;
-    let Some(index) = op.reward_index.checked_add(growth) else {
-        // An index that cannot grow further pays its delegators nothing more; the rest is
-        // counted as dust rather than lost.
+    // A reward per share past 128 bits, or an index that cannot grow further, pays the
+    // delegators nothing more: the rest is counted as dust, and the block goes on.
+    let growth = plexus_rewards::mul_div_floor(rest.0, REWARD_INDEX_SCALE, op.shares);
+    let Some((growth, index)) = growth.and_then(|g| op.reward_index.checked_add(g).map(|i| (g, i)))
+    else {
         return Ok(commission);
     };
     op.reward_index = index;
