@@ -329,8 +329,14 @@ mod tests {
             added,
             [
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
+                &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
-                &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string())
+                &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string()),
+                &("get".to_string(), "/v1/staking".to_string()),
+                &("get".to_string(), "/v1/unbondings/{address}".to_string()),
+                &("get".to_string(), "/v1/validators".to_string()),
+                &("get".to_string(), "/v1/validators/set".to_string()),
+                &("get".to_string(), "/v1/validators/{address}".to_string()),
             ]
         );
     }
