@@ -737,3 +737,59 @@ fn a_block_pays_back_a_bounded_number_of_matured_unbondings_and_the_rest_follow(
         "the rest are paid in the next block"
     );
 }
+
+#[test]
+fn filling_every_candidate_place_with_small_validators_keeps_no_larger_one_out() {
+    use plexus_ledger::staking::MAX_VALIDATOR_CANDIDATES;
+    let small = |i: u32| {
+        let mut seed = [7u8; 32];
+        seed[..4].copy_from_slice(&i.to_be_bytes());
+        SecretKey::from_seed(seed)
+    };
+    let mut g = staking_genesis(
+        0,
+        StakingParams {
+            max_validators: MAX_VALIDATOR_CANDIDATES,
+            ..params()
+        },
+    );
+    g.validators = (0..MAX_VALIDATOR_CANDIDATES)
+        .map(|i| GenesisValidator {
+            consensus_key: hex::encode(small(i).public_key().as_bytes()),
+            stake: Amount(1_000_000 + i as u128),
+            p2p_address: "127.0.0.1:1".into(),
+        })
+        .collect();
+    g.accounts.push(plexus_ledger::GenesisAccount {
+        address: addr(&small(0)),
+        balance: Amount(FUNDS),
+    });
+    let mut chain = Chain::with_genesis(g);
+    let newcomer = validator(0);
+    let create = |stake: u128| Body::CreateValidator {
+        consensus_key: newcomer.public_key(),
+        commission_bps: 0,
+        p2p_address: "127.0.0.1:2".into(),
+        self_stake: Amount(stake),
+    };
+    // No heavier than the smallest: no place.
+    chain.refused(&newcomer, create(1_000_000), TxCode::TooManyValidators);
+    assert_eq!(chain.send(&newcomer, create(2_000_000)), TxCode::Ok);
+    chain.run_to(EPOCH_BLOCKS);
+    let set = chain.set();
+    assert_eq!(set.len(), MAX_VALIDATOR_CANDIDATES as usize);
+    assert_eq!(set[0], addr(&newcomer));
+    assert!(
+        !set.contains(&addr(&small(0))),
+        "the smallest gave its place"
+    );
+    // The one left out keeps its stake and comes back by outweighing the smallest.
+    assert_eq!(
+        chain.send(&small(0), stake(&addr(&small(0)), 10)),
+        TxCode::Ok
+    );
+    chain.run_to(2 * EPOCH_BLOCKS);
+    let set = chain.set();
+    assert!(set.contains(&addr(&small(0))));
+    assert!(!set.contains(&addr(&small(1))));
+}

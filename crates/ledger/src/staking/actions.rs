@@ -2,10 +2,11 @@
 //! rewards and unjail.
 
 use super::{
-    add, add_operator, bond, bond_account, delegation_or_new, epoch_in_progress, load_delegation,
-    load_operator, require_operator, rewards_account, save_delegation, save_operator, save_totals,
-    settle, state_key, totals, unbond, update_candidacy, worth, Delegation, Operator, OperatorKind,
-    Redelegation, Unbonding, UnbondingPool, MAX_REDELEGATIONS_PER_EPOCH,
+    add, add_operator, bond, bond_account, delegation_or_new, epoch_in_progress, join_candidates,
+    leave_candidates_if_empty, load_delegation, load_operator, require_operator, rewards_account,
+    save_delegation, save_operator, save_totals, settle, state_key, totals, unbond, worth,
+    Delegation, Operator, OperatorKind, Redelegation, Unbonding, UnbondingPool,
+    MAX_REDELEGATIONS_PER_EPOCH,
 };
 use crate::bank::BankState;
 use crate::codes::{TxCode, TxFailure};
@@ -118,10 +119,9 @@ pub(crate) fn bond_new(
     let mut d = delegation_or_new(state, delegator, &op)?;
     settle(&mut d, &op)?;
     bond(&mut op, &mut d, amount)?;
-    update_candidacy(state, &op)?;
     save_operator(state, &op);
     save_delegation(state, &d);
-    Ok(())
+    join_candidates(state, &op)
 }
 
 /// The operator changes its validator's commission: by at most `max_commission_step_bps`,
@@ -221,7 +221,7 @@ pub(crate) fn unstake(
         .ok_or_else(|| TxFailure::overflow("an unbonding pool's shares"))?;
     state.set_json(pool_key, &pool);
     add_unbonding(state, sender, validator, epoch, shares, matures_at)?;
-    update_candidacy(state, &op)?;
+    leave_candidates_if_empty(state, &op)?;
     save_operator(state, &op);
     save_or_close(state, &d)
 }
@@ -343,13 +343,12 @@ pub(crate) fn redelegate(
         },
     );
     moves.push(state, id)?;
-    update_candidacy(state, &from_op)?;
-    update_candidacy(state, &to_op)?;
     save_operator(state, &from_op);
     save_operator(state, &to_op);
     save_or_close(state, &d)?;
     save_delegation(state, &d_to);
-    Ok(())
+    leave_candidates_if_empty(state, &from_op)?;
+    join_candidates(state, &to_op)
 }
 
 /// The sender takes the rewards its delegation to `validator` earned, and, if it operates

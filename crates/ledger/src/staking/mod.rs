@@ -20,6 +20,7 @@
 //! `Unjail`. Each fault (consensus key and view) is slashed once.
 
 mod actions;
+mod candidates;
 mod end_block;
 mod genesis;
 pub mod query;
@@ -30,6 +31,7 @@ pub use crate::genesis::MAX_VALIDATOR_CANDIDATES;
 use actions::{
     create_validator, edit_validator, redelegate, stake, unjail, unstake, withdraw_rewards,
 };
+pub(crate) use candidates::{candidates, join_candidates, leave_candidates_if_empty};
 pub(crate) use end_block::{choose_set, emission_share_bps, end_block, epoch_ended};
 pub(crate) use genesis::init_genesis;
 use slash::report_double_sign;
@@ -288,10 +290,6 @@ pub(crate) fn add_operator(
     Ok(op)
 }
 
-pub(crate) fn candidates() -> IdSet {
-    IdSet(state_key::candidates())
-}
-
 pub(crate) fn load_delegation(
     state: &StateOverlay<'_>,
     delegator: &Address,
@@ -421,29 +419,6 @@ pub(crate) fn unbond(
         .ok_or_else(|| TxFailure::broken("a delegation with too few shares"))?;
     d.locked_shares = d.locked_shares.min(d.shares);
     Ok((shares, tokens))
-}
-
-/// Keeps `op`'s place among the set's candidates right: a validator with bonded stake is one.
-pub(crate) fn update_candidacy(
-    state: &mut StateOverlay<'_>,
-    op: &Operator,
-) -> Result<(), TxFailure> {
-    if op.kind != OperatorKind::Validator {
-        return Ok(());
-    }
-    let set = candidates();
-    if op.tokens == Amount::ZERO {
-        set.remove(state, op.id)?;
-        return Ok(());
-    }
-    if !set.contains(state, op.id)? && set.len(state)? >= MAX_VALIDATOR_CANDIDATES as u64 {
-        return Err(TxFailure::new(
-            TxCode::TooManyValidators,
-            format!("{MAX_VALIDATOR_CANDIDATES} validators already hold stake"),
-        ));
-    }
-    set.insert(state, op.id)?;
-    Ok(())
 }
 
 pub(crate) fn totals(state: &StateOverlay<'_>) -> Result<StakingTotals, StoreError> {

@@ -3,9 +3,9 @@
 //! it.
 
 use super::{
-    add, bond_account, load_delegation, load_operator, mul_div, require_operator, save_delegation,
-    save_operator, save_totals, settle, state_key, sub, totals, update_candidacy, worth,
-    Redelegation, UnbondingPool, BPS,
+    add, bond_account, leave_candidates_if_empty, load_delegation, load_operator, mul_div,
+    require_operator, save_delegation, save_operator, save_totals, settle, state_key, sub, totals,
+    worth, Redelegation, UnbondingPool, BPS,
 };
 use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
@@ -123,7 +123,7 @@ pub(crate) fn report_double_sign(
             .checked_add(info.staking.jail_blocks)
             .ok_or_else(|| TxFailure::overflow("the jail's end"))?,
     );
-    update_candidacy(state, &op)?;
+    leave_candidates_if_empty(state, &op)?;
     save_operator(state, &op);
     state.set(fault_key, height.to_be_bytes().to_vec());
     Ok(())
@@ -175,7 +175,7 @@ fn slash_moved(
         d.shares -= shares;
         d.locked_shares = d.locked_shares.min(d.shares);
         cut = add(cut, tokens, "a slash")?;
-        update_candidacy(state, &to)?;
+        leave_candidates_if_empty(state, &to)?;
         save_operator(state, &to);
         save_delegation(state, &d);
     }
