@@ -10,7 +10,7 @@ use commonware_consensus::simplex::types::{Notarize, Proposal};
 use commonware_consensus::types::{Epoch, Round, View};
 use commonware_cryptography::{ed25519, sha256, Signer};
 use commonware_utils::ordered::Set;
-use plexus_ledger::{query, GenesisValidator, Ledger, TxCode};
+use plexus_ledger::{module_account, query, GenesisValidator, Ledger, TxCode};
 use plexus_types::{
     statements, Address, Amount, Body, ConsensusVote, DoubleSignEvidence, Hash, PublicKey,
     SecretKey, Signature,
@@ -90,4 +90,17 @@ fn conflicting_notarize_votes_signed_by_the_commonware_driver_slash_and_jail_the
     forged.second.view += 1;
     let code = net.send(&reporter, Body::ReportDoubleSign(forged));
     assert_eq!(code, TxCode::BadEvidence);
+    // The slash moved stake, created none: every unit of the supply is in a known account.
+    let mut known = vec![addr(&reporter)];
+    known.extend(
+        public
+            .iter()
+            .map(|k| Address::from_public_key(&PublicKey::from_slice(&k.encode()).unwrap())),
+    );
+    known.extend(module_account::all());
+    let held: u128 = known.iter().map(|a| net.balance(a)).sum();
+    assert_eq!(held, net.ledger.supply().unwrap().0);
+    assert!(query::staking_totals(net.ledger.store())
+        .unwrap()
+        .balances());
 }

@@ -14,10 +14,13 @@
 //! most the unbonding pools and [`MAX_REDELEGATIONS_PER_EPOCH`] redelegations of each epoch
 //! of the unbonding period.
 //!
-//! A double signer is slashed `double_sign_slash_bps` of its bonded stake, of the unbondings
-//! begun in the fault's epoch or later, and of the stake redelegated away from it after the
-//! fault; it is jailed (out of the set) for `jail_blocks`, after which its operator may
-//! `Unjail`. Each fault (consensus key and view) is slashed once.
+//! A double signer (two votes exactly as Commonware's simplex ed25519 scheme signs them, of
+//! one kind and round, for different proposals) is slashed `double_sign_slash_bps` of its
+//! bonded stake, of the unbondings begun in the fault's epoch or later, and of the stake
+//! redelegated away from it in that epoch or later; the reporter gets `reporter_reward_bps`
+//! of the slash and the slashed account the rest. It is jailed (out of the next sets) for
+//! `jail_blocks`, after which its operator may `Unjail`; it is not tombstoned. Each fault
+//! (consensus key, epoch and view) is slashed once.
 
 mod actions;
 mod candidates;
