@@ -98,6 +98,8 @@ fn conflicting_notarize_votes_signed_by_the_commonware_driver_slash_and_jail_the
             .map(|k| Address::from_public_key(&PublicKey::from_slice(&k.encode()).unwrap())),
     );
     known.extend(module_account::all());
+    known.sort();
+    known.dedup();
     let held: u128 = known.iter().map(|a| net.balance(a)).sum();
     assert_eq!(held, net.ledger.supply().unwrap().0);
     assert!(query::staking_totals(net.ledger.store())
