@@ -50,7 +50,7 @@ fn conflicting_notarize_votes_signed_by_the_commonware_driver_slash_and_jail_the
     // The same key on the Plexus side: a 32-byte seed makes one Ed25519 key for both.
     assert_eq!(SecretKey::from_seed([1; 32]).public_key(), double_signer);
 
-    let reporter = key(0);
+    let reporter = key(9);
     let mut g = genesis(&[(addr(&reporter), FUNDS)]);
     g.validators = public
         .iter()
