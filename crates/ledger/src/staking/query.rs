@@ -8,9 +8,21 @@ use super::{
 use crate::bank::query::account;
 use crate::id_set;
 use crate::stored::{get_json, get_u64};
-use plexus_store::{Store, StoreError};
+use plexus_store::{Snapshot, Store, StoreError};
 use plexus_types::{Address, Amount};
 use serde::Serialize;
+
+/// A JSON record of one snapshot.
+fn read<T: serde::de::DeserializeOwned>(
+    snapshot: &Snapshot,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
+    snapshot
+        .get(key)?
+        .map(|b| serde_json::from_slice(&b))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("staking record: {e}")))
+}
 
 /// The operator (validator or oracle) at `address`.
 pub fn operator(store: &Store, address: &Address) -> Result<Option<Operator>, StoreError> {
@@ -32,12 +44,9 @@ pub fn operators_page(
             .get(&state_key::operator_by_id(id))?
             .and_then(|b| Address::from_slice(&b).ok())
             .ok_or_else(|| StoreError::Corrupt(format!("operator {id} has no address")))?;
-        let bytes = snapshot
-            .get(&state_key::operator(&address))?
-            .ok_or_else(|| StoreError::Corrupt(format!("operator {address} is missing")))?;
         out.push(
-            serde_json::from_slice(&bytes)
-                .map_err(|e| StoreError::Corrupt(format!("operator record: {e}")))?,
+            read(&snapshot, &state_key::operator(&address))?
+                .ok_or_else(|| StoreError::Corrupt(format!("operator {address} is missing")))?,
         );
     }
     Ok((out, next))
@@ -122,9 +131,14 @@ pub fn delegations_page(
             .ok_or_else(|| StoreError::Corrupt(format!("delegation {id} is missing")))?;
         let operator_address = Address::from_slice(&pair[20..])
             .map_err(|e| StoreError::Corrupt(format!("delegation {id}: {e}")))?;
-        if let Some(v) = delegation(store, delegator, &operator_address)? {
-            out.push(v);
-        }
+        let d = read::<Delegation>(
+            &snapshot,
+            &state_key::delegation(delegator, &operator_address),
+        )?
+        .ok_or_else(|| StoreError::Corrupt(format!("delegation {id} is missing")))?;
+        let op = read::<Operator>(&snapshot, &state_key::operator(&operator_address))?
+            .ok_or_else(|| StoreError::Corrupt("a delegation without its operator".into()))?;
+        out.push(view(d, &op)?);
     }
     Ok((out, next))
 }
@@ -149,13 +163,13 @@ pub fn unbondings_page(
         id_set::page_of(&snapshot, &state_key::unbondings_of(delegator), from, limit)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let Some(u) = get_json::<Unbonding>(store, &state_key::unbonding(id))? else {
+        let Some(u) = read::<Unbonding>(&snapshot, &state_key::unbonding(id))? else {
             return Err(StoreError::Corrupt(format!("unbonding {id} is missing")));
         };
-        let pool: UnbondingPool =
-            get_json(store, &state_key::unbonding_pool(&u.operator, u.epoch))?.unwrap_or_default();
-        let amount =
-            plexus_rewards::mul_div_floor(pool.tokens.0, u.shares, pool.shares).unwrap_or(0);
+        let pool_key = state_key::unbonding_pool(&u.operator, u.epoch);
+        let amount = read::<UnbondingPool>(&snapshot, &pool_key)?
+            .and_then(|pool| plexus_rewards::mul_div_floor(pool.tokens.0, u.shares, pool.shares))
+            .ok_or_else(|| StoreError::Corrupt(format!("unbonding {id} has no pool")))?;
         out.push(UnbondingView {
             unbonding: u,
             amount: Amount(amount),
