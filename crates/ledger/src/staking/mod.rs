@@ -38,6 +38,7 @@ pub(crate) use candidates::{candidates, join_candidates, leave_candidates_if_emp
 pub(crate) use end_block::{choose_set, emission_share_bps, end_block, epoch_ended};
 pub(crate) use genesis::init_genesis;
 use slash::report_double_sign;
+pub use slash::MAX_EVIDENCE_AGE_EPOCHS;
 
 use crate::bank::module_account;
 use crate::codes::{TxCode, TxFailure};

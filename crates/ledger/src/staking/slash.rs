@@ -14,6 +14,9 @@ use crate::id_set::IdList;
 use crate::overlay::StateOverlay;
 use plexus_types::{Address, Amount, DoubleSignEvidence};
 
+/// The oldest fault a report may name, in epochs (besides the unbonding period).
+pub const MAX_EVIDENCE_AGE_EPOCHS: u64 = 64;
+
 fn bad(why: impl Into<String>) -> TxFailure {
     TxFailure::new(TxCode::BadEvidence, why)
 }
@@ -79,11 +82,17 @@ pub(crate) fn report_double_sign(
             ),
         ));
     }
-    let unbonding = info.staking.unbonding_blocks;
-    if height > view.saturating_add(unbonding) {
+    // A slash reads the unbonding pools and redelegations of every epoch since the fault, so
+    // evidence is taken for at most the unbonding period and at most
+    // MAX_EVIDENCE_AGE_EPOCHS epochs.
+    let window = info
+        .staking
+        .unbonding_blocks
+        .min(MAX_EVIDENCE_AGE_EPOCHS.saturating_mul(info.rewards.epoch_blocks));
+    if height > view.saturating_add(window) {
         return Err(TxFailure::new(
             TxCode::EvidenceTooOld,
-            format!("a fault in view {view} is more than {unbonding} blocks old"),
+            format!("a fault in view {view} is more than {window} blocks old"),
         ));
     }
     // A vote in view v was cast at a height no later than v; a view ahead of the chain is
