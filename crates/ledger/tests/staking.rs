@@ -793,3 +793,47 @@ fn filling_every_candidate_place_with_small_validators_keeps_no_larger_one_out()
     assert!(set.contains(&addr(&small(0))));
     assert!(!set.contains(&addr(&small(1))));
 }
+
+#[test]
+fn validators_share_an_epochs_rewards_by_bonded_stake_and_a_jailed_one_gets_none() {
+    let mut chain = Chain::new(3, params());
+    let ops: Vec<Address> = (0..3).map(|i| addr(&validator(i))).collect();
+    // Validator 1 holds four times validator 0's stake; validator 2 is jailed.
+    assert_eq!(
+        chain.send(&delegator(0), stake(&ops[1], 3 * SELF_BOND - 1)),
+        TxCode::Ok
+    );
+    let view = chain.height();
+    assert_eq!(
+        chain.send(&delegator(1), double_sign(&validator(2), view)),
+        TxCode::Ok
+    );
+    chain.run_to(EPOCH_BLOCKS - 1);
+    let reward = chain.net.balance(&module_account::fee_pool()) + EMISSION / 10;
+    let staking_in = query::staking_totals(chain.net.ledger.store())
+        .unwrap()
+        .totals
+        .rewards_in
+        .0;
+    chain.blocks(1);
+    let store = chain.net.ledger.store();
+    assert_eq!(
+        query::staking_totals(store).unwrap().totals.rewards_in.0,
+        staking_in + reward
+    );
+    let earned = |i: usize| {
+        let own = query::delegation(store, &ops[i], &ops[i]).unwrap().unwrap();
+        own.withdrawable_rewards.0
+    };
+    // Genesis commissions are zero: each self-bond earns its share of its validator's reward.
+    let total = 5 * SELF_BOND;
+    let v0 = reward * SELF_BOND / total;
+    assert!(v0 - earned(0) <= 1, "{} of {v0}", earned(0));
+    let v1 = reward * (4 * SELF_BOND) / total;
+    let d = query::delegation(store, &addr(&delegator(0)), &ops[1])
+        .unwrap()
+        .unwrap();
+    let v1_paid = earned(1) + d.withdrawable_rewards.0;
+    assert!(v1 - v1_paid <= 2, "{v1_paid} of {v1}");
+    assert_eq!(earned(2), 0, "a jailed validator earns nothing");
+}
