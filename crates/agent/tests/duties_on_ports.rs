@@ -92,6 +92,7 @@ impl NodeApi for FakeNode {
                     capacity_units: 1,
                 }],
                 beacon: None,
+                staking: Default::default(),
             })
         })
     }

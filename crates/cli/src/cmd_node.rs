@@ -202,6 +202,7 @@ fn single_node_genesis(
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
         beacon: None,
+        staking: Default::default(),
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();

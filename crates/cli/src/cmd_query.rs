@@ -1,4 +1,4 @@
-//! `plexus query status|account|block|beacon|devices|epoch|rewards`.
+//! `plexus query status|account|block|beacon|devices|epoch|rewards|validators|delegations`.
 
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
@@ -35,8 +35,16 @@ pub enum QueryCommand {
         /// Epoch number (default: the last ended).
         epoch: Option<u64>,
     },
-    /// Reward accounting: minted = paid + forfeited + dust + expired + claimable.
+    /// Reward accounting: minted = paid + forfeited + dust + expired + to_validators +
+    /// claimable.
     Rewards,
+    /// Validator and oracle operators, their stake and commission, and the validator set.
+    Validators,
+    /// A delegator's stake with each operator, its rewards, and its unbondings.
+    Delegations {
+        /// Address (plx1…) or the name of a key in the keyring.
+        address: String,
+    },
 }
 
 /// Checks the proof in an account answer against the app hash it reports, and that this app
@@ -120,6 +128,33 @@ fn print_epoch(v: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `plexus query beacon`: the beacon of a block and where it comes from.
+async fn print_beacon(
+    g: &Globals,
+    client: &plexus_client::NodeClient,
+    height: Option<u64>,
+) -> anyhow::Result<()> {
+    let v = client.beacon(height).await?;
+    if g.json {
+        print_json(&v);
+        return Ok(());
+    }
+    println!(
+        "beacon of block {} · {} · from {}",
+        v.height,
+        v.value,
+        match v.source.as_str() {
+            "hash_chain" => "the operator's hash chain, reveal",
+            "threshold_vrf" => "the validators' threshold VRF, seed",
+            _ => "the block's hash (no commitment: the proposer could grind it)",
+        }
+    );
+    if !v.field.is_empty() {
+        println!("{}", v.field);
+    }
+    Ok(())
+}
+
 pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
     let client = g.client()?;
     match cmd {
@@ -175,26 +210,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        QueryCommand::Beacon { height } => {
-            let v = client.beacon(height).await?;
-            if g.json {
-                print_json(&v);
-            } else {
-                println!(
-                    "beacon of block {} · {} · from {}",
-                    v.height,
-                    v.value,
-                    match v.source.as_str() {
-                        "hash_chain" => "the operator's hash chain, reveal",
-                        "threshold_vrf" => "the validators' threshold VRF, seed",
-                        _ => "the block's hash (no commitment: the proposer could grind it)",
-                    }
-                );
-                if !v.field.is_empty() {
-                    println!("{}", v.field);
-                }
-            }
-        }
+        QueryCommand::Beacon { height } => print_beacon(g, &client, height).await?,
         QueryCommand::Devices => {
             let devices: Vec<Value> = client.list("/v1/devices", "devices").await?;
             let v = serde_json::json!({ "devices": devices });
@@ -227,6 +243,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                     "forfeited",
                     "dust",
                     "expired",
+                    "to_validators",
                     "claimable",
                     "slashed_stake",
                 ] {
@@ -235,6 +252,10 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                 }
                 println!("balanced       {}", v["balanced"]);
             }
+        }
+        QueryCommand::Validators => crate::cmd_stake::query_validators(g).await?,
+        QueryCommand::Delegations { address } => {
+            crate::cmd_stake::query_delegations(g, &address).await?
         }
     }
     Ok(())

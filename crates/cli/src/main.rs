@@ -12,6 +12,7 @@ mod cmd_oracle;
 mod cmd_query;
 mod cmd_sim;
 mod cmd_snapshot;
+mod cmd_stake;
 mod cmd_tx;
 mod devnet;
 mod keyring;
@@ -57,6 +58,15 @@ struct Cli {
     command: Command,
 }
 
+/// `plexus tx`: transfers and staking.
+#[derive(Subcommand)]
+enum TxCommand {
+    #[command(flatten)]
+    Bank(cmd_tx::TxCommand),
+    #[command(flatten)]
+    Staking(cmd_stake::StakeCommand),
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a whole network on this machine: a node with funded demo accounts and a steady
@@ -73,7 +83,7 @@ enum Command {
     Node(cmd_node::NodeCommand),
     /// Sign and send transactions.
     #[command(subcommand)]
-    Tx(cmd_tx::TxCommand),
+    Tx(TxCommand),
     /// Read the chain.
     #[command(subcommand)]
     Query(cmd_query::QueryCommand),
@@ -183,7 +193,8 @@ fn main() -> ExitCode {
             Command::Testnet(args) => devnet::run_testnet(&globals, args).await,
             Command::Keys(cmd) => cmd_keys::run(&globals, cmd),
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
-            Command::Tx(cmd) => cmd_tx::run(&globals, cmd).await,
+            Command::Tx(TxCommand::Bank(cmd)) => cmd_tx::run(&globals, cmd).await,
+            Command::Tx(TxCommand::Staking(cmd)) => cmd_stake::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,

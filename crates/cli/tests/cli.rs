@@ -596,3 +596,77 @@ fn accounts_flooding_the_mempool_with_gapped_and_low_fee_transactions_cannot_kee
     assert!(flooded["flood_committed"].as_u64().unwrap() > 0, "{report}");
     assert!(flooded["flood_refused"].as_u64().unwrap() > 0, "{report}");
 }
+
+#[test]
+fn a_cli_delegator_stakes_with_a_new_validator_and_sees_its_stake_and_unbonding() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob_addr = add_key(&home, "bob");
+    init_test_node(&home, &bob_addr);
+    let node = NodeProcess::start(&home, free_port());
+    let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);
+    let faucet_addr = faucet["address"].as_str().unwrap().to_string();
+    let consensus = plexus_types::SecretKey::from_seed([7; 32]).public_key();
+    let created = node.cli_json(&[
+        "--json",
+        "tx",
+        "create-validator",
+        "--from",
+        "faucet",
+        "--consensus-key",
+        &consensus.to_string(),
+        "--p2p-address",
+        "127.0.0.1:26656",
+        "--self-stake",
+        "200plx",
+    ]);
+    assert_eq!(created["code"], "ok", "{created}");
+    let staked = node.cli_json(&[
+        "--json",
+        "tx",
+        "stake",
+        "--from",
+        "bob",
+        "--validator",
+        &faucet_addr,
+        "--amount",
+        "2plx",
+    ]);
+    assert_eq!(staked["code"], "ok", "{staked}");
+    let unstaked = node.cli_json(&[
+        "--json",
+        "tx",
+        "unstake",
+        "--from",
+        "bob",
+        "--validator",
+        &faucet_addr,
+        "--amount",
+        "0.5plx",
+    ]);
+    assert_eq!(unstaked["code"], "ok", "{unstaked}");
+    let mine = node.cli_json(&["--json", "query", "delegations", "bob"]);
+    assert_eq!(mine["delegations"][0]["stake"], "1500000", "{mine}");
+    assert_eq!(mine["unbondings"][0]["amount"], "500000", "{mine}");
+    let validators = node.cli_json(&["--json", "query", "validators"]);
+    let operators = validators["operators"].as_array().unwrap();
+    assert_eq!(operators.len(), 1, "{validators}");
+    assert_eq!(operators[0]["tokens"], "201500000");
+    // More than bob holds with the validator: refused with its code, named in the error.
+    let out = node.cli(&[
+        "tx",
+        "unstake",
+        "--from",
+        "bob",
+        "--validator",
+        &faucet_addr,
+        "--amount",
+        "5plx",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("insufficient_stake"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -5,9 +5,11 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    AccountView, BeaconView, BlockView, ChainView, DealView, DealsView, DeviceChangesView,
-    DeviceView, DevicesView, EpochView, LeaseView, OrderView, OrdersView, RewardsView,
-    RoundResultView, RoundsView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView,
+    AccountView, BeaconView, BlockView, ChainView, DealView, DealsView, DelegationView,
+    DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochView, LeaseView,
+    OperatorView, OperatorsView, OrderView, OrdersView, RewardsView, RoundResultView, RoundsView,
+    StakingView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView, UnbondingView,
+    UnbondingsView, ValidatorSetView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -169,6 +171,60 @@ impl NodeClient {
             Some(h) => self.get_view(&format!("/v1/beacon?height={h}")).await,
             None => self.get_view("/v1/beacon").await,
         }
+    }
+
+    /// Every validator and oracle operator, in creation order.
+    pub async fn operators(&self) -> Result<Vec<OperatorView>, ClientError> {
+        self.all_pages("/v1/validators", |v: OperatorsView| (v.operators, v.next))
+            .await
+    }
+
+    /// One operator, or `None` if there is none at `address`.
+    pub async fn operator(&self, address: &Address) -> Result<Option<OperatorView>, ClientError> {
+        self.find_view(&format!("/v1/validators/{address}"), "unknown_validator")
+            .await
+    }
+
+    /// The validator set that serves `epoch` (the latest chosen when `None`): the set a
+    /// consensus driver starts that epoch with, and the height it takes effect.
+    pub async fn validator_set(
+        &self,
+        epoch: Option<u64>,
+    ) -> Result<Option<ValidatorSetView>, ClientError> {
+        let path = match epoch {
+            Some(e) => format!("/v1/validators/set?epoch={e}"),
+            None => "/v1/validators/set".to_string(),
+        };
+        self.find_view(&path, "no_set").await
+    }
+
+    /// Every delegation of `delegator`, with what each is worth and its withdrawable rewards.
+    pub async fn delegations_of(
+        &self,
+        delegator: &Address,
+    ) -> Result<Vec<DelegationView>, ClientError> {
+        self.all_pages(
+            &format!("/v1/delegations/{delegator}"),
+            |v: DelegationsView| (v.delegations, v.next),
+        )
+        .await
+    }
+
+    /// Every unbonding of `delegator` not yet paid back.
+    pub async fn unbondings_of(
+        &self,
+        delegator: &Address,
+    ) -> Result<Vec<UnbondingView>, ClientError> {
+        self.all_pages(
+            &format!("/v1/unbondings/{delegator}"),
+            |v: UnbondingsView| (v.unbondings, v.next),
+        )
+        .await
+    }
+
+    /// Staking's books.
+    pub async fn staking(&self) -> Result<StakingView, ClientError> {
+        self.get_view("/v1/staking").await
     }
 
     /// `GET /v1/status` as JSON.

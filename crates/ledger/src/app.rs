@@ -7,7 +7,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{bank, epochs, market, payouts, registry, storage, training};
+use crate::{bank, epochs, market, payouts, registry, staking, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -128,6 +128,15 @@ impl PlexusLedger {
     /// The result of a committed transaction.
     pub fn committed_tx(&self, hash: &Hash) -> Result<Option<CommittedTx>, StoreError> {
         query::committed_tx(&self.store, hash)
+    }
+
+    /// The committed validator set that serves `epoch` (the latest chosen when `None`), with
+    /// the height it takes effect: what a consensus driver starts that epoch with.
+    pub fn validator_set(
+        &self,
+        epoch: Option<u64>,
+    ) -> Result<Option<crate::staking::ValidatorSet>, StoreError> {
+        query::validator_set(&self.store, epoch)
     }
 
     /// The app hash at `height`, if committed.
@@ -306,6 +315,14 @@ impl PlexusLedger {
             Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
             Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
             Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
+            Body::CreateValidator { .. }
+            | Body::EditValidator { .. }
+            | Body::Stake { .. }
+            | Body::Unstake { .. }
+            | Body::Redelegate { .. }
+            | Body::WithdrawStakingRewards { .. }
+            | Body::ReportDoubleSign(_)
+            | Body::Unjail => staking::execute(state, info, height, sender, body),
         }
     }
 
@@ -394,6 +411,7 @@ impl Ledger for PlexusLedger {
             oracles: genesis.oracles.clone(),
             device_classes: genesis.device_classes.clone(),
             beacon: genesis.beacon.clone(),
+            staking: genesis.staking.clone(),
         };
         let mut changes = ChangeSet::new();
         if let Some(BeaconCommitment::HashChain { commitment, .. }) = &genesis.beacon {
@@ -419,6 +437,10 @@ impl Ledger for PlexusLedger {
             };
             changes.insert(state_key::account(&acct.address), Some(a.encode()));
         }
+        let empty = self.store.snapshot()?;
+        let mut state = StateOverlay::new(&empty);
+        staking::init_genesis(&mut state, genesis, &info)?;
+        changes.extend(state.into_changes());
         let staged = self.store.stage(0, &changes)?;
         let root = staged.root;
         self.store.commit(staged, &[])?;

@@ -113,6 +113,31 @@ pub enum TxCode {
     TooManyBids,
     /// Nothing has been released to the lease's provider that it has not already withdrawn.
     NothingToWithdraw,
+    /// No validator or oracle operator at that address, or none signs with that consensus key.
+    UnknownValidator,
+    /// The signer already operates a validator or oracle, or the consensus key is taken.
+    ValidatorExists,
+    /// The validator is jailed: it takes no new stake until it is unjailed.
+    ValidatorJailed,
+    /// The delegation is worth less than the amount asked of it.
+    InsufficientStake,
+    /// A commission change larger than the chain's step, or a second change in one epoch.
+    CommissionTooFast,
+    /// The stake arrived by redelegation and may not move again before its unbonding period ends.
+    RedelegationLocked,
+    /// The operator has had as many redelegations out of it this epoch as an epoch takes.
+    TooManyRedelegations,
+    /// As many validators hold stake as the chain keeps candidates for its set.
+    TooManyValidators,
+    /// The evidence does not show a double sign: different views, the same payload, or a signature
+    /// the consensus key did not make.
+    BadEvidence,
+    /// The fault is older than the unbonding period: the stake it could slash may be gone.
+    EvidenceTooOld,
+    /// The validator is not jailed.
+    NotJailed,
+    /// The validator's jail period has not passed.
+    StillJailed,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -179,6 +204,18 @@ impl TxCode {
             TxCode::ProviderBanned => "provider_banned",
             TxCode::TooManyBids => "too_many_bids",
             TxCode::NothingToWithdraw => "nothing_to_withdraw",
+            TxCode::UnknownValidator => "unknown_validator",
+            TxCode::ValidatorExists => "validator_exists",
+            TxCode::ValidatorJailed => "validator_jailed",
+            TxCode::InsufficientStake => "insufficient_stake",
+            TxCode::CommissionTooFast => "commission_too_fast",
+            TxCode::RedelegationLocked => "redelegation_locked",
+            TxCode::TooManyRedelegations => "too_many_redelegations",
+            TxCode::TooManyValidators => "too_many_validators",
+            TxCode::BadEvidence => "bad_evidence",
+            TxCode::EvidenceTooOld => "evidence_too_old",
+            TxCode::NotJailed => "not_jailed",
+            TxCode::StillJailed => "still_jailed",
             TxCode::Internal => "internal",
         }
     }

@@ -1,12 +1,14 @@
 //! The end of every block, in order: the epochs' hook (an epoch that ends mints its emission
-//! into pools), then, for an epoch that ended, the settlement of pools whose claim window
-//! closed; then a bounded batch of the storage deals of ended epochs; then the market's hook,
-//! which draws from the block's beacon.
+//! into pools and the validators' share), then, for an epoch that ended, the settlement of
+//! pools whose claim window closed and staking's epoch end (rewards split over the epoch's
+//! validators, the next set chosen); then a bounded batch of the storage deals of ended
+//! epochs; then a bounded batch of matured unbondings; then the market's hook, which draws
+//! from the block's beacon.
 
 use crate::beacon::Beacon;
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
-use crate::{epochs, market, storage};
+use crate::{epochs, market, staking, storage};
 use plexus_store::StoreError;
 
 pub(crate) fn end_block(
@@ -15,11 +17,18 @@ pub(crate) fn end_block(
     beacon: &Beacon,
 ) -> Result<(), StoreError> {
     let height = beacon.height;
-    if let Some(ended) = epochs::end_block(state, info, height)? {
+    let validator_bps = if epochs::ends_epoch(info, height) {
+        staking::emission_share_bps(state, info, height)?
+    } else {
+        0
+    };
+    if let Some((ended, to_validators)) = epochs::end_block(state, info, height, validator_bps)? {
         storage::epoch_ended(state, ended)?;
         epochs::settle_expired(state, info, ended)?;
+        staking::epoch_ended(state, info, ended, height, to_validators)?;
     }
     storage::settle(state, info)?;
+    staking::end_block(state, height)?;
     state.keep();
     market::end_block(state, beacon)
 }

@@ -92,6 +92,72 @@ impl Default for RewardParams {
     }
 }
 
+/// Most validators kept as candidates for the set; a validator beyond it cannot bond.
+pub const MAX_VALIDATOR_CANDIDATES: u32 = 256;
+
+/// Staking: unbonding, the validator set, commissions, rewards and slashing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StakingParams {
+    /// Blocks an unstake waits, after the end of the epoch it began in, before it is paid
+    /// back; it stays slashable until then. Evidence of a fault older than this is refused.
+    pub unbonding_blocks: u64,
+    /// Most validators in the set of an epoch.
+    pub max_validators: u32,
+    /// Least bonded stake a validator needs to be in the set.
+    pub min_validator_stake: Amount,
+    /// Most a validator's commission may move in one change, at most one change per epoch.
+    pub max_commission_step_bps: u32,
+    /// Share of each epoch's emission paid to the validators of the set, before the resource
+    /// pools are split (nothing is taken while the set is empty).
+    pub validator_emission_bps: u32,
+    /// Share of a double signer's bonded and unbonding stake that is slashed.
+    pub double_sign_slash_bps: u32,
+    /// Share of a slash paid to whoever reported the evidence.
+    pub reporter_reward_bps: u32,
+    /// Blocks a slashed validator stays jailed before it may ask to rejoin.
+    pub jail_blocks: u64,
+}
+
+impl Default for StakingParams {
+    fn default() -> Self {
+        StakingParams {
+            unbonding_blocks: 1_800,
+            max_validators: 100,
+            min_validator_stake: Amount::plx(100),
+            max_commission_step_bps: 100,
+            validator_emission_bps: 500,
+            double_sign_slash_bps: 500,
+            reporter_reward_bps: 100,
+            jail_blocks: 600,
+        }
+    }
+}
+
+impl StakingParams {
+    fn validate(&self) -> Result<(), GenesisError> {
+        let bad = |what: &str| Err(GenesisError::BadStaking(what.into()));
+        if self.unbonding_blocks == 0 || self.max_validators == 0 {
+            return bad("unbonding_blocks and max_validators must be positive");
+        }
+        if self.max_validators > MAX_VALIDATOR_CANDIDATES {
+            return bad("max_validators is above the number of validator candidates kept");
+        }
+        let bps = [
+            self.max_commission_step_bps,
+            self.validator_emission_bps,
+            self.double_sign_slash_bps,
+        ];
+        if bps.iter().any(|b| *b > 10_000) {
+            return bad("a share in basis points is above 10 000");
+        }
+        if self.reporter_reward_bps > 1_000 {
+            return bad("reporter_reward_bps is above 1 000 (a tenth of the slash)");
+        }
+        Ok(())
+    }
+}
+
 /// The oracles that may submit reward manifests, and how many must agree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct OracleSet {
@@ -99,14 +165,29 @@ pub struct OracleSet {
     pub threshold: u32,
 }
 
-/// A validator of a multi-validator chain: its consensus key (Ed25519, hex, separate from any
-/// account key), its stake, which weighs nothing yet beyond membership, and where its peers
-/// reach it.
+/// A validator of a multi-validator chain: its consensus key (Ed25519, hex), its stake, and
+/// where its peers reach it. At genesis the stake is minted as the validator's self-bond (it
+/// counts in the supply) and the validator is bonded; its operator account is the address of
+/// its consensus key, which withdraws its rewards and unstakes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisValidator {
     pub consensus_key: String,
     pub stake: Amount,
     pub p2p_address: String,
+}
+
+impl GenesisValidator {
+    /// The consensus key, if it is 32 bytes of hex that make an Ed25519 public key.
+    pub fn consensus_public_key(&self) -> Option<plexus_types::PublicKey> {
+        let bytes = hex::decode(&self.consensus_key).ok()?;
+        plexus_types::PublicKey::from_slice(&bytes).ok()
+    }
+
+    /// The account that operates it: the address of its consensus key.
+    pub fn operator(&self) -> Option<Address> {
+        self.consensus_public_key()
+            .map(|k| Address::from_public_key(&k))
+    }
 }
 
 /// The device classes a new chain starts with.
@@ -159,6 +240,8 @@ pub struct Genesis {
     /// could grind; only chains made before the beacon existed have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<crate::beacon::BeaconCommitment>,
+    #[serde(default)]
+    pub staking: StakingParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +266,8 @@ pub enum GenesisError {
     BadValidators(String),
     #[error("invalid beacon commitment: {0}")]
     BadBeacon(String),
+    #[error("invalid staking parameters: {0}")]
+    BadStaking(String),
     #[error("invalid device class {0:?}")]
     BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
@@ -206,10 +291,12 @@ impl Genesis {
             device_classes: default_device_classes(),
             validators: Vec::new(),
             beacon: None,
+            staking: StakingParams::default(),
         }
     }
 
-    /// Checks genesis before anything is written. Returns the total supply.
+    /// Checks genesis before anything is written. Returns the total supply: the opening
+    /// balances and the validators' self-bonds.
     pub fn validate(&self) -> Result<Amount, GenesisError> {
         let id_ok = !self.chain_id.is_empty()
             && self.chain_id.len() <= plexus_types::tx::MAX_CHAIN_ID_LEN
@@ -259,6 +346,12 @@ impl Genesis {
                     v.consensus_key
                 )));
             }
+            if v.consensus_public_key().is_none() {
+                return Err(GenesisError::BadValidators(format!(
+                    "consensus key {} is not an Ed25519 public key",
+                    v.consensus_key
+                )));
+            }
             if v.stake == Amount::ZERO {
                 return Err(GenesisError::BadValidators(format!(
                     "validator {} has no stake",
@@ -267,6 +360,13 @@ impl Genesis {
             }
         }
         self.validate_beacon()?;
+        self.staking.validate()?;
+        if self.validators.len() > MAX_VALIDATOR_CANDIDATES as usize {
+            return Err(GenesisError::BadValidators(format!(
+                "more than {} validators",
+                MAX_VALIDATOR_CANDIDATES
+            )));
+        }
         let oracle_count = self.oracles.members.len() as u32;
         let distinct: std::collections::BTreeSet<_> = self.oracles.members.iter().collect();
         if distinct.len() as u32 != oracle_count {
@@ -301,6 +401,11 @@ impl Genesis {
                 .checked_add(acct.balance)
                 .ok_or(GenesisError::SupplyOverflow)?;
         }
+        for v in &self.validators {
+            supply = supply
+                .checked_add(v.stake)
+                .ok_or(GenesisError::SupplyOverflow)?;
+        }
         Ok(supply)
     }
 }
@@ -319,6 +424,8 @@ pub struct ChainInfo {
     pub device_classes: Vec<DeviceClass>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<crate::beacon::BeaconCommitment>,
+    #[serde(default)]
+    pub staking: StakingParams,
 }
 
 impl ChainInfo {

@@ -38,6 +38,11 @@ impl IdList {
         Ok(())
     }
 
+    /// The id in `slot` (below [`IdList::len`], not taken).
+    pub(crate) fn at(&self, state: &StateOverlay<'_>, slot: u64) -> Result<u64, StoreError> {
+        read_id(state.get(&slot_key(&self.0, slot))?, "a list")
+    }
+
     /// How many ids were pushed (slots taken stay counted).
     pub(crate) fn len(&self, state: &StateOverlay<'_>) -> Result<u64, StoreError> {
         state.get_u64(&count_key(&self.0))
@@ -86,6 +91,10 @@ impl IdSet {
 
     pub(crate) fn len(&self, state: &StateOverlay<'_>) -> Result<u64, StoreError> {
         state.get_u64(&count_key(&self.0))
+    }
+
+    pub(crate) fn contains(&self, state: &StateOverlay<'_>, id: u64) -> Result<bool, StoreError> {
+        Ok(state.get(&pos_key(&self.0, id))?.is_some())
     }
 
     /// The id in `slot` (below [`IdSet::len`]).

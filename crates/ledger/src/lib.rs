@@ -10,7 +10,8 @@
 //! fails the first two is a no-op that charges nothing (its signer cannot be charged safely);
 //! one that fails in execution pays its fee and changes nothing else. Neither rejects a block.
 //!
-//! Each component (`bank`, `registry`, `epochs`, `payouts`, `storage`, `training`, `market`)
+//! Each component (`bank`, `registry`, `epochs`, `payouts`, `storage`, `training`, `market`,
+//! `staking`)
 //! is a folder holding its actions, its end-of-block work, its state keys and its queries;
 //! `state_key` and `query` re-export the components' keys and reads under one name each.
 
@@ -29,6 +30,7 @@ pub mod payouts;
 pub mod query;
 pub mod registry;
 mod sigcache;
+pub mod staking;
 pub mod state_key;
 pub mod storage;
 mod stored;
@@ -41,7 +43,7 @@ pub use check::{TxChecker, TxMeta};
 pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 pub use genesis::{
     default_device_classes, ChainInfo, DeviceClass, Genesis, GenesisAccount, GenesisError,
-    GenesisValidator, OracleSet, Params, ResourceClass, RewardParams,
+    GenesisValidator, OracleSet, Params, ResourceClass, RewardParams, StakingParams,
 };
 
 use plexus_store::StoreError;

@@ -13,6 +13,7 @@ pub use crate::epochs::query::*;
 pub use crate::market::query::*;
 pub use crate::payouts::query::*;
 pub use crate::registry::query::*;
+pub use crate::staking::query::*;
 pub use crate::storage::query::*;
 pub use crate::training::query::*;
 

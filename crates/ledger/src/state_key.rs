@@ -9,6 +9,7 @@ pub use crate::epochs::state_key::*;
 pub use crate::market::state_key::*;
 pub use crate::payouts::state_key::*;
 pub use crate::registry::state_key::*;
+pub use crate::staking::state_key::*;
 pub use crate::storage::state_key::*;
 pub use crate::training::state_key::*;
 

@@ -2,8 +2,9 @@
 //! writes it back unchanged, and the client's sender gets a transaction committed.
 
 use plexus_client::views::{
-    AccountView, BeaconView, BlockView, ChainView, DealsView, DevicesView, OrdersView, RewardsView,
-    StatusView, TasksView, TxStatusView,
+    AccountView, BeaconView, BlockView, ChainView, DealsView, DelegationsView, DevicesView,
+    OperatorsView, OrdersView, RewardsView, StakingView, StatusView, TasksView, TxStatusView,
+    UnbondingsView, ValidatorSetView,
 };
 use plexus_client::{NodeApi, NodeClient, TxSender};
 use plexus_ledger::Params;
@@ -60,7 +61,33 @@ async fn every_view_writes_back_the_json_the_node_answered() {
         1
     );
 
+    // Alice runs a validator and starts unbonding part of its stake, so that the staking
+    // views have records to show.
+    let consensus = SecretKey::from_seed([2; 32]);
+    let create = Body::CreateValidator {
+        consensus_key: consensus.public_key(),
+        commission_bps: 500,
+        p2p_address: "127.0.0.1:26656".into(),
+        self_stake: Amount::plx(200),
+    };
+    sender.send_ok(create).await.unwrap();
     let who = Address::from_public_key(&alice.public_key());
+    let unstake = Body::Unstake {
+        validator: who,
+        amount: Amount::plx(1),
+    };
+    sender.send_ok(unstake).await.unwrap();
+    let node_client = NodeClient::new(&base).unwrap();
+    assert_eq!(
+        node_client.delegations_of(&who).await.unwrap()[0].stake,
+        Amount::plx(199)
+    );
+    assert_eq!(
+        node_client.unbondings_of(&who).await.unwrap()[0].amount,
+        Amount::plx(1)
+    );
+    let operator = node_client.operator(&who).await.unwrap().unwrap();
+    assert_eq!(operator.commission_bps, 500);
     let hash = committed.hash;
     round_trip::<StatusView>("/v1/status", get(&base, "/v1/status").await);
     round_trip::<ChainView>("/v1/chain", get(&base, "/v1/chain").await);
@@ -76,5 +103,16 @@ async fn every_view_writes_back_the_json_the_node_answered() {
     round_trip::<TasksView>("/v1/learn/tasks", get(&base, "/v1/learn/tasks").await);
     round_trip::<OrdersView>("/v1/market/orders", get(&base, "/v1/market/orders").await);
     round_trip::<RewardsView>("/v1/rewards", get(&base, "/v1/rewards").await);
+    round_trip::<StakingView>("/v1/staking", get(&base, "/v1/staking").await);
+    round_trip::<OperatorsView>("/v1/validators", get(&base, "/v1/validators").await);
+    round_trip::<ValidatorSetView>("/v1/validators/set", get(&base, "/v1/validators/set").await);
+    round_trip::<DelegationsView>(
+        "/v1/delegations",
+        get(&base, &format!("/v1/delegations/{who}")).await,
+    );
+    round_trip::<UnbondingsView>(
+        "/v1/unbondings",
+        get(&base, &format!("/v1/unbondings/{who}")).await,
+    );
     node.shutdown().await.unwrap();
 }

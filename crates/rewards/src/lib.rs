@@ -35,6 +35,7 @@ pub use bench::{bench_scoring, BenchReport};
 pub use error::RewardsError;
 pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};
 pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf};
+pub use muldiv::mul_div_floor;
 pub use payout::{payout, split_pool, PoolSplit};
 pub use resource::ResourceClass;
 pub use scoring::{

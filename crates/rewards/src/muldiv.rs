@@ -21,7 +21,7 @@ fn mul_wide(a: u128, b: u128) -> (u128, u128) {
 
 /// floor(a × b / d); `None` when `d` is zero or the quotient needs more than 128 bits (never
 /// the case when `b ≤ d`, since then the quotient is at most `a`).
-pub(crate) fn mul_div_floor(a: u128, b: u128, d: u128) -> Option<u128> {
+pub fn mul_div_floor(a: u128, b: u128, d: u128) -> Option<u128> {
     if d == 0 {
         return None;
     }

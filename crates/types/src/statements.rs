@@ -118,6 +118,42 @@ pub fn speed_test(
     m
 }
 
+/// The namespace the Commonware driver's consensus votes are signed under.
+pub const CONSENSUS_NAMESPACE: &[u8] = b"_PLEXUS_CONSENSUS";
+
+/// What a validator's consensus key signs when it votes, byte for byte as Commonware's simplex
+/// ed25519 scheme signs it: the namespace with its suffix (`_NOTARIZE` or `_FINALIZE`),
+/// prefixed by its length as a varint, then the proposal: epoch, view and parent view as
+/// varints, then the payload digest. Two such votes by one key in one round for different
+/// proposals are a double sign, which anyone can check from the two signatures alone.
+pub fn consensus_vote(
+    finalize: bool,
+    epoch: u64,
+    view: u64,
+    parent: u64,
+    payload: &Hash,
+) -> Vec<u8> {
+    let suffix: &[u8] = if finalize { b"_FINALIZE" } else { b"_NOTARIZE" };
+    let namespace = [CONSENSUS_NAMESPACE, suffix].concat();
+    let mut m = Vec::with_capacity(namespace.len() + 64);
+    push_varint(&mut m, namespace.len() as u64);
+    m.extend_from_slice(&namespace);
+    push_varint(&mut m, epoch);
+    push_varint(&mut m, view);
+    push_varint(&mut m, parent);
+    m.extend_from_slice(&payload.0);
+    m
+}
+
+/// LEB128: seven bits a byte, low bits first, the high bit set on every byte but the last.
+fn push_varint(m: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        m.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    m.push(v as u8);
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

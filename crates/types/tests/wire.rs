@@ -210,6 +210,72 @@ fn samples() -> Vec<(&'static str, Body)> {
         ("withdraw_lease", Body::WithdrawLease { lease: 13 }),
         ("close_lease", Body::CloseLease { lease: 13 }),
         ("close_order", Body::CloseOrder { order: 11 }),
+        (
+            "create_validator",
+            Body::CreateValidator {
+                consensus_key: device,
+                commission_bps: 500,
+                p2p_address: "127.0.0.1:26656".into(),
+                self_stake: Amount(1_000_000),
+            },
+        ),
+        (
+            "edit_validator",
+            Body::EditValidator {
+                commission_bps: 700,
+            },
+        ),
+        (
+            "stake",
+            Body::Stake {
+                validator: Address([0x0a; 20]),
+                amount: Amount(42),
+            },
+        ),
+        (
+            "unstake",
+            Body::Unstake {
+                validator: Address([0x0a; 20]),
+                amount: Amount(41),
+            },
+        ),
+        (
+            "redelegate",
+            Body::Redelegate {
+                from: Address([0x0a; 20]),
+                to: Address([0x0b; 20]),
+                amount: Amount(40),
+            },
+        ),
+        (
+            "withdraw_staking_rewards",
+            Body::WithdrawStakingRewards {
+                validator: Address([0x0a; 20]),
+            },
+        ),
+        (
+            "report_double_sign",
+            Body::ReportDoubleSign(DoubleSignEvidence {
+                consensus_key: device,
+                first: ConsensusVote {
+                    finalize: false,
+                    epoch: 2,
+                    view: 77,
+                    parent: 76,
+                    payload: Hash([0x31; 32]),
+                    signature,
+                },
+                second: ConsensusVote {
+                    finalize: true,
+                    epoch: 2,
+                    view: 77,
+                    parent: 75,
+                    payload: Hash([0x32; 32]),
+                    signature,
+                },
+            }),
+        ),
+        ("unjail", Body::Unjail),
     ]
 }
 
@@ -247,6 +313,14 @@ const PINNED: &[(&str, &str)] = &[
     ("withdraw_lease", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030e20102080d1240f6050b9c72ff0f5c0c5c384ee4819a543c5153ebd7866b975e12edfc620bcf407175de1b8e536a9dbcc00bbb655ac81b2b08cfea8485a35e4639c03207bbdf00"),
     ("close_lease", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030ea0102080d124068a2acbe7b43e42e98bd84e509cff25111a482360d5bece986ae7e36af0892ca5e278097289e61a994deb5d4df90d60a8bc83b45dee8802c1400ccc48b185803"),
     ("close_order", "0a3c0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030f20102080b12404f735d84b8e178279b7236fd7ccd11459868d5e6e6cf094ba6ef64d44212c244cac4cd426f177028c30b6b45c34a219a18f6ecb93e372c940bdfaf5ad9893206"),
+    ("create_validator", "0a790a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1181122043130303082023f0a20ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c10f4031a0f3132372e302e302e313a32363635362207313030303030301240f779665b6362e49bb7609f33068a8e37b911408f8924fa7439a3948a6b21df35f5b63889ac6400260304bcbb64305b6f73e6c2f192dceded2af2acad57cca500"),
+    ("edit_validator", "0a3d0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d118112204313030308a020308bc051240ca9b34ca13004dfea3053c21e2c2c6418881af84db290ab670973e914136724d9a564e226272c83f388ffcb88a382f2352596764796baa149c58a4d694914f07"),
+    ("stake", "0a540a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1181122043130303092021a0a140a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a120234321240d6f217982dea3e0ffcb67a8f5c9db93b9ddeecd8daa5fd2322b08f384ebf4e976a2e55f23c761708dd6d2747efee20ffd045dde6038efbf40ab0368894e6450b"),
+    ("unstake", "0a540a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d118112204313030309a021a0a140a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a1202343112409d47037edc746c1c19a0fd042eef4f90a46ac948a91c4f9272f62e049e7ed763029c8d1a4e1465963e43fb4cffb20eda84bcf2add2eebb4e2acf773a505b8509"),
+    ("redelegate", "0a6a0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030a202300a140a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a12140b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b1a02343012406c3199e15b7cb0f22d1f7fbdf6aa9d9ea02472b757911bcf8838dcf9a483ecb7d0940cf4a2d40dedebad40d25bb27d43e1dd83e2f366883f993aada3e178810c"),
+    ("withdraw_staking_rewards", "0a500a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030aa02160a140a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a1240a22907092cad61cb636553af410d150840daa088ebbc35e1492c6133a1370988f1bf6f5761bb79b69389e767843b3b894309148593f3327930964b2560754c01"),
+    ("report_double_sign", "0ab7020a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030b202fc010a20ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c126a1002184d204c2a2031313131313131313131313131313131313131313131313131313131313131313240d8b765024ad9d8bd28226ce3ea244940d4ad43102d101d4374071598db06f570c82c854b35f363f53dfb48d2f80a14d6ca5859d729440e0786448db12e1d130e1a6c08011002184d204b2a2032323232323232323232323232323232323232323232323232323232323232323240d8b765024ad9d8bd28226ce3ea244940d4ad43102d101d4374071598db06f570c82c854b35f363f53dfb48d2f80a14d6ca5859d729440e0786448db12e1d130e1240e8051d4133270c080db75a564520296002d227d9498f0d37bdb171b58fcefaf5711ea626936bf8052096551889fd6bdb172c56feabbce55cca33dbe17fdab306"),
+    ("unjail", "0a3a0a0b706c657875732d776972651220ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d11811220431303030ba02001240ea2356dc885d94826752ced234ae37e92f490fdec8620a4890783bd9dff54dc89b54b107dd1581fc961b424223c5bf8c620be297b8fd0b01ee9c180d1ce7530a"),
 ];
 
 #[test]
@@ -275,10 +349,18 @@ fn every_body_variant_has_a_sample() {
             | Body::SubmitJobResult(_)
             | Body::WithdrawLease { .. }
             | Body::CloseLease { .. }
-            | Body::CloseOrder { .. } => {}
+            | Body::CloseOrder { .. }
+            | Body::CreateValidator { .. }
+            | Body::EditValidator { .. }
+            | Body::Stake { .. }
+            | Body::Unstake { .. }
+            | Body::Redelegate { .. }
+            | Body::WithdrawStakingRewards { .. }
+            | Body::ReportDoubleSign(_)
+            | Body::Unjail => {}
         }
     }
-    assert_eq!(samples().len(), 22);
+    assert_eq!(samples().len(), 30);
 }
 
 #[test]

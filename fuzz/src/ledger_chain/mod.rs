@@ -125,6 +125,7 @@ pub fn genesis() -> Genesis {
         device_classes: default_device_classes(),
         beacon: None,
         validators: Vec::new(),
+        staking: Default::default(),
         accounts,
     }
 }

@@ -71,6 +71,8 @@ pub struct ChainView {
     /// could grind).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<BeaconCommitmentView>,
+    #[serde(default)]
+    pub staking: crate::views::StakingParamsView,
 }
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its

@@ -12,6 +12,7 @@ mod registry;
 mod rewards;
 #[cfg(feature = "openapi")]
 pub mod schema;
+mod staking;
 mod storage;
 mod training;
 
@@ -26,6 +27,10 @@ pub use market::{
 pub use node::{AccountView, BeaconView, BlockView, StatusView, SubmittedView, TxStatusView};
 pub use registry::{DeviceChangesView, DeviceStatusView, DeviceView, DevicesView};
 pub use rewards::{EpochView, PoolView, RewardsView};
+pub use staking::{
+    DelegationView, DelegationsView, OperatorKindView, OperatorView, OperatorsView, SetMemberView,
+    StakingParamsView, StakingView, UnbondingView, UnbondingsView, ValidatorSetView,
+};
 pub use storage::{
     AssignedReplicaView, DealStatusView, DealView, DealsView, FailedReplicaView, HandoverView,
 };

@@ -46,7 +46,7 @@ impl EpochView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RewardsView {
     pub last_ended_epoch: u64,
-    /// Whether `minted = paid + forfeited + dust + expired + claimable`.
+    /// Whether `minted = paid + forfeited + dust + expired + to_validators + claimable`.
     pub balanced: bool,
     #[serde(flatten)]
     pub rest: Map<String, Value>,

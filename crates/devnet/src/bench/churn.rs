@@ -152,6 +152,7 @@ impl Churn {
             device_classes: plexus_ledger::default_device_classes(),
             validators: Vec::new(),
             beacon: None,
+            staking: Default::default(),
             accounts,
         };
         let dir = tempfile::tempdir()?;

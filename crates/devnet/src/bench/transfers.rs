@@ -22,6 +22,7 @@ pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genes
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
         beacon: None,
+        staking: Default::default(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

@@ -86,8 +86,17 @@ pub mod module_account {
         Address::module("market_escrow")
     }
 
+    /// Stake bonded to validators and oracles, and stake unbonding from them.
+    pub fn staking() -> Address {
+        Address::module("staking")
+    }
+    /// Validators' and delegators' staking rewards and commissions not yet withdrawn.
+    pub fn staking_rewards() -> Address {
+        Address::module("staking_rewards")
+    }
+
     /// Every module account.
-    pub fn all() -> [Address; 9] {
+    pub fn all() -> [Address; 11] {
         [
             fee_pool(),
             stake(),
@@ -98,6 +107,8 @@ pub mod module_account {
             storage_escrow(),
             training_escrow(),
             market_escrow(),
+            staking(),
+            staking_rewards(),
         ]
     }
 

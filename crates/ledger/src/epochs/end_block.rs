@@ -15,22 +15,36 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("reward accounting: {what}"))
 }
 
-/// The end-of-block hook: ends an epoch when `height` closes one, minting its emission into
-/// pools. Returns the epoch that ended, if one did.
+/// Whether `height` ends an epoch.
+pub(crate) fn ends_epoch(info: &ChainInfo, height: u64) -> bool {
+    height > 0 && height.is_multiple_of(info.rewards.epoch_blocks)
+}
+
+/// The end-of-block hook: ends an epoch when `height` closes one, minting its emission; of it,
+/// `validator_bps` goes to the staking rewards account and the rest into pools. Returns the
+/// epoch that ended, if one did, and what went to validators.
 pub(crate) fn end_block(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
     height: u64,
-) -> Result<Option<u64>, StoreError> {
+    validator_bps: u32,
+) -> Result<Option<(u64, Amount)>, StoreError> {
     let params = &info.rewards;
-    if height == 0 || !height.is_multiple_of(params.epoch_blocks) {
+    if !ends_epoch(info, height) {
         return Ok(None);
     }
     let epoch = height / params.epoch_blocks;
     let minted = emission(params, epoch);
-    let (pools, split_dust) = split_emission(params, minted);
+    let to_validators = Amount(mul_div(minted.0, validator_bps.min(10_000) as u128, 10_000));
+    let pooled = minted
+        .checked_sub(to_validators)
+        .ok_or_else(|| corrupt("validators' share above the emission"))?;
+    let (pools, split_dust) = split_emission(params, pooled);
     let rewards = module_account::rewards();
     state.mint(&rewards, minted)?;
+    if !state.move_funds(&rewards, &module_account::staking_rewards(), to_validators)? {
+        return Err(corrupt("cannot move the validators' share"));
+    }
     if !state.move_funds(&rewards, &module_account::dust(), split_dust)? {
         return Err(corrupt("cannot move split dust"));
     }
@@ -56,6 +70,7 @@ pub(crate) fn end_block(
             start_height: height - params.epoch_blocks + 1,
             end_height: height,
             emission: minted,
+            to_validators,
             pools,
             split_dust,
         },
@@ -70,9 +85,13 @@ pub(crate) fn end_block(
         .dust
         .checked_add(split_dust)
         .ok_or_else(|| corrupt("dust overflows"))?;
+    t.to_validators = t
+        .to_validators
+        .checked_add(to_validators)
+        .ok_or_else(|| corrupt("validators' share overflows"))?;
     save_totals(state, &t);
     state.keep();
-    Ok(Some(epoch))
+    Ok(Some((epoch, to_validators)))
 }
 
 /// Settles the pools whose claim window closes with `ended`.

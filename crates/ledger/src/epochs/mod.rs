@@ -2,8 +2,9 @@
 //!
 //! An epoch is `epoch_blocks` blocks; epoch `e` ends with block `e × epoch_blocks`. At its end
 //! the ledger mints the epoch's emission (halving every `halving_epochs` epochs) into the
-//! rewards account and splits it into one pool per resource class by the genesis weights; the
-//! rounding remainder of the split goes to the dust account. Nothing is minted anywhere else.
+//! rewards account; while the epoch's validator set is not empty, `validator_emission_bps` of
+//! it goes to the staking rewards account, and the rest splits into one pool per resource
+//! class by the genesis weights; the rounding remainder of the split goes to the dust account. Nothing is minted anywhere else.
 //! `claim_epochs` epochs later the epoch's pools are settled: what was not claimed moves to
 //! the unclaimed account, and the rounding remainder of the payouts to the dust account.
 
@@ -11,7 +12,7 @@ mod end_block;
 pub mod query;
 pub mod state_key;
 
-pub(crate) use end_block::{end_block, settle_expired};
+pub(crate) use end_block::{end_block, ends_epoch, settle_expired};
 
 use crate::genesis::{ResourceClass, RewardParams};
 use crate::overlay::StateOverlay;
@@ -27,6 +28,9 @@ pub struct EpochRecord {
     pub start_height: u64,
     pub end_height: u64,
     pub emission: Amount,
+    /// Of the emission, what went to the validators' staking rewards.
+    #[serde(default)]
+    pub to_validators: Amount,
     pub pools: BTreeMap<ResourceClass, Amount>,
     /// Remainder of splitting the emission into pools.
     pub split_dust: Amount,
@@ -67,7 +71,8 @@ pub struct RewardPool {
 }
 
 /// Running totals of every reward token, in uplx. `minted` always equals
-/// `paid + forfeited + dust + expired + claimable` where `claimable` is the rewards account.
+/// `paid + forfeited + dust + expired + to_validators + claimable` where `claimable` is the
+/// rewards account.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RewardTotals {
     pub minted: Amount,
@@ -79,6 +84,9 @@ pub struct RewardTotals {
     pub expired: Amount,
     /// Stake taken from devices caught in a fraud.
     pub slashed_stake: Amount,
+    /// Emission moved to the validators' staking rewards.
+    #[serde(default)]
+    pub to_validators: Amount,
 }
 
 /// Emission rule: `initial_epoch_emission` halved once per `halving_epochs` epochs elapsed.

@@ -38,7 +38,7 @@ pub fn reward_totals(store: &Store) -> Result<RewardAccounting, StoreError> {
 }
 
 /// Reward totals and the claimable balance: `minted = paid + forfeited + dust + expired +
-/// claimable`, exactly.
+/// to_validators + claimable`, exactly.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RewardAccounting {
     #[serde(flatten)]
@@ -50,9 +50,16 @@ impl RewardAccounting {
     /// Whether every minted unit is accounted for.
     pub fn balances(&self) -> bool {
         let t = &self.totals;
-        [t.paid, t.forfeited, t.dust, t.expired, self.claimable]
-            .iter()
-            .try_fold(0u128, |acc, a| acc.checked_add(a.0))
+        [
+            t.paid,
+            t.forfeited,
+            t.dust,
+            t.expired,
+            t.to_validators,
+            self.claimable,
+        ]
+        .iter()
+        .try_fold(0u128, |acc, a| acc.checked_add(a.0))
             == Some(t.minted.0)
     }
 }

@@ -63,6 +63,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
         beacon: None,
+        staking: Default::default(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

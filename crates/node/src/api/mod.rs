@@ -14,6 +14,7 @@ mod node;
 mod openapi;
 mod registry;
 mod rewards;
+mod staking;
 mod storage;
 mod training;
 mod txs;
@@ -121,6 +122,12 @@ pub(crate) fn routes() -> Vec<Route> {
             "/v1/market/providers/{address}",
             market::market_provider,
         ),
+        at(M::GET, "/v1/staking", staking::staking_totals),
+        at(M::GET, "/v1/validators", staking::validators),
+        at(M::GET, "/v1/validators/set", staking::validator_set),
+        at(M::GET, "/v1/validators/{address}", staking::validator),
+        at(M::GET, "/v1/delegations/{address}", staking::delegations),
+        at(M::GET, "/v1/unbondings/{address}", staking::unbondings),
     ]
 }
 

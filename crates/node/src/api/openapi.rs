@@ -44,6 +44,12 @@ use utoipa::{OpenApi, ToSchema};
         super::market::market_order,
         super::market::market_lease,
         super::market::market_provider,
+        super::staking::staking_totals,
+        super::staking::validators,
+        super::staking::validator_set,
+        super::staking::validator,
+        super::staking::delegations,
+        super::staking::unbondings,
         blobs_list,
         blob_status,
         blob_proof,
@@ -325,8 +331,14 @@ mod tests {
             [
                 &("get".to_string(), "/v1/beacon".to_string()),
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
+                &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
-                &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string())
+                &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string()),
+                &("get".to_string(), "/v1/staking".to_string()),
+                &("get".to_string(), "/v1/unbondings/{address}".to_string()),
+                &("get".to_string(), "/v1/validators".to_string()),
+                &("get".to_string(), "/v1/validators/set".to_string()),
+                &("get".to_string(), "/v1/validators/{address}".to_string()),
             ]
         );
     }

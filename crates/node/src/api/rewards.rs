@@ -54,7 +54,7 @@ pub(super) async fn epoch(
     get,
     path = "/v1/rewards",
     tag = "rewards",
-    summary = "Reward accounting: minted = paid + forfeited + dust + expired + claimable",
+    summary = "Reward accounting: minted = paid + forfeited + dust + expired + to_validators + claimable",
     responses((status = 200, description = "OK", body = RewardsView))
 )]
 /// GET /v1/rewards: minted, paid, forfeited, dust, expired and claimable rewards.

@@ -58,6 +58,7 @@ async fn start_node(
         device_classes: plexus_ledger::default_device_classes(),
         validators: Vec::new(),
         beacon: None,
+        staking: Default::default(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),

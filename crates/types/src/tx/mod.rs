@@ -6,7 +6,7 @@
 //! field; `SignedTx::decode` never panics on any input.
 //!
 //! Each component's actions, with their wire conversion, live in a module of their own
-//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`); this module dispatches.
+//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`, `staking`); this module dispatches.
 
 mod bank;
 mod envelope;
@@ -14,6 +14,7 @@ mod epochs;
 mod fields;
 mod market;
 mod registry;
+mod staking;
 mod storage;
 mod training;
 
@@ -24,6 +25,7 @@ pub use market::{
     MAX_JOB_REPLICAS,
 };
 pub use registry::{Capabilities, MAX_ENDPOINT_LEN, MAX_GPU_MODEL_LEN, MAX_NAME_LEN};
+pub use staking::{ConsensusVote, DoubleSignEvidence, MAX_COMMISSION_BPS, MAX_P2P_ADDRESS_LEN};
 pub use storage::{
     StorageDealTerms, StorageFailure, MAX_AUDIT_FAILURES, MAX_DEAL_EPOCHS, MAX_DEAL_REPLICAS,
 };
@@ -159,6 +161,41 @@ pub enum Body {
     CloseOrder {
         order: u64,
     },
+    /// The signer becomes a validator operator and bonds `self_stake` to its validator.
+    CreateValidator {
+        consensus_key: PublicKey,
+        commission_bps: u32,
+        p2p_address: String,
+        self_stake: Amount,
+    },
+    /// The signer's validator takes a new commission.
+    EditValidator {
+        commission_bps: u32,
+    },
+    /// The signer bonds `amount` to the operator `validator` (a validator or an oracle).
+    Stake {
+        validator: Address,
+        amount: Amount,
+    },
+    /// The signer starts unbonding `amount` from `validator`.
+    Unstake {
+        validator: Address,
+        amount: Amount,
+    },
+    /// The signer moves `amount` of its bonded stake from one operator to another.
+    Redelegate {
+        from: Address,
+        to: Address,
+        amount: Amount,
+    },
+    /// The signer takes its staking rewards (and commission) earned with `validator`.
+    WithdrawStakingRewards {
+        validator: Address,
+    },
+    /// Evidence of a double sign, from anyone.
+    ReportDoubleSign(DoubleSignEvidence),
+    /// The signer's jailed validator asks to rejoin the set.
+    Unjail,
 }
 
 impl Body {
@@ -198,6 +235,14 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
         P::WithdrawLease(w) => Ok(Body::WithdrawLease { lease: w.lease }),
         P::CloseLease(c) => Ok(Body::CloseLease { lease: c.lease }),
         P::CloseOrder(c) => Ok(Body::CloseOrder { order: c.order }),
+        P::CreateValidator(c) => staking::decode_create_validator(c),
+        P::EditValidator(e) => staking::decode_edit_validator(e),
+        P::Stake(s) => staking::decode_stake(s),
+        P::Unstake(u) => staking::decode_unstake(u),
+        P::Redelegate(r) => staking::decode_redelegate(r),
+        P::WithdrawStakingRewards(w) => staking::decode_withdraw_staking_rewards(w),
+        P::ReportDoubleSign(r) => staking::decode_report_double_sign(r),
+        P::Unjail(proto::Unjail {}) => Ok(Body::Unjail),
     }
 }
 
@@ -259,6 +304,28 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
         Body::WithdrawLease { lease } => P::WithdrawLease(proto::WithdrawLease { lease: *lease }),
         Body::CloseLease { lease } => P::CloseLease(proto::CloseLease { lease: *lease }),
         Body::CloseOrder { order } => P::CloseOrder(proto::CloseOrder { order: *order }),
+        Body::CreateValidator {
+            consensus_key,
+            commission_bps,
+            p2p_address,
+            self_stake,
+        } => staking::encode_create_validator(
+            consensus_key,
+            *commission_bps,
+            p2p_address,
+            self_stake,
+        ),
+        Body::EditValidator { commission_bps } => P::EditValidator(proto::EditValidator {
+            commission_bps: *commission_bps,
+        }),
+        Body::Stake { validator, amount } => staking::encode_stake(validator, amount),
+        Body::Unstake { validator, amount } => staking::encode_unstake(validator, amount),
+        Body::Redelegate { from, to, amount } => staking::encode_redelegate(from, to, amount),
+        Body::WithdrawStakingRewards { validator } => {
+            staking::encode_withdraw_staking_rewards(validator)
+        }
+        Body::ReportDoubleSign(e) => staking::encode_report_double_sign(e),
+        Body::Unjail => P::Unjail(proto::Unjail {}),
     }
 }
 

@@ -115,6 +115,87 @@ fn a_storage_deal_round_trips_and_bad_terms_are_refused_by_field() {
 }
 
 #[test]
+fn staking_actions_round_trip_and_a_commission_above_the_whole_reward_is_refused() {
+    let key = SecretKey::from_seed([4u8; 32]);
+    let consensus = SecretKey::from_seed([5u8; 32]);
+    let vote = |view, payload: u8| ConsensusVote {
+        finalize: false,
+        epoch: 0,
+        view,
+        parent: view - 1,
+        payload: Hash([payload; 32]),
+        signature: consensus.sign(&crate::statements::consensus_vote(
+            false,
+            0,
+            view,
+            view - 1,
+            &Hash([payload; 32]),
+        )),
+    };
+    let bodies = [
+        Body::CreateValidator {
+            consensus_key: consensus.public_key(),
+            commission_bps: 500,
+            p2p_address: "127.0.0.1:26656".into(),
+            self_stake: Amount(7),
+        },
+        Body::EditValidator { commission_bps: 0 },
+        Body::Stake {
+            validator: Address([1; 20]),
+            amount: Amount(u128::MAX),
+        },
+        Body::Unstake {
+            validator: Address([1; 20]),
+            amount: Amount(3),
+        },
+        Body::Redelegate {
+            from: Address([1; 20]),
+            to: Address([2; 20]),
+            amount: Amount(3),
+        },
+        Body::WithdrawStakingRewards {
+            validator: Address([1; 20]),
+        },
+        Body::ReportDoubleSign(DoubleSignEvidence {
+            consensus_key: consensus.public_key(),
+            first: vote(9, 1),
+            second: vote(9, 2),
+        }),
+        Body::Unjail,
+    ];
+    for body in bodies {
+        let tx = UnsignedTx {
+            chain_id: "plexus-test".into(),
+            nonce: 0,
+            fee: Amount(10),
+            body: body.clone(),
+        }
+        .sign(&key);
+        assert_eq!(SignedTx::decode(&tx.bytes).unwrap().body, body);
+    }
+    let too_high = UnsignedTx {
+        chain_id: "plexus-test".into(),
+        nonce: 0,
+        fee: Amount(10),
+        body: Body::EditValidator {
+            commission_bps: MAX_COMMISSION_BPS + 1,
+        },
+    }
+    .sign(&key);
+    let err = SignedTx::decode(&too_high.bytes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TxError::BadField {
+                field: "commission_bps",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_storage_audit_has_one_encoding_and_an_endpoint_must_be_a_web_url() {
     let key = SecretKey::from_seed([6u8; 32]);
     let sign = |body| {
