@@ -15,6 +15,7 @@
 //! start there.
 
 mod hasher;
+mod migrate;
 mod proof;
 mod prune;
 pub mod snapshot;
@@ -133,6 +134,7 @@ impl Store {
             txn.open_table(prune::STALE)?;
         }
         txn.commit()?;
+        migrate::node_keys(&db)?;
         Ok(Store {
             db: Arc::new(db),
             retain: Arc::new(AtomicU64::new(0)),
@@ -411,5 +413,7 @@ pub fn key_hash(key: &[u8]) -> KeyHash {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_migrate;
 #[cfg(test)]
 mod tests_prune;

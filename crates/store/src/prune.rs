@@ -9,14 +9,16 @@
 //! always deleted first and a read never sees it again. A side-index entry (a transaction's
 //! result) written with version `v` is listed under `v + 1`: it goes with its version.
 
-use crate::tree_io::{value_key, NODES, VALUES};
+use crate::tree_io::{node_row_key, value_key, NODES, VALUES};
 use crate::{StoreError, AUX};
 use jmt::storage::TreeUpdateBatch;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 
-pub(crate) const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale");
+/// Named for the node row keys it lists (see `tree_io`): a store with the older layout is
+/// moved over when it is opened (see `migrate`).
+pub(crate) const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale_by_version");
 
-const KIND_NODE: u8 = 0;
+pub(crate) const KIND_NODE: u8 = 0;
 const KIND_VALUE: u8 = 1;
 const KIND_SIDE: u8 = 2;
 
@@ -45,8 +47,7 @@ pub(crate) fn record_stale(
     let values = txn.open_table(VALUES)?;
     let mut listed = 0;
     for index in &batch.stale_node_index_batch {
-        let node_key =
-            borsh::to_vec(&index.node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let node_key = node_row_key(&index.node_key)?;
         stale.insert(
             stale_key(index.stale_since_version, KIND_NODE, &node_key).as_slice(),
             [].as_slice(),

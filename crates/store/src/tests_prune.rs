@@ -3,11 +3,11 @@
 use super::*;
 use std::collections::BTreeMap;
 
-fn keep(n: u64) -> Option<NonZeroU64> {
+pub(crate) fn keep(n: u64) -> Option<NonZeroU64> {
     NonZeroU64::new(n)
 }
 
-fn open_at(dir: &tempfile::TempDir, name: &str) -> Store {
+pub(crate) fn open_at(dir: &tempfile::TempDir, name: &str) -> Store {
     Store::open(&dir.path().join(name)).unwrap()
 }
 
@@ -27,10 +27,10 @@ fn changes_of(v: u64) -> ChangeSet {
 }
 
 /// Each version's root and whole state.
-type History = BTreeMap<u64, (Hash, BTreeMap<Vec<u8>, Vec<u8>>)>;
+pub(crate) type History = BTreeMap<u64, (Hash, BTreeMap<Vec<u8>, Vec<u8>>)>;
 
 /// Commits versions `from..to`, returning the whole state after each version.
-fn run(store: &Store, from: u64, to: u64) -> History {
+pub(crate) fn run(store: &Store, from: u64, to: u64) -> History {
     let mut state: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     if from > 0 {
         for i in 0..40 {
@@ -58,7 +58,7 @@ fn run(store: &Store, from: u64, to: u64) -> History {
 }
 
 /// Every key's value at `v` and its proof against that version's root are as expected.
-fn assert_state(store: &Store, v: u64, root: Hash, state: &BTreeMap<Vec<u8>, Vec<u8>>) {
+pub(crate) fn assert_state(store: &Store, v: u64, root: Hash, state: &BTreeMap<Vec<u8>, Vec<u8>>) {
     assert_eq!(store.root_at(v).unwrap(), Some(root));
     for i in 0..40 {
         let k = format!("key-{i}").into_bytes();

@@ -1,14 +1,18 @@
 //! How tree nodes and versioned values are laid out in redb.
 //!
-//! `nodes`: borsh(NodeKey) → borsh(Node). `values`: key hash ‖ version (big-endian, so a
-//! range scan finds the newest version at or below a bound) → 0 (deleted) or 1 ‖ value.
+//! `nodes`: node row key → borsh(Node), where the row key is the node's version (big-endian)
+//! followed by borsh(its nibble path). Nodes written by one version are adjacent, at the end of
+//! the table, so a commit appends to a few pages instead of touching pages all over a table
+//! that grows with the state. `values`: key hash ‖ version (big-endian, so a range scan finds
+//! the newest version at or below a bound) → 0 (deleted) or 1 ‖ value.
 
 use crate::{Blake3Hasher, StoreError};
 use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
+pub(crate) const NODES: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("jmt_nodes_by_version");
 pub(crate) const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
 
 pub(crate) fn value_key(kh: KeyHash, version: Version) -> [u8; 40] {
@@ -16,6 +20,27 @@ pub(crate) fn value_key(kh: KeyHash, version: Version) -> [u8; 40] {
     k[..32].copy_from_slice(&kh.0);
     k[32..].copy_from_slice(&version.to_be_bytes());
     k
+}
+
+/// The row key of a tree node: version (big-endian) ‖ borsh(nibble path).
+pub(crate) fn node_row_key(node_key: &NodeKey) -> Result<Vec<u8>, StoreError> {
+    // borsh writes the version first, little-endian; its bytes are reversed in place.
+    let mut k = borsh::to_vec(node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+    flip_version(&mut k)?;
+    Ok(k)
+}
+
+/// Turns the leading little-endian version of an encoded node key into big-endian, or back.
+pub(crate) fn flip_version(key: &mut [u8]) -> Result<(), StoreError> {
+    match key.get_mut(..8) {
+        Some(version) => {
+            version.reverse();
+            Ok(())
+        }
+        None => Err(StoreError::Corrupt(
+            "tree node key shorter than a version".into(),
+        )),
+    }
 }
 
 pub(crate) fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
@@ -56,7 +81,7 @@ pub(crate) fn latest_value(
 pub(crate) fn write_batch(txn: &WriteTransaction, batch: &NodeBatch) -> Result<(), StoreError> {
     let mut nodes = txn.open_table(NODES)?;
     for (node_key, node) in batch.nodes() {
-        let k = borsh::to_vec(node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let k = node_row_key(node_key)?;
         let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
         nodes.insert(k.as_slice(), v.as_slice())?;
     }
@@ -86,7 +111,7 @@ impl RedbTreeReader {
 
 impl TreeReader for RedbTreeReader {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let k = borsh::to_vec(node_key)?;
+        let k = node_row_key(node_key)?;
         match self.nodes.get(k.as_slice())? {
             None => Ok(None),
             Some(v) => Ok(Some(borsh::from_slice(v.value())?)),
