@@ -77,6 +77,10 @@ pub enum NodeCommand {
     /// Export the state of one height to a file, or verify such a file.
     #[command(subcommand)]
     Snapshot(crate::cmd_snapshot::SnapshotCommand),
+    /// Print this home's consensus public key, the value `tx create-validator --consensus-key`
+    /// takes, creating the key (HOME/consensus_key, readable by its owner only) if the home has
+    /// none.
+    ConsensusKey,
 }
 
 fn parse_account(text: &str) -> anyhow::Result<GenesisAccount> {
@@ -320,12 +324,52 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             Ok(())
         }
         NodeCommand::Snapshot(cmd) => crate::cmd_snapshot::run(g, cmd),
+        NodeCommand::ConsensusKey => consensus_key(g, &files),
         NodeCommand::Start {
             api,
             block_ms,
             retain_versions,
         } => start(&files, api, block_ms, retain_versions).await,
     }
+}
+
+/// `plexus node consensus-key`: the home's consensus key, made once and then only read.
+fn consensus_key(g: &Globals, files: &NodeFiles) -> anyhow::Result<()> {
+    use commonware_cryptography::Signer as _;
+    use plexus_chain::commonware::{
+        consensus_key_from_hex, consensus_key_to_hex, generate_consensus_key, public_key_hex,
+    };
+    let path = files.consensus_key_path();
+    let (key, created) = match std::fs::read_to_string(&path) {
+        Ok(text) => (
+            consensus_key_from_hex(text.trim())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            false,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&files.home)
+                .with_context(|| format!("creating {}", files.home.display()))?;
+            let key = generate_consensus_key();
+            plexus_durable::write_private(&path, consensus_key_to_hex(&key).as_bytes())?;
+            (key, true)
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let public = public_key_hex(&key.public_key());
+    if g.json {
+        print_json(&serde_json::json!({
+            "consensus_key": public,
+            "file": path,
+            "created": created,
+        }));
+    } else {
+        println!(
+            "{} consensus key {public} (in {})\nbond it with: plexus tx create-validator --from KEY --consensus-key {public} --p2p-address HOST:PORT --self-stake AMOUNT --commission-bps BPS",
+            if created { "created" } else { "this home's" },
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `plexus node start`: config.toml with the flags given over it.

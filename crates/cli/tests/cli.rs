@@ -606,7 +606,30 @@ fn a_cli_delegator_stakes_with_a_new_validator_and_sees_its_stake_and_unbonding(
     let node = NodeProcess::start(&home, free_port());
     let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);
     let faucet_addr = faucet["address"].as_str().unwrap().to_string();
-    let consensus = plexus_types::SecretKey::from_seed([7; 32]).public_key();
+    // The operator's consensus key, made in a home of its own and the same when asked again.
+    let operator = dir.path().join("operator");
+    let made = run_json(&operator, &["--json", "node", "consensus-key"]);
+    assert_eq!(made["created"], true, "{made}");
+    let consensus = made["consensus_key"].as_str().unwrap().to_string();
+    assert_eq!(consensus.len(), 64, "{made}");
+    let again = run_json(&operator, &["--json", "node", "consensus-key"]);
+    assert_eq!(
+        (again["created"].as_bool(), again["consensus_key"].as_str()),
+        (Some(false), Some(consensus.as_str()))
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(operator.join("consensus_key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the consensus key is readable by others: {mode:o}"
+        );
+    }
     let created = node.cli_json(&[
         "--json",
         "tx",
@@ -614,7 +637,7 @@ fn a_cli_delegator_stakes_with_a_new_validator_and_sees_its_stake_and_unbonding(
         "--from",
         "faucet",
         "--consensus-key",
-        &consensus.to_string(),
+        &consensus,
         "--p2p-address",
         "127.0.0.1:26656",
         "--self-stake",
