@@ -265,7 +265,7 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
             .count();
         assert!(by_newcomer > 0, "the newcomer proposed no block");
         // The validators out of the set keep following: all agree from the snapshot on.
-        let (hashes, beacons) = agreed_from(&sim, height);
+        let (hashes, beacons) = agreed_from(&sim, height + 1);
         let all_from_genesis: Vec<_> = (0..NEWCOMER)
             .map(|i| sim.chain(i).app_hash_at(1).unwrap())
             .collect();
