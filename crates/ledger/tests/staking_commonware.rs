@@ -125,7 +125,11 @@ fn under_the_threshold_beacon_an_epoch_ends_with_its_last_block_not_the_one_afte
     let mut net = Net::with_genesis(g);
     let next_set = |net: &Net| query::validator_set(net.ledger.store(), Some(2)).unwrap();
     for height in 1..=5u64 {
-        assert_eq!(next_set(&net), None, "the next set is chosen before block 5");
+        assert_eq!(
+            next_set(&net),
+            None,
+            "the next set is chosen before block 5"
+        );
         let mut block = block_on(&net.ledger, Vec::new());
         block.header.beacon = vec![height as u8; 48];
         net.ledger.execute(&block).unwrap();

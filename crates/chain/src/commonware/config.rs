@@ -56,4 +56,3 @@ pub mod channel {
     pub const BACKFILL: u64 = 4;
     pub const TXS: u64 = 5;
 }
-

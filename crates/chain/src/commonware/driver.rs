@@ -78,7 +78,11 @@ where
                 Ok(p) => p,
                 Err(reason) => return halt_epoch(&self.progress, epoch, reason),
             };
-            if epoch > 0 && !self.await_boundary_block(&context, epoch, &participants).await {
+            if epoch > 0
+                && !self
+                    .await_boundary_block(&context, epoch, &participants)
+                    .await
+            {
                 return;
             }
             let engine = match self.start_engine(&context, epoch, &mut channels).await {
@@ -184,9 +188,8 @@ where
             }
             while let Ok((subchannel, (peer, _))) = channels.backup.try_recv() {
                 let now = context.current();
-                let due = asked_at.is_none_or(|at| {
-                    now.duration_since(at).unwrap_or_default() >= ASK_AGAIN
-                });
+                let due = asked_at
+                    .is_none_or(|at| now.duration_since(at).unwrap_or_default() >= ASK_AGAIN);
                 if subchannel > epoch && due {
                     tracing::info!(%peer, epoch, "a peer is in a later epoch; fetching this one's end");
                     self.marshal
@@ -217,7 +220,11 @@ where
             .as_ref()
             .clone();
         let register_error = |e| format!("opening the epoch's channels: {e}");
-        let votes = channels.votes.register(epoch).await.map_err(register_error)?;
+        let votes = channels
+            .votes
+            .register(epoch)
+            .await
+            .map_err(register_error)?;
         let certificates = channels
             .certificates
             .register(epoch)

@@ -123,7 +123,13 @@ where
         backfill_config(me.clone(), provider, blocker.clone(), config.mailbox_size),
         channels.backfill,
     );
-    let epoch_channels = split_by_epoch(&context, &config, channels.votes, channels.certificates, channels.resolver);
+    let epoch_channels = split_by_epoch(
+        &context,
+        &config,
+        channels.votes,
+        channels.certificates,
+        channels.resolver,
+    );
 
     buffer.start(channels.broadcast);
     // Marshal starts before consensus so that consensus's replay on restart finds it ready.
@@ -177,10 +183,14 @@ where
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {
-    let (mux, votes, backup) =
-        Muxer::builder(context.with_label("votes_mux"), votes.0, votes.1, config.mailbox_size)
-            .with_backup()
-            .build();
+    let (mux, votes, backup) = Muxer::builder(
+        context.with_label("votes_mux"),
+        votes.0,
+        votes.1,
+        config.mailbox_size,
+    )
+    .with_backup()
+    .build();
     mux.start();
     let (mux, certificates) = Muxer::new(
         context.with_label("certificates_mux"),

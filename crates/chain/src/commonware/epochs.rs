@@ -228,7 +228,10 @@ mod tests {
         assert_eq!(e.last_height(0), Some(10));
         assert_eq!(e.first(Epoch::new(1)), Some(Height::new(11)));
         let info = e.containing(Height::new(20)).unwrap();
-        assert_eq!((info.epoch(), info.last()), (Epoch::new(1), Height::new(20)));
+        assert_eq!(
+            (info.epoch(), info.last()),
+            (Epoch::new(1), Height::new(20))
+        );
         let forever = PlexusEpocher::new(None);
         assert_eq!(forever.epoch_of(u64::MAX), 0);
         assert_eq!(forever.last_height(1), None);

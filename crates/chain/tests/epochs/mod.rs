@@ -9,9 +9,7 @@ use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::simulated::Link;
 use commonware_runtime::Runner as _;
 use commonware_utils::ordered::Set;
-use plexus_chain::commonware::{
-    deal_threshold_key, validator_address, EpochKey, EpochKeys,
-};
+use plexus_chain::commonware::{deal_threshold_key, validator_address, EpochKey, EpochKeys};
 use plexus_ledger::beacon::Beacon;
 use plexus_ledger::{Genesis, GenesisAccount, GenesisValidator};
 use plexus_types::{
@@ -173,8 +171,7 @@ fn agreed_from(sim: &Sim, from: u64) -> (Vec<Hash>, Vec<Hash>) {
 /// and the agreed app hashes and beacons.
 fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
     runner(seed).start(|context| async move {
-        let mut sim =
-            Sim::with_genesis(context.clone(), NEWCOMER as u64 + 1, epochs_genesis).await;
+        let mut sim = Sim::with_genesis(context.clone(), NEWCOMER as u64 + 1, epochs_genesis).await;
         sim.link_all(steady_link()).await;
         for i in 0..sim.nodes.len() {
             let me = sim.pk(i);
@@ -275,8 +272,8 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
 }
 
 #[test]
-fn a_bonded_validator_joins_at_the_boundary_another_leaves_and_a_reported_double_signer_is_jailed(
-) {
+fn a_bonded_validator_joins_at_the_boundary_another_leaves_and_a_reported_double_signer_is_jailed()
+{
     let run = set_change_run(21);
     assert!(run.1.len() > 2 * EPOCH_BLOCKS as usize);
     assert_eq!(set_change_run(21), run);
