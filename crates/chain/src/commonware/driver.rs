@@ -2,9 +2,9 @@
 //! and at each epoch's end (its last block executed here) stops it and starts the next one
 //! with the set the ledger chose (see [`super::epochs`]).
 
-use super::app::Progress;
+use super::app::{Halt, Progress};
 use super::config::ValidatorConfig;
-use super::epochs::{epoch_scheme, halt_epoch, EpochKeys, EpochSchemes, Marshal, PlexusEpocher};
+use super::epochs::{epoch_scheme, EpochKeys, EpochSchemes, Marshal, PlexusEpocher};
 use super::threshold::Scheme;
 use crate::chain::Chain;
 use commonware_consensus::simplex::{self, elector::RoundRobin, types::Activity, types::Context};
@@ -270,4 +270,11 @@ where
         );
         Ok(engine.start(votes, certificates, resolver))
     }
+}
+
+/// Records why this validator cannot enter an epoch.
+pub fn halt_epoch(progress: &Progress, epoch: u64, reason: String) {
+    let why = Halt::Epoch { epoch, reason };
+    tracing::error!(%why, "validator halted");
+    *progress.halted.lock() = Some(why);
 }

@@ -11,7 +11,6 @@
 //! without voting. A validator that hears peers of a later epoch asks them for the last
 //! finalized block of its own epoch, so that it can move on.
 
-use super::app::{Halt, Progress};
 use super::block::ConsensusBlock;
 use super::threshold::{Polynomial, Scheme};
 use super::NAMESPACE;
@@ -207,13 +206,6 @@ pub fn epoch_scheme(
 
 /// Marshal's mailbox, as the epoch driver uses it.
 pub type Marshal = MarshalMailbox<Scheme, Standard<ConsensusBlock>>;
-
-/// Records why this validator cannot enter an epoch.
-pub fn halt_epoch(progress: &Progress, epoch: u64, reason: String) {
-    let why = Halt::Epoch { epoch, reason };
-    tracing::error!(%why, "validator halted");
-    *progress.halted.lock() = Some(why);
-}
 
 #[cfg(test)]
 mod tests {

@@ -262,11 +262,32 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
             .count();
         assert!(by_newcomer > 0, "the newcomer proposed no block");
         // The validators out of the set keep following: all agree from the snapshot on.
-        let (hashes, beacons) = agreed_from(&sim, height + 1);
-        let all_from_genesis: Vec<_> = (0..NEWCOMER)
-            .map(|i| sim.chain(i).app_hash_at(1).unwrap())
-            .collect();
-        assert!(all_from_genesis.windows(2).all(|w| w[0] == w[1]));
+        let (mut hashes, mut beacons) = agreed_from(&sim, height + 1);
+
+        // The leaver loses its machine and starts from a snapshot taken in the middle of a
+        // later epoch: it fetches that epoch's first parent (the last block of the one
+        // before) from its peers, follows, and crosses the next boundary with them.
+        sim.wipe(LEAVER);
+        sim.wait_for(top + 3, 1, Duration::from_secs(60)).await;
+        let (again, root) = sim.chain(0).committed();
+        let mut file = Vec::new();
+        sim.chain(0)
+            .store()
+            .export_snapshot(again, CHAIN_ID, &mut file)
+            .unwrap();
+        let dir = sim.nodes[LEAVER].dir.clone();
+        std::fs::create_dir_all(&dir).unwrap();
+        plexus_store::Store::open(&dir.join("state.redb"))
+            .unwrap()
+            .import_snapshot(&mut file.as_slice(), Some(root))
+            .unwrap();
+        sim.start(LEAVER).await;
+        let past_boundary = (again / EPOCH_BLOCKS + 1) * EPOCH_BLOCKS + 3;
+        sim.wait_for(past_boundary, 1, Duration::from_secs(60))
+            .await;
+        let (later_hashes, later_beacons) = agreed_from(&sim, again + 1);
+        hashes.extend(later_hashes);
+        beacons.extend(later_beacons);
         (context.auditor().state(), hashes, beacons)
     })
 }
@@ -277,4 +298,49 @@ fn a_bonded_validator_joins_at_the_boundary_another_leaves_and_a_reported_double
     let run = set_change_run(21);
     assert!(run.1.len() > 2 * EPOCH_BLOCKS as usize);
     assert_eq!(set_change_run(21), run);
+}
+
+/// A validator that bonds enough to enter the set and then never runs is one faulty member of
+/// five: the others keep finalizing through its epoch, and it proposes nothing.
+#[test]
+fn a_stranger_who_bonds_into_the_set_and_never_votes_does_not_stop_the_chain() {
+    runner(5).start(|context| async move {
+        let mut sim = Sim::with_genesis(context.clone(), NEWCOMER as u64 + 1, epochs_genesis).await;
+        sim.link_all(steady_link()).await;
+        for i in 0..sim.nodes.len() {
+            let me = sim.pk(i);
+            sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed: 5, me }));
+        }
+        for i in 0..GENESIS_VALIDATORS {
+            sim.start(i).await;
+        }
+        sim.chain(0)
+            .submit(tx(
+                &operator_key(NEWCOMER as u64),
+                0,
+                Body::CreateValidator {
+                    consensus_key: operator_key(NEWCOMER as u64).public_key(),
+                    commission_bps: 500,
+                    p2p_address: "v4".into(),
+                    self_stake: Amount::plx(1_000),
+                },
+            ))
+            .unwrap();
+        let top = 2 * EPOCH_BLOCKS + 3;
+        sim.wait_for(top, 0, Duration::from_secs(120)).await;
+        let set = plexus_ledger::staking::query::validator_set(sim.chain(0).store(), Some(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(set.validators.len(), 5);
+        assert!(set
+            .validators
+            .iter()
+            .any(|m| m.operator == operator(NEWCOMER as u64)));
+        let stranger = validator_address(&sim.pk(NEWCOMER));
+        for h in EPOCH_BLOCKS + 1..=top {
+            let block = sim.chain(0).block(h).unwrap().unwrap();
+            assert_ne!(block.header.proposer, stranger);
+        }
+        agreed_from(&sim, 1);
+    });
 }
