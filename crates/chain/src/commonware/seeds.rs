@@ -18,10 +18,13 @@ use std::sync::Arc;
 /// Seeds of this many newest views are kept.
 const KEPT_VIEWS: usize = 4_096;
 
+/// A round: its epoch and view.
+type Round = (u64, u64);
+
 /// Seed signatures (encoded) by epoch and view.
 #[derive(Clone, Default)]
 pub struct Seeds {
-    by_view: Arc<Mutex<BTreeMap<(u64, u64), Vec<u8>>>>,
+    by_view: Arc<Mutex<BTreeMap<Round, Vec<u8>>>>,
 }
 
 impl Seeds {
