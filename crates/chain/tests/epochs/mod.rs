@@ -344,3 +344,42 @@ fn a_stranger_who_bonds_into_the_set_and_never_votes_does_not_stop_the_chain() {
         agreed_from(&sim, 1);
     });
 }
+
+/// A validator down while its peers crossed two epoch boundaries restarts in its old epoch,
+/// hears its peers' votes of a later one, fetches the last block of each epoch it missed from
+/// them, and rejoins the set in the peers' epoch.
+#[test]
+fn a_validator_down_for_two_epochs_catches_up_through_each_boundary_and_votes_again() {
+    runner(9).start(|context| async move {
+        let mut sim =
+            Sim::with_genesis(context.clone(), GENESIS_VALIDATORS as u64, epochs_genesis).await;
+        sim.link_all(steady_link()).await;
+        for i in 0..sim.nodes.len() {
+            let me = sim.pk(i);
+            sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed: 9, me }));
+        }
+        for i in 0..GENESIS_VALIDATORS {
+            sim.start(i).await;
+        }
+        sim.wait_for(3, 0, Duration::from_secs(60)).await;
+        sim.crash(LEAVER);
+        let down_at = 2 * EPOCH_BLOCKS + 3;
+        sim.wait_for(down_at, 0, Duration::from_secs(120)).await;
+        let (stopped, _) = (0..GENESIS_VALIDATORS)
+            .filter(|i| *i != LEAVER)
+            .map(|i| sim.chain(i).committed())
+            .min()
+            .unwrap();
+        sim.start(LEAVER).await;
+        assert!(sim.chain(LEAVER).committed().0 < EPOCH_BLOCKS);
+        let top = stopped + EPOCH_BLOCKS;
+        sim.wait_for(top, 0, Duration::from_secs(120)).await;
+        agreed_from(&sim, 1);
+        // Back in the set, it leads views again: a block after its return is its own.
+        let me = validator_address(&sim.pk(LEAVER));
+        let proposed = (stopped + 1..=top)
+            .filter(|h| sim.chain(0).block(*h).unwrap().unwrap().header.proposer == me)
+            .count();
+        assert!(proposed > 0, "the returning validator proposed nothing");
+    });
+}
