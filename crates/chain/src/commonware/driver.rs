@@ -90,6 +90,7 @@ where
                 Err(reason) => return halt_epoch(&self.progress, epoch, reason),
             };
             if !self.keys.follows_the_ledger() {
+                note_set_changes(&self.chain, participants);
                 let _ = engine.await;
                 return;
             }
@@ -277,4 +278,39 @@ pub fn halt_epoch(progress: &Progress, epoch: u64, reason: String) {
     let why = Halt::Epoch { epoch, reason };
     tracing::error!(%why, "validator halted");
     *progress.halted.lock() = Some(why);
+}
+
+/// Under a set fixed at genesis: logs each ledger epoch whose chosen set differs from the one
+/// consensus keeps (its threshold key is not reshared through the chain).
+fn note_set_changes(chain: &Arc<Chain>, mut kept: Vec<ed25519::PublicKey>) {
+    let Some(epoch_blocks) = plexus_ledger::query::chain_info(chain.store())
+        .ok()
+        .flatten()
+        .map(|info| info.rewards.epoch_blocks.max(1))
+    else {
+        return;
+    };
+    kept.sort();
+    let weak = Arc::downgrade(chain);
+    chain.on_commit(Box::new(move |block| {
+        let Some(chain) = weak.upgrade() else { return };
+        if !block.height.is_multiple_of(epoch_blocks) {
+            return;
+        }
+        let ended = block.height / epoch_blocks;
+        let Ok(chosen) = super::epochs::chosen_set(&chain, ended) else {
+            return;
+        };
+        let mut chosen: Vec<_> = chosen.iter().cloned().collect();
+        chosen.sort();
+        if !chosen.is_empty() && chosen != kept {
+            tracing::warn!(
+                ledger_epoch = ended + 1,
+                chosen = chosen.len(),
+                kept = kept.len(),
+                "the ledger chose another validator set; consensus keeps the genesis set, whose \
+                 threshold key is not reshared through the chain"
+            );
+        }
+    }));
 }
