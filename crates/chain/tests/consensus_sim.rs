@@ -5,16 +5,18 @@
 //! honest ones, which keep finalizing.
 
 mod byzantine;
+mod epochs;
 
 use byzantine::{start_byzantine, Attack, ByzantineChannels};
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
+use commonware_p2p::utils::mux::Muxer;
 use commonware_p2p::Manager as _;
 use commonware_runtime::{deterministic, Clock, Handle, Metrics, Quota, Runner, Spawner};
 use commonware_utils::ordered::Set;
 use plexus_chain::commonware::{
-    channel, deal_for_genesis, start_validator, validator_address, Channels, Progress,
-    ThresholdKey, ValidatorConfig,
+    channel, deal_for_genesis, start_validator, validator_address, Channels, EpochKeys,
+    GenesisKeys, Progress, ThresholdKey, ValidatorConfig,
 };
 use plexus_chain::{Chain, MempoolConfig};
 use plexus_ledger::beacon::Beacon;
@@ -90,6 +92,8 @@ struct Node {
     attack: Option<Attack>,
     /// Proposals and equivocations a Byzantine validator has sent.
     byzantine_tried: Option<Arc<AtomicU64>>,
+    /// Where it gets each epoch's key (`None`: the genesis set's, for every epoch).
+    keys: Option<Arc<dyn EpochKeys>>,
 }
 
 struct Sim {
@@ -104,6 +108,15 @@ struct Sim {
 
 impl Sim {
     async fn new(context: deterministic::Context, n: u64) -> Sim {
+        Sim::with_genesis(context, n, |g| g).await
+    }
+
+    /// `n` validators of a chain whose genesis `edit` makes from the test's.
+    async fn with_genesis(
+        context: deterministic::Context,
+        n: u64,
+        edit: impl FnOnce(Genesis) -> Genesis,
+    ) -> Sim {
         let (network, oracle) = Network::new(
             context.with_label("network"),
             simulated::Config {
@@ -116,7 +129,7 @@ impl Sim {
         let keys: Vec<ed25519::PrivateKey> = (0..n).map(ed25519::PrivateKey::from_seed).collect();
         let participants = Set::from_iter_dedup(keys.iter().map(|k| k.public_key()));
         // The threshold key is dealt from the run's seed, so a seed reproduces it.
-        let mut genesis = genesis();
+        let mut genesis = edit(genesis());
         let public: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
         let mut rng = StdRng::seed_from_u64(context.clone().next_u64());
         let shares = deal_for_genesis(&mut rng, &mut genesis, &public).unwrap();
@@ -137,6 +150,7 @@ impl Sim {
                 starts: 0,
                 attack: None,
                 byzantine_tried: None,
+                keys: None,
             })
             .collect();
         Sim {
@@ -205,8 +219,12 @@ impl Sim {
         };
         let config = ValidatorConfig::new(format!("v{i}-{}", node.incarnation));
         let key = node.key.clone();
-        let threshold = node.threshold.clone();
-        let participants = self.participants.clone();
+        let keys = node.keys.clone().unwrap_or_else(|| {
+            Arc::new(GenesisKeys::new(
+                self.participants.clone(),
+                node.threshold.clone(),
+            ))
+        });
         let provider = self.oracle.manager();
         let (progress_tx, progress_rx) = futures::channel::oneshot::channel();
         let task_chain = chain.clone();
@@ -219,10 +237,8 @@ impl Sim {
                     config,
                     task_chain,
                     key,
-                    threshold,
-                    participants,
-                    control,
-                    provider,
+                    keys,
+                    (control, provider),
                     channels,
                 )
                 .await
@@ -246,16 +262,22 @@ impl Sim {
                 .unwrap()
                 .unwrap();
         let control = self.oracle.control(node.key.public_key());
+        // Votes and certificates travel on the subchannel of their consensus epoch (0).
+        let context = self.context.with_label(&format!("byzantine_{i}"));
+        let epoch_zero = async |c: u64| {
+            let (sender, receiver) = control.register(c, QUOTA).await.unwrap();
+            let label = format!("mux_{c}");
+            let (mux, mut handle) = Muxer::new(context.with_label(&label), sender, receiver, 1024);
+            mux.start();
+            handle.register(0).await.unwrap()
+        };
         let channels = ByzantineChannels {
-            votes: control.register(channel::VOTES, QUOTA).await.unwrap(),
-            certificates: control
-                .register(channel::CERTIFICATES, QUOTA)
-                .await
-                .unwrap(),
+            votes: epoch_zero(channel::VOTES).await,
+            certificates: epoch_zero(channel::CERTIFICATES).await,
             broadcast: control.register(channel::BROADCAST, QUOTA).await.unwrap(),
         };
         let tried = start_byzantine(
-            self.context.with_label(&format!("byzantine_{i}")),
+            context,
             node.threshold.clone(),
             self.participants.clone(),
             genesis_app_hash,

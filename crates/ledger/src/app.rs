@@ -606,7 +606,7 @@ impl Ledger for PlexusLedger {
         if let Some(BeaconCommitment::HashChain { .. }) = &info.beacon {
             state.set(state_key::beacon_reveal(), block.header.beacon.clone());
         }
-        crate::end_block::end_block(&mut state, &info, &beacon)?;
+        crate::end_block::end_block(&mut state, &info, height, &beacon)?;
         state.keep();
         let (reads, read_bytes) = state.reads();
         let changes = state.into_changes();

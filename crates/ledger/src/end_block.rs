@@ -11,12 +11,14 @@ use crate::overlay::StateOverlay;
 use crate::{epochs, market, staking, storage};
 use plexus_store::StoreError;
 
+/// Ends block `height`. Epochs end at the block's own height, not at the beacon's: under the
+/// threshold beacon a block carries the seed of its parent, whose height is one less.
 pub(crate) fn end_block(
     state: &mut StateOverlay<'_>,
     info: &ChainInfo,
+    height: u64,
     beacon: &Beacon,
 ) -> Result<(), StoreError> {
-    let height = beacon.height;
     let validator_bps = if epochs::ends_epoch(info, height) {
         staking::emission_share_bps(state, info, height)?
     } else {

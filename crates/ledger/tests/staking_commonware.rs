@@ -106,3 +106,36 @@ fn conflicting_notarize_votes_signed_by_the_commonware_driver_slash_and_jail_the
         .unwrap()
         .balances());
 }
+
+/// Under Commonware's threshold beacon a block carries its parent's seed, so its beacon is of
+/// the height below; the epoch still ends with block `e × epoch_blocks`, where the driver
+/// stops the epoch's consensus and reads the next set.
+#[test]
+fn under_the_threshold_beacon_an_epoch_ends_with_its_last_block_not_the_one_after() {
+    let mut g = genesis(&[]);
+    g.rewards.epoch_blocks = 5;
+    g.beacon = Some(plexus_ledger::beacon::BeaconCommitment::ThresholdVrf {
+        polynomial: "00".into(),
+    });
+    g.validators = vec![GenesisValidator {
+        consensus_key: hex::encode(consensus_key(1).public_key().encode()),
+        stake: Amount::plx(1_000),
+        p2p_address: "127.0.0.1:1".into(),
+    }];
+    let mut net = Net::with_genesis(g);
+    let next_set = |net: &Net| query::validator_set(net.ledger.store(), Some(2)).unwrap();
+    for height in 1..=5u64 {
+        assert_eq!(
+            next_set(&net),
+            None,
+            "the next set is chosen before block 5"
+        );
+        let mut block = block_on(&net.ledger, Vec::new());
+        block.header.beacon = vec![height as u8; 48];
+        net.ledger.execute(&block).unwrap();
+        net.ledger.commit().unwrap();
+    }
+    let set = next_set(&net).expect("block 5 ends the epoch and chooses the next set");
+    assert_eq!(set.from_height, 6);
+    assert_eq!(set.validators.len(), 1);
+}

@@ -3,6 +3,7 @@
 //! each finalized block is executed and committed before marshal is told it was processed.
 
 use super::block::ConsensusBlock;
+use super::epochs::EpochSchemes;
 use super::seeds::Seeds;
 use super::validator_address;
 use crate::chain::Chain;
@@ -85,6 +86,8 @@ pub enum Halt {
     Gap { committed: u64, got: u64 },
     #[error("executing finalized block {height}: {reason}")]
     Execute { height: u64, reason: String },
+    #[error("cannot enter consensus epoch {epoch}: {reason}")]
+    Epoch { epoch: u64, reason: String },
 }
 
 /// State shared between the application and whoever watches the validator.
@@ -100,8 +103,8 @@ pub struct Progress {
 #[derive(Clone)]
 pub struct PlexusApp {
     chain: Arc<Chain>,
-    /// Verifies the seeds blocks carry against the group key.
-    scheme: Scheme,
+    /// Each epoch's scheme, to verify the seeds blocks carry against its group key.
+    schemes: EpochSchemes,
     /// Seeds of recent views, for the proposer.
     seeds: Seeds,
     genesis: Arc<ConsensusBlock>,
@@ -116,7 +119,7 @@ impl PlexusApp {
     pub fn new(
         chain: Arc<Chain>,
         progress: Arc<Progress>,
-        scheme: Scheme,
+        schemes: EpochSchemes,
         seeds: Seeds,
     ) -> Result<PlexusApp, Halt> {
         let genesis_hash = chain.genesis_app_hash().ok_or_else(|| Halt::Execute {
@@ -130,7 +133,7 @@ impl PlexusApp {
         );
         Ok(PlexusApp {
             chain,
-            scheme,
+            schemes,
             seeds,
             genesis: Arc::new(genesis),
             progress,
@@ -283,13 +286,13 @@ impl PlexusApp {
 
 impl PlexusApp {
     /// The seed a block built on `parent` carries: the recovered seed signature of the
-    /// parent's view, or, for a child of genesis (view 0, which nobody signed), the genesis
-    /// block's digest.
-    fn parent_seed(&self, (view, digest): (View, Digest)) -> Option<Vec<u8>> {
+    /// parent's view, or, for the first block of an epoch (its parent is at view 0, which
+    /// nobody signed), the digest of that parent (genesis or the previous epoch's last block).
+    fn parent_seed(&self, epoch: u64, (view, digest): (View, Digest)) -> Option<Vec<u8>> {
         if view == View::zero() {
             return Some(digest.as_ref().to_vec());
         }
-        self.seeds.get(view.get())
+        self.seeds.get(epoch, view.get())
     }
 
     /// Whether `block` carries the seed of its parent's view: a threshold signature over
@@ -307,7 +310,10 @@ impl PlexusApp {
         let Some(signature) = super::threshold::seed_signature(&block.seed) else {
             return false;
         };
-        Seed::new(Round::new(context.round.epoch(), view), signature).verify(&self.scheme)
+        let Some(scheme) = self.schemes.get(context.round.epoch().get()) else {
+            return false;
+        };
+        Seed::new(Round::new(context.round.epoch(), view), signature).verify(scheme.as_ref())
     }
 }
 
@@ -406,7 +412,7 @@ where
             proposer,
             prev_app_hash: app_hash,
         };
-        let Some(seed) = self.parent_seed(context.parent) else {
+        let Some(seed) = self.parent_seed(context.round.epoch().get(), context.parent) else {
             tracing::debug!(
                 parent_view = context.parent.0.get(),
                 "no seed of the parent's view seen yet; not proposing"

@@ -1,27 +1,30 @@
-//! One validator: simplex consensus, marshal (ordered finalized blocks with backfill), the
-//! buffered broadcast of proposals, and the relay of transactions between validators, all
-//! started on one runtime context and stopped together when its task is aborted.
+//! One validator: simplex consensus (one instance per consensus epoch, see
+//! [`super::driver`]), marshal (ordered finalized blocks with backfill), the buffered
+//! broadcast of proposals, and the relay of transactions between validators, all started on
+//! one runtime context and stopped together when its task is aborted.
 
 use super::app::{PlexusApp, Progress, Scheme};
 use super::block::ConsensusBlock;
+use super::config::{Channels, ValidatorConfig};
+use super::driver::{EpochChannels, EpochDriver};
+use super::epochs::{EpochKeys, EpochSchemes, PlexusEpocher};
 use super::seeds::{SeedTap, Seeds};
-use super::threshold::{signing_scheme, ThresholdKey};
 use crate::chain::Chain;
 use bytes::{Buf, BufMut};
 use commonware_broadcast::buffered;
 use commonware_consensus::simplex::types::Finalization;
 use commonware_consensus::{
     marshal::{self, core::Actor as MarshalActor, standard::Inline},
-    simplex::{self, elector::RoundRobin},
-    types::{Epoch, FixedEpocher, Height, ViewDelta},
+    types::{Height, ViewDelta},
 };
+use commonware_cryptography::ed25519;
 use commonware_cryptography::sha256::Digest as Sha256Digest;
-use commonware_cryptography::{certificate::ConstantProvider, ed25519};
+use commonware_p2p::utils::mux::{Builder as _, Muxer};
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage};
 use commonware_storage::archive::immutable;
-use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
+use commonware_utils::{NZUsize, NZU16, NZU64};
 use futures::channel::mpsc as fmpsc;
 use futures::StreamExt;
 use rand::{CryptoRng, Rng};
@@ -29,10 +32,6 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Namespace of every signature validators make for consensus.
-pub const NAMESPACE: &[u8] = b"_PLEXUS_CONSENSUS";
-/// The validator set is fixed from genesis, so the chain runs in one consensus epoch.
-const EPOCH: Epoch = Epoch::zero();
 /// Most transactions relayed in one message.
 const MAX_RELAY_BATCH: usize = 1_024;
 /// Largest relayed message accepted (bounds decoding).
@@ -41,73 +40,16 @@ const MAX_RELAY_BYTES: usize = 8 * 1024 * 1024;
 const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
 const WRITE_BUFFER: NonZeroUsize = NZUsize!(128 * 1024);
 
-/// Timeouts and sizes of one validator.
-#[derive(Debug, Clone)]
-pub struct ValidatorConfig {
-    /// Prefix of every storage partition this validator uses.
-    pub partition_prefix: String,
-    pub leader_timeout: Duration,
-    pub certification_timeout: Duration,
-    pub timeout_retry: Duration,
-    pub fetch_timeout: Duration,
-    pub activity_timeout: u64,
-    pub skip_timeout: u64,
-    pub mailbox_size: usize,
-    /// Shortest time between a block and its parent that this validator proposes (0: none).
-    /// Epochs are counted in blocks, so a steady pace keeps them steady in wall time. Only
-    /// the proposer paces itself; other validators accept any block later than its parent.
-    /// Kept below `leader_timeout`, or the leader would time out waiting.
-    pub min_block_ms: u64,
-}
-
-impl ValidatorConfig {
-    pub fn new(partition_prefix: impl Into<String>) -> ValidatorConfig {
-        ValidatorConfig {
-            partition_prefix: partition_prefix.into(),
-            leader_timeout: Duration::from_secs(1),
-            certification_timeout: Duration::from_secs(2),
-            timeout_retry: Duration::from_secs(5),
-            fetch_timeout: Duration::from_secs(1),
-            activity_timeout: 20,
-            skip_timeout: 10,
-            mailbox_size: 1024,
-            min_block_ms: 0,
-        }
-    }
-}
-
-/// The p2p channels one validator uses, each a (sender, receiver) pair.
-pub struct Channels<S, R> {
-    pub votes: (S, R),
-    pub certificates: (S, R),
-    pub resolver: (S, R),
-    pub broadcast: (S, R),
-    pub backfill: (S, R),
-    pub txs: (S, R),
-}
-
-/// Channel numbers, the same on every validator.
-pub mod channel {
-    pub const VOTES: u64 = 0;
-    pub const CERTIFICATES: u64 = 1;
-    pub const RESOLVER: u64 = 2;
-    pub const BROADCAST: u64 = 3;
-    pub const BACKFILL: u64 = 4;
-    pub const TXS: u64 = 5;
-}
-
-/// Starts a validator on `context`. Everything it runs is spawned from `context`, so aborting
-/// the task that owns `context` stops it all.
-#[allow(clippy::too_many_arguments)]
+/// Starts a validator on `context`: `signer` is its identity, `keys` gives each consensus
+/// epoch's participants and threshold key. Everything it runs is spawned from `context`, so
+/// aborting the task that owns `context` stops it all.
 pub async fn start_validator<E, B, P, S, R>(
     context: E,
     config: ValidatorConfig,
     chain: Arc<Chain>,
     signer: ed25519::PrivateKey,
-    threshold: ThresholdKey,
-    participants: Set<ed25519::PublicKey>,
-    blocker: B,
-    provider: P,
+    keys: Arc<dyn EpochKeys>,
+    (blocker, provider): (B, P),
     channels: Channels<S, R>,
 ) -> Result<Arc<Progress>, String>
 where
@@ -119,9 +61,10 @@ where
 {
     use commonware_cryptography::Signer as _;
     let me = signer.public_key();
-    let scheme = signing_scheme(NAMESPACE, &me, participants.clone(), threshold)?;
     let prefix = config.partition_prefix.clone();
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(1024));
+    let epocher = PlexusEpocher::new(epoch_blocks(&chain, keys.as_ref())?);
+    let schemes = EpochSchemes::default();
 
     let (buffer, buffer_mailbox) = buffered::Engine::<_, _, ConsensusBlock, _>::new(
         context.with_label("buffer"),
@@ -130,7 +73,6 @@ where
 
     let (finalizations, blocks) = open_archives(&context, &prefix, &page_cache).await?;
 
-    let epocher = FixedEpocher::new(NZU64!(u64::MAX));
     let (marshal, marshal_mailbox, processed) = MarshalActor::init(
         context.with_label("marshal"),
         finalizations,
@@ -138,7 +80,7 @@ where
         marshal_config(
             &config,
             &prefix,
-            scheme.clone(),
+            schemes.clone(),
             epocher.clone(),
             page_cache.clone(),
         ),
@@ -146,7 +88,15 @@ where
     .await;
     let started_from = snapshot_start(&chain, processed);
     if let Some(height) = started_from {
-        marshal_mailbox.set_floor(Height::new(height)).await;
+        // Marshal fetches and delivers blocks from the one after its floor. Under a set that
+        // follows the ledger, the last block of the previous epoch is the genesis of this
+        // epoch's consensus: marshal must hold it, so it is fetched again.
+        let epoch = epocher.epoch_of(height + 1);
+        let floor = match epoch.checked_sub(1).and_then(|e| epocher.last_height(e)) {
+            Some(boundary) if keys.follows_the_ledger() => boundary.min(height) - 1,
+            _ => height,
+        };
+        marshal_mailbox.set_floor(Height::new(floor)).await;
     }
 
     let progress = Arc::new(Progress::default());
@@ -155,7 +105,7 @@ where
     let app = PlexusApp::new(
         chain.clone(),
         progress.clone(),
-        scheme.clone(),
+        schemes.clone(),
         seeds.clone(),
     )
     .map_err(|e| e.to_string())?
@@ -165,50 +115,103 @@ where
         context.with_label("application"),
         app,
         marshal_mailbox.clone(),
-        epocher,
-    );
-
-    let consensus = simplex::Engine::new(
-        context.with_label("consensus"),
-        simplex::Config {
-            scheme,
-            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
-            blocker: blocker.clone(),
-            automaton: inline.clone(),
-            relay: inline.clone(),
-            reporter: SeedTap {
-                seeds,
-                inner: marshal_mailbox.clone(),
-            },
-            strategy: Sequential,
-            partition: format!("{prefix}-consensus"),
-            mailbox_size: config.mailbox_size,
-            epoch: EPOCH,
-            replay_buffer: REPLAY_BUFFER,
-            write_buffer: WRITE_BUFFER,
-            page_cache,
-            leader_timeout: config.leader_timeout,
-            certification_timeout: config.certification_timeout,
-            timeout_retry: config.timeout_retry,
-            activity_timeout: ViewDelta::new(config.activity_timeout),
-            skip_timeout: ViewDelta::new(config.skip_timeout),
-            fetch_timeout: config.fetch_timeout,
-            fetch_concurrent: 4,
-        },
+        epocher.clone(),
     );
 
     let backfill = marshal::resolver::p2p::init(
         &context.with_label("backfill"),
-        backfill_config(me.clone(), provider, blocker, config.mailbox_size),
+        backfill_config(me.clone(), provider, blocker.clone(), config.mailbox_size),
         channels.backfill,
+    );
+    let epoch_channels = split_by_epoch(
+        &context,
+        &config,
+        channels.votes,
+        channels.certificates,
+        channels.resolver,
     );
 
     buffer.start(channels.broadcast);
     // Marshal starts before consensus so that consensus's replay on restart finds it ready.
-    marshal.start(inline, buffer_mailbox, backfill);
-    consensus.start(channels.votes, channels.certificates, channels.resolver);
+    marshal.start(inline.clone(), buffer_mailbox, backfill);
+    let driver = EpochDriver {
+        config,
+        chain: chain.clone(),
+        me,
+        keys,
+        schemes,
+        epocher,
+        blocker,
+        automaton: inline,
+        reporter: SeedTap {
+            seeds,
+            inner: marshal_mailbox.clone(),
+        },
+        marshal: marshal_mailbox,
+        progress: progress.clone(),
+        page_cache,
+        _context: std::marker::PhantomData,
+    };
+    context
+        .with_label("epochs")
+        .spawn(move |ctx| driver.run(ctx, epoch_channels));
     start_tx_relay(&context, chain, channels.txs);
     Ok(progress)
+}
+
+/// Blocks per consensus epoch: the ledger's epoch length when the set follows the ledger.
+fn epoch_blocks(chain: &Chain, keys: &dyn EpochKeys) -> Result<Option<u64>, String> {
+    if !keys.follows_the_ledger() {
+        return Ok(None);
+    }
+    let info = plexus_ledger::query::chain_info(chain.store())
+        .map_err(|e| format!("reading the chain's parameters: {e}"))?
+        .ok_or("the store holds no genesis")?;
+    Ok(Some(info.rewards.epoch_blocks))
+}
+
+/// Splits the vote, certificate and resolver channels into one subchannel per epoch.
+fn split_by_epoch<E, S, R>(
+    context: &E,
+    config: &ValidatorConfig,
+    votes: (S, R),
+    certificates: (S, R),
+    resolver: (S, R),
+) -> EpochChannels<S, R>
+where
+    E: Spawner + Metrics,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let (mux, votes, backup) = Muxer::builder(
+        context.with_label("votes_mux"),
+        votes.0,
+        votes.1,
+        config.mailbox_size,
+    )
+    .with_backup()
+    .build();
+    mux.start();
+    let (mux, certificates) = Muxer::new(
+        context.with_label("certificates_mux"),
+        certificates.0,
+        certificates.1,
+        config.mailbox_size,
+    );
+    mux.start();
+    let (mux, resolver) = Muxer::new(
+        context.with_label("resolver_mux"),
+        resolver.0,
+        resolver.1,
+        config.mailbox_size,
+    );
+    mux.start();
+    EpochChannels {
+        votes,
+        certificates,
+        resolver,
+        backup,
+    }
 }
 
 /// Marshal's archives of finalizations and finalized blocks, by height.
@@ -289,12 +292,12 @@ where
 fn marshal_config(
     config: &ValidatorConfig,
     prefix: &str,
-    scheme: Scheme,
-    epocher: FixedEpocher,
+    schemes: EpochSchemes,
+    epocher: PlexusEpocher,
     page_cache: CacheRef,
-) -> marshal::Config<ConsensusBlock, ConstantProvider<Scheme, Epoch>, FixedEpocher, Sequential> {
+) -> marshal::Config<ConsensusBlock, EpochSchemes, PlexusEpocher, Sequential> {
     marshal::Config {
-        provider: ConstantProvider::new(scheme),
+        provider: schemes,
         epocher,
         partition_prefix: prefix.to_string(),
         mailbox_size: config.mailbox_size,

@@ -9,14 +9,19 @@
 
 mod app;
 mod block;
+mod config;
+mod driver;
 mod engine;
+pub mod epochs;
 mod process;
 mod seeds;
 pub mod threshold;
 
 pub use app::{genesis_block, Halt, PlexusApp, Progress, Scheme};
 pub use block::ConsensusBlock;
-pub use engine::{channel, start_validator, Channels, ValidatorConfig, NAMESPACE};
+pub use config::{channel, Channels, ValidatorConfig};
+pub use engine::start_validator;
+pub use epochs::{EpochKey, EpochKeys, GenesisKeys, PlexusEpocher};
 pub use process::{
     consensus_key_from_hex, consensus_key_to_hex, generate_consensus_key, public_key_hex,
     ValidatorProcess,
@@ -26,6 +31,9 @@ pub use threshold::{deal_for_genesis, deal_threshold_key, ThresholdKey};
 
 use commonware_cryptography::ed25519;
 use plexus_types::{Address, Hash};
+
+/// Namespace of every signature validators make for consensus.
+pub const NAMESPACE: &[u8] = b"_PLEXUS_CONSENSUS";
 
 /// The address a validator's blocks name as proposer, derived from its consensus key.
 pub fn validator_address(key: &ed25519::PublicKey) -> Address {

@@ -2,7 +2,9 @@
 //! home), authenticated p2p with every genesis validator at its listed address, and the
 //! driver, run on a dedicated thread until asked to stop.
 
-use super::engine::{channel, start_validator, Channels, ValidatorConfig};
+use super::config::{channel, Channels, ValidatorConfig};
+use super::engine::start_validator;
+use super::epochs::GenesisKeys;
 use crate::chain::{Chain, ChainError};
 use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::{ed25519, Signer as _};
@@ -114,6 +116,14 @@ impl ValidatorProcess {
             min_block_ms,
             ..
         } = self;
+        // The threshold key is dealt once, to the genesis set, and not reshared through the
+        // chain: the set the ledger chooses at each epoch's end cannot sign, and the genesis
+        // set keeps running consensus.
+        tracing::info!(
+            validators = participants.len(),
+            "consensus runs with the genesis validator set; later sets are not applied"
+        );
+        let keys = std::sync::Arc::new(GenesisKeys::new(participants, threshold));
         let (result, runtime_handle) = runtime.start(|root| async move {
             // Everything runs under one task: when it returns, the runtime aborts whatever it
             // spawned that is still running, so nothing touches the chain after `run` returns.
@@ -142,10 +152,8 @@ impl ValidatorProcess {
                     },
                     chain,
                     key,
-                    threshold,
-                    participants,
-                    oracle.clone(),
-                    oracle,
+                    keys,
+                    (oracle.clone(), oracle),
                     channels,
                 )
                 .await

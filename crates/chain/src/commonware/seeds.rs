@@ -9,7 +9,7 @@ use super::threshold::Scheme;
 use commonware_codec::Encode;
 use commonware_consensus::simplex::scheme::bls12381_threshold::vrf::Seedable;
 use commonware_consensus::simplex::types::Activity;
-use commonware_consensus::{Reporter, Viewable};
+use commonware_consensus::{Epochable, Reporter, Viewable};
 use commonware_cryptography::sha256::Digest;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -18,21 +18,24 @@ use std::sync::Arc;
 /// Seeds of this many newest views are kept.
 const KEPT_VIEWS: usize = 4_096;
 
-/// Seed signatures (encoded) by view.
+/// A round: its epoch and view.
+type Round = (u64, u64);
+
+/// Seed signatures (encoded) by epoch and view.
 #[derive(Clone, Default)]
 pub struct Seeds {
-    by_view: Arc<Mutex<BTreeMap<u64, Vec<u8>>>>,
+    by_view: Arc<Mutex<BTreeMap<Round, Vec<u8>>>>,
 }
 
 impl Seeds {
-    /// The seed signature of `view`, if a certificate of it has been seen.
-    pub fn get(&self, view: u64) -> Option<Vec<u8>> {
-        self.by_view.lock().get(&view).cloned()
+    /// The seed signature of `view` of `epoch`, if a certificate of it has been seen.
+    pub fn get(&self, epoch: u64, view: u64) -> Option<Vec<u8>> {
+        self.by_view.lock().get(&(epoch, view)).cloned()
     }
 
-    fn insert(&self, view: u64, seed: Vec<u8>) {
+    fn insert(&self, epoch: u64, view: u64, seed: Vec<u8>) {
         let mut by_view = self.by_view.lock();
-        by_view.insert(view, seed);
+        by_view.insert((epoch, view), seed);
         while by_view.len() > KEPT_VIEWS {
             by_view.pop_first();
         }
@@ -55,12 +58,18 @@ where
     async fn report(&mut self, activity: Self::Activity) {
         match &activity {
             Activity::Notarization(n) | Activity::Certification(n) => {
-                self.seeds
-                    .insert(n.view().get(), n.seed().signature.encode().to_vec());
+                self.seeds.insert(
+                    n.epoch().get(),
+                    n.view().get(),
+                    n.seed().signature.encode().to_vec(),
+                );
             }
             Activity::Finalization(f) => {
-                self.seeds
-                    .insert(f.view().get(), f.seed().signature.encode().to_vec());
+                self.seeds.insert(
+                    f.epoch().get(),
+                    f.view().get(),
+                    f.seed().signature.encode().to_vec(),
+                );
             }
             _ => {}
         }

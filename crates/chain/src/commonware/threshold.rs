@@ -6,7 +6,8 @@
 //! (`consensus_share`) and the public polynomial into the genesis. The dealer knows every
 //! share, so it could compute every seed ahead of time: fine for a network one person runs,
 //! not for one of independent operators, which would run Commonware's DKG instead. Resharing
-//! when the validator set changes (DKG) is not built: the set is fixed at genesis.
+//! when the validator set changes is not built into the chain: a consensus epoch's key comes
+//! from an [`super::EpochKeys`] provider, and a real node's keeps the genesis set and key.
 
 use commonware_codec::{Decode, DecodeExt, Encode};
 use commonware_cryptography::bls12381::dkg::deal;
@@ -79,35 +80,6 @@ pub fn deal_for_genesis<R: RngCore + CryptoRng>(
         polynomial: polynomial_to_hex(&polynomial),
     });
     Ok(dealt)
-}
-
-/// The scheme validator `me` votes with (signing under `namespace`): its share of `threshold`, checked against the
-/// polynomial, which must be dealt to exactly `participants`.
-pub fn signing_scheme(
-    namespace: &[u8],
-    me: &ed25519::PublicKey,
-    participants: Set<ed25519::PublicKey>,
-    threshold: ThresholdKey,
-) -> Result<Scheme, String> {
-    if !participants.iter().any(|p| p == me) {
-        return Err("this validator's consensus key is not in the genesis validator set".into());
-    }
-    if threshold.polynomial.total().get() as usize != participants.len() {
-        return Err(format!(
-            "the threshold key is dealt to {} validators, the genesis lists {}",
-            threshold.polynomial.total(),
-            participants.len()
-        ));
-    }
-    Scheme::signer(
-        namespace,
-        participants,
-        threshold.polynomial,
-        threshold.share,
-    )
-    .ok_or_else(|| {
-        "this validator's threshold share does not match the genesis public polynomial".into()
-    })
 }
 
 /// The hex form of a public polynomial, as the genesis keeps it.

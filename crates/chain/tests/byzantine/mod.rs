@@ -49,11 +49,12 @@ pub enum Attack {
     WrongSeed,
 }
 
-/// The p2p channels a Byzantine validator uses.
-pub struct ByzantineChannels<S, R> {
+/// The p2p channels a Byzantine validator uses: votes and certificates on their epoch's
+/// subchannel, blocks on the broadcast channel.
+pub struct ByzantineChannels<S, R, BS, BR> {
     pub votes: (S, R),
     pub certificates: (S, R),
-    pub broadcast: (S, R),
+    pub broadcast: (BS, BR),
 }
 
 /// Shared between the validator's tasks.
@@ -77,17 +78,19 @@ struct State {
 }
 
 /// Starts a Byzantine validator; returns the count of its proposals and equivocations.
-pub fn start_byzantine<S, R>(
+pub fn start_byzantine<S, R, BS, BR>(
     context: deterministic::Context,
     threshold: ThresholdKey,
     participants: Set<ed25519::PublicKey>,
     genesis_app_hash: Hash,
     attack: Attack,
-    channels: ByzantineChannels<S, R>,
+    channels: ByzantineChannels<S, R, BS, BR>,
 ) -> Arc<AtomicU64>
 where
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
+    BS: Sender<PublicKey = ed25519::PublicKey>,
+    BR: Receiver<PublicKey = ed25519::PublicKey>,
 {
     let tried = Arc::new(AtomicU64::new(0));
     let state = Arc::new(State {
@@ -212,14 +215,17 @@ impl State {
     }
 
     /// Proposes in `view` on `parent` (a certified view and its block) if it leads `view`.
-    async fn propose<S: Sender<PublicKey = ed25519::PublicKey>>(
+    async fn propose<S, BS>(
         &self,
         view: View,
         (parent_view, parent): (View, Digest),
         now_ms: u64,
         votes: &mut S,
-        blocks: &mut S,
-    ) {
+        blocks: &mut BS,
+    ) where
+        S: Sender<PublicKey = ed25519::PublicKey>,
+        BS: Sender<PublicKey = ed25519::PublicKey>,
+    {
         let round = Round::new(Epoch::zero(), view);
         let elector: RoundRobinElector<Scheme> =
             RoundRobin::<Sha256>::default().build(&self.participants);
