@@ -110,8 +110,8 @@ pub(crate) async fn merged_evidence(
     Ok(merge(&rules, state.log.records(epoch), &peers))
 }
 
-/// Writes the merged evidence of `epoch` durably where `GET /v1/evidence/{epoch}` serves it;
-/// returns its content address.
+/// Writes the merged evidence of `epoch` durably where `GET /v1/evidence/{epoch}` serves it,
+/// and under its content address beside the sealed logs; returns the address.
 pub(crate) fn publish(
     shared: &Shared,
     epoch: u64,
@@ -126,6 +126,15 @@ pub(crate) fn publish(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let address = Hash::of(text.as_bytes());
+    let sealed = shared
+        .data_dir
+        .join("evidence")
+        .join("sealed")
+        .join(format!("{}.jsonl", address.to_hex()));
+    if !sealed.exists() {
+        plexus_durable::write_durably(&sealed, text.as_bytes())?;
+    }
     plexus_durable::write_durably(&path, text.as_bytes())?;
-    Ok(Hash::of(text.as_bytes()))
+    Ok(address)
 }
