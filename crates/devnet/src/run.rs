@@ -90,14 +90,16 @@ async fn start_oracles<H: Host>(
     node: &RunningNode,
     info: &ChainInfo,
 ) -> anyhow::Result<Vec<Option<RunningOracle>>> {
-    let keys: Vec<_> = (0..devnet.oracles)
+    let keys: Option<Vec<plexus_types::SecretKey>> = (0..devnet.oracles)
         .map(|i| host.secret(&oracle_name(i)).ok())
         .collect();
-    let in_set = |k: &Option<plexus_types::SecretKey>| {
-        k.as_ref()
-            .is_some_and(|k| info.is_oracle(&Address::from_public_key(&k.public_key())))
-    };
-    if keys.is_empty() || !keys.iter().all(in_set) {
+    let keys = keys.filter(|keys| {
+        !keys.is_empty()
+            && keys
+                .iter()
+                .all(|k| info.is_oracle(&Address::from_public_key(&k.public_key())))
+    });
+    let Some(keys) = keys else {
         if args.all_agents() > 0 {
             bail!(
                 "this devnet was created without an oracle; remove {} to start a new one",
@@ -105,7 +107,7 @@ async fn start_oracles<H: Host>(
             );
         }
         return Ok(Vec::new());
-    }
+    };
     let addrs = args.oracle_addrs();
     let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
     let mut oracles = Vec::new();
@@ -120,7 +122,7 @@ async fn start_oracles<H: Host>(
             listen: addrs[i],
             node: format!("http://{}", node.api_addr),
             data_dir: oracle_dir(&devnet.files.home, i),
-            key: key.expect("checked above"),
+            key,
             peers,
         })
         .await
@@ -254,7 +256,7 @@ fn print_banner(
 /// last oracle on the way.
 async fn wait_for_stop(run_for: Option<Duration>, kill_oracle_at: Option<Duration>, net: &mut Network) {
     let deadline = run_for.map(|d| tokio::time::Instant::now() + d);
-    let stopped = || async move {
+    let stopped = move || async move {
         match deadline {
             Some(d) => tokio::select! {
                 _ = tokio::time::sleep_until(d) => {}

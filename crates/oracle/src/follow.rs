@@ -134,13 +134,13 @@ pub(crate) async fn follow(
             None => {}
         }
         let chain_id = shared.info.chain_id.as_str();
-        let draws = std::mem::take(&mut state.draw_beacons);
+        let drawn = std::mem::take(&mut state.draw_beacons);
         // After a restart the previous epoch may still be open: rebuild its challenges too
         // (they are drawn from the beacon, so they are the same ones). An epoch is scheduled
         // once the beacon of its first block is read.
         let previous = (epoch > 1 && !state.closed.contains(&(epoch - 1))).then(|| epoch - 1);
         for e in previous.into_iter().chain([epoch]) {
-            if let Some(b) = draws.get(&draws::schedule_height(&clock, e)).copied() {
+            if let Some(b) = drawn.get(&draws::schedule_height(&clock, e)).copied() {
                 rules::schedule(&mut state, &clock, e, |device, epoch, k| {
                     draws::schedule_word(chain_id, &b, device, epoch, k)
                 });
@@ -149,11 +149,11 @@ pub(crate) async fn follow(
         rules::open_due(
             &mut state,
             height,
-            |h| draws.get(&h).copied(),
+            |h| drawn.get(&h).copied(),
             |device, epoch, k, beacon| draws::challenge_secret(chain_id, beacon, device, epoch, k),
         );
         let keep_from = draws::schedule_height(&clock, epoch.saturating_sub(1).max(1));
-        state.draw_beacons = draws;
+        state.draw_beacons = drawn;
         state.draw_beacons = state.draw_beacons.split_off(&keep_from);
         // Challenges resolved before a restart keep their outcome.
         for c in state.challenges.values_mut() {

@@ -25,7 +25,7 @@ use plexus_types::{statements, Hash, PublicKey, Signature};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A challenge the beacon scheduled for the epoch: what a record of it must say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) struct ScheduledChallenge {
     pub device: PublicKey,
     pub secret: [u8; 32],
