@@ -40,7 +40,9 @@ fn three_oracles_agree_and_keep_paying_at_threshold_when_one_is_stopped() {
     // Before the stop all three submitted; after it, two did, and their manifests still went
     // final.
     assert!(
-        epochs.iter().any(|e| e["submitted"].as_array().unwrap().len() == 3),
+        epochs
+            .iter()
+            .any(|e| e["submitted"].as_array().unwrap().len() == 3),
         "{epochs:#?}"
     );
     let last = epochs.last().unwrap();

@@ -254,7 +254,11 @@ fn print_banner(
 
 /// Waits for `--for` to pass, or for Ctrl-C or SIGTERM; with `--kill-oracle-at`, stops the
 /// last oracle on the way.
-async fn wait_for_stop(run_for: Option<Duration>, kill_oracle_at: Option<Duration>, net: &mut Network) {
+async fn wait_for_stop(
+    run_for: Option<Duration>,
+    kill_oracle_at: Option<Duration>,
+    net: &mut Network,
+) {
     let deadline = run_for.map(|d| tokio::time::Instant::now() + d);
     let stopped = move || async move {
         match deadline {
@@ -272,7 +276,10 @@ async fn wait_for_stop(run_for: Option<Duration>, kill_oracle_at: Option<Duratio
         }
         let last = net.oracles.len().saturating_sub(1);
         if let Some(o) = net.oracles.last_mut().and_then(Option::take) {
-            eprintln!("stopping oracle {last} ({}) as --kill-oracle-at asked", o.addr);
+            eprintln!(
+                "stopping oracle {last} ({}) as --kill-oracle-at asked",
+                o.addr
+            );
             o.shutdown().await;
         }
     }

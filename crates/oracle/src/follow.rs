@@ -44,19 +44,6 @@ async fn read_registry(shared: &Shared, height: u64) -> anyhow::Result<Option<Re
     )
 }
 
-/// App hash after block `height` (height 0: genesis).
-pub(crate) async fn app_hash(shared: &Shared, height: u64) -> anyhow::Result<Hash> {
-    if height == 0 {
-        return Ok(shared.node().block(1).await?.prev_app_hash);
-    }
-    shared
-        .node()
-        .block(height)
-        .await?
-        .app_hash
-        .ok_or_else(|| anyhow::anyhow!("block {height} has no app hash yet"))
-}
-
 /// One step of following the chain. `resolved` holds the outcomes of challenges the evidence
 /// log already had at start, applied once their challenges are scheduled again.
 /// Sends the fraud proofs found since the last step, one at a time; one the node does not take
@@ -109,7 +96,7 @@ pub(crate) async fn follow(
     };
     let mut fetched = Vec::new();
     for h in need {
-        fetched.push((h, app_hash(shared, h).await?));
+        fetched.push((h, shared.app_hash(h).await?));
     }
     fetch_draw_beacons(shared, epoch, height).await?;
     let registry = read_registry(shared, height).await?;

@@ -46,7 +46,8 @@ pub(crate) async fn peers_heard(shared: &Shared, epoch: u64, height: u64) -> boo
             }
         }
     }
-    let interval_blocks = shared.clock.epoch_blocks() / u64::from(shared.clock.intervals_per_epoch());
+    let interval_blocks =
+        shared.clock.epoch_blocks() / u64::from(shared.clock.intervals_per_epoch());
     let waited_out = height >= sealed_at + PEER_WAIT_INTERVALS * interval_blocks.max(1);
     if still_waiting > 0 && waited_out {
         tracing::warn!(
@@ -67,7 +68,7 @@ async fn interval_beacons(shared: &Shared, epoch: u64) -> anyhow::Result<BTreeMa
         let known = shared.state.lock().beacons.get(&height).copied();
         let beacon = match known {
             Some(b) => b,
-            None => crate::follow::app_hash(shared, height).await?,
+            None => shared.app_hash(height).await?,
         };
         out.insert(interval, beacon);
     }

@@ -151,6 +151,20 @@ impl Shared {
         self.sender.node()
     }
 
+    /// The app hash after block `height` (height 0: genesis), which heartbeats name as their
+    /// interval's beacon.
+    pub(crate) async fn app_hash(&self, height: u64) -> anyhow::Result<Hash> {
+        use plexus_client::NodeApi;
+        if height == 0 {
+            return Ok(self.node().block(1).await?.prev_app_hash);
+        }
+        self.node()
+            .block(height)
+            .await?
+            .app_hash
+            .ok_or_else(|| anyhow::anyhow!("block {height} has no app hash yet"))
+    }
+
     pub(crate) fn load_closed(&self, epoch: u64, resource: &str) -> Option<ClosedEpoch> {
         let text = std::fs::read_to_string(manifest_path(&self.data_dir, epoch, resource)).ok()?;
         serde_json::from_str(&text).ok()
