@@ -136,6 +136,7 @@ pub(crate) async fn follow(
         rules::open_due(
             &mut state,
             height,
+            shared.time.now(),
             |h| drawn.get(&h).copied(),
             |device, epoch, k, beacon| draws::challenge_secret(chain_id, beacon, device, epoch, k),
         );

@@ -266,8 +266,10 @@ async fn open_challenges(
         {
             continue;
         }
-        // The clock starts when the device first sees the seed.
-        c.fetched_at.get_or_insert(now);
+        // The clock starts when the device first sees the seed, or soon after the challenge
+        // opened if it comes late (the seed is public from the beacon).
+        c.fetched_at
+            .get_or_insert(crate::rules::deadline_start(c.opened_at, now));
         out.push(json!({
             "id": c.id,
             "seed": hex::encode(c.challenge.seed()),

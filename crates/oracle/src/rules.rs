@@ -156,6 +156,7 @@ pub(crate) fn due_heights(state: &State, height: u64) -> Vec<u64> {
 pub(crate) fn open_due(
     state: &mut State,
     height: u64,
+    now: Duration,
     beacon: impl Fn(u64) -> Option<Hash>,
     secret: impl Fn(&PublicKey, u64, u32, &Hash) -> [u8; 32],
 ) {
@@ -188,6 +189,7 @@ pub(crate) fn open_due(
             secret,
             challenge,
             deadline_ms: p.deadline_ms,
+            opened_at: now,
             fetched_at: None,
             committed: None,
             rows: Vec::new(),
@@ -203,6 +205,17 @@ pub(crate) const FETCH_CLOCK_SKEW: Duration = Duration::from_secs(30);
 /// oracle's clock): an old signed request cannot be kept and replayed later.
 pub(crate) fn fetch_in_time(at_ms: u64, now: Duration) -> bool {
     Duration::from_millis(at_ms).abs_diff(now) <= FETCH_CLOCK_SKEW
+}
+
+/// How long after a challenge opens a device may fetch it before its deadline starts anyway.
+/// The seed is drawn from a public beacon, so a device could compute it from the chain and
+/// fetch late; its head start is bounded by this grace (agents poll every 100 ms, one oracle
+/// after another).
+pub(crate) const FETCH_GRACE: Duration = Duration::from_secs(1);
+
+/// When a challenge opened at `opened_at` and fetched at `now` starts its deadline.
+pub(crate) fn deadline_start(opened_at: Duration, now: Duration) -> Duration {
+    now.min(opened_at + FETCH_GRACE)
 }
 
 /// Whether a device that first saw a challenge at `fetched_at` is too late at `now` to commit
@@ -235,4 +248,23 @@ pub(crate) fn expire(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_that_fetches_late_gains_no_more_than_the_grace() {
+        let opened = Duration::from_secs(100);
+        // On time: the deadline runs from the fetch.
+        let soon = opened + Duration::from_millis(150);
+        assert_eq!(deadline_start(opened, soon), soon);
+        // Late (it computed the public seed first): the deadline ran from the grace's end,
+        // so a commitment now is too late whatever its class.
+        let late = opened + Duration::from_secs(30);
+        let start = deadline_start(opened, late);
+        assert_eq!(start, opened + FETCH_GRACE);
+        assert!(commit_too_late(start, late, 2_000));
+    }
 }

@@ -31,7 +31,10 @@ pub(crate) struct Challenge {
     pub secret: [u8; 32],
     pub challenge: ComputeChallenge,
     pub deadline_ms: u64,
-    /// When the device first saw the seed: its deadline runs from then.
+    /// When this oracle opened the challenge (drew its secret from the beacon).
+    pub opened_at: Duration,
+    /// When the device's deadline started: its first fetch, or [`crate::rules::FETCH_GRACE`]
+    /// after the challenge opened if it fetched later (the seed is public from then).
     pub fetched_at: Option<Duration>,
     pub committed: Option<(Hash, Signature, Duration)>,
     pub rows: Vec<u32>,
