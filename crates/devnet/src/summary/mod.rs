@@ -83,7 +83,7 @@ pub struct Summary {
     /// Each epoch some oracle closed: what each submitted, and whether it went final.
     pub oracle_epochs: Vec<OracleEpoch>,
     /// Every epoch's submissions are identical among the oracles that submitted, and every
-    /// such epoch went final.
+    /// epoch that a threshold of them submitted went final.
     pub oracles_agree: bool,
     /// The demo blob's storage deals and the storage devices, when storage agents ran.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,7 +148,7 @@ pub fn add_oracles(
     store: &plexus_store::Store,
 ) -> anyhow::Result<()> {
     let info = query::chain_info(store)?.context("the devnet has no genesis")?;
-    let (epochs, agree) = oracles::oracle_epochs(home, store)?;
+    let (epochs, agree) = oracles::oracle_epochs(home, store, info.oracles.threshold)?;
     summary.oracles = info.oracles.members.len();
     summary.oracle_threshold = info.oracles.threshold;
     summary.oracle_epochs = epochs;

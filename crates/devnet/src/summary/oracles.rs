@@ -32,10 +32,12 @@ pub struct OracleEpoch {
 }
 
 /// Every epoch that some oracle closed, by epoch, and whether all of them agree: every
-/// epoch's submissions identical, and every epoch final.
+/// epoch's submissions identical, and every epoch that `threshold` oracles submitted final
+/// (the run may stop between two oracles' submissions of its last epoch).
 pub fn oracle_epochs(
     home: &Path,
     store: &plexus_store::Store,
+    threshold: u32,
 ) -> anyhow::Result<(Vec<OracleEpoch>, bool)> {
     let dirs = crate::home::oracle_dirs(home);
     let resource = ResourceClass::Compute;
@@ -78,6 +80,8 @@ pub fn oracle_epochs(
             is_final,
         });
     }
-    let agree = epochs.iter().all(|e| e.identical && e.is_final);
+    let agree = epochs
+        .iter()
+        .all(|e| e.identical && (e.is_final || e.submitted.len() < threshold as usize));
     Ok((epochs, agree))
 }
