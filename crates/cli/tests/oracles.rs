@@ -45,11 +45,13 @@ fn three_oracles_agree_and_keep_paying_at_threshold_when_one_is_stopped() {
             .any(|e| e["submitted"].as_array().unwrap().len() == 3),
         "{epochs:#?}"
     );
+    let final_at_two = epochs
+        .iter()
+        .filter(|e| e["submitted"].as_array().unwrap().len() == 2 && e["final"] == true)
+        .count();
     assert!(
-        epochs
-            .iter()
-            .any(|e| e["submitted"].as_array().unwrap().len() == 2 && e["final"] == true),
-        "no epoch went final with two oracles: {epochs:#?}"
+        final_at_two >= 2,
+        "too few epochs went final with two oracles: {epochs:#?}"
     );
 
     let finalized: Vec<u64> = s["finalized_epochs"]
