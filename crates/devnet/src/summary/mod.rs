@@ -8,7 +8,7 @@ mod print;
 mod storage;
 mod validators;
 
-pub use oracles::{OracleEpoch, OracleSubmission};
+pub use oracles::OracleEpoch;
 pub use print::print;
 pub use validators::{summarize_validators, ValidatorSummary};
 
