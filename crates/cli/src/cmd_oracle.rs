@@ -23,6 +23,10 @@ pub enum OracleCommand {
         /// Where the evidence log and manifests are kept (default: <home>/oracle).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Base URL of another oracle of the set, whose sealed evidence this oracle merges
+        /// with its own before scoring an epoch (repeat for each).
+        #[arg(long = "peer")]
+        peers: Vec<String>,
     },
 }
 
@@ -61,6 +65,7 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
         listen,
         key,
         data_dir,
+        peers,
     } = cmd;
     let key = g.keyring().secret(&key)?;
     let oracle = run_oracle(OracleConfig {
@@ -68,6 +73,7 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
         node: g.node.clone(),
         data_dir: data_dir.unwrap_or_else(|| g.home.join("oracle")),
         key,
+        peers,
     })
     .await?;
     eprintln!(

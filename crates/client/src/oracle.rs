@@ -265,6 +265,25 @@ impl OracleClient {
     pub fn base_url(&self) -> &str {
         &self.service.base
     }
+
+    /// `GET /v1/evidence/{epoch}/own`: the evidence this oracle itself took in `epoch`, sealed
+    /// when the epoch ended; `None` while the oracle has not sealed it.
+    pub async fn own_evidence(&self, epoch: u64) -> Result<Option<String>, ClientError> {
+        let answer = self
+            .service
+            .get(&format!("/v1/evidence/{epoch}/own"))
+            .await?;
+        if answer.status == 409 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&answer.status) {
+            return Err(self.service.refusal(answer));
+        }
+        String::from_utf8(answer.body).map(Some).map_err(|_| {
+            self.service
+                .bad_answer(&answer.url, "the evidence is not UTF-8")
+        })
+    }
 }
 
 impl OracleApi for OracleClient {

@@ -187,7 +187,11 @@ pub fn start_agents(
         }
         let config = AgentConfig {
             node: format!("http://{}", apis[i % apis.len()]),
-            oracles: vec![format!("http://{}", args.oracle)],
+            oracles: args
+                .oracle_addrs()
+                .iter()
+                .map(|a| format!("http://{a}"))
+                .collect(),
             data_dir,
             class: class.to_string(),
             h3_cell: CELLS[i % CELLS.len()],

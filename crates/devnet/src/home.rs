@@ -38,6 +38,30 @@ pub struct DevnetMarker {
     pub demo_accounts: Vec<String>,
 }
 
+/// The keyring name of devnet oracle `i`.
+pub fn oracle_name(i: usize) -> String {
+    match i {
+        0 => "oracle".to_string(),
+        i => format!("oracle-{i}"),
+    }
+}
+
+/// Where devnet oracle `i` keeps its evidence and manifests.
+pub fn oracle_dir(home: &Path, i: usize) -> std::path::PathBuf {
+    home.join(oracle_name(i))
+}
+
+/// The data directories of the devnet's oracles, the first one's first.
+pub fn oracle_dirs(home: &Path) -> Vec<std::path::PathBuf> {
+    (0..MAX_ORACLES)
+        .map(|i| oracle_dir(home, i))
+        .take_while(|d| d.exists())
+        .collect()
+}
+
+/// The most oracles a devnet runs.
+pub const MAX_ORACLES: usize = 7;
+
 pub fn provider_name(i: usize) -> String {
     format!("provider-{i}")
 }
@@ -59,6 +83,8 @@ pub struct DevnetHome {
     pub fresh: bool,
     /// Validators under consensus (1: the solo driver).
     pub validators: usize,
+    /// Oracles in the genesis oracle set.
+    pub oracles: usize,
     pub marker: DevnetMarker,
     /// The demo accounts' keys, in the marker's order.
     pub keys: Vec<SecretKey>,
@@ -114,9 +140,21 @@ pub fn open<H: Keys + Validators>(
             args.epoch_blocks,
             validators,
             args.p2p_port,
+            args.oracle_count(),
         )?;
     }
-    let validators = files.load_genesis()?.validators.len().max(1);
+    let genesis = files.load_genesis()?;
+    let validators = genesis.validators.len().max(1);
+    let oracles = genesis.oracles.members.len();
+    if let Some(asked) = args.oracles {
+        if usize::from(asked) != oracles {
+            bail!(
+                "this devnet was created with {oracles} oracle(s), not {asked}; \
+                 leave out --oracles, or remove {} to start a new devnet",
+                home.display()
+            );
+        }
+    }
     if let Some(asked) = args.validators {
         if usize::from(asked) != validators {
             bail!(
@@ -146,13 +184,17 @@ pub fn open<H: Keys + Validators>(
         config,
         fresh,
         validators,
+        oracles,
         marker,
         keys,
     })
 }
 
 /// The accounts funded at genesis, each made in the keyring when it has none by that name.
-fn genesis_accounts(keys: &impl Keys) -> anyhow::Result<(Vec<GenesisAccount>, Address)> {
+fn genesis_accounts(
+    keys: &impl Keys,
+    oracles: usize,
+) -> anyhow::Result<(Vec<GenesisAccount>, Vec<Address>)> {
     let mut accounts = Vec::new();
     let mut key = |name: &str, balance: Amount| -> anyhow::Result<Address> {
         let address = keys.address_or_new(name)?;
@@ -172,8 +214,10 @@ fn genesis_accounts(keys: &impl Keys) -> anyhow::Result<(Vec<GenesisAccount>, Ad
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }
     key(crate::training::SPONSOR, Amount::plx(1_000_000))?;
-    let oracle = key("oracle", Amount::plx(10_000))?;
-    Ok((accounts, oracle))
+    let oracles = (0..oracles)
+        .map(|i| key(&oracle_name(i), Amount::plx(10_000)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((accounts, oracles))
 }
 
 /// Blocks a solo devnet's beacon hash chain lasts: 12 days of 250 ms blocks, made in a
@@ -187,8 +231,9 @@ fn create<H: Keys + Validators>(
     epoch_blocks: u64,
     validators: usize,
     p2p_port: u16,
+    oracles: usize,
 ) -> anyhow::Result<()> {
-    let (accounts, oracle) = genesis_accounts(host)?;
+    let (accounts, oracles) = genesis_accounts(host, oracles)?;
     let mut genesis = Genesis::new(DEVNET_CHAIN_ID, SystemClock.now_ms(), accounts);
     genesis.rewards = RewardParams {
         epoch_blocks,
@@ -196,9 +241,11 @@ fn create<H: Keys + Validators>(
         initial_epoch_emission: Amount::plx(10_000),
         ..RewardParams::default()
     };
+    // A majority: with 3 oracles, any 2 that agree make a manifest final.
+    let threshold = oracles.len() as u32 / 2 + 1;
     genesis.oracles = OracleSet {
-        members: vec![oracle],
-        threshold: 1,
+        members: oracles,
+        threshold,
     };
     let mut consensus_keys = Vec::new();
     if validators > 1 {

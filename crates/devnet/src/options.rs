@@ -57,9 +57,17 @@ pub struct DevnetArgs {
     /// Blocks per epoch, for a new devnet (blocks come every 250 ms when agents run).
     #[arg(long, default_value_t = 60)]
     pub epoch_blocks: u64,
-    /// Address of the oracle's API.
+    /// Address of the (first) oracle's API; oracle I listens on the next port plus I.
     #[arg(long, default_value = plexus_oracle::DEFAULT_ORACLE_ADDR)]
     pub oracle: SocketAddr,
+    /// Oracles in the oracle set (1 to 7), each with its own key, API and evidence; a
+    /// manifest is final once a majority of them submit it. Fixed when the devnet is created.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=7))]
+    pub oracles: Option<u8>,
+    /// Stop the last oracle after this long (for example 90s), to show rewards go on at the
+    /// threshold; needs two oracles or more.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub kill_oracle_at: Option<Duration>,
     /// Validators under Commonware consensus, all in this process (1: the solo driver). Fixed
     /// when the devnet is created; the others live under HOME/validator-I.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
@@ -74,6 +82,24 @@ pub struct DevnetArgs {
 }
 
 impl DevnetArgs {
+    /// The oracles this run starts (as asked, or as the devnet was created once it is open).
+    pub fn oracle_count(&self) -> usize {
+        self.oracles.map_or(1, usize::from)
+    }
+
+    /// Where each oracle listens: `--oracle`, then the next ports.
+    pub fn oracle_addrs(&self) -> Vec<SocketAddr> {
+        (0..self.oracle_count())
+            .map(|i| {
+                let mut addr = self.oracle;
+                if addr.port() != 0 {
+                    addr.set_port(addr.port().saturating_add(i as u16));
+                }
+                addr
+            })
+            .collect()
+    }
+
     /// Agents of every kind: compute, then storage, then bandwidth, then the adversaries'.
     pub fn all_agents(&self) -> usize {
         self.agents + self.storage_agents + self.bandwidth_agents + self.adversary_agents()

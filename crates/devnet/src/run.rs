@@ -6,7 +6,7 @@
 //! `--for` or Ctrl-C; stop in reverse order; read the summary from what is left.
 
 use crate::agents::{start_agents, AgentDevice};
-use crate::home::{provider_name, validator_files, DevnetHome};
+use crate::home::{oracle_dir, oracle_name, provider_name, validator_files, DevnetHome};
 use crate::host::Host;
 use crate::options::DevnetArgs;
 use crate::summary::{summarize, summarize_validators, RunFacts};
@@ -23,11 +23,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The devnet's own node (validator 0), the other validators, and the oracle.
+/// The devnet's own node (validator 0), the other validators, and the oracles (`None` for
+/// one stopped during the run).
 struct Network {
     node: RunningNode,
     others: Vec<RunningNode>,
-    oracle: Option<RunningOracle>,
+    oracles: Vec<Option<RunningOracle>>,
     info: ChainInfo,
 }
 
@@ -38,6 +39,11 @@ impl Network {
         std::iter::once(self.node.api_addr)
             .chain(self.others.iter().map(|o| o.api_addr))
             .collect()
+    }
+
+    /// The first oracle: the training coordinator, and where strangers find an oracle.
+    fn oracle(&self) -> Option<&RunningOracle> {
+        self.oracles.first().and_then(Option::as_ref)
     }
 }
 
@@ -65,28 +71,65 @@ async fn start_network<H: Host>(
     }
     let node = run_node(&devnet.files, config.clone()).await?;
     let info = query::chain_info(node.chain.store())?.context("the devnet has no genesis")?;
-    let oracle = match host.secret("oracle").ok() {
-        Some(key) if info.is_oracle(&Address::from_public_key(&key.public_key())) => Some(
-            run_oracle(OracleConfig {
-                listen: args.oracle,
-                node: format!("http://{}", node.api_addr),
-                data_dir: devnet.files.home.join("oracle"),
-                key,
-            })
-            .await?,
-        ),
-        _ if args.all_agents() > 0 => bail!(
-            "this devnet was created without an oracle; remove {} to start a new one",
-            home.display()
-        ),
-        _ => None,
-    };
+    let oracles = start_oracles(host, home, devnet, args, &node, &info).await?;
     Ok(Network {
         node,
         others,
-        oracle,
+        oracles,
         info,
     })
+}
+
+/// Starts the devnet's oracles, each with its own key, port and data directory, each told
+/// where the others are (when the genesis names the devnet's oracle keys; agents need them).
+async fn start_oracles<H: Host>(
+    host: &H,
+    home: &Path,
+    devnet: &DevnetHome,
+    args: &DevnetArgs,
+    node: &RunningNode,
+    info: &ChainInfo,
+) -> anyhow::Result<Vec<Option<RunningOracle>>> {
+    let keys: Option<Vec<plexus_types::SecretKey>> = (0..devnet.oracles)
+        .map(|i| host.secret(&oracle_name(i)).ok())
+        .collect();
+    let keys = keys.filter(|keys| {
+        !keys.is_empty()
+            && keys
+                .iter()
+                .all(|k| info.is_oracle(&Address::from_public_key(&k.public_key())))
+    });
+    let Some(keys) = keys else {
+        if args.all_agents() > 0 {
+            bail!(
+                "this devnet was created without an oracle; remove {} to start a new one",
+                home.display()
+            );
+        }
+        return Ok(Vec::new());
+    };
+    let addrs = args.oracle_addrs();
+    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
+    let mut oracles = Vec::new();
+    for (i, key) in keys.into_iter().enumerate() {
+        let peers = urls
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, u)| u.clone())
+            .collect();
+        let oracle = run_oracle(OracleConfig {
+            listen: addrs[i],
+            node: format!("http://{}", node.api_addr),
+            data_dir: oracle_dir(&devnet.files.home, i),
+            key,
+            peers,
+        })
+        .await
+        .with_context(|| format!("starting oracle {i}"))?;
+        oracles.push(Some(oracle));
+    }
+    Ok(oracles)
 }
 
 /// The workloads beside the agents, each optional.
@@ -105,7 +148,7 @@ async fn start_workloads<H: Host>(
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Workloads> {
     let api = net.node.api_addr;
-    let training = match &net.oracle {
+    let training = match net.oracle() {
         Some(o) => training::start(host, home, &args.training, api, o.addr, o.address, stop)?,
         None if args.training.training => bail!(
             "this devnet was created without an oracle to coordinate training; remove {} to start a new one",
@@ -170,7 +213,13 @@ fn print_banner(
         start.height,
         home.display(),
         net.node.api_addr,
-        match &net.oracle {
+        match net.oracle() {
+            Some(o) if net.oracles.len() > 1 => format!(
+                " · oracles: http://{} and {} more (threshold {})",
+                o.addr,
+                net.oracles.len() - 1,
+                net.info.oracles.threshold
+            ),
             Some(o) => format!(" · oracle: http://{}", o.addr),
             None => String::new(),
         },
@@ -203,15 +252,38 @@ fn print_banner(
     }
 }
 
-/// Waits for `--for` to pass, or for Ctrl-C or SIGTERM.
-async fn wait_for_stop(run_for: Option<Duration>) {
-    match run_for {
-        Some(d) => tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = shutdown_signal() => {}
-        },
-        None => shutdown_signal().await,
+/// Waits for `--for` to pass, or for Ctrl-C or SIGTERM; with `--kill-oracle-at`, stops the
+/// last oracle on the way.
+async fn wait_for_stop(
+    run_for: Option<Duration>,
+    kill_oracle_at: Option<Duration>,
+    net: &mut Network,
+) {
+    let deadline = run_for.map(|d| tokio::time::Instant::now() + d);
+    let stopped = move || async move {
+        match deadline {
+            Some(d) => tokio::select! {
+                _ = tokio::time::sleep_until(d) => {}
+                _ = shutdown_signal() => {}
+            },
+            None => shutdown_signal().await,
+        }
+    };
+    if let Some(at) = kill_oracle_at {
+        tokio::select! {
+            _ = tokio::time::sleep(at) => {}
+            _ = stopped() => return,
+        }
+        let last = net.oracles.len().saturating_sub(1);
+        if let Some(o) = net.oracles.last_mut().and_then(Option::take) {
+            eprintln!(
+                "stopping oracle {last} ({}) as --kill-oracle-at asked",
+                o.addr
+            );
+            o.shutdown().await;
+        }
     }
+    stopped().await
 }
 
 /// Checks the jobs once the agents have stopped (a failure is a warning: the rest of the
@@ -252,10 +324,10 @@ async fn stop_network(net: Network) -> anyhow::Result<Vec<crate::summary::Valida
     let Network {
         node,
         others,
-        oracle,
+        oracles,
         ..
     } = net;
-    if let Some(o) = oracle {
+    for o in oracles.into_iter().flatten() {
         o.shutdown().await;
     }
     let mut chains = vec![(node.api_addr, node.chain.clone())];
@@ -294,7 +366,12 @@ pub async fn run<H: Host>(
     let provisioned = args.provision();
     args.check()?;
     let devnet = crate::home::open(host.as_ref(), home, &args)?;
-    let net = start_network(host.as_ref(), home, &devnet, &args).await?;
+    // As the devnet was created: the agents report to every oracle of its set.
+    args.oracles = Some(devnet.oracles as u8);
+    if args.kill_oracle_at.is_some() && devnet.oracles < 2 {
+        bail!("--kill-oracle-at needs --oracles 2 or more: with one oracle, rewards would stop");
+    }
+    let mut net = start_network(host.as_ref(), home, &devnet, &args).await?;
     let chain = net.node.chain.clone();
     let start_status = chain.status();
     let (stop_agents, stop_rx) = tokio::sync::watch::channel(false);
@@ -322,7 +399,7 @@ pub async fn run<H: Host>(
     ));
     let progress = traffic::spawn_progress(chain.clone(), json);
     let api = net.node.api_addr.to_string();
-    wait_for_stop(args.run_for).await;
+    wait_for_stop(args.run_for, args.kill_oracle_at, &mut net).await;
 
     storage_demo::settle(workloads.storage).await;
     let mut adversaries = strangers.finish().await;
@@ -358,6 +435,7 @@ pub async fn run<H: Host>(
         started,
     })?;
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
+    crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,
@@ -419,7 +497,7 @@ fn start_strangers<H: Host>(
     let stage = adversaries::Stage {
         client: host.clone(),
         node: format!("http://{}", net.node.api_addr),
-        oracle: format!("http://{}", args.oracle),
+        oracle: format!("http://{}", args.oracle_addrs()[0]),
         chain: net.node.chain.clone(),
         home: home.to_path_buf(),
         attacker,

@@ -3,6 +3,7 @@
 //! their manifests), and audits storage replicas once an epoch.
 
 use crate::clock;
+use crate::draws;
 use crate::rules;
 use crate::shared::{manifest_path, ClosedEpoch, Shared};
 use plexus_client::views::DeviceView;
@@ -41,19 +42,6 @@ async fn read_registry(shared: &Shared, height: u64) -> anyhow::Result<Option<Re
         (!changed.is_empty() || Some(after) != through)
             .then_some(Registry::Changed(changed, after)),
     )
-}
-
-/// App hash after block `height` (height 0: genesis).
-async fn app_hash(shared: &Shared, height: u64) -> anyhow::Result<Hash> {
-    if height == 0 {
-        return Ok(shared.node().block(1).await?.prev_app_hash);
-    }
-    shared
-        .node()
-        .block(height)
-        .await?
-        .app_hash
-        .ok_or_else(|| anyhow::anyhow!("block {height} has no app hash yet"))
 }
 
 /// One step of following the chain. `resolved` holds the outcomes of challenges the evidence
@@ -108,8 +96,9 @@ pub(crate) async fn follow(
     };
     let mut fetched = Vec::new();
     for h in need {
-        fetched.push((h, app_hash(shared, h).await?));
+        fetched.push((h, shared.app_hash(h).await?));
     }
+    fetch_draw_beacons(shared, epoch, height).await?;
     let registry = read_registry(shared, height).await?;
     let last_ended = shared.node().rewards().await?.last_ended_epoch;
     let to_log = {
@@ -131,24 +120,33 @@ pub(crate) async fn follow(
             }
             None => {}
         }
-        let secret = |device: &plexus_types::PublicKey, epoch: u64, k: u32| {
-            // Derived from the oracle's key: unpredictable to devices, yet the same after a
-            // restart, so a crash does not change which challenges an epoch had.
-            shared.derive_secret(
-                "plexus oracle challenge secret v1",
-                &[device.as_bytes(), &epoch.to_le_bytes(), &k.to_le_bytes()],
-            )
-        };
+        let chain_id = shared.info.chain_id.as_str();
+        let drawn = std::mem::take(&mut state.draw_beacons);
         // After a restart the previous epoch may still be open: rebuild its challenges too
-        // (their secrets are derived, so they are the same ones).
-        if epoch > 1 && !state.closed.contains(&(epoch - 1)) {
-            rules::schedule(&mut state, &clock, epoch - 1, secret);
+        // (they are drawn from the beacon, so they are the same ones). An epoch is scheduled
+        // once the beacon of its first block is read.
+        let previous = (epoch > 1 && !state.closed.contains(&(epoch - 1))).then(|| epoch - 1);
+        for e in previous.into_iter().chain([epoch]) {
+            if let Some(b) = drawn.get(&draws::schedule_height(&clock, e)).copied() {
+                rules::schedule(&mut state, &clock, e, |device, epoch, k| {
+                    draws::schedule_word(chain_id, &b, device, epoch, k)
+                });
+            }
         }
-        rules::schedule(&mut state, &clock, epoch, secret);
+        rules::open_due(
+            &mut state,
+            height,
+            shared.time.now(),
+            |h| drawn.get(&h).copied(),
+            |device, epoch, k, beacon| draws::challenge_secret(chain_id, beacon, device, epoch, k),
+        );
+        let keep_from = draws::schedule_height(&clock, epoch.saturating_sub(1).max(1));
+        state.draw_beacons = drawn;
+        state.draw_beacons = state.draw_beacons.split_off(&keep_from);
         // Challenges resolved before a restart keep their outcome.
         for c in state.challenges.values_mut() {
-            if let Some(o) = resolved.get(&c.id) {
-                c.outcome.get_or_insert(*o);
+            if let Some(o) = resolved.remove(&c.id) {
+                c.outcome.get_or_insert(o);
             }
         }
         rules::expire(&mut state.challenges, shared.time.now(), last_ended)
@@ -157,12 +155,35 @@ pub(crate) async fn follow(
         let mut state = shared.state.lock();
         state.log.append(&to_log)?;
     }
-    resolved.clear();
     for e in closable_epochs(shared, epoch, interval, last_ended) {
-        close_epoch(shared, e).await?;
+        if crate::gather::peers_heard(shared, e, height).await {
+            close_epoch(shared, e).await?;
+        }
     }
     if storage_audit_due(shared, epoch, interval) {
         audit_storage(shared, epoch).await?;
+    }
+    Ok(())
+}
+
+/// Reads the beacons this step draws from and does not have yet: the schedule beacons of the
+/// epoch in progress and of the one before, and those of the blocks challenges open at.
+async fn fetch_draw_beacons(shared: &Shared, epoch: u64, height: u64) -> anyhow::Result<()> {
+    let need: Vec<u64> = {
+        let state = shared.state.lock();
+        let mut need: Vec<u64> = (epoch.saturating_sub(1).max(1)..=epoch)
+            .map(|e| draws::schedule_height(&shared.clock, e))
+            .filter(|h| *h <= height)
+            .collect();
+        need.push(draws::storage_height(&shared.clock, epoch));
+        need.retain(|h| *h <= height);
+        need.extend(rules::due_heights(&state, height));
+        need.retain(|h| !state.draw_beacons.contains_key(h));
+        need
+    };
+    for h in need {
+        let beacon = shared.node().beacon(Some(h)).await?.value;
+        shared.state.lock().draw_beacons.insert(h, beacon);
     }
     Ok(())
 }
@@ -176,6 +197,7 @@ fn closable_epochs(shared: &Shared, epoch: u64, interval: u32, last_ended: u64) 
         .filter(|e| (epoch, interval) > (e + 1, 0))
         .filter(|e| !state.closed.contains(e))
         .filter(|e| !state.speed_testing.iter().any(|(_, t)| t == e))
+        .filter(|e| !state.pending.keys().any(|(_, pe, _)| pe == e))
         .filter(|e| {
             state
                 .challenges
@@ -204,7 +226,12 @@ async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     let deals = shared.node().open_deals().await?;
     // Endpoints change when devices move: the registry followed up to this tick says where
     // each is now.
-    let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch).await;
+    let height = draws::storage_height(&shared.clock, epoch);
+    let Some(beacon) = shared.state.lock().draw_beacons.get(&height).copied() else {
+        // Read on the next step, before the audit is tried again.
+        return Ok(());
+    };
+    let audit = crate::storage_audit::audit_epoch(shared, &deals, epoch, &beacon).await;
     let failures = audit.failures();
     if !audit.replicas.is_empty() {
         let dir = shared.data_dir.join("storage-audits");
@@ -237,17 +264,13 @@ async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Scores an ended epoch from its evidence with the public rules, submits the manifest, and
-/// records it (once: a restart finds the record and does not resubmit).
+/// Scores an ended epoch from the merged evidence with the public rules, submits the
+/// manifests, and records them (once: a restart finds the record and does not resubmit).
 async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
+    let merged = crate::gather::merged_evidence(shared, epoch).await?;
     let (manifests, segment) = {
         let mut state = shared.state.lock();
-        let records: Vec<_> = state
-            .log
-            .records(epoch)
-            .iter()
-            .map(|r| r.evidence())
-            .collect();
+        let records: Vec<_> = merged.iter().map(|r| r.evidence()).collect();
         let params = shared.info.scoring_params();
         let manifests = SCORED_RESOURCES
             .into_iter()
@@ -256,7 +279,9 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
                 score_resource(params, &devices, epoch, &records, r)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let segment = state.log.seal(epoch)?;
+        let segment = crate::gather::publish(shared, epoch, &merged)?;
+        state.log.seal(epoch)?;
+        state.peer_logs.remove(&epoch);
         (manifests, segment)
     };
     // The compute manifest last: its record is what marks the epoch closed after a restart.

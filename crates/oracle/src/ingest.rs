@@ -10,7 +10,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plexus_proofs::compute::{check_openings, sample_rows, ComputeError, RowOpening, ROWS_OPENED};
+use plexus_proofs::compute::{
+    check_openings, sample_rows_keyed, ComputeError, RowOpening, ROWS_OPENED,
+};
 use plexus_rewards::ChallengeOutcome;
 use plexus_types::heartbeat::{HeartbeatError, SignedHeartbeat};
 use plexus_types::merkle::{MerkleProof, MAX_PROOF_DEPTH};
@@ -30,6 +32,7 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/v1/challenges/{id}/commit", post(commit))
         .route("/v1/challenges/{id}/open", post(open))
         .route("/v1/evidence/{epoch}", get(evidence))
+        .route("/v1/evidence/{epoch}/own", get(own_evidence))
         .route("/v1/manifests/{epoch}/{resource}", get(manifest))
         .route(
             "/v1/manifests/{epoch}/{resource}/claims/{device}",
@@ -263,8 +266,10 @@ async fn open_challenges(
         {
             continue;
         }
-        // The clock starts when the device first sees the seed.
-        c.fetched_at.get_or_insert(now);
+        // The clock starts when the device first sees the seed, or soon after the challenge
+        // opened if it comes late (the seed is public from the beacon).
+        c.fetched_at
+            .get_or_insert(crate::rules::deadline_start(c.opened_at, now));
         out.push(json!({
             "id": c.id,
             "seed": hex::encode(c.challenge.seed()),
@@ -340,19 +345,13 @@ async fn commit(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) 
             record = Some(c.record());
             None
         } else {
-            match sample_rows(
-                &c.challenge,
-                &root,
-                &c.secret,
-                ROWS_OPENED.min(c.challenge.n()),
-            ) {
-                Ok(rows) => {
-                    c.committed = Some((root, signature, now));
-                    c.rows = rows.clone();
-                    Some(rows)
-                }
-                Err(e) => return bad("malformed", e.to_string()),
-            }
+            // Rows from this oracle's own key: the seed is public once the challenge opens,
+            // so rows drawn from it could be ground against by the device.
+            let key = s.derive_secret("plexus oracle row key v1", &[c.id.as_bytes()]);
+            let rows = sample_rows_keyed(&c.challenge, &root, &key, ROWS_OPENED);
+            c.committed = Some((root, signature, now));
+            c.rows = rows.clone();
+            Some(rows)
         }
     };
     match answer {
@@ -484,11 +483,34 @@ async fn open(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) ->
     Json(json!({ "outcome": word })).into_response()
 }
 
+/// The evidence an epoch's manifests were scored from: the merged log once the epoch is
+/// closed, this oracle's own log before.
 async fn evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> Response {
     let Ok(epoch) = epoch.parse::<u64>() else {
         return bad("malformed", "not an epoch number");
     };
-    let text = s.state.lock().log.jsonl(epoch);
+    let merged = crate::shared::merged_evidence_path(&s.data_dir, epoch);
+    let text = match std::fs::read_to_string(&merged) {
+        Ok(text) => text,
+        Err(_) => s.state.lock().log.jsonl(epoch),
+    };
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response()
+}
+
+/// The evidence this oracle itself took in an epoch, once sealed: what its peers merge.
+async fn own_evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> Response {
+    let Ok(epoch) = epoch.parse::<u64>() else {
+        return bad("malformed", "not an epoch number");
+    };
+    let state = s.state.lock();
+    if !state.sealed_own.contains_key(&epoch) && !state.closed.contains(&epoch) {
+        return refuse(
+            StatusCode::CONFLICT,
+            "not_sealed",
+            format!("epoch {epoch}'s evidence is not sealed yet"),
+        );
+    }
+    let text = state.log.jsonl(epoch);
     ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response()
 }
 

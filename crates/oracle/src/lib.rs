@@ -8,10 +8,13 @@
 pub mod audit;
 mod bandwidth;
 pub mod clock;
+mod draws;
 mod evidence;
 mod follow;
+mod gather;
 mod ingest;
 mod learn;
+mod merge;
 mod rules;
 mod service;
 mod shared;

@@ -4,7 +4,7 @@
 
 use crate::clock::{self, EpochClock};
 use crate::evidence::PublishedRecord;
-use crate::shared::{Challenge, State};
+use crate::shared::{Challenge, PendingChallenge, State};
 use plexus_client::views::DeviceView;
 use plexus_proofs::compute::{class_by_name, ComputeChallenge};
 use plexus_rewards::ChallengeOutcome;
@@ -88,14 +88,15 @@ pub(crate) fn admit_heartbeat(
 /// Schedules `epoch`'s challenges for every active compute device in `state.devices`.
 /// Challenge `k` opens at a block of the k-th part of the epoch (of its part after
 /// registration, for a device registered during the epoch) that the device cannot predict, so
-/// devices are not all challenged at once; the last interval is left for answers. Everything
-/// follows from the chain and `secret` (the oracle's secret of a device, epoch and `k`), so a
-/// restarted oracle schedules the same challenges.
+/// devices are not all challenged at once; the last interval is left for answers. Where it
+/// opens follows from `word` (drawn from the beacon of the epoch's first block); its secret is
+/// drawn once that block is committed ([`open_due`]). Every oracle, and an oracle after a
+/// restart, schedules the same challenges.
 pub(crate) fn schedule(
     state: &mut State,
     clock: &EpochClock,
     epoch: u64,
-    secret: impl Fn(&PublicKey, u64, u32) -> [u8; 32],
+    word: impl Fn(&PublicKey, u64, u32) -> u64,
 ) {
     let eb = clock.epoch_blocks();
     let epoch_start = (epoch - 1) * eb;
@@ -123,28 +124,77 @@ pub(crate) fn schedule(
         };
         let part = ((usable_end - start) / CHALLENGES_PER_EPOCH as u64).max(1);
         for k in 0..CHALLENGES_PER_EPOCH {
-            let secret = secret(&device.key, epoch, k);
-            let Ok(challenge) = ComputeChallenge::from_secret(&secret, class.n) else {
-                continue;
-            };
-            let jitter = u64::from_le_bytes(secret[..8].try_into().expect("8 bytes")) % part;
-            let opens_at_height = epoch_start + start + k as u64 * part + jitter + 1;
-            let id = challenge.id();
-            state.challenges.entry(id).or_insert(Challenge {
-                id,
-                device: device.key,
-                epoch,
-                opens_at_height,
-                class: device.class.clone(),
-                secret,
-                challenge,
-                deadline_ms: class.deadline_ms,
-                fetched_at: None,
-                committed: None,
-                rows: Vec::new(),
-                outcome: None,
-            });
+            let jitter = word(&device.key, epoch, k) % part;
+            state.pending.insert(
+                (device.key, epoch, k),
+                PendingChallenge {
+                    opens_at_height: epoch_start + start + k as u64 * part + jitter + 1,
+                    class: device.class.clone(),
+                    deadline_ms: class.deadline_ms,
+                    n: class.n,
+                },
+            );
         }
+    }
+}
+
+/// The heights whose beacons the challenges due by `height` are drawn from.
+pub(crate) fn due_heights(state: &State, height: u64) -> Vec<u64> {
+    let mut heights: Vec<u64> = state
+        .pending
+        .values()
+        .filter(|p| p.opens_at_height <= height)
+        .map(|p| p.opens_at_height)
+        .collect();
+    heights.sort_unstable();
+    heights.dedup();
+    heights
+}
+
+/// Opens the scheduled challenges due by `height` whose block's beacon `beacon` knows: draws
+/// each one's secret with `secret` (device, epoch, k, the beacon of its block).
+pub(crate) fn open_due(
+    state: &mut State,
+    height: u64,
+    now: Duration,
+    beacon: impl Fn(u64) -> Option<Hash>,
+    secret: impl Fn(&PublicKey, u64, u32, &Hash) -> [u8; 32],
+) {
+    let due: Vec<(PublicKey, u64, u32)> = state
+        .pending
+        .iter()
+        .filter(|(_, p)| p.opens_at_height <= height)
+        .map(|(key, _)| *key)
+        .collect();
+    for key in due {
+        let (device, epoch, k) = key;
+        let opens_at_height = state.pending[&key].opens_at_height;
+        let Some(b) = beacon(opens_at_height) else {
+            continue;
+        };
+        let Some(p) = state.pending.remove(&key) else {
+            continue;
+        };
+        let secret = secret(&device, epoch, k, &b);
+        let Ok(challenge) = ComputeChallenge::from_secret(&secret, p.n) else {
+            continue;
+        };
+        let id = challenge.id();
+        state.challenges.entry(id).or_insert(Challenge {
+            id,
+            device,
+            epoch,
+            opens_at_height,
+            class: p.class,
+            secret,
+            challenge,
+            deadline_ms: p.deadline_ms,
+            opened_at: now,
+            fetched_at: None,
+            committed: None,
+            rows: Vec::new(),
+            outcome: None,
+        });
     }
 }
 
@@ -155,6 +205,17 @@ pub(crate) const FETCH_CLOCK_SKEW: Duration = Duration::from_secs(30);
 /// oracle's clock): an old signed request cannot be kept and replayed later.
 pub(crate) fn fetch_in_time(at_ms: u64, now: Duration) -> bool {
     Duration::from_millis(at_ms).abs_diff(now) <= FETCH_CLOCK_SKEW
+}
+
+/// How long after a challenge opens a device may fetch it before its deadline starts anyway.
+/// The seed is drawn from a public beacon, so a device could compute it from the chain and
+/// fetch late; its head start is bounded by this grace (agents poll every 100 ms, one oracle
+/// after another).
+pub(crate) const FETCH_GRACE: Duration = Duration::from_secs(1);
+
+/// When a challenge opened at `opened_at` and fetched at `now` starts its deadline.
+pub(crate) fn deadline_start(opened_at: Duration, now: Duration) -> Duration {
+    now.min(opened_at + FETCH_GRACE)
 }
 
 /// Whether a device that first saw a challenge at `fetched_at` is too late at `now` to commit
@@ -187,4 +248,23 @@ pub(crate) fn expire(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_that_fetches_late_gains_no_more_than_the_grace() {
+        let opened = Duration::from_secs(100);
+        // On time: the deadline runs from the fetch.
+        let soon = opened + Duration::from_millis(150);
+        assert_eq!(deadline_start(opened, soon), soon);
+        // Late (it computed the public seed first): the deadline ran from the grace's end,
+        // so a commitment now is too late whatever its class.
+        let late = opened + Duration::from_secs(30);
+        let start = deadline_start(opened, late);
+        assert_eq!(start, opened + FETCH_GRACE);
+        assert!(commit_too_late(start, late, 2_000));
+    }
 }

@@ -9,7 +9,9 @@ use anyhow::Context;
 use parking_lot::Mutex;
 use plexus_blobs::client::BlobClient;
 use plexus_client::views::ResourceClass;
-use plexus_client::{Clock, HttpTransport, NodeApi, NodeClient, SystemClock, Transport, TxSender};
+use plexus_client::{
+    Clock, HttpTransport, NodeApi, NodeClient, OracleClient, SystemClock, Transport, TxSender,
+};
 use plexus_rewards::ChallengeOutcome;
 use plexus_types::{Address, Hash, SecretKey};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +36,9 @@ pub struct OracleConfig {
     pub node: String,
     pub data_dir: PathBuf,
     pub key: SecretKey,
+    /// Base URLs of the other oracles of the set, whose sealed evidence this oracle merges
+    /// with its own before it scores an epoch.
+    pub peers: Vec<String>,
 }
 
 /// A running oracle: where it listens, and how to stop it.
@@ -105,7 +110,8 @@ impl Oracle {
             info,
             clock,
             time,
-            blobs: BlobClient::with_transport(transport),
+            blobs: BlobClient::with_transport(transport.clone()),
+            transport,
             data_dir: data_dir.to_path_buf(),
             state: Mutex::new(state),
         });
@@ -115,6 +121,17 @@ impl Oracle {
             coordinator,
             resolved: tokio::sync::Mutex::new(resolved),
         })
+    }
+
+    /// Merges its evidence with that of the oracles at `peers` (base URLs) from now on.
+    pub fn set_peers(&self, peers: &[String]) -> anyhow::Result<()> {
+        let clients = peers
+            .iter()
+            .map(|p| OracleClient::with_transport(p, self.shared.transport.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .context("an oracle peer's URL")?;
+        self.shared.state.lock().peers = clients;
+        Ok(())
     }
 
     /// The oracle's account.
@@ -157,6 +174,7 @@ pub async fn run_oracle_on(
         Arc::new(transport),
     )
     .await?;
+    oracle.set_peers(&config.peers)?;
     let Oracle {
         shared,
         coordinator,

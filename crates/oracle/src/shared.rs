@@ -7,7 +7,7 @@ use crate::evidence::{EvidenceLog, PublishedRecord};
 use parking_lot::Mutex;
 use plexus_blobs::client::BlobClient;
 use plexus_client::views::{ChainView, DeviceView};
-use plexus_client::{Clock, NodeClient, TxSender};
+use plexus_client::{Clock, NodeClient, OracleClient, Transport, TxSender};
 use plexus_proofs::compute::ComputeChallenge;
 use plexus_rewards::{ChallengeOutcome, Manifest};
 use plexus_types::{Address, Hash, PublicKey, SecretKey, Signature};
@@ -31,7 +31,10 @@ pub(crate) struct Challenge {
     pub secret: [u8; 32],
     pub challenge: ComputeChallenge,
     pub deadline_ms: u64,
-    /// When the device first saw the seed: its deadline runs from then.
+    /// When this oracle opened the challenge (drew its secret from the beacon).
+    pub opened_at: Duration,
+    /// When the device's deadline started: its first fetch, or [`crate::rules::FETCH_GRACE`]
+    /// after the challenge opened if it fetched later (the seed is public from then).
     pub fetched_at: Option<Duration>,
     pub committed: Option<(Hash, Signature, Duration)>,
     pub rows: Vec<u32>,
@@ -55,6 +58,15 @@ impl Challenge {
     }
 }
 
+/// A challenge scheduled and not yet open: its secret is drawn from the beacon of the block it
+/// opens at, once that block is committed.
+pub(crate) struct PendingChallenge {
+    pub opens_at_height: u64,
+    pub class: String,
+    pub deadline_ms: u64,
+    pub n: u32,
+}
+
 /// Everything the oracle knows of the chain and of the evidence it took.
 pub(crate) struct State {
     pub height: u64,
@@ -65,6 +77,10 @@ pub(crate) struct State {
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
+    /// Challenges scheduled and not yet open, by (device, epoch, k).
+    pub pending: BTreeMap<(PublicKey, u64, u32), PendingChallenge>,
+    /// Beacons of the blocks the oracle drew from, by height.
+    pub draw_beacons: BTreeMap<u64, Hash>,
     pub scheduled: BTreeSet<(PublicKey, u64)>,
     pub closed: BTreeSet<u64>,
     /// Epochs whose storage replicas this oracle has audited (in this run).
@@ -79,6 +95,13 @@ pub(crate) struct State {
     pub frauds: Vec<(PublicKey, plexus_types::Body)>,
     /// The time each device named in its last signed challenge request.
     pub challenge_fetches: BTreeMap<PublicKey, u64>,
+    /// The other oracles of the set, whose evidence this oracle merges with its own.
+    pub peers: Vec<OracleClient>,
+    /// Epochs whose own evidence is sealed and served to peers, with the height at which it
+    /// was sealed (peers are waited for from then).
+    pub sealed_own: BTreeMap<u64, u64>,
+    /// The sealed logs peers served, by epoch and peer index.
+    pub peer_logs: BTreeMap<u64, BTreeMap<usize, Vec<PublishedRecord>>>,
 }
 
 impl State {
@@ -92,6 +115,8 @@ impl State {
             seen: BTreeSet::new(),
             log,
             challenges: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            draw_beacons: BTreeMap::new(),
             scheduled: BTreeSet::new(),
             closed: BTreeSet::new(),
             audited: BTreeSet::new(),
@@ -100,6 +125,9 @@ impl State {
             speed_testing: BTreeSet::new(),
             frauds: Vec::new(),
             challenge_fetches: BTreeMap::new(),
+            peers: Vec::new(),
+            sealed_own: BTreeMap::new(),
+            peer_logs: BTreeMap::new(),
         }
     }
 }
@@ -114,6 +142,8 @@ pub(crate) struct Shared {
     pub sender: TxSender<NodeClient, Time>,
     /// Reaches providers' blob services, for storage audits.
     pub blobs: BlobClient,
+    /// Reaches providers' services and the other oracles.
+    pub transport: Arc<dyn Transport>,
     pub data_dir: PathBuf,
     pub state: Mutex<State>,
 }
@@ -122,6 +152,20 @@ impl Shared {
     /// The node the oracle follows.
     pub(crate) fn node(&self) -> &NodeClient {
         self.sender.node()
+    }
+
+    /// The app hash after block `height` (height 0: genesis), which heartbeats name as their
+    /// interval's beacon.
+    pub(crate) async fn app_hash(&self, height: u64) -> anyhow::Result<Hash> {
+        use plexus_client::NodeApi;
+        if height == 0 {
+            return Ok(self.node().block(1).await?.prev_app_hash);
+        }
+        self.node()
+            .block(height)
+            .await?
+            .app_hash
+            .ok_or_else(|| anyhow::anyhow!("block {height} has no app hash yet"))
     }
 
     pub(crate) fn load_closed(&self, epoch: u64, resource: &str) -> Option<ClosedEpoch> {
@@ -151,6 +195,12 @@ pub struct ClosedEpoch {
     pub evidence_segment: Hash,
     pub manifest: Manifest,
     pub submitted: String,
+}
+
+/// Where the oracle keeps the merged evidence it scored an epoch from.
+pub(crate) fn merged_evidence_path(dir: &Path, epoch: u64) -> PathBuf {
+    dir.join("merged-evidence")
+        .join(format!("epoch-{epoch:08}.jsonl"))
 }
 
 pub(crate) fn manifest_path(dir: &Path, epoch: u64, resource: &str) -> PathBuf {

@@ -68,16 +68,15 @@ impl EpochAudit {
     }
 }
 
-/// The secret a replica's challenge groups are drawn from.
-fn storage_seed(shared: &Shared, deal: u64, device: &PublicKey, epoch: u64) -> [u8; 32] {
-    shared.derive_secret(
-        "plexus oracle storage challenge v1",
-        &[&deal.to_le_bytes(), device.as_bytes(), &epoch.to_le_bytes()],
-    )
-}
-
-/// Challenges every replica that `deals` assign for `epoch`.
-pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64) -> EpochAudit {
+/// Challenges every replica that `deals` assign for `epoch`, in groups drawn from `beacon`
+/// (the beacon of the epoch's [`crate::draws::storage_height`]), so every oracle challenges
+/// the same groups.
+pub(crate) async fn audit_epoch(
+    shared: &Shared,
+    deals: &[DealView],
+    epoch: u64,
+    beacon: &plexus_types::Hash,
+) -> EpochAudit {
     let endpoints: std::collections::BTreeMap<PublicKey, String> = shared
         .state
         .lock()
@@ -94,7 +93,7 @@ pub(crate) async fn audit_epoch(shared: &Shared, deals: &[DealView], epoch: u64)
     {
         for device in deal.providers.iter().filter(|p| deal.serves_in(p, epoch)) {
             let id = BlobId(deal.blob.0);
-            let seed = storage_seed(shared, deal.id, device, epoch);
+            let seed = crate::draws::storage_seed(&chain_id, beacon, deal.id, device, epoch);
             jobs.push(ReplicaAudit {
                 deal: deal.id,
                 device: *device,

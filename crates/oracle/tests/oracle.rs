@@ -70,6 +70,7 @@ async fn start(owner: &SecretKey, oracle_key: &SecretKey) -> Net {
         node: node_url.clone(),
         data_dir: dir.path().join("oracle"),
         key: oracle_key.clone(),
+        peers: Vec::new(),
     })
     .await
     .unwrap();

@@ -250,6 +250,7 @@ async fn bench_ingest(devices: usize, quiet: bool) -> anyhow::Result<serde_json:
         node: format!("http://{}", node.api_addr),
         data_dir: dir.path().join("oracle"),
         key: oracle_key,
+        peers: Vec::new(),
     })
     .await?;
     let base = format!("http://{}", oracle.addr);

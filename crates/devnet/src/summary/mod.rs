@@ -3,10 +3,12 @@
 //! reward accounting, and the storage, bandwidth, training and jobs sections.
 
 mod bandwidth;
+mod oracles;
 mod print;
 mod storage;
 mod validators;
 
+pub use oracles::OracleEpoch;
 pub use print::print;
 pub use validators::{summarize_validators, ValidatorSummary};
 
@@ -74,6 +76,15 @@ pub struct Summary {
     pub validators: Vec<ValidatorSummary>,
     /// Every validator has validator 0's app hash at every height both have committed.
     pub validators_agree: bool,
+    /// Oracles in the oracle set, and how many must submit the same manifest for it to be
+    /// final.
+    pub oracles: usize,
+    pub oracle_threshold: u32,
+    /// Each epoch some oracle closed: what each submitted, and whether it went final.
+    pub oracle_epochs: Vec<OracleEpoch>,
+    /// Every epoch's submissions are identical among the oracles that submitted, and every
+    /// epoch that a threshold of them submitted went final.
+    pub oracles_agree: bool,
     /// The demo blob's storage deals and the storage devices, when storage agents ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageSummary>,
@@ -114,14 +125,35 @@ pub fn finalized_epochs(
         let Some(m) = &pool.manifest else {
             continue;
         };
-        let path = plexus_oracle::manifest_file(&files.home.join("oracle"), e, resource.as_str());
-        let closed: Option<plexus_oracle::ClosedEpoch> = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
-        let closed = closed.filter(|c| c.manifest.root() == m.root);
+        // Any oracle's manifest that is the one final on chain (one may have been stopped).
+        let closed = crate::home::oracle_dirs(&files.home)
+            .iter()
+            .filter_map(|dir| {
+                let path = plexus_oracle::manifest_file(dir, e, resource.as_str());
+                std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<plexus_oracle::ClosedEpoch>(&t).ok())
+            })
+            .find(|c| c.manifest.root() == m.root);
         finalized.push((e, pool.amount, closed));
     }
     Ok(finalized)
+}
+
+/// Adds the oracle set's section: its size and threshold, each epoch's submissions, and
+/// whether the oracles agree.
+pub fn add_oracles(
+    summary: &mut Summary,
+    home: &Path,
+    store: &plexus_store::Store,
+) -> anyhow::Result<()> {
+    let info = query::chain_info(store)?.context("the devnet has no genesis")?;
+    let (epochs, agree) = oracles::oracle_epochs(home, store, info.oracles.threshold)?;
+    summary.oracles = info.oracles.members.len();
+    summary.oracle_threshold = info.oracles.threshold;
+    summary.oracle_epochs = epochs;
+    summary.oracles_agree = agree;
+    Ok(())
 }
 
 /// The chain, the demo accounts and where they stand at the end of a run.
@@ -260,6 +292,10 @@ pub fn summarize(run: RunFacts<'_>) -> anyhow::Result<Summary> {
         devices,
         validators: Vec::new(),
         validators_agree: true,
+        oracles: 0,
+        oracle_threshold: 0,
+        oracle_epochs: Vec::new(),
+        oracles_agree: true,
         storage,
         bandwidth,
         training: None,

@@ -12,6 +12,21 @@ pub fn print(s: &Summary, json: bool) {
         "stopped at height {} · app hash {} · {} txs committed ({} this run)",
         s.height, s.app_hash, s.txs_committed, s.txs_committed_this_run
     );
+    if s.oracles > 1 {
+        let finals = s.oracle_epochs.iter().filter(|e| e.is_final).count();
+        println!(
+            "oracles: {} (threshold {}) · {} of {} closed epochs final · {}",
+            s.oracles,
+            s.oracle_threshold,
+            finals,
+            s.oracle_epochs.len(),
+            if s.oracles_agree {
+                "every epoch's roots identical"
+            } else {
+                "THE ORACLES DISAGREE"
+            }
+        );
+    }
     if let Some(s) = &s.storage {
         println!(
             "storage: blob {} · escrow {} = paid {} + refunded {} + held {} ({})",

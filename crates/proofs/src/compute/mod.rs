@@ -72,7 +72,9 @@ pub use classes::{class_by_name, ComputeClass, COMPUTE_CLASSES, DEADLINE_SLACK};
 pub use field::P;
 pub use freivalds::freivalds;
 pub use prover::{prove, row_leaf, ComputeProof, RowOpening};
-pub use verifier::{check_opening, check_openings, is_fraud, sample_rows, ROWS_OPENED};
+pub use verifier::{
+    check_opening, check_openings, is_fraud, sample_rows, sample_rows_keyed, ROWS_OPENED,
+};
 
 /// Why a challenge, an answer or an opening was turned down.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

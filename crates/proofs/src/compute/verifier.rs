@@ -9,6 +9,7 @@ use super::ComputeError;
 use plexus_types::Hash;
 
 const SAMPLE_DOMAIN: &[u8] = b"plexus/compute/sample";
+const KEYED_SAMPLE_DOMAIN: &[u8] = b"plexus/compute/sample-keyed";
 
 /// Rows the oracle opens per answer. A prover that skips a fraction f of the rows passes all
 /// openings with probability at most (1 − f)⁸: 0.10 for f = ¼, 0.004 for f = ½. Each opening costs
@@ -35,10 +36,38 @@ pub fn sample_rows(
     if seed_of(secret) != *challenge.seed() {
         return Err(ComputeError::SecretMismatch);
     }
+    Ok(draw_rows(SAMPLE_DOMAIN, secret, challenge, root, k))
+}
+
+/// The `k` distinct rows to open for the answer `root`, drawn from `key`, a secret of the
+/// verifier's own, rather than from the challenge's secret.
+///
+/// For challenges whose seed is public as soon as they open (drawn from the chain's beacon, so
+/// that every oracle issues the same ones), [`sample_rows`] would let the prover try roots
+/// until every sampled row is one it computed. A key only the verifier holds closes that:
+/// the prover cannot know which rows a root leads to. Each verifier then opens rows of its
+/// own, which is why nothing that depends on which rows were drawn may decide a reward.
+pub fn sample_rows_keyed(
+    challenge: &ComputeChallenge,
+    root: &Hash,
+    key: &[u8; 32],
+    k: u32,
+) -> Vec<u32> {
+    draw_rows(KEYED_SAMPLE_DOMAIN, key, challenge, root, k)
+}
+
+/// The prefix-stable draw of `k` distinct rows from `secret`, the challenge and `root`.
+fn draw_rows(
+    domain: &[u8],
+    secret: &[u8; 32],
+    challenge: &ComputeChallenge,
+    root: &Hash,
+    k: u32,
+) -> Vec<u32> {
     let n = challenge.n();
     let k = k.min(n) as usize;
     let mut h = blake3::Hasher::new();
-    h.update(SAMPLE_DOMAIN);
+    h.update(domain);
     h.update(secret);
     h.update(challenge.id().as_bytes());
     h.update(root.as_bytes());
@@ -60,7 +89,7 @@ pub fn sample_rows(
             rows.push(i);
         }
     }
-    Ok(rows)
+    rows
 }
 
 /// B rows derived at a time when a verifier streams B: enough to keep the kernel on its
