@@ -126,6 +126,51 @@ fn double_sign(i: u64) -> DoubleSignEvidence {
     }
 }
 
+/// Gives every validator its epochs' keys dealt from `seed`, and starts the genesis set.
+async fn start_genesis_validators(sim: &mut Sim, seed: u64) {
+    for i in 0..sim.nodes.len() {
+        let me = sim.pk(i);
+        sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed, me }));
+    }
+    for i in 0..GENESIS_VALIDATORS {
+        sim.start(i).await;
+    }
+}
+
+/// The newcomer's operator creates its validator with a self-bond that puts it in the set.
+fn bond_newcomer() -> Vec<u8> {
+    let key = operator_key(NEWCOMER as u64);
+    tx(
+        &key,
+        0,
+        Body::CreateValidator {
+            consensus_key: key.public_key(),
+            commission_bps: 500,
+            p2p_address: "v4".into(),
+            self_stake: Amount::plx(1_000),
+        },
+    )
+}
+
+/// Starts validator `i` from a snapshot of validator 0's committed state; returns its height.
+async fn restore_from_snapshot(sim: &mut Sim, i: usize) -> u64 {
+    let (height, root) = sim.chain(0).committed();
+    let mut file = Vec::new();
+    sim.chain(0)
+        .store()
+        .export_snapshot(height, CHAIN_ID, &mut file)
+        .unwrap();
+    let dir = sim.nodes[i].dir.clone();
+    std::fs::create_dir_all(&dir).unwrap();
+    plexus_store::Store::open(&dir.join("state.redb"))
+        .unwrap()
+        .import_snapshot(&mut file.as_slice(), Some(root))
+        .unwrap();
+    sim.start(i).await;
+    assert_eq!(sim.chain(i).committed(), (height, root));
+    height
+}
+
 fn steady_link() -> Link {
     Link {
         latency: Duration::from_millis(20),
@@ -173,26 +218,9 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
     runner(seed).start(|context| async move {
         let mut sim = Sim::with_genesis(context.clone(), NEWCOMER as u64 + 1, epochs_genesis).await;
         sim.link_all(steady_link()).await;
-        for i in 0..sim.nodes.len() {
-            let me = sim.pk(i);
-            sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed, me }));
-        }
-        for i in 0..GENESIS_VALIDATORS {
-            sim.start(i).await;
-        }
+        start_genesis_validators(&mut sim, seed).await;
         let chain = sim.chain(0).clone();
-        chain
-            .submit(tx(
-                &operator_key(NEWCOMER as u64),
-                0,
-                Body::CreateValidator {
-                    consensus_key: operator_key(NEWCOMER as u64).public_key(),
-                    commission_bps: 500,
-                    p2p_address: "v4".into(),
-                    self_stake: Amount::plx(1_000),
-                },
-            ))
-            .unwrap();
+        chain.submit(bond_newcomer()).unwrap();
         chain
             .submit(tx(
                 &operator_key(LEAVER as u64),
@@ -213,19 +241,7 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
         sim.wait_for(4, 1, Duration::from_secs(60)).await;
 
         // The newcomer starts from a peer's snapshot, following the epoch it is not in.
-        let (height, root) = sim.chain(0).committed();
-        let mut file = Vec::new();
-        sim.chain(0)
-            .store()
-            .export_snapshot(height, CHAIN_ID, &mut file)
-            .unwrap();
-        let dir = sim.nodes[NEWCOMER].dir.clone();
-        std::fs::create_dir_all(&dir).unwrap();
-        plexus_store::Store::open(&dir.join("state.redb"))
-            .unwrap()
-            .import_snapshot(&mut file.as_slice(), Some(root))
-            .unwrap();
-        sim.start(NEWCOMER).await;
+        let height = restore_from_snapshot(&mut sim, NEWCOMER).await;
 
         let top = 3 * EPOCH_BLOCKS + 5;
         sim.wait_for(top, 1, Duration::from_secs(120)).await;
@@ -269,19 +285,7 @@ fn set_change_run(seed: u64) -> (String, Vec<Hash>, Vec<Hash>) {
         // before) from its peers, follows, and crosses the next boundary with them.
         sim.wipe(LEAVER);
         sim.wait_for(top + 3, 1, Duration::from_secs(60)).await;
-        let (again, root) = sim.chain(0).committed();
-        let mut file = Vec::new();
-        sim.chain(0)
-            .store()
-            .export_snapshot(again, CHAIN_ID, &mut file)
-            .unwrap();
-        let dir = sim.nodes[LEAVER].dir.clone();
-        std::fs::create_dir_all(&dir).unwrap();
-        plexus_store::Store::open(&dir.join("state.redb"))
-            .unwrap()
-            .import_snapshot(&mut file.as_slice(), Some(root))
-            .unwrap();
-        sim.start(LEAVER).await;
+        let again = restore_from_snapshot(&mut sim, LEAVER).await;
         let past_boundary = (again / EPOCH_BLOCKS + 1) * EPOCH_BLOCKS + 3;
         sim.wait_for(past_boundary, 1, Duration::from_secs(60))
             .await;
@@ -307,25 +311,8 @@ fn a_stranger_who_bonds_into_the_set_and_never_votes_does_not_stop_the_chain() {
     runner(5).start(|context| async move {
         let mut sim = Sim::with_genesis(context.clone(), NEWCOMER as u64 + 1, epochs_genesis).await;
         sim.link_all(steady_link()).await;
-        for i in 0..sim.nodes.len() {
-            let me = sim.pk(i);
-            sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed: 5, me }));
-        }
-        for i in 0..GENESIS_VALIDATORS {
-            sim.start(i).await;
-        }
-        sim.chain(0)
-            .submit(tx(
-                &operator_key(NEWCOMER as u64),
-                0,
-                Body::CreateValidator {
-                    consensus_key: operator_key(NEWCOMER as u64).public_key(),
-                    commission_bps: 500,
-                    p2p_address: "v4".into(),
-                    self_stake: Amount::plx(1_000),
-                },
-            ))
-            .unwrap();
+        start_genesis_validators(&mut sim, 5).await;
+        sim.chain(0).submit(bond_newcomer()).unwrap();
         let top = 2 * EPOCH_BLOCKS + 3;
         sim.wait_for(top, 0, Duration::from_secs(120)).await;
         let set = plexus_ledger::staking::query::validator_set(sim.chain(0).store(), Some(2))
@@ -354,13 +341,7 @@ fn a_validator_down_for_two_epochs_catches_up_through_each_boundary_and_votes_ag
         let mut sim =
             Sim::with_genesis(context.clone(), GENESIS_VALIDATORS as u64, epochs_genesis).await;
         sim.link_all(steady_link()).await;
-        for i in 0..sim.nodes.len() {
-            let me = sim.pk(i);
-            sim.nodes[i].keys = Some(Arc::new(DealtKeys { seed: 9, me }));
-        }
-        for i in 0..GENESIS_VALIDATORS {
-            sim.start(i).await;
-        }
+        start_genesis_validators(&mut sim, 9).await;
         sim.wait_for(3, 0, Duration::from_secs(60)).await;
         sim.crash(LEAVER);
         let down_at = 2 * EPOCH_BLOCKS + 3;
