@@ -309,6 +309,28 @@ impl Sim {
         self.nodes[i].chain.as_ref().expect("validator is running")
     }
 
+    /// A snapshot of validator `from`'s committed state: its height, app hash and file.
+    fn export_snapshot(&self, from: usize) -> (u64, Hash, Vec<u8>) {
+        let (height, root) = self.chain(from).committed();
+        let mut file = Vec::new();
+        self.chain(from)
+            .store()
+            .export_snapshot(height, CHAIN_ID, &mut file)
+            .unwrap();
+        (height, root, file)
+    }
+
+    /// Fills the (stopped, empty) store of validator `i` from a snapshot and starts it there.
+    async fn start_from_snapshot(&mut self, i: usize, file: &[u8], root: Hash) {
+        let dir = self.nodes[i].dir.clone();
+        std::fs::create_dir_all(&dir).unwrap();
+        plexus_store::Store::open(&dir.join("state.redb"))
+            .unwrap()
+            .import_snapshot(&mut &file[..], Some(root))
+            .unwrap();
+        self.start(i).await;
+    }
+
     fn running(&self) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|i| self.nodes[*i].chain.is_some())
@@ -581,24 +603,13 @@ fn a_validator_restored_from_a_peers_snapshot_catches_up_and_agrees() {
         }
         sim.wait_for(40, 5, Duration::from_secs(300)).await;
         sim.wipe(3);
-        let (height, root) = sim.chain(0).committed();
-        let mut file = Vec::new();
-        sim.chain(0)
-            .store()
-            .export_snapshot(height, CHAIN_ID, &mut file)
-            .unwrap();
+        let (height, root, file) = sim.export_snapshot(0);
         for nonce in 5..8 {
             sim.submit(1, nonce);
         }
         sim.wait_for(height + 5, 8, Duration::from_secs(120)).await;
 
-        let dir = sim.nodes[3].dir.clone();
-        std::fs::create_dir_all(&dir).unwrap();
-        plexus_store::Store::open(&dir.join("state.redb"))
-            .unwrap()
-            .import_snapshot(&mut file.as_slice(), Some(root))
-            .unwrap();
-        sim.start(3).await;
+        sim.start_from_snapshot(3, &file, root).await;
         assert_eq!(sim.chain(3).committed(), (height, root));
         assert_eq!(sim.chain(3).first_block_height(), height + 1);
         for nonce in 8..10 {

@@ -154,19 +154,8 @@ fn bond_newcomer() -> Vec<u8> {
 
 /// Starts validator `i` from a snapshot of validator 0's committed state; returns its height.
 async fn restore_from_snapshot(sim: &mut Sim, i: usize) -> u64 {
-    let (height, root) = sim.chain(0).committed();
-    let mut file = Vec::new();
-    sim.chain(0)
-        .store()
-        .export_snapshot(height, CHAIN_ID, &mut file)
-        .unwrap();
-    let dir = sim.nodes[i].dir.clone();
-    std::fs::create_dir_all(&dir).unwrap();
-    plexus_store::Store::open(&dir.join("state.redb"))
-        .unwrap()
-        .import_snapshot(&mut file.as_slice(), Some(root))
-        .unwrap();
-    sim.start(i).await;
+    let (height, root, file) = sim.export_snapshot(0);
+    sim.start_from_snapshot(i, &file, root).await;
     assert_eq!(sim.chain(i).committed(), (height, root));
     height
 }
