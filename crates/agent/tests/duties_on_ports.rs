@@ -105,6 +105,7 @@ impl NodeApi for FakeNode {
                 address: *address,
                 balance: Amount(1_000_000),
                 nonce: 0,
+                pending_nonce: 0,
                 exists: true,
                 height: 1,
                 app_hash: Hash::ZERO,

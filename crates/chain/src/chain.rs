@@ -223,6 +223,12 @@ impl Chain {
         }
     }
 
+    /// The nonce `sender`'s next transaction should carry, counting its transactions in this
+    /// node's mempool (`None` when the mempool holds none of them).
+    pub fn pending_nonce(&self, sender: &Address) -> Option<u64> {
+        self.mempool.next_pending_nonce(sender)
+    }
+
     /// Admits one transaction to the mempool and hands it to the relay, if one is set.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<TxMeta, Reject> {
         let result = self.submit_from_peer(bytes.clone());

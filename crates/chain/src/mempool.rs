@@ -263,6 +263,13 @@ impl Mempool {
         Ok(evicted)
     }
 
+    /// The nonce `sender`'s next transaction should carry, counting the run of its
+    /// transactions this mempool holds from its committed nonce on (`None` when it holds none).
+    pub fn next_pending_nonce(&self, sender: &Address) -> Option<u64> {
+        let inner = self.inner.lock();
+        inner.senders.get(sender).map(|q| q.run_end.max(q.next))
+    }
+
     pub fn len(&self) -> usize {
         self.inner.lock().count
     }
@@ -483,6 +490,19 @@ mod tests {
         add(&pool, 2, 0, 1).unwrap();
         add(&pool, 3, 0, 5).unwrap();
         assert_eq!(senders(&pool.candidates(9)), vec![(3, 0), (1, 0), (2, 0)]);
+    }
+
+    #[test]
+    fn the_next_nonce_to_sign_counts_the_pending_run_and_stops_at_a_gap() {
+        let pool = Mempool::new(MempoolConfig::default());
+        let alice = Address([1; 20]);
+        assert_eq!(pool.next_pending_nonce(&alice), None);
+        add(&pool, 1, 0, 1).unwrap();
+        add(&pool, 1, 1, 1).unwrap();
+        add(&pool, 1, 3, 1).unwrap();
+        assert_eq!(pool.next_pending_nonce(&alice), Some(2));
+        add(&pool, 1, 2, 1).unwrap();
+        assert_eq!(pool.next_pending_nonce(&alice), Some(4));
     }
 
     #[test]

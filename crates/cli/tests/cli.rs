@@ -693,3 +693,41 @@ fn a_cli_delegator_stakes_with_a_new_validator_and_sees_its_stake_and_unbonding(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn two_transfers_sent_in_a_row_without_waiting_both_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob_addr = add_key(&home, "bob");
+    // Blocks at least 2 s apart, so the first transfer is still pending when the second is
+    // signed.
+    init_node(
+        &home,
+        &[
+            "--account",
+            &format!("{bob_addr}=5plx"),
+            "--min-block-ms",
+            "2000",
+            "--block-ms",
+            "3000",
+        ],
+    );
+    let node = NodeProcess::start(&home, free_port());
+    let transfer = |amount: &str, wait: bool| {
+        let mut args = vec![
+            "--json", "tx", "transfer", "--from", "faucet", "--to", &bob_addr, "--amount", amount,
+        ];
+        if wait {
+            args.push("--wait");
+        }
+        node.cli_json(&args)
+    };
+    transfer("1plx", false);
+    transfer("2plx", false);
+    let last = transfer("3plx", true);
+    assert_eq!(last["code"], "ok", "{last}");
+    let faucet = node.cli_json(&["--json", "query", "account", "faucet"]);
+    assert_eq!(faucet["nonce"], 3, "{faucet}");
+    let bob = node.cli_json(&["--json", "query", "account", &bob_addr]);
+    assert_eq!(bob["balance"], "11000000", "{bob}");
+}

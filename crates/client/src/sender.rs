@@ -128,7 +128,12 @@ impl<N: NodeApi, C: Clock> TxSender<N, C> {
         let status = self.node.chain_status().await?;
         let nonce = match overrides.nonce {
             Some(n) => n,
-            None => self.node.account_of(&self.address).await?.nonce,
+            None => {
+                // Past this key's transactions the node already holds, so two commands in a
+                // row (or two programs) do not sign the same nonce.
+                let account = self.node.account_of(&self.address).await?;
+                account.nonce.max(account.pending_nonce)
+            }
         };
         let fee = overrides.fee.unwrap_or(body.min_fee(status.min_fee));
         Ok(UnsignedTx {

@@ -90,6 +90,7 @@ impl NodeApi for FakeNode {
                 address: *address,
                 balance: Amount(1_000_000),
                 nonce: self.state.lock().unwrap().nonce,
+                pending_nonce: 0,
                 exists: true,
                 height: 7,
                 app_hash: Hash::of(b"state"),

@@ -73,8 +73,12 @@ pub struct AccountView {
     pub address: Address,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub balance: Amount,
-    /// The nonce the account's next transaction must carry.
+    /// The nonce the account's next transaction must carry, by the state at `height`.
     pub nonce: u64,
+    /// The nonce to sign the account's next transaction with: `nonce`, moved past the
+    /// account's transactions this node holds in its mempool (at the latest height only).
+    #[serde(default)]
+    pub pending_nonce: u64,
     /// Whether the account exists in state (the proof is then of inclusion, else of absence).
     pub exists: bool,
     pub height: u64,

@@ -87,10 +87,15 @@ pub(super) async fn account(
         let (acct, proof) = query::account_with_proof(chain.store(), &address, height)?;
         let exists = acct.is_some();
         let acct: Account = acct.unwrap_or_default();
+        let pending = match at.height {
+            None => chain.pending_nonce(&address).unwrap_or(0),
+            Some(_) => 0,
+        };
         Ok(Json(AccountView {
             address,
             balance: acct.balance,
             nonce: acct.nonce,
+            pending_nonce: acct.nonce.max(pending),
             exists,
             height,
             app_hash,
