@@ -49,6 +49,9 @@ pub struct Challenges {
     prover: Arc<dyn ComputeProver>,
     /// The time of the last signed fetch: each fetch names a later one, as oracles require.
     last_fetch_ms: Arc<std::sync::Mutex<u64>>,
+    /// Oracles that did not answer the last listing, so that one that stays down is reported
+    /// when it goes down and when it is back, not at every period.
+    unreachable: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Challenges {
@@ -56,6 +59,7 @@ impl Challenges {
         Challenges {
             prover,
             last_fetch_ms: Default::default(),
+            unreachable: Default::default(),
         }
     }
 
@@ -81,18 +85,43 @@ impl Challenges {
         self.prover.commit_delay(n)
     }
 
+    /// Records whether `oracle` answered a listing; logs the change when it went down or
+    /// came back.
+    fn note_reached(&self, oracle: &str, result: Result<(), &dyn std::fmt::Display>) {
+        let mut down = self.unreachable.lock().expect("unreachable set");
+        match result {
+            Ok(()) => {
+                if down.remove(oracle) {
+                    tracing::info!(oracle, "the oracle answers again");
+                }
+            }
+            Err(e) if down.insert(oracle.to_string()) => {
+                tracing::warn!(oracle, error = %e, "cannot list challenges; said once until it answers again");
+            }
+            Err(e) => tracing::debug!(oracle, error = %e, "cannot list challenges"),
+        }
+    }
+
     /// Answers every open challenge of every oracle. Returns the challenges answered to the
-    /// end; failures are logged, and reported only when nothing was answered.
+    /// end; failures are logged, and reported only when nothing was answered and either no
+    /// oracle could be reached or an answer failed (one oracle down does not fail the duty
+    /// while the others are heard).
     pub async fn once(&self, ctx: &DeviceContext) -> Result<Vec<ChallengeAnswer>, AgentError> {
         let mut answers = Vec::new();
         let mut first_error = None;
+        let mut listing_error = None;
+        let mut reached = 0;
         for oracle in &ctx.ports.oracles {
             let fetch = self.fetch(ctx).await?;
             let open = match oracle.challenges(&ctx.device.public_key(), &fetch).await {
-                Ok(open) => open,
+                Ok(open) => {
+                    self.note_reached(oracle.name(), Ok(()));
+                    reached += 1;
+                    open
+                }
                 Err(e) => {
-                    tracing::warn!(oracle = oracle.name(), error = %e, "cannot list challenges");
-                    first_error.get_or_insert(AgentError::from(e));
+                    self.note_reached(oracle.name(), Err(&e));
+                    listing_error.get_or_insert(AgentError::from(e));
                     continue;
                 }
             };
@@ -115,6 +144,9 @@ impl Challenges {
                     }
                 }
             }
+        }
+        if reached == 0 {
+            first_error = first_error.or(listing_error);
         }
         match first_error {
             Some(e) if answers.is_empty() => Err(e),

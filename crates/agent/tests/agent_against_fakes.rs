@@ -193,6 +193,30 @@ async fn a_challenge_the_oracle_lists_again_is_answered_again() {
 }
 
 #[tokio::test]
+async fn one_oracle_down_does_not_fail_the_challenge_duty_while_another_answers() {
+    let fakes = Fakes::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let mut config = fakes.config(dir.path(), "cpu-small");
+    config.oracles.insert(0, dead.clone());
+    let two = agent(config, Behaviour::Honest);
+    // Nothing open at the live oracle: the duty succeeds with no answer.
+    assert!(two.answer_challenges_once().await.unwrap().is_empty());
+    fakes.issue_challenge("c1", 16, [3; 32]);
+    assert_eq!(two.answer_challenges_once().await.unwrap().len(), 1);
+
+    // With every oracle down, the duty fails and says which oracle it could not reach.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fakes.config(dir.path(), "cpu-small");
+    config.oracles = vec![dead.clone()];
+    let alone = agent(config, Behaviour::Honest);
+    let err = alone.answer_challenges_once().await.unwrap_err();
+    assert!(err.to_string().contains(&dead), "{err}");
+}
+
+#[tokio::test]
 async fn an_over_declaring_agent_commits_no_sooner_than_its_real_class_could() {
     let fakes = Fakes::start().await;
     let dir = tempfile::tempdir().unwrap();
