@@ -127,18 +127,46 @@ impl EvidenceLog {
 
     /// Seals an epoch's log under its content address; returns the address.
     pub fn seal(&mut self, epoch: u64) -> io::Result<Hash> {
+        let sealed = self.sealed(epoch);
+        write_sealed(&sealed)?;
+        self.release(epoch);
+        Ok(sealed.address)
+    }
+
+    /// The epoch's log as it will be sealed, to be written by [`write_sealed`] without
+    /// holding the log.
+    pub fn sealed(&self, epoch: u64) -> SealedLog {
         let text = self.jsonl(epoch);
         let address = Hash::of(text.as_bytes());
-        let path = self
-            .dir
-            .join("sealed")
-            .join(format!("{}.jsonl", address.to_hex()));
-        if !path.exists() {
-            plexus_durable::write_durably(&path, text.as_bytes())?;
+        SealedLog {
+            path: self
+                .dir
+                .join("sealed")
+                .join(format!("{}.jsonl", address.to_hex())),
+            address,
+            text,
         }
-        self.files.remove(&epoch);
-        Ok(address)
     }
+
+    /// Closes the epoch's file: nothing more is appended to a sealed epoch.
+    pub fn release(&mut self, epoch: u64) {
+        self.files.remove(&epoch);
+    }
+}
+
+/// An epoch's log, its content address and the file it is sealed in.
+pub struct SealedLog {
+    pub address: Hash,
+    pub text: String,
+    path: PathBuf,
+}
+
+/// Writes a sealed log under its content address (once: the address names the content).
+pub fn write_sealed(sealed: &SealedLog) -> io::Result<()> {
+    if !sealed.path.exists() {
+        plexus_durable::write_durably(&sealed.path, sealed.text.as_bytes())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

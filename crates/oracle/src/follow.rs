@@ -268,22 +268,42 @@ async fn audit_storage(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
 /// manifests, and records them (once: a restart finds the record and does not resubmit).
 async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     let merged = crate::gather::merged_evidence(shared, epoch).await?;
-    let (manifests, segment) = {
-        let mut state = shared.state.lock();
-        let records: Vec<_> = merged.iter().map(|r| r.evidence()).collect();
-        let params = shared.info.scoring_params();
-        let manifests = SCORED_RESOURCES
+    // Copied under the lock; scored, published and sealed off the async runtime, so that
+    // neither the lock nor a runtime thread is held while the oracle's API has devices
+    // waiting on it.
+    let (devices, own) = {
+        let state = shared.state.lock();
+        let devices: Vec<_> = SCORED_RESOURCES
             .into_iter()
             .map(|r| {
-                let devices = shared.info.scored_devices(state.devices.values(), r.into());
-                score_resource(params, &devices, epoch, &records, r)
+                (
+                    r,
+                    shared.info.scored_devices(state.devices.values(), r.into()),
+                )
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let segment = crate::gather::publish(shared, epoch, &merged)?;
-        state.log.seal(epoch)?;
-        state.peer_logs.remove(&epoch);
-        (manifests, segment)
+            .collect();
+        (devices, state.log.sealed(epoch))
     };
+    let params = shared.info.scoring_params();
+    let (manifests, segment) = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let records: Vec<_> = merged.iter().map(|r| r.evidence()).collect();
+            let manifests = devices
+                .iter()
+                .map(|(r, devices)| score_resource(params, devices, epoch, &records, *r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let segment = crate::gather::publish(&shared, epoch, &merged)?;
+            crate::evidence::write_sealed(&own)?;
+            Ok((manifests, segment))
+        })
+        .await??
+    };
+    {
+        let mut state = shared.state.lock();
+        state.log.release(epoch);
+        state.peer_logs.remove(&epoch);
+    }
     // The compute manifest last: its record is what marks the epoch closed after a restart.
     for manifest in manifests.into_iter().rev() {
         submit_manifest(shared, epoch, segment, manifest).await?;

@@ -76,39 +76,52 @@ async fn interval_beacons(shared: &Shared, epoch: u64) -> anyhow::Result<BTreeMa
 }
 
 /// The merged evidence of `epoch`: this oracle's sealed log and the peers' logs it heard.
+///
+/// The inputs are copied under the state lock and merged off the async runtime: merging checks
+/// a signature per heartbeat and challenge, and holding the lock (or a runtime thread) that
+/// long would stall the oracle's own API, so devices answering challenges meanwhile would
+/// miss their deadlines.
 pub(crate) async fn merged_evidence(
     shared: &Shared,
     epoch: u64,
 ) -> anyhow::Result<Vec<PublishedRecord>> {
     let beacons = interval_beacons(shared, epoch).await?;
-    let state = shared.state.lock();
-    let challenges: BTreeMap<Hash, ScheduledChallenge> = state
-        .challenges
-        .values()
-        .filter(|c| c.epoch == epoch)
-        .map(|c| {
-            (
-                c.id,
-                ScheduledChallenge {
-                    device: c.device,
-                    secret: c.secret,
-                    challenge: c.challenge,
-                },
-            )
-        })
-        .collect();
-    let rules = MergeRules {
-        chain_id: &shared.info.chain_id,
-        epoch,
-        interval_beacons: &beacons,
-        challenges: &challenges,
+    let (challenges, own, peers) = {
+        let state = shared.state.lock();
+        let challenges: BTreeMap<Hash, ScheduledChallenge> = state
+            .challenges
+            .values()
+            .filter(|c| c.epoch == epoch)
+            .map(|c| {
+                (
+                    c.id,
+                    ScheduledChallenge {
+                        device: c.device,
+                        secret: c.secret,
+                        challenge: c.challenge,
+                    },
+                )
+            })
+            .collect();
+        let peers: Vec<Vec<PublishedRecord>> = state
+            .peer_logs
+            .get(&epoch)
+            .map(|logs| logs.values().cloned().collect())
+            .unwrap_or_default();
+        (challenges, state.log.records(epoch).to_vec(), peers)
     };
-    let peers: Vec<Vec<PublishedRecord>> = state
-        .peer_logs
-        .get(&epoch)
-        .map(|logs| logs.values().cloned().collect())
-        .unwrap_or_default();
-    Ok(merge(&rules, state.log.records(epoch), &peers))
+    let chain_id = shared.info.chain_id.clone();
+    let merged = tokio::task::spawn_blocking(move || {
+        let rules = MergeRules {
+            chain_id: &chain_id,
+            epoch,
+            interval_beacons: &beacons,
+            challenges: &challenges,
+        };
+        merge(&rules, &own, &peers)
+    })
+    .await?;
+    Ok(merged)
 }
 
 /// Writes the merged evidence of `epoch` durably where `GET /v1/evidence/{epoch}` serves it,

@@ -268,6 +268,9 @@ async fn open_challenges(
         }
         // The clock starts when the device first sees the seed, or soon after the challenge
         // opened if it comes late (the seed is public from the beacon).
+        if c.fetched_at.is_none() {
+            tracing::debug!(id = %c.id, since_open = ?now.saturating_sub(c.opened_at), "challenge fetched");
+        }
         c.fetched_at
             .get_or_insert(crate::rules::deadline_start(c.opened_at, now));
         out.push(json!({
