@@ -125,9 +125,15 @@ struct Host {
     clock: VirtualClock,
 }
 
-/// Compiles and runs WASI modules; one engine serves every job.
+/// How many compiled modules a runtime keeps: a provider runs the same few programs again and
+/// again, and compiling one costs far more than running a small job.
+const COMPILED_MODULES_KEPT: usize = 16;
+
+/// Compiles and runs WASI modules; one engine serves every job, and the modules compiled last
+/// are kept by the blake3 of their bytes, so a program run again is not compiled again.
 pub struct WasmRuntime {
     engine: Engine,
+    compiled: std::sync::Mutex<std::collections::VecDeque<([u8; 32], Module)>>,
 }
 
 impl WasmRuntime {
@@ -138,7 +144,38 @@ impl WasmRuntime {
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true);
         let engine = Engine::new(&config).map_err(|e| WasmError::Link(e.to_string()))?;
-        Ok(WasmRuntime { engine })
+        Ok(WasmRuntime {
+            engine,
+            compiled: Default::default(),
+        })
+    }
+
+    /// `module` compiled: from the kept modules if it was compiled lately, else compiled now
+    /// and kept (the oldest kept one dropped past [`COMPILED_MODULES_KEPT`]). Compilation runs
+    /// without the lock held, so two jobs compile side by side.
+    fn compile(&self, module: &[u8]) -> Result<Module, WasmError> {
+        let key = *blake3::hash(module).as_bytes();
+        let kept = |c: &std::collections::VecDeque<([u8; 32], Module)>| {
+            c.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone())
+        };
+        if let Some(m) = kept(&self.compiled.lock().expect("compiled modules lock")) {
+            return Ok(m);
+        }
+        let compiled =
+            Module::new(&self.engine, module).map_err(|e| WasmError::Compile(format!("{e:#}")))?;
+        let mut kept_now = self.compiled.lock().expect("compiled modules lock");
+        if kept(&kept_now).is_none() {
+            if kept_now.len() >= COMPILED_MODULES_KEPT {
+                kept_now.pop_front();
+            }
+            kept_now.push_back((key, compiled.clone()));
+        }
+        Ok(compiled)
+    }
+
+    /// How many compiled modules are kept.
+    pub fn compiled_modules(&self) -> usize {
+        self.compiled.lock().expect("compiled modules lock").len()
     }
 
     /// Runs `entry` (WASI's is `_start`) of `module` (binary or WAT text) with `args` (the
@@ -172,8 +209,7 @@ impl WasmRuntime {
             stdout: Vec::new(),
             stderr: Vec::new(),
         };
-        let module = Module::new(&self.engine, module)
-            .map_err(|e| before_start(WasmError::Compile(format!("{e:#}"))))?;
+        let module = self.compile(module).map_err(before_start)?;
         let stdout = CapturedOutput::new(limits.max_output_bytes);
         let stderr = CapturedOutput::new(limits.max_output_bytes);
         let clock = VirtualClock::default();
@@ -313,6 +349,41 @@ mod tests {
         WasmRuntime::new()
             .unwrap()
             .run(wat.as_bytes(), "_start", &["job"], b"", [7; 32], &LIMITS)
+    }
+
+    #[test]
+    fn a_program_run_again_is_not_compiled_again_and_runs_the_same() {
+        let runtime = WasmRuntime::new().unwrap();
+        let go = |text: &str| {
+            runtime
+                .run(
+                    writer(text, "").as_bytes(),
+                    "_start",
+                    &["job"],
+                    b"",
+                    [7; 32],
+                    &LIMITS,
+                )
+                .unwrap()
+        };
+        let first = go("again");
+        let second = go("again");
+        assert_eq!(runtime.compiled_modules(), 1);
+        assert_eq!(
+            (first.stdout, first.fuel_used),
+            (second.stdout, second.fuel_used)
+        );
+        for i in 0..COMPILED_MODULES_KEPT + 3 {
+            assert_eq!(
+                go(&format!("program {i}")).stdout,
+                format!("program {i}").as_bytes()
+            );
+        }
+        assert_eq!(runtime.compiled_modules(), COMPILED_MODULES_KEPT);
+        // A module that does not compile is refused each time and never kept.
+        let bad = runtime.run(b"(module", "_start", &["job"], b"", [7; 32], &LIMITS);
+        assert!(matches!(bad, Err(WasmError::Compile(_))));
+        assert_eq!(runtime.compiled_modules(), COMPILED_MODULES_KEPT);
     }
 
     #[test]
