@@ -274,6 +274,92 @@ impl OracleApi for FakeOracle {
     }
 }
 
+/// An oracle that lists one challenge and takes a commitment to it only once every oracle
+/// of the test has received one: an agent that answered oracles one after another would wait
+/// on the first for ever.
+struct ChallengingOracle {
+    name: String,
+    challenge: OpenChallenge,
+    all_committed: Arc<tokio::sync::Barrier>,
+    roots: Mutex<Vec<Vec<u8>>>,
+}
+
+impl ChallengingOracle {
+    fn new(name: &str, all_committed: Arc<tokio::sync::Barrier>) -> ChallengingOracle {
+        let challenge = plexus_proofs::compute::ComputeChallenge::new([7; 32], 16).unwrap();
+        ChallengingOracle {
+            name: name.into(),
+            challenge: serde_json::from_value(serde_json::json!({
+                "id": "c1",
+                "seed": Hash(*challenge.seed()),
+                "n": challenge.n(),
+                "class": "cpu-small",
+                "deadline_ms": 50,
+                "issued_height": 1,
+            }))
+            .unwrap(),
+            all_committed,
+            roots: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl OracleApi for ChallengingOracle {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn status(&self) -> ApiFuture<'_, Result<OracleStatus, ClientError>> {
+        not_in_this_fake("status")
+    }
+    fn send_heartbeat<'a>(
+        &'a self,
+        _: &'a SignedHeartbeat,
+    ) -> ApiFuture<'a, Result<HeartbeatReceipt, ClientError>> {
+        not_in_this_fake("heartbeat")
+    }
+    fn challenges<'a>(
+        &'a self,
+        _: &'a PublicKey,
+        _: &'a plexus_client::ChallengeFetch,
+    ) -> ApiFuture<'a, Result<Vec<OpenChallenge>, ClientError>> {
+        let open = vec![self.challenge.clone()];
+        Box::pin(async move { Ok(open) })
+    }
+    fn commit<'a>(
+        &'a self,
+        _: &'a ChallengeId,
+        commit: &'a proto::ChallengeCommit,
+    ) -> ApiFuture<'a, Result<Vec<u32>, ClientError>> {
+        self.roots.lock().unwrap().push(commit.root.clone());
+        Box::pin(async move {
+            self.all_committed.wait().await;
+            Ok(vec![0, 3])
+        })
+    }
+    fn open<'a>(
+        &'a self,
+        _: &'a ChallengeId,
+        openings: &'a proto::ChallengeOpenings,
+    ) -> ApiFuture<'a, Result<ChallengeOutcome, ClientError>> {
+        let rows: Vec<u32> = openings.openings.iter().map(|o| o.index).collect();
+        Box::pin(async move {
+            assert_eq!(rows, vec![0, 3], "the rows asked for are opened");
+            Ok(ChallengeOutcome::Passed)
+        })
+    }
+    fn claim_proof<'a>(
+        &'a self,
+        _: u64,
+        _: &'a str,
+        _: &'a PublicKey,
+    ) -> ApiFuture<'a, Result<Option<ClaimProof>, ClientError>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn evidence(&self, _: u64) -> ApiFuture<'_, Result<String, ClientError>> {
+        not_in_this_fake("evidence")
+    }
+}
+
 fn config(dir: &std::path::Path) -> AgentConfig {
     AgentConfig::parse(&format!(
         "node = \"http://127.0.0.1:9\"\noracles = [\"http://127.0.0.1:9\"]\ndata_dir = \"{}\"\nclass = \"cpu-small\"\nh3_cell = \"8c2a100d2c0a5ff\"\nstake = \"5plx\"\n",
@@ -288,9 +374,18 @@ fn agent_on(
     oracle: Arc<FakeOracle>,
     clock: &ManualClock,
 ) -> Agent {
+    agent_with_oracles(dir, behaviour, vec![oracle], clock)
+}
+
+fn agent_with_oracles(
+    dir: &std::path::Path,
+    behaviour: Behaviour,
+    oracles: Vec<Arc<dyn OracleApi>>,
+    clock: &ManualClock,
+) -> Agent {
     let ports = Ports {
         node: Arc::new(FakeNode),
-        oracles: vec![oracle],
+        oracles,
         clock: Arc::new(clock.clone()),
         transport: Arc::new(Routers::new()),
         services: Arc::new(TcpServices::new(([127, 0, 0, 1], 0).into(), dir)),
@@ -407,4 +502,39 @@ async fn a_compute_device_serves_nothing_and_has_no_replicas_to_keep() {
         agent.keep_replicas_once().await,
         Err(plexus_agent::AgentError::NoReplicas { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_device_answers_every_oracle_side_by_side_so_a_slow_one_delays_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Duration::from_secs(1_000));
+    let all_committed = Arc::new(tokio::sync::Barrier::new(3));
+    let oracles: Vec<Arc<ChallengingOracle>> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Arc::new(ChallengingOracle::new(n, all_committed.clone())))
+        .collect();
+    let ports: Vec<Arc<dyn OracleApi>> = oracles
+        .iter()
+        .map(|o| o.clone() as Arc<dyn OracleApi>)
+        .collect();
+    let agent = agent_with_oracles(dir.path(), Behaviour::Honest, ports, &clock);
+    // Each oracle takes the commitment only once all three have it: answered one after
+    // another, the first would wait for ever. 10 s of wall time is only reached by that hang.
+    let answers = tokio::time::timeout(Duration::from_secs(10), agent.answer_challenges_once())
+        .await
+        .expect("every oracle was answered without waiting for another")
+        .unwrap();
+    let mut answered: Vec<&str> = answers.iter().map(|a| a.oracle.as_str()).collect();
+    answered.sort();
+    assert_eq!(answered, ["a", "b", "c"]);
+    assert!(answers
+        .iter()
+        .all(|a| a.outcome == ChallengeOutcome::Passed));
+    // All three got the same commitment: one proof of the one challenge.
+    let roots: Vec<Vec<u8>> = oracles
+        .iter()
+        .flat_map(|o| o.roots.lock().unwrap().clone())
+        .collect();
+    assert_eq!(roots.len(), 3);
+    assert!(roots.iter().all(|r| *r == roots[0]));
 }
