@@ -91,7 +91,7 @@ def sign(key: Key, chain_id: str, nonce: int, fee: "int | str", body: Body) -> S
     """Encodes the payload, signs those exact bytes and wraps both in a `SignedTx`."""
     payload = encode_payload(chain_id, key.public_key, nonce, fee, body)
     signature = key.sign(payload)
-    wire = pb.blob(1, payload) + pb.blob(2, signature)
+    wire = envelope(payload, signature)
     if len(wire) > MAX_TX_BYTES:
         raise InvalidInput(f"transaction is {len(wire)} bytes, over the limit of {MAX_TX_BYTES}")
     return SignedTx(wire, payload, signature, blake3.blake3(wire).hexdigest(), nonce, uplx(fee), body)
@@ -212,3 +212,8 @@ def redelegate(source: "Address | str", to: "Address | str", amount: "int | str"
 
 def withdraw_staking_rewards(validator: "Address | str") -> Body:
     return Body("withdraw_staking_rewards", 37, pb.blob(1, _addr(validator)))
+
+
+def envelope(payload: bytes, signature: bytes) -> bytes:
+    """The wire bytes of a `SignedTx` from its parts (for external signers)."""
+    return pb.blob(1, payload) + pb.blob(2, signature)
