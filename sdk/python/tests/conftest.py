@@ -22,6 +22,7 @@ START_DEADLINE_S = 120
 @dataclass
 class Devnet:
     url: str
+    oracle_url: str
     home: Path
     client: Client
 
@@ -71,7 +72,7 @@ def devnet(tmp_path_factory) -> Devnet:
     client = Client(url)
     try:
         _wait_until_serving(proc, client, log)
-        yield Devnet(url, home / "home", client)
+        yield Devnet(url, f"http://127.0.0.1:{oracle}", home / "home", client)
     finally:
         proc.terminate()
         try:

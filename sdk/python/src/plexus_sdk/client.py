@@ -56,6 +56,10 @@ class Client:
         """Any `GET` of the API, as parsed JSON."""
         return self._request("GET", path, params=params)
 
+    def post(self, path: str, document: Any) -> Any:
+        """Any JSON `POST` of the API, as parsed JSON."""
+        return self._request("POST", path, json.dumps(document).encode())
+
     # --- queries --------------------------------------------------------------------------
 
     def status(self) -> StatusView:
