@@ -65,6 +65,8 @@ def devnet(tmp_path_factory) -> Devnet:
     log = home.parent / "devnet.log"
     cmd = [str(binary), "--home", str(home / "home"), "devnet", "--api", f"127.0.0.1:{api}",
            "--oracle", f"127.0.0.1:{oracle}", "--demo-tps", "0", "--epoch-blocks", "10",
+           # Two compute providers that bid on the job example's order; no demo jobs.
+           "--agents", "2", "--job-every", "0s",
            "--for", "600s"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=home)

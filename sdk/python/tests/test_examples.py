@@ -60,3 +60,15 @@ def test_the_training_example_creates_a_task_and_hands_over_its_validation_set(d
     task = devnet.client.training_task(task_id)
     assert task.sponsor == str(devnet.key("sponsor").address)
     assert (task.terms["rounds"], task.terms["budget"]) == (4, "20000000")
+
+
+def test_the_job_example_prints_the_result_the_market_accepted(devnet):
+    out = run_example(devnet, "submit_job.py", "alice", "--input", "5 6 7", "--timeout", "150",
+                      timeout=240)
+    assert "closed completed" in out
+    assert "(verified against the chain)" in out
+    assert "count 3 sum 18 mix " in out
+    order_id = int(out.split("order ")[1].split()[0])
+    head = devnet.client.order(order_id).order
+    deposit = int(head["terms"]["deposit"])
+    assert deposit == int(head["paid"]) + int(head["fees"]) + int(head["refunded"])
