@@ -3,7 +3,7 @@ refused and changes nothing, and transactions sent in a row take the pending non
 
 import pytest
 
-from plexus_sdk import InvalidInput, Key, TxRefused, tx, uplx
+from plexus_sdk import InvalidInput, Key, NodeError, TxFailed, TxRefused, tx, uplx
 
 
 def flip(data: bytes, index: int) -> bytes:
@@ -75,3 +75,34 @@ def test_the_node_refuses_a_transfer_the_signer_cannot_pay_with_its_code(devnet)
                             tx.transfer(Key.generate().address, 1)))
     assert refused.value.code != ""
     assert refused.value.message
+
+
+def test_stake_and_unstake_bond_and_start_unbonding_the_amounts(devnet):
+    node, sender = devnet.client, devnet.key("job-client")
+    operator = node.operators().operators[0]
+    before = node.account(sender.address).balance
+    staked = node.send(sender, tx.stake(operator.address, "10plx"))
+    unstaked = node.send(sender, tx.unstake(operator.address, "4plx"))
+    [delegation] = [d for d in node.delegations(sender.address).delegations
+                    if d.operator == operator.address]
+    assert delegation.stake == uplx("6plx")
+    [unbonding] = node.unbondings(sender.address).unbondings
+    assert (unbonding.operator, unbonding.amount) == (operator.address, uplx("4plx"))
+    assert unbonding.matures_at > unstaked.height
+    after = node.account(sender.address).balance
+    assert after == before - uplx("10plx") - staked.fee - unstaked.fee
+
+
+def test_a_committed_failure_raises_with_the_ledger_code_and_charges_the_fee(devnet):
+    node, owner, device = devnet.client, devnet.key("bob"), Key.generate()
+    body = tx.signed_registration(owner, device, "another-chain", "cpu-small",
+                                  tx.Capabilities(cpu_cores=1, memory_mb=1024),
+                                  0x8A2A1072B59FFFF, "100plx")
+    before = node.account(owner.address).balance
+    with pytest.raises(TxFailed) as failed:
+        node.send(owner, body)
+    assert failed.value.code == "bad_device_signature"
+    assert node.account(owner.address).balance == before - node.status().min_fee
+    with pytest.raises(NodeError) as missing:
+        node.device(device.public_key)
+    assert missing.value.status == 404

@@ -14,9 +14,9 @@ from . import tx as txs
 from .amount import uplx
 from .errors import NodeError, PlexusError, TxDropped, TxFailed, TxRefused, TxTimeout
 from .keys import Address, Key
-from .views import (AccountView, DevicesView, DeviceView, EpochView, LeaseView, OrdersView,
-                    OrderView, RewardsView, StatusView, SubmittedView, TrainingTasksView,
-                    TrainingTaskView, TxStatusView)
+from .views import (AccountView, DelegationsView, DevicesView, DeviceView, EpochView, LeaseView, OrdersView,
+                    OperatorsView, OperatorView, OrderView, RewardsView, StatusView, SubmittedView, TrainingTasksView,
+                    TrainingTaskView, TxStatusView, UnbondingsView)
 
 #: How long `send` waits for a commit unless told otherwise, in seconds.
 DEFAULT_COMMIT_TIMEOUT_S = 30.0
@@ -114,6 +114,19 @@ class Client:
 
     def training_task(self, task_id: int) -> TrainingTaskView:
         return TrainingTaskView.from_json(self.get(f"/v1/learn/tasks/{task_id}"))
+
+    def operators(self, start: Optional[int] = None, limit: Optional[int] = None) -> OperatorsView:
+        """Validator and oracle operators, the ones `stake` can bond to."""
+        return OperatorsView.from_json(self.get("/v1/validators", **{"from": start, "limit": limit}))
+
+    def operator(self, address: "Address | str") -> OperatorView:
+        return OperatorView.from_json(self.get(f"/v1/validators/{Address.parse(address)}"))
+
+    def delegations(self, delegator: "Address | str") -> DelegationsView:
+        return DelegationsView.from_json(self.get(f"/v1/delegations/{Address.parse(delegator)}"))
+
+    def unbondings(self, delegator: "Address | str") -> UnbondingsView:
+        return UnbondingsView.from_json(self.get(f"/v1/unbondings/{Address.parse(delegator)}"))
 
     # --- transactions ---------------------------------------------------------------------
 

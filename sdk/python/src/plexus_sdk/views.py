@@ -220,3 +220,68 @@ class TrainingTasksView(_View):
     tasks: list[TrainingTaskView] = field(default_factory=list)
     next: Optional[int] = None
     raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class OperatorView(_View):
+    """A validator or oracle operator: its bonded tokens, shares, commission and jail."""
+
+    address: str = ""
+    kind: str = ""
+    id: int = 0
+    tokens: int = 0
+    shares: str = ""
+    commission_bps: int = 0
+    consensus_key: Optional[str] = None
+    jailed_until: Optional[int] = None
+    p2p_address: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class OperatorsView(_View):
+    height: int = 0
+    operators: list[OperatorView] = field(default_factory=list)
+    next: Optional[int] = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class DelegationView(_View):
+    id: int = 0
+    delegator: str = ""
+    operator: str = ""
+    #: What the delegation is worth now, in uplx.
+    stake: int = 0
+    shares: str = ""
+    rewards: int = 0
+    withdrawable_rewards: int = 0
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class DelegationsView(_View):
+    height: int = 0
+    delegations: list[DelegationView] = field(default_factory=list)
+    next: Optional[int] = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class UnbondingView(_View):
+    id: int = 0
+    delegator: str = ""
+    operator: str = ""
+    amount: int = 0
+    epoch: int = 0
+    #: The height from which it is paid back.
+    matures_at: int = 0
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class UnbondingsView(_View):
+    height: int = 0
+    unbondings: list[UnbondingView] = field(default_factory=list)
+    next: Optional[int] = None
+    raw: dict = field(default_factory=dict, repr=False)
