@@ -10,3 +10,7 @@ export * from "./keys.js";
 export * from "./statements.js";
 export * from "./tx/bodies.js";
 export * from "./tx/envelope.js";
+export * from "./client.js";
+export * from "./errors.js";
+export type * from "./views.js";
+export type { components, paths } from "./api-types.js";
