@@ -43,3 +43,12 @@ export function formatPlx(units: bigint): string {
   const frac = (units % UPLX_PER_PLX).toString().padStart(6, "0").replace(/0+$/, "");
   return frac === "" ? `${whole}plx` : `${whole}.${frac}plx`;
 }
+
+/** Parses what a person types: `2.5plx`, `10 PLX`, `2500uplx`, or bare base units. */
+export function parseAmount(input: string): bigint {
+  const s = input.trim().toLowerCase().replaceAll("_", "");
+  if (s.endsWith("uplx")) return uplx(s.slice(0, -4).trim());
+  if (s.endsWith("plx")) return plx(s.slice(0, -3).trim());
+  if (/^[0-9]+$/.test(s)) return uplx(s);
+  throw new Error(`invalid amount ${JSON.stringify(input)}: expected a number followed by \`plx\` or \`uplx\` (for example 2.5plx)`);
+}

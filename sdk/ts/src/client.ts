@@ -196,7 +196,13 @@ export class NodeClient {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ tx: toHex(tx.bytes) }),
     });
-    if (status === 202 || status === 200) return body as V.SubmittedView;
+    if (status === 202 || status === 200) {
+      const admitted = body as V.SubmittedView;
+      if (admitted.hash !== tx.hash) {
+        throw new Error(`the node admitted the transaction as ${admitted.hash}, but its bytes hash to ${tx.hash}`);
+      }
+      return admitted;
+    }
     const e = this.apiError(status, body, "/v1/txs");
     throw new TxRefusedError(status, e.code, e.nodeMessage, tx.hash);
   }
