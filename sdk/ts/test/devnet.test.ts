@@ -3,6 +3,9 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -15,7 +18,7 @@ import {
   uplx,
   type SignedTx,
 } from "../src/index.js";
-import { startDevnet, type Devnet } from "./devnet.js";
+import { REPO_ROOT, startDevnet, type Devnet } from "./devnet.js";
 
 const run = promisify(execFile);
 const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
@@ -166,6 +169,40 @@ describe("against a devnet", () => {
     assert.ok(onChain, "the chain has the device");
     assert.equal(onChain.owner, owner.address);
     assert.equal(onChain.class, "cpu-small");
+  });
+
+  test("the create-training-task example escrows the budget and hands the coordinator its validation set", async () => {
+    const sponsor = devnet.key("bob");
+    const dir = mkdtempSync(join(tmpdir(), "plexus-sdk-ts-learn-"));
+    try {
+      const digits = readFileSync(join(REPO_ROOT, "crates/learn/data/digits.csv"), "utf8").split("\n");
+      const validation = join(dir, "validation.csv");
+      writeFileSync(validation, digits.slice(0, 100).join("\n") + "\n");
+      const before = await client.balance(sponsor.address);
+      const { stdout } = await run("node", [
+        EXAMPLES + "create-training-task.js", "--node", devnet.url, "--key", sponsor.secret_key,
+        "--validation", validation, "--coordinator-url", devnet.oracleUrl, "--rounds", "2", "--budget", "3plx",
+      ]);
+      const id = Number(/training task (\d+) created/.exec(stdout)?.[1]);
+      assert.ok(Number.isInteger(id), stdout);
+      assert.match(stdout, /the coordinator at .* has the validation set/);
+      const task = await client.trainingTask(id);
+      assert.equal(task.sponsor, sponsor.address);
+      assert.equal(task.terms.budget, "3000000");
+      assert.equal(task.terms.rounds, 2);
+      const fee = uplx((await client.chain()).params.min_fee);
+      assert.equal(before - (await client.balance(sponsor.address)), 3_000_000n + fee);
+      const round = (await (await fetch(`${devnet.oracleUrl}/v1/learn/tasks/${id}/round`)).json()) as { has_validation: boolean };
+      assert.equal(round.has_validation, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the node serves the OpenAPI document the SDK's types were generated from", async () => {
+    const served = await (await fetch(`${devnet.url}/v1/openapi.json`)).json();
+    const checkedIn = JSON.parse(readFileSync(fileURLToPath(new URL("../../openapi.json", import.meta.url)), "utf8"));
+    assert.deepEqual(served, checkedIn, "the node's API changed: refresh sdk/ts/openapi.json and run npm run gen:api-types");
   });
 });
 

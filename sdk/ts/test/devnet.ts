@@ -19,6 +19,8 @@ export interface KeyringEntry {
 
 export interface Devnet {
   url: string;
+  /** The (first) oracle's API, which also coordinates training tasks. */
+  oracleUrl: string;
   home: string;
   key(name: string): KeyringEntry;
   stop(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startDevnet(): Promise<Devnet> {
   }
   return {
     url,
+    oracleUrl: `http://127.0.0.1:${oracle}`,
     home,
     key: (name) => JSON.parse(readFileSync(join(home, "keyring-test", `${name}.json`), "utf8")) as KeyringEntry,
     stop,
