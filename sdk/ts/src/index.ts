@@ -14,3 +14,4 @@ export * from "./client.js";
 export * from "./errors.js";
 export type * from "./views.js";
 export type { components, paths } from "./api-types.js";
+export * from "./blobs.js";

@@ -50,8 +50,11 @@ async function pollUntil<T>(what: string, deadlineMs: number, probe: () => Promi
   }
 }
 
-/** Starts a devnet and waits until it has committed a block and written its keyring. */
-export async function startDevnet(): Promise<Devnet> {
+/**
+ * Starts a devnet and waits until it has committed a block and written its keyring. `extra`
+ * adds `plexus devnet` flags (for example provider agents).
+ */
+export async function startDevnet(extra: string[] = []): Promise<Devnet> {
   const bin = process.env.PLEXUS_BIN ?? join(REPO_ROOT, "target/debug/plexus");
   if (!existsSync(bin)) throw new Error(`no plexus binary at ${bin}: build it (cargo build -p plexus-cli) or set PLEXUS_BIN`);
   const home = mkdtempSync(join(tmpdir(), "plexus-sdk-ts-"));
@@ -63,9 +66,10 @@ export async function startDevnet(): Promise<Devnet> {
     "--oracle", `127.0.0.1:${oracle}`,
     "--keyring-backend", "test",
     "--demo-tps", "0",
-    "--job-every", "0s",
+    ...(extra.includes("--job-every") ? [] : ["--job-every", "0s"]),
     "--block-ms", "200",
     "--for", "600s",
+    ...extra,
   ];
   let output = "";
   const child: ChildProcess = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
