@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import {
   NodeClient,
   SecretKey,
+  TxFailedError,
   TxRefusedError,
   assembleSignedTx,
   signTx,
@@ -121,6 +122,31 @@ describe("against a devnet", () => {
     assert.ok(a.height <= b.height);
     assert.equal(await client.balance(to), 300n);
     assert.equal((await client.account(carol.address)).nonce, nonce + 2);
+  });
+
+  test("a transfer past the balance commits as failed with the node's code, taking only the fee", async () => {
+    const alice = keyOf("alice");
+    const spender = SecretKey.generate();
+    const to = SecretKey.generate().address;
+    await client.sendAndWait(alice, { type: "transfer", to: spender.address, amount: 10_000n });
+    const fee = uplx((await client.chain()).params.min_fee);
+    const failure = await client.sendAndWait(spender, { type: "transfer", to, amount: 9_500n }, { fee }).then(
+      () => assert.fail("an overspending transfer succeeded"),
+      (e: unknown) => e,
+    );
+    assert.ok(failure instanceof TxFailedError, String(failure));
+    assert.equal(failure.code, "insufficient_funds");
+    assert.match(failure.message, /failed at height \d+ \(insufficient_funds\)/);
+    assert.equal(await client.balance(spender.address), 10_000n - fee);
+    assert.equal(await client.balance(to), 0n);
+  });
+
+  test("a transaction from an account that cannot pay the fee is refused with the node's code", async () => {
+    const broke = SecretKey.generate();
+    await assert.rejects(
+      client.send(broke, { type: "transfer", to: keyOf("alice").address, amount: 1n }),
+      (e: unknown) => e instanceof TxRefusedError && e.code === "insufficient_fee" && /less than the fee/.test(e.message),
+    );
   });
 
   test("a bad address is refused before anything is sent", async () => {
