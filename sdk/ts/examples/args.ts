@@ -12,6 +12,10 @@ export interface ExampleContext {
 
 /** Parses `--node URL --key HEX` and the example's own string options; exits 2 with usage on error. */
 export function exampleArgs(usage: string, own: string[]): ExampleContext {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(`usage: ${usage}\n(--node defaults to PLEXUS_NODE or http://127.0.0.1:26650; --key to PLEXUS_SECRET_KEY)`);
+    process.exit(0);
+  }
   const spec: Record<string, { type: "string" }> = { node: { type: "string" }, key: { type: "string" } };
   for (const name of own) spec[name] = { type: "string" };
   let values: Record<string, string | undefined>;
