@@ -47,6 +47,29 @@ const CHECKPOINT_LAG: u64 = 2;
 /// loses its view); kept well below the leader and certification timeouts.
 const CHECKPOINT_WAIT: Duration = Duration::from_millis(500);
 
+/// How long a proposer waits for the seed of its parent's view to be reported, once it has
+/// everything else; with the waits above, kept below the leader timeout.
+const SEED_WAIT: Duration = Duration::from_millis(250);
+
+/// Polls `ready` every [`PARENT_COMMIT_POLL`] of `runtime`'s clock until it gives a value, or
+/// `limit` has passed (then `None`).
+async fn wait_for<T, E: Clock>(
+    runtime: &E,
+    limit: Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let from = runtime.current();
+    loop {
+        if let Some(v) = ready() {
+            return Some(v);
+        }
+        if runtime.current().duration_since(from).unwrap_or_default() >= limit {
+            return None;
+        }
+        runtime.sleep(PARENT_COMMIT_POLL).await;
+    }
+}
+
 /// Why a validator stopped executing blocks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Halt {
@@ -412,10 +435,17 @@ where
             proposer,
             prev_app_hash: app_hash,
         };
-        let Some(seed) = self.parent_seed(context.round.epoch().get(), context.parent) else {
+        // The parent's certificate reaches consensus before its report reaches the seed tap:
+        // wait for it a while rather than give up the view.
+        let epoch = context.round.epoch().get();
+        let Some(seed) = wait_for(&runtime, SEED_WAIT, || {
+            self.parent_seed(epoch, context.parent)
+        })
+        .await
+        else {
             tracing::debug!(
                 parent_view = context.parent.0.get(),
-                "no seed of the parent's view seen yet; not proposing"
+                "no seed of the parent's view seen in time; not proposing"
             );
             return None;
         };
@@ -499,5 +529,31 @@ impl Reporter for PlexusApp {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_runtime::{deterministic, Runner};
+
+    #[test]
+    fn a_proposer_waits_for_a_seed_reported_late_and_gives_up_only_past_the_limit() {
+        deterministic::Runner::default().start(|context| async move {
+            // Reported 40 ms after the proposer asks: it waits and proposes.
+            let from = context.current();
+            let late = wait_for(&context, SEED_WAIT, || {
+                let waited = context.current().duration_since(from).unwrap_or_default();
+                (waited >= Duration::from_millis(40)).then_some("seed")
+            })
+            .await;
+            assert_eq!(late, Some("seed"));
+            // Never reported: it gives up once the limit has passed, not before.
+            let from = context.current();
+            let never: Option<()> = wait_for(&context, SEED_WAIT, || None).await;
+            assert_eq!(never, None);
+            let waited = context.current().duration_since(from).unwrap_or_default();
+            assert!(waited >= SEED_WAIT && waited < SEED_WAIT + Duration::from_millis(10));
+        });
     }
 }
