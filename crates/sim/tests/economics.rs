@@ -214,3 +214,36 @@ fn check_text(s: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The books keep the ledger's accounts: a real chain run epoch by epoch (no validator set,
+/// no manifests, so every pool expires when its window closes) mints, splits and settles
+/// exactly what the books do.
+#[test]
+fn the_books_match_a_real_chain_epoch_by_epoch() {
+    use plexus_ledger::query;
+    use plexus_sim::economics::books::Books;
+    use plexus_sim::{key_of, World};
+    let oracle = plexus_types::Address::from_public_key(&key_of(1, "oracle").public_key());
+    let world = World::new(1, &[], oracle, 4).unwrap();
+    let params = query::chain_info(world.chain.store())
+        .unwrap()
+        .expect("the chain has its info")
+        .rewards;
+    let mut books = Books::new(params.clone(), 0);
+    for epoch in 1..=7 {
+        world.run_to(epoch * params.epoch_blocks).unwrap();
+        let end = books.end_epoch(epoch).unwrap();
+        let store = world.chain.store();
+        let (record, _) = query::epoch(store, epoch)
+            .unwrap()
+            .expect("the epoch ended");
+        assert_eq!(record.emission, end.emission);
+        assert_eq!(record.pools, end.pools);
+        assert_eq!(record.split_dust, end.split_dust);
+        let chain = query::reward_totals(store).unwrap();
+        assert_eq!(chain.totals, books.totals, "epoch {epoch}");
+        assert_eq!(chain.claimable, books.claimable, "epoch {epoch}");
+        books.check().unwrap();
+    }
+    assert!(books.totals.expired.0 > 0, "pools expired on both sides");
+}

@@ -22,11 +22,19 @@ struct Pending {
     units: u128,
 }
 
+/// The devices one scored resource's manifest covers.
+struct ScoredSet {
+    resource: ScoredResource,
+    /// Indices into the fleet, in fleet order.
+    members: Vec<usize>,
+    /// (key, index), in key order, to find a manifest leaf's device.
+    keys: Vec<(PublicKey, usize)>,
+}
+
 struct Run<'a> {
     config: &'a EconomicsConfig,
     devices: Vec<SimDevice>,
-    /// Devices of each scored resource, by index, with their keys in key order.
-    scored: Vec<(ScoredResource, Vec<usize>, Vec<(PublicKey, usize)>)>,
+    scored: Vec<ScoredSet>,
     books: Books,
     pending: BTreeMap<u64, Vec<Pending>>,
     fees_total: u128,
@@ -75,7 +83,11 @@ impl<'a> Run<'a> {
                     .map(|i| (devices[*i].info.device, *i))
                     .collect();
                 keys.sort();
-                (r, members, keys)
+                ScoredSet {
+                    resource: r,
+                    members,
+                    keys,
+                }
             })
             .collect();
         let bonded: u128 = devices
@@ -147,7 +159,7 @@ impl<'a> Run<'a> {
         let (mut paid, mut claims, mut fees) = (0u128, 0u64, 0u128);
         for c in self.pending.remove(&epoch).unwrap_or_default() {
             let worth = self.books.quote(c.epoch, c.resource, c.units);
-            if !worth.is_some_and(|w| w > fee) {
+            if worth.is_none_or(|w| w <= fee) {
                 continue;
             }
             paid += self.books.claim(c.epoch, c.resource, c.units)?.0;
@@ -160,7 +172,11 @@ impl<'a> Run<'a> {
     /// Scores `epoch` for the `k`th scored resource with the oracle's rules, finalises the
     /// pool's manifest, records each device's reward and schedules its owner's claim.
     fn score(&mut self, epoch: u64, k: usize, reward: &mut [u128]) -> Result<(), EconomicsError> {
-        let (resource, members, keys) = &self.scored[k];
+        let ScoredSet {
+            resource,
+            members,
+            keys,
+        } = &self.scored[k];
         let class: ResourceClass = (*resource).into();
         let scoring = plexus_rewards::ScoringParams {
             intervals_per_epoch: self.config.rewards.intervals_per_epoch,
