@@ -3,11 +3,14 @@
 use anyhow::Context;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SimArgs {
+    #[command(subcommand)]
+    command: Option<SimCommand>,
     /// Which scenario: wrong-compute, replica-dropper, wrong-results, hostile-jobs, poisoner, or
     /// all of them.
-    #[arg(value_parser = scenario_names())]
-    scenario: String,
+    #[arg(value_parser = scenario_names(), required = true)]
+    scenario: Option<String>,
     /// The seed every key, blob and draw of the run comes from: the same seed tells the same
     /// story, byte for byte.
     #[arg(long, default_value_t = 1)]
@@ -20,9 +23,23 @@ fn scenario_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names)
 }
 
+#[derive(clap::Subcommand)]
+enum SimCommand {
+    /// The network's emission, halvings, pools and fees run forward for a simulated fleet
+    /// under the chain's reward rules; writes charts (SVG) and the table behind them (CSV,
+    /// JSON).
+    Economics(crate::cmd_sim_economics::EconomicsArgs),
+}
+
 /// Runs the scenario (or every one) and prints its story, or the stories as JSON.
 pub async fn run(json: bool, args: SimArgs) -> anyhow::Result<()> {
-    let names: Vec<&'static str> = match args.scenario.as_str() {
+    if let Some(SimCommand::Economics(args)) = args.command {
+        return tokio::task::spawn_blocking(move || crate::cmd_sim_economics::run(json, args))
+            .await
+            .context("the simulation stopped")?;
+    }
+    let scenario = args.scenario.context("name a scenario")?;
+    let names: Vec<&'static str> = match scenario.as_str() {
         "all" => plexus_sim::scenarios::NAMES.to_vec(),
         one => plexus_sim::scenarios::NAMES
             .into_iter()

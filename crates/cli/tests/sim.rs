@@ -44,3 +44,103 @@ fn an_unknown_scenario_is_refused_with_the_names_that_exist() {
         "{err}"
     );
 }
+
+#[test]
+fn economics_writes_the_charts_and_a_row_per_epoch() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("econ");
+    let dir_arg = dir.to_str().unwrap();
+    let run = sim(&[
+        "economics",
+        "--devices",
+        "50",
+        "--epochs",
+        "20",
+        "--out",
+        dir_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("economics: 50 devices, 20 epochs, seed 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("paid to owners"), "{stdout}");
+    for name in [
+        "supply.svg",
+        "emission_by_class.svg",
+        "rewards_per_device.svg",
+        "fees.svg",
+    ] {
+        let svg = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        assert!(svg.contains("<polyline"), "{name}");
+    }
+    let csv = std::fs::read_to_string(dir.join("economics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 21);
+    assert!(csv.starts_with("epoch,emission,"), "{csv}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("economics.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["epochs"].as_array().unwrap().len(), 20);
+    assert_eq!(json["epochs"][0]["emission"], 10_000_000_000u64);
+
+    let again = out.path().join("again");
+    let json_run = plexus()
+        .arg("--home")
+        .arg(out.path().join("home"))
+        .args([
+            "--json",
+            "sim",
+            "economics",
+            "--devices",
+            "50",
+            "--epochs",
+            "20",
+            "--out",
+        ])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(json_run.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&json_run.stdout).unwrap();
+    assert_eq!(summary["summary"]["devices"], 50);
+    assert_eq!(
+        std::fs::read_to_string(again.join("economics.csv")).unwrap(),
+        csv,
+        "the same seed writes the same table"
+    );
+}
+
+#[test]
+fn economics_refuses_an_out_that_is_a_file_and_sizes_past_the_bounds() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("taken");
+    std::fs::write(&file, "not a directory").unwrap();
+    let run = sim(&["economics", "--devices", "5", "--epochs", "2", "--out"]
+        .into_iter()
+        .chain([file.to_str().unwrap()])
+        .collect::<Vec<_>>());
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("is not a directory"));
+    let dir = out.path().join("d");
+    let too_many = sim(&[
+        "economics",
+        "--devices",
+        "2000000",
+        "--epochs",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!too_many.status.success());
+    assert!(String::from_utf8_lossy(&too_many.stderr).contains("--devices must be 1 to 1000000"));
+    assert!(!dir.exists(), "nothing is written for a refused run");
+}

@@ -4,6 +4,7 @@
 //! network's economics (who is slashed, who is paid, which replica is replaced) run in seconds
 //! and the same seed always tells the same story.
 
+pub mod economics;
 pub mod providers;
 pub mod scenarios;
 pub mod story;

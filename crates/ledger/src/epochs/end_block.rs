@@ -2,8 +2,8 @@
 //! closes.
 
 use super::{
-    emission, load_pool, mul_div, save_pool, save_totals, split_emission, state_key, totals,
-    EpochRecord, RewardPool, Settlement,
+    emission, load_pool, save_pool, save_totals, settlement, split_emission, state_key, totals,
+    validators_share, EpochRecord, RewardPool,
 };
 use crate::bank::{module_account, BankState};
 use crate::genesis::{ChainInfo, ResourceClass};
@@ -35,7 +35,7 @@ pub(crate) fn end_block(
     }
     let epoch = height / params.epoch_blocks;
     let minted = emission(params, epoch);
-    let to_validators = Amount(mul_div(minted.0, validator_bps.min(10_000) as u128, 10_000));
+    let to_validators = validators_share(minted, validator_bps);
     let pooled = minted
         .checked_sub(to_validators)
         .ok_or_else(|| corrupt("validators' share above the emission"))?;
@@ -107,9 +107,7 @@ pub(crate) fn settle_expired(
     Ok(())
 }
 
-/// Settlement rule: for a pool with a manifest, unclaimed = floor(pool × unclaimed units /
-/// total units) and dust = what remains after payouts, forfeits and unclaimed; without a
-/// manifest (or with zero units) the whole remainder is unclaimed.
+/// Settles every pool of `epoch` by the settlement rule ([`settlement`]).
 fn settle(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
     let rewards = module_account::rewards();
     let mut t = totals(state)?;
@@ -120,27 +118,8 @@ fn settle(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
         if pool.settlement.is_some() {
             continue;
         }
-        let spent = pool
-            .paid
-            .checked_add(pool.forfeited)
-            .ok_or_else(|| corrupt("pool spending overflows"))?;
-        let remaining = pool
-            .amount
-            .checked_sub(spent)
-            .ok_or_else(|| corrupt("pool paid more than it held"))?;
-        let unclaimed = match &pool.manifest {
-            Some(m) if m.total_units > 0 => {
-                let left_units = m
-                    .total_units
-                    .checked_sub(pool.claimed_units)
-                    .ok_or_else(|| corrupt("claimed more units than the manifest holds"))?;
-                Amount(mul_div(pool.amount.0, left_units, m.total_units))
-            }
-            _ => remaining,
-        };
-        let dust = remaining
-            .checked_sub(unclaimed)
-            .ok_or_else(|| corrupt("negative settlement dust"))?;
+        let settled = settlement(&pool).map_err(|e| corrupt(&e.to_string()))?;
+        let (unclaimed, dust) = (settled.unclaimed, settled.dust);
         if !state.move_funds(&rewards, &module_account::unclaimed(), unclaimed)?
             || !state.move_funds(&rewards, &module_account::dust(), dust)?
         {
@@ -154,7 +133,7 @@ fn settle(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
             .dust
             .checked_add(dust)
             .ok_or_else(|| corrupt("overflow"))?;
-        pool.settlement = Some(Settlement { unclaimed, dust });
+        pool.settlement = Some(settled);
         save_pool(state, &pool);
     }
     save_totals(state, &t);

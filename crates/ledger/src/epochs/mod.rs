@@ -118,6 +118,61 @@ pub fn split_emission(
     (pools, Amount(emission.0 - used))
 }
 
+/// Validators' share rule: floor(emission × min(bps, 10 000) / 10 000) of an epoch's emission
+/// goes to the staking rewards account before the pools are split.
+pub fn validators_share(emission: Amount, validator_bps: u32) -> Amount {
+    Amount(mul_div(
+        emission.0,
+        validator_bps.min(10_000) as u128,
+        10_000,
+    ))
+}
+
+/// Why a pool cannot be settled: its claims say more than it holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettlementError {
+    #[error("pool paid more than it held")]
+    Overpaid,
+    #[error("claimed more units than the manifest holds")]
+    Overclaimed,
+    #[error("negative settlement dust")]
+    NegativeDust,
+}
+
+/// Settlement rule: for a pool with a manifest, unclaimed = floor(pool × unclaimed units /
+/// total units) and dust = what remains after payouts, forfeits and unclaimed; without a
+/// manifest (or with zero units) the whole remainder is unclaimed.
+pub fn settlement(pool: &RewardPool) -> Result<Settlement, SettlementError> {
+    let remaining = pool
+        .paid
+        .checked_add(pool.forfeited)
+        .and_then(|spent| pool.amount.checked_sub(spent))
+        .ok_or(SettlementError::Overpaid)?;
+    let unclaimed = match &pool.manifest {
+        Some(m) if m.total_units > 0 => {
+            let left_units = m
+                .total_units
+                .checked_sub(pool.claimed_units)
+                .ok_or(SettlementError::Overclaimed)?;
+            Amount(mul_div(pool.amount.0, left_units, m.total_units))
+        }
+        _ => remaining,
+    };
+    let dust = remaining
+        .checked_sub(unclaimed)
+        .ok_or(SettlementError::NegativeDust)?;
+    Ok(Settlement { unclaimed, dust })
+}
+
+/// Claim window rule: epoch `epoch`'s pools take manifests and claims while fewer than
+/// `claim_epochs` epochs have ended after it; the end of epoch `epoch + claim_epochs` settles
+/// them.
+pub fn claim_window_open(params: &RewardParams, epoch: u64, last_ended: u64) -> bool {
+    epoch
+        .checked_add(params.claim_epochs)
+        .is_none_or(|closes| last_ended < closes)
+}
+
 /// floor(a × b / c) exactly, for c > 0 and b ≤ c (zero otherwise, which no caller passes).
 pub(crate) fn mul_div(a: u128, b: u128, c: u128) -> u128 {
     plexus_rewards::payout(a, b, c).unwrap_or(0)

@@ -42,7 +42,5 @@ fn resource(name: &str) -> Result<ResourceClass, TxFailure> {
 /// during the `claim_epochs` epochs after it; the last of them settles it when it ends. A
 /// window that would end past the last epoch there can be never closes.
 fn window_open(info: &ChainInfo, epoch: u64, last_ended: u64) -> bool {
-    epoch
-        .checked_add(info.rewards.claim_epochs)
-        .is_none_or(|closes| last_ended < closes)
+    crate::epochs::claim_window_open(&info.rewards, epoch, last_ended)
 }
