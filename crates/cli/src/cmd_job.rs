@@ -36,8 +36,9 @@ pub enum JobCommand {
     /// Download a job's accepted output, verified against the hash on chain.
     Result {
         id: u64,
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The file to write (`-o`; `--output` chooses how read commands print).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
         /// Which replica's output (0-based).
         #[arg(long, default_value_t = 0)]
         replica: usize,
@@ -363,11 +364,7 @@ pub async fn run(g: &Globals, cmd: JobCommand) -> anyhow::Result<()> {
             wait,
         } => submit_cmd(g, &node, file, from, deposit, wait).await,
         JobCommand::Status { id } => status_cmd(g, &node, id).await,
-        JobCommand::Result {
-            id,
-            output,
-            replica,
-        } => result_cmd(g, &node, id, output, replica).await,
+        JobCommand::Result { id, out, replica } => result_cmd(g, &node, id, out, replica).await,
         JobCommand::Logs { id } => logs_cmd(g, &node, id).await,
         JobCommand::Verify { id } => crate::cmd_job_verify::verify_cmd(g, &node, id).await,
     }

@@ -33,8 +33,9 @@ pub enum LearnCommand {
     /// Download a task's global model (f32 little endian), checked against the chain.
     Model {
         id: u64,
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The file to write (`-o`; `--output` chooses how read commands print).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
         /// The model after this round (default: the last round on chain; 0: the initial model).
         #[arg(long)]
         round: Option<u32>,
@@ -120,7 +121,7 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
                 print_status(&task);
             }
         }
-        LearnCommand::Model { id, output, round } => {
+        LearnCommand::Model { id, out, round } => {
             let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
             let spec = TaskSpec::parse(&task.terms.spec)?;
             let round = round.unwrap_or(task.rounds_done());
@@ -142,17 +143,17 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
             if Hash::of(&bytes) != expected {
                 bail!("the coordinator's model after round {round} does not match the chain's {expected}");
             }
-            plexus_durable::write_durably(&output, &bytes)
-                .with_context(|| format!("writing {}", output.display()))?;
+            plexus_durable::write_durably(&out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
             if g.json {
                 print_json(
-                    &json!({"task": id, "round": round, "model": expected, "bytes": bytes.len(), "output": output}),
+                    &json!({"task": id, "round": round, "model": expected, "bytes": bytes.len(), "output": out}),
                 );
             } else {
                 println!(
                     "model of task {id} after round {round}: {expected} ({} parameters) → {}",
                     bytes.len() / 4,
-                    output.display()
+                    out.display()
                 );
             }
         }
