@@ -3,7 +3,7 @@
 //! `--json` says the same).
 
 use clap::ValueEnum;
-use comfy_table::{presets, CellAlignment, ColumnConstraint, Table as Grid};
+use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, Table as Grid};
 
 /// The shape of a read command's answer on standard output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -26,15 +26,21 @@ pub fn cell(v: &serde_json::Value) -> String {
 /// `docker ps` print them), so that each line is one item and `awk`/`cut` can read it.
 pub struct Table {
     grid: Grid,
+    header: Vec<String>,
+    right: Vec<usize>,
     rows: usize,
 }
 
 impl Table {
     pub fn new(header: &[&str]) -> Table {
         let mut grid = Grid::new();
-        grid.load_preset(presets::NOTHING)
-            .set_header(header.to_vec());
-        Table { grid, rows: 0 }
+        grid.load_preset(presets::NOTHING);
+        Table {
+            grid,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            right: Vec::new(),
+            rows: 0,
+        }
     }
 
     /// Adds one item's cells, in the header's order.
@@ -49,16 +55,28 @@ impl Table {
         self
     }
 
-    /// Aligns the named column's cells to the right (amounts, counts).
+    /// Aligns a column, its header included, to the right (amounts, counts).
     pub fn right(&mut self, column: usize) -> &mut Table {
-        if let Some(c) = self.grid.column_mut(column) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
+        self.right.push(column);
         self
     }
 
     /// The table as text: the header row, then one line per item, without trailing blanks.
     pub fn render(&mut self) -> String {
+        let header = self.header.iter().enumerate().map(|(i, h)| {
+            let cell = Cell::new(h);
+            if self.right.contains(&i) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        });
+        self.grid.set_header(header.collect::<Vec<Cell>>());
+        for &i in &self.right {
+            if let Some(c) = self.grid.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
         for column in self.grid.column_iter_mut() {
             // No blank before the first column; two between columns.
             column.set_padding((0, 2));
