@@ -69,8 +69,7 @@ impl Steps {
     /// A bar of `len` things (transfers, devices) drawn under the steps, with their rate and
     /// the time left; hidden when the steps are not drawn.
     pub fn count_bar(&self, len: u64, what: &str) -> ProgressBar {
-        let template = format!("{{bar:40}} {{pos}}/{{len}} {what} · {{per_sec}} · {{eta}} left");
-        self.bar(len, &template)
+        self.bar(len, &count_template(what))
     }
 
     /// A bar of `len` bytes drawn under the steps, with MiB/s and the time left; hidden when
@@ -98,6 +97,21 @@ impl Drop for Steps {
             spinner.finish_and_clear();
         }
     }
+}
+
+/// A bar of `len` things with their rate and the time left, for one piece of work; hidden
+/// unless `drawn(json)`.
+pub fn count_bar(json: bool, len: u64, what: &str) -> ProgressBar {
+    if !drawn(json) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(style(&count_template(what)).progress_chars("=> "));
+    bar
+}
+
+fn count_template(what: &str) -> String {
+    format!("{{bar:40}} {{pos}}/{{len}} {what} · {{per_sec}} · {{eta}} left")
 }
 
 /// A bar of `total` bytes with their rate (MiB/s) and the time left, for one transfer; hidden

@@ -3,6 +3,7 @@
 //! blake3 throughput over the same file in the same run, and what verifying retrievability
 //! challenges costs per GiB stored.
 
+use crate::progress::{Steps, TransferBar};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::retrievability::{challenge_groups, verify};
 use plexus_blobs::upload_auth::{system_millis, KeySigner, SigningTransport, UploadRefused};
@@ -17,7 +18,7 @@ use std::time::Instant;
 /// Runs the benchmark and prints its report.
 pub async fn run(mib: u64, dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
     anyhow::ensure!(mib > 0, "--mib must be at least 1");
-    let report = bench_storage(mib, dir).await?;
+    let report = bench_storage(mib, dir, json).await?;
     if json {
         crate::print_json(&report);
     } else {
@@ -144,7 +145,13 @@ fn copy_and_sync(from: &Path, to: &Path) -> anyhow::Result<f64> {
     Ok(secs)
 }
 
-pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde_json::Value> {
+pub async fn bench_storage(
+    mib: u64,
+    dir: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let mut steps = Steps::new(json, true);
+    steps.step(format!("writing a {mib} MiB file of random bytes"));
     let tmp = match dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
@@ -161,6 +168,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
         }
         out.flush()?;
     }
+    steps.step("baselines: blake3 on one core and on all, a copy with fsync");
     // Warm the page cache so every phase reads the file from memory alike.
     let p = input.clone();
     tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
@@ -174,20 +182,33 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
     let (url, client, server) = serve_signed(store.clone(), size).await?;
 
+    steps.step("put: hashing the blob, then uploading it over loopback");
     let started = Instant::now();
     let p = input.clone();
     let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
     let prepare_secs = started.elapsed().as_secs_f64();
     let upload_started = Instant::now();
-    client.put(&url, &blob).await?;
+    let bar = steps.byte_bar(size, "uploaded");
+    let progress = Arc::new(TransferBar(bar.clone()));
+    client
+        .clone()
+        .with_progress(progress)
+        .put(&url, &blob)
+        .await?;
+    bar.finish_and_clear();
     let upload_secs = upload_started.elapsed().as_secs_f64();
     let put_secs = started.elapsed().as_secs_f64();
 
+    steps.step("get: downloading and verifying the blob");
     let output = tmp.path().join("output");
     let started = Instant::now();
+    let bar = steps.byte_bar(size, "downloaded");
     client
+        .clone()
+        .with_progress(Arc::new(TransferBar(bar.clone())))
         .get(std::slice::from_ref(&url), blob.id, &output)
         .await?;
+    bar.finish_and_clear();
     let get_secs = started.elapsed().as_secs_f64();
     let p = output.clone();
     let got = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
@@ -196,6 +217,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
         "the downloaded blob differs from the input"
     );
 
+    steps.step("challenges: verifying retrievability answers");
     // The verifier's side of retrievability challenges: re-derive the groups and check the
     // answer against the blob id. Answers are made beforehand, so only verification is timed.
     let id = blob.id;
@@ -225,6 +247,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     let mib_f = mib as f64;
     let per_challenge_us = verify_secs / CHALLENGES as f64 * 1e6;
     let gib = size as f64 / (1u64 << 30) as f64;
+    steps.finish();
     Ok(serde_json::json!({
         "scenario": "storage",
         "bytes": size,
