@@ -201,9 +201,7 @@ async fn upload(
     let mut stored = Vec::new();
     for target in targets {
         let bar = progress::byte_bar(g.json, &format!("uploading to {target}"), blob.size);
-        let status = client
-            .clone()
-            .with_progress(Arc::new(progress::TransferBar(bar.clone())))
+        let status = progress::tracked(client, &bar)
             .put(target, blob)
             .await
             .with_context(|| format!("uploading {} to {target}", file.display()));
@@ -270,8 +268,7 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                 from
             };
             let bar = progress::byte_bar(g.json, "downloading", 0);
-            let report = client
-                .with_progress(Arc::new(progress::TransferBar(bar.clone())))
+            let report = progress::tracked(&client, &bar)
                 .get(&sources, id, &out)
                 .await
                 .with_context(|| format!("downloading blob {id}"));

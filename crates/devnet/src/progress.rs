@@ -7,7 +7,9 @@
 //! step's message goes to standard error as a plain line (unless quiet), as it always did.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use plexus_blobs::client::BlobClient;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Whether progress is drawn: on a terminal, for a person (not with `--json`).
@@ -131,6 +133,13 @@ fn byte_template(what: &str) -> String {
 
 /// A blob transfer's progress drawn as a byte bar (see [`byte_bar`]).
 pub struct TransferBar(pub ProgressBar);
+
+/// `client`, drawing the progress of its transfers on `bar`.
+pub fn tracked(client: &BlobClient, bar: &ProgressBar) -> BlobClient {
+    client
+        .clone()
+        .with_progress(Arc::new(TransferBar(bar.clone())))
+}
 
 impl plexus_blobs::client::TransferProgress for TransferBar {
     fn begin(&self, total: u64, done: u64) {

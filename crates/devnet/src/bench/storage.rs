@@ -3,7 +3,7 @@
 //! blake3 throughput over the same file in the same run, and what verifying retrievability
 //! challenges costs per GiB stored.
 
-use crate::progress::{Steps, TransferBar};
+use crate::progress::{tracked, Steps};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::retrievability::{challenge_groups, verify};
 use plexus_blobs::upload_auth::{system_millis, KeySigner, SigningTransport, UploadRefused};
@@ -145,6 +145,28 @@ fn copy_and_sync(from: &Path, to: &Path) -> anyhow::Result<f64> {
     Ok(secs)
 }
 
+/// `mib` MiB of seeded random bytes in a new file at `path`.
+fn write_random_file(path: &Path, mib: u64) -> anyhow::Result<()> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut piece = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        rng.fill_bytes(&mut piece);
+        out.write_all(&piece)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Seconds to blake3-hash `input` on one core and on all, and to copy it to `copy` with fsync.
+fn baselines(input: &Path, copy: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    // Warm the page cache so every phase reads the file from memory alike.
+    blake3_timed(input, false)?;
+    let hash_secs = blake3_timed(input, false)?;
+    let hash_all_secs = blake3_timed(input, true)?;
+    Ok((hash_secs, hash_all_secs, copy_and_sync(input, copy)?))
+}
+
 pub async fn bench_storage(
     mib: u64,
     dir: Option<&Path>,
@@ -158,26 +180,11 @@ pub async fn bench_storage(
     };
     let size = mib * 1024 * 1024;
     let input = tmp.path().join("input");
-    {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        let mut piece = vec![0u8; 1 << 20];
-        for _ in 0..mib {
-            rng.fill_bytes(&mut piece);
-            out.write_all(&piece)?;
-        }
-        out.flush()?;
-    }
+    write_random_file(&input, mib)?;
     steps.step("baselines: blake3 on one core and on all, a copy with fsync");
-    // Warm the page cache so every phase reads the file from memory alike.
-    let p = input.clone();
-    tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
-    let p = input.clone();
-    let hash_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
-    let p = input.clone();
-    let hash_all_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, true)).await??;
     let (p, q) = (input.clone(), tmp.path().join("copy"));
-    let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
+    let (hash_secs, hash_all_secs, copy_secs) =
+        tokio::task::spawn_blocking(move || baselines(&p, &q)).await??;
 
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
     let (url, client, server) = serve_signed(store.clone(), size).await?;
@@ -189,12 +196,7 @@ pub async fn bench_storage(
     let prepare_secs = started.elapsed().as_secs_f64();
     let upload_started = Instant::now();
     let bar = steps.byte_bar(size, "uploaded");
-    let progress = Arc::new(TransferBar(bar.clone()));
-    client
-        .clone()
-        .with_progress(progress)
-        .put(&url, &blob)
-        .await?;
+    tracked(&client, &bar).put(&url, &blob).await?;
     bar.finish_and_clear();
     let upload_secs = upload_started.elapsed().as_secs_f64();
     let put_secs = started.elapsed().as_secs_f64();
@@ -203,10 +205,9 @@ pub async fn bench_storage(
     let output = tmp.path().join("output");
     let started = Instant::now();
     let bar = steps.byte_bar(size, "downloaded");
-    client
-        .clone()
-        .with_progress(Arc::new(TransferBar(bar.clone())))
-        .get(std::slice::from_ref(&url), blob.id, &output)
+    let sources = std::slice::from_ref(&url);
+    tracked(&client, &bar)
+        .get(sources, blob.id, &output)
         .await?;
     bar.finish_and_clear();
     let get_secs = started.elapsed().as_secs_f64();
