@@ -2,6 +2,7 @@
 //! and `plexus audit training`, which recomputes every round from the published updates and
 //! the revealed validation set.
 
+use crate::output::Table;
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_client::views::{
@@ -204,23 +205,33 @@ fn print_status(task: &TrainingTask) {
         task.paid,
         task.refunded
     );
-    println!("  round  accuracy   loss      paid (uplx)");
+    let mut rounds = Table::new(&["ROUND", "ACCURACY", "LOSS", "PAID (UPLX)"]);
     for r in &task.rounds {
-        println!(
-            "  {:>5}  {:>7.2}%  {:>8.4}  {}",
-            r.round,
-            r.accuracy_ppm as f64 / 1e4,
-            r.loss_micro as f64 / 1e6,
-            r.paid
-        );
+        rounds.row([
+            r.round.to_string(),
+            format!("{:.2}%", r.accuracy_ppm as f64 / 1e4),
+            format!("{:.4}", r.loss_micro as f64 / 1e6),
+            r.paid.to_string(),
+        ]);
     }
-    println!("  participants:");
+    rounds
+        .right(0)
+        .right(1)
+        .right(2)
+        .right(3)
+        .print_or("no rounds yet");
+    let mut participants = Table::new(&["PARTICIPANT", "FROM ROUND", "EARNED (UPLX)"]);
     for p in &task.participants {
-        println!(
-            "    {}  from round {:>3}  earned {} uplx",
-            p.account, p.from_round, p.earned
-        );
+        participants.row([
+            p.account.to_string(),
+            p.from_round.to_string(),
+            p.earned.to_string(),
+        ]);
     }
+    participants
+        .right(1)
+        .right(2)
+        .print_or("no participants yet");
 }
 
 async fn fetch(url: &str) -> anyhow::Result<Vec<u8>> {

@@ -172,3 +172,55 @@ fn chain_queries_print_the_same_json_either_way_and_tables_with_the_expected_col
     assert_eq!(rows.len(), 2, "{block}");
     assert_eq!(rows[1][0], "1", "{block}");
 }
+
+#[test]
+fn blob_transfers_draw_no_progress_when_standard_error_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    init_node(
+        &home,
+        &["--chain-id", "plexus-progress-test", "--block-ms", "200"],
+    );
+    let node = NodeProcess::start(&home, free_port());
+    let file = dir.path().join("blob.bin");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let file = file.to_str().unwrap();
+
+    let put = node.cli(&["blob", "put", file, "--from", "faucet"]);
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    assert!(
+        put.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let id = String::from_utf8(put.stdout).unwrap();
+    assert_eq!(id.trim(), plexus_blobs::BlobId::of(&bytes).to_string());
+    // The same JSON under both spellings.
+    let old = stdout_ok(
+        node.cli(&["--json", "blob", "put", file, "--from", "faucet"]),
+        "put",
+    );
+    let new = node.cli(&["--output", "json", "blob", "put", file, "--from", "faucet"]);
+    assert_eq!(stdout_ok(new, "put"), old);
+
+    let out = dir.path().join("got.bin");
+    let get = node.cli(&["blob", "get", id.trim(), "-o", out.to_str().unwrap()]);
+    assert!(
+        get.status.success(),
+        "{}",
+        String::from_utf8_lossy(&get.stderr)
+    );
+    assert!(
+        get.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&get.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    let report = String::from_utf8(get.stdout).unwrap();
+    assert!(report.starts_with("3000000 bytes of"), "{report}");
+}
