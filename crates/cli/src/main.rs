@@ -53,13 +53,13 @@ struct Cli {
     /// Read the keyring passphrase from this file (else PLEXUS_PASSPHRASE, else a prompt).
     #[arg(long, global = true)]
     passphrase_file: Option<PathBuf>,
-    /// How read commands print: `table` (aligned columns under a header row) or `json`
-    /// (machine-readable). Long work shows its progress on standard error when that is a
-    /// terminal and the output is not JSON.
-    #[arg(long, global = true, value_enum, default_value = "table")]
-    output: Output,
+    /// How read commands print: `table` (aligned columns under a header row; the default) or
+    /// `json` (machine-readable). Long work shows its progress on standard error when that is
+    /// a terminal and the output is not JSON.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    output: Option<Output>,
     /// Print machine-readable JSON: the same as `--output json`.
-    #[arg(long, global = true, conflicts_with = "output")]
+    #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: Command,
@@ -181,6 +181,14 @@ fn main() -> ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
     }
     let cli = Cli::parse();
+    if cli.json && cli.output == Some(Output::Table) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--json asks for JSON and --output table for a table: choose one",
+            )
+            .exit();
+    }
 
     // A simulation tells its cheats' failures in its story; logging them too would say
     // everything twice.
@@ -202,7 +210,7 @@ fn main() -> ExitCode {
         passphrase: PassphraseSource {
             file: cli.passphrase_file,
         },
-        json: cli.json || cli.output == Output::Json,
+        json: cli.json || cli.output == Some(Output::Json),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -61,7 +61,7 @@ fn an_unknown_output_shape_or_two_contradicting_ones_are_refused() {
     let out = run(dir.path(), &["--json", "--output", "table", "keys", "list"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(err.contains("choose one"), "{err}");
 }
 
 #[test]
@@ -79,6 +79,11 @@ fn keys_list_prints_the_same_json_either_way_and_a_table_with_a_row_per_key() {
     let old = json(&["--json"]);
     assert_eq!(json(&["--output", "json"]), old);
     assert_eq!(json(&["--output=json"]), old);
+    assert_eq!(
+        json(&["--json", "--output", "json"]),
+        old,
+        "saying it twice is no error"
+    );
     let keys: Value = serde_json::from_str(&old).unwrap();
     assert_eq!(keys.as_array().unwrap().len(), 2, "{old}");
 
