@@ -144,10 +144,23 @@ pub fn prove_file_size(path: &Path, size: u64) -> Result<SizeProof, ClientError>
     Ok(SizeProof { last_chunk, left })
 }
 
+/// What a client tells of a transfer while it runs, for a progress display. Calls come from
+/// the transfer's tasks and threads, so they must be cheap and must not block.
+pub trait TransferProgress: Send + Sync {
+    /// A transfer of `total` bytes of blob data begins, `done` of them already in place (the
+    /// prefix a service holds when an upload resumes).
+    fn begin(&self, total: u64, done: u64);
+    /// `bytes` more moved. An upload counts the bytes it sends, whose few hash bytes between
+    /// the data make the count run slightly ahead; a download counts verified data, and may
+    /// count a range twice when a source fails and the next one serves it again.
+    fn advance(&self, bytes: u64);
+}
+
 /// A client for the blob service of nodes and agents, over HTTP or another [`Transport`].
 #[derive(Clone)]
 pub struct BlobClient {
     transport: Arc<dyn Transport>,
+    progress: Option<Arc<dyn TransferProgress>>,
 }
 
 impl Default for BlobClient {
@@ -191,7 +204,16 @@ impl BlobClient {
     /// A client that reaches services through `transport` (a simulation's in-process network,
     /// for example).
     pub fn with_transport(transport: Arc<dyn Transport>) -> BlobClient {
-        BlobClient { transport }
+        BlobClient {
+            transport,
+            progress: None,
+        }
+    }
+
+    /// The same client, telling `progress` how its uploads and downloads advance.
+    pub fn with_progress(mut self, progress: Arc<dyn TransferProgress>) -> BlobClient {
+        self.progress = Some(progress);
+        self
     }
 
     async fn send(
@@ -330,7 +352,15 @@ impl BlobClient {
                 Ok(())
             })
         };
-        let body = Body::from_stream(channel_io::into_stream(rx));
+        let progress = self.progress.clone();
+        if let Some(p) = &progress {
+            p.begin(blob.size, offset);
+        }
+        let body = Body::from_stream(channel_io::into_stream(rx).inspect(move |piece| {
+            if let (Some(p), Ok(piece)) = (&progress, piece) {
+                p.advance(piece.len() as u64);
+            }
+        }));
         let response = self.send(Method::PUT, &url, body).await;
         let encoded = encoder.await.map_err(|e| remote(&url, e))?;
         // A service that went away or refused the upload also stops the encoder: report the
@@ -375,6 +405,9 @@ impl BlobClient {
             }
         }
         let size = size.ok_or(ClientError::NoSource(id))?;
+        if let Some(p) = &self.progress {
+            p.begin(size, 0);
+        }
         let part = out.with_extension("part");
         let local = |source| ClientError::Local {
             path: part.clone(),
@@ -465,6 +498,7 @@ impl BlobClient {
             );
         }
         let (tx, reader) = channel_io::reader();
+        let progress = self.progress.clone();
         let decode = tokio::task::spawn_blocking(move || {
             let ranges = chunk_ranges(start, end);
             let tree = BaoTree::new(size, BLOCK_SIZE);
@@ -480,6 +514,9 @@ impl BlobClient {
                         }
                         if leaf.offset <= verified {
                             verified = verified.max(leaf.offset + leaf.data.len() as u64);
+                        }
+                        if let Some(p) = &progress {
+                            p.advance(leaf.data.len() as u64);
                         }
                     }
                     Err(e) => {

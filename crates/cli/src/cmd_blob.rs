@@ -8,6 +8,7 @@ use plexus_blobs::client::{prove_file_size, BlobClient, PreparedBlob};
 use plexus_blobs::upload_auth::{KeySigner, SigningTransport};
 use plexus_blobs::BlobId;
 use plexus_client::{HttpTransport, NodeApi, NodeClient};
+use plexus_devnet::progress;
 use plexus_types::{Address, Amount, Body, Hash, SecretKey, StorageDealTerms};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,8 +45,9 @@ pub enum BlobCommand {
     /// source is fetched from the next.
     Get {
         id: String,
-        #[arg(short = 'o', long = "output")]
-        output: PathBuf,
+        /// The file to write (`-o`; `--output` chooses how read commands print).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
         /// Blob services to fetch from, in order of preference; default: the devices that
         /// keep a replica for a storage deal, then the node.
         #[arg(long = "from")]
@@ -187,6 +189,29 @@ async fn make_deal(
     Ok(deal_view)
 }
 
+/// Uploads `blob` to each target in turn, with a progress bar on a terminal; what each target
+/// answered.
+async fn upload(
+    g: &Globals,
+    client: &BlobClient,
+    targets: &[String],
+    blob: &PreparedBlob,
+    file: &std::path::Path,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut stored = Vec::new();
+    for target in targets {
+        let bar = progress::byte_bar(g.json, &format!("uploading to {target}"), blob.size);
+        let status = progress::tracked(client, &bar)
+            .put(target, blob)
+            .await
+            .with_context(|| format!("uploading {} to {target}", file.display()));
+        bar.finish_and_clear();
+        let status = status?;
+        stored.push(serde_json::json!({"target": target, "status": status}));
+    }
+    Ok(stored)
+}
+
 pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
     let mut client = BlobClient::new();
     match cmd {
@@ -217,14 +242,7 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&path))
                 .await?
                 .with_context(|| format!("hashing {}", file.display()))?;
-            let mut stored = Vec::new();
-            for target in &targets {
-                let status = client
-                    .put(target, &blob)
-                    .await
-                    .with_context(|| format!("uploading {} to {target}", file.display()))?;
-                stored.push(serde_json::json!({"target": target, "status": status}));
-            }
+            let stored = upload(g, &client, &targets, &blob, &file).await?;
             let mut deal_view = serde_json::Value::Null;
             if let Some((replicas, price, key)) = deal {
                 deal_view = make_deal(g, &blob, replicas, epochs, price, &key, timeout).await?;
@@ -240,7 +258,7 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        BlobCommand::Get { id, output, from } => {
+        BlobCommand::Get { id, out, from } => {
             let id = parse_id(&id)?;
             let sources = if from.is_empty() {
                 let mut sources = replica_endpoints(g, id).await?;
@@ -249,18 +267,17 @@ pub async fn run(g: &Globals, cmd: BlobCommand) -> anyhow::Result<()> {
             } else {
                 from
             };
-            let report = client
-                .get(&sources, id, &output)
+            let bar = progress::byte_bar(g.json, "downloading", 0);
+            let report = progress::tracked(&client, &bar)
+                .get(&sources, id, &out)
                 .await
-                .with_context(|| format!("downloading blob {id}"))?;
+                .with_context(|| format!("downloading blob {id}"));
+            bar.finish_and_clear();
+            let report = report?;
             if g.json {
                 print_json(&report);
             } else {
-                println!(
-                    "{} bytes of {id} written to {}",
-                    report.size,
-                    output.display()
-                );
+                println!("{} bytes of {id} written to {}", report.size, out.display());
                 for f in &report.failures {
                     eprintln!(
                         "note: {} failed to serve bytes {}..{} ({}); fetched elsewhere",

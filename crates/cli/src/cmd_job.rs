@@ -1,6 +1,7 @@
 //! `plexus job`: compute jobs on the marketplace — submit a job spec, follow its order, fetch
 //! its verified output, read its history.
 
+use crate::output::Table;
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
@@ -36,8 +37,9 @@ pub enum JobCommand {
     /// Download a job's accepted output, verified against the hash on chain.
     Result {
         id: u64,
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The file to write (`-o`; `--output` chooses how read commands print).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
         /// Which replica's output (0-based).
         #[arg(long, default_value_t = 0)]
         replica: usize,
@@ -161,7 +163,8 @@ fn snake<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-fn lease_line(l: &LeaseView) -> String {
+/// A lease in words: its role, its state and its output.
+fn lease_words(l: &LeaseView) -> [String; 3] {
     let role = match l.role {
         RoleView::Run => "run".to_string(),
         RoleView::Verifier { of } => format!("verifies lease {of}"),
@@ -175,6 +178,21 @@ fn lease_line(l: &LeaseView) -> String {
             format!("closed at {height}: {}", snake(&reason))
         }
     };
+    let output = match (l.output, l.sealed) {
+        (Some(h), _) => h.to_hex()[..16].to_string(),
+        (None, Some(seal)) if l.reveal_from > 0 => format!(
+            "sealed {}, asked for from block {}",
+            &seal.to_hex()[..16],
+            l.reveal_from
+        ),
+        (None, Some(seal)) => format!("sealed {}", &seal.to_hex()[..16]),
+        (None, None) => "-".into(),
+    };
+    [role, state, output]
+}
+
+fn lease_line(l: &LeaseView) -> String {
+    let [role, state, output] = lease_words(l);
     format!(
         "lease {:>4}  {}  {:<28} from {} at {} uplx/block · {} · earned {} · output {} · check {}",
         l.id,
@@ -184,18 +202,44 @@ fn lease_line(l: &LeaseView) -> String {
         l.price_per_block,
         state,
         l.accrued.to_plx_string(),
-        match (l.output, l.sealed) {
-            (Some(h), _) => h.to_hex()[..16].to_string(),
-            (None, Some(seal)) if l.reveal_from > 0 => format!(
-                "sealed {}, asked for from block {}",
-                &seal.to_hex()[..16],
-                l.reveal_from
-            ),
-            (None, Some(seal)) => format!("sealed {}", &seal.to_hex()[..16]),
-            (None, None) => "-".into(),
-        },
+        output,
         snake(&l.check)
     )
+}
+
+/// `plexus job status`'s leases: one row each.
+fn print_leases(leases: &[LeaseView]) {
+    let mut table = Table::new(&[
+        "LEASE",
+        "PROVIDER",
+        "ROLE",
+        "FROM",
+        "UPLX/BLOCK",
+        "STATE",
+        "EARNED",
+        "OUTPUT",
+        "CHECK",
+    ]);
+    for l in leases {
+        let [role, state, output] = lease_words(l);
+        table.row([
+            l.id.to_string(),
+            l.provider.to_string(),
+            role,
+            l.started.to_string(),
+            l.price_per_block.to_string(),
+            state,
+            l.accrued.to_plx_string(),
+            output,
+            snake(&l.check),
+        ]);
+    }
+    table
+        .right(0)
+        .right(3)
+        .right(4)
+        .right(6)
+        .print_or("no leases yet");
 }
 
 /// `plexus job submit`: checks the spec and its blobs, opens the order, and waits if asked.
@@ -279,9 +323,7 @@ async fn status_cmd(g: &Globals, node: &NodeClient, id: u64) -> anyhow::Result<(
     for (lease, output) in &o.results {
         println!("  accepted output {output} (lease {lease})");
     }
-    for l in &view.leases {
-        println!("  {}", lease_line(l));
-    }
+    print_leases(&view.leases);
     Ok(())
 }
 
@@ -363,11 +405,7 @@ pub async fn run(g: &Globals, cmd: JobCommand) -> anyhow::Result<()> {
             wait,
         } => submit_cmd(g, &node, file, from, deposit, wait).await,
         JobCommand::Status { id } => status_cmd(g, &node, id).await,
-        JobCommand::Result {
-            id,
-            output,
-            replica,
-        } => result_cmd(g, &node, id, output, replica).await,
+        JobCommand::Result { id, out, replica } => result_cmd(g, &node, id, out, replica).await,
         JobCommand::Logs { id } => logs_cmd(g, &node, id).await,
         JobCommand::Verify { id } => crate::cmd_job_verify::verify_cmd(g, &node, id).await,
     }

@@ -32,12 +32,12 @@ pub fn run(g: &Globals, cmd: KeysCommand) -> anyhow::Result<()> {
             let keys = ring.list()?;
             if g.json {
                 print_json(&keys);
-            } else if keys.is_empty() {
-                println!("no keys yet (create one with `plexus keys add NAME`)");
             } else {
+                let mut table = crate::output::Table::new(&["NAME", "ADDRESS"]);
                 for k in keys {
-                    println!("{:<16} {}", k.name, k.address);
+                    table.row([k.name, k.address.to_string()]);
                 }
+                table.print_or("no keys yet (create one with `plexus keys add NAME`)");
             }
         }
         KeysCommand::Show { name } => {

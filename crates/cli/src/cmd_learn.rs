@@ -2,6 +2,7 @@
 //! and `plexus audit training`, which recomputes every round from the published updates and
 //! the revealed validation set.
 
+use crate::output::Table;
 use crate::{cmd_tx, print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_client::views::{
@@ -33,8 +34,9 @@ pub enum LearnCommand {
     /// Download a task's global model (f32 little endian), checked against the chain.
     Model {
         id: u64,
-        #[arg(short, long)]
-        output: PathBuf,
+        /// The file to write (`-o`; `--output` chooses how read commands print).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
         /// The model after this round (default: the last round on chain; 0: the initial model).
         #[arg(long)]
         round: Option<u32>,
@@ -120,7 +122,7 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
                 print_status(&task);
             }
         }
-        LearnCommand::Model { id, output, round } => {
+        LearnCommand::Model { id, out, round } => {
             let task: TrainingTask = node.get(&format!("/v1/learn/tasks/{id}")).await?;
             let spec = TaskSpec::parse(&task.terms.spec)?;
             let round = round.unwrap_or(task.rounds_done());
@@ -142,17 +144,17 @@ pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
             if Hash::of(&bytes) != expected {
                 bail!("the coordinator's model after round {round} does not match the chain's {expected}");
             }
-            plexus_durable::write_durably(&output, &bytes)
-                .with_context(|| format!("writing {}", output.display()))?;
+            plexus_durable::write_durably(&out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
             if g.json {
                 print_json(
-                    &json!({"task": id, "round": round, "model": expected, "bytes": bytes.len(), "output": output}),
+                    &json!({"task": id, "round": round, "model": expected, "bytes": bytes.len(), "output": out}),
                 );
             } else {
                 println!(
                     "model of task {id} after round {round}: {expected} ({} parameters) → {}",
                     bytes.len() / 4,
-                    output.display()
+                    out.display()
                 );
             }
         }
@@ -203,23 +205,33 @@ fn print_status(task: &TrainingTask) {
         task.paid,
         task.refunded
     );
-    println!("  round  accuracy   loss      paid (uplx)");
+    let mut rounds = Table::new(&["ROUND", "ACCURACY", "LOSS", "PAID (UPLX)"]);
     for r in &task.rounds {
-        println!(
-            "  {:>5}  {:>7.2}%  {:>8.4}  {}",
-            r.round,
-            r.accuracy_ppm as f64 / 1e4,
-            r.loss_micro as f64 / 1e6,
-            r.paid
-        );
+        rounds.row([
+            r.round.to_string(),
+            format!("{:.2}%", r.accuracy_ppm as f64 / 1e4),
+            format!("{:.4}", r.loss_micro as f64 / 1e6),
+            r.paid.to_string(),
+        ]);
     }
-    println!("  participants:");
+    rounds
+        .right(0)
+        .right(1)
+        .right(2)
+        .right(3)
+        .print_or("no rounds yet");
+    let mut participants = Table::new(&["PARTICIPANT", "FROM ROUND", "EARNED (UPLX)"]);
     for p in &task.participants {
-        println!(
-            "    {}  from round {:>3}  earned {} uplx",
-            p.account, p.from_round, p.earned
-        );
+        participants.row([
+            p.account.to_string(),
+            p.from_round.to_string(),
+            p.earned.to_string(),
+        ]);
     }
+    participants
+        .right(1)
+        .right(2)
+        .print_or("no participants yet");
 }
 
 async fn fetch(url: &str) -> anyhow::Result<Vec<u8>> {

@@ -1,5 +1,6 @@
 //! `plexus query status|account|block|beacon|devices|epoch|rewards|validators|delegations`.
 
+use crate::output::{cell, Table};
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -78,26 +79,28 @@ async fn verify_account(client: &plexus_client::NodeClient, v: &Value) -> anyhow
     Ok(())
 }
 
-/// `plexus query devices` for people: one line per device.
+/// An amount in base units (a decimal string) as PLX.
+fn plx(v: &Value) -> anyhow::Result<String> {
+    Ok(Amount::from_base_units(v.as_str().unwrap_or("0"))?.to_plx_string())
+}
+
+/// `plexus query devices` for people: one row per device.
 fn print_devices(v: &Value) -> anyhow::Result<()> {
-    let devices = v["devices"].as_array().cloned().unwrap_or_default();
-    if devices.is_empty() {
-        println!("no devices registered");
+    let mut table = Table::new(&["KEY", "CLASS", "OWNER", "STAKE", "STATUS"]);
+    for d in v["devices"].as_array().into_iter().flatten() {
+        table.row([
+            cell(&d["key"]),
+            cell(&d["class"]),
+            cell(&d["owner"]),
+            plx(&d["stake"])?,
+            cell(&d["status"]),
+        ]);
     }
-    for d in devices {
-        println!(
-            "{}  {:<11} owner {}  stake {}  {}",
-            &d["key"].as_str().unwrap_or("?")[..16],
-            d["class"].as_str().unwrap_or("?"),
-            d["owner"].as_str().unwrap_or("?"),
-            Amount::from_base_units(d["stake"].as_str().unwrap_or("0"))?.to_plx_string(),
-            d["status"]
-        );
-    }
+    table.right(3).print_or("no devices registered");
     Ok(())
 }
 
-/// `plexus query epoch` for people: what the epoch minted, and each pool.
+/// `plexus query epoch` for people: what the epoch minted, then one row per pool.
 fn print_epoch(v: &Value) -> anyhow::Result<()> {
     let e = &v["epoch"];
     println!(
@@ -105,26 +108,48 @@ fn print_epoch(v: &Value) -> anyhow::Result<()> {
         e["epoch"],
         e["start_height"],
         e["end_height"],
-        Amount::from_base_units(e["emission"].as_str().unwrap_or("0"))?.to_plx_string()
+        plx(&e["emission"])?
     );
-    for p in v["pools"].as_array().cloned().unwrap_or_default() {
-        let manifest = if p["manifest"].is_null() {
-            "no manifest".to_string()
-        } else {
-            format!(
-                "manifest {} ({} units)",
-                &p["manifest"]["root"].as_str().unwrap_or("?")[..16],
-                p["manifest"]["total_units"].as_str().unwrap_or("?")
-            )
-        };
-        println!(
-            "  {:<10} pool {:>16} · paid {:>16} · {}",
-            p["resource"].as_str().unwrap_or("?"),
-            Amount::from_base_units(p["amount"].as_str().unwrap_or("0"))?.to_plx_string(),
-            Amount::from_base_units(p["paid"].as_str().unwrap_or("0"))?.to_plx_string(),
-            manifest
-        );
+    let mut table = Table::new(&["RESOURCE", "POOL", "PAID", "MANIFEST", "UNITS"]);
+    for p in v["pools"].as_array().into_iter().flatten() {
+        let m = &p["manifest"];
+        table.row([
+            cell(&p["resource"]),
+            plx(&p["amount"])?,
+            plx(&p["paid"])?,
+            if m.is_null() {
+                "none".to_string()
+            } else {
+                cell(&m["root"])
+            },
+            if m.is_null() {
+                "-".to_string()
+            } else {
+                cell(&m["total_units"])
+            },
+        ]);
     }
+    table.right(1).right(2).right(4).print_or("no reward pools");
+    Ok(())
+}
+
+/// `plexus query rewards` for people: one row per share of what was minted.
+fn print_rewards(v: &Value) -> anyhow::Result<()> {
+    let mut table = Table::new(&["SHARE", "AMOUNT"]);
+    for k in [
+        "minted",
+        "paid",
+        "forfeited",
+        "dust",
+        "expired",
+        "to_validators",
+        "claimable",
+        "slashed_stake",
+    ] {
+        table.row([k.to_string(), plx(&v[k])?]);
+    }
+    table.right(1).print();
+    println!("balanced: {}", v["balanced"]);
     Ok(())
 }
 
@@ -181,15 +206,17 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&v);
             } else {
-                let balance = Amount::from_base_units(v["balance"].as_str().unwrap_or("0"))?;
-                println!(
-                    "{address}\nbalance: {} ({} uplx)\nnonce:   {}\nheight:  {} (app hash {}, proof verified)",
-                    balance.to_plx_string(),
-                    balance,
-                    v["nonce"],
-                    v["height"],
-                    v["app_hash"].as_str().unwrap_or("?")
-                );
+                Table::new(&["ADDRESS", "BALANCE", "NONCE", "HEIGHT", "APP HASH", "PROOF"])
+                    .row([
+                        address.to_string(),
+                        plx(&v["balance"])?,
+                        cell(&v["nonce"]),
+                        cell(&v["height"]),
+                        cell(&v["app_hash"]),
+                        "verified".to_string(),
+                    ])
+                    .right(1)
+                    .print();
             }
         }
         QueryCommand::Block { height } => {
@@ -201,13 +228,14 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&v);
             } else {
-                println!(
-                    "block {} · {} txs · hash {} · app hash {}",
-                    v["height"],
-                    v["txs"].as_array().map_or(0, |t| t.len()),
-                    v["hash"].as_str().unwrap_or("?"),
-                    v["app_hash"].as_str().unwrap_or("?")
-                );
+                Table::new(&["HEIGHT", "TXS", "HASH", "APP HASH"])
+                    .row([
+                        cell(&v["height"]),
+                        v["txs"].as_array().map_or(0, |t| t.len()).to_string(),
+                        cell(&v["hash"]),
+                        cell(&v["app_hash"]),
+                    ])
+                    .print();
             }
         }
         QueryCommand::Beacon { height } => print_beacon(g, &client, height).await?,
@@ -237,20 +265,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
             if g.json {
                 print_json(&v);
             } else {
-                for k in [
-                    "minted",
-                    "paid",
-                    "forfeited",
-                    "dust",
-                    "expired",
-                    "to_validators",
-                    "claimable",
-                    "slashed_stake",
-                ] {
-                    let a = Amount::from_base_units(v[k].as_str().unwrap_or("0"))?;
-                    println!("{k:<14} {}", a.to_plx_string());
-                }
-                println!("balanced       {}", v["balanced"]);
+                print_rewards(&v)?;
             }
         }
         QueryCommand::Validators => crate::cmd_stake::query_validators(g).await?,

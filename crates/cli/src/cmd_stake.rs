@@ -4,6 +4,7 @@
 //! code is an error naming the code.
 
 use crate::cmd_tx::{resolve_address, send_and_wait};
+use crate::output::{cell, Table};
 use crate::{print_json, Globals};
 use anyhow::Context;
 use plexus_types::{Amount, Body, PublicKey};
@@ -206,24 +207,33 @@ pub async fn query_validators(g: &Globals) -> anyhow::Result<()> {
         set["from_height"],
         members.len()
     );
+    let mut table = Table::new(&[
+        "ADDRESS",
+        "KIND",
+        "IN SET",
+        "STAKE",
+        "COMMISSION BPS",
+        "JAILED UNTIL",
+    ]);
     for op in &operators {
         let address = op["address"].as_str().unwrap_or("?");
-        let jailed = match op["jailed_until"].as_u64() {
-            Some(h) => format!(" · jailed until {h}"),
-            None => String::new(),
-        };
-        println!(
-            "{address}  {:<9} {}  stake {}  commission {} bps{jailed}",
-            op["kind"].as_str().unwrap_or("?"),
+        table.row([
+            address.to_string(),
+            cell(&op["kind"]),
             if members.contains(&address) {
-                "in set "
+                "yes"
             } else {
-                "       "
-            },
+                "no"
+            }
+            .to_string(),
             plx(&op["tokens"]),
-            op["commission_bps"],
-        );
+            cell(&op["commission_bps"]),
+            op["jailed_until"]
+                .as_u64()
+                .map_or("-".to_string(), |h| h.to_string()),
+        ]);
     }
+    table.right(3).right(4).print_or("no operators");
     Ok(())
 }
 
@@ -241,24 +251,35 @@ pub async fn query_delegations(g: &Globals, address: &str) -> anyhow::Result<()>
         print_json(&json!({ "delegations": delegations, "unbondings": unbondings }));
         return Ok(());
     }
-    if delegations.is_empty() && unbondings.is_empty() {
-        println!("{who} has no stake");
-    }
+    let mut table = Table::new(&[
+        "OPERATOR",
+        "STAKE",
+        "REWARDS",
+        "UNBONDING",
+        "PAID AT HEIGHT",
+    ]);
     for d in &delegations {
-        println!(
-            "{}  stake {}  rewards {}",
-            d["operator"].as_str().unwrap_or("?"),
+        table.row([
+            cell(&d["operator"]),
             plx(&d["stake"]),
-            plx(&d["withdrawable_rewards"])
-        );
+            plx(&d["withdrawable_rewards"]),
+            "-".to_string(),
+            "-".to_string(),
+        ]);
     }
     for u in &unbondings {
-        println!(
-            "{}  unbonding {}  paid from height {}",
-            u["operator"].as_str().unwrap_or("?"),
+        table.row([
+            cell(&u["operator"]),
+            "-".to_string(),
+            "-".to_string(),
             plx(&u["amount"]),
-            u["matures_at"]
-        );
+            cell(&u["matures_at"]),
+        ]);
     }
+    table
+        .right(1)
+        .right(2)
+        .right(3)
+        .print_or(&format!("{who} has no stake"));
     Ok(())
 }

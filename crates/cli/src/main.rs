@@ -17,14 +17,16 @@ mod cmd_stake;
 mod cmd_tx;
 mod devnet;
 mod keyring;
+mod output;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 // Scoring, ingest and block execution allocate from many threads at once; mimalloc's
 // per-thread heaps keep that from serializing on the system allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use keyring::{Backend, PassphraseSource};
+use output::Output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,7 +54,12 @@ struct Cli {
     /// Read the keyring passphrase from this file (else PLEXUS_PASSPHRASE, else a prompt).
     #[arg(long, global = true)]
     passphrase_file: Option<PathBuf>,
-    /// Print machine-readable JSON.
+    /// How read commands print: `table` (aligned columns under a header row; the default) or
+    /// `json` (machine-readable). Long work shows its progress on standard error when that is
+    /// a terminal and the output is not JSON.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    output: Option<Output>,
+    /// Print machine-readable JSON: the same as `--output json`.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -112,6 +119,13 @@ enum Command {
     /// Run an economic scenario (a cheat among honest providers) on simulated time from a
     /// seed, in seconds, and tell what the network did to each: the same seed, the same story.
     Sim(cmd_sim::SimArgs),
+    /// Print a completion script for a shell, for example
+    /// `plexus completions bash > ~/.local/share/bash-completion/completions/plexus`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// What every command may need from the global flags.
@@ -120,6 +134,7 @@ pub struct Globals {
     pub node: String,
     pub backend: Backend,
     pub passphrase: PassphraseSource,
+    /// `--json` or `--output json`: print JSON, draw no progress.
     pub json: bool,
 }
 
@@ -146,6 +161,17 @@ pub fn print_json(value: &impl serde::Serialize) {
     );
 }
 
+/// `plexus completions SHELL`: the shell's completion script on stdout.
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use std::io::Write;
+    // Generated whole first: clap_complete panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "plexus", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .map_err(|e| anyhow::anyhow!("writing the {shell} completion script: {e}"))
+}
+
 fn main() -> ExitCode {
     // candle sizes its matrix-product parallelism from RAYON_NUM_THREADS on every product and,
     // when it is unset, counts physical cores from /proc each time: for the small models of
@@ -156,6 +182,15 @@ fn main() -> ExitCode {
         std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
     }
     let cli = Cli::parse();
+    if cli.json && cli.output == Some(Output::Table) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--json asks for JSON and --output table for a table: choose one",
+            )
+            .exit();
+    }
+
     // A simulation tells its cheats' failures in its story; logging them too would say
     // everything twice.
     let default_log = match cli.command {
@@ -176,7 +211,7 @@ fn main() -> ExitCode {
         passphrase: PassphraseSource {
             file: cli.passphrase_file,
         },
-        json: cli.json,
+        json: cli.json || cli.output == Some(Output::Json),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -205,6 +240,7 @@ fn main() -> ExitCode {
             Command::Job(cmd) => cmd_job::run(&globals, cmd).await,
             Command::Bench(cmd) => plexus_devnet::bench::run(globals.json, cmd).await,
             Command::Sim(args) => cmd_sim::run(globals.json, args).await,
+            Command::Completions { shell } => print_completions(shell),
         }
     });
     match result {
@@ -212,6 +248,30 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_arguments_of_any_command_share_a_name_or_a_flag() {
+        // A subcommand's `--output FILE` beside the global `--output FORMAT` once passed every
+        // build and failed only when `blob get` ran.
+        Cli::command().debug_assert();
+        for args in [
+            &[
+                "plexus", "--output", "json", "blob", "get", "ID", "-o", "f.bin",
+            ][..],
+            &[
+                "plexus", "learn", "model", "0", "--out", "m.bin", "--output", "table",
+            ][..],
+            &["plexus", "job", "result", "7", "-o", "out.bin", "--json"][..],
+        ] {
+            let parsed = Cli::try_parse_from(args);
+            assert!(parsed.is_ok(), "{args:?}: {:?}", parsed.err());
         }
     }
 }

@@ -12,6 +12,7 @@ mod home;
 pub mod host;
 mod jobs;
 mod options;
+pub mod progress;
 mod run;
 mod storage_demo;
 mod summary;

@@ -9,6 +9,7 @@ use crate::agents::{start_agents, AgentDevice};
 use crate::home::{oracle_dir, oracle_name, provider_name, validator_files, DevnetHome};
 use crate::host::Host;
 use crate::options::DevnetArgs;
+use crate::progress::Steps;
 use crate::summary::{summarize, summarize_validators, RunFacts};
 use crate::{adversaries, jobs, storage_demo, traffic, training};
 use anyhow::{bail, Context};
@@ -54,8 +55,13 @@ async fn start_network<H: Host>(
     home: &Path,
     devnet: &DevnetHome,
     args: &DevnetArgs,
+    steps: &mut Steps,
 ) -> anyhow::Result<Network> {
     let config = &devnet.config;
+    steps.step(format!(
+        "node: starting {} validator(s)",
+        devnet.validators.max(1)
+    ));
     // Validators other than the devnet's own node, each with its own home and store.
     let mut others = Vec::new();
     for i in 1..devnet.validators {
@@ -71,6 +77,7 @@ async fn start_network<H: Host>(
     }
     let node = run_node(&devnet.files, config.clone()).await?;
     let info = query::chain_info(node.chain.store())?.context("the devnet has no genesis")?;
+    steps.step(format!("oracles: starting {}", devnet.oracles));
     let oracles = start_oracles(host, home, devnet, args, &node, &info).await?;
     Ok(Network {
         node,
@@ -365,20 +372,26 @@ pub async fn run<H: Host>(
 ) -> anyhow::Result<()> {
     let provisioned = args.provision();
     args.check()?;
+    let mut steps = Steps::new(json, true);
+    steps.step("genesis: opening or creating the devnet's chain");
     let devnet = crate::home::open(host.as_ref(), home, &args)?;
     // As the devnet was created: the agents report to every oracle of its set.
     args.oracles = Some(devnet.oracles as u8);
     if args.kill_oracle_at.is_some() && devnet.oracles < 2 {
         bail!("--kill-oracle-at needs --oracles 2 or more: with one oracle, rewards would stop");
     }
-    let mut net = start_network(host.as_ref(), home, &devnet, &args).await?;
+    let mut net = start_network(host.as_ref(), home, &devnet, &args, &mut steps).await?;
     let chain = net.node.chain.clone();
     let start_status = chain.status();
     let (stop_agents, stop_rx) = tokio::sync::watch::channel(false);
+    let agents = args.all_agents();
+    steps.step(format!("agents: starting {agents} and registering devices"));
     let (agent_devices, agent_tasks) =
         start_agents(&devnet.files, host.as_ref(), &args, &net.apis(), &stop_rx)?;
+    steps.step("workloads: training, jobs and storage deals");
     let workloads = start_workloads(&host, home, &net, &args, &agent_devices, &stop_rx).await?;
     let strangers = start_strangers(&host, home, &net, &args, &agent_devices)?;
+    steps.finish();
     if json {
         // Standard output carries only the summary; this line tells a program that started
         // the devnet that its API answers.

@@ -257,14 +257,8 @@ fn measure(
             transfers.len()
         );
     }
-    let bar = (!quiet).then(|| {
-        let bar = indicatif::ProgressBar::new(transfers.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} committed {per_sec}")
-                .expect("template parses"),
-        );
-        bar
-    });
+    let bar =
+        (!quiet).then(|| crate::progress::count_bar(quiet, transfers.len() as u64, "committed"));
     let start_height = net
         .chains
         .iter()

@@ -230,11 +230,8 @@ async fn send_batches(
 
 async fn bench_ingest(devices: usize, quiet: bool) -> anyhow::Result<serde_json::Value> {
     anyhow::ensure!(devices >= 1, "--devices must be at least 1");
-    let say = |msg: String| {
-        if !quiet {
-            eprintln!("{msg}");
-        }
-    };
+    let mut steps = crate::progress::Steps::new(quiet, quiet);
+    let mut say = |msg: String| steps.step(msg);
     let owners: Vec<SecretKey> = (0..OWNERS).map(|i| seeded(1, i)).collect();
     let device_keys: Vec<SecretKey> = (0..devices).into_par_iter().map(|i| seeded(2, i)).collect();
     let oracle_key = seeded(3, 0);

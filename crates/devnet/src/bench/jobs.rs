@@ -12,7 +12,10 @@ pub async fn run(orders: usize, providers: usize, runs: usize, json: bool) -> an
         "--orders and --providers must be at least 1"
     );
     anyhow::ensure!(runs >= 1, "--runs must be at least 1");
+    let mut steps = crate::progress::Steps::new(json, true);
+    steps.step(format!("matching {orders} orders of {providers} bids, then the WASM and inference jobs {runs} times each"));
     let report = tokio::task::spawn_blocking(move || bench_jobs(orders, providers, runs)).await??;
+    steps.finish();
     if json {
         crate::print_json(&report);
     } else {

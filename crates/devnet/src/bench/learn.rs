@@ -7,7 +7,12 @@ use std::time::Instant;
 pub async fn run(participants: usize, rounds: usize, json: bool) -> anyhow::Result<()> {
     anyhow::ensure!(participants >= 1, "--participants must be at least 1");
     anyhow::ensure!(rounds >= 1, "--rounds must be at least 1");
+    let mut steps = crate::progress::Steps::new(json, true);
+    steps.step(format!(
+        "{rounds} federated rounds of {participants} participants, then centralized training"
+    ));
     let report = tokio::task::spawn_blocking(move || bench_learn(participants, rounds)).await??;
+    steps.finish();
     if json {
         crate::print_json(&report);
     } else {

@@ -48,19 +48,18 @@ pub async fn run(txs: usize, accounts: usize, json: bool) -> anyhow::Result<()> 
 }
 
 fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<LedgerReport> {
-    let say = |msg: &str| {
-        if !quiet {
-            eprintln!("{msg}");
-        }
-    };
+    let mut steps = crate::progress::Steps::new(quiet, quiet);
     let chain_id = "plexus-bench";
-    say(&format!(
+    steps.step(format!(
         "preparing {accounts} accounts and {txs} signed transfers…"
     ));
     let BenchTransfers { addrs, signed } = bench_transfers(chain_id, 0xbe, txs, accounts)?;
     let params = Params::default();
 
     // Baseline: one core, one signature at a time.
+    if crate::progress::drawn(quiet) {
+        steps.step("baseline: verifying signatures one by one on one core");
+    }
     let sample = txs.min(20_000);
     let started = Instant::now();
     for tx in &signed[..sample] {
@@ -72,7 +71,15 @@ fn bench_ledger(txs: usize, accounts: usize, quiet: bool) -> anyhow::Result<Ledg
     let dir = tempfile::tempdir()?;
     let chain = open_chain(dir.path(), chain_id, &params, &addrs, txs)?;
     let raw: Vec<Vec<u8>> = signed.into_iter().map(|t| t.bytes).collect();
-    let (seconds, refused) = commit_all(&chain, raw, quiet)?;
+    if crate::progress::drawn(quiet) {
+        steps.step(format!(
+            "committing {txs} transfers through the solo driver"
+        ));
+    }
+    let bar = steps.count_bar(txs as u64, "committed");
+    let (seconds, refused) = commit_all(&chain, raw, &bar)?;
+    bar.finish_and_clear();
+    steps.finish();
     let target = txs as u64;
     let status = chain.status();
     anyhow::ensure!(
@@ -121,18 +128,14 @@ fn open_chain(
 
 /// Submits the transfers from one thread while the solo driver commits them; returns the
 /// seconds until all committed (or the driver stopped) and how many the mempool refused.
-fn commit_all(chain: &Arc<Chain>, raw: Vec<Vec<u8>>, quiet: bool) -> anyhow::Result<(f64, usize)> {
+fn commit_all(
+    chain: &Arc<Chain>,
+    raw: Vec<Vec<u8>>,
+    progress: &indicatif::ProgressBar,
+) -> anyhow::Result<(f64, usize)> {
     let txs = raw.len();
     let stop = Arc::new(AtomicBool::new(false));
     let producer = start_solo(chain, &stop);
-    let progress = (!quiet).then(|| {
-        let bar = indicatif::ProgressBar::new(txs as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} committed {per_sec}")
-                .expect("template parses"),
-        );
-        bar
-    });
     let started = Instant::now();
     let submitter = {
         let chain = chain.clone();
@@ -151,9 +154,7 @@ fn commit_all(chain: &Arc<Chain>, raw: Vec<Vec<u8>>, quiet: bool) -> anyhow::Res
     let target = txs as u64;
     loop {
         let st = chain.status();
-        if let Some(bar) = &progress {
-            bar.set_position(st.txs_committed);
-        }
+        progress.set_position(st.txs_committed);
         if st.txs_committed >= target {
             break;
         }
@@ -163,9 +164,6 @@ fn commit_all(chain: &Arc<Chain>, raw: Vec<Vec<u8>>, quiet: bool) -> anyhow::Res
         std::thread::sleep(Duration::from_millis(2));
     }
     let seconds = started.elapsed().as_secs_f64();
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
     let refused = submitter
         .join()
         .map_err(|_| anyhow::anyhow!("submitter panicked"))?;

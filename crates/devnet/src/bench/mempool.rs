@@ -195,16 +195,16 @@ pub async fn run(users: usize, blocks: u64, json: bool) -> anyhow::Result<()> {
         "--blocks must be more than {}",
         FIRST_HONEST_BLOCK + 4
     );
-    if !json {
-        eprintln!(
-            "{users} honest users over {blocks} blocks, with and without {FLOODERS}+{FLOODERS} flooding accounts…"
-        );
-    }
+    let mut steps = crate::progress::Steps::new(json, json);
+    steps.step(format!(
+        "{users} honest users over {blocks} blocks, with and without {FLOODERS}+{FLOODERS} flooding accounts…"
+    ));
     let (mut flooded, mut quiet) = tokio::task::spawn_blocking(move || {
         let keys = Keys::new(users);
         anyhow::Ok((phase(&keys, blocks, true)?, phase(&keys, blocks, false)?))
     })
     .await??;
+    steps.finish();
     let report = serde_json::json!({
         "scenario": "mempool",
         "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -3,13 +3,15 @@
 
 /// Runs the benchmark and prints its report.
 pub async fn run(devices: usize, runs: u16, json: bool) -> anyhow::Result<()> {
-    if !json {
-        eprintln!("scoring an epoch of {devices} devices (synthetic evidence)…");
-    }
+    let mut steps = crate::progress::Steps::new(json, json);
+    steps.step(format!(
+        "scoring an epoch of {devices} devices (synthetic evidence)…"
+    ));
     let r = tokio::task::spawn_blocking(move || {
         plexus_rewards::bench_scoring(devices, usize::from(runs))
     })
     .await??;
+    steps.finish();
     let report = serde_json::json!({
         "scenario": "rewards",
         "devices": r.devices,

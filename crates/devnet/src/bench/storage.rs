@@ -3,6 +3,7 @@
 //! blake3 throughput over the same file in the same run, and what verifying retrievability
 //! challenges costs per GiB stored.
 
+use crate::progress::{tracked, Steps};
 use plexus_blobs::client::{BlobClient, PreparedBlob};
 use plexus_blobs::retrievability::{challenge_groups, verify};
 use plexus_blobs::upload_auth::{system_millis, KeySigner, SigningTransport, UploadRefused};
@@ -17,7 +18,7 @@ use std::time::Instant;
 /// Runs the benchmark and prints its report.
 pub async fn run(mib: u64, dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
     anyhow::ensure!(mib > 0, "--mib must be at least 1");
-    let report = bench_storage(mib, dir).await?;
+    let report = bench_storage(mib, dir, json).await?;
     if json {
         crate::print_json(&report);
     } else {
@@ -144,50 +145,71 @@ fn copy_and_sync(from: &Path, to: &Path) -> anyhow::Result<f64> {
     Ok(secs)
 }
 
-pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde_json::Value> {
+/// `mib` MiB of seeded random bytes in a new file at `path`.
+fn write_random_file(path: &Path, mib: u64) -> anyhow::Result<()> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut piece = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        rng.fill_bytes(&mut piece);
+        out.write_all(&piece)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Seconds to blake3-hash `input` on one core and on all, and to copy it to `copy` with fsync.
+fn baselines(input: &Path, copy: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    // Warm the page cache so every phase reads the file from memory alike.
+    blake3_timed(input, false)?;
+    let hash_secs = blake3_timed(input, false)?;
+    let hash_all_secs = blake3_timed(input, true)?;
+    Ok((hash_secs, hash_all_secs, copy_and_sync(input, copy)?))
+}
+
+pub async fn bench_storage(
+    mib: u64,
+    dir: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<serde_json::Value> {
+    let mut steps = Steps::new(json, true);
+    steps.step(format!("writing a {mib} MiB file of random bytes"));
     let tmp = match dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
     let size = mib * 1024 * 1024;
     let input = tmp.path().join("input");
-    {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        let mut piece = vec![0u8; 1 << 20];
-        for _ in 0..mib {
-            rng.fill_bytes(&mut piece);
-            out.write_all(&piece)?;
-        }
-        out.flush()?;
-    }
-    // Warm the page cache so every phase reads the file from memory alike.
-    let p = input.clone();
-    tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
-    let p = input.clone();
-    let hash_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, false)).await??;
-    let p = input.clone();
-    let hash_all_secs = tokio::task::spawn_blocking(move || blake3_timed(&p, true)).await??;
+    write_random_file(&input, mib)?;
+    steps.step("baselines: blake3 on one core and on all, a copy with fsync");
     let (p, q) = (input.clone(), tmp.path().join("copy"));
-    let copy_secs = tokio::task::spawn_blocking(move || copy_and_sync(&p, &q)).await??;
+    let (hash_secs, hash_all_secs, copy_secs) =
+        tokio::task::spawn_blocking(move || baselines(&p, &q)).await??;
 
     let store = Arc::new(BlobStore::open(tmp.path().join("store"))?);
     let (url, client, server) = serve_signed(store.clone(), size).await?;
 
+    steps.step("put: hashing the blob, then uploading it over loopback");
     let started = Instant::now();
     let p = input.clone();
     let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
     let prepare_secs = started.elapsed().as_secs_f64();
     let upload_started = Instant::now();
-    client.put(&url, &blob).await?;
+    let bar = steps.byte_bar(size, "uploaded");
+    tracked(&client, &bar).put(&url, &blob).await?;
+    bar.finish_and_clear();
     let upload_secs = upload_started.elapsed().as_secs_f64();
     let put_secs = started.elapsed().as_secs_f64();
 
+    steps.step("get: downloading and verifying the blob");
     let output = tmp.path().join("output");
     let started = Instant::now();
-    client
-        .get(std::slice::from_ref(&url), blob.id, &output)
+    let bar = steps.byte_bar(size, "downloaded");
+    let sources = std::slice::from_ref(&url);
+    tracked(&client, &bar)
+        .get(sources, blob.id, &output)
         .await?;
+    bar.finish_and_clear();
     let get_secs = started.elapsed().as_secs_f64();
     let p = output.clone();
     let got = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
@@ -196,6 +218,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
         "the downloaded blob differs from the input"
     );
 
+    steps.step("challenges: verifying retrievability answers");
     // The verifier's side of retrievability challenges: re-derive the groups and check the
     // answer against the blob id. Answers are made beforehand, so only verification is timed.
     let id = blob.id;
@@ -225,6 +248,7 @@ pub async fn bench_storage(mib: u64, dir: Option<&Path>) -> anyhow::Result<serde
     let mib_f = mib as f64;
     let per_challenge_us = verify_secs / CHALLENGES as f64 * 1e6;
     let gib = size as f64 / (1u64 << 30) as f64;
+    steps.finish();
     Ok(serde_json::json!({
         "scenario": "storage",
         "bytes": size,
