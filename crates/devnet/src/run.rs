@@ -72,6 +72,14 @@ async fn start_network<H: Host>(
     let node = run_node(&devnet.files, config.clone()).await?;
     let info = query::chain_info(node.chain.store())?.context("the devnet has no genesis")?;
     let oracles = start_oracles(host, home, devnet, args, &node, &info).await?;
+    // The console reads each device's evidence from the oracles.
+    node.console.set_oracles(
+        oracles
+            .iter()
+            .flatten()
+            .map(|o| format!("http://{}", o.addr))
+            .collect(),
+    );
     Ok(Network {
         node,
         others,
@@ -207,7 +215,7 @@ fn print_banner(
     start: &plexus_chain::ChainStatus,
 ) {
     println!(
-        "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
+        "{} devnet {} at height {} in {}\nAPI and console: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
         if devnet.fresh { "started new" } else { "resumed" },
         start.chain_id,
         start.height,
