@@ -3,7 +3,7 @@
 // (from /v1/events) re-renders the current page, at most once a second.
 "use strict";
 
-const BLOCK_WINDOW = 50; // blocks the network page's rates are measured over
+const BLOCK_WINDOW = 30; // blocks the network page's rates are measured over
 const EPOCHS_LISTED = 20;
 const CLASS_COLOURS = {
   compute: "#3857d6", storage: "#d97706", bandwidth: "#059669",
@@ -187,7 +187,7 @@ function barChart(title, bars, id) {
 
 // Hexagons in an equirectangular projection, fitted to the cells' bounding box.
 function cellMap(cells, classResource) {
-  const W = 700, H = 360, pad = 20;
+  const W = 700, H = 360, pad = 30;
   const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, id: "device-map",
     "data-cells": cells.length });
   if (!cells.length) {
@@ -197,7 +197,7 @@ function cellMap(cells, classResource) {
   const pts = cells.flatMap((c) => c.boundary);
   let [la0, la1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
   let [lo0, lo1] = [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
-  const spanLat = Math.max(la1 - la0, 1e-3), spanLng = Math.max(lo1 - lo0, 1e-3);
+  const spanLat = Math.max(la1 - la0, 1e-9), spanLng = Math.max(lo1 - lo0, 1e-9);
   const scale = Math.min((W - 2 * pad) / spanLng, (H - 2 * pad) / spanLat);
   const ox = pad + (W - 2 * pad - spanLng * scale) / 2, oy = pad + (H - 2 * pad - spanLat * scale) / 2;
   const proj = ([lat, lng]) => [ox + (lng - lo0) * scale, oy + (la1 - lat) * scale];
