@@ -297,6 +297,20 @@ def test_unknown_things_show_clear_errors(c):
     c.until(lambda: any("is not an address" in e for e in c.errors()), "a bad search's error")
 
 
+def test_an_unreachable_api_is_said_plainly(c):
+    c.open("/")
+    c.driver.execute_cdp_cmd("Network.enable", {})
+    c.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/v1/*"]})
+    try:
+        c.open("/epochs")
+        c.until(lambda: any("unreachable" in e for e in c.errors()), "the unreachable API's error")
+        c.shot("unreachable")
+    finally:
+        c.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    c.open("/")
+    c.until(lambda: not c.errors() and c.css("#height"), "the page to recover")
+
+
 TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
 
 
