@@ -60,6 +60,10 @@ pub struct ChainStatus {
 #[derive(Debug, Clone)]
 pub struct BlockSummary {
     pub height: u64,
+    /// The block's own hash (of its header).
+    pub hash: Hash,
+    /// The time its proposer stamped on it, in Unix milliseconds.
+    pub time_ms: u64,
     pub app_hash: Hash,
     pub txs: usize,
     pub results: Vec<TxResult>,
@@ -485,6 +489,8 @@ impl Chain {
         metrics::histogram!("plexus_block_seconds").record(started.elapsed().as_secs_f64());
         let summary = BlockSummary {
             height,
+            hash: block.hash(),
+            time_ms: block.header.time_ms,
             app_hash: outcome.app_hash,
             txs: block.txs.len(),
             results: outcome.results,

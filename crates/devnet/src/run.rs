@@ -79,6 +79,14 @@ async fn start_network<H: Host>(
     let info = query::chain_info(node.chain.store())?.context("the devnet has no genesis")?;
     steps.step(format!("oracles: starting {}", devnet.oracles));
     let oracles = start_oracles(host, home, devnet, args, &node, &info).await?;
+    // The console reads each device's evidence from the oracles.
+    node.console.set_oracles(
+        oracles
+            .iter()
+            .flatten()
+            .map(|o| format!("http://{}", o.addr))
+            .collect(),
+    );
     Ok(Network {
         node,
         others,
@@ -214,7 +222,7 @@ fn print_banner(
     start: &plexus_chain::ChainStatus,
 ) {
     println!(
-        "{} devnet {} at height {} in {}\nAPI and explorer: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
+        "{} devnet {} at height {} in {}\nAPI and console: http://{}{}\ndemo accounts (keyring-backend test): {}\n{}",
         if devnet.fresh { "started new" } else { "resumed" },
         start.chain_id,
         start.height,

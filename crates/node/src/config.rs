@@ -56,7 +56,7 @@ impl NodeConfig {
         format!(
             "# Plexus node settings. Flags of `plexus node start` override these.\n\
              \n\
-             # Address of the HTTP API (/v1, /metrics, the explorer at /).\n\
+             # Address of the HTTP API (/v1, /metrics, the web console at /).\n\
              api = \"{}\"\n\
              \n\
              # Longest time between blocks when no transactions arrive, in milliseconds.\n\

@@ -1,5 +1,5 @@
 //! The Plexus validator daemon: a chain driven by the solo block producer, the HTTP API under
-//! `/v1`, Prometheus metrics at `/metrics`, and a small explorer at `/`.
+//! `/v1`, Prometheus metrics at `/metrics`, and the web console at `/`.
 
 mod api;
 mod config;
@@ -7,7 +7,7 @@ mod metrics_recorder;
 mod server;
 mod uploads;
 
-pub use api::{router, ApiState};
+pub use api::{router, ApiState, BlockEvent, ConsoleState, EVENT_BACKLOG};
 pub use config::{NodeConfig, NodeFiles, DEFAULT_API_ADDR};
 /// Durable file writes, where the devnet and older callers look for them.
 pub use plexus_durable::{write_durably, write_private};

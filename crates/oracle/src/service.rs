@@ -143,6 +143,9 @@ impl Oracle {
     pub fn router(&self) -> axum::Router {
         crate::ingest::router(self.shared.clone())
             .merge(crate::learn::routes(self.coordinator.clone()))
+            .layer(axum::middleware::from_fn(
+                crate::ingest::open_reads_to_any_origin,
+            ))
     }
 
     /// One step of following the chain: beacons, the registry, challenges to schedule and
@@ -188,8 +191,11 @@ pub async fn run_oracle_on(
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (loop_stop_tx, loop_stop_rx) = watch::channel(false);
-    let app =
-        crate::ingest::router(shared.clone()).merge(crate::learn::routes(coordinator.clone()));
+    let app = crate::ingest::router(shared.clone())
+        .merge(crate::learn::routes(coordinator.clone()))
+        .layer(axum::middleware::from_fn(
+            crate::ingest::open_reads_to_any_origin,
+        ));
     let http = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {

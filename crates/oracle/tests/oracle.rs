@@ -483,3 +483,37 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
     net.oracle.shutdown().await;
     net.node.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_any_origin_may_read_the_oracle_but_not_write_to_it() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let net = start(&owner, &oracle_key).await;
+    let allowed = |r: &reqwest::Response| {
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    for path in ["/v1/status", "/v1/evidence/1"] {
+        let r = net
+            .http
+            .get(format!("{}{path}", net.oracle_url))
+            .header("origin", "http://console.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allowed(&r).as_deref(), Some("*"), "GET {path}");
+    }
+    let write = net
+        .http
+        .post(format!("{}/v1/heartbeats", net.oracle_url))
+        .header("origin", "http://console.example")
+        .body(b"\xff not a heartbeat".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status().as_u16(), 400);
+    assert_eq!(allowed(&write), None, "a write opened to other origins");
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}

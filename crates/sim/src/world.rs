@@ -110,6 +110,7 @@ impl World {
                 chain: chain.clone(),
                 blobs: Arc::new(blobs),
                 uploads,
+                console: plexus_node::ConsoleState::follow(&chain),
             }),
         );
         let net = Arc::new(SimNet {

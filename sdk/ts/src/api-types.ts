@@ -11,8 +11,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The explorer (HTML) */
+        /** The web console (HTML): network, devices, epochs, market, storage, training, accounts */
         get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the console's files: index.html, app.js or style.css */
+        get: operations["file"];
         put?: never;
         post?: never;
         delete?: never;
@@ -192,6 +209,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the console reads besides this node: the oracles' API URLs */
+        get: operations["settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/delegations/{address}": {
         parameters: {
             query?: never;
@@ -218,6 +252,23 @@ export interface paths {
         };
         /** Registered devices in registration order, with owner, class, capabilities, location, stake and status, a page at a time: `next` is where the next page starts (null after the last) */
         get: operations["devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/cells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered devices' H3 cells with their centres and boundaries as [lat, lng] pairs in degrees, in registration order, a page at a time */
+        get: operations["device_cells"];
         put?: never;
         post?: never;
         delete?: never;
@@ -260,6 +311,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/devices/{key}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a device's reward claims paid, epoch by epoch, over the newest 100 ended epochs since it registered */
+        get: operations["device_rewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/epochs/{epoch}": {
         parameters: {
             query?: never;
@@ -269,6 +337,23 @@ export interface paths {
         };
         /** An ended epoch (number or 'latest'): emission, pools, final manifests, claims */
         get: operations["epoch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: one `block` event per committed block, its data a BlockEvent (height, hash, app_hash, txs, time_ms). A client more than 64 blocks behind is disconnected and should reconnect */
+        get: operations["events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -848,6 +933,22 @@ export interface components {
              */
             verified: number;
         };
+        /** @description One committed block, as `/v1/events` sends it (event name `block`). */
+        BlockEvent: {
+            /** Format: int64 */
+            height: number;
+            /** @description The block's hash, hex. */
+            hash: string;
+            /** @description The state's app hash after the block, hex. */
+            app_hash: string;
+            /** @description Transactions in the block. */
+            txs: number;
+            /**
+             * Format: int64
+             * @description The block's time, Unix milliseconds.
+             */
+            time_ms: number;
+        };
         /** @description `GET /v1/blocks/{height}`. */
         BlockView: {
             /** Format: int64 */
@@ -898,6 +999,14 @@ export interface components {
          * @enum {string}
          */
         CheckView: "none" | "drawing" | "pending" | "revealing" | "unchecked" | "confirmed" | "wrong" | "forfeited";
+        /** @description `GET /v1/console`. */
+        ConsoleView: {
+            /**
+             * @description Base URLs of oracle APIs whose read-only routes (evidence, manifests) the console may
+             *     read; empty when the node was not told of any.
+             */
+            oracles: string[];
+        };
         DealStatusView: "open" | {
             /** @description Its last covered epoch has ended and the rest of its escrow was refunded. */
             ended: {
@@ -978,6 +1087,31 @@ export interface components {
             /** Format: int64 */
             next?: number | null;
         };
+        /** @description One device's place on the map. */
+        DeviceCell: {
+            /** @description The device's public key, hex. */
+            key: string;
+            class: string;
+            /** @description The device's status as `/v1/devices` gives it. */
+            status: Record<string, never>;
+            /** Format: int64 */
+            h3_cell: number;
+            /** @description The cell's centre, `[lat, lng]` in degrees. */
+            center: number[];
+            /** @description The cell's corners in order, each `[lat, lng]` in degrees. */
+            boundary: number[][];
+        };
+        /** @description `GET /v1/devices/cells`. */
+        DeviceCellsView: {
+            /** Format: int64 */
+            height: number;
+            cells: components["schemas"]["DeviceCell"][];
+            /**
+             * Format: int64
+             * @description Where the next page starts; null after the last.
+             */
+            next?: number | null;
+        };
         /**
          * @description `GET /v1/devices/changes?after=H`: the devices blocks `after + 1 ..= through` registered or
          *     changed, as they are now.
@@ -1000,6 +1134,18 @@ export interface components {
             min_stake: components["schemas"]["Amount"];
             /** Format: int64 */
             capacity_units: number;
+        };
+        /** @description `GET /v1/devices/{key}/rewards`. */
+        DeviceRewardsView: {
+            device: string;
+            /** @description The reward pool the device's class draws from. */
+            resource: string;
+            /** Format: int64 */
+            last_ended: number;
+            /** @description The ended epochs since the device registered, newest last, at most 100. */
+            epochs: components["schemas"]["EpochReward"][];
+            /** @description The sum of `epochs`' amounts. */
+            total: string;
         };
         /** @description Where a device stands. */
         DeviceStatusView: "active" | {
@@ -1043,6 +1189,15 @@ export interface components {
              * @description Where the next page starts (`from`), `None` after the last.
              */
             next?: number | null;
+        };
+        /** @description What a device's claim of one epoch paid. */
+        EpochReward: {
+            /** Format: int64 */
+            epoch: number;
+            /** @description Whether the device's reward of this epoch was claimed. */
+            claimed: boolean;
+            /** @description What the claim paid, in uplx ("0" when unclaimed). */
+            amount: string;
         };
         /** @description `GET /v1/epochs/{n}`: what an ended epoch minted, its pools and manifests. */
         EpochView: {
@@ -1640,6 +1795,38 @@ export interface operations {
             };
         };
     };
+    file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file's name */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description no such file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     metrics: {
         parameters: {
             query?: never;
@@ -2102,6 +2289,26 @@ export interface operations {
             };
         };
     };
+    settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleView"];
+                };
+            };
+        };
+    };
     delegations: {
         parameters: {
             query?: {
@@ -2160,6 +2367,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DevicesView"];
+                };
+            };
+        };
+    };
+    device_cells: {
+        parameters: {
+            query?: {
+                /** @description Where the page starts: 0, or the `next` of the page before */
+                from?: number;
+                /** @description 100 if absent, at most 1000 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCellsView"];
                 };
             };
         };
@@ -2228,6 +2460,47 @@ export interface operations {
             };
         };
     };
+    device_rewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The device's public key, 64 hex digits */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceRewardsView"];
+                };
+            };
+            /** @description bad key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown device */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     epoch: {
         parameters: {
             query?: never;
@@ -2265,6 +2538,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["BlockEvent"];
                 };
             };
         };

@@ -1,4 +1,4 @@
-//! `/v1/blocks`: committed blocks, and the recent ones the explorer page lists.
+//! `/v1/blocks`: committed blocks and their beacons.
 
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody};
 use axum::extract::{Path, State};
@@ -134,14 +134,4 @@ async fn get_block(s: ApiState, height: u64) -> ApiResult<Json<BlockView>> {
         block_view(&chain, block).map(Json)
     })
     .await
-}
-
-/// Recent blocks for the explorer.
-pub(crate) fn recent_blocks(chain: &Chain, count: u64) -> Vec<BlockView> {
-    let top = chain.status().height;
-    (top.saturating_sub(count - 1).max(1)..=top)
-        .rev()
-        .filter_map(|h| chain.block(h).ok().flatten())
-        .filter_map(|b| block_view(chain, b).ok())
-        .collect()
 }

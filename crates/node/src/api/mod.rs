@@ -1,13 +1,16 @@
 //! The HTTP API under `/v1`. Every malformed request gets a 4xx with a JSON body
 //! `{"error": {"code": …, "message": …}}`; nothing a client sends can crash the node.
 //!
-//! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks
-//! and the explorer page over them, the chain's parameters and registry (`registry`), epochs
+//! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks,
+//! the web console (`console`, its block events in `events`, the map and reward history of
+//! devices in `cells`), the chain's parameters and registry (`registry`), epochs
 //! and rewards, storage, training and the market. Each handler carries its `#[utoipa::path]`
 //! description, from which `openapi` builds the document served at `/v1/openapi.json`.
 
 mod blocks;
-mod explorer;
+mod cells;
+mod console;
+mod events;
 mod ledger_views;
 mod market;
 mod node;
@@ -32,6 +35,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
+pub use events::{BlockEvent, ConsoleState, EVENT_BACKLOG};
+
 /// Largest request body: a batch of transactions.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
@@ -42,6 +47,8 @@ pub struct ApiState {
     pub blobs: Arc<plexus_blobs::BlobStore>,
     /// Which uploads the blob service takes (see [`crate::upload_gate`]).
     pub uploads: Arc<dyn plexus_blobs::upload_gate::UploadGate>,
+    /// The console's block events and settings (see [`ConsoleState::follow`]).
+    pub console: Arc<ConsoleState>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -84,7 +91,10 @@ where
 pub(crate) fn routes() -> Vec<Route> {
     use Method as M;
     vec![
-        at(M::GET, "/", explorer::index),
+        at(M::GET, "/", console::index),
+        at(M::GET, "/console/{file}", console::file),
+        at(M::GET, "/v1/console", console::settings),
+        at(M::GET, "/v1/events", events::events),
         at(M::GET, "/metrics", metrics),
         at(M::GET, "/v1/openapi.json", openapi::serve),
         at(M::GET, "/v1/status", node::status),
@@ -98,7 +108,9 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/chain", registry::chain_info),
         at(M::GET, "/v1/devices", registry::devices),
         at(M::GET, "/v1/devices/changes", registry::device_changes),
+        at(M::GET, "/v1/devices/cells", cells::device_cells),
         at(M::GET, "/v1/devices/{key}", registry::device),
+        at(M::GET, "/v1/devices/{key}/rewards", cells::device_rewards),
         at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),
         at(M::GET, "/v1/rewards", rewards::rewards),
         at(M::GET, "/v1/storage", storage::storage_totals),

@@ -14,7 +14,10 @@ use utoipa::{OpenApi, ToSchema};
 #[openapi(
     info(title = "Plexus node API"),
     paths(
-        super::explorer::index,
+        super::console::index,
+        super::console::file,
+        super::console::settings,
+        super::events::events,
         super::metrics,
         serve,
         super::node::status,
@@ -29,6 +32,8 @@ use utoipa::{OpenApi, ToSchema};
         super::registry::devices,
         super::registry::device_changes,
         super::registry::device,
+        super::cells::device_cells,
+        super::cells::device_rewards,
         super::rewards::epoch,
         super::rewards::rewards,
         super::storage::storage_totals,
@@ -329,10 +334,15 @@ mod tests {
         assert_eq!(
             added,
             [
+                &("get".to_string(), "/console/{file}".to_string()),
                 &("get".to_string(), "/v1/beacon".to_string()),
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
+                &("get".to_string(), "/v1/console".to_string()),
                 &("get".to_string(), "/v1/delegations/{address}".to_string()),
+                &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
+                &("get".to_string(), "/v1/devices/{key}/rewards".to_string()),
+                &("get".to_string(), "/v1/events".to_string()),
                 &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string()),
                 &("get".to_string(), "/v1/staking".to_string()),
                 &("get".to_string(), "/v1/unbondings/{address}".to_string()),

@@ -1,0 +1,348 @@
+"""Browser tests of the node's web console: headless Chromium, driven by Selenium, against a
+running devnet (its node API given as --node). Each test reads what the page shows and checks
+it against what the API says; it prints one line per test and a closing `N passed, M failed`,
+and exits non-zero if any failed. A screenshot of every page goes to --screenshots."""
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import StaleElementReferenceException
+
+WAIT_S = 30
+
+
+class Console:
+    def __init__(self, node, screenshots, chromium, chromedriver):
+        self.node = node.rstrip("/")
+        self.screenshots = screenshots
+        options = Options()
+        options.binary_location = chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,1000"):
+            options.add_argument(flag)
+        self.driver = webdriver.Chrome(service=Service(executable_path=chromedriver),
+                                       options=options)
+        self.driver.set_page_load_timeout(WAIT_S)
+
+    def api(self, path):
+        with urllib.request.urlopen(self.node + path, timeout=10) as resp:
+            return json.load(resp)
+
+    def api_status(self, path):
+        try:
+            with urllib.request.urlopen(self.node + path, timeout=10) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def all_pages(self, path, field):
+        items, start = [], 0
+        while True:
+            sep = "&" if "?" in path else "?"
+            page = self.api(f"{path}{sep}from={start}&limit=100")
+            items.extend(page[field])
+            if page.get("next") is None:
+                return items
+            start = page["next"]
+
+    def open(self, route):
+        """Opens a route of the console, by a full load the first time and by its hash after."""
+        url = f"{self.node}/#{route}"
+        if not self.driver.current_url.startswith(self.node + "/"):
+            self.driver.get(url)
+        else:
+            self.driver.execute_script("location.hash = arguments[0]", "#" + route)
+        self.wait_rendered()
+
+    def wait_rendered(self):
+        self.until(lambda: self.driver.find_element(By.ID, "page").get_attribute("data-rendered-at")
+                   or self.errors(), "the page to render")
+
+    def errors(self):
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "#page .error")]
+
+    def until(self, condition, what, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while time.monotonic() < deadline:
+            try:
+                value = condition()
+                if value:
+                    return value
+            except Exception as e:  # the page re-rendered under us: look again
+                last_error = e
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}"
+                             + (f" (last error: {last_error})" if last_error else "")
+                             + (f"; page errors: {self.errors()}" if self.errors() else ""))
+
+    def stable(self, read):
+        """Runs `read` again when the page re-rendered under it (it does on every new block)."""
+        for _ in range(20):
+            try:
+                return read()
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        return read()
+
+    def css(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def shot(self, name):
+        os.makedirs(self.screenshots, exist_ok=True)
+        self.driver.save_screenshot(os.path.join(self.screenshots, f"{name}.png"))
+
+    def close(self):
+        self.driver.quit()
+
+
+def plx(uplx):
+    v = int(uplx)
+    whole, frac = divmod(v, 1_000_000)
+    frac_s = f"{frac:06d}".rstrip("0")
+    return f"{whole:,}" + (f".{frac_s}" if frac_s else "") + " PLX"
+
+
+# ---------- the tests ----------
+
+def test_network_page_shows_the_height_and_follows_new_blocks_without_reloading(c):
+    c.open("/")
+    c.until(lambda: c.css("#height"), "the height card")
+    shown = c.stable(lambda: int(c.css("#height")[0].text))
+    api_height = c.api("/v1/status")["height"]
+    assert abs(api_height - shown) <= 5, f"page shows {shown}, the API {api_height}"
+    assert c.stable(lambda: c.css("#chain-id")[0].text) == c.api("/v1/status")["chain_id"]
+    c.driver.execute_script("window.__notReloaded = true")
+    c.until(lambda: int(c.css("#height")[0].text) > shown + 2, "the height to rise live")
+    assert c.driver.execute_script("return window.__notReloaded === true"), "the page reloaded"
+    c.until(lambda: c.css("#live.on"), "the live badge")
+    assert c.css("#latest-blocks tbody tr"), "no latest blocks listed"
+    c.shot("network")
+
+
+def devices_as_shown(c):
+    rows = c.css("#devices-table tr[data-device-row]")
+    out = {}
+    for row in rows:
+        key = row.get_attribute("data-device-row")
+        cell = row.find_element(By.CSS_SELECTOR, "[data-rewards]")
+        out[key] = (cell.get_attribute("data-rewards"), cell.text)
+    return out
+
+
+def test_devices_page_lists_every_device_with_the_rewards_the_api_gives(c):
+    c.open("/devices")
+    api_keys = {d["key"] for d in c.all_pages("/v1/devices", "devices")}
+    assert api_keys, "the devnet has no devices"
+
+    def matches():
+        shown = devices_as_shown(c)
+        if set(shown) != api_keys:
+            return False
+        for key, (raw, text) in shown.items():
+            total = c.api(f"/v1/devices/{key}/rewards")["total"]
+            if raw != total or text != plx(total):
+                return False
+        return True
+
+    c.until(matches, "the devices table to match /v1/devices and each device's rewards")
+    cells = int(c.css("#device-map")[0].get_attribute("data-cells"))
+    assert cells == len(api_keys), f"{cells} hexagons for {len(api_keys)} devices"
+    assert len(c.css("#device-map polygon")) == len(api_keys)
+    c.shot("devices")
+
+
+def test_a_device_reached_from_the_list_shows_its_rewards_per_epoch(c):
+    c.open("/devices")
+    c.until(lambda: devices_as_shown(c), "the devices table")
+    shown = c.stable(lambda: devices_as_shown(c))
+    paid = [k for k, (raw, _) in shown.items() if int(raw) > 0]
+    key = paid[0] if paid else next(iter(shown))
+    c.stable(lambda: c.css(f'#devices-table a[data-device="{key}"]')[0].click())
+    c.until(lambda: c.driver.execute_script("return location.hash") == f"#/devices/{key}",
+            "the device's page")
+    c.wait_rendered()
+
+    def matches():
+        if c.css("#device-key")[0].text != key:
+            return False
+        api_epochs = c.api(f"/v1/devices/{key}/rewards")["epochs"]
+        shown = {int(r.get_attribute("data-epoch")):
+                 r.find_element(By.CSS_SELECTOR, "[data-amount]").get_attribute("data-amount")
+                 for r in c.css("#device-rewards tr[data-epoch]")}
+        return shown == {e["epoch"]: e["amount"] for e in api_epochs} and len(shown) > 0
+
+    c.until(matches, "the device's rewards per epoch to match the API")
+    c.until(lambda: c.css("#device-evidence") or c.css("#page .empty"), "the evidence section")
+    c.shot("device")
+
+
+def test_an_epoch_page_shows_the_manifest_roots_the_api_shows(c):
+    last = c.until(lambda: c.api("/v1/rewards")["last_ended_epoch"] >= 2
+                   and c.api("/v1/rewards")["last_ended_epoch"], "two ended epochs")
+    c.open("/epochs")
+    c.until(lambda: c.css("#epochs-table tbody tr"), "the epochs table")
+    c.shot("epochs")
+    epoch = last - 1
+    c.stable(lambda: c.css(f'#epochs-table a[href="#/epochs/{epoch}"]')[0].click())
+    c.until(lambda: c.css("#pools-table"), "the pools table")
+    view = c.api(f"/v1/epochs/{epoch}")
+    expected = {p["resource"]: p["manifest"]["root"] for p in view["pools"] if p["manifest"]}
+    assert expected, f"epoch {epoch} has no final manifest"
+    def roots_shown():
+        shown = {}
+        for row in c.css("#pools-table tr[data-pool]"):
+            roots = row.find_elements(By.CSS_SELECTOR, "[data-root]")
+            if roots:
+                shown[row.get_attribute("data-pool")] = roots[0].text
+        return shown
+
+    shown = c.stable(roots_shown)
+    assert shown == expected, f"page {shown} vs API {expected}"
+    c.shot("epoch")
+
+
+def test_a_training_chart_has_one_point_per_round_the_api_lists(c):
+    tasks = c.until(lambda: c.api("/v1/learn/tasks")["tasks"], "a training task")
+    task = tasks[0]["id"]
+    c.until(lambda: len(c.all_pages(f"/v1/learn/tasks/{task}/rounds", "rounds")) >= 2,
+            "two training rounds")
+    c.open("/training")
+    c.until(lambda: c.css("#tasks-table"), "the tasks table")
+    c.shot("training")
+    c.open(f"/training/{task}")
+
+    def matches():
+        rounds = len(c.all_pages(f"/v1/learn/tasks/{task}/rounds", "rounds"))
+        for chart in ("accuracy", "loss"):
+            svg = c.css(f'svg[data-chart="{chart}"]')[0]
+            if len(svg.find_elements(By.CSS_SELECTOR, "circle.point")) != rounds:
+                return False
+        return rounds
+
+    c.until(matches, "one point per round in both charts")
+    c.shot("training-task")
+
+
+def test_search_by_an_address_opens_that_account(c):
+    owner = c.all_pages("/v1/devices", "devices")[0]["owner"]
+    c.open("/")
+    box = c.css("#search-input")[0]
+    box.clear()
+    box.send_keys(owner, Keys.ENTER)
+    c.until(lambda: c.driver.execute_script("return location.hash") == f"#/accounts/{owner}",
+            "the account page")
+    c.until(lambda: c.css("#account-address") and c.css("#account-address")[0].text == owner,
+            "the account's address")
+    balance = c.api(f"/v1/accounts/{owner}")["balance"]
+    assert c.stable(lambda: c.css("#account-balance")[0].text).endswith("PLX")
+    assert int(balance) >= 0
+    c.shot("account")
+
+
+def test_search_by_a_tx_hash_and_a_device_key_opens_their_pages(c):
+    block = c.until(lambda: next((b for b in (c.api(f"/v1/blocks/{h}") for h in
+                                  range(c.api("/v1/status")["height"], 0, -1)) if b["txs"]), None),
+                    "a block with a transaction")
+    tx = block["txs"][0]
+    key = c.all_pages("/v1/devices", "devices")[0]["key"]
+    for query, route in ((tx, f"#/txs/{tx}"), (key, f"#/devices/{key}")):
+        box = c.css("#search-input")[0]
+        box.clear()
+        box.send_keys(query, Keys.ENTER)
+        c.until(lambda: c.driver.execute_script("return location.hash") == route, route)
+        c.wait_rendered()
+    c.open(f"/txs/{tx}")
+    c.until(lambda: tx in c.css("#page")[0].text, "the transaction's hash on its page")
+    c.shot("tx")
+
+
+def test_market_and_storage_pages_show_what_the_api_lists(c):
+    orders = c.all_pages("/v1/market/orders", "orders")
+    c.open("/market")
+    if orders:
+        c.until(lambda: len(c.css("#orders-table tbody tr")) == min(len(c.all_pages(
+            "/v1/market/orders", "orders")), 100), "one row per order")
+    else:
+        c.until(lambda: "No compute orders" in c.css("#page")[0].text, "the empty state")
+    c.shot("market")
+    deals = c.all_pages("/v1/storage/deals", "deals")
+    c.open("/storage")
+    if deals:
+        c.until(lambda: len(c.css("#deals-table tbody tr")) == len(deals), "one row per deal")
+    else:
+        c.until(lambda: "No storage deals" in c.css("#page")[0].text, "the empty state")
+    c.shot("storage")
+
+
+def test_unknown_things_show_clear_errors(c):
+    c.open("/devices/" + "0" * 64)
+    c.until(lambda: any("no device" in e for e in c.errors()), "an unknown device's error")
+    c.open("/nowhere")
+    c.until(lambda: any("No page" in e for e in c.errors()), "an unknown page's error")
+    box = c.css("#search-input")[0]
+    box.clear()
+    box.send_keys("not a thing", Keys.ENTER)
+    c.until(lambda: any("is not an address" in e for e in c.errors()), "a bad search's error")
+
+
+def test_an_unreachable_api_is_said_plainly(c):
+    c.open("/")
+    c.driver.execute_cdp_cmd("Network.enable", {})
+    c.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/v1/*"]})
+    try:
+        c.open("/epochs")
+        c.until(lambda: any("unreachable" in e for e in c.errors()), "the unreachable API's error")
+        c.shot("unreachable")
+    finally:
+        c.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    c.open("/")
+    c.until(lambda: not c.errors() and c.css("#height"), "the page to recover")
+
+
+TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--node", required=True, help="the node's API, http://host:port")
+    parser.add_argument("--screenshots", default=os.environ.get("CONSOLE_SCREENSHOTS"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    args = parser.parse_args()
+    screenshots = args.screenshots or os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), f"console-screenshots-{os.getpid()}")
+    console = Console(args.node, screenshots, args.chromium, args.chromedriver)
+    passed = failed = 0
+    try:
+        for test in TESTS:
+            started = time.monotonic()
+            try:
+                test(console)
+                passed += 1
+                print(f"PASS {test.__name__} ({time.monotonic() - started:.1f}s)", flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {test.__name__} ({time.monotonic() - started:.1f}s)", flush=True)
+                traceback.print_exc()
+                console.shot("FAILED-" + test.__name__)
+    finally:
+        console.close()
+    print(f"screenshots in {screenshots}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
