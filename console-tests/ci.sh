@@ -21,7 +21,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "console-tests/ci.sh: installing chromium and chromium-driver" >&2
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get install -y chromium chromium-driver >/dev/null
+    # A fresh machine's package lists may be empty.
+    $SUDO apt-get update -qq >/dev/null
+    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 WORK="$(mktemp -d)"
