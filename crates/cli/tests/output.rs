@@ -163,14 +163,7 @@ fn chain_queries_print_the_same_json_either_way_and_tables_with_the_expected_col
     }
 
     // Block 1 commits within a block interval of the start.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while node.cli_json(&["--json", "query", "status"])["height"].as_u64() < Some(1) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no block 1 within 30 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for_height(&node.url, 1, std::time::Duration::from_secs(30));
     let block = text(&["query", "block", "1"]);
     let rows = table_rows(&block);
     assert_eq!(rows[0], ["HEIGHT", "TXS", "HASH", "APP HASH"], "{block}");

@@ -188,6 +188,46 @@ pub fn http(method: &str, url: &str, body: &str) -> Option<String> {
     Some(buf.split_once("\r\n\r\n")?.1.to_string())
 }
 
+/// Waits until the node at `node_url` has committed `height`: subscribes to its block events
+/// (`/v1/events`) first, so no block is missed between the check and the wait, then reads
+/// them as they come; panics after `limit`.
+pub fn wait_for_height(node_url: &str, height: u64, limit: Duration) {
+    use std::io::{BufRead, BufReader, Write};
+    let deadline = Instant::now() + limit;
+    let host = node_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("the node's API answers");
+    write!(
+        stream,
+        "GET /v1/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("the event request is sent");
+    let committed = get_json(&format!("{node_url}/v1/status"))
+        .and_then(|s| s["height"].as_u64())
+        .unwrap_or(0);
+    if committed >= height {
+        return;
+    }
+    let mut lines = BufReader::new(stream.try_clone().expect("the stream clones"));
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no block {height} within {limit:?}");
+        stream.set_read_timeout(Some(left)).expect("a read timeout");
+        let mut line = String::new();
+        let read = lines.read_line(&mut line);
+        assert!(
+            matches!(read, Ok(n) if n > 0),
+            "no block {height} within {limit:?}: the event stream ended ({read:?})"
+        );
+        let seen = line
+            .strip_prefix("data:")
+            .and_then(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .and_then(|e| e["height"].as_u64());
+        if seen.is_some_and(|h| h >= height) {
+            return;
+        }
+    }
+}
+
 /// GET of a JSON document.
 pub fn get_json(url: &str) -> Option<Value> {
     serde_json::from_str(&http("GET", url, "")?).ok()
