@@ -22,8 +22,18 @@ pub struct RunningNode {
     producer_done: Option<oneshot::Receiver<()>>,
     http_stop: Option<oneshot::Sender<()>>,
     http: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Ends once every copy of the API's router (one per open connection) is dropped: only
+    /// then has the API let go of the chain, and its store can be opened again.
+    api_gone: Option<tokio::sync::mpsc::Receiver<()>>,
     sweeper: tokio::task::JoinHandle<()>,
 }
+
+/// The longest a stopping node waits for its API's connections to let go of the chain.
+const API_RELEASE_LIMIT: Duration = Duration::from_secs(10);
+
+/// Carried by every copy of the API's router; see [`RunningNode`]'s `api_gone`.
+#[derive(Clone)]
+struct ApiAlive(#[allow(dead_code)] tokio::sync::mpsc::Sender<()>);
 
 /// Opens the chain in `files.home`, replaying logged blocks, then starts the block producer
 /// and the HTTP API.
@@ -91,12 +101,14 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         Duration::from_secs(config.uploads.partial_ttl_secs),
     );
     let console = ConsoleState::follow(&chain);
+    let (api_alive, api_gone) = tokio::sync::mpsc::channel(1);
     let app = router(ApiState {
         chain: chain.clone(),
         blobs,
         uploads,
         console: console.clone(),
-    });
+    })
+    .layer(axum::Extension(ApiAlive(api_alive)));
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -120,6 +132,7 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         producer_done: Some(done_rx),
         http_stop: Some(http_stop),
         http: Some(http),
+        api_gone: Some(api_gone),
         sweeper,
     })
 }
@@ -216,6 +229,12 @@ impl RunningNode {
         }
         if let Some(http) = self.http.take() {
             http.await?.context("HTTP server")?;
+        }
+        // The server has returned, but a connection's task may still hold its copy of the
+        // router (and so the chain) a moment longer: wait for the last one to go, so that a
+        // node restarted in the same process finds its store free.
+        if let Some(mut gone) = self.api_gone.take() {
+            let _ = tokio::time::timeout(API_RELEASE_LIMIT, gone.recv()).await;
         }
         self.sweeper.abort();
         self.stop.store(true, Ordering::SeqCst);
