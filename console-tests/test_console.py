@@ -213,6 +213,32 @@ def test_an_epoch_page_shows_the_manifest_roots_the_api_shows(c):
     c.shot("epoch")
 
 
+def test_the_epochs_page_charts_the_economics_of_every_listed_epoch(c):
+    c.until(lambda: c.api("/v1/rewards")["last_ended_epoch"] >= 2, "two ended epochs")
+    c.open("/epochs")
+    c.until(lambda: c.css("#economics"), "the economics charts")
+
+    def matches():
+        listed = [int(a.text) for a in c.css("#epochs-table tbody tr td:first-child a")]
+        emission = c.css('svg[data-chart="emission"] polyline[data-series="emission"]')[0]
+        points = len(emission.get_attribute("points").split())
+        minted = c.css('svg[data-chart="minted"] circle.point')
+        # The newest epoch's point of "minted to date" is everything minted so far.
+        last = minted[-1].find_element(By.TAG_NAME, "title").get_attribute("textContent")
+        total = int(c.api("/v1/rewards")["minted"]) / 1e6
+        shown_total = last.split(": ")[1]
+        expected = f"{total / 1000:.1f}k" if total >= 1000 else (f"{total:.0f}" if total >= 10 else f"{total:.2f}")
+        return (listed and points == len(listed) == len(minted)
+                and c.api("/v1/rewards")["last_ended_epoch"] == max(listed)
+                and shown_total == expected)
+
+    c.until(lambda: c.stable(matches), "one point per listed epoch, the last at the total minted")
+    pools = c.css('svg[data-chart="pools"] polyline[data-series]')
+    resources = {p["resource"] for e in [c.api("/v1/epochs/latest")] for p in e["pools"]}
+    assert {p.get_attribute("data-series") for p in pools} >= resources, "a class's pool is not charted"
+    c.shot("epochs-economics")
+
+
 def test_a_training_chart_has_one_point_per_round_the_api_lists(c):
     tasks = c.until(lambda: c.api("/v1/learn/tasks")["tasks"], "a training task")
     task = tasks[0]["id"]

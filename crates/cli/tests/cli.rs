@@ -422,6 +422,58 @@ fn a_devnet_with_agents_pays_honest_devices_and_slashes_a_wrong_answer() {
     }
 }
 
+#[test]
+fn a_newcomers_devnet_with_no_agent_flag_shows_every_class_at_work_with_jobs_a_deal_and_training() {
+    let devnet = Devnet::fresh();
+    let s = devnet.run_whole_json("70s", &["--epoch-blocks", "20"]);
+    assert_eq!(s["accounting_balanced"], true, "{s}");
+    assert!(s["epochs_finalized"].as_u64().unwrap() >= 1, "{s}");
+    let devices = s["devices"].as_array().unwrap();
+    let class_of = |class: &str| -> Vec<&serde_json::Value> {
+        devices.iter().filter(|d| d["class"] == class).collect()
+    };
+    for (class, n) in [("cpu-small", 3), ("storage-small", 3), ("bw-home", 2)] {
+        let of_class = class_of(class);
+        assert_eq!(of_class.len(), n, "{class} devices: {devices:?}");
+        for d in of_class {
+            assert_eq!(d["behaviour"], "honest", "{d}");
+            // Storage is paid from its deals' escrow, the other classes from the epochs' pools.
+            if class != "storage-small" {
+                let earned: u128 = d["rewards"].as_str().unwrap().parse().unwrap();
+                assert!(earned > 0, "an honest {class} device earned nothing: {d}");
+            }
+        }
+    }
+    let jobs = &s["jobs"];
+    assert!(
+        jobs["completed"].as_u64().unwrap() >= 1,
+        "no job completed: {jobs}"
+    );
+    assert_eq!(jobs["wrong_results_accepted"], 0, "{jobs}");
+    let storage = &s["storage"];
+    assert!(
+        !storage["deals"].as_array().unwrap().is_empty(),
+        "no deal: {storage}"
+    );
+    let keeping = storage["devices"].as_array().unwrap();
+    assert_eq!(keeping.len(), 3, "{storage}");
+    assert!(
+        keeping.iter().all(|d| d["keeps_replica"] == true),
+        "{storage}"
+    );
+    let paid: u128 = storage["accounting"]["paid"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(paid > 0, "the deal paid its providers nothing: {storage}");
+    let training = &s["training"];
+    assert!(
+        training["rounds_done"].as_u64().unwrap() >= 1,
+        "no training round closed: {training}"
+    );
+}
+
 /// Waits until `epoch`'s manifest for `resource` is final on the chain behind `node`.
 fn wait_for_final_manifest(node: &str, epoch: u64, resource: &str, limit: std::time::Duration) {
     let started = std::time::Instant::now();

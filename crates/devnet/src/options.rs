@@ -9,6 +9,9 @@ use std::time::Duration;
 /// this many.
 pub const MAX_AGENTS: usize = 16;
 
+/// The compute, storage and bandwidth agents of a devnet started with no agent flag.
+pub const WHOLE_NETWORK: (usize, usize, usize) = (3, 3, 2);
+
 #[derive(clap::Args)]
 pub struct DevnetArgs {
     /// Address of the node's HTTP API.
@@ -27,8 +30,14 @@ pub struct DevnetArgs {
     /// Stop by itself after this long (for example 30s or 5m) and print a summary.
     #[arg(long = "for", value_parser = humantime::parse_duration)]
     pub run_for: Option<Duration>,
-    /// Provider agents to run, each with its own device.
-    #[arg(long, default_value_t = 0)]
+    /// Compute agents to run, each with its own device. With no agent flag at all (this one,
+    /// --storage-agents, --bandwidth-agents, --cheaters or --training) the devnet is a small
+    /// whole network: 3 compute agents running jobs, 3 storage agents keeping a deal, 2
+    /// bandwidth agents and a training task. `--agents 0` alone starts a bare chain.
+    #[arg(long = "agents", value_name = "N")]
+    agents_flag: Option<usize>,
+    /// Compute agents, once `provision` has applied the defaults.
+    #[arg(skip)]
     pub agents: usize,
     /// Cheaters, comma-separated: a number of the compute agents that cheat (in turn, one
     /// answers compute challenges with wrong results, one returns wrong outputs for the jobs it
@@ -37,20 +46,32 @@ pub struct DevnetArgs {
     /// blob-spammer, replica-sharer, challenge-griefer, link-sharer, or all), or both.
     /// Adversaries with no agents to attack start 4 honest compute, 3 storage or 2 bandwidth
     /// agents.
-    #[arg(long, default_value = "0")]
+    #[arg(long = "cheaters", value_name = "CHEATERS")]
+    cheaters_flag: Option<Cheaters>,
+    /// What `--cheaters` asked for (none when absent).
+    #[arg(skip)]
     pub cheaters: Cheaters,
     /// Storage agents to run (class storage-small), after the compute agents. With any, the
     /// devnet puts a demo blob and pays for it to be kept by three of them (or as many as
     /// run), challenged by the oracle every epoch.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long = "storage-agents", value_name = "N")]
+    storage_agents_flag: Option<usize>,
+    /// Storage agents, once `provision` has applied the defaults.
+    #[arg(skip)]
     pub storage_agents: usize,
     /// How many of the storage agents cheat: they fetch their replicas, then delete them.
     #[arg(long, default_value_t = 0)]
     pub storage_cheaters: usize,
     /// Bandwidth agents to run (class bw-home), after the storage agents. The oracle
     /// speed-tests each of them every heartbeat interval and pays by the tier of the results.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long = "bandwidth-agents", value_name = "N")]
+    bandwidth_agents_flag: Option<usize>,
+    /// Bandwidth agents, once `provision` has applied the defaults.
+    #[arg(skip)]
     pub bandwidth_agents: usize,
+    /// Whether no agent flag was given and the whole network's agents were chosen.
+    #[arg(skip)]
+    whole_network: bool,
     /// How many of the bandwidth agents cheat: their links move 8 Mbps, below every tier.
     #[arg(long, default_value_t = 0)]
     pub bandwidth_cheaters: usize,
@@ -115,10 +136,35 @@ impl DevnetArgs {
             .sum()
     }
 
-    /// Starts honest agents for adversaries that would otherwise have no one to attack: 4
-    /// compute agents, or 3 storage agents. Returns a line for each such change.
+    /// Settles what runs: the small whole network when no agent flag was given, else what the
+    /// flags say, plus honest agents for adversaries that would otherwise have no one to
+    /// attack (4 compute, 3 storage or 2 bandwidth agents). Returns a line for each choice the
+    /// user did not spell out.
     pub(crate) fn provision(&mut self) -> Vec<String> {
         let mut notes = Vec::new();
+        let chosen = !self.whole_network
+            && (self.agents_flag.is_some()
+                || self.storage_agents_flag.is_some()
+                || self.bandwidth_agents_flag.is_some()
+                || self.cheaters_flag.is_some()
+                || self.training.training);
+        if chosen {
+            self.agents = self.agents_flag.unwrap_or(0);
+            self.storage_agents = self.storage_agents_flag.unwrap_or(0);
+            self.bandwidth_agents = self.bandwidth_agents_flag.unwrap_or(0);
+            self.cheaters = self.cheaters_flag.clone().unwrap_or_default();
+        } else {
+            let (compute, storage, bandwidth) = WHOLE_NETWORK;
+            self.agents = compute;
+            self.storage_agents = storage;
+            self.bandwidth_agents = bandwidth;
+            self.cheaters = Cheaters::default();
+            self.training.training = true;
+            self.whole_network = true;
+            notes.push(format!(
+                "a small whole network: {compute} compute agents running jobs, {storage} storage agents keeping a deal, {bandwidth} bandwidth agents and a training task (--agents 0 starts a bare chain)"
+            ));
+        }
         let kinds = &self.cheaters.kinds;
         if self.agents == 0 && kinds.iter().any(|k| k.needs_compute()) {
             self.agents = 4;
@@ -185,6 +231,13 @@ mod tests {
         Command::parse_from(std::iter::once("devnet").chain(flags.iter().copied())).args
     }
 
+    /// The flags parsed and settled, as the devnet runs them.
+    fn settled(flags: &[&str]) -> DevnetArgs {
+        let mut args = parse(flags);
+        args.provision();
+        args
+    }
+
     #[test]
     fn more_cheaters_than_agents_of_a_kind_is_refused_by_name() {
         for (flags, named) in [
@@ -198,7 +251,7 @@ mod tests {
                 "--bandwidth-cheaters 2",
             ),
         ] {
-            let err = parse(&flags).check().unwrap_err().to_string();
+            let err = settled(&flags).check().unwrap_err().to_string();
             assert!(err.contains(named), "{err}");
         }
     }
@@ -206,7 +259,7 @@ mod tests {
     #[test]
     fn agents_of_every_kind_together_may_use_every_funded_provider_and_no_more() {
         let all = MAX_AGENTS.to_string();
-        let args = parse(&[
+        let args = settled(&[
             "--agents",
             "8",
             "--storage-agents",
@@ -216,11 +269,11 @@ mod tests {
         ]);
         assert_eq!(args.all_agents(), MAX_AGENTS);
         assert!(args.check().is_ok());
-        let err = parse(&["--agents", &all, "--bandwidth-agents", "1"])
+        let err = settled(&["--agents", &all, "--bandwidth-agents", "1"])
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("at most 16 agents"), "{err}");
-        let err = parse(&["--agents", "15", "--cheaters", "sybil-checkers"])
+        let err = settled(&["--agents", "15", "--cheaters", "sybil-checkers"])
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("adversaries' (2)"), "{err}");
@@ -241,5 +294,41 @@ mod tests {
         let mut classic = parse(&["--agents", "3", "--cheaters", "1"]);
         assert!(classic.provision().is_empty());
         assert!(classic.check().is_ok());
+    }
+
+    #[test]
+    fn no_agent_flag_starts_a_small_whole_network_and_any_agent_flag_chooses_instead() {
+        let mut whole = parse(&["--for", "30s"]);
+        let notes = whole.provision();
+        assert_eq!(
+            (whole.agents, whole.storage_agents, whole.bandwidth_agents),
+            WHOLE_NETWORK
+        );
+        assert!(whole.training.training);
+        assert!(whole.check().is_ok());
+        assert!(notes[0].contains("--agents 0"), "{notes:?}");
+        // Settling again changes nothing.
+        whole.provision();
+        assert_eq!(whole.all_agents(), 8);
+
+        let bare = settled(&["--agents", "0"]);
+        assert_eq!((bare.all_agents(), bare.training.training), (0, false));
+        let storage_only = settled(&["--storage-agents", "2"]);
+        assert_eq!(
+            (
+                storage_only.agents,
+                storage_only.storage_agents,
+                storage_only.bandwidth_agents
+            ),
+            (0, 2, 0)
+        );
+        let training_only = settled(&["--training"]);
+        assert_eq!(
+            (training_only.all_agents(), training_only.training.training),
+            (0, true)
+        );
+        let cheaters = settled(&["--agents", "8", "--cheaters", "3"]);
+        assert_eq!((cheaters.agents, cheaters.cheaters.count), (8, 3));
+        assert!(!cheaters.training.training);
     }
 }

@@ -255,10 +255,21 @@ fn print_banner(
                 .join(", ")
         );
     }
-    if args.agents > 0 {
+    if args.all_agents() > 0 {
         println!(
-            "{} agents ({} cheating), {} blocks per epoch",
-            args.agents, args.cheaters.count, net.info.rewards.epoch_blocks
+            "agents: {} compute ({} cheating), {} storage ({} cheating), {} bandwidth ({} cheating){}; {} blocks per epoch",
+            args.agents,
+            args.cheaters.count,
+            args.storage_agents,
+            args.storage_cheaters,
+            args.bandwidth_agents,
+            args.bandwidth_cheaters,
+            if args.training.training {
+                ", a training task"
+            } else {
+                ""
+            },
+            net.info.rewards.epoch_blocks
         );
     }
     if !args.cheaters.kinds.is_empty() {

@@ -136,12 +136,20 @@ async function allPages(path, field) {
 // ---------- charts and the map ----------
 
 function lineChart(title, points, opts) {
+  return multiLineChart(title, [{ name: opts.id, colour: opts.colour, points }], opts);
+}
+
+// Lines over a shared x axis (rounds, or epochs with `xLabel: "epoch"`), one per series, with
+// a legend when there are several. `data-points` counts the first series' points.
+function multiLineChart(title, series, opts) {
   const W = 460, H = 220, L = 50, R = 12, T = 24, B = 30;
+  const xLabel = opts.xLabel || "round";
+  const points = series.flatMap((se) => se.points);
   const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart",
-    "data-chart": opts.id, "data-points": points.length });
+    "data-chart": opts.id, "data-points": series.length ? series[0].points.length : 0 });
   svg.appendChild(s("text", { x: L, y: 15, style: "font-weight:600;fill:#1d2433" }, title));
   if (!points.length) {
-    svg.appendChild(s("text", { x: W / 2 - 40, y: H / 2 }, "no rounds yet"));
+    svg.appendChild(s("text", { x: W / 2 - 40, y: H / 2 }, opts.empty || `no ${xLabel}s yet`));
     return svg;
   }
   const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
@@ -155,14 +163,21 @@ function lineChart(title, points, opts) {
     svg.appendChild(s("line", { x1: L, x2: W - R, y1: py(v), y2: py(v), stroke: "#eee" }));
     svg.appendChild(s("text", { x: 4, y: py(v) + 4 }, opts.fmt(v)));
   }
-  svg.appendChild(s("text", { x: L, y: H - 8 }, `round ${x0}`));
-  svg.appendChild(s("text", { x: W - R - 60, y: H - 8 }, `round ${x1}`));
-  svg.appendChild(s("polyline", { fill: "none", stroke: opts.colour, "stroke-width": 2,
-    points: points.map((p) => `${px(p.x)},${py(p.y)}`).join(" ") }));
-  for (const p of points) {
-    svg.appendChild(s("circle", { cx: px(p.x), cy: py(p.y), r: 3, fill: opts.colour, class: "point" },
-      s("title", {}, `round ${p.x}: ${opts.fmt(p.y)}`)));
-  }
+  svg.appendChild(s("text", { x: L, y: H - 8 }, `${xLabel} ${x0}`));
+  svg.appendChild(s("text", { x: W - R - 60, y: H - 8 }, `${xLabel} ${x1}`));
+  series.forEach((se, i) => {
+    svg.appendChild(s("polyline", { fill: "none", stroke: se.colour, "stroke-width": 2, "data-series": se.name,
+      points: se.points.map((p) => `${px(p.x)},${py(p.y)}`).join(" ") }));
+    for (const p of se.points) {
+      svg.appendChild(s("circle", { cx: px(p.x), cy: py(p.y), r: 3, fill: se.colour, class: "point" },
+        s("title", {}, `${se.name} · ${xLabel} ${p.x}: ${opts.fmt(p.y)}`)));
+    }
+    if (series.length > 1) {
+      const lx = W - R - 110, ly = 12 + 12 * i;
+      svg.appendChild(s("rect", { x: lx, y: ly - 8, width: 8, height: 8, fill: se.colour }));
+      svg.appendChild(s("text", { x: lx + 12, y: ly }, se.name));
+    }
+  });
   return svg;
 }
 
@@ -389,6 +404,40 @@ async function devicePage(key) {
   ];
 }
 
+// PLX (a float, for drawing only) from base units.
+function plxNumber(uplx) {
+  return Number(BigInt(uplx || 0)) / 1e6;
+}
+
+// The live network's economics over the listed epochs, oldest first: emission, each class's
+// pool, what was paid and what went to validators, and the tokens minted to date (the total
+// minted less the emission of the epochs after each one).
+function economicsCharts(epochs, rewards) {
+  const fmt = (v) => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(v >= 10 ? 0 : 2));
+  const at = (f) => epochs.map((v) => ({ x: v.epoch.epoch, y: f(v) }));
+  const resources = [...new Set(epochs.flatMap((v) => v.pools.map((p) => p.resource)))].sort();
+  const pool = (v, r) => plxNumber((v.pools.find((p) => p.resource === r) || {}).amount);
+  const paid = (v) => plxNumber(v.pools.reduce((n, p) => n + BigInt(p.paid), 0n).toString());
+  let later = 0n;
+  const minted = [];
+  for (const v of epochs.slice().reverse()) {
+    minted.push({ x: v.epoch.epoch, y: plxNumber((BigInt(rewards.minted) - later).toString()) });
+    later += BigInt(v.epoch.emission);
+  }
+  minted.reverse();
+  const opts = (id) => ({ id, xLabel: "epoch", fmt, zero: true, empty: "no epoch has ended yet" });
+  return h("div", { class: "charts", id: "economics" },
+    multiLineChart("minted to date (PLX)", [{ name: "minted", colour: "#1d2433", points: minted }], opts("minted")),
+    multiLineChart("emission and payouts per epoch (PLX)", [
+      { name: "emission", colour: "#3857d6", points: at((v) => plxNumber(v.epoch.emission)) },
+      { name: "paid", colour: "#22863a", points: at(paid) },
+      { name: "to validators", colour: "#c0352b", points: at((v) => plxNumber(v.epoch.to_validators)) },
+    ], opts("emission")),
+    multiLineChart("pools by class per epoch (PLX)", resources.map((r) => ({
+      name: r, colour: CLASS_COLOURS[r] || "#999", points: at((v) => pool(v, r)),
+    })), opts("pools")));
+}
+
 async function epochsPage() {
   const rewards = await api("/v1/rewards");
   const last = rewards.last_ended_epoch;
@@ -397,6 +446,7 @@ async function epochsPage() {
   const epochs = await Promise.all(numbers.map((e) => api(`/v1/epochs/${e}`)));
   return [
     h("h1", {}, "Epochs"),
+    economicsCharts(epochs.slice().reverse(), rewards),
     table([
       { label: "Epoch", num: true, cell: (v) => link(`#/epochs/${v.epoch.epoch}`, String(v.epoch.epoch)) },
       { label: "Heights", cell: (v) => `${v.epoch.start_height}–${v.epoch.end_height}` },

@@ -50,6 +50,9 @@ async function pollUntil<T>(what: string, deadlineMs: number, probe: () => Promi
   }
 }
 
+/** The `plexus devnet` flags that choose its agents. */
+const AGENT_FLAGS = ["--agents", "--storage-agents", "--bandwidth-agents", "--cheaters", "--training"];
+
 /**
  * Starts a devnet and waits until it has committed a block and written its keyring. `extra`
  * adds `plexus devnet` flags (for example provider agents).
@@ -67,6 +70,8 @@ export async function startDevnet(extra: string[] = []): Promise<Devnet> {
     "--keyring-backend", "test",
     "--demo-tps", "0",
     ...(extra.includes("--job-every") ? [] : ["--job-every", "0s"]),
+    // With no agent flag a devnet starts a whole network of agents: these tests ask for theirs.
+    ...(extra.some((flag) => AGENT_FLAGS.includes(flag)) ? [] : ["--agents", "0"]),
     "--block-ms", "200",
     "--for", "600s",
     ...extra,

@@ -271,8 +271,19 @@ impl Devnet {
         format!("http://{}", self.oracle)
     }
 
-    /// `plexus --home HOME devnet --api … --oracle … EXTRA… --for RUN_FOR --json`.
+    /// `plexus --home HOME devnet --api … --oracle … EXTRA… --for RUN_FOR --json`, with
+    /// `--agents 0` added when `extra` names no agents: a test gets the agents it asks for,
+    /// not the default whole network (`whole` runs that).
     fn command(&self, run_for: &str, extra: &[&str]) -> Command {
+        let mut cmd = self.command_as_given(run_for, extra);
+        if !extra.iter().any(|flag| AGENT_FLAGS.contains(flag)) {
+            cmd.args(["--agents", "0"]);
+        }
+        cmd
+    }
+
+    /// The devnet command with exactly the flags given.
+    fn command_as_given(&self, run_for: &str, extra: &[&str]) -> Command {
         let mut cmd = plexus();
         cmd.arg("--home")
             .arg(&self.home)
@@ -282,6 +293,16 @@ impl Devnet {
         cmd
     }
 
+    /// Runs the devnet for `run_for` as a newcomer does, with no agent flag (the small whole
+    /// network), plus `extra`; its JSON summary (it must succeed).
+    pub fn run_whole_json(&self, run_for: &str, extra: &[&str]) -> Value {
+        let out = self
+            .command_as_given(run_for, extra)
+            .output()
+            .expect("plexus runs");
+        summary_of(out, extra)
+    }
+
     /// Runs the devnet for `run_for` with `extra` flags, to the end.
     pub fn run(&self, run_for: &str, extra: &[&str]) -> Output {
         self.command(run_for, extra).output().expect("plexus runs")
@@ -289,15 +310,7 @@ impl Devnet {
 
     /// Runs the devnet for `run_for` with `extra` flags; its JSON summary (it must succeed).
     pub fn run_json(&self, run_for: &str, extra: &[&str]) -> Value {
-        let out = self.run(run_for, extra);
-        assert!(
-            out.status.success(),
-            "plexus devnet {extra:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        summary_of(self.run(run_for, extra), extra)
     }
 
     /// Starts the devnet for `run_for` with `extra` flags in the background (its summary on a
@@ -395,4 +408,25 @@ impl Drop for DevnetProcess {
             let _ = child.wait();
         }
     }
+}
+
+/// Flags that choose a devnet's agents; with none of them the devnet starts its whole network.
+const AGENT_FLAGS: [&str; 5] = [
+    "--agents",
+    "--storage-agents",
+    "--bandwidth-agents",
+    "--cheaters",
+    "--training",
+];
+
+/// A finished devnet's JSON summary (it must have succeeded).
+fn summary_of(out: Output, extra: &[&str]) -> Value {
+    assert!(
+        out.status.success(),
+        "plexus devnet {extra:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
