@@ -73,6 +73,10 @@ pub enum NodeCommand {
         /// Heights of state kept for reads and proofs; 0 keeps all (overrides config.toml).
         #[arg(long)]
         retain_versions: Option<u64>,
+        /// An oracle's API URL the web console reads (a device's evidence, an epoch's audit);
+        /// repeat for several (overrides `oracles` in config.toml).
+        #[arg(long = "oracle-url", value_name = "URL", value_parser = plexus_node::parse_oracle_url)]
+        oracle_urls: Vec<String>,
     },
     /// Export the state of one height to a file, or verify such a file.
     #[command(subcommand)]
@@ -329,7 +333,8 @@ pub async fn run(g: &Globals, cmd: NodeCommand) -> anyhow::Result<()> {
             api,
             block_ms,
             retain_versions,
-        } => start(&files, api, block_ms, retain_versions).await,
+            oracle_urls,
+        } => start(&files, api, block_ms, retain_versions, oracle_urls).await,
     }
 }
 
@@ -378,8 +383,12 @@ async fn start(
     api: Option<SocketAddr>,
     block_ms: Option<u64>,
     retain_versions: Option<u64>,
+    oracle_urls: Vec<String>,
 ) -> anyhow::Result<()> {
     let mut config = files.load_config()?;
+    if !oracle_urls.is_empty() {
+        config.oracles = oracle_urls;
+    }
     if let Some(api) = api {
         config.api = api;
     }

@@ -236,6 +236,35 @@ fn bad_input_on_the_command_line_gets_a_clear_error() {
     let out = run(home, &["query", "account", "plx1notanaddress"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid address"));
+
+    let out = run(
+        home,
+        &["node", "start", "--oracle-url", "ftp://oracle.example"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over http or https"));
+}
+
+#[test]
+fn a_node_started_with_oracle_urls_tells_its_console_where_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob_addr = add_key(&home, "bob");
+    init_test_node(&home, &bob_addr);
+    let config = home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("oracles = []"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("oracles = []", r#"oracles = ["http://127.0.0.1:26651/"]"#),
+    )
+    .unwrap();
+    let node = NodeProcess::start(&home, free_port());
+    let settings = get_json(&format!("{}/v1/console", node.url)).unwrap();
+    assert_eq!(
+        settings["oracles"],
+        serde_json::json!(["http://127.0.0.1:26651"])
+    );
 }
 
 #[test]

@@ -29,6 +29,36 @@ pub struct NodeConfig {
     /// Older state is deleted a bounded amount per block; the app hash of every height stays.
     #[serde(default = "default_retain_versions")]
     pub retain_versions: u64,
+    /// The oracles' API URLs (`http://host:port`) the web console reads: a device's evidence,
+    /// an epoch's audit. Empty: the console says it was told of no oracle.
+    #[serde(default)]
+    pub oracles: Vec<String>,
+}
+
+/// Checks an oracle's API URL for the console: http or https, a host, no credentials, no
+/// query; returns it without a trailing slash.
+pub fn parse_oracle_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| format!("{text:?} is not a URL ({e}); expected http://HOST:PORT"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{text:?}: an oracle's API is reached over http or https"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{text:?} names no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{text:?}: credentials in an oracle URL would be shown to every console user"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{text:?}: an oracle URL takes no query or fragment"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Heights of state a node keeps unless told otherwise: about a day of one-second blocks.
@@ -46,6 +76,7 @@ impl Default for NodeConfig {
             min_block_ms: 0,
             uploads: crate::UploadSettings::default(),
             retain_versions: DEFAULT_RETAIN_VERSIONS,
+            oracles: Vec::new(),
         }
     }
 }
@@ -70,6 +101,10 @@ impl NodeConfig {
              # Proofs at older heights are refused; every height's app hash is kept.\n\
              retain_versions = {}\n\
              \n\
+             # The oracles' API URLs the web console reads (a device's evidence, an epoch's\n\
+             # audit), for example [\"http://127.0.0.1:26651\"]; `--oracle-url` overrides.\n\
+             oracles = [{}]\n\
+             \n\
              # Blob uploads: each is signed by an account holding at least min_balance uplx\n\
              # (or by an active device, charged to its owner); each account may upload\n\
              # quota_bytes; a partial upload that stops growing is deleted after\n\
@@ -82,6 +117,11 @@ impl NodeConfig {
             self.block_ms,
             self.min_block_ms,
             self.retain_versions,
+            self.oracles
+                .iter()
+                .map(|u| format!("{u:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             self.uploads.min_balance.0,
             self.uploads.quota_bytes,
             self.uploads.partial_ttl_secs
@@ -231,10 +271,21 @@ impl NodeFiles {
         if !path.exists() {
             return Ok(NodeConfig::default());
         }
-        toml::from_str(&read(&path)?).map_err(|e| FilesError::Invalid {
-            path,
-            reason: e.to_string(),
-        })
+        let mut config: NodeConfig =
+            toml::from_str(&read(&path)?).map_err(|e| FilesError::Invalid {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        config.oracles = config
+            .oracles
+            .iter()
+            .map(|u| parse_oracle_url(u))
+            .collect::<Result<_, _>>()
+            .map_err(|reason| FilesError::Invalid {
+                path,
+                reason: format!("oracles: {reason}"),
+            })?;
+        Ok(config)
     }
 
     /// The node's own key (it signs as proposer). Stored unencrypted, like a validator key in
@@ -301,4 +352,53 @@ struct NodeKeyFile {
     address: Address,
     public_key: String,
     secret_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oracle_url_is_http_with_a_host_and_nothing_a_console_user_should_not_see() {
+        assert_eq!(
+            parse_oracle_url("http://127.0.0.1:26651/").unwrap(),
+            "http://127.0.0.1:26651"
+        );
+        assert_eq!(
+            parse_oracle_url(" https://oracle.example.org ").unwrap(),
+            "https://oracle.example.org"
+        );
+        for (bad, says) in [
+            ("oracle:26651", "http or https"),
+            ("ftp://oracle.example", "http or https"),
+            ("http://user:secret@oracle.example", "credentials"),
+            ("http://oracle.example/?next=1", "no query"),
+            ("not a url", "not a URL"),
+        ] {
+            let err = parse_oracle_url(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_config_template_keeps_its_oracles_and_a_bad_one_is_refused_by_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = NodeFiles::new(dir.path());
+        let config = NodeConfig {
+            oracles: vec!["http://127.0.0.1:26651".into(), "https://o.example".into()],
+            ..NodeConfig::default()
+        };
+        std::fs::write(files.config_path(), config.template()).unwrap();
+        assert_eq!(files.load_config().unwrap().oracles, config.oracles);
+
+        let text = NodeConfig::default()
+            .template()
+            .replace("oracles = []", r#"oracles = ["gopher://o.example"]"#);
+        std::fs::write(files.config_path(), text).unwrap();
+        let err = files.load_config().unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("oracles:"),
+            "{err}"
+        );
+    }
 }

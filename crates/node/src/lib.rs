@@ -8,7 +8,7 @@ mod server;
 mod uploads;
 
 pub use api::{router, ApiState, BlockEvent, ConsoleState, EVENT_BACKLOG};
-pub use config::{NodeConfig, NodeFiles, DEFAULT_API_ADDR};
+pub use config::{parse_oracle_url, NodeConfig, NodeFiles, DEFAULT_API_ADDR};
 /// Durable file writes, where the devnet and older callers look for them.
 pub use plexus_durable::{write_durably, write_private};
 pub use server::{run_node, shutdown_signal, RunningNode};

@@ -101,6 +101,9 @@ pub async fn run_node(files: &NodeFiles, config: NodeConfig) -> anyhow::Result<R
         Duration::from_secs(config.uploads.partial_ttl_secs),
     );
     let console = ConsoleState::follow(&chain);
+    if !config.oracles.is_empty() {
+        console.set_oracles(config.oracles.clone());
+    }
     let (api_alive, api_gone) = tokio::sync::mpsc::channel(1);
     let app = router(ApiState {
         chain: chain.clone(),

@@ -59,6 +59,7 @@ async fn start(owner: &SecretKey, oracle_key: &SecretKey) -> Net {
         min_block_ms: 0,
         uploads: Default::default(),
         retain_versions: 0,
+        oracles: Vec::new(),
     };
     files
         .write_new(&genesis, &config, &SecretKey::from_seed([9; 32]))

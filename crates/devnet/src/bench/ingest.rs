@@ -75,6 +75,7 @@ async fn start_node(
         min_block_ms: 0,
         uploads: Default::default(),
         retain_versions: 0,
+        oracles: Vec::new(),
     };
     files.write_new(&genesis, &config, &seeded(4, 0))?;
     plexus_node::run_node(&files, config).await

@@ -70,6 +70,7 @@ async fn start_node(
         min_block_ms: 0,
         uploads,
         retain_versions,
+        oracles: Vec::new(),
     };
     files
         .new_beacon_chain(&mut genesis, BEACON_REVEALS)
