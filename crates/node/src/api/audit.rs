@@ -87,13 +87,14 @@ fn registry(chain: &Chain) -> ApiResult<(ChainView, Vec<DeviceView>)> {
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("the chain has no genesis"))?;
     let devices = query::devices(store).map_err(ApiError::internal)?;
-    let view = |v: Result<serde_json::Value, serde_json::Error>| {
-        v.and_then(serde_json::from_value).map_err(ApiError::internal)
-    };
-    Ok((
-        view(serde_json::to_value(info))?,
-        view(serde_json::to_value(devices))?,
-    ))
+    Ok((as_view(&info)?, as_view(&devices)?))
+}
+
+/// `value` as the view the API serves it as.
+fn as_view<T: serde::de::DeserializeOwned>(value: &impl serde::Serialize) -> ApiResult<T> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(ApiError::internal)
 }
 
 fn audit_error(e: EpochAuditError) -> ApiError {
