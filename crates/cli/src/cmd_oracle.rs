@@ -112,7 +112,8 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     let (source, text) = match evidence {
         Some(path) => (
             path.display().to_string(),
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
         ),
         None => {
             let http = reqwest::Client::builder()

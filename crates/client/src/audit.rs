@@ -112,7 +112,11 @@ pub fn audit_epoch(
     };
     let mismatch: Vec<String> = [
         ("root", &recomputed.root, &on_chain.root),
-        ("total_units", &recomputed.total_units, &on_chain.total_units),
+        (
+            "total_units",
+            &recomputed.total_units,
+            &on_chain.total_units,
+        ),
         (
             "evidence_root",
             &recomputed.evidence_root,

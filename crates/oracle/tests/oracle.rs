@@ -509,16 +509,28 @@ async fn node_audits_the_epoch(net: &Net, epoch: u64, pool: &Value, tampered: St
         ))
     };
     let (code, v) = audit(epoch, "compute").await;
-    assert_eq!((code, v["error"]["code"].as_str()), (503, Some("no_oracle")), "{v}");
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (503, Some("no_oracle")),
+        "{v}"
+    );
     // An unreachable oracle first: the audit reads the first that answers.
     net.node.console.set_oracles(vec![
         "http://127.0.0.1:1".to_string(),
         net.oracle_url.clone(),
     ]);
     let (code, v) = audit(epoch, "storage").await;
-    assert_eq!((code, v["error"]["code"].as_str()), (400, Some("bad_resource")), "{v}");
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (400, Some("bad_resource")),
+        "{v}"
+    );
     let (code, v) = audit(epoch + 1000, "compute").await;
-    assert_eq!((code, v["error"]["code"].as_str()), (404, Some("epoch_not_ended")), "{v}");
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (404, Some("epoch_not_ended")),
+        "{v}"
+    );
     let (code, honest) = audit(epoch, "compute").await;
     assert_eq!(code, 200, "{honest}");
     assert_eq!(honest["match"], true, "{honest}");
@@ -538,13 +550,20 @@ async fn node_audits_the_epoch(net: &Net, epoch: u64, pool: &Value, tampered: St
     assert_eq!(forged["oracle"], forger.as_str(), "{forged}");
     assert_eq!(forged["on_chain"]["root"], pool["manifest"]["root"]);
     assert_ne!(forged["recomputed"], honest["recomputed"], "{forged}");
-    assert!(!forged["mismatch"].as_array().unwrap().is_empty(), "{forged}");
+    assert!(
+        !forged["mismatch"].as_array().unwrap().is_empty(),
+        "{forged}"
+    );
 
     // Evidence past the bound is not read.
     let huge = "x".repeat(plexus_client::audit::MAX_EVIDENCE_BYTES + 1);
     net.node.console.set_oracles(vec![fake_oracle(huge).await]);
     let (code, v) = audit(epoch, "compute").await;
-    assert_eq!((code, v["error"]["code"].as_str()), (502, Some("evidence_too_large")), "{v}");
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (502, Some("evidence_too_large")),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

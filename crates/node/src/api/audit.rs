@@ -75,8 +75,10 @@ fn epoch_view(chain: &Chain, epoch: u64) -> ApiResult<EpochView> {
                 format!("epoch {epoch} has not ended (last ended: {last})"),
             )
         })?;
-    serde_json::from_value(serde_json::json!({ "epoch": record, "pools": pools, "last_ended": last }))
-        .map_err(ApiError::internal)
+    serde_json::from_value(
+        serde_json::json!({ "epoch": record, "pools": pools, "last_ended": last }),
+    )
+    .map_err(ApiError::internal)
 }
 
 /// The chain's rules and its registry, read through the views the API serves, as
@@ -141,10 +143,7 @@ pub(super) async fn epoch_audit(
         let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
         ApiError::bad_request(
             "bad_resource",
-            format!(
-                "oracles score {}; not {resource:?}",
-                names.join(" and ")
-            ),
+            format!("oracles score {}; not {resource:?}", names.join(" and ")),
         )
     })?;
     let oracles = s.console.settings.oracles();

@@ -343,7 +343,10 @@ mod tests {
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
                 &("get".to_string(), "/v1/devices/{key}/rewards".to_string()),
-                &("get".to_string(), "/v1/epochs/{epoch}/audit/{resource}".to_string()),
+                &(
+                    "get".to_string(),
+                    "/v1/epochs/{epoch}/audit/{resource}".to_string()
+                ),
                 &("get".to_string(), "/v1/events".to_string()),
                 &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string()),
                 &("get".to_string(), "/v1/staking".to_string()),
