@@ -553,7 +553,7 @@ async function marketChecks(leases) {
   const caught = leases.filter((l) => l.check === "wrong" || l.check === "forfeited").reverse().slice(0, 100);
   const providers = [...new Set(caught.map((l) => l.provider))];
   const records = new Map(await Promise.all(providers.map(async (p) => [p, await maybe(`/v1/market/providers/${p}`)])));
-  return [
+  return h("section", {},
     h("h2", {}, "Re-executions"),
     table([
       { label: "Lease", num: true, cell: (l) => String(l.id) },
@@ -582,7 +582,7 @@ async function marketChecks(leases) {
       } },
     ], caught.map((l) => Object.assign({ attrs: { "data-lease": l.id, "data-provider": l.provider } }, l)),
     "No provider has been caught with a wrong result.", { id: "caught-table" }),
-  ];
+  );
 }
 
 async function storagePage() {
@@ -621,7 +621,9 @@ function dealReplicas(d) {
     audit: "passing", repair: handover(a.device) ? `replacement, serves from epoch ${handover(a.device).first_epoch}` : "–",
   }));
   for (const f of d.failed || []) {
-    rows.push({ device: f.device, status: "dropped", audit: `failed in epoch ${f.epoch}`, repair: "replaced", failedEpoch: f.epoch });
+    const repaired = (d.assigned || []).length >= d.replicas;
+    rows.push({ device: f.device, status: "dropped", audit: `failed in epoch ${f.epoch}`,
+      repair: repaired ? "reassigned to another device" : "no device left to take it", failedEpoch: f.epoch });
   }
   return rows.map((r) => Object.assign({ deal: d.id, attrs: { "data-replica": r.device, "data-deal": d.id,
     "data-failed-epoch": r.failedEpoch } }, r));
@@ -639,10 +641,10 @@ function replicaTable(rows, attrs) {
 
 function storageAudits(deals) {
   const rows = deals.slice().reverse().slice(0, 100).flatMap(dealReplicas);
-  return [
+  return h("section", {},
     h("h2", {}, "Replicas, audits and repairs"),
     replicaTable(rows, { id: "replicas-table" }),
-  ];
+  );
 }
 
 async function dealPage(id) {
