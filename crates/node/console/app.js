@@ -604,7 +604,7 @@ async function storagePage() {
       { label: "Epochs", cell: (d) => `${d.first_epoch}–${d.last_epoch}` },
       { label: "Replicas", cell: (d) => (d.assigned || []).map((a) => h("div", {}, deviceLink(a.device), " ", statusText(a.device_status))) },
       { label: "Failed audits", num: true, cell: (d) => h("span", { "data-failed": (d.failed || []).length }, String((d.failed || []).length)) },
-      { label: "Repairs", num: true, cell: (d) => h("span", { "data-repairs": (d.handovers || []).length }, String((d.handovers || []).length)) },
+      { label: "Handovers under way", num: true, cell: (d) => h("span", { "data-repairs": (d.handovers || []).length }, String((d.handovers || []).length)) },
       { label: "Escrow", num: true, cell: (d) => plx(d.escrow) },
       { label: "Paid", num: true, cell: (d) => plx(d.paid) },
     ], deals.map((d) => Object.assign({ attrs: { "data-deal": d.id } }, d)), "No storage deals yet.", { id: "deals-table" }),
