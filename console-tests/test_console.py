@@ -295,12 +295,15 @@ def audit_result(c, resource, epoch):
 
 
 def test_the_audit_of_an_epochs_compute_pool_matches_the_honest_oracle(c):
-    last = c.until(lambda: c.api("/v1/rewards")["last_ended_epoch"] >= 2
-                   and c.api("/v1/rewards")["last_ended_epoch"], "two ended epochs")
-    epoch = last - 1
-    view = c.api(f"/v1/epochs/{epoch}")
-    pool = next(p for p in view["pools"] if p["resource"] == "compute")
-    assert pool["manifest"], f"epoch {epoch} has no final compute manifest"
+    def paying_epoch():
+        """The latest ended epoch whose final compute manifest pays a device."""
+        for e in range(c.api("/v1/rewards")["last_ended_epoch"], 0, -1):
+            pool = next(p for p in c.api(f"/v1/epochs/{e}")["pools"] if p["resource"] == "compute")
+            if pool["manifest"] and pool["manifest"]["total_units"] != "0":
+                return e, pool
+        return None
+
+    epoch, pool = c.until(paying_epoch, "a final compute manifest that pays a device", timeout=120)
     c.open(f"/epochs/{epoch}")
     c.until(lambda: c.css('[data-audit="compute"] button'), "the compute pool's audit button")
     c.stable(lambda: c.css('[data-audit="compute"] button')[0].click())
@@ -320,6 +323,7 @@ def test_the_audit_of_an_epochs_compute_pool_matches_the_honest_oracle(c):
     # The node's answer is what the page shows.
     audit = c.api(f"/v1/epochs/{epoch}/audit/compute")
     assert audit["match"] is True and audit["recomputed"]["root"] == recomputed, audit
+    assert audit["devices_rewarded"] > 0 and audit["records"] > 0, audit
     assert audit["oracle"] in c.api("/v1/console")["oracles"], audit
     c.shot("epoch-audit")
 
