@@ -28,11 +28,13 @@ pub(crate) const AUDIT_WAIT: Duration = Duration::from_secs(2);
 /// Audit results kept; the oldest epochs' go first.
 const AUDITS_KEPT: usize = 512;
 
+/// Audit results by epoch and resource, for the oracles named when they were computed.
+type Done = (Vec<String>, BTreeMap<(u64, ScoredResource), EpochAudit>);
+
 /// The node's audits: at most one running, and the results for final manifests.
 pub(crate) struct Audits {
     running: Semaphore,
-    /// The results, for the oracles named when they were computed.
-    done: Mutex<(Vec<String>, BTreeMap<(u64, ScoredResource), EpochAudit>)>,
+    done: Mutex<Done>,
 }
 
 impl Default for Audits {
