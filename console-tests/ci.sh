@@ -2,8 +2,9 @@
 # The web console's browser tests, run by CI from the repository root after
 # target/debug/plexus is built: installs Debian's chromium and chromium-driver when they are
 # missing, installs the pinned Selenium from PyPI into a fresh virtual environment, starts a
-# devnet (agents, a cheater, storage agents and a training task) on free loopback ports in a
-# temporary home, runs console-tests/test_console.py against it, and stops the devnet.
+# devnet (agents, two cheaters, storage agents with a cheater, and a training task) on free
+# loopback ports in a temporary home, runs console-tests/test_console.py against it, and
+# stops the devnet.
 # Screenshots of every page go to $CONSOLE_SCREENSHOTS (default: a new temporary directory).
 # Exits non-zero on any failure; the last line says `N passed, M failed`.
 set -euo pipefail
@@ -57,7 +58,7 @@ EOF
 # --for bounds the devnet even if this script is killed before its trap runs.
 "$PLEXUS_BIN" --home "$WORK/home" --keyring-backend test devnet \
     --api "127.0.0.1:$API" --oracle "127.0.0.1:$ORACLE" \
-    --agents 4 --cheaters 1 --storage-agents 2 --training --epoch-blocks 20 \
+    --agents 4 --cheaters 2 --storage-agents 4 --storage-cheaters 1 --training --epoch-blocks 20 \
     --for 900s >"$WORK/devnet.log" 2>&1 &
 DEVNET_PID=$!
 

@@ -312,6 +312,126 @@ def test_market_and_storage_pages_show_what_the_api_lists(c):
     c.shot("storage")
 
 
+def audit_result(c, resource, epoch):
+    """The audit result the page shows for `resource` in `epoch`, once it has finished."""
+    for el in c.css(f'[data-audit="{resource}"][data-epoch="{epoch}"] [data-audit-result]'):
+        if el.get_attribute("data-audit-result") != "running":
+            return el
+    return None
+
+
+def test_the_audit_of_an_epochs_compute_pool_matches_the_honest_oracle(c):
+    def paying_epoch():
+        """The latest ended epoch whose final compute manifest pays a device."""
+        for e in range(c.api("/v1/rewards")["last_ended_epoch"], 0, -1):
+            pool = next(p for p in c.api(f"/v1/epochs/{e}")["pools"] if p["resource"] == "compute")
+            if pool["manifest"] and pool["manifest"]["total_units"] != "0":
+                return e, pool
+        return None
+
+    epoch, pool = c.until(paying_epoch, "a final compute manifest that pays a device", timeout=120)
+    c.open(f"/epochs/{epoch}")
+    c.until(lambda: c.css('[data-audit="compute"] button'), "the compute pool's audit button")
+    c.stable(lambda: c.css('[data-audit="compute"] button')[0].click())
+    result = c.until(lambda: audit_result(c, "compute", epoch), "the audit's result", timeout=60)
+
+    def read():
+        el = audit_result(c, "compute", epoch)
+        return (el.get_attribute("data-audit-result"), el.text,
+                el.find_element(By.CSS_SELECTOR, "[data-recomputed-root]").get_attribute("data-recomputed-root"),
+                el.find_element(By.CSS_SELECTOR, "[data-on-chain-root]").get_attribute("data-on-chain-root"))
+
+    assert result is not None
+    state, text, recomputed, on_chain = c.stable(read)
+    assert state == "match", f"the audit says {state}: {text}"
+    assert text.startswith("matches"), text
+    assert recomputed == on_chain == pool["manifest"]["root"], (recomputed, on_chain, pool["manifest"])
+    # The node's answer is what the page shows.
+    audit = c.api(f"/v1/epochs/{epoch}/audit/compute")
+    assert audit["match"] is True and audit["recomputed"]["root"] == recomputed, audit
+    assert audit["devices_rewarded"] > 0 and audit["records"] > 0, audit
+    assert audit["oracle"] in c.api("/v1/console")["oracles"], audit
+    c.shot("epoch-audit")
+
+    # A device paid from that manifest shows the audit on its page.
+    for d in c.all_pages("/v1/devices", "devices"):
+        rewards = c.api(f"/v1/devices/{d['key']}/rewards")
+        if rewards["resource"] == "compute" and any(
+                e["epoch"] == epoch and e["claimed"] for e in rewards["epochs"]):
+            c.open(f"/devices/{d['key']}")
+            c.until(lambda: audit_result(c, "compute", epoch), "the device's audit of the manifest")
+            assert c.stable(lambda: audit_result(c, "compute", epoch).get_attribute(
+                "data-audit-result")) == "match"
+            c.shot("device-audit")
+            break
+
+
+def replicas_expected(deals):
+    out = set()
+    for d in list(reversed(deals))[:100]:
+        for a in d.get("assigned") or []:
+            out.add((str(d["id"]), a["device"], None))
+        for f in d.get("failed") or []:
+            out.add((str(d["id"]), f["device"], str(f["epoch"])))
+    return out
+
+
+def replicas_shown(c, table):
+    return {(r.get_attribute("data-deal"), r.get_attribute("data-replica"),
+             r.get_attribute("data-failed-epoch"))
+            for r in c.css(f"#{table} tr[data-replica]")}
+
+
+def test_the_storage_page_shows_each_replicas_audits_and_repairs(c):
+    deals = c.until(lambda: c.all_pages("/v1/storage/deals", "deals"), "a storage deal")
+    c.open("/storage")
+    c.until(lambda: replicas_shown(c, "replicas-table")
+            == replicas_expected(c.all_pages("/v1/storage/deals", "deals")),
+            "the replicas and their failed audits to match the API")
+
+    def counts_match():
+        api = {str(d["id"]): (str(len(d.get("failed") or [])), str(len(d.get("handovers") or [])))
+               for d in c.all_pages("/v1/storage/deals", "deals")}
+        shown = {r.get_attribute("data-deal"):
+                 (r.find_element(By.CSS_SELECTOR, "[data-failed]").get_attribute("data-failed"),
+                  r.find_element(By.CSS_SELECTOR, "[data-repairs]").get_attribute("data-repairs"))
+                 for r in c.css("#deals-table tr[data-deal]")}
+        return shown == api
+
+    c.until(counts_match, "each deal's failed audits and repairs to match the API")
+    c.shot("storage")
+    deal = deals[0]["id"]
+    c.open(f"/storage/deals/{deal}")
+    c.until(lambda: replicas_shown(c, "deal-replicas")
+            == replicas_expected([c.api(f"/v1/storage/deals/{deal}")]), "the deal's replicas")
+    c.shot("storage-deal")
+
+
+def test_the_market_page_lists_the_re_executions_and_who_was_caught(c):
+    def expected():
+        leases = [l for o in c.all_pages("/v1/market/orders", "orders") for l in o.get("leases") or []]
+        checks = {l["id"]: l["check"] for l in leases}
+        reruns = {(str(l["id"]), checks.get(l["role"]["of"], "?"))
+                  for l in leases if l["role"]["role"] != "run"}
+        caught = {(str(l["id"]), l["provider"]) for l in leases if l["check"] in ("wrong", "forfeited")}
+        return reruns, caught
+
+    def shown():
+        reruns = {(r.get_attribute("data-lease"),
+                   r.find_element(By.CSS_SELECTOR, "[data-outcome]").get_attribute("data-outcome"))
+                  for r in c.css("#reexecutions-table tr[data-lease]")}
+        caught = {(r.get_attribute("data-lease"), r.get_attribute("data-provider"))
+                  for r in c.css("#caught-table tr[data-lease]")}
+        return reruns, caught
+
+    c.open("/market")
+    c.until(lambda: c.css("#page h2") and "Re-executions" in c.css("#page")[0].text,
+            "the re-executions section")
+    # Bounded to the latest 100 of each; the devnet has fewer.
+    c.until(lambda: shown() == expected(), "the re-executions and the caught to match the API")
+    c.shot("market")
+
+
 def test_unknown_things_show_clear_errors(c):
     c.open("/devices/" + "0" * 64)
     c.until(lambda: any("no device" in e for e in c.errors()), "an unknown device's error")

@@ -3,10 +3,10 @@
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use plexus_client::views::{ChainView, DeviceView};
+use plexus_client::audit;
+use plexus_client::views::{ChainView, DeviceView, EpochView};
 use plexus_oracle::{run_oracle, OracleConfig, DEFAULT_ORACLE_ADDR};
 use plexus_rewards::audit::{ScoredResource, SCORED_RESOURCES};
-use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -108,71 +108,54 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     };
     let name = resource.as_str();
     let node = g.client()?;
-    let info: Value = node.get("/v1/chain").await?;
-    let text = match evidence {
-        Some(path) => {
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
-        }
+    let info: ChainView = node.get("/v1/chain").await?;
+    let (source, text) = match evidence {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        ),
         None => {
-            reqwest::get(format!(
-                "{}/v1/evidence/{epoch}",
-                oracle.trim_end_matches('/')
-            ))
-            .await
-            .with_context(|| format!("cannot reach the oracle at {oracle}"))?
-            .text()
-            .await?
+            let http = reqwest::Client::builder()
+                .timeout(audit::EVIDENCE_TIMEOUT)
+                .build()?;
+            // Bounded like the node's: far above what an epoch's evidence holds.
+            let max = 16 * audit::MAX_EVIDENCE_BYTES;
+            let text = audit::fetch_evidence(&http, &oracle, epoch, max).await?;
+            (oracle, text)
         }
     };
-    let info: ChainView = serde_json::from_value(info)?;
     let devices: Vec<DeviceView> = node.list("/v1/devices", "devices").await?;
-    let m = info.recompute_manifest(&devices, epoch, &text, resource)?;
-    let records = text.lines().filter(|l| !l.trim().is_empty()).count();
-    let chain_epoch: Value = node.get(&format!("/v1/epochs/{epoch}")).await?;
-    let pool = chain_epoch["pools"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["resource"] == name).cloned())
-        .with_context(|| format!("the epoch has no {name} pool"))?;
-    if pool["manifest"].is_null() {
-        bail!("epoch {epoch} has no final {name} manifest on chain yet");
-    }
-    let on_chain = (
-        pool["manifest"]["root"].as_str().unwrap_or(""),
-        pool["manifest"]["total_units"].as_str().unwrap_or(""),
-        pool["manifest"]["evidence_root"].as_str().unwrap_or(""),
-    );
-    let recomputed = (
-        m.root().to_hex(),
-        m.total_units().to_string(),
-        m.evidence_root().to_hex(),
-    );
-    let matches =
-        on_chain.0 == recomputed.0 && on_chain.1 == recomputed.1 && on_chain.2 == recomputed.2;
-    let report = serde_json::json!({
-        "epoch": epoch,
-        "resource": name,
-        "records": records,
-        "devices_rewarded": m.leaves().len(),
-        "recomputed": {"root": recomputed.0, "total_units": recomputed.1, "evidence_root": recomputed.2},
-        "on_chain": {"root": on_chain.0, "total_units": on_chain.1, "evidence_root": on_chain.2},
-        "match": matches,
-    });
+    let chain_epoch: EpochView = node.get(&format!("/v1/epochs/{epoch}")).await?;
+    let report = audit::audit_epoch(
+        &info,
+        &devices,
+        &chain_epoch,
+        epoch,
+        resource,
+        &source,
+        &text,
+    )?;
+    let (recomputed, on_chain) = (&report.recomputed, &report.on_chain);
     if g.json {
         print_json(&report);
-    } else if matches {
+    } else if report.matches {
         println!(
             "epoch {epoch} {name}: MATCH · {} records, {} devices rewarded, root {}",
-            records,
-            m.leaves().len(),
-            recomputed.0
+            report.records, report.devices_rewarded, recomputed.root
         );
     } else {
         println!(
             "epoch {epoch} {name}: MISMATCH\n  recomputed root {} total {} evidence {}\n  on chain   root {} total {} evidence {}",
-            recomputed.0, recomputed.1, recomputed.2, on_chain.0, on_chain.1, on_chain.2
+            recomputed.root,
+            recomputed.total_units,
+            recomputed.evidence_root,
+            on_chain.root,
+            on_chain.total_units,
+            on_chain.evidence_root
         );
     }
-    if !matches {
+    if !report.matches {
         bail!("the manifest on chain does not follow from the published evidence");
     }
     Ok(())

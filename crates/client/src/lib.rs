@@ -5,8 +5,10 @@
 //! - [`NodeApi`] and its HTTP [`NodeClient`]; [`OracleApi`] and its HTTP [`OracleClient`].
 //! - [`CoordinatorClient`]: a training task's coordinator.
 //! - [`TxSender`]: the one way to sign, submit and wait for a transaction.
+//! - [`audit`]: recomputing an epoch's manifest from an oracle's evidence, and comparing.
 //! - [`Clock`]: the time a service runs on, [`SystemClock`] or a [`ManualClock`].
 
+pub mod audit;
 mod clock;
 mod coordinator;
 mod http;

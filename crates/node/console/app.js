@@ -366,6 +366,12 @@ async function oracleEvidence(key, epochs) {
   return { base, rows };
 }
 
+// The audit of the manifest a device was paid from: a claimed reward's manifest is final.
+function deviceAuditCell(e, resource) {
+  if (!AUDITED.includes(resource)) return "not scored from evidence";
+  return e.claimed ? auditCell(e.epoch, resource, true) : link(`#/epochs/${e.epoch}`, "on the epoch's page");
+}
+
 async function devicePage(key) {
   const device = await api(`/v1/devices/${encodeURIComponent(key)}`);
   const [rewards, info] = await Promise.all([api(`/v1/devices/${key}/rewards`), chain()]);
@@ -394,6 +400,7 @@ async function devicePage(key) {
       { label: "Epoch", num: true, cell: (e) => link(`#/epochs/${e.epoch}`, String(e.epoch)) },
       { label: "Claimed", cell: (e) => (e.claimed ? "yes" : "no") },
       { label: "Amount", num: true, cell: (e) => h("span", { "data-amount": e.amount }, plx(e.amount)) },
+      { label: "Manifest audit", cell: (e) => deviceAuditCell(e, rewards.resource) },
     ], rewards.epochs.slice().reverse().map((e) => Object.assign({ attrs: { "data-epoch": e.epoch } }, e)),
     "No epoch has ended since this device registered.", { id: "device-rewards" }),
     h("h2", {}, "Evidence at the oracle"),
@@ -436,6 +443,57 @@ function economicsCharts(epochs, rewards) {
     multiLineChart("pools by class per epoch (PLX)", resources.map((r) => ({
       name: r, colour: CLASS_COLOURS[r] || "#999", points: at((v) => pool(v, r)),
     })), opts("pools")));
+}
+
+// ---------- manifest audits (the node re-runs `plexus audit epoch`) ----------
+
+// Resources whose manifests an oracle scores from evidence that anyone can re-check.
+const AUDITED = ["compute", "bandwidth"];
+// Results of audits run from this page, by "epoch/resource": pages re-render on each block.
+const auditResults = new Map();
+
+function auditResultEl(r) {
+  if (r.state === "running") return h("span", { "data-audit-result": "running" }, "auditing…");
+  if (r.state === "error") return h("span", { "data-audit-result": "error", class: "status-bad" }, r.message);
+  const a = r.audit;
+  const roots = [
+    " · recomputed root ", h("code", { "data-recomputed-root": a.recomputed.root }, short(a.recomputed.root, 16)),
+    a.match ? " = " : " ≠ ", "on chain ", h("code", { "data-on-chain-root": a.on_chain.root }, short(a.on_chain.root, 16)),
+    ` · ${a.records} records, ${a.devices_rewarded} devices paid, evidence of ${a.oracle}`,
+  ];
+  return a.match
+    ? h("span", { "data-audit-result": "match", class: "status-active", title: a.recomputed.root }, "matches", roots)
+    : h("span", { "data-audit-result": "mismatch", class: "status-bad" },
+      `does NOT match (${a.mismatch.join(", ")})`, roots);
+}
+
+// A pool's audit: a button that asks the node to re-run it, and what the last run found.
+function auditCell(epoch, resource, final) {
+  if (!AUDITED.includes(resource)) return "–";
+  if (!final) return "no final manifest";
+  const key = `${epoch}/${resource}`;
+  const cell = h("span", { "data-audit": resource, "data-epoch": epoch });
+  const fill = () => {
+    const r = auditResults.get(key);
+    const button = h("button", {
+      type: "button", disabled: r && r.state === "running" ? "" : null,
+      onclick: async () => {
+        auditResults.set(key, { state: "running" });
+        fill();
+        try {
+          auditResults.set(key, { state: "done", audit: await api(`/v1/epochs/${epoch}/audit/${resource}`) });
+        } catch (e) {
+          auditResults.set(key, { state: "error", message: e.message });
+        }
+        // The page may have re-rendered meanwhile: refresh every cell of this audit.
+        for (const el of document.querySelectorAll(`[data-audit="${resource}"][data-epoch="${epoch}"]`)) el.refill();
+      },
+    }, "Re-run audit");
+    cell.replaceChildren(button, r ? " " : "", r ? auditResultEl(r) : "");
+  };
+  cell.refill = fill;
+  fill();
+  return cell;
 }
 
 async function epochsPage() {
@@ -481,6 +539,7 @@ async function epochPage(n) {
       { label: "Claimed units", num: true, cell: (p) => p.claimed_units },
       { label: "Paid", num: true, cell: (p) => plx(p.paid) },
       { label: "Forfeited", num: true, cell: (p) => plx(p.forfeited) },
+      { label: "Audit", cell: (p) => auditCell(e.epoch, p.resource, Boolean(p.manifest)) },
     ], view.pools.map((p) => Object.assign({ attrs: { "data-pool": p.resource } }, p)), "This epoch has no pools.", { id: "pools-table" }),
     h("h2", {}, "Devices slashed in this epoch"),
     table([
@@ -526,7 +585,54 @@ async function marketPage() {
       { label: "Price / block", num: true, cell: (l) => plx(l.price_per_block) },
       { label: "Check", cell: (l) => l.check },
     ], leases.slice().reverse().slice(0, 100), "No leases yet."),
+    await marketChecks(leases),
   ];
+}
+
+function roleText(role) {
+  if (role.role === "verifier") return `verifier of lease ${role.of}`;
+  if (role.role === "referee") return `referee of lease ${role.of} and verifier ${role.verifier}`;
+  return role.role;
+}
+
+// Re-executions (verifier and referee leases, with the check of the lease they re-ran) and who
+// was caught (leases whose results were shown wrong, their bonds slashed), most recent 100.
+async function marketChecks(leases) {
+  const byId = new Map(leases.map((l) => [l.id, l]));
+  const reruns = leases.filter((l) => l.role.role !== "run").reverse().slice(0, 100);
+  const caught = leases.filter((l) => l.check === "wrong" || l.check === "forfeited").reverse().slice(0, 100);
+  const providers = [...new Set(caught.map((l) => l.provider))];
+  const records = new Map(await Promise.all(providers.map(async (p) => [p, await maybe(`/v1/market/providers/${p}`)])));
+  return h("section", {},
+    h("h2", {}, "Re-executions"),
+    table([
+      { label: "Lease", num: true, cell: (l) => String(l.id) },
+      { label: "Order", num: true, cell: (l) => String(l.order) },
+      { label: "Role", cell: (l) => roleText(l.role) },
+      { label: "Device", cell: (l) => deviceLink(l.device) },
+      { label: "Output", cell: (l) => (l.output ? h("code", {}, short(l.output, 16)) : "–") },
+      { label: "Outcome", cell: (l) => {
+        const checked = byId.get(l.role.of);
+        const outcome = checked ? checked.check : "?";
+        return h("span", { "data-outcome": outcome, class: outcome === "wrong" ? "status-bad" : null }, `lease ${l.role.of}: ${outcome}`);
+      } },
+    ], reruns.map((l) => Object.assign({ attrs: { "data-lease": l.id, "data-of": l.role.of } }, l)),
+    "No result has been re-executed yet.", { id: "reexecutions-table" }),
+    h("h2", {}, "Caught"),
+    table([
+      { label: "Lease", num: true, cell: (l) => String(l.id) },
+      { label: "Order", num: true, cell: (l) => String(l.order) },
+      { label: "Provider", cell: (l) => accountLink(l.provider) },
+      { label: "Device", cell: (l) => deviceLink(l.device) },
+      { label: "Why", cell: (l) => (l.check === "wrong" ? "result shown wrong" : "sealed result not revealed") },
+      { label: "Bond slashed", num: true, cell: (l) => plx(l.deposit) },
+      { label: "Provider's record", cell: (l) => {
+        const r = records.get(l.provider);
+        return r ? `${r.confirmed} confirmed, ${r.wrong} wrong${r.banned ? ", barred from bidding" : ""}` : "–";
+      } },
+    ], caught.map((l) => Object.assign({ attrs: { "data-lease": l.id, "data-provider": l.provider } }, l)),
+    "No provider has been caught with a wrong result.", { id: "caught-table" }),
+  );
 }
 
 async function storagePage() {
@@ -542,14 +648,71 @@ async function storagePage() {
     ),
     h("h2", {}, "Deals"),
     table([
-      { label: "Id", num: true, cell: (d) => String(d.id) },
+      { label: "Id", num: true, cell: (d) => link(`#/storage/deals/${d.id}`, String(d.id)) },
       { label: "Blob", cell: (d) => h("code", {}, short(d.blob, 16)) },
       { label: "Client", cell: (d) => accountLink(d.client) },
       { label: "Epochs", cell: (d) => `${d.first_epoch}–${d.last_epoch}` },
-      { label: "Replicas", cell: (d) => (d.assigned || []).map((a) => h("div", {}, deviceLink(a.device), " ", a.device_status)) },
+      { label: "Replicas", cell: (d) => (d.assigned || []).map((a) => h("div", {}, deviceLink(a.device), " ", statusText(a.device_status))) },
+      { label: "Failed audits", num: true, cell: (d) => h("span", { "data-failed": (d.failed || []).length }, String((d.failed || []).length)) },
+      { label: "Handovers under way", num: true, cell: (d) => h("span", { "data-repairs": (d.handovers || []).length }, String((d.handovers || []).length)) },
       { label: "Escrow", num: true, cell: (d) => plx(d.escrow) },
       { label: "Paid", num: true, cell: (d) => plx(d.paid) },
-    ], deals, "No storage deals yet.", { id: "deals-table" }),
+    ], deals.map((d) => Object.assign({ attrs: { "data-deal": d.id } }, d)), "No storage deals yet.", { id: "deals-table" }),
+    storageAudits(deals),
+  ];
+}
+
+// Every replica's audits: the challenges it failed (and was unpaid and replaced for), and the
+// replacements that took over a failed or departed replica (repairs), newest deals first.
+function dealReplicas(d) {
+  const handover = (key) => (d.handovers || []).find((x) => x.device === key);
+  const rows = (d.assigned || []).map((a) => ({
+    device: a.device, status: statusText(a.device_status),
+    audit: "passing", repair: handover(a.device) ? `replacement, serves from epoch ${handover(a.device).first_epoch}` : "–",
+  }));
+  for (const f of d.failed || []) {
+    const repaired = (d.assigned || []).length >= d.replicas;
+    rows.push({ device: f.device, status: "dropped", audit: `failed in epoch ${f.epoch}`,
+      repair: repaired ? "reassigned to another device" : "no device left to take it", failedEpoch: f.epoch });
+  }
+  return rows.map((r) => Object.assign({ deal: d.id, attrs: { "data-replica": r.device, "data-deal": d.id,
+    "data-failed-epoch": r.failedEpoch } }, r));
+}
+
+function replicaTable(rows, attrs) {
+  return table([
+    { label: "Deal", num: true, cell: (r) => link(`#/storage/deals/${r.deal}`, String(r.deal)) },
+    { label: "Device", cell: (r) => deviceLink(r.device) },
+    { label: "Status", cell: (r) => r.status },
+    { label: "Audit", cell: (r) => h("span", { class: r.failedEpoch ? "status-bad" : null }, r.audit) },
+    { label: "Repair", cell: (r) => r.repair },
+  ], rows, "No replica assigned.", attrs);
+}
+
+function storageAudits(deals) {
+  const rows = deals.slice().reverse().slice(0, 100).flatMap(dealReplicas);
+  return h("section", {},
+    h("h2", {}, "Replicas, audits and repairs"),
+    replicaTable(rows, { id: "replicas-table" }),
+  );
+}
+
+async function dealPage(id) {
+  const d = await api(`/v1/storage/deals/${encodeURIComponent(id)}`);
+  return [
+    h("h1", {}, `Storage deal ${d.id}`),
+    kv([
+      ["Blob", link(`#/blobs/${d.blob}`, h("code", {}, d.blob))],
+      ["Client", accountLink(d.client)],
+      ["Size", `${d.size} bytes`],
+      ["Replicas wanted", String(d.replicas)],
+      ["Epochs", `${d.first_epoch}–${d.last_epoch}`],
+      ["Status", statusText(d.status)],
+      ["Price / replica / epoch", plx(d.price_per_replica_epoch)],
+      ["Escrow", plx(d.escrow)], ["Paid", plx(d.paid)], ["Refunded", plx(d.refunded)],
+    ]),
+    h("h2", {}, "Replicas, audits and repairs"),
+    replicaTable(dealReplicas(d), { id: "deal-replicas" }),
   ];
 }
 
@@ -698,6 +861,7 @@ const ROUTES = [
   [/^\/epochs\/(\w+)$/, (m) => epochPage(m[1])],
   [/^\/market$/, () => marketPage()],
   [/^\/storage$/, () => storagePage()],
+  [/^\/storage\/deals\/(\d+)$/, (m) => dealPage(m[1])],
   [/^\/training$/, () => trainingPage()],
   [/^\/training\/(\d+)$/, (m) => trainingTaskPage(m[1])],
   [/^\/accounts\/(\w+)$/, (m) => accountPage(m[1])],

@@ -481,8 +481,90 @@ async fn an_ended_epoch_is_scored_submitted_and_claimable_by_its_honest_device()
         (audited.root(), audited.evidence_root()),
         "removing a heartbeat went unnoticed"
     );
+
+    // The node re-runs the same audit for its console, against the oracles its operator named.
+    node_audits_the_epoch(&net, epoch, &pool, lines.join("\n")).await;
     net.oracle.shutdown().await;
     net.node.shutdown().await.unwrap();
+}
+
+/// Serves `evidence` as an oracle's evidence of every epoch; returns its base URL.
+async fn fake_oracle(evidence: String) -> String {
+    let app = axum::Router::new().route(
+        "/v1/evidence/{epoch}",
+        axum::routing::get(move || std::future::ready(evidence.clone())),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// `GET /v1/epochs/{epoch}/audit/{resource}` on the node: refused without oracles, a match with
+/// the honest oracle's evidence, a mismatch with `tampered`, and bounded evidence.
+async fn node_audits_the_epoch(net: &Net, epoch: u64, pool: &Value, tampered: String) {
+    let audit = |epoch: u64, resource: &str| {
+        net.get(format!(
+            "{}/v1/epochs/{epoch}/audit/{resource}",
+            net.node_url
+        ))
+    };
+    let (code, v) = audit(epoch, "compute").await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (503, Some("no_oracle")),
+        "{v}"
+    );
+    // An unreachable oracle first: the audit reads the first that answers.
+    net.node.console.set_oracles(vec![
+        "http://127.0.0.1:1".to_string(),
+        net.oracle_url.clone(),
+    ]);
+    let (code, v) = audit(epoch, "storage").await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (400, Some("bad_resource")),
+        "{v}"
+    );
+    let (code, v) = audit(epoch + 1000, "compute").await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (404, Some("epoch_not_ended")),
+        "{v}"
+    );
+    let (code, honest) = audit(epoch, "compute").await;
+    assert_eq!(code, 200, "{honest}");
+    assert_eq!(honest["match"], true, "{honest}");
+    assert_eq!(honest["oracle"], net.oracle_url.as_str(), "{honest}");
+    assert_eq!(honest["recomputed"]["root"], pool["manifest"]["root"]);
+    assert_eq!(honest["on_chain"]["root"], pool["manifest"]["root"]);
+    assert_eq!(honest["devices_rewarded"], 1, "{honest}");
+    assert_eq!(honest["mismatch"], serde_json::json!([]), "{honest}");
+    assert!(honest["records"].as_u64().unwrap() > 0, "{honest}");
+
+    // Other oracles: the result kept for the first no longer holds; a changed record shows.
+    let forger = fake_oracle(tampered).await;
+    net.node.console.set_oracles(vec![forger.clone()]);
+    let (code, forged) = audit(epoch, "compute").await;
+    assert_eq!(code, 200, "{forged}");
+    assert_eq!(forged["match"], false, "{forged}");
+    assert_eq!(forged["oracle"], forger.as_str(), "{forged}");
+    assert_eq!(forged["on_chain"]["root"], pool["manifest"]["root"]);
+    assert_ne!(forged["recomputed"], honest["recomputed"], "{forged}");
+    assert!(
+        !forged["mismatch"].as_array().unwrap().is_empty(),
+        "{forged}"
+    );
+
+    // Evidence past the bound is not read.
+    let huge = "x".repeat(plexus_client::audit::MAX_EVIDENCE_BYTES + 1);
+    net.node.console.set_oracles(vec![fake_oracle(huge).await]);
+    let (code, v) = audit(epoch, "compute").await;
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (502, Some("evidence_too_large")),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

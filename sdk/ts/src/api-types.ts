@@ -345,6 +345,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/epochs/{epoch}/audit/{resource}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Re-run the audit of an epoch's final manifest: fetch the evidence from the first of this node's oracles that answers, recompute the manifest (checking every heartbeat's signature) and compare it with the chain's. One audit runs at a time; results are kept */
+        get: operations["epoch_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1190,6 +1207,25 @@ export interface components {
              */
             next?: number | null;
         };
+        /** @description What an audit of one epoch's manifest found. */
+        EpochAudit: {
+            /** Format: int64 */
+            epoch: number;
+            /** @description `compute` or `bandwidth`. */
+            resource: string;
+            /** @description Whose evidence was audited: the oracle's base URL, or the file it was read from. */
+            oracle: string;
+            /** @description Evidence records read. */
+            records: number;
+            /** @description Devices the recomputed manifest pays. */
+            devices_rewarded: number;
+            recomputed: components["schemas"]["ManifestRoots"];
+            on_chain: components["schemas"]["ManifestRoots"];
+            /** @description Whether the manifest on chain follows from the published evidence. */
+            match: boolean;
+            /** @description What differs (`root`, `total_units`, `evidence_root`), empty when it matches. */
+            mismatch: string[];
+        };
         /** @description What a device's claim of one epoch paid. */
         EpochReward: {
             /** Format: int64 */
@@ -1283,6 +1319,15 @@ export interface components {
              * @description The block from which the chain asks for the sealed result (0: not yet).
              */
             reveal_from?: number;
+        };
+        /** @description A manifest's roots and total, as hex and decimal text. */
+        ManifestRoots: {
+            /** @description The Merkle root of the manifest's leaves (device, owner, units). */
+            root: string;
+            /** @description The units of every leaf, summed (decimal). */
+            total_units: string;
+            /** @description The root of the evidence the manifest was scored from. */
+            evidence_root: string;
         };
         /** @description `GET /v1/market`: the market's escrow and bonds. */
         MarketTotalsView: {
@@ -2533,6 +2578,76 @@ export interface operations {
             };
             /** @description epoch not ended */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    epoch_audit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An ended epoch */
+                epoch: number;
+                /** @description `compute` or `bandwidth` */
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The audit ran: `match` says whether the chain's manifest follows from the evidence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpochAudit"];
+                };
+            };
+            /** @description bad epoch or resource */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description epoch not ended, or no such pool */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no final manifest yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no oracle answered, or its evidence is unreadable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description this node knows no oracle, or another audit is running */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

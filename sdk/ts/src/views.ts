@@ -18,6 +18,7 @@ export type DeviceView = S["DeviceView"];
 export type DevicesView = S["DevicesView"];
 export type EpochView = S["EpochView"];
 export type RewardsView = S["RewardsView"];
+export type EpochAudit = S["EpochAudit"];
 export type OrderView = S["OrderView"];
 export type OrdersView = S["OrdersView"];
 export type LeaseView = S["LeaseView"];

@@ -82,12 +82,19 @@ pub(crate) async fn file(Path(name): Path<String>) -> Response {
 #[derive(Default)]
 pub struct ConsoleSettings {
     oracles: RwLock<Vec<String>>,
+    /// The audits of final manifests run against those oracles' evidence.
+    pub(crate) audits: super::audit::Audits,
 }
 
 impl ConsoleSettings {
     /// Tells the console where the oracles' APIs are (base URLs, `http://host:port`).
     pub fn set_oracles(&self, urls: Vec<String>) {
         *self.oracles.write() = urls;
+    }
+
+    /// The oracles' base URLs, as the operator set them.
+    pub(crate) fn oracles(&self) -> Vec<String> {
+        self.oracles.read().clone()
     }
 }
 
@@ -108,6 +115,6 @@ pub(crate) struct ConsoleView {
 )]
 pub(crate) async fn settings(State(s): State<ApiState>) -> Json<ConsoleView> {
     Json(ConsoleView {
-        oracles: s.console.settings.oracles.read().clone(),
+        oracles: s.console.settings.oracles(),
     })
 }

@@ -4,9 +4,10 @@
 //! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks,
 //! the web console (`console`, its block events in `events`, the map and reward history of
 //! devices in `cells`), the chain's parameters and registry (`registry`), epochs
-//! and rewards, storage, training and the market. Each handler carries its `#[utoipa::path]`
+//! and rewards (and the audit of their manifests, `audit`), storage, training and the market. Each handler carries its `#[utoipa::path]`
 //! description, from which `openapi` builds the document served at `/v1/openapi.json`.
 
+mod audit;
 mod blocks;
 mod cells;
 mod console;
@@ -112,6 +113,11 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/devices/{key}", registry::device),
         at(M::GET, "/v1/devices/{key}/rewards", cells::device_rewards),
         at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),
+        at(
+            M::GET,
+            "/v1/epochs/{epoch}/audit/{resource}",
+            audit::epoch_audit,
+        ),
         at(M::GET, "/v1/rewards", rewards::rewards),
         at(M::GET, "/v1/storage", storage::storage_totals),
         at(M::GET, "/v1/storage/deals", storage::storage_deals),

@@ -35,6 +35,7 @@ use utoipa::{OpenApi, ToSchema};
         super::cells::device_cells,
         super::cells::device_rewards,
         super::rewards::epoch,
+        super::audit::epoch_audit,
         super::rewards::rewards,
         super::storage::storage_totals,
         super::storage::storage_deals,
@@ -342,6 +343,10 @@ mod tests {
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
                 &("get".to_string(), "/v1/devices/{key}/rewards".to_string()),
+                &(
+                    "get".to_string(),
+                    "/v1/epochs/{epoch}/audit/{resource}".to_string()
+                ),
                 &("get".to_string(), "/v1/events".to_string()),
                 &("get".to_string(), "/v1/learn/tasks/{id}/rounds".to_string()),
                 &("get".to_string(), "/v1/staking".to_string()),
@@ -393,6 +398,7 @@ mod tests {
             "DeviceView",
             "EpochView",
             "RewardsView",
+            "EpochAudit",
             "DealsView",
             "DealView",
             "TasksView",
