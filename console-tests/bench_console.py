@@ -28,6 +28,7 @@ GOAL_MS = 1000
 LOADS = 3
 RENDER_WAIT_S = 60
 COMMIT_WAIT_S = 1800
+EPOCH_WAIT_S = 90
 # The node keeps at most this many of one sender's transactions pending.
 SENDER_WINDOW = 1000
 MAX_SENDERS = 100
@@ -38,8 +39,11 @@ FUNDERS = ["alice", "bob", "carol", "dave", "erin"]
 BASE_CELL, RESOLUTION = 21, 7
 
 
+STARTED = time.monotonic()
+
+
 def log(*parts):
-    print(*parts, file=sys.stderr, flush=True)
+    print(f"[{time.monotonic() - STARTED:6.1f}s]", *parts, file=sys.stderr, flush=True)
 
 
 def h3_cell(rng):
@@ -204,7 +208,12 @@ def pages(node, ids):
     """Every page of the console, with real ids; the pages with nothing to show on this chain
     (no blob, no training task) are left out and said so."""
     tx_view = node.get(f"/v1/txs/{ids['tx']}")
-    last_epoch = node.get("/v1/rewards")["last_ended_epoch"]
+    # An epoch page needs an ended epoch: a fast population can finish before the first ends.
+    deadline = time.monotonic() + EPOCH_WAIT_S
+    while (last_epoch := node.get("/v1/rewards")["last_ended_epoch"]) < 1:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     devices = node.client.status().devices
     out = [
         ("network", "/"),
@@ -246,7 +255,7 @@ if (page.dataset.renderedHash !== arguments[0]) return null;
 const at = parseFloat(page.dataset.renderedMs);
 const calls = performance.getEntriesByType('resource')
   .filter((e) => new URL(e.name).pathname.startsWith('/v1/') && !e.name.includes('/v1/events')
-    && e.startTime <= at)
+    && e.responseEnd <= at)
   .map((e) => ({url: e.name, ms: e.duration}));
 return {ms: at, calls};
 """
@@ -282,6 +291,11 @@ def measure(node_url, routes, chromium, chromedriver):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
     driver.set_page_load_timeout(RENDER_WAIT_S)
+    # The live event stream is blocked: each load's stream holds one of the six connections
+    # Chrome opens to a host for a while after the page is left, and later loads would queue
+    # behind them; and a new block would redraw the page being measured.
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/v1/events"]})
     rows, failed = [], []
     try:
         for name, route in routes:
