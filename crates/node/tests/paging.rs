@@ -294,7 +294,12 @@ async fn a_blob_named_by_many_deals_answers_a_bounded_page_and_the_walk_sees_eve
 }
 
 /// A page of devices as `(key, field)` pairs and its `next`.
-async fn device_page(base: &str, path: &str, list: &str, field: &str) -> (Vec<(String, String)>, Option<u64>) {
+async fn device_page(
+    base: &str,
+    path: &str,
+    list: &str,
+    field: &str,
+) -> (Vec<(String, String)>, Option<u64>) {
     let page = get(base, path).await;
     let items = page[list]
         .as_array()
@@ -323,7 +328,11 @@ async fn the_device_lists_rewards_and_filters_page_like_the_device_list() {
             &sender.address(),
             &device.public_key(),
         );
-        let class = if seed % 2 == 0 { "storage-small" } else { "cpu-small" };
+        let class = if seed % 2 == 0 {
+            "storage-small"
+        } else {
+            "cpu-small"
+        };
         sender
             .send_ok(Body::RegisterDevice {
                 device: device.public_key(),
@@ -346,8 +355,13 @@ async fn the_device_lists_rewards_and_filters_page_like_the_device_list() {
     let mut from = Some(0);
     let mut seen = Vec::new();
     while let Some(at) = from {
-        let (devices, next) =
-            device_page(&base, &format!("/v1/devices?from={at}&limit=2"), "devices", "class").await;
+        let (devices, next) = device_page(
+            &base,
+            &format!("/v1/devices?from={at}&limit=2"),
+            "devices",
+            "class",
+        )
+        .await;
         let (rewards, rewards_next) = device_page(
             &base,
             &format!("/v1/devices/rewards?from={at}&limit=2"),
@@ -357,7 +371,11 @@ async fn the_device_lists_rewards_and_filters_page_like_the_device_list() {
         .await;
         assert_eq!(rewards_next, next, "from {at}");
         let keys: Vec<_> = devices.iter().map(|d| &d.0).collect();
-        assert_eq!(keys, rewards.iter().map(|r| &r.0).collect::<Vec<_>>(), "from {at}");
+        assert_eq!(
+            keys,
+            rewards.iter().map(|r| &r.0).collect::<Vec<_>>(),
+            "from {at}"
+        );
         for (key, total) in &rewards {
             let one = get(&base, &format!("/v1/devices/{key}/rewards")).await;
             assert_eq!(total, &one["total"].to_string(), "{key}");
@@ -387,23 +405,47 @@ async fn the_device_lists_rewards_and_filters_page_like_the_device_list() {
             field,
         )
         .await;
-        assert_eq!(found.into_iter().map(|d| d.0).collect::<Vec<_>>(), storage, "{path}");
+        assert_eq!(
+            found.into_iter().map(|d| d.0).collect::<Vec<_>>(),
+            storage,
+            "{path}"
+        );
         assert_eq!(next, None, "{path}");
     }
     let owner = sender.address();
-    let (owned, _) =
-        device_page(&base, &format!("/v1/devices?owner={owner}&status=active"), "devices", "class").await;
+    let (owned, _) = device_page(
+        &base,
+        &format!("/v1/devices?owner={owner}&status=active"),
+        "devices",
+        "class",
+    )
+    .await;
     assert_eq!(owned.len(), 5);
     let (slashed, next) =
         device_page(&base, "/v1/devices?status=slashed", "devices", "class").await;
     assert!(slashed.is_empty() && next.is_none(), "{slashed:?} {next:?}");
     // Two matches a page: the scan stops at the second and the next page goes on from there.
-    let (first, next) =
-        device_page(&base, "/v1/devices?class=storage-small&limit=2", "devices", "class").await;
-    assert_eq!(first.into_iter().map(|d| d.0).collect::<Vec<_>>(), storage[..2]);
-    assert_eq!(next, Some(3), "the second storage device is the third registered");
+    let (first, next) = device_page(
+        &base,
+        "/v1/devices?class=storage-small&limit=2",
+        "devices",
+        "class",
+    )
+    .await;
+    assert_eq!(
+        first.into_iter().map(|d| d.0).collect::<Vec<_>>(),
+        storage[..2]
+    );
+    assert_eq!(
+        next,
+        Some(3),
+        "the second storage device is the third registered"
+    );
 
-    for bad in ["/v1/devices?status=asleep", "/v1/devices/rewards?owner=nobody"] {
+    for bad in [
+        "/v1/devices?status=asleep",
+        "/v1/devices/rewards?owner=nobody",
+    ] {
         let resp = reqwest::get(format!("{base}{bad}")).await.unwrap();
         assert_eq!(resp.status(), 400, "{bad}");
     }

@@ -157,8 +157,8 @@ fn rewards_of(
     let mut epochs = Vec::new();
     let mut total = 0u128;
     for epoch in first..=last {
-        let paid = query::claim_amount(store, epoch, resource, &device.key)
-            .map_err(ApiError::internal)?;
+        let paid =
+            query::claim_amount(store, epoch, resource, &device.key).map_err(ApiError::internal)?;
         total += paid.map_or(0, |a| a.0);
         epochs.push(EpochReward {
             epoch,

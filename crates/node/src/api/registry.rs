@@ -51,7 +51,10 @@ pub(crate) fn devices_page(
         if !STATUSES.contains(&status) {
             return Err(ApiError::bad_request(
                 "bad_status",
-                format!("{status:?} is not a device status (one of {})", STATUSES.join(", ")),
+                format!(
+                    "{status:?} is not a device status (one of {})",
+                    STATUSES.join(", ")
+                ),
             ));
         }
     }
