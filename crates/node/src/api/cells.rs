@@ -1,6 +1,6 @@
 //! `GET /v1/devices/cells`, `GET /v1/devices/rewards` and `GET /v1/devices/{key}/rewards`:
-//! what the console's device pages draw. Cells come with their boundaries as latitude/longitude pairs, computed here
-//! with `h3o`, so a browser draws the map without an H3 library.
+//! what the console's device pages draw. Cells come with their boundaries as latitude/longitude
+//! pairs, computed here with `h3o`, so a browser draws the map without an H3 library.
 
 use super::registry::{devices_page, DeviceFilter};
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
