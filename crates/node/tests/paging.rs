@@ -292,3 +292,161 @@ async fn a_blob_named_by_many_deals_answers_a_bounded_page_and_the_walk_sees_eve
     let all: Vec<Value> = client.list(&path, "deals").await.unwrap();
     assert_eq!(all.len() as u64, DEALS);
 }
+
+/// A page of devices as `(key, field)` pairs and its `next`.
+async fn device_page(
+    base: &str,
+    path: &str,
+    list: &str,
+    field: &str,
+) -> (Vec<(String, String)>, Option<u64>) {
+    let page = get(base, path).await;
+    let items = page[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: no {list} in {page}"))
+        .iter()
+        .map(|d| {
+            let key = d.get("key").or(d.get("device")).unwrap().as_str().unwrap();
+            (key.to_string(), d[field].to_string())
+        })
+        .collect();
+    (items, page["next"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_lists_rewards_and_filters_page_like_the_device_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = SecretKey::from_seed([1; 32]);
+    let node = common::start(dir.path(), "plexus-paging-test", &alice).await;
+    let base = format!("http://{}", node.api_addr);
+    let sender = TxSender::new(NodeClient::new(&base).unwrap(), alice.clone());
+    // Five devices, storage and cpu in turn.
+    for seed in 0..5u8 {
+        let device = SecretKey::from_seed([100 + seed; 32]);
+        let statement = statements::device_registration(
+            "plexus-paging-test",
+            &sender.address(),
+            &device.public_key(),
+        );
+        let class = if seed % 2 == 0 {
+            "storage-small"
+        } else {
+            "cpu-small"
+        };
+        sender
+            .send_ok(Body::RegisterDevice {
+                device: device.public_key(),
+                class: class.into(),
+                capabilities: Capabilities {
+                    cpu_cores: 2,
+                    memory_mb: 1024,
+                    ..Capabilities::default()
+                },
+                h3_cell: 0x8c2a100d2c0a5ff,
+                stake: Amount::plx(100),
+                device_signature: device.sign(&statement),
+            })
+            .await
+            .unwrap();
+    }
+
+    // The rewards walk the same devices, in the same pages, with the same cursor, each total
+    // the one of that device's own rewards.
+    let mut from = Some(0);
+    let mut seen = Vec::new();
+    while let Some(at) = from {
+        let (devices, next) = device_page(
+            &base,
+            &format!("/v1/devices?from={at}&limit=2"),
+            "devices",
+            "class",
+        )
+        .await;
+        let (rewards, rewards_next) = device_page(
+            &base,
+            &format!("/v1/devices/rewards?from={at}&limit=2"),
+            "rewards",
+            "total",
+        )
+        .await;
+        assert_eq!(rewards_next, next, "from {at}");
+        let keys: Vec<_> = devices.iter().map(|d| &d.0).collect();
+        assert_eq!(
+            keys,
+            rewards.iter().map(|r| &r.0).collect::<Vec<_>>(),
+            "from {at}"
+        );
+        for (key, total) in &rewards {
+            let one = get(&base, &format!("/v1/devices/{key}/rewards")).await;
+            assert_eq!(total, &one["total"].to_string(), "{key}");
+        }
+        seen.extend(devices);
+        from = next;
+    }
+    assert_eq!(seen.len(), 5);
+
+    // A filter finds the matching devices past the first page's worth of registrations, on
+    // every device list alike.
+    let storage: Vec<_> = seen
+        .iter()
+        .filter(|d| d.1 == "\"storage-small\"")
+        .map(|d| d.0.clone())
+        .collect();
+    assert_eq!(storage.len(), 3);
+    for (path, list, field) in [
+        ("/v1/devices", "devices", "class"),
+        ("/v1/devices/cells", "cells", "class"),
+        ("/v1/devices/rewards", "rewards", "total"),
+    ] {
+        let (found, next) = device_page(
+            &base,
+            &format!("{path}?class=storage-small&limit=100"),
+            list,
+            field,
+        )
+        .await;
+        assert_eq!(
+            found.into_iter().map(|d| d.0).collect::<Vec<_>>(),
+            storage,
+            "{path}"
+        );
+        assert_eq!(next, None, "{path}");
+    }
+    let owner = sender.address();
+    let (owned, _) = device_page(
+        &base,
+        &format!("/v1/devices?owner={owner}&status=active"),
+        "devices",
+        "class",
+    )
+    .await;
+    assert_eq!(owned.len(), 5);
+    let (slashed, next) =
+        device_page(&base, "/v1/devices?status=slashed", "devices", "class").await;
+    assert!(slashed.is_empty() && next.is_none(), "{slashed:?} {next:?}");
+    // Two matches a page: the scan stops at the second and the next page goes on from there.
+    let (first, next) = device_page(
+        &base,
+        "/v1/devices?class=storage-small&limit=2",
+        "devices",
+        "class",
+    )
+    .await;
+    assert_eq!(
+        first.into_iter().map(|d| d.0).collect::<Vec<_>>(),
+        storage[..2]
+    );
+    assert_eq!(
+        next,
+        Some(3),
+        "the second storage device is the third registered"
+    );
+
+    for bad in [
+        "/v1/devices?status=asleep",
+        "/v1/devices/rewards?owner=nobody",
+    ] {
+        let resp = reqwest::get(format!("{base}{bad}")).await.unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+}

@@ -106,3 +106,18 @@ def test_a_committed_failure_raises_with_the_ledger_code_and_charges_the_fee(dev
     with pytest.raises(NodeError) as missing:
         node.device(device.public_key)
     assert missing.value.status == 404
+
+
+def test_the_rewards_of_a_page_of_devices_are_those_of_each_device_in_the_same_order(devnet):
+    node = devnet.client
+    devices = node.devices(limit=1000)
+    assert devices.devices, "the devnet's agents registered no device"
+    page = node.devices_rewards(limit=1000)
+    assert [r["device"] for r in page["rewards"]] == [d.key for d in devices.devices]
+    assert page["next"] == devices.next
+    for line in page["rewards"]:
+        assert line["total"] == node.get(f"/v1/devices/{line['device']}/rewards")["total"]
+    first = devices.devices[0]
+    mine = node.devices(owner=first.owner, device_class=first.class_, limit=1000)
+    assert first.key in [d.key for d in mine.devices]
+    assert all(d.owner == first.owner and d.class_ == first.class_ for d in mine.devices)

@@ -250,7 +250,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Registered devices in registration order, with owner, class, capabilities, location, stake and status, a page at a time: `next` is where the next page starts (null after the last) */
+        /** Registered devices in registration order, with owner, class, capabilities, location, stake and status, a page at a time: `next` is where the next page starts (null after the last). With `class`, `status` or `owner`, only the matching devices among at most 10000 looked at per page: a filtered page may hold fewer than `limit`, even none, and still have a `next` */
         get: operations["devices"];
         put?: never;
         post?: never;
@@ -286,6 +286,23 @@ export interface paths {
         };
         /** The devices that blocks after `after` registered or changed, as they are now: {after, through, devices}. At most 1000 blocks and about 1000 devices per answer; ask again with after = through. A follower of the registry reads this instead of every device */
         get: operations["device_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What each device of a page of `/v1/devices` (same `from`, `limit`, filters, order and `next`) has claimed over the newest 100 ended epochs since it registered: the `total` of `/v1/devices/{key}/rewards`, for a page of devices in one request */
+        get: operations["devices_rewards"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1152,6 +1169,16 @@ export interface components {
             /** Format: int64 */
             capacity_units: number;
         };
+        /** @description One device's line of `GET /v1/devices/rewards`. */
+        DeviceRewardsTotal: {
+            /** @description The device's public key, hex. */
+            device: string;
+            /**
+             * @description What `/v1/devices/{key}/rewards` gives as `total`: its claims over the newest 100
+             *     ended epochs since it registered, in uplx.
+             */
+            total: string;
+        };
         /** @description `GET /v1/devices/{key}/rewards`. */
         DeviceRewardsView: {
             device: string;
@@ -1195,6 +1222,20 @@ export interface components {
              * @description Height of the block that registered it.
              */
             registered_height?: number;
+        };
+        /** @description `GET /v1/devices/rewards`. */
+        DevicesRewardsView: {
+            /** Format: int64 */
+            height: number;
+            /** Format: int64 */
+            last_ended: number;
+            /** @description The page's devices, in the order and with the cursor of `/v1/devices`. */
+            rewards: components["schemas"]["DeviceRewardsTotal"][];
+            /**
+             * Format: int64
+             * @description Where the next page starts; null after the last.
+             */
+            next?: number | null;
         };
         /** @description `GET /v1/devices`. */
         DevicesView: {
@@ -2398,6 +2439,12 @@ export interface operations {
                 from?: number;
                 /** @description 100 if absent, at most 1000 */
                 limit?: number;
+                /** @description Only devices of this class */
+                class?: string;
+                /** @description Only devices of this status: active, retired, slashed or withdrawn */
+                status?: string;
+                /** @description Only devices this address owns */
+                owner?: string;
             };
             header?: never;
             path?: never;
@@ -2414,6 +2461,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevicesView"];
                 };
             };
+            /** @description bad status or owner */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     device_cells: {
@@ -2423,6 +2479,12 @@ export interface operations {
                 from?: number;
                 /** @description 100 if absent, at most 1000 */
                 limit?: number;
+                /** @description Only devices of this class (as on /v1/devices) */
+                class?: string;
+                /** @description Only devices of this status (as on /v1/devices) */
+                status?: string;
+                /** @description Only devices this address owns (as on /v1/devices) */
+                owner?: string;
             };
             header?: never;
             path?: never;
@@ -2437,6 +2499,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceCellsView"];
+                };
+            };
+            /** @description bad status or owner */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2460,6 +2531,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceChangesView"];
+                };
+            };
+        };
+    };
+    devices_rewards: {
+        parameters: {
+            query?: {
+                /** @description Where the page starts: 0, or the `next` of the page before */
+                from?: number;
+                /** @description 100 if absent, at most 1000 */
+                limit?: number;
+                /** @description Only devices of this class (as on /v1/devices) */
+                class?: string;
+                /** @description Only devices of this status (as on /v1/devices) */
+                status?: string;
+                /** @description Only devices this address owns (as on /v1/devices) */
+                owner?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevicesRewardsView"];
+                };
+            };
+            /** @description bad status or owner */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -22,14 +22,30 @@ pub fn devices_page(
     from: u64,
     limit: usize,
 ) -> Result<(Vec<Device>, Option<u64>), StoreError> {
+    devices_matching(store, from, limit, limit as u64, |_| true)
+}
+
+/// The devices that `keep` accepts among at most `max_scan` devices in registration order from
+/// the `from`-th, at most `limit` of them, read from one snapshot; and where the next page
+/// starts: after the last device looked at (`None` once the last registered one was). A page
+/// may hold fewer than `limit` devices, none even, and still have a next one: the work of one
+/// call is bounded by `max_scan`, not by how rare the matches are.
+pub fn devices_matching(
+    store: &Store,
+    from: u64,
+    limit: usize,
+    max_scan: u64,
+    keep: impl Fn(&Device) -> bool,
+) -> Result<(Vec<Device>, Option<u64>), StoreError> {
     let snapshot = store.snapshot()?;
     let count = snapshot
         .get(&state_key::device_count())?
         .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
         .unwrap_or(0);
-    let end = count.min(from.saturating_add(limit as u64));
-    let mut out = Vec::with_capacity(end.saturating_sub(from) as usize);
-    for i in from..end {
+    let end = count.min(from.saturating_add(max_scan.max(1)));
+    let mut out = Vec::with_capacity(limit.min(end.saturating_sub(from) as usize));
+    let mut i = from;
+    while i < end && out.len() < limit {
         let Some(key) = snapshot.get(&state_key::device_by_index(i))? else {
             return Err(StoreError::Corrupt(format!("device index {i} missing")));
         };
@@ -38,12 +54,14 @@ pub fn devices_page(
         let Some(bytes) = snapshot.get(&state_key::device(&key))? else {
             return Err(StoreError::Corrupt(format!("device {key} missing")));
         };
-        out.push(
-            serde_json::from_slice(&bytes)
-                .map_err(|e| StoreError::Corrupt(format!("device record: {e}")))?,
-        );
+        let device: Device = serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Corrupt(format!("device record: {e}")))?;
+        if keep(&device) {
+            out.push(device);
+        }
+        i += 1;
     }
-    Ok((out, (end < count).then_some(end)))
+    Ok((out, (i < count).then_some(i)))
 }
 
 /// Every device ever registered, in registration order.

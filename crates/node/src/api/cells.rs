@@ -1,7 +1,8 @@
-//! `GET /v1/devices/cells` and `GET /v1/devices/{key}/rewards`: what the console's device
-//! pages draw. Cells come with their boundaries as latitude/longitude pairs, computed here
-//! with `h3o`, so a browser draws the map without an H3 library.
+//! `GET /v1/devices/cells`, `GET /v1/devices/rewards` and `GET /v1/devices/{key}/rewards`:
+//! what the console's device pages draw. Cells come with their boundaries as latitude/longitude
+//! pairs, computed here with `h3o`, so a browser draws the map without an H3 library.
 
+use super::registry::{devices_page, DeviceFilter};
 use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -67,18 +68,24 @@ fn device_cell(device: &Device) -> ApiResult<DeviceCell> {
     params(
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+        ("class" = Option<String>, Query, description = "Only devices of this class (as on /v1/devices)"),
+        ("status" = Option<String>, Query, description = "Only devices of this status (as on /v1/devices)"),
+        ("owner" = Option<String>, Query, description = "Only devices this address owns (as on /v1/devices)"),
     ),
-    responses((status = 200, description = "OK", body = DeviceCellsView))
+    responses(
+        (status = 200, description = "OK", body = DeviceCellsView),
+        (status = 400, description = "bad status or owner", body = ErrorBody),
+    )
 )]
-/// GET /v1/devices/cells[?from=N&limit=M]: a page of the devices' cells and boundaries.
+/// GET /v1/devices/cells[?from=N&limit=M&…]: a page of the devices' cells and boundaries.
 pub(super) async fn device_cells(
     State(s): State<ApiState>,
     Query(page): Query<Page>,
+    Query(filter): Query<DeviceFilter>,
 ) -> ApiResult<Json<DeviceCellsView>> {
     let chain = s.chain.clone();
     blocking(move || {
-        let (devices, next) = query::devices_page(chain.store(), page.from, page.limit())
-            .map_err(ApiError::internal)?;
+        let (devices, next) = devices_page(chain.store(), &page, &filter)?;
         let cells = devices.iter().map(device_cell).collect::<ApiResult<_>>()?;
         Ok(Json(DeviceCellsView {
             height: chain.status().height,
@@ -127,11 +134,22 @@ fn device_rewards_at(store: &plexus_store::Store, key: PublicKey) -> ApiResult<D
     let info = query::chain_info(store)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("the chain has no genesis"))?;
+    let last = query::last_epoch(store).map_err(ApiError::internal)?;
+    rewards_of(store, &info, last, &device)
+}
+
+/// A device's claims over the newest [`MAX_REWARD_EPOCHS`] ended epochs since it registered,
+/// `last` being the last ended epoch.
+fn rewards_of(
+    store: &plexus_store::Store,
+    info: &plexus_ledger::ChainInfo,
+    last: u64,
+    device: &Device,
+) -> ApiResult<DeviceRewardsView> {
     let resource = info
         .device_class(&device.class)
         .ok_or_else(|| ApiError::internal(format!("device class {} is unknown", device.class)))?
         .resource;
-    let last = query::last_epoch(store).map_err(ApiError::internal)?;
     let first = device
         .registered_epoch
         .max(1)
@@ -139,7 +157,8 @@ fn device_rewards_at(store: &plexus_store::Store, key: PublicKey) -> ApiResult<D
     let mut epochs = Vec::new();
     let mut total = 0u128;
     for epoch in first..=last {
-        let paid = query::claim_amount(store, epoch, resource, &key).map_err(ApiError::internal)?;
+        let paid =
+            query::claim_amount(store, epoch, resource, &device.key).map_err(ApiError::internal)?;
         total += paid.map_or(0, |a| a.0);
         epochs.push(EpochReward {
             epoch,
@@ -148,12 +167,84 @@ fn device_rewards_at(store: &plexus_store::Store, key: PublicKey) -> ApiResult<D
         });
     }
     Ok(DeviceRewardsView {
-        device: key.to_string(),
+        device: device.key.to_string(),
         resource: resource.as_str().to_string(),
         last_ended: last,
         epochs,
         total: Amount(total),
     })
+}
+
+/// One device's line of `GET /v1/devices/rewards`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeviceRewardsTotal {
+    /// The device's public key, hex.
+    device: String,
+    /// What `/v1/devices/{key}/rewards` gives as `total`: its claims over the newest 100
+    /// ended epochs since it registered, in uplx.
+    #[schema(value_type = String)]
+    total: Amount,
+}
+
+/// `GET /v1/devices/rewards`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DevicesRewardsView {
+    height: u64,
+    last_ended: u64,
+    /// The page's devices, in the order and with the cursor of `/v1/devices`.
+    rewards: Vec<DeviceRewardsTotal>,
+    /// Where the next page starts; null after the last.
+    next: Option<u64>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/devices/rewards",
+    tag = "rewards",
+    summary = "What each device of a page of `/v1/devices` (same `from`, `limit`, filters, order and `next`) has claimed over the newest 100 ended epochs since it registered: the `total` of `/v1/devices/{key}/rewards`, for a page of devices in one request",
+    params(
+        ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
+        ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
+        ("class" = Option<String>, Query, description = "Only devices of this class (as on /v1/devices)"),
+        ("status" = Option<String>, Query, description = "Only devices of this status (as on /v1/devices)"),
+        ("owner" = Option<String>, Query, description = "Only devices this address owns (as on /v1/devices)"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = DevicesRewardsView),
+        (status = 400, description = "bad status or owner", body = ErrorBody),
+    )
+)]
+/// GET /v1/devices/rewards[?from=N&limit=M&…]: a page of devices' claimed totals.
+pub(super) async fn devices_rewards(
+    State(s): State<ApiState>,
+    Query(page): Query<Page>,
+    Query(filter): Query<DeviceFilter>,
+) -> ApiResult<Json<DevicesRewardsView>> {
+    let chain = s.chain.clone();
+    blocking(move || {
+        let store = chain.store();
+        let (devices, next) = devices_page(store, &page, &filter)?;
+        let info = query::chain_info(store)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal("the chain has no genesis"))?;
+        let last = query::last_epoch(store).map_err(ApiError::internal)?;
+        let rewards = devices
+            .iter()
+            .map(|d| {
+                rewards_of(store, &info, last, d).map(|r| DeviceRewardsTotal {
+                    device: r.device,
+                    total: r.total,
+                })
+            })
+            .collect::<ApiResult<_>>()?;
+        Ok(Json(DevicesRewardsView {
+            height: chain.status().height,
+            last_ended: last,
+            rewards,
+            next,
+        }))
+    })
+    .await
 }
 
 #[utoipa::path(

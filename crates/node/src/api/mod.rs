@@ -110,6 +110,7 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/devices", registry::devices),
         at(M::GET, "/v1/devices/changes", registry::device_changes),
         at(M::GET, "/v1/devices/cells", cells::device_cells),
+        at(M::GET, "/v1/devices/rewards", cells::devices_rewards),
         at(M::GET, "/v1/devices/{key}", registry::device),
         at(M::GET, "/v1/devices/{key}/rewards", cells::device_rewards),
         at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),

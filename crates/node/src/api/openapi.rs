@@ -34,6 +34,7 @@ use utoipa::{OpenApi, ToSchema};
         super::registry::device,
         super::cells::device_cells,
         super::cells::device_rewards,
+        super::cells::devices_rewards,
         super::rewards::epoch,
         super::audit::epoch_audit,
         super::rewards::rewards,
@@ -342,6 +343,7 @@ mod tests {
                 &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
+                &("get".to_string(), "/v1/devices/rewards".to_string()),
                 &("get".to_string(), "/v1/devices/{key}/rewards".to_string()),
                 &(
                     "get".to_string(),

@@ -81,8 +81,22 @@ class Client:
         return TxStatusView.from_json(
             self._request("GET", f"/v1/txs/{tx_hash}", not_found_is_an_answer=True))
 
-    def devices(self, start: Optional[int] = None, limit: Optional[int] = None) -> DevicesView:
-        return DevicesView.from_json(self.get("/v1/devices", **{"from": start, "limit": limit}))
+    def devices(self, start: Optional[int] = None, limit: Optional[int] = None,
+                device_class: Optional[str] = None, status: Optional[str] = None,
+                owner: "Address | str | None" = None) -> DevicesView:
+        """A page of the registered devices; with a filter, the matching ones among the
+        registrations the node looked at for this page (`next` says where to go on)."""
+        return DevicesView.from_json(self.get("/v1/devices", **_device_query(
+            start, limit, device_class, status, owner)))
+
+    def devices_rewards(self, start: Optional[int] = None, limit: Optional[int] = None,
+                        device_class: Optional[str] = None, status: Optional[str] = None,
+                        owner: "Address | str | None" = None) -> dict:
+        """What each device of the same page of `devices` claimed over the newest 100 ended
+        epochs (`GET /v1/devices/rewards`): `{height, last_ended, rewards: [{device, total}],
+        next}`."""
+        return self.get("/v1/devices/rewards", **_device_query(start, limit, device_class,
+                                                                status, owner))
 
     def device(self, key: "bytes | str") -> DeviceView:
         key_hex = key.hex() if isinstance(key, bytes) else key
@@ -176,6 +190,12 @@ class Client:
 
     def chain_id(self) -> str:
         return self.status().chain_id
+
+
+def _device_query(start: Optional[int], limit: Optional[int], device_class: Optional[str],
+                  status: Optional[str], owner: "Address | str | None") -> dict:
+    return {"from": start, "limit": limit, "class": device_class, "status": status,
+            "owner": str(Address.parse(owner)) if owner else None}
 
 
 def _node_error(e: urllib.error.HTTPError, what: str) -> NodeError:
