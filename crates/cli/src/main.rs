@@ -77,8 +77,9 @@ enum TxCommand {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a whole network on this machine: a node with funded demo accounts and a steady
-    /// flow of demo transfers.
+    /// Run a whole network on this machine: a node with funded demo accounts, an oracle, demo
+    /// transfers, and providers of every class at work (compute jobs, a storage deal,
+    /// bandwidth tests, a training task) unless agent flags choose otherwise.
     Devnet(plexus_devnet::DevnetArgs),
     /// Run a local network of one process per validator on loopback, send transfers to each,
     /// and report every validator's height and app hash.
