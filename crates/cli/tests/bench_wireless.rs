@@ -27,6 +27,9 @@ fn the_wireless_benchmark_reports_its_rate_next_to_the_signature_baseline() {
     let rejected = report["rejected"].as_object().unwrap();
     let rejected_total: u64 = rejected.values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(report["valid"].as_u64().unwrap() + rejected_total, 2000);
-    assert!(rejected["signal_too_strong"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        rejected["signal_too_strong"].as_u64().unwrap() > 0,
+        "{report}"
+    );
     assert!(report["paid_hotspots"].as_u64().unwrap() > 150, "{report}");
 }

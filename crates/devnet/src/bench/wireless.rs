@@ -9,10 +9,8 @@ pub async fn run(reports: usize, json: bool) -> anyhow::Result<()> {
     steps.step(format!(
         "signing, checking and scoring {reports} witness reports (synthetic epoch)…"
     ));
-    let r = tokio::task::spawn_blocking(move || {
-        plexus_rewards::wireless::bench_wireless(reports)
-    })
-    .await??;
+    let r = tokio::task::spawn_blocking(move || plexus_rewards::wireless::bench_wireless(reports))
+        .await??;
     steps.finish();
     let report = serde_json::json!({
         "scenario": "wireless",

@@ -25,8 +25,18 @@ const WITNESSES_PER_BEACON: usize = 10;
 /// Grid spacing of the synthetic hotspots.
 const SPACING_M: i64 = 700;
 /// Neighbours on the grid that witness a beacon (in grid steps north, east).
-const NEIGHBOURS: [(i64, i64); WITNESSES_PER_BEACON] =
-    [(0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, -1), (1, -1), (-1, 1), (0, 2), (2, 0)];
+const NEIGHBOURS: [(i64, i64); WITNESSES_PER_BEACON] = [
+    (0, 1),
+    (1, 0),
+    (0, -1),
+    (-1, 0),
+    (1, 1),
+    (-1, -1),
+    (1, -1),
+    (-1, 1),
+    (0, 2),
+    (2, 0),
+];
 
 /// What one run measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,6 +85,8 @@ pub fn bench_wireless(reports: usize) -> Result<WirelessBenchReport, PocError> {
             let (dn, de) = NEIGHBOURS[n % WITNESSES_PER_BEACON];
             let (row, col) = (i as i64 / side, i as i64 % side);
             let mut j = ((row + dn).rem_euclid(side) * side + (col + de).rem_euclid(side)) as usize;
+            // Neighbours wrap around the grid's edges (a few too far away, rejected as such);
+            // past the last row, the next hotspots in order stand in (a few repeats).
             if j >= hotspots.len() {
                 j = (i + 1 + n % WITNESSES_PER_BEACON) % hotspots.len();
             }
@@ -82,7 +94,11 @@ pub fn bench_wireless(reports: usize) -> Result<WirelessBenchReport, PocError> {
             let d = distance_m(tx.asserted, rx.asserted);
             let honest = i64::from(b.tx_power_cdbm) + 240 - fspl_cdb(d, b.frequency_hz) - 1_000;
             // One report in 50 is louder than free space allows, as a ring's would be.
-            let rssi = if mix(n as u64) % 50 == 0 { -3_000 } else { honest };
+            let rssi = if mix(n as u64).is_multiple_of(50) {
+                -3_000
+            } else {
+                honest
+            };
             WitnessReport {
                 witness: rx.key,
                 beacon: b.id,
@@ -100,8 +116,12 @@ pub fn bench_wireless(reports: usize) -> Result<WirelessBenchReport, PocError> {
 
     let start = Instant::now();
     let ok = verify_report_signatures(&signed);
-    let verified: Vec<WitnessReport> =
-        signed.iter().zip(&ok).filter(|(_, ok)| **ok).map(|(s, _)| s.report).collect();
+    let verified: Vec<WitnessReport> = signed
+        .iter()
+        .zip(&ok)
+        .filter(|(_, ok)| **ok)
+        .map(|(s, _)| s.report)
+        .collect();
     let verify_secs = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let scored = score_poc_epoch(&HIP_104, &hotspots, &beacons, &verified)?;
@@ -132,7 +152,8 @@ pub fn bench_wireless(reports: usize) -> Result<WirelessBenchReport, PocError> {
 /// Baseline: one core batch-verifying the same signatures, 64 at a time, over bytes encoded
 /// beforehand; signatures per second.
 fn baseline_batch_verify(signed: &[SignedWitnessReport]) -> f64 {
-    let bytes: Vec<[u8; WITNESS_REPORT_BYTES]> = signed.iter().map(|s| s.report.signing_bytes()).collect();
+    let bytes: Vec<[u8; WITNESS_REPORT_BYTES]> =
+        signed.iter().map(|s| s.report.signing_bytes()).collect();
     let start = Instant::now();
     let mut all_valid = true;
     for (chunk, msgs) in signed.chunks(64).zip(bytes.chunks(64)) {
@@ -150,7 +171,10 @@ fn baseline_batch_verify(signed: &[SignedWitnessReport]) -> f64 {
 /// `n` hotspots on a square grid around one town, keys derived from their index.
 fn synthesize_hotspots(n: usize) -> (Vec<SecretKey>, Vec<Hotspot>) {
     let side = (n as f64).sqrt().ceil() as i64;
-    let origin = Position { lat_e6: 46_000_000, lon_e6: 6_000_000 };
+    let origin = Position {
+        lat_e6: 46_000_000,
+        lon_e6: 6_000_000,
+    };
     (0..n)
         .into_par_iter()
         .map(|i| {
@@ -195,7 +219,10 @@ mod tests {
         assert_eq!(r.beacons, 200);
         let rejected: u64 = r.rejected.values().sum();
         assert_eq!(r.valid + rejected, 2_000);
-        assert!(r.rejected.get(&InvalidReason::SignalTooStrong).is_some_and(|n| *n > 0));
+        assert!(r
+            .rejected
+            .get(&InvalidReason::SignalTooStrong)
+            .is_some_and(|n| *n > 0));
         assert!(r.valid > 1_800, "{r:?}");
         assert!(r.paid_hotspots > 150);
     }

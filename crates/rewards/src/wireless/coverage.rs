@@ -105,8 +105,13 @@ pub fn radio_shares(
     // (hex, kind) → the claims there.
     let mut hexes: BTreeMap<(u64, RadioKind), Vec<(&CoverageClaim, &Radio)>> = BTreeMap::new();
     for c in claims {
-        let radio = registry.get(&c.radio).ok_or(CoverageError::UnknownRadio(c.radio))?;
-        hexes.entry((c.hex, radio.kind)).or_default().push((c, radio));
+        let radio = registry
+            .get(&c.radio)
+            .ok_or(CoverageError::UnknownRadio(c.radio))?;
+        hexes
+            .entry((c.hex, radio.kind))
+            .or_default()
+            .push((c, radio));
     }
     let mut out: BTreeMap<PublicKey, RadioShares> = BTreeMap::new();
     for ((_, kind), mut here) in hexes {
@@ -121,15 +126,15 @@ pub fn radio_shares(
         here.retain(|(c, _)| seen.insert(c.radio));
         for (i, (claim, _)) in here.iter().enumerate() {
             let points = hex_points(kind, claim.level)?;
-            let earned = Fixed::whole(points).mul(rank_multiplier(kind, i + 1));
+            let earned = Fixed::whole(points).mul_floor(rank_multiplier(kind, i + 1));
             let e = out.entry(claim.radio).or_default();
-            e.ranked_points = e.ranked_points.add(earned);
+            e.ranked_points = e.ranked_points.plus(earned);
         }
     }
     for (key, e) in out.iter_mut() {
         let r = registry[key];
         let speed = Fixed::ratio(u64::from(tier_quarters(&r.speeds)), 4);
-        e.shares = e.ranked_points.mul(speed).mul(r.location_trust);
+        e.shares = e.ranked_points.mul_floor(speed).mul_floor(r.location_trust);
     }
     Ok(out)
 }
@@ -139,18 +144,33 @@ mod tests {
     use super::*;
     use plexus_types::SecretKey;
 
-    const FAST: Speeds = Speeds { download_kbps: 300_000, upload_kbps: 40_000, latency_ms: 20 };
+    const FAST: Speeds = Speeds {
+        download_kbps: 300_000,
+        upload_kbps: 40_000,
+        latency_ms: 20,
+    };
 
     fn key(n: u8) -> PublicKey {
         SecretKey::from_seed([n; 32]).public_key()
     }
 
     fn radio(n: u8, kind: RadioKind, height: u64) -> Radio {
-        Radio { key: key(n), kind, asserted_height: height, speeds: FAST, location_trust: Fixed::ONE }
+        Radio {
+            key: key(n),
+            kind,
+            asserted_height: height,
+            speeds: FAST,
+            location_trust: Fixed::ONE,
+        }
     }
 
     fn claim(n: u8, hex: u64, level: SignalLevel, signal_cdbm: i32) -> CoverageClaim {
-        CoverageClaim { radio: key(n), hex, level, signal_cdbm }
+        CoverageClaim {
+            radio: key(n),
+            hex,
+            level,
+            signal_cdbm,
+        }
     }
 
     #[test]
@@ -161,12 +181,23 @@ mod tests {
         use SignalLevel::*;
         assert_eq!(hex_points(IndoorWifi, High), Ok(400));
         assert_eq!(hex_points(IndoorWifi, Low), Ok(100));
-        assert_eq!(hex_points(IndoorWifi, Medium), Err(CoverageError::InvalidSignalLevel(Medium)));
+        assert_eq!(
+            hex_points(IndoorWifi, Medium),
+            Err(CoverageError::InvalidSignalLevel(Medium))
+        );
         assert_eq!(hex_points(OutdoorWifi, High), Ok(120));
         assert_eq!(hex_points(OutdoorWifi, Medium), Ok(60));
         assert_eq!(hex_points(OutdoorWifi, Low), Ok(0));
         let outdoor: Vec<Fixed> = (1..=4).map(|r| rank_multiplier(OutdoorWifi, r)).collect();
-        assert_eq!(outdoor, [Fixed::ONE, Fixed(500_000_000), Fixed(250_000_000), Fixed::ZERO]);
+        assert_eq!(
+            outdoor,
+            [
+                Fixed::ONE,
+                Fixed(500_000_000),
+                Fixed(250_000_000),
+                Fixed::ZERO
+            ]
+        );
         assert_eq!(rank_multiplier(IndoorWifi, 2), Fixed::ZERO);
     }
 
@@ -194,11 +225,19 @@ mod tests {
             claim(4, 2, Medium, -8_000),
         ];
         let shares = radio_shares(&radios, &claims).unwrap();
-        let pts = |n: u8| shares.get(&key(n)).map_or(0, |s| s.ranked_points.0 / Fixed::SCALE);
+        let pts = |n: u8| {
+            shares
+                .get(&key(n))
+                .map_or(0, |s| s.ranked_points.0 / Fixed::SCALE)
+        };
         assert_eq!(pts(1), 120, "rank 1");
         assert_eq!(pts(3), 60, "rank 2: senior of the tie");
         assert_eq!(pts(2), 30, "rank 3");
-        assert_eq!(pts(4), 60, "rank 4 in hex 1 earns nothing; alone in hex 2, 60");
+        assert_eq!(
+            pts(4),
+            60,
+            "rank 4 in hex 1 earns nothing; alone in hex 2, 60"
+        );
         let (first, second) = if key(6) < key(7) { (6, 7) } else { (7, 6) };
         assert_eq!(pts(first), 400);
         assert_eq!(pts(second), 0);
@@ -212,15 +251,30 @@ mod tests {
     fn shares_multiply_points_by_speed_tier_and_location_trust() {
         use RadioKind::*;
         let mut slow = radio(1, IndoorWifi, 1);
-        slow.speeds = Speeds { download_kbps: 60_000, ..FAST };
+        slow.speeds = Speeds {
+            download_kbps: 60_000,
+            ..FAST
+        };
         let mut moved = radio(2, IndoorWifi, 1);
         moved.location_trust = Fixed::ZERO;
         let mut partly = radio(3, IndoorWifi, 1);
         partly.location_trust = Fixed::ratio(1, 4);
-        let claims = [claim(1, 1, SignalLevel::High, -5_000), claim(2, 2, SignalLevel::High, -5_000), claim(3, 3, SignalLevel::Low, -5_000)];
+        let claims = [
+            claim(1, 1, SignalLevel::High, -5_000),
+            claim(2, 2, SignalLevel::High, -5_000),
+            claim(3, 3, SignalLevel::Low, -5_000),
+        ];
         let shares = radio_shares(&[slow, moved, partly], &claims).unwrap();
-        assert_eq!(shares[&key(1)].shares, Fixed::whole(200), "400 × 0.5 (the 50 Mbps tier)");
-        assert_eq!(shares[&key(2)].shares, Fixed::ZERO, "a radio reporting from elsewhere");
+        assert_eq!(
+            shares[&key(1)].shares,
+            Fixed::whole(200),
+            "400 × 0.5 (the 50 Mbps tier)"
+        );
+        assert_eq!(
+            shares[&key(2)].shares,
+            Fixed::ZERO,
+            "a radio reporting from elsewhere"
+        );
         assert_eq!(shares[&key(3)].shares, Fixed::whole(25), "100 × 0.25 trust");
         assert_eq!(
             radio_shares(&[slow], &[claim(9, 1, SignalLevel::High, 0)]),

@@ -29,13 +29,48 @@ pub struct DensityParams {
 /// HIP-104's parameters, finest resolution first: res 4: 2/500/1000, 5: 4/100/200,
 /// 6: 4/25/50, 7: 4/5/10, 8–10: 2/1/1.
 pub const HIP_104: [DensityParams; 7] = [
-    DensityParams { resolution: 10, n: 2, target: 1, max: 1 },
-    DensityParams { resolution: 9, n: 2, target: 1, max: 1 },
-    DensityParams { resolution: 8, n: 2, target: 1, max: 1 },
-    DensityParams { resolution: 7, n: 4, target: 5, max: 10 },
-    DensityParams { resolution: 6, n: 4, target: 25, max: 50 },
-    DensityParams { resolution: 5, n: 4, target: 100, max: 200 },
-    DensityParams { resolution: 4, n: 2, target: 500, max: 1000 },
+    DensityParams {
+        resolution: 10,
+        n: 2,
+        target: 1,
+        max: 1,
+    },
+    DensityParams {
+        resolution: 9,
+        n: 2,
+        target: 1,
+        max: 1,
+    },
+    DensityParams {
+        resolution: 8,
+        n: 2,
+        target: 1,
+        max: 1,
+    },
+    DensityParams {
+        resolution: 7,
+        n: 4,
+        target: 5,
+        max: 10,
+    },
+    DensityParams {
+        resolution: 6,
+        n: 4,
+        target: 25,
+        max: 50,
+    },
+    DensityParams {
+        resolution: 5,
+        n: 4,
+        target: 100,
+        max: 200,
+    },
+    DensityParams {
+        resolution: 4,
+        n: 2,
+        target: 500,
+        max: 1000,
+    },
 ];
 
 /// Why densities could not be computed.
@@ -88,10 +123,20 @@ pub fn hex_densities(
             let occupied = cell
                 .grid_disk::<Vec<CellIndex>>(1)
                 .into_iter()
-                .filter(|c| unclipped.get(&u64::from(*c)).is_some_and(|d| *d >= p.target))
+                .filter(|c| {
+                    unclipped
+                        .get(&u64::from(*c))
+                        .is_some_and(|d| *d >= p.target)
+                })
                 .count() as u64;
             let clipped = count.min(density_limit(p, occupied));
-            level.insert(hex, HexDensity { unclipped: count, clipped });
+            level.insert(
+                hex,
+                HexDensity {
+                    unclipped: count,
+                    clipped,
+                },
+            );
             if let Some(coarser) = resolutions.get(i + 1) {
                 let parent = cell.parent(*coarser).ok_or(DensityError::BadParams)?;
                 *next.entry(u64::from(parent)).or_default() += clipped;
@@ -110,7 +155,7 @@ pub fn scale_product(pairs: impl IntoIterator<Item = HexDensity>) -> Fixed {
         if d.unclipped == 0 {
             scale
         } else {
-            scale.mul(Fixed::ratio(d.clipped, d.unclipped))
+            scale.mul_floor(Fixed::ratio(d.clipped, d.unclipped))
         }
     })
 }
@@ -149,17 +194,24 @@ fn checked_resolutions(params: &[DensityParams]) -> Result<Vec<Resolution>, Dens
 
 fn parent_at(raw: u64, res: Resolution) -> Result<u64, DensityError> {
     let cell = CellIndex::try_from(raw).map_err(|_| DensityError::NotACell(raw))?;
-    cell.parent(res).map(u64::from).ok_or(DensityError::TooCoarse {
-        cell: raw,
-        finest: u8::from(res),
-    })
+    cell.parent(res)
+        .map(u64::from)
+        .ok_or(DensityError::TooCoarse {
+            cell: raw,
+            finest: u8::from(res),
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const HIP_17_EXAMPLE: DensityParams = DensityParams { resolution: 8, n: 2, target: 1, max: 4 };
+    const HIP_17_EXAMPLE: DensityParams = DensityParams {
+        resolution: 8,
+        n: 2,
+        target: 1,
+        max: 4,
+    };
 
     #[test]
     fn limits_reproduce_the_hip_17_threshold_table() {
@@ -171,7 +223,14 @@ mod tests {
         assert_eq!(percent, [100, 100, 100, 200, 300, 400, 400, 400]);
         // HIP-104 at resolution 4: 500 per step of n above N − 1, up to 1000.
         let res4 = HIP_104[6];
-        assert_eq!((density_limit(&res4, 1), density_limit(&res4, 3), density_limit(&res4, 7)), (500, 1000, 1000));
+        assert_eq!(
+            (
+                density_limit(&res4, 1),
+                density_limit(&res4, 3),
+                density_limit(&res4, 7)
+            ),
+            (500, 1000, 1000)
+        );
     }
 
     /// A resolution-8 hex and its six neighbours, the centre first.
@@ -201,7 +260,13 @@ mod tests {
         // HIP-17's examples 1–4 at resolution 8 (N = 2, target 1, max 4), the centre hex
         // holding 5 hotspots: alone, clipped to 1; with 1 occupied neighbour (2 hexes), 1;
         // with 2 (3 hexes), 2; with all 6 (7 hexes), 4.
-        assert_eq!(centre_density(0), HexDensity { unclipped: 5, clipped: 1 });
+        assert_eq!(
+            centre_density(0),
+            HexDensity {
+                unclipped: 5,
+                clipped: 1
+            }
+        );
         assert_eq!(centre_density(1).clipped, 1);
         assert_eq!(centre_density(2).clipped, 2);
         assert_eq!(centre_density(6).clipped, 4);
@@ -211,8 +276,16 @@ mod tests {
     fn the_scale_is_the_product_of_the_hip_17_worked_example() {
         // HIP-17's worked example for hotspot 8828361563fffff: 4/61 at res 8 (scale 0.066),
         // 27/27, 49/106 at res 6 (0.030), the rest 1.
-        let pairs = [(4, 61), (27, 27), (49, 106), (62, 62), (117, 117), (136, 136), (504, 504)]
-            .map(|(clipped, unclipped)| HexDensity { unclipped, clipped });
+        let pairs = [
+            (4, 61),
+            (27, 27),
+            (49, 106),
+            (62, 62),
+            (117, 117),
+            (136, 136),
+            (504, 504),
+        ]
+        .map(|(clipped, unclipped)| HexDensity { unclipped, clipped });
         let after_res8 = scale_product(pairs[..1].iter().copied());
         assert_eq!(after_res8.0 / 1_000_000, 65, "0.0656 prints as 0.066");
         let scale = scale_product(pairs);
@@ -232,6 +305,9 @@ mod tests {
         assert_eq!(scales[0], Fixed::ratio(1, 3));
         assert_eq!(scales[0], scales[2]);
         assert_eq!(scales[3], Fixed::ONE, "a lone hotspot keeps its full scale");
-        assert!(matches!(transmit_scales(&HIP_104, &[7]), Err(DensityError::NotACell(7))));
+        assert!(matches!(
+            transmit_scales(&HIP_104, &[7]),
+            Err(DensityError::NotACell(7))
+        ));
     }
 }

@@ -24,7 +24,7 @@ impl Fixed {
     }
 
     /// floor(self × other).
-    pub const fn mul(self, other: Fixed) -> Fixed {
+    pub const fn mul_floor(self, other: Fixed) -> Fixed {
         Fixed(((self.0 as u128 * other.0 as u128) / Self::SCALE as u128) as u64)
     }
 
@@ -34,7 +34,7 @@ impl Fixed {
     }
 
     /// floor(self / n) for a whole `n ≥ 1`.
-    pub const fn div(self, n: u64) -> Fixed {
+    pub const fn div_floor(self, n: u64) -> Fixed {
         Fixed(self.0 / n)
     }
 
@@ -42,7 +42,7 @@ impl Fixed {
         Fixed(self.0.saturating_sub(other.0))
     }
 
-    pub const fn add(self, other: Fixed) -> Fixed {
+    pub const fn plus(self, other: Fixed) -> Fixed {
         Fixed(self.0 + other.0)
     }
 

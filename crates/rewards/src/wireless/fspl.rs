@@ -12,11 +12,15 @@ fn log2_q32(x: u128) -> u128 {
     debug_assert!(x >= 1);
     let n = 127 - x.leading_zeros();
     // The mantissa x / 2ⁿ in [1, 2) with 62 fractional bits.
-    let mut m = if n >= 62 { x >> (n - 62) } else { x << (62 - n) };
+    let mut m = if n >= 62 {
+        x >> (n - 62)
+    } else {
+        x << (62 - n)
+    };
     let mut frac = 0u128;
     for bit in (0..32).rev() {
         // m < 2⁶³, so m² < 2¹²⁶.
-        m = m * m >> 62;
+        m = (m * m) >> 62;
         if m >= 2 << 62 {
             m >>= 1;
             frac |= 1 << bit;
@@ -45,7 +49,18 @@ mod tests {
 
     #[test]
     fn the_integer_logarithm_agrees_with_the_float_one() {
-        for x in [1u128, 2, 3, 10, 999, 1_000, 12_345_678, 868_100_000, u64::MAX as u128, 1 << 100] {
+        for x in [
+            1u128,
+            2,
+            3,
+            10,
+            999,
+            1_000,
+            12_345_678,
+            868_100_000,
+            u64::MAX as u128,
+            1 << 100,
+        ] {
             let exact = (x as f64).log10() * 1e6;
             let ours = log10_micro(x) as f64;
             assert!((exact - ours).abs() <= 2.0, "{x}: {exact} vs {ours}");
@@ -54,10 +69,20 @@ mod tests {
 
     #[test]
     fn path_loss_agrees_with_the_formula_to_a_hundredth_of_a_db() {
-        for (d, f) in [(1u64, 868_100_000u64), (345, 868_100_000), (1_000, 915_000_000), (100_000, 433_175_000), (2_500, 5_800_000_000)] {
-            let exact = 20.0 * (4.0 * std::f64::consts::PI * d as f64 * f as f64 / 299_792_458.0).log10();
+        for (d, f) in [
+            (1u64, 868_100_000u64),
+            (345, 868_100_000),
+            (1_000, 915_000_000),
+            (100_000, 433_175_000),
+            (2_500, 5_800_000_000),
+        ] {
+            let exact =
+                20.0 * (4.0 * std::f64::consts::PI * d as f64 * f as f64 / 299_792_458.0).log10();
             let ours = fspl_cdb(d, f) as f64 / 100.0;
-            assert!((exact - ours).abs() <= 0.02, "{d} m {f} Hz: {exact} vs {ours}");
+            assert!(
+                (exact - ours).abs() <= 0.02,
+                "{d} m {f} Hz: {exact} vs {ours}"
+            );
         }
         // A textbook figure: 1 km at 915 MHz loses 91.68 dB.
         assert!((9_166..=9_168).contains(&fspl_cdb(1_000, 915_000_000)));

@@ -40,8 +40,8 @@ impl Position {
         let lat = (i128::from(self.lat_e6) + dlat).clamp(-90_000_000, 90_000_000);
         let cos = cos_q30(lat as i32).max(1);
         let dlon = i128::from(east_m) * 1_000 * 1_000_000 * Q30 / MILLIMETRES_PER_DEGREE / cos;
-        let lon = (i128::from(self.lon_e6) + dlon + 180_000_000).rem_euclid(360_000_000)
-            - 180_000_000;
+        let lon =
+            (i128::from(self.lon_e6) + dlon + 180_000_000).rem_euclid(360_000_000) - 180_000_000;
         Position {
             lat_e6: lat as i32,
             lon_e6: lon as i32,
@@ -109,14 +109,30 @@ mod tests {
 
     #[test]
     fn distances_agree_with_haversine_within_half_a_percent_up_to_100_km() {
-        let places = [(37_774_900, -122_419_400), (-33_868_800, 151_209_300), (60_170_000, 24_940_000), (0, 179_999_000)];
+        let places = [
+            (37_774_900, -122_419_400),
+            (-33_868_800, 151_209_300),
+            (60_170_000, 24_940_000),
+            (0, 179_999_000),
+        ];
         for (lat, lon) in places {
             let a = Position::new(lat, lon).unwrap();
-            for (north, east) in [(0, 300), (300, 0), (212, 212), (399, -10), (-5_000, 3_000), (70_000, -70_000), (0, 100_000)] {
+            for (north, east) in [
+                (0, 300),
+                (300, 0),
+                (212, 212),
+                (399, -10),
+                (-5_000, 3_000),
+                (70_000, -70_000),
+                (0, 100_000),
+            ] {
                 let b = a.offset_m(north, east);
                 let ours = distance_m(a, b) as f64;
                 let exact = haversine_f64(a, b);
-                assert!((ours - exact).abs() <= 1.0 + exact * 0.005, "{a:?}→{b:?}: {ours} vs {exact}");
+                assert!(
+                    (ours - exact).abs() <= 1.0 + exact * 0.005,
+                    "{a:?}→{b:?}: {ours} vs {exact}"
+                );
                 assert_eq!(distance_m(a, b), distance_m(b, a));
             }
         }

@@ -58,8 +58,14 @@ mod tests {
     #[test]
     fn a_spoofed_location_far_from_the_assertion_gets_no_trust() {
         let asserted = Position::new(52_520_000, 13_405_000).unwrap();
-        assert_eq!(location_trust(asserted.offset_m(120, -90), asserted), Fixed::ONE);
-        assert_eq!(location_trust(asserted.offset_m(0, 350), asserted), Fixed(250_000_000));
+        assert_eq!(
+            location_trust(asserted.offset_m(120, -90), asserted),
+            Fixed::ONE
+        );
+        assert_eq!(
+            location_trust(asserted.offset_m(0, 350), asserted),
+            Fixed(250_000_000)
+        );
         // Reporting from 12 km away, as a device moved to a denser area would.
         let elsewhere = asserted.offset_m(9_000, 8_000);
         assert_eq!(location_trust(elsewhere, asserted), Fixed::ZERO);

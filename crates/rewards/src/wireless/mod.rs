@@ -27,7 +27,9 @@ pub mod witness;
 
 pub use beacon_units::{beacon_units, BeaconUnits};
 pub use bench::{bench_wireless, WirelessBenchReport};
-pub use coverage::{hex_points, radio_shares, rank_multiplier, CoverageClaim, Radio, RadioKind, SignalLevel};
+pub use coverage::{
+    hex_points, radio_shares, rank_multiplier, CoverageClaim, Radio, RadioKind, SignalLevel,
+};
 pub use density::{transmit_scales, DensityParams, HIP_104};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};

@@ -17,13 +17,18 @@
 use super::beacon_units::beacon_units;
 use super::density::{transmit_scales, DensityError, DensityParams};
 use super::fixed::Fixed;
-use super::witness::{check_witness, Beacon, Hotspot, InvalidReason, WitnessReport, MAX_WITNESSES_PER_BEACON};
+use super::witness::{
+    check_witness, Beacon, Hotspot, InvalidReason, WitnessReport, MAX_WITNESSES_PER_BEACON,
+};
 use plexus_types::{Hash, PublicKey};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// A hotspot beacons at most once in this long (Helium: once in 6 hours).
 pub const BEACON_INTERVAL_MS: u64 = 6 * 3_600_000;
+
+/// One beacon's reports judged: the beacon if it counted, and each report's index and verdict.
+type JudgedGroup = (Option<Hash>, Vec<(u32, Option<InvalidReason>)>);
 
 /// Why an epoch could not be scored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +37,8 @@ pub enum PocError {
     DuplicateHotspot(PublicKey),
     #[error(transparent)]
     Density(#[from] DensityError),
+    #[error("at most {max} witness reports can be scored in one epoch, found {found}", max = u32::MAX)]
+    TooManyReports { found: usize },
 }
 
 /// The scored epoch.
@@ -60,23 +67,12 @@ pub fn score_poc_epoch(
             return Err(PocError::DuplicateHotspot(h.key));
         }
     }
-    // Rule W1.
-    let mut ordered: Vec<&Beacon> = beacons.iter().filter(|b| registry.contains_key(&b.beaconer)).collect();
-    ordered.sort_unstable_by(|a, b| (a.beaconer, a.sent_at_ms, a.id).cmp(&(b.beaconer, b.sent_at_ms, b.id)));
-    let mut counted: BTreeMap<Hash, &Beacon> = BTreeMap::new();
-    let mut last: Option<(PublicKey, u64)> = None;
-    for b in ordered {
-        if let Some((who, at)) = last {
-            if who == b.beaconer && b.sent_at_ms < at + BEACON_INTERVAL_MS {
-                continue;
-            }
-        }
-        if counted.contains_key(&b.id) {
-            continue;
-        }
-        counted.insert(b.id, b);
-        last = Some((b.beaconer, b.sent_at_ms));
+    if u32::try_from(reports.len()).is_err() {
+        return Err(PocError::TooManyReports {
+            found: reports.len(),
+        });
     }
+    let counted = counted_beacons(&registry, beacons);
     let beacon_ids: BTreeMap<Hash, ()> = beacons.iter().map(|b| (b.id, ())).collect();
 
     // Rule W2: group the reports by beacon, in a fixed order within each.
@@ -85,49 +81,30 @@ pub fn score_poc_epoch(
         let (a, b) = (&reports[i as usize], &reports[j as usize]);
         (a.beacon, a.received_at_ms, a.witness, i).cmp(&(b.beacon, b.received_at_ms, b.witness, j))
     });
-    let groups: Vec<&[u32]> = order.chunk_by(|&i, &j| reports[i as usize].beacon == reports[j as usize].beacon).collect();
-    let judged: Vec<(Option<Hash>, Vec<(u32, Option<InvalidReason>)>)> = groups
+    let groups: Vec<&[u32]> = order
+        .chunk_by(|&i, &j| reports[i as usize].beacon == reports[j as usize].beacon)
+        .collect();
+    let judged: Vec<JudgedGroup> = groups
         .par_iter()
         .map(|group| {
             let id = reports[group[0] as usize].beacon;
-            let Some(beacon) = counted.get(&id) else {
-                let reason = if beacon_ids.contains_key(&id) { InvalidReason::InvalidBeacon } else { InvalidReason::UnknownBeacon };
-                return (None, group.iter().map(|&i| (i, Some(reason))).collect());
-            };
-            let beaconer = registry[&beacon.beaconer];
-            let mut seen: Vec<PublicKey> = Vec::with_capacity(group.len());
-            let mut valid = 0usize;
-            let verdicts = group
-                .iter()
-                .map(|&i| {
-                    let r = &reports[i as usize];
-                    let verdict = if seen.contains(&r.witness) {
-                        Err(InvalidReason::Duplicate)
+            match counted.get(&id) {
+                Some(beacon) => (Some(id), judge_group(&registry, beacon, reports, group)),
+                None => {
+                    let reason = if beacon_ids.contains_key(&id) {
+                        InvalidReason::InvalidBeacon
                     } else {
-                        seen.push(r.witness);
-                        match registry.get(&r.witness) {
-                            None => Err(InvalidReason::UnknownWitness),
-                            Some(w) => check_witness(beacon, beaconer, r, w),
-                        }
+                        InvalidReason::UnknownBeacon
                     };
-                    let verdict = match verdict {
-                        Ok(()) if valid >= MAX_WITNESSES_PER_BEACON => Err(InvalidReason::OverWitnessLimit),
-                        Ok(()) => {
-                            valid += 1;
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
-                    };
-                    (i, verdict.err())
-                })
-                .collect();
-            (Some(id), verdicts)
+                    (None, group.iter().map(|&i| (i, Some(reason))).collect())
+                }
+            }
         })
         .collect();
 
     let mut verdicts = vec![None; reports.len()];
     let mut rejected: BTreeMap<InvalidReason, u64> = BTreeMap::new();
-    let mut per_beacon: Vec<(&Beacon, Vec<PublicKey>, u32)> = Vec::new();
+    let mut per_beacon: Vec<BeaconWitnesses> = Vec::new();
     for (id, group) in &judged {
         let mut valid = Vec::new();
         let mut counted_w = 0u32;
@@ -150,10 +127,91 @@ pub fn score_poc_epoch(
             per_beacon.push((counted[id], valid, counted_w));
         }
     }
+    let units = pay_units(density, &registry, &per_beacon)?;
+    Ok(PocEpoch {
+        units,
+        verdicts,
+        beacons_counted: counted.len() as u64,
+        rejected,
+    })
+}
 
-    // Rule W3.
+/// A counted beacon, its valid witnesses and its w (HIP-15).
+type BeaconWitnesses<'a> = (&'a Beacon, Vec<PublicKey>, u32);
+
+/// Rule W1: the beacons that count, by digest.
+fn counted_beacons<'a>(
+    registry: &BTreeMap<PublicKey, &Hotspot>,
+    beacons: &'a [Beacon],
+) -> BTreeMap<Hash, &'a Beacon> {
+    let mut ordered: Vec<&Beacon> = beacons
+        .iter()
+        .filter(|b| registry.contains_key(&b.beaconer))
+        .collect();
+    ordered.sort_unstable_by(|a, b| {
+        (a.beaconer, a.sent_at_ms, a.id).cmp(&(b.beaconer, b.sent_at_ms, b.id))
+    });
+    let mut counted: BTreeMap<Hash, &Beacon> = BTreeMap::new();
+    let mut last: Option<(PublicKey, u64)> = None;
+    for b in ordered {
+        if let Some((who, at)) = last {
+            if who == b.beaconer && b.sent_at_ms < at + BEACON_INTERVAL_MS {
+                continue;
+            }
+        }
+        if counted.contains_key(&b.id) {
+            continue;
+        }
+        counted.insert(b.id, b);
+        last = Some((b.beaconer, b.sent_at_ms));
+    }
+    counted
+}
+
+/// Rule W2 for one counted beacon's reports, sorted by reception time then witness.
+fn judge_group(
+    registry: &BTreeMap<PublicKey, &Hotspot>,
+    beacon: &Beacon,
+    reports: &[WitnessReport],
+    group: &[u32],
+) -> Vec<(u32, Option<InvalidReason>)> {
+    let beaconer = registry[&beacon.beaconer];
+    let mut seen: Vec<PublicKey> = Vec::with_capacity(group.len());
+    let mut valid = 0usize;
+    group
+        .iter()
+        .map(|&i| {
+            let r = &reports[i as usize];
+            let verdict = if seen.contains(&r.witness) {
+                Err(InvalidReason::Duplicate)
+            } else {
+                seen.push(r.witness);
+                match registry.get(&r.witness) {
+                    None => Err(InvalidReason::UnknownWitness),
+                    Some(w) => check_witness(beacon, beaconer, r, w),
+                }
+            };
+            let verdict = match verdict {
+                Ok(()) if valid >= MAX_WITNESSES_PER_BEACON => Err(InvalidReason::OverWitnessLimit),
+                Ok(()) => {
+                    valid += 1;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+            (i, verdict.err())
+        })
+        .collect()
+}
+
+/// Rules W3 and W4: transmit scales over the interactive hotspots, then HIP-15 units.
+fn pay_units(
+    density: &[DensityParams],
+    registry: &BTreeMap<PublicKey, &Hotspot>,
+    per_beacon: &[BeaconWitnesses],
+) -> Result<BTreeMap<PublicKey, Fixed>, PocError> {
     let mut interactive: BTreeMap<PublicKey, Fixed> = BTreeMap::new();
-    for (b, valid, _) in &per_beacon {
+    for (b, valid, _) in per_beacon {
         if !valid.is_empty() {
             interactive.insert(b.beaconer, Fixed::ZERO);
         }
@@ -164,28 +222,22 @@ pub fn score_poc_epoch(
         *slot = scale;
     }
 
-    // Rule W4.
     let mut units: BTreeMap<PublicKey, Fixed> = BTreeMap::new();
-    for (b, valid, counted_w) in &per_beacon {
+    for (b, valid, counted_w) in per_beacon {
         let Some(scale) = interactive.get(&b.beaconer) else {
             continue;
         };
         let u = beacon_units(valid.len() as u32, *counted_w);
         let tx = units.entry(b.beaconer).or_default();
-        *tx = tx.add(u.transmitter.mul(*scale));
-        let rx_units = u.per_witness.mul(*scale);
+        *tx = tx.plus(u.transmitter.mul_floor(*scale));
+        let rx_units = u.per_witness.mul_floor(*scale);
         for w in valid {
             let e = units.entry(*w).or_default();
-            *e = e.add(rx_units);
+            *e = e.plus(rx_units);
         }
     }
     units.retain(|_, u| u.0 > 0);
-    Ok(PocEpoch {
-        units,
-        verdicts,
-        beacons_counted: counted.len() as u64,
-        rejected,
-    })
+    Ok(units)
 }
 
 #[cfg(test)]
@@ -210,11 +262,23 @@ mod tests {
     }
 
     fn hotspot(n: u32, at: Position) -> Hotspot {
-        Hotspot { key: key(n), asserted: at, cell: cell_of(at), asserted_height: u64::from(n), gain_cdbi: 120 }
+        Hotspot {
+            key: key(n),
+            asserted: at,
+            cell: cell_of(at),
+            asserted_height: u64::from(n),
+            gain_cdbi: 120,
+        }
     }
 
     fn beacon(tx: &Hotspot, n: u8, at_ms: u64) -> Beacon {
-        Beacon { id: Hash::of(&[tx.key.as_bytes().as_slice(), &[n]].concat()), beaconer: tx.key, frequency_hz: 904_300_000, tx_power_cdbm: 2_700, sent_at_ms: at_ms }
+        Beacon {
+            id: Hash::of(&[tx.key.as_bytes().as_slice(), &[n]].concat()),
+            beaconer: tx.key,
+            frequency_hz: 904_300_000,
+            tx_power_cdbm: 2_700,
+            sent_at_ms: at_ms,
+        }
     }
 
     fn heard(b: &Beacon, tx: &Hotspot, rx: &Hotspot, delay_ms: u64) -> WitnessReport {
@@ -224,7 +288,8 @@ mod tests {
             beacon: b.id,
             received_at_ms: b.sent_at_ms + delay_ms,
             frequency_hz: b.frequency_hz,
-            rssi_cdbm: (i64::from(b.tx_power_cdbm) + 240 - fspl_cdb(d, b.frequency_hz) - 1_200) as i32,
+            rssi_cdbm: (i64::from(b.tx_power_cdbm) + 240 - fspl_cdb(d, b.frequency_hz) - 1_200)
+                as i32,
             snr_cdb: 400,
             reported: rx.asserted,
         }
@@ -232,25 +297,44 @@ mod tests {
 
     fn town() -> Vec<Hotspot> {
         let centre = Position::new(40_000_000, -3_700_000).unwrap();
-        (0..20).map(|i| hotspot(i, centre.offset_m(1_000 * i64::from(i % 5), 1_100 * i64::from(i / 5)))).collect()
+        (0..20)
+            .map(|i| {
+                hotspot(
+                    i,
+                    centre.offset_m(1_000 * i64::from(i % 5), 1_100 * i64::from(i / 5)),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn witnesses_beyond_fourteen_and_cheats_are_unpaid_and_the_result_ignores_order() {
         let hs = town();
         let b = beacon(&hs[0], 0, 5_000_000);
-        let mut reports: Vec<WitnessReport> = (1..20).map(|i| heard(&b, &hs[0], &hs[i], 10 + i as u64)).collect();
+        let mut reports: Vec<WitnessReport> = (1..20)
+            .map(|i| heard(&b, &hs[0], &hs[i], 10 + i as u64))
+            .collect();
         // A repeat of the earliest witness, a self-witness and a report of no beacon.
         reports.push(heard(&b, &hs[0], &hs[1], 500));
-        reports.push(WitnessReport { witness: hs[0].key, ..reports[0] });
-        reports.push(WitnessReport { beacon: Hash::of(b"none"), ..reports[2] });
+        reports.push(WitnessReport {
+            witness: hs[0].key,
+            ..reports[0]
+        });
+        reports.push(WitnessReport {
+            beacon: Hash::of(b"none"),
+            ..reports[2]
+        });
         // A second beacon of hs[0] an hour later: too soon.
         let again = beacon(&hs[0], 1, 5_000_000 + 3_600_000);
         reports.push(heard(&again, &hs[0], &hs[3], 5));
         let scored = score_poc_epoch(&HIP_104, &hs, &[b, again], &reports).unwrap();
         assert_eq!(scored.beacons_counted, 1);
         let reasons = &scored.rejected;
-        assert_eq!(reasons.get(&InvalidReason::OverWitnessLimit), Some(&5), "{reasons:?}");
+        assert_eq!(
+            reasons.get(&InvalidReason::OverWitnessLimit),
+            Some(&5),
+            "{reasons:?}"
+        );
         assert_eq!(reasons.get(&InvalidReason::Duplicate), Some(&1));
         assert_eq!(reasons.get(&InvalidReason::SelfWitness), Some(&1));
         assert_eq!(reasons.get(&InvalidReason::UnknownBeacon), Some(&1));
@@ -275,14 +359,19 @@ mod tests {
         // Four ring members sit in one room at hs[0]'s spot but assert spread locations; they
         // beacon and witness one another at the strength of a few metres.
         let room = hs[0].asserted;
-        let ring: Vec<Hotspot> = (0..4).map(|i| hotspot(100 + i, room.offset_m(-5_000 - 800 * i64::from(i), -4_000))).collect();
+        let ring: Vec<Hotspot> = (0..4)
+            .map(|i| hotspot(100 + i, room.offset_m(-5_000 - 800 * i64::from(i), -4_000)))
+            .collect();
         hs.extend(ring.iter().copied());
         let mut beacons = Vec::new();
         let mut reports = Vec::new();
         for (n, tx) in ring.iter().enumerate() {
             let b = beacon(tx, n as u8, 1_000 + n as u64);
             for rx in ring.iter().filter(|r| r.key != tx.key) {
-                reports.push(WitnessReport { rssi_cdbm: -4_000, ..heard(&b, tx, rx, 3) });
+                reports.push(WitnessReport {
+                    rssi_cdbm: -4_000,
+                    ..heard(&b, tx, rx, 3)
+                });
             }
             beacons.push(b);
         }
@@ -295,8 +384,15 @@ mod tests {
         for r in &ring {
             assert!(!scored.units.contains_key(&r.key), "ring member paid");
         }
-        assert_eq!(scored.rejected.get(&InvalidReason::SignalTooStrong), Some(&12));
-        assert_eq!(scored.units[&hs[6].key], Fixed::ONE, "4 witnesses: 1 unit, full scale");
+        assert_eq!(
+            scored.rejected.get(&InvalidReason::SignalTooStrong),
+            Some(&12)
+        );
+        assert_eq!(
+            scored.units[&hs[6].key],
+            Fixed::ONE,
+            "4 witnesses: 1 unit, full scale"
+        );
         assert_eq!(scored.units[&hs[5].key], Fixed::ONE);
     }
 }

@@ -251,7 +251,12 @@ impl InvalidReason {
 /// The strongest signal, in hundredths of a dBm, that a witness at `distance_m` can receive
 /// from `beacon`: transmit power plus both antenna gains, minus free-space path loss, plus
 /// [`SIGNAL_MARGIN_CDB`].
-pub fn max_plausible_rssi_cdbm(beacon: &Beacon, beaconer: &Hotspot, witness: &Hotspot, distance_m: u64) -> i64 {
+pub fn max_plausible_rssi_cdbm(
+    beacon: &Beacon,
+    beaconer: &Hotspot,
+    witness: &Hotspot,
+    distance_m: u64,
+) -> i64 {
     i64::from(beacon.tx_power_cdbm) + i64::from(beaconer.gain_cdbi) + i64::from(witness.gain_cdbi)
         - fspl_cdb(distance_m, beacon.frequency_hz)
         + SIGNAL_MARGIN_CDB
@@ -346,7 +351,10 @@ mod tests {
         let report = heard(&beacon(&tx), &tx, &rx, rx.asserted);
         let bytes = report.signing_bytes();
         assert_eq!(WitnessReport::decode(&bytes), Ok(report));
-        assert_eq!(WitnessReport::decode(&bytes[1..]), Err(DecodeError::Length(WITNESS_REPORT_BYTES - 1)));
+        assert_eq!(
+            WitnessReport::decode(&bytes[1..]),
+            Err(DecodeError::Length(WITNESS_REPORT_BYTES - 1))
+        );
         let mut other = bytes;
         other[0] ^= 1;
         assert_eq!(WitnessReport::decode(&other), Err(DecodeError::Domain));
@@ -355,7 +363,9 @@ mod tests {
         let forged = report.sign(&key(3));
         let mut tampered = honest;
         tampered.report.rssi_cdbm += 100;
-        let many: Vec<SignedWitnessReport> = std::iter::repeat_n(honest, 70).chain([forged, tampered]).collect();
+        let many: Vec<SignedWitnessReport> = std::iter::repeat_n(honest, 70)
+            .chain([forged, tampered])
+            .collect();
         let ok = verify_report_signatures(&many);
         assert_eq!(ok.iter().filter(|v| **v).count(), 70);
         assert!(!ok[70] && !ok[71]);
@@ -369,21 +379,62 @@ mod tests {
         let good = heard(&b, &tx, &rx, rx.asserted);
         assert_eq!(check_witness(&b, &tx, &good, &rx), Ok(()));
 
-        let own = WitnessReport { witness: tx.key, ..good };
-        assert_eq!(check_witness(&b, &tx, &own, &tx), Err(InvalidReason::SelfWitness));
-        let late = WitnessReport { received_at_ms: b.sent_at_ms + 60_000, ..good };
-        assert_eq!(check_witness(&b, &tx, &late, &rx), Err(InvalidReason::OutsideTimeWindow));
-        let off = WitnessReport { frequency_hz: b.frequency_hz + 200_000, ..good };
-        assert_eq!(check_witness(&b, &tx, &off, &rx), Err(InvalidReason::FrequencyMismatch));
-        let loud = WitnessReport { rssi_cdbm: -3_000, ..good };
-        assert_eq!(check_witness(&b, &tx, &loud, &rx), Err(InvalidReason::SignalTooStrong));
+        let own = WitnessReport {
+            witness: tx.key,
+            ..good
+        };
+        assert_eq!(
+            check_witness(&b, &tx, &own, &tx),
+            Err(InvalidReason::SelfWitness)
+        );
+        let late = WitnessReport {
+            received_at_ms: b.sent_at_ms + 60_000,
+            ..good
+        };
+        assert_eq!(
+            check_witness(&b, &tx, &late, &rx),
+            Err(InvalidReason::OutsideTimeWindow)
+        );
+        let off = WitnessReport {
+            frequency_hz: b.frequency_hz + 200_000,
+            ..good
+        };
+        assert_eq!(
+            check_witness(&b, &tx, &off, &rx),
+            Err(InvalidReason::FrequencyMismatch)
+        );
+        let loud = WitnessReport {
+            rssi_cdbm: -3_000,
+            ..good
+        };
+        assert_eq!(
+            check_witness(&b, &tx, &loud, &rx),
+            Err(InvalidReason::SignalTooStrong)
+        );
 
         let near = hotspot(3, origin().offset_m(300, 0));
         let near_report = heard(&b, &tx, &near, near.asserted);
-        assert_eq!(check_witness(&b, &tx, &WitnessReport { witness: near.key, ..near_report }, &near), Err(InvalidReason::TooClose));
+        assert_eq!(
+            check_witness(
+                &b,
+                &tx,
+                &WitnessReport {
+                    witness: near.key,
+                    ..near_report
+                },
+                &near
+            ),
+            Err(InvalidReason::TooClose)
+        );
         let far = hotspot(4, origin().offset_m(0, 120_000));
-        let far_report = WitnessReport { witness: far.key, ..heard(&b, &tx, &far, far.asserted) };
-        assert_eq!(check_witness(&b, &tx, &far_report, &far), Err(InvalidReason::TooFar));
+        let far_report = WitnessReport {
+            witness: far.key,
+            ..heard(&b, &tx, &far, far.asserted)
+        };
+        assert_eq!(
+            check_witness(&b, &tx, &far_report, &far),
+            Err(InvalidReason::TooFar)
+        );
     }
 
     #[test]
@@ -397,7 +448,10 @@ mod tests {
         let mut report = heard(&b, &tx, &rx, rx.asserted);
         report.reported = actually;
         assert_eq!(location_trust(actually, rx.asserted).0, 0);
-        assert_eq!(check_witness(&b, &tx, &report, &rx), Err(InvalidReason::LocationMismatch));
+        assert_eq!(
+            check_witness(&b, &tx, &report, &rx),
+            Err(InvalidReason::LocationMismatch)
+        );
     }
 
     #[test]
@@ -405,7 +459,9 @@ mod tests {
         // Five hotspots on one table, asserted 0.4–4 km apart on a line; each hears the others
         // at what a few metres of air gives (−35 dBm), and reports its asserted location.
         let room = origin();
-        let ring: Vec<Hotspot> = (0..5u8).map(|i| hotspot(10 + i, room.offset_m(0, 400 + 900 * i64::from(i)))).collect();
+        let ring: Vec<Hotspot> = (0..5u8)
+            .map(|i| hotspot(10 + i, room.offset_m(0, 400 + 900 * i64::from(i))))
+            .collect();
         let mut reasons = Vec::new();
         for tx in &ring {
             let b = beacon(tx);
@@ -424,7 +480,10 @@ mod tests {
         }
         assert_eq!(reasons.len(), 20);
         assert!(
-            reasons.iter().all(|r| matches!(r, Err(InvalidReason::SignalTooStrong | InvalidReason::TooClose))),
+            reasons.iter().all(|r| matches!(
+                r,
+                Err(InvalidReason::SignalTooStrong | InvalidReason::TooClose)
+            )),
             "{reasons:?}"
         );
         assert!(reasons.contains(&Err(InvalidReason::SignalTooStrong)));
