@@ -23,6 +23,7 @@ mod muldiv;
 pub mod payout;
 mod resource;
 pub mod scoring;
+pub mod wireless;
 
 /// Longest resource class name. Names are short words (`compute`, `storage`); the bound keeps a
 /// hostile name from inflating every leaf hash.

@@ -13,6 +13,7 @@ mod rewards;
 mod storage;
 mod store_growth;
 mod transfers;
+mod wireless;
 
 use clap::Subcommand;
 
@@ -140,6 +141,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 250)]
         every: u64,
     },
+    /// Signed LoRa witness reports checked (signatures, then the proof-of-coverage checks) and
+    /// scored (HIP-15 units, HIP-17 density) per second, next to one core batch-verifying the
+    /// same reports' ed25519 signatures.
+    Wireless {
+        /// Number of witness reports (10 per beacon).
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: usize,
+    },
 }
 
 /// Runs one benchmark and prints its report (as JSON with `json`).
@@ -178,6 +187,7 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
         BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
         BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
+        BenchCommand::Wireless { reports } => wireless::run(reports, json).await,
         BenchCommand::StoreGrowth {
             blocks,
             txs_per_block,
