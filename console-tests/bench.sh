@@ -10,45 +10,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 PLEXUS_BIN="${PLEXUS_BIN:-$ROOT/target/release/plexus}"
+SCRIPT="console-tests/bench.sh"
+# shellcheck source=console-tests/common.sh
+. "$ROOT/console-tests/common.sh"
 
-if [ ! -x "$PLEXUS_BIN" ]; then
-    echo "console-tests/bench.sh: no plexus binary at $PLEXUS_BIN (cargo build --release -p plexus-cli, or set PLEXUS_BIN)" >&2
-    exit 1
-fi
-
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    echo "console-tests/bench.sh: installing chromium and chromium-driver" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq >/dev/null
-    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-
-WORK="$(mktemp -d)"
-DEVNET_PID=""
-cleanup() {
-    if [ -n "$DEVNET_PID" ] && kill -0 "$DEVNET_PID" 2>/dev/null; then
-        kill "$DEVNET_PID" 2>/dev/null || true
-        wait "$DEVNET_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$PYTHON" -m venv "$WORK/venv"
-PY="$WORK/venv/bin/python"
-"$PY" -m pip install --disable-pip-version-check -q -r "$ROOT/console-tests/requirements.txt" "$ROOT/sdk/python"
-
-read -r API ORACLE < <("$PY" - <<'PYEOF'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks:
-    s.close()
-PYEOF
-)
+need_plexus_bin "cargo build --release -p plexus-cli"
+need_chromium
+venv_with -r "$ROOT/console-tests/requirements.txt" "$ROOT/sdk/python"
+free_ports
 
 # A bare devnet: `--agents 0` explicitly (no agent of any class), no demo transfers; epochs of
 # 20 blocks so that one has ended by the time the pages are loaded. --for bounds it even if

@@ -13,48 +13,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 PLEXUS_BIN="${PLEXUS_BIN:-$ROOT/target/debug/plexus}"
+SCRIPT="console-tests/ci.sh"
+# shellcheck source=console-tests/common.sh
+. "$ROOT/console-tests/common.sh"
 
-if [ ! -x "$PLEXUS_BIN" ]; then
-    echo "console-tests/ci.sh: no plexus binary at $PLEXUS_BIN (build it first, or set PLEXUS_BIN)" >&2
-    exit 1
-fi
-
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    echo "console-tests/ci.sh: installing chromium and chromium-driver" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    # A fresh machine's package lists may be empty.
-    $SUDO apt-get update -qq >/dev/null
-    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-
-WORK="$(mktemp -d)"
+need_plexus_bin "build it first"
+need_chromium
 SHOTS="${CONSOLE_SCREENSHOTS:-$(mktemp -d "${TMPDIR:-/tmp}/console-screenshots.XXXXXX")}"
-DEVNET_PID=""
-cleanup() {
-    if [ -n "$DEVNET_PID" ] && kill -0 "$DEVNET_PID" 2>/dev/null; then
-        kill "$DEVNET_PID" 2>/dev/null || true
-        wait "$DEVNET_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$PYTHON" -m venv "$WORK/venv"
-PY="$WORK/venv/bin/python"
-"$PY" -m pip install --disable-pip-version-check -q -r "$ROOT/console-tests/requirements.txt"
-
-# Two free loopback ports: the node's API and the oracle's.
-read -r API ORACLE < <("$PY" - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks:
-    s.close()
-EOF
-)
+venv_with -r "$ROOT/console-tests/requirements.txt"
+free_ports
 
 # --for bounds the devnet even if this script is killed before its trap runs.
 "$PLEXUS_BIN" --home "$WORK/home" --keyring-backend test devnet \
