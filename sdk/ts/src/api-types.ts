@@ -2443,7 +2443,7 @@ export interface operations {
                 class?: string;
                 /** @description Only devices of this status: active, retired, slashed or withdrawn */
                 status?: string;
-                /** @description Only devices this address owns */
+                /** @description Only devices this address owns, `plx1…` */
                 owner?: string;
             };
             header?: never;
@@ -2479,11 +2479,11 @@ export interface operations {
                 from?: number;
                 /** @description 100 if absent, at most 1000 */
                 limit?: number;
-                /** @description Only devices of this class (as on /v1/devices) */
+                /** @description Only devices of this class */
                 class?: string;
-                /** @description Only devices of this status (as on /v1/devices) */
+                /** @description Only devices of this status: active, retired, slashed or withdrawn */
                 status?: string;
-                /** @description Only devices this address owns (as on /v1/devices) */
+                /** @description Only devices this address owns, `plx1…` */
                 owner?: string;
             };
             header?: never;
@@ -2542,11 +2542,11 @@ export interface operations {
                 from?: number;
                 /** @description 100 if absent, at most 1000 */
                 limit?: number;
-                /** @description Only devices of this class (as on /v1/devices) */
+                /** @description Only devices of this class */
                 class?: string;
-                /** @description Only devices of this status (as on /v1/devices) */
+                /** @description Only devices of this status: active, retired, slashed or withdrawn */
                 status?: string;
-                /** @description Only devices this address owns (as on /v1/devices) */
+                /** @description Only devices this address owns, `plx1…` */
                 owner?: string;
             };
             header?: never;

@@ -68,9 +68,7 @@ fn device_cell(device: &Device) -> ApiResult<DeviceCell> {
     params(
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
-        ("class" = Option<String>, Query, description = "Only devices of this class (as on /v1/devices)"),
-        ("status" = Option<String>, Query, description = "Only devices of this status (as on /v1/devices)"),
-        ("owner" = Option<String>, Query, description = "Only devices this address owns (as on /v1/devices)"),
+        DeviceFilter,
     ),
     responses(
         (status = 200, description = "OK", body = DeviceCellsView),
@@ -205,9 +203,7 @@ pub(crate) struct DevicesRewardsView {
     params(
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
-        ("class" = Option<String>, Query, description = "Only devices of this class (as on /v1/devices)"),
-        ("status" = Option<String>, Query, description = "Only devices of this status (as on /v1/devices)"),
-        ("owner" = Option<String>, Query, description = "Only devices this address owns (as on /v1/devices)"),
+        DeviceFilter,
     ),
     responses(
         (status = 200, description = "OK", body = DevicesRewardsView),

@@ -18,10 +18,14 @@ pub(crate) const MAX_SCAN: u64 = 10_000;
 
 /// `?class=…&status=…&owner=…` on the device lists (`/v1/devices`, `/v1/devices/cells`,
 /// `/v1/devices/rewards`): only the devices matching every one given.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DeviceFilter {
+    /// Only devices of this class
     class: Option<String>,
+    /// Only devices of this status: active, retired, slashed or withdrawn
     status: Option<String>,
+    /// Only devices this address owns, `plx1…`
     owner: Option<String>,
 }
 
@@ -105,9 +109,7 @@ pub(super) async fn chain_info(State(s): State<ApiState>) -> ApiResult<Json<serd
     params(
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
         ("limit" = Option<u64>, Query, description = "100 if absent, at most 1000"),
-        ("class" = Option<String>, Query, description = "Only devices of this class"),
-        ("status" = Option<String>, Query, description = "Only devices of this status: active, retired, slashed or withdrawn"),
-        ("owner" = Option<String>, Query, description = "Only devices this address owns"),
+        DeviceFilter,
     ),
     responses(
         (status = 200, description = "OK", body = DevicesView),
