@@ -10,6 +10,7 @@ mod learn;
 mod ledger;
 mod mempool;
 mod rewards;
+pub mod stats;
 mod storage;
 mod store_growth;
 mod transfers;
