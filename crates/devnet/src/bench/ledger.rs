@@ -253,8 +253,10 @@ fn commit_all(
         let chain = chain.clone();
         std::thread::spawn(move || {
             let mut refused = 0usize;
-            for chunk in raw.chunks(2_048) {
-                for r in chain.submit_many(chunk.to_vec()) {
+            let mut raw = raw.into_iter().peekable();
+            while raw.peek().is_some() {
+                let chunk: Vec<Vec<u8>> = raw.by_ref().take(2_048).collect();
+                for r in chain.submit_many(chunk) {
                     if r.is_err() {
                         refused += 1;
                     }
