@@ -439,19 +439,25 @@ impl Chain {
         self.prune_blocks(height)?;
 
         let txs_committed = ledger.txs_committed()?;
-        // Drop what the block used from the mempool: by hash, and for each sender every
-        // pending transaction whose nonce the block has used (a validator may not have seen
-        // the block's transactions itself).
+        // Drop what the block used from the mempool: by hash, and for each sender in the block
+        // every pending transaction below its committed next nonce (a validator may not have
+        // seen the block's transactions itself). The committed nonce, not the block's: a
+        // refused transaction (a forged copy, say) uses no nonce, so the pending one it copies
+        // stays.
+        let senders: std::collections::BTreeSet<Address> = block
+            .txs
+            .iter()
+            .filter_map(|raw| SignedTx::decode(raw).ok())
+            .map(|tx| tx.signer_address)
+            .collect();
+        // One read transaction for every sender, not one each.
+        let committed_state = self.store.snapshot()?;
         let mut next_nonces: std::collections::BTreeMap<Address, u64> = Default::default();
-        for raw in &block.txs {
-            if let Ok(tx) = SignedTx::decode(raw) {
-                let next = next_nonces.entry(tx.signer_address).or_insert(0);
-                *next = (*next).max(tx.nonce + 1);
-            }
+        for sender in senders {
+            let nonce = plexus_ledger::query::account_in(&committed_state, &sender)?.nonce;
+            next_nonces.insert(sender, nonce);
         }
-        for (sender, next) in next_nonces.iter_mut() {
-            *next = (*next).max(ledger.account(sender)?.nonce);
-        }
+        drop(committed_state);
         drop(ledger);
         let included: Vec<TxHash> = outcome.results.iter().map(|r| r.hash).collect();
         let mut dropped = self.mempool.prune_included(&included, height);

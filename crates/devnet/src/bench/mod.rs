@@ -21,7 +21,8 @@ use clap::Subcommand;
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Signed transfers executed and committed per second through the solo driver, next to
-    /// the rate at which one core verifies ed25519 signatures one by one.
+    /// the rates at which the same signatures are verified: one by one and in batches on one
+    /// core, and in batches on every core.
     Ledger {
         /// Number of transfers.
         #[arg(long, default_value_t = 100_000)]
@@ -29,6 +30,9 @@ pub enum BenchCommand {
         /// Number of sending accounts.
         #[arg(long, default_value_t = 4_096)]
         accounts: usize,
+        /// Runs, each on a fresh chain with its own baselines; medians and spreads are reported.
+        #[arg(long, default_value_t = stats::DEFAULT_RUNS, value_parser = clap::value_parser!(u16).range(1..=100))]
+        runs: u16,
     },
     /// Signed heartbeats accepted per second by an oracle over HTTP, next to the rate at which
     /// one core batch-verifies ed25519 signatures.
@@ -186,7 +190,11 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Ingest { devices } => ingest::run(devices, json).await,
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
-        BenchCommand::Ledger { txs, accounts } => ledger::run(txs, accounts, json).await,
+        BenchCommand::Ledger {
+            txs,
+            accounts,
+            runs,
+        } => ledger::run(txs, accounts, runs, json).await,
         BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
         BenchCommand::Wireless { reports } => wireless::run(reports, json).await,
         BenchCommand::StoreGrowth {
