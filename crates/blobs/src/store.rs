@@ -18,8 +18,12 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use upload_locks::UploadLocks;
 
-/// The verified prefix is made durable (fsync, then the meta file) every this many bytes.
+/// The verified prefix is made durable (fsync, then the meta file) every this many bytes, in
+/// the background: the transfer goes on while the disk catches up.
 const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+/// Verified leaves (of up to a decoder batch each, with their parents) queued for the writer:
+/// hashing the next batches goes on while the disk takes the last.
+const WRITE_QUEUE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -313,9 +317,15 @@ impl BlobStore {
                 size: blob.size,
             });
         }
+        // The outboard is read in pre-order, that is front to back: through a window too.
+        let outboard = PreOrderOutboard {
+            root: blob.outboard.root,
+            tree: blob.outboard.tree,
+            data: crate::file_io::WindowedReader::new(blob.outboard.data),
+        };
         encode_ranges(
             crate::file_io::WindowedReader::new(blob.data),
-            &blob.outboard,
+            &outboard,
             &chunk_ranges(start, end),
             out,
         )
@@ -388,6 +398,7 @@ impl BlobStore {
                 .map_err(|e| io_err("store outboard")(e.error))?;
             data.persist(self.complete_path(id, "data"))
                 .map_err(|e| io_err("store data")(e.error))?;
+            self.sync_dir("complete")?;
         }
         Ok((id, size))
     }
@@ -432,47 +443,118 @@ impl BlobStore {
                 .open(&path)
                 .map_err(io_err(format!("open {}", path.display())))
         };
-        let mut data = crate::file_io::GatheringWriter::new(open("data")?);
+        let (data, obao) = (open("data")?, open("obao")?);
         let tree = BaoTree::new(size, BLOCK_SIZE);
-        let mut outboard = PreOrderOutboard {
-            root: id.hash(),
-            tree,
-            data: open("obao")?,
-        };
         let ranges = chunk_ranges(offset, size);
-        // The decoder reads whole parents and chunk groups; the HTTP body arrives in large
-        // pieces already, so no buffer in between.
-        let reader = encoded;
-        let mut verified = offset;
-        let mut failure = None;
-        for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
-            let item = match item {
-                Ok(item) => item,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+        let received = std::thread::scope(|scope| {
+            // Three stages at once: this thread reads and verifies (hashing on every core),
+            // a writer writes what verified, and a syncer makes the verified prefix durable
+            // behind it, so neither disk writes nor fsyncs hold up the transfer.
+            let (synced_tx, synced_rx) = std::sync::mpsc::channel::<u64>();
+            let syncer = {
+                let (data, obao) = (
+                    data.try_clone().map_err(io_err("reopen data"))?,
+                    obao.try_clone().map_err(io_err("reopen outboard"))?,
+                );
+                scope.spawn(move || -> Result<(), StoreError> {
+                    while let Ok(mut verified) = synced_rx.recv() {
+                        // Only the furthest prefix waiting matters: one fsync covers them all.
+                        while let Ok(further) = synced_rx.try_recv() {
+                            verified = further;
+                        }
+                        data.sync_data().map_err(io_err("sync data"))?;
+                        obao.sync_data().map_err(io_err("sync outboard"))?;
+                        self.write_meta(id, &PartialMeta { size, verified })?;
+                    }
+                    Ok(())
+                })
             };
-            match item {
-                BaoContentItem::Parent(p) => outboard
-                    .save(p.node, &p.pair)
-                    .map_err(io_err("write outboard"))?,
-                BaoContentItem::Leaf(leaf) => {
-                    data.write_at(leaf.offset, &leaf.data)
-                        .map_err(io_err("write data"))?;
-                    if leaf.offset == verified {
-                        verified += leaf.data.len() as u64;
+            // Each message is the parents before one leaf and that leaf (or the last parents).
+            let (pieces_tx, pieces_rx) =
+                std::sync::mpsc::sync_channel::<Vec<BaoContentItem>>(WRITE_QUEUE);
+            let mut checkpointed = meta.verified;
+            let writer = scope.spawn(move || -> Result<(File, File), StoreError> {
+                let mut data = crate::file_io::GatheringWriter::new(data);
+                let mut outboard = PreOrderOutboard {
+                    root: id.hash(),
+                    tree,
+                    data: crate::file_io::GatheringWriter::new(obao),
+                };
+                for piece in pieces_rx.into_iter().flatten() {
+                    match piece {
+                        BaoContentItem::Parent(p) => outboard
+                            .save(p.node, &p.pair)
+                            .map_err(io_err("write outboard"))?,
+                        BaoContentItem::Leaf(leaf) => {
+                            data.write_at(leaf.offset, &leaf.data)
+                                .map_err(io_err("write data"))?;
+                            // Leaves come in order from the prefix on: this is its end.
+                            let verified = leaf.offset + leaf.data.len() as u64;
+                            if verified >= checkpointed + CHECKPOINT_BYTES {
+                                data.flush().map_err(io_err("write data"))?;
+                                outboard.data.flush().map_err(io_err("write outboard"))?;
+                                // A syncer that failed reports it when joined.
+                                let _ = synced_tx.send(verified);
+                                checkpointed = verified;
+                            }
+                        }
                     }
-                    if verified >= meta.verified + CHECKPOINT_BYTES {
-                        self.checkpoint(id, &mut data, &mut outboard, &mut meta, verified)?;
+                }
+                Ok((
+                    data.into_file().map_err(io_err("write data"))?,
+                    outboard.data.into_file().map_err(io_err("write outboard"))?,
+                ))
+            });
+            let mut verified = offset;
+            let mut failure = None;
+            let mut message = Vec::new();
+            for item in crate::parallel::Decoder::new(id.hash(), tree, encoded, &ranges) {
+                let item = match item {
+                    Ok(item) => item,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
                     }
+                };
+                let end = match &item {
+                    BaoContentItem::Leaf(leaf) if leaf.offset == verified => {
+                        Some(leaf.offset + leaf.data.len() as u64)
+                    }
+                    BaoContentItem::Leaf(_) => Some(verified),
+                    BaoContentItem::Parent(_) => None,
+                };
+                message.push(item);
+                if let Some(end) = end {
+                    if pieces_tx.send(std::mem::take(&mut message)).is_err() {
+                        // The writer stopped: its error is the answer.
+                        break;
+                    }
+                    verified = end;
                 }
             }
+            if !message.is_empty() {
+                let _ = pieces_tx.send(message);
+            }
+            drop(pieces_tx);
+            let files = writer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            syncer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            let (data, obao) = files?;
+            Ok::<_, StoreError>((data, obao, verified, failure))
+        });
+        let (data, obao, verified, failure) = received?;
+        if verified > meta.verified {
+            data.sync_data().map_err(io_err("sync data"))?;
+            obao.sync_data().map_err(io_err("sync outboard"))?;
+            meta.verified = verified;
+            self.write_meta(id, &meta)?;
         }
-        self.checkpoint(id, &mut data, &mut outboard, &mut meta, verified)?;
         match failure {
             None if meta.verified == size => {
-                drop((data, outboard));
+                drop((data, obao));
                 self.finish(id)?;
                 self.status(id)
             }
@@ -541,24 +623,6 @@ impl BlobStore {
         Ok(meta)
     }
 
-    fn checkpoint(
-        &self,
-        id: BlobId,
-        data: &mut crate::file_io::GatheringWriter,
-        outboard: &mut PreOrderOutboard<File>,
-        meta: &mut PartialMeta,
-        verified: u64,
-    ) -> Result<(), StoreError> {
-        if verified <= meta.verified {
-            return Ok(());
-        }
-        data.flush().map_err(io_err("write data"))?;
-        data.file().sync_data().map_err(io_err("sync data"))?;
-        outboard.data.sync_data().map_err(io_err("sync outboard"))?;
-        meta.verified = verified;
-        self.write_meta(id, meta)
-    }
-
     /// Moves a fully verified partial blob to `complete/`: outboard first, bytes last, so a
     /// blob whose bytes are there always has its outboard.
     fn finish(&self, id: BlobId) -> Result<(), StoreError> {
@@ -578,7 +642,18 @@ impl BlobStore {
         rename("obao")?;
         rename("data")?;
         let meta_path = self.partial_path(id, "meta");
-        fs::remove_file(&meta_path).map_err(io_err(format!("remove {}", meta_path.display())))
+        fs::remove_file(&meta_path).map_err(io_err(format!("remove {}", meta_path.display())))?;
+        // The renames are durable only once the directories are: a blob answered complete
+        // must still be complete after a crash.
+        self.sync_dir("complete")?;
+        self.sync_dir("partial")
+    }
+
+    fn sync_dir(&self, sub: &str) -> Result<(), StoreError> {
+        let path = self.dir.join(sub);
+        File::open(&path)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(format!("sync {}", path.display())))
     }
 }
 
