@@ -426,6 +426,7 @@ impl BlobClient {
         };
         let mut segment_start = 0;
         let mut segment_index = 0usize;
+        let mut syncing: Option<tokio::task::JoinHandle<io::Result<()>>> = None;
         while segment_start < size || (size == 0 && segment_index == 0) {
             let segment_end = (segment_start + SEGMENT_BYTES).min(size);
             let mut at = segment_start;
@@ -451,6 +452,9 @@ impl BlobClient {
                 }
                 attempts += 1;
                 if attempts >= sources.len() * 2 {
+                    // No partial blob is left where the user asked for the whole one. A file
+                    // that cannot be removed matters less than why the get failed.
+                    let _ = std::fs::remove_file(&part);
                     return Err(ClientError::Exhausted {
                         id,
                         start: at,
@@ -461,6 +465,18 @@ impl BlobClient {
             }
             segment_start = segment_end;
             segment_index += 1;
+            // Start the disk on the segment now, behind the next one, rather than leave every
+            // byte to the final fsync; one at a time, so that they do not queue up.
+            if syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                if let Some(done) = syncing.take() {
+                    done.await.map_err(|e| local(io::Error::other(e)))?.map_err(local)?;
+                }
+                let behind = file.try_clone().map_err(local)?;
+                syncing = Some(tokio::task::spawn_blocking(move || behind.sync_data()));
+            }
+        }
+        if let Some(done) = syncing.take() {
+            done.await.map_err(|e| local(io::Error::other(e)))?.map_err(local)?;
         }
         file.sync_all().map_err(local)?;
         std::fs::rename(&part, out).map_err(local)?;

@@ -167,7 +167,8 @@ fn write_random_file(path: &Path, mib: u64) -> anyhow::Result<()> {
         rng.fill_bytes(&mut piece);
         out.write_all(&piece)?;
     }
-    out.flush()?;
+    // On disk, so that its writeback does not land in the first run's measurements.
+    out.into_inner()?.sync_all()?;
     Ok(())
 }
 
