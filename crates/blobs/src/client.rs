@@ -469,14 +469,18 @@ impl BlobClient {
             // byte to the final fsync; one at a time, so that they do not queue up.
             if syncing.as_ref().is_none_or(|s| s.is_finished()) {
                 if let Some(done) = syncing.take() {
-                    done.await.map_err(|e| local(io::Error::other(e)))?.map_err(local)?;
+                    done.await
+                        .map_err(|e| local(io::Error::other(e)))?
+                        .map_err(local)?;
                 }
                 let behind = file.try_clone().map_err(local)?;
                 syncing = Some(tokio::task::spawn_blocking(move || behind.sync_data()));
             }
         }
         if let Some(done) = syncing.take() {
-            done.await.map_err(|e| local(io::Error::other(e)))?.map_err(local)?;
+            done.await
+                .map_err(|e| local(io::Error::other(e)))?
+                .map_err(local)?;
         }
         file.sync_all().map_err(local)?;
         std::fs::rename(&part, out).map_err(local)?;
@@ -570,7 +574,10 @@ impl BlobClient {
                     }
                 }
                 drop(leaves_tx);
-                match writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                match writer
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                {
                     Ok(()) => (verified.min(end), failure),
                     Err(e) => (start, Some(format!("cannot write: {e}"))),
                 }

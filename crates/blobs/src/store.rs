@@ -10,7 +10,7 @@
 use crate::{BlobId, BLOCK_SIZE, CHUNK_GROUP_BYTES, MAX_BLOB_BYTES};
 use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::{encode_ranges, OutboardMut};
-use bao_tree::io::{BaoContentItem, DecodeError};
+use bao_tree::io::DecodeError;
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -20,10 +20,10 @@ use upload_locks::UploadLocks;
 
 /// The verified prefix is made durable (fsync, then the meta file) every this many bytes, in
 /// the background: the transfer goes on while the disk catches up.
-const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
 /// Verified leaves (of up to a decoder batch each, with their parents) queued for the writer:
 /// hashing the next batches goes on while the disk takes the last.
-const WRITE_QUEUE: usize = 4;
+pub(crate) const WRITE_QUEUE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -104,6 +104,8 @@ struct PartialMeta {
 pub fn chunk_ranges(start: u64, end: u64) -> ChunkRanges {
     ChunkRanges::from(ChunkNum::full_chunks(start)..ChunkNum::chunks(end))
 }
+
+mod stages;
 
 mod upload_locks {
     //! Which blobs are being received right now: one transfer per blob at a time.
@@ -444,108 +446,12 @@ impl BlobStore {
                 .map_err(io_err(format!("open {}", path.display())))
         };
         let (data, obao) = (open("data")?, open("obao")?);
-        let tree = BaoTree::new(size, BLOCK_SIZE);
-        let ranges = chunk_ranges(offset, size);
-        let received = std::thread::scope(|scope| {
-            // Three stages at once: this thread reads and verifies (hashing on every core),
-            // a writer writes what verified, and a syncer makes the verified prefix durable
-            // behind it, so neither disk writes nor fsyncs hold up the transfer.
-            let (synced_tx, synced_rx) = std::sync::mpsc::channel::<u64>();
-            let syncer = {
-                let (data, obao) = (
-                    data.try_clone().map_err(io_err("reopen data"))?,
-                    obao.try_clone().map_err(io_err("reopen outboard"))?,
-                );
-                scope.spawn(move || -> Result<(), StoreError> {
-                    while let Ok(mut verified) = synced_rx.recv() {
-                        // Only the furthest prefix waiting matters: one fsync covers them all.
-                        while let Ok(further) = synced_rx.try_recv() {
-                            verified = further;
-                        }
-                        data.sync_data().map_err(io_err("sync data"))?;
-                        obao.sync_data().map_err(io_err("sync outboard"))?;
-                        self.write_meta(id, &PartialMeta { size, verified })?;
-                    }
-                    Ok(())
-                })
-            };
-            // Each message is the parents before one leaf and that leaf (or the last parents).
-            let (pieces_tx, pieces_rx) =
-                std::sync::mpsc::sync_channel::<Vec<BaoContentItem>>(WRITE_QUEUE);
-            let mut checkpointed = meta.verified;
-            let writer = scope.spawn(move || -> Result<(File, File), StoreError> {
-                let mut data = crate::file_io::GatheringWriter::new(data);
-                let mut outboard = PreOrderOutboard {
-                    root: id.hash(),
-                    tree,
-                    data: crate::file_io::GatheringWriter::new(obao),
-                };
-                for piece in pieces_rx.into_iter().flatten() {
-                    match piece {
-                        BaoContentItem::Parent(p) => outboard
-                            .save(p.node, &p.pair)
-                            .map_err(io_err("write outboard"))?,
-                        BaoContentItem::Leaf(leaf) => {
-                            data.write_at(leaf.offset, &leaf.data)
-                                .map_err(io_err("write data"))?;
-                            // Leaves come in order from the prefix on: this is its end.
-                            let verified = leaf.offset + leaf.data.len() as u64;
-                            if verified >= checkpointed + CHECKPOINT_BYTES {
-                                data.flush().map_err(io_err("write data"))?;
-                                outboard.data.flush().map_err(io_err("write outboard"))?;
-                                // A syncer that failed reports it when joined.
-                                let _ = synced_tx.send(verified);
-                                checkpointed = verified;
-                            }
-                        }
-                    }
-                }
-                Ok((
-                    data.into_file().map_err(io_err("write data"))?,
-                    outboard.data.into_file().map_err(io_err("write outboard"))?,
-                ))
-            });
-            let mut verified = offset;
-            let mut failure = None;
-            let mut message = Vec::new();
-            for item in crate::parallel::Decoder::new(id.hash(), tree, encoded, &ranges) {
-                let item = match item {
-                    Ok(item) => item,
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                };
-                let end = match &item {
-                    BaoContentItem::Leaf(leaf) if leaf.offset == verified => {
-                        Some(leaf.offset + leaf.data.len() as u64)
-                    }
-                    BaoContentItem::Leaf(_) => Some(verified),
-                    BaoContentItem::Parent(_) => None,
-                };
-                message.push(item);
-                if let Some(end) = end {
-                    if pieces_tx.send(std::mem::take(&mut message)).is_err() {
-                        // The writer stopped: its error is the answer.
-                        break;
-                    }
-                    verified = end;
-                }
-            }
-            if !message.is_empty() {
-                let _ = pieces_tx.send(message);
-            }
-            drop(pieces_tx);
-            let files = writer
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            syncer
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-            let (data, obao) = files?;
-            Ok::<_, StoreError>((data, obao, verified, failure))
-        });
-        let (data, obao, verified, failure) = received?;
+        let stages::Received {
+            data,
+            obao,
+            verified,
+            failure,
+        } = self.receive_in_stages(id, size, offset, meta.verified, (data, obao), encoded)?;
         if verified > meta.verified {
             data.sync_data().map_err(io_err("sync data"))?;
             obao.sync_data().map_err(io_err("sync outboard"))?;

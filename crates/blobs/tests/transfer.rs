@@ -296,10 +296,8 @@ async fn an_upload_cut_off_midway_over_http_leaves_no_blob() {
     let url = serve(store.clone()).await;
     // Half the encoding, then the sender fails, as a killed client would.
     let half = bytes::Bytes::from(encoded[..encoded.len() / 2].to_vec());
-    let body = futures_util::stream::iter([
-        Ok(half),
-        Err(std::io::Error::other("the sender went away")),
-    ]);
+    let body =
+        futures_util::stream::iter([Ok(half), Err(std::io::Error::other("the sender went away"))]);
     let answer = reqwest::Client::new()
         .put(format!("{url}/v1/blobs/{id}?size={size}&offset=0"))
         .body(reqwest::Body::wrap_stream(body))

@@ -208,84 +208,22 @@ pub async fn bench_storage(
     let mut measured = Vec::with_capacity(usize::from(runs));
     let mut id = None;
     for run in 1..=runs {
-        steps.step(format!(
-            "run {run} of {runs}: baselines (a copy with fsync, blake3 on one core and on all)"
-        ));
-        let (p, q) = (input.clone(), tmp.path().join("copy"));
-        let (copy, hash_one_core, hash_all_cores) = tokio::task::spawn_blocking(move || {
-            anyhow::Ok((
-                copy_and_sync(&p, &q)?,
-                blake3_timed(&p, false)?,
-                blake3_timed(&p, true)?,
-            ))
-        })
-        .await??;
-
-        steps.step(format!("run {run} of {runs}: put (hashing the blob, then uploading it)"));
-        let started = Instant::now();
-        let p = input.clone();
-        let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
-        let put_hash = started.elapsed().as_secs_f64();
-        let bar = steps.byte_bar(size, "uploaded");
-        tracked(&client, &bar).put(&url, &blob).await?;
-        bar.finish_and_clear();
-        let put = started.elapsed().as_secs_f64();
-
-        steps.step(format!("run {run} of {runs}: get (downloading and verifying the blob)"));
-        let output = tmp.path().join("output");
-        let started = Instant::now();
-        let bar = steps.byte_bar(size, "downloaded");
-        tracked(&client, &bar)
-            .get(std::slice::from_ref(&url), blob.id, &output)
-            .await?;
-        bar.finish_and_clear();
-        let get = started.elapsed().as_secs_f64();
-        let p = output.clone();
-        let got = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
-        anyhow::ensure!(
-            got.id == blob.id,
-            "the downloaded blob differs from the input"
-        );
-        std::fs::remove_file(&output)?;
+        let (secs, blob) =
+            measure_run(&mut steps, run, runs, tmp.path(), &input, &url, &client).await?;
         if run < runs {
             // So that the next put really writes every byte.
-            store.remove(blob.id)?;
+            store.remove(blob)?;
         }
-        id = Some(blob.id);
-        measured.push(RunSecs {
-            copy,
-            hash_one_core,
-            hash_all_cores,
-            put,
-            put_hash,
-            get,
-        });
+        id = Some(blob);
+        measured.push(secs);
     }
     let id = id.expect("at least one run");
 
     steps.step("challenges: verifying retrievability answers");
     // The verifier's side of retrievability challenges: re-derive the groups and check the
     // answer against the blob id. Answers are made beforehand, so only verification is timed.
-    let challenge = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut cases = Vec::with_capacity(CHALLENGES);
-        let mut answer_bytes = 0usize;
-        for i in 0..CHALLENGES {
-            let mut seed = [0u8; 32];
-            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            let groups = challenge_groups(id, size, &seed, GROUPS_PER_CHALLENGE);
-            let mut answer = Vec::new();
-            store.prove(id, &groups, &mut answer)?;
-            answer_bytes += answer.len();
-            cases.push((seed, answer));
-        }
-        let started = Instant::now();
-        for (seed, answer) in &cases {
-            let groups = challenge_groups(id, size, seed, GROUPS_PER_CHALLENGE);
-            verify(id, size, &groups, answer).map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        Ok((started.elapsed().as_secs_f64(), answer_bytes))
-    })
-    .await??;
+    let challenge =
+        tokio::task::spawn_blocking(move || time_challenges(&store, id, size)).await??;
     server.abort();
 
     let (verify_secs, answer_bytes) = challenge;
@@ -362,4 +300,95 @@ pub async fn bench_storage(
             "blob_gib": gib,
         },
     }))
+}
+
+/// One run: the copy with fsync and blake3 baselines, then a put and a get of the file.
+async fn measure_run(
+    steps: &mut Steps,
+    run: u16,
+    runs: u16,
+    dir: &Path,
+    input: &Path,
+    url: &str,
+    client: &BlobClient,
+) -> anyhow::Result<(RunSecs, plexus_blobs::BlobId)> {
+    let size = std::fs::metadata(input)?.len();
+    steps.step(format!(
+        "run {run} of {runs}: baselines (a copy with fsync, blake3 on one core and on all)"
+    ));
+    let (p, q) = (input.to_path_buf(), dir.join("copy"));
+    let (copy, hash_one_core, hash_all_cores) = tokio::task::spawn_blocking(move || {
+        anyhow::Ok((
+            copy_and_sync(&p, &q)?,
+            blake3_timed(&p, false)?,
+            blake3_timed(&p, true)?,
+        ))
+    })
+    .await??;
+
+    steps.step(format!(
+        "run {run} of {runs}: put (hashing the blob, then uploading it)"
+    ));
+    let started = Instant::now();
+    let p = input.to_path_buf();
+    let blob = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
+    let put_hash = started.elapsed().as_secs_f64();
+    let bar = steps.byte_bar(size, "uploaded");
+    tracked(client, &bar).put(url, &blob).await?;
+    bar.finish_and_clear();
+    let put = started.elapsed().as_secs_f64();
+
+    steps.step(format!(
+        "run {run} of {runs}: get (downloading and verifying the blob)"
+    ));
+    let output = dir.join("output");
+    let started = Instant::now();
+    let bar = steps.byte_bar(size, "downloaded");
+    tracked(client, &bar)
+        .get(&[url.to_string()], blob.id, &output)
+        .await?;
+    bar.finish_and_clear();
+    let get = started.elapsed().as_secs_f64();
+    let p = output.clone();
+    let got = tokio::task::spawn_blocking(move || PreparedBlob::prepare(&p)).await??;
+    anyhow::ensure!(
+        got.id == blob.id,
+        "the downloaded blob differs from the input"
+    );
+    std::fs::remove_file(&output)?;
+    let secs = RunSecs {
+        copy,
+        hash_one_core,
+        hash_all_cores,
+        put,
+        put_hash,
+        get,
+    };
+    Ok((secs, blob.id))
+}
+
+/// Seconds to verify `CHALLENGES` answers about blob `id` of `size` bytes in `store`, and the
+/// answers' bytes.
+fn time_challenges(
+    store: &BlobStore,
+    id: plexus_blobs::BlobId,
+    size: u64,
+) -> anyhow::Result<(f64, usize)> {
+    let mut cases = Vec::with_capacity(CHALLENGES);
+    let mut answer_bytes = 0usize;
+    for i in 0..CHALLENGES {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        let groups = challenge_groups(id, size, &seed, GROUPS_PER_CHALLENGE);
+        let mut answer = Vec::new();
+        store.prove(id, &groups, &mut answer)?;
+        answer_bytes += answer.len();
+        cases.push((seed, answer));
+    }
+    let started = Instant::now();
+    for (seed, answer) in &cases {
+        let groups = challenge_groups(id, size, seed, GROUPS_PER_CHALLENGE);
+        verify(id, size, &groups, answer).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok((started.elapsed().as_secs_f64(), answer_bytes))
 }
