@@ -29,6 +29,9 @@ use std::time::Duration;
 /// How long a service has to say what it holds of a blob.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Verified leaves (of up to a decoder batch each) queued for the writer during a get.
+const WRITE_QUEUE: usize = 4;
+
 /// A get asks one source for at most this many bytes at a time.
 pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -423,6 +426,7 @@ impl BlobClient {
         };
         let mut segment_start = 0;
         let mut segment_index = 0usize;
+        let mut syncing: Option<tokio::task::JoinHandle<io::Result<()>>> = None;
         while segment_start < size || (size == 0 && segment_index == 0) {
             let segment_end = (segment_start + SEGMENT_BYTES).min(size);
             let mut at = segment_start;
@@ -448,6 +452,9 @@ impl BlobClient {
                 }
                 attempts += 1;
                 if attempts >= sources.len() * 2 {
+                    // No partial blob is left where the user asked for the whole one. A file
+                    // that cannot be removed matters less than why the get failed.
+                    let _ = std::fs::remove_file(&part);
                     return Err(ClientError::Exhausted {
                         id,
                         start: at,
@@ -458,9 +465,36 @@ impl BlobClient {
             }
             segment_start = segment_end;
             segment_index += 1;
+            // Start the disk on the segment now, behind the next one, rather than leave every
+            // byte to the final fsync; one at a time, so that they do not queue up.
+            if syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                if let Some(done) = syncing.take() {
+                    done.await
+                        .map_err(|e| local(io::Error::other(e)))?
+                        .map_err(local)?;
+                }
+                let behind = file.try_clone().map_err(local)?;
+                syncing = Some(tokio::task::spawn_blocking(move || behind.sync_data()));
+            }
+        }
+        if let Some(done) = syncing.take() {
+            done.await
+                .map_err(|e| local(io::Error::other(e)))?
+                .map_err(local)?;
         }
         file.sync_all().map_err(local)?;
         std::fs::rename(&part, out).map_err(local)?;
+        // The rename is durable only once the directory is.
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| ClientError::Local {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         Ok(report)
     }
 
@@ -502,33 +536,52 @@ impl BlobClient {
         let decode = tokio::task::spawn_blocking(move || {
             let ranges = chunk_ranges(start, end);
             let tree = BaoTree::new(size, BLOCK_SIZE);
-            let mut verified = start;
-            let mut file = crate::file_io::GatheringWriter::new(file);
-            let mut failure = None;
-            for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
-                match item {
-                    Ok(BaoContentItem::Parent(_)) => {}
-                    Ok(BaoContentItem::Leaf(leaf)) => {
-                        if let Err(e) = file.write_at(leaf.offset, &leaf.data) {
-                            return (start, Some(format!("cannot write: {e}")));
-                        }
-                        if leaf.offset <= verified {
-                            verified = verified.max(leaf.offset + leaf.data.len() as u64);
-                        }
+            std::thread::scope(|scope| {
+                // This thread verifies (hashing on every core) while a writer writes what
+                // verified, so the disk never holds up the transfer.
+                let (leaves_tx, leaves_rx) =
+                    std::sync::mpsc::sync_channel::<bao_tree::io::Leaf>(WRITE_QUEUE);
+                let writer = scope.spawn(move || -> io::Result<()> {
+                    let mut file = crate::file_io::GatheringWriter::new(file);
+                    for leaf in leaves_rx {
+                        file.write_at(leaf.offset, &leaf.data)?;
                         if let Some(p) = &progress {
                             p.advance(leaf.data.len() as u64);
                         }
                     }
-                    Err(e) => {
-                        failure = Some(io::Error::from(e).to_string());
-                        break;
+                    file.flush()
+                });
+                let mut verified = start;
+                let mut failure = None;
+                for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
+                    match item {
+                        Ok(BaoContentItem::Parent(_)) => {}
+                        Ok(BaoContentItem::Leaf(leaf)) => {
+                            let leaf_end = leaf.offset + leaf.data.len() as u64;
+                            let extends = leaf.offset <= verified;
+                            if leaves_tx.send(leaf).is_err() {
+                                // The writer stopped: its error is the answer.
+                                break;
+                            }
+                            if extends {
+                                verified = verified.max(leaf_end);
+                            }
+                        }
+                        Err(e) => {
+                            failure = Some(io::Error::from(e).to_string());
+                            break;
+                        }
                     }
                 }
-            }
-            if let Err(e) = file.flush() {
-                return (start, Some(format!("cannot write: {e}")));
-            }
-            (verified.min(end), failure)
+                drop(leaves_tx);
+                match writer
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                {
+                    Ok(()) => (verified.min(end), failure),
+                    Err(e) => (start, Some(format!("cannot write: {e}"))),
+                }
+            })
         });
         let mut stream = response.into_body().into_data_stream();
         while let Some(piece) = stream.next().await {
@@ -557,10 +610,11 @@ struct PreparedBlobRef {
 impl PreparedBlobRef {
     fn encode_from(self, offset: u64, out: impl io::Write) -> io::Result<()> {
         let data = File::open(&self.path)?;
+        // The outboard is read in pre-order, that is front to back: through a window too.
         let outboard = PreOrderOutboard {
             root: self.id.hash(),
             tree: BaoTree::new(self.size, BLOCK_SIZE),
-            data: self.outboard,
+            data: crate::file_io::WindowedReader::new(self.outboard),
         };
         encode_ranges(
             crate::file_io::WindowedReader::new(data),

@@ -1,5 +1,6 @@
-//! Fewer, larger system calls for the 16 KiB pieces that bao reads and writes: a reader that
-//! fetches a 1 MiB window at a time, and a writer that gathers contiguous pieces.
+//! Fewer, larger system calls for the 16 KiB pieces and 64-byte hash pairs that bao reads and
+//! writes: a reader that fetches a 1 MiB window at a time, and a writer that gathers contiguous
+//! pieces (a pre-order outboard is written and read in order, so both serve it too).
 
 use positioned_io::{ReadAt, Size, WriteAt};
 use std::cell::RefCell;
@@ -101,7 +102,21 @@ impl GatheringWriter {
         Ok(())
     }
 
-    pub fn file(&mut self) -> &mut File {
-        &mut self.file
+    /// The file, once everything written has been flushed to it.
+    pub fn into_file(mut self) -> io::Result<File> {
+        self.flush()?;
+        Ok(self.file)
+    }
+}
+
+/// So that a pre-order outboard can be written through it: its hash pairs arrive in order.
+impl WriteAt for GatheringWriter {
+    fn write_at(&mut self, pos: u64, buf: &[u8]) -> io::Result<usize> {
+        GatheringWriter::write_at(self, pos, buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        GatheringWriter::flush(self)
     }
 }

@@ -135,9 +135,15 @@ pub struct Decoder<'a, R: Read> {
     encoded: R,
     stack: Vec<blake3::Hash>,
     buf: bytes::BytesMut,
+    /// Batches handed out, kept to reuse their memory once every leaf cut from them is
+    /// dropped: a fresh 4 MiB buffer per batch costs more in page faults than its hashing.
+    spent: VecDeque<bytes::Bytes>,
     ready: VecDeque<Result<BaoContentItem, DecodeError>>,
     done: bool,
 }
+
+/// Spent batches kept for reuse: enough for the batches a consumer holds while writing.
+const SPENT_BATCHES: usize = 16;
 
 impl<'a, R: Read> Decoder<'a, R> {
     pub fn new(root: blake3::Hash, tree: BaoTree, encoded: R, ranges: &'a ChunkRangesRef) -> Self {
@@ -145,7 +151,8 @@ impl<'a, R: Read> Decoder<'a, R> {
             chunks: ResponseIterRef::new(tree, truncate_ranges(ranges, tree.size())),
             encoded,
             stack: vec![root],
-            buf: bytes::BytesMut::with_capacity(BATCH_BYTES),
+            buf: bytes::BytesMut::new(),
+            spent: VecDeque::new(),
             ready: VecDeque::new(),
             done: false,
         }
@@ -153,7 +160,7 @@ impl<'a, R: Read> Decoder<'a, R> {
 
     /// Reads up to a batch of items, verifies them, and queues them (up to the first error).
     fn fill(&mut self) {
-        self.buf.clear();
+        self.buf = self.reusable_buffer();
         let (items, mut failure) = self.read_batch();
         let leaves: Vec<Pending> = items
             .iter()
@@ -164,7 +171,9 @@ impl<'a, R: Read> Decoder<'a, R> {
             .collect();
         let hashes = hash_batch(&self.buf, &leaves);
         let batch = self.buf.split().freeze();
-        self.buf.reserve(BATCH_BYTES);
+        if self.spent.len() < SPENT_BATCHES {
+            self.spent.push_back(batch.clone());
+        }
         if let Some(e) = self.queue_verified(items, hashes, batch) {
             failure = Some(e);
         }
@@ -175,6 +184,23 @@ impl<'a, R: Read> Decoder<'a, R> {
         if self.stack.is_empty() {
             self.done = true;
         }
+    }
+
+    /// An empty buffer for the next batch: a spent one that nobody holds any more, or else a
+    /// new one.
+    fn reusable_buffer(&mut self) -> bytes::BytesMut {
+        for _ in 0..self.spent.len() {
+            let batch = self.spent.pop_front().expect("counted");
+            match batch.try_into_mut() {
+                Ok(mut buf) => {
+                    buf.clear();
+                    buf.reserve(BATCH_BYTES);
+                    return buf;
+                }
+                Err(held) => self.spent.push_back(held),
+            }
+        }
+        bytes::BytesMut::with_capacity(BATCH_BYTES)
     }
 
     /// Reads items until the batch buffer holds `BATCH_BYTES` of leaves or the response ends:

@@ -10,7 +10,7 @@
 use crate::{BlobId, BLOCK_SIZE, CHUNK_GROUP_BYTES, MAX_BLOB_BYTES};
 use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::{encode_ranges, OutboardMut};
-use bao_tree::io::{BaoContentItem, DecodeError};
+use bao_tree::io::DecodeError;
 use bao_tree::{BaoTree, ChunkNum, ChunkRanges};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -18,8 +18,12 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use upload_locks::UploadLocks;
 
-/// The verified prefix is made durable (fsync, then the meta file) every this many bytes.
-const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+/// The verified prefix is made durable (fsync, then the meta file) every this many bytes, in
+/// the background: the transfer goes on while the disk catches up.
+pub(crate) const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+/// Verified leaves (of up to a decoder batch each, with their parents) queued for the writer:
+/// hashing the next batches goes on while the disk takes the last.
+pub(crate) const WRITE_QUEUE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -100,6 +104,8 @@ struct PartialMeta {
 pub fn chunk_ranges(start: u64, end: u64) -> ChunkRanges {
     ChunkRanges::from(ChunkNum::full_chunks(start)..ChunkNum::chunks(end))
 }
+
+mod stages;
 
 mod upload_locks {
     //! Which blobs are being received right now: one transfer per blob at a time.
@@ -313,9 +319,15 @@ impl BlobStore {
                 size: blob.size,
             });
         }
+        // The outboard is read in pre-order, that is front to back: through a window too.
+        let outboard = PreOrderOutboard {
+            root: blob.outboard.root,
+            tree: blob.outboard.tree,
+            data: crate::file_io::WindowedReader::new(blob.outboard.data),
+        };
         encode_ranges(
             crate::file_io::WindowedReader::new(blob.data),
-            &blob.outboard,
+            &outboard,
             &chunk_ranges(start, end),
             out,
         )
@@ -388,6 +400,7 @@ impl BlobStore {
                 .map_err(|e| io_err("store outboard")(e.error))?;
             data.persist(self.complete_path(id, "data"))
                 .map_err(|e| io_err("store data")(e.error))?;
+            self.sync_dir("complete")?;
         }
         Ok((id, size))
     }
@@ -432,47 +445,22 @@ impl BlobStore {
                 .open(&path)
                 .map_err(io_err(format!("open {}", path.display())))
         };
-        let mut data = crate::file_io::GatheringWriter::new(open("data")?);
-        let tree = BaoTree::new(size, BLOCK_SIZE);
-        let mut outboard = PreOrderOutboard {
-            root: id.hash(),
-            tree,
-            data: open("obao")?,
-        };
-        let ranges = chunk_ranges(offset, size);
-        // The decoder reads whole parents and chunk groups; the HTTP body arrives in large
-        // pieces already, so no buffer in between.
-        let reader = encoded;
-        let mut verified = offset;
-        let mut failure = None;
-        for item in crate::parallel::Decoder::new(id.hash(), tree, reader, &ranges) {
-            let item = match item {
-                Ok(item) => item,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            };
-            match item {
-                BaoContentItem::Parent(p) => outboard
-                    .save(p.node, &p.pair)
-                    .map_err(io_err("write outboard"))?,
-                BaoContentItem::Leaf(leaf) => {
-                    data.write_at(leaf.offset, &leaf.data)
-                        .map_err(io_err("write data"))?;
-                    if leaf.offset == verified {
-                        verified += leaf.data.len() as u64;
-                    }
-                    if verified >= meta.verified + CHECKPOINT_BYTES {
-                        self.checkpoint(id, &mut data, &mut outboard, &mut meta, verified)?;
-                    }
-                }
-            }
+        let (data, obao) = (open("data")?, open("obao")?);
+        let stages::Received {
+            data,
+            obao,
+            verified,
+            failure,
+        } = self.receive_in_stages(id, size, offset, meta.verified, (data, obao), encoded)?;
+        if verified > meta.verified {
+            data.sync_data().map_err(io_err("sync data"))?;
+            obao.sync_data().map_err(io_err("sync outboard"))?;
+            meta.verified = verified;
+            self.write_meta(id, &meta)?;
         }
-        self.checkpoint(id, &mut data, &mut outboard, &mut meta, verified)?;
         match failure {
             None if meta.verified == size => {
-                drop((data, outboard));
+                drop((data, obao));
                 self.finish(id)?;
                 self.status(id)
             }
@@ -541,24 +529,6 @@ impl BlobStore {
         Ok(meta)
     }
 
-    fn checkpoint(
-        &self,
-        id: BlobId,
-        data: &mut crate::file_io::GatheringWriter,
-        outboard: &mut PreOrderOutboard<File>,
-        meta: &mut PartialMeta,
-        verified: u64,
-    ) -> Result<(), StoreError> {
-        if verified <= meta.verified {
-            return Ok(());
-        }
-        data.flush().map_err(io_err("write data"))?;
-        data.file().sync_data().map_err(io_err("sync data"))?;
-        outboard.data.sync_data().map_err(io_err("sync outboard"))?;
-        meta.verified = verified;
-        self.write_meta(id, meta)
-    }
-
     /// Moves a fully verified partial blob to `complete/`: outboard first, bytes last, so a
     /// blob whose bytes are there always has its outboard.
     fn finish(&self, id: BlobId) -> Result<(), StoreError> {
@@ -578,7 +548,18 @@ impl BlobStore {
         rename("obao")?;
         rename("data")?;
         let meta_path = self.partial_path(id, "meta");
-        fs::remove_file(&meta_path).map_err(io_err(format!("remove {}", meta_path.display())))
+        fs::remove_file(&meta_path).map_err(io_err(format!("remove {}", meta_path.display())))?;
+        // The renames are durable only once the directories are: a blob answered complete
+        // must still be complete after a crash.
+        self.sync_dir("complete")?;
+        self.sync_dir("partial")
+    }
+
+    fn sync_dir(&self, sub: &str) -> Result<(), StoreError> {
+        let path = self.dir.join(sub);
+        File::open(&path)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(format!("sync {}", path.display())))
     }
 }
 

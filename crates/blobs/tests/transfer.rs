@@ -258,3 +258,71 @@ async fn a_challenge_over_http_verifies_a_kept_blob_and_fails_a_lost_or_altered_
         .unwrap_err();
     assert!(err.to_string().contains("blob_not_found"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_whose_only_copy_rotted_is_refused_on_get_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(BlobStore::open(dir.path().join("store")).unwrap());
+    let (path, _) = random_file(dir.path(), "in", 6 * 1024 * 1024, 6);
+    let (id, _) = store.import_file(&path).unwrap();
+    // One flipped bit on the provider's disk, past the first decoder batch.
+    let bad_at = 5 * 1024 * 1024 + 3;
+    let mut copy = std::fs::read(store.data_path(id)).unwrap();
+    copy[bad_at] ^= 0x02;
+    std::fs::write(store.data_path(id), copy).unwrap();
+
+    let url = serve(store).await;
+    let out = dir.path().join("out");
+    let err = BlobClient::new()
+        .get(std::slice::from_ref(&url), id, &out)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("hash mismatch"), "{err}");
+    // Neither the file nor the verified bytes before the bad group are left behind.
+    assert!(!out.exists());
+    assert!(!out.with_extension("part").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_off_midway_over_http_leaves_no_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = random_file(dir.path(), "in", 9 * 1024 * 1024 + 77, 7);
+    let source = BlobStore::open(dir.path().join("source")).unwrap();
+    let (id, size) = source.import_file(&path).unwrap();
+    let mut encoded = Vec::new();
+    source.encode(id, 0, size, &mut encoded).unwrap();
+
+    let store = Arc::new(BlobStore::open(dir.path().join("target")).unwrap());
+    let url = serve(store.clone()).await;
+    // Half the encoding, then the sender fails, as a killed client would.
+    let half = bytes::Bytes::from(encoded[..encoded.len() / 2].to_vec());
+    let body =
+        futures_util::stream::iter([Ok(half), Err(std::io::Error::other("the sender went away"))]);
+    let answer = reqwest::Client::new()
+        .put(format!("{url}/v1/blobs/{id}?size={size}&offset=0"))
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await;
+    // Either the service answers that the transfer ended early, or the connection fails.
+    if let Ok(answer) = answer {
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+    }
+    // The service finishes with the transfer when its body fails: poll until it has.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = store.status(id).unwrap();
+        if status.state == BlobState::Partial && status.verified > 0 {
+            assert!(status.verified < size, "{status:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(store.list().unwrap().is_empty());
+    assert!(matches!(store.open_blob(id), Err(StoreError::NotFound(_))));
+    let err = BlobClient::new()
+        .get(std::slice::from_ref(&url), id, &dir.path().join("out"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no source"), "{err}");
+}

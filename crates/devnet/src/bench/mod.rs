@@ -117,12 +117,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         retain_versions: u64,
     },
-    /// Blob put and get throughput over loopback HTTP, next to one core's blake3 throughput
-    /// over the same file; and the verifier's cost of retrievability challenges.
+    /// Blob put and get throughput over loopback HTTP, next to copying the same file with an
+    /// fsync and to blake3 over it, in every run; and the verifier's cost of retrievability
+    /// challenges.
     Storage {
         /// Size of the blob in MiB.
         #[arg(long, default_value_t = 1024)]
         mib: u64,
+        /// Runs, each measuring put, get and their baselines afresh; the report gives medians.
+        #[arg(long, default_value_t = stats::DEFAULT_RUNS,
+              value_parser = clap::value_parser!(u16).range(1..=100))]
+        runs: u16,
         /// Directory for the benchmark's files (default: the system's temporary directory).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
@@ -172,7 +177,9 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
             participants,
             rounds,
         } => learn::run(participants, rounds, json).await,
-        BenchCommand::Storage { mib, dir } => storage::run(mib, dir.as_deref(), json).await,
+        BenchCommand::Storage { mib, runs, dir } => {
+            storage::run(mib, runs, dir.as_deref(), json).await
+        }
         BenchCommand::Consensus {
             validators,
             txs,
