@@ -26,14 +26,24 @@ fn the_rewards_benchmark_reports_the_median_and_spread_of_its_runs() {
     let report = run_json(
         home.path(),
         &[
-            "--json", "bench", "rewards", "--devices", "2000", "--runs", "3",
+            "--json",
+            "bench",
+            "rewards",
+            "--devices",
+            "2000",
+            "--runs",
+            "3",
         ],
     );
     assert_eq!(report["scenario"], "rewards", "{report}");
     assert_eq!(report["devices"], 2000, "{report}");
     assert_eq!(report["runs"], 3, "{report}");
     assert!(report["cores"].as_u64().unwrap() >= 1, "{report}");
-    for key in ["scoring_secs_spread", "baseline_secs_spread", "ratio_spread"] {
+    for key in [
+        "scoring_secs_spread",
+        "baseline_secs_spread",
+        "ratio_spread",
+    ] {
         assert_spread(&report, key, 3);
     }
     assert_eq!(
@@ -53,7 +63,13 @@ fn the_ingest_benchmark_has_every_fresh_heartbeat_of_every_run_accepted() {
     let report = run_json(
         home.path(),
         &[
-            "--json", "bench", "ingest", "--devices", "300", "--runs", "2",
+            "--json",
+            "bench",
+            "ingest",
+            "--devices",
+            "300",
+            "--runs",
+            "2",
         ],
     );
     assert_eq!(report["scenario"], "ingest", "{report}");

@@ -252,7 +252,10 @@ fn baselines(beats: &[SignedHeartbeat]) -> anyhow::Result<(f64, f64)> {
     let started = Instant::now();
     anyhow::ensure!(verify_chunks(beats), "baseline batch failed");
     let one_core = beats.len() as f64 / started.elapsed().as_secs_f64();
-    let per_thread = beats.len().div_ceil(rayon::current_num_threads() * 8).max(64);
+    let per_thread = beats
+        .len()
+        .div_ceil(rayon::current_num_threads() * 8)
+        .max(64);
     let started = Instant::now();
     anyhow::ensure!(
         beats.par_chunks(per_thread).all(verify_chunks),
