@@ -20,6 +20,26 @@ fn node(left: &Hash, right: &Hash) -> Hash {
     Hash(*h.finalize().as_bytes())
 }
 
+/// Levels at least this wide are hashed on all of rayon's threads: a manifest's tree of 10⁶
+/// leaves is 10⁶ node hashes, and one thread leaves the rest of the machine idle. Each level
+/// is collected in order, so the tree is the same on any number of threads.
+const PARALLEL_LEVEL: usize = 1 << 14;
+
+/// The level above `level`: nodes of adjacent pairs, an odd last node promoted unchanged.
+fn next_level(level: &[Hash]) -> Vec<Hash> {
+    use rayon::prelude::*;
+    let pair = |pair: &[Hash]| match pair {
+        [a, b] => node(a, b),
+        [a] => *a,
+        _ => unreachable!("chunks(2) yields one or two items"),
+    };
+    if level.len() >= PARALLEL_LEVEL {
+        level.par_chunks(2).map(pair).collect()
+    } else {
+        level.chunks(2).map(pair).collect()
+    }
+}
+
 /// All levels of a tree, leaves first, kept to serve proofs.
 #[derive(Debug, Clone)]
 pub struct MerkleTree {
@@ -38,15 +58,7 @@ impl MerkleTree {
     pub fn new(leaves: Vec<Hash>) -> MerkleTree {
         let mut levels = vec![leaves];
         while levels.last().is_some_and(|l| l.len() > 1) {
-            let prev = levels.last().expect("non-empty");
-            let next = prev
-                .chunks(2)
-                .map(|pair| match pair {
-                    [a, b] => node(a, b),
-                    [a] => *a,
-                    _ => unreachable!("chunks(2) yields one or two items"),
-                })
-                .collect();
+            let next = next_level(levels.last().expect("non-empty"));
             levels.push(next);
         }
         MerkleTree { levels }
@@ -130,6 +142,50 @@ mod tests {
         (0..n)
             .map(|i| Hash::of(&(i as u64).to_le_bytes()))
             .collect()
+    }
+
+    /// The rule in the module documentation, written out: hash adjacent pairs left to right,
+    /// promote an odd last node, until one node is left.
+    fn root_by_the_rule(mut level: Vec<Hash>) -> Hash {
+        if level.is_empty() {
+            return Hash::ZERO;
+        }
+        while level.len() > 1 {
+            let mut next = Vec::new();
+            let mut i = 0;
+            while i < level.len() {
+                if i + 1 < level.len() {
+                    let mut bytes = b"plexus/merkle/node".to_vec();
+                    bytes.extend_from_slice(&level[i].0);
+                    bytes.extend_from_slice(&level[i + 1].0);
+                    next.push(Hash(*blake3::hash(&bytes).as_bytes()));
+                } else {
+                    next.push(level[i]);
+                }
+                i += 2;
+            }
+            level = next;
+        }
+        level[0]
+    }
+
+    #[test]
+    fn wide_levels_hashed_on_many_threads_give_the_roots_the_rule_gives() {
+        for n in [
+            0,
+            1,
+            PARALLEL_LEVEL - 1,
+            PARALLEL_LEVEL,
+            PARALLEL_LEVEL + 1,
+            3 * PARALLEL_LEVEL + 5,
+        ] {
+            let tree = MerkleTree::new(leaves(n));
+            assert_eq!(tree.root(), root_by_the_rule(leaves(n)), "{n} leaves");
+            let last = n.saturating_sub(1) as u64;
+            if let Some(proof) = tree.proof(last) {
+                assert!(proof.verify(&tree.root(), &leaves(n)[last as usize]));
+            }
+        }
     }
 
     proptest! {

@@ -35,11 +35,14 @@ pub enum BenchCommand {
         runs: u16,
     },
     /// Signed heartbeats accepted per second by an oracle over HTTP, next to the rate at which
-    /// one core batch-verifies ed25519 signatures.
+    /// one core, and all cores, batch-verify the same heartbeats' ed25519 signatures.
     Ingest {
-        /// Number of registered devices (one heartbeat each).
+        /// Number of registered devices (one heartbeat each a run).
         #[arg(long, default_value_t = 20_000)]
         devices: usize,
+        /// Runs, each with fresh heartbeats and its own baselines; medians are reported.
+        #[arg(long, default_value_t = stats::DEFAULT_RUNS, value_parser = clap::value_parser!(u16).range(1..=100))]
+        runs: u16,
     },
     /// Seconds to score an epoch and build its manifest for many devices, next to the time to
     /// blake3-hash the same leaves.
@@ -47,8 +50,9 @@ pub enum BenchCommand {
         /// Number of devices.
         #[arg(long, default_value_t = 1_000_000)]
         devices: usize,
-        /// Times to score the same evidence; the median is reported.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+        /// Times to score the same evidence, each next to its own baseline; medians are
+        /// reported.
+        #[arg(long, default_value_t = stats::DEFAULT_RUNS, value_parser = clap::value_parser!(u16).range(1..=100))]
         runs: u16,
     },
     /// Transfers per second and finality latency of validators under Commonware consensus on
@@ -195,7 +199,7 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
             };
             consensus::run(args, json).await
         }
-        BenchCommand::Ingest { devices } => ingest::run(devices, json).await,
+        BenchCommand::Ingest { devices, runs } => ingest::run(devices, runs, json).await,
         BenchCommand::Rewards { devices, runs } => rewards::run(devices, runs, json).await,
         BenchCommand::Ledger {
             txs,

@@ -308,6 +308,44 @@ mod tests {
     use crate::bench;
 
     #[test]
+    fn the_manifest_root_is_the_rule_s_tree_over_its_leaves_in_key_order() {
+        // More leaves than the Merkle tree hashes on one thread, so its wide levels are
+        // hashed in parallel.
+        let (devices, records) = bench::synthesize(20_000);
+        let scored = score_epoch(
+            bench::PARAMS,
+            bench::EPOCH,
+            bench::RESOURCE,
+            &devices,
+            &records,
+        )
+        .unwrap();
+        let leaves = scored.manifest.leaves();
+        assert!(leaves.len() > 1 << 14);
+        assert!(leaves.windows(2).all(|w| w[0].device < w[1].device));
+        let mut level: Vec<Hash> = leaves
+            .iter()
+            .map(|leaf| crate::manifest::leaf_hash(bench::EPOCH, bench::RESOURCE, leaf))
+            .collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => {
+                        let mut bytes = b"plexus/merkle/node".to_vec();
+                        bytes.extend_from_slice(&a.0);
+                        bytes.extend_from_slice(&b.0);
+                        Hash(*blake3::hash(&bytes).as_bytes())
+                    }
+                    [a] => *a,
+                    _ => unreachable!(),
+                })
+                .collect();
+        }
+        assert_eq!(scored.manifest.root(), level[0]);
+    }
+
+    #[test]
     fn scoring_gives_the_same_result_on_any_number_of_threads() {
         // Enough records for several admission runs and devices for many partitions.
         let (devices, records) = bench::synthesize(45_000);
