@@ -1,6 +1,7 @@
 //! Figures from repeated runs inside one benchmark invocation: each run measures its subject
 //! next to its own baseline, and the report gives the median and the spread of both and of
-//! their ratio, so that one noisy run on a small machine neither flatters nor condemns.
+//! their ratio, so that one noisy run on a small machine neither flatters nor condemns. A JSON
+//! report gives each figure `k` as its median and `k_spread` (this module's `Spread`).
 
 use serde::Serialize;
 
