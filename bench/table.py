@@ -7,10 +7,11 @@ row per figure between the README's `<!-- bench-table:begin -->` and `<!-- bench
 lines: the figure's median and its spread, the baseline it is compared with (measured in the
 same invocation), the ratio's median and spread, the goal, and whether the median meets it.
 
-    python3 bench/table.py [--runs 5] [--binary target/release/plexus] [--print]
+    python3 bench/table.py [--runs 5] [--binary target/release/plexus] [--print] [--save-json DIR]
 
 Without --binary it builds the release binary first (cargo build --release). With --print it
-prints the table instead of writing the README.
+prints the table instead of writing the README. With --save-json each benchmark's whole report
+is also written to DIR.
 """
 
 import argparse
@@ -105,10 +106,15 @@ ROWS = [
 ]
 
 
-def run_bench(binary, args, runs):
+def run_bench(binary, args, runs, save_dir):
     cmd = [binary, "--json", "bench", *args, "--runs", str(runs)]
     print("running:", " ".join(cmd[1:]), file=sys.stderr, flush=True)
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        name = "-".join(a.strip("-").replace("/", "_") for a in args) + ".json"
+        with open(os.path.join(save_dir, name), "w") as f:
+            f.write(out.stdout)
     return json.loads(out.stdout)
 
 
@@ -139,7 +145,7 @@ def row(spec, report):
     )
 
 
-def table(binary, runs):
+def table(binary, runs, save_dir=None):
     reports = {}
     lines = [
         f"Figures: median (min–max) of {runs} runs inside one invocation, each run next to its "
@@ -154,7 +160,7 @@ def table(binary, runs):
         if src:
             report = reports[src]
         else:
-            report = run_bench(binary, spec["args"], runs)
+            report = run_bench(binary, spec["args"], runs, save_dir)
         reports[spec["name"].split(":")[0]] = report
         reports[spec["name"]] = report
         lines.append(row(spec, report))
@@ -166,12 +172,13 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--binary")
     ap.add_argument("--print", action="store_true")
+    ap.add_argument("--save-json", metavar="DIR")
     a = ap.parse_args()
     binary = a.binary
     if binary is None:
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target", "release", "plexus")
-    text = table(binary, a.runs)
+    text = table(binary, a.runs, a.save_json)
     if a.print:
         print(text)
         return
