@@ -196,6 +196,16 @@ async fn register(
     Ok(started)
 }
 
+/// The oracle's `/v1/status` answer.
+async fn oracle_status(http: &reqwest::Client, base: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(http
+        .get(format!("{base}/v1/status"))
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
 /// Waits until the oracle has read the registry and the chain's current beacon: until it
 /// accepts a heartbeat from the first device. Returns that heartbeat.
 async fn wait_ready(
@@ -205,12 +215,7 @@ async fn wait_ready(
     started: Instant,
 ) -> anyhow::Result<Heartbeat> {
     loop {
-        let s: serde_json::Value = http
-            .get(format!("{base}/v1/status"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let s = oracle_status(http, base).await?;
         if s["beacon"].is_string() {
             let hb = Heartbeat {
                 chain_id: CHAIN_ID.into(),
@@ -322,12 +327,7 @@ async fn fresh_interval(
 ) -> anyhow::Result<Heartbeat> {
     let started = Instant::now();
     loop {
-        let s: serde_json::Value = http
-            .get(format!("{base}/v1/status"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let s = oracle_status(http, base).await?;
         let at = (
             s["epoch"].as_u64().unwrap_or(0),
             s["interval"].as_u64().unwrap_or(0),
