@@ -9,7 +9,9 @@
 //!   every rejection;
 //! - [`beacon_units`](mod@beacon_units): HIP-15's reward units per beacon;
 //! - [`density`]: HIP-17's hex density scaling with HIP-104's parameters;
-//! - [`poc`]: an epoch of beacons and witnesses scored with all of the above.
+//! - [`poc`]: an epoch of beacons and witnesses scored with all of the above;
+//! - [`model`]: the modeled coverage of a Wi-Fi radio from its asserted cell and antenna;
+//! - [`location_report`]: the signed positions that location trust is computed from.
 //!
 //! Positions are millionths of a degree and distances whole metres ([`geo`]); signal levels
 //! are hundredths of a dB(m) and path loss is computed with an integer logarithm ([`fspl`]).
@@ -21,7 +23,9 @@ pub mod density;
 pub mod fixed;
 pub mod fspl;
 pub mod geo;
+pub mod location_report;
 pub mod location_trust;
+pub mod model;
 pub mod poc;
 pub mod witness;
 
@@ -33,7 +37,9 @@ pub use coverage::{
 pub use density::{transmit_scales, DensityParams, HIP_104};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};
+pub use location_report::{LocationReport, SignedLocationReport};
 pub use location_trust::{location_trust, mean_location_trust, trust_by_distance};
+pub use model::{modeled_claims, modeled_coverage, Antenna, ModelError, ModeledRadio};
 pub use poc::{score_poc_epoch, PocEpoch};
 pub use witness::{
     check_witness, verify_report_signatures, Beacon, Hotspot, InvalidReason, SignedWitnessReport,
