@@ -29,14 +29,25 @@ enum SimCommand {
     /// under the chain's reward rules; writes charts (SVG) and the table behind them (CSV,
     /// JSON).
     Economics(crate::cmd_sim_economics::EconomicsArgs),
+    /// A city of Wi-Fi and LoRa hotspots around Lisbon, honest and cheating, with subscribers
+    /// who move and use data; each epoch's evidence is scored by the wireless reward rules.
+    Wireless(crate::cmd_sim_wireless::WirelessArgs),
 }
 
 /// Runs the scenario (or every one) and prints its story, or the stories as JSON.
 pub async fn run(json: bool, args: SimArgs) -> anyhow::Result<()> {
-    if let Some(SimCommand::Economics(args)) = args.command {
-        return tokio::task::spawn_blocking(move || crate::cmd_sim_economics::run(json, args))
-            .await
-            .context("the simulation stopped")?;
+    match args.command {
+        Some(SimCommand::Economics(args)) => {
+            return tokio::task::spawn_blocking(move || crate::cmd_sim_economics::run(json, args))
+                .await
+                .context("the simulation stopped")?;
+        }
+        Some(SimCommand::Wireless(args)) => {
+            return tokio::task::spawn_blocking(move || crate::cmd_sim_wireless::run(json, args))
+                .await
+                .context("the simulation stopped")?;
+        }
+        None => {}
     }
     let scenario = args.scenario.context("name a scenario")?;
     let names: Vec<&'static str> = match scenario.as_str() {

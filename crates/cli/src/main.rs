@@ -12,6 +12,7 @@ mod cmd_oracle;
 mod cmd_query;
 mod cmd_sim;
 mod cmd_sim_economics;
+mod cmd_sim_wireless;
 mod cmd_snapshot;
 mod cmd_stake;
 mod cmd_tx;
