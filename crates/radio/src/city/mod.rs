@@ -114,11 +114,12 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl CityConfig {
-    /// A city of 2 km radius around [`LISBON`].
+    /// A city around [`LISBON`] of 2 km radius for up to 40 hotspots, its area growing with
+    /// more so that their density stays that of 40 in 2 km.
     pub fn lisbon(hotspots: usize, cheaters: usize, subscribers: usize, seed: u64) -> CityConfig {
         CityConfig {
             centre: LISBON,
-            radius_m: 2_000.0,
+            radius_m: 2_000.0 * (hotspots.max(40) as f64 / 40.0).sqrt(),
             hotspots,
             cheaters,
             subscribers,

@@ -234,7 +234,7 @@ pub fn modeled_claims(radios: &[ModeledRadio]) -> Result<Vec<CoverageClaim>, Mod
     for r in radios {
         out.extend(modeled_coverage(r)?);
     }
-    out.sort_by(|a, b| (a.radio, a.hex).cmp(&(b.radio, b.hex)));
+    out.sort_by_key(|c| (c.radio, c.hex));
     out.dedup_by(|a, b| (a.radio, a.hex) == (b.radio, b.hex));
     Ok(out)
 }
