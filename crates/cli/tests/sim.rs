@@ -144,3 +144,50 @@ fn economics_refuses_an_out_that_is_a_file_and_sizes_past_the_bounds() {
     assert!(String::from_utf8_lossy(&too_many.stderr).contains("--devices must be 1 to 1000000"));
     assert!(!dir.exists(), "nothing is written for a refused run");
 }
+
+#[test]
+fn wireless_prints_what_each_behaviour_earned_and_the_cheats_earn_nothing() {
+    let args = [
+        "wireless",
+        "--hotspots",
+        "40",
+        "--hotspot-cheaters",
+        "8",
+        "--subscribers",
+        "60",
+        "--epochs",
+        "2",
+        "--seed",
+        "4",
+    ];
+    let table = sim(&args);
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "wireless simulation: 40 hotspots (8 cheating), 60 subscribers, 2 epochs, seed 4"
+        ),
+        "{text}"
+    );
+    for name in ["honest", "spoofer", "witness_ring", "self_dealer", "silent"] {
+        assert!(text.contains(name), "{name} missing: {text}");
+    }
+    let json = sim(&[&args[..], &["--json"]].concat());
+    assert!(json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let behaviours = v["by_behaviour"].as_array().unwrap();
+    for b in behaviours {
+        let earned = b["coverage_shares"].as_u64().unwrap() + b["poc_shares"].as_u64().unwrap();
+        match b["behaviour"].as_str().unwrap() {
+            "spoofer" | "witness_ring" | "silent" => assert_eq!(earned, 0, "{b}"),
+            "honest" => assert!(earned > 0, "{b}"),
+            _ => {}
+        }
+    }
+    assert_eq!(v["hotspot_totals"].as_array().unwrap().len(), 40);
+    assert!(v["rejected"]["signal_too_strong"].as_u64().unwrap() > 0);
+}
