@@ -27,6 +27,7 @@ fn every_honest_hotspot_earns_coverage_or_poc_shares_every_epoch() {
                     "seed {seed}: honest hotspot {} earned nothing: {h:?}",
                     h.index
                 );
+                assert!(!h.poc_forfeited, "seed {seed}: {} forfeited", h.index);
             }
         }
         // Both kinds of evidence pay someone.
