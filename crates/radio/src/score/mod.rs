@@ -10,7 +10,11 @@
 //! the epoch: no antenna or calibration error explains 20 dB, only an assertion that is false
 //! (a witness ring in one room asserting spread locations sends such reports by the dozen).
 //! The forfeit falls on the witness that sent the report, never on the beaconer it names, so
-//! that no one can make an honest beaconer forfeit by reporting its beacon too loud.
+//! that no one can make an honest beaconer forfeit by reporting its beacon too loud. And it
+//! takes such reports naming at least [`MIN_IMPOSSIBLE_BEACONERS`] distinct beaconers: one
+//! impossible pair shows that one of the two lies about its location, not which, so a single
+//! staked hotspot that asserts a false location next to an honest one cannot make it forfeit
+//! (a framer must bond and place that many, each earning nothing from the victim's reports).
 //! Only the registry (asserted locations, cells, gains, owners) and the evidence are used;
 //! the behaviours are carried along to label the result, never to decide it.
 
@@ -37,6 +41,9 @@ pub const SIMULATED_SPEEDS: Speeds = Speeds {
 /// How far above the free-space bound (hundredths of a dB) a witness report must be to show
 /// a false assertion: 20 dB.
 pub const IMPOSSIBLE_EXCESS_CDB: i64 = 2_000;
+
+/// Distinct beaconers a witness's impossible reports must name before it forfeits.
+pub const MIN_IMPOSSIBLE_BEACONERS: usize = 2;
 
 /// What one hotspot earned and did in an epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -202,8 +209,9 @@ pub fn score_epoch(city: &City, evidence: &EpochEvidence) -> Result<Vec<HotspotE
         .collect())
 }
 
-/// The witnesses that sent a report rejected as too strong by more than
-/// [`IMPOSSIBLE_EXCESS_CDB`] over the free-space bound at the asserted distance.
+/// The witnesses that sent reports rejected as too strong by more than
+/// [`IMPOSSIBLE_EXCESS_CDB`] over the free-space bound at the asserted distance, naming at
+/// least [`MIN_IMPOSSIBLE_BEACONERS`] distinct beaconers.
 fn impossible_witnesses(
     lora: &[Hotspot],
     evidence: &EpochEvidence,
@@ -212,7 +220,7 @@ fn impossible_witnesses(
 ) -> BTreeSet<PublicKey> {
     let registry: BTreeMap<PublicKey, &Hotspot> = lora.iter().map(|h| (h.key, h)).collect();
     let beacons: BTreeMap<Hash, &Beacon> = evidence.beacons.iter().map(|b| (b.id, b)).collect();
-    reports
+    let pairs = reports
         .iter()
         .zip(verdicts)
         .filter(|(_, v)| **v == Some(InvalidReason::SignalTooStrong))
@@ -222,7 +230,58 @@ fn impossible_witnesses(
             let rx = registry.get(&r.witness)?;
             let bound =
                 max_plausible_rssi_cdbm(beacon, tx, rx, distance_m(tx.asserted, rx.asserted));
-            (i64::from(r.rssi_cdbm) - bound > IMPOSSIBLE_EXCESS_CDB).then_some(r.witness)
-        })
+            (i64::from(r.rssi_cdbm) - bound > IMPOSSIBLE_EXCESS_CDB)
+                .then_some((r.witness, beacon.beaconer))
+        });
+    forfeiting(pairs)
+}
+
+/// From (witness, beaconer) pairs of impossible reports, the witnesses that name at least
+/// [`MIN_IMPOSSIBLE_BEACONERS`] distinct beaconers.
+fn forfeiting(pairs: impl Iterator<Item = (PublicKey, PublicKey)>) -> BTreeSet<PublicKey> {
+    let mut named: BTreeMap<PublicKey, BTreeSet<PublicKey>> = BTreeMap::new();
+    for (witness, beaconer) in pairs {
+        named.entry(witness).or_default().insert(beaconer);
+    }
+    named
+        .into_iter()
+        .filter(|(_, beaconers)| beaconers.len() >= MIN_IMPOSSIBLE_BEACONERS)
+        .map(|(witness, _)| witness)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forfeiting;
+    use plexus_types::PublicKey;
+
+    fn key(i: u8) -> PublicKey {
+        plexus_types::SecretKey::from_seed([i; 32]).public_key()
+    }
+
+    #[test]
+    fn one_framer_next_to_an_honest_witness_does_not_make_it_forfeit() {
+        // The honest witness 1 hears the framer 9 impossibly loud, many times.
+        let pairs = (0..10).map(|_| (key(1), key(9)));
+        assert!(forfeiting(pairs).is_empty());
+    }
+
+    #[test]
+    fn a_ring_whose_members_witness_each_other_forfeits_whole() {
+        let ring: Vec<PublicKey> = (1..=5).map(key).collect();
+        let pairs = ring
+            .iter()
+            .flat_map(|w| ring.iter().filter(move |b| *b != w).map(move |b| (*w, *b)));
+        let out = forfeiting(pairs);
+        assert_eq!(out.len(), 5);
+        assert!(ring.iter().all(|k| out.contains(k)));
+    }
+
+    #[test]
+    fn two_framers_are_needed_to_make_a_witness_forfeit() {
+        let pairs = [(key(1), key(8)), (key(1), key(9)), (key(2), key(9))];
+        let out = forfeiting(pairs.into_iter());
+        assert!(out.contains(&key(1)));
+        assert!(!out.contains(&key(2)));
+    }
 }
