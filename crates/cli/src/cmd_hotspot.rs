@@ -7,9 +7,7 @@ use crate::output::{cell, Table};
 use crate::{print_json, Globals};
 use anyhow::{bail, Context};
 use plexus_client::NodeApi;
-use plexus_types::tx::{
-    Antenna, ANTENNA_GAIN_CDBI, ASSERTED_RESOLUTION, MAX_ANTENNA_ELEVATION_M,
-};
+use plexus_types::tx::{Antenna, ANTENNA_GAIN_CDBI, ASSERTED_RESOLUTION, MAX_ANTENNA_ELEVATION_M};
 use plexus_types::{Address, Body, PublicKey};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -101,7 +99,9 @@ fn resolve_device(g: &Globals, text: &str) -> anyhow::Result<PublicKey> {
         return Ok(key);
     }
     let info = g.keyring().show(text).with_context(|| {
-        format!("--device {text:?} is neither 64 hex digits of a device key nor a key in the keyring")
+        format!(
+            "--device {text:?} is neither 64 hex digits of a device key nor a key in the keyring"
+        )
     })?;
     info.public_key
         .parse()
@@ -217,7 +217,14 @@ pub async fn query_coverage(g: &Globals, text: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut table = Table::new(&[
-        "KEY", "CLASS", "CELL", "GAIN dBi", "ELEV m", "AZIMUTH", "SENIORITY", "STATUS",
+        "KEY",
+        "CLASS",
+        "CELL",
+        "GAIN dBi",
+        "ELEV m",
+        "AZIMUTH",
+        "SENIORITY",
+        "STATUS",
     ]);
     for d in &devices {
         let l = &d["location"];
@@ -254,8 +261,14 @@ mod tests {
         assert_eq!(u8::from(cell.resolution()), 12);
         let centre = h3o::LatLng::from(cell);
         assert!((centre.lat() - 37.7749).abs() < 0.001 && (centre.lng() + 122.4194).abs() < 0.001);
-        assert!(cell_at(91.0, 0.0).unwrap_err().to_string().contains("--lat"));
-        assert!(cell_at(0.0, -180.5).unwrap_err().to_string().contains("--lng"));
+        assert!(cell_at(91.0, 0.0)
+            .unwrap_err()
+            .to_string()
+            .contains("--lat"));
+        assert!(cell_at(0.0, -180.5)
+            .unwrap_err()
+            .to_string()
+            .contains("--lng"));
         assert!(cell_at(f64::NAN, 0.0).is_err());
     }
 
@@ -270,9 +283,18 @@ mod tests {
             }
         );
         assert_eq!(antenna(-10.0, 0, 0).unwrap().gain_cdbi, -1_000);
-        assert!(antenna(30.01, 0, 0).unwrap_err().to_string().contains("--gain-dbi"));
-        assert!(antenna(0.0, 1_001, 0).unwrap_err().to_string().contains("--elevation-m"));
-        assert!(antenna(0.0, 0, 360).unwrap_err().to_string().contains("--azimuth"));
+        assert!(antenna(30.01, 0, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("--gain-dbi"));
+        assert!(antenna(0.0, 1_001, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("--elevation-m"));
+        assert!(antenna(0.0, 0, 360)
+            .unwrap_err()
+            .to_string()
+            .contains("--azimuth"));
     }
 
     #[test]
@@ -286,7 +308,10 @@ mod tests {
             .parent(h3o::Resolution::Seven)
             .unwrap();
         assert_eq!(parse_hex(&format!("0x{district}")).unwrap(), district);
-        assert!(parse_hex("nothex").unwrap_err().to_string().contains("not an H3"));
+        assert!(parse_hex("nothex")
+            .unwrap_err()
+            .to_string()
+            .contains("not an H3"));
         let fine = parse_hex("8c2a100d2c0a5ff")
             .unwrap()
             .children(h3o::Resolution::Thirteen)

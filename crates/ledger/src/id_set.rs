@@ -130,7 +130,8 @@ fn key_pos_key(prefix: &[u8], key: &PublicKey) -> Vec<u8> {
 }
 
 fn read_key(bytes: Option<Vec<u8>>) -> Result<PublicKey, StoreError> {
-    let bytes = bytes.ok_or_else(|| StoreError::Corrupt("a key set: a slot without its key".into()))?;
+    let bytes =
+        bytes.ok_or_else(|| StoreError::Corrupt("a key set: a slot without its key".into()))?;
     PublicKey::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("a key set: {e}")))
 }
 

@@ -11,7 +11,9 @@ const STAKE: u128 = 100_000_000;
 
 /// What the default genesis charges for an assertion.
 fn assert_fee() -> u128 {
-    plexus_ledger::WirelessParams::default().location_assert_fee.0
+    plexus_ledger::WirelessParams::default()
+        .location_assert_fee
+        .0
 }
 
 fn cell_at(lat: f64, lng: f64) -> u64 {
@@ -110,7 +112,11 @@ fn a_hotspot_registration_and_each_assertion_burn_exactly_the_fee_and_the_supply
         after_register - FEE - assert_fee()
     );
     assert_eq!(net.balance(&module_account::burned()), 2 * assert_fee());
-    assert_eq!(net.ledger.supply().unwrap().0, supply, "burning mints nothing");
+    assert_eq!(
+        net.ledger.supply().unwrap().0,
+        supply,
+        "burning mints nothing"
+    );
     assert_eq!(held(&net, &[addr(&owner)]), supply, "every uplx accounted");
 }
 
@@ -180,12 +186,14 @@ fn only_the_owner_of_an_active_hotspot_asserts_and_a_refusal_costs_only_the_fee(
     assert_eq!(location(&net, &device), before);
     assert_eq!(net.balance(&module_account::burned()), assert_fee());
 
-    let not_wireless = net.send_for_result(
-        &owner,
-        assert_body(&server, elsewhere, Antenna::default()),
-    );
+    let not_wireless =
+        net.send_for_result(&owner, assert_body(&server, elsewhere, Antenna::default()));
     assert_eq!(not_wireless.code, TxCode::NotWireless);
-    assert!(not_wireless.log.contains("cpu-small"), "{}", not_wireless.log);
+    assert!(
+        not_wireless.log.contains("cpu-small"),
+        "{}",
+        not_wireless.log
+    );
 
     let retire = Body::RetireDevice {
         device: device.public_key(),
@@ -239,7 +247,13 @@ fn a_cell_not_at_resolution_12_is_refused_with_a_reason_and_changes_nothing() {
 
     // A hotspot registers at a res-12 cell: its registration is its first assertion.
     let coarse = key(51);
-    let mut body = register_body(&owner, &coarse, "wifi-indoor", Capabilities::default(), STAKE);
+    let mut body = register_body(
+        &owner,
+        &coarse,
+        "wifi-indoor",
+        Capabilities::default(),
+        STAKE,
+    );
     if let Body::RegisterDevice { h3_cell, .. } = &mut body {
         *h3_cell = parent(CELL, Resolution::Ten);
     }

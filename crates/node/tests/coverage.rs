@@ -36,8 +36,7 @@ async fn hotspots_in(base: &str, hex: h3o::CellIndex) -> Vec<DeviceView> {
 }
 
 async fn register_hotspot(sender: &TxSender<NodeClient>, device: &SecretKey) {
-    let statement =
-        statements::device_registration(CHAIN, &sender.address(), &device.public_key());
+    let statement = statements::device_registration(CHAIN, &sender.address(), &device.public_key());
     sender
         .send_ok(Body::RegisterDevice {
             device: device.public_key(),
@@ -58,7 +57,10 @@ async fn the_coverage_of_a_hex_lists_the_hotspots_asserted_there_until_they_move
     let node = common::start(dir.path(), CHAIN, &alice).await;
     let base = format!("http://{}", node.api_addr);
     let sender = TxSender::new(NodeClient::new(&base).unwrap(), alice.clone());
-    let (a, b) = (SecretKey::from_seed([60; 32]), SecretKey::from_seed([61; 32]));
+    let (a, b) = (
+        SecretKey::from_seed([60; 32]),
+        SecretKey::from_seed([61; 32]),
+    );
     register_hotspot(&sender, &a).await;
     register_hotspot(&sender, &b).await;
 
@@ -95,7 +97,10 @@ async fn the_coverage_of_a_hex_lists_the_hotspots_asserted_there_until_they_move
         .await
         .unwrap();
     let left: Vec<_> = hotspots_in(&base, cell).await;
-    assert_eq!(left.iter().map(|d| d.key).collect::<Vec<_>>(), vec![b.public_key()]);
+    assert_eq!(
+        left.iter().map(|d| d.key).collect::<Vec<_>>(),
+        vec![b.public_key()]
+    );
     let there = hotspots_in(&base, h3o::CellIndex::try_from(paris).unwrap()).await;
     assert_eq!(there.len(), 1);
     let location = there[0].location.unwrap();

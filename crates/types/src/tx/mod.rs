@@ -30,12 +30,12 @@ pub use staking::{ConsensusVote, DoubleSignEvidence, MAX_COMMISSION_BPS, MAX_P2P
 pub use storage::{
     StorageDealTerms, StorageFailure, MAX_AUDIT_FAILURES, MAX_DEAL_EPOCHS, MAX_DEAL_REPLICAS,
 };
-pub use wireless::{
-    check_asserted_cell, Antenna, ANTENNA_GAIN_CDBI, ASSERTED_RESOLUTION, MAX_ANTENNA_ELEVATION_M,
-};
 pub use training::{
     validation_commitment, TrainingRound, TrainingScore, TrainingTaskTerms, MAX_DATASET_LEN,
     MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN, TRAINING_JOIN_BOND,
+};
+pub use wireless::{
+    check_asserted_cell, Antenna, ANTENNA_GAIN_CDBI, ASSERTED_RESOLUTION, MAX_ANTENNA_ELEVATION_M,
 };
 
 use crate::address::Address;
