@@ -90,9 +90,11 @@ impl NodeApi for FakeNode {
                     resource: ResourceClass::Compute,
                     min_stake: Amount(1),
                     capacity_units: 1,
+                    location: Default::default(),
                 }],
                 beacon: None,
                 staking: Default::default(),
+                wireless: Default::default(),
             })
         })
     }
@@ -140,6 +142,7 @@ impl NodeApi for FakeNode {
                 status: DeviceStatusView::Active,
                 registered_epoch: 0,
                 registered_height: 1,
+                location: None,
             }))
         })
     }

@@ -1,4 +1,4 @@
-//! `plexus query status|account|block|beacon|devices|epoch|rewards|validators|delegations`.
+//! `plexus query status|account|block|beacon|devices|coverage|epoch|rewards|validators|delegations`.
 
 use crate::output::{cell, Table};
 use crate::{print_json, Globals};
@@ -31,6 +31,13 @@ pub enum QueryCommand {
     },
     /// Registered devices: owner, class, location, stake, status.
     Devices,
+    /// The hotspots asserted within an H3 hex (resolution 0 to 12): class, asserted cell,
+    /// antenna, seniority height, status.
+    Coverage {
+        /// The hex's H3 index in hex, for example 8c2a100d2c0a5ff.
+        #[arg(long)]
+        hex: String,
+    },
     /// An ended epoch: emission, pools, final manifests and claims.
     Epoch {
         /// Epoch number (default: the last ended).
@@ -248,6 +255,7 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
                 print_devices(&v)?;
             }
         }
+        QueryCommand::Coverage { hex } => crate::cmd_hotspot::query_coverage(g, &hex).await?,
         QueryCommand::Epoch { epoch } => {
             let path = match epoch {
                 Some(n) => format!("/v1/epochs/{n}"),

@@ -3,6 +3,7 @@
 
 mod cmd_agent;
 mod cmd_blob;
+mod cmd_hotspot;
 mod cmd_job;
 mod cmd_job_verify;
 mod cmd_keys;
@@ -97,6 +98,9 @@ enum Command {
     /// Read the chain.
     #[command(subcommand)]
     Query(cmd_query::QueryCommand),
+    /// Wireless hotspots: assert where one stands.
+    #[command(subcommand)]
+    Hotspot(cmd_hotspot::HotspotCommand),
     /// Run a provider agent.
     #[command(subcommand)]
     Agent(cmd_agent::AgentCommand),
@@ -234,6 +238,7 @@ fn main() -> ExitCode {
             Command::Tx(TxCommand::Bank(cmd)) => cmd_tx::run(&globals, cmd).await,
             Command::Tx(TxCommand::Staking(cmd)) => cmd_stake::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
+            Command::Hotspot(cmd) => cmd_hotspot::run(&globals, cmd).await,
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,
             Command::Audit(cmd) => cmd_oracle::run_audit(&globals, cmd).await,

@@ -253,7 +253,7 @@ impl PlexusLedger {
                 device,
                 capabilities,
                 h3_cell,
-            } => registry::update(state, height, sender, device, capabilities, *h3_cell),
+            } => registry::update(state, info, height, sender, device, capabilities, *h3_cell),
             Body::RetireDevice { device } => {
                 registry::retire(state, info, (epoch, height), sender, device)
             }
@@ -323,6 +323,11 @@ impl PlexusLedger {
             | Body::WithdrawStakingRewards { .. }
             | Body::ReportDoubleSign(_)
             | Body::Unjail => staking::execute(state, info, height, sender, body),
+            Body::AssertLocation {
+                device,
+                h3_cell,
+                antenna,
+            } => registry::assert_location(state, info, height, sender, device, *h3_cell, *antenna),
         }
     }
 
@@ -412,6 +417,7 @@ impl Ledger for PlexusLedger {
             device_classes: genesis.device_classes.clone(),
             beacon: genesis.beacon.clone(),
             staking: genesis.staking.clone(),
+            wireless: genesis.wireless.clone(),
         };
         let mut changes = ChangeSet::new();
         if let Some(BeaconCommitment::HashChain { commitment, .. }) = &genesis.beacon {

@@ -39,6 +39,10 @@ pub enum TxCode {
     InvalidLocation,
     /// The device key did not sign the statement.
     BadDeviceSignature,
+    /// The device's class is not a wireless one: it asserts no location.
+    NotWireless,
+    /// A wireless device moves only by asserting its new location (`AssertLocation`).
+    LocationAsserted,
     /// Retired, but the stake is still bonded.
     StillBonded,
     AlreadySlashed,
@@ -166,6 +170,8 @@ impl TxCode {
             TxCode::StakeTooLow => "stake_too_low",
             TxCode::InvalidLocation => "invalid_location",
             TxCode::BadDeviceSignature => "bad_device_signature",
+            TxCode::NotWireless => "not_wireless",
+            TxCode::LocationAsserted => "location_asserted",
             TxCode::StillBonded => "still_bonded",
             TxCode::AlreadySlashed => "already_slashed",
             TxCode::EpochNotEnded => "epoch_not_ended",

@@ -33,6 +33,25 @@ pub struct GenesisAccount {
 
 pub use plexus_rewards::ResourceClass;
 
+/// How a class's devices tell the chain where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationRule {
+    /// The owner declares a cell at registration and may change it with `UpdateDevice`.
+    #[default]
+    Declared,
+    /// Wireless hotspots, rewarded for the coverage of where they stand: the location is a
+    /// resolution-12 cell asserted for a fee (`AssertLocation`), recorded with its height, and
+    /// a move resets the device's seniority.
+    Asserted,
+}
+
+impl LocationRule {
+    fn is_declared(&self) -> bool {
+        *self == LocationRule::Declared
+    }
+}
+
 /// A class of device: what it is worth and what it must bond.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceClass {
@@ -43,6 +62,34 @@ pub struct DeviceClass {
     pub min_stake: Amount,
     /// Reward units the class earns per epoch at full uptime with every challenge passed.
     pub capacity_units: u64,
+    /// Left out when declared, so that the classes of chains made before wireless read and
+    /// hash as they did.
+    #[serde(default, skip_serializing_if = "LocationRule::is_declared")]
+    pub location: LocationRule,
+}
+
+impl DeviceClass {
+    /// Whether the class's devices are wireless hotspots that assert their location.
+    pub fn asserts_location(&self) -> bool {
+        self.location == LocationRule::Asserted
+    }
+}
+
+/// Hotspots: what asserting a location costs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WirelessParams {
+    /// Burned from the owner by each location assertion, on top of the transaction fee: what
+    /// keeps a hotspot from hopping between cells, and an assertion spree from being free.
+    pub location_assert_fee: Amount,
+}
+
+impl Default for WirelessParams {
+    fn default() -> Self {
+        WirelessParams {
+            location_assert_fee: Amount::plx(10),
+        }
+    }
 }
 
 /// Emission, epochs and claims.
@@ -197,6 +244,14 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
         resource: ResourceClass::Compute,
         min_stake: Amount::plx(min_stake),
         capacity_units,
+        location: LocationRule::Declared,
+    };
+    let hotspot = |name: &str, min_stake: u64, capacity_units: u64| DeviceClass {
+        name: name.into(),
+        resource: ResourceClass::Coverage,
+        min_stake: Amount::plx(min_stake),
+        capacity_units,
+        location: LocationRule::Asserted,
     };
     vec![
         class("cpu-small", 100, 1),
@@ -208,13 +263,20 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
             resource: ResourceClass::Storage,
             min_stake: Amount::plx(100),
             capacity_units: 1,
+            location: LocationRule::Declared,
         },
         DeviceClass {
             name: "bw-home".into(),
             resource: ResourceClass::Bandwidth,
             min_stake: Amount::plx(100),
             capacity_units: 1,
+            location: LocationRule::Declared,
         },
+        // Wi-Fi access points rewarded for modeled coverage, and LoRa gateways for proof of
+        // coverage; an outdoor radio covers more hexes, so it bonds and earns more.
+        hotspot("wifi-indoor", 50, 1),
+        hotspot("wifi-outdoor", 100, 2),
+        hotspot("lora", 50, 1),
     ]
 }
 
@@ -242,6 +304,8 @@ pub struct Genesis {
     pub beacon: Option<crate::beacon::BeaconCommitment>,
     #[serde(default)]
     pub staking: StakingParams,
+    #[serde(default)]
+    pub wireless: WirelessParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +356,7 @@ impl Genesis {
             validators: Vec::new(),
             beacon: None,
             staking: StakingParams::default(),
+            wireless: WirelessParams::default(),
         }
     }
 
@@ -426,6 +491,8 @@ pub struct ChainInfo {
     pub beacon: Option<crate::beacon::BeaconCommitment>,
     #[serde(default)]
     pub staking: StakingParams,
+    #[serde(default)]
+    pub wireless: WirelessParams,
 }
 
 impl ChainInfo {

@@ -3,11 +3,13 @@
 //!
 //! Under a prefix `p`: `p‖n` holds the count, `p‖at‖slot` the id in that slot. An [`IdList`]
 //! only appends, so its slots are in insertion order. An [`IdSet`] also removes: `p‖pos‖id`
-//! holds an id's slot, and the last member takes the slot of the one removed.
+//! holds an id's slot, and the last member takes the slot of the one removed. A [`KeySet`] is
+//! an [`IdSet`] of public keys (`p‖key‖k` holds a key's slot).
 
 use crate::overlay::StateOverlay;
 use crate::stored;
 use plexus_store::{Snapshot, Store, StoreError};
+use plexus_types::PublicKey;
 
 fn count_key(prefix: &[u8]) -> Vec<u8> {
     [prefix, b"n"].concat()
@@ -121,6 +123,84 @@ impl IdSet {
         state.set_u64(count_key(&self.0), last);
         Ok(())
     }
+}
+
+fn key_pos_key(prefix: &[u8], key: &PublicKey) -> Vec<u8> {
+    [prefix, b"key", key.as_bytes()].concat()
+}
+
+fn read_key(bytes: Option<Vec<u8>>) -> Result<PublicKey, StoreError> {
+    let bytes =
+        bytes.ok_or_else(|| StoreError::Corrupt("a key set: a slot without its key".into()))?;
+    PublicKey::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("a key set: {e}")))
+}
+
+/// A set of public keys, laid out as an [`IdSet`].
+pub(crate) struct KeySet(pub Vec<u8>);
+
+impl KeySet {
+    pub(crate) fn insert(
+        &self,
+        state: &mut StateOverlay<'_>,
+        key: &PublicKey,
+    ) -> Result<(), StoreError> {
+        if state.get(&key_pos_key(&self.0, key))?.is_some() {
+            return Ok(());
+        }
+        let n = state.get_u64(&count_key(&self.0))?;
+        state.set(slot_key(&self.0, n), key.as_bytes().to_vec());
+        state.set_u64(key_pos_key(&self.0, key), n);
+        state.set_u64(count_key(&self.0), n + 1);
+        Ok(())
+    }
+
+    pub(crate) fn remove(
+        &self,
+        state: &mut StateOverlay<'_>,
+        key: &PublicKey,
+    ) -> Result<(), StoreError> {
+        let Some(slot) = state.get(&key_pos_key(&self.0, key))? else {
+            return Ok(());
+        };
+        let slot = read_id(Some(slot), "a key set's position")?;
+        let last = state
+            .get_u64(&count_key(&self.0))?
+            .checked_sub(1)
+            .ok_or_else(|| StoreError::Corrupt("a member of an empty key set".into()))?;
+        if slot != last {
+            let moved = read_key(state.get(&slot_key(&self.0, last))?)?;
+            state.set(slot_key(&self.0, slot), moved.as_bytes().to_vec());
+            state.set_u64(key_pos_key(&self.0, &moved), slot);
+        }
+        state.remove(slot_key(&self.0, last));
+        state.remove(key_pos_key(&self.0, key));
+        if last == 0 {
+            state.remove(count_key(&self.0));
+        } else {
+            state.set_u64(count_key(&self.0), last);
+        }
+        Ok(())
+    }
+}
+
+/// A page of a committed [`KeySet`]: keys in slots `from..`, at most `limit`, and the slot to
+/// read the next page from (`None` at the end), read from one snapshot.
+pub(crate) fn key_page(
+    snapshot: &Snapshot,
+    prefix: &[u8],
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<PublicKey>, Option<u64>), StoreError> {
+    let n = snapshot
+        .get(&count_key(prefix))?
+        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0);
+    let end = n.min(from.saturating_add(limit as u64));
+    let mut keys = Vec::with_capacity(end.saturating_sub(from) as usize);
+    for slot in from..end {
+        keys.push(read_key(snapshot.get(&slot_key(prefix, slot))?)?);
+    }
+    Ok((keys, (end < n).then_some(end)))
 }
 
 /// A page of a committed list or set: ids in slots `from..`, at most `limit`, and the slot to

@@ -43,7 +43,8 @@ pub use check::{TxChecker, TxMeta};
 pub use codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 pub use genesis::{
     default_device_classes, ChainInfo, DeviceClass, Genesis, GenesisAccount, GenesisError,
-    GenesisValidator, OracleSet, Params, ResourceClass, RewardParams, StakingParams,
+    GenesisValidator, LocationRule, OracleSet, Params, ResourceClass, RewardParams, StakingParams,
+    WirelessParams,
 };
 
 use plexus_store::StoreError;

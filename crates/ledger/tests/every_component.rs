@@ -1,5 +1,5 @@
 //! Replays random block logs that exercise every component (device registrations and
-//! retirements, manifests and claims, fraud proofs, storage deals and audits, training tasks
+//! retirements, hotspots' location assertions, manifests and claims, fraud proofs, storage deals and audits, training tasks
 //! and rounds, compute orders, bids, results and closes) over more than ten epochs on two
 //! independently built ledgers: their app hashes agree at every height, and every minted or
 //! genesis unit stays accounted for, in the supply and in each component's books.
@@ -44,6 +44,14 @@ enum Step {
     },
     UpdateDevice {
         device: u8,
+    },
+    RegisterHotspot {
+        device: u8,
+    },
+    /// Asserts a location for a registered device (a hotspot, or not): its cell or another.
+    AssertLocation {
+        pick: u8,
+        far: bool,
     },
     Retire {
         device: u8,
@@ -141,6 +149,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (k.clone(), 0..KEYS + 1, 0u128..5_000_000).prop_map(|(from, to, amount)| Step::Transfer { from, to, amount }),
         4 => (d.clone(), any::<bool>()).prop_map(|(device, storage)| Step::Register { device, storage }),
         1 => any::<u8>().prop_map(|device| Step::UpdateDevice { device }),
+        1 => d.clone().prop_map(|device| Step::RegisterHotspot { device }),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(pick, far)| Step::AssertLocation { pick, far }),
         1 => any::<u8>().prop_map(|device| Step::Retire { device }),
         2 => any::<u8>().prop_map(|device| Step::Withdraw { device }),
         6 => (0..ORACLES, prop_oneof![3 => Just(1u8), 1 => Just(2u8)], 0u8..2, variant()).prop_map(|(oracle, back, resource, variant)| Step::Manifest { oracle, back, resource, variant }),
@@ -198,6 +208,7 @@ fn every_address() -> Vec<Address> {
         module_account::storage_escrow(),
         module_account::training_escrow(),
         module_account::market_escrow(),
+        module_account::burned(),
     ]);
     all
 }
@@ -314,6 +325,30 @@ impl Builder<'_> {
                     device,
                     capabilities: cpu(),
                     h3_cell: CELL,
+                };
+                (owner, body)
+            }
+            Step::RegisterHotspot { device } => {
+                let owner = key(owner_of(*device));
+                let body = register_body(&owner, &device_key(*device), "wifi-indoor", cpu(), STAKE);
+                (owner, body)
+            }
+            Step::AssertLocation { pick, far } => {
+                let (owner, device) = self.registered(*pick, false)?;
+                // A res-12 cell in Paris, far from where every device registers.
+                let paris = h3o::LatLng::new(48.8566, 2.3522)
+                    .unwrap()
+                    .to_cell(h3o::Resolution::Twelve);
+                let h3_cell = if *far { paris.into() } else { CELL };
+                let antenna = plexus_types::Antenna {
+                    gain_cdbi: 250,
+                    elevation_m: 5,
+                    azimuth_deg: 90,
+                };
+                let body = Body::AssertLocation {
+                    device,
+                    h3_cell,
+                    antenna,
                 };
                 (owner, body)
             }
@@ -713,11 +748,12 @@ fn fixed_logs_reach_every_component_and_replay_the_same_on_both_ledgers() {
     // The logs reach every component: each kind of action succeeds at least once (a stake
     // withdrawal needs a device retired for its whole unbonding time, which these logs rarely
     // reach). Logs are replayed until every kind has, at most `MAX_LOGS` of them.
-    const MAX_LOGS: usize = 12;
-    const KINDS: [&str; 21] = [
+    const MAX_LOGS: usize = 24;
+    const KINDS: [&str; 22] = [
         "Transfer",
         "RegisterDevice",
         "UpdateDevice",
+        "AssertLocation",
         "RetireDevice",
         "SubmitManifest",
         "ClaimReward",

@@ -55,6 +55,43 @@ pub struct DeviceClassView {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
     pub min_stake: Amount,
     pub capacity_units: u64,
+    /// How its devices give their location (absent: declared).
+    #[serde(default, skip_serializing_if = "LocationRuleView::is_declared")]
+    pub location: LocationRuleView,
+}
+
+impl DeviceClassView {
+    /// Whether the class's devices are wireless hotspots that assert their location.
+    pub fn asserts_location(&self) -> bool {
+        self.location == LocationRuleView::Asserted
+    }
+}
+
+/// How a class's devices give their location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LocationRuleView {
+    /// Declared at registration and changed with an update.
+    #[default]
+    Declared,
+    /// Wireless hotspots: a resolution-12 cell asserted for a fee; a move resets seniority.
+    Asserted,
+}
+
+impl LocationRuleView {
+    fn is_declared(&self) -> bool {
+        *self == LocationRuleView::Declared
+    }
+}
+
+/// Hotspots' parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WirelessParamsView {
+    /// Burned from the owner by each location assertion, on top of the transaction fee.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub location_assert_fee: Amount,
 }
 
 /// `GET /v1/chain`.
@@ -73,6 +110,8 @@ pub struct ChainView {
     pub beacon: Option<BeaconCommitmentView>,
     #[serde(default)]
     pub staking: crate::views::StakingParamsView,
+    #[serde(default)]
+    pub wireless: WirelessParamsView,
 }
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its

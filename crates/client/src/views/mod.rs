@@ -17,15 +17,17 @@ mod storage;
 mod training;
 
 pub use chain::{
-    BeaconCommitmentView, ChainView, DeviceClassView, OracleSetView, ParamsView, ResourceClass,
-    RewardParamsView,
+    BeaconCommitmentView, ChainView, DeviceClassView, LocationRuleView, OracleSetView, ParamsView,
+    ResourceClass, RewardParamsView, WirelessParamsView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,
     OrderState, OrderView, OrdersView, RoleView, StateView,
 };
 pub use node::{AccountView, BeaconView, BlockView, StatusView, SubmittedView, TxStatusView};
-pub use registry::{DeviceChangesView, DeviceStatusView, DeviceView, DevicesView};
+pub use registry::{
+    CoverageView, DeviceChangesView, DeviceStatusView, DeviceView, DevicesView, LocationView,
+};
 pub use rewards::{EpochView, PoolView, RewardsView};
 pub use staking::{
     DelegationView, DelegationsView, OperatorKindView, OperatorView, OperatorsView, SetMemberView,

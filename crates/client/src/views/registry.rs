@@ -1,6 +1,7 @@
-//! `GET /v1/devices` and `GET /v1/devices/{key}`: the device registry.
+//! `GET /v1/devices`, `GET /v1/devices/{key}` and `GET /v1/coverage/{hex}`: the device registry
+//! and the hotspots asserted within a hex.
 
-use plexus_types::{Address, Amount, Capabilities, PublicKey};
+use plexus_types::{Address, Amount, Antenna, Capabilities, PublicKey};
 use serde::{Deserialize, Serialize};
 
 /// Where a device stands.
@@ -37,6 +38,26 @@ pub struct DeviceView {
     /// Height of the block that registered it.
     #[serde(default)]
     pub registered_height: u64,
+    /// A wireless device's asserted location; absent for the other classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationView>,
+}
+
+/// Where a hotspot asserted it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LocationView {
+    /// The resolution-12 H3 cell (the device's `h3_cell` too).
+    pub h3_cell: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AntennaSchema))]
+    pub antenna: Antenna,
+    /// Height of the latest assertion.
+    pub asserted_height: u64,
+    /// Height at which this cell was first asserted: the earlier, the more senior. A move to
+    /// another cell sets it anew.
+    pub seniority_height: u64,
+    /// Assertions made, the registration's included.
+    pub assertions: u32,
 }
 
 impl DeviceView {
@@ -61,6 +82,22 @@ pub struct DeviceChangesView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicesView {
     pub height: u64,
+    pub devices: Vec<DeviceView>,
+    /// Where the next page starts (`from`), `None` after the last.
+    #[serde(default)]
+    pub next: Option<u64>,
+}
+
+/// `GET /v1/coverage/{hex}`: the active hotspots asserted within an H3 hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageView {
+    pub height: u64,
+    /// The hex asked about, its H3 index in hex.
+    pub hex: String,
+    /// Its H3 resolution, 0 to 12.
+    pub resolution: u8,
+    /// Each with its class, asserted location (cell, antenna, seniority) and status.
     pub devices: Vec<DeviceView>,
     /// Where the next page starts (`from`), `None` after the last.
     #[serde(default)]

@@ -28,6 +28,19 @@ pub struct HashSchema(#[allow(dead_code)] String);
 #[schema(as = PublicKey, pattern = "^[0-9a-f]{64}$")]
 pub struct PublicKeySchema(#[allow(dead_code)] String);
 
+/// How a hotspot's antenna is mounted.
+#[derive(ToSchema)]
+#[schema(as = Antenna)]
+#[allow(dead_code)]
+pub struct AntennaSchema {
+    /// Gain in hundredths of a dBi, -1000 to 3000.
+    gain_cdbi: i32,
+    /// Height above ground in metres, at most 1000.
+    elevation_m: u32,
+    /// Direction it points, degrees clockwise from north, 0 to 359.
+    azimuth_deg: u32,
+}
+
 /// What a device declares it can do.
 #[derive(ToSchema)]
 #[schema(as = Capabilities)]
@@ -99,7 +112,8 @@ pub struct TrainingTaskTermsSchema {
 mod tests {
     use super::*;
     use plexus_types::{
-        Address, Amount, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey, TrainingTaskTerms,
+        Address, Amount, Antenna, Capabilities, Hash, JobRuntime, OrderTerms, SecretKey,
+        TrainingTaskTerms,
     };
     use serde_json::Value;
     use std::collections::BTreeSet;
@@ -161,6 +175,11 @@ mod tests {
                 "TrainingTaskTerms",
                 schema_of::<TrainingTaskTermsSchema>(),
                 serde_json::to_value(&task).unwrap(),
+            ),
+            (
+                "Antenna",
+                schema_of::<AntennaSchema>(),
+                serde_json::to_value(Antenna::default()).unwrap(),
             ),
         ] {
             assert_eq!(keys(&schema["properties"]), keys(&real), "{name}");

@@ -86,6 +86,12 @@ pub mod module_account {
         Address::module("market_escrow")
     }
 
+    /// Fees burned: taken out of circulation for good, and kept here so that the supply
+    /// still adds up to every balance.
+    pub fn burned() -> Address {
+        Address::module("burned")
+    }
+
     /// Stake bonded to validators and oracles, and stake unbonding from them.
     pub fn staking() -> Address {
         Address::module("staking")
@@ -96,7 +102,7 @@ pub mod module_account {
     }
 
     /// Every module account.
-    pub fn all() -> [Address; 11] {
+    pub fn all() -> [Address; 12] {
         [
             fee_pool(),
             stake(),
@@ -109,6 +115,7 @@ pub mod module_account {
             market_escrow(),
             staking(),
             staking_rewards(),
+            burned(),
         ]
     }
 

@@ -1,6 +1,6 @@
 //! The registry's actions: register, update, retire a device, return its stake, and slash it.
 
-use super::{load, save, state_key, Device, DeviceStatus};
+use super::{load, location, save, state_key, Device, DeviceStatus};
 use crate::bank::{module_account, BankState};
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
@@ -77,21 +77,24 @@ pub(crate) fn register(
             format!("owner cannot bond {stake} uplx"),
         );
     }
-    save(
-        state,
-        height,
-        &Device {
-            key: *key,
-            owner: *owner,
-            class: class.to_string(),
-            capabilities: capabilities.clone(),
-            h3_cell,
-            stake,
-            status: DeviceStatus::Active,
-            registered_epoch: epoch,
-            registered_height: height,
-        },
-    )?;
+    let mut device = Device {
+        key: *key,
+        owner: *owner,
+        class: class.to_string(),
+        capabilities: capabilities.clone(),
+        h3_cell,
+        stake,
+        status: DeviceStatus::Active,
+        registered_epoch: epoch,
+        registered_height: height,
+        location: None,
+    };
+    // A hotspot's registration is its first location assertion, fee and all: a wireless
+    // device is never without an asserted location.
+    if class_info.asserts_location() {
+        location::first_assertion(state, info, height, &mut device)?;
+    }
+    save(state, height, &device)?;
     let count = state.get_u64(&state_key::device_count())?;
     state.set(state_key::device_by_index(count), key.as_bytes().to_vec());
     let next = count
@@ -103,6 +106,7 @@ pub(crate) fn register(
 
 pub(crate) fn update(
     state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
     height: u64,
     owner: &Address,
     key: &PublicKey,
@@ -120,6 +124,18 @@ pub(crate) fn update(
         return fail(
             TxCode::InvalidLocation,
             format!("{h3_cell:#x} is not an H3 cell"),
+        );
+    }
+    let asserted = info
+        .device_class(&device.class)
+        .is_some_and(|c| c.asserts_location());
+    if asserted && h3_cell != device.h3_cell {
+        return fail(
+            TxCode::LocationAsserted,
+            format!(
+                "device {key} is a wireless hotspot: it moves only by asserting its new location \
+                 (`plexus hotspot assert-location`), which charges the assertion fee and resets its seniority"
+            ),
         );
     }
     device.capabilities = capabilities.clone();
@@ -146,6 +162,7 @@ pub(crate) fn retire(
         // An unbonding period past the last epoch there can be never ends.
         unbonded_at_epoch: epoch.saturating_add(info.rewards.unbonding_epochs),
     };
+    location::unindex(state, &device)?;
     save(state, height, &device)?;
     Ok(())
 }
@@ -219,6 +236,7 @@ pub(crate) fn slash(
     }
     device.stake = Amount::ZERO;
     device.status = DeviceStatus::Slashed { at_epoch: epoch };
+    location::unindex(state, &device)?;
     save(state, height, &device)?;
     Ok(amount)
 }

@@ -1,11 +1,14 @@
 //! The device registry: devices registered under owners, with a class, declared capabilities,
-//! a location and bonded stake.
+//! a location and bonded stake; wireless devices (hotspots) with the location they asserted.
 
 mod actions;
+mod location;
 pub mod query;
 pub mod state_key;
 
 pub(crate) use actions::{check_slashable, register, retire, slash, update, withdraw};
+pub(crate) use location::assert_location;
+pub use location::AssertedLocation;
 
 use crate::overlay::StateOverlay;
 use plexus_store::StoreError;
@@ -39,6 +42,10 @@ pub struct Device {
     /// Height of the block that registered it.
     #[serde(default)]
     pub registered_height: u64,
+    /// A wireless device's asserted location (its `h3_cell` is the same cell); absent for
+    /// the other classes, and left out of their records so that they read and hash as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<AssertedLocation>,
 }
 
 pub(crate) fn load(

@@ -1,6 +1,7 @@
 //! Reads of the registry's committed state.
 
 use super::{state_key, Device};
+use crate::id_set::key_page;
 use crate::stored::{get_json, get_u64};
 use plexus_store::{Store, StoreError};
 use plexus_types::PublicKey;
@@ -103,4 +104,29 @@ pub fn devices_changed(
         })
         .collect::<Result<_, _>>()?;
     Ok((devices, through))
+}
+
+/// The active wireless devices asserted within the H3 hex `hex` (a cell of any resolution up
+/// to 12; one that holds none has none), from the `from`-th, at most `limit`, read from one
+/// snapshot; and where the next page starts (`None` after the last). The order is the index's,
+/// which a removal changes: a device may move between pages read at different heights.
+pub fn coverage_page(
+    store: &Store,
+    hex: u64,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<Device>, Option<u64>), StoreError> {
+    let snapshot = store.snapshot()?;
+    let (keys, next) = key_page(&snapshot, &state_key::coverage_hex(hex), from, limit)?;
+    let devices = keys
+        .iter()
+        .map(|key| {
+            let bytes = snapshot
+                .get(&state_key::device(key))?
+                .ok_or_else(|| StoreError::Corrupt(format!("device {key} missing")))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("device record: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((devices, next))
 }

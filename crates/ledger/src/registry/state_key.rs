@@ -27,3 +27,12 @@ pub fn device_by_index(index: u64) -> Vec<u8> {
     k.extend_from_slice(&index.to_be_bytes());
     k
 }
+
+/// Prefix of the set of active wireless devices asserted within the H3 hex `hex` (any
+/// resolution up to 12).
+pub fn coverage_hex(hex: u64) -> Vec<u8> {
+    let mut k = b"registry/hex/".to_vec();
+    k.extend_from_slice(&hex.to_be_bytes());
+    k.push(b'/');
+    k
+}

@@ -3,14 +3,16 @@
 //!
 //! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks,
 //! the web console (`console`, its block events in `events`, the map and reward history of
-//! devices in `cells`), the chain's parameters and registry (`registry`), epochs
-//! and rewards (and the audit of their manifests, `audit`), storage, training and the market. Each handler carries its `#[utoipa::path]`
-//! description, from which `openapi` builds the document served at `/v1/openapi.json`.
+//! devices in `cells`), the chain's parameters and registry (`registry`), the hotspots asserted
+//! within a hex (`coverage`), epochs and rewards (and the audit of their manifests, `audit`),
+//! storage, training and the market. Each handler carries its `#[utoipa::path]` description,
+//! from which `openapi` builds the document served at `/v1/openapi.json`.
 
 mod audit;
 mod blocks;
 mod cells;
 mod console;
+mod coverage;
 mod events;
 mod ledger_views;
 mod market;
@@ -113,6 +115,7 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/devices/rewards", cells::devices_rewards),
         at(M::GET, "/v1/devices/{key}", registry::device),
         at(M::GET, "/v1/devices/{key}/rewards", cells::device_rewards),
+        at(M::GET, "/v1/coverage/{hex}", coverage::coverage),
         at(M::GET, "/v1/epochs/{epoch}", rewards::epoch),
         at(
             M::GET,

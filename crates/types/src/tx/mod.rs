@@ -6,7 +6,7 @@
 //! field; `SignedTx::decode` never panics on any input.
 //!
 //! Each component's actions, with their wire conversion, live in a module of their own
-//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`, `staking`); this module dispatches.
+//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`, `staking`, `wireless`); this module dispatches.
 
 mod bank;
 mod envelope;
@@ -17,6 +17,7 @@ mod registry;
 mod staking;
 mod storage;
 mod training;
+mod wireless;
 
 pub use envelope::{SignedTx, TxHash, UnsignedTx, MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
 pub use epochs::{ComputeFraud, RewardClaim, FRAUD_CELLS_PER_MIN_FEE, MAX_ROW_LEN};
@@ -32,6 +33,9 @@ pub use storage::{
 pub use training::{
     validation_commitment, TrainingRound, TrainingScore, TrainingTaskTerms, MAX_DATASET_LEN,
     MAX_TRAINING_PARTICIPANTS, MAX_TRAINING_ROUNDS, MAX_TRAINING_SPEC_LEN, TRAINING_JOIN_BOND,
+};
+pub use wireless::{
+    check_asserted_cell, Antenna, ANTENNA_GAIN_CDBI, ASSERTED_RESOLUTION, MAX_ANTENNA_ELEVATION_M,
 };
 
 use crate::address::Address;
@@ -196,6 +200,13 @@ pub enum Body {
     ReportDoubleSign(DoubleSignEvidence),
     /// The signer's jailed validator asks to rejoin the set.
     Unjail,
+    /// The owner of a wireless device asserts where it stands (a resolution-12 H3 cell) and
+    /// how its antenna is mounted.
+    AssertLocation {
+        device: PublicKey,
+        h3_cell: u64,
+        antenna: Antenna,
+    },
 }
 
 impl Body {
@@ -243,6 +254,7 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
         P::WithdrawStakingRewards(w) => staking::decode_withdraw_staking_rewards(w),
         P::ReportDoubleSign(r) => staking::decode_report_double_sign(r),
         P::Unjail(proto::Unjail {}) => Ok(Body::Unjail),
+        P::AssertLocation(a) => wireless::decode_assert_location(a),
     }
 }
 
@@ -326,6 +338,11 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
         }
         Body::ReportDoubleSign(e) => staking::encode_report_double_sign(e),
         Body::Unjail => P::Unjail(proto::Unjail {}),
+        Body::AssertLocation {
+            device,
+            h3_cell,
+            antenna,
+        } => wireless::encode_assert_location(device, *h3_cell, antenna),
     }
 }
 

@@ -279,3 +279,70 @@ proptest! {
         }
     }
 }
+
+fn assert_location(h3_cell: u64, antenna: Antenna) -> UnsignedTx {
+    UnsignedTx {
+        chain_id: "plexus-test".into(),
+        nonce: 0,
+        fee: Amount(10),
+        body: Body::AssertLocation {
+            device: SecretKey::from_seed([4u8; 32]).public_key(),
+            h3_cell,
+            antenna,
+        },
+    }
+}
+
+/// A resolution-12 cell in San Francisco.
+const RES12_CELL: u64 = 0x8c2a100d2c0a5ff;
+
+#[test]
+fn a_location_assertion_decodes_to_the_same_cell_and_antenna() {
+    let antenna = Antenna {
+        gain_cdbi: -250,
+        elevation_m: 12,
+        azimuth_deg: 359,
+    };
+    let tx = assert_location(RES12_CELL, antenna).sign(&SecretKey::from_seed([3u8; 32]));
+    assert_eq!(SignedTx::decode(&tx.bytes).unwrap(), tx);
+}
+
+#[test]
+fn a_location_assertion_outside_res_12_or_the_antenna_bounds_names_the_field() {
+    let key = SecretKey::from_seed([3u8; 32]);
+    let field_of = |tx: UnsignedTx| match SignedTx::decode(&tx.sign(&key).bytes) {
+        Err(TxError::BadField { field, reason }) => (field, reason),
+        other => panic!("expected a bad field, got {other:?}"),
+    };
+    let ok = Antenna::default();
+    // The parent of the res-12 cell: a valid cell, at resolution 11.
+    let (field, reason) = field_of(assert_location(0x8b2a100d2c0afff, ok));
+    assert_eq!(field, "h3_cell");
+    assert!(reason.contains("resolution 11"), "{reason}");
+    let (field, _) = field_of(assert_location(0, ok));
+    assert_eq!(field, "h3_cell");
+    let (field, _) = field_of(assert_location(u64::MAX, ok));
+    assert_eq!(field, "h3_cell");
+    let out = |gain_cdbi, elevation_m, azimuth_deg| {
+        field_of(assert_location(
+            RES12_CELL,
+            Antenna {
+                gain_cdbi,
+                elevation_m,
+                azimuth_deg,
+            },
+        ))
+        .0
+    };
+    assert_eq!(out(3_001, 0, 0), "antenna.gain_cdbi");
+    assert_eq!(out(-1_001, 0, 0), "antenna.gain_cdbi");
+    assert_eq!(out(0, 1_001, 0), "antenna.elevation_m");
+    assert_eq!(out(0, 0, 360), "antenna.azimuth_deg");
+    // The bounds themselves are fine.
+    let edge = Antenna {
+        gain_cdbi: 3_000,
+        elevation_m: 1_000,
+        azimuth_deg: 0,
+    };
+    assert!(SignedTx::decode(&assert_location(RES12_CELL, edge).sign(&key).bytes).is_ok());
+}
