@@ -93,6 +93,7 @@ impl NodeApi for FakeNode {
                 }],
                 beacon: None,
                 staking: Default::default(),
+                data_credits: Default::default(),
             })
         })
     }

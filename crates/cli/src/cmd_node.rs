@@ -211,6 +211,7 @@ fn single_node_genesis(
         validators: Vec::new(),
         beacon: None,
         staking: Default::default(),
+        data_credits: Default::default(),
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();

@@ -242,6 +242,9 @@ pub struct Genesis {
     pub beacon: Option<crate::beacon::BeaconCommitment>,
     #[serde(default)]
     pub staking: StakingParams,
+    /// The price of data credits and the rules of data sessions.
+    #[serde(default)]
+    pub data_credits: crate::data_credits::DataCreditParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +271,8 @@ pub enum GenesisError {
     BadBeacon(String),
     #[error("invalid staking parameters: {0}")]
     BadStaking(String),
+    #[error("invalid data credit parameters: {0}")]
+    BadDataCredits(String),
     #[error("invalid device class {0:?}")]
     BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
@@ -292,6 +297,7 @@ impl Genesis {
             validators: Vec::new(),
             beacon: None,
             staking: StakingParams::default(),
+            data_credits: Default::default(),
         }
     }
 
@@ -313,6 +319,9 @@ impl Genesis {
         }
         if self.params.max_block_bytes < self.params.max_tx_bytes {
             return Err(GenesisError::BadMaxBlockBytes);
+        }
+        if let Some(problem) = self.data_credits.problem() {
+            return Err(GenesisError::BadDataCredits(problem.into()));
         }
         let r = &self.rewards;
         if r.epoch_blocks == 0 || r.intervals_per_epoch == 0 || r.halving_epochs == 0 {
@@ -426,6 +435,8 @@ pub struct ChainInfo {
     pub beacon: Option<crate::beacon::BeaconCommitment>,
     #[serde(default)]
     pub staking: StakingParams,
+    #[serde(default)]
+    pub data_credits: crate::data_credits::DataCreditParams,
 }
 
 impl ChainInfo {

@@ -73,6 +73,8 @@ pub struct ChainView {
     pub beacon: Option<BeaconCommitmentView>,
     #[serde(default)]
     pub staking: crate::views::StakingParamsView,
+    #[serde(default)]
+    pub data_credits: crate::views::DataCreditParamsView,
 }
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its

@@ -153,6 +153,7 @@ impl Churn {
             validators: Vec::new(),
             beacon: None,
             staking: Default::default(),
+            data_credits: Default::default(),
             accounts,
         };
         let dir = tempfile::tempdir()?;

@@ -23,6 +23,7 @@ pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genes
         validators: Vec::new(),
         beacon: None,
         staking: Default::default(),
+        data_credits: Default::default(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

@@ -142,6 +142,9 @@ pub(crate) trait BankState {
         to: &Address,
         amount: Amount,
     ) -> Result<bool, StoreError>;
+    /// Destroys `amount` of `from`'s tokens, lowering the supply; false (and nothing burned)
+    /// if `from` holds too little.
+    fn burn(&mut self, from: &Address, amount: Amount) -> Result<bool, StoreError>;
     /// Creates `amount` new tokens in `to`, raising the supply.
     fn mint(&mut self, to: &Address, amount: Amount) -> Result<(), StoreError>;
     /// Total tokens in existence.
@@ -185,6 +188,21 @@ impl BankState for StateOverlay<'_> {
                 Ok(false)
             }
         }
+    }
+
+    fn burn(&mut self, from: &Address, amount: Amount) -> Result<bool, StoreError> {
+        let mut source = self.account(from)?;
+        let Some(left) = source.balance.checked_sub(amount) else {
+            return Ok(false);
+        };
+        let new_supply = self
+            .supply()?
+            .checked_sub(amount)
+            .ok_or_else(|| StoreError::Corrupt("an account holds more than the supply".into()))?;
+        source.balance = left;
+        self.set_account(from, source);
+        self.set(state_key::supply(), new_supply.0.to_be_bytes().to_vec());
+        Ok(true)
     }
 
     fn mint(&mut self, to: &Address, amount: Amount) -> Result<(), StoreError> {

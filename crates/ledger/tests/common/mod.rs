@@ -64,6 +64,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         validators: Vec::new(),
         beacon: None,
         staking: Default::default(),
+        data_credits: Default::default(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

@@ -59,6 +59,7 @@ async fn start_node(
         validators: Vec::new(),
         beacon: None,
         staking: Default::default(),
+        data_credits: Default::default(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),
