@@ -15,6 +15,7 @@ mod cmd_sim_economics;
 mod cmd_snapshot;
 mod cmd_stake;
 mod cmd_tx;
+mod cmd_wireless;
 mod devnet;
 mod keyring;
 mod output;
@@ -66,13 +67,15 @@ struct Cli {
     command: Command,
 }
 
-/// `plexus tx`: transfers and staking.
+/// `plexus tx`: transfers, staking and data credits.
 #[derive(Subcommand)]
 enum TxCommand {
     #[command(flatten)]
     Bank(cmd_tx::TxCommand),
     #[command(flatten)]
     Staking(cmd_stake::StakeCommand),
+    #[command(flatten)]
+    DataCredits(cmd_wireless::DataCreditsTxCommand),
 }
 
 #[derive(Subcommand)]
@@ -96,6 +99,10 @@ enum Command {
     /// Read the chain.
     #[command(subcommand)]
     Query(cmd_query::QueryCommand),
+    /// Data credits and the data traffic hotspots carry: balances, an epoch's hotspots and
+    /// carriers, and receipts of data sessions.
+    #[command(subcommand)]
+    Wireless(cmd_wireless::WirelessCommand),
     /// Run a provider agent.
     #[command(subcommand)]
     Agent(cmd_agent::AgentCommand),
@@ -232,6 +239,8 @@ fn main() -> ExitCode {
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(TxCommand::Bank(cmd)) => cmd_tx::run(&globals, cmd).await,
             Command::Tx(TxCommand::Staking(cmd)) => cmd_stake::run(&globals, cmd).await,
+            Command::Tx(TxCommand::DataCredits(cmd)) => cmd_wireless::run_tx(&globals, cmd).await,
+            Command::Wireless(cmd) => cmd_wireless::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,
             Command::Oracle(cmd) => cmd_oracle::run_oracle_cmd(&globals, cmd).await,

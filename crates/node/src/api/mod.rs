@@ -4,13 +4,15 @@
 //! One file per subject: the node and its accounts (`node`), transactions (`txs`), blocks,
 //! the web console (`console`, its block events in `events`, the map and reward history of
 //! devices in `cells`), the chain's parameters and registry (`registry`), epochs
-//! and rewards (and the audit of their manifests, `audit`), storage, training and the market. Each handler carries its `#[utoipa::path]`
+//! and rewards (and the audit of their manifests, `audit`), storage, training, the market,
+//! staking and data credits. Each handler carries its `#[utoipa::path]`
 //! description, from which `openapi` builds the document served at `/v1/openapi.json`.
 
 mod audit;
 mod blocks;
 mod cells;
 mod console;
+mod data_credits;
 mod events;
 mod ledger_views;
 mod market;
@@ -147,6 +149,12 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/validators/{address}", staking::validator),
         at(M::GET, "/v1/delegations/{address}", staking::delegations),
         at(M::GET, "/v1/unbondings/{address}", staking::unbondings),
+        at(
+            M::GET,
+            "/v1/data-credits/{address}",
+            data_credits::data_credits,
+        ),
+        at(M::GET, "/v1/wireless/data/{epoch}", data_credits::epoch_data),
     ]
 }
 

@@ -57,6 +57,8 @@ use utoipa::{OpenApi, ToSchema};
         super::staking::validator,
         super::staking::delegations,
         super::staking::unbondings,
+        super::data_credits::data_credits,
+        super::data_credits::epoch_data,
         blobs_list,
         blob_status,
         blob_proof,
