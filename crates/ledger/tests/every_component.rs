@@ -599,10 +599,11 @@ fn assert_accounted(ledger: &PlexusLedger, genesis_supply: u128) -> Result<(), T
     prop_assert_eq!(held, supply, "a unit of the supply is in no known account");
     let rewards = query::reward_totals(store).unwrap();
     prop_assert!(rewards.balances(), "rewards: {:?}", rewards);
+    let burned = query::data_credit_totals(store).unwrap().burned.0;
     prop_assert_eq!(
-        supply,
+        supply + burned,
         genesis_supply + rewards.totals.minted.0,
-        "minted outside emission"
+        "minted outside emission, or burned outside data credits"
     );
     let storage = query::storage_totals(store).unwrap();
     prop_assert!(storage.balances(), "storage: {:?}", storage);
