@@ -9,7 +9,8 @@
 //!   every rejection;
 //! - [`beacon_units`](mod@beacon_units): HIP-15's reward units per beacon;
 //! - [`density`]: HIP-17's hex density scaling with HIP-104's parameters;
-//! - [`poc`]: an epoch of beacons and witnesses scored with all of the above.
+//! - [`poc`]: an epoch of beacons and witnesses scored with all of the above;
+//! - [`data`]: hotspots paid from the data pool for the data credits their traffic burned.
 //!
 //! Positions are millionths of a degree and distances whole metres ([`geo`]); signal levels
 //! are hundredths of a dB(m) and path loss is computed with an integer logarithm ([`fspl`]).
@@ -17,6 +18,7 @@
 pub mod beacon_units;
 pub mod bench;
 pub mod coverage;
+pub mod data;
 pub mod density;
 pub mod fixed;
 pub mod fspl;
@@ -30,6 +32,7 @@ pub use bench::{bench_wireless, WirelessBenchReport};
 pub use coverage::{
     hex_points, radio_shares, rank_multiplier, CoverageClaim, Radio, RadioKind, SignalLevel,
 };
+pub use data::{credits_value, pay_data_transfer, DataPayment, DataPayout, DataRewardError};
 pub use density::{transmit_scales, DensityParams, HIP_104};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};
