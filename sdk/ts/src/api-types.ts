@@ -226,6 +226,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/data-credits/{address}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account's data credits (bought by burning PLX, spent only on data sessions) and the account whose burns bought them: the holder itself or its carrier */
+        get: operations["data_credits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/delegations/{address}": {
         parameters: {
             query?: never;
@@ -804,6 +821,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/wireless/data/{epoch}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An epoch's data traffic: its summary, each hotspot's settled sessions (credits burned, bytes) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
+        get: operations["epoch_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1016,6 +1050,21 @@ export interface components {
             /** @description Where the device serves others, an http(s) URL; absent: nowhere. */
             endpoint?: string;
         };
+        /**
+         * @description One carrier's usage report for an epoch (an account that buys for itself is its own
+         *     carrier).
+         */
+        CarrierUsageView: {
+            carrier: components["schemas"]["Address"];
+            /** @description uplx it burned for credits in the epoch. */
+            burned: components["schemas"]["Amount"];
+            credits_bought: string;
+            /** @description Credits its subscribers' sessions spent in the epoch. */
+            credits_used: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+        };
         /** @description `GET /v1/chain`. */
         ChainView: {
             chain_id: string;
@@ -1027,6 +1076,7 @@ export interface components {
             device_classes: components["schemas"]["DeviceClassView"][];
             beacon?: null | components["schemas"]["BeaconCommitmentView"];
             staking?: components["schemas"]["StakingParamsView"];
+            data_credits?: components["schemas"]["DataCreditParamsView"];
         };
         /**
          * @description Where the check of a lease's result stands.
@@ -1040,6 +1090,31 @@ export interface components {
              *     read; empty when the node was not told of any.
              */
             oracles: string[];
+        };
+        /** @description The `data_credits` section of genesis. */
+        DataCreditParamsView: {
+            /**
+             * Format: int64
+             * @description Data credits one PLX (10⁶ uplx) buys.
+             */
+            dc_per_plx: number;
+            /**
+             * Format: int64
+             * @description Bytes (up and down together) one credit pays for.
+             */
+            bytes_per_dc: number;
+            /**
+             * Format: int64
+             * @description How many epochs after its own a session's receipt can still be settled.
+             */
+            max_receipt_age_epochs: number;
+        };
+        /** @description `GET /v1/data-credits/{address}`: an account's data credits and who paid for them. */
+        DataCreditsView: {
+            address: components["schemas"]["Address"];
+            /** @description Data credits held (a decimal string). */
+            credits: string;
+            bought_by?: null | components["schemas"]["Address"];
         };
         DealStatusView: "open" | {
             /** @description Its last covered epoch has ended and the rest of its escrow was refunded. */
@@ -1267,6 +1342,39 @@ export interface components {
             /** @description What differs (`root`, `total_units`, `evidence_root`), empty when it matches. */
             mismatch: string[];
         };
+        /** @description An epoch's data traffic, summed. */
+        EpochDataSummaryView: {
+            burned: components["schemas"]["Amount"];
+            credits_bought: string;
+            credits_used: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+            /**
+             * Format: int64
+             * @description Hotspots and carriers in the epoch's lists.
+             */
+            hotspots: number;
+            /** Format: int64 */
+            carriers: number;
+        };
+        /**
+         * @description `GET /v1/wireless/data/{epoch}`: a page of an epoch's data traffic. Hotspots and carriers
+         *     are two lists paged by the same slots: a page holds the entries of both in slots
+         *     `from..from + limit`.
+         */
+        EpochDataView: {
+            /** Format: int64 */
+            epoch: number;
+            summary: components["schemas"]["EpochDataSummaryView"];
+            hotspots: components["schemas"]["HotspotDataView"][];
+            carriers: components["schemas"]["CarrierUsageView"][];
+            /**
+             * Format: int64
+             * @description The `from` of the next page; null after the last.
+             */
+            next?: number | null;
+        };
         /** @description What a device's claim of one epoch paid. */
         EpochReward: {
             /** Format: int64 */
@@ -1322,6 +1430,16 @@ export interface components {
         };
         /** @description A blake3 digest (block, transaction, blob and app hashes), 64 hex digits. */
         Hash: string;
+        /** @description What one hotspot carried in an epoch. */
+        HotspotDataView: {
+            device: components["schemas"]["PublicKey"];
+            owner: components["schemas"]["Address"];
+            /** @description Data credits its settled sessions burned. */
+            credits: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+        };
         /**
          * @description What runs a compute order's job.
          * @enum {string}
@@ -2391,6 +2509,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleView"];
+                };
+            };
+        };
+    };
+    data_credits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description plx1… */
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataCreditsView"];
+                };
+            };
+            /** @description bad address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3552,6 +3702,42 @@ export interface operations {
             };
             /** @description no such operator */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    epoch_data: {
+        parameters: {
+            query?: {
+                /** @description Where the page starts: 0, or the `next` of the page before */
+                from?: number;
+                /** @description 100 if absent, at most 1000 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpochDataView"];
+                };
+            };
+            /** @description bad epoch number */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
