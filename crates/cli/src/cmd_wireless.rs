@@ -70,9 +70,16 @@ pub struct SignReceipt {
     /// Name of the subscriber's key (its credits pay for the session).
     #[arg(long)]
     subscriber: String,
-    /// Name of the hotspot device's key.
+    /// Name of the hotspot device's key in the keyring.
+    #[arg(
+        long,
+        required_unless_present = "hotspot_key_file",
+        conflicts_with = "hotspot_key_file"
+    )]
+    hotspot: Option<String>,
+    /// The hotspot device's key file, as an agent keeps it (`device_key.json`).
     #[arg(long)]
-    hotspot: String,
+    hotspot_key_file: Option<PathBuf>,
     /// The subscriber's session number (each settles once).
     #[arg(long)]
     session: u64,
@@ -199,7 +206,11 @@ pub async fn run(g: &Globals, cmd: WirelessCommand) -> anyhow::Result<()> {
 async fn sign_receipt(g: &Globals, a: SignReceipt) -> anyhow::Result<()> {
     let ring = g.keyring();
     let subscriber = ring.secret(&a.subscriber)?;
-    let hotspot = ring.secret(&a.hotspot)?;
+    let hotspot = match (&a.hotspot, &a.hotspot_key_file) {
+        (Some(name), _) => ring.secret(name)?,
+        (None, Some(path)) => device_key_file(path)?,
+        (None, None) => anyhow::bail!("name the hotspot's key: --hotspot or --hotspot-key-file"),
+    };
     let client = g.client()?;
     let status = client.chain_status().await?;
     let epoch = match a.epoch {
@@ -231,4 +242,19 @@ async fn sign_receipt(g: &Globals, a: SignReceipt) -> anyhow::Result<()> {
         None => println!("{text}"),
     }
     Ok(())
+}
+
+/// The secret key in a device key file: JSON with the secret key as hex under `secret_key`.
+fn device_key_file(path: &std::path::Path) -> anyhow::Result<plexus_types::SecretKey> {
+    #[derive(serde::Deserialize)]
+    struct KeyFile {
+        secret_key: String,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: KeyFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} holds no secret_key", path.display()))?;
+    let bytes = hex::decode(file.secret_key.trim())
+        .with_context(|| format!("the secret_key of {} is not hex", path.display()))?;
+    Ok(plexus_types::SecretKey::from_slice(&bytes)?)
 }

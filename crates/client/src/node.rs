@@ -5,12 +5,11 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    DataCreditsView, EpochDataView,
-    AccountView, BeaconView, BlockView, ChainView, DealView, DealsView, DelegationView,
-    DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochView, LeaseView,
-    OperatorView, OperatorsView, OrderView, OrdersView, RewardsView, RoundResultView, RoundsView,
-    StakingView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView, UnbondingView,
-    UnbondingsView, ValidatorSetView,
+    AccountView, BeaconView, BlockView, ChainView, DataCreditsView, DealView, DealsView,
+    DelegationView, DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochDataView,
+    EpochView, LeaseView, OperatorView, OperatorsView, OrderView, OrdersView, RewardsView,
+    RoundResultView, RoundsView, StakingView, StatusView, SubmittedView, TaskView, TasksView,
+    TxStatusView, UnbondingView, UnbondingsView, ValidatorSetView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};

@@ -110,19 +110,33 @@ fn buying_burns_exactly_the_plx_and_credits_exactly_the_data_credits() {
     let before = w.net.balance(&addr(&w.subscriber));
     let sub = w.subscriber.clone();
     assert_eq!(w.buy(&sub, 2_500_000, &sub), TxCode::Ok);
-    assert_eq!(w.credits(&w.subscriber), 250_000, "2.5 PLX at 100 000 DC/PLX");
+    assert_eq!(
+        w.credits(&w.subscriber),
+        250_000,
+        "2.5 PLX at 100 000 DC/PLX"
+    );
     assert_eq!(
         w.net.balance(&addr(&w.subscriber)),
         before - 2_500_000 - FEE
     );
     assert_eq!(w.net.ledger.supply().unwrap().0, supply - 2_500_000);
-    assert_eq!(w.held(), w.net.ledger.supply().unwrap().0, "supply accounted");
+    assert_eq!(
+        w.held(),
+        w.net.ledger.supply().unwrap().0,
+        "supply accounted"
+    );
     let totals = query::data_credit_totals(w.net.ledger.store()).unwrap();
-    assert_eq!((totals.burned.0, totals.issued, totals.spent), (2_500_000, 250_000, 0));
+    assert_eq!(
+        (totals.burned.0, totals.issued, totals.spent),
+        (2_500_000, 250_000, 0)
+    );
 
     // Below the price of one credit: refused, only the fee is paid.
     let before = w.net.balance(&addr(&w.subscriber));
-    assert_eq!(w.buy(&sub, UPLX_PER_DC - 1, &sub), TxCode::BuysNoDataCredits);
+    assert_eq!(
+        w.buy(&sub, UPLX_PER_DC - 1, &sub),
+        TxCode::BuysNoDataCredits
+    );
     assert_eq!(w.net.balance(&addr(&w.subscriber)), before - FEE);
     assert_eq!(w.credits(&w.subscriber), 250_000);
     // More than it holds: refused.
@@ -139,7 +153,11 @@ fn a_receipt_settles_once_and_its_replay_is_refused_and_changes_nothing() {
     let epoch = w.net.epoch_in_progress();
     let receipt = w.receipt(7, 3 * BYTES_PER_DC + 1, &w.hotspot.clone());
     assert_eq!(w.settle(receipt.clone()), TxCode::Ok);
-    assert_eq!(w.credits(&w.subscriber), 1_000 - 4, "⌈(3 × 24 KiB + 1) / 24 KiB⌉");
+    assert_eq!(
+        w.credits(&w.subscriber),
+        1_000 - 4,
+        "⌈(3 × 24 KiB + 1) / 24 KiB⌉"
+    );
     let data = w.epoch_data(epoch);
     assert_eq!(data.hotspots.len(), 1);
     assert_eq!(data.hotspots[0].device, w.hotspot.public_key());
@@ -161,7 +179,10 @@ fn a_receipt_with_a_forged_signature_or_signed_by_another_hotspot_is_refused() {
 
     // Another key signs in the hotspot's place.
     let other = key(9);
-    assert_eq!(w.settle(w.receipt(1, 100, &other)), TxCode::BadReceiptSignature);
+    assert_eq!(
+        w.settle(w.receipt(1, 100, &other)),
+        TxCode::BadReceiptSignature
+    );
     // The hotspot signed, but the subscriber's signature is over other bytes.
     let Body::SettleDataSession(mut forged) = w.receipt(2, 100, &w.hotspot.clone()) else {
         unreachable!()
@@ -212,7 +233,10 @@ fn a_subscriber_without_enough_credits_is_refused_and_keeps_what_it_holds() {
     assert_eq!(w.credits(&w.subscriber), 2);
     assert!(w.epoch_data(epoch).hotspots.is_empty());
     // The same session number settles once the session fits.
-    assert_eq!(w.settle(w.receipt(1, 2 * BYTES_PER_DC, &hotspot)), TxCode::Ok);
+    assert_eq!(
+        w.settle(w.receipt(1, 2 * BYTES_PER_DC, &hotspot)),
+        TxCode::Ok
+    );
     assert_eq!(w.credits(&w.subscriber), 0);
     assert_eq!(
         w.settle(w.receipt(2, 1, &hotspot)),
@@ -236,7 +260,10 @@ fn a_carriers_purchases_and_its_subscribers_usage_show_in_its_usage_report() {
     assert_eq!(w.buy(&carrier, 10 * UPLX_PER_DC, &sub), TxCode::Ok);
 
     let hotspot = w.hotspot.clone();
-    assert_eq!(w.settle(w.receipt(1, 10 * BYTES_PER_DC, &hotspot)), TxCode::Ok);
+    assert_eq!(
+        w.settle(w.receipt(1, 10 * BYTES_PER_DC, &hotspot)),
+        TxCode::Ok
+    );
     assert_eq!(w.settle(w.receipt(2, BYTES_PER_DC, &hotspot)), TxCode::Ok);
     assert_eq!(w.net.epoch_in_progress(), epoch, "one epoch");
 
@@ -290,7 +317,10 @@ fn receipts_of_epochs_not_begun_or_too_old_are_refused_and_old_sessions_are_forg
     assert_eq!(w.settle(at(&w, 1, first)), TxCode::ReceiptExpired);
     let store = w.net.ledger.store().clone();
     assert!(!query::session_settled(&store, &sub.public_key(), 1).unwrap());
-    assert_eq!(query::settled_sessions_remembered(&store, first).unwrap(), 0);
+    assert_eq!(
+        query::settled_sessions_remembered(&store, first).unwrap(),
+        0
+    );
     assert_eq!(w.credits(&w.subscriber), 998);
 }
 
@@ -303,7 +333,10 @@ fn a_retired_hotspot_settles_no_session() {
         device: hotspot.public_key(),
     };
     assert_eq!(w.net.send(&owner, retire), TxCode::Ok);
-    assert_eq!(w.settle(w.receipt(1, 10, &hotspot)), TxCode::DeviceNotActive);
+    assert_eq!(
+        w.settle(w.receipt(1, 10, &hotspot)),
+        TxCode::DeviceNotActive
+    );
     assert_eq!(w.credits(&w.subscriber), 100);
 }
 

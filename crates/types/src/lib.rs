@@ -30,9 +30,9 @@ pub use hash::Hash;
 pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{
-    DataSession, DataSessionReceipt, ReceiptSignatureError,
-    job_seal, validation_commitment, Body, Capabilities, ComputeFraud, ConsensusVote,
-    DoubleSignEvidence, JobResult, JobRuntime, OrderTerms, RewardClaim, SignedTx, StorageDealTerms,
-    StorageFailure, TrainingRound, TrainingScore, TrainingTaskTerms, TxError, TxHash, UnsignedTx,
-    FRAUD_CELLS_PER_MIN_FEE, MAX_TX_BYTES,
+    job_seal, validation_commitment, Body, Capabilities, ComputeFraud, ConsensusVote, DataSession,
+    DataSessionReceipt, DoubleSignEvidence, JobResult, JobRuntime, OrderTerms,
+    ReceiptSignatureError, RewardClaim, SignedTx, StorageDealTerms, StorageFailure, TrainingRound,
+    TrainingScore, TrainingTaskTerms, TxError, TxHash, UnsignedTx, FRAUD_CELLS_PER_MIN_FEE,
+    MAX_TX_BYTES,
 };

@@ -64,7 +64,10 @@ pub fn epoch_data_page(
         let key = record(&state_key::carrier_at(epoch, slot), "a carrier")?;
         let carrier = Address::from_slice(&key)
             .map_err(|e| StoreError::Corrupt(format!("a listed carrier: {e}")))?;
-        let bytes = record(&state_key::carrier_usage(epoch, &carrier), "a carrier's usage")?;
+        let bytes = record(
+            &state_key::carrier_usage(epoch, &carrier),
+            "a carrier's usage",
+        )?;
         carriers.push(decode(&bytes)?);
     }
     let summary = match read(&state_key::epoch_data_summary(epoch))? {

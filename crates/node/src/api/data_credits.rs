@@ -45,7 +45,7 @@ pub(super) async fn data_credits(
     get,
     path = "/v1/wireless/data/{epoch}",
     tag = "wireless",
-    summary = "An epoch's data traffic: its summary, each hotspot's settled sessions (credits burned, bytes) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last)",
+    summary = "An epoch's data traffic: its summary, each hotspot's sessions settled during the epoch (credits burned, bytes; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last)",
     params(
         ("epoch" = u64, Path),
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),

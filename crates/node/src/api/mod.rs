@@ -154,7 +154,11 @@ pub(crate) fn routes() -> Vec<Route> {
             "/v1/data-credits/{address}",
             data_credits::data_credits,
         ),
-        at(M::GET, "/v1/wireless/data/{epoch}", data_credits::epoch_data),
+        at(
+            M::GET,
+            "/v1/wireless/data/{epoch}",
+            data_credits::epoch_data,
+        ),
     ]
 }
 

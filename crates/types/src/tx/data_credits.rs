@@ -160,9 +160,7 @@ pub(super) fn encode_buy_data_credits(amount: &Amount, beneficiary: &Address) ->
 }
 
 pub(super) fn decode_settle_data_session(s: proto::SettleDataSession) -> Result<Body, TxError> {
-    let r = s
-        .receipt
-        .ok_or_else(|| bad("receipt", "missing"))?;
+    let r = s.receipt.ok_or_else(|| bad("receipt", "missing"))?;
     Ok(Body::SettleDataSession(DataSessionReceipt {
         hotspot: key_field("receipt.hotspot", &r.hotspot)?,
         subscriber: key_field("receipt.subscriber", &r.subscriber)?,
