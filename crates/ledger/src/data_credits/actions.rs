@@ -108,56 +108,13 @@ pub(crate) fn settle(
     epoch: u64,
     receipt: &DataSessionReceipt,
 ) -> Result<(), TxFailure> {
-    let params = &info.data_credits;
-    if let Err(e) = receipt.verify(&info.chain_id) {
-        return refuse(TxCode::BadReceiptSignature, e.to_string());
-    }
-    let hotspot = &receipt.hotspot;
-    let Some(device) = registry::load(state, hotspot)? else {
-        return refuse(TxCode::UnknownDevice, format!("no device {hotspot}"));
-    };
-    if device.status != DeviceStatus::Active {
-        return refuse(
-            TxCode::DeviceNotActive,
-            format!("device {hotspot} is not active"),
-        );
-    }
-    if receipt.epoch > epoch {
-        return refuse(
-            TxCode::EpochNotStarted,
-            format!(
-                "the receipt names epoch {}; epoch {epoch} is in progress",
-                receipt.epoch
-            ),
-        );
-    }
-    if epoch - receipt.epoch > params.max_receipt_age_epochs {
-        return refuse(
-            TxCode::ReceiptExpired,
-            format!(
-                "the receipt names epoch {}; in epoch {epoch} receipts from epoch {} on settle",
-                receipt.epoch,
-                epoch - params.max_receipt_age_epochs
-            ),
-        );
-    }
-    let subscriber = &receipt.subscriber;
-    let session_key = state_key::settled_session(subscriber, receipt.session);
-    if state.get(&session_key)?.is_some() {
-        return refuse(
-            TxCode::SessionSettled,
-            format!(
-                "session {} of subscriber {subscriber} is already settled",
-                receipt.session
-            ),
-        );
-    }
+    let owner = check_receipt(state, info, epoch, receipt)?;
     let bytes = receipt.total_bytes();
-    let due = params.credits_due(bytes);
+    let due = info.data_credits.credits_due(bytes);
     if due == 0 {
         return refuse(TxCode::EmptySession, "the session moved no bytes");
     }
-    let holder = Address::from_public_key(subscriber);
+    let holder = Address::from_public_key(&receipt.subscriber);
     let balance_key = state_key::data_credit_balance(&holder);
     let held: Option<DataCreditBalance> = state.get_json(&balance_key)?;
     let Some(balance) = held.filter(|b| b.credits >= due) else {
@@ -181,14 +138,106 @@ pub(crate) fn settle(
             },
         );
     }
+    remember_settled(state, receipt)?;
+    let used = Usage {
+        credits: due,
+        bytes,
+    };
+    count_for_hotspot(state, epoch, receipt, owner, used)?;
+    count_for_carrier(state, epoch, &balance.bought_by, used)
+}
 
-    state.set_u64(session_key, receipt.epoch);
+/// The checks a receipt passes before any credit moves: its signatures, its hotspot (an active
+/// device, whose owner it returns), its epoch, and a session not settled before.
+fn check_receipt(
+    state: &StateOverlay<'_>,
+    info: &ChainInfo,
+    epoch: u64,
+    receipt: &DataSessionReceipt,
+) -> Result<Address, TxFailure> {
+    if let Err(e) = receipt.verify(&info.chain_id) {
+        return refuse(TxCode::BadReceiptSignature, e.to_string());
+    }
+    let hotspot = &receipt.hotspot;
+    let Some(device) = registry::load(state, hotspot)? else {
+        return refuse(TxCode::UnknownDevice, format!("no device {hotspot}"));
+    };
+    if device.status != DeviceStatus::Active {
+        return refuse(
+            TxCode::DeviceNotActive,
+            format!("device {hotspot} is not active"),
+        );
+    }
+    if receipt.epoch > epoch {
+        return refuse(
+            TxCode::EpochNotStarted,
+            format!(
+                "the receipt names epoch {}; epoch {epoch} is in progress",
+                receipt.epoch
+            ),
+        );
+    }
+    let max_age = info.data_credits.max_receipt_age_epochs;
+    if epoch - receipt.epoch > max_age {
+        return refuse(
+            TxCode::ReceiptExpired,
+            format!(
+                "the receipt names epoch {}; in epoch {epoch} receipts from epoch {} on settle",
+                receipt.epoch,
+                epoch - max_age
+            ),
+        );
+    }
+    let subscriber = &receipt.subscriber;
+    if state
+        .get(&state_key::settled_session(subscriber, receipt.session))?
+        .is_some()
+    {
+        return refuse(
+            TxCode::SessionSettled,
+            format!(
+                "session {} of subscriber {subscriber} is already settled",
+                receipt.session
+            ),
+        );
+    }
+    Ok(device.owner)
+}
+
+/// Marks the receipt's session settled, listed under the receipt's epoch so that it is
+/// forgotten once such receipts expire.
+fn remember_settled(
+    state: &mut StateOverlay<'_>,
+    receipt: &DataSessionReceipt,
+) -> Result<(), TxFailure> {
+    let subscriber = &receipt.subscriber;
+    state.set_u64(
+        state_key::settled_session(subscriber, receipt.session),
+        receipt.epoch,
+    );
     let n = state.get_u64(&state_key::settled_count(receipt.epoch))?;
     let mut entry = subscriber.as_bytes().to_vec();
     entry.extend_from_slice(&receipt.session.to_be_bytes());
     state.set(state_key::settled_at(receipt.epoch, n), entry);
     state.set_u64(state_key::settled_count(receipt.epoch), n + 1);
+    Ok(())
+}
 
+/// What one settled session used.
+#[derive(Clone, Copy)]
+struct Usage {
+    credits: u128,
+    bytes: u128,
+}
+
+fn count_for_hotspot(
+    state: &mut StateOverlay<'_>,
+    epoch: u64,
+    receipt: &DataSessionReceipt,
+    owner: Address,
+    used: Usage,
+) -> Result<(), TxFailure> {
+    let hotspot = &receipt.hotspot;
     let data_key = state_key::hotspot_data(epoch, hotspot);
     let mut data = match state.get_json::<HotspotData>(&data_key)? {
         Some(d) => d,
@@ -198,34 +247,52 @@ pub(crate) fn settle(
             state.set_u64(state_key::hotspot_count(epoch), n + 1);
             HotspotData {
                 device: *hotspot,
-                owner: device.owner,
+                owner,
                 credits: 0,
                 bytes: 0,
                 sessions: 0,
             }
         }
     };
-    data.credits = add(data.credits, due, "the hotspot's credits")?;
-    data.bytes = add(data.bytes, bytes, "the hotspot's bytes")?;
+    data.credits = add(data.credits, used.credits, "the hotspot's credits")?;
+    data.bytes = add(data.bytes, used.bytes, "the hotspot's bytes")?;
     data.sessions += 1;
     state.set_json(data_key, &data);
+    Ok(())
+}
 
-    let mut usage = carrier_usage(state, epoch, &balance.bought_by)?;
-    usage.credits_used = add(usage.credits_used, due, "the carrier's credits used")?;
-    usage.bytes = add(usage.bytes, bytes, "the carrier's bytes")?;
+/// Counts a settled session for the carrier that paid for its credits, and in the epoch's
+/// summary and the totals.
+fn count_for_carrier(
+    state: &mut StateOverlay<'_>,
+    epoch: u64,
+    carrier: &Address,
+    used: Usage,
+) -> Result<(), TxFailure> {
+    let mut usage = carrier_usage(state, epoch, carrier)?;
+    usage.credits_used = add(
+        usage.credits_used,
+        used.credits,
+        "the carrier's credits used",
+    )?;
+    usage.bytes = add(usage.bytes, used.bytes, "the carrier's bytes")?;
     usage.sessions += 1;
-    state.set_json(state_key::carrier_usage(epoch, &balance.bought_by), &usage);
+    state.set_json(state_key::carrier_usage(epoch, carrier), &usage);
 
     let mut summary = summary(state, epoch)?;
-    summary.credits_used = add(summary.credits_used, due, "the epoch's credits used")?;
-    summary.bytes = add(summary.bytes, bytes, "the epoch's bytes")?;
+    summary.credits_used = add(
+        summary.credits_used,
+        used.credits,
+        "the epoch's credits used",
+    )?;
+    summary.bytes = add(summary.bytes, used.bytes, "the epoch's bytes")?;
     summary.sessions += 1;
     summary.hotspots = state.get_u64(&state_key::hotspot_count(epoch))?;
     summary.carriers = state.get_u64(&state_key::carrier_count(epoch))?;
     state.set_json(state_key::epoch_data_summary(epoch), &summary);
 
     let mut totals = totals(state)?;
-    totals.spent = add(totals.spent, due, "data credits spent")?;
+    totals.spent = add(totals.spent, used.credits, "data credits spent")?;
     state.set_json(state_key::data_credit_totals(), &totals);
     Ok(())
 }
