@@ -342,6 +342,7 @@ mod tests {
                 &("get".to_string(), "/v1/beacon".to_string()),
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
                 &("get".to_string(), "/v1/console".to_string()),
+                &("get".to_string(), "/v1/data-credits/{address}".to_string()),
                 &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
@@ -358,6 +359,7 @@ mod tests {
                 &("get".to_string(), "/v1/validators".to_string()),
                 &("get".to_string(), "/v1/validators/set".to_string()),
                 &("get".to_string(), "/v1/validators/{address}".to_string()),
+                &("get".to_string(), "/v1/wireless/data/{epoch}".to_string()),
             ]
         );
     }
