@@ -95,6 +95,7 @@ impl NodeApi for FakeNode {
                 beacon: None,
                 staking: Default::default(),
                 wireless: Default::default(),
+                data_credits: Default::default(),
             })
         })
     }

@@ -212,6 +212,7 @@ fn single_node_genesis(
         beacon: None,
         staking: Default::default(),
         wireless: Default::default(),
+        data_credits: Default::default(),
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();

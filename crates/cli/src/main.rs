@@ -17,6 +17,7 @@ mod cmd_sim_wireless;
 mod cmd_snapshot;
 mod cmd_stake;
 mod cmd_tx;
+mod cmd_wireless;
 mod devnet;
 mod keyring;
 mod output;
@@ -68,13 +69,15 @@ struct Cli {
     command: Command,
 }
 
-/// `plexus tx`: transfers and staking.
+/// `plexus tx`: transfers, staking and data credits.
 #[derive(Subcommand)]
 enum TxCommand {
     #[command(flatten)]
     Bank(cmd_tx::TxCommand),
     #[command(flatten)]
     Staking(cmd_stake::StakeCommand),
+    #[command(flatten)]
+    DataCredits(cmd_wireless::DataCreditsTxCommand),
 }
 
 #[derive(Subcommand)]
@@ -101,6 +104,10 @@ enum Command {
     /// Wireless hotspots: assert where one stands.
     #[command(subcommand)]
     Hotspot(cmd_hotspot::HotspotCommand),
+    /// Data credits and the data traffic hotspots carry: balances, an epoch's hotspots and
+    /// carriers, and receipts of data sessions.
+    #[command(subcommand)]
+    Wireless(cmd_wireless::WirelessCommand),
     /// Run a provider agent.
     #[command(subcommand)]
     Agent(cmd_agent::AgentCommand),
@@ -237,6 +244,8 @@ fn main() -> ExitCode {
             Command::Node(cmd) => cmd_node::run(&globals, cmd).await,
             Command::Tx(TxCommand::Bank(cmd)) => cmd_tx::run(&globals, cmd).await,
             Command::Tx(TxCommand::Staking(cmd)) => cmd_stake::run(&globals, cmd).await,
+            Command::Tx(TxCommand::DataCredits(cmd)) => cmd_wireless::run_tx(&globals, cmd).await,
+            Command::Wireless(cmd) => cmd_wireless::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
             Command::Hotspot(cmd) => cmd_hotspot::run(&globals, cmd).await,
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,

@@ -812,3 +812,112 @@ fn two_transfers_sent_in_a_row_without_waiting_both_commit() {
     let bob = node.cli_json(&["--json", "query", "account", &bob_addr]);
     assert_eq!(bob["balance"], "11000000", "{bob}");
 }
+
+#[test]
+fn a_carrier_buys_data_credits_for_a_subscriber_and_a_receipt_travels_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob_addr = add_key(&home, "bob");
+    add_key(&home, "hotspot");
+    init_test_node(&home, &bob_addr);
+    let node = NodeProcess::start(&home, free_port());
+    let bob_before = node.cli_json(&["--json", "query", "account", "bob"]);
+
+    // Bob buys for himself: 0.5 PLX burned, 50 000 credits at the default price.
+    let bought = node.cli_json(&[
+        "--json",
+        "tx",
+        "buy-data-credits",
+        "--from",
+        "bob",
+        "--amount",
+        "0.5plx",
+    ]);
+    assert_eq!(bought["code"], "ok", "{bought}");
+    let credits = node.cli_json(&["--json", "wireless", "credits", "bob"]);
+    assert_eq!(credits["credits"], "50000", "{credits}");
+    assert_eq!(credits["bought_by"], bob_addr.as_str(), "{credits}");
+    let bob_after = node.cli_json(&["--json", "query", "account", "bob"]);
+    let balance =
+        |v: &serde_json::Value| -> u128 { v["balance"].as_str().unwrap().parse().unwrap() };
+    let fee: u128 = bought["fee"].as_str().unwrap().parse().unwrap();
+    assert_eq!(balance(&bob_before) - balance(&bob_after), 500_000 + fee);
+
+    // The faucet buys as a carrier for a fresh subscriber, and only it may add to those.
+    let subscriber = add_key(&home, "subscriber");
+    let carried = node.cli_json(&[
+        "--json",
+        "tx",
+        "buy-data-credits",
+        "--from",
+        "faucet",
+        "--amount",
+        "1plx",
+        "--for",
+        "subscriber",
+    ]);
+    assert_eq!(carried["code"], "ok", "{carried}");
+    let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);
+    let credits = node.cli_json(&["--json", "wireless", "credits", &subscriber]);
+    assert_eq!(credits["credits"], "100000", "{credits}");
+    assert_eq!(credits["bought_by"], faucet["address"], "{credits}");
+    let out = node.cli(&[
+        "tx",
+        "buy-data-credits",
+        "--from",
+        "bob",
+        "--amount",
+        "1plx",
+        "--for",
+        "subscriber",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("other_carrier"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A receipt signed by both keys goes to a file and back; the key it names as the hotspot
+    // is no registered device, so the chain refuses it, saying so.
+    let receipt = dir.path().join("receipt.json");
+    node.cli(&[
+        "wireless",
+        "sign-receipt",
+        "--subscriber",
+        "subscriber",
+        "--hotspot",
+        "hotspot",
+        "--session",
+        "1",
+        "--bytes-up",
+        "1000",
+        "--bytes-down",
+        "50000",
+        "--out",
+        receipt.to_str().unwrap(),
+    ]);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&receipt).unwrap()).unwrap();
+    assert_eq!(written["bytes_down"], 50000, "{written}");
+    assert_eq!(written["subscriber_signature"].as_str().unwrap().len(), 128);
+    let out = node.cli(&[
+        "tx",
+        "settle-data-session",
+        "--from",
+        "bob",
+        "--receipt",
+        receipt.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown_device"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let credits = node.cli_json(&["--json", "wireless", "credits", &subscriber]);
+    assert_eq!(credits["credits"], "100000", "nothing spent: {credits}");
+    let epoch = written["epoch"].as_u64().unwrap();
+    let data = node.cli_json(&["--json", "wireless", "data", &epoch.to_string()]);
+    assert!(data["hotspots"].as_array().unwrap().is_empty(), "{data}");
+}

@@ -5,11 +5,11 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    AccountView, BeaconView, BlockView, ChainView, DealView, DealsView, DelegationView,
-    DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochView, LeaseView,
-    OperatorView, OperatorsView, OrderView, OrdersView, RewardsView, RoundResultView, RoundsView,
-    StakingView, StatusView, SubmittedView, TaskView, TasksView, TxStatusView, UnbondingView,
-    UnbondingsView, ValidatorSetView,
+    AccountView, BeaconView, BlockView, ChainView, DataCreditsView, DealView, DealsView,
+    DelegationView, DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochDataView,
+    EpochView, LeaseView, OperatorView, OperatorsView, OrderView, OrdersView, RewardsView,
+    RoundResultView, RoundsView, StakingView, StatusView, SubmittedView, TaskView, TasksView,
+    TxStatusView, UnbondingView, UnbondingsView, ValidatorSetView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -225,6 +225,37 @@ impl NodeClient {
     /// Staking's books.
     pub async fn staking(&self) -> Result<StakingView, ClientError> {
         self.get_view("/v1/staking").await
+    }
+
+    /// `holder`'s data credits and who paid for them.
+    pub async fn data_credits(&self, holder: &Address) -> Result<DataCreditsView, ClientError> {
+        self.get_view(&format!("/v1/data-credits/{holder}")).await
+    }
+
+    /// Epoch `epoch`'s data traffic: its summary and every hotspot and carrier, read page by
+    /// page.
+    pub async fn epoch_data(&self, epoch: u64) -> Result<EpochDataView, ClientError> {
+        let path = format!("/v1/wireless/data/{epoch}");
+        let mut all: EpochDataView = self
+            .get_view(&format!("{path}?from=0&limit={LIST_PAGE}"))
+            .await?;
+        let mut from = 0u64;
+        while let Some(next) = all.next {
+            let page = format!("{path}?from={next}&limit={LIST_PAGE}");
+            if next <= from {
+                return Err(ClientError::BadAnswer {
+                    service: "node",
+                    url: page,
+                    reason: format!("the next page would start at {next}, not after {from}"),
+                });
+            }
+            from = next;
+            let view: EpochDataView = self.get_view(&page).await?;
+            all.hotspots.extend(view.hotspots);
+            all.carriers.extend(view.carriers);
+            all.next = view.next;
+        }
+        Ok(all)
     }
 
     /// `GET /v1/status` as JSON.

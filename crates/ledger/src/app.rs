@@ -7,7 +7,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{bank, epochs, market, payouts, registry, staking, storage, training};
+use crate::{bank, data_credits, epochs, market, payouts, registry, staking, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -328,6 +328,11 @@ impl PlexusLedger {
                 h3_cell,
                 antenna,
             } => registry::assert_location(state, info, height, sender, device, *h3_cell, *antenna),
+            Body::BuyDataCredits {
+                amount,
+                beneficiary,
+            } => data_credits::buy(state, info, epoch, sender, *amount, beneficiary),
+            Body::SettleDataSession(receipt) => data_credits::settle(state, info, epoch, receipt),
         }
     }
 
@@ -418,6 +423,7 @@ impl Ledger for PlexusLedger {
             beacon: genesis.beacon.clone(),
             staking: genesis.staking.clone(),
             wireless: genesis.wireless.clone(),
+            data_credits: genesis.data_credits.clone(),
         };
         let mut changes = ChangeSet::new();
         if let Some(BeaconCommitment::HashChain { commitment, .. }) = &genesis.beacon {

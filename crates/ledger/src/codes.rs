@@ -142,6 +142,23 @@ pub enum TxCode {
     NotJailed,
     /// The validator's jail period has not passed.
     StillJailed,
+    /// The amount burned buys no whole data credit.
+    BuysNoDataCredits,
+    /// The beneficiary's data credits were bought by another account, which alone may add to
+    /// them until they are spent.
+    OtherCarrier,
+    /// A data-session receipt's subscriber or hotspot signature does not verify.
+    BadReceiptSignature,
+    /// The receipt names an epoch that has not begun.
+    EpochNotStarted,
+    /// The receipt is older than the chain's `max_receipt_age_epochs`.
+    ReceiptExpired,
+    /// That subscriber's session is already settled: a replay.
+    SessionSettled,
+    /// The session moved no bytes.
+    EmptySession,
+    /// The subscriber holds fewer data credits than the session costs.
+    InsufficientDataCredits,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -222,6 +239,14 @@ impl TxCode {
             TxCode::EvidenceTooOld => "evidence_too_old",
             TxCode::NotJailed => "not_jailed",
             TxCode::StillJailed => "still_jailed",
+            TxCode::BuysNoDataCredits => "buys_no_data_credits",
+            TxCode::OtherCarrier => "other_carrier",
+            TxCode::BadReceiptSignature => "bad_receipt_signature",
+            TxCode::EpochNotStarted => "epoch_not_started",
+            TxCode::ReceiptExpired => "receipt_expired",
+            TxCode::SessionSettled => "session_settled",
+            TxCode::EmptySession => "empty_session",
+            TxCode::InsufficientDataCredits => "insufficient_data_credits",
             TxCode::Internal => "internal",
         }
     }

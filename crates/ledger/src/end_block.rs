@@ -1,14 +1,15 @@
 //! The end of every block, in order: the epochs' hook (an epoch that ends mints its emission
 //! into pools and the validators' share), then, for an epoch that ended, the settlement of
 //! pools whose claim window closed and staking's epoch end (rewards split over the epoch's
-//! validators, the next set chosen); then a bounded batch of the storage deals of ended
+//! validators, the next set chosen, and the settled data sessions too old to settle again
+//! forgotten); then a bounded batch of the storage deals of ended
 //! epochs; then a bounded batch of matured unbondings; then the market's hook, which draws
 //! from the block's beacon.
 
 use crate::beacon::Beacon;
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
-use crate::{epochs, market, staking, storage};
+use crate::{data_credits, epochs, market, staking, storage};
 use plexus_store::StoreError;
 
 /// Ends block `height`. Epochs end at the block's own height, not at the beacon's: under the
@@ -28,6 +29,7 @@ pub(crate) fn end_block(
         storage::epoch_ended(state, ended)?;
         epochs::settle_expired(state, info, ended)?;
         staking::epoch_ended(state, info, ended, height, to_validators)?;
+        data_credits::epoch_ended(state, info, ended)?;
     }
     storage::settle(state, info)?;
     staking::end_block(state, height)?;

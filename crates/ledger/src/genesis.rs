@@ -306,6 +306,9 @@ pub struct Genesis {
     pub staking: StakingParams,
     #[serde(default)]
     pub wireless: WirelessParams,
+    /// The price of data credits and the rules of data sessions.
+    #[serde(default)]
+    pub data_credits: DataCreditParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -332,6 +335,8 @@ pub enum GenesisError {
     BadBeacon(String),
     #[error("invalid staking parameters: {0}")]
     BadStaking(String),
+    #[error("invalid data credit parameters: {0}")]
+    BadDataCredits(String),
     #[error("invalid device class {0:?}")]
     BadDeviceClass(String),
     #[error("this store already holds chain {stored:?}, not {requested:?}")]
@@ -357,6 +362,7 @@ impl Genesis {
             beacon: None,
             staking: StakingParams::default(),
             wireless: WirelessParams::default(),
+            data_credits: Default::default(),
         }
     }
 
@@ -378,6 +384,9 @@ impl Genesis {
         }
         if self.params.max_block_bytes < self.params.max_tx_bytes {
             return Err(GenesisError::BadMaxBlockBytes);
+        }
+        if let Some(problem) = self.data_credits.problem() {
+            return Err(GenesisError::BadDataCredits(problem.into()));
         }
         let r = &self.rewards;
         if r.epoch_blocks == 0 || r.intervals_per_epoch == 0 || r.halving_epochs == 0 {
@@ -475,6 +484,59 @@ impl Genesis {
     }
 }
 
+/// uplx in one PLX.
+pub const UPLX_PER_PLX: u128 = 1_000_000;
+
+/// The `data_credits` section of genesis (see [`crate::data_credits`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataCreditParams {
+    /// Data credits one PLX buys. The default, 100 000, prices a credit at 10⁻⁵ PLX, as
+    /// Helium prices one at $0.00001 when a token is worth one dollar.
+    pub dc_per_plx: u64,
+    /// Bytes (up and down together) one credit pays for; 24 KiB as on Helium.
+    pub bytes_per_dc: u64,
+    /// How many epochs after the one a session ended in its receipt can still be settled.
+    /// Also how long the chain remembers which sessions were settled.
+    pub max_receipt_age_epochs: u64,
+}
+
+impl Default for DataCreditParams {
+    fn default() -> Self {
+        DataCreditParams {
+            dc_per_plx: 100_000,
+            bytes_per_dc: 24 * 1024,
+            max_receipt_age_epochs: 2,
+        }
+    }
+}
+
+impl DataCreditParams {
+    /// Why these parameters cannot run a chain, if they cannot.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.dc_per_plx == 0 {
+            return Some("data_credits.dc_per_plx must be at least 1");
+        }
+        if self.bytes_per_dc == 0 {
+            return Some("data_credits.bytes_per_dc must be at least 1");
+        }
+        None
+    }
+
+    /// Credits that burning `amount` buys: ⌊amount × dc_per_plx / 10⁶⌋, `None` on overflow.
+    pub fn credits_for(&self, amount: Amount) -> Option<u128> {
+        amount
+            .0
+            .checked_mul(u128::from(self.dc_per_plx))
+            .map(|x| x / UPLX_PER_PLX)
+    }
+
+    /// Credits a session of `bytes` (up and down) costs: ⌈bytes / bytes_per_dc⌉.
+    pub fn credits_due(&self, bytes: u128) -> u128 {
+        bytes.div_ceil(u128::from(self.bytes_per_dc.max(1)))
+    }
+}
+
 /// What the ledger keeps of genesis in its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainInfo {
@@ -493,6 +555,7 @@ pub struct ChainInfo {
     pub staking: StakingParams,
     #[serde(default)]
     pub wireless: WirelessParams,
+    pub data_credits: DataCreditParams,
 }
 
 impl ChainInfo {

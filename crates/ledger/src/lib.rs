@@ -11,7 +11,7 @@
 //! one that fails in execution pays its fee and changes nothing else. Neither rejects a block.
 //!
 //! Each component (`bank`, `registry`, `epochs`, `payouts`, `storage`, `training`, `market`,
-//! `staking`)
+//! `staking`, `data_credits`)
 //! is a folder holding its actions, its end-of-block work, its state keys and its queries;
 //! `state_key` and `query` re-export the components' keys and reads under one name each.
 
@@ -20,6 +20,7 @@ mod bank;
 pub mod beacon;
 mod check;
 mod codes;
+pub mod data_credits;
 mod end_block;
 pub mod epochs;
 mod genesis;

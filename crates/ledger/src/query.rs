@@ -9,6 +9,7 @@ use plexus_store::{Store, StoreError};
 use plexus_types::Hash;
 
 pub use crate::bank::query::*;
+pub use crate::data_credits::query::*;
 pub use crate::epochs::query::*;
 pub use crate::market::query::*;
 pub use crate::payouts::query::*;

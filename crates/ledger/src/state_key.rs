@@ -5,6 +5,7 @@
 use plexus_types::Hash;
 
 pub use crate::bank::state_key::*;
+pub use crate::data_credits::state_key::*;
 pub use crate::epochs::state_key::*;
 pub use crate::market::state_key::*;
 pub use crate::payouts::state_key::*;

@@ -1,6 +1,7 @@
 //! Replays random block logs that exercise every component (device registrations and
-//! retirements, hotspots' location assertions, manifests and claims, fraud proofs, storage deals and audits, training tasks
-//! and rounds, compute orders, bids, results and closes) over more than ten epochs on two
+//! retirements, hotspots' location assertions, manifests and claims, fraud proofs, storage
+//! deals and audits, training tasks and rounds, compute orders, bids, results and closes, data
+//! credits bought and data sessions settled) over more than ten epochs on two
 //! independently built ledgers: their app hashes agree at every height, and every minted or
 //! genesis unit stays accounted for, in the supply and in each component's books.
 mod common;
@@ -140,6 +141,18 @@ enum Step {
         pick: u8,
         who: u8,
     },
+    BuyCredits {
+        from: u8,
+        beneficiary: u8,
+        amount: u128,
+    },
+    Settle {
+        device: u8,
+        subscriber: u8,
+        session: u8,
+        back: u8,
+        bytes: u64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -169,7 +182,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(|pick| Step::CloseBid { pick }),
         2 => any::<u8>().prop_map(|pick| Step::Withdrawal { pick }),
         1 => any::<u8>().prop_map(|pick| Step::CloseLease { pick }),
-        1 => (any::<u8>(), k).prop_map(|(pick, who)| Step::CloseOrder { pick, who }),
+        1 => (any::<u8>(), k.clone()).prop_map(|(pick, who)| Step::CloseOrder { pick, who }),
+        2 => (k.clone(), k.clone(), 0u128..200_000).prop_map(|(from, beneficiary, amount)| Step::BuyCredits { from, beneficiary, amount }),
+        3 => (any::<u8>(), k, 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
     ]
 }
 
@@ -295,6 +310,40 @@ impl Builder<'_> {
     fn tx(&mut self, step: &Step) -> Option<Vec<u8>> {
         let store = self.ledger.store();
         let (k, body) = match step {
+            Step::BuyCredits {
+                from,
+                beneficiary,
+                amount,
+            } => (
+                key(*from),
+                Body::BuyDataCredits {
+                    amount: Amount(*amount),
+                    beneficiary: addr(&key(*beneficiary)),
+                },
+            ),
+            Step::Settle {
+                device,
+                subscriber,
+                session,
+                back,
+                bytes,
+            } => {
+                let (owner, hotspot) = self.registered(*device, false)?;
+                let hotspot_key = (0..DEVICES)
+                    .map(device_key)
+                    .find(|k| k.public_key() == hotspot)?;
+                let subscriber = key(*subscriber);
+                let receipt = plexus_types::DataSession {
+                    hotspot,
+                    subscriber: subscriber.public_key(),
+                    session: u64::from(*session),
+                    epoch: (self.last_epoch() + 1).saturating_sub(u64::from(*back)),
+                    bytes_up: *bytes / 3,
+                    bytes_down: *bytes - *bytes / 3,
+                }
+                .sign(CHAIN, &subscriber, &hotspot_key);
+                (owner, Body::SettleDataSession(receipt))
+            }
             Step::Transfer { from, to, amount } => {
                 let to = if *to < KEYS {
                     addr(&key(*to))
@@ -639,6 +688,11 @@ fn assert_accounted(ledger: &PlexusLedger, genesis_supply: u128) -> Result<(), T
         genesis_supply + rewards.totals.minted.0,
         "minted outside emission"
     );
+    let burned = query::data_credit_totals(store).unwrap().burned.0;
+    prop_assert!(
+        ledger.account(&module_account::burned()).unwrap().balance.0 >= burned,
+        "data credits' burn is not in the burned account"
+    );
     let storage = query::storage_totals(store).unwrap();
     prop_assert!(storage.balances(), "storage: {:?}", storage);
     let training = query::training_totals(store).unwrap();
@@ -749,7 +803,7 @@ fn fixed_logs_reach_every_component_and_replay_the_same_on_both_ledgers() {
     // withdrawal needs a device retired for its whole unbonding time, which these logs rarely
     // reach). Logs are replayed until every kind has, at most `MAX_LOGS` of them.
     const MAX_LOGS: usize = 24;
-    const KINDS: [&str; 22] = [
+    const KINDS: [&str; 24] = [
         "Transfer",
         "RegisterDevice",
         "UpdateDevice",
@@ -772,6 +826,8 @@ fn fixed_logs_reach_every_component_and_replay_the_same_on_both_ledgers() {
         "WithdrawLease",
         "CloseLease",
         "CloseOrder",
+        "BuyDataCredits",
+        "SettleDataSession",
     ];
     let mut succeeded: BTreeMap<String, u32> = BTreeMap::new();
     for case in 0..MAX_LOGS {

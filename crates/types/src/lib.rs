@@ -31,7 +31,8 @@ pub use keys::{KeyError, PublicKey, SecretKey, Signature};
 pub use merkle::{merkle_root, MerkleProof, MerkleTree};
 pub use tx::{
     job_seal, validation_commitment, Antenna, Body, Capabilities, ComputeFraud, ConsensusVote,
-    DoubleSignEvidence, JobResult, JobRuntime, OrderTerms, RewardClaim, SignedTx, StorageDealTerms,
-    StorageFailure, TrainingRound, TrainingScore, TrainingTaskTerms, TxError, TxHash, UnsignedTx,
-    FRAUD_CELLS_PER_MIN_FEE, MAX_TX_BYTES,
+    DataSession, DataSessionReceipt, DoubleSignEvidence, JobResult, JobRuntime, OrderTerms,
+    ReceiptSignatureError, RewardClaim, SignedTx, StorageDealTerms, StorageFailure, TrainingRound,
+    TrainingScore, TrainingTaskTerms, TxError, TxHash, UnsignedTx, FRAUD_CELLS_PER_MIN_FEE,
+    MAX_TX_BYTES,
 };

@@ -118,6 +118,31 @@ pub fn speed_test(
     m
 }
 
+/// What a subscriber and a hotspot each sign when a data session between them ends on
+/// `chain_id`: the hotspot, the subscriber, the subscriber's session number, the epoch the
+/// session ended in, and the bytes moved each way. Both signatures over the same statement
+/// make a receipt: the subscriber agrees to pay for the bytes, the hotspot that it carried
+/// them, and the ledger settles each (subscriber, session) once.
+pub fn data_session(
+    chain_id: &str,
+    hotspot: &PublicKey,
+    subscriber: &PublicKey,
+    session: u64,
+    epoch: u64,
+    bytes_up: u64,
+    bytes_down: u64,
+) -> Vec<u8> {
+    let mut m = b"plexus/data-session/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(hotspot.as_bytes());
+    m.extend_from_slice(subscriber.as_bytes());
+    m.extend_from_slice(&session.to_le_bytes());
+    m.extend_from_slice(&epoch.to_le_bytes());
+    m.extend_from_slice(&bytes_up.to_le_bytes());
+    m.extend_from_slice(&bytes_down.to_le_bytes());
+    m
+}
+
 /// The namespace the Commonware driver's consensus votes are signed under.
 pub const CONSENSUS_NAMESPACE: &[u8] = b"_PLEXUS_CONSENSUS";
 

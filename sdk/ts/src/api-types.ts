@@ -226,15 +226,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/coverage/{hex}": {
+    "/v1/data-credits/{address}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The active hotspots (wireless devices) asserted within an H3 hex of resolution 0 to 12, each with its class, asserted cell, antenna, seniority height and status, a page at a time: `next` is where the next page starts (null after the last). Retired and slashed hotspots leave the index */
-        get: operations["coverage"];
+        /** An account's data credits (bought by burning PLX, spent only on data sessions) and the account whose burns bought them: the holder itself or its carrier */
+        get: operations["data_credits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -821,6 +821,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/wireless/data/{epoch}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An epoch's data traffic: its summary, each hotspot's settled sessions (credits burned, bytes) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
+        get: operations["epoch_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -860,24 +877,6 @@ export interface components {
          * @example 1000
          */
         Amount: string;
-        /** @description How a hotspot's antenna is mounted. */
-        Antenna: {
-            /**
-             * Format: int32
-             * @description Gain in hundredths of a dBi, -1000 to 3000.
-             */
-            gain_cdbi: number;
-            /**
-             * Format: int32
-             * @description Height above ground in metres, at most 1000.
-             */
-            elevation_m: number;
-            /**
-             * Format: int32
-             * @description Direction it points, degrees clockwise from north, 0 to 359.
-             */
-            azimuth_deg: number;
-        };
         /** @description One replica's provider as `assigned` lists it. */
         AssignedReplicaView: {
             device: components["schemas"]["PublicKey"];
@@ -1051,6 +1050,21 @@ export interface components {
             /** @description Where the device serves others, an http(s) URL; absent: nowhere. */
             endpoint?: string;
         };
+        /**
+         * @description One carrier's usage report for an epoch (an account that buys for itself is its own
+         *     carrier).
+         */
+        CarrierUsageView: {
+            carrier: components["schemas"]["Address"];
+            /** @description uplx it burned for credits in the epoch. */
+            burned: components["schemas"]["Amount"];
+            credits_bought: string;
+            /** @description Credits its subscribers' sessions spent in the epoch. */
+            credits_used: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+        };
         /** @description `GET /v1/chain`. */
         ChainView: {
             chain_id: string;
@@ -1062,7 +1076,7 @@ export interface components {
             device_classes: components["schemas"]["DeviceClassView"][];
             beacon?: null | components["schemas"]["BeaconCommitmentView"];
             staking?: components["schemas"]["StakingParamsView"];
-            wireless?: components["schemas"]["WirelessParamsView"];
+            data_credits?: components["schemas"]["DataCreditParamsView"];
         };
         /**
          * @description Where the check of a lease's result stands.
@@ -1077,24 +1091,30 @@ export interface components {
              */
             oracles: string[];
         };
-        /** @description `GET /v1/coverage/{hex}`: the active hotspots asserted within an H3 hex. */
-        CoverageView: {
-            /** Format: int64 */
-            height: number;
-            /** @description The hex asked about, its H3 index in hex. */
-            hex: string;
-            /**
-             * Format: int32
-             * @description Its H3 resolution, 0 to 12.
-             */
-            resolution: number;
-            /** @description Each with its class, asserted location (cell, antenna, seniority) and status. */
-            devices: components["schemas"]["DeviceView"][];
+        /** @description The `data_credits` section of genesis. */
+        DataCreditParamsView: {
             /**
              * Format: int64
-             * @description Where the next page starts (`from`), `None` after the last.
+             * @description Data credits one PLX (10⁶ uplx) buys.
              */
-            next?: number | null;
+            dc_per_plx: number;
+            /**
+             * Format: int64
+             * @description Bytes (up and down together) one credit pays for.
+             */
+            bytes_per_dc: number;
+            /**
+             * Format: int64
+             * @description How many epochs after its own a session's receipt can still be settled.
+             */
+            max_receipt_age_epochs: number;
+        };
+        /** @description `GET /v1/data-credits/{address}`: an account's data credits and who paid for them. */
+        DataCreditsView: {
+            address: components["schemas"]["Address"];
+            /** @description Data credits held (a decimal string). */
+            credits: string;
+            bought_by?: null | components["schemas"]["Address"];
         };
         DealStatusView: "open" | {
             /** @description Its last covered epoch has ended and the rest of its escrow was refunded. */
@@ -1223,8 +1243,6 @@ export interface components {
             min_stake: components["schemas"]["Amount"];
             /** Format: int64 */
             capacity_units: number;
-            /** @description How its devices give their location (absent: declared). */
-            location?: components["schemas"]["LocationRuleView"];
         };
         /** @description One device's line of `GET /v1/devices/rewards`. */
         DeviceRewardsTotal: {
@@ -1279,7 +1297,6 @@ export interface components {
              * @description Height of the block that registered it.
              */
             registered_height?: number;
-            location?: null | components["schemas"]["LocationView"];
         };
         /** @description `GET /v1/devices/rewards`. */
         DevicesRewardsView: {
@@ -1324,6 +1341,39 @@ export interface components {
             match: boolean;
             /** @description What differs (`root`, `total_units`, `evidence_root`), empty when it matches. */
             mismatch: string[];
+        };
+        /** @description An epoch's data traffic, summed. */
+        EpochDataSummaryView: {
+            burned: components["schemas"]["Amount"];
+            credits_bought: string;
+            credits_used: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+            /**
+             * Format: int64
+             * @description Hotspots and carriers in the epoch's lists.
+             */
+            hotspots: number;
+            /** Format: int64 */
+            carriers: number;
+        };
+        /**
+         * @description `GET /v1/wireless/data/{epoch}`: a page of an epoch's data traffic. Hotspots and carriers
+         *     are two lists paged by the same slots: a page holds the entries of both in slots
+         *     `from..from + limit`.
+         */
+        EpochDataView: {
+            /** Format: int64 */
+            epoch: number;
+            summary: components["schemas"]["EpochDataSummaryView"];
+            hotspots: components["schemas"]["HotspotDataView"][];
+            carriers: components["schemas"]["CarrierUsageView"][];
+            /**
+             * Format: int64
+             * @description The `from` of the next page; null after the last.
+             */
+            next?: number | null;
         };
         /** @description What a device's claim of one epoch paid. */
         EpochReward: {
@@ -1380,6 +1430,16 @@ export interface components {
         };
         /** @description A blake3 digest (block, transaction, blob and app hashes), 64 hex digits. */
         Hash: string;
+        /** @description What one hotspot carried in an epoch. */
+        HotspotDataView: {
+            device: components["schemas"]["PublicKey"];
+            owner: components["schemas"]["Address"];
+            /** @description Data credits its settled sessions burned. */
+            credits: string;
+            bytes: string;
+            /** Format: int64 */
+            sessions: number;
+        };
         /**
          * @description What runs a compute order's job.
          * @enum {string}
@@ -1418,36 +1478,6 @@ export interface components {
              * @description The block from which the chain asks for the sealed result (0: not yet).
              */
             reveal_from?: number;
-        };
-        /**
-         * @description How a class's devices give their location.
-         * @enum {string}
-         */
-        LocationRuleView: "declared" | "asserted";
-        /** @description Where a hotspot asserted it stands. */
-        LocationView: {
-            /**
-             * Format: int64
-             * @description The resolution-12 H3 cell (the device's `h3_cell` too).
-             */
-            h3_cell: number;
-            antenna: components["schemas"]["Antenna"];
-            /**
-             * Format: int64
-             * @description Height of the latest assertion.
-             */
-            asserted_height: number;
-            /**
-             * Format: int64
-             * @description Height at which this cell was first asserted: the earlier, the more senior. A move to
-             *     another cell sets it anew.
-             */
-            seniority_height: number;
-            /**
-             * Format: int32
-             * @description Assertions made, the registration's included.
-             */
-            assertions: number;
         };
         /** @description A manifest's roots and total, as hex and decimal text. */
         ManifestRoots: {
@@ -1939,11 +1969,6 @@ export interface components {
             /** Format: int64 */
             from_height: number;
             validators: components["schemas"]["SetMemberView"][];
-        };
-        /** @description Hotspots' parameters. */
-        WirelessParamsView: {
-            /** @description Burned from the owner by each location assertion, on top of the transaction fee. */
-            location_assert_fee: components["schemas"]["Amount"];
         };
     };
     responses: never;
@@ -2488,18 +2513,13 @@ export interface operations {
             };
         };
     };
-    coverage: {
+    data_credits: {
         parameters: {
-            query?: {
-                /** @description Where the page starts: 0, or the `next` of the page before */
-                from?: number;
-                /** @description 100 if absent, at most 1000 */
-                limit?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description The hex's H3 index in hex, for example 8c2a100d2c0a5ff */
-                hex: string;
+                /** @description plx1… */
+                address: string;
             };
             cookie?: never;
         };
@@ -2511,10 +2531,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CoverageView"];
+                    "application/json": components["schemas"]["DataCreditsView"];
                 };
             };
-            /** @description not an H3 index, or finer than resolution 12 */
+            /** @description bad address */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3682,6 +3702,42 @@ export interface operations {
             };
             /** @description no such operator */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    epoch_data: {
+        parameters: {
+            query?: {
+                /** @description Where the page starts: 0, or the `next` of the page before */
+                from?: number;
+                /** @description 100 if absent, at most 1000 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpochDataView"];
+                };
+            };
+            /** @description bad epoch number */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

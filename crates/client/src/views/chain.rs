@@ -112,6 +112,7 @@ pub struct ChainView {
     pub staking: crate::views::StakingParamsView,
     #[serde(default)]
     pub wireless: WirelessParamsView,
+    pub data_credits: crate::views::DataCreditParamsView,
 }
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its

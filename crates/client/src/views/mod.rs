@@ -6,6 +6,7 @@
 //! reader takes only part of (orders, leases, epochs) say so in their doc comment.
 
 mod chain;
+mod data_credits;
 mod market;
 mod node;
 mod registry;
@@ -19,6 +20,10 @@ mod training;
 pub use chain::{
     BeaconCommitmentView, ChainView, DeviceClassView, LocationRuleView, OracleSetView, ParamsView,
     ResourceClass, RewardParamsView, WirelessParamsView,
+};
+pub use data_credits::{
+    CarrierUsageView, DataCreditParamsView, DataCreditsView, EpochDataSummaryView, EpochDataView,
+    HotspotDataView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,

@@ -154,6 +154,7 @@ impl Churn {
             beacon: None,
             staking: Default::default(),
             wireless: Default::default(),
+            data_credits: Default::default(),
             accounts,
         };
         let dir = tempfile::tempdir()?;

@@ -24,6 +24,7 @@ pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genes
         beacon: None,
         staking: Default::default(),
         wireless: Default::default(),
+        data_credits: Default::default(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

@@ -65,6 +65,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         beacon: None,
         staking: Default::default(),
         wireless: Default::default(),
+        data_credits: Default::default(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

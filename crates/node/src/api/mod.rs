@@ -5,14 +5,16 @@
 //! the web console (`console`, its block events in `events`, the map and reward history of
 //! devices in `cells`), the chain's parameters and registry (`registry`), the hotspots asserted
 //! within a hex (`coverage`), epochs and rewards (and the audit of their manifests, `audit`),
-//! storage, training and the market. Each handler carries its `#[utoipa::path]` description,
-//! from which `openapi` builds the document served at `/v1/openapi.json`.
+//! storage, training, the market, staking and data credits. Each handler carries its
+//! `#[utoipa::path]` description, from which `openapi` builds the document served at
+//! `/v1/openapi.json`.
 
 mod audit;
 mod blocks;
 mod cells;
 mod console;
 mod coverage;
+mod data_credits;
 mod events;
 mod ledger_views;
 mod market;
@@ -150,6 +152,16 @@ pub(crate) fn routes() -> Vec<Route> {
         at(M::GET, "/v1/validators/{address}", staking::validator),
         at(M::GET, "/v1/delegations/{address}", staking::delegations),
         at(M::GET, "/v1/unbondings/{address}", staking::unbondings),
+        at(
+            M::GET,
+            "/v1/data-credits/{address}",
+            data_credits::data_credits,
+        ),
+        at(
+            M::GET,
+            "/v1/wireless/data/{epoch}",
+            data_credits::epoch_data,
+        ),
     ]
 }
 

@@ -58,6 +58,8 @@ use utoipa::{OpenApi, ToSchema};
         super::staking::validator,
         super::staking::delegations,
         super::staking::unbondings,
+        super::data_credits::data_credits,
+        super::data_credits::epoch_data,
         blobs_list,
         blob_status,
         blob_proof,
@@ -342,6 +344,7 @@ mod tests {
                 &("get".to_string(), "/v1/blobs/{id}/proof".to_string()),
                 &("get".to_string(), "/v1/console".to_string()),
                 &("get".to_string(), "/v1/coverage/{hex}".to_string()),
+                &("get".to_string(), "/v1/data-credits/{address}".to_string()),
                 &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
@@ -358,6 +361,7 @@ mod tests {
                 &("get".to_string(), "/v1/validators".to_string()),
                 &("get".to_string(), "/v1/validators/set".to_string()),
                 &("get".to_string(), "/v1/validators/{address}".to_string()),
+                &("get".to_string(), "/v1/wireless/data/{epoch}".to_string()),
             ]
         );
     }

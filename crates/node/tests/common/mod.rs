@@ -60,6 +60,7 @@ async fn start_node(
         beacon: None,
         staking: Default::default(),
         wireless: Default::default(),
+        data_credits: Default::default(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),

@@ -12,6 +12,7 @@
 //! - [`poc`]: an epoch of beacons and witnesses scored with all of the above;
 //! - [`model`]: the modeled coverage of a Wi-Fi radio from its asserted cell and antenna;
 //! - [`location_report`]: the signed positions that location trust is computed from.
+//! - [`data`]: hotspots paid from the data pool for the data credits their traffic burned.
 //!
 //! Positions are millionths of a degree and distances whole metres ([`geo`]); signal levels
 //! are hundredths of a dB(m) and path loss is computed with an integer logarithm ([`fspl`]).
@@ -19,6 +20,7 @@
 pub mod beacon_units;
 pub mod bench;
 pub mod coverage;
+pub mod data;
 pub mod density;
 pub mod fixed;
 pub mod fspl;
@@ -34,6 +36,7 @@ pub use bench::{bench_wireless, WirelessBenchReport};
 pub use coverage::{
     hex_points, radio_shares, rank_multiplier, CoverageClaim, Radio, RadioKind, SignalLevel,
 };
+pub use data::{credits_value, pay_data_transfer, DataPayment, DataPayout, DataRewardError};
 pub use density::{transmit_scales, DensityParams, HIP_104};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};

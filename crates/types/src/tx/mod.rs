@@ -6,9 +6,11 @@
 //! field; `SignedTx::decode` never panics on any input.
 //!
 //! Each component's actions, with their wire conversion, live in a module of their own
-//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`, `staking`, `wireless`); this module dispatches.
+//! (`bank`, `registry`, `epochs`, `storage`, `training`, `market`, `staking`, `wireless`,
+//! `data_credits`); this module dispatches.
 
 mod bank;
+mod data_credits;
 mod envelope;
 mod epochs;
 mod fields;
@@ -19,6 +21,7 @@ mod storage;
 mod training;
 mod wireless;
 
+pub use data_credits::{DataSession, DataSessionReceipt, ReceiptSignatureError};
 pub use envelope::{SignedTx, TxHash, UnsignedTx, MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
 pub use epochs::{ComputeFraud, RewardClaim, FRAUD_CELLS_PER_MIN_FEE, MAX_ROW_LEN};
 pub use market::{
@@ -207,6 +210,14 @@ pub enum Body {
         h3_cell: u64,
         antenna: Antenna,
     },
+    /// The signer burns `amount` for data credits that `beneficiary` holds; a signer other
+    /// than the beneficiary buys as its carrier.
+    BuyDataCredits {
+        amount: Amount,
+        beneficiary: Address,
+    },
+    /// A data session's receipt, from anyone: the subscriber's credits pay for it.
+    SettleDataSession(DataSessionReceipt),
 }
 
 impl Body {
@@ -255,6 +266,8 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
         P::ReportDoubleSign(r) => staking::decode_report_double_sign(r),
         P::Unjail(proto::Unjail {}) => Ok(Body::Unjail),
         P::AssertLocation(a) => wireless::decode_assert_location(a),
+        P::BuyDataCredits(b) => data_credits::decode_buy_data_credits(b),
+        P::SettleDataSession(s) => data_credits::decode_settle_data_session(s),
     }
 }
 
@@ -343,6 +356,11 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
             h3_cell,
             antenna,
         } => wireless::encode_assert_location(device, *h3_cell, antenna),
+        Body::BuyDataCredits {
+            amount,
+            beneficiary,
+        } => data_credits::encode_buy_data_credits(amount, beneficiary),
+        Body::SettleDataSession(r) => data_credits::encode_settle_data_session(r),
     }
 }
 

@@ -346,3 +346,40 @@ fn a_location_assertion_outside_res_12_or_the_antenna_bounds_names_the_field() {
     };
     assert!(SignedTx::decode(&assert_location(RES12_CELL, edge).sign(&key).bytes).is_ok());
 }
+
+#[test]
+fn a_data_session_receipt_verifies_only_with_both_signatures_over_its_own_session() {
+    let (subscriber, hotspot, other) = (
+        SecretKey::from_seed([21; 32]),
+        SecretKey::from_seed([22; 32]),
+        SecretKey::from_seed([23; 32]),
+    );
+    let session = DataSession {
+        hotspot: hotspot.public_key(),
+        subscriber: subscriber.public_key(),
+        session: 1,
+        epoch: 3,
+        bytes_up: 10,
+        bytes_down: 20,
+    };
+    let receipt = session.sign("plexus-test", &subscriber, &hotspot);
+    assert_eq!(receipt.verify("plexus-test"), Ok(()));
+    assert_eq!(
+        receipt.verify("another-chain"),
+        Err(ReceiptSignatureError::Subscriber)
+    );
+    let by_other_hotspot = session.sign("plexus-test", &subscriber, &other);
+    assert_eq!(
+        by_other_hotspot.verify("plexus-test"),
+        Err(ReceiptSignatureError::Hotspot)
+    );
+    let mut more_bytes = receipt.clone();
+    more_bytes.bytes_down += 1;
+    assert_eq!(
+        more_bytes.verify("plexus-test"),
+        Err(ReceiptSignatureError::Subscriber)
+    );
+    let json = serde_json::to_string(&receipt).unwrap();
+    let back: DataSessionReceipt = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, receipt);
+}
