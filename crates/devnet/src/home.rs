@@ -210,6 +210,7 @@ fn genesis_accounts(
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
     key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
     key(ATTACKER, Amount::plx(1_000_000))?;
+    key(crate::wireless::CARRIER, Amount::plx(10_000_000))?;
     for i in 0..crate::training::MAX_LEARNERS {
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }

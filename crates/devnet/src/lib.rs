@@ -19,6 +19,7 @@ mod summary;
 pub mod testnet;
 mod traffic;
 mod training;
+mod wireless;
 
 pub use bench::BenchCommand;
 pub use host::{Client, Host, Keys, OrderProgress, ValidatorSetup, Validators};

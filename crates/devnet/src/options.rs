@@ -100,6 +100,8 @@ pub struct DevnetArgs {
     pub training: crate::training::TrainingArgs,
     #[command(flatten)]
     pub jobs: crate::jobs::JobsArgs,
+    #[command(flatten)]
+    pub wireless: crate::wireless::WirelessArgs,
 }
 
 impl DevnetArgs {
@@ -147,7 +149,8 @@ impl DevnetArgs {
                 || self.storage_agents_flag.is_some()
                 || self.bandwidth_agents_flag.is_some()
                 || self.cheaters_flag.is_some()
-                || self.training.training);
+                || self.training.training
+                || self.wireless.enabled());
         if chosen {
             self.agents = self.agents_flag.unwrap_or(0);
             self.storage_agents = self.storage_agents_flag.unwrap_or(0);
@@ -205,6 +208,7 @@ impl DevnetArgs {
                 self.bandwidth_agents
             );
         }
+        self.wireless.config()?;
         if self.storage_cheaters > self.storage_agents {
             bail!(
                 "--storage-cheaters {} is more than --storage-agents {}",

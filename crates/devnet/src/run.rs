@@ -152,6 +152,7 @@ struct Workloads {
     training: Option<training::TrainingRun>,
     jobs: Option<jobs::JobsRun>,
     storage: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    wireless: Option<crate::wireless::WirelessRun>,
 }
 
 async fn start_workloads<H: Host>(
@@ -206,10 +207,27 @@ async fn start_workloads<H: Host>(
         &storage,
         &sharers,
     )?;
+    let wireless = if args.wireless.enabled() {
+        let carrier = host.secret(crate::wireless::CARRIER).map_err(|_| {
+            anyhow::anyhow!(
+                "this devnet was created before wireless hotspots existed; remove {} to start a new one with them",
+                home.display()
+            )
+        })?;
+        Some(crate::wireless::start(
+            net.node.chain.clone(),
+            carrier,
+            &args.wireless,
+            stop.clone(),
+        )?)
+    } else {
+        None
+    };
     Ok(Workloads {
         training,
         jobs,
         storage,
+        wireless,
     })
 }
 
@@ -439,6 +457,10 @@ pub async fn run<H: Host>(
     for t in agent_tasks {
         let _ = t.await;
     }
+    let wireless = match workloads.wireless {
+        Some(w) => Some(w.finish().await?),
+        None => None,
+    };
     let jobs = finish_jobs(
         host.as_ref(),
         workloads.jobs,
@@ -468,6 +490,18 @@ pub async fn run<H: Host>(
     })?;
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
     crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
+    if let Some(log) = &wireless {
+        let finalized = [plexus_ledger::ResourceClass::Coverage]
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    r,
+                    crate::summary::finalized_epochs(&devnet.files, chain.store(), r)?,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        summary.wireless = crate::wireless::summarize(log, chain.store(), &finalized)?;
+    }
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,

@@ -112,6 +112,8 @@ pub struct ChainView {
     pub staking: crate::views::StakingParamsView,
     #[serde(default)]
     pub wireless: WirelessParamsView,
+    /// Absent (the defaults) from a node that predates them.
+    #[serde(default)]
     pub data_credits: crate::views::DataCreditParamsView,
 }
 

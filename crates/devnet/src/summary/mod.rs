@@ -103,6 +103,9 @@ pub struct Summary {
     /// Whether anyone honest paid for the adversaries, when any ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub honest: Option<crate::cheaters::HonestHarm>,
+    /// The wireless city's hotspots, with `--hotspots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wireless: Option<crate::wireless::WirelessSummary>,
 }
 
 /// An epoch whose manifest for a resource is final on chain: its pool, and the manifest the
@@ -302,5 +305,6 @@ pub fn summarize(run: RunFacts<'_>) -> anyhow::Result<Summary> {
         jobs: None,
         adversaries: Vec::new(),
         honest: None,
+        wireless: None,
     })
 }

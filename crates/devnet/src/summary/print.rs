@@ -70,6 +70,9 @@ pub fn print(s: &Summary, json: bool) {
             tiers.join(" · ")
         );
     }
+    if let Some(w) = &s.wireless {
+        crate::wireless::print(w);
+    }
     if let Some(t) = &s.training {
         crate::training::print(t);
     }

@@ -155,6 +155,8 @@ pub struct SimHotspot {
     pub public: PublicKey,
     /// The owner's key, which pays for the self-dealer's traffic.
     pub owner: PublicKey,
+    /// The owner's secret key, which signs the hotspot's registration on a devnet.
+    pub owner_key: SecretKey,
     /// Where it really is.
     pub true_at: Point,
     pub asserted: Position,
@@ -170,6 +172,8 @@ pub struct SimHotspot {
 pub struct Subscriber {
     pub index: usize,
     pub public: PublicKey,
+    /// The phone's key, which signs its data sessions' receipts.
+    pub key: SecretKey,
     /// Who pays for its data: itself, or a self-dealer's owner.
     pub payer: PublicKey,
     pub at: Point,
@@ -244,7 +248,8 @@ impl City {
         let mut ring_seen = 0usize;
         for (index, (kind, behaviour)) in roles.into_iter().enumerate() {
             let key = key_from(&mut rng);
-            let owner = key_from(&mut rng).public_key();
+            let owner_key = key_from(&mut rng);
+            let owner = owner_key.public_key();
             let (true_at, claimed) = match behaviour {
                 Behaviour::WitnessRing => {
                     let jitter = Point::polar(3.0, rng.gen_range(0.0..std::f64::consts::TAU));
@@ -294,6 +299,7 @@ impl City {
                 public: key.public_key(),
                 key,
                 owner,
+                owner_key,
                 true_at,
                 asserted,
                 asserted_cell: cell_of(asserted),
@@ -302,11 +308,13 @@ impl City {
             });
         }
         for index in 0..config.subscribers {
-            let public = key_from(&mut rng).public_key();
+            let key = key_from(&mut rng);
+            let public = key.public_key();
             let at = random_point(&mut rng, radius);
             city.subscribers.push(Subscriber {
                 index,
                 public,
+                key,
                 payer: public,
                 at,
                 pinned_to: None,
@@ -320,10 +328,12 @@ impl City {
             .map(|h| (h.index, h.true_at, h.owner))
             .collect();
         for (hotspot, at, owner) in dealers {
-            let public = key_from(&mut rng).public_key();
+            let key = key_from(&mut rng);
+            let public = key.public_key();
             city.subscribers.push(Subscriber {
                 index: city.subscribers.len(),
                 public,
+                key,
                 payer: owner,
                 at,
                 pinned_to: Some(hotspot),

@@ -1,0 +1,188 @@
+//! The `wireless` section of a devnet's summary: each hotspot's behaviour, where it stands on
+//! chain, the data it carried in each epoch and what it earned; and what the data credits
+//! burned.
+
+use super::{class_of, WirelessLog};
+use crate::summary::FinalizedEpoch;
+use plexus_ledger::query;
+use plexus_types::{Address, Amount, PublicKey};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What one hotspot carried in one epoch, as the chain counted it.
+#[derive(Debug, Serialize, Default, Clone, Copy)]
+pub struct EpochData {
+    pub sessions: u64,
+    pub bytes: u128,
+    pub credits: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HotspotSummary {
+    pub index: usize,
+    pub key: PublicKey,
+    pub owner: Address,
+    pub class: &'static str,
+    pub behaviour: &'static str,
+    /// The res-12 cell it asserts, in hex.
+    pub h3_cell: String,
+    /// Its status on chain; absent when its registration did not commit.
+    pub status: Option<serde_json::Value>,
+    /// Data carried, by the epoch the receipts settled in.
+    pub data_by_epoch: BTreeMap<u64, EpochData>,
+    pub bytes_carried: u128,
+    /// Reward earned in each finalized epoch of its pool, in uplx.
+    pub rewards_by_epoch: BTreeMap<u64, Amount>,
+    pub rewards: Amount,
+    /// What its claims have paid so far.
+    pub claimed: Amount,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WirelessSummary {
+    pub hotspots: usize,
+    pub hotspot_cheaters: usize,
+    pub subscribers: usize,
+    /// Hotspots whose registration committed.
+    pub registered: usize,
+    pub receipts_settled: u64,
+    /// Receipts and purchases the chain refused, by code.
+    pub refused: BTreeMap<String, u64>,
+    /// uplx burned for data credits, all payers together, as the chain counts it.
+    pub burned_for_credits: Amount,
+    /// uplx each self-dealer's owner burned for its own phone's traffic.
+    pub self_dealers_burned: BTreeMap<Address, Amount>,
+    pub list: Vec<HotspotSummary>,
+}
+
+/// The wireless section from the workload's log and the chain's store.
+pub fn summarize(
+    log: &WirelessLog,
+    store: &plexus_store::Store,
+    finalized: &[(plexus_ledger::ResourceClass, Vec<FinalizedEpoch>)],
+) -> anyhow::Result<Option<WirelessSummary>> {
+    let Some(city) = &log.city else {
+        return Ok(None);
+    };
+    let mut data: BTreeMap<PublicKey, BTreeMap<u64, EpochData>> = BTreeMap::new();
+    for e in 1..=query::last_epoch(store)? + 1 {
+        let mut from = 0;
+        loop {
+            let page = plexus_ledger::data_credits::query::epoch_data_page(store, e, from, 1000)?;
+            for h in &page.hotspots {
+                data.entry(h.device).or_default().insert(
+                    e,
+                    EpochData {
+                        sessions: h.sessions,
+                        bytes: h.bytes,
+                        credits: h.credits,
+                    },
+                );
+            }
+            match page.next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+    }
+    let mut list = Vec::with_capacity(city.hotspots.len());
+    let mut self_dealers_burned = BTreeMap::new();
+    for h in &city.hotspots {
+        let owner = Address::from_public_key(&h.owner);
+        let device = query::device(store, &h.public)?;
+        let class = class_of(h.kind);
+        let mut rewards_by_epoch = BTreeMap::new();
+        let mut rewards = Amount::ZERO;
+        let mut claimed = Amount::ZERO;
+        let pool = device.as_ref().and_then(|d| {
+            query::chain_info(store)
+                .ok()
+                .flatten()
+                .and_then(|i| i.device_class(&d.class).map(|c| c.resource))
+        });
+        for (resource, epochs) in finalized {
+            if Some(*resource) != pool {
+                continue;
+            }
+            for (e, amount, closed) in epochs {
+                let earned = closed
+                    .as_ref()
+                    .and_then(|c| {
+                        c.manifest
+                            .leaf(&h.public)
+                            .map(|l| (l.units, c.manifest.total_units()))
+                    })
+                    .map(|(u, t)| Amount(plexus_rewards::payout(amount.0, u, t).unwrap_or(0)))
+                    .unwrap_or(Amount::ZERO);
+                rewards_by_epoch.insert(*e, earned);
+                rewards = rewards.checked_add(earned).unwrap_or(rewards);
+                if let Some(paid) = query::claim_amount(store, *e, *resource, &h.public)? {
+                    claimed = claimed.checked_add(paid).unwrap_or(claimed);
+                }
+            }
+        }
+        let data_by_epoch = data.remove(&h.public).unwrap_or_default();
+        if h.behaviour == plexus_radio::Behaviour::SelfDealer {
+            self_dealers_burned.insert(
+                owner,
+                log.burned_by.get(&owner).copied().unwrap_or(Amount::ZERO),
+            );
+        }
+        list.push(HotspotSummary {
+            index: h.index,
+            key: h.public,
+            owner,
+            class,
+            behaviour: h.behaviour.name(),
+            h3_cell: format!("{:x}", h.asserted_cell),
+            status: device.map(|d| serde_json::to_value(d.status)).transpose()?,
+            bytes_carried: data_by_epoch.values().map(|d| d.bytes).sum(),
+            data_by_epoch,
+            rewards_by_epoch,
+            rewards,
+            claimed,
+        });
+    }
+    Ok(Some(WirelessSummary {
+        hotspots: city.config.hotspots,
+        hotspot_cheaters: city.config.cheaters,
+        subscribers: city.config.subscribers,
+        registered: log.registered,
+        receipts_settled: log.receipts_settled,
+        refused: log.receipts_refused.clone(),
+        burned_for_credits: plexus_ledger::data_credits::query::data_credit_totals(store)?.burned,
+        self_dealers_burned,
+        list,
+    }))
+}
+
+/// The wireless section for people: one line for the city, one per hotspot.
+pub fn print(w: &WirelessSummary) {
+    let refused: Vec<String> = w.refused.iter().map(|(c, n)| format!("{n} {c}")).collect();
+    println!(
+        "wireless: {} hotspots ({} cheating, {} registered) · {} subscribers · {} receipts settled{} · {} burned for data credits",
+        w.hotspots,
+        w.hotspot_cheaters,
+        w.registered,
+        w.subscribers,
+        w.receipts_settled,
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} refused)", refused.join(", "))
+        },
+        w.burned_for_credits.to_plx_string()
+    );
+    for h in &w.list {
+        println!(
+            "  {}  {:<12} {:<12} cell {} · carried {:>12} bytes · earned {:>14} · claimed {:>14}",
+            &h.key.to_string()[..16],
+            h.class,
+            h.behaviour,
+            h.h3_cell,
+            h.bytes_carried,
+            h.rewards.to_plx_string(),
+            h.claimed.to_plx_string()
+        );
+    }
+}
