@@ -456,9 +456,7 @@ impl Chain {
         let included: Vec<TxHash> = outcome.results.iter().map(|r| r.hash).collect();
         let mut dropped = self.mempool.prune_included(&included, height);
         dropped.extend(self.mempool.prune(&next_nonces, height));
-        for hash in dropped {
-            self.checker.forget(&hash);
-        }
+        self.checker.forget_many(&dropped);
         {
             let mut status = self.status.write();
             status.height = height;

@@ -607,10 +607,7 @@ impl Ledger for PlexusLedger {
                     index: index as u32,
                     result: result.clone(),
                 };
-                aux.push((
-                    state_key::tx_result(&hash),
-                    serde_json::to_vec(&record).expect("tx result serializes"),
-                ));
+                aux.push((state_key::tx_result(&hash), record.encode()));
             }
             results.push(result);
         }
