@@ -444,27 +444,19 @@ impl Chain {
         // seen the block's transactions itself). The committed nonce, not the block's: a
         // refused transaction (a forged copy, say) uses no nonce, so the pending one it copies
         // stays.
-        let senders: std::collections::BTreeSet<Address> = block
-            .txs
-            .iter()
-            .filter_map(|raw| SignedTx::decode(raw).ok())
-            .map(|tx| tx.signer_address)
-            .collect();
         // One read transaction for every sender, not one each.
         let committed_state = self.store.snapshot()?;
         let mut next_nonces: std::collections::BTreeMap<Address, u64> = Default::default();
-        for sender in senders {
-            let nonce = plexus_ledger::query::account_in(&committed_state, &sender)?.nonce;
-            next_nonces.insert(sender, nonce);
+        for sender in ledger.last_block_senders() {
+            let nonce = plexus_ledger::query::account_in(&committed_state, sender)?.nonce;
+            next_nonces.insert(*sender, nonce);
         }
         drop(committed_state);
         drop(ledger);
         let included: Vec<TxHash> = outcome.results.iter().map(|r| r.hash).collect();
         let mut dropped = self.mempool.prune_included(&included, height);
         dropped.extend(self.mempool.prune(&next_nonces, height));
-        for hash in dropped {
-            self.checker.forget(&hash);
-        }
+        self.checker.forget_many(&dropped);
         {
             let mut status = self.status.write();
             status.height = height;

@@ -29,6 +29,8 @@ pub struct PlexusLedger {
     committed: (u64, Hash),
     staged: Option<StagedBlock>,
     last_work: BlockWork,
+    /// The signers of the last block executed's well-formed transactions.
+    last_senders: std::collections::BTreeSet<Address>,
 }
 
 /// What executing one block asked of the state: reads (with the bytes they returned) and
@@ -66,12 +68,19 @@ impl PlexusLedger {
             committed: (committed.version.unwrap_or(0), committed.root),
             staged: None,
             last_work: BlockWork::default(),
+            last_senders: Default::default(),
         })
     }
 
     /// What the last block executed asked of the state.
     pub fn last_block_work(&self) -> BlockWork {
         self.last_work
+    }
+
+    /// The signers of the last block executed's well-formed transactions (those charged or
+    /// not), so that a driver need not decode the block again.
+    pub fn last_block_senders(&self) -> &std::collections::BTreeSet<Address> {
+        &self.last_senders
     }
 
     /// Whether genesis has been applied.
@@ -224,7 +233,10 @@ impl PlexusLedger {
         sender: &Address,
         body: &Body,
     ) -> Result<(), TxFailure> {
-        let epoch = epochs::last_epoch(state)? + 1;
+        // The current epoch, read only by the bodies that need it.
+        let epoch = |state: &StateOverlay<'_>| -> Result<u64, StoreError> {
+            Ok(epochs::last_epoch(state)? + 1)
+        };
         match body {
             Body::Transfer { to, amount } => bank::transfer(state, sender, to, *amount),
             Body::RegisterDevice {
@@ -235,6 +247,7 @@ impl PlexusLedger {
                 stake,
                 device_signature,
             } => {
+                let epoch = epoch(state)?;
                 registry::register(
                     state,
                     info,
@@ -255,9 +268,11 @@ impl PlexusLedger {
                 h3_cell,
             } => registry::update(state, info, height, sender, device, capabilities, *h3_cell),
             Body::RetireDevice { device } => {
+                let epoch = epoch(state)?;
                 registry::retire(state, info, (epoch, height), sender, device)
             }
             Body::WithdrawStake { device } => {
+                let epoch = epoch(state)?;
                 registry::withdraw(state, (epoch - 1, height), sender, device)
             }
             Body::SubmitManifest {
@@ -281,11 +296,17 @@ impl PlexusLedger {
             ),
             Body::ClaimReward(c) => payouts::claim(state, info, c),
             Body::ComputeFraud(f) => payouts::compute_fraud(state, info, height, f),
-            Body::StorageDeal(terms) => storage::create_deal(state, epoch, height, sender, terms),
+            Body::StorageDeal(terms) => {
+                let epoch = epoch(state)?;
+                storage::create_deal(state, epoch, height, sender, terms)
+            }
             Body::StorageAudit {
                 epoch: audited,
                 failures,
-            } => storage::audit(state, info, epoch, sender, *audited, failures),
+            } => {
+                let epoch = epoch(state)?;
+                storage::audit(state, info, epoch, sender, *audited, failures)
+            }
             Body::CreateTrainingTask(terms) => training::create_task(state, height, sender, terms),
             Body::JoinTrainingTask { task } => training::join(state, sender, *task),
             Body::SubmitTrainingRound(result) => {
@@ -568,6 +589,12 @@ impl Ledger for PlexusLedger {
             }
         }
 
+        self.last_senders = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok())
+            .map(|t| t.signer_address)
+            .collect();
+
         let snapshot = self.store.snapshot()?;
         let mut state = StateOverlay::new(&snapshot);
         let mut results = Vec::with_capacity(block.txs.len());
@@ -592,10 +619,7 @@ impl Ledger for PlexusLedger {
                     index: index as u32,
                     result: result.clone(),
                 };
-                aux.push((
-                    state_key::tx_result(&hash),
-                    serde_json::to_vec(&record).expect("tx result serializes"),
-                ));
+                aux.push((state_key::tx_result(&hash), record.encode()));
             }
             results.push(result);
         }

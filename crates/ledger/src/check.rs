@@ -237,6 +237,11 @@ impl TxChecker {
         self.sigs.remove(hash);
     }
 
+    /// Forgets the cached verdicts of many transactions, taking the cache's lock once.
+    pub fn forget_many(&self, hashes: &[TxHash]) {
+        self.sigs.remove_many(hashes);
+    }
+
     pub fn chain_id(&self) -> &str {
         &self.chain_id
     }

@@ -302,6 +302,55 @@ pub struct CommittedTx {
     pub result: TxResult,
 }
 
+/// The first byte of a side-index record in the binary layout of [`CommittedTx::encode`].
+/// Records written before are JSON, which starts with `{`.
+const RECORD_BINARY: u8 = 1;
+
+impl CommittedTx {
+    /// The side-index record: [`RECORD_BINARY`], the height (8 bytes) and index (4), the fee
+    /// (16), all big-endian, the code's name after its length (1 byte), then the log. The hash
+    /// is the record's key, so it is not repeated.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let code = self.result.code.as_str().as_bytes();
+        let mut out = Vec::with_capacity(30 + code.len() + self.result.log.len());
+        out.push(RECORD_BINARY);
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.index.to_be_bytes());
+        out.extend_from_slice(&self.result.fee.0.to_be_bytes());
+        out.push(code.len() as u8);
+        out.extend_from_slice(code);
+        out.extend_from_slice(self.result.log.as_bytes());
+        out
+    }
+
+    /// A side-index record of the transaction `hash`, in either layout (`None` if it is
+    /// neither).
+    pub(crate) fn decode(hash: &Hash, bytes: &[u8]) -> Option<CommittedTx> {
+        use serde::de::IntoDeserializer;
+        let Some((&RECORD_BINARY, rest)) = bytes.split_first() else {
+            return serde_json::from_slice(bytes).ok();
+        };
+        let (height, rest) = rest.split_first_chunk::<8>()?;
+        let (index, rest) = rest.split_first_chunk::<4>()?;
+        let (fee, rest) = rest.split_first_chunk::<16>()?;
+        let (&code_len, rest) = rest.split_first()?;
+        let (code, log) = rest.split_at_checked(code_len as usize)?;
+        let code = std::str::from_utf8(code).ok()?;
+        let code: Result<TxCode, serde::de::value::Error> =
+            TxCode::deserialize(code.into_deserializer());
+        Some(CommittedTx {
+            height: u64::from_be_bytes(*height),
+            index: u32::from_be_bytes(*index),
+            result: TxResult {
+                hash: *hash,
+                code: code.ok()?,
+                log: String::from_utf8(log.to_vec()).ok()?,
+                fee: Amount(u128::from_be_bytes(*fee)),
+            },
+        })
+    }
+}
+
 /// Why a transaction's body did not apply. `Failed`: a deterministic failure; the transaction
 /// pays its fee and changes nothing else. Whatever a transaction's content can cause lands
 /// here, with a code: an amount that would overflow ([`TxCode::Overflow`]), an account it would
@@ -353,5 +402,46 @@ impl From<TxFailure> for plexus_store::StoreError {
                 plexus_store::StoreError::Corrupt(format!("{log} ({})", code.as_str()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(code: TxCode, log: &str) -> CommittedTx {
+        CommittedTx {
+            height: 7,
+            index: 3,
+            result: TxResult {
+                hash: Hash::of(b"a transaction"),
+                code,
+                log: log.into(),
+                fee: Amount(1_000_000_000_000_000_000_000),
+            },
+        }
+    }
+
+    #[test]
+    fn a_side_index_record_reads_back_in_either_layout() {
+        for r in [
+            record(TxCode::Ok, ""),
+            record(
+                TxCode::InsufficientFunds,
+                "balance 1 after fee, transfer of 2 — ü",
+            ),
+        ] {
+            let hash = r.result.hash;
+            assert_eq!(CommittedTx::decode(&hash, &r.encode()), Some(r.clone()));
+            // Records written before the binary layout are JSON.
+            let json = serde_json::to_vec(&r).unwrap();
+            assert_eq!(CommittedTx::decode(&hash, &json), Some(r));
+        }
+        let r = record(TxCode::Ok, "");
+        let bytes = r.encode();
+        assert_eq!(
+            CommittedTx::decode(&r.result.hash, &bytes[..bytes.len() - 1]),
+            None
+        );
     }
 }

@@ -27,7 +27,7 @@ pub fn txs_committed(store: &Store) -> Result<u64, StoreError> {
 pub fn committed_tx(store: &Store, hash: &Hash) -> Result<Option<CommittedTx>, StoreError> {
     Ok(store
         .get_aux(&state_key::tx_result(hash))?
-        .and_then(|b| serde_json::from_slice(&b).ok()))
+        .and_then(|b| CommittedTx::decode(hash, &b)))
 }
 
 /// The chain id and genesis parameters.

@@ -48,4 +48,11 @@ impl SigCache {
         // Entries left in `order` are harmless: eviction of an absent hash is a no-op.
         self.inner.lock().set.remove(hash);
     }
+
+    pub(crate) fn remove_many(&self, hashes: &[TxHash]) {
+        let mut inner = self.inner.lock();
+        for hash in hashes {
+            inner.set.remove(hash);
+        }
+    }
 }

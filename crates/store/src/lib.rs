@@ -132,6 +132,7 @@ impl Store {
             txn.open_table(VALUES)?;
             txn.open_table(ROOTS)?;
             txn.open_table(prune::STALE)?;
+            txn.open_table(prune::SIDE_KEYS)?;
         }
         txn.commit()?;
         migrate::node_keys(&db)?;
@@ -262,21 +263,40 @@ impl Store {
                 got: version,
             });
         }
-        let reader = RedbTreeReader::new(&self.db.begin_read()?)?;
+        let txn = self.db.begin_read()?;
+        let reader = RedbTreeReader::new(&txn)?;
         let tree = JellyfishMerkleTree::<_, Blake3Hasher>::new(&reader);
-        let has_deletes = changes.values().any(Option::is_none);
+        // A deletion of a key the committed state does not hold changes no node of the tree:
+        // it is left out, so that a block whose rules clear keys that were never set (an empty
+        // list emptied, say) still takes the batch insertion below. Such a key reads as absent
+        // either way, and the root is the same.
+        let mut hashed = Vec::with_capacity(changes.len());
+        let mut has_deletes = false;
+        {
+            let values = txn.open_table(VALUES)?;
+            for (k, v) in changes {
+                let kh = key_hash(k);
+                if v.is_none() {
+                    if tree_io::latest_value(&values, kh, u64::MAX)?.is_none() {
+                        continue;
+                    }
+                    has_deletes = true;
+                }
+                hashed.push((kh, v));
+            }
+        }
         let (root, batch) = if has_deletes {
-            let set = changes
-                .iter()
-                .map(|(k, v)| (key_hash(k), v.clone()))
+            let set = hashed
+                .into_iter()
+                .map(|(kh, v)| (kh, v.clone()))
                 .collect::<Vec<_>>();
             tree.put_value_set(set, version)
         } else {
             // The batch insertion builds each touched node once (instead of once per key),
             // several times faster for large blocks; it takes no deletions.
-            let set = changes
-                .iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (key_hash(k), v)))
+            let set = hashed
+                .into_iter()
+                .filter_map(|(kh, v)| v.clone().map(|v| (kh, v)))
                 .collect::<Vec<_>>();
             tree.batch_put_value_sets(vec![set], None, version)
                 .map(|(roots, batch)| (roots[0], batch))
@@ -314,8 +334,12 @@ impl Store {
             + prune::record_side(&txn, staged.version, aux)?;
         tree_io::write_batch(&txn, &staged.batch.node_batch)?;
         {
+            // In key order: entries keyed by hashes land all over the table, and in order
+            // each page is visited once.
+            let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = aux.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut side = txn.open_table(AUX)?;
-            for (k, v) in aux {
+            for (k, v) in sorted {
                 side.insert(k.as_slice(), v.as_slice())?;
             }
             txn.open_table(ROOTS)?

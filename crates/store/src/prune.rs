@@ -6,8 +6,11 @@
 //! under version `v` is read only by versions below `v` (version `v` replaced it), so it may go
 //! once the oldest kept version is `v` or more. A deletion's tombstone is listed under its own
 //! version, after the value it hid (rows of one key sort by version), so the hidden value is
-//! always deleted first and a read never sees it again. A side-index entry (a transaction's
-//! result) written with version `v` is listed under `v + 1`: it goes with its version.
+//! always deleted first and a read never sees it again. The side-index entries (transactions'
+//! results) written with version `v` go with their version: their keys are kept in one row of
+//! `side_keys` (version → the keys), listed once under `v + 1`, so a block of many transactions
+//! lists one entry, not one per transaction. (Stores written before list each entry on its
+//! own, under `KIND_SIDE`; those are still deleted.)
 
 use crate::tree_io::{node_row_key, value_key, NODES, VALUES};
 use crate::{StoreError, AUX};
@@ -18,9 +21,17 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransacti
 /// moved over when it is opened (see `migrate`).
 pub(crate) const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale_by_version");
 
+/// The keys of the side-index entries each version wrote: version → each key as its length
+/// (4 bytes, big-endian) and its bytes.
+pub(crate) const SIDE_KEYS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("side_keys_by_version");
+
 pub(crate) const KIND_NODE: u8 = 0;
 const KIND_VALUE: u8 = 1;
 const KIND_SIDE: u8 = 2;
+/// Every side-index entry of one version (`what`: the version, big-endian; its keys in
+/// `side_keys`).
+const KIND_SIDE_LIST: u8 = 3;
 
 /// The fewest stale entries a commit deletes when that many are due. A commit also deletes up
 /// to twice what it made stale itself, so a backlog shrinks with every block, and no commit
@@ -88,11 +99,41 @@ pub(crate) fn record_side(
     let Some(since) = version.checked_add(1) else {
         return Ok(0);
     };
-    let mut stale = txn.open_table(STALE)?;
-    for (k, _) in aux {
-        stale.insert(stale_key(since, KIND_SIDE, k).as_slice(), [].as_slice())?;
+    if aux.is_empty() {
+        return Ok(0);
     }
+    let mut keys = Vec::with_capacity(aux.iter().map(|(k, _)| 4 + k.len()).sum());
+    for (k, _) in aux {
+        let len = u32::try_from(k.len())
+            .map_err(|_| StoreError::Db("a side-index key over 4 GiB".into()))?;
+        keys.extend_from_slice(&len.to_be_bytes());
+        keys.extend_from_slice(k);
+    }
+    txn.open_table(SIDE_KEYS)?
+        .insert(version, keys.as_slice())?;
+    txn.open_table(STALE)?.insert(
+        stale_key(since, KIND_SIDE_LIST, &version.to_be_bytes()).as_slice(),
+        [].as_slice(),
+    )?;
     Ok(aux.len())
+}
+
+/// The keys a `side_keys` row lists.
+fn side_keys(row: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let corrupt = || StoreError::Corrupt("a truncated list of side-index keys".into());
+    let mut keys = Vec::new();
+    let mut rest = row;
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if tail.len() < len {
+            return Err(corrupt());
+        }
+        let (key, tail) = tail.split_at(len);
+        keys.push(key);
+        rest = tail;
+    }
+    Ok(keys)
 }
 
 /// Deletes up to `budget` stale entries that no version at or above `oldest` reads, oldest
@@ -117,6 +158,7 @@ pub(crate) fn prune_some(
     let mut nodes = txn.open_table(NODES)?;
     let mut values = txn.open_table(VALUES)?;
     let mut side = txn.open_table(AUX)?;
+    let mut side_lists = txn.open_table(SIDE_KEYS)?;
     for key in &due {
         match key.get(8) {
             Some(&KIND_NODE) => {
@@ -127,6 +169,17 @@ pub(crate) fn prune_some(
             }
             Some(&KIND_SIDE) => {
                 side.remove(&key[9..])?;
+            }
+            Some(&KIND_SIDE_LIST) => {
+                let version = key[9..].try_into().map(u64::from_be_bytes).map_err(|_| {
+                    StoreError::Corrupt("a side list entry without its version".into())
+                })?;
+                let row = side_lists.remove(version)?;
+                if let Some(row) = row {
+                    for k in side_keys(row.value())? {
+                        side.remove(k)?;
+                    }
+                }
             }
             _ => return Err(StoreError::Corrupt("stale entry of unknown kind".into())),
         }

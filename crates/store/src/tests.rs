@@ -101,3 +101,23 @@ fn the_same_changes_give_the_same_root_in_any_store() {
         b.stage(0, &set).unwrap().root
     );
 }
+
+#[test]
+fn deleting_a_key_never_set_leaves_the_root_as_without_it() {
+    let (_dir, store) = open();
+    let v0 = store.stage(0, &changes(&[("kept", Some("1"))])).unwrap();
+    store.commit(v0, &[]).unwrap();
+    let plain = store.stage(1, &changes(&[("kept", Some("2"))])).unwrap();
+    let with_delete = store
+        .stage(1, &changes(&[("kept", Some("2")), ("never", None)]))
+        .unwrap();
+    assert_eq!(plain.root, with_delete.root);
+    store.commit(with_delete, &[]).unwrap();
+    assert_eq!(store.get(b"never").unwrap(), None);
+    assert_eq!(store.get(b"kept").unwrap(), Some(b"2".to_vec()));
+    // A key that is held is still deleted, and the root moves.
+    let held = store.stage(2, &changes(&[("kept", None)])).unwrap();
+    assert_ne!(held.root, plain.root);
+    store.commit(held, &[]).unwrap();
+    assert_eq!(store.get(b"kept").unwrap(), None);
+}

@@ -162,19 +162,25 @@ fn a_transaction_result_goes_with_its_pruned_height_and_recent_ones_stay() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_at(&dir, "s.redb");
     store.set_retain_versions(keep(5));
+    // Three results a height, given out of key order.
     for v in 0..20u64 {
-        let aux = vec![(format!("tx/{v}").into_bytes(), v.to_be_bytes().to_vec())];
+        let aux: Vec<_> = [2u8, 0, 1]
+            .iter()
+            .map(|i| (format!("tx/{v}/{i}").into_bytes(), vec![v as u8, *i]))
+            .collect();
         store
             .commit(store.stage(v, &changes_of(v)).unwrap(), &aux)
             .unwrap();
     }
     // Heights 15..=19 are kept; the results written with them stay, older ones are gone.
     for v in 0..20u64 {
-        let found = store.get_aux(format!("tx/{v}").as_bytes()).unwrap();
-        let want = (v >= 15).then(|| v.to_be_bytes().to_vec());
-        assert_eq!(found, want, "result of height {v}");
+        for i in 0..3u8 {
+            let found = store.get_aux(format!("tx/{v}/{i}").as_bytes()).unwrap();
+            let want = (v >= 15).then(|| vec![v as u8, i]);
+            assert_eq!(found, want, "result {i} of height {v}");
+        }
     }
-    assert_eq!(store.stats().unwrap().side_index, 5);
+    assert_eq!(store.stats().unwrap().side_index, 15);
 }
 
 fn file_len(dir: &tempfile::TempDir, name: &str) -> u64 {

@@ -119,9 +119,11 @@ pub mod module_account {
         ]
     }
 
-    /// Whether `address` is a module account.
+    /// Whether `address` is a module account. The addresses are derived once: every transfer
+    /// asks.
     pub fn is_module(address: &Address) -> bool {
-        all().contains(address)
+        static ALL: std::sync::LazyLock<[Address; 11]> = std::sync::LazyLock::new(all);
+        ALL.contains(address)
     }
 }
 
