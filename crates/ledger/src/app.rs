@@ -352,8 +352,14 @@ impl PlexusLedger {
             Body::BuyDataCredits {
                 amount,
                 beneficiary,
-            } => data_credits::buy(state, info, epoch, sender, *amount, beneficiary),
-            Body::SettleDataSession(receipt) => data_credits::settle(state, info, epoch, receipt),
+            } => {
+                let epoch = epoch(state)?;
+                data_credits::buy(state, info, epoch, sender, *amount, beneficiary)
+            }
+            Body::SettleDataSession(receipt) => {
+                let epoch = epoch(state)?;
+                data_credits::settle(state, info, epoch, receipt)
+            }
         }
     }
 

@@ -101,8 +101,11 @@ pub mod module_account {
         Address::module("staking_rewards")
     }
 
+    /// How many module accounts there are.
+    pub const COUNT: usize = 12;
+
     /// Every module account.
-    pub fn all() -> [Address; 12] {
+    pub fn all() -> [Address; COUNT] {
         [
             fee_pool(),
             stake(),
@@ -122,7 +125,7 @@ pub mod module_account {
     /// Whether `address` is a module account. The addresses are derived once: every transfer
     /// asks.
     pub fn is_module(address: &Address) -> bool {
-        static ALL: std::sync::LazyLock<[Address; 11]> = std::sync::LazyLock::new(all);
+        static ALL: std::sync::LazyLock<[Address; COUNT]> = std::sync::LazyLock::new(all);
         ALL.contains(address)
     }
 }
