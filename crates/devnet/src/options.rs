@@ -208,7 +208,7 @@ impl DevnetArgs {
                 self.bandwidth_agents
             );
         }
-        self.wireless.config()?;
+        self.wireless.check()?;
         if self.storage_cheaters > self.storage_agents {
             bail!(
                 "--storage-cheaters {} is more than --storage-agents {}",
@@ -240,6 +240,36 @@ mod tests {
         let mut args = parse(flags);
         args.provision();
         args
+    }
+
+    #[test]
+    fn hotspots_alone_start_no_agents_and_bad_wireless_flags_are_refused_by_name() {
+        let city = settled(&[
+            "--hotspots",
+            "40",
+            "--hotspot-cheaters",
+            "8",
+            "--subscribers",
+            "60",
+        ]);
+        assert_eq!((city.all_agents(), city.training.training), (0, false));
+        assert!(city.check().is_ok());
+        // No wireless flag at all is fine.
+        assert!(settled(&["--agents", "2"]).check().is_ok());
+        for (flags, named) in [
+            (
+                &["--hotspots", "2", "--hotspot-cheaters", "3"][..],
+                "--hotspot-cheaters 3",
+            ),
+            (
+                &["--agents", "1", "--subscribers", "5"][..],
+                "--subscribers",
+            ),
+            (&["--hotspots", "6000"][..], "6000"),
+        ] {
+            let err = settled(flags).check().unwrap_err().to_string();
+            assert!(err.contains(named), "{flags:?}: {err}");
+        }
     }
 
     #[test]

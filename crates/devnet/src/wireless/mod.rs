@@ -57,6 +57,14 @@ impl WirelessArgs {
         self.hotspots > 0
     }
 
+    /// Refuses inconsistent flags by name; no flag at all is fine.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.enabled() || self.hotspot_cheaters > 0 || self.subscribers > 0 {
+            self.config()?;
+        }
+        Ok(())
+    }
+
     /// The city these flags ask for; refuses inconsistent flags by name.
     pub fn config(&self) -> anyhow::Result<CityConfig> {
         if self.hotspot_cheaters > self.hotspots {
