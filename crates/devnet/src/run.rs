@@ -214,9 +214,11 @@ async fn start_workloads<H: Host>(
                 home.display()
             )
         })?;
+        let oracles: Vec<SocketAddr> = net.oracles.iter().flatten().map(|o| o.addr).collect();
         Some(crate::wireless::start(
             net.node.chain.clone(),
             carrier,
+            &oracles,
             &args.wireless,
             stop.clone(),
         )?)

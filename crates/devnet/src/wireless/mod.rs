@@ -8,6 +8,7 @@
 //! other client's; what the chain refuses is counted, never retried blindly.
 
 mod chain_io;
+mod claims;
 mod summary;
 
 pub use summary::{print, summarize, WirelessSummary};
@@ -105,13 +106,15 @@ pub struct WirelessLog {
     pub city: Option<City>,
     /// Hotspots whose registration committed.
     pub registered: usize,
-    /// Receipts settled and refused, by the chain's code.
     pub receipts_settled: u64,
-    pub receipts_refused: BTreeMap<String, u64>,
+    /// Transactions the chain refused (receipts, purchases, claims), by its code.
+    pub refused: BTreeMap<String, u64>,
     /// Data credits bought, in uplx burned, by payer.
     pub burned_by: BTreeMap<Address, Amount>,
     /// Epochs whose sessions were settled.
     pub epochs: Vec<u64>,
+    /// Reward claims that committed.
+    pub claims: u64,
 }
 
 /// A running wireless workload.
@@ -126,21 +129,28 @@ impl WirelessRun {
     }
 }
 
-/// Starts the wireless city of `args` on `chain`, paid for by `carrier`.
+/// Starts the wireless city of `args` on `chain`, paid for by `carrier`; its hotspots claim
+/// with the proofs the `oracles` serve.
 pub fn start(
     chain: Arc<Chain>,
     carrier: SecretKey,
+    oracles: &[std::net::SocketAddr],
     args: &WirelessArgs,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<WirelessRun> {
     let city = City::generate(args.config()?).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let task = tokio::spawn(run(chain, carrier, city, stop));
+    let oracles = oracles
+        .iter()
+        .map(|a| plexus_client::OracleClient::new(&format!("http://{a}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let task = tokio::spawn(run(chain, carrier, oracles, city, stop));
     Ok(WirelessRun { task })
 }
 
 async fn run(
     chain: Arc<Chain>,
     carrier: SecretKey,
+    oracles: Vec<plexus_client::OracleClient>,
     mut city: City,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<WirelessLog> {
@@ -214,6 +224,20 @@ async fn run(
             tracing::warn!(reason = %refused, "a hotspot's registration was refused");
         }
     }
+    let claimants: Vec<claims::Claimant> = city
+        .hotspots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let pool = info.device_class(class_of(h.kind))?.resource;
+            Some(claims::Claimant {
+                device: h.public,
+                pool,
+                owner: i,
+            })
+        })
+        .collect();
+    let mut claim_book = claims::ClaimBook::default();
     let owner_of: BTreeMap<_, usize> = city
         .hotspots
         .iter()
@@ -306,7 +330,7 @@ async fn run(
                 match (receipt, outcome) {
                     (Some(()), Ok(())) => log.receipts_settled += 1,
                     (_, Err(refused)) => {
-                        *log.receipts_refused
+                        *log.refused
                             .entry(refused.code.as_str().to_string())
                             .or_default() += 1;
                         tracing::warn!(reason = %refused, "a wireless transaction was refused");
@@ -316,6 +340,22 @@ async fn run(
             }
             log.epochs.push(epoch);
             last_settled = epoch;
+        }
+        let claimed = claim_book
+            .claim_due(&chain, &info, &oracles, &claimants, &mut owners)
+            .await?;
+        if !claimed.is_empty() {
+            for outcome in chain_io::committed_all(&chain, &claimed, &mut stop).await? {
+                match outcome {
+                    Ok(()) => log.claims += 1,
+                    Err(refused) => {
+                        *log.refused
+                            .entry(refused.code.as_str().to_string())
+                            .or_default() += 1;
+                        tracing::warn!(reason = %refused, "a hotspot's claim was refused");
+                    }
+                }
+            }
         }
         if chain_io::next_block(&chain, &mut stop).await {
             break;

@@ -46,7 +46,9 @@ pub struct WirelessSummary {
     /// Hotspots whose registration committed.
     pub registered: usize,
     pub receipts_settled: u64,
-    /// Receipts and purchases the chain refused, by code.
+    /// Reward claims the hotspots' owners made that committed.
+    pub claims: u64,
+    /// Receipts, purchases and claims the chain refused, by code.
     pub refused: BTreeMap<String, u64>,
     /// uplx burned for data credits, all payers together, as the chain counts it.
     pub burned_for_credits: Amount,
@@ -149,7 +151,8 @@ pub fn summarize(
         subscribers: city.config.subscribers,
         registered: log.registered,
         receipts_settled: log.receipts_settled,
-        refused: log.receipts_refused.clone(),
+        claims: log.claims,
+        refused: log.refused.clone(),
         burned_for_credits: plexus_ledger::data_credits::query::data_credit_totals(store)?.burned,
         self_dealers_burned,
         list,
