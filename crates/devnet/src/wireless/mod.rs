@@ -41,8 +41,9 @@ pub struct WirelessArgs {
     /// they assert.
     #[arg(long, default_value_t = 0)]
     pub hotspots: usize,
-    /// How many of the hotspots cheat, in turn: a location spoofer, a witness ring of up to
-    /// five, a self-dealer paying for traffic to itself, a silent hotspot.
+    /// How many of the hotspots cheat, in turn: a location spoofer, a silent hotspot, a
+    /// self-dealer paying for traffic to itself, then a witness ring of the rest (a lone
+    /// fourth is a second spoofer).
     #[arg(long, default_value_t = 0)]
     pub hotspot_cheaters: usize,
     /// Phones that walk about the city and use data through the Wi-Fi hotspot they hear best.
@@ -318,10 +319,11 @@ async fn run(
                 let number = next_session.entry(subscriber.public).or_default();
                 session.session = *number;
                 *number += 1;
+                // The payer submits the receipt too: its nonces put the purchase first.
                 let receipt = session.sign(&info.chain_id, &subscriber.key, &hotspot.key);
                 sent.push((
                     Some(()),
-                    carrier.send(&chain, Body::SettleDataSession(receipt))?,
+                    payer.send(&chain, Body::SettleDataSession(receipt))?,
                 ));
             }
             let hashes: Vec<_> = sent.iter().map(|(_, h)| h.clone()).collect();

@@ -1,0 +1,79 @@
+//! A devnet with a wireless city: its hotspots register at the cells they assert, its phones'
+//! data sessions settle on chain as receipts both keys signed, and the self-dealer pays for
+//! the traffic it routes to itself.
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+/// A figure of the summary: amounts are decimal strings, counts numbers.
+fn amount(v: &Value) -> u128 {
+    v.as_u64()
+        .map(u128::from)
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain() {
+    let devnet = Devnet::fresh();
+    let s = devnet.run_json(
+        "45s",
+        &[
+            "--hotspots",
+            "10",
+            "--hotspot-cheaters",
+            "5",
+            "--subscribers",
+            "12",
+            "--epoch-blocks",
+            "20",
+        ],
+    );
+    let w = &s["wireless"];
+    assert_eq!(w["hotspots"], 10, "{w}");
+    assert_eq!(w["registered"], 10, "{w}");
+    let list = w["list"].as_array().expect("the hotspots");
+    assert_eq!(list.len(), 10);
+    for h in list {
+        assert_eq!(h["status"], "active", "{h}");
+        assert_eq!(
+            h["h3_cell"].as_str().unwrap().len(),
+            15,
+            "a res-12 cell: {h}"
+        );
+    }
+    let behaviour =
+        |b: &str| -> Vec<&Value> { list.iter().filter(|h| h["behaviour"] == b).collect() };
+    assert_eq!(behaviour("spoofer").len(), 1);
+    assert_eq!(behaviour("witness_ring").len(), 2);
+    assert_eq!(behaviour("self_dealer").len(), 1);
+    assert_eq!(behaviour("silent").len(), 1);
+    assert!(w["receipts_settled"].as_u64().unwrap() > 0, "{w}");
+    assert!(w["refused"].as_object().unwrap().is_empty(), "{w}");
+
+    // The self-dealer's phone pushes its traffic through its own hotspot, and its owner pays
+    // for every credit of it.
+    let dealer = behaviour("self_dealer")[0];
+    assert!(amount(&dealer["bytes_carried"]) > 0, "{dealer}");
+    let burned: u128 = w["self_dealers_burned"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(amount)
+        .sum();
+    let credits_used: u128 = dealer["data_by_epoch"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|d| amount(&d["credits"]))
+        .sum();
+    assert!(
+        burned * 100_000 / 1_000_000 >= credits_used,
+        "the dealer used {credits_used} credits but burned only {burned} uplx"
+    );
+    // The silent hotspot carries nothing; the burn shows in the chain's totals.
+    assert_eq!(behaviour("silent")[0]["bytes_carried"], 0);
+    assert!(amount(&w["burned_for_credits"]) >= burned, "{w}");
+    assert_eq!(s["accounting_balanced"], true, "{s}");
+}
