@@ -920,4 +920,55 @@ fn a_carrier_buys_data_credits_for_a_subscriber_and_a_receipt_travels_through_th
     let epoch = written["epoch"].as_u64().unwrap();
     let data = node.cli_json(&["--json", "wireless", "data", &epoch.to_string()]);
     assert!(data["hotspots"].as_array().unwrap().is_empty(), "{data}");
+
+    // Once the faucet registers that key as a Wi-Fi hotspot (located where it registers), the
+    // same receipt settles: 51 000 bytes cost ⌈51 000 / 24 576⌉ = 3 credits.
+    register_wifi_hotspot(&node, &home, "faucet", "hotspot");
+    let settled = node.cli_json(&[
+        "--json",
+        "tx",
+        "settle-data-session",
+        "--from",
+        "bob",
+        "--receipt",
+        receipt.to_str().unwrap(),
+    ]);
+    assert_eq!(settled["code"], "ok", "{settled}");
+    let credits = node.cli_json(&["--json", "wireless", "credits", &subscriber]);
+    assert_eq!(credits["credits"], "99997", "{credits}");
+    let data = node.cli_json(&["--json", "wireless", "data", &epoch.to_string()]);
+    let hotspots = data["hotspots"].as_array().unwrap();
+    assert_eq!(hotspots.len(), 1, "{data}");
+    assert_eq!(hotspots[0]["credits"], "3", "{data}");
+}
+
+/// The secret of `name` in `home`'s test keyring.
+fn secret(home: &std::path::Path, name: &str) -> plexus_types::SecretKey {
+    let text = std::fs::read_to_string(home.join(format!("keyring-test/{name}.json"))).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let bytes = hex::decode(file["secret_key"].as_str().unwrap()).unwrap();
+    plexus_types::SecretKey::from_slice(&bytes).unwrap()
+}
+
+/// `owner` registers the key `device` as a `wifi-indoor` hotspot in a San Francisco cell (a
+/// Wi-Fi registration asserts its location).
+fn register_wifi_hotspot(node: &NodeProcess, home: &std::path::Path, owner: &str, device: &str) {
+    use plexus_types::{statements, Amount, Body, Capabilities};
+    let (owner, device) = (secret(home, owner), secret(home, device));
+    let owner_addr = plexus_types::Address::from_public_key(&owner.public_key());
+    let statement =
+        statements::device_registration("plexus-cli-test", &owner_addr, &device.public_key());
+    let register = Body::RegisterDevice {
+        device: device.public_key(),
+        class: "wifi-indoor".into(),
+        capabilities: Capabilities::default(),
+        h3_cell: u64::from_str_radix("8c2a100d2c0a5ff", 16).unwrap(),
+        stake: Amount::plx(50),
+        device_signature: device.sign(&statement),
+    };
+    let client = plexus_client::NodeClient::new(&node.url).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(plexus_client::TxSender::new(client, owner).send_ok(register))
+        .unwrap();
 }

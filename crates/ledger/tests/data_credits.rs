@@ -39,7 +39,7 @@ fn world_of_epochs(epoch_blocks: u64) -> World {
     let register = register_body(
         &owner,
         &hotspot,
-        "cpu-small",
+        "wifi-indoor",
         Capabilities::default(),
         Amount::plx(1_000).0,
     );
@@ -344,6 +344,39 @@ fn a_retired_hotspot_settles_no_session() {
         TxCode::DeviceNotActive
     );
     assert_eq!(w.credits(&w.subscriber), 100);
+}
+
+#[test]
+fn a_device_that_is_not_a_wifi_hotspot_settles_no_session() {
+    let mut w = world();
+    let (sub, owner) = (w.subscriber.clone(), w.owner.clone());
+    assert_eq!(w.buy(&sub, 100 * UPLX_PER_DC, &sub), TxCode::Ok);
+    // A compute device and a LoRa gateway, both active and staked, carry no data.
+    for (n, class) in [(20, "cpu-small"), (21, "lora")] {
+        let device = key(n);
+        let register = register_body(
+            &owner,
+            &device,
+            class,
+            Capabilities::default(),
+            Amount::plx(1_000).0,
+        );
+        assert_eq!(w.net.send(&owner, register), TxCode::Ok);
+        let s = DataSession {
+            hotspot: device.public_key(),
+            subscriber: sub.public_key(),
+            session: u64::from(n),
+            epoch: w.net.epoch_in_progress(),
+            bytes_up: 0,
+            bytes_down: 10 * BYTES_PER_DC,
+        };
+        let body = Body::SettleDataSession(s.sign(CHAIN, &sub, &device));
+        let before = w.held();
+        assert_eq!(w.settle(body), TxCode::NotAHotspot, "{class}");
+        assert_eq!(w.credits(&sub), 100, "{class}: no credit moved");
+        assert_eq!(w.held(), before, "{class}: every unit still held");
+        assert!(w.epoch_data(w.net.epoch_in_progress()).hotspots.is_empty());
+    }
 }
 
 #[test]

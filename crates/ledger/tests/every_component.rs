@@ -290,6 +290,18 @@ impl Builder<'_> {
         Some((owner, device.key))
     }
 
+    /// A registered Wi-Fi hotspot (active or not), picked by `pick`, and its owner's key.
+    fn registered_hotspot(&self, pick: u8) -> Option<(SecretKey, PublicKey)> {
+        let devices: Vec<_> = query::devices(self.ledger.store())
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.class.starts_with("wifi-"))
+            .collect();
+        let device = self::pick(&devices, pick)?;
+        let owner = (0..KEYS).map(key).find(|k| addr(k) == device.owner)?;
+        Some((owner, device.key))
+    }
+
     fn last_epoch(&self) -> u64 {
         query::last_epoch(self.ledger.store()).unwrap()
     }
@@ -328,7 +340,7 @@ impl Builder<'_> {
                 back,
                 bytes,
             } => {
-                let (owner, hotspot) = self.registered(*device, false)?;
+                let (owner, hotspot) = self.registered_hotspot(*device)?;
                 let hotspot_key = (0..DEVICES)
                     .map(device_key)
                     .find(|k| k.public_key() == hotspot)?;

@@ -98,7 +98,11 @@ pub(crate) fn buy(
     Ok(())
 }
 
-/// Settles a data session: both signatures over the receipt's statement, an active hotspot, a
+/// The device classes whose devices carry subscribers' data: Wi-Fi access points.
+pub(crate) const CARRIES_DATA: [&str; 2] = ["wifi-indoor", "wifi-outdoor"];
+
+/// Settles a data session: both signatures over the receipt's statement, an active hotspot (a
+/// device of a class that carries data, with an asserted location), a
 /// receipt of an epoch that has begun and is at most `max_receipt_age_epochs` old, a session
 /// not settled before, and a subscriber holding the credits due. All or nothing: a refusal
 /// changes nothing but the submitter's fee.
@@ -148,7 +152,7 @@ pub(crate) fn settle(
 }
 
 /// The checks a receipt passes before any credit moves: its signatures, its hotspot (an active
-/// device, whose owner it returns), its epoch, and a session not settled before.
+/// Wi-Fi device with an asserted location, whose owner it returns), its epoch, and a session not settled before.
 fn check_receipt(
     state: &StateOverlay<'_>,
     info: &ChainInfo,
@@ -166,6 +170,22 @@ fn check_receipt(
         return refuse(
             TxCode::DeviceNotActive,
             format!("device {hotspot} is not active"),
+        );
+    }
+    if !CARRIES_DATA.contains(&device.class.as_str()) || device.location.is_none() {
+        return refuse(
+            TxCode::NotAHotspot,
+            format!(
+                "device {hotspot} of class {} {} location: only Wi-Fi hotspots ({}) with an \
+                 asserted location carry data",
+                device.class,
+                if device.location.is_some() {
+                    "with a"
+                } else {
+                    "without an asserted"
+                },
+                CARRIES_DATA.join(", ")
+            ),
         );
     }
     if receipt.epoch > epoch {
