@@ -153,6 +153,13 @@ enum Step {
         back: u8,
         bytes: u64,
     },
+    /// A hotspot's data claim of an epoch `back` epochs before the one in progress, as the
+    /// chain recorded it.
+    ClaimData {
+        device: u8,
+        back: u8,
+        who: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -184,7 +191,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(|pick| Step::CloseLease { pick }),
         1 => (any::<u8>(), k.clone()).prop_map(|(pick, who)| Step::CloseOrder { pick, who }),
         2 => (k.clone(), k.clone(), 0u128..200_000).prop_map(|(from, beneficiary, amount)| Step::BuyCredits { from, beneficiary, amount }),
-        3 => (any::<u8>(), k, 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
+        3 => (any::<u8>(), k.clone(), 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
+        2 => (any::<u8>(), 1u8..4, k).prop_map(|(device, back, who)| Step::ClaimData { device, back, who }),
     ]
 }
 
@@ -355,6 +363,24 @@ impl Builder<'_> {
                 }
                 .sign(CHAIN, &subscriber, &hotspot_key);
                 (owner, Body::SettleDataSession(receipt))
+            }
+            Step::ClaimData { device, back, who } => {
+                let (_, hotspot) = self.registered_hotspot(*device)?;
+                let epoch = (self.last_epoch() + 1).saturating_sub(u64::from(*back));
+                let data = query::hotspot_data(store, epoch, &hotspot).ok()??;
+                let body = Body::ClaimReward(RewardClaim {
+                    epoch,
+                    resource: "data".into(),
+                    device: hotspot,
+                    owner: data.owner,
+                    units: data.credits,
+                    proof: plexus_types::MerkleProof {
+                        index: 0,
+                        leaf_count: 0,
+                        siblings: Vec::new(),
+                    },
+                });
+                (key(*who), body)
             }
             Step::Transfer { from, to, amount } => {
                 let to = if *to < KEYS {
