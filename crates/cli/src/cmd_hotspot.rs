@@ -94,7 +94,7 @@ pub fn antenna(gain_dbi: f64, elevation_m: u32, azimuth: u32) -> anyhow::Result<
 }
 
 /// A device's public key, or the public key of a key in the keyring by that name.
-fn resolve_device(g: &Globals, text: &str) -> anyhow::Result<PublicKey> {
+pub(crate) fn resolve_device(g: &Globals, text: &str) -> anyhow::Result<PublicKey> {
     if let Ok(key) = text.parse::<PublicKey>() {
         return Ok(key);
     }

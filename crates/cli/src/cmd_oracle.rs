@@ -42,9 +42,11 @@ pub enum AuditCommand {
         /// Audit this evidence file (JSON lines) instead of fetching it.
         #[arg(long)]
         evidence: Option<PathBuf>,
-        /// The resource whose manifest to recompute: compute or bandwidth.
-        #[arg(long, default_value = "compute", value_parser = parse_scored_resource)]
-        resource: ScoredResource,
+        /// The resource whose payments to recompute: compute or bandwidth (a manifest, from
+        /// the oracle's evidence), or data (the data pool's split and claims, from the chain's
+        /// per-hotspot records).
+        #[arg(long, default_value = "compute", value_parser = parse_audit_resource)]
+        resource: AuditResource,
     },
     /// Recompute every round of a training task from the coordinator's published updates and
     /// the revealed validation set, and compare with the rounds on chain.
@@ -85,11 +87,25 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
     Ok(())
 }
 
-fn parse_scored_resource(s: &str) -> Result<ScoredResource, String> {
-    ScoredResource::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
-        format!("oracles score {}; not {s:?}", names.join(" and "))
-    })
+/// What `plexus audit epoch` recomputes.
+#[derive(Clone, Copy)]
+pub enum AuditResource {
+    /// A manifest the oracles scored.
+    Scored(ScoredResource),
+    /// The data pool.
+    Data,
+}
+
+fn parse_audit_resource(s: &str) -> Result<AuditResource, String> {
+    if s == "data" {
+        return Ok(AuditResource::Data);
+    }
+    ScoredResource::parse(s)
+        .map(AuditResource::Scored)
+        .ok_or_else(|| {
+            let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
+            format!("audits cover {} and data; not {s:?}", names.join(", "))
+        })
 }
 
 pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
@@ -99,7 +115,10 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
             oracle,
             evidence,
             resource,
-        } => (epoch, oracle, evidence, resource),
+        } => match resource {
+            AuditResource::Scored(r) => (epoch, oracle, evidence, r),
+            AuditResource::Data => return audit_data(g, epoch).await,
+        },
         AuditCommand::Training {
             task,
             validation,
@@ -157,6 +176,35 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     }
     if !report.matches {
         bail!("the manifest on chain does not follow from the published evidence");
+    }
+    Ok(())
+}
+
+/// `plexus audit epoch N --resource data`: reruns the data rule over the chain's per-hotspot
+/// records of the epoch and compares with the data pool and the claims the chain recorded.
+async fn audit_data(g: &Globals, epoch: u64) -> anyhow::Result<()> {
+    let node = g.client()?;
+    let info: ChainView = node.get("/v1/chain").await?;
+    let data = node.epoch_data(epoch).await?;
+    let report = audit::audit_data(&data, info.data_credits.dc_per_plx)?;
+    if g.json {
+        print_json(&report);
+    } else if report.matches {
+        println!(
+            "epoch {epoch} data: MATCH · {} hotspots paid {} uplx of a {} uplx Coverage pool, {} to coverage",
+            report.hotspots, report.paid, report.coverage_pool, report.to_coverage
+        );
+    } else {
+        println!("epoch {epoch} data: MISMATCH");
+        for line in &report.mismatch {
+            println!("  {line}");
+        }
+    }
+    if !report.matches {
+        bail!(
+            "the data payments on chain do not follow from the data rule: {}",
+            report.mismatch.join("; ")
+        );
     }
     Ok(())
 }

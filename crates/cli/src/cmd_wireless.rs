@@ -6,7 +6,7 @@
 use crate::cmd_tx::{resolve_address, send_and_wait};
 use crate::output::Table;
 use crate::{print_json, Globals};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use plexus_client::NodeApi;
 use plexus_types::{Amount, Body, DataSession, DataSessionReceipt};
 use std::path::PathBuf;
@@ -19,6 +19,25 @@ pub enum DataCreditsTxCommand {
     BuyDataCredits(BuyDataCredits),
     /// Settle a data session from the receipt its subscriber and hotspot signed.
     SettleDataSession(SettleDataSession),
+    /// Claim a hotspot's pay for the data it carried in an ended epoch, out of the epoch's
+    /// data pool; it goes to the hotspot's owner of record, whoever submits.
+    ClaimData(ClaimData),
+}
+
+#[derive(clap::Args)]
+pub struct ClaimData {
+    /// Name of the key that submits (and pays the fee): anyone, usually the hotspot's owner.
+    #[arg(long)]
+    from: String,
+    /// The ended epoch whose data to claim.
+    #[arg(long)]
+    epoch: u64,
+    /// The hotspot: its device key (64 hex digits) or a key name in the keyring.
+    #[arg(long)]
+    device: String,
+    /// How long to wait for the transaction to commit.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
 }
 
 #[derive(clap::Args)]
@@ -124,6 +143,30 @@ pub async fn run_tx(g: &Globals, cmd: DataCreditsTxCommand) -> anyhow::Result<()
                 a.timeout,
             )
         }
+        DataCreditsTxCommand::ClaimData(a) => {
+            let device = crate::cmd_hotspot::resolve_device(g, &a.device)?;
+            let data = g.client()?.epoch_data(a.epoch).await?;
+            let Some(record) = data.hotspots.iter().find(|h| h.device == device) else {
+                bail!("hotspot {device} carried no data in epoch {}", a.epoch);
+            };
+            let claim = plexus_types::RewardClaim {
+                epoch: a.epoch,
+                resource: "data".into(),
+                device,
+                owner: record.owner,
+                units: record.credits,
+                proof: plexus_types::MerkleProof {
+                    index: 0,
+                    leaf_count: 0,
+                    siblings: Vec::new(),
+                },
+            };
+            (
+                g.keyring().secret(&a.from)?,
+                Body::ClaimReward(claim),
+                a.timeout,
+            )
+        }
     };
     let result = send_and_wait(g, &from, body, timeout).await?;
     if g.json {
@@ -164,10 +207,19 @@ pub async fn run(g: &Globals, cmd: WirelessCommand) -> anyhow::Result<()> {
             }
             let s = &view.summary;
             println!(
-                "epoch {epoch}: {} sessions, {} bytes, {} credits used; {} uplx burned for {} credits",
-                s.sessions, s.bytes, s.credits_used, s.burned, s.credits_bought
+                "epoch {epoch}: {} sessions, {} bytes, {} credits used (worth {} uplx); {} uplx burned for {} credits",
+                s.sessions, s.bytes, s.credits_used, s.value, s.burned, s.credits_bought
             );
-            let mut hotspots = Table::new(&["hotspot", "owner", "credits", "bytes", "sessions"]);
+            match &view.pool {
+                Some(p) => println!(
+                    "data pool: {} uplx of the {} uplx Coverage pool held for hotspots, {} left to coverage; {} paid, {} forfeited",
+                    p.held, p.coverage_pool, p.to_coverage, p.paid, p.forfeited
+                ),
+                None => println!("data pool: none until the epoch ends"),
+            }
+            let mut hotspots = Table::new(&[
+                "hotspot", "owner", "credits", "bytes", "sessions", "claimed",
+            ]);
             for h in &view.hotspots {
                 hotspots.row([
                     h.device.to_string(),
@@ -175,6 +227,7 @@ pub async fn run(g: &Globals, cmd: WirelessCommand) -> anyhow::Result<()> {
                     h.credits.to_string(),
                     h.bytes.to_string(),
                     h.sessions.to_string(),
+                    h.claimed.map_or("-".into(), |a| a.to_string()),
                 ]);
             }
             hotspots.print();

@@ -920,4 +920,184 @@ fn a_carrier_buys_data_credits_for_a_subscriber_and_a_receipt_travels_through_th
     let epoch = written["epoch"].as_u64().unwrap();
     let data = node.cli_json(&["--json", "wireless", "data", &epoch.to_string()]);
     assert!(data["hotspots"].as_array().unwrap().is_empty(), "{data}");
+
+    // Once the faucet registers that key as a Wi-Fi hotspot (located where it registers), the
+    // same receipt settles: 51 000 bytes cost ⌈51 000 / 24 576⌉ = 3 credits.
+    register_wifi_hotspot(&node, &home, "faucet", "hotspot");
+    let settled = node.cli_json(&[
+        "--json",
+        "tx",
+        "settle-data-session",
+        "--from",
+        "bob",
+        "--receipt",
+        receipt.to_str().unwrap(),
+    ]);
+    assert_eq!(settled["code"], "ok", "{settled}");
+    let credits = node.cli_json(&["--json", "wireless", "credits", &subscriber]);
+    assert_eq!(credits["credits"], "99997", "{credits}");
+    let data = node.cli_json(&["--json", "wireless", "data", &epoch.to_string()]);
+    let hotspots = data["hotspots"].as_array().unwrap();
+    assert_eq!(hotspots.len(), 1, "{data}");
+    assert_eq!(hotspots[0]["credits"], "3", "{data}");
+}
+
+#[test]
+fn a_hotspot_owner_claims_its_data_pay_and_the_audit_recomputes_it_from_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let bob_addr = add_key(&home, "bob");
+    add_key(&home, "hotspot");
+    init_node(
+        &home,
+        &[
+            "--chain-id",
+            "plexus-cli-test",
+            "--account",
+            &format!("{bob_addr}=5plx"),
+            "--block-ms",
+            "200",
+            "--epoch-blocks",
+            "20",
+        ],
+    );
+    let node = NodeProcess::start(&home, free_port());
+    register_wifi_hotspot(&node, &home, "faucet", "hotspot");
+    let bought = node.cli_json(&[
+        "--json",
+        "tx",
+        "buy-data-credits",
+        "--from",
+        "bob",
+        "--amount",
+        "0.5plx",
+    ]);
+    assert_eq!(bought["code"], "ok", "{bought}");
+    let receipt = dir.path().join("receipt.json");
+    node.cli(&[
+        "wireless",
+        "sign-receipt",
+        "--subscriber",
+        "bob",
+        "--hotspot",
+        "hotspot",
+        "--session",
+        "1",
+        "--bytes-up",
+        "0",
+        "--bytes-down",
+        &(1_000 * 24 * 1024).to_string(),
+        "--out",
+        receipt.to_str().unwrap(),
+    ]);
+    let settled = node.cli_json(&[
+        "--json",
+        "tx",
+        "settle-data-session",
+        "--from",
+        "bob",
+        "--receipt",
+        receipt.to_str().unwrap(),
+    ]);
+    assert_eq!(settled["code"], "ok", "{settled}");
+    // The session counts in the epoch its settlement's block belongs to.
+    let epoch = (settled["height"].as_u64().unwrap() - 1) / 20 + 1;
+    let epoch_arg = epoch.to_string();
+    let started = std::time::Instant::now();
+    let data = loop {
+        let data = node.cli_json(&["--json", "wireless", "data", &epoch_arg]);
+        if !data["pool"].is_null() {
+            break data;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "epoch {epoch} did not end: {data}"
+        );
+    };
+    // 1 000 credits are worth 10 000 uplx, far below the Coverage pool: paid in full.
+    assert_eq!(data["summary"]["value"], "10000", "{data}");
+    assert_eq!(data["pool"]["held"], "10000", "{data}");
+
+    let faucet = node.cli_json(&["--json", "keys", "show", "faucet"]);
+    let faucet_addr = faucet["address"].as_str().unwrap();
+    let balance = |who: &str| -> u128 {
+        let a = node.cli_json(&["--json", "query", "account", who]);
+        a["balance"].as_str().unwrap().parse().unwrap()
+    };
+    let owner_before = balance(faucet_addr);
+    let claimed = node.cli_json(&[
+        "--json",
+        "tx",
+        "claim-data",
+        "--from",
+        "bob",
+        "--epoch",
+        &epoch_arg,
+        "--device",
+        "hotspot",
+    ]);
+    assert_eq!(claimed["code"], "ok", "{claimed}");
+    assert_eq!(balance(faucet_addr), owner_before + 10_000);
+    let data = node.cli_json(&["--json", "wireless", "data", &epoch_arg]);
+    assert_eq!(data["hotspots"][0]["claimed"], "10000", "{data}");
+    // Claimed once.
+    let out = node.cli(&[
+        "tx",
+        "claim-data",
+        "--from",
+        "bob",
+        "--epoch",
+        &epoch_arg,
+        "--device",
+        "hotspot",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already_claimed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let audit = node.cli(&["audit", "epoch", &epoch_arg, "--resource", "data"]);
+    let stdout = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    assert!(
+        stdout.contains("MATCH") && !stdout.contains("MISMATCH"),
+        "{stdout}"
+    );
+}
+
+/// The secret of `name` in `home`'s test keyring.
+fn secret(home: &std::path::Path, name: &str) -> plexus_types::SecretKey {
+    let text = std::fs::read_to_string(home.join(format!("keyring-test/{name}.json"))).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let bytes = hex::decode(file["secret_key"].as_str().unwrap()).unwrap();
+    plexus_types::SecretKey::from_slice(&bytes).unwrap()
+}
+
+/// `owner` registers the key `device` as a `wifi-indoor` hotspot in a San Francisco cell (a
+/// Wi-Fi registration asserts its location).
+fn register_wifi_hotspot(node: &NodeProcess, home: &std::path::Path, owner: &str, device: &str) {
+    use plexus_types::{statements, Amount, Body, Capabilities};
+    let (owner, device) = (secret(home, owner), secret(home, device));
+    let owner_addr = plexus_types::Address::from_public_key(&owner.public_key());
+    let statement =
+        statements::device_registration("plexus-cli-test", &owner_addr, &device.public_key());
+    let register = Body::RegisterDevice {
+        device: device.public_key(),
+        class: "wifi-indoor".into(),
+        capabilities: Capabilities::default(),
+        h3_cell: u64::from_str_radix("8c2a100d2c0a5ff", 16).unwrap(),
+        stake: Amount::plx(50),
+        device_signature: device.sign(&statement),
+    };
+    let client = plexus_client::NodeClient::new(&node.url).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(plexus_client::TxSender::new(client, owner).send_ok(register))
+        .unwrap();
 }

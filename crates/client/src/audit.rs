@@ -194,3 +194,158 @@ pub async fn fetch_evidence(
         oracle: oracle.into(),
     })
 }
+
+/// What an audit of one epoch's data payments found: the data rule
+/// (`plexus_rewards::wireless::pay_data_transfer`) rerun over the chain's per-hotspot records
+/// and compared with the split and the claims the chain recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataAudit {
+    pub epoch: u64,
+    /// Hotspots that carried data.
+    pub hotspots: usize,
+    /// The Coverage pool the rule split (uplx, decimal).
+    pub coverage_pool: String,
+    /// What the rule pays hotspots, and what it gives coverage (uplx, decimal).
+    pub paid: String,
+    pub to_coverage: String,
+    /// Whether every recorded figure follows from the rule.
+    #[serde(rename = "match")]
+    pub matches: bool,
+    /// What differs, one line each (`held`, `to_coverage`, `total_value`, or `hotspot KEY`),
+    /// empty when it matches.
+    pub mismatch: Vec<String>,
+}
+
+/// Why an epoch's data payments could not be audited.
+#[derive(Debug, thiserror::Error)]
+pub enum DataAuditError {
+    #[error("epoch {0} has no data pool on chain yet (it has not ended)")]
+    NotEnded(u64),
+    #[error("the data rule: {0}")]
+    Rule(#[from] plexus_rewards::wireless::DataRewardError),
+}
+
+/// Reruns the data rule over `data` (every hotspot of the epoch, all pages read) at
+/// `dc_per_plx`, out of the Coverage pool the chain recorded, and compares the split and each
+/// claimed hotspot's pay with what the chain recorded.
+pub fn audit_data(
+    data: &crate::views::EpochDataView,
+    dc_per_plx: u64,
+) -> Result<DataAudit, DataAuditError> {
+    let pool = data
+        .pool
+        .as_ref()
+        .ok_or(DataAuditError::NotEnded(data.epoch))?;
+    let hotspots: Vec<(plexus_types::PublicKey, u128)> = data
+        .hotspots
+        .iter()
+        .map(|h| (h.device, h.credits))
+        .collect();
+    let rule =
+        plexus_rewards::wireless::pay_data_transfer(&hotspots, dc_per_plx, pool.coverage_pool.0)?;
+    let total_value: u128 = rule.payments.iter().map(|p| p.value).sum();
+    let mut mismatch = Vec::new();
+    let mut differs = |what: String, recorded: u128, rule: u128| {
+        if recorded != rule {
+            mismatch.push(format!("{what}: chain {recorded}, rule {rule}"));
+        }
+    };
+    differs("total_value".into(), pool.total_value, total_value);
+    differs("held".into(), pool.held.0, rule.paid + rule.dust);
+    differs("to_coverage".into(), pool.to_coverage.0, rule.to_coverage);
+    for (h, p) in data.hotspots.iter().zip(&rule.payments) {
+        if let Some(claimed) = h.claimed {
+            differs(format!("hotspot {}", h.device), claimed.0, p.paid);
+        }
+    }
+    Ok(DataAudit {
+        epoch: data.epoch,
+        hotspots: hotspots.len(),
+        coverage_pool: pool.coverage_pool.0.to_string(),
+        paid: rule.paid.to_string(),
+        to_coverage: rule.to_coverage.to_string(),
+        matches: mismatch.is_empty(),
+        mismatch,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::{DataPoolView, EpochDataSummaryView, EpochDataView, HotspotDataView};
+    use plexus_types::{Address, Amount, SecretKey};
+
+    /// Epoch 7 where two hotspots carried 1 000 and 3 000 credits (worth 10 000 and 30 000
+    /// uplx at 100 000 credits per PLX) out of a 20 000 uplx Coverage pool, both claimed as
+    /// the chain paid them: 5 000 and 15 000.
+    fn short_epoch() -> EpochDataView {
+        let hotspot = |seed: u8, credits: u128, claimed: u128| HotspotDataView {
+            device: SecretKey::from_seed([seed; 32]).public_key(),
+            owner: Address([seed; 20]),
+            credits,
+            bytes: credits * 24 * 1024,
+            sessions: 1,
+            claimed: Some(Amount(claimed)),
+        };
+        EpochDataView {
+            epoch: 7,
+            summary: EpochDataSummaryView {
+                burned: Amount(40_000),
+                credits_bought: 4_000,
+                credits_used: 4_000,
+                bytes: 4_000 * 24 * 1024,
+                sessions: 2,
+                hotspots: 2,
+                carriers: 1,
+                value: 40_000,
+            },
+            pool: Some(DataPoolView {
+                coverage_pool: Amount(20_000),
+                total_value: 40_000,
+                held: Amount(20_000),
+                to_coverage: Amount::ZERO,
+                paid: Amount(20_000),
+                forfeited: Amount::ZERO,
+                claimed_value: 40_000,
+                unclaimed: None,
+                dust: None,
+            }),
+            hotspots: vec![hotspot(1, 1_000, 5_000), hotspot(2, 3_000, 15_000)],
+            carriers: Vec::new(),
+            next: None,
+        }
+    }
+
+    #[test]
+    fn the_data_audit_matches_a_chain_that_paid_by_the_rule() {
+        let report = audit_data(&short_epoch(), 100_000).unwrap();
+        assert!(report.matches, "{report:?}");
+        assert_eq!(report.paid, "20000");
+    }
+
+    #[test]
+    fn the_data_audit_names_the_hotspot_the_chain_overpaid_and_a_wrong_split() {
+        let mut data = short_epoch();
+        data.hotspots[1].claimed = Some(Amount(15_001));
+        let report = audit_data(&data, 100_000).unwrap();
+        assert!(!report.matches);
+        let key = data.hotspots[1].device.to_string();
+        assert_eq!(report.mismatch.len(), 1, "{report:?}");
+        assert!(report.mismatch[0].contains(&key), "{report:?}");
+
+        let mut data = short_epoch();
+        data.pool.as_mut().unwrap().to_coverage = Amount(1);
+        let report = audit_data(&data, 100_000).unwrap();
+        assert!(report.mismatch[0].starts_with("to_coverage"), "{report:?}");
+    }
+
+    #[test]
+    fn an_epoch_that_has_not_ended_cannot_be_audited() {
+        let mut data = short_epoch();
+        data.pool = None;
+        assert!(matches!(
+            audit_data(&data, 100_000),
+            Err(DataAuditError::NotEnded(7))
+        ));
+    }
+}

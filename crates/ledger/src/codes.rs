@@ -159,6 +159,9 @@ pub enum TxCode {
     EmptySession,
     /// The subscriber holds fewer data credits than the session costs.
     InsufficientDataCredits,
+    /// The receipt's device is not a hotspot that carries data: an active Wi-Fi device with an
+    /// asserted location.
+    NotAHotspot,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -247,6 +250,7 @@ impl TxCode {
             TxCode::SessionSettled => "session_settled",
             TxCode::EmptySession => "empty_session",
             TxCode::InsufficientDataCredits => "insufficient_data_credits",
+            TxCode::NotAHotspot => "not_a_hotspot",
             TxCode::Internal => "internal",
         }
     }

@@ -1,5 +1,6 @@
 //! The end of every block, in order: the epochs' hook (an epoch that ends mints its emission
-//! into pools and the validators' share), then, for an epoch that ended, the settlement of
+//! into pools and the validators' share), then, for an epoch that ended, its data pool carved
+//! out of its Coverage pool, the settlement of
 //! pools whose claim window closed and staking's epoch end (rewards split over the epoch's
 //! validators, the next set chosen, and the settled data sessions too old to settle again
 //! forgotten); then a bounded batch of the storage deals of ended
@@ -26,6 +27,7 @@ pub(crate) fn end_block(
         0
     };
     if let Some((ended, to_validators)) = epochs::end_block(state, info, height, validator_bps)? {
+        data_credits::fund_data_pool(state, ended)?;
         storage::epoch_ended(state, ended)?;
         epochs::settle_expired(state, info, ended)?;
         staking::epoch_ended(state, info, ended, height, to_validators)?;

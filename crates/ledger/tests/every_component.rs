@@ -153,6 +153,13 @@ enum Step {
         back: u8,
         bytes: u64,
     },
+    /// A hotspot's data claim of an epoch `back` epochs before the one in progress, as the
+    /// chain recorded it.
+    ClaimData {
+        device: u8,
+        back: u8,
+        who: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -184,7 +191,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(|pick| Step::CloseLease { pick }),
         1 => (any::<u8>(), k.clone()).prop_map(|(pick, who)| Step::CloseOrder { pick, who }),
         2 => (k.clone(), k.clone(), 0u128..200_000).prop_map(|(from, beneficiary, amount)| Step::BuyCredits { from, beneficiary, amount }),
-        3 => (any::<u8>(), k, 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
+        3 => (any::<u8>(), k.clone(), 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
+        2 => (any::<u8>(), 1u8..4, k).prop_map(|(device, back, who)| Step::ClaimData { device, back, who }),
     ]
 }
 
@@ -290,6 +298,18 @@ impl Builder<'_> {
         Some((owner, device.key))
     }
 
+    /// A registered Wi-Fi hotspot (active or not), picked by `pick`, and its owner's key.
+    fn registered_hotspot(&self, pick: u8) -> Option<(SecretKey, PublicKey)> {
+        let devices: Vec<_> = query::devices(self.ledger.store())
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.class.starts_with("wifi-"))
+            .collect();
+        let device = self::pick(&devices, pick)?;
+        let owner = (0..KEYS).map(key).find(|k| addr(k) == device.owner)?;
+        Some((owner, device.key))
+    }
+
     fn last_epoch(&self) -> u64 {
         query::last_epoch(self.ledger.store()).unwrap()
     }
@@ -328,7 +348,7 @@ impl Builder<'_> {
                 back,
                 bytes,
             } => {
-                let (owner, hotspot) = self.registered(*device, false)?;
+                let (owner, hotspot) = self.registered_hotspot(*device)?;
                 let hotspot_key = (0..DEVICES)
                     .map(device_key)
                     .find(|k| k.public_key() == hotspot)?;
@@ -343,6 +363,24 @@ impl Builder<'_> {
                 }
                 .sign(CHAIN, &subscriber, &hotspot_key);
                 (owner, Body::SettleDataSession(receipt))
+            }
+            Step::ClaimData { device, back, who } => {
+                let (_, hotspot) = self.registered_hotspot(*device)?;
+                let epoch = (self.last_epoch() + 1).saturating_sub(u64::from(*back));
+                let data = query::hotspot_data(store, epoch, &hotspot).ok()??;
+                let body = Body::ClaimReward(RewardClaim {
+                    epoch,
+                    resource: "data".into(),
+                    device: hotspot,
+                    owner: data.owner,
+                    units: data.credits,
+                    proof: plexus_types::MerkleProof {
+                        index: 0,
+                        leaf_count: 0,
+                        siblings: Vec::new(),
+                    },
+                });
+                (key(*who), body)
             }
             Step::Transfer { from, to, amount } => {
                 let to = if *to < KEYS {

@@ -845,7 +845,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An epoch's data traffic: its summary, each hotspot's sessions settled during the epoch (credits burned, bytes; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
+        /** An epoch's data traffic: its summary, its data pool once it has ended (the Coverage pool's split between data and coverage, and what data claims paid), each hotspot's sessions settled during the epoch (credits burned, bytes, what its data claim paid; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
         get: operations["epoch_data"];
         put?: never;
         post?: never;
@@ -1171,6 +1171,28 @@ export interface components {
             credits: string;
             bought_by?: null | components["schemas"]["Address"];
         };
+        /**
+         * @description An epoch's data pool, carved out of its Coverage pool at its end: the data rule's split
+         *     and what claims have paid so far.
+         */
+        DataPoolView: {
+            /** @description The Coverage pool before data was paid from it. */
+            coverage_pool: components["schemas"]["Amount"];
+            /** @description Σ value of the epoch's hotspots (uplx). */
+            total_value: string;
+            /** @description What the pool holds for hotspots: min(coverage pool, Σ value). */
+            held: components["schemas"]["Amount"];
+            /** @description What stayed in the Coverage pool for manifests. */
+            to_coverage: components["schemas"]["Amount"];
+            /** @description Paid to owners so far. */
+            paid: components["schemas"]["Amount"];
+            /** @description Claimed for slashed hotspots. */
+            forfeited: components["schemas"]["Amount"];
+            /** @description Σ value of the hotspots claimed so far. */
+            claimed_value: string;
+            unclaimed?: null | components["schemas"]["Amount"];
+            dust?: null | components["schemas"]["Amount"];
+        };
         DealStatusView: "open" | {
             /** @description Its last covered epoch has ended and the rest of its escrow was refunded. */
             ended: {
@@ -1415,6 +1437,8 @@ export interface components {
             hotspots: number;
             /** Format: int64 */
             carriers: number;
+            /** @description Σ over the hotspots of their credits' worth in uplx, each rounded down. */
+            value: string;
         };
         /**
          * @description `GET /v1/wireless/data/{epoch}`: a page of an epoch's data traffic. Hotspots and carriers
@@ -1425,6 +1449,7 @@ export interface components {
             /** Format: int64 */
             epoch: number;
             summary: components["schemas"]["EpochDataSummaryView"];
+            pool?: null | components["schemas"]["DataPoolView"];
             hotspots: components["schemas"]["HotspotDataView"][];
             carriers: components["schemas"]["CarrierUsageView"][];
             /**
@@ -1497,6 +1522,7 @@ export interface components {
             bytes: string;
             /** Format: int64 */
             sessions: number;
+            claimed?: null | components["schemas"]["Amount"];
         };
         /**
          * @description What runs a compute order's job.

@@ -75,6 +75,10 @@ pub struct HotspotDataView {
     #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]+$"))]
     pub bytes: u128,
     pub sessions: u64,
+    /// What its data claim of the epoch paid, once claimed (uplx).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::AmountSchema>))]
+    pub claimed: Option<Amount>,
 }
 
 /// One carrier's usage report for an epoch (an account that buys for itself is its own
@@ -119,6 +123,47 @@ pub struct EpochDataSummaryView {
     /// Hotspots and carriers in the epoch's lists.
     pub hotspots: u64,
     pub carriers: u64,
+    /// Σ over the hotspots of their credits' worth in uplx, each rounded down.
+    #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]+$"))]
+    pub value: u128,
+}
+
+/// An epoch's data pool, carved out of its Coverage pool at its end: the data rule's split
+/// and what claims have paid so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataPoolView {
+    /// The Coverage pool before data was paid from it.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub coverage_pool: Amount,
+    /// Σ value of the epoch's hotspots (uplx).
+    #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]+$"))]
+    pub total_value: u128,
+    /// What the pool holds for hotspots: min(coverage pool, Σ value).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub held: Amount,
+    /// What stayed in the Coverage pool for manifests.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub to_coverage: Amount,
+    /// Paid to owners so far.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub paid: Amount,
+    /// Claimed for slashed hotspots.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::views::schema::AmountSchema))]
+    pub forfeited: Amount,
+    /// Σ value of the hotspots claimed so far.
+    #[serde(with = "decimal")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]+$"))]
+    pub claimed_value: u128,
+    /// Once the claim window closed: the unclaimed shares and the rounding dust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::AmountSchema>))]
+    pub unclaimed: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::views::schema::AmountSchema>))]
+    pub dust: Option<Amount>,
 }
 
 /// `GET /v1/wireless/data/{epoch}`: a page of an epoch's data traffic. Hotspots and carriers
@@ -129,6 +174,9 @@ pub struct EpochDataSummaryView {
 pub struct EpochDataView {
     pub epoch: u64,
     pub summary: EpochDataSummaryView,
+    /// The epoch's data pool; absent until the epoch has ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<DataPoolView>,
     pub hotspots: Vec<HotspotDataView>,
     pub carriers: Vec<CarrierUsageView>,
     /// The `from` of the next page; null after the last.

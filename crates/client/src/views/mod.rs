@@ -22,8 +22,8 @@ pub use chain::{
     ResourceClass, RewardParamsView, WirelessParamsView,
 };
 pub use data_credits::{
-    CarrierUsageView, DataCreditParamsView, DataCreditsView, EpochDataSummaryView, EpochDataView,
-    HotspotDataView,
+    CarrierUsageView, DataCreditParamsView, DataCreditsView, DataPoolView, EpochDataSummaryView,
+    EpochDataView, HotspotDataView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,

@@ -98,7 +98,11 @@ pub(crate) fn buy(
     Ok(())
 }
 
-/// Settles a data session: both signatures over the receipt's statement, an active hotspot, a
+/// The device classes whose devices carry subscribers' data: Wi-Fi access points.
+pub(crate) const CARRIES_DATA: [&str; 2] = ["wifi-indoor", "wifi-outdoor"];
+
+/// Settles a data session: both signatures over the receipt's statement, an active hotspot (a
+/// device of a class that carries data, with an asserted location), a
 /// receipt of an epoch that has begun and is at most `max_receipt_age_epochs` old, a session
 /// not settled before, and a subscriber holding the credits due. All or nothing: a refusal
 /// changes nothing but the submitter's fee.
@@ -143,12 +147,12 @@ pub(crate) fn settle(
         credits: due,
         bytes,
     };
-    count_for_hotspot(state, epoch, receipt, owner, used)?;
-    count_for_carrier(state, epoch, &balance.bought_by, used)
+    let value_added = count_for_hotspot(state, info, epoch, receipt, owner, used)?;
+    count_for_carrier(state, epoch, &balance.bought_by, used, value_added)
 }
 
 /// The checks a receipt passes before any credit moves: its signatures, its hotspot (an active
-/// device, whose owner it returns), its epoch, and a session not settled before.
+/// Wi-Fi device with an asserted location, whose owner it returns), its epoch, and a session not settled before.
 fn check_receipt(
     state: &StateOverlay<'_>,
     info: &ChainInfo,
@@ -166,6 +170,22 @@ fn check_receipt(
         return refuse(
             TxCode::DeviceNotActive,
             format!("device {hotspot} is not active"),
+        );
+    }
+    if !CARRIES_DATA.contains(&device.class.as_str()) || device.location.is_none() {
+        return refuse(
+            TxCode::NotAHotspot,
+            format!(
+                "device {hotspot} of class {} {} location: only Wi-Fi hotspots ({}) with an \
+                 asserted location carry data",
+                device.class,
+                if device.location.is_some() {
+                    "with a"
+                } else {
+                    "without an asserted"
+                },
+                CARRIES_DATA.join(", ")
+            ),
         );
     }
     if receipt.epoch > epoch {
@@ -230,13 +250,16 @@ struct Usage {
     bytes: u128,
 }
 
+/// Counts a settled session for its hotspot; returns how much the hotspot's value (its
+/// credits' worth in uplx, rounded down) grew, for the epoch's running Σ value.
 fn count_for_hotspot(
     state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
     epoch: u64,
     receipt: &DataSessionReceipt,
     owner: Address,
     used: Usage,
-) -> Result<(), TxFailure> {
+) -> Result<u128, TxFailure> {
     let hotspot = &receipt.hotspot;
     let data_key = state_key::hotspot_data(epoch, hotspot);
     let mut data = match state.get_json::<HotspotData>(&data_key)? {
@@ -254,20 +277,28 @@ fn count_for_hotspot(
             }
         }
     };
+    let value = |credits| {
+        plexus_rewards::wireless::credits_value(credits, info.data_credits.dc_per_plx)
+            .map_err(|_| TxFailure::overflow("the hotspot's value"))
+    };
+    let old_value = value(data.credits)?;
     data.credits = add(data.credits, used.credits, "the hotspot's credits")?;
     data.bytes = add(data.bytes, used.bytes, "the hotspot's bytes")?;
     data.sessions += 1;
+    let new_value = value(data.credits)?;
     state.set_json(data_key, &data);
-    Ok(())
+    // Credits only grow, so the value does too.
+    Ok(new_value - old_value)
 }
 
 /// Counts a settled session for the carrier that paid for its credits, and in the epoch's
-/// summary and the totals.
+/// summary (with `value_added` to its Σ value) and the totals.
 fn count_for_carrier(
     state: &mut StateOverlay<'_>,
     epoch: u64,
     carrier: &Address,
     used: Usage,
+    value_added: u128,
 ) -> Result<(), TxFailure> {
     let mut usage = carrier_usage(state, epoch, carrier)?;
     usage.credits_used = add(
@@ -287,6 +318,7 @@ fn count_for_carrier(
     )?;
     summary.bytes = add(summary.bytes, used.bytes, "the epoch's bytes")?;
     summary.sessions += 1;
+    summary.value = add(summary.value, value_added, "the epoch's data value")?;
     summary.hotspots = state.get_u64(&state_key::hotspot_count(epoch))?;
     summary.carriers = state.get_u64(&state_key::carrier_count(epoch))?;
     state.set_json(state_key::epoch_data_summary(epoch), &summary);

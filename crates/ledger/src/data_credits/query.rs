@@ -1,11 +1,12 @@
 //! Reads of data credits' committed state.
 
 use super::{
-    state_key, CarrierUsage, DataCreditBalance, DataCreditTotals, EpochDataSummary, HotspotData,
+    state_key, CarrierUsage, DataCreditBalance, DataCreditTotals, DataPool, EpochDataSummary,
+    HotspotData,
 };
 use crate::stored::{get_json, get_u64};
 use plexus_store::{Store, StoreError};
-use plexus_types::{Address, PublicKey};
+use plexus_types::{Address, Amount, PublicKey};
 
 /// An account's data credits and who paid for them (`None`: it holds none).
 pub fn data_credit_balance(
@@ -26,6 +27,8 @@ pub fn data_credit_totals(store: &Store) -> Result<DataCreditTotals, StoreError>
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpochDataPage {
     pub summary: EpochDataSummary,
+    /// The epoch's data pool, once the epoch has ended.
+    pub pool: Option<DataPool>,
     pub hotspots: Vec<HotspotData>,
     pub carriers: Vec<CarrierUsage>,
     pub next: Option<u64>,
@@ -74,12 +77,46 @@ pub fn epoch_data_page(
         Some(b) => decode(&b)?,
         None => EpochDataSummary::default(),
     };
+    let pool = match read(&state_key::data_pool(epoch))? {
+        Some(b) => Some(decode(&b)?),
+        None => None,
+    };
     Ok(EpochDataPage {
         summary,
+        pool,
         hotspots,
         carriers,
         next: (end < hotspot_n.max(carrier_n)).then_some(end),
     })
+}
+
+/// An epoch's data pool, once the epoch has ended.
+pub fn data_pool(store: &Store, epoch: u64) -> Result<Option<DataPool>, StoreError> {
+    get_json(store, &state_key::data_pool(epoch))
+}
+
+/// What a hotspot's data claim of an epoch paid, once claimed.
+pub fn data_claim(
+    store: &Store,
+    epoch: u64,
+    device: &PublicKey,
+) -> Result<Option<Amount>, StoreError> {
+    Ok(store
+        .get(&state_key::data_claim(epoch, device))?
+        .and_then(|b| {
+            b.try_into()
+                .ok()
+                .map(|a: [u8; 16]| Amount(u128::from_be_bytes(a)))
+        }))
+}
+
+/// What hotspot `device` carried in `epoch`, if it carried data.
+pub fn hotspot_data(
+    store: &Store,
+    epoch: u64,
+    device: &PublicKey,
+) -> Result<Option<HotspotData>, StoreError> {
+    get_json(store, &state_key::hotspot_data(epoch, device))
 }
 
 /// Whether the session `session` of `subscriber` is remembered as settled (the chain forgets

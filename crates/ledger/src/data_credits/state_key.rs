@@ -89,6 +89,18 @@ pub fn epoch_data_summary(epoch: u64) -> Vec<u8> {
     epoch_key(b"summary", epoch)
 }
 
+/// An epoch's data pool.
+pub fn data_pool(epoch: u64) -> Vec<u8> {
+    epoch_key(b"pool", epoch)
+}
+
+/// What a hotspot's data claim of an epoch paid, once claimed.
+pub fn data_claim(epoch: u64, device: &PublicKey) -> Vec<u8> {
+    let mut k = epoch_key(b"claimed", epoch);
+    k.extend_from_slice(device.as_bytes());
+    k
+}
+
 /// Data credits since genesis.
 pub fn data_credit_totals() -> Vec<u8> {
     b"data_credits/totals".to_vec()

@@ -143,18 +143,31 @@ pub enum SettlementError {
 /// total units) and dust = what remains after payouts, forfeits and unclaimed; without a
 /// manifest (or with zero units) the whole remainder is unclaimed.
 pub fn settlement(pool: &RewardPool) -> Result<Settlement, SettlementError> {
-    let remaining = pool
-        .paid
-        .checked_add(pool.forfeited)
-        .and_then(|spent| pool.amount.checked_sub(spent))
+    let units = pool
+        .manifest
+        .as_ref()
+        .map(|m| (m.total_units, pool.claimed_units));
+    settle_claims(pool.amount, pool.paid, pool.forfeited, units)
+}
+
+/// The settlement rule for any pool claimed by units: `amount` of which `paid` and `forfeited`
+/// went out, and `units` (total, claimed) when claims were open (see [`settlement`]).
+pub fn settle_claims(
+    amount: Amount,
+    paid: Amount,
+    forfeited: Amount,
+    units: Option<(u128, u128)>,
+) -> Result<Settlement, SettlementError> {
+    let remaining = paid
+        .checked_add(forfeited)
+        .and_then(|spent| amount.checked_sub(spent))
         .ok_or(SettlementError::Overpaid)?;
-    let unclaimed = match &pool.manifest {
-        Some(m) if m.total_units > 0 => {
-            let left_units = m
-                .total_units
-                .checked_sub(pool.claimed_units)
+    let unclaimed = match units {
+        Some((total_units, claimed_units)) if total_units > 0 => {
+            let left_units = total_units
+                .checked_sub(claimed_units)
                 .ok_or(SettlementError::Overclaimed)?;
-            Amount(mul_div(pool.amount.0, left_units, m.total_units))
+            Amount(mul_div(amount.0, left_units, total_units))
         }
         _ => remaining,
     };

@@ -81,6 +81,9 @@ pub(crate) fn claim(
     info: &ChainInfo,
     c: &RewardClaim,
 ) -> Result<(), TxFailure> {
+    if c.resource == crate::data_credits::DATA_RESOURCE {
+        return crate::data_credits::claim_data(state, info, c);
+    }
     let resource = resource(&c.resource)?;
     let last = epochs::last_epoch(state)?;
     if c.epoch > last {

@@ -5,7 +5,8 @@ use super::{blocking, ApiError, ApiResult, ApiState, ErrorBody, Page};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use plexus_client::views::{
-    CarrierUsageView, DataCreditsView, EpochDataSummaryView, EpochDataView, HotspotDataView,
+    CarrierUsageView, DataCreditsView, DataPoolView, EpochDataSummaryView, EpochDataView,
+    HotspotDataView,
 };
 use plexus_ledger::query;
 use plexus_types::Address;
@@ -45,7 +46,7 @@ pub(super) async fn data_credits(
     get,
     path = "/v1/wireless/data/{epoch}",
     tag = "wireless",
-    summary = "An epoch's data traffic: its summary, each hotspot's sessions settled during the epoch (credits burned, bytes; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last)",
+    summary = "An epoch's data traffic: its summary, its data pool once it has ended (the Coverage pool's split between data and coverage, and what data claims paid), each hotspot's sessions settled during the epoch (credits burned, bytes, what its data claim paid; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last)",
     params(
         ("epoch" = u64, Path),
         ("from" = Option<u64>, Query, description = "Where the page starts: 0, or the `next` of the page before"),
@@ -79,18 +80,33 @@ pub(super) async fn epoch_data(
                 sessions: s.sessions,
                 hotspots: s.hotspots,
                 carriers: s.carriers,
+                value: s.value,
             },
+            pool: data.pool.map(|p| DataPoolView {
+                coverage_pool: p.coverage_pool,
+                total_value: p.total_value,
+                held: p.held,
+                to_coverage: p.to_coverage,
+                paid: p.paid,
+                forfeited: p.forfeited,
+                claimed_value: p.claimed_value,
+                unclaimed: p.settlement.as_ref().map(|s| s.unclaimed),
+                dust: p.settlement.as_ref().map(|s| s.dust),
+            }),
             hotspots: data
                 .hotspots
                 .into_iter()
-                .map(|h| HotspotDataView {
-                    device: h.device,
-                    owner: h.owner,
-                    credits: h.credits,
-                    bytes: h.bytes,
-                    sessions: h.sessions,
+                .map(|h| {
+                    Ok(HotspotDataView {
+                        claimed: query::data_claim(chain.store(), epoch, &h.device)?,
+                        device: h.device,
+                        owner: h.owner,
+                        credits: h.credits,
+                        bytes: h.bytes,
+                        sessions: h.sessions,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, plexus_store::StoreError>>()?,
             carriers: data
                 .carriers
                 .into_iter()

@@ -66,6 +66,41 @@ pub fn credits_value(credits: u128, dc_per_plx: u64) -> Result<u128, DataRewardE
         .ok_or(DataRewardError::ValueOverflow)
 }
 
+/// The rule's split of `pool` from the hotspots' total value alone, in constant work: what the
+/// pool holds for hotspots, `min(pool, Σ value)` (their pay, plus the dust of a pro-rata
+/// split), and what goes to coverage (rule 2; nothing when the pool is short, rule 3).
+pub fn data_pool_split(total_value: u128, pool: u128) -> DataPoolSplit {
+    let held = total_value.min(pool);
+    DataPoolSplit {
+        held,
+        to_coverage: pool - held,
+    }
+}
+
+/// [`data_pool_split`]'s answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataPoolSplit {
+    /// What the pool holds for hotspots: `min(pool, Σ value)`.
+    pub held: u128,
+    /// What it gives the coverage pool: `pool - held`.
+    pub to_coverage: u128,
+}
+
+/// One hotspot's pay for traffic worth `value` of the epoch's `total_value`, out of the `held`
+/// of [`data_pool_split`]: `⌊held × value / Σ value⌋`, which is its value exactly when the pool
+/// covers every hotspot (`held = Σ value`, rule 2) and its pro-rata share when it is short
+/// (`held = pool`, rule 3). `None` when `value` exceeds `total_value`.
+pub fn data_share(held: u128, value: u128, total_value: u128) -> Option<u128> {
+    if value > total_value {
+        return None;
+    }
+    if total_value == 0 {
+        return Some(0);
+    }
+    // value ≤ total_value, so the share is at most `held`: never overflows.
+    mul_div_floor(held, value, total_value)
+}
+
 /// Splits `pool` uplx over `hotspots` (each with the data credits its traffic burned in the
 /// epoch) by the data transfer rule above.
 pub fn pay_data_transfer<K: Clone>(
@@ -87,28 +122,18 @@ pub fn pay_data_transfer<K: Clone>(
             paid: 0,
         });
     }
-    if total_value <= pool {
-        for p in &mut payments {
-            p.paid = p.value;
-        }
-        return Ok(DataPayout {
-            payments,
-            paid: total_value,
-            to_coverage: pool - total_value,
-            dust: 0,
-        });
-    }
+    let split = data_pool_split(total_value, pool);
     let mut paid = 0u128;
     for p in &mut payments {
-        // value ≤ total_value, so the share is at most the pool: never overflows.
-        p.paid = mul_div_floor(pool, p.value, total_value).ok_or(DataRewardError::ValueOverflow)?;
+        p.paid =
+            data_share(split.held, p.value, total_value).ok_or(DataRewardError::ValueOverflow)?;
         paid += p.paid;
     }
     Ok(DataPayout {
         payments,
         paid,
-        to_coverage: 0,
-        dust: pool - paid,
+        to_coverage: split.to_coverage,
+        dust: split.held - paid,
     })
 }
 
@@ -165,6 +190,29 @@ mod tests {
             let out = pay_data_transfer(&hotspots, dc_per_plx, pool).unwrap();
             prop_assert!(out.payments[0].paid <= burned,
                 "burned {} uplx, paid {}", burned, out.payments[0].paid);
+        }
+
+        /// The constant-work split from Σ value alone agrees with the rule run per hotspot:
+        /// what it holds for hotspots is their pay plus the dust, what it gives coverage is
+        /// the rule's, and each hotspot's share of what it holds is the rule's pay.
+        #[test]
+        fn the_aggregate_split_is_the_rules_per_hotspot_sum(
+            credits in proptest::collection::vec(0u128..1_000_000_000_000, 0..16),
+            dc_per_plx in 1u64..10_000_000,
+            pool in 0u128..100_000_000_000_000,
+        ) {
+            let hotspots: Vec<(usize, u128)> = credits.iter().copied().enumerate().collect();
+            let out = pay_data_transfer(&hotspots, dc_per_plx, pool).unwrap();
+            let total_value: u128 = credits
+                .iter()
+                .map(|c| credits_value(*c, dc_per_plx).unwrap())
+                .sum();
+            let split = data_pool_split(total_value, pool);
+            prop_assert_eq!(split.held, out.paid + out.dust);
+            prop_assert_eq!(split.to_coverage, out.to_coverage);
+            for p in &out.payments {
+                prop_assert_eq!(data_share(split.held, p.value, total_value), Some(p.paid));
+            }
         }
 
         /// paid + to coverage + dust = pool, and no hotspot is paid more than its value.

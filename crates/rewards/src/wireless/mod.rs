@@ -36,7 +36,10 @@ pub use bench::{bench_wireless, WirelessBenchReport};
 pub use coverage::{
     hex_points, radio_shares, rank_multiplier, CoverageClaim, Radio, RadioKind, SignalLevel,
 };
-pub use data::{credits_value, pay_data_transfer, DataPayment, DataPayout, DataRewardError};
+pub use data::{
+    credits_value, data_pool_split, data_share, pay_data_transfer, DataPayment, DataPayout,
+    DataPoolSplit, DataRewardError,
+};
 pub use density::{transmit_scales, DensityParams, HIP_104};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};
