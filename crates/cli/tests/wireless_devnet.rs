@@ -72,6 +72,10 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
         burned * 100_000 / 1_000_000 >= credits_used,
         "the dealer used {credits_used} credits but burned only {burned} uplx"
     );
+    // Its hotspot is paid from the data pool, never more than its owner burned.
+    let data_paid = amount(&dealer["data_paid"]);
+    assert!(data_paid > 0, "{dealer}");
+    assert!(data_paid <= burned, "paid {data_paid} for {burned} burned");
     // The silent hotspot carries nothing; the burn shows in the chain's totals.
     assert_eq!(behaviour("silent")[0]["bytes_carried"], 0);
     assert!(amount(&w["burned_for_credits"]) >= burned, "{w}");

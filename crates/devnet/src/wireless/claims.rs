@@ -1,12 +1,14 @@
 //! Hotspots claim what they earned: for every ended epoch still in its claim window whose
 //! manifest for a hotspot's pool is final, the owner claims the hotspot's leaf with the proof
-//! an oracle serves, once.
+//! an oracle serves, once; and for every ended epoch whose data pool is split, the data its
+//! hotspot carried (a `data` claim of the credits the chain counted, with no proof).
 
 use super::chain_io::{Account, Sent};
 use plexus_chain::Chain;
 use plexus_client::{OracleApi, OracleClient};
+use plexus_ledger::data_credits::query as data_query;
 use plexus_ledger::{query, ChainInfo, ResourceClass};
-use plexus_types::{Body, PublicKey, RewardClaim};
+use plexus_types::{Body, MerkleProof, PublicKey, RewardClaim};
 use std::collections::BTreeSet;
 
 /// A hotspot the workload claims for: its key, its pool and its owner's account index.
@@ -20,6 +22,7 @@ pub struct Claimant {
 #[derive(Default)]
 pub struct ClaimBook {
     settled: BTreeSet<(u64, ResourceClass, PublicKey)>,
+    data_settled: BTreeSet<(u64, PublicKey)>,
 }
 
 impl ClaimBook {
@@ -37,6 +40,36 @@ impl ClaimBook {
         let first = last.saturating_sub(info.rewards.claim_epochs).max(1);
         let mut sent = Vec::new();
         for epoch in first..=last {
+            if data_query::data_pool(chain.store(), epoch)?.is_some() {
+                for c in claimants {
+                    if !self.data_settled.insert((epoch, c.device)) {
+                        continue;
+                    }
+                    let Some(record) = data_query::hotspot_data(chain.store(), epoch, &c.device)?
+                    else {
+                        continue;
+                    };
+                    let owner = &mut owners[c.owner];
+                    if record.owner != owner.address || record.credits == 0 {
+                        continue;
+                    }
+                    sent.push(owner.send(
+                        chain,
+                        Body::ClaimReward(RewardClaim {
+                            epoch,
+                            resource: "data".to_string(),
+                            device: c.device,
+                            owner: owner.address,
+                            units: record.credits,
+                            proof: MerkleProof {
+                                index: 0,
+                                leaf_count: 0,
+                                siblings: Vec::new(),
+                            },
+                        }),
+                    )?);
+                }
+            }
             let Some((_, pools)) = query::epoch(chain.store(), epoch)? else {
                 continue;
             };

@@ -31,6 +31,8 @@ pub struct HotspotSummary {
     /// Data carried, by the epoch the receipts settled in.
     pub data_by_epoch: BTreeMap<u64, EpochData>,
     pub bytes_carried: u128,
+    /// What its data claims were paid from the data pool, in uplx.
+    pub data_paid: Amount,
     /// Reward earned in each finalized epoch of its pool, in uplx.
     pub rewards_by_epoch: BTreeMap<u64, Amount>,
     pub rewards: Amount,
@@ -124,6 +126,14 @@ pub fn summarize(
             }
         }
         let data_by_epoch = data.remove(&h.public).unwrap_or_default();
+        let mut data_paid = Amount::ZERO;
+        for e in data_by_epoch.keys() {
+            if let Some(paid) =
+                plexus_ledger::data_credits::query::data_claim(store, *e, &h.public)?
+            {
+                data_paid = data_paid.checked_add(paid).unwrap_or(data_paid);
+            }
+        }
         if h.behaviour == plexus_radio::Behaviour::SelfDealer {
             self_dealers_burned.insert(
                 owner,
@@ -140,6 +150,7 @@ pub fn summarize(
             status: device.map(|d| serde_json::to_value(d.status)).transpose()?,
             bytes_carried: data_by_epoch.values().map(|d| d.bytes).sum(),
             data_by_epoch,
+            data_paid,
             rewards_by_epoch,
             rewards,
             claimed,
@@ -178,12 +189,13 @@ pub fn print(w: &WirelessSummary) {
     );
     for h in &w.list {
         println!(
-            "  {}  {:<12} {:<12} cell {} · carried {:>12} bytes · earned {:>14} · claimed {:>14}",
+            "  {}  {:<12} {:<12} cell {} · carried {:>12} bytes, paid {:>12} · earned {:>14} · claimed {:>14}",
             &h.key.to_string()[..16],
             h.class,
             h.behaviour,
             h.h3_cell,
             h.bytes_carried,
+            h.data_paid.to_plx_string(),
             h.rewards.to_plx_string(),
             h.claimed.to_plx_string()
         );
