@@ -1112,7 +1112,8 @@ export interface components {
             beacon?: null | components["schemas"]["BeaconCommitmentView"];
             staking?: components["schemas"]["StakingParamsView"];
             wireless?: components["schemas"]["WirelessParamsView"];
-            data_credits: components["schemas"]["DataCreditParamsView"];
+            /** @description Absent (the defaults) from a node that predates them. */
+            data_credits?: components["schemas"]["DataCreditParamsView"];
         };
         /**
          * @description Where the check of a lease's result stands.
