@@ -19,6 +19,10 @@ const DEVNET_CHAIN_ID: &str = "plexus-devnet";
 
 /// The account that pays for the demo blob's storage deal.
 pub const STORAGE_CLIENT: &str = "storage-client";
+/// The account that funds the wireless city's hotspot owners and buys data credits for its
+/// phones, as a carrier does for the phones it offloads.
+pub const CARRIER: &str = "carrier";
+
 /// The account the devnet's stranger adversaries pay from.
 pub const ATTACKER: &str = "attacker";
 
@@ -210,7 +214,7 @@ fn genesis_accounts(
     key(STORAGE_CLIENT, Amount::plx(1_000_000))?;
     key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
     key(ATTACKER, Amount::plx(1_000_000))?;
-    key(crate::wireless::CARRIER, Amount::plx(10_000_000))?;
+    key(CARRIER, Amount::plx(10_000_000))?;
     for i in 0..crate::training::MAX_LEARNERS {
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }

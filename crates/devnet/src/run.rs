@@ -208,7 +208,7 @@ async fn start_workloads<H: Host>(
         &sharers,
     )?;
     let wireless = if args.wireless.enabled() {
-        let carrier = host.secret(crate::wireless::CARRIER).map_err(|_| {
+        let carrier = host.secret(crate::home::CARRIER).map_err(|_| {
             anyhow::anyhow!(
                 "this devnet was created before wireless hotspots existed; remove {} to start a new one with them",
                 home.display()
@@ -492,18 +492,7 @@ pub async fn run<H: Host>(
     })?;
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
     crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
-    if let Some(log) = &wireless {
-        let finalized = [plexus_ledger::ResourceClass::Coverage]
-            .into_iter()
-            .map(|r| {
-                Ok((
-                    r,
-                    crate::summary::finalized_epochs(&devnet.files, chain.store(), r)?,
-                ))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        summary.wireless = crate::wireless::summarize(log, chain.store(), &finalized)?;
-    }
+    summary.wireless = wireless_section(wireless.as_ref(), &devnet.files, chain.store())?;
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,
@@ -513,13 +502,7 @@ pub async fn run<H: Host>(
         )?);
     }
     summary.validators = validator_summaries;
-    summary.jobs = jobs.map(|mut j| {
-        // The baseline for dispatch latency: the bid window at this run's measured block pace.
-        let blocks = summary.height.saturating_sub(start_status.height).max(1);
-        j.block_ms = (summary.seconds * 1e3 / blocks as f64).round() as u64;
-        j.bid_window_ms = j.block_ms * plexus_ledger::market::BID_WINDOW_BLOCKS;
-        j
-    });
+    summary.jobs = jobs.map(|j| at_block_pace(j, &summary, start_status.height));
     if !args.cheaters.kinds.is_empty() {
         adversaries.extend(adversaries::agent_reports(
             chain.store(),
@@ -538,6 +521,36 @@ pub async fn run<H: Host>(
     }
     crate::summary::print(&summary, json);
     Ok(())
+}
+
+/// The jobs section with the baseline for dispatch latency: the bid window at this run's
+/// measured block pace.
+fn at_block_pace(
+    mut jobs: jobs::JobsSummary,
+    summary: &crate::summary::Summary,
+    start_height: u64,
+) -> jobs::JobsSummary {
+    let blocks = summary.height.saturating_sub(start_height).max(1);
+    jobs.block_ms = (summary.seconds * 1e3 / blocks as f64).round() as u64;
+    jobs.bid_window_ms = jobs.block_ms * plexus_ledger::market::BID_WINDOW_BLOCKS;
+    jobs
+}
+
+/// The wireless section, when the city ran: the workload's log with the finalized epochs of
+/// the hotspots' pools.
+fn wireless_section(
+    log: Option<&crate::wireless::WirelessLog>,
+    files: &plexus_node::NodeFiles,
+    store: &plexus_store::Store,
+) -> anyhow::Result<Option<crate::wireless::WirelessSummary>> {
+    let Some(log) = log else {
+        return Ok(None);
+    };
+    let finalized = [plexus_ledger::ResourceClass::Coverage]
+        .into_iter()
+        .map(|r| Ok((r, crate::summary::finalized_epochs(files, store, r)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    crate::wireless::summarize(log, store, &finalized)
 }
 
 /// Starts the adversaries that are strangers to the network (not agents), paying from the

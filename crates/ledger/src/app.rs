@@ -7,7 +7,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{bank, data_credits, epochs, market, payouts, registry, staking, storage, training};
+use crate::{bank, dispatch, epochs, payouts, registry, staking, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -313,29 +313,14 @@ impl PlexusLedger {
                 training::submit_round(state, height, sender, result)
             }
             Body::CancelTrainingTask { task } => training::cancel(state, height, sender, *task),
-            Body::CreateOrder(terms) => market::create_order(state, height, sender, terms),
-            Body::PlaceBid {
-                order,
-                device,
-                price_per_block,
-                deposit,
-            } => market::place_bid(
-                state,
-                height,
-                sender,
-                *order,
-                device,
-                *price_per_block,
-                *deposit,
-            ),
-            Body::CloseBid { bid } => market::close_bid(state, sender, *bid),
-            Body::SealJobResult { lease, seal } => {
-                market::seal_result(state, height, sender, *lease, *seal)
-            }
-            Body::SubmitJobResult(result) => market::reveal_result(state, height, sender, result),
-            Body::WithdrawLease { lease } => market::withdraw(state, sender, *lease),
-            Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
-            Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
+            Body::CreateOrder(_)
+            | Body::PlaceBid { .. }
+            | Body::CloseBid { .. }
+            | Body::SealJobResult { .. }
+            | Body::SubmitJobResult(_)
+            | Body::WithdrawLease { .. }
+            | Body::CloseLease { .. }
+            | Body::CloseOrder { .. } => dispatch::market(state, height, sender, body),
             Body::CreateValidator { .. }
             | Body::EditValidator { .. }
             | Body::Stake { .. }
@@ -344,21 +329,11 @@ impl PlexusLedger {
             | Body::WithdrawStakingRewards { .. }
             | Body::ReportDoubleSign(_)
             | Body::Unjail => staking::execute(state, info, height, sender, body),
-            Body::AssertLocation {
-                device,
-                h3_cell,
-                antenna,
-            } => registry::assert_location(state, info, height, sender, device, *h3_cell, *antenna),
-            Body::BuyDataCredits {
-                amount,
-                beneficiary,
-            } => {
+            Body::AssertLocation { .. }
+            | Body::BuyDataCredits { .. }
+            | Body::SettleDataSession(_) => {
                 let epoch = epoch(state)?;
-                data_credits::buy(state, info, epoch, sender, *amount, beneficiary)
-            }
-            Body::SettleDataSession(receipt) => {
-                let epoch = epoch(state)?;
-                data_credits::settle(state, info, epoch, receipt)
+                dispatch::wireless(info, state, (epoch, height), sender, body)
             }
         }
     }

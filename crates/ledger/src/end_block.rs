@@ -30,6 +30,7 @@ pub(crate) fn end_block(
         data_credits::fund_data_pool(state, ended)?;
         storage::epoch_ended(state, ended)?;
         epochs::settle_expired(state, info, ended)?;
+        data_credits::settle_expired(state, info, ended)?;
         staking::epoch_ended(state, info, ended, height, to_validators)?;
         data_credits::epoch_ended(state, info, ended)?;
     }

@@ -21,6 +21,7 @@ pub mod beacon;
 mod check;
 mod codes;
 pub mod data_credits;
+mod dispatch;
 mod end_block;
 pub mod epochs;
 mod genesis;

@@ -22,10 +22,6 @@ use plexus_types::{statements, Address, Amount, Body, Capabilities, DataSession,
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The genesis account that funds the hotspots' owners and buys data credits for the
-/// subscribers, as a carrier does for the phones it offloads.
-pub const CARRIER: &str = "carrier";
-
 /// What an owner is given beyond its hotspot's stake, in PLX: fees and the location assertion.
 const OWNER_FLOAT_PLX: u64 = 200;
 /// What a self-dealer's owner is given on top, in PLX, to buy credits for its own phone.

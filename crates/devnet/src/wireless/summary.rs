@@ -3,7 +3,6 @@
 //! burned.
 
 use super::{class_of, WirelessLog};
-use crate::summary::FinalizedEpoch;
 use plexus_ledger::query;
 use plexus_types::{Address, Amount, PublicKey};
 use serde::Serialize;
@@ -59,7 +58,11 @@ pub struct WirelessSummary {
     pub list: Vec<HotspotSummary>,
 }
 
-/// The wireless section from the workload's log and the chain's store.
+/// An epoch whose manifest for a pool is final: its pool and the manifest an oracle closed.
+pub type FinalizedEpoch = (u64, Amount, Option<plexus_oracle::ClosedEpoch>);
+
+/// The wireless section from the workload's log, the chain's store and the finalized epochs of
+/// the hotspots' pools.
 pub fn summarize(
     log: &WirelessLog,
     store: &plexus_store::Store,

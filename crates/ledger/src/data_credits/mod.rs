@@ -26,7 +26,7 @@ pub mod state_key;
 
 pub(crate) use actions::{buy, settle};
 pub(crate) use end_block::epoch_ended;
-pub(crate) use pool::{claim_data, fund_data_pool, settle_data_pool};
+pub(crate) use pool::{claim_data, fund_data_pool, settle_expired};
 
 /// The resource name a data claim gives in its `ClaimReward`.
 pub const DATA_RESOURCE: &str = "data";

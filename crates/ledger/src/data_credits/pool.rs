@@ -163,11 +163,27 @@ pub(crate) fn claim_data(
     Ok(())
 }
 
+/// Settles the data pool whose claim window closes with `ended`, as the other pools of its
+/// epoch settle (`epochs::settle_expired`), in the same block.
+pub(crate) fn settle_expired(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    ended: u64,
+) -> Result<(), StoreError> {
+    if ended <= info.rewards.claim_epochs {
+        return Ok(());
+    }
+    let mut totals = epochs::totals(state)?;
+    settle_data_pool(state, ended - info.rewards.claim_epochs, &mut totals)?;
+    epochs::save_totals(state, &totals);
+    Ok(())
+}
+
 /// Settles epoch `epoch`'s data pool as its claim window closes, by the settlement rule of
 /// every pool ([`epochs::settle_claims`], claimed by value): the unclaimed hotspots' shares
 /// move to the unclaimed account and the rounding dust of a pro-rata split to the dust
 /// account, both counted in `totals`.
-pub(crate) fn settle_data_pool(
+fn settle_data_pool(
     state: &mut StateOverlay<'_>,
     epoch: u64,
     totals: &mut RewardTotals,

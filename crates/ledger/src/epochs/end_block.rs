@@ -136,7 +136,6 @@ fn settle(state: &mut StateOverlay<'_>, epoch: u64) -> Result<(), StoreError> {
         pool.settlement = Some(settled);
         save_pool(state, &pool);
     }
-    crate::data_credits::settle_data_pool(state, epoch, &mut t)?;
     save_totals(state, &t);
     Ok(())
 }

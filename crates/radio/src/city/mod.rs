@@ -249,7 +249,6 @@ impl City {
         for (index, (kind, behaviour)) in roles.into_iter().enumerate() {
             let key = key_from(&mut rng);
             let owner_key = key_from(&mut rng);
-            let owner = owner_key.public_key();
             let (true_at, claimed) = match behaviour {
                 Behaviour::WitnessRing => {
                     let jitter = Point::polar(3.0, rng.gen_range(0.0..std::f64::consts::TAU));
@@ -298,7 +297,7 @@ impl City {
                 behaviour,
                 public: key.public_key(),
                 key,
-                owner,
+                owner: owner_key.public_key(),
                 owner_key,
                 true_at,
                 asserted,
@@ -309,13 +308,12 @@ impl City {
         }
         for index in 0..config.subscribers {
             let key = key_from(&mut rng);
-            let public = key.public_key();
             let at = random_point(&mut rng, radius);
             city.subscribers.push(Subscriber {
                 index,
-                public,
+                public: key.public_key(),
+                payer: key.public_key(),
                 key,
-                payer: public,
                 at,
                 pinned_to: None,
             });
@@ -329,10 +327,9 @@ impl City {
             .collect();
         for (hotspot, at, owner) in dealers {
             let key = key_from(&mut rng);
-            let public = key.public_key();
             city.subscribers.push(Subscriber {
                 index: city.subscribers.len(),
-                public,
+                public: key.public_key(),
                 key,
                 payer: owner,
                 at,
