@@ -10,6 +10,9 @@
 //! - [`beacon_units`](mod@beacon_units): HIP-15's reward units per beacon;
 //! - [`density`]: HIP-17's hex density scaling with HIP-104's parameters;
 //! - [`poc`]: an epoch of beacons and witnesses scored with all of the above;
+//! - [`epoch`]: an epoch of hotspots scored from their signed evidence (location trust,
+//!   coverage, PoC and the forfeit rule): what the oracle, `plexus audit` and the simulator
+//!   run;
 //! - [`model`]: the modeled coverage of a Wi-Fi radio from its asserted cell and antenna;
 //! - [`location_report`]: the signed positions that location trust is computed from.
 //! - [`data`]: hotspots paid from the data pool for the data credits their traffic burned.
@@ -22,6 +25,7 @@ pub mod bench;
 pub mod coverage;
 pub mod data;
 pub mod density;
+pub mod epoch;
 pub mod fixed;
 pub mod fspl;
 pub mod geo;
@@ -38,6 +42,10 @@ pub use coverage::{
 };
 pub use data::{credits_value, pay_data_transfer, DataPayment, DataPayout, DataRewardError};
 pub use density::{transmit_scales, DensityParams, HIP_104};
+pub use epoch::{
+    score_wireless_epoch, EpochHotspot, HotspotClass, HotspotScore, WirelessEpochError,
+    WirelessEvidence,
+};
 pub use fixed::Fixed;
 pub use geo::{distance_m, Position};
 pub use location_report::{LocationReport, SignedLocationReport};
@@ -45,6 +53,6 @@ pub use location_trust::{location_trust, mean_location_trust, trust_by_distance}
 pub use model::{modeled_claims, modeled_coverage, Antenna, ModelError, ModeledRadio};
 pub use poc::{score_poc_epoch, PocEpoch};
 pub use witness::{
-    check_witness, verify_report_signatures, Beacon, Hotspot, InvalidReason, SignedWitnessReport,
-    WitnessReport,
+    check_witness, verify_report_signatures, Beacon, Hotspot, InvalidReason, SignedBeacon,
+    SignedWitnessReport, WitnessReport,
 };
