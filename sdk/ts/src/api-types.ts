@@ -226,6 +226,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/coverage/{hex}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The active hotspots (wireless devices) asserted within an H3 hex of resolution 0 to 12, each with its class, asserted cell, antenna, seniority height and status, a page at a time: `next` is where the next page starts (null after the last). Retired and slashed hotspots leave the index */
+        get: operations["coverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/data-credits/{address}": {
         parameters: {
             query?: never;
@@ -828,7 +845,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An epoch's data traffic: its summary, each hotspot's settled sessions (credits burned, bytes) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
+        /** An epoch's data traffic: its summary, each hotspot's sessions settled during the epoch (credits burned, bytes; a receipt counts in the epoch it settles in, not the one it names) and each carrier's usage report (PLX burned, credits bought, its subscribers' credits used and bytes), a page at a time. Hotspots and carriers are two lists paged by the same slots; `next` is where the next page starts (null after the last) */
         get: operations["epoch_data"];
         put?: never;
         post?: never;
@@ -877,6 +894,24 @@ export interface components {
          * @example 1000
          */
         Amount: string;
+        /** @description How a hotspot's antenna is mounted. */
+        Antenna: {
+            /**
+             * Format: int32
+             * @description Gain in hundredths of a dBi, -1000 to 3000.
+             */
+            gain_cdbi: number;
+            /**
+             * Format: int32
+             * @description Height above ground in metres, at most 1000.
+             */
+            elevation_m: number;
+            /**
+             * Format: int32
+             * @description Direction it points, degrees clockwise from north, 0 to 359.
+             */
+            azimuth_deg: number;
+        };
         /** @description One replica's provider as `assigned` lists it. */
         AssignedReplicaView: {
             device: components["schemas"]["PublicKey"];
@@ -1076,7 +1111,8 @@ export interface components {
             device_classes: components["schemas"]["DeviceClassView"][];
             beacon?: null | components["schemas"]["BeaconCommitmentView"];
             staking?: components["schemas"]["StakingParamsView"];
-            data_credits?: components["schemas"]["DataCreditParamsView"];
+            wireless?: components["schemas"]["WirelessParamsView"];
+            data_credits: components["schemas"]["DataCreditParamsView"];
         };
         /**
          * @description Where the check of a lease's result stands.
@@ -1090,6 +1126,25 @@ export interface components {
              *     read; empty when the node was not told of any.
              */
             oracles: string[];
+        };
+        /** @description `GET /v1/coverage/{hex}`: the active hotspots asserted within an H3 hex. */
+        CoverageView: {
+            /** Format: int64 */
+            height: number;
+            /** @description The hex asked about, its H3 index in hex. */
+            hex: string;
+            /**
+             * Format: int32
+             * @description Its H3 resolution, 0 to 12.
+             */
+            resolution: number;
+            /** @description Each with its class, asserted location (cell, antenna, seniority) and status. */
+            devices: components["schemas"]["DeviceView"][];
+            /**
+             * Format: int64
+             * @description Where the next page starts (`from`), `None` after the last.
+             */
+            next?: number | null;
         };
         /** @description The `data_credits` section of genesis. */
         DataCreditParamsView: {
@@ -1243,6 +1298,8 @@ export interface components {
             min_stake: components["schemas"]["Amount"];
             /** Format: int64 */
             capacity_units: number;
+            /** @description How its devices give their location (absent: declared). */
+            location?: components["schemas"]["LocationRuleView"];
         };
         /** @description One device's line of `GET /v1/devices/rewards`. */
         DeviceRewardsTotal: {
@@ -1297,6 +1354,7 @@ export interface components {
              * @description Height of the block that registered it.
              */
             registered_height?: number;
+            location?: null | components["schemas"]["LocationView"];
         };
         /** @description `GET /v1/devices/rewards`. */
         DevicesRewardsView: {
@@ -1478,6 +1536,36 @@ export interface components {
              * @description The block from which the chain asks for the sealed result (0: not yet).
              */
             reveal_from?: number;
+        };
+        /**
+         * @description How a class's devices give their location.
+         * @enum {string}
+         */
+        LocationRuleView: "declared" | "asserted";
+        /** @description Where a hotspot asserted it stands. */
+        LocationView: {
+            /**
+             * Format: int64
+             * @description The resolution-12 H3 cell (the device's `h3_cell` too).
+             */
+            h3_cell: number;
+            antenna: components["schemas"]["Antenna"];
+            /**
+             * Format: int64
+             * @description Height of the latest assertion.
+             */
+            asserted_height: number;
+            /**
+             * Format: int64
+             * @description Height at which this cell was first asserted: the earlier, the more senior. A move to
+             *     another cell sets it anew.
+             */
+            seniority_height: number;
+            /**
+             * Format: int32
+             * @description Assertions made, the registration's included.
+             */
+            assertions: number;
         };
         /** @description A manifest's roots and total, as hex and decimal text. */
         ManifestRoots: {
@@ -1969,6 +2057,11 @@ export interface components {
             /** Format: int64 */
             from_height: number;
             validators: components["schemas"]["SetMemberView"][];
+        };
+        /** @description Hotspots' parameters. */
+        WirelessParamsView: {
+            /** @description Burned from the owner by each location assertion, on top of the transaction fee. */
+            location_assert_fee: components["schemas"]["Amount"];
         };
     };
     responses: never;
@@ -2509,6 +2602,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleView"];
+                };
+            };
+        };
+    };
+    coverage: {
+        parameters: {
+            query?: {
+                /** @description Where the page starts: 0, or the `next` of the page before */
+                from?: number;
+                /** @description 100 if absent, at most 1000 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The hex's H3 index in hex, for example 8c2a100d2c0a5ff */
+                hex: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageView"];
+                };
+            };
+            /** @description not an H3 index, or finer than resolution 12 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
