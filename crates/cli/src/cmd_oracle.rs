@@ -42,7 +42,8 @@ pub enum AuditCommand {
         /// Audit this evidence file (JSON lines) instead of fetching it.
         #[arg(long)]
         evidence: Option<PathBuf>,
-        /// The resource whose manifest to recompute: compute or bandwidth.
+        /// The resource whose manifest to recompute: compute, bandwidth, coverage
+        /// (Wi-Fi) or poc (LoRa proof of coverage).
         #[arg(long, default_value = "compute", value_parser = parse_scored_resource)]
         resource: ScoredResource,
     },
@@ -88,7 +89,7 @@ pub async fn run_oracle_cmd(g: &Globals, cmd: OracleCommand) -> anyhow::Result<(
 fn parse_scored_resource(s: &str) -> Result<ScoredResource, String> {
     ScoredResource::parse(s).ok_or_else(|| {
         let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
-        format!("oracles score {}; not {s:?}", names.join(" and "))
+        format!("oracles score {}; not {s:?}", names.join(", "))
     })
 }
 

@@ -7,7 +7,8 @@
 //! - E2 (location trust): each hotspot's HIP-119 multiplier is the mean trust of its
 //!   location reports against its assertion, 0 with none.
 //! - E3 (coverage): each Wi-Fi hotspot's modeled coverage (rule M, from its asserted cell and
-//!   antenna) is scored by rules C1–C3: points × rank × speed multiplier × location trust.
+//!   antenna) is scored by rules C1–C3: points × rank × speed multiplier × location trust. A
+//!   hotspot whose antenna the model refuses covers nothing (and is told why).
 //! - E4 (PoC): LoRa beacons and witness reports are scored by rules W1–W4 (HIP-15 units ×
 //!   HIP-17 density scaling); a hotspot's PoC shares are its units × location trust, so a
 //!   hotspot reporting from elsewhere than it asserts earns nothing for beaconing either.
@@ -29,15 +30,16 @@ use super::fixed::Fixed;
 use super::geo::{distance_m, Position};
 use super::location_report::SignedLocationReport;
 use super::location_trust::mean_location_trust;
-use super::model::{modeled_claims, Antenna, ModelError, ModeledRadio};
+use super::model::{modeled_claims, Antenna, ModeledRadio};
 use super::poc::{score_poc_epoch, PocError};
 use super::witness::{
     max_plausible_rssi_cdbm, verify_report_signatures, Beacon, Hotspot, InvalidReason,
     SignedBeacon, SignedWitnessReport, WitnessReport,
 };
 use crate::bandwidth::Speeds;
+use crate::ResourceClass;
 use plexus_types::{Hash, PublicKey};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How far above the free-space bound (hundredths of a dB) a witness report must be to show
@@ -48,7 +50,7 @@ pub const IMPOSSIBLE_EXCESS_CDB: i64 = 2_000;
 pub const MIN_IMPOSSIBLE_BEACONERS: usize = 2;
 
 /// What a hotspot is: a Wi-Fi radio scored on modeled coverage, or a LoRa one on PoC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HotspotClass {
     IndoorWifi,
@@ -57,6 +59,18 @@ pub enum HotspotClass {
 }
 
 impl HotspotClass {
+    /// The hotspot class of a device class that asserts locations: LoRa sells proof of
+    /// coverage; a coverage class is outdoor Wi-Fi when its name says `outdoor` (the genesis
+    /// `wifi-outdoor`), indoor Wi-Fi otherwise. `None` for a class of another resource.
+    pub fn of_device_class(resource: ResourceClass, name: &str) -> Option<HotspotClass> {
+        match resource {
+            ResourceClass::Poc => Some(HotspotClass::Lora),
+            ResourceClass::Coverage if name.contains("outdoor") => Some(HotspotClass::OutdoorWifi),
+            ResourceClass::Coverage => Some(HotspotClass::IndoorWifi),
+            _ => None,
+        }
+    }
+
     /// The coverage rules' kind of a Wi-Fi hotspot; `None` for LoRa.
     pub fn radio_kind(self) -> Option<RadioKind> {
         match self {
@@ -65,6 +79,17 @@ impl HotspotClass {
             HotspotClass::Lora => None,
         }
     }
+}
+
+/// A hotspot's assertion on chain, as the registry gives it to scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotspotSite {
+    pub class: HotspotClass,
+    /// The asserted resolution-12 H3 cell.
+    pub cell: u64,
+    pub antenna: Antenna,
+    /// Height of the first assertion in this cell.
+    pub seniority_height: u64,
 }
 
 /// A registered hotspot as its assertion on chain describes it.
@@ -104,6 +129,9 @@ pub struct HotspotScore {
     /// Σ points × rank multiplier of its modeled coverage.
     pub coverage_points: Fixed,
     pub coverage_shares: Fixed,
+    /// Why its coverage could not be modeled (an antenna outside the model's bounds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_refused: Option<String>,
     /// HIP-15 units, density-scaled.
     pub poc_units: Fixed,
     /// Units × location trust, or 0 when it forfeited.
@@ -127,8 +155,6 @@ impl HotspotScore {
 pub enum WirelessEpochError {
     #[error("hotspot {0} is listed more than once")]
     DuplicateHotspot(PublicKey),
-    #[error("modeled coverage of {key}: {error}")]
-    Model { key: PublicKey, error: ModelError },
     #[error(transparent)]
     Coverage(#[from] CoverageError),
     #[error(transparent)]
@@ -178,12 +204,16 @@ pub fn score_wireless_epoch(
             antenna: h.antenna,
         })
         .collect();
+    // An antenna the model refuses earns that hotspot no coverage; it does not stop the epoch.
     let mut claims = Vec::new();
+    let mut refused: BTreeMap<PublicKey, String> = BTreeMap::new();
     for m in &modeled {
-        claims.extend(
-            modeled_claims(std::slice::from_ref(m))
-                .map_err(|error| WirelessEpochError::Model { key: m.key, error })?,
-        );
+        match modeled_claims(std::slice::from_ref(m)) {
+            Ok(c) => claims.extend(c),
+            Err(e) => {
+                refused.insert(m.key, e.to_string());
+            }
+        }
     }
     let radios: Vec<Radio> = wifi
         .iter()
@@ -259,6 +289,7 @@ pub fn score_wireless_epoch(
                 location_trust: t,
                 coverage_points: c.ranked_points,
                 coverage_shares: c.shares,
+                coverage_refused: refused.remove(&h.key),
                 poc_units: units,
                 poc_shares: if forfeit {
                     Fixed::ZERO
@@ -420,6 +451,24 @@ mod tests {
             score_wireless_epoch(&[honest, spoofer], &evidence).unwrap(),
             scored
         );
+    }
+
+    #[test]
+    fn an_antenna_the_model_refuses_costs_that_hotspot_its_coverage_only() {
+        let lisbon = Position::new(38_722_300, -9_139_300).unwrap();
+        let mut tall = wifi(2, lisbon.offset_m(2_000, 0));
+        tall.antenna.elevation_m = 5_000;
+        let mut sent = reports(1, lisbon);
+        sent.extend(reports(2, lisbon.offset_m(2_000, 0)));
+        let evidence = WirelessEvidence {
+            location_reports: &sent,
+            ..Default::default()
+        };
+        let scored = score_wireless_epoch(&[wifi(1, lisbon), tall], &evidence).unwrap();
+        let refused = scored.iter().find(|s| s.key == key(2)).unwrap();
+        assert!(refused.coverage_refused.is_some());
+        assert_eq!(refused.coverage_shares, Fixed::ZERO);
+        assert!(scored.iter().find(|s| s.key == key(1)).unwrap().earned());
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub struct SignedWitnessReport {
 /// Why a canonical encoding was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("a signed record is {WITNESS_REPORT_BYTES} bytes (a witness report) or {BEACON_BYTES} (a beacon), found {0}")]
+    #[error("a signed record of this kind cannot be {0} bytes long")]
     Length(usize),
     #[error("not a record of this kind (wrong domain tag)")]
     Domain,
