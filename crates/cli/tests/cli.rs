@@ -623,7 +623,8 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
     let unknown = audit_epoch_1(home, &node, &oracle_url, &["--resource", "sensor"]);
     assert!(!unknown.status.success());
     assert!(
-        String::from_utf8_lossy(&unknown.stderr).contains("oracles score compute and bandwidth"),
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("audits cover compute, bandwidth, coverage, poc and data"),
         "{}",
         String::from_utf8_lossy(&unknown.stderr)
     );

@@ -25,7 +25,8 @@ pub use node::NodeClient;
 pub use node_api::{ApiFuture, NodeApi};
 pub use oracle::{
     ChallengeFetch, ChallengeId, ChallengeOutcome, ClaimProof, HeartbeatReceipt, ManifestLeaf,
-    OpenChallenge, OracleApi, OracleClient, OracleStatus, MAX_ROWS_REQUESTED,
+    OpenChallenge, OracleApi, OracleClient, OracleStatus, WirelessAnswer, WirelessRefusal,
+    MAX_ROWS_REQUESTED,
 };
 pub use plexus_transport as transport;
 pub use plexus_transport::{HttpTransport, Routers, Transport, TransportError};

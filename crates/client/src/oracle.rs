@@ -1,14 +1,37 @@
 //! A client of an oracle's HTTP API (docs/oracle-api.md): the current interval, heartbeats,
-//! compute challenges and the proofs behind reward claims.
+//! compute challenges, hotspots' wireless records and the proofs behind reward claims.
 
 use crate::http::{u128_text, ClientError, Service};
 use crate::node_api::ApiFuture;
+use plexus_rewards::wireless::SignedWireless;
 use plexus_types::heartbeat::SignedHeartbeat;
 use plexus_types::merkle::MerkleProof;
 use plexus_types::{proto, Address, Hash, PublicKey};
 use prost::Message;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::Arc;
+
+/// The oracle's answer to one signed wireless record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WirelessAnswer {
+    /// Recorded as evidence now.
+    #[serde(default)]
+    pub accepted: bool,
+    /// Recorded before.
+    #[serde(default)]
+    pub duplicate: bool,
+    /// Refused, with the oracle's validity code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<WirelessRefusal>,
+}
+
+/// Why the oracle refused a wireless record: `malformed`, `bad_signature`, `unknown_device`,
+/// `inactive_device`, `not_wireless`, `not_lora`, `stale`, `quota`, `oversize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WirelessRefusal {
+    pub code: String,
+    pub message: String,
+}
 
 /// `GET /v1/status`: the interval heartbeats must name now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +287,32 @@ impl OracleClient {
 
     pub fn base_url(&self) -> &str {
         &self.service.base
+    }
+
+    /// `POST /v1/wireless`: hands over a hotspot's signed location reports, beacons and
+    /// witness reports, sent in the chain's current `epoch` (at most 256 at once); one answer
+    /// per record, in order. The whole request is refused (with the oracle's code) for another
+    /// chain, another epoch or too many records.
+    pub async fn send_wireless(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        records: &[SignedWireless],
+    ) -> Result<Vec<WirelessAnswer>, ClientError> {
+        #[derive(Deserialize)]
+        struct Results {
+            results: Vec<WirelessAnswer>,
+        }
+        let body = serde_json::json!({
+            "chain_id": chain_id,
+            "epoch": epoch,
+            "records": records.iter().map(|r| hex::encode(r.to_bytes())).collect::<Vec<_>>(),
+        });
+        let answer = self
+            .service
+            .post_bytes("/v1/wireless", body.to_string().into_bytes())
+            .await?;
+        Ok(self.service.json::<Results>(answer)?.results)
     }
 
     /// `GET /v1/evidence/{epoch}/own`: the evidence this oracle itself took in `epoch`, sealed

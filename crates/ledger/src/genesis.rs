@@ -125,7 +125,8 @@ impl Default for RewardParams {
                 (Compute, 40),
                 (Storage, 20),
                 (Bandwidth, 10),
-                (Coverage, 10),
+                (Coverage, 6),
+                (Poc, 4),
                 (Sensor, 5),
                 (Training, 10),
                 (Oracles, 5),
@@ -246,9 +247,9 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
         capacity_units,
         location: LocationRule::Declared,
     };
-    let hotspot = |name: &str, min_stake: u64, capacity_units: u64| DeviceClass {
+    let hotspot = |name: &str, resource, min_stake: u64, capacity_units: u64| DeviceClass {
         name: name.into(),
-        resource: ResourceClass::Coverage,
+        resource,
         min_stake: Amount::plx(min_stake),
         capacity_units,
         location: LocationRule::Asserted,
@@ -274,9 +275,9 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
         },
         // Wi-Fi access points rewarded for modeled coverage, and LoRa gateways for proof of
         // coverage; an outdoor radio covers more hexes, so it bonds and earns more.
-        hotspot("wifi-indoor", 50, 1),
-        hotspot("wifi-outdoor", 100, 2),
-        hotspot("lora", 50, 1),
+        hotspot("wifi-indoor", ResourceClass::Coverage, 50, 1),
+        hotspot("wifi-outdoor", ResourceClass::Coverage, 100, 2),
+        hotspot("lora", ResourceClass::Poc, 50, 1),
     ]
 }
 

@@ -308,7 +308,10 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     for manifest in manifests.into_iter().rev() {
         submit_manifest(shared, epoch, segment, manifest).await?;
     }
-    shared.state.lock().closed.insert(epoch);
+    let mut state = shared.state.lock();
+    state.closed.insert(epoch);
+    // A closed epoch admits no more records, so its duplicates need not be known.
+    state.wireless_seen.retain(|(e, _), _| *e > epoch);
     Ok(())
 }
 

@@ -13,12 +13,17 @@
 //!   a device that answered one oracle and not another is not punished for the one it could
 //!   not reach.
 //! - speed tests are the oracle's own measurements, not signed by the device, so a peer's do
-//!   not count.
+//!   not count;
+//! - a wireless record (location report, beacon, witness report) counts once, from any log,
+//!   when its signed bytes decode, are of the kind the record says, name the device it is
+//!   filed under and verify. Its own time is the device's word, not the chain's, so which
+//!   epoch it is filed under rests on the oracles' word.
 //!
 //! The result is sorted, so the same union in any order gives the same log and the same roots.
 
 use crate::evidence::PublishedRecord;
 use plexus_proofs::compute::ComputeChallenge;
+use plexus_rewards::wireless::SignedWireless;
 use plexus_rewards::ChallengeOutcome;
 use plexus_types::heartbeat::SignedHeartbeat;
 use plexus_types::{statements, Hash, PublicKey, Signature};
@@ -126,6 +131,8 @@ pub(crate) fn merge(
     let mut beats: BTreeMap<(PublicKey, u32), BTreeSet<&str>> = BTreeMap::new();
     // Challenges: per id, the candidate records ranked by outcome, then by their encoding.
     let mut challenges: BTreeMap<Hash, BTreeSet<(u8, String)>> = BTreeMap::new();
+    // Wireless records: each distinct one that holds.
+    let mut wireless: BTreeSet<String> = BTreeSet::new();
     for record in all().filter(|r| r.epoch() == rules.epoch) {
         match record {
             PublishedRecord::Heartbeat {
@@ -149,6 +156,13 @@ pub(crate) fn merge(
                 }
             }
             PublishedRecord::SpeedTest { .. } => {}
+            PublishedRecord::LocationReport { .. }
+            | PublishedRecord::Beacon { .. }
+            | PublishedRecord::WitnessReport { .. } => {
+                if wireless_holds(record) {
+                    wireless.insert(serde_json::to_string(record).expect("records serialize"));
+                }
+            }
         }
     }
     let mut out = Vec::new();
@@ -177,7 +191,28 @@ pub(crate) fn merge(
             .filter(|r| matches!(r, PublishedRecord::SpeedTest { .. }))
             .cloned(),
     );
+    out.extend(
+        wireless
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("a record read back")),
+    );
     out
+}
+
+/// Whether a wireless record's signed bytes are what it says and carry the device's signature.
+fn wireless_holds(record: &PublishedRecord) -> bool {
+    let Some((device, signed)) = record.wireless_parts() else {
+        return false;
+    };
+    hex::decode(signed)
+        .ok()
+        .and_then(|b| SignedWireless::from_bytes(&b).ok())
+        .is_some_and(|r| {
+            r.device() == *device
+                && r.kind() == record.kind()
+                && hex::encode(r.to_bytes()) == signed
+                && r.verify()
+        })
 }
 
 /// Reads a log a peer served (JSON lines): a line that is not a record is skipped, since a

@@ -201,6 +201,7 @@ fn the_same_union_in_any_order_gives_the_same_log_and_manifest() {
             owner: plexus_types::Address::from_public_key(&k.public_key()),
             class: "cpu-small".into(),
             capacity_units: 100,
+            site: None,
         })
         .collect();
     let score = |records: &[PublishedRecord]| {

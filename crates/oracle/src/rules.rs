@@ -250,6 +250,82 @@ pub(crate) fn expire(
     out
 }
 
+/// How far a wireless record's own time (a fix, a transmission, a reception) may be from the
+/// oracle's clock: a hotspot sends its records as it makes them, and a record kept back and
+/// sent later, to stand for a place it has left, is refused.
+pub(crate) const WIRELESS_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
+/// Signed wireless records one request may carry.
+pub const MAX_WIRELESS_BATCH: usize = 256;
+/// Wireless records one hotspot may have recorded in an epoch (a location report per
+/// heartbeat, its beacons and the beacons it hears): the log stays bounded per device.
+pub const MAX_WIRELESS_PER_DEVICE_EPOCH: usize = 4_096;
+
+/// Whether a signed wireless record is admitted for `epoch` (the chain's current epoch, not
+/// closed), checking everything but its signature (checked beforehand, in batches):
+/// `Ok(true)` to record it, `Ok(false)` for one already recorded.
+///
+/// Admitted: from an active registered device of a class that asserts its location, with
+/// an asserted location; beacons and witness reports only from LoRa (proof of coverage)
+/// hotspots; stamped within [`WIRELESS_CLOCK_SKEW`] of `now`; within the device's
+/// [`MAX_WIRELESS_PER_DEVICE_EPOCH`].
+pub(crate) fn admit_wireless(
+    info: &plexus_client::views::ChainView,
+    state: &State,
+    epoch: u64,
+    record: &plexus_rewards::wireless::SignedWireless,
+    digest: &Hash,
+    now: Duration,
+) -> Result<bool, Refusal> {
+    use plexus_rewards::wireless::SignedWireless;
+    use plexus_rewards::ResourceClass;
+    let key = record.device();
+    let Some(device) = state.devices.get(&key) else {
+        return Err(("unknown_device", format!("device {key} is not registered")));
+    };
+    if !device.is_active() {
+        return Err(("inactive_device", format!("device {key} is not active")));
+    }
+    let class = info.device_class(&device.class);
+    if !class.is_some_and(|c| c.asserts_location()) || device.location.is_none() {
+        return Err((
+            "not_wireless",
+            format!(
+                "device {key} is of class {}, which is not a wireless hotspot with an asserted location",
+                device.class
+            ),
+        ));
+    }
+    let lora = class.is_some_and(|c| c.resource == ResourceClass::Poc);
+    if !lora && !matches!(record, SignedWireless::Location(_)) {
+        return Err((
+            "not_lora",
+            format!("only LoRa hotspots send a {}", record.kind()),
+        ));
+    }
+    if Duration::from_millis(record.at_ms()).abs_diff(now) > WIRELESS_CLOCK_SKEW {
+        return Err((
+            "stale",
+            format!(
+                "the {} is stamped {} ms, too far from the oracle's clock ({} ms)",
+                record.kind(),
+                record.at_ms(),
+                now.as_millis()
+            ),
+        ));
+    }
+    let recorded = state.wireless_seen.get(&(epoch, key));
+    if recorded.is_some_and(|r| r.contains(digest)) {
+        return Ok(false);
+    }
+    if recorded.map_or(0, |r| r.len()) >= MAX_WIRELESS_PER_DEVICE_EPOCH {
+        return Err((
+            "quota",
+            format!("device {key} has sent {MAX_WIRELESS_PER_DEVICE_EPOCH} records this epoch"),
+        ));
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

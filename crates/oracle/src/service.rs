@@ -13,7 +13,7 @@ use plexus_client::{
     Clock, HttpTransport, NodeApi, NodeClient, OracleClient, SystemClock, Transport, TxSender,
 };
 use plexus_rewards::ChallengeOutcome;
-use plexus_types::{Address, Hash, SecretKey};
+use plexus_types::{Address, Hash, PublicKey, SecretKey};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -282,12 +282,13 @@ where
     })
 }
 
-/// Rebuilds what the evidence log already holds: accepted heartbeats and speed tests go into
-/// `state`; resolved challenges are returned, to be applied once they are scheduled again.
+/// Rebuilds what the evidence log already holds: accepted heartbeats, speed tests and
+/// wireless records go into `state`; resolved challenges are returned, to be applied once they are scheduled again.
 fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
     let mut resolved = BTreeMap::new();
     let mut seen = BTreeSet::new();
     let mut speed_tested = BTreeSet::new();
+    let mut wireless: BTreeMap<(u64, PublicKey), BTreeSet<Hash>> = BTreeMap::new();
     for r in state.log.all() {
         match r {
             PublishedRecord::Heartbeat {
@@ -313,7 +314,18 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
             } => {
                 speed_tested.insert((*device, *epoch, *interval));
             }
+            PublishedRecord::LocationReport { device, epoch, .. }
+            | PublishedRecord::Beacon { device, epoch, .. }
+            | PublishedRecord::WitnessReport { device, epoch, .. } => {
+                wireless
+                    .entry((*epoch, *device))
+                    .or_default()
+                    .insert(plexus_rewards::evidence_record_hash(&r.evidence()));
+            }
         }
+    }
+    for (k, v) in wireless {
+        state.wireless_seen.entry(k).or_default().extend(v);
     }
     state.seen.extend(seen);
     state.speed_tested.extend(speed_tested);

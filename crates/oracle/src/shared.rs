@@ -75,6 +75,8 @@ pub(crate) struct State {
     /// The last block whose registry changes `devices` holds (`None` before the first read).
     pub devices_through: Option<u64>,
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
+    /// Digests of the wireless records accepted, by (epoch, device), until the epoch closes.
+    pub wireless_seen: BTreeMap<(u64, PublicKey), BTreeSet<Hash>>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
     /// Challenges scheduled and not yet open, by (device, epoch, k).
@@ -113,6 +115,7 @@ impl State {
             devices: BTreeMap::new(),
             devices_through: None,
             seen: BTreeSet::new(),
+            wireless_seen: BTreeMap::new(),
             log,
             challenges: BTreeMap::new(),
             pending: BTreeMap::new(),

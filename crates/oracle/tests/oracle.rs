@@ -1,12 +1,18 @@
-//! The oracle against a real node: ingest validity codes, a challenge answered honestly, and
-//! the epoch's manifest landing on chain. A device answering with a wrong product, slashed on
+//! The oracle against a real node: ingest validity codes, a challenge answered honestly, the
+//! epoch's manifest landing on chain, and hotspots' wireless records scored into the coverage
+//! and PoC manifests. A device answering with a wrong product, slashed on
 //! chain, is the simulation's wrong-compute scenario (`crates/sim`).
 
+use plexus_client::OracleClient;
 use plexus_ledger::{Genesis, GenesisAccount, OracleSet, RewardParams};
 use plexus_node::{run_node, NodeConfig, NodeFiles};
 use plexus_oracle::{run_oracle, OracleConfig};
 use plexus_proofs::compute::{prove, ComputeChallenge};
 use plexus_rewards::audit::ScoredResource;
+use plexus_rewards::wireless::fspl::fspl_cdb;
+use plexus_rewards::wireless::{
+    cell_position, distance_m, Beacon, LocationReport, Position, SignedWireless, WitnessReport,
+};
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::{
     proto, statements, Address, Amount, Body, Capabilities, Hash, SecretKey, UnsignedTx,
@@ -597,6 +603,331 @@ async fn a_page_of_any_origin_may_read_the_oracle_but_not_write_to_it() {
         .unwrap();
     assert_eq!(write.status().as_u16(), 400);
     assert_eq!(allowed(&write), None, "a write opened to other origins");
+    net.oracle.shutdown().await;
+    net.node.shutdown().await.unwrap();
+}
+
+/// The res-12 cell at a coordinate (test fixture: h3o's float conversion).
+fn cell_at(lat: f64, lng: f64) -> u64 {
+    u64::from(
+        h3o::LatLng::new(lat, lng)
+            .unwrap()
+            .to_cell(h3o::Resolution::Twelve),
+    )
+}
+
+async fn register_hotspot(
+    net: &Net,
+    owner: &SecretKey,
+    device: &SecretKey,
+    class: &str,
+    cell: u64,
+) {
+    let owner_addr = Address::from_public_key(&owner.public_key());
+    let statement = statements::device_registration(CHAIN, &owner_addr, &device.public_key());
+    let v = net
+        .send(
+            owner,
+            Body::RegisterDevice {
+                device: device.public_key(),
+                class: class.into(),
+                capabilities: Capabilities::default(),
+                h3_cell: cell,
+                stake: Amount::plx(100),
+                device_signature: device.sign(&statement),
+            },
+        )
+        .await;
+    assert_eq!(v["code"], "ok", "{v}");
+}
+
+fn located(device: &SecretKey, at: Position) -> SignedWireless {
+    SignedWireless::Location(
+        LocationReport {
+            radio: device.public_key(),
+            at_ms: now_ms(),
+            position: at,
+        }
+        .sign(device),
+    )
+}
+
+/// The devices with a leaf in the oracle's `resource` manifest of `epoch`.
+async fn manifest_devices(net: &Net, epoch: u64, resource: &str) -> Vec<String> {
+    let (code, v) = net
+        .get(format!(
+            "{}/v1/manifests/{epoch}/{resource}",
+            net.oracle_url
+        ))
+        .await;
+    assert_eq!(code, 200, "{v}");
+    v["manifest"]["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["device"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The oracle's answer codes to `records`, or the whole request's refusal code.
+async fn send_wireless(
+    oracle: &OracleClient,
+    epoch: u64,
+    records: &[SignedWireless],
+) -> Vec<String> {
+    match oracle.send_wireless(CHAIN, epoch, records).await {
+        Ok(answers) => answers
+            .into_iter()
+            .map(|a| match (a.accepted, a.duplicate, a.error) {
+                (true, _, _) => "accepted".to_string(),
+                (_, true, _) => "duplicate".to_string(),
+                (_, _, Some(e)) => e.code,
+                _ => "none".to_string(),
+            })
+            .collect(),
+        Err(e) => vec![e.code().unwrap_or("unreachable").to_string()],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_audit_recomputes() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let honest = SecretKey::from_seed([11; 32]);
+    let spoofer = SecretKey::from_seed([12; 32]);
+    let beaconer = SecretKey::from_seed([13; 32]);
+    let witness = SecretKey::from_seed([14; 32]);
+    let computer = SecretKey::from_seed([15; 32]);
+    let net = start(&owner, &oracle_key).await;
+    // The honest Wi-Fi hotspot and two LoRa hotspots 1 km apart in Lisbon; the spoofer
+    // asserts Porto but its positioning puts it in Lisbon.
+    let lisbon = cell_at(38.7223, -9.1393);
+    let porto = cell_at(41.1579, -8.6291);
+    let north = cell_at(38.7313, -9.1393);
+    register_hotspot(&net, &owner, &honest, "wifi-indoor", lisbon).await;
+    register_hotspot(&net, &owner, &spoofer, "wifi-indoor", porto).await;
+    register_hotspot(&net, &owner, &beaconer, "lora", lisbon).await;
+    register_hotspot(&net, &owner, &witness, "lora", north).await;
+    register(&net, &owner, &computer).await;
+    let at = |cell| cell_position(cell).unwrap();
+    let oracle = OracleClient::new(&net.oracle_url).unwrap();
+
+    // Bad input is refused with a code, whole requests and single records alike.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let epoch = loop {
+        let epoch = net.status().await["epoch"].as_u64().unwrap();
+        let codes = send_wireless(&oracle, epoch, &[located(&honest, at(lisbon))]).await;
+        if codes == ["accepted"] {
+            break epoch;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never accepted: {codes:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let good = located(&spoofer, at(lisbon));
+    let mut forged = good;
+    if let SignedWireless::Location(r) = &mut forged {
+        r.report.position = at(porto);
+    }
+    let stranger = SecretKey::from_seed([16; 32]);
+    let beacon_by_wifi = SignedWireless::Beacon(
+        Beacon {
+            id: Hash::of(b"wifi beacon"),
+            beaconer: honest.public_key(),
+            frequency_hz: 868_100_000,
+            tx_power_cdbm: 2_700,
+            sent_at_ms: now_ms(),
+        }
+        .sign(&honest),
+    );
+    let mut old = good;
+    if let SignedWireless::Location(r) = &mut old {
+        r.report.at_ms -= 3_600_000;
+        *r = r.report.sign(&spoofer);
+    }
+    let batch = [
+        forged,
+        located(&stranger, at(lisbon)),
+        located(&computer, at(lisbon)),
+        beacon_by_wifi,
+        old,
+        good,
+        good,
+    ];
+    let codes = loop {
+        // Sent again if the epoch ended meanwhile (epochs last 1.6 s here).
+        let epoch = net.status().await["epoch"].as_u64().unwrap();
+        let codes = send_wireless(&oracle, epoch, &batch).await;
+        if codes != ["stale"] {
+            break codes;
+        }
+    };
+    assert_eq!(
+        codes,
+        [
+            "bad_signature",
+            "unknown_device",
+            "not_wireless",
+            "not_lora",
+            "stale",
+            "accepted",
+            "duplicate"
+        ]
+    );
+    for (chain, e, count, code) in [
+        ("another-chain", epoch, 1, "wrong_chain"),
+        (CHAIN, epoch + 3, 1, "stale"),
+        (CHAIN, epoch, 257, "too_many_records"),
+    ] {
+        let records = vec![good; count];
+        let refused = oracle.send_wireless(chain, e, &records).await.unwrap_err();
+        assert_eq!(refused.code(), Some(code), "{refused}");
+    }
+
+    // Every epoch the hotspots report where they are; the LoRa pair beacons and witnesses.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut beaconed = std::collections::BTreeSet::new();
+    let target = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no epoch closed in time"
+        );
+        let epoch = net.status().await["epoch"].as_u64().unwrap();
+        let mut records = vec![
+            located(&honest, at(lisbon).offset_m(30, -20)),
+            located(&spoofer, at(lisbon)),
+            located(&beaconer, at(lisbon)),
+            located(&witness, at(north)),
+        ];
+        if beaconed.insert(epoch) {
+            let beacon = Beacon {
+                id: Hash::of(format!("beacon of epoch {epoch}").as_bytes()),
+                beaconer: beaconer.public_key(),
+                frequency_hz: 868_100_000,
+                tx_power_cdbm: 2_700,
+                sent_at_ms: now_ms(),
+            };
+            let d = distance_m(at(lisbon), at(north));
+            let heard = WitnessReport {
+                witness: witness.public_key(),
+                beacon: beacon.id,
+                received_at_ms: beacon.sent_at_ms + 150,
+                frequency_hz: beacon.frequency_hz,
+                rssi_cdbm: (2_700 - fspl_cdb(d, beacon.frequency_hz) - 1_000) as i32,
+                snr_cdb: 800,
+                reported: at(north),
+            };
+            records.push(SignedWireless::Beacon(beacon.sign(&beaconer)));
+            records.push(SignedWireless::Witness(heard.sign(&witness)));
+        }
+        let codes = send_wireless(&oracle, epoch, &records).await;
+        assert!(
+            codes
+                .iter()
+                .all(|c| c == "accepted" || c == "duplicate" || c == "stale"),
+            "{codes:?}"
+        );
+        // The first epoch the hotspots spent whole in is the one to score; the compute
+        // manifest is written last when an epoch closes.
+        let target = beaconed.iter().next().copied().unwrap_or(epoch) + 1;
+        let (code, _) = net
+            .get(format!("{}/v1/manifests/{target}/compute", net.oracle_url))
+            .await;
+        if code == 200 {
+            break target;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    let (_, e) = net
+        .get(format!("{}/v1/epochs/{target}", net.node_url))
+        .await;
+    let pool = |resource: &str| {
+        e["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["resource"] == resource)
+            .unwrap_or_else(|| panic!("no {resource} pool: {e}"))
+            .clone()
+    };
+    let key = |k: &SecretKey| k.public_key().to_string();
+    assert_eq!(
+        manifest_devices(&net, target, "coverage").await,
+        [key(&honest)],
+        "the spoofer earns nothing"
+    );
+    let mut lora = vec![key(&beaconer), key(&witness)];
+    lora.sort();
+    assert_eq!(manifest_devices(&net, target, "poc").await, lora);
+
+    // The chain's manifests are what the published evidence gives; a changed record shows.
+    let evidence = net.evidence(target).await;
+    let (_, info) = net.get(format!("{}/v1/chain", net.node_url)).await;
+    let info: plexus_client::views::ChainView = serde_json::from_value(info).unwrap();
+    let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;
+    let devices: Vec<plexus_client::views::DeviceView> =
+        serde_json::from_value(devices["devices"].clone()).unwrap();
+    for (resource, kind) in [
+        (ScoredResource::Coverage, "location_report"),
+        (ScoredResource::Poc, "witness_report"),
+    ] {
+        let on_chain = pool(resource.as_str());
+        let audited = info
+            .recompute_manifest(&devices, target, &evidence, resource)
+            .unwrap();
+        assert_eq!(
+            Value::String(audited.root().to_hex()),
+            on_chain["manifest"]["root"],
+            "{resource}: {on_chain}"
+        );
+        assert_eq!(
+            Value::String(audited.evidence_root().to_hex()),
+            on_chain["manifest"]["evidence_root"]
+        );
+        // Without the honest hotspots' records of this kind, the audit disagrees.
+        let dropped: Vec<&str> = evidence
+            .lines()
+            .filter(|l| {
+                !(l.contains(&format!("\"{kind}\""))
+                    && (l.contains(&key(&honest)) || l.contains(&key(&witness))))
+            })
+            .collect();
+        let tampered = info
+            .recompute_manifest(&devices, target, &dropped.join("\n"), resource)
+            .unwrap();
+        assert_ne!(
+            (tampered.root(), tampered.evidence_root()),
+            (audited.root(), audited.evidence_root()),
+            "{resource}: dropping records went unnoticed"
+        );
+    }
+    // A record whose signed bytes were changed is refused by the audit, by line.
+    let mut lines: Vec<String> = evidence.lines().map(String::from).collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"location_report\""))
+        .unwrap();
+    let record: Value = serde_json::from_str(&lines[i]).unwrap();
+    let signed = record["signed"].as_str().unwrap();
+    // A hex digit of the reported latitude.
+    let digit = if &signed[136..137] == "0" { "1" } else { "0" };
+    let changed = format!("{}{digit}{}", &signed[..136], &signed[137..]);
+    lines[i] = lines[i].replace(signed, &changed);
+    let refused = info
+        .recompute_manifest(
+            &devices,
+            target,
+            &lines.join("\n"),
+            ScoredResource::Coverage,
+        )
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains(&format!("line {}", i + 1)),
+        "{refused}"
+    );
     net.oracle.shutdown().await;
     net.node.shutdown().await.unwrap();
 }

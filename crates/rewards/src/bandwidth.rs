@@ -175,7 +175,9 @@ pub fn score_bandwidth_epoch(
                     })
                     .or_insert(measured);
             }
-            EvidenceRecord::Challenge { .. } => stats.other_kind += 1,
+            EvidenceRecord::Challenge { .. } | EvidenceRecord::Wireless { .. } => {
+                stats.other_kind += 1
+            }
         }
     }
 
@@ -358,6 +360,7 @@ mod tests {
             owner: Address::from_public_key(&key(n)),
             class: "bw-home".into(),
             capacity_units: 10,
+            site: None,
         }
     }
 

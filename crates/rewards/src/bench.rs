@@ -160,6 +160,7 @@ pub(crate) fn synthesize(n: usize) -> (Vec<DeviceInfo>, Vec<EvidenceRecord>) {
                 owner: Address(owner[..20].try_into().expect("20 bytes")),
                 class: class.to_owned(),
                 capacity_units,
+                site: None,
             }
         })
         .collect();

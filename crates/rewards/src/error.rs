@@ -28,4 +28,6 @@ pub enum RewardsError {
     UnitsExceedTotal { units: u128, total_units: u128 },
     #[error("the manifest has no units to pay against")]
     NoUnits,
+    #[error("wireless scoring: {0}")]
+    Wireless(#[from] crate::wireless::WirelessEpochError),
 }

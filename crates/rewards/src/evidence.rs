@@ -68,6 +68,15 @@ pub enum EvidenceRecord {
         #[serde(default)]
         host: String,
     },
+    /// A signed location report, beacon or witness report a hotspot sent: the bytes of
+    /// [`SignedWireless::to_bytes`](crate::wireless::SignedWireless::to_bytes) in lower-case
+    /// hex, scored by `wireless::epoch`, which checks the signature.
+    Wireless {
+        #[serde(with = "crate::json::public_key")]
+        device: PublicKey,
+        epoch: u64,
+        signed: String,
+    },
 }
 
 impl EvidenceRecord {
@@ -75,7 +84,8 @@ impl EvidenceRecord {
         match self {
             EvidenceRecord::Heartbeat { device, .. }
             | EvidenceRecord::Challenge { device, .. }
-            | EvidenceRecord::SpeedTest { device, .. } => device,
+            | EvidenceRecord::SpeedTest { device, .. }
+            | EvidenceRecord::Wireless { device, .. } => device,
         }
     }
 
@@ -83,7 +93,8 @@ impl EvidenceRecord {
         match self {
             EvidenceRecord::Heartbeat { epoch, .. }
             | EvidenceRecord::Challenge { epoch, .. }
-            | EvidenceRecord::SpeedTest { epoch, .. } => *epoch,
+            | EvidenceRecord::SpeedTest { epoch, .. }
+            | EvidenceRecord::Wireless { epoch, .. } => *epoch,
         }
     }
 }
@@ -93,10 +104,12 @@ const DEVICE_EVIDENCE_DOMAIN: &[u8] = b"plexus/rewards/device-evidence/v1";
 const HEARTBEAT_TAG: u8 = 0;
 const CHALLENGE_TAG: u8 = 1;
 const SPEED_TEST_TAG: u8 = 2;
+const WIRELESS_TAG: u8 = 3;
 
 /// The content address of one record in an oracle's evidence log: blake3 over a domain tag and
-/// the record's fixed-layout encoding (kind byte, device, epoch, then the interval as u32 LE or
-/// the challenge id and outcome code). Two records hash alike exactly when they are equal.
+/// the record's fixed-layout encoding (kind byte, device, epoch, then the interval as u32 LE,
+/// the challenge id and outcome code, the speed test's figures, or the length-prefixed hex of
+/// a signed wireless record). Two records hash alike exactly when they are equal.
 pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
     let mut h = blake3::Hasher::new();
     h.update(RECORD_DOMAIN);
@@ -141,6 +154,17 @@ pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
             h.update(&latency_ms.to_le_bytes());
             h.update(&(host.len() as u64).to_le_bytes());
             h.update(host.as_bytes());
+        }
+        EvidenceRecord::Wireless {
+            device,
+            epoch,
+            signed,
+        } => {
+            h.update(&[WIRELESS_TAG]);
+            h.update(device.as_bytes());
+            h.update(&epoch.to_le_bytes());
+            h.update(&(signed.len() as u64).to_le_bytes());
+            h.update(signed.as_bytes());
         }
     }
     Hash(*h.finalize().as_bytes())

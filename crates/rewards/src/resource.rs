@@ -12,17 +12,20 @@ pub enum ResourceClass {
     Storage,
     Bandwidth,
     Coverage,
+    /// LoRa proof of coverage (beacons and witnesses); Wi-Fi modeled coverage is `Coverage`.
+    Poc,
     Sensor,
     Training,
     Oracles,
 }
 
 impl ResourceClass {
-    pub const ALL: [ResourceClass; 7] = [
+    pub const ALL: [ResourceClass; 8] = [
         ResourceClass::Compute,
         ResourceClass::Storage,
         ResourceClass::Bandwidth,
         ResourceClass::Coverage,
+        ResourceClass::Poc,
         ResourceClass::Sensor,
         ResourceClass::Training,
         ResourceClass::Oracles,
@@ -35,6 +38,7 @@ impl ResourceClass {
             ResourceClass::Storage => "storage",
             ResourceClass::Bandwidth => "bandwidth",
             ResourceClass::Coverage => "coverage",
+            ResourceClass::Poc => "poc",
             ResourceClass::Sensor => "sensor",
             ResourceClass::Training => "training",
             ResourceClass::Oracles => "oracles",
@@ -51,6 +55,8 @@ impl From<ScoredResource> for ResourceClass {
         match resource {
             ScoredResource::Compute => ResourceClass::Compute,
             ScoredResource::Bandwidth => ResourceClass::Bandwidth,
+            ScoredResource::Coverage => ResourceClass::Coverage,
+            ScoredResource::Poc => ResourceClass::Poc,
         }
     }
 }

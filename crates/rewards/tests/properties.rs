@@ -200,7 +200,7 @@ proptest! {
                     }
                     EvidenceRecord::Challenge { .. } => true,
                     // The world makes none; compute scoring does not admit them.
-                    EvidenceRecord::SpeedTest { .. } => false,
+                    EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => false,
                 };
                 r.epoch() == EPOCH && known && in_range && records.iter().filter(|o| *o == r).count() == 1
             })
@@ -218,7 +218,9 @@ proptest! {
                     _ => ChallengeOutcome::Passed,
                 };
             }
-            EvidenceRecord::SpeedTest { .. } => unreachable!("only admitted records are picked"),
+            EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => {
+                unreachable!("only admitted records are picked")
+            }
         }
         let before = score(&world, &records).manifest;
         let after = score(&world, &changed).manifest;

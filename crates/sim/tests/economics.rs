@@ -113,7 +113,9 @@ fn each_chart_is_well_formed_svg_with_one_line_per_series_and_a_point_per_epoch(
             "fees.svg"
         ]
     );
-    let expected_series = [2, 8, e.class_names.len(), 3];
+    // One series per resource class and one for the validators.
+    let by_class = plexus_rewards::ResourceClass::ALL.len() + 1;
+    let expected_series = [2, by_class, e.class_names.len(), 3];
     for ((name, text), series) in charts.iter().zip(expected_series) {
         check_well_formed(text).unwrap_or_else(|err| panic!("{name}: {err}"));
         assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));

@@ -1814,7 +1814,7 @@ export interface components {
          * @description The kinds of resource the network pays for; each has its own reward pool per epoch.
          * @enum {string}
          */
-        ResourceClass: "compute" | "storage" | "bandwidth" | "coverage" | "sensor" | "training" | "oracles";
+        ResourceClass: "compute" | "storage" | "bandwidth" | "coverage" | "poc" | "sensor" | "training" | "oracles";
         /** @description How epochs are cut and rewards minted. */
         RewardParamsView: {
             /** Format: int64 */

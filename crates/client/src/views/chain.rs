@@ -2,6 +2,7 @@
 
 use crate::views::DeviceView;
 use plexus_rewards::audit::{AuditError, ScoredResource};
+use plexus_rewards::wireless::{Antenna, HotspotClass, HotspotSite};
 use plexus_rewards::{DeviceInfo, Manifest, ScoringParams};
 use plexus_types::{Address, Amount};
 use serde::{Deserialize, Serialize};
@@ -165,6 +166,7 @@ impl ChainView {
                     owner: d.owner,
                     class: d.class.clone(),
                     capacity_units: class.capacity_units,
+                    site: hotspot_site(d, class),
                 })
             })
             .collect()
@@ -190,4 +192,24 @@ impl ChainView {
             resource,
         )
     }
+}
+
+/// A hotspot's assertion as scoring takes it: `None` for a device of a class that does not
+/// assert its location, or that has not asserted one.
+fn hotspot_site(d: &DeviceView, class: &DeviceClassView) -> Option<HotspotSite> {
+    if !class.asserts_location() {
+        return None;
+    }
+    let location = d.location?;
+    Some(HotspotSite {
+        class: HotspotClass::of_device_class(class.resource, &class.name)?,
+        cell: location.h3_cell,
+        antenna: Antenna {
+            gain_cdbi: location.antenna.gain_cdbi,
+            elevation_m: location.antenna.elevation_m,
+            // Out of range is refused by the coverage model, for that hotspot alone.
+            azimuth_deg: u16::try_from(location.antenna.azimuth_deg).unwrap_or(u16::MAX),
+        },
+        seniority_height: location.seniority_height,
+    })
 }

@@ -145,7 +145,7 @@ pub(super) async fn epoch_audit(
         let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
         ApiError::bad_request(
             "bad_resource",
-            format!("oracles score {}; not {resource:?}", names.join(" and ")),
+            format!("oracles score {}; not {resource:?}", names.join(", ")),
         )
     })?;
     let oracles = s.console.settings.oracles();

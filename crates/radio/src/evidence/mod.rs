@@ -1,14 +1,13 @@
-//! One epoch of the city as an oracle would receive it: signed location reports, LoRa beacons
-//! and signed witness reports, coverage claims from the modeled coverage of each Wi-Fi
-//! hotspot's asserted cell, and data sessions. What a device reports comes from the true
+//! One epoch of the city as an oracle would receive it: signed location reports, signed LoRa
+//! beacons and witness reports, and data sessions (the coverage of each Wi-Fi hotspot is
+//! modeled from its asserted cell by the scoring itself). What a device reports comes from the true
 //! world (propagation with shadowing) and from its behaviour; the oracle sees only this.
 
 use crate::cheats::Behaviour;
 use crate::city::{City, HotspotKind, Point, SimHotspot};
 use crate::propagation::{path_loss_db, shadowing_db, standard_normal};
 use plexus_rewards::wireless::{
-    modeled_claims, Beacon, CoverageClaim, LocationReport, ModelError, ModeledRadio,
-    SignedLocationReport, SignedWitnessReport, WitnessReport,
+    Beacon, LocationReport, SignedBeacon, SignedLocationReport, SignedWitnessReport, WitnessReport,
 };
 use plexus_types::{Hash, PublicKey};
 use rand::{Rng, SeedableRng};
@@ -55,9 +54,8 @@ pub struct DataSession {
 pub struct EpochEvidence {
     pub epoch: u64,
     pub location_reports: Vec<SignedLocationReport>,
-    pub beacons: Vec<Beacon>,
+    pub beacons: Vec<SignedBeacon>,
     pub witnesses: Vec<SignedWitnessReport>,
-    pub coverage: Vec<CoverageClaim>,
     pub sessions: Vec<DataSession>,
 }
 
@@ -97,7 +95,7 @@ fn reported_position(
 }
 
 /// Produces the evidence of `epoch` and moves the subscribers on.
-pub fn epoch_evidence(city: &mut City, epoch: u64) -> Result<EpochEvidence, ModelError> {
+pub fn epoch_evidence(city: &mut City, epoch: u64) -> EpochEvidence {
     let mut rng = epoch_rng(city.config.seed, epoch);
     let start = epoch_start_ms(epoch);
     let mut location_reports = Vec::new();
@@ -116,21 +114,14 @@ pub fn epoch_evidence(city: &mut City, epoch: u64) -> Result<EpochEvidence, Mode
         }
     }
     let (beacons, witnesses) = lora_round(city, &mut rng, epoch);
-    let radios: Vec<ModeledRadio> = city
-        .hotspots
-        .iter()
-        .filter_map(|h| city.modeled(h))
-        .collect();
-    let coverage = modeled_claims(&radios)?;
     let sessions = data_sessions(city, &mut rng, epoch);
-    Ok(EpochEvidence {
+    EpochEvidence {
         epoch,
         location_reports,
         beacons,
         witnesses,
-        coverage,
         sessions,
-    })
+    }
 }
 
 /// Every LoRa hotspot that is not silent beacons once; those that really hear a beacon (in the
@@ -139,7 +130,7 @@ fn lora_round(
     city: &City,
     rng: &mut ChaCha8Rng,
     epoch: u64,
-) -> (Vec<Beacon>, Vec<SignedWitnessReport>) {
+) -> (Vec<SignedBeacon>, Vec<SignedWitnessReport>) {
     let env = city.config.env;
     let start = epoch_start_ms(epoch);
     let lora: Vec<&SimHotspot> = city
@@ -192,7 +183,7 @@ fn lora_round(
             };
             witnesses.push(report.sign(&rx.key));
         }
-        beacons.push(beacon);
+        beacons.push(beacon.sign(&tx.key));
     }
     (beacons, witnesses)
 }

@@ -5,7 +5,7 @@ use crate::cheats::Behaviour;
 use crate::city::{City, CityConfig, ConfigError, HotspotKind};
 use crate::evidence::epoch_evidence;
 use crate::score::{score_epoch, HotspotEpoch, ScoreError};
-use plexus_rewards::wireless::{Fixed, InvalidReason, ModelError};
+use plexus_rewards::wireless::{Fixed, InvalidReason};
 use plexus_types::PublicKey;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,7 +19,6 @@ pub const MAX_EPOCHS: u64 = 1_000;
 pub enum SimError {
     Config(ConfigError),
     Epochs(u64),
-    Model(ModelError),
     Score(ScoreError),
 }
 
@@ -28,7 +27,6 @@ impl std::fmt::Display for SimError {
         match self {
             SimError::Config(e) => write!(f, "{e}"),
             SimError::Epochs(n) => write!(f, "epochs must be 1 to {MAX_EPOCHS}, not {n}"),
-            SimError::Model(e) => write!(f, "modeled coverage: {e}"),
             SimError::Score(e) => write!(f, "scoring: {e}"),
         }
     }
@@ -106,7 +104,7 @@ pub fn run_city(
     }
     let mut per_epoch = Vec::new();
     for epoch in 0..epochs {
-        let evidence = epoch_evidence(&mut city, epoch).map_err(SimError::Model)?;
+        let evidence = epoch_evidence(&mut city, epoch);
         per_epoch.push(score_epoch(&city, &evidence).map_err(SimError::Score)?);
         progress(epoch + 1, epochs);
     }

@@ -3,12 +3,13 @@
 //!
 //! The inputs are the chain's scoring parameters, the devices of the scored resource, and the
 //! evidence as the oracle published it (JSON lines of [`PublishedRecord`]); every heartbeat's
-//! device signature is checked before it counts.
+//! and every wireless record's device signature is checked before it counts.
 
 mod published;
 
 pub use published::{endpoint_host, PublishedRecord};
 
+use crate::wireless::{score_wireless_manifest, SignedWireless, WirelessPool};
 use crate::{
     score_bandwidth_epoch, score_epoch, DeviceInfo, EvidenceRecord, Manifest, RewardsError,
     ScoringParams,
@@ -31,11 +32,19 @@ pub enum ScoredResource {
     Compute,
     /// Uptime and speed tests (the bandwidth tiers).
     Bandwidth,
+    /// Wi-Fi modeled coverage × location trust (`wireless::epoch`, rules E1–E3).
+    Coverage,
+    /// LoRa proof of coverage × location trust (`wireless::epoch`, rules E1, E2, E4, E5).
+    Poc,
 }
 
 /// The resources an oracle scores, in the order it closes them.
-pub const SCORED_RESOURCES: [ScoredResource; 2] =
-    [ScoredResource::Compute, ScoredResource::Bandwidth];
+pub const SCORED_RESOURCES: [ScoredResource; 4] = [
+    ScoredResource::Compute,
+    ScoredResource::Bandwidth,
+    ScoredResource::Coverage,
+    ScoredResource::Poc,
+];
 
 impl ScoredResource {
     /// The resource's name on chain and in manifests.
@@ -43,6 +52,8 @@ impl ScoredResource {
         match self {
             ScoredResource::Compute => "compute",
             ScoredResource::Bandwidth => "bandwidth",
+            ScoredResource::Coverage => "coverage",
+            ScoredResource::Poc => "poc",
         }
     }
 
@@ -57,8 +68,8 @@ impl std::fmt::Display for ScoredResource {
     }
 }
 
-/// Parses published evidence (JSON lines), checking every heartbeat's device signature and
-/// that its signed bytes say what the record claims.
+/// Parses published evidence (JSON lines), checking every heartbeat's and wireless record's
+/// device signature and that its signed bytes say what the record claims.
 pub fn evidence_from_jsonl(text: &str, chain_id: &str) -> Result<Vec<EvidenceRecord>, AuditError> {
     let mut out = Vec::new();
     for (i, line) in text
@@ -91,6 +102,19 @@ pub fn evidence_from_jsonl(text: &str, chain_id: &str) -> Result<Vec<EvidenceRec
                 return Err(bad("the signed heartbeat says something else".into()));
             }
         }
+        if let Some((device, signed)) = record.wireless_parts() {
+            let bytes = hex::decode(signed).map_err(|e| bad(e.to_string()))?;
+            if hex::encode(&bytes) != signed {
+                return Err(bad("signed bytes must be lower-case hex".into()));
+            }
+            let r = SignedWireless::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+            if r.device() != *device || r.kind() != record.kind() {
+                return Err(bad("the signed record says something else".into()));
+            }
+            if !r.verify() {
+                return Err(bad(format!("bad signature by {device}")));
+            }
+        }
         out.push(record.evidence());
     }
     Ok(out)
@@ -113,6 +137,12 @@ pub fn score_resource(
                 .manifest
         }
         ScoredResource::Compute => score_epoch(params, epoch, name, devices, records)?.manifest,
+        ScoredResource::Coverage => {
+            score_wireless_manifest(epoch, name, WirelessPool::Coverage, devices, records)?.manifest
+        }
+        ScoredResource::Poc => {
+            score_wireless_manifest(epoch, name, WirelessPool::Poc, devices, records)?.manifest
+        }
     })
 }
 
@@ -135,7 +165,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_compute_and_bandwidth_are_scored_from_evidence() {
+    fn compute_bandwidth_coverage_and_poc_are_scored_from_evidence() {
         assert_eq!(
             ScoredResource::parse("bandwidth"),
             Some(ScoredResource::Bandwidth)
@@ -144,6 +174,11 @@ mod tests {
             ScoredResource::parse("compute"),
             Some(ScoredResource::Compute)
         );
+        assert_eq!(
+            ScoredResource::parse("coverage"),
+            Some(ScoredResource::Coverage)
+        );
+        assert_eq!(ScoredResource::parse("poc"), Some(ScoredResource::Poc));
         assert_eq!(ScoredResource::parse("storage"), None);
     }
 

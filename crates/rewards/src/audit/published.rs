@@ -2,6 +2,7 @@
 //! the signed bytes that prove it.
 
 use crate::evidence::{ChallengeOutcome, EvidenceRecord};
+use crate::wireless::SignedWireless;
 use plexus_types::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,27 @@ pub enum PublishedRecord {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         failure: Option<String>,
     },
+    /// A hotspot's signed location report.
+    LocationReport {
+        device: PublicKey,
+        epoch: u64,
+        /// Hex of the report's canonical bytes and signature, as the hotspot sent them.
+        signed: String,
+    },
+    /// A LoRa hotspot's signed beacon.
+    Beacon {
+        device: PublicKey,
+        epoch: u64,
+        /// Hex of the beacon's canonical bytes and signature.
+        signed: String,
+    },
+    /// A LoRa hotspot's signed report of a beacon it heard.
+    WitnessReport {
+        device: PublicKey,
+        epoch: u64,
+        /// Hex of the report's canonical bytes and signature.
+        signed: String,
+    },
 }
 
 impl PublishedRecord {
@@ -58,7 +80,54 @@ impl PublishedRecord {
         match self {
             PublishedRecord::Heartbeat { epoch, .. }
             | PublishedRecord::Challenge { epoch, .. }
-            | PublishedRecord::SpeedTest { epoch, .. } => *epoch,
+            | PublishedRecord::SpeedTest { epoch, .. }
+            | PublishedRecord::LocationReport { epoch, .. }
+            | PublishedRecord::Beacon { epoch, .. }
+            | PublishedRecord::WitnessReport { epoch, .. } => *epoch,
+        }
+    }
+
+    /// The record of `signed` (what the hotspot sent) filed under `epoch`.
+    pub fn wireless(epoch: u64, signed: &SignedWireless) -> PublishedRecord {
+        let (device, signed_hex) = (signed.device(), hex::encode(signed.to_bytes()));
+        match signed {
+            SignedWireless::Location(_) => PublishedRecord::LocationReport {
+                device,
+                epoch,
+                signed: signed_hex,
+            },
+            SignedWireless::Beacon(_) => PublishedRecord::Beacon {
+                device,
+                epoch,
+                signed: signed_hex,
+            },
+            SignedWireless::Witness(_) => PublishedRecord::WitnessReport {
+                device,
+                epoch,
+                signed: signed_hex,
+            },
+        }
+    }
+
+    /// The kind's name as published (the `kind` field).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PublishedRecord::Heartbeat { .. } => "heartbeat",
+            PublishedRecord::Challenge { .. } => "challenge",
+            PublishedRecord::SpeedTest { .. } => "speed_test",
+            PublishedRecord::LocationReport { .. } => "location_report",
+            PublishedRecord::Beacon { .. } => "beacon",
+            PublishedRecord::WitnessReport { .. } => "witness_report",
+        }
+    }
+
+    /// The device and signed hex of a wireless record.
+    pub fn wireless_parts(&self) -> Option<(&PublicKey, &str)> {
+        match self {
+            PublishedRecord::LocationReport { device, signed, .. }
+            | PublishedRecord::Beacon { device, signed, .. }
+            | PublishedRecord::WitnessReport { device, signed, .. } => Some((device, signed)),
+            _ => None,
         }
     }
 
@@ -109,6 +178,25 @@ impl PublishedRecord {
                 } else {
                     host.clone()
                 },
+            },
+            PublishedRecord::LocationReport {
+                device,
+                epoch,
+                signed,
+            }
+            | PublishedRecord::Beacon {
+                device,
+                epoch,
+                signed,
+            }
+            | PublishedRecord::WitnessReport {
+                device,
+                epoch,
+                signed,
+            } => EvidenceRecord::Wireless {
+                device: *device,
+                epoch: *epoch,
+                signed: signed.clone(),
             },
         }
     }

@@ -114,8 +114,10 @@ pub(super) fn admit(
                         outcome: outcome.code(),
                     },
                 )),
-                // Scored by the bandwidth rules, never as compute work.
-                EvidenceRecord::SpeedTest { .. } => out.stats.other_kind += 1,
+                // Scored by the bandwidth and wireless rules, never as compute work.
+                EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => {
+                    out.stats.other_kind += 1
+                }
             }
         }
     }

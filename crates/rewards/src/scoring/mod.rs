@@ -82,6 +82,9 @@ pub struct DeviceInfo {
     pub class: String,
     /// Units the class is worth per epoch at full uptime with every challenge passed.
     pub capacity_units: u64,
+    /// A wireless hotspot's asserted location and what it is; absent for other devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<crate::wireless::HotspotSite>,
 }
 
 /// Why a registered device earned what it earned. When several apply, the first in this list

@@ -137,6 +137,7 @@ mod tests {
             owner: Address([0; 20]),
             class: "cpu-small".into(),
             capacity_units: 1,
+            site: None,
         }
     }
 

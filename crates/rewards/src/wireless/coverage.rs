@@ -9,7 +9,8 @@
 //!   (strongest first), then seniority (earliest assertion height), then key bytes; outdoor
 //!   ranks 1, 2, 3 earn ×1, ×0.5, ×0.25 of their points, indoor rank 1 only.
 //! - C3 (shares): a radio's shares are Σ points × rank multiplier, times its speed-test
-//!   multiplier ([`tier_quarters`] / 4) and its location trust (HIP-119).
+//!   multiplier ([`tier_quarters`] / 4; none for a radio that is not speed-tested) and its
+//!   location trust (HIP-119).
 
 use super::fixed::Fixed;
 use crate::bandwidth::{tier_quarters, Speeds};
@@ -82,8 +83,9 @@ pub struct Radio {
     pub kind: RadioKind,
     /// Height of its location assertion: the earlier, the more senior.
     pub asserted_height: u64,
-    /// Means of its latest speed tests.
-    pub speeds: Speeds,
+    /// Means of its latest speed tests, or `None` when it is not speed-tested (then no speed
+    /// multiplier applies).
+    pub speeds: Option<Speeds>,
     /// Its HIP-119 multiplier (see `location_trust`).
     pub location_trust: Fixed,
 }
@@ -133,7 +135,10 @@ pub fn radio_shares(
     }
     for (key, e) in out.iter_mut() {
         let r = registry[key];
-        let speed = Fixed::ratio(u64::from(tier_quarters(&r.speeds)), 4);
+        let speed = r
+            .speeds
+            .as_ref()
+            .map_or(Fixed::ONE, |s| Fixed::ratio(u64::from(tier_quarters(s)), 4));
         e.shares = e.ranked_points.mul_floor(speed).mul_floor(r.location_trust);
     }
     Ok(out)
@@ -159,7 +164,7 @@ mod tests {
             key: key(n),
             kind,
             asserted_height: height,
-            speeds: FAST,
+            speeds: Some(FAST),
             location_trust: Fixed::ONE,
         }
     }
@@ -251,10 +256,10 @@ mod tests {
     fn shares_multiply_points_by_speed_tier_and_location_trust() {
         use RadioKind::*;
         let mut slow = radio(1, IndoorWifi, 1);
-        slow.speeds = Speeds {
+        slow.speeds = Some(Speeds {
             download_kbps: 60_000,
             ..FAST
-        };
+        });
         let mut moved = radio(2, IndoorWifi, 1);
         moved.location_trust = Fixed::ZERO;
         let mut partly = radio(3, IndoorWifi, 1);

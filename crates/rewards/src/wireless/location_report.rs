@@ -5,6 +5,7 @@
 //! signed message and a relay cannot move it.
 
 use super::geo::Position;
+use super::witness::DecodeError;
 use plexus_types::{PublicKey, SecretKey, Signature};
 use serde::Serialize;
 
@@ -49,6 +50,26 @@ impl LocationReport {
         out
     }
 
+    /// Decodes [`Self::signing_bytes`], length first.
+    pub fn decode(bytes: &[u8]) -> Result<LocationReport, DecodeError> {
+        if bytes.len() != LOCATION_REPORT_BYTES {
+            return Err(DecodeError::Length(bytes.len()));
+        }
+        let (domain, rest) = bytes.split_at(LOCATION_DOMAIN.len());
+        if domain != LOCATION_DOMAIN {
+            return Err(DecodeError::Domain);
+        }
+        let (radio, rest) = rest.split_at(32);
+        let (at, rest) = rest.split_at(8);
+        let (lat, lon) = rest.split_at(4);
+        let i32_of = |b: &[u8]| i32::from_le_bytes(b.try_into().unwrap_or([0; 4]));
+        Ok(LocationReport {
+            radio: PublicKey::from_slice(radio).map_err(|_| DecodeError::Key)?,
+            at_ms: u64::from_le_bytes(at.try_into().unwrap_or([0; 8])),
+            position: Position::new(i32_of(lat), i32_of(lon)).ok_or(DecodeError::Position)?,
+        })
+    }
+
     pub fn sign(self, key: &SecretKey) -> SignedLocationReport {
         SignedLocationReport {
             signature: key.sign(&self.signing_bytes()),
@@ -91,5 +112,6 @@ mod tests {
         assert_eq!(report.signing_bytes(), report.signing_bytes());
         assert!(report.signing_bytes().starts_with(LOCATION_DOMAIN));
         assert_eq!(report.signing_bytes().len(), LOCATION_REPORT_BYTES);
+        assert_eq!(LocationReport::decode(&report.signing_bytes()), Ok(report));
     }
 }

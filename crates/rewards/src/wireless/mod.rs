@@ -10,8 +10,14 @@
 //! - [`beacon_units`](mod@beacon_units): HIP-15's reward units per beacon;
 //! - [`density`]: HIP-17's hex density scaling with HIP-104's parameters;
 //! - [`poc`]: an epoch of beacons and witnesses scored with all of the above;
+//! - [`epoch`]: an epoch of hotspots scored from their signed evidence (location trust,
+//!   coverage, PoC and the forfeit rule): what the oracle, `plexus audit` and the simulator
+//!   run;
 //! - [`model`]: the modeled coverage of a Wi-Fi radio from its asserted cell and antenna;
-//! - [`location_report`]: the signed positions that location trust is computed from.
+//! - [`location_report`]: the signed positions that location trust is computed from;
+//! - [`manifest`]: the coverage and PoC manifests of an epoch from an oracle's evidence;
+//! - [`signed`]: those records, beacons and witness reports in the one byte form that the
+//!   oracle publishes and `plexus audit` verifies.
 //! - [`data`]: hotspots paid from the data pool for the data credits their traffic burned.
 //!
 //! Positions are millionths of a degree and distances whole metres ([`geo`]); signal levels
@@ -22,13 +28,16 @@ pub mod bench;
 pub mod coverage;
 pub mod data;
 pub mod density;
+pub mod epoch;
 pub mod fixed;
 pub mod fspl;
 pub mod geo;
 pub mod location_report;
 pub mod location_trust;
+pub mod manifest;
 pub mod model;
 pub mod poc;
+pub mod signed;
 pub mod witness;
 
 pub use beacon_units::{beacon_units, BeaconUnits};
@@ -41,13 +50,19 @@ pub use data::{
     DataPoolSplit, DataRewardError,
 };
 pub use density::{transmit_scales, DensityParams, HIP_104};
+pub use epoch::{
+    score_wireless_epoch, EpochHotspot, HotspotClass, HotspotScore, HotspotSite,
+    WirelessEpochError, WirelessEvidence,
+};
 pub use fixed::Fixed;
-pub use geo::{distance_m, Position};
+pub use geo::{cell_position, distance_m, Position};
 pub use location_report::{LocationReport, SignedLocationReport};
 pub use location_trust::{location_trust, mean_location_trust, trust_by_distance};
+pub use manifest::{score_wireless_manifest, ScoredWireless, WirelessPool};
 pub use model::{modeled_claims, modeled_coverage, Antenna, ModelError, ModeledRadio};
 pub use poc::{score_poc_epoch, PocEpoch};
+pub use signed::SignedWireless;
 pub use witness::{
-    check_witness, verify_report_signatures, Beacon, Hotspot, InvalidReason, SignedWitnessReport,
-    WitnessReport,
+    check_witness, verify_report_signatures, Beacon, Hotspot, InvalidReason, SignedBeacon,
+    SignedWitnessReport, WitnessReport,
 };

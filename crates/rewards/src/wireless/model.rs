@@ -65,7 +65,7 @@ const SQRT3_Q30: i128 = 1_859_775_393;
 const Q30: i128 = 1 << 30;
 
 /// A radio's antenna as asserted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Antenna {
     /// Gain in hundredths of a dBi, 0 ..= [`MAX_GAIN_CDBI`].
     pub gain_cdbi: i32,

@@ -56,6 +56,80 @@ pub struct Beacon {
     pub sent_at_ms: u64,
 }
 
+/// Domain tag that opens the signed bytes of a beacon.
+const BEACON_DOMAIN: &[u8] = b"plexus/wireless/beacon/v1";
+/// Length of [`Beacon::signing_bytes`].
+pub const BEACON_BYTES: usize = BEACON_DOMAIN.len() + 32 + 32 + 8 + 4 + 8;
+
+/// A beacon with its transmitter's signature over [`Beacon::signing_bytes`]: only the
+/// beaconer can say it sent a beacon, so no one can make it beacon too often (rule W1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedBeacon {
+    pub beacon: Beacon,
+    pub signature: Signature,
+}
+
+impl Beacon {
+    /// The canonical encoding: the domain tag, then each field in order, fixed width, little
+    /// endian.
+    pub fn signing_bytes(&self) -> [u8; BEACON_BYTES] {
+        let mut out = [0u8; BEACON_BYTES];
+        let fields: [&[u8]; 6] = [
+            BEACON_DOMAIN,
+            self.id.as_bytes(),
+            self.beaconer.as_bytes(),
+            &self.frequency_hz.to_le_bytes(),
+            &self.tx_power_cdbm.to_le_bytes(),
+            &self.sent_at_ms.to_le_bytes(),
+        ];
+        let mut at = 0;
+        for f in fields {
+            out[at..at + f.len()].copy_from_slice(f);
+            at += f.len();
+        }
+        out
+    }
+
+    /// Decodes [`Self::signing_bytes`], length first.
+    pub fn decode(bytes: &[u8]) -> Result<Beacon, DecodeError> {
+        if bytes.len() != BEACON_BYTES {
+            return Err(DecodeError::Length(bytes.len()));
+        }
+        let (domain, rest) = bytes.split_at(BEACON_DOMAIN.len());
+        if domain != BEACON_DOMAIN {
+            return Err(DecodeError::Domain);
+        }
+        let (id, rest) = rest.split_at(32);
+        let (beaconer, rest) = rest.split_at(32);
+        let (frequency, rest) = rest.split_at(8);
+        let (power, sent) = rest.split_at(4);
+        Ok(Beacon {
+            id: Hash::from_slice(id).ok_or(DecodeError::Length(bytes.len()))?,
+            beaconer: PublicKey::from_slice(beaconer).map_err(|_| DecodeError::Key)?,
+            frequency_hz: u64::from_le_bytes(frequency.try_into().unwrap_or([0; 8])),
+            tx_power_cdbm: i32::from_le_bytes(power.try_into().unwrap_or([0; 4])),
+            sent_at_ms: u64::from_le_bytes(sent.try_into().unwrap_or([0; 8])),
+        })
+    }
+
+    pub fn sign(self, key: &plexus_types::SecretKey) -> SignedBeacon {
+        SignedBeacon {
+            signature: key.sign(&self.signing_bytes()),
+            beacon: self,
+        }
+    }
+}
+
+impl SignedBeacon {
+    /// Whether the signature is the beaconer's over the canonical encoding.
+    pub fn verify(&self) -> bool {
+        self.beacon
+            .beaconer
+            .verify(&self.beacon.signing_bytes(), &self.signature)
+            .is_ok()
+    }
+}
+
 /// What a witness says it heard, signed by the witness's key over [`Self::signing_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct WitnessReport {
@@ -81,9 +155,9 @@ pub struct SignedWitnessReport {
 /// Why a canonical encoding was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("a witness report is {WITNESS_REPORT_BYTES} bytes, found {0}")]
+    #[error("a signed record of this kind cannot be {0} bytes long")]
     Length(usize),
-    #[error("not a witness report (wrong domain tag)")]
+    #[error("not a record of this kind (wrong domain tag)")]
     Domain,
     #[error("the witness key is not a valid ed25519 key")]
     Key,
@@ -342,6 +416,23 @@ mod tests {
 
     fn origin() -> Position {
         Position::new(45_500_000, -73_560_000).unwrap()
+    }
+
+    #[test]
+    fn a_beacon_is_signed_by_its_beaconer_only_and_its_encoding_round_trips() {
+        let tx = hotspot(1, Position::new(38_722_300, -9_139_300).unwrap());
+        let b = beacon(&tx);
+        let signed = b.sign(&key(1));
+        assert!(signed.verify());
+        assert_eq!(Beacon::decode(&b.signing_bytes()), Ok(b));
+        let mut louder = signed;
+        louder.beacon.tx_power_cdbm += 100;
+        assert!(!louder.verify());
+        assert!(!b.sign(&key(2)).verify());
+        assert_eq!(
+            Beacon::decode(&b.signing_bytes()[1..]),
+            Err(DecodeError::Length(BEACON_BYTES - 1))
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub fn device(n: u64, capacity_units: u64) -> DeviceInfo {
         owner: Address([n as u8; 20]),
         class: format!("class-{capacity_units}"),
         capacity_units,
+        site: None,
     }
 }
 

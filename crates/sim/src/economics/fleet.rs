@@ -153,6 +153,7 @@ pub fn fleet(seed: u64, classes: &[DeviceClass], weights: &[u32], count: usize) 
                     owner: Address::from_public_key(&device),
                     class: classes[class].name.clone(),
                     capacity_units: classes[class].capacity_units,
+                    site: None,
                 },
                 class,
                 temper,
