@@ -29,6 +29,7 @@ use crate::error::RewardsError;
 use crate::evidence::EvidenceRecord;
 use crate::manifest::{check_resource, Manifest, ManifestLeaf};
 use crate::scoring::{DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE};
+pub use crate::speed::{tier_quarters, Speeds};
 use plexus_types::{merkle_root, Hash, PublicKey};
 use std::collections::BTreeMap;
 
@@ -38,33 +39,6 @@ pub const MIN_TESTS: usize = 2;
 pub const LATEST_TESTS: usize = 6;
 
 const DEVICE_EVIDENCE_DOMAIN: &[u8] = b"plexus/rewards/bandwidth-evidence/v1";
-
-/// Measured speeds: kilobits per second each way and the round trip in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Speeds {
-    pub download_kbps: u64,
-    pub upload_kbps: u64,
-    pub latency_ms: u64,
-}
-
-/// The tier of measured speeds in quarters of full pay: the worst of download ≥ 100/75/50/30
-/// Mbps, upload ≥ 10/8/5/2 Mbps and latency < 50/60/75/100 ms, which give 4, 3, 2, 1 quarters
-/// (multiplier 1, 0.75, 0.5, 0.25), and 0 below the last step.
-pub fn tier_quarters(s: &Speeds) -> u32 {
-    let by_floor = |value: u64, steps_kbps: [u64; 4]| -> u32 {
-        steps_kbps
-            .iter()
-            .position(|step| value >= *step)
-            .map_or(0, |i| 4 - i as u32)
-    };
-    let download = by_floor(s.download_kbps, [100_000, 75_000, 50_000, 30_000]);
-    let upload = by_floor(s.upload_kbps, [10_000, 8_000, 5_000, 2_000]);
-    let latency = [50, 60, 75, 100]
-        .iter()
-        .position(|limit| s.latency_ms < *limit)
-        .map_or(0, |i| 4 - i as u32);
-    download.min(upload).min(latency)
-}
 
 /// What one bandwidth device earned in an epoch, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +68,17 @@ struct Evidence {
     test_records: u64,
 }
 
+/// The devices by key; a key listed twice is an error.
+fn registry_of(devices: &[DeviceInfo]) -> Result<BTreeMap<PublicKey, &DeviceInfo>, RewardsError> {
+    let mut registry = BTreeMap::new();
+    for d in devices {
+        if registry.insert(d.device, d).is_some() {
+            return Err(RewardsError::DuplicateDevice(d.device));
+        }
+    }
+    Ok(registry)
+}
+
 /// Scores `epoch` of the bandwidth class by rules B1–B7 (see the module documentation).
 pub fn score_bandwidth_epoch(
     params: ScoringParams,
@@ -104,12 +89,7 @@ pub fn score_bandwidth_epoch(
 ) -> Result<ScoredBandwidth, RewardsError> {
     params.validate()?;
     check_resource(resource)?;
-    let mut registry: BTreeMap<PublicKey, &DeviceInfo> = BTreeMap::new();
-    for d in devices {
-        if registry.insert(d.device, d).is_some() {
-            return Err(RewardsError::DuplicateDevice(d.device));
-        }
-    }
+    let registry = registry_of(devices)?;
     let mut stats = ScoringStats {
         records: records.len() as u64,
         ..ScoringStats::default()

@@ -23,7 +23,9 @@ mod muldiv;
 pub mod payout;
 mod resource;
 pub mod scoring;
+pub mod speed;
 pub mod wireless;
+pub mod wireless_manifest;
 
 /// Longest resource class name. Names are short words (`compute`, `storage`); the bound keeps a
 /// hostile name from inflating every leaf hash.

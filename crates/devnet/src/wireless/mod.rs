@@ -3,9 +3,13 @@
 //! settled on chain as receipts both keys signed, paid for in data credits that the carrier
 //! account buys (a self-dealer's owner buys its own phone's).
 //!
+//! Each epoch, the hotspots' signed location reports, beacons and witness reports go to every
+//! oracle (`POST /v1/wireless`), stamped on the wall clock, which score them into the coverage
+//! and poc manifests.
+//!
 //! The workload plays the physical world and the hotspots' firmware: it holds their keys, as
-//! the simulator does. Every action goes through the chain's transactions and rules like any
-//! other client's; what the chain refuses is counted, never retried blindly.
+//! the simulator does. Every action goes through the chain's transactions and the oracles'
+//! API like any other client's; what they refuse is counted, never retried blindly.
 
 mod chain_io;
 mod claims;
@@ -18,7 +22,9 @@ use chain_io::Account;
 use plexus_chain::Chain;
 use plexus_ledger::query;
 use plexus_radio::{City, CityConfig, HotspotKind};
-use plexus_types::{statements, Address, Amount, Body, Capabilities, DataSession, SecretKey};
+use plexus_types::{
+    statements, Address, Amount, Body, Capabilities, DataSession, PublicKey, SecretKey,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,6 +34,8 @@ const OWNER_FLOAT_PLX: u64 = 200;
 const SELF_DEALER_FLOAT_PLX: u64 = 20_000;
 /// PLX burned for credits at a time when a subscriber runs short.
 const TOP_UP_PLX: u64 = 50;
+/// Signed records sent to an oracle in one request (the oracle takes at most 256).
+const RECORDS_PER_REQUEST: usize = 256;
 
 /// The wireless flags of `plexus devnet`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -112,6 +120,10 @@ pub struct WirelessLog {
     pub epochs: Vec<u64>,
     /// Reward claims that committed.
     pub claims: u64,
+    /// Signed wireless records the oracles recorded (each oracle counted), and those they
+    /// refused, by code.
+    pub records_accepted: u64,
+    pub records_refused: BTreeMap<String, u64>,
 }
 
 /// A running wireless workload.
@@ -144,221 +156,327 @@ pub fn start(
     Ok(WirelessRun { task })
 }
 
+/// The city at work: its chain accounts, what the phones hold, and the log.
+struct Workload {
+    chain: Arc<Chain>,
+    info: plexus_ledger::ChainInfo,
+    oracles: Vec<plexus_client::OracleClient>,
+    city: City,
+    carrier: Account,
+    /// Each hotspot's owner, in the city's order.
+    owners: Vec<Account>,
+    /// Credits each phone holds, as this workload bought and spent them.
+    credits: BTreeMap<Address, u128>,
+    next_session: BTreeMap<PublicKey, u64>,
+    claimants: Vec<claims::Claimant>,
+    claim_book: claims::ClaimBook,
+    log: WirelessLog,
+}
+
 async fn run(
     chain: Arc<Chain>,
     carrier: SecretKey,
     oracles: Vec<plexus_client::OracleClient>,
-    mut city: City,
+    city: City,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<WirelessLog> {
-    let mut log = WirelessLog::default();
     let info = query::chain_info(chain.store())?.context("the chain has no genesis")?;
-    let mut carrier = Account::open(&chain, carrier)?;
-
-    // Fund the owners, then register each hotspot and assert its antenna.
-    let mut owners: Vec<Account> = Vec::with_capacity(city.hotspots.len());
-    let mut funding = Vec::new();
-    for h in &city.hotspots {
-        let class = info
-            .device_class(class_of(h.kind))
-            .with_context(|| format!("the chain has no device class {}", class_of(h.kind)))?;
-        let mut amount = class
-            .min_stake
-            .checked_add(Amount::plx(OWNER_FLOAT_PLX))
-            .context("an owner's float")?;
-        if h.behaviour == plexus_radio::Behaviour::SelfDealer {
-            amount = amount
-                .checked_add(Amount::plx(SELF_DEALER_FLOAT_PLX))
-                .context("a self-dealer's float")?;
-        }
-        let owner = Account::open(&chain, h.owner_key.clone())?;
-        funding.push(carrier.send(
-            &chain,
-            Body::Transfer {
-                to: owner.address,
-                amount,
-            },
-        )?);
-        owners.push(owner);
-    }
-    chain_io::committed_all(&chain, &funding, &mut stop).await?;
-
-    let mut registrations = Vec::new();
-    for (h, owner) in city.hotspots.iter().zip(owners.iter_mut()) {
-        let class = info.device_class(class_of(h.kind)).expect("checked above");
-        let statement = statements::device_registration(&info.chain_id, &owner.address, &h.public);
-        registrations.push(owner.send(
-            &chain,
-            Body::RegisterDevice {
-                device: h.public,
-                class: class.name.clone(),
-                capabilities: Capabilities::default(),
-                h3_cell: h.asserted_cell,
-                stake: class.min_stake,
-                device_signature: h.key.sign(&statement),
-            },
-        )?);
-        registrations.push(owner.send(
-            &chain,
-            Body::AssertLocation {
-                device: h.public,
-                h3_cell: h.asserted_cell,
-                antenna: plexus_types::Antenna {
-                    gain_cdbi: h.antenna.gain_cdbi,
-                    elevation_m: h.antenna.elevation_m,
-                    azimuth_deg: u32::from(h.antenna.azimuth_deg),
-                },
-            },
-        )?);
-    }
-    let outcomes = chain_io::committed_all(&chain, &registrations, &mut stop).await?;
-    log.registered = outcomes
-        .chunks(2)
-        .filter(|pair| pair.first().is_some_and(|c| c.is_ok()))
-        .count();
-    for outcome in &outcomes {
-        if let Err(refused) = outcome {
-            tracing::warn!(reason = %refused, "a hotspot's registration was refused");
-        }
-    }
-    let claimants: Vec<claims::Claimant> = city
-        .hotspots
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            let pool = info.device_class(class_of(h.kind))?.resource;
-            Some(claims::Claimant {
-                device: h.public,
-                pool,
-                owner: i,
-            })
-        })
-        .collect();
-    let mut claim_book = claims::ClaimBook::default();
-    let owner_of: BTreeMap<_, usize> = city
-        .hotspots
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.owner, i))
-        .collect();
-
-    // Each epoch in progress: its sessions, one receipt per phone and hotspot, each phone's
-    // credits topped up by whoever pays for it.
-    let mut credits: BTreeMap<Address, u128> = BTreeMap::new();
-    let mut next_session: BTreeMap<plexus_types::PublicKey, u64> = BTreeMap::new();
-    let mut last_settled = 0u64;
+    let carrier = Account::open(&chain, carrier)?;
+    let mut w = Workload {
+        chain,
+        info,
+        oracles,
+        city,
+        carrier,
+        owners: Vec::new(),
+        credits: BTreeMap::new(),
+        next_session: BTreeMap::new(),
+        claimants: Vec::new(),
+        claim_book: claims::ClaimBook::default(),
+        log: WirelessLog::default(),
+    };
+    w.register(&mut stop).await?;
+    let mut last_done = 0u64;
     loop {
-        let epoch = query::last_epoch(chain.store())? + 1;
-        if epoch > last_settled {
-            let evidence = plexus_radio::evidence::epoch_evidence(&mut city, epoch)
-                .map_err(|e| anyhow::anyhow!("the radio model: {e}"))?;
-            let mut sessions: BTreeMap<(usize, plexus_types::PublicKey), DataSession> =
-                BTreeMap::new();
-            let phone_of: BTreeMap<_, usize> = city
-                .subscribers
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.public, i))
-                .collect();
-            for s in &evidence.sessions {
-                let Some(&phone) = phone_of.get(&s.subscriber) else {
-                    continue;
-                };
-                let entry = sessions
-                    .entry((phone, s.hotspot))
-                    .or_insert_with(|| DataSession {
-                        hotspot: s.hotspot,
-                        subscriber: s.subscriber,
-                        session: 0,
-                        epoch,
-                        bytes_up: 0,
-                        bytes_down: 0,
-                    });
-                entry.bytes_up = entry.bytes_up.saturating_add(s.bytes_up);
-                entry.bytes_down = entry.bytes_down.saturating_add(s.bytes_down);
-            }
-            let mut sent = Vec::new();
-            for ((phone, hotspot), mut session) in sessions {
-                let subscriber = &city.subscribers[phone];
-                let Some(hotspot) = city.hotspots.iter().find(|h| h.public == hotspot) else {
-                    continue;
-                };
-                let beneficiary = Address::from_public_key(&subscriber.public);
-                let due = info
-                    .data_credits
-                    .credits_due(u128::from(session.bytes_up) + u128::from(session.bytes_down));
-                let held = credits.entry(beneficiary).or_default();
-                let payer = match owner_of.get(&subscriber.payer) {
-                    Some(&i) => &mut owners[i],
-                    None => &mut carrier,
-                };
-                while *held < due {
-                    let top_up = Amount::plx(TOP_UP_PLX).max(Amount(
-                        due.saturating_mul(1_000_000) / u128::from(info.data_credits.dc_per_plx)
-                            + 1,
-                    ));
-                    sent.push((
-                        None,
-                        payer.send(
-                            &chain,
-                            Body::BuyDataCredits {
-                                amount: top_up,
-                                beneficiary,
-                            },
-                        )?,
-                    ));
-                    *held += top_up.0 * u128::from(info.data_credits.dc_per_plx) / 1_000_000;
-                    let burned = log.burned_by.entry(payer.address).or_default();
-                    *burned = burned.checked_add(top_up).context("credits bought")?;
-                }
-                *held -= due;
-                let number = next_session.entry(subscriber.public).or_default();
-                session.session = *number;
-                *number += 1;
-                // The payer submits the receipt too: its nonces put the purchase first.
-                let receipt = session.sign(&info.chain_id, &subscriber.key, &hotspot.key);
-                sent.push((
-                    Some(()),
-                    payer.send(&chain, Body::SettleDataSession(receipt))?,
-                ));
-            }
-            let hashes: Vec<_> = sent.iter().map(|(_, h)| h.clone()).collect();
-            let outcomes = chain_io::committed_all(&chain, &hashes, &mut stop).await?;
-            for ((receipt, _), outcome) in sent.iter().zip(&outcomes) {
-                match (receipt, outcome) {
-                    (Some(()), Ok(())) => log.receipts_settled += 1,
-                    (_, Err(refused)) => {
-                        *log.refused
-                            .entry(refused.code.as_str().to_string())
-                            .or_default() += 1;
-                        tracing::warn!(reason = %refused, "a wireless transaction was refused");
-                    }
-                    (None, Ok(())) => {}
-                }
-            }
-            log.epochs.push(epoch);
-            last_settled = epoch;
+        let epoch = query::last_epoch(w.chain.store())? + 1;
+        if epoch > last_done {
+            let timing = w.timing();
+            let evidence = plexus_radio::evidence::epoch_evidence_at(&mut w.city, epoch, timing);
+            w.report(epoch, &evidence).await;
+            w.settle_sessions(epoch, &evidence, &mut stop).await?;
+            w.log.epochs.push(epoch);
+            last_done = epoch;
         }
-        let claimed = claim_book
-            .claim_due(&chain, &info, &oracles, &claimants, &mut owners)
-            .await?;
-        if !claimed.is_empty() {
-            for outcome in chain_io::committed_all(&chain, &claimed, &mut stop).await? {
-                match outcome {
-                    Ok(()) => log.claims += 1,
-                    Err(refused) => {
-                        *log.refused
-                            .entry(refused.code.as_str().to_string())
-                            .or_default() += 1;
-                        tracing::warn!(reason = %refused, "a hotspot's claim was refused");
-                    }
-                }
-            }
-        }
-        if chain_io::next_block(&chain, &mut stop).await {
+        w.claim(&mut stop).await?;
+        if chain_io::next_block(&w.chain, &mut stop).await {
             break;
         }
     }
-    log.city = Some(city);
-    Ok(log)
+    w.log.city = Some(w.city);
+    Ok(w.log)
+}
+
+impl Workload {
+    /// Funds the owners, then registers each hotspot at its asserted cell and asserts its
+    /// antenna.
+    async fn register(
+        &mut self,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let chain = self.chain.clone();
+        let mut funding = Vec::new();
+        for h in &self.city.hotspots {
+            let class = self
+                .info
+                .device_class(class_of(h.kind))
+                .with_context(|| format!("the chain has no device class {}", class_of(h.kind)))?;
+            let mut amount = class
+                .min_stake
+                .checked_add(Amount::plx(OWNER_FLOAT_PLX))
+                .context("an owner's float")?;
+            if h.behaviour == plexus_radio::Behaviour::SelfDealer {
+                amount = amount
+                    .checked_add(Amount::plx(SELF_DEALER_FLOAT_PLX))
+                    .context("a self-dealer's float")?;
+            }
+            let owner = Account::open(&chain, h.owner_key.clone())?;
+            let to = owner.address;
+            funding.push(self.carrier.send(&chain, Body::Transfer { to, amount })?);
+            self.claimants.push(claims::Claimant {
+                device: h.public,
+                pool: class.resource,
+                owner: self.owners.len(),
+            });
+            self.owners.push(owner);
+        }
+        chain_io::committed_all(&chain, &funding, stop).await?;
+
+        let mut registrations = Vec::new();
+        for (h, owner) in self.city.hotspots.iter().zip(self.owners.iter_mut()) {
+            let class = self
+                .info
+                .device_class(class_of(h.kind))
+                .context("a class")?;
+            let statement =
+                statements::device_registration(&self.info.chain_id, &owner.address, &h.public);
+            registrations.push(owner.send(
+                &chain,
+                Body::RegisterDevice {
+                    device: h.public,
+                    class: class.name.clone(),
+                    capabilities: Capabilities::default(),
+                    h3_cell: h.asserted_cell,
+                    stake: class.min_stake,
+                    device_signature: h.key.sign(&statement),
+                },
+            )?);
+            registrations.push(owner.send(
+                &chain,
+                Body::AssertLocation {
+                    device: h.public,
+                    h3_cell: h.asserted_cell,
+                    antenna: plexus_types::Antenna {
+                        gain_cdbi: h.antenna.gain_cdbi,
+                        elevation_m: h.antenna.elevation_m,
+                        azimuth_deg: u32::from(h.antenna.azimuth_deg),
+                    },
+                },
+            )?);
+        }
+        let outcomes = chain_io::committed_all(&chain, &registrations, stop).await?;
+        self.log.registered = outcomes
+            .chunks(2)
+            .filter(|pair| pair.first().is_some_and(|c| c.is_ok()))
+            .count();
+        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            self.refused(refused);
+            tracing::warn!(reason = %refused, "a hotspot's registration was refused");
+        }
+        Ok(())
+    }
+
+    /// The stamps of an epoch's evidence: from now, over the epoch's length at the chain's
+    /// pace (at most five minutes, well inside what the oracles take).
+    fn timing(&self) -> plexus_radio::evidence::Timing {
+        let start_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        plexus_radio::evidence::Timing {
+            start_ms,
+            span_ms: (self.info.rewards.epoch_blocks * 250).clamp(60_000, 300_000),
+        }
+    }
+
+    /// Sends the epoch's signed records to every oracle, in batches the oracles take.
+    async fn report(&mut self, epoch: u64, evidence: &plexus_radio::evidence::EpochEvidence) {
+        use plexus_rewards::wireless::SignedWireless;
+        let records: Vec<SignedWireless> = evidence
+            .location_reports
+            .iter()
+            .cloned()
+            .map(SignedWireless::Location)
+            .chain(evidence.beacons.iter().cloned().map(SignedWireless::Beacon))
+            .chain(
+                evidence
+                    .witnesses
+                    .iter()
+                    .cloned()
+                    .map(SignedWireless::Witness),
+            )
+            .collect();
+        for oracle in &self.oracles {
+            for batch in records.chunks(RECORDS_PER_REQUEST) {
+                match oracle
+                    .send_wireless(&self.info.chain_id, epoch, batch)
+                    .await
+                {
+                    Ok(answers) => {
+                        for a in answers {
+                            match a.error {
+                                None => self.log.records_accepted += u64::from(a.accepted),
+                                Some(e) => {
+                                    *self.log.records_refused.entry(e.code).or_default() += 1
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(epoch, error = %e, "an oracle did not take wireless records");
+                        *self
+                            .log
+                            .records_refused
+                            .entry("unreachable".to_string())
+                            .or_default() += batch.len() as u64;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Settles the epoch's sessions: one receipt per phone and hotspot, each phone's credits
+    /// topped up first by whoever pays for it, which also submits the receipt (its nonces put
+    /// the purchase first).
+    async fn settle_sessions(
+        &mut self,
+        epoch: u64,
+        evidence: &plexus_radio::evidence::EpochEvidence,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let chain = self.chain.clone();
+        let phone_of: BTreeMap<PublicKey, usize> = self
+            .city
+            .subscribers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.public, i))
+            .collect();
+        let owner_of: BTreeMap<PublicKey, usize> = self
+            .city
+            .hotspots
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.owner, i))
+            .collect();
+        let mut sessions: BTreeMap<(usize, PublicKey), DataSession> = BTreeMap::new();
+        for s in &evidence.sessions {
+            let Some(&phone) = phone_of.get(&s.subscriber) else {
+                continue;
+            };
+            let entry = sessions
+                .entry((phone, s.hotspot))
+                .or_insert_with(|| DataSession {
+                    hotspot: s.hotspot,
+                    subscriber: s.subscriber,
+                    session: 0,
+                    epoch,
+                    bytes_up: 0,
+                    bytes_down: 0,
+                });
+            entry.bytes_up = entry.bytes_up.saturating_add(s.bytes_up);
+            entry.bytes_down = entry.bytes_down.saturating_add(s.bytes_down);
+        }
+        let params = self.info.data_credits.clone();
+        let mut sent = Vec::new();
+        for ((phone, hotspot), mut session) in sessions {
+            let subscriber = &self.city.subscribers[phone];
+            let Some(hotspot) = self.city.hotspots.iter().find(|h| h.public == hotspot) else {
+                continue;
+            };
+            let beneficiary = Address::from_public_key(&subscriber.public);
+            let due =
+                params.credits_due(u128::from(session.bytes_up) + u128::from(session.bytes_down));
+            let held = self.credits.entry(beneficiary).or_default();
+            let payer = match owner_of.get(&subscriber.payer) {
+                Some(&i) => &mut self.owners[i],
+                None => &mut self.carrier,
+            };
+            while *held < due {
+                let value = due.saturating_mul(1_000_000) / u128::from(params.dc_per_plx) + 1;
+                let top_up = Amount::plx(TOP_UP_PLX).max(Amount(value));
+                let buy = Body::BuyDataCredits {
+                    amount: top_up,
+                    beneficiary,
+                };
+                sent.push((false, payer.send(&chain, buy)?));
+                *held += top_up.0 * u128::from(params.dc_per_plx) / 1_000_000;
+                let burned = self.log.burned_by.entry(payer.address).or_default();
+                *burned = burned.checked_add(top_up).context("credits bought")?;
+            }
+            *held -= due;
+            let number = self.next_session.entry(subscriber.public).or_default();
+            session.session = *number;
+            *number += 1;
+            let receipt = session.sign(&self.info.chain_id, &subscriber.key, &hotspot.key);
+            sent.push((true, payer.send(&chain, Body::SettleDataSession(receipt))?));
+        }
+        let hashes: Vec<_> = sent.iter().map(|(_, h)| h.clone()).collect();
+        let outcomes = chain_io::committed_all(&chain, &hashes, stop).await?;
+        for ((receipt, _), outcome) in sent.iter().zip(&outcomes) {
+            match outcome {
+                Ok(()) if *receipt => self.log.receipts_settled += 1,
+                Ok(()) => {}
+                Err(refused) => {
+                    self.refused(refused);
+                    tracing::warn!(reason = %refused, "a wireless transaction was refused");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims what is due to the hotspots and waits for the claims to commit.
+    async fn claim(&mut self, stop: &mut tokio::sync::watch::Receiver<bool>) -> anyhow::Result<()> {
+        let chain = self.chain.clone();
+        let claimed = self
+            .claim_book
+            .claim_due(
+                &chain,
+                &self.info,
+                &self.oracles,
+                &self.claimants,
+                &mut self.owners,
+            )
+            .await?;
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        for outcome in chain_io::committed_all(&chain, &claimed, stop).await? {
+            match outcome {
+                Ok(()) => self.log.claims += 1,
+                Err(refused) => {
+                    self.refused(&refused);
+                    tracing::warn!(reason = %refused, "a hotspot's claim was refused");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn refused(&mut self, refused: &plexus_ledger::Reject) {
+        *self
+            .log
+            .refused
+            .entry(refused.code.as_str().to_string())
+            .or_default() += 1;
+    }
 }

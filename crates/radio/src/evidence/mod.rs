@@ -94,10 +94,37 @@ fn reported_position(
     city.position_of(fix)
 }
 
-/// Produces the evidence of `epoch` and moves the subscribers on.
+/// When an epoch's evidence is stamped: from `start_ms`, over `span_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub start_ms: u64,
+    pub span_ms: u64,
+}
+
+impl Timing {
+    /// The simulator's own calendar: a day per epoch from [`GENESIS_MS`].
+    pub fn simulated(epoch: u64) -> Timing {
+        Timing {
+            start_ms: epoch_start_ms(epoch),
+            span_ms: EPOCH_MS,
+        }
+    }
+}
+
+/// Produces the evidence of `epoch` on the simulator's calendar and moves the subscribers on.
 pub fn epoch_evidence(city: &mut City, epoch: u64) -> EpochEvidence {
+    epoch_evidence_at(city, epoch, Timing::simulated(epoch))
+}
+
+/// Produces the evidence of `epoch`, stamped within `timing` (a devnet's wall clock), and
+/// moves the subscribers on. The same city, epoch and seed give the same evidence whatever
+/// the timing, but for the stamps.
+pub fn epoch_evidence_at(city: &mut City, epoch: u64, timing: Timing) -> EpochEvidence {
     let mut rng = epoch_rng(city.config.seed, epoch);
-    let start = epoch_start_ms(epoch);
+    let Timing {
+        start_ms: start,
+        span_ms: span,
+    } = timing;
     let mut location_reports = Vec::new();
     for h in city
         .hotspots
@@ -107,14 +134,14 @@ pub fn epoch_evidence(city: &mut City, epoch: u64) -> EpochEvidence {
         for beat in 0..HEARTBEATS_PER_EPOCH {
             let report = LocationReport {
                 radio: h.public,
-                at_ms: start + beat * EPOCH_MS / HEARTBEATS_PER_EPOCH,
+                at_ms: start + beat * span / HEARTBEATS_PER_EPOCH,
                 position: reported_position(city, &mut rng, h),
             };
             location_reports.push(report.sign(&h.key));
         }
     }
-    let (beacons, witnesses) = lora_round(city, &mut rng, epoch);
-    let sessions = data_sessions(city, &mut rng, epoch);
+    let (beacons, witnesses) = lora_round(city, &mut rng, epoch, timing);
+    let sessions = data_sessions(city, &mut rng, epoch, timing);
     EpochEvidence {
         epoch,
         location_reports,
@@ -130,9 +157,10 @@ fn lora_round(
     city: &City,
     rng: &mut ChaCha8Rng,
     epoch: u64,
+    timing: Timing,
 ) -> (Vec<SignedBeacon>, Vec<SignedWitnessReport>) {
     let env = city.config.env;
-    let start = epoch_start_ms(epoch);
+    let start = timing.start_ms;
     let lora: Vec<&SimHotspot> = city
         .hotspots
         .iter()
@@ -146,7 +174,7 @@ fn lora_round(
             beaconer: tx.public,
             frequency_hz: env.lora_frequency_hz,
             tx_power_cdbm: LORA_TX_POWER_CDBM,
-            sent_at_ms: start + rng.gen_range(0..EPOCH_MS - 60_000),
+            sent_at_ms: start + rng.gen_range(0..timing.span_ms.saturating_sub(60_000).max(1)),
         };
         for rx in lora.iter().filter(|rx| rx.index != tx.index) {
             let ring_pair = rx.behaviour == Behaviour::WitnessRing;
@@ -190,13 +218,17 @@ fn lora_round(
 
 /// Subscribers walk (inside the city) and, each tick, use data through the Wi-Fi hotspot they
 /// hear best, if any is loud enough; a self-dealer's phone uses only its owner's hotspot.
-fn data_sessions(city: &mut City, rng: &mut ChaCha8Rng, epoch: u64) -> Vec<DataSession> {
+fn data_sessions(
+    city: &mut City,
+    rng: &mut ChaCha8Rng,
+    epoch: u64,
+    timing: Timing,
+) -> Vec<DataSession> {
     let env = city.config.env;
     let radius = city.config.radius_m;
-    let start = epoch_start_ms(epoch);
     let mut sessions = Vec::new();
     for tick in 0..TICKS_PER_EPOCH {
-        let at_ms = start + tick * EPOCH_MS / TICKS_PER_EPOCH;
+        let at_ms = timing.start_ms + tick * timing.span_ms / TICKS_PER_EPOCH;
         let link_epoch = epoch * TICKS_PER_EPOCH + tick;
         for s in city.subscribers.iter_mut() {
             if let Some(h) = s.pinned_to {

@@ -9,7 +9,8 @@ mod published;
 
 pub use published::{endpoint_host, PublishedRecord};
 
-use crate::wireless::{score_wireless_manifest, SignedWireless, WirelessPool};
+use crate::wireless::SignedWireless;
+use crate::wireless_manifest::{score_wireless_manifest, WirelessPool};
 use crate::{
     score_bandwidth_epoch, score_epoch, DeviceInfo, EvidenceRecord, Manifest, RewardsError,
     ScoringParams,

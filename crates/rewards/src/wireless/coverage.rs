@@ -13,7 +13,7 @@
 //!   location trust (HIP-119).
 
 use super::fixed::Fixed;
-use crate::bandwidth::{tier_quarters, Speeds};
+use crate::speed::{tier_quarters, Speeds};
 use plexus_types::PublicKey;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -24,7 +24,7 @@
 //!
 //! The result does not depend on the order of the hotspots or of the evidence.
 
-use super::coverage::{radio_shares, CoverageError, Radio, RadioKind};
+use super::coverage::{radio_shares, CoverageError, Radio, RadioKind, RadioShares};
 use super::density::HIP_104;
 use super::fixed::Fixed;
 use super::geo::{distance_m, Position};
@@ -36,7 +36,7 @@ use super::witness::{
     max_plausible_rssi_cdbm, verify_report_signatures, Beacon, Hotspot, InvalidReason,
     SignedBeacon, SignedWitnessReport, WitnessReport,
 };
-use crate::bandwidth::Speeds;
+use crate::speed::Speeds;
 use crate::ResourceClass;
 use plexus_types::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -191,41 +191,7 @@ pub fn score_wireless_epoch(
         .collect();
 
     // E3.
-    let wifi: Vec<(&EpochHotspot, RadioKind)> = registry
-        .values()
-        .filter_map(|h| Some((*h, h.class.radio_kind()?)))
-        .collect();
-    let modeled: Vec<ModeledRadio> = wifi
-        .iter()
-        .map(|(h, kind)| ModeledRadio {
-            key: h.key,
-            cell: h.cell,
-            kind: *kind,
-            antenna: h.antenna,
-        })
-        .collect();
-    // An antenna the model refuses earns that hotspot no coverage; it does not stop the epoch.
-    let mut claims = Vec::new();
-    let mut refused: BTreeMap<PublicKey, String> = BTreeMap::new();
-    for m in &modeled {
-        match modeled_claims(std::slice::from_ref(m)) {
-            Ok(c) => claims.extend(c),
-            Err(e) => {
-                refused.insert(m.key, e.to_string());
-            }
-        }
-    }
-    let radios: Vec<Radio> = wifi
-        .iter()
-        .map(|(h, kind)| Radio {
-            key: h.key,
-            kind: *kind,
-            asserted_height: h.seniority_height,
-            speeds: h.speeds,
-            location_trust: trust[&h.key],
-        })
-        .collect();
-    let coverage = radio_shares(&radios, &claims)?;
+    let (coverage, mut refused) = wifi_coverage(&registry, &trust)?;
 
     // E1 and E4.
     let lora: Vec<Hotspot> = registry
@@ -302,6 +268,57 @@ pub fn score_wireless_epoch(
             }
         })
         .collect())
+}
+
+/// Rule E3: the Wi-Fi hotspots' modeled coverage shares (points × speed × trust), and the
+/// hotspots whose antenna the model refused, with the reason (they cover nothing; the epoch
+/// goes on).
+#[allow(clippy::type_complexity)]
+fn wifi_coverage(
+    registry: &BTreeMap<PublicKey, &EpochHotspot>,
+    trust: &BTreeMap<PublicKey, Fixed>,
+) -> Result<
+    (
+        BTreeMap<PublicKey, RadioShares>,
+        BTreeMap<PublicKey, String>,
+    ),
+    WirelessEpochError,
+> {
+    let wifi: Vec<(&EpochHotspot, RadioKind)> = registry
+        .values()
+        .filter_map(|h| Some((*h, h.class.radio_kind()?)))
+        .collect();
+    let modeled: Vec<ModeledRadio> = wifi
+        .iter()
+        .map(|(h, kind)| ModeledRadio {
+            key: h.key,
+            cell: h.cell,
+            kind: *kind,
+            antenna: h.antenna,
+        })
+        .collect();
+    // An antenna the model refuses earns that hotspot no coverage; it does not stop the epoch.
+    let mut claims = Vec::new();
+    let mut refused: BTreeMap<PublicKey, String> = BTreeMap::new();
+    for m in &modeled {
+        match modeled_claims(std::slice::from_ref(m)) {
+            Ok(c) => claims.extend(c),
+            Err(e) => {
+                refused.insert(m.key, e.to_string());
+            }
+        }
+    }
+    let radios: Vec<Radio> = wifi
+        .iter()
+        .map(|(h, kind)| Radio {
+            key: h.key,
+            kind: *kind,
+            asserted_height: h.seniority_height,
+            speeds: h.speeds,
+            location_trust: trust[&h.key],
+        })
+        .collect();
+    Ok((radio_shares(&radios, &claims)?, refused))
 }
 
 /// The witnesses that sent reports rejected as too strong by more than

@@ -1,6 +1,6 @@
 //! The coverage and PoC manifests of an epoch from an oracle's evidence records: the hotspots
 //! of the registry with their assertions, the signed wireless records of the epoch, scored by
-//! [`score_wireless_epoch`](super::epoch::score_wireless_epoch).
+//! [`score_wireless_epoch`](crate::wireless::score_wireless_epoch).
 //!
 //! - A record counts once however often the logs repeat it, and only if it decodes and names
 //!   the device it is filed under (its signature is checked by rule E1).
@@ -9,15 +9,15 @@
 //! - The evidence root commits to the distinct records of the epoch's registered hotspots, in
 //!   the order of their hashes, so it does not depend on the order of the logs.
 
-use super::epoch::{
-    score_wireless_epoch, EpochHotspot, HotspotClass, HotspotScore, WirelessEvidence,
-};
-use super::geo::cell_position;
-use super::signed::SignedWireless;
 use crate::error::RewardsError;
 use crate::evidence::{evidence_record_hash, EvidenceRecord};
 use crate::manifest::{check_resource, Manifest, ManifestLeaf};
 use crate::scoring::DeviceInfo;
+use crate::wireless::epoch::{
+    score_wireless_epoch, EpochHotspot, HotspotClass, HotspotScore, WirelessEvidence,
+};
+use crate::wireless::geo::cell_position;
+use crate::wireless::signed::SignedWireless;
 use plexus_types::{merkle_root, Hash, PublicKey};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -151,6 +151,7 @@ mod tests {
     use crate::wireless::epoch::HotspotSite;
     use crate::wireless::location_report::LocationReport;
     use crate::wireless::model::Antenna;
+    use crate::wireless::*;
     use h3o::{LatLng, Resolution};
     use plexus_types::{Address, SecretKey};
 
