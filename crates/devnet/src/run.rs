@@ -546,10 +546,13 @@ fn wireless_section(
     let Some(log) = log else {
         return Ok(None);
     };
-    let finalized = [plexus_ledger::ResourceClass::Coverage]
-        .into_iter()
-        .map(|r| Ok((r, crate::summary::finalized_epochs(files, store, r)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let finalized = [
+        plexus_ledger::ResourceClass::Coverage,
+        plexus_ledger::ResourceClass::Poc,
+    ]
+    .into_iter()
+    .map(|r| Ok((r, crate::summary::finalized_epochs(files, store, r)?)))
+    .collect::<anyhow::Result<Vec<_>>>()?;
     crate::wireless::summarize(log, store, &finalized)
 }
 

@@ -22,6 +22,7 @@ use chain_io::Account;
 use plexus_chain::Chain;
 use plexus_ledger::query;
 use plexus_radio::{City, CityConfig, HotspotKind};
+use plexus_rewards::wireless::SignedWireless;
 use plexus_types::{
     statements, Address, Amount, Body, Capabilities, DataSession, PublicKey, SecretKey,
 };
@@ -126,6 +127,24 @@ pub struct WirelessLog {
     pub records_refused: BTreeMap<String, u64>,
 }
 
+/// An epoch's signed location reports, beacons and witness reports, as the oracles take them.
+fn signed_records(evidence: &plexus_radio::evidence::EpochEvidence) -> Vec<SignedWireless> {
+    evidence
+        .location_reports
+        .iter()
+        .cloned()
+        .map(SignedWireless::Location)
+        .chain(evidence.beacons.iter().cloned().map(SignedWireless::Beacon))
+        .chain(
+            evidence
+                .witnesses
+                .iter()
+                .cloned()
+                .map(SignedWireless::Witness),
+        )
+        .collect()
+}
+
 /// A running wireless workload.
 pub struct WirelessRun {
     task: tokio::task::JoinHandle<anyhow::Result<WirelessLog>>,
@@ -197,16 +216,28 @@ async fn run(
     };
     w.register(&mut stop).await?;
     let mut last_done = 0u64;
+    // Records not yet taken by an oracle that still follows the chain into their epoch.
+    let mut unreported: Vec<(usize, u64, Vec<SignedWireless>)> = Vec::new();
     loop {
         let epoch = query::last_epoch(w.chain.store())? + 1;
         if epoch > last_done {
             let timing = w.timing();
             let evidence = plexus_radio::evidence::epoch_evidence_at(&mut w.city, epoch, timing);
-            w.report(epoch, &evidence).await;
+            let records = signed_records(&evidence);
+            unreported = (0..w.oracles.len())
+                .map(|i| (i, epoch, records.clone()))
+                .collect();
             w.settle_sessions(epoch, &evidence, &mut stop).await?;
             w.log.epochs.push(epoch);
             last_done = epoch;
         }
+        let mut behind = Vec::new();
+        for (oracle, epoch, records) in unreported.drain(..) {
+            if !w.report(oracle, epoch, &records).await {
+                behind.push((oracle, epoch, records));
+            }
+        }
+        unreported = behind;
         w.claim(&mut stop).await?;
         if chain_io::next_block(&w.chain, &mut stop).await {
             break;
@@ -307,50 +338,37 @@ impl Workload {
         }
     }
 
-    /// Sends the epoch's signed records to every oracle, in batches the oracles take.
-    async fn report(&mut self, epoch: u64, evidence: &plexus_radio::evidence::EpochEvidence) {
-        use plexus_rewards::wireless::SignedWireless;
-        let records: Vec<SignedWireless> = evidence
-            .location_reports
-            .iter()
-            .cloned()
-            .map(SignedWireless::Location)
-            .chain(evidence.beacons.iter().cloned().map(SignedWireless::Beacon))
-            .chain(
-                evidence
-                    .witnesses
-                    .iter()
-                    .cloned()
-                    .map(SignedWireless::Witness),
-            )
-            .collect();
-        for oracle in &self.oracles {
-            for batch in records.chunks(RECORDS_PER_REQUEST) {
-                match oracle
-                    .send_wireless(&self.info.chain_id, epoch, batch)
-                    .await
-                {
-                    Ok(answers) => {
-                        for a in answers {
-                            match a.error {
-                                None => self.log.records_accepted += u64::from(a.accepted),
-                                Some(e) => {
-                                    *self.log.records_refused.entry(e.code).or_default() += 1
-                                }
-                            }
+    /// Sends an epoch's signed records to oracle `oracle`, in batches it takes; false when the
+    /// oracle has not followed the chain into the epoch yet (try again at the next block).
+    async fn report(&mut self, oracle: usize, epoch: u64, records: &[SignedWireless]) -> bool {
+        let oracle = &self.oracles[oracle];
+        for batch in records.chunks(RECORDS_PER_REQUEST) {
+            match oracle
+                .send_wireless(&self.info.chain_id, epoch, batch)
+                .await
+            {
+                Ok(answers) => {
+                    for a in answers {
+                        match a.error {
+                            None => self.log.records_accepted += u64::from(a.accepted),
+                            Some(e) => *self.log.records_refused.entry(e.code).or_default() += 1,
                         }
                     }
-                    Err(e) => {
-                        tracing::warn!(epoch, error = %e, "an oracle did not take wireless records");
-                        *self
-                            .log
-                            .records_refused
-                            .entry("unreachable".to_string())
-                            .or_default() += batch.len() as u64;
-                    }
+                }
+                Err(plexus_client::ClientError::Refused { code, .. }) if code == "stale" => {
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(epoch, error = %e, "an oracle did not take wireless records");
+                    *self
+                        .log
+                        .records_refused
+                        .entry("unreachable".to_string())
+                        .or_default() += batch.len() as u64;
                 }
             }
         }
+        true
     }
 
     /// Settles the epoch's sessions: one receipt per phone and hotspot, each phone's credits

@@ -49,6 +49,10 @@ pub struct WirelessSummary {
     pub receipts_settled: u64,
     /// Reward claims the hotspots' owners made that committed.
     pub claims: u64,
+    /// Signed location reports, beacons and witness reports the oracles recorded (each
+    /// oracle counted), and those they refused, by code.
+    pub records_accepted: u64,
+    pub records_refused: BTreeMap<String, u64>,
     /// Receipts, purchases and claims the chain refused, by code.
     pub refused: BTreeMap<String, u64>,
     /// uplx burned for data credits, all payers together, as the chain counts it.
@@ -166,6 +170,8 @@ pub fn summarize(
         registered: log.registered,
         receipts_settled: log.receipts_settled,
         claims: log.claims,
+        records_accepted: log.records_accepted,
+        records_refused: log.records_refused.clone(),
         refused: log.refused.clone(),
         burned_for_credits: plexus_ledger::data_credits::query::data_credit_totals(store)?.burned,
         self_dealers_burned,
