@@ -76,6 +76,30 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
     let data_paid = amount(&dealer["data_paid"]);
     assert!(data_paid > 0, "{dealer}");
     assert!(data_paid <= burned, "paid {data_paid} for {burned} burned");
+    // Every honest Wi-Fi hotspot is paid for its modeled coverage in every finalized epoch,
+    // and its owner's claims are paid; the silent hotspot and the spoofer earn nothing.
+    assert!(w["records_accepted"].as_u64().unwrap() > 0, "{w}");
+    let finalized = s["finalized_epochs"].as_array().unwrap().len();
+    assert!(finalized >= 2, "too few epochs: {s}");
+    for h in list
+        .iter()
+        .filter(|h| h["behaviour"] == "honest" && h["class"] != "lora")
+    {
+        let paid = h["rewards_by_epoch"].as_object().unwrap();
+        assert!(paid.len() >= finalized, "{h}");
+        assert!(
+            paid.values().all(|r| amount(r) > 0),
+            "unpaid in an epoch: {h}"
+        );
+        assert!(amount(&h["claimed"]) > 0, "{h}");
+    }
+    for cheat in ["silent", "spoofer"] {
+        assert_eq!(
+            amount(&behaviour(cheat)[0]["rewards"]),
+            0,
+            "{cheat} was paid"
+        );
+    }
     // The silent hotspot carries nothing; the burn shows in the chain's totals.
     assert_eq!(behaviour("silent")[0]["bytes_carried"], 0);
     assert!(amount(&w["burned_for_credits"]) >= burned, "{w}");

@@ -439,7 +439,9 @@ impl OracleApi for OracleClient {
     }
 
     /// The device's leaf and proof in the epoch's manifest, or `None` when the oracle has no
-    /// leaf for the device (it earned nothing, or this oracle has no such manifest).
+    /// leaf for the device (it earned nothing). An oracle that has not closed the epoch yet
+    /// (`not_closed`: the manifest may be final on chain a moment before the oracle's copy is
+    /// written) answers with an error, so that the claim is asked again rather than given up.
     fn claim_proof<'a>(
         &'a self,
         epoch: u64,
@@ -452,7 +454,14 @@ impl OracleApi for OracleClient {
                 .get(&format!("/v1/manifests/{epoch}/{resource}/claims/{device}"))
                 .await?;
             if answer.status == 404 {
-                return Ok(None);
+                return match self.service.refusal(answer) {
+                    refused @ ClientError::Refused { .. }
+                        if refused.code() == Some("not_closed") =>
+                    {
+                        Err(refused)
+                    }
+                    _ => Ok(None),
+                };
             }
             self.service.json(answer).map(Some)
         })

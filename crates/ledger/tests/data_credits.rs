@@ -515,11 +515,19 @@ fn by_the_rule(
     plexus_rewards::wireless::pay_data_transfer(&hotspots, 100_000, pool).unwrap()
 }
 
+/// The Coverage pool of an epoch that mints `emission`, by the default pool weights.
+fn coverage_pool_of(emission: u128) -> u128 {
+    let params = plexus_ledger::RewardParams::default();
+    let (pools, _) = plexus_ledger::epochs::split_emission(&params, Amount(emission));
+    pools[&plexus_ledger::ResourceClass::Coverage].0
+}
+
 #[test]
 fn a_pool_that_covers_the_traffic_pays_each_hotspot_its_value_and_leaves_the_rest_to_coverage() {
-    // 10 000 PLX a epoch: the Coverage pool (10 of 100 weights) holds 1 000 PLX.
+    // 10 000 PLX a epoch: the Coverage pool (6 of 100 weights) holds 600 PLX.
     let (mut w, second) = two_hotspots_carry(Amount::plx(10_000).0, [7_001, 5_003]);
-    let coverage_before = Amount::plx(1_000).0;
+    let coverage_before = coverage_pool_of(Amount::plx(10_000).0);
+    assert_eq!(coverage_before, Amount::plx(600).0);
     let rule = by_the_rule(&w, &second, coverage_before);
     assert_eq!(rule.paid, 70_010 + 50_030);
     let pool = query::data_pool(w.net.ledger.store(), 1).unwrap().unwrap();
@@ -567,10 +575,10 @@ fn a_pool_that_covers_the_traffic_pays_each_hotspot_its_value_and_leaves_the_res
 
 #[test]
 fn a_short_pool_pays_pro_rata_exactly_as_the_rule_and_settles_its_dust() {
-    // 1 000 003 uplx a epoch: the Coverage pool holds 100 000 uplx, short of the 120 040 the
+    // 1 000 003 uplx a epoch: the Coverage pool holds 60 000 uplx, short of the 120 040 the
     // traffic is worth.
     let (mut w, second) = two_hotspots_carry(1_000_003, [7_001, 5_003]);
-    let rule = by_the_rule(&w, &second, 100_000);
+    let rule = by_the_rule(&w, &second, coverage_pool_of(1_000_003));
     assert_eq!(rule.to_coverage, 0);
     assert!(rule.dust > 0, "{rule:?}");
     let pool = query::data_pool(w.net.ledger.store(), 1).unwrap().unwrap();

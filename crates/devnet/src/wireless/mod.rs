@@ -317,9 +317,9 @@ impl Workload {
         let outcomes = chain_io::committed_all(&chain, &registrations, stop).await?;
         self.log.registered = outcomes
             .chunks(2)
-            .filter(|pair| pair.first().is_some_and(|c| c.is_ok()))
+            .filter(|pair| pair.first().is_some_and(|c| matches!(c, Some(Ok(())))))
             .count();
-        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        for refused in outcomes.iter().flatten().filter_map(|o| o.as_ref().err()) {
             self.refused(refused);
             tracing::warn!(reason = %refused, "a hotspot's registration was refused");
         }
@@ -450,6 +450,9 @@ impl Workload {
         let hashes: Vec<_> = sent.iter().map(|(_, h)| h.clone()).collect();
         let outcomes = chain_io::committed_all(&chain, &hashes, stop).await?;
         for ((receipt, _), outcome) in sent.iter().zip(&outcomes) {
+            let Some(outcome) = outcome else {
+                continue;
+            };
             match outcome {
                 Ok(()) if *receipt => self.log.receipts_settled += 1,
                 Ok(()) => {}
@@ -479,6 +482,9 @@ impl Workload {
             return Ok(());
         }
         for outcome in chain_io::committed_all(&chain, &claimed, stop).await? {
+            let Some(outcome) = outcome else {
+                continue;
+            };
             match outcome {
                 Ok(()) => self.log.claims += 1,
                 Err(refused) => {
