@@ -126,6 +126,8 @@ pub fn genesis() -> Genesis {
         beacon: None,
         validators: Vec::new(),
         staking: Default::default(),
+        wireless: Default::default(),
+        data_credits: Default::default(),
         accounts,
     }
 }
