@@ -233,9 +233,10 @@ def test_the_epochs_page_charts_the_economics_of_every_listed_epoch(c):
                 and shown_total == expected)
 
     c.until(lambda: c.stable(matches), "one point per listed epoch, the last at the total minted")
-    pools = c.css('svg[data-chart="pools"] polyline[data-series]')
     resources = {p["resource"] for e in [c.api("/v1/epochs/latest")] for p in e["pools"]}
-    assert {p.get_attribute("data-series") for p in pools} >= resources, "a class's pool is not charted"
+    charted = c.stable(lambda: {p.get_attribute("data-series")
+                                for p in c.css('svg[data-chart="pools"] polyline[data-series]')})
+    assert charted >= resources, f"a class's pool is not charted: {resources - charted}"
     c.shot("epochs-economics")
 
 
@@ -437,10 +438,16 @@ def test_unknown_things_show_clear_errors(c):
     c.until(lambda: any("no device" in e for e in c.errors()), "an unknown device's error")
     c.open("/nowhere")
     c.until(lambda: any("No page" in e for e in c.errors()), "an unknown page's error")
-    box = c.css("#search-input")[0]
-    box.clear()
-    box.send_keys("not a thing", Keys.ENTER)
-    c.until(lambda: any("is not an address" in e for e in c.errors()), "a bad search's error")
+
+    def bad_search_refused():
+        # The page re-renders on new blocks: type into the box it shows now, and again if the
+        # box went stale before the search ran.
+        box = c.css("#search-input")[0]
+        box.clear()
+        box.send_keys("not a thing", Keys.ENTER)
+        return c.stable(lambda: any("is not an address" in e for e in c.errors()))
+
+    c.until(bad_search_refused, "a bad search's error")
 
 
 def test_an_unreachable_api_is_said_plainly(c):

@@ -7,7 +7,8 @@ const BLOCK_WINDOW = 30; // blocks the network page's rates are measured over
 const EPOCHS_LISTED = 20;
 const CLASS_COLOURS = {
   compute: "#3857d6", storage: "#d97706", bandwidth: "#059669",
-  coverage: "#9333ea", sensor: "#db2777", training: "#0891b2", oracles: "#6b7280",
+  coverage: "#9333ea", poc: "#c026d3", sensor: "#db2777", training: "#0891b2",
+  oracles: "#6b7280",
 };
 
 // ---------- DOM and formatting ----------
