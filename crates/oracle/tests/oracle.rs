@@ -133,6 +133,19 @@ impl Net {
         panic!("transaction not committed");
     }
 
+    /// Waits for the chain's next block (the node's `/v1/events` stream), so that a loop
+    /// waiting on the oracle moves with the chain, not with the clock.
+    async fn next_block(&self) {
+        let url = format!("{}/v1/events", self.node_url);
+        let mut events = self.http.get(url).send().await.unwrap();
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            if String::from_utf8_lossy(&chunk).contains("event: block") {
+                return;
+            }
+        }
+        panic!("the node's event stream ended");
+    }
+
     /// The node's record of `device`.
     async fn device(&self, device: &SecretKey) -> Value {
         let url = format!("{}/v1/devices/{}", self.node_url, device.public_key());
@@ -724,7 +737,7 @@ async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_aud
             std::time::Instant::now() < deadline,
             "never accepted: {codes:?}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        net.next_block().await;
     };
     let good = located(&spoofer, at(lisbon));
     let mut forged = good;
@@ -838,7 +851,7 @@ async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_aud
         if code == 200 {
             break target;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        net.next_block().await;
     };
 
     let (_, e) = net
