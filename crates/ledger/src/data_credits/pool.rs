@@ -60,19 +60,7 @@ pub(crate) fn claim_data(
     c: &RewardClaim,
 ) -> Result<(), TxFailure> {
     let refuse = |code: TxCode, log: String| Err(TxFailure::new(code, log));
-    let last = epochs::last_epoch(state)?;
-    if c.epoch == 0 || c.epoch > last {
-        return refuse(
-            TxCode::NoManifest,
-            format!("epoch {} has not ended (last ended: {last})", c.epoch),
-        );
-    }
-    if !epochs::claim_window_open(&info.rewards, c.epoch, last) {
-        return refuse(
-            TxCode::ClaimWindowClosed,
-            format!("claims for epoch {} closed", c.epoch),
-        );
-    }
+    epochs::check_claimable(state, &info.rewards, c.epoch)?;
     let Some(mut pool) = state.get_json::<DataPool>(&state_key::data_pool(c.epoch))? else {
         return refuse(
             TxCode::NoManifest,

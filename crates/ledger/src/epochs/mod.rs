@@ -186,6 +186,30 @@ pub fn claim_window_open(params: &RewardParams, epoch: u64, last_ended: u64) -> 
         .is_none_or(|closes| last_ended < closes)
 }
 
+/// Whether epoch `epoch`'s rewards can be claimed now: it has ended and its claim window is
+/// open. Refused with `no_manifest` or `claim_window_closed`; every pool's claims check this.
+pub(crate) fn check_claimable(
+    state: &StateOverlay<'_>,
+    params: &RewardParams,
+    epoch: u64,
+) -> Result<(), crate::codes::TxFailure> {
+    use crate::codes::{TxCode, TxFailure};
+    let last = last_epoch(state)?;
+    if epoch == 0 || epoch > last {
+        return Err(TxFailure::new(
+            TxCode::NoManifest,
+            format!("epoch {epoch} has not ended (last ended: {last})"),
+        ));
+    }
+    if !claim_window_open(params, epoch, last) {
+        return Err(TxFailure::new(
+            TxCode::ClaimWindowClosed,
+            format!("claims for epoch {epoch} closed"),
+        ));
+    }
+    Ok(())
+}
+
 /// floor(a × b / c) exactly, for c > 0 and b ≤ c (zero otherwise, which no caller passes).
 pub(crate) fn mul_div(a: u128, b: u128, c: u128) -> u128 {
     plexus_rewards::payout(a, b, c).unwrap_or(0)

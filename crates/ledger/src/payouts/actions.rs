@@ -85,19 +85,7 @@ pub(crate) fn claim(
         return crate::data_credits::claim_data(state, info, c);
     }
     let resource = resource(&c.resource)?;
-    let last = epochs::last_epoch(state)?;
-    if c.epoch > last {
-        return Err(TxFailure::new(
-            TxCode::NoManifest,
-            format!("epoch {} has not ended (last ended: {last})", c.epoch),
-        ));
-    }
-    if !window_open(info, c.epoch, last) {
-        return Err(TxFailure::new(
-            TxCode::ClaimWindowClosed,
-            format!("claims for epoch {} closed", c.epoch),
-        ));
-    }
+    epochs::check_claimable(state, &info.rewards, c.epoch)?;
     let mut pool = epochs::load_pool(state, c.epoch, resource)?.ok_or_else(|| {
         TxFailure::new(
             TxCode::NoManifest,
