@@ -6,7 +6,7 @@ use crate::behaviour::{Behaviour, LearnBehaviour, Strategies};
 use crate::challenges::{ChallengeAnswer, Challenges};
 use crate::claims::{ClaimBook, Claims, SettledClaim};
 use crate::config::AgentConfig;
-use crate::context::{repeat, DeviceContext};
+use crate::context::{repeat, repeat_paced, DeviceContext};
 use crate::error::AgentError;
 use crate::heartbeat::Heartbeats;
 use crate::identity::DeviceIdentity;
@@ -34,7 +34,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timings {
     /// Heartbeats are cheap and oracles deduplicate them, so sending often costs little and
-    /// makes a missed interval unlikely.
+    /// makes a missed interval unlikely. The longest period: on a chain whose intervals are
+    /// shorter than three of these, the duty heartbeats three times an interval.
     pub heartbeat: Duration,
     /// Challenge deadlines are tens of milliseconds from issue, so the agent must look for
     /// challenges far more often than it heartbeats.
@@ -290,7 +291,12 @@ impl Agent {
                     repeat(clock, "replicas", t.replicas, || replicas.once(&self.ctx)).await
                 }
             },
-            repeat(clock, "heartbeat", t.heartbeat, || self.heartbeat_once()),
+            repeat_paced(
+                clock,
+                "heartbeat",
+                || self.heartbeats.period(t.heartbeat),
+                || self.heartbeat_once()
+            ),
             repeat(clock, "challenges", t.challenges, || self
                 .answer_challenges_once()),
             async {

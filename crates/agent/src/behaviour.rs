@@ -302,6 +302,25 @@ mod tests {
     }
 
     #[test]
+    fn an_over_declarer_proves_what_could_be_on_time_and_commits_unproved_to_what_cannot() {
+        let small = class_by_name("cpu-small").unwrap();
+        let large = class_by_name("cpu-large").unwrap();
+        let prover = Behaviour::OverDeclare { real_class: small }
+            .strategies()
+            .prover;
+        // Its own class's size: the true product, as an honest device commits to.
+        let own = ComputeChallenge::new([6; 32], small.n).unwrap();
+        assert_eq!(
+            prover.prove(&own).root(),
+            plexus_proofs::compute::prove(&own).root()
+        );
+        // cpu-large's size: 800 ms, past the oracle's limit, so nothing is computed.
+        assert!(prover.commit_delay(large.n) > large.commit_limit());
+        let posed = ComputeChallenge::new([6; 32], large.n).unwrap();
+        assert!(prover.prove(&posed).product().iter().all(|x| *x == 0));
+    }
+
+    #[test]
     fn a_wrong_compute_answer_is_wrong_in_every_row_it_could_open() {
         let challenge = ComputeChallenge::new([5; 32], 16).unwrap();
         let wrong = Behaviour::WrongCompute

@@ -10,7 +10,7 @@ use crate::learning::UpdatePolicy;
 use crate::storage::{ReplicaKeeper, ReplicaPolicy, StorageError, SyncReport};
 use plexus_market::spec::JobSpec;
 use plexus_proofs::compute::{
-    prove, ComputeChallenge, ComputeClass, ComputeProof, DEADLINE_SLACK, P,
+    class_by_n, prove, ComputeChallenge, ComputeClass, ComputeProof, DEADLINE_SLACK, P,
 };
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::{PublicKey, SecretKey};
@@ -45,11 +45,17 @@ impl ComputeProver for WrongProduct {
 /// Simulated host-independently from the class table: the device's throughput is that of
 /// `real_class`'s reference device, which proves its own n_r-sized challenge in
 /// `deadline_r / DEADLINE_SLACK`. An n-sized challenge then takes
-/// `(n / n_r)³ · deadline_r / DEADLINE_SLACK`. The answer is correct (this cheat is slow, not
-/// wrong) but its commitment is held back until that much time has passed since the
-/// challenge was received, or longer if this machine is slower still. Since every class
-/// demands more than `DEADLINE_SLACK` times the throughput of the one below it, the
-/// commitment always misses the declared class's deadline.
+/// `(n / n_r)³ · deadline_r / DEADLINE_SLACK`. Its commitment is held back until that much
+/// time has passed since the challenge was received, or longer if this machine is slower
+/// still. Since every class demands more than `DEADLINE_SLACK` times the throughput of the one
+/// below it, the commitment always misses the declared class's deadline.
+///
+/// The answer is correct (this cheat is slow, not wrong) whenever the commitment could still
+/// be on time. When the simulated time is past the class's [`ComputeClass::commit_limit`],
+/// the commitment is refused before any row is opened, so the product is not computed: on a
+/// devnet, where every device shares the host's cores, it would take the CPU that the honest
+/// devices need to meet their own deadlines (a real slower device spends its own hardware's
+/// time, not theirs).
 #[derive(Debug, Clone, Copy)]
 pub struct SlowerClass {
     pub real_class: &'static ComputeClass,
@@ -57,7 +63,15 @@ pub struct SlowerClass {
 
 impl ComputeProver for SlowerClass {
     fn prove(&self, challenge: &ComputeChallenge) -> ComputeProof {
-        prove(challenge)
+        let n = challenge.n();
+        let refused_unopened =
+            class_by_n(n).is_some_and(|c| self.commit_delay(n) > c.commit_limit());
+        if !refused_unopened {
+            return prove(challenge);
+        }
+        let n = n as usize;
+        ComputeProof::commit(challenge, vec![0; n * n])
+            .expect("a product of the challenge's own size is accepted")
     }
 
     fn commit_delay(&self, n: u32) -> Duration {

@@ -69,6 +69,20 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: std::fmt::Display,
 {
+    repeat_paced(clock, name, || period, duty).await
+}
+
+/// [`repeat`], with the period asked of `period` after each round.
+pub async fn repeat_paced<T, E, F, Fut>(
+    clock: &dyn Clock,
+    name: &'static str,
+    period: impl Fn() -> Duration,
+    duty: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
     let mut duty = duty;
     loop {
         let started = clock.now();
@@ -76,7 +90,7 @@ where
             tracing::warn!(duty = name, error = %e, "duty failed; trying again next period");
         }
         let took = clock.now().saturating_sub(started);
-        if let Some(rest) = period.checked_sub(took) {
+        if let Some(rest) = period().checked_sub(took) {
             clock.sleep(rest).await;
         }
     }

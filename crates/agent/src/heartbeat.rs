@@ -7,7 +7,14 @@ use plexus_client::{HeartbeatReceipt, OracleApi, OracleStatus};
 use plexus_types::epoch_clock::{EpochClock, IntervalId};
 use plexus_types::heartbeat::{Heartbeat, SignedHeartbeat};
 use plexus_types::SecretKey;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The shortest period the duty heartbeats at, however short the chain's intervals.
+const MIN_PERIOD: Duration = Duration::from_millis(50);
+/// Heartbeats per interval the duty aims at: more than one, so that a round delayed by a busy
+/// host or a slow oracle still lands in every interval.
+const ROUNDS_PER_INTERVAL: u32 = 3;
 
 /// Which signed heartbeat the device sends for the interval an oracle names.
 ///
@@ -31,11 +38,52 @@ impl HeartbeatSource for FreshHeartbeats {
 #[derive(Clone)]
 pub struct Heartbeats {
     source: Arc<dyn HeartbeatSource>,
+    pace: Arc<Mutex<Pace>>,
+}
+
+/// How long the chain's intervals last, learnt from the heights oracles report over time (the
+/// chain's parameters count intervals in blocks, and only the running network knows how long
+/// a block takes).
+#[derive(Debug, Default)]
+struct Pace {
+    /// The first height seen, and when.
+    first: Option<(u64, Duration)>,
+    interval: Option<Duration>,
+}
+
+impl Pace {
+    fn observe(&mut self, status: &OracleStatus, now: Duration) {
+        let Some((h0, t0)) = self.first else {
+            self.first = Some((status.height, now));
+            return;
+        };
+        let blocks = status.height.saturating_sub(h0);
+        if blocks < 2 || status.intervals_per_epoch == 0 {
+            return;
+        }
+        let per_block = now.saturating_sub(t0) / u32::try_from(blocks).unwrap_or(u32::MAX);
+        let blocks_per_interval =
+            (status.epoch_blocks / u64::from(status.intervals_per_epoch)).max(1);
+        self.interval =
+            Some(per_block.saturating_mul(u32::try_from(blocks_per_interval).unwrap_or(u32::MAX)));
+    }
 }
 
 impl Heartbeats {
     pub fn new(source: Arc<dyn HeartbeatSource>) -> Heartbeats {
-        Heartbeats { source }
+        Heartbeats {
+            source,
+            pace: Default::default(),
+        }
+    }
+
+    /// How long to wait between rounds: `longest`, or a third of an interval when the chain's
+    /// intervals are shorter than three of those, so that no interval goes without a heartbeat.
+    pub fn period(&self, longest: Duration) -> Duration {
+        let interval = self.pace.lock().expect("heartbeat pace").interval;
+        interval.map_or(longest, |i| {
+            (i / ROUNDS_PER_INTERVAL).clamp(MIN_PERIOD, longest.max(MIN_PERIOD))
+        })
     }
 
     /// Sends one heartbeat for the current interval to every oracle. Fails only when no
@@ -65,6 +113,10 @@ impl Heartbeats {
     ) -> Result<HeartbeatReceipt, AgentError> {
         let chain = ctx.chain().await?;
         let status = oracle.status().await?;
+        self.pace
+            .lock()
+            .expect("heartbeat pace")
+            .observe(&status, ctx.clock().now());
         if status.chain_id != chain.chain_id {
             return Err(AgentError::WrongChain {
                 oracle: oracle.name().to_string(),
@@ -110,5 +162,59 @@ fn warn_if_clock_disagrees(oracle: &dyn OracleApi, status: &OracleStatus) {
             ?derived,
             "the oracle names an interval that its own height does not fall in"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(height: u64, epoch_blocks: u64) -> OracleStatus {
+        OracleStatus {
+            chain_id: "plexus-test".into(),
+            height,
+            epoch: 1,
+            interval: 0,
+            beacon: plexus_types::Hash([0; 32]),
+            epoch_blocks,
+            intervals_per_epoch: 8,
+        }
+    }
+
+    #[test]
+    fn the_period_shrinks_to_a_third_of_an_interval_when_intervals_are_short() {
+        let beats = Heartbeats::new(Arc::new(FreshHeartbeats));
+        let longest = Duration::from_secs(1);
+        // Nothing learnt yet: the configured period.
+        assert_eq!(beats.period(longest), longest);
+        let ms = Duration::from_millis;
+        // 250 ms blocks, 2-block intervals: 500 ms, so a heartbeat every 166 ms.
+        beats.pace.lock().unwrap().observe(&status(10, 16), ms(0));
+        beats.pace.lock().unwrap().observe(&status(11, 16), ms(250));
+        assert_eq!(beats.period(longest), longest, "one block is not a rate");
+        beats
+            .pace
+            .lock()
+            .unwrap()
+            .observe(&status(30, 16), ms(5_000));
+        assert_eq!(beats.period(longest), Duration::from_nanos(166_666_666));
+
+        // 40-block intervals of 10 s: the configured period is short enough.
+        let slow = Heartbeats::new(Arc::new(FreshHeartbeats));
+        slow.pace.lock().unwrap().observe(&status(10, 320), ms(0));
+        slow.pace
+            .lock()
+            .unwrap()
+            .observe(&status(30, 320), ms(5_000));
+        assert_eq!(slow.period(longest), longest);
+
+        // A chain of 1-block intervals faster than the floor: the floor.
+        let fast = Heartbeats::new(Arc::new(FreshHeartbeats));
+        fast.pace.lock().unwrap().observe(&status(0, 8), ms(0));
+        fast.pace
+            .lock()
+            .unwrap()
+            .observe(&status(100, 8), ms(1_000));
+        assert_eq!(fast.period(longest), MIN_PERIOD);
     }
 }

@@ -15,9 +15,7 @@ use std::time::Duration;
 
 /// Compute challenges per device per epoch.
 pub const CHALLENGES_PER_EPOCH: u32 = 2;
-/// Allowance for scheduling and loopback latency on top of a class's compute deadline. Small
-/// next to the gap between classes, so a device cannot pass as a class above its own.
-pub const NETWORK_ALLOWANCE_MS: u64 = 250;
+pub use plexus_proofs::compute::NETWORK_ALLOWANCE_MS;
 /// How long a device has to open the rows it was asked for after committing.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -17,6 +17,10 @@ pub struct ComputeClass {
 /// Deadlines allow this many times the honest proving time on the class's reference device.
 pub const DEADLINE_SLACK: u64 = 4;
 
+/// Allowance for scheduling and loopback latency that an oracle adds to a class's compute
+/// deadline before it refuses a commitment as late.
+pub const NETWORK_ALLOWANCE_MS: u64 = 250;
+
 /// The classes, smallest first.
 ///
 /// Each deadline is [`DEADLINE_SLACK`] times the honest proving time on the class's reference
@@ -72,4 +76,17 @@ pub const COMPUTE_CLASSES: [ComputeClass; 4] = [
 
 pub fn class_by_name(name: &str) -> Option<&'static ComputeClass> {
     COMPUTE_CLASSES.iter().find(|c| c.name == name)
+}
+
+/// The class whose challenges are n-sized (each class has its own size).
+pub fn class_by_n(n: u32) -> Option<&'static ComputeClass> {
+    COMPUTE_CLASSES.iter().find(|c| c.n == n)
+}
+
+impl ComputeClass {
+    /// The longest an oracle waits for a commitment after the device fetched the challenge:
+    /// the deadline plus [`NETWORK_ALLOWANCE_MS`].
+    pub fn commit_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.deadline_ms + NETWORK_ALLOWANCE_MS)
+    }
 }

@@ -68,7 +68,9 @@ mod verifier;
 mod cost_tests;
 
 pub use challenge::{ComputeChallenge, MAX_N};
-pub use classes::{class_by_name, ComputeClass, COMPUTE_CLASSES, DEADLINE_SLACK};
+pub use classes::{
+    class_by_n, class_by_name, ComputeClass, COMPUTE_CLASSES, DEADLINE_SLACK, NETWORK_ALLOWANCE_MS,
+};
 pub use field::P;
 pub use freivalds::freivalds;
 pub use prover::{prove, row_leaf, ComputeProof, RowOpening};
