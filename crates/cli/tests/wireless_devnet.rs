@@ -21,9 +21,9 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
         "45s",
         &[
             "--hotspots",
-            "10",
+            "11",
             "--hotspot-cheaters",
-            "5",
+            "6",
             "--subscribers",
             "12",
             "--epoch-blocks",
@@ -31,10 +31,10 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
         ],
     );
     let w = &s["wireless"];
-    assert_eq!(w["hotspots"], 10, "{w}");
-    assert_eq!(w["registered"], 10, "{w}");
+    assert_eq!(w["hotspots"], 11, "{w}");
+    assert_eq!(w["registered"], 11, "{w}");
     let list = w["list"].as_array().expect("the hotspots");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), 11);
     for h in list {
         assert_eq!(h["status"], "active", "{h}");
         assert_eq!(
@@ -46,7 +46,7 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
     let behaviour =
         |b: &str| -> Vec<&Value> { list.iter().filter(|h| h["behaviour"] == b).collect() };
     assert_eq!(behaviour("spoofer").len(), 1);
-    assert_eq!(behaviour("witness_ring").len(), 2);
+    assert_eq!(behaviour("witness_ring").len(), 3);
     assert_eq!(behaviour("self_dealer").len(), 1);
     assert_eq!(behaviour("silent").len(), 1);
     assert!(w["receipts_settled"].as_u64().unwrap() > 0, "{w}");
@@ -100,6 +100,27 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
             "{cheat} was paid"
         );
     }
+    // What the rules made of each hotspot's evidence: the honest are trusted where they
+    // assert; the spoofer, reporting from elsewhere, has trust 0 and every witness report it
+    // sent is invalid, with the reason.
+    for h in behaviour("honest") {
+        assert!(amount(&h["location_trust"]) > 0, "{h}");
+        assert!(!h["scores_by_epoch"].as_object().unwrap().is_empty(), "{h}");
+    }
+    let spoofer = behaviour("spoofer")[0];
+    assert_eq!(amount(&spoofer["location_trust"]), 0, "{spoofer}");
+    assert_eq!(spoofer["witnesses_valid"], 0, "{spoofer}");
+    assert!(
+        amount(&spoofer["witnesses_invalid"]["location_mismatch"]) > 0,
+        "{spoofer}"
+    );
+    // The ring is paid a small part of what honest hotspots at its asserted spots would be.
+    // (A ring of two is not caught: its evidence is the same as an honest hotspot's next to one
+    // that lies about where it is, and the rules never make the honest one forfeit.)
+    let ring = &w["ring"];
+    assert_eq!(ring["members"], 3, "{ring}");
+    assert!(amount(&ring["honest_at_claimed_spread"]) > 0, "{ring}");
+    assert!(ring["percent"].as_f64().unwrap() <= 10.0, "{ring}");
     // The silent hotspot carries nothing; the burn shows in the chain's totals.
     assert_eq!(behaviour("silent")[0]["bytes_carried"], 0);
     assert!(amount(&w["burned_for_credits"]) >= burned, "{w}");

@@ -553,7 +553,12 @@ fn wireless_section(
     .into_iter()
     .map(|r| Ok((r, crate::summary::finalized_epochs(files, store, r)?)))
     .collect::<anyhow::Result<Vec<_>>>()?;
-    crate::wireless::summarize(log, store, &finalized)
+    crate::wireless::summarize(
+        log,
+        store,
+        &crate::home::oracle_dirs(&files.home),
+        &finalized,
+    )
 }
 
 /// Starts the adversaries that are strangers to the network (not agents), paying from the

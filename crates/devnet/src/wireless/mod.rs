@@ -13,6 +13,7 @@
 
 mod chain_io;
 mod claims;
+mod scores;
 mod summary;
 
 pub use summary::{print, summarize, WirelessSummary};

@@ -1,9 +1,12 @@
 //! The `wireless` section of a devnet's summary: each hotspot's behaviour, where it stands on
-//! chain, the data it carried in each epoch and what it earned; and what the data credits
-//! burned.
+//! chain, what the rules made of its evidence in each epoch (location trust, coverage points,
+//! witnesses valid and invalid with the reasons), the data it carried and what it earned; what
+//! the data credits burned; and the witness ring's pay next to its counterfactual.
 
+use super::scores::{epoch_scores, ring_check, EpochScore, FinalizedEpoch, RingCheck};
 use super::{class_of, WirelessLog};
 use plexus_ledger::query;
+use plexus_rewards::wireless::{Fixed, InvalidReason};
 use plexus_types::{Address, Amount, PublicKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -27,6 +30,13 @@ pub struct HotspotSummary {
     pub h3_cell: String,
     /// Its status on chain; absent when its registration did not commit.
     pub status: Option<serde_json::Value>,
+    /// Mean of its epochs' HIP-119 location trust, in billionths (1 000 000 000 is ×1).
+    pub location_trust: Fixed,
+    /// Its witness reports that counted, and those that did not by reason, over the run.
+    pub witnesses_valid: u64,
+    pub witnesses_invalid: BTreeMap<InvalidReason, u64>,
+    /// What the rules made of its evidence in each finalized epoch of its pool.
+    pub scores_by_epoch: BTreeMap<u64, EpochScore>,
     /// Data carried, by the epoch the receipts settled in.
     pub data_by_epoch: BTreeMap<u64, EpochData>,
     pub bytes_carried: u128,
@@ -59,77 +69,50 @@ pub struct WirelessSummary {
     pub burned_for_credits: Amount,
     /// uplx each self-dealer's owner burned for its own phone's traffic.
     pub self_dealers_burned: BTreeMap<Address, Amount>,
+    /// The witness ring's PoC pay next to what honest hotspots at its asserted spots would
+    /// have earned; absent without a ring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ring: Option<RingCheck>,
     pub list: Vec<HotspotSummary>,
 }
-
-/// An epoch whose manifest for a pool is final: its pool and the manifest an oracle closed.
-pub type FinalizedEpoch = (u64, Amount, Option<plexus_oracle::ClosedEpoch>);
 
 /// The wireless section from the workload's log, the chain's store and the finalized epochs of
 /// the hotspots' pools.
 pub fn summarize(
     log: &WirelessLog,
     store: &plexus_store::Store,
+    oracle_dirs: &[std::path::PathBuf],
     finalized: &[(plexus_ledger::ResourceClass, Vec<FinalizedEpoch>)],
 ) -> anyhow::Result<Option<WirelessSummary>> {
     let Some(city) = &log.city else {
         return Ok(None);
     };
-    let mut data: BTreeMap<PublicKey, BTreeMap<u64, EpochData>> = BTreeMap::new();
-    for e in 1..=query::last_epoch(store)? + 1 {
-        let mut from = 0;
-        loop {
-            let page = plexus_ledger::data_credits::query::epoch_data_page(store, e, from, 1000)?;
-            for h in &page.hotspots {
-                data.entry(h.device).or_default().insert(
-                    e,
-                    EpochData {
-                        sessions: h.sessions,
-                        bytes: h.bytes,
-                        credits: h.credits,
-                    },
-                );
-            }
-            match page.next {
-                Some(next) => from = next,
-                None => break,
-            }
-        }
-    }
+    let info = query::chain_info(store)?.ok_or_else(|| anyhow::anyhow!("no genesis"))?;
+    let mut scores = epoch_scores(oracle_dirs, &info, &query::devices(store)?, finalized)?;
+    let mut poc_earned = BTreeMap::new();
+    let mut data = data_by_hotspot(store)?;
     let mut list = Vec::with_capacity(city.hotspots.len());
     let mut self_dealers_burned = BTreeMap::new();
     for h in &city.hotspots {
         let owner = Address::from_public_key(&h.owner);
         let device = query::device(store, &h.public)?;
         let class = class_of(h.kind);
-        let mut rewards_by_epoch = BTreeMap::new();
-        let mut rewards = Amount::ZERO;
-        let mut claimed = Amount::ZERO;
-        let pool = device.as_ref().and_then(|d| {
-            query::chain_info(store)
-                .ok()
-                .flatten()
-                .and_then(|i| i.device_class(&d.class).map(|c| c.resource))
-        });
-        for (resource, epochs) in finalized {
-            if Some(*resource) != pool {
-                continue;
-            }
-            for (e, amount, closed) in epochs {
-                let earned = closed
-                    .as_ref()
-                    .and_then(|c| {
-                        c.manifest
-                            .leaf(&h.public)
-                            .map(|l| (l.units, c.manifest.total_units()))
-                    })
-                    .map(|(u, t)| Amount(plexus_rewards::payout(amount.0, u, t).unwrap_or(0)))
-                    .unwrap_or(Amount::ZERO);
-                rewards_by_epoch.insert(*e, earned);
-                rewards = rewards.checked_add(earned).unwrap_or(rewards);
-                if let Some(paid) = query::claim_amount(store, *e, *resource, &h.public)? {
-                    claimed = claimed.checked_add(paid).unwrap_or(claimed);
-                }
+        let pool = device
+            .as_ref()
+            .and_then(|d| info.device_class(&d.class).map(|c| c.resource));
+        let Earnings {
+            rewards_by_epoch,
+            rewards,
+            claimed,
+        } = earnings(store, &h.public, pool, finalized)?;
+        if pool == Some(plexus_ledger::ResourceClass::Poc) {
+            poc_earned.insert(h.public, rewards);
+        }
+        let scores_by_epoch = scores.remove(&h.public).unwrap_or_default();
+        let mut witnesses_invalid: BTreeMap<InvalidReason, u64> = BTreeMap::new();
+        for s in scores_by_epoch.values() {
+            for (reason, n) in &s.witnesses_invalid {
+                *witnesses_invalid.entry(*reason).or_default() += n;
             }
         }
         let data_by_epoch = data.remove(&h.public).unwrap_or_default();
@@ -155,6 +138,10 @@ pub fn summarize(
             behaviour: h.behaviour.name(),
             h3_cell: format!("{:x}", h.asserted_cell),
             status: device.map(|d| serde_json::to_value(d.status)).transpose()?,
+            location_trust: mean_trust(&scores_by_epoch),
+            witnesses_valid: scores_by_epoch.values().map(|s| s.witnesses_valid).sum(),
+            witnesses_invalid,
+            scores_by_epoch,
             bytes_carried: data_by_epoch.values().map(|d| d.bytes).sum(),
             data_by_epoch,
             data_paid,
@@ -175,8 +162,97 @@ pub fn summarize(
         refused: log.refused.clone(),
         burned_for_credits: plexus_ledger::data_credits::query::data_credit_totals(store)?.burned,
         self_dealers_burned,
+        ring: ring_check(city, finalized_poc(finalized), &poc_earned)?,
         list,
     }))
+}
+
+/// What one hotspot earned in each finalized epoch of its pool, and what its claims paid.
+struct Earnings {
+    rewards_by_epoch: BTreeMap<u64, Amount>,
+    rewards: Amount,
+    claimed: Amount,
+}
+
+fn earnings(
+    store: &plexus_store::Store,
+    key: &PublicKey,
+    pool: Option<plexus_ledger::ResourceClass>,
+    finalized: &[(plexus_ledger::ResourceClass, Vec<FinalizedEpoch>)],
+) -> anyhow::Result<Earnings> {
+    let mut out = Earnings {
+        rewards_by_epoch: BTreeMap::new(),
+        rewards: Amount::ZERO,
+        claimed: Amount::ZERO,
+    };
+    for (resource, epochs) in finalized {
+        if Some(*resource) != pool {
+            continue;
+        }
+        for (e, amount, closed) in epochs {
+            let earned = closed
+                .as_ref()
+                .and_then(|c| {
+                    c.manifest
+                        .leaf(key)
+                        .map(|l| (l.units, c.manifest.total_units()))
+                })
+                .map(|(u, t)| Amount(plexus_rewards::payout(amount.0, u, t).unwrap_or(0)))
+                .unwrap_or(Amount::ZERO);
+            out.rewards_by_epoch.insert(*e, earned);
+            out.rewards = out.rewards.checked_add(earned).unwrap_or(out.rewards);
+            if let Some(paid) = query::claim_amount(store, *e, *resource, key)? {
+                out.claimed = out.claimed.checked_add(paid).unwrap_or(out.claimed);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The data each hotspot carried, by epoch, as the chain counted it (every page read).
+fn data_by_hotspot(
+    store: &plexus_store::Store,
+) -> anyhow::Result<BTreeMap<PublicKey, BTreeMap<u64, EpochData>>> {
+    let mut data: BTreeMap<PublicKey, BTreeMap<u64, EpochData>> = BTreeMap::new();
+    for e in 1..=query::last_epoch(store)? + 1 {
+        let mut from = 0;
+        loop {
+            let page = plexus_ledger::data_credits::query::epoch_data_page(store, e, from, 1000)?;
+            for h in &page.hotspots {
+                data.entry(h.device).or_default().insert(
+                    e,
+                    EpochData {
+                        sessions: h.sessions,
+                        bytes: h.bytes,
+                        credits: h.credits,
+                    },
+                );
+            }
+            match page.next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+    }
+    Ok(data)
+}
+
+fn finalized_poc(
+    finalized: &[(plexus_ledger::ResourceClass, Vec<FinalizedEpoch>)],
+) -> &[FinalizedEpoch] {
+    finalized
+        .iter()
+        .find(|(r, _)| *r == plexus_ledger::ResourceClass::Poc)
+        .map_or(&[], |(_, e)| e.as_slice())
+}
+
+/// The mean location trust over the epochs scored (0 with none).
+fn mean_trust(scores: &BTreeMap<u64, EpochScore>) -> Fixed {
+    if scores.is_empty() {
+        return Fixed::ZERO;
+    }
+    let sum: u64 = scores.values().map(|s| s.location_trust.0).sum();
+    Fixed(sum / scores.len() as u64)
 }
 
 /// The wireless section for people: one line for the city, one per hotspot.
@@ -196,13 +272,25 @@ pub fn print(w: &WirelessSummary) {
         },
         w.burned_for_credits.to_plx_string()
     );
+    if let Some(r) = &w.ring {
+        println!(
+            "  witness ring of {}: earned {} · honest hotspots at its asserted spots: {} ({:.1}%)",
+            r.members,
+            r.earned.to_plx_string(),
+            r.honest_at_claimed_spread.to_plx_string(),
+            r.percent
+        );
+    }
     for h in &w.list {
         println!(
-            "  {}  {:<12} {:<12} cell {} · carried {:>12} bytes, paid {:>12} · earned {:>14} · claimed {:>14}",
+            "  {}  {:<12} {:<12} cell {} · trust {:.2} · witnesses {} valid, {} invalid · carried {:>12} bytes, paid {:>12} · earned {:>14} · claimed {:>14}",
             &h.key.to_string()[..16],
             h.class,
             h.behaviour,
             h.h3_cell,
+            h.location_trust.0 as f64 / 1e9,
+            h.witnesses_valid,
+            h.witnesses_invalid.values().sum::<u64>(),
             h.bytes_carried,
             h.data_paid.to_plx_string(),
             h.rewards.to_plx_string(),
