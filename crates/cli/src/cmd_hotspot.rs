@@ -41,7 +41,8 @@ pub struct AssertLocation {
     /// Antenna height above ground in metres, at most 1000.
     #[arg(long, default_value_t = 0)]
     elevation_m: u32,
-    /// Direction the antenna points, degrees clockwise from north, 0 to 359.
+    /// Direction the antenna points, degrees clockwise from north, 0 to 359. The chain records
+    /// it turned into the coverage model's grid frame around the asserted cell.
     #[arg(long, default_value_t = 0)]
     azimuth: u32,
     /// How long to wait for the transaction to commit.
@@ -110,7 +111,8 @@ pub(crate) fn resolve_device(g: &Globals, text: &str) -> anyhow::Result<PublicKe
 
 async fn assert_location(g: &Globals, a: AssertLocation) -> anyhow::Result<()> {
     let h3_cell = cell_at(a.lat, a.lng)?;
-    let antenna = antenna(a.gain_dbi, a.elevation_m, a.azimuth)?;
+    let mut antenna = antenna(a.gain_dbi, a.elevation_m, a.azimuth)?;
+    antenna.azimuth_deg = crate::bearing::grid_azimuth(h3_cell, a.azimuth)?;
     let device = resolve_device(g, &a.device)?;
     let key = g.keyring().secret(&a.from)?;
     let owner = Address::from_public_key(&key.public_key());
@@ -169,12 +171,15 @@ async fn assert_location(g: &Globals, a: AssertLocation) -> anyhow::Result<()> {
             "device": device,
             "h3_cell": format!("{h3_cell:x}"),
             "antenna": antenna,
+            "bearing_deg": a.azimuth,
             "location_assert_fee": fee,
             "tx": result,
         }));
     } else {
         println!(
-            "asserted {device} at {h3_cell:x} (res {ASSERTED_RESOLUTION}) · committed {} at height {} · burned {}",
+            "asserted {device} at {h3_cell:x} (res {ASSERTED_RESOLUTION}), antenna bearing {}° (azimuth {}° in the cell's grid) · committed {} at height {} · burned {}",
+            a.azimuth,
+            antenna.azimuth_deg,
             result["hash"].as_str().unwrap_or("?"),
             result["height"],
             fee.to_plx_string()

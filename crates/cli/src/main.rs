@@ -1,6 +1,7 @@
 //! `plexus`: run a node or a whole devnet, manage keys, send transactions, query the chain,
 //! and measure performance.
 
+mod bearing;
 mod cmd_agent;
 mod cmd_blob;
 mod cmd_hotspot;

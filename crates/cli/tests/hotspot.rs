@@ -86,6 +86,12 @@ fn an_owner_asserts_a_hotspot_location_from_the_cli_and_finds_it_by_hex() {
     assert_eq!(found["key"], hotspot.public_key().to_string(), "{there}");
     assert_eq!(found["class"], "wifi-indoor");
     assert_eq!(found["location"]["antenna"]["gain_cdbi"], 550);
+    // The compass bearing is recorded turned into the model's grid frame, as the command said.
+    assert_eq!(asserted["bearing_deg"], 90, "{asserted}");
+    assert_eq!(
+        found["location"]["antenna"]["azimuth_deg"],
+        asserted["antenna"]["azimuth_deg"]
+    );
     assert_eq!(
         found["location"]["seniority_height"],
         asserted["tx"]["height"]

@@ -908,7 +908,9 @@ export interface components {
             elevation_m: number;
             /**
              * Format: int32
-             * @description Direction it points, degrees clockwise from north, 0 to 359.
+             * @description Direction it points, whole degrees 0 to 359, in the H3 grid frame around the asserted
+             *     cell (0° along the local i axis, counter-clockwise); `plexus hotspot assert-location`
+             *     turns a compass bearing into it.
              */
             azimuth_deg: number;
         };

@@ -37,7 +37,9 @@ pub struct AntennaSchema {
     gain_cdbi: i32,
     /// Height above ground in metres, at most 1000.
     elevation_m: u32,
-    /// Direction it points, degrees clockwise from north, 0 to 359.
+    /// Direction it points, whole degrees 0 to 359, in the H3 grid frame around the asserted
+    /// cell (0° along the local i axis, counter-clockwise); `plexus hotspot assert-location`
+    /// turns a compass bearing into it.
     azimuth_deg: u32,
 }
 

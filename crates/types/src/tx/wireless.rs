@@ -23,7 +23,10 @@ pub struct Antenna {
     pub gain_cdbi: i32,
     /// Height above ground in metres (at most [`MAX_ANTENNA_ELEVATION_M`]).
     pub elevation_m: u32,
-    /// Direction it points, degrees clockwise from north, below 360.
+    /// Direction it points, in whole degrees below 360, in the H3 grid frame around the
+    /// asserted cell (0° along the local i axis, counter-clockwise), which the coverage model
+    /// uses without floating point; `plexus hotspot assert-location` turns a compass bearing
+    /// into it.
     pub azimuth_deg: u32,
 }
 
