@@ -85,7 +85,7 @@ mod tests {
             antenna: Antenna {
                 gain_cdbi: 900,
                 elevation_m: 12,
-                azimuth_deg: grid_azimuth(u64::from(cell), bearing).unwrap() as u16,
+                azimuth_deg: grid_azimuth(u64::from(cell), bearing).unwrap(),
             },
         };
         modeled_signal_cdbm(

@@ -2,7 +2,7 @@
 
 use crate::views::DeviceView;
 use plexus_rewards::audit::{AuditError, ScoredResource};
-use plexus_rewards::wireless::{Antenna, HotspotClass, HotspotSite};
+use plexus_rewards::wireless::{HotspotClass, HotspotSite};
 use plexus_rewards::{DeviceInfo, Manifest, ScoringParams};
 use plexus_types::{Address, Amount};
 use serde::{Deserialize, Serialize};
@@ -204,12 +204,8 @@ fn hotspot_site(d: &DeviceView, class: &DeviceClassView) -> Option<HotspotSite> 
     Some(HotspotSite {
         class: HotspotClass::of_device_class(class.resource, &class.name)?,
         cell: location.h3_cell,
-        antenna: Antenna {
-            gain_cdbi: location.antenna.gain_cdbi,
-            elevation_m: location.antenna.elevation_m,
-            // Out of range is refused by the coverage model, for that hotspot alone.
-            azimuth_deg: u16::try_from(location.antenna.azimuth_deg).unwrap_or(u16::MAX),
-        },
+        // Out of the model's range, it is refused by the coverage model, for that hotspot alone.
+        antenna: location.antenna,
         seniority_height: location.seniority_height,
     })
 }

@@ -307,11 +307,7 @@ impl Workload {
                 Body::AssertLocation {
                     device: h.public,
                     h3_cell: h.asserted_cell,
-                    antenna: plexus_types::Antenna {
-                        gain_cdbi: h.antenna.gain_cdbi,
-                        elevation_m: h.antenna.elevation_m,
-                        azimuth_deg: u32::from(h.antenna.azimuth_deg),
-                    },
+                    antenna: h.antenna,
                 },
             )?);
         }

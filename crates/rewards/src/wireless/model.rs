@@ -64,17 +64,10 @@ pub const MAX_GAIN_CDBI: i32 = 2_000;
 const SQRT3_Q30: i128 = 1_859_775_393;
 const Q30: i128 = 1 << 30;
 
-/// A radio's antenna as asserted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct Antenna {
-    /// Gain in hundredths of a dBi, 0 ..= [`MAX_GAIN_CDBI`].
-    pub gain_cdbi: i32,
-    /// Height above ground in metres, 0 ..= [`MAX_ELEVATION_M`].
-    pub elevation_m: u32,
-    /// Boresight in whole degrees (0 ..= 359) in the grid frame (see the module
-    /// documentation); ignored indoors.
-    pub azimuth_deg: u16,
-}
+/// A radio's antenna as the chain records it. The model takes gains 0 ..= [`MAX_GAIN_CDBI`],
+/// heights 0 ..= [`MAX_ELEVATION_M`] and a boresight in whole degrees (0 ..= 359) in the grid
+/// frame (see the module documentation), ignored indoors; it refuses any other antenna.
+pub use plexus_types::tx::Antenna;
 
 /// What the model needs of a radio: where it is asserted, what it is, its antenna.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -96,7 +89,7 @@ pub enum ModelError {
     #[error("antenna elevation {0} m is above {MAX_ELEVATION_M} m")]
     Elevation(u32),
     #[error("azimuth {0}° is not below 360")]
-    Azimuth(u16),
+    Azimuth(u32),
 }
 
 /// Rings of hexes modeled around a radio of `kind`.
@@ -153,7 +146,7 @@ pub fn modeled_signal_cdbm(radio: &ModeledRadio, i: i64, j: i64) -> i64 {
 
 /// cos θ × 2³⁰ between the boresight at `azimuth_deg` and the hex at `(i, j)`, `steps2` being
 /// i² − ij + j² > 0. In the plane, the hex is at (i − j/2, j·√3/2) hex spacings.
-fn off_axis_cos_q30(azimuth_deg: u16, i: i64, j: i64, steps2: i64) -> i128 {
+fn off_axis_cos_q30(azimuth_deg: u32, i: i64, j: i64, steps2: i64) -> i128 {
     let (cos_a, sin_a) = cos_sin_q30(azimuth_deg);
     // Twice the hex's coordinates: (2i − j, j·√3).
     let x2 = i128::from(2 * i - j);
@@ -165,7 +158,7 @@ fn off_axis_cos_q30(azimuth_deg: u16, i: i64, j: i64, steps2: i64) -> i128 {
 }
 
 /// (cos, sin) × 2³⁰ of whole degrees, from [`cos_q30`] (defined on ±90°).
-fn cos_sin_q30(deg: u16) -> (i128, i128) {
+fn cos_sin_q30(deg: u32) -> (i128, i128) {
     let cos = |d: i32| -> i128 {
         // Fold to [0, 180], then cos(d) = −cos(180 − d) past 90.
         let d = d.rem_euclid(360);
@@ -176,7 +169,8 @@ fn cos_sin_q30(deg: u16) -> (i128, i128) {
             cos_q30(d * 1_000_000)
         }
     };
-    let d = i32::from(deg);
+    // Below 360 once the antenna is checked; folded again for any other.
+    let d = (deg % 360) as i32;
     (cos(d), cos(90 - d))
 }
 
@@ -255,7 +249,7 @@ mod tests {
         )
     }
 
-    fn radio(n: u8, kind: RadioKind, azimuth_deg: u16) -> ModeledRadio {
+    fn radio(n: u8, kind: RadioKind, azimuth_deg: u32) -> ModeledRadio {
         ModeledRadio {
             key: SecretKey::from_seed([n; 32]).public_key(),
             cell: lisbon_cell(),

@@ -16,8 +16,20 @@ pub const ANTENNA_GAIN_CDBI: std::ops::RangeInclusive<i32> = -1_000..=3_000;
 /// Highest antenna elevation above ground, in metres.
 pub const MAX_ANTENNA_ELEVATION_M: u32 = 1_000;
 
-/// How a hotspot's antenna is mounted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+/// How a hotspot's antenna is mounted: what the chain records and what the coverage model
+/// (`plexus_rewards::wireless::model`) reads.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Antenna {
     /// Gain in hundredths of a dBi (see [`ANTENNA_GAIN_CDBI`]).
     pub gain_cdbi: i32,
