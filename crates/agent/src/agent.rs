@@ -35,7 +35,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Timings {
     /// Heartbeats are cheap and oracles deduplicate them, so sending often costs little and
     /// makes a missed interval unlikely. The longest period: on a chain whose intervals are
-    /// shorter than three of these, the duty heartbeats three times an interval.
+    /// shorter than two of these, the duty heartbeats twice an interval.
     pub heartbeat: Duration,
     /// Challenge deadlines are tens of milliseconds from issue, so the agent must look for
     /// challenges far more often than it heartbeats.

@@ -13,8 +13,9 @@ use std::time::Duration;
 /// The shortest period the duty heartbeats at, however short the chain's intervals.
 const MIN_PERIOD: Duration = Duration::from_millis(50);
 /// Heartbeats per interval the duty aims at: more than one, so that a round delayed by a busy
-/// host or a slow oracle still lands in every interval.
-const ROUNDS_PER_INTERVAL: u32 = 3;
+/// host or a slow oracle still lands in every interval, and few, since every device sends each
+/// one to every oracle.
+const ROUNDS_PER_INTERVAL: u32 = 2;
 
 /// Which signed heartbeat the device sends for the interval an oracle names.
 ///
@@ -77,8 +78,8 @@ impl Heartbeats {
         }
     }
 
-    /// How long to wait between rounds: `longest`, or a third of an interval when the chain's
-    /// intervals are shorter than three of those, so that no interval goes without a heartbeat.
+    /// How long to wait between rounds: `longest`, or half an interval when the chain's
+    /// intervals are shorter than two of those, so that no interval goes without a heartbeat.
     pub fn period(&self, longest: Duration) -> Duration {
         let interval = self.pace.lock().expect("heartbeat pace").interval;
         interval.map_or(longest, |i| {
@@ -182,13 +183,13 @@ mod tests {
     }
 
     #[test]
-    fn the_period_shrinks_to_a_third_of_an_interval_when_intervals_are_short() {
+    fn the_period_shrinks_to_half_an_interval_when_intervals_are_short() {
         let beats = Heartbeats::new(Arc::new(FreshHeartbeats));
         let longest = Duration::from_secs(1);
         // Nothing learnt yet: the configured period.
         assert_eq!(beats.period(longest), longest);
         let ms = Duration::from_millis;
-        // 250 ms blocks, 2-block intervals: 500 ms, so a heartbeat every 166 ms.
+        // 250 ms blocks, 2-block intervals: 500 ms, so a heartbeat every 250 ms.
         beats.pace.lock().unwrap().observe(&status(10, 16), ms(0));
         beats.pace.lock().unwrap().observe(&status(11, 16), ms(250));
         assert_eq!(beats.period(longest), longest, "one block is not a rate");
@@ -197,7 +198,7 @@ mod tests {
             .lock()
             .unwrap()
             .observe(&status(30, 16), ms(5_000));
-        assert_eq!(beats.period(longest), Duration::from_nanos(166_666_666));
+        assert_eq!(beats.period(longest), ms(250));
 
         // 40-block intervals of 10 s: the configured period is short enough.
         let slow = Heartbeats::new(Arc::new(FreshHeartbeats));
