@@ -8,6 +8,7 @@ mod adversaries;
 mod agents;
 pub mod bench;
 mod cheaters;
+mod earnings;
 mod home;
 pub mod host;
 mod jobs;

@@ -108,9 +108,7 @@ pub struct Summary {
     pub wireless: Option<crate::wireless::WirelessSummary>,
 }
 
-/// An epoch whose manifest for a resource is final on chain: its pool, and the manifest the
-/// devnet's oracle computed when it is the one on chain.
-pub type FinalizedEpoch = (u64, Amount, Option<plexus_oracle::ClosedEpoch>);
+pub use crate::earnings::FinalizedEpoch;
 
 pub fn finalized_epochs(
     files: &NodeFiles,
@@ -191,25 +189,11 @@ fn summarize_devices(
         } else {
             (finalized, ResourceClass::Compute)
         };
-        let mut by_epoch = std::collections::BTreeMap::new();
-        let mut total = Amount::ZERO;
-        let mut claimed = Amount::ZERO;
-        for (e, pool, closed) in finalized {
-            let earned = closed
-                .as_ref()
-                .and_then(|c| {
-                    c.manifest
-                        .leaf(key)
-                        .map(|l| (l.units, c.manifest.total_units()))
-                })
-                .map(|(u, t)| Amount(plexus_rewards::payout(pool.0, u, t).unwrap_or(0)))
-                .unwrap_or(Amount::ZERO);
-            by_epoch.insert(*e, earned);
-            total = total.checked_add(earned).unwrap_or(total);
-            if let Some(paid) = query::claim_amount(store, *e, resource, key)? {
-                claimed = claimed.checked_add(paid).unwrap_or(claimed);
-            }
-        }
+        let crate::earnings::Earnings {
+            by_epoch,
+            total,
+            claimed,
+        } = crate::earnings::earnings(store, key, resource, finalized)?;
         devices.push(DeviceSummary {
             id: *key,
             owner: d.owner,

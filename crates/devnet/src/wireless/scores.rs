@@ -3,6 +3,7 @@
 //! the witness ring's pay next to what honest hotspots at the spots it asserts would have been
 //! paid from the same pools.
 
+pub use crate::earnings::FinalizedEpoch;
 use plexus_ledger::ResourceClass;
 use plexus_radio::Behaviour;
 use plexus_rewards::wireless::{Fixed, InvalidReason};
@@ -11,9 +12,6 @@ use plexus_types::{Amount, PublicKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// An epoch whose manifest for a pool is final: its pool and the manifest an oracle closed.
-pub type FinalizedEpoch = (u64, Amount, Option<plexus_oracle::ClosedEpoch>);
 
 /// What the rules made of one hotspot's evidence in one epoch.
 #[derive(Debug, Serialize, Clone, Default)]

@@ -100,11 +100,16 @@ pub fn summarize(
         let pool = device
             .as_ref()
             .and_then(|d| info.device_class(&d.class).map(|c| c.resource));
-        let Earnings {
-            rewards_by_epoch,
-            rewards,
+        let crate::earnings::Earnings {
+            by_epoch: rewards_by_epoch,
+            total: rewards,
             claimed,
-        } = earnings(store, &h.public, pool, finalized)?;
+        } = match finalized.iter().find(|(r, _)| Some(*r) == pool) {
+            Some((resource, epochs)) => {
+                crate::earnings::earnings(store, &h.public, *resource, epochs)?
+            }
+            None => Default::default(),
+        };
         if pool == Some(plexus_ledger::ResourceClass::Poc) {
             poc_earned.insert(h.public, rewards);
         }
@@ -165,48 +170,6 @@ pub fn summarize(
         ring: ring_check(city, finalized_poc(finalized), &poc_earned)?,
         list,
     }))
-}
-
-/// What one hotspot earned in each finalized epoch of its pool, and what its claims paid.
-struct Earnings {
-    rewards_by_epoch: BTreeMap<u64, Amount>,
-    rewards: Amount,
-    claimed: Amount,
-}
-
-fn earnings(
-    store: &plexus_store::Store,
-    key: &PublicKey,
-    pool: Option<plexus_ledger::ResourceClass>,
-    finalized: &[(plexus_ledger::ResourceClass, Vec<FinalizedEpoch>)],
-) -> anyhow::Result<Earnings> {
-    let mut out = Earnings {
-        rewards_by_epoch: BTreeMap::new(),
-        rewards: Amount::ZERO,
-        claimed: Amount::ZERO,
-    };
-    for (resource, epochs) in finalized {
-        if Some(*resource) != pool {
-            continue;
-        }
-        for (e, amount, closed) in epochs {
-            let earned = closed
-                .as_ref()
-                .and_then(|c| {
-                    c.manifest
-                        .leaf(key)
-                        .map(|l| (l.units, c.manifest.total_units()))
-                })
-                .map(|(u, t)| Amount(plexus_rewards::payout(amount.0, u, t).unwrap_or(0)))
-                .unwrap_or(Amount::ZERO);
-            out.rewards_by_epoch.insert(*e, earned);
-            out.rewards = out.rewards.checked_add(earned).unwrap_or(out.rewards);
-            if let Some(paid) = query::claim_amount(store, *e, *resource, key)? {
-                out.claimed = out.claimed.checked_add(paid).unwrap_or(out.claimed);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The data each hotspot carried, by epoch, as the chain counted it (every page read).
