@@ -42,12 +42,16 @@ pub struct Heartbeats {
     pace: Arc<Mutex<Pace>>,
 }
 
+/// Blocks the rate is measured over before the measurement starts again, so that the pace
+/// follows a chain whose blocks come faster or slower than they did.
+const PACE_WINDOW_BLOCKS: u64 = 64;
+
 /// How long the chain's intervals last, learnt from the heights oracles report over time (the
 /// chain's parameters count intervals in blocks, and only the running network knows how long
 /// a block takes).
 #[derive(Debug, Default)]
 struct Pace {
-    /// The first height seen, and when.
+    /// The height the measurement started at, and when.
     first: Option<(u64, Duration)>,
     interval: Option<Duration>,
 }
@@ -67,6 +71,9 @@ impl Pace {
             (status.epoch_blocks / u64::from(status.intervals_per_epoch)).max(1);
         self.interval =
             Some(per_block.saturating_mul(u32::try_from(blocks_per_interval).unwrap_or(u32::MAX)));
+        if blocks >= PACE_WINDOW_BLOCKS {
+            self.first = Some((status.height, now));
+        }
     }
 }
 
@@ -208,6 +215,19 @@ mod tests {
             .unwrap()
             .observe(&status(30, 320), ms(5_000));
         assert_eq!(slow.period(longest), longest);
+
+        // Blocks that come twice as fast after a window: the pace follows them.
+        beats
+            .pace
+            .lock()
+            .unwrap()
+            .observe(&status(100, 16), ms(22_500));
+        beats
+            .pace
+            .lock()
+            .unwrap()
+            .observe(&status(164, 16), ms(30_500));
+        assert_eq!(beats.period(longest), ms(125));
 
         // A chain of 1-block intervals faster than the floor: the floor.
         let fast = Heartbeats::new(Arc::new(FreshHeartbeats));

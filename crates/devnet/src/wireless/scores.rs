@@ -3,7 +3,7 @@
 //! the witness ring's pay next to what honest hotspots at the spots it asserts would have been
 //! paid from the same pools.
 
-pub use crate::earnings::FinalizedEpoch;
+use crate::earnings::FinalizedEpoch;
 use plexus_ledger::ResourceClass;
 use plexus_radio::Behaviour;
 use plexus_rewards::wireless::{Fixed, InvalidReason};

@@ -3,8 +3,9 @@
 //! witnesses valid and invalid with the reasons), the data it carried and what it earned; what
 //! the data credits burned; and the witness ring's pay next to its counterfactual.
 
-use super::scores::{epoch_scores, ring_check, EpochScore, FinalizedEpoch, RingCheck};
+use super::scores::{epoch_scores, ring_check, EpochScore, RingCheck};
 use super::{class_of, WirelessLog};
+use crate::earnings::FinalizedEpoch;
 use plexus_ledger::query;
 use plexus_rewards::wireless::{Fixed, InvalidReason};
 use plexus_types::{Address, Amount, PublicKey};
