@@ -100,6 +100,26 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
             "{cheat} was paid"
         );
     }
+    // Wi-Fi coverage is multiplied by the speed tier the oracles measured: a hotspot on a
+    // 60 Mbps line is at most ×0.5 (its tests cannot show more), the others are paid; the
+    // silent hotspot's tests fail, tier 0.
+    let wifi: Vec<&Value> = list.iter().filter(|h| h["class"] != "lora").collect();
+    let slow: Vec<&&Value> = wifi.iter().filter(|h| h["backhaul_mbps"] == 60).collect();
+    assert!(!slow.is_empty(), "no Wi-Fi hotspot on a slow line: {w}");
+    for h in &wifi {
+        let scored = h["scores_by_epoch"].as_object().unwrap();
+        assert!(!scored.is_empty(), "{h}");
+        for (epoch, score) in scored {
+            let quarters = score["speed_quarters"].as_u64().unwrap();
+            match h["behaviour"].as_str().unwrap() {
+                "silent" => assert_eq!(quarters, 0, "epoch {epoch}: {h}"),
+                _ if h["backhaul_mbps"] == 60 => {
+                    assert!((1..=2).contains(&quarters), "epoch {epoch}: {h}")
+                }
+                _ => assert!(quarters >= 1, "epoch {epoch}: {h}"),
+            }
+        }
+    }
     // What the rules made of each hotspot's evidence: the honest are trusted where they
     // assert; the spoofer, reporting from elsewhere, has trust 0 and every witness report it
     // sent is invalid, with the reason.

@@ -1,8 +1,11 @@
-//! Speed tests of bandwidth devices: once per heartbeat interval the oracle times, against each
-//! active bandwidth device's declared endpoint, an empty round trip (latency, best of three), a
-//! payload it sends (download) and a payload it asks for (upload). Payloads come from a fresh
+//! Speed tests of bandwidth devices and Wi-Fi hotspots: once per heartbeat interval for a
+//! bandwidth device, [`WIFI_TESTS_PER_EPOCH`] times an epoch for a Wi-Fi hotspot, the oracle
+//! times, against the device's declared endpoint, an empty round trip (latency, best of three),
+//! a payload it sends (download) and a payload it asks for (upload). Payloads come from a fresh
 //! seed and are checked by hash, so only the bytes really moved count. The figures go into the
-//! evidence log, and the bandwidth manifest pays by their tier (`plexus_rewards::bandwidth`).
+//! evidence log; the bandwidth manifest pays by their tier (`plexus_rewards::bandwidth`), the
+//! coverage manifest multiplies a Wi-Fi hotspot's coverage by it
+//! (`plexus_rewards::wireless_manifest`).
 //!
 //! Every answer must be signed by the device key over the test's challenge (the ping's fresh
 //! nonce, the payload's hash, the seed), so only a server holding that key passes the test;
@@ -26,6 +29,27 @@ pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(8);
 /// The latency recorded when the device did not answer at all.
 pub const NO_ANSWER_LATENCY_MS: u64 = 10_000;
 const PIECE_BYTES: usize = 64 * 1024;
+/// Speed tests of a Wi-Fi hotspot an epoch: the coverage manifest needs two, and a test cut
+/// short by the epoch's end or a busy link leaves enough.
+pub const WIFI_TESTS_PER_EPOCH: u32 = 4;
+
+/// The window of intervals `interval` falls in for a device tested `per_epoch` times an epoch
+/// of `intervals` intervals: the device is due one test a window. Windows are shifted by a
+/// phase of the device's key so that many devices' tests spread over the epoch.
+fn test_window(device: &PublicKey, interval: u32, intervals: u32, per_epoch: u32) -> u32 {
+    let stride = (intervals / per_epoch.max(1)).max(1);
+    let phase = u32::from(device.as_bytes()[0]) % stride;
+    (interval + phase) / stride
+}
+
+/// How many tests an epoch a device selling `resource` is due, if it is speed-tested at all.
+fn tests_per_epoch(resource: ResourceClass, intervals: u32) -> Option<u32> {
+    match resource {
+        ResourceClass::Bandwidth => Some(intervals),
+        ResourceClass::Coverage => Some(WIFI_TESTS_PER_EPOCH),
+        _ => None,
+    }
+}
 
 /// What one test measured.
 struct Measured {
@@ -242,9 +266,10 @@ async fn measure(
     }
 }
 
-/// Starts a speed test of every active bandwidth device not yet tested in the chain's current
-/// interval and not being tested now; each test runs on its own task and logs what it measured.
-/// An epoch is not closed while any of its tests runs.
+/// Starts a speed test of every active bandwidth device or Wi-Fi hotspot not yet tested in the
+/// chain's current test window (an interval for a bandwidth device) and not being tested now;
+/// each test runs on its own task and logs what it measured. An epoch is not closed while any
+/// of its tests runs.
 pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
     let mut state = shared.state.lock();
     if state.height == 0 {
@@ -254,18 +279,24 @@ pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
     if state.closed.contains(&epoch) {
         return;
     }
+    let intervals = shared.clock.intervals_per_epoch();
+    let tested_in_window = |key: &PublicKey, per_epoch: u32| {
+        let window = test_window(key, interval, intervals, per_epoch);
+        (0..intervals)
+            .filter(|i| test_window(key, *i, intervals, per_epoch) == window)
+            .any(|i| state.speed_tested.contains(&(*key, epoch, i)))
+    };
     let due: Vec<(PublicKey, String)> = state
         .devices
         .values()
         .filter(|d| d.is_active() && d.registered_epoch <= epoch)
-        .filter(|d| {
-            shared
-                .info
-                .device_class(&d.class)
-                .is_some_and(|c| c.resource == ResourceClass::Bandwidth)
-        })
         .filter(|d| !d.capabilities.endpoint.is_empty())
-        .filter(|d| !state.speed_tested.contains(&(d.key, epoch, interval)))
+        .filter(|d| {
+            let resource = shared.info.device_class(&d.class).map(|c| c.resource);
+            resource
+                .and_then(|r| tests_per_epoch(r, intervals))
+                .is_some_and(|per_epoch| !tested_in_window(&d.key, per_epoch))
+        })
         .filter(|d| !state.speed_testing.iter().any(|(k, _)| *k == d.key))
         .map(|d| (d.key, d.capabilities.endpoint.clone()))
         .collect();
@@ -301,5 +332,39 @@ pub(crate) fn start_due_tests(shared: &Arc<Shared>, http: &reqwest::Client) {
                 Err(e) => tracing::warn!(%device, error = %e, "cannot log a speed test"),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_types::SecretKey;
+
+    #[test]
+    fn a_wifi_hotspot_is_due_four_tests_an_epoch_and_a_bandwidth_device_one_an_interval() {
+        let windows = |device: &PublicKey, intervals: u32, per_epoch: u32| {
+            let mut w: Vec<u32> = (0..intervals)
+                .map(|i| test_window(device, i, intervals, per_epoch))
+                .collect();
+            w.dedup();
+            w.len() as u32
+        };
+        for seed in 0..8u8 {
+            let device = SecretKey::from_seed([seed; 32]).public_key();
+            for intervals in [1, 2, 8, 12, 13, 64] {
+                let bandwidth = tests_per_epoch(ResourceClass::Bandwidth, intervals).unwrap();
+                assert_eq!(windows(&device, intervals, bandwidth), intervals);
+                let wifi = tests_per_epoch(ResourceClass::Coverage, intervals).unwrap();
+                let n = windows(&device, intervals, wifi);
+                // At least the four asked for when the epoch has the intervals for them, one
+                // more when a phase splits a window at the epoch's ends.
+                assert!(
+                    n >= WIFI_TESTS_PER_EPOCH.min(intervals) && n <= WIFI_TESTS_PER_EPOCH + 1,
+                    "{intervals} intervals: {n} windows"
+                );
+            }
+        }
+        assert_eq!(tests_per_epoch(ResourceClass::Poc, 8), None);
+        assert_eq!(tests_per_epoch(ResourceClass::Compute, 8), None);
     }
 }

@@ -26,8 +26,10 @@ use tokio::sync::{oneshot, watch};
 pub const DEFAULT_ORACLE_ADDR: &str = "127.0.0.1:26651";
 /// How often the oracle reads the chain.
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
-/// How often the oracle looks for bandwidth devices due a speed test.
-const SPEED_TESTS_EVERY: Duration = Duration::from_millis(500);
+/// How often the oracle looks for devices due a speed test: often enough that a device whose
+/// test ended is tested again early in its next window (a test of a slow link takes most of a
+/// second, and a short epoch has little more than a second a window).
+const SPEED_TESTS_EVERY: Duration = Duration::from_millis(100);
 /// How often the training coordinator reads the chain's tasks.
 const COORDINATE_EVERY: Duration = Duration::from_millis(200);
 

@@ -629,6 +629,22 @@ fn cell_at(lat: f64, lng: f64) -> u64 {
     )
 }
 
+/// Serves `device`'s answers to the oracle's speed tests, as a Wi-Fi hotspot's firmware does;
+/// the endpoint it declares.
+async fn serve_speed_tests(device: &SecretKey) -> String {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let signer = plexus_agent::bandwidth::SpeedSigner {
+        key: device.clone(),
+        chain_id: CHAIN.into(),
+    };
+    let app = plexus_agent::bandwidth::router(None, signer);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    endpoint
+}
+
 async fn register_hotspot(
     net: &Net,
     owner: &SecretKey,
@@ -636,6 +652,12 @@ async fn register_hotspot(
     class: &str,
     cell: u64,
 ) {
+    // A Wi-Fi hotspot declares where the oracle speed-tests it.
+    let endpoint = if class.starts_with("wifi") {
+        serve_speed_tests(device).await
+    } else {
+        String::new()
+    };
     let owner_addr = Address::from_public_key(&owner.public_key());
     let statement = statements::device_registration(CHAIN, &owner_addr, &device.public_key());
     let v = net
@@ -644,7 +666,10 @@ async fn register_hotspot(
             Body::RegisterDevice {
                 device: device.public_key(),
                 class: class.into(),
-                capabilities: Capabilities::default(),
+                capabilities: Capabilities {
+                    endpoint,
+                    ..Capabilities::default()
+                },
                 h3_cell: cell,
                 stake: Amount::plx(100),
                 device_signature: device.sign(&statement),
@@ -883,8 +908,19 @@ async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_aud
     let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;
     let devices: Vec<plexus_client::views::DeviceView> =
         serde_json::from_value(devices["devices"].clone()).unwrap();
+    // The oracle speed-tested the Wi-Fi hotspots; their tests are evidence of the coverage
+    // manifest (its multiplier) like their location reports.
+    assert!(
+        evidence
+            .lines()
+            .filter(|l| l.contains("\"speed_test\"") && l.contains(&key(&honest)))
+            .count()
+            >= 2,
+        "{evidence}"
+    );
     for (resource, kind) in [
         (ScoredResource::Coverage, "location_report"),
+        (ScoredResource::Coverage, "speed_test"),
         (ScoredResource::Poc, "witness_report"),
     ] {
         let on_chain = pool(resource.as_str());

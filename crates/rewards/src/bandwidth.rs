@@ -29,14 +29,10 @@ use crate::error::RewardsError;
 use crate::evidence::EvidenceRecord;
 use crate::manifest::{check_resource, Manifest, ManifestLeaf};
 use crate::scoring::{DeviceInfo, ScoredEpoch, ScoringParams, ScoringStats, Verdict, UNIT_SCALE};
-pub use crate::speed::{tier_quarters, Speeds};
+use crate::speed::SpeedTests;
+pub use crate::speed::{tier_quarters, Speeds, LATEST_TESTS, MIN_TESTS};
 use plexus_types::{merkle_root, Hash, PublicKey};
 use std::collections::BTreeMap;
-
-/// Fewest speed tests in an epoch that earn anything (Helium: at least 2).
-pub const MIN_TESTS: usize = 2;
-/// Tests averaged for the tier: the latest this many (Helium: latest 6).
-pub const LATEST_TESTS: usize = 6;
 
 const DEVICE_EVIDENCE_DOMAIN: &[u8] = b"plexus/rewards/bandwidth-evidence/v1";
 
@@ -63,8 +59,8 @@ pub struct ScoredBandwidth {
 #[derive(Default)]
 struct Evidence {
     intervals: Vec<u32>,
-    /// Interval → the worst figures recorded for it (rule B2).
-    tests: BTreeMap<u32, Speeds>,
+    /// The worst figures recorded for each interval (rule B2).
+    tests: SpeedTests,
     test_records: u64,
 }
 
@@ -146,14 +142,7 @@ pub fn score_bandwidth_epoch(
                     latency_ms: *latency_ms,
                 };
                 // Rule B2: the worst figures stand.
-                e.tests
-                    .entry(*interval)
-                    .and_modify(|s| {
-                        s.download_kbps = s.download_kbps.min(measured.download_kbps);
-                        s.upload_kbps = s.upload_kbps.min(measured.upload_kbps);
-                        s.latency_ms = s.latency_ms.max(measured.latency_ms);
-                    })
-                    .or_insert(measured);
+                e.tests.add(*interval, measured);
             }
             EvidenceRecord::Challenge { .. } | EvidenceRecord::Wireless { .. } => {
                 stats.other_kind += 1
@@ -232,19 +221,7 @@ fn host_holders<'a>(
 
 fn score_device(params: &ScoringParams, info: &DeviceInfo, e: &Evidence) -> BandwidthDevice {
     let seen = e.intervals.len() as u64;
-    let latest: Vec<&Speeds> = e.tests.values().rev().take(LATEST_TESTS).collect();
-    let speeds = (!latest.is_empty()).then(|| {
-        let n = latest.len() as u128;
-        let mean = |f: fn(&Speeds) -> u64| -> u64 {
-            let sum: u128 = latest.iter().map(|s| u128::from(f(s))).sum();
-            (sum / n) as u64
-        };
-        Speeds {
-            download_kbps: mean(|s| s.download_kbps),
-            upload_kbps: mean(|s| s.upload_kbps),
-            latency_ms: mean(|s| s.latency_ms),
-        }
-    });
+    let speeds = e.tests.latest_means();
     let quarters = speeds.as_ref().map_or(0, tier_quarters);
     let mut out = BandwidthDevice {
         device: info.device,
@@ -287,7 +264,7 @@ fn device_digest(epoch: u64, device: &PublicKey, e: &Evidence) -> Hash {
         buf.extend_from_slice(&i.to_le_bytes());
     }
     buf.extend_from_slice(&(e.tests.len() as u64).to_le_bytes());
-    for (interval, s) in &e.tests {
+    for (interval, s) in e.tests.iter() {
         buf.extend_from_slice(&interval.to_le_bytes());
         buf.extend_from_slice(&s.download_kbps.to_le_bytes());
         buf.extend_from_slice(&s.upload_kbps.to_le_bytes());

@@ -3,7 +3,8 @@
 //! settled on chain as receipts both keys signed, paid for in data credits that the carrier
 //! account buys (a self-dealer's owner buys its own phone's).
 //!
-//! Each epoch, the hotspots' signed location reports, beacons and witness reports go to every
+//! Each Wi-Fi hotspot serves the oracles' speed tests at the endpoint it declares on chain
+//! ([`backhaul`]). Each epoch, the hotspots' signed location reports, beacons and witness reports go to every
 //! oracle (`POST /v1/wireless`), stamped on the wall clock, which score them into the coverage
 //! and poc manifests.
 //!
@@ -11,6 +12,7 @@
 //! the simulator does. Every action goes through the chain's transactions and the oracles'
 //! API like any other client's; what they refuse is counted, never retried blindly.
 
+mod backhaul;
 mod chain_io;
 mod claims;
 mod scores;
@@ -249,8 +251,9 @@ async fn run(
 }
 
 impl Workload {
-    /// Funds the owners, then registers each hotspot at its asserted cell and asserts its
-    /// antenna.
+    /// Funds the owners, then registers each hotspot at its asserted cell, with the endpoint
+    /// of its speed tests, and asserts its antenna. A hotspot registered by an earlier run of
+    /// this devnet declares its new endpoint instead.
     async fn register(
         &mut self,
         stop: &mut tokio::sync::watch::Receiver<bool>,
@@ -283,8 +286,25 @@ impl Workload {
         }
         chain_io::committed_all(&chain, &funding, stop).await?;
 
+        let endpoints = backhaul::serve(&self.city, &self.info.chain_id, stop).await?;
         let mut registrations = Vec::new();
+        let mut updates = Vec::new();
         for (h, owner) in self.city.hotspots.iter().zip(self.owners.iter_mut()) {
+            let capabilities = Capabilities {
+                endpoint: endpoints.get(&h.public).cloned().unwrap_or_default(),
+                ..Capabilities::default()
+            };
+            if query::device(chain.store(), &h.public)?.is_some() {
+                updates.push(owner.send(
+                    &chain,
+                    Body::UpdateDevice {
+                        device: h.public,
+                        capabilities,
+                        h3_cell: h.asserted_cell,
+                    },
+                )?);
+                continue;
+            }
             let class = self
                 .info
                 .device_class(class_of(h.kind))
@@ -296,7 +316,7 @@ impl Workload {
                 Body::RegisterDevice {
                     device: h.public,
                     class: class.name.clone(),
-                    capabilities: Capabilities::default(),
+                    capabilities,
                     h3_cell: h.asserted_cell,
                     stake: class.min_stake,
                     device_signature: h.key.sign(&statement),
@@ -312,11 +332,14 @@ impl Workload {
             )?);
         }
         let outcomes = chain_io::committed_all(&chain, &registrations, stop).await?;
+        let updated = chain_io::committed_all(&chain, &updates, stop).await?;
         self.log.registered = outcomes
             .chunks(2)
             .filter(|pair| pair.first().is_some_and(|c| matches!(c, Some(Ok(())))))
-            .count();
-        for refused in outcomes.iter().flatten().filter_map(|o| o.as_ref().err()) {
+            .count()
+            + updated.iter().filter(|u| matches!(u, Some(Ok(())))).count();
+        let refusals = outcomes.iter().chain(&updated).flatten();
+        for refused in refusals.filter_map(|o| o.as_ref().err()) {
             self.refused(refused);
             tracing::warn!(reason = %refused, "a hotspot's registration was refused");
         }

@@ -6,6 +6,7 @@
 use crate::earnings::FinalizedEpoch;
 use plexus_ledger::ResourceClass;
 use plexus_radio::Behaviour;
+use plexus_rewards::speed::Speeds;
 use plexus_rewards::wireless::{Fixed, InvalidReason};
 use plexus_rewards::wireless_manifest::{score_wireless_manifest, WirelessPool};
 use plexus_types::{Amount, PublicKey};
@@ -20,6 +21,12 @@ pub struct EpochScore {
     pub location_trust: Fixed,
     /// Σ points × rank of its modeled Wi-Fi coverage, in billionths.
     pub coverage_points: Fixed,
+    /// A Wi-Fi hotspot's speed-test figures (means of its latest tests; 0 down and up with
+    /// fewer than two tests) and their tier in quarters (4 is ×1), which multiply its coverage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speeds: Option<Speeds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed_quarters: Option<u32>,
     /// HIP-15 units, density-scaled, in billionths.
     pub poc_units: Fixed,
     /// Whether it sent witness reports no physics allows, and so forfeited its PoC shares.
@@ -63,6 +70,8 @@ pub fn epoch_scores(
                     EpochScore {
                         location_trust: s.location_trust,
                         coverage_points: s.coverage_points,
+                        speeds: s.speeds,
+                        speed_quarters: s.speed_quarters,
                         poc_units: s.poc_units,
                         poc_forfeited: s.poc_forfeited,
                         witnesses_valid: s.witnesses_valid,

@@ -33,6 +33,13 @@ pub struct HotspotSummary {
     pub status: Option<serde_json::Value>,
     /// Mean of its epochs' HIP-119 location trust, in billionths (1 000 000 000 is ×1).
     pub location_trust: Fixed,
+    /// A Wi-Fi hotspot's link rate in megabits a second, when its backhaul is slow (the
+    /// others' links run as fast as loopback goes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backhaul_mbps: Option<u64>,
+    /// A Wi-Fi hotspot's lowest speed tier over its scored epochs, in quarters (4 is ×1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed_quarters: Option<u32>,
     /// Its witness reports that counted, and those that did not by reason, over the run.
     pub witnesses_valid: u64,
     pub witnesses_invalid: BTreeMap<InvalidReason, u64>,
@@ -145,6 +152,11 @@ pub fn summarize(
             h3_cell: format!("{:x}", h.asserted_cell),
             status: device.map(|d| serde_json::to_value(d.status)).transpose()?,
             location_trust: mean_trust(&scores_by_epoch),
+            backhaul_mbps: super::backhaul::link_rate(city, h).map(|bytes| bytes * 8 / 1_000_000),
+            speed_quarters: scores_by_epoch
+                .values()
+                .filter_map(|s| s.speed_quarters)
+                .min(),
             witnesses_valid: scores_by_epoch.values().map(|s| s.witnesses_valid).sum(),
             witnesses_invalid,
             scores_by_epoch,
@@ -246,8 +258,14 @@ pub fn print(w: &WirelessSummary) {
         );
     }
     for h in &w.list {
+        let speed = h.speed_quarters.map_or(String::new(), |q| {
+            let link = h
+                .backhaul_mbps
+                .map_or(String::new(), |m| format!(" on {m} Mbps"));
+            format!(" · speed ×{:.2}{link}", f64::from(q) / 4.0)
+        });
         println!(
-            "  {}  {:<12} {:<12} cell {} · trust {:.2} · witnesses {} valid, {} invalid · carried {:>12} bytes, paid {:>12} · earned {:>14} · claimed {:>14}",
+            "  {}  {:<12} {:<12} cell {} · trust {:.2}{speed} · witnesses {} valid, {} invalid · carried {:>12} bytes, paid {:>12} · earned {:>14} · claimed {:>14}",
             &h.key.to_string()[..16],
             h.class,
             h.behaviour,

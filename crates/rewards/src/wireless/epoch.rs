@@ -36,7 +36,7 @@ use super::witness::{
     max_plausible_rssi_cdbm, verify_report_signatures, Beacon, Hotspot, InvalidReason,
     SignedBeacon, SignedWitnessReport, WitnessReport,
 };
-use crate::speed::Speeds;
+use crate::speed::{tier_quarters, Speeds};
 use crate::ResourceClass;
 use plexus_types::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -104,8 +104,9 @@ pub struct EpochHotspot {
     pub antenna: Antenna,
     /// Height of the first assertion in this cell: the earlier, the more senior.
     pub seniority_height: u64,
-    /// Means of a Wi-Fi hotspot's speed tests this epoch, or `None` when it is not
-    /// speed-tested: its coverage then pays without a speed multiplier (rule C3).
+    /// The figures a Wi-Fi hotspot's speed multiplier is read from (rule C3): the means of
+    /// its latest tests this epoch, [`UNTESTED`](crate::speed::UNTESTED) with too few; `None`
+    /// for a model run without speed tests (the simulator's), which pays no multiplier.
     pub speeds: Option<Speeds>,
 }
 
@@ -128,6 +129,12 @@ pub struct HotspotScore {
     pub location_trust: Fixed,
     /// Σ points × rank multiplier of its modeled coverage.
     pub coverage_points: Fixed,
+    /// The figures its speed multiplier was read from, when it was speed-tested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speeds: Option<Speeds>,
+    /// Its speed tier in quarters (4 is ×1), when it was speed-tested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed_quarters: Option<u32>,
     pub coverage_shares: Fixed,
     /// Why its coverage could not be modeled (an antenna outside the model's bounds).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,6 +261,8 @@ pub fn score_wireless_epoch(
                 location_reports: reported.get(&h.key).map_or(0, |v| v.len() as u64),
                 location_trust: t,
                 coverage_points: c.ranked_points,
+                speeds: h.speeds,
+                speed_quarters: h.speeds.as_ref().map(tier_quarters),
                 coverage_shares: c.shares,
                 coverage_refused: refused.remove(&h.key),
                 poc_units: units,
