@@ -503,27 +503,6 @@ fn a_newcomers_devnet_with_no_agent_flag_shows_every_class_at_work_with_jobs_a_d
     );
 }
 
-/// Waits until `epoch`'s manifest for `resource` is final on the chain behind `node`.
-fn wait_for_final_manifest(node: &str, epoch: u64, resource: &str, limit: std::time::Duration) {
-    let started = std::time::Instant::now();
-    loop {
-        assert!(
-            started.elapsed() < limit,
-            "no final {resource} manifest for epoch {epoch}"
-        );
-        let final_ = get_json(&format!("{node}/v1/epochs/{epoch}")).is_some_and(|v| {
-            v["pools"].as_array().is_some_and(|p| {
-                p.iter()
-                    .any(|p| p["resource"] == resource && !p["manifest"].is_null())
-            })
-        });
-        if final_ {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// Runs `plexus audit epoch 1` against `node` and `oracle` with `extra` arguments.
 fn audit_epoch_1(
     home: &std::path::Path,
@@ -543,6 +522,7 @@ fn an_audit_matches_the_published_evidence_and_catches_a_changed_record() {
     let devnet = Devnet::fresh();
     let running = devnet.spawn("40s", &["--agents", "2", "--epoch-blocks", "16"]);
     let node = devnet.node_url();
+    running.wait_until_ready(std::time::Duration::from_secs(30));
     wait_for_final_manifest(&node, 1, "compute", std::time::Duration::from_secs(35));
     let oracle_url = devnet.oracle_url();
     let audit = |extra: &[&str]| audit_epoch_1(&devnet.home, &node, &oracle_url, extra);
@@ -588,6 +568,7 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
         ],
     );
     let node = devnet.node_url();
+    running.wait_until_ready(std::time::Duration::from_secs(30));
     wait_for_final_manifest(&node, 1, "bandwidth", std::time::Duration::from_secs(30));
     let oracle_url = devnet.oracle_url();
     let home = &devnet.home;

@@ -146,3 +146,95 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
     assert!(amount(&w["burned_for_credits"]) >= burned, "{w}");
     assert_eq!(s["accounting_balanced"], true, "{s}");
 }
+
+/// `plexus audit epoch N --resource R` against the devnet's node and oracle, with `extra`.
+fn audit(devnet: &Devnet, epoch: u64, resource: &str, extra: &[&str]) -> (bool, Value) {
+    let (node, oracle, epoch) = (devnet.node_url(), devnet.oracle_url(), epoch.to_string());
+    let mut args = vec![
+        "--node",
+        &node,
+        "--json",
+        "audit",
+        "epoch",
+        &epoch,
+        "--oracle",
+        &oracle,
+        "--resource",
+        resource,
+    ];
+    args.extend_from_slice(extra);
+    let out = run(&devnet.home, &args);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.success(), report)
+}
+
+#[test]
+fn the_audit_recomputes_coverage_and_poc_from_the_oracles_evidence_and_catches_a_dropped_record() {
+    let devnet = Devnet::fresh();
+    let running = devnet.spawn(
+        "90s",
+        &[
+            "--hotspots",
+            "11",
+            "--subscribers",
+            "4",
+            "--epoch-blocks",
+            "20",
+        ],
+    );
+    running.wait_until_ready(std::time::Duration::from_secs(30));
+    let node = devnet.node_url();
+    // Epoch 2: the hotspots registered during epoch 1, so they were active all through it.
+    let epoch = 2;
+    for resource in ["coverage", "poc"] {
+        wait_for_final_manifest(&node, epoch, resource, std::time::Duration::from_secs(80));
+    }
+    let evidence = http(
+        "GET",
+        &format!("{}/v1/evidence/{epoch}", devnet.oracle_url()),
+        "",
+    )
+    .unwrap();
+    // The Wi-Fi hotspots' speed tests are evidence of the coverage manifest, the LoRa
+    // hotspots' witness reports of the PoC one: without one of them the audit disagrees.
+    let devices = get_json(&format!("{node}/v1/devices?limit=1000")).unwrap();
+    let keys_of = |class: &str| -> Vec<String> {
+        let all = devices["devices"].as_array().unwrap();
+        let of_class = all.iter().filter(|d| d["class"] == class);
+        of_class
+            .map(|d| d["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (resource, kind, class) in [
+        ("coverage", "speed_test", "wifi-indoor"),
+        ("poc", "witness_report", "lora"),
+    ] {
+        let keys = keys_of(class);
+        assert!(!keys.is_empty(), "no {class} hotspot: {devices}");
+        let (ok, report) = audit(&devnet, epoch, resource, &[]);
+        assert!(ok, "{resource}: {report}");
+        assert_eq!(report["match"], true, "{resource}: {report}");
+
+        let mut lines: Vec<&str> = evidence.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| {
+                l.contains(&format!("\"kind\":\"{kind}\"")) && keys.iter().any(|k| l.contains(k))
+            })
+            .unwrap_or_else(|| panic!("no {kind} record of a {class} hotspot in {evidence}"));
+        lines.remove(i);
+        let tampered = devnet.dir.path().join(format!("{resource}.jsonl"));
+        std::fs::write(&tampered, lines.join("\n")).unwrap();
+        let (ok, report) = audit(
+            &devnet,
+            epoch,
+            resource,
+            &["--evidence", tampered.to_str().unwrap()],
+        );
+        assert!(!ok, "{resource}: a dropped {kind} went unnoticed: {report}");
+        assert_eq!(report["match"], false, "{resource}: {report}");
+    }
+    // Stopped before its time: dropping it kills it.
+    drop(running);
+}

@@ -228,6 +228,32 @@ pub fn wait_for_height(node_url: &str, height: u64, limit: Duration) {
     }
 }
 
+/// Waits until `epoch`'s manifest for `resource` is final on the chain behind `node`, looking
+/// again after each block.
+pub fn wait_for_final_manifest(node: &str, epoch: u64, resource: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let final_ = get_json(&format!("{node}/v1/epochs/{epoch}")).is_some_and(|v| {
+            v["pools"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["resource"] == resource && !p["manifest"].is_null())
+            })
+        });
+        if final_ {
+            return;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no final {resource} manifest for epoch {epoch} within {limit:?}"
+        );
+        let height = get_json(&format!("{node}/v1/status"))
+            .and_then(|s| s["height"].as_u64())
+            .unwrap_or(0);
+        wait_for_height(node, height + 1, left);
+    }
+}
+
 /// GET of a JSON document.
 pub fn get_json(url: &str) -> Option<Value> {
     serde_json::from_str(&http("GET", url, "")?).ok()
