@@ -26,8 +26,10 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
             "6",
             "--subscribers",
             "12",
+            // Epochs of about 4 s: room for the two speed tests a Wi-Fi hotspot needs when
+            // its slow line takes most of a second a test and the machine is busy.
             "--epoch-blocks",
-            "20",
+            "40",
         ],
     );
     let w = &s["wireless"];
