@@ -5,6 +5,10 @@
 //! A torn tail (a crash during an append) is cut off on open: it was never acknowledged. A bad
 //! line with good lines after it stops the open with its offset, and an append that fails
 //! part-way is cut back (see `plexus_durable::append_log`).
+//!
+//! Once an epoch is closed its records are forgotten from memory ([`EvidenceLog::forget`]):
+//! what the oracle holds stays bounded by the open epochs, and the closed ones are read from
+//! their sealed files when asked for.
 
 use plexus_durable::append_log::{self, AppendOnly, LogError};
 use plexus_types::Hash;
@@ -20,6 +24,25 @@ pub struct EvidenceLog {
     dir: PathBuf,
     files: BTreeMap<u64, AppendOnly>,
     records: BTreeMap<u64, Vec<PublishedRecord>>,
+    /// Forgotten epochs and the sealed file that holds each one's records.
+    forgotten: BTreeMap<u64, PathBuf>,
+}
+
+/// An epoch's log as it is published: in memory while the epoch is open, in its sealed file
+/// once it was forgotten.
+pub enum Published {
+    Text(String),
+    Sealed(PathBuf),
+}
+
+impl Published {
+    /// The JSON lines, read from the sealed file if need be.
+    pub fn read(self) -> io::Result<String> {
+        match self {
+            Published::Text(text) => Ok(text),
+            Published::Sealed(path) => std::fs::read_to_string(path),
+        }
+    }
 }
 
 fn epoch_file(dir: &Path, epoch: u64) -> PathBuf {
@@ -75,6 +98,7 @@ impl EvidenceLog {
             dir: dir.to_path_buf(),
             files: BTreeMap::new(),
             records,
+            forgotten: BTreeMap::new(),
         })
     }
 
@@ -152,6 +176,30 @@ impl EvidenceLog {
     pub fn release(&mut self, epoch: u64) {
         self.files.remove(&epoch);
     }
+
+    /// Drops a closed epoch's records from memory, once they are durable in their sealed file
+    /// (written now if a crash came before it was); [`EvidenceLog::published`] reads them
+    /// from there.
+    pub fn forget(&mut self, epoch: u64) -> io::Result<()> {
+        if !self.records.contains_key(&epoch) {
+            return Ok(());
+        }
+        let sealed = self.sealed(epoch);
+        write_sealed(&sealed)?;
+        self.files.remove(&epoch);
+        self.records.remove(&epoch);
+        self.forgotten.insert(epoch, sealed.path);
+        Ok(())
+    }
+
+    /// The epoch's log as published (JSON lines in acceptance order), or where it lies once
+    /// forgotten.
+    pub fn published(&self, epoch: u64) -> Published {
+        match self.forgotten.get(&epoch) {
+            Some(path) => Published::Sealed(path.clone()),
+            None => Published::Text(self.jsonl(epoch)),
+        }
+    }
 }
 
 /// An epoch's log, its content address and the file it is sealed in.
@@ -181,6 +229,31 @@ mod tests {
             interval,
             signed: "00".into(),
         }
+    }
+
+    #[test]
+    fn a_forgotten_epoch_leaves_memory_and_is_published_from_its_sealed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = EvidenceLog::open(dir.path()).unwrap();
+        log.append(&[beat(1, 0), beat(1, 1), beat(2, 0)]).unwrap();
+        let before = log.jsonl(1);
+        log.forget(1).unwrap();
+        assert!(log.records(1).is_empty());
+        assert_eq!(log.all().count(), 1, "only the open epoch stays in memory");
+        let Published::Sealed(path) = log.published(1) else {
+            panic!("a forgotten epoch is published from its sealed file");
+        };
+        assert_eq!(std::fs::read_to_string(path).unwrap(), before);
+        assert_eq!(log.published(1).read().unwrap(), before);
+        assert_eq!(log.published(2).read().unwrap(), log.jsonl(2));
+
+        // After a restart the epoch files are read again; forgetting again gives the same
+        // sealed file.
+        drop(log);
+        let mut log = EvidenceLog::open(dir.path()).unwrap();
+        assert_eq!(log.jsonl(1), before);
+        log.forget(1).unwrap();
+        assert_eq!(log.published(1).read().unwrap(), before);
     }
 
     #[test]

@@ -310,8 +310,11 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     }
     let mut state = shared.state.lock();
     state.closed.insert(epoch);
-    // A closed epoch admits no more records, so its duplicates need not be known.
-    state.wireless_seen.retain(|(e, _), _| *e > epoch);
+    // A closed epoch admits no more records, so neither they nor their duplicates need be
+    // held.
+    if let Err(e) = state.forget_closed(epoch) {
+        tracing::warn!(epoch, error = %e, "a closed epoch's evidence stays in memory");
+    }
     Ok(())
 }
 

@@ -89,7 +89,7 @@ pub(crate) struct State {
     pub audited: BTreeSet<u64>,
     /// The epoch and interval the chain was in when this oracle first followed it.
     pub started_at: Option<(u64, u32)>,
-    /// Bandwidth devices speed-tested, by (device, epoch, interval).
+    /// Devices speed-tested, by (device, epoch, interval), until the epoch closes.
     pub speed_tested: BTreeSet<(PublicKey, u64, u32)>,
     /// Speed tests running now, by (device, epoch); their epochs are not closed meanwhile.
     pub speed_testing: BTreeSet<(PublicKey, u64)>,
@@ -107,6 +107,17 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Drops what only open epochs need once `epoch` is closed (epochs close in order): its
+    /// records, which stay on disk in their sealed file, and the heartbeats, speed tests and
+    /// wireless records seen in it and before, which no closed epoch admits again. What the
+    /// oracle holds stays bounded however long it runs.
+    pub(crate) fn forget_closed(&mut self, epoch: u64) -> std::io::Result<()> {
+        self.seen.retain(|(_, e, _)| *e > epoch);
+        self.speed_tested.retain(|(_, e, _)| *e > epoch);
+        self.wireless_seen.retain(|(e, _), _| *e > epoch);
+        self.log.forget(epoch)
+    }
+
     /// A state with nothing followed yet, over an opened evidence log.
     pub(crate) fn new(log: EvidenceLog) -> State {
         State {

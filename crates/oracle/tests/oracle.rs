@@ -903,6 +903,19 @@ async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_aud
 
     // The chain's manifests are what the published evidence gives; a changed record shows.
     let evidence = net.evidence(target).await;
+    // The closed epoch's records have left the oracle's memory; its own log, which peers
+    // merge, is read back from its sealed file with every record.
+    let own = net
+        .http
+        .get(format!("{}/v1/evidence/{target}/own", net.oracle_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    let own = own.text().await.unwrap();
+    for line in evidence.lines() {
+        assert!(own.contains(line), "{line} is missing from {own}");
+    }
     let (_, info) = net.get(format!("{}/v1/chain", net.node_url)).await;
     let info: plexus_client::views::ChainView = serde_json::from_value(info).unwrap();
     let (_, devices) = net.get(format!("{}/v1/devices", net.node_url)).await;

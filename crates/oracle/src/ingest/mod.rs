@@ -516,10 +516,13 @@ async fn evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> Respo
     };
     let merged = crate::shared::merged_evidence_path(&s.data_dir, epoch);
     let text = match std::fs::read_to_string(&merged) {
-        Ok(text) => text,
-        Err(_) => s.state.lock().log.jsonl(epoch),
+        Ok(text) => Ok(text),
+        Err(_) => {
+            let published = s.state.lock().log.published(epoch);
+            published.read()
+        }
     };
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response()
+    published_response(epoch, text)
 }
 
 /// The evidence this oracle itself took in an epoch, once sealed: what its peers merge.
@@ -535,8 +538,21 @@ async fn own_evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> R
             format!("epoch {epoch}'s evidence is not sealed yet"),
         );
     }
-    let text = state.log.jsonl(epoch);
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response()
+    let published = state.log.published(epoch);
+    drop(state);
+    published_response(epoch, published.read())
+}
+
+/// An epoch's evidence as JSON lines, or why it could not be read.
+fn published_response(epoch: u64, text: std::io::Result<String>) -> Response {
+    match text {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/x-ndjson")], text).into_response(),
+        Err(e) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unreadable",
+            format!("epoch {epoch}'s sealed evidence cannot be read: {e}"),
+        ),
+    }
 }
 
 fn load_closed(
