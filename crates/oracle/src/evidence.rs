@@ -135,6 +135,11 @@ impl EvidenceLog {
         self.records.get(&epoch).map_or(&[], |v| v.as_slice())
     }
 
+    /// The epochs whose records are in memory.
+    pub fn epochs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.records.keys().copied()
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &PublishedRecord> {
         self.records.values().flatten()
     }

@@ -312,7 +312,7 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     state.closed.insert(epoch);
     // A closed epoch admits no more records, so neither they nor their duplicates need be
     // held.
-    if let Err(e) = state.forget_closed(epoch) {
+    if let Err(e) = state.forget_closed() {
         tracing::warn!(epoch, error = %e, "a closed epoch's evidence stays in memory");
     }
     Ok(())

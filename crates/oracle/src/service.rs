@@ -105,11 +105,9 @@ impl Oracle {
         let mut state = State::new(log);
         let resolved = restore_evidence(&mut state);
         state.closed = closed_epochs(data_dir)?;
-        for epoch in state.closed.clone() {
-            state
-                .forget_closed(epoch)
-                .with_context(|| format!("sealing the evidence of closed epoch {epoch}"))?;
-        }
+        state
+            .forget_closed()
+            .context("sealing the evidence of the closed epochs")?;
         let shared = Arc::new(Shared {
             sender: TxSender::with_clock(node, key.clone(), time.clone()),
             key,

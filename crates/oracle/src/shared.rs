@@ -107,15 +107,24 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Drops what only open epochs need once `epoch` is closed (epochs close in order): its
-    /// records, which stay on disk in their sealed file, and the heartbeats, speed tests and
-    /// wireless records seen in it and before, which no closed epoch admits again. What the
-    /// oracle holds stays bounded however long it runs.
-    pub(crate) fn forget_closed(&mut self, epoch: u64) -> std::io::Result<()> {
-        self.seen.retain(|(_, e, _)| *e > epoch);
-        self.speed_tested.retain(|(_, e, _)| *e > epoch);
-        self.wireless_seen.retain(|(e, _), _| *e > epoch);
-        self.log.forget(epoch)
+    /// Drops what only open epochs need once epochs are closed (an epoch may close before an
+    /// older one whose challenges are still running): their records, which stay on disk in
+    /// their sealed files, the heartbeats, speed tests and wireless records seen in them, which
+    /// no closed epoch admits again, and their challenges, all resolved. What the oracle holds,
+    /// and what its loops walk, stays bounded by the open epochs however long it runs.
+    pub(crate) fn forget_closed(&mut self) -> std::io::Result<()> {
+        let closed = &self.closed;
+        self.seen.retain(|(_, e, _)| !closed.contains(e));
+        self.speed_tested.retain(|(_, e, _)| !closed.contains(e));
+        self.wireless_seen.retain(|(e, _), _| !closed.contains(e));
+        self.challenges.retain(|_, c| !closed.contains(&c.epoch));
+        self.scheduled.retain(|(_, e)| !closed.contains(e));
+        self.pending.retain(|(_, e, _), _| !closed.contains(e));
+        let in_memory: Vec<u64> = self.log.epochs().filter(|e| closed.contains(e)).collect();
+        for epoch in in_memory {
+            self.log.forget(epoch)?;
+        }
+        Ok(())
     }
 
     /// A state with nothing followed yet, over an opened evidence log.
@@ -220,4 +229,42 @@ pub(crate) fn merged_evidence_path(dir: &Path, epoch: u64) -> PathBuf {
 pub(crate) fn manifest_path(dir: &Path, epoch: u64, resource: &str) -> PathBuf {
     dir.join("manifests")
         .join(format!("epoch-{epoch:08}-{resource}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{EvidenceLog, Published, PublishedRecord};
+
+    #[test]
+    fn closing_an_epoch_before_an_older_one_forgets_only_the_closed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = plexus_types::SecretKey::from_seed([1; 32]).public_key();
+        let mut state = State::new(EvidenceLog::open(dir.path()).unwrap());
+        for epoch in 1..=3 {
+            let beat = PublishedRecord::Heartbeat {
+                device,
+                epoch,
+                interval: 0,
+                signed: "00".into(),
+            };
+            state.log.append(&[beat]).unwrap();
+            state.seen.insert((device, epoch, 0));
+            state.speed_tested.insert((device, epoch, 0));
+            state.scheduled.insert((device, epoch));
+        }
+        // Epoch 2 closes while epoch 1 still waits on a challenge.
+        state.closed.insert(2);
+        state.forget_closed().unwrap();
+        let epochs = |set: &BTreeSet<(PublicKey, u64, u32)>| -> Vec<u64> {
+            set.iter().map(|(_, e, _)| *e).collect()
+        };
+        assert_eq!(epochs(&state.seen), [1, 3]);
+        assert_eq!(epochs(&state.speed_tested), [1, 3]);
+        let scheduled: Vec<u64> = state.scheduled.iter().map(|(_, e)| *e).collect();
+        assert_eq!(scheduled, [1, 3]);
+        assert_eq!(state.log.epochs().collect::<Vec<_>>(), [1, 3]);
+        assert!(matches!(state.log.published(2), Published::Sealed(_)));
+        assert_eq!(state.log.published(2).read().unwrap().lines().count(), 1);
+    }
 }
