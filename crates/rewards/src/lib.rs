@@ -23,6 +23,7 @@ mod muldiv;
 pub mod payout;
 mod resource;
 pub mod scoring;
+pub mod sensors;
 pub mod speed;
 pub mod wireless;
 pub mod wireless_manifest;
