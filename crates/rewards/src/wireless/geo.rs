@@ -8,15 +8,36 @@
 //! (300 m, 400 m, 8 res-11 cells, 100 km) it decides. The cosine is a fixed-point Taylor
 //! series and the square root an integer one, so the figure is the same on every machine.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A point on Earth in millionths of a degree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "RawPosition")]
 pub struct Position {
     /// −90 000 000 ..= 90 000 000.
     pub lat_e6: i32,
     /// −180 000 000 ..= 180 000 000.
     pub lon_e6: i32,
+}
+
+/// A position as read, before its range is checked.
+#[derive(Deserialize)]
+struct RawPosition {
+    lat_e6: i32,
+    lon_e6: i32,
+}
+
+impl TryFrom<RawPosition> for Position {
+    type Error = String;
+
+    fn try_from(raw: RawPosition) -> Result<Position, String> {
+        Position::new(raw.lat_e6, raw.lon_e6).ok_or_else(|| {
+            format!(
+                "latitude {} and longitude {} (millionths of a degree) are out of range",
+                raw.lat_e6, raw.lon_e6
+            )
+        })
+    }
 }
 
 /// Metres per degree along a great circle: 2π × 6 371 009 m / 360, in thousandths.
