@@ -1,8 +1,8 @@
 //! Compiles `proto/` with protox (pure Rust), so that no system `protoc` is needed.
 fn main() {
     let proto_root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
-    let files =
-        ["tx.proto", "block.proto", "oracle.proto"].map(|f| format!("{proto_root}/plexus/v1/{f}"));
+    let files = ["tx.proto", "block.proto", "oracle.proto", "sensor.proto"]
+        .map(|f| format!("{proto_root}/plexus/v1/{f}"));
     println!("cargo:rerun-if-changed={proto_root}");
     let descriptors = protox::compile(&files, [proto_root]).expect("proto files compile");
     prost_build::Config::new()

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod heartbeat;
 pub mod keys;
 pub mod merkle;
+pub mod readings;
 pub mod speed_test;
 pub mod statements;
 pub mod tx;

@@ -179,6 +179,14 @@ fn push_varint(m: &mut Vec<u8>, mut v: u64) {
     m.push(v as u8);
 }
 
+/// What a sensor device signs when it sends the oracles a batch of its readings: the encoded
+/// `ReadingBatch`, which names the chain, the device and the epoch itself.
+pub fn reading_batch(batch: &[u8]) -> Vec<u8> {
+    let mut m = b"plexus/reading-batch/v1".to_vec();
+    m.extend_from_slice(batch);
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

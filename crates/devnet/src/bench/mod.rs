@@ -10,6 +10,7 @@ mod learn;
 mod ledger;
 mod mempool;
 mod rewards;
+mod sensors;
 pub mod stats;
 mod storage;
 mod store_growth;
@@ -155,6 +156,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 250)]
         every: u64,
     },
+    /// Weather readings scored for quality (WeatherXM's checks per station-day, then the
+    /// neighbour check across stations) per second, next to decoding and hashing the same
+    /// readings.
+    Sensors {
+        /// Number of readings (a station-day with its lead-in is 6 750).
+        #[arg(long, default_value_t = 10_000_000)]
+        readings: usize,
+        /// Runs over the same readings, each next to its own baseline; medians are reported.
+        #[arg(long, default_value_t = stats::DEFAULT_RUNS, value_parser = clap::value_parser!(u16).range(1..=100))]
+        runs: u16,
+    },
     /// Signed LoRa witness reports checked (signatures, then the proof-of-coverage checks) and
     /// scored (HIP-15 units, HIP-17 density) per second, next to one core batch-verifying the
     /// same reports' ed25519 signatures.
@@ -208,6 +220,7 @@ pub async fn run(json: bool, cmd: BenchCommand) -> anyhow::Result<()> {
         } => ledger::run(txs, accounts, runs, json).await,
         BenchCommand::Mempool { users, blocks } => mempool::run(users, blocks, json).await,
         BenchCommand::Wireless { reports } => wireless::run(reports, json).await,
+        BenchCommand::Sensors { readings, runs } => sensors::run(readings, runs, json).await,
         BenchCommand::StoreGrowth {
             blocks,
             txs_per_block,

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 /// One hour of a meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MeterHour {
-    /// Hour of the day, 0..24.
-    pub hour: u8,
+    /// The start of the hour, seconds since the Unix epoch; a report that does not start on
+    /// an hour of the day scored is ignored.
+    pub hour_start_s: u64,
     pub produced_wh: u64,
     pub consumed_wh: u64,
 }
@@ -76,16 +77,24 @@ pub struct MeterDay {
     pub quality_ppm: u32,
 }
 
-/// Rules M1–M3 for a meter of `capacity_w` watts peak.
+/// Rules M1–M3 for a meter of `capacity_w` watts peak, over the day starting at
+/// `day_start_s`.
 pub fn meter_quality(
     params: &MeterParams,
     capacity_w: u64,
+    day_start_s: u64,
     irradiance_w_m2: &[Option<u64>; 24],
     hours: &[MeterHour],
 ) -> MeterDay {
     let mut by_hour: [Option<MeterHour>; 24] = [None; 24];
     for h in hours {
-        if let Some(slot) = by_hour.get_mut(usize::from(h.hour)) {
+        let Some(offset) = h.hour_start_s.checked_sub(day_start_s) else {
+            continue;
+        };
+        if !offset.is_multiple_of(3_600) {
+            continue;
+        }
+        if let Some(slot) = by_hour.get_mut((offset / 3_600).min(24) as usize) {
             if slot.is_none_or(|held| *h < held) {
                 *slot = Some(*h);
             }

@@ -13,6 +13,7 @@ pub mod neighbours;
 pub mod streak;
 pub mod vehicle;
 pub mod weather;
+pub mod wire;
 
 pub use weather::PPM;
 

@@ -38,6 +38,8 @@ fn day(temperature: impl Fn(usize) -> i64, humidity: impl Fn(usize) -> i64) -> D
     }
 }
 
+const DAY: u64 = 1_764_892_800;
+
 const ORIGIN: Position = Position {
     lat_e6: 37_983_000,
     lon_e6: 23_727_000,
@@ -104,12 +106,12 @@ fn a_meter_is_believed_up_to_what_the_sun_allowed_and_an_inflating_one_is_paid_n
     // A 5 kW roof at 80 % of the clear-sky figure every hour.
     let honest: Vec<MeterHour> = (0..24)
         .map(|h| MeterHour {
-            hour: h,
-            produced_wh: 5_000 * sun[usize::from(h)].unwrap() / 1_000 * 8 / 10,
+            hour_start_s: DAY + h * 3_600,
+            produced_wh: 5_000 * sun[h as usize].unwrap() / 1_000 * 8 / 10,
             consumed_wh: 400,
         })
         .collect();
-    let day = meter_quality(&METER_PARAMS, 5_000, &sun, &honest);
+    let day = meter_quality(&METER_PARAMS, 5_000, DAY, &sun, &honest);
     assert_eq!((day.quality_ppm, day.implausible_hours), (PPM, 0));
     // Twice what it produced: every sunny hour past the ceiling.
     let inflated: Vec<MeterHour> = honest
@@ -119,14 +121,14 @@ fn a_meter_is_believed_up_to_what_the_sun_allowed_and_an_inflating_one_is_paid_n
             ..*h
         })
         .collect();
-    let day = meter_quality(&METER_PARAMS, 5_000, &sun, &inflated);
+    let day = meter_quality(&METER_PARAMS, 5_000, DAY, &sun, &inflated);
     assert!(day.implausible_hours > 2);
     assert_eq!(day.quality_ppm, 0);
     // Half the hours reported: half the day's quality.
-    let half = meter_quality(&METER_PARAMS, 5_000, &sun, &honest[..12]);
+    let half = meter_quality(&METER_PARAMS, 5_000, DAY, &sun, &honest[..12]);
     assert_eq!(half.quality_ppm, PPM / 2);
     // Without a reference, a sunny hour cannot be believed.
-    let blind = meter_quality(&METER_PARAMS, 5_000, &[None; 24], &honest);
+    let blind = meter_quality(&METER_PARAMS, 5_000, DAY, &[None; 24], &honest);
     assert_eq!(blind.quality_ppm, 0);
 }
 

@@ -44,7 +44,7 @@ pub struct WeatherReading {
     /// Centimetres per second.
     pub wind_speed_cms: Option<u32>,
     /// Degrees, 0 = north.
-    pub wind_direction_deg: Option<u16>,
+    pub wind_direction_deg: Option<u32>,
     /// Lux.
     pub illuminance_lux: Option<u32>,
     /// The rain gauge's counter, micrometres since it started.

@@ -20,7 +20,7 @@ fn honest(slot: i64) -> WeatherReading {
         humidity_dpct: Some((600 + slot.rem_euclid(7)) as u32),
         pressure_dhpa: Some((10_130 + (slot / 50).rem_euclid(5)) as u32),
         wind_speed_cms: Some((300 + slot.rem_euclid(11) * 10) as u32),
-        wind_direction_deg: Some((slot * 7).rem_euclid(360) as u16),
+        wind_direction_deg: Some((slot * 7).rem_euclid(360) as u32),
         illuminance_lux: Some(if (6..18).contains(&hour) {
             (1_000 + slot.rem_euclid(13) * 100) as u32
         } else {
@@ -322,7 +322,7 @@ fn made_up_values_score_far_below_an_honest_station() {
             humidity_dpct: Some(100 + next(890) as u32),
             pressure_dhpa: Some(3_000 + next(8_000) as u32),
             wind_speed_cms: Some(next(5_000) as u32),
-            wind_direction_deg: Some(next(360) as u16),
+            wind_direction_deg: Some(next(360) as u32),
             illuminance_lux: Some(next(400_000) as u32),
             precipitation_um: Some(next(1_000_000) as u32),
         })
