@@ -52,6 +52,7 @@ impl HardwareProbe {
             gpu_vram_mb: smallest.map(|g| g.vram_mb).unwrap_or(0),
             gpu_count: u32::try_from(self.gpus.len()).unwrap_or(u32::MAX),
             endpoint: String::new(),
+            rated_watts: 0,
         }
     }
 }

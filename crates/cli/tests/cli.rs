@@ -601,11 +601,11 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
     std::fs::write(&tampered, lines.join("\n")).unwrap();
     let bad = audit(&["--evidence", tampered.to_str().unwrap()]);
     assert!(!bad.status.success(), "a changed speed test went unnoticed");
-    let unknown = audit_epoch_1(home, &node, &oracle_url, &["--resource", "sensor"]);
+    let unknown = audit_epoch_1(home, &node, &oracle_url, &["--resource", "training"]);
     assert!(!unknown.status.success());
     assert!(
         String::from_utf8_lossy(&unknown.stderr)
-            .contains("audits cover compute, bandwidth, coverage, poc and data"),
+            .contains("audits cover compute, bandwidth, coverage, poc, sensor and data"),
         "{}",
         String::from_utf8_lossy(&unknown.stderr)
     );

@@ -315,6 +315,26 @@ impl OracleClient {
         Ok(self.service.json::<Results>(answer)?.results)
     }
 
+    /// `POST /v1/readings`: hands over a sensor device's signed batch of readings for the
+    /// chain's current epoch. `Ok(true)` when recorded now, `Ok(false)` when recorded before;
+    /// a refusal carries the oracle's code (`stale` for another epoch, `not_sensor`,
+    /// `wrong_kind`, `quota`, `bad_signature`, …).
+    pub async fn send_readings(
+        &self,
+        batch: &plexus_types::readings::SignedReadingBatch,
+    ) -> Result<bool, ClientError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            accepted: bool,
+        }
+        let answer = self
+            .service
+            .post_bytes("/v1/readings", batch.bytes.clone())
+            .await?;
+        Ok(self.service.json::<Answer>(answer)?.accepted)
+    }
+
     /// `GET /v1/evidence/{epoch}/own`: the evidence this oracle itself took in `epoch`, sealed
     /// when the epoch ended; `None` while the oracle has not sealed it.
     pub async fn own_evidence(&self, epoch: u64) -> Result<Option<String>, ClientError> {

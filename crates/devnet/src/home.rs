@@ -23,6 +23,9 @@ pub const STORAGE_CLIENT: &str = "storage-client";
 /// phones, as a carrier does for the phones it offloads.
 pub const CARRIER: &str = "carrier";
 
+/// The account that funds the sensor region's device owners.
+pub const SENSOR_NETWORK: &str = "sensor-network";
+
 /// The account the devnet's stranger adversaries pay from.
 pub const ATTACKER: &str = "attacker";
 
@@ -215,6 +218,7 @@ fn genesis_accounts(
     key(crate::jobs::CONSUMER, Amount::plx(1_000_000))?;
     key(ATTACKER, Amount::plx(1_000_000))?;
     key(CARRIER, Amount::plx(10_000_000))?;
+    key(SENSOR_NETWORK, Amount::plx(1_000_000))?;
     for i in 0..crate::training::MAX_LEARNERS {
         key(&crate::training::learner_name(i), Amount::plx(1_000))?;
     }

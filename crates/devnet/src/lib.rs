@@ -15,6 +15,7 @@ mod jobs;
 mod options;
 pub mod progress;
 mod run;
+mod sensors;
 mod storage_demo;
 mod summary;
 pub mod testnet;

@@ -102,6 +102,8 @@ pub struct DevnetArgs {
     pub jobs: crate::jobs::JobsArgs,
     #[command(flatten)]
     pub wireless: crate::wireless::WirelessArgs,
+    #[command(flatten)]
+    pub sensors: crate::sensors::SensorArgs,
 }
 
 impl DevnetArgs {
@@ -150,7 +152,8 @@ impl DevnetArgs {
                 || self.bandwidth_agents_flag.is_some()
                 || self.cheaters_flag.is_some()
                 || self.training.training
-                || self.wireless.enabled());
+                || self.wireless.enabled()
+                || self.sensors.enabled());
         if chosen {
             self.agents = self.agents_flag.unwrap_or(0);
             self.storage_agents = self.storage_agents_flag.unwrap_or(0);
@@ -209,6 +212,7 @@ impl DevnetArgs {
             );
         }
         self.wireless.check()?;
+        self.sensors.check()?;
         if self.storage_cheaters > self.storage_agents {
             bail!(
                 "--storage-cheaters {} is more than --storage-agents {}",

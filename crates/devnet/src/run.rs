@@ -153,6 +153,7 @@ struct Workloads {
     jobs: Option<jobs::JobsRun>,
     storage: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     wireless: Option<crate::wireless::WirelessRun>,
+    sensors: Option<crate::sensors::SensorRun>,
 }
 
 async fn start_workloads<H: Host>(
@@ -225,11 +226,30 @@ async fn start_workloads<H: Host>(
     } else {
         None
     };
+    let sensors = if args.sensors.enabled() {
+        let funder = host.secret(crate::home::SENSOR_NETWORK).map_err(|_| {
+            anyhow::anyhow!(
+                "this devnet was created before sensors existed; remove {} to start a new one with them",
+                home.display()
+            )
+        })?;
+        let oracles: Vec<SocketAddr> = net.oracles.iter().flatten().map(|o| o.addr).collect();
+        Some(crate::sensors::start(
+            net.node.chain.clone(),
+            funder,
+            &oracles,
+            &args.sensors,
+            stop.clone(),
+        )?)
+    } else {
+        None
+    };
     Ok(Workloads {
         training,
         jobs,
         storage,
         wireless,
+        sensors,
     })
 }
 
@@ -459,10 +479,8 @@ pub async fn run<H: Host>(
     for t in agent_tasks {
         let _ = t.await;
     }
-    let wireless = match workloads.wireless {
-        Some(w) => Some(w.finish().await?),
-        None => None,
-    };
+    let wireless = finished(workloads.wireless.map(|w| w.finish())).await?;
+    let sensors = finished(workloads.sensors.map(|s| s.finish())).await?;
     let jobs = finish_jobs(
         host.as_ref(),
         workloads.jobs,
@@ -493,6 +511,7 @@ pub async fn run<H: Host>(
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
     crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
     summary.wireless = wireless_section(wireless.as_ref(), &devnet.files, chain.store())?;
+    summary.sensors = sensors_section(sensors.as_ref(), &devnet.files, chain.store())?;
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,
@@ -554,6 +573,36 @@ fn wireless_section(
     .map(|r| Ok((r, crate::summary::finalized_epochs(files, store, r)?)))
     .collect::<anyhow::Result<Vec<_>>>()?;
     crate::wireless::summarize(
+        log,
+        store,
+        &crate::home::oracle_dirs(&files.home),
+        &finalized,
+    )
+}
+
+/// What a workload that ran left, once it has wound down.
+async fn finished<T>(
+    run: Option<impl std::future::Future<Output = anyhow::Result<T>>>,
+) -> anyhow::Result<Option<T>> {
+    match run {
+        Some(run) => Ok(Some(run.await?)),
+        None => Ok(None),
+    }
+}
+
+/// The sensors section, when the region ran: the workload's log with the finalized epochs of
+/// the sensor pool.
+fn sensors_section(
+    log: Option<&crate::sensors::SensorLog>,
+    files: &plexus_node::NodeFiles,
+    store: &plexus_store::Store,
+) -> anyhow::Result<Option<crate::sensors::SensorSummary>> {
+    let Some(log) = log else {
+        return Ok(None);
+    };
+    let finalized =
+        crate::summary::finalized_epochs(files, store, plexus_ledger::ResourceClass::Sensor)?;
+    crate::sensors::summarize(
         log,
         store,
         &crate::home::oracle_dirs(&files.home),

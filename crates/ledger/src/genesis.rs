@@ -278,6 +278,11 @@ pub fn default_device_classes() -> Vec<DeviceClass> {
         hotspot("wifi-indoor", ResourceClass::Coverage, 50, 1),
         hotspot("wifi-outdoor", ResourceClass::Coverage, 100, 2),
         hotspot("lora", ResourceClass::Poc, 50, 1),
+        // Sensor devices, paid from the sensor pool by the quality of what they report. They
+        // assert where they stand, as WeatherXM's stations do: a move resets their seniority.
+        hotspot("weather", ResourceClass::Sensor, 50, 1),
+        hotspot("energy-meter", ResourceClass::Sensor, 50, 1),
+        hotspot("vehicle", ResourceClass::Sensor, 50, 1),
     ]
 }
 

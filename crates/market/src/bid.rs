@@ -132,6 +132,7 @@ mod tests {
             gpu_vram_mb: 81_920,
             gpu_count: 2,
             endpoint: String::new(),
+            rated_watts: 0,
         }
     }
 

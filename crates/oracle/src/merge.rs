@@ -163,6 +163,11 @@ pub(crate) fn merge(
                     wireless.insert(serde_json::to_string(record).expect("records serialize"));
                 }
             }
+            PublishedRecord::Readings { .. } => {
+                if readings_hold(record) {
+                    wireless.insert(serde_json::to_string(record).expect("records serialize"));
+                }
+            }
         }
     }
     let mut out = Vec::new();
@@ -212,6 +217,31 @@ fn wireless_holds(record: &PublishedRecord) -> bool {
                 && r.kind() == record.kind()
                 && hex::encode(r.to_bytes()) == signed
                 && r.verify()
+        })
+}
+
+/// Whether a reading batch's signed bytes are what the record says and carry the device's
+/// signature.
+fn readings_hold(record: &PublishedRecord) -> bool {
+    let PublishedRecord::Readings {
+        device,
+        epoch,
+        class,
+        readings,
+        signed,
+    } = record
+    else {
+        return false;
+    };
+    hex::decode(signed)
+        .ok()
+        .filter(|b| hex::encode(b) == *signed)
+        .and_then(|b| plexus_types::readings::SignedReadingBatch::decode(&b).ok())
+        .is_some_and(|b| {
+            b.batch.device == *device
+                && b.batch.epoch == *epoch
+                && b.batch.readings.class() == class
+                && b.batch.readings.len() == *readings as usize
         })
 }
 

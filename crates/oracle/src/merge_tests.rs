@@ -202,6 +202,7 @@ fn the_same_union_in_any_order_gives_the_same_log_and_manifest() {
             class: "cpu-small".into(),
             capacity_units: 100,
             site: None,
+            sensor: None,
         })
         .collect();
     let score = |records: &[PublishedRecord]| {
@@ -209,6 +210,7 @@ fn the_same_union_in_any_order_gives_the_same_log_and_manifest() {
         let params = ScoringParams {
             intervals_per_epoch: 4,
             min_uptime_percent: 0,
+            sensor_origin_s: 0,
         };
         score_resource(params, &devices, EPOCH, &evidence, ScoredResource::Compute).unwrap()
     };

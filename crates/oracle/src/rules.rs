@@ -284,7 +284,10 @@ pub(crate) fn admit_wireless(
         return Err(("inactive_device", format!("device {key} is not active")));
     }
     let class = info.device_class(&device.class);
-    if !class.is_some_and(|c| c.asserts_location()) || device.location.is_none() {
+    let hotspot = class.is_some_and(|c| {
+        c.asserts_location() && matches!(c.resource, ResourceClass::Coverage | ResourceClass::Poc)
+    });
+    if !hotspot || device.location.is_none() {
         return Err((
             "not_wireless",
             format!(
@@ -319,6 +322,81 @@ pub(crate) fn admit_wireless(
         return Err((
             "quota",
             format!("device {key} has sent {MAX_WIRELESS_PER_DEVICE_EPOCH} records this epoch"),
+        ));
+    }
+    Ok(true)
+}
+
+/// Reading batches one sensor device may have recorded in an epoch: a station streams its
+/// day in a few batches, so the log stays bounded per device.
+pub const MAX_READING_BATCHES_PER_DEVICE_EPOCH: usize = 32;
+
+/// Whether a sensor device's signed batch (its signature already checked) is admitted for
+/// `epoch`, the chain's current one, not closed: `Ok(true)` to record it, `Ok(false)` for one
+/// already recorded.
+///
+/// Admitted: of `epoch`; from an active registered device of a sensor class with an asserted
+/// location; holding readings of its class, at least one; within the device's
+/// [`MAX_READING_BATCHES_PER_DEVICE_EPOCH`].
+pub(crate) fn admit_readings(
+    info: &plexus_client::views::ChainView,
+    state: &State,
+    epoch: u64,
+    signed: &plexus_types::readings::SignedReadingBatch,
+    digest: &Hash,
+) -> Result<bool, Refusal> {
+    use plexus_rewards::ResourceClass;
+    let batch = &signed.batch;
+    let key = batch.device;
+    if batch.epoch != epoch || state.closed.contains(&epoch) {
+        return Err((
+            "stale",
+            format!(
+                "readings for epoch {}; the chain is in epoch {epoch}",
+                batch.epoch
+            ),
+        ));
+    }
+    let Some(device) = state.devices.get(&key) else {
+        return Err(("unknown_device", format!("device {key} is not registered")));
+    };
+    if !device.is_active() {
+        return Err(("inactive_device", format!("device {key} is not active")));
+    }
+    let class = info.device_class(&device.class);
+    if class.is_none_or(|c| c.resource != ResourceClass::Sensor) || device.location.is_none() {
+        return Err((
+            "not_sensor",
+            format!(
+                "device {key} is of class {}, which is not a sensor class with an asserted location",
+                device.class
+            ),
+        ));
+    }
+    if batch.readings.class() != device.class {
+        return Err((
+            "wrong_kind",
+            format!(
+                "a {} device sends {} readings, not {}",
+                device.class,
+                device.class,
+                batch.readings.class()
+            ),
+        ));
+    }
+    if batch.readings.is_empty() {
+        return Err(("empty", "the batch holds no readings".into()));
+    }
+    let recorded = state.readings_seen.get(&(epoch, key));
+    if recorded.is_some_and(|r| r.contains(digest)) {
+        return Ok(false);
+    }
+    if recorded.map_or(0, |r| r.len()) >= MAX_READING_BATCHES_PER_DEVICE_EPOCH {
+        return Err((
+            "quota",
+            format!(
+                "device {key} has sent {MAX_READING_BATCHES_PER_DEVICE_EPOCH} batches this epoch"
+            ),
         ));
     }
     Ok(true)

@@ -294,6 +294,7 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
     let mut seen = BTreeSet::new();
     let mut speed_tested = BTreeSet::new();
     let mut wireless: BTreeMap<(u64, PublicKey), BTreeSet<Hash>> = BTreeMap::new();
+    let mut readings: BTreeMap<(u64, PublicKey), BTreeSet<Hash>> = BTreeMap::new();
     for r in state.log.all() {
         match r {
             PublishedRecord::Heartbeat {
@@ -327,10 +328,19 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
                     .or_default()
                     .insert(plexus_rewards::evidence_record_hash(&r.evidence()));
             }
+            PublishedRecord::Readings { device, epoch, .. } => {
+                readings
+                    .entry((*epoch, *device))
+                    .or_default()
+                    .insert(plexus_rewards::evidence_record_hash(&r.evidence()));
+            }
         }
     }
     for (k, v) in wireless {
         state.wireless_seen.entry(k).or_default().extend(v);
+    }
+    for (k, v) in readings {
+        state.readings_seen.entry(k).or_default().extend(v);
     }
     state.seen.extend(seen);
     state.speed_tested.extend(speed_tested);

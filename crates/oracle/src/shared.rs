@@ -77,6 +77,9 @@ pub(crate) struct State {
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
     /// Digests of the wireless records accepted, by (epoch, device), until the epoch closes.
     pub wireless_seen: BTreeMap<(u64, PublicKey), BTreeSet<Hash>>,
+    /// Digests of the sensor reading batches accepted, by (epoch, device), until the epoch
+    /// closes.
+    pub readings_seen: BTreeMap<(u64, PublicKey), BTreeSet<Hash>>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
     /// Challenges scheduled and not yet open, by (device, epoch, k).
@@ -117,6 +120,7 @@ impl State {
         self.seen.retain(|(_, e, _)| !closed.contains(e));
         self.speed_tested.retain(|(_, e, _)| !closed.contains(e));
         self.wireless_seen.retain(|(e, _), _| !closed.contains(e));
+        self.readings_seen.retain(|(e, _), _| !closed.contains(e));
         self.challenges.retain(|_, c| !closed.contains(&c.epoch));
         self.scheduled.retain(|(_, e)| !closed.contains(e));
         self.pending.retain(|(_, e, _), _| !closed.contains(e));
@@ -136,6 +140,7 @@ impl State {
             devices_through: None,
             seen: BTreeSet::new(),
             wireless_seen: BTreeMap::new(),
+            readings_seen: BTreeMap::new(),
             log,
             challenges: BTreeMap::new(),
             pending: BTreeMap::new(),

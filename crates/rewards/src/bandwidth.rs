@@ -144,9 +144,9 @@ pub fn score_bandwidth_epoch(
                 // Rule B2: the worst figures stand.
                 e.tests.add(*interval, measured);
             }
-            EvidenceRecord::Challenge { .. } | EvidenceRecord::Wireless { .. } => {
-                stats.other_kind += 1
-            }
+            EvidenceRecord::Challenge { .. }
+            | EvidenceRecord::Wireless { .. }
+            | EvidenceRecord::Readings { .. } => stats.other_kind += 1,
         }
     }
 
@@ -281,6 +281,7 @@ mod tests {
     const PARAMS: ScoringParams = ScoringParams {
         intervals_per_epoch: 12,
         min_uptime_percent: 50,
+        sensor_origin_s: 0,
     };
 
     fn speeds(down_mbps: u64, up_mbps: u64, latency_ms: u64) -> Speeds {
@@ -318,6 +319,7 @@ mod tests {
             class: "bw-home".into(),
             capacity_units: 10,
             site: None,
+            sensor: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) const RESOURCE: &str = "compute";
 pub(crate) const PARAMS: ScoringParams = ScoringParams {
     intervals_per_epoch: 24,
     min_uptime_percent: 50,
+    sensor_origin_s: 0,
 };
 const CHALLENGES_PER_DEVICE: u64 = 2;
 const CLASSES: [(&str, u64); 4] = [
@@ -161,6 +162,7 @@ pub(crate) fn synthesize(n: usize) -> (Vec<DeviceInfo>, Vec<EvidenceRecord>) {
                 class: class.to_owned(),
                 capacity_units,
                 site: None,
+                sensor: None,
             }
         })
         .collect();

@@ -77,6 +77,15 @@ pub enum EvidenceRecord {
         epoch: u64,
         signed: String,
     },
+    /// A sensor device's signed batch of readings: the bytes of
+    /// [`SignedReadingBatch`](plexus_types::readings::SignedReadingBatch) in lower-case hex,
+    /// scored by `sensors::manifest`, which checks the signature.
+    Readings {
+        #[serde(with = "crate::json::public_key")]
+        device: PublicKey,
+        epoch: u64,
+        signed: String,
+    },
 }
 
 impl EvidenceRecord {
@@ -85,7 +94,8 @@ impl EvidenceRecord {
             EvidenceRecord::Heartbeat { device, .. }
             | EvidenceRecord::Challenge { device, .. }
             | EvidenceRecord::SpeedTest { device, .. }
-            | EvidenceRecord::Wireless { device, .. } => device,
+            | EvidenceRecord::Wireless { device, .. }
+            | EvidenceRecord::Readings { device, .. } => device,
         }
     }
 
@@ -94,7 +104,8 @@ impl EvidenceRecord {
             EvidenceRecord::Heartbeat { epoch, .. }
             | EvidenceRecord::Challenge { epoch, .. }
             | EvidenceRecord::SpeedTest { epoch, .. }
-            | EvidenceRecord::Wireless { epoch, .. } => *epoch,
+            | EvidenceRecord::Wireless { epoch, .. }
+            | EvidenceRecord::Readings { epoch, .. } => *epoch,
         }
     }
 }
@@ -105,11 +116,12 @@ const HEARTBEAT_TAG: u8 = 0;
 const CHALLENGE_TAG: u8 = 1;
 const SPEED_TEST_TAG: u8 = 2;
 const WIRELESS_TAG: u8 = 3;
+const READINGS_TAG: u8 = 4;
 
 /// The content address of one record in an oracle's evidence log: blake3 over a domain tag and
 /// the record's fixed-layout encoding (kind byte, device, epoch, then the interval as u32 LE,
 /// the challenge id and outcome code, the speed test's figures, or the length-prefixed hex of
-/// a signed wireless record). Two records hash alike exactly when they are equal.
+/// a signed wireless record or reading batch). Two records hash alike exactly when they are equal.
 pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
     let mut h = blake3::Hasher::new();
     h.update(RECORD_DOMAIN);
@@ -159,8 +171,18 @@ pub fn evidence_record_hash(record: &EvidenceRecord) -> Hash {
             device,
             epoch,
             signed,
+        }
+        | EvidenceRecord::Readings {
+            device,
+            epoch,
+            signed,
         } => {
-            h.update(&[WIRELESS_TAG]);
+            let tag = if matches!(record, EvidenceRecord::Wireless { .. }) {
+                WIRELESS_TAG
+            } else {
+                READINGS_TAG
+            };
+            h.update(&[tag]);
             h.update(device.as_bytes());
             h.update(&epoch.to_le_bytes());
             h.update(&(signed.len() as u64).to_le_bytes());

@@ -57,6 +57,7 @@ impl From<ScoredResource> for ResourceClass {
             ScoredResource::Bandwidth => ResourceClass::Bandwidth,
             ScoredResource::Coverage => ResourceClass::Coverage,
             ScoredResource::Poc => ResourceClass::Poc,
+            ScoredResource::Sensor => ResourceClass::Sensor,
         }
     }
 }

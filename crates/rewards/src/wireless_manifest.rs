@@ -233,6 +233,7 @@ mod tests {
                 },
                 seniority_height: u64::from(n),
             }),
+            sensor: None,
         }
     }
 

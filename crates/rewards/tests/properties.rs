@@ -200,7 +200,9 @@ proptest! {
                     }
                     EvidenceRecord::Challenge { .. } => true,
                     // The world makes none; compute scoring does not admit them.
-                    EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => false,
+                    EvidenceRecord::SpeedTest { .. }
+                    | EvidenceRecord::Wireless { .. }
+                    | EvidenceRecord::Readings { .. } => false,
                 };
                 r.epoch() == EPOCH && known && in_range && records.iter().filter(|o| *o == r).count() == 1
             })
@@ -218,7 +220,9 @@ proptest! {
                     _ => ChallengeOutcome::Passed,
                 };
             }
-            EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => {
+            EvidenceRecord::SpeedTest { .. }
+            | EvidenceRecord::Wireless { .. }
+            | EvidenceRecord::Readings { .. } => {
                 unreachable!("only admitted records are picked")
             }
         }

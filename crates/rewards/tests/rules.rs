@@ -14,6 +14,7 @@ use ChallengeOutcome::{Missed, Passed, Wrong};
 const PARAMS: ScoringParams = ScoringParams {
     intervals_per_epoch: 24,
     min_uptime_percent: 50,
+    sensor_origin_s: 0,
 };
 
 fn score(devices: &[DeviceInfo], records: &[EvidenceRecord]) -> ScoredEpoch {

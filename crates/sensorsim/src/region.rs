@@ -91,6 +91,18 @@ pub struct Device {
     pub capacity_w: u64,
 }
 
+impl Device {
+    /// The resolution-12 H3 cell it stands in, which it asserts on chain.
+    pub fn cell(&self) -> u64 {
+        let at = h3o::LatLng::new(
+            f64::from(self.position.lat_e6) / 1e6,
+            f64::from(self.position.lon_e6) / 1e6,
+        )
+        .expect("a position within the region is a valid coordinate");
+        u64::from(at.to_cell(h3o::Resolution::Twelve))
+    }
+}
+
 /// The devices of a region.
 #[derive(Debug, Clone)]
 pub struct Region {

@@ -109,3 +109,141 @@ fn a_day_read_again_is_the_same_readings() {
         region.devices[3].position
     );
 }
+
+/// The region's day as an oracle would hold it: each device's signed batch as evidence, and
+/// the registry's view of each device.
+fn epoch_evidence(
+    region: &Region,
+    epoch: u64,
+    origin_s: u64,
+) -> (
+    Vec<plexus_rewards::DeviceInfo>,
+    Vec<plexus_rewards::EvidenceRecord>,
+) {
+    use plexus_rewards::audit::PublishedRecord;
+    use plexus_rewards::sensors::{wire, SensorSite};
+    use plexus_types::readings::{ReadingBatch, Readings};
+    let field = Field::default();
+    let day = origin_s + epoch * DAY_S;
+    let mut infos = Vec::new();
+    let mut records = Vec::new();
+    for d in &region.devices {
+        infos.push(plexus_rewards::DeviceInfo {
+            device: d.key.public_key(),
+            owner: plexus_types::Address([d.index as u8; 20]),
+            class: d.kind.class().into(),
+            capacity_units: 1,
+            site: None,
+            sensor: Some(SensorSite {
+                cell: d.cell(),
+                asserted_height: 1,
+                seniority_height: 1 + d.index as u64,
+                rated_watts: d.capacity_w,
+            }),
+        });
+        let readings = match d.kind {
+            DeviceKind::Weather => Readings::Weather(
+                station::readings(
+                    &field,
+                    region.seed,
+                    d,
+                    origin_s,
+                    day - 6 * 3_600,
+                    day + DAY_S,
+                )
+                .iter()
+                .map(wire::weather_to_wire)
+                .collect(),
+            ),
+            DeviceKind::EnergyMeter => Readings::Meter(
+                meter::readings(&field, region.seed, d, origin_s, day, day + DAY_S)
+                    .iter()
+                    .map(|h| plexus_types::proto::MeterReading {
+                        hour_start_s: h.hour_start_s,
+                        produced_wh: h.produced_wh,
+                        consumed_wh: h.consumed_wh,
+                    })
+                    .collect(),
+            ),
+            DeviceKind::Vehicle => Readings::Vehicle(
+                vehicle::readings(region.seed, d, origin_s, day, day + DAY_S)
+                    .iter()
+                    .map(|r| plexus_types::proto::VehicleReading {
+                        at_s: r.at_s,
+                        lat_e6: r.position.lat_e6,
+                        lon_e6: r.position.lon_e6,
+                        speed_cms: r.speed_cms,
+                        odometer_m: r.odometer_m,
+                    })
+                    .collect(),
+            ),
+        };
+        let signed = ReadingBatch {
+            chain_id: "plexus-test".into(),
+            device: d.key.public_key(),
+            epoch,
+            seq: epoch,
+            readings,
+        }
+        .sign(&d.key);
+        records.push(PublishedRecord::readings(&signed).evidence());
+    }
+    (infos, records)
+}
+
+#[test]
+fn the_sensor_manifest_pays_honest_devices_by_quality_and_no_cheat() {
+    use plexus_rewards::sensors::cells::Selection;
+    use plexus_rewards::sensors::manifest::score_sensor_manifest;
+    let region = Region::new(3, 30, 5);
+    let params = plexus_rewards::ScoringParams {
+        intervals_per_epoch: 12,
+        min_uptime_percent: 50,
+        sensor_origin_s: ORIGIN_S,
+    };
+    let (infos, mut records) = epoch_evidence(&region, 2, ORIGIN_S);
+    let scored = score_sensor_manifest(params, 2, "sensor", &infos, &records).unwrap();
+    assert_eq!(scored.scores.len(), 30);
+    for d in &region.devices {
+        let s = scored
+            .scores
+            .iter()
+            .find(|s| s.device == d.key.public_key())
+            .unwrap();
+        if d.behaviour == Behaviour::Honest {
+            assert_eq!(s.selection, Selection::Paid, "{:?} {s:?}", d.kind);
+            assert!(s.quality_ppm >= 950_000, "{:?} {s:?}", d.kind);
+        } else {
+            assert_eq!(
+                s.selection,
+                Selection::BelowQuality,
+                "{:?} {s:?}",
+                d.behaviour
+            );
+            assert_eq!(s.units, 0);
+        }
+    }
+    // The same evidence in another order, with a batch repeated and one of another epoch,
+    // gives the same manifest.
+    let again = records.clone();
+    records.reverse();
+    records.push(again[0].clone());
+    let (_, other_epoch) = epoch_evidence(&region, 3, ORIGIN_S);
+    records.push(other_epoch[1].clone());
+    let reordered = score_sensor_manifest(params, 2, "sensor", &infos, &records).unwrap();
+    assert_eq!(reordered.manifest.root(), scored.manifest.root());
+    assert_eq!(
+        reordered.manifest.evidence_root(),
+        scored.manifest.evidence_root()
+    );
+    // A batch dropped changes the evidence root and unpays its device.
+    let dropped = score_sensor_manifest(params, 2, "sensor", &infos, &again[1..]).unwrap();
+    assert_ne!(
+        dropped.manifest.evidence_root(),
+        scored.manifest.evidence_root()
+    );
+    assert!(dropped
+        .manifest
+        .leaf(&region.devices[0].key.public_key())
+        .is_none());
+}

@@ -26,6 +26,7 @@ fn caps(endpoint: &str) -> Capabilities {
         gpu_vram_mb: 24_576,
         gpu_count: 1,
         endpoint: endpoint.into(),
+        rated_watts: 0,
     }
 }
 

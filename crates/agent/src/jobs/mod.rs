@@ -670,5 +670,6 @@ pub fn spec_resources(spec: &JobSpec) -> Capabilities {
         gpu_vram_mb: gpu.map(|g| g.vram_mb).unwrap_or(0),
         gpu_count: gpu.map(|g| g.count).unwrap_or(0),
         endpoint: String::new(),
+        rated_watts: 0,
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::views::DeviceView;
 use plexus_rewards::audit::{AuditError, ScoredResource};
+use plexus_rewards::sensors::SensorSite;
 use plexus_rewards::wireless::{HotspotClass, HotspotSite};
 use plexus_rewards::{DeviceInfo, Manifest, ScoringParams};
 use plexus_types::{Address, Amount};
@@ -148,6 +149,7 @@ impl ChainView {
         ScoringParams {
             intervals_per_epoch: self.rewards.intervals_per_epoch,
             min_uptime_percent: self.rewards.min_uptime_percent,
+            sensor_origin_s: plexus_rewards::sensors::sensor_origin_s(self.genesis_time_ms),
         }
     }
 
@@ -167,6 +169,7 @@ impl ChainView {
                     class: d.class.clone(),
                     capacity_units: class.capacity_units,
                     site: hotspot_site(d, class),
+                    sensor: sensor_site(d, class),
                 })
             })
             .collect()
@@ -192,6 +195,21 @@ impl ChainView {
             resource,
         )
     }
+}
+
+/// A sensor device's assertion as scoring takes it: `None` for a device of a class outside
+/// the sensor pool, or that has not asserted a location.
+fn sensor_site(d: &DeviceView, class: &DeviceClassView) -> Option<SensorSite> {
+    if class.resource != ResourceClass::Sensor {
+        return None;
+    }
+    let location = d.location?;
+    Some(SensorSite {
+        cell: location.h3_cell,
+        asserted_height: location.asserted_height,
+        seniority_height: location.seniority_height,
+        rated_watts: d.capabilities.rated_watts,
+    })
 }
 
 /// A hotspot's assertion as scoring takes it: `None` for a device of a class that does not

@@ -56,6 +56,9 @@ pub struct CapabilitiesSchema {
     /// Where the device serves others, an http(s) URL; absent: nowhere.
     #[schema(required = false)]
     endpoint: String,
+    /// An energy meter's solar roof, watts peak; absent for other devices.
+    #[schema(required = false)]
+    rated_watts: u64,
 }
 
 /// What runs a compute order's job.
@@ -137,6 +140,7 @@ mod tests {
             gpu_vram_mb: 40_960,
             gpu_count: 1,
             endpoint: "http://127.0.0.1:7000".into(),
+            rated_watts: 0,
         }
     }
 

@@ -106,6 +106,9 @@ pub struct Summary {
     /// The wireless city's hotspots, with `--hotspots`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wireless: Option<crate::wireless::WirelessSummary>,
+    /// The sensor region's devices, with `--sensors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensors: Option<crate::sensors::SensorSummary>,
 }
 
 pub use crate::earnings::FinalizedEpoch;
@@ -290,5 +293,6 @@ pub fn summarize(run: RunFacts<'_>) -> anyhow::Result<Summary> {
         adversaries: Vec::new(),
         honest: None,
         wireless: None,
+        sensors: None,
     })
 }

@@ -73,6 +73,9 @@ pub fn print(s: &Summary, json: bool) {
     if let Some(w) = &s.wireless {
         crate::wireless::print(w);
     }
+    if let Some(sensors) = &s.sensors {
+        crate::sensors::print(sensors);
+    }
     if let Some(t) = &s.training {
         crate::training::print(t);
     }

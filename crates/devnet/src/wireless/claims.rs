@@ -11,7 +11,8 @@ use plexus_ledger::{query, ChainInfo, ResourceClass};
 use plexus_types::{Body, MerkleProof, PublicKey, RewardClaim};
 use std::collections::BTreeSet;
 
-/// A hotspot the workload claims for: its key, its pool and its owner's account index.
+/// A device the workload claims for (a hotspot or a sensor): its key, its pool and its
+/// owner's account index.
 pub struct Claimant {
     pub device: PublicKey,
     pub pool: ResourceClass,
@@ -90,8 +91,15 @@ impl ClaimBook {
                             break;
                         }
                         Ok(None) => {}
+                        // Final on chain before the oracle has closed all of the epoch's
+                        // pools: asked again at the next pass.
+                        Err(plexus_client::ClientError::Refused { code, .. })
+                            if code == "not_closed" =>
+                        {
+                            every_oracle_answered = false;
+                        }
                         Err(e) => {
-                            tracing::warn!(epoch, error = %e, "a hotspot's claim proof is not available");
+                            tracing::warn!(epoch, error = %e, "a device's claim proof is not available");
                             every_oracle_answered = false;
                         }
                     }

@@ -13,9 +13,9 @@
 //! API like any other client's; what they refuse is counted, never retried blindly.
 
 mod backhaul;
-mod chain_io;
-mod claims;
-mod scores;
+pub(crate) mod chain_io;
+pub(crate) mod claims;
+pub(crate) mod scores;
 mod summary;
 
 pub use summary::{print, summarize, WirelessSummary};

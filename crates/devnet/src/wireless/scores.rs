@@ -85,7 +85,10 @@ pub fn epoch_scores(
 }
 
 /// The sealed evidence file named `segment`, from whichever oracle kept it.
-fn sealed_evidence(oracle_dirs: &[PathBuf], segment: &plexus_types::Hash) -> Option<String> {
+pub(crate) fn sealed_evidence(
+    oracle_dirs: &[PathBuf],
+    segment: &plexus_types::Hash,
+) -> Option<String> {
     oracle_dirs.iter().find_map(|dir| {
         let path: &Path = &dir
             .join("evidence")

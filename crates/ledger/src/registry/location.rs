@@ -161,7 +161,7 @@ pub(crate) fn assert_location(
         return Err(TxFailure::new(
             TxCode::NotWireless,
             format!(
-                "device {key} is of class {}, which asserts no location; only wireless classes do",
+                "device {key} is of class {}, which asserts no location; only wireless and sensor classes do",
                 device.class
             ),
         ));

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wireless::wireless;
 
+mod readings;
 mod wireless;
 
 type AppState = Arc<Shared>;
@@ -50,6 +51,7 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/v1/heartbeats", post(heartbeat))
         .route("/v1/heartbeats/batch", post(heartbeat_batch))
         .route("/v1/wireless", post(wireless))
+        .route("/v1/readings", post(readings::readings))
         .route("/v1/challenges/{device}", get(open_challenges))
         .route("/v1/challenges/{id}/commit", post(commit))
         .route("/v1/challenges/{id}/open", post(open))

@@ -9,6 +9,7 @@ mod published;
 
 pub use published::{endpoint_host, PublishedRecord};
 
+use crate::sensors::manifest::score_sensor_manifest;
 use crate::wireless::SignedWireless;
 use crate::wireless_manifest::{score_wireless_manifest, WirelessPool};
 use crate::{
@@ -16,6 +17,7 @@ use crate::{
     ScoringParams,
 };
 use plexus_types::heartbeat::SignedHeartbeat;
+use plexus_types::readings::SignedReadingBatch;
 
 /// Why published evidence could not be scored.
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +39,17 @@ pub enum ScoredResource {
     Coverage,
     /// LoRa proof of coverage × location trust (`wireless::epoch`, rules E1, E2, E4, E5).
     Poc,
+    /// Sensor readings' quality × proof of location (`sensors::manifest`, rules SM1–SM4).
+    Sensor,
 }
 
 /// The resources an oracle scores, in the order it closes them.
-pub const SCORED_RESOURCES: [ScoredResource; 4] = [
+pub const SCORED_RESOURCES: [ScoredResource; 5] = [
     ScoredResource::Compute,
     ScoredResource::Bandwidth,
     ScoredResource::Coverage,
     ScoredResource::Poc,
+    ScoredResource::Sensor,
 ];
 
 impl ScoredResource {
@@ -55,6 +60,7 @@ impl ScoredResource {
             ScoredResource::Bandwidth => "bandwidth",
             ScoredResource::Coverage => "coverage",
             ScoredResource::Poc => "poc",
+            ScoredResource::Sensor => "sensor",
         }
     }
 
@@ -116,6 +122,29 @@ pub fn evidence_from_jsonl(text: &str, chain_id: &str) -> Result<Vec<EvidenceRec
                 return Err(bad(format!("bad signature by {device}")));
             }
         }
+        if let PublishedRecord::Readings {
+            device,
+            epoch,
+            class,
+            readings,
+            signed,
+        } = &record
+        {
+            let bytes = hex::decode(signed).map_err(|e| bad(e.to_string()))?;
+            if hex::encode(&bytes) != *signed {
+                return Err(bad("signed bytes must be lower-case hex".into()));
+            }
+            let b = SignedReadingBatch::decode(&bytes).map_err(|e| bad(e.to_string()))?;
+            let said = &b.batch;
+            if said.device != *device
+                || said.epoch != *epoch
+                || said.chain_id != chain_id
+                || said.readings.class() != class
+                || said.readings.len() != *readings as usize
+            {
+                return Err(bad("the signed batch says something else".into()));
+            }
+        }
         out.push(record.evidence());
     }
     Ok(out)
@@ -143,6 +172,9 @@ pub fn score_resource(
         }
         ScoredResource::Poc => {
             score_wireless_manifest(epoch, name, WirelessPool::Poc, devices, records)?.manifest
+        }
+        ScoredResource::Sensor => {
+            score_sensor_manifest(params, epoch, name, devices, records)?.manifest
         }
     })
 }
@@ -180,6 +212,10 @@ mod tests {
             Some(ScoredResource::Coverage)
         );
         assert_eq!(ScoredResource::parse("poc"), Some(ScoredResource::Poc));
+        assert_eq!(
+            ScoredResource::parse("sensor"),
+            Some(ScoredResource::Sensor)
+        );
         assert_eq!(ScoredResource::parse("storage"), None);
     }
 

@@ -73,6 +73,17 @@ pub enum PublishedRecord {
         /// Hex of the report's canonical bytes and signature.
         signed: String,
     },
+    /// A sensor device's signed batch of readings.
+    Readings {
+        device: PublicKey,
+        epoch: u64,
+        /// The device class the readings are of (`weather`, `energy-meter`, `vehicle`).
+        class: String,
+        /// How many readings the batch holds.
+        readings: u32,
+        /// Hex of the `SignedReadingBatch` as the device sent it.
+        signed: String,
+    },
 }
 
 impl PublishedRecord {
@@ -83,7 +94,8 @@ impl PublishedRecord {
             | PublishedRecord::SpeedTest { epoch, .. }
             | PublishedRecord::LocationReport { epoch, .. }
             | PublishedRecord::Beacon { epoch, .. }
-            | PublishedRecord::WitnessReport { epoch, .. } => *epoch,
+            | PublishedRecord::WitnessReport { epoch, .. }
+            | PublishedRecord::Readings { epoch, .. } => *epoch,
         }
     }
 
@@ -109,6 +121,17 @@ impl PublishedRecord {
         }
     }
 
+    /// The record of a device's signed reading batch, filed under the batch's epoch.
+    pub fn readings(signed: &plexus_types::readings::SignedReadingBatch) -> PublishedRecord {
+        PublishedRecord::Readings {
+            device: signed.batch.device,
+            epoch: signed.batch.epoch,
+            class: signed.batch.readings.class().to_owned(),
+            readings: signed.batch.readings.len() as u32,
+            signed: hex::encode(&signed.bytes),
+        }
+    }
+
     /// The kind's name as published (the `kind` field).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -118,6 +141,7 @@ impl PublishedRecord {
             PublishedRecord::LocationReport { .. } => "location_report",
             PublishedRecord::Beacon { .. } => "beacon",
             PublishedRecord::WitnessReport { .. } => "witness_report",
+            PublishedRecord::Readings { .. } => "readings",
         }
     }
 
@@ -194,6 +218,16 @@ impl PublishedRecord {
                 epoch,
                 signed,
             } => EvidenceRecord::Wireless {
+                device: *device,
+                epoch: *epoch,
+                signed: signed.clone(),
+            },
+            PublishedRecord::Readings {
+                device,
+                epoch,
+                signed,
+                ..
+            } => EvidenceRecord::Readings {
                 device: *device,
                 epoch: *epoch,
                 signed: signed.clone(),

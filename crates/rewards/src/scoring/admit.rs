@@ -114,10 +114,10 @@ pub(super) fn admit(
                         outcome: outcome.code(),
                     },
                 )),
-                // Scored by the bandwidth and wireless rules, never as compute work.
-                EvidenceRecord::SpeedTest { .. } | EvidenceRecord::Wireless { .. } => {
-                    out.stats.other_kind += 1
-                }
+                // Scored by the bandwidth, wireless and sensor rules, never as compute work.
+                EvidenceRecord::SpeedTest { .. }
+                | EvidenceRecord::Wireless { .. }
+                | EvidenceRecord::Readings { .. } => out.stats.other_kind += 1,
             }
         }
     }

@@ -144,6 +144,7 @@ mod tests {
     const PARAMS: ScoringParams = ScoringParams {
         intervals_per_epoch: 24,
         min_uptime_percent: 50,
+        sensor_origin_s: 0,
     };
 
     fn work(seen: u64, issued: u64, passed: u64) -> DeviceWork {
@@ -189,6 +190,7 @@ mod tests {
         let params = ScoringParams {
             intervals_per_epoch: u32::MAX,
             min_uptime_percent: 100,
+            sensor_origin_s: 0,
         };
         let w = work(u64::from(u32::MAX), u64::MAX, u64::MAX);
         assert_eq!(

@@ -57,6 +57,10 @@ pub struct ScoringParams {
     pub intervals_per_epoch: u32,
     /// Least uptime, in percent of the epoch's intervals, that earns anything (rule R5).
     pub min_uptime_percent: u32,
+    /// Unix seconds at which epoch 0's sensor day begins (the genesis's UTC midnight): epoch
+    /// e's readings are those of the day starting e days later.
+    #[serde(default)]
+    pub sensor_origin_s: u64,
 }
 
 impl ScoringParams {
@@ -85,6 +89,9 @@ pub struct DeviceInfo {
     /// A wireless hotspot's asserted location and what it is; absent for other devices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<crate::wireless::HotspotSite>,
+    /// A sensor device's asserted location and rating; absent for other devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensor: Option<crate::sensors::SensorSite>,
 }
 
 /// Why a registered device earned what it earned. When several apply, the first in this list

@@ -138,6 +138,7 @@ mod tests {
             class: "cpu-small".into(),
             capacity_units: 1,
             site: None,
+            sensor: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub fn device(n: u64, capacity_units: u64) -> DeviceInfo {
         class: format!("class-{capacity_units}"),
         capacity_units,
         site: None,
+        sensor: None,
     }
 }
 
@@ -111,6 +112,7 @@ pub fn params() -> impl Strategy<Value = ScoringParams> {
         |(intervals_per_epoch, min_uptime_percent)| ScoringParams {
             intervals_per_epoch,
             min_uptime_percent,
+            sensor_origin_s: 0,
         },
     )
 }

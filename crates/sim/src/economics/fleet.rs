@@ -154,6 +154,7 @@ pub fn fleet(seed: u64, classes: &[DeviceClass], weights: &[u32], count: usize) 
                     class: classes[class].name.clone(),
                     capacity_units: classes[class].capacity_units,
                     site: None,
+                    sensor: None,
                 },
                 class,
                 temper,

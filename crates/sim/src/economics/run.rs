@@ -181,6 +181,7 @@ impl<'a> Run<'a> {
         let scoring = plexus_rewards::ScoringParams {
             intervals_per_epoch: self.config.rewards.intervals_per_epoch,
             min_uptime_percent: self.config.rewards.min_uptime_percent,
+            sensor_origin_s: 0,
         };
         let mut leaves: Vec<(usize, u128)> = Vec::new();
         let mut roots = blake3::Hasher::new();

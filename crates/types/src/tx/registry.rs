@@ -27,6 +27,13 @@ pub struct Capabilities {
     /// blob service: downloaders fetch replicas there and oracles challenge it there.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub endpoint: String,
+    /// An energy meter's solar roof, watts peak (0 for other devices).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rated_watts: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl Capabilities {
@@ -64,6 +71,7 @@ pub(super) fn capabilities_from(c: Option<proto::Capabilities>) -> Result<Capabi
         gpu_vram_mb: c.gpu_vram_mb,
         gpu_count: c.gpu_count,
         endpoint: c.endpoint,
+        rated_watts: c.rated_watts,
     })
 }
 
@@ -75,6 +83,7 @@ pub(super) fn capabilities_to(c: &Capabilities) -> proto::Capabilities {
         gpu_vram_mb: c.gpu_vram_mb,
         gpu_count: c.gpu_count,
         endpoint: c.endpoint.clone(),
+        rated_watts: c.rated_watts,
     }
 }
 

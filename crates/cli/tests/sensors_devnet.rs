@@ -1,0 +1,112 @@
+//! A devnet with a sensor region: weather stations, rooftop meters and vehicles register at
+//! the cells they assert, send each epoch's day of signed readings to the oracle, and are paid
+//! from the sensor pool by the quality of what they sent; every kind of cheat is paid nothing,
+//! and anyone can recompute the pool's manifest from the oracle's evidence.
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+#[test]
+fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
+    let devnet = Devnet::fresh();
+    let running = devnet.spawn(
+        "60s",
+        &[
+            "--sensors",
+            "15",
+            "--sensor-cheaters",
+            "5",
+            "--epoch-blocks",
+            "40",
+        ],
+    );
+    running.wait_until_ready(std::time::Duration::from_secs(30));
+    let node = devnet.node_url();
+    // Epoch 2: the devices registered during epoch 1, so they reported all of it.
+    let epoch = 2;
+    wait_for_final_manifest(&node, epoch, "sensor", std::time::Duration::from_secs(50));
+    let audit = |extra: &[&str]| {
+        let (oracle, e) = (devnet.oracle_url(), epoch.to_string());
+        let mut args = vec![
+            "--node",
+            &node,
+            "--json",
+            "audit",
+            "epoch",
+            &e,
+            "--oracle",
+            &oracle,
+            "--resource",
+            "sensor",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&devnet.home, &args);
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.success(), report)
+    };
+    let (ok, report) = audit(&[]);
+    assert!(ok, "{report}");
+    assert_eq!(report["match"], true, "{report}");
+    // Without one station's batch the evidence root, and so the audit, disagrees.
+    let evidence = http(
+        "GET",
+        &format!("{}/v1/evidence/{epoch}", devnet.oracle_url()),
+        "",
+    )
+    .unwrap();
+    let mut lines: Vec<&str> = evidence.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"readings\"") && l.contains("\"class\":\"weather\""))
+        .unwrap_or_else(|| panic!("no station's readings in {evidence}"));
+    lines.remove(i);
+    let tampered = devnet.dir.path().join("sensor.jsonl");
+    std::fs::write(&tampered, lines.join("\n")).unwrap();
+    let (ok, report) = audit(&["--evidence", tampered.to_str().unwrap()]);
+    assert!(!ok, "a dropped batch went unnoticed: {report}");
+    assert_eq!(report["match"], false, "{report}");
+
+    let s = running.wait_json();
+    let sensors = &s["sensors"];
+    assert_eq!(sensors["sensors"], 15, "{sensors}");
+    assert_eq!(sensors["registered"], 15, "{sensors}");
+    assert!(
+        sensors["finalized_epochs"].as_array().unwrap().len() >= 3,
+        "{sensors}"
+    );
+    assert_eq!(sensors["honest_paid_every_epoch"], true, "{sensors}");
+    assert_eq!(sensors["cheats_held_to_ten_percent"], true, "{sensors}");
+    assert_eq!(sensors["pools_balanced"], true, "{sensors}");
+    assert!(
+        sensors["batches_refused"].as_object().unwrap().is_empty(),
+        "{sensors}"
+    );
+    let by = &sensors["by_behaviour"];
+    for cheat in [
+        "made-up",
+        "constant",
+        "indoor",
+        "inflating-meter",
+        "teleporting",
+    ] {
+        assert_eq!(by[cheat]["devices"], 1, "{cheat}: {by}");
+        assert_eq!(by[cheat]["mean_earned"], "0", "{cheat}: {by}");
+        assert!(
+            by[cheat]["mean_quality"].as_u64().unwrap() < 500_000,
+            "{cheat}: {by}"
+        );
+    }
+    assert!(
+        by["honest"]["mean_quality"].as_u64().unwrap() > 950_000,
+        "{by}"
+    );
+    for d in sensors["list"].as_array().unwrap() {
+        if d["behaviour"] == "honest" {
+            assert!(d["epochs_paid"].as_u64().unwrap() >= 3, "{d}");
+            assert_eq!(d["epochs_paid"], d["epochs_reported"], "{d}");
+        }
+    }
+    assert_eq!(s["accounting_balanced"], true, "{s}");
+}
