@@ -42,9 +42,10 @@ pub enum AuditCommand {
         /// Audit this evidence file (JSON lines) instead of fetching it.
         #[arg(long)]
         evidence: Option<PathBuf>,
-        /// The resource whose payments to recompute: compute, bandwidth, coverage (Wi-Fi) or
-        /// poc (LoRa proof of coverage), a manifest from the oracle's evidence; or data (the
-        /// data pool's split and claims, from the chain's per-hotspot records).
+        /// The resource whose payments to recompute: compute, bandwidth, coverage (Wi-Fi), poc
+        /// (LoRa proof of coverage) or sensor (weather stations, meters, vehicles), a manifest
+        /// from the oracle's evidence; or data (the data pool's split and claims, from the
+        /// chain's per-hotspot records).
         #[arg(long, default_value = "compute", value_parser = parse_audit_resource)]
         resource: AuditResource,
     },

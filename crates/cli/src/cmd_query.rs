@@ -53,6 +53,18 @@ pub enum QueryCommand {
         /// Address (plx1…) or the name of a key in the keyring.
         address: String,
     },
+    /// What a sensor device (a weather station, an energy meter, a vehicle) sent in an epoch,
+    /// from an oracle's evidence, every batch's signature checked.
+    Readings {
+        /// The device's key (64 hex digits).
+        #[arg(long)]
+        device: plexus_types::PublicKey,
+        #[arg(long)]
+        epoch: u64,
+        /// The oracle to read from.
+        #[arg(long, default_value = "http://127.0.0.1:26651")]
+        oracle: String,
+    },
 }
 
 /// Checks the proof in an account answer against the app hash it reports, and that this app
@@ -89,6 +101,32 @@ async fn verify_account(client: &plexus_client::NodeClient, v: &Value) -> anyhow
 /// An amount in base units (a decimal string) as PLX.
 fn plx(v: &Value) -> anyhow::Result<String> {
     Ok(Amount::from_base_units(v.as_str().unwrap_or("0"))?.to_plx_string())
+}
+
+/// `plexus query readings` for people: how many readings of each kind, over what span.
+fn print_readings(v: &Value) {
+    let class = v["class"].as_str().unwrap_or("no readings");
+    let batches = v["batches"].as_array().map_or(0, Vec::len);
+    println!(
+        "device {} · epoch {} · {class} · {batches} signed batches",
+        v["device"].as_str().unwrap_or("?"),
+        v["epoch"]
+    );
+    for (kind, time) in [
+        ("weather", "at_s"),
+        ("meter", "hour_start_s"),
+        ("vehicle", "at_s"),
+    ] {
+        let Some(list) = v[kind].as_array().filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let first = list.first().and_then(|r| r[time].as_u64()).unwrap_or(0);
+        let last = list.last().and_then(|r| r[time].as_u64()).unwrap_or(0);
+        println!(
+            "  {} {kind} readings, from {first} to {last} (Unix seconds)",
+            list.len()
+        );
+    }
 }
 
 /// `plexus query devices` for people: one row per device.
@@ -279,6 +317,20 @@ pub async fn run(g: &Globals, cmd: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Validators => crate::cmd_stake::query_validators(g).await?,
         QueryCommand::Delegations { address } => {
             crate::cmd_stake::query_delegations(g, &address).await?
+        }
+        QueryCommand::Readings {
+            device,
+            epoch,
+            oracle,
+        } => {
+            let v = plexus_client::OracleClient::new(&oracle)?
+                .device_readings(epoch, &device)
+                .await?;
+            if g.json {
+                crate::print_json(&v);
+            } else {
+                print_readings(&v);
+            }
         }
     }
     Ok(())

@@ -61,6 +61,22 @@ fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
         .iter()
         .position(|l| l.contains("\"kind\":\"readings\"") && l.contains("\"class\":\"weather\""))
         .unwrap_or_else(|| panic!("no station's readings in {evidence}"));
+    // The station's readings, as anyone reads them from the oracle.
+    let record: Value = serde_json::from_str(lines[i]).unwrap();
+    let station = record["device"].as_str().unwrap().to_string();
+    let oracle = devnet.oracle_url();
+    let readings = run_json(
+        &devnet.home,
+        &[
+            "--json", "query", "readings", "--device", &station, "--epoch", "2", "--oracle",
+            &oracle,
+        ],
+    );
+    assert_eq!(readings["class"], "weather", "{readings}");
+    assert_eq!(readings["batches"].as_array().unwrap().len(), 1);
+    // A day and its 6-hour lead-in of 16 s readings, less an honest station's lost packets.
+    let n = readings["weather"].as_array().unwrap().len();
+    assert!((6_600..=6_750).contains(&n), "{n} readings");
     lines.remove(i);
     let tampered = devnet.dir.path().join("sensor.jsonl");
     std::fs::write(&tampered, lines.join("\n")).unwrap();

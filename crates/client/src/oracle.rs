@@ -335,6 +335,20 @@ impl OracleClient {
         Ok(self.service.json::<Answer>(answer)?.accepted)
     }
 
+    /// `GET /v1/readings/{epoch}/{device}`: what a sensor device sent in `epoch`, decoded,
+    /// with each batch's signed bytes.
+    pub async fn device_readings(
+        &self,
+        epoch: u64,
+        device: &PublicKey,
+    ) -> Result<serde_json::Value, ClientError> {
+        let answer = self
+            .service
+            .get(&format!("/v1/readings/{epoch}/{device}"))
+            .await?;
+        self.service.json(answer)
+    }
+
     /// `GET /v1/evidence/{epoch}/own`: the evidence this oracle itself took in `epoch`, sealed
     /// when the epoch ended; `None` while the oracle has not sealed it.
     pub async fn own_evidence(&self, epoch: u64) -> Result<Option<String>, ClientError> {

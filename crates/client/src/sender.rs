@@ -170,6 +170,36 @@ impl<N: NodeApi, C: Clock> TxSender<N, C> {
         self.wait_committed(&hash, self.commit_timeout).await
     }
 
+    /// Signs and submits `bodies` in order, one nonce after the other, then waits until each
+    /// is committed: what [`send`](Self::send) does for one, in about one block for all. An
+    /// answer per body, in order; one that could not be submitted is an error, and so are
+    /// the ones after it, which were not sent.
+    pub async fn send_all(&self, bodies: Vec<Body>) -> Vec<Result<CommittedTx, SendError>> {
+        let mut hashes = Vec::with_capacity(bodies.len());
+        {
+            let _one = self.one_at_a_time.lock().await;
+            for body in bodies {
+                let submitted = match self.sign(body, &Overrides::default()).await {
+                    Ok(tx) => self.node.submit_tx(&tx).await.map_err(SendError::from),
+                    Err(e) => Err(e),
+                };
+                let failed = submitted.is_err();
+                hashes.push(submitted);
+                if failed {
+                    break;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            out.push(match hash {
+                Ok(hash) => self.wait_committed(&hash, self.commit_timeout).await,
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+
     /// [`send`](Self::send), where a transaction committed with a failure code is
     /// [`SendError::Failed`].
     pub async fn send_ok(&self, body: Body) -> Result<CommittedTx, SendError> {

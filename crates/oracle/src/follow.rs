@@ -304,9 +304,16 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
         state.log.release(epoch);
         state.peer_logs.remove(&epoch);
     }
-    // The compute manifest last: its record is what marks the epoch closed after a restart.
-    for manifest in manifests.into_iter().rev() {
-        submit_manifest(shared, epoch, segment, manifest).await?;
+    // Submitted together, in about a block; the compute manifest last, since its record is
+    // what marks the epoch closed after a restart.
+    let bodies = manifests
+        .iter()
+        .rev()
+        .map(|m| manifest_body(epoch, m))
+        .collect();
+    let answers = shared.sender.send_all(bodies).await;
+    for (manifest, answer) in manifests.into_iter().rev().zip(answers) {
+        record_manifest(shared, epoch, segment, manifest, answer?.code)?;
     }
     let mut state = shared.state.lock();
     state.closed.insert(epoch);
@@ -318,23 +325,27 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Submits one resource's manifest of a closed epoch and records it.
-async fn submit_manifest(
+/// The transaction that submits one resource's manifest of a closed epoch.
+fn manifest_body(epoch: u64, manifest: &Manifest) -> Body {
+    Body::SubmitManifest {
+        epoch,
+        resource: manifest.resource().to_string(),
+        root: manifest.root(),
+        total_units: manifest.total_units(),
+        evidence_root: manifest.evidence_root(),
+    }
+}
+
+/// Records a submitted manifest of a closed epoch with the code its submission got.
+fn record_manifest(
     shared: &Arc<Shared>,
     epoch: u64,
     segment: Hash,
     manifest: Manifest,
+    code: String,
 ) -> anyhow::Result<()> {
     let resource = manifest.resource().to_string();
     let resource = resource.as_str();
-    let body = Body::SubmitManifest {
-        epoch,
-        resource: resource.to_string(),
-        root: manifest.root(),
-        total_units: manifest.total_units(),
-        evidence_root: manifest.evidence_root(),
-    };
-    let code = shared.sender.send(body).await?.code;
     if code != "ok" && code != "already_submitted" && code != "manifest_final" {
         tracing::warn!(epoch, resource, %code, "manifest submission failed");
     }

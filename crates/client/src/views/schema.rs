@@ -140,7 +140,7 @@ mod tests {
             gpu_vram_mb: 40_960,
             gpu_count: 1,
             endpoint: "http://127.0.0.1:7000".into(),
-            rated_watts: 0,
+            rated_watts: 5_000,
         }
     }
 

@@ -52,6 +52,10 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/v1/heartbeats/batch", post(heartbeat_batch))
         .route("/v1/wireless", post(wireless))
         .route("/v1/readings", post(readings::readings))
+        .route(
+            "/v1/readings/{epoch}/{device}",
+            get(readings::device_readings),
+        )
         .route("/v1/challenges/{device}", get(open_challenges))
         .route("/v1/challenges/{id}/commit", post(commit))
         .route("/v1/challenges/{id}/open", post(open))
@@ -516,15 +520,20 @@ async fn evidence(State(s): State<AppState>, Path(epoch): Path<String>) -> Respo
     let Ok(epoch) = epoch.parse::<u64>() else {
         return bad("malformed", "not an epoch number");
     };
+    published_response(epoch, epoch_evidence(&s, epoch))
+}
+
+/// An epoch's evidence as JSON lines: the merged log once the epoch is closed, this oracle's
+/// own log before.
+fn epoch_evidence(s: &Shared, epoch: u64) -> std::io::Result<String> {
     let merged = crate::shared::merged_evidence_path(&s.data_dir, epoch);
-    let text = match std::fs::read_to_string(&merged) {
+    match std::fs::read_to_string(&merged) {
         Ok(text) => Ok(text),
         Err(_) => {
             let published = s.state.lock().log.published(epoch);
             published.read()
         }
-    };
-    published_response(epoch, text)
+    }
 }
 
 /// The evidence this oracle itself took in an epoch, once sealed: what its peers merge.
