@@ -1086,6 +1086,11 @@ export interface components {
             gpu_count: number;
             /** @description Where the device serves others, an http(s) URL; absent: nowhere. */
             endpoint?: string;
+            /**
+             * Format: int64
+             * @description An energy meter's solar roof, watts peak; absent for other devices.
+             */
+            rated_watts?: number;
         };
         /**
          * @description One carrier's usage report for an epoch (an account that buys for itself is its own
