@@ -330,14 +330,46 @@ pub(crate) fn admit_wireless(
 /// Reading batches one sensor device may have recorded in an epoch: a station streams its
 /// day in a few batches, so the log stays bounded per device.
 pub const MAX_READING_BATCHES_PER_DEVICE_EPOCH: usize = 32;
+/// Readings one sensor device may have recorded in an epoch, all batches together: a day and
+/// its lead-in of a station reading every 16 s is 6 750.
+pub const MAX_READINGS_PER_DEVICE_EPOCH: u64 = 8_192;
+
+/// Why a batch's readings do not all fall in the epoch's day (and a station's lead-in), the
+/// only times its scoring reads (rule SM1).
+fn outside_the_day(
+    params: &plexus_rewards::ScoringParams,
+    epoch: u64,
+    readings: &plexus_types::readings::Readings,
+) -> Option<String> {
+    use plexus_types::readings::Readings;
+    const DAY_S: u64 = 86_400;
+    let day = params
+        .sensor_origin_s
+        .saturating_add(epoch.saturating_mul(DAY_S));
+    let end = day.saturating_add(DAY_S);
+    let lead_in = u64::from(plexus_rewards::sensors::weather::WS1000.lead_in_s);
+    let (from, times): (u64, Vec<u64>) = match readings {
+        Readings::Weather(r) => (
+            day.saturating_sub(lead_in),
+            r.iter().map(|r| r.at_s).collect(),
+        ),
+        Readings::Meter(r) => (day, r.iter().map(|r| r.hour_start_s).collect()),
+        Readings::Vehicle(r) => (day, r.iter().map(|r| r.at_s).collect()),
+    };
+    let outside = times.iter().find(|t| !(from..end).contains(*t))?;
+    Some(format!(
+        "a reading at {outside} s falls outside epoch {epoch}'s day ({from}..{end})"
+    ))
+}
 
 /// Whether a sensor device's signed batch (its signature already checked) is admitted for
 /// `epoch`, the chain's current one, not closed: `Ok(true)` to record it, `Ok(false)` for one
 /// already recorded.
 ///
 /// Admitted: of `epoch`; from an active registered device of a sensor class with an asserted
-/// location; holding readings of its class, at least one; within the device's
-/// [`MAX_READING_BATCHES_PER_DEVICE_EPOCH`].
+/// location; holding readings of its class, at least one, each within the epoch's day (a
+/// station's also in the 6 hours before); within the device's
+/// [`MAX_READING_BATCHES_PER_DEVICE_EPOCH`] and [`MAX_READINGS_PER_DEVICE_EPOCH`].
 pub(crate) fn admit_readings(
     info: &plexus_client::views::ChainView,
     state: &State,
@@ -387,15 +419,22 @@ pub(crate) fn admit_readings(
     if batch.readings.is_empty() {
         return Err(("empty", "the batch holds no readings".into()));
     }
+    if let Some(why) = outside_the_day(&info.scoring_params(), epoch, &batch.readings) {
+        return Err(("out_of_day", why));
+    }
     let recorded = state.readings_seen.get(&(epoch, key));
-    if recorded.is_some_and(|r| r.contains(digest)) {
+    if recorded.is_some_and(|r| r.digests.contains(digest)) {
         return Ok(false);
     }
-    if recorded.map_or(0, |r| r.len()) >= MAX_READING_BATCHES_PER_DEVICE_EPOCH {
+    let (batches, readings) = recorded.map_or((0, 0), |r| (r.digests.len(), r.readings));
+    if batches >= MAX_READING_BATCHES_PER_DEVICE_EPOCH
+        || readings + batch.readings.len() as u64 > MAX_READINGS_PER_DEVICE_EPOCH
+    {
         return Err((
             "quota",
             format!(
-                "device {key} has sent {MAX_READING_BATCHES_PER_DEVICE_EPOCH} batches this epoch"
+                "device {key} has sent {batches} batches of {readings} readings this epoch; at most \
+                 {MAX_READING_BATCHES_PER_DEVICE_EPOCH} batches of {MAX_READINGS_PER_DEVICE_EPOCH} readings in all"
             ),
         ));
     }

@@ -294,7 +294,7 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
     let mut seen = BTreeSet::new();
     let mut speed_tested = BTreeSet::new();
     let mut wireless: BTreeMap<(u64, PublicKey), BTreeSet<Hash>> = BTreeMap::new();
-    let mut readings: BTreeMap<(u64, PublicKey), BTreeSet<Hash>> = BTreeMap::new();
+    let mut readings: BTreeMap<(u64, PublicKey), crate::shared::ReadingsSeen> = BTreeMap::new();
     for r in state.log.all() {
         match r {
             PublishedRecord::Heartbeat {
@@ -328,11 +328,20 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
                     .or_default()
                     .insert(plexus_rewards::evidence_record_hash(&r.evidence()));
             }
-            PublishedRecord::Readings { device, epoch, .. } => {
-                readings
-                    .entry((*epoch, *device))
-                    .or_default()
-                    .insert(plexus_rewards::evidence_record_hash(&r.evidence()));
+            PublishedRecord::Readings {
+                device,
+                epoch,
+                readings: n,
+                ..
+            } => {
+                let seen: &mut crate::shared::ReadingsSeen =
+                    readings.entry((*epoch, *device)).or_default();
+                if seen
+                    .digests
+                    .insert(plexus_rewards::evidence_record_hash(&r.evidence()))
+                {
+                    seen.readings += u64::from(*n);
+                }
             }
         }
     }
@@ -340,7 +349,9 @@ fn restore_evidence(state: &mut State) -> BTreeMap<Hash, ChallengeOutcome> {
         state.wireless_seen.entry(k).or_default().extend(v);
     }
     for (k, v) in readings {
-        state.readings_seen.entry(k).or_default().extend(v);
+        let seen = state.readings_seen.entry(k).or_default();
+        seen.readings += v.readings;
+        seen.digests.extend(v.digests);
     }
     state.seen.extend(seen);
     state.speed_tested.extend(speed_tested);

@@ -67,6 +67,14 @@ pub(crate) struct PendingChallenge {
     pub n: u32,
 }
 
+/// The reading batches of one device in one epoch: their digests and how many readings they
+/// hold, which the per-device bounds count.
+#[derive(Debug, Default)]
+pub(crate) struct ReadingsSeen {
+    pub digests: BTreeSet<Hash>,
+    pub readings: u64,
+}
+
 /// Everything the oracle knows of the chain and of the evidence it took.
 pub(crate) struct State {
     pub height: u64,
@@ -77,9 +85,8 @@ pub(crate) struct State {
     pub seen: BTreeSet<(PublicKey, u64, u32)>,
     /// Digests of the wireless records accepted, by (epoch, device), until the epoch closes.
     pub wireless_seen: BTreeMap<(u64, PublicKey), BTreeSet<Hash>>,
-    /// Digests of the sensor reading batches accepted, by (epoch, device), until the epoch
-    /// closes.
-    pub readings_seen: BTreeMap<(u64, PublicKey), BTreeSet<Hash>>,
+    /// The sensor reading batches accepted, by (epoch, device), until the epoch closes.
+    pub readings_seen: BTreeMap<(u64, PublicKey), ReadingsSeen>,
     pub log: EvidenceLog,
     pub challenges: BTreeMap<Hash, Challenge>,
     /// Challenges scheduled and not yet open, by (device, epoch, k).

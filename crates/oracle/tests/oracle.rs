@@ -993,3 +993,118 @@ async fn hotspots_reports_are_scored_into_coverage_and_poc_manifests_that_an_aud
     net.oracle.shutdown().await;
     net.node.shutdown().await.unwrap();
 }
+
+/// A weather station's signed batch of `readings` for `epoch`.
+fn weather_batch(
+    station: &SecretKey,
+    epoch: u64,
+    seq: u64,
+    times: impl Iterator<Item = u64>,
+) -> plexus_types::readings::SignedReadingBatch {
+    use plexus_types::readings::{ReadingBatch, Readings};
+    ReadingBatch {
+        chain_id: CHAIN.into(),
+        device: station.public_key(),
+        epoch,
+        seq,
+        readings: Readings::Weather(
+            times
+                .map(|at_s| proto::WeatherReading {
+                    at_s,
+                    temperature_cc: Some(1_500 + (at_s % 7) as i32),
+                    humidity_dpct: Some(600),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+    }
+    .sign(station)
+}
+
+/// The oracle's answer to a batch: `accepted`, `duplicate`, or its refusal code.
+async fn send_batch(
+    oracle: &OracleClient,
+    batch: &plexus_types::readings::SignedReadingBatch,
+) -> String {
+    match oracle.send_readings(batch).await {
+        Ok(true) => "accepted".into(),
+        Ok(false) => "duplicate".into(),
+        Err(e) => e.code().unwrap_or("unreachable").to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensor_readings_are_recorded_once_within_their_day_and_their_bounds() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let station = SecretKey::from_seed([21; 32]);
+    let computer = SecretKey::from_seed([22; 32]);
+    let net = start(&owner, &oracle_key).await;
+    register_hotspot(&net, &owner, &station, "weather", cell_at(38.7223, -9.1393)).await;
+    register(&net, &owner, &computer).await;
+    let oracle = OracleClient::new(&net.oracle_url).unwrap();
+    // The test chain's genesis is at time 0, so epoch e's sensor day starts e days in.
+    let day = |e: u64| e * 86_400;
+
+    // Accepted once, then a duplicate, in the epoch the chain is in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let epoch = loop {
+        let epoch = net.status().await["epoch"].as_u64().unwrap();
+        let batch = weather_batch(&station, epoch, 1, (0..100).map(|i| day(epoch) + 16 * i));
+        let first = send_batch(&oracle, &batch).await;
+        let again = send_batch(&oracle, &batch).await;
+        if (first.as_str(), again.as_str()) == ("accepted", "duplicate") {
+            break epoch;
+        }
+        assert!(std::time::Instant::now() < deadline, "{first}, {again}");
+    };
+    // Refused with a code, and nothing recorded: a reading past the day, a day of a later
+    // epoch, another class's readings, a device of no sensor class, more readings than a
+    // device may send in an epoch.
+    let late = weather_batch(&station, epoch, 2, [day(epoch + 1)].into_iter());
+    let ahead = weather_batch(&station, epoch + 1, 3, [day(epoch + 1)].into_iter());
+    let meter = plexus_types::readings::ReadingBatch {
+        chain_id: CHAIN.into(),
+        device: station.public_key(),
+        epoch,
+        seq: 4,
+        readings: plexus_types::readings::Readings::Meter(vec![proto::MeterReading {
+            hour_start_s: day(epoch),
+            produced_wh: 10,
+            consumed_wh: 1,
+        }]),
+    }
+    .sign(&station);
+    let stranger = weather_batch(&computer, epoch, 1, [day(epoch)].into_iter());
+    let flood = weather_batch(&station, epoch, 5, (0..8_100).map(|i| day(epoch) + 10 * i));
+    let mut forged = weather_batch(&station, epoch, 6, [day(epoch) + 1].into_iter());
+    let last = forged.bytes.len() - 1;
+    forged.bytes[last] ^= 1;
+    for (batch, code) in [
+        (&late, "out_of_day"),
+        (&ahead, "stale"),
+        (&meter, "wrong_kind"),
+        (&stranger, "not_sensor"),
+        (&flood, "quota"),
+        (&forged, "bad_signature"),
+    ] {
+        let answer = send_batch(&oracle, batch).await;
+        if answer == "stale" && code != "stale" {
+            // The chain moved to the next epoch meanwhile: the rest no longer apply.
+            return;
+        }
+        assert_eq!(answer, code);
+    }
+    // What the station sent, as anyone reads it back.
+    let (status, v) = net
+        .get(format!(
+            "{}/v1/readings/{epoch}/{}",
+            net.oracle_url,
+            station.public_key()
+        ))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["class"], "weather");
+    assert_eq!(v["batches"].as_array().unwrap().len(), 1);
+    assert_eq!(v["weather"].as_array().unwrap().len(), 100);
+}

@@ -51,11 +51,12 @@ pub(super) async fn readings(State(s): State<AppState>, body: Bytes) -> Response
             Ok(false) => Ok(Ok(false)),
             Ok(true) => {
                 state.log.append(std::slice::from_ref(&record))?;
-                state
+                let seen = state
                     .readings_seen
                     .entry((epoch, batch.batch.device))
-                    .or_default()
-                    .insert(digest);
+                    .or_default();
+                seen.digests.insert(digest);
+                seen.readings += batch.batch.readings.len() as u64;
                 Ok::<_, std::io::Error>(Ok(true))
             }
         }
