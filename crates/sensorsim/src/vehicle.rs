@@ -1,7 +1,7 @@
 //! What a vehicle's device reports: two trips a day along a grid of streets (home to a
 //! destination in the morning, back in the evening) at about 12 m/s, a reading every 10 s
 //! while it drives, the odometer counting the road actually driven. A teleporting vehicle's
-//! every tenth reading lands 40 km away.
+//! reading halfway through each trip, and every tenth, lands 40 km away.
 
 use crate::region::{Behaviour, Device};
 use crate::station::unit;
@@ -53,7 +53,9 @@ pub fn readings(
                 let at = start + step * READING_EVERY_S;
                 let driven = (step as f64 * READING_EVERY_S as f64 * SPEED_MS).min(length);
                 let (mut east, north) = position_along(from, to, driven);
-                if device.behaviour == Behaviour::Teleporting && step % 10 == 5 {
+                // Mid-trip and every tenth reading after, so that every trip jumps.
+                let jump = step == steps / 2 || step % 10 == 5;
+                if device.behaviour == Behaviour::Teleporting && jump && steps > 0 {
                     east += 40_000.0;
                 }
                 let at_s = origin_s + at;
