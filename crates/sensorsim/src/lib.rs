@@ -4,11 +4,12 @@
 //! - [`field`]: the true weather over the region, a diurnal cycle with a front that crosses it;
 //! - [`region`]: the devices, where they are, their keys, and how each behaves;
 //! - [`station`], [`meter`], [`vehicle`]: a day of what each kind of device reports, honest or
-//!   cheating.
+//!   cheating, and [`batch`]: a device's day in the wire form it sends.
 //!
 //! The simulator uses floating point and seeded randomness (ChaCha) freely: it is not the
 //! ledger. What it emits is integer readings, and a run is reproduced exactly by its seed.
 
+pub mod batch;
 pub mod field;
 pub mod meter;
 pub mod region;

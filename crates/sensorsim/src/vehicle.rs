@@ -39,10 +39,13 @@ pub fn readings(
     let last_day = to_s.saturating_sub(origin_s).div_ceil(crate::DAY_S);
     for day in first_day..last_day {
         let u = |channel: u64| unit(seed, device.index, day, channel);
-        let away = (
+        let mut away = (
             snap(home.0 + (u(1) - 0.5) * 8_000.0),
             snap(home.1 + (u(2) - 0.5) * 8_000.0),
         );
+        if away == home {
+            away.0 += BLOCK_M;
+        }
         let length = (away.0 - home.0).abs() + (away.1 - home.1).abs();
         // The odometer before the day: every earlier day's two trips.
         let mut odometer = 20_000.0 + day as f64 * 2.0 * 9_000.0;

@@ -121,8 +121,8 @@ fn epoch_evidence(
     Vec<plexus_rewards::EvidenceRecord>,
 ) {
     use plexus_rewards::audit::PublishedRecord;
-    use plexus_rewards::sensors::{wire, SensorSite};
-    use plexus_types::readings::{ReadingBatch, Readings};
+    use plexus_rewards::sensors::SensorSite;
+    use plexus_types::readings::ReadingBatch;
     let field = Field::default();
     let day = origin_s + epoch * DAY_S;
     let mut infos = Vec::new();
@@ -141,43 +141,7 @@ fn epoch_evidence(
                 rated_watts: d.capacity_w,
             }),
         });
-        let readings = match d.kind {
-            DeviceKind::Weather => Readings::Weather(
-                station::readings(
-                    &field,
-                    region.seed,
-                    d,
-                    origin_s,
-                    day - 6 * 3_600,
-                    day + DAY_S,
-                )
-                .iter()
-                .map(wire::weather_to_wire)
-                .collect(),
-            ),
-            DeviceKind::EnergyMeter => Readings::Meter(
-                meter::readings(&field, region.seed, d, origin_s, day, day + DAY_S)
-                    .iter()
-                    .map(|h| plexus_types::proto::MeterReading {
-                        hour_start_s: h.hour_start_s,
-                        produced_wh: h.produced_wh,
-                        consumed_wh: h.consumed_wh,
-                    })
-                    .collect(),
-            ),
-            DeviceKind::Vehicle => Readings::Vehicle(
-                vehicle::readings(region.seed, d, origin_s, day, day + DAY_S)
-                    .iter()
-                    .map(|r| plexus_types::proto::VehicleReading {
-                        at_s: r.at_s,
-                        lat_e6: r.position.lat_e6,
-                        lon_e6: r.position.lon_e6,
-                        speed_cms: r.speed_cms,
-                        odometer_m: r.odometer_m,
-                    })
-                    .collect(),
-            ),
-        };
+        let readings = plexus_sensorsim::batch::day_readings(&field, region.seed, d, origin_s, day);
         let signed = ReadingBatch {
             chain_id: "plexus-test".into(),
             device: d.key.public_key(),

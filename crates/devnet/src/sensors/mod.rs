@@ -18,11 +18,12 @@ use crate::wireless::claims::{ClaimBook, Claimant};
 use anyhow::Context;
 use plexus_chain::Chain;
 use plexus_ledger::query;
-use plexus_rewards::sensors::{sensor_origin_s, wire};
+use plexus_rewards::sensors::sensor_origin_s;
+use plexus_sensorsim::batch::day_readings;
 use plexus_sensorsim::field::Field;
-use plexus_sensorsim::{meter, station, vehicle, DeviceKind, Region, DAY_S};
-use plexus_types::readings::{ReadingBatch, Readings, SignedReadingBatch};
-use plexus_types::{proto, statements, Amount, Body, Capabilities, SecretKey};
+use plexus_sensorsim::{Region, DAY_S};
+use plexus_types::readings::{ReadingBatch, SignedReadingBatch};
+use plexus_types::{statements, Amount, Body, Capabilities, SecretKey};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -280,7 +281,6 @@ impl Workload {
         let region = self.region.clone();
         let chain_id = self.info.chain_id.clone();
         let origin = sensor_origin_s(self.info.genesis_time_ms);
-        let lead_in = u64::from(plexus_rewards::sensors::weather::WS1000.lead_in_s);
         let batches = tokio::task::spawn_blocking(move || {
             let field = Field::default();
             let day = origin + epoch * DAY_S;
@@ -288,43 +288,7 @@ impl Workload {
                 .devices
                 .iter()
                 .map(|d| {
-                    let readings = match d.kind {
-                        DeviceKind::Weather => Readings::Weather(
-                            station::readings(
-                                &field,
-                                region.seed,
-                                d,
-                                origin,
-                                day - lead_in,
-                                day + DAY_S,
-                            )
-                            .iter()
-                            .map(wire::weather_to_wire)
-                            .collect(),
-                        ),
-                        DeviceKind::EnergyMeter => Readings::Meter(
-                            meter::readings(&field, region.seed, d, origin, day, day + DAY_S)
-                                .iter()
-                                .map(|h| proto::MeterReading {
-                                    hour_start_s: h.hour_start_s,
-                                    produced_wh: h.produced_wh,
-                                    consumed_wh: h.consumed_wh,
-                                })
-                                .collect(),
-                        ),
-                        DeviceKind::Vehicle => Readings::Vehicle(
-                            vehicle::readings(region.seed, d, origin, day, day + DAY_S)
-                                .iter()
-                                .map(|r| proto::VehicleReading {
-                                    at_s: r.at_s,
-                                    lat_e6: r.position.lat_e6,
-                                    lon_e6: r.position.lon_e6,
-                                    speed_cms: r.speed_cms,
-                                    odometer_m: r.odometer_m,
-                                })
-                                .collect(),
-                        ),
-                    };
+                    let readings = day_readings(&field, region.seed, d, origin, day);
                     ReadingBatch {
                         chain_id: chain_id.clone(),
                         device: d.key.public_key(),

@@ -168,10 +168,23 @@ fn a_possible_trip_scores_one_and_a_teleport_scores_nothing() {
     let mut padded = trip;
     padded[30].odometer_m += 5_000;
     assert!(vehicle_quality(&VEHICLE_PARAMS, &padded).quality_ppm < PPM);
-    // Parked all day: nothing to check, nothing paid.
+    // Parked all day, with readings or without: nothing proven, nothing paid.
     assert_eq!(
         vehicle_quality(&VEHICLE_PARAMS, &drive(0, 0)).quality_ppm,
         0
+    );
+    assert_eq!(
+        vehicle_quality(&VEHICLE_PARAMS, &drive(600, 0)).quality_ppm,
+        0
+    );
+    // 400 m is not a trip; 600 m is.
+    assert_eq!(
+        vehicle_quality(&VEHICLE_PARAMS, &drive(20, 20)).quality_ppm,
+        0
+    );
+    assert_eq!(
+        vehicle_quality(&VEHICLE_PARAMS, &drive(30, 20)).quality_ppm,
+        PPM
     );
 }
 

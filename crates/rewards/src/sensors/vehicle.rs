@@ -8,8 +8,9 @@
 //!   odometer rose by at least d − gps_slack (a road is never shorter than the straight line)
 //!   and at most max_speed × dt + gps_slack, and the reported speed is at most max_speed.
 //! - V3 (quality): the share of consistent segments, in millionths; a day with a segment
-//!   faster than twice max_speed (a teleport) scores 0, and a day of fewer than two readings
-//!   scores 0 (nothing was driven that anyone can check).
+//!   faster than twice max_speed (a teleport) scores 0, and so does a day with less than
+//!   `min_driven_m` of consistent road (a car not driven is paid nothing, as DIMO's rule
+//!   says, and a parked car proves no trip).
 
 use super::PPM;
 use crate::wireless::geo::{distance_m, Position};
@@ -31,12 +32,15 @@ pub struct VehicleParams {
     pub max_speed_cms: u64,
     /// Metres of position error a segment may carry.
     pub gps_slack_m: u64,
+    /// Metres of consistent road a day needs to count at all.
+    pub min_driven_m: u64,
 }
 
-/// 70 m/s (252 km/h), 50 m of GPS error.
+/// 70 m/s (252 km/h), 50 m of GPS error, 500 m driven.
 pub const VEHICLE_PARAMS: VehicleParams = VehicleParams {
     max_speed_cms: 7_000,
     gps_slack_m: 50,
+    min_driven_m: 500,
 };
 
 /// What rule V3 found.
@@ -76,7 +80,7 @@ pub fn vehicle_quality(params: &VehicleParams, readings: &[VehicleReading]) -> V
             day.driven_m += rise.unwrap_or(0);
         }
     }
-    day.quality_ppm = if day.segments == 0 || day.teleports > 0 {
+    day.quality_ppm = if day.teleports > 0 || day.driven_m < params.min_driven_m {
         0
     } else {
         (u64::from(day.consistent) * u64::from(PPM) / u64::from(day.segments)) as u32
