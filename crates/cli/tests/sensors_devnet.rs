@@ -26,27 +26,7 @@ fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
     // Epoch 2: the devices registered during epoch 1, so they reported all of it.
     let epoch = 2;
     wait_for_final_manifest(&node, epoch, "sensor", std::time::Duration::from_secs(50));
-    let audit = |extra: &[&str]| {
-        let (oracle, e) = (devnet.oracle_url(), epoch.to_string());
-        let mut args = vec![
-            "--node",
-            &node,
-            "--json",
-            "audit",
-            "epoch",
-            &e,
-            "--oracle",
-            &oracle,
-            "--resource",
-            "sensor",
-        ];
-        args.extend_from_slice(extra);
-        let out = run(&devnet.home, &args);
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.success(), report)
-    };
-    let (ok, report) = audit(&[]);
+    let (ok, report) = devnet.audit(epoch, "sensor", &[]);
     assert!(ok, "{report}");
     assert_eq!(report["match"], true, "{report}");
     // Without one station's batch the evidence root, and so the audit, disagrees.
@@ -80,7 +60,7 @@ fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
     lines.remove(i);
     let tampered = devnet.dir.path().join("sensor.jsonl");
     std::fs::write(&tampered, lines.join("\n")).unwrap();
-    let (ok, report) = audit(&["--evidence", tampered.to_str().unwrap()]);
+    let (ok, report) = devnet.audit(epoch, "sensor", &["--evidence", tampered.to_str().unwrap()]);
     assert!(!ok, "a dropped batch went unnoticed: {report}");
     assert_eq!(report["match"], false, "{report}");
 

@@ -149,28 +149,6 @@ fn a_wireless_city_registers_its_hotspots_and_settles_its_phones_data_on_chain()
     assert_eq!(s["accounting_balanced"], true, "{s}");
 }
 
-/// `plexus audit epoch N --resource R` against the devnet's node and oracle, with `extra`.
-fn audit(devnet: &Devnet, epoch: u64, resource: &str, extra: &[&str]) -> (bool, Value) {
-    let (node, oracle, epoch) = (devnet.node_url(), devnet.oracle_url(), epoch.to_string());
-    let mut args = vec![
-        "--node",
-        &node,
-        "--json",
-        "audit",
-        "epoch",
-        &epoch,
-        "--oracle",
-        &oracle,
-        "--resource",
-        resource,
-    ];
-    args.extend_from_slice(extra);
-    let out = run(&devnet.home, &args);
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.success(), report)
-}
-
 #[test]
 fn the_audit_recomputes_coverage_and_poc_from_the_oracles_evidence_and_catches_a_dropped_record() {
     let devnet = Devnet::fresh();
@@ -214,7 +192,7 @@ fn the_audit_recomputes_coverage_and_poc_from_the_oracles_evidence_and_catches_a
     ] {
         let keys = keys_of(class);
         assert!(!keys.is_empty(), "no {class} hotspot: {devices}");
-        let (ok, report) = audit(&devnet, epoch, resource, &[]);
+        let (ok, report) = devnet.audit(epoch, resource, &[]);
         assert!(ok, "{resource}: {report}");
         assert_eq!(report["match"], true, "{resource}: {report}");
 
@@ -228,12 +206,8 @@ fn the_audit_recomputes_coverage_and_poc_from_the_oracles_evidence_and_catches_a
         lines.remove(i);
         let tampered = devnet.dir.path().join(format!("{resource}.jsonl"));
         std::fs::write(&tampered, lines.join("\n")).unwrap();
-        let (ok, report) = audit(
-            &devnet,
-            epoch,
-            resource,
-            &["--evidence", tampered.to_str().unwrap()],
-        );
+        let (ok, report) =
+            devnet.audit(epoch, resource, &["--evidence", tampered.to_str().unwrap()]);
         assert!(!ok, "{resource}: a dropped {kind} went unnoticed: {report}");
         assert_eq!(report["match"], false, "{resource}: {report}");
     }

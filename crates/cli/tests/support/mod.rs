@@ -275,6 +275,29 @@ pub struct Devnet {
 }
 
 impl Devnet {
+    /// `plexus audit epoch N --resource R` against this devnet's node and oracle, with
+    /// `extra`: whether it succeeded, and its JSON report.
+    pub fn audit(&self, epoch: u64, resource: &str, extra: &[&str]) -> (bool, Value) {
+        let (node, oracle, epoch) = (self.node_url(), self.oracle_url(), epoch.to_string());
+        let mut args = vec![
+            "--node",
+            &node,
+            "--json",
+            "audit",
+            "epoch",
+            &epoch,
+            "--oracle",
+            &oracle,
+            "--resource",
+            resource,
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&self.home, &args);
+        let report = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.success(), report)
+    }
+
     /// A devnet not started yet, in a new temporary directory.
     pub fn fresh() -> Devnet {
         let dir = tempfile::tempdir().unwrap();
