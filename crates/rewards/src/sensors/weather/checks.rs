@@ -95,8 +95,14 @@ pub(super) fn check_jumps(
     let window = (params.median_window_s / params.timestep_s) as usize;
     let bridge = (params.gap_fill_s / params.timestep_s) as usize + 1;
     let mut scratch = Vec::with_capacity(window);
-    let median = |i: usize, scratch: &mut Vec<i64>| {
-        doubled_median(
+    // The last median taken: a run of jumps asks for each slot's twice, as the later reading
+    // of one pair and the earlier of the next.
+    let mut last: Option<(usize, Option<i64>)> = None;
+    let mut median = |i: usize, scratch: &mut Vec<i64>| {
+        if let Some((_, m)) = last.filter(|(at, _)| *at == i) {
+            return m;
+        }
+        let m = doubled_median(
             values,
             i,
             window,
@@ -104,7 +110,9 @@ pub(super) fn check_jumps(
             params.median_window_s,
             params.timestep_s,
             scratch,
-        )
+        );
+        last = Some((i, m));
+        m
     };
     let mut previous: Option<(usize, i64)> = None;
     for (i, v) in values.iter().enumerate() {
