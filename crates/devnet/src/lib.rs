@@ -22,6 +22,7 @@ pub mod testnet;
 mod traffic;
 mod training;
 mod wireless;
+mod workload;
 
 pub use bench::BenchCommand;
 pub use host::{Client, Host, Keys, OrderProgress, ValidatorSetup, Validators};

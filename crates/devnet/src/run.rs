@@ -152,8 +152,8 @@ struct Workloads {
     training: Option<training::TrainingRun>,
     jobs: Option<jobs::JobsRun>,
     storage: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    wireless: Option<crate::wireless::WirelessRun>,
-    sensors: Option<crate::sensors::SensorRun>,
+    wireless: Option<crate::workload::Workload<crate::wireless::WirelessLog>>,
+    sensors: Option<crate::workload::Workload<crate::sensors::SensorLog>>,
 }
 
 async fn start_workloads<H: Host>(
@@ -479,8 +479,8 @@ pub async fn run<H: Host>(
     for t in agent_tasks {
         let _ = t.await;
     }
-    let wireless = finished(workloads.wireless.map(|w| w.finish())).await?;
-    let sensors = finished(workloads.sensors.map(|s| s.finish())).await?;
+    let wireless = crate::workload::finished(workloads.wireless).await?;
+    let sensors = crate::workload::finished(workloads.sensors).await?;
     let jobs = finish_jobs(
         host.as_ref(),
         workloads.jobs,
@@ -578,16 +578,6 @@ fn wireless_section(
         &crate::home::oracle_dirs(&files.home),
         &finalized,
     )
-}
-
-/// What a workload that ran left, once it has wound down.
-async fn finished<T>(
-    run: Option<impl std::future::Future<Output = anyhow::Result<T>>>,
-) -> anyhow::Result<Option<T>> {
-    match run {
-        Some(run) => Ok(Some(run.await?)),
-        None => Ok(None),
-    }
 }
 
 /// The sensors section, when the region ran: the workload's log with the finalized epochs of

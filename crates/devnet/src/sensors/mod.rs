@@ -89,18 +89,6 @@ pub struct SensorLog {
     pub refused: BTreeMap<String, u64>,
 }
 
-/// A running sensor workload.
-pub struct SensorRun {
-    task: tokio::task::JoinHandle<anyhow::Result<SensorLog>>,
-}
-
-impl SensorRun {
-    /// Waits for the workload to wind down after the stop signal.
-    pub async fn finish(self) -> anyhow::Result<SensorLog> {
-        self.task.await.context("the sensor workload panicked")?
-    }
-}
-
 /// Starts the sensor region of `args` on `chain`, its owners funded by `funder`; devices claim
 /// with the proofs the `oracles` serve.
 pub fn start(
@@ -109,7 +97,7 @@ pub fn start(
     oracles: &[std::net::SocketAddr],
     args: &SensorArgs,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<SensorRun> {
+) -> anyhow::Result<crate::workload::Workload<SensorLog>> {
     args.check()?;
     let region = Region::new(args.sensor_seed, args.sensors, args.sensor_cheaters);
     let oracles = oracles
@@ -117,7 +105,7 @@ pub fn start(
         .map(|a| plexus_client::OracleClient::new(&format!("http://{a}")))
         .collect::<Result<Vec<_>, _>>()?;
     let task = tokio::spawn(run(chain, funder, oracles, region, stop));
-    Ok(SensorRun { task })
+    Ok(task)
 }
 
 struct Workload {

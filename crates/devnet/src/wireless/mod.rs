@@ -148,18 +148,6 @@ fn signed_records(evidence: &plexus_radio::evidence::EpochEvidence) -> Vec<Signe
         .collect()
 }
 
-/// A running wireless workload.
-pub struct WirelessRun {
-    task: tokio::task::JoinHandle<anyhow::Result<WirelessLog>>,
-}
-
-impl WirelessRun {
-    /// Waits for the workload to wind down after the stop signal.
-    pub async fn finish(self) -> anyhow::Result<WirelessLog> {
-        self.task.await.context("the wireless workload panicked")?
-    }
-}
-
 /// Starts the wireless city of `args` on `chain`, paid for by `carrier`; its hotspots claim
 /// with the proofs the `oracles` serve.
 pub fn start(
@@ -168,14 +156,14 @@ pub fn start(
     oracles: &[std::net::SocketAddr],
     args: &WirelessArgs,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<WirelessRun> {
+) -> anyhow::Result<crate::workload::Workload<WirelessLog>> {
     let city = City::generate(args.config()?).map_err(|e| anyhow::anyhow!("{e}"))?;
     let oracles = oracles
         .iter()
         .map(|a| plexus_client::OracleClient::new(&format!("http://{a}")))
         .collect::<Result<Vec<_>, _>>()?;
     let task = tokio::spawn(run(chain, carrier, oracles, city, stop));
-    Ok(WirelessRun { task })
+    Ok(task)
 }
 
 /// The city at work: its chain accounts, what the phones hold, and the log.
