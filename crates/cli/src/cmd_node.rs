@@ -213,6 +213,7 @@ fn single_node_genesis(
         staking: Default::default(),
         wireless: Default::default(),
         data_credits: Default::default(),
+        data_market: Default::default(),
         accounts: genesis_accounts,
     };
     let mut members = Vec::new();

@@ -7,7 +7,7 @@ use crate::codes::{CommittedTx, Reject, TxCode, TxFailure, TxResult};
 use crate::genesis::{ChainInfo, Genesis, GenesisError, Params};
 use crate::overlay::StateOverlay;
 use crate::sigcache::SigCache;
-use crate::{bank, dispatch, epochs, payouts, registry, staking, storage, training};
+use crate::{bank, data_market, dispatch, epochs, payouts, registry, staking, storage, training};
 use crate::{query, state_key, BlockCtx, BlockReject, Ledger, Outcome, TxMeta};
 use plexus_store::{ChangeSet, StagedVersion, Store, StoreError};
 use plexus_types::{Address, Amount, Block, Body, Hash, SignedTx, TxError};
@@ -281,6 +281,27 @@ impl PlexusLedger {
                 root,
                 total_units,
                 evidence_root,
+            } if resource.starts_with(data_market::DATA_SET_PREFIX) => {
+                data_market::submit_data_set(
+                    state,
+                    info,
+                    height,
+                    sender,
+                    *manifest_epoch,
+                    resource,
+                    payouts::ManifestVote {
+                        root: *root,
+                        total_units: *total_units,
+                        evidence_root: *evidence_root,
+                    },
+                )
+            }
+            Body::SubmitManifest {
+                epoch: manifest_epoch,
+                resource,
+                root,
+                total_units,
+                evidence_root,
             } => payouts::submit_manifest(
                 state,
                 info,
@@ -294,7 +315,15 @@ impl PlexusLedger {
                     evidence_root: *evidence_root,
                 },
             ),
+            Body::ClaimReward(c) if c.resource.starts_with(data_market::DATA_SET_PREFIX) => {
+                data_market::claim_revenue(state, c)
+            }
             Body::ClaimReward(c) => payouts::claim(state, info, c),
+            Body::BuyData {
+                epoch: bought,
+                data_set,
+                max_price,
+            } => data_market::buy(state, height, sender, *bought, data_set, *max_price),
             Body::ComputeFraud(f) => payouts::compute_fraud(state, info, height, f),
             Body::StorageDeal(terms) => {
                 let epoch = epoch(state)?;
@@ -426,6 +455,7 @@ impl Ledger for PlexusLedger {
             staking: genesis.staking.clone(),
             wireless: genesis.wireless.clone(),
             data_credits: genesis.data_credits.clone(),
+            data_market: genesis.data_market.clone(),
         };
         let mut changes = ChangeSet::new();
         if let Some(BeaconCommitment::HashChain { commitment, .. }) = &genesis.beacon {

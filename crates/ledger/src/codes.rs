@@ -162,6 +162,10 @@ pub enum TxCode {
     /// The receipt's device is not a hotspot that carries data: an active Wi-Fi device with an
     /// asserted location.
     NotAHotspot,
+    /// No final data set of that name for that epoch.
+    UnknownDataSet,
+    /// The buyer already bought that data set.
+    AlreadyBought,
     /// An invariant of the ledger does not hold; the transaction changed nothing.
     Internal,
 }
@@ -251,6 +255,8 @@ impl TxCode {
             TxCode::EmptySession => "empty_session",
             TxCode::InsufficientDataCredits => "insufficient_data_credits",
             TxCode::NotAHotspot => "not_a_hotspot",
+            TxCode::UnknownDataSet => "unknown_data_set",
+            TxCode::AlreadyBought => "already_bought",
             TxCode::Internal => "internal",
         }
     }

@@ -315,6 +315,9 @@ pub struct Genesis {
     /// The price of data credits and the rules of data sessions.
     #[serde(default)]
     pub data_credits: DataCreditParams,
+    /// The prices of the sensor data sets the network sells.
+    #[serde(default)]
+    pub data_market: crate::data_market::DataMarketParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -369,6 +372,7 @@ impl Genesis {
             staking: StakingParams::default(),
             wireless: WirelessParams::default(),
             data_credits: Default::default(),
+            data_market: Default::default(),
         }
     }
 
@@ -562,6 +566,8 @@ pub struct ChainInfo {
     #[serde(default)]
     pub wireless: WirelessParams,
     pub data_credits: DataCreditParams,
+    #[serde(default)]
+    pub data_market: crate::data_market::DataMarketParams,
 }
 
 impl ChainInfo {

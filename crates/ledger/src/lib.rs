@@ -21,6 +21,7 @@ pub mod beacon;
 mod check;
 mod codes;
 pub mod data_credits;
+pub mod data_market;
 mod dispatch;
 mod end_block;
 pub mod epochs;

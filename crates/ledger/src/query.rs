@@ -10,6 +10,7 @@ use plexus_types::Hash;
 
 pub use crate::bank::query::*;
 pub use crate::data_credits::query::*;
+pub use crate::data_market::query::*;
 pub use crate::epochs::query::*;
 pub use crate::market::query::*;
 pub use crate::payouts::query::*;

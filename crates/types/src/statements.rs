@@ -187,6 +187,26 @@ pub fn reading_batch(batch: &[u8]) -> Vec<u8> {
     m
 }
 
+/// What a buyer signs to fetch a data set it bought from an oracle's data service: the
+/// epoch, the set's name and the buyer's clock (milliseconds since the Unix epoch), which the
+/// oracle takes only within a few minutes of its own, so that a request seen in transit
+/// soon stops opening the data.
+pub fn data_request(
+    chain_id: &str,
+    epoch: u64,
+    data_set: &str,
+    buyer: &PublicKey,
+    at_ms: u64,
+) -> Vec<u8> {
+    let mut m = b"plexus/data-request/v1".to_vec();
+    push_str(&mut m, chain_id);
+    m.extend_from_slice(&epoch.to_le_bytes());
+    push_str(&mut m, data_set);
+    m.extend_from_slice(buyer.as_bytes());
+    m.extend_from_slice(&at_ms.to_le_bytes());
+    m
+}
+
 fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(&(s.len() as u32).to_le_bytes());
     m.extend_from_slice(s.as_bytes());

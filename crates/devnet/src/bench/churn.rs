@@ -155,6 +155,7 @@ impl Churn {
             staking: Default::default(),
             wireless: Default::default(),
             data_credits: Default::default(),
+            data_market: Default::default(),
             accounts,
         };
         let dir = tempfile::tempdir()?;

@@ -25,6 +25,7 @@ pub fn bench_genesis(chain_id: &str, params: Params, addrs: &[Address]) -> Genes
         staking: Default::default(),
         wireless: Default::default(),
         data_credits: Default::default(),
+        data_market: Default::default(),
         accounts: addrs
             .iter()
             .map(|a| GenesisAccount {

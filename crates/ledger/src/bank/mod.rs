@@ -101,8 +101,13 @@ pub mod module_account {
         Address::module("staking_rewards")
     }
 
+    /// What the data market's sales took and the devices that measured have not yet been paid.
+    pub fn data_market() -> Address {
+        Address::module("data_market")
+    }
+
     /// How many module accounts there are.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 
     /// Every module account.
     pub fn all() -> [Address; COUNT] {
@@ -118,6 +123,7 @@ pub mod module_account {
             market_escrow(),
             staking(),
             staking_rewards(),
+            data_market(),
             burned(),
         ]
     }

@@ -66,6 +66,7 @@ pub fn genesis(balances: &[(Address, u128)]) -> Genesis {
         staking: Default::default(),
         wireless: Default::default(),
         data_credits: Default::default(),
+        data_market: Default::default(),
         accounts: balances
             .iter()
             .map(|(a, b)| GenesisAccount {

@@ -61,6 +61,7 @@ async fn start_node(
         staking: Default::default(),
         wireless: Default::default(),
         data_credits: Default::default(),
+        data_market: Default::default(),
         accounts: vec![GenesisAccount {
             address: Address::from_public_key(&alice.public_key()),
             balance: Amount::plx(1_000),

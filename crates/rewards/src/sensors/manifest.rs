@@ -17,6 +17,7 @@
 //!   device with an asserted location has a full proof.
 
 use super::cells::{select, Candidate, CellParams, Selection, CELL_PARAMS};
+use super::data_sets::{data_sets, Contribution, DataSet};
 use super::meter::{meter_quality, reference_irradiance, MeterHour, METER_PARAMS};
 use super::neighbours::{agreement, default_params, StationDay};
 use super::vehicle::{vehicle_quality, VehicleReading, VEHICLE_PARAMS};
@@ -59,6 +60,8 @@ pub struct ScoredSensors {
     pub manifest: Manifest,
     /// Devices with readings this epoch, by key.
     pub scores: Vec<SensorScore>,
+    /// What the data market sells of the epoch (rules D1–D3), by resource name.
+    pub data_sets: Vec<DataSet>,
 }
 
 /// One device's admitted readings.
@@ -68,6 +71,8 @@ struct Held {
     meter: Vec<MeterHour>,
     vehicle: Vec<VehicleReading>,
     readings: u32,
+    /// The digests of its batches that counted.
+    records: Vec<Hash>,
 }
 
 /// Rule SM2 over `records`: the readings of each registered sensor device, and the digests
@@ -109,7 +114,9 @@ fn admit(
             Readings::Meter(r) => entry.meter.extend(r.iter().map(wire::meter)),
             Readings::Vehicle(r) => entry.vehicle.extend(r.iter().filter_map(wire::vehicle)),
         }
-        digests.push(evidence_record_hash(record));
+        let digest = evidence_record_hash(record);
+        entry.records.push(digest);
+        digests.push(digest);
     }
     (held, digests)
 }
@@ -288,7 +295,27 @@ pub fn score_sensor_manifest(
     let mut digests = digests;
     digests.sort();
     let manifest = Manifest::from_leaves(epoch, resource, leaves, merkle_root(digests))?;
-    Ok(ScoredSensors { manifest, scores })
+    let contributions = scores
+        .iter()
+        .map(|s| {
+            let info = registry[&s.device];
+            Contribution {
+                device: s.device,
+                owner: info.owner,
+                class: s.class.clone(),
+                cell: info.sensor.map_or(0, |site| site.cell),
+                quality_ppm: s.quality_ppm,
+                readings: s.readings,
+                records: held[&s.device].records.clone(),
+            }
+        })
+        .collect();
+    let data_sets = data_sets(epoch, contributions)?;
+    Ok(ScoredSensors {
+        manifest,
+        scores,
+        data_sets,
+    })
 }
 
 /// The resolution-7 parent of a resolution-12 cell (0 for a cell that is not H3, which no

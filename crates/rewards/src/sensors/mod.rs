@@ -8,6 +8,7 @@
 //! are in millionths ([`PPM`]); no float, clock or hash map takes part.
 
 pub mod cells;
+pub mod data_sets;
 pub mod manifest;
 pub mod meter;
 pub mod neighbours;

@@ -11,6 +11,7 @@
 
 mod bank;
 mod data_credits;
+mod data_market;
 mod envelope;
 mod epochs;
 mod fields;
@@ -218,6 +219,13 @@ pub enum Body {
     },
     /// A data session's receipt, from anyone: the subscriber's credits pay for it.
     SettleDataSession(DataSessionReceipt),
+    /// The signer buys an epoch's data set (`<class>/<region>`) at its listed price, paying at
+    /// most `max_price`.
+    BuyData {
+        epoch: u64,
+        data_set: String,
+        max_price: Amount,
+    },
 }
 
 impl Body {
@@ -268,6 +276,7 @@ fn decode_body(body: proto::tx_payload::Body) -> Result<Body, TxError> {
         P::AssertLocation(a) => wireless::decode_assert_location(a),
         P::BuyDataCredits(b) => data_credits::decode_buy_data_credits(b),
         P::SettleDataSession(s) => data_credits::decode_settle_data_session(s),
+        P::BuyData(b) => data_market::decode_buy_data(b),
     }
 }
 
@@ -361,6 +370,11 @@ fn encode_body(body: &Body) -> proto::tx_payload::Body {
             beneficiary,
         } => data_credits::encode_buy_data_credits(amount, beneficiary),
         Body::SettleDataSession(r) => data_credits::encode_settle_data_session(r),
+        Body::BuyData {
+            epoch,
+            data_set,
+            max_price,
+        } => data_market::encode_buy_data(*epoch, data_set, max_price),
     }
 }
 
