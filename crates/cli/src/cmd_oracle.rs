@@ -44,8 +44,9 @@ pub enum AuditCommand {
         evidence: Option<PathBuf>,
         /// The resource whose payments to recompute: compute, bandwidth, coverage (Wi-Fi), poc
         /// (LoRa proof of coverage) or sensor (weather stations, meters, vehicles), a manifest
-        /// from the oracle's evidence; or data (the data pool's split and claims, from the
-        /// chain's per-hotspot records).
+        /// from the oracle's evidence; weather, energy or vehicle: the sensor manifest and
+        /// that class's data sets with what their sales paid each device; or data (the data
+        /// pool's split and claims, from the chain's per-hotspot records).
         #[arg(long, default_value = "compute", value_parser = parse_audit_resource)]
         resource: AuditResource,
     },
@@ -95,29 +96,41 @@ pub enum AuditResource {
     Scored(ScoredResource),
     /// The data pool.
     Data,
+    /// The sensor manifest and the data sets of one sensor class.
+    SensorClass(&'static str),
 }
 
 fn parse_audit_resource(s: &str) -> Result<AuditResource, String> {
-    if s == "data" {
-        return Ok(AuditResource::Data);
+    match s {
+        "data" => return Ok(AuditResource::Data),
+        "weather" => return Ok(AuditResource::SensorClass("weather")),
+        "energy" | "energy-meter" => return Ok(AuditResource::SensorClass("energy-meter")),
+        "vehicle" => return Ok(AuditResource::SensorClass("vehicle")),
+        _ => {}
     }
     ScoredResource::parse(s)
         .map(AuditResource::Scored)
         .ok_or_else(|| {
             let names: Vec<&str> = SCORED_RESOURCES.iter().map(|r| r.as_str()).collect();
-            format!("audits cover {} and data; not {s:?}", names.join(", "))
+            format!(
+                "audits cover {}, weather, energy, vehicle and data; not {s:?}",
+                names.join(", ")
+            )
         })
 }
 
 pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
-    let (epoch, oracle, evidence, resource) = match cmd {
+    let (epoch, oracle, evidence, resource, class) = match cmd {
         AuditCommand::Epoch {
             epoch,
             oracle,
             evidence,
             resource,
         } => match resource {
-            AuditResource::Scored(r) => (epoch, oracle, evidence, r),
+            AuditResource::Scored(r) => (epoch, oracle, evidence, r, None),
+            AuditResource::SensorClass(c) => {
+                (epoch, oracle, evidence, ScoredResource::Sensor, Some(c))
+            }
             AuditResource::Data => return audit_data(g, epoch).await,
         },
         AuditCommand::Training {
@@ -177,6 +190,73 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
     }
     if !report.matches {
         bail!("the manifest on chain does not follow from the published evidence");
+    }
+    match class {
+        Some(class) => audit_data_sets(g, &info, &devices, epoch, &text, class).await,
+        None => Ok(()),
+    }
+}
+
+/// The data sets of `class` that the evidence yields, each compared with the chain's and
+/// with what the chain paid every device in it.
+async fn audit_data_sets(
+    g: &Globals,
+    info: &ChainView,
+    devices: &[DeviceView],
+    epoch: u64,
+    evidence: &str,
+    class: &str,
+) -> anyhow::Result<()> {
+    let node = g.client()?;
+    let recomputed = info.recompute_data_sets(devices, epoch, evidence)?;
+    let on_chain = node.data_sets(epoch).await?.sets;
+    let mut reports = Vec::new();
+    for set in recomputed.iter().filter(|s| s.class == class) {
+        let name = plexus_rewards::sensors::data_sets::data_set_name(&set.class, set.region);
+        let mut paid = std::collections::BTreeMap::new();
+        for leaf in set.manifest.leaves() {
+            let p = node.data_paid(epoch, &name, &leaf.device).await?;
+            paid.insert(leaf.device, p.paid);
+        }
+        let chain_set = on_chain.iter().find(|s| s.name == name);
+        reports.push(plexus_client::data::audit_data_set(set, chain_set, &paid)?);
+    }
+    let recomputed_names: Vec<String> = reports.iter().map(|r| r.name.clone()).collect();
+    let unexplained: Vec<&str> = on_chain
+        .iter()
+        .filter(|s| s.class == class && !recomputed_names.contains(&s.name))
+        .map(|s| s.name.as_str())
+        .collect();
+    if g.json {
+        print_json(&serde_json::json!({
+            "epoch": epoch,
+            "class": class,
+            "data_sets": reports,
+            "unexplained": unexplained,
+        }));
+    } else {
+        for r in &reports {
+            let fully = r.payouts.iter().filter(|p| p.paid == p.share).count();
+            let word = if r.matches { "MATCH" } else { "MISMATCH" };
+            println!(
+                "epoch {epoch} data set {}: {word} · {} devices, {} readings, data root {} · revenue {}, paid {}, {fully} devices paid exactly their share",
+                r.name,
+                r.payouts.len(),
+                r.readings,
+                r.data_root,
+                r.revenue.to_plx_string(),
+                r.paid.to_plx_string(),
+            );
+            for m in &r.mismatch {
+                println!("  {m}");
+            }
+        }
+        for name in &unexplained {
+            println!("epoch {epoch} data set {name}: MISMATCH · final on chain, but the evidence yields no such set");
+        }
+    }
+    if !unexplained.is_empty() || reports.iter().any(|r| !r.matches) {
+        bail!("the {class} data sets on chain or their payouts do not follow from the published evidence");
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod bearing;
 mod cmd_agent;
 mod cmd_blob;
+mod cmd_data;
 mod cmd_hotspot;
 mod cmd_job;
 mod cmd_job_verify;
@@ -109,6 +110,9 @@ enum Command {
     /// carriers, and receipts of data sessions.
     #[command(subcommand)]
     Wireless(cmd_wireless::WirelessCommand),
+    /// The sensor data market: list the data sets for sale, buy one, fetch it checked.
+    #[command(subcommand)]
+    Data(cmd_data::DataCommand),
     /// Run a provider agent.
     #[command(subcommand)]
     Agent(cmd_agent::AgentCommand),
@@ -247,6 +251,7 @@ fn main() -> ExitCode {
             Command::Tx(TxCommand::Staking(cmd)) => cmd_stake::run(&globals, cmd).await,
             Command::Tx(TxCommand::DataCredits(cmd)) => cmd_wireless::run_tx(&globals, cmd).await,
             Command::Wireless(cmd) => cmd_wireless::run(&globals, cmd).await,
+            Command::Data(cmd) => cmd_data::run(&globals, cmd).await,
             Command::Query(cmd) => cmd_query::run(&globals, cmd).await,
             Command::Hotspot(cmd) => cmd_hotspot::run(&globals, cmd).await,
             Command::Agent(cmd) => cmd_agent::run(&globals, cmd).await,

@@ -153,24 +153,49 @@ impl Service {
     }
 
     pub async fn get(&self, path: &str) -> Result<Answer, ClientError> {
-        self.send(Method::GET, path, Body::empty()).await
+        self.send(Method::GET, path, Body::empty(), &[], MAX_ANSWER_BYTES)
+            .await
+    }
+
+    /// A `GET` carrying `headers` (a signed request's key, time and signature) whose answer
+    /// may be up to `max_bytes` long.
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        max_bytes: usize,
+    ) -> Result<Answer, ClientError> {
+        self.send(Method::GET, path, Body::empty(), headers, max_bytes)
+            .await
     }
 
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Result<Answer, ClientError> {
-        self.send(Method::POST, path, Body::from(body)).await
+        self.send(Method::POST, path, Body::from(body), &[], MAX_ANSWER_BYTES)
+            .await
     }
 
-    async fn send(&self, method: Method, path: &str, body: Body) -> Result<Answer, ClientError> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, String)],
+        max_bytes: usize,
+    ) -> Result<Answer, ClientError> {
         let url = self.url(path);
         let unreachable = |source| ClientError::Unreachable {
             service: self.name,
             url: url.clone(),
             source,
         };
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(&url)
-            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .header(header::CONTENT_TYPE, "application/octet-stream");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let request = request
             .body(body)
             .map_err(|e| unreachable(TransportError::BadRequest(e.to_string())))?;
         let response = self.transport.call(request).await.map_err(unreachable)?;
@@ -180,7 +205,7 @@ impl Service {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+        if declared.is_some_and(|n| n > max_bytes as u64) {
             return Err(self.bad_answer(&url, "the answer is too large"));
         }
         let mut stream = response.into_body().into_data_stream();
@@ -192,7 +217,7 @@ impl Service {
                     reason: e.to_string(),
                 })
             })?;
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            if body.len() + chunk.len() > max_bytes {
                 return Err(self.bad_answer(&url, "the answer is too large"));
             }
             body.extend_from_slice(&chunk);
@@ -268,5 +293,10 @@ pub mod u128_text {
                 .map(|a| a.0)
                 .map_err(serde::de::Error::custom),
         }
+    }
+
+    /// Written as a decimal string, which every reader above takes.
+    pub fn serialize<S: serde::Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
     }
 }

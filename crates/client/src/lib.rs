@@ -11,6 +11,7 @@
 pub mod audit;
 mod clock;
 mod coordinator;
+pub mod data;
 mod http;
 mod node;
 mod node_api;

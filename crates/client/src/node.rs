@@ -5,11 +5,12 @@ use crate::http::{Answer, Service};
 use crate::node_api::{ApiFuture, NodeApi};
 use crate::transport::{Transport, TransportError};
 use crate::views::{
-    AccountView, BeaconView, BlockView, ChainView, DataCreditsView, DealView, DealsView,
-    DelegationView, DelegationsView, DeviceChangesView, DeviceView, DevicesView, EpochDataView,
-    EpochView, LeaseView, OperatorView, OperatorsView, OrderView, OrdersView, RewardsView,
-    RoundResultView, RoundsView, StakingView, StatusView, SubmittedView, TaskView, TasksView,
-    TxStatusView, UnbondingView, UnbondingsView, ValidatorSetView,
+    AccountView, BeaconView, BlockView, ChainView, DataCreditsView, DataPaidView, DataSaleView,
+    DataSetView, DataSetsView, DealView, DealsView, DelegationView, DelegationsView,
+    DeviceChangesView, DeviceView, DevicesView, EpochDataView, EpochView, LeaseView, OperatorView,
+    OperatorsView, OrderView, OrdersView, RewardsView, RoundResultView, RoundsView, StakingView,
+    StatusView, SubmittedView, TaskView, TasksView, TxStatusView, UnbondingView, UnbondingsView,
+    ValidatorSetView,
 };
 use crate::ClientError;
 use anyhow::{bail, Context};
@@ -225,6 +226,46 @@ impl NodeClient {
     /// Staking's books.
     pub async fn staking(&self) -> Result<StakingView, ClientError> {
         self.get_view("/v1/staking").await
+    }
+
+    /// Epoch `epoch`'s final data sets and the data market's books.
+    pub async fn data_sets(&self, epoch: u64) -> Result<DataSetsView, ClientError> {
+        self.get_view(&format!("/v1/data/sets/{epoch}")).await
+    }
+
+    /// Data set `name` (`<class>/<region>`) of `epoch`, if it is final.
+    pub async fn data_set(
+        &self,
+        epoch: u64,
+        name: &str,
+    ) -> Result<Option<DataSetView>, ClientError> {
+        self.find_view(&format!("/v1/data/sets/{epoch}/{name}"), "unknown_data_set")
+            .await
+    }
+
+    /// `buyer`'s purchase of data set `name` of `epoch`, if it bought it.
+    pub async fn data_sale(
+        &self,
+        epoch: u64,
+        name: &str,
+        buyer: &Address,
+    ) -> Result<Option<DataSaleView>, ClientError> {
+        self.find_view(
+            &format!("/v1/data/sets/{epoch}/{name}/sales/{buyer}"),
+            "not_bought",
+        )
+        .await
+    }
+
+    /// What `device` has been paid of data set `name` of `epoch` so far.
+    pub async fn data_paid(
+        &self,
+        epoch: u64,
+        name: &str,
+        device: &PublicKey,
+    ) -> Result<DataPaidView, ClientError> {
+        self.get_view(&format!("/v1/data/sets/{epoch}/{name}/paid/{device}"))
+            .await
     }
 
     /// `holder`'s data credits and who paid for them.

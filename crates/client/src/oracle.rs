@@ -141,11 +141,11 @@ struct OutcomeBody {
 }
 
 /// A device's leaf in a reward manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestLeaf {
     pub device: PublicKey,
     pub owner: Address,
-    #[serde(deserialize_with = "u128_text::deserialize")]
+    #[serde(with = "u128_text")]
     pub units: u128,
 }
 
@@ -333,6 +333,39 @@ impl OracleClient {
             .post_bytes("/v1/readings", batch.bytes.clone())
             .await?;
         Ok(self.service.json::<Answer>(answer)?.accepted)
+    }
+
+    /// `GET /v1/data/{epoch}/{class}/{region}`: data set `name` of `epoch` as the oracle
+    /// serves it to `buyer`, whose purchase the chain must have recorded; the request is
+    /// signed with the buyer's key at `at_ms` (the buyer's clock, Unix milliseconds). The
+    /// answer is not checked here: [`crate::data::check_data_set`] checks it against the chain.
+    pub async fn data_set(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        name: &str,
+        buyer: &plexus_types::SecretKey,
+        at_ms: u64,
+    ) -> Result<crate::data::DataSetContents, ClientError> {
+        let key = buyer.public_key();
+        let statement = plexus_types::statements::data_request(chain_id, epoch, name, &key, at_ms);
+        let headers = [
+            ("x-plexus-buyer", key.to_string()),
+            ("x-plexus-at-ms", at_ms.to_string()),
+            (
+                "x-plexus-signature",
+                hex::encode(buyer.sign(&statement).to_bytes()),
+            ),
+        ];
+        let answer = self
+            .service
+            .get_with_headers(
+                &format!("/v1/data/{epoch}/{name}"),
+                &headers,
+                crate::data::MAX_DATA_SET_BYTES,
+            )
+            .await?;
+        self.service.json(answer)
     }
 
     /// `GET /v1/readings/{epoch}/{device}`: what a sensor device sent in `epoch`, decoded,

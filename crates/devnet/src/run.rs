@@ -512,6 +512,12 @@ pub async fn run<H: Host>(
     crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
     summary.wireless = wireless_section(wireless.as_ref(), &devnet.files, chain.store())?;
     summary.sensors = sensors_section(sensors.as_ref(), &devnet.files, chain.store())?;
+    summary.data_market = sensors
+        .as_ref()
+        .map(|log| {
+            crate::sensors::market::summarize(chain.store(), &log.purchases, &log.market_refused)
+        })
+        .transpose()?;
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,

@@ -7,7 +7,7 @@ mod metrics_recorder;
 mod server;
 mod uploads;
 
-pub use api::{router, ApiState, BlockEvent, ConsoleState, EVENT_BACKLOG};
+pub use api::{data_set_view, router, ApiState, BlockEvent, ConsoleState, EVENT_BACKLOG};
 pub use config::{parse_oracle_url, NodeConfig, NodeFiles, DEFAULT_API_ADDR};
 /// Durable file writes, where the devnet and older callers look for them.
 pub use plexus_durable::{write_durably, write_private};

@@ -8,7 +8,8 @@ use crate::rules;
 use crate::shared::{manifest_path, ClosedEpoch, Shared};
 use plexus_client::views::DeviceView;
 use plexus_client::NodeApi;
-use plexus_rewards::audit::{score_resource, SCORED_RESOURCES};
+use plexus_rewards::audit::{score_resource, ScoredResource, SCORED_RESOURCES};
+use plexus_rewards::sensors::manifest::score_sensor_manifest;
 use plexus_rewards::{ChallengeOutcome, Manifest};
 use plexus_types::{Body, Hash};
 use std::collections::BTreeMap;
@@ -285,17 +286,25 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
         (devices, state.log.sealed(epoch))
     };
     let params = shared.info.scoring_params();
-    let (manifests, segment) = {
+    let (manifests, data_sets, segment) = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let records: Vec<_> = merged.iter().map(|r| r.evidence()).collect();
-            let manifests = devices
-                .iter()
-                .map(|(r, devices)| score_resource(params, devices, epoch, &records, *r))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut manifests = Vec::new();
+            let mut data_sets = Vec::new();
+            for (r, devices) in &devices {
+                if *r == ScoredResource::Sensor {
+                    let scored =
+                        score_sensor_manifest(params, epoch, r.as_str(), devices, &records)?;
+                    data_sets = scored.data_sets.into_iter().map(|d| d.manifest).collect();
+                    manifests.push(scored.manifest);
+                } else {
+                    manifests.push(score_resource(params, devices, epoch, &records, *r)?);
+                }
+            }
             let segment = crate::gather::publish(&shared, epoch, &merged)?;
             crate::evidence::write_sealed(&own)?;
-            Ok((manifests, segment))
+            Ok((manifests, data_sets, segment))
         })
         .await??
     };
@@ -304,15 +313,15 @@ async fn close_epoch(shared: &Arc<Shared>, epoch: u64) -> anyhow::Result<()> {
         state.log.release(epoch);
         state.peer_logs.remove(&epoch);
     }
-    // Submitted together, in about a block; the compute manifest last, since its record is
-    // what marks the epoch closed after a restart.
-    let bodies = manifests
-        .iter()
-        .rev()
-        .map(|m| manifest_body(epoch, m))
+    // Submitted together, in about a block: the data sets first and the compute manifest
+    // last, since its record is what marks the epoch closed after a restart.
+    let ordered: Vec<Manifest> = data_sets
+        .into_iter()
+        .chain(manifests.into_iter().rev())
         .collect();
+    let bodies = ordered.iter().map(|m| manifest_body(epoch, m)).collect();
     let answers = shared.sender.send_all(bodies).await;
-    for (manifest, answer) in manifests.into_iter().rev().zip(answers) {
+    for (manifest, answer) in ordered.into_iter().zip(answers) {
         record_manifest(shared, epoch, segment, manifest, answer?.code)?;
     }
     let mut state = shared.state.lock();

@@ -238,9 +238,11 @@ pub(crate) fn merged_evidence_path(dir: &Path, epoch: u64) -> PathBuf {
         .join(format!("epoch-{epoch:08}.jsonl"))
 }
 
+/// A data set's resource (`data/<class>/<region>`) is kept as `data-<class>-<region>`.
 pub(crate) fn manifest_path(dir: &Path, epoch: u64, resource: &str) -> PathBuf {
+    let file = resource.replace('/', "-");
     dir.join("manifests")
-        .join(format!("epoch-{epoch:08}-{resource}.json"))
+        .join(format!("epoch-{epoch:08}-{file}.json"))
 }
 
 #[cfg(test)]

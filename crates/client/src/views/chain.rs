@@ -197,6 +197,26 @@ impl ChainView {
     }
 }
 
+impl ChainView {
+    /// The data sets of `epoch` that `evidence` (an oracle's published JSON lines) yields for
+    /// the registry's `devices` under this chain's rules.
+    pub fn recompute_data_sets(
+        &self,
+        devices: &[DeviceView],
+        epoch: u64,
+        evidence: &str,
+    ) -> Result<Vec<plexus_rewards::sensors::data_sets::DataSet>, AuditError> {
+        let scored = self.scored_devices(devices, ResourceClass::Sensor);
+        plexus_rewards::audit::recompute_data_sets(
+            self.scoring_params(),
+            &self.chain_id,
+            &scored,
+            epoch,
+            evidence,
+        )
+    }
+}
+
 /// A sensor device's assertion as scoring takes it: `None` for a device of a class outside
 /// the sensor pool, or that has not asserted a location.
 fn sensor_site(d: &DeviceView, class: &DeviceClassView) -> Option<SensorSite> {

@@ -7,6 +7,7 @@
 
 mod chain;
 mod data_credits;
+mod data_market;
 mod market;
 mod node;
 mod registry;
@@ -24,6 +25,9 @@ pub use chain::{
 pub use data_credits::{
     CarrierUsageView, DataCreditParamsView, DataCreditsView, DataPoolView, EpochDataSummaryView,
     EpochDataView, HotspotDataView,
+};
+pub use data_market::{
+    DataMarketTotalsView, DataPaidView, DataSaleView, DataSetView, DataSetsView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,

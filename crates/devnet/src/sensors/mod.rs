@@ -9,6 +9,7 @@
 //! firmware: it holds their keys, as the simulator does. Everything else goes through the
 //! chain's transactions and the oracles' API like any other client's.
 
+pub mod market;
 mod summary;
 
 pub use summary::{print, summarize, SensorSummary};
@@ -87,6 +88,9 @@ pub struct SensorLog {
     pub readings_sent: u64,
     /// Transactions the chain refused, by its code.
     pub refused: BTreeMap<String, u64>,
+    /// The data buyer's purchases, and the market transactions the chain refused.
+    pub purchases: Vec<market::Purchase>,
+    pub market_refused: BTreeMap<String, u64>,
 }
 
 /// Starts the sensor region of `args` on `chain`, its owners funded by `funder`; devices claim
@@ -117,6 +121,7 @@ struct Workload {
     owners: Vec<Account>,
     claimants: Vec<Claimant>,
     claim_book: ClaimBook,
+    buyer: market::Buyer,
     log: SensorLog,
 }
 
@@ -136,6 +141,7 @@ async fn run(
 ) -> anyhow::Result<SensorLog> {
     let info = query::chain_info(chain.store())?.context("the chain has no genesis")?;
     let funder = Account::open(&chain, funder)?;
+    let buyer = market::Buyer::new(&chain)?;
     let mut w = Workload {
         chain,
         info,
@@ -145,6 +151,7 @@ async fn run(
         owners: Vec::new(),
         claimants: Vec::new(),
         claim_book: ClaimBook::default(),
+        buyer,
         log: SensorLog::default(),
     };
     w.register(&mut stop).await?;
@@ -182,11 +189,17 @@ async fn run(
                 .entry(refused.code.as_str().to_string())
                 .or_default() += 1;
         }
+        let of: BTreeMap<_, _> = w.claimants.iter().map(|c| (c.device, c.owner)).collect();
+        w.buyer
+            .pass(&w.chain, &w.info, &w.oracles, &mut w.owners, &of)
+            .await?;
         if chain_io::next_block(&w.chain, &mut stop).await {
             break;
         }
     }
     w.log.region = Some(w.region);
+    w.log.purchases = w.buyer.purchases.into_values().collect();
+    w.log.market_refused = w.buyer.refused;
     Ok(w.log)
 }
 
@@ -219,6 +232,15 @@ impl Workload {
                 owner: self.owners.len(),
             });
             self.owners.push(owner);
+        }
+        let buyer = self.buyer.account.address;
+        if query::account(chain.store(), &buyer)?.balance < Amount::plx(market::BUYER_FUNDS_PLX / 2)
+        {
+            let amount = Amount::plx(market::BUYER_FUNDS_PLX);
+            funding.push(
+                self.funder
+                    .send(&chain, Body::Transfer { to: buyer, amount })?,
+            );
         }
         chain_io::committed_all(&chain, &funding, stop).await?;
         let mut registrations = Vec::new();

@@ -109,6 +109,9 @@ pub struct Summary {
     /// The sensor region's devices, with `--sensors`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensors: Option<crate::sensors::SensorSummary>,
+    /// The sensor data market's sales and payouts, with `--sensors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_market: Option<crate::sensors::market::DataMarketSummary>,
 }
 
 pub use crate::earnings::FinalizedEpoch;
@@ -294,5 +297,6 @@ pub fn summarize(run: RunFacts<'_>) -> anyhow::Result<Summary> {
         honest: None,
         wireless: None,
         sensors: None,
+        data_market: None,
     })
 }

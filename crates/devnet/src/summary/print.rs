@@ -76,6 +76,9 @@ pub fn print(s: &Summary, json: bool) {
     if let Some(sensors) = &s.sensors {
         crate::sensors::print(sensors);
     }
+    if let Some(market) = &s.data_market {
+        crate::sensors::market::print(market);
+    }
     if let Some(t) = &s.training {
         crate::training::print(t);
     }

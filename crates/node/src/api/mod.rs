@@ -15,6 +15,8 @@ mod cells;
 mod console;
 mod coverage;
 mod data_credits;
+mod data_market;
+pub use data_market::data_set_view;
 mod events;
 mod ledger_views;
 mod market;
@@ -161,6 +163,22 @@ pub(crate) fn routes() -> Vec<Route> {
             M::GET,
             "/v1/wireless/data/{epoch}",
             data_credits::epoch_data,
+        ),
+        at(M::GET, "/v1/data/sets/{epoch}", data_market::data_sets),
+        at(
+            M::GET,
+            "/v1/data/sets/{epoch}/{class}/{region}",
+            data_market::data_set,
+        ),
+        at(
+            M::GET,
+            "/v1/data/sets/{epoch}/{class}/{region}/sales/{buyer}",
+            data_market::data_sale,
+        ),
+        at(
+            M::GET,
+            "/v1/data/sets/{epoch}/{class}/{region}/paid/{device}",
+            data_market::data_paid,
         ),
     ]
 }

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wireless::wireless;
 
+mod data;
 mod readings;
 mod wireless;
 
@@ -65,6 +66,19 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route(
             "/v1/manifests/{epoch}/{resource}/claims/{device}",
             get(claim_proof),
+        )
+        .route(
+            "/v1/manifests/{epoch}/data/{class}/{region}",
+            get(data::data_manifest),
+        )
+        .route(
+            "/v1/manifests/{epoch}/data/{class}/{region}/claims/{device}",
+            get(data::data_claim),
+        )
+        .route("/v1/data/{epoch}", get(data::data_sets))
+        .route(
+            "/v1/data/{epoch}/{class}/{region}",
+            get(data::data_contents),
         )
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))

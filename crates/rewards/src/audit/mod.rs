@@ -193,6 +193,19 @@ pub fn recompute_manifest(
     score_resource(params, devices, epoch, &records, resource)
 }
 
+/// The data sets (rules D1–D3) that published `evidence` yields for the sensor `devices`.
+pub fn recompute_data_sets(
+    params: ScoringParams,
+    chain_id: &str,
+    devices: &[DeviceInfo],
+    epoch: u64,
+    evidence: &str,
+) -> Result<Vec<crate::sensors::data_sets::DataSet>, AuditError> {
+    let records = evidence_from_jsonl(evidence, chain_id)?;
+    let name = ScoredResource::Sensor.as_str();
+    Ok(score_sensor_manifest(params, epoch, name, devices, &records)?.data_sets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

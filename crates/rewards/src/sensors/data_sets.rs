@@ -18,8 +18,10 @@
 //!   owed its share of the revenue to date less what it was already paid.
 
 use super::cells::CELL_PARAMS;
+use crate::evidence::{evidence_record_hash, EvidenceRecord};
 use crate::manifest::{Manifest, ManifestLeaf};
 use crate::RewardsError;
+use plexus_types::readings::SignedReadingBatch;
 use plexus_types::{merkle_root, Hash, PublicKey};
 use std::collections::BTreeMap;
 
@@ -80,6 +82,45 @@ pub fn region_of(cell: u64) -> Option<u64> {
     let cell = h3o::CellIndex::try_from(cell).ok()?;
     let res = h3o::Resolution::try_from(REGION_RESOLUTION).ok()?;
     cell.parent(res).map(u64::from)
+}
+
+/// The batches of data set `class` of `epoch` among `records` for the devices of its leaves
+/// (`devices`, sorted): the batches rule SM2 counted for them, each once, sorted by record
+/// digest, with their digests. Their Merkle root is the set's data root when the oracle
+/// scored the same records; a buyer checks it against the chain's.
+pub fn set_batches<'a>(
+    epoch: u64,
+    class: &str,
+    devices: &[PublicKey],
+    records: &'a [EvidenceRecord],
+) -> Vec<(Hash, &'a EvidenceRecord)> {
+    let mut out: Vec<(Hash, &EvidenceRecord)> = records
+        .iter()
+        .filter(|r| {
+            let EvidenceRecord::Readings {
+                device,
+                epoch: e,
+                signed,
+            } = r
+            else {
+                return false;
+            };
+            *e == epoch
+                && devices.binary_search(device).is_ok()
+                && hex::decode(signed)
+                    .ok()
+                    .and_then(|b| SignedReadingBatch::decode(&b).ok())
+                    .is_some_and(|b| {
+                        b.batch.device == *device
+                            && b.batch.epoch == epoch
+                            && b.batch.readings.class() == class
+                    })
+        })
+        .map(|r| (evidence_record_hash(r), r))
+        .collect();
+    out.sort_by_key(|(h, _)| *h);
+    out.dedup_by_key(|(h, _)| *h);
+    out
 }
 
 /// One device's part of its epoch, as scoring found it.
