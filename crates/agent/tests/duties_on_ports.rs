@@ -96,6 +96,7 @@ impl NodeApi for FakeNode {
                 staking: Default::default(),
                 wireless: Default::default(),
                 data_credits: Default::default(),
+                data_market: Default::default(),
             })
         })
     }

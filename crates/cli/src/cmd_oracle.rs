@@ -170,8 +170,10 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
         &text,
     )?;
     let (recomputed, on_chain) = (&report.recomputed, &report.on_chain);
-    if g.json {
+    if g.json && class.is_none() {
         print_json(&report);
+    } else if g.json {
+        // Printed with the data sets, as one document.
     } else if report.matches {
         println!(
             "epoch {epoch} {name}: MATCH · {} records, {} devices rewarded, root {}",
@@ -189,10 +191,16 @@ pub async fn run_audit(g: &Globals, cmd: AuditCommand) -> anyhow::Result<()> {
         );
     }
     if !report.matches {
+        if g.json && class.is_some() {
+            print_json(&report);
+        }
         bail!("the manifest on chain does not follow from the published evidence");
     }
     match class {
-        Some(class) => audit_data_sets(g, &info, &devices, epoch, &text, class).await,
+        Some(class) => {
+            let manifest = serde_json::to_value(&report)?;
+            audit_data_sets(g, &info, &devices, (epoch, &text), class, manifest).await
+        }
         None => Ok(()),
     }
 }
@@ -203,9 +211,9 @@ async fn audit_data_sets(
     g: &Globals,
     info: &ChainView,
     devices: &[DeviceView],
-    epoch: u64,
-    evidence: &str,
+    (epoch, evidence): (u64, &str),
     class: &str,
+    mut manifest: serde_json::Value,
 ) -> anyhow::Result<()> {
     let node = g.client()?;
     let recomputed = info.recompute_data_sets(devices, epoch, evidence)?;
@@ -228,12 +236,10 @@ async fn audit_data_sets(
         .map(|s| s.name.as_str())
         .collect();
     if g.json {
-        print_json(&serde_json::json!({
-            "epoch": epoch,
-            "class": class,
-            "data_sets": reports,
-            "unexplained": unexplained,
-        }));
+        manifest["class"] = class.into();
+        manifest["data_sets"] = serde_json::to_value(&reports)?;
+        manifest["unexplained"] = serde_json::to_value(&unexplained)?;
+        print_json(&manifest);
     } else {
         for r in &reports {
             let fully = r.payouts.iter().filter(|p| p.paid == p.share).count();

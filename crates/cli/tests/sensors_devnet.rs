@@ -1,7 +1,9 @@
 //! A devnet with a sensor region: weather stations, rooftop meters and vehicles register at
 //! the cells they assert, send each epoch's day of signed readings to the oracle, and are paid
 //! from the sensor pool by the quality of what they sent; every kind of cheat is paid nothing,
-//! and anyone can recompute the pool's manifest from the oracle's evidence.
+//! and anyone can recompute the pool's manifest from the oracle's evidence. A buyer buys a day
+//! of a region's weather with the CLI, gets it checked against the chain, and the revenue
+//! reaches the devices in it by their quality, as the audit recomputes.
 mod support;
 
 use serde_json::Value;
@@ -64,6 +66,8 @@ fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
     assert!(!ok, "a dropped batch went unnoticed: {report}");
     assert_eq!(report["match"], false, "{report}");
 
+    buy_a_day_of_weather(&devnet, epoch);
+
     let s = running.wait_json();
     let sensors = &s["sensors"];
     assert_eq!(sensors["sensors"], 15, "{sensors}");
@@ -105,4 +109,95 @@ fn sensors_are_paid_by_the_quality_of_their_readings_and_cheats_are_not() {
         }
     }
     assert_eq!(s["accounting_balanced"], true, "{s}");
+    let market = &s["data_market"];
+    assert_eq!(market["balanced"], true, "{market}");
+    assert_eq!(market["payouts_exact"], true, "{market}");
+    assert!(market["verified"].as_u64().unwrap() >= 3, "{market}");
+    assert!(market["devices_paid"].as_u64().unwrap() > 0, "{market}");
+    // Alice's purchase and the devnet buyer's of the same set.
+    assert!(
+        market["sales"].as_u64().unwrap() > market["verified"].as_u64().unwrap(),
+        "{market}"
+    );
+}
+
+/// Alice buys epoch `epoch`'s weather of the region with the CLI: not before paying, not above
+/// the price she names; then she gets it, checked against the chain, Bob still cannot, and the
+/// audit recomputes the set and finds every device paid at most its share.
+fn buy_a_day_of_weather(devnet: &Devnet, epoch: u64) {
+    let sets = wait_for_data_sets(
+        &devnet.node_url(),
+        epoch,
+        std::time::Duration::from_secs(30),
+    );
+    let weather = sets
+        .iter()
+        .find(|s| s["class"] == "weather")
+        .unwrap_or_else(|| panic!("no weather set in {sets:?}"));
+    let name = weather["name"].as_str().unwrap().to_string();
+    let e = epoch.to_string();
+    let oracle = devnet.oracle_url();
+    let out = devnet.dir.path().join("weather.json");
+    let out = out.to_str().unwrap();
+    let get = |who: &str| {
+        devnet.cli(&[
+            "--json", "data", "get", &name, "--epoch", &e, "--from", who, "--oracle", &oracle,
+            "-o", out,
+        ])
+    };
+    let refused = get("alice");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not_bought"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let cheap = devnet.cli(&[
+        "data",
+        "buy",
+        &name,
+        "--epoch",
+        &e,
+        "--from",
+        "alice",
+        "--max-price",
+        "1plx",
+    ]);
+    assert!(!cheap.status.success());
+    assert!(String::from_utf8_lossy(&cheap.stderr).contains("above_price_cap"));
+    let bought = devnet.cli(&[
+        "--json", "data", "buy", &name, "--epoch", &e, "--from", "alice",
+    ]);
+    assert!(
+        bought.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bought.stderr)
+    );
+    let got = get("alice");
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(summary["verified"], true, "{summary}");
+    assert_eq!(summary["data_root"], weather["data_root"], "{summary}");
+    assert!(summary["readings"].as_u64().unwrap() > 6_000, "{summary}");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(
+        file["batches"].as_array().unwrap().len() as u64,
+        summary["batches"].as_u64().unwrap()
+    );
+    assert!(!get("bob").status.success(), "bob did not buy it");
+    let (ok, report) = devnet.audit(epoch, "weather", &[]);
+    assert!(ok, "{report}");
+    let audited = &report["data_sets"];
+    let set = audited
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} not audited: {report}"));
+    assert_eq!(set["matches"], true, "{set}");
+    assert_eq!(set["data_root"], weather["data_root"], "{set}");
 }

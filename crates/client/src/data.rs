@@ -243,3 +243,140 @@ pub fn audit_data_set(
         mismatch,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plexus_rewards::sensors::data_sets::{data_set_name, region_of};
+    use plexus_types::readings::{ReadingBatch, Readings};
+    use plexus_types::{proto, Address, Amount, SecretKey};
+
+    const CHAIN: &str = "plexus-data";
+
+    fn batch(station: &SecretKey, epoch: u64) -> String {
+        let signed = ReadingBatch {
+            chain_id: CHAIN.into(),
+            device: station.public_key(),
+            epoch,
+            seq: 1,
+            readings: Readings::Weather(vec![proto::WeatherReading {
+                at_s: 86_400 * epoch,
+                temperature_cc: Some(1_500),
+                ..Default::default()
+            }]),
+        }
+        .sign(station);
+        hex::encode(signed.bytes)
+    }
+
+    /// Two stations' set as an honest oracle serves it, and the chain's record of it.
+    fn honest() -> (DataSetContents, DataSetView) {
+        let cell = h3o::LatLng::new(37.98, 23.73)
+            .unwrap()
+            .to_cell(h3o::Resolution::Twelve);
+        let region = region_of(u64::from(cell)).unwrap();
+        let name = data_set_name("weather", region);
+        let stations = [SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32])];
+        let mut leaves: Vec<crate::ManifestLeaf> = stations
+            .iter()
+            .enumerate()
+            .map(|(i, k)| crate::ManifestLeaf {
+                device: k.public_key(),
+                owner: Address([i as u8; 20]),
+                units: 900_000 + i as u128,
+            })
+            .collect();
+        leaves.sort_by_key(|l| l.device);
+        let batches: Vec<String> = stations.iter().map(|k| batch(k, 3)).collect();
+        let mut digests: Vec<Hash> = stations
+            .iter()
+            .zip(&batches)
+            .map(|(k, b)| {
+                evidence_record_hash(&EvidenceRecord::Readings {
+                    device: k.public_key(),
+                    epoch: 3,
+                    signed: b.clone(),
+                })
+            })
+            .collect();
+        digests.sort();
+        let data_root = merkle_root(digests);
+        let shares = leaves
+            .iter()
+            .map(|l| plexus_rewards::ManifestLeaf {
+                device: l.device,
+                owner: l.owner,
+                units: l.units,
+            })
+            .collect();
+        let m =
+            Manifest::from_leaves(3, &data_resource("weather", region), shares, data_root).unwrap();
+        let contents = DataSetContents {
+            epoch: 3,
+            name: name.clone(),
+            root: m.root(),
+            total_units: m.total_units(),
+            data_root,
+            leaves,
+            batches,
+        };
+        let view = DataSetView {
+            epoch: 3,
+            name,
+            class: "weather".into(),
+            root: m.root(),
+            total_units: m.total_units(),
+            data_root,
+            finalized_height: 10,
+            oracles: Vec::new(),
+            price: Amount::plx(20),
+            sales: 1,
+            revenue: Amount::plx(20),
+            paid: Amount::ZERO,
+            forfeited: Amount::ZERO,
+        };
+        (contents, view)
+    }
+
+    #[test]
+    fn an_honest_set_passes_and_every_kind_of_tampering_is_caught() {
+        let (contents, view) = honest();
+        let checked = check_data_set(CHAIN, &contents, &view).unwrap();
+        assert_eq!((checked.batches.len(), checked.readings), (2, 2));
+
+        let mut dropped = contents.clone();
+        dropped.batches.pop();
+        assert!(check_data_set(CHAIN, &dropped, &view)
+            .unwrap_err()
+            .contains("data root"));
+
+        let mut foreign = contents.clone();
+        foreign.batches[0] = batch(&SecretKey::from_seed([7; 32]), 3);
+        assert!(check_data_set(CHAIN, &foreign, &view)
+            .unwrap_err()
+            .contains("not in the set"));
+
+        let mut forged = contents.clone();
+        let mut bytes = hex::decode(&forged.batches[0]).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        forged.batches[0] = hex::encode(bytes);
+        assert!(check_data_set(CHAIN, &forged, &view)
+            .unwrap_err()
+            .contains("signature"));
+
+        let mut inflated = contents.clone();
+        inflated.leaves[0].units += 1;
+        assert!(check_data_set(CHAIN, &inflated, &view)
+            .unwrap_err()
+            .contains("leaves make root"));
+
+        let mut doubled = contents.clone();
+        doubled.batches.push(doubled.batches[0].clone());
+        assert!(check_data_set(CHAIN, &doubled, &view).is_err());
+
+        assert!(check_data_set("another-chain", &contents, &view).is_err());
+        let other_day = DataSetView { epoch: 4, ..view };
+        assert!(check_data_set(CHAIN, &contents, &other_day).is_err());
+    }
+}

@@ -511,13 +511,8 @@ pub async fn run<H: Host>(
     summary.validators_agree = validator_summaries.iter().all(|v| v.agrees);
     crate::summary::add_oracles(&mut summary, &devnet.files.home, chain.store())?;
     summary.wireless = wireless_section(wireless.as_ref(), &devnet.files, chain.store())?;
-    summary.sensors = sensors_section(sensors.as_ref(), &devnet.files, chain.store())?;
-    summary.data_market = sensors
-        .as_ref()
-        .map(|log| {
-            crate::sensors::market::summarize(chain.store(), &log.purchases, &log.market_refused)
-        })
-        .transpose()?;
+    (summary.sensors, summary.data_market) =
+        sensors_section(sensors.as_ref(), &devnet.files, chain.store())?;
     if let Some((id, run)) = &training {
         summary.training = Some(training::summarize(
             &devnet.files.home,
@@ -586,24 +581,29 @@ fn wireless_section(
     )
 }
 
-/// The sensors section, when the region ran: the workload's log with the finalized epochs of
-/// the sensor pool.
+/// The sensors and data market sections, when the region ran: the workload's log with the
+/// finalized epochs of the sensor pool, and the buyer's purchases with the market's books.
 fn sensors_section(
     log: Option<&crate::sensors::SensorLog>,
     files: &plexus_node::NodeFiles,
     store: &plexus_store::Store,
-) -> anyhow::Result<Option<crate::sensors::SensorSummary>> {
+) -> anyhow::Result<(
+    Option<crate::sensors::SensorSummary>,
+    Option<crate::sensors::market::DataMarketSummary>,
+)> {
     let Some(log) = log else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let finalized =
         crate::summary::finalized_epochs(files, store, plexus_ledger::ResourceClass::Sensor)?;
-    crate::sensors::summarize(
+    let sensors = crate::sensors::summarize(
         log,
         store,
         &crate::home::oracle_dirs(&files.home),
         &finalized,
-    )
+    )?;
+    let market = crate::sensors::market::summarize(store, &log.purchases, &log.market_refused)?;
+    Ok((sensors, Some(market)))
 }
 
 /// Starts the adversaries that are strangers to the network (not agents), paying from the

@@ -238,6 +238,7 @@ impl PlexusLedger {
             Ok(epochs::last_epoch(state)? + 1)
         };
         match body {
+            b if data_market::carries(b) => dispatch::data_market(state, info, height, sender, b),
             Body::Transfer { to, amount } => bank::transfer(state, sender, to, *amount),
             Body::RegisterDevice {
                 device,
@@ -281,27 +282,6 @@ impl PlexusLedger {
                 root,
                 total_units,
                 evidence_root,
-            } if resource.starts_with(data_market::DATA_SET_PREFIX) => {
-                data_market::submit_data_set(
-                    state,
-                    info,
-                    height,
-                    sender,
-                    *manifest_epoch,
-                    resource,
-                    payouts::ManifestVote {
-                        root: *root,
-                        total_units: *total_units,
-                        evidence_root: *evidence_root,
-                    },
-                )
-            }
-            Body::SubmitManifest {
-                epoch: manifest_epoch,
-                resource,
-                root,
-                total_units,
-                evidence_root,
             } => payouts::submit_manifest(
                 state,
                 info,
@@ -315,15 +295,7 @@ impl PlexusLedger {
                     evidence_root: *evidence_root,
                 },
             ),
-            Body::ClaimReward(c) if c.resource.starts_with(data_market::DATA_SET_PREFIX) => {
-                data_market::claim_revenue(state, c)
-            }
             Body::ClaimReward(c) => payouts::claim(state, info, c),
-            Body::BuyData {
-                epoch: bought,
-                data_set,
-                max_price,
-            } => data_market::buy(state, height, sender, *bought, data_set, *max_price),
             Body::ComputeFraud(f) => payouts::compute_fraud(state, info, height, f),
             Body::StorageDeal(terms) => {
                 let epoch = epoch(state)?;
@@ -364,6 +336,10 @@ impl PlexusLedger {
                 let epoch = epoch(state)?;
                 dispatch::wireless(info, state, (epoch, height), sender, body)
             }
+            Body::BuyData { .. } => Err(TxFailure::new(
+                TxCode::Internal,
+                "a purchase is the data market's",
+            )),
         }
     }
 

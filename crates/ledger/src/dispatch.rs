@@ -4,7 +4,7 @@
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
-use crate::{data_credits, market, registry};
+use crate::{data_credits, data_market, market, registry};
 use plexus_types::{Address, Body};
 
 /// The compute market's bodies.
@@ -39,6 +39,45 @@ pub(crate) fn market(
         Body::CloseLease { lease } => market::close_lease(state, height, sender, *lease),
         Body::CloseOrder { order } => market::close_order(state, height, sender, *order),
         _ => Err(TxFailure::new(TxCode::Internal, "not a market body")),
+    }
+}
+
+/// The data market's bodies: an oracle's vote on a data set, a device's revenue claim, a
+/// purchase (see [`data_market::carries`]).
+pub(crate) fn data_market(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    height: u64,
+    sender: &Address,
+    body: &Body,
+) -> Result<(), TxFailure> {
+    match body {
+        Body::SubmitManifest {
+            epoch,
+            resource,
+            root,
+            total_units,
+            evidence_root,
+        } => data_market::submit_data_set(
+            state,
+            info,
+            height,
+            sender,
+            *epoch,
+            resource,
+            crate::payouts::ManifestVote {
+                root: *root,
+                total_units: *total_units,
+                evidence_root: *evidence_root,
+            },
+        ),
+        Body::ClaimReward(c) => data_market::claim_revenue(state, c),
+        Body::BuyData {
+            epoch,
+            data_set,
+            max_price,
+        } => data_market::buy(state, height, sender, *epoch, data_set, *max_price),
+        _ => Err(TxFailure::new(TxCode::Internal, "not a data market body")),
     }
 }
 

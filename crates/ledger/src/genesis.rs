@@ -317,7 +317,7 @@ pub struct Genesis {
     pub data_credits: DataCreditParams,
     /// The prices of the sensor data sets the network sells.
     #[serde(default)]
-    pub data_market: crate::data_market::DataMarketParams,
+    pub data_market: DataMarketParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -494,6 +494,24 @@ impl Genesis {
     }
 }
 
+/// The `data_market` section of genesis (see [`crate::data_market`]): the listed price of
+/// one data set per sensor class. A class without a price is not sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataMarketParams {
+    pub prices: std::collections::BTreeMap<String, Amount>,
+}
+
+impl Default for DataMarketParams {
+    fn default() -> Self {
+        let prices = [("weather", 20), ("energy-meter", 10), ("vehicle", 20)]
+            .into_iter()
+            .map(|(class, plx)| (class.to_string(), Amount::plx(plx)))
+            .collect();
+        DataMarketParams { prices }
+    }
+}
+
 /// uplx in one PLX.
 pub const UPLX_PER_PLX: u128 = 1_000_000;
 
@@ -567,7 +585,7 @@ pub struct ChainInfo {
     pub wireless: WirelessParams,
     pub data_credits: DataCreditParams,
     #[serde(default)]
-    pub data_market: crate::data_market::DataMarketParams,
+    pub data_market: DataMarketParams,
 }
 
 impl ChainInfo {

@@ -1108,3 +1108,53 @@ async fn sensor_readings_are_recorded_once_within_their_day_and_their_bounds() {
     assert_eq!(v["batches"].as_array().unwrap().len(), 1);
     assert_eq!(v["weather"].as_array().unwrap().len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_set_opens_only_to_a_fresh_request_signed_by_a_key_that_bought_it() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let oracle_key = SecretKey::from_seed([2; 32]);
+    let net = start(&owner, &oracle_key).await;
+    net.status().await;
+    let region = plexus_rewards::sensors::data_sets::region_of(cell_at(38.7223, -9.1393)).unwrap();
+    let name = plexus_rewards::sensors::data_sets::data_set_name("weather", region);
+    let url = format!("{}/v1/data/1/{name}", net.oracle_url);
+    let request = |key: &SecretKey, at_ms: u64, signer: &SecretKey| {
+        let statement = statements::data_request(CHAIN, 1, &name, &key.public_key(), at_ms);
+        net.http
+            .get(&url)
+            .header("x-plexus-buyer", key.public_key().to_string())
+            .header("x-plexus-at-ms", at_ms.to_string())
+            .header(
+                "x-plexus-signature",
+                hex::encode(signer.sign(&statement).to_bytes()),
+            )
+    };
+    let code = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        (
+            status,
+            v["error"]["code"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let (status, v) = net.get(url.clone()).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (401, Some("unsigned"))
+    );
+    let stranger = SecretKey::from_seed([9; 32]);
+    let forged = request(&owner, now_ms(), &stranger).send().await.unwrap();
+    assert_eq!(code(forged).await, (401, "bad_signature".to_string()));
+    let stale = request(&owner, now_ms() - 3_600_000, &owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(stale).await, (400, "stale".to_string()));
+    // Signed, fresh, but the chain records no purchase by the owner.
+    let unpaid = request(&owner, now_ms(), &owner).send().await.unwrap();
+    assert_eq!(code(unpaid).await, (402, "not_bought".to_string()));
+    let (status, _) = net
+        .get(format!("{}/v1/data/1/weather/zz", net.oracle_url))
+        .await;
+    assert_eq!(status, 400);
+}

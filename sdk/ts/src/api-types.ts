@@ -260,6 +260,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/data/sets/{epoch}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An epoch's final data sets (one per sensor class and region: its leaves' root, its data root, price, sales, revenue and payouts) and the data market's books */
+        get: operations["data_sets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data/sets/{epoch}/{class}/{region}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One final data set */
+        get: operations["data_set"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data/sets/{epoch}/{class}/{region}/paid/{device}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a device has been paid of a data set's revenue so far */
+        get: operations["data_paid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data/sets/{epoch}/{class}/{region}/sales/{buyer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A buyer's purchase of a data set: what opens the data to its key at an oracle's data service */
+        get: operations["data_sale"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/delegations/{address}": {
         parameters: {
             query?: never;
@@ -1121,6 +1189,8 @@ export interface components {
             wireless?: components["schemas"]["WirelessParamsView"];
             /** @description Absent (the defaults) from a node that predates them. */
             data_credits?: components["schemas"]["DataCreditParamsView"];
+            /** @description Absent (the defaults) from a node that predates the data market. */
+            data_market?: components["schemas"]["DataMarketParamsView"];
         };
         /**
          * @description Where the check of a lease's result stands.
@@ -1180,6 +1250,37 @@ export interface components {
             bought_by?: null | components["schemas"]["Address"];
         };
         /**
+         * @description The `data_market` section of genesis: the listed price of one data set (a class's readings
+         *     of a region and an epoch) per sensor class, in uplx. A class without a price is not sold.
+         */
+        DataMarketParamsView: {
+            prices: {
+                [key: string]: components["schemas"]["Amount"];
+            };
+        };
+        /**
+         * @description The market's books: every set's sales and payouts, and what the `data_market` account
+         *     holds, which is revenue − paid − forfeited.
+         */
+        DataMarketTotalsView: {
+            /** Format: int64 */
+            sets: number;
+            /** Format: int64 */
+            sales: number;
+            revenue: components["schemas"]["Amount"];
+            paid: components["schemas"]["Amount"];
+            forfeited: components["schemas"]["Amount"];
+            held: components["schemas"]["Amount"];
+        };
+        /** @description What a device has been paid of a data set's revenue so far. */
+        DataPaidView: {
+            /** Format: int64 */
+            epoch: number;
+            name: string;
+            device: components["schemas"]["PublicKey"];
+            paid: components["schemas"]["Amount"];
+        };
+        /**
          * @description An epoch's data pool, carved out of its Coverage pool at its end: the data rule's split
          *     and what claims have paid so far.
          */
@@ -1200,6 +1301,48 @@ export interface components {
             claimed_value: string;
             unclaimed?: null | components["schemas"]["Amount"];
             dust?: null | components["schemas"]["Amount"];
+        };
+        /** @description A purchase as the chain recorded it. */
+        DataSaleView: {
+            /** Format: int64 */
+            epoch: number;
+            name: string;
+            buyer: components["schemas"]["Address"];
+            price: components["schemas"]["Amount"];
+            /** Format: int64 */
+            height: number;
+        };
+        /**
+         * @description A final data set: one epoch's readings of a sensor class in a region, its roots, its
+         *     price and what its sales took and paid.
+         */
+        DataSetView: {
+            /** Format: int64 */
+            epoch: number;
+            /** @description `<class>/<region>`, what `plexus data buy` names. */
+            name: string;
+            class: string;
+            /** @description The Merkle root over the set's `(device, owner, units)` leaves. */
+            root: components["schemas"]["Hash"];
+            total_units: string;
+            /** @description The Merkle root over the record digests of the batches in the set. */
+            data_root: components["schemas"]["Hash"];
+            /** Format: int64 */
+            finalized_height: number;
+            oracles: components["schemas"]["Address"][];
+            price: components["schemas"]["Amount"];
+            /** Format: int64 */
+            sales: number;
+            revenue: components["schemas"]["Amount"];
+            paid: components["schemas"]["Amount"];
+            forfeited: components["schemas"]["Amount"];
+        };
+        /** @description `GET /v1/data/sets/{epoch}`: an epoch's final data sets and the market's books. */
+        DataSetsView: {
+            /** Format: int64 */
+            epoch: number;
+            sets: components["schemas"]["DataSetView"][];
+            totals: components["schemas"]["DataMarketTotalsView"];
         };
         DealStatusView: "open" | {
             /** @description Its last covered epoch has ended and the rest of its escrow was refunded. */
@@ -2700,6 +2843,160 @@ export interface operations {
             };
             /** @description bad address */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_sets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSetsView"];
+                };
+            };
+            /** @description bad epoch number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+                /** @description A sensor class: `weather`, `energy-meter`, `vehicle` */
+                class: string;
+                /** @description A resolution-5 H3 cell in hex */
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSetView"];
+                };
+            };
+            /** @description bad epoch or data set name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such final data set (`unknown_data_set`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_paid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+                class: string;
+                region: string;
+                /** @description The device's public key, 64 hex digits */
+                device: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataPaidView"];
+                };
+            };
+            /** @description bad epoch, data set name or key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data_sale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+                class: string;
+                region: string;
+                /** @description plx1… */
+                buyer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSaleView"];
+                };
+            };
+            /** @description bad epoch, data set name or address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the buyer did not buy it (`not_bought`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -254,6 +254,29 @@ pub fn wait_for_final_manifest(node: &str, epoch: u64, resource: &str, limit: Du
     }
 }
 
+/// Waits until some data set of `epoch` is final on the chain behind `node`, looking again
+/// after each block; returns the epoch's sets.
+pub fn wait_for_data_sets(node: &str, epoch: u64, limit: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let sets = get_json(&format!("{node}/v1/data/sets/{epoch}"))
+            .and_then(|v| v["sets"].as_array().cloned())
+            .unwrap_or_default();
+        if !sets.is_empty() {
+            return sets;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no final data set for epoch {epoch} within {limit:?}"
+        );
+        let height = get_json(&format!("{node}/v1/status"))
+            .and_then(|s| s["height"].as_u64())
+            .unwrap_or(0);
+        wait_for_height(node, height + 1, left);
+    }
+}
+
 /// GET of a JSON document.
 pub fn get_json(url: &str) -> Option<Value> {
     serde_json::from_str(&http("GET", url, "")?).ok()

@@ -117,6 +117,9 @@ pub struct ChainView {
     /// Absent (the defaults) from a node that predates them.
     #[serde(default)]
     pub data_credits: crate::views::DataCreditParamsView,
+    /// Absent (the defaults) from a node that predates the data market.
+    #[serde(default)]
+    pub data_market: crate::views::DataMarketParamsView,
 }
 
 /// What genesis commits the beacon to: the solo operator's hash chain (`hash_chain`, with its

@@ -18,6 +18,26 @@ mod decimal {
     }
 }
 
+/// The `data_market` section of genesis: the listed price of one data set (a class's readings
+/// of a region and an epoch) per sensor class, in uplx. A class without a price is not sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataMarketParamsView {
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, crate::views::schema::AmountSchema>))]
+    pub prices: std::collections::BTreeMap<String, Amount>,
+}
+
+impl Default for DataMarketParamsView {
+    /// The chain's defaults, for nodes that name no `data_market` section.
+    fn default() -> Self {
+        let prices = [("weather", 20), ("energy-meter", 10), ("vehicle", 20)]
+            .into_iter()
+            .map(|(class, plx)| (class.to_string(), Amount::plx(plx)))
+            .collect();
+        DataMarketParamsView { prices }
+    }
+}
+
 /// A final data set: one epoch's readings of a sensor class in a region, its roots, its
 /// price and what its sales took and paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

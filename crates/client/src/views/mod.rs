@@ -27,7 +27,8 @@ pub use data_credits::{
     EpochDataView, HotspotDataView,
 };
 pub use data_market::{
-    DataMarketTotalsView, DataPaidView, DataSaleView, DataSetView, DataSetsView,
+    DataMarketParamsView, DataMarketTotalsView, DataPaidView, DataSaleView, DataSetView,
+    DataSetsView,
 };
 pub use market::{
     BidState, BidView, CheckView, LeaseCloseReason, LeaseView, OrderCloseReason, OrderHead,

@@ -14,6 +14,16 @@ mod summary;
 
 pub use summary::{print, summarize, SensorSummary};
 
+/// The sensors and data market sections in human form, those that ran.
+pub fn print_sections(sensors: Option<&SensorSummary>, market: Option<&market::DataMarketSummary>) {
+    if let Some(s) = sensors {
+        print(s);
+    }
+    if let Some(m) = market {
+        market::print(m);
+    }
+}
+
 use crate::wireless::chain_io::{self, Account};
 use crate::wireless::claims::{ClaimBook, Claimant};
 use anyhow::Context;

@@ -73,12 +73,7 @@ pub fn print(s: &Summary, json: bool) {
     if let Some(w) = &s.wireless {
         crate::wireless::print(w);
     }
-    if let Some(sensors) = &s.sensors {
-        crate::sensors::print(sensors);
-    }
-    if let Some(market) = &s.data_market {
-        crate::sensors::market::print(market);
-    }
+    crate::sensors::print_sections(s.sensors.as_ref(), s.data_market.as_ref());
     if let Some(t) = &s.training {
         crate::training::print(t);
     }

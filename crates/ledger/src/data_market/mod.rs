@@ -28,25 +28,19 @@ pub use plexus_rewards::sensors::data_sets::{
     data_resource, data_set_name, parse_data_resource, parse_data_set_name, DATA_SET_PREFIX,
 };
 
-use plexus_types::{Address, Amount, Hash};
+pub use crate::genesis::DataMarketParams;
+
+use plexus_types::{Address, Amount, Body, Hash};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// The `data_market` section of genesis: the listed price of one data set per sensor class.
-/// A class without a price is not sold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DataMarketParams {
-    pub prices: BTreeMap<String, Amount>,
-}
-
-impl Default for DataMarketParams {
-    fn default() -> Self {
-        let prices = [("weather", 20), ("energy-meter", 10), ("vehicle", 20)]
-            .into_iter()
-            .map(|(class, plx)| (class.to_string(), Amount::plx(plx)))
-            .collect();
-        DataMarketParams { prices }
+/// Whether `body` is the data market's: a purchase, or a manifest vote or reward claim of a
+/// data set's resource (`data/…`).
+pub(crate) fn carries(body: &Body) -> bool {
+    match body {
+        Body::BuyData { .. } => true,
+        Body::SubmitManifest { resource, .. } => resource.starts_with(DATA_SET_PREFIX),
+        Body::ClaimReward(c) => c.resource.starts_with(DATA_SET_PREFIX),
+        _ => false,
     }
 }
 

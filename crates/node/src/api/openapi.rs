@@ -349,6 +349,19 @@ mod tests {
                 &("get".to_string(), "/v1/console".to_string()),
                 &("get".to_string(), "/v1/coverage/{hex}".to_string()),
                 &("get".to_string(), "/v1/data-credits/{address}".to_string()),
+                &("get".to_string(), "/v1/data/sets/{epoch}".to_string()),
+                &(
+                    "get".to_string(),
+                    "/v1/data/sets/{epoch}/{class}/{region}".to_string()
+                ),
+                &(
+                    "get".to_string(),
+                    "/v1/data/sets/{epoch}/{class}/{region}/paid/{device}".to_string()
+                ),
+                &(
+                    "get".to_string(),
+                    "/v1/data/sets/{epoch}/{class}/{region}/sales/{buyer}".to_string()
+                ),
                 &("get".to_string(), "/v1/delegations/{address}".to_string()),
                 &("get".to_string(), "/v1/devices/cells".to_string()),
                 &("get".to_string(), "/v1/devices/changes".to_string()),
