@@ -605,7 +605,9 @@ fn bandwidth_is_paid_by_the_measured_tier_and_the_audit_recomputes_it() {
     assert!(!unknown.status.success());
     assert!(
         String::from_utf8_lossy(&unknown.stderr)
-            .contains("audits cover compute, bandwidth, coverage, poc, sensor and data"),
+            .contains(
+                "audits cover compute, bandwidth, coverage, poc, sensor, weather, energy, vehicle and data"
+            ),
         "{}",
         String::from_utf8_lossy(&unknown.stderr)
     );
