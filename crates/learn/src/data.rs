@@ -73,7 +73,11 @@ impl Dataset {
     /// Parses CSV text: each non-empty line is `f1,…,fd,label`, every line with the same d,
     /// labels below `classes`. Features are scaled by `scale` (1/16 for the digits' pixels).
     pub fn from_csv(text: &str, classes: usize, scale: f32) -> Result<Dataset, DataError> {
-        let (dim, features, last) = csv_rows(text, scale)?;
+        let CsvRows {
+            dim,
+            features,
+            last,
+        } = csv_rows(text, scale)?;
         let labels = last
             .into_iter()
             .map(|(line, field)| {
@@ -94,7 +98,11 @@ impl Dataset {
     /// line with the same d, the target a finite number. Features are scaled by `scale`, the
     /// target is not.
     pub fn from_csv_targets(text: &str, scale: f32) -> Result<Dataset, DataError> {
-        let (dim, features, last) = csv_rows(text, scale)?;
+        let CsvRows {
+            dim,
+            features,
+            last,
+        } = csv_rows(text, scale)?;
         let targets = last
             .into_iter()
             .map(|(line, field)| match field.parse::<f32>() {
@@ -234,9 +242,16 @@ pub fn shuffled_order(len: usize, seed: u64) -> Vec<usize> {
     order
 }
 
-/// The rows of CSV text: the width d, the features of every line (scaled by `scale`), and
-/// each line's number and last field, for the caller to read as a label or a target.
-fn csv_rows(text: &str, scale: f32) -> Result<(usize, Vec<f32>, Vec<(usize, &str)>), DataError> {
+/// The rows of CSV text: the width d, the features of every line, and each line's number and
+/// last field, for the caller to read as a label or a target.
+struct CsvRows<'a> {
+    dim: usize,
+    features: Vec<f32>,
+    last: Vec<(usize, &'a str)>,
+}
+
+/// Reads CSV text into [`CsvRows`], every feature scaled by `scale`.
+fn csv_rows(text: &str, scale: f32) -> Result<CsvRows<'_>, DataError> {
     let mut dim = None;
     let mut features = Vec::new();
     let mut last = Vec::new();
@@ -272,7 +287,11 @@ fn csv_rows(text: &str, scale: f32) -> Result<(usize, Vec<f32>, Vec<(usize, &str
         last.push((i + 1, fields[d]));
     }
     let dim = dim.ok_or(DataError::Empty)?;
-    Ok((dim, features, last))
+    Ok(CsvRows {
+        dim,
+        features,
+        last,
+    })
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub fn hourly_temperatures(
         }
     }
     sums.iter()
-        .map(|&(sum, n)| (n > 0).then(|| sum / f64::from(n)))
+        .map(|&(sum, n)| (n > 0).then_some(sum / f64::from(n)))
         .collect()
 }
 
