@@ -41,6 +41,10 @@ pub enum LearnCommand {
         #[arg(long)]
         round: Option<u32>,
     },
+    /// Run the sensor training task in this process (no node): weather stations train a
+    /// next-hour temperature forecaster on their own readings, some poisoning their updates;
+    /// prints its held-out error beside persistence's and what each kind of station was paid.
+    Sensors(crate::cmd_learn_sensors::SensorsArgs),
 }
 
 /// A task file as written.
@@ -60,8 +64,10 @@ struct TaskFile {
 }
 
 pub async fn run(g: &Globals, cmd: LearnCommand) -> anyhow::Result<()> {
+    // Building the client reaches no node: `learn sensors` runs without one.
     let node = g.client()?;
     match cmd {
+        LearnCommand::Sensors(args) => crate::cmd_learn_sensors::run(g.json, args)?,
         LearnCommand::Create { file, from } => {
             let key = g.keyring().secret(&from)?;
             let text = std::fs::read_to_string(&file)

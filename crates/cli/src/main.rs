@@ -10,6 +10,7 @@ mod cmd_job;
 mod cmd_job_verify;
 mod cmd_keys;
 mod cmd_learn;
+mod cmd_learn_sensors;
 mod cmd_node;
 mod cmd_oracle;
 mod cmd_query;

@@ -19,6 +19,8 @@ pub const AGREEMENT_GATE: f64 = 0.2;
 pub const SYBIL_COSINE: f64 = 0.999;
 /// Weight of the past in the smoothed score.
 pub const SMOOTHING: f64 = 0.5;
+/// Units of score per unit of validation-loss improvement, in the integer scores on chain.
+pub const SCORE_SCALE: f64 = 1e12;
 
 /// Cosine of the angle between two vectors, in f64 and index order; 0 when either is zero.
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -87,6 +89,22 @@ pub fn round_score(loss_before: f64, loss_with_update: f64, agreement: f64, weig
 /// round's.
 pub fn smooth(previous: f64, this_round: f64) -> f64 {
     SMOOTHING * previous + (1.0 - SMOOTHING) * this_round
+}
+
+/// A round's raw score (see [`round_score`]) in the integer units that go
+/// on chain: `round(raw × SCORE_SCALE)`, 0 for anything not a positive number.
+pub fn score_units(raw: f64) -> u64 {
+    if raw.is_finite() && raw > 0.0 {
+        (raw * SCORE_SCALE).round().min(u64::MAX as f64) as u64
+    } else {
+        0
+    }
+}
+
+/// A participant's smoothed score after a round, in integers: `(previous + this round) / 2`,
+/// rounded down. A participant that sent nothing adds 0 units.
+pub fn smoothed_units(previous: u64, this_round: u64) -> u64 {
+    ((previous as u128 + this_round as u128) / 2) as u64
 }
 
 #[cfg(test)]

@@ -1,14 +1,19 @@
-//! Training data: labelled examples as flat `f32` features, read from CSV files (features,
-//! then an integer label, per line), the digits data set shipped with Plexus, and the
-//! partitions a devnet gives its participants.
+//! Training data: examples as flat `f32` features with an integer label (classification) or
+//! a real-valued target (regression), read from CSV files (features, then the label or target,
+//! per line), the digits data set shipped with Plexus, and the partitions a devnet gives its
+//! participants.
 
-/// A labelled data set: `features.len() == labels.len() × dim`.
+/// A data set of `len()` examples, `dim` features each (`features.len() == len() × dim`).
+/// A classification set has one label per example in `labels` and no `targets`; a regression
+/// set (see [`Dataset::regression`]) has one target per example in `targets`, no `labels`, and
+/// `classes` 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub dim: usize,
     pub classes: usize,
     pub features: Vec<f32>,
     pub labels: Vec<u32>,
+    pub targets: Vec<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -25,12 +30,39 @@ pub enum DataError {
 pub const DIGITS_CSV: &str = include_str!("../data/digits.csv");
 
 impl Dataset {
+    /// A classification set: `labels[i]` is the class of example `i`.
+    pub fn labelled(dim: usize, classes: usize, features: Vec<f32>, labels: Vec<u32>) -> Dataset {
+        Dataset {
+            dim,
+            classes,
+            features,
+            labels,
+            targets: Vec::new(),
+        }
+    }
+
+    /// A regression set: `targets[i]` is the value to predict from example `i`.
+    pub fn regression(dim: usize, features: Vec<f32>, targets: Vec<f32>) -> Dataset {
+        Dataset {
+            dim,
+            classes: 0,
+            features,
+            labels: Vec::new(),
+            targets,
+        }
+    }
+
+    /// Whether the examples carry real-valued targets rather than labels.
+    pub fn is_regression(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels.len().max(self.targets.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
     }
 
     /// The features of example `i`.
@@ -41,53 +73,47 @@ impl Dataset {
     /// Parses CSV text: each non-empty line is `f1,…,fd,label`, every line with the same d,
     /// labels below `classes`. Features are scaled by `scale` (1/16 for the digits' pixels).
     pub fn from_csv(text: &str, classes: usize, scale: f32) -> Result<Dataset, DataError> {
-        let mut dim = None;
-        let mut features = Vec::new();
-        let mut labels = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            let bad = |reason: String| DataError::Line {
-                line: i + 1,
-                reason,
-            };
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            let d = fields.len() - 1;
-            if d == 0 {
-                return Err(bad("a line needs features and a label".into()));
-            }
-            if *dim.get_or_insert(d) != d {
-                return Err(bad(format!(
-                    "{d} features, earlier lines have {}",
-                    dim.unwrap_or(0)
-                )));
-            }
-            for f in &fields[..d] {
-                let x: f32 = f
-                    .parse()
-                    .map_err(|_| bad(format!("{f:?} is not a number")))?;
-                if !x.is_finite() {
-                    return Err(bad(format!("{f:?} is not finite")));
-                }
-                features.push(x * scale);
-            }
-            let label: u32 = fields[d]
-                .parse()
-                .map_err(|_| bad(format!("label {:?} is not a class number", fields[d])))?;
-            if label as usize >= classes {
-                return Err(bad(format!("label {label} is not below {classes}")));
-            }
-            labels.push(label);
-        }
-        let dim = dim.ok_or(DataError::Empty)?;
-        Ok(Dataset {
+        let CsvRows {
             dim,
-            classes,
             features,
-            labels,
-        })
+            last,
+        } = csv_rows(text, scale)?;
+        let labels = last
+            .into_iter()
+            .map(|(line, field)| {
+                let bad = |reason: String| DataError::Line { line, reason };
+                let label: u32 = field
+                    .parse()
+                    .map_err(|_| bad(format!("label {field:?} is not a class number")))?;
+                if label as usize >= classes {
+                    return Err(bad(format!("label {label} is not below {classes}")));
+                }
+                Ok(label)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Dataset::labelled(dim, classes, features, labels))
+    }
+
+    /// Parses CSV text of a regression set: each non-empty line is `f1,…,fd,target`, every
+    /// line with the same d, the target a finite number. Features are scaled by `scale`, the
+    /// target is not.
+    pub fn from_csv_targets(text: &str, scale: f32) -> Result<Dataset, DataError> {
+        let CsvRows {
+            dim,
+            features,
+            last,
+        } = csv_rows(text, scale)?;
+        let targets = last
+            .into_iter()
+            .map(|(line, field)| match field.parse::<f32>() {
+                Ok(y) if y.is_finite() => Ok(y),
+                _ => Err(DataError::Line {
+                    line,
+                    reason: format!("target {field:?} is not a finite number"),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Dataset::regression(dim, features, targets))
     }
 
     /// Reads an NPY file holding a 2-D array of numbers: one example per row, the features,
@@ -130,12 +156,7 @@ impl Dataset {
             }
             labels.push(label as u32);
         }
-        Ok(Dataset {
-            dim,
-            classes,
-            features,
-            labels,
-        })
+        Ok(Dataset::labelled(dim, classes, features, labels))
     }
 
     /// The shipped digits, pixels scaled to 0..1.
@@ -149,11 +170,23 @@ impl Dataset {
         for &i in indices {
             features.extend_from_slice(self.example(i));
         }
+        let pick = |values: &[f32]| -> Vec<f32> {
+            if values.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| values[i]).collect()
+            }
+        };
         Dataset {
             dim: self.dim,
             classes: self.classes,
+            targets: pick(&self.targets),
             features,
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            labels: if self.labels.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| self.labels[i]).collect()
+            },
         }
     }
 
@@ -194,6 +227,73 @@ impl Dataset {
     }
 }
 
+/// The indices `0..len` in an order drawn from `seed` (a Fisher–Yates pass over splitmix64):
+/// the same seed, the same order.
+pub fn shuffled_order(len: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    let mut state = seed;
+    for i in (1..len).rev() {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        order.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// The rows of CSV text: the width d, the features of every line, and each line's number and
+/// last field, for the caller to read as a label or a target.
+struct CsvRows<'a> {
+    dim: usize,
+    features: Vec<f32>,
+    last: Vec<(usize, &'a str)>,
+}
+
+/// Reads CSV text into [`CsvRows`], every feature scaled by `scale`.
+fn csv_rows(text: &str, scale: f32) -> Result<CsvRows<'_>, DataError> {
+    let mut dim = None;
+    let mut features = Vec::new();
+    let mut last = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |reason: String| DataError::Line {
+            line: i + 1,
+            reason,
+        };
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let d = fields.len() - 1;
+        if d == 0 {
+            return Err(bad("a line needs features and a label".into()));
+        }
+        if *dim.get_or_insert(d) != d {
+            return Err(bad(format!(
+                "{d} features, earlier lines have {}",
+                dim.unwrap_or(0)
+            )));
+        }
+        for f in &fields[..d] {
+            let x: f32 = f
+                .parse()
+                .map_err(|_| bad(format!("{f:?} is not a number")))?;
+            if !x.is_finite() {
+                return Err(bad(format!("{f:?} is not finite")));
+            }
+            features.push(x * scale);
+        }
+        last.push((i + 1, fields[d]));
+    }
+    let dim = dim.ok_or(DataError::Empty)?;
+    Ok(CsvRows {
+        dim,
+        features,
+        last,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +329,24 @@ mod tests {
         }
         let (train, test) = d.split_every(5);
         assert_eq!(train.len() + test.len(), d.len());
+    }
+
+    #[test]
+    fn regression_csv_reads_real_targets_and_subsets_keep_them() {
+        let d = Dataset::from_csv_targets("1,2,0.5\n3,4,-1.25\n", 0.5).unwrap();
+        assert!(d.is_regression());
+        assert_eq!((d.len(), d.dim), (2, 2));
+        assert_eq!(d.features, vec![0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(d.targets, vec![0.5, -1.25]);
+        let back = d.subset(&[1, 0]);
+        assert_eq!(back.targets, vec![-1.25, 0.5]);
+        assert!(back.labels.is_empty());
+        let err = Dataset::from_csv_targets("1,2,x\n", 1.0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: target \"x\" is not a finite number"
+        );
+        assert!(Dataset::from_csv_targets("1,nan\n", 1.0).is_err());
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //!   refusing inputs that break its preconditions;
 //! - [`optimizer`]: the server step that applies an aggregate (FedAvgM, FedAdam);
 //! - [`contribution`]: cosine agreement, Sybil-cluster weights and per-round scores;
-//! - [`data`]: labelled examples from CSV, the shipped 8×8 digits, non-IID partitions;
+//! - [`data`]: examples with labels (or, for regression, targets) from CSV, the shipped 8×8
+//!   digits, non-IID partitions;
 //! - [`model`]: an MLP and a small CNN in candle (CPU), exchanged as flat parameters;
+//! - [`objective`]: what a model minimises, classification (cross-entropy) or regression
+//!   (squared error of one real value);
 //! - [`round`]: one coordinator round, from updates to a new global model and scores;
 //! - [`simulate`]: a whole task in one process, for tests and benchmarks;
 //! - [`task`]: a task's spec, signed updates, and the round record anyone can recompute.
@@ -21,6 +24,7 @@ pub mod contribution;
 pub mod data;
 mod mlp;
 pub mod model;
+pub mod objective;
 pub mod optimizer;
 pub mod round;
 pub mod simulate;

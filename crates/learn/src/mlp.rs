@@ -8,6 +8,7 @@
 //! candle's autograd takes, to rounding (`model::tests` checks this).
 
 use crate::data::Dataset;
+use crate::objective::Objective;
 use crate::train_config::TrainConfig;
 
 /// A matrix in a slice: its rows, columns, and the strides between rows and between columns.
@@ -96,13 +97,76 @@ fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// Trains an MLP `inputs → hidden (ReLU) → classes` whose parameters are `params`, in the
+/// The batch `rows` of `data` at the output layer: `g` holds its outputs (row-major, one row
+/// per example) and is overwritten with the gradient of the batch's mean loss with respect to
+/// them. Classification: softmax, then (p − onehot)/m; regression (one output): 2(ŷ − y)/m.
+/// Returns the batch's summed loss if `want_loss`, else 0.
+fn output_gradient(
+    objective: Objective,
+    g: &mut [f32],
+    data: &Dataset,
+    rows: std::ops::Range<usize>,
+    want_loss: bool,
+) -> f64 {
+    let m = rows.len() as f32;
+    match objective {
+        Objective::Classification => {
+            let classes = g.len() / rows.len();
+            let labels = &data.labels[rows];
+            for row in g.chunks_exact_mut(classes) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut total = 0.0;
+                for v in row.iter_mut() {
+                    *v = (*v - max).exp();
+                    total += *v;
+                }
+                for v in row.iter_mut() {
+                    *v /= total;
+                }
+            }
+            let mut loss = 0.0;
+            if want_loss {
+                loss = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &l)| {
+                        -f64::from(g[i * classes + l as usize].max(f32::MIN_POSITIVE)).ln()
+                    })
+                    .sum();
+            }
+            for (i, &l) in labels.iter().enumerate() {
+                g[i * classes + l as usize] -= 1.0;
+            }
+            for v in g.iter_mut() {
+                *v /= m;
+            }
+            loss
+        }
+        Objective::Regression => {
+            let mut loss = 0.0;
+            for (v, &y) in g.iter_mut().zip(&data.targets[rows]) {
+                let error = *v - y;
+                loss += f64::from(error) * f64::from(error);
+                *v = 2.0 * error / m;
+            }
+            if want_loss {
+                loss
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// Trains an MLP `inputs → hidden (ReLU) → outputs` whose parameters are `params`, in the
 /// model's flat order (`l1.bias`, `l1.weight` as hidden × inputs, `l2.bias`, `l2.weight` as
-/// classes × hidden), with plain SGD over mini-batches in order and softmax cross-entropy.
-/// Returns the mean loss of the last epoch. The caller checks the shapes and labels.
+/// outputs × hidden), with plain SGD over mini-batches in order on the `objective`'s loss
+/// (outputs are the classes, or one for regression). Returns the mean loss of the last epoch.
+/// The caller checks the shapes, labels and targets.
 pub(crate) fn sgd(
     params: &mut [f32],
     (inputs, hidden, classes): (usize, usize, usize),
+    objective: Objective,
     data: &Dataset,
     config: &TrainConfig,
 ) -> f64 {
@@ -123,13 +187,12 @@ pub(crate) fn sgd(
             let end = (start + size).min(data.len());
             let m = end - start;
             let x = View::new(&data.features[start * inputs..end * inputs], m, inputs);
-            let labels = &data.labels[start..end];
             let (h, g, gh) = (
                 &mut h[..m * hidden],
                 &mut g[..m * classes],
                 &mut gh[..m * hidden],
             );
-            // Forward: h = relu(x·W1ᵀ + b1), p = softmax(h·W2ᵀ + b2), kept in g.
+            // Forward: h = relu(x·W1ᵀ + b1), the outputs h·W2ᵀ + b2 in g.
             for row in h.chunks_exact_mut(hidden) {
                 row.copy_from_slice(b1);
             }
@@ -147,35 +210,9 @@ pub(crate) fn sgd(
                 1.0,
                 true,
             );
-            for row in g.chunks_exact_mut(classes) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut total = 0.0;
-                for v in row.iter_mut() {
-                    *v = (*v - max).exp();
-                    total += *v;
-                }
-                for v in row.iter_mut() {
-                    *v /= total;
-                }
-            }
-            if epoch + 1 == epochs {
-                // The loss is reported for the last epoch only.
-                let loss: f64 = labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &l)| {
-                        -f64::from(g[i * classes + l as usize].max(f32::MIN_POSITIVE)).ln()
-                    })
-                    .sum();
-                sum += loss / m as f64;
-            }
-            // Backward: g = (p − onehot)/m at the logits.
-            for (i, &l) in labels.iter().enumerate() {
-                g[i * classes + l as usize] -= 1.0;
-            }
-            for v in g.iter_mut() {
-                *v /= m as f32;
-            }
+            // The loss is reported for the last epoch only.
+            let loss = output_gradient(objective, g, data, start..end, epoch + 1 == epochs);
+            sum += loss / m as f64;
             // gh = g·W2 through the ReLU, with W2 before this step's update.
             matmul(
                 gh,
@@ -247,12 +284,27 @@ pub(crate) fn logits(
     logits
 }
 
-/// Mean softmax cross-entropy and accuracy of the MLP `params` (as in [`sgd`]) on `data`,
-/// which is not empty; a tie goes to the lowest class.
-pub(crate) fn evaluate(params: &[f32], dims: (usize, usize, usize), data: &Dataset) -> (f64, f64) {
+/// The mean loss of the MLP `params` (as in [`sgd`]) on `data`, which is not empty, and its
+/// accuracy: softmax cross-entropy and the share of examples whose highest output is the label
+/// (a tie goes to the lowest class) for classification, the mean squared error and 0 for
+/// regression, where accuracy has no meaning.
+pub(crate) fn evaluate(
+    params: &[f32],
+    dims: (usize, usize, usize),
+    objective: Objective,
+    data: &Dataset,
+) -> (f64, f64) {
     let classes = dims.2;
     let logits = logits(params, dims, &data.features, data.len());
     let n = data.len();
+    if objective == Objective::Regression {
+        let squared: f64 = logits
+            .iter()
+            .zip(&data.targets)
+            .map(|(&p, &y)| f64::from(p - y).powi(2))
+            .sum();
+        return (squared / n as f64, 0.0);
+    }
     let (mut loss, mut right) = (0.0, 0usize);
     for (row, &label) in logits.chunks_exact(classes).zip(&data.labels) {
         let (mut best, mut max) = (0, f32::NEG_INFINITY);

@@ -1,5 +1,6 @@
 //! Models as one flat parameter vector, trained and evaluated with candle on the CPU: an MLP
-//! and a small CNN for 8×8 images. The MLP trains and evaluates through [`crate::mlp`], its
+//! and a small CNN for 8×8 images, classifiers or (with [`Objective::Regression`]) regressors of
+//! one real value. The MLP trains and evaluates through [`crate::mlp`], its
 //! steps written out over candle's matrix kernels, which for a model this small is about
 //! twice as fast and agrees with candle's autograd and layers to rounding (tested below).
 //! Parameters are ordered by their names, so `params` and `set_params` are the exchange
@@ -23,6 +24,10 @@ pub enum ModelError {
     NotAnImage(usize),
     #[error("label {label} is not one of the model's {classes} classes")]
     Label { label: u32, classes: usize },
+    #[error("the model's objective is {model:?}, the data's {data:?}")]
+    Objective { model: Objective, data: Objective },
+    #[error("target {index} is not a finite number")]
+    Target { index: usize },
     #[error("no examples to train or evaluate on")]
     NoData,
     #[error("{values} values are not a whole number of examples of {features} features")]
@@ -39,6 +44,7 @@ pub enum Architecture {
     Cnn { channels: usize },
 }
 
+pub use crate::objective::Objective;
 pub use crate::train_config::TrainConfig;
 
 enum Net {
@@ -49,7 +55,9 @@ enum Net {
 pub struct Model {
     pub arch: Architecture,
     pub inputs: usize,
+    /// Outputs per example: the classes, or 1 for a regression model.
     pub classes: usize,
+    pub objective: Objective,
     vars: VarMap,
     net: Net,
     device: Device,
@@ -65,11 +73,29 @@ fn splitmix(state: &mut u64) -> u64 {
 }
 
 impl Model {
-    /// A model with weights drawn from `seed`: uniform in ±1/√fan_in, biases zero.
+    /// A classifier with weights drawn from `seed`: uniform in ±1/√fan_in, biases zero.
     pub fn new(
         arch: Architecture,
         inputs: usize,
         classes: usize,
+        seed: u64,
+    ) -> Result<Model, ModelError> {
+        Model::with_objective(arch, inputs, classes, Objective::Classification, seed)
+    }
+
+    /// A regression model of one real-valued output, its hidden weights drawn as in
+    /// [`Model::new`] and its output layer zero (see [`Model::with_objective`]).
+    pub fn regression(arch: Architecture, inputs: usize, seed: u64) -> Result<Model, ModelError> {
+        Model::with_objective(arch, inputs, 1, Objective::Regression, seed)
+    }
+
+    /// A model of `classes` outputs trained for `objective`, weights drawn as in [`Model::new`];
+    /// a regression model's output layer starts at zero, so that it first predicts 0.
+    pub fn with_objective(
+        arch: Architecture,
+        inputs: usize,
+        classes: usize,
+        objective: Objective,
         seed: u64,
     ) -> Result<Model, ModelError> {
         let device = Device::Cpu;
@@ -98,16 +124,30 @@ impl Model {
             arch,
             inputs,
             classes,
+            objective,
             vars,
             net,
             device,
+        };
+        // A regression model starts with its output layer at zero, predicting 0 for every
+        // example: the mean of targets centred as a task's should be. From random output
+        // weights it would start far worse than that constant, and a round's scores would pay
+        // any update for undoing the noise, one trained on made-up targets as much as an
+        // honest one, rather than for what it learned.
+        let output = match arch {
+            Architecture::Mlp { .. } => "l2.",
+            Architecture::Cnn { .. } => "fc.",
+        };
+        let zeroed = |name: &str| {
+            name.ends_with("bias")
+                || (objective == Objective::Regression && name.starts_with(output))
         };
         let mut state = seed;
         let mut init = Vec::with_capacity(model.num_params());
         for (name, var) in model.named_vars() {
             let dims = var.dims().to_vec();
             let n: usize = dims.iter().product();
-            if name.ends_with("bias") {
+            if zeroed(&name) {
                 init.extend(std::iter::repeat_n(0.0, n));
                 continue;
             }
@@ -190,7 +230,14 @@ impl Model {
             (range.len(), data.dim),
             &self.device,
         )?;
-        let ys = Tensor::from_slice(&data.labels[range.clone()], range.len(), &self.device)?;
+        let ys = match self.objective {
+            Objective::Classification => {
+                Tensor::from_slice(&data.labels[range.clone()], range.len(), &self.device)?
+            }
+            Objective::Regression => {
+                Tensor::from_slice(&data.targets[range.clone()], (range.len(), 1), &self.device)?
+            }
+        };
         Ok((xs, ys))
     }
 
@@ -203,7 +250,16 @@ impl Model {
         if let Architecture::Mlp { .. } = self.arch {
             return self.train_mlp(data, config);
         }
+        self.check_data(data)?;
         self.train_autograd(data, config)
+    }
+
+    /// The objective's loss of `outputs` against `ys` ([`Model::tensors`]) as candle computes it.
+    fn loss(&self, outputs: &Tensor, ys: &Tensor) -> Result<Tensor, ModelError> {
+        Ok(match self.objective {
+            Objective::Classification => candle_nn::loss::cross_entropy(outputs, ys)?,
+            Objective::Regression => candle_nn::loss::mse(outputs, ys)?,
+        })
     }
 
     /// [`Model::train`] through candle's autograd: any network.
@@ -217,7 +273,7 @@ impl Model {
             while start < data.len() {
                 let end = (start + batch).min(data.len());
                 let (xs, ys) = self.tensors(data, start..end)?;
-                let loss = candle_nn::loss::cross_entropy(&self.forward(&xs)?, &ys)?;
+                let loss = self.loss(&self.forward(&xs)?, &ys)?;
                 sgd.backward_step(&loss)?;
                 sum += f64::from(loss.to_scalar::<f32>()?);
                 batches += 1;
@@ -228,7 +284,8 @@ impl Model {
         Ok(last)
     }
 
-    /// That `data` is not empty, has this model's features, and only its classes as labels.
+    /// That `data` is not empty, has this model's features and objective, and only its classes
+    /// as labels or finite numbers as targets.
     fn check_data(&self, data: &Dataset) -> Result<(), ModelError> {
         if data.is_empty() {
             return Err(ModelError::NoData);
@@ -238,6 +295,29 @@ impl Model {
                 got: data.dim,
                 expected: self.inputs,
             });
+        }
+        let objective = if data.is_regression() {
+            Objective::Regression
+        } else {
+            Objective::Classification
+        };
+        if data.features.len() != data.len() * data.dim {
+            return Err(ModelError::Ragged {
+                values: data.features.len(),
+                features: data.dim,
+            });
+        }
+        if objective != self.objective {
+            return Err(ModelError::Objective {
+                model: self.objective,
+                data: objective,
+            });
+        }
+        if objective == Objective::Regression {
+            if let Some(index) = data.targets.iter().position(|y| !y.is_finite()) {
+                return Err(ModelError::Target { index });
+            }
+            return Ok(());
         }
         if let Some(&label) = data.labels.iter().find(|&&l| l as usize >= self.classes) {
             return Err(ModelError::Label {
@@ -259,6 +339,7 @@ impl Model {
         let loss = crate::mlp::sgd(
             &mut params,
             (self.inputs, hidden, self.classes),
+            self.objective,
             data,
             config,
         );
@@ -266,16 +347,19 @@ impl Model {
         Ok(loss)
     }
 
-    /// Mean cross-entropy loss and accuracy on `data`.
+    /// The mean loss on `data` and the accuracy: cross-entropy and the share of examples
+    /// classified right for a classifier, the mean squared error and 0 for a regression model
+    /// (accuracy has no meaning there).
     pub fn evaluate(&self, data: &Dataset) -> Result<(f64, f64), ModelError> {
+        self.check_data(data)?;
         let Architecture::Mlp { hidden } = self.arch else {
             return self.evaluate_candle(data);
         };
-        self.check_data(data)?;
         let params = self.params()?;
         Ok(crate::mlp::evaluate(
             &params,
             (self.inputs, hidden, self.classes),
+            self.objective,
             data,
         ))
     }
@@ -326,7 +410,10 @@ impl Model {
         }
         let (xs, ys) = self.tensors(data, 0..data.len())?;
         let logits = self.forward(&xs)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?.to_scalar::<f32>()?;
+        let loss = self.loss(&logits, &ys)?.to_scalar::<f32>()?;
+        if self.objective == Objective::Regression {
+            return Ok((f64::from(loss), 0.0));
+        }
         let right = logits
             .argmax(D::Minus1)?
             .eq(&ys)?
@@ -389,6 +476,95 @@ mod tests {
         for (x, y) in pa.iter().zip(&pb) {
             assert!((x - y).abs() < 1e-5, "{x} vs {y}");
         }
+    }
+
+    /// 200 examples of 6 features whose target is a fixed linear function of them plus a bend.
+    fn regression_data() -> Dataset {
+        let mut features = Vec::new();
+        let mut targets = Vec::new();
+        for i in 0..200u32 {
+            let x: Vec<f32> = (0..6u32)
+                .map(|j| ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5)
+                .collect();
+            targets.push(0.8 * x[0] - 0.5 * x[3] + x[5].abs());
+            features.extend(x);
+        }
+        Dataset::regression(6, features, targets)
+    }
+
+    #[test]
+    fn the_mlp_s_written_out_regression_gradients_are_autograd_s() {
+        let data = regression_data();
+        let config = TrainConfig {
+            epochs: 3,
+            batch: 16,
+            lr: 0.05,
+        };
+        let arch = Architecture::Mlp { hidden: 8 };
+        let a = Model::regression(arch, 6, 4).unwrap();
+        let b = Model::regression(arch, 6, 4).unwrap();
+        let start = a.params().unwrap();
+        let la = a.train_mlp(&data, &config).unwrap();
+        let lb = b.train_autograd(&data, &config).unwrap();
+        assert!((la - lb).abs() < 1e-5, "loss {la} vs {lb}");
+        let (pa, pb) = (a.params().unwrap(), b.params().unwrap());
+        assert_ne!(pa, start, "training moved nothing");
+        for (x, y) in pa.iter().zip(&pb) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        // Evaluation is the mean squared error, written out or through candle.
+        let (mse, accuracy) = a.evaluate(&data).unwrap();
+        let (candle_mse, _) = a.evaluate_candle(&data).unwrap();
+        assert!(
+            (mse - candle_mse).abs() < 1e-5 * candle_mse,
+            "{mse} vs {candle_mse}"
+        );
+        assert_eq!(accuracy, 0.0);
+        let predictions = a.logits(&data.features, 64).unwrap();
+        let by_hand = predictions
+            .iter()
+            .zip(&data.targets)
+            .map(|(p, y)| f64::from(p - y).powi(2))
+            .sum::<f64>()
+            / data.len() as f64;
+        assert!((mse - by_hand).abs() < 1e-9, "{mse} vs {by_hand}");
+    }
+
+    #[test]
+    fn a_regression_model_learns_its_targets_and_refuses_labels() {
+        let data = regression_data();
+        let model = Model::regression(Architecture::Mlp { hidden: 16 }, 6, 9).unwrap();
+        let (before, _) = model.evaluate(&data).unwrap();
+        let config = TrainConfig {
+            epochs: 200,
+            batch: 20,
+            lr: 0.1,
+        };
+        model.train(&data, &config).unwrap();
+        let (after, _) = model.evaluate(&data).unwrap();
+        assert!(
+            after < 0.1 * before,
+            "mse {before} before training, {after} after"
+        );
+        let labelled = Dataset::labelled(6, 2, data.features.clone(), vec![0; data.len()]);
+        assert!(matches!(
+            model.train(&labelled, &config),
+            Err(ModelError::Objective {
+                model: Objective::Regression,
+                data: Objective::Classification
+            })
+        ));
+        let classifier = Model::new(Architecture::Mlp { hidden: 4 }, 6, 2, 1).unwrap();
+        assert!(matches!(
+            classifier.evaluate(&data),
+            Err(ModelError::Objective { .. })
+        ));
+        let mut bad = data.clone();
+        bad.targets[3] = f32::NAN;
+        assert!(matches!(
+            model.train(&bad, &config),
+            Err(ModelError::Target { index: 3 })
+        ));
     }
 
     #[test]
@@ -460,11 +636,8 @@ mod tests {
         let model = Model::new(Architecture::Mlp { hidden: 8 }, 4, 3, 1).unwrap();
         let before = model.params().unwrap();
         let config = TrainConfig::default();
-        let data = |dim: usize, labels: Vec<u32>| Dataset {
-            dim,
-            classes: 3,
-            features: vec![0.5; dim * labels.len()],
-            labels,
+        let data = |dim: usize, labels: Vec<u32>| {
+            Dataset::labelled(dim, 3, vec![0.5; dim * labels.len()], labels)
         };
         let err = model.train(&data(4, vec![0, 1, 7]), &config).unwrap_err();
         assert!(

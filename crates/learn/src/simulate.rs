@@ -1,11 +1,14 @@
-//! A federated task run in one process: participants on label-skewed parts of the digits,
-//! some of them misbehaving, each round trained locally and coordinated by [`run_round`]. The
-//! tests use it to check what robust aggregation buys, and `plexus bench learn` to time rounds.
+//! A federated task run in one process: participants each on their own data (label-skewed
+//! parts of the digits by default, or any [`FederatedData`], such as the sensor simulator's
+//! stations' readings), some of them misbehaving, each round trained locally and coordinated
+//! by [`run_round`], and scored in the integer units a task's rounds put on chain. The tests
+//! use it to check what robust aggregation buys, `plexus bench learn` to time rounds, and
+//! `plexus learn sensors` to train a forecaster on sensor readings.
 
 use crate::aggregate::Rule;
-use crate::contribution::smooth;
-use crate::data::Dataset;
-use crate::model::{Architecture, Model, TrainConfig};
+use crate::contribution::{score_units, smooth, smoothed_units};
+use crate::data::{shuffled_order, Dataset};
+use crate::model::{Architecture, Model, Objective, TrainConfig};
 use crate::optimizer::ServerOptimizer;
 use crate::round::{run_round, RoundError};
 use rayon::prelude::*;
@@ -21,6 +24,9 @@ pub enum Role {
     SignFlip,
     /// Sends whatever the first Sybil before it sent (the first Sybil trains honestly).
     Sybil,
+    /// Trains on its own examples with their labels (or targets) shuffled among them, as
+    /// though it had made its data up: a data poisoner.
+    Shuffled,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +69,21 @@ pub struct SimulationReport {
     pub coordinate_secs: Vec<f64>,
     /// Each participant's smoothed score after the last round.
     pub scores: Vec<f64>,
+    /// Held-out loss of the global model after each round (mean squared error for a
+    /// regression task).
+    pub held_out_loss: Vec<f64>,
+    /// Each round's smoothed scores in the integer units a round puts on chain
+    /// ([`crate::contribution::smoothed_units`]), one per participant: what the round's pot is split by.
+    pub units: Vec<Vec<u64>>,
+}
+
+/// What a simulated task trains on: each participant's own examples, the coordinator's
+/// validation set (what updates are scored on), and a held-out set the report measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FederatedData {
+    pub parts: Vec<Dataset>,
+    pub validation: Dataset,
+    pub held_out: Dataset,
 }
 
 /// The digits split the simulations use: 4/5 for training (partitioned over participants),
@@ -78,13 +99,60 @@ pub fn digits_split(participants: usize) -> (Vec<Dataset>, Dataset, Dataset) {
     (parts, validation, held_out)
 }
 
+/// Runs `sim` on the digits, split over its participants by [`digits_split`].
 pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
     let (parts, validation, held_out) = digits_split(sim.roles.len());
-    let scratch = Model::new(sim.arch, 64, 10, sim.seed)?;
+    run_on(
+        sim,
+        &FederatedData {
+            parts,
+            validation,
+            held_out,
+        },
+    )
+}
+
+/// A participant's examples with their labels or targets shuffled among them, the shuffle
+/// drawn from `seed`.
+fn shuffled(data: &Dataset, seed: u64) -> Dataset {
+    let mut out = data.clone();
+    let relabelled = data.subset(&shuffled_order(data.len(), seed));
+    (out.labels, out.targets) = (relabelled.labels, relabelled.targets);
+    out
+}
+
+/// Runs `sim` on `data`: participant i trains on `data.parts[i]`. The model takes the data's
+/// features and objective: a regression model when the validation set has targets, else a
+/// classifier of its classes. Panics unless `data` has one part per participant.
+pub fn run_on(sim: &Simulation, data: &FederatedData) -> Result<SimulationReport, RoundError> {
+    assert_eq!(
+        data.parts.len(),
+        sim.roles.len(),
+        "one data part per participant"
+    );
+    let FederatedData {
+        validation,
+        held_out,
+        ..
+    } = data;
+    let parts: Vec<Dataset> = (data.parts.iter().zip(&sim.roles).enumerate())
+        .map(|(i, (part, role))| match role {
+            Role::Shuffled => shuffled(part, sim.seed ^ i as u64),
+            _ => part.clone(),
+        })
+        .collect();
+    let (objective, outputs) = if validation.is_regression() {
+        (Objective::Regression, 1)
+    } else {
+        (Objective::Classification, validation.classes)
+    };
+    let new_model =
+        || Model::with_objective(sim.arch, validation.dim, outputs, objective, sim.seed);
+    let scratch = new_model()?;
     // Each participant trains on its own machine: here, each on its own model, side by side
     // on the cores there are.
     let locals = (0..sim.roles.len())
-        .map(|_| Model::new(sim.arch, 64, 10, sim.seed))
+        .map(|_| new_model())
         .collect::<Result<Vec<_>, _>>()?;
     let mut global = scratch.params()?;
     let mut optimizer = ServerOptimizer::plain();
@@ -93,7 +161,10 @@ pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
         round_secs: Vec::with_capacity(sim.rounds),
         coordinate_secs: Vec::with_capacity(sim.rounds),
         scores: vec![0.0; sim.roles.len()],
+        held_out_loss: Vec::with_capacity(sim.rounds),
+        units: Vec::with_capacity(sim.rounds),
     };
+    let mut units = vec![0u64; sim.roles.len()];
     for _ in 0..sim.rounds {
         let started = Instant::now();
         let first_sybil = sim.roles.iter().position(|r| *r == Role::Sybil);
@@ -128,7 +199,7 @@ pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
         let coordinating = Instant::now();
         let outcome = run_round(
             &scratch,
-            &validation,
+            validation,
             &mut global,
             &updates,
             sim.rule,
@@ -141,8 +212,14 @@ pub fn run(sim: &Simulation) -> Result<SimulationReport, RoundError> {
         for (s, r) in report.scores.iter_mut().zip(&outcome.scores) {
             *s = smooth(*s, *r);
         }
+        for (u, r) in units.iter_mut().zip(&outcome.scores) {
+            *u = smoothed_units(*u, score_units(*r));
+        }
+        report.units.push(units.clone());
         scratch.set_params(&global)?;
-        report.accuracy.push(scratch.evaluate(&held_out)?.1);
+        let (loss, accuracy) = scratch.evaluate(held_out)?;
+        report.accuracy.push(accuracy);
+        report.held_out_loss.push(loss);
     }
     Ok(report)
 }

@@ -9,15 +9,14 @@
 
 use crate::aggregate::Rule;
 use crate::data::{DataError, Dataset};
-use crate::model::{Architecture, Model, ModelError, TrainConfig};
+use crate::model::{Architecture, Model, ModelError, Objective, TrainConfig};
 use crate::optimizer::ServerOptimizer;
 use crate::round::{run_round, RoundError, RoundOutcome};
 use plexus_types::{statements, Address, Hash, PublicKey, SecretKey, Signature, TrainingScore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Units of score per unit of validation-loss improvement.
-pub const SCORE_SCALE: f64 = 1e12;
+pub use crate::contribution::{score_units, smoothed_units, SCORE_SCALE};
 /// Relative difference allowed between a published and a recomputed score or parameter.
 pub const SCORE_TOLERANCE: f64 = 1e-4;
 
@@ -54,7 +53,12 @@ pub struct TaskSpec {
     pub architecture: Architecture,
     /// Features per example.
     pub features: usize,
+    /// Outputs of the model: the classes, or 1 for a regression task.
     pub classes: usize,
+    /// What the model minimises; classification unless the spec says otherwise, so specs made
+    /// before regression tasks existed read as they did (and are written as they were).
+    #[serde(default, skip_serializing_if = "Objective::is_classification")]
+    pub objective: Objective,
     /// Every feature read from a data file is multiplied by this (1/16 for the digits).
     #[serde(default = "default_scale")]
     pub scale: f32,
@@ -91,8 +95,14 @@ impl TaskSpec {
         if self.features == 0 || self.features > 1 << 16 {
             return bad("features must be 1 to 65536");
         }
-        if self.classes < 2 || self.classes > 1024 {
-            return bad("classes must be 2 to 1024");
+        match self.objective {
+            Objective::Classification if self.classes < 2 || self.classes > 1024 => {
+                return bad("classes must be 2 to 1024")
+            }
+            Objective::Regression if self.classes != 1 => {
+                return bad("a regression task's model has one output: classes must be 1")
+            }
+            _ => {}
         }
         if !(self.scale.is_finite() && self.scale > 0.0) {
             return bad("scale must be a positive number");
@@ -129,19 +139,26 @@ impl TaskSpec {
 
     /// The task's model with its initial weights.
     pub fn model(&self) -> Result<Model, TaskError> {
-        Ok(Model::new(
+        Ok(Model::with_objective(
             self.architecture,
             self.features,
             self.classes,
+            self.objective,
             self.seed,
         )?)
     }
 
-    /// Reads a data file for this task: CSV (`f1,…,fd,label` per line) or NPY (a 2-D array of
-    /// numbers, one example per row, the label last), told apart by the extension.
+    /// Reads a data file for this task: CSV (`f1,…,fd,label` per line, or `f1,…,fd,target`
+    /// for a regression task) or NPY (a 2-D array of numbers, one example per row, the label
+    /// last; classification only), told apart by the extension.
     pub fn load_data(&self, path: &std::path::Path) -> Result<Dataset, TaskError> {
         let name = path.display();
         let data = if path.extension().is_some_and(|e| e == "npy") {
+            if self.objective == Objective::Regression {
+                return Err(TaskError::DataFile(format!(
+                    "{name}: a regression task reads its data from CSV, not NPY"
+                )));
+            }
             Dataset::from_npy(path, self.classes, self.scale)?
         } else {
             let text = std::fs::read_to_string(path)
@@ -159,7 +176,10 @@ impl TaskSpec {
 
     /// Parses CSV text for this task, checking its width.
     pub fn parse_csv(&self, text: &str) -> Result<Dataset, TaskError> {
-        let data = Dataset::from_csv(text, self.classes, self.scale)?;
+        let data = match self.objective {
+            Objective::Classification => Dataset::from_csv(text, self.classes, self.scale)?,
+            Objective::Regression => Dataset::from_csv_targets(text, self.scale)?,
+        };
         if data.dim != self.features {
             return Err(TaskError::DataFile(format!(
                 "the data has {} features per example, the task's model takes {}",
@@ -443,17 +463,7 @@ pub fn close_round(
         spec.rule,
         &mut optimizer,
     )?;
-    let raw_units: Vec<u64> = outcome
-        .scores
-        .iter()
-        .map(|s| {
-            if s.is_finite() && *s > 0.0 {
-                (s * SCORE_SCALE).round().min(u64::MAX as f64) as u64
-            } else {
-                0
-            }
-        })
-        .collect();
+    let raw_units: Vec<u64> = outcome.scores.iter().map(|s| score_units(*s)).collect();
     let submitted: BTreeMap<Address, u64> = input
         .updates
         .iter()
@@ -465,7 +475,7 @@ pub fn close_round(
         .iter()
         .map(|(p, prev)| ScoreEntry {
             participant: *p,
-            score: ((*prev as u128 + *submitted.get(p).unwrap_or(&0) as u128) / 2) as u64,
+            score: smoothed_units(*prev, *submitted.get(p).unwrap_or(&0)),
         })
         .collect();
     let missing = input

@@ -25,6 +25,7 @@ mod resource;
 pub mod scoring;
 pub mod sensors;
 pub mod speed;
+pub mod training;
 pub mod wireless;
 pub mod wireless_manifest;
 

@@ -102,6 +102,7 @@ fn task_spec(rule: &str, oracle: SocketAddr) -> anyhow::Result<TaskSpec> {
         architecture: Architecture::Mlp { hidden: 32 },
         features: 64,
         classes: 10,
+        objective: plexus_learn::model::Objective::Classification,
         scale: 1.0 / 16.0,
         seed: 1,
         rule: rule_of(rule),

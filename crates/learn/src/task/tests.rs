@@ -10,6 +10,7 @@ fn spec() -> TaskSpec {
         architecture: Architecture::Mlp { hidden: 16 },
         features: 64,
         classes: 10,
+        objective: Objective::Classification,
         scale: 1.0 / 16.0,
         seed: 3,
         rule: Rule::default(),
@@ -236,4 +237,45 @@ fn npy_and_csv_files_load_alike() {
     assert!(wide.load_data(&csv).is_err());
     std::fs::write(&csv, "1,2,9\n").unwrap();
     assert!(spec.load_data(&csv).is_err(), "label out of range");
+}
+
+#[test]
+fn a_spec_written_before_regression_reads_and_writes_as_it_did() {
+    // A classification spec is written without the field, as every spec before it was, and
+    // such a spec reads back as classification.
+    let old = serde_json::to_string(&spec()).unwrap();
+    assert!(!old.contains("objective"), "{old}");
+    let spec = TaskSpec::parse(&old).unwrap();
+    assert_eq!(spec.objective, Objective::Classification);
+    assert_eq!(serde_json::to_string(&spec).unwrap(), old);
+    assert_eq!(spec.model().unwrap().objective, Objective::Classification);
+}
+
+#[test]
+fn a_regression_spec_has_one_output_and_reads_real_targets() {
+    let regression = TaskSpec {
+        features: 2,
+        classes: 1,
+        objective: Objective::Regression,
+        scale: 1.0,
+        ..spec()
+    };
+    let json = serde_json::to_string(&regression).unwrap();
+    assert!(json.contains(r#""objective":"regression""#), "{json}");
+    assert_eq!(TaskSpec::parse(&json).unwrap(), regression);
+    let model = regression.model().unwrap();
+    assert_eq!((model.objective, model.classes), (Objective::Regression, 1));
+    let data = regression.parse_csv("1,2,0.25\n3,4,-2\n").unwrap();
+    assert_eq!(data.targets, vec![0.25, -2.0]);
+    let two_outputs = TaskSpec {
+        classes: 2,
+        ..regression.clone()
+    };
+    assert!(two_outputs.check().is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let npy = dir.path().join("d.npy");
+    assert!(
+        regression.load_data(&npy).is_err(),
+        "regression reads CSV only"
+    );
 }

@@ -7,6 +7,7 @@ use super::{
 use crate::bank::module_account;
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
+use plexus_rewards::training::split_by_score;
 use plexus_types::tx::{MAX_TRAINING_PARTICIPANTS, TRAINING_JOIN_BOND};
 use plexus_types::{Address, Amount, TrainingRound, TrainingTaskTerms};
 
@@ -135,18 +136,18 @@ pub(crate) fn submit_round(
         }
     }
     let pot = task.pot(result.round);
-    let total: u128 = result.scores.iter().map(|s| s.score as u128).sum();
+    let scores: Vec<u64> = result.scores.iter().map(|s| s.score).collect();
+    // Every score zero: the round pays nothing and its pot waits for the refund.
+    let Some(amounts) = split_by_score(pot.0, &scores) else {
+        return fail(
+            TxCode::Overflow,
+            "round pot × score exceeds the largest amount".into(),
+        );
+    };
     let mut shares = Vec::with_capacity(result.scores.len());
     let mut paid = Amount::ZERO;
-    for s in &result.scores {
-        let Some(product) = pot.0.checked_mul(s.score as u128) else {
-            return fail(
-                TxCode::Overflow,
-                "round pot × score exceeds the largest amount".into(),
-            );
-        };
-        // Every score zero: the round pays nothing and its pot waits for the refund.
-        let amount = Amount(product.checked_div(total).unwrap_or(0));
+    for (s, amount) in result.scores.iter().zip(amounts) {
+        let amount = Amount(amount);
         if amount > Amount::ZERO {
             escrow_account().pay_out(state, &s.participant, amount, "escrow cannot pay a round")?;
         }

@@ -13,7 +13,8 @@
 //!   1, each scoring only accounts that joined. Round `r` pays `budget / rounds` (the last
 //!   round also `budget % rounds`) split by score: participant `i` gets
 //!   `floor(pot × score_i / Σ score)`; the rounding remainder, and the whole pot of a round
-//!   where every score is zero, stay in escrow.
+//!   where every score is zero, stay in escrow. The arithmetic is `plexus_rewards::training`'s
+//!   T1 and T2.
 //! - Refund rule (`submit_round`, `cancel`): when the last round is submitted, or when the
 //!   sponsor cancels the task, what the escrow still holds for it is refunded to the sponsor,
 //!   so that `budget = paid + refunded` for every ended task, exactly.
@@ -33,6 +34,7 @@ pub(crate) use actions::{cancel, create_task, join, submit_round};
 use crate::bank::{module_account, Escrow, EscrowTotals};
 use crate::codes::{TxCode, TxFailure};
 use crate::overlay::StateOverlay;
+use plexus_rewards::training::round_pot;
 use plexus_types::{Address, Amount, Hash, TrainingTaskTerms};
 use serde::{Deserialize, Serialize};
 
@@ -118,13 +120,7 @@ impl TrainingTask {
     /// What round `round` (1-based) pays in all (budget / rounds, plus the remainder in the
     /// last round).
     pub fn pot(&self, round: u32) -> Amount {
-        let rounds = self.terms.rounds as u128;
-        let base = self.terms.budget.0 / rounds;
-        if round == self.terms.rounds {
-            Amount(base + self.terms.budget.0 % rounds)
-        } else {
-            Amount(base)
-        }
+        Amount(round_pot(self.terms.budget.0, self.terms.rounds, round))
     }
 
     pub fn is_open(&self) -> bool {

@@ -52,6 +52,7 @@ fn task_spec(seed: u64) -> anyhow::Result<TaskSpec> {
         architecture: Architecture::Mlp { hidden: 32 },
         features: 64,
         classes: 10,
+        objective: plexus_learn::model::Objective::Classification,
         scale: 1.0 / CSV_UNSCALE,
         seed,
         rule: plexus_learn::Rule::default(),
