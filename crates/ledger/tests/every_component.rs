@@ -1,9 +1,10 @@
 //! Replays random block logs that exercise every component (device registrations and
 //! retirements, hotspots' location assertions, manifests and claims, fraud proofs, storage
 //! deals and audits, training tasks and rounds, compute orders, bids, results and closes, data
-//! credits bought and data sessions settled) over more than ten epochs on two
-//! independently built ledgers: their app hashes agree at every height, and every minted or
-//! genesis unit stays accounted for, in the supply and in each component's books.
+//! credits bought and data sessions settled, data sets voted on, bought and paid out) over
+//! more than ten epochs on two independently built ledgers: their app hashes agree at every
+//! height, and every minted or genesis unit stays accounted for, in the supply and in each
+//! component's books.
 mod common;
 
 use common::*;
@@ -28,7 +29,11 @@ const EPOCH_BLOCKS: u64 = 4;
 /// Enough blocks for more than ten epochs.
 const MIN_BLOCKS: usize = 11 * EPOCH_BLOCKS as usize;
 const STAKE: u128 = 100_000_000;
-const RESOURCES: [&str; 2] = ["compute", "storage"];
+/// Two reward pools, and a data set (weather of the region around Athens), whose manifests
+/// oracles vote on and whose leaves claim alike.
+const RESOURCES: [&str; 3] = ["compute", "storage", "data/weather/851eda77fffffff"];
+/// The data set's name, as a purchase gives it.
+const DATA_SET: &str = "weather/851eda77fffffff";
 
 /// What a transaction of the log means to do; each is made concrete against the chain's state
 /// when its block is built, so that most of them can succeed.
@@ -160,6 +165,11 @@ enum Step {
         back: u8,
         who: u8,
     },
+    /// A purchase of the data set of an epoch `back - 1` epochs before the last one.
+    BuyData {
+        who: u8,
+        back: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -173,8 +183,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (any::<u8>(), any::<bool>()).prop_map(|(pick, far)| Step::AssertLocation { pick, far }),
         1 => any::<u8>().prop_map(|device| Step::Retire { device }),
         2 => any::<u8>().prop_map(|device| Step::Withdraw { device }),
-        10 => (0..ORACLES, prop_oneof![3 => Just(1u8), 1 => Just(2u8)], 0u8..2, variant()).prop_map(|(oracle, back, resource, variant)| Step::Manifest { oracle, back, resource, variant }),
-        6 => (d.clone(), 1u8..3, 0u8..2, variant()).prop_map(|(device, back, resource, variant)| Step::Claim { device, back, resource, variant }),
+        10 => (0..ORACLES, prop_oneof![3 => Just(1u8), 1 => Just(2u8)], 0u8..3, variant()).prop_map(|(oracle, back, resource, variant)| Step::Manifest { oracle, back, resource, variant }),
+        6 => (d.clone(), 1u8..3, 0u8..3, variant()).prop_map(|(device, back, resource, variant)| Step::Claim { device, back, resource, variant }),
         2 => (d.clone(), any::<bool>()).prop_map(|(device, wrong)| Step::Fraud { device, wrong }),
         3 => (k.clone(), 0u8..4, 1u32..3, 1u64..4, 1u128..2_000).prop_map(|(client, blob, replicas, epochs, price)| Step::Deal { client, blob, replicas, epochs, price }),
         5 => (0..ORACLES, any::<u8>(), any::<u8>()).prop_map(|(oracle, pick, replica)| Step::Audit { oracle, pick, replica }),
@@ -192,7 +202,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (any::<u8>(), k.clone()).prop_map(|(pick, who)| Step::CloseOrder { pick, who }),
         2 => (k.clone(), k.clone(), 0u128..200_000).prop_map(|(from, beneficiary, amount)| Step::BuyCredits { from, beneficiary, amount }),
         3 => (any::<u8>(), k.clone(), 0u8..4, 0u8..4, 0u64..400_000).prop_map(|(device, subscriber, session, back, bytes)| Step::Settle { device, subscriber, session, back, bytes }),
-        2 => (any::<u8>(), 1u8..4, k).prop_map(|(device, back, who)| Step::ClaimData { device, back, who }),
+        2 => (any::<u8>(), 1u8..4, k.clone()).prop_map(|(device, back, who)| Step::ClaimData { device, back, who }),
+        3 => (k, 1u8..3).prop_map(|(who, back)| Step::BuyData { who, back }),
     ]
 }
 
@@ -231,6 +242,7 @@ fn every_address() -> Vec<Address> {
         module_account::storage_escrow(),
         module_account::training_escrow(),
         module_account::market_escrow(),
+        module_account::data_market(),
         module_account::burned(),
     ]);
     all
@@ -687,6 +699,18 @@ impl Builder<'_> {
                 let provider = (0..KEYS).map(key).find(|k| addr(k) == lease.provider)?;
                 (provider, Body::CloseLease { lease: lease.id })
             }
+            Step::BuyData { who, back } => {
+                let epoch = self
+                    .last_epoch()
+                    .checked_sub(*back as u64 - 1)
+                    .filter(|e| *e > 0)?;
+                let body = Body::BuyData {
+                    epoch,
+                    data_set: DATA_SET.into(),
+                    max_price: Amount::plx(100),
+                };
+                (key(*who), body)
+            }
             Step::CloseOrder { pick: p, who } => {
                 let order = pick(&query::market_live_orders(store).unwrap(), *p)?;
                 let owner = (0..KEYS).map(key).find(|k| addr(k) == order.owner)?;
@@ -737,6 +761,21 @@ fn assert_accounted(ledger: &PlexusLedger, genesis_supply: u128) -> Result<(), T
     prop_assert!(training.balances(), "training: {:?}", training);
     let market = query::market_totals(store).unwrap();
     prop_assert!(market.balances(), "market: {:?}", market);
+    let data = query::data_market_totals(store).unwrap();
+    let data_held = ledger
+        .account(&module_account::data_market())
+        .unwrap()
+        .balance
+        .0;
+    prop_assert_eq!(
+        Some(data_held),
+        data.revenue
+            .0
+            .checked_sub(data.paid.0)
+            .and_then(|r| r.checked_sub(data.forfeited.0)),
+        "data market: {:?}",
+        data
+    );
     let stake: u128 = query::devices(store)
         .unwrap()
         .iter()
@@ -841,7 +880,7 @@ fn fixed_logs_reach_every_component_and_replay_the_same_on_both_ledgers() {
     // withdrawal needs a device retired for its whole unbonding time, which these logs rarely
     // reach). Logs are replayed until every kind has, at most `MAX_LOGS` of them.
     const MAX_LOGS: usize = 24;
-    const KINDS: [&str; 24] = [
+    const KINDS: [&str; 25] = [
         "Transfer",
         "RegisterDevice",
         "UpdateDevice",
@@ -866,6 +905,7 @@ fn fixed_logs_reach_every_component_and_replay_the_same_on_both_ledgers() {
         "CloseOrder",
         "BuyDataCredits",
         "SettleDataSession",
+        "BuyData",
     ];
     let mut succeeded: BTreeMap<String, u32> = BTreeMap::new();
     for case in 0..MAX_LOGS {
