@@ -128,6 +128,7 @@ pub fn genesis() -> Genesis {
         staking: Default::default(),
         wireless: Default::default(),
         data_credits: Default::default(),
+        data_market: Default::default(),
         accounts,
     }
 }

@@ -6,7 +6,7 @@ use plexus_types::{Address, Amount, PublicKey};
 use serde::{Deserialize, Serialize};
 
 /// A decimal string in JSON.
-mod decimal {
+pub(super) mod decimal {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {

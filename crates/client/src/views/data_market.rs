@@ -4,19 +4,7 @@
 use plexus_types::{Address, Amount, Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
-/// A decimal string in JSON.
-mod decimal {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+use super::data_credits::decimal;
 
 /// The `data_market` section of genesis: the listed price of one data set (a class's readings
 /// of a region and an epoch) per sensor class, in uplx. A class without a price is not sold.

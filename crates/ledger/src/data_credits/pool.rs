@@ -7,7 +7,7 @@ use crate::codes::{TxCode, TxFailure};
 use crate::epochs::{self, RewardTotals};
 use crate::genesis::{ChainInfo, ResourceClass};
 use crate::overlay::StateOverlay;
-use crate::registry::{self, DeviceStatus};
+use crate::registry;
 use plexus_rewards::wireless::{credits_value, data_pool_split, data_share};
 use plexus_store::StoreError;
 use plexus_types::{Amount, RewardClaim};
@@ -121,15 +121,7 @@ pub(crate) fn claim_data(
             format!("epoch {}'s data pool holds less than it owes", c.epoch),
         );
     }
-    let slashed = matches!(
-        registry::load(state, &c.device)?.map(|d| d.status),
-        Some(DeviceStatus::Slashed { .. })
-    );
-    let to = if slashed {
-        module_account::slashed()
-    } else {
-        data.owner
-    };
+    let (to, slashed) = registry::payee(state, &c.device, data.owner)?;
     if !state.move_funds(&module_account::rewards(), &to, pay)? {
         return refuse(
             TxCode::Internal,

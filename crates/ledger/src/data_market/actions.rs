@@ -9,7 +9,7 @@ use crate::epochs;
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
 use crate::payouts::ManifestVote;
-use crate::registry::{self, DeviceStatus};
+use crate::registry;
 use plexus_types::{Address, Amount, RewardClaim};
 
 fn refuse<T>(code: TxCode, log: impl Into<String>) -> Result<T, TxFailure> {
@@ -237,15 +237,7 @@ pub(crate) fn claim_revenue(
             format!("data set {name}'s claims would pay more than its sales took"),
         );
     }
-    let slashed = matches!(
-        registry::load(state, &c.device)?.map(|d| d.status),
-        Some(DeviceStatus::Slashed { .. })
-    );
-    let to = if slashed {
-        module_account::slashed()
-    } else {
-        c.owner
-    };
+    let (to, slashed) = registry::payee(state, &c.device, c.owner)?;
     if !state.move_funds(&module_account::data_market(), &to, owed)? {
         return refuse(
             TxCode::Internal,

@@ -6,7 +6,7 @@ use crate::codes::{TxCode, TxFailure};
 use crate::epochs::{self, FinalManifest, RewardPool};
 use crate::genesis::ChainInfo;
 use crate::overlay::StateOverlay;
-use crate::registry::{self, DeviceStatus};
+use crate::registry;
 use plexus_types::{statements, Address, Amount, ComputeFraud, RewardClaim};
 
 #[allow(clippy::too_many_arguments)]
@@ -120,15 +120,7 @@ pub(crate) fn claim(
             .map_err(|e| TxFailure::new(TxCode::BadProof, e.to_string()))?,
     );
     let claimed_units = within_manifest(&pool, &manifest, c.units, pay)?;
-    let slashed = matches!(
-        registry::load(state, &c.device)?.map(|d| d.status),
-        Some(DeviceStatus::Slashed { .. })
-    );
-    let to = if slashed {
-        module_account::slashed()
-    } else {
-        c.owner
-    };
+    let (to, slashed) = registry::payee(state, &c.device, c.owner)?;
     if !state.move_funds(&module_account::rewards(), &to, pay)? {
         return Err(TxFailure::new(
             TxCode::Internal,

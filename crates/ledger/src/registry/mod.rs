@@ -48,6 +48,26 @@ pub struct Device {
     pub location: Option<AssertedLocation>,
 }
 
+/// Who a device's earnings go to: its owner of record (`owner`), or the slashed account once
+/// the device has been slashed; and whether it was. Every claim (rewards, data, data sets)
+/// pays by this rule.
+pub(crate) fn payee(
+    state: &StateOverlay<'_>,
+    device: &PublicKey,
+    owner: Address,
+) -> Result<(Address, bool), StoreError> {
+    let slashed = matches!(
+        load(state, device)?.map(|d| d.status),
+        Some(DeviceStatus::Slashed { .. })
+    );
+    let to = if slashed {
+        crate::bank::module_account::slashed()
+    } else {
+        owner
+    };
+    Ok((to, slashed))
+}
+
 pub(crate) fn load(
     state: &StateOverlay<'_>,
     device: &PublicKey,
