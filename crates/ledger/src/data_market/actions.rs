@@ -83,22 +83,15 @@ pub(crate) fn submit_data_set(
             format!("data set {name} of epoch {epoch} is already final"),
         );
     }
-    let key = state_key::vote(epoch, &name, oracle);
-    if state.get(&key)?.is_some() {
+    let Some(agreeing) = crate::payouts::record_vote(state, info, oracle, &vote, |member| {
+        state_key::vote(epoch, &name, member)
+    })?
+    else {
         return refuse(
             TxCode::AlreadySubmitted,
             format!("{oracle} already submitted data set {name} of epoch {epoch}"),
         );
-    }
-    state.set_json(key, &vote);
-    let mut agreeing = Vec::new();
-    for member in &info.oracles.members {
-        let theirs: Option<ManifestVote> =
-            state.get_json(&state_key::vote(epoch, &name, member))?;
-        if theirs.as_ref() == Some(&vote) {
-            agreeing.push(*member);
-        }
-    }
+    };
     if (agreeing.len() as u32) < info.oracles.threshold {
         return Ok(());
     }

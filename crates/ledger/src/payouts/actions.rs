@@ -47,22 +47,15 @@ pub(crate) fn submit_manifest(
             format!("the {resource_name} manifest of epoch {epoch} is already final"),
         ));
     }
-    let key = state_key::manifest_vote(epoch, resource, oracle);
-    if state.get(&key)?.is_some() {
+    let Some(agreeing) = record_vote(state, info, oracle, &vote, |member| {
+        state_key::manifest_vote(epoch, resource, member)
+    })?
+    else {
         return Err(TxFailure::new(
             TxCode::AlreadySubmitted,
             format!("{oracle} already submitted for epoch {epoch} {resource_name}"),
         ));
-    }
-    state.set_json(key, &vote);
-    let mut agreeing = Vec::new();
-    for member in &info.oracles.members {
-        let theirs: Option<ManifestVote> =
-            state.get_json(&state_key::manifest_vote(epoch, resource, member))?;
-        if theirs.as_ref() == Some(&vote) {
-            agreeing.push(*member);
-        }
-    }
+    };
     if agreeing.len() as u32 >= info.oracles.threshold {
         pool.manifest = Some(FinalManifest {
             root: vote.root,
@@ -74,6 +67,30 @@ pub(crate) fn submit_manifest(
         epochs::save_pool(state, &pool);
     }
     Ok(())
+}
+
+/// Records `oracle`'s `vote` under the key `key` gives each oracle, and returns the oracles
+/// whose votes now equal it (the threshold rule of every manifest); `None`, and nothing
+/// recorded, when `oracle` has voted already.
+pub(crate) fn record_vote(
+    state: &mut StateOverlay<'_>,
+    info: &ChainInfo,
+    oracle: &Address,
+    vote: &ManifestVote,
+    key: impl Fn(&Address) -> Vec<u8>,
+) -> Result<Option<Vec<Address>>, plexus_store::StoreError> {
+    if state.get(&key(oracle))?.is_some() {
+        return Ok(None);
+    }
+    state.set_json(key(oracle), vote);
+    let mut agreeing = Vec::new();
+    for member in &info.oracles.members {
+        let theirs: Option<ManifestVote> = state.get_json(&key(member))?;
+        if theirs.as_ref() == Some(vote) {
+            agreeing.push(*member);
+        }
+    }
+    Ok(Some(agreeing))
 }
 
 pub(crate) fn claim(

@@ -13,7 +13,7 @@ mod actions;
 pub mod query;
 pub mod state_key;
 
-pub(crate) use actions::{claim, compute_fraud, submit_manifest};
+pub(crate) use actions::{claim, compute_fraud, record_vote, submit_manifest};
 
 use crate::codes::{TxCode, TxFailure};
 use crate::genesis::{ChainInfo, ResourceClass};
