@@ -52,15 +52,7 @@ pub fn check_data_set(
             contents.name, contents.epoch, on_chain.name, on_chain.epoch
         ));
     }
-    let leaves: Vec<plexus_rewards::ManifestLeaf> = contents
-        .leaves
-        .iter()
-        .map(|l| plexus_rewards::ManifestLeaf {
-            device: l.device,
-            owner: l.owner,
-            units: l.units,
-        })
-        .collect();
+    let leaves = contents.leaves.iter().map(Into::into).collect();
     let manifest = Manifest::from_leaves(
         contents.epoch,
         &data_resource(&class, region),
@@ -301,14 +293,7 @@ mod tests {
             .collect();
         digests.sort();
         let data_root = merkle_root(digests);
-        let shares = leaves
-            .iter()
-            .map(|l| plexus_rewards::ManifestLeaf {
-                device: l.device,
-                owner: l.owner,
-                units: l.units,
-            })
-            .collect();
+        let shares = leaves.iter().map(Into::into).collect();
         let m =
             Manifest::from_leaves(3, &data_resource("weather", region), shares, data_root).unwrap();
         let contents = DataSetContents {

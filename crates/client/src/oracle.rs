@@ -149,6 +149,16 @@ pub struct ManifestLeaf {
     pub units: u128,
 }
 
+impl From<&ManifestLeaf> for plexus_rewards::ManifestLeaf {
+    fn from(l: &ManifestLeaf) -> Self {
+        plexus_rewards::ManifestLeaf {
+            device: l.device,
+            owner: l.owner,
+            units: l.units,
+        }
+    }
+}
+
 /// `GET /v1/manifests/{epoch}/{resource}/claims/{device}`: what a `ClaimReward` carries.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ClaimProof {

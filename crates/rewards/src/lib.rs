@@ -39,7 +39,7 @@ pub use bandwidth::{
 pub use bench::{bench_scoring, BenchReport};
 pub use error::RewardsError;
 pub use evidence::{evidence_record_hash, ChallengeOutcome, EvidenceRecord};
-pub use manifest::{leaf_hash, verify_claim, Manifest, ManifestLeaf};
+pub use manifest::{leaf_hash, verify_claim, verify_reward_claim, Manifest, ManifestLeaf};
 pub use muldiv::mul_div_floor;
 pub use payout::{payout, split_pool, PoolSplit};
 pub use resource::ResourceClass;

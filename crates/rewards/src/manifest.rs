@@ -70,6 +70,18 @@ pub fn verify_claim(
     proof.verify(root, &leaf_hash(epoch, resource, leaf))
 }
 
+/// Whether the leaf a `ClaimReward` carries is in the final manifest of its epoch and
+/// resource, whose root is `root` and total `total_units`: its units within the total and its
+/// proof to the root.
+pub fn verify_reward_claim(root: &Hash, total_units: u128, c: &plexus_types::RewardClaim) -> bool {
+    let leaf = ManifestLeaf {
+        device: c.device,
+        owner: c.owner,
+        units: c.units,
+    };
+    c.units <= total_units && verify_claim(root, c.epoch, &c.resource, &leaf, &c.proof)
+}
+
 pub(crate) fn check_resource(resource: &str) -> Result<(), RewardsError> {
     if resource.is_empty() || resource.len() > MAX_RESOURCE_LEN {
         return Err(RewardsError::ResourceNameLength(resource.len()));

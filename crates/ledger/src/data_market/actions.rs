@@ -190,14 +190,7 @@ pub(crate) fn claim_revenue(
     };
     let name = super::data_set_name(&class, region);
     let mut set = load_set(state, c.epoch, &name)?;
-    let leaf = plexus_rewards::ManifestLeaf {
-        device: c.device,
-        owner: c.owner,
-        units: c.units,
-    };
-    if c.units > set.total_units
-        || !plexus_rewards::verify_claim(&set.root, c.epoch, &c.resource, &leaf, &c.proof)
-    {
+    if !plexus_rewards::verify_reward_claim(&set.root, set.total_units, c) {
         return refuse(
             TxCode::BadProof,
             "the leaf is not in the data set's manifest",

@@ -119,14 +119,7 @@ pub(crate) fn claim(
     if state.get(&claim_key)?.is_some() {
         return Err(TxFailure::new(TxCode::AlreadyClaimed, "already claimed"));
     }
-    let leaf = plexus_rewards::ManifestLeaf {
-        device: c.device,
-        owner: c.owner,
-        units: c.units,
-    };
-    if c.units > manifest.total_units
-        || !plexus_rewards::verify_claim(&manifest.root, c.epoch, &c.resource, &leaf, &c.proof)
-    {
+    if !plexus_rewards::verify_reward_claim(&manifest.root, manifest.total_units, c) {
         return Err(TxFailure::new(
             TxCode::BadProof,
             "the leaf is not in the final manifest",
